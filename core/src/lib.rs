@@ -1,0 +1,2 @@
+//! punch-core: the offline-first punch (time-clock) core.
+pub mod geofence;
