@@ -1,0 +1,369 @@
+//! What the platform observed at punch time (GPS fix, Wi-Fi scan, IP addresses),
+//! and its validation. Structural garbage is a typed error; suspicious but
+//! well-formed input (null island, Android's placeholder BSSID) becomes a flag.
+
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::geofence::LatLon;
+
+/// Larger than any real GPS/network fix; beyond this the number is garbage.
+const MAX_SANE_ACCURACY_M: f64 = 50_000.0;
+/// Faster than any airliner: a reported speed above this is garbage.
+const MAX_SANE_SPEED_MPS: f64 = 400.0;
+/// Android reports this BSSID when the app lacks location permission.
+const PLACEHOLDER_BSSID: Bssid = Bssid([0x02, 0, 0, 0, 0, 0]);
+
+/// A location fix as the platform reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpsFix {
+    pub lat: f64,
+    pub lon: f64,
+    /// Horizontal accuracy (68% radius) in metres, as Android/iOS report it.
+    pub accuracy_m: f64,
+    /// When the fix was taken, milliseconds since the Unix epoch (UTC).
+    pub fix_time_ms: i64,
+    /// "gps", "network", "fused"...; informational.
+    #[serde(default)]
+    pub provider: String,
+    /// Android `Location.isMock()`, iOS `isSimulatedBySoftware`.
+    #[serde(default)]
+    pub is_mock: bool,
+    #[serde(default)]
+    pub speed_mps: Option<f64>,
+}
+
+/// One access point from a Wi-Fi scan (or the connected network).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WifiObservation {
+    pub bssid: String,
+    #[serde(default)]
+    pub ssid: Option<String>,
+    #[serde(default)]
+    pub rssi_dbm: Option<i32>,
+}
+
+/// Everything the platform passes in for one punch.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    #[serde(default)]
+    pub gps: Option<GpsFix>,
+    #[serde(default)]
+    pub wifi: Vec<WifiObservation>,
+    /// The device's own IP addresses (textual IPv4/IPv6).
+    #[serde(default)]
+    pub ip_addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvidenceError {
+    #[error("GPS {field} is not a finite number")]
+    NonFinite { field: &'static str },
+    #[error("GPS latitude {0} is outside -90..90")]
+    LatitudeOutOfRange(f64),
+    #[error("GPS longitude {0} is outside -180..180")]
+    LongitudeOutOfRange(f64),
+    #[error("GPS accuracy {0} m is not a positive radius")]
+    AccuracyNotPositive(f64),
+    #[error("GPS accuracy {0} m is absurd (over {MAX_SANE_ACCURACY_M} m)")]
+    AccuracyAbsurd(f64),
+    #[error("GPS speed {0} m/s is negative or absurd")]
+    SpeedInvalid(f64),
+    #[error("malformed BSSID {0:?}: expected six hex octets like aa:bb:cc:dd:ee:ff")]
+    MalformedBssid(String),
+    #[error("malformed IP address {0:?}")]
+    MalformedIp(String),
+}
+
+/// A normalised 48-bit MAC address (the access point's identity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Bssid(pub [u8; 6]);
+
+impl Bssid {
+    /// Accepts `aa:bb:cc:dd:ee:ff`, `AA-BB-CC-DD-EE-FF` and `aabb.ccdd.eeff`, any case.
+    pub fn parse(text: &str) -> Result<Bssid, EvidenceError> {
+        let hex: String = text
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | '.'))
+            .collect();
+        let bad = || EvidenceError::MalformedBssid(text.to_string());
+        if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut out = [0u8; 6];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(Bssid(out))
+    }
+}
+
+impl std::fmt::Display for Bssid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let b = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
+    }
+}
+
+impl Serialize for Bssid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Bssid {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Bssid::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Suspicious-but-well-formed evidence, recorded with the punch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "flag")]
+pub enum EvidenceFlag {
+    /// Lat/lon exactly 0,0: a platform default, never a real office.
+    NullIsland,
+    /// The platform's placeholder BSSID (missing Wi-Fi permission); ignored.
+    WifiPlaceholder,
+}
+
+/// A fix that passed validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidFix {
+    pub point: LatLon,
+    pub accuracy_m: f64,
+    pub fix_time_ms: i64,
+    pub provider: String,
+    pub is_mock: bool,
+    pub speed_mps: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidWifi {
+    pub bssid: Bssid,
+    pub ssid: Option<String>,
+    pub rssi_dbm: Option<i32>,
+}
+
+/// Evidence after validation: typed values plus flags.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidEvidence {
+    /// None when absent or unusable (see `flags`).
+    pub gps: Option<ValidFix>,
+    pub wifi: Vec<ValidWifi>,
+    pub ips: Vec<IpAddr>,
+    pub flags: Vec<EvidenceFlag>,
+}
+
+impl Evidence {
+    pub fn validate(&self) -> Result<ValidEvidence, EvidenceError> {
+        let mut out = ValidEvidence::default();
+        if let Some(fix) = &self.gps {
+            let valid = validate_fix(fix)?;
+            if valid.point.lat == 0.0 && valid.point.lon == 0.0 {
+                out.flags.push(EvidenceFlag::NullIsland);
+            } else {
+                out.gps = Some(valid);
+            }
+        }
+        for obs in &self.wifi {
+            let bssid = Bssid::parse(&obs.bssid)?;
+            if bssid == PLACEHOLDER_BSSID {
+                if !out.flags.contains(&EvidenceFlag::WifiPlaceholder) {
+                    out.flags.push(EvidenceFlag::WifiPlaceholder);
+                }
+                continue;
+            }
+            // iOS/Android report hidden or unknown SSIDs with these markers.
+            let ssid = obs
+                .ssid
+                .as_deref()
+                .map(|s| s.trim_matches('"'))
+                .filter(|s| !s.is_empty() && *s != "<unknown ssid>")
+                .map(str::to_string);
+            out.wifi.push(ValidWifi {
+                bssid,
+                ssid,
+                rssi_dbm: obs.rssi_dbm,
+            });
+        }
+        for text in &self.ip_addresses {
+            let ip: IpAddr = text
+                .trim()
+                .parse()
+                .map_err(|_| EvidenceError::MalformedIp(text.clone()))?;
+            out.ips.push(ip);
+        }
+        Ok(out)
+    }
+}
+
+fn validate_fix(fix: &GpsFix) -> Result<ValidFix, EvidenceError> {
+    for (field, value) in [
+        ("latitude", fix.lat),
+        ("longitude", fix.lon),
+        ("accuracy", fix.accuracy_m),
+    ] {
+        if !value.is_finite() {
+            return Err(EvidenceError::NonFinite { field });
+        }
+    }
+    if !(-90.0..=90.0).contains(&fix.lat) {
+        return Err(EvidenceError::LatitudeOutOfRange(fix.lat));
+    }
+    if !(-180.0..=180.0).contains(&fix.lon) {
+        return Err(EvidenceError::LongitudeOutOfRange(fix.lon));
+    }
+    if fix.accuracy_m <= 0.0 {
+        return Err(EvidenceError::AccuracyNotPositive(fix.accuracy_m));
+    }
+    if fix.accuracy_m > MAX_SANE_ACCURACY_M {
+        return Err(EvidenceError::AccuracyAbsurd(fix.accuracy_m));
+    }
+    if let Some(speed) = fix.speed_mps
+        && (!speed.is_finite() || !(0.0..=MAX_SANE_SPEED_MPS).contains(&speed))
+    {
+        return Err(EvidenceError::SpeedInvalid(speed));
+    }
+    Ok(ValidFix {
+        point: LatLon {
+            lat: fix.lat,
+            lon: fix.lon,
+        },
+        accuracy_m: fix.accuracy_m,
+        fix_time_ms: fix.fix_time_ms,
+        // Bounded so a hostile platform string cannot bloat every record.
+        provider: fix.provider.chars().take(32).collect(),
+        is_mock: fix.is_mock,
+        speed_mps: fix.speed_mps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(lat: f64, lon: f64, acc: f64) -> GpsFix {
+        GpsFix {
+            lat,
+            lon,
+            accuracy_m: acc,
+            fix_time_ms: 0,
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }
+    }
+
+    fn gps_only(f: GpsFix) -> Evidence {
+        Evidence {
+            gps: Some(f),
+            ..Evidence::default()
+        }
+    }
+
+    #[test]
+    fn bad_coordinates_are_typed_errors() {
+        let cases = [
+            (fix(f64::NAN, 1.0, 5.0), "latitude"),
+            (fix(1.0, f64::INFINITY, 5.0), "longitude"),
+            (fix(1.0, 1.0, f64::NAN), "accuracy"),
+        ];
+        for (f, field) in cases {
+            assert_eq!(
+                gps_only(f).validate(),
+                Err(EvidenceError::NonFinite { field })
+            );
+        }
+        assert_eq!(
+            gps_only(fix(90.5, 1.0, 5.0)).validate(),
+            Err(EvidenceError::LatitudeOutOfRange(90.5))
+        );
+        assert_eq!(
+            gps_only(fix(1.0, -180.1, 5.0)).validate(),
+            Err(EvidenceError::LongitudeOutOfRange(-180.1))
+        );
+        assert_eq!(
+            gps_only(fix(1.0, 1.0, 0.0)).validate(),
+            Err(EvidenceError::AccuracyNotPositive(0.0))
+        );
+        assert_eq!(
+            gps_only(fix(1.0, 1.0, -3.0)).validate(),
+            Err(EvidenceError::AccuracyNotPositive(-3.0))
+        );
+        assert_eq!(
+            gps_only(fix(1.0, 1.0, 1e7)).validate(),
+            Err(EvidenceError::AccuracyAbsurd(1e7))
+        );
+        let mut fast = fix(1.0, 1.0, 5.0);
+        fast.speed_mps = Some(-1.0);
+        assert_eq!(
+            gps_only(fast).validate(),
+            Err(EvidenceError::SpeedInvalid(-1.0))
+        );
+    }
+
+    #[test]
+    fn null_island_is_flagged_and_not_used() {
+        let v = gps_only(fix(0.0, 0.0, 5.0)).validate().unwrap();
+        assert!(v.gps.is_none());
+        assert_eq!(v.flags, vec![EvidenceFlag::NullIsland]);
+    }
+
+    #[test]
+    fn bssids_are_normalised() {
+        let a = Bssid::parse("AA-BB-CC-00-11-22").unwrap();
+        let b = Bssid::parse("aa:bb:cc:00:11:22").unwrap();
+        let c = Bssid::parse("aabb.cc00.1122").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(a.to_string(), "aa:bb:cc:00:11:22");
+        for bad in ["", "aa:bb:cc:00:11", "zz:bb:cc:00:11:22", "aa:bb:cc:00:11:22:33"] {
+            assert!(matches!(
+                Bssid::parse(bad),
+                Err(EvidenceError::MalformedBssid(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn wifi_placeholder_is_flagged_and_ip_parsed() {
+        let e = Evidence {
+            gps: None,
+            wifi: vec![
+                WifiObservation {
+                    bssid: "02:00:00:00:00:00".into(),
+                    ssid: Some("<unknown ssid>".into()),
+                    rssi_dbm: None,
+                },
+                WifiObservation {
+                    bssid: "AA:BB:CC:DD:EE:FF".into(),
+                    ssid: Some("\"Office\"".into()),
+                    rssi_dbm: Some(-50),
+                },
+            ],
+            ip_addresses: vec!["10.1.2.3".into(), "2001:db8::1".into()],
+        };
+        let v = e.validate().unwrap();
+        assert_eq!(v.flags, vec![EvidenceFlag::WifiPlaceholder]);
+        assert_eq!(v.wifi.len(), 1);
+        assert_eq!(v.wifi[0].ssid.as_deref(), Some("Office"));
+        assert_eq!(v.ips.len(), 2);
+        let bad = Evidence {
+            ip_addresses: vec!["10.1.2".into()],
+            ..Evidence::default()
+        };
+        assert_eq!(
+            bad.validate(),
+            Err(EvidenceError::MalformedIp("10.1.2".into()))
+        );
+    }
+}
