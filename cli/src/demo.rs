@@ -6,8 +6,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError,
-    PunchKind, WifiObservation,
+    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError, PunchKind,
+    WifiObservation,
 };
 
 use crate::CmdResult;
@@ -51,6 +51,7 @@ pub fn run() -> CmdResult {
         EngineOptions {
             signer: None,
             clock: clock.clone(),
+            ..Default::default()
         },
     )?;
     let device = engine.device()?;
@@ -64,35 +65,70 @@ pub fn run() -> CmdResult {
     engine.set_employee("emp-042")?;
     let version = engine.install_policy_json(SAMPLE_POLICY.as_bytes(), None)?;
     println!("2. Bound to employee emp-042; sample policy v{version} installed:");
-    println!("   hq    = circle, 120 m around {:?}, Wi-Fi AP a4:2b:b0:10:20:30, any of GPS/Wi-Fi/IP", HQ);
+    println!(
+        "   hq    = circle, 120 m around {:?}, Wi-Fi AP a4:2b:b0:10:20:30, any of GPS/Wi-Fi/IP",
+        HQ
+    );
     println!("   depot = concave polygon (6 vertices), GPS only\n");
 
     println!("3. Punching with no network at all:");
-    let gps = |at, acc, mock| Evidence {
+    let gps = |at: (f64, f64), acc: f64, mock: bool| Evidence {
         gps: Some(fix(at, acc, &clock, mock)),
         ..Evidence::default()
     };
-    let attempts: Vec<(&str, PunchKind, Evidence)> = vec![
-        ("at the office, fix ±8 m, 20 m from the centre", PunchKind::ClockIn, gps(offset(HQ, 45.0, 20.0), 8.0, false)),
-        ("at the depot, fix ±12 m", PunchKind::BreakStart, gps((52.5375, 13.3825), 12.0, false)),
-        ("near the office fence, fix ±60 m at 100 m from the centre", PunchKind::BreakEnd, gps(offset(HQ, 180.0, 100.0), 60.0, false)),
-        ("at a café 1.5 km away, fix ±10 m", PunchKind::ClockOut, gps(offset(HQ, 90.0, 1500.0), 10.0, false)),
-        ("at the office but the OS says the location is mocked", PunchKind::ClockOut, gps(offset(HQ, 0.0, 10.0), 5.0, true)),
+    let basement = || Evidence {
+        gps: None,
+        wifi: vec![
+            WifiObservation {
+                bssid: "A4-2B-B0-10-20-30".into(),
+                ssid: Some("ACME-Office".into()),
+                rssi_dbm: Some(-61),
+            },
+            WifiObservation {
+                bssid: "5c:11:22:33:44:55".into(),
+                ssid: Some("Neighbour".into()),
+                rssi_dbm: Some(-80),
+            },
+        ],
+        ip_addresses: vec![],
+    };
+    // Each evidence is made when the punch happens, after the clock moved.
+    type MakeEvidence<'a> = Box<dyn Fn() -> Evidence + 'a>;
+    let attempts: Vec<(&str, PunchKind, MakeEvidence)> = vec![
+        (
+            "at the office, fix ±8 m, 20 m from the centre",
+            PunchKind::ClockIn,
+            Box::new(|| gps(offset(HQ, 45.0, 20.0), 8.0, false)),
+        ),
+        (
+            "at the depot, fix ±12 m",
+            PunchKind::BreakStart,
+            Box::new(|| gps((52.5375, 13.3825), 12.0, false)),
+        ),
+        (
+            "near the office fence, fix ±60 m at 100 m from the centre",
+            PunchKind::BreakEnd,
+            Box::new(|| gps(offset(HQ, 180.0, 100.0), 60.0, false)),
+        ),
+        (
+            "at a café 1.5 km away, fix ±10 m",
+            PunchKind::ClockOut,
+            Box::new(|| gps(offset(HQ, 90.0, 1500.0), 10.0, false)),
+        ),
+        (
+            "at the office but the OS says the location is mocked",
+            PunchKind::ClockOut,
+            Box::new(|| gps(offset(HQ, 0.0, 10.0), 5.0, true)),
+        ),
         (
             "in the office basement: no GPS fix, Wi-Fi sees the office AP",
             PunchKind::ClockOut,
-            Evidence {
-                gps: None,
-                wifi: vec![
-                    WifiObservation { bssid: "A4-2B-B0-10-20-30".into(), ssid: Some("ACME-Office".into()), rssi_dbm: Some(-61) },
-                    WifiObservation { bssid: "5c:11:22:33:44:55".into(), ssid: Some("Neighbour".into()), rssi_dbm: Some(-80) },
-                ],
-                ip_addresses: vec![],
-            },
+            Box::new(basement),
         ),
     ];
-    for (story, kind, evidence) in attempts {
+    for (story, kind, make) in attempts {
         clock.advance_ms(HOUR_MS);
+        let evidence = make();
         println!("   - {kind:?} {story}:");
         match engine.punch(kind, &evidence) {
             Ok(r) => {
@@ -132,7 +168,11 @@ pub fn run() -> CmdResult {
     println!(
         "\n5. Chain check: {} records, {} — every signature, sequence number and hash link verified",
         report.records,
-        if report.is_intact() { "intact" } else { "BROKEN" }
+        if report.is_intact() {
+            "intact"
+        } else {
+            "BROKEN"
+        }
     );
     if !report.is_intact() {
         return Err("the fresh chain should verify".into());
@@ -161,9 +201,13 @@ pub fn run() -> CmdResult {
 fn tamper_wall_time(db: &std::path::Path, seq: i64, delta_ms: i64) -> CmdResult {
     let conn = rusqlite::Connection::open(db)?;
     let bytes: Vec<u8> =
-        conn.query_row("SELECT record FROM punches WHERE seq = ?1", [seq], |r| r.get(0))?;
+        conn.query_row("SELECT record FROM punches WHERE seq = ?1", [seq], |r| {
+            r.get(0)
+        })?;
     let mut value: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let wall = value["wall_time_ms"].as_i64().ok_or("record has no wall time")?;
+    let wall = value["wall_time_ms"]
+        .as_i64()
+        .ok_or("record has no wall time")?;
     value["wall_time_ms"] = (wall + delta_ms).into();
     conn.execute(
         "UPDATE punches SET record = ?1 WHERE seq = ?2",

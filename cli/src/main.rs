@@ -9,7 +9,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "punch", version, about = "Offline-first punch core: demo and developer tool")]
+#[command(
+    name = "punch",
+    version,
+    about = "Offline-first punch core: demo and developer tool"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

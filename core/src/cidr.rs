@@ -104,7 +104,14 @@ mod tests {
 
     #[test]
     fn malformed_ranges_are_errors() {
-        for bad in ["10.0.0.0/33", "2001:db8::/129", "10.0.0/8", "x/8", "10.0.0.0/-1", ""] {
+        for bad in [
+            "10.0.0.0/33",
+            "2001:db8::/129",
+            "10.0.0/8",
+            "x/8",
+            "10.0.0.0/-1",
+            "",
+        ] {
             assert!(Cidr::parse(bad).is_err(), "{bad}");
         }
     }

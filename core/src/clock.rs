@@ -72,13 +72,18 @@ impl ManualClock {
     /// Moves both clocks forward, as real time passing does.
     pub fn advance_ms(&self, ms: u64) {
         let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        r.wall_time_ms = r.wall_time_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
+        r.wall_time_ms = r
+            .wall_time_ms
+            .saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
         r.monotonic_ms = r.monotonic_ms.saturating_add(ms);
     }
 
     /// Moves only the wall clock, as an employee changing the phone's time does.
     pub fn set_wall_ms(&self, wall_time_ms: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).wall_time_ms = wall_time_ms;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .wall_time_ms = wall_time_ms;
     }
 
     /// A reboot: new boot id, monotonic clock restarts.

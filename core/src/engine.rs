@@ -16,16 +16,21 @@ use crate::policy::{Policy, PreparedPolicy};
 use crate::record::{GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence};
 use crate::signer::{Signer, SoftwareSigner, sha256};
 use crate::store::{self, DeviceRow, NewPunchRow, PolicyRow, StoredPunch};
+use crate::sync::{META_ANCHOR, ServerConfig, SyncListener};
+use crate::transport::Transport;
 
 const META_HEAD_SEQ: &str = "head_seq";
 const META_LAST_FIX: &str = "last_fix";
-const META_ANCHOR: &str = "time_anchor";
 
 /// How to open an engine; the defaults suit a plain Rust host.
 pub struct EngineOptions {
     /// A platform key (Keystore / Secure Enclave); None keeps a software key in the database.
     pub signer: Option<Arc<dyn Signer>>,
     pub clock: Arc<dyn Clock>,
+    /// The server to enroll with and sync to; None for a local-only engine.
+    pub server: Option<ServerConfig>,
+    /// HTTP for sync; None uses the built-in reqwest transport.
+    pub transport: Option<Arc<dyn Transport>>,
 }
 
 impl Default for EngineOptions {
@@ -33,6 +38,8 @@ impl Default for EngineOptions {
         EngineOptions {
             signer: None,
             clock: Arc::new(SystemClock::default()),
+            server: None,
+            transport: None,
         }
     }
 }
@@ -58,17 +65,26 @@ pub struct PunchReceipt {
     pub record_hash: String,
 }
 
-struct Inner {
-    conn: Connection,
+pub(crate) struct Inner {
+    pub(crate) conn: Connection,
     policy: Option<Arc<PreparedPolicy>>,
 }
 
 pub struct PunchEngine {
     inner: Mutex<Inner>,
-    signer: Arc<dyn Signer>,
-    clock: Arc<dyn Clock>,
-    device_id: String,
-    public_key: Vec<u8>,
+    pub(crate) signer: Arc<dyn Signer>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) device_id: String,
+    pub(crate) public_key: Vec<u8>,
+    pub(crate) software_key: bool,
+    pub(crate) server: Option<ServerConfig>,
+    pub(crate) transport: Mutex<Option<Arc<dyn Transport>>>,
+    /// One upload at a time.
+    pub(crate) sync_lock: Mutex<()>,
+    pub(crate) listener: Mutex<Option<Arc<dyn SyncListener>>>,
+    /// The newest policy version the server mentioned.
+    pub(crate) policy_hint: Mutex<Option<u64>>,
+    pub(crate) wakeup: crate::background::Wakeup,
 }
 
 impl PunchEngine {
@@ -121,18 +137,29 @@ impl PunchEngine {
             }
             None => None,
         };
+        if let Some(server) = &options.server {
+            crate::transport::check_url_allowed(&server.base_url)?;
+            crate::signer::point_from_public_key(&server.policy_public_key)?;
+        }
         Ok(PunchEngine {
             inner: Mutex::new(Inner { conn, policy }),
             signer,
             clock: options.clock,
             device_id: device.device_id,
             public_key: device.public_key,
+            software_key: device.key_pkcs8.is_some(),
+            server: options.server,
+            transport: Mutex::new(options.transport),
+            sync_lock: Mutex::new(()),
+            listener: Mutex::new(None),
+            policy_hint: Mutex::new(None),
+            wakeup: crate::background::Wakeup::default(),
         })
     }
 
     /// A poisoned lock only means another thread panicked mid-call; SQLite's
     /// transaction already rolled back, so the connection is still sound.
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -162,11 +189,18 @@ impl PunchEngine {
         }
     }
 
-    /// Installs a policy. A lower version than the installed one is refused
-    /// (rollback); the same version replaces it only if identical.
+    /// Installs a policy. With a server configured, `signature` must verify
+    /// with the pinned policy key. Refused: a lower version than the installed
+    /// one (rollback), and an expired one (freeze), judged by trusted time.
     pub fn install_policy_json(&self, body: &[u8], signature: Option<&[u8]>) -> Result<u64> {
+        if let Some(server) = &self.server {
+            let sig = signature.ok_or(PunchError::PolicySignature)?;
+            crate::signer::verify(&server.policy_public_key, body, sig)
+                .map_err(|_| PunchError::PolicySignature)?;
+        }
         let policy = Policy::from_json(body)?;
         let version = policy.version;
+        policy.check_not_expired(self.trusted_now_ms())?;
         let prepared = PreparedPolicy::new(policy)?;
         let now = self.clock.now().wall_time_ms;
         let mut inner = self.lock();
@@ -188,6 +222,15 @@ impl PunchEngine {
         Ok(version)
     }
 
+    /// Now, by the best clock available: anchored server time within this
+    /// boot, else the device's wall clock.
+    pub fn trusted_now_ms(&self) -> i64 {
+        match self.usable_anchor() {
+            Some(_) => self.estimated_server_time_ms(),
+            None => self.clock.now().wall_time_ms,
+        }
+    }
+
     pub fn policy_version(&self) -> Option<u64> {
         self.lock().policy.as_ref().map(|p| p.policy.version)
     }
@@ -200,8 +243,8 @@ impl PunchEngine {
     pub fn evaluate(&self, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
         let policy = self.current_policy()?;
+        policy.policy.check_not_expired(self.trusted_now_ms())?;
         let now = self.clock.now();
-        policy.policy.check_not_expired(now.wall_time_ms)?;
         let previous = self.previous_fix()?;
         Ok(evaluate(
             &policy,
@@ -226,8 +269,8 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.current_policy()?;
+        policy.policy.check_not_expired(self.trusted_now_ms())?;
         let now = self.clock.now();
-        policy.policy.check_not_expired(now.wall_time_ms)?;
         let previous = self.previous_fix()?;
         let evaluation = evaluate(&policy, &valid, now.wall_time_ms, previous.as_ref());
         if evaluation.decision == Decision::Rejected {
@@ -239,9 +282,11 @@ impl PunchEngine {
         let employee_id = store::load_device(&inner.conn)?
             .and_then(|d| d.employee_id)
             .ok_or(PunchError::NoEmployee)?;
-        let anchor = store::get_meta(&inner.conn, META_ANCHOR)?
-            .and_then(|t| serde_json::from_str(&t).ok());
-        let tx = inner.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let anchor =
+            store::get_meta(&inner.conn, META_ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
+        let tx = inner
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (seq, prev_hash) = match store::head(&tx)? {
             Some((seq, hash)) => (seq + 1, hex::encode(hash)),
             None => (1, GENESIS_HASH.to_string()),
@@ -298,6 +343,9 @@ impl PunchEngine {
         }
         // synchronous=FULL: the WAL is fsynced before commit returns.
         tx.commit()?;
+        drop(inner);
+        self.wake_background();
+        self.notify_status();
         Ok(PunchReceipt {
             punch_id: record.punch_id,
             seq,
@@ -355,7 +403,9 @@ fn recorded_evidence(
         .filter(|w| {
             judged.iter().any(|s| {
                 s.site.wifi.bssids.contains(&w.bssid)
-                    || w.ssid.as_ref().is_some_and(|x| s.site.wifi.ssids.contains(x))
+                    || w.ssid
+                        .as_ref()
+                        .is_some_and(|x| s.site.wifi.ssids.contains(x))
             })
         })
         .map(|w| match &w.ssid {
@@ -366,7 +416,11 @@ fn recorded_evidence(
     let ip_matched = valid
         .ips
         .iter()
-        .filter(|ip| judged.iter().any(|s| s.site.cidrs.iter().any(|c| c.contains(**ip))))
+        .filter(|ip| {
+            judged
+                .iter()
+                .any(|s| s.site.cidrs.iter().any(|c| c.contains(**ip)))
+        })
         .map(|ip| ip.to_string())
         .collect();
     RecordedEvidence {

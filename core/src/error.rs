@@ -13,6 +13,12 @@ pub enum PunchError {
     Evidence(#[from] EvidenceError),
     #[error("invalid policy: {0}")]
     Policy(#[from] PolicyError),
+    #[error("no server is configured for this engine")]
+    NotConfigured,
+    #[error("sync: {0}")]
+    Sync(#[from] crate::sync::SyncError),
+    #[error("policy signature does not verify with the pinned server key")]
+    PolicySignature,
     #[error("no policy installed yet: sync or install one first")]
     NoPolicy,
     #[error("policy version {offered} is older than the installed {installed} (rollback refused)")]

@@ -76,6 +76,20 @@ pub enum FlagKind {
     WifiPlaceholder,
 }
 
+impl std::fmt::Display for FlagKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FlagKind::MockLocation => "mock location",
+            FlagKind::ImpossibleTravel => "impossible travel",
+            FlagKind::StaleFix => "stale fix",
+            FlagKind::FixTimeSkew => "fix time skew",
+            FlagKind::AccuracyTooLow => "accuracy too low",
+            FlagKind::NullIsland => "null island",
+            FlagKind::WifiPlaceholder => "Wi-Fi placeholder",
+        })
+    }
+}
+
 /// An anti-spoofing or evidence-quality signal, with what policy made of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flag {
@@ -129,8 +143,13 @@ pub fn evaluate(
     let mut flags = evidence_flags(evidence);
     let gps = usable_fix(evidence.gps.as_ref(), punch_time_ms, policy, &mut flags);
     if let (Some(fix), Some(prev)) = (evidence.gps.as_ref(), previous) {
-        travel_flag(fix, prev, settings.max_speed_mps, settings.impossible_travel)
-            .map(|f| flags.push(f));
+        travel_flag(
+            fix,
+            prev,
+            settings.max_speed_mps,
+            settings.impossible_travel,
+        )
+        .map(|f| flags.push(f));
     }
 
     // Candidate sites: near the fix, or named by a Wi-Fi/IP match.
@@ -267,7 +286,11 @@ fn travel_flag(fix: &ValidFix, prev: &PreviousFix, max_mps: f64, action: Action)
         return None;
     }
     let dt_s = (fix.fix_time_ms - prev.fix_time_ms) as f64 / 1000.0;
-    let speed = if dt_s > 0.0 { unexplained / dt_s } else { f64::INFINITY };
+    let speed = if dt_s > 0.0 {
+        unexplained / dt_s
+    } else {
+        f64::INFINITY
+    };
     (speed > max_mps).then(|| Flag {
         kind: FlagKind::ImpossibleTravel,
         action,
@@ -312,7 +335,11 @@ fn judge_site(
     }
 }
 
-fn gps_check(gps: Option<&ValidFix>, verdict: Option<GpsVerdict>, uncertain: Action) -> SignalCheck {
+fn gps_check(
+    gps: Option<&ValidFix>,
+    verdict: Option<GpsVerdict>,
+    uncertain: Action,
+) -> SignalCheck {
     let (Some(fix), Some(v)) = (gps, verdict) else {
         return SignalCheck {
             signal: Signal::Gps,
@@ -326,11 +353,17 @@ fn gps_check(gps: Option<&ValidFix>, verdict: Option<GpsVerdict>, uncertain: Act
     let (outcome, detail) = match v.containment {
         Containment::Inside => (
             Outcome::Pass,
-            format!("inside: the whole ±{:.0} m circle is {d:.0} m or more within the fence", fix.accuracy_m),
+            format!(
+                "inside: {d:.0} m within the fence, more than the ±{:.0} m accuracy",
+                fix.accuracy_m
+            ),
         ),
         Containment::Outside => (
             Outcome::Fail,
-            format!("outside: {d:.0} m beyond the fence, more than the ±{:.0} m accuracy", fix.accuracy_m),
+            format!(
+                "outside: {d:.0} m beyond the fence, more than the ±{:.0} m accuracy",
+                fix.accuracy_m
+            ),
         ),
         Containment::Uncertain => (
             match uncertain {
@@ -358,8 +391,15 @@ fn wifi_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
     let wifi = &site.site.wifi;
     let (outcome, detail) = if evidence.wifi.is_empty() {
         (Outcome::Unavailable, "no Wi-Fi scan".to_string())
-    } else if let Some(w) = evidence.wifi.iter().find(|w| wifi.bssids.contains(&w.bssid)) {
-        (Outcome::Pass, format!("access point {} is on the site's list", w.bssid))
+    } else if let Some(w) = evidence
+        .wifi
+        .iter()
+        .find(|w| wifi.bssids.contains(&w.bssid))
+    {
+        (
+            Outcome::Pass,
+            format!("access point {} is on the site's list", w.bssid),
+        )
     } else if let Some(ssid) = evidence
         .wifi
         .iter()
@@ -368,12 +408,17 @@ fn wifi_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
     {
         (
             Outcome::Weak,
-            format!("network name {ssid:?} matches, but no known access point (SSIDs can be copied)"),
+            format!(
+                "network name {ssid:?} matches, but no known access point (SSIDs can be copied)"
+            ),
         )
     } else {
         (
             Outcome::Fail,
-            format!("none of {} access points seen is the site's", evidence.wifi.len()),
+            format!(
+                "none of {} access points seen is the site's",
+                evidence.wifi.len()
+            ),
         )
     };
     SignalCheck {
@@ -386,14 +431,20 @@ fn wifi_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
 }
 
 fn ip_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
-    let hit = evidence
-        .ips
-        .iter()
-        .find_map(|ip| site.site.cidrs.iter().find(|c| c.contains(*ip)).map(|c| (ip, c)));
+    let hit = evidence.ips.iter().find_map(|ip| {
+        site.site
+            .cidrs
+            .iter()
+            .find(|c| c.contains(*ip))
+            .map(|c| (ip, c))
+    });
     let (outcome, detail) = match hit {
         Some((ip, cidr)) => (Outcome::Pass, format!("address {ip} is in {cidr}")),
         None if evidence.ips.is_empty() => (Outcome::Unavailable, "no IP address given".into()),
-        None => (Outcome::Fail, "no device address is in the site's ranges".into()),
+        None => (
+            Outcome::Fail,
+            "no device address is in the site's ranges".into(),
+        ),
     };
     SignalCheck {
         signal: Signal::Ip,
@@ -426,7 +477,11 @@ fn decide(
                 .map(|c| c.detail.as_str())
                 .collect();
             let verdict = if s.review { "needs review at" } else { "at" };
-            reasons.push(format!("{verdict} site {}: {}", s.site_id, basis.join("; ")));
+            reasons.push(format!(
+                "{verdict} site {}: {}",
+                s.site_id,
+                basis.join("; ")
+            ));
             if s.review {
                 Decision::Review
             } else {
@@ -451,7 +506,7 @@ fn decide(
     };
     for f in &flags {
         decision = decision.max(Decision::from_action(f.action));
-        reasons.push(format!("{:?}: {}", f.kind, f.detail));
+        reasons.push(format!("{}: {}", f.kind, f.detail));
     }
     Evaluation {
         decision,

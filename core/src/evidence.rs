@@ -326,7 +326,12 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(b, c);
         assert_eq!(a.to_string(), "aa:bb:cc:00:11:22");
-        for bad in ["", "aa:bb:cc:00:11", "zz:bb:cc:00:11:22", "aa:bb:cc:00:11:22:33"] {
+        for bad in [
+            "",
+            "aa:bb:cc:00:11",
+            "zz:bb:cc:00:11:22",
+            "aa:bb:cc:00:11:22:33",
+        ] {
             assert!(matches!(
                 Bssid::parse(bad),
                 Err(EvidenceError::MalformedBssid(_))

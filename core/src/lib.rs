@@ -3,6 +3,8 @@
 //! Geofence evaluation on the device, a P-256 device key, and a signed,
 //! hash-chained punch queue in SQLite. Start at [`PunchEngine`].
 
+pub mod background;
+pub mod backoff;
 pub mod chain;
 pub mod cidr;
 pub mod clock;
@@ -11,11 +13,15 @@ pub mod error;
 pub mod evaluate;
 pub mod evidence;
 pub mod geofence;
+#[cfg(feature = "http-client")]
+pub mod http_client;
 pub mod policy;
 pub mod protocol;
 pub mod record;
 pub mod signer;
 pub mod store;
+pub mod sync;
+pub mod transport;
 pub mod trusted_time;
 
 pub use chain::{ChainBreak, ChainProblem, ChainReport};
@@ -27,3 +33,5 @@ pub use evidence::{Evidence, GpsFix, WifiObservation};
 pub use policy::Policy;
 pub use record::{PunchKind, PunchRecord, TimeAnchor};
 pub use signer::{Signer, SignerError, SoftwareSigner};
+pub use sync::{ServerConfig, SyncListener, SyncReport, SyncStatus};
+pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};

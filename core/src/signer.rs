@@ -126,18 +126,27 @@ mod tests {
         verify(&spki, b"hello", &sig).unwrap();
         // The bare point is accepted too.
         verify(&spki[26..], b"hello", &sig).unwrap();
-        assert_eq!(verify(&spki, b"hellO", &sig), Err(SignerError::BadSignature));
+        assert_eq!(
+            verify(&spki, b"hellO", &sig),
+            Err(SignerError::BadSignature)
+        );
         // A reloaded key is the same key.
         let again = SoftwareSigner::from_pkcs8(&pkcs8).unwrap();
         assert_eq!(again.public_key_spki().unwrap(), spki);
         let other = SoftwareSigner::generate().unwrap().0;
         let other_sig = other.sign(b"hello").unwrap();
-        assert_eq!(verify(&spki, b"hello", &other_sig), Err(SignerError::BadSignature));
+        assert_eq!(
+            verify(&spki, b"hello", &other_sig),
+            Err(SignerError::BadSignature)
+        );
     }
 
     #[test]
     fn garbage_keys_are_typed_errors() {
-        assert!(matches!(SoftwareSigner::from_pkcs8(b"junk"), Err(SignerError::BadKey(_))));
+        assert!(matches!(
+            SoftwareSigner::from_pkcs8(b"junk"),
+            Err(SignerError::BadKey(_))
+        ));
         assert_eq!(verify(b"short", b"m", b"s"), Err(SignerError::BadPublicKey));
     }
 }

@@ -99,7 +99,13 @@ pub fn insert_device(conn: &Connection, row: &DeviceRow, now_ms: i64) -> Result<
     conn.execute(
         "INSERT INTO device (id, device_id, public_key, key_pkcs8, employee_id, created_ms)
          VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-        params![row.device_id, row.public_key, row.key_pkcs8, row.employee_id, now_ms],
+        params![
+            row.device_id,
+            row.public_key,
+            row.key_pkcs8,
+            row.employee_id,
+            now_ms
+        ],
     )?;
     Ok(())
 }

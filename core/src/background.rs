@@ -1,0 +1,116 @@
+//! A thread that syncs while punches are pending, for processes that live
+//! long (desktop, kiosk, tests). Phones use WorkManager / BGTaskScheduler
+//! calling `sync()` instead.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::engine::PunchEngine;
+
+/// Wakes the background thread early (new punch, network back, stop).
+#[derive(Default)]
+pub(crate) struct Wakeup {
+    pending: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Wakeup {
+    pub(crate) fn wake(&self) {
+        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    /// Sleeps up to `timeout` or until woken; clears the wake flag.
+    fn wait(&self, timeout: Duration) {
+        let guard = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut guard, _) = self
+            .cv
+            .wait_timeout_while(guard, timeout, |woken| !*woken)
+            .unwrap_or_else(|e| e.into_inner());
+        *guard = false;
+    }
+}
+
+/// Handle to the running thread; `stop()` (or drop) ends it cleanly.
+pub struct BackgroundSync {
+    stop: Arc<Mutex<bool>>,
+    engine: Arc<PunchEngine>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackgroundSync {
+    /// Wakes the thread now (e.g. the app regained connectivity).
+    pub fn wake(&self) {
+        self.engine.wake_background();
+    }
+
+    /// Stops the thread, waiting for an upload in flight to finish.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        *self.stop.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.engine.wake_background();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for BackgroundSync {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl PunchEngine {
+    pub(crate) fn wake_background(&self) {
+        self.wakeup.wake();
+    }
+
+    /// Starts a thread that syncs whenever punches are pending, sleeping
+    /// `idle` between checks otherwise and backing off after failures.
+    pub fn start_background_sync(self: &Arc<Self>, idle: Duration) -> BackgroundSync {
+        let stop = Arc::new(Mutex::new(false));
+        let engine = self.clone();
+        let thread_stop = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("punch-sync".into())
+            .spawn(move || background_loop(&engine, &thread_stop, idle))
+            .ok();
+        BackgroundSync {
+            stop,
+            engine: self.clone(),
+            thread,
+        }
+    }
+}
+
+fn background_loop(engine: &PunchEngine, stop: &Mutex<bool>, idle: Duration) {
+    loop {
+        if *stop.lock().unwrap_or_else(|e| e.into_inner()) {
+            return;
+        }
+        let pending = engine.pending_count().unwrap_or(0);
+        let mut wait = idle;
+        if pending > 0 || engine.policy_version().is_none() {
+            match engine.sync() {
+                Ok(report) => {
+                    if let Some(next) = report.next_retry_ms {
+                        let now = engine.clock.now().wall_time_ms;
+                        wait = Duration::from_millis(u64::try_from(next - now).unwrap_or(0));
+                    } else if report.remaining > 0 {
+                        wait = Duration::ZERO;
+                    }
+                }
+                // Local trouble (not enrolled yet, database busy): try again later.
+                Err(_) => wait = idle,
+            }
+        }
+        if !wait.is_zero() {
+            engine.wakeup.wait(wait);
+        }
+    }
+}

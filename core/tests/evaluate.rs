@@ -1,0 +1,222 @@
+//! Site rules and anti-spoofing signals, judged through the engine.
+
+mod common;
+
+use common::*;
+use punch_core::evaluate::{FlagKind, Outcome};
+use punch_core::policy::Signal;
+use punch_core::{Clock, Decision, Evidence, PunchError, PunchKind};
+
+fn setup() -> (
+    tempfile::TempDir,
+    punch_core::PunchEngine,
+    std::sync::Arc<punch_core::ManualClock>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let engine = engine_at(&dir.path().join("d.db"), clock.clone());
+    (dir, engine, clock)
+}
+
+#[test]
+fn gps_inside_uncertain_outside() {
+    let (_d, engine, _c) = setup();
+    let inside = engine
+        .evaluate(&gps(offset(HQ, 0.0, 50.0), 10.0, T0))
+        .unwrap();
+    assert_eq!(inside.decision, Decision::Accepted);
+    let check = &inside.sites[0].checks[0];
+    assert_eq!(check.signal, Signal::Gps);
+    assert_eq!(check.outcome, Outcome::Pass);
+    assert!((check.distance_to_edge_m.unwrap() - 50.0).abs() < 0.05);
+
+    // 95 m from the centre of a 100 m circle with ±20 m: straddles.
+    let straddle = engine
+        .evaluate(&gps(offset(HQ, 0.0, 95.0), 20.0, T0))
+        .unwrap();
+    assert_eq!(straddle.decision, Decision::Review);
+    assert_eq!(straddle.sites[0].checks[0].outcome, Outcome::Weak);
+
+    // 130 m out with ±20 m: outside.
+    let out = engine
+        .evaluate(&gps(offset(HQ, 0.0, 130.0), 20.0, T0))
+        .unwrap();
+    assert_eq!(out.decision, Decision::Rejected);
+    assert_eq!(out.nearest_site.unwrap().site_id, "hq");
+
+    let yard = engine
+        .evaluate(&gps((31.2390, 121.4810), 10.0, T0))
+        .unwrap();
+    assert_eq!(yard.decision, Decision::Accepted);
+    assert_eq!(yard.site_id.as_deref(), Some("yard"));
+}
+
+#[test]
+fn wifi_and_ip_evidence() {
+    let (_d, engine, _c) = setup();
+    let ap = engine.evaluate(&wifi("AA-BB-CC-DD-EE-01", None)).unwrap();
+    assert_eq!(ap.decision, Decision::Accepted);
+    assert_eq!(ap.site_id.as_deref(), Some("hq"));
+
+    let ssid_only = engine
+        .evaluate(&wifi("11:22:33:44:55:66", Some("HQ-Staff")))
+        .unwrap();
+    assert_eq!(ssid_only.decision, Decision::Review, "SSIDs can be copied");
+
+    let stranger = engine
+        .evaluate(&wifi("11:22:33:44:55:66", Some("Cafe")))
+        .unwrap();
+    assert_eq!(stranger.decision, Decision::Rejected);
+
+    let ip = Evidence {
+        ip_addresses: vec!["2001:db8:10::42".into()],
+        ..Evidence::default()
+    };
+    assert_eq!(engine.evaluate(&ip).unwrap().decision, Decision::Accepted);
+    let wrong_ip = Evidence {
+        ip_addresses: vec!["192.0.2.1".into()],
+        ..Evidence::default()
+    };
+    assert_eq!(
+        engine.evaluate(&wrong_ip).unwrap().decision,
+        Decision::Rejected
+    );
+}
+
+#[test]
+fn all_of_rule_needs_every_signal() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let engine = engine_at(&dir.path().join("d.db"), clock);
+    let mut policy: serde_json::Value = serde_json::from_str(&policy_json(2, None)).unwrap();
+    policy["sites"][0]["rule"] = serde_json::json!({ "mode": "all", "signals": ["gps", "wifi"] });
+    engine
+        .install_policy_json(policy.to_string().as_bytes(), None)
+        .unwrap();
+
+    let gps_only = gps(offset(HQ, 0.0, 10.0), 5.0, T0);
+    assert_eq!(
+        engine.evaluate(&gps_only).unwrap().decision,
+        Decision::Rejected
+    );
+    let mut both = gps_only.clone();
+    both.wifi = wifi("aa:bb:cc:dd:ee:01", None).wifi;
+    let ev = engine.evaluate(&both).unwrap();
+    assert_eq!(ev.decision, Decision::Accepted);
+    assert_eq!(ev.sites[0].checks.len(), 2);
+
+    // A rule naming a signal the site does not configure is a policy error.
+    policy["sites"][1]["rule"] = serde_json::json!({ "mode": "all", "signals": ["wifi"] });
+    policy["version"] = 3.into();
+    assert!(matches!(
+        engine.install_policy_json(policy.to_string().as_bytes(), None),
+        Err(PunchError::Policy(_))
+    ));
+}
+
+#[test]
+fn mock_stale_and_skewed_fixes() {
+    let (_d, engine, _c) = setup();
+    let mut mocked = gps(offset(HQ, 0.0, 10.0), 5.0, T0);
+    if let Some(f) = mocked.gps.as_mut() {
+        f.is_mock = true;
+    }
+    let ev = engine.evaluate(&mocked).unwrap();
+    assert_eq!(ev.decision, Decision::Rejected);
+    assert!(ev.flags.iter().any(|f| f.kind == FlagKind::MockLocation));
+
+    // A ten-minute-old fix is not evidence of where the employee is now.
+    let stale = engine
+        .evaluate(&gps(offset(HQ, 0.0, 10.0), 5.0, T0 - 600_000))
+        .unwrap();
+    assert_eq!(stale.decision, Decision::Rejected);
+    assert!(stale.flags.iter().any(|f| f.kind == FlagKind::StaleFix));
+
+    let future = engine
+        .evaluate(&gps(offset(HQ, 0.0, 10.0), 5.0, T0 + 900_000))
+        .unwrap();
+    assert_eq!(future.decision, Decision::Review);
+    assert!(future.flags.iter().any(|f| f.kind == FlagKind::FixTimeSkew));
+
+    let coarse = engine
+        .evaluate(&gps(offset(HQ, 0.0, 10.0), 500.0, T0))
+        .unwrap();
+    assert!(
+        coarse
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::AccuracyTooLow)
+    );
+    assert_eq!(coarse.decision, Decision::Rejected);
+
+    let null_island = engine.evaluate(&gps((0.0, 0.0), 5.0, T0)).unwrap();
+    assert!(
+        null_island
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::NullIsland)
+    );
+    assert_eq!(null_island.decision, Decision::Rejected);
+}
+
+#[test]
+fn impossible_travel_since_previous_punch() {
+    let (_d, engine, clock) = setup();
+    let now = clock.now().wall_time_ms;
+    engine
+        .punch(PunchKind::ClockIn, &gps(offset(HQ, 0.0, 10.0), 5.0, now))
+        .unwrap();
+    // One minute later at the yard, ~1.4 km away: ~23 m/s, plausible by car.
+    clock.advance_ms(60_000);
+    let now = clock.now().wall_time_ms;
+    let ev = engine
+        .punch(PunchKind::BreakStart, &gps((31.2390, 121.4810), 10.0, now))
+        .unwrap()
+        .evaluation;
+    assert!(
+        !ev.flags
+            .iter()
+            .any(|f| f.kind == FlagKind::ImpossibleTravel),
+        "{ev:?}"
+    );
+    // Ten seconds later back at HQ: ~140 m/s.
+    clock.advance_ms(10_000);
+    let now = clock.now().wall_time_ms;
+    let ev = engine
+        .punch(PunchKind::BreakEnd, &gps(offset(HQ, 0.0, 10.0), 5.0, now))
+        .unwrap()
+        .evaluation;
+    assert!(
+        ev.flags
+            .iter()
+            .any(|f| f.kind == FlagKind::ImpossibleTravel),
+        "{ev:?}"
+    );
+    assert_eq!(ev.decision, Decision::Review);
+}
+
+#[test]
+fn privacy_only_matching_networks_are_recorded() {
+    let (_d, engine, _c) = setup();
+    let mut e = wifi("aa:bb:cc:dd:ee:01", Some("HQ-Staff"));
+    e.wifi.push(punch_core::WifiObservation {
+        bssid: "12:34:56:78:9a:bc".into(),
+        ssid: Some("Neighbour-Home".into()),
+        rssi_dbm: Some(-85),
+    });
+    e.ip_addresses = vec!["198.51.100.7".into(), "10.0.0.5".into()];
+    let r = engine.punch(PunchKind::ClockIn, &e).unwrap();
+    let stored = engine.punches(0, 1).unwrap();
+    let text = String::from_utf8(stored[0].record.clone()).unwrap();
+    assert!(!text.contains("Neighbour-Home"));
+    assert!(!text.contains("12:34:56:78:9a:bc"));
+    assert!(!text.contains("10.0.0.5"));
+    let rec = punch_core::PunchRecord::from_bytes(&stored[0].record).unwrap();
+    assert_eq!(
+        rec.evidence.wifi_matched,
+        vec!["aa:bb:cc:dd:ee:01 HQ-Staff".to_string()]
+    );
+    assert_eq!(rec.evidence.wifi_seen, 2);
+    assert_eq!(rec.evidence.ip_matched, vec!["198.51.100.7".to_string()]);
+    assert_eq!(r.evaluation.decision, Decision::Accepted);
+}

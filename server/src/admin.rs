@@ -1,0 +1,156 @@
+//! The employer's side, in-process: employees, enrollment codes, devices,
+//! sites, policy publishing and the punch ledger. Works on the same database
+//! as a running server (SQLite serialises the writers).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use punch_core::policy::{Settings, Site};
+
+use crate::clock::now_ms;
+use crate::enroll;
+use crate::error::{Result, ServerError};
+use crate::policy_publish;
+use crate::sqlite_store::SqliteStore;
+use crate::store::{DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPunchInfo};
+
+const MAX_EMPLOYEE_ID_LEN: usize = 128;
+
+pub struct Admin {
+    store: Arc<dyn ServerStore>,
+}
+
+impl Admin {
+    /// Opens (creating and migrating if needed) the server database.
+    pub fn open(db_path: impl AsRef<Path>) -> Result<Admin> {
+        Ok(Admin {
+            store: Arc::new(SqliteStore::open(db_path.as_ref())?),
+        })
+    }
+
+    /// Over another backend.
+    pub fn with_store(store: Arc<dyn ServerStore>) -> Admin {
+        Admin { store }
+    }
+
+    /// Adds an employee, or renames an existing one.
+    pub fn add_employee(&self, employee_id: &str, name: &str) -> Result<()> {
+        if employee_id.trim().is_empty()
+            || employee_id.len() > MAX_EMPLOYEE_ID_LEN
+            || employee_id.chars().any(char::is_control)
+        {
+            return Err(ServerError::Invalid(
+                "employee id must be 1-128 characters without control characters".into(),
+            ));
+        }
+        let now = now_ms();
+        self.store
+            .write(|tx| tx.upsert_employee(employee_id, name, now))
+    }
+
+    /// A one-time code (10 characters, A-Z 2-9) valid for `ttl`.
+    pub fn create_enrollment_code(&self, employee_id: &str, ttl: Duration) -> Result<String> {
+        let now = now_ms();
+        self.store
+            .write(|tx| enroll::create_code(tx, employee_id, ttl, now))
+    }
+
+    pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        self.store.read(|tx| tx.devices())
+    }
+
+    /// The device's key stops being accepted (403 device_unbound).
+    pub fn unbind_device(&self, device_id: &str) -> Result<()> {
+        let now = now_ms();
+        self.store.write(|tx| {
+            if tx.device(device_id)?.is_none() {
+                return Err(ServerError::UnknownDevice(device_id.to_string()));
+            }
+            tx.mark_unbound(device_id, now)?;
+            Ok(())
+        })
+    }
+
+    /// Lets the employee's next enrollment replace the bound device (once).
+    pub fn approve_rebind(&self, employee_id: &str) -> Result<()> {
+        let now = now_ms();
+        self.store.write(|tx| {
+            if tx.employee(employee_id)?.is_none() {
+                return Err(ServerError::UnknownEmployee(employee_id.to_string()));
+            }
+            tx.set_rebind_approved(employee_id, Some(now))
+        })
+    }
+
+    /// Adds or replaces a site (validated as a device would); takes effect
+    /// with the next `publish_policy`.
+    pub fn upsert_site(&self, site: Site) -> Result<()> {
+        let now = now_ms();
+        self.store
+            .write(|tx| policy_publish::upsert_site(tx, &site, now))
+    }
+
+    pub fn remove_site(&self, site_id: &str) -> Result<()> {
+        self.store.write(|tx| {
+            if tx.remove_site(site_id)? {
+                Ok(())
+            } else {
+                Err(ServerError::UnknownSite(site_id.to_string()))
+            }
+        })
+    }
+
+    pub fn sites(&self) -> Result<Vec<Site>> {
+        self.store.read(|tx| policy_publish::sites(tx))
+    }
+
+    /// Replaces the settings; takes effect with the next `publish_policy`.
+    pub fn set_settings(&self, settings: Settings) -> Result<()> {
+        self.store
+            .write(|tx| policy_publish::set_settings(tx, &settings))
+    }
+
+    pub fn settings(&self) -> Result<Settings> {
+        self.store.read(|tx| policy_publish::settings(tx))
+    }
+
+    /// Publishes sites + settings as the next version (previous + 1), issued
+    /// now, expiring after `ttl`; signed with the policy key.
+    pub fn publish_policy(&self, ttl: Duration) -> Result<u64> {
+        let now = now_ms();
+        self.store
+            .write(|tx| policy_publish::publish(tx, ttl, now))
+    }
+
+    /// The latest published version (0: none).
+    pub fn policy_version(&self) -> Result<u64> {
+        self.store.read(|tx| tx.latest_policy_version())
+    }
+
+    /// SPKI DER of the policy signing key (generated on first use): the app pins it.
+    pub fn policy_public_key(&self) -> Result<Vec<u8>> {
+        self.store
+            .write(|tx| policy_publish::policy_public_key(tx))
+    }
+
+    /// Accepted punches, by device and seq.
+    pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
+        self.store.read(|tx| tx.punches())
+    }
+
+    /// The evidence table: every refused record.
+    pub fn rejected(&self) -> Result<Vec<RejectedInfo>> {
+        self.store.read(|tx| tx.rejected())
+    }
+
+    /// The device's accepted chain head: (seq, hex hash); (0, GENESIS_HASH) before any.
+    pub fn head(&self, device_id: &str) -> Result<(u64, String)> {
+        self.store.read(|tx| {
+            let device = tx
+                .device(device_id)?
+                .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
+            Ok((device.head_seq, device.head_hash))
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! Enrollment: a one-time code binds a device key to an employee. One bound
+//! device per employee; replacing it needs an admin's `approve_rebind`.
+
+use std::time::Duration;
+
+use punch_core::protocol::EnrollRequest;
+use punch_core::signer;
+use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::error::{Result, ServerError};
+use crate::store::{BindDevice, CodeRow, StoreTx};
+
+/// Length of an enrollment code (50 bits from a 32-letter alphabet).
+pub const CODE_LEN: usize = 10;
+/// No 0/O or 1/I: codes are read aloud and typed on phones.
+const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/// Identifiers travel in headers and in the time-token MAC input.
+const MAX_ID_LEN: usize = 128;
+const MAX_LABEL_LEN: usize = 128;
+
+/// Why an enrollment was refused (a wire error, not a server fault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnrollRefusal {
+    /// The request itself is malformed (ids, key).
+    BadRequest(String),
+    /// Unknown, expired or already used code.
+    CodeInvalid,
+    /// The employee (or this device id) is bound elsewhere.
+    AlreadyBound(String),
+}
+
+/// A random, human-typeable one-time code.
+pub fn generate_code() -> Result<String> {
+    let mut bytes = [0u8; CODE_LEN];
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| ServerError::Crypto("system random failed".into()))?;
+    // 256 is a multiple of 32, so `b % 32` is unbiased.
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
+        .collect())
+}
+
+/// Forgiving input: case, spaces and dashes do not matter.
+pub fn normalize_code(input: &str) -> String {
+    input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// Codes are stored only as their hash: a database reader cannot enroll.
+pub fn code_hash(code: &str) -> String {
+    hex::encode(signer::sha256(normalize_code(code).as_bytes()))
+}
+
+/// Device ids: 1..=128 of `[A-Za-z0-9._:-]` (UUIDs fit).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+}
+
+/// Creates a one-time code for an existing employee.
+pub fn create_code(tx: &dyn StoreTx, employee_id: &str, ttl: Duration, now_ms: i64) -> Result<String> {
+    if tx.employee(employee_id)?.is_none() {
+        return Err(ServerError::UnknownEmployee(employee_id.to_string()));
+    }
+    let code = generate_code()?;
+    tx.insert_code(&CodeRow {
+        code_hash: code_hash(&code),
+        employee_id: employee_id.to_string(),
+        created_at_ms: now_ms,
+        expires_at_ms: crate::clock::after_ms(now_ms, ttl),
+        used_at_ms: None,
+        used_by_device: None,
+    })?;
+    Ok(code)
+}
+
+fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
+    if !valid_id(&req.device_id) {
+        return Err(EnrollRefusal::BadRequest(
+            "device_id must be 1-128 characters of A-Z a-z 0-9 . _ : -".into(),
+        ));
+    }
+    if req.key_storage.len() > MAX_LABEL_LEN || req.platform.len() > MAX_LABEL_LEN {
+        return Err(EnrollRefusal::BadRequest(
+            "key_storage and platform are at most 128 bytes".into(),
+        ));
+    }
+    // SPKI form only (91 bytes), as the protocol says; a bare point is refused.
+    if req.public_key.len() != 91 || signer::point_from_public_key(&req.public_key).is_err() {
+        return Err(EnrollRefusal::BadRequest(
+            "public_key is not a P-256 SubjectPublicKeyInfo (DER, 91 bytes)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Binds the device; returns the employee id. Runs in one write transaction.
+pub fn enroll(
+    tx: &dyn StoreTx,
+    req: &EnrollRequest,
+    now_ms: i64,
+) -> Result<Result<String, EnrollRefusal>> {
+    if let Err(refusal) = check_request(req) {
+        return Ok(Err(refusal));
+    }
+    let hash = code_hash(&req.code);
+    let Some(code) = tx.code(&hash)? else {
+        return Ok(Err(EnrollRefusal::CodeInvalid));
+    };
+    let employee_id = code.employee_id.clone();
+    let existing = tx.device(&req.device_id)?;
+    let same_binding = existing.as_ref().is_some_and(|d| {
+        d.is_bound() && d.employee_id == employee_id && d.public_key == req.public_key
+    });
+    let code_usable = match &code.used_by_device {
+        // A retry of the enrollment that used this code (its answer was lost).
+        Some(user) => user == &req.device_id && same_binding,
+        None => code.used_at_ms.is_none() && now_ms < code.expires_at_ms,
+    };
+    if !code_usable {
+        return Ok(Err(EnrollRefusal::CodeInvalid));
+    }
+    if same_binding {
+        // Idempotent: the same device with the same key is already bound.
+        tx.mark_code_used(&hash, &req.device_id, now_ms)?;
+        return Ok(Ok(employee_id));
+    }
+    let employee = tx
+        .employee(&employee_id)?
+        .ok_or_else(|| ServerError::Corrupt(format!("code for missing employee {employee_id}")))?;
+    let approved = employee.rebind_approved_at_ms.is_some();
+    if let Some(d) = &existing
+        && d.is_bound()
+        && d.employee_id != employee_id
+    {
+        return Ok(Err(EnrollRefusal::AlreadyBound(format!(
+            "device {} is bound to another employee; an admin must unbind it first",
+            d.device_id
+        ))));
+    }
+    // The employee's current device (possibly this id with another key).
+    if let Some(bound) = tx.bound_device_of(&employee_id)? {
+        if !approved {
+            return Ok(Err(EnrollRefusal::AlreadyBound(format!(
+                "employee {employee_id} already has a bound device; an admin must approve a rebind"
+            ))));
+        }
+        tx.mark_unbound(&bound.device_id, now_ms)?;
+    }
+    tx.bind_device(&BindDevice {
+        device_id: &req.device_id,
+        employee_id: &employee_id,
+        public_key: &req.public_key,
+        key_storage: &req.key_storage,
+        platform: &req.platform,
+        now_ms,
+    })?;
+    tx.mark_code_used(&hash, &req.device_id, now_ms)?;
+    if approved {
+        // An approval allows one replacement, not a standing exception.
+        tx.set_rebind_approved(&employee_id, None)?;
+    }
+    Ok(Ok(employee_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_typeable_and_normalised() {
+        let a = generate_code().unwrap();
+        let b = generate_code().unwrap();
+        assert_eq!(a.len(), CODE_LEN);
+        assert_ne!(a, b);
+        assert!(a.bytes().all(|c| CODE_ALPHABET.contains(&c)));
+        let sloppy = format!(" {}-{} ", a[..5].to_lowercase(), &a[5..]);
+        assert_eq!(normalize_code(&sloppy), a);
+        assert_eq!(code_hash(&sloppy), code_hash(&a));
+    }
+
+    #[test]
+    fn ids_are_restricted() {
+        assert!(valid_id("6f1c2a9e-1b7d-4c3e-9a51-0d2b7e8f9a10"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a|b"));
+        assert!(!valid_id("a b"));
+        assert!(!valid_id(&"x".repeat(129)));
+    }
+}

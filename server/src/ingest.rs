@@ -1,0 +1,268 @@
+//! Upload ingest: every record is verified against the device's key and the
+//! server's chain head, then stored exactly once with the server's judgement
+//! of its time. Refused records are kept as evidence, never dropped.
+
+use std::collections::HashMap;
+
+use punch_core::chain::{self, ChainProblem};
+use punch_core::policy::Settings;
+use punch_core::protocol::{RecordResult, RecordStatus, RejectReason, UploadRecord};
+use punch_core::record::PunchRecord;
+use punch_core::signer;
+use punch_core::trusted_time::{self, TimeVerdict};
+
+use crate::error::{Result, ServerError};
+use crate::policy_publish;
+use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
+use crate::time_token::TimeTokens;
+
+/// What one upload did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestOutcome {
+    /// In seq order (the order records were processed).
+    pub results: Vec<RecordResult>,
+    pub head_seq: u64,
+}
+
+enum Verdict {
+    Accepted(Box<StoredPunchInfo>),
+    Duplicate,
+    Rejected(RejectReason, String),
+}
+
+/// The serde name of a unit enum variant ("clock_in", "no_anchor"...).
+pub(crate) fn snake<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn reason_of(problem: &ChainProblem) -> RejectReason {
+    match problem {
+        ChainProblem::BadSignature => RejectReason::BadSignature,
+        ChainProblem::Unparseable { .. } => RejectReason::Unparseable,
+        ChainProblem::WrongDevice { .. } => RejectReason::WrongDevice,
+        ChainProblem::PrevHashMismatch { .. } | ChainProblem::HashMismatch => {
+            RejectReason::ChainBreak
+        }
+        ChainProblem::Gap { .. }
+        | ChainProblem::SeqMismatch { .. }
+        | ChainProblem::MissingTail { .. } => RejectReason::Gap,
+        // A problem kind added later: still refused, with its own text.
+        _ => RejectReason::Unparseable,
+    }
+}
+
+/// Time status, trusted time and skew for an accepted record.
+fn judge_time(
+    record: &PunchRecord,
+    device_id: &str,
+    settings: &Settings,
+    tokens: &TimeTokens,
+) -> (String, Option<i64>, Option<i64>) {
+    if let Some(anchor) = &record.anchor
+        && !tokens.check(device_id, anchor.server_time_ms, &anchor.token)
+    {
+        // The server never said this time to this device: a forged anchor.
+        return ("bad_anchor".into(), None, None);
+    }
+    // `as` saturates; settings were validated (1 s ..= 1 day) when published.
+    let max_skew_ms = (settings.max_clock_skew_s * 1000.0) as i64;
+    match trusted_time::judge(record, max_skew_ms) {
+        TimeVerdict::Anchored {
+            trusted_time_ms,
+            skew_ms,
+            clock_moved,
+        } => {
+            let status = if clock_moved { "clock_moved" } else { "anchored" };
+            (status.into(), Some(trusted_time_ms), Some(skew_ms))
+        }
+        TimeVerdict::Unanchored { why } => (format!("unanchored:{}", snake(&why)), None, None),
+    }
+}
+
+struct Batch<'a> {
+    tx: &'a dyn StoreTx,
+    tokens: &'a TimeTokens,
+    device_id: &'a str,
+    employee_id: &'a str,
+    public_key: &'a [u8],
+    head_seq: u64,
+    head_hash: String,
+    now_ms: i64,
+    settings: HashMap<u64, Option<Settings>>,
+}
+
+impl Batch<'_> {
+    fn published_settings(&mut self, version: u64) -> Result<Option<Settings>> {
+        if let Some(found) = self.settings.get(&version) {
+            return Ok(found.clone());
+        }
+        let found = policy_publish::published_settings(self.tx, version)?;
+        self.settings.insert(version, found.clone());
+        Ok(found)
+    }
+
+    fn judge(&mut self, up: &UploadRecord) -> Result<Verdict> {
+        if up.seq == 0 {
+            return Ok(Verdict::Rejected(
+                RejectReason::Gap,
+                "sequence numbers start at 1".into(),
+            ));
+        }
+        if up.seq <= self.head_seq {
+            return Ok(match self.tx.punch_bytes(self.device_id, up.seq)? {
+                Some(stored) if stored == up.record => Verdict::Duplicate,
+                Some(_) => Verdict::Rejected(
+                    RejectReason::ConflictingDuplicate,
+                    format!("seq {} is already stored with other bytes", up.seq),
+                ),
+                None => {
+                    return Err(ServerError::Corrupt(format!(
+                        "device {} has head {} but no record {}",
+                        self.device_id, self.head_seq, up.seq
+                    )));
+                }
+            });
+        }
+        let expected = self.head_seq + 1;
+        if up.seq > expected {
+            return Ok(Verdict::Rejected(
+                RejectReason::Gap,
+                format!("expected seq {expected}, got {}", up.seq),
+            ));
+        }
+        let record = match chain::verify_link(
+            self.public_key,
+            self.device_id,
+            expected,
+            &self.head_hash,
+            &up.record,
+            &up.signature,
+        ) {
+            Ok(record) => record,
+            Err(problem) => return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string())),
+        };
+        if record.employee_id != self.employee_id {
+            return Ok(Verdict::Rejected(
+                RejectReason::EmployeeMismatch,
+                format!(
+                    "record names employee {:?}, the device is bound to {:?}",
+                    record.employee_id, self.employee_id
+                ),
+            ));
+        }
+        let Some(settings) = self.published_settings(record.policy_version)? else {
+            return Ok(Verdict::Rejected(
+                RejectReason::UnknownPolicyVersion,
+                format!("policy version {} was never published", record.policy_version),
+            ));
+        };
+        let punch_id = record.punch_id.to_string();
+        if let Some((device, seq)) = self.tx.punch_location(&punch_id)? {
+            return Ok(Verdict::Rejected(
+                RejectReason::ConflictingDuplicate,
+                format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
+            ));
+        }
+        let (time_status, trusted_time_ms, skew_ms) =
+            judge_time(&record, self.device_id, &settings, self.tokens);
+        Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
+            device_id: self.device_id.to_string(),
+            seq: expected,
+            punch_id,
+            employee_id: record.employee_id.clone(),
+            kind: snake(&record.kind),
+            wall_time_ms: record.wall_time_ms,
+            utc_offset_min: record.utc_offset_min,
+            trusted_time_ms,
+            skew_ms,
+            time_status,
+            policy_version: record.policy_version,
+            decision: snake(&record.evaluation.decision),
+            site_id: record.evaluation.site_id.clone(),
+            hash: hex::encode(signer::sha256(&up.record)),
+            received_at_ms: self.now_ms,
+        })))
+    }
+
+    fn keep_evidence(&self, up: &UploadRecord, reason: RejectReason, detail: &str) -> Result<()> {
+        // Best effort: a refused record may not even parse.
+        let parsed = PunchRecord::from_bytes(&up.record).ok();
+        self.tx.record_rejected(&RejectedInfo {
+            id: 0,
+            device_id: self.device_id.to_string(),
+            seq: up.seq,
+            punch_id: parsed.as_ref().map(|r| r.punch_id.to_string()),
+            employee_id: parsed.map(|r| r.employee_id),
+            reason: snake(&reason),
+            detail: detail.to_string(),
+            hash: hex::encode(signer::sha256(&up.record)),
+            record: up.record.clone(),
+            signature: up.signature.clone(),
+            attempts: 1,
+            first_received_at_ms: self.now_ms,
+            last_received_at_ms: self.now_ms,
+        })
+    }
+}
+
+/// Processes one batch from an authenticated device, in seq order, inside
+/// the caller's write transaction (all of it or none of it is stored).
+pub fn ingest(
+    tx: &dyn StoreTx,
+    device_id: &str,
+    records: &[UploadRecord],
+    tokens: &TimeTokens,
+    now_ms: i64,
+) -> Result<IngestOutcome> {
+    // Re-read inside the transaction: the head may have moved since auth.
+    let device = tx
+        .device(device_id)?
+        .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
+    let mut batch = Batch {
+        tx,
+        tokens,
+        device_id: &device.device_id,
+        employee_id: &device.employee_id,
+        public_key: &device.public_key,
+        head_seq: device.head_seq,
+        head_hash: device.head_hash.clone(),
+        now_ms,
+        settings: HashMap::new(),
+    };
+    let mut ordered: Vec<&UploadRecord> = records.iter().collect();
+    ordered.sort_by_key(|r| r.seq);
+    let mut results = Vec::with_capacity(ordered.len());
+    for up in ordered {
+        let (status, reason, detail) = match batch.judge(up)? {
+            Verdict::Accepted(info) => {
+                tx.insert_punch(&NewPunch {
+                    info: &info,
+                    record: &up.record,
+                    signature: &up.signature,
+                })?;
+                tx.set_head(&device.device_id, info.seq, &info.hash)?;
+                batch.head_seq = info.seq;
+                batch.head_hash = info.hash.clone();
+                (RecordStatus::Accepted, None, None)
+            }
+            Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
+            Verdict::Rejected(reason, detail) => {
+                batch.keep_evidence(up, reason, &detail)?;
+                (RecordStatus::Rejected, Some(reason), Some(detail))
+            }
+        };
+        results.push(RecordResult {
+            seq: up.seq,
+            status,
+            reason,
+            detail,
+        });
+    }
+    Ok(IngestOutcome {
+        results,
+        head_seq: batch.head_seq,
+    })
+}

@@ -1,0 +1,650 @@
+//! The reference backend: one SQLite file, WAL, `synchronous=FULL`, schema
+//! migrations by `PRAGMA user_version`. One connection per `SqliteStore`
+//! (the server holds one, each `Admin` another); SQLite serialises writers
+//! across connections and `busy_timeout` makes the loser wait.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use crate::error::{Result, ServerError};
+use crate::store::{
+    BindDevice, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo, ServerStore,
+    StoreTx, StoredPunchInfo, Work,
+};
+
+/// Bump with a new step in [`migrate`].
+pub const SCHEMA_VERSION: i64 = 1;
+
+const MIGRATION_1: &str = "
+CREATE TABLE meta (
+    key    TEXT PRIMARY KEY,
+    value  BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE employees (
+    employee_id            TEXT PRIMARY KEY,
+    name                   TEXT NOT NULL,
+    rebind_approved_at_ms  INTEGER,
+    created_at_ms          INTEGER NOT NULL
+);
+CREATE TABLE enrollment_codes (
+    code_hash       TEXT PRIMARY KEY,          -- hex SHA-256 of the code: the code itself is a credential
+    employee_id     TEXT NOT NULL REFERENCES employees (employee_id),
+    created_at_ms   INTEGER NOT NULL,
+    expires_at_ms   INTEGER NOT NULL,
+    used_at_ms      INTEGER,
+    used_by_device  TEXT
+);
+CREATE TABLE devices (
+    device_id       TEXT PRIMARY KEY,
+    employee_id     TEXT NOT NULL REFERENCES employees (employee_id),
+    public_key      BLOB NOT NULL,             -- P-256 SPKI DER
+    key_storage     TEXT NOT NULL,
+    platform        TEXT NOT NULL,
+    enrolled_at_ms  INTEGER NOT NULL,
+    unbound_at_ms   INTEGER,
+    head_seq        INTEGER NOT NULL DEFAULT 0,
+    head_hash       TEXT NOT NULL
+);
+-- One bound device per employee, enforced by the database too.
+CREATE UNIQUE INDEX devices_one_bound ON devices (employee_id) WHERE unbound_at_ms IS NULL;
+CREATE TABLE nonces (
+    device_id      TEXT NOT NULL,
+    nonce          TEXT NOT NULL,
+    request_ts_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+) WITHOUT ROWID;
+CREATE INDEX nonces_ts ON nonces (request_ts_ms);
+CREATE TABLE sites (
+    site_id        TEXT PRIMARY KEY,
+    body           TEXT NOT NULL,              -- punch_core::policy::Site JSON
+    updated_at_ms  INTEGER NOT NULL
+);
+CREATE TABLE policies (
+    version        INTEGER PRIMARY KEY,
+    body           BLOB NOT NULL,              -- the exact signed bytes
+    signature      BLOB NOT NULL,
+    issued_at_ms   INTEGER NOT NULL,
+    expires_at_ms  INTEGER
+);
+CREATE TABLE punches (
+    device_id        TEXT NOT NULL REFERENCES devices (device_id),
+    seq              INTEGER NOT NULL,
+    punch_id         TEXT NOT NULL UNIQUE,
+    employee_id      TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    wall_time_ms     INTEGER NOT NULL,
+    utc_offset_min   INTEGER NOT NULL,
+    trusted_time_ms  INTEGER,
+    skew_ms          INTEGER,
+    time_status      TEXT NOT NULL,
+    policy_version   INTEGER NOT NULL,
+    decision         TEXT NOT NULL,
+    site_id          TEXT,
+    record           BLOB NOT NULL,            -- the exact signed bytes
+    signature        BLOB NOT NULL,
+    hash             TEXT NOT NULL,            -- hex SHA-256(record)
+    received_at_ms   INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX punches_employee_time ON punches (employee_id, wall_time_ms);
+CREATE TABLE rejected (
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+    device_id             TEXT NOT NULL,
+    seq                   INTEGER NOT NULL,
+    punch_id              TEXT,
+    employee_id           TEXT,
+    reason                TEXT NOT NULL,
+    detail                TEXT NOT NULL,
+    hash                  TEXT NOT NULL,
+    record                BLOB NOT NULL,
+    signature             BLOB NOT NULL,
+    attempts              INTEGER NOT NULL DEFAULT 1,
+    first_received_at_ms  INTEGER NOT NULL,
+    last_received_at_ms   INTEGER NOT NULL,
+    -- A retried refusal is counted, not stored twice.
+    UNIQUE (device_id, seq, reason, hash, signature)
+);
+";
+
+/// The SQLite backend.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // journal_mode returns a row; pragma_update tolerates that.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate(&conn)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// A poisoned lock only means another thread panicked mid-call; SQLite
+    /// rolled that transaction back, so the connection is still sound.
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn run(&self, behavior: TransactionBehavior, work: &mut Work<'_>) -> Result<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(behavior)?;
+        work(&Sql(&tx))?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl ServerStore for SqliteStore {
+    fn read_tx(&self, work: &mut Work<'_>) -> Result<()> {
+        self.run(TransactionBehavior::Deferred, work)
+    }
+
+    fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
+        // IMMEDIATE takes the write lock up front: no deadlock on upgrade.
+        self.run(TransactionBehavior::Immediate, work)
+    }
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(ServerError::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found < 1 {
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE; {MIGRATION_1} PRAGMA user_version = 1; COMMIT;"
+        ))?;
+    }
+    Ok(())
+}
+
+/// [`StoreTx`] over an open SQLite transaction.
+struct Sql<'c>(&'c Connection);
+
+const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash";
+
+fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
+    Ok(DeviceInfo {
+        device_id: r.get(0)?,
+        employee_id: r.get(1)?,
+        public_key: r.get(2)?,
+        key_storage: r.get(3)?,
+        platform: r.get(4)?,
+        enrolled_at_ms: r.get(5)?,
+        unbound_at_ms: r.get(6)?,
+        head_seq: r.get(7)?,
+        head_hash: r.get(8)?,
+    })
+}
+
+fn policy_row(r: &Row<'_>) -> rusqlite::Result<PolicyRow> {
+    Ok(PolicyRow {
+        version: r.get(0)?,
+        body: r.get(1)?,
+        signature: r.get(2)?,
+        issued_at_ms: r.get(3)?,
+        expires_at_ms: r.get(4)?,
+    })
+}
+
+const POLICY_COLUMNS: &str = "version, body, signature, issued_at_ms, expires_at_ms";
+
+impl StoreTx for Sql<'_> {
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
+        self.0.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        self.meta(key)?
+            .ok_or_else(|| ServerError::Corrupt(format!("meta {key:?} vanished")))
+    }
+
+    fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO employees (employee_id, name, created_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (employee_id) DO UPDATE SET name = excluded.name",
+            params![employee_id, name, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn employee(&self, employee_id: &str) -> Result<Option<EmployeeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT employee_id, name, rebind_approved_at_ms FROM employees
+                 WHERE employee_id = ?1",
+                [employee_id],
+                |r| {
+                    Ok(EmployeeRow {
+                        employee_id: r.get(0)?,
+                        name: r.get(1)?,
+                        rebind_approved_at_ms: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn set_rebind_approved(&self, employee_id: &str, at_ms: Option<i64>) -> Result<()> {
+        self.0.execute(
+            "UPDATE employees SET rebind_approved_at_ms = ?2 WHERE employee_id = ?1",
+            params![employee_id, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn insert_code(&self, code: &CodeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO enrollment_codes
+               (code_hash, employee_id, created_at_ms, expires_at_ms, used_at_ms, used_by_device)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                code.code_hash,
+                code.employee_id,
+                code.created_at_ms,
+                code.expires_at_ms,
+                code.used_at_ms,
+                code.used_by_device
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn code(&self, code_hash: &str) -> Result<Option<CodeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT code_hash, employee_id, created_at_ms, expires_at_ms, used_at_ms,
+                        used_by_device
+                 FROM enrollment_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| {
+                    Ok(CodeRow {
+                        code_hash: r.get(0)?,
+                        employee_id: r.get(1)?,
+                        created_at_ms: r.get(2)?,
+                        expires_at_ms: r.get(3)?,
+                        used_at_ms: r.get(4)?,
+                        used_by_device: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_code_used(&self, code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "UPDATE enrollment_codes SET used_at_ms = ?3, used_by_device = ?2
+             WHERE code_hash = ?1 AND used_at_ms IS NULL",
+            params![code_hash, device_id, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = ?1"),
+                [device_id],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!(
+                    "SELECT {DEVICE_COLUMNS} FROM devices
+                     WHERE employee_id = ?1 AND unbound_at_ms IS NULL"
+                ),
+                [employee_id],
+                device_row,
+            )
+            .optional()?)
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceInfo>> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY employee_id, enrolled_at_ms, device_id"
+        ))?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn bind_device(&self, d: &BindDevice<'_>) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
+                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7)
+             ON CONFLICT (device_id) DO UPDATE SET
+                employee_id = excluded.employee_id,
+                public_key = excluded.public_key,
+                key_storage = excluded.key_storage,
+                platform = excluded.platform,
+                enrolled_at_ms = excluded.enrolled_at_ms,
+                unbound_at_ms = NULL",
+            params![
+                d.device_id,
+                d.employee_id,
+                d.public_key,
+                d.key_storage,
+                d.platform,
+                d.now_ms,
+                punch_core::record::GENESIS_HASH
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool> {
+        let n = self.0.execute(
+            "UPDATE devices SET unbound_at_ms = ?2
+             WHERE device_id = ?1 AND unbound_at_ms IS NULL",
+            params![device_id, now_ms],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()> {
+        self.0.execute(
+            "UPDATE devices SET head_seq = ?2, head_hash = ?3 WHERE device_id = ?1",
+            params![device_id, seq, hash_hex],
+        )?;
+        Ok(())
+    }
+
+    fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> {
+        let n = self.0.execute(
+            "INSERT OR IGNORE INTO nonces (device_id, nonce, request_ts_ms) VALUES (?1, ?2, ?3)",
+            params![device_id, nonce, request_ts_ms],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
+        let n = self
+            .0
+            .execute("DELETE FROM nonces WHERE request_ts_ms < ?1", [before_ms])?;
+        Ok(n as u64)
+    }
+
+    fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO sites (site_id, body, updated_at_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (site_id) DO UPDATE SET body = excluded.body,
+                                                 updated_at_ms = excluded.updated_at_ms",
+            params![site_id, json, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn remove_site(&self, site_id: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .execute("DELETE FROM sites WHERE site_id = ?1", [site_id])?
+            > 0)
+    }
+
+    fn sites(&self) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare("SELECT body FROM sites ORDER BY site_id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    fn latest_policy(&self) -> Result<Option<PolicyRow>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {POLICY_COLUMNS} FROM policies ORDER BY version DESC LIMIT 1"),
+                [],
+                policy_row,
+            )
+            .optional()?)
+    }
+
+    fn latest_policy_version(&self) -> Result<u64> {
+        Ok(self.0.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM policies",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn policy(&self, version: u64) -> Result<Option<PolicyRow>> {
+        Ok(self
+            .0
+            .query_row(
+                &format!("SELECT {POLICY_COLUMNS} FROM policies WHERE version = ?1"),
+                [version],
+                policy_row,
+            )
+            .optional()?)
+    }
+
+    fn insert_policy(&self, row: &PolicyRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO policies (version, body, signature, issued_at_ms, expires_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                row.version,
+                row.body,
+                row.signature,
+                row.issued_at_ms,
+                row.expires_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2",
+                params![device_id, seq],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT device_id, seq FROM punches WHERE punch_id = ?1",
+                [punch_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn insert_punch(&self, p: &NewPunch<'_>) -> Result<()> {
+        let i = p.info;
+        self.0.execute(
+            "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
+                 utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
+                 site_id, record, signature, hash, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            params![
+                i.device_id,
+                i.seq,
+                i.punch_id,
+                i.employee_id,
+                i.kind,
+                i.wall_time_ms,
+                i.utc_offset_min,
+                i.trusted_time_ms,
+                i.skew_ms,
+                i.time_status,
+                i.policy_version,
+                i.decision,
+                i.site_id,
+                p.record,
+                p.signature,
+                i.hash,
+                i.received_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn record_rejected(&self, r: &RejectedInfo) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO rejected (device_id, seq, punch_id, employee_id, reason, detail, hash,
+                                   record, signature, attempts, first_received_at_ms,
+                                   last_received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
+             ON CONFLICT (device_id, seq, reason, hash, signature) DO UPDATE SET
+                attempts = attempts + 1,
+                detail = excluded.detail,
+                last_received_at_ms = excluded.last_received_at_ms",
+            params![
+                r.device_id,
+                r.seq,
+                r.punch_id,
+                r.employee_id,
+                r.reason,
+                r.detail,
+                r.hash,
+                r.record,
+                r.signature,
+                r.last_received_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
+        let mut stmt = self.0.prepare(
+            "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
+                    trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
+                    hash, received_at_ms
+             FROM punches ORDER BY device_id, seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(StoredPunchInfo {
+                device_id: r.get(0)?,
+                seq: r.get(1)?,
+                punch_id: r.get(2)?,
+                employee_id: r.get(3)?,
+                kind: r.get(4)?,
+                wall_time_ms: r.get(5)?,
+                utc_offset_min: r.get(6)?,
+                trusted_time_ms: r.get(7)?,
+                skew_ms: r.get(8)?,
+                time_status: r.get(9)?,
+                policy_version: r.get(10)?,
+                decision: r.get(11)?,
+                site_id: r.get(12)?,
+                hash: r.get(13)?,
+                received_at_ms: r.get(14)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn rejected(&self) -> Result<Vec<RejectedInfo>> {
+        let mut stmt = self.0.prepare(
+            "SELECT id, device_id, seq, punch_id, employee_id, reason, detail, hash, record,
+                    signature, attempts, first_received_at_ms, last_received_at_ms
+             FROM rejected ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RejectedInfo {
+                id: r.get(0)?,
+                device_id: r.get(1)?,
+                seq: r.get(2)?,
+                punch_id: r.get(3)?,
+                employee_id: r.get(4)?,
+                reason: r.get(5)?,
+                detail: r.get(6)?,
+                hash: r.get(7)?,
+                record: r.get(8)?,
+                signature: r.get(9)?,
+                attempts: r.get(10)?,
+                first_received_at_ms: r.get(11)?,
+                last_received_at_ms: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreExt;
+
+    #[test]
+    fn migrates_once_and_refuses_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store
+                .write(|tx| tx.set_meta("k", b"v"))
+                .unwrap();
+        }
+        // Reopening keeps data and does not re-run the migration.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), Some(b"v".to_vec()));
+        assert_eq!(
+            store.write(|tx| tx.meta_or_insert("k", b"other")).unwrap(),
+            b"v".to_vec()
+        );
+        drop(store);
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(&path),
+            Err(ServerError::SchemaTooNew { found: 99, .. })
+        ));
+    }
+
+    #[test]
+    fn failed_work_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let out: Result<()> = store.write(|tx| {
+            tx.set_meta("k", b"v")?;
+            Err(ServerError::Invalid("boom".into()))
+        });
+        assert!(out.is_err());
+        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), None);
+    }
+}

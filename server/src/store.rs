@@ -1,0 +1,236 @@
+//! The storage contract. Business rules (enrollment, ingest, publishing) are
+//! written against [`StoreTx`], the primitive operations inside one
+//! transaction; a backend implements those plus [`ServerStore`], which runs a
+//! unit of work in a transaction. SQLite is the reference backend
+//! ([`crate::sqlite_store::SqliteStore`]); another database can follow.
+
+use serde::Serialize;
+
+use crate::error::{Result, ServerError};
+
+/// An employee the admin registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EmployeeRow {
+    pub employee_id: String,
+    pub name: String,
+    /// Set by `approve_rebind`; consumed by the next enrollment.
+    pub rebind_approved_at_ms: Option<i64>,
+}
+
+/// A one-time enrollment code, kept only as its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRow {
+    pub code_hash: String,
+    pub employee_id: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_at_ms: Option<i64>,
+    pub used_by_device: Option<String>,
+}
+
+/// A device as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub employee_id: String,
+    /// P-256 SubjectPublicKeyInfo DER.
+    #[serde(serialize_with = "b64")]
+    pub public_key: Vec<u8>,
+    pub key_storage: String,
+    pub platform: String,
+    pub enrolled_at_ms: i64,
+    /// Set when an admin unbound the device or approved its replacement.
+    pub unbound_at_ms: Option<i64>,
+    /// The last accepted seq (0: none yet) and hex SHA-256 of its bytes.
+    pub head_seq: u64,
+    pub head_hash: String,
+}
+
+impl DeviceInfo {
+    pub fn is_bound(&self) -> bool {
+        self.unbound_at_ms.is_none()
+    }
+}
+
+/// What binding a device writes (insert, or re-bind of a known device id).
+#[derive(Debug, Clone)]
+pub struct BindDevice<'a> {
+    pub device_id: &'a str,
+    pub employee_id: &'a str,
+    pub public_key: &'a [u8],
+    pub key_storage: &'a str,
+    pub platform: &'a str,
+    pub now_ms: i64,
+}
+
+/// A published policy version: the exact signed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRow {
+    pub version: u64,
+    pub body: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub issued_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+}
+
+/// An accepted punch with the server's judgement of its time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredPunchInfo {
+    pub device_id: String,
+    pub seq: u64,
+    pub punch_id: String,
+    pub employee_id: String,
+    pub kind: String,
+    /// The device's wall clock at the punch.
+    pub wall_time_ms: i64,
+    pub utc_offset_min: i32,
+    /// Anchor + monotonic elapsed; None when unanchored. Wins over wall time.
+    pub trusted_time_ms: Option<i64>,
+    /// wall − trusted, when trusted exists.
+    pub skew_ms: Option<i64>,
+    /// "anchored", "clock_moved", "unanchored:<why>" or "bad_anchor".
+    pub time_status: String,
+    pub policy_version: u64,
+    /// The device's evaluation: "accepted" or "review".
+    pub decision: String,
+    pub site_id: Option<String>,
+    /// Hex SHA-256 of the record bytes.
+    pub hash: String,
+    pub received_at_ms: i64,
+}
+
+impl StoredPunchInfo {
+    /// The time to believe: trusted where it exists, else the wall clock.
+    pub fn effective_time_ms(&self) -> i64 {
+        self.trusted_time_ms.unwrap_or(self.wall_time_ms)
+    }
+}
+
+/// A new accepted punch, with its exact bytes.
+#[derive(Debug, Clone)]
+pub struct NewPunch<'a> {
+    pub info: &'a StoredPunchInfo,
+    pub record: &'a [u8],
+    pub signature: &'a [u8],
+}
+
+/// A record the server refused, kept as evidence (never dropped).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RejectedInfo {
+    pub id: i64,
+    /// The authenticated device that sent it.
+    pub device_id: String,
+    pub seq: u64,
+    /// Read from the record when it parses.
+    pub punch_id: Option<String>,
+    pub employee_id: Option<String>,
+    /// A `protocol::RejectReason` in snake_case.
+    pub reason: String,
+    pub detail: String,
+    /// Hex SHA-256 of the record bytes.
+    pub hash: String,
+    #[serde(serialize_with = "b64")]
+    pub record: Vec<u8>,
+    #[serde(serialize_with = "b64")]
+    pub signature: Vec<u8>,
+    /// The same bytes refused for the same reason count as one row.
+    pub attempts: u64,
+    pub first_received_at_ms: i64,
+    pub last_received_at_ms: i64,
+}
+
+fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&punch_core::protocol::b64::encode(v))
+}
+
+/// The primitive operations, all inside one transaction.
+pub trait StoreTx {
+    // Server-wide values (secrets, settings).
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;
+    /// Stores `value` unless the key exists; returns the stored value.
+    fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>>;
+
+    fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()>;
+    fn employee(&self, employee_id: &str) -> Result<Option<EmployeeRow>>;
+    fn set_rebind_approved(&self, employee_id: &str, at_ms: Option<i64>) -> Result<()>;
+
+    fn insert_code(&self, code: &CodeRow) -> Result<()>;
+    fn code(&self, code_hash: &str) -> Result<Option<CodeRow>>;
+    fn mark_code_used(&self, code_hash: &str, device_id: &str, now_ms: i64) -> Result<()>;
+
+    fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
+    /// The employee's bound device, if any (at most one).
+    fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>>;
+    fn devices(&self) -> Result<Vec<DeviceInfo>>;
+    /// Inserts the device, or re-binds a known id (its chain head is kept).
+    fn bind_device(&self, device: &BindDevice<'_>) -> Result<()>;
+    /// Returns false when the device was not bound.
+    fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool>;
+    fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()>;
+
+    /// Remembers a request nonce; false when it was already seen.
+    fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool>;
+    /// Forgets nonces of requests stamped before `before_ms`.
+    fn prune_nonces(&self, before_ms: i64) -> Result<u64>;
+
+    /// Sites as their JSON (`punch_core::policy::Site`), by id.
+    fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()>;
+    fn remove_site(&self, site_id: &str) -> Result<bool>;
+    fn sites(&self) -> Result<Vec<String>>;
+
+    fn latest_policy(&self) -> Result<Option<PolicyRow>>;
+    /// 0 when nothing was published yet.
+    fn latest_policy_version(&self) -> Result<u64>;
+    fn policy(&self, version: u64) -> Result<Option<PolicyRow>>;
+    fn insert_policy(&self, row: &PolicyRow) -> Result<()>;
+
+    /// The stored bytes of (device, seq), if accepted.
+    fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
+    /// Where a punch id is stored: (device, seq).
+    fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
+    fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
+    fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
+
+    fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
+    fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+}
+
+/// Unit of work for [`ServerStore`]: runs once; an error rolls back.
+pub type Work<'w> = dyn FnMut(&dyn StoreTx) -> Result<()> + 'w;
+
+/// A backend: runs work in a read or a write transaction. Writers are
+/// serialised by the backend; an `Err` from the work rolls everything back.
+pub trait ServerStore: Send + Sync {
+    fn read_tx(&self, work: &mut Work<'_>) -> Result<()>;
+    fn write_tx(&self, work: &mut Work<'_>) -> Result<()>;
+}
+
+/// Typed helpers over the object-safe [`ServerStore`].
+pub trait StoreExt: ServerStore {
+    fn read<T>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        run_once(|w| self.read_tx(w), f)
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        run_once(|w| self.write_tx(w), f)
+    }
+}
+
+impl<S: ServerStore + ?Sized> StoreExt for S {}
+
+fn run_once<T>(
+    run: impl FnOnce(&mut Work<'_>) -> Result<()>,
+    f: impl FnOnce(&dyn StoreTx) -> Result<T>,
+) -> Result<T> {
+    let mut f = Some(f);
+    let mut out = None;
+    run(&mut |tx| {
+        let f = f
+            .take()
+            .ok_or_else(|| ServerError::Corrupt("store ran a unit of work twice".into()))?;
+        out = Some(f(tx)?);
+        Ok(())
+    })?;
+    out.ok_or_else(|| ServerError::Corrupt("store did not run the unit of work".into()))
+}
