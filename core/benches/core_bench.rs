@@ -1,1 +1,291 @@
-fn main() {}
+//! punch-core benchmarks. One JSON line per measurement:
+//! `{"bench", "value", "unit", "baseline", "ratio"}`, each baseline measured
+//! in the same run on the same machine and disk. Run: `cargo bench -p punch-core`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use punch_core::geofence::{LatLon, PreparedShape, Shape, SiteIndex};
+use punch_core::{
+    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind, Signer,
+    SoftwareSigner,
+};
+
+fn emit(bench: &str, value: f64, unit: &str, baseline: f64, ratio: f64) {
+    println!(
+        "{}",
+        serde_json::json!({ "bench": bench, "value": round(value), "unit": unit,
+                            "baseline": round(baseline), "ratio": round(ratio) })
+    );
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64()
+}
+
+/// Deterministic xorshift so every run measures the same sites.
+struct Rng(u64);
+impl Rng {
+    fn next_f64(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.next_f64()
+    }
+}
+
+/// 10,000 sites over a country-sized box: circles of 50–500 m and 4–12-gons.
+fn sites(n: usize, rng: &mut Rng) -> Vec<Shape> {
+    (0..n)
+        .map(|i| {
+            let lat = rng.range(22.0, 41.0);
+            let lon = rng.range(100.0, 122.0);
+            if i % 2 == 0 {
+                Shape::Circle {
+                    center: LatLon { lat, lon },
+                    radius_m: rng.range(50.0, 500.0),
+                }
+            } else {
+                let k = 4 + (i % 9);
+                let r = rng.range(100.0, 600.0) / 111_000.0;
+                let exterior = (0..k)
+                    .map(|j| {
+                        let a = j as f64 / k as f64 * std::f64::consts::TAU;
+                        LatLon {
+                            lat: lat + r * a.sin(),
+                            lon: lon + r * a.cos() / lat.to_radians().cos(),
+                        }
+                    })
+                    .collect();
+                Shape::Polygon {
+                    exterior,
+                    holes: vec![],
+                }
+            }
+        })
+        .collect()
+}
+
+fn bench_geofence() {
+    let mut rng = Rng(0x5eed);
+    let shapes = sites(10_000, &mut rng);
+    let centres: Vec<LatLon> = shapes
+        .iter()
+        .map(|s| match s {
+            Shape::Circle { center, .. } => *center,
+            Shape::Polygon { exterior, .. } => exterior[0],
+        })
+        .collect();
+    let prepared: Vec<PreparedShape> = shapes
+        .iter()
+        .map(|s| PreparedShape::new(s).expect("valid"))
+        .collect();
+    let index = SiteIndex::build(prepared);
+    // Fixes within ~300 m of a site's centre: at or near the fence, so the
+    // exact geodesic work runs (the realistic, expensive case).
+    let queries: Vec<LatLon> = (0..2_000)
+        .map(|i| {
+            let c = centres[(i * 7919) % centres.len()];
+            LatLon {
+                lat: c.lat + rng.range(-0.003, 0.003),
+                lon: c.lon + rng.range(-0.003, 0.003),
+            }
+        })
+        .collect();
+    let (accuracy, search) = (20.0, 200.0);
+    let t = Instant::now();
+    let mut found = 0usize;
+    for _ in 0..5 {
+        for q in &queries {
+            found += black_box(index.query(*q, accuracy, search)).len();
+        }
+    }
+    let indexed = t.elapsed().as_secs_f64() / (5 * queries.len()) as f64;
+    let t = Instant::now();
+    let mut found_linear = 0usize;
+    let linear_queries = &queries[..100];
+    for q in linear_queries {
+        found_linear += black_box(index.linear_scan(*q, accuracy, search)).len();
+    }
+    let linear = t.elapsed().as_secs_f64() / linear_queries.len() as f64;
+    eprintln!(
+        "geofence: {:.2} sites per query (indexed), {:.2} (linear, first 100)",
+        found as f64 / (5 * queries.len()) as f64,
+        found_linear as f64 / linear_queries.len() as f64
+    );
+    emit(
+        "geofence_query_10000_sites_vs_linear_scan",
+        indexed * 1e6,
+        "us/eval",
+        linear * 1e6,
+        linear / indexed,
+    );
+
+    // 10 vs 10,000 sites: the index should make them cost about the same.
+    let small = SiteIndex::build(
+        shapes[..10]
+            .iter()
+            .map(|s| PreparedShape::new(s).expect("valid"))
+            .collect(),
+    );
+    let small_queries: Vec<LatLon> = (0..2_000)
+        .map(|i| {
+            let c = centres[i % 10];
+            LatLon {
+                lat: c.lat + rng.range(-0.003, 0.003),
+                lon: c.lon + rng.range(-0.003, 0.003),
+            }
+        })
+        .collect();
+    let t = Instant::now();
+    for _ in 0..5 {
+        for q in &small_queries {
+            black_box(small.query(*q, accuracy, search));
+        }
+    }
+    let small_t = t.elapsed().as_secs_f64() / (5 * small_queries.len()) as f64;
+    emit(
+        "geofence_query_10000_sites_vs_10_sites",
+        indexed * 1e6,
+        "us/eval",
+        small_t * 1e6,
+        indexed / small_t,
+    );
+}
+
+fn bench_crypto() {
+    let (signer, _) = SoftwareSigner::generate().expect("key");
+    let key = signer.public_key_spki().expect("spki");
+    let msg = vec![0x5au8; 1500]; // about one record
+    let n = 2_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(punch_core::signer::sha256(black_box(&msg)));
+    }
+    let hash = t.elapsed().as_secs_f64() / n as f64;
+    let t = Instant::now();
+    let mut sig = Vec::new();
+    for _ in 0..n {
+        sig = signer.sign(black_box(&msg)).expect("sign");
+    }
+    let sign = t.elapsed().as_secs_f64() / n as f64;
+    let t = Instant::now();
+    for _ in 0..n {
+        punch_core::signer::verify(&key, black_box(&msg), &sig).expect("verify");
+    }
+    let verify = t.elapsed().as_secs_f64() / n as f64;
+    emit(
+        "p256_sign_vs_sha256_1500B",
+        sign * 1e6,
+        "us/op",
+        hash * 1e6,
+        sign / hash,
+    );
+    emit(
+        "p256_verify_vs_sha256_1500B",
+        verify * 1e6,
+        "us/op",
+        hash * 1e6,
+        verify / hash,
+    );
+}
+
+fn bench_commit() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let clock = Arc::new(ManualClock::new(ClockReading {
+        wall_time_ms: 1_790_000_000_000,
+        utc_offset_min: 0,
+        monotonic_ms: 1_000,
+        boot_id: "bench".into(),
+    }));
+    let engine = PunchEngine::open_with(
+        dir.path().join("engine.db"),
+        EngineOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .expect("engine");
+    engine.set_employee("emp-bench").expect("employee");
+    let policy = include_str!("../../cli/src/sample_policy.json");
+    engine
+        .install_policy_json(policy.as_bytes(), None)
+        .expect("policy");
+    let evidence = |t: i64| Evidence {
+        gps: Some(GpsFix {
+            lat: 52.52,
+            lon: 13.405,
+            accuracy_m: 8.0,
+            fix_time_ms: t,
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        ..Evidence::default()
+    };
+    // Baseline: the same durability settings, one row of the same size.
+    let bare = rusqlite::Connection::open(dir.path().join("bare.db")).expect("bare db");
+    bare.pragma_update(None, "journal_mode", "WAL")
+        .expect("wal");
+    bare.pragma_update(None, "synchronous", "FULL")
+        .expect("full");
+    bare.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY, record BLOB NOT NULL, signature BLOB NOT NULL, hash BLOB NOT NULL)")
+        .expect("table");
+    let first = engine
+        .punch(PunchKind::ClockIn, &evidence(1_790_000_000_000))
+        .expect("punch");
+    let row = engine.punches(0, 1).expect("row").remove(0);
+    let size = row.record.len();
+    let n = 300;
+    let (mut punch_t, mut bare_t) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    // Interleaved so disk hiccups hit both sides alike.
+    for i in 0..n {
+        clock.advance_ms(1_000);
+        let t = Instant::now();
+        engine
+            .punch(
+                PunchKind::ClockIn,
+                &evidence(1_790_000_000_000 + i as i64 * 1000),
+            )
+            .expect("punch");
+        punch_t.push(t.elapsed());
+        let t = Instant::now();
+        let tx = bare.unchecked_transaction().expect("tx");
+        tx.execute(
+            "INSERT INTO t (record, signature, hash) VALUES (?1, ?2, ?3)",
+            rusqlite::params![row.record, row.signature, row.hash],
+        )
+        .expect("insert");
+        tx.commit().expect("commit");
+        bare_t.push(t.elapsed());
+    }
+    black_box(first);
+    let (p, b) = (median(punch_t), median(bare_t));
+    emit(
+        &format!("punch_commit_vs_bare_durable_insert_{size}B"),
+        p * 1e3,
+        "ms/punch",
+        b * 1e3,
+        p / b,
+    );
+}
+
+fn main() {
+    // `cargo test --benches` runs this with --bench absent: keep that fast.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("benchmarks run with `cargo bench -p punch-core`");
+        return;
+    }
+    bench_crypto();
+    bench_geofence();
+    bench_commit();
+}

@@ -119,8 +119,7 @@ impl Admin {
     /// now, expiring after `ttl`; signed with the policy key.
     pub fn publish_policy(&self, ttl: Duration) -> Result<u64> {
         let now = now_ms();
-        self.store
-            .write(|tx| policy_publish::publish(tx, ttl, now))
+        self.store.write(|tx| policy_publish::publish(tx, ttl, now))
     }
 
     /// The latest published version (0: none).
@@ -130,8 +129,7 @@ impl Admin {
 
     /// SPKI DER of the policy signing key (generated on first use): the app pins it.
     pub fn policy_public_key(&self) -> Result<Vec<u8>> {
-        self.store
-            .write(|tx| policy_publish::policy_public_key(tx))
+        self.store.write(|tx| policy_publish::policy_public_key(tx))
     }
 
     /// Accepted punches, by device and seq.

@@ -31,7 +31,9 @@ pub enum AuthFailure {
     UnknownDevice,
     DeviceUnbound,
     BadSignature,
-    StaleTimestamp { timestamp_ms: i64 },
+    StaleTimestamp {
+        timestamp_ms: i64,
+    },
     ReplayedNonce,
 }
 

@@ -66,7 +66,12 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 /// Creates a one-time code for an existing employee.
-pub fn create_code(tx: &dyn StoreTx, employee_id: &str, ttl: Duration, now_ms: i64) -> Result<String> {
+pub fn create_code(
+    tx: &dyn StoreTx,
+    employee_id: &str,
+    ttl: Duration,
+    now_ms: i64,
+) -> Result<String> {
     if tx.employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.to_string()));
     }

@@ -75,7 +75,11 @@ fn judge_time(
             skew_ms,
             clock_moved,
         } => {
-            let status = if clock_moved { "clock_moved" } else { "anchored" };
+            let status = if clock_moved {
+                "clock_moved"
+            } else {
+                "anchored"
+            };
             (status.into(), Some(trusted_time_ms), Some(skew_ms))
         }
         TimeVerdict::Unanchored { why } => (format!("unanchored:{}", snake(&why)), None, None),
@@ -156,7 +160,10 @@ impl Batch<'_> {
         let Some(settings) = self.published_settings(record.policy_version)? else {
             return Ok(Verdict::Rejected(
                 RejectReason::UnknownPolicyVersion,
-                format!("policy version {} was never published", record.policy_version),
+                format!(
+                    "policy version {} was never published",
+                    record.policy_version
+                ),
             ));
         };
         let punch_id = record.punch_id.to_string();

@@ -1,1 +1,31 @@
-//! placeholder
+//! punch-server: the reference punch server, the contract every employer
+//! backend follows. Devices enroll with a one-time code, fetch a signed
+//! policy and the server's time, and upload signed, hash-chained punch
+//! records that are verified and stored exactly once, with the server's
+//! judgement of when each punch really happened.
+//!
+//! In-process use (tests, demos): [`ServerHandle::start`] runs the HTTP
+//! server on its own thread; [`Admin`] manages the same database.
+//! The wire contract is `punch_core::protocol`, documented in `openapi.json`.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod enroll;
+pub mod error;
+pub mod ingest;
+pub mod policy_publish;
+pub mod server;
+pub mod sqlite_store;
+pub mod store;
+pub mod time_token;
+
+pub use admin::Admin;
+pub use error::{Result, ServerError};
+pub use server::{DEFAULT_LISTEN, ServerConfig, ServerHandle};
+pub use sqlite_store::SqliteStore;
+pub use store::{DeviceInfo, RejectedInfo, ServerStore, StoredPunchInfo};
+
+/// The OpenAPI 3.1 document of the HTTP API.
+pub const OPENAPI_JSON: &str = include_str!("../openapi.json");

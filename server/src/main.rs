@@ -1,1 +1,283 @@
-fn main() {}
+//! `punch-server serve` runs the reference server; `punch-server admin`
+//! manages its database (also while it runs).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use punch_core::policy::{Settings, Site};
+use punch_server::{Admin, ServerConfig, ServerHandle};
+use serde::Serialize;
+
+type CmdResult = Result<(), Box<dyn std::error::Error>>;
+
+#[derive(Parser)]
+#[command(name = "punch-server", version, about = "Reference punch server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API until Ctrl-C / SIGTERM.
+    Serve {
+        #[arg(long, default_value = "punch-server.db")]
+        db: PathBuf,
+        #[arg(long, default_value_t = punch_server::DEFAULT_LISTEN)]
+        listen: SocketAddr,
+    },
+    /// Manage employees, devices, sites and policy.
+    Admin {
+        #[arg(long)]
+        db: PathBuf,
+        /// Print lists as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Add (or rename) an employee.
+    AddEmployee {
+        id: String,
+        name: String,
+    },
+    /// Create a one-time enrollment code for an employee.
+    EnrollCode {
+        employee: String,
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u64,
+    },
+    /// List devices.
+    Devices,
+    /// Stop accepting a device's key.
+    Unbind {
+        device: String,
+    },
+    /// Allow the employee's next enrollment to replace the bound device.
+    ApproveRebind {
+        employee: String,
+    },
+    /// Add or replace a site from a JSON file (punch_core::policy::Site).
+    AddSite {
+        #[arg(long)]
+        json: PathBuf,
+    },
+    RemoveSite {
+        id: String,
+    },
+    /// Replace the policy settings from a JSON file.
+    Settings {
+        #[arg(long)]
+        json: PathBuf,
+    },
+    /// Publish sites + settings as the next signed policy version.
+    Publish {
+        #[arg(long, default_value_t = 30)]
+        ttl_days: u64,
+    },
+    /// Print the policy public key (SPKI DER, base64) for apps to pin.
+    PolicyKey,
+    /// List accepted punches.
+    Punches,
+    /// List refused records (the evidence table).
+    Rejected,
+    /// Print a device's accepted chain head.
+    Head {
+        device: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { db, listen } => serve(db, listen),
+        Command::Admin { db, json, command } => admin(&db, json, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("punch-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(db: PathBuf, listen: SocketAddr) -> CmdResult {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let handle = ServerHandle::start(ServerConfig {
+        db_path: db,
+        listen,
+    })?;
+    eprintln!("punch-server listening on {}", handle.base_url());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(shutdown_signal())?;
+    tracing::info!("shutting down");
+    handle.stop();
+    Ok(())
+}
+
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Box<dyn std::error::Error>> {
+    let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+fn print_json<T: Serialize>(value: &T) -> CmdResult {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map_or_else(|| "-".to_string(), ToString::to_string)
+}
+
+fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
+    let admin = Admin::open(db)?;
+    match command {
+        AdminCommand::AddEmployee { id, name } => {
+            admin.add_employee(&id, &name)?;
+            println!("employee {id} ({name})");
+        }
+        AdminCommand::EnrollCode {
+            employee,
+            ttl_hours,
+        } => {
+            let ttl = Duration::from_secs(ttl_hours.saturating_mul(3600));
+            println!("{}", admin.create_enrollment_code(&employee, ttl)?);
+        }
+        AdminCommand::Devices => {
+            let devices = admin.devices()?;
+            if json {
+                return print_json(&devices);
+            }
+            println!(
+                "{:<38} {:<16} {:<8} {:<10} {:>6}  platform",
+                "device", "employee", "state", "key", "head"
+            );
+            for d in devices {
+                let state = if d.is_bound() { "bound" } else { "unbound" };
+                println!(
+                    "{:<38} {:<16} {:<8} {:<10} {:>6}  {}",
+                    d.device_id, d.employee_id, state, d.key_storage, d.head_seq, d.platform
+                );
+            }
+        }
+        AdminCommand::Unbind { device } => {
+            admin.unbind_device(&device)?;
+            println!("device {device} unbound");
+        }
+        AdminCommand::ApproveRebind { employee } => {
+            admin.approve_rebind(&employee)?;
+            println!("employee {employee} may enroll a replacement device");
+        }
+        AdminCommand::AddSite { json: path } => {
+            let site: Site = read_json(&path)?;
+            let id = site.id.clone();
+            admin.upsert_site(site)?;
+            println!("site {id} saved (publish to send it to devices)");
+        }
+        AdminCommand::RemoveSite { id } => {
+            admin.remove_site(&id)?;
+            println!("site {id} removed (publish to send the change to devices)");
+        }
+        AdminCommand::Settings { json: path } => {
+            let settings: Settings = read_json(&path)?;
+            admin.set_settings(settings)?;
+            println!("settings saved (publish to send them to devices)");
+        }
+        AdminCommand::Publish { ttl_days } => {
+            let ttl = Duration::from_secs(ttl_days.saturating_mul(86_400));
+            println!("published policy version {}", admin.publish_policy(ttl)?);
+        }
+        AdminCommand::PolicyKey => {
+            println!(
+                "{}",
+                punch_core::protocol::b64::encode(&admin.policy_public_key()?)
+            );
+        }
+        AdminCommand::Punches => {
+            let punches = admin.punches()?;
+            if json {
+                return print_json(&punches);
+            }
+            println!(
+                "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8}",
+                "device",
+                "seq",
+                "employee",
+                "kind",
+                "wall_ms",
+                "trusted_ms",
+                "time",
+                "pol",
+                "decision"
+            );
+            for p in punches {
+                println!(
+                    "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8}",
+                    p.device_id,
+                    p.seq,
+                    p.employee_id,
+                    p.kind,
+                    p.wall_time_ms,
+                    opt(&p.trusted_time_ms),
+                    p.time_status,
+                    p.policy_version,
+                    p.decision
+                );
+            }
+        }
+        AdminCommand::Rejected => {
+            let rejected = admin.rejected()?;
+            if json {
+                return print_json(&rejected);
+            }
+            println!(
+                "{:>4} {:<38} {:>5} {:<22} {:>3}  detail",
+                "id", "device", "seq", "reason", "n"
+            );
+            for r in rejected {
+                println!(
+                    "{:>4} {:<38} {:>5} {:<22} {:>3}  {}",
+                    r.id, r.device_id, r.seq, r.reason, r.attempts, r.detail
+                );
+            }
+        }
+        AdminCommand::Head { device } => {
+            let (seq, hash) = admin.head(&device)?;
+            println!("{seq} {hash}");
+        }
+    }
+    Ok(())
+}

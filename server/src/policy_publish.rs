@@ -23,8 +23,7 @@ pub fn policy_signer(tx: &dyn StoreTx) -> Result<SoftwareSigner> {
             tx.meta_or_insert(META_POLICY_KEY, &pkcs8)?
         }
     };
-    SoftwareSigner::from_pkcs8(&pkcs8)
-        .map_err(|e| ServerError::Corrupt(format!("policy key: {e}")))
+    SoftwareSigner::from_pkcs8(&pkcs8).map_err(|e| ServerError::Corrupt(format!("policy key: {e}")))
 }
 
 /// SPKI DER of the policy key.

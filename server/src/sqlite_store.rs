@@ -437,11 +437,11 @@ impl StoreTx for Sql<'_> {
     }
 
     fn latest_policy_version(&self) -> Result<u64> {
-        Ok(self.0.query_row(
-            "SELECT COALESCE(MAX(version), 0) FROM policies",
-            [],
-            |r| r.get(0),
-        )?)
+        Ok(self
+            .0
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM policies", [], |r| {
+                r.get(0)
+            })?)
     }
 
     fn policy(&self, version: u64) -> Result<Option<PolicyRow>> {
@@ -615,9 +615,7 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             let store = SqliteStore::open(&path).unwrap();
-            store
-                .write(|tx| tx.set_meta("k", b"v"))
-                .unwrap();
+            store.write(|tx| tx.set_meta("k", b"v")).unwrap();
         }
         // Reopening keeps data and does not re-run the migration.
         let store = SqliteStore::open(&path).unwrap();

@@ -22,7 +22,10 @@ impl TimeTokens {
 
     /// Hex HMAC-SHA256 over `"{device_id}|{server_time_ms}"`.
     pub fn issue(&self, device_id: &str, server_time_ms: i64) -> String {
-        let tag = hmac::sign(&self.key, Self::message(device_id, server_time_ms).as_bytes());
+        let tag = hmac::sign(
+            &self.key,
+            Self::message(device_id, server_time_ms).as_bytes(),
+        );
         hex::encode(tag.as_ref())
     }
 

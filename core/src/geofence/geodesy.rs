@@ -65,10 +65,12 @@ pub(crate) fn ecef(p: LatLon) -> [f64; 3] {
     [n * cp * cl, n * cp * sl, n * (1.0 - E2) * sp]
 }
 
-/// Geocentric direction of an ECEF vector as a LatLon (only used to pick a
-/// cap centre, which need not be any particular point).
+/// The surface point radially below/above an ECEF vector (a point on the
+/// ellipsoid with geocentric latitude ψ has geodetic latitude
+/// atan(tan ψ / (1 - e²))). Used to turn a mean of ECEF vertices into a cap
+/// centre that lies on the shape, not ~20 km off it.
 pub(crate) fn ecef_direction_to_latlon(v: [f64; 3]) -> LatLon {
-    let lat = v[2].atan2(v[0].hypot(v[1])).to_degrees();
+    let lat = v[2].atan2((1.0 - E2) * v[0].hypot(v[1])).to_degrees();
     let lon = v[1].atan2(v[0]).to_degrees();
     LatLon { lat, lon }
 }
@@ -118,6 +120,8 @@ pub(crate) struct Frame {
     inv_n: f64,
     /// e'²cos²φ / (12 N²), the normal-section → geodesic azimuth factor.
     corr_k: f64,
+    /// 1 / √(MN): inverse radius of Gaussian curvature at the fix.
+    inv_rg: f64,
 }
 
 impl Frame {
@@ -137,6 +141,7 @@ impl Frame {
             inv_m: 1.0 / m,
             inv_n: 1.0 / n,
             corr_k: EP2 * cp * cp / (12.0 * n * n),
+            inv_rg: 1.0 / (m * n).sqrt(),
         }
     }
 
@@ -211,6 +216,44 @@ impl Frame {
         } else {
             distance(self.origin, v)
         }
+    }
+}
+
+impl Frame {
+    /// Geodesic distance from the fix to the geodesic edge whose endpoints
+    /// project to `a` and `b`.
+    ///
+    /// In the AEQD frame a geodesic at distance d bends towards the fix, so
+    /// the straight chord passes closer than the true edge. On a sphere of
+    /// radius R, with the foot of the perpendicular t_a and t_b from the
+    /// endpoints, the true distance is
+    /// d + t_a·t_b·h(d/R)/(2R) with h(x) = (2x − sin 2x)/(2x²) ≈ 2x/3
+    /// (and t measured on the sphere, i.e. planar t × sin x / x, which `h`
+    /// already folds in). Using R = √(MN) at the fix this leaves ≤ ~2e-9 × d
+    /// for 10 km pieces up to 8 000 km (measured against Karney), versus
+    /// ~2e-7 × d for the bare chord.
+    pub(crate) fn edge_dist(&self, a: Planar, b: Planar) -> f64 {
+        let dx = b.x - a.x;
+        let dy = b.y - a.y;
+        let l2 = dx * dx + dy * dy;
+        let t = -(a.x * dx + a.y * dy);
+        if l2 <= 0.0 || t <= 0.0 {
+            return a.norm();
+        }
+        if t >= l2 {
+            return b.norm();
+        }
+        let l = l2.sqrt();
+        let d = (a.x * b.y - a.y * b.x).abs() / l;
+        let ta = t / l;
+        let tb = l - ta;
+        let x = d * self.inv_rg;
+        let h = if x < 0.1 {
+            x * (2.0 / 3.0 - x * x * (2.0 / 15.0))
+        } else {
+            (2.0 * x - (2.0 * x).sin()) / (2.0 * x * x)
+        };
+        d + ta * tb * h * 0.5 * self.inv_rg
     }
 }
 

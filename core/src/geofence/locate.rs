@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::GeofenceError;
-use super::geodesy::{self, FAST_TOL_M, Frame, Planar, crosses_ray, seg_dist};
+use super::geodesy::{self, FAST_TOL_M, Frame, Planar, crosses_ray};
 use super::prepared::{Geometry, Node, PreparedShape};
 use super::shape::{LatLon, validate_accuracy, validate_point};
 
@@ -75,10 +75,10 @@ impl PreparedShape {
     /// `point_inside: false`, `distance_to_edge_m: NaN`; use
     /// [`PreparedShape::try_locate`] to get the reason.
     ///
-    /// Accuracy: `distance_to_edge_m` is within 1 mm + 3e-7 × distance of the
-    /// geodesic truth (while the fence is within ~13 000 km of the fix), so
-    /// the verdict matches a geodesic reference whenever the true distance
-    /// differs from `accuracy_m` by more than that.
+    /// Accuracy: `distance_to_edge_m` is within 1 mm + 1e-8 × distance of
+    /// the geodesic truth for fences up to ~8 000 km away (≈ 1e-7 relative
+    /// beyond), so the verdict matches a geodesic reference whenever the true
+    /// distance differs from `accuracy_m` by more than that.
     pub fn locate(&self, point: LatLon, accuracy_m: f64) -> GpsVerdict {
         self.try_locate(point, accuracy_m)
             .unwrap_or_else(|_| GpsVerdict::invalid())
@@ -161,7 +161,7 @@ fn pass1(f: &Frame, nodes: &[Node], rings: &[(usize, usize)]) -> Pass1 {
         let mut odd = false;
         for n in ring {
             let cur = f.fast(&n.ecef);
-            let d = seg_dist(prev, cur);
+            let d = f.edge_dist(prev, cur);
             let eps = prev.err.max(cur.err);
             odd ^= crosses_ray(prev, cur);
             r.best = r.best.min(d);
@@ -194,7 +194,7 @@ fn refine(f: &Frame, nodes: &[Node], rings: &[(usize, usize)], best_hi: f64) -> 
         let mut prev_exact: Option<Planar> = None;
         for n in ring {
             let cur = f.fast(&n.ecef);
-            let d = seg_dist(prev, cur);
+            let d = f.edge_dist(prev, cur);
             let eps = prev.err.max(cur.err);
             let mut cur_exact = None;
             let dist = if eps > FAST_TOL_M && d - eps <= best_hi {
@@ -209,7 +209,7 @@ fn refine(f: &Frame, nodes: &[Node], rings: &[(usize, usize)], best_hi: f64) -> 
                     f.exact(n.pos)
                 };
                 cur_exact = Some(b);
-                seg_dist(a, b)
+                f.edge_dist(a, b)
             } else {
                 d
             };
@@ -235,7 +235,7 @@ fn exact_all(f: &Frame, nodes: &[Node], rings: &[(usize, usize)]) -> (bool, f64)
         let mut odd = false;
         for n in ring {
             let cur = f.exact(n.pos);
-            best = best.min(seg_dist(prev, cur));
+            best = best.min(f.edge_dist(prev, cur));
             odd ^= crosses_ray(prev, cur);
             prev = cur;
         }

@@ -19,7 +19,7 @@ const DUPLICATE_M: f64 = 1e-3;
 const TOUCH_M: f64 = 1e-3;
 
 /// A ring is zero-area when |area| ≤ this × perimeter².
-const ZERO_AREA_RATIO: f64 = 1e-9;
+const ZERO_AREA_RATIO: f64 = 1e-8;
 
 /// Upper limit on vertices after densification (keeps validation and
 /// evaluation cost bounded for hostile input).
@@ -263,8 +263,16 @@ fn densify_into(raw: &[Node], out: &mut Vec<Node>) -> Result<(), GeofenceError> 
 }
 
 /// Rejects zero-area and self-touching rings, working in the (exact) AEQD
-/// plane of the cap centre.
+/// plane of the cap centre. Order matters: an all-collinear ring is reported
+/// as zero-area (it also "touches itself"), and a bow-tie as self-intersecting
+/// (its signed area can cancel to zero).
 fn check_ring(ring: RingRef, nodes: &[Node], plane: &[Planar]) -> Result<(), GeofenceError> {
+    if collinear(plane) {
+        return Err(GeofenceError::ZeroArea { ring });
+    }
+    if self_touches(plane) {
+        return Err(GeofenceError::SelfIntersecting { ring });
+    }
     let n = plane.len();
     let perimeter: f64 = nodes.iter().map(|v| v.next_len).sum();
     let twice_area: f64 = (0..n)
@@ -276,10 +284,29 @@ fn check_ring(ring: RingRef, nodes: &[Node], plane: &[Planar]) -> Result<(), Geo
     if 0.5 * twice_area.abs() <= ZERO_AREA_RATIO * perimeter * perimeter {
         return Err(GeofenceError::ZeroArea { ring });
     }
-    if self_touches(plane) {
-        return Err(GeofenceError::SelfIntersecting { ring });
-    }
     Ok(())
+}
+
+/// All vertices within [`TOUCH_M`] of the line through the two (roughly)
+/// farthest-apart vertices.
+fn collinear(p: &[Planar]) -> bool {
+    let dist2 = |a: Planar, b: Planar| (a.x - b.x).powi(2) + (a.y - b.y).powi(2);
+    let farthest = |from: Planar| {
+        p.iter()
+            .copied()
+            .max_by(|a, b| dist2(from, *a).total_cmp(&dist2(from, *b)))
+            .unwrap_or(from)
+    };
+    let Some(&first) = p.first() else {
+        return true;
+    };
+    let j = farthest(first);
+    let k = farthest(j);
+    let len = dist2(j, k).sqrt();
+    if len <= TOUCH_M {
+        return true;
+    }
+    p.iter().all(|&v| orient(j, k, v).abs() / len <= TOUCH_M)
 }
 
 /// Sweep over pieces sorted by min x; tests pairs whose x-ranges overlap.

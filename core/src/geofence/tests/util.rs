@@ -86,7 +86,10 @@ pub fn star_ring(center: LatLon, points: usize, edge_m: f64) -> Vec<LatLon> {
 pub fn edge_probes(a: LatLon, b: LatLon, offset: f64) -> (LatLon, LatLon) {
     let (len, azi) = geodesy::inverse(a, b);
     let (mid, azi_mid) = geodesy::direct(a, azi, 0.5 * len);
-    (dest(mid, azi_mid + 90.0, offset), dest(mid, azi_mid - 90.0, offset))
+    (
+        dest(mid, azi_mid + 90.0, offset),
+        dest(mid, azi_mid - 90.0, offset),
+    )
 }
 
 /// Edges (a, b) of a ring, closing it.

@@ -14,9 +14,15 @@ fn circle_accuracy_circle_straddling_is_uncertain() {
     let p_out = dest(c, 220.0, 110.0); // 10 m outside
     assert_eq!(fence.locate(p_in, 5.0).containment, Containment::Inside);
     assert_eq!(fence.locate(p_in, 10.5).containment, Containment::Uncertain);
-    assert_eq!(fence.locate(p_in, 500.0).containment, Containment::Uncertain);
+    assert_eq!(
+        fence.locate(p_in, 500.0).containment,
+        Containment::Uncertain
+    );
     assert_eq!(fence.locate(p_out, 9.5).containment, Containment::Outside);
-    assert_eq!(fence.locate(p_out, 10.5).containment, Containment::Uncertain);
+    assert_eq!(
+        fence.locate(p_out, 10.5).containment,
+        Containment::Uncertain
+    );
     let v = fence.locate(p_out, 10.5);
     assert!(!v.point_inside);
     assert!((v.distance_to_edge_m - 10.0).abs() < 1e-3);
@@ -50,13 +56,19 @@ fn polygon_with_hole() {
     assert!(v.point_inside);
     assert_eq!(v.containment, Containment::Inside);
     let want = oracle_distance(ring_pt, &[&outer, &hole]);
-    assert!((v.distance_to_edge_m - want).abs() < 1e-3, "{v:?} vs {want}");
+    assert!(
+        (v.distance_to_edge_m - want).abs() < 1e-3,
+        "{v:?} vs {want}"
+    );
     // 3 m outside the hole edge, accuracy circle reaches into the hole.
     let near_hole = dest(c, 90.0, 103.0);
     let v = fence.locate(near_hole, 5.0);
     assert!(v.point_inside);
     assert_eq!(v.containment, Containment::Uncertain);
-    assert_eq!(fence.locate(near_hole, 2.0).containment, Containment::Inside);
+    assert_eq!(
+        fence.locate(near_hole, 2.0).containment,
+        Containment::Inside
+    );
     // Outside everything.
     let far = dest(c, 90.0, 900.0);
     assert_eq!(fence.locate(far, 5.0).containment, Containment::Outside);
@@ -99,7 +111,10 @@ fn concave_polygon_notch_is_outside() {
     assert!(v.point_inside);
     assert_eq!(v.containment, Containment::Inside);
     // Base below the notch.
-    assert_eq!(fence.locate(at(0.0, -100.0), 10.0).containment, Containment::Inside);
+    assert_eq!(
+        fence.locate(at(0.0, -100.0), 10.0).containment,
+        Containment::Inside
+    );
     // The ray from the notch crosses the fence four times: reversed order
     // and a closing repeat must not change anything.
     let mut rev = u.clone();
@@ -113,7 +128,7 @@ fn concave_polygon_notch_is_outside() {
 
 #[test]
 fn polygon_around_the_pole() {
-    for pole in [90.0, -90.0] {
+    for pole in [90.0f64, -90.0] {
         let ring: Vec<LatLon> = (0..8)
             .map(|i| ll(pole.signum() * 89.9, -180.0 + 45.0 * i as f64))
             .collect();
@@ -122,7 +137,10 @@ fn polygon_around_the_pole() {
         assert!(v.point_inside, "{v:?}");
         assert_eq!(v.containment, Containment::Inside);
         let want = oracle_distance(ll(pole, 0.0), &[&ring]);
-        assert!((v.distance_to_edge_m - want).abs() < 1e-3, "{v:?} vs {want}");
+        assert!(
+            (v.distance_to_edge_m - want).abs() < 1e-3,
+            "{v:?} vs {want}"
+        );
         let v = fence.locate(ll(pole.signum() * 89.8, 17.0), 10.0);
         assert_eq!(v.containment, Containment::Outside);
     }

@@ -1,0 +1,459 @@
+//! Test helpers shared by the integration tests: a real server on a temp
+//! SQLite file, a minimal HTTP/1.1 client over TcpStream, and a device that
+//! signs requests and builds chained punch records like the app does.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use punch_core::evaluate::{Decision, Evaluation};
+use punch_core::protocol::{self, EnrollRequest, UploadRecord, UploadRequest};
+use punch_core::record::{
+    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, TimeAnchor,
+};
+use punch_core::signer::{self, Signer, SoftwareSigner};
+use punch_server::{Admin, ServerConfig, ServerHandle};
+use serde_json::Value;
+
+pub const DAY: Duration = Duration::from_secs(86_400);
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// A parsed HTTP response.
+#[derive(Debug)]
+pub struct Http {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body is not JSON ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "status {} body does not parse ({e}): {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The wire error code of an error response.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Asserts status and error code, with the body in the message.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.error_code().as_str()),
+            (status, code),
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self.assert_stamped();
+    }
+
+    /// Every response: body server_time_ms equal to the header, near now.
+    pub fn assert_stamped(&self) {
+        let header: i64 = self
+            .header(protocol::HEADER_SERVER_TIME)
+            .expect("x-punch-server-time header")
+            .parse()
+            .unwrap();
+        assert!((header - now_ms()).abs() < 60_000, "server time {header}");
+        if let Some(body) = serde_json::from_slice::<Value>(&self.body)
+            .ok()
+            .and_then(|v| v["server_time_ms"].as_i64())
+        {
+            assert_eq!(body, header, "body and header server time differ");
+        } else {
+            panic!("no server_time_ms in body");
+        }
+    }
+}
+
+/// One HTTP/1.1 exchange on a fresh connection (Connection: close).
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Http {
+    let mut stream = TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if !body.is_empty() {
+        head.push_str("Content-Type: application/json\r\n");
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse_response(&raw)
+}
+
+fn parse_response(raw: &[u8]) -> Http {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
+    let head = std::str::from_utf8(&raw[..split]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (k, v) = l.split_once(':').unwrap();
+            (k.trim().to_ascii_lowercase(), v.trim().to_string())
+        })
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
+    Http {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+}
+
+/// A real server on a temp database, plus an Admin on the same file.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+    pub handle: Option<ServerHandle>,
+    pub admin: Admin,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("server.db");
+        let handle = ServerHandle::start(ServerConfig {
+            db_path: db.clone(),
+            listen: "127.0.0.1:0".parse().unwrap(),
+        })
+        .unwrap();
+        let admin = Admin::open(&db).unwrap();
+        TestServer {
+            dir,
+            db,
+            handle: Some(handle),
+            admin,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.handle.as_ref().expect("server running").addr()
+    }
+
+    pub fn stop(&mut self) -> SocketAddr {
+        let handle = self.handle.take().expect("server running");
+        let addr = handle.addr();
+        handle.stop();
+        addr
+    }
+
+    pub fn restart(&mut self) {
+        if self.handle.is_some() {
+            self.stop();
+        }
+        self.handle = Some(
+            ServerHandle::start(ServerConfig {
+                db_path: self.db.clone(),
+                listen: "127.0.0.1:0".parse().unwrap(),
+            })
+            .unwrap(),
+        );
+    }
+
+    /// An employee with a fresh code.
+    pub fn employee_code(&self, employee_id: &str) -> String {
+        self.admin.add_employee(employee_id, "Test Person").unwrap();
+        self.admin.create_enrollment_code(employee_id, DAY).unwrap()
+    }
+
+    /// Adds one circle site and publishes; returns the version.
+    pub fn publish(&self) -> u64 {
+        let site: punch_core::policy::Site = serde_json::from_value(serde_json::json!({
+            "id": "hq",
+            "name": "Head office",
+            "shape": {"type": "circle", "center": {"lat": 52.520008, "lon": 13.404954}, "radius_m": 150.0}
+        }))
+        .unwrap();
+        self.admin.upsert_site(site).unwrap();
+        self.admin.publish_policy(DAY * 30).unwrap()
+    }
+
+    /// A device enrolled for a new employee, with a published policy.
+    pub fn enrolled_device(&self, employee_id: &str) -> Device {
+        let code = self.employee_code(employee_id);
+        let mut device = Device::new();
+        let resp = device.enroll(self.addr(), &code);
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        device.employee_id = employee_id.to_string();
+        device
+    }
+}
+
+static NONCES: AtomicU64 = AtomicU64::new(0);
+
+pub fn fresh_nonce() -> String {
+    format!(
+        "nonce-{}-{}",
+        NONCES.fetch_add(1, Ordering::Relaxed),
+        uuid::Uuid::new_v4()
+    )
+}
+
+/// A device like the app: a P-256 key, request signing, a record chain.
+pub struct Device {
+    pub id: String,
+    pub signer: SoftwareSigner,
+    pub spki: Vec<u8>,
+    pub employee_id: String,
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub boot_id: String,
+}
+
+impl Default for Device {
+    fn default() -> Device {
+        Device::new()
+    }
+}
+
+impl Device {
+    pub fn new() -> Device {
+        let (signer, _) = SoftwareSigner::generate().unwrap();
+        let spki = signer.public_key_spki().unwrap();
+        Device {
+            id: uuid::Uuid::new_v4().to_string(),
+            signer,
+            spki,
+            employee_id: String::new(),
+            head_seq: 0,
+            head_hash: GENESIS_HASH.to_string(),
+            boot_id: "boot-1".into(),
+        }
+    }
+
+    pub fn enroll(&self, addr: SocketAddr, code: &str) -> Http {
+        let body = serde_json::to_vec(&EnrollRequest {
+            code: code.to_string(),
+            device_id: self.id.clone(),
+            public_key: self.spki.clone(),
+            key_storage: "software".into(),
+            platform: "linux test".into(),
+        })
+        .unwrap();
+        request(addr, "POST", protocol::PATH_ENROLL, &[], &body)
+    }
+
+    /// The four authentication headers for a request.
+    pub fn auth_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        timestamp_ms: i64,
+        nonce: &str,
+    ) -> Vec<(&'static str, String)> {
+        let message = protocol::request_signing_string(method, path, body, timestamp_ms, nonce);
+        let signature = self.signer.sign(&message).unwrap();
+        vec![
+            (protocol::HEADER_DEVICE, self.id.clone()),
+            (protocol::HEADER_TIMESTAMP, timestamp_ms.to_string()),
+            (protocol::HEADER_NONCE, nonce.to_string()),
+            (
+                protocol::HEADER_SIGNATURE,
+                protocol::b64::encode(&signature),
+            ),
+        ]
+    }
+
+    /// A correctly signed request, now, with a fresh nonce.
+    pub fn signed(&self, addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Http {
+        let headers = self.auth_headers(method, path, body, now_ms(), &fresh_nonce());
+        request(addr, method, path, &headers, body)
+    }
+
+    pub fn time(&self, addr: SocketAddr) -> Http {
+        self.signed(addr, "GET", protocol::PATH_TIME, b"")
+    }
+
+    /// An anchor as the app stores it after an exchange: server time + token
+    /// from `GET /v1/time`, at `monotonic_ms` of this boot.
+    pub fn anchor(&self, addr: SocketAddr, monotonic_ms: u64) -> TimeAnchor {
+        let resp = self.time(addr);
+        assert_eq!(resp.status, 200);
+        let t: protocol::TimeResponse = resp.parse();
+        TimeAnchor {
+            server_time_ms: t.server_time_ms,
+            monotonic_ms,
+            boot_id: self.boot_id.clone(),
+            token: t.time_token,
+        }
+    }
+
+    /// A record of this device at (seq, prev_hash), unanchored, punched now.
+    pub fn record(&self, seq: u64, prev_hash: &str, policy_version: u64) -> PunchRecord {
+        PunchRecord {
+            format: RECORD_FORMAT,
+            punch_id: uuid::Uuid::new_v4(),
+            device_id: self.id.clone(),
+            employee_id: self.employee_id.clone(),
+            seq,
+            kind: PunchKind::ClockIn,
+            wall_time_ms: now_ms(),
+            utc_offset_min: 60,
+            monotonic_ms: 10_000_000,
+            boot_id: self.boot_id.clone(),
+            anchor: None,
+            policy_version,
+            evidence: RecordedEvidence::default(),
+            evaluation: Evaluation {
+                decision: Decision::Accepted,
+                site_id: Some("hq".into()),
+                policy_version,
+                sites: Vec::new(),
+                flags: Vec::new(),
+                nearest_site: None,
+                reasons: Vec::new(),
+            },
+            prev_hash: prev_hash.to_string(),
+        }
+    }
+
+    /// The record's bytes signed by this device.
+    pub fn sign(&self, record: &PunchRecord) -> UploadRecord {
+        let bytes = record.to_bytes().unwrap();
+        UploadRecord {
+            seq: record.seq,
+            signature: self.signer.sign(&bytes).unwrap(),
+            record: bytes,
+        }
+    }
+
+    /// The next record of the local chain (tweaked), signed; the local head
+    /// advances as if the server will accept it.
+    pub fn next(
+        &mut self,
+        policy_version: u64,
+        tweak: impl FnOnce(&mut PunchRecord),
+    ) -> UploadRecord {
+        let mut record = self.record(self.head_seq + 1, &self.head_hash.clone(), policy_version);
+        tweak(&mut record);
+        let up = self.sign(&record);
+        self.head_seq = up.seq;
+        self.head_hash = hex::encode(signer::sha256(&up.record));
+        up
+    }
+
+    pub fn upload(&self, addr: SocketAddr, records: Vec<UploadRecord>) -> Http {
+        let body = serde_json::to_vec(&UploadRequest {
+            device_id: self.id.clone(),
+            records,
+        })
+        .unwrap();
+        self.signed(addr, "POST", protocol::PATH_PUNCHES, &body)
+    }
+
+    /// Uploads and returns the parsed response (asserting 200).
+    pub fn upload_ok(
+        &self,
+        addr: SocketAddr,
+        records: Vec<UploadRecord>,
+    ) -> protocol::UploadResponse {
+        let resp = self.upload(addr, records);
+        assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
+        resp.assert_stamped();
+        resp.parse()
+    }
+}
+
+/// (status, reason) of each result, for compact assertions.
+pub fn outcomes(resp: &protocol::UploadResponse) -> Vec<(u64, &'static str, Option<String>)> {
+    resp.results
+        .iter()
+        .map(|r| {
+            let status = match r.status {
+                protocol::RecordStatus::Accepted => "accepted",
+                protocol::RecordStatus::Duplicate => "duplicate",
+                protocol::RecordStatus::Rejected => "rejected",
+            };
+            let reason = r.reason.map(|x| {
+                serde_json::to_value(x)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            });
+            (r.seq, status, reason)
+        })
+        .collect()
+}

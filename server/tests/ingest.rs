@@ -1,0 +1,369 @@
+//! Upload ingest and trusted time, over real HTTP, signatures and SQLite.
+
+mod common;
+
+use common::{Device, TestServer, outcomes};
+use punch_core::protocol::{self, UploadRecord};
+use punch_core::record::GENESIS_HASH;
+use punch_core::signer;
+
+fn rejected(reason: &str) -> (&'static str, Option<String>) {
+    ("rejected", Some(reason.to_string()))
+}
+
+fn only(resp: &protocol::UploadResponse) -> (&'static str, Option<String>) {
+    let all = outcomes(resp);
+    assert_eq!(all.len(), 1, "{all:?}");
+    let (_, status, reason) = all.into_iter().next().unwrap();
+    (status, reason)
+}
+
+#[test]
+fn accepted_then_duplicate_then_conflicting_duplicate() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let addr = server.addr();
+    let r1 = device.next(version, |_| {});
+    let r2 = device.next(version, |r| r.kind = punch_core::PunchKind::ClockOut);
+
+    let resp = device.upload_ok(addr, vec![r1.clone(), r2.clone()]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![(1, "accepted", None), (2, "accepted", None)]
+    );
+    assert_eq!(resp.head_seq, 2);
+    assert_eq!(resp.policy_version, version);
+    assert_eq!(resp.time_token.len(), 64);
+
+    // A retry of the same bytes: duplicate, nothing stored twice.
+    let resp = device.upload_ok(addr, vec![r1.clone(), r2.clone()]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![(1, "duplicate", None), (2, "duplicate", None)]
+    );
+    assert_eq!(server.admin.punches().unwrap().len(), 2);
+
+    // Other bytes at an accepted seq: conflicting duplicate, kept as evidence.
+    let mut forged = device.record(2, &hex::encode(signer::sha256(&r1.record)), version);
+    forged.wall_time_ms -= 3_600_000;
+    let resp = device.upload_ok(addr, vec![device.sign(&forged)]);
+    assert_eq!(only(&resp), rejected("conflicting_duplicate"));
+    assert_eq!(resp.head_seq, 2);
+
+    let punches = server.admin.punches().unwrap();
+    assert_eq!(punches.len(), 2);
+    assert_eq!(punches[0].seq, 1);
+    assert_eq!(punches[0].kind, "clock_in");
+    assert_eq!(punches[1].kind, "clock_out");
+    assert_eq!(punches[0].employee_id, "e-1");
+    assert_eq!(punches[0].policy_version, version);
+    assert_eq!(punches[0].decision, "accepted");
+    assert_eq!(punches[0].site_id.as_deref(), Some("hq"));
+    assert_eq!(punches[1].hash, device.head_hash);
+    assert_eq!(
+        server.admin.head(&device.id).unwrap(),
+        (2, device.head_hash.clone())
+    );
+    let evidence = server.admin.rejected().unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(evidence[0].reason, "conflicting_duplicate");
+    assert_eq!(evidence[0].seq, 2);
+    assert_eq!(evidence[0].record, device.sign(&forged).record);
+}
+
+#[test]
+fn a_punch_id_is_stored_once() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let r1 = device.next(version, |_| {});
+    let first_id = punch_core::PunchRecord::from_bytes(&r1.record)
+        .unwrap()
+        .punch_id;
+    // seq 2 reuses seq 1's punch id: a valid link, but not a new punch.
+    let r2 = device.next(version, |r| r.punch_id = first_id);
+    let resp = device.upload_ok(server.addr(), vec![r1, r2]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![
+            (1, "accepted", None),
+            (2, "rejected", Some("conflicting_duplicate".into()))
+        ]
+    );
+    assert_eq!(resp.head_seq, 1);
+}
+
+#[test]
+fn records_that_do_not_verify_are_rejected_and_kept() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let addr = server.addr();
+    let r1 = device.next(version, |_| {});
+    assert_eq!(
+        only(&device.upload_ok(addr, vec![r1.clone()])).0,
+        "accepted"
+    );
+    let head = device.head_hash.clone();
+
+    // Bad signature: signed by another key.
+    let mut other = Device::new();
+    other.id = device.id.clone();
+    other.employee_id = device.employee_id.clone();
+    let bad_sig = other.sign(&device.record(2, &head, version));
+    // Chain break: prev_hash is not the hash of record 1.
+    let chain_break = device.sign(&device.record(2, GENESIS_HASH, version));
+    // Gap: seq 3 while the head is 1.
+    let gap = device.sign(&device.record(3, &head, version));
+    // Another device's record, signed by this device's key.
+    let mut wrong = device.record(2, &head, version);
+    wrong.device_id = "someone-else".into();
+    let wrong_device = device.sign(&wrong);
+    // Another employee than the device is bound to.
+    let mut emp = device.record(2, &head, version);
+    emp.employee_id = "e-2".into();
+    let employee_mismatch = device.sign(&emp);
+    // A policy version never published.
+    let unknown_policy = device.sign(&device.record(2, &head, version + 7));
+    // Signed bytes that are not a record.
+    let junk = b"{\"hello\":1}".to_vec();
+    let unparseable = UploadRecord {
+        seq: 2,
+        signature: signer::Signer::sign(&device.signer, &junk).unwrap(),
+        record: junk,
+    };
+    // The record's own seq differs from the envelope's.
+    let mut inner = device.sign(&device.record(5, &head, version));
+    inner.seq = 2;
+
+    let cases = [
+        (bad_sig, "bad_signature"),
+        (chain_break, "chain_break"),
+        (gap, "gap"),
+        (wrong_device, "wrong_device"),
+        (employee_mismatch, "employee_mismatch"),
+        (unknown_policy, "unknown_policy_version"),
+        (unparseable, "unparseable"),
+        (inner, "gap"),
+    ];
+    for (record, reason) in &cases {
+        let resp = device.upload_ok(addr, vec![record.clone()]);
+        assert_eq!(only(&resp), rejected(reason), "case {reason}");
+        assert_eq!(resp.head_seq, 1);
+        let detail = resp.results[0].detail.clone().unwrap_or_default();
+        assert!(!detail.is_empty(), "{reason} has a detail");
+    }
+    assert_eq!(server.admin.punches().unwrap().len(), 1);
+    let evidence = server.admin.rejected().unwrap();
+    assert_eq!(evidence.len(), cases.len());
+    let reasons: Vec<&str> = evidence.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(reasons, cases.iter().map(|(_, r)| *r).collect::<Vec<_>>());
+    assert!(
+        evidence
+            .iter()
+            .all(|e| e.device_id == device.id && e.attempts == 1)
+    );
+    assert_eq!(evidence[4].employee_id.as_deref(), Some("e-2"));
+
+    // A retried refusal is counted, not stored twice.
+    let resp = device.upload_ok(addr, vec![cases[1].0.clone()]);
+    assert_eq!(only(&resp), rejected("chain_break"));
+    let evidence = server.admin.rejected().unwrap();
+    assert_eq!(evidence.len(), cases.len());
+    assert_eq!(evidence[1].attempts, 2);
+
+    // The chain continues normally afterwards.
+    let r2 = device.next(version, |_| {});
+    assert_eq!(only(&device.upload_ok(addr, vec![r2])).0, "accepted");
+}
+
+#[test]
+fn a_batch_is_processed_in_seq_order_and_gaps_do_not_block_earlier_records() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let r1 = device.next(version, |_| {});
+    let r2 = device.next(version, |_| {});
+    let r3 = device.next(version, |_| {});
+    let r4 = device.next(version, |_| {});
+    let r5 = device.next(version, |_| {});
+    // Out of order, with seq 4 missing.
+    let resp = device.upload_ok(server.addr(), vec![r3, r1, r5.clone(), r2]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![
+            (1, "accepted", None),
+            (2, "accepted", None),
+            (3, "accepted", None),
+            (5, "rejected", Some("gap".into()))
+        ]
+    );
+    assert_eq!(resp.head_seq, 3);
+    // Once the missing record arrives, the rest follows.
+    let resp = device.upload_ok(server.addr(), vec![r5, r4]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![(4, "accepted", None), (5, "accepted", None)]
+    );
+    assert_eq!(resp.head_seq, 5);
+    // An empty upload reports the head (how a device resynchronises).
+    assert_eq!(device.upload_ok(server.addr(), vec![]).head_seq, 5);
+}
+
+#[test]
+fn upload_requests_are_checked_as_a_whole() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let addr = server.addr();
+
+    let resp = device.signed(addr, "POST", protocol::PATH_PUNCHES, b"{\"device_id\": 5");
+    resp.assert_error(400, "bad_request");
+    assert!(
+        resp.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("upload request")
+    );
+
+    // The body must name the authenticated device.
+    let body = serde_json::to_vec(&protocol::UploadRequest {
+        device_id: "another".into(),
+        records: vec![],
+    })
+    .unwrap();
+    device
+        .signed(addr, "POST", protocol::PATH_PUNCHES, &body)
+        .assert_error(400, "bad_request");
+
+    let record = device.next(version, |_| {});
+    let too_many = vec![record; protocol::MAX_BATCH + 1];
+    device
+        .upload(addr, too_many)
+        .assert_error(413, "batch_too_large");
+    assert!(server.admin.punches().unwrap().is_empty());
+    assert!(server.admin.rejected().unwrap().is_empty());
+}
+
+fn time_of(server: &TestServer, seq: u64) -> punch_server::StoredPunchInfo {
+    server
+        .admin
+        .punches()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.seq == seq)
+        .unwrap()
+}
+
+#[test]
+fn trusted_time_anchored_clock_moved_unanchored_and_bad_anchor() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let addr = server.addr();
+    let anchor = device.anchor(addr, 5_000_000);
+    let elapsed = 60_000u64;
+    let trusted = anchor.server_time_ms + elapsed as i64;
+
+    // 1. Anchored: wall clock agrees with anchor + monotonic elapsed.
+    let a = anchor.clone();
+    let r1 = device.next(version, |r| {
+        r.anchor = Some(a);
+        r.monotonic_ms = 5_000_000 + elapsed;
+        r.wall_time_ms = trusted + 1_500;
+    });
+    // 2. Clock moved: the employee set the phone back two hours.
+    let a = anchor.clone();
+    let r2 = device.next(version, |r| {
+        r.anchor = Some(a);
+        r.monotonic_ms = 5_000_000 + elapsed;
+        r.wall_time_ms = trusted - 7_200_000;
+    });
+    // 3. Unanchored: never synced.
+    let r3 = device.next(version, |r| r.anchor = None);
+    // 4. Unanchored: rebooted since the anchor.
+    let a = anchor.clone();
+    let r4 = device.next(version, |r| {
+        r.anchor = Some(a);
+        r.boot_id = "boot-2".into();
+    });
+    // 5. Bad anchor: a server time the server never said (token kept).
+    let mut forged = anchor.clone();
+    forged.server_time_ms -= 7_200_000;
+    let r5 = device.next(version, |r| {
+        r.anchor = Some(forged);
+        r.monotonic_ms = 5_000_000 + elapsed;
+    });
+    // 6. Bad anchor: another device's genuine token.
+    let other = server.enrolled_device("e-2");
+    let mut borrowed = other.anchor(addr, 5_000_000);
+    borrowed.boot_id = device.boot_id.clone();
+    let r6 = device.next(version, |r| {
+        r.anchor = Some(borrowed);
+        r.monotonic_ms = 5_000_000 + elapsed;
+    });
+
+    let resp = device.upload_ok(addr, vec![r1, r2, r3, r4, r5, r6]);
+    assert!(outcomes(&resp).iter().all(|(_, s, _)| *s == "accepted"));
+
+    let p1 = time_of(&server, 1);
+    assert_eq!(p1.time_status, "anchored");
+    assert_eq!(p1.trusted_time_ms, Some(trusted));
+    assert_eq!(p1.skew_ms, Some(1_500));
+    assert_eq!(p1.effective_time_ms(), trusted);
+
+    let p2 = time_of(&server, 2);
+    assert_eq!(p2.time_status, "clock_moved");
+    assert_eq!(p2.trusted_time_ms, Some(trusted));
+    assert_eq!(p2.skew_ms, Some(-7_200_000));
+    assert_eq!(
+        p2.wall_time_ms,
+        trusted - 7_200_000,
+        "both times are stored"
+    );
+    assert_eq!(p2.effective_time_ms(), trusted, "trusted time wins");
+
+    let p3 = time_of(&server, 3);
+    assert_eq!(p3.time_status, "unanchored:no_anchor");
+    assert_eq!(p3.trusted_time_ms, None);
+    assert_eq!(p3.effective_time_ms(), p3.wall_time_ms);
+
+    assert_eq!(time_of(&server, 4).time_status, "unanchored:different_boot");
+
+    for seq in [5, 6] {
+        let p = time_of(&server, seq);
+        assert_eq!(p.time_status, "bad_anchor", "seq {seq}");
+        assert_eq!(p.trusted_time_ms, None);
+        assert_eq!(p.skew_ms, None);
+    }
+}
+
+#[test]
+fn clock_tolerance_comes_from_the_policy_version_the_record_names() {
+    let server = TestServer::start();
+    let v1 = server.publish(); // default max_clock_skew_s = 120
+    let strict = punch_core::policy::Settings {
+        max_clock_skew_s: 10.0,
+        ..Default::default()
+    };
+    server.admin.set_settings(strict).unwrap();
+    let v2 = server.admin.publish_policy(common::DAY).unwrap();
+    assert_eq!(v2, v1 + 1);
+
+    let mut device = server.enrolled_device("e-1");
+    let anchor = device.anchor(server.addr(), 1_000);
+    let skewed = |a: punch_core::TimeAnchor| {
+        move |r: &mut punch_core::PunchRecord| {
+            r.monotonic_ms = 2_000;
+            r.wall_time_ms = a.server_time_ms + 1_000 + 30_000;
+            r.anchor = Some(a);
+        }
+    };
+    let r1 = device.next(v1, skewed(anchor.clone()));
+    let r2 = device.next(v2, skewed(anchor));
+    device.upload_ok(server.addr(), vec![r1, r2]);
+    assert_eq!(time_of(&server, 1).time_status, "anchored");
+    assert_eq!(time_of(&server, 2).time_status, "clock_moved");
+    assert_eq!(time_of(&server, 2).skew_ms, Some(30_000));
+}

@@ -1,0 +1,288 @@
+//! openapi.json matches the real server: every documented route exists and
+//! answers with documented statuses, headers and required properties; every
+//! served route is documented.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Device, Http, TestServer, request};
+use punch_core::protocol;
+use serde_json::Value;
+
+fn doc() -> Value {
+    serde_json::from_str(punch_server::OPENAPI_JSON).expect("openapi.json is JSON")
+}
+
+/// Follows a local `$ref`.
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let pointer = r.strip_prefix('#').expect("local ref");
+            let target = doc
+                .pointer(pointer)
+                .unwrap_or_else(|| panic!("dangling {r}"));
+            resolve(doc, target)
+        }
+        None => v,
+    }
+}
+
+/// A small JSON Schema check: types, required, properties, items, enums.
+fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+        assert!(options.contains(value), "{at}: {value} not in {options:?}");
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("object") => {
+            let obj = value
+                .as_object()
+                .unwrap_or_else(|| panic!("{at}: not an object"));
+            for req in schema["required"].as_array().into_iter().flatten() {
+                let name = req.as_str().unwrap();
+                assert!(
+                    obj.contains_key(name),
+                    "{at}: required property {name} missing"
+                );
+            }
+            if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+                for (name, sub) in props {
+                    if let Some(v) = obj.get(name) {
+                        validate(doc, sub, v, &format!("{at}.{name}"));
+                    }
+                }
+            }
+        }
+        Some("array") => {
+            let items = value
+                .as_array()
+                .unwrap_or_else(|| panic!("{at}: not an array"));
+            for (i, item) in items.iter().enumerate() {
+                validate(doc, &schema["items"], item, &format!("{at}[{i}]"));
+            }
+        }
+        Some("string") => assert!(value.is_string(), "{at}: not a string"),
+        Some("integer") => assert!(value.is_i64() || value.is_u64(), "{at}: not an integer"),
+        _ => {}
+    }
+}
+
+/// Checks one live answer against the operation's documented response.
+fn check(
+    doc: &Value,
+    seen: &mut BTreeSet<(String, String, u16)>,
+    method: &str,
+    path: &str,
+    resp: &Http,
+) {
+    let op = &doc["paths"][path][method.to_ascii_lowercase()];
+    assert!(op.is_object(), "{method} {path} is not documented");
+    let documented = &op["responses"][resp.status.to_string()];
+    assert!(
+        documented.is_object(),
+        "{method} {path} answered undocumented status {}: {}",
+        resp.status,
+        String::from_utf8_lossy(&resp.body)
+    );
+    let documented = resolve(doc, documented);
+    for (name, header) in documented["headers"].as_object().into_iter().flatten() {
+        if resolve(doc, header)["required"] == Value::Bool(true) {
+            assert!(
+                resp.header(name).is_some(),
+                "{method} {path} {}: header {name} missing",
+                resp.status
+            );
+        }
+    }
+    let schema = &documented["content"]["application/json"]["schema"];
+    assert!(
+        schema.is_object(),
+        "{method} {path} {}: no schema",
+        resp.status
+    );
+    validate(
+        doc,
+        schema,
+        &resp.json(),
+        &format!("{method} {path} {}", resp.status),
+    );
+    seen.insert((method.to_string(), path.to_string(), resp.status));
+}
+
+#[test]
+fn documented_routes_are_exactly_the_served_routes() {
+    let doc = doc();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.insert((method.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    let served: BTreeSet<(String, String)> = punch_server::api::routes()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(documented, served);
+    // The wire error codes and reject reasons are all documented.
+    let codes = &doc["components"]["schemas"]["ErrorCode"]["enum"];
+    let reasons = &doc["components"]["schemas"]["RejectReason"]["enum"];
+    for code in [
+        "bad_request",
+        "enrollment_code_invalid",
+        "device_already_bound",
+        "unknown_device",
+        "device_unbound",
+        "bad_request_signature",
+        "stale_timestamp",
+        "replayed_nonce",
+        "no_policy",
+        "batch_too_large",
+        "internal",
+    ] {
+        let v = serde_json::to_value(
+            serde_json::from_value::<protocol::ErrorCode>(code.into()).unwrap(),
+        )
+        .unwrap();
+        assert!(codes.as_array().unwrap().contains(&v), "{code}");
+    }
+    for reason in reasons.as_array().unwrap() {
+        serde_json::from_value::<protocol::RejectReason>(reason.clone()).unwrap();
+    }
+}
+
+#[test]
+fn the_live_server_answers_as_documented() {
+    let doc = doc();
+    let server = TestServer::start();
+    let addr = server.addr();
+    let mut seen = BTreeSet::new();
+    let enroll = protocol::PATH_ENROLL;
+    let (time, policy, punches) = (
+        protocol::PATH_TIME,
+        protocol::PATH_POLICY,
+        protocol::PATH_PUNCHES,
+    );
+
+    // Enrollment: 200, 400, 403, 409.
+    let code = server.employee_code("e-1");
+    let mut device = Device::new();
+    device.employee_id = "e-1".into();
+    check(&doc, &mut seen, "POST", enroll, &device.enroll(addr, &code));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        enroll,
+        &request(addr, "POST", enroll, &[], b"[]"),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        enroll,
+        &Device::new().enroll(addr, "WRONGCODE2"),
+    );
+    let second = server
+        .admin
+        .create_enrollment_code("e-1", common::DAY)
+        .unwrap();
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        enroll,
+        &Device::new().enroll(addr, &second),
+    );
+
+    // Authenticated routes: 400 (no headers), 401 (unknown device), then success.
+    let stranger = Device::new();
+    for (method, path) in [("GET", time), ("GET", policy), ("POST", punches)] {
+        check(
+            &doc,
+            &mut seen,
+            method,
+            path,
+            &request(addr, method, path, &[], b""),
+        );
+        check(
+            &doc,
+            &mut seen,
+            method,
+            path,
+            &stranger.signed(addr, method, path, b""),
+        );
+    }
+    check(&doc, &mut seen, "GET", time, &device.time(addr));
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        policy,
+        &device.signed(addr, "GET", policy, b""),
+    );
+    let version = server.publish();
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        policy,
+        &device.signed(addr, "GET", policy, b""),
+    );
+    let good = device.next(version, |_| {});
+    let gap = device.sign(&device.record(9, "00", version));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        punches,
+        &device.upload(addr, vec![good, gap]),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        punches,
+        &device.signed(addr, "POST", punches, b"{"),
+    );
+    let many = vec![device.next(version, |_| {}); protocol::MAX_BATCH + 1];
+    check(&doc, &mut seen, "POST", punches, &device.upload(addr, many));
+
+    // Unbound: 403 on every authenticated route.
+    server.admin.unbind_device(&device.id).unwrap();
+    for (method, path) in [("GET", time), ("GET", policy), ("POST", punches)] {
+        check(
+            &doc,
+            &mut seen,
+            method,
+            path,
+            &device.signed(addr, method, path, b""),
+        );
+    }
+
+    // Every documented operation was seen succeeding.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let m = method.to_ascii_uppercase();
+            assert!(
+                seen.contains(&(m.clone(), path.clone(), 200)),
+                "{m} {path} never answered 200"
+            );
+        }
+    }
+    let expected: BTreeSet<u16> = [200, 400, 401, 403, 404, 409, 413].into();
+    let statuses: BTreeSet<u16> = seen.iter().map(|(_, _, s)| *s).collect();
+    assert_eq!(statuses, expected);
+
+    // Methods not documented on a documented path are not served.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
+            if item.get(method.to_ascii_lowercase()).is_none() {
+                let resp = request(addr, method, path, &[], b"");
+                assert_eq!(resp.status, 405, "{method} {path}");
+                resp.assert_stamped();
+            }
+        }
+    }
+}
