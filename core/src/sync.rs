@@ -548,7 +548,7 @@ impl PunchEngine {
         path: &str,
         body: &[u8],
     ) -> HttpRequest {
-        let timestamp = self.estimated_server_time_ms();
+        let timestamp = self.request_timestamp_ms();
         let nonce = random_nonce();
         let signing = protocol::request_signing_string(method, path, body, timestamp, &nonce);
         // A signer failure surfaces as the server's bad-signature answer.
@@ -607,6 +607,18 @@ impl PunchEngine {
         }
     }
 
+    /// Timestamp for request signing: the wall clock corrected by the offset
+    /// learned at the last exchange, so a device whose clock was moved is
+    /// corrected by one stale-timestamp answer rather than locked out.
+    fn request_timestamp_ms(&self) -> i64 {
+        let offset = store::get_meta(&self.lock().conn, META_SERVER_OFFSET)
+            .ok()
+            .flatten()
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(0);
+        self.clock.now().wall_time_ms + offset
+    }
+
     /// The current anchor if it belongs to this boot.
     pub(crate) fn usable_anchor(&self) -> Option<TimeAnchor> {
         let inner = self.lock();
@@ -621,17 +633,13 @@ impl PunchEngine {
     /// Best estimate of the server's clock now: anchored time within the
     /// same boot, else the wall clock corrected by the last known offset.
     pub fn estimated_server_time_ms(&self) -> i64 {
-        let now = self.clock.now();
-        if let Some(a) = self.usable_anchor() {
-            let elapsed = now.monotonic_ms.saturating_sub(a.monotonic_ms);
-            return a.server_time_ms + i64::try_from(elapsed).unwrap_or(0);
+        match self.usable_anchor() {
+            Some(a) => {
+                let elapsed = self.clock.now().monotonic_ms.saturating_sub(a.monotonic_ms);
+                a.server_time_ms + i64::try_from(elapsed).unwrap_or(0)
+            }
+            None => self.request_timestamp_ms(),
         }
-        let offset = store::get_meta(&self.lock().conn, META_SERVER_OFFSET)
-            .ok()
-            .flatten()
-            .and_then(|t| t.parse::<i64>().ok())
-            .unwrap_or(0);
-        now.wall_time_ms + offset
     }
 
     fn load_sync_state(&self) -> Result<SyncState> {

@@ -116,6 +116,7 @@ fn serve(db: PathBuf, listen: SocketAddr) -> CmdResult {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let handle = ServerHandle::start(ServerConfig {
         db_path: db,

@@ -171,6 +171,17 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// SQLite integers are i64: u64 values (seq, versions) are stored bit for
+/// bit, lossless both ways, so hostile input (seq = u64::MAX) cannot fail a
+/// statement; real values stay far below 2^63 and keep their order.
+fn sql(v: u64) -> i64 {
+    v as i64
+}
+
+fn int(v: i64) -> u64 {
+    v as u64
+}
+
 /// [`StoreTx`] over an open SQLite transaction.
 struct Sql<'c>(&'c Connection);
 
@@ -186,14 +197,14 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
         platform: r.get(4)?,
         enrolled_at_ms: r.get(5)?,
         unbound_at_ms: r.get(6)?,
-        head_seq: r.get(7)?,
+        head_seq: int(r.get(7)?),
         head_hash: r.get(8)?,
     })
 }
 
 fn policy_row(r: &Row<'_>) -> rusqlite::Result<PolicyRow> {
     Ok(PolicyRow {
-        version: r.get(0)?,
+        version: int(r.get(0)?),
         body: r.get(1)?,
         signature: r.get(2)?,
         issued_at_ms: r.get(3)?,
@@ -382,7 +393,7 @@ impl StoreTx for Sql<'_> {
     fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()> {
         self.0.execute(
             "UPDATE devices SET head_seq = ?2, head_hash = ?3 WHERE device_id = ?1",
-            params![device_id, seq, hash_hex],
+            params![device_id, sql(seq), hash_hex],
         )?;
         Ok(())
     }
@@ -440,7 +451,7 @@ impl StoreTx for Sql<'_> {
         Ok(self
             .0
             .query_row("SELECT COALESCE(MAX(version), 0) FROM policies", [], |r| {
-                r.get(0)
+                r.get(0).map(int)
             })?)
     }
 
@@ -449,7 +460,7 @@ impl StoreTx for Sql<'_> {
             .0
             .query_row(
                 &format!("SELECT {POLICY_COLUMNS} FROM policies WHERE version = ?1"),
-                [version],
+                [sql(version)],
                 policy_row,
             )
             .optional()?)
@@ -460,7 +471,7 @@ impl StoreTx for Sql<'_> {
             "INSERT INTO policies (version, body, signature, issued_at_ms, expires_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
-                row.version,
+                sql(row.version),
                 row.body,
                 row.signature,
                 row.issued_at_ms,
@@ -475,7 +486,7 @@ impl StoreTx for Sql<'_> {
             .0
             .query_row(
                 "SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2",
-                params![device_id, seq],
+                params![device_id, sql(seq)],
                 |r| r.get(0),
             )
             .optional()?)
@@ -487,7 +498,7 @@ impl StoreTx for Sql<'_> {
             .query_row(
                 "SELECT device_id, seq FROM punches WHERE punch_id = ?1",
                 [punch_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, int(r.get(1)?))),
             )
             .optional()?)
     }
@@ -501,7 +512,7 @@ impl StoreTx for Sql<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 i.device_id,
-                i.seq,
+                sql(i.seq),
                 i.punch_id,
                 i.employee_id,
                 i.kind,
@@ -510,7 +521,7 @@ impl StoreTx for Sql<'_> {
                 i.trusted_time_ms,
                 i.skew_ms,
                 i.time_status,
-                i.policy_version,
+                sql(i.policy_version),
                 i.decision,
                 i.site_id,
                 p.record,
@@ -534,7 +545,7 @@ impl StoreTx for Sql<'_> {
                 last_received_at_ms = excluded.last_received_at_ms",
             params![
                 r.device_id,
-                r.seq,
+                sql(r.seq),
                 r.punch_id,
                 r.employee_id,
                 r.reason,
@@ -558,7 +569,7 @@ impl StoreTx for Sql<'_> {
         let rows = stmt.query_map([], |r| {
             Ok(StoredPunchInfo {
                 device_id: r.get(0)?,
-                seq: r.get(1)?,
+                seq: int(r.get(1)?),
                 punch_id: r.get(2)?,
                 employee_id: r.get(3)?,
                 kind: r.get(4)?,
@@ -567,7 +578,7 @@ impl StoreTx for Sql<'_> {
                 trusted_time_ms: r.get(7)?,
                 skew_ms: r.get(8)?,
                 time_status: r.get(9)?,
-                policy_version: r.get(10)?,
+                policy_version: int(r.get(10)?),
                 decision: r.get(11)?,
                 site_id: r.get(12)?,
                 hash: r.get(13)?,
@@ -587,7 +598,7 @@ impl StoreTx for Sql<'_> {
             Ok(RejectedInfo {
                 id: r.get(0)?,
                 device_id: r.get(1)?,
-                seq: r.get(2)?,
+                seq: int(r.get(2)?),
                 punch_id: r.get(3)?,
                 employee_id: r.get(4)?,
                 reason: r.get(5)?,
@@ -595,7 +606,7 @@ impl StoreTx for Sql<'_> {
                 hash: r.get(7)?,
                 record: r.get(8)?,
                 signature: r.get(9)?,
-                attempts: r.get(10)?,
+                attempts: int(r.get(10)?),
                 first_received_at_ms: r.get(11)?,
                 last_received_at_ms: r.get(12)?,
             })
@@ -632,6 +643,38 @@ mod tests {
             SqliteStore::open(&path),
             Err(ServerError::SchemaTooNew { found: 99, .. })
         ));
+    }
+
+    #[test]
+    fn nonces_are_single_use_until_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        assert!(
+            store
+                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
+                .unwrap()
+        );
+        assert!(
+            store
+                .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))
+                .unwrap()
+        );
+        assert_eq!(store.write(|tx| tx.prune_nonces(2_000)).unwrap(), 1);
+        assert!(
+            store
+                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
+                .unwrap()
+        );
+        assert!(
+            !store
+                .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))
+                .unwrap()
+        );
     }
 
     #[test]

@@ -367,3 +367,64 @@ fn clock_tolerance_comes_from_the_policy_version_the_record_names() {
     assert_eq!(time_of(&server, 2).time_status, "clock_moved");
     assert_eq!(time_of(&server, 2).skew_ms, Some(30_000));
 }
+
+#[test]
+fn hostile_numbers_are_refused_not_crashed_on() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let huge_seq = device.sign(&device.record(u64::MAX, GENESIS_HASH, version));
+    let huge_policy = device.sign(&device.record(1, GENESIS_HASH, u64::MAX));
+    let zero = device.sign(&device.record(0, GENESIS_HASH, version));
+    let resp = device.upload_ok(server.addr(), vec![huge_seq, huge_policy, zero]);
+    assert_eq!(
+        outcomes(&resp),
+        vec![
+            (0, "rejected", Some("gap".into())),
+            (1, "rejected", Some("unknown_policy_version".into())),
+            (u64::MAX, "rejected", Some("gap".into())),
+        ]
+    );
+    let evidence = server.admin.rejected().unwrap();
+    assert_eq!(evidence.len(), 3);
+    assert!(evidence.iter().any(|e| e.seq == u64::MAX));
+    let r1 = device.next(version, |_| {});
+    assert_eq!(
+        only(&device.upload_ok(server.addr(), vec![r1])).0,
+        "accepted"
+    );
+}
+
+#[test]
+fn concurrent_uploads_of_the_same_batch_store_each_record_once() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let batch: Vec<UploadRecord> = (0..20).map(|_| device.next(version, |_| {})).collect();
+    let addr = server.addr();
+    let device = &device;
+    let answers: Vec<protocol::UploadResponse> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let batch = batch.clone();
+                s.spawn(move || device.upload_ok(addr, batch))
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    for seq in 1..=20u64 {
+        let statuses: Vec<_> = answers
+            .iter()
+            .map(|a| a.results.iter().find(|r| r.seq == seq).unwrap().status)
+            .collect();
+        let accepted = statuses
+            .iter()
+            .filter(|s| **s == protocol::RecordStatus::Accepted)
+            .count();
+        assert_eq!(accepted, 1, "seq {seq}: {statuses:?}");
+        assert!(!statuses.contains(&protocol::RecordStatus::Rejected));
+    }
+    assert_eq!(server.admin.punches().unwrap().len(), 20);
+    assert!(server.admin.rejected().unwrap().is_empty());
+    assert_eq!(server.admin.head(&device.id).unwrap().0, 20);
+}

@@ -5,8 +5,9 @@
 //! from P to every projected point are (near) exact, and a short geodesic
 //! edge maps to a curve that deviates from the straight chord between its
 //! projected endpoints by only `d·t²/(3R²)` (d = distance from P, t = half
-//! the edge length): with edges densified to ≤ 10 km that is ≤ 2.1e-7·d.
-//! Point-to-segment distance and ray casting are then plain planar maths.
+//! the edge length): with edges densified to ≤ 10 km that is ≤ 2.1e-7·d,
+//! and [`Frame::edge_dist`] corrects even that to ~2e-9·d. Point-to-segment
+//! distance and ray casting are then plain planar maths.
 //!
 //! Projecting with a Karney inverse per vertex costs ~0.6 µs, too slow for a
 //! 5 µs query budget, so [`Frame::fast`] projects from ECEF instead: the

@@ -44,8 +44,11 @@ pub enum Shape {
 
 impl Shape {
     /// Full validation: numbers, ranges, vertex counts, zero area,
-    /// self-intersection and size. Equivalent to `PreparedShape::new(self)`
-    /// succeeding (it is implemented that way so the two can never disagree).
+    /// self-intersection of each ring and size. Rings are not checked against
+    /// each other: a hole poking out of the exterior is well-defined anyway
+    /// (inside = inside the exterior and not inside any hole). Equivalent to
+    /// `PreparedShape::new(self)` succeeding (it is implemented that way so
+    /// the two can never disagree).
     pub fn validate(&self) -> Result<(), GeofenceError> {
         PreparedShape::new(self).map(|_| ())
     }

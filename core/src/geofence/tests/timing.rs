@@ -9,13 +9,13 @@ use crate::geofence::geodesy::{self, Frame};
 use crate::geofence::{LatLon, PreparedShape, Shape, SiteIndex};
 
 /// `n` sites over ≈ 900 × 900 km, the last `clustered` of them packed into
-/// ≈ 1.5 km around (47, 2) so fixes there have several sites in reach.
+/// ≈ 5 × 5 km at (47, 2) so fixes there have several sites in reach.
 fn country_sites(rng: &mut Rng, n: usize, clustered: usize) -> (Vec<LatLon>, Vec<PreparedShape>) {
     let mut centers = Vec::with_capacity(n);
     let mut sites = Vec::with_capacity(n);
     for i in 0..n {
         let c = if i + clustered >= n {
-            ll(47.0 + rng.range(0.0, 0.012), 2.0 + rng.range(0.0, 0.018))
+            ll(47.0 + rng.range(0.0, 0.045), 2.0 + rng.range(0.0, 0.065))
         } else {
             ll(rng.range(43.0, 51.0), rng.range(-4.0, 8.0))
         };
@@ -118,7 +118,7 @@ fn timing_several_sites_near_fix() {
     let (_, sites) = country_sites(&mut rng, 10_000, 60);
     let index = SiteIndex::build(sites);
     let fixes: Vec<LatLon> = (0..1_000)
-        .map(|_| ll(47.0 + rng.range(0.0, 0.012), 2.0 + rng.range(0.0, 0.018)))
+        .map(|_| ll(47.0 + rng.range(0.0, 0.045), 2.0 + rng.range(0.0, 0.065)))
         .collect();
     let (acc, search) = (20.0, 200.0);
     let reps = 100;

@@ -36,10 +36,6 @@ pub fn dest(p: LatLon, azi: f64, s: f64) -> LatLon {
     geodesy::direct(p, azi, s).0
 }
 
-pub fn dist(a: LatLon, b: LatLon) -> f64 {
-    geodesy::distance(a, b)
-}
-
 pub fn prepare(shape: &Shape) -> PreparedShape {
     match PreparedShape::new(shape) {
         Ok(p) => p,

@@ -1,0 +1,5 @@
+//! Shared pieces for the end-to-end tests: a fault-injecting HTTP proxy and
+//! a world of a real server plus an enrolled device.
+
+pub mod fault_proxy;
+pub mod world;

@@ -1,0 +1,279 @@
+//! Upload through the real server and a misbehaving network.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use punch_core::sync::SyncError;
+use punch_core::{SyncListener, SyncStatus};
+use punch_tests::fault_proxy::Fault;
+use punch_tests::world::{World, now_ms};
+
+fn uploads(w: &World) -> usize {
+    w.proxy
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v1/punches")
+        .count()
+}
+
+#[test]
+fn offline_then_online() {
+    let mut w = World::new();
+    assert_eq!(w.engine.sync().unwrap().policy_installed, Some(1));
+    w.stop_server();
+    for _ in 0..3 {
+        w.clock.advance_ms(60_000);
+        w.punch();
+    }
+    let report = w.engine.sync().unwrap();
+    assert!(
+        matches!(report.error, Some(SyncError::Network { .. })),
+        "{report:?}"
+    );
+    assert_eq!(report.remaining, 3);
+    assert!(report.next_retry_ms.is_some());
+    assert_eq!(w.engine.status().unwrap().pending, 3);
+
+    w.start_server();
+    w.engine.network_available().unwrap();
+    let report = w.engine.sync().unwrap();
+    assert_eq!((report.uploaded, report.remaining), (3, 0), "{report:?}");
+    assert!(report.error.is_none());
+    let stored = w.admin.punches().unwrap();
+    assert_eq!(stored.len(), 3);
+    assert!(
+        stored.iter().all(|p| p.time_status == "anchored"),
+        "{stored:?}"
+    );
+    let status = w.engine.status().unwrap();
+    assert_eq!((status.pending, status.uploaded), (0, 3));
+    assert!(status.last_success_ms.is_some() && status.last_error.is_none());
+}
+
+#[test]
+fn server_500_is_retried_then_succeeds() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    w.proxy.script([Fault::Status(500), Fault::Status(503)]);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+    assert!(report.error.is_none());
+    assert_eq!(uploads(&w), 3, "two failures then success");
+}
+
+#[test]
+fn persistent_500_reports_and_backs_off_without_losing_data() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    w.proxy.script(vec![Fault::Status(500); 3]);
+    let report = w.engine.sync().unwrap();
+    assert!(
+        matches!(report.error, Some(SyncError::Server { status: 500, .. })),
+        "{report:?}"
+    );
+    assert_eq!(report.remaining, 1);
+    let next = report.next_retry_ms.expect("next retry");
+    // A call during the backoff does nothing and says so.
+    let deferred = w.engine.sync().unwrap();
+    assert!(deferred.deferred);
+    assert_eq!(deferred.next_retry_ms, Some(next));
+    assert_eq!(uploads(&w), 3);
+    // After the backoff the record goes up.
+    w.clock.advance_ms(1_000);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+}
+
+#[test]
+fn retry_after_seconds_is_honoured() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // Within the inline budget: the client sleeps as told, then succeeds.
+    w.proxy.script([Fault::TooMany {
+        retry_after: "1".into(),
+    }]);
+    let started = std::time::Instant::now();
+    let report = w.engine.sync().unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(1_000));
+    assert_eq!(report.uploaded, 1, "{report:?}");
+
+    // Beyond the budget: no sleep, the next attempt is scheduled at Retry-After.
+    w.punch();
+    w.proxy.script([Fault::TooMany {
+        retry_after: "3600".into(),
+    }]);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.error, Some(SyncError::RateLimited));
+    let wait = report.next_retry_ms.unwrap() - w.engine.status().unwrap().next_attempt_ms.unwrap();
+    assert_eq!(wait, 0);
+    use punch_core::Clock;
+    let ahead = report.next_retry_ms.unwrap() - w.clock.now().wall_time_ms;
+    assert!((3_599_000..=3_600_000).contains(&ahead), "{ahead}");
+    // Even "sync now" honours the server's Retry-After.
+    assert!(w.engine.sync_now().unwrap().deferred);
+}
+
+#[test]
+fn retry_after_http_date_is_honoured() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    let when = punch_core::backoff::format_http_date(now_ms() + 7_200_000);
+    w.proxy.script([Fault::TooMany { retry_after: when }]);
+    let report = w.engine.sync().unwrap();
+    use punch_core::Clock;
+    let ahead = report.next_retry_ms.unwrap() - w.clock.now().wall_time_ms;
+    assert!((7_190_000..=7_201_000).contains(&ahead), "{ahead}");
+    assert_eq!(report.remaining, 1);
+}
+
+#[test]
+fn slow_server_times_out_and_is_retried() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // Longer than the 2 s request timeout: the first try times out.
+    w.proxy.script([Fault::Delay(Duration::from_millis(2_500))]);
+    let report = w.engine.sync().unwrap();
+    // The slow request may have reached the server after the client gave up:
+    // then the retry is a duplicate. Either way: stored exactly once.
+    assert_eq!(report.uploaded + report.duplicates, 1, "{report:?}");
+    assert_eq!(w.admin.punches().unwrap().len(), 1);
+}
+
+#[test]
+fn lost_response_after_store_gives_duplicates_not_doubles() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    for _ in 0..4 {
+        w.punch();
+    }
+    w.proxy.script([Fault::DropResponse]);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.duplicates, 4, "{report:?}");
+    assert_eq!(report.uploaded, 0);
+    assert_eq!(w.admin.punches().unwrap().len(), 4);
+    assert_eq!(w.engine.status().unwrap().uploaded, 4);
+}
+
+#[test]
+fn connection_reset_then_success() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    w.proxy.script([Fault::Reset]);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+}
+
+#[test]
+fn hostile_answers_never_mark_records() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    let garbage = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\nconnection: close\r\n\r\n{\"results".to_vec();
+    let body = r#"{"results":[{"seq":99,"status":"accepted"}],"head_seq":99,"policy_version":1,"server_time_ms":1,"time_token":"x"}"#;
+    let lies = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes();
+    w.proxy
+        .script([Fault::Respond(garbage), Fault::Respond(lies)]);
+    // Truncated JSON, then answers about records never sent: both refused,
+    // nothing marked, retried later.
+    for _ in 0..2 {
+        let report = w.engine.sync().unwrap();
+        assert!(
+            matches!(report.error, Some(SyncError::BadResponse { .. })),
+            "{report:?}"
+        );
+        assert_eq!(
+            w.engine.status().unwrap().pending,
+            1,
+            "nothing marked from a bad answer"
+        );
+        w.clock.advance_ms(1_000);
+    }
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 1, "{report:?}");
+}
+
+#[test]
+fn batches_and_concurrent_syncs_store_each_record_once() {
+    let w = World::with_batch(7);
+    w.engine.sync().unwrap();
+    for _ in 0..40 {
+        w.punch();
+    }
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let e = w.engine.clone();
+            std::thread::spawn(move || e.sync().unwrap())
+        })
+        .collect();
+    let reports: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let uploaded: u64 = reports.iter().map(|r| r.uploaded).sum();
+    let dups: u64 = reports.iter().map(|r| r.duplicates).sum();
+    assert_eq!((uploaded, dups), (40, 0), "{reports:?}");
+    assert_eq!(uploads(&w), 6, "40 records in batches of 7");
+    assert_eq!(w.admin.punches().unwrap().len(), 40);
+}
+
+struct Recorder(Mutex<Vec<SyncStatus>>);
+impl SyncListener for Recorder {
+    fn on_status(&self, status: &SyncStatus) {
+        self.0.lock().unwrap().push(status.clone());
+    }
+}
+
+#[test]
+fn background_thread_uploads_and_wakes_on_network_back() {
+    let mut w = World::new();
+    let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
+    w.engine.set_listener(Some(recorder.clone()));
+    let bg = w.engine.start_background_sync(Duration::from_secs(30));
+    let wait_for = |what: &dyn Fn() -> bool| {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < until {
+            if what() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    };
+    // With no policy yet, the thread fetches one first.
+    assert!(wait_for(&|| w.engine.policy_version() == Some(1)));
+    w.punch();
+    assert!(
+        wait_for(&|| w.engine.status().unwrap().uploaded == 1),
+        "punch woke the thread"
+    );
+    w.stop_server();
+    w.punch();
+    assert!(wait_for(&|| w
+        .engine
+        .status()
+        .unwrap()
+        .last_error
+        .is_some()));
+    assert_eq!(w.engine.status().unwrap().pending, 1);
+    w.start_server();
+    w.engine.network_available().unwrap();
+    assert!(
+        wait_for(&|| w.engine.status().unwrap().uploaded == 2),
+        "network-back woke it"
+    );
+    bg.stop();
+    let seen = recorder.0.lock().unwrap();
+    assert!(seen.iter().any(|s| s.pending == 1));
+    assert!(seen.iter().any(|s| s.last_error.is_some()));
+    assert!(
+        seen.last()
+            .is_some_and(|s| s.pending == 0 && s.uploaded == 2)
+    );
+}
