@@ -60,7 +60,13 @@ pub fn verify_link(
     bytes: &[u8],
     signature: &[u8],
 ) -> Result<PunchRecord, ChainProblem> {
-    signer::verify(public_key, bytes, signature).map_err(|_| ChainProblem::BadSignature)?;
+    if signer::verify(public_key, bytes, signature).is_err() {
+        // Not ours: say whose it claims to be if that explains the failure.
+        return Err(match PunchRecord::from_bytes(bytes) {
+            Ok(r) if r.device_id != device_id => ChainProblem::WrongDevice { found: r.device_id },
+            _ => ChainProblem::BadSignature,
+        });
+    }
     let record = PunchRecord::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
         detail: e.to_string(),
     })?;

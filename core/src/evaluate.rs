@@ -143,13 +143,12 @@ pub fn evaluate(
     let mut flags = evidence_flags(evidence);
     let gps = usable_fix(evidence.gps.as_ref(), punch_time_ms, policy, &mut flags);
     if let (Some(fix), Some(prev)) = (evidence.gps.as_ref(), previous) {
-        travel_flag(
+        flags.extend(travel_flag(
             fix,
             prev,
             settings.max_speed_mps,
             settings.impossible_travel,
-        )
-        .map(|f| flags.push(f));
+        ));
     }
 
     // Candidate sites: near the fix, or named by a Wi-Fi/IP match.

@@ -1,6 +1,6 @@
 //! The wire contract between a device and a punch server (JSON over HTTPS).
 //! Shared by the client and the reference server so they agree by
-//! construction; `server/openapi.yaml` documents the same shapes.
+//! construction; `server/openapi.json` documents the same shapes.
 //!
 //! Binary fields are standard base64 (with padding). Every response body
 //! carries `server_time_ms`, and every response has the `x-punch-server-time`

@@ -60,6 +60,7 @@ fn judge_time(
     device_id: &str,
     settings: &Settings,
     tokens: &TimeTokens,
+    received_at_ms: i64,
 ) -> (String, Option<i64>, Option<i64>) {
     if let Some(anchor) = &record.anchor
         && !tokens.check(device_id, anchor.server_time_ms, &anchor.token)
@@ -75,7 +76,11 @@ fn judge_time(
             skew_ms,
             clock_moved,
         } => {
-            let status = if clock_moved {
+            // A punch cannot have happened after the server received it: the
+            // device's monotonic clock (or its report of it) was tampered with.
+            let status = if trusted_time_ms > received_at_ms.saturating_add(max_skew_ms) {
+                "after_receipt"
+            } else if clock_moved {
                 "clock_moved"
             } else {
                 "anchored"
@@ -174,7 +179,7 @@ impl Batch<'_> {
             ));
         }
         let (time_status, trusted_time_ms, skew_ms) =
-            judge_time(&record, self.device_id, &settings, self.tokens);
+            judge_time(&record, self.device_id, &settings, self.tokens, self.now_ms);
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
