@@ -1,82 +1,81 @@
-//! `punch demo`: the offline punch story on the embedded sample policy.
+//! `punch demo`: the whole story on the embedded sample policy — a real
+//! reference server on 127.0.0.1, enrollment, a signed policy, punches while
+//! offline, sync when the server is back, and tampering / a moved clock
+//! caught by the server.
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
+use punch_core::policy::Policy;
+use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError, PunchKind,
-    WifiObservation,
+    Clock, ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError,
+    PunchKind, WifiObservation,
 };
+use punch_server::{Admin, ServerHandle};
 
 use crate::CmdResult;
 
 pub const SAMPLE_POLICY: &str = include_str!("sample_policy.json");
 const HQ: (f64, f64) = (52.520008, 13.404954);
-const HOUR_MS: u64 = 3_600_000;
+const EMPLOYEE: &str = "emp-042";
 
 /// A point `metres` from `from` along `bearing` (degrees), on WGS-84.
 fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
     Geodesic::wgs84().direct(from.0, from.1, bearing, metres)
 }
 
-fn fix(at: (f64, f64), accuracy_m: f64, clock: &ManualClock, mock: bool) -> GpsFix {
-    use punch_core::Clock;
-    GpsFix {
-        lat: at.0,
-        lon: at.1,
-        accuracy_m,
-        fix_time_ms: clock.now().wall_time_ms - 2_000,
-        provider: "fused".into(),
-        is_mock: mock,
-        speed_mps: None,
+/// The phone's clocks: they follow real time (the server checks that no
+/// punch claims a time after it arrived), and the demo can move the wall
+/// clock the way an employee would.
+struct PhoneClock {
+    clock: ManualClock,
+    last: std::sync::Mutex<Instant>,
+}
+
+impl PhoneClock {
+    fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
+        let wall = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
+        Ok(PhoneClock {
+            clock: ManualClock::new(ClockReading {
+                wall_time_ms: wall,
+                utc_offset_min: 60,
+                monotonic_ms: 5_000_000,
+                boot_id: "phone-boot-1".into(),
+            }),
+            last: std::sync::Mutex::new(Instant::now()),
+        })
     }
 }
 
-pub fn run() -> CmdResult {
-    let dir = tempfile::tempdir()?;
-    let db = dir.path().join("device.db");
-    let start = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
-    let clock = Arc::new(ManualClock::new(ClockReading {
-        wall_time_ms: start,
-        utc_offset_min: 60,
-        monotonic_ms: 5_000_000,
-        boot_id: "demo-boot-1".into(),
-    }));
-    println!("punch demo: an offline punch story on the embedded sample policy\n");
+impl Clock for PhoneClock {
+    fn now(&self) -> ClockReading {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        self.clock.advance_ms(last.elapsed().as_millis() as u64);
+        *last = Instant::now();
+        self.clock.now()
+    }
+}
 
-    let engine = PunchEngine::open_with(
-        &db,
-        EngineOptions {
-            signer: None,
-            clock: clock.clone(),
-            ..Default::default()
-        },
-    )?;
-    let device = engine.device()?;
-    let fingerprint = hex_prefix(&punch_core::signer::sha256(&device.public_key_spki));
-    println!("1. New device in {}", db.display());
-    println!("   device id {}", device.device_id);
-    println!(
-        "   P-256 key generated (software key in the database); public key SPKI DER, {} bytes, sha256 {fingerprint}…",
-        device.public_key_spki.len()
-    );
-    engine.set_employee("emp-042")?;
-    let version = engine.install_policy_json(SAMPLE_POLICY.as_bytes(), None)?;
-    println!("2. Bound to employee emp-042; sample policy v{version} installed:");
-    println!(
-        "   hq    = circle, 120 m around {:?}, Wi-Fi AP a4:2b:b0:10:20:30, any of GPS/Wi-Fi/IP",
-        HQ
-    );
-    println!("   depot = concave polygon (6 vertices), GPS only\n");
-
-    println!("3. Punching with no network at all:");
-    let gps = |at: (f64, f64), acc: f64, mock: bool| Evidence {
-        gps: Some(fix(at, acc, &clock, mock)),
+fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
+    Evidence {
+        gps: Some(GpsFix {
+            lat: at.0,
+            lon: at.1,
+            accuracy_m,
+            fix_time_ms: clock.now().wall_time_ms - 1_500,
+            provider: "fused".into(),
+            is_mock: mock,
+            speed_mps: None,
+        }),
         ..Evidence::default()
-    };
-    let basement = || Evidence {
+    }
+}
+
+fn basement() -> Evidence {
+    Evidence {
         gps: None,
         wifi: vec![
             WifiObservation {
@@ -91,131 +90,273 @@ pub fn run() -> CmdResult {
             },
         ],
         ip_addresses: vec![],
+    }
+}
+
+fn start_server(
+    db: &std::path::Path,
+    listen: std::net::SocketAddr,
+) -> Result<ServerHandle, Box<dyn std::error::Error>> {
+    Ok(ServerHandle::start(punch_server::ServerConfig {
+        db_path: db.to_path_buf(),
+        listen,
+    })?)
+}
+
+pub fn run() -> CmdResult {
+    let dir = tempfile::tempdir()?;
+    let server_db = dir.path().join("server.db");
+    let device_db = dir.path().join("device.db");
+    println!(
+        "punch demo: offline punches a server can trust (sample policy embedded in the binary)\n"
+    );
+
+    // 1. The employer's side.
+    let admin = Admin::open(&server_db)?;
+    admin.add_employee(EMPLOYEE, "Alex Example")?;
+    let sample = Policy::from_json(SAMPLE_POLICY.as_bytes())?;
+    for site in sample.sites {
+        admin.upsert_site(site)?;
+    }
+    admin.set_settings(sample.settings)?;
+    let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
+    let code = admin.create_enrollment_code(EMPLOYEE, Duration::from_secs(15 * 60))?;
+    let server = start_server(&server_db, "127.0.0.1:0".parse()?)?;
+    let addr = server.addr();
+    println!(
+        "1. Reference server on {} (SQLite in a temporary directory).",
+        server.base_url()
+    );
+    println!(
+        "   Admin: employee {EMPLOYEE}, sites hq (circle + Wi-Fi AP) and depot (concave polygon),"
+    );
+    println!(
+        "   policy v{version} signed with the server's P-256 policy key; one-time enrollment code {code}.\n"
+    );
+
+    // 2. The phone.
+    let clock = Arc::new(PhoneClock::new()?);
+    let mut config = ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
+    config.retry = RetryConfig {
+        base_delay_ms: 200,
+        max_delay_ms: 60_000,
+        max_attempts_per_sync: 2,
+        max_inline_wait_ms: 1_000,
     };
-    // Each evidence is made when the punch happens, after the clock moved.
-    type MakeEvidence<'a> = Box<dyn Fn() -> Evidence + 'a>;
+    config.request_timeout_ms = 3_000;
+    let engine = PunchEngine::open_with(
+        &device_db,
+        EngineOptions {
+            clock: clock.clone(),
+            server: Some(config),
+            ..Default::default()
+        },
+    )?;
+    let device = engine.device()?;
+    println!(
+        "2. The phone: P-256 device key generated (SPKI DER, {} bytes), device id {}.",
+        device.public_key_spki.len(),
+        device.device_id
+    );
+    let employee = engine.enroll(&code)?;
+    println!(
+        "   Enrolled with the code: bound to {employee}; the server pinned this device's key."
+    );
+    let first = engine.sync()?;
+    println!(
+        "   First sync: policy v{} fetched, signature checked against the pinned server key; time anchor taken.\n",
+        first.policy_installed.unwrap_or(0)
+    );
+
+    println!("3. Instant feedback (evaluate() stores nothing): at the depot, fix ±12 m:");
+    let preview = engine.evaluate(&gps(&clock, (52.5375, 13.3825), 12.0, false))?;
+    println!(
+        "   {:?}: {}\n",
+        preview.decision,
+        preview.reasons.join("; ")
+    );
+
+    // 4. Offline.
+    server.stop();
+    println!("4. The network is gone (server stopped). Punching anyway:");
+    type MakeEvidence = fn(&PhoneClock) -> Evidence;
     let attempts: Vec<(&str, PunchKind, MakeEvidence)> = vec![
         (
             "at the office, fix ±8 m, 20 m from the centre",
             PunchKind::ClockIn,
-            Box::new(|| gps(offset(HQ, 45.0, 20.0), 8.0, false)),
+            |c| gps(c, offset(HQ, 45.0, 20.0), 8.0, false),
         ),
         (
-            "at the depot, fix ±12 m",
+            "near the office fence, fix ±60 m, 100 m from the centre",
             PunchKind::BreakStart,
-            Box::new(|| gps((52.5375, 13.3825), 12.0, false)),
-        ),
-        (
-            "near the office fence, fix ±60 m at 100 m from the centre",
-            PunchKind::BreakEnd,
-            Box::new(|| gps(offset(HQ, 180.0, 100.0), 60.0, false)),
+            |c| gps(c, offset(HQ, 180.0, 100.0), 60.0, false),
         ),
         (
             "at a café 1.5 km away, fix ±10 m",
-            PunchKind::ClockOut,
-            Box::new(|| gps(offset(HQ, 90.0, 1500.0), 10.0, false)),
+            PunchKind::BreakEnd,
+            |c| gps(c, offset(HQ, 90.0, 1500.0), 10.0, false),
         ),
         (
-            "at the office but the OS says the location is mocked",
-            PunchKind::ClockOut,
-            Box::new(|| gps(offset(HQ, 0.0, 10.0), 5.0, true)),
+            "at the office, but the OS says the location is mocked",
+            PunchKind::BreakEnd,
+            |c| gps(c, offset(HQ, 0.0, 10.0), 5.0, true),
         ),
         (
-            "in the office basement: no GPS fix, Wi-Fi sees the office AP",
-            PunchKind::ClockOut,
-            Box::new(basement),
+            "in the basement: no GPS, Wi-Fi sees the office AP",
+            PunchKind::BreakEnd,
+            |_| basement(),
         ),
     ];
     for (story, kind, make) in attempts {
-        clock.advance_ms(HOUR_MS);
-        let evidence = make();
+        // Story time: 15 s between punches (under the server's 2-minute
+        // tolerance in total, so no punch claims a time after it arrives).
+        clock.clock.advance_ms(15_000);
+        let evidence = make(&clock);
         println!("   - {kind:?} {story}:");
         match engine.punch(kind, &evidence) {
-            Ok(r) => {
-                println!(
-                    "     {:?} → stored as #{} (site {}), durable before punch() returned",
-                    r.evaluation.decision,
-                    r.seq,
-                    r.evaluation.site_id.as_deref().unwrap_or("-")
-                );
-                for reason in &r.evaluation.reasons {
-                    println!("       why: {reason}");
-                }
-            }
-            Err(PunchError::Refused(evaluation)) => {
-                println!("     REFUSED (not stored; the employee sees why):");
-                for reason in &evaluation.reasons {
-                    println!("       why: {reason}");
-                }
-            }
+            Ok(r) => println!(
+                "     {:?}, stored as #{} (site {}), signed and on disk before punch() returned\n       why: {}",
+                r.evaluation.decision,
+                r.seq,
+                r.evaluation.site_id.as_deref().unwrap_or("-"),
+                r.evaluation.reasons.join("; ")
+            ),
+            Err(PunchError::Refused(evaluation)) => println!(
+                "     REFUSED, not stored; the employee sees why:\n       why: {}",
+                evaluation.reasons.join("; ")
+            ),
             Err(e) => return Err(e.into()),
         }
     }
+    let report = engine.sync()?;
+    println!(
+        "   sync(): {} — {} punches wait in the queue; next attempt in {} ms (backoff with full jitter).\n",
+        report
+            .error
+            .as_ref()
+            .map_or("ok".to_string(), |e| e.to_string()),
+        report.remaining,
+        report
+            .next_retry_ms
+            .map_or(0, |t| t - clock.now().wall_time_ms)
+            .max(0)
+    );
 
-    println!("\n4. The signed offline queue (SQLite, WAL, synchronous=FULL):");
-    println!("   seq  kind          decision  upload   record hash");
-    for p in engine.punches(0, 100)? {
+    // 5. Back online.
+    let server = start_server(&server_db, addr)?;
+    engine.network_available()?;
+    let report = engine.sync()?;
+    println!(
+        "5. Server back; network_available() ends the backoff. sync(): {} uploaded, {} duplicates, {} rejected, {} left, in {} request(s).",
+        report.uploaded,
+        report.duplicates,
+        report.rejected.len(),
+        report.remaining,
+        report.requests
+    );
+    print_server_records(&admin)?;
+
+    // 6. Tampering and a moved clock.
+    println!("\n6. Trouble while offline again:");
+    server.stop();
+    clock
+        .clock
+        .set_wall_ms(engine.estimated_server_time_ms() - 2 * 3_600_000);
+    let moved = engine.punch(PunchKind::ClockOut, &basement())?;
+    println!(
+        "   - the employee sets the phone's clock back 2 hours, then punches #{} (clock_out)",
+        moved.seq
+    );
+    clock.clock.set_wall_ms(engine.estimated_server_time_ms());
+    let victim = engine.punch(PunchKind::ClockIn, &basement())?;
+    engine.punch(PunchKind::ClockOut, &basement())?;
+    tamper_kind(&device_db, victim.seq, "clock_in", "clock_out")?;
+    println!(
+        "   - someone with the database file turns #{}'s clock_in into a clock_out",
+        victim.seq
+    );
+    let chain = engine.verify_chain()?;
+    for b in &chain.breaks {
+        println!("     local chain check: #{}: {}", b.seq, b.problem);
+    }
+    let server = start_server(&server_db, addr)?;
+    engine.network_available()?;
+    let report = engine.sync()?;
+    println!(
+        "   Back online, sync(): {} uploaded, {} rejected:",
+        report.uploaded,
+        report.rejected.len()
+    );
+    for r in &report.rejected {
         println!(
-            "   {:<4} {:<13} {:<9} {:<8} {}…",
+            "     #{} rejected: {} ({})",
+            r.seq,
+            r.reason
+                .and_then(|x| serde_json::to_value(x).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            r.detail.as_deref().unwrap_or("")
+        );
+    }
+    print_server_records(&admin)?;
+    let kept = admin.rejected()?;
+    println!(
+        "   The server keeps {} rejected record(s) as evidence; nothing is deleted on the phone ({} records).",
+        kept.len(),
+        engine.punches(0, 1000)?.len()
+    );
+    server.stop();
+
+    let caught_clock = admin
+        .punches()?
+        .iter()
+        .any(|p| p.seq == moved.seq && p.time_status == "clock_moved");
+    let caught_tamper = report.rejected.iter().any(|r| r.seq == victim.seq);
+    if !(caught_clock && caught_tamper) {
+        return Err(
+            "the demo expected the moved clock and the tampered record to be caught".into(),
+        );
+    }
+    println!(
+        "\nDone: the moved clock and the edited record were both caught. Temporary files removed."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_server_records(admin: &Admin) -> CmdResult {
+    println!("   The server's verified records (signature, chain and time checked):");
+    println!("     seq  kind          decision  site    time status                 skew");
+    for p in admin.punches()? {
+        println!(
+            "     {:<4} {:<13} {:<9} {:<7} {:<27} {}",
             p.seq,
             p.kind,
             p.decision,
-            p.upload_state,
-            hex_prefix(&p.hash)
+            p.site_id.as_deref().unwrap_or("-"),
+            p.time_status,
+            p.skew_ms.map_or("-".to_string(), |s| format!(
+                "{:+.1} s",
+                (s as f64 / 100.0).round() / 10.0 + 0.0
+            ))
         );
     }
-    let report = engine.verify_chain()?;
-    println!(
-        "\n5. Chain check: {} records, {} — every signature, sequence number and hash link verified",
-        report.records,
-        if report.is_intact() {
-            "intact"
-        } else {
-            "BROKEN"
-        }
-    );
-    if !report.is_intact() {
-        return Err("the fresh chain should verify".into());
-    }
-
-    println!("\n6. Someone edits record #2 in the database file (moves its time back an hour):");
-    tamper_wall_time(&db, 2, -3_600_000)?;
-    let report = engine.verify_chain()?;
-    for b in &report.breaks {
-        println!("   chain break at #{}: {}", b.seq, b.problem);
-    }
-    let first = report.breaks.first().map(|b| b.seq);
-    println!(
-        "   → the check points at #{} (and the link from the record after it)",
-        first.unwrap_or(0)
-    );
-    if first != Some(2) {
-        return Err("the tampered record should be the first break".into());
-    }
-    println!("\nDone. The database is discarded with its temporary directory.");
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rewrites the wall time inside a stored record's bytes, as an attacker
-/// with the file would; hash and signature are left as they were.
-fn tamper_wall_time(db: &std::path::Path, seq: i64, delta_ms: i64) -> CmdResult {
+/// Edits a stored record's bytes as an attacker with the file would;
+/// hash and signature are left as they were.
+fn tamper_kind(db: &std::path::Path, seq: u64, from: &str, to: &str) -> CmdResult {
     let conn = rusqlite::Connection::open(db)?;
-    let bytes: Vec<u8> =
-        conn.query_row("SELECT record FROM punches WHERE seq = ?1", [seq], |r| {
-            r.get(0)
-        })?;
-    let mut value: serde_json::Value = serde_json::from_slice(&bytes)?;
-    let wall = value["wall_time_ms"]
-        .as_i64()
-        .ok_or("record has no wall time")?;
-    value["wall_time_ms"] = (wall + delta_ms).into();
+    let bytes: Vec<u8> = conn.query_row(
+        "SELECT record FROM punches WHERE seq = ?1",
+        [seq as i64],
+        |r| r.get(0),
+    )?;
+    let edited =
+        String::from_utf8(bytes)?.replacen(&format!("\"{from}\""), &format!("\"{to}\""), 1);
     conn.execute(
         "UPDATE punches SET record = ?1 WHERE seq = ?2",
-        rusqlite::params![serde_json::to_vec(&value)?, seq],
+        rusqlite::params![edited.as_bytes(), seq as i64],
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    bytes.iter().take(6).map(|b| format!("{b:02x}")).collect()
 }

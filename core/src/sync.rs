@@ -109,6 +109,8 @@ pub struct RejectedPunch {
 pub struct SyncReport {
     pub uploaded: u64,
     pub duplicates: u64,
+    /// Records acknowledged before that the server no longer had, sent again.
+    pub resent: u64,
     pub rejected: Vec<RejectedPunch>,
     /// Records still waiting for upload.
     pub remaining: u64,
@@ -306,6 +308,8 @@ impl PunchEngine {
             self.refresh_policy(server, report)?;
         }
         let mut batch_size = server.batch_size.clamp(1, protocol::MAX_BATCH);
+        // Once per call, so a server that keeps "forgetting" cannot make us loop.
+        let mut may_resend = true;
         loop {
             let batch = self.pending_batch(batch_size).map_err(local_failure)?;
             if batch.is_empty() {
@@ -334,7 +338,7 @@ impl PunchEngine {
                     after_ms: None,
                 })?;
             let progressed = self
-                .apply_results(&request, &answer, report)
+                .apply_results(&request, &answer, report, &mut may_resend)
                 .map_err(local_failure)?;
             policy_hint = Some(answer.policy_version);
             if !progressed {
@@ -381,6 +385,7 @@ impl PunchEngine {
         request: &protocol::UploadRequest,
         answer: &protocol::UploadResponse,
         report: &mut SyncReport,
+        may_resend: &mut bool,
     ) -> Result<bool> {
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
@@ -388,6 +393,19 @@ impl PunchEngine {
         for result in &answer.results {
             // Only answers about records we actually sent count.
             if !request.records.iter().any(|r| r.seq == result.seq) {
+                continue;
+            }
+            if *may_resend && server_lost_records(&tx, answer.head_seq, result)? {
+                // The server's head is behind records it once acknowledged
+                // (restored from a backup): send them again, this one stays pending.
+                let resent = tx.execute(
+                    "UPDATE punches SET upload_state = 'pending', upload_detail = 'resent: server lost it'
+                     WHERE seq > ?1 AND seq < ?2 AND upload_state = 'uploaded'",
+                    params![answer.head_seq as i64, result.seq as i64],
+                )?;
+                report.resent += resent as u64;
+                *may_resend = false;
+                settled = true;
                 continue;
             }
             let (state, detail) = match result.status {
@@ -707,6 +725,27 @@ impl PunchEngine {
             l.on_status(&status);
         }
     }
+}
+
+/// A gap whose missing records we hold as uploaded means the server lost them.
+fn server_lost_records(
+    tx: &rusqlite::Transaction<'_>,
+    server_head: u64,
+    result: &protocol::RecordResult,
+) -> Result<bool> {
+    if result.status != RecordStatus::Rejected
+        || result.reason != Some(RejectReason::Gap)
+        || result.seq <= server_head + 1
+    {
+        return Ok(false);
+    }
+    let missing = result.seq - server_head - 1;
+    let uploaded: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM punches WHERE seq > ?1 AND seq < ?2 AND upload_state = 'uploaded'",
+        params![server_head as i64, result.seq as i64],
+        |r| r.get(0),
+    )?;
+    Ok(uploaded as u64 == missing)
 }
 
 fn local_failure(e: PunchError) -> CallFailure {
