@@ -60,13 +60,35 @@ pub fn verify_link(
     bytes: &[u8],
     signature: &[u8],
 ) -> Result<PunchRecord, ChainProblem> {
-    if signer::verify(public_key, bytes, signature).is_err() {
-        // Not ours: say whose it claims to be if that explains the failure.
-        return Err(match PunchRecord::from_bytes(bytes) {
-            Ok(r) if r.device_id != device_id => ChainProblem::WrongDevice { found: r.device_id },
-            _ => ChainProblem::BadSignature,
-        });
+    verify_signature(public_key, device_id, bytes, signature)?;
+    verify_continuity(device_id, expected_seq, expected_prev_hash, bytes)
+}
+
+/// The signature half of [`verify_link`]: independent of chain state, so a
+/// server may check a batch's signatures in parallel before taking its lock.
+pub fn verify_signature(
+    public_key: &[u8],
+    device_id: &str,
+    bytes: &[u8],
+    signature: &[u8],
+) -> Result<(), ChainProblem> {
+    if signer::verify(public_key, bytes, signature).is_ok() {
+        return Ok(());
     }
+    // Not ours: say whose it claims to be if that explains the failure.
+    Err(match PunchRecord::from_bytes(bytes) {
+        Ok(r) if r.device_id != device_id => ChainProblem::WrongDevice { found: r.device_id },
+        _ => ChainProblem::BadSignature,
+    })
+}
+
+/// The chain half of [`verify_link`], for bytes whose signature was checked.
+pub fn verify_continuity(
+    device_id: &str,
+    expected_seq: u64,
+    expected_prev_hash: &str,
+    bytes: &[u8],
+) -> Result<PunchRecord, ChainProblem> {
     let record = PunchRecord::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
         detail: e.to_string(),
     })?;

@@ -435,18 +435,23 @@ impl PunchEngine {
                     ("rejected", Some(detail))
                 }
             };
-            let changed = tx.execute(
-                "UPDATE punches SET upload_state = ?1, upload_detail = ?2
-                 WHERE seq = ?3 AND upload_state = 'pending'",
-                params![state, detail, result.seq as i64],
-            )?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE punches SET upload_state = ?1, upload_detail = ?2
+                     WHERE seq = ?3 AND upload_state = 'pending'",
+                )?
+                .execute(params![state, detail, result.seq as i64])?;
             settled |= changed > 0;
         }
         store::set_meta(&tx, META_SERVER_HEAD, &answer.head_seq.to_string())?;
+        // One commit (one fsync) for the results and the fresh anchor.
+        write_anchor(
+            &tx,
+            &self.clock.now(),
+            answer.server_time_ms,
+            &answer.time_token,
+        )?;
         tx.commit()?;
-        drop(inner);
-        let sent_at = self.clock.now();
-        self.save_anchor(&sent_at, answer.server_time_ms, &answer.time_token)?;
         Ok(settled)
     }
 
@@ -596,22 +601,8 @@ impl PunchEngine {
         server_time_ms: i64,
         token: &str,
     ) -> Result<()> {
-        let anchor = TimeAnchor {
-            server_time_ms,
-            monotonic_ms: at.monotonic_ms,
-            boot_id: at.boot_id.clone(),
-            token: token.to_string(),
-        };
-        let text =
-            serde_json::to_string(&anchor).map_err(|e| PunchError::CorruptState(e.to_string()))?;
         let inner = self.lock();
-        store::set_meta(&inner.conn, META_ANCHOR, &text)?;
-        store::set_meta(
-            &inner.conn,
-            META_SERVER_OFFSET,
-            &(server_time_ms - at.wall_time_ms).to_string(),
-        )?;
-        Ok(())
+        write_anchor(&inner.conn, at, server_time_ms, token)
     }
 
     fn learn_offset(&self, response: &HttpResponse) {
@@ -725,6 +716,30 @@ impl PunchEngine {
             l.on_status(&status);
         }
     }
+}
+
+/// Stores a fresh anchor (the server's time paired with our monotonic clock)
+/// and the wall-clock offset used to timestamp requests.
+fn write_anchor(
+    conn: &rusqlite::Connection,
+    at: &crate::clock::ClockReading,
+    server_time_ms: i64,
+    token: &str,
+) -> Result<()> {
+    let anchor = TimeAnchor {
+        server_time_ms,
+        monotonic_ms: at.monotonic_ms,
+        boot_id: at.boot_id.clone(),
+        token: token.to_string(),
+    };
+    let text =
+        serde_json::to_string(&anchor).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+    store::set_meta(conn, META_ANCHOR, &text)?;
+    store::set_meta(
+        conn,
+        META_SERVER_OFFSET,
+        &(server_time_ms - at.wall_time_ms).to_string(),
+    )
 }
 
 /// A gap whose missing records we hold as uploaded means the server lost them.

@@ -293,10 +293,19 @@ async fn upload_handler(
             ),
         ));
     }
+    let public_key = device.public_key.clone();
     let (outcome, version) = blocking(&state, move |s| {
+        let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
         let now = now_ms();
         Ok(s.store.write(|tx| {
-            let outcome = ingest::ingest(tx, &req.device_id, &req.records, &s.tokens, now)?;
+            let outcome = ingest::ingest_checked(
+                tx,
+                &req.device_id,
+                &req.records,
+                Some(&checks),
+                &s.tokens,
+                now,
+            )?;
             Ok((outcome, tx.latest_policy_version()?))
         })?)
     })

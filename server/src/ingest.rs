@@ -113,7 +113,11 @@ impl Batch<'_> {
         Ok(found)
     }
 
-    fn judge(&mut self, up: &UploadRecord) -> Result<Verdict> {
+    fn judge(
+        &mut self,
+        up: &UploadRecord,
+        signature_checked: Option<&std::result::Result<(), ChainProblem>>,
+    ) -> Result<Verdict> {
         if up.seq == 0 {
             return Ok(Verdict::Rejected(
                 RejectReason::Gap,
@@ -142,14 +146,15 @@ impl Batch<'_> {
                 format!("expected seq {expected}, got {}", up.seq),
             ));
         }
-        let record = match chain::verify_link(
-            self.public_key,
-            self.device_id,
-            expected,
-            &self.head_hash,
-            &up.record,
-            &up.signature,
-        ) {
+        let signature = match signature_checked {
+            Some(checked) => checked.clone(),
+            None => {
+                chain::verify_signature(self.public_key, self.device_id, &up.record, &up.signature)
+            }
+        };
+        let record = match signature.and_then(|()| {
+            chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record)
+        }) {
             Ok(record) => record,
             Err(problem) => return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string())),
         };
@@ -220,12 +225,66 @@ impl Batch<'_> {
     }
 }
 
+/// Signature checks for a batch, made before the write lock (they do not
+/// depend on chain state), in parallel: ECDSA verification is most of the
+/// cost of ingest.
+pub struct SignatureChecks {
+    public_key: Vec<u8>,
+    results: Vec<std::result::Result<(), ChainProblem>>,
+}
+
+/// Verifies every record's signature with `public_key`, on all cores.
+pub fn check_signatures(
+    public_key: &[u8],
+    device_id: &str,
+    records: &[UploadRecord],
+) -> SignatureChecks {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = records.len().div_ceil(threads).max(64);
+    let check = |part: &[UploadRecord]| -> Vec<std::result::Result<(), ChainProblem>> {
+        part.iter()
+            .map(|r| chain::verify_signature(public_key, device_id, &r.record, &r.signature))
+            .collect()
+    };
+    let results = std::thread::scope(|scope| {
+        let workers: Vec<_> = records
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || check(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                // A worker only panics on a bug; fall back to "bad signature".
+                w.join()
+                    .unwrap_or_else(|_| vec![Err(ChainProblem::BadSignature); chunk])
+            })
+            .collect::<Vec<_>>()
+    });
+    SignatureChecks {
+        public_key: public_key.to_vec(),
+        results,
+    }
+}
+
 /// Processes one batch from an authenticated device, in seq order, inside
 /// the caller's write transaction (all of it or none of it is stored).
 pub fn ingest(
     tx: &dyn StoreTx,
     device_id: &str,
     records: &[UploadRecord],
+    tokens: &TimeTokens,
+    now_ms: i64,
+) -> Result<IngestOutcome> {
+    ingest_checked(tx, device_id, records, None, tokens, now_ms)
+}
+
+/// [`ingest`] with signatures already checked by [`check_signatures`]
+/// (ignored if they were checked with another key than the device's).
+pub fn ingest_checked(
+    tx: &dyn StoreTx,
+    device_id: &str,
+    records: &[UploadRecord],
+    checks: Option<&SignatureChecks>,
     tokens: &TimeTokens,
     now_ms: i64,
 ) -> Result<IngestOutcome> {
@@ -244,11 +303,15 @@ pub fn ingest(
         now_ms,
         settings: HashMap::new(),
     };
-    let mut ordered: Vec<&UploadRecord> = records.iter().collect();
-    ordered.sort_by_key(|r| r.seq);
-    let mut results = Vec::with_capacity(ordered.len());
-    for up in ordered {
-        let (status, reason, detail) = match batch.judge(up)? {
+    let checks =
+        checks.filter(|c| c.public_key == device.public_key && c.results.len() == records.len());
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by_key(|&i| records[i].seq);
+    let mut results = Vec::with_capacity(order.len());
+    for i in order {
+        let up = &records[i];
+        let checked = checks.and_then(|c| c.results.get(i));
+        let (status, reason, detail) = match batch.judge(up, checked)? {
             Verdict::Accepted(info) => {
                 tx.insert_punch(&NewPunch {
                     info: &info,

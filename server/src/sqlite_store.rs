@@ -324,13 +324,13 @@ impl StoreTx for Sql<'_> {
     }
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
+        // Cached: on the hot ingest path.
         Ok(self
             .0
-            .query_row(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = ?1"),
-                [device_id],
-                device_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE device_id = ?1"
+            ))?
+            .query_row([device_id], device_row)
             .optional()?)
     }
 
@@ -391,10 +391,11 @@ impl StoreTx for Sql<'_> {
     }
 
     fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()> {
-        self.0.execute(
-            "UPDATE devices SET head_seq = ?2, head_hash = ?3 WHERE device_id = ?1",
-            params![device_id, sql(seq), hash_hex],
-        )?;
+        self.0
+            .prepare_cached(
+                "UPDATE devices SET head_seq = ?2, head_hash = ?3 WHERE device_id = ?1",
+            )?
+            .execute(params![device_id, sql(seq), hash_hex])?;
         Ok(())
     }
 
@@ -482,54 +483,50 @@ impl StoreTx for Sql<'_> {
     }
 
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
+        // Cached: on the hot ingest path.
         Ok(self
             .0
-            .query_row(
-                "SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2",
-                params![device_id, sql(seq)],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2")?
+            .query_row(params![device_id, sql(seq)], |r| r.get(0))
             .optional()?)
     }
 
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>> {
+        // Cached: on the hot ingest path.
         Ok(self
             .0
-            .query_row(
-                "SELECT device_id, seq FROM punches WHERE punch_id = ?1",
-                [punch_id],
-                |r| Ok((r.get(0)?, int(r.get(1)?))),
-            )
+            .prepare_cached("SELECT device_id, seq FROM punches WHERE punch_id = ?1")?
+            .query_row([punch_id], |r| Ok((r.get(0)?, int(r.get(1)?))))
             .optional()?)
     }
 
     fn insert_punch(&self, p: &NewPunch<'_>) -> Result<()> {
         let i = p.info;
-        self.0.execute(
+        let mut stmt = self.0.prepare_cached(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
                  site_id, record, signature, hash, received_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-            params![
-                i.device_id,
-                sql(i.seq),
-                i.punch_id,
-                i.employee_id,
-                i.kind,
-                i.wall_time_ms,
-                i.utc_offset_min,
-                i.trusted_time_ms,
-                i.skew_ms,
-                i.time_status,
-                sql(i.policy_version),
-                i.decision,
-                i.site_id,
-                p.record,
-                p.signature,
-                i.hash,
-                i.received_at_ms
-            ],
         )?;
+        stmt.execute(params![
+            i.device_id,
+            sql(i.seq),
+            i.punch_id,
+            i.employee_id,
+            i.kind,
+            i.wall_time_ms,
+            i.utc_offset_min,
+            i.trusted_time_ms,
+            i.skew_ms,
+            i.time_status,
+            sql(i.policy_version),
+            i.decision,
+            i.site_id,
+            p.record,
+            p.signature,
+            i.hash,
+            i.received_at_ms
+        ])?;
         Ok(())
     }
 
