@@ -325,10 +325,12 @@ pub fn run() -> CmdResult {
 
 fn print_server_records(admin: &Admin) -> CmdResult {
     println!("   The server's verified records (signature, chain and time checked):");
-    println!("     seq  kind          decision  site    time status                 skew");
+    println!(
+        "     seq  kind          decision  site    time status                 skew        server review"
+    );
     for p in admin.punches()? {
         println!(
-            "     {:<4} {:<13} {:<9} {:<7} {:<27} {}",
+            "     {:<4} {:<13} {:<9} {:<7} {:<27} {:<11} {}",
             p.seq,
             p.kind,
             p.decision,
@@ -337,7 +339,12 @@ fn print_server_records(admin: &Admin) -> CmdResult {
             p.skew_ms.map_or("-".to_string(), |s| format!(
                 "{:+.1} s",
                 (s as f64 / 100.0).round() / 10.0 + 0.0
-            ))
+            )),
+            if p.review_flags.is_empty() {
+                "evidence agrees".to_string()
+            } else {
+                format!("{:?}", p.review_flags)
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

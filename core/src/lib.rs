@@ -18,6 +18,7 @@ pub mod http_client;
 pub mod policy;
 pub mod protocol;
 pub mod record;
+pub mod review;
 pub mod signer;
 pub mod store;
 pub mod sync;

@@ -3,7 +3,7 @@
 //! bytes and never re-serialises them.
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+pub use uuid::Uuid;
 
 use crate::evaluate::Evaluation;
 

@@ -3,11 +3,13 @@
 //! of its time. Refused records are kept as evidence, never dropped.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use punch_core::chain::{self, ChainProblem};
-use punch_core::policy::Settings;
+use punch_core::policy::{PreparedPolicy, Settings};
 use punch_core::protocol::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 use punch_core::record::PunchRecord;
+use punch_core::review;
 use punch_core::signer;
 use punch_core::trusted_time::{self, TimeVerdict};
 
@@ -100,16 +102,22 @@ struct Batch<'a> {
     head_seq: u64,
     head_hash: String,
     now_ms: i64,
-    settings: HashMap<u64, Option<Settings>>,
+    /// Published policies by version, prepared once per batch.
+    policies: HashMap<u64, Option<Arc<PreparedPolicy>>>,
 }
 
 impl Batch<'_> {
-    fn published_settings(&mut self, version: u64) -> Result<Option<Settings>> {
-        if let Some(found) = self.settings.get(&version) {
+    fn published_policy(&mut self, version: u64) -> Result<Option<Arc<PreparedPolicy>>> {
+        if let Some(found) = self.policies.get(&version) {
             return Ok(found.clone());
         }
-        let found = policy_publish::published_settings(self.tx, version)?;
-        self.settings.insert(version, found.clone());
+        let found = match policy_publish::published_policy(self.tx, version)? {
+            Some(policy) => Some(Arc::new(PreparedPolicy::new(policy).map_err(|e| {
+                ServerError::Corrupt(format!("published policy {version}: {e}"))
+            })?)),
+            None => None,
+        };
+        self.policies.insert(version, found.clone());
         Ok(found)
     }
 
@@ -167,7 +175,7 @@ impl Batch<'_> {
                 ),
             ));
         }
-        let Some(settings) = self.published_settings(record.policy_version)? else {
+        let Some(policy) = self.published_policy(record.policy_version)? else {
             return Ok(Verdict::Rejected(
                 RejectReason::UnknownPolicyVersion,
                 format!(
@@ -183,8 +191,15 @@ impl Batch<'_> {
                 format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
             ));
         }
-        let (time_status, trusted_time_ms, skew_ms) =
-            judge_time(&record, self.device_id, &settings, self.tokens, self.now_ms);
+        let (time_status, trusted_time_ms, skew_ms) = judge_time(
+            &record,
+            self.device_id,
+            &policy.policy.settings,
+            self.tokens,
+            self.now_ms,
+        );
+        let punch_time_ms = trusted_time_ms.unwrap_or(record.wall_time_ms);
+        let review_flags = review::review(&policy, &record, punch_time_ms);
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
@@ -201,6 +216,7 @@ impl Batch<'_> {
             site_id: record.evaluation.site_id.clone(),
             hash: hex::encode(signer::sha256(&up.record)),
             received_at_ms: self.now_ms,
+            review_flags,
         })))
     }
 
@@ -301,7 +317,7 @@ pub fn ingest_checked(
         head_seq: device.head_seq,
         head_hash: device.head_hash.clone(),
         now_ms,
-        settings: HashMap::new(),
+        policies: HashMap::new(),
     };
     let checks =
         checks.filter(|c| c.public_key == device.public_key && c.results.len() == records.len());

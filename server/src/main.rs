@@ -233,7 +233,7 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
                 return print_json(&punches);
             }
             println!(
-                "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8}",
+                "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} review",
                 "device",
                 "seq",
                 "employee",
@@ -246,7 +246,7 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
             );
             for p in punches {
                 println!(
-                    "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8}",
+                    "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} {}",
                     p.device_id,
                     p.seq,
                     p.employee_id,
@@ -255,7 +255,13 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
                     opt(&p.trusted_time_ms),
                     p.time_status,
                     p.policy_version,
-                    p.decision
+                    p.decision,
+                    p.review_flags
+                        .iter()
+                        .filter_map(|f| serde_json::to_value(f).ok())
+                        .filter_map(|v| v["flag"].as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                        .join(",")
                 );
             }
         }

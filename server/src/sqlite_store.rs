@@ -87,6 +87,7 @@ CREATE TABLE punches (
     signature        BLOB NOT NULL,
     hash             TEXT NOT NULL,            -- hex SHA-256(record)
     received_at_ms   INTEGER NOT NULL,
+    review_flags     TEXT NOT NULL DEFAULT '[]',   -- JSON list of punch_core::review::ReviewFlag
     PRIMARY KEY (device_id, seq)
 );
 CREATE INDEX punches_employee_time ON punches (employee_id, wall_time_ms);
@@ -505,8 +506,9 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 site_id, record, signature, hash, received_at_ms, review_flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18)",
         )?;
         stmt.execute(params![
             i.device_id,
@@ -525,7 +527,9 @@ impl StoreTx for Sql<'_> {
             p.record,
             p.signature,
             i.hash,
-            i.received_at_ms
+            i.received_at_ms,
+            serde_json::to_string(&i.review_flags)
+                .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?
         ])?;
         Ok(())
     }
@@ -560,7 +564,7 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms
+                    hash, received_at_ms, review_flags
              FROM punches ORDER BY device_id, seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -580,6 +584,14 @@ impl StoreTx for Sql<'_> {
                 site_id: r.get(12)?,
                 hash: r.get(13)?,
                 received_at_ms: r.get(14)?,
+                // Unreadable flags are an error, never silently "nothing to review".
+                review_flags: serde_json::from_str(&r.get::<_, String>(15)?).map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        15,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

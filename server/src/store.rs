@@ -98,6 +98,10 @@ pub struct StoredPunchInfo {
     /// Hex SHA-256 of the record bytes.
     pub hash: String,
     pub received_at_ms: i64,
+    /// What the server's own checks found for a manager to look at: the
+    /// evidence re-judged under the named policy disagrees with the device,
+    /// or the policy had expired (empty: nothing to review).
+    pub review_flags: Vec<punch_core::review::ReviewFlag>,
 }
 
 impl StoredPunchInfo {

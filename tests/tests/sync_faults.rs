@@ -45,6 +45,10 @@ fn offline_then_online() {
         stored.iter().all(|p| p.time_status == "anchored"),
         "{stored:?}"
     );
+    assert!(
+        stored.iter().all(|p| p.review_flags.is_empty()),
+        "{stored:?}"
+    );
     let status = w.engine.status().unwrap();
     assert_eq!((status.pending, status.uploaded), (0, 3));
     assert!(status.last_success_ms.is_some() && status.last_error.is_none());

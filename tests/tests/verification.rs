@@ -392,3 +392,70 @@ fn trusted_time_after_receipt_is_flagged() {
     assert_eq!(report.uploaded, 1, "{report:?}");
     assert_eq!(w.admin.punches().unwrap()[0].time_status, "after_receipt");
 }
+
+#[test]
+fn a_tampered_app_forging_its_verdict_is_flagged() {
+    use punch_core::review::ReviewFlag;
+    use punch_core::{Decision, PunchRecord, Signer, SoftwareSigner};
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // A modified app with the device key signs a chained record that claims
+    // "accepted at hq" for a fix 3 km away.
+    let db = raw_db(&w);
+    let pkcs8: Vec<u8> = db
+        .query_row("SELECT key_pkcs8 FROM device", [], |r| r.get(0))
+        .unwrap();
+    let last = w.engine.punches(0, 10).unwrap().pop().unwrap();
+    let mut forged = PunchRecord::from_bytes(&last.record).unwrap();
+    forged.seq = last.seq + 1;
+    forged.punch_id = uuid_like();
+    forged.prev_hash = hex_of(&punch_core::signer::sha256(&last.record));
+    let fix = forged.evidence.gps.as_mut().unwrap();
+    fix.point.lat += 0.027; // ~3 km north
+    assert_eq!(forged.evaluation.decision, Decision::Accepted);
+    let bytes = forged.to_bytes().unwrap();
+    let signature = SoftwareSigner::from_pkcs8(&pkcs8)
+        .unwrap()
+        .sign(&bytes)
+        .unwrap();
+    db.execute(
+        "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms, decision, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'clock_in', 0, 'accepted', 0)",
+        rusqlite::params![
+            forged.seq as i64,
+            forged.punch_id.to_string(),
+            bytes,
+            signature,
+            punch_core::signer::sha256(&bytes).to_vec()
+        ],
+    )
+    .unwrap();
+    let report = w.engine.sync().unwrap();
+    assert_eq!(
+        report.uploaded, 2,
+        "authentic records are stored: {report:?}"
+    );
+    let stored = w.admin.punches().unwrap();
+    assert_eq!(stored[0].review_flags, vec![], "the honest punch");
+    assert!(
+        matches!(
+            &stored[1].review_flags[..],
+            [ReviewFlag::EvaluationMismatch {
+                device: Decision::Accepted,
+                evidence: Decision::Rejected,
+                ..
+            }]
+        ),
+        "{:?}",
+        stored[1].review_flags
+    );
+}
+
+fn uuid_like() -> punch_core::record::Uuid {
+    punch_core::record::Uuid::new_v4()
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
