@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use crate::engine::PunchEngine;
 
+/// The shortest sleep after a failed round.
+const MIN_WAIT: Duration = Duration::from_millis(100);
+
 /// Wakes the background thread early (new punch, network back, stop).
 #[derive(Default)]
 pub(crate) struct Wakeup {
@@ -70,8 +73,10 @@ impl PunchEngine {
         self.wakeup.wake();
     }
 
-    /// Starts a thread that syncs whenever punches are pending, sleeping
-    /// `idle` between checks otherwise and backing off after failures.
+    /// Starts a thread that syncs at once when punches are pending, every
+    /// `idle` otherwise (anchor and policy refresh), and backs off after
+    /// failures. `stop()` waits for a request in flight (at most the
+    /// request timeout): call it off the main thread.
     pub fn start_background_sync(self: &Arc<Self>, idle: Duration) -> BackgroundSync {
         let stop = Arc::new(Mutex::new(false));
         let engine = self.clone();
@@ -93,22 +98,22 @@ fn background_loop(engine: &PunchEngine, stop: &Mutex<bool>, idle: Duration) {
         if *stop.lock().unwrap_or_else(|e| e.into_inner()) {
             return;
         }
-        let pending = engine.pending_count().unwrap_or(0);
-        let mut wait = idle;
-        if pending > 0 || engine.policy_version().is_none() {
-            match engine.sync() {
-                Ok(report) => {
-                    if let Some(next) = report.next_retry_ms {
-                        let now = engine.clock.now().wall_time_ms;
-                        wait = Duration::from_millis(u64::try_from(next - now).unwrap_or(0));
-                    } else if report.remaining > 0 {
-                        wait = Duration::ZERO;
-                    }
+        // Every round syncs: uploads if anything is pending, otherwise just
+        // refreshes the time anchor and picks up a newer policy.
+        let wait = match engine.sync() {
+            Ok(report) => match report.next_retry_ms {
+                Some(next) => {
+                    let now = engine.clock.now().wall_time_ms;
+                    // Never a busy loop, whatever the clock says.
+                    Duration::from_millis(u64::try_from(next.saturating_sub(now)).unwrap_or(0))
+                        .max(MIN_WAIT)
                 }
-                // Local trouble (not enrolled yet, database busy): try again later.
-                Err(_) => wait = idle,
-            }
-        }
+                None if report.remaining > 0 => Duration::ZERO,
+                None => idle,
+            },
+            // Local trouble (not enrolled yet, database busy): try again later.
+            Err(_) => idle,
+        };
         if !wait.is_zero() {
             engine.wakeup.wait(wait);
         }

@@ -172,7 +172,7 @@ impl<'a> ChainWalker<'a> {
         }
         self.report.records += 1;
         self.report.head_seq = stored_seq;
-        self.expected_seq = stored_seq + 1;
+        self.expected_seq = stored_seq.saturating_add(1);
         self.prev_hash = hex::encode(hash);
     }
 
@@ -182,7 +182,7 @@ impl<'a> ChainWalker<'a> {
             && recorded > self.report.head_seq
         {
             self.report.breaks.push(ChainBreak {
-                seq: self.report.head_seq + 1,
+                seq: self.report.head_seq.saturating_add(1),
                 problem: ChainProblem::MissingTail {
                     recorded,
                     found: self.report.head_seq,

@@ -81,6 +81,8 @@ pub struct PunchEngine {
     pub(crate) transport: Mutex<Option<Arc<dyn Transport>>>,
     /// One upload at a time.
     pub(crate) sync_lock: Mutex<()>,
+    /// Serialises read-modify-write of the persisted sync state.
+    pub(crate) state_lock: Mutex<()>,
     pub(crate) listener: Mutex<Option<Arc<dyn SyncListener>>>,
     /// The newest policy version the server mentioned.
     pub(crate) policy_hint: Mutex<Option<u64>>,
@@ -151,6 +153,7 @@ impl PunchEngine {
             server: options.server,
             transport: Mutex::new(options.transport),
             sync_lock: Mutex::new(()),
+            state_lock: Mutex::new(()),
             listener: Mutex::new(None),
             policy_hint: Mutex::new(None),
             wakeup: crate::background::Wakeup::default(),
@@ -224,11 +227,20 @@ impl PunchEngine {
 
     /// Now, by the best clock available: anchored server time within this
     /// boot, else the device's wall clock.
+    /// After a reboot (no usable anchor) the wall clock is used, but never
+    /// earlier than the last server time seen: winding the clock back cannot
+    /// revive an expired policy.
     pub fn trusted_now_ms(&self) -> i64 {
-        match self.usable_anchor() {
-            Some(_) => self.estimated_server_time_ms(),
-            None => self.clock.now().wall_time_ms,
+        if self.usable_anchor().is_some() {
+            return self.estimated_server_time_ms();
         }
+        let wall = self.clock.now().wall_time_ms;
+        let last_seen = store::get_meta(&self.lock().conn, META_ANCHOR)
+            .ok()
+            .flatten()
+            .and_then(|t| serde_json::from_str::<crate::record::TimeAnchor>(&t).ok())
+            .map(|a| a.server_time_ms);
+        last_seen.map_or(wall, |t| wall.max(t))
     }
 
     pub fn policy_version(&self) -> Option<u64> {
@@ -287,10 +299,15 @@ impl PunchEngine {
         let tx = inner
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (seq, prev_hash) = match store::head(&tx)? {
-            Some((seq, hash)) => (seq + 1, hex::encode(hash)),
-            None => (1, GENESIS_HASH.to_string()),
+        let (last, prev_hash) = match store::head(&tx)? {
+            Some((seq, hash)) => (seq, hex::encode(hash)),
+            None => (0, GENESIS_HASH.to_string()),
         };
+        // Past the recorded head too: a deleted last record leaves a visible gap.
+        let recorded_head: u64 = store::get_meta(&tx, META_HEAD_SEQ)?
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0);
+        let seq = last.max(recorded_head).saturating_add(1);
         let record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),

@@ -242,7 +242,7 @@ fn usable_fix<'a>(
         });
         usable &= s.mock_location == Action::Accept;
     }
-    let age_s = (punch_time_ms - fix.fix_time_ms) as f64 / 1000.0;
+    let age_s = punch_time_ms.saturating_sub(fix.fix_time_ms) as f64 / 1000.0;
     if age_s > s.max_fix_age_s {
         flags.push(Flag {
             kind: FlagKind::StaleFix,
@@ -284,7 +284,7 @@ fn travel_flag(fix: &ValidFix, prev: &PreviousFix, max_mps: f64, action: Action)
     if unexplained == 0.0 {
         return None;
     }
-    let dt_s = (fix.fix_time_ms - prev.fix_time_ms) as f64 / 1000.0;
+    let dt_s = fix.fix_time_ms.saturating_sub(prev.fix_time_ms) as f64 / 1000.0;
     let speed = if dt_s > 0.0 {
         unexplained / dt_s
     } else {

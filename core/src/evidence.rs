@@ -12,6 +12,9 @@ use crate::geofence::LatLon;
 const MAX_SANE_ACCURACY_M: f64 = 50_000.0;
 /// Faster than any airliner: a reported speed above this is garbage.
 const MAX_SANE_SPEED_MPS: f64 = 400.0;
+/// 2000-01-01 to 2200-01-01: anything else is a platform bug or garbage
+/// (e.g. Long.MIN_VALUE), and would overflow time arithmetic.
+const PLAUSIBLE_TIME_MS: std::ops::Range<i64> = 946_684_800_000..7_258_118_400_000;
 /// Android reports this BSSID when the app lacks location permission.
 const PLACEHOLDER_BSSID: Bssid = Bssid([0x02, 0, 0, 0, 0, 0]);
 
@@ -71,6 +74,8 @@ pub enum EvidenceError {
     AccuracyAbsurd(f64),
     #[error("GPS speed {0} m/s is negative or absurd")]
     SpeedInvalid(f64),
+    #[error("GPS fix time {0} ms is not a plausible time (2000..2200)")]
+    FixTimeInvalid(i64),
     #[error("malformed BSSID {0:?}: expected six hex octets like aa:bb:cc:dd:ee:ff")]
     MalformedBssid(String),
     #[error("malformed IP address {0:?}")]
@@ -228,6 +233,9 @@ fn validate_fix(fix: &GpsFix) -> Result<ValidFix, EvidenceError> {
     if fix.accuracy_m > MAX_SANE_ACCURACY_M {
         return Err(EvidenceError::AccuracyAbsurd(fix.accuracy_m));
     }
+    if !PLAUSIBLE_TIME_MS.contains(&fix.fix_time_ms) {
+        return Err(EvidenceError::FixTimeInvalid(fix.fix_time_ms));
+    }
     if let Some(speed) = fix.speed_mps
         && (!speed.is_finite() || !(0.0..=MAX_SANE_SPEED_MPS).contains(&speed))
     {
@@ -256,7 +264,7 @@ mod tests {
             lat,
             lon,
             accuracy_m: acc,
-            fix_time_ms: 0,
+            fix_time_ms: 1_790_000_000_000,
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
@@ -302,6 +310,14 @@ mod tests {
         assert_eq!(
             gps_only(fix(1.0, 1.0, 1e7)).validate(),
             Err(EvidenceError::AccuracyAbsurd(1e7))
+        );
+        // Fix times are platform longs (ms since the epoch): MIN_VALUE and
+        // friends are refused, not fed to time arithmetic.
+        let mut ancient = fix(1.0, 1.0, 5.0);
+        ancient.fix_time_ms = i64::MIN;
+        assert_eq!(
+            gps_only(ancient).validate(),
+            Err(EvidenceError::FixTimeInvalid(i64::MIN))
         );
         let mut fast = fix(1.0, 1.0, 5.0);
         fast.speed_mps = Some(-1.0);

@@ -22,6 +22,9 @@ impl ReqwestTransport {
         let client = reqwest::blocking::Client::builder()
             .tls_backend_preconfigured(tls)
             .connect_timeout(Duration::from_secs(10))
+            // The protocol has no redirects; following one could carry signed
+            // headers and GPS to another host, or down to plain http.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("punch-core/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TransportError::Refused(format!("HTTP client set-up: {e}")))?;

@@ -7,6 +7,7 @@
 //! safe to kill at any point: a record is marked uploaded only after the
 //! server's answer is committed locally, and re-sending it yields "duplicate".
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use rusqlite::params;
@@ -155,7 +156,6 @@ struct SyncState {
 
 const META_SYNC_STATE: &str = "sync_state";
 const META_SERVER_OFFSET: &str = "server_offset_ms";
-const META_SERVER_HEAD: &str = "server_head_seq";
 pub(crate) const META_ANCHOR: &str = "time_anchor";
 
 /// How one HTTP exchange failed.
@@ -166,7 +166,14 @@ enum CallFailure {
         after_ms: Option<u64>,
     },
     Permanent(SyncError),
+    /// Our own database or set-up failed: an error for the caller, not the server's fault.
+    Local(PunchError),
 }
+
+/// A Retry-After longer than this is treated as this (a hostile or broken server).
+const MAX_RETRY_AFTER_MS: u64 = 24 * 3_600_000;
+/// Server times outside [2000-01-01, 2200-01-01) are garbage, never an anchor.
+const SANE_SERVER_TIME_MS: std::ops::Range<i64> = 946_684_800_000..7_258_118_400_000;
 
 impl PunchEngine {
     fn server(&self) -> Result<&ServerConfig> {
@@ -212,7 +219,6 @@ impl PunchEngine {
             body,
             timeout_ms: server.request_timeout_ms,
         };
-        let sent_at = self.clock.now();
         let response = self.transport()?.send(&request)?;
         if response.status != 200 {
             let error = error_from_response(&response);
@@ -225,8 +231,13 @@ impl PunchEngine {
                 message: "enrollment answered for another device".into(),
             }));
         }
+        if !SANE_SERVER_TIME_MS.contains(&answer.server_time_ms) {
+            return Err(PunchError::Sync(SyncError::BadResponse {
+                message: format!("server time {} is not plausible", answer.server_time_ms),
+            }));
+        }
         self.set_employee(&answer.employee_id)?;
-        self.save_anchor(&sent_at, answer.server_time_ms, &answer.time_token)?;
+        self.save_anchor(&self.clock.now(), answer.server_time_ms, &answer.time_token)?;
         self.notify_status();
         Ok(answer.employee_id)
     }
@@ -245,14 +256,27 @@ impl PunchEngine {
     }
 
     fn sync_inner(&self, force: bool) -> Result<SyncReport> {
+        let report = {
+            let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.sync_locked(force)?
+        };
+        // After the lock: a listener may call sync() itself.
+        self.notify_status();
+        Ok(report)
+    }
+
+    fn sync_locked(&self, force: bool) -> Result<SyncReport> {
         let server = self.server()?.clone();
-        let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let mut state = self.load_sync_state()?;
+        let state = self.load_sync_state()?;
         let now = self.clock.now().wall_time_ms;
         let mut report = SyncReport::default();
         let rate_limited = matches!(state.last_error, Some(SyncError::RateLimited));
+        // A deadline further away than any we set means the clock moved: ignore it.
+        let longest =
+            i64::try_from(MAX_RETRY_AFTER_MS.max(server.retry.max_delay_ms)).unwrap_or(i64::MAX);
         if let Some(next) = state.next_attempt_ms
             && next > now
+            && next.saturating_sub(now) <= longest
             && (!force || rate_limited)
         {
             report.deferred = true;
@@ -265,6 +289,9 @@ impl PunchEngine {
             return Err(PunchError::NoEmployee);
         }
         let outcome = self.run_sync(&server, &mut report);
+        // Re-read under the state lock: network_available() may have changed it.
+        let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.load_sync_state()?;
         match outcome {
             Ok(()) => {
                 state.consecutive_failures = 0;
@@ -272,30 +299,45 @@ impl PunchEngine {
                 state.last_success_ms = Some(self.clock.now().wall_time_ms);
                 state.last_error = None;
             }
-            Err(failure) => {
-                state.consecutive_failures = state.consecutive_failures.saturating_add(1);
-                let (error, after) = match failure {
-                    CallFailure::Transient { error, after_ms } => (error, after_ms),
-                    // Permanent: back off to the maximum instead of hammering.
-                    CallFailure::Permanent(error) => (error, Some(server.retry.max_delay_ms)),
-                };
-                let backoff_ms = backoff::full_jitter_ms(
-                    state.consecutive_failures,
-                    server.retry.base_delay_ms,
-                    server.retry.max_delay_ms,
-                );
-                let wait = after.unwrap_or(backoff_ms);
-                let next = self.clock.now().wall_time_ms + i64::try_from(wait).unwrap_or(i64::MAX);
-                state.next_attempt_ms = Some(next);
-                state.last_error = Some(error.clone());
-                report.error = Some(error);
-                report.next_retry_ms = Some(next);
+            Err(CallFailure::Local(e)) => return Err(e),
+            Err(CallFailure::Transient { error, after_ms }) => {
+                self.record_failure(&server, &mut state, &mut report, error, after_ms)
+            }
+            // Permanent: back off to the maximum instead of hammering.
+            Err(CallFailure::Permanent(error)) => {
+                let max = Some(server.retry.max_delay_ms);
+                self.record_failure(&server, &mut state, &mut report, error, max)
             }
         }
         self.save_sync_state(&state)?;
         report.remaining = self.pending_count()?;
-        self.notify_status();
         Ok(report)
+    }
+
+    fn record_failure(
+        &self,
+        server: &ServerConfig,
+        state: &mut SyncState,
+        report: &mut SyncReport,
+        error: SyncError,
+        after_ms: Option<u64>,
+    ) {
+        state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+        let backoff_ms = backoff::full_jitter_ms(
+            state.consecutive_failures,
+            server.retry.base_delay_ms,
+            server.retry.max_delay_ms,
+        );
+        let wait = retry_wait(after_ms.unwrap_or(backoff_ms), &server.retry);
+        let next = self
+            .clock
+            .now()
+            .wall_time_ms
+            .saturating_add(i64::try_from(wait).unwrap_or(i64::MAX));
+        state.next_attempt_ms = Some(next);
+        state.last_error = Some(error.clone());
+        report.error = Some(error);
+        report.next_retry_ms = Some(next);
     }
 
     fn run_sync(
@@ -303,15 +345,16 @@ impl PunchEngine {
         server: &ServerConfig,
         report: &mut SyncReport,
     ) -> std::result::Result<(), CallFailure> {
-        let mut policy_hint = None;
         if self.policy_version().is_none() {
             self.refresh_policy(server, report)?;
         }
         let mut batch_size = server.batch_size.clamp(1, protocol::MAX_BATCH);
-        // Once per call, so a server that keeps "forgetting" cannot make us loop.
-        let mut may_resend = true;
+        // Server heads we already rewound to: a server that keeps "forgetting"
+        // cannot make us loop.
+        let mut rewound = HashSet::new();
+        let mut uploaded_any = false;
         loop {
-            let batch = self.pending_batch(batch_size).map_err(local_failure)?;
+            let batch = self.pending_batch(batch_size).map_err(CallFailure::Local)?;
             if batch.is_empty() {
                 break;
             }
@@ -320,7 +363,7 @@ impl PunchEngine {
                 records: batch,
             };
             let body = serde_json::to_vec(&request)
-                .map_err(|e| local_failure(PunchError::CorruptState(e.to_string())))?;
+                .map_err(|e| CallFailure::Local(PunchError::CorruptState(e.to_string())))?;
             let response = match self.call(server, "POST", protocol::PATH_PUNCHES, body, report) {
                 Ok(r) => r,
                 Err(CallFailure::Permanent(SyncError::Refused {
@@ -337,10 +380,11 @@ impl PunchEngine {
                     error: bad_response(e),
                     after_ms: None,
                 })?;
+            check_server_time(answer.server_time_ms)?;
             let progressed = self
-                .apply_results(&request, &answer, report, &mut may_resend)
-                .map_err(local_failure)?;
-            policy_hint = Some(answer.policy_version);
+                .apply_results(&request, &answer, report, &mut rewound)
+                .map_err(CallFailure::Local)?;
+            uploaded_any = true;
             if !progressed {
                 // The server answered but settled none of the batch: don't spin.
                 return Err(CallFailure::Transient {
@@ -351,16 +395,38 @@ impl PunchEngine {
                 });
             }
         }
+        // Nothing to upload (or the anchor is from another boot): still
+        // refresh the anchor and learn of a newer policy, so an idle phone
+        // is never locked out by an expired policy or left unanchored.
+        if !uploaded_any || self.usable_anchor().is_none() {
+            self.refresh_time(server, report)?;
+        }
         let installed = self.policy_version().unwrap_or(0);
-        if policy_hint.is_some_and(|v| v > installed) || self.policy_hint_from_header(installed) {
+        let hint = *self.policy_hint.lock().unwrap_or_else(|e| e.into_inner());
+        if hint.is_some_and(|v| v > installed) {
             self.refresh_policy(server, report)?;
         }
         Ok(())
     }
 
-    fn policy_hint_from_header(&self, installed: u64) -> bool {
-        let hint = *self.policy_hint.lock().unwrap_or_else(|e| e.into_inner());
-        hint.is_some_and(|v| v > installed)
+    fn refresh_time(
+        &self,
+        server: &ServerConfig,
+        report: &mut SyncReport,
+    ) -> std::result::Result<(), CallFailure> {
+        let response = self.call(server, "GET", protocol::PATH_TIME, Vec::new(), report)?;
+        let answer: protocol::TimeResponse =
+            serde_json::from_slice(&response.body).map_err(|e| CallFailure::Transient {
+                error: bad_response(e),
+                after_ms: None,
+            })?;
+        check_server_time(answer.server_time_ms)?;
+        {
+            let mut hint = self.policy_hint.lock().unwrap_or_else(|e| e.into_inner());
+            *hint = Some(hint.map_or(answer.policy_version, |h| h.max(answer.policy_version)));
+        }
+        self.save_anchor(&self.clock.now(), answer.server_time_ms, &answer.time_token)
+            .map_err(CallFailure::Local)
     }
 
     fn pending_batch(&self, limit: usize) -> Result<Vec<protocol::UploadRecord>> {
@@ -385,27 +451,31 @@ impl PunchEngine {
         request: &protocol::UploadRequest,
         answer: &protocol::UploadResponse,
         report: &mut SyncReport,
-        may_resend: &mut bool,
+        rewound: &mut HashSet<u64>,
     ) -> Result<bool> {
+        let sent: HashSet<u64> = request.records.iter().map(|r| r.seq).collect();
         let mut inner = self.lock();
         let tx = inner.conn.transaction()?;
+        // Gaps right after records we hold as uploaded: the server lost them
+        // (restored from a backup). Send them again; the gapped ones stay pending.
+        let rewind = !rewound.contains(&answer.head_seq) && server_lost_records(&tx, answer)?;
         let mut settled = false;
+        if rewind {
+            rewound.insert(answer.head_seq);
+            let resent = tx.execute(
+                "UPDATE punches SET upload_state = 'pending', upload_detail = 'resent: server lost it'
+                 WHERE seq > ?1 AND upload_state = 'uploaded'",
+                params![db_seq(answer.head_seq)],
+            )?;
+            report.resent += resent as u64;
+            settled = true;
+        }
         for result in &answer.results {
             // Only answers about records we actually sent count.
-            if !request.records.iter().any(|r| r.seq == result.seq) {
+            if !sent.contains(&result.seq) {
                 continue;
             }
-            if *may_resend && server_lost_records(&tx, answer.head_seq, result)? {
-                // The server's head is behind records it once acknowledged
-                // (restored from a backup): send them again, this one stays pending.
-                let resent = tx.execute(
-                    "UPDATE punches SET upload_state = 'pending', upload_detail = 'resent: server lost it'
-                     WHERE seq > ?1 AND seq < ?2 AND upload_state = 'uploaded'",
-                    params![answer.head_seq as i64, result.seq as i64],
-                )?;
-                report.resent += resent as u64;
-                *may_resend = false;
-                settled = true;
+            if rewind && result.reason == Some(RejectReason::Gap) {
                 continue;
             }
             let (state, detail) = match result.status {
@@ -440,10 +510,9 @@ impl PunchEngine {
                     "UPDATE punches SET upload_state = ?1, upload_detail = ?2
                      WHERE seq = ?3 AND upload_state = 'pending'",
                 )?
-                .execute(params![state, detail, result.seq as i64])?;
+                .execute(params![state, detail, db_seq(result.seq)])?;
             settled |= changed > 0;
         }
-        store::set_meta(&tx, META_SERVER_HEAD, &answer.head_seq.to_string())?;
         // One commit (one fsync) for the results and the fresh anchor.
         write_anchor(
             &tx,
@@ -468,7 +537,7 @@ impl PunchEngine {
             })?;
         let sent_at = self.clock.now();
         self.save_anchor(&sent_at, answer.server_time_ms, &answer.time_token)
-            .map_err(local_failure)?;
+            .map_err(CallFailure::Local)?;
         let installed = self.policy_version();
         match self.install_policy_json(&answer.body, Some(&answer.signature)) {
             Ok(v) => {
@@ -488,7 +557,7 @@ impl PunchEngine {
                 },
                 after_ms: None,
             }),
-            Err(e) => Err(local_failure(e)),
+            Err(e) => Err(CallFailure::Local(e)),
         }
     }
 
@@ -501,10 +570,11 @@ impl PunchEngine {
         body: Vec<u8>,
         report: &mut SyncReport,
     ) -> std::result::Result<HttpResponse, CallFailure> {
-        let transport = self.transport().map_err(local_failure)?;
+        let transport = self.transport().map_err(CallFailure::Local)?;
         let mut waited_ms = 0u64;
         let mut attempt = 0u32;
         let mut re_anchored = false;
+        let mut re_nonced = false;
         loop {
             attempt += 1;
             let request = self.signed_request(server, method, path, &body);
@@ -529,6 +599,14 @@ impl PunchEngine {
                             self.learn_offset(&response);
                             continue;
                         }
+                        Err(CallFailure::Permanent(SyncError::Refused {
+                            code: Some(ErrorCode::ReplayedNonce),
+                            ..
+                        })) if !re_nonced => {
+                            // A transport re-sent our exact request; sign a fresh one.
+                            re_nonced = true;
+                            continue;
+                        }
                         Err(f) => f,
                     }
                 }
@@ -547,20 +625,23 @@ impl PunchEngine {
             let CallFailure::Transient { error, after_ms } = failure else {
                 return Err(failure);
             };
-            let delay = after_ms.unwrap_or_else(|| {
-                backoff::full_jitter_ms(
-                    attempt,
-                    server.retry.base_delay_ms,
-                    server.retry.max_delay_ms,
-                )
-            });
+            let delay = retry_wait(
+                after_ms.unwrap_or_else(|| {
+                    backoff::full_jitter_ms(
+                        attempt,
+                        server.retry.base_delay_ms,
+                        server.retry.max_delay_ms,
+                    )
+                }),
+                &server.retry,
+            );
             if attempt >= server.retry.max_attempts_per_sync
                 || waited_ms.saturating_add(delay) > server.retry.max_inline_wait_ms
             {
                 return Err(CallFailure::Transient { error, after_ms });
             }
             std::thread::sleep(std::time::Duration::from_millis(delay));
-            waited_ms += delay;
+            waited_ms = waited_ms.saturating_add(delay);
         }
     }
 
@@ -668,10 +749,13 @@ impl PunchEngine {
     /// Tells the engine the network is back: a backoff caused by network
     /// failures ends now (a server's Retry-After still stands).
     pub fn network_available(&self) -> Result<()> {
-        let mut state = self.load_sync_state()?;
-        if matches!(state.last_error, Some(SyncError::Network { .. })) {
-            state.next_attempt_ms = None;
-            self.save_sync_state(&state)?;
+        {
+            let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.load_sync_state()?;
+            if matches!(state.last_error, Some(SyncError::Network { .. })) {
+                state.next_attempt_ms = None;
+                self.save_sync_state(&state)?;
+            }
         }
         self.wake_background();
         Ok(())
@@ -745,28 +829,50 @@ fn write_anchor(
 /// A gap whose missing records we hold as uploaded means the server lost them.
 fn server_lost_records(
     tx: &rusqlite::Transaction<'_>,
-    server_head: u64,
-    result: &protocol::RecordResult,
+    answer: &protocol::UploadResponse,
 ) -> Result<bool> {
-    if result.status != RecordStatus::Rejected
-        || result.reason != Some(RejectReason::Gap)
-        || result.seq <= server_head + 1
-    {
+    let head = answer.head_seq;
+    let Some(first_gap) = answer
+        .results
+        .iter()
+        .filter(|r| r.status == RecordStatus::Rejected && r.reason == Some(RejectReason::Gap))
+        .map(|r| r.seq)
+        .filter(|&seq| seq > head.saturating_add(1))
+        .min()
+    else {
         return Ok(false);
-    }
-    let missing = result.seq - server_head - 1;
+    };
+    let missing = first_gap - head - 1;
     let uploaded: i64 = tx.query_row(
         "SELECT COUNT(*) FROM punches WHERE seq > ?1 AND seq < ?2 AND upload_state = 'uploaded'",
-        params![server_head as i64, result.seq as i64],
+        params![db_seq(head), db_seq(first_gap)],
         |r| r.get(0),
     )?;
-    Ok(uploaded as u64 == missing)
+    Ok(u64::try_from(uploaded).unwrap_or(0) == missing)
 }
 
-fn local_failure(e: PunchError) -> CallFailure {
-    CallFailure::Permanent(SyncError::BadResponse {
-        message: format!("local: {e}"),
-    })
+/// At least the base delay (a `Retry-After: 0` or a zero jitter draw must
+/// not make a loop hammer the server), at most a day.
+fn retry_wait(wait_ms: u64, retry: &RetryConfig) -> u64 {
+    wait_ms.max(retry.base_delay_ms).min(MAX_RETRY_AFTER_MS)
+}
+
+/// Seqs are stored in SQLite's i64; ours never come near 2^63.
+fn db_seq(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn check_server_time(server_time_ms: i64) -> std::result::Result<(), CallFailure> {
+    if SANE_SERVER_TIME_MS.contains(&server_time_ms) {
+        Ok(())
+    } else {
+        Err(CallFailure::Transient {
+            error: SyncError::BadResponse {
+                message: format!("server time {server_time_ms} is not a plausible time"),
+            },
+            after_ms: None,
+        })
+    }
 }
 
 fn bad_response(e: serde_json::Error) -> SyncError {

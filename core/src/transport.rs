@@ -57,15 +57,28 @@ pub trait Transport: Send + Sync {
 /// Plain http is allowed only to loopback (tests, the demo); everything else must be https.
 pub fn check_url_allowed(url: &str) -> Result<(), TransportError> {
     let lower = url.to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return Ok(());
-    }
-    let Some(rest) = lower.strip_prefix("http://") else {
-        return Err(TransportError::Refused(format!(
-            "not an http(s) URL: {url}"
-        )));
+    let (secure, rest) = match (
+        lower.strip_prefix("https://"),
+        lower.strip_prefix("http://"),
+    ) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        _ => {
+            return Err(TransportError::Refused(format!(
+                "not an http(s) URL: {url}"
+            )));
+        }
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
+        // user:pass@host hides the real host from a naive check.
+        return Err(TransportError::Refused(format!(
+            "credentials in the URL are not allowed: {url}"
+        )));
+    }
+    if secure {
+        return Ok(());
+    }
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
@@ -101,6 +114,9 @@ mod tests {
             "http://127.0.0.1.evil.com/",
             "ftp://127.0.0.1/",
             "http://[2001:db8::1]/",
+            "http://localhost:80@evil.example/",
+            "http://127.0.0.1:1@10.0.0.1/",
+            "https://user@punch.example.com/",
         ] {
             assert!(check_url_allowed(bad).is_err(), "{bad}");
         }

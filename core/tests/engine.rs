@@ -173,6 +173,26 @@ fn deleted_middle_and_tail_are_detected() {
             found: 2
         }]
     );
+    // The next punch does not paper over the deleted record: it takes seq 4.
+    let clock = clock();
+    clock.advance_ms(10 * 60_000);
+    assert_eq!(
+        engine2
+            .punch(PunchKind::ClockOut, &inside(&clock))
+            .unwrap()
+            .seq,
+        4
+    );
+    let report = engine2.verify_chain().unwrap();
+    assert!(
+        report.breaks.iter().any(|b| b.seq == 4
+            && b.problem
+                == ChainProblem::Gap {
+                    expected: 3,
+                    found: 4
+                }),
+        "{report:?}"
+    );
 }
 
 #[test]

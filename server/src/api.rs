@@ -69,6 +69,9 @@ impl ApiError {
 
 impl From<ServerError> for ApiError {
     fn from(e: ServerError) -> ApiError {
+        if let ServerError::DeviceUnbound(_) = e {
+            return ApiError::from(AuthFailure::DeviceUnbound);
+        }
         // Details stay in the log: they may describe the database.
         tracing::error!(error = %e, "request failed");
         ApiError::internal()

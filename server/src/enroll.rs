@@ -142,12 +142,13 @@ pub fn enroll(
         .employee(&employee_id)?
         .ok_or_else(|| ServerError::Corrupt(format!("code for missing employee {employee_id}")))?;
     let approved = employee.rebind_approved_at_ms.is_some();
+    // A device id carries one employee's chain for ever (even once unbound):
+    // moving a phone to another employee means a fresh install, a new device.
     if let Some(d) = &existing
-        && d.is_bound()
         && d.employee_id != employee_id
     {
         return Ok(Err(EnrollRefusal::AlreadyBound(format!(
-            "device {} is bound to another employee; an admin must unbind it first",
+            "device {} holds another employee's records; enroll a fresh install instead",
             d.device_id
         ))));
     }

@@ -28,6 +28,9 @@ pub enum ServerError {
     UnknownEmployee(String),
     #[error("unknown device {0:?}")]
     UnknownDevice(String),
+    /// Unbound by an admin between a request's authentication and its ingest.
+    #[error("device {0:?} is unbound")]
+    DeviceUnbound(String),
     #[error("unknown site {0:?}")]
     UnknownSite(String),
     #[error("invalid input: {0}")]

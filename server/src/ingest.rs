@@ -198,7 +198,18 @@ impl Batch<'_> {
             self.tokens,
             self.now_ms,
         );
-        let punch_time_ms = trusted_time_ms.unwrap_or(record.wall_time_ms);
+        // Unanchored (e.g. after a reboot): the wall clock, but never before
+        // a server time the device provably saw.
+        let seen = record
+            .anchor
+            .as_ref()
+            .filter(|a| {
+                self.tokens
+                    .check(self.device_id, a.server_time_ms, &a.token)
+            })
+            .map(|a| a.server_time_ms);
+        let punch_time_ms = trusted_time_ms
+            .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
         let review_flags = review::review(&policy, &record, punch_time_ms);
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
@@ -308,6 +319,10 @@ pub fn ingest_checked(
     let device = tx
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
+    // An admin may have unbound it since the request was authenticated.
+    if !device.is_bound() {
+        return Err(ServerError::DeviceUnbound(device_id.to_string()));
+    }
     let mut batch = Batch {
         tx,
         tokens,

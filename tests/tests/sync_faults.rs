@@ -6,7 +6,7 @@ use std::time::Duration;
 use punch_core::sync::SyncError;
 use punch_core::{SyncListener, SyncStatus};
 use punch_tests::fault_proxy::Fault;
-use punch_tests::world::{World, now_ms};
+use punch_tests::world::World;
 
 fn uploads(w: &World) -> usize {
     w.proxy
@@ -111,8 +111,11 @@ fn retry_after_seconds_is_honoured() {
     }]);
     let report = w.engine.sync().unwrap();
     assert_eq!(report.error, Some(SyncError::RateLimited));
-    let wait = report.next_retry_ms.unwrap() - w.engine.status().unwrap().next_attempt_ms.unwrap();
-    assert_eq!(wait, 0);
+    assert_eq!(
+        w.engine.status().unwrap().next_attempt_ms,
+        report.next_retry_ms,
+        "the schedule is persisted for the next caller"
+    );
     use punch_core::Clock;
     let ahead = report.next_retry_ms.unwrap() - w.clock.now().wall_time_ms;
     assert!((3_599_000..=3_600_000).contains(&ahead), "{ahead}");
@@ -125,12 +128,12 @@ fn retry_after_http_date_is_honoured() {
     let w = World::new();
     w.engine.sync().unwrap();
     w.punch();
-    let when = punch_core::backoff::format_http_date(now_ms() + 7_200_000);
+    use punch_core::Clock;
+    let when = punch_core::backoff::format_http_date(w.clock.now().wall_time_ms + 7_200_000);
     w.proxy.script([Fault::TooMany { retry_after: when }]);
     let report = w.engine.sync().unwrap();
-    use punch_core::Clock;
     let ahead = report.next_retry_ms.unwrap() - w.clock.now().wall_time_ms;
-    assert!((7_190_000..=7_201_000).contains(&ahead), "{ahead}");
+    assert!((7_199_000..=7_200_000).contains(&ahead), "{ahead}");
     assert_eq!(report.remaining, 1);
 }
 
@@ -311,4 +314,99 @@ fn server_restored_from_backup_gets_lost_records_again() {
     assert!(report.rejected.is_empty());
     let seqs: Vec<u64> = w.admin.punches().unwrap().iter().map(|p| p.seq).collect();
     assert_eq!(seqs, vec![1, 2, 3, 4]);
+}
+
+#[test]
+fn restore_with_several_pending_records_recovers_them_all() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    w.engine.sync().unwrap();
+    let device_id = w.engine.device().unwrap().device_id;
+    let (_, head_after_first) = w.admin.head(&device_id).unwrap();
+    w.punch();
+    w.punch();
+    assert_eq!(w.engine.sync().unwrap().uploaded, 2);
+    let db = rusqlite::Connection::open(&w.server_db).unwrap();
+    db.execute(
+        "DELETE FROM punches WHERE device_id = ?1 AND seq > 1",
+        [&device_id],
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE devices SET head_seq = 1, head_hash = ?1 WHERE device_id = ?2",
+        [&head_after_first, &device_id],
+    )
+    .unwrap();
+    // Several new punches after the server lost 2 and 3.
+    w.punch();
+    w.punch();
+    let report = w.engine.sync().unwrap();
+    assert_eq!((report.resent, report.uploaded), (2, 4), "{report:?}");
+    assert!(report.rejected.is_empty(), "{report:?}");
+    w.punch();
+    assert_eq!(w.engine.sync().unwrap().uploaded, 1);
+    let seqs: Vec<u64> = w.admin.punches().unwrap().iter().map(|p| p.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
+}
+
+#[test]
+fn retry_after_zero_does_not_hammer() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    w.proxy.script(vec![
+        Fault::TooMany {
+            retry_after: "0".into()
+        };
+        10
+    ]);
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.error, Some(SyncError::RateLimited));
+    assert_eq!(report.requests, 3, "three tries, spaced by the base delay");
+    // The next attempt is in the future even though the server said "0".
+    use punch_core::Clock;
+    assert!(report.next_retry_ms.unwrap() > w.clock.now().wall_time_ms);
+    assert!(w.engine.sync().unwrap().deferred);
+}
+
+#[test]
+fn implausible_server_time_is_not_an_anchor() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    let body = r#"{"results":[{"seq":1,"status":"accepted"}],"head_seq":1,"policy_version":1,"server_time_ms":9223372036854775807,"time_token":"x"}"#;
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes();
+    w.proxy.script([Fault::Respond(answer)]);
+    let report = w.engine.sync().unwrap();
+    assert!(
+        matches!(report.error, Some(SyncError::BadResponse { .. })),
+        "{report:?}"
+    );
+    assert_eq!(
+        w.engine.status().unwrap().pending,
+        1,
+        "nothing marked from it"
+    );
+    // Punching and policy checks still work (no overflow from a hostile anchor).
+    w.punch();
+    assert!(w.engine.trusted_now_ms() < 7_258_118_400_000);
+}
+
+#[test]
+fn an_idle_phone_still_refreshes_time_and_policy() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.admin
+        .publish_policy(std::time::Duration::from_secs(86_400))
+        .unwrap();
+    // Nothing pending: sync still learns of v2 (and takes a fresh anchor).
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.policy_installed, Some(2), "{report:?}");
+    assert!(w.proxy.seen().iter().any(|s| s.path == "/v1/time"));
+    assert!(w.engine.status().unwrap().anchored);
 }

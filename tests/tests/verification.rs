@@ -63,8 +63,23 @@ fn tampered_bytes_are_rejected_and_kept_as_evidence() {
         (status.pending, status.rejected, status.uploaded),
         (0, 2, 1)
     );
+    let uploads_before = w
+        .proxy
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v1/punches")
+        .count();
     let again = w.engine.sync().unwrap();
-    assert_eq!(again.requests, 0, "{again:?}");
+    let uploads_after = w
+        .proxy
+        .seen()
+        .iter()
+        .filter(|s| s.path == "/v1/punches")
+        .count();
+    assert_eq!(
+        uploads_after, uploads_before,
+        "rejected records are not re-sent: {again:?}"
+    );
     assert_eq!(
         w.engine.punches(0, 10).unwrap().len(),
         3,
