@@ -13,7 +13,9 @@ use crate::error::{PunchError, Result};
 use crate::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use crate::evidence::{Evidence, ValidEvidence};
 use crate::policy::{Policy, PreparedPolicy};
-use crate::record::{GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence};
+use crate::record::{
+    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, TimeAnchor,
+};
 use crate::signer::{Signer, SoftwareSigner, sha256};
 use crate::store::{self, DeviceRow, NewPunchRow, PolicyRow, StoredPunch};
 use crate::sync::{META_ANCHOR, ServerConfig, SyncListener};
@@ -231,16 +233,11 @@ impl PunchEngine {
     /// earlier than the last server time seen: winding the clock back cannot
     /// revive an expired policy.
     pub fn trusted_now_ms(&self) -> i64 {
-        if self.usable_anchor().is_some() {
-            return self.estimated_server_time_ms();
-        }
-        let wall = self.clock.now().wall_time_ms;
-        let last_seen = store::get_meta(&self.lock().conn, META_ANCHOR)
+        let anchor: Option<TimeAnchor> = store::get_meta(&self.lock().conn, META_ANCHOR)
             .ok()
             .flatten()
-            .and_then(|t| serde_json::from_str::<crate::record::TimeAnchor>(&t).ok())
-            .map(|a| a.server_time_ms);
-        last_seen.map_or(wall, |t| wall.max(t))
+            .and_then(|t| serde_json::from_str(&t).ok());
+        trusted_time_at(anchor.as_ref(), &self.clock.now())
     }
 
     pub fn policy_version(&self) -> Option<u64> {
@@ -281,24 +278,29 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.current_policy()?;
-        policy.policy.check_not_expired(self.trusted_now_ms())?;
+        let mut inner = self.lock();
+        // Every read happens inside the one write transaction: one lock
+        // round-trip per punch, and a consistent view of head, anchor and fix.
+        let tx = inner
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let employee_id = store::load_device(&tx)?
+            .and_then(|d| d.employee_id)
+            .ok_or(PunchError::NoEmployee)?;
+        let anchor: Option<TimeAnchor> =
+            store::get_meta(&tx, META_ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
         let now = self.clock.now();
-        let previous = self.previous_fix()?;
+        policy
+            .policy
+            .check_not_expired(trusted_time_at(anchor.as_ref(), &now))?;
+        // A corrupt hint only disables the travel check; it never blocks a punch.
+        let previous: Option<PreviousFix> =
+            store::get_meta(&tx, META_LAST_FIX)?.and_then(|t| serde_json::from_str(&t).ok());
         let evaluation = evaluate(&policy, &valid, now.wall_time_ms, previous.as_ref());
         if evaluation.decision == Decision::Rejected {
             return Err(PunchError::Refused(Box::new(evaluation)));
         }
         let recorded = recorded_evidence(&valid, &policy, &evaluation);
-
-        let mut inner = self.lock();
-        let employee_id = store::load_device(&inner.conn)?
-            .and_then(|d| d.employee_id)
-            .ok_or(PunchError::NoEmployee)?;
-        let anchor =
-            store::get_meta(&inner.conn, META_ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
-        let tx = inner
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (last, prev_hash) = match store::head(&tx)? {
             Some((seq, hash)) => (seq, hex::encode(hash)),
             None => (0, GENESIS_HASH.to_string()),
@@ -392,6 +394,22 @@ impl PunchEngine {
         })?;
         let head = store::get_meta(&inner.conn, META_HEAD_SEQ)?.and_then(|t| t.parse().ok());
         Ok(walker.finish(head))
+    }
+}
+
+/// Anchored server time within the anchor's boot; otherwise the wall clock,
+/// but never earlier than the last server time seen.
+pub(crate) fn trusted_time_at(
+    anchor: Option<&TimeAnchor>,
+    now: &crate::clock::ClockReading,
+) -> i64 {
+    match anchor {
+        Some(a) if a.boot_id == now.boot_id && now.monotonic_ms >= a.monotonic_ms => {
+            let elapsed = i64::try_from(now.monotonic_ms - a.monotonic_ms).unwrap_or(i64::MAX);
+            a.server_time_ms.saturating_add(elapsed)
+        }
+        Some(a) => now.wall_time_ms.max(a.server_time_ms),
+        None => now.wall_time_ms,
     }
 }
 

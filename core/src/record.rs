@@ -95,12 +95,3 @@ impl PunchRecord {
         serde_json::from_slice(bytes)
     }
 }
-
-/// A record as stored and sent: bytes, signature over them, and their hash.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SignedRecord {
-    pub seq: u64,
-    pub bytes: Vec<u8>,
-    pub signature: Vec<u8>,
-    pub hash: [u8; 32],
-}

@@ -26,7 +26,7 @@ CREATE TABLE policy (
 );
 CREATE TABLE punches (
     seq          INTEGER PRIMARY KEY,
-    punch_id     TEXT NOT NULL UNIQUE,
+    punch_id     TEXT NOT NULL,   -- random UUID; the server enforces uniqueness
     record       BLOB NOT NULL,   -- the exact signed bytes
     signature    BLOB NOT NULL,
     hash         BLOB NOT NULL,   -- SHA-256(record)
@@ -80,41 +80,38 @@ pub struct DeviceRow {
 
 pub fn load_device(conn: &Connection) -> Result<Option<DeviceRow>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT device_id, public_key, key_pkcs8, employee_id FROM device WHERE id = 1",
-            [],
-            |r| {
-                Ok(DeviceRow {
-                    device_id: r.get(0)?,
-                    public_key: r.get(1)?,
-                    key_pkcs8: r.get(2)?,
-                    employee_id: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row([], |r| {
+            Ok(DeviceRow {
+                device_id: r.get(0)?,
+                public_key: r.get(1)?,
+                key_pkcs8: r.get(2)?,
+                employee_id: r.get(3)?,
+            })
+        })
         .optional()?)
 }
 
 pub fn insert_device(conn: &Connection, row: &DeviceRow, now_ms: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO device (id, device_id, public_key, key_pkcs8, employee_id, created_ms)
          VALUES (1, ?1, ?2, ?3, ?4, ?5)",
-        params![
-            row.device_id,
-            row.public_key,
-            row.key_pkcs8,
-            row.employee_id,
-            now_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        row.device_id,
+        row.public_key,
+        row.key_pkcs8,
+        row.employee_id,
+        now_ms
+    ])?;
     Ok(())
 }
 
 pub fn set_employee(conn: &Connection, employee_id: &str) -> Result<()> {
-    conn.execute(
-        "UPDATE device SET employee_id = ?1 WHERE id = 1",
-        params![employee_id],
-    )?;
+    conn.prepare_cached("UPDATE device SET employee_id = ?1 WHERE id = 1")?
+        .execute(params![employee_id])?;
     Ok(())
 }
 
@@ -126,55 +123,48 @@ pub struct PolicyRow {
 
 pub fn load_policy(conn: &Connection) -> Result<Option<PolicyRow>> {
     Ok(conn
-        .query_row(
-            "SELECT version, body, signature FROM policy WHERE id = 1",
-            [],
-            |r| {
-                Ok(PolicyRow {
-                    version: r.get::<_, i64>(0)? as u64,
-                    body: r.get(1)?,
-                    signature: r.get(2)?,
-                })
-            },
-        )
+        .prepare_cached("SELECT version, body, signature FROM policy WHERE id = 1")?
+        .query_row([], |r| {
+            Ok(PolicyRow {
+                version: r.get::<_, i64>(0)? as u64,
+                body: r.get(1)?,
+                signature: r.get(2)?,
+            })
+        })
         .optional()?)
 }
 
 pub fn save_policy(conn: &Connection, row: &PolicyRow, now_ms: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO policy (id, version, body, signature, installed_ms) VALUES (1, ?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
              signature = excluded.signature, installed_ms = excluded.installed_ms",
-        params![row.version as i64, row.body, row.signature, now_ms],
-    )?;
+    )?
+    .execute(params![row.version as i64, row.body, row.signature, now_ms])?;
     Ok(())
 }
 
 pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
-        .query_row("SELECT value FROM meta WHERE key = ?1", params![key], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
         .optional()?)
 }
 
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![key, value],
-    )?;
+    )?
+    .execute(params![key, value])?;
     Ok(())
 }
 
 /// The last stored record's (seq, hash), read inside the writer's transaction.
 pub fn head(conn: &Connection) -> Result<Option<(u64, Vec<u8>)>> {
     Ok(conn
-        .query_row(
-            "SELECT seq, hash FROM punches ORDER BY seq DESC LIMIT 1",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM punches ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
         .optional()?)
 }
 
@@ -190,22 +180,22 @@ pub struct NewPunchRow<'a> {
 }
 
 pub fn insert_punch(conn: &Connection, row: &NewPunchRow<'_>, now_ms: i64) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms,
                               decision, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            row.seq as i64,
-            row.punch_id,
-            row.record,
-            row.signature,
-            row.hash,
-            row.kind,
-            row.wall_time_ms,
-            row.decision,
-            now_ms
-        ],
-    )?;
+    )?
+    .execute(params![
+        row.seq as i64,
+        row.punch_id,
+        row.record,
+        row.signature,
+        row.hash,
+        row.kind,
+        row.wall_time_ms,
+        row.decision,
+        now_ms
+    ])?;
     Ok(())
 }
 
@@ -265,10 +255,8 @@ pub fn for_each_punch(
 }
 
 pub fn count_by_state(conn: &Connection, state: &str) -> Result<u64> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM punches WHERE upload_state = ?1",
-        params![state],
-        |r| r.get(0),
-    )?;
+    let n: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM punches WHERE upload_state = ?1")?
+        .query_row(params![state], |r| r.get(0))?;
     Ok(n as u64)
 }

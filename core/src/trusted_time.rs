@@ -30,18 +30,6 @@ pub enum UnanchoredWhy {
     MonotonicBackwards,
 }
 
-impl TimeVerdict {
-    /// The time to believe: trusted where it exists, else the wall clock.
-    pub fn effective_time_ms(&self, wall_time_ms: i64) -> i64 {
-        match self {
-            TimeVerdict::Anchored {
-                trusted_time_ms, ..
-            } => *trusted_time_ms,
-            TimeVerdict::Unanchored { .. } => wall_time_ms,
-        }
-    }
-}
-
 /// Judges a record's time against its anchor. The caller must already have
 /// checked that the anchor's server time is genuine (its token).
 pub fn judge(record: &PunchRecord, max_skew_ms: i64) -> TimeVerdict {

@@ -176,9 +176,15 @@ async fn authenticate(
     let path = uri.path().to_string();
     let body = body.clone();
     let outcome = blocking(state, move |s| {
+        let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
+            return Ok(Err(AuthFailure::UnknownDevice));
+        };
+        // Signature first, outside the write lock (the costly part).
+        if let Err(failure) = auth::check_signature(&device, &signed, &method, &path, &body) {
+            return Ok(Err(failure));
+        }
         let now = now_ms();
-        Ok(s.store
-            .write(|tx| auth::authenticate(tx, &signed, &method, &path, &body, now))?)
+        Ok(s.store.write(|tx| auth::admit(tx, &signed, now))?)
     })
     .await?;
     outcome.map_err(|failure| {

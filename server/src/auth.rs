@@ -87,11 +87,37 @@ pub fn authenticate(
     let Some(device) = tx.device(&signed.device_id)? else {
         return Ok(Err(AuthFailure::UnknownDevice));
     };
+    if let Err(failure) = check_signature(&device, signed, method, path, body) {
+        return Ok(Err(failure));
+    }
+    admit(tx, signed, now_ms)
+}
+
+/// The expensive half (body hash, ECDSA): needs no lock, so the server runs
+/// it before taking the write lock, and junk requests cannot serialise it.
+pub fn check_signature(
+    device: &DeviceInfo,
+    signed: &SignedHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(), AuthFailure> {
     let message =
         protocol::request_signing_string(method, path, body, signed.timestamp_ms, &signed.nonce);
-    if signer::verify(&device.public_key, &message, &signed.signature).is_err() {
-        return Ok(Err(AuthFailure::BadSignature));
-    }
+    signer::verify(&device.public_key, &message, &signed.signature)
+        .map_err(|_| AuthFailure::BadSignature)
+}
+
+/// The cheap half, inside the write transaction: binding (re-read, it may
+/// have changed), timestamp window and single-use nonce.
+pub fn admit(
+    tx: &dyn StoreTx,
+    signed: &SignedHeaders,
+    now_ms: i64,
+) -> Result<Result<DeviceInfo, AuthFailure>> {
+    let Some(device) = tx.device(&signed.device_id)? else {
+        return Ok(Err(AuthFailure::UnknownDevice));
+    };
     if !device.is_bound() {
         return Ok(Err(AuthFailure::DeviceUnbound));
     }

@@ -113,10 +113,6 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
 }
 
 /// The settings a published version carries (for judging a record's time).
-pub fn published_settings(tx: &dyn StoreTx, version: u64) -> Result<Option<Settings>> {
-    Ok(published_policy(tx, version)?.map(|p| p.settings))
-}
-
 /// A published policy version as the devices received it.
 pub fn published_policy(tx: &dyn StoreTx, version: u64) -> Result<Option<Policy>> {
     let Some(row) = tx.policy(version)? else {

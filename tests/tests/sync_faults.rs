@@ -410,3 +410,25 @@ fn an_idle_phone_still_refreshes_time_and_policy() {
     assert!(w.proxy.seen().iter().any(|s| s.path == "/v1/time"));
     assert!(w.engine.status().unwrap().anchored);
 }
+
+#[test]
+fn redirects_are_not_followed() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // A decoy that would receive the signed request and the GPS if followed.
+    let decoy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    decoy.set_nonblocking(true).unwrap();
+    let to = format!("http://{}/v1/punches", decoy.local_addr().unwrap());
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {to}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+    );
+    w.proxy.script([Fault::Respond(redirect.into_bytes())]);
+    let report = w.engine.sync().unwrap();
+    assert!(
+        matches!(report.error, Some(SyncError::Refused { .. })),
+        "{report:?}"
+    );
+    assert!(decoy.accept().is_err(), "the client followed the redirect");
+    assert_eq!(report.remaining, 1);
+}
