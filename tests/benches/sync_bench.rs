@@ -28,9 +28,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::geofence::{LatLon, Shape};
 use punch_core::http_client::ReqwestTransport;
-use punch_core::policy::{Settings, Site};
 use punch_core::protocol::{RecordStatus, UploadRecord};
 use punch_core::record::GENESIS_HASH;
 use punch_core::sync::ServerConfig;
@@ -38,7 +36,6 @@ use punch_core::{
     Clock, ClockReading, Decision, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine,
     PunchKind, PunchRecord, Signer, SoftwareSigner, SyncReport, Transport,
 };
-use punch_server::Admin;
 use punch_server::store::StoreExt;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms, start_server};
 use rusqlite::{Connection, params};
@@ -157,33 +154,7 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
     let live_server = dir.path().join("live-server.db");
     let live_device = dir.path().join("live-device.db");
-    let admin = Admin::open(&live_server).expect("admin");
-    admin.add_employee(EMPLOYEE, "Li Wei").expect("employee");
-    admin
-        .upsert_site(Site {
-            id: "hq".into(),
-            name: "HQ".into(),
-            shape: Shape::Circle {
-                center: LatLon {
-                    lat: HQ.0,
-                    lon: HQ.1,
-                },
-                radius_m: 150.0,
-            },
-            wifi: Default::default(),
-            cidrs: vec![],
-            rule: Default::default(),
-        })
-        .expect("site");
-    admin
-        .set_settings(Settings {
-            max_clock_skew_s: 120.0,
-            ..Settings::default()
-        })
-        .expect("settings");
-    admin
-        .publish_policy(Duration::from_secs(30 * 86_400))
-        .expect("publish");
+    let admin = punch_tests::world::employer(&live_server);
     let policy_key = admin.policy_public_key().expect("policy key");
     let code = admin
         .create_enrollment_code(EMPLOYEE, Duration::from_secs(600))

@@ -58,33 +58,7 @@ impl World {
     pub fn with_batch(batch_size: usize) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let server_db = dir.path().join("server.db");
-        let admin = Admin::open(&server_db).expect("admin");
-        admin.add_employee(EMPLOYEE, "Li Wei").expect("employee");
-        admin
-            .upsert_site(Site {
-                id: "hq".into(),
-                name: "HQ".into(),
-                shape: Shape::Circle {
-                    center: LatLon {
-                        lat: HQ.0,
-                        lon: HQ.1,
-                    },
-                    radius_m: 150.0,
-                },
-                wifi: Default::default(),
-                cidrs: vec![],
-                rule: Default::default(),
-            })
-            .expect("site");
-        admin
-            .set_settings(Settings {
-                max_clock_skew_s: 120.0,
-                ..Settings::default()
-            })
-            .expect("settings");
-        admin
-            .publish_policy(Duration::from_secs(30 * 86_400))
-            .expect("publish");
+        let admin = employer(&server_db);
         let server = start_server(&server_db);
         let proxy = FaultProxy::start(server.addr());
         let clock = Arc::new(ManualClock::new(ClockReading {
@@ -155,6 +129,39 @@ impl Default for World {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The employer's side: one employee, the HQ site, a 2-minute clock
+/// tolerance, policy v1 published for 30 days.
+pub fn employer(server_db: &std::path::Path) -> Admin {
+    let admin = Admin::open(server_db).expect("admin");
+    admin.add_employee(EMPLOYEE, "Li Wei").expect("employee");
+    admin
+        .upsert_site(Site {
+            id: "hq".into(),
+            name: "HQ".into(),
+            shape: Shape::Circle {
+                center: LatLon {
+                    lat: HQ.0,
+                    lon: HQ.1,
+                },
+                radius_m: 150.0,
+            },
+            wifi: Default::default(),
+            cidrs: vec![],
+            rule: Default::default(),
+        })
+        .expect("site");
+    admin
+        .set_settings(Settings {
+            max_clock_skew_s: 120.0,
+            ..Settings::default()
+        })
+        .expect("settings");
+    admin
+        .publish_policy(Duration::from_secs(30 * 86_400))
+        .expect("publish");
+    admin
 }
 
 pub fn start_server(db: &std::path::Path) -> ServerHandle {

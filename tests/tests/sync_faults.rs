@@ -286,37 +286,6 @@ fn background_thread_uploads_and_wakes_on_network_back() {
 }
 
 #[test]
-fn server_restored_from_backup_gets_lost_records_again() {
-    let w = World::new();
-    w.engine.sync().unwrap();
-    w.punch();
-    assert_eq!(w.engine.sync().unwrap().uploaded, 1);
-    let device_id = w.engine.device().unwrap().device_id;
-    let (_, head_after_first) = w.admin.head(&device_id).unwrap();
-    w.punch();
-    w.punch();
-    assert_eq!(w.engine.sync().unwrap().uploaded, 2);
-    // The server is restored from a backup taken after record 1: it lost 2 and 3.
-    let db = rusqlite::Connection::open(&w.server_db).unwrap();
-    db.execute(
-        "DELETE FROM punches WHERE device_id = ?1 AND seq > 1",
-        [&device_id],
-    )
-    .unwrap();
-    db.execute(
-        "UPDATE devices SET head_seq = 1, head_hash = ?1 WHERE device_id = ?2",
-        [&head_after_first, &device_id],
-    )
-    .unwrap();
-    w.punch();
-    let report = w.engine.sync().unwrap();
-    assert_eq!((report.resent, report.uploaded), (2, 3), "{report:?}");
-    assert!(report.rejected.is_empty());
-    let seqs: Vec<u64> = w.admin.punches().unwrap().iter().map(|p| p.seq).collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4]);
-}
-
-#[test]
 fn restore_with_several_pending_records_recovers_them_all() {
     let w = World::new();
     w.engine.sync().unwrap();
