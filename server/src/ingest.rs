@@ -30,6 +30,9 @@ enum Verdict {
     Accepted(Box<StoredPunchInfo>),
     Duplicate,
     Rejected(RejectReason, String),
+    /// Refused, but authentic and continuous (signature and link verified):
+    /// the chain goes on past it, so later honest punches are not blocked.
+    RejectedLink(RejectReason, String),
 }
 
 /// The serde name of a unit enum variant ("clock_in", "no_anchor"...).
@@ -133,18 +136,25 @@ impl Batch<'_> {
             ));
         }
         if up.seq <= self.head_seq {
+            let hash = hex::encode(signer::sha256(&up.record));
             return Ok(match self.tx.punch_bytes(self.device_id, up.seq)? {
                 Some(stored) if stored == up.record => Verdict::Duplicate,
                 Some(_) => Verdict::Rejected(
                     RejectReason::ConflictingDuplicate,
                     format!("seq {} is already stored with other bytes", up.seq),
                 ),
-                None => {
-                    return Err(ServerError::Corrupt(format!(
-                        "device {} has head {} but no record {}",
-                        self.device_id, self.head_seq, up.seq
-                    )));
-                }
+                // A refused link the chain went past: the same answer again.
+                None => match self.tx.rejected_link(self.device_id, up.seq, &hash)? {
+                    Some((reason, detail)) => Verdict::Rejected(
+                        serde_json::from_value(serde_json::Value::String(reason))
+                            .unwrap_or(RejectReason::ConflictingDuplicate),
+                        detail,
+                    ),
+                    None => Verdict::Rejected(
+                        RejectReason::ConflictingDuplicate,
+                        format!("seq {} was refused before with other bytes", up.seq),
+                    ),
+                },
             });
         }
         let expected = self.head_seq + 1;
@@ -167,7 +177,7 @@ impl Batch<'_> {
             Err(problem) => return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string())),
         };
         if record.employee_id != self.employee_id {
-            return Ok(Verdict::Rejected(
+            return Ok(Verdict::RejectedLink(
                 RejectReason::EmployeeMismatch,
                 format!(
                     "record names employee {:?}, the device is bound to {:?}",
@@ -176,7 +186,7 @@ impl Batch<'_> {
             ));
         }
         let Some(policy) = self.published_policy(record.policy_version)? else {
-            return Ok(Verdict::Rejected(
+            return Ok(Verdict::RejectedLink(
                 RejectReason::UnknownPolicyVersion,
                 format!(
                     "policy version {} was never published",
@@ -186,7 +196,7 @@ impl Batch<'_> {
         };
         let punch_id = record.punch_id.to_string();
         if let Some((device, seq)) = self.tx.punch_location(&punch_id)? {
-            return Ok(Verdict::Rejected(
+            return Ok(Verdict::RejectedLink(
                 RejectReason::ConflictingDuplicate,
                 format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
             ));
@@ -357,6 +367,14 @@ pub fn ingest_checked(
             Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
             Verdict::Rejected(reason, detail) => {
                 batch.keep_evidence(up, reason, &detail)?;
+                (RecordStatus::Rejected, Some(reason), Some(detail))
+            }
+            Verdict::RejectedLink(reason, detail) => {
+                batch.keep_evidence(up, reason, &detail)?;
+                let hash = hex::encode(signer::sha256(&up.record));
+                tx.set_head(&device.device_id, up.seq, &hash)?;
+                batch.head_seq = up.seq;
+                batch.head_hash = hash;
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
         };

@@ -560,6 +560,28 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn rejected_link(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash_hex: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                // Only refusals made after the link was verified (see ingest).
+                "SELECT reason, detail FROM rejected
+                 WHERE device_id = ?1 AND seq = ?2 AND hash = ?3
+                   AND reason IN ('employee_mismatch', 'unknown_policy_version',
+                                  'conflicting_duplicate')
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(params![device_id, sql(seq), hash_hex], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?)
+    }
+
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,

@@ -196,6 +196,13 @@ pub trait StoreTx {
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
     fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
+    /// (reason, detail) of a refused record with this hash at (device, seq).
+    fn rejected_link(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash_hex: &str,
+    ) -> Result<Option<(String, String)>>;
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;

@@ -91,7 +91,9 @@ fn a_punch_id_is_stored_once() {
             (2, "rejected", Some("conflicting_duplicate".into()))
         ]
     );
-    assert_eq!(resp.head_seq, 1);
+    // Refused, but an authentic link: the chain goes on past it.
+    assert_eq!(resp.head_seq, 2);
+    assert_eq!(server.admin.punches().unwrap().len(), 1);
 }
 
 #[test]
@@ -137,45 +139,71 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
     let mut inner = device.sign(&device.record(5, &head, version));
     inner.seq = 2;
 
+    // Refusals that leave the chain where it was (the record is not a
+    // verified link); the two refusals of verified links come last, below.
     let cases = [
         (bad_sig, "bad_signature"),
         (chain_break, "chain_break"),
         (gap, "gap"),
         (wrong_device, "wrong_device"),
-        (employee_mismatch, "employee_mismatch"),
-        (unknown_policy, "unknown_policy_version"),
         (unparseable, "unparseable"),
         (inner, "gap"),
+        (employee_mismatch, "employee_mismatch"),
+        (unknown_policy, "unknown_policy_version"),
     ];
-    for (record, reason) in &cases {
+    for (record, reason) in &cases[..6] {
         let resp = device.upload_ok(addr, vec![record.clone()]);
         assert_eq!(only(&resp), rejected(reason), "case {reason}");
         assert_eq!(resp.head_seq, 1);
         let detail = resp.results[0].detail.clone().unwrap_or_default();
         assert!(!detail.is_empty(), "{reason} has a detail");
     }
-    assert_eq!(server.admin.punches().unwrap().len(), 1);
-    let evidence = server.admin.rejected().unwrap();
-    assert_eq!(evidence.len(), cases.len());
-    let reasons: Vec<&str> = evidence.iter().map(|e| e.reason.as_str()).collect();
-    assert_eq!(reasons, cases.iter().map(|(_, r)| *r).collect::<Vec<_>>());
-    assert!(
-        evidence
-            .iter()
-            .all(|e| e.device_id == device.id && e.attempts == 1)
-    );
-    assert_eq!(evidence[4].employee_id.as_deref(), Some("e-2"));
-
     // A retried refusal is counted, not stored twice.
     let resp = device.upload_ok(addr, vec![cases[1].0.clone()]);
     assert_eq!(only(&resp), rejected("chain_break"));
     let evidence = server.admin.rejected().unwrap();
-    assert_eq!(evidence.len(), cases.len());
+    assert_eq!(evidence.len(), 6);
     assert_eq!(evidence[1].attempts, 2);
 
-    // The chain continues normally afterwards.
-    let r2 = device.next(version, |_| {});
-    assert_eq!(only(&device.upload_ok(addr, vec![r2])).0, "accepted");
+    // A verified link refused for its content: the chain goes on past it,
+    // and a record competing for the same seq is then a conflicting duplicate.
+    let resp = device.upload_ok(addr, vec![cases[6].0.clone()]);
+    assert_eq!(only(&resp), rejected("employee_mismatch"));
+    assert_eq!(resp.head_seq, 2);
+    let resp = device.upload_ok(addr, vec![cases[6].0.clone()]);
+    assert_eq!(
+        only(&resp),
+        rejected("employee_mismatch"),
+        "same answer again"
+    );
+    let resp = device.upload_ok(addr, vec![cases[7].0.clone()]);
+    assert_eq!(only(&resp), rejected("conflicting_duplicate"));
+    assert_eq!(server.admin.punches().unwrap().len(), 1);
+    let evidence = server.admin.rejected().unwrap();
+    let reasons: Vec<&str> = evidence.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        [
+            "bad_signature",
+            "chain_break",
+            "gap",
+            "wrong_device",
+            "unparseable",
+            "gap",
+            "employee_mismatch",
+            "conflicting_duplicate"
+        ]
+    );
+    // Each refusal stored once; the two sent twice are counted twice.
+    assert!(evidence.iter().enumerate().all(
+        |(i, e)| e.device_id == device.id && e.attempts == if i == 1 || i == 6 { 2 } else { 1 }
+    ));
+    assert_eq!(evidence[6].employee_id.as_deref(), Some("e-2"));
+
+    // The chain continues from the refused link.
+    let after = hex::encode(signer::sha256(&cases[6].0.record));
+    let r3 = device.sign(&device.record(3, &after, version));
+    assert_eq!(only(&device.upload_ok(addr, vec![r3])).0, "accepted");
 }
 
 #[test]
@@ -375,6 +403,7 @@ fn hostile_numbers_are_refused_not_crashed_on() {
     let mut device = server.enrolled_device("e-1");
     let huge_seq = device.sign(&device.record(u64::MAX, GENESIS_HASH, version));
     let huge_policy = device.sign(&device.record(1, GENESIS_HASH, u64::MAX));
+    let huge_policy_bytes = huge_policy.record.clone();
     let zero = device.sign(&device.record(0, GENESIS_HASH, version));
     let resp = device.upload_ok(server.addr(), vec![huge_seq, huge_policy, zero]);
     assert_eq!(
@@ -388,9 +417,12 @@ fn hostile_numbers_are_refused_not_crashed_on() {
     let evidence = server.admin.rejected().unwrap();
     assert_eq!(evidence.len(), 3);
     assert!(evidence.iter().any(|e| e.seq == u64::MAX));
-    let r1 = device.next(version, |_| {});
+    // The refused seq 1 was still an authentic link: the chain continues
+    // from it, so the next honest record links to it.
+    let after = hex::encode(signer::sha256(&huge_policy_bytes));
+    let r2 = device.sign(&device.record(2, &after, version));
     assert_eq!(
-        only(&device.upload_ok(server.addr(), vec![r1])).0,
+        only(&device.upload_ok(server.addr(), vec![r2])).0,
         "accepted"
     );
 }

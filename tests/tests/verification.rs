@@ -474,3 +474,63 @@ fn uuid_like() -> punch_core::record::Uuid {
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn an_authentic_but_refused_record_does_not_block_later_punches() {
+    use punch_core::{PunchRecord, Signer, SoftwareSigner};
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // An authentic, chained record naming a policy version the server never
+    // published (a modified app, or a server restored without it).
+    let db = raw_db(&w);
+    let pkcs8: Vec<u8> = db
+        .query_row("SELECT key_pkcs8 FROM device", [], |r| r.get(0))
+        .unwrap();
+    let last = w.engine.punches(0, 10).unwrap().pop().unwrap();
+    let mut odd = PunchRecord::from_bytes(&last.record).unwrap();
+    odd.seq = last.seq + 1;
+    odd.punch_id = uuid_like();
+    odd.prev_hash = hex_of(&punch_core::signer::sha256(&last.record));
+    odd.policy_version = 99;
+    let bytes = odd.to_bytes().unwrap();
+    let signature = SoftwareSigner::from_pkcs8(&pkcs8)
+        .unwrap()
+        .sign(&bytes)
+        .unwrap();
+    db.execute(
+        "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms, decision, created_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'clock_in', 0, 'accepted', 0)",
+        rusqlite::params![
+            odd.seq as i64,
+            odd.punch_id.to_string(),
+            bytes,
+            signature,
+            punch_core::signer::sha256(&bytes).to_vec()
+        ],
+    )
+    .unwrap();
+    // The honest app punches on, chaining after that record.
+    w.punch();
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 2, "{report:?}");
+    assert_eq!(
+        reasons(&report),
+        vec![(2, Some(RejectReason::UnknownPolicyVersion))]
+    );
+    let seqs: Vec<u64> = w.admin.punches().unwrap().iter().map(|p| p.seq).collect();
+    assert_eq!(seqs, vec![1, 3]);
+    // Sending the refused record again gets the same answer, nothing new stored.
+    raw_db(&w)
+        .execute(
+            "UPDATE punches SET upload_state = 'pending' WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    let again = w.engine.sync().unwrap();
+    assert_eq!(
+        reasons(&again),
+        vec![(2, Some(RejectReason::UnknownPolicyVersion))]
+    );
+    assert_eq!(w.admin.punches().unwrap().len(), 2);
+}
