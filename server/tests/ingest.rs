@@ -400,7 +400,7 @@ fn clock_tolerance_comes_from_the_policy_version_the_record_names() {
 fn hostile_numbers_are_refused_not_crashed_on() {
     let server = TestServer::start();
     let version = server.publish();
-    let mut device = server.enrolled_device("e-1");
+    let device = server.enrolled_device("e-1");
     let huge_seq = device.sign(&device.record(u64::MAX, GENESIS_HASH, version));
     let huge_policy = device.sign(&device.record(1, GENESIS_HASH, u64::MAX));
     let huge_policy_bytes = huge_policy.record.clone();
