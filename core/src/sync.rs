@@ -535,6 +535,7 @@ impl PunchEngine {
                 error: bad_response(e),
                 after_ms: None,
             })?;
+        check_server_time(answer.server_time_ms)?;
         let sent_at = self.clock.now();
         self.save_anchor(&sent_at, answer.server_time_ms, &answer.time_token)
             .map_err(CallFailure::Local)?;
@@ -689,9 +690,10 @@ impl PunchEngine {
     fn learn_offset(&self, response: &HttpResponse) {
         let server_time = response
             .header(protocol::HEADER_SERVER_TIME)
-            .and_then(|v| v.parse::<i64>().ok());
+            .and_then(|v| v.parse::<i64>().ok())
+            .filter(|t| SANE_SERVER_TIME_MS.contains(t));
         if let Some(t) = server_time {
-            let offset = t - self.clock.now().wall_time_ms;
+            let offset = t.saturating_sub(self.clock.now().wall_time_ms);
             let inner = self.lock();
             let _ = store::set_meta(&inner.conn, META_SERVER_OFFSET, &offset.to_string());
         }
@@ -706,7 +708,7 @@ impl PunchEngine {
             .flatten()
             .and_then(|t| t.parse::<i64>().ok())
             .unwrap_or(0);
-        self.clock.now().wall_time_ms + offset
+        self.clock.now().wall_time_ms.saturating_add(offset)
     }
 
     /// The current anchor if it belongs to this boot.
@@ -726,7 +728,8 @@ impl PunchEngine {
         match self.usable_anchor() {
             Some(a) => {
                 let elapsed = self.clock.now().monotonic_ms.saturating_sub(a.monotonic_ms);
-                a.server_time_ms + i64::try_from(elapsed).unwrap_or(0)
+                a.server_time_ms
+                    .saturating_add(i64::try_from(elapsed).unwrap_or(i64::MAX))
             }
             None => self.request_timestamp_ms(),
         }
@@ -822,7 +825,7 @@ fn write_anchor(
     store::set_meta(
         conn,
         META_SERVER_OFFSET,
-        &(server_time_ms - at.wall_time_ms).to_string(),
+        &server_time_ms.saturating_sub(at.wall_time_ms).to_string(),
     )
 }
 
