@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use crate::chain::{ChainReport, ChainWalker};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, ClockReading, SystemClock};
 use crate::error::{PunchError, Result};
 use crate::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use crate::evidence::{Evidence, ValidEvidence};
@@ -252,24 +252,30 @@ impl PunchEngine {
     pub fn evaluate(&self, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
         let policy = self.current_policy()?;
-        policy.policy.check_not_expired(self.trusted_now_ms())?;
-        let now = self.clock.now();
-        let previous = self.previous_fix()?;
-        Ok(evaluate(
-            &policy,
-            &valid,
-            now.wall_time_ms,
-            previous.as_ref(),
-        ))
+        let inner = self.lock();
+        Ok(self.judge(&inner.conn, &policy, &valid)?.0)
     }
 
-    fn previous_fix(&self) -> Result<Option<PreviousFix>> {
-        let inner = self.lock();
-        let Some(text) = store::get_meta(&inner.conn, META_LAST_FIX)? else {
-            return Ok(None);
-        };
+    /// The judgement a punch would get now, read through `conn` (inside the
+    /// punch's write transaction, or plainly for a preview). The policy must
+    /// not have expired by trusted time.
+    fn judge(
+        &self,
+        conn: &Connection,
+        policy: &PreparedPolicy,
+        valid: &ValidEvidence,
+    ) -> Result<(Evaluation, Option<TimeAnchor>, ClockReading)> {
+        let anchor: Option<TimeAnchor> =
+            store::get_meta(conn, META_ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
+        let now = self.clock.now();
+        policy
+            .policy
+            .check_not_expired(trusted_time_at(anchor.as_ref(), &now))?;
         // A corrupt hint only disables the travel check; it never blocks a punch.
-        Ok(serde_json::from_str(&text).ok())
+        let previous: Option<PreviousFix> =
+            store::get_meta(conn, META_LAST_FIX)?.and_then(|t| serde_json::from_str(&t).ok());
+        let evaluation = evaluate(policy, valid, now.wall_time_ms, previous.as_ref());
+        Ok((evaluation, anchor, now))
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and
@@ -287,16 +293,7 @@ impl PunchEngine {
         let employee_id = store::load_device(&tx)?
             .and_then(|d| d.employee_id)
             .ok_or(PunchError::NoEmployee)?;
-        let anchor: Option<TimeAnchor> =
-            store::get_meta(&tx, META_ANCHOR)?.and_then(|t| serde_json::from_str(&t).ok());
-        let now = self.clock.now();
-        policy
-            .policy
-            .check_not_expired(trusted_time_at(anchor.as_ref(), &now))?;
-        // A corrupt hint only disables the travel check; it never blocks a punch.
-        let previous: Option<PreviousFix> =
-            store::get_meta(&tx, META_LAST_FIX)?.and_then(|t| serde_json::from_str(&t).ok());
-        let evaluation = evaluate(&policy, &valid, now.wall_time_ms, previous.as_ref());
+        let (evaluation, anchor, now) = self.judge(&tx, &policy, &valid)?;
         if evaluation.decision == Decision::Rejected {
             return Err(PunchError::Refused(Box::new(evaluation)));
         }
