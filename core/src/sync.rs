@@ -212,14 +212,19 @@ impl PunchEngine {
             platform: std::env::consts::OS.into(),
         })
         .map_err(|e| PunchError::CorruptState(e.to_string()))?;
-        let request = HttpRequest {
-            method: "POST".into(),
-            url: format!("{}{}", server.base_url, protocol::PATH_ENROLL),
-            headers: vec![("content-type".into(), "application/json".into())],
-            body,
-            timeout_ms: server.request_timeout_ms,
-        };
-        let response = self.transport()?.send(&request)?;
+        // Signed with the key being enrolled (proof of possession).
+        let transport = self.transport()?;
+        let sign = || self.signed_request(server, "POST", protocol::PATH_ENROLL, &body);
+        let mut response = transport.send(&sign())?;
+        if let SyncError::Refused {
+            code: Some(ErrorCode::StaleTimestamp),
+            ..
+        } = error_from_response(&response)
+        {
+            // A phone whose clock is off: learn the server's time, sign again.
+            self.learn_offset(&response);
+            response = transport.send(&sign())?;
+        }
         if response.status != 200 {
             let error = error_from_response(&response);
             return Err(PunchError::Sync(error));

@@ -193,8 +193,28 @@ async fn authenticate(
     })
 }
 
-async fn enroll_handler(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn enroll_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let signed = auth::parse_headers(&headers)?;
     let req: EnrollRequest = parse_json(&body, "enroll request")?;
+    if signed.device_id != req.device_id {
+        return Err(ApiError::bad_request(format!(
+            "header device {:?} is not the enrolling device {:?}",
+            signed.device_id, req.device_id
+        )));
+    }
+    // Proof of possession: the request is signed by the key it asks to bind.
+    // (A key that is not even P-256 is refused below as a bad request.) No
+    // nonce: the one-time code already makes a replay harmless.
+    if punch_core::signer::point_from_public_key(&req.public_key).is_ok() {
+        auth::check_signature_with(&req.public_key, &signed, method.as_str(), uri.path(), &body)?;
+        auth::fresh(&signed, now_ms())?;
+    }
     let (device_id, outcome, now) = blocking(&state, move |s| {
         let now = now_ms();
         let outcome = s.store.write(|tx| enroll::enroll(tx, &req, now))?;

@@ -102,10 +102,31 @@ pub fn check_signature(
     path: &str,
     body: &[u8],
 ) -> Result<(), AuthFailure> {
+    check_signature_with(&device.public_key, signed, method, path, body)
+}
+
+/// The same check with a key that is not enrolled yet: at enrollment the
+/// device proves it holds the private half of the key it asks to bind.
+pub fn check_signature_with(
+    public_key: &[u8],
+    signed: &SignedHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(), AuthFailure> {
     let message =
         protocol::request_signing_string(method, path, body, signed.timestamp_ms, &signed.nonce);
-    signer::verify(&device.public_key, &message, &signed.signature)
-        .map_err(|_| AuthFailure::BadSignature)
+    signer::verify(public_key, &message, &signed.signature).map_err(|_| AuthFailure::BadSignature)
+}
+
+/// Whether a signed timestamp is within the window around server time.
+pub fn fresh(signed: &SignedHeaders, now_ms: i64) -> Result<(), AuthFailure> {
+    if signed.timestamp_ms.abs_diff(now_ms) > REQUEST_MAX_SKEW_MS.unsigned_abs() {
+        return Err(AuthFailure::StaleTimestamp {
+            timestamp_ms: signed.timestamp_ms,
+        });
+    }
+    Ok(())
 }
 
 /// The cheap half, inside the write transaction: binding (re-read, it may
@@ -121,10 +142,8 @@ pub fn admit(
     if !device.is_bound() {
         return Ok(Err(AuthFailure::DeviceUnbound));
     }
-    if signed.timestamp_ms.abs_diff(now_ms) > REQUEST_MAX_SKEW_MS.unsigned_abs() {
-        return Ok(Err(AuthFailure::StaleTimestamp {
-            timestamp_ms: signed.timestamp_ms,
-        }));
+    if let Err(stale) = fresh(signed, now_ms) {
+        return Ok(Err(stale));
     }
     // A request stamped before this is stale anyway, so its nonce can go:
     // the signature binds the timestamp, a replay cannot change it.

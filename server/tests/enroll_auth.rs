@@ -293,3 +293,51 @@ fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let resp = request(server.addr(), "DELETE", protocol::PATH_PUNCHES, &[], b"");
     resp.assert_error(405, "bad_request");
 }
+
+#[test]
+fn enrollment_needs_proof_of_possession_of_the_key() {
+    let server = TestServer::start();
+    let code = server.employee_code("e-1");
+    let victim = Device::new();
+    let body = serde_json::to_vec(&protocol::EnrollRequest {
+        code: code.clone(),
+        device_id: victim.id.clone(),
+        public_key: victim.spki.clone(),
+        key_storage: "software".into(),
+        platform: "test".into(),
+    })
+    .unwrap();
+    // Someone without the private key tries to bind it.
+    let mut forger = Device::new();
+    forger.id = victim.id.clone();
+    let headers = forger.auth_headers(
+        "POST",
+        protocol::PATH_ENROLL,
+        &body,
+        now_ms(),
+        &fresh_nonce(),
+    );
+    request(
+        server.addr(),
+        "POST",
+        protocol::PATH_ENROLL,
+        &headers,
+        &body,
+    )
+    .assert_error(401, "bad_request_signature");
+    // Unsigned: refused as malformed.
+    request(server.addr(), "POST", protocol::PATH_ENROLL, &[], &body)
+        .assert_error(400, "bad_request");
+    // Signed by the right key but stamped an hour off: refused, with the server's time.
+    let stale = victim.auth_headers(
+        "POST",
+        protocol::PATH_ENROLL,
+        &body,
+        now_ms() - 3_600_000,
+        &fresh_nonce(),
+    );
+    request(server.addr(), "POST", protocol::PATH_ENROLL, &stale, &body)
+        .assert_error(401, "stale_timestamp");
+    // None of that used the code: the real device enrolls with it.
+    assert_eq!(victim.enroll(server.addr(), &code).status, 200);
+}

@@ -534,3 +534,32 @@ fn an_authentic_but_refused_record_does_not_block_later_punches() {
     );
     assert_eq!(w.admin.punches().unwrap().len(), 2);
 }
+
+#[test]
+fn a_phone_with_a_wrong_clock_still_enrolls_and_syncs() {
+    let w = World::new();
+    w.admin.add_employee("emp-9", "Chen Jing").unwrap();
+    use punch_core::Clock;
+    let skewed = std::sync::Arc::new(punch_core::ManualClock::new(punch_core::ClockReading {
+        wall_time_ms: w.clock.now().wall_time_ms + 2 * 3_600_000,
+        utc_offset_min: 480,
+        monotonic_ms: 77_000,
+        boot_id: "other-boot".into(),
+    }));
+    let phone = device(
+        &w.dir.path().join("skewed.db"),
+        &w.proxy,
+        &w.admin,
+        &skewed,
+        500,
+    );
+    let code = w
+        .admin
+        .create_enrollment_code("emp-9", Duration::from_secs(60))
+        .unwrap();
+    // The first signed attempt is stale; the phone learns the server's time and signs again.
+    assert_eq!(phone.enroll(&code).unwrap(), "emp-9");
+    let report = phone.sync().unwrap();
+    assert_eq!(report.policy_installed, Some(1), "{report:?}");
+    assert!(report.error.is_none());
+}

@@ -311,7 +311,8 @@ impl Device {
             platform: "linux test".into(),
         })
         .unwrap();
-        request(addr, "POST", protocol::PATH_ENROLL, &[], &body)
+        // Signed by the key being enrolled: proof of possession.
+        self.signed(addr, "POST", protocol::PATH_ENROLL, &body)
     }
 
     /// The four authentication headers for a request.
