@@ -410,42 +410,17 @@ fn trusted_time_after_receipt_is_flagged() {
 
 #[test]
 fn a_tampered_app_forging_its_verdict_is_flagged() {
+    use punch_core::Decision;
     use punch_core::review::ReviewFlag;
-    use punch_core::{Decision, PunchRecord, Signer, SoftwareSigner};
     let w = World::new();
     w.engine.sync().unwrap();
     w.punch();
     // A modified app with the device key signs a chained record that claims
     // "accepted at hq" for a fix 3 km away.
-    let db = raw_db(&w);
-    let pkcs8: Vec<u8> = db
-        .query_row("SELECT key_pkcs8 FROM device", [], |r| r.get(0))
-        .unwrap();
-    let last = w.engine.punches(0, 10).unwrap().pop().unwrap();
-    let mut forged = PunchRecord::from_bytes(&last.record).unwrap();
-    forged.seq = last.seq + 1;
-    forged.punch_id = uuid_like();
-    forged.prev_hash = hex_of(&punch_core::signer::sha256(&last.record));
-    let fix = forged.evidence.gps.as_mut().unwrap();
-    fix.point.lat += 0.027; // ~3 km north
-    assert_eq!(forged.evaluation.decision, Decision::Accepted);
-    let bytes = forged.to_bytes().unwrap();
-    let signature = SoftwareSigner::from_pkcs8(&pkcs8)
-        .unwrap()
-        .sign(&bytes)
-        .unwrap();
-    db.execute(
-        "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms, decision, created_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'clock_in', 0, 'accepted', 0)",
-        rusqlite::params![
-            forged.seq as i64,
-            forged.punch_id.to_string(),
-            bytes,
-            signature,
-            punch_core::signer::sha256(&bytes).to_vec()
-        ],
-    )
-    .unwrap();
+    append_signed(&w, |forged| {
+        assert_eq!(forged.evaluation.decision, Decision::Accepted);
+        forged.evidence.gps.as_mut().unwrap().point.lat += 0.027; // ~3 km north
+    });
     let report = w.engine.sync().unwrap();
     assert_eq!(
         report.uploaded, 2,
@@ -467,33 +442,25 @@ fn a_tampered_app_forging_its_verdict_is_flagged() {
     );
 }
 
-fn uuid_like() -> punch_core::record::Uuid {
-    punch_core::record::Uuid::new_v4()
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-#[test]
-fn an_authentic_but_refused_record_does_not_block_later_punches() {
+/// Appends to the device's queue the record a modified app with the device
+/// key would write: a copy of the last one, edited, then properly chained
+/// (next seq, fresh punch id, previous hash) and signed.
+fn append_signed(w: &World, edit: impl FnOnce(&mut punch_core::PunchRecord)) {
     use punch_core::{PunchRecord, Signer, SoftwareSigner};
-    let w = World::new();
-    w.engine.sync().unwrap();
-    w.punch();
-    // An authentic, chained record naming a policy version the server never
-    // published (a modified app, or a server restored without it).
-    let db = raw_db(&w);
+    let db = raw_db(w);
     let pkcs8: Vec<u8> = db
         .query_row("SELECT key_pkcs8 FROM device", [], |r| r.get(0))
         .unwrap();
-    let last = w.engine.punches(0, 10).unwrap().pop().unwrap();
-    let mut odd = PunchRecord::from_bytes(&last.record).unwrap();
-    odd.seq = last.seq + 1;
-    odd.punch_id = uuid_like();
-    odd.prev_hash = hex_of(&punch_core::signer::sha256(&last.record));
-    odd.policy_version = 99;
-    let bytes = odd.to_bytes().unwrap();
+    let last = w.engine.punches(0, 1000).unwrap().pop().unwrap();
+    let mut record = PunchRecord::from_bytes(&last.record).unwrap();
+    edit(&mut record);
+    record.seq = last.seq + 1;
+    record.punch_id = punch_core::record::Uuid::new_v4();
+    record.prev_hash = punch_core::signer::sha256(&last.record)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let bytes = record.to_bytes().unwrap();
     let signature = SoftwareSigner::from_pkcs8(&pkcs8)
         .unwrap()
         .sign(&bytes)
@@ -502,14 +469,24 @@ fn an_authentic_but_refused_record_does_not_block_later_punches() {
         "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms, decision, created_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, 'clock_in', 0, 'accepted', 0)",
         rusqlite::params![
-            odd.seq as i64,
-            odd.punch_id.to_string(),
+            record.seq as i64,
+            record.punch_id.to_string(),
             bytes,
             signature,
             punch_core::signer::sha256(&bytes).to_vec()
         ],
     )
     .unwrap();
+}
+
+#[test]
+fn an_authentic_but_refused_record_does_not_block_later_punches() {
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.punch();
+    // An authentic, chained record naming a policy version the server never
+    // published (a modified app, or a server restored without it).
+    append_signed(&w, |odd| odd.policy_version = 99);
     // The honest app punches on, chaining after that record.
     w.punch();
     let report = w.engine.sync().unwrap();
