@@ -234,19 +234,10 @@ impl Frame {
     /// for 10 km pieces up to 8 000 km (measured against Karney), versus
     /// ~2e-7 × d for the bare chord.
     pub(crate) fn edge_dist(&self, a: Planar, b: Planar) -> f64 {
-        let dx = b.x - a.x;
-        let dy = b.y - a.y;
-        let l2 = dx * dx + dy * dy;
-        let t = -(a.x * dx + a.y * dy);
-        if l2 <= 0.0 || t <= 0.0 {
-            return a.norm();
-        }
-        if t >= l2 {
-            return b.norm();
-        }
-        let l = l2.sqrt();
-        let d = (a.x * b.y - a.y * b.x).abs() / l;
-        let ta = t / l;
+        let (d, ta, l) = match project_origin(a, b) {
+            Nearest::Endpoint(n) => return n,
+            Nearest::Interior { d, t, len } => (d, t, len),
+        };
         let tb = l - ta;
         let x = d * self.inv_rg;
         let h = if x < 0.1 {
@@ -261,21 +252,41 @@ impl Frame {
 /// Fast-projection error we accept without refining (0.1 mm).
 pub(crate) const FAST_TOL_M: f64 = 1e-4;
 
-/// Distance from the origin to segment `ab` in the plane.
-pub(crate) fn seg_dist(a: Planar, b: Planar) -> f64 {
+/// Where the origin's nearest point on segment `ab` lies.
+enum Nearest {
+    /// At an endpoint, this far from the origin.
+    Endpoint(f64),
+    /// Inside the segment: distance `d`, at `t` along it, of length `len`.
+    Interior { d: f64, t: f64, len: f64 },
+}
+
+fn project_origin(a: Planar, b: Planar) -> Nearest {
     let dx = b.x - a.x;
     let dy = b.y - a.y;
     let l2 = dx * dx + dy * dy;
     // Projection parameter of the origin onto ab, scaled by l2.
     let t = -(a.x * dx + a.y * dy);
     if l2 <= 0.0 || t <= 0.0 {
-        return a.norm();
+        return Nearest::Endpoint(a.norm());
     }
     if t >= l2 {
-        return b.norm();
+        return Nearest::Endpoint(b.norm());
     }
+    let len = l2.sqrt();
     // Cross product form avoids cancellation for points right on the edge.
-    (a.x * b.y - a.y * b.x).abs() / l2.sqrt()
+    Nearest::Interior {
+        d: (a.x * b.y - a.y * b.x).abs() / len,
+        t: t / len,
+        len,
+    }
+}
+
+/// Distance from the origin to segment `ab` in the plane.
+pub(crate) fn seg_dist(a: Planar, b: Planar) -> f64 {
+    match project_origin(a, b) {
+        Nearest::Endpoint(n) => n,
+        Nearest::Interior { d, .. } => d,
+    }
 }
 
 /// Whether segment `ab` crosses the ray from the origin along +x

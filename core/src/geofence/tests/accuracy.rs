@@ -66,23 +66,38 @@ fn check_circle(center: LatLon, radius_m: f64) {
         let inner = dest(center, azi, radius_m - OFFSET_M);
         let outer = dest(center, azi, radius_m + OFFSET_M);
         for (p, inside) in [(inner, true), (outer, false)] {
-            let v = fence.locate(p, 0.1);
-            let ctx = format!("circle {center:?} r={radius_m} azi={azi} inside={inside}: {v:?}");
-            assert_eq!(v.point_inside, inside, "{ctx}");
-            assert!((v.distance_to_edge_m - OFFSET_M).abs() < TOL_M, "{ctx}");
-            let want = if inside {
-                Containment::Inside
-            } else {
-                Containment::Outside
-            };
-            assert_eq!(v.containment, want, "{ctx}");
-            assert_eq!(
-                fence.locate(p, 1.0).containment,
-                Containment::Uncertain,
-                "{ctx}"
-            );
+            let ctx = format!("circle {center:?} r={radius_m} azi={azi} inside={inside}");
+            check_probe(&fence, p, inside, 1.0, &ctx);
         }
     }
+}
+
+/// A probe OFFSET_M from the fence: on the right side, at the right
+/// distance, Inside/Outside with a 0.1 m fix, Uncertain with `straddle_m`.
+fn check_probe(
+    fence: &crate::geofence::PreparedShape,
+    p: LatLon,
+    inside: bool,
+    straddle_m: f64,
+    ctx: &str,
+) {
+    let v = fence.locate(p, 0.1);
+    assert_eq!(v.point_inside, inside, "{ctx}: {v:?}");
+    assert!(
+        (v.distance_to_edge_m - OFFSET_M).abs() < TOL_M,
+        "{ctx}: {v:?}"
+    );
+    let want = if inside {
+        Containment::Inside
+    } else {
+        Containment::Outside
+    };
+    assert_eq!(v.containment, want, "{ctx}: {v:?}");
+    assert_eq!(
+        fence.locate(p, straddle_m).containment,
+        Containment::Uncertain,
+        "{ctx}: {v:?}"
+    );
 }
 
 #[test]
@@ -114,21 +129,8 @@ fn check_ring_edges(ring: &[LatLon]) {
     for (a, b) in edges(ring) {
         let (inside_p, outside_p) = edge_probes(a, b, OFFSET_M);
         for (p, inside) in [(inside_p, true), (outside_p, false)] {
-            let v = fence.locate(p, 0.1);
-            let ctx = format!("edge {a:?}->{b:?} inside={inside}: {v:?}");
-            assert_eq!(v.point_inside, inside, "{ctx}");
-            assert!((v.distance_to_edge_m - OFFSET_M).abs() < TOL_M, "{ctx}");
-            let want = if inside {
-                Containment::Inside
-            } else {
-                Containment::Outside
-            };
-            assert_eq!(v.containment, want, "{ctx}");
-            assert_eq!(
-                fence.locate(p, 0.6).containment,
-                Containment::Uncertain,
-                "{ctx}"
-            );
+            let ctx = format!("edge {a:?}->{b:?} inside={inside}");
+            check_probe(&fence, p, inside, 0.6, &ctx);
         }
     }
 }
