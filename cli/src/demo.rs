@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::policy::Policy;
+use punch_core::rules::policy::Policy;
 use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{
     Clock, ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError,

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use punch_core::evaluate::evaluate;
-use punch_core::policy::{Policy, PreparedPolicy};
+use punch_core::rules::evaluate::evaluate;
+use punch_core::rules::policy::{Policy, PreparedPolicy};
 use punch_core::{Evidence, GpsFix, WifiObservation};
 
 use crate::CmdResult;

@@ -169,7 +169,7 @@ fn bench_crypto() {
     let n = 2_000;
     let t = Instant::now();
     for _ in 0..n {
-        black_box(punch_core::signer::sha256(black_box(&msg)));
+        black_box(punch_core::ledger::signing::sha256(black_box(&msg)));
     }
     let hash = t.elapsed().as_secs_f64() / n as f64;
     let t = Instant::now();
@@ -180,7 +180,7 @@ fn bench_crypto() {
     let sign = t.elapsed().as_secs_f64() / n as f64;
     let t = Instant::now();
     for _ in 0..n {
-        punch_core::signer::verify(&key, black_box(&msg), &sig).expect("verify");
+        punch_core::ledger::signing::verify(&key, black_box(&msg), &sig).expect("verify");
     }
     let verify = t.elapsed().as_secs_f64() / n as f64;
     emit(

@@ -18,8 +18,13 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> ClockReading;
 }
 
-/// The host's clocks. On Linux the kernel boot id and uptime; elsewhere a
-/// per-process boot id, so a restart is treated like a reboot (conservative).
+/// The host's clocks: the wall clock with the host's real UTC offset; on
+/// Linux the kernel's boot id and uptime. Elsewhere (a desktop host that is
+/// not Linux) a per-process boot id and the time since the engine started,
+/// so a restart is treated like a reboot: conservative, never wrong. Phones
+/// pass their own clock through the bindings (Android
+/// `SystemClock.elapsedRealtime` with `Settings.Global.BOOT_COUNT`; iOS
+/// `mach_continuous_time` with `kern.bootsessionuuid`).
 pub struct SystemClock {
     process_boot_id: String,
     started: std::time::Instant,
@@ -54,11 +59,21 @@ impl Clock for SystemClock {
         });
         ClockReading {
             wall_time_ms,
-            utc_offset_min: 0,
+            utc_offset_min: local_utc_offset_min(wall_time_ms),
             monotonic_ms,
             boot_id,
         }
     }
+}
+
+/// The host time zone's offset from UTC at `wall_time_ms`, in minutes
+/// (daylight saving included); 0 if the host has no zone information.
+pub fn local_utc_offset_min(wall_time_ms: i64) -> i32 {
+    use chrono::{Local, Offset, TimeZone};
+    Local
+        .timestamp_millis_opt(wall_time_ms)
+        .single()
+        .map_or(0, |t| t.offset().fix().local_minus_utc() / 60)
 }
 
 /// A clock the caller moves by hand: tests and the demo.
@@ -97,5 +112,48 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> ClockReading {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_offset_is_the_zones_and_monotonic_time_moves_forward() {
+        let clock = SystemClock::default();
+        let a = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let b = clock.now();
+        assert_eq!(a.boot_id, b.boot_id);
+        assert!(b.monotonic_ms >= a.monotonic_ms);
+        assert!(b.wall_time_ms >= a.wall_time_ms);
+        // The offset is what chrono's zone database says for the host.
+        assert_eq!(a.utc_offset_min, local_utc_offset_min(a.wall_time_ms));
+        assert!(a.utc_offset_min.abs() <= 18 * 60);
+    }
+
+    /// Runs in a child process with `TZ` set (the test binary re-runs itself:
+    /// the environment cannot safely be changed inside a threaded test).
+    #[test]
+    fn offset_follows_the_host_zone() {
+        if std::env::var_os("PUNCH_CLOCK_CHILD").is_some() {
+            // Shanghai has no daylight saving: always UTC+8.
+            assert_eq!(SystemClock::default().now().utc_offset_min, 480);
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            panic!("no test executable path");
+        };
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "clock::tests::offset_follows_the_host_zone"])
+            .env("PUNCH_CLOCK_CHILD", "1")
+            .env("TZ", "Asia/Shanghai")
+            .output();
+        let out = out.map_err(|e| e.to_string());
+        assert!(
+            out.as_ref().is_ok_and(|o| o.status.success()),
+            "child failed: {out:?}"
+        );
     }
 }

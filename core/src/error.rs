@@ -1,10 +1,15 @@
-//! The error a caller of the engine sees.
+//! The one error an app sees. Internal failures (SQLite, the network, the
+//! platform's key) are mapped to these variants here, in one place, so every
+//! variant says what the app can do and no library type leaks into it.
 
-use crate::chain::ChainProblem;
-use crate::evaluate::Evaluation;
-use crate::evidence::EvidenceError;
-use crate::policy::PolicyError;
-use crate::signer::SignerError;
+use punch_model::ledger::chain::ChainProblem;
+use punch_model::ledger::signing::SignerError;
+use punch_model::rules::evaluate::Evaluation;
+use punch_model::rules::evidence::EvidenceError;
+use punch_model::rules::policy::PolicyError;
+
+use crate::net::transport::TransportError;
+use crate::sync::error::SyncError;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -16,7 +21,7 @@ pub enum PunchError {
     #[error("no server is configured for this engine")]
     NotConfigured,
     #[error("sync: {0}")]
-    Sync(#[from] crate::sync::SyncError),
+    Sync(#[from] SyncError),
     #[error("policy signature does not verify with the pinned server key")]
     PolicySignature,
     #[error("no policy installed yet: sync or install one first")]
@@ -33,8 +38,10 @@ pub enum PunchError {
     Signer(#[from] SignerError),
     #[error("the signer's public key is not the key this device was created with")]
     DeviceKeyMismatch,
+    #[error("other punches kept being stored at the same moment; try again")]
+    Busy,
     #[error("database: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(String),
     #[error("database schema version {found} is newer than this library supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("stored data is corrupt at record {seq}: {problem}")]
@@ -44,3 +51,28 @@ pub enum PunchError {
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;
+
+impl From<rusqlite::Error> for PunchError {
+    fn from(e: rusqlite::Error) -> Self {
+        PunchError::Storage(e.to_string())
+    }
+}
+
+impl From<punch_sqlite::MigrateError> for PunchError {
+    fn from(e: punch_sqlite::MigrateError) -> Self {
+        match e {
+            punch_sqlite::MigrateError::SchemaTooNew { found, supported } => {
+                PunchError::SchemaTooNew { found, supported }
+            }
+            other => PunchError::Storage(other.to_string()),
+        }
+    }
+}
+
+impl From<TransportError> for PunchError {
+    fn from(e: TransportError) -> Self {
+        PunchError::Sync(SyncError::Network {
+            message: e.to_string(),
+        })
+    }
+}

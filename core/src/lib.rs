@@ -1,38 +1,36 @@
-//! punch-core: the offline-first punch (time-clock) core.
+//! punch-core: the phone's punch engine, offline first.
 //!
-//! Geofence evaluation on the device, a P-256 device key, and a signed,
-//! hash-chained punch queue in SQLite. Start at [`PunchEngine`].
+//! An app holds one [`PunchEngine`] per database. The punch path:
+//! platform evidence → validation and evaluation (`punch_model::rules`) →
+//! a record signed outside every lock (`recorder`) → the SQLite chain
+//! (`store`) → upload (`sync`) → HTTP (`net`). What the phone shares with
+//! the server (record format, verification, rules, geofences, wire) is
+//! `punch_model`, re-exported here for convenience.
 
-pub mod background;
-pub mod backoff;
-pub mod chain;
-pub mod cidr;
 pub mod clock;
+mod device;
 pub mod engine;
 pub mod error;
-pub mod evaluate;
-pub mod evidence;
-pub mod geofence;
-#[cfg(feature = "http-client")]
-pub mod http_client;
-pub mod policy;
-pub mod protocol;
-pub mod record;
-pub mod review;
-pub mod signer;
+mod installed_policy;
+pub mod net;
+mod recorder;
 pub mod store;
 pub mod sync;
-pub mod transport;
-pub mod trusted_time;
 
-pub use chain::{ChainBreak, ChainProblem, ChainReport};
+pub use punch_model::{geofence, ledger, rules, text, wire};
+
 pub use clock::{Clock, ClockReading, ManualClock, SystemClock};
-pub use engine::{DeviceInfo, EngineOptions, PunchEngine, PunchReceipt};
+pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
 pub use error::{PunchError, Result};
-pub use evaluate::{Decision, Evaluation};
-pub use evidence::{Evidence, GpsFix, WifiObservation};
-pub use policy::Policy;
-pub use record::{PunchKind, PunchRecord, TimeAnchor};
-pub use signer::{Signer, SignerError, SoftwareSigner};
-pub use sync::{ServerConfig, SyncListener, SyncReport, SyncStatus};
-pub use transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use ledger::chain::{ChainBreak, ChainProblem, ChainReport};
+pub use ledger::record::{PunchKind, PunchRecord, TimeAnchor};
+pub use ledger::signing::{Signer, SignerError, SoftwareSigner};
+pub use net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use recorder::PunchReceipt;
+pub use rules::evaluate::{Decision, Evaluation};
+pub use rules::evidence::{Evidence, GpsFix, WifiObservation};
+pub use rules::policy::Policy;
+pub use store::{StoredPunch, UploadState};
+pub use sync::{
+    BackgroundSync, RetryConfig, ServerConfig, SyncError, SyncListener, SyncReport, SyncStatus,
+};

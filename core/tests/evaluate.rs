@@ -3,8 +3,8 @@
 mod common;
 
 use common::*;
-use punch_core::evaluate::{FlagKind, Outcome};
-use punch_core::policy::Signal;
+use punch_core::rules::evaluate::{FlagKind, Outcome};
+use punch_core::rules::policy::Signal;
 use punch_core::{Clock, Decision, Evidence, PunchError, PunchKind};
 
 fn setup() -> (

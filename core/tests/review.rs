@@ -3,9 +3,9 @@
 mod common;
 
 use common::*;
-use punch_core::evaluate::Decision;
-use punch_core::policy::{Policy, PreparedPolicy};
-use punch_core::review::{ReviewFlag, review};
+use punch_core::ledger::review::{ReviewFlag, review};
+use punch_core::rules::evaluate::Decision;
+use punch_core::rules::policy::{Policy, PreparedPolicy};
 use punch_core::{Clock, PunchKind, PunchRecord};
 
 fn prepared(json: &str) -> PreparedPolicy {

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::policy::{Settings, Site};
+use punch_model::rules::policy::{Settings, Site};
 
 use crate::clock::now_ms;
 use crate::enroll;

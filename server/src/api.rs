@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use punch_core::protocol::{
+use punch_model::wire::{
     self, EnrollRequest, EnrollResponse, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION,
     HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse, TimeResponse, UploadRequest, UploadResponse,
 };
@@ -102,7 +102,7 @@ impl From<AuthFailure> for ApiError {
                 format!(
                     "request timestamp {timestamp_ms} is more than {} ms from server time; \
                      re-anchor on server_time_ms and retry",
-                    protocol::REQUEST_MAX_SKEW_MS
+                    wire::REQUEST_MAX_SKEW_MS
                 ),
             ),
             AuthFailure::ReplayedNonce => ApiError::new(
@@ -211,7 +211,7 @@ async fn enroll_handler(
     // Proof of possession: the request is signed by the key it asks to bind.
     // (A key that is not even P-256 is refused below as a bad request.) No
     // nonce: the one-time code already makes a replay harmless.
-    if punch_core::signer::point_from_public_key(&req.public_key).is_ok() {
+    if punch_model::ledger::signing::point_from_public_key(&req.public_key).is_ok() {
         auth::check_signature_with(&req.public_key, &signed, method.as_str(), uri.path(), &body)?;
         auth::fresh(&signed, now_ms())?;
     }
@@ -342,7 +342,7 @@ async fn upload_handler(
     let accepted = outcome
         .results
         .iter()
-        .filter(|r| r.status == protocol::RecordStatus::Accepted)
+        .filter(|r| r.status == wire::RecordStatus::Accepted)
         .count();
     tracing::info!(
         device_id = %device.device_id,
@@ -366,7 +366,7 @@ async fn upload_handler(
 fn is_authenticated_path(path: &str) -> bool {
     matches!(
         path,
-        protocol::PATH_TIME | protocol::PATH_POLICY | protocol::PATH_PUNCHES
+        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES
     )
 }
 
@@ -445,10 +445,10 @@ macro_rules! route {
 /// The one table the router is built from, so `routes()` cannot drift.
 fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
-        route!(POST protocol::PATH_ENROLL => enroll_handler),
-        route!(GET protocol::PATH_TIME => time_handler),
-        route!(GET protocol::PATH_POLICY => policy_handler),
-        route!(POST protocol::PATH_PUNCHES => upload_handler),
+        route!(POST wire::PATH_ENROLL => enroll_handler),
+        route!(GET wire::PATH_TIME => time_handler),
+        route!(GET wire::PATH_POLICY => policy_handler),
+        route!(POST wire::PATH_PUNCHES => upload_handler),
     ]
 }
 

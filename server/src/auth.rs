@@ -3,10 +3,10 @@
 //! steal). Timestamps must be near server time and nonces are single-use.
 
 use axum::http::HeaderMap;
-use punch_core::protocol::{
+use punch_model::ledger::signing;
+use punch_model::wire::{
     self, HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, REQUEST_MAX_SKEW_MS,
 };
-use punch_core::signer;
 
 use crate::error::Result;
 use crate::store::{DeviceInfo, StoreTx};
@@ -63,7 +63,7 @@ pub fn parse_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthFailure> 
             "{HEADER_NONCE} must be {MIN_NONCE_LEN}-{MAX_NONCE_LEN} visible ASCII characters"
         )));
     }
-    let signature = protocol::b64::decode(header(headers, HEADER_SIGNATURE)?.trim())
+    let signature = wire::b64::decode(header(headers, HEADER_SIGNATURE)?.trim())
         .map_err(|_| AuthFailure::Malformed(format!("{HEADER_SIGNATURE} is not base64")))?;
     Ok(SignedHeaders {
         device_id,
@@ -115,8 +115,8 @@ pub fn check_signature_with(
     body: &[u8],
 ) -> Result<(), AuthFailure> {
     let message =
-        protocol::request_signing_string(method, path, body, signed.timestamp_ms, &signed.nonce);
-    signer::verify(public_key, &message, &signed.signature).map_err(|_| AuthFailure::BadSignature)
+        wire::request_signing_string(method, path, body, signed.timestamp_ms, &signed.nonce);
+    signing::verify(public_key, &message, &signed.signature).map_err(|_| AuthFailure::BadSignature)
 }
 
 /// Whether a signed timestamp is within the window around server time.

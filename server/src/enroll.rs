@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use punch_core::protocol::EnrollRequest;
-use punch_core::signer;
+use punch_model::ledger::signing;
+use punch_model::wire::EnrollRequest;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::{Result, ServerError};
@@ -53,7 +53,7 @@ pub fn normalize_code(input: &str) -> String {
 
 /// Codes are stored only as their hash: a database reader cannot enroll.
 pub fn code_hash(code: &str) -> String {
-    hex::encode(signer::sha256(normalize_code(code).as_bytes()))
+    hex::encode(signing::sha256(normalize_code(code).as_bytes()))
 }
 
 /// Device ids: 1..=128 of `[A-Za-z0-9._:-]` (UUIDs fit).
@@ -99,7 +99,7 @@ fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
         ));
     }
     // SPKI form only (91 bytes), as the protocol says; a bare point is refused.
-    if req.public_key.len() != 91 || signer::point_from_public_key(&req.public_key).is_err() {
+    if req.public_key.len() != 91 || signing::point_from_public_key(&req.public_key).is_err() {
         return Err(EnrollRefusal::BadRequest(
             "public_key is not a P-256 SubjectPublicKeyInfo (DER, 91 bytes)".into(),
         ));

@@ -1,5 +1,5 @@
 //! The server's error type: what the library API (Admin, ServerHandle) returns.
-//! HTTP handlers map it to a small wire error (`protocol::ErrorCode`).
+//! HTTP handlers map it to a small wire error (`wire::ErrorCode`).
 
 use std::net::SocketAddr;
 
@@ -36,7 +36,19 @@ pub enum ServerError {
     #[error("invalid input: {0}")]
     Invalid(String),
     #[error("policy would not be accepted by devices: {0}")]
-    InvalidPolicy(#[from] punch_core::policy::PolicyError),
+    InvalidPolicy(#[from] punch_model::rules::policy::PolicyError),
 }
 
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+impl From<punch_sqlite::MigrateError> for ServerError {
+    fn from(e: punch_sqlite::MigrateError) -> Self {
+        match e {
+            punch_sqlite::MigrateError::SchemaTooNew { found, supported } => {
+                ServerError::SchemaTooNew { found, supported }
+            }
+            punch_sqlite::MigrateError::Sqlite(e) => ServerError::Storage(e),
+            other => ServerError::Corrupt(other.to_string()),
+        }
+    }
+}

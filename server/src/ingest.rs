@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use punch_core::chain::{self, ChainProblem};
-use punch_core::policy::{PreparedPolicy, Settings};
-use punch_core::protocol::{RecordResult, RecordStatus, RejectReason, UploadRecord};
-use punch_core::record::PunchRecord;
-use punch_core::review;
-use punch_core::signer;
-use punch_core::trusted_time::{self, TimeVerdict};
+use punch_model::ledger::chain::{self, ChainProblem};
+use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::review;
+use punch_model::ledger::signing;
+use punch_model::ledger::trusted_time::{self, TimeVerdict};
+use punch_model::rules::policy::{PreparedPolicy, Settings};
+use punch_model::text::serde_name;
+use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
@@ -33,14 +34,6 @@ enum Verdict {
     /// Refused, but authentic and continuous (signature and link verified):
     /// the chain goes on past it, so later honest punches are not blocked.
     RejectedLink(RejectReason, String),
-}
-
-/// The serde name of a unit enum variant ("clock_in", "no_anchor"...).
-pub(crate) fn snake<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn reason_of(problem: &ChainProblem) -> RejectReason {
@@ -92,7 +85,7 @@ fn judge_time(
             };
             (status.into(), Some(trusted_time_ms), Some(skew_ms))
         }
-        TimeVerdict::Unanchored { why } => (format!("unanchored:{}", snake(&why)), None, None),
+        TimeVerdict::Unanchored { why } => (format!("unanchored:{}", serde_name(&why)), None, None),
     }
 }
 
@@ -136,7 +129,7 @@ impl Batch<'_> {
             ));
         }
         if up.seq <= self.head_seq {
-            let hash = hex::encode(signer::sha256(&up.record));
+            let hash = hex::encode(signing::sha256(&up.record));
             return Ok(match self.tx.punch_bytes(self.device_id, up.seq)? {
                 Some(stored) if stored == up.record => Verdict::Duplicate,
                 Some(_) => Verdict::Rejected(
@@ -226,16 +219,16 @@ impl Batch<'_> {
             seq: expected,
             punch_id,
             employee_id: record.employee_id.clone(),
-            kind: snake(&record.kind),
+            kind: serde_name(&record.kind),
             wall_time_ms: record.wall_time_ms,
             utc_offset_min: record.utc_offset_min,
             trusted_time_ms,
             skew_ms,
             time_status,
             policy_version: record.policy_version,
-            decision: snake(&record.evaluation.decision),
+            decision: serde_name(&record.evaluation.decision),
             site_id: record.evaluation.site_id.clone(),
-            hash: hex::encode(signer::sha256(&up.record)),
+            hash: hex::encode(signing::sha256(&up.record)),
             received_at_ms: self.now_ms,
             review_flags,
         })))
@@ -250,9 +243,9 @@ impl Batch<'_> {
             seq: up.seq,
             punch_id: parsed.as_ref().map(|r| r.punch_id.to_string()),
             employee_id: parsed.map(|r| r.employee_id),
-            reason: snake(&reason),
+            reason: serde_name(&reason),
             detail: detail.to_string(),
-            hash: hex::encode(signer::sha256(&up.record)),
+            hash: hex::encode(signing::sha256(&up.record)),
             record: up.record.clone(),
             signature: up.signature.clone(),
             attempts: 1,
@@ -371,7 +364,7 @@ pub fn ingest_checked(
             }
             Verdict::RejectedLink(reason, detail) => {
                 batch.keep_evidence(up, reason, &detail)?;
-                let hash = hex::encode(signer::sha256(&up.record));
+                let hash = hex::encode(signing::sha256(&up.record));
                 tx.set_head(&device.device_id, up.seq, &hash)?;
                 batch.head_seq = up.seq;
                 batch.head_hash = hash;

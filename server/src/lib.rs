@@ -6,7 +6,7 @@
 //!
 //! In-process use (tests, demos): [`ServerHandle::start`] runs the HTTP
 //! server on its own thread; [`Admin`] manages the same database.
-//! The wire contract is `punch_core::protocol`, documented in `openapi.json`.
+//! The wire contract is `punch_model::wire`, documented in `openapi.json`.
 
 pub mod admin;
 pub mod api;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use punch_core::policy::{Settings, Site};
+use punch_model::rules::policy::{Settings, Site};
 use punch_server::{Admin, ServerConfig, ServerHandle};
 use serde::Serialize;
 
@@ -64,7 +64,7 @@ enum AdminCommand {
     ApproveRebind {
         employee: String,
     },
-    /// Add or replace a site from a JSON file (punch_core::policy::Site).
+    /// Add or replace a site from a JSON file (punch_model::rules::policy::Site).
     AddSite {
         #[arg(long)]
         json: PathBuf,
@@ -224,7 +224,7 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
         AdminCommand::PolicyKey => {
             println!(
                 "{}",
-                punch_core::protocol::b64::encode(&admin.policy_public_key()?)
+                punch_model::wire::b64::encode(&admin.policy_public_key()?)
             );
         }
         AdminCommand::Punches => {

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use punch_core::policy::{Policy, PreparedPolicy, Settings, Site};
-use punch_core::signer::{Signer, SoftwareSigner};
+use punch_model::ledger::signing::{Signer, SoftwareSigner};
+use punch_model::rules::policy::{Policy, PreparedPolicy, Settings, Site};
 
 use crate::error::{Result, ServerError};
 use crate::store::{PolicyRow, StoreTx};

@@ -15,8 +15,11 @@ use crate::store::{
     StoreTx, StoredPunchInfo, Work,
 };
 
-/// Bump with a new step in [`migrate`].
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema, one SQL step per version; append, never edit.
+const MIGRATIONS: &[&str] = &[MIGRATION_1];
+
+/// The schema version this server writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 const MIGRATION_1: &str = "
 CREATE TABLE meta (
@@ -59,7 +62,7 @@ CREATE TABLE nonces (
 CREATE INDEX nonces_ts ON nonces (request_ts_ms);
 CREATE TABLE sites (
     site_id        TEXT PRIMARY KEY,
-    body           TEXT NOT NULL,              -- punch_core::policy::Site JSON
+    body           TEXT NOT NULL,              -- punch_model::rules::policy::Site JSON
     updated_at_ms  INTEGER NOT NULL
 );
 CREATE TABLE policies (
@@ -87,7 +90,7 @@ CREATE TABLE punches (
     signature        BLOB NOT NULL,
     hash             TEXT NOT NULL,            -- hex SHA-256(record)
     received_at_ms   INTEGER NOT NULL,
-    review_flags     TEXT NOT NULL DEFAULT '[]',   -- JSON list of punch_core::review::ReviewFlag
+    review_flags     TEXT NOT NULL DEFAULT '[]',   -- JSON list of punch_model::ledger::review::ReviewFlag
     PRIMARY KEY (device_id, seq)
 );
 CREATE INDEX punches_employee_time ON punches (employee_id, wall_time_ms);
@@ -118,13 +121,8 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        // journal_mode returns a row; pragma_update tolerates that.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrate(&conn)?;
+        let conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
+        punch_sqlite::migrate(&conn, MIGRATIONS)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -154,22 +152,6 @@ impl ServerStore for SqliteStore {
         // IMMEDIATE takes the write lock up front: no deadlock on upgrade.
         self.run(TransactionBehavior::Immediate, work)
     }
-}
-
-fn migrate(conn: &Connection) -> Result<()> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if found > SCHEMA_VERSION {
-        return Err(ServerError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    if found < 1 {
-        conn.execute_batch(&format!(
-            "BEGIN IMMEDIATE; {MIGRATION_1} PRAGMA user_version = 1; COMMIT;"
-        ))?;
-    }
-    Ok(())
 }
 
 /// SQLite integers are i64: u64 values (seq, versions) are stored bit for
@@ -376,7 +358,7 @@ impl StoreTx for Sql<'_> {
                 d.key_storage,
                 d.platform,
                 d.now_ms,
-                punch_core::record::GENESIS_HASH
+                punch_model::ledger::record::GENESIS_HASH
             ],
         )?;
         Ok(())

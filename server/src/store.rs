@@ -101,7 +101,7 @@ pub struct StoredPunchInfo {
     /// What the server's own checks found for a manager to look at: the
     /// evidence re-judged under the named policy disagrees with the device,
     /// or the policy had expired (empty: nothing to review).
-    pub review_flags: Vec<punch_core::review::ReviewFlag>,
+    pub review_flags: Vec<punch_model::ledger::review::ReviewFlag>,
 }
 
 impl StoredPunchInfo {
@@ -129,7 +129,7 @@ pub struct RejectedInfo {
     /// Read from the record when it parses.
     pub punch_id: Option<String>,
     pub employee_id: Option<String>,
-    /// A `protocol::RejectReason` in snake_case.
+    /// A `wire::RejectReason` in snake_case.
     pub reason: String,
     pub detail: String,
     /// Hex SHA-256 of the record bytes.
@@ -145,7 +145,7 @@ pub struct RejectedInfo {
 }
 
 fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&punch_core::protocol::b64::encode(v))
+    s.serialize_str(&punch_model::wire::b64::encode(v))
 }
 
 /// The primitive operations, all inside one transaction.
@@ -179,7 +179,7 @@ pub trait StoreTx {
     /// Forgets nonces of requests stamped before `before_ms`.
     fn prune_nonces(&self, before_ms: i64) -> Result<u64>;
 
-    /// Sites as their JSON (`punch_core::policy::Site`), by id.
+    /// Sites as their JSON (`punch_model::rules::policy::Site`), by id.
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()>;
     fn remove_site(&self, site_id: &str) -> Result<bool>;
     fn sites(&self) -> Result<Vec<String>>;

@@ -35,7 +35,7 @@ fn admin_commands_manage_the_database() {
     assert!(admin(&db, &["publish", "--ttl-days", "7"]).contains("version 1"));
     let key = admin(&db, &["policy-key"]);
     assert_eq!(
-        punch_core::protocol::b64::decode(key.trim()).unwrap().len(),
+        punch_model::wire::b64::decode(key.trim()).unwrap().len(),
         91
     );
     let devices: serde_json::Value =

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Device, TestServer, fresh_nonce, now_ms, request};
-use punch_core::protocol::{self, EnrollResponse, TimeResponse};
+use punch_model::wire::{self, EnrollResponse, TimeResponse};
 use punch_server::ServerError;
 
 #[test]
@@ -31,14 +31,14 @@ fn enrollment_binds_the_device_and_starts_its_time_anchor() {
     assert!(devices[0].is_bound());
     assert_eq!(
         server.admin.head(&device.id).unwrap(),
-        (0, punch_core::record::GENESIS_HASH.to_string())
+        (0, punch_model::ledger::record::GENESIS_HASH.to_string())
     );
 
     // The enrolled key now authenticates requests.
     let time = device.time(server.addr());
     assert_eq!(time.status, 200);
     time.assert_stamped();
-    assert_eq!(time.header(protocol::HEADER_POLICY_VERSION), Some("0"));
+    assert_eq!(time.header(wire::HEADER_POLICY_VERSION), Some("0"));
     let t: TimeResponse = time.parse();
     assert_eq!(t.policy_version, 0);
 
@@ -119,14 +119,8 @@ fn malformed_enrollments_are_bad_requests() {
     bad_id
         .enroll(server.addr(), &code)
         .assert_error(400, "bad_request");
-    request(
-        server.addr(),
-        "POST",
-        protocol::PATH_ENROLL,
-        &[],
-        b"{not json",
-    )
-    .assert_error(400, "bad_request");
+    request(server.addr(), "POST", wire::PATH_ENROLL, &[], b"{not json")
+        .assert_error(400, "bad_request");
     // None of that used the code.
     assert_eq!(Device::new().enroll(server.addr(), &code).status, 200);
 }
@@ -182,7 +176,7 @@ fn admin_unbind_stops_the_key_and_frees_the_employee() {
     server.admin.unbind_device(&device.id).unwrap();
     let refused = device.time(server.addr());
     refused.assert_error(403, "device_unbound");
-    assert!(refused.header(protocol::HEADER_POLICY_VERSION).is_some());
+    assert!(refused.header(wire::HEADER_POLICY_VERSION).is_some());
     device
         .upload(server.addr(), vec![])
         .assert_error(403, "device_unbound");
@@ -203,7 +197,7 @@ fn request_signatures_are_checked() {
     let server = TestServer::start();
     let device = server.enrolled_device("e-3");
     let addr = server.addr();
-    let path = protocol::PATH_TIME;
+    let path = wire::PATH_TIME;
 
     // Signed by another key.
     let mut impostor = Device::new();
@@ -213,18 +207,12 @@ fn request_signatures_are_checked() {
         .assert_error(401, "bad_request_signature");
 
     // Signed over another path / method / body than sent.
-    let headers = device.auth_headers("GET", protocol::PATH_POLICY, b"", now_ms(), &fresh_nonce());
+    let headers = device.auth_headers("GET", wire::PATH_POLICY, b"", now_ms(), &fresh_nonce());
     request(addr, "GET", path, &headers, b"").assert_error(401, "bad_request_signature");
     let body = br#"{"device_id":"x","records":[]}"#;
-    let headers = device.auth_headers(
-        "POST",
-        protocol::PATH_PUNCHES,
-        body,
-        now_ms(),
-        &fresh_nonce(),
-    );
+    let headers = device.auth_headers("POST", wire::PATH_PUNCHES, body, now_ms(), &fresh_nonce());
     let tampered = br#"{"device_id":"y","records":[]}"#;
-    request(addr, "POST", protocol::PATH_PUNCHES, &headers, tampered)
+    request(addr, "POST", wire::PATH_PUNCHES, &headers, tampered)
         .assert_error(401, "bad_request_signature");
 
     // Garbage signature header.
@@ -245,8 +233,8 @@ fn stale_timestamps_are_refused_with_server_time_to_reanchor() {
     let server = TestServer::start();
     let device = server.enrolled_device("e-4");
     let addr = server.addr();
-    let path = protocol::PATH_TIME;
-    let skew = protocol::REQUEST_MAX_SKEW_MS;
+    let path = wire::PATH_TIME;
+    let skew = wire::REQUEST_MAX_SKEW_MS;
 
     for ts in [now_ms() - skew - 60_000, now_ms() + skew + 60_000] {
         let headers = device.auth_headers("GET", path, b"", ts, &fresh_nonce());
@@ -267,22 +255,22 @@ fn replayed_nonces_are_refused() {
     let server = TestServer::start();
     let device = server.enrolled_device("e-5");
     let addr = server.addr();
-    let headers = device.auth_headers("GET", protocol::PATH_TIME, b"", now_ms(), "nonce-fixed-1");
+    let headers = device.auth_headers("GET", wire::PATH_TIME, b"", now_ms(), "nonce-fixed-1");
     assert_eq!(
-        request(addr, "GET", protocol::PATH_TIME, &headers, b"").status,
+        request(addr, "GET", wire::PATH_TIME, &headers, b"").status,
         200
     );
-    request(addr, "GET", protocol::PATH_TIME, &headers, b"").assert_error(401, "replayed_nonce");
+    request(addr, "GET", wire::PATH_TIME, &headers, b"").assert_error(401, "replayed_nonce");
     // Nonces are per device: another device may use the same string.
     let other = server.enrolled_device("e-6");
-    let headers = other.auth_headers("GET", protocol::PATH_TIME, b"", now_ms(), "nonce-fixed-1");
+    let headers = other.auth_headers("GET", wire::PATH_TIME, b"", now_ms(), "nonce-fixed-1");
     assert_eq!(
-        request(addr, "GET", protocol::PATH_TIME, &headers, b"").status,
+        request(addr, "GET", wire::PATH_TIME, &headers, b"").status,
         200
     );
     // Short nonces are malformed.
-    let headers = device.auth_headers("GET", protocol::PATH_TIME, b"", now_ms(), "abc");
-    request(addr, "GET", protocol::PATH_TIME, &headers, b"").assert_error(400, "bad_request");
+    let headers = device.auth_headers("GET", wire::PATH_TIME, b"", now_ms(), "abc");
+    request(addr, "GET", wire::PATH_TIME, &headers, b"").assert_error(400, "bad_request");
 }
 
 #[test]
@@ -290,7 +278,7 @@ fn unknown_routes_and_methods_answer_in_the_error_shape() {
     let server = TestServer::start();
     let resp = request(server.addr(), "GET", "/v1/nothing", &[], b"");
     resp.assert_error(404, "bad_request");
-    let resp = request(server.addr(), "DELETE", protocol::PATH_PUNCHES, &[], b"");
+    let resp = request(server.addr(), "DELETE", wire::PATH_PUNCHES, &[], b"");
     resp.assert_error(405, "bad_request");
 }
 
@@ -299,7 +287,7 @@ fn enrollment_needs_proof_of_possession_of_the_key() {
     let server = TestServer::start();
     let code = server.employee_code("e-1");
     let victim = Device::new();
-    let body = serde_json::to_vec(&protocol::EnrollRequest {
+    let body = serde_json::to_vec(&wire::EnrollRequest {
         code: code.clone(),
         device_id: victim.id.clone(),
         public_key: victim.spki.clone(),
@@ -310,33 +298,20 @@ fn enrollment_needs_proof_of_possession_of_the_key() {
     // Someone without the private key tries to bind it.
     let mut forger = Device::new();
     forger.id = victim.id.clone();
-    let headers = forger.auth_headers(
-        "POST",
-        protocol::PATH_ENROLL,
-        &body,
-        now_ms(),
-        &fresh_nonce(),
-    );
-    request(
-        server.addr(),
-        "POST",
-        protocol::PATH_ENROLL,
-        &headers,
-        &body,
-    )
-    .assert_error(401, "bad_request_signature");
+    let headers = forger.auth_headers("POST", wire::PATH_ENROLL, &body, now_ms(), &fresh_nonce());
+    request(server.addr(), "POST", wire::PATH_ENROLL, &headers, &body)
+        .assert_error(401, "bad_request_signature");
     // Unsigned: refused as malformed.
-    request(server.addr(), "POST", protocol::PATH_ENROLL, &[], &body)
-        .assert_error(400, "bad_request");
+    request(server.addr(), "POST", wire::PATH_ENROLL, &[], &body).assert_error(400, "bad_request");
     // Signed by the right key but stamped an hour off: refused, with the server's time.
     let stale = victim.auth_headers(
         "POST",
-        protocol::PATH_ENROLL,
+        wire::PATH_ENROLL,
         &body,
         now_ms() - 3_600_000,
         &fresh_nonce(),
     );
-    request(server.addr(), "POST", protocol::PATH_ENROLL, &stale, &body)
+    request(server.addr(), "POST", wire::PATH_ENROLL, &stale, &body)
         .assert_error(401, "stale_timestamp");
     // None of that used the code: the real device enrolls with it.
     assert_eq!(victim.enroll(server.addr(), &code).status, 200);

@@ -3,15 +3,15 @@
 mod common;
 
 use common::{Device, TestServer, outcomes};
-use punch_core::protocol::{self, UploadRecord};
-use punch_core::record::GENESIS_HASH;
-use punch_core::signer;
+use punch_model::ledger::record::GENESIS_HASH;
+use punch_model::ledger::signing;
+use punch_model::wire::{self, UploadRecord};
 
 fn rejected(reason: &str) -> (&'static str, Option<String>) {
     ("rejected", Some(reason.to_string()))
 }
 
-fn only(resp: &protocol::UploadResponse) -> (&'static str, Option<String>) {
+fn only(resp: &wire::UploadResponse) -> (&'static str, Option<String>) {
     let all = outcomes(resp);
     assert_eq!(all.len(), 1, "{all:?}");
     let (_, status, reason) = all.into_iter().next().unwrap();
@@ -25,7 +25,9 @@ fn accepted_then_duplicate_then_conflicting_duplicate() {
     let mut device = server.enrolled_device("e-1");
     let addr = server.addr();
     let r1 = device.next(version, |_| {});
-    let r2 = device.next(version, |r| r.kind = punch_core::PunchKind::ClockOut);
+    let r2 = device.next(version, |r| {
+        r.kind = punch_model::ledger::record::PunchKind::ClockOut
+    });
 
     let resp = device.upload_ok(addr, vec![r1.clone(), r2.clone()]);
     assert_eq!(
@@ -45,7 +47,7 @@ fn accepted_then_duplicate_then_conflicting_duplicate() {
     assert_eq!(server.admin.punches().unwrap().len(), 2);
 
     // Other bytes at an accepted seq: conflicting duplicate, kept as evidence.
-    let mut forged = device.record(2, &hex::encode(signer::sha256(&r1.record)), version);
+    let mut forged = device.record(2, &hex::encode(signing::sha256(&r1.record)), version);
     forged.wall_time_ms -= 3_600_000;
     let resp = device.upload_ok(addr, vec![device.sign(&forged)]);
     assert_eq!(only(&resp), rejected("conflicting_duplicate"));
@@ -78,7 +80,7 @@ fn a_punch_id_is_stored_once() {
     let version = server.publish();
     let mut device = server.enrolled_device("e-1");
     let r1 = device.next(version, |_| {});
-    let first_id = punch_core::PunchRecord::from_bytes(&r1.record)
+    let first_id = punch_model::ledger::record::PunchRecord::from_bytes(&r1.record)
         .unwrap()
         .punch_id;
     // seq 2 reuses seq 1's punch id: a valid link, but not a new punch.
@@ -132,7 +134,7 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
     let junk = b"{\"hello\":1}".to_vec();
     let unparseable = UploadRecord {
         seq: 2,
-        signature: signer::Signer::sign(&device.signer, &junk).unwrap(),
+        signature: signing::Signer::sign(&device.signer, &junk).unwrap(),
         record: junk,
     };
     // The record's own seq differs from the envelope's.
@@ -201,7 +203,7 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
     assert_eq!(evidence[6].employee_id.as_deref(), Some("e-2"));
 
     // The chain continues from the refused link.
-    let after = hex::encode(signer::sha256(&cases[6].0.record));
+    let after = hex::encode(signing::sha256(&cases[6].0.record));
     let r3 = device.sign(&device.record(3, &after, version));
     assert_eq!(only(&device.upload_ok(addr, vec![r3])).0, "accepted");
 }
@@ -246,7 +248,7 @@ fn upload_requests_are_checked_as_a_whole() {
     let mut device = server.enrolled_device("e-1");
     let addr = server.addr();
 
-    let resp = device.signed(addr, "POST", protocol::PATH_PUNCHES, b"{\"device_id\": 5");
+    let resp = device.signed(addr, "POST", wire::PATH_PUNCHES, b"{\"device_id\": 5");
     resp.assert_error(400, "bad_request");
     assert!(
         resp.json()["message"]
@@ -256,17 +258,17 @@ fn upload_requests_are_checked_as_a_whole() {
     );
 
     // The body must name the authenticated device.
-    let body = serde_json::to_vec(&protocol::UploadRequest {
+    let body = serde_json::to_vec(&wire::UploadRequest {
         device_id: "another".into(),
         records: vec![],
     })
     .unwrap();
     device
-        .signed(addr, "POST", protocol::PATH_PUNCHES, &body)
+        .signed(addr, "POST", wire::PATH_PUNCHES, &body)
         .assert_error(400, "bad_request");
 
     let record = device.next(version, |_| {});
-    let too_many = vec![record; protocol::MAX_BATCH + 1];
+    let too_many = vec![record; wire::MAX_BATCH + 1];
     device
         .upload(addr, too_many)
         .assert_error(413, "batch_too_large");
@@ -371,7 +373,7 @@ fn trusted_time_anchored_clock_moved_unanchored_and_bad_anchor() {
 fn clock_tolerance_comes_from_the_policy_version_the_record_names() {
     let server = TestServer::start();
     let v1 = server.publish(); // default max_clock_skew_s = 120
-    let strict = punch_core::policy::Settings {
+    let strict = punch_model::rules::policy::Settings {
         max_clock_skew_s: 10.0,
         ..Default::default()
     };
@@ -381,8 +383,8 @@ fn clock_tolerance_comes_from_the_policy_version_the_record_names() {
 
     let mut device = server.enrolled_device("e-1");
     let anchor = device.anchor(server.addr(), 1_000);
-    let skewed = |a: punch_core::TimeAnchor| {
-        move |r: &mut punch_core::PunchRecord| {
+    let skewed = |a: punch_model::ledger::record::TimeAnchor| {
+        move |r: &mut punch_model::ledger::record::PunchRecord| {
             r.monotonic_ms = 2_000;
             r.wall_time_ms = a.server_time_ms + 1_000 + 30_000;
             r.anchor = Some(a);
@@ -419,7 +421,7 @@ fn hostile_numbers_are_refused_not_crashed_on() {
     assert!(evidence.iter().any(|e| e.seq == u64::MAX));
     // The refused seq 1 was still an authentic link: the chain continues
     // from it, so the next honest record links to it.
-    let after = hex::encode(signer::sha256(&huge_policy_bytes));
+    let after = hex::encode(signing::sha256(&huge_policy_bytes));
     let r2 = device.sign(&device.record(2, &after, version));
     assert_eq!(
         only(&device.upload_ok(server.addr(), vec![r2])).0,
@@ -435,7 +437,7 @@ fn concurrent_uploads_of_the_same_batch_store_each_record_once() {
     let batch: Vec<UploadRecord> = (0..20).map(|_| device.next(version, |_| {})).collect();
     let addr = server.addr();
     let device = &device;
-    let answers: Vec<protocol::UploadResponse> = std::thread::scope(|s| {
+    let answers: Vec<wire::UploadResponse> = std::thread::scope(|s| {
         let workers: Vec<_> = (0..4)
             .map(|_| {
                 let batch = batch.clone();
@@ -451,10 +453,10 @@ fn concurrent_uploads_of_the_same_batch_store_each_record_once() {
             .collect();
         let accepted = statuses
             .iter()
-            .filter(|s| **s == protocol::RecordStatus::Accepted)
+            .filter(|s| **s == wire::RecordStatus::Accepted)
             .count();
         assert_eq!(accepted, 1, "seq {seq}: {statuses:?}");
-        assert!(!statuses.contains(&protocol::RecordStatus::Rejected));
+        assert!(!statuses.contains(&wire::RecordStatus::Rejected));
     }
     assert_eq!(server.admin.punches().unwrap().len(), 20);
     assert!(server.admin.rejected().unwrap().is_empty());

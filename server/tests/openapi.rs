@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Device, Http, TestServer, request};
-use punch_core::protocol;
+use punch_model::wire;
 use serde_json::Value;
 
 fn doc() -> Value {
@@ -141,14 +141,13 @@ fn documented_routes_are_exactly_the_served_routes() {
         "batch_too_large",
         "internal",
     ] {
-        let v = serde_json::to_value(
-            serde_json::from_value::<protocol::ErrorCode>(code.into()).unwrap(),
-        )
-        .unwrap();
+        let v =
+            serde_json::to_value(serde_json::from_value::<wire::ErrorCode>(code.into()).unwrap())
+                .unwrap();
         assert!(codes.as_array().unwrap().contains(&v), "{code}");
     }
     for reason in reasons.as_array().unwrap() {
-        serde_json::from_value::<protocol::RejectReason>(reason.clone()).unwrap();
+        serde_json::from_value::<wire::RejectReason>(reason.clone()).unwrap();
     }
 }
 
@@ -158,12 +157,8 @@ fn the_live_server_answers_as_documented() {
     let server = TestServer::start();
     let addr = server.addr();
     let mut seen = BTreeSet::new();
-    let enroll = protocol::PATH_ENROLL;
-    let (time, policy, punches) = (
-        protocol::PATH_TIME,
-        protocol::PATH_POLICY,
-        protocol::PATH_PUNCHES,
-    );
+    let enroll = wire::PATH_ENROLL;
+    let (time, policy, punches) = (wire::PATH_TIME, wire::PATH_POLICY, wire::PATH_PUNCHES);
 
     // Enrollment: 200, 400, 403, 409.
     let code = server.employee_code("e-1");
@@ -246,7 +241,7 @@ fn the_live_server_answers_as_documented() {
         punches,
         &device.signed(addr, "POST", punches, b"{"),
     );
-    let many = vec![device.next(version, |_| {}); protocol::MAX_BATCH + 1];
+    let many = vec![device.next(version, |_| {}); wire::MAX_BATCH + 1];
     check(&doc, &mut seen, "POST", punches, &device.upload(addr, many));
 
     // Unbound: 403 on every authenticated route.

@@ -5,9 +5,9 @@ mod common;
 use std::net::TcpStream;
 
 use common::{DAY, TestServer, now_ms, outcomes};
-use punch_core::policy::{Policy, Settings};
-use punch_core::protocol::{self, PolicyResponse, TimeResponse};
-use punch_core::signer;
+use punch_model::ledger::signing;
+use punch_model::rules::policy::{Policy, Settings};
+use punch_model::wire::{self, PolicyResponse, TimeResponse};
 use punch_server::ServerError;
 
 #[test]
@@ -16,9 +16,9 @@ fn policy_is_published_signed_and_fetched_byte_exact() {
     let device = server.enrolled_device("e-1");
     let addr = server.addr();
 
-    let none = device.signed(addr, "GET", protocol::PATH_POLICY, b"");
+    let none = device.signed(addr, "GET", wire::PATH_POLICY, b"");
     none.assert_error(404, "no_policy");
-    assert_eq!(none.header(protocol::HEADER_POLICY_VERSION), Some("0"));
+    assert_eq!(none.header(wire::HEADER_POLICY_VERSION), Some("0"));
 
     server
         .admin
@@ -31,10 +31,10 @@ fn policy_is_published_signed_and_fetched_byte_exact() {
     let v1 = server.publish();
     assert_eq!(v1, 1);
 
-    let resp = device.signed(addr, "GET", protocol::PATH_POLICY, b"");
+    let resp = device.signed(addr, "GET", wire::PATH_POLICY, b"");
     assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
     resp.assert_stamped();
-    assert_eq!(resp.header(protocol::HEADER_POLICY_VERSION), Some("1"));
+    assert_eq!(resp.header(wire::HEADER_POLICY_VERSION), Some("1"));
     let fetched: PolicyResponse = resp.parse();
     assert_eq!(fetched.version, 1);
     assert_eq!(fetched.time_token.len(), 64);
@@ -42,10 +42,10 @@ fn policy_is_published_signed_and_fetched_byte_exact() {
     // The signature verifies over the exact bytes with the pinned key.
     let key = server.admin.policy_public_key().unwrap();
     assert_eq!(key.len(), 91);
-    signer::verify(&key, &fetched.body, &fetched.signature).unwrap();
+    signing::verify(&key, &fetched.body, &fetched.signature).unwrap();
     let mut tampered = fetched.body.clone();
     tampered[0] ^= 0x20;
-    assert!(signer::verify(&key, &tampered, &fetched.signature).is_err());
+    assert!(signing::verify(&key, &tampered, &fetched.signature).is_err());
 
     let policy = Policy::from_json(&fetched.body).unwrap();
     assert_eq!(policy.version, 1);
@@ -58,7 +58,7 @@ fn policy_is_published_signed_and_fetched_byte_exact() {
     assert_eq!(policy.sites.len(), 1);
     assert_eq!(policy.sites[0].id, "hq");
     // A device would accept it.
-    punch_core::policy::PreparedPolicy::new(policy).unwrap();
+    punch_model::rules::policy::PreparedPolicy::new(policy).unwrap();
 
     // Removing the site and publishing again: version 2, announced everywhere.
     server.admin.remove_site("hq").unwrap();
@@ -68,20 +68,18 @@ fn policy_is_published_signed_and_fetched_byte_exact() {
     ));
     assert_eq!(server.admin.publish_policy(DAY).unwrap(), 2);
     let time = device.time(addr);
-    assert_eq!(time.header(protocol::HEADER_POLICY_VERSION), Some("2"));
+    assert_eq!(time.header(wire::HEADER_POLICY_VERSION), Some("2"));
     assert_eq!(time.parse::<TimeResponse>().policy_version, 2);
-    let v2: PolicyResponse = device
-        .signed(addr, "GET", protocol::PATH_POLICY, b"")
-        .parse();
+    let v2: PolicyResponse = device.signed(addr, "GET", wire::PATH_POLICY, b"").parse();
     assert_eq!(v2.version, 2);
-    signer::verify(&key, &v2.body, &v2.signature).unwrap();
+    signing::verify(&key, &v2.body, &v2.signature).unwrap();
     assert!(Policy::from_json(&v2.body).unwrap().sites.is_empty());
 }
 
 #[test]
 fn invalid_sites_and_settings_are_refused_before_publishing() {
     let server = TestServer::start();
-    let bad: punch_core::policy::Site = serde_json::from_value(serde_json::json!({
+    let bad: punch_model::rules::policy::Site = serde_json::from_value(serde_json::json!({
         "id": "nowhere",
         "shape": {"type": "circle", "center": {"lat": 123.0, "lon": 13.4}, "radius_m": 50.0}
     }))
@@ -122,7 +120,7 @@ fn a_restart_keeps_devices_punches_keys_and_time_tokens() {
     assert_eq!(device.upload_ok(addr, vec![]).head_seq, 2);
     assert_eq!(
         device.upload_ok(addr, vec![r1]).results[0].status,
-        protocol::RecordStatus::Duplicate
+        wire::RecordStatus::Duplicate
     );
     assert_eq!(server.admin.policy_public_key().unwrap(), key);
     // A token issued before the restart still proves its anchor.
@@ -135,8 +133,6 @@ fn a_restart_keeps_devices_punches_keys_and_time_tokens() {
     let punches = server.admin.punches().unwrap();
     assert_eq!(punches.len(), 3);
     assert_eq!(punches[2].time_status, "anchored");
-    let fetched: PolicyResponse = device
-        .signed(addr, "GET", protocol::PATH_POLICY, b"")
-        .parse();
+    let fetched: PolicyResponse = device.signed(addr, "GET", wire::PATH_POLICY, b"").parse();
     assert_eq!(fetched.version, version);
 }

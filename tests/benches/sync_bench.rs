@@ -28,10 +28,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::http_client::ReqwestTransport;
-use punch_core::protocol::{RecordStatus, UploadRecord};
-use punch_core::record::GENESIS_HASH;
+use punch_core::ledger::record::GENESIS_HASH;
+use punch_core::net::http_client::ReqwestTransport;
 use punch_core::sync::ServerConfig;
+use punch_core::wire::{RecordStatus, UploadRecord};
 use punch_core::{
     Clock, ClockReading, Decision, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine,
     PunchKind, PunchRecord, Signer, SoftwareSigner, SyncReport, Transport,
@@ -41,7 +41,7 @@ use punch_tests::world::{EMPLOYEE, HQ, now_ms, start_server};
 use rusqlite::{Connection, params};
 
 const BOOT_ID: &str = "bench-boot";
-const BATCH: usize = 500;
+const BATCH: u32 = 500;
 const UPLOAD_PUNCHES: usize = 10_000;
 const MEMORY_PUNCHES: u64 = 100_000;
 const MEMORY_BASELINE_PUNCHES: u64 = 1_000;
@@ -132,7 +132,7 @@ fn open_device(
     db: &Path,
     base_url: &str,
     policy_key: &[u8],
-    batch_size: usize,
+    batch_size: u32,
     clock: &Arc<ManualClock>,
     transport: Option<Arc<dyn Transport>>,
 ) -> PunchEngine {
@@ -259,7 +259,7 @@ fn check_server(db: &Path, expected: u64) {
 
 /// One `engine.sync()` of a copy of `queue` to a fresh server (a copy of the
 /// set-up snapshot). The HTTP client is built before the clock starts.
-fn upload(setup: &Setup, queue: &Path, batch: usize, tag: &str) -> (f64, SyncReport) {
+fn upload(setup: &Setup, queue: &Path, batch: u32, tag: &str) -> (f64, SyncReport) {
     let server_db = setup.path(&format!("server-{tag}.db"));
     let device_db = setup.path(&format!("device-{tag}.db"));
     snapshot(&setup.server_db, &server_db);
@@ -380,7 +380,7 @@ fn ingest_rate(setup: &Setup, records: &[UploadRecord], db: &Path) -> f64 {
         .expect("enrolled device")
         .public_key;
     let t = Instant::now();
-    for chunk in records.chunks(BATCH) {
+    for chunk in records.chunks(BATCH as usize) {
         // What the upload handler does: signatures on all cores, then the
         // chain checks and inserts in one write transaction.
         let checks = punch_server::ingest::check_signatures(&public_key, &setup.device_id, chunk);
@@ -436,7 +436,7 @@ fn bare_rate(rows_from: &Path, db: &Path) -> f64 {
         vec!["?"; 17].join(", ")
     );
     let t = Instant::now();
-    for chunk in rows.chunks(BATCH) {
+    for chunk in rows.chunks(BATCH as usize) {
         let tx = bare.transaction().expect("tx");
         {
             let mut stmt = tx.prepare_cached(&insert).expect("insert");
@@ -568,7 +568,7 @@ fn generate_queue(setup: &Setup, template_queue: &Path, n: u64) -> PathBuf {
             record.prev_hash = prev_hash;
             let bytes = record.to_bytes().expect("encode");
             let signature = signer.sign(&bytes).expect("sign");
-            let hash = punch_core::signer::sha256(&bytes);
+            let hash = punch_core::ledger::signing::sha256(&bytes);
             insert
                 .execute(params![
                     seq as i64,

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::geofence::{LatLon, Shape};
-use punch_core::policy::{Settings, Site};
+use punch_core::rules::policy::{Settings, Site};
 use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{
     ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
@@ -55,7 +55,7 @@ impl World {
         Self::with_batch(500)
     }
 
-    pub fn with_batch(batch_size: usize) -> World {
+    pub fn with_batch(batch_size: u32) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let server_db = dir.path().join("server.db");
         let admin = employer(&server_db);
@@ -178,7 +178,7 @@ pub fn device(
     proxy: &FaultProxy,
     admin: &Admin,
     clock: &Arc<ManualClock>,
-    batch_size: usize,
+    batch_size: u32,
 ) -> PunchEngine {
     let mut server = ServerConfig::new(
         &proxy.base_url(),

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use punch_core::protocol::RejectReason;
 use punch_core::sync::SyncError;
+use punch_core::wire::RejectReason;
 use punch_core::{PunchError, PunchKind};
 use punch_tests::fault_proxy::{Fault, send_raw};
 use punch_tests::world::{EMPLOYEE, World, device};
@@ -223,7 +223,7 @@ fn unbound_device_is_refused_and_keeps_its_punches() {
     let report = w.engine.sync().unwrap();
     match &report.error {
         Some(SyncError::Refused { code, .. }) => {
-            assert_eq!(*code, Some(punch_core::protocol::ErrorCode::DeviceUnbound))
+            assert_eq!(*code, Some(punch_core::wire::ErrorCode::DeviceUnbound))
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -249,10 +249,7 @@ fn second_device_needs_an_admin_rebind() {
         .unwrap();
     match phone2.enroll(&code) {
         Err(PunchError::Sync(SyncError::Refused { code, .. })) => {
-            assert_eq!(
-                code,
-                Some(punch_core::protocol::ErrorCode::DeviceAlreadyBound)
-            )
+            assert_eq!(code, Some(punch_core::wire::ErrorCode::DeviceAlreadyBound))
         }
         other => panic!("expected device_already_bound, got {other:?}"),
     }
@@ -318,10 +315,10 @@ fn forged_policy_is_refused() {
     let mut json: serde_json::Value = serde_json::from_str(body).unwrap();
     let policy_b64 = json["body"].as_str().unwrap().to_string();
     let mut policy: serde_json::Value =
-        serde_json::from_slice(&punch_core::protocol::b64::decode(&policy_b64).unwrap()).unwrap();
+        serde_json::from_slice(&punch_core::wire::b64::decode(&policy_b64).unwrap()).unwrap();
     policy["version"] = 3.into();
     policy["sites"][0]["shape"]["radius_m"] = 50_000.into();
-    json["body"] = punch_core::protocol::b64::encode(policy.to_string().as_bytes()).into();
+    json["body"] = punch_core::wire::b64::encode(policy.to_string().as_bytes()).into();
     let new_body = json.to_string();
     let head: String = head
         .lines()
@@ -357,7 +354,7 @@ fn expired_policy_is_refused_by_anchored_time() {
         .engine
         .punch(PunchKind::ClockOut, &punch_core::Evidence::default())
     {
-        Err(PunchError::Policy(punch_core::policy::PolicyError::Expired { .. })) => {}
+        Err(PunchError::Policy(punch_core::rules::policy::PolicyError::Expired { .. })) => {}
         other => panic!("expected an expired policy, got {other:?}"),
     }
 }
@@ -411,7 +408,7 @@ fn trusted_time_after_receipt_is_flagged() {
 #[test]
 fn a_tampered_app_forging_its_verdict_is_flagged() {
     use punch_core::Decision;
-    use punch_core::review::ReviewFlag;
+    use punch_core::ledger::review::ReviewFlag;
     let w = World::new();
     w.engine.sync().unwrap();
     w.punch();
@@ -455,8 +452,8 @@ fn append_signed(w: &World, edit: impl FnOnce(&mut punch_core::PunchRecord)) {
     let mut record = PunchRecord::from_bytes(&last.record).unwrap();
     edit(&mut record);
     record.seq = last.seq + 1;
-    record.punch_id = punch_core::record::Uuid::new_v4();
-    record.prev_hash = punch_core::signer::sha256(&last.record)
+    record.punch_id = punch_core::ledger::record::Uuid::new_v4();
+    record.prev_hash = punch_core::ledger::signing::sha256(&last.record)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -473,7 +470,7 @@ fn append_signed(w: &World, edit: impl FnOnce(&mut punch_core::PunchRecord)) {
             record.punch_id.to_string(),
             bytes,
             signature,
-            punch_core::signer::sha256(&bytes).to_vec()
+            punch_core::ledger::signing::sha256(&bytes).to_vec()
         ],
     )
     .unwrap();

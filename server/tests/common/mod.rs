@@ -9,12 +9,12 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use punch_core::evaluate::{Decision, Evaluation};
-use punch_core::protocol::{self, EnrollRequest, UploadRecord, UploadRequest};
-use punch_core::record::{
+use punch_model::ledger::record::{
     GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, TimeAnchor,
 };
-use punch_core::signer::{self, Signer, SoftwareSigner};
+use punch_model::ledger::signing::{self, Signer, SoftwareSigner};
+use punch_model::rules::evaluate::{Decision, Evaluation};
+use punch_model::wire::{self, EnrollRequest, UploadRecord, UploadRequest};
 use punch_server::{Admin, ServerConfig, ServerHandle};
 use serde_json::Value;
 
@@ -85,7 +85,7 @@ impl Http {
     /// Every response: body server_time_ms equal to the header, near now.
     pub fn assert_stamped(&self) {
         let header: i64 = self
-            .header(protocol::HEADER_SERVER_TIME)
+            .header(wire::HEADER_SERVER_TIME)
             .expect("x-punch-server-time header")
             .parse()
             .unwrap();
@@ -239,7 +239,7 @@ impl TestServer {
 
     /// Adds one circle site and publishes; returns the version.
     pub fn publish(&self) -> u64 {
-        let site: punch_core::policy::Site = serde_json::from_value(serde_json::json!({
+        let site: punch_model::rules::policy::Site = serde_json::from_value(serde_json::json!({
             "id": "hq",
             "name": "Head office",
             "shape": {"type": "circle", "center": {"lat": 52.520008, "lon": 13.404954}, "radius_m": 150.0}
@@ -312,7 +312,7 @@ impl Device {
         })
         .unwrap();
         // Signed by the key being enrolled: proof of possession.
-        self.signed(addr, "POST", protocol::PATH_ENROLL, &body)
+        self.signed(addr, "POST", wire::PATH_ENROLL, &body)
     }
 
     /// The four authentication headers for a request.
@@ -324,16 +324,13 @@ impl Device {
         timestamp_ms: i64,
         nonce: &str,
     ) -> Vec<(&'static str, String)> {
-        let message = protocol::request_signing_string(method, path, body, timestamp_ms, nonce);
+        let message = wire::request_signing_string(method, path, body, timestamp_ms, nonce);
         let signature = self.signer.sign(&message).unwrap();
         vec![
-            (protocol::HEADER_DEVICE, self.id.clone()),
-            (protocol::HEADER_TIMESTAMP, timestamp_ms.to_string()),
-            (protocol::HEADER_NONCE, nonce.to_string()),
-            (
-                protocol::HEADER_SIGNATURE,
-                protocol::b64::encode(&signature),
-            ),
+            (wire::HEADER_DEVICE, self.id.clone()),
+            (wire::HEADER_TIMESTAMP, timestamp_ms.to_string()),
+            (wire::HEADER_NONCE, nonce.to_string()),
+            (wire::HEADER_SIGNATURE, wire::b64::encode(&signature)),
         ]
     }
 
@@ -344,7 +341,7 @@ impl Device {
     }
 
     pub fn time(&self, addr: SocketAddr) -> Http {
-        self.signed(addr, "GET", protocol::PATH_TIME, b"")
+        self.signed(addr, "GET", wire::PATH_TIME, b"")
     }
 
     /// An anchor as the app stores it after an exchange: server time + token
@@ -352,7 +349,7 @@ impl Device {
     pub fn anchor(&self, addr: SocketAddr, monotonic_ms: u64) -> TimeAnchor {
         let resp = self.time(addr);
         assert_eq!(resp.status, 200);
-        let t: protocol::TimeResponse = resp.parse();
+        let t: wire::TimeResponse = resp.parse();
         TimeAnchor {
             server_time_ms: t.server_time_ms,
             monotonic_ms,
@@ -411,7 +408,7 @@ impl Device {
         tweak(&mut record);
         let up = self.sign(&record);
         self.head_seq = up.seq;
-        self.head_hash = hex::encode(signer::sha256(&up.record));
+        self.head_hash = hex::encode(signing::sha256(&up.record));
         up
     }
 
@@ -421,15 +418,11 @@ impl Device {
             records,
         })
         .unwrap();
-        self.signed(addr, "POST", protocol::PATH_PUNCHES, &body)
+        self.signed(addr, "POST", wire::PATH_PUNCHES, &body)
     }
 
     /// Uploads and returns the parsed response (asserting 200).
-    pub fn upload_ok(
-        &self,
-        addr: SocketAddr,
-        records: Vec<UploadRecord>,
-    ) -> protocol::UploadResponse {
+    pub fn upload_ok(&self, addr: SocketAddr, records: Vec<UploadRecord>) -> wire::UploadResponse {
         let resp = self.upload(addr, records);
         assert_eq!(resp.status, 200, "{}", String::from_utf8_lossy(&resp.body));
         resp.assert_stamped();
@@ -438,14 +431,14 @@ impl Device {
 }
 
 /// (status, reason) of each result, for compact assertions.
-pub fn outcomes(resp: &protocol::UploadResponse) -> Vec<(u64, &'static str, Option<String>)> {
+pub fn outcomes(resp: &wire::UploadResponse) -> Vec<(u64, &'static str, Option<String>)> {
     resp.results
         .iter()
         .map(|r| {
             let status = match r.status {
-                protocol::RecordStatus::Accepted => "accepted",
-                protocol::RecordStatus::Duplicate => "duplicate",
-                protocol::RecordStatus::Rejected => "rejected",
+                wire::RecordStatus::Accepted => "accepted",
+                wire::RecordStatus::Duplicate => "duplicate",
+                wire::RecordStatus::Rejected => "rejected",
             };
             let reason = r.reason.map(|x| {
                 serde_json::to_value(x)

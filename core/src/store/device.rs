@@ -1,0 +1,88 @@
+//! The device's identity row and the installed policy row.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Store;
+use crate::error::Result;
+
+pub(crate) struct DeviceRow {
+    pub device_id: String,
+    pub public_key: Vec<u8>,
+    /// None when a platform signer holds the key.
+    pub key_pkcs8: Option<Vec<u8>>,
+    pub employee_id: Option<String>,
+}
+
+pub(crate) struct PolicyRow {
+    pub version: u64,
+    pub body: Vec<u8>,
+    pub signature: Option<Vec<u8>>,
+}
+
+impl Store {
+    pub(crate) fn device(&self) -> Result<Option<DeviceRow>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT device_id, public_key, key_pkcs8, employee_id FROM device WHERE id = 1",
+            )?
+            .query_row([], |r| {
+                Ok(DeviceRow {
+                    device_id: r.get(0)?,
+                    public_key: r.get(1)?,
+                    key_pkcs8: r.get(2)?,
+                    employee_id: r.get(3)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub(crate) fn insert_device(&self, row: &DeviceRow, now_ms: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO device (id, device_id, public_key, key_pkcs8, employee_id, created_ms)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                row.device_id,
+                row.public_key,
+                row.key_pkcs8,
+                row.employee_id,
+                now_ms
+            ])?;
+        Ok(())
+    }
+
+    pub(crate) fn set_employee(&self, employee_id: &str) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE device SET employee_id = ?1 WHERE id = 1")?
+            .execute(params![employee_id])?;
+        Ok(())
+    }
+
+    pub(crate) fn policy(&self) -> Result<Option<PolicyRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT version, body, signature FROM policy WHERE id = 1")?
+            .query_row([], |r| {
+                Ok(PolicyRow {
+                    version: r.get::<_, i64>(0)? as u64,
+                    body: r.get(1)?,
+                    signature: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    pub(crate) fn save_policy(&self, row: &PolicyRow, now_ms: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO policy (id, version, body, signature, installed_ms)
+                 VALUES (1, ?1, ?2, ?3, ?4)
+                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
+                     signature = excluded.signature, installed_ms = excluded.installed_ms",
+            )?
+            .execute(params![row.version as i64, row.body, row.signature, now_ms])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,111 @@
+//! Small typed values beside the chain (the `meta` table): the time anchor,
+//! the learned server offset, the previous fix, the recorded head and the
+//! persisted sync state. Each has one key and one type, named here only.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use punch_model::ledger::record::TimeAnchor;
+use punch_model::rules::evaluate::PreviousFix;
+
+use super::Store;
+use crate::error::{PunchError, Result};
+
+const ANCHOR: &str = "time_anchor";
+const SERVER_OFFSET: &str = "server_offset_ms";
+const LAST_FIX: &str = "last_fix";
+const HEAD_SEQ: &str = "head_seq";
+const SYNC_STATE: &str = "sync_state";
+
+fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row(params![key], |r| r.get(0))
+        .optional()?)
+}
+
+fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}
+
+/// A value that does not parse reads as absent: a corrupt hint may disable a
+/// check (travel speed, backoff) but never blocks a punch or a sync.
+fn get_json<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+    Ok(get(conn, key)?.and_then(|t| serde_json::from_str(&t).ok()))
+}
+
+fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+    set(conn, key, &text)
+}
+
+pub(super) fn anchor_in(conn: &Connection) -> Result<Option<TimeAnchor>> {
+    get_json(conn, ANCHOR)
+}
+
+pub(super) fn last_fix_in(conn: &Connection) -> Result<Option<PreviousFix>> {
+    get_json(conn, LAST_FIX)
+}
+
+pub(super) fn set_last_fix_in(conn: &Connection, fix: &PreviousFix) -> Result<()> {
+    set_json(conn, LAST_FIX, fix)
+}
+
+pub(super) fn recorded_head_in(conn: &Connection) -> Result<Option<u64>> {
+    Ok(get(conn, HEAD_SEQ)?.and_then(|t| t.parse().ok()))
+}
+
+pub(super) fn set_recorded_head_in(conn: &Connection, seq: u64) -> Result<()> {
+    set(conn, HEAD_SEQ, &seq.to_string())
+}
+
+/// Stores a fresh anchor and the wall-clock offset it implies (used to
+/// timestamp requests when the anchor is from another boot).
+pub(super) fn save_anchor_in(conn: &Connection, anchor: &TimeAnchor, wall_ms: i64) -> Result<()> {
+    set_json(conn, ANCHOR, anchor)?;
+    set(
+        conn,
+        SERVER_OFFSET,
+        &anchor.server_time_ms.saturating_sub(wall_ms).to_string(),
+    )
+}
+
+impl Store {
+    pub(crate) fn anchor(&self) -> Result<Option<TimeAnchor>> {
+        anchor_in(&self.conn)
+    }
+
+    pub(crate) fn save_anchor(&self, anchor: &TimeAnchor, wall_ms: i64) -> Result<()> {
+        save_anchor_in(&self.conn, anchor, wall_ms)
+    }
+
+    /// Server time minus device wall time at the last exchange (0 if unknown).
+    pub(crate) fn server_offset_ms(&self) -> Result<i64> {
+        Ok(get(&self.conn, SERVER_OFFSET)?
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(0))
+    }
+
+    pub(crate) fn set_server_offset_ms(&self, offset_ms: i64) -> Result<()> {
+        set(&self.conn, SERVER_OFFSET, &offset_ms.to_string())
+    }
+
+    /// The head sequence recorded beside the chain (tail-deletion check).
+    pub(crate) fn recorded_head(&self) -> Result<Option<u64>> {
+        recorded_head_in(&self.conn)
+    }
+
+    pub(crate) fn sync_state<T: DeserializeOwned + Default>(&self) -> Result<T> {
+        Ok(get_json(&self.conn, SYNC_STATE)?.unwrap_or_default())
+    }
+
+    pub(crate) fn save_sync_state<T: Serialize>(&self, state: &T) -> Result<()> {
+        set_json(&self.conn, SYNC_STATE, state)
+    }
+}

@@ -1,0 +1,63 @@
+//! The device's SQLite file: one writer connection behind one mutex, WAL
+//! with `synchronous=FULL` so a committed punch survives power loss.
+//!
+//! - `schema`: the versioned migrations;
+//! - `device`: identity and the installed policy;
+//! - `punches`: the signed chain's rows;
+//! - `queue`: upload state and the server's answers;
+//! - `meta`: typed values beside the chain (anchor, offsets, sync state).
+//!
+//! Nothing here calls foreign code: the lock is only ever held for SQL.
+
+mod device;
+mod meta;
+mod punches;
+mod queue;
+mod schema;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use punches::{Append, NewPunch, PunchContext};
+pub use punches::{StoredPunch, UploadState};
+pub use schema::SCHEMA_VERSION;
+
+use crate::error::Result;
+
+/// An open, migrated device database.
+pub(crate) struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Store> {
+        let conn = punch_sqlite::open_durable(path, Duration::from_secs(5))?;
+        punch_sqlite::migrate(&conn, schema::MIGRATIONS)?;
+        Ok(Store { conn })
+    }
+}
+
+/// The store shared by the engine and the sync loop.
+pub(crate) struct Db(Mutex<Store>);
+
+impl Db {
+    pub(crate) fn new(store: Store) -> Db {
+        Db(Mutex::new(store))
+    }
+
+    /// A poisoned lock only means another thread panicked mid-call; SQLite's
+    /// transaction already rolled back, so the connection is still sound.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Seqs are stored in SQLite's i64; ours never come near 2^63.
+fn db_seq(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}

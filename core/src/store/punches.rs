@@ -1,0 +1,226 @@
+//! The chain's rows: appending a signed record, listing and counting them.
+
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
+
+use punch_model::ledger::record::TimeAnchor;
+use punch_model::rules::evaluate::PreviousFix;
+
+use super::{Store, db_seq, meta};
+use crate::error::{PunchError, Result};
+
+/// Where a record stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UploadState {
+    /// Not yet acknowledged by the server.
+    Pending,
+    /// Accepted (or recognised as a duplicate) by the server.
+    Uploaded,
+    /// Refused by the server; kept as evidence.
+    Rejected,
+}
+
+impl UploadState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadState::Pending => "pending",
+            UploadState::Uploaded => "uploaded",
+            UploadState::Rejected => "rejected",
+        }
+    }
+
+    fn parse(text: &str) -> Option<UploadState> {
+        match text {
+            "pending" => Some(UploadState::Pending),
+            "uploaded" => Some(UploadState::Uploaded),
+            "rejected" => Some(UploadState::Rejected),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for UploadState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for UploadState {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// A stored punch as the queue lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPunch {
+    pub seq: u64,
+    pub punch_id: String,
+    pub record: Vec<u8>,
+    pub signature: Vec<u8>,
+    pub hash: Vec<u8>,
+    pub kind: String,
+    pub wall_time_ms: i64,
+    pub decision: String,
+    pub upload_state: UploadState,
+    pub upload_detail: Option<String>,
+}
+
+const PUNCH_COLUMNS: &str = "seq, punch_id, record, signature, hash, kind, wall_time_ms, \
+                             decision, upload_state, upload_detail";
+
+fn punch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPunch> {
+    let state: String = r.get(8)?;
+    Ok(StoredPunch {
+        seq: r.get::<_, i64>(0)? as u64,
+        punch_id: r.get(1)?,
+        record: r.get(2)?,
+        signature: r.get(3)?,
+        hash: r.get(4)?,
+        kind: r.get(5)?,
+        wall_time_ms: r.get(6)?,
+        decision: r.get(7)?,
+        // An unknown state is treated as not yet uploaded: sending a record
+        // twice is harmless (the server answers duplicate), losing it is not.
+        upload_state: UploadState::parse(&state).unwrap_or(UploadState::Pending),
+        upload_detail: r.get(9)?,
+    })
+}
+
+/// Everything a new punch is judged and linked against, read in one lock.
+#[derive(Debug, Clone)]
+pub(crate) struct PunchContext {
+    pub employee_id: Option<String>,
+    pub anchor: Option<TimeAnchor>,
+    pub previous_fix: Option<PreviousFix>,
+    /// (seq, hash) of the newest stored record.
+    pub head: Option<(u64, Vec<u8>)>,
+    /// The head recorded beside the chain: a deleted newest record leaves it higher.
+    pub recorded_head: u64,
+}
+
+impl PunchContext {
+    /// The sequence number the next record takes.
+    pub fn next_seq(&self) -> u64 {
+        self.head
+            .as_ref()
+            .map_or(0, |(seq, _)| *seq)
+            .max(self.recorded_head)
+            .saturating_add(1)
+    }
+}
+
+/// A signed record ready to be appended.
+pub(crate) struct NewPunch<'a> {
+    pub seq: u64,
+    pub punch_id: &'a str,
+    pub record: &'a [u8],
+    pub signature: &'a [u8],
+    pub hash: &'a [u8],
+    pub kind: &'a str,
+    pub wall_time_ms: i64,
+    pub decision: &'a str,
+    /// Becomes the previous fix for the next punch's travel check.
+    pub fix: Option<PreviousFix>,
+}
+
+/// What [`Store::append_punch`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Append {
+    Stored,
+    /// Another punch was stored since the context was read: rebuild and re-sign.
+    HeadMoved,
+}
+
+fn head_of(conn: &rusqlite::Connection) -> Result<Option<(u64, Vec<u8>)>> {
+    Ok(conn
+        .prepare_cached("SELECT seq, hash FROM punches ORDER BY seq DESC LIMIT 1")?
+        .query_row([], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)))
+        .optional()?)
+}
+
+impl Store {
+    pub(crate) fn punch_context(&self) -> Result<PunchContext> {
+        Ok(PunchContext {
+            employee_id: self.device()?.and_then(|d| d.employee_id),
+            anchor: meta::anchor_in(&self.conn)?,
+            previous_fix: meta::last_fix_in(&self.conn)?,
+            head: head_of(&self.conn)?,
+            recorded_head: meta::recorded_head_in(&self.conn)?.unwrap_or(0),
+        })
+    }
+
+    /// Appends `row` if the chain still ends where the record links to, in
+    /// one `BEGIN IMMEDIATE` transaction; durable (`synchronous=FULL`) when
+    /// it returns `Stored`.
+    pub(crate) fn append_punch(
+        &mut self,
+        expected_prev: &PunchContext,
+        row: &NewPunch<'_>,
+        now_ms: i64,
+    ) -> Result<Append> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let recorded = meta::recorded_head_in(&tx)?.unwrap_or(0);
+        if head_of(&tx)? != expected_prev.head || recorded != expected_prev.recorded_head {
+            return Ok(Append::HeadMoved);
+        }
+        if row.seq != expected_prev.next_seq() {
+            return Err(PunchError::CorruptState(format!(
+                "record seq {} does not follow the head",
+                row.seq
+            )));
+        }
+        tx.prepare_cached(
+            "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms,
+                                  decision, created_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            db_seq(row.seq),
+            row.punch_id,
+            row.record,
+            row.signature,
+            row.hash,
+            row.kind,
+            row.wall_time_ms,
+            row.decision,
+            now_ms
+        ])?;
+        meta::set_recorded_head_in(&tx, row.seq)?;
+        if let Some(fix) = &row.fix {
+            meta::set_last_fix_in(&tx, fix)?;
+        }
+        tx.commit()?;
+        Ok(Append::Stored)
+    }
+
+    /// Punches with seq > `after`, in order, at most `limit`.
+    pub(crate) fn punches_after(&self, after: u64, limit: u32) -> Result<Vec<StoredPunch>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PUNCH_COLUMNS} FROM punches WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?;
+        let rows = stmt.query_map(params![db_seq(after), i64::from(limit)], punch_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Calls `f` for every punch in seq order without loading them all.
+    pub(crate) fn for_each_punch(&self, mut f: impl FnMut(StoredPunch)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {PUNCH_COLUMNS} FROM punches ORDER BY seq"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(punch_from_row(row)?);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn count_by_state(&self, state: UploadState) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT COUNT(*) FROM punches WHERE upload_state = ?1")?
+            .query_row(params![state.as_str()], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

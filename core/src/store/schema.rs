@@ -1,0 +1,40 @@
+//! The device database's schema, one SQL step per version (`PRAGMA user_version`).
+//! A new step is appended, never edited: devices in the field hold every version.
+
+pub(crate) const MIGRATIONS: &[&str] = &["
+CREATE TABLE device (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    device_id    TEXT NOT NULL,
+    public_key   BLOB NOT NULL,
+    key_pkcs8    BLOB,            -- NULL when a platform signer holds the key
+    employee_id  TEXT,
+    created_ms   INTEGER NOT NULL
+);
+CREATE TABLE policy (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    version      INTEGER NOT NULL,
+    body         BLOB NOT NULL,
+    signature    BLOB,
+    installed_ms INTEGER NOT NULL
+);
+CREATE TABLE punches (
+    seq          INTEGER PRIMARY KEY,
+    punch_id     TEXT NOT NULL,   -- random UUID; the server enforces uniqueness
+    record       BLOB NOT NULL,   -- the exact signed bytes
+    signature    BLOB NOT NULL,
+    hash         BLOB NOT NULL,   -- SHA-256(record)
+    kind         TEXT NOT NULL,
+    wall_time_ms INTEGER NOT NULL,
+    decision     TEXT NOT NULL,
+    upload_state TEXT NOT NULL DEFAULT 'pending',
+    upload_detail TEXT,
+    created_ms   INTEGER NOT NULL
+);
+CREATE INDEX punches_upload_state ON punches (upload_state, seq);
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+)"];
+
+/// The schema version this library writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,0 +1,56 @@
+//! What sync tells the app: the report of one call, the status for a UI,
+//! and the listener that hears of changes.
+
+use serde::{Deserialize, Serialize};
+
+use punch_model::wire::RejectReason;
+
+use super::error::SyncError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectedPunch {
+    pub seq: u64,
+    pub reason: Option<RejectReason>,
+    pub detail: Option<String>,
+}
+
+/// What one `sync()` did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub uploaded: u64,
+    pub duplicates: u64,
+    /// Records acknowledged before that the server no longer had, sent again.
+    pub resent: u64,
+    pub rejected: Vec<RejectedPunch>,
+    /// Records still waiting for upload.
+    pub remaining: u64,
+    pub requests: u32,
+    /// Set when a newer policy was installed.
+    pub policy_installed: Option<u64>,
+    pub error: Option<SyncError>,
+    /// When the next attempt should happen (backoff / Retry-After), epoch ms.
+    pub next_retry_ms: Option<i64>,
+    /// True when the call did nothing because a backoff is still running.
+    pub deferred: bool,
+}
+
+/// For the UI: how the queue stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub pending: u64,
+    pub uploaded: u64,
+    pub rejected: u64,
+    pub last_success_ms: Option<i64>,
+    pub last_error: Option<SyncError>,
+    pub next_attempt_ms: Option<i64>,
+    pub consecutive_failures: u32,
+    pub policy_version: Option<u64>,
+    /// Whether punches taken now carry a usable time anchor.
+    pub anchored: bool,
+}
+
+/// Called (on the calling thread, with no engine lock held) whenever the
+/// status may have changed.
+pub trait SyncListener: Send + Sync {
+    fn on_status(&self, status: &SyncStatus);
+}

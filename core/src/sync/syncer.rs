@@ -1,0 +1,233 @@
+//! The sync loop's owner: one upload at a time, persisted backoff, the
+//! status for the UI and its listener. It reaches the database only through
+//! the store's functions.
+//!
+//! Contract for WorkManager / BGTaskScheduler: `sync()` blocks, is safe to
+//! call from several threads (one upload runs at a time; others wait), and is
+//! safe to kill at any point: a record is marked uploaded only after the
+//! server's answer is committed locally, and re-sending it yields "duplicate".
+
+use std::sync::{Arc, Mutex};
+
+use super::anchor::{refresh_time, usable_anchor};
+use super::config::{MAX_RETRY_AFTER_MS, ServerConfig};
+use super::enroll::enroll;
+use super::error::SyncError;
+use super::policy_fetch::refresh_policy;
+use super::report::{SyncListener, SyncReport, SyncStatus};
+use super::requests::{CallFailure, Session};
+use super::state::SyncState;
+use super::upload::upload_pending;
+use super::wakeup::Wakeup;
+use crate::device::DeviceContext;
+use crate::error::{PunchError, Result};
+use crate::installed_policy::InstalledPolicy;
+use crate::net::transport::Transport;
+use crate::store::UploadState;
+
+pub(crate) struct Syncer {
+    pub device: Arc<DeviceContext>,
+    pub policy: Arc<InstalledPolicy>,
+    server: Option<ServerConfig>,
+    transport: Mutex<Option<Arc<dyn Transport>>>,
+    /// One upload at a time.
+    sync_lock: Mutex<()>,
+    /// Serialises read-modify-write of the persisted sync state.
+    state_lock: Mutex<()>,
+    listener: Mutex<Option<Arc<dyn SyncListener>>>,
+    /// The newest policy version the server mentioned.
+    policy_hint: Mutex<Option<u64>>,
+    pub wakeup: Wakeup,
+}
+
+impl Syncer {
+    pub fn new(
+        device: Arc<DeviceContext>,
+        policy: Arc<InstalledPolicy>,
+        server: Option<ServerConfig>,
+        transport: Option<Arc<dyn Transport>>,
+    ) -> Syncer {
+        Syncer {
+            device,
+            policy,
+            server,
+            transport: Mutex::new(transport),
+            sync_lock: Mutex::new(()),
+            state_lock: Mutex::new(()),
+            listener: Mutex::new(None),
+            policy_hint: Mutex::new(None),
+            wakeup: Wakeup::default(),
+        }
+    }
+
+    fn transport(&self) -> Result<Arc<dyn Transport>> {
+        let mut slot = self.transport.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = slot.as_ref() {
+            return Ok(t.clone());
+        }
+        #[cfg(feature = "http-client")]
+        {
+            let t: Arc<dyn Transport> = Arc::new(crate::net::http_client::ReqwestTransport::new()?);
+            *slot = Some(t.clone());
+            Ok(t)
+        }
+        #[cfg(not(feature = "http-client"))]
+        Err(PunchError::NotConfigured)
+    }
+
+    fn session(&self) -> Result<Session<'_>> {
+        Ok(Session {
+            device: &self.device,
+            server: self.server.as_ref().ok_or(PunchError::NotConfigured)?,
+            transport: self.transport()?,
+            policy_hint: &self.policy_hint,
+        })
+    }
+
+    pub fn enroll(&self, code: &str) -> Result<String> {
+        let employee = enroll(&self.session()?, code)?;
+        self.notify_status();
+        Ok(employee)
+    }
+
+    pub fn sync(&self, force: bool) -> Result<SyncReport> {
+        let report = {
+            let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.sync_locked(force)?
+        };
+        // After the lock: a listener may call sync() itself.
+        self.notify_status();
+        Ok(report)
+    }
+
+    fn load_state(&self) -> Result<SyncState> {
+        self.device.db.lock().sync_state()
+    }
+
+    fn pending(&self) -> Result<u64> {
+        self.device.db.lock().count_by_state(UploadState::Pending)
+    }
+
+    fn sync_locked(&self, force: bool) -> Result<SyncReport> {
+        let session = self.session()?;
+        let retry = &session.server.retry;
+        let state = self.load_state()?;
+        let now = self.device.now().wall_time_ms;
+        let mut report = SyncReport::default();
+        let rate_limited = matches!(state.last_error, Some(SyncError::RateLimited));
+        // A deadline further away than any we set means the clock moved: ignore it.
+        let longest = i64::try_from(MAX_RETRY_AFTER_MS.max(retry.max_delay_ms)).unwrap_or(i64::MAX);
+        if let Some(next) = state.next_attempt_ms
+            && next > now
+            && next.saturating_sub(now) <= longest
+            && (!force || rate_limited)
+        {
+            report.deferred = true;
+            report.next_retry_ms = Some(next);
+            report.error = state.last_error.clone();
+            report.remaining = self.pending()?;
+            return Ok(report);
+        }
+        if self.device.employee_id()?.is_none() {
+            return Err(PunchError::NoEmployee);
+        }
+        let outcome = self.run(&session, &mut report);
+        // Re-read under the state lock: network_available() may have changed it.
+        let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.load_state()?;
+        let now = self.device.now().wall_time_ms;
+        match outcome {
+            Ok(()) => state.succeeded(now),
+            Err(CallFailure::Local(e)) => return Err(e),
+            Err(CallFailure::Transient { error, after_ms }) => {
+                state.failed(retry, &mut report, error, after_ms, now)
+            }
+            // Permanent: back off to the maximum instead of hammering.
+            Err(CallFailure::Permanent(error)) => {
+                state.failed(retry, &mut report, error, Some(retry.max_delay_ms), now)
+            }
+        }
+        self.device.db.lock().save_sync_state(&state)?;
+        report.remaining = self.pending()?;
+        Ok(report)
+    }
+
+    fn run(
+        &self,
+        session: &Session<'_>,
+        report: &mut SyncReport,
+    ) -> std::result::Result<(), CallFailure> {
+        if self.policy.version().is_none() {
+            refresh_policy(session, &self.policy, report)?;
+        }
+        let uploaded_any = upload_pending(session, report)?;
+        // Nothing to upload (or the anchor is from another boot): still
+        // refresh the anchor and learn of a newer policy, so an idle phone
+        // is never locked out by an expired policy or left unanchored.
+        if !uploaded_any || usable_anchor(&self.device)?.is_none() {
+            refresh_time(session, report)?;
+        }
+        let installed = self.policy.version().unwrap_or(0);
+        let hint = *self.policy_hint.lock().unwrap_or_else(|e| e.into_inner());
+        if hint.is_some_and(|v| v > installed) {
+            refresh_policy(session, &self.policy, report)?;
+        }
+        Ok(())
+    }
+
+    /// The network is back: a backoff caused by network failures ends now
+    /// (a server's Retry-After still stands).
+    pub fn network_available(&self) -> Result<()> {
+        {
+            let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut state = self.load_state()?;
+            if matches!(state.last_error, Some(SyncError::Network { .. })) {
+                state.next_attempt_ms = None;
+                self.device.db.lock().save_sync_state(&state)?;
+            }
+        }
+        self.wakeup.wake();
+        Ok(())
+    }
+
+    pub fn status(&self) -> Result<SyncStatus> {
+        let state = self.load_state()?;
+        let (pending, uploaded, rejected) = {
+            let store = self.device.db.lock();
+            (
+                store.count_by_state(UploadState::Pending)?,
+                store.count_by_state(UploadState::Uploaded)?,
+                store.count_by_state(UploadState::Rejected)?,
+            )
+        };
+        Ok(SyncStatus {
+            pending,
+            uploaded,
+            rejected,
+            last_success_ms: state.last_success_ms,
+            last_error: state.last_error,
+            next_attempt_ms: state.next_attempt_ms,
+            consecutive_failures: state.consecutive_failures,
+            policy_version: self.policy.version(),
+            anchored: usable_anchor(&self.device)?.is_some(),
+        })
+    }
+
+    pub fn set_listener(&self, listener: Option<Arc<dyn SyncListener>>) {
+        *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = listener;
+    }
+
+    /// Tells the listener (outside every lock) that the status may have changed.
+    pub fn notify_status(&self) {
+        let listener = self
+            .listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(l) = listener
+            && let Ok(status) = self.status()
+        {
+            l.on_status(&status);
+        }
+    }
+}

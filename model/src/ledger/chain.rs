@@ -1,0 +1,194 @@
+//! Chain verification: every record's signature, sequence and link to the
+//! previous record's hash. Shared by the device (self-check) and the server.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::record::{GENESIS_HASH, PunchRecord};
+use crate::ledger::signing;
+
+/// Why a record does not continue the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case", tag = "problem")]
+#[non_exhaustive]
+pub enum ChainProblem {
+    #[error("signature does not verify over the stored bytes")]
+    BadSignature,
+    #[error("bytes are not a punch record: {detail}")]
+    Unparseable { detail: String },
+    #[error("record belongs to device {found:?}")]
+    WrongDevice { found: String },
+    #[error("sequence gap: expected {expected}, found {found}")]
+    Gap { expected: u64, found: u64 },
+    #[error("stored sequence {stored} but the signed record says {inside}")]
+    SeqMismatch { stored: u64, inside: u64 },
+    #[error("previous-hash link broken: expected {expected}, record says {found}")]
+    PrevHashMismatch { expected: String, found: String },
+    #[error("stored hash does not match the record bytes")]
+    HashMismatch,
+    #[error("records after {found} are missing (the head was {recorded})")]
+    MissingTail { recorded: u64, found: u64 },
+}
+
+/// One place the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub problem: ChainProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub records: u64,
+    pub head_seq: u64,
+    pub breaks: Vec<ChainBreak>,
+}
+
+impl ChainReport {
+    pub fn is_intact(&self) -> bool {
+        self.breaks.is_empty()
+    }
+}
+
+/// Checks that `bytes`/`signature` are the record `expected_seq` of
+/// `device_id`, signed by `public_key`, following `expected_prev_hash` (hex).
+pub fn verify_link(
+    public_key: &[u8],
+    device_id: &str,
+    expected_seq: u64,
+    expected_prev_hash: &str,
+    bytes: &[u8],
+    signature: &[u8],
+) -> Result<PunchRecord, ChainProblem> {
+    verify_signature(public_key, device_id, bytes, signature)?;
+    verify_continuity(device_id, expected_seq, expected_prev_hash, bytes)
+}
+
+/// The signature half of [`verify_link`]: independent of chain state, so a
+/// server may check a batch's signatures in parallel before taking its lock.
+pub fn verify_signature(
+    public_key: &[u8],
+    device_id: &str,
+    bytes: &[u8],
+    signature: &[u8],
+) -> Result<(), ChainProblem> {
+    if signing::verify(public_key, bytes, signature).is_ok() {
+        return Ok(());
+    }
+    // Not ours: say whose it claims to be if that explains the failure.
+    Err(match PunchRecord::from_bytes(bytes) {
+        Ok(r) if r.device_id != device_id => ChainProblem::WrongDevice { found: r.device_id },
+        _ => ChainProblem::BadSignature,
+    })
+}
+
+/// The chain half of [`verify_link`], for bytes whose signature was checked.
+pub fn verify_continuity(
+    device_id: &str,
+    expected_seq: u64,
+    expected_prev_hash: &str,
+    bytes: &[u8],
+) -> Result<PunchRecord, ChainProblem> {
+    let record = PunchRecord::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
+        detail: e.to_string(),
+    })?;
+    if record.device_id != device_id {
+        return Err(ChainProblem::WrongDevice {
+            found: record.device_id,
+        });
+    }
+    if record.seq != expected_seq {
+        return Err(ChainProblem::Gap {
+            expected: expected_seq,
+            found: record.seq,
+        });
+    }
+    if record.prev_hash != expected_prev_hash {
+        return Err(ChainProblem::PrevHashMismatch {
+            expected: expected_prev_hash.to_string(),
+            found: record.prev_hash,
+        });
+    }
+    Ok(record)
+}
+
+/// Walks stored records in order, collecting every break.
+pub struct ChainWalker<'a> {
+    public_key: &'a [u8],
+    device_id: &'a str,
+    expected_seq: u64,
+    prev_hash: String,
+    report: ChainReport,
+}
+
+impl<'a> ChainWalker<'a> {
+    pub fn new(public_key: &'a [u8], device_id: &'a str) -> Self {
+        ChainWalker {
+            public_key,
+            device_id,
+            expected_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            report: ChainReport {
+                records: 0,
+                head_seq: 0,
+                breaks: Vec::new(),
+            },
+        }
+    }
+
+    /// Feeds the next stored row (its seq column, bytes, signature, stored hash).
+    pub fn next(&mut self, stored_seq: u64, bytes: &[u8], signature: &[u8], stored_hash: &[u8]) {
+        let mut add = |problem| {
+            self.report.breaks.push(ChainBreak {
+                seq: stored_seq,
+                problem,
+            })
+        };
+        if stored_seq != self.expected_seq {
+            add(ChainProblem::Gap {
+                expected: self.expected_seq,
+                found: stored_seq,
+            });
+        }
+        let hash = signing::sha256(bytes);
+        if hash[..] != *stored_hash {
+            add(ChainProblem::HashMismatch);
+        }
+        match verify_link(
+            self.public_key,
+            self.device_id,
+            stored_seq,
+            &self.prev_hash,
+            bytes,
+            signature,
+        ) {
+            Ok(_) => {}
+            // A gap in the stored column was already reported above.
+            Err(ChainProblem::Gap { found, .. }) => add(ChainProblem::SeqMismatch {
+                stored: stored_seq,
+                inside: found,
+            }),
+            Err(p) => add(p),
+        }
+        self.report.records += 1;
+        self.report.head_seq = stored_seq;
+        self.expected_seq = stored_seq.saturating_add(1);
+        self.prev_hash = hex::encode(hash);
+    }
+
+    /// Ends the walk; `recorded_head` is the head seq kept beside the chain.
+    pub fn finish(mut self, recorded_head: Option<u64>) -> ChainReport {
+        if let Some(recorded) = recorded_head
+            && recorded > self.report.head_seq
+        {
+            self.report.breaks.push(ChainBreak {
+                seq: self.report.head_seq.saturating_add(1),
+                problem: ChainProblem::MissingTail {
+                    recorded,
+                    found: self.report.head_seq,
+                },
+            });
+        }
+        self.report
+    }
+}

@@ -1,0 +1,9 @@
+//! The ledger: a punch as a signed, hash-chained record, and everything that
+//! checks one — signatures, chain links, trusted time, the re-judging of its
+//! evidence (review).
+
+pub mod chain;
+pub mod record;
+pub mod review;
+pub mod signing;
+pub mod trusted_time;

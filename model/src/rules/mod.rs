@@ -1,0 +1,9 @@
+//! Rules: what the platform observed, what the employer allows, and the
+//! judgement of one against the other.
+//!
+//! evidence (validated input) → policy (sites, settings) → evaluate (the verdict).
+
+pub mod cidr;
+pub mod evaluate;
+pub mod evidence;
+pub mod policy;

@@ -1,0 +1,276 @@
+//! The employer's policy: sites (shape + Wi-Fi + IP), how a site's signals
+//! combine, and the thresholds used to judge evidence. Parsed from JSON and
+//! prepared once (validated, spatially indexed) so each punch is cheap.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::geofence::{GeofenceError, PreparedShape, Shape, SiteIndex};
+use crate::rules::cidr::Cidr;
+use crate::rules::evidence::Bssid;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    #[error("policy is not valid JSON for the policy format: {0}")]
+    Malformed(String),
+    #[error("site {site:?}: {source}")]
+    Shape {
+        site: String,
+        #[source]
+        source: GeofenceError,
+    },
+    #[error("site id {0:?} appears twice")]
+    DuplicateSite(String),
+    #[error("site {site:?}: rule requires {signal:?} but the site configures none")]
+    RuleWithoutSignal { site: String, signal: Signal },
+    #[error("site {0:?}: rule lists no signals")]
+    EmptyRule(String),
+    #[error("setting {name} = {value} is out of range")]
+    Setting { name: &'static str, value: f64 },
+    #[error("policy expired at {expires_at_ms} (judged at {now_ms})")]
+    Expired { expires_at_ms: i64, now_ms: i64 },
+}
+
+/// The evidence kinds a site rule combines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    Gps,
+    Wifi,
+    Ip,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleMode {
+    /// The punch is at the site when any listed signal passes.
+    #[default]
+    Any,
+    /// Every listed signal must pass.
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SiteRule {
+    #[serde(default)]
+    pub mode: RuleMode,
+    /// Empty means "every signal the site configures".
+    #[serde(default)]
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct WifiRule {
+    /// Access points (MACs) that prove presence.
+    #[serde(default)]
+    pub bssids: Vec<Bssid>,
+    /// Network names: anyone can copy an SSID, so a match alone only earns review.
+    #[serde(default)]
+    pub ssids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    pub shape: Shape,
+    #[serde(default)]
+    pub wifi: WifiRule,
+    #[serde(default)]
+    pub cidrs: Vec<Cidr>,
+    #[serde(default)]
+    pub rule: SiteRule,
+}
+
+/// What to do with a doubtful signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Accept,
+    Review,
+    Reject,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Fixes less accurate than this are not used as GPS evidence.
+    pub max_accuracy_m: f64,
+    /// When the accuracy circle straddles a fence.
+    pub uncertain: Action,
+    /// When no site passes.
+    pub outside: Action,
+    /// When the platform says the location is mocked.
+    pub mock_location: Action,
+    /// Travel faster than this since the previous punch is "impossible".
+    pub max_speed_mps: f64,
+    pub impossible_travel: Action,
+    /// Older fixes are stale (not used as GPS evidence).
+    pub max_fix_age_s: f64,
+    /// A fix time this far from the punch time (either way) is suspicious.
+    pub max_fix_skew_s: f64,
+    /// How far to look for sites to report "nearest site" when outside.
+    pub search_radius_m: f64,
+    /// Wall clock further than this from trusted time means "device clock moved".
+    pub max_clock_skew_s: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_accuracy_m: 150.0,
+            uncertain: Action::Review,
+            outside: Action::Reject,
+            mock_location: Action::Reject,
+            max_speed_mps: 80.0,
+            impossible_travel: Action::Review,
+            max_fix_age_s: 120.0,
+            max_fix_skew_s: 600.0,
+            search_radius_m: 5_000.0,
+            max_clock_skew_s: 120.0,
+        }
+    }
+}
+
+/// The policy document (the bytes the server will sign in the sync issue).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub version: u64,
+    #[serde(default)]
+    pub issued_at_ms: i64,
+    /// After this instant the policy is frozen out (judged by trusted time).
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
+    #[serde(default)]
+    pub settings: Settings,
+    pub sites: Vec<Site>,
+}
+
+impl Policy {
+    pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        serde_json::from_slice(bytes).map_err(|e| PolicyError::Malformed(e.to_string()))
+    }
+
+    pub fn check_not_expired(&self, now_ms: i64) -> Result<(), PolicyError> {
+        match self.expires_at_ms {
+            Some(expires_at_ms) if now_ms >= expires_at_ms => Err(PolicyError::Expired {
+                expires_at_ms,
+                now_ms,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A site with its rule resolved to the signals it actually uses.
+#[derive(Debug, Clone)]
+pub struct PreparedSite {
+    pub site: Site,
+    pub signals: Vec<Signal>,
+}
+
+/// A validated policy with its indexes, ready for evaluation.
+#[derive(Debug)]
+pub struct PreparedPolicy {
+    pub policy: Policy,
+    pub sites: Vec<PreparedSite>,
+    pub index: SiteIndex,
+    /// BSSID -> sites listing it.
+    pub bssid_sites: HashMap<Bssid, Vec<usize>>,
+    /// SSID -> sites listing it.
+    pub ssid_sites: HashMap<String, Vec<usize>>,
+    /// Every (range, site) pair; sites rarely have more than a few ranges.
+    pub cidr_sites: Vec<(Cidr, usize)>,
+}
+
+impl PreparedPolicy {
+    pub fn new(policy: Policy) -> Result<PreparedPolicy, PolicyError> {
+        validate_settings(&policy.settings)?;
+        let mut shapes = Vec::with_capacity(policy.sites.len());
+        let mut sites = Vec::with_capacity(policy.sites.len());
+        let mut bssid_sites: HashMap<Bssid, Vec<usize>> = HashMap::new();
+        let mut ssid_sites: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut cidr_sites = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, site) in policy.sites.iter().enumerate() {
+            if !seen.insert(site.id.as_str()) {
+                return Err(PolicyError::DuplicateSite(site.id.clone()));
+            }
+            let shape = PreparedShape::new(&site.shape).map_err(|source| PolicyError::Shape {
+                site: site.id.clone(),
+                source,
+            })?;
+            shapes.push(shape);
+            let signals = resolve_signals(site)?;
+            for bssid in &site.wifi.bssids {
+                bssid_sites.entry(*bssid).or_default().push(i);
+            }
+            for ssid in &site.wifi.ssids {
+                ssid_sites.entry(ssid.clone()).or_default().push(i);
+            }
+            cidr_sites.extend(site.cidrs.iter().map(|c| (*c, i)));
+            sites.push(PreparedSite {
+                site: site.clone(),
+                signals,
+            });
+        }
+        Ok(PreparedPolicy {
+            index: SiteIndex::build(shapes),
+            policy,
+            sites,
+            bssid_sites,
+            ssid_sites,
+            cidr_sites,
+        })
+    }
+}
+
+fn resolve_signals(site: &Site) -> Result<Vec<Signal>, PolicyError> {
+    let configured = |s: Signal| match s {
+        Signal::Gps => true,
+        Signal::Wifi => !site.wifi.bssids.is_empty() || !site.wifi.ssids.is_empty(),
+        Signal::Ip => !site.cidrs.is_empty(),
+    };
+    if site.rule.signals.is_empty() {
+        return Ok([Signal::Gps, Signal::Wifi, Signal::Ip]
+            .into_iter()
+            .filter(|s| configured(*s))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for s in &site.rule.signals {
+        if !configured(*s) {
+            return Err(PolicyError::RuleWithoutSignal {
+                site: site.id.clone(),
+                signal: *s,
+            });
+        }
+        if !out.contains(s) {
+            out.push(*s);
+        }
+    }
+    if out.is_empty() {
+        return Err(PolicyError::EmptyRule(site.id.clone()));
+    }
+    Ok(out)
+}
+
+fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
+    let checks: [(&'static str, f64, f64, f64); 6] = [
+        ("max_accuracy_m", s.max_accuracy_m, 1.0, 50_000.0),
+        ("max_speed_mps", s.max_speed_mps, 1.0, 1_000.0),
+        ("max_fix_age_s", s.max_fix_age_s, 1.0, 86_400.0),
+        ("max_fix_skew_s", s.max_fix_skew_s, 1.0, 86_400.0),
+        ("search_radius_m", s.search_radius_m, 0.0, 1_000_000.0),
+        ("max_clock_skew_s", s.max_clock_skew_s, 1.0, 86_400.0),
+    ];
+    for (name, value, lo, hi) in checks {
+        if !value.is_finite() || value < lo || value > hi {
+            return Err(PolicyError::Setting { name, value });
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! The wire contract between a device and a punch server (JSON over HTTPS).
+//! Shared by the client and the reference server so they agree by
+//! construction; `server/openapi.json` documents the same shapes.
+//!
+//! Binary fields are standard base64 (with padding). Every response body
+//! carries `server_time_ms`, and every response has the `x-punch-server-time`
+//! header, so each exchange can refresh the device's time anchor.
+
+use serde::{Deserialize, Serialize};
+
+pub const PATH_ENROLL: &str = "/v1/enroll";
+pub const PATH_POLICY: &str = "/v1/policy";
+pub const PATH_PUNCHES: &str = "/v1/punches";
+pub const PATH_TIME: &str = "/v1/time";
+
+pub const HEADER_SERVER_TIME: &str = "x-punch-server-time";
+pub const HEADER_POLICY_VERSION: &str = "x-punch-policy-version";
+pub const HEADER_DEVICE: &str = "x-punch-device";
+pub const HEADER_TIMESTAMP: &str = "x-punch-timestamp";
+pub const HEADER_NONCE: &str = "x-punch-nonce";
+pub const HEADER_SIGNATURE: &str = "x-punch-signature";
+
+/// How far a signed request's timestamp may be from server time.
+pub const REQUEST_MAX_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// The bytes a device signs to authenticate a request (no bearer token to steal):
+/// `PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}`.
+pub fn request_signing_string(
+    method: &str,
+    path: &str,
+    body: &[u8],
+    timestamp_ms: i64,
+    nonce: &str,
+) -> Vec<u8> {
+    format!(
+        "PUNCH-REQUEST-V1\n{}\n{}\n{}\n{}\n{}",
+        method.to_ascii_uppercase(),
+        path,
+        hex::encode(crate::ledger::signing::sha256(body)),
+        timestamp_ms,
+        nonce
+    )
+    .into_bytes()
+}
+
+/// Base64 (standard, padded) for binary fields.
+pub mod b64 {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    pub fn encode(bytes: &[u8]) -> String {
+        STANDARD.encode(bytes)
+    }
+
+    pub fn decode(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+        STANDARD.decode(text)
+    }
+
+    /// serde `with` helper for `Vec<u8>` fields.
+    pub mod bytes {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_str(&super::encode(v))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+            let text = String::deserialize(d)?;
+            super::decode(&text).map_err(serde::de::Error::custom)
+        }
+    }
+}
+
+/// `POST /v1/enroll` (unauthenticated: the one-time code is the credential).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: String,
+    /// P-256 SubjectPublicKeyInfo DER.
+    #[serde(with = "b64::bytes")]
+    pub public_key: Vec<u8>,
+    /// "software" or "hardware" (Keystore / Secure Enclave); informational.
+    pub key_storage: String,
+    /// e.g. "android 15", "ios 18", "linux"; informational.
+    pub platform: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub employee_id: String,
+    pub device_id: String,
+    pub server_time_ms: i64,
+    /// MAC token for the time anchor (see [`crate::ledger::record::TimeAnchor`]).
+    pub time_token: String,
+}
+
+/// `GET /v1/time` (device-authenticated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeResponse {
+    pub server_time_ms: i64,
+    pub time_token: String,
+    pub policy_version: u64,
+}
+
+/// `GET /v1/policy` (device-authenticated): the exact signed bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyResponse {
+    pub version: u64,
+    /// The policy JSON exactly as signed.
+    #[serde(with = "b64::bytes")]
+    pub body: Vec<u8>,
+    /// ECDSA P-256 SHA-256 (DER) by the server's policy key over `body`.
+    #[serde(with = "b64::bytes")]
+    pub signature: Vec<u8>,
+    pub server_time_ms: i64,
+    pub time_token: String,
+}
+
+/// One record as stored on the device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub seq: u64,
+    #[serde(with = "b64::bytes")]
+    pub record: Vec<u8>,
+    #[serde(with = "b64::bytes")]
+    pub signature: Vec<u8>,
+}
+
+/// `POST /v1/punches` (device-authenticated).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    pub device_id: String,
+    pub records: Vec<UploadRecord>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Verified and stored now.
+    Accepted,
+    /// Already stored with identical bytes (a retry): nothing stored twice.
+    Duplicate,
+    /// Not stored as a punch; kept by the server as evidence.
+    Rejected,
+}
+
+/// Machine-readable rejection reasons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectReason {
+    BadSignature,
+    Unparseable,
+    /// The record names another device than the authenticated one.
+    WrongDevice,
+    /// prev_hash does not match the last accepted record.
+    ChainBreak,
+    /// seq skips over records the server has not got.
+    Gap,
+    /// Same (device, seq) or punch id already stored with other bytes.
+    ConflictingDuplicate,
+    UnknownPolicyVersion,
+    /// The record's employee is not the device's bound employee.
+    EmployeeMismatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordResult {
+    pub seq: u64,
+    pub status: RecordStatus,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reason: Option<RejectReason>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    pub results: Vec<RecordResult>,
+    /// The last seq the server has accepted from this device (its chain head).
+    pub head_seq: u64,
+    pub policy_version: u64,
+    pub server_time_ms: i64,
+    pub time_token: String,
+}
+
+/// Machine-readable request-level error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    EnrollmentCodeInvalid,
+    /// The employee already has a bound device; an admin must approve a rebind.
+    DeviceAlreadyBound,
+    UnknownDevice,
+    /// The device was unbound by an admin; its key is no longer accepted.
+    DeviceUnbound,
+    BadRequestSignature,
+    StaleTimestamp,
+    ReplayedNonce,
+    NoPolicy,
+    BatchTooLarge,
+    Internal,
+}
+
+/// The body of every non-2xx response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorCode,
+    pub message: String,
+    pub server_time_ms: i64,
+}
+
+/// The largest batch a server must accept.
+pub const MAX_BATCH: usize = 1000;
