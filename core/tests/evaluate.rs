@@ -220,3 +220,21 @@ fn privacy_only_matching_networks_are_recorded() {
     assert_eq!(rec.evidence.ip_matched, vec!["198.51.100.7".to_string()]);
     assert_eq!(r.evaluation.decision, Decision::Accepted);
 }
+
+#[test]
+fn nearest_site_hint_only_when_no_site_passed() {
+    let (_d, engine, _c) = setup();
+    // Accepted at the yard, with HQ's fence about a kilometre away and well
+    // inside the search radius: no "nearest is hq" beside the acceptance.
+    let yard = engine
+        .evaluate(&gps((31.2390, 121.4810), 10.0, T0))
+        .unwrap();
+    assert_eq!(yard.decision, Decision::Accepted);
+    assert_eq!(yard.site_id.as_deref(), Some("yard"));
+    assert_eq!(yard.nearest_site, None);
+    assert!(
+        yard.reasons.iter().all(|r| !r.contains("nearest")),
+        "{:?}",
+        yard.reasons
+    );
+}

@@ -503,6 +503,8 @@ fn decide(
         decision = decision.max(Decision::from_action(f.action));
         reasons.push(format!("{}: {}", f.kind, f.detail));
     }
+    // The "nearest site" hint is for a refusal; beside a pass it only confuses.
+    let nearest_site = nearest_site.filter(|_| best.is_none());
     Evaluation {
         decision,
         site_id: best.map(|s| s.site_id),
