@@ -285,7 +285,19 @@ fn main() {
         println!("benchmarks run with `cargo bench -p punch-core`");
         return;
     }
-    bench_crypto();
-    bench_geofence();
-    bench_commit();
+    // `cargo bench -p punch-core --bench core_bench -- commit` runs only that group.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
+    if wanted("crypto") {
+        bench_crypto();
+    }
+    if wanted("geofence") {
+        bench_geofence();
+    }
+    if wanted("commit") {
+        bench_commit();
+    }
 }

@@ -97,7 +97,7 @@ pub(crate) fn record_punch(
     let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..MAX_TRIES {
         let now = device.now();
-        let ctx = device.db.lock().punch_context()?;
+        let ctx = device.db.lock().punch_context_for_append()?;
         let employee_id = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
         let evaluation = judge(&ctx, policy, valid, &now)?;
         if evaluation.decision == Decision::Rejected {

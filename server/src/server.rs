@@ -66,7 +66,7 @@ pub fn app_state(db_path: &Path) -> Result<AppState> {
 }
 
 /// Serves until `shutdown` completes, then drains in-flight requests for
-/// at most [`SHUTDOWN_GRACE`]; the port is closed when this returns.
+/// at most five seconds; the port is closed when this returns.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,

@@ -89,7 +89,7 @@ pub struct StoredPunchInfo {
     /// wall − trusted, when trusted exists.
     pub skew_ms: Option<i64>,
     /// "anchored", "clock_moved", "after_receipt" (trusted time later than
-    /// the server received it), "unanchored:<why>" or "bad_anchor".
+    /// the server received it), `unanchored:<why>` or "bad_anchor".
     pub time_status: String,
     pub policy_version: u64,
     /// The device's evaluation: "accepted" or "review".

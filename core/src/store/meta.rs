@@ -1,20 +1,20 @@
 //! Small typed values beside the chain (the `meta` table): the time anchor,
-//! the learned server offset, the previous fix, the recorded head and the
-//! persisted sync state. Each has one key and one type, named here only.
+//! the learned server offset, the recorded head and the persisted sync
+//! state. Each has one key and one type, named here only. (Databases from
+//! before 0.1 may hold a `last_fix` key: it is no longer read; the previous
+//! fix comes from the signed records.)
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use punch_model::ledger::record::TimeAnchor;
-use punch_model::rules::evaluate::PreviousFix;
 
 use super::Store;
 use crate::error::{PunchError, Result};
 
 const ANCHOR: &str = "time_anchor";
 const SERVER_OFFSET: &str = "server_offset_ms";
-const LAST_FIX: &str = "last_fix";
 const HEAD_SEQ: &str = "head_seq";
 const SYNC_STATE: &str = "sync_state";
 
@@ -47,14 +47,6 @@ fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()>
 
 pub(super) fn anchor_in(conn: &Connection) -> Result<Option<TimeAnchor>> {
     get_json(conn, ANCHOR)
-}
-
-pub(super) fn last_fix_in(conn: &Connection) -> Result<Option<PreviousFix>> {
-    get_json(conn, LAST_FIX)
-}
-
-pub(super) fn set_last_fix_in(conn: &Connection, fix: &PreviousFix) -> Result<()> {
-    set_json(conn, LAST_FIX, fix)
 }
 
 pub(super) fn recorded_head_in(conn: &Connection) -> Result<Option<u64>> {
@@ -96,9 +88,23 @@ impl Store {
         set(&self.conn, SERVER_OFFSET, &offset_ms.to_string())
     }
 
-    /// The head sequence recorded beside the chain (tail-deletion check).
+    /// The highest sequence this device is known to have written: the one
+    /// recorded beside the chain, or a later one written since (tail-deletion
+    /// check). None on a device that never punched.
     pub(crate) fn recorded_head(&self) -> Result<Option<u64>> {
-        recorded_head_in(&self.conn)
+        let stored = recorded_head_in(&self.conn)?;
+        Ok(match (stored, self.written_head) {
+            (None, 0) => None,
+            (s, w) => Some(s.unwrap_or(0).max(w)),
+        })
+    }
+
+    /// Persists the in-memory head, inside a caller's transaction or alone.
+    pub(super) fn persist_recorded_head_in(conn: &Connection, written_head: u64) -> Result<()> {
+        if written_head > recorded_head_in(conn)?.unwrap_or(0) {
+            set_recorded_head_in(conn, written_head)?;
+        }
+        Ok(())
     }
 
     pub(crate) fn sync_state<T: DeserializeOwned + Default>(&self) -> Result<T> {

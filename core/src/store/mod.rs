@@ -31,6 +31,10 @@ use crate::error::Result;
 /// An open, migrated device database.
 pub(crate) struct Store {
     conn: Connection,
+    /// The next punch's context and the file state it was read at.
+    context_cache: Option<(punches::CacheKey, PunchContext)>,
+    /// The highest seq this connection appended (persisted lazily).
+    written_head: u64,
 }
 
 impl Store {
@@ -38,7 +42,19 @@ impl Store {
     pub(crate) fn open(path: &Path) -> Result<Store> {
         let conn = punch_sqlite::open_durable(path, Duration::from_secs(5))?;
         punch_sqlite::migrate(&conn, schema::MIGRATIONS)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            context_cache: None,
+            written_head: 0,
+        })
+    }
+}
+
+impl Drop for Store {
+    /// Best effort: a killed process skips this, and the next sync records
+    /// the head instead (the README says what that leaves undetected).
+    fn drop(&mut self) {
+        let _ = Store::persist_recorded_head_in(&self.conn, self.written_head);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use punch_model::ledger::record::TimeAnchor;
+use punch_model::ledger::record::{PunchRecord, TimeAnchor};
 use punch_model::rules::evaluate::PreviousFix;
 
 use super::{Store, db_seq, meta};
@@ -119,7 +119,7 @@ pub(crate) struct NewPunch<'a> {
     pub kind: &'a str,
     pub wall_time_ms: i64,
     pub decision: &'a str,
-    /// Becomes the previous fix for the next punch's travel check.
+    /// The record's fix: the previous fix for the next punch's travel check.
     pub fix: Option<PreviousFix>,
 }
 
@@ -138,15 +138,87 @@ fn head_of(conn: &rusqlite::Connection) -> Result<Option<(u64, Vec<u8>)>> {
         .optional()?)
 }
 
+/// Identifies a state of the file: SQLite's `data_version` moves when
+/// another connection commits, `total_changes` when this one writes.
+pub(super) type CacheKey = (i64, u64);
+
+fn cache_key(conn: &rusqlite::Connection) -> Result<CacheKey> {
+    let version: i64 = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get(0))?;
+    Ok((version, conn.total_changes()))
+}
+
+/// How far back to look for the previous GPS fix (older ones say nothing
+/// useful about travel speed).
+const FIX_LOOKBACK: u32 = 16;
+
+/// The newest recorded GPS fix, from the signed records themselves.
+fn previous_fix(conn: &rusqlite::Connection) -> Result<Option<PreviousFix>> {
+    let mut stmt = conn.prepare_cached("SELECT record FROM punches ORDER BY seq DESC LIMIT ?1")?;
+    let mut rows = stmt.query(params![FIX_LOOKBACK])?;
+    while let Some(row) = rows.next()? {
+        let bytes: Vec<u8> = row.get(0)?;
+        // An unreadable record only disables the travel check for this punch.
+        if let Some(fix) = PunchRecord::from_bytes(&bytes)
+            .ok()
+            .and_then(|r| r.evidence.gps)
+        {
+            return Ok(Some(PreviousFix {
+                point: fix.point,
+                accuracy_m: fix.accuracy_m,
+                fix_time_ms: fix.fix_time_ms,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchContext> {
+    let employee_id = conn
+        .prepare_cached("SELECT employee_id FROM device WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .flatten();
+    Ok(PunchContext {
+        employee_id,
+        anchor: meta::anchor_in(conn)?,
+        previous_fix: previous_fix(conn)?,
+        head: head_of(conn)?,
+        recorded_head: meta::recorded_head_in(conn)?.unwrap_or(0).max(written_head),
+    })
+}
+
 impl Store {
-    pub(crate) fn punch_context(&self) -> Result<PunchContext> {
-        Ok(PunchContext {
-            employee_id: self.device()?.and_then(|d| d.employee_id),
-            anchor: meta::anchor_in(&self.conn)?,
-            previous_fix: meta::last_fix_in(&self.conn)?,
-            head: head_of(&self.conn)?,
-            recorded_head: meta::recorded_head_in(&self.conn)?.unwrap_or(0),
-        })
+    /// The context of the next punch, for a preview: checked against the
+    /// file (one cheap `data_version` read instead of five queries), re-read
+    /// whenever this connection or another one has written since.
+    pub(crate) fn punch_context(&mut self) -> Result<PunchContext> {
+        let key = cache_key(&self.conn)?;
+        match &self.context_cache {
+            Some((cached, ctx)) if *cached == key => Ok(ctx.clone()),
+            _ => self.reload_context(key),
+        }
+    }
+
+    /// The context a punch starts from: the cache as long as this
+    /// connection wrote nothing else. Another connection's writes are caught
+    /// under the write lock by [`append_punch`](Self::append_punch), which
+    /// then answers `HeadMoved` and the punch is built again.
+    pub(crate) fn punch_context_for_append(&mut self) -> Result<PunchContext> {
+        match &self.context_cache {
+            Some(((_, changes), ctx)) if *changes == self.conn.total_changes() => Ok(ctx.clone()),
+            _ => {
+                let key = cache_key(&self.conn)?;
+                self.reload_context(key)
+            }
+        }
+    }
+
+    fn reload_context(&mut self, key: CacheKey) -> Result<PunchContext> {
+        let ctx = read_context(&self.conn, self.written_head)?;
+        self.context_cache = Some((key, ctx.clone()));
+        Ok(ctx)
     }
 
     /// Appends `row` if the chain still ends where the record links to, in
@@ -161,9 +233,23 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded = meta::recorded_head_in(&tx)?.unwrap_or(0);
-        if head_of(&tx)? != expected_prev.head || recorded != expected_prev.recorded_head {
-            return Ok(Append::HeadMoved);
+        // Under the write lock: if the file is as the cached context saw it,
+        // its head is the head; otherwise read it again.
+        let key = cache_key(&tx)?;
+        let cached = self.context_cache.as_ref().is_some_and(|(k, c)| {
+            *k == key
+                && c.head == expected_prev.head
+                && c.recorded_head == expected_prev.recorded_head
+        });
+        if !cached {
+            let fresh = read_context(&tx, self.written_head)?;
+            let moved = fresh.head != expected_prev.head
+                || fresh.recorded_head != expected_prev.recorded_head;
+            if moved {
+                drop(tx);
+                self.context_cache = Some((cache_key(&self.conn)?, fresh));
+                return Ok(Append::HeadMoved);
+            }
         }
         if row.seq != expected_prev.next_seq() {
             return Err(PunchError::CorruptState(format!(
@@ -187,11 +273,19 @@ impl Store {
             row.decision,
             now_ms
         ])?;
-        meta::set_recorded_head_in(&tx, row.seq)?;
-        if let Some(fix) = &row.fix {
-            meta::set_last_fix_in(&tx, fix)?;
-        }
+        // One page per punch beyond the row and its index entry costs about
+        // a tenth of the commit: the recorded head is kept in memory and
+        // written with the next sync's commit (and on close) instead.
         tx.commit()?;
+        self.written_head = self.written_head.max(row.seq);
+        // What this commit made the context, without reading it back.
+        let mut ctx = expected_prev.clone();
+        ctx.head = Some((row.seq, row.hash.to_vec()));
+        ctx.recorded_head = row.seq;
+        if let Some(fix) = &row.fix {
+            ctx.previous_fix = Some(*fix);
+        }
+        self.context_cache = Some((cache_key(&self.conn)?, ctx));
         Ok(Append::Stored)
     }
 

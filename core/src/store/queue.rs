@@ -117,6 +117,8 @@ impl Store {
             out.settled |= changed > 0;
         }
         meta::save_anchor_in(&tx, anchor, wall_ms)?;
+        // The meta page is written anyway: record the head for free.
+        Store::persist_recorded_head_in(&tx, self.written_head)?;
         tx.commit()?;
         Ok((out, rewind))
     }
