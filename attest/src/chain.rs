@@ -1,8 +1,9 @@
 //! Certificate path checking shared by Android and Apple: each certificate signed by the next,
 //! the last one anchored in a trusted root, every certificate valid at the verification time.
 //!
-//! Order of checks: signatures first (a forgery is named a forgery), then the anchor (a genuine
-//! but foreign chain is `untrusted_root`), then name chaining, then validity dates. Callers
+//! Order of checks: the anchor (a genuine but foreign chain is `untrusted_root`), then each
+//! signature from the root down (a forgery is named a forgery), then name chaining, then
+//! validity dates. Callers
 //! parse everything (certificates, extensions) before calling this: structure before
 //! cryptography, so a malformed input is always named malformed.
 
@@ -59,11 +60,6 @@ pub(crate) fn verify_chain(
             max: MAX_CHAIN_LEN,
         });
     }
-    // Signatures before names: a tampered name is then reported as the tampering it is.
-    for (i, pair) in certs.windows(2).enumerate() {
-        let (cert, parent) = (&pair[0], &pair[1]);
-        verify_signed_by(cert, parent.public_key()).map_err(|f| sig_refusal(i, cert, f))?;
-    }
     let last_index = certs.len() - 1;
     let anchored = if let Some(anchor) = roots.by_spki(last.public_key().raw) {
         // The chain's copy of a trusted root: its key is trusted, so its self-signature must hold
@@ -95,6 +91,13 @@ pub(crate) fn verify_chain(
             ),
         });
     };
+    // Then down from the anchor (RFC 5280 order), so a tampered certificate fails its own
+    // signature check before its key is used; signatures before names, so a tampered name is
+    // reported as the tampering it is.
+    for (i, pair) in certs.windows(2).enumerate().rev() {
+        let (cert, parent) = (&pair[0], &pair[1]);
+        verify_signed_by(cert, parent.public_key()).map_err(|f| sig_refusal(i, cert, f))?;
+    }
     for (i, pair) in certs.windows(2).enumerate() {
         let (cert, parent) = (&pair[0], &pair[1]);
         if !names_match(cert, parent) {

@@ -4,7 +4,7 @@
 //! algorithms that attestation chains use are accepted: RSA PKCS#1 v1.5 with SHA-256/384/512
 //! (Google's RSA-4096 root) and ECDSA P-256/P-384 with SHA-256/384 (everything else).
 
-use asn1_rs::{FromDer, Oid, oid};
+use asn1_rs::{Any, FromDer, Oid, oid};
 use base64::Engine as _;
 use ring::signature;
 use x509_parser::certificate::{X509Certificate, X509CertificateParser};
@@ -53,7 +53,7 @@ pub(crate) fn parse_cert(der: &[u8], index: usize) -> Result<X509Certificate<'_>
             detail: format!("{} trailing bytes after the certificate", rest.len()),
         });
     }
-    if cert.signature_algorithm != cert.tbs_certificate.signature {
+    if cert.signature_algorithm != cert.tbs_certificate.signature || !same_algorithm_bytes(der) {
         return Err(Refusal::MalformedCertificate {
             index,
             detail: "outer and inner signature algorithms differ".into(),
@@ -66,6 +66,27 @@ pub(crate) fn parse_cert(der: &[u8], index: usize) -> Result<X509Certificate<'_>
         });
     }
     Ok(cert)
+}
+
+/// The outer (unsigned) AlgorithmIdentifier must be byte-identical to the signed one inside the
+/// TBS. x509-parser compares them as parsed values, which lets a mangled outer encoding through.
+fn same_algorithm_bytes(der: &[u8]) -> bool {
+    fn tlv(input: &[u8]) -> Option<(Any<'_>, &[u8], &[u8])> {
+        let (rest, any) = Any::from_der(input).ok()?;
+        Some((any, &input[..input.len() - rest.len()], rest))
+    }
+    let check = || -> Option<bool> {
+        let (cert, _, _) = tlv(der)?;
+        let (tbs, _, after_tbs) = tlv(cert.data)?;
+        let (_, outer, _) = tlv(after_tbs)?;
+        let (first, _, mut rest) = tlv(tbs.data)?;
+        if first.class() == asn1_rs::Class::ContextSpecific {
+            rest = tlv(rest)?.2; // skip the serial after [0] version
+        }
+        let (_, inner, _) = tlv(rest)?;
+        Some(inner == outer)
+    };
+    check().unwrap_or(false)
 }
 
 /// Split a PEM text into DER certificates (leaf first, as given). Text outside the

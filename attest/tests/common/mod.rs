@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 pub fn data_path(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel)
 }
 
 pub fn read(rel: &str) -> String {
