@@ -53,10 +53,10 @@ pub(crate) fn parse_cert(der: &[u8], index: usize) -> Result<X509Certificate<'_>
             detail: format!("{} trailing bytes after the certificate", rest.len()),
         });
     }
-    if cert.signature_algorithm != cert.tbs_certificate.signature || !same_algorithm_bytes(der) {
+    if cert.signature_algorithm != cert.tbs_certificate.signature || !strict_outer_layer(der) {
         return Err(Refusal::MalformedCertificate {
             index,
-            detail: "outer and inner signature algorithms differ".into(),
+            detail: "outer layer is not strict DER (algorithm or signature encoding)".into(),
         });
     }
     if cert.signature_value.unused_bits != 0 {
@@ -68,23 +68,37 @@ pub(crate) fn parse_cert(der: &[u8], index: usize) -> Result<X509Certificate<'_>
     Ok(cert)
 }
 
-/// The outer (unsigned) AlgorithmIdentifier must be byte-identical to the signed one inside the
-/// TBS. x509-parser compares them as parsed values, which lets a mangled outer encoding through.
-fn same_algorithm_bytes(der: &[u8]) -> bool {
+/// The unsigned outer layer, checked strictly: x509-parser reads it leniently (it compares the
+/// two AlgorithmIdentifiers as parsed values and does not insist on the BIT STRING's tag), and
+/// nothing outside the signed TBS may vary. The outer AlgorithmIdentifier must be
+/// byte-identical to the signed one, and the signature a universal BIT STRING ending the
+/// certificate.
+fn strict_outer_layer(der: &[u8]) -> bool {
+    use asn1_rs::{Class, Tag};
     fn tlv(input: &[u8]) -> Option<(Any<'_>, &[u8], &[u8])> {
         let (rest, any) = Any::from_der(input).ok()?;
         Some((any, &input[..input.len() - rest.len()], rest))
     }
+    let universal = |a: &Any<'_>, tag: Tag, constructed: bool| {
+        a.class() == Class::Universal && a.tag() == tag && a.header.is_constructed() == constructed
+    };
     let check = || -> Option<bool> {
         let (cert, _, _) = tlv(der)?;
         let (tbs, _, after_tbs) = tlv(cert.data)?;
-        let (_, outer, _) = tlv(after_tbs)?;
+        let (_, outer, after_alg) = tlv(after_tbs)?;
+        let (sig, _, after_sig) = tlv(after_alg)?;
         let (first, _, mut rest) = tlv(tbs.data)?;
-        if first.class() == asn1_rs::Class::ContextSpecific {
+        if first.class() == Class::ContextSpecific {
             rest = tlv(rest)?.2; // skip the serial after [0] version
         }
         let (_, inner, _) = tlv(rest)?;
-        Some(inner == outer)
+        Some(
+            universal(&cert, Tag::Sequence, true)
+                && universal(&tbs, Tag::Sequence, true)
+                && universal(&sig, Tag::BitString, false)
+                && after_sig.is_empty()
+                && inner == outer,
+        )
     };
     check().unwrap_or(false)
 }
