@@ -76,6 +76,16 @@ pub(crate) fn verify_chain(
             anchor: anchor.clone(),
             root_in_chain: false,
         }
+    } else if roots
+        .anchors()
+        .iter()
+        .any(|a| a.subject == last.issuer().to_string())
+    {
+        // It names a trusted root as its issuer, but that root's key did not sign it.
+        return Err(Refusal::BadSignature {
+            index: last_index,
+            subject: subject(last),
+        });
     } else if last.issuer().as_raw() == last.subject().as_raw() {
         return Err(Refusal::UntrustedRoot {
             subject: subject(last),
