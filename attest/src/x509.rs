@@ -156,7 +156,7 @@ pub fn parse_pem_chain(pem: &str) -> Result<Vec<Vec<u8>>, Refusal> {
 /// Parse a standalone SubjectPublicKeyInfo (DER), refusing trailing bytes.
 pub(crate) fn parse_spki(der: &[u8]) -> Option<SubjectPublicKeyInfo<'_>> {
     match SubjectPublicKeyInfo::from_der(der) {
-        Ok((rest, spki)) if rest.is_empty() => Some(spki),
+        Ok(([], spki)) => Some(spki),
         _ => None,
     }
 }

@@ -224,7 +224,7 @@ proptest! {
         let _ = parse_key_description(&bytes);
         let _ = parse_attestation_object(&bytes);
         let _ = parse_auth_data(&bytes);
-        let _ = AndroidVerifier::default().verify(&[bytes.clone()], &AndroidExpectations::inspect_only(), 0);
+        let _ = AndroidVerifier::default().verify(std::slice::from_ref(&bytes), &AndroidExpectations::inspect_only(), 0);
         let _ = punch_attest::x509::parse_pem_chain(&String::from_utf8_lossy(&bytes));
     }
 
