@@ -49,4 +49,7 @@ for target in android_chain android_pem key_description apple_object; do
     -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
     | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)|SUMMARY|panicked|ERROR" || true
 done
-ls artifacts 2>/dev/null && find artifacts -type f | head || echo "no artifacts (no crash)"
+crashes="$(find artifacts -type f 2>/dev/null | wc -l)"
+echo "crash artifacts: $crashes"
+find artifacts -type f 2>/dev/null | head
+[ "$crashes" -eq 0 ]

@@ -357,3 +357,118 @@ pub enum ConfigError {
     #[error("time: {0}")]
     Time(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_of_each() -> Vec<Refusal> {
+        let s = String::new;
+        vec![
+            Refusal::InputTooLarge {
+                what: "x",
+                len: 2,
+                max: 1,
+            },
+            Refusal::ChainTooLong { len: 9, max: 8 },
+            Refusal::TruncatedChain { detail: s() },
+            Refusal::MalformedCertificate {
+                index: 0,
+                detail: s(),
+            },
+            Refusal::MalformedExtension { detail: s() },
+            Refusal::MalformedObject { detail: s() },
+            Refusal::MissingExtension {
+                index: 0,
+                what: "x",
+            },
+            Refusal::UnexpectedExtension {
+                index: 1,
+                subject: s(),
+            },
+            Refusal::IssuerMismatch {
+                index: 0,
+                issuer: s(),
+                parent: s(),
+            },
+            Refusal::UnsupportedAlgorithm {
+                index: 0,
+                detail: s(),
+            },
+            Refusal::BadSignature {
+                index: 0,
+                subject: s(),
+            },
+            Refusal::UntrustedRoot {
+                subject: s(),
+                spki_sha256: s(),
+                trusted: 2,
+            },
+            Refusal::ExpiredCertificate {
+                index: 0,
+                subject: s(),
+                not_after: s(),
+            },
+            Refusal::NotYetValid {
+                index: 0,
+                subject: s(),
+                not_before: s(),
+            },
+            Refusal::Revoked {
+                index: 0,
+                serial: s(),
+                status: s(),
+                reason: None,
+            },
+            Refusal::ChallengeMismatch,
+            Refusal::KeyMismatch { detail: s() },
+            Refusal::SoftwareOnlyKey {
+                found: s(),
+                attestation: s(),
+                required: s(),
+            },
+            Refusal::UnlockedBootloader { detail: s() },
+            Refusal::UnverifiedBoot { state: s() },
+            Refusal::OutdatedPatchLevel {
+                found: s(),
+                required: 1,
+            },
+            Refusal::UnknownApp { detail: s() },
+            Refusal::WrongFormat { found: s() },
+            Refusal::NonceMismatch,
+            Refusal::RpIdMismatch {
+                found: s(),
+                allowed: s(),
+            },
+            Refusal::BadCounter { counter: 1 },
+            Refusal::WrongEnvironment {
+                found: s(),
+                expected: s(),
+            },
+            Refusal::KeyIdMismatch { detail: s() },
+        ]
+    }
+
+    #[test]
+    fn codes_are_distinct_snake_case_and_documented() {
+        let readme = include_str!("../README.md");
+        let all = one_of_each();
+        let mut codes: Vec<&str> = all.iter().map(Refusal::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "duplicate code");
+        for r in &all {
+            let code = r.code();
+            assert!(
+                code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code}"
+            );
+            assert!(
+                readme.contains(&format!("`{code}`")),
+                "{code} missing from README"
+            );
+            assert!(readme.contains(&format!("| {} |", r.category().as_str())));
+            assert!(!r.to_string().is_empty());
+        }
+    }
+}

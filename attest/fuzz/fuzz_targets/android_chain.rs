@@ -11,5 +11,9 @@ fuzz_target!(|data: &[u8]| {
         certs.push(&rest[2..2 + n]);
         rest = &rest[2 + n..];
     }
-    let _ = AndroidVerifier::default().verify(&certs, &AndroidExpectations::inspect_only(), 1_700_000_000);
+    let _ = AndroidVerifier::default().verify(
+        &certs,
+        &AndroidExpectations::inspect_only(),
+        1_700_000_000,
+    );
 });
