@@ -1,0 +1,148 @@
+//! How much a verified attestation proves, as one ordered level a policy can compare.
+
+use serde::Serialize;
+
+use crate::android::{AndroidAttestation, SecurityLevel};
+use crate::apple::AppleAttestation;
+
+/// Assurance of a device key, weakest first, so `level >= policy_minimum` works.
+///
+/// Apple App Attest sits below the Android hardware levels because what it attests is the app
+/// and its own Secure Enclave key, not an arbitrary key of ours with its hardware properties
+/// and boot state; see the crate README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssuranceLevel {
+    /// No hardware evidence: the key could have been copied off the device.
+    Software,
+    /// Apple App Attest: a genuine instance of the app on a genuine Apple device holds the key.
+    AttestedApp,
+    /// Android: the key was generated and is used inside a TEE, attested by it.
+    HardwareTee,
+    /// Android: the key lives in a StrongBox secure element, attested by it.
+    HardwareStrongbox,
+}
+
+impl AssuranceLevel {
+    /// `software`, `attested_app`, `hardware_tee`, `hardware_strongbox`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssuranceLevel::Software => "software",
+            AssuranceLevel::AttestedApp => "attested_app",
+            AssuranceLevel::HardwareTee => "hardware_tee",
+            AssuranceLevel::HardwareStrongbox => "hardware_strongbox",
+        }
+    }
+
+    /// Parse the snake_case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            AssuranceLevel::Software,
+            AssuranceLevel::AttestedApp,
+            AssuranceLevel::HardwareTee,
+            AssuranceLevel::HardwareStrongbox,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
+    }
+}
+
+/// A level and the facts it rests on, for audit logs and the admin UI.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assurance {
+    /// The level.
+    pub level: AssuranceLevel,
+    /// `android` or `apple`.
+    pub platform: &'static str,
+    /// Each fact the level rests on, in words.
+    pub rested_on: Vec<String>,
+    /// Checks that were skipped (a hand check, not an enrollment).
+    pub skipped_checks: Vec<&'static str>,
+}
+
+/// The assurance of a verified Android attestation.
+pub fn android_assurance(a: &AndroidAttestation) -> Assurance {
+    let kd = &a.key_description;
+    let level = match a.effective_security_level() {
+        SecurityLevel::Software => AssuranceLevel::Software,
+        SecurityLevel::TrustedEnvironment => AssuranceLevel::HardwareTee,
+        SecurityLevel::StrongBox => AssuranceLevel::HardwareStrongbox,
+    };
+    let mut rested_on = vec![
+        format!(
+            "chain of {} certificates verified to trusted root {:?} (public key SHA-256 {})",
+            a.chain_len,
+            a.root.subject,
+            a.root.spki_sha256_hex()
+        ),
+        format!(
+            "key held at {}, attestation signed at {} (attestation version {})",
+            kd.keymint_security_level.as_str(),
+            kd.attestation_security_level.as_str(),
+            kd.attestation_version
+        ),
+    ];
+    if let Some(rot) = kd.hardware_enforced.root_of_trust() {
+        rested_on.push(format!(
+            "bootloader {}, verified boot {}",
+            if rot.device_locked {
+                "locked"
+            } else {
+                "unlocked"
+            },
+            rot.verified_boot_state.as_str()
+        ));
+    }
+    if let Some(p) = kd.hardware_enforced.os_patch_level() {
+        rested_on.push(format!("OS patch level {p}"));
+    }
+    if let Some(pkg) = &a.matched_package {
+        rested_on.push(if a.signer_checked {
+            format!("app {pkg} signed by an allowlisted certificate")
+        } else {
+            format!("app {pkg} (signer not checked)")
+        });
+    }
+    if !a.skipped_checks.contains(&"challenge") {
+        rested_on.push("challenge matched the server's".into());
+    }
+    if !a.skipped_checks.contains(&"attested_key") {
+        rested_on.push("attested key is the enrolled key".into());
+    }
+    Assurance {
+        level,
+        platform: "android",
+        rested_on,
+        skipped_checks: a.skipped_checks.clone(),
+    }
+}
+
+/// The assurance of a verified App Attest attestation.
+pub fn apple_assurance(a: &AppleAttestation) -> Assurance {
+    let mut rested_on = vec![
+        format!(
+            "credential certificate verified to Apple root {:?} (public key SHA-256 {})",
+            a.root.subject,
+            a.root.spki_sha256_hex()
+        ),
+        format!(
+            "{} environment, counter {}",
+            a.environment.as_str(),
+            a.counter
+        ),
+        format!("key id {}", hex::encode(a.key_id)),
+    ];
+    if let Some(id) = &a.app_id {
+        rested_on.push(format!("app id {id}"));
+    }
+    if !a.skipped_checks.contains(&"nonce") {
+        rested_on.push("nonce binds the server's client data hash".into());
+    }
+    Assurance {
+        level: AssuranceLevel::AttestedApp,
+        platform: "apple",
+        rested_on,
+        skipped_checks: a.skipped_checks.clone(),
+    }
+}
