@@ -218,18 +218,18 @@ pub fn verify_android_report(pem: &str, opts: &CheckOptions) -> (bool, Value) {
             }
         }
         report.insert("chain".into(), chain.into());
-        if let Ok(certs) = parse_chain(ders) {
-            if let Some(leaf) = certs.first() {
-                match key_description_raw(leaf)
-                    .and_then(|raw| raw.map(parse_key_description).transpose())
-                {
-                    Ok(Some(kd)) => {
-                        report.insert("keyDescription".into(), key_description_json(&kd));
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        report.insert("keyDescriptionError".into(), refusal_json(&e));
-                    }
+        if let Ok(certs) = parse_chain(ders)
+            && let Some(leaf) = certs.first()
+        {
+            match key_description_raw(leaf)
+                .and_then(|raw| raw.map(parse_key_description).transpose())
+            {
+                Ok(Some(kd)) => {
+                    report.insert("keyDescription".into(), key_description_json(&kd));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    report.insert("keyDescriptionError".into(), refusal_json(&e));
                 }
             }
         }

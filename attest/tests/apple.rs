@@ -47,15 +47,15 @@ fn with_auth_data(edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
 fn with_x5c(edit: impl FnOnce(&mut Vec<Value>)) -> Vec<u8> {
     rebuild(|m| {
         for (k, v) in m.iter_mut() {
-            if k.as_text() == Some("attStmt") {
-                if let Value::Map(stmt) = v {
-                    for (k2, v2) in stmt.iter_mut() {
-                        if k2.as_text() == Some("x5c") {
-                            if let Value::Array(a) = v2 {
-                                edit(a);
-                                return;
-                            }
-                        }
+            if k.as_text() == Some("attStmt")
+                && let Value::Map(stmt) = v
+            {
+                for (k2, v2) in stmt.iter_mut() {
+                    if k2.as_text() == Some("x5c")
+                        && let Value::Array(a) = v2
+                    {
+                        edit(a);
+                        return;
                     }
                 }
             }

@@ -443,12 +443,12 @@ fn authorization_list(a: &Any<'_>, list: &str) -> Result<AuthorizationList, Refu
         let tag = tagged.tag().0;
         // X.680 §8.6: canonical (DER) order is ascending tag numbers; this also refuses
         // duplicates, which could otherwise make two readers see two different values.
-        if let Some((prev, _)) = out.entries.last() {
-            if tag <= *prev {
-                return Err(malformed(format!(
-                    "{list}: tags not in ascending order ([{tag}] after [{prev}])"
-                )));
-            }
+        if let Some((prev, _)) = out.entries.last()
+            && tag <= *prev
+        {
+            return Err(malformed(format!(
+                "{list}: tags not in ascending order ([{tag}] after [{prev}])"
+            )));
         }
         let (inner, after) = any(tagged.data, list)?;
         if !after.is_empty() {

@@ -233,10 +233,10 @@ impl AndroidVerifier {
         };
         let leaf_spki = leaf.public_key();
 
-        if let Some(challenge) = &expect.challenge {
-            if kd.attestation_challenge != *challenge {
-                return Err(Refusal::ChallengeMismatch);
-            }
+        if let Some(challenge) = &expect.challenge
+            && kd.attestation_challenge != *challenge
+        {
+            return Err(Refusal::ChallengeMismatch);
         }
         if let Some(expected) = &expect.attested_key_spki {
             check_key(leaf_spki, expected)?;

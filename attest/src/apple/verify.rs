@@ -239,12 +239,12 @@ impl AppleVerifier {
                 detail: "credential id in authData is not SHA-256 of the certificate's key".into(),
             });
         }
-        if let Some(expected) = &expect.expected_key_id {
-            if *expected != key_id {
-                return Err(Refusal::KeyIdMismatch {
-                    detail: "key id differs from the one the app reported".into(),
-                });
-            }
+        if let Some(expected) = &expect.expected_key_id
+            && *expected != key_id
+        {
+            return Err(Refusal::KeyIdMismatch {
+                detail: "key id differs from the one the app reported".into(),
+            });
         }
         if auth.credential_public_key[..] != *point {
             return Err(Refusal::KeyMismatch {

@@ -101,11 +101,11 @@ fn prefiltered_scan(index: &SiteIndex, p: LatLon, acc: f64, search: f64) -> usiz
     let reach = acc + search;
     let mut hits = 0;
     for i in 0..index.len() {
-        if let Some(s) = index.shape(i) {
-            if geodesy::chord(f.ecef(), &s.cap_ecef) <= s.cap.radius_m + reach + 1.0 {
-                let v = s.locate_in(&f, acc);
-                hits += usize::from(v.point_inside || v.distance_to_edge_m <= reach);
-            }
+        if let Some(s) = index.shape(i)
+            && geodesy::chord(f.ecef(), &s.cap_ecef) <= s.cap.radius_m + reach + 1.0
+        {
+            let v = s.locate_in(&f, acc);
+            hits += usize::from(v.point_inside || v.distance_to_edge_m <= reach);
         }
     }
     hits
