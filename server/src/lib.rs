@@ -10,6 +10,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod attestation;
 pub mod auth;
 pub mod clock;
 pub mod enroll;
