@@ -100,7 +100,7 @@ pub fn policy_json(data: &[u8]) {
     let Ok(prepared) = PreparedPolicy::new(policy) else {
         return;
     };
-    let now = prepared.policy.issued_at_ms;
+    let now = now_ms();
     let valid = hq_evidence(now)
         .validate()
         .expect("fixed evidence is valid");

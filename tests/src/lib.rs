@@ -4,4 +4,5 @@
 pub mod crash;
 pub mod decoders;
 pub mod fault_proxy;
+pub mod seeds;
 pub mod world;
