@@ -234,7 +234,7 @@ fn first_break(report: &ChainReport) -> Option<u64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn walker_reports_any_single_tampering_at_its_record(edit in edits()) {
@@ -307,7 +307,7 @@ fn sql_apply(db: &Path, edit: &Edit) -> u64 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 48, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn verify_chain_reports_sql_tampering_of_the_device_file(edit in edits()) {
@@ -397,7 +397,7 @@ fn truncated_tail_as_the_readme_says() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
 
     /// Columns copied out of the signed bytes are part of the chain too:
     /// editing one must be reported at its record.
