@@ -15,6 +15,8 @@ pub mod auth;
 pub mod clock;
 pub mod enroll;
 pub mod error;
+pub mod evidence;
+pub mod heads;
 pub mod ingest;
 pub mod policy_publish;
 pub mod server;
