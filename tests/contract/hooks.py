@@ -1,9 +1,13 @@
 """Schemathesis hooks for the punch server's contract suite.
 
-Every device-authenticated request is signed like a phone signs it
-(punch_model::wire::request_signing_string):
+Every device-authenticated request is signed like the engine signs it
+(punch_model::wire::request_signing_string), with its head statement:
 
-    PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}
+    PUNCH-REQUEST-V2\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}\n{seq}:{hash}
+
+(x-punch-head: our devices never get a record accepted, so their head stays
+0 and the genesis hash; a generated head would be signed as stated, and a
+later true one then looks like a rollback).
 
 with an ECDSA P-256 / SHA-256 key (DER signature, base64 in
 x-punch-signature). The device is enrolled on import with the code the Rust
@@ -42,21 +46,30 @@ def spki(key):
     )
 
 
-def signing_string(method, path, body, timestamp_ms, nonce):
+GENESIS_HEAD = "0:" + "0" * 64
+
+
+def signing_string(method, path, body, timestamp_ms, nonce, head):
     digest = hashlib.sha256(body or b"").hexdigest()
-    return f"PUNCH-REQUEST-V1\n{method.upper()}\n{path}\n{digest}\n{timestamp_ms}\n{nonce}".encode()
+    common = f"{method.upper()}\n{path}\n{digest}\n{timestamp_ms}\n{nonce}"
+    if head is None:
+        return f"PUNCH-REQUEST-V1\n{common}".encode()
+    return f"PUNCH-REQUEST-V2\n{common}\n{head}".encode()
 
 
-def signed_headers(key, device_id, method, path, body):
+def signed_headers(key, device_id, method, path, body, head=GENESIS_HEAD):
     ts = int(time.time() * 1000)
     nonce = secrets.token_hex(16)
-    sig = key.sign(signing_string(method, path, body, ts, nonce), ec.ECDSA(hashes.SHA256()))
-    return {
+    sig = key.sign(signing_string(method, path, body, ts, nonce, head), ec.ECDSA(hashes.SHA256()))
+    headers = {
         "x-punch-device": device_id,
         "x-punch-timestamp": str(ts),
         "x-punch-nonce": nonce,
         "x-punch-signature": base64.b64encode(sig).decode(),
     }
+    if head is not None:
+        headers["x-punch-head"] = head
+    return headers
 
 
 class PunchAuth(requests.auth.AuthBase):

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use punch_core::ledger::chain::ChainWalker;
+use punch_core::ledger::chain::{ChainWalker, CopiedColumns};
 use punch_core::ledger::record::PunchRecord;
 use punch_core::ledger::signing::{Signer, SoftwareSigner};
 use punch_core::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
@@ -351,8 +351,21 @@ pub fn record_json(data: &[u8]) {
     };
     let hash = punch_core::ledger::signing::sha256(bytes);
     let mut walker = ChainWalker::new(&public, &device_id);
-    walker.next(u64::from(flags >> 1), bytes, &signature, &hash);
-    walker.next(u64::from(flags >> 1) + 1, bytes, &signature, &hash);
+    // The second row also carries columns to compare with the signed bytes.
+    let columns = CopiedColumns {
+        punch_id: &device_id,
+        kind: "clock_in",
+        wall_time_ms: i64::from(flags),
+        decision: "accepted",
+    };
+    walker.next(u64::from(flags >> 1), bytes, &signature, &hash, None);
+    walker.next(
+        u64::from(flags >> 1) + 1,
+        bytes,
+        &signature,
+        &hash,
+        Some(&columns),
+    );
     let report = walker.finish(Some(u64::from(flags)));
     if flags & 1 == 1 && flags >> 1 == 1 {
         // Signed by the right key, stored at its own place: a record that
