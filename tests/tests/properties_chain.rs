@@ -274,13 +274,16 @@ fn sql_apply(db: &Path, edit: &Edit) -> u64 {
                 .expect("shift");
             tx.execute("UPDATE punches SET seq = -seq WHERE seq < 0", [])
                 .expect("shift back");
+            // The copy carries its own columns (they match its bytes): only
+            // the chain can tell it is out of place.
             let src = &rows[from];
+            let src_seq = src.seq as i64 + i64::from(src.seq as i64 >= s);
             tx.execute(
                 "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms, \
                  decision, upload_state, created_ms) \
-                 SELECT ?1, punch_id || '-copy', ?2, ?3, ?4, kind, wall_time_ms, decision, \
-                 upload_state, created_ms FROM punches WHERE seq = ?5",
-                rusqlite::params![s, src.record, src.signature, src.hash, s + 1],
+                 SELECT ?1, punch_id, record, signature, hash, kind, wall_time_ms, decision, \
+                 upload_state, created_ms FROM punches WHERE seq = ?2",
+                rusqlite::params![s, src_seq],
             )
             .expect("insert");
             // A copy of the very record it displaces is valid where it
