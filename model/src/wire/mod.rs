@@ -199,6 +199,15 @@ pub enum ErrorCode {
     ReplayedNonce,
     NoPolicy,
     BatchTooLarge,
+    /// A request body over the route's limit (uploads say `batch_too_large`).
+    PayloadTooLarge,
+    /// Too many attempts (enrollment codes): wait `Retry-After` seconds.
+    RateLimited,
+    /// The request was not received in time (slow client).
+    Timeout,
+    /// The server is at a limit (connections, body budget) or its
+    /// database is unreachable: retry shortly.
+    Unavailable,
     Internal,
 }
 
