@@ -207,8 +207,17 @@ impl PunchEngine {
 
     /// Enrolls this device with a one-time code from the employer; binds the
     /// device to the code's employee and takes a first time anchor.
+    /// With a platform signer, the server's attestation challenge is fetched
+    /// and the signer's [`attestation`](Signer::attestation) sent along.
     pub fn enroll(&self, code: &str) -> Result<String> {
-        self.sync.enroll(code)
+        self.sync.enroll(code, None)
+    }
+
+    /// Like [`enroll`](Self::enroll), answering a challenge the app fetched
+    /// before it generated its key ([`crate::sync::fetch_enrollment_challenge`]):
+    /// Android Keystore attests a key only when it is generated.
+    pub fn enroll_with_challenge(&self, code: &str, challenge: Vec<u8>) -> Result<String> {
+        self.sync.enroll(code, Some(challenge))
     }
 
     /// Uploads pending punches and refreshes time and policy. Network and

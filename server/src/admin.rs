@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use punch_model::rules::policy::{Settings, Site};
 
+use crate::attestation::AttestationConfig;
 use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
@@ -138,6 +139,16 @@ impl Admin {
     }
 
     /// Accepted punches, by device and seq.
+    /// What attestations enrollment accepts (apps, roots, boot state).
+    pub fn attestation_config(&self) -> Result<AttestationConfig> {
+        self.store.read(|tx| AttestationConfig::load(tx))
+    }
+
+    /// Replaces the attestation configuration; every entry is checked first.
+    pub fn set_attestation_config(&self, config: AttestationConfig) -> Result<()> {
+        self.store.write(|tx| config.save(tx))
+    }
+
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.store.read(|tx| tx.punches())
     }

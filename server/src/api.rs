@@ -16,13 +16,15 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::wire::{
-    self, EnrollRequest, EnrollResponse, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION,
-    HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse, TimeResponse, UploadRequest, UploadResponse,
+    self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
+    ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
+    TimeResponse, UploadRequest, UploadResponse,
 };
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
+use crate::attestation::{self, AttestationConfig, Proven};
 use crate::auth::{self, AuthFailure};
 use crate::clock::now_ms;
 use crate::enroll::{self, EnrollRefusal};
@@ -78,6 +80,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// A finer machine-readable reason (`ErrorResponse::reason`).
+    pub reason: Option<String>,
 }
 
 impl ApiError {
@@ -86,7 +90,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    fn with_reason(mut self, reason: impl Into<String>) -> ApiError {
+        self.reason = Some(reason.into());
+        self
     }
 
     fn bad_request(message: impl Into<String>) -> ApiError {
@@ -182,6 +192,7 @@ impl IntoResponse for ApiError {
             error: self.code,
             message: self.message,
             server_time_ms: now,
+            reason: self.reason,
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut()
@@ -310,6 +321,40 @@ fn rate_limited(limited: rate::Limited) -> Response {
     resp
 }
 
+/// Counts an attempt with an enrollment code before any other work (and
+/// whatever its outcome), per client IP and per code, in the database:
+/// guessing costs the guesser attempts shared by every server.
+async fn limit_code_guessing(
+    state: &AppState,
+    peer: Option<Extension<PeerAddr>>,
+    body: &Bytes,
+) -> Result<Option<Response>, ApiError> {
+    let ip = peer.map_or_else(
+        || "unknown".to_string(),
+        |Extension(PeerAddr(a))| a.ip().to_string(),
+    );
+    let code_hash = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("code")
+                .and_then(|c| c.as_str())
+                .map(enroll::code_hash)
+        });
+    let limited = blocking(state, move |s| {
+        let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
+        if let Some(hash) = &code_hash {
+            hits.push((Bucket::EnrollCode, hash.as_str()));
+        }
+        let now = now_ms();
+        Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
+    })
+    .await?;
+    Ok(limited.map(|limited| {
+        tracing::warn!(bucket = ?limited.bucket, "enrollment rate limited");
+        rate_limited(limited)
+    }))
+}
+
 async fn enroll_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
@@ -320,31 +365,8 @@ async fn enroll_handler(
 ) -> Result<Response, ApiError> {
     let (body, _permit) =
         read_body(&state, &uri, &headers, body, state.limits.enroll_body_bytes).await?;
-    // Counted before any other work (and whatever the outcome): guessing
-    // codes costs the guesser attempts, shared by every server.
-    let ip = peer.map_or_else(
-        || "unknown".to_string(),
-        |Extension(PeerAddr(a))| a.ip().to_string(),
-    );
-    let code_hash = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| {
-            v.get("code")
-                .and_then(|c| c.as_str())
-                .map(enroll::code_hash)
-        });
-    let limited = blocking(&state, move |s| {
-        let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
-        if let Some(hash) = &code_hash {
-            hits.push((Bucket::EnrollCode, hash.as_str()));
-        }
-        let now = now_ms();
-        Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
-    })
-    .await?;
-    if let Some(limited) = limited {
-        tracing::warn!(bucket = ?limited.bucket, "enrollment rate limited");
-        return Ok(rate_limited(limited));
+    if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
+        return Ok(refused);
     }
     let signed = auth::parse_headers(&headers)?;
     let req: EnrollRequest = parse_json(&body, "enroll request")?;
@@ -375,7 +397,25 @@ async fn enroll_handler(
     }
     let (device_id, outcome, now) = blocking(&state, move |s| {
         let now = now_ms();
-        let outcome = s.store.write(|tx| enroll::enroll(tx, &req, now))?;
+        // Certificate chains are checked before the write lock: RSA and ECDSA
+        // verification is slow, and the challenge is used up inside it.
+        let proven = match &req.attestation {
+            Some(att) => {
+                let config = s.store.read(|tx| AttestationConfig::load(tx))?;
+                match attestation::verify(&config, att, &req.public_key, now.div_euclid(1000)) {
+                    Ok(p) => p,
+                    Err(failure) => {
+                        return Ok((
+                            req.device_id,
+                            Err(EnrollRefusal::AttestationRefused(failure)),
+                            now,
+                        ));
+                    }
+                }
+            }
+            None => Proven::software(),
+        };
+        let outcome = s.store.write(|tx| enroll::enroll(tx, &req, &proven, now))?;
         Ok((req.device_id, outcome, now))
     })
     .await?;
@@ -392,18 +432,80 @@ async fn enroll_handler(
         }
         Err(refusal) => {
             tracing::info!(%device_id, ?refusal, "enrollment refused");
-            Err(match refusal {
-                EnrollRefusal::BadRequest(m) => ApiError::bad_request(m),
-                EnrollRefusal::CodeInvalid => ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    ErrorCode::EnrollmentCodeInvalid,
-                    "enrollment code is unknown, expired or already used",
-                ),
-                EnrollRefusal::AlreadyBound(m) => {
-                    ApiError::new(StatusCode::CONFLICT, ErrorCode::DeviceAlreadyBound, m)
-                }
-            })
+            Err(refusal_error(refusal))
         }
+    }
+}
+
+fn refusal_error(refusal: EnrollRefusal) -> ApiError {
+    match refusal {
+        EnrollRefusal::BadRequest(m) => ApiError::bad_request(m),
+        EnrollRefusal::CodeInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::EnrollmentCodeInvalid,
+            "enrollment code is unknown, expired or already used",
+        ),
+        EnrollRefusal::AlreadyBound(m) => {
+            ApiError::new(StatusCode::CONFLICT, ErrorCode::DeviceAlreadyBound, m)
+        }
+        EnrollRefusal::ChallengeInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AttestationChallengeInvalid,
+            "the attestation challenge is unknown, expired, used, or for another code: \
+             fetch a new one",
+        ),
+        EnrollRefusal::AttestationRefused(f) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AttestationRefused,
+            format!("attestation refused ({}): {}", f.category, f.message),
+        )
+        .with_reason(f.code),
+        EnrollRefusal::AssuranceTooLow { device, required } => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AssuranceTooLow,
+            format!(
+                "this device proves {device} but the employer requires {required}: \
+                 enroll with a hardware-backed, attested key"
+            ),
+        )
+        .with_reason(device.as_str()),
+    }
+}
+
+/// `POST /v1/enroll/challenge`: a single-use challenge for a valid code.
+/// Unauthenticated (there is no device key yet); the code is the credential.
+async fn challenge_handler(
+    State(state): State<AppState>,
+    peer: Option<Extension<PeerAddr>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
+        return Ok(refused);
+    }
+    let req: EnrollChallengeRequest = parse_json(&body, "challenge request")?;
+    let (outcome, now) = blocking(&state, move |s| {
+        let now = now_ms();
+        let outcome = s
+            .store
+            .write(|tx| enroll::issue_challenge(tx, &req.code, now))?;
+        Ok((outcome, now))
+    })
+    .await?;
+    match outcome {
+        Ok((challenge, expires_at_ms)) => Ok(ok_json(
+            &EnrollChallengeResponse {
+                challenge,
+                expires_at_ms,
+                server_time_ms: now,
+            },
+            now,
+            None,
+        )),
+        Err(refusal) => Err(refusal_error(refusal)),
     }
 }
 
@@ -714,6 +816,7 @@ macro_rules! route {
 fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         route!(POST wire::PATH_ENROLL => enroll_handler),
+        route!(POST wire::PATH_ENROLL_CHALLENGE => challenge_handler),
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
 use punch_model::ledger::record::PunchRecord;
-use punch_model::ledger::review;
+use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::ledger::signing;
 use punch_model::ledger::trusted_time::{self, TimeVerdict};
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::policy::{PreparedPolicy, Settings};
 use punch_model::text::serde_name;
 use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
@@ -89,12 +90,35 @@ fn judge_time(
     }
 }
 
+/// A device below what the policy (review mode) or the punch's site asks of
+/// its key: the punch is stored, and a manager should look at it.
+fn assurance_flag(
+    policy: &PreparedPolicy,
+    record: &PunchRecord,
+    device: AssuranceLevel,
+) -> Option<ReviewFlag> {
+    let settings = &policy.policy.settings;
+    let employer =
+        (settings.below_min_assurance == BelowMinimum::Review).then_some(settings.min_assurance);
+    let site = record.evaluation.site_id.as_ref().and_then(|id| {
+        policy
+            .sites
+            .iter()
+            .find(|s| &s.site.id == id)
+            .and_then(|s| s.site.min_assurance)
+    });
+    let required = employer.into_iter().chain(site).max()?;
+    (device < required).then_some(ReviewFlag::AssuranceBelowMinimum { device, required })
+}
+
 struct Batch<'a> {
     tx: &'a dyn StoreTx,
     tokens: &'a TimeTokens,
     device_id: &'a str,
     employee_id: &'a str,
     public_key: &'a [u8],
+    /// What the device's enrollment proved (stamped on each punch).
+    assurance: AssuranceLevel,
     head_seq: u64,
     head_hash: String,
     now_ms: i64,
@@ -229,7 +253,8 @@ impl Batch<'_> {
             .map(|a| a.server_time_ms);
         let punch_time_ms = trusted_time_ms
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
-        let review_flags = review::review(&policy, &record, punch_time_ms);
+        let mut review_flags = review::review(&policy, &record, punch_time_ms);
+        review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
@@ -247,6 +272,7 @@ impl Batch<'_> {
             hash: hex::encode(signing::sha256(&up.record)),
             received_at_ms: self.now_ms,
             review_flags,
+            assurance: self.assurance.as_str().to_string(),
         })))
     }
 
@@ -393,6 +419,8 @@ pub fn ingest_checked(
         device_id: &device.device_id,
         employee_id: &device.employee_id,
         public_key: &device.public_key,
+        // An unknown label (a newer server wrote it) counts as the weakest.
+        assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
         head_seq: device.head_seq,
         head_hash: device.head_hash.clone(),
         now_ms,

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod attestation;
 pub mod auth;
 pub mod clock;
 pub mod config;

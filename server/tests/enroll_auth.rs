@@ -293,6 +293,7 @@ fn enrollment_needs_proof_of_possession_of_the_key() {
         public_key: victim.spki.clone(),
         key_storage: "software".into(),
         platform: "test".into(),
+        attestation: None,
     })
     .unwrap();
     // Someone without the private key tries to bind it.

@@ -218,6 +218,7 @@ pub fn employer(server_db: &DbUrl) -> Admin {
             wifi: Default::default(),
             cidrs: vec![],
             rule: Default::default(),
+            min_assurance: None,
         })
         .expect("site");
     admin

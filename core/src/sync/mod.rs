@@ -25,5 +25,6 @@ mod wakeup;
 pub(crate) use anchor::estimated_server_time_ms;
 pub use background::BackgroundSync;
 pub use config::{RetryConfig, ServerConfig};
+pub use enroll::fetch_enrollment_challenge;
 pub use error::SyncError;
 pub use report::{RejectedPunch, SyncListener, SyncReport, SyncStatus};

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use super::anchor::{refresh_time, usable_anchor};
 use super::config::{MAX_RETRY_AFTER_MS, ServerConfig};
-use super::enroll::enroll;
+use super::enroll::{default_transport, enroll};
 use super::error::SyncError;
 use super::policy_fetch::refresh_policy;
 use super::report::{SyncListener, SyncReport, SyncStatus};
@@ -65,14 +65,9 @@ impl Syncer {
         if let Some(t) = slot.as_ref() {
             return Ok(t.clone());
         }
-        #[cfg(feature = "http-client")]
-        {
-            let t: Arc<dyn Transport> = Arc::new(crate::net::http_client::ReqwestTransport::new()?);
-            *slot = Some(t.clone());
-            Ok(t)
-        }
-        #[cfg(not(feature = "http-client"))]
-        Err(PunchError::NotConfigured)
+        let t = default_transport()?;
+        *slot = Some(t.clone());
+        Ok(t)
     }
 
     fn session(&self) -> Result<Session<'_>> {
@@ -84,8 +79,8 @@ impl Syncer {
         })
     }
 
-    pub fn enroll(&self, code: &str) -> Result<String> {
-        let employee = enroll(&self.session()?, code)?;
+    pub fn enroll(&self, code: &str, challenge: Option<Vec<u8>>) -> Result<String> {
+        let employee = enroll(&self.session()?, code, challenge)?;
         self.notify_status();
         Ok(employee)
     }

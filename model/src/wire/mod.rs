@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 pub const PATH_ENROLL: &str = "/v1/enroll";
+pub const PATH_ENROLL_CHALLENGE: &str = "/v1/enroll/challenge";
 pub const PATH_POLICY: &str = "/v1/policy";
 pub const PATH_PUNCHES: &str = "/v1/punches";
 pub const PATH_TIME: &str = "/v1/time";
@@ -69,6 +70,23 @@ pub mod b64 {
             super::decode(&text).map_err(serde::de::Error::custom)
         }
     }
+
+    /// serde `with` helper for `Vec<Vec<u8>>` fields (a list of base64 strings).
+    pub mod list {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|b| super::encode(b)))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+            let texts = Vec::<String>::deserialize(d)?;
+            texts
+                .iter()
+                .map(|t| super::decode(t).map_err(serde::de::Error::custom))
+                .collect()
+        }
+    }
 }
 
 /// `POST /v1/enroll` (unauthenticated: the one-time code is the credential).
@@ -83,6 +101,68 @@ pub struct EnrollRequest {
     pub key_storage: String,
     /// e.g. "android 15", "ios 18", "linux"; informational.
     pub platform: String,
+    /// Hardware proof of where the key lives; absent for a software key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<DeviceAttestation>,
+}
+
+/// Asks for a single-use attestation challenge for an enrollment code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollChallengeRequest {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollChallengeResponse {
+    /// 32 random bytes, valid once, for this code only, until `expires_at_ms`.
+    #[serde(with = "b64::bytes")]
+    pub challenge: Vec<u8>,
+    pub expires_at_ms: i64,
+    pub server_time_ms: i64,
+}
+
+/// What the platform proves about the device key at enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "snake_case")]
+pub enum DeviceAttestation {
+    /// Android Key Attestation: the key was generated in Keystore with
+    /// `setAttestationChallenge(challenge)`; `certificate_chain` is
+    /// `KeyStore.getCertificateChain(alias)`, leaf first, DER.
+    Android {
+        #[serde(with = "b64::bytes")]
+        challenge: Vec<u8>,
+        #[serde(with = "b64::list")]
+        certificate_chain: Vec<Vec<u8>>,
+    },
+    /// Apple App Attest: `attestKey(keyId, clientDataHash)` with
+    /// clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+    Apple {
+        #[serde(with = "b64::bytes")]
+        challenge: Vec<u8>,
+        #[serde(with = "b64::bytes")]
+        key_id: Vec<u8>,
+        #[serde(with = "b64::bytes")]
+        attestation_object: Vec<u8>,
+    },
+}
+
+impl DeviceAttestation {
+    /// The server challenge the attestation answers.
+    pub fn challenge(&self) -> &[u8] {
+        match self {
+            DeviceAttestation::Android { challenge, .. }
+            | DeviceAttestation::Apple { challenge, .. } => challenge,
+        }
+    }
+}
+
+/// The clientDataHash an iOS app passes to App Attest: it binds the
+/// attestation to the server's challenge and to the device signing key.
+pub fn apple_client_data_hash(challenge: &[u8], device_spki: &[u8]) -> [u8; 32] {
+    let mut input = Vec::with_capacity(challenge.len() + device_spki.len());
+    input.extend_from_slice(challenge);
+    input.extend_from_slice(device_spki);
+    crate::ledger::signing::sha256(&input)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,6 +279,12 @@ pub enum ErrorCode {
     ReplayedNonce,
     NoPolicy,
     BatchTooLarge,
+    /// The attestation challenge is unknown, expired, used, or for another code.
+    AttestationChallengeInvalid,
+    /// The attestation does not verify; `reason` names why (e.g. `untrusted_root`).
+    AttestationRefused,
+    /// The device proves less about its key than the employer's policy requires.
+    AssuranceTooLow,
     /// A request body over the route's limit (uploads say `batch_too_large`).
     PayloadTooLarge,
     /// Too many attempts (enrollment codes): wait `Retry-After` seconds.
@@ -209,6 +295,9 @@ pub enum ErrorCode {
     /// database is unreachable: retry shortly.
     Unavailable,
     Internal,
+    /// A code this version does not know (a newer server).
+    #[serde(other)]
+    Unknown,
 }
 
 /// The body of every non-2xx response.
@@ -217,6 +306,10 @@ pub struct ErrorResponse {
     pub error: ErrorCode,
     pub message: String,
     pub server_time_ms: i64,
+    /// A finer machine-readable reason where the code has several (e.g. the
+    /// attestation refusal: `untrusted_root`, `challenge_mismatch`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The largest batch a server must accept.

@@ -21,14 +21,15 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo, SchemaStatus,
-    ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
+    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
 };
 
 /// The schema, one SQL file per version; append, never edit.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
-    include_str!("migrations/postgres/0002_rate_limits.sql"),
+    include_str!("migrations/postgres/0002_attestation.sql"),
+    include_str!("migrations/postgres/0003_rate_limits.sql"),
 ];
 
 /// The schema version this server writes.
@@ -342,7 +343,7 @@ impl PgTx<'_, '_> {
 }
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
-     enrolled_at_ms, unbound_at_ms, head_seq, head_hash";
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation";
 
 fn device_row(r: &Row) -> Result<DeviceInfo> {
     Ok(DeviceInfo {
@@ -355,6 +356,8 @@ fn device_row(r: &Row) -> Result<DeviceInfo> {
         unbound_at_ms: r.try_get(6)?,
         head_seq: int(r.try_get(7)?),
         head_hash: r.try_get(8)?,
+        assurance: r.try_get(9)?,
+        attestation: r.try_get(10)?,
     })
 }
 
@@ -481,6 +484,58 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn insert_challenge(&self, c: &ChallengeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO attestation_challenges
+               (challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &c.challenge_hash,
+                &c.code_hash,
+                &c.created_at_ms,
+                &c.expires_at_ms,
+                &c.used_at_ms,
+            ],
+        )?;
+        // Expired challenges are useless: keep the table small.
+        self.exec(
+            "DELETE FROM attestation_challenges WHERE expires_at_ms < $1",
+            &[&c.created_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>> {
+        // Locked in a write transaction: a challenge is used once, whichever
+        // server sees it first.
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms
+                 FROM attestation_challenges WHERE challenge_hash = $1{lock}"
+            ),
+            &[&challenge_hash],
+        )?
+        .map(|r| {
+            Ok(ChallengeRow {
+                challenge_hash: r.try_get(0)?,
+                code_hash: r.try_get(1)?,
+                created_at_ms: r.try_get(2)?,
+                expires_at_ms: r.try_get(3)?,
+                used_at_ms: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()> {
+        self.exec(
+            "UPDATE attestation_challenges SET used_at_ms = $2 WHERE challenge_hash = $1",
+            &[&challenge_hash, &now_ms],
+        )?;
+        Ok(())
+    }
+
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
         self.device_where("device_id = $1", false, device_id)
     }
@@ -509,15 +564,18 @@ impl StoreTx for PgTx<'_, '_> {
     fn bind_device(&self, d: &BindDevice<'_>) -> Result<()> {
         self.exec(
             "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
-                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, $7)
+                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash,
+                                  assurance, attestation)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, $7, $8, $9)
              ON CONFLICT (device_id) DO UPDATE SET
                 employee_id = excluded.employee_id,
                 public_key = excluded.public_key,
                 key_storage = excluded.key_storage,
                 platform = excluded.platform,
                 enrolled_at_ms = excluded.enrolled_at_ms,
-                unbound_at_ms = NULL",
+                unbound_at_ms = NULL,
+                assurance = excluded.assurance,
+                attestation = excluded.attestation",
             &[
                 &d.device_id,
                 &d.employee_id,
@@ -526,6 +584,8 @@ impl StoreTx for PgTx<'_, '_> {
                 &d.platform,
                 &d.now_ms,
                 &punch_model::ledger::record::GENESIS_HASH,
+                &d.assurance,
+                &d.attestation,
             ],
         )?;
         Ok(())
@@ -688,6 +748,7 @@ impl StoreTx for PgTx<'_, '_> {
         let time_status = col(&|i| i.time_status.clone());
         let decision = col(&|i| i.decision.clone());
         let hash = col(&|i| i.hash.clone());
+        let assurance = col(&|i| i.assurance.clone());
         let seq: Vec<i64> = punches.iter().map(|p| sql(p.info.seq)).collect();
         let wall: Vec<i64> = punches.iter().map(|p| p.info.wall_time_ms).collect();
         let offset: Vec<i32> = punches.iter().map(|p| p.info.utc_offset_min).collect();
@@ -706,11 +767,11 @@ impl StoreTx for PgTx<'_, '_> {
         self.exec(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms, review_flags)
+                 site_id, record, signature, hash, received_at_ms, review_flags, assurance)
              SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
                  $6::int8[], $7::int4[], $8::int8[], $9::int8[], $10::text[], $11::int8[],
                  $12::text[], $13::text[], $14::bytea[], $15::bytea[], $16::text[], $17::int8[],
-                 $18::text[])",
+                 $18::text[], $19::text[])",
             &[
                 &device_id,
                 &seq,
@@ -730,6 +791,7 @@ impl StoreTx for PgTx<'_, '_> {
                 &hash,
                 &received,
                 &flags,
+                &assurance,
             ],
         )?;
         Ok(())
@@ -784,7 +846,7 @@ impl StoreTx for PgTx<'_, '_> {
         self.query(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags
+                    hash, received_at_ms, review_flags, assurance
              FROM punches ORDER BY device_id, seq",
             &[],
         )?
@@ -810,6 +872,7 @@ impl StoreTx for PgTx<'_, '_> {
                 // Unreadable flags are an error, never silently "nothing to review".
                 review_flags: serde_json::from_str(&flags)
                     .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
+                assurance: r.try_get(16)?,
             })
         })
         .collect()

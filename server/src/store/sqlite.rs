@@ -12,16 +12,20 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo, SchemaStatus,
-    ServerStore, StoreTx, StoredPunchInfo, Work,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
+    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
-const MIGRATIONS: &[&str] = &[MIGRATION_1, MIGRATION_RATE_LIMITS];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    MIGRATION_2_ATTESTATION,
+    MIGRATION_3_RATE_LIMITS,
+];
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
 /// database, so every server process on it counts the same hits.
-const MIGRATION_RATE_LIMITS: &str = "
+const MIGRATION_3_RATE_LIMITS: &str = "
 CREATE TABLE rate_limits (
     key              TEXT PRIMARY KEY,
     window_start_ms  INTEGER NOT NULL,
@@ -242,6 +246,22 @@ impl ServerStore for SqliteStore {
     }
 }
 
+/// Attestation at enrollment: each device's assurance level and what it
+/// rested on, the level stamped on each stored punch, single-use challenges.
+const MIGRATION_2_ATTESTATION: &str = "
+ALTER TABLE devices ADD COLUMN assurance TEXT NOT NULL DEFAULT 'software';
+ALTER TABLE devices ADD COLUMN attestation TEXT;
+ALTER TABLE punches ADD COLUMN assurance TEXT NOT NULL DEFAULT 'software';
+CREATE TABLE attestation_challenges (
+    challenge_hash  TEXT PRIMARY KEY,
+    code_hash       TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    expires_at_ms   INTEGER NOT NULL,
+    used_at_ms      INTEGER
+) WITHOUT ROWID;
+CREATE INDEX attestation_challenges_expiry ON attestation_challenges (expires_at_ms);
+";
+
 /// SQLite integers are i64: u64 values (seq, versions) are stored bit for
 /// bit, lossless both ways, so hostile input (seq = u64::MAX) cannot fail a
 /// statement; real values stay far below 2^63 and keep their order.
@@ -257,7 +277,7 @@ fn int(v: i64) -> u64 {
 struct Sql<'c>(&'c Connection);
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
-     enrolled_at_ms, unbound_at_ms, head_seq, head_hash";
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation";
 
 fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
     Ok(DeviceInfo {
@@ -270,6 +290,8 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
         unbound_at_ms: r.get(6)?,
         head_seq: int(r.get(7)?),
         head_hash: r.get(8)?,
+        assurance: r.get(9)?,
+        attestation: r.get(10)?,
     })
 }
 
@@ -342,6 +364,55 @@ impl StoreTx for Sql<'_> {
         self.0.execute(
             "UPDATE employees SET rebind_approved_at_ms = ?2 WHERE employee_id = ?1",
             params![employee_id, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn insert_challenge(&self, c: &ChallengeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO attestation_challenges
+               (challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                c.challenge_hash,
+                c.code_hash,
+                c.created_at_ms,
+                c.expires_at_ms,
+                c.used_at_ms
+            ],
+        )?;
+        // Expired challenges are useless: keep the table small.
+        self.0.execute(
+            "DELETE FROM attestation_challenges WHERE expires_at_ms < ?1",
+            params![c.created_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms
+                 FROM attestation_challenges WHERE challenge_hash = ?1",
+                params![challenge_hash],
+                |r| {
+                    Ok(ChallengeRow {
+                        challenge_hash: r.get(0)?,
+                        code_hash: r.get(1)?,
+                        created_at_ms: r.get(2)?,
+                        expires_at_ms: r.get(3)?,
+                        used_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "UPDATE attestation_challenges SET used_at_ms = ?2 WHERE challenge_hash = ?1",
+            params![challenge_hash, now_ms],
         )?;
         Ok(())
     }
@@ -430,15 +501,18 @@ impl StoreTx for Sql<'_> {
     fn bind_device(&self, d: &BindDevice<'_>) -> Result<()> {
         self.0.execute(
             "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
-                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7)
+                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash,
+                                  assurance, attestation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, ?8, ?9)
              ON CONFLICT (device_id) DO UPDATE SET
                 employee_id = excluded.employee_id,
                 public_key = excluded.public_key,
                 key_storage = excluded.key_storage,
                 platform = excluded.platform,
                 enrolled_at_ms = excluded.enrolled_at_ms,
-                unbound_at_ms = NULL",
+                unbound_at_ms = NULL,
+                assurance = excluded.assurance,
+                attestation = excluded.attestation",
             params![
                 d.device_id,
                 d.employee_id,
@@ -446,7 +520,9 @@ impl StoreTx for Sql<'_> {
                 d.key_storage,
                 d.platform,
                 d.now_ms,
-                punch_model::ledger::record::GENESIS_HASH
+                punch_model::ledger::record::GENESIS_HASH,
+                d.assurance,
+                d.attestation
             ],
         )?;
         Ok(())
@@ -581,9 +657,9 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms, review_flags)
+                 site_id, record, signature, hash, received_at_ms, review_flags, assurance)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18)",
+                     ?18, ?19)",
         )?;
         stmt.execute(params![
             i.device_id,
@@ -604,7 +680,8 @@ impl StoreTx for Sql<'_> {
             i.hash,
             i.received_at_ms,
             serde_json::to_string(&i.review_flags)
-                .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?
+                .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
+            i.assurance
         ])?;
         Ok(())
     }
@@ -678,7 +755,7 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags
+                    hash, received_at_ms, review_flags, assurance
              FROM punches ORDER BY device_id, seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -706,6 +783,7 @@ impl StoreTx for Sql<'_> {
                         Box::new(e),
                     )
                 })?,
+                assurance: r.get(16)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

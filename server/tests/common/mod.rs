@@ -338,6 +338,7 @@ impl Device {
             public_key: self.spki.clone(),
             key_storage: "software".into(),
             platform: "linux test".into(),
+            attestation: None,
         })
         .unwrap();
         // Signed by the key being enrolled: proof of possession.
