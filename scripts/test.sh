@@ -27,6 +27,6 @@ fi
   cargo test --workspace --locked
   echo "== the server suites again, on PostgreSQL" >&2
   PUNCH_TEST_DB="$PUNCH_PG_URL" cargo test --locked -p punch-server -p punch-tests
-  echo "== load test, smoke size" >&2
-  cargo run --release --locked -q -p punch-tests --bin scale_bench -- --smoke
+  echo "== load test, smoke size (the full one: server/README.md)" >&2
+  cargo run --locked -q -p punch-tests --bin scale_bench -- --smoke
 '
