@@ -149,6 +149,12 @@ impl Admin {
         self.store.write(|tx| config.save(tx))
     }
 
+    /// Evidence rows stored and unverifiable records counted today (UTC) for a device.
+    pub fn evidence_today(&self, device_id: &str) -> Result<(u64, u64)> {
+        let day = now_ms().div_euclid(86_400_000);
+        self.store.read(|tx| tx.evidence_counter(device_id, day))
+    }
+
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.store.read(|tx| tx.punches())
     }

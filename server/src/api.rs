@@ -150,9 +150,10 @@ impl From<AuthFailure> for ApiError {
         use StatusCode as S;
         match f {
             AuthFailure::Malformed(m) => ApiError::bad_request(m),
-            AuthFailure::UnknownDevice => {
-                ApiError::new(S::UNAUTHORIZED, ErrorCode::UnknownDevice, "unknown device")
-            }
+            // The same answer as a bad signature: whether a device id is
+            // enrolled is not something a stranger may learn (the client
+            // needs no distinction: either way it must enroll again).
+            AuthFailure::UnknownDevice => ApiError::from(AuthFailure::BadSignature),
             AuthFailure::DeviceUnbound => ApiError::new(
                 S::FORBIDDEN,
                 ErrorCode::DeviceUnbound,
@@ -161,7 +162,7 @@ impl From<AuthFailure> for ApiError {
             AuthFailure::BadSignature => ApiError::new(
                 S::UNAUTHORIZED,
                 ErrorCode::BadRequestSignature,
-                "request signature does not verify with the enrolled device key",
+                "request signature does not verify with an enrolled device key",
             ),
             AuthFailure::StaleTimestamp { timestamp_ms } => ApiError::new(
                 S::UNAUTHORIZED,
@@ -283,6 +284,8 @@ async fn authenticate(
     let body = body.clone();
     let outcome = blocking(state, move |s| {
         let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
+            // As much work as for a known device, so timing tells nothing either.
+            auth::verify_against_nothing(&signed, &method, &path, &body);
             return Ok(Err(AuthFailure::UnknownDevice));
         };
         // Signature first, outside the write lock (the costly part).
@@ -296,7 +299,9 @@ async fn authenticate(
             return Ok(Err(failure));
         }
         let now = now_ms();
-        Ok(s.store.write(|tx| auth::admit(tx, &signed, now))?)
+        let signed_bytes = auth::signing_bytes(&signed, &method, &path, &body);
+        Ok(s.store
+            .write(|tx| auth::admit(tx, &signed, &signed_bytes, now))?)
     })
     .await?;
     outcome.map_err(|failure| {
@@ -528,6 +533,8 @@ async fn time_handler(
         server_time_ms: now,
         time_token: state.tokens.issue(&device.device_id, now),
         policy_version: version,
+        head_seq: Some(device.head_seq),
+        head_hash: Some(device.head_hash.clone()),
     };
     Ok(ok_json(&body, now, Some(version)))
 }
@@ -635,6 +642,7 @@ async fn upload_handler(
     let body = UploadResponse {
         results: outcome.results,
         head_seq: outcome.head_seq,
+        head_hash: Some(outcome.head_hash),
         policy_version: version,
         server_time_ms: now,
         time_token: state.tokens.issue(&device.device_id, now),

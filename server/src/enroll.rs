@@ -94,6 +94,14 @@ pub fn code_hash(code: &str) -> String {
     hex::encode(signing::sha256(normalize_code(code).as_bytes()))
 }
 
+/// Text an operator's terminal or a web page can show as it is: no control
+/// characters (ESC, BEL, newlines...) and no bidirectional overrides, which
+/// could make one string look like another.
+pub fn printable(text: &str) -> bool {
+    text.chars()
+        .all(|c| !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+}
+
 /// Device ids: 1..=128 of `[A-Za-z0-9._:-]` (UUIDs fit).
 pub fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -131,10 +139,16 @@ fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
             "device_id must be 1-128 characters of A-Z a-z 0-9 . _ : -".into(),
         ));
     }
-    if req.key_storage.len() > MAX_LABEL_LEN || req.platform.len() > MAX_LABEL_LEN {
-        return Err(EnrollRefusal::BadRequest(
-            "key_storage and platform are at most 128 bytes".into(),
-        ));
+    for (field, label) in [
+        ("key_storage", &req.key_storage),
+        ("platform", &req.platform),
+    ] {
+        if label.len() > MAX_LABEL_LEN || !printable(label) {
+            return Err(EnrollRefusal::BadRequest(format!(
+                "{field} must be at most {MAX_LABEL_LEN} bytes of printable text \
+                 (no control or bidirectional-override characters)"
+            )));
+        }
     }
     // SPKI form only (91 bytes), as the protocol says; a bare point is refused.
     if req.public_key.len() != 91 || signing::point_from_public_key(&req.public_key).is_err() {

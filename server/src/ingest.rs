@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
-use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordCheck, declared_format};
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::ledger::signing;
 use punch_model::ledger::trusted_time::{self, TimeVerdict};
@@ -16,6 +16,7 @@ use punch_model::text::serde_name;
 use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
 use crate::error::{Result, ServerError};
+use crate::evidence;
 use crate::policy_publish;
 use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
 use crate::time_token::TimeTokens;
@@ -26,6 +27,8 @@ pub struct IngestOutcome {
     /// In seq order (the order records were processed).
     pub results: Vec<RecordResult>,
     pub head_seq: u64,
+    /// Hex SHA-256 of the head record (the genesis hash before the first).
+    pub head_hash: String,
 }
 
 enum Verdict {
@@ -128,6 +131,9 @@ struct Batch<'a> {
     records: &'a [UploadRecord],
     /// Bytes stored at the seqs this batch re-sends (one query up front).
     stored: HashMap<u64, Vec<u8>>,
+    /// Heads the device stated at this batch's new seqs (one query up front;
+    /// statements are only written by authentication, never during ingest).
+    stated: HashMap<u64, String>,
     /// Seqs accepted earlier in this batch: index into `records`.
     accepted_here: HashMap<u64, usize>,
     /// Where the batch's punch ids are already stored (one query up front,
@@ -203,12 +209,41 @@ impl Batch<'_> {
                 chain::verify_signature(self.public_key, self.device_id, &up.record, &up.signature)
             }
         };
-        let record = match signature.and_then(|()| {
-            chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record)
-        }) {
-            Ok(record) => record,
-            Err(problem) => return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string())),
-        };
+        if let Err(problem) = &signature {
+            return Ok(Verdict::Rejected(reason_of(problem), problem.to_string()));
+        }
+        // A format this server does not know cannot be checked any further.
+        match declared_format(&up.record) {
+            Some(found) if found != u64::from(RECORD_FORMAT) => {
+                return Ok(Verdict::Rejected(
+                    RejectReason::UnknownFormat,
+                    RecordCheck::UnknownFormat { found }.to_string(),
+                ));
+            }
+            _ => {}
+        }
+        let record =
+            match chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record) {
+                Ok(record) => record,
+                Err(problem) => {
+                    return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
+                }
+            };
+        let hash = hex::encode(signing::sha256(&up.record));
+        // The device once stated another record at this seq: its chain was rewritten.
+        if let Some(stated) = self.stated.get(&expected).filter(|stated| **stated != hash) {
+            return Ok(Verdict::Rejected(
+                RejectReason::Fork,
+                format!("the device stated seq {expected} as {stated}; this record is {hash}"),
+            ));
+        }
+        // Authentic and continuous, but holding values no phone produces.
+        if let Err(check) = record.check_ranges() {
+            return Ok(Verdict::RejectedLink(
+                RejectReason::OutOfRange,
+                check.to_string(),
+            ));
+        }
         if record.employee_id != self.employee_id {
             return Ok(Verdict::RejectedLink(
                 RejectReason::EmployeeMismatch,
@@ -276,15 +311,25 @@ impl Batch<'_> {
         })))
     }
 
-    fn keep_evidence(&self, up: &UploadRecord, reason: RejectReason, detail: &str) -> Result<()> {
+    /// Keeps a refused record as evidence: labelled with the device's bound
+    /// employee (the one the record names is kept beside it, it may lie);
+    /// only authentic bytes are stored, the rest counted (`evidence`).
+    fn keep_evidence(
+        &self,
+        up: &UploadRecord,
+        reason: RejectReason,
+        detail: &str,
+        authentic_link: bool,
+    ) -> Result<()> {
         // Best effort: a refused record may not even parse.
         let parsed = PunchRecord::from_bytes(&up.record).ok();
-        self.tx.record_rejected(&RejectedInfo {
+        let info = RejectedInfo {
             id: 0,
             device_id: self.device_id.to_string(),
             seq: up.seq,
             punch_id: parsed.as_ref().map(|r| r.punch_id.to_string()),
-            employee_id: parsed.map(|r| r.employee_id),
+            employee_id: Some(self.employee_id.to_string()),
+            claimed_employee_id: parsed.map(|r| r.employee_id),
             reason: serde_name(&reason),
             detail: detail.to_string(),
             hash: hex::encode(signing::sha256(&up.record)),
@@ -293,7 +338,13 @@ impl Batch<'_> {
             attempts: 1,
             first_received_at_ms: self.now_ms,
             last_received_at_ms: self.now_ms,
-        })
+        };
+        if authentic_link {
+            // A verified link the chain went past: re-sends are answered from it.
+            self.tx.record_rejected(&info)
+        } else {
+            evidence::keep(self.tx, self.public_key, &info, self.now_ms).map(|_| ())
+        }
     }
 }
 
@@ -404,6 +455,11 @@ pub fn ingest_checked(
         .map(|r| r.seq)
         .filter(|&s| s >= 1 && s <= device.head_seq)
         .collect();
+    let new_seqs: Vec<u64> = records
+        .iter()
+        .map(|r| r.seq)
+        .filter(|&s| s > device.head_seq)
+        .collect();
     let new_ids: Vec<String> = records
         .iter()
         .enumerate()
@@ -429,6 +485,7 @@ pub fn ingest_checked(
         stored: tx.punch_bytes_many(&device.device_id, &resent)?,
         accepted_here: HashMap::new(),
         locations: tx.punch_locations(&new_ids)?,
+        stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
     };
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
@@ -450,11 +507,11 @@ pub fn ingest_checked(
             }
             Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
             Verdict::Rejected(reason, detail) => {
-                batch.keep_evidence(up, reason, &detail)?;
+                batch.keep_evidence(up, reason, &detail, false)?;
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
             Verdict::RejectedLink(reason, detail) => {
-                batch.keep_evidence(up, reason, &detail)?;
+                batch.keep_evidence(up, reason, &detail, true)?;
                 batch.head_seq = up.seq;
                 batch.head_hash = hex::encode(signing::sha256(&up.record));
                 (RecordStatus::Rejected, Some(reason), Some(detail))
@@ -484,5 +541,6 @@ pub fn ingest_checked(
     Ok(IngestOutcome {
         results,
         head_seq: batch.head_seq,
+        head_hash: batch.head_hash,
     })
 }

@@ -18,6 +18,8 @@ pub mod clock;
 pub mod config;
 pub mod enroll;
 pub mod error;
+pub mod evidence;
+pub mod heads;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;

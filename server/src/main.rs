@@ -309,8 +309,43 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Box<dyn s
     serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
+/// Text from devices (site ids in records, refusal details, labels) may
+/// hold terminal escapes or bidirectional overrides: everything the admin
+/// commands print is shown with those characters as `\u{..}` escapes.
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `println!` through [`shown`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", shown(&format!($($arg)*)))
+    };
+}
+
+/// JSON already escapes control characters; bidirectional overrides are
+/// escaped too (`\u202e` is the same string to a JSON reader).
 fn print_json<T: Serialize>(value: &T) -> CmdResult {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    let text = serde_json::to_string_pretty(value)?;
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    println!("{safe}");
     Ok(())
 }
 
@@ -336,14 +371,14 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
     match command {
         AdminCommand::AddEmployee { id, name } => {
             admin.add_employee(&id, &name)?;
-            println!("employee {id} ({name})");
+            say!("employee {id} ({name})");
         }
         AdminCommand::EnrollCode {
             employee,
             ttl_hours,
         } => {
             let ttl = Duration::from_secs(ttl_hours.saturating_mul(3600));
-            println!("{}", admin.create_enrollment_code(&employee, ttl)?);
+            say!("{}", admin.create_enrollment_code(&employee, ttl)?);
         }
         AdminCommand::AttestationConfig { json: path } => {
             if let Some(path) = path {
@@ -356,13 +391,18 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             if json {
                 return print_json(&devices);
             }
-            println!(
+            say!(
                 "{:<38} {:<16} {:<8} {:<10} {:<18} {:>6}  platform",
-                "device", "employee", "state", "key", "assurance", "head"
+                "device",
+                "employee",
+                "state",
+                "key",
+                "assurance",
+                "head"
             );
             for d in devices {
                 let state = if d.is_bound() { "bound" } else { "unbound" };
-                println!(
+                say!(
                     "{:<38} {:<16} {:<8} {:<10} {:<18} {:>6}  {}",
                     d.device_id,
                     d.employee_id,
@@ -376,33 +416,33 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         }
         AdminCommand::Unbind { device } => {
             admin.unbind_device(&device)?;
-            println!("device {device} unbound");
+            say!("device {device} unbound");
         }
         AdminCommand::ApproveRebind { employee } => {
             admin.approve_rebind(&employee)?;
-            println!("employee {employee} may enroll a replacement device");
+            say!("employee {employee} may enroll a replacement device");
         }
         AdminCommand::AddSite { json: path } => {
             let site: Site = read_json(&path)?;
             let id = site.id.clone();
             admin.upsert_site(site)?;
-            println!("site {id} saved (publish to send it to devices)");
+            say!("site {id} saved (publish to send it to devices)");
         }
         AdminCommand::RemoveSite { id } => {
             admin.remove_site(&id)?;
-            println!("site {id} removed (publish to send the change to devices)");
+            say!("site {id} removed (publish to send the change to devices)");
         }
         AdminCommand::Settings { json: path } => {
             let settings: Settings = read_json(&path)?;
             admin.set_settings(settings)?;
-            println!("settings saved (publish to send them to devices)");
+            say!("settings saved (publish to send them to devices)");
         }
         AdminCommand::Publish { ttl_days } => {
             let ttl = Duration::from_secs(ttl_days.saturating_mul(86_400));
-            println!("published policy version {}", admin.publish_policy(ttl)?);
+            say!("published policy version {}", admin.publish_policy(ttl)?);
         }
         AdminCommand::PolicyKey => {
-            println!(
+            say!(
                 "{}",
                 punch_model::wire::b64::encode(&admin.policy_public_key()?)
             );
@@ -412,7 +452,7 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             if json {
                 return print_json(&punches);
             }
-            println!(
+            say!(
                 "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} review",
                 "device",
                 "seq",
@@ -425,7 +465,7 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
                 "decision"
             );
             for p in punches {
-                println!(
+                say!(
                     "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} {}",
                     p.device_id,
                     p.seq,
@@ -450,20 +490,29 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             if json {
                 return print_json(&rejected);
             }
-            println!(
+            say!(
                 "{:>4} {:<38} {:>5} {:<22} {:>3}  detail",
-                "id", "device", "seq", "reason", "n"
+                "id",
+                "device",
+                "seq",
+                "reason",
+                "n"
             );
             for r in rejected {
-                println!(
+                say!(
                     "{:>4} {:<38} {:>5} {:<22} {:>3}  {}",
-                    r.id, r.device_id, r.seq, r.reason, r.attempts, r.detail
+                    r.id,
+                    r.device_id,
+                    r.seq,
+                    r.reason,
+                    r.attempts,
+                    r.detail
                 );
             }
         }
         AdminCommand::Head { device } => {
             let (seq, hash) = admin.head(&device)?;
-            println!("{seq} {hash}");
+            say!("{seq} {hash}");
         }
         AdminCommand::Schema => {
             let schema = admin.schema_status()?;

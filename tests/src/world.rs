@@ -129,28 +129,20 @@ impl World {
     /// Makes the server forget everything of `device_id` after `seq` (as a
     /// restore from an older backup would), leaving `head_hash` as its head.
     pub fn server_forget_after(&self, device_id: &str, seq: u64, head_hash: &str) {
+        self.server_execute(&format!(
+            "DELETE FROM punches WHERE device_id = '{device_id}' AND seq > {seq};
+             UPDATE devices SET head_seq = {seq}, head_hash = '{head_hash}'
+             WHERE device_id = '{device_id}';"
+        ));
+    }
+
+    /// Runs SQL (our own literals) on the server's database, behind its back.
+    pub fn server_execute(&self, sql: &str) {
         match &self.server_db {
-            DbUrl::Sqlite(path) => {
-                let db = rusqlite::Connection::open(path).expect("server db");
-                db.execute(
-                    "DELETE FROM punches WHERE device_id = ?1 AND seq > ?2",
-                    rusqlite::params![device_id, seq as i64],
-                )
-                .expect("delete");
-                db.execute(
-                    "UPDATE devices SET head_seq = ?1, head_hash = ?2 WHERE device_id = ?3",
-                    rusqlite::params![seq as i64, head_hash, device_id],
-                )
-                .expect("head");
-            }
-            DbUrl::Postgres(url) => psql(
-                url,
-                &format!(
-                    "DELETE FROM punches WHERE device_id = '{device_id}' AND seq > {seq};
-                     UPDATE devices SET head_seq = {seq}, head_hash = '{head_hash}'
-                     WHERE device_id = '{device_id}';"
-                ),
-            ),
+            DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+                .and_then(|db| db.execute_batch(sql))
+                .expect("server sql"),
+            DbUrl::Postgres(url) => psql(url, sql),
         }
     }
 }

@@ -20,28 +20,66 @@ pub const HEADER_DEVICE: &str = "x-punch-device";
 pub const HEADER_TIMESTAMP: &str = "x-punch-timestamp";
 pub const HEADER_NONCE: &str = "x-punch-nonce";
 pub const HEADER_SIGNATURE: &str = "x-punch-signature";
+/// The device's chain head as it signs the request: `{seq}:{hex sha256}`.
+pub const HEADER_HEAD: &str = "x-punch-head";
 
 /// How far a signed request's timestamp may be from server time.
 pub const REQUEST_MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// The bytes a device signs to authenticate a request (no bearer token to steal):
-/// `PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}`.
+/// `PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}`,
+/// or with a head statement (`x-punch-head`, every request the engine sends)
+/// `PUNCH-REQUEST-V2\n...\n{nonce}\n{seq}:{hash}`: the device signs what its
+/// chain held, so a later deletion or rewrite of that tail shows on the server.
 pub fn request_signing_string(
     method: &str,
     path: &str,
     body: &[u8],
     timestamp_ms: i64,
     nonce: &str,
+    head: Option<&HeadStatement>,
 ) -> Vec<u8> {
-    format!(
-        "PUNCH-REQUEST-V1\n{}\n{}\n{}\n{}\n{}",
+    let common = format!(
+        "{}\n{}\n{}\n{}\n{}",
         method.to_ascii_uppercase(),
         path,
         hex::encode(crate::ledger::signing::sha256(body)),
         timestamp_ms,
         nonce
-    )
+    );
+    match head {
+        Some(h) => format!("PUNCH-REQUEST-V2\n{common}\n{h}"),
+        None => format!("PUNCH-REQUEST-V1\n{common}"),
+    }
     .into_bytes()
+}
+
+/// A device's statement of its chain head: the newest record's seq and the
+/// hex SHA-256 of its bytes (seq 0 and the genesis hash before any punch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadStatement {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl HeadStatement {
+    /// Parses `{seq}:{64 lowercase hex}`.
+    pub fn parse(text: &str) -> Option<HeadStatement> {
+        let (seq, hash) = text.trim().split_once(':')?;
+        let seq = seq.parse().ok()?;
+        let valid =
+            hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid.then(|| HeadStatement {
+            seq,
+            hash: hash.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for HeadStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 /// Base64 (standard, padded) for binary fields.
@@ -180,6 +218,12 @@ pub struct TimeResponse {
     pub server_time_ms: i64,
     pub time_token: String,
     pub policy_version: u64,
+    /// The last record the server accepted from this device, so the device
+    /// re-sends whatever lies above it whatever its own flags say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
 }
 
 /// `GET /v1/policy` (device-authenticated): the exact signed bytes.
@@ -241,6 +285,15 @@ pub enum RejectReason {
     UnknownPolicyVersion,
     /// The record's employee is not the device's bound employee.
     EmployeeMismatch,
+    /// The device once stated another record at this seq (a rewritten chain).
+    Fork,
+    /// The device stated a head below one it stated before (a truncated chain);
+    /// kept as evidence of the request, no record is refused for it.
+    Rollback,
+    /// The record's format is not one this server knows.
+    UnknownFormat,
+    /// A field holds a value no phone produces (range-checked like the phone).
+    OutOfRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,6 +311,9 @@ pub struct UploadResponse {
     pub results: Vec<RecordResult>,
     /// The last seq the server has accepted from this device (its chain head).
     pub head_seq: u64,
+    /// Hex SHA-256 of that record's bytes (genesis hash at seq 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
     pub policy_version: u64,
     pub server_time_ms: i64,
     pub time_token: String,

@@ -155,7 +155,10 @@ pub struct RejectedInfo {
     pub seq: u64,
     /// Read from the record when it parses.
     pub punch_id: Option<String>,
+    /// The employee the sending device is bound to (who the evidence is about).
     pub employee_id: Option<String>,
+    /// The employee the record itself names, when it parses (may be a lie).
+    pub claimed_employee_id: Option<String>,
     /// A `wire::RejectReason` in snake_case.
     pub reason: String,
     pub detail: String,
@@ -266,6 +269,40 @@ pub trait StoreTx {
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+
+    /// The hash the device once stated for its head at `seq`, if it did.
+    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
+    /// The statements the device made at several seqs (absent: none).
+    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> {
+        let mut out = HashMap::new();
+        for &seq in seqs {
+            if let Some(hash) = self.head_statement(device_id, seq)? {
+                out.insert(seq, hash);
+            }
+        }
+        Ok(out)
+    }
+    /// The highest head the device ever stated.
+    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>>;
+    /// Remembers a statement (the first one per seq is kept).
+    fn insert_head_statement(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<()>;
+
+    /// Evidence rows stored and junk records dropped for the device on `day`
+    /// (days since the epoch, UTC).
+    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
+    fn bump_evidence_counter(
+        &self,
+        device_id: &str,
+        day: i64,
+        stored: u64,
+        dropped: u64,
+    ) -> Result<()>;
 
     /// Counts one hit on a fixed-window rate counter shared by every server
     /// on this database: returns (hits in the current window including this

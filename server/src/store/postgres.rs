@@ -29,7 +29,8 @@ use crate::store::{
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_attestation.sql"),
-    include_str!("migrations/postgres/0003_rate_limits.sql"),
+    include_str!("migrations/postgres/0003_tamper_evidence.sql"),
+    include_str!("migrations/postgres/0004_rate_limits.sql"),
 ];
 
 /// The schema version this server writes.
@@ -801,8 +802,8 @@ impl StoreTx for PgTx<'_, '_> {
         self.exec(
             "INSERT INTO rejected (device_id, seq, punch_id, employee_id, reason, detail, hash,
                                    record, signature, attempts, first_received_at_ms,
-                                   last_received_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10)
+                                   last_received_at_ms, claimed_employee_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10, $11)
              ON CONFLICT (device_id, seq, reason, hash, signature) DO UPDATE SET
                 attempts = rejected.attempts + 1,
                 detail = excluded.detail,
@@ -818,6 +819,7 @@ impl StoreTx for PgTx<'_, '_> {
                 &r.record,
                 &r.signature,
                 &r.last_received_at_ms,
+                &r.claimed_employee_id,
             ],
         )?;
         Ok(())
@@ -881,7 +883,8 @@ impl StoreTx for PgTx<'_, '_> {
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         self.query(
             "SELECT id, device_id, seq, punch_id, employee_id, reason, detail, hash, record,
-                    signature, attempts, first_received_at_ms, last_received_at_ms
+                    signature, attempts, first_received_at_ms, last_received_at_ms,
+                    claimed_employee_id
              FROM rejected ORDER BY id",
             &[],
         )?
@@ -901,9 +904,87 @@ impl StoreTx for PgTx<'_, '_> {
                 attempts: int(r.try_get(10)?),
                 first_received_at_ms: r.try_get(11)?,
                 last_received_at_ms: r.try_get(12)?,
+                claimed_employee_id: r.try_get(13)?,
             })
         })
         .collect()
+    }
+
+    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        self.opt(
+            "SELECT hash FROM head_statements WHERE device_id = $1 AND seq = $2",
+            &[&device_id, &sql(seq)],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> {
+        if seqs.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let seqs: Vec<i64> = seqs.iter().map(|&s| sql(s)).collect();
+        self.query(
+            "SELECT seq, hash FROM head_statements WHERE device_id = $1 AND seq = ANY($2)",
+            &[&device_id, &seqs],
+        )?
+        .iter()
+        .map(|r| Ok((int(r.try_get(0)?), r.try_get(1)?)))
+        .collect()
+    }
+
+    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>> {
+        self.opt(
+            "SELECT seq, hash FROM head_statements WHERE device_id = $1
+             ORDER BY seq DESC LIMIT 1",
+            &[&device_id],
+        )?
+        .map(|r| Ok((int(r.try_get(0)?), r.try_get(1)?)))
+        .transpose()
+    }
+
+    fn insert_head_statement(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO head_statements (device_id, seq, hash, stated_at_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, seq) DO NOTHING",
+            &[&device_id, &sql(seq), &hash, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {
+        Ok(self
+            .opt(
+                "SELECT stored, dropped FROM evidence_counters WHERE device_id = $1 AND day = $2",
+                &[&device_id, &day],
+            )?
+            .map(|r| Ok::<_, ServerError>((int(r.try_get(0)?), int(r.try_get(1)?))))
+            .transpose()?
+            .unwrap_or((0, 0)))
+    }
+
+    fn bump_evidence_counter(
+        &self,
+        device_id: &str,
+        day: i64,
+        stored: u64,
+        dropped: u64,
+    ) -> Result<()> {
+        self.exec(
+            "INSERT INTO evidence_counters (device_id, day, stored, dropped)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (device_id, day) DO UPDATE SET
+                stored = evidence_counters.stored + excluded.stored,
+                dropped = evidence_counters.dropped + excluded.dropped",
+            &[&device_id, &day, &sql(stored), &sql(dropped)],
+        )?;
+        Ok(())
     }
 
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {

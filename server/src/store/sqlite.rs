@@ -20,12 +20,13 @@ use crate::store::{
 const MIGRATIONS: &[&str] = &[
     MIGRATION_1,
     MIGRATION_2_ATTESTATION,
-    MIGRATION_3_RATE_LIMITS,
+    MIGRATION_3_TAMPER_EVIDENCE,
+    MIGRATION_4_RATE_LIMITS,
 ];
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
 /// database, so every server process on it counts the same hits.
-const MIGRATION_3_RATE_LIMITS: &str = "
+const MIGRATION_4_RATE_LIMITS: &str = "
 CREATE TABLE rate_limits (
     key              TEXT PRIMARY KEY,
     window_start_ms  INTEGER NOT NULL,
@@ -262,6 +263,26 @@ CREATE TABLE attestation_challenges (
 CREATE INDEX attestation_challenges_expiry ON attestation_challenges (expires_at_ms);
 ";
 
+/// Tamper evidence: every head a device stated, evidence labelled by the
+/// bound employee (the claimed one beside it), evidence counted per day.
+const MIGRATION_3_TAMPER_EVIDENCE: &str = "
+CREATE TABLE head_statements (
+    device_id     TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    hash          TEXT NOT NULL,
+    stated_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+ALTER TABLE rejected ADD COLUMN claimed_employee_id TEXT;
+CREATE TABLE evidence_counters (
+    device_id  TEXT NOT NULL,
+    day        INTEGER NOT NULL,
+    stored     INTEGER NOT NULL DEFAULT 0,
+    dropped    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device_id, day)
+) WITHOUT ROWID;
+";
+
 /// SQLite integers are i64: u64 values (seq, versions) are stored bit for
 /// bit, lossless both ways, so hostile input (seq = u64::MAX) cannot fail a
 /// statement; real values stay far below 2^63 and keep their order.
@@ -365,6 +386,71 @@ impl StoreTx for Sql<'_> {
             "UPDATE employees SET rebind_approved_at_ms = ?2 WHERE employee_id = ?1",
             params![employee_id, at_ms],
         )?;
+        Ok(())
+    }
+
+    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT hash FROM head_statements WHERE device_id = ?1 AND seq = ?2")?
+            .query_row(params![device_id, sql(seq)], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT seq, hash FROM head_statements WHERE device_id = ?1
+                 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![device_id], |r| Ok((int(r.get(0)?), r.get(1)?)))
+            .optional()?)
+    }
+
+    fn insert_head_statement(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO head_statements (device_id, seq, hash, stated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, seq) DO NOTHING",
+            )?
+            .execute(params![device_id, sql(seq), hash, now_ms])?;
+        Ok(())
+    }
+
+    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT stored, dropped FROM evidence_counters WHERE device_id = ?1 AND day = ?2",
+            )?
+            .query_row(params![device_id, day], |r| {
+                Ok((int(r.get(0)?), int(r.get(1)?)))
+            })
+            .optional()?
+            .unwrap_or((0, 0)))
+    }
+
+    fn bump_evidence_counter(
+        &self,
+        device_id: &str,
+        day: i64,
+        stored: u64,
+        dropped: u64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO evidence_counters (device_id, day, stored, dropped) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id, day) DO UPDATE SET
+                    stored = stored + excluded.stored, dropped = dropped + excluded.dropped",
+            )?
+            .execute(params![device_id, day, sql(stored), sql(dropped)])?;
         Ok(())
     }
 
@@ -690,8 +776,8 @@ impl StoreTx for Sql<'_> {
         self.0.execute(
             "INSERT INTO rejected (device_id, seq, punch_id, employee_id, reason, detail, hash,
                                    record, signature, attempts, first_received_at_ms,
-                                   last_received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
+                                   last_received_at_ms, claimed_employee_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10, ?11)
              ON CONFLICT (device_id, seq, reason, hash, signature) DO UPDATE SET
                 attempts = attempts + 1,
                 detail = excluded.detail,
@@ -706,7 +792,8 @@ impl StoreTx for Sql<'_> {
                 r.hash,
                 r.record,
                 r.signature,
-                r.last_received_at_ms
+                r.last_received_at_ms,
+                r.claimed_employee_id
             ],
         )?;
         Ok(())
@@ -792,7 +879,8 @@ impl StoreTx for Sql<'_> {
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         let mut stmt = self.0.prepare(
             "SELECT id, device_id, seq, punch_id, employee_id, reason, detail, hash, record,
-                    signature, attempts, first_received_at_ms, last_received_at_ms
+                    signature, attempts, first_received_at_ms, last_received_at_ms,
+                    claimed_employee_id
              FROM rejected ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -810,6 +898,7 @@ impl StoreTx for Sql<'_> {
                 attempts: int(r.get(10)?),
                 first_received_at_ms: r.get(11)?,
                 last_received_at_ms: r.get(12)?,
+                claimed_employee_id: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -190,23 +190,29 @@ struct Dev {
     hashes: Vec<String>,
 }
 
+/// Signed like the engine signs: uploads state the device's chain head.
 fn signed_headers(
     dev: &Dev,
     method: &str,
     path: &str,
     body: &[u8],
     n: usize,
+    head: Option<&wire::HeadStatement>,
 ) -> Res<Vec<(&'static str, String)>> {
     let ts = now_ms();
     let nonce = format!("bench-{}-{n}-{ts}", std::process::id());
-    let msg = wire::request_signing_string(method, path, body, ts, &nonce);
+    let msg = wire::request_signing_string(method, path, body, ts, &nonce, head);
     let sig = dev.signer.sign(&msg).map_err(|e| e.to_string())?;
-    Ok(vec![
+    let mut headers = vec![
         (wire::HEADER_DEVICE, dev.id.clone()),
         (wire::HEADER_TIMESTAMP, ts.to_string()),
         (wire::HEADER_NONCE, nonce),
         (wire::HEADER_SIGNATURE, wire::b64::encode(&sig)),
-    ])
+    ];
+    if let Some(h) = head {
+        headers.push((wire::HEADER_HEAD, h.to_string()));
+    }
+    Ok(headers)
 }
 
 fn make_device(i: usize, employee: &str, policy_version: u64, o: &Opts) -> Res<Dev> {
@@ -411,7 +417,7 @@ fn run(backend: &str, n: usize, o: &Opts, dir: &Path) -> Res<RunResult> {
             attestation: None,
         })?;
         let mut c = Conn::open(servers.addrs[i % n])?;
-        let headers = signed_headers(d, "POST", wire::PATH_ENROLL, &body, 0)?;
+        let headers = signed_headers(d, "POST", wire::PATH_ENROLL, &body, 0, None)?;
         let (status, resp) = c.send("POST", wire::PATH_ENROLL, &headers, &body)?;
         if status != 200 {
             return Err(format!("enroll {status}: {}", String::from_utf8_lossy(&resp)).into());
@@ -450,7 +456,12 @@ fn run(backend: &str, n: usize, o: &Opts, dir: &Path) -> Res<RunResult> {
                         let target = (d_i + r) % conns.len();
                         let body = &d.bodies[r];
                         k += 1;
-                        let headers = signed_headers(d, "POST", wire::PATH_PUNCHES, body, k)?;
+                        let head = wire::HeadStatement {
+                            seq: d.hashes.len() as u64,
+                            hash: d.hashes.last().cloned().unwrap_or_default(),
+                        };
+                        let headers =
+                            signed_headers(d, "POST", wire::PATH_PUNCHES, body, k, Some(&head))?;
                         let (status, resp) =
                             conns[target].send("POST", wire::PATH_PUNCHES, &headers, body)?;
                         if status != 200 {
