@@ -30,7 +30,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
     include_str!("migrations/postgres/0002_attestation.sql"),
     include_str!("migrations/postgres/0003_tamper_evidence.sql"),
-    include_str!("migrations/postgres/0004_rate_limits.sql"),
+    include_str!("migrations/postgres/0004_attendance.sql"),
+    include_str!("migrations/postgres/0005_rate_limits.sql"),
 ];
 
 /// The schema version this server writes.
@@ -750,6 +751,17 @@ impl StoreTx for PgTx<'_, '_> {
         let decision = col(&|i| i.decision.clone());
         let hash = col(&|i| i.hash.clone());
         let assurance = col(&|i| i.assurance.clone());
+        let attendance = punches
+            .iter()
+            .map(|p| {
+                p.info
+                    .attendance
+                    .as_ref()
+                    .map(serde_json::to_string)
+                    .transpose()
+            })
+            .collect::<std::result::Result<Vec<Option<String>>, _>>()
+            .map_err(|e| ServerError::Corrupt(format!("attendance: {e}")))?;
         let seq: Vec<i64> = punches.iter().map(|p| sql(p.info.seq)).collect();
         let wall: Vec<i64> = punches.iter().map(|p| p.info.wall_time_ms).collect();
         let offset: Vec<i32> = punches.iter().map(|p| p.info.utc_offset_min).collect();
@@ -768,11 +780,12 @@ impl StoreTx for PgTx<'_, '_> {
         self.exec(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms, review_flags, assurance)
+                 site_id, record, signature, hash, received_at_ms, review_flags, assurance,
+                 attendance)
              SELECT * FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::text[], $5::text[],
                  $6::int8[], $7::int4[], $8::int8[], $9::int8[], $10::text[], $11::int8[],
                  $12::text[], $13::text[], $14::bytea[], $15::bytea[], $16::text[], $17::int8[],
-                 $18::text[], $19::text[])",
+                 $18::text[], $19::text[], $20::text[])",
             &[
                 &device_id,
                 &seq,
@@ -793,6 +806,7 @@ impl StoreTx for PgTx<'_, '_> {
                 &received,
                 &flags,
                 &assurance,
+                &attendance,
             ],
         )?;
         Ok(())
@@ -848,7 +862,7 @@ impl StoreTx for PgTx<'_, '_> {
         self.query(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance
+                    hash, received_at_ms, review_flags, assurance, attendance
              FROM punches ORDER BY device_id, seq",
             &[],
         )?
@@ -875,6 +889,10 @@ impl StoreTx for PgTx<'_, '_> {
                 review_flags: serde_json::from_str(&flags)
                     .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
                 assurance: r.try_get(16)?,
+                // An unreadable reading is shown as none, never guessed.
+                attendance: r
+                    .try_get::<_, Option<String>>(17)?
+                    .and_then(|t| serde_json::from_str(&t).ok()),
             })
         })
         .collect()
@@ -908,6 +926,28 @@ impl StoreTx for PgTx<'_, '_> {
             })
         })
         .collect()
+    }
+
+    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+        let last = self.opt(
+            "SELECT kind, attendance FROM punches
+             WHERE device_id = $1 AND kind IN ('clock_in', 'clock_out')
+             ORDER BY seq DESC LIMIT 1",
+            &[&device_id],
+        )?;
+        let Some(row) = last else {
+            return Ok(None);
+        };
+        let kind: String = row.try_get(0)?;
+        let attendance: Option<String> = row.try_get(1)?;
+        Ok(match attendance {
+            Some(json) if kind == "clock_in" => {
+                serde_json::from_str::<punch_model::rules::shift::Attendance>(&json)
+                    .ok()
+                    .and_then(|a| a.occurrence())
+            }
+            _ => None,
+        })
     }
 
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>> {

@@ -248,6 +248,7 @@ fn make_device(i: usize, employee: &str, policy_version: u64, o: &Opts) -> Res<D
                 flags: Vec::new(),
                 nearest_site: None,
                 reasons: Vec::new(),
+                attendance: None,
             },
             prev_hash: prev.clone(),
         };
