@@ -1,11 +1,31 @@
 #!/usr/bin/env bash
-# Installs what the test suites need and a fresh machine lacks. Idempotent
-# and fast when everything is present; any failed install fails the run.
-#   scripts/setup.sh          what ./scripts/test.sh needs (the contract suite's Python packages)
+# Installs what the tests need and a fresh machine lacks; quick when all is
+# there, loud when an install fails (nothing is skipped silently).
+#   scripts/setup.sh          what ./scripts/test.sh needs: PostgreSQL (Debian's package),
+#                             rustfmt + clippy, the MSRV toolchain, the contract suite's
+#                             Python packages
 #   scripts/setup.sh fuzz     also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
-# .ci/run and scripts/test.sh call it; other suites may add their own blocks.
+# .ci/run and scripts/test.sh call it; each suite keeps its own block.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# --- PostgreSQL and the Rust toolchain pieces
+MSRV=1.89
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_dump >/dev/null; then
+  echo "setup: installing PostgreSQL" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: PostgreSQL is missing; run as root or: sudo apt-get install -y postgresql" >&2
+    exit 1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+fi
+
+have_component() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
+have_component rustfmt || rustup component add rustfmt
+have_component clippy || rustup component add clippy
+rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
 
 # --- contract suite (scripts/contract.sh): schemathesis + cryptography for the signing hook
 SCHEMATHESIS_VERSION=4.32.5

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # All checks and tests: format, lints (warnings are errors), docs (warnings
-# are errors), the minimum Rust version, import circles, every test.
+# are errors), the minimum Rust version, import circles, every test — the
+# server's suite twice, on SQLite and on a throw-away PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MSRV=1.89
@@ -13,23 +14,27 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
 
 # The declared rust-version must really build (its own target dir: no rebuild churn).
-if rustup toolchain list 2>/dev/null | grep -q "^$MSRV"; then
-  CARGO_TARGET_DIR=target/msrv cargo "+$MSRV" check --workspace --locked
-else
-  echo "MSRV check skipped: 'rustup toolchain install $MSRV --profile minimal' enables it" >&2
-fi
+CARGO_TARGET_DIR=target/msrv cargo "+$MSRV" check --workspace --locked
 
 # No import circles between the modules of any crate.
 if [ -f ../shared/tools/modcycles.py ]; then
   python3 ../shared/tools/modcycles.py .
 fi
 
-cargo test --workspace --locked
-
-# --- Suites of issue 9 (crash, fuzz twin, properties, contract) -------------
-# Inside `cargo test` above: tests/tests/crash.rs (100 device + 20 server
-# SIGKILLs), tests/tests/decoder_mutation.rs (the stable twin of fuzz/:
-# 5,000 mutated real inputs per decoder), tests/tests/properties_*.rs.
+# Everything on the SQLite default, then the server's suites (server/tests,
+# tests/) on PostgreSQL: the same harness, the back end chosen by PUNCH_TEST_DB.
+# The crash, decoder-mutation and property suites of issue 9 run inside
+# `cargo test` (tests/tests/crash.rs: 100 device + 20 server SIGKILLs;
+# decoder_mutation.rs: the stable twin of fuzz/; properties_*.rs).
 # Long runs by hand: scripts/crash.sh (1,000 rounds), scripts/fuzz.sh (cargo-fuzz).
+./scripts/with-postgres.sh bash -c '
+  set -euo pipefail
+  cargo test --workspace --locked
+  echo "== the server suites again, on PostgreSQL" >&2
+  PUNCH_TEST_DB="$PUNCH_PG_URL" cargo test --locked -p punch-server -p punch-tests
+  echo "== load test, smoke size (the full one: server/README.md)" >&2
+  cargo run --locked -q -p punch-tests --bin scale_bench -- --smoke
+'
+
 # The contract suite: schemathesis against the live server, bounded.
 ./scripts/contract.sh 40

@@ -377,11 +377,9 @@ pub fn device_child(
 
 /// The server child: serve until killed (or `max_ms`).
 pub fn server_child(db: &Path, listen: std::net::SocketAddr, max_ms: u64) -> Result<(), String> {
-    let handle = punch_server::ServerHandle::start(punch_server::ServerConfig {
-        db_path: db.to_path_buf(),
-        listen,
-    })
-    .map_err(|e| e.to_string())?;
+    let mut config = punch_server::ServerConfig::new(punch_server::DbUrl::Sqlite(db.to_path_buf()));
+    config.listen = listen;
+    let handle = punch_server::ServerHandle::start(config).map_err(|e| e.to_string())?;
     println!("READY {}", handle.addr());
     std::io::stdout().flush().map_err(|e| e.to_string())?;
     std::thread::sleep(Duration::from_millis(max_ms));
@@ -432,7 +430,7 @@ pub fn run(config: &CrashConfig) -> Result<CrashReport, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let server_db = dir.path().join("server.db");
     let device_db = dir.path().join("device.db");
-    let admin: Admin = employer(&server_db);
+    let admin: Admin = employer(&punch_server::DbUrl::Sqlite(server_db.clone()));
     let key = admin.policy_public_key().map_err(|e| e.to_string())?;
     let port = free_port()?;
     let base_url = format!("http://127.0.0.1:{port}");

@@ -397,7 +397,7 @@ fn server() -> &'static ServerFixture {
     FIXTURE.get_or_init(|| {
         let dir = scratch();
         let db = dir.path().join("server.db");
-        let admin = employer(&db);
+        let admin = employer(&punch_server::DbUrl::Sqlite(db.clone()));
         let state = punch_server::server::app_state(&db).expect("server state");
         let device_key = key();
         let device_id = "fuzz-device-1".to_string();

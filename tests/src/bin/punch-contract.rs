@@ -24,7 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .cloned()
     };
     let dir = tempfile::tempdir()?;
-    let db = arg("--db").map_or_else(|| dir.path().join("server.db"), Into::into);
+    let path: std::path::PathBuf =
+        arg("--db").map_or_else(|| dir.path().join("server.db"), Into::into);
+    let db = punch_server::DbUrl::Sqlite(path);
     let codes: usize = arg("--codes").map_or(Ok(200), |v| v.parse())?;
     let max_ms: u64 = arg("--max-ms").map_or(Ok(15 * 60 * 1000), |v| v.parse())?;
 
