@@ -166,10 +166,20 @@ impl PunchEngine {
         self.policy.version()
     }
 
+    /// Prepares the installed policy now (opening defers it to the first
+    /// evaluate or punch). Call it off the main thread after open to keep the
+    /// first punch fast; a no-op once prepared or without a policy.
+    pub fn prepare_policy(&self) -> Result<()> {
+        match self.policy.current(&self.device.db) {
+            Ok(_) | Err(PunchError::NoPolicy) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Judges evidence without recording anything: instant feedback for the UI.
     pub fn evaluate(&self, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current()?;
+        let policy = self.policy.current(&self.device.db)?;
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         recorder::judge(&ctx, &policy, &valid, &now)
@@ -180,7 +190,7 @@ impl PunchEngine {
     /// carries the full evaluation so the employee sees why.
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current()?;
+        let policy = self.policy.current(&self.device.db)?;
         let receipt = recorder::record_punch(&self.device, &policy, kind, &valid)?;
         self.sync.wakeup.wake();
         self.sync.notify_status();
