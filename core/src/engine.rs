@@ -141,6 +141,11 @@ impl PunchEngine {
         })
     }
 
+    /// True when a platform signer (Keystore / Secure Enclave) holds the key.
+    pub fn has_platform_key(&self) -> bool {
+        !self.device.software_key
+    }
+
     /// Binds this device to an employee; once bound, only the same id is accepted.
     pub fn set_employee(&self, employee_id: &str) -> Result<()> {
         self.device.bind_employee(employee_id)
