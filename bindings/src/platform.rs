@@ -115,7 +115,7 @@ impl Signer for ForeignSigner {
 }
 
 /// Grace beyond a request's own timeout before the transport counts as hung.
-const TRANSPORT_GRACE: Duration = Duration::from_secs(5);
+const TRANSPORT_GRACE: Duration = Duration::from_secs(1);
 
 /// An app's `HttpTransport` as the core's `Transport`.
 pub(crate) struct ForeignTransport {
