@@ -79,6 +79,9 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
             ));
         }
     };
+    // Checked here so a bad URL is the app's input error, not a network one.
+    punch_core::net::url_policy::check_url_allowed(url)
+        .map_err(|e| PunchError::invalid(format!("server_url: {e}")))?;
     let key = b64::decode(key.trim())
         .map_err(|e| PunchError::invalid(format!("policy_key_base64 is not base64: {e}")))?;
     let mut config = ServerConfig::new(url, key);
@@ -156,6 +159,22 @@ impl PunchClient {
                 return Err(PunchError::invalid("the enrollment code is empty"));
             }
             Ok(self.engine.enroll(code.trim())?)
+        })
+    }
+
+    /// Like `enroll`, answering an attestation challenge the app fetched with
+    /// `fetch_enrollment_challenge` before it generated its key (Android
+    /// Keystore attests a key only when generating it).
+    pub fn enroll_with_challenge(
+        &self,
+        code: String,
+        challenge: Vec<u8>,
+    ) -> Result<String, PunchError> {
+        guard(|| {
+            if code.trim().is_empty() {
+                return Err(PunchError::invalid("the enrollment code is empty"));
+            }
+            Ok(self.engine.enroll_with_challenge(code.trim(), challenge)?)
         })
     }
 
@@ -331,6 +350,33 @@ impl PunchClient {
     pub fn background_sync_running(&self) -> bool {
         self.slot().is_some()
     }
+}
+
+/// Asks the server for a single-use attestation challenge for an enrollment
+/// `code`, before any key exists: generate the Keystore key with
+/// `setAttestationChallenge(challenge)`, open the client with it, then call
+/// `enroll_with_challenge`. None when the server offers no attestation.
+#[uniffi::export]
+pub fn fetch_enrollment_challenge(
+    options: ClientOptions,
+    code: String,
+) -> Result<Option<Vec<u8>>, PunchError> {
+    guard(|| {
+        let server = server_config(&options)?
+            .ok_or_else(|| PunchError::invalid("server_url and policy_key_base64 are required"))?;
+        let transport: Arc<dyn punch_core::Transport> = match options.transport {
+            Some(t) => Arc::new(ForeignTransport { inner: t }),
+            None => Arc::new(
+                punch_core::net::http_client::ReqwestTransport::new()
+                    .map_err(punch_core::PunchError::from)?,
+            ),
+        };
+        Ok(punch_core::sync::fetch_enrollment_challenge(
+            &server,
+            transport.as_ref(),
+            &code,
+        )?)
+    })
 }
 
 impl PunchClient {

@@ -14,6 +14,10 @@
 //!
 //! No lock of this crate is held across a call into foreign code.
 
+// `PunchError::Refused` carries the evaluation by value: the Kotlin and Swift
+// sides need a plain record there, and the error path is not hot.
+#![allow(clippy::result_large_err)]
+
 mod bench;
 mod client;
 mod error;
@@ -22,7 +26,7 @@ mod platform;
 mod types;
 
 pub use bench::RustBaseline;
-pub use client::{ClientOptions, PunchClient};
+pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};

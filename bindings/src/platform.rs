@@ -16,7 +16,7 @@ use punch_core::{
 };
 
 use crate::error::{IN_CALLBACK, PlatformError, panic_text};
-use crate::types::{ClockReading, HttpRequest, HttpResponse, SyncStatus};
+use crate::types::{ClockReading, DeviceAttestation, HttpRequest, HttpResponse, SyncStatus};
 
 /// The device key held by the platform (Android Keystore, iOS Secure Enclave).
 /// ECDSA P-256 with SHA-256; the library checks every signature against the
@@ -30,6 +30,10 @@ pub trait DeviceSigner: Send + Sync {
     /// `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
     /// May show a biometric prompt: it runs off the caller's thread.
     fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError>;
+    /// Proof of where the key lives for the enrollment `challenge` (Android
+    /// Key Attestation chain, Apple App Attest object), or None to enroll
+    /// without one (the server then records a software-level key).
+    fn attestation(&self, challenge: Vec<u8>) -> Result<Option<DeviceAttestation>, PlatformError>;
 }
 
 /// HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
@@ -111,6 +115,16 @@ impl Signer for ForeignSigner {
         let (inner, message) = (self.inner.clone(), message.to_vec());
         call_with_deadline("signer", self.timeout, move || inner.sign(message))
             .map_err(|e| SignerError::Signing(e.to_string()))
+    }
+
+    fn attestation(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<punch_core::wire::DeviceAttestation>, SignerError> {
+        let (inner, challenge) = (self.inner.clone(), challenge.to_vec());
+        call_with_deadline("signer", self.timeout, move || inner.attestation(challenge))
+            .map(|a| a.map(Into::into))
+            .map_err(|e| SignerError::Signing(format!("attestation: {e}")))
     }
 }
 

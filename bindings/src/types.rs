@@ -278,6 +278,9 @@ pub struct HistoryEntry {
     pub upload_state: UploadState,
     /// The server's reason when rejected.
     pub upload_detail: Option<String>,
+    /// True when the row's hash and signature check out and what it shows
+    /// was read from the signed bytes; false means the file was edited.
+    pub verified: bool,
 }
 
 /// A page of history, oldest first; pass `next_after_seq` to get the next.
@@ -298,6 +301,7 @@ impl From<punch_core::StoredPunch> for HistoryEntry {
             decision: p.decision,
             upload_state: p.upload_state.into(),
             upload_detail: p.upload_detail,
+            verified: p.verified,
         }
     }
 }
@@ -377,6 +381,9 @@ pub struct SyncReport {
     pub next_retry_ms: Option<i64>,
     /// True when nothing was done because a backoff is still running.
     pub deferred: bool,
+    /// The server holds, at this seq, a record this device never had: the
+    /// chains diverged (a restored or copied database). Tell the employer.
+    pub server_head_mismatch: Option<u64>,
 }
 
 impl From<punch_core::SyncReport> for SyncReport {
@@ -400,6 +407,7 @@ impl From<punch_core::SyncReport> for SyncReport {
             error: r.error.map(SyncIssue::from),
             next_retry_ms: r.next_retry_ms,
             deferred: r.deferred,
+            server_head_mismatch: r.server_head_mismatch,
         }
     }
 }
@@ -571,6 +579,49 @@ impl From<HttpResponse> for punch_core::HttpResponse {
             status: r.status,
             headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
             body: r.body,
+        }
+    }
+}
+
+/// The platform's proof of where the device key lives, answering the
+/// server's enrollment challenge (see `DeviceSigner.attestation`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceAttestation {
+    /// Android Key Attestation: the key was generated in Keystore with
+    /// `setAttestationChallenge(challenge)`; `certificate_chain` is
+    /// `KeyStore.getCertificateChain(alias)`, leaf first, each DER.
+    Android {
+        challenge: Vec<u8>,
+        certificate_chain: Vec<Vec<u8>>,
+    },
+    /// Apple App Attest: `attestKey(keyId, clientDataHash)` with
+    /// clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+    Apple {
+        challenge: Vec<u8>,
+        key_id: Vec<u8>,
+        attestation_object: Vec<u8>,
+    },
+}
+
+impl From<DeviceAttestation> for punch_core::wire::DeviceAttestation {
+    fn from(a: DeviceAttestation) -> Self {
+        match a {
+            DeviceAttestation::Android {
+                challenge,
+                certificate_chain,
+            } => punch_core::wire::DeviceAttestation::Android {
+                challenge,
+                certificate_chain,
+            },
+            DeviceAttestation::Apple {
+                challenge,
+                key_id,
+                attestation_object,
+            } => punch_core::wire::DeviceAttestation::Apple {
+                challenge,
+                key_id,
+                attestation_object,
+            },
         }
     }
 }

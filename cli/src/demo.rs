@@ -300,8 +300,10 @@ pub fn run() -> CmdResult {
     }
     print_server_records(&admin)?;
     let kept = admin.rejected()?;
+    let (_, counted) = admin.evidence_today(&engine.device()?.device_id)?;
     println!(
-        "   The server keeps {} rejected record(s) as evidence; nothing is deleted on the phone ({} records).",
+        "   The server keeps {} authentic refused record(s) as evidence and counts {counted} that the \
+         device's key never signed;\n   nothing is deleted on the phone ({} records).",
         kept.len(),
         engine.punches(0, 1000)?.len()
     );

@@ -7,11 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_model::ledger::chain::{ChainReport, ChainWalker};
-use punch_model::ledger::record::{PunchKind, Uuid};
-use punch_model::ledger::signing::{Signer, SoftwareSigner, point_from_public_key};
+use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
+use punch_model::ledger::record::{PunchKind, PunchRecord, Uuid};
+use punch_model::ledger::signing::{self, Signer, SoftwareSigner, point_from_public_key, sha256};
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
+use punch_model::text::serde_name;
 
 use crate::clock::{Clock, SystemClock};
 use crate::device::DeviceContext;
@@ -202,9 +203,25 @@ impl PunchEngine {
         Ok(receipt)
     }
 
-    /// Stored punches after `after_seq`, oldest first (the queue).
+    /// Stored punches after `after_seq`, oldest first (history and queue).
+    /// What they say comes from the signed bytes, checked here; a row that
+    /// fails the check keeps its raw columns with `verified: false`.
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
-        self.device.db.lock().punches_after(after_seq, limit)
+        let rows = self.device.db.lock().punches_after(after_seq, limit)?;
+        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+    }
+
+    fn verified(&self, mut row: StoredPunch) -> StoredPunch {
+        let authentic = sha256(&row.record)[..] == row.hash[..]
+            && signing::verify(&self.device.public_key, &row.record, &row.signature).is_ok();
+        if let (true, Ok(record)) = (authentic, PunchRecord::from_bytes(&row.record)) {
+            row.verified = record.seq == row.seq && record.device_id == self.device.device_id;
+            row.punch_id = record.punch_id.to_string();
+            row.kind = serde_name(&record.kind);
+            row.wall_time_ms = record.wall_time_ms;
+            row.decision = serde_name(&record.evaluation.decision);
+        }
+        row
     }
 
     pub fn pending_count(&self) -> Result<u64> {
@@ -215,15 +232,32 @@ impl PunchEngine {
     pub fn verify_chain(&self) -> Result<ChainReport> {
         let store = self.device.db.lock();
         let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id);
-        store.for_each_punch(|p| walker.next(p.seq, &p.record, &p.signature, &p.hash))?;
+        store.for_each_punch(|p| {
+            let copied = CopiedColumns {
+                punch_id: &p.punch_id,
+                kind: &p.kind,
+                wall_time_ms: p.wall_time_ms,
+                decision: &p.decision,
+            };
+            walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
+        })?;
         let head = store.recorded_head()?;
         Ok(walker.finish(head))
     }
 
     /// Enrolls this device with a one-time code from the employer; binds the
     /// device to the code's employee and takes a first time anchor.
+    /// With a platform signer, the server's attestation challenge is fetched
+    /// and the signer's [`attestation`](Signer::attestation) sent along.
     pub fn enroll(&self, code: &str) -> Result<String> {
-        self.sync.enroll(code)
+        self.sync.enroll(code, None)
+    }
+
+    /// Like [`enroll`](Self::enroll), answering a challenge the app fetched
+    /// before it generated its key ([`crate::sync::fetch_enrollment_challenge`]):
+    /// Android Keystore attests a key only when it is generated.
+    pub fn enroll_with_challenge(&self, code: &str, challenge: Vec<u8>) -> Result<String> {
+        self.sync.enroll(code, Some(challenge))
     }
 
     /// Uploads pending punches and refreshes time and policy. Network and

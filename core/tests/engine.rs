@@ -438,3 +438,43 @@ fn a_reopened_engine_prepares_its_policy_on_first_use() {
         Err(PunchError::Policy(_))
     ));
 }
+
+#[test]
+fn copied_columns_are_checked_against_the_signed_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.db");
+    let engine = three_punches(&db);
+    // Someone with the file edits what lists show, not the signed bytes.
+    raw(&db)
+        .execute(
+            "UPDATE punches SET kind = 'clock_out', wall_time_ms = 1, decision = 'accepted',
+                                punch_id = 'forged' WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    let report = engine.verify_chain().unwrap();
+    let columns: Vec<String> = report
+        .breaks
+        .iter()
+        .filter(|b| b.seq == 2)
+        .filter_map(|b| match &b.problem {
+            ChainProblem::CopiedColumnMismatch { column, .. } => Some(column.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(columns, ["punch_id", "kind", "wall_time_ms"], "{report:?}");
+    // What the API returns comes from the verified bytes.
+    let listed = engine.punches(1, 1).unwrap().remove(0);
+    assert!(listed.verified);
+    assert_eq!(listed.kind, "clock_in");
+    assert_ne!(listed.wall_time_ms, 1);
+    assert_ne!(listed.punch_id, "forged");
+    // Edited bytes: not verified, shown as stored.
+    raw(&db)
+        .execute(
+            "UPDATE punches SET record = CAST('{}' AS BLOB) WHERE seq = 3",
+            [],
+        )
+        .unwrap();
+    assert!(!engine.punches(2, 1).unwrap()[0].verified);
+}

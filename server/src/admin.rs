@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use punch_model::rules::policy::{Settings, Site};
 
+use crate::attestation::AttestationConfig;
 use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
@@ -133,6 +134,22 @@ impl Admin {
     }
 
     /// Accepted punches, by device and seq.
+    /// What attestations enrollment accepts (apps, roots, boot state).
+    pub fn attestation_config(&self) -> Result<AttestationConfig> {
+        self.store.read(|tx| AttestationConfig::load(tx))
+    }
+
+    /// Replaces the attestation configuration; every entry is checked first.
+    pub fn set_attestation_config(&self, config: AttestationConfig) -> Result<()> {
+        self.store.write(|tx| config.save(tx))
+    }
+
+    /// Evidence rows stored and unverifiable records counted today (UTC) for a device.
+    pub fn evidence_today(&self, device_id: &str) -> Result<(u64, u64)> {
+        let day = now_ms().div_euclid(86_400_000);
+        self.store.read(|tx| tx.evidence_counter(device_id, day))
+    }
+
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.store.read(|tx| tx.punches())
     }

@@ -13,11 +13,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::wire::{
-    self, EnrollRequest, EnrollResponse, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION,
-    HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse, TimeResponse, UploadRequest, UploadResponse,
+    self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
+    ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
+    TimeResponse, UploadRequest, UploadResponse,
 };
 use serde::Serialize;
 
+use crate::attestation::{self, AttestationConfig, Proven};
 use crate::auth::{self, AuthFailure};
 use crate::clock::now_ms;
 use crate::enroll::{self, EnrollRefusal};
@@ -43,6 +45,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// A finer machine-readable reason (`ErrorResponse::reason`).
+    pub reason: Option<String>,
 }
 
 impl ApiError {
@@ -51,7 +55,13 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    fn with_reason(mut self, reason: impl Into<String>) -> ApiError {
+        self.reason = Some(reason.into());
+        self
     }
 
     fn bad_request(message: impl Into<String>) -> ApiError {
@@ -83,9 +93,10 @@ impl From<AuthFailure> for ApiError {
         use StatusCode as S;
         match f {
             AuthFailure::Malformed(m) => ApiError::bad_request(m),
-            AuthFailure::UnknownDevice => {
-                ApiError::new(S::UNAUTHORIZED, ErrorCode::UnknownDevice, "unknown device")
-            }
+            // The same answer as a bad signature: whether a device id is
+            // enrolled is not something a stranger may learn (the client
+            // needs no distinction: either way it must enroll again).
+            AuthFailure::UnknownDevice => ApiError::from(AuthFailure::BadSignature),
             AuthFailure::DeviceUnbound => ApiError::new(
                 S::FORBIDDEN,
                 ErrorCode::DeviceUnbound,
@@ -94,7 +105,7 @@ impl From<AuthFailure> for ApiError {
             AuthFailure::BadSignature => ApiError::new(
                 S::UNAUTHORIZED,
                 ErrorCode::BadRequestSignature,
-                "request signature does not verify with the enrolled device key",
+                "request signature does not verify with an enrolled device key",
             ),
             AuthFailure::StaleTimestamp { timestamp_ms } => ApiError::new(
                 S::UNAUTHORIZED,
@@ -125,6 +136,7 @@ impl IntoResponse for ApiError {
             error: self.code,
             message: self.message,
             server_time_ms: now,
+            reason: self.reason,
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut()
@@ -177,6 +189,8 @@ async fn authenticate(
     let body = body.clone();
     let outcome = blocking(state, move |s| {
         let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
+            // As much work as for a known device, so timing tells nothing either.
+            auth::verify_against_nothing(&signed, &method, &path, &body);
             return Ok(Err(AuthFailure::UnknownDevice));
         };
         // Signature first, outside the write lock (the costly part).
@@ -184,7 +198,9 @@ async fn authenticate(
             return Ok(Err(failure));
         }
         let now = now_ms();
-        Ok(s.store.write(|tx| auth::admit(tx, &signed, now))?)
+        let signed_bytes = auth::signing_bytes(&signed, &method, &path, &body);
+        Ok(s.store
+            .write(|tx| auth::admit(tx, &signed, &signed_bytes, now))?)
     })
     .await?;
     outcome.map_err(|failure| {
@@ -217,7 +233,25 @@ async fn enroll_handler(
     }
     let (device_id, outcome, now) = blocking(&state, move |s| {
         let now = now_ms();
-        let outcome = s.store.write(|tx| enroll::enroll(tx, &req, now))?;
+        // Certificate chains are checked before the write lock: RSA and ECDSA
+        // verification is slow, and the challenge is used up inside it.
+        let proven = match &req.attestation {
+            Some(att) => {
+                let config = s.store.read(|tx| AttestationConfig::load(tx))?;
+                match attestation::verify(&config, att, &req.public_key, now.div_euclid(1000)) {
+                    Ok(p) => p,
+                    Err(failure) => {
+                        return Ok((
+                            req.device_id,
+                            Err(EnrollRefusal::AttestationRefused(failure)),
+                            now,
+                        ));
+                    }
+                }
+            }
+            None => Proven::software(),
+        };
+        let outcome = s.store.write(|tx| enroll::enroll(tx, &req, &proven, now))?;
         Ok((req.device_id, outcome, now))
     })
     .await?;
@@ -234,18 +268,72 @@ async fn enroll_handler(
         }
         Err(refusal) => {
             tracing::info!(%device_id, ?refusal, "enrollment refused");
-            Err(match refusal {
-                EnrollRefusal::BadRequest(m) => ApiError::bad_request(m),
-                EnrollRefusal::CodeInvalid => ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    ErrorCode::EnrollmentCodeInvalid,
-                    "enrollment code is unknown, expired or already used",
-                ),
-                EnrollRefusal::AlreadyBound(m) => {
-                    ApiError::new(StatusCode::CONFLICT, ErrorCode::DeviceAlreadyBound, m)
-                }
-            })
+            Err(refusal_error(refusal))
         }
+    }
+}
+
+fn refusal_error(refusal: EnrollRefusal) -> ApiError {
+    match refusal {
+        EnrollRefusal::BadRequest(m) => ApiError::bad_request(m),
+        EnrollRefusal::CodeInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::EnrollmentCodeInvalid,
+            "enrollment code is unknown, expired or already used",
+        ),
+        EnrollRefusal::AlreadyBound(m) => {
+            ApiError::new(StatusCode::CONFLICT, ErrorCode::DeviceAlreadyBound, m)
+        }
+        EnrollRefusal::ChallengeInvalid => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AttestationChallengeInvalid,
+            "the attestation challenge is unknown, expired, used, or for another code: \
+             fetch a new one",
+        ),
+        EnrollRefusal::AttestationRefused(f) => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AttestationRefused,
+            format!("attestation refused ({}): {}", f.category, f.message),
+        )
+        .with_reason(f.code),
+        EnrollRefusal::AssuranceTooLow { device, required } => ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::AssuranceTooLow,
+            format!(
+                "this device proves {device} but the employer requires {required}: \
+                 enroll with a hardware-backed, attested key"
+            ),
+        )
+        .with_reason(device.as_str()),
+    }
+}
+
+/// `POST /v1/enroll/challenge`: a single-use challenge for a valid code.
+/// Unauthenticated (there is no device key yet); the code is the credential.
+async fn challenge_handler(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req: EnrollChallengeRequest = parse_json(&body, "challenge request")?;
+    let (outcome, now) = blocking(&state, move |s| {
+        let now = now_ms();
+        let outcome = s
+            .store
+            .write(|tx| enroll::issue_challenge(tx, &req.code, now))?;
+        Ok((outcome, now))
+    })
+    .await?;
+    match outcome {
+        Ok((challenge, expires_at_ms)) => Ok(ok_json(
+            &EnrollChallengeResponse {
+                challenge,
+                expires_at_ms,
+                server_time_ms: now,
+            },
+            now,
+            None,
+        )),
+        Err(refusal) => Err(refusal_error(refusal)),
     }
 }
 
@@ -266,6 +354,8 @@ async fn time_handler(
         server_time_ms: now,
         time_token: state.tokens.issue(&device.device_id, now),
         policy_version: version,
+        head_seq: Some(device.head_seq),
+        head_hash: Some(device.head_hash.clone()),
     };
     Ok(ok_json(&body, now, Some(version)))
 }
@@ -355,6 +445,7 @@ async fn upload_handler(
     let body = UploadResponse {
         results: outcome.results,
         head_seq: outcome.head_seq,
+        head_hash: Some(outcome.head_hash),
         policy_version: version,
         server_time_ms: now,
         time_token: state.tokens.issue(&device.device_id, now),
@@ -446,6 +537,7 @@ macro_rules! route {
 fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     vec![
         route!(POST wire::PATH_ENROLL => enroll_handler),
+        route!(POST wire::PATH_ENROLL_CHALLENGE => challenge_handler),
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),

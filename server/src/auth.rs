@@ -5,10 +5,12 @@
 use axum::http::HeaderMap;
 use punch_model::ledger::signing;
 use punch_model::wire::{
-    self, HEADER_DEVICE, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP, REQUEST_MAX_SKEW_MS,
+    self, HEADER_DEVICE, HEADER_HEAD, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
+    HeadStatement, REQUEST_MAX_SKEW_MS,
 };
 
 use crate::error::Result;
+use crate::heads;
 use crate::store::{DeviceInfo, StoreTx};
 
 const MAX_NONCE_LEN: usize = 128;
@@ -21,6 +23,9 @@ pub struct SignedHeaders {
     pub timestamp_ms: i64,
     pub nonce: String,
     pub signature: Vec<u8>,
+    /// The device's signed statement of its chain head (every request the
+    /// engine sends has one; an older client's requests have none).
+    pub head: Option<HeadStatement>,
 }
 
 /// Why a request is not authenticated; each maps to one wire error code.
@@ -65,11 +70,20 @@ pub fn parse_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthFailure> 
     }
     let signature = wire::b64::decode(header(headers, HEADER_SIGNATURE)?.trim())
         .map_err(|_| AuthFailure::Malformed(format!("{HEADER_SIGNATURE} is not base64")))?;
+    let head = match headers.get(HEADER_HEAD) {
+        None => None,
+        Some(_) => Some(
+            HeadStatement::parse(header(headers, HEADER_HEAD)?).ok_or_else(|| {
+                AuthFailure::Malformed(format!("{HEADER_HEAD} must be SEQ:64-hex-sha256"))
+            })?,
+        ),
+    };
     Ok(SignedHeaders {
         device_id,
         timestamp_ms,
         nonce,
         signature,
+        head,
     })
 }
 
@@ -90,7 +104,12 @@ pub fn authenticate(
     if let Err(failure) = check_signature(&device, signed, method, path, body) {
         return Ok(Err(failure));
     }
-    admit(tx, signed, now_ms)
+    admit(
+        tx,
+        signed,
+        &signing_bytes(signed, method, path, body),
+        now_ms,
+    )
 }
 
 /// The expensive half (body hash, ECDSA): needs no lock, so the server runs
@@ -114,9 +133,35 @@ pub fn check_signature_with(
     path: &str,
     body: &[u8],
 ) -> Result<(), AuthFailure> {
-    let message =
-        wire::request_signing_string(method, path, body, signed.timestamp_ms, &signed.nonce);
+    let message = signing_bytes(signed, method, path, body);
     signing::verify(public_key, &message, &signed.signature).map_err(|_| AuthFailure::BadSignature)
+}
+
+/// A signature check that cannot succeed, costing what a real one costs
+/// (for requests naming a device that does not exist).
+pub fn verify_against_nothing(signed: &SignedHeaders, method: &str, path: &str, body: &[u8]) {
+    /// A valid P-256 point no device holds the key of (the generator, G).
+    const UNUSED_KEY: [u8; 65] = [
+        0x04, 0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4,
+        0x40, 0xf2, 0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8,
+        0x98, 0xc2, 0x96, 0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a,
+        0x7c, 0x0f, 0x9e, 0x16, 0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40,
+        0x68, 0x37, 0xbf, 0x51, 0xf5,
+    ];
+    let message = signing_bytes(signed, method, path, body);
+    let _ = signing::verify(&UNUSED_KEY, &message, &signed.signature);
+}
+
+/// The exact bytes the device signed for this request.
+pub fn signing_bytes(signed: &SignedHeaders, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+    wire::request_signing_string(
+        method,
+        path,
+        body,
+        signed.timestamp_ms,
+        &signed.nonce,
+        signed.head.as_ref(),
+    )
 }
 
 /// Whether a signed timestamp is within the window around server time.
@@ -130,10 +175,12 @@ pub fn fresh(signed: &SignedHeaders, now_ms: i64) -> Result<(), AuthFailure> {
 }
 
 /// The cheap half, inside the write transaction: binding (re-read, it may
-/// have changed), timestamp window and single-use nonce.
+/// have changed), timestamp window, single-use nonce, and the head the
+/// device stated (`signed_bytes`: what it signed, kept if it is evidence).
 pub fn admit(
     tx: &dyn StoreTx,
     signed: &SignedHeaders,
+    signed_bytes: &[u8],
     now_ms: i64,
 ) -> Result<Result<DeviceInfo, AuthFailure>> {
     let Some(device) = tx.device(&signed.device_id)? else {
@@ -150,6 +197,9 @@ pub fn admit(
     tx.prune_nonces(now_ms.saturating_sub(REQUEST_MAX_SKEW_MS))?;
     if !tx.insert_nonce(&device.device_id, &signed.nonce, signed.timestamp_ms)? {
         return Ok(Err(AuthFailure::ReplayedNonce));
+    }
+    if let Some(head) = &signed.head {
+        heads::record_statement(tx, &device, head, signed_bytes, &signed.signature, now_ms)?;
     }
     Ok(Ok(device))
 }

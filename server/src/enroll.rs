@@ -7,8 +7,12 @@ use punch_model::ledger::signing;
 use punch_model::wire::EnrollRequest;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+
+use crate::attestation::{self, AttestationFailure, CHALLENGE_TTL_MS, Proven};
 use crate::error::{Result, ServerError};
-use crate::store::{BindDevice, CodeRow, StoreTx};
+use crate::policy_publish;
+use crate::store::{BindDevice, ChallengeRow, CodeRow, StoreTx};
 
 /// Length of an enrollment code (50 bits from a 32-letter alphabet).
 pub const CODE_LEN: usize = 10;
@@ -27,6 +31,40 @@ pub enum EnrollRefusal {
     CodeInvalid,
     /// The employee (or this device id) is bound elsewhere.
     AlreadyBound(String),
+    /// The attestation's challenge was not issued for this code, expired or was used.
+    ChallengeInvalid,
+    /// The attestation does not verify (the reason says why).
+    AttestationRefused(AttestationFailure),
+    /// The device proves less than the published policy's minimum.
+    AssuranceTooLow {
+        device: AssuranceLevel,
+        required: AssuranceLevel,
+    },
+}
+
+/// Issues a single-use attestation challenge for a valid, unused code.
+pub fn issue_challenge(
+    tx: &dyn StoreTx,
+    code: &str,
+    now_ms: i64,
+) -> Result<Result<(Vec<u8>, i64), EnrollRefusal>> {
+    let hash = code_hash(code);
+    let usable = tx
+        .code(&hash)?
+        .is_some_and(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms);
+    if !usable {
+        return Ok(Err(EnrollRefusal::CodeInvalid));
+    }
+    let challenge = attestation::new_challenge()?;
+    let expires_at_ms = now_ms.saturating_add(CHALLENGE_TTL_MS);
+    tx.insert_challenge(&ChallengeRow {
+        challenge_hash: attestation::challenge_hash(&challenge),
+        code_hash: hash,
+        created_at_ms: now_ms,
+        expires_at_ms,
+        used_at_ms: None,
+    })?;
+    Ok(Ok((challenge, expires_at_ms)))
 }
 
 /// A random, human-typeable one-time code.
@@ -54,6 +92,14 @@ pub fn normalize_code(input: &str) -> String {
 /// Codes are stored only as their hash: a database reader cannot enroll.
 pub fn code_hash(code: &str) -> String {
     hex::encode(signing::sha256(normalize_code(code).as_bytes()))
+}
+
+/// Text an operator's terminal or a web page can show as it is: no control
+/// characters (ESC, BEL, newlines...) and no bidirectional overrides, which
+/// could make one string look like another.
+pub fn printable(text: &str) -> bool {
+    text.chars()
+        .all(|c| !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
 }
 
 /// Device ids: 1..=128 of `[A-Za-z0-9._:-]` (UUIDs fit).
@@ -93,10 +139,16 @@ fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
             "device_id must be 1-128 characters of A-Z a-z 0-9 . _ : -".into(),
         ));
     }
-    if req.key_storage.len() > MAX_LABEL_LEN || req.platform.len() > MAX_LABEL_LEN {
-        return Err(EnrollRefusal::BadRequest(
-            "key_storage and platform are at most 128 bytes".into(),
-        ));
+    for (field, label) in [
+        ("key_storage", &req.key_storage),
+        ("platform", &req.platform),
+    ] {
+        if label.len() > MAX_LABEL_LEN || !printable(label) {
+            return Err(EnrollRefusal::BadRequest(format!(
+                "{field} must be at most {MAX_LABEL_LEN} bytes of printable text \
+                 (no control or bidirectional-override characters)"
+            )));
+        }
     }
     // SPKI form only (91 bytes), as the protocol says; a bare point is refused.
     if req.public_key.len() != 91 || signing::point_from_public_key(&req.public_key).is_err() {
@@ -108,9 +160,12 @@ fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
 }
 
 /// Binds the device; returns the employee id. Runs in one write transaction.
+/// `proven` is what the request's attestation was verified to show (before
+/// the transaction: it is slow); its challenge is checked and used up here.
 pub fn enroll(
     tx: &dyn StoreTx,
     req: &EnrollRequest,
+    proven: &Proven,
     now_ms: i64,
 ) -> Result<Result<String, EnrollRefusal>> {
     if let Err(refusal) = check_request(req) {
@@ -137,6 +192,24 @@ pub fn enroll(
         // Idempotent: the same device with the same key is already bound.
         tx.mark_code_used(&hash, &req.device_id, now_ms)?;
         return Ok(Ok(employee_id));
+    }
+    if let Some(att) = &req.attestation {
+        let challenge = attestation::challenge_hash(att.challenge());
+        let fresh = tx.challenge(&challenge)?.is_some_and(|c| {
+            c.code_hash == hash && c.used_at_ms.is_none() && now_ms < c.expires_at_ms
+        });
+        if !fresh {
+            return Ok(Err(EnrollRefusal::ChallengeInvalid));
+        }
+        tx.mark_challenge_used(&challenge, now_ms)?;
+    }
+    let settings = policy_publish::current_settings(tx)?;
+    if proven.level < settings.min_assurance && settings.below_min_assurance == BelowMinimum::Refuse
+    {
+        return Ok(Err(EnrollRefusal::AssuranceTooLow {
+            device: proven.level,
+            required: settings.min_assurance,
+        }));
     }
     let employee = tx
         .employee(&employee_id)?
@@ -167,6 +240,8 @@ pub fn enroll(
         public_key: &req.public_key,
         key_storage: &req.key_storage,
         platform: &req.platform,
+        assurance: proven.level.as_str(),
+        attestation: (!proven.detail.is_empty()).then_some(proven.detail.as_str()),
         now_ms,
     })?;
     tx.mark_code_used(&hash, &req.device_id, now_ms)?;

@@ -6,15 +6,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
-use punch_model::ledger::record::PunchRecord;
-use punch_model::ledger::review;
+use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordCheck, declared_format};
+use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::ledger::signing;
 use punch_model::ledger::trusted_time::{self, TimeVerdict};
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::policy::{PreparedPolicy, Settings};
 use punch_model::text::serde_name;
 use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
 use crate::error::{Result, ServerError};
+use crate::evidence;
+use crate::heads;
 use crate::policy_publish;
 use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
 use crate::time_token::TimeTokens;
@@ -25,6 +28,8 @@ pub struct IngestOutcome {
     /// In seq order (the order records were processed).
     pub results: Vec<RecordResult>,
     pub head_seq: u64,
+    /// Hex SHA-256 of the head record (the genesis hash before the first).
+    pub head_hash: String,
 }
 
 enum Verdict {
@@ -89,12 +94,35 @@ fn judge_time(
     }
 }
 
+/// A device below what the policy (review mode) or the punch's site asks of
+/// its key: the punch is stored, and a manager should look at it.
+fn assurance_flag(
+    policy: &PreparedPolicy,
+    record: &PunchRecord,
+    device: AssuranceLevel,
+) -> Option<ReviewFlag> {
+    let settings = &policy.policy.settings;
+    let employer =
+        (settings.below_min_assurance == BelowMinimum::Review).then_some(settings.min_assurance);
+    let site = record.evaluation.site_id.as_ref().and_then(|id| {
+        policy
+            .sites
+            .iter()
+            .find(|s| &s.site.id == id)
+            .and_then(|s| s.site.min_assurance)
+    });
+    let required = employer.into_iter().chain(site).max()?;
+    (device < required).then_some(ReviewFlag::AssuranceBelowMinimum { device, required })
+}
+
 struct Batch<'a> {
     tx: &'a dyn StoreTx,
     tokens: &'a TimeTokens,
     device_id: &'a str,
     employee_id: &'a str,
     public_key: &'a [u8],
+    /// What the device's enrollment proved (stamped on each punch).
+    assurance: AssuranceLevel,
     head_seq: u64,
     head_hash: String,
     now_ms: i64,
@@ -163,12 +191,41 @@ impl Batch<'_> {
                 chain::verify_signature(self.public_key, self.device_id, &up.record, &up.signature)
             }
         };
-        let record = match signature.and_then(|()| {
-            chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record)
-        }) {
-            Ok(record) => record,
-            Err(problem) => return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string())),
-        };
+        if let Err(problem) = &signature {
+            return Ok(Verdict::Rejected(reason_of(problem), problem.to_string()));
+        }
+        // A format this server does not know cannot be checked any further.
+        match declared_format(&up.record) {
+            Some(found) if found != u64::from(RECORD_FORMAT) => {
+                return Ok(Verdict::Rejected(
+                    RejectReason::UnknownFormat,
+                    RecordCheck::UnknownFormat { found }.to_string(),
+                ));
+            }
+            _ => {}
+        }
+        let record =
+            match chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record) {
+                Ok(record) => record,
+                Err(problem) => {
+                    return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
+                }
+            };
+        let hash = hex::encode(signing::sha256(&up.record));
+        // The device once stated another record at this seq: its chain was rewritten.
+        if let Some(stated) = heads::contradicts(self.tx, self.device_id, expected, &hash)? {
+            return Ok(Verdict::Rejected(
+                RejectReason::Fork,
+                format!("the device stated seq {expected} as {stated}; this record is {hash}"),
+            ));
+        }
+        // Authentic and continuous, but holding values no phone produces.
+        if let Err(check) = record.check_ranges() {
+            return Ok(Verdict::RejectedLink(
+                RejectReason::OutOfRange,
+                check.to_string(),
+            ));
+        }
         if record.employee_id != self.employee_id {
             return Ok(Verdict::RejectedLink(
                 RejectReason::EmployeeMismatch,
@@ -213,7 +270,8 @@ impl Batch<'_> {
             .map(|a| a.server_time_ms);
         let punch_time_ms = trusted_time_ms
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
-        let review_flags = review::review(&policy, &record, punch_time_ms);
+        let mut review_flags = review::review(&policy, &record, punch_time_ms);
+        review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
@@ -231,18 +289,29 @@ impl Batch<'_> {
             hash: hex::encode(signing::sha256(&up.record)),
             received_at_ms: self.now_ms,
             review_flags,
+            assurance: self.assurance.as_str().to_string(),
         })))
     }
 
-    fn keep_evidence(&self, up: &UploadRecord, reason: RejectReason, detail: &str) -> Result<()> {
+    /// Keeps a refused record as evidence: labelled with the device's bound
+    /// employee (the one the record names is kept beside it, it may lie);
+    /// only authentic bytes are stored, the rest counted (`evidence`).
+    fn keep_evidence(
+        &self,
+        up: &UploadRecord,
+        reason: RejectReason,
+        detail: &str,
+        authentic_link: bool,
+    ) -> Result<()> {
         // Best effort: a refused record may not even parse.
         let parsed = PunchRecord::from_bytes(&up.record).ok();
-        self.tx.record_rejected(&RejectedInfo {
+        let info = RejectedInfo {
             id: 0,
             device_id: self.device_id.to_string(),
             seq: up.seq,
             punch_id: parsed.as_ref().map(|r| r.punch_id.to_string()),
-            employee_id: parsed.map(|r| r.employee_id),
+            employee_id: Some(self.employee_id.to_string()),
+            claimed_employee_id: parsed.map(|r| r.employee_id),
             reason: serde_name(&reason),
             detail: detail.to_string(),
             hash: hex::encode(signing::sha256(&up.record)),
@@ -251,7 +320,13 @@ impl Batch<'_> {
             attempts: 1,
             first_received_at_ms: self.now_ms,
             last_received_at_ms: self.now_ms,
-        })
+        };
+        if authentic_link {
+            // A verified link the chain went past: re-sends are answered from it.
+            self.tx.record_rejected(&info)
+        } else {
+            evidence::keep(self.tx, self.public_key, &info, self.now_ms).map(|_| ())
+        }
     }
 }
 
@@ -332,6 +407,8 @@ pub fn ingest_checked(
         device_id: &device.device_id,
         employee_id: &device.employee_id,
         public_key: &device.public_key,
+        // An unknown label (a newer server wrote it) counts as the weakest.
+        assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
         head_seq: device.head_seq,
         head_hash: device.head_hash.clone(),
         now_ms,
@@ -359,11 +436,11 @@ pub fn ingest_checked(
             }
             Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
             Verdict::Rejected(reason, detail) => {
-                batch.keep_evidence(up, reason, &detail)?;
+                batch.keep_evidence(up, reason, &detail, false)?;
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
             Verdict::RejectedLink(reason, detail) => {
-                batch.keep_evidence(up, reason, &detail)?;
+                batch.keep_evidence(up, reason, &detail, true)?;
                 let hash = hex::encode(signing::sha256(&up.record));
                 tx.set_head(&device.device_id, up.seq, &hash)?;
                 batch.head_seq = up.seq;
@@ -381,5 +458,6 @@ pub fn ingest_checked(
     Ok(IngestOutcome {
         results,
         head_seq: batch.head_seq,
+        head_hash: batch.head_hash,
     })
 }

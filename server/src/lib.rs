@@ -10,10 +10,13 @@
 
 pub mod admin;
 pub mod api;
+pub mod attestation;
 pub mod auth;
 pub mod clock;
 pub mod enroll;
 pub mod error;
+pub mod evidence;
+pub mod heads;
 pub mod ingest;
 pub mod policy_publish;
 pub mod server;

@@ -29,6 +29,11 @@ enum Command {
         #[arg(long, default_value_t = punch_server::DEFAULT_LISTEN)]
         listen: SocketAddr,
     },
+    /// Check device attestations by hand (no database needed).
+    Attestation {
+        #[command(subcommand)]
+        command: AttestationCommand,
+    },
     /// Manage employees, devices, sites and policy.
     Admin {
         #[arg(long)]
@@ -42,7 +47,41 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum AttestationCommand {
+    /// Verify one attestation and print the verdict and every field as JSON.
+    /// Exit 0 when it verifies, 1 when it is refused, 2 on bad usage.
+    Verify {
+        /// An Android Key Attestation certificate chain (PEM, leaf first).
+        #[arg(long, conflicts_with = "apple", required_unless_present = "apple")]
+        android: Option<PathBuf>,
+        /// An Apple App Attest attestation object (base64).
+        #[arg(long)]
+        apple: Option<PathBuf>,
+        /// The challenge (Android) or clientDataHash (Apple), base64.
+        #[arg(long)]
+        challenge: Option<String>,
+        /// Allowed app: Android `package[:SHA256,...]`, Apple `TEAMID.bundle.id` (repeatable).
+        #[arg(long = "app-id")]
+        app_ids: Vec<String>,
+        /// Verify as of this time (RFC 3339), e.g. inside old certificates' windows.
+        #[arg(long)]
+        at: Option<String>,
+        /// Roots to trust instead of the shipped ones (roots.json or PEM).
+        #[arg(long)]
+        roots: Option<PathBuf>,
+        /// Apple: accept the development environment instead of production.
+        #[arg(long)]
+        development: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum AdminCommand {
+    /// Show, or replace from a JSON file, what attestations enrollment accepts.
+    AttestationConfig {
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Add (or rename) an employee.
     AddEmployee {
         id: String,
@@ -99,6 +138,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { db, listen } => serve(db, listen),
         Command::Admin { db, json, command } => admin(&db, json, command),
+        Command::Attestation {
+            command:
+                AttestationCommand::Verify {
+                    android,
+                    apple,
+                    challenge,
+                    app_ids,
+                    at,
+                    roots,
+                    development,
+                },
+        } => {
+            return attestation_verify(android, apple, challenge, app_ids, at, roots, development);
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -148,13 +201,116 @@ async fn shutdown_signal() -> std::io::Result<()> {
     }
 }
 
+/// `attestation verify`: usage problems exit 2, a refusal 1, a pass 0.
+fn attestation_verify(
+    android: Option<PathBuf>,
+    apple: Option<PathBuf>,
+    challenge: Option<String>,
+    app_ids: Vec<String>,
+    at: Option<String>,
+    roots: Option<PathBuf>,
+    development: bool,
+) -> ExitCode {
+    use punch_attest::apple::AppAttestEnvironment;
+    use punch_attest::{CheckOptions, TrustedRoots};
+    let usage = |message: String| {
+        eprintln!("punch-server attestation verify: {message}");
+        ExitCode::from(2)
+    };
+    let read =
+        |path: &Path| std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()));
+    let mut opts = CheckOptions {
+        app_ids,
+        environment: if development {
+            AppAttestEnvironment::Development
+        } else {
+            AppAttestEnvironment::Production
+        },
+        ..CheckOptions::default()
+    };
+    if let Some(c) = challenge {
+        match punch_model::wire::b64::decode(c.trim()) {
+            Ok(bytes) => opts.challenge = Some(bytes),
+            Err(e) => return usage(format!("--challenge is not base64: {e}")),
+        }
+    }
+    if let Some(t) = at {
+        match punch_attest::x509::parse_rfc3339(&t) {
+            Ok(unix) => opts.at = Some(unix),
+            Err(e) => return usage(format!("--at: {e}")),
+        }
+    }
+    if let Some(path) = roots {
+        match read(&path).map(|t| TrustedRoots::from_file_contents(&t)) {
+            Ok(Ok(r)) => opts.roots = Some(r),
+            Ok(Err(e)) => return usage(format!("--roots: {e}")),
+            Err(e) => return usage(e),
+        }
+    }
+    let (ok, report) = match (android, apple) {
+        (Some(path), None) => match read(&path) {
+            Ok(pem) => punch_attest::verify_android_report(&pem, &opts),
+            Err(e) => return usage(e),
+        },
+        (None, Some(path)) => match read(&path) {
+            Ok(b64) => punch_attest::verify_apple_report(&b64, &opts),
+            Err(e) => return usage(e),
+        },
+        _ => return usage("give exactly one of --android FILE.pem or --apple FILE.b64".into()),
+    };
+    match serde_json::to_string_pretty(&report) {
+        Ok(text) => println!("{text}"),
+        Err(e) => return usage(e.to_string()),
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Box<dyn std::error::Error>> {
     let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
+/// Text from devices (site ids in records, refusal details, labels) may
+/// hold terminal escapes or bidirectional overrides: everything the admin
+/// commands print is shown with those characters as `\u{..}` escapes.
+fn shown(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// `println!` through [`shown`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        println!("{}", shown(&format!($($arg)*)))
+    };
+}
+
+/// JSON already escapes control characters; bidirectional overrides are
+/// escaped too (`\u202e` is the same string to a JSON reader).
 fn print_json<T: Serialize>(value: &T) -> CmdResult {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    let text = serde_json::to_string_pretty(value)?;
+    let safe: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+                format!("\\u{:04x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect();
+    println!("{safe}");
     Ok(())
 }
 
@@ -168,61 +324,78 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
     match command {
         AdminCommand::AddEmployee { id, name } => {
             admin.add_employee(&id, &name)?;
-            println!("employee {id} ({name})");
+            say!("employee {id} ({name})");
         }
         AdminCommand::EnrollCode {
             employee,
             ttl_hours,
         } => {
             let ttl = Duration::from_secs(ttl_hours.saturating_mul(3600));
-            println!("{}", admin.create_enrollment_code(&employee, ttl)?);
+            say!("{}", admin.create_enrollment_code(&employee, ttl)?);
+        }
+        AdminCommand::AttestationConfig { json: path } => {
+            if let Some(path) = path {
+                admin.set_attestation_config(read_json(&path)?)?;
+            }
+            print_json(&admin.attestation_config()?)?;
         }
         AdminCommand::Devices => {
             let devices = admin.devices()?;
             if json {
                 return print_json(&devices);
             }
-            println!(
-                "{:<38} {:<16} {:<8} {:<10} {:>6}  platform",
-                "device", "employee", "state", "key", "head"
+            say!(
+                "{:<38} {:<16} {:<8} {:<10} {:<18} {:>6}  platform",
+                "device",
+                "employee",
+                "state",
+                "key",
+                "assurance",
+                "head"
             );
             for d in devices {
                 let state = if d.is_bound() { "bound" } else { "unbound" };
-                println!(
-                    "{:<38} {:<16} {:<8} {:<10} {:>6}  {}",
-                    d.device_id, d.employee_id, state, d.key_storage, d.head_seq, d.platform
+                say!(
+                    "{:<38} {:<16} {:<8} {:<10} {:<18} {:>6}  {}",
+                    d.device_id,
+                    d.employee_id,
+                    state,
+                    d.key_storage,
+                    d.assurance,
+                    d.head_seq,
+                    d.platform
                 );
             }
         }
         AdminCommand::Unbind { device } => {
             admin.unbind_device(&device)?;
-            println!("device {device} unbound");
+            say!("device {device} unbound");
         }
         AdminCommand::ApproveRebind { employee } => {
             admin.approve_rebind(&employee)?;
-            println!("employee {employee} may enroll a replacement device");
+            say!("employee {employee} may enroll a replacement device");
         }
         AdminCommand::AddSite { json: path } => {
             let site: Site = read_json(&path)?;
             let id = site.id.clone();
             admin.upsert_site(site)?;
-            println!("site {id} saved (publish to send it to devices)");
+            say!("site {id} saved (publish to send it to devices)");
         }
         AdminCommand::RemoveSite { id } => {
             admin.remove_site(&id)?;
-            println!("site {id} removed (publish to send the change to devices)");
+            say!("site {id} removed (publish to send the change to devices)");
         }
         AdminCommand::Settings { json: path } => {
             let settings: Settings = read_json(&path)?;
             admin.set_settings(settings)?;
-            println!("settings saved (publish to send them to devices)");
+            say!("settings saved (publish to send them to devices)");
         }
         AdminCommand::Publish { ttl_days } => {
             let ttl = Duration::from_secs(ttl_days.saturating_mul(86_400));
-            println!("published policy version {}", admin.publish_policy(ttl)?);
+            say!("published policy version {}", admin.publish_policy(ttl)?);
         }
         AdminCommand::PolicyKey => {
-            println!(
+            say!(
                 "{}",
                 punch_model::wire::b64::encode(&admin.policy_public_key()?)
             );
@@ -232,7 +405,7 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
             if json {
                 return print_json(&punches);
             }
-            println!(
+            say!(
                 "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} review",
                 "device",
                 "seq",
@@ -245,7 +418,7 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
                 "decision"
             );
             for p in punches {
-                println!(
+                say!(
                     "{:<38} {:>5} {:<12} {:<11} {:>15} {:>15} {:<26} {:>4} {:<8} {}",
                     p.device_id,
                     p.seq,
@@ -270,20 +443,29 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
             if json {
                 return print_json(&rejected);
             }
-            println!(
+            say!(
                 "{:>4} {:<38} {:>5} {:<22} {:>3}  detail",
-                "id", "device", "seq", "reason", "n"
+                "id",
+                "device",
+                "seq",
+                "reason",
+                "n"
             );
             for r in rejected {
-                println!(
+                say!(
                     "{:>4} {:<38} {:>5} {:<22} {:>3}  {}",
-                    r.id, r.device_id, r.seq, r.reason, r.attempts, r.detail
+                    r.id,
+                    r.device_id,
+                    r.seq,
+                    r.reason,
+                    r.attempts,
+                    r.detail
                 );
             }
         }
         AdminCommand::Head { device } => {
             let (seq, hash) = admin.head(&device)?;
-            println!("{seq} {hash}");
+            say!("{seq} {hash}");
         }
     }
     Ok(())

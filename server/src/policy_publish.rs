@@ -112,7 +112,15 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
     Ok(version)
 }
 
-/// The settings a published version carries (for judging a record's time).
+/// The settings in force: the latest published version's (defaults before
+/// the first publish), so an enrollment is judged by what devices received.
+pub fn current_settings(tx: &dyn StoreTx) -> Result<Settings> {
+    let version = tx.latest_policy_version()?;
+    Ok(published_policy(tx, version)?
+        .map(|p| p.settings)
+        .unwrap_or_default())
+}
+
 /// A published policy version as the devices received it.
 pub fn published_policy(tx: &dyn StoreTx, version: u64) -> Result<Option<Policy>> {
     let Some(row) = tx.policy(version)? else {

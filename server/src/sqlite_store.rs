@@ -11,12 +11,16 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{Result, ServerError};
 use crate::store::{
-    BindDevice, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo, ServerStore,
-    StoreTx, StoredPunchInfo, Work,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
+    ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
-const MIGRATIONS: &[&str] = &[MIGRATION_1];
+const MIGRATIONS: &[&str] = &[
+    MIGRATION_1,
+    MIGRATION_2_ATTESTATION,
+    MIGRATION_3_TAMPER_EVIDENCE,
+];
 
 /// The schema version this server writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -154,6 +158,42 @@ impl ServerStore for SqliteStore {
     }
 }
 
+/// Attestation at enrollment: each device's assurance level and what it
+/// rested on, the level stamped on each stored punch, single-use challenges.
+const MIGRATION_2_ATTESTATION: &str = "
+ALTER TABLE devices ADD COLUMN assurance TEXT NOT NULL DEFAULT 'software';
+ALTER TABLE devices ADD COLUMN attestation TEXT;
+ALTER TABLE punches ADD COLUMN assurance TEXT NOT NULL DEFAULT 'software';
+CREATE TABLE attestation_challenges (
+    challenge_hash  TEXT PRIMARY KEY,
+    code_hash       TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    expires_at_ms   INTEGER NOT NULL,
+    used_at_ms      INTEGER
+) WITHOUT ROWID;
+CREATE INDEX attestation_challenges_expiry ON attestation_challenges (expires_at_ms);
+";
+
+/// Tamper evidence: every head a device stated, evidence labelled by the
+/// bound employee (the claimed one beside it), evidence counted per day.
+const MIGRATION_3_TAMPER_EVIDENCE: &str = "
+CREATE TABLE head_statements (
+    device_id     TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    hash          TEXT NOT NULL,
+    stated_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+ALTER TABLE rejected ADD COLUMN claimed_employee_id TEXT;
+CREATE TABLE evidence_counters (
+    device_id  TEXT NOT NULL,
+    day        INTEGER NOT NULL,
+    stored     INTEGER NOT NULL DEFAULT 0,
+    dropped    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (device_id, day)
+) WITHOUT ROWID;
+";
+
 /// SQLite integers are i64: u64 values (seq, versions) are stored bit for
 /// bit, lossless both ways, so hostile input (seq = u64::MAX) cannot fail a
 /// statement; real values stay far below 2^63 and keep their order.
@@ -169,7 +209,7 @@ fn int(v: i64) -> u64 {
 struct Sql<'c>(&'c Connection);
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
-     enrolled_at_ms, unbound_at_ms, head_seq, head_hash";
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation";
 
 fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
     Ok(DeviceInfo {
@@ -182,6 +222,8 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
         unbound_at_ms: r.get(6)?,
         head_seq: int(r.get(7)?),
         head_hash: r.get(8)?,
+        assurance: r.get(9)?,
+        attestation: r.get(10)?,
     })
 }
 
@@ -254,6 +296,120 @@ impl StoreTx for Sql<'_> {
         self.0.execute(
             "UPDATE employees SET rebind_approved_at_ms = ?2 WHERE employee_id = ?1",
             params![employee_id, at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT hash FROM head_statements WHERE device_id = ?1 AND seq = ?2")?
+            .query_row(params![device_id, sql(seq)], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT seq, hash FROM head_statements WHERE device_id = ?1
+                 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![device_id], |r| Ok((int(r.get(0)?), r.get(1)?)))
+            .optional()?)
+    }
+
+    fn insert_head_statement(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO head_statements (device_id, seq, hash, stated_at_ms)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, seq) DO NOTHING",
+            )?
+            .execute(params![device_id, sql(seq), hash, now_ms])?;
+        Ok(())
+    }
+
+    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT stored, dropped FROM evidence_counters WHERE device_id = ?1 AND day = ?2",
+            )?
+            .query_row(params![device_id, day], |r| {
+                Ok((int(r.get(0)?), int(r.get(1)?)))
+            })
+            .optional()?
+            .unwrap_or((0, 0)))
+    }
+
+    fn bump_evidence_counter(
+        &self,
+        device_id: &str,
+        day: i64,
+        stored: u64,
+        dropped: u64,
+    ) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO evidence_counters (device_id, day, stored, dropped) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (device_id, day) DO UPDATE SET
+                    stored = stored + excluded.stored, dropped = dropped + excluded.dropped",
+            )?
+            .execute(params![device_id, day, sql(stored), sql(dropped)])?;
+        Ok(())
+    }
+
+    fn insert_challenge(&self, c: &ChallengeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO attestation_challenges
+               (challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                c.challenge_hash,
+                c.code_hash,
+                c.created_at_ms,
+                c.expires_at_ms,
+                c.used_at_ms
+            ],
+        )?;
+        // Expired challenges are useless: keep the table small.
+        self.0.execute(
+            "DELETE FROM attestation_challenges WHERE expires_at_ms < ?1",
+            params![c.created_at_ms],
+        )?;
+        Ok(())
+    }
+
+    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT challenge_hash, code_hash, created_at_ms, expires_at_ms, used_at_ms
+                 FROM attestation_challenges WHERE challenge_hash = ?1",
+                params![challenge_hash],
+                |r| {
+                    Ok(ChallengeRow {
+                        challenge_hash: r.get(0)?,
+                        code_hash: r.get(1)?,
+                        created_at_ms: r.get(2)?,
+                        expires_at_ms: r.get(3)?,
+                        used_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "UPDATE attestation_challenges SET used_at_ms = ?2 WHERE challenge_hash = ?1",
+            params![challenge_hash, now_ms],
         )?;
         Ok(())
     }
@@ -342,15 +498,18 @@ impl StoreTx for Sql<'_> {
     fn bind_device(&self, d: &BindDevice<'_>) -> Result<()> {
         self.0.execute(
             "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
-                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7)
+                                  enrolled_at_ms, unbound_at_ms, head_seq, head_hash,
+                                  assurance, attestation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, ?8, ?9)
              ON CONFLICT (device_id) DO UPDATE SET
                 employee_id = excluded.employee_id,
                 public_key = excluded.public_key,
                 key_storage = excluded.key_storage,
                 platform = excluded.platform,
                 enrolled_at_ms = excluded.enrolled_at_ms,
-                unbound_at_ms = NULL",
+                unbound_at_ms = NULL,
+                assurance = excluded.assurance,
+                attestation = excluded.attestation",
             params![
                 d.device_id,
                 d.employee_id,
@@ -358,7 +517,9 @@ impl StoreTx for Sql<'_> {
                 d.key_storage,
                 d.platform,
                 d.now_ms,
-                punch_model::ledger::record::GENESIS_HASH
+                punch_model::ledger::record::GENESIS_HASH,
+                d.assurance,
+                d.attestation
             ],
         )?;
         Ok(())
@@ -488,9 +649,9 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms, review_flags)
+                 site_id, record, signature, hash, received_at_ms, review_flags, assurance)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18)",
+                     ?18, ?19)",
         )?;
         stmt.execute(params![
             i.device_id,
@@ -511,7 +672,8 @@ impl StoreTx for Sql<'_> {
             i.hash,
             i.received_at_ms,
             serde_json::to_string(&i.review_flags)
-                .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?
+                .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
+            i.assurance
         ])?;
         Ok(())
     }
@@ -520,8 +682,8 @@ impl StoreTx for Sql<'_> {
         self.0.execute(
             "INSERT INTO rejected (device_id, seq, punch_id, employee_id, reason, detail, hash,
                                    record, signature, attempts, first_received_at_ms,
-                                   last_received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)
+                                   last_received_at_ms, claimed_employee_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10, ?11)
              ON CONFLICT (device_id, seq, reason, hash, signature) DO UPDATE SET
                 attempts = attempts + 1,
                 detail = excluded.detail,
@@ -536,7 +698,8 @@ impl StoreTx for Sql<'_> {
                 r.hash,
                 r.record,
                 r.signature,
-                r.last_received_at_ms
+                r.last_received_at_ms,
+                r.claimed_employee_id
             ],
         )?;
         Ok(())
@@ -568,7 +731,7 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags
+                    hash, received_at_ms, review_flags, assurance
              FROM punches ORDER BY device_id, seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -596,6 +759,7 @@ impl StoreTx for Sql<'_> {
                         Box::new(e),
                     )
                 })?,
+                assurance: r.get(16)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -604,7 +768,8 @@ impl StoreTx for Sql<'_> {
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         let mut stmt = self.0.prepare(
             "SELECT id, device_id, seq, punch_id, employee_id, reason, detail, hash, record,
-                    signature, attempts, first_received_at_ms, last_received_at_ms
+                    signature, attempts, first_received_at_ms, last_received_at_ms,
+                    claimed_employee_id
              FROM rejected ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -622,6 +787,7 @@ impl StoreTx for Sql<'_> {
                 attempts: int(r.get(10)?),
                 first_received_at_ms: r.get(11)?,
                 last_received_at_ms: r.get(12)?,
+                claimed_employee_id: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

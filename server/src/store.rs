@@ -44,6 +44,10 @@ pub struct DeviceInfo {
     /// The last accepted seq (0: none yet) and hex SHA-256 of its bytes.
     pub head_seq: u64,
     pub head_hash: String,
+    /// What enrollment proved about the key (`punch_model::rules::assurance`).
+    pub assurance: String,
+    /// What that rested on (JSON from the attestation check), if attested.
+    pub attestation: Option<String>,
 }
 
 impl DeviceInfo {
@@ -60,7 +64,21 @@ pub struct BindDevice<'a> {
     pub public_key: &'a [u8],
     pub key_storage: &'a str,
     pub platform: &'a str,
+    pub assurance: &'a str,
+    pub attestation: Option<&'a str>,
     pub now_ms: i64,
+}
+
+/// A single-use attestation challenge handed out for an enrollment code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRow {
+    /// Hex SHA-256 of the challenge bytes.
+    pub challenge_hash: String,
+    /// The enrollment code it belongs to (hex SHA-256, as codes are kept).
+    pub code_hash: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_at_ms: Option<i64>,
 }
 
 /// A published policy version: the exact signed bytes.
@@ -102,6 +120,8 @@ pub struct StoredPunchInfo {
     /// evidence re-judged under the named policy disagrees with the device,
     /// or the policy had expired (empty: nothing to review).
     pub review_flags: Vec<punch_model::ledger::review::ReviewFlag>,
+    /// The sending device's assurance level when the punch was stored.
+    pub assurance: String,
 }
 
 impl StoredPunchInfo {
@@ -128,7 +148,10 @@ pub struct RejectedInfo {
     pub seq: u64,
     /// Read from the record when it parses.
     pub punch_id: Option<String>,
+    /// The employee the sending device is bound to (who the evidence is about).
     pub employee_id: Option<String>,
+    /// The employee the record itself names, when it parses (may be a lie).
+    pub claimed_employee_id: Option<String>,
     /// A `wire::RejectReason` in snake_case.
     pub reason: String,
     pub detail: String,
@@ -163,6 +186,10 @@ pub trait StoreTx {
     fn insert_code(&self, code: &CodeRow) -> Result<()>;
     fn code(&self, code_hash: &str) -> Result<Option<CodeRow>>;
     fn mark_code_used(&self, code_hash: &str, device_id: &str, now_ms: i64) -> Result<()>;
+
+    fn insert_challenge(&self, challenge: &ChallengeRow) -> Result<()>;
+    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>>;
+    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()>;
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
     /// The employee's bound device, if any (at most one).
@@ -206,6 +233,30 @@ pub trait StoreTx {
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+
+    /// The hash the device once stated for its head at `seq`, if it did.
+    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
+    /// The highest head the device ever stated.
+    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>>;
+    /// Remembers a statement (the first one per seq is kept).
+    fn insert_head_statement(
+        &self,
+        device_id: &str,
+        seq: u64,
+        hash: &str,
+        now_ms: i64,
+    ) -> Result<()>;
+
+    /// Evidence rows stored and junk records dropped for the device on `day`
+    /// (days since the epoch, UTC).
+    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
+    fn bump_evidence_counter(
+        &self,
+        device_id: &str,
+        day: i64,
+        stored: u64,
+        dropped: u64,
+    ) -> Result<()>;
 }
 
 /// Unit of work for [`ServerStore`]: runs once; an error rolls back.

@@ -54,3 +54,61 @@ fn admin_commands_manage_the_database() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device"));
 }
+
+fn verify(args: &[&str]) -> (i32, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_punch-server"))
+        .args(["attestation", "verify"])
+        .args(args)
+        .output()
+        .unwrap();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out.status.code().unwrap_or(-1), json)
+}
+
+fn data(rel: &str) -> String {
+    format!("{}/../attest/tests/data/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn attestation_verify_checks_one_chain_by_hand() {
+    let caiman = data("android/caiman_sdk36_SB_EC_RKP.pem");
+    let challenge = "N2NjYWMxZWEtNDg0NS00ODJlLTg1OGQtZjZmYTlhYThjMjk1";
+    let at = "2025-10-01T00:00:00Z";
+    let (code, json) = verify(&["--android", &caiman, "--challenge", challenge, "--at", at]);
+    assert_eq!((code, json["verdict"].as_str()), (0, Some("ok")), "{json}");
+    assert_eq!(json["assurance"]["level"], "hardware_strongbox");
+    assert_eq!(
+        json["keyDescription"]["attestationSecurityLevel"], "STRONG_BOX",
+        "{json}"
+    );
+    // Another challenge: refused (exit 1) with the precise reason.
+    let (code, json) = verify(&["--android", &caiman, "--challenge", "b3RoZXI=", "--at", at]);
+    assert_eq!((code, json["verdict"].as_str()), (1, Some("refused")));
+    assert_eq!(json["refusal"]["code"], "challenge_mismatch", "{json}");
+    // A userdebug phone's own root: parsed, then refused as untrusted.
+    let marlin = data("android/marlin_sdk29_TEE_EC_NONE.pem");
+    let (code, json) = verify(&["--android", &marlin, "--at", "2019-06-01T00:00:00Z"]);
+    assert_eq!(
+        (code, json["refusal"]["code"].as_str()),
+        (1, Some("untrusted_root")),
+        "{json}"
+    );
+    // Apple's published sample as of a time inside its window.
+    let apple = data("apple/apple_sample_attestation.b64");
+    let (code, json) = verify(&[
+        "--apple",
+        &apple,
+        "--challenge",
+        "dGVzdF9zZXJ2ZXJfY2hhbGxlbmdl",
+        "--app-id",
+        "0352187391.com.apple.example_app_attest",
+        "--at",
+        "2024-04-18T12:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["assurance"]["level"], "attested_app");
+    // Bad usage exits 2.
+    assert_eq!(verify(&[]).0, 2);
+    assert_eq!(verify(&["--android", &caiman, "--challenge", "%%%"]).0, 2);
+    assert_eq!(verify(&["--android", "/no/such/file.pem"]).0, 2);
+}

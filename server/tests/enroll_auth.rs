@@ -2,6 +2,7 @@
 
 mod common;
 
+use punch_model::ledger::signing::Signer as _;
 use std::time::Duration;
 
 use common::{Device, TestServer, fresh_nonce, now_ms, request};
@@ -220,9 +221,15 @@ fn request_signatures_are_checked() {
     headers[3].1 = "%%%".into();
     request(addr, "GET", path, &headers, b"").assert_error(400, "bad_request");
 
-    // Unknown device.
+    // Unknown device: answered exactly like a bad signature, so nobody can
+    // probe which device ids are enrolled.
     let stranger = Device::new();
-    stranger.time(addr).assert_error(401, "unknown_device");
+    let unknown = stranger.time(addr);
+    unknown.assert_error(401, "bad_request_signature");
+    let mut headers = device.auth_headers("GET", path, b"", now_ms(), &fresh_nonce());
+    headers[3].1 = wire::b64::encode(&stranger.signer.sign(b"another message").unwrap());
+    let forged = request(addr, "GET", path, &headers, b"");
+    assert_eq!(unknown.json()["message"], forged.json()["message"]);
 
     // Missing headers.
     request(addr, "GET", path, &[], b"").assert_error(400, "bad_request");
@@ -293,6 +300,7 @@ fn enrollment_needs_proof_of_possession_of_the_key() {
         public_key: victim.spki.clone(),
         key_storage: "software".into(),
         platform: "test".into(),
+        attestation: None,
     })
     .unwrap();
     // Someone without the private key tries to bind it.

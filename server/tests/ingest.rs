@@ -99,7 +99,7 @@ fn a_punch_id_is_stored_once() {
 }
 
 #[test]
-fn records_that_do_not_verify_are_rejected_and_kept() {
+fn refused_records_are_kept_when_authentic_and_counted_when_not() {
     let server = TestServer::start();
     let version = server.publish();
     let mut device = server.enrolled_device("e-1");
@@ -160,12 +160,14 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
         let detail = resp.results[0].detail.clone().unwrap_or_default();
         assert!(!detail.is_empty(), "{reason} has a detail");
     }
-    // A retried refusal is counted, not stored twice.
+    // A retried refusal is counted, not stored twice. The record signed by
+    // another key proves nothing about this device: counted, not stored.
     let resp = device.upload_ok(addr, vec![cases[1].0.clone()]);
     assert_eq!(only(&resp), rejected("chain_break"));
     let evidence = server.admin.rejected().unwrap();
-    assert_eq!(evidence.len(), 6);
-    assert_eq!(evidence[1].attempts, 2);
+    assert_eq!(evidence.len(), 5);
+    assert_eq!(evidence[0].attempts, 2);
+    assert_eq!(server.admin.evidence_today(&device.id).unwrap(), (6, 1));
 
     // A verified link refused for its content: the chain goes on past it,
     // and a record competing for the same seq is then a conflicting duplicate.
@@ -186,7 +188,6 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
     assert_eq!(
         reasons,
         [
-            "bad_signature",
             "chain_break",
             "gap",
             "wrong_device",
@@ -198,9 +199,11 @@ fn records_that_do_not_verify_are_rejected_and_kept() {
     );
     // Each refusal stored once; the two sent twice are counted twice.
     assert!(evidence.iter().enumerate().all(
-        |(i, e)| e.device_id == device.id && e.attempts == if i == 1 || i == 6 { 2 } else { 1 }
+        |(i, e)| e.device_id == device.id && e.attempts == if i == 0 || i == 5 { 2 } else { 1 }
     ));
-    assert_eq!(evidence[6].employee_id.as_deref(), Some("e-2"));
+    // Labelled with the device's bound employee; the record's claim beside it.
+    assert_eq!(evidence[5].employee_id.as_deref(), Some("e-1"));
+    assert_eq!(evidence[5].claimed_employee_id.as_deref(), Some("e-2"));
 
     // The chain continues from the refused link.
     let after = hex::encode(signing::sha256(&cases[6].0.record));

@@ -160,8 +160,24 @@ fn the_live_server_answers_as_documented() {
     let enroll = wire::PATH_ENROLL;
     let (time, policy, punches) = (wire::PATH_TIME, wire::PATH_POLICY, wire::PATH_PUNCHES);
 
-    // Enrollment: 200, 400, 403, 409.
+    // Attestation challenge: 200, 400, 403 (the code is not used up).
     let code = server.employee_code("e-1");
+    let challenge = wire::PATH_ENROLL_CHALLENGE;
+    let ask = |code: &str| {
+        let body = serde_json::to_vec(&wire::EnrollChallengeRequest { code: code.into() }).unwrap();
+        request(addr, "POST", challenge, &[], &body)
+    };
+    check(&doc, &mut seen, "POST", challenge, &ask(&code));
+    check(&doc, &mut seen, "POST", challenge, &ask("WRONGCODE2"));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        challenge,
+        &request(addr, "POST", challenge, &[], b"{"),
+    );
+
+    // Enrollment: 200, 400, 403, 409.
     let mut device = Device::new();
     device.employee_id = "e-1".into();
     check(&doc, &mut seen, "POST", enroll, &device.enroll(addr, &code));

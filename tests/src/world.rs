@@ -150,6 +150,7 @@ pub fn employer(server_db: &std::path::Path) -> Admin {
             wifi: Default::default(),
             cidrs: vec![],
             rule: Default::default(),
+            min_assurance: None,
         })
         .expect("site");
     admin

@@ -28,7 +28,7 @@ fn world_with_three_pending() -> World {
 }
 
 #[test]
-fn tampered_bytes_are_rejected_and_kept_as_evidence() {
+fn tampered_bytes_are_rejected_counted_and_kept_on_the_phone() {
     let w = world_with_three_pending();
     let db = raw_db(&w);
     let bytes: Vec<u8> = db
@@ -51,12 +51,18 @@ fn tampered_bytes_are_rejected_and_kept_as_evidence() {
             (3, Some(RejectReason::Gap))
         ]
     );
+    // Bytes the device's key did not sign prove nothing on the server: they
+    // are counted, not stored (a device cannot fill the disk with junk);
+    // the authentic record after them is kept as evidence of the gap.
     let rejected = w.admin.rejected().unwrap();
-    assert!(
-        rejected
-            .iter()
-            .any(|r| r.seq == 2 && r.reason == "bad_signature" && r.record == edited.as_bytes())
-    );
+    assert!(!rejected.iter().any(|r| r.record == edited.as_bytes()));
+    assert!(rejected.iter().any(|r| r.seq == 3 && r.reason == "gap"));
+    let device_id = w.engine.device().unwrap().device_id;
+    assert_eq!(w.admin.evidence_today(&device_id).unwrap().1, 1);
+    // The phone keeps its copy, flagged.
+    let kept = w.engine.punches(1, 1).unwrap().remove(0);
+    assert_eq!((kept.seq, kept.upload_state.as_str()), (2, "rejected"));
+    assert_eq!(kept.record, edited.as_bytes());
     // Rejections are final for those records: kept, surfaced, not retried.
     let status = w.engine.status().unwrap();
     assert_eq!(

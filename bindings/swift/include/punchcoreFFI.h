@@ -264,6 +264,13 @@ typedef void (*UniffiCallbackInterfaceDeviceSignerMethod1)(uint64_t, RustBuffer,
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD2
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DEVICE_SIGNER_METHOD2
+typedef void (*UniffiCallbackInterfaceDeviceSignerMethod2)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_HTTP_TRANSPORT_METHOD0
 typedef void (*UniffiCallbackInterfaceHttpTransportMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
@@ -301,6 +308,7 @@ typedef struct UniffiVTableCallbackInterfaceDeviceSigner {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceDeviceSignerMethod0 _Nonnull publicKeySpki;
     UniffiCallbackInterfaceDeviceSignerMethod1 _Nonnull sign;
+    UniffiCallbackInterfaceDeviceSignerMethod2 _Nonnull attestation;
 } UniffiVTableCallbackInterfaceDeviceSigner;
 
 #endif
@@ -394,6 +402,11 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_device_info(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL
 RustBuffer uniffi_punchcore_fn_method_punchclient_enroll(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_CHALLENGE
+RustBuffer uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(uint64_t ptr, RustBuffer code, RustBuffer challenge, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ESTIMATED_SERVER_TIME_MS
@@ -516,6 +529,11 @@ RustBuffer uniffi_punchcore_fn_method_devicesigner_public_key_spki(uint64_t ptr,
 RustBuffer uniffi_punchcore_fn_method_devicesigner_sign(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DEVICESIGNER_ATTESTATION
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DEVICESIGNER_ATTESTATION
+RustBuffer uniffi_punchcore_fn_method_devicesigner_attestation(uint64_t ptr, RustBuffer challenge, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_HTTPTRANSPORT
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_HTTPTRANSPORT
 uint64_t uniffi_punchcore_fn_clone_httptransport(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -586,6 +604,11 @@ RustBuffer uniffi_punchcore_fn_func_library_version(RustCallStatus *_Nonnull out
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_PANIC_PROBE
 void uniffi_punchcore_fn_func_panic_probe(RustCallStatus *_Nonnull out_status
     
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_FETCH_ENROLLMENT_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_FETCH_ENROLLMENT_CHALLENGE
+RustBuffer uniffi_punchcore_fn_func_fetch_enrollment_challenge(RustBuffer options, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_SET_LOG_SINK
@@ -865,6 +888,12 @@ uint16_t uniffi_punchcore_checksum_func_panic_probe(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_FETCH_ENROLLMENT_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_FETCH_ENROLLMENT_CHALLENGE
+uint16_t uniffi_punchcore_checksum_func_fetch_enrollment_challenge(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_SET_LOG_SINK
 uint16_t uniffi_punchcore_checksum_func_set_log_sink(void
@@ -910,6 +939,12 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_device_info(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL
 uint16_t uniffi_punchcore_checksum_method_punchclient_enroll(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL_WITH_CHALLENGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL_WITH_CHALLENGE
+uint16_t uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge(void
     
 );
 #endif
@@ -1018,6 +1053,12 @@ uint16_t uniffi_punchcore_checksum_method_devicesigner_public_key_spki(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DEVICESIGNER_SIGN
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DEVICESIGNER_SIGN
 uint16_t uniffi_punchcore_checksum_method_devicesigner_sign(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DEVICESIGNER_ATTESTATION
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DEVICESIGNER_ATTESTATION
+uint16_t uniffi_punchcore_checksum_method_devicesigner_attestation(void
     
 );
 #endif

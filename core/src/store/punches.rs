@@ -2,8 +2,9 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
-use punch_model::ledger::record::{PunchRecord, TimeAnchor};
+use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
 use punch_model::rules::evaluate::PreviousFix;
+use punch_model::wire::HeadStatement;
 
 use super::{Store, db_seq, meta};
 use crate::error::{PunchError, Result};
@@ -63,6 +64,10 @@ pub struct StoredPunch {
     pub decision: String,
     pub upload_state: UploadState,
     pub upload_detail: Option<String>,
+    /// True once the engine checked the row: hash and signature over the
+    /// stored bytes, and `punch_id`, `kind`, `wall_time_ms` and `decision`
+    /// read from those signed bytes (never from columns anyone could edit).
+    pub verified: bool,
 }
 
 const PUNCH_COLUMNS: &str = "seq, punch_id, record, signature, hash, kind, wall_time_ms, \
@@ -83,6 +88,7 @@ fn punch_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPunch> {
         // twice is harmless (the server answers duplicate), losing it is not.
         upload_state: UploadState::parse(&state).unwrap_or(UploadState::Pending),
         upload_detail: r.get(9)?,
+        verified: false,
     })
 }
 
@@ -213,6 +219,21 @@ impl Store {
                 self.reload_context(key)
             }
         }
+    }
+
+    /// The chain's head as the device states it on every request: the newest
+    /// stored record (seq, hex hash), or seq 0 and the genesis hash.
+    pub(crate) fn head_statement(&mut self) -> Result<HeadStatement> {
+        Ok(match self.punch_context()?.head {
+            Some((seq, hash)) => HeadStatement {
+                seq,
+                hash: hex::encode(hash),
+            },
+            None => HeadStatement {
+                seq: 0,
+                hash: GENESIS_HASH.to_string(),
+            },
+        })
     }
 
     fn reload_context(&mut self, key: CacheKey) -> Result<PunchContext> {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use punch_model::ledger::record::TimeAnchor;
 use punch_model::text::serde_name;
@@ -33,7 +33,45 @@ pub(crate) struct Settlement {
     pub settled: bool,
 }
 
+/// What comparing the server's head with the local chain found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct HeadCheck {
+    /// Records flagged uploaded above the server's head, made pending again.
+    pub resent: u64,
+    /// The server's head is not a record this device holds (another chain).
+    pub foreign: bool,
+}
+
 impl Store {
+    /// Trusts the server's head over the local upload flags: whatever lies
+    /// above it is sent again (a flag edited to "uploaded" hides nothing),
+    /// and a head hash this device never produced is reported.
+    pub(crate) fn reconcile_head(
+        &mut self,
+        server_seq: u64,
+        server_hash: &str,
+    ) -> Result<HeadCheck> {
+        let tx = self.conn.transaction()?;
+        let local: Option<Vec<u8>> = if server_seq == 0 {
+            None
+        } else {
+            tx.prepare_cached("SELECT hash FROM punches WHERE seq = ?1")?
+                .query_row(params![db_seq(server_seq)], |r| r.get(0))
+                .optional()?
+        };
+        let foreign = match local {
+            Some(hash) => hex::encode(hash) != server_hash,
+            None => server_seq != 0,
+        };
+        let resent = tx.execute(
+            "UPDATE punches SET upload_state = 'pending', upload_detail = 'resent: above the server head'
+             WHERE seq > ?1 AND upload_state = 'uploaded'",
+            params![db_seq(server_seq)],
+        )? as u64;
+        tx.commit()?;
+        Ok(HeadCheck { resent, foreign })
+    }
+
     /// The oldest pending records, as their exact stored bytes.
     pub(crate) fn pending_batch(&self, limit: u32) -> Result<Vec<UploadRecord>> {
         let mut stmt = self.conn.prepare_cached(

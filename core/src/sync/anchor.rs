@@ -50,11 +50,12 @@ pub(crate) fn estimated_server_time_ms(device: &DeviceContext) -> Result<i64> {
     }
 }
 
-/// Asks the server for its time (and its current policy version).
+/// Asks the server for its time (and its current policy version); returns
+/// the head the server holds for this device, when it says.
 pub(crate) fn refresh_time(
     session: &Session<'_>,
     report: &mut SyncReport,
-) -> std::result::Result<(), CallFailure> {
+) -> std::result::Result<Option<(u64, String)>, CallFailure> {
     let response = session.call("GET", wire::PATH_TIME, Vec::new(), report)?;
     let answer: TimeResponse = parse_answer(&response)?;
     check_server_time(answer.server_time_ms)?;
@@ -66,5 +67,5 @@ pub(crate) fn refresh_time(
         *hint = Some(hint.map_or(answer.policy_version, |h| h.max(answer.policy_version)));
     }
     save_anchor(session.device, answer.server_time_ms, &answer.time_token)?;
-    Ok(())
+    Ok(answer.head_seq.zip(answer.head_hash))
 }

@@ -32,6 +32,9 @@ pub struct SyncReport {
     pub next_retry_ms: Option<i64>,
     /// True when the call did nothing because a backoff is still running.
     pub deferred: bool,
+    /// The server holds, at this seq, a record this device never had: the
+    /// chains diverged (a restored or copied database): tell the employer.
+    pub server_head_mismatch: Option<u64>,
 }
 
 /// For the UI: how the queue stands.
@@ -47,6 +50,8 @@ pub struct SyncStatus {
     pub policy_version: Option<u64>,
     /// Whether punches taken now carry a usable time anchor.
     pub anchored: bool,
+    /// See [`SyncReport::server_head_mismatch`]; kept until a sync finds the heads agree.
+    pub server_head_mismatch: Option<u64>,
 }
 
 /// Called (on the calling thread, with no engine lock held) whenever the

@@ -140,7 +140,9 @@ impl Session<'_> {
     ) -> Result<HttpRequest, PunchError> {
         let timestamp = self.request_timestamp_ms()?;
         let nonce = random_nonce()?;
-        let signing = wire::request_signing_string(method, path, body, timestamp, &nonce);
+        let head = self.device.db.lock().head_statement()?;
+        let signing =
+            wire::request_signing_string(method, path, body, timestamp, &nonce, Some(&head));
         let signature = self.device.sign(&signing)?;
         Ok(HttpRequest {
             method: method.into(),
@@ -150,6 +152,7 @@ impl Session<'_> {
                 (wire::HEADER_DEVICE.into(), self.device.device_id.clone()),
                 (wire::HEADER_TIMESTAMP.into(), timestamp.to_string()),
                 (wire::HEADER_NONCE.into(), nonce),
+                (wire::HEADER_HEAD.into(), head.to_string()),
                 (wire::HEADER_SIGNATURE.into(), wire::b64::encode(&signature)),
             ],
             body: body.to_vec(),

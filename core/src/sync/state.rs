@@ -14,6 +14,8 @@ pub(crate) struct SyncState {
     pub next_attempt_ms: Option<i64>,
     pub last_success_ms: Option<i64>,
     pub last_error: Option<SyncError>,
+    #[serde(default)]
+    pub server_head_mismatch: Option<u64>,
 }
 
 impl SyncState {

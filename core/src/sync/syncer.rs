@@ -11,8 +11,9 @@ use std::sync::{Arc, Mutex};
 
 use super::anchor::{refresh_time, usable_anchor};
 use super::config::{MAX_RETRY_AFTER_MS, ServerConfig};
-use super::enroll::enroll;
+use super::enroll::{default_transport, enroll};
 use super::error::SyncError;
+use super::head::reconcile;
 use super::policy_fetch::refresh_policy;
 use super::report::{SyncListener, SyncReport, SyncStatus};
 use super::requests::{CallFailure, Session};
@@ -65,14 +66,9 @@ impl Syncer {
         if let Some(t) = slot.as_ref() {
             return Ok(t.clone());
         }
-        #[cfg(feature = "http-client")]
-        {
-            let t: Arc<dyn Transport> = Arc::new(crate::net::http_client::ReqwestTransport::new()?);
-            *slot = Some(t.clone());
-            Ok(t)
-        }
-        #[cfg(not(feature = "http-client"))]
-        Err(PunchError::NotConfigured)
+        let t = default_transport()?;
+        *slot = Some(t.clone());
+        Ok(t)
     }
 
     fn session(&self) -> Result<Session<'_>> {
@@ -84,8 +80,8 @@ impl Syncer {
         })
     }
 
-    pub fn enroll(&self, code: &str) -> Result<String> {
-        let employee = enroll(&self.session()?, code)?;
+    pub fn enroll(&self, code: &str, challenge: Option<Vec<u8>>) -> Result<String> {
+        let employee = enroll(&self.session()?, code, challenge)?;
         self.notify_status();
         Ok(employee)
     }
@@ -136,6 +132,7 @@ impl Syncer {
         let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = self.load_state()?;
         let now = self.device.now().wall_time_ms;
+        state.server_head_mismatch = report.server_head_mismatch;
         match outcome {
             Ok(()) => state.succeeded(now),
             Err(CallFailure::Local(e)) => return Err(e),
@@ -165,7 +162,13 @@ impl Syncer {
         // refresh the anchor and learn of a newer policy, so an idle phone
         // is never locked out by an expired policy or left unanchored.
         if !uploaded_any || usable_anchor(&self.device)?.is_none() {
-            refresh_time(session, report)?;
+            let server_head = refresh_time(session, report)?;
+            if let Some((seq, hash)) = server_head
+                && reconcile(session, seq, &hash, report)? > 0
+            {
+                // Records the local flags hid from the server: send them now.
+                upload_pending(session, report)?;
+            }
         }
         let installed = self.policy.version().unwrap_or(0);
         let hint = *self.policy_hint.lock().unwrap_or_else(|e| e.into_inner());
@@ -210,6 +213,7 @@ impl Syncer {
             consecutive_failures: state.consecutive_failures,
             policy_version: self.policy.version(),
             anchored: usable_anchor(&self.device)?.is_some(),
+            server_head_mismatch: state.server_head_mismatch,
         })
     }
 

@@ -6,6 +6,7 @@ use punch_model::wire::{self, ErrorCode, UploadRequest, UploadResponse};
 
 use super::anchor::anchor_at;
 use super::error::SyncError;
+use super::head::reconcile;
 use super::report::{RejectedPunch, SyncReport};
 use super::requests::{CallFailure, Session, check_server_time, parse_answer};
 use crate::error::PunchError;
@@ -44,7 +45,12 @@ pub(crate) fn upload_pending(
         };
         let answer: UploadResponse = parse_answer(&response)?;
         check_server_time(answer.server_time_ms)?;
-        let progressed = settle(session, &request, &answer, report, &mut rewound)?;
+        let mut progressed = settle(session, &request, &answer, report, &mut rewound)?;
+        if let Some(hash) = &answer.head_hash
+            && rewound.insert(answer.head_seq)
+        {
+            progressed |= reconcile(session, answer.head_seq, hash, report)? > 0;
+        }
         uploaded_any = true;
         if !progressed {
             // The server answered but settled none of the batch: don't spin.

@@ -27,6 +27,57 @@ pub enum ChainProblem {
     HashMismatch,
     #[error("records after {found} are missing (the head was {recorded})")]
     MissingTail { recorded: u64, found: u64 },
+    /// A value the store copied out of the signed bytes was edited.
+    #[error("stored {column} is {stored:?} but the signed record says {signed:?}")]
+    CopiedColumnMismatch {
+        column: String,
+        stored: String,
+        signed: String,
+    },
+}
+
+/// Values a store keeps beside the signed bytes (for indexes and lists).
+/// Each must say what the signed record says: [`ChainWalker::next`]
+/// reports any that does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopiedColumns<'a> {
+    pub punch_id: &'a str,
+    pub kind: &'a str,
+    pub wall_time_ms: i64,
+    pub decision: &'a str,
+}
+
+impl CopiedColumns<'_> {
+    /// Every column that differs from `record`, as problems.
+    pub fn mismatches(&self, record: &PunchRecord) -> Vec<ChainProblem> {
+        let signed = [
+            ("punch_id", record.punch_id.to_string()),
+            ("kind", crate::text::serde_name(&record.kind)),
+            ("wall_time_ms", record.wall_time_ms.to_string()),
+            (
+                "decision",
+                crate::text::serde_name(&record.evaluation.decision),
+            ),
+        ];
+        let stored = [
+            self.punch_id.to_string(),
+            self.kind.to_string(),
+            self.wall_time_ms.to_string(),
+            self.decision.to_string(),
+        ];
+        signed
+            .into_iter()
+            .zip(stored)
+            .filter(|((_, signed), stored)| signed != stored)
+            .map(
+                |((column, signed), stored)| ChainProblem::CopiedColumnMismatch {
+                    column: column.to_string(),
+                    stored,
+                    signed,
+                },
+            )
+            .collect()
+    }
 }
 
 /// One place the chain breaks.
@@ -136,8 +187,16 @@ impl<'a> ChainWalker<'a> {
         }
     }
 
-    /// Feeds the next stored row (its seq column, bytes, signature, stored hash).
-    pub fn next(&mut self, stored_seq: u64, bytes: &[u8], signature: &[u8], stored_hash: &[u8]) {
+    /// Feeds the next stored row (its seq column, bytes, signature, stored
+    /// hash, and the other values the store copied out of the bytes).
+    pub fn next(
+        &mut self,
+        stored_seq: u64,
+        bytes: &[u8],
+        signature: &[u8],
+        stored_hash: &[u8],
+        copied: Option<&CopiedColumns<'_>>,
+    ) {
         let mut add = |problem| {
             self.report.breaks.push(ChainBreak {
                 seq: stored_seq,
@@ -162,7 +221,11 @@ impl<'a> ChainWalker<'a> {
             bytes,
             signature,
         ) {
-            Ok(_) => {}
+            Ok(record) => {
+                for problem in copied.map(|c| c.mismatches(&record)).unwrap_or_default() {
+                    add(problem);
+                }
+            }
             // A gap in the stored column was already reported above.
             Err(ChainProblem::Gap { found, .. }) => add(ChainProblem::SeqMismatch {
                 stored: stored_seq,

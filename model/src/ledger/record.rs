@@ -85,7 +85,106 @@ pub struct PunchRecord {
     pub prev_hash: String,
 }
 
+/// Why a record holds values no phone produces.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordCheck {
+    #[error("record format {found} is not one this version knows ({RECORD_FORMAT})")]
+    UnknownFormat { found: u64 },
+    #[error("{field} is out of range: {detail}")]
+    OutOfRange { field: &'static str, detail: String },
+}
+
+/// The longest identifier or label a phone writes into a record.
+const MAX_ID_LEN: usize = 128;
+/// More reasons, sites or addresses than any real evaluation has.
+const MAX_LIST: usize = 256;
+/// UTC offsets in use span -12:00..+14:00; ±18 h is the ISO 8601 limit.
+const MAX_UTC_OFFSET_MIN: i32 = 18 * 60;
+
+/// The format a record's bytes declare, without parsing the rest (a newer
+/// format may not parse as this one).
+pub fn declared_format(bytes: &[u8]) -> Option<u64> {
+    #[derive(Deserialize)]
+    struct Format {
+        format: u64,
+    }
+    serde_json::from_slice::<Format>(bytes)
+        .ok()
+        .map(|f| f.format)
+}
+
 impl PunchRecord {
+    /// Range-checks every field by the rules the phone applies when it
+    /// makes a record (`rules::evidence` for the fix), so a server refuses
+    /// what only a modified app or a forger could have signed.
+    pub fn check_ranges(&self) -> Result<(), RecordCheck> {
+        use crate::rules::evidence::PLAUSIBLE_TIME_MS;
+        let out =
+            |field: &'static str, detail: String| Err(RecordCheck::OutOfRange { field, detail });
+        if u64::from(self.format) != u64::from(RECORD_FORMAT) {
+            return Err(RecordCheck::UnknownFormat {
+                found: u64::from(self.format),
+            });
+        }
+        if self.utc_offset_min.abs() > MAX_UTC_OFFSET_MIN {
+            return out(
+                "utc_offset_min",
+                format!("{} is beyond ±18 h", self.utc_offset_min),
+            );
+        }
+        if !PLAUSIBLE_TIME_MS.contains(&self.wall_time_ms) {
+            return out(
+                "wall_time_ms",
+                format!("{} is not 2000..2200", self.wall_time_ms),
+            );
+        }
+        for (field, text) in [
+            ("device_id", &self.device_id),
+            ("employee_id", &self.employee_id),
+            ("boot_id", &self.boot_id),
+        ] {
+            if text.is_empty() || text.len() > MAX_ID_LEN || text.chars().any(char::is_control) {
+                return out(
+                    field,
+                    "empty, longer than 128 bytes, or with control characters".into(),
+                );
+            }
+        }
+        if let Some(anchor) = &self.anchor {
+            if !PLAUSIBLE_TIME_MS.contains(&anchor.server_time_ms) {
+                return out("anchor.server_time_ms", anchor.server_time_ms.to_string());
+            }
+            if anchor.boot_id.len() > MAX_ID_LEN || anchor.token.len() > 4 * MAX_ID_LEN {
+                return out("anchor", "boot id or token too long".into());
+            }
+        }
+        if let Some(fix) = &self.evidence.gps {
+            fix.check()
+                .or_else(|e| out("evidence.gps", e.to_string()))?;
+        }
+        let e = &self.evidence;
+        let lists = [
+            ("evidence.wifi_matched", e.wifi_matched.len()),
+            ("evidence.ip_matched", e.ip_matched.len()),
+            ("evaluation.sites", self.evaluation.sites.len()),
+            ("evaluation.flags", self.evaluation.flags.len()),
+            ("evaluation.reasons", self.evaluation.reasons.len()),
+        ];
+        for (field, len) in lists {
+            if len > MAX_LIST {
+                return out(field, format!("{len} entries"));
+            }
+        }
+        if e.wifi_seen < e.wifi_matched.len() || e.ip_seen < e.ip_matched.len() {
+            return out("evidence", "more matched than seen".into());
+        }
+        if self.prev_hash.len() != 64 || !self.prev_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return out("prev_hash", "not 64 hex digits".into());
+        }
+        Ok(())
+    }
+
     /// The canonical bytes: produced once, then only ever copied.
     pub fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(self)

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::record::PunchRecord;
+use crate::rules::assurance::AssuranceLevel;
 use crate::rules::evaluate::{Decision, evaluate};
 use crate::rules::evidence::{Bssid, ValidEvidence, ValidWifi};
 use crate::rules::policy::PreparedPolicy;
@@ -23,6 +24,12 @@ pub enum ReviewFlag {
     },
     /// The record says it was judged by another policy version than it names.
     PolicyVersionMismatch { named: u64, evaluated: u64 },
+    /// The device's enrollment proved less about its key than the policy
+    /// (or the punch's site) requires.
+    AssuranceBelowMinimum {
+        device: AssuranceLevel,
+        required: AssuranceLevel,
+    },
     /// The policy had expired when the punch was taken.
     PolicyExpired {
         expires_at_ms: i64,

@@ -35,6 +35,18 @@ pub trait Signer: Send + Sync {
     fn public_key_spki(&self) -> Result<Vec<u8>, SignerError>;
     /// ECDSA P-256 SHA-256 over `message`, DER-encoded.
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError>;
+
+    /// The platform's proof of where the key lives, answering the server's
+    /// enrollment `challenge`: Android's Keystore certificate chain (the key
+    /// generated with `setAttestationChallenge(challenge)`) or Apple's App
+    /// Attest object. None (the default) enrolls as a software key.
+    fn attestation(
+        &self,
+        challenge: &[u8],
+    ) -> Result<Option<crate::wire::DeviceAttestation>, SignerError> {
+        let _ = challenge;
+        Ok(None)
+    }
 }
 
 /// A ring P-256 key kept (as PKCS#8) in the app's database.

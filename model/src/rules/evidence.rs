@@ -14,7 +14,7 @@ const MAX_SANE_ACCURACY_M: f64 = 50_000.0;
 const MAX_SANE_SPEED_MPS: f64 = 400.0;
 /// 2000-01-01 to 2200-01-01: anything else is a platform bug or garbage
 /// (e.g. Long.MIN_VALUE), and would overflow time arithmetic.
-const PLAUSIBLE_TIME_MS: std::ops::Range<i64> = 946_684_800_000..7_258_118_400_000;
+pub const PLAUSIBLE_TIME_MS: std::ops::Range<i64> = 946_684_800_000..7_258_118_400_000;
 /// Android reports this BSSID when the app lacks location permission.
 const PLACEHOLDER_BSSID: Bssid = Bssid([0x02, 0, 0, 0, 0, 0]);
 
@@ -80,6 +80,8 @@ pub enum EvidenceError {
     MalformedBssid(String),
     #[error("malformed IP address {0:?}")]
     MalformedIp(String),
+    #[error("GPS provider name is longer than 32 characters")]
+    ProviderTooLong,
 }
 
 /// A normalised 48-bit MAC address (the access point's identity).
@@ -208,6 +210,26 @@ impl Evidence {
             out.ips.push(ip);
         }
         Ok(out)
+    }
+}
+
+impl ValidFix {
+    /// Re-checks a fix read back from a record, by the same rules the phone
+    /// applied when it took it (a server must not trust a modified app).
+    pub fn check(&self) -> Result<(), EvidenceError> {
+        let again = validate_fix(&GpsFix {
+            lat: self.point.lat,
+            lon: self.point.lon,
+            accuracy_m: self.accuracy_m,
+            fix_time_ms: self.fix_time_ms,
+            provider: self.provider.clone(),
+            is_mock: self.is_mock,
+            speed_mps: self.speed_mps,
+        })?;
+        if again.provider != self.provider {
+            return Err(EvidenceError::ProviderTooLong);
+        }
+        Ok(())
     }
 }
 

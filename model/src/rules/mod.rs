@@ -3,6 +3,7 @@
 //!
 //! evidence (validated input) → policy (sites, settings) → evaluate (the verdict).
 
+pub mod assurance;
 pub mod cidr;
 pub mod evaluate;
 pub mod evidence;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::geofence::{GeofenceError, PreparedShape, Shape, SiteIndex};
+use crate::rules::assurance::{AssuranceLevel, BelowMinimum};
 use crate::rules::cidr::Cidr;
 use crate::rules::evidence::Bssid;
 
@@ -83,6 +84,9 @@ pub struct Site {
     pub cidrs: Vec<Cidr>,
     #[serde(default)]
     pub rule: SiteRule,
+    /// Punches here from a device below this are flagged for review (server side).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_assurance: Option<AssuranceLevel>,
 }
 
 /// What to do with a doubtful signal.
@@ -116,6 +120,10 @@ pub struct Settings {
     pub search_radius_m: f64,
     /// Wall clock further than this from trusted time means "device clock moved".
     pub max_clock_skew_s: f64,
+    /// The least a device's enrollment must prove about its key (server side).
+    pub min_assurance: AssuranceLevel,
+    /// What the server does with a device below `min_assurance`.
+    pub below_min_assurance: BelowMinimum,
 }
 
 impl Default for Settings {
@@ -131,6 +139,8 @@ impl Default for Settings {
             max_fix_skew_s: 600.0,
             search_radius_m: 5_000.0,
             max_clock_skew_s: 120.0,
+            min_assurance: AssuranceLevel::Software,
+            below_min_assurance: BelowMinimum::Refuse,
         }
     }
 }

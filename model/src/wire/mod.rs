@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 pub const PATH_ENROLL: &str = "/v1/enroll";
+pub const PATH_ENROLL_CHALLENGE: &str = "/v1/enroll/challenge";
 pub const PATH_POLICY: &str = "/v1/policy";
 pub const PATH_PUNCHES: &str = "/v1/punches";
 pub const PATH_TIME: &str = "/v1/time";
@@ -19,28 +20,66 @@ pub const HEADER_DEVICE: &str = "x-punch-device";
 pub const HEADER_TIMESTAMP: &str = "x-punch-timestamp";
 pub const HEADER_NONCE: &str = "x-punch-nonce";
 pub const HEADER_SIGNATURE: &str = "x-punch-signature";
+/// The device's chain head as it signs the request: `{seq}:{hex sha256}`.
+pub const HEADER_HEAD: &str = "x-punch-head";
 
 /// How far a signed request's timestamp may be from server time.
 pub const REQUEST_MAX_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// The bytes a device signs to authenticate a request (no bearer token to steal):
-/// `PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}`.
+/// `PUNCH-REQUEST-V1\n{METHOD}\n{PATH}\n{hex sha256(body)}\n{timestamp_ms}\n{nonce}`,
+/// or with a head statement (`x-punch-head`, every request the engine sends)
+/// `PUNCH-REQUEST-V2\n...\n{nonce}\n{seq}:{hash}`: the device signs what its
+/// chain held, so a later deletion or rewrite of that tail shows on the server.
 pub fn request_signing_string(
     method: &str,
     path: &str,
     body: &[u8],
     timestamp_ms: i64,
     nonce: &str,
+    head: Option<&HeadStatement>,
 ) -> Vec<u8> {
-    format!(
-        "PUNCH-REQUEST-V1\n{}\n{}\n{}\n{}\n{}",
+    let common = format!(
+        "{}\n{}\n{}\n{}\n{}",
         method.to_ascii_uppercase(),
         path,
         hex::encode(crate::ledger::signing::sha256(body)),
         timestamp_ms,
         nonce
-    )
+    );
+    match head {
+        Some(h) => format!("PUNCH-REQUEST-V2\n{common}\n{h}"),
+        None => format!("PUNCH-REQUEST-V1\n{common}"),
+    }
     .into_bytes()
+}
+
+/// A device's statement of its chain head: the newest record's seq and the
+/// hex SHA-256 of its bytes (seq 0 and the genesis hash before any punch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadStatement {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl HeadStatement {
+    /// Parses `{seq}:{64 lowercase hex}`.
+    pub fn parse(text: &str) -> Option<HeadStatement> {
+        let (seq, hash) = text.trim().split_once(':')?;
+        let seq = seq.parse().ok()?;
+        let valid =
+            hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        valid.then(|| HeadStatement {
+            seq,
+            hash: hash.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for HeadStatement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
 }
 
 /// Base64 (standard, padded) for binary fields.
@@ -69,6 +108,23 @@ pub mod b64 {
             super::decode(&text).map_err(serde::de::Error::custom)
         }
     }
+
+    /// serde `with` helper for `Vec<Vec<u8>>` fields (a list of base64 strings).
+    pub mod list {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|b| super::encode(b)))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+            let texts = Vec::<String>::deserialize(d)?;
+            texts
+                .iter()
+                .map(|t| super::decode(t).map_err(serde::de::Error::custom))
+                .collect()
+        }
+    }
 }
 
 /// `POST /v1/enroll` (unauthenticated: the one-time code is the credential).
@@ -83,6 +139,68 @@ pub struct EnrollRequest {
     pub key_storage: String,
     /// e.g. "android 15", "ios 18", "linux"; informational.
     pub platform: String,
+    /// Hardware proof of where the key lives; absent for a software key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<DeviceAttestation>,
+}
+
+/// Asks for a single-use attestation challenge for an enrollment code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollChallengeRequest {
+    pub code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollChallengeResponse {
+    /// 32 random bytes, valid once, for this code only, until `expires_at_ms`.
+    #[serde(with = "b64::bytes")]
+    pub challenge: Vec<u8>,
+    pub expires_at_ms: i64,
+    pub server_time_ms: i64,
+}
+
+/// What the platform proves about the device key at enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "platform", rename_all = "snake_case")]
+pub enum DeviceAttestation {
+    /// Android Key Attestation: the key was generated in Keystore with
+    /// `setAttestationChallenge(challenge)`; `certificate_chain` is
+    /// `KeyStore.getCertificateChain(alias)`, leaf first, DER.
+    Android {
+        #[serde(with = "b64::bytes")]
+        challenge: Vec<u8>,
+        #[serde(with = "b64::list")]
+        certificate_chain: Vec<Vec<u8>>,
+    },
+    /// Apple App Attest: `attestKey(keyId, clientDataHash)` with
+    /// clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+    Apple {
+        #[serde(with = "b64::bytes")]
+        challenge: Vec<u8>,
+        #[serde(with = "b64::bytes")]
+        key_id: Vec<u8>,
+        #[serde(with = "b64::bytes")]
+        attestation_object: Vec<u8>,
+    },
+}
+
+impl DeviceAttestation {
+    /// The server challenge the attestation answers.
+    pub fn challenge(&self) -> &[u8] {
+        match self {
+            DeviceAttestation::Android { challenge, .. }
+            | DeviceAttestation::Apple { challenge, .. } => challenge,
+        }
+    }
+}
+
+/// The clientDataHash an iOS app passes to App Attest: it binds the
+/// attestation to the server's challenge and to the device signing key.
+pub fn apple_client_data_hash(challenge: &[u8], device_spki: &[u8]) -> [u8; 32] {
+    let mut input = Vec::with_capacity(challenge.len() + device_spki.len());
+    input.extend_from_slice(challenge);
+    input.extend_from_slice(device_spki);
+    crate::ledger::signing::sha256(&input)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,6 +218,12 @@ pub struct TimeResponse {
     pub server_time_ms: i64,
     pub time_token: String,
     pub policy_version: u64,
+    /// The last record the server accepted from this device, so the device
+    /// re-sends whatever lies above it whatever its own flags say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
 }
 
 /// `GET /v1/policy` (device-authenticated): the exact signed bytes.
@@ -161,6 +285,15 @@ pub enum RejectReason {
     UnknownPolicyVersion,
     /// The record's employee is not the device's bound employee.
     EmployeeMismatch,
+    /// The device once stated another record at this seq (a rewritten chain).
+    Fork,
+    /// The device stated a head below one it stated before (a truncated chain);
+    /// kept as evidence of the request, no record is refused for it.
+    Rollback,
+    /// The record's format is not one this server knows.
+    UnknownFormat,
+    /// A field holds a value no phone produces (range-checked like the phone).
+    OutOfRange,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +311,9 @@ pub struct UploadResponse {
     pub results: Vec<RecordResult>,
     /// The last seq the server has accepted from this device (its chain head).
     pub head_seq: u64,
+    /// Hex SHA-256 of that record's bytes (genesis hash at seq 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
     pub policy_version: u64,
     pub server_time_ms: i64,
     pub time_token: String,
@@ -199,7 +335,16 @@ pub enum ErrorCode {
     ReplayedNonce,
     NoPolicy,
     BatchTooLarge,
+    /// The attestation challenge is unknown, expired, used, or for another code.
+    AttestationChallengeInvalid,
+    /// The attestation does not verify; `reason` names why (e.g. `untrusted_root`).
+    AttestationRefused,
+    /// The device proves less about its key than the employer's policy requires.
+    AssuranceTooLow,
     Internal,
+    /// A code this version does not know (a newer server).
+    #[serde(other)]
+    Unknown,
 }
 
 /// The body of every non-2xx response.
@@ -208,6 +353,10 @@ pub struct ErrorResponse {
     pub error: ErrorCode,
     pub message: String,
     pub server_time_ms: i64,
+    /// A finer machine-readable reason where the code has several (e.g. the
+    /// attestation refusal: `untrusted_root`, `challenge_mismatch`...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The largest batch a server must accept.

@@ -279,6 +279,8 @@ pub struct Device {
     pub head_seq: u64,
     pub head_hash: String,
     pub boot_id: String,
+    /// What the device says its platform is at enrollment.
+    pub platform_label: String,
 }
 
 impl Default for Device {
@@ -299,6 +301,7 @@ impl Device {
             head_seq: 0,
             head_hash: GENESIS_HASH.to_string(),
             boot_id: "boot-1".into(),
+            platform_label: "linux test".into(),
         }
     }
 
@@ -308,7 +311,8 @@ impl Device {
             device_id: self.id.clone(),
             public_key: self.spki.clone(),
             key_storage: "software".into(),
-            platform: "linux test".into(),
+            platform: self.platform_label.clone(),
+            attestation: None,
         })
         .unwrap();
         // Signed by the key being enrolled: proof of possession.
@@ -324,7 +328,7 @@ impl Device {
         timestamp_ms: i64,
         nonce: &str,
     ) -> Vec<(&'static str, String)> {
-        let message = wire::request_signing_string(method, path, body, timestamp_ms, nonce);
+        let message = wire::request_signing_string(method, path, body, timestamp_ms, nonce, None);
         let signature = self.signer.sign(&message).unwrap();
         vec![
             (wire::HEADER_DEVICE, self.id.clone()),
@@ -337,6 +341,29 @@ impl Device {
     /// A correctly signed request, now, with a fresh nonce.
     pub fn signed(&self, addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> Http {
         let headers = self.auth_headers(method, path, body, now_ms(), &fresh_nonce());
+        request(addr, method, path, &headers, body)
+    }
+
+    /// A signed request that states `head` as the device's chain head (as
+    /// the engine does on every request).
+    pub fn signed_stating(
+        &self,
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        head: &wire::HeadStatement,
+    ) -> Http {
+        let (ts, nonce) = (now_ms(), fresh_nonce());
+        let message = wire::request_signing_string(method, path, body, ts, &nonce, Some(head));
+        let signature = self.signer.sign(&message).unwrap();
+        let headers = vec![
+            (wire::HEADER_DEVICE, self.id.clone()),
+            (wire::HEADER_TIMESTAMP, ts.to_string()),
+            (wire::HEADER_NONCE, nonce),
+            (wire::HEADER_SIGNATURE, wire::b64::encode(&signature)),
+            (wire::HEADER_HEAD, head.to_string()),
+        ];
         request(addr, method, path, &headers, body)
     }
 

@@ -675,6 +675,13 @@ public protocol DeviceSigner: AnyObject, Sendable {
      */
     func sign(message: Data) throws  -> Data
     
+    /**
+     * Proof of where the key lives for the enrollment `challenge` (Android
+     * Key Attestation chain, Apple App Attest object), or None to enroll
+     * without one (the server then records a software-level key).
+     */
+    func attestation(challenge: Data) throws  -> DeviceAttestation?
+    
 }
 /**
  * The device key held by the platform (Android Keystore, iOS Secure Enclave).
@@ -762,6 +769,21 @@ open func sign(message: Data)throws  -> Data  {
 })
 }
     
+    /**
+     * Proof of where the key lives for the enrollment `challenge` (Android
+     * Key Attestation chain, Apple App Attest object), or None to enroll
+     * without one (the server then records a software-level key).
+     */
+open func attestation(challenge: Data)throws  -> DeviceAttestation?  {
+    return try  FfiConverterOptionTypeDeviceAttestation.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_devicesigner_attestation(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(challenge),uniffiCallStatus
+    )
+})
+}
+    
 
     
 }
@@ -831,6 +853,31 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
 
             
             let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePlatformError_lower
+            )
+        },
+        attestation: { (
+            uniffiHandle: UInt64,
+            challenge: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> DeviceAttestation? in
+                guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.attestation(
+                     challenge: try FfiConverterData.lift(challenge)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeDeviceAttestation.lower($0) }
             uniffiTraitInterfaceCallWithError(
                 callStatus: uniffiCallStatus,
                 makeCall: makeCall,
@@ -1578,6 +1625,13 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func enroll(code: String) throws  -> String
     
     /**
+     * Like `enroll`, answering an attestation challenge the app fetched with
+     * `fetch_enrollment_challenge` before it generated its key (Android
+     * Keystore attests a key only when generating it).
+     */
+    func enrollWithChallenge(code: String, challenge: Data) throws  -> String
+    
+    /**
      * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
      */
     func estimatedServerTimeMs()  -> Int64
@@ -1790,6 +1844,22 @@ open func enroll(code: String)throws  -> String  {
     uniffi_punchcore_fn_method_punchclient_enroll(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Like `enroll`, answering an attestation challenge the app fetched with
+     * `fetch_enrollment_challenge` before it generated its key (Android
+     * Keystore attests a key only when generating it).
+     */
+open func enrollWithChallenge(code: String, challenge: Data)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),
+        FfiConverterData.lower(challenge),uniffiCallStatus
     )
 })
 }
@@ -3205,6 +3275,11 @@ public struct HistoryEntry: Equatable, Hashable {
      * The server's reason when rejected.
      */
     public var uploadDetail: String?
+    /**
+     * True when the row's hash and signature check out and what it shows
+     * was read from the signed bytes; false means the file was edited.
+     */
+    public var verified: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3217,7 +3292,11 @@ public struct HistoryEntry: Equatable, Hashable {
          */decision: String, uploadState: UploadState, 
         /**
          * The server's reason when rejected.
-         */uploadDetail: String?) {
+         */uploadDetail: String?, 
+        /**
+         * True when the row's hash and signature check out and what it shows
+         * was read from the signed bytes; false means the file was edited.
+         */verified: Bool) {
         self.seq = seq
         self.punchId = punchId
         self.kind = kind
@@ -3225,6 +3304,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.decision = decision
         self.uploadState = uploadState
         self.uploadDetail = uploadDetail
+        self.verified = verified
     }
 
     
@@ -3249,7 +3329,8 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 decision: FfiConverterString.read(from: &buf), 
                 uploadState: FfiConverterTypeUploadState.read(from: &buf), 
-                uploadDetail: FfiConverterOptionString.read(from: &buf)
+                uploadDetail: FfiConverterOptionString.read(from: &buf), 
+                verified: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -3261,6 +3342,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterString.write(value.decision, into: &buf)
         FfiConverterTypeUploadState.write(value.uploadState, into: &buf)
         FfiConverterOptionString.write(value.uploadDetail, into: &buf)
+        FfiConverterBool.write(value.verified, into: &buf)
     }
 }
 
@@ -4000,6 +4082,11 @@ public struct SyncReport: Equatable, Hashable {
      * True when nothing was done because a backoff is still running.
      */
     public var deferred: Bool
+    /**
+     * The server holds, at this seq, a record this device never had: the
+     * chains diverged (a restored or copied database). Tell the employer.
+     */
+    public var serverHeadMismatch: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4015,7 +4102,11 @@ public struct SyncReport: Equatable, Hashable {
          */error: SyncIssue?, nextRetryMs: Int64?, 
         /**
          * True when nothing was done because a backoff is still running.
-         */deferred: Bool) {
+         */deferred: Bool, 
+        /**
+         * The server holds, at this seq, a record this device never had: the
+         * chains diverged (a restored or copied database). Tell the employer.
+         */serverHeadMismatch: UInt64?) {
         self.uploaded = uploaded
         self.duplicates = duplicates
         self.resent = resent
@@ -4026,6 +4117,7 @@ public struct SyncReport: Equatable, Hashable {
         self.error = error
         self.nextRetryMs = nextRetryMs
         self.deferred = deferred
+        self.serverHeadMismatch = serverHeadMismatch
     }
 
     
@@ -4053,7 +4145,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 policyInstalled: FfiConverterOptionUInt64.read(from: &buf), 
                 error: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
                 nextRetryMs: FfiConverterOptionInt64.read(from: &buf), 
-                deferred: FfiConverterBool.read(from: &buf)
+                deferred: FfiConverterBool.read(from: &buf), 
+                serverHeadMismatch: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -4068,6 +4161,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterOptionTypeSyncIssue.write(value.error, into: &buf)
         FfiConverterOptionInt64.write(value.nextRetryMs, into: &buf)
         FfiConverterBool.write(value.deferred, into: &buf)
+        FfiConverterOptionUInt64.write(value.serverHeadMismatch, into: &buf)
     }
 }
 
@@ -4325,6 +4419,94 @@ public func FfiConverterTypeDecision_lift(_ buf: RustBuffer) throws -> Decision 
 #endif
 public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
     return FfiConverterTypeDecision.lower(value)
+}
+
+
+
+/**
+ * The platform's proof of where the device key lives, answering the
+ * server's enrollment challenge (see `DeviceSigner.attestation`).
+ */
+
+public enum DeviceAttestation: Equatable, Hashable {
+    
+    /**
+     * Android Key Attestation: the key was generated in Keystore with
+     * `setAttestationChallenge(challenge)`; `certificate_chain` is
+     * `KeyStore.getCertificateChain(alias)`, leaf first, each DER.
+     */
+    case android(challenge: Data, certificateChain: [Data]
+    )
+    /**
+     * Apple App Attest: `attestKey(keyId, clientDataHash)` with
+     * clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+     */
+    case apple(challenge: Data, keyId: Data, attestationObject: Data
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DeviceAttestation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeviceAttestation: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceAttestation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeviceAttestation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .android(challenge: try FfiConverterData.read(from: &buf), certificateChain: try FfiConverterSequenceData.read(from: &buf)
+        )
+        
+        case 2: return .apple(challenge: try FfiConverterData.read(from: &buf), keyId: try FfiConverterData.read(from: &buf), attestationObject: try FfiConverterData.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DeviceAttestation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .android(challenge,certificateChain):
+            writeInt(&buf, Int32(1))
+            FfiConverterData.write(challenge, into: &buf)
+            FfiConverterSequenceData.write(certificateChain, into: &buf)
+            
+        
+        case let .apple(challenge,keyId,attestationObject):
+            writeInt(&buf, Int32(2))
+            FfiConverterData.write(challenge, into: &buf)
+            FfiConverterData.write(keyId, into: &buf)
+            FfiConverterData.write(attestationObject, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAttestation_lift(_ buf: RustBuffer) throws -> DeviceAttestation {
+    return try FfiConverterTypeDeviceAttestation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeviceAttestation_lower(_ value: DeviceAttestation) -> RustBuffer {
+    return FfiConverterTypeDeviceAttestation.lower(value)
 }
 
 
@@ -5411,6 +5593,30 @@ fileprivate struct FfiConverterOptionTypeSyncIssue: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuffer {
+    typealias SwiftType = DeviceAttestation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeviceAttestation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeviceAttestation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -5428,6 +5634,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
         }
         return seq
     }
@@ -5654,6 +5885,21 @@ public func panicProbe()throws   {try rustCallWithError(FfiConverterTypePunchErr
 }
 }
 /**
+ * Asks the server for a single-use attestation challenge for an enrollment
+ * `code`, before any key exists: generate the Keystore key with
+ * `setAttestationChallenge(challenge)`, open the client with it, then call
+ * `enroll_with_challenge`. None when the server offers no attestation.
+ */
+public func fetchEnrollmentChallenge(options: ClientOptions, code: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_func_fetch_enrollment_challenge(
+        FfiConverterTypeClientOptions_lower(options),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+/**
  * Sends the library's log lines at `level` and above to `sink`; `None`
  * turns logging off. Call once at start-up; calling again replaces the sink.
  */
@@ -5687,6 +5933,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_panic_probe() != 55967) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 24659) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_func_set_log_sink() != 25870) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -5709,6 +5958,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_enroll() != 64628) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 1920) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() != 25413) {
@@ -5763,6 +6015,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_devicesigner_sign() != 52203) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 55210) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_httptransport_send() != 4436) {

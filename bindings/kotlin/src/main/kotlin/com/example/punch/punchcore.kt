@@ -659,6 +659,9 @@ internal interface UniffiCallbackInterfaceDeviceSignerMethod0 : com.sun.jna.Call
 internal interface UniffiCallbackInterfaceDeviceSignerMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceDeviceSignerMethod2 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -687,25 +690,28 @@ internal open class UniffiVTableCallbackInterfaceLogSink(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "publicKeySpki", "sign")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "publicKeySpki", "sign", "attestation")
 internal open class UniffiVTableCallbackInterfaceDeviceSigner(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
     @JvmField internal var `publicKeySpki`: UniffiCallbackInterfaceDeviceSignerMethod0? = null,
     @JvmField internal var `sign`: UniffiCallbackInterfaceDeviceSignerMethod1? = null,
+    @JvmField internal var `attestation`: UniffiCallbackInterfaceDeviceSignerMethod2? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
         `publicKeySpki`: UniffiCallbackInterfaceDeviceSignerMethod0? = null,
         `sign`: UniffiCallbackInterfaceDeviceSignerMethod1? = null,
-    ): UniffiVTableCallbackInterfaceDeviceSigner(`uniffiFree`,`uniffiClone`,`publicKeySpki`,`sign`,), Structure.ByValue
+        `attestation`: UniffiCallbackInterfaceDeviceSignerMethod2? = null,
+    ): UniffiVTableCallbackInterfaceDeviceSigner(`uniffiFree`,`uniffiClone`,`publicKeySpki`,`sign`,`attestation`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceDeviceSigner) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `publicKeySpki` = other.`publicKeySpki`
         `sign` = other.`sign`
+        `attestation` = other.`attestation`
     }
 
 }
@@ -795,6 +801,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_func_panic_probe(
     ): Int
+    external fun uniffi_punchcore_checksum_func_fetch_enrollment_challenge(
+    ): Int
     external fun uniffi_punchcore_checksum_func_set_log_sink(
     ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(
@@ -810,6 +818,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_punchcore_checksum_method_punchclient_device_info(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms(
     ): Int
@@ -846,6 +856,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_punchcore_checksum_method_devicesigner_public_key_spki(
     ): Int
     external fun uniffi_punchcore_checksum_method_devicesigner_sign(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_devicesigner_attestation(
     ): Int
     external fun uniffi_punchcore_checksum_method_httptransport_send(
     ): Int
@@ -908,6 +920,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_enroll(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -956,6 +970,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -984,6 +1000,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_panic_probe(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_punchcore_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1111,6 +1129,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_panic_probe() and 0xFFFF) != 55967) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 24659) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 25870) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1133,6 +1154,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 64628) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 1920) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() and 0xFFFF) != 25413) {
@@ -1187,6 +1211,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 52203) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 55210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 4436) {
@@ -1749,6 +1776,13 @@ public interface DeviceSigner {
      */
     fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
     
+    /**
+     * Proof of where the key lives for the enrollment `challenge` (Android
+     * Key Attestation chain, Apple App Attest object), or None to enroll
+     * without one (the server then records a software-level key).
+     */
+    fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation?
+    
     companion object
 }
 
@@ -1897,6 +1931,26 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
     
 
     
+    /**
+     * Proof of where the key lives for the enrollment `challenge` (Android
+     * Key Attestation chain, Apple App Attest object), or None to enroll
+     * without one (the server then records a software-level key).
+     */
+    @Throws(PlatformException::class)override fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation? {
+            return FfiConverterOptionalTypeDeviceAttestation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PlatformException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_devicesigner_attestation(
+        it,
+        
+        FfiConverterByteArray.lower(`challenge`),_status)
+}
+    }
+    )
+    }
+    
+
+    
 
     
 
@@ -1947,6 +2001,23 @@ internal object uniffiCallbackInterfaceDeviceSigner {
             )
         }
     }
+    internal object `attestation`: UniffiCallbackInterfaceDeviceSignerMethod2 {
+        override fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`attestation`(
+                    FfiConverterByteArray.lift(`challenge`),
+                )
+            }
+            val writeReturn = { value: DeviceAttestation? -> uniffiOutReturn.setValue(FfiConverterOptionalTypeDeviceAttestation.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+            )
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -1965,6 +2036,7 @@ internal object uniffiCallbackInterfaceDeviceSigner {
         uniffiClone,
         `publicKeySpki`,
         `sign`,
+        `attestation`,
     )
 
     // Registers the foreign callback with the Rust side.
@@ -3117,6 +3189,13 @@ public interface PunchClientInterface {
     fun `enroll`(`code`: kotlin.String): kotlin.String
     
     /**
+     * Like `enroll`, answering an attestation challenge the app fetched with
+     * `fetch_enrollment_challenge` before it generated its key (Android
+     * Keystore attests a key only when generating it).
+     */
+    fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
+    
+    /**
      * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
      */
     fun `estimatedServerTimeMs`(): kotlin.Long
@@ -3386,6 +3465,27 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         it,
         
         FfiConverterString.lower(`code`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Like `enroll`, answering an attestation challenge the app fetched with
+     * `fetch_enrollment_challenge` before it generated its key (Android
+     * Keystore attests a key only when generating it).
+     */
+    @Throws(PunchException::class)override fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+        it,
+        
+        FfiConverterString.lower(`code`),
+        FfiConverterByteArray.lower(`challenge`),_status)
 }
     }
     )
@@ -4971,6 +5071,12 @@ data class HistoryEntry (
      * The server's reason when rejected.
      */
     var `uploadDetail`: kotlin.String?
+    , 
+    /**
+     * True when the row's hash and signature check out and what it shows
+     * was read from the signed bytes; false means the file was edited.
+     */
+    var `verified`: kotlin.Boolean
     
 ){
     
@@ -4994,6 +5100,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.read(buf),
             FfiConverterTypeUploadState.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -5004,7 +5111,8 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterString.allocationSize(value.`decision`) +
             FfiConverterTypeUploadState.allocationSize(value.`uploadState`) +
-            FfiConverterOptionalString.allocationSize(value.`uploadDetail`)
+            FfiConverterOptionalString.allocationSize(value.`uploadDetail`) +
+            FfiConverterBoolean.allocationSize(value.`verified`)
     )
 
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
@@ -5015,6 +5123,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.write(value.`decision`, buf)
             FfiConverterTypeUploadState.write(value.`uploadState`, buf)
             FfiConverterOptionalString.write(value.`uploadDetail`, buf)
+            FfiConverterBoolean.write(value.`verified`, buf)
     }
 }
 
@@ -5572,6 +5681,12 @@ data class SyncReport (
      * True when nothing was done because a backoff is still running.
      */
     var `deferred`: kotlin.Boolean
+    , 
+    /**
+     * The server holds, at this seq, a record this device never had: the
+     * chains diverged (a restored or copied database). Tell the employer.
+     */
+    var `serverHeadMismatch`: kotlin.ULong?
     
 ){
     
@@ -5598,6 +5713,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalTypeSyncIssue.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterOptionalULong.read(buf),
         )
     }
 
@@ -5611,7 +5727,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalULong.allocationSize(value.`policyInstalled`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
             FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
-            FfiConverterBoolean.allocationSize(value.`deferred`)
+            FfiConverterBoolean.allocationSize(value.`deferred`) +
+            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -5625,6 +5742,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalTypeSyncIssue.write(value.`error`, buf)
             FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
+            FfiConverterOptionalULong.write(value.`serverHeadMismatch`, buf)
     }
 }
 
@@ -5796,6 +5914,114 @@ public object FfiConverterTypeDecision: FfiConverterRustBuffer<Decision> {
 
     override fun write(value: Decision, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The platform's proof of where the device key lives, answering the
+ * server's enrollment challenge (see `DeviceSigner.attestation`).
+ */
+sealed class DeviceAttestation {
+    
+    /**
+     * Android Key Attestation: the key was generated in Keystore with
+     * `setAttestationChallenge(challenge)`; `certificate_chain` is
+     * `KeyStore.getCertificateChain(alias)`, leaf first, each DER.
+     */
+    data class Android(
+        val `challenge`: kotlin.ByteArray, 
+        val `certificateChain`: List<kotlin.ByteArray>) : DeviceAttestation()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Apple App Attest: `attestKey(keyId, clientDataHash)` with
+     * clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+     */
+    data class Apple(
+        val `challenge`: kotlin.ByteArray, 
+        val `keyId`: kotlin.ByteArray, 
+        val `attestationObject`: kotlin.ByteArray) : DeviceAttestation()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeviceAttestation : FfiConverterRustBuffer<DeviceAttestation>{
+    override fun read(buf: ByteBuffer): DeviceAttestation {
+        return when(buf.getInt()) {
+            1 -> DeviceAttestation.Android(
+                FfiConverterByteArray.read(buf),
+                FfiConverterSequenceByteArray.read(buf),
+                )
+            2 -> DeviceAttestation.Apple(
+                FfiConverterByteArray.read(buf),
+                FfiConverterByteArray.read(buf),
+                FfiConverterByteArray.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DeviceAttestation): ULong = when(value) {
+        is DeviceAttestation.Android -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`challenge`)
+                + FfiConverterSequenceByteArray.allocationSize(value.`certificateChain`)
+            )
+        }
+        is DeviceAttestation.Apple -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`challenge`)
+                + FfiConverterByteArray.allocationSize(value.`keyId`)
+                + FfiConverterByteArray.allocationSize(value.`attestationObject`)
+            )
+        }
+    }
+
+    override fun write(value: DeviceAttestation, buf: ByteBuffer) {
+        when(value) {
+            is DeviceAttestation.Android -> {
+                buf.putInt(1)
+                FfiConverterByteArray.write(value.`challenge`, buf)
+                FfiConverterSequenceByteArray.write(value.`certificateChain`, buf)
+                Unit
+            }
+            is DeviceAttestation.Apple -> {
+                buf.putInt(2)
+                FfiConverterByteArray.write(value.`challenge`, buf)
+                FfiConverterByteArray.write(value.`keyId`, buf)
+                FfiConverterByteArray.write(value.`attestationObject`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
@@ -6950,6 +7176,38 @@ public object FfiConverterOptionalTypeSyncIssue: FfiConverterRustBuffer<SyncIssu
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<DeviceAttestation?> {
+    override fun read(buf: ByteBuffer): DeviceAttestation? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeviceAttestation.read(buf)
+    }
+
+    override fun allocationSize(value: DeviceAttestation?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeviceAttestation.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeviceAttestation?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeviceAttestation.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -6968,6 +7226,34 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
         }
     }
 }
@@ -7221,6 +7507,25 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         _status)
 }
     
+    
+
+        /**
+         * Asks the server for a single-use attestation challenge for an enrollment
+         * `code`, before any key exists: generate the Keystore key with
+         * `setAttestationChallenge(challenge)`, open the client with it, then call
+         * `enroll_with_challenge`. None when the server offers no attestation.
+         */
+    @Throws(PunchException::class) fun `fetchEnrollmentChallenge`(`options`: ClientOptions, `code`: kotlin.String): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_fetch_enrollment_challenge(
+    
+        
+        FfiConverterTypeClientOptions.lower(`options`),
+        FfiConverterString.lower(`code`),_status)
+}
+    )
+    }
     
 
         /**

@@ -44,7 +44,7 @@ class ErrorsTest {
         val plain = runCatching {
             PunchClient.open(phone(), ClientOptions(serverUrl = "http://punch.example.com", policyKeyBase64 = key))
         }.exceptionOrNull()
-        assertTrue(plain is PunchException, "plain http to a remote host: $plain")
+        assertTrue(plain is PunchException.InvalidInput, "plain http to a remote host: $plain")
 
         localClient(dir.resolve("local")).use { client ->
             val bad = Evidence(gps = GpsFix(lat = 200.0, lon = 0.0, accuracyM = 5.0, fixTimeMs = System.currentTimeMillis()))

@@ -66,6 +66,9 @@ class JavaSigner : DeviceSigner {
 
     override fun publicKeySpki(): ByteArray = keyPair.public.encoded
 
+    /** A JVM key has no hardware to attest it: enrolls as a software-level key. */
+    override fun attestation(challenge: ByteArray): DeviceAttestation? = null
+
     override fun sign(message: ByteArray): ByteArray {
         signatures++
         return Signature.getInstance("SHA256withECDSA").run {

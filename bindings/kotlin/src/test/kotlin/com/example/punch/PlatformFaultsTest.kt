@@ -19,6 +19,7 @@ private class FaultySigner(val sign: (ByteArray) -> ByteArray) : DeviceSigner {
     @Volatile var broken = false
     override fun publicKeySpki(): ByteArray = real.publicKeySpki()
     override fun sign(message: ByteArray): ByteArray = if (broken) sign.invoke(message) else real.sign(message)
+    override fun attestation(challenge: ByteArray): DeviceAttestation? = null
 }
 
 class PlatformFaultsTest {
@@ -108,6 +109,7 @@ class PlatformFaultsTest {
         val signer = object : DeviceSigner {
             override fun publicKeySpki(): ByteArray = throw PlatformException.Failed("no key in the keystore")
             override fun sign(message: ByteArray): ByteArray = ByteArray(0)
+            override fun attestation(challenge: ByteArray): DeviceAttestation? = null
         }
         val e = assertThrows<PunchException.Signer> {
             PunchClient.open(dir.resolve("x").toString(), ClientOptions(signer = signer))

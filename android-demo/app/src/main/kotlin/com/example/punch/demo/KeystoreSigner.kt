@@ -14,6 +14,7 @@ import android.os.Looper
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
+import com.example.punch.DeviceAttestation
 import com.example.punch.DeviceSigner
 import com.example.punch.PlatformException
 import java.security.KeyPairGenerator
@@ -30,6 +31,11 @@ class KeystoreSigner(
     private val alias: String = "punch-device-key",
     /** Require a biometric prompt for every signature (each punch and each sync request). */
     private val requireUserAuth: Boolean = false,
+    /**
+     * The server's enrollment challenge (`fetchEnrollmentChallenge`), baked
+     * into the key when it is generated: Keystore attests a key only then.
+     */
+    private val attestationChallenge: ByteArray? = null,
 ) : DeviceSigner {
     private val keyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
 
@@ -52,6 +58,7 @@ class KeystoreSigner(
             .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
             .setDigests(KeyProperties.DIGEST_SHA256)
             .setIsStrongBoxBacked(strongBox)
+            .apply { attestationChallenge?.let { setAttestationChallenge(it) } }
             .apply {
                 if (requireUserAuth) {
                     setUserAuthenticationRequired(true)
@@ -73,6 +80,17 @@ class KeystoreSigner(
     override fun publicKeySpki(): ByteArray =
         keyStore.getCertificate(alias)?.publicKey?.encoded
             ?: throw PlatformException.Failed("no key '$alias' in Android Keystore")
+
+    /**
+     * Android Key Attestation: the Keystore certificate chain, leaf first.
+     * Only for the challenge the key was generated with; otherwise the
+     * device enrolls without attestation (the server decides what that means).
+     */
+    override fun attestation(challenge: ByteArray): DeviceAttestation? {
+        if (attestationChallenge == null || !attestationChallenge.contentEquals(challenge)) return null
+        val chain = keyStore.getCertificateChain(alias) ?: return null
+        return DeviceAttestation.Android(challenge = challenge, certificateChain = chain.map { it.encoded })
+    }
 
     /** SHA256withECDSA, DER. Called on a library thread, never the main thread. */
     override fun sign(message: ByteArray): ByteArray {
