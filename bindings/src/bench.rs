@@ -6,13 +6,15 @@ use std::time::Instant;
 
 use punch_core::PunchEngine;
 
+use crate::client::PunchClient;
 use crate::error::{PunchError, guard};
 use crate::types::{Evidence, PunchKind};
 
-/// A local-only engine timed from inside Rust.
+/// An engine timed from inside Rust: its own, or the one a client wraps
+/// (then both sides punch into the same file, and only the FFI differs).
 #[derive(uniffi::Object)]
 pub struct RustBaseline {
-    engine: PunchEngine,
+    engine: std::sync::Arc<PunchEngine>,
 }
 
 fn nanos(start: Instant) -> u64 {
@@ -36,7 +38,17 @@ impl RustBaseline {
             let engine = PunchEngine::open(dir.join("baseline.db"))?;
             engine.set_employee(&employee_id)?;
             engine.install_policy_json(&policy_json, None)?;
-            Ok(std::sync::Arc::new(RustBaseline { engine }))
+            Ok(std::sync::Arc::new(RustBaseline {
+                engine: std::sync::Arc::new(engine),
+            }))
+        })
+    }
+
+    /// The engine `client` wraps, timed from inside Rust.
+    #[uniffi::constructor]
+    pub fn of_client(client: std::sync::Arc<PunchClient>) -> std::sync::Arc<RustBaseline> {
+        std::sync::Arc::new(RustBaseline {
+            engine: client.engine(),
         })
     }
 

@@ -380,6 +380,11 @@ pub fn fetch_enrollment_challenge(
 }
 
 impl PunchClient {
+    /// The engine, for the benchmark's Rust side.
+    pub(crate) fn engine(&self) -> Arc<PunchEngine> {
+        self.engine.clone()
+    }
+
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<BackgroundSync>> {
         self.background.lock().unwrap_or_else(|e| e.into_inner())
     }

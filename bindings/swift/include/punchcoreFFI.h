@@ -349,6 +349,11 @@ uint64_t uniffi_punchcore_fn_clone_rustbaseline(uint64_t handle, RustCallStatus 
 void uniffi_punchcore_fn_free_rustbaseline(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
+uint64_t uniffi_punchcore_fn_constructor_rustbaseline_of_client(uint64_t client, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OPEN
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OPEN
 uint64_t uniffi_punchcore_fn_constructor_rustbaseline_open(RustBuffer directory, RustBuffer policy_json, RustBuffer employee_id, RustCallStatus *_Nonnull out_status
@@ -1077,6 +1082,12 @@ uint16_t uniffi_punchcore_checksum_method_platformclock_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 uint16_t uniffi_punchcore_checksum_method_statuslistener_on_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
+uint16_t uniffi_punchcore_checksum_constructor_rustbaseline_of_client(void
     
 );
 #endif

@@ -2108,7 +2108,8 @@ public func FfiConverterTypePunchClient_lower(_ value: PunchClient) -> UInt64 {
 
 
 /**
- * A local-only engine timed from inside Rust.
+ * An engine timed from inside Rust: its own, or the one a client wraps
+ * (then both sides punch into the same file, and only the FFI differs).
  */
 public protocol RustBaselineProtocol: AnyObject, Sendable {
     
@@ -2124,7 +2125,8 @@ public protocol RustBaselineProtocol: AnyObject, Sendable {
     
 }
 /**
- * A local-only engine timed from inside Rust.
+ * An engine timed from inside Rust: its own, or the one a client wraps
+ * (then both sides punch into the same file, and only the FFI differs).
  */
 open class RustBaseline: RustBaselineProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -2176,6 +2178,18 @@ open class RustBaseline: RustBaselineProtocol, @unchecked Sendable {
         try! rustCall { uniffi_punchcore_fn_free_rustbaseline(handle, $0) }
     }
 
+    
+    /**
+     * The engine `client` wraps, timed from inside Rust.
+     */
+public static func ofClient(client: PunchClient) -> RustBaseline  {
+    return try!  FfiConverterTypeRustBaseline_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_constructor_rustbaseline_of_client(
+        FfiConverterTypePunchClient_lower(client),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Opens `directory`/baseline.db with an unsigned `policy_json` and a bound employee.
@@ -6027,6 +6041,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_statuslistener_on_status() != 7390) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_open() != 41417) {

@@ -865,6 +865,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_statuslistener_on_status(
     ): Int
+    external fun uniffi_punchcore_checksum_constructor_rustbaseline_of_client(
+    ): Int
     external fun uniffi_punchcore_checksum_constructor_rustbaseline_open(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_punchclient_open(
@@ -898,6 +900,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_free_rustbaseline(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_punchcore_fn_constructor_rustbaseline_of_client(`client`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_punchcore_fn_constructor_rustbaseline_open(`directory`: RustBuffer.ByValue,`policyJson`: RustBuffer.ByValue,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1223,6 +1227,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_statuslistener_on_status() and 0xFFFF) != 7390) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_of_client() and 0xFFFF) != 29917) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_open() and 0xFFFF) != 41417) {
@@ -3909,7 +3916,8 @@ public object FfiConverterTypePunchClient: FfiConverter<PunchClient, Long> {
 
 
 /**
- * A local-only engine timed from inside Rust.
+ * An engine timed from inside Rust: its own, or the one a client wraps
+ * (then both sides punch into the same file, and only the FFI differs).
  */
 public interface RustBaselineInterface {
     
@@ -3927,7 +3935,8 @@ public interface RustBaselineInterface {
 }
 
 /**
- * A local-only engine timed from inside Rust.
+ * An engine timed from inside Rust: its own, or the one a client wraps
+ * (then both sides punch into the same file, and only the FFI differs).
  */
 open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
 {
@@ -4074,6 +4083,21 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
 
     
     companion object {
+        
+    /**
+     * The engine `client` wraps, timed from inside Rust.
+     */ fun `ofClient`(`client`: PunchClient): RustBaseline {
+            return FfiConverterTypeRustBaseline.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_constructor_rustbaseline_of_client(
+    
+        
+        FfiConverterTypePunchClient.lower(`client`),_status)
+}
+    )
+    }
+    
+
         
     /**
      * Opens `directory`/baseline.db with an unsigned `policy_json` and a bound employee.
