@@ -232,6 +232,21 @@ impl PunchClient {
         guard(|| Ok(self.engine.evaluate(&evidence.into())?.into()))
     }
 
+    /// Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
+    /// the employee would press next: clock-out while clocked in, else in).
+    pub fn evaluate_kind(
+        &self,
+        kind: PunchKind,
+        evidence: Evidence,
+    ) -> Result<Evaluation, PunchError> {
+        guard(|| {
+            Ok(self
+                .engine
+                .evaluate_kind(kind.into(), &evidence.into())?
+                .into())
+        })
+    }
+
     /// Takes a punch: judged, signed and durable on disk when this returns.
     /// A rejected punch is not stored: `PunchError.Refused` carries why.
     pub fn punch(&self, kind: PunchKind, evidence: Evidence) -> Result<PunchReceipt, PunchError> {

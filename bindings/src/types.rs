@@ -174,6 +174,41 @@ pub struct Evaluation {
     pub nearest_site: Option<NearestSite>,
     /// Human-readable, most important first.
     pub reasons: Vec<String>,
+    /// What the punch means for attendance, when the policy has shifts.
+    pub attendance: Option<Attendance>,
+}
+
+/// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Attendance {
+    /// "on_time", "late", "early_leave", "outside_window", "no_shift",
+    /// "already_clocked_in" or "not_clocked_in".
+    pub code: String,
+    pub shift_id: Option<String>,
+    /// The matched occurrence's scheduled start, epoch ms.
+    pub start_ms: Option<i64>,
+    /// Minutes late or early, for "late" and "early_leave".
+    pub minutes: Option<u32>,
+}
+
+impl From<&punch_core::rules::shift::Attendance> for Attendance {
+    fn from(a: &punch_core::rules::shift::Attendance) -> Self {
+        use punch_core::rules::shift::Attendance as A;
+        let minutes = match a {
+            A::Late { minutes, .. } | A::EarlyLeave { minutes, .. } => Some(*minutes),
+            _ => None,
+        };
+        let shift_id = match a {
+            A::OutsideWindow { shift_id } => Some(shift_id.clone()),
+            other => other.occurrence().map(|o| o.shift_id),
+        };
+        Attendance {
+            code: a.code().to_string(),
+            shift_id,
+            start_ms: a.occurrence().map(|o| o.start_ms),
+            minutes,
+        }
+    }
 }
 
 impl From<punch_core::Evaluation> for Evaluation {
@@ -216,6 +251,7 @@ impl From<punch_core::Evaluation> for Evaluation {
                 distance_m: n.distance_m,
             }),
             reasons: e.reasons,
+            attendance: e.attendance.as_ref().map(Attendance::from),
         }
     }
 }

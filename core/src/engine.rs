@@ -182,13 +182,26 @@ impl PunchEngine {
         }
     }
 
-    /// Judges evidence without recording anything: instant feedback for the UI.
+    /// Judges evidence without recording anything: instant feedback for the
+    /// UI. Attendance is judged for the punch the employee would press next
+    /// (a clock-out while clocked in, else a clock-in); see
+    /// [`evaluate_kind`](Self::evaluate_kind) for another.
     pub fn evaluate(&self, evidence: &Evidence) -> Result<Evaluation> {
+        self.evaluate_as(None, evidence)
+    }
+
+    /// Like [`evaluate`](Self::evaluate), for a punch of `kind`.
+    pub fn evaluate_kind(&self, kind: PunchKind, evidence: &Evidence) -> Result<Evaluation> {
+        self.evaluate_as(Some(kind), evidence)
+    }
+
+    fn evaluate_as(&self, kind: Option<PunchKind>, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
-        recorder::judge(&ctx, &policy, &valid, &now)
+        let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
+        recorder::judge(&ctx, &policy, &valid, &now, kind)
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and

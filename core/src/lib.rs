@@ -17,7 +17,7 @@ mod recorder;
 pub mod store;
 pub mod sync;
 
-pub use punch_model::{geofence, ledger, rules, text, wire};
+pub use punch_model::{geofence, ledger, messages, rules, text, wire};
 
 pub use clock::{Clock, ClockReading, ManualClock, SystemClock};
 pub use engine::{DeviceInfo, EngineOptions, PunchEngine};

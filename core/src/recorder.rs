@@ -16,6 +16,7 @@ use punch_model::ledger::trusted_time;
 use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
 use punch_model::rules::policy::{PreparedPolicy, PreparedSite};
+use punch_model::rules::shift;
 use punch_model::text::serde_name;
 
 use crate::clock::ClockReading;
@@ -62,13 +63,16 @@ pub struct PunchReceipt {
     pub record_hash: String,
 }
 
-/// The judgement a punch would get now. The policy must not have expired by
-/// trusted time.
+/// The judgement a punch of `kind` would get now: where (the evidence
+/// against the sites) and, when the policy has shifts, what it means for
+/// attendance (judged on trusted time, in the shift's zone). The policy must
+/// not have expired by trusted time.
 pub(crate) fn judge(
     ctx: &PunchContext,
     policy: &PreparedPolicy,
     valid: &ValidEvidence,
     now: &ClockReading,
+    kind: PunchKind,
 ) -> Result<Evaluation> {
     let trusted = trusted_time::trusted_now_ms(
         ctx.anchor.as_ref(),
@@ -77,12 +81,24 @@ pub(crate) fn judge(
         now.monotonic_ms,
     );
     policy.policy.check_not_expired(trusted)?;
-    Ok(evaluate(
-        policy,
-        valid,
-        now.wall_time_ms,
-        ctx.previous_fix.as_ref(),
-    ))
+    let mut evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    evaluation.attendance = shift::judge(
+        &policy.shifts,
+        evaluation.site_id.as_deref(),
+        kind,
+        trusted,
+        ctx.open_shift.as_ref(),
+    );
+    Ok(evaluation)
+}
+
+/// The kind an employee would naturally press next: out while clocked in.
+pub(crate) fn natural_kind(ctx: &PunchContext) -> PunchKind {
+    if ctx.open_shift.is_some() {
+        PunchKind::ClockOut
+    } else {
+        PunchKind::ClockIn
+    }
 }
 
 /// Judges, signs and durably stores one punch. A rejected punch is not
@@ -99,7 +115,7 @@ pub(crate) fn record_punch(
         let now = device.now();
         let ctx = device.db.lock().punch_context_for_append()?;
         let employee_id = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
-        let evaluation = judge(&ctx, policy, valid, &now)?;
+        let evaluation = judge(&ctx, policy, valid, &now, kind)?;
         if evaluation.decision == Decision::Rejected {
             return Err(PunchError::Refused(Box::new(evaluation)));
         }
@@ -144,6 +160,17 @@ pub(crate) fn record_punch(
                 accuracy_m: fix.accuracy_m,
                 fix_time_ms: fix.fix_time_ms,
             }),
+            open_after: match kind {
+                PunchKind::ClockIn => Some(
+                    record
+                        .evaluation
+                        .attendance
+                        .as_ref()
+                        .and_then(|a| a.occurrence()),
+                ),
+                PunchKind::ClockOut => Some(None),
+                PunchKind::BreakStart | PunchKind::BreakEnd => None,
+            },
         };
         let appended = device
             .db

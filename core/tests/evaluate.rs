@@ -238,3 +238,28 @@ fn nearest_site_hint_only_when_no_site_passed() {
         yard.reasons
     );
 }
+
+#[test]
+fn reasons_read_in_english_and_chinese_with_stable_codes() {
+    use punch_core::messages::{Locale, evaluation_messages};
+    let (_d, engine, _c) = setup();
+    let out = engine
+        .evaluate(&gps(offset(HQ, 0.0, 600.0), 10.0, T0))
+        .unwrap();
+    let zh = evaluation_messages(&out, Locale::from_tag("zh-Hans-CN"));
+    let codes: Vec<&str> = zh.iter().map(|m| m.code.as_str()).collect();
+    assert_eq!(codes[..2], ["outside_all_sites", "nearest_site"]);
+    assert_eq!(zh[0].text, "您不在任何考勤地点范围内。");
+    assert!(
+        zh[1].text.starts_with("最近的考勤地点是hq"),
+        "{}",
+        zh[1].text
+    );
+    // An unknown locale falls back to English; the codes do not change.
+    let fr = evaluation_messages(&out, Locale::from_tag("fr-FR"));
+    assert_eq!(fr[0].text, "You are not at any of your sites.");
+    assert_eq!(
+        fr.iter().map(|m| m.code.as_str()).collect::<Vec<_>>(),
+        codes
+    );
+}

@@ -9,6 +9,7 @@
 
 pub mod geofence;
 pub mod ledger;
+pub mod messages;
 pub mod rules;
 pub mod text;
 pub mod wire;

@@ -134,6 +134,12 @@ impl Admin {
     }
 
     /// Accepted punches, by device and seq.
+    /// Replaces the shifts the next published policy carries.
+    pub fn set_schedule(&self, schedule: policy_publish::Schedule) -> Result<()> {
+        self.store
+            .write(|tx| policy_publish::set_schedule(tx, &schedule))
+    }
+
     /// What attestations enrollment accepts (apps, roots, boot state).
     pub fn attestation_config(&self) -> Result<AttestationConfig> {
         self.store.read(|tx| AttestationConfig::load(tx))

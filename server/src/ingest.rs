@@ -12,6 +12,8 @@ use punch_model::ledger::signing;
 use punch_model::ledger::trusted_time::{self, TimeVerdict};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::policy::{PreparedPolicy, Settings};
+use punch_model::rules::punch_kind::PunchKind;
+use punch_model::rules::shift::{self, Attendance, OpenShift};
 use punch_model::text::serde_name;
 use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
@@ -123,6 +125,8 @@ struct Batch<'a> {
     public_key: &'a [u8],
     /// What the device's enrollment proved (stamped on each punch).
     assurance: AssuranceLevel,
+    /// The shift occurrence the device is clocked in to, by the server's reading.
+    open_shift: Option<OpenShift>,
     head_seq: u64,
     head_hash: String,
     now_ms: i64,
@@ -272,6 +276,29 @@ impl Batch<'_> {
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
         let mut review_flags = review::review(&policy, &record, punch_time_ms);
         review_flags.extend(assurance_flag(&policy, &record, self.assurance));
+        // The server's own reading of the shift, on trusted time and from
+        // the punches it holds (never from the device's claim).
+        let attendance = shift::judge(
+            &policy.shifts,
+            record.evaluation.site_id.as_deref(),
+            record.kind,
+            punch_time_ms,
+            self.open_shift.as_ref(),
+        );
+        let code = |a: &Option<Attendance>| a.as_ref().map(|a| a.code().to_string());
+        if code(&attendance) != code(&record.evaluation.attendance) {
+            review_flags.push(ReviewFlag::AttendanceMismatch {
+                device: code(&record.evaluation.attendance),
+                server: code(&attendance),
+            });
+        }
+        match record.kind {
+            PunchKind::ClockIn => {
+                self.open_shift = attendance.as_ref().and_then(Attendance::occurrence);
+            }
+            PunchKind::ClockOut => self.open_shift = None,
+            PunchKind::BreakStart | PunchKind::BreakEnd => {}
+        }
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
@@ -290,6 +317,7 @@ impl Batch<'_> {
             received_at_ms: self.now_ms,
             review_flags,
             assurance: self.assurance.as_str().to_string(),
+            attendance,
         })))
     }
 
@@ -409,6 +437,7 @@ pub fn ingest_checked(
         public_key: &device.public_key,
         // An unknown label (a newer server wrote it) counts as the weakest.
         assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
+        open_shift: tx.open_shift(&device.device_id)?,
         head_seq: device.head_seq,
         head_hash: device.head_hash.clone(),
         now_ms,

@@ -6,12 +6,24 @@ use std::time::Duration;
 
 use punch_model::ledger::signing::{Signer, SoftwareSigner};
 use punch_model::rules::policy::{Policy, PreparedPolicy, Settings, Site};
+use punch_model::rules::shift::Shift;
 
 use crate::error::{Result, ServerError};
 use crate::store::{PolicyRow, StoreTx};
 
 const META_POLICY_KEY: &str = "policy_key_pkcs8";
 const META_SETTINGS: &str = "policy_settings";
+const META_SCHEDULE: &str = "policy_schedule";
+
+/// The shifts and their default zone, edited as one JSON document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub shifts: Vec<Shift>,
+}
 
 /// The policy signing key, generated (and kept as PKCS#8) on first use.
 pub fn policy_signer(tx: &dyn StoreTx) -> Result<SoftwareSigner> {
@@ -55,7 +67,28 @@ fn draft(settings: Settings, sites: Vec<Site>) -> Policy {
         expires_at_ms: None,
         settings,
         sites,
+        time_zone: None,
+        shifts: Vec::new(),
     }
+}
+
+/// The shifts the next version will carry.
+pub fn schedule(tx: &dyn StoreTx) -> Result<Schedule> {
+    match tx.meta(META_SCHEDULE)? {
+        Some(json) => serde_json::from_slice(&json)
+            .map_err(|e| ServerError::Corrupt(format!("stored schedule: {e}"))),
+        None => Ok(Schedule::default()),
+    }
+}
+
+/// Replaces the shifts; each is checked (zone known, times valid) first.
+pub fn set_schedule(tx: &dyn StoreTx, schedule: &Schedule) -> Result<()> {
+    let mut policy = draft(Settings::default(), Vec::new());
+    policy.time_zone = schedule.time_zone.clone();
+    policy.shifts = schedule.shifts.clone();
+    validate(&policy)?;
+    let json = serde_json::to_vec(schedule).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    tx.set_meta(META_SCHEDULE, &json)
 }
 
 pub fn set_settings(tx: &dyn StoreTx, settings: &Settings) -> Result<()> {
@@ -89,12 +122,15 @@ pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
 pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
     let version = tx.latest_policy_version()? + 1;
     let expires_at_ms = crate::clock::after_ms(now_ms, ttl);
+    let Schedule { time_zone, shifts } = schedule(tx)?;
     let policy = Policy {
         version,
         issued_at_ms: now_ms,
         expires_at_ms: Some(expires_at_ms),
         settings: settings(tx)?,
         sites: sites(tx)?,
+        time_zone,
+        shifts,
     };
     validate(&policy)?;
     // These bytes are what devices verify and store; never re-serialised.

@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_1,
     MIGRATION_2_ATTESTATION,
     MIGRATION_3_TAMPER_EVIDENCE,
+    MIGRATION_4_ATTENDANCE,
 ];
 
 /// The schema version this server writes.
@@ -194,6 +195,11 @@ CREATE TABLE evidence_counters (
 ) WITHOUT ROWID;
 ";
 
+/// Shift rules: the server's own attendance reading of each punch (JSON).
+const MIGRATION_4_ATTENDANCE: &str = "
+ALTER TABLE punches ADD COLUMN attendance TEXT;
+";
+
 /// SQLite integers are i64: u64 values (seq, versions) are stored bit for
 /// bit, lossless both ways, so hostile input (seq = u64::MAX) cannot fail a
 /// statement; real values stay far below 2^63 and keep their order.
@@ -333,6 +339,26 @@ impl StoreTx for Sql<'_> {
             )?
             .execute(params![device_id, sql(seq), hash, now_ms])?;
         Ok(())
+    }
+
+    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+        let last: Option<(String, Option<String>)> = self
+            .0
+            .prepare_cached(
+                "SELECT kind, attendance FROM punches
+                 WHERE device_id = ?1 AND kind IN ('clock_in', 'clock_out')
+                 ORDER BY seq DESC LIMIT 1",
+            )?
+            .query_row(params![device_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(match last {
+            Some((kind, Some(json))) if kind == "clock_in" => {
+                serde_json::from_str::<punch_model::rules::shift::Attendance>(&json)
+                    .ok()
+                    .and_then(|a| a.occurrence())
+            }
+            _ => None,
+        })
     }
 
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {
@@ -649,9 +675,10 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare_cached(
             "INSERT INTO punches (device_id, seq, punch_id, employee_id, kind, wall_time_ms,
                  utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision,
-                 site_id, record, signature, hash, received_at_ms, review_flags, assurance)
+                 site_id, record, signature, hash, received_at_ms, review_flags, assurance,
+                 attendance)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                     ?18, ?19)",
+                     ?18, ?19, ?20)",
         )?;
         stmt.execute(params![
             i.device_id,
@@ -673,7 +700,14 @@ impl StoreTx for Sql<'_> {
             i.received_at_ms,
             serde_json::to_string(&i.review_flags)
                 .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
-            i.assurance
+            i.assurance,
+            match &i.attendance {
+                Some(a) => Some(
+                    serde_json::to_string(a)
+                        .map_err(|e| ServerError::Corrupt(format!("attendance: {e}")))?,
+                ),
+                None => None,
+            }
         ])?;
         Ok(())
     }
@@ -731,7 +765,7 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
                     trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance
+                    hash, received_at_ms, review_flags, assurance, attendance
              FROM punches ORDER BY device_id, seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -760,6 +794,10 @@ impl StoreTx for Sql<'_> {
                     )
                 })?,
                 assurance: r.get(16)?,
+                // An unreadable reading is shown as none, never guessed.
+                attendance: r
+                    .get::<_, Option<String>>(17)?
+                    .and_then(|t| serde_json::from_str(&t).ok()),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

@@ -122,6 +122,9 @@ pub struct StoredPunchInfo {
     pub review_flags: Vec<punch_model::ledger::review::ReviewFlag>,
     /// The sending device's assurance level when the punch was stored.
     pub assurance: String,
+    /// The server's own reading of the punch against the shifts, on trusted
+    /// time (the device's is inside the signed record).
+    pub attendance: Option<punch_model::rules::shift::Attendance>,
 }
 
 impl StoredPunchInfo {
@@ -249,6 +252,10 @@ pub trait StoreTx {
 
     /// Evidence rows stored and junk records dropped for the device on `day`
     /// (days since the epoch, UTC).
+    /// The shift occurrence the device's latest clock-in (per the server's
+    /// own attendance) left open, if its latest clock-in/out is a clock-in.
+    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>>;
+
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
     fn bump_evidence_counter(
         &self,

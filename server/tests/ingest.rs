@@ -465,3 +465,43 @@ fn concurrent_uploads_of_the_same_batch_store_each_record_once() {
     assert!(server.admin.rejected().unwrap().is_empty());
     assert_eq!(server.admin.head(&device.id).unwrap().0, 20);
 }
+
+#[test]
+fn the_server_reads_attendance_itself_and_flags_a_disagreement() {
+    let server = TestServer::start();
+    server
+        .admin
+        .set_schedule(
+            serde_json::from_value(serde_json::json!({
+                "time_zone": "Europe/Berlin",
+                "shifts": [{ "id": "day", "days": ["mon","tue","wed","thu","fri","sat","sun"],
+                             "start": "00:00", "end": "00:00", "earliest_in_min": 0,
+                             "latest_out_min": 0, "grace_late_min": 1440 }]
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let addr = server.addr();
+    // The device claims nothing about attendance; the server reads "on time".
+    let honest_silence = device.next(version, |_| {});
+    device.upload_ok(addr, vec![honest_silence]);
+    let punches = server.admin.punches().unwrap();
+    assert_eq!(
+        punches[0].attendance.as_ref().map(|a| a.code()),
+        Some("on_time")
+    );
+    assert!(punches[0].review_flags.iter().any(|f| matches!(
+        f,
+        punch_model::ledger::review::ReviewFlag::AttendanceMismatch { device: None, server: Some(s) } if s == "on_time"
+    )));
+    // A second clock-in for the same occurrence: the server knows it is already open.
+    let twice = device.next(version, |_| {});
+    device.upload_ok(addr, vec![twice]);
+    let punches = server.admin.punches().unwrap();
+    assert_eq!(
+        punches[1].attendance.as_ref().map(|a| a.code()),
+        Some("already_clocked_in")
+    );
+}

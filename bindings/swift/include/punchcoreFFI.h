@@ -424,6 +424,11 @@ int64_t uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(uint64_t
 RustBuffer uniffi_punchcore_fn_method_punchclient_evaluate(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVALUATE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVALUATE_KIND
+RustBuffer uniffi_punchcore_fn_method_punchclient_evaluate_kind(uint64_t ptr, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
 RustBuffer uniffi_punchcore_fn_method_punchclient_history(uint64_t ptr, uint64_t after_seq, uint32_t limit, RustCallStatus *_Nonnull out_status
@@ -962,6 +967,12 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms(v
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVALUATE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVALUATE
 uint16_t uniffi_punchcore_checksum_method_punchclient_evaluate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVALUATE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVALUATE_KIND
+uint16_t uniffi_punchcore_checksum_method_punchclient_evaluate_kind(void
     
 );
 #endif

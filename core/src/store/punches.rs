@@ -4,6 +4,8 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
 use punch_model::rules::evaluate::PreviousFix;
+use punch_model::rules::punch_kind::PunchKind;
+use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
 use super::{Store, db_seq, meta};
@@ -98,6 +100,8 @@ pub(crate) struct PunchContext {
     pub employee_id: Option<String>,
     pub anchor: Option<TimeAnchor>,
     pub previous_fix: Option<PreviousFix>,
+    /// The shift occurrence the employee is clocked in to, if any.
+    pub open_shift: Option<OpenShift>,
     /// (seq, hash) of the newest stored record.
     pub head: Option<(u64, Vec<u8>)>,
     /// The head recorded beside the chain: a deleted newest record leaves it higher.
@@ -127,6 +131,8 @@ pub(crate) struct NewPunch<'a> {
     pub decision: &'a str,
     /// The record's fix: the previous fix for the next punch's travel check.
     pub fix: Option<PreviousFix>,
+    /// Some(state) when this punch opens or closes a shift occurrence.
+    pub open_after: Option<Option<OpenShift>>,
 }
 
 /// What [`Store::append_punch`] found.
@@ -159,28 +165,46 @@ fn cache_key(conn: &rusqlite::Connection) -> Result<CacheKey> {
 /// useful about travel speed).
 const FIX_LOOKBACK: u32 = 16;
 
-/// The newest recorded GPS fix, from the signed records themselves.
-fn previous_fix(conn: &rusqlite::Connection) -> Result<Option<PreviousFix>> {
+/// From the newest signed records: the last GPS fix (travel check) and the
+/// shift occurrence a clock-in left open (attendance).
+fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
     let mut stmt = conn.prepare_cached("SELECT record FROM punches ORDER BY seq DESC LIMIT ?1")?;
     let mut rows = stmt.query(params![FIX_LOOKBACK])?;
+    let (mut fix, mut open, mut open_known) = (None, None, false);
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
-        // An unreadable record only disables the travel check for this punch.
-        if let Some(fix) = PunchRecord::from_bytes(&bytes)
-            .ok()
-            .and_then(|r| r.evidence.gps)
+        // An unreadable record only disables these checks for this punch.
+        let Ok(record) = PunchRecord::from_bytes(&bytes) else {
+            continue;
+        };
+        if fix.is_none()
+            && let Some(gps) = &record.evidence.gps
         {
-            return Ok(Some(PreviousFix {
-                point: fix.point,
-                accuracy_m: fix.accuracy_m,
-                fix_time_ms: fix.fix_time_ms,
-            }));
+            fix = Some(PreviousFix {
+                point: gps.point,
+                accuracy_m: gps.accuracy_m,
+                fix_time_ms: gps.fix_time_ms,
+            });
+        }
+        if !open_known {
+            match record.kind {
+                PunchKind::ClockIn => {
+                    open = record.evaluation.attendance.and_then(|a| a.occurrence());
+                    open_known = true;
+                }
+                PunchKind::ClockOut => open_known = true,
+                PunchKind::BreakStart | PunchKind::BreakEnd => {}
+            }
+        }
+        if fix.is_some() && open_known {
+            break;
         }
     }
-    Ok(None)
+    Ok((fix, open))
 }
 
 fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchContext> {
+    let (previous_fix, open_shift) = history(conn)?;
     let employee_id = conn
         .prepare_cached("SELECT employee_id FROM device WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -189,7 +213,8 @@ fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchC
     Ok(PunchContext {
         employee_id,
         anchor: meta::anchor_in(conn)?,
-        previous_fix: previous_fix(conn)?,
+        previous_fix,
+        open_shift,
         head: head_of(conn)?,
         recorded_head: meta::recorded_head_in(conn)?.unwrap_or(0).max(written_head),
     })
@@ -305,6 +330,9 @@ impl Store {
         ctx.recorded_head = row.seq;
         if let Some(fix) = &row.fix {
             ctx.previous_fix = Some(*fix);
+        }
+        if let Some(open) = &row.open_after {
+            ctx.open_shift = open.clone();
         }
         self.context_cache = Some((cache_key(&self.conn)?, ctx));
         Ok(Append::Stored)

@@ -12,29 +12,7 @@ pub const RECORD_FORMAT: u32 = 1;
 /// `prev_hash` of the first record of a device.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PunchKind {
-    ClockIn,
-    ClockOut,
-    BreakStart,
-    BreakEnd,
-}
-
-impl std::str::FromStr for PunchKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.replace('-', "_").as_str() {
-            "clock_in" | "in" => Ok(PunchKind::ClockIn),
-            "clock_out" | "out" => Ok(PunchKind::ClockOut),
-            "break_start" => Ok(PunchKind::BreakStart),
-            "break_end" => Ok(PunchKind::BreakEnd),
-            _ => Err(format!(
-                "unknown punch kind {s:?} (clock_in, clock_out, break_start, break_end)"
-            )),
-        }
-    }
-}
+pub use crate::rules::punch_kind::PunchKind;
 
 /// The server time seen at the last successful exchange, tied to the
 /// monotonic clock of one boot: the basis of trusted offline time.

@@ -30,6 +30,12 @@ pub enum ReviewFlag {
         device: AssuranceLevel,
         required: AssuranceLevel,
     },
+    /// The server, on trusted time, reads the punch's attendance otherwise
+    /// than the device did (codes from `rules::shift::Attendance::code`).
+    AttendanceMismatch {
+        device: Option<String>,
+        server: Option<String>,
+    },
     /// The policy had expired when the punch was taken.
     PolicyExpired {
         expires_at_ms: i64,

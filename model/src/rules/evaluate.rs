@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::geofence::{Containment, GpsVerdict, LatLon};
 use crate::rules::evidence::{EvidenceFlag, ValidEvidence, ValidFix};
 use crate::rules::policy::{Action, PreparedPolicy, PreparedSite, RuleMode, Signal};
+use crate::rules::shift::Attendance;
 
 /// The overall outcome of a punch attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -113,6 +114,9 @@ pub struct Evaluation {
     pub nearest_site: Option<NearestSite>,
     /// Human-readable, most important first.
     pub reasons: Vec<String>,
+    /// What the punch means for the shift (None: no shifts at this site).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub attendance: Option<Attendance>,
 }
 
 /// The last punch's fix, for the impossible-travel check.
@@ -513,5 +517,6 @@ fn decide(
         flags,
         nearest_site,
         reasons,
+        attendance: None,
     }
 }

@@ -8,3 +8,5 @@ pub mod cidr;
 pub mod evaluate;
 pub mod evidence;
 pub mod policy;
+pub mod punch_kind;
+pub mod shift;

@@ -10,6 +10,7 @@ use crate::geofence::{GeofenceError, PreparedShape, Shape, SiteIndex};
 use crate::rules::assurance::{AssuranceLevel, BelowMinimum};
 use crate::rules::cidr::Cidr;
 use crate::rules::evidence::Bssid;
+use crate::rules::shift::{PreparedShift, Shift, ShiftError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -32,6 +33,8 @@ pub enum PolicyError {
     Setting { name: &'static str, value: f64 },
     #[error("policy expired at {expires_at_ms} (judged at {now_ms})")]
     Expired { expires_at_ms: i64, now_ms: i64 },
+    #[error(transparent)]
+    Shift(#[from] ShiftError),
 }
 
 /// The evidence kinds a site rule combines.
@@ -157,6 +160,12 @@ pub struct Policy {
     #[serde(default)]
     pub settings: Settings,
     pub sites: Vec<Site>,
+    /// The IANA zone shifts are in unless a shift names its own (the site's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    /// Shifts: when punches are on time, late or early (see `rules::shift`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shifts: Vec<Shift>,
 }
 
 impl Policy {
@@ -194,6 +203,8 @@ pub struct PreparedPolicy {
     pub ssid_sites: HashMap<String, Vec<usize>>,
     /// Every (range, site) pair; sites rarely have more than a few ranges.
     pub cidr_sites: Vec<(Cidr, usize)>,
+    /// The shifts, with their zones loaded.
+    pub shifts: Vec<PreparedShift>,
 }
 
 impl PreparedPolicy {
@@ -227,7 +238,13 @@ impl PreparedPolicy {
                 signals,
             });
         }
+        let shifts = policy
+            .shifts
+            .iter()
+            .map(|s| PreparedShift::new(s, policy.time_zone.as_deref()))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(PreparedPolicy {
+            shifts,
             index: SiteIndex::build(shapes),
             policy,
             sites,

@@ -409,6 +409,7 @@ impl Device {
                 flags: Vec::new(),
                 nearest_site: None,
                 reasons: Vec::new(),
+                attendance: None,
             },
             prev_hash: prev_hash.to_string(),
         }

@@ -1642,6 +1642,12 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func evaluate(evidence: Evidence) throws  -> Evaluation
     
     /**
+     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
+     * the employee would press next: clock-out while clocked in, else in).
+     */
+    func evaluateKind(kind: PunchKind, evidence: Evidence) throws  -> Evaluation
+    
+    /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
     func history(afterSeq: UInt64, limit: UInt32) throws  -> HistoryPage
@@ -1884,6 +1890,21 @@ open func evaluate(evidence: Evidence)throws  -> Evaluation  {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_evaluate(
             self.uniffiCloneHandle(),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
+     * the employee would press next: clock-out while clocked in, else in).
+     */
+open func evaluateKind(kind: PunchKind, evidence: Evidence)throws  -> Evaluation  {
+    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePunchKind_lower(kind),
         FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
     )
 })
@@ -2492,6 +2513,91 @@ public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UIn
 
 
 /**
+ * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
+ */
+public struct Attendance: Equatable, Hashable {
+    /**
+     * "on_time", "late", "early_leave", "outside_window", "no_shift",
+     * "already_clocked_in" or "not_clocked_in".
+     */
+    public var code: String
+    public var shiftId: String?
+    /**
+     * The matched occurrence's scheduled start, epoch ms.
+     */
+    public var startMs: Int64?
+    /**
+     * Minutes late or early, for "late" and "early_leave".
+     */
+    public var minutes: UInt32?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "on_time", "late", "early_leave", "outside_window", "no_shift",
+         * "already_clocked_in" or "not_clocked_in".
+         */code: String, shiftId: String?, 
+        /**
+         * The matched occurrence's scheduled start, epoch ms.
+         */startMs: Int64?, 
+        /**
+         * Minutes late or early, for "late" and "early_leave".
+         */minutes: UInt32?) {
+        self.code = code
+        self.shiftId = shiftId
+        self.startMs = startMs
+        self.minutes = minutes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Attendance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attendance {
+        return
+            try Attendance(
+                code: FfiConverterString.read(from: &buf), 
+                shiftId: FfiConverterOptionString.read(from: &buf), 
+                startMs: FfiConverterOptionInt64.read(from: &buf), 
+                minutes: FfiConverterOptionUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Attendance, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterOptionString.write(value.shiftId, into: &buf)
+        FfiConverterOptionInt64.write(value.startMs, into: &buf)
+        FfiConverterOptionUInt32.write(value.minutes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendance_lift(_ buf: RustBuffer) throws -> Attendance {
+    return try FfiConverterTypeAttendance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer {
+    return FfiConverterTypeAttendance.lower(value)
+}
+
+
+/**
  * One place the local chain breaks.
  */
 public struct ChainBreak: Equatable, Hashable {
@@ -2953,6 +3059,10 @@ public struct Evaluation: Equatable, Hashable {
      * Human-readable, most important first.
      */
     public var reasons: [String]
+    /**
+     * What the punch means for attendance, when the policy has shifts.
+     */
+    public var attendance: Attendance?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2965,7 +3075,10 @@ public struct Evaluation: Equatable, Hashable {
          */nearestSite: NearestSite?, 
         /**
          * Human-readable, most important first.
-         */reasons: [String]) {
+         */reasons: [String], 
+        /**
+         * What the punch means for attendance, when the policy has shifts.
+         */attendance: Attendance?) {
         self.decision = decision
         self.siteId = siteId
         self.policyVersion = policyVersion
@@ -2973,6 +3086,7 @@ public struct Evaluation: Equatable, Hashable {
         self.flags = flags
         self.nearestSite = nearestSite
         self.reasons = reasons
+        self.attendance = attendance
     }
 
     
@@ -2997,7 +3111,8 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
                 sites: FfiConverterSequenceTypeSiteResult.read(from: &buf), 
                 flags: FfiConverterSequenceTypeEvaluationFlag.read(from: &buf), 
                 nearestSite: FfiConverterOptionTypeNearestSite.read(from: &buf), 
-                reasons: FfiConverterSequenceString.read(from: &buf)
+                reasons: FfiConverterSequenceString.read(from: &buf), 
+                attendance: FfiConverterOptionTypeAttendance.read(from: &buf)
         )
     }
 
@@ -3009,6 +3124,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
         FfiConverterSequenceTypeEvaluationFlag.write(value.flags, into: &buf)
         FfiConverterOptionTypeNearestSite.write(value.nearestSite, into: &buf)
         FfiConverterSequenceString.write(value.reasons, into: &buf)
+        FfiConverterOptionTypeAttendance.write(value.attendance, into: &buf)
     }
 }
 
@@ -5535,6 +5651,30 @@ fileprivate struct FfiConverterOptionTypeStatusListener: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAttendance: FfiConverterRustBuffer {
+    typealias SwiftType = Attendance?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAttendance.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAttendance.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
     typealias SwiftType = GpsFix?
 
@@ -5981,6 +6121,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 49795) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 11648) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_history() != 22433) {

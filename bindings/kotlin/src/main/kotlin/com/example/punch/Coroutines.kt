@@ -56,6 +56,7 @@ class PunchCore(
     suspend fun refreshPolicy(): ULong = io { refreshPolicy() }
     suspend fun preparePolicy() = io { preparePolicy() }
     suspend fun evaluate(evidence: Evidence): Evaluation = io { evaluate(evidence) }
+    suspend fun evaluateKind(kind: PunchKind, evidence: Evidence): Evaluation = io { evaluateKind(kind, evidence) }
     suspend fun punch(kind: PunchKind, evidence: Evidence): PunchReceipt = io { punch(kind, evidence) }
     suspend fun sync(): SyncReport = io { sync() }
     suspend fun syncNow(): SyncReport = io { syncNow() }

@@ -825,6 +825,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_evaluate_kind(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_history(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_install_policy(
@@ -929,6 +931,8 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`afterSeq`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1167,6 +1171,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 49795) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 11648) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 22433) {
@@ -3213,6 +3220,12 @@ public interface PunchClientInterface {
     fun `evaluate`(`evidence`: Evidence): Evaluation
     
     /**
+     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
+     * the employee would press next: clock-out while clocked in, else in).
+     */
+    fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
+    
+    /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
     fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage
@@ -3526,6 +3539,26 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
         it,
         
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
+     * the employee would press next: clock-out while clocked in, else in).
+     */
+    @Throws(PunchException::class)override fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation {
+            return FfiConverterTypeEvaluation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+        it,
+        
+        FfiConverterTypePunchKind.lower(`kind`),
         FfiConverterTypeEvidence.lower(`evidence`),_status)
 }
     }
@@ -4475,6 +4508,67 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
 
 
 /**
+ * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
+ */
+data class Attendance (
+    /**
+     * "on_time", "late", "early_leave", "outside_window", "no_shift",
+     * "already_clocked_in" or "not_clocked_in".
+     */
+    var `code`: kotlin.String
+    , 
+    var `shiftId`: kotlin.String?
+    , 
+    /**
+     * The matched occurrence's scheduled start, epoch ms.
+     */
+    var `startMs`: kotlin.Long?
+    , 
+    /**
+     * Minutes late or early, for "late" and "early_leave".
+     */
+    var `minutes`: kotlin.UInt?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
+    override fun read(buf: ByteBuffer): Attendance {
+        return Attendance(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Attendance) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterOptionalString.allocationSize(value.`shiftId`) +
+            FfiConverterOptionalLong.allocationSize(value.`startMs`) +
+            FfiConverterOptionalUInt.allocationSize(value.`minutes`)
+    )
+
+    override fun write(value: Attendance, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterOptionalString.write(value.`shiftId`, buf)
+            FfiConverterOptionalLong.write(value.`startMs`, buf)
+            FfiConverterOptionalUInt.write(value.`minutes`, buf)
+    }
+}
+
+
+
+/**
  * One place the local chain breaks.
  */
 data class ChainBreak (
@@ -4841,6 +4935,11 @@ data class Evaluation (
      * Human-readable, most important first.
      */
     var `reasons`: List<kotlin.String>
+    , 
+    /**
+     * What the punch means for attendance, when the policy has shifts.
+     */
+    var `attendance`: Attendance?
     
 ){
     
@@ -4864,6 +4963,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterSequenceTypeEvaluationFlag.read(buf),
             FfiConverterOptionalTypeNearestSite.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalTypeAttendance.read(buf),
         )
     }
 
@@ -4874,7 +4974,8 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterSequenceTypeSiteResult.allocationSize(value.`sites`) +
             FfiConverterSequenceTypeEvaluationFlag.allocationSize(value.`flags`) +
             FfiConverterOptionalTypeNearestSite.allocationSize(value.`nearestSite`) +
-            FfiConverterSequenceString.allocationSize(value.`reasons`)
+            FfiConverterSequenceString.allocationSize(value.`reasons`) +
+            FfiConverterOptionalTypeAttendance.allocationSize(value.`attendance`)
     )
 
     override fun write(value: Evaluation, buf: ByteBuffer) {
@@ -4885,6 +4986,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterSequenceTypeEvaluationFlag.write(value.`flags`, buf)
             FfiConverterOptionalTypeNearestSite.write(value.`nearestSite`, buf)
             FfiConverterSequenceString.write(value.`reasons`, buf)
+            FfiConverterOptionalTypeAttendance.write(value.`attendance`, buf)
     }
 }
 
@@ -7094,6 +7196,38 @@ public object FfiConverterOptionalTypeStatusListener: FfiConverterRustBuffer<Sta
         } else {
             buf.put(1)
             FfiConverterTypeStatusListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeAttendance: FfiConverterRustBuffer<Attendance?> {
+    override fun read(buf: ByteBuffer): Attendance? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAttendance.read(buf)
+    }
+
+    override fun allocationSize(value: Attendance?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAttendance.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Attendance?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAttendance.write(value, buf)
         }
     }
 }

@@ -1,0 +1,351 @@
+//! Messages people can read: every reason the library gives has a stable
+//! machine code and a template in English and Simplified Chinese (the first
+//! users are Chinese companies), chosen by the locale the app passes. An app
+//! may show its own text for a code instead; codes never change, texts may.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::review::ReviewFlag;
+use crate::rules::evaluate::{Decision, Evaluation, FlagKind};
+use crate::rules::shift::Attendance;
+use crate::text::serde_name;
+
+/// The languages with a catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    English,
+    SimplifiedChinese,
+}
+
+impl Locale {
+    /// A BCP 47 tag as platforms report it (`en-GB`, `zh-Hans-CN`, `zh_CN`);
+    /// anything without a catalogue falls back to English.
+    pub fn from_tag(tag: &str) -> Locale {
+        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let traditional = ["zh-hant", "zh-tw", "zh-hk", "zh-mo"];
+        if tag.starts_with("zh") && !traditional.iter().any(|t| tag.starts_with(t)) {
+            Locale::SimplifiedChinese
+        } else {
+            Locale::English
+        }
+    }
+}
+
+/// One reason, with its code, its arguments and the text in a locale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub code: String,
+    /// Named values the template uses (site ids, minutes, metres).
+    pub args: Vec<(String, String)>,
+    pub text: String,
+}
+
+/// (code, English, Simplified Chinese); `{name}` is an argument.
+const CATALOGUE: &[(&str, &str, &str)] = &[
+    (
+        "accepted",
+        "Punch accepted at {site}.",
+        "已在{site}打卡成功。",
+    ),
+    (
+        "review",
+        "Punch recorded at {site}; a manager will review it.",
+        "已在{site}记录打卡，需主管审核。",
+    ),
+    (
+        "outside_all_sites",
+        "You are not at any of your sites.",
+        "您不在任何考勤地点范围内。",
+    ),
+    (
+        "nearest_site",
+        "The nearest site is {site}, {distance_m} m from its fence.",
+        "最近的考勤地点是{site}，距离围栏{distance_m}米。",
+    ),
+    (
+        "mock_location",
+        "The location was reported as simulated.",
+        "定位被识别为模拟位置。",
+    ),
+    (
+        "impossible_travel",
+        "The distance from your last punch is impossible in the time since.",
+        "与上次打卡相比，移动速度不可能达到。",
+    ),
+    (
+        "stale_fix",
+        "The location fix is too old.",
+        "定位信息已过期。",
+    ),
+    (
+        "fix_time_skew",
+        "The location fix time does not match the punch time.",
+        "定位时间与打卡时间不符。",
+    ),
+    (
+        "accuracy_too_low",
+        "The location is not accurate enough.",
+        "定位精度不足。",
+    ),
+    (
+        "null_island",
+        "The location (0, 0) is not a real position.",
+        "定位(0, 0)不是有效位置。",
+    ),
+    (
+        "wifi_placeholder",
+        "Wi-Fi details are hidden: grant the location permission.",
+        "无法读取Wi-Fi信息：请授予定位权限。",
+    ),
+    ("on_time", "On time for shift {shift}.", "班次{shift}准时。"),
+    (
+        "late",
+        "Late by {minutes} minutes for shift {shift}.",
+        "班次{shift}迟到{minutes}分钟。",
+    ),
+    (
+        "early_leave",
+        "Leaving {minutes} minutes early from shift {shift}.",
+        "班次{shift}早退{minutes}分钟。",
+    ),
+    (
+        "outside_window",
+        "Outside the punch window of shift {shift}.",
+        "不在班次{shift}的打卡时间范围内。",
+    ),
+    ("no_shift", "No shift today.", "今天没有排班。"),
+    (
+        "already_clocked_in",
+        "Already clocked in for shift {shift}.",
+        "班次{shift}已经上班打卡。",
+    ),
+    (
+        "not_clocked_in",
+        "Not clocked in for shift {shift}.",
+        "班次{shift}尚未上班打卡。",
+    ),
+    (
+        "evaluation_mismatch",
+        "The evidence does not support the verdict the device recorded.",
+        "证据不支持设备记录的判定结果。",
+    ),
+    (
+        "policy_version_mismatch",
+        "Judged by another policy version than the record names.",
+        "判定所用的规则版本与记录不符。",
+    ),
+    (
+        "policy_expired",
+        "The rules had expired when the punch was taken.",
+        "打卡时考勤规则已过期。",
+    ),
+    (
+        "assurance_below_minimum",
+        "This phone's key is less protected ({device}) than required ({required}).",
+        "此手机密钥的保护级别（{device}）低于要求（{required}）。",
+    ),
+    (
+        "attendance_mismatch",
+        "The server reads the shift otherwise ({server}) than the phone ({device}).",
+        "服务器对班次的判定（{server}）与手机（{device}）不同。",
+    ),
+];
+
+/// The text of `code` in `locale` with `args` filled in; an unknown code
+/// reads as itself (never a panic, never an empty string).
+pub fn render(code: &str, args: &[(String, String)], locale: Locale) -> String {
+    let Some((_, en, zh)) = CATALOGUE.iter().find(|(c, _, _)| *c == code) else {
+        return code.to_string();
+    };
+    let mut text = match locale {
+        Locale::English => en,
+        Locale::SimplifiedChinese => zh,
+    }
+    .to_string();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+fn message(code: &str, args: Vec<(&str, String)>, locale: Locale) -> Message {
+    let args: Vec<(String, String)> = args.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Message {
+        code: code.to_string(),
+        text: render(code, &args, locale),
+        args,
+    }
+}
+
+fn flag_code(kind: FlagKind) -> &'static str {
+    match kind {
+        FlagKind::MockLocation => "mock_location",
+        FlagKind::ImpossibleTravel => "impossible_travel",
+        FlagKind::StaleFix => "stale_fix",
+        FlagKind::FixTimeSkew => "fix_time_skew",
+        FlagKind::AccuracyTooLow => "accuracy_too_low",
+        FlagKind::NullIsland => "null_island",
+        FlagKind::WifiPlaceholder => "wifi_placeholder",
+    }
+}
+
+/// What an evaluation says, most important first, in `locale`.
+pub fn evaluation_messages(e: &Evaluation, locale: Locale) -> Vec<Message> {
+    let mut out = Vec::new();
+    let site = || e.site_id.clone().unwrap_or_default();
+    match e.decision {
+        Decision::Accepted => out.push(message("accepted", vec![("site", site())], locale)),
+        Decision::Review if e.site_id.is_some() => {
+            out.push(message("review", vec![("site", site())], locale))
+        }
+        _ => {
+            out.push(message("outside_all_sites", vec![], locale));
+            if let Some(n) = &e.nearest_site {
+                out.push(message(
+                    "nearest_site",
+                    vec![
+                        ("site", n.site_id.clone()),
+                        ("distance_m", format!("{:.0}", n.distance_m)),
+                    ],
+                    locale,
+                ));
+            }
+        }
+    }
+    for f in &e.flags {
+        out.push(message(flag_code(f.kind), vec![], locale));
+    }
+    if let Some(a) = &e.attendance {
+        out.push(attendance_message(a, locale));
+    }
+    out
+}
+
+/// An attendance verdict in `locale`.
+pub fn attendance_message(a: &Attendance, locale: Locale) -> Message {
+    let args = match a {
+        Attendance::Late {
+            shift_id, minutes, ..
+        }
+        | Attendance::EarlyLeave {
+            shift_id, minutes, ..
+        } => vec![
+            ("shift", shift_id.clone()),
+            ("minutes", minutes.to_string()),
+        ],
+        Attendance::OnTime { shift_id, .. }
+        | Attendance::OutsideWindow { shift_id }
+        | Attendance::AlreadyClockedIn { shift_id, .. }
+        | Attendance::NotClockedIn { shift_id, .. } => vec![("shift", shift_id.clone())],
+        Attendance::NoShift => vec![],
+    };
+    message(a.code(), args, locale)
+}
+
+/// A server review flag in `locale` (for a manager's screen).
+pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
+    match flag {
+        ReviewFlag::EvaluationMismatch { .. } => message("evaluation_mismatch", vec![], locale),
+        ReviewFlag::PolicyVersionMismatch { .. } => {
+            message("policy_version_mismatch", vec![], locale)
+        }
+        ReviewFlag::PolicyExpired { .. } => message("policy_expired", vec![], locale),
+        ReviewFlag::AssuranceBelowMinimum { device, required } => message(
+            "assurance_below_minimum",
+            vec![
+                ("device", serde_name(device)),
+                ("required", serde_name(required)),
+            ],
+            locale,
+        ),
+        ReviewFlag::AttendanceMismatch { device, server } => message(
+            "attendance_mismatch",
+            vec![
+                ("device", device.clone().unwrap_or_else(|| "-".into())),
+                ("server", server.clone().unwrap_or_else(|| "-".into())),
+            ],
+            locale,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locales_fall_back_to_english() {
+        for (tag, want) in [
+            ("zh-CN", Locale::SimplifiedChinese),
+            ("zh_Hans_CN", Locale::SimplifiedChinese),
+            ("zh", Locale::SimplifiedChinese),
+            ("zh-TW", Locale::English),
+            ("zh-Hant-HK", Locale::English),
+            ("en-GB", Locale::English),
+            ("fr-FR", Locale::English),
+            ("", Locale::English),
+            ("klingon", Locale::English),
+        ] {
+            assert_eq!(Locale::from_tag(tag), want, "{tag}");
+        }
+    }
+
+    #[test]
+    fn every_code_has_both_texts_and_fills_its_arguments() {
+        for (code, en, zh) in CATALOGUE {
+            assert!(!en.is_empty() && !zh.is_empty(), "{code}");
+            // Same placeholders in both languages.
+            let names = |t: &str| {
+                let mut v: Vec<String> = t
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_string()))
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(names(en), names(zh), "{code}");
+        }
+        let args = vec![
+            ("shift".to_string(), "day".to_string()),
+            ("minutes".to_string(), "12".to_string()),
+        ];
+        assert_eq!(
+            render("late", &args, Locale::English),
+            "Late by 12 minutes for shift day."
+        );
+        assert_eq!(
+            render("late", &args, Locale::SimplifiedChinese),
+            "班次day迟到12分钟。"
+        );
+        assert_eq!(
+            render("no_such_code", &[], Locale::SimplifiedChinese),
+            "no_such_code"
+        );
+    }
+
+    #[test]
+    fn attendance_and_flags_have_codes_in_the_catalogue() {
+        let codes: Vec<&str> = CATALOGUE.iter().map(|(c, _, _)| *c).collect();
+        for kind in [
+            FlagKind::MockLocation,
+            FlagKind::ImpossibleTravel,
+            FlagKind::StaleFix,
+            FlagKind::FixTimeSkew,
+            FlagKind::AccuracyTooLow,
+            FlagKind::NullIsland,
+            FlagKind::WifiPlaceholder,
+        ] {
+            assert!(codes.contains(&flag_code(kind)), "{kind:?}");
+        }
+        let late = Attendance::Late {
+            shift_id: "s".into(),
+            start_ms: 0,
+            minutes: 3,
+        };
+        for a in [late, Attendance::NoShift] {
+            assert!(codes.contains(&a.code()));
+        }
+    }
+}
