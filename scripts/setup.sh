@@ -1,30 +1,43 @@
 #!/usr/bin/env bash
-# Installs what the tests need and a fresh machine lacks; quick when all is
-# there, loud when an install fails (nothing is skipped silently).
-#   scripts/setup.sh          what ./scripts/test.sh needs: PostgreSQL (Debian's package),
-#                             rustfmt + clippy, the MSRV toolchain, the contract suite's
-#                             Python packages
-#   scripts/setup.sh fuzz     also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
-# .ci/run and scripts/test.sh call it; each suite keeps its own block.
+# Installs what scripts/test.sh needs and a fresh machine may lack; idempotent
+# and fast when everything is there, loud when an install fails (nothing is
+# skipped silently). .ci/run and scripts/test.sh both call it.
+#   Debian: PostgreSQL (the server suites' second back end), a JDK and Maven
+#           (the Kotlin bindings; Maven fetches its own artifacts), ARM64
+#           cross gcc and qemu-user (the core's tests on the phones' ISA)
+#   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
+#   Python: the contract suite's schemathesis and cryptography
+#   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-# --- PostgreSQL and the Rust toolchain pieces
 MSRV=1.89
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v pg_dump >/dev/null; then
-  echo "setup: installing PostgreSQL" >&2
+# --- Debian packages, keyed by what proves they are present (one apt run)
+missing=()
+{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null; } \
+  || missing+=(postgresql)
+command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || missing+=(maven)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+[ -f /usr/aarch64-linux-gnu/include/stdio.h ] || missing+=(libc6-dev-arm64-cross)
+command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then
-    echo "setup: PostgreSQL is missing; run as root or: sudo apt-get install -y postgresql" >&2
+    echo "setup: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
     exit 1
   fi
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-have_component() { rustup component list --installed 2>/dev/null | grep -q "^$1"; }
-have_component rustfmt || rustup component add rustfmt
-have_component clippy || rustup component add clippy
+# --- Rust: components, the ARM64 standard library, the minimum supported toolchain
+installed_components=$(rustup component list --installed)
+for c in rustfmt clippy; do
+  grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
+done
+rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
+  || rustup target add aarch64-unknown-linux-gnu
 rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
 
 # --- contract suite (scripts/contract.sh): schemathesis + cryptography for the signing hook

@@ -2,8 +2,10 @@
 //! `{"bench", "value", "unit", "baseline", "ratio"}`, each baseline measured
 //! in the same run on the same machine and disk. Run: `cargo bench -p punch-core`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use punch_core::geofence::{LatLon, PreparedShape, Shape, SiteIndex};
@@ -27,6 +29,11 @@ fn round(x: f64) -> f64 {
 fn median(mut v: Vec<Duration>) -> f64 {
     v.sort();
     v[v.len() / 2].as_secs_f64()
+}
+
+fn median_f64(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 /// Deterministic xorshift so every run measures the same sites.
@@ -279,6 +286,113 @@ fn bench_commit() {
     );
 }
 
+/// A policy JSON with `n` sites from [`sites`].
+fn policy_with_sites(n: usize) -> Vec<u8> {
+    let mut rng = Rng(0x0be7);
+    let sites: Vec<_> = sites(n, &mut rng)
+        .into_iter()
+        .enumerate()
+        .map(|(i, shape)| serde_json::json!({ "id": format!("s{i}"), "shape": shape }))
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "version": 1, "issued_at_ms": 1_767_225_600_000i64, "sites": sites
+    }))
+    .expect("policy json")
+}
+
+/// Counts live heap bytes, so open's footprint is measured exactly (RSS
+/// would hide it: the allocator reuses pages freed by the previous round).
+struct CountingAlloc;
+static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE_BYTES.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+fn live_bytes() -> f64 {
+    LIVE_BYTES.load(Ordering::Relaxed) as f64
+}
+
+/// Cold start: opening an engine whose database holds a 10,000-site policy,
+/// against the same with a 10-site policy. Also what the first evaluate
+/// (which prepares the policy) then costs.
+fn bench_open() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let make = |name: &str, n: usize| {
+        let path = dir.path().join(name);
+        let engine = PunchEngine::open(&path).expect("engine");
+        engine
+            .install_policy_json(&policy_with_sites(n), None)
+            .expect("policy");
+        path
+    };
+    let (small, large) = (make("small.db", 10), make("large.db", 10_000));
+    let rounds = 15;
+    let (mut small_t, mut large_t, mut large_mem, mut small_mem) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for (path, times, mem) in [
+            (&small, &mut small_t, &mut small_mem),
+            (&large, &mut large_t, &mut large_mem),
+        ] {
+            let before = live_bytes();
+            let t = Instant::now();
+            let engine = PunchEngine::open(path).expect("open");
+            times.push(t.elapsed());
+            mem.push((live_bytes() - before) / 1e6);
+            black_box(engine.policy_version());
+            drop(engine);
+        }
+    }
+    let (s, l) = (median(small_t), median(large_t));
+    emit(
+        "open_10000_sites_vs_10_sites",
+        l * 1e3,
+        "ms",
+        s * 1e3,
+        l / s,
+    );
+    let (sm, lm) = (median_f64(small_mem), median_f64(large_mem));
+    emit("open_10000_sites_memory_vs_10_sites", lm, "MB", sm, lm / sm);
+    // The deferred cost: the first evaluate prepares the policy.
+    let evidence = Evidence {
+        gps: Some(GpsFix {
+            lat: 30.0,
+            lon: 110.0,
+            accuracy_m: 10.0,
+            fix_time_ms: 1_790_000_000_000,
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        ..Evidence::default()
+    };
+    let first_eval = |path: &std::path::Path| {
+        let engine = PunchEngine::open(path).expect("open");
+        let t = Instant::now();
+        black_box(engine.evaluate(&evidence).expect("evaluate"));
+        t.elapsed()
+    };
+    let (fs, fl) = (first_eval(&small), first_eval(&large));
+    emit(
+        "first_evaluate_10000_sites_vs_10_sites",
+        fl.as_secs_f64() * 1e3,
+        "ms",
+        fs.as_secs_f64() * 1e3,
+        fl.as_secs_f64() / fs.as_secs_f64(),
+    );
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent: keep that fast.
     if !std::env::args().any(|a| a == "--bench") {
@@ -299,5 +413,8 @@ fn main() {
     }
     if wanted("commit") {
         bench_commit();
+    }
+    if wanted("open") {
+        bench_open();
     }
 }

@@ -142,6 +142,11 @@ impl PunchEngine {
         })
     }
 
+    /// True when a platform signer (Keystore / Secure Enclave) holds the key.
+    pub fn has_platform_key(&self) -> bool {
+        !self.device.software_key
+    }
+
     /// Binds this device to an employee; once bound, only the same id is accepted.
     pub fn set_employee(&self, employee_id: &str) -> Result<()> {
         self.device.bind_employee(employee_id)
@@ -167,6 +172,16 @@ impl PunchEngine {
         self.policy.version()
     }
 
+    /// Prepares the installed policy now (opening defers it to the first
+    /// evaluate or punch). Call it off the main thread after open to keep the
+    /// first punch fast; a no-op once prepared or without a policy.
+    pub fn prepare_policy(&self) -> Result<()> {
+        match self.policy.current(&self.device.db) {
+            Ok(_) | Err(PunchError::NoPolicy) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Judges evidence without recording anything: instant feedback for the
     /// UI. Attendance is judged for the punch the employee would press next
     /// (a clock-out while clocked in, else a clock-in); see
@@ -182,7 +197,7 @@ impl PunchEngine {
 
     fn evaluate_as(&self, kind: Option<PunchKind>, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current()?;
+        let policy = self.policy.current(&self.device.db)?;
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
@@ -194,7 +209,7 @@ impl PunchEngine {
     /// carries the full evaluation so the employee sees why.
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current()?;
+        let policy = self.policy.current(&self.device.db)?;
         let receipt = recorder::record_punch(&self.device, &policy, kind, &valid)?;
         self.sync.wakeup.wake();
         self.sync.notify_status();

@@ -1,5 +1,10 @@
 //! The policy in force: verified (pinned server key), never rolled back,
-//! never expired by trusted time, persisted, and prepared once for evaluation.
+//! never expired by trusted time, persisted, and prepared for evaluation.
+//!
+//! Preparing a large policy (indexes, geodesics) costs tens of milliseconds
+//! and megabytes, so opening the engine reads only the stored version: the
+//! body is parsed and prepared on the first evaluate or punch. An app that
+//! opens the engine to show its status or to sync pays nothing for it.
 
 use std::sync::{Arc, Mutex};
 
@@ -8,39 +13,70 @@ use punch_model::rules::policy::{Policy, PreparedPolicy};
 
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
-use crate::store::{PolicyRow, Store};
+use crate::store::{Db, PolicyRow, Store};
+
+/// What the engine holds of the policy.
+enum Slot {
+    Empty,
+    /// Stored in the database, not prepared yet.
+    Stored {
+        version: u64,
+    },
+    Ready(Arc<PreparedPolicy>),
+}
+
+impl Slot {
+    fn version(&self) -> Option<u64> {
+        match self {
+            Slot::Empty => None,
+            Slot::Stored { version } => Some(*version),
+            Slot::Ready(p) => Some(p.policy.version),
+        }
+    }
+}
 
 pub(crate) struct InstalledPolicy {
-    current: Mutex<Option<Arc<PreparedPolicy>>>,
+    slot: Mutex<Slot>,
     /// With a server configured, every policy must be signed by this key.
     pinned_key: Option<Vec<u8>>,
 }
 
 impl InstalledPolicy {
-    /// The policy stored in `store`, if any.
+    /// The policy stored in `store`, if any: only its version is read now.
     pub fn load(store: &Store, pinned_key: Option<Vec<u8>>) -> Result<InstalledPolicy> {
-        let current = match store.policy()? {
-            Some(row) => Some(Arc::new(PreparedPolicy::new(Policy::from_json(
-                &row.body,
-            )?)?)),
-            None => None,
+        let slot = match store.policy_version()? {
+            Some(version) => Slot::Stored { version },
+            None => Slot::Empty,
         };
         Ok(InstalledPolicy {
-            current: Mutex::new(current),
+            slot: Mutex::new(slot),
             pinned_key,
         })
     }
 
-    pub fn current(&self) -> Result<Arc<PreparedPolicy>> {
-        self.slot().clone().ok_or(PunchError::NoPolicy)
+    /// The prepared policy, preparing the stored one on first use. The slot
+    /// lock is held while preparing so concurrent first callers prepare once
+    /// (they would wait for the policy anyway); lock order as in `install`.
+    pub fn current(&self, db: &Db) -> Result<Arc<PreparedPolicy>> {
+        let mut slot = self.slot();
+        match &*slot {
+            Slot::Ready(p) => Ok(p.clone()),
+            Slot::Empty => Err(PunchError::NoPolicy),
+            Slot::Stored { .. } => {
+                let row = db.lock().policy()?.ok_or(PunchError::NoPolicy)?;
+                let prepared = Arc::new(PreparedPolicy::new(Policy::from_json(&row.body)?)?);
+                *slot = Slot::Ready(prepared.clone());
+                Ok(prepared)
+            }
+        }
     }
 
     pub fn version(&self) -> Option<u64> {
-        self.slot().as_ref().map(|p| p.policy.version)
+        self.slot().version()
     }
 
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<PreparedPolicy>>> {
-        self.current.lock().unwrap_or_else(|e| e.into_inner())
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Verifies, checks and installs a policy. Refused: a bad or missing
@@ -64,12 +100,12 @@ impl InstalledPolicy {
         let prepared = Arc::new(PreparedPolicy::new(policy)?);
         // Lock order: policy slot, then database; nothing takes them reversed.
         let mut slot = self.slot();
-        if let Some(current) = slot.as_ref()
-            && version < current.policy.version
+        if let Some(installed) = slot.version()
+            && version < installed
         {
             return Err(PunchError::PolicyRollback {
                 offered: version,
-                installed: current.policy.version,
+                installed,
             });
         }
         let row = PolicyRow {
@@ -78,7 +114,7 @@ impl InstalledPolicy {
             signature: signature.map(<[u8]>::to_vec),
         };
         device.db.lock().save_policy(&row, now.wall_time_ms)?;
-        *slot = Some(prepared);
+        *slot = Slot::Ready(prepared);
         Ok(version)
     }
 }

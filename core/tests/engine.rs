@@ -395,6 +395,50 @@ fn newer_schema_is_refused() {
     ));
 }
 
+/// Opening defers preparing the stored policy to the first use; a reopened
+/// engine judges exactly as the one that installed it, and a stored body
+/// that no longer parses is an error of that first use, not of open.
+#[test]
+fn a_reopened_engine_prepares_its_policy_on_first_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("device.db");
+    let clock = clock();
+    let before = {
+        let engine = engine_at(&db, clock.clone());
+        engine.evaluate(&inside(&clock)).unwrap()
+    };
+    let engine = PunchEngine::open_with(
+        &db,
+        punch_core::EngineOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(engine.policy_version(), Some(1));
+    engine.prepare_policy().unwrap();
+    assert_eq!(engine.evaluate(&inside(&clock)).unwrap(), before);
+    drop(engine);
+
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute("UPDATE policy SET body = x'7b7d'", [])
+        .unwrap();
+    drop(conn);
+    let engine = PunchEngine::open_with(
+        &db,
+        punch_core::EngineOptions {
+            clock: clock.clone(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(engine.policy_version(), Some(1));
+    assert!(matches!(
+        engine.evaluate(&inside(&clock)),
+        Err(PunchError::Policy(_))
+    ));
+}
+
 #[test]
 fn copied_columns_are_checked_against_the_signed_bytes() {
     let dir = tempfile::tempdir().unwrap();

@@ -74,6 +74,16 @@ impl Store {
             .optional()?)
     }
 
+    /// The installed policy's version alone: what opening the engine needs.
+    pub(crate) fn policy_version(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT version FROM policy WHERE id = 1")?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|v| v as u64))
+    }
+
     pub(crate) fn save_policy(&self, row: &PolicyRow, now_ms: i64) -> Result<()> {
         self.conn
             .prepare_cached(

@@ -1,0 +1,136 @@
+// The device key in Android Keystore: EC P-256, in StrongBox when the phone
+// has one, optionally usable only after a biometric prompt per signature.
+// The library verifies every signature against the enrolled key, so a
+// broken or replaced key becomes PunchException.Signer, never a bad record.
+package com.example.punch.demo
+
+import android.content.Context
+import android.content.pm.PackageManager
+import android.hardware.biometrics.BiometricPrompt
+import android.os.Build
+import android.os.CancellationSignal
+import android.os.Handler
+import android.os.Looper
+import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyProperties
+import android.security.keystore.StrongBoxUnavailableException
+import com.example.punch.DeviceAttestation
+import com.example.punch.DeviceSigner
+import com.example.punch.PlatformException
+import java.security.KeyPairGenerator
+import java.security.KeyStore
+import java.security.PrivateKey
+import java.security.Signature
+import java.security.spec.ECGenParameterSpec
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicReference
+
+class KeystoreSigner(
+    private val context: Context,
+    private val alias: String = "punch-device-key",
+    /** Require a biometric prompt for every signature (each punch and each sync request). */
+    private val requireUserAuth: Boolean = false,
+    /**
+     * The server's enrollment challenge (`fetchEnrollmentChallenge`), baked
+     * into the key when it is generated: Keystore attests a key only then.
+     */
+    private val attestationChallenge: ByteArray? = null,
+) : DeviceSigner {
+    private val keyStore = KeyStore.getInstance("AndroidKeyStore").apply { load(null) }
+
+    init {
+        if (!keyStore.containsAlias(alias)) generate()
+    }
+
+    private fun generate() {
+        val strongBox = Build.VERSION.SDK_INT >= 28 &&
+            context.packageManager.hasSystemFeature(PackageManager.FEATURE_STRONGBOX_KEYSTORE)
+        try {
+            generate(strongBox)
+        } catch (e: StrongBoxUnavailableException) {
+            generate(false) // the feature flag said yes but the chip refused: TEE instead
+        }
+    }
+
+    private fun generate(strongBox: Boolean) {
+        val spec = KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN)
+            .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
+            .setDigests(KeyProperties.DIGEST_SHA256)
+            .setIsStrongBoxBacked(strongBox)
+            .apply { attestationChallenge?.let { setAttestationChallenge(it) } }
+            .apply {
+                if (requireUserAuth) {
+                    setUserAuthenticationRequired(true)
+                    // Per-use: each signature needs its own prompt (API 30+).
+                    if (Build.VERSION.SDK_INT >= 30) {
+                        setUserAuthenticationParameters(0, KeyProperties.AUTH_BIOMETRIC_STRONG)
+                    }
+                    setInvalidatedByBiometricEnrollment(true)
+                }
+            }
+            .build()
+        KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, "AndroidKeyStore").run {
+            initialize(spec)
+            generateKeyPair()
+        }
+    }
+
+    /** X.509 SubjectPublicKeyInfo DER: what the library expects. */
+    override fun publicKeySpki(): ByteArray =
+        keyStore.getCertificate(alias)?.publicKey?.encoded
+            ?: throw PlatformException.Failed("no key '$alias' in Android Keystore")
+
+    /**
+     * Android Key Attestation: the Keystore certificate chain, leaf first.
+     * Only for the challenge the key was generated with; otherwise the
+     * device enrolls without attestation (the server decides what that means).
+     */
+    override fun attestation(challenge: ByteArray): DeviceAttestation? {
+        if (attestationChallenge == null || !attestationChallenge.contentEquals(challenge)) return null
+        val chain = keyStore.getCertificateChain(alias) ?: return null
+        return DeviceAttestation.Android(challenge = challenge, certificateChain = chain.map { it.encoded })
+    }
+
+    /** SHA256withECDSA, DER. Called on a library thread, never the main thread. */
+    override fun sign(message: ByteArray): ByteArray {
+        val key = keyStore.getKey(alias, null) as? PrivateKey
+            ?: throw PlatformException.Failed("no key '$alias' in Android Keystore")
+        val signature = Signature.getInstance("SHA256withECDSA").apply { initSign(key) }
+        if (requireUserAuth) authenticate(signature)
+        signature.update(message)
+        return signature.sign()
+    }
+
+    /** Shows a biometric prompt on the main thread and waits for it here. */
+    private fun authenticate(signature: Signature) {
+        val done = CountDownLatch(1)
+        val failure = AtomicReference<String?>(null)
+        val cancel = CancellationSignal()
+        Handler(Looper.getMainLooper()).post {
+            BiometricPrompt.Builder(context)
+                .setTitle("Confirm your punch")
+                .setNegativeButton("Cancel", context.mainExecutor) { _, _ ->
+                    failure.set("cancelled by the user"); done.countDown()
+                }
+                .build()
+                .authenticate(
+                    BiometricPrompt.CryptoObject(signature), cancel, context.mainExecutor,
+                    object : BiometricPrompt.AuthenticationCallback() {
+                        override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
+                            done.countDown()
+                        }
+                        override fun onAuthenticationError(code: Int, message: CharSequence) {
+                            failure.set("biometric error $code: $message"); done.countDown()
+                        }
+                    },
+                )
+        }
+        // Shorter than the library's signer deadline (ClientOptions.signerTimeoutMs).
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            cancel.cancel()
+            throw PlatformException.Timeout("no biometric answer within 60 s")
+        }
+        failure.get()?.let { throw PlatformException.Failed(it) }
+    }
+}

@@ -1,0 +1,132 @@
+// The demo's one screen: live verdict, punch buttons, the queue and the sync
+// status. Plain framework views (no AndroidX); all logic is in the library.
+package com.example.punch.demo
+
+import android.Manifest
+import android.app.Activity
+import android.content.pm.PackageManager
+import android.os.Bundle
+import android.widget.ArrayAdapter
+import android.widget.Button
+import android.widget.EditText
+import android.widget.LinearLayout
+import android.widget.ListView
+import android.widget.TextView
+import com.example.punch.Decision
+import com.example.punch.Evaluation
+import com.example.punch.PunchException
+import com.example.punch.PunchKind
+import com.example.punch.SyncStatus
+import com.example.punch.detail
+import kotlinx.coroutines.MainScope
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.flow.collectLatest
+import kotlinx.coroutines.launch
+import java.text.DateFormat
+import java.util.Date
+
+class MainActivity : Activity() {
+    private val scope = MainScope()
+    private lateinit var verdict: TextView
+    private lateinit var status: TextView
+    private lateinit var queue: ArrayAdapter<String>
+    private val evidence by lazy { EvidenceSource(this) }
+    private val punch get() = PunchApp.from(this).punch
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        verdict = TextView(this).apply { textSize = 18f }
+        status = TextView(this)
+        queue = ArrayAdapter(this, android.R.layout.simple_list_item_1)
+        val code = EditText(this).apply { hint = "Enrollment code" }
+        fun button(label: String, action: suspend () -> Unit) = Button(this).apply {
+            text = label
+            setOnClickListener { scope.launch { report { action() } } }
+        }
+        setContentView(LinearLayout(this).apply {
+            orientation = LinearLayout.VERTICAL
+            setPadding(32, 32, 32, 32)
+            addView(code)
+            addView(button("Enroll") { punch.enroll(code.text.toString()); punch.refreshPolicy() })
+            addView(verdict)
+            addView(button("Check location") { showVerdict(punch.evaluate(evidence.collect())) })
+            addView(button("Clock in") { takePunch(PunchKind.CLOCK_IN) })
+            addView(button("Clock out") { takePunch(PunchKind.CLOCK_OUT) })
+            addView(button("Sync now") { punch.syncNow() })
+            addView(status)
+            addView(ListView(this@MainActivity).apply { adapter = queue })
+        })
+        askPermissions()
+        scope.launch { punch.statusUpdates.collectLatest { showStatus(it) } }
+        scope.launch { report { showStatus(punch.refreshStatus()); showQueue() } }
+    }
+
+    override fun onDestroy() {
+        scope.cancel()
+        super.onDestroy()
+    }
+
+    /** Location for the fix (fine: a site is ~100 m), and so Android reveals the Wi-Fi BSSID. */
+    private fun askPermissions() {
+        val wanted = arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION)
+        if (wanted.any { checkSelfPermission(it) != PackageManager.PERMISSION_GRANTED }) {
+            requestPermissions(wanted, 1)
+        }
+    }
+
+    private suspend fun takePunch(kind: PunchKind) {
+        try {
+            val receipt = punch.punch(kind, evidence.collect())
+            showVerdict(receipt.evaluation)
+            SyncJobService.scheduleNow(this)
+        } catch (e: PunchException.Refused) {
+            showVerdict(e.evaluation) // not stored: the reasons say why
+        }
+        showQueue()
+    }
+
+    /** Shows any library error as its human sentence. */
+    private suspend fun report(block: suspend () -> Unit) {
+        try {
+            block()
+        } catch (e: PunchException) {
+            verdict.text = "${e.javaClass.simpleName}: ${e.detail}"
+        }
+    }
+
+    private fun showVerdict(e: Evaluation) {
+        val check = e.sites.firstOrNull { it.siteId == e.siteId }?.checks?.firstOrNull { it.signal == "gps" }
+        val where = e.siteId?.let { "at $it" } ?: e.nearestSite?.let { "nearest ${it.siteId}, ${it.distanceM.toInt()} m away" } ?: ""
+        val icon = when (e.decision) {
+            Decision.ACCEPTED -> "✔"
+            Decision.REVIEW -> "?"
+            Decision.REJECTED -> "✘"
+        }
+        verdict.text = buildString {
+            append("$icon ${e.decision.name.lowercase()} $where\n")
+            check?.let { append("GPS ${it.containment ?: it.outcome}, ${it.distanceToEdgeM?.toInt() ?: "-"} m to the edge\n") }
+            e.flags.forEach { append("⚑ ${it.kind}: ${it.detail}\n") }
+            e.reasons.forEach { append("· $it\n") }
+        }
+    }
+
+    private fun showStatus(s: SyncStatus) {
+        val fmt = DateFormat.getTimeInstance(DateFormat.SHORT)
+        status.text = buildString {
+            append("Waiting: ${s.pending}  uploaded: ${s.uploaded}  refused: ${s.rejected}\n")
+            append("Last sync: ${s.lastSuccessMs?.let { fmt.format(Date(it)) } ?: "never"}")
+            s.lastError?.let { append("\nProblem: ${it.message}") }
+            s.nextAttemptMs?.let { append("\nNext try: ${fmt.format(Date(it))}") }
+            if (!s.anchored) append("\nTime not anchored since reboot: sync once online")
+        }
+    }
+
+    private suspend fun showQueue() {
+        val page = punch.history(0uL, 200u)
+        val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
+        queue.clear()
+        queue.addAll(page.entries.reversed().map {
+            "#${it.seq} ${it.kind} ${fmt.format(Date(it.wallTimeMs))} ${it.decision} · ${it.uploadState.name.lowercase()}"
+        })
+    }
+}

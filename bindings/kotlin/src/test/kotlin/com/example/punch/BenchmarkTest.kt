@@ -1,0 +1,54 @@
+// The FFI's cost next to the work: a punch (durable SQLite commit) and an
+// evaluate through Kotlin, against the same calls timed inside Rust, in one
+// run on one disk. Runs with -Dpunch.bench=true (scripts/bench-kotlin.sh);
+// prints JSON lines {"bench","value","unit","baseline","ratio"}.
+package com.example.punch
+
+import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+
+class BenchmarkTest {
+    @TempDir lateinit var dir: Path
+
+    private fun median(v: List<Long>): Double = v.sorted()[v.size / 2].toDouble()
+
+    private fun emit(bench: String, value: Double, unit: String, baseline: Double) {
+        fun r(x: Double) = Math.round(x * 1000.0) / 1000.0
+        println("""{"bench":"$bench","value":${r(value)},"unit":"$unit","baseline":${r(baseline)},"ratio":${r(value / baseline)}}""")
+    }
+
+    @Test
+    fun `punch and evaluate through Kotlin vs Rust`() {
+        assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
+        val n = Integer.getInteger("punch.bench.n", 300)
+        localClient(dir.resolve("kotlin")).use { client ->
+            // The same engine and file on both sides: only the FFI differs.
+            RustBaseline.ofClient(client).use { rust ->
+                val evidence = INSIDE
+                repeat(5_000) { client.evaluate(evidence); rust.evaluateNanos(evidence) } // JIT warm-up
+                repeat(50) { client.punch(PunchKind.CLOCK_IN, evidence) }
+                val (kp, rp) = mutableListOf<Long>() to mutableListOf<Long>()
+                // Interleaved, in alternating order, so disk hiccups and
+                // checkpoints hit both sides alike.
+                repeat(n) { i ->
+                    if (i % 2 == 1) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
+                    val t = System.nanoTime()
+                    client.punch(PunchKind.CLOCK_IN, evidence)
+                    kp += System.nanoTime() - t
+                    if (i % 2 == 0) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
+                }
+                emit("kotlin_punch_vs_rust_punch", median(kp) / 1e6, "ms/punch", median(rp) / 1e6)
+                val (ke, re) = mutableListOf<Long>() to mutableListOf<Long>()
+                repeat(n * 10) {
+                    val t = System.nanoTime()
+                    client.evaluate(evidence)
+                    ke += System.nanoTime() - t
+                    re += rust.evaluateNanos(evidence).toLong()
+                }
+                emit("kotlin_evaluate_vs_rust_evaluate", median(ke) / 1e3, "us/op", median(re) / 1e3)
+            }
+        }
+    }
+}

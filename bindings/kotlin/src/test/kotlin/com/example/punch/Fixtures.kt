@@ -1,0 +1,148 @@
+// Test fixtures: the real punch-server (built by cargo) on 127.0.0.1 with a
+// throw-away database, its admin CLI, and evidence near the test site.
+package com.example.punch
+
+import org.json.JSONArray
+import java.net.InetSocketAddress
+import java.net.ServerSocket
+import java.net.Socket
+import java.nio.file.Files
+import java.nio.file.Path
+import java.security.KeyPairGenerator
+import java.security.Signature
+import java.security.spec.ECGenParameterSpec
+import java.util.concurrent.TimeUnit
+
+/** The site every test uses: server/examples/hq.json (a 120 m circle at Alexanderplatz). */
+const val HQ_LAT = 52.520008
+const val HQ_LON = 13.404954
+const val HQ_BSSID = "a4:2b:b0:10:20:30"
+
+private val SITE_JSON = """
+{ "id": "hq", "name": "Head office",
+  "shape": { "type": "circle", "center": { "lat": $HQ_LAT, "lon": $HQ_LON }, "radius_m": 120 },
+  "wifi": { "bssids": ["A4:2B:B0:10:20:30"], "ssids": ["ACME-Office"] },
+  "cidrs": ["203.0.113.0/24"], "rule": { "mode": "any" } }
+""".trimIndent()
+
+/** A fix `metresNorth` north of the site's centre, taken now. */
+fun fixAt(metresNorth: Double, accuracyM: Double, isMock: Boolean = false) = Evidence(
+    gps = GpsFix(
+        lat = HQ_LAT + metresNorth / 111_320.0,
+        lon = HQ_LON,
+        accuracyM = accuracyM,
+        fixTimeMs = System.currentTimeMillis(),
+        provider = "gps",
+        isMock = isMock,
+    ),
+)
+
+val INSIDE get() = fixAt(0.0, 10.0)
+/** 110 m from the centre of a 120 m circle with a 40 m accuracy: straddles the fence. */
+val UNCERTAIN get() = fixAt(110.0, 40.0)
+/** Two kilometres away: outside, refused by the default policy. */
+val FAR get() = fixAt(2_000.0, 10.0)
+
+/** The policy a local-only client installs by hand (unsigned). */
+fun localPolicy(expiresAtMs: Long? = null): ByteArray = """
+{ "version": 1, "issued_at_ms": ${System.currentTimeMillis() - 60_000},
+  "expires_at_ms": ${expiresAtMs ?: "null"}, "sites": [ $SITE_JSON ] }
+""".trimIndent().toByteArray()
+
+/** A local-only client (no server) with a policy and an employee. */
+fun localClient(dir: Path, options: ClientOptions = ClientOptions()): PunchClient {
+    val client = PunchClient.open(dir.toString(), options)
+    client.bindEmployee("e-local")
+    client.installPolicy(localPolicy(), null)
+    return client
+}
+
+/** The JVM twin of an Android Keystore signer: EC P-256, SHA256withECDSA (DER). */
+class JavaSigner : DeviceSigner {
+    val keyPair = KeyPairGenerator.getInstance("EC").apply {
+        initialize(ECGenParameterSpec("secp256r1"))
+    }.generateKeyPair()
+    @Volatile var signatures = 0
+
+    override fun publicKeySpki(): ByteArray = keyPair.public.encoded
+
+    /** A JVM key has no hardware to attest it: enrolls as a software-level key. */
+    override fun attestation(challenge: ByteArray): DeviceAttestation? = null
+
+    override fun sign(message: ByteArray): ByteArray {
+        signatures++
+        return Signature.getInstance("SHA256withECDSA").run {
+            initSign(keyPair.private)
+            update(message)
+            sign()
+        }
+    }
+}
+
+/** punch-server on 127.0.0.1 with its own database; `admin` runs its CLI. */
+class TestServer(private val dir: Path) : AutoCloseable {
+    private val bin = System.getProperty("punch.server.bin")
+        ?: error("system property punch.server.bin is not set")
+    private val db = dir.resolve("server.db")
+    val port: Int = ServerSocket(0).use { it.localPort }
+    val url = "http://127.0.0.1:$port"
+    private var process: Process? = null
+    val policyKey: String
+
+    init {
+        check(Files.isExecutable(Path.of(bin))) { "no punch-server at $bin (cargo build --workspace)" }
+        admin("add-employee", "e-42", "Ada Lovelace")
+        val site = dir.resolve("hq.json")
+        Files.writeString(site, SITE_JSON)
+        admin("add-site", "--json", site.toString())
+        admin("publish", "--ttl-days", "30")
+        policyKey = admin("policy-key").trim()
+    }
+
+    fun admin(vararg args: String): String {
+        val p = ProcessBuilder(listOf(bin, "admin", "--db", db.toString()) + args)
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start()
+        val out = p.inputStream.bufferedReader().readText()
+        check(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) { "admin ${args.toList()} failed: $out" }
+        return out
+    }
+
+    fun enrollCode(employee: String = "e-42"): String = admin("enroll-code", employee).trim()
+
+    /** The server's accepted punches (`admin --json punches`). */
+    fun punches(): JSONArray = JSONArray(admin("--json", "punches"))
+
+    fun options(signer: DeviceSigner? = null, transport: HttpTransport? = null) = ClientOptions(
+        serverUrl = url,
+        policyKeyBase64 = policyKey,
+        signer = signer,
+        transport = transport,
+    )
+
+    fun start(): TestServer {
+        check(process == null)
+        process = ProcessBuilder(bin, "serve", "--db", db.toString(), "--listen", "127.0.0.1:$port")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("server.log").toFile())
+            .start()
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
+        while (System.nanoTime() < deadline) {
+            val up = runCatching { Socket().use { it.connect(InetSocketAddress("127.0.0.1", port), 200) } }.isSuccess
+            if (up) return this
+            check(process!!.isAlive) { "punch-server exited: " + Files.readString(dir.resolve("server.log")) }
+            Thread.sleep(50)
+        }
+        error("punch-server did not listen on $port within 20 s")
+    }
+
+    fun stop() {
+        process?.let {
+            it.destroy()
+            check(it.waitFor(20, TimeUnit.SECONDS)) { "punch-server did not stop" }
+        }
+        process = null
+    }
+
+    override fun close() = stop()
+}

@@ -1,0 +1,146 @@
+// The whole story against the real server: enroll, signed policy, offline
+// punches (inside / uncertain / refused), sync when the server is back, and
+// the server's own verdicts.
+package com.example.punch
+
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNotNull
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+import kotlinx.coroutines.flow.first
+
+class ServerFlowTest {
+    @TempDir lateinit var dir: Path
+
+    @Test
+    fun `enroll, punch offline, sync when back, server verdicts`() {
+        TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
+            server.start()
+            PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
+                assertEquals("e-42", client.enroll(server.enrollCode()))
+                assertEquals(1uL, client.refreshPolicy())
+                assertEquals("e-42", client.deviceInfo().employeeId)
+                val deviceId = client.deviceInfo().deviceId
+
+                server.stop() // offline from here on
+
+                val inside = client.punch(PunchKind.CLOCK_IN, INSIDE)
+                assertEquals(Decision.ACCEPTED, inside.evaluation.decision)
+                assertEquals("hq", inside.evaluation.siteId)
+                assertEquals(1uL, inside.seq)
+
+                val uncertain = client.punch(PunchKind.BREAK_START, UNCERTAIN)
+                assertEquals(Decision.REVIEW, uncertain.evaluation.decision)
+                val gps = uncertain.evaluation.sites.single().checks.single { it.signal == "gps" }
+                assertEquals("uncertain", gps.containment)
+
+                val refused = assertThrows<PunchException.Refused> {
+                    client.punch(PunchKind.CLOCK_OUT, FAR)
+                }
+                assertEquals(Decision.REJECTED, refused.evaluation.decision)
+                assertEquals("hq", refused.evaluation.nearestSite?.siteId)
+                assertTrue(refused.evaluation.nearestSite!!.distanceM > 1_500.0)
+                assertTrue(refused.detail.isNotBlank())
+
+                // Offline sync: reported, not thrown; both punches wait.
+                val offline = client.sync()
+                assertEquals(SyncIssueKind.NETWORK, offline.error?.kind)
+                assertNotNull(offline.nextRetryMs)
+                assertEquals(2uL, client.status().pending)
+
+                server.start()
+                client.networkAvailable() // ends the network backoff
+                val report = client.sync()
+                assertNull(report.error, "sync failed: ${report.error}")
+                assertEquals(2uL, report.uploaded)
+                val status = client.status()
+                assertEquals(0uL, status.pending)
+                assertEquals(2uL, status.uploaded)
+                assertTrue(status.anchored)
+
+                // The server's own view: both records verified, in order.
+                val punches = server.punches()
+                assertEquals(2, punches.length(), punches.toString(2))
+                val mine = (0 until punches.length()).map { punches.getJSONObject(it) }.sortedBy { it.getLong("seq") }
+                assertEquals(listOf(deviceId, deviceId), mine.map { it.getString("device_id") })
+                assertEquals(listOf("e-42", "e-42"), mine.map { it.getString("employee_id") })
+                assertEquals(listOf("clock_in", "break_start"), mine.map { it.getString("kind") })
+                assertEquals(listOf("accepted", "review"), mine.map { it.getString("decision") })
+                assertEquals(listOf(inside.recordHash, uncertain.recordHash), mine.map { it.getString("hash") })
+                // Taken offline after an anchor in this boot: the server trusts their time.
+                assertEquals(listOf("anchored", "anchored"), mine.map { it.getString("time_status") })
+                // The server re-judged the evidence and agrees with the device.
+                assertTrue(mine.all { it.getJSONArray("review_flags").length() == 0 }, punches.toString(2))
+
+                val history = client.history(0uL, 1u)
+                assertEquals(1, history.entries.size)
+                assertEquals(UploadState.UPLOADED, history.entries[0].uploadState)
+                val rest = client.history(history.nextAfterSeq!!, 10u)
+                assertEquals(listOf(2uL), rest.entries.map { it.seq })
+                assertNull(rest.nextAfterSeq)
+
+                val chain = client.verifyChain()
+                assertTrue(chain.intact)
+                assertEquals(2uL, chain.records)
+            }
+        }
+    }
+
+    @Test
+    fun `a Kotlin EC P-256 signer enrolls and its punches are accepted by the server`() {
+        TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
+            server.start()
+            val signer = JavaSigner()
+            PunchClient.open(dir.resolve("phone").toString(), server.options(signer = signer)).use { client ->
+                assertTrue(client.deviceInfo().platformKey)
+                assertTrue(client.deviceInfo().publicKeySpki.contentEquals(signer.keyPair.public.encoded))
+                client.enroll(server.enrollCode())
+                client.refreshPolicy()
+                val before = signer.signatures
+                client.punch(PunchKind.CLOCK_IN, INSIDE)
+                assertTrue(signer.signatures > before, "the platform signer signed the punch")
+                val report = client.sync()
+                assertNull(report.error)
+                assertEquals(1uL, report.uploaded)
+                assertEquals(1, server.punches().length())
+                assertEquals(0, org.json.JSONArray(server.admin("--json", "rejected")).length())
+            }
+            // Reopened with the same signer: the same device.
+            PunchClient.open(dir.resolve("phone").toString(), server.options(signer = signer)).use { again ->
+                assertEquals("e-42", again.deviceInfo().employeeId)
+            }
+            // Reopened with another key: refused, typed.
+            assertThrows<PunchException.Signer> {
+                PunchClient.open(dir.resolve("phone").toString(), server.options(signer = JavaSigner()))
+            }
+        }
+    }
+
+    @Test
+    fun `background sync uploads and the status flow tells`() {
+        TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
+            server.start()
+            val core = PunchCore(PunchClient.open(dir.resolve("phone").toString(), server.options()))
+            core.use {
+                kotlinx.coroutines.runBlocking {
+                    core.enroll(server.enrollCode())
+                    core.refreshPolicy()
+                    core.startBackgroundSync(60_000uL)
+                    core.punch(PunchKind.CLOCK_IN, INSIDE)
+                    val uploaded = kotlinx.coroutines.withTimeout(20_000) {
+                        core.statusUpdates.first { it.uploaded == 1uL && it.pending == 0uL }
+                    }
+                    assertNotNull(uploaded.lastSuccessMs)
+                    assertTrue(core.client.backgroundSyncRunning())
+                    core.stopBackgroundSync()
+                    assertTrue(!core.client.backgroundSyncRunning())
+                }
+            }
+            assertEquals(1, server.punches().length())
+        }
+    }
+}

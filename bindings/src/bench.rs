@@ -1,0 +1,74 @@
+//! The Rust side of the Kotlin/Swift benchmark: the same engine calls the
+//! client makes, timed inside Rust, so a benchmark can put the cost of the
+//! FFI next to the work itself in one run on one disk. Not for apps.
+
+use std::time::Instant;
+
+use punch_core::PunchEngine;
+
+use crate::client::PunchClient;
+use crate::error::{PunchError, guard};
+use crate::types::{Evidence, PunchKind};
+
+/// An engine timed from inside Rust: its own, or the one a client wraps
+/// (then both sides punch into the same file, and only the FFI differs).
+#[derive(uniffi::Object)]
+pub struct RustBaseline {
+    engine: std::sync::Arc<PunchEngine>,
+}
+
+fn nanos(start: Instant) -> u64 {
+    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[uniffi::export]
+impl RustBaseline {
+    /// Opens `directory`/baseline.db with an unsigned `policy_json` and a bound employee.
+    #[uniffi::constructor]
+    pub fn open(
+        directory: String,
+        policy_json: Vec<u8>,
+        employee_id: String,
+    ) -> Result<std::sync::Arc<RustBaseline>, PunchError> {
+        guard(|| {
+            let dir = std::path::PathBuf::from(directory);
+            std::fs::create_dir_all(&dir).map_err(|e| PunchError::Storage {
+                detail: e.to_string(),
+            })?;
+            let engine = PunchEngine::open(dir.join("baseline.db"))?;
+            engine.set_employee(&employee_id)?;
+            engine.install_policy_json(&policy_json, None)?;
+            Ok(std::sync::Arc::new(RustBaseline {
+                engine: std::sync::Arc::new(engine),
+            }))
+        })
+    }
+
+    /// The engine `client` wraps, timed from inside Rust.
+    #[uniffi::constructor]
+    pub fn of_client(client: std::sync::Arc<PunchClient>) -> std::sync::Arc<RustBaseline> {
+        std::sync::Arc::new(RustBaseline {
+            engine: client.engine(),
+        })
+    }
+
+    /// Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
+    pub fn punch_nanos(&self, kind: PunchKind, evidence: Evidence) -> Result<u64, PunchError> {
+        guard(|| {
+            let (kind, evidence) = (kind.into(), evidence.into());
+            let start = Instant::now();
+            self.engine.punch(kind, &evidence)?;
+            Ok(nanos(start))
+        })
+    }
+
+    /// Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
+    pub fn evaluate_nanos(&self, evidence: Evidence) -> Result<u64, PunchError> {
+        guard(|| {
+            let evidence = evidence.into();
+            let start = Instant::now();
+            self.engine.evaluate(&evidence)?;
+            Ok(nanos(start))
+        })
+    }
+}

@@ -1,0 +1,49 @@
+//! punch-ffi: the punch core for Kotlin and Swift, through uniffi
+//! (proc-macros, no UDL). The library is `libpunchcore`; Kotlin sees the
+//! package `com.example.punch`, Swift the module `PunchCore` (`uniffi.toml`).
+//!
+//! - `client`: [`PunchClient`], the one object an app holds;
+//! - `types`: the records and enums that cross the boundary (times in epoch
+//!   milliseconds, ids as strings), converted from the core's in one place;
+//! - `error`: the one public error, the mapping from the core's, and the
+//!   panic guard every exported body runs in;
+//! - `platform`: the traits an app implements (signer, HTTP transport,
+//!   clock, status listener) and their adapters to the core's traits;
+//! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
+//! - `bench`: the Rust side of the bindings' benchmark.
+//!
+//! No lock of this crate is held across a call into foreign code.
+
+// `PunchError::Refused` carries the evaluation by value: the Kotlin and Swift
+// sides need a plain record there, and the error path is not hot.
+#![allow(clippy::result_large_err)]
+
+mod bench;
+mod client;
+mod error;
+mod logging;
+mod platform;
+mod types;
+
+pub use bench::RustBaseline;
+pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
+pub use error::{PlatformError, PunchError};
+pub use logging::{LogLevel, LogSink, set_log_sink};
+pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
+pub use types::*;
+
+uniffi::setup_scaffolding!("punchcore");
+
+/// The library's version (the crate version), for an app's about screen and bug reports.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Panics inside the library on purpose. It exists so an app's (and our)
+/// tests can prove that a Rust panic arrives as `PunchError::Internal`, a
+/// normal exception, and never takes the app down.
+#[uniffi::export]
+pub fn panic_probe() -> Result<(), PunchError> {
+    error::guard(|| panic!("panic_probe: a deliberate panic"))
+}

@@ -1,0 +1,663 @@
+//! The records and enums that cross the boundary, and their conversions
+//! from and to the core's types. Times are epoch milliseconds (`i64`), ids
+//! are strings, enum-like texts the UI only shows are their wire names.
+
+use punch_core::text::serde_name;
+
+/// What kind of punch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PunchKind {
+    ClockIn,
+    ClockOut,
+    BreakStart,
+    BreakEnd,
+}
+
+impl From<PunchKind> for punch_core::PunchKind {
+    fn from(k: PunchKind) -> Self {
+        match k {
+            PunchKind::ClockIn => punch_core::PunchKind::ClockIn,
+            PunchKind::ClockOut => punch_core::PunchKind::ClockOut,
+            PunchKind::BreakStart => punch_core::PunchKind::BreakStart,
+            PunchKind::BreakEnd => punch_core::PunchKind::BreakEnd,
+        }
+    }
+}
+
+impl From<punch_core::PunchKind> for PunchKind {
+    fn from(k: punch_core::PunchKind) -> Self {
+        match k {
+            punch_core::PunchKind::ClockIn => PunchKind::ClockIn,
+            punch_core::PunchKind::ClockOut => PunchKind::ClockOut,
+            punch_core::PunchKind::BreakStart => PunchKind::BreakStart,
+            punch_core::PunchKind::BreakEnd => PunchKind::BreakEnd,
+        }
+    }
+}
+
+/// The outcome of a punch attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Decision {
+    Accepted,
+    /// Stored, but a manager should look at it.
+    Review,
+    /// Not stored.
+    Rejected,
+}
+
+impl From<punch_core::Decision> for Decision {
+    fn from(d: punch_core::Decision) -> Self {
+        match d {
+            punch_core::Decision::Accepted => Decision::Accepted,
+            punch_core::Decision::Review => Decision::Review,
+            punch_core::Decision::Rejected => Decision::Rejected,
+        }
+    }
+}
+
+/// A location fix as the platform reports it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct GpsFix {
+    pub lat: f64,
+    pub lon: f64,
+    /// Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
+    pub accuracy_m: f64,
+    /// When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
+    pub fix_time_ms: i64,
+    /// "gps", "network", "fused"...; informational.
+    #[uniffi(default = "")]
+    pub provider: String,
+    /// Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
+    #[uniffi(default = false)]
+    pub is_mock: bool,
+    #[uniffi(default = None)]
+    pub speed_mps: Option<f64>,
+}
+
+/// One access point (the connected one, or from a scan).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WifiObservation {
+    /// `aa:bb:cc:dd:ee:ff`.
+    pub bssid: String,
+    #[uniffi(default = None)]
+    pub ssid: Option<String>,
+    #[uniffi(default = None)]
+    pub rssi_dbm: Option<i32>,
+}
+
+/// Everything the platform observed for one punch; all parts optional.
+#[derive(Debug, Clone, PartialEq, Default, uniffi::Record)]
+pub struct Evidence {
+    #[uniffi(default = None)]
+    pub gps: Option<GpsFix>,
+    #[uniffi(default = [])]
+    pub wifi: Vec<WifiObservation>,
+    /// The device's own IP addresses (textual IPv4/IPv6).
+    #[uniffi(default = [])]
+    pub ip_addresses: Vec<String>,
+}
+
+impl From<Evidence> for punch_core::Evidence {
+    fn from(e: Evidence) -> Self {
+        punch_core::Evidence {
+            gps: e.gps.map(|g| punch_core::GpsFix {
+                lat: g.lat,
+                lon: g.lon,
+                accuracy_m: g.accuracy_m,
+                fix_time_ms: g.fix_time_ms,
+                provider: g.provider,
+                is_mock: g.is_mock,
+                speed_mps: g.speed_mps,
+            }),
+            wifi: e
+                .wifi
+                .into_iter()
+                .map(|w| punch_core::WifiObservation {
+                    bssid: w.bssid,
+                    ssid: w.ssid,
+                    rssi_dbm: w.rssi_dbm,
+                })
+                .collect(),
+            ip_addresses: e.ip_addresses,
+        }
+    }
+}
+
+/// One signal (gps, wifi, ip) checked against one site.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SignalCheck {
+    /// "gps", "wifi" or "ip".
+    pub signal: String,
+    /// "pass", "weak", "fail" or "unavailable".
+    pub outcome: String,
+    pub detail: String,
+    /// "inside", "outside" or "uncertain" for GPS.
+    pub containment: Option<String>,
+    /// Distance to the site's edge in metres (GPS).
+    pub distance_to_edge_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SiteResult {
+    pub site_id: String,
+    pub passed: bool,
+    pub review: bool,
+    pub checks: Vec<SignalCheck>,
+}
+
+/// An anti-spoofing or evidence-quality signal and what the policy made of it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EvaluationFlag {
+    /// e.g. "mock_location", "stale_fix", "impossible_travel".
+    pub kind: String,
+    /// "accept", "review" or "reject".
+    pub action: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct NearestSite {
+    pub site_id: String,
+    pub distance_m: f64,
+}
+
+/// Everything a punch was (or would be) judged on.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Evaluation {
+    pub decision: Decision,
+    /// The site the punch is attributed to, if one passed.
+    pub site_id: Option<String>,
+    pub policy_version: u64,
+    pub sites: Vec<SiteResult>,
+    pub flags: Vec<EvaluationFlag>,
+    /// Beside a refusal: the closest site and how far its edge is.
+    pub nearest_site: Option<NearestSite>,
+    /// Human-readable, most important first.
+    pub reasons: Vec<String>,
+    /// What the punch means for attendance, when the policy has shifts.
+    pub attendance: Option<Attendance>,
+}
+
+/// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Attendance {
+    /// "on_time", "late", "early_leave", "outside_window", "no_shift",
+    /// "already_clocked_in" or "not_clocked_in".
+    pub code: String,
+    pub shift_id: Option<String>,
+    /// The matched occurrence's scheduled start, epoch ms.
+    pub start_ms: Option<i64>,
+    /// Minutes late or early, for "late" and "early_leave".
+    pub minutes: Option<u32>,
+}
+
+impl From<&punch_core::rules::shift::Attendance> for Attendance {
+    fn from(a: &punch_core::rules::shift::Attendance) -> Self {
+        use punch_core::rules::shift::Attendance as A;
+        let minutes = match a {
+            A::Late { minutes, .. } | A::EarlyLeave { minutes, .. } => Some(*minutes),
+            _ => None,
+        };
+        let shift_id = match a {
+            A::OutsideWindow { shift_id } => Some(shift_id.clone()),
+            other => other.occurrence().map(|o| o.shift_id),
+        };
+        Attendance {
+            code: a.code().to_string(),
+            shift_id,
+            start_ms: a.occurrence().map(|o| o.start_ms),
+            minutes,
+        }
+    }
+}
+
+impl From<punch_core::Evaluation> for Evaluation {
+    fn from(e: punch_core::Evaluation) -> Self {
+        Evaluation {
+            decision: e.decision.into(),
+            site_id: e.site_id,
+            policy_version: e.policy_version,
+            sites: e
+                .sites
+                .into_iter()
+                .map(|s| SiteResult {
+                    site_id: s.site_id,
+                    passed: s.passed,
+                    review: s.review,
+                    checks: s
+                        .checks
+                        .into_iter()
+                        .map(|c| SignalCheck {
+                            signal: serde_name(&c.signal),
+                            outcome: serde_name(&c.outcome),
+                            detail: c.detail,
+                            containment: c.containment.as_ref().map(serde_name),
+                            distance_to_edge_m: c.distance_to_edge_m,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            flags: e
+                .flags
+                .into_iter()
+                .map(|f| EvaluationFlag {
+                    kind: serde_name(&f.kind),
+                    action: serde_name(&f.action),
+                    detail: f.detail,
+                })
+                .collect(),
+            nearest_site: e.nearest_site.map(|n| NearestSite {
+                site_id: n.site_id,
+                distance_m: n.distance_m,
+            }),
+            reasons: e.reasons,
+            attendance: e.attendance.as_ref().map(Attendance::from),
+        }
+    }
+}
+
+/// A stored punch, as `punch` returns it.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct PunchReceipt {
+    pub punch_id: String,
+    /// Position in this device's chain, from 1.
+    pub seq: u64,
+    pub kind: PunchKind,
+    pub wall_time_ms: i64,
+    pub evaluation: Evaluation,
+    /// Hex SHA-256 of the stored record.
+    pub record_hash: String,
+}
+
+impl From<punch_core::PunchReceipt> for PunchReceipt {
+    fn from(r: punch_core::PunchReceipt) -> Self {
+        PunchReceipt {
+            punch_id: r.punch_id.to_string(),
+            seq: r.seq,
+            kind: r.kind.into(),
+            wall_time_ms: r.wall_time_ms,
+            evaluation: r.evaluation.into(),
+            record_hash: r.record_hash,
+        }
+    }
+}
+
+/// Where a stored punch stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum UploadState {
+    Pending,
+    Uploaded,
+    /// Refused by the server; kept as evidence (see `upload_detail`).
+    Rejected,
+}
+
+impl From<punch_core::UploadState> for UploadState {
+    fn from(s: punch_core::UploadState) -> Self {
+        match s {
+            punch_core::UploadState::Pending => UploadState::Pending,
+            punch_core::UploadState::Uploaded => UploadState::Uploaded,
+            punch_core::UploadState::Rejected => UploadState::Rejected,
+        }
+    }
+}
+
+/// One row of the punch history.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub punch_id: String,
+    /// "clock_in", "clock_out", "break_start", "break_end".
+    pub kind: String,
+    pub wall_time_ms: i64,
+    /// "accepted" or "review".
+    pub decision: String,
+    pub upload_state: UploadState,
+    /// The server's reason when rejected.
+    pub upload_detail: Option<String>,
+    /// True when the row's hash and signature check out and what it shows
+    /// was read from the signed bytes; false means the file was edited.
+    pub verified: bool,
+}
+
+/// A page of history, oldest first; pass `next_after_seq` to get the next.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryPage {
+    pub entries: Vec<HistoryEntry>,
+    /// None when this was the last page.
+    pub next_after_seq: Option<u64>,
+}
+
+impl From<punch_core::StoredPunch> for HistoryEntry {
+    fn from(p: punch_core::StoredPunch) -> Self {
+        HistoryEntry {
+            seq: p.seq,
+            punch_id: p.punch_id,
+            kind: p.kind,
+            wall_time_ms: p.wall_time_ms,
+            decision: p.decision,
+            upload_state: p.upload_state.into(),
+            upload_detail: p.upload_detail,
+            verified: p.verified,
+        }
+    }
+}
+
+/// What kind of sync problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SyncIssueKind {
+    /// No connection, timeout, TLS: retried automatically.
+    Network,
+    /// The server failed (5xx): retried automatically.
+    Server,
+    RateLimited,
+    /// A refusal retrying cannot fix (unbound device, bad signature).
+    Refused,
+    BadResponse,
+    /// The server's policy could not be installed.
+    Policy,
+}
+
+/// Why a sync did not finish.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncIssue {
+    pub kind: SyncIssueKind,
+    pub message: String,
+    pub http_status: Option<u16>,
+    /// The server's error code, when it gave one.
+    pub code: Option<String>,
+}
+
+impl From<punch_core::SyncError> for SyncIssue {
+    fn from(e: punch_core::SyncError) -> Self {
+        use punch_core::SyncError as S;
+        let message = e.to_string();
+        let (kind, http_status, code) = match &e {
+            S::Network { .. } => (SyncIssueKind::Network, None, None),
+            S::Server { status, .. } => (SyncIssueKind::Server, Some(*status), None),
+            S::RateLimited => (SyncIssueKind::RateLimited, Some(429), None),
+            S::Refused { code, .. } => {
+                (SyncIssueKind::Refused, None, code.as_ref().map(serde_name))
+            }
+            S::BadResponse { .. } => (SyncIssueKind::BadResponse, None, None),
+            S::Policy { .. } => (SyncIssueKind::Policy, None, None),
+            _ => (SyncIssueKind::BadResponse, None, None),
+        };
+        SyncIssue {
+            kind,
+            message,
+            http_status,
+            code,
+        }
+    }
+}
+
+/// A record the server refused.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RejectedPunch {
+    pub seq: u64,
+    /// The server's reason code, e.g. "bad_signature".
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    pub uploaded: u64,
+    pub duplicates: u64,
+    pub resent: u64,
+    pub rejected: Vec<RejectedPunch>,
+    /// Still waiting for upload.
+    pub remaining: u64,
+    pub requests: u32,
+    /// Set when a newer policy was installed.
+    pub policy_installed: Option<u64>,
+    /// Set when the sync did not finish; `next_retry_ms` says when to try again.
+    pub error: Option<SyncIssue>,
+    pub next_retry_ms: Option<i64>,
+    /// True when nothing was done because a backoff is still running.
+    pub deferred: bool,
+    /// The server holds, at this seq, a record this device never had: the
+    /// chains diverged (a restored or copied database). Tell the employer.
+    pub server_head_mismatch: Option<u64>,
+}
+
+impl From<punch_core::SyncReport> for SyncReport {
+    fn from(r: punch_core::SyncReport) -> Self {
+        SyncReport {
+            uploaded: r.uploaded,
+            duplicates: r.duplicates,
+            resent: r.resent,
+            rejected: r
+                .rejected
+                .into_iter()
+                .map(|p| RejectedPunch {
+                    seq: p.seq,
+                    reason: p.reason.as_ref().map(serde_name),
+                    detail: p.detail,
+                })
+                .collect(),
+            remaining: r.remaining,
+            requests: r.requests,
+            policy_installed: r.policy_installed,
+            error: r.error.map(SyncIssue::from),
+            next_retry_ms: r.next_retry_ms,
+            deferred: r.deferred,
+            server_head_mismatch: r.server_head_mismatch,
+        }
+    }
+}
+
+/// For a status screen: how the queue stands.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncStatus {
+    pub pending: u64,
+    pub uploaded: u64,
+    pub rejected: u64,
+    pub last_success_ms: Option<i64>,
+    pub last_error: Option<SyncIssue>,
+    pub next_attempt_ms: Option<i64>,
+    pub consecutive_failures: u32,
+    pub policy_version: Option<u64>,
+    /// Whether punches taken now carry a usable time anchor (false after a
+    /// reboot until the next successful sync).
+    pub anchored: bool,
+}
+
+impl From<punch_core::SyncStatus> for SyncStatus {
+    fn from(s: punch_core::SyncStatus) -> Self {
+        SyncStatus {
+            pending: s.pending,
+            uploaded: s.uploaded,
+            rejected: s.rejected,
+            last_success_ms: s.last_success_ms,
+            last_error: s.last_error.map(SyncIssue::from),
+            next_attempt_ms: s.next_attempt_ms,
+            consecutive_failures: s.consecutive_failures,
+            policy_version: s.policy_version,
+            anchored: s.anchored,
+        }
+    }
+}
+
+/// One place the local chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChainBreak {
+    pub seq: u64,
+    /// e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
+    pub problem: String,
+    pub detail: String,
+}
+
+/// The local chain check: every stored record's hash, signature and link.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChainReport {
+    pub records: u64,
+    pub head_seq: u64,
+    pub intact: bool,
+    pub breaks: Vec<ChainBreak>,
+}
+
+impl From<punch_core::ChainReport> for ChainReport {
+    fn from(r: punch_core::ChainReport) -> Self {
+        ChainReport {
+            records: r.records,
+            head_seq: r.head_seq,
+            intact: r.is_intact(),
+            breaks: r
+                .breaks
+                .into_iter()
+                .map(|b| ChainBreak {
+                    seq: b.seq,
+                    problem: problem_name(&b.problem),
+                    detail: b.problem.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
+fn problem_name(p: &punch_core::ChainProblem) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.get("problem")?.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Who this device is.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    /// P-256 SubjectPublicKeyInfo DER (91 bytes).
+    pub public_key_spki: Vec<u8>,
+    /// Set once enrolled.
+    pub employee_id: Option<String>,
+    pub policy_version: Option<u64>,
+    /// True when a platform signer (Keystore / Secure Enclave) holds the key.
+    pub platform_key: bool,
+}
+
+/// The platform's clocks, read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ClockReading {
+    /// Wall clock, epoch ms (the employee can change it).
+    pub wall_time_ms: i64,
+    /// The UTC offset in minutes (daylight saving included).
+    pub utc_offset_min: i32,
+    /// Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
+    /// iOS `mach_continuous_time` in ms.
+    pub monotonic_ms: u64,
+    /// Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
+    pub boot_id: String,
+}
+
+impl From<ClockReading> for punch_core::ClockReading {
+    fn from(c: ClockReading) -> Self {
+        punch_core::ClockReading {
+            wall_time_ms: c.wall_time_ms,
+            utc_offset_min: c.utc_offset_min,
+            monotonic_ms: c.monotonic_ms,
+            boot_id: c.boot_id,
+        }
+    }
+}
+
+/// One HTTP header.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// A request the core asks an app's transport to send.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpRequest {
+    /// "GET" or "POST".
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+    /// Give up after this long (then throw `PlatformError.Timeout`).
+    pub timeout_ms: u64,
+}
+
+impl From<&punch_core::HttpRequest> for HttpRequest {
+    fn from(r: &punch_core::HttpRequest) -> Self {
+        HttpRequest {
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(name, value)| HttpHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body: r.body.clone(),
+            timeout_ms: r.timeout_ms,
+        }
+    }
+}
+
+/// The server's answer, whatever its status (4xx and 5xx are answers, not errors).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+}
+
+impl From<HttpResponse> for punch_core::HttpResponse {
+    fn from(r: HttpResponse) -> Self {
+        punch_core::HttpResponse {
+            status: r.status,
+            headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
+            body: r.body,
+        }
+    }
+}
+
+/// The platform's proof of where the device key lives, answering the
+/// server's enrollment challenge (see `DeviceSigner.attestation`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum DeviceAttestation {
+    /// Android Key Attestation: the key was generated in Keystore with
+    /// `setAttestationChallenge(challenge)`; `certificate_chain` is
+    /// `KeyStore.getCertificateChain(alias)`, leaf first, each DER.
+    Android {
+        challenge: Vec<u8>,
+        certificate_chain: Vec<Vec<u8>>,
+    },
+    /// Apple App Attest: `attestKey(keyId, clientDataHash)` with
+    /// clientDataHash = SHA-256(challenge ‖ the device key's SPKI DER).
+    Apple {
+        challenge: Vec<u8>,
+        key_id: Vec<u8>,
+        attestation_object: Vec<u8>,
+    },
+}
+
+impl From<DeviceAttestation> for punch_core::wire::DeviceAttestation {
+    fn from(a: DeviceAttestation) -> Self {
+        match a {
+            DeviceAttestation::Android {
+                challenge,
+                certificate_chain,
+            } => punch_core::wire::DeviceAttestation::Android {
+                challenge,
+                certificate_chain,
+            },
+            DeviceAttestation::Apple {
+                challenge,
+                key_id,
+                attestation_object,
+            } => punch_core::wire::DeviceAttestation::Apple {
+                challenge,
+                key_id,
+                attestation_object,
+            },
+        }
+    }
+}

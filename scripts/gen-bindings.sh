@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds libpunchcore and writes the Kotlin and Swift sources from it with
+# the workspace's pinned uniffi-bindgen. Generated files are never edited by
+# hand: change the Rust and run this again.
+#   scripts/gen-bindings.sh          regenerate the checked-in sources
+#   scripts/gen-bindings.sh --check  fail if the checked-in sources differ
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KOTLIN_OUT=bindings/kotlin/src/main/kotlin
+SWIFT_OUT=bindings/swift/Sources/PunchCore
+SWIFT_FFI_OUT=bindings/swift/include
+
+# Metadata is the same in debug and release: the debug build is the one
+# cargo test already has. uniffi-bindgen reads it from the unstripped library.
+# --workspace: the same feature set as `cargo test --workspace`, so this
+# reuses that build instead of compiling uniffi a second way.
+cargo build --locked --workspace
+LIB=target/debug/libpunchcore.so
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+target/debug/uniffi-bindgen generate "$LIB" --language kotlin --no-format --out-dir "$tmp/kotlin" >/dev/null
+target/debug/uniffi-bindgen generate "$LIB" --language swift --no-format --out-dir "$tmp/swift" >/dev/null
+
+# Kotlin: one file under the package's folder. Swift: the source for the
+# package, the C header and module map for the XCFramework.
+mkdir -p "$tmp/out/kotlin" "$tmp/out/swift" "$tmp/out/ffi"
+cp -R "$tmp/kotlin/." "$tmp/out/kotlin/"
+cp "$tmp/swift/PunchCore.swift" "$tmp/out/swift/PunchCore.swift"
+cp "$tmp/swift/punchcoreFFI.h" "$tmp/out/ffi/punchcoreFFI.h"
+cp "$tmp/swift/punchcoreFFI.modulemap" "$tmp/out/ffi/module.modulemap"
+
+if [ "${1:-}" = "--check" ]; then
+  status=0
+  # Only the generated file: Coroutines.kt beside it is hand-written.
+  diff -u "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$tmp/out/kotlin/com/example/punch/punchcore.kt" || status=1
+  diff -u "$SWIFT_OUT/PunchCore.swift" "$tmp/out/swift/PunchCore.swift" || status=1
+  diff -ru "$SWIFT_FFI_OUT" "$tmp/out/ffi" || status=1
+  if [ $status -ne 0 ]; then
+    echo "generated bindings differ from the checked-in ones: run scripts/gen-bindings.sh and commit" >&2
+    exit 1
+  fi
+  echo "bindings: generated sources match the checked-in ones"
+  exit 0
+fi
+
+mkdir -p "$KOTLIN_OUT" "$SWIFT_OUT" "$SWIFT_FFI_OUT"
+rm -rf "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$SWIFT_FFI_OUT"/*
+cp -R "$tmp/out/kotlin/." "$KOTLIN_OUT/"
+cp "$tmp/out/swift/PunchCore.swift" "$SWIFT_OUT/PunchCore.swift"
+cp "$tmp/out/ffi/." "$SWIFT_FFI_OUT/" -R
+echo "bindings written: $KOTLIN_OUT, $SWIFT_OUT, $SWIFT_FFI_OUT"

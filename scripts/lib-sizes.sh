@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Release sizes of libpunchcore.so (profile release-ffi: opt-level z, LTO,
+# one codegen unit, unwinding kept) for x86_64 and ARM64, stripped, and
+# what takes the space by crate (cargo bloat on the unstripped x86_64
+# build; `cargo install cargo-bloat` first). Bindings are generated from the
+# debug build, so stripping the release library loses nothing they need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_PROFILE_RELEASE_FFI_STRIP=false  # strip below, after measuring by crate
+
+out=target/lib-sizes
+mkdir -p "$out"
+if command -v cargo-bloat >/dev/null 2>&1; then
+  cargo bloat --locked -p punch-ffi --lib --profile release-ffi --crates -n 15 | tee "$out/bloat-crates.txt"
+else
+  cargo build --locked -p punch-ffi --profile release-ffi
+fi
+cargo build --locked -p punch-ffi --profile release-ffi --target aarch64-unknown-linux-gnu
+
+strip -o "$out/libpunchcore-x86_64.so" target/release-ffi/libpunchcore.so
+aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64.so" \
+  target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
+for f in "$out"/libpunchcore-*.so; do
+  printf '{"bench":"lib_size_%s","value":%s,"unit":"bytes"}\n' \
+    "$(basename "$f" .so | sed 's/libpunchcore-//')" "$(stat -c %s "$f")"
+done
