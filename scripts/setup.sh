@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# Installs what scripts/test.sh needs and a fresh machine may lack: Rust
-# components and the MSRV toolchain, the ARM64 target, Debian's ARM64 cross
-# gcc and qemu-user, a JDK and Maven (Maven fetches its own artifacts).
-# Idempotent and fast when everything is there; any failed install fails.
+# Installs what scripts/test.sh needs and a fresh machine may lack; idempotent
+# and fast when everything is there, loud when an install fails (nothing is
+# skipped silently). .ci/run and scripts/test.sh both call it.
+#   Debian: PostgreSQL (the server suites' second back end), a JDK and Maven
+#           (the Kotlin bindings; Maven fetches its own artifacts), ARM64
+#           cross gcc and qemu-user (the core's tests on the phones' ISA)
+#   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
+#   Python: the contract suite's schemathesis and cryptography
+#   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
 set -euo pipefail
+cd "$(dirname "$0")/.."
+MSRV=1.89
 
-# Debian packages, keyed by what proves they are present.
+# --- Debian packages, keyed by what proves they are present (one apt run)
 missing=()
+{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null; } \
+  || missing+=(postgresql)
 command -v javac >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
@@ -14,15 +23,44 @@ command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-
 command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
   apt-get update
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# Rust: components, the ARM64 standard library, the minimum supported toolchain.
+# --- Rust: components, the ARM64 standard library, the minimum supported toolchain
 installed_components=$(rustup component list --installed)
 for c in rustfmt clippy; do
   grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
 done
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu
-rustup toolchain list | grep -q '^1\.89' || rustup toolchain install 1.89 --profile minimal
+rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
+
+# --- contract suite (scripts/contract.sh): schemathesis + cryptography for the signing hook
+SCHEMATHESIS_VERSION=4.32.5
+CRYPTOGRAPHY_VERSION=48.0.0
+if ! python3 - "$SCHEMATHESIS_VERSION" "$CRYPTOGRAPHY_VERSION" <<'PY' 2>/dev/null
+import sys
+from importlib.metadata import version
+sys.exit(0 if (version("schemathesis"), version("cryptography")) == tuple(sys.argv[1:3]) else 1)
+PY
+then
+  echo "setup: installing schemathesis $SCHEMATHESIS_VERSION, cryptography $CRYPTOGRAPHY_VERSION"
+  python3 -m pip install --quiet --disable-pip-version-check \
+    "schemathesis==$SCHEMATHESIS_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
+fi
+command -v schemathesis >/dev/null || { echo "setup: schemathesis is not on PATH" >&2; exit 1; }
+
+# --- fuzzing (scripts/fuzz.sh, scripts/fuzz-attest.sh): nightly + cargo-fuzz, on request only
+if [ "${1:-}" = "fuzz" ]; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install --locked cargo-fuzz
+  fi
+fi

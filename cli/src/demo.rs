@@ -98,8 +98,8 @@ fn start_server(
     listen: std::net::SocketAddr,
 ) -> Result<ServerHandle, Box<dyn std::error::Error>> {
     Ok(ServerHandle::start(punch_server::ServerConfig {
-        db_path: db.to_path_buf(),
         listen,
+        ..punch_server::ServerConfig::new(db)
     })?)
 }
 

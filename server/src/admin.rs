@@ -1,6 +1,7 @@
 //! The employer's side, in-process: employees, enrollment codes, devices,
 //! sites, policy publishing and the punch ledger. Works on the same database
-//! as a running server (SQLite serialises the writers).
+//! as a running server (SQLite serialises the writers; PostgreSQL is shared
+//! by design).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +14,7 @@ use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
-use crate::sqlite_store::SqliteStore;
-use crate::store::{DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPunchInfo};
+use crate::store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPunchInfo};
 
 const MAX_EMPLOYEE_ID_LEN: usize = 128;
 
@@ -25,8 +25,13 @@ pub struct Admin {
 impl Admin {
     /// Opens (creating and migrating if needed) the server database.
     pub fn open(db_path: impl AsRef<Path>) -> Result<Admin> {
+        Self::connect(&DbUrl::Sqlite(db_path.as_ref().to_path_buf()))
+    }
+
+    /// Over the database a URL names (`postgres://…`, `sqlite:PATH`, a path).
+    pub fn connect(db: &DbUrl) -> Result<Admin> {
         Ok(Admin {
-            store: Arc::new(SqliteStore::open(db_path.as_ref())?),
+            store: crate::store::open(db)?,
         })
     }
 
@@ -163,6 +168,11 @@ impl Admin {
     /// The evidence table: every refused record.
     pub fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         self.store.read(|tx| tx.rejected())
+    }
+
+    /// The database's schema version and the one this server writes.
+    pub fn schema_status(&self) -> Result<crate::store::SchemaStatus> {
+        self.store.schema_status()
     }
 
     /// The device's accepted chain head: (seq, hex hash); (0, GENESIS_HASH) before any.

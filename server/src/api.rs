@@ -1,14 +1,17 @@
 //! The HTTP surface: routes, handlers and the wire error shape. Handlers do
 //! the HTTP part only; the rules live in `auth`, `enroll`, `ingest` and
-//! `policy_publish`, and run on the blocking pool (SQLite is synchronous).
+//! `policy_publish`, and run on the blocking pool (the store is synchronous).
+//! Bodies are read here, within the route's limit and the body budget,
+//! before anything else looks at them.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{Extension, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
@@ -18,6 +21,8 @@ use punch_model::wire::{
     TimeResponse, UploadRequest, UploadResponse,
 };
 use serde::Serialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tracing::Instrument;
 
 use crate::attestation::{self, AttestationConfig, Proven};
 use crate::auth::{self, AuthFailure};
@@ -25,19 +30,49 @@ use crate::clock::now_ms;
 use crate::enroll::{self, EnrollRefusal};
 use crate::error::ServerError;
 use crate::ingest;
+use crate::limits::Limits;
+use crate::limits::body::{BodyBudget, BodyError};
+use crate::limits::rate::{self, Bucket};
+use crate::metrics;
 use crate::store::{DeviceInfo, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
-/// Large enough for MAX_BATCH records with rich evaluations; the body must
-/// be read whole before its signature can be checked.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// Operations routes (no device authentication, no policy header).
+pub const PATH_HEALTHZ: &str = "/healthz";
+pub const PATH_READYZ: &str = "/readyz";
+pub const PATH_METRICS: &str = "/metrics";
+/// Echoed on every answer; a client may send its own (visible ASCII, ≤ 64).
+pub const HEADER_REQUEST_ID: &str = "x-request-id";
 
-/// What every handler shares.
+/// What every handler shares. Nothing here must be shared between server
+/// processes: state that must (nonces, codes, counters, keys) is in the store.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
     pub tokens: TimeTokens,
+    pub limits: Arc<Limits>,
+    pub budget: BodyBudget,
+    /// Bounds store work running at once (the rest queue).
+    pub work: Arc<Semaphore>,
+    pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
+
+impl AppState {
+    pub fn new(store: Arc<dyn ServerStore>, tokens: TimeTokens, limits: Limits) -> AppState {
+        AppState {
+            store,
+            tokens,
+            budget: BodyBudget::new(limits.body_budget_bytes),
+            work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
+            limits: Arc::new(limits),
+            prometheus: metrics::install(),
+        }
+    }
+}
+
+/// The client's address, put on each request by the accept loop.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// A request-level failure, answered as `ErrorResponse`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +101,28 @@ impl ApiError {
 
     fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
+    }
+
+    fn too_large(path: &str, limit: usize) -> ApiError {
+        let code = if path == wire::PATH_PUNCHES {
+            // The client halves its batch on this code.
+            ErrorCode::BatchTooLarge
+        } else {
+            ErrorCode::PayloadTooLarge
+        };
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            code,
+            format!("request body larger than {limit} bytes"),
+        )
+    }
+
+    fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            message,
+        )
     }
 
     fn internal() -> ApiError {
@@ -162,12 +219,50 @@ async fn blocking<T: Send + 'static>(
     work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state))
+    // Queue here, not on the blocking pool: a bounded number of units of
+    // store work (and connections to the database) at once.
+    let permit = state
+        .work
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "blocking task failed");
-            ApiError::internal()
-        })?
+        .map_err(|_| ApiError::unavailable("server is shutting down"))?;
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        span.in_scope(|| work(&state))
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "blocking task failed");
+        ApiError::internal()
+    })?
+}
+
+/// Reads the body within `limit`, the body timeout and the budget; the
+/// permit keeps its bytes counted until the answer is sent.
+async fn read_body(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<(Bytes, OwnedSemaphorePermit), ApiError> {
+    let timeout = state.limits.body_read_timeout();
+    state
+        .budget
+        .read(headers, body, limit, timeout)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge { limit } => ApiError::too_large(uri.path(), limit),
+            BodyError::Timeout => ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::Timeout,
+                format!("request body not received within {} s", timeout.as_secs()),
+            ),
+            BodyError::Busy => ApiError::unavailable("server is busy; retry shortly"),
+            BodyError::Broken(m) => ApiError::bad_request(format!("cannot read body: {m}")),
+        })
 }
 
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
@@ -194,7 +289,13 @@ async fn authenticate(
             return Ok(Err(AuthFailure::UnknownDevice));
         };
         // Signature first, outside the write lock (the costly part).
-        if let Err(failure) = auth::check_signature(&device, &signed, &method, &path, &body) {
+        let checked = auth::check_signature(&device, &signed, &method, &path, &body);
+        metrics::signatures(
+            "request",
+            u64::from(checked.is_ok()),
+            u64::from(checked.is_err()),
+        );
+        if let Err(failure) = checked {
             return Ok(Err(failure));
         }
         let now = now_ms();
@@ -209,13 +310,69 @@ async fn authenticate(
     })
 }
 
+fn rate_limited(limited: rate::Limited) -> Response {
+    ::metrics::counter!(metrics::RATE_LIMITED, "bucket" => format!("{:?}", limited.bucket))
+        .increment(1);
+    let mut resp = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::RateLimited,
+        format!("too many attempts; retry after {} s", limited.retry_after_s),
+    )
+    .into_response();
+    resp.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(limited.retry_after_s),
+    );
+    resp
+}
+
+/// Counts an attempt with an enrollment code before any other work (and
+/// whatever its outcome), per client IP and per code, in the database:
+/// guessing costs the guesser attempts shared by every server.
+async fn limit_code_guessing(
+    state: &AppState,
+    peer: Option<Extension<PeerAddr>>,
+    body: &Bytes,
+) -> Result<Option<Response>, ApiError> {
+    let ip = peer.map_or_else(
+        || "unknown".to_string(),
+        |Extension(PeerAddr(a))| a.ip().to_string(),
+    );
+    let code_hash = serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("code")
+                .and_then(|c| c.as_str())
+                .map(enroll::code_hash)
+        });
+    let limited = blocking(state, move |s| {
+        let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
+        if let Some(hash) = &code_hash {
+            hits.push((Bucket::EnrollCode, hash.as_str()));
+        }
+        let now = now_ms();
+        Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
+    })
+    .await?;
+    Ok(limited.map(|limited| {
+        tracing::warn!(bucket = ?limited.bucket, "enrollment rate limited");
+        rate_limited(limited)
+    }))
+}
+
 async fn enroll_handler(
     State(state): State<AppState>,
+    peer: Option<Extension<PeerAddr>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.enroll_body_bytes).await?;
+    if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
+        return Ok(refused);
+    }
     let signed = auth::parse_headers(&headers)?;
     let req: EnrollRequest = parse_json(&body, "enroll request")?;
     if signed.device_id != req.device_id {
@@ -228,7 +385,19 @@ async fn enroll_handler(
     // (A key that is not even P-256 is refused below as a bad request.) No
     // nonce: the one-time code already makes a replay harmless.
     if punch_model::ledger::signing::point_from_public_key(&req.public_key).is_ok() {
-        auth::check_signature_with(&req.public_key, &signed, method.as_str(), uri.path(), &body)?;
+        let checked = auth::check_signature_with(
+            &req.public_key,
+            &signed,
+            method.as_str(),
+            uri.path(),
+            &body,
+        );
+        metrics::signatures(
+            "request",
+            u64::from(checked.is_ok()),
+            u64::from(checked.is_err()),
+        );
+        checked?;
         auth::fresh(&signed, now_ms())?;
     }
     let (device_id, outcome, now) = blocking(&state, move |s| {
@@ -312,8 +481,16 @@ fn refusal_error(refusal: EnrollRefusal) -> ApiError {
 /// Unauthenticated (there is no device key yet); the code is the credential.
 async fn challenge_handler(
     State(state): State<AppState>,
-    body: Bytes,
+    peer: Option<Extension<PeerAddr>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
+        return Ok(refused);
+    }
     let req: EnrollChallengeRequest = parse_json(&body, "challenge request")?;
     let (outcome, now) = blocking(&state, move |s| {
         let now = now_ms();
@@ -342,8 +519,10 @@ async fn time_handler(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let version = blocking(&state, |s| {
         Ok(s.store.read(|tx| tx.latest_policy_version())?)
@@ -365,8 +544,10 @@ async fn policy_handler(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let latest = blocking(&state, |s| Ok(s.store.read(|tx| tx.latest_policy())?)).await?;
     let Some(policy) = latest else {
@@ -392,8 +573,11 @@ async fn upload_handler(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.upload_body_bytes).await?;
+    let started = Instant::now();
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let req: UploadRequest = parse_json(&body, "upload request")?;
     if req.device_id != device.device_id {
@@ -415,6 +599,8 @@ async fn upload_handler(
     let public_key = device.public_key.clone();
     let (outcome, version) = blocking(&state, move |s| {
         let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
+        let (ok, bad) = checks.counts();
+        metrics::signatures("record", ok, bad);
         let now = now_ms();
         Ok(s.store.write(|tx| {
             let outcome = ingest::ingest_checked(
@@ -429,6 +615,17 @@ async fn upload_handler(
         })?)
     })
     .await?;
+    ::metrics::histogram!(metrics::INGEST_SECONDS).record(started.elapsed().as_secs_f64());
+    for r in &outcome.results {
+        match r.status {
+            wire::RecordStatus::Accepted => metrics::record("accepted", None),
+            wire::RecordStatus::Duplicate => metrics::record("duplicate", None),
+            wire::RecordStatus::Rejected => metrics::record(
+                "rejected",
+                r.reason.map(|x| punch_model::text::serde_name(&x)),
+            ),
+        }
+    }
     let accepted = outcome
         .results
         .iter()
@@ -461,52 +658,142 @@ fn is_authenticated_path(path: &str) -> bool {
     )
 }
 
+async fn healthz_handler() -> Response {
+    let now = now_ms();
+    ok_json(
+        &serde_json::json!({"status": "ok", "server_time_ms": now}),
+        now,
+        None,
+    )
+}
+
+/// Ready: the database answers and its schema is the one this server writes.
+async fn readyz_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let status = blocking(&state, |s| Ok(s.store.schema_status())).await?;
+    let now = now_ms();
+    match status {
+        Ok(schema) if schema.found == schema.supported => Ok(ok_json(
+            &serde_json::json!({
+                "status": "ready",
+                "backend": state.store.backend(),
+                "schema_version": schema.found,
+                "server_time_ms": now,
+            }),
+            now,
+            None,
+        )),
+        Ok(schema) => Err(ApiError::unavailable(format!(
+            "schema version {} in the database, this server writes {}",
+            schema.found, schema.supported
+        ))),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Err(ApiError::unavailable("database unreachable"))
+        }
+    }
+}
+
+/// Prometheus text format (not the JSON contract: scrapers expect this).
+async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(handle) = &state.prometheus else {
+        return Err(ApiError::unavailable(
+            "another metrics recorder owns this process",
+        ));
+    };
+    let mut resp = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(HEADER_SERVER_TIME, time_header(now_ms()));
+    Ok(resp)
+}
+
+/// The route label for metrics: a known path, or "other" (unknown paths
+/// must not become label values an attacker can multiply).
+fn route_label(path: &str) -> &'static str {
+    route_table()
+        .into_iter()
+        .map(|(_, p, _)| p)
+        .find(|p| *p == path)
+        .unwrap_or("other")
+}
+
+/// A client's request id if it is sane, else a fresh one.
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(HEADER_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_string)
+}
+
 /// Every answer carries the server time, in the error shape when axum
-/// itself answered (unknown route, wrong method, body too large); answers
-/// on authenticated paths also carry the latest policy version. Logs each request.
+/// itself answered (unknown route, wrong method); answers on authenticated
+/// paths also carry the latest policy version. Each request runs in a span
+/// with its request id (echoed as `x-request-id`), is logged and counted.
 async fn stamp(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let mut resp = next.run(req).await;
-    if !resp.headers().contains_key(HEADER_SERVER_TIME) {
-        resp = framework_error(resp);
-    }
-    if is_authenticated_path(&path) && !resp.headers().contains_key(HEADER_POLICY_VERSION) {
-        let version = blocking(&state, |s| {
-            Ok(s.store.read(|tx| tx.latest_policy_version())?)
-        })
-        .await;
-        if let Ok(v) = version {
-            resp.headers_mut()
-                .insert(HEADER_POLICY_VERSION, HeaderValue::from(v));
+    let id = request_id(req.headers());
+    let span = tracing::info_span!("request", request_id = %id);
+    async move {
+        let mut resp = next.run(req).await;
+        if !resp.headers().contains_key(HEADER_SERVER_TIME) {
+            resp = framework_error(resp);
         }
+        if is_authenticated_path(&path) && !resp.headers().contains_key(HEADER_POLICY_VERSION) {
+            let version = blocking(&state, |s| {
+                Ok(s.store.read(|tx| tx.latest_policy_version())?)
+            })
+            .await;
+            if let Ok(v) = version {
+                resp.headers_mut()
+                    .insert(HEADER_POLICY_VERSION, HeaderValue::from(v));
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            resp.headers_mut()
+                .insert(HeaderName::from_static(HEADER_REQUEST_ID), v);
+        }
+        let route = route_label(&path);
+        let status = resp.status().as_u16();
+        let took = started.elapsed();
+        ::metrics::counter!(metrics::HTTP_REQUESTS, "route" => route, "status" => status.to_string())
+            .increment(1);
+        ::metrics::histogram!(metrics::HTTP_SECONDS, "route" => route).record(took.as_secs_f64());
+        tracing::info!(
+            %method,
+            %path,
+            status,
+            ms = took.as_millis() as u64,
+            "request"
+        );
+        resp
     }
-    tracing::info!(
-        %method,
-        %path,
-        status = resp.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    resp
+    .instrument(span)
+    .await
 }
 
 fn framework_error(resp: Response) -> Response {
     let status = resp.status();
     let allow = resp.headers().get(header::ALLOW).cloned();
     let error = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            status,
-            ErrorCode::BatchTooLarge,
-            format!("request body larger than {MAX_BODY_BYTES} bytes"),
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(status, ErrorCode::PayloadTooLarge, "request body too large")
+        }
         StatusCode::NOT_FOUND => ApiError::new(status, ErrorCode::BadRequest, "no such route"),
         StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
             status,
             ErrorCode::BadRequest,
             "method not allowed on this route",
         ),
+        StatusCode::REQUEST_TIMEOUT => {
+            ApiError::new(status, ErrorCode::Timeout, "request not received in time")
+        }
         s if s.is_server_error() => ApiError::new(s, ErrorCode::Internal, "internal server error"),
         s if s.is_client_error() => ApiError::new(s, ErrorCode::BadRequest, "bad request"),
         // A success without the stamp would be a handler bug; keep its body.
@@ -541,6 +828,9 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),
+        route!(GET PATH_HEALTHZ => healthz_handler),
+        route!(GET PATH_READYZ => readyz_handler),
+        route!(GET PATH_METRICS => metrics_handler),
     ]
 }
 
@@ -560,6 +850,5 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), stamp))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,13 +1,26 @@
 //! The server's error type: what the library API (Admin, ServerHandle) returns.
-//! HTTP handlers map it to a small wire error (`wire::ErrorCode`).
+//! HTTP handlers map it to a small wire error (`wire::ErrorCode`). It names
+//! no database crate: each backend converts its own errors (`store/`).
 
 use std::net::SocketAddr;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ServerError {
-    #[error("database: {0}")]
-    Storage(#[from] rusqlite::Error),
+    /// The storage backend failed (SQLite or PostgreSQL): the text is for
+    /// the log, never for a client. Backend-neutral so no caller depends on
+    /// which database runs underneath.
+    #[error("database ({backend}): {message}")]
+    Storage {
+        backend: &'static str,
+        message: String,
+        /// A serialisation failure or deadlock the database resolved by
+        /// aborting us: the same work may simply be run again.
+        retryable: bool,
+    },
+    /// The database URL or a configuration value cannot be used.
+    #[error("configuration: {0}")]
+    Config(String),
     #[error("database schema version {found} is newer than this server supports ({supported})")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("stored data is corrupt: {0}")]
@@ -40,15 +53,3 @@ pub enum ServerError {
 }
 
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
-
-impl From<punch_sqlite::MigrateError> for ServerError {
-    fn from(e: punch_sqlite::MigrateError) -> Self {
-        match e {
-            punch_sqlite::MigrateError::SchemaTooNew { found, supported } => {
-                ServerError::SchemaTooNew { found, supported }
-            }
-            punch_sqlite::MigrateError::Sqlite(e) => ServerError::Storage(e),
-            other => ServerError::Corrupt(other.to_string()),
-        }
-    }
-}

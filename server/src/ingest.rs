@@ -19,7 +19,6 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
 use crate::error::{Result, ServerError};
 use crate::evidence;
-use crate::heads;
 use crate::policy_publish;
 use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
 use crate::time_token::TimeTokens;
@@ -132,6 +131,18 @@ struct Batch<'a> {
     now_ms: i64,
     /// Published policies by version, prepared once per batch.
     policies: HashMap<u64, Option<Arc<PreparedPolicy>>>,
+    /// The batch itself.
+    records: &'a [UploadRecord],
+    /// Bytes stored at the seqs this batch re-sends (one query up front).
+    stored: HashMap<u64, Vec<u8>>,
+    /// Heads the device stated at this batch's new seqs (one query up front;
+    /// statements are only written by authentication, never during ingest).
+    stated: HashMap<u64, String>,
+    /// Seqs accepted earlier in this batch: index into `records`.
+    accepted_here: HashMap<u64, usize>,
+    /// Where the batch's punch ids are already stored (one query up front,
+    /// kept current as this batch accepts).
+    locations: HashMap<String, (String, u64)>,
 }
 
 impl Batch<'_> {
@@ -162,8 +173,15 @@ impl Batch<'_> {
         }
         if up.seq <= self.head_seq {
             let hash = hex::encode(signing::sha256(&up.record));
-            return Ok(match self.tx.punch_bytes(self.device_id, up.seq)? {
-                Some(stored) if stored == up.record => Verdict::Duplicate,
+            let stored = match self.stored.get(&up.seq) {
+                Some(bytes) => Some(bytes.as_slice()),
+                None => self
+                    .accepted_here
+                    .get(&up.seq)
+                    .map(|&i| self.records[i].record.as_slice()),
+            };
+            return Ok(match stored {
+                Some(stored) if stored == up.record.as_slice() => Verdict::Duplicate,
                 Some(_) => Verdict::Rejected(
                     RejectReason::ConflictingDuplicate,
                     format!("seq {} is already stored with other bytes", up.seq),
@@ -217,7 +235,7 @@ impl Batch<'_> {
             };
         let hash = hex::encode(signing::sha256(&up.record));
         // The device once stated another record at this seq: its chain was rewritten.
-        if let Some(stated) = heads::contradicts(self.tx, self.device_id, expected, &hash)? {
+        if let Some(stated) = self.stated.get(&expected).filter(|stated| **stated != hash) {
             return Ok(Verdict::Rejected(
                 RejectReason::Fork,
                 format!("the device stated seq {expected} as {stated}; this record is {hash}"),
@@ -249,7 +267,7 @@ impl Batch<'_> {
             ));
         };
         let punch_id = record.punch_id.to_string();
-        if let Some((device, seq)) = self.tx.punch_location(&punch_id)? {
+        if let Some((device, seq)) = self.locations.get(&punch_id) {
             return Ok(Verdict::RejectedLink(
                 RejectReason::ConflictingDuplicate,
                 format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
@@ -364,6 +382,23 @@ impl Batch<'_> {
 pub struct SignatureChecks {
     public_key: Vec<u8>,
     results: Vec<std::result::Result<(), ChainProblem>>,
+    /// Each record's punch id where it parses, read here on all cores so
+    /// the locked part can look them all up in one query.
+    punch_ids: Vec<Option<String>>,
+}
+
+impl SignatureChecks {
+    /// (verified, refused) signature counts.
+    pub fn counts(&self) -> (u64, u64) {
+        let ok = self.results.iter().filter(|r| r.is_ok()).count() as u64;
+        (ok, self.results.len() as u64 - ok)
+    }
+}
+
+fn punch_id_of(record: &[u8]) -> Option<String> {
+    PunchRecord::from_bytes(record)
+        .ok()
+        .map(|r| r.punch_id.to_string())
 }
 
 /// Verifies every record's signature with `public_key`, on all cores.
@@ -374,28 +409,36 @@ pub fn check_signatures(
 ) -> SignatureChecks {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = records.len().div_ceil(threads).max(64);
-    let check = |part: &[UploadRecord]| -> Vec<std::result::Result<(), ChainProblem>> {
+    type Checked = (std::result::Result<(), ChainProblem>, Option<String>);
+    let check = |part: &[UploadRecord]| -> Vec<Checked> {
         part.iter()
-            .map(|r| chain::verify_signature(public_key, device_id, &r.record, &r.signature))
+            .map(|r| {
+                (
+                    chain::verify_signature(public_key, device_id, &r.record, &r.signature),
+                    punch_id_of(&r.record),
+                )
+            })
             .collect()
     };
-    let results = std::thread::scope(|scope| {
+    let checked: Vec<Checked> = std::thread::scope(|scope| {
         let workers: Vec<_> = records
             .chunks(chunk)
-            .map(|part| scope.spawn(move || check(part)))
+            .map(|part| (part.len(), scope.spawn(move || check(part))))
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| {
+            .flat_map(|(len, w)| {
                 // A worker only panics on a bug; fall back to "bad signature".
                 w.join()
-                    .unwrap_or_else(|_| vec![Err(ChainProblem::BadSignature); chunk])
+                    .unwrap_or_else(|_| vec![(Err(ChainProblem::BadSignature), None); len])
             })
-            .collect::<Vec<_>>()
+            .collect()
     });
+    let (results, punch_ids) = checked.into_iter().unzip();
     SignatureChecks {
         public_key: public_key.to_vec(),
         results,
+        punch_ids,
     }
 }
 
@@ -421,14 +464,39 @@ pub fn ingest_checked(
     tokens: &TimeTokens,
     now_ms: i64,
 ) -> Result<IngestOutcome> {
-    // Re-read inside the transaction: the head may have moved since auth.
+    // Re-read and lock inside the transaction: the head may have moved since
+    // auth, and another server may be taking this device's batch right now
+    // (it waits here until we commit, then sees our head).
     let device = tx
-        .device(device_id)?
+        .lock_device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     // An admin may have unbound it since the request was authenticated.
     if !device.is_bound() {
         return Err(ServerError::DeviceUnbound(device_id.to_string()));
     }
+    let checks =
+        checks.filter(|c| c.public_key == device.public_key && c.results.len() == records.len());
+    // What the loop below would otherwise ask record by record, in two
+    // queries: bytes at re-sent seqs, and where new punch ids already live.
+    let resent: Vec<u64> = records
+        .iter()
+        .map(|r| r.seq)
+        .filter(|&s| s >= 1 && s <= device.head_seq)
+        .collect();
+    let new_seqs: Vec<u64> = records
+        .iter()
+        .map(|r| r.seq)
+        .filter(|&s| s > device.head_seq)
+        .collect();
+    let new_ids: Vec<String> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.seq > device.head_seq)
+        .filter_map(|(i, r)| match checks {
+            Some(c) => c.punch_ids.get(i).cloned().flatten(),
+            None => punch_id_of(&r.record),
+        })
+        .collect();
     let mut batch = Batch {
         tx,
         tokens,
@@ -442,25 +510,28 @@ pub fn ingest_checked(
         head_hash: device.head_hash.clone(),
         now_ms,
         policies: HashMap::new(),
+        records,
+        stored: tx.punch_bytes_many(&device.device_id, &resent)?,
+        accepted_here: HashMap::new(),
+        locations: tx.punch_locations(&new_ids)?,
+        stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
     };
-    let checks =
-        checks.filter(|c| c.public_key == device.public_key && c.results.len() == records.len());
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
     let mut results = Vec::with_capacity(order.len());
+    let mut accepted: Vec<(Box<StoredPunchInfo>, usize)> = Vec::new();
     for i in order {
         let up = &records[i];
         let checked = checks.and_then(|c| c.results.get(i));
         let (status, reason, detail) = match batch.judge(up, checked)? {
             Verdict::Accepted(info) => {
-                tx.insert_punch(&NewPunch {
-                    info: &info,
-                    record: &up.record,
-                    signature: &up.signature,
-                })?;
-                tx.set_head(&device.device_id, info.seq, &info.hash)?;
                 batch.head_seq = info.seq;
                 batch.head_hash = info.hash.clone();
+                batch.accepted_here.insert(info.seq, i);
+                batch
+                    .locations
+                    .insert(info.punch_id.clone(), (info.device_id.clone(), info.seq));
+                accepted.push((info, i));
                 (RecordStatus::Accepted, None, None)
             }
             Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
@@ -470,10 +541,8 @@ pub fn ingest_checked(
             }
             Verdict::RejectedLink(reason, detail) => {
                 batch.keep_evidence(up, reason, &detail, true)?;
-                let hash = hex::encode(signing::sha256(&up.record));
-                tx.set_head(&device.device_id, up.seq, &hash)?;
                 batch.head_seq = up.seq;
-                batch.head_hash = hash;
+                batch.head_hash = hex::encode(signing::sha256(&up.record));
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
         };
@@ -483,6 +552,20 @@ pub fn ingest_checked(
             reason,
             detail,
         });
+    }
+    // All accepted rows in one go, and the head once: the same end state as
+    // record by record, since nothing else sees this transaction meanwhile.
+    let new: Vec<NewPunch<'_>> = accepted
+        .iter()
+        .map(|(info, i)| NewPunch {
+            info,
+            record: &records[*i].record,
+            signature: &records[*i].signature,
+        })
+        .collect();
+    tx.insert_punches(&new)?;
+    if batch.head_seq != device.head_seq {
+        tx.set_head(&device.device_id, batch.head_seq, &batch.head_hash)?;
     }
     Ok(IngestOutcome {
         results,

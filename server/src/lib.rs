@@ -5,7 +5,9 @@
 //! judgement of when each punch really happened.
 //!
 //! In-process use (tests, demos): [`ServerHandle::start`] runs the HTTP
-//! server on its own thread; [`Admin`] manages the same database.
+//! server on its own thread; [`Admin`] manages the same database. The
+//! database is SQLite by default or PostgreSQL ([`DbUrl`]); any number of
+//! server processes may share a PostgreSQL database.
 //! The wire contract is `punch_model::wire`, documented in `openapi.json`.
 
 pub mod admin;
@@ -13,22 +15,26 @@ pub mod api;
 pub mod attestation;
 pub mod auth;
 pub mod clock;
+pub mod config;
 pub mod enroll;
 pub mod error;
 pub mod evidence;
 pub mod heads;
 pub mod ingest;
+pub mod limits;
+pub mod metrics;
 pub mod policy_publish;
 pub mod server;
-pub mod sqlite_store;
 pub mod store;
 pub mod time_token;
 
 pub use admin::Admin;
 pub use error::{Result, ServerError};
+pub use limits::Limits;
 pub use server::{DEFAULT_LISTEN, ServerConfig, ServerHandle};
-pub use sqlite_store::SqliteStore;
-pub use store::{DeviceInfo, RejectedInfo, ServerStore, StoredPunchInfo};
+pub use store::postgres::PostgresStore;
+pub use store::sqlite::SqliteStore;
+pub use store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoredPunchInfo};
 
 /// The OpenAPI 3.1 document of the HTTP API.
 pub const OPENAPI_JSON: &str = include_str!("../openapi.json");

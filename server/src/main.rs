@@ -1,5 +1,6 @@
 //! `punch-server serve` runs the reference server; `punch-server admin`
-//! manages its database (also while it runs).
+//! manages its database (also while it runs). `--db` takes a path (SQLite),
+//! `sqlite:PATH` or `postgres://…`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use punch_model::rules::policy::{Settings, Site};
-use punch_server::{Admin, ServerConfig, ServerHandle};
+use punch_server::config::{self, LogFormat, Overrides};
+use punch_server::{Admin, DbUrl, ServerConfig, ServerHandle};
 use serde::Serialize;
 
 type CmdResult = Result<(), Box<dyn std::error::Error>>;
@@ -22,12 +24,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API until Ctrl-C / SIGTERM.
+    /// Serve the HTTP API until Ctrl-C / SIGTERM. Settings come from
+    /// `--config` (TOML), then PUNCH_* variables, then these flags.
     Serve {
-        #[arg(long, default_value = "punch-server.db")]
-        db: PathBuf,
-        #[arg(long, default_value_t = punch_server::DEFAULT_LISTEN)]
-        listen: SocketAddr,
+        /// Database: a path or sqlite:PATH (default punch-server.db), or postgres://…
+        #[arg(long)]
+        db: Option<String>,
+        /// Default 127.0.0.1:8787.
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// A TOML file: db, listen, log_format, [limits].
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Check device attestations by hand (no database needed).
     Attestation {
@@ -36,8 +44,9 @@ enum Command {
     },
     /// Manage employees, devices, sites and policy.
     Admin {
+        /// A path or sqlite:PATH, or postgres://… (PUNCH_DB if absent).
         #[arg(long)]
-        db: PathBuf,
+        db: Option<String>,
         /// Print lists as JSON instead of tables.
         #[arg(long)]
         json: bool,
@@ -131,13 +140,27 @@ enum AdminCommand {
     Head {
         device: String,
     },
+    /// Copy a SQLite database with the online backup API while servers
+    /// run (PostgreSQL: use pg_dump -Fc, see server/README.md).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the database's schema version and the one this binary writes.
+    Schema,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen } => serve(db, listen),
-        Command::Admin { db, json, command } => admin(&db, json, command),
+        Command::Serve { db, listen, config } => serve(Overrides { config, db, listen }),
+        Command::Admin { db, json, command } => match db.or_else(|| std::env::var("PUNCH_DB").ok())
+        {
+            Some(db) => DbUrl::parse(&db)
+                .map_err(Into::into)
+                .and_then(|db| admin(&db, json, command)),
+            None => Err("admin needs --db (or PUNCH_DB)".into()),
+        },
         Command::Attestation {
             command:
                 AttestationCommand::Verify {
@@ -162,18 +185,30 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(db: PathBuf, listen: SocketAddr) -> CmdResult {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+fn serve(flags: Overrides) -> CmdResult {
+    let settings = config::load(&flags, &|k| std::env::var(k).ok())?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match settings.log_format {
+        // Spans (the request id) flattened into each line.
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
+    // The database URL is redacted by DbUrl's Display.
+    tracing::info!(db = %settings.db, listen = %settings.listen, limits = ?settings.limits, "starting");
     let handle = ServerHandle::start(ServerConfig {
-        db_path: db,
-        listen,
+        db: settings.db,
+        listen: settings.listen,
+        limits: settings.limits,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
     tokio::runtime::Builder::new_current_thread()
@@ -319,8 +354,20 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
         .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
-fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
-    let admin = Admin::open(db)?;
+fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
+    if let AdminCommand::Backup { out } = &command {
+        return match db {
+            DbUrl::Sqlite(path) => {
+                punch_server::store::sqlite::backup(path, out)?;
+                println!("backup written to {}", out.display());
+                Ok(())
+            }
+            DbUrl::Postgres(_) => {
+                Err("PostgreSQL: back up with pg_dump -Fc (server/README.md)".into())
+            }
+        };
+    }
+    let admin = Admin::connect(db)?;
     match command {
         AdminCommand::AddEmployee { id, name } => {
             admin.add_employee(&id, &name)?;
@@ -467,6 +514,11 @@ fn admin(db: &Path, json: bool, command: AdminCommand) -> CmdResult {
             let (seq, hash) = admin.head(&device)?;
             say!("{seq} {hash}");
         }
+        AdminCommand::Schema => {
+            let schema = admin.schema_status()?;
+            println!("{} {}", schema.found, schema.supported);
+        }
+        AdminCommand::Backup { .. } => return Err("backup runs before the database opens".into()),
     }
     Ok(())
 }

@@ -3,18 +3,22 @@
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use hyper_util::rt::{TokioIo, TokioTimer};
 use ring::rand::{SecureRandom, SystemRandom};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
+use tower::ServiceExt;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppState, PeerAddr};
+use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
-use crate::sqlite_store::SqliteStore;
-use crate::store::{ServerStore, StoreExt};
+use crate::limits::Limits;
+use crate::limits::conn::{self, ConnLimiter};
+use crate::store::{DbUrl, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
 /// 127.0.0.1:8787.
@@ -24,21 +28,35 @@ pub const DEFAULT_LISTEN: SocketAddr =
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 const META_TIME_SECRET: &str = "time_token_secret";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerConfig {
-    /// The SQLite file (created on first start).
-    pub db_path: PathBuf,
+    /// The database: a SQLite file (created on first start) or PostgreSQL.
+    pub db: DbUrl,
     /// `127.0.0.1:0` picks a free port (see [`ServerHandle::addr`]).
     pub listen: SocketAddr,
+    pub limits: Limits,
 }
 
 impl ServerConfig {
-    /// On the default address.
-    pub fn new(db_path: impl Into<PathBuf>) -> ServerConfig {
+    /// On the default address, with default limits.
+    pub fn new(db: impl Into<DbUrl>) -> ServerConfig {
         ServerConfig {
-            db_path: db_path.into(),
+            db: db.into(),
             listen: DEFAULT_LISTEN,
+            limits: Limits::default(),
         }
+    }
+}
+
+impl From<std::path::PathBuf> for DbUrl {
+    fn from(path: std::path::PathBuf) -> DbUrl {
+        DbUrl::Sqlite(path)
+    }
+}
+
+impl From<&std::path::PathBuf> for DbUrl {
+    fn from(path: &std::path::PathBuf) -> DbUrl {
+        DbUrl::Sqlite(path.clone())
     }
 }
 
@@ -58,15 +76,30 @@ fn load_time_tokens(store: &dyn ServerStore) -> Result<TimeTokens> {
     Ok(TimeTokens::new(&secret))
 }
 
-/// Opens the database and prepares what handlers share.
-pub fn app_state(db_path: &Path) -> Result<AppState> {
-    let store: Arc<dyn ServerStore> = Arc::new(SqliteStore::open(db_path)?);
+/// Opens the database (SQLite file or PostgreSQL) and prepares what
+/// handlers share.
+pub fn app_state(db: impl Into<DbUrl>) -> Result<AppState> {
+    app_state_with(&db.into(), Limits::default())
+}
+
+pub fn app_state_with(db: &DbUrl, limits: Limits) -> Result<AppState> {
+    let store = crate::store::open(db)?;
+    state_over(store, limits)
+}
+
+/// Over a store already open (tests, other embeddings).
+pub fn state_over(store: Arc<dyn ServerStore>, limits: Limits) -> Result<AppState> {
     let tokens = load_time_tokens(store.as_ref())?;
-    Ok(AppState { store, tokens })
+    Ok(AppState::new(store, tokens, limits))
 }
 
 /// Serves until `shutdown` completes, then drains in-flight requests for
 /// at most five seconds; the port is closed when this returns.
+///
+/// Our own accept loop (not `axum::serve`) so the limits hold before a
+/// request exists: a connection cap per process and per IP (a refused
+/// connection gets a JSON 503), and hyper's header read timeout, which also
+/// closes idle keep-alive connections.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -81,14 +114,74 @@ pub async fn serve(
         // An error means the sender is gone: treat as a stop request.
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let server =
-        axum::serve(listener, api::router(state)).with_graceful_shutdown(stopped(stop_rx.clone()));
+    if let Some(handle) = state.prometheus.clone() {
+        // Histograms are kept bounded between scrapes.
+        let mut stop = stop_rx.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+            }
+        });
+    }
+    let limits = state.limits.clone();
+    let conns = ConnLimiter::new(limits.max_connections, limits.max_connections_per_ip);
+    let app = api::router(state);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = stopped(stop_rx.clone()) => break,
+        };
+        let Some(guard) = conns.admit(peer.ip()) else {
+            metrics::counter!(crate::metrics::CONNECTIONS_REFUSED).increment(1);
+            tokio::spawn(async move {
+                let mut stream = stream;
+                let _ = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    stream.write_all(&conn::refusal(now_ms())),
+                )
+                .await;
+                let _ = stream.shutdown().await;
+            });
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(PeerAddr(peer));
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_read_timeout())
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(guard);
+        });
+    }
+    drop(listener);
     tokio::select! {
-        served = server => served?,
-        _ = async {
-            stopped(stop_rx).await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!("shutdown grace period over; dropping open connections"),
+        _ = graceful.shutdown() => {}
+        _ = tokio::time::sleep(SHUTDOWN_GRACE) => {
+            tracing::warn!("shutdown grace period over; dropping open connections")
+        }
     }
     tracing::info!("server stopped");
     Ok(())
@@ -105,7 +198,7 @@ impl ServerHandle {
     /// Opens the database, binds, and serves on a dedicated thread; returns
     /// once the socket is listening.
     pub fn start(config: ServerConfig) -> Result<ServerHandle> {
-        let state = app_state(&config.db_path)?;
+        let state = app_state_with(&config.db, config.limits.clone())?;
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,
@@ -157,7 +250,7 @@ impl ServerHandle {
                 ));
             }
         }
-        tracing::info!(%addr, db = %config.db_path.display(), "punch server listening");
+        tracing::info!(%addr, db = %config.db, "punch server listening");
         Ok(ServerHandle {
             addr,
             stop: Some(stop_tx),

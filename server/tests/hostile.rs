@@ -242,7 +242,7 @@ fn the_admin_cli_never_prints_a_devices_control_characters() {
     ] {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_punch-server"))
             .args(["admin", "--db"])
-            .arg(&server.db)
+            .arg(common::db_arg(&server.db))
             .args(args)
             .output()
             .unwrap();

@@ -272,6 +272,29 @@ fn the_live_server_answers_as_documented() {
         );
     }
 
+    // Operations routes: liveness, readiness (JSON), metrics (Prometheus text).
+    for path in [
+        punch_server::api::PATH_HEALTHZ,
+        punch_server::api::PATH_READYZ,
+    ] {
+        check(
+            &doc,
+            &mut seen,
+            "GET",
+            path,
+            &request(addr, "GET", path, &[], b""),
+        );
+    }
+    let metrics_path = punch_server::api::PATH_METRICS;
+    let metrics = request(addr, "GET", metrics_path, &[], b"");
+    assert_eq!(metrics.status, 200);
+    assert!(
+        doc["paths"][metrics_path]["get"]["responses"]["200"]["content"]["text/plain"].is_object()
+    );
+    assert!(metrics.header(wire::HEADER_SERVER_TIME).is_some());
+    assert!(String::from_utf8_lossy(&metrics.body).contains("punch_http_requests_total"));
+    seen.insert(("GET".into(), metrics_path.into(), 200));
+
     // Every documented operation was seen succeeding.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {

@@ -154,12 +154,12 @@ fn setup() -> Setup {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
     let live_server = dir.path().join("live-server.db");
     let live_device = dir.path().join("live-device.db");
-    let admin = punch_tests::world::employer(&live_server);
+    let admin = punch_tests::world::employer(&live_server.as_path().into());
     let policy_key = admin.policy_public_key().expect("policy key");
     let code = admin
         .create_enrollment_code(EMPLOYEE, Duration::from_secs(600))
         .expect("code");
-    let server = start_server(&live_server);
+    let server = start_server(&live_server.as_path().into());
     let time = DeviceTime::new();
     let engine = open_device(
         &live_device,
@@ -264,7 +264,7 @@ fn upload(setup: &Setup, queue: &Path, batch: u32, tag: &str) -> (f64, SyncRepor
     let device_db = setup.path(&format!("device-{tag}.db"));
     snapshot(&setup.server_db, &server_db);
     snapshot(queue, &device_db);
-    let server = start_server(&server_db);
+    let server = start_server(&server_db.as_path().into());
     let transport: Arc<dyn Transport> = Arc::new(ReqwestTransport::new().expect("transport"));
     let engine = open_device(
         &device_db,
@@ -614,7 +614,7 @@ fn child_run(setup: &Setup, queue: &Path, mode: &str, tag: &str) -> ChildRun {
     snapshot(queue, &device_db);
     let key_file = setup.path("policy-key.der");
     std::fs::write(&key_file, &setup.policy_key).expect("key file");
-    let server = start_server(&server_db);
+    let server = start_server(&server_db.as_path().into());
     let now = setup.time.catch_up();
     let output = Command::new(std::env::current_exe().expect("current exe"))
         .env(CHILD_ENV, mode)

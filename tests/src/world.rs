@@ -1,8 +1,8 @@
-//! A real server (SQLite file, HTTP on 127.0.0.1), a fault proxy in front of
-//! it, and a device engine (SQLite file, software P-256 key) enrolled through
-//! the proxy. Tests drive time by hand through the device's ManualClock.
+//! A real server (HTTP on 127.0.0.1, on SQLite or PostgreSQL: see
+//! [`server_db`]), a fault proxy in front of it, and a device engine (SQLite
+//! file, software P-256 key) enrolled through the proxy. Tests drive time by
+//! hand through the device's ManualClock.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -14,7 +14,7 @@ use punch_core::{
     ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
     PunchReceipt,
 };
-use punch_server::{Admin, ServerHandle};
+use punch_server::{Admin, DbUrl, PostgresStore, ServerHandle};
 
 use crate::fault_proxy::FaultProxy;
 
@@ -30,7 +30,7 @@ pub fn now_ms() -> i64 {
 
 pub struct World {
     pub dir: tempfile::TempDir,
-    pub server_db: PathBuf,
+    pub server_db: DbUrl,
     pub server: Option<ServerHandle>,
     pub proxy: FaultProxy,
     pub admin: Admin,
@@ -57,7 +57,7 @@ impl World {
 
     pub fn with_batch(batch_size: u32) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server_db = dir.path().join("server.db");
+        let server_db = server_db(dir.path());
         let admin = employer(&server_db);
         let server = start_server(&server_db);
         let proxy = FaultProxy::start(server.addr());
@@ -125,6 +125,66 @@ impl World {
     }
 }
 
+impl World {
+    /// Makes the server forget everything of `device_id` after `seq` (as a
+    /// restore from an older backup would), leaving `head_hash` as its head.
+    pub fn server_forget_after(&self, device_id: &str, seq: u64, head_hash: &str) {
+        self.server_execute(&format!(
+            "DELETE FROM punches WHERE device_id = '{device_id}' AND seq > {seq};
+             UPDATE devices SET head_seq = {seq}, head_hash = '{head_hash}'
+             WHERE device_id = '{device_id}';"
+        ));
+    }
+
+    /// Runs SQL (our own literals) on the server's database, behind its back.
+    pub fn server_execute(&self, sql: &str) {
+        match &self.server_db {
+            DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+                .and_then(|db| db.execute_batch(sql))
+                .expect("server sql"),
+            DbUrl::Postgres(url) => psql(url, sql),
+        }
+    }
+}
+
+/// Runs SQL with the `psql` client (tests only; values are our own).
+pub fn psql(url: &str, sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args(["-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The back end under test: `PUNCH_TEST_DB` unset (or `sqlite`) gives a
+/// SQLite file in `dir`; a `postgres://` URL gives a fresh database there.
+pub fn server_db(dir: &std::path::Path) -> DbUrl {
+    match std::env::var("PUNCH_TEST_DB").ok().as_deref() {
+        None | Some("") | Some("sqlite") => DbUrl::Sqlite(dir.join("server.db")),
+        Some(url) if url.starts_with("postgres") => {
+            let name = format!("punch_w_{}", uuid_like());
+            DbUrl::Postgres(PostgresStore::create_database(url, &name).expect("scratch database"))
+        }
+        Some(other) => panic!("PUNCH_TEST_DB={other:?}: use sqlite or a postgres:// URL"),
+    }
+}
+
+/// Unique enough for a scratch database name (no uuid dependency here).
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        now_ms(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 impl Default for World {
     fn default() -> Self {
         Self::new()
@@ -133,8 +193,8 @@ impl Default for World {
 
 /// The employer's side: one employee, the HQ site, a 2-minute clock
 /// tolerance, policy v1 published for 30 days.
-pub fn employer(server_db: &std::path::Path) -> Admin {
-    let admin = Admin::open(server_db).expect("admin");
+pub fn employer(server_db: &DbUrl) -> Admin {
+    let admin = Admin::connect(server_db).expect("admin");
     admin.add_employee(EMPLOYEE, "Li Wei").expect("employee");
     admin
         .upsert_site(Site {
@@ -165,10 +225,10 @@ pub fn employer(server_db: &std::path::Path) -> Admin {
     admin
 }
 
-pub fn start_server(db: &std::path::Path) -> ServerHandle {
+pub fn start_server(db: &DbUrl) -> ServerHandle {
     ServerHandle::start(punch_server::ServerConfig {
-        db_path: db.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
+        ..punch_server::ServerConfig::new(db.clone())
     })
     .expect("server start")
 }

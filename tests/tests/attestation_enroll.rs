@@ -46,7 +46,7 @@ fn setup(
     PunchEngine,
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
+    let db = punch_tests::world::server_db(dir.path());
     let admin = employer(&db);
     let server = start_server(&db);
     let key = Arc::new(PlatformKey {

@@ -53,8 +53,8 @@ fn quickstart_runs_against_the_real_server() {
         .create_enrollment_code("e-42", Duration::from_secs(600))
         .unwrap();
     let server = ServerHandle::start(ServerConfig {
-        db_path: server_db.clone(),
         listen: "127.0.0.1:0".parse().unwrap(),
+        ..ServerConfig::new(&server_db)
     })
     .unwrap();
     let device_db = dir.path().join("device.db");

@@ -296,17 +296,7 @@ fn restore_with_several_pending_records_recovers_them_all() {
     w.punch();
     w.punch();
     assert_eq!(w.engine.sync().unwrap().uploaded, 2);
-    let db = rusqlite::Connection::open(&w.server_db).unwrap();
-    db.execute(
-        "DELETE FROM punches WHERE device_id = ?1 AND seq > 1",
-        [&device_id],
-    )
-    .unwrap();
-    db.execute(
-        "UPDATE devices SET head_seq = 1, head_hash = ?1 WHERE device_id = ?2",
-        [&head_after_first, &device_id],
-    )
-    .unwrap();
+    w.server_forget_after(&device_id, 1, &head_after_first);
     // Several new punches after the server lost 2 and 3.
     w.punch();
     w.punch();

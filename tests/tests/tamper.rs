@@ -81,13 +81,10 @@ fn a_server_holding_a_head_the_device_never_had_is_reported() {
     // The server's idea of this device's head is another record (a restored
     // or forged database on either side).
     let device = w.engine.device().unwrap().device_id;
-    let server = rusqlite::Connection::open(&w.server_db).unwrap();
-    server
-        .execute(
-            "UPDATE devices SET head_hash = ?1 WHERE device_id = ?2",
-            rusqlite::params!["cd".repeat(32), device],
-        )
-        .unwrap();
+    w.server_execute(&format!(
+        "UPDATE devices SET head_hash = '{}' WHERE device_id = '{device}'",
+        "cd".repeat(32)
+    ));
     w.clock.advance_ms(60_000);
     let report = w.engine.sync_now().unwrap();
     assert_eq!(report.server_head_mismatch, Some(1), "{report:?}");

@@ -341,6 +341,15 @@ pub enum ErrorCode {
     AttestationRefused,
     /// The device proves less about its key than the employer's policy requires.
     AssuranceTooLow,
+    /// A request body over the route's limit (uploads say `batch_too_large`).
+    PayloadTooLarge,
+    /// Too many attempts (enrollment codes): wait `Retry-After` seconds.
+    RateLimited,
+    /// The request was not received in time (slow client).
+    Timeout,
+    /// The server is at a limit (connections, body budget) or its
+    /// database is unreachable: retry shortly.
+    Unavailable,
     Internal,
     /// A code this version does not know (a newer server).
     #[serde(other)]

@@ -1,11 +1,16 @@
 //! Test helpers shared by the integration tests: a real server on a temp
-//! SQLite file, a minimal HTTP/1.1 client over TcpStream, and a device that
+//! database, a minimal HTTP/1.1 client over TcpStream, and a device that
 //! signs requests and builds chained punch records like the app does.
+//!
+//! The back end is chosen by `PUNCH_TEST_DB`: unset (or `sqlite`) for a
+//! SQLite file per test, or a PostgreSQL URL (`postgres://…/postgres`) on
+//! which each test gets a fresh database. `scripts/test.sh` runs the suite
+//! both ways.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,7 +20,7 @@ use punch_model::ledger::record::{
 use punch_model::ledger::signing::{self, Signer, SoftwareSigner};
 use punch_model::rules::evaluate::{Decision, Evaluation};
 use punch_model::wire::{self, EnrollRequest, UploadRecord, UploadRequest};
-use punch_server::{Admin, ServerConfig, ServerHandle};
+use punch_server::{Admin, DbUrl, PostgresStore, ServerConfig, ServerHandle};
 use serde_json::Value;
 
 pub const DAY: Duration = Duration::from_secs(86_400);
@@ -181,24 +186,54 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// A real server on a temp database, plus an Admin on the same file.
+/// A fresh, empty database of the back end under test (see the module doc).
+pub fn test_db(dir: &Path) -> DbUrl {
+    match std::env::var("PUNCH_TEST_DB").ok().as_deref() {
+        None | Some("") | Some("sqlite") => DbUrl::Sqlite(dir.join("server.db")),
+        Some(url) if url.starts_with("postgres") => {
+            let name = format!("punch_t_{}", uuid::Uuid::new_v4().simple());
+            DbUrl::Postgres(PostgresStore::create_database(url, &name).expect("scratch database"))
+        }
+        Some(other) => panic!("PUNCH_TEST_DB={other:?}: use sqlite or a postgres:// URL"),
+    }
+}
+
+/// The same database as text, for `--db` on the command line.
+pub fn db_arg(db: &DbUrl) -> String {
+    match db {
+        DbUrl::Sqlite(path) => path.display().to_string(),
+        DbUrl::Postgres(url) => url.clone(),
+    }
+}
+
+/// A server on `db` at a free loopback port.
+pub fn start_on(db: &DbUrl, limits: punch_server::Limits) -> ServerHandle {
+    ServerHandle::start(ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        limits,
+        ..ServerConfig::new(db.clone())
+    })
+    .unwrap()
+}
+
+/// A real server on a temp database, plus an Admin on the same database.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
-    pub db: PathBuf,
+    pub db: DbUrl,
     pub handle: Option<ServerHandle>,
     pub admin: Admin,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
+        Self::with_limits(punch_server::Limits::default())
+    }
+
+    pub fn with_limits(limits: punch_server::Limits) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("server.db");
-        let handle = ServerHandle::start(ServerConfig {
-            db_path: db.clone(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-        })
-        .unwrap();
-        let admin = Admin::open(&db).unwrap();
+        let db = test_db(dir.path());
+        let handle = start_on(&db, limits);
+        let admin = Admin::connect(&db).unwrap();
         TestServer {
             dir,
             db,
@@ -222,13 +257,7 @@ impl TestServer {
         if self.handle.is_some() {
             self.stop();
         }
-        self.handle = Some(
-            ServerHandle::start(ServerConfig {
-                db_path: self.db.clone(),
-                listen: "127.0.0.1:0".parse().unwrap(),
-            })
-            .unwrap(),
-        );
+        self.handle = Some(start_on(&self.db, punch_server::Limits::default()));
     }
 
     /// An employee with a fresh code.

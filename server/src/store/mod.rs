@@ -1,8 +1,15 @@
 //! The storage contract. Business rules (enrollment, ingest, publishing) are
 //! written against [`StoreTx`], the primitive operations inside one
 //! transaction; a backend implements those plus [`ServerStore`], which runs a
-//! unit of work in a transaction. SQLite is the reference backend
-//! ([`crate::sqlite_store::SqliteStore`]); another database can follow.
+//! unit of work in a transaction. SQLite ([`sqlite::SqliteStore`]) is the
+//! embedded default; PostgreSQL ([`postgres::PostgresStore`]) serves several
+//! stateless server processes over one database. [`open`] picks one by URL.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -203,6 +210,11 @@ pub trait StoreTx {
     /// Returns false when the device was not bound.
     fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool>;
     fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()>;
+    /// The device, locked until the transaction ends: ingest holds this so
+    /// two servers taking the same device's batch run one after the other
+    /// (PostgreSQL: `SELECT … FOR UPDATE`; SQLite: the one writer already
+    /// excludes everyone).
+    fn lock_device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
 
     /// Remembers a request nonce; false when it was already seen.
     fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool>;
@@ -225,6 +237,30 @@ pub trait StoreTx {
     /// Where a punch id is stored: (device, seq).
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
     fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
+    /// Several punches at once (one round trip where the backend can).
+    fn insert_punches(&self, punches: &[NewPunch<'_>]) -> Result<()> {
+        punches.iter().try_for_each(|p| self.insert_punch(p))
+    }
+    /// The stored bytes of several seqs of one device (absent: not stored).
+    fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> {
+        let mut out = HashMap::new();
+        for &seq in seqs {
+            if let Some(bytes) = self.punch_bytes(device_id, seq)? {
+                out.insert(seq, bytes);
+            }
+        }
+        Ok(out)
+    }
+    /// Where each of these punch ids is stored (absent: nowhere).
+    fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> {
+        let mut out = HashMap::new();
+        for id in punch_ids {
+            if let Some(at) = self.punch_location(id)? {
+                out.insert(id.clone(), at);
+            }
+        }
+        Ok(out)
+    }
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
     /// (reason, detail) of a refused record with this hash at (device, seq).
     fn rejected_link(
@@ -239,6 +275,16 @@ pub trait StoreTx {
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
+    /// The statements the device made at several seqs (absent: none).
+    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> {
+        let mut out = HashMap::new();
+        for &seq in seqs {
+            if let Some(hash) = self.head_statement(device_id, seq)? {
+                out.insert(seq, hash);
+            }
+        }
+        Ok(out)
+    }
     /// The highest head the device ever stated.
     fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>>;
     /// Remembers a statement (the first one per seq is kept).
@@ -264,6 +310,19 @@ pub trait StoreTx {
         stored: u64,
         dropped: u64,
     ) -> Result<()>;
+
+    /// Counts one hit on a fixed-window rate counter shared by every server
+    /// on this database: returns (hits in the current window including this
+    /// one, when the window started). A window older than `window_ms`
+    /// starts again at `now_ms`.
+    fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
+}
+
+/// Where the schema stands: `/readyz` is ready only when they match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SchemaStatus {
+    pub found: i64,
+    pub supported: i64,
 }
 
 /// Unit of work for [`ServerStore`]: runs once; an error rolls back.
@@ -274,6 +333,103 @@ pub type Work<'w> = dyn FnMut(&dyn StoreTx) -> Result<()> + 'w;
 pub trait ServerStore: Send + Sync {
     fn read_tx(&self, work: &mut Work<'_>) -> Result<()>;
     fn write_tx(&self, work: &mut Work<'_>) -> Result<()>;
+    /// "sqlite" or "postgres".
+    fn backend(&self) -> &'static str;
+    /// Asks the database (a real round trip) for its schema version.
+    fn schema_status(&self) -> Result<SchemaStatus>;
+}
+
+/// Which database, parsed from `--db`: `postgres://…` (or `postgresql://…`),
+/// `sqlite:PATH`, or a bare path (SQLite, the default).
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl DbUrl {
+    pub fn parse(text: &str) -> Result<DbUrl> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(ServerError::Config("database location is empty".into()));
+        }
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(text.to_string()));
+        }
+        if let Some(path) = text
+            .strip_prefix("sqlite://")
+            .or(text.strip_prefix("sqlite:"))
+        {
+            return Ok(DbUrl::Sqlite(path.into()));
+        }
+        if text.contains("://") {
+            return Err(ServerError::Config(format!(
+                "unsupported database URL scheme in {:?}; use postgres://… or sqlite:PATH",
+                redact_url(text)
+            )));
+        }
+        Ok(DbUrl::Sqlite(text.into()))
+    }
+}
+
+impl From<&std::path::Path> for DbUrl {
+    fn from(path: &std::path::Path) -> DbUrl {
+        DbUrl::Sqlite(path.to_path_buf())
+    }
+}
+
+/// Never prints a password: URLs go to logs and error messages.
+impl std::fmt::Display for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbUrl::Sqlite(path) => write!(f, "sqlite:{}", path.display()),
+            DbUrl::Postgres(url) => f.write_str(&redact_url(url)),
+        }
+    }
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DbUrl({self})")
+    }
+}
+
+/// `scheme://user:secret@host/db?password=x` → `scheme://user:***@host/db?password=***`.
+pub fn redact_url(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(scheme_end) = out.find("://") {
+        let rest_start = scheme_end + 3;
+        let authority_end = out[rest_start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| rest_start + i);
+        if let Some(at) = out[rest_start..authority_end].rfind('@') {
+            let userinfo = &out[rest_start..rest_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
+            }
+        }
+    }
+    if let Some(q) = out.find('?') {
+        let (head, query) = out.split_at(q + 1);
+        let query = query
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        out = format!("{head}{query}");
+    }
+    out
+}
+
+/// Opens (creating and migrating if needed) the database `url` names.
+pub fn open(url: &DbUrl) -> Result<Arc<dyn ServerStore>> {
+    Ok(match url {
+        DbUrl::Sqlite(path) => Arc::new(sqlite::SqliteStore::open(path)?),
+        DbUrl::Postgres(url) => Arc::new(postgres::PostgresStore::connect(url)?),
+    })
 }
 
 /// Typed helpers over the object-safe [`ServerStore`].
@@ -303,4 +459,36 @@ fn run_once<T>(
         Ok(())
     })?;
     out.ok_or_else(|| ServerError::Corrupt("store did not run the unit of work".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_choose_the_backend_and_never_show_secrets() {
+        assert_eq!(
+            DbUrl::parse("server.db").unwrap(),
+            DbUrl::Sqlite("server.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:/tmp/a.db").unwrap(),
+            DbUrl::Sqlite("/tmp/a.db".into())
+        );
+        let pg =
+            DbUrl::parse("postgres://punch:s3cret@127.0.0.1:5432/punch?password=x&sslmode=disable")
+                .unwrap();
+        assert!(matches!(pg, DbUrl::Postgres(_)));
+        let shown = format!("{pg} {pg:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("password=x"),
+            "{shown}"
+        );
+        assert!(
+            shown
+                .contains("postgres://punch:***@127.0.0.1:5432/punch?password=***&sslmode=disable")
+        );
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse(" ").is_err());
+    }
 }

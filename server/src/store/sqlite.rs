@@ -10,9 +10,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use crate::error::{Result, ServerError};
+use crate::metrics;
 use crate::store::{
     BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
-    ServerStore, StoreTx, StoredPunchInfo, Work,
+    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -21,7 +22,18 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_2_ATTESTATION,
     MIGRATION_3_TAMPER_EVIDENCE,
     MIGRATION_4_ATTENDANCE,
+    MIGRATION_5_RATE_LIMITS,
 ];
+
+/// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
+/// database, so every server process on it counts the same hits.
+const MIGRATION_5_RATE_LIMITS: &str = "
+CREATE TABLE rate_limits (
+    key              TEXT PRIMARY KEY,
+    window_start_ms  INTEGER NOT NULL,
+    hits             INTEGER NOT NULL
+) WITHOUT ROWID;
+";
 
 /// The schema version this server writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -118,6 +130,33 @@ CREATE TABLE rejected (
 );
 ";
 
+impl From<rusqlite::Error> for ServerError {
+    fn from(e: rusqlite::Error) -> Self {
+        // SQLITE_BUSY after busy_timeout: another writer held the lock too long.
+        let retryable = matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        ServerError::Storage {
+            backend: "sqlite",
+            message: e.to_string(),
+            retryable,
+        }
+    }
+}
+
+impl From<punch_sqlite::MigrateError> for ServerError {
+    fn from(e: punch_sqlite::MigrateError) -> Self {
+        match e {
+            punch_sqlite::MigrateError::SchemaTooNew { found, supported } => {
+                ServerError::SchemaTooNew { found, supported }
+            }
+            punch_sqlite::MigrateError::Sqlite(e) => e.into(),
+            other => ServerError::Corrupt(other.to_string()),
+        }
+    }
+}
+
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -126,8 +165,17 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
+        let mut conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
         punch_sqlite::migrate(&conn, MIGRATIONS)?;
+        // Time inside SQLite, for /metrics (the database's share of a request).
+        conn.trace_v2(
+            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_PROFILE,
+            Some(|event: rusqlite::trace::TraceEvent<'_>| {
+                if let rusqlite::trace::TraceEvent::Profile(_, took) = event {
+                    metrics::db_time("sqlite", took);
+                }
+            }),
+        )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -148,6 +196,33 @@ impl SqliteStore {
     }
 }
 
+/// Copies the database at `src` to `dest` (which must not exist) with the
+/// online backup API, while servers keep writing to `src`.
+pub fn backup(src: &Path, dest: &Path) -> Result<()> {
+    SqliteStore::open(src)?.backup_to(dest)
+}
+
+impl SqliteStore {
+    /// A consistent copy of the live database at `dest` through SQLite's
+    /// online backup API: writers go on meanwhile (pages they change are
+    /// copied again), and the copy is a normal database file.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        if dest.exists() {
+            return Err(ServerError::Invalid(format!(
+                "{} exists; a backup never overwrites",
+                dest.display()
+            )));
+        }
+        let conn = self.lock();
+        conn.backup(
+            rusqlite::MAIN_DB,
+            dest,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        Ok(())
+    }
+}
+
 impl ServerStore for SqliteStore {
     fn read_tx(&self, work: &mut Work<'_>) -> Result<()> {
         self.run(TransactionBehavior::Deferred, work)
@@ -156,6 +231,20 @@ impl ServerStore for SqliteStore {
     fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
         // IMMEDIATE takes the write lock up front: no deadlock on upgrade.
         self.run(TransactionBehavior::Immediate, work)
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn schema_status(&self) -> Result<SchemaStatus> {
+        let found: i64 = self
+            .lock()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(SchemaStatus {
+            found,
+            supported: SCHEMA_VERSION,
+        })
     }
 }
 
@@ -569,6 +658,11 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn lock_device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
+        // The IMMEDIATE transaction already holds SQLite's one write lock.
+        self.device(device_id)
+    }
+
     fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> {
         let n = self.0.execute(
             "INSERT OR IGNORE INTO nonces (device_id, nonce, request_ts_ms) VALUES (?1, ?2, ?3)",
@@ -759,6 +853,23 @@ impl StoreTx for Sql<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?)
+    }
+
+    fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {
+        let (hits, start): (i64, i64) = self
+            .0
+            .prepare_cached(
+                "INSERT INTO rate_limits (key, window_start_ms, hits) VALUES (?1, ?3, 1)
+                 ON CONFLICT (key) DO UPDATE SET
+                    hits = CASE WHEN window_start_ms <= ?3 - ?2 THEN 1 ELSE hits + 1 END,
+                    window_start_ms = CASE WHEN window_start_ms <= ?3 - ?2 THEN ?3
+                                           ELSE window_start_ms END
+                 RETURNING hits, window_start_ms",
+            )?
+            .query_row(params![key, window_ms, now_ms], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((int(hits), start))
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -1,0 +1,5 @@
+//! See `punch_tests::decoders::retry_after`.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| punch_tests::decoders::retry_after(data));

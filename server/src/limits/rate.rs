@@ -1,0 +1,71 @@
+//! Rate limits on guessable secrets (enrollment codes, later PIN-reset
+//! codes): fixed windows counted in the database, so every server process
+//! on it sees the same counts and a guesser gains nothing by spreading
+//! attempts across servers.
+
+use crate::error::Result;
+use crate::limits::{Limits, RateRule};
+use crate::store::StoreTx;
+
+/// What is being counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    EnrollIp,
+    EnrollCode,
+    /// Hooks for PIN-reset codes (no route yet).
+    PinResetIp,
+    PinResetEmployee,
+}
+
+impl Bucket {
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::EnrollIp => "enroll_ip",
+            Bucket::EnrollCode => "enroll_code",
+            Bucket::PinResetIp => "pin_reset_ip",
+            Bucket::PinResetEmployee => "pin_reset_employee",
+        }
+    }
+
+    fn rule(self, limits: &Limits) -> RateRule {
+        match self {
+            Bucket::EnrollIp => limits.enroll_per_ip,
+            Bucket::EnrollCode => limits.enroll_per_code,
+            Bucket::PinResetIp => limits.pin_reset_per_ip,
+            Bucket::PinResetEmployee => limits.pin_reset_per_employee,
+        }
+    }
+}
+
+/// Refused: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    pub bucket: Bucket,
+    pub retry_after_s: u64,
+}
+
+/// Counts one hit on each (bucket, subject); the first one over its rule
+/// refuses. Every hit counts, refused or not: hammering does not help.
+pub fn hit(
+    tx: &dyn StoreTx,
+    limits: &Limits,
+    hits: &[(Bucket, &str)],
+    now_ms: i64,
+) -> Result<Option<Limited>> {
+    let mut refused = None;
+    for &(bucket, subject) in hits {
+        let rule = bucket.rule(limits);
+        let window_ms = rule.window_ms();
+        let key = format!("{}:{subject}", bucket.name());
+        let (count, started) = tx.rate_hit(&key, window_ms, now_ms)?;
+        if count > rule.hits && refused.is_none() {
+            let left_ms = started.saturating_add(window_ms).saturating_sub(now_ms);
+            refused = Some(Limited {
+                bucket,
+                // Round up: never tell a client to come back too early.
+                retry_after_s: u64::try_from(left_ms).unwrap_or(0).div_ceil(1000).max(1),
+            });
+        }
+    }
+    Ok(refused)
+}

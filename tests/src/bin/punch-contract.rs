@@ -1,0 +1,60 @@
+//! The server side of the contract suite (`scripts/contract.sh`): a real
+//! punch server on 127.0.0.1 with an employer set up (employee, site,
+//! settings, a published policy) and one-time enrollment codes, announced as
+//! one JSON line on stdout:
+//! `{"base_url": ..., "device_code": ..., "codes": [...]}`.
+//! The Python hook (`tests/contract/hooks.py`) enrolls its own device key
+//! with `device_code` and signs every request with it; `codes` are for the
+//! enrollments schemathesis generates. Serves until stdin closes (or
+//! `--max-ms`, default 15 minutes).
+//!
+//! `punch-contract [--db PATH] [--codes N] [--max-ms MS]`
+
+use std::io::Read;
+use std::time::Duration;
+
+use punch_tests::world::{EMPLOYEE, employer, start_server};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let dir = tempfile::tempdir()?;
+    let path: std::path::PathBuf =
+        arg("--db").map_or_else(|| dir.path().join("server.db"), Into::into);
+    let db = punch_server::DbUrl::Sqlite(path);
+    let codes: usize = arg("--codes").map_or(Ok(200), |v| v.parse())?;
+    let max_ms: u64 = arg("--max-ms").map_or(Ok(15 * 60 * 1000), |v| v.parse())?;
+
+    let admin = employer(&db);
+    let ttl = Duration::from_secs(3_600);
+    let device_code = admin.create_enrollment_code(EMPLOYEE, ttl)?;
+    let mut more = Vec::with_capacity(codes);
+    for i in 0..codes {
+        let employee = format!("contract-{i}");
+        admin.add_employee(&employee, "Contract Test")?;
+        more.push(admin.create_enrollment_code(&employee, ttl)?);
+    }
+    let server = start_server(&db);
+    println!(
+        "{}",
+        serde_json::json!({
+            "base_url": server.base_url(),
+            "device_code": device_code,
+            "codes": more,
+        })
+    );
+    // Serve until the parent closes stdin (or the time bound).
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = std::io::stdin().read_to_end(&mut Vec::new());
+        let _ = done_tx.send(());
+    });
+    let _ = done_rx.recv_timeout(Duration::from_millis(max_ms));
+    server.stop();
+    Ok(())
+}
