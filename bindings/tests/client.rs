@@ -1,0 +1,142 @@
+//! The FFI layer from Rust: the same objects Kotlin and Swift get, with
+//! Rust implementations of the foreign traits.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use punchcore::{
+    ClientOptions, Decision, DeviceSigner, Evidence, GpsFix, PlatformError, PunchClient,
+    PunchError, PunchKind, panic_probe,
+};
+
+const POLICY: &str = r#"{ "version": 1, "issued_at_ms": 1767225600000, "sites": [
+  { "id": "hq", "shape": { "type": "circle", "center": { "lat": 52.520008, "lon": 13.404954 }, "radius_m": 120 } } ] }"#;
+
+fn options() -> ClientOptions {
+    ClientOptions {
+        server_url: None,
+        policy_key_base64: None,
+        batch_size: None,
+        request_timeout_ms: None,
+        signer: None,
+        signer_timeout_ms: None,
+        transport: None,
+        clock: None,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn at(metres_north: f64) -> Evidence {
+    Evidence {
+        gps: Some(GpsFix {
+            lat: 52.520008 + metres_north / 111_320.0,
+            lon: 13.404954,
+            accuracy_m: 10.0,
+            fix_time_ms: now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        wifi: vec![],
+        ip_addresses: vec![],
+    }
+}
+
+fn local(dir: &std::path::Path, options: ClientOptions) -> Arc<PunchClient> {
+    let client = PunchClient::open(dir.display().to_string(), options).expect("open");
+    client.bind_employee("e-1".into()).expect("bind");
+    client
+        .install_policy(POLICY.as_bytes().to_vec(), None)
+        .expect("policy");
+    client
+}
+
+#[test]
+fn a_panic_is_an_internal_error() {
+    match panic_probe() {
+        Err(PunchError::Internal { detail }) => assert!(detail.contains("deliberate")),
+        other => panic!("expected Internal, got {other:?}"),
+    }
+}
+
+#[test]
+fn punches_are_stored_and_a_refusal_carries_its_evaluation() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let client = local(dir.path(), options());
+    let receipt = client
+        .punch(PunchKind::ClockIn, at(0.0))
+        .expect("inside punch");
+    assert_eq!(receipt.evaluation.decision, Decision::Accepted);
+    assert_eq!(receipt.seq, 1);
+    match client.punch(PunchKind::ClockOut, at(3_000.0)) {
+        Err(PunchError::Refused { evaluation, .. }) => {
+            assert_eq!(evaluation.decision, Decision::Rejected);
+            assert_eq!(
+                evaluation.nearest_site.map(|n| n.site_id).as_deref(),
+                Some("hq")
+            );
+        }
+        other => panic!("expected Refused, got {other:?}"),
+    }
+    let page = client.history(0, 10).expect("history");
+    assert_eq!(page.entries.len(), 1);
+    assert!(page.entries[0].verified);
+    assert!(page.next_after_seq.is_none());
+    assert!(client.verify_chain().expect("chain").intact);
+}
+
+#[test]
+fn options_are_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut half = options();
+    half.server_url = Some("http://127.0.0.1:1".into());
+    assert!(matches!(
+        PunchClient::open(dir.path().display().to_string(), half),
+        Err(PunchError::InvalidInput { .. })
+    ));
+}
+
+/// Answers its public key, then never signs.
+struct HangingSigner(punch_core::SoftwareSigner);
+
+impl DeviceSigner for HangingSigner {
+    fn public_key_spki(&self) -> Result<Vec<u8>, PlatformError> {
+        punch_core::Signer::public_key_spki(&self.0).map_err(|e| PlatformError::Failed {
+            detail: e.to_string(),
+        })
+    }
+    fn sign(&self, _message: Vec<u8>) -> Result<Vec<u8>, PlatformError> {
+        std::thread::sleep(Duration::from_secs(30));
+        Err(PlatformError::Failed {
+            detail: "woke up".into(),
+        })
+    }
+    fn attestation(
+        &self,
+        _challenge: Vec<u8>,
+    ) -> Result<Option<punchcore::DeviceAttestation>, PlatformError> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn a_hanging_signer_fails_the_punch_in_time_and_blocks_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (software, _) = punch_core::SoftwareSigner::generate().expect("key");
+    let mut opts = options();
+    opts.signer = Some(Arc::new(HangingSigner(software)));
+    opts.signer_timeout_ms = Some(300);
+    let client = local(dir.path(), opts);
+    let started = Instant::now();
+    match client.punch(PunchKind::ClockIn, at(0.0)) {
+        Err(PunchError::Signer { detail }) => assert!(detail.contains("no answer"), "{detail}"),
+        other => panic!("expected Signer, got {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(client.status().expect("status").pending, 0);
+}
