@@ -2,6 +2,7 @@
 // chip. Its opaque handle (dataRepresentation) is kept in the Keychain,
 // this device only. The library verifies every signature it gets back.
 import CryptoKit
+import DeviceCheck
 import Foundation
 import PunchCore
 import Security
@@ -38,11 +39,47 @@ final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
         try key.signature(for: message).derRepresentation
     }
 
-    /// App Attest would go here (DCAppAttestService, see docs/integration.md);
-    /// without it the server records a software-level key.
+    /// App Attest: a fresh App Attest key attests this genuine app instance,
+    /// bound to the Secure Enclave signing key by
+    /// clientDataHash = SHA-256(challenge ‖ the signing key's SPKI), which the
+    /// server recomputes. Needs the `com.apple.developer.devicecheck.appattest-environment`
+    /// entitlement. Where App Attest is unavailable (simulator, old devices),
+    /// nil: the server records a software-level key.
+    /// Called by the library on a background thread (never the main one).
     func attestation(challenge: Data) throws -> DeviceAttestation? {
-        nil
+        let service = DCAppAttestService.shared
+        guard service.isSupported else { return nil }
+        let keyId: String = try awaitCompletion { service.generateKey(completionHandler: $0) }
+        var bound = challenge
+        bound.append(try publicKeySpki())
+        let clientDataHash = Data(SHA256.hash(data: bound))
+        let object: Data = try awaitCompletion { done in
+            service.attestKey(keyId, clientDataHash: clientDataHash, completionHandler: done)
+        }
+        guard let keyIdBytes = Data(base64Encoded: keyId) else {
+            throw PlatformError.Failed(detail: "App Attest key id is not base64")
+        }
+        return .apple(challenge: challenge, keyId: keyIdBytes, attestationObject: object)
     }
+}
+
+/// Blocks this background thread until a completion-handler API answers
+/// (the library's foreign calls are synchronous and have a deadline).
+private func awaitCompletion<T>(_ start: (@escaping (T?, Error?) -> Void) -> Void) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    var value: T?
+    var failure: Error?
+    start { v, e in
+        value = v
+        failure = e
+        done.signal()
+    }
+    done.wait()
+    if let failure {
+        throw PlatformError.Failed(detail: "App Attest: \(failure.localizedDescription)")
+    }
+    guard let value else { throw PlatformError.Failed(detail: "App Attest answered nothing") }
+    return value
 }
 
 /// The few Keychain calls the signer needs.
