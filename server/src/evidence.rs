@@ -14,17 +14,13 @@ const DAY_MS: i64 = 86_400_000;
 
 /// Whether the row was stored (false: counted only).
 pub fn keep(tx: &dyn StoreTx, public_key: &[u8], info: &RejectedInfo, now_ms: i64) -> Result<bool> {
-    let day = now_ms.div_euclid(DAY_MS);
     let authentic =
         chain::verify_signature(public_key, &info.device_id, &info.record, &info.signature).is_ok();
-    let (stored, _) = tx.evidence_counter(&info.device_id, day)?;
-    if !authentic || stored >= MAX_EVIDENCE_PER_DAY {
-        tx.bump_evidence_counter(&info.device_id, day, 0, 1)?;
+    if !authentic {
+        tx.bump_evidence_counter(&info.device_id, now_ms.div_euclid(DAY_MS), 0, 1)?;
         return Ok(false);
     }
-    tx.record_rejected(info)?;
-    tx.bump_evidence_counter(&info.device_id, day, 1, 0)?;
-    Ok(true)
+    keep_authentic(tx, info, now_ms)
 }
 
 /// Evidence whose authenticity is already established (a signed request's
