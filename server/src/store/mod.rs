@@ -5,6 +5,7 @@
 //! embedded default; PostgreSQL ([`postgres::PostgresStore`]) serves several
 //! stateless server processes over one database. [`open`] picks one by URL.
 
+pub mod people;
 pub mod postgres;
 pub mod sqlite;
 
@@ -183,6 +184,9 @@ fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
 
 /// The primitive operations, all inside one transaction.
 pub trait StoreTx {
+    /// This transaction's staff, review and audit operations.
+    fn people(&self) -> &dyn people::PeopleTx;
+
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;

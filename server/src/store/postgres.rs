@@ -18,6 +18,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod people;
+
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
@@ -32,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_tamper_evidence.sql"),
     include_str!("migrations/postgres/0004_attendance.sql"),
     include_str!("migrations/postgres/0005_rate_limits.sql"),
+    include_str!("migrations/postgres/0006_people.sql"),
 ];
 
 /// The schema version this server writes.
@@ -376,6 +379,10 @@ fn policy_row(r: &Row) -> Result<PolicyRow> {
 }
 
 impl StoreTx for PgTx<'_, '_> {
+    fn people(&self) -> &dyn crate::store::people::PeopleTx {
+        self
+    }
+
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         self.opt("SELECT value FROM meta WHERE key = $1", &[&key])?
             .map(|r| Ok(r.try_get(0)?))

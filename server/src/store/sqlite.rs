@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
+mod people;
+
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
@@ -23,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3_TAMPER_EVIDENCE,
     MIGRATION_4_ATTENDANCE,
     MIGRATION_5_RATE_LIMITS,
+    people::MIGRATION_6_PEOPLE,
 ];
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
@@ -335,6 +338,10 @@ fn policy_row(r: &Row<'_>) -> rusqlite::Result<PolicyRow> {
 const POLICY_COLUMNS: &str = "version, body, signature, issued_at_ms, expires_at_ms";
 
 impl StoreTx for Sql<'_> {
+    fn people(&self) -> &dyn crate::store::people::PeopleTx {
+        self
+    }
+
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .0
