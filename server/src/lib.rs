@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod api;
 pub mod attestation;
+pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
@@ -25,6 +26,7 @@ pub mod limits;
 pub mod metrics;
 pub mod policy_publish;
 pub mod server;
+pub mod staff;
 pub mod store;
 pub mod time_token;
 
