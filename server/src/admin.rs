@@ -14,9 +14,35 @@ use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
-use crate::store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPunchInfo};
+use crate::audit::{self, AuditEntry};
+use crate::staff::account::{self, NewStaff};
+use crate::store::people::AuditRow;
+use crate::store::{
+    DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoreTx, StoredPunchInfo,
+};
 
 const MAX_EMPLOYEE_ID_LEN: usize = 128;
+
+/// Who the audit log names for actions taken here: whoever runs the CLI on
+/// the server's own machine (or a program embedding this API).
+pub const OPERATOR: &str = "operator";
+
+fn operator_audit(tx: &dyn StoreTx, action: &str, target: String, now: i64) -> Result<()> {
+    let actor = std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
+    audit::append(
+        tx,
+        &AuditEntry {
+            actor,
+            role: OPERATOR.into(),
+            action: action.into(),
+            target,
+            reason: String::new(),
+            detail: serde_json::json!({"via": "admin"}),
+        },
+        now,
+    )
+    .map(|_| ())
+}
 
 pub struct Admin {
     store: Arc<dyn ServerStore>,
@@ -74,7 +100,7 @@ impl Admin {
                 return Err(ServerError::UnknownDevice(device_id.to_string()));
             }
             tx.mark_unbound(device_id, now)?;
-            Ok(())
+            operator_audit(tx, "device.unbind", format!("device:{device_id}"), now)
         })
     }
 
@@ -85,8 +111,49 @@ impl Admin {
             if tx.employee(employee_id)?.is_none() {
                 return Err(ServerError::UnknownEmployee(employee_id.to_string()));
             }
-            tx.set_rebind_approved(employee_id, Some(now))
+            tx.set_rebind_approved(employee_id, Some(now))?;
+            operator_audit(
+                tx,
+                "device.rebind_approve",
+                format!("employee:{employee_id}"),
+                now,
+            )
         })
+    }
+
+    /// Creates a staff account (the first HR admin: bootstrap); the TOTP
+    /// secret in the answer is shown this once.
+    pub fn add_staff(&self, new: &NewStaff) -> Result<account::Created> {
+        let now = now_ms();
+        let (row, created) = account::prepare(new, now)?;
+        self.store.write(|tx| {
+            account::insert(tx, &row)?;
+            operator_audit(tx, "staff.create", format!("staff:{}", row.username), now)
+        })?;
+        Ok(created)
+    }
+
+    /// Puts an employee in a team (None: in none), which decides which
+    /// manager sees their records.
+    pub fn set_team(&self, employee_id: &str, team: Option<&str>) -> Result<()> {
+        let now = now_ms();
+        self.store.write(|tx| {
+            if !tx.people().set_team(employee_id, team)? {
+                return Err(ServerError::UnknownEmployee(employee_id.to_string()));
+            }
+            operator_audit(tx, "employee.set_team", format!("employee:{employee_id}"), now)
+        })
+    }
+
+    /// Recomputes the audit chain.
+    pub fn verify_audit(&self) -> Result<audit::AuditVerification> {
+        self.store.read(|tx| audit::verify(tx))
+    }
+
+    /// Audit rows after `after_seq`, oldest first.
+    pub fn audit_rows(&self, after_seq: u64, limit: u32) -> Result<Vec<AuditRow>> {
+        self.store
+            .read(|tx| tx.people().audit_rows(after_seq, limit))
     }
 
     /// Adds or replaces a site (validated as a device would); takes effect
@@ -125,7 +192,11 @@ impl Admin {
     /// now, expiring after `ttl`; signed with the policy key.
     pub fn publish_policy(&self, ttl: Duration) -> Result<u64> {
         let now = now_ms();
-        self.store.write(|tx| policy_publish::publish(tx, ttl, now))
+        self.store.write(|tx| {
+            let version = policy_publish::publish(tx, ttl, now)?;
+            operator_audit(tx, "policy.publish", format!("policy:{version}"), now)?;
+            Ok(version)
+        })
     }
 
     /// The latest published version (0: none).

@@ -843,11 +843,18 @@ pub fn routes() -> Vec<(Method, &'static str)> {
 }
 
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The device API plus `extra` routes (the admin API and the reviewer page,
+/// composed in `crate::app`), under the same stamping and logging.
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let mut router = Router::new();
     for (_, path, handler) in route_table() {
         router = router.route(path, handler);
     }
     router
+        .merge(extra)
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(state.clone(), stamp))
         .with_state(state)

@@ -11,7 +11,9 @@
 //! The wire contract is `punch_model::wire`, documented in `openapi.json`.
 
 pub mod admin;
+pub mod admin_api;
 pub mod api;
+pub mod app;
 pub mod attestation;
 pub mod audit;
 pub mod auth;
@@ -20,6 +22,7 @@ pub mod config;
 pub mod enroll;
 pub mod error;
 pub mod evidence;
+pub mod export;
 pub mod heads;
 pub mod ingest;
 pub mod limits;
@@ -29,6 +32,7 @@ pub mod server;
 pub mod staff;
 pub mod store;
 pub mod time_token;
+pub mod web;
 
 pub use admin::Admin;
 pub use error::{Result, ServerError};

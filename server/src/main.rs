@@ -148,6 +148,27 @@ enum AdminCommand {
     },
     /// Print the database's schema version and the one this binary writes.
     Schema,
+    /// Create a staff account (the first HR admin, for one); reads the
+    /// password from the first line of stdin; prints the TOTP secret once.
+    AddStaff {
+        username: String,
+        /// hr_admin, manager or auditor.
+        #[arg(long)]
+        role: String,
+        /// The team a manager manages.
+        #[arg(long)]
+        team: Option<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Put an employee in a team (managers see their own team only).
+    SetTeam {
+        employee: String,
+        /// Omit to take the employee out of every team.
+        team: Option<String>,
+    },
+    /// Recompute the audit chain; exit 1 if a record was edited or removed.
+    AuditVerify,
 }
 
 fn main() -> ExitCode {
@@ -369,6 +390,46 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
     }
     let admin = Admin::connect(db)?;
     match command {
+        AdminCommand::AddStaff {
+            username,
+            role,
+            team,
+            name,
+        } => {
+            let role = punch_server::staff::Role::parse(&role)
+                .ok_or("role is hr_admin, manager or auditor")?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let created = admin.add_staff(&punch_server::staff::account::NewStaff {
+                username,
+                display_name: name,
+                role,
+                team,
+                password: password.trim_end_matches(['\r', '\n']).to_string(),
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&created)?);
+            } else {
+                say!(
+                    "staff {} ({}); add this to an authenticator app now, it is not shown again:\n  secret {}\n  {}",
+                    created.username,
+                    created.role.as_str(),
+                    created.totp_secret,
+                    created.otpauth_uri
+                );
+            }
+        }
+        AdminCommand::SetTeam { employee, team } => {
+            admin.set_team(&employee, team.as_deref())?;
+            say!("employee {employee}: team {}", team.as_deref().unwrap_or("(none)"));
+        }
+        AdminCommand::AuditVerify => {
+            let v = admin.verify_audit()?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            if v.broken.is_some() {
+                return Err("the audit chain is broken".into());
+            }
+        }
         AdminCommand::AddEmployee { id, name } => {
             admin.add_employee(&id, &name)?;
             say!("employee {id} ({name})");

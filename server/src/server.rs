@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 use tower::ServiceExt;
 
-use crate::api::{self, AppState, PeerAddr};
+use crate::api::{AppState, PeerAddr};
 use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
@@ -128,7 +128,7 @@ pub async fn serve(
     }
     let limits = state.limits.clone();
     let conns = ConnLimiter::new(limits.max_connections, limits.max_connections_per_ip);
-    let app = api::router(state);
+    let app = crate::app::router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         let (stream, peer) = tokio::select! {

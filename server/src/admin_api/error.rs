@@ -1,0 +1,102 @@
+//! The admin API's error answer: `{"error": code, "message", "server_time_ms"}`
+//! with the server-time header, like the device API's.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use punch_model::wire::HEADER_SERVER_TIME;
+
+use crate::clock::now_ms;
+use crate::error::ServerError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminError {
+    pub status: StatusCode,
+    /// unauthenticated, forbidden, not_your_team, csrf_failed, locked,
+    /// bad_request, not_found, unavailable, internal.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AdminError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> AdminError {
+        AdminError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn unauthenticated() -> AdminError {
+        AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in, or send an API token as `Authorization: Bearer pt_…`",
+        )
+    }
+
+    pub fn forbidden(what: &str) -> AdminError {
+        AdminError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("your role does not allow {what}"),
+        )
+    }
+
+    pub fn not_your_team() -> AdminError {
+        AdminError::new(
+            StatusCode::FORBIDDEN,
+            "not_your_team",
+            "that belongs to another team than yours",
+        )
+    }
+
+    pub fn not_found(what: impl Into<String>) -> AdminError {
+        AdminError::new(StatusCode::NOT_FOUND, "not_found", what)
+    }
+
+    pub fn internal() -> AdminError {
+        AdminError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal server error",
+        )
+    }
+}
+
+impl From<ServerError> for AdminError {
+    fn from(e: ServerError) -> AdminError {
+        match e {
+            ServerError::Invalid(m) => AdminError::bad_request(m),
+            ServerError::InvalidPolicy(p) => AdminError::bad_request(p.to_string()),
+            ServerError::UnknownEmployee(id) => {
+                AdminError::not_found(format!("unknown employee {id:?}"))
+            }
+            ServerError::UnknownDevice(id) => {
+                AdminError::not_found(format!("unknown device {id:?}"))
+            }
+            other => {
+                tracing::error!(error = %other, "admin request failed");
+                AdminError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let now = now_ms();
+        let body = serde_json::json!({
+            "error": self.code,
+            "message": self.message,
+            "server_time_ms": now,
+        });
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.headers_mut()
+            .insert(HEADER_SERVER_TIME, HeaderValue::from(now));
+        resp
+    }
+}

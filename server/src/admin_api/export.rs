@@ -1,0 +1,111 @@
+//! `GET /admin/v1/attendance`: the attendance export, JSON or CSV, for a
+//! date range and a team (a manager: their own team only). Every export
+//! is audited: it is personal data leaving the system.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
+use punch_model::wire::HEADER_SERVER_TIME;
+use serde::Deserialize;
+
+use crate::admin_api::auth::{call, json};
+use crate::admin_api::error::AdminError;
+use crate::admin_api::people::{audit, check_team_filter};
+use crate::admin_api::query;
+use crate::api::AppState;
+use crate::clock::now_ms;
+use crate::export::{self, ExportQuery};
+use crate::staff::Permission;
+use crate::store::StoreExt;
+
+/// At most a year per export.
+pub const MAX_DAYS: i32 = 366;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AttendanceQuery {
+    /// First and last day, `YYYY-MM-DD`, inclusive, in the site's zone.
+    pub from: String,
+    pub to: String,
+    pub team: Option<String>,
+    pub employee: Option<String>,
+    /// "json" (default) or "csv".
+    pub format: Option<String>,
+}
+
+pub async fn attendance(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(q): Query<AttendanceQuery>,
+) -> Result<Response, AdminError> {
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => return Err(AdminError::bad_request(format!("format {other:?}: json or csv"))),
+    };
+    let from = query::date(&q.from, "from")?;
+    let to = query::date(&q.to, "to")?;
+    if to < from || from.until(to).map_or(true, |span| span.get_days() > MAX_DAYS) {
+        return Err(AdminError::bad_request(format!(
+            "to must be on or after from, at most {MAX_DAYS} days on"
+        )));
+    }
+    let rows = call(&state, headers, method, Permission::ExportAttendance, move |s, actor, now| {
+        check_team_filter(actor, q.team.as_deref())?;
+        // A manager's export without a team is their team's.
+        let team = q.team.clone().or_else(|| actor.team().map(str::to_string));
+        let query = ExportQuery {
+            from,
+            to,
+            team: team.clone(),
+            employee: q.employee.clone(),
+        };
+        s.store.write(|tx| {
+            let people = tx.people().people()?;
+            if let Some(e) = &q.employee {
+                let person_team = people.iter().find(|p| p.employee_id == *e).and_then(|p| p.team.clone());
+                if !actor.sees_team(person_team.as_deref()) {
+                    return Ok(Err(AdminError::not_your_team()));
+                }
+            }
+            let rows = export::attendance(
+                &tx.punches()?,
+                &people,
+                &tx.people().punch_reviews()?,
+                &crate::policy_publish::schedule(tx)?,
+                &query,
+            )?;
+            audit(
+                tx,
+                actor,
+                "export.attendance",
+                format!("team:{}", team.as_deref().unwrap_or("*")),
+                "",
+                serde_json::json!({
+                    "from": from.to_string(), "to": to.to_string(),
+                    "employee": q.employee, "format": if csv { "csv" } else { "json" },
+                    "rows": rows.len(),
+                }),
+                now,
+            )?;
+            Ok(Ok(rows))
+        })?
+    })
+    .await?;
+    if csv {
+        let mut resp = export::csv::to_csv(&rows).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
+        headers.insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment; filename=\"attendance.csv\""),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(HEADER_SERVER_TIME, HeaderValue::from(now_ms()));
+        return Ok(resp);
+    }
+    Ok(json(&serde_json::json!({"rows": rows, "server_time_ms": now_ms()})))
+}

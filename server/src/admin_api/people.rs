@@ -1,0 +1,293 @@
+//! Employees (with their teams), devices, rebinds and staff accounts.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::admin_api::auth::{call, json};
+use crate::admin_api::error::AdminError;
+use crate::admin_api::query::{self, Paging};
+use crate::api::AppState;
+use crate::audit::{self, AuditEntry};
+use crate::staff::account::{self, NewStaff};
+use crate::staff::{Actor, Permission, Role};
+use crate::store::people::PersonRow;
+use crate::store::{DeviceInfo, StoreExt, StoreTx};
+
+/// employee id → team.
+pub fn teams(tx: &dyn StoreTx) -> crate::error::Result<HashMap<String, Option<String>>> {
+    Ok(tx
+        .people()
+        .people()?
+        .into_iter()
+        .map(|p| (p.employee_id, p.team))
+        .collect())
+}
+
+/// Refuses a `team` filter the actor may not see (a manager asking for
+/// another team's page is told so, not shown an empty one).
+pub fn check_team_filter(actor: &Actor, team: Option<&str>) -> Result<(), AdminError> {
+    match team {
+        Some(t) if !actor.sees_team(Some(t)) => Err(AdminError::not_your_team()),
+        _ => Ok(()),
+    }
+}
+
+/// Writes one audit record for `actor`.
+pub fn audit(
+    tx: &dyn StoreTx,
+    actor: &Actor,
+    action: &str,
+    target: String,
+    reason: &str,
+    detail: serde_json::Value,
+    now: i64,
+) -> crate::error::Result<()> {
+    audit::append(
+        tx,
+        &AuditEntry {
+            actor: actor.label(),
+            role: actor.role.as_str().into(),
+            action: action.into(),
+            target,
+            reason: reason.into(),
+            detail,
+        },
+        now,
+    )
+    .map(|_| ())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmployeeFilter {
+    pub team: Option<String>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// `GET /admin/v1/employees`.
+pub async fn list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(f): Query<EmployeeFilter>,
+) -> Result<Response, AdminError> {
+    let page = call(&state, headers, method, Permission::ViewEmployees, move |s, actor, now| {
+        check_team_filter(actor, f.team.as_deref())?;
+        let all: Vec<PersonRow> = s
+            .store
+            .read(|tx| tx.people().people())?
+            .into_iter()
+            .filter(|p| actor.sees_team(p.team.as_deref()))
+            .filter(|p| f.team.is_none() || p.team == f.team)
+            .collect();
+        Ok(f.paging.page(all, now))
+    })
+    .await?;
+    Ok(json(&page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpsertEmployee {
+    pub employee_id: String,
+    pub name: String,
+    pub team: Option<String>,
+}
+
+/// `POST /admin/v1/employees`: adds or renames an employee and sets the team.
+pub async fn upsert(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: UpsertEmployee = query::body(&body)?;
+    let person = call(&state, headers, method, Permission::ManageEmployees, move |s, actor, now| {
+        let id = req.employee_id.trim().to_string();
+        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+            return Err(AdminError::bad_request("employee_id is 1-128 characters"));
+        }
+        let team = req.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        if team.is_some_and(|t| t.len() > 128) {
+            return Err(AdminError::bad_request("team is at most 128 characters"));
+        }
+        let name = query::text(&req.name, "name", false)?;
+        s.store.write(|tx| {
+            tx.upsert_employee(&id, &name, now)?;
+            tx.people().set_team(&id, team)?;
+            audit(
+                tx,
+                actor,
+                "employee.upsert",
+                format!("employee:{id}"),
+                "",
+                serde_json::json!({"name": name, "team": team}),
+                now,
+            )
+        })?;
+        Ok(PersonRow {
+            employee_id: id,
+            name,
+            team: team.map(str::to_string),
+        })
+    })
+    .await?;
+    Ok(json(&person))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reasoned {
+    pub reason: String,
+}
+
+/// `POST /admin/v1/employees/{employee_id}/rebind`: the next enrollment may
+/// replace the bound device (once).
+pub async fn rebind(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(employee_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: Reasoned = query::body(&body)?;
+    call(&state, headers, method, Permission::ApproveRebind, move |s, actor, now| {
+        let reason = query::text(&req.reason, "reason", true)?;
+        s.store.write(|tx| {
+            if tx.employee(&employee_id)?.is_none() {
+                return Err(crate::error::ServerError::UnknownEmployee(employee_id.clone()));
+            }
+            tx.set_rebind_approved(&employee_id, Some(now))?;
+            audit(
+                tx,
+                actor,
+                "device.rebind_approve",
+                format!("employee:{employee_id}"),
+                &reason,
+                serde_json::json!({}),
+                now,
+            )
+        })?;
+        Ok(())
+    })
+    .await?;
+    Ok(json(&serde_json::json!({"rebind_approved": true, "server_time_ms": crate::clock::now_ms()})))
+}
+
+/// A device as the admin API shows it (no key bytes).
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceView {
+    pub device_id: String,
+    pub employee_id: String,
+    pub team: Option<String>,
+    pub platform: String,
+    pub key_storage: String,
+    pub assurance: String,
+    pub enrolled_at_ms: i64,
+    pub bound: bool,
+    pub head_seq: u64,
+    pub head_hash: String,
+}
+
+impl DeviceView {
+    pub fn of(d: DeviceInfo, team: Option<String>) -> DeviceView {
+        DeviceView {
+            bound: d.is_bound(),
+            device_id: d.device_id,
+            employee_id: d.employee_id,
+            team,
+            platform: d.platform,
+            key_storage: d.key_storage,
+            assurance: d.assurance,
+            enrolled_at_ms: d.enrolled_at_ms,
+            head_seq: d.head_seq,
+            head_hash: d.head_hash,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeviceFilter {
+    pub team: Option<String>,
+    pub employee: Option<String>,
+    #[serde(flatten)]
+    pub paging: Paging,
+}
+
+/// `GET /admin/v1/devices`.
+pub async fn devices(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(f): Query<DeviceFilter>,
+) -> Result<Response, AdminError> {
+    let page = call(&state, headers, method, Permission::ViewDevices, move |s, actor, now| {
+        check_team_filter(actor, f.team.as_deref())?;
+        let (devices, teams) = s.store.read(|tx| Ok((tx.devices()?, teams(tx)?)))?;
+        let all: Vec<DeviceView> = devices
+            .into_iter()
+            .map(|d| {
+                let team = teams.get(&d.employee_id).cloned().flatten();
+                DeviceView::of(d, team)
+            })
+            .filter(|d| actor.sees_team(d.team.as_deref()))
+            .filter(|d| f.team.is_none() || d.team == f.team)
+            .filter(|d| f.employee.as_ref().is_none_or(|e| *e == d.employee_id))
+            .collect();
+        Ok(f.paging.page(all, now))
+    })
+    .await?;
+    Ok(json(&page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStaff {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub team: Option<String>,
+    pub password: String,
+}
+
+/// `POST /admin/v1/staff`: a new account; its TOTP secret is shown once.
+pub async fn create_staff(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let req: CreateStaff = query::body(&body)?;
+    let created = call(&state, headers, method, Permission::ManageStaff, move |s, actor, now| {
+        let (row, created) = account::prepare(
+            &NewStaff {
+                username: req.username,
+                display_name: req.display_name,
+                role: req.role,
+                team: req.team,
+                password: req.password,
+            },
+            now,
+        )?;
+        s.store.write(|tx| {
+            account::insert(tx, &row)?;
+            audit(
+                tx,
+                actor,
+                "staff.create",
+                format!("staff:{}", row.username),
+                "",
+                serde_json::json!({"role": row.role, "team": row.team}),
+                now,
+            )
+        })?;
+        Ok(created)
+    })
+    .await?;
+    Ok(json(&created))
+}

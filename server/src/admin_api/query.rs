@@ -1,0 +1,75 @@
+//! Query strings and bodies: paging, dates, and JSON bodies within a size.
+
+use axum::body::Bytes;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::admin_api::error::AdminError;
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 500;
+/// Admin request bodies are small: a comment, a reason, a staff account.
+pub const MAX_BODY: usize = 16 << 10;
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Items matching the filters, over all pages.
+    pub total: usize,
+    /// Pass as `offset` for the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    pub server_time_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct Paging {
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+impl Paging {
+    pub fn page<T>(&self, all: Vec<T>, now: i64) -> Page<T> {
+        let limit = self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
+        let offset = self.offset.unwrap_or(0);
+        let total = all.len();
+        let items: Vec<T> = all.into_iter().skip(offset).take(limit).collect();
+        let end = offset.saturating_add(items.len());
+        Page {
+            items,
+            total,
+            next_offset: (end < total).then_some(end),
+            server_time_ms: now,
+        }
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub fn date(text: &str, name: &str) -> Result<Date, AdminError> {
+    text.parse()
+        .map_err(|_| AdminError::bad_request(format!("{name} is not a YYYY-MM-DD date")))
+}
+
+pub fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminError> {
+    if bytes.len() > MAX_BODY {
+        return Err(AdminError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "bad_request",
+            format!("body larger than {MAX_BODY} bytes"),
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| AdminError::bad_request(format!("body: {e}")))
+}
+
+/// A reason or comment: trimmed, at most 1000 characters.
+pub fn text(value: &str, name: &str, required: bool) -> Result<String, AdminError> {
+    let t = value.trim();
+    if required && t.is_empty() {
+        return Err(AdminError::bad_request(format!("{name} is required")));
+    }
+    if t.chars().count() > 1000 {
+        return Err(AdminError::bad_request(format!("{name} is over 1000 characters")));
+    }
+    Ok(t.to_string())
+}

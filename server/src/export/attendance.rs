@@ -1,0 +1,344 @@
+//! The per-day figures. Each punch counts at the server's time for it
+//! (trusted where anchored, else the device clock, as `StoredPunchInfo`
+//! says), is judged again against the current schedule on that time, and
+//! belongs to the day its shift occurrence started (a night shift's
+//! clock-out belongs to the evening it began), else to its local date.
+//! Punches a reviewer rejected do not count; punches still awaiting review
+//! count and are flagged.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime, Time};
+use jiff::tz::TimeZone;
+use punch_model::rules::punch_kind::PunchKind;
+use punch_model::rules::shift::{self, Attendance, OpenShift, PreparedShift};
+use serde::Serialize;
+
+use crate::error::{Result, ServerError};
+use crate::policy_publish::Schedule;
+use crate::store::StoredPunchInfo;
+use crate::store::people::{PersonRow, PunchReviewRow};
+
+/// Which days and whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportQuery {
+    /// First and last local date, inclusive.
+    pub from: Date,
+    pub to: Date,
+    pub team: Option<String>,
+    pub employee: Option<String>,
+}
+
+/// One employee's day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayRow {
+    pub employee_id: String,
+    pub name: String,
+    pub team: Option<String>,
+    /// Local date, `YYYY-MM-DD`.
+    pub date: String,
+    /// The IANA zone the times are in.
+    pub time_zone: String,
+    /// Local `HH:MM` of the first clock-in and the last clock-out.
+    pub first_in: Option<String>,
+    pub last_out: Option<String>,
+    /// Clocked-in time minus breaks, minutes.
+    pub worked_min: i64,
+    /// Breaks taken (punched), or else the shift's scheduled breaks.
+    pub break_min: i64,
+    pub late_min: u32,
+    pub early_min: u32,
+    /// Punches that counted.
+    pub punches: u32,
+    /// Why a person should look: the server's review flags, `needs_review`
+    /// for a punch nobody reviewed yet, `no_clock_out`, `reviewer_rejected:N`.
+    pub review_flags: Vec<String>,
+    /// Make-up corrections applied to the day (filled once make-up
+    /// requests exist on the server: issue 11).
+    pub corrections: Vec<String>,
+}
+
+const MINUTE: i64 = 60_000;
+
+fn zone(name: &str) -> Result<TimeZone> {
+    TimeZone::get(name).map_err(|e| ServerError::Invalid(format!("time zone {name:?}: {e}")))
+}
+
+fn local(zone: &TimeZone, at_ms: i64) -> Option<DateTime> {
+    Some(zone.to_datetime(Timestamp::from_millisecond(at_ms).ok()?))
+}
+
+fn hhmm(zone: &TimeZone, at_ms: i64) -> Option<String> {
+    local(zone, at_ms).map(|t| format!("{:02}:{:02}", t.hour(), t.minute()))
+}
+
+fn parse_hhmm(text: &str) -> Option<Time> {
+    let (h, m) = text.split_once(':')?;
+    Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
+}
+
+fn instant(zone: &TimeZone, date: Date, time: Time) -> Option<i64> {
+    let ts = zone
+        .to_ambiguous_timestamp(DateTime::from_parts(date, time))
+        .compatible()
+        .ok()?;
+    Some(ts.as_millisecond())
+}
+
+/// One punch as the day sees it.
+struct Counted<'a> {
+    punch: &'a StoredPunchInfo,
+    at_ms: i64,
+    kind: PunchKind,
+    attendance: Option<Attendance>,
+    needs_review: bool,
+}
+
+/// Overlap of [a0, a1) and [b0, b1), ms.
+fn overlap(a0: i64, a1: i64, b0: i64, b1: i64) -> i64 {
+    (a1.min(b1) - a0.max(b0)).max(0)
+}
+
+/// Scheduled breaks of the shift occurrence starting at `start_ms`, as UTC intervals.
+fn scheduled_breaks(shift: &PreparedShift, zone: &TimeZone, start_ms: i64) -> Vec<(i64, i64)> {
+    let Some(start) = local(zone, start_ms) else {
+        return Vec::new();
+    };
+    let date = start.date();
+    shift
+        .shift
+        .breaks
+        .iter()
+        .filter_map(|b| {
+            let (s, e) = (parse_hhmm(&b.start)?, parse_hhmm(&b.end)?);
+            // A break before the shift's start time is on the next day (night shifts).
+            let day_of = |t: Time| {
+                if t < start.time() {
+                    date.tomorrow().ok()
+                } else {
+                    Some(date)
+                }
+            };
+            let s_ms = instant(zone, day_of(s)?, s)?;
+            let mut e_ms = instant(zone, day_of(e)?, e)?;
+            if e_ms <= s_ms {
+                e_ms += 86_400_000;
+            }
+            Some((s_ms, e_ms))
+        })
+        .collect()
+}
+
+fn kind_of(kind: &str) -> Option<PunchKind> {
+    kind.parse().ok()
+}
+
+/// Computes the rows for `query` (sorted by employee, then date).
+pub fn attendance(
+    punches: &[StoredPunchInfo],
+    people: &[PersonRow],
+    reviews: &[PunchReviewRow],
+    schedule: &Schedule,
+    query: &ExportQuery,
+) -> Result<Vec<DayRow>> {
+    let zone_name = schedule.time_zone.clone().unwrap_or_else(|| "UTC".into());
+    let default_zone = zone(&zone_name)?;
+    let shifts: Vec<PreparedShift> = schedule
+        .shifts
+        .iter()
+        .map(|s| PreparedShift::new(s, Some(&zone_name)))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let verdicts: HashMap<(&str, u64), &str> = reviews
+        .iter()
+        .map(|r| ((r.device_id.as_str(), r.seq), r.verdict.as_str()))
+        .collect();
+    let wanted: Vec<&PersonRow> = people
+        .iter()
+        .filter(|p| query.team.is_none() || p.team == query.team)
+        .filter(|p| query.employee.as_ref().is_none_or(|e| *e == p.employee_id))
+        .collect();
+
+    let mut by_employee: HashMap<&str, Vec<&StoredPunchInfo>> = HashMap::new();
+    for p in punches {
+        by_employee.entry(p.employee_id.as_str()).or_default().push(p);
+    }
+    let mut rows = Vec::new();
+    for person in wanted {
+        let mut own = by_employee
+            .remove(person.employee_id.as_str())
+            .unwrap_or_default();
+        own.sort_by_key(|p| (p.effective_time_ms(), p.seq));
+        // Judge in order, carrying the open occurrence, as the server does at ingest.
+        let mut open: Option<OpenShift> = None;
+        let mut days: BTreeMap<Date, Vec<Counted<'_>>> = BTreeMap::new();
+        let mut rejected: BTreeMap<Date, u32> = BTreeMap::new();
+        for p in own {
+            let Some(kind) = kind_of(&p.kind) else {
+                continue;
+            };
+            let at_ms = p.effective_time_ms();
+            let verdict = verdicts.get(&(p.device_id.as_str(), p.seq)).copied();
+            let judged = shift::judge(&shifts, p.site_id.as_deref(), kind, at_ms, open.as_ref());
+            let day = judged
+                .as_ref()
+                .and_then(Attendance::occurrence)
+                .and_then(|o| local(&default_zone, o.start_ms))
+                .or_else(|| local(&default_zone, at_ms))
+                .map(|t| t.date());
+            let Some(day) = day else { continue };
+            if verdict == Some("rejected") {
+                *rejected.entry(day).or_default() += 1;
+                continue;
+            }
+            match (kind, judged.as_ref().and_then(Attendance::occurrence)) {
+                (PunchKind::ClockIn, Some(o)) => open = Some(o),
+                (PunchKind::ClockOut, _) => open = None,
+                _ => {}
+            }
+            let needs_review = verdict.is_none()
+                && (p.decision == "review" || !p.review_flags.is_empty());
+            days.entry(day).or_default().push(Counted {
+                punch: p,
+                at_ms,
+                kind,
+                attendance: judged,
+                needs_review,
+            });
+        }
+        for (date, counted) in days {
+            if date < query.from || date > query.to {
+                continue;
+            }
+            rows.push(day_row(
+                person,
+                date,
+                &counted,
+                rejected.get(&date).copied().unwrap_or(0),
+                &shifts,
+                &default_zone,
+                &zone_name,
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+fn day_row(
+    person: &PersonRow,
+    date: Date,
+    counted: &[Counted<'_>],
+    rejected: u32,
+    shifts: &[PreparedShift],
+    zone: &TimeZone,
+    zone_name: &str,
+) -> DayRow {
+    let mut worked_ms = 0i64;
+    let mut break_ms = 0i64;
+    let mut punched_breaks = false;
+    let mut in_since: Option<i64> = None;
+    let mut break_since: Option<i64> = None;
+    let mut intervals: Vec<(i64, i64)> = Vec::new();
+    let (mut late, mut early) = (0u32, 0u32);
+    let mut flags: Vec<String> = Vec::new();
+    let mut occurrence: Option<(String, i64)> = None;
+    for c in counted {
+        match &c.attendance {
+            Some(Attendance::Late {
+                minutes,
+                shift_id,
+                start_ms,
+            }) if c.kind == PunchKind::ClockIn => {
+                late += minutes;
+                occurrence.get_or_insert((shift_id.clone(), *start_ms));
+            }
+            Some(Attendance::EarlyLeave { minutes, .. }) if c.kind == PunchKind::ClockOut => {
+                early = *minutes;
+            }
+            Some(a) if c.kind == PunchKind::ClockIn => {
+                if let Some(o) = a.occurrence() {
+                    occurrence.get_or_insert((o.shift_id, o.start_ms));
+                }
+            }
+            Some(_) if c.kind == PunchKind::ClockOut => early = 0,
+            _ => {}
+        }
+        match c.kind {
+            PunchKind::ClockIn => {
+                in_since.get_or_insert(c.at_ms);
+            }
+            PunchKind::ClockOut => {
+                if let Some(start) = in_since.take() {
+                    intervals.push((start, c.at_ms));
+                }
+                if let Some(b) = break_since.take() {
+                    break_ms += c.at_ms - b;
+                }
+            }
+            PunchKind::BreakStart => {
+                punched_breaks = true;
+                if in_since.is_some() {
+                    break_since.get_or_insert(c.at_ms);
+                }
+            }
+            PunchKind::BreakEnd => {
+                if let Some(b) = break_since.take() {
+                    break_ms += c.at_ms - b;
+                }
+            }
+        }
+        for f in &c.punch.review_flags {
+            let code = serde_json::to_value(f)
+                .ok()
+                .and_then(|v| v.get("flag").and_then(|x| x.as_str()).map(str::to_string))
+                .unwrap_or_else(|| "review_flag".into());
+            if !flags.contains(&code) {
+                flags.push(code);
+            }
+        }
+        if c.needs_review && !flags.iter().any(|f| f == "needs_review") {
+            flags.push("needs_review".into());
+        }
+    }
+    if in_since.is_some() {
+        flags.push("no_clock_out".into());
+    }
+    if rejected > 0 {
+        flags.push(format!("reviewer_rejected:{rejected}"));
+    }
+    let clocked: i64 = intervals.iter().map(|(a, b)| b - a).sum();
+    if !punched_breaks && let Some((shift_id, start_ms)) = &occurrence {
+        if let Some(s) = shifts.iter().find(|s| &s.shift.id == shift_id) {
+            for (b0, b1) in scheduled_breaks(s, zone, *start_ms) {
+                break_ms += intervals.iter().map(|(a, b)| overlap(*a, *b, b0, b1)).sum::<i64>();
+            }
+        }
+    }
+    worked_ms += (clocked - break_ms).max(0);
+    let first_in = counted
+        .iter()
+        .find(|c| c.kind == PunchKind::ClockIn)
+        .and_then(|c| hhmm(zone, c.at_ms));
+    let last_out = counted
+        .iter()
+        .rev()
+        .find(|c| c.kind == PunchKind::ClockOut)
+        .and_then(|c| hhmm(zone, c.at_ms));
+    DayRow {
+        employee_id: person.employee_id.clone(),
+        name: person.name.clone(),
+        team: person.team.clone(),
+        date: date.to_string(),
+        time_zone: zone_name.to_string(),
+        first_in,
+        last_out,
+        worked_min: worked_ms / MINUTE,
+        break_min: break_ms / MINUTE,
+        late_min: late,
+        early_min: early,
+        punches: u32::try_from(counted.len()).unwrap_or(u32::MAX),
+        review_flags: flags,
+        corrections: Vec::new(),
+    }
+}

@@ -1,0 +1,279 @@
+// The reviewer page: plain DOM, no framework, no third-party code. Every
+// value from the server is set as text (never as HTML).
+'use strict';
+
+const state = { me: null };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'on') for (const [ev, f] of Object.entries(v)) e.addEventListener(ev, f);
+    else if (v !== undefined && v !== null) e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) e.append(c instanceof Node ? c : document.createTextNode(String(c ?? '')));
+  return e;
+}
+
+function say(text) { $('status').textContent = text; }
+function fail(text) { $('alert').textContent = text; }
+function clearMessages() { say(''); fail(''); }
+
+class ApiError extends Error {
+  constructor(status, body) { super(body.message || ('HTTP ' + status)); this.status = status; this.code = body.error; }
+}
+
+async function api(method, path, body) {
+  const headers = { 'accept': 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && state.me && state.me.csrf_token) headers['x-csrf-token'] = state.me.csrf_token;
+  const resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const data = await resp.json().catch(() => ({}));
+  if (!resp.ok) throw new ApiError(resp.status, data);
+  return data;
+}
+
+function can(p) { return state.me && state.me.permissions.includes(p); }
+function time(ms) { return ms == null ? '' : new Date(ms).toLocaleString(); }
+
+function show(section) {
+  $('signin').hidden = section !== 'signin';
+  $('view').hidden = section !== 'view';
+  $('nav').hidden = !state.me;
+}
+
+function explain(err) {
+  if (err.code === 'not_your_team') return 'Access denied: that belongs to another team than yours.';
+  if (err.code === 'forbidden') return 'Access denied: ' + err.message + '.';
+  if (err.code === 'unauthenticated') { state.me = null; route(); return 'Please sign in.'; }
+  return err.message;
+}
+
+function params() {
+  const q = location.hash.split('?')[1] || '';
+  return new URLSearchParams(q);
+}
+
+function view(title, ...content) {
+  const v = $('view');
+  v.replaceChildren(el('h2', { id: 'view-title' }, title), ...content);
+  show('view');
+  $('main').focus();
+}
+
+// --- the fence drawing: local metres, north up, to scale -------------------
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function drawing(d) {
+  const pts = [];
+  if (d.fence.kind === 'circle') {
+    const c = d.fence.center, r = d.fence.radius_m;
+    pts.push([c.x - r, c.y - r], [c.x + r, c.y + r]);
+  } else {
+    d.fence.exterior.forEach((p) => pts.push([p.x, p.y]));
+  }
+  if (d.fix) {
+    const a = d.accuracy_m || 0;
+    pts.push([d.fix.x - a, d.fix.y - a], [d.fix.x + a, d.fix.y + a]);
+  }
+  const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
+  let minX = Math.min(...xs), maxX = Math.max(...xs), minY = Math.min(...ys), maxY = Math.max(...ys);
+  const pad = Math.max(maxX - minX, maxY - minY, 20) * 0.1;
+  minX -= pad; maxX += pad; minY -= pad; maxY += pad;
+  const w = maxX - minX, h = maxY - minY;
+  // SVG y grows downwards; north is up: y' = maxY - y.
+  const X = (x) => (x - minX).toFixed(2), Y = (y) => (maxY - y).toFixed(2);
+  const s = svg('svg', { class: 'fence', viewBox: `0 0 ${w.toFixed(2)} ${h.toFixed(2)}`, role: 'img', 'aria-labelledby': 'fence-title' });
+  const t = svg('title', { id: 'fence-title' });
+  t.textContent = `Site ${d.site_name || d.site_id}` + (d.fix ? `, fix with ${Math.round(d.accuracy_m)} m accuracy` : ', no fix');
+  s.append(t);
+  const stroke = (w / 200).toFixed(2);
+  if (d.fence.kind === 'circle') {
+    s.append(svg('circle', { class: 'site', cx: X(d.fence.center.x), cy: Y(d.fence.center.y), r: d.fence.radius_m, 'stroke-width': stroke }));
+  } else {
+    const ring = (r) => r.map((p) => `${X(p.x)},${Y(p.y)}`).join(' ');
+    s.append(svg('polygon', { class: 'site', points: ring(d.fence.exterior), 'stroke-width': stroke }));
+    d.fence.holes.forEach((hole) => s.append(svg('polygon', { class: 'hole', points: ring(hole), 'stroke-width': stroke })));
+  }
+  if (d.fix) {
+    s.append(svg('circle', { class: 'acc', cx: X(d.fix.x), cy: Y(d.fix.y), r: d.accuracy_m, 'stroke-width': stroke }));
+    s.append(svg('circle', { class: 'fix', cx: X(d.fix.x), cy: Y(d.fix.y), r: (w / 80).toFixed(2) }));
+  }
+  // A scale bar: a round number of metres about a fifth of the width.
+  const raw = w / 5, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const bar = [1, 2, 5, 10].map((m) => m * mag).filter((m) => m <= raw).pop() || mag;
+  s.append(svg('line', { x1: (w * 0.05).toFixed(2), y1: (h * 0.95).toFixed(2), x2: (w * 0.05 + bar).toFixed(2), y2: (h * 0.95).toFixed(2), stroke: '#111', 'stroke-width': (w / 100).toFixed(2) }));
+  const label = svg('text', { x: (w * 0.05).toFixed(2), y: (h * 0.9).toFixed(2), 'font-size': (w / 20).toFixed(2) });
+  label.textContent = `${bar} m`;
+  s.append(label);
+  return s;
+}
+
+// --- views ----------------------------------------------------------------
+function punchTable(items) {
+  return el('table', {},
+    el('thead', {}, el('tr', {}, el('th', {}, 'When'), el('th', {}, 'Employee'), el('th', {}, 'Kind'), el('th', {}, 'Decision'), el('th', {}, 'Flags'), el('th', {}, 'Review'))),
+    el('tbody', {}, items.map((p) => el('tr', {},
+      el('td', {}, el('a', { href: `#/punch/${encodeURIComponent(p.device_id)}/${p.seq}` }, time(p.at_ms))),
+      el('td', {}, p.employee_id),
+      el('td', {}, p.kind),
+      el('td', {}, p.decision),
+      el('td', {}, p.review_flags.map((f) => f.flag).join(', ')),
+      el('td', {}, p.review ? p.review.verdict : (p.needs_review ? 'needed' : ''))))));
+}
+
+async function queue(extra) {
+  const q = params();
+  const team = q.get('team');
+  const path = '/admin/v1/punches?needs_review=true' + (team ? '&team=' + encodeURIComponent(team) : '') + (extra || '');
+  const page = await api('GET', path);
+  view(team ? `Review queue: team ${team}` : 'Review queue',
+    page.items.length ? punchTable(page.items) : el('p', {}, 'Nothing to review.'),
+    el('p', { class: 'muted' }, `${page.total} punch(es)`));
+}
+
+async function punches() {
+  const page = await api('GET', '/admin/v1/punches?limit=100');
+  view('Punches', punchTable(page.items), el('p', { class: 'muted' }, `${page.total} punch(es)`));
+}
+
+async function punch(device, seq) {
+  const d = await api('GET', `/admin/v1/punches/${encodeURIComponent(device)}/${seq}`);
+  const p = d.punch;
+  const parts = [
+    el('dl', {},
+      el('dt', {}, 'Employee'), el('dd', {}, `${p.employee_id}${p.team ? ' (team ' + p.team + ')' : ''}`),
+      el('dt', {}, 'When (server time)'), el('dd', {}, `${time(p.at_ms)} — ${p.time_status}`),
+      el('dt', {}, 'Kind'), el('dd', {}, p.kind),
+      el('dt', {}, 'Device decision'), el('dd', {}, `${p.decision}${p.site_id ? ' at ' + p.site_id : ''}`),
+      el('dt', {}, 'Assurance'), el('dd', {}, p.assurance)),
+    el('h3', {}, 'Reasons'),
+    el('ul', {}, (d.reasons.length ? d.reasons : ['(none)']).map((r) => el('li', {}, r))),
+    el('h3', {}, 'Server review flags'),
+    el('ul', {}, (p.review_flags.length ? p.review_flags.map((f) => JSON.stringify(f)) : ['(none)']).map((r) => el('li', {}, r))),
+  ];
+  if (d.drawing) parts.push(el('h3', {}, 'Fence and fix (metres, north up)'), drawing(d.drawing));
+  if (p.review) parts.push(el('p', {}, `Reviewed: ${p.review.verdict} by ${p.review.reviewer} — ${p.review.comment}`));
+  if (can('review_punches')) {
+    const comment = el('textarea', { id: 'comment', rows: 3 });
+    const decide = (verdict) => async () => {
+      clearMessages();
+      try {
+        await api('POST', `/admin/v1/punches/${encodeURIComponent(device)}/${seq}/review`, { verdict, comment: comment.value });
+        location.hash = '#/queue';
+        say(`Punch ${verdict === 'approve' ? 'approved' : 'rejected'}.`);
+      } catch (e) { fail(explain(e)); }
+    };
+    parts.push(el('h3', {}, 'Decision'),
+      el('label', { for: 'comment' }, 'Comment (required to reject)'), comment,
+      el('div', {},
+        el('button', { type: 'button', class: 'primary', id: 'approve', on: { click: decide('approve') } }, 'Approve'), ' ',
+        el('button', { type: 'button', class: 'danger', id: 'reject', on: { click: decide('reject') } }, 'Reject')));
+  }
+  view(`Punch ${p.seq} of ${p.device_id}`, ...parts);
+}
+
+async function devices() {
+  const page = await api('GET', '/admin/v1/devices?limit=500');
+  view('Devices', el('table', {},
+    el('thead', {}, el('tr', {}, el('th', {}, 'Device'), el('th', {}, 'Employee'), el('th', {}, 'Assurance'), el('th', {}, 'Platform'), el('th', {}, 'Bound'), el('th', {}, ''))),
+    el('tbody', {}, page.items.map((d) => el('tr', {},
+      el('td', {}, d.device_id), el('td', {}, d.employee_id), el('td', {}, d.assurance), el('td', {}, d.platform),
+      el('td', {}, d.bound ? 'yes' : 'no'),
+      el('td', {}, can('approve_rebind') ? el('button', { type: 'button', on: { click: async () => {
+        const reason = prompt(`Reason for letting ${d.employee_id} enroll a new phone`);
+        if (!reason) return;
+        try { await api('POST', `/admin/v1/employees/${encodeURIComponent(d.employee_id)}/rebind`, { reason }); say('Rebind approved.'); } catch (e) { fail(explain(e)); }
+      } } }, 'Approve rebind') : ''))))));
+}
+
+async function breaks() {
+  const page = await api('GET', '/admin/v1/chain-breaks');
+  view('Chain breaks', page.items.length ? el('table', {},
+    el('thead', {}, el('tr', {}, el('th', {}, 'Device'), el('th', {}, 'Employee'), el('th', {}, 'Refused'), el('th', {}, 'Accepted head'), el('th', {}, 'Acknowledged'))),
+    el('tbody', {}, page.items.map((b) => el('tr', {},
+      el('td', {}, b.device_id), el('td', {}, b.employee_id || ''),
+      el('td', {}, b.refused.map((r) => `seq ${r.seq}: ${r.reason}`).join('; ')),
+      el('td', {}, `seq ${b.head_seq}`),
+      el('td', {}, b.acknowledged ? `${b.acknowledged.acknowledged_by}: ${b.acknowledged.reason}` :
+        (can('acknowledge_chain_break') ? el('button', { type: 'button', on: { click: async () => {
+          const reason = prompt('Reason for acknowledging this break');
+          if (!reason) return;
+          try { await api('POST', `/admin/v1/devices/${encodeURIComponent(b.device_id)}/acknowledge-break`, { reason }); say('Break acknowledged.'); breaks(); } catch (e) { fail(explain(e)); }
+        } } }, 'Acknowledge') : 'no')))))) : el('p', {}, 'No broken chains.'));
+}
+
+function exportView() {
+  const from = el('input', { id: 'from', type: 'date', required: '' });
+  const to = el('input', { id: 'to', type: 'date', required: '' });
+  const team = el('input', { id: 'team', value: state.me.team || '' });
+  const out = el('div', {});
+  const link = () => `/admin/v1/attendance?from=${from.value}&to=${to.value}` + (team.value ? '&team=' + encodeURIComponent(team.value) : '');
+  view('Attendance export',
+    el('form', { on: { submit: async (ev) => {
+      ev.preventDefault(); clearMessages();
+      try {
+        const data = await api('GET', link());
+        out.replaceChildren(
+          el('p', {}, el('a', { href: link() + '&format=csv', download: 'attendance.csv' }, 'Download CSV')),
+          el('table', {}, el('thead', {}, el('tr', {}, ['Employee', 'Date', 'In', 'Out', 'Worked (min)', 'Late', 'Early', 'Flags'].map((h) => el('th', {}, h)))),
+            el('tbody', {}, data.rows.map((r) => el('tr', {}, [r.employee_id, r.date, r.first_in, r.last_out, r.worked_min, r.late_min, r.early_min, r.review_flags.join(', ')].map((c) => el('td', {}, c)))))));
+      } catch (e) { fail(explain(e)); }
+    } } },
+    el('label', { for: 'from' }, 'From'), from, el('label', { for: 'to' }, 'To'), to,
+    el('label', { for: 'team' }, 'Team'), team, el('button', { type: 'submit' }, 'Show')), out);
+}
+
+async function audit() {
+  const [page, v] = await Promise.all([api('GET', '/admin/v1/audit?limit=200'), api('GET', '/admin/v1/audit/verify')]);
+  view('Audit trail',
+    el('p', {}, v.broken ? `Chain BROKEN at record ${v.broken.seq} (${v.broken.problem})` : `Chain verified: ${v.rows} records, head ${v.head_hash.slice(0, 16)}…`),
+    el('table', {}, el('thead', {}, el('tr', {}, ['#', 'When', 'Who', 'Action', 'Target', 'Reason'].map((h) => el('th', {}, h)))),
+      el('tbody', {}, page.items.map((r) => el('tr', {}, [r.seq, time(r.at_ms), r.actor, r.action, r.target, r.reason].map((c) => el('td', {}, c)))))));
+}
+
+async function route() {
+  if (!state.me) {
+    try { state.me = await api('GET', '/admin/v1/session'); } catch (e) { state.me = null; }
+  }
+  if (!state.me) { show('signin'); $('who').textContent = ''; return; }
+  $('who').textContent = `${state.me.username} — ${state.me.role.replace('_', ' ')}${state.me.team ? ', team ' + state.me.team : ''}`;
+  document.querySelectorAll('[data-perm]').forEach((a) => { a.hidden = !can(a.dataset.perm); });
+  const [path] = location.hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean);
+  try {
+    if (parts[0] === 'punch') await punch(decodeURIComponent(parts[1]), parts[2]);
+    else if (parts[0] === 'punches') await punches();
+    else if (parts[0] === 'devices') await devices();
+    else if (parts[0] === 'breaks') await breaks();
+    else if (parts[0] === 'export') exportView();
+    else if (parts[0] === 'audit') await audit();
+    else await queue();
+  } catch (e) {
+    view('Not available');
+    fail(explain(e));
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault(); clearMessages();
+    try {
+      state.me = await api('POST', '/admin/v1/session', { username: $('username').value, password: $('password').value, totp: $('totp').value });
+      $('password').value = ''; $('totp').value = '';
+      say(`Signed in as ${state.me.username}.`);
+      route();
+    } catch (e) { fail(e.code === 'locked' ? e.message : 'Sign-in failed: username, password or code is wrong.'); }
+  });
+  $('signout').addEventListener('click', async () => {
+    try { await api('POST', '/admin/v1/session/end'); } catch (e) { /* signed out anyway */ }
+    state.me = null; location.hash = ''; route();
+  });
+  window.addEventListener('hashchange', () => { clearMessages(); route(); });
+  route();
+});
