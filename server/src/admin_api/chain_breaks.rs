@@ -111,13 +111,13 @@ pub async fn acknowledge(
     Path(device_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: Reasoned = query::body(&body)?;
     let ack = call(
         &state,
         headers,
         method,
         Permission::AcknowledgeChainBreak,
         move |s, actor, now| {
+        let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
             s.store.write(|tx| {
                 let Some(device) = tx.device(&device_id)? else {

@@ -106,8 +106,8 @@ pub async fn upsert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: UpsertEmployee = query::body(&body)?;
     let person = call(&state, headers, method, Permission::ManageEmployees, move |s, actor, now| {
+        let req: UpsertEmployee = query::body(&body)?;
         let id = req.employee_id.trim().to_string();
         if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
             return Err(AdminError::bad_request("employee_id is 1-128 characters"));
@@ -155,8 +155,8 @@ pub async fn rebind(
     Path(employee_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: Reasoned = query::body(&body)?;
     call(&state, headers, method, Permission::ApproveRebind, move |s, actor, now| {
+        let req: Reasoned = query::body(&body)?;
         let reason = query::text(&req.reason, "reason", true)?;
         s.store.write(|tx| {
             if tx.employee(&employee_id)?.is_none() {
@@ -262,8 +262,8 @@ pub async fn create_staff(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: CreateStaff = query::body(&body)?;
     let created = call(&state, headers, method, Permission::ManageStaff, move |s, actor, now| {
+        let req: CreateStaff = query::body(&body)?;
         let (row, created) = account::prepare(
             &NewStaff {
                 username: req.username,

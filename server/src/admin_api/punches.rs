@@ -275,8 +275,8 @@ pub async fn review(
     Path((device_id, seq)): Path<(String, u64)>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: ReviewRequest = query::body(&body)?;
     let row = call(&state, headers, method, Permission::ReviewPunches, move |s, actor, now| {
+        let req: ReviewRequest = query::body(&body)?;
         let comment = query::text(&req.comment, "comment", req.verdict == Verdict::Reject)?;
         let verdict = match req.verdict {
             Verdict::Approve => "approved",

@@ -76,8 +76,8 @@ pub async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: PublishRequest = query::body(&body)?;
     let version = call(&state, headers, method, Permission::PublishPolicy, move |s, actor, now| {
+        let req: PublishRequest = query::body(&body)?;
         if req.ttl_days == 0 || req.ttl_days > 3650 {
             return Err(AdminError::bad_request("ttl_days is 1 to 3650"));
         }

@@ -169,8 +169,8 @@ pub async fn create_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let req: TokenRequest = query::body(&body)?;
     let created = call(&state, headers, method, Permission::CreateTokens, move |s, actor, now| {
+        let req: TokenRequest = query::body(&body)?;
         // A token never mints tokens: its holder is a program, not the person.
         if matches!(actor.via, Via::Token { .. }) {
             return Err(AdminError::forbidden("creating tokens with a token"));

@@ -55,6 +55,14 @@ pub fn check(secret: &[u8], code: &str, now_ms: i64, last_step: i64) -> Result<O
     Ok(None)
 }
 
+/// The code for `now_ms` from the base32 secret a person was shown.
+pub fn code_from_base32(secret_base32: &str, now_ms: i64) -> Result<String> {
+    let bytes = totp_rs::Secret::Encoded(secret_base32.to_string())
+        .to_bytes()
+        .map_err(|e| ServerError::Invalid(format!("base32 secret: {e:?}")))?;
+    code_at(&bytes, now_ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

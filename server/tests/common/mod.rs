@@ -8,6 +8,8 @@
 //! both ways.
 #![allow(dead_code)]
 
+pub mod staff;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;

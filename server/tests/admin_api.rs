@@ -1,0 +1,383 @@
+//! The admin API against a real server: sign-in with a real TOTP code,
+//! lockout, CSRF, API token scopes; every route refuses every role the
+//! permission table does not allow; a manager never sees another team's
+//! data on any route; each person's action lands in the audit chain, and
+//! an edited audit row is detected.
+
+mod common;
+
+use common::staff::{Session, Staff, add_staff, ok};
+use common::{Device, TestServer, request};
+use punch_model::rules::evaluate::Decision;
+use punch_server::admin_api::{self, AdminRoute};
+use punch_server::staff::role::allows;
+use punch_server::staff::{Permission, Role};
+use serde_json::{Value, json};
+
+/// Two teams, one flagged punch each, a refused record each, three staff.
+struct World {
+    ts: TestServer,
+    a: Device,
+    b: Device,
+    hr: Session,
+    mgr: Session,
+    aud: Session,
+}
+
+fn flagged_punch(ts: &TestServer, device: &mut Device, version: u64) {
+    let up = device.next(version, |r| r.evaluation.decision = Decision::Review);
+    let resp = device.upload_ok(ts.addr(), vec![up]);
+    assert_eq!(resp.head_seq, device.head_seq);
+}
+
+/// An authentic record that does not link to the accepted head (a broken
+/// chain): refused and kept as evidence.
+fn refused_record(ts: &TestServer, device: &Device, version: u64) {
+    let record = device.record(device.head_seq + 1, &"ab".repeat(32), version);
+    let up = device.sign(&record);
+    let resp = device.upload_ok(ts.addr(), vec![up]);
+    assert_eq!(common::outcomes(&resp)[0].1, "rejected");
+}
+
+fn world() -> World {
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut a = ts.enrolled_device("ann");
+    let mut b = ts.enrolled_device("bob");
+    ts.admin.set_team("ann", Some("A")).unwrap();
+    ts.admin.set_team("bob", Some("B")).unwrap();
+    flagged_punch(&ts, &mut a, version);
+    flagged_punch(&ts, &mut b, version);
+    refused_record(&ts, &a, version);
+    refused_record(&ts, &b, version);
+    let addr = ts.addr();
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(addr);
+    let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A")).sign_in(addr);
+    let aud = add_staff(&ts, "auditor", Role::Auditor, None).sign_in(addr);
+    World {
+        ts,
+        a,
+        b,
+        hr,
+        mgr,
+        aud,
+    }
+}
+
+/// A concrete request for a route: its path filled in, a valid body.
+fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>) {
+    let a = &w.a;
+    let path = route
+        .path
+        .replace("{employee_id}", "ann")
+        .replace("{device_id}", &a.id)
+        .replace("{seq}", "1");
+    let body = match route.path {
+        admin_api::PATH_EMPLOYEES if route.method == "POST" => {
+            Some(json!({"employee_id": format!("new-{who}"), "name": "New", "team": "A"}))
+        }
+        admin_api::PATH_REBIND | admin_api::PATH_ACK_BREAK => {
+            Some(json!({"reason": "phone replaced"}))
+        }
+        admin_api::PATH_PUNCH_REVIEW => Some(json!({"verdict": "approve", "comment": "ok"})),
+        admin_api::PATH_TOKENS => {
+            Some(json!({"name": "payroll", "scopes": ["view_punches"], "ttl_days": 30}))
+        }
+        admin_api::PATH_STAFF => Some(json!({
+            "username": format!("made-by-{who}"), "display_name": "X", "role": "auditor",
+            "password": "another long password"
+        })),
+        admin_api::PATH_PUBLISH => Some(json!({"ttl_days": 30, "reason": "new shift times"})),
+        _ => None,
+    };
+    let path = if route.path == admin_api::PATH_ATTENDANCE {
+        format!("{path}?from=2020-01-01&to=2020-12-31")
+    } else {
+        path
+    };
+    (path, body)
+}
+
+#[test]
+fn every_route_refuses_every_role_the_table_does_not_allow() {
+    let w = world();
+    let mut checked = 0;
+    for route in admin_api::routes() {
+        let Some(permission) = route.permission else {
+            continue;
+        };
+        for (who, session) in [("hr", &w.hr), ("mgr", &w.mgr), ("aud", &w.aud)] {
+            let (path, body) = concrete(&route, &w, who);
+            let resp = session.call(route.method.as_str(), &path, body.as_ref());
+            let allowed = allows(session.role, permission);
+            if allowed {
+                assert_eq!(
+                    resp.status,
+                    200,
+                    "{who} {} {path}: {}",
+                    route.method,
+                    String::from_utf8_lossy(&resp.body)
+                );
+            } else {
+                resp.assert_error(403, "forbidden");
+            }
+            checked += 1;
+        }
+        // No credentials at all: 401 on every route, before anything else.
+        let (path, body) = concrete(&route, &w, "nobody");
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        request(w.ts.addr(), route.method.as_str(), &path, &[], &bytes)
+            .assert_error(401, "unauthenticated");
+    }
+    assert!(checked >= 45, "{checked}");
+}
+
+/// What a manager of team A gets for team B's data, route by route. A new
+/// route a manager may use must get a case here (the match is exhaustive
+/// over the table by failing on paths it does not know).
+#[test]
+fn a_manager_never_sees_another_teams_data_on_any_route() {
+    let w = world();
+    let (m, b) = (&w.mgr, &w.b);
+    let has_b = |v: &Value| v.to_string().contains(&b.id) || v.to_string().contains("\"bob\"");
+    let mut covered = Vec::new();
+    for route in admin_api::routes() {
+        let Some(p) = route.permission else { continue };
+        if !allows(Role::Manager, p) {
+            continue;
+        }
+        let path = route.path;
+        match (route.method.as_str(), path) {
+            ("GET", admin_api::PATH_EMPLOYEES)
+            | ("GET", admin_api::PATH_PUNCHES)
+            | ("GET", admin_api::PATH_DEVICES)
+            | ("GET", admin_api::PATH_CHAIN_BREAKS) => {
+                let mine = ok(m.get(path));
+                assert!(!has_b(&mine), "{path}: {mine}");
+                assert!(mine["total"].as_u64().unwrap() >= 1, "{path}: own team missing");
+                m.get(&format!("{path}?team=B")).assert_error(403, "not_your_team");
+                // HR sees both teams on the same route.
+                assert!(has_b(&ok(w.hr.get(path))), "{path}");
+            }
+            ("GET", admin_api::PATH_PUNCH) => {
+                m.get(&format!("/admin/v1/punches/{}/1", b.id))
+                    .assert_error(403, "not_your_team");
+                ok(m.get(&format!("/admin/v1/punches/{}/1", w.a.id)));
+            }
+            ("POST", admin_api::PATH_PUNCH_REVIEW) => {
+                m.post(
+                    &format!("/admin/v1/punches/{}/1/review", b.id),
+                    &json!({"verdict": "approve", "comment": ""}),
+                )
+                .assert_error(403, "not_your_team");
+            }
+            ("GET", admin_api::PATH_ATTENDANCE) => {
+                let q = "from=2000-01-01&to=2000-12-31";
+                m.get(&format!("{path}?{q}&team=B"))
+                    .assert_error(403, "not_your_team");
+                m.get(&format!("{path}?{q}&employee=bob"))
+                    .assert_error(403, "not_your_team");
+                let today = jiff::tz::TimeZone::UTC
+                    .to_datetime(jiff::Timestamp::now())
+                    .date();
+                let all = ok(m.get(&format!(
+                    "{path}?from={}&to={}",
+                    today.yesterday().unwrap(),
+                    today.tomorrow().unwrap()
+                )));
+                assert!(!has_b(&all), "{all}");
+                assert!(all.to_string().contains("\"ann\""), "{all}");
+            }
+            // Not team data: the token acts with the manager's own scope.
+            ("POST", admin_api::PATH_TOKENS) => {
+                let t = ok(m.post(
+                    path,
+                    &json!({"name": "mine", "scopes": ["view_punches"], "ttl_days": 1}),
+                ));
+                let token = t["token"].as_str().unwrap();
+                let resp = request(
+                    m.addr,
+                    "GET",
+                    admin_api::PATH_PUNCHES,
+                    &[("authorization", format!("Bearer {token}"))],
+                    b"",
+                );
+                assert!(!has_b(&ok(resp)));
+            }
+            other => panic!("no team-isolation case for {other:?}: add one"),
+        }
+        covered.push(path);
+    }
+    assert!(covered.len() >= 8, "{covered:?}");
+}
+
+#[test]
+fn sign_in_needs_both_factors_locks_out_and_spends_codes() {
+    let ts = TestServer::start();
+    let addr = ts.addr();
+    let s = add_staff(&ts, "hr", Role::HrAdmin, None);
+    ts.admin.add_employee("ann", "Ann").unwrap();
+    // Wrong code, wrong password, unknown user: the same answer.
+    s.try_sign_in(addr, common::staff::PASSWORD, "000000")
+        .assert_error(401, "unauthenticated");
+    s.try_sign_in(addr, "wrong password here", &s.code())
+        .assert_error(401, "unauthenticated");
+    Staff {
+        username: "nobody".into(),
+        role: Role::HrAdmin,
+        totp_secret: s.totp_secret.clone(),
+    }
+    .try_sign_in(addr, common::staff::PASSWORD, &s.code())
+    .assert_error(401, "unauthenticated");
+    let session = s.sign_in(addr);
+    // The same code a second time (a replay) is refused.
+    s.try_sign_in(addr, common::staff::PASSWORD, &s.code())
+        .assert_error(401, "unauthenticated");
+    // A state change without the CSRF token is refused; with it, it works.
+    let body = json!({"employee_id": "ann", "name": "Ann", "team": "A"}).to_string();
+    request(
+        addr,
+        "POST",
+        admin_api::PATH_EMPLOYEES,
+        &[
+            ("cookie", session.cookie.clone()),
+            ("content-type", "application/json".into()),
+        ],
+        body.as_bytes(),
+    )
+    .assert_error(403, "csrf_failed");
+    ok(session.post(admin_api::PATH_EMPLOYEES, &serde_json::from_str(&body).unwrap()));
+    // Signing out ends the session.
+    ok(session.post(admin_api::PATH_SESSION_END, &json!({})));
+    session
+        .get(admin_api::PATH_EMPLOYEES)
+        .assert_error(401, "unauthenticated");
+    // Five failures in a row lock the account, even against the right
+    // factors (the successful sign-in reset the count; the replay was one).
+    for _ in 0..3 {
+        s.try_sign_in(addr, "wrong password here", "000000")
+            .assert_error(401, "unauthenticated");
+    }
+    let locked = s.try_sign_in(addr, "wrong password here", "000000");
+    locked.assert_error(429, "locked");
+    s.try_sign_in(addr, common::staff::PASSWORD, &s.code())
+        .assert_error(429, "locked");
+}
+
+#[test]
+fn api_tokens_are_shown_once_stored_hashed_and_bounded_by_scope() {
+    let w = world();
+    let t = ok(w.hr.post(
+        admin_api::PATH_TOKENS,
+        &json!({"name": "payroll", "scopes": ["export_attendance", "view_punches"], "ttl_days": 7}),
+    ));
+    let token = t["token"].as_str().unwrap().to_string();
+    let bearer = [("authorization", format!("Bearer {token}"))];
+    ok(request(w.ts.addr(), "GET", admin_api::PATH_PUNCHES, &bearer, b""));
+    request(w.ts.addr(), "GET", admin_api::PATH_EMPLOYEES, &bearer, b"")
+        .assert_error(403, "forbidden");
+    // A manager cannot grant what their role lacks.
+    w.mgr
+        .post(
+            admin_api::PATH_TOKENS,
+            &json!({"name": "x", "scopes": ["view_audit"], "ttl_days": 1}),
+        )
+        .assert_error(400, "bad_request");
+    // Nowhere in the database in the clear.
+    let dump = format!("{:?}", w.ts.admin.audit_rows(0, 1000).unwrap());
+    assert!(!dump.contains(&token));
+    let bogus = [("authorization", format!("Bearer {token}x"))];
+    request(w.ts.addr(), "GET", admin_api::PATH_PUNCHES, &bogus, b"")
+        .assert_error(401, "unauthenticated");
+}
+
+#[test]
+fn review_decisions_and_exports_are_audited_and_an_edited_row_is_detected() {
+    let w = world();
+    let review = format!("/admin/v1/punches/{}/1/review", w.a.id);
+    // Rejecting needs a comment.
+    w.mgr
+        .post(&review, &json!({"verdict": "reject", "comment": " "}))
+        .assert_error(400, "bad_request");
+    let r = ok(w.mgr.post(&review, &json!({"verdict": "reject", "comment": "not on site"})));
+    assert_eq!(r["verdict"], "rejected");
+    let queue = ok(w.mgr.get("/admin/v1/punches?needs_review=true"));
+    assert_eq!(queue["total"], 0, "{queue}");
+    let csv = w.aud.get("/admin/v1/attendance?from=2020-01-01&to=2020-01-31&format=csv");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("\u{feff}employee_id,".as_bytes()));
+
+    let audit = ok(w.aud.get(admin_api::PATH_AUDIT));
+    let items = audit["items"].as_array().unwrap();
+    let find = |action: &str| {
+        items
+            .iter()
+            .find(|i| i["action"] == action)
+            .unwrap_or_else(|| panic!("no {action} in {audit}"))
+    };
+    let rejected = find("punch.reject");
+    assert_eq!(rejected["actor"], "mgr.a");
+    assert_eq!(rejected["reason"], "not on site");
+    assert_eq!(find("export.attendance")["actor"], "auditor");
+    find("session.sign_in");
+    find("policy.publish");
+    let v = ok(w.aud.get(admin_api::PATH_AUDIT_VERIFY));
+    assert_eq!(v["broken"], Value::Null, "{v}");
+
+    // Someone with database access rewrites the reason (the append-only
+    // trigger first refuses, so they drop it).
+    let seq = rejected["seq"].as_u64().unwrap();
+    let edit = format!("UPDATE audit_log SET reason = 'fine' WHERE seq = {seq}");
+    let blocked = execute(&w.ts, &edit);
+    assert!(
+        blocked.as_ref().is_err_and(|e| e.contains("append-only")),
+        "the trigger refuses edits: {blocked:?}"
+    );
+    execute(&w.ts, &drop_trigger_sql(&w.ts)).unwrap();
+    execute(&w.ts, &edit).unwrap();
+    let v = ok(w.aud.get(admin_api::PATH_AUDIT_VERIFY));
+    assert_eq!(v["broken"]["seq"].as_u64(), Some(seq), "{v}");
+    assert_eq!(v["broken"]["problem"], "hash");
+    assert_eq!(v["head_seq"].as_u64(), Some(seq - 1));
+    // Managers cannot read the audit log at all.
+    w.mgr.get(admin_api::PATH_AUDIT).assert_error(403, "forbidden");
+}
+
+fn drop_trigger_sql(ts: &TestServer) -> String {
+    match ts.db {
+        punch_server::DbUrl::Sqlite(_) => "DROP TRIGGER audit_log_no_update".into(),
+        punch_server::DbUrl::Postgres(_) => "DROP TRIGGER audit_log_append_only ON audit_log".into(),
+    }
+}
+
+/// SQL behind the server's back (our own literals).
+fn execute(ts: &TestServer, sql: &str) -> Result<(), String> {
+    match &ts.db {
+        punch_server::DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+            .and_then(|db| db.execute_batch(sql))
+            .map_err(|e| e.to_string()),
+        punch_server::DbUrl::Postgres(url) => {
+            let out = std::process::Command::new("psql")
+                .args(["-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql])
+                .output()
+                .expect("psql runs");
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            }
+        }
+    }
+}
+
+#[test]
+fn permission_of_reads_the_table() {
+    assert_eq!(
+        admin_api::permission_of(&axum::http::Method::GET, admin_api::PATH_AUDIT),
+        Some(Permission::ViewAudit)
+    );
+    assert_eq!(
+        admin_api::permission_of(&axum::http::Method::POST, admin_api::PATH_SESSION),
+        None
+    );
+}
