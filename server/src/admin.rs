@@ -10,11 +10,11 @@ use std::time::Duration;
 use punch_model::rules::policy::{Settings, Site};
 
 use crate::attestation::AttestationConfig;
+use crate::audit::{self, AuditEntry};
 use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
-use crate::audit::{self, AuditEntry};
 use crate::staff::account::{self, NewStaff};
 use crate::store::people::AuditRow;
 use crate::store::{
@@ -28,7 +28,8 @@ const MAX_EMPLOYEE_ID_LEN: usize = 128;
 pub const OPERATOR: &str = "operator";
 
 fn operator_audit(tx: &dyn StoreTx, action: &str, target: String, now: i64) -> Result<()> {
-    let actor = std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
+    let actor =
+        std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
     audit::append(
         tx,
         &AuditEntry {
@@ -141,7 +142,12 @@ impl Admin {
             if !tx.people().set_team(employee_id, team)? {
                 return Err(ServerError::UnknownEmployee(employee_id.to_string()));
             }
-            operator_audit(tx, "employee.set_team", format!("employee:{employee_id}"), now)
+            operator_audit(
+                tx,
+                "employee.set_team",
+                format!("employee:{employee_id}"),
+                now,
+            )
         })
     }
 

@@ -421,7 +421,10 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         }
         AdminCommand::SetTeam { employee, team } => {
             admin.set_team(&employee, team.as_deref())?;
-            say!("employee {employee}: team {}", team.as_deref().unwrap_or("(none)"));
+            say!(
+                "employee {employee}: team {}",
+                team.as_deref().unwrap_or("(none)")
+            );
         }
         AdminCommand::AuditVerify => {
             let v = admin.verify_audit()?;

@@ -154,8 +154,12 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
             | ("GET", admin_api::PATH_CHAIN_BREAKS) => {
                 let mine = ok(m.get(path));
                 assert!(!has_b(&mine), "{path}: {mine}");
-                assert!(mine["total"].as_u64().unwrap() >= 1, "{path}: own team missing");
-                m.get(&format!("{path}?team=B")).assert_error(403, "not_your_team");
+                assert!(
+                    mine["total"].as_u64().unwrap() >= 1,
+                    "{path}: own team missing"
+                );
+                m.get(&format!("{path}?team=B"))
+                    .assert_error(403, "not_your_team");
                 // HR sees both teams on the same route.
                 assert!(has_b(&ok(w.hr.get(path))), "{path}");
             }
@@ -246,7 +250,10 @@ fn sign_in_needs_both_factors_locks_out_and_spends_codes() {
         body.as_bytes(),
     )
     .assert_error(403, "csrf_failed");
-    ok(session.post(admin_api::PATH_EMPLOYEES, &serde_json::from_str(&body).unwrap()));
+    ok(session.post(
+        admin_api::PATH_EMPLOYEES,
+        &serde_json::from_str(&body).unwrap(),
+    ));
     // Signing out ends the session.
     ok(session.post(admin_api::PATH_SESSION_END, &json!({})));
     session
@@ -273,7 +280,13 @@ fn api_tokens_are_shown_once_stored_hashed_and_bounded_by_scope() {
     ));
     let token = t["token"].as_str().unwrap().to_string();
     let bearer = [("authorization", format!("Bearer {token}"))];
-    ok(request(w.ts.addr(), "GET", admin_api::PATH_PUNCHES, &bearer, b""));
+    ok(request(
+        w.ts.addr(),
+        "GET",
+        admin_api::PATH_PUNCHES,
+        &bearer,
+        b"",
+    ));
     request(w.ts.addr(), "GET", admin_api::PATH_EMPLOYEES, &bearer, b"")
         .assert_error(403, "forbidden");
     // A manager cannot grant what their role lacks.
@@ -299,11 +312,28 @@ fn review_decisions_and_exports_are_audited_and_an_edited_row_is_detected() {
     w.mgr
         .post(&review, &json!({"verdict": "reject", "comment": " "}))
         .assert_error(400, "bad_request");
-    let r = ok(w.mgr.post(&review, &json!({"verdict": "reject", "comment": "not on site"})));
+    let r = ok(w.mgr.post(
+        &review,
+        &json!({"verdict": "reject", "comment": "not on site"}),
+    ));
     assert_eq!(r["verdict"], "rejected");
+    // Paging: one at a time, the next offset given until the last.
+    let first = ok(w.hr.get("/admin/v1/punches?limit=1"));
+    assert_eq!(
+        (
+            first["items"].as_array().unwrap().len(),
+            first["total"].as_u64()
+        ),
+        (1, Some(2))
+    );
+    assert_eq!(first["next_offset"], 1);
+    let last = ok(w.hr.get("/admin/v1/punches?limit=1&offset=1"));
+    assert_eq!(last["next_offset"], Value::Null);
     let queue = ok(w.mgr.get("/admin/v1/punches?needs_review=true"));
     assert_eq!(queue["total"], 0, "{queue}");
-    let csv = w.aud.get("/admin/v1/attendance?from=2020-01-01&to=2020-01-31&format=csv");
+    let csv = w
+        .aud
+        .get("/admin/v1/attendance?from=2020-01-01&to=2020-01-31&format=csv");
     assert_eq!(csv.status, 200);
     assert!(csv.body.starts_with("\u{feff}employee_id,".as_bytes()));
 
@@ -340,13 +370,17 @@ fn review_decisions_and_exports_are_audited_and_an_edited_row_is_detected() {
     assert_eq!(v["broken"]["problem"], "hash");
     assert_eq!(v["head_seq"].as_u64(), Some(seq - 1));
     // Managers cannot read the audit log at all.
-    w.mgr.get(admin_api::PATH_AUDIT).assert_error(403, "forbidden");
+    w.mgr
+        .get(admin_api::PATH_AUDIT)
+        .assert_error(403, "forbidden");
 }
 
 fn drop_trigger_sql(ts: &TestServer) -> String {
     match ts.db {
         punch_server::DbUrl::Sqlite(_) => "DROP TRIGGER audit_log_no_update".into(),
-        punch_server::DbUrl::Postgres(_) => "DROP TRIGGER audit_log_append_only ON audit_log".into(),
+        punch_server::DbUrl::Postgres(_) => {
+            "DROP TRIGGER audit_log_append_only ON audit_log".into()
+        }
     }
 }
 

@@ -120,7 +120,7 @@ fn documented_routes_are_exactly_the_served_routes() {
             documented.insert((method.to_ascii_uppercase(), path.clone()));
         }
     }
-    let served: BTreeSet<(String, String)> = punch_server::api::routes()
+    let served: BTreeSet<(String, String)> = punch_server::app::routes()
         .into_iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
@@ -295,6 +295,8 @@ fn the_live_server_answers_as_documented() {
     assert!(String::from_utf8_lossy(&metrics.body).contains("punch_http_requests_total"));
     seen.insert(("GET".into(), metrics_path.into(), 200));
 
+    admin_and_web(&doc, &mut seen, &server);
+
     // Every documented operation was seen succeeding.
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -318,5 +320,192 @@ fn the_live_server_answers_as_documented() {
                 resp.assert_stamped();
             }
         }
+    }
+}
+
+/// The admin API and the reviewer page, each operation answered as
+/// documented: 200 for an HR admin with a valid request, 401 without a
+/// session, 403 for an auditor where the role lacks the permission.
+fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server: &TestServer) {
+    use punch_server::admin_api as a;
+    use punch_server::staff::Role;
+    use serde_json::json;
+    let addr = server.addr();
+    let version = server.admin.policy_version().unwrap().max(server.publish());
+    let mut device = server.enrolled_device("admin-e");
+    let up = device.next(version, |_| {});
+    device.upload_ok(addr, vec![up]);
+    // A broken link from the same device: evidence to acknowledge.
+    let stray = device.sign(&device.record(2, &"cd".repeat(32), version));
+    device.upload_ok(addr, vec![stray]);
+    let hr = common::staff::add_staff(server, "hr", Role::HrAdmin, None).sign_in(addr);
+    let aud = common::staff::add_staff(server, "aud", Role::Auditor, None).sign_in(addr);
+    let punch = format!("/admin/v1/punches/{}/1", device.id);
+    let calls: Vec<(&str, &str, String, Option<Value>)> = vec![
+        ("GET", a::PATH_SESSION, a::PATH_SESSION.into(), None),
+        (
+            "GET",
+            a::PATH_EMPLOYEES,
+            format!("{}?limit=10", a::PATH_EMPLOYEES),
+            None,
+        ),
+        (
+            "POST",
+            a::PATH_EMPLOYEES,
+            a::PATH_EMPLOYEES.into(),
+            Some(json!({"employee_id": "admin-e", "name": "E", "team": "T"})),
+        ),
+        (
+            "POST",
+            a::PATH_REBIND,
+            "/admin/v1/employees/admin-e/rebind".into(),
+            Some(json!({"reason": "new phone"})),
+        ),
+        (
+            "GET",
+            a::PATH_PUNCHES,
+            format!("{}?needs_review=false", a::PATH_PUNCHES),
+            None,
+        ),
+        ("GET", a::PATH_PUNCH, punch.clone(), None),
+        (
+            "POST",
+            a::PATH_PUNCH_REVIEW,
+            format!("{punch}/review"),
+            Some(json!({"verdict": "approve"})),
+        ),
+        ("GET", a::PATH_DEVICES, a::PATH_DEVICES.into(), None),
+        (
+            "GET",
+            a::PATH_CHAIN_BREAKS,
+            a::PATH_CHAIN_BREAKS.into(),
+            None,
+        ),
+        (
+            "POST",
+            a::PATH_ACK_BREAK,
+            format!("/admin/v1/devices/{}/acknowledge-break", device.id),
+            Some(json!({"reason": "corrupt record after a crash"})),
+        ),
+        (
+            "GET",
+            a::PATH_ATTENDANCE,
+            format!("{}?from=2026-01-01&to=2026-01-02", a::PATH_ATTENDANCE),
+            None,
+        ),
+        ("GET", a::PATH_AUDIT, a::PATH_AUDIT.into(), None),
+        (
+            "GET",
+            a::PATH_AUDIT_VERIFY,
+            a::PATH_AUDIT_VERIFY.into(),
+            None,
+        ),
+        (
+            "POST",
+            a::PATH_TOKENS,
+            a::PATH_TOKENS.into(),
+            Some(json!({"name": "payroll", "scopes": ["export_attendance"], "ttl_days": 30})),
+        ),
+        (
+            "POST",
+            a::PATH_STAFF,
+            a::PATH_STAFF.into(),
+            Some(json!({
+            "username": "mgr", "display_name": "M", "role": "manager", "team": "T",
+            "password": "a long enough password"})),
+        ),
+        (
+            "POST",
+            a::PATH_PUBLISH,
+            a::PATH_PUBLISH.into(),
+            Some(json!({"ttl_days": 30, "reason": "contract test"})),
+        ),
+        (
+            "POST",
+            a::PATH_SESSION_END,
+            a::PATH_SESSION_END.into(),
+            Some(json!({})),
+        ),
+    ];
+    for (method, documented, path, body) in &calls {
+        let resp = hr.call(method, path, body.as_ref());
+        check(doc, seen, method, documented, &resp);
+        let bytes = body
+            .as_ref()
+            .map(|b| b.to_string().into_bytes())
+            .unwrap_or_default();
+        check(
+            doc,
+            seen,
+            method,
+            documented,
+            &request(addr, method, path, &[], &bytes),
+        );
+        if *method == "POST" && *documented != a::PATH_SESSION_END {
+            check(
+                doc,
+                seen,
+                method,
+                documented,
+                &aud.call(method, path, body.as_ref()),
+            );
+        }
+    }
+    check(
+        doc,
+        seen,
+        "GET",
+        a::PATH_PUNCH,
+        &aud.get(&format!("/admin/v1/punches/{}/9", device.id)),
+    );
+    let staff = common::staff::add_staff(server, "hr2", Role::HrAdmin, None);
+    check(
+        doc,
+        seen,
+        "POST",
+        a::PATH_SESSION,
+        &staff.try_sign_in(addr, "wrong password!!", "000000"),
+    );
+    let signed_in = staff.try_sign_in(addr, common::staff::PASSWORD, &staff.code());
+    check(doc, seen, "POST", a::PATH_SESSION, &signed_in);
+    check(
+        doc,
+        seen,
+        "POST",
+        a::PATH_SESSION,
+        &request(addr, "POST", a::PATH_SESSION, &[], b"{}"),
+    );
+    // Not JSON: the CSV export and the page's assets.
+    let session = common::staff::add_staff(server, "hr3", Role::HrAdmin, None).sign_in(addr);
+    let csv = session.get(&format!(
+        "{}?from=2026-01-01&to=2026-01-02&format=csv",
+        a::PATH_ATTENDANCE
+    ));
+    assert_eq!(csv.status, 200);
+    assert!(
+        doc["paths"][a::PATH_ATTENDANCE]["get"]["responses"]["200"]["content"]["text/csv"]
+            .is_object()
+    );
+    for (path, ctype) in [
+        (punch_server::web::PATH_PAGE, "text/html"),
+        (punch_server::web::PATH_SCRIPT, "text/javascript"),
+        (punch_server::web::PATH_STYLE, "text/css"),
+    ] {
+        let resp = request(addr, "GET", path, &[], b"");
+        assert_eq!(resp.status, 200, "{path}");
+        assert!(
+            resp.header("content-type").unwrap().starts_with(ctype),
+            "{path}"
+        );
+        assert!(
+            resp.header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        assert!(
+            doc["paths"][path]["get"]["responses"]["200"]["content"][ctype].is_object(),
+            "{path}"
+        );
+        seen.insert(("GET".into(), path.into(), 200));
     }
 }

@@ -46,8 +46,6 @@ pub struct ChainBreak {
 #[derive(Debug, Default, Deserialize)]
 pub struct BreakFilter {
     pub team: Option<String>,
-    #[serde(flatten)]
-    pub paging: Paging,
 }
 
 /// `GET /admin/v1/chain-breaks`: devices with refused records.
@@ -56,49 +54,58 @@ pub async fn list(
     method: Method,
     headers: HeaderMap,
     Query(f): Query<BreakFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, AdminError> {
-    let page = call(&state, headers, method, Permission::ViewChainBreaks, move |s, actor, now| {
-        check_team_filter(actor, f.team.as_deref())?;
-        let all = s.store.read(|tx| {
-            let teams = teams(tx)?;
-            let mut by_device: BTreeMap<String, ChainBreak> = BTreeMap::new();
-            for r in tx.rejected()? {
-                let entry = match by_device.get_mut(&r.device_id) {
-                    Some(e) => e,
-                    None => {
-                        let device = tx.device(&r.device_id)?;
-                        let employee_id = device.as_ref().map(|d| d.employee_id.clone());
-                        let team = employee_id.as_ref().and_then(|e| teams.get(e).cloned().flatten());
-                        let b = ChainBreak {
-                            device_id: r.device_id.clone(),
-                            employee_id,
-                            team,
-                            head_seq: device.as_ref().map_or(0, |d| d.head_seq),
-                            head_hash: device.map(|d| d.head_hash).unwrap_or_default(),
-                            refused: Vec::new(),
-                            acknowledged: tx.people().latest_chain_ack(&r.device_id)?,
-                        };
-                        by_device.entry(r.device_id.clone()).or_insert(b)
-                    }
-                };
-                entry.refused.push(Refused {
-                    seq: r.seq,
-                    reason: r.reason,
-                    detail: r.detail,
-                    hash: r.hash,
-                    attempts: r.attempts,
-                    first_received_at_ms: r.first_received_at_ms,
-                });
-            }
-            Ok(by_device.into_values().collect::<Vec<_>>())
-        })?;
-        let all: Vec<ChainBreak> = all
-            .into_iter()
-            .filter(|b| actor.sees_team(b.team.as_deref()))
-            .filter(|b| f.team.is_none() || b.team == f.team)
-            .collect();
-        Ok(f.paging.page(all, now))
-    })
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewChainBreaks,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let all = s.store.read(|tx| {
+                let teams = teams(tx)?;
+                let mut by_device: BTreeMap<String, ChainBreak> = BTreeMap::new();
+                for r in tx.rejected()? {
+                    let entry = match by_device.get_mut(&r.device_id) {
+                        Some(e) => e,
+                        None => {
+                            let device = tx.device(&r.device_id)?;
+                            let employee_id = device.as_ref().map(|d| d.employee_id.clone());
+                            let team = employee_id
+                                .as_ref()
+                                .and_then(|e| teams.get(e).cloned().flatten());
+                            let b = ChainBreak {
+                                device_id: r.device_id.clone(),
+                                employee_id,
+                                team,
+                                head_seq: device.as_ref().map_or(0, |d| d.head_seq),
+                                head_hash: device.map(|d| d.head_hash).unwrap_or_default(),
+                                refused: Vec::new(),
+                                acknowledged: tx.people().latest_chain_ack(&r.device_id)?,
+                            };
+                            by_device.entry(r.device_id.clone()).or_insert(b)
+                        }
+                    };
+                    entry.refused.push(Refused {
+                        seq: r.seq,
+                        reason: r.reason,
+                        detail: r.detail,
+                        hash: r.hash,
+                        attempts: r.attempts,
+                        first_received_at_ms: r.first_received_at_ms,
+                    });
+                }
+                Ok(by_device.into_values().collect::<Vec<_>>())
+            })?;
+            let all: Vec<ChainBreak> = all
+                .into_iter()
+                .filter(|b| actor.sees_team(b.team.as_deref()))
+                .filter(|b| f.team.is_none() || b.team == f.team)
+                .collect();
+            Ok(paging.page(all, now))
+        },
+    )
     .await?;
     Ok(json(&page))
 }
@@ -117,7 +124,7 @@ pub async fn acknowledge(
         method,
         Permission::AcknowledgeChainBreak,
         move |s, actor, now| {
-        let req: Reasoned = query::body(&body)?;
+            let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
             s.store.write(|tx| {
                 let Some(device) = tx.device(&device_id)? else {

@@ -41,56 +41,73 @@ pub async fn attendance(
     let csv = match q.format.as_deref() {
         None | Some("json") => false,
         Some("csv") => true,
-        Some(other) => return Err(AdminError::bad_request(format!("format {other:?}: json or csv"))),
+        Some(other) => {
+            return Err(AdminError::bad_request(format!(
+                "format {other:?}: json or csv"
+            )));
+        }
     };
     let from = query::date(&q.from, "from")?;
     let to = query::date(&q.to, "to")?;
-    if to < from || from.until(to).map_or(true, |span| span.get_days() > MAX_DAYS) {
+    if to < from
+        || from
+            .until(to)
+            .map_or(true, |span| span.get_days() > MAX_DAYS)
+    {
         return Err(AdminError::bad_request(format!(
             "to must be on or after from, at most {MAX_DAYS} days on"
         )));
     }
-    let rows = call(&state, headers, method, Permission::ExportAttendance, move |s, actor, now| {
-        check_team_filter(actor, q.team.as_deref())?;
-        // A manager's export without a team is their team's.
-        let team = q.team.clone().or_else(|| actor.team().map(str::to_string));
-        let query = ExportQuery {
-            from,
-            to,
-            team: team.clone(),
-            employee: q.employee.clone(),
-        };
-        s.store.write(|tx| {
-            let people = tx.people().people()?;
-            if let Some(e) = &q.employee {
-                let person_team = people.iter().find(|p| p.employee_id == *e).and_then(|p| p.team.clone());
-                if !actor.sees_team(person_team.as_deref()) {
-                    return Ok(Err(AdminError::not_your_team()));
+    let rows = call(
+        &state,
+        headers,
+        method,
+        Permission::ExportAttendance,
+        move |s, actor, now| {
+            check_team_filter(actor, q.team.as_deref())?;
+            // A manager's export without a team is their team's.
+            let team = q.team.clone().or_else(|| actor.team().map(str::to_string));
+            let query = ExportQuery {
+                from,
+                to,
+                team: team.clone(),
+                employee: q.employee.clone(),
+            };
+            s.store.write(|tx| {
+                let people = tx.people().people()?;
+                if let Some(e) = &q.employee {
+                    let person_team = people
+                        .iter()
+                        .find(|p| p.employee_id == *e)
+                        .and_then(|p| p.team.clone());
+                    if !actor.sees_team(person_team.as_deref()) {
+                        return Ok(Err(AdminError::not_your_team()));
+                    }
                 }
-            }
-            let rows = export::attendance(
-                &tx.punches()?,
-                &people,
-                &tx.people().punch_reviews()?,
-                &crate::policy_publish::schedule(tx)?,
-                &query,
-            )?;
-            audit(
-                tx,
-                actor,
-                "export.attendance",
-                format!("team:{}", team.as_deref().unwrap_or("*")),
-                "",
-                serde_json::json!({
-                    "from": from.to_string(), "to": to.to_string(),
-                    "employee": q.employee, "format": if csv { "csv" } else { "json" },
-                    "rows": rows.len(),
-                }),
-                now,
-            )?;
-            Ok(Ok(rows))
-        })?
-    })
+                let rows = export::attendance(
+                    &tx.punches()?,
+                    &people,
+                    &tx.people().punch_reviews()?,
+                    &crate::policy_publish::schedule(tx)?,
+                    &query,
+                )?;
+                audit(
+                    tx,
+                    actor,
+                    "export.attendance",
+                    format!("team:{}", team.as_deref().unwrap_or("*")),
+                    "",
+                    serde_json::json!({
+                        "from": from.to_string(), "to": to.to_string(),
+                        "employee": q.employee, "format": if csv { "csv" } else { "json" },
+                        "rows": rows.len(),
+                    }),
+                    now,
+                )?;
+                Ok(Ok(rows))
+            })?
+        },
+    )
     .await?;
     if csv {
         let mut resp = export::csv::to_csv(&rows).into_response();
@@ -107,5 +124,7 @@ pub async fn attendance(
         headers.insert(HEADER_SERVER_TIME, HeaderValue::from(now_ms()));
         return Ok(resp);
     }
-    Ok(json(&serde_json::json!({"rows": rows, "server_time_ms": now_ms()})))
+    Ok(json(
+        &serde_json::json!({"rows": rows, "server_time_ms": now_ms()}),
+    ))
 }

@@ -65,8 +65,6 @@ pub fn audit(
 #[derive(Debug, Default, Deserialize)]
 pub struct EmployeeFilter {
     pub team: Option<String>,
-    #[serde(flatten)]
-    pub paging: Paging,
 }
 
 /// `GET /admin/v1/employees`.
@@ -75,18 +73,25 @@ pub async fn list(
     method: Method,
     headers: HeaderMap,
     Query(f): Query<EmployeeFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, AdminError> {
-    let page = call(&state, headers, method, Permission::ViewEmployees, move |s, actor, now| {
-        check_team_filter(actor, f.team.as_deref())?;
-        let all: Vec<PersonRow> = s
-            .store
-            .read(|tx| tx.people().people())?
-            .into_iter()
-            .filter(|p| actor.sees_team(p.team.as_deref()))
-            .filter(|p| f.team.is_none() || p.team == f.team)
-            .collect();
-        Ok(f.paging.page(all, now))
-    })
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewEmployees,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let all: Vec<PersonRow> = s
+                .store
+                .read(|tx| tx.people().people())?
+                .into_iter()
+                .filter(|p| actor.sees_team(p.team.as_deref()))
+                .filter(|p| f.team.is_none() || p.team == f.team)
+                .collect();
+            Ok(paging.page(all, now))
+        },
+    )
     .await?;
     Ok(json(&page))
 }
@@ -106,36 +111,42 @@ pub async fn upsert(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let person = call(&state, headers, method, Permission::ManageEmployees, move |s, actor, now| {
-        let req: UpsertEmployee = query::body(&body)?;
-        let id = req.employee_id.trim().to_string();
-        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-            return Err(AdminError::bad_request("employee_id is 1-128 characters"));
-        }
-        let team = req.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        if team.is_some_and(|t| t.len() > 128) {
-            return Err(AdminError::bad_request("team is at most 128 characters"));
-        }
-        let name = query::text(&req.name, "name", false)?;
-        s.store.write(|tx| {
-            tx.upsert_employee(&id, &name, now)?;
-            tx.people().set_team(&id, team)?;
-            audit(
-                tx,
-                actor,
-                "employee.upsert",
-                format!("employee:{id}"),
-                "",
-                serde_json::json!({"name": name, "team": team}),
-                now,
-            )
-        })?;
-        Ok(PersonRow {
-            employee_id: id,
-            name,
-            team: team.map(str::to_string),
-        })
-    })
+    let person = call(
+        &state,
+        headers,
+        method,
+        Permission::ManageEmployees,
+        move |s, actor, now| {
+            let req: UpsertEmployee = query::body(&body)?;
+            let id = req.employee_id.trim().to_string();
+            if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+                return Err(AdminError::bad_request("employee_id is 1-128 characters"));
+            }
+            let team = req.team.as_deref().map(str::trim).filter(|t| !t.is_empty());
+            if team.is_some_and(|t| t.len() > 128) {
+                return Err(AdminError::bad_request("team is at most 128 characters"));
+            }
+            let name = query::text(&req.name, "name", false)?;
+            s.store.write(|tx| {
+                tx.upsert_employee(&id, &name, now)?;
+                tx.people().set_team(&id, team)?;
+                audit(
+                    tx,
+                    actor,
+                    "employee.upsert",
+                    format!("employee:{id}"),
+                    "",
+                    serde_json::json!({"name": name, "team": team}),
+                    now,
+                )
+            })?;
+            Ok(PersonRow {
+                employee_id: id,
+                name,
+                team: team.map(str::to_string),
+            })
+        },
+    )
     .await?;
     Ok(json(&person))
 }
@@ -155,28 +166,38 @@ pub async fn rebind(
     Path(employee_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    call(&state, headers, method, Permission::ApproveRebind, move |s, actor, now| {
-        let req: Reasoned = query::body(&body)?;
-        let reason = query::text(&req.reason, "reason", true)?;
-        s.store.write(|tx| {
-            if tx.employee(&employee_id)?.is_none() {
-                return Err(crate::error::ServerError::UnknownEmployee(employee_id.clone()));
-            }
-            tx.set_rebind_approved(&employee_id, Some(now))?;
-            audit(
-                tx,
-                actor,
-                "device.rebind_approve",
-                format!("employee:{employee_id}"),
-                &reason,
-                serde_json::json!({}),
-                now,
-            )
-        })?;
-        Ok(())
-    })
+    call(
+        &state,
+        headers,
+        method,
+        Permission::ApproveRebind,
+        move |s, actor, now| {
+            let req: Reasoned = query::body(&body)?;
+            let reason = query::text(&req.reason, "reason", true)?;
+            s.store.write(|tx| {
+                if tx.employee(&employee_id)?.is_none() {
+                    return Err(crate::error::ServerError::UnknownEmployee(
+                        employee_id.clone(),
+                    ));
+                }
+                tx.set_rebind_approved(&employee_id, Some(now))?;
+                audit(
+                    tx,
+                    actor,
+                    "device.rebind_approve",
+                    format!("employee:{employee_id}"),
+                    &reason,
+                    serde_json::json!({}),
+                    now,
+                )
+            })?;
+            Ok(())
+        },
+    )
     .await?;
-    Ok(json(&serde_json::json!({"rebind_approved": true, "server_time_ms": crate::clock::now_ms()})))
+    Ok(json(
+        &serde_json::json!({"rebind_approved": true, "server_time_ms": crate::clock::now_ms()}),
+    ))
 }
 
 /// A device as the admin API shows it (no key bytes).
@@ -215,8 +236,6 @@ impl DeviceView {
 pub struct DeviceFilter {
     pub team: Option<String>,
     pub employee: Option<String>,
-    #[serde(flatten)]
-    pub paging: Paging,
 }
 
 /// `GET /admin/v1/devices`.
@@ -225,22 +244,29 @@ pub async fn devices(
     method: Method,
     headers: HeaderMap,
     Query(f): Query<DeviceFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, AdminError> {
-    let page = call(&state, headers, method, Permission::ViewDevices, move |s, actor, now| {
-        check_team_filter(actor, f.team.as_deref())?;
-        let (devices, teams) = s.store.read(|tx| Ok((tx.devices()?, teams(tx)?)))?;
-        let all: Vec<DeviceView> = devices
-            .into_iter()
-            .map(|d| {
-                let team = teams.get(&d.employee_id).cloned().flatten();
-                DeviceView::of(d, team)
-            })
-            .filter(|d| actor.sees_team(d.team.as_deref()))
-            .filter(|d| f.team.is_none() || d.team == f.team)
-            .filter(|d| f.employee.as_ref().is_none_or(|e| *e == d.employee_id))
-            .collect();
-        Ok(f.paging.page(all, now))
-    })
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewDevices,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let (devices, teams) = s.store.read(|tx| Ok((tx.devices()?, teams(tx)?)))?;
+            let all: Vec<DeviceView> = devices
+                .into_iter()
+                .map(|d| {
+                    let team = teams.get(&d.employee_id).cloned().flatten();
+                    DeviceView::of(d, team)
+                })
+                .filter(|d| actor.sees_team(d.team.as_deref()))
+                .filter(|d| f.team.is_none() || d.team == f.team)
+                .filter(|d| f.employee.as_ref().is_none_or(|e| *e == d.employee_id))
+                .collect();
+            Ok(paging.page(all, now))
+        },
+    )
     .await?;
     Ok(json(&page))
 }
@@ -262,32 +288,38 @@ pub async fn create_staff(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let created = call(&state, headers, method, Permission::ManageStaff, move |s, actor, now| {
-        let req: CreateStaff = query::body(&body)?;
-        let (row, created) = account::prepare(
-            &NewStaff {
-                username: req.username,
-                display_name: req.display_name,
-                role: req.role,
-                team: req.team,
-                password: req.password,
-            },
-            now,
-        )?;
-        s.store.write(|tx| {
-            account::insert(tx, &row)?;
-            audit(
-                tx,
-                actor,
-                "staff.create",
-                format!("staff:{}", row.username),
-                "",
-                serde_json::json!({"role": row.role, "team": row.team}),
+    let created = call(
+        &state,
+        headers,
+        method,
+        Permission::ManageStaff,
+        move |s, actor, now| {
+            let req: CreateStaff = query::body(&body)?;
+            let (row, created) = account::prepare(
+                &NewStaff {
+                    username: req.username,
+                    display_name: req.display_name,
+                    role: req.role,
+                    team: req.team,
+                    password: req.password,
+                },
                 now,
-            )
-        })?;
-        Ok(created)
-    })
+            )?;
+            s.store.write(|tx| {
+                account::insert(tx, &row)?;
+                audit(
+                    tx,
+                    actor,
+                    "staff.create",
+                    format!("staff:{}", row.username),
+                    "",
+                    serde_json::json!({"role": row.role, "team": row.team}),
+                    now,
+                )
+            })?;
+            Ok(created)
+        },
+    )
     .await?;
     Ok(json(&created))
 }

@@ -35,8 +35,6 @@ pub struct PunchFilter {
     pub time_status: Option<String>,
     /// true: only punches that need a person and have no verdict yet.
     pub needs_review: Option<bool>,
-    #[serde(flatten)]
-    pub paging: Paging,
 }
 
 /// A punch in a list: the server's facts, its team and any verdict.
@@ -89,31 +87,46 @@ pub async fn list(
     method: Method,
     headers: HeaderMap,
     Query(f): Query<PunchFilter>,
+    Query(paging): Query<Paging>,
 ) -> Result<Response, AdminError> {
-    let page = call(&state, headers, method, Permission::ViewPunches, move |s, actor, now| {
-        check_team_filter(actor, f.team.as_deref())?;
-        let (punches, teams, reviews) = s.store.read(|tx| {
-            Ok((tx.punches()?, teams(tx)?, tx.people().punch_reviews()?))
-        })?;
-        let mut all: Vec<PunchView> = views(punches, &teams, reviews)
-            .into_iter()
-            .filter(|v| actor.sees_team(v.team.as_deref()))
-            .filter(|v| f.team.is_none() || v.team == f.team)
-            .filter(|v| f.employee.as_ref().is_none_or(|e| *e == v.punch.employee_id))
-            .filter(|v| f.from_ms.is_none_or(|t| v.at_ms >= t))
-            .filter(|v| f.to_ms.is_none_or(|t| v.at_ms < t))
-            .filter(|v| f.decision.as_ref().is_none_or(|d| *d == v.punch.decision))
-            .filter(|v| f.time_status.as_ref().is_none_or(|t| *t == v.punch.time_status))
-            .filter(|v| {
-                f.review_flag
-                    .as_ref()
-                    .is_none_or(|code| v.punch.review_flags.iter().any(|x| flag_code(x) == *code))
-            })
-            .filter(|v| f.needs_review.is_none_or(|n| n == v.needs_review))
-            .collect();
-        all.sort_by_key(|v| std::cmp::Reverse((v.at_ms, v.punch.seq)));
-        Ok(f.paging.page(all, now))
-    })
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewPunches,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let (punches, teams, reviews) = s
+                .store
+                .read(|tx| Ok((tx.punches()?, teams(tx)?, tx.people().punch_reviews()?)))?;
+            let mut all: Vec<PunchView> = views(punches, &teams, reviews)
+                .into_iter()
+                .filter(|v| actor.sees_team(v.team.as_deref()))
+                .filter(|v| f.team.is_none() || v.team == f.team)
+                .filter(|v| {
+                    f.employee
+                        .as_ref()
+                        .is_none_or(|e| *e == v.punch.employee_id)
+                })
+                .filter(|v| f.from_ms.is_none_or(|t| v.at_ms >= t))
+                .filter(|v| f.to_ms.is_none_or(|t| v.at_ms < t))
+                .filter(|v| f.decision.as_ref().is_none_or(|d| *d == v.punch.decision))
+                .filter(|v| {
+                    f.time_status
+                        .as_ref()
+                        .is_none_or(|t| *t == v.punch.time_status)
+                })
+                .filter(|v| {
+                    f.review_flag.as_ref().is_none_or(|code| {
+                        v.punch.review_flags.iter().any(|x| flag_code(x) == *code)
+                    })
+                })
+                .filter(|v| f.needs_review.is_none_or(|n| n == v.needs_review))
+                .collect();
+            all.sort_by_key(|v| std::cmp::Reverse((v.at_ms, v.punch.seq)));
+            Ok(paging.page(all, now))
+        },
+    )
     .await?;
     Ok(json(&page))
 }
@@ -129,8 +142,14 @@ pub struct Xy {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FenceDrawing {
-    Circle { center: Xy, radius_m: f64 },
-    Polygon { exterior: Vec<Xy>, holes: Vec<Vec<Xy>> },
+    Circle {
+        center: Xy,
+        radius_m: f64,
+    },
+    Polygon {
+        exterior: Vec<Xy>,
+        holes: Vec<Vec<Xy>>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -167,9 +186,10 @@ fn drawing(record: &PunchRecord, site: &punch_model::rules::policy::Site) -> Dra
     let origin = match (&fix, &site.shape) {
         (Some(f), _) => f.point,
         (None, Shape::Circle { center, .. }) => *center,
-        (None, Shape::Polygon { exterior, .. }) => {
-            exterior.first().copied().unwrap_or(LatLon { lat: 0.0, lon: 0.0 })
-        }
+        (None, Shape::Polygon { exterior, .. }) => exterior
+            .first()
+            .copied()
+            .unwrap_or(LatLon { lat: 0.0, lon: 0.0 }),
     };
     let fence = match &site.shape {
         Shape::Circle { center, radius_m } => FenceDrawing::Circle {
@@ -275,22 +295,27 @@ pub async fn review(
     Path((device_id, seq)): Path<(String, u64)>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let row = call(&state, headers, method, Permission::ReviewPunches, move |s, actor, now| {
-        let req: ReviewRequest = query::body(&body)?;
-        let comment = query::text(&req.comment, "comment", req.verdict == Verdict::Reject)?;
-        let verdict = match req.verdict {
-            Verdict::Approve => "approved",
-            Verdict::Reject => "rejected",
-        };
-        let row = PunchReviewRow {
-            device_id: device_id.clone(),
-            seq,
-            verdict: verdict.into(),
-            comment: comment.clone(),
-            reviewer: actor.label(),
-            at_ms: now,
-        };
-        s.store.write(|tx| {
+    let row = call(
+        &state,
+        headers,
+        method,
+        Permission::ReviewPunches,
+        move |s, actor, now| {
+            let req: ReviewRequest = query::body(&body)?;
+            let comment = query::text(&req.comment, "comment", req.verdict == Verdict::Reject)?;
+            let verdict = match req.verdict {
+                Verdict::Approve => "approved",
+                Verdict::Reject => "rejected",
+            };
+            let row = PunchReviewRow {
+                device_id: device_id.clone(),
+                seq,
+                verdict: verdict.into(),
+                comment: comment.clone(),
+                reviewer: actor.label(),
+                at_ms: now,
+            };
+            s.store.write(|tx| {
             let Some(punch) = tx
                 .punches()?
                 .into_iter()
@@ -314,8 +339,9 @@ pub async fn review(
             )?;
             Ok(Ok(()))
         })??;
-        Ok(row)
-    })
+            Ok(row)
+        },
+    )
     .await?;
     Ok(json(&row))
 }

@@ -69,7 +69,9 @@ pub fn text(value: &str, name: &str, required: bool) -> Result<String, AdminErro
         return Err(AdminError::bad_request(format!("{name} is required")));
     }
     if t.chars().count() > 1000 {
-        return Err(AdminError::bad_request(format!("{name} is over 1000 characters")));
+        return Err(AdminError::bad_request(format!(
+            "{name} is over 1000 characters"
+        )));
     }
     Ok(t.to_string())
 }

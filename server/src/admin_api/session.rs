@@ -47,7 +47,13 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
     let req: SignInRequest = query::body(&body)?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
-        let outcome = signin::sign_in(s.store.as_ref(), &req.username, &req.password, &req.totp, now)?;
+        let outcome = signin::sign_in(
+            s.store.as_ref(),
+            &req.username,
+            &req.password,
+            &req.totp,
+            now,
+        )?;
         let role = outcome
             .as_ref()
             .map(|ok| ok.staff.role.clone())
@@ -59,12 +65,21 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
                 &AuditEntry {
                     actor: req.username.chars().take(64).collect(),
                     role,
-                    action: if outcome.is_ok() { "session.sign_in" } else { "session.sign_in_refused" }
-                        .into(),
-                    target: format!("staff:{}", req.username.chars().take(64).collect::<String>()),
+                    action: if outcome.is_ok() {
+                        "session.sign_in"
+                    } else {
+                        "session.sign_in_refused"
+                    }
+                    .into(),
+                    target: format!(
+                        "staff:{}",
+                        req.username.chars().take(64).collect::<String>()
+                    ),
                     reason: String::new(),
                     detail: match &outcome {
-                        Err(Refusal::Locked { until_ms }) => serde_json::json!({"locked_until_ms": until_ms}),
+                        Err(Refusal::Locked { until_ms }) => {
+                            serde_json::json!({"locked_until_ms": until_ms})
+                        }
                         _ => serde_json::json!({}),
                     },
                 },

@@ -162,7 +162,10 @@ pub fn attendance(
 
     let mut by_employee: HashMap<&str, Vec<&StoredPunchInfo>> = HashMap::new();
     for p in punches {
-        by_employee.entry(p.employee_id.as_str()).or_default().push(p);
+        by_employee
+            .entry(p.employee_id.as_str())
+            .or_default()
+            .push(p);
     }
     let mut rows = Vec::new();
     for person in wanted {
@@ -197,8 +200,8 @@ pub fn attendance(
                 (PunchKind::ClockOut, _) => open = None,
                 _ => {}
             }
-            let needs_review = verdict.is_none()
-                && (p.decision == "review" || !p.review_flags.is_empty());
+            let needs_review =
+                verdict.is_none() && (p.decision == "review" || !p.review_flags.is_empty());
             days.entry(day).or_default().push(Counted {
                 punch: p,
                 at_ms,
@@ -311,7 +314,10 @@ fn day_row(
     if !punched_breaks && let Some((shift_id, start_ms)) = &occurrence {
         if let Some(s) = shifts.iter().find(|s| &s.shift.id == shift_id) {
             for (b0, b1) in scheduled_breaks(s, zone, *start_ms) {
-                break_ms += intervals.iter().map(|(a, b)| overlap(*a, *b, b0, b1)).sum::<i64>();
+                break_ms += intervals
+                    .iter()
+                    .map(|(a, b)| overlap(*a, *b, b0, b1))
+                    .sum::<i64>();
             }
         }
     }

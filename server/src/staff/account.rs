@@ -37,9 +37,9 @@ pub struct Created {
 /// Lower-case letters, digits, `.`, `_`, `-`; 2 to 64 characters.
 pub fn valid_username(name: &str) -> bool {
     (2..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 /// Hashes the password before any lock is taken (Argon2 is slow on purpose).

@@ -1,8 +1,8 @@
 //! Passwords as Argon2id PHC strings (argon2's defaults: 19 MiB, 2 passes,
 //! one lane — OWASP's minimum), never stored or logged in the clear.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::{Result, ServerError};
 use crate::staff::secret::random_bytes;

@@ -22,7 +22,10 @@ pub fn random_token() -> Result<String> {
 
 /// Hex SHA-256 of a secret.
 pub fn hash(secret: &str) -> String {
-    hex::encode(ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()))
+    hex::encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        secret.as_bytes(),
+    ))
 }
 
 /// Equal without a timing leak about the secret (for CSRF tokens): the

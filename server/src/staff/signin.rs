@@ -16,7 +16,9 @@ pub const MAX_LOCK_MS: i64 = 24 * 3600 * 1000;
 pub enum Refusal {
     /// Unknown user, wrong password or wrong code: the same to the caller.
     BadCredentials,
-    Locked { until_ms: i64 },
+    Locked {
+        until_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone)]

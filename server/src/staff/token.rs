@@ -34,7 +34,9 @@ pub fn create(
     let role = Role::parse(&owner.role)
         .ok_or_else(|| ServerError::Corrupt(format!("staff role {:?}", owner.role)))?;
     if scopes.is_empty() {
-        return Err(ServerError::Invalid("a token needs at least one scope".into()));
+        return Err(ServerError::Invalid(
+            "a token needs at least one scope".into(),
+        ));
     }
     if let Some(p) = scopes.iter().find(|p| !role::allows(role, **p)) {
         return Err(ServerError::Invalid(format!(

@@ -50,7 +50,8 @@ impl Staff {
     }
 
     pub fn try_sign_in(&self, addr: SocketAddr, password: &str, code: &str) -> Http {
-        let body = serde_json::json!({"username": self.username, "password": password, "totp": code});
+        let body =
+            serde_json::json!({"username": self.username, "password": password, "totp": code});
         request(
             addr,
             "POST",

@@ -168,10 +168,7 @@ impl PeopleTx for PgTx<'_, '_> {
     }
 
     fn delete_session(&self, id_hash: &str) -> Result<()> {
-        self.exec(
-            "DELETE FROM staff_sessions WHERE id_hash = $1",
-            &[&id_hash],
-        )?;
+        self.exec("DELETE FROM staff_sessions WHERE id_hash = $1", &[&id_hash])?;
         Ok(())
     }
 

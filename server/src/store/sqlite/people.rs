@@ -182,9 +182,9 @@ impl PeopleTx for Sql<'_> {
     }
 
     fn staff_list(&self) -> Result<Vec<StaffRow>> {
-        let mut stmt = self
-            .0
-            .prepare(&format!("SELECT {STAFF_COLUMNS} FROM staff ORDER BY username"))?;
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff ORDER BY username"
+        ))?;
         let rows = stmt.query_map([], staff_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -336,7 +336,14 @@ impl PeopleTx for Sql<'_> {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (device_id, seq) DO UPDATE SET verdict = excluded.verdict,
                comment = excluded.comment, reviewer = excluded.reviewer, at_ms = excluded.at_ms",
-            params![r.device_id, sql(r.seq), r.verdict, r.comment, r.reviewer, r.at_ms],
+            params![
+                r.device_id,
+                sql(r.seq),
+                r.verdict,
+                r.comment,
+                r.reviewer,
+                r.at_ms
+            ],
         )?;
         Ok(())
     }
