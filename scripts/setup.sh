@@ -7,6 +7,7 @@
 #           cross gcc and qemu-user (the core's tests on the phones' ISA)
 #   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
 #   Python: the contract suite's schemathesis and cryptography
+#   npm:    playwright-core for the reviewer page's test in headless Chromium
 #   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,10 @@ command -v mvn >/dev/null 2>&1 || missing+=(maven)
 command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
 [ -f /usr/aarch64-linux-gnu/include/stdio.h ] || missing+=(libc6-dev-arm64-cross)
 command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
+# The reviewer page's browser test (server/tests/web_e2e.rs): Chromium and Node.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then
@@ -54,6 +59,13 @@ then
     "schemathesis==$SCHEMATHESIS_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
 fi
 command -v schemathesis >/dev/null || { echo "setup: schemathesis is not on PATH" >&2; exit 1; }
+
+# --- the reviewer page's browser test: playwright-core from npm, pinned by its lock file
+# (it drives Debian's chromium; `npx playwright install` cannot download browsers here)
+if [ ! -f server/web-tests/node_modules/playwright-core/package.json ]; then
+  echo "setup: installing playwright-core for server/web-tests"
+  npm ci --prefix server/web-tests --no-audit --no-fund
+fi
 
 # --- fuzzing (scripts/fuzz.sh, scripts/fuzz-attest.sh): nightly + cargo-fuzz, on request only
 if [ "${1:-}" = "fuzz" ]; then

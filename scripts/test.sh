@@ -34,6 +34,8 @@ fi
   cargo test --workspace --locked
   echo "== the server suites again, on PostgreSQL" >&2
   PUNCH_TEST_DB="$PUNCH_PG_URL" cargo test --locked -p punch-server -p punch-tests
+  echo "== the reviewer page in headless Chromium (screenshots: target/web-screens/)" >&2
+  cargo test --locked -p punch-server --test web_e2e -- --ignored
   echo "== load test, smoke size (the full one: server/README.md)" >&2
   cargo run --locked -q -p punch-tests --bin scale_bench -- --smoke
 '

@@ -2,7 +2,7 @@
 // value from the server is set as text (never as HTML).
 'use strict';
 
-const state = { me: null };
+const state = { me: null, flash: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -165,8 +165,8 @@ async function punch(device, seq) {
       clearMessages();
       try {
         await api('POST', `/admin/v1/punches/${encodeURIComponent(device)}/${seq}/review`, { verdict, comment: comment.value });
+        state.flash = `Punch ${verdict === 'approve' ? 'approved' : 'rejected'}.`;
         location.hash = '#/queue';
-        say(`Punch ${verdict === 'approve' ? 'approved' : 'rejected'}.`);
       } catch (e) { fail(explain(e)); }
     };
     parts.push(el('h3', {}, 'Decision'),
@@ -274,6 +274,10 @@ document.addEventListener('DOMContentLoaded', () => {
     try { await api('POST', '/admin/v1/session/end'); } catch (e) { /* signed out anyway */ }
     state.me = null; location.hash = ''; route();
   });
-  window.addEventListener('hashchange', () => { clearMessages(); route(); });
+  window.addEventListener('hashchange', () => {
+    clearMessages();
+    if (state.flash) { say(state.flash); state.flash = null; }
+    route();
+  });
   route();
 });

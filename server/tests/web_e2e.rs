@@ -1,0 +1,98 @@
+//! The reviewer page end to end: a real server with two teams' flagged
+//! punches, driven by `server/web-tests/reviewer.mjs` in headless Chromium
+//! (Debian's chromium + playwright-core; `scripts/setup.sh` installs both).
+//! Ignored by plain `cargo test` (it needs them); `scripts/test.sh` runs it
+//! with `--ignored`. Screenshots land in `target/web-screens/`.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::staff::{PASSWORD, add_staff};
+use common::{Device, TestServer, now_ms};
+use punch_model::geofence::LatLon;
+use punch_model::rules::evaluate::Decision;
+use punch_model::rules::evidence::ValidFix;
+use punch_server::staff::Role;
+
+fn flagged(ts: &TestServer, device: &mut Device, version: u64, site: &str, fix: (f64, f64, f64)) {
+    let up = device.next(version, |r| {
+        r.evaluation.decision = Decision::Review;
+        r.evaluation.site_id = Some(site.into());
+        r.evaluation.reasons = vec![format!("the accuracy circle straddles the fence of {site}")];
+        r.evidence.gps = Some(ValidFix {
+            point: LatLon {
+                lat: fix.0,
+                lon: fix.1,
+            },
+            accuracy_m: fix.2,
+            fix_time_ms: now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        });
+    });
+    device.upload_ok(ts.addr(), vec![up]);
+}
+
+#[test]
+#[ignore = "needs chromium and node (scripts/setup.sh); scripts/test.sh runs it"]
+fn the_reviewer_page_in_headless_chromium() {
+    let ts = TestServer::start();
+    // A polygon site with a courtyard cut out, beside the circle `hq`.
+    let yard: punch_model::rules::policy::Site = serde_json::from_value(serde_json::json!({
+        "id": "yard", "name": "Depot yard",
+        "shape": {"type": "polygon",
+            "exterior": [{"lat": 52.5290, "lon": 13.3985}, {"lat": 52.5290, "lon": 13.4015},
+                         {"lat": 52.5308, "lon": 13.4015}, {"lat": 52.5308, "lon": 13.3985}],
+            "holes": [[{"lat": 52.5296, "lon": 13.3995}, {"lat": 52.5296, "lon": 13.4005},
+                       {"lat": 52.5302, "lon": 13.4005}, {"lat": 52.5302, "lon": 13.3995}]]}
+    }))
+    .unwrap();
+    ts.admin.upsert_site(yard).unwrap();
+    let version = ts.publish();
+    let mut ann = ts.enrolled_device("ann");
+    let mut bob = ts.enrolled_device("bob");
+    ts.admin.set_team("ann", Some("A")).unwrap();
+    ts.admin.set_team("bob", Some("B")).unwrap();
+    // Ann near the edge of hq (150 m circle); Bob in the yard's courtyard.
+    flagged(&ts, &mut ann, version, "hq", (52.5213, 13.4050, 40.0));
+    flagged(&ts, &mut bob, version, "yard", (52.5299, 13.4001, 25.0));
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
+    let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A"));
+    let who = |s: &common::staff::Staff| {
+        serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret})
+    };
+    let cfg = serde_json::json!({
+        "base_url": format!("http://{}", ts.addr()),
+        "hr": who(&hr),
+        "manager": who(&mgr),
+        "team_a_employee": "ann",
+        "team_b_employee": "bob",
+        "team_b": "B",
+        "team_b_device": bob.id,
+        "team_b_accuracy_m": 25.0,
+    });
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new("node")
+        .arg("server/web-tests/reviewer.mjs")
+        .current_dir(&root)
+        .env("PUNCH_WEB", cfg.to_string())
+        .env("PUNCH_SHOTS", root.join("target/web-screens"))
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "reviewer.mjs failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+    // What the browser did is on the server too.
+    let audit = ts.admin.audit_rows(0, 1000).unwrap();
+    let approve = audit.iter().find(|r| r.action == "punch.approve").expect("approve audited");
+    assert_eq!(approve.actor, "hr");
+    assert_eq!(approve.target, format!("punch:{}/1", bob.id));
+    assert!(audit.iter().any(|r| r.action == "punch.reject" && r.actor == "hr"));
+    assert!(ts.admin.verify_audit().unwrap().broken.is_none());
+}

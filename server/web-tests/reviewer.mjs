@@ -1,0 +1,137 @@
+// The reviewer page in headless Chromium against a live punch-server:
+//   1. a manager of team A signs in with password + TOTP, sees only team A's
+//      queue, and is denied team B's page;
+//   2. an HR admin signs in, opens a flagged punch (fence, fix and accuracy
+//      circle drawn to scale), approves it with a comment, rejects another,
+//      and finds both in the verified audit trail;
+//   3. the punch page on a phone-sized screen.
+// Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
+// Exit status non-zero on any failed expectation.
+import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const cfg = JSON.parse(process.env.PUNCH_WEB);
+const shots = process.env.PUNCH_SHOTS || 'target/web-screens';
+mkdirSync(shots, { recursive: true });
+
+function expect(cond, what) {
+  if (!cond) throw new Error('expected: ' + what);
+}
+
+// RFC 6238 (SHA-1, 6 digits, 30 s) from the base32 secret, as an authenticator app does.
+function totp(base32, now = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const c of base32.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(now / 1000 / 30)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(off) & 0x7fffffff) % 1_000_000;
+  return String(code).padStart(6, '0');
+}
+
+async function signIn(page, who) {
+  await page.goto(cfg.base_url + '/admin/');
+  await page.getByLabel('Username').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByLabel('Code from your authenticator app').fill(totp(who.totp_secret));
+  await page.screenshot({ path: `${shots}/${who.username}-01-sign-in.png` });
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText(`Signed in as ${who.username}.`).waitFor();
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run'],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Refused API calls (401 before sign-in, the 403s this test provokes)
+  // show as failed loads; anything else on the console is a page bug.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+
+  // --- 1. the manager: own team only, denied the other team's page
+  const mgr = cfg.manager;
+  await signIn(page, mgr);
+  await page.getByRole('heading', { name: 'Review queue' }).waitFor();
+  const queueText = await page.locator('#view').innerText();
+  expect(queueText.includes(cfg.team_a_employee), 'team A punch in the manager queue');
+  expect(!queueText.includes(cfg.team_b_employee), 'no team B punch in the manager queue');
+  await page.screenshot({ path: `${shots}/02-manager-queue.png` });
+  await page.goto(cfg.base_url + '/admin/#/queue?team=' + encodeURIComponent(cfg.team_b));
+  await page.getByRole('alert').getByText('Access denied: that belongs to another team than yours.').waitFor();
+  expect(!(await page.locator('#view').innerText()).includes(cfg.team_b_employee), 'no team B data shown');
+  await page.screenshot({ path: `${shots}/03-manager-denied-other-team.png` });
+  // Nor the other team's punch by its address.
+  await page.goto(cfg.base_url + `/admin/#/punch/${encodeURIComponent(cfg.team_b_device)}/1`);
+  await page.getByRole('alert').getByText('Access denied').waitFor();
+  await signOut(page);
+
+  // --- 2. HR: review a flagged punch, drawn to scale; approve and reject
+  const hr = cfg.hr;
+  await signIn(page, hr);
+  await page.getByRole('heading', { name: 'Review queue' }).waitFor();
+  const rows = page.locator('#view tbody tr');
+  expect((await rows.count()) === 2, 'two flagged punches in the HR queue');
+  await page.locator('#view tbody tr', { hasText: cfg.team_b_employee }).getByRole('link').click();
+  await page.getByRole('heading', { name: /^Punch 1 of / }).waitFor();
+  const svg = page.locator('svg.fence');
+  await svg.waitFor();
+  expect((await svg.locator('polygon.site').count()) === 1, 'the polygon fence');
+  expect((await svg.locator('polygon.hole').count()) === 1, 'its hole');
+  expect((await svg.locator('circle.acc').count()) === 1, 'the accuracy circle');
+  const acc = await svg.locator('circle.acc').getAttribute('r');
+  expect(Math.abs(Number(acc) - cfg.team_b_accuracy_m) < 0.01, `accuracy radius ${acc} m`);
+  expect((await svg.locator('title').textContent()).includes('accuracy'), 'an accessible title');
+  await page.screenshot({ path: `${shots}/04-hr-punch-polygon-with-hole.png`, fullPage: true });
+  await page.getByLabel('Comment (required to reject)').fill('on site, GPS drift near the courtyard');
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await page.getByText('Punch approved.').waitFor();
+  await page.getByRole('heading', { name: 'Review queue' }).waitFor();
+  expect((await rows.count()) === 1, 'one punch left to review');
+  await page.screenshot({ path: `${shots}/05-hr-queue-after-approve.png` });
+
+  // The other one (team A, circle fence): reject, keyboard only.
+  await page.locator('#view tbody tr').getByRole('link').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('svg.fence circle.site').waitFor();
+  await page.screenshot({ path: `${shots}/06-hr-punch-circle.png`, fullPage: true });
+  await page.getByLabel('Comment (required to reject)').fill('not at the office');
+  await page.getByRole('button', { name: 'Reject' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByText('Punch rejected.').waitFor();
+  await page.getByText('Nothing to review.').waitFor();
+
+  // The audit trail holds both decisions, and the chain verifies.
+  await page.getByRole('link', { name: 'Audit' }).click();
+  await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  const audit = await page.locator('#view').innerText();
+  expect(/Chain verified: \d+ records/.test(audit), 'a verified chain');
+  expect(audit.includes('punch.approve') && audit.includes('punch.reject'), 'both decisions audited');
+  expect(audit.includes('on site, GPS drift near the courtyard'), 'the comment audited');
+  await page.screenshot({ path: `${shots}/07-hr-audit.png`, fullPage: true });
+
+  // --- 3. a phone-sized screen
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(cfg.base_url + `/admin/#/punch/${encodeURIComponent(cfg.team_b_device)}/1`);
+  await page.locator('svg.fence').waitFor();
+  await page.screenshot({ path: `${shots}/08-phone-punch.png`, fullPage: true });
+  expect(errors.length === 0, 'no script errors: ' + errors.join('; '));
+  console.log(JSON.stringify({ ok: true, screenshots: shots }));
+} finally {
+  await browser.close();
+}
