@@ -524,12 +524,20 @@ async fn time_handler(
     let (body, _permit) =
         read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
-    let version = blocking(&state, |s| {
-        Ok(s.store.read(|tx| tx.latest_policy_version())?)
+    let lookup = device.clone();
+    let (version, chain_reset) = blocking(&state, move |s| {
+        Ok(s.store.read(|tx| {
+            let reset = crate::chain_reset::pending(tx, &lookup)?;
+            Ok((
+                tx.latest_policy_version()?,
+                reset.as_ref().map(crate::chain_reset::notice),
+            ))
+        })?)
     })
     .await?;
     let now = now_ms();
     let body = TimeResponse {
+        chain_reset,
         server_time_ms: now,
         time_token: state.tokens.issue(&device.device_id, now),
         policy_version: version,
@@ -597,7 +605,7 @@ async fn upload_handler(
         ));
     }
     let public_key = device.public_key.clone();
-    let (outcome, version) = blocking(&state, move |s| {
+    let (outcome, version, chain_reset) = blocking(&state, move |s| {
         let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
         let (ok, bad) = checks.counts();
         metrics::signatures("record", ok, bad);
@@ -611,7 +619,15 @@ async fn upload_handler(
                 &s.tokens,
                 now,
             )?;
-            Ok((outcome, tx.latest_policy_version()?))
+            let reset = match tx.device(&req.device_id)? {
+                Some(d) => crate::chain_reset::pending(tx, &d)?,
+                None => None,
+            };
+            Ok((
+                outcome,
+                tx.latest_policy_version()?,
+                reset.as_ref().map(crate::chain_reset::notice),
+            ))
         })?)
     })
     .await?;
@@ -640,6 +656,7 @@ async fn upload_handler(
     );
     let now = now_ms();
     let body = UploadResponse {
+        chain_reset,
         results: outcome.results,
         head_seq: outcome.head_seq,
         head_hash: Some(outcome.head_hash),

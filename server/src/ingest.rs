@@ -143,6 +143,8 @@ struct Batch<'a> {
     /// Where the batch's punch ids are already stored (one query up front,
     /// kept current as this batch accepts).
     locations: HashMap<String, (String, u64)>,
+    /// HR acknowledged this device's broken chain: one jump is allowed.
+    segment: Option<crate::chain_reset::Segment>,
 }
 
 impl Batch<'_> {
@@ -200,8 +202,16 @@ impl Batch<'_> {
                 },
             });
         }
-        let expected = self.head_seq + 1;
-        if up.seq > expected {
+        let mut expected = self.head_seq + 1;
+        let starts_segment = self
+            .segment
+            .as_ref()
+            .is_some_and(|seg| seg.may_start(self.head_seq, &self.head_hash, up.seq));
+        if starts_segment {
+            // The acknowledged break: the refused seqs are skipped, and the
+            // record must link to the acknowledged head (checked below).
+            expected = up.seq;
+        } else if up.seq > expected {
             return Ok(Verdict::Rejected(
                 RejectReason::Gap,
                 format!("expected seq {expected}, got {}", up.seq),
@@ -515,6 +525,8 @@ pub fn ingest_checked(
         accepted_here: HashMap::new(),
         locations: tx.punch_locations(&new_ids)?,
         stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
+        segment: crate::chain_reset::pending(tx, &device)?
+            .map(|ack| crate::chain_reset::Segment::of(&ack)),
     };
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
@@ -525,6 +537,11 @@ pub fn ingest_checked(
         let checked = checks.and_then(|c| c.results.get(i));
         let (status, reason, detail) = match batch.judge(up, checked)? {
             Verdict::Accepted(info) => {
+                if let Some(seg) = batch.segment.as_mut()
+                    && info.seq > batch.head_seq + 1
+                {
+                    seg.started_at_seq = Some(info.seq);
+                }
                 batch.head_seq = info.seq;
                 batch.head_hash = info.hash.clone();
                 batch.accepted_here.insert(info.seq, i);
@@ -566,6 +583,11 @@ pub fn ingest_checked(
     tx.insert_punches(&new)?;
     if batch.head_seq != device.head_seq {
         tx.set_head(&device.device_id, batch.head_seq, &batch.head_hash)?;
+    }
+    if let Some(seg) = &batch.segment
+        && seg.started_at_seq.is_some()
+    {
+        tx.people().mark_chain_ack_applied(seg.ack_id, now_ms)?;
     }
     Ok(IngestOutcome {
         results,

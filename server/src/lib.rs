@@ -17,6 +17,7 @@ pub mod app;
 pub mod attestation;
 pub mod audit;
 pub mod auth;
+pub mod chain_reset;
 pub mod clock;
 pub mod config;
 pub mod enroll;

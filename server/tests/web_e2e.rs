@@ -61,9 +61,7 @@ fn the_reviewer_page_in_headless_chromium() {
     flagged(&ts, &mut bob, version, "yard", (52.5299, 13.4001, 25.0));
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A"));
-    let who = |s: &common::staff::Staff| {
-        serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret})
-    };
+    let who = |s: &common::staff::Staff| serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret});
     let cfg = serde_json::json!({
         "base_url": format!("http://{}", ts.addr()),
         "hr": who(&hr),
@@ -86,13 +84,23 @@ fn the_reviewer_page_in_headless_chromium() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "reviewer.mjs failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "reviewer.mjs failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("\"ok\":true"), "{stdout}");
     // What the browser did is on the server too.
     let audit = ts.admin.audit_rows(0, 1000).unwrap();
-    let approve = audit.iter().find(|r| r.action == "punch.approve").expect("approve audited");
+    let approve = audit
+        .iter()
+        .find(|r| r.action == "punch.approve")
+        .expect("approve audited");
     assert_eq!(approve.actor, "hr");
     assert_eq!(approve.target, format!("punch:{}/1", bob.id));
-    assert!(audit.iter().any(|r| r.action == "punch.reject" && r.actor == "hr"));
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "punch.reject" && r.actor == "hr")
+    );
     assert!(ts.admin.verify_audit().unwrap().broken.is_none());
 }

@@ -224,6 +224,24 @@ pub struct TimeResponse {
     pub head_seq: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
+    /// HR acknowledged this device's broken chain: start a new segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_reset: Option<ChainReset>,
+}
+
+/// HR acknowledged that this device's chain broke (records the server
+/// refused). The device keeps the refused records as evidence, stops
+/// uploading them, and starts a new segment: its next record keeps the
+/// device's own numbering (seq above everything it holds) and links to
+/// `head_hash`, the head the server had accepted. The server accepts that
+/// one jump once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainReset {
+    /// The acknowledgement's id (changes if HR acknowledges again).
+    pub ack_id: i64,
+    pub head_seq: u64,
+    pub head_hash: String,
+    pub acknowledged_at_ms: i64,
 }
 
 /// `GET /v1/policy` (device-authenticated): the exact signed bytes.
@@ -317,6 +335,9 @@ pub struct UploadResponse {
     pub policy_version: u64,
     pub server_time_ms: i64,
     pub time_token: String,
+    /// See [`ChainReset`]; absent unless HR acknowledged a break.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_reset: Option<ChainReset>,
 }
 
 /// Machine-readable request-level error codes.

@@ -1,0 +1,62 @@
+//! The acknowledged chain break, on the server: HR's acknowledgement
+//! (`admin_api::chain_breaks`) is told to the device on its next exchange
+//! ([`pending`] → `wire::ChainReset` in the time and upload answers), and
+//! ingest then accepts, once, a record that skips the refused seqs and
+//! links to the acknowledged head ([`Segment`]). The refused records stay
+//! in the evidence table.
+
+use punch_model::wire::ChainReset;
+
+use crate::error::Result;
+use crate::store::people::ChainAckRow;
+use crate::store::{DeviceInfo, StoreTx};
+
+/// The device's acknowledgement not yet used, if it still matches the
+/// accepted head (a head that moved since makes it moot).
+pub fn pending(tx: &dyn StoreTx, device: &DeviceInfo) -> Result<Option<ChainAckRow>> {
+    Ok(tx
+        .people()
+        .latest_chain_ack(&device.device_id)?
+        .filter(|a| a.applied_at_ms.is_none())
+        .filter(|a| a.head_seq == device.head_seq && a.head_hash == device.head_hash))
+}
+
+/// What the device is told.
+pub fn notice(ack: &ChainAckRow) -> ChainReset {
+    ChainReset {
+        ack_id: ack.id,
+        head_seq: ack.head_seq,
+        head_hash: ack.head_hash.clone(),
+        acknowledged_at_ms: ack.at_ms,
+    }
+}
+
+/// A new segment ingest may start in this batch.
+#[derive(Debug, Clone)]
+pub struct Segment {
+    pub ack_id: i64,
+    pub head_seq: u64,
+    pub head_hash: String,
+    /// Set when a record started the segment.
+    pub started_at_seq: Option<u64>,
+}
+
+impl Segment {
+    pub fn of(ack: &ChainAckRow) -> Segment {
+        Segment {
+            ack_id: ack.id,
+            head_seq: ack.head_seq,
+            head_hash: ack.head_hash.clone(),
+            started_at_seq: None,
+        }
+    }
+
+    /// Whether a record at `seq` may jump over the refused seqs: the head is
+    /// still the acknowledged one and no record started the segment yet.
+    pub fn may_start(&self, head_seq: u64, head_hash: &str, seq: u64) -> bool {
+        self.started_at_seq.is_none()
+            && head_seq == self.head_seq
+            && head_hash == self.head_hash
+            && seq > head_seq + 1
+    }
+}
