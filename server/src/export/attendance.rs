@@ -237,7 +237,6 @@ fn day_row(
     zone: &TimeZone,
     zone_name: &str,
 ) -> DayRow {
-    let mut worked_ms = 0i64;
     let mut break_ms = 0i64;
     let mut punched_breaks = false;
     let mut in_since: Option<i64> = None;
@@ -311,17 +310,19 @@ fn day_row(
         flags.push(format!("reviewer_rejected:{rejected}"));
     }
     let clocked: i64 = intervals.iter().map(|(a, b)| b - a).sum();
-    if !punched_breaks && let Some((shift_id, start_ms)) = &occurrence {
-        if let Some(s) = shifts.iter().find(|s| &s.shift.id == shift_id) {
-            for (b0, b1) in scheduled_breaks(s, zone, *start_ms) {
-                break_ms += intervals
-                    .iter()
-                    .map(|(a, b)| overlap(*a, *b, b0, b1))
-                    .sum::<i64>();
-            }
+    // No break punched: the shift's scheduled breaks, where they overlap work.
+    if !punched_breaks
+        && let Some((shift_id, start_ms)) = &occurrence
+        && let Some(s) = shifts.iter().find(|s| &s.shift.id == shift_id)
+    {
+        for (b0, b1) in scheduled_breaks(s, zone, *start_ms) {
+            break_ms += intervals
+                .iter()
+                .map(|(a, b)| overlap(*a, *b, b0, b1))
+                .sum::<i64>();
         }
     }
-    worked_ms += (clocked - break_ms).max(0);
+    let worked_ms = (clocked - break_ms).max(0);
     let first_in = counted
         .iter()
         .find(|c| c.kind == PunchKind::ClockIn)
