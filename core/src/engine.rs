@@ -244,7 +244,13 @@ impl PunchEngine {
     /// Re-checks every stored record: hash, signature, sequence, links.
     pub fn verify_chain(&self) -> Result<ChainReport> {
         let store = self.device.db.lock();
-        let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id);
+        let segments = store
+            .segment_starts()?
+            .into_iter()
+            .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
+            .collect();
+        let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id)
+            .with_segments(segments);
         store.for_each_punch(|p| {
             let copied = CopiedColumns {
                 punch_id: &p.punch_id,

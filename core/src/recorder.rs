@@ -135,10 +135,15 @@ pub(crate) fn record_punch(
             policy_version: policy.policy.version,
             evidence: recorded_evidence(valid, policy, &evaluation),
             evaluation,
-            prev_hash: ctx
-                .head
-                .as_ref()
-                .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h)),
+            // After an acknowledged break, the new segment links to the
+            // acknowledged head rather than to the refused records.
+            prev_hash: match &ctx.segment_anchor {
+                Some(anchor) => hex::encode(anchor),
+                None => ctx
+                    .head
+                    .as_ref()
+                    .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h)),
+            },
         };
         let bytes = record
             .to_bytes()

@@ -151,6 +151,43 @@ impl Admin {
         })
     }
 
+    /// Acknowledges a device's broken chain (audited with `reason`): on its
+    /// next sync the device starts a new segment on the accepted head.
+    pub fn acknowledge_break(
+        &self,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<crate::store::people::ChainAckRow> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(ServerError::Invalid("a reason is required".into()));
+        }
+        let now = now_ms();
+        self.store.write(|tx| {
+            let device = tx
+                .device(device_id)?
+                .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
+            let (ack, refused) =
+                crate::chain_reset::acknowledge(tx, &device, OPERATOR, reason, now)?;
+            audit::append(
+                tx,
+                &AuditEntry {
+                    actor: OPERATOR.into(),
+                    role: OPERATOR.into(),
+                    action: "chain.acknowledge_break".into(),
+                    target: format!("device:{device_id}"),
+                    reason: reason.into(),
+                    detail: serde_json::json!({
+                        "head_seq": ack.head_seq, "head_hash": ack.head_hash,
+                        "refused_records": refused, "via": "admin",
+                    }),
+                },
+                now,
+            )?;
+            Ok(ack)
+        })
+    }
+
     /// Recomputes the audit chain.
     pub fn verify_audit(&self) -> Result<audit::AuditVerification> {
         self.store.read(|tx| audit::verify(tx))

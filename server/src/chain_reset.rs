@@ -60,3 +60,36 @@ impl Segment {
             && seq > head_seq + 1
     }
 }
+
+/// Records HR's acknowledgement of `device_id`'s break at the head the
+/// server accepted. Refuses a device with no refused records.
+pub fn acknowledge(
+    tx: &dyn StoreTx,
+    device: &DeviceInfo,
+    by: &str,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(ChainAckRow, usize)> {
+    let refused = tx
+        .rejected()?
+        .into_iter()
+        .filter(|r| r.device_id == device.device_id)
+        .count();
+    if refused == 0 {
+        return Err(crate::error::ServerError::Invalid(
+            "this device has no refused records: nothing to acknowledge".into(),
+        ));
+    }
+    let mut ack = ChainAckRow {
+        id: 0,
+        device_id: device.device_id.clone(),
+        head_seq: device.head_seq,
+        head_hash: device.head_hash.clone(),
+        reason: reason.to_string(),
+        acknowledged_by: by.to_string(),
+        at_ms: now_ms,
+        applied_at_ms: None,
+    };
+    ack.id = tx.people().insert_chain_ack(&ack)?;
+    Ok((ack, refused))
+}

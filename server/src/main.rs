@@ -169,6 +169,13 @@ enum AdminCommand {
     },
     /// Recompute the audit chain; exit 1 if a record was edited or removed.
     AuditVerify,
+    /// Acknowledge a device's broken chain (audited): it starts a new
+    /// segment on its next sync; the refused records stay as evidence.
+    AcknowledgeBreak {
+        device: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -424,6 +431,14 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             say!(
                 "employee {employee}: team {}",
                 team.as_deref().unwrap_or("(none)")
+            );
+        }
+        AdminCommand::AcknowledgeBreak { device, reason } => {
+            let ack = admin.acknowledge_break(&device, &reason)?;
+            say!(
+                "device {device}: break acknowledged at seq {} (ack {})",
+                ack.head_seq,
+                ack.id
             );
         }
         AdminCommand::AuditVerify => {

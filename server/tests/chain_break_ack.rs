@@ -4,8 +4,8 @@
 //! it on its next exchange and starts a new segment above the records it
 //! holds, linked to the acknowledged head; the server accepts that one
 //! jump, once, and keeps the refused records as evidence.
-//! (The device here is the test harness's model of the app's chain; the
-//! punch-core engine does not implement the reset yet.)
+//! (The device here is the harness's model of the app's chain, to test the
+//! server's rules exactly; `tests/tests/chain_reset.rs` runs the real engine.)
 
 mod common;
 

@@ -5,7 +5,8 @@
 //! - `device`: identity and the installed policy;
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
-//! - `meta`: typed values beside the chain (anchor, offsets, sync state).
+//! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `segment`: new chain segments after an acknowledged break.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
@@ -14,6 +15,7 @@ mod meta;
 mod punches;
 mod queue;
 mod schema;
+mod segment;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};

@@ -106,6 +106,9 @@ pub(crate) struct PunchContext {
     pub head: Option<(u64, Vec<u8>)>,
     /// The head recorded beside the chain: a deleted newest record leaves it higher.
     pub recorded_head: u64,
+    /// After an acknowledged chain break: the hash the next record links to
+    /// instead of the head's (see `store::segment`).
+    pub segment_anchor: Option<Vec<u8>>,
 }
 
 impl PunchContext {
@@ -217,6 +220,7 @@ fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchC
         open_shift,
         head: head_of(conn)?,
         recorded_head: meta::recorded_head_in(conn)?.unwrap_or(0).max(written_head),
+        segment_anchor: super::segment::pending_anchor_in(conn)?,
     })
 }
 
@@ -286,11 +290,13 @@ impl Store {
             *k == key
                 && c.head == expected_prev.head
                 && c.recorded_head == expected_prev.recorded_head
+                && c.segment_anchor == expected_prev.segment_anchor
         });
         if !cached {
             let fresh = read_context(&tx, self.written_head)?;
             let moved = fresh.head != expected_prev.head
-                || fresh.recorded_head != expected_prev.recorded_head;
+                || fresh.recorded_head != expected_prev.recorded_head
+                || fresh.segment_anchor != expected_prev.segment_anchor;
             if moved {
                 drop(tx);
                 self.context_cache = Some((cache_key(&self.conn)?, fresh));
@@ -319,6 +325,10 @@ impl Store {
             row.decision,
             now_ms
         ])?;
+        if expected_prev.segment_anchor.is_some() {
+            // This record links to the acknowledged head: it starts the segment.
+            super::segment::start_in(&tx, row.seq)?;
+        }
         // One page per punch beyond the row and its index entry costs about
         // a tenth of the commit: the recorded head is kept in memory and
         // written with the next sync's commit (and on close) instead.
@@ -328,6 +338,7 @@ impl Store {
         let mut ctx = expected_prev.clone();
         ctx.head = Some((row.seq, row.hash.to_vec()));
         ctx.recorded_head = row.seq;
+        ctx.segment_anchor = None;
         if let Some(fix) = &row.fix {
             ctx.previous_fix = Some(*fix);
         }

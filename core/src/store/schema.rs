@@ -1,7 +1,8 @@
 //! The device database's schema, one SQL step per version (`PRAGMA user_version`).
 //! A new step is appended, never edited: devices in the field hold every version.
 
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE device (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
     device_id    TEXT NOT NULL,
@@ -34,7 +35,19 @@ CREATE INDEX punches_upload_state ON punches (upload_state, seq);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-)"];
+)",
+    "
+-- Chain resets the employer acknowledged (wire::ChainReset): the records
+-- above anchored_seq that the server refused stay as evidence; the record
+-- at start_seq (set when it is appended) links to anchored_hash instead.
+CREATE TABLE chain_resets (
+    ack_id        INTEGER PRIMARY KEY,
+    anchored_seq  INTEGER NOT NULL,
+    anchored_hash BLOB NOT NULL,
+    received_ms   INTEGER NOT NULL,
+    start_seq     INTEGER UNIQUE
+)",
+];
 
 /// The schema version this library writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

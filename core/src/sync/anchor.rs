@@ -67,5 +67,8 @@ pub(crate) fn refresh_time(
         *hint = Some(hint.map_or(answer.policy_version, |h| h.max(answer.policy_version)));
     }
     save_anchor(session.device, answer.server_time_ms, &answer.time_token)?;
+    if let Some(reset) = &answer.chain_reset {
+        super::segment::apply(session, reset, report)?;
+    }
     Ok(answer.head_seq.zip(answer.head_hash))
 }

@@ -35,6 +35,11 @@ pub struct SyncReport {
     /// The server holds, at this seq, a record this device never had: the
     /// chains diverged (a restored or copied database): tell the employer.
     pub server_head_mismatch: Option<u64>,
+    /// The employer acknowledged this device's chain break: this many
+    /// refused records were set aside as evidence and the next punch starts
+    /// a new segment linked to the acknowledged head.
+    #[serde(default)]
+    pub chain_reset: Option<u64>,
 }
 
 /// For the UI: how the queue stands.

@@ -46,6 +46,9 @@ pub(crate) fn upload_pending(
         let answer: UploadResponse = parse_answer(&response)?;
         check_server_time(answer.server_time_ms)?;
         let mut progressed = settle(session, &request, &answer, report, &mut rewound)?;
+        if let Some(reset) = &answer.chain_reset {
+            progressed |= super::segment::apply(session, reset, report)?;
+        }
         if let Some(hash) = &answer.head_hash
             && rewound.insert(answer.head_seq)
         {

@@ -170,9 +170,22 @@ pub struct ChainWalker<'a> {
     expected_seq: u64,
     prev_hash: String,
     report: ChainReport,
+    /// Acknowledged chain breaks: (start seq, anchored seq, anchored hash hex).
+    segments: Vec<(u64, u64, String)>,
+    /// Hashes seen at the anchored seqs.
+    anchors_seen: Vec<(u64, String)>,
 }
 
 impl<'a> ChainWalker<'a> {
+    /// Records the employer acknowledged breaks at: the record at each
+    /// `start_seq` links to `anchored_hash`, which must be the hash of the
+    /// record at `anchored_seq` (or the genesis hash at 0) — a new segment
+    /// after refused records, not a break.
+    pub fn with_segments(mut self, segments: Vec<(u64, u64, String)>) -> Self {
+        self.segments = segments;
+        self
+    }
+
     pub fn new(public_key: &'a [u8], device_id: &'a str) -> Self {
         ChainWalker {
             public_key,
@@ -184,6 +197,8 @@ impl<'a> ChainWalker<'a> {
                 head_seq: 0,
                 breaks: Vec::new(),
             },
+            segments: Vec::new(),
+            anchors_seen: Vec::new(),
         }
     }
 
@@ -213,6 +228,23 @@ impl<'a> ChainWalker<'a> {
         if hash[..] != *stored_hash {
             add(ChainProblem::HashMismatch);
         }
+        if let Some((_, anchored_seq, anchored_hash)) = self
+            .segments
+            .iter()
+            .find(|(start, _, _)| *start == stored_seq)
+        {
+            let seen = if *anchored_seq == 0 {
+                Some(GENESIS_HASH)
+            } else {
+                self.anchors_seen
+                    .iter()
+                    .find(|(seq, _)| seq == anchored_seq)
+                    .map(|(_, h)| h.as_str())
+            };
+            if seen == Some(anchored_hash.as_str()) {
+                self.prev_hash = anchored_hash.clone();
+            }
+        }
         match verify_link(
             self.public_key,
             self.device_id,
@@ -237,6 +269,9 @@ impl<'a> ChainWalker<'a> {
         self.report.head_seq = stored_seq;
         self.expected_seq = stored_seq.saturating_add(1);
         self.prev_hash = hex::encode(hash);
+        if self.segments.iter().any(|(_, a, _)| *a == stored_seq) {
+            self.anchors_seen.push((stored_seq, self.prev_hash.clone()));
+        }
     }
 
     /// Ends the walk; `recorded_head` is the head seq kept beside the chain.

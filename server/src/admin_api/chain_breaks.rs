@@ -134,27 +134,8 @@ pub async fn acknowledge(
                 if !actor.sees_team(team.as_deref()) {
                     return Ok(Err(AdminError::not_your_team()));
                 }
-                let refused = tx
-                    .rejected()?
-                    .into_iter()
-                    .filter(|r| r.device_id == device_id)
-                    .count();
-                if refused == 0 {
-                    return Ok(Err(AdminError::bad_request(
-                        "this device has no refused records: nothing to acknowledge",
-                    )));
-                }
-                let mut ack = ChainAckRow {
-                    id: 0,
-                    device_id: device_id.clone(),
-                    head_seq: device.head_seq,
-                    head_hash: device.head_hash.clone(),
-                    reason: reason.clone(),
-                    acknowledged_by: actor.label(),
-                    at_ms: now,
-                    applied_at_ms: None,
-                };
-                ack.id = tx.people().insert_chain_ack(&ack)?;
+                let (ack, refused) =
+                    crate::chain_reset::acknowledge(tx, &device, &actor.label(), &reason, now)?;
                 audit(
                     tx,
                     actor,
