@@ -4,7 +4,8 @@
 # skipped silently). .ci/run and scripts/test.sh both call it.
 #   Debian: PostgreSQL (the server suites' second back end), a JDK and Maven
 #           (the Kotlin bindings; Maven fetches its own artifacts), ARM64
-#           cross gcc and qemu-user (the core's tests on the phones' ISA)
+#           cross gcc and qemu-user (the core's tests on the phones' ISA),
+#           chromium, nodejs and npm (the reviewer page's browser test)
 #   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
 #   Python: the contract suite's schemathesis and cryptography
 #   npm:    playwright-core for the reviewer page's test in headless Chromium
