@@ -113,4 +113,11 @@ fn an_acknowledged_break_lets_the_phone_start_a_new_segment() {
     assert!(audit.iter().any(|r| r.action == "chain.acknowledge_break"
         && r.reason == "phone storage corrupted; ticket HR-77"));
     assert!(w.admin.verify_audit().unwrap().broken.is_none());
+    // The segment row is no blank cheque: point it at another hash and the
+    // segment start is a break again.
+    raw_db(&w)
+        .execute("UPDATE chain_resets SET anchored_hash = zeroblob(32)", [])
+        .unwrap();
+    let chain = w.engine.verify_chain().unwrap();
+    assert!(chain.breaks.iter().any(|b| b.seq == 5), "{chain:?}");
 }
