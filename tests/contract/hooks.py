@@ -115,6 +115,41 @@ def enroll(code):
 # Negative mode sends what was generated: it needs no device of its own.
 DEVICE_KEY, DEVICE_ID = enroll(SETUP["device_code"]) if SIGN else (None, None)
 
+
+def totp(secret_b32, now=None):
+    """RFC 6238: SHA-1, 6 digits, 30 s steps."""
+    import hmac
+    import struct
+
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    step = int((now or time.time()) // 30)
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    code = (struct.unpack(">I", mac[off : off + 4])[0] & 0x7FFFFFFF) % 1_000_000
+    return f"{code:06d}"
+
+
+def staff_session():
+    """Signs the helper's HR admin in; returns (cookie value, CSRF token)."""
+    staff = SETUP["staff"]
+    body = json.dumps(
+        {"username": staff["username"], "password": staff["password"], "totp": totp(staff["totp_secret"])}
+    ).encode()
+    req = urllib.request.Request(
+        SETUP["base_url"] + "/admin/v1/session",
+        data=body,
+        method="POST",
+        headers={"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        answer = json.load(resp)
+        cookie = resp.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    return cookie, answer["csrf_token"]
+
+
+# Admin operations in positive mode run as that HR admin.
+STAFF_COOKIE, STAFF_CSRF = staff_session() if SIGN else (None, None)
+
 # Status codes per operation, written at exit for the script to check that
 # the signed requests really got through (a broken hook would make the
 # suite vacuous).
@@ -143,6 +178,17 @@ def before_call(context, case, kwargs):
     if not SIGN:
         return
     path = case.operation.path
+    if path.startswith("/admin/"):
+        # Signing out would end the suite's session; sign-in is tested as generated.
+        if path not in ("/admin/v1/session/end",) and not (
+            path == "/admin/v1/session" and case.method.upper() == "POST"
+        ):
+            case.headers = {
+                **(case.headers or {}),
+                "cookie": f"punch_session={STAFF_COOKIE}",
+                "x-csrf-token": STAFF_CSRF,
+            }
+        return
     if path == "/v1/enroll/challenge":
         if isinstance(case.body, dict) and CODES and secrets.randbelow(2):
             case.body["code"] = CODES[-1]  # a real code: the issuing path too

@@ -2,10 +2,11 @@
 //! punch server on 127.0.0.1 with an employer set up (employee, site,
 //! settings, a published policy) and one-time enrollment codes, announced as
 //! one JSON line on stdout:
-//! `{"base_url": ..., "device_code": ..., "codes": [...]}`.
+//! `{"base_url": ..., "device_code": ..., "codes": [...], "staff": {...}}`.
 //! The Python hook (`tests/contract/hooks.py`) enrolls its own device key
 //! with `device_code` and signs every request with it; `codes` are for the
-//! enrollments schemathesis generates. Serves until stdin closes (or
+//! enrollments schemathesis generates; `staff` is an HR admin the hook
+//! signs in as for the admin API. Serves until stdin closes (or
 //! `--max-ms`, default 15 minutes).
 //!
 //! `punch-contract [--db PATH] [--codes N] [--max-ms MS]`
@@ -49,6 +50,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     config.limits.enroll_per_ip = generous;
     config.limits.enroll_per_code = generous;
+    // An HR admin for the admin API operations (the hook signs in with a
+    // real TOTP code and sends the session cookie and CSRF token).
+    let password = "contract suite password";
+    let hr = admin.add_staff(&punch_server::staff::account::NewStaff {
+        username: "contract-hr".into(),
+        display_name: "Contract HR".into(),
+        role: punch_server::staff::Role::HrAdmin,
+        team: None,
+        password: password.into(),
+    })?;
     let server = punch_server::ServerHandle::start(config)?;
     println!(
         "{}",
@@ -56,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "base_url": server.base_url(),
             "device_code": device_code,
             "codes": more,
+            "staff": {"username": hr.username, "password": password, "totp_secret": hr.totp_secret},
         })
     );
     // Serve until the parent closes stdin (or the time bound).
