@@ -5,7 +5,8 @@
 //! - `device`: identity and the installed policy;
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
-//! - `meta`: typed values beside the chain (anchor, offsets, sync state).
+//! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `requests`: requests' decisions, their files, the personal addendum.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
@@ -13,6 +14,7 @@ mod device;
 mod meta;
 mod punches;
 mod queue;
+mod requests;
 mod schema;
 
 use std::path::Path;
@@ -24,6 +26,7 @@ use rusqlite::Connection;
 pub(crate) use device::{DeviceRow, PolicyRow};
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
+pub(crate) use requests::{AttachmentRow, StatusRow};
 pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;

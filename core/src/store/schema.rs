@@ -1,7 +1,8 @@
 //! The device database's schema, one SQL step per version (`PRAGMA user_version`).
 //! A new step is appended, never edited: devices in the field hold every version.
 
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE device (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
     device_id    TEXT NOT NULL,
@@ -34,7 +35,33 @@ CREATE INDEX punches_upload_state ON punches (upload_state, seq);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-)"];
+)",
+    "
+-- Where the device's requests stand, as the server last said (events in
+-- `punches` are the requests themselves).
+CREATE TABLE request_status (
+    event_id      TEXT PRIMARY KEY,
+    status        TEXT NOT NULL,
+    detail        TEXT,
+    comment       TEXT,
+    decided_at_ms INTEGER
+);
+-- Files filed with make-up requests, until the server has them.
+CREATE TABLE attachments (
+    sha256        TEXT PRIMARY KEY,
+    media_type    TEXT NOT NULL,
+    body          BLOB NOT NULL,
+    uploaded      INTEGER NOT NULL DEFAULT 0,
+    created_ms    INTEGER NOT NULL
+);
+-- The employee's signed personal addendum (approved field sites).
+CREATE TABLE addendum (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    body          BLOB NOT NULL,
+    signature     BLOB NOT NULL,
+    installed_ms  INTEGER NOT NULL
+)",
+];
 
 /// The schema version this library writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
