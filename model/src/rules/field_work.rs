@@ -4,7 +4,9 @@
 //! in a personal addendum the server signs with the policy key, and punches
 //! there are judged against it like any site, only on its days.
 
-use jiff::civil::Date;
+/// Dates as proposals carry them (re-exported for hosts without jiff).
+pub use jiff::Span;
+pub use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
