@@ -12,6 +12,9 @@ use punch_core::{PunchError as CoreError, SyncError};
 use crate::types::Evaluation;
 
 /// What went wrong, by what the app can do about it.
+// `Refused` carries the evaluation by value: the foreign side needs a plain
+// record (uniffi has no boxes), and the error path is not hot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[non_exhaustive]
 pub enum PunchError {
