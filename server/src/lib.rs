@@ -29,6 +29,7 @@ pub mod ingest;
 pub mod limits;
 pub mod metrics;
 pub mod policy_publish;
+pub mod requests;
 pub mod server;
 pub mod staff;
 pub mod store;

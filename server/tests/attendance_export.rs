@@ -76,6 +76,7 @@ fn a_known_week_matches_the_hand_computed_figures() {
         .set_schedule(Schedule {
             time_zone: Some(ZONE.into()),
             shifts: vec![shift.clone()],
+            ..Schedule::default()
         })
         .unwrap();
     let version = ts.publish();

@@ -6,6 +6,7 @@
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
 //! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `requests`: requests' decisions, their files, the personal addendum;
 //! - `segment`: new chain segments after an acknowledged break.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
@@ -14,6 +15,7 @@ mod device;
 mod meta;
 mod punches;
 mod queue;
+mod requests;
 mod schema;
 mod segment;
 
@@ -26,6 +28,7 @@ use rusqlite::Connection;
 pub(crate) use device::{DeviceRow, PolicyRow};
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
+pub(crate) use requests::{AttachmentRow, StatusRow};
 pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;

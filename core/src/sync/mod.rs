@@ -18,6 +18,7 @@ mod head;
 mod policy_fetch;
 mod report;
 mod requests;
+mod requests_fetch;
 mod segment;
 mod state;
 pub(crate) mod syncer;
