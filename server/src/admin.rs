@@ -19,7 +19,7 @@ use crate::requests;
 use crate::staff::account::{self, NewStaff};
 use crate::store::people::AuditRow;
 use crate::store::{
-    DbUrl, DeviceInfo, EventFilter, RejectedInfo, ServerStore, StoreExt, StoredEvent, StoreTx,
+    DbUrl, DeviceInfo, EventFilter, RejectedInfo, ServerStore, StoreExt, StoreTx, StoredEvent,
     StoredPunchInfo,
 };
 

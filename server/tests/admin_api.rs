@@ -8,7 +8,10 @@ mod common;
 
 use common::staff::{Session, Staff, add_staff, ok};
 use common::{Device, TestServer, request};
+use punch_model::ledger::event::ChainEvent;
 use punch_model::rules::evaluate::Decision;
+use punch_model::rules::makeup::MakeUpRequest;
+use punch_model::rules::punch_kind::PunchKind;
 use punch_server::admin_api::{self, AdminRoute};
 use punch_server::staff::role::allows;
 use punch_server::staff::{Permission, Role};
@@ -17,6 +20,9 @@ use serde_json::{Value, json};
 /// Two teams, one flagged punch each, a refused record each, three staff.
 struct World {
     ts: TestServer,
+    /// Pending make-up requests: two of Ann's (team A), one of Bob's (B).
+    ann_requests: Vec<String>,
+    bob_request: String,
     a: Device,
     b: Device,
     hr: Session,
@@ -28,6 +34,36 @@ fn flagged_punch(ts: &TestServer, device: &mut Device, version: u64) {
     let up = device.next(version, |r| r.evaluation.decision = Decision::Review);
     let resp = device.upload_ok(ts.addr(), vec![up]);
     assert_eq!(resp.head_seq, device.head_seq);
+}
+
+/// A make-up request for a forgotten clock-out an hour ago; its event id.
+fn make_up(ts: &TestServer, device: &mut Device, version: u64) -> String {
+    let before: Vec<String> = ids(ts);
+    let event = device.next_event(
+        version,
+        ChainEvent::MakeUpRequest(MakeUpRequest {
+            kind: PunchKind::ClockOut,
+            intended_time_ms: common::now_ms() - 3_600_000,
+            site_id: None,
+            reason: "forgot to clock out".into(),
+            attachments: Vec::new(),
+            refused_attempt: None,
+        }),
+    );
+    device.upload_ok(ts.addr(), vec![event]);
+    ids(ts)
+        .into_iter()
+        .find(|id| !before.contains(id))
+        .expect("a new pending request")
+}
+
+fn ids(ts: &TestServer) -> Vec<String> {
+    ts.admin
+        .requests(Some("pending"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event_id)
+        .collect()
 }
 
 /// An authentic record that does not link to the accepted head (a broken
@@ -48,6 +84,8 @@ fn world() -> World {
     ts.admin.set_team("bob", Some("B")).unwrap();
     flagged_punch(&ts, &mut a, version);
     flagged_punch(&ts, &mut b, version);
+    let ann_requests = vec![make_up(&ts, &mut a, version), make_up(&ts, &mut a, version)];
+    let bob_request = make_up(&ts, &mut b, version);
     refused_record(&ts, &a, version);
     refused_record(&ts, &b, version);
     let addr = ts.addr();
@@ -56,6 +94,8 @@ fn world() -> World {
     let aud = add_staff(&ts, "auditor", Role::Auditor, None).sign_in(addr);
     World {
         ts,
+        ann_requests,
+        bob_request,
         a,
         b,
         hr,
@@ -67,8 +107,13 @@ fn world() -> World {
 /// A concrete request for a route: its path filled in, a valid body.
 fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>) {
     let a = &w.a;
+    let request = match who {
+        "hr" => w.ann_requests[0].as_str(),
+        _ => w.ann_requests[1].as_str(),
+    };
     let path = route
         .path
+        .replace("{event_id}", request)
         .replace("{employee_id}", "ann")
         .replace("{device_id}", &a.id)
         .replace("{seq}", "1");
@@ -88,6 +133,9 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
             "password": "another long password"
         })),
         admin_api::PATH_PUBLISH => Some(json!({"ttl_days": 30, "reason": "new shift times"})),
+        admin_api::PATH_REQUEST_DECISION => {
+            Some(json!({"decision": "approve", "comment": "seen on the gate log"}))
+        }
         _ => None,
     };
     let path = if route.path == admin_api::PATH_ATTENDANCE {
@@ -149,6 +197,7 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
         let path = route.path;
         match (route.method.as_str(), path) {
             ("GET", admin_api::PATH_EMPLOYEES)
+            | ("GET", admin_api::PATH_REQUESTS)
             | ("GET", admin_api::PATH_PUNCHES)
             | ("GET", admin_api::PATH_DEVICES)
             | ("GET", admin_api::PATH_CHAIN_BREAKS) => {
@@ -174,6 +223,18 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                     &json!({"verdict": "approve", "comment": ""}),
                 )
                 .assert_error(403, "not_your_team");
+            }
+            ("POST", admin_api::PATH_REQUEST_DECISION) => {
+                let decide = |id: &str| {
+                    m.post(
+                        &format!("/admin/v1/requests/{id}/decision"),
+                        &json!({"decision": "approve", "comment": ""}),
+                    )
+                };
+                decide(&w.bob_request).assert_error(403, "not_your_team");
+                assert_eq!(ok(decide(&w.ann_requests[1]))["status"], "approved");
+                // Deciding twice is a conflict, not a second decision.
+                decide(&w.ann_requests[1]).assert_error(409, "conflict");
             }
             ("GET", admin_api::PATH_ATTENDANCE) => {
                 let q = "from=2000-01-01&to=2000-12-31";

@@ -10,7 +10,8 @@
 //! | Mon | in 08:55, out 18:02                          | 9:07 − 1:00 break = 487 min    | 0    | 0     |       |
 //! | Tue | in 09:20, in 13:30 (rejected), out 18:00     | 8:40 − 1:00 = 460              | 20   | 0     | reviewer_rejected:1 |
 //! | Wed | in 09:00, break 12:10–12:40, out 17:30       | 8:30 − 0:30 punched = 480      | 0    | 30    |       |
-//! | Thu | in 08:50 (no clock-out)                      | 0                              | 0    | 0     | no_clock_out |
+//! | Thu | in 08:50, no clock-out; a make-up request for | 9:10 − 1:00 = 490              | 0    | 0     | (correction: make_up:clock_out@18:00) |
+//! |     | out 18:00, approved by the manager           |                                |      |       |       |
 //! | Fri | in 09:03 (within grace), out 18:10 (review)  | 9:07 − 1:00 = 487              | 0    | 0     | needs_review |
 
 mod common;
@@ -20,9 +21,11 @@ use common::staff::{add_staff, ok};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use punch_model::geofence::LatLon;
+use punch_model::ledger::event::ChainEvent;
 use punch_model::ledger::record::PunchKind;
 use punch_model::rules::evaluate::Decision;
 use punch_model::rules::evidence::ValidFix;
+use punch_model::rules::makeup::{MakeUpRequest, MakeUpRules};
 use punch_model::rules::shift::{self, OpenShift, PreparedShift, Shift};
 use punch_server::policy_publish::Schedule;
 use punch_server::staff::Role;
@@ -58,7 +61,7 @@ const EXPECTED: &str = "\u{feff}employee_id,name,team,date,time_zone,first_in,la
 wei,王伟,ops,2026-11-02,Asia/Shanghai,08:55,18:02,487,60,0,0,2,,\r
 wei,王伟,ops,2026-11-03,Asia/Shanghai,09:20,18:00,460,60,20,0,2,reviewer_rejected:1,\r
 wei,王伟,ops,2026-11-04,Asia/Shanghai,09:00,17:30,480,30,0,30,4,,\r
-wei,王伟,ops,2026-11-05,Asia/Shanghai,08:50,,0,0,0,0,1,no_clock_out,\r
+wei,王伟,ops,2026-11-05,Asia/Shanghai,08:50,18:00,490,60,0,0,2,,make_up:clock_out@18:00\r
 wei,王伟,ops,2026-11-06,Asia/Shanghai,09:03,18:10,487,60,0,0,2,needs_review,\r
 ";
 
@@ -76,7 +79,11 @@ fn a_known_week_matches_the_hand_computed_figures() {
         .set_schedule(Schedule {
             time_zone: Some(ZONE.into()),
             shifts: vec![shift.clone()],
-            ..Schedule::default()
+            // The week is a month back: let make-up requests reach it.
+            make_up: MakeUpRules {
+                max_days_back: 90,
+                ..MakeUpRules::default()
+            },
         })
         .unwrap();
     let version = ts.publish();
@@ -137,6 +144,36 @@ fn a_known_week_matches_the_hand_computed_figures() {
         &format!("/admin/v1/punches/{}/4/review", device.id),
         &serde_json::json!({"verdict": "reject", "comment": "pressed twice"}),
     ));
+
+    // Thursday's forgotten clock-out: a make-up request, approved by the
+    // team's manager (and before that, its export shows no clock-out).
+    let before = ok(hr.get("/admin/v1/attendance?from=2026-11-05&to=2026-11-05&team=ops"));
+    assert_eq!(
+        before["rows"][0]["review_flags"],
+        serde_json::json!(["no_clock_out"])
+    );
+    let make_up = device.next_event(
+        version,
+        ChainEvent::MakeUpRequest(MakeUpRequest {
+            kind: ClockOut,
+            intended_time_ms: at("2026-11-05T18:00"),
+            site_id: Some("hq".into()),
+            reason: "forgot to clock out".into(),
+            attachments: Vec::new(),
+            refused_attempt: None,
+        }),
+    );
+    device.upload_ok(ts.addr(), vec![make_up]);
+    let pending = ts.admin.requests(Some("pending")).unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let mgr = add_staff(&ts, "mgr.ops", Role::Manager, Some("ops")).sign_in(ts.addr());
+    let queue = ok(mgr.get("/admin/v1/requests?status=pending"));
+    assert_eq!(queue["total"], 1, "{queue}");
+    let decided = ok(mgr.post(
+        &format!("/admin/v1/requests/{}/decision", pending[0].event_id),
+        &serde_json::json!({"decision": "approve", "comment": "seen on the gate log"}),
+    ));
+    assert_eq!(decided["status"], "approved");
 
     let csv = hr.get("/admin/v1/attendance?from=2026-11-02&to=2026-11-08&team=ops&format=csv");
     assert_eq!(csv.status, 200);

@@ -393,6 +393,23 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
     let mut device = server.enrolled_device("admin-e");
     let up = device.next(version, |_| {});
     device.upload_ok(addr, vec![up]);
+    let make_up = device.next_event(
+        version,
+        punch_model::ledger::event::ChainEvent::MakeUpRequest(
+            punch_model::rules::makeup::MakeUpRequest {
+                kind: punch_model::rules::punch_kind::PunchKind::ClockOut,
+                intended_time_ms: common::now_ms() - 3_600_000,
+                site_id: None,
+                reason: "forgot".into(),
+                attachments: Vec::new(),
+                refused_attempt: None,
+            },
+        ),
+    );
+    device.upload_ok(addr, vec![make_up]);
+    let request_id = server.admin.requests(Some("pending")).unwrap()[0]
+        .event_id
+        .clone();
     // A broken link from the same device: evidence to acknowledge.
     let stray = device.sign(&device.record(2, &"cd".repeat(32), version));
     device.upload_ok(addr, vec![stray]);
@@ -478,6 +495,13 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             a::PATH_PUBLISH.into(),
             Some(json!({"ttl_days": 30, "reason": "contract test"})),
         ),
+        ("GET", a::PATH_REQUESTS, a::PATH_REQUESTS.into(), None),
+        (
+            "POST",
+            a::PATH_REQUEST_DECISION,
+            format!("/admin/v1/requests/{request_id}/decision"),
+            Some(json!({"decision": "approve"})),
+        ),
         (
             "POST",
             a::PATH_SESSION_END,
@@ -515,6 +539,16 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
         "GET",
         a::PATH_PUNCH,
         &aud.get(&format!("/admin/v1/punches/{}/9", device.id)),
+    );
+    // Deciding a request twice: 409.
+    let again = common::staff::add_staff(server, "hr4", Role::HrAdmin, None).sign_in(addr);
+    let twice = format!("/admin/v1/requests/{request_id}/decision");
+    check(
+        doc,
+        seen,
+        "POST",
+        a::PATH_REQUEST_DECISION,
+        &again.post(&twice, &json!({"decision": "deny", "comment": "x"})),
     );
     let staff = common::staff::add_staff(server, "hr2", Role::HrAdmin, None);
     check(

@@ -12,7 +12,7 @@ use crate::error::ServerError;
 pub struct AdminError {
     pub status: StatusCode,
     /// unauthenticated, forbidden, not_your_team, csrf_failed, locked,
-    /// bad_request, not_found, unavailable, internal.
+    /// bad_request, not_found, conflict, unavailable, internal.
     pub code: &'static str,
     pub message: String,
 }
@@ -78,6 +78,8 @@ impl From<ServerError> for AdminError {
             ServerError::UnknownDevice(id) => {
                 AdminError::not_found(format!("unknown device {id:?}"))
             }
+            ServerError::NotFound(m) => AdminError::not_found(m),
+            ServerError::Conflict(m) => AdminError::new(StatusCode::CONFLICT, "conflict", m),
             other => {
                 tracing::error!(error = %other, "admin request failed");
                 AdminError::internal()

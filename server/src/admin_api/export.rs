@@ -86,6 +86,7 @@ pub async fn attendance(
                 }
                 let rows = export::attendance(
                     &tx.punches()?,
+                    &approved_make_ups(tx)?,
                     &people,
                     &tx.people().punch_reviews()?,
                     &crate::policy_publish::schedule(tx)?,
@@ -127,4 +128,22 @@ pub async fn attendance(
     Ok(json(
         &serde_json::json!({"rows": rows, "server_time_ms": now_ms()}),
     ))
+}
+
+/// Approved make-up requests, as the export counts them.
+fn approved_make_ups(tx: &dyn crate::store::StoreTx) -> crate::error::Result<Vec<export::MadeUp>> {
+    use punch_model::ledger::event::ChainEvent;
+    Ok(crate::requests::list(tx, None, Some("approved"))?
+        .iter()
+        .filter_map(|e| match crate::requests::parse(e) {
+            Some(ChainEvent::MakeUpRequest(m)) => Some(export::MadeUp {
+                event_id: e.event_id.clone(),
+                employee_id: e.employee_id.clone(),
+                kind: punch_model::text::serde_name(&m.kind),
+                at_ms: m.intended_time_ms,
+                site_id: m.site_id.clone(),
+            }),
+            _ => None,
+        })
+        .collect())
 }

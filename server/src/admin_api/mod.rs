@@ -7,8 +7,8 @@
 //! same transaction as the change.
 //!
 //! New concerns slot in by adding rows to [`routes`] with their handler and
-//! permission (PIN resets: `Permission::ResetPin`; make-up and field-work
-//! requests: `ViewRequests` / `DecideRequests`).
+//! permission (make-up and field-work requests: `ViewRequests` /
+//! `DecideRequests`, in [`requests`]; PIN resets: `Permission::ResetPin`).
 
 pub mod auth;
 pub mod chain_breaks;
@@ -18,6 +18,7 @@ pub mod people;
 pub mod punches;
 pub mod query;
 pub mod records;
+pub mod requests;
 pub mod session;
 
 use axum::Router;
@@ -46,6 +47,8 @@ pub const PATH_AUDIT_VERIFY: &str = "/admin/v1/audit/verify";
 pub const PATH_TOKENS: &str = "/admin/v1/tokens";
 pub const PATH_STAFF: &str = "/admin/v1/staff";
 pub const PATH_PUBLISH: &str = "/admin/v1/policy/publish";
+pub const PATH_REQUESTS: &str = "/admin/v1/requests";
+pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision";
 
 /// One route: method, path, the permission it needs (None: sign-in and
 /// sign-out, which establish who is asking), and its handler.
@@ -172,6 +175,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_PUBLISH,
             Some(P::PublishPolicy),
             post(records::publish),
+        ),
+        r(
+            Method::GET,
+            PATH_REQUESTS,
+            Some(P::ViewRequests),
+            get(requests::list),
+        ),
+        r(
+            Method::POST,
+            PATH_REQUEST_DECISION,
+            Some(P::DecideRequests),
+            post(requests::decide),
         ),
     ]
 }

@@ -54,8 +54,7 @@ pub struct DayRow {
     /// Why a person should look: the server's review flags, `needs_review`
     /// for a punch nobody reviewed yet, `no_clock_out`, `reviewer_rejected:N`.
     pub review_flags: Vec<String>,
-    /// Make-up corrections applied to the day (filled once make-up
-    /// requests exist on the server: issue 11).
+    /// Approved make-up requests counted in the day: `make_up:KIND@HH:MM`.
     pub corrections: Vec<String>,
 }
 
@@ -84,6 +83,44 @@ fn instant(zone: &TimeZone, date: Date, time: Time) -> Option<i64> {
         .compatible()
         .ok()?;
     Some(ts.as_millisecond())
+}
+
+/// An approved make-up request (补卡): counted as a punch at the time the
+/// employee asked for, and listed in the day's corrections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeUp {
+    pub event_id: String,
+    pub employee_id: String,
+    /// `PunchKind` in snake_case.
+    pub kind: String,
+    pub at_ms: i64,
+    pub site_id: Option<String>,
+}
+
+/// Marks the synthetic punches made from approved make-up requests.
+const MAKE_UP_DECISION: &str = "make_up";
+
+fn as_punch(m: &MadeUp) -> StoredPunchInfo {
+    StoredPunchInfo {
+        device_id: String::new(),
+        seq: 0,
+        punch_id: m.event_id.clone(),
+        employee_id: m.employee_id.clone(),
+        kind: m.kind.clone(),
+        wall_time_ms: m.at_ms,
+        utc_offset_min: 0,
+        trusted_time_ms: Some(m.at_ms),
+        skew_ms: None,
+        time_status: "make_up".into(),
+        policy_version: 0,
+        decision: MAKE_UP_DECISION.into(),
+        site_id: m.site_id.clone(),
+        hash: String::new(),
+        received_at_ms: m.at_ms,
+        review_flags: Vec::new(),
+        assurance: String::new(),
+        attendance: None,
+    }
 }
 
 /// One punch as the day sees it.
@@ -137,6 +174,7 @@ fn kind_of(kind: &str) -> Option<PunchKind> {
 /// Computes the rows for `query` (sorted by employee, then date).
 pub fn attendance(
     punches: &[StoredPunchInfo],
+    made_up: &[MadeUp],
     people: &[PersonRow],
     reviews: &[PunchReviewRow],
     schedule: &Schedule,
@@ -160,8 +198,9 @@ pub fn attendance(
         .filter(|p| query.employee.as_ref().is_none_or(|e| *e == p.employee_id))
         .collect();
 
+    let synthetic: Vec<StoredPunchInfo> = made_up.iter().map(as_punch).collect();
     let mut by_employee: HashMap<&str, Vec<&StoredPunchInfo>> = HashMap::new();
-    for p in punches {
+    for p in punches.iter().chain(&synthetic) {
         by_employee
             .entry(p.employee_id.as_str())
             .or_default()
@@ -244,6 +283,7 @@ fn day_row(
     let mut intervals: Vec<(i64, i64)> = Vec::new();
     let (mut late, mut early) = (0u32, 0u32);
     let mut flags: Vec<String> = Vec::new();
+    let mut corrections: Vec<String> = Vec::new();
     let mut occurrence: Option<(String, i64)> = None;
     for c in counted {
         match &c.attendance {
@@ -289,6 +329,13 @@ fn day_row(
                     break_ms += c.at_ms - b;
                 }
             }
+        }
+        if c.punch.decision == MAKE_UP_DECISION {
+            corrections.push(format!(
+                "make_up:{}@{}",
+                c.punch.kind,
+                hhmm(zone, c.at_ms).unwrap_or_default()
+            ));
         }
         for f in &c.punch.review_flags {
             let code = serde_json::to_value(f)
@@ -346,6 +393,6 @@ fn day_row(
         early_min: early,
         punches: u32::try_from(counted.len()).unwrap_or(u32::MAX),
         review_flags: flags,
-        corrections: Vec::new(),
+        corrections,
     }
 }

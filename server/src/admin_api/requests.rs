@@ -1,0 +1,132 @@
+//! Make-up (补卡) and field-work (外勤) requests for the people who decide
+//! them: a filtered list, and approve / deny with a comment (audited). A
+//! manager sees and decides their own team's only.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::admin_api::auth::{call, json};
+use crate::admin_api::error::AdminError;
+use crate::admin_api::people::{audit, check_team_filter, teams};
+use crate::admin_api::query::{self, Paging};
+use crate::api::AppState;
+use crate::requests;
+use crate::staff::Permission;
+use crate::store::{StoreExt, StoredEvent};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RequestFilter {
+    /// pending, approved, denied, refused.
+    pub status: Option<String>,
+    pub team: Option<String>,
+    pub employee: Option<String>,
+}
+
+/// A request with its team and its content (kind, times, reason, files).
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestView {
+    #[serde(flatten)]
+    pub event: StoredEvent,
+    pub team: Option<String>,
+    pub request: Option<serde_json::Value>,
+}
+
+/// `GET /admin/v1/requests`: oldest first.
+pub async fn list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(f): Query<RequestFilter>,
+    Query(paging): Query<Paging>,
+) -> Result<Response, AdminError> {
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewRequests,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let (events, teams) = s.store.read(|tx| {
+                Ok((
+                    requests::list(tx, f.employee.as_deref(), f.status.as_deref())?,
+                    teams(tx)?,
+                ))
+            })?;
+            let all: Vec<RequestView> = events
+                .into_iter()
+                .map(|e| RequestView {
+                    team: teams.get(&e.employee_id).cloned().flatten(),
+                    request: serde_json::from_str(&e.body).ok(),
+                    event: e,
+                })
+                .filter(|v| actor.sees_team(v.team.as_deref()))
+                .filter(|v| f.team.is_none() || v.team == f.team)
+                .collect();
+            Ok(paging.page(all, now))
+        },
+    )
+    .await?;
+    Ok(json(&page))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Deny,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: Decision,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// `POST /admin/v1/requests/{event_id}/decision`: a denial needs a comment.
+pub async fn decide(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let decided =
+        call(
+            &state,
+            headers,
+            method,
+            Permission::DecideRequests,
+            move |s, actor, now| {
+                let req: DecisionRequest = query::body(&body)?;
+                let comment = query::text(&req.comment, "comment", req.decision == Decision::Deny)?;
+                s.store.write(|tx| {
+            let Some(event) = tx.event(&event_id)? else {
+                return Ok(Err(AdminError::not_found("no such request")));
+            };
+            let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
+            if !actor.sees_team(team.as_deref()) {
+                return Ok(Err(AdminError::not_your_team()));
+            }
+            let approve = req.decision == Decision::Approve;
+            let decided = requests::decide(tx, &event_id, approve, &actor.label(), &comment, now)?;
+            audit(
+                tx,
+                actor,
+                if approve { "request.approve" } else { "request.deny" },
+                format!("request:{event_id}"),
+                &comment,
+                serde_json::json!({"employee_id": event.employee_id, "type": event.event_type}),
+                now,
+            )?;
+            Ok(Ok(decided))
+        })?
+            },
+        )
+        .await?;
+    Ok(json(&decided))
+}
