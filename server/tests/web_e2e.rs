@@ -59,6 +59,21 @@ fn the_reviewer_page_in_headless_chromium() {
     // Ann near the edge of hq (150 m circle); Bob in the yard's courtyard.
     flagged(&ts, &mut ann, version, "hq", (52.5213, 13.4050, 40.0));
     flagged(&ts, &mut bob, version, "yard", (52.5299, 13.4001, 25.0));
+    // Ann forgot yesterday's clock-out: a make-up request.
+    let make_up = ann.next_event(
+        version,
+        punch_model::ledger::event::ChainEvent::MakeUpRequest(
+            punch_model::rules::makeup::MakeUpRequest {
+                kind: punch_model::rules::punch_kind::PunchKind::ClockOut,
+                intended_time_ms: now_ms() - 3_600_000,
+                site_id: Some("hq".into()),
+                reason: "forgot to clock out".into(),
+                attachments: Vec::new(),
+                refused_attempt: None,
+            },
+        ),
+    );
+    ann.upload_ok(ts.addr(), vec![make_up]);
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A"));
     let who = |s: &common::staff::Staff| serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret});

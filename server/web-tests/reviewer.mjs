@@ -3,7 +3,7 @@
 //      queue, and is denied team B's page;
 //   2. an HR admin signs in, opens a flagged punch (fence, fix and accuracy
 //      circle drawn to scale), approves it with a comment, rejects another,
-//      and finds both in the verified audit trail;
+//      approves a make-up request, and finds all three in the verified audit trail;
 //   3. the punch page on a phone-sized screen.
 // Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
 // Exit status non-zero on any failed expectation.
@@ -116,12 +116,23 @@ try {
   await page.getByText('Punch rejected.').waitFor();
   await page.getByText('Nothing to review.').waitFor();
 
-  // The audit trail holds both decisions, and the chain verifies.
+  // A make-up request (a forgotten clock-out): approve it with a comment.
+  await page.getByRole('link', { name: 'Requests' }).click();
+  await page.getByRole('heading', { name: 'Requests' }).waitFor();
+  expect((await page.locator('#view').innerText()).includes('forgot to clock out'), 'the request and its reason');
+  await page.screenshot({ path: `${shots}/07a-hr-requests.png`, fullPage: true });
+  await page.getByLabel(`Comment for ${cfg.team_a_employee}'s request`).fill('seen on the gate log');
+  await page.getByRole('button', { name: 'Approve request' }).click();
+  await page.getByText('Request approved.').waitFor();
+  await page.getByText('No pending requests.').waitFor();
+
+  // The audit trail holds the decisions, and the chain verifies.
   await page.getByRole('link', { name: 'Audit' }).click();
   await page.getByRole('heading', { name: 'Audit trail' }).waitFor();
   const audit = await page.locator('#view').innerText();
   expect(/Chain verified: \d+ records/.test(audit), 'a verified chain');
   expect(audit.includes('punch.approve') && audit.includes('punch.reject'), 'both decisions audited');
+  expect(audit.includes('request.approve'), 'the request decision audited');
   expect(audit.includes('on site, GPS drift near the courtyard'), 'the comment audited');
   await page.screenshot({ path: `${shots}/07-hr-audit.png`, fullPage: true });
 

@@ -178,6 +178,38 @@ async function punch(device, seq) {
   view(`Punch ${p.seq} of ${p.device_id}`, ...parts);
 }
 
+async function requestsView() {
+  const page = await api('GET', '/admin/v1/requests?status=pending&limit=200');
+  const describe = (r) => {
+    // The event as signed: {"type": "make_up_request", ...its fields}.
+    const m = r.request || {};
+    if (m.type === 'make_up_request') {
+      return `make-up ${m.kind} at ${time(m.intended_time_ms)}: ${m.reason}` +
+        (m.attachments && m.attachments.length ? ` (${m.attachments.length} file(s))` : '');
+    }
+    if (m.type === 'field_work_request') return `field work: ${m.reason || ''}`;
+    return r.event_type;
+  };
+  view('Requests', page.items.length ? el('table', {},
+    el('thead', {}, el('tr', {}, el('th', {}, 'Employee'), el('th', {}, 'Request'), el('th', {}, 'Filed'), el('th', {}, 'Decision'))),
+    el('tbody', {}, page.items.map((r) => {
+      const comment = el('input', { 'aria-label': `Comment for ${r.employee_id}'s request`, class: 'comment' });
+      const decide = (decision) => async () => {
+        clearMessages();
+        try {
+          await api('POST', `/admin/v1/requests/${encodeURIComponent(r.event_id)}/decision`, { decision, comment: comment.value });
+          say(`Request ${decision === 'approve' ? 'approved' : 'denied'}.`);
+          requestsView();
+        } catch (e) { fail(explain(e)); }
+      };
+      return el('tr', {},
+        el('td', {}, r.employee_id), el('td', {}, describe(r)), el('td', {}, time(r.received_at_ms)),
+        el('td', {}, can('decide_requests') ? [comment,
+          el('button', { type: 'button', class: 'primary', on: { click: decide('approve') } }, 'Approve request'), ' ',
+          el('button', { type: 'button', class: 'danger', on: { click: decide('deny') } }, 'Deny request')] : r.status));
+    }))) : el('p', {}, 'No pending requests.'));
+}
+
 async function devices() {
   const page = await api('GET', '/admin/v1/devices?limit=500');
   view('Devices', el('table', {},
@@ -250,6 +282,7 @@ async function route() {
     if (parts[0] === 'punch') await punch(decodeURIComponent(parts[1]), parts[2]);
     else if (parts[0] === 'punches') await punches();
     else if (parts[0] === 'devices') await devices();
+    else if (parts[0] === 'requests') await requestsView();
     else if (parts[0] === 'breaks') await breaks();
     else if (parts[0] === 'export') exportView();
     else if (parts[0] === 'audit') await audit();
