@@ -58,9 +58,9 @@ pub struct DeviceInfo {
 }
 
 pub struct PunchEngine {
-    device: Arc<DeviceContext>,
-    policy: Arc<InstalledPolicy>,
-    sync: Arc<Syncer>,
+    pub(crate) device: Arc<DeviceContext>,
+    pub(crate) policy: Arc<InstalledPolicy>,
+    pub(crate) sync: Arc<Syncer>,
 }
 
 impl PunchEngine {

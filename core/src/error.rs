@@ -48,6 +48,14 @@ pub enum PunchError {
     Corrupt { seq: u64, problem: ChainProblem },
     #[error("stored data is corrupt: {0}")]
     CorruptState(String),
+    #[error(
+        "the employee has not acknowledged privacy notice {version:?}; show it and call acknowledge_notice"
+    )]
+    NoticeNotAcknowledged { version: String },
+    #[error(
+        "record {seq} keeps all its evidence, or its hidden evidence was purged: nothing to reveal"
+    )]
+    NothingToReveal { seq: u64 },
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;

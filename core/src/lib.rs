@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 mod installed_policy;
 pub mod net;
+mod privacy;
 mod recorder;
 pub mod store;
 pub mod sync;

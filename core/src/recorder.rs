@@ -8,14 +8,15 @@
 //! turn, and a signer that calls `punch()` from inside its own signing gets
 //! [`PunchError::Busy`] instead of a deadlock.
 
+use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
-    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, Uuid,
+    GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
 };
 use punch_model::ledger::signing::sha256;
 use punch_model::ledger::trusted_time;
-use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
+use punch_model::rules::evaluate::{Decision, Evaluation, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
-use punch_model::rules::policy::{PreparedPolicy, PreparedSite};
+use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
 use punch_model::text::serde_name;
 
@@ -111,6 +112,7 @@ pub(crate) fn record_punch(
 ) -> Result<PunchReceipt> {
     let _flag = TurnFlag::enter()?;
     let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
+    let notice = notice_for(device, policy)?;
     for _ in 0..MAX_TRIES {
         let now = device.now();
         let ctx = device.db.lock().punch_context_for_append()?;
@@ -120,6 +122,9 @@ pub(crate) fn record_punch(
             return Err(PunchError::Refused(Box::new(evaluation)));
         }
         let seq = ctx.next_seq();
+        // Judged on the exact evidence; signed and stored as policy allows.
+        let kept = minimise(valid, policy, &evaluation)
+            .map_err(|e| PunchError::CorruptState(format!("minimising the evidence: {e}")))?;
         let record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),
@@ -133,12 +138,13 @@ pub(crate) fn record_punch(
             boot_id: now.boot_id.clone(),
             anchor: ctx.anchor.clone(),
             policy_version: policy.policy.version,
-            evidence: recorded_evidence(valid, policy, &evaluation),
-            evaluation,
+            evidence: kept.evidence,
+            evaluation: kept.evaluation,
             prev_hash: ctx
                 .head
                 .as_ref()
                 .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h)),
+            notice: notice.clone(),
         };
         let bytes = record
             .to_bytes()
@@ -155,11 +161,9 @@ pub(crate) fn record_punch(
             kind: &serde_name(&record.kind),
             wall_time_ms: record.wall_time_ms,
             decision: &serde_name(&record.evaluation.decision),
-            fix: record.evidence.gps.as_ref().map(|fix| PreviousFix {
-                point: fix.point,
-                accuracy_m: fix.accuracy_m,
-                fix_time_ms: fix.fix_time_ms,
-            }),
+            fix: previous_fix(&record.evidence),
+            opening: kept.opening.as_deref(),
+            notice_for_policy: notice.as_ref().map(|_| policy.policy.version),
             open_after: match kind {
                 PunchKind::ClockIn => Some(
                     record
@@ -190,48 +194,21 @@ pub(crate) fn record_punch(
     Err(PunchError::Busy)
 }
 
-/// Keeps only the evidence a reviewer needs (privacy by minimisation).
-fn recorded_evidence(
-    valid: &ValidEvidence,
-    policy: &PreparedPolicy,
-    evaluation: &Evaluation,
-) -> RecordedEvidence {
-    let judged: Vec<&PreparedSite> = evaluation
-        .sites
-        .iter()
-        .filter_map(|r| policy.sites.iter().find(|s| s.site.id == r.site_id))
-        .collect();
-    let wifi_matched = valid
-        .wifi
-        .iter()
-        .filter(|w| {
-            judged.iter().any(|s| {
-                s.site.wifi.bssids.contains(&w.bssid)
-                    || w.ssid
-                        .as_ref()
-                        .is_some_and(|x| s.site.wifi.ssids.contains(x))
-            })
-        })
-        .map(|w| match &w.ssid {
-            Some(ssid) => format!("{} {ssid}", w.bssid),
-            None => w.bssid.to_string(),
-        })
-        .collect();
-    let ip_matched = valid
-        .ips
-        .iter()
-        .filter(|ip| {
-            judged
-                .iter()
-                .any(|s| s.site.cidrs.iter().any(|c| c.contains(**ip)))
-        })
-        .map(|ip| ip.to_string())
-        .collect();
-    RecordedEvidence {
-        gps: valid.gps.clone(),
-        wifi_matched,
-        wifi_seen: valid.wifi.len(),
-        ip_matched,
-        ip_seen: valid.ips.len(),
+/// The notice this punch must carry: the acknowledged one, on the first
+/// record under a policy version that names it. Refused until acknowledged
+/// when the policy requires it.
+fn notice_for(device: &DeviceContext, policy: &PreparedPolicy) -> Result<Option<NoticeAck>> {
+    let privacy = policy.policy.settings.privacy();
+    let Some(required) = privacy.notice_version else {
+        return Ok(None);
+    };
+    let store = device.db.lock();
+    match store.notice_ack()?.filter(|a| a.version == required) {
+        None if privacy.require_notice => {
+            Err(PunchError::NoticeNotAcknowledged { version: required })
+        }
+        None => Ok(None),
+        Some(_) if store.notice_carried_for()? == Some(policy.policy.version) => Ok(None),
+        Some(ack) => Ok(Some(ack)),
     }
 }

@@ -19,7 +19,7 @@ use crate::store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, Store
 const MAX_EMPLOYEE_ID_LEN: usize = 128;
 
 pub struct Admin {
-    store: Arc<dyn ServerStore>,
+    pub(crate) store: Arc<dyn ServerStore>,
 }
 
 impl Admin {

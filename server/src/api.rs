@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use punch_model::wire::privacy::{PATH_EVIDENCE_REVEAL, RevealRequest, RevealResponse};
 use punch_model::wire::{
     self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
     ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
@@ -34,6 +35,7 @@ use crate::limits::Limits;
 use crate::limits::body::{BodyBudget, BodyError};
 use crate::limits::rate::{self, Bucket};
 use crate::metrics;
+use crate::privacy;
 use crate::store::{DeviceInfo, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
@@ -650,11 +652,41 @@ async fn upload_handler(
     Ok(ok_json(&body, now, Some(version)))
 }
 
+/// The employee reveals the exact evidence behind a minimised record
+/// (`privacy::reveal`): checked against its commitment and re-judged.
+async fn reveal_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let req: RevealRequest = parse_json(&body, "reveal request")?;
+    let seq = req.seq;
+    let outcome = blocking(&state, move |s| {
+        let now = now_ms();
+        Ok(s.store
+            .write(|tx| privacy::reveal::reveal(tx, &device, req.seq, &req.opening, now))?)
+    })
+    .await?;
+    let review_flags = outcome.map_err(|refusal| ApiError::bad_request(refusal.to_string()))?;
+    let now = now_ms();
+    let body = RevealResponse {
+        seq,
+        review_flags,
+        server_time_ms: now,
+    };
+    Ok(ok_json(&body, now, None))
+}
+
 /// Paths whose requests are device-authenticated.
 fn is_authenticated_path(path: &str) -> bool {
     matches!(
         path,
-        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES
+        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES | PATH_EVIDENCE_REVEAL
     )
 }
 
@@ -828,6 +860,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),
+        route!(POST PATH_EVIDENCE_REVEAL => reveal_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),
         route!(GET PATH_READYZ => readyz_handler),
         route!(GET PATH_METRICS => metrics_handler),

@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod limits;
 pub mod metrics;
 pub mod policy_publish;
+pub mod privacy;
 pub mod server;
 pub mod store;
 pub mod time_token;

@@ -5,12 +5,14 @@
 //! - `device`: identity and the installed policy;
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
-//! - `meta`: typed values beside the chain (anchor, offsets, sync state).
+//! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `privacy`: evidence openings, the acknowledged notice, retention.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
 mod meta;
+mod privacy;
 mod punches;
 mod queue;
 mod schema;

@@ -131,6 +131,10 @@ pub(crate) struct NewPunch<'a> {
     pub decision: &'a str,
     /// The record's fix: the previous fix for the next punch's travel check.
     pub fix: Option<PreviousFix>,
+    /// The opening of the record's evidence commitment, if it has one.
+    pub opening: Option<&'a [u8]>,
+    /// Some(policy version) when this record carries the notice for it.
+    pub notice_for_policy: Option<u64>,
     /// Some(state) when this punch opens or closes a shift occurrence.
     pub open_after: Option<Option<OpenShift>>,
 }
@@ -177,14 +181,8 @@ fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<O
         let Ok(record) = PunchRecord::from_bytes(&bytes) else {
             continue;
         };
-        if fix.is_none()
-            && let Some(gps) = &record.evidence.gps
-        {
-            fix = Some(PreviousFix {
-                point: gps.point,
-                accuracy_m: gps.accuracy_m,
-                fix_time_ms: gps.fix_time_ms,
-            });
+        if fix.is_none() {
+            fix = punch_model::ledger::minimise::previous_fix(&record.evidence);
         }
         if !open_known {
             match record.kind {
@@ -319,6 +317,7 @@ impl Store {
             row.decision,
             now_ms
         ])?;
+        super::privacy::append_in(&tx, row)?;
         // One page per punch beyond the row and its index entry costs about
         // a tenth of the commit: the recorded head is kept in memory and
         // written with the next sync's commit (and on close) instead.

@@ -1,7 +1,8 @@
 //! The device database's schema, one SQL step per version (`PRAGMA user_version`).
 //! A new step is appended, never edited: devices in the field hold every version.
 
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE device (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
     device_id    TEXT NOT NULL,
@@ -34,7 +35,15 @@ CREATE INDEX punches_upload_state ON punches (upload_state, seq);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-)"];
+)",
+    "
+-- The exact evidence behind a minimised record's commitment (privacy): the
+-- employee's to reveal; purged with its record.
+CREATE TABLE evidence_openings (
+    seq     INTEGER PRIMARY KEY,
+    opening BLOB NOT NULL
+)",
+];
 
 /// The schema version this library writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

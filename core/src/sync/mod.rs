@@ -16,6 +16,7 @@ mod enroll;
 pub mod error;
 mod head;
 mod policy_fetch;
+mod privacy;
 mod report;
 mod requests;
 mod state;

@@ -71,7 +71,7 @@ impl Syncer {
         Ok(t)
     }
 
-    fn session(&self) -> Result<Session<'_>> {
+    pub(super) fn session(&self) -> Result<Session<'_>> {
         Ok(Session {
             device: &self.device,
             server: self.server.as_ref().ok_or(PunchError::NotConfigured)?,

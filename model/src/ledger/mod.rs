@@ -3,6 +3,7 @@
 //! evidence (review).
 
 pub mod chain;
+pub mod minimise;
 pub mod record;
 pub mod review;
 pub mod signing;

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use uuid::Uuid;
 
 use crate::rules::evaluate::Evaluation;
+use crate::rules::privacy::LocationPrecision;
 
 /// Version of the record layout inside the signed bytes.
 pub const RECORD_FORMAT: u32 = 1;
@@ -38,6 +39,26 @@ pub struct RecordedEvidence {
     /// Device addresses that fell in a site's range.
     pub ip_matched: Vec<String>,
     pub ip_seen: usize,
+    /// How precisely `gps` is kept (`ledger::minimise`); absent: exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<LocationPrecision>,
+    /// Verdict-only: the distance (m) from the fix to the fence of the site
+    /// the punch is attributed to (or the nearest site), rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+    /// Hex SHA-256 of the opening (salt + exact evidence) the phone keeps,
+    /// when less than the exact evidence is signed: settles a dispute if the
+    /// employee reveals it (`ledger::minimise::verify_opening`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
+}
+
+/// The notice about data collection the employee acknowledged, carried by
+/// the first punch under a policy version that names one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeAck {
+    pub version: String,
+    pub acknowledged_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +82,8 @@ pub struct PunchRecord {
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the previous record's bytes (GENESIS_HASH for seq 1).
     pub prev_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeAck>,
 }
 
 /// Why a record holds values no phone produces.
@@ -153,6 +176,19 @@ impl PunchRecord {
             if len > MAX_LIST {
                 return out(field, format!("{len} entries"));
             }
+        }
+        if let Some(notice) = &self.notice
+            && (notice.version.is_empty()
+                || notice.version.len() > 64
+                || notice.version.chars().any(char::is_control))
+        {
+            return out(
+                "notice.version",
+                "empty, too long or with control characters".into(),
+            );
+        }
+        if e.commitment.as_ref().is_some_and(|c| c.len() != 64) {
+            return out("evidence.commitment", "not a SHA-256".into());
         }
         if e.wifi_seen < e.wifi_matched.len() || e.ip_seen < e.ip_matched.len() {
             return out("evidence", "more matched than seen".into());

@@ -8,5 +8,6 @@ pub mod cidr;
 pub mod evaluate;
 pub mod evidence;
 pub mod policy;
+pub mod privacy;
 pub mod punch_kind;
 pub mod shift;

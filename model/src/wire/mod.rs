@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod privacy;
+
 pub const PATH_ENROLL: &str = "/v1/enroll";
 pub const PATH_ENROLL_CHALLENGE: &str = "/v1/enroll/challenge";
 pub const PATH_POLICY: &str = "/v1/policy";

@@ -141,6 +141,19 @@ impl StoredPunchInfo {
     }
 }
 
+/// An employee revealed the exact evidence behind a minimised record, and it
+/// matched the commitment: what review found on it (the evidence itself is
+/// not kept).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revelation {
+    pub device_id: String,
+    pub seq: u64,
+    pub employee_id: String,
+    /// JSON list of `ReviewFlag` on the exact evidence.
+    pub review_flags: String,
+    pub revealed_at_ms: i64,
+}
+
 /// A new accepted punch, with its exact bytes.
 #[derive(Debug, Clone)]
 pub struct NewPunch<'a> {
@@ -316,6 +329,10 @@ pub trait StoreTx {
     /// one, when the window started). A window older than `window_ms`
     /// starts again at `now_ms`.
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
+
+    // Privacy (`privacy`): the outcome of evidence an employee revealed.
+    fn record_revelation(&self, revelation: &Revelation) -> Result<()>;
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>>;
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

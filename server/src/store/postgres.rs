@@ -22,7 +22,7 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
-    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
+    Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
 };
 
 /// The schema, one SQL file per version; append, never edit.
@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_tamper_evidence.sql"),
     include_str!("migrations/postgres/0004_attendance.sql"),
     include_str!("migrations/postgres/0005_rate_limits.sql"),
+    include_str!("migrations/postgres/0006_privacy.sql"),
 ];
 
 /// The schema version this server writes.
@@ -1025,6 +1026,42 @@ impl StoreTx for PgTx<'_, '_> {
             &[&device_id, &day, &sql(stored), &sql(dropped)],
         )?;
         Ok(())
+    }
+
+    fn record_revelation(&self, r: &Revelation) -> Result<()> {
+        self.exec(
+            "INSERT INTO revelations (device_id, seq, employee_id, review_flags, revealed_at_ms)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (device_id, seq) DO UPDATE SET
+                review_flags = excluded.review_flags, revealed_at_ms = excluded.revealed_at_ms",
+            &[
+                &r.device_id,
+                &sql(r.seq),
+                &r.employee_id,
+                &r.review_flags,
+                &r.revealed_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
+        self.query(
+            "SELECT device_id, seq, employee_id, review_flags, revealed_at_ms
+             FROM revelations WHERE employee_id = $1 ORDER BY device_id, seq",
+            &[&employee_id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Revelation {
+                device_id: r.try_get(0)?,
+                seq: int(r.try_get(1)?),
+                employee_id: r.try_get(2)?,
+                review_flags: r.try_get(3)?,
+                revealed_at_ms: r.try_get(4)?,
+            })
+        })
+        .collect()
     }
 
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {

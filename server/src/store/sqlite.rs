@@ -13,7 +13,7 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
-    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
+    Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -23,7 +23,21 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3_TAMPER_EVIDENCE,
     MIGRATION_4_ATTENDANCE,
     MIGRATION_5_RATE_LIMITS,
+    MIGRATION_6_PRIVACY,
 ];
+
+/// What employees revealed to settle disputes over minimised records.
+const MIGRATION_6_PRIVACY: &str = "
+CREATE TABLE revelations (
+    device_id       TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    employee_id     TEXT NOT NULL,
+    review_flags    TEXT NOT NULL,
+    revealed_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX revelations_employee ON revelations (employee_id);
+";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
 /// database, so every server process on it counts the same hits.
@@ -870,6 +884,40 @@ impl StoreTx for Sql<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok((int(hits), start))
+    }
+
+    fn record_revelation(&self, r: &Revelation) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO revelations (device_id, seq, employee_id, review_flags, revealed_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (device_id, seq) DO UPDATE SET
+                review_flags = excluded.review_flags, revealed_at_ms = excluded.revealed_at_ms",
+            params![
+                r.device_id,
+                sql(r.seq),
+                r.employee_id,
+                r.review_flags,
+                r.revealed_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
+        let mut stmt = self.0.prepare(
+            "SELECT device_id, seq, employee_id, review_flags, revealed_at_ms
+             FROM revelations WHERE employee_id = ?1 ORDER BY device_id, seq",
+        )?;
+        let rows = stmt.query_map([employee_id], |r| {
+            Ok(Revelation {
+                device_id: r.get(0)?,
+                seq: int(r.get(1)?),
+                employee_id: r.get(2)?,
+                review_flags: r.get(3)?,
+                revealed_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -441,6 +441,7 @@ impl Device {
                 attendance: None,
             },
             prev_hash: prev_hash.to_string(),
+            notice: None,
         }
     }
 

@@ -1,0 +1,58 @@
+//! The employee's side of privacy on the phone: acknowledging the policy's
+//! notice, and the exact evidence behind a minimised record (its opening),
+//! which only the employee may choose to reveal.
+
+use punch_model::ledger::record::NoticeAck;
+use punch_model::rules::policy::PolicyError;
+use punch_model::rules::privacy::PrivacySettingsError;
+use punch_model::wire::privacy::RevealResponse;
+
+use crate::engine::PunchEngine;
+use crate::error::{PunchError, Result};
+
+impl PunchEngine {
+    /// The notice version the installed policy asks the employee to see,
+    /// while it is not acknowledged (None: nothing to show).
+    pub fn notice_required(&self) -> Result<Option<String>> {
+        let policy = match self.policy.current(&self.device.db) {
+            Ok(policy) => policy,
+            Err(PunchError::NoPolicy) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(required) = policy.policy.settings.privacy().notice_version else {
+            return Ok(None);
+        };
+        let acked = self.device.db.lock().notice_ack()?;
+        Ok((acked.map(|a| a.version).as_ref() != Some(&required)).then_some(required))
+    }
+
+    /// Records that the employee saw notice `version` (the app showed it);
+    /// the next punch under a policy naming it carries the acknowledgement.
+    pub fn acknowledge_notice(&self, version: &str) -> Result<()> {
+        if version.is_empty() || version.len() > 64 || version.chars().any(char::is_control) {
+            return Err(PolicyError::Privacy(PrivacySettingsError::BadNoticeVersion).into());
+        }
+        let ack = NoticeAck {
+            version: version.to_string(),
+            acknowledged_at_ms: self.trusted_now_ms(),
+        };
+        self.device.db.lock().acknowledge_notice(&ack)
+    }
+
+    /// The opening of the evidence commitment of the record at `seq`: the
+    /// exact evidence the policy kept off the record, for the employee to
+    /// reveal (None: the record keeps all of it, or it was purged).
+    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        self.device.db.lock().evidence_opening(seq)
+    }
+
+    /// Reveals the exact evidence of the record at `seq` to the server (the
+    /// employee's choice, to settle a dispute): the server checks it against
+    /// the signed commitment and answers what review finds on it.
+    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealResponse> {
+        let opening = self
+            .evidence_opening(seq)?
+            .ok_or(PunchError::NothingToReveal { seq })?;
+        self.sync.reveal(seq, opening)
+    }
+}
