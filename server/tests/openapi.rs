@@ -257,12 +257,37 @@ fn the_live_server_answers_as_documented() {
         punches,
         &device.signed(addr, "POST", punches, b"{"),
     );
+
+    // Reveal: 200 for the opening a record committed to, 400 otherwise.
+    let reveal = wire::privacy::PATH_EVIDENCE_REVEAL;
+    let opening = br#"{"salt":"00","gps":null,"wifi":[],"ips":[]}"#.to_vec();
+    let committed = device.next(version, |r| {
+        r.evidence.commitment = Some(hex::encode(punch_model::ledger::signing::sha256(&opening)));
+    });
+    let seq = committed.seq;
+    device.upload_ok(addr, vec![committed]);
+    for (seq, opening) in [(seq, opening.clone()), (seq + 50, opening)] {
+        let body = serde_json::to_vec(&wire::privacy::RevealRequest { seq, opening }).unwrap();
+        check(
+            &doc,
+            &mut seen,
+            "POST",
+            reveal,
+            &device.signed(addr, "POST", reveal, &body),
+        );
+    }
+
     let many = vec![device.next(version, |_| {}); wire::MAX_BATCH + 1];
     check(&doc, &mut seen, "POST", punches, &device.upload(addr, many));
 
     // Unbound: 403 on every authenticated route.
     server.admin.unbind_device(&device.id).unwrap();
-    for (method, path) in [("GET", time), ("GET", policy), ("POST", punches)] {
+    for (method, path) in [
+        ("GET", time),
+        ("GET", policy),
+        ("POST", punches),
+        ("POST", wire::privacy::PATH_EVIDENCE_REVEAL),
+    ] {
         check(
             &doc,
             &mut seen,

@@ -9,13 +9,14 @@ use std::collections::HashMap;
 
 use ring::hmac;
 
+use crate::geofence::Containment;
 use crate::ledger::minimise::{
     HMAC_PREFIX, OpeningError, WITHHELD_BSSID, bssid_hmac, cell_radius_m, verify_opening,
 };
 use crate::ledger::record::PunchRecord;
 use crate::rules::assurance::AssuranceLevel;
 use crate::rules::evaluate::{Decision, Evaluation, Outcome, evaluate};
-use crate::rules::evidence::{Bssid, ValidEvidence, ValidFix, ValidWifi};
+use crate::rules::evidence::{Bssid, ValidEvidence, ValidWifi};
 use crate::rules::policy::{PreparedPolicy, Signal};
 use crate::rules::privacy::LocationPrecision;
 
@@ -80,7 +81,9 @@ pub fn review(
     let evidence = recorded_evidence(policy, record);
     let check = match record.evidence.precision {
         None | Some(LocationPrecision::Exact) => Check::Exact,
-        Some(LocationPrecision::Coarse { .. }) => Check::RejectionOnly,
+        Some(LocationPrecision::Coarse { grid_m }) => Check::WithinCell {
+            cell_radius_m: cell_radius_m(grid_m),
+        },
         // The fix is gone: a verdict that rested on it cannot be re-judged
         // (only the committed opening, if revealed, can settle it).
         Some(LocationPrecision::VerdictOnly) if rests_on_gps(&record.evaluation) => return flags,
@@ -91,13 +94,13 @@ pub fn review(
 }
 
 /// How far a re-judgement on minimised evidence can be trusted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Check {
     /// The evidence is what the device judged: any stricter result counts.
     Exact,
-    /// The fix is a grid cell (its accuracy widened by the cell): only a
-    /// cell wholly outside every site contradicts the device.
-    RejectionOnly,
+    /// The fix is a grid cell's centre: only a claimed site whose fence
+    /// lies beyond the cell (and the fix's accuracy) contradicts the device.
+    WithinCell { cell_radius_m: f64 },
 }
 
 fn compare(
@@ -116,8 +119,23 @@ fn compare(
                 && judged.site_id != device.site_id;
             stricter || other_site
         }
-        Check::RejectionOnly => {
-            judged.decision == Decision::Rejected && device.decision != Decision::Rejected
+        Check::WithinCell { cell_radius_m } => {
+            let accuracy = evidence.gps.as_ref().map_or(0.0, |f| f.accuracy_m);
+            let reachable = device.site_id.as_ref().is_some_and(|id| {
+                judged
+                    .sites
+                    .iter()
+                    .filter(|s| &s.site_id == id)
+                    .flat_map(|s| &s.checks)
+                    .filter(|c| c.signal == Signal::Gps)
+                    .any(|c| match (c.containment, c.distance_to_edge_m) {
+                        (Some(Containment::Outside), Some(d)) => d <= cell_radius_m + accuracy,
+                        _ => true,
+                    })
+            });
+            judged.decision == Decision::Rejected
+                && device.decision != Decision::Rejected
+                && !reachable
         }
     };
     mismatch.then(|| ReviewFlag::EvaluationMismatch {
@@ -168,8 +186,7 @@ pub fn review_opening(
 }
 
 /// The evidence as the record kept it (matched networks only; see privacy):
-/// HMAC'd BSSIDs are recognised by hashing the policy's own, a coarse fix's
-/// accuracy is widened by its cell.
+/// HMAC'd BSSIDs are recognised by hashing the policy's own.
 fn recorded_evidence(policy: &PreparedPolicy, record: &PunchRecord) -> ValidEvidence {
     let e = &record.evidence;
     let hashed = hashed_bssids(policy);
@@ -180,12 +197,8 @@ fn recorded_evidence(policy: &PreparedPolicy, record: &PunchRecord) -> ValidEvid
         .collect();
     let ips = e.ip_matched.iter().filter_map(|t| t.parse().ok()).collect();
     let gps = match e.precision {
-        Some(LocationPrecision::Coarse { grid_m }) => e.gps.clone().map(|fix| ValidFix {
-            accuracy_m: fix.accuracy_m + cell_radius_m(grid_m),
-            ..fix
-        }),
         Some(LocationPrecision::VerdictOnly) => None,
-        None | Some(LocationPrecision::Exact) => e.gps.clone(),
+        _ => e.gps.clone(),
     };
     ValidEvidence {
         gps,
