@@ -15,6 +15,7 @@ use punch_model::rules::evidence::Evidence;
 use punch_model::text::serde_name;
 
 use crate::clock::{Clock, SystemClock};
+use crate::data_key::{self, KeyWrapper};
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
 use crate::installed_policy::InstalledPolicy;
@@ -35,6 +36,9 @@ pub struct EngineOptions {
     pub server: Option<ServerConfig>,
     /// HTTP for sync; None uses the built-in reqwest transport.
     pub transport: Option<Arc<dyn Transport>>,
+    /// Seal record payloads at rest under a data key this wraps (Keystore /
+    /// Keychain; `SoftwareKeyWrapper` on a host); None stores them in clear.
+    pub key_wrapper: Option<Arc<dyn KeyWrapper>>,
 }
 
 impl Default for EngineOptions {
@@ -44,6 +48,7 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock::default()),
             server: None,
             transport: None,
+            key_wrapper: None,
         }
     }
 }
@@ -61,6 +66,7 @@ pub struct PunchEngine {
     pub(crate) device: Arc<DeviceContext>,
     pub(crate) policy: Arc<InstalledPolicy>,
     pub(crate) sync: Arc<Syncer>,
+    pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
 }
 
 impl PunchEngine {
@@ -74,7 +80,12 @@ impl PunchEngine {
             check_url_allowed(&server.base_url)?;
             point_from_public_key(&server.policy_public_key)?;
         }
-        let store = Store::open(path.as_ref())?;
+        let mut store = Store::open(path.as_ref())?;
+        if let Some(wrapper) = &options.key_wrapper {
+            // Foreign code before any lock exists.
+            let sealing = data_key::load(&store, wrapper)?;
+            store.set_sealing(sealing);
+        }
         let now = options.clock.now().wall_time_ms;
         let (row, signer) = match store.device()? {
             Some(row) => {
@@ -131,6 +142,7 @@ impl PunchEngine {
             device,
             policy,
             sync,
+            key_wrapper: options.key_wrapper,
         })
     }
 

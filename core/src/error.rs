@@ -56,6 +56,13 @@ pub enum PunchError {
         "record {seq} keeps all its evidence, or its hidden evidence was purged: nothing to reveal"
     )]
     NothingToReveal { seq: u64 },
+    /// The platform cannot unwrap the data key (see `data_key`): stored
+    /// records are kept and still upload; new punches wait for
+    /// `rotate_data_key`.
+    #[error(
+        "the data key is unavailable ({detail}); stored records still upload; call rotate_data_key to punch again"
+    )]
+    DataKeyUnavailable { detail: String },
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;

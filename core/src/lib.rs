@@ -8,6 +8,7 @@
 //! `punch_model`, re-exported here for convenience.
 
 pub mod clock;
+pub mod data_key;
 mod device;
 pub mod engine;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod sync;
 pub use punch_model::{geofence, ledger, messages, rules, text, wire};
 
 pub use clock::{Clock, ClockReading, ManualClock, SystemClock};
+pub use data_key::{DataKeyStatus, KeyWrapError, KeyWrapper, SoftwareKeyWrapper};
 pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
 pub use error::{PunchError, Result};
 pub use ledger::chain::{ChainBreak, ChainProblem, ChainReport};

@@ -3,12 +3,16 @@
 //! which only the employee may choose to reveal.
 
 use punch_model::ledger::record::NoticeAck;
+use punch_model::ledger::sealed::DataKey;
 use punch_model::rules::policy::PolicyError;
 use punch_model::rules::privacy::PrivacySettingsError;
 use punch_model::wire::privacy::RevealResponse;
 
+use crate::data_key::DataKeyStatus;
 use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
+use crate::recorder::{SEALED_OPENING, opening_context};
+use crate::store::Sealing;
 
 impl PunchEngine {
     /// The notice version the installed policy asks the employee to see,
@@ -43,7 +47,27 @@ impl PunchEngine {
     /// exact evidence the policy kept off the record, for the employee to
     /// reveal (None: the record keeps all of it, or it was purged).
     pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        self.device.db.lock().evidence_opening(seq)
+        let store = self.device.db.lock();
+        let Some(stored) = store.evidence_opening(seq)? else {
+            return Ok(None);
+        };
+        let Some(sealed) = stored.strip_prefix(SEALED_OPENING) else {
+            return Ok(Some(stored));
+        };
+        match store.sealing() {
+            Sealing::Ready(key) => key
+                .open_bytes(&opening_context(seq), sealed)
+                .map(Some)
+                .map_err(|e| PunchError::DataKeyUnavailable {
+                    detail: e.to_string(),
+                }),
+            Sealing::Unavailable { reason, .. } => {
+                Err(PunchError::DataKeyUnavailable { detail: reason })
+            }
+            Sealing::Off => Err(PunchError::DataKeyUnavailable {
+                detail: "the opening is sealed but no key wrapper is configured".into(),
+            }),
+        }
     }
 
     /// Reveals the exact evidence of the record at `seq` to the server (the
@@ -54,5 +78,40 @@ impl PunchEngine {
             .evidence_opening(seq)?
             .ok_or(PunchError::NothingToReveal { seq })?;
         self.sync.reveal(seq, opening)
+    }
+}
+
+impl PunchEngine {
+    pub fn data_key_status(&self) -> DataKeyStatus {
+        match self.device.db.lock().sealing() {
+            Sealing::Off => DataKeyStatus::Off,
+            Sealing::Ready(k) => DataKeyStatus::Ready { key_id: k.id() },
+            Sealing::Unavailable { key_id, reason } => {
+                DataKeyStatus::Unavailable { key_id, reason }
+            }
+        }
+    }
+
+    /// After the platform lost its key: a new data key for new records.
+    /// Records sealed under the lost key stay stored, verified and uploaded
+    /// (the server holds that key); only this phone can no longer read them.
+    pub fn rotate_data_key(&self) -> Result<String> {
+        let Some(wrapper) = self.key_wrapper.clone() else {
+            return Err(PunchError::DataKeyUnavailable {
+                detail: "no key wrapper is configured: records are not sealed".into(),
+            });
+        };
+        let key = DataKey::generate().map_err(|e| PunchError::CorruptState(e.to_string()))?;
+        // Foreign code, with no lock held.
+        let wrapped = wrapper
+            .wrap(key.as_bytes())
+            .map_err(|e| PunchError::DataKeyUnavailable {
+                detail: e.to_string(),
+            })?;
+        let id = key.id();
+        let mut store = self.device.db.lock();
+        store.save_wrapped_data_key(&id, &wrapped)?;
+        store.set_sealing(Sealing::Ready(key));
+        Ok(id)
     }
 }

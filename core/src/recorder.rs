@@ -12,6 +12,7 @@ use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
     GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
 };
+use punch_model::ledger::sealed::{DataKey, seal};
 use punch_model::ledger::signing::sha256;
 use punch_model::ledger::trusted_time;
 use punch_model::rules::evaluate::{Decision, Evaluation, evaluate};
@@ -23,7 +24,7 @@ use punch_model::text::serde_name;
 use crate::clock::ClockReading;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
-use crate::store::{Append, NewPunch, PunchContext};
+use crate::store::{Append, NewPunch, PunchContext, Sealing};
 
 /// Tries before giving up when the chain keeps moving under a punch (only
 /// another connection writing the file can do that now; each try signs again).
@@ -113,6 +114,13 @@ pub(crate) fn record_punch(
     let _flag = TurnFlag::enter()?;
     let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
     let notice = notice_for(device, policy)?;
+    let sealing = match device.db.lock().sealing() {
+        Sealing::Off => None,
+        Sealing::Ready(key) => Some(key),
+        Sealing::Unavailable { reason, .. } => {
+            return Err(PunchError::DataKeyUnavailable { detail: reason });
+        }
+    };
     for _ in 0..MAX_TRIES {
         let now = device.now();
         let ctx = device.db.lock().punch_context_for_append()?;
@@ -125,7 +133,7 @@ pub(crate) fn record_punch(
         // Judged on the exact evidence; signed and stored as policy allows.
         let kept = minimise(valid, policy, &evaluation)
             .map_err(|e| PunchError::CorruptState(format!("minimising the evidence: {e}")))?;
-        let record = PunchRecord {
+        let mut record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),
             device_id: device.device_id.clone(),
@@ -139,13 +147,24 @@ pub(crate) fn record_punch(
             anchor: ctx.anchor.clone(),
             policy_version: policy.policy.version,
             evidence: kept.evidence,
-            evaluation: kept.evaluation,
+            evaluation: kept.evaluation.clone(),
             prev_hash: ctx
                 .head
                 .as_ref()
                 .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h)),
             notice: notice.clone(),
+            sealed: None,
         };
+        let kept_evaluation = kept.evaluation;
+        let mut opening = kept.opening;
+        let fix = previous_fix(&record.evidence);
+        if let Some(key) = &sealing {
+            // The signed bytes carry the payload sealed; the chain stays clear.
+            seal(key, &mut record).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+            opening = opening
+                .map(|o| seal_opening(key, &record, &o))
+                .transpose()?;
+        }
         let bytes = record
             .to_bytes()
             .map_err(|e| PunchError::CorruptState(format!("record encoding: {e}")))?;
@@ -161,8 +180,8 @@ pub(crate) fn record_punch(
             kind: &serde_name(&record.kind),
             wall_time_ms: record.wall_time_ms,
             decision: &serde_name(&record.evaluation.decision),
-            fix: previous_fix(&record.evidence),
-            opening: kept.opening.as_deref(),
+            fix,
+            opening: opening.as_deref(),
             notice_for_policy: notice.as_ref().map(|_| policy.policy.version),
             open_after: match kind {
                 PunchKind::ClockIn => Some(
@@ -186,7 +205,7 @@ pub(crate) fn record_punch(
                 seq,
                 kind,
                 wall_time_ms: record.wall_time_ms,
-                evaluation: record.evaluation,
+                evaluation: kept_evaluation,
                 record_hash: hex::encode(hash),
             });
         }
@@ -211,4 +230,21 @@ fn notice_for(device: &DeviceContext, policy: &PreparedPolicy) -> Result<Option<
         Some(_) if store.notice_carried_for()? == Some(policy.policy.version) => Ok(None),
         Some(ack) => Ok(Some(ack)),
     }
+}
+
+/// An opening sealed for the phone's own table, bound to its record.
+fn seal_opening(key: &DataKey, record: &PunchRecord, opening: &[u8]) -> Result<Vec<u8>> {
+    let mut out = SEALED_OPENING.to_vec();
+    out.extend(
+        key.seal_bytes(&opening_context(record.seq), opening)
+            .map_err(|e| PunchError::CorruptState(e.to_string()))?,
+    );
+    Ok(out)
+}
+
+/// The prefix of a sealed opening (a clear one is JSON, starting with `{`).
+pub(crate) const SEALED_OPENING: &[u8] = b"S1";
+
+pub(crate) fn opening_context(seq: u64) -> Vec<u8> {
+    format!("punch-opening-v1|{seq}").into_bytes()
 }

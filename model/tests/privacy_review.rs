@@ -85,6 +85,7 @@ fn forged(policy: &PreparedPolicy, north_m: f64) -> (PunchRecord, Option<Vec<u8>
         evaluation,
         prev_hash: GENESIS_HASH.into(),
         notice: None,
+        sealed: None,
     };
     (record, kept.opening)
 }

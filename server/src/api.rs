@@ -15,7 +15,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
-use punch_model::wire::privacy::{PATH_EVIDENCE_REVEAL, RevealRequest, RevealResponse};
+use punch_model::wire::privacy::{
+    DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, RevealRequest,
+    RevealResponse,
+};
 use punch_model::wire::{
     self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
     ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
@@ -682,11 +685,50 @@ async fn reveal_handler(
     Ok(ok_json(&body, now, None))
 }
 
+/// The device escrows the data key that seals its records' payloads.
+async fn data_key_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let req: DataKeyRequest = parse_json(&body, "data key request")?;
+    if !privacy::keys::well_formed(&req) {
+        return Err(ApiError::bad_request(
+            "a data key is 32 bytes and its id the first 16 hex digits of its SHA-256",
+        ));
+    }
+    let key_id = req.key_id.clone();
+    blocking(&state, move |s| {
+        let now = now_ms();
+        Ok(s.store
+            .write(|tx| privacy::keys::accept(tx, &device.device_id, &req, now))?)
+    })
+    .await?;
+    let now = now_ms();
+    Ok(ok_json(
+        &DataKeyResponse {
+            key_id,
+            server_time_ms: now,
+        },
+        now,
+        None,
+    ))
+}
+
 /// Paths whose requests are device-authenticated.
 fn is_authenticated_path(path: &str) -> bool {
     matches!(
         path,
-        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES | PATH_EVIDENCE_REVEAL
+        wire::PATH_TIME
+            | wire::PATH_POLICY
+            | wire::PATH_PUNCHES
+            | PATH_EVIDENCE_REVEAL
+            | PATH_DATA_KEY
     )
 }
 
@@ -861,6 +903,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),
         route!(POST PATH_EVIDENCE_REVEAL => reveal_handler),
+        route!(POST PATH_DATA_KEY => data_key_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),
         route!(GET PATH_READYZ => readyz_handler),
         route!(GET PATH_METRICS => metrics_handler),

@@ -20,6 +20,7 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 use crate::error::{Result, ServerError};
 use crate::evidence;
 use crate::policy_publish;
+use crate::privacy::keys;
 use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
 use crate::time_token::TimeTokens;
 
@@ -292,7 +293,18 @@ impl Batch<'_> {
             .map(|a| a.server_time_ms);
         let punch_time_ms = trusted_time_ms
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
-        let mut review_flags = review::review(&policy, &record, punch_time_ms);
+        // A sealed payload is read with the device's escrowed data key; one
+        // that does not open is still an authentic punch, flagged.
+        let mut review_flags = match keys::open_record(self.tx, self.device_id, &record)? {
+            Some(opened) => review::review(&policy, &opened, punch_time_ms),
+            None => vec![ReviewFlag::PayloadUnreadable {
+                key_id: record
+                    .sealed
+                    .as_ref()
+                    .map(|s| s.key_id.clone())
+                    .unwrap_or_default(),
+            }],
+        };
         review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         // The server's own reading of the shift, on trusted time and from
         // the punches it holds (never from the device's claim).

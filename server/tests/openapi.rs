@@ -258,6 +258,22 @@ fn the_live_server_answers_as_documented() {
         &device.signed(addr, "POST", punches, b"{"),
     );
 
+    // Data key: 200 for a well-formed key, 400 for one that is not its id.
+    let data_key = wire::privacy::PATH_DATA_KEY;
+    for (key_id, key) in [
+        (punch_model::ledger::sealed::key_id(&[7; 32]), vec![7; 32]),
+        ("0000000000000000".to_string(), vec![7; 32]),
+    ] {
+        let body = serde_json::to_vec(&wire::privacy::DataKeyRequest { key_id, key }).unwrap();
+        check(
+            &doc,
+            &mut seen,
+            "POST",
+            data_key,
+            &device.signed(addr, "POST", data_key, &body),
+        );
+    }
+
     // Reveal: 200 for the opening a record committed to, 400 otherwise.
     let reveal = wire::privacy::PATH_EVIDENCE_REVEAL;
     let opening = br#"{"salt":"00","gps":null,"wifi":[],"ips":[]}"#.to_vec();
@@ -287,6 +303,7 @@ fn the_live_server_answers_as_documented() {
         ("GET", policy),
         ("POST", punches),
         ("POST", wire::privacy::PATH_EVIDENCE_REVEAL),
+        ("POST", wire::privacy::PATH_DATA_KEY),
     ] {
         check(
             &doc,

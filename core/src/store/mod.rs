@@ -24,6 +24,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
 pub use schema::SCHEMA_VERSION;
@@ -37,6 +38,8 @@ pub(crate) struct Store {
     context_cache: Option<(punches::CacheKey, PunchContext)>,
     /// The highest seq this connection appended (persisted lazily).
     written_head: u64,
+    /// Whether payloads are sealed at rest, and the data key (`data_key`).
+    sealing: privacy::Sealing,
 }
 
 impl Store {
@@ -48,6 +51,7 @@ impl Store {
             conn,
             context_cache: None,
             written_head: 0,
+            sealing: privacy::Sealing::Off,
         })
     }
 }

@@ -7,20 +7,48 @@ use rusqlite::{Connection, OptionalExtension, params};
 use punch_model::ledger::record::NoticeAck;
 
 use super::meta::{get, get_json, set, set_json};
-use super::punches::NewPunch;
 use super::{Store, db_seq};
 use crate::error::Result;
 
+use punch_model::ledger::sealed::DataKey;
+
+/// Whether records are sealed, and with what.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Sealing {
+    /// No wrapper configured: records are stored in clear.
+    #[default]
+    Off,
+    Ready(DataKey),
+    /// The wrapped key is there but the platform cannot unwrap it.
+    Unavailable {
+        key_id: String,
+        reason: String,
+    },
+}
+
 const NOTICE_ACK: &str = "notice_ack";
 const NOTICE_CARRIED: &str = "notice_carried_policy";
+const DATA_KEY: &str = "data_key";
+const DATA_KEY_ESCROWED: &str = "data_key_escrowed";
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct WrappedKey {
+    key_id: String,
+    wrapped: String,
+}
 
 /// The privacy rows of a punch, in its append transaction.
-pub(super) fn append_in(conn: &Connection, row: &NewPunch<'_>) -> Result<()> {
-    if let Some(opening) = row.opening {
+pub(super) fn append_in(
+    conn: &Connection,
+    seq: u64,
+    opening: Option<&[u8]>,
+    notice_for_policy: Option<u64>,
+) -> Result<()> {
+    if let Some(opening) = opening {
         conn.prepare_cached("INSERT INTO evidence_openings (seq, opening) VALUES (?1, ?2)")?
-            .execute(params![db_seq(row.seq), opening])?;
+            .execute(params![db_seq(seq), opening])?;
     }
-    if let Some(version) = row.notice_for_policy {
+    if let Some(version) = notice_for_policy {
         set(conn, NOTICE_CARRIED, &version.to_string())?;
     }
     Ok(())
@@ -47,5 +75,46 @@ impl Store {
     /// The policy version under which a record last carried the notice.
     pub(crate) fn notice_carried_for(&self) -> Result<Option<u64>> {
         Ok(get(&self.conn, NOTICE_CARRIED)?.and_then(|t| t.parse().ok()))
+    }
+
+    pub(crate) fn sealing(&self) -> Sealing {
+        self.sealing.clone()
+    }
+
+    pub(crate) fn set_sealing(&mut self, sealing: Sealing) {
+        self.sealing = sealing;
+        // The travel check may now read (or no longer read) sealed fixes.
+        self.context_cache = None;
+    }
+
+    /// The wrapped data key and its id, as the platform wrapped it.
+    pub(crate) fn wrapped_data_key(&self) -> Result<Option<(String, Vec<u8>)>> {
+        let Some(k) = get_json::<WrappedKey>(&self.conn, DATA_KEY)? else {
+            return Ok(None);
+        };
+        let wrapped = punch_model::wire::b64::decode(&k.wrapped).map_err(|e| {
+            crate::error::PunchError::CorruptState(format!("wrapped data key: {e}"))
+        })?;
+        Ok(Some((k.key_id, wrapped)))
+    }
+
+    pub(crate) fn save_wrapped_data_key(&self, key_id: &str, wrapped: &[u8]) -> Result<()> {
+        set_json(
+            &self.conn,
+            DATA_KEY,
+            &WrappedKey {
+                key_id: key_id.to_string(),
+                wrapped: punch_model::wire::b64::encode(wrapped),
+            },
+        )
+    }
+
+    /// The id of the data key the server last confirmed it holds.
+    pub(crate) fn escrowed_data_key(&self) -> Result<Option<String>> {
+        get(&self.conn, DATA_KEY_ESCROWED)
+    }
+
+    pub(crate) fn set_escrowed_data_key(&self, key_id: &str) -> Result<()> {
+        set(&self.conn, DATA_KEY_ESCROWED, key_id)
     }
 }

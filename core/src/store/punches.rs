@@ -3,12 +3,13 @@
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
+use punch_model::ledger::sealed::unseal;
 use punch_model::rules::evaluate::PreviousFix;
 use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
-use super::{Store, db_seq, meta};
+use super::{Sealing, Store, db_seq, meta};
 use crate::error::{PunchError, Result};
 
 /// Where a record stands with the server.
@@ -171,7 +172,10 @@ const FIX_LOOKBACK: u32 = 16;
 
 /// From the newest signed records: the last GPS fix (travel check) and the
 /// shift occurrence a clock-in left open (attendance).
-fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
+fn history(
+    conn: &rusqlite::Connection,
+    sealing: &Sealing,
+) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
     let mut stmt = conn.prepare_cached("SELECT record FROM punches ORDER BY seq DESC LIMIT ?1")?;
     let mut rows = stmt.query(params![FIX_LOOKBACK])?;
     let (mut fix, mut open, mut open_known) = (None, None, false);
@@ -182,7 +186,13 @@ fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<O
             continue;
         };
         if fix.is_none() {
-            fix = punch_model::ledger::minimise::previous_fix(&record.evidence);
+            // A sealed record's fix is readable only with its key.
+            let evidence = match (&record.sealed, sealing) {
+                (None, _) => Some(record.evidence.clone()),
+                (Some(_), Sealing::Ready(key)) => unseal(key, &record).ok().map(|r| r.evidence),
+                (Some(_), _) => None,
+            };
+            fix = evidence.and_then(|e| punch_model::ledger::minimise::previous_fix(&e));
         }
         if !open_known {
             match record.kind {
@@ -201,8 +211,12 @@ fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<O
     Ok((fix, open))
 }
 
-fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchContext> {
-    let (previous_fix, open_shift) = history(conn)?;
+fn read_context(
+    conn: &rusqlite::Connection,
+    written_head: u64,
+    sealing: &Sealing,
+) -> Result<PunchContext> {
+    let (previous_fix, open_shift) = history(conn, sealing)?;
     let employee_id = conn
         .prepare_cached("SELECT employee_id FROM device WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -260,7 +274,7 @@ impl Store {
     }
 
     fn reload_context(&mut self, key: CacheKey) -> Result<PunchContext> {
-        let ctx = read_context(&self.conn, self.written_head)?;
+        let ctx = read_context(&self.conn, self.written_head, &self.sealing)?;
         self.context_cache = Some((key, ctx.clone()));
         Ok(ctx)
     }
@@ -286,7 +300,7 @@ impl Store {
                 && c.recorded_head == expected_prev.recorded_head
         });
         if !cached {
-            let fresh = read_context(&tx, self.written_head)?;
+            let fresh = read_context(&tx, self.written_head, &self.sealing)?;
             let moved = fresh.head != expected_prev.head
                 || fresh.recorded_head != expected_prev.recorded_head;
             if moved {
@@ -317,7 +331,7 @@ impl Store {
             row.decision,
             now_ms
         ])?;
-        super::privacy::append_in(&tx, row)?;
+        super::privacy::append_in(&tx, row.seq, row.opening, row.notice_for_policy)?;
         // One page per punch beyond the row and its index entry costs about
         // a tenth of the commit: the recorded head is kept in memory and
         // written with the next sync's commit (and on close) instead.

@@ -14,6 +14,7 @@ pub mod backoff;
 mod config;
 mod enroll;
 pub mod error;
+mod escrow;
 mod head;
 mod policy_fetch;
 mod privacy;

@@ -6,5 +6,6 @@ pub mod chain;
 pub mod minimise;
 pub mod record;
 pub mod review;
+pub mod sealed;
 pub mod signing;
 pub mod trusted_time;

@@ -53,6 +53,18 @@ pub struct RecordedEvidence {
     pub commitment: Option<String>,
 }
 
+/// A record's personal payload, encrypted (`ledger::sealed`): when present,
+/// `evidence` is empty and `evaluation` keeps only its verdict in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedPayload {
+    /// Which data key: the first 16 hex digits of SHA-256(key).
+    pub key_id: String,
+    /// Base64 of the 12-byte nonce.
+    pub nonce: String,
+    /// Base64 of AES-256-GCM(evidence + evaluation JSON), tag included.
+    pub ciphertext: String,
+}
+
 /// The notice about data collection the employee acknowledged, carried by
 /// the first punch under a policy version that names one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +96,8 @@ pub struct PunchRecord {
     pub prev_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<NoticeAck>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedPayload>,
 }
 
 /// Why a record holds values no phone produces.
@@ -186,6 +200,11 @@ impl PunchRecord {
                 "notice.version",
                 "empty, too long or with control characters".into(),
             );
+        }
+        if let Some(sealed) = &self.sealed
+            && (sealed.key_id.len() != 16 || sealed.ciphertext.len() > 64 * 1024)
+        {
+            return out("sealed", "key id is not 16 hex digits, or too long".into());
         }
         if e.commitment.as_ref().is_some_and(|c| c.len() != 64) {
             return out("evidence.commitment", "not a SHA-256".into());

@@ -45,6 +45,9 @@ pub enum ReviewFlag {
         device: Option<String>,
         server: Option<String>,
     },
+    /// The record's payload is sealed with a data key the server does not
+    /// hold: its evidence could not be re-judged.
+    PayloadUnreadable { key_id: String },
     /// The policy had expired when the punch was taken.
     PolicyExpired {
         expires_at_ms: i64,

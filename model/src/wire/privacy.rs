@@ -1,6 +1,6 @@
-//! The employee's privacy requests to the server, device-authenticated like
-//! every other call: reveal the exact evidence behind a minimised record to
-//! settle a dispute (`ledger::minimise`).
+//! Privacy exchanges, device-authenticated like every other call: the data
+//! key that seals payloads at rest, and the exact evidence behind a
+//! minimised record revealed to settle a dispute (`ledger::minimise`).
 
 use serde::{Deserialize, Serialize};
 
@@ -8,6 +8,24 @@ use super::b64;
 use crate::ledger::review::ReviewFlag;
 
 pub const PATH_EVIDENCE_REVEAL: &str = "/v1/privacy/reveal";
+pub const PATH_DATA_KEY: &str = "/v1/privacy/data-key";
+
+/// The device's data key that seals record payloads at rest
+/// (`ledger::sealed`): the server keeps it to read them, so a phone that
+/// loses its platform key loses nothing it has not uploaded yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataKeyRequest {
+    /// The first 16 hex digits of SHA-256(key).
+    pub key_id: String,
+    #[serde(with = "b64::bytes")]
+    pub key: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataKeyResponse {
+    pub key_id: String,
+    pub server_time_ms: i64,
+}
 
 /// The opening the phone kept for the record at `seq` (its exact bytes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,7 @@
-//! The server's side of privacy: settling a dispute over a minimised record
-//! when the employee reveals its exact evidence (`reveal`).
+//! The server's side of privacy: devices' data keys for sealed payloads
+//! (`keys`), settling a dispute over a minimised record when the employee
+//! reveals its exact evidence (`reveal`), the employer's tools (`admin`).
 
 pub mod admin;
+pub mod keys;
 pub mod reveal;

@@ -9,6 +9,7 @@ use punch_model::ledger::review::{ReviewFlag, review_opening};
 use punch_model::rules::policy::{Policy, PreparedPolicy};
 
 use crate::error::{Result, ServerError};
+use crate::privacy::keys;
 use crate::store::{DeviceInfo, Revelation, StoreTx};
 
 /// Why a revelation settles nothing.
@@ -18,6 +19,8 @@ pub enum RevealRefusal {
     NoRecord(u64),
     #[error(transparent)]
     Opening(#[from] OpeningError),
+    #[error("record {0} is sealed with a data key this server was never given")]
+    Sealed(u64),
 }
 
 /// Checks and re-judges; stores the outcome for a manager.
@@ -39,6 +42,9 @@ pub fn reveal(
     let policy = Policy::from_json(&row.body)
         .and_then(PreparedPolicy::new)
         .map_err(|e| corrupt(e.to_string()))?;
+    let Some(record) = keys::open_record(tx, &device.device_id, &record)? else {
+        return Ok(Err(RevealRefusal::Sealed(seq)));
+    };
     let flags = match review_opening(&policy, &record, opening) {
         Ok(flags) => flags,
         Err(e) => return Ok(Err(e.into())),

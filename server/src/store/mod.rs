@@ -333,6 +333,9 @@ pub trait StoreTx {
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>>;
+    /// A device's data key for sealed payloads (stored as `privacy::keys` seals it).
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()>;
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>>;
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

@@ -1045,6 +1045,24 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO device_data_keys (device_id, key_id, key, received_at_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, key_id) DO NOTHING",
+            &[&device_id, &key_id, &key, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> {
+        self.opt(
+            "SELECT key FROM device_data_keys WHERE device_id = $1 AND key_id = $2",
+            &[&device_id, &key_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
         self.query(
             "SELECT device_id, seq, employee_id, review_flags, revealed_at_ms

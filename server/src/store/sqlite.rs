@@ -37,6 +37,13 @@ CREATE TABLE revelations (
     PRIMARY KEY (device_id, seq)
 );
 CREATE INDEX revelations_employee ON revelations (employee_id);
+CREATE TABLE device_data_keys (
+    device_id       TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    key             BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, key_id)
+);
 ";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
@@ -901,6 +908,25 @@ impl StoreTx for Sql<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO device_data_keys (device_id, key_id, key, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, key_id) DO NOTHING",
+            params![device_id, key_id, key, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT key FROM device_data_keys WHERE device_id = ?1 AND key_id = ?2",
+            )?
+            .query_row(params![device_id, key_id], |r| r.get(0))
+            .optional()?)
     }
 
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {

@@ -442,6 +442,7 @@ impl Device {
             },
             prev_hash: prev_hash.to_string(),
             notice: None,
+            sealed: None,
         }
     }
 

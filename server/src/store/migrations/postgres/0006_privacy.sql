@@ -8,3 +8,10 @@ CREATE TABLE revelations (
     PRIMARY KEY (device_id, seq)
 );
 CREATE INDEX revelations_employee ON revelations (employee_id);
+CREATE TABLE device_data_keys (
+    device_id       TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    key             BYTEA NOT NULL,
+    received_at_ms  BIGINT NOT NULL,
+    PRIMARY KEY (device_id, key_id)
+);
