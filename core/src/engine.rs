@@ -257,6 +257,7 @@ impl PunchEngine {
     pub fn verify_chain(&self) -> Result<ChainReport> {
         let store = self.device.db.lock();
         let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id);
+        store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
         store.for_each_punch(|p| {
             let copied = CopiedColumns {
                 punch_id: &p.punch_id,
@@ -289,7 +290,13 @@ impl PunchEngine {
     /// server trouble is reported in the returned report (with when to
     /// retry); only local failures (the database, missing set-up) are errors.
     pub fn sync(&self) -> Result<SyncReport> {
-        self.sync.sync(false)
+        let report = self.sync.sync(false)?;
+        if report.error.is_none() {
+            // Retention rides on a good sync; a failure here leaves the data
+            // (never less safe) and shows on the explicit `purge_expired`.
+            let _ = self.purge_expired();
+        }
+        Ok(report)
     }
 
     /// Like [`sync`](Self::sync) but ignores a running backoff (a user's

@@ -14,6 +14,15 @@ use crate::error::{PunchError, Result};
 use crate::recorder::{SEALED_OPENING, opening_context};
 use crate::store::Sealing;
 
+/// What a retention purge removed from the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PurgeReport {
+    /// Acknowledged records whose bytes were removed (their hashes stay).
+    pub records: u64,
+    /// Openings of evidence commitments removed with them.
+    pub openings: u64,
+}
+
 impl PunchEngine {
     /// The notice version the installed policy asks the employee to see,
     /// while it is not acknowledged (None: nothing to show).
@@ -113,5 +122,25 @@ impl PunchEngine {
         store.save_wrapped_data_key(&id, &wrapped)?;
         store.set_sealing(Sealing::Ready(key));
         Ok(id)
+    }
+
+    /// Purges records the server acknowledged more than the policy's
+    /// `privacy.phone_retention_days` ago (by trusted time), keeping their
+    /// hashes so the chain still verifies. Never a pending record, never the
+    /// newest. Runs after every successful sync; a no-op without the setting.
+    pub fn purge_expired(&self) -> Result<PurgeReport> {
+        let days = match self.policy.current(&self.device.db) {
+            Ok(policy) => policy.policy.settings.privacy().phone_retention_days,
+            Err(PunchError::NoPolicy) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(days) = days else {
+            return Ok(PurgeReport::default());
+        };
+        let before = self
+            .trusted_now_ms()
+            .saturating_sub(i64::from(days).saturating_mul(86_400_000));
+        let (records, openings) = self.device.db.lock().purge_acknowledged(before)?;
+        Ok(PurgeReport { records, openings })
     }
 }

@@ -183,6 +183,9 @@ impl Batch<'_> {
             };
             return Ok(match stored {
                 Some(stored) if stored == up.record.as_slice() => Verdict::Duplicate,
+                // Retention purged these bytes long after they were accepted
+                // (`privacy::retention`): a late re-send is answered as before.
+                Some([]) => Verdict::Duplicate,
                 Some(_) => Verdict::Rejected(
                     RejectReason::ConflictingDuplicate,
                     format!("seq {} is already stored with other bytes", up.seq),

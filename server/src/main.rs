@@ -148,6 +148,21 @@ enum AdminCommand {
     },
     /// Print the database's schema version and the one this binary writes.
     Schema,
+    /// Show, or replace from a JSON file, how long each kind of data is
+    /// kept: {"exact_location_days", "raw_evidence_days", "punch_days", "audit_days"}.
+    Retention {
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// The retention job: purge what the stored retention no longer allows
+    /// (hashes stay, chains verify); prints what it removed as JSON.
+    /// Schedule it (cron, systemd timer) daily.
+    Purge,
+    /// Re-verify a device's stored chain (purged links by their hashes);
+    /// exit 1 when it is broken.
+    VerifyChain {
+        device: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -517,6 +532,22 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         AdminCommand::Schema => {
             let schema = admin.schema_status()?;
             println!("{} {}", schema.found, schema.supported);
+        }
+        AdminCommand::Retention { json: path } => {
+            if let Some(path) = path {
+                admin.set_retention(&read_json(&path)?)?;
+            }
+            print_json(&admin.retention()?)?;
+        }
+        AdminCommand::Purge => {
+            print_json(&admin.purge_expired(punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::VerifyChain { device } => {
+            let report = admin.verify_chain(&device)?;
+            print_json(&report)?;
+            if !report.is_intact() {
+                std::process::exit(1);
+            }
         }
         AdminCommand::Backup { .. } => return Err("backup runs before the database opens".into()),
     }

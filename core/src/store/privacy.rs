@@ -117,4 +117,52 @@ impl Store {
     pub(crate) fn set_escrowed_data_key(&self, key_id: &str) -> Result<()> {
         set(&self.conn, DATA_KEY_ESCROWED, key_id)
     }
+
+    /// Purges records the server acknowledged (uploaded, or refused and kept
+    /// there as evidence) whose punch time is before `before_ms`, keeping
+    /// their hashes; never the newest record (the chain's head) and never
+    /// one still pending. Returns (records, openings) removed.
+    pub(crate) fn purge_acknowledged(&mut self, before_ms: i64) -> Result<(u64, u64)> {
+        let tx = self.conn.transaction()?;
+        let head: Option<i64> = tx
+            .prepare_cached("SELECT MAX(seq) FROM punches")?
+            .query_row([], |r| r.get(0))?;
+        let Some(head) = head else {
+            return Ok((0, 0));
+        };
+        let chosen = "SELECT seq FROM punches WHERE upload_state IN ('uploaded', 'rejected')
+                      AND wall_time_ms < ?1 AND seq < ?2";
+        tx.execute(
+            "INSERT INTO purged_punches (seq, hash, wall_time_ms)
+             SELECT seq, hash, wall_time_ms FROM punches
+             WHERE upload_state IN ('uploaded', 'rejected') AND wall_time_ms < ?1 AND seq < ?2",
+            params![before_ms, head],
+        )?;
+        let openings = tx.execute(
+            &format!("DELETE FROM evidence_openings WHERE seq IN ({chosen})"),
+            params![before_ms, head],
+        )? as u64;
+        let records = tx.execute(
+            "DELETE FROM punches WHERE upload_state IN ('uploaded', 'rejected')
+             AND wall_time_ms < ?1 AND seq < ?2",
+            params![before_ms, head],
+        )? as u64;
+        tx.commit()?;
+        self.context_cache = None;
+        Ok((records, openings))
+    }
+
+    /// Calls `f` with (seq, hash) of every purged record, in seq order.
+    pub(crate) fn for_each_purged(&self, mut f: impl FnMut(u64, &[u8])) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, hash FROM purged_punches ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: i64 = row.get(0)?;
+            let hash: Vec<u8> = row.get(1)?;
+            f(u64::try_from(seq).unwrap_or(0), &hash);
+        }
+        Ok(())
+    }
 }

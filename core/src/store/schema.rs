@@ -42,6 +42,13 @@ CREATE TABLE meta (
 CREATE TABLE evidence_openings (
     seq     INTEGER PRIMARY KEY,
     opening BLOB NOT NULL
+);
+-- Records purged by retention after the server acknowledged them: only
+-- their hashes stay, so the chain below the kept records still verifies.
+CREATE TABLE purged_punches (
+    seq          INTEGER PRIMARY KEY,
+    hash         BLOB NOT NULL,
+    wall_time_ms INTEGER NOT NULL
 )",
 ];
 

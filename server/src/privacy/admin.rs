@@ -3,6 +3,9 @@
 
 use crate::admin::Admin;
 use crate::error::Result;
+use punch_model::ledger::chain::ChainReport;
+
+use crate::privacy::retention::{self, Retention, RetentionReport};
 use crate::store::{Revelation, StoreExt};
 
 impl Admin {
@@ -14,5 +17,27 @@ impl Admin {
     /// Evidence the employee revealed to settle disputes, with its outcome.
     pub fn revelations(&self, employee_id: &str) -> Result<Vec<Revelation>> {
         self.store.read(|tx| tx.revelations_of(employee_id))
+    }
+
+    /// The employer's retention, per kind of data.
+    pub fn retention(&self) -> Result<Retention> {
+        self.store.read(|tx| retention::load(tx))
+    }
+
+    pub fn set_retention(&self, r: &Retention) -> Result<()> {
+        self.store.write(|tx| retention::save(tx, r))
+    }
+
+    /// Runs the purge job at `now_ms` under the stored retention.
+    pub fn purge_expired(&self, now_ms: i64) -> Result<RetentionReport> {
+        self.store.write(|tx| {
+            let r = retention::load(tx)?;
+            retention::purge(tx, &r, now_ms)
+        })
+    }
+
+    /// A device's stored chain, re-verified (purged links by their hashes).
+    pub fn verify_chain(&self, device_id: &str) -> Result<ChainReport> {
+        self.store.read(|tx| retention::verify_chain(tx, device_id))
     }
 }

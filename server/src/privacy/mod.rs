@@ -4,4 +4,5 @@
 
 pub mod admin;
 pub mod keys;
+pub mod retention;
 pub mod reveal;

@@ -31,7 +31,10 @@ pub fn reveal(
     opening: &[u8],
     now_ms: i64,
 ) -> Result<std::result::Result<Vec<ReviewFlag>, RevealRefusal>> {
-    let Some(bytes) = tx.punch_bytes(&device.device_id, seq)? else {
+    let Some(bytes) = tx
+        .punch_bytes(&device.device_id, seq)?
+        .filter(|b| !b.is_empty())
+    else {
         return Ok(Err(RevealRefusal::NoRecord(seq)));
     };
     let corrupt = |e: String| ServerError::Corrupt(format!("stored record {seq}: {e}"));

@@ -154,6 +154,32 @@ pub struct Revelation {
     pub revealed_at_ms: i64,
 }
 
+/// What retention removes, kind by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeKind {
+    /// Accepted records' signed bytes (exact locations, Wi-Fi, addresses);
+    /// the punch row (times, kind, verdict, site) and its hash stay.
+    RecordBytes,
+    /// Refused records' bytes (raw evidence); the refusal and hash stay.
+    RejectedBytes,
+    /// Punch rows themselves; (device, seq, hash) stay in `punch_hashes`.
+    Punches,
+    /// Audit: the heads devices stated, and the outcomes of revealed evidence.
+    HeadStatements,
+    Revelations,
+}
+
+/// One link of a device's stored chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainRow {
+    pub seq: u64,
+    /// Empty once retention purged it.
+    pub record: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// Hex SHA-256 of the record as received.
+    pub hash: String,
+}
+
 /// A new accepted punch, with its exact bytes.
 #[derive(Debug, Clone)]
 pub struct NewPunch<'a> {
@@ -336,6 +362,12 @@ pub trait StoreTx {
     /// A device's data key for sealed payloads (stored as `privacy::keys` seals it).
     fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()>;
     fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Retention (`privacy::retention`): removes one kind of data older
+    /// than `before_ms`, keeping every hash; answers how many rows.
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64>;
+    /// A device's chain as stored, in seq order: purged records with empty
+    /// bytes and only their hash.
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

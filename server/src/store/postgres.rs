@@ -21,8 +21,9 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
-    Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
+    BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
+    redact_url,
 };
 
 /// The schema, one SQL file per version; append, never edit.
@@ -1061,6 +1062,51 @@ impl StoreTx for PgTx<'_, '_> {
         )?
         .map(|r| Ok(r.try_get(0)?))
         .transpose()
+    }
+
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64> {
+        let sql = match kind {
+            PurgeKind::RecordBytes => {
+                "UPDATE punches SET record = ''::bytea
+                 WHERE received_at_ms < $1 AND octet_length(record) > 0"
+            }
+            PurgeKind::RejectedBytes => {
+                "UPDATE rejected SET record = ''::bytea
+                 WHERE last_received_at_ms < $1 AND octet_length(record) > 0"
+            }
+            PurgeKind::Punches => {
+                self.exec(
+                    "INSERT INTO punch_hashes (device_id, seq, hash)
+                     SELECT device_id, seq, hash FROM punches WHERE received_at_ms < $1
+                     ON CONFLICT (device_id, seq) DO NOTHING",
+                    &[&before_ms],
+                )?;
+                "DELETE FROM punches WHERE received_at_ms < $1"
+            }
+            PurgeKind::HeadStatements => "DELETE FROM head_statements WHERE stated_at_ms < $1",
+            PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < $1",
+        };
+        self.exec(sql, &[&before_ms])
+    }
+
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
+        self.query(
+            "SELECT seq, record, signature, hash FROM punches WHERE device_id = $1
+             UNION ALL
+             SELECT seq, ''::bytea, ''::bytea, hash FROM punch_hashes WHERE device_id = $1
+             ORDER BY seq",
+            &[&device_id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(ChainRow {
+                seq: int(r.try_get(0)?),
+                record: r.try_get(1)?,
+                signature: r.try_get(2)?,
+                hash: r.try_get(3)?,
+            })
+        })
+        .collect()
     }
 
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {

@@ -12,8 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
-    Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
+    BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -37,6 +37,12 @@ CREATE TABLE revelations (
     PRIMARY KEY (device_id, seq)
 );
 CREATE INDEX revelations_employee ON revelations (employee_id);
+CREATE TABLE punch_hashes (
+    device_id  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
 CREATE TABLE device_data_keys (
     device_id       TEXT NOT NULL,
     key_id          TEXT NOT NULL,
@@ -927,6 +933,48 @@ impl StoreTx for Sql<'_> {
             )?
             .query_row(params![device_id, key_id], |r| r.get(0))
             .optional()?)
+    }
+
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64> {
+        let sql = match kind {
+            PurgeKind::RecordBytes => {
+                "UPDATE punches SET record = X'' WHERE received_at_ms < ?1 AND length(record) > 0"
+            }
+            PurgeKind::RejectedBytes => {
+                "UPDATE rejected SET record = X''
+                 WHERE last_received_at_ms < ?1 AND length(record) > 0"
+            }
+            PurgeKind::Punches => {
+                self.0.execute(
+                    "INSERT INTO punch_hashes (device_id, seq, hash)
+                     SELECT device_id, seq, hash FROM punches WHERE received_at_ms < ?1
+                     ON CONFLICT (device_id, seq) DO NOTHING",
+                    params![before_ms],
+                )?;
+                "DELETE FROM punches WHERE received_at_ms < ?1"
+            }
+            PurgeKind::HeadStatements => "DELETE FROM head_statements WHERE stated_at_ms < ?1",
+            PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < ?1",
+        };
+        Ok(self.0.execute(sql, params![before_ms])? as u64)
+    }
+
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
+        let mut stmt = self.0.prepare(
+            "SELECT seq, record, signature, hash FROM punches WHERE device_id = ?1
+             UNION ALL
+             SELECT seq, X'', X'', hash FROM punch_hashes WHERE device_id = ?1
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([device_id], |r| {
+            Ok(ChainRow {
+                seq: int(r.get(0)?),
+                record: r.get(1)?,
+                signature: r.get(2)?,
+                hash: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {

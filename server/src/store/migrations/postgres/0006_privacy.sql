@@ -15,3 +15,9 @@ CREATE TABLE device_data_keys (
     received_at_ms  BIGINT NOT NULL,
     PRIMARY KEY (device_id, key_id)
 );
+CREATE TABLE punch_hashes (
+    device_id  TEXT NOT NULL,
+    seq        BIGINT NOT NULL,
+    hash       TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
