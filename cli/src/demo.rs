@@ -19,24 +19,24 @@ use punch_server::{Admin, ServerHandle};
 use crate::CmdResult;
 
 pub const SAMPLE_POLICY: &str = include_str!("sample_policy.json");
-const HQ: (f64, f64) = (52.520008, 13.404954);
+pub(crate) const HQ: (f64, f64) = (52.520008, 13.404954);
 const EMPLOYEE: &str = "emp-042";
 
 /// A point `metres` from `from` along `bearing` (degrees), on WGS-84.
-fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
+pub(crate) fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
     Geodesic::wgs84().direct(from.0, from.1, bearing, metres)
 }
 
 /// The phone's clocks: they follow real time (the server checks that no
 /// punch claims a time after it arrived), and the demo can move the wall
 /// clock the way an employee would.
-struct PhoneClock {
-    clock: ManualClock,
+pub(crate) struct PhoneClock {
+    pub(crate) clock: ManualClock,
     last: std::sync::Mutex<Instant>,
 }
 
 impl PhoneClock {
-    fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
+    pub(crate) fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
         Ok(PhoneClock {
             clock: ManualClock::new(ClockReading {
@@ -59,7 +59,7 @@ impl Clock for PhoneClock {
     }
 }
 
-fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
+pub(crate) fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
     Evidence {
         gps: Some(GpsFix {
             lat: at.0,
@@ -93,7 +93,7 @@ fn basement() -> Evidence {
     }
 }
 
-fn start_server(
+pub(crate) fn start_server(
     db: &std::path::Path,
     listen: std::net::SocketAddr,
 ) -> Result<ServerHandle, Box<dyn std::error::Error>> {
@@ -222,7 +222,7 @@ pub fn run() -> CmdResult {
                 r.evaluation.reasons.join("; ")
             ),
             Err(PunchError::Refused(evaluation)) => println!(
-                "     REFUSED, not stored; the employee sees why:\n       why: {}",
+                "     REFUSED, kept as a refused attempt (evidence for a make-up request); the employee sees why:\n       why: {}",
                 evaluation.reasons.join("; ")
             ),
             Err(e) => return Err(e.into()),
@@ -230,7 +230,7 @@ pub fn run() -> CmdResult {
     }
     let report = engine.sync()?;
     println!(
-        "   sync(): {} — {} punches wait in the queue; next attempt in {} ms (backoff with full jitter).\n",
+        "   sync(): {} — {} records wait in the queue; next attempt in {} ms (backoff with full jitter).\n",
         report
             .error
             .as_ref()
@@ -255,6 +255,10 @@ pub fn run() -> CmdResult {
         report.requests
     );
     print_server_records(&admin)?;
+    println!(
+        "   Beside them, {} refused attempt(s), signed and chained like punches: the employee's evidence.",
+        admin.events(Some("refused_punch"))?.len()
+    );
 
     // 6. Tampering and a moved clock.
     println!("\n6. Trouble while offline again:");
@@ -303,7 +307,7 @@ pub fn run() -> CmdResult {
     let (_, counted) = admin.evidence_today(&engine.device()?.device_id)?;
     println!(
         "   The server keeps {} authentic refused record(s) as evidence and counts {counted} that the \
-         device's key never signed;\n   nothing is deleted on the phone ({} records).",
+         device's key never signed;\n   nothing is deleted on the phone ({} punches).",
         kept.len(),
         engine.punches(0, 1000)?.len()
     );
@@ -319,8 +323,10 @@ pub fn run() -> CmdResult {
             "the demo expected the moved clock and the tampered record to be caught".into(),
         );
     }
+    crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
     println!(
-        "\nDone: the moved clock and the edited record were both caught. Temporary files removed."
+        "\nDone: the moved clock and the edited record were both caught; the exceptions were \
+         judged offline and decided by a manager. Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

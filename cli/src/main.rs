@@ -1,6 +1,7 @@
 //! `punch`: the demo and a developer tool for punch-core.
 
 mod demo;
+mod demo_exceptions;
 mod evaluate_cmd;
 
 use std::path::PathBuf;

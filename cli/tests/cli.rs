@@ -25,9 +25,15 @@ fn demo_tells_the_whole_story() {
         "REFUSED",
         "mock location",
         "access point a4:2b:b0:10:20:30 is on the site's list",
-        "3 uploaded",
+        "5 uploaded",
+        "2 refused attempt(s)",
         "clock_moved",
         "rejected: bad_signature",
+        "Late by 17 minutes for shift day. / 班次day迟到17分钟。",
+        "make-up request #3 filed",
+        "Your request was approved. / 您的申请已通过。",
+        "Accepted at field:",
+        "the field-site punch agrees with the evidence",
         "Done: the moved clock and the edited record were both caught",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");

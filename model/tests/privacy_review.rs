@@ -39,6 +39,7 @@ fn policy(location: LocationPrecision) -> PreparedPolicy {
         }],
         time_zone: None,
         shifts: vec![],
+        make_up: Default::default(),
     })
     .expect("policy")
 }

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod metrics;
 pub mod policy_publish;
 pub mod privacy;
+pub mod requests;
 pub mod server;
 pub mod store;
 pub mod time_token;

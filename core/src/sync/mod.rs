@@ -20,6 +20,7 @@ mod policy_fetch;
 mod privacy;
 mod report;
 mod requests;
+mod requests_fetch;
 mod state;
 pub(crate) mod syncer;
 mod upload;

@@ -3,8 +3,11 @@
 //! evidence (review).
 
 pub mod chain;
+pub mod event;
 pub mod minimise;
+pub mod range_check;
 pub mod record;
+pub mod refused;
 pub mod review;
 pub mod sealed;
 pub mod signing;
