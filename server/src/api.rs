@@ -16,8 +16,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::wire::privacy::{
-    DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, RevealRequest,
-    RevealResponse,
+    DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, PATH_EXPORT,
+    RevealRequest, RevealResponse,
 };
 use punch_model::wire::{
     self, AttachmentStored, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest,
@@ -757,6 +757,26 @@ async fn reveal_handler(
     Ok(ok_json(&body, now, None))
 }
 
+/// The employee's export: everything held about the device's employee.
+async fn export_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let now = now_ms();
+    let export = blocking(&state, move |s| {
+        Ok(s.store
+            .read(|tx| privacy::export::export(tx, &device.employee_id, now))?)
+    })
+    .await?;
+    Ok(ok_json(&export, now, None))
+}
+
 /// The device escrows the data key that seals its records' payloads.
 async fn data_key_handler(
     State(state): State<AppState>,
@@ -802,6 +822,7 @@ fn is_authenticated_path(path: &str) -> bool {
             | wire::PATH_REQUESTS
             | PATH_EVIDENCE_REVEAL
             | PATH_DATA_KEY
+            | PATH_EXPORT
     ) || attachment_hash(path).is_some()
 }
 
@@ -988,6 +1009,7 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(POST wire::PATH_PUNCHES => upload_handler),
         route!(POST PATH_EVIDENCE_REVEAL => reveal_handler),
         route!(POST PATH_DATA_KEY => data_key_handler),
+        route!(GET PATH_EXPORT => export_handler),
         route!(GET wire::PATH_REQUESTS => requests_handler),
         route!(PUT PATH_ATTACHMENT => attachment_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),

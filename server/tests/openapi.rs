@@ -258,6 +258,16 @@ fn the_live_server_answers_as_documented() {
         &device.signed(addr, "POST", punches, b"{"),
     );
 
+    // Export: the device's employee's data.
+    let export = wire::privacy::PATH_EXPORT;
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        export,
+        &device.signed(addr, "GET", export, b""),
+    );
+
     // Data key: 200 for a well-formed key, 400 for one that is not its id.
     let data_key = wire::privacy::PATH_DATA_KEY;
     for (key_id, key) in [
@@ -362,6 +372,7 @@ fn the_live_server_answers_as_documented() {
         ("POST", punches),
         ("POST", wire::privacy::PATH_EVIDENCE_REVEAL),
         ("POST", wire::privacy::PATH_DATA_KEY),
+        ("GET", wire::privacy::PATH_EXPORT),
     ] {
         check(
             &doc,

@@ -1,7 +1,9 @@
 //! The employee's own requests to the server (reveal evidence): one
 //! device-signed call each, retried within the call's budget like any other.
 
-use punch_model::wire::privacy::{PATH_EVIDENCE_REVEAL, RevealRequest, RevealResponse};
+use punch_model::wire::privacy::{
+    PATH_EVIDENCE_REVEAL, PATH_EXPORT, RevealRequest, RevealResponse,
+};
 
 use super::report::SyncReport;
 use super::requests::{CallFailure, parse_answer};
@@ -20,6 +22,18 @@ impl Syncer {
             .call("POST", PATH_EVIDENCE_REVEAL, body, &mut report)
             .map_err(failure)?;
         parse_answer(&response).map_err(failure)
+    }
+}
+
+impl Syncer {
+    /// The server's export of everything it holds about this employee (JSON).
+    pub(crate) fn server_export(&self) -> Result<Vec<u8>> {
+        let session = self.session()?;
+        let mut report = SyncReport::default();
+        let response = session
+            .call("GET", PATH_EXPORT, Vec::new(), &mut report)
+            .map_err(failure)?;
+        Ok(response.body)
     }
 }
 

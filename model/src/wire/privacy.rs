@@ -9,6 +9,8 @@ use crate::ledger::review::ReviewFlag;
 
 pub const PATH_EVIDENCE_REVEAL: &str = "/v1/privacy/reveal";
 pub const PATH_DATA_KEY: &str = "/v1/privacy/data-key";
+/// GET: everything the server holds about the device's employee (JSON).
+pub const PATH_EXPORT: &str = "/v1/privacy/export";
 
 /// The device's data key that seals record payloads at rest
 /// (`ledger::sealed`): the server keeps it to read them, so a phone that

@@ -5,6 +5,7 @@ use crate::admin::Admin;
 use crate::error::Result;
 use punch_model::ledger::chain::ChainReport;
 
+use crate::privacy::export::{self, Export};
 use crate::privacy::retention::{self, Retention, RetentionReport};
 use crate::store::{Revelation, StoreExt};
 
@@ -39,5 +40,11 @@ impl Admin {
     /// A device's stored chain, re-verified (purged links by their hashes).
     pub fn verify_chain(&self, device_id: &str) -> Result<ChainReport> {
         self.store.read(|tx| retention::verify_chain(tx, device_id))
+    }
+
+    /// Everything held about one employee (what the export route answers).
+    pub fn export(&self, employee_id: &str, now_ms: i64) -> Result<Export> {
+        self.store
+            .read(|tx| export::export(tx, employee_id, now_ms))
     }
 }

@@ -3,6 +3,7 @@
 //! reveals its exact evidence (`reveal`), the employer's tools (`admin`).
 
 pub mod admin;
+pub mod export;
 pub mod keys;
 pub mod retention;
 pub mod reveal;
