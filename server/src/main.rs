@@ -181,6 +181,19 @@ enum AdminCommand {
     /// (hashes stay, chains verify); prints what it removed as JSON.
     /// Schedule it (cron, systemd timer) daily.
     Purge,
+    /// Print everything held about an employee (their export) as JSON.
+    Export {
+        employee: String,
+    },
+    /// Erasure when an employee leaves: remove their personal data, keep
+    /// the punch rows payroll must keep (see README, Privacy). Prints what
+    /// it removed as JSON.
+    Erase {
+        employee: String,
+        /// Required: erasure cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
     /// Re-verify a device's stored chain (purged links by their hashes);
     /// exit 1 when it is broken.
     VerifyChain {
@@ -605,6 +618,15 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         }
         AdminCommand::Purge => {
             print_json(&admin.purge_expired(punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::Export { employee } => {
+            print_json(&admin.export(&employee, punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::Erase { employee, yes } => {
+            if !yes {
+                return Err("erasure cannot be undone: pass --yes".into());
+            }
+            print_json(&admin.erase_employee(&employee, punch_server::clock::now_ms())?)?;
         }
         AdminCommand::VerifyChain { device } => {
             let report = admin.verify_chain(&device)?;

@@ -97,3 +97,46 @@ fn the_export_holds_exactly_the_employees_data() {
         local.summary
     );
 }
+
+#[test]
+fn erasure_keeps_payroll_rows_and_hashes_and_removes_the_rest() {
+    let w = World::new();
+    w.engine.sync().expect("policy");
+    w.punch_kind(PunchKind::ClockIn);
+    w.punch_kind(PunchKind::ClockOut);
+    assert_eq!(w.engine.sync().expect("sync").uploaded, 2);
+    let device_id = w.engine.device().expect("device").device_id;
+    let before = w.admin.punches().expect("punches");
+    let report = w
+        .admin
+        .erase_employee("emp-7", punch_tests::world::now_ms())
+        .expect("erase");
+    assert_eq!((report.record_bytes, report.devices), (2, 1), "{report:?}");
+    // Payroll keeps the rows: times, kind, verdict, site.
+    let after = w.admin.punches().expect("punches");
+    assert_eq!(after.len(), 2);
+    for (a, b) in after.iter().zip(&before) {
+        assert_eq!(
+            (a.wall_time_ms, &a.kind, &a.decision, &a.site_id),
+            (b.wall_time_ms, &b.kind, &b.decision, &b.site_id)
+        );
+    }
+    assert_eq!(
+        w.admin.punch_record(&device_id, 1).expect("read"),
+        Some(vec![])
+    );
+    assert!(
+        w.admin
+            .verify_chain(&device_id)
+            .expect("verify")
+            .is_intact()
+    );
+    let export = w
+        .admin
+        .export("emp-7", punch_tests::world::now_ms())
+        .expect("export");
+    assert!(export.punches.iter().all(|p| p.evidence.is_none()));
+    assert!(export.devices.iter().all(|d| d.unbound_at_ms.is_some()));
+    // The device's key is no longer accepted.
+    assert!(w.engine.sync().is_err() || w.engine.sync().expect("sync").error.is_some());
+}

@@ -7,7 +7,7 @@ use punch_model::ledger::chain::ChainReport;
 
 use crate::privacy::export::{self, Export};
 use crate::privacy::retention::{self, Retention, RetentionReport};
-use crate::store::{Revelation, StoreExt};
+use crate::store::{ErasureReport, Revelation, StoreExt};
 
 impl Admin {
     /// The exact bytes stored for a device's record (what the phone signed).
@@ -46,5 +46,20 @@ impl Admin {
     pub fn export(&self, employee_id: &str, now_ms: i64) -> Result<Export> {
         self.store
             .read(|tx| export::export(tx, employee_id, now_ms))
+    }
+
+    /// Erasure when an employee leaves (where law allows and retention
+    /// rules end): removes their personal data — records' evidence bytes,
+    /// refused records, request bodies and files, revealed outcomes, stated
+    /// heads, data keys, device details (devices unbound) — and keeps the
+    /// punch rows (times, kind, verdict, site, review flags) payroll must keep,
+    /// with every hash.
+    pub fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
+        self.store.write(|tx| {
+            tx.employee(employee_id)?.ok_or_else(|| {
+                crate::error::ServerError::UnknownEmployee(employee_id.to_string())
+            })?;
+            tx.erase_employee(employee_id, now_ms)
+        })
     }
 }

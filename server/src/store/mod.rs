@@ -169,6 +169,24 @@ pub enum PurgeKind {
     Revelations,
 }
 
+/// What an erasure removed (rows touched per kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    pub employee_id: String,
+    /// Punch records' signed bytes (location, Wi-Fi, addresses) removed;
+    /// the rows (times, kind, verdict, site, review flags) kept for payroll.
+    pub record_bytes: u64,
+    pub refused_records: u64,
+    /// Requests' bodies (reasons, proposals) and bytes; decisions kept.
+    pub requests: u64,
+    pub attachments: u64,
+    pub revelations: u64,
+    pub head_statements: u64,
+    pub data_keys: u64,
+    /// Devices unbound and their platform details removed.
+    pub devices: u64,
+}
+
 /// One link of a device's stored chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChainRow {
@@ -368,6 +386,9 @@ pub trait StoreTx {
     /// A device's chain as stored, in seq order: purged records with empty
     /// bytes and only their hash.
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
+    /// Erasure on leaving (`privacy::erase`): removes the employee's
+    /// personal data, keeps punch rows (payroll) and every hash.
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport>;
     // Chain events (`events` table): see [`StoredEvent`].
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.

@@ -22,8 +22,8 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
-    EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo, Revelation,
-    SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work, redact_url,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo,
+    Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work, redact_url,
 };
 
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
@@ -1116,6 +1116,41 @@ impl StoreTx for PgTx<'_, '_> {
             PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < $1",
         };
         self.exec(sql, &[&before_ms])
+    }
+
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
+        let run = |sql: &str| -> Result<u64> { self.exec(sql, &[&employee_id]) };
+        let mut report = ErasureReport {
+            employee_id: employee_id.to_string(),
+            record_bytes: run(
+                "UPDATE punches SET record = ''::bytea WHERE employee_id = $1 AND octet_length(record) > 0",
+            )?,
+            refused_records: run(
+                "UPDATE rejected SET record = ''::bytea WHERE (employee_id = $1 OR claimed_employee_id = $1) AND octet_length(record) > 0",
+            )?,
+            requests: run(
+                "UPDATE events SET body = '{}', record = ''::bytea, comment = NULL WHERE employee_id = $1",
+            )?,
+            attachments: run("DELETE FROM attachments WHERE employee_id = $1")?,
+            revelations: run("DELETE FROM revelations WHERE employee_id = $1")?,
+            head_statements: run(
+                "DELETE FROM head_statements WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = $1)",
+            )?,
+            data_keys: run(
+                "DELETE FROM device_data_keys WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = $1)",
+            )?,
+            devices: 0,
+        };
+        report.devices = self.exec(
+            "UPDATE devices SET platform = 'erased', attestation = NULL,
+                unbound_at_ms = COALESCE(unbound_at_ms, $2) WHERE employee_id = $1",
+            &[&employee_id, &now_ms],
+        )?;
+        self.exec(
+            "UPDATE employees SET name = 'erased' WHERE employee_id = $1",
+            &[&employee_id],
+        )?;
+        Ok(report)
     }
 
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {

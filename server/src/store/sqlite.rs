@@ -13,8 +13,8 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
-    EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo, Revelation,
-    SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo,
+    Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -1120,6 +1120,42 @@ impl StoreTx for Sql<'_> {
             PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < ?1",
         };
         Ok(self.0.execute(sql, params![before_ms])? as u64)
+    }
+
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
+        let run =
+            |sql: &str| -> Result<u64> { Ok(self.0.execute(sql, params![employee_id])? as u64) };
+        let mut report = ErasureReport {
+            employee_id: employee_id.to_string(),
+            record_bytes: run(
+                "UPDATE punches SET record = X'' WHERE employee_id = ?1 AND length(record) > 0",
+            )?,
+            refused_records: run(
+                "UPDATE rejected SET record = X'' WHERE (employee_id = ?1 OR claimed_employee_id = ?1) AND length(record) > 0",
+            )?,
+            requests: run(
+                "UPDATE events SET body = '{}', record = X'', comment = NULL WHERE employee_id = ?1",
+            )?,
+            attachments: run("DELETE FROM attachments WHERE employee_id = ?1")?,
+            revelations: run("DELETE FROM revelations WHERE employee_id = ?1")?,
+            head_statements: run(
+                "DELETE FROM head_statements WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = ?1)",
+            )?,
+            data_keys: run(
+                "DELETE FROM device_data_keys WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = ?1)",
+            )?,
+            devices: 0,
+        };
+        report.devices = self.0.execute(
+            "UPDATE devices SET platform = 'erased', attestation = NULL,
+                unbound_at_ms = COALESCE(unbound_at_ms, ?2) WHERE employee_id = ?1",
+            params![employee_id, now_ms],
+        )? as u64;
+        self.0.execute(
+            "UPDATE employees SET name = 'erased' WHERE employee_id = ?1",
+            params![employee_id],
+        )?;
+        Ok(report)
     }
 
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
