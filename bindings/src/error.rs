@@ -56,6 +56,13 @@ pub enum PunchError {
     /// The app passed something unusable (evidence, options, a code).
     #[error("invalid input: {detail}")]
     InvalidInput { detail: String },
+    /// Show the employer's privacy notice `version`, then `acknowledge_notice`.
+    #[error("notice required: {detail}")]
+    NoticeRequired { detail: String, version: String },
+    /// The platform lost the data key: stored records still upload; call
+    /// `rotate_data_key` to punch again.
+    #[error("data key unavailable: {detail}")]
+    DataKeyUnavailable { detail: String },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -131,6 +138,11 @@ impl From<CoreError> for PunchError {
             | CoreError::SchemaTooNew { .. }
             | CoreError::Corrupt { .. }
             | CoreError::CorruptState(_) => PunchError::Storage { detail },
+            CoreError::NoticeNotAcknowledged { version } => {
+                PunchError::NoticeRequired { detail, version }
+            }
+            CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable { detail },
+            CoreError::NothingToReveal { .. } => PunchError::InvalidInput { detail },
             _ => PunchError::Internal { detail },
         }
     }

@@ -23,6 +23,7 @@ mod client;
 mod error;
 mod logging;
 mod platform;
+mod privacy;
 mod types;
 
 pub use bench::RustBaseline;
@@ -30,6 +31,7 @@ pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
+pub use privacy::{DataKeyState, DataKeyWrapper, PersonalExport, RevealOutcome};
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");

@@ -292,6 +292,20 @@ typedef void (*UniffiCallbackInterfaceStatusListenerMethod0)(uint64_t, RustBuffe
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
 typedef struct UniffiVTableCallbackInterfaceLogSink {
@@ -337,6 +351,16 @@ typedef struct UniffiVTableCallbackInterfaceStatusListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceStatusListenerMethod0 _Nonnull onStatus;
 } UniffiVTableCallbackInterfaceStatusListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+typedef struct UniffiVTableCallbackInterfaceDataKeyWrapper {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDataKeyWrapperMethod0 _Nonnull wrap;
+    UniffiCallbackInterfaceDataKeyWrapperMethod1 _Nonnull unwrap;
+} UniffiVTableCallbackInterfaceDataKeyWrapper;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_RUSTBASELINE
@@ -494,6 +518,51 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_sync_now(uint64_t ptr, RustCal
 RustBuffer uniffi_punchcore_fn_method_punchclient_verify_chain(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+void uniffi_punchcore_fn_method_punchclient_acknowledge_notice(uint64_t ptr, RustBuffer version, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+RustBuffer uniffi_punchcore_fn_method_punchclient_data_key_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+RustBuffer uniffi_punchcore_fn_method_punchclient_evidence_opening(uint64_t ptr, uint64_t seq, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+RustBuffer uniffi_punchcore_fn_method_punchclient_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+RustBuffer uniffi_punchcore_fn_method_punchclient_fetch_server_export(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+RustBuffer uniffi_punchcore_fn_method_punchclient_notice_required(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+uint64_t uniffi_punchcore_fn_method_punchclient_purge_expired(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+RustBuffer uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, uint64_t seq, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+RustBuffer uniffi_punchcore_fn_method_punchclient_rotate_data_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
 uint64_t uniffi_punchcore_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -602,6 +671,31 @@ void uniffi_punchcore_fn_init_callback_vtable_statuslistener(const UniffiVTableC
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSLISTENER_ON_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSLISTENER_ON_STATUS
 void uniffi_punchcore_fn_method_statuslistener_on_status(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+uint64_t uniffi_punchcore_fn_clone_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_free_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(const UniffiVTableCallbackInterfaceDataKeyWrapper* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_wrap(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LIBRARY_VERSION
@@ -1054,6 +1148,60 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_verify_chain(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+uint16_t uniffi_punchcore_checksum_method_punchclient_acknowledge_notice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+uint16_t uniffi_punchcore_checksum_method_punchclient_data_key_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+uint16_t uniffi_punchcore_checksum_method_punchclient_evidence_opening(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+uint16_t uniffi_punchcore_checksum_method_punchclient_export_personal_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+uint16_t uniffi_punchcore_checksum_method_punchclient_fetch_server_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+uint16_t uniffi_punchcore_checksum_method_punchclient_notice_required(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+uint16_t uniffi_punchcore_checksum_method_punchclient_purge_expired(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+uint16_t uniffi_punchcore_checksum_method_punchclient_reveal_evidence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+uint16_t uniffi_punchcore_checksum_method_punchclient_rotate_data_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_LOGSINK_LOG
 uint16_t uniffi_punchcore_checksum_method_logsink_log(void
@@ -1093,6 +1241,18 @@ uint16_t uniffi_punchcore_checksum_method_platformclock_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 uint16_t uniffi_punchcore_checksum_method_statuslistener_on_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_unwrap(void
     
 );
 #endif

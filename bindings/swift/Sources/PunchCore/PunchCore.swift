@@ -656,6 +656,259 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+public protocol DataKeyWrapper: AnyObject, Sendable {
+    
+    func wrap(key: Data) throws  -> Data
+    
+    func unwrap(wrapped: Data) throws  -> Data
+    
+}
+/**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+open class DataKeyWrapperImpl: DataKeyWrapper, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_punchcore_fn_clone_datakeywrapper(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_punchcore_fn_free_datakeywrapper(handle, $0) }
+    }
+
+    
+
+    
+open func wrap(key: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_datakeywrapper_wrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+open func unwrap(wrapped: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_datakeywrapper_unwrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(wrapped),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceDataKeyWrapper {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceDataKeyWrapper = UniffiVTableCallbackInterfaceDataKeyWrapper(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeDataKeyWrapper.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface DataKeyWrapper: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeDataKeyWrapper.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface DataKeyWrapper: handle missing in uniffiClone")
+            }
+        },
+        wrap: { (
+            uniffiHandle: UInt64,
+            key: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.wrap(
+                     key: try FfiConverterData.lift(key)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePlatformError_lower
+            )
+        },
+        unwrap: { (
+            uniffiHandle: UInt64,
+            wrapped: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.unwrap(
+                     wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePlatformError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceDataKeyWrapper> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceDataKeyWrapper>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitDataKeyWrapper() {
+    uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(UniffiCallbackInterfaceDataKeyWrapper.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataKeyWrapper: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<DataKeyWrapper>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = DataKeyWrapper
+
+    public static func lift(_ handle: UInt64) throws -> DataKeyWrapper {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DataKeyWrapperImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: DataKeyWrapper) -> UInt64 {
+         if let rustImpl = value as? DataKeyWrapperImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataKeyWrapper {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DataKeyWrapper, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyWrapper_lift(_ handle: UInt64) throws -> DataKeyWrapper {
+    return try FfiConverterTypeDataKeyWrapper.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyWrapper_lower(_ value: DataKeyWrapper) -> UInt64 {
+    return FfiConverterTypeDataKeyWrapper.lower(value)
+}
+
+
+
+
+
+
+/**
  * The device key held by the platform (Android Keystore, iOS Secure Enclave).
  * ECDSA P-256 with SHA-256; the library checks every signature against the
  * enrolled public key before it stores anything.
@@ -1721,6 +1974,50 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      */
     func verifyChain() throws  -> ChainReport
     
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+    func acknowledgeNotice(version: String) throws 
+    
+    func dataKeyState()  -> DataKeyState
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+    func evidenceOpening(seq: UInt64) throws  -> Data?
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+    func exportPersonalData() throws  -> PersonalExport
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+    func fetchServerExport() throws  -> Data
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+    func noticeRequired() throws  -> String?
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+    func purgeExpired() throws  -> UInt64
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+    func revealEvidence(seq: UInt64) throws  -> RevealOutcome
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+    func rotateDataKey() throws  -> String
+    
 }
 /**
  * The punch engine for one device database. Thread-safe: share one per
@@ -2073,6 +2370,115 @@ open func verifyChain()throws  -> ChainReport  {
     return try  FfiConverterTypeChainReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_verify_chain(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+open func acknowledgeNotice(version: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(version),uniffiCallStatus
+    )
+}
+}
+    
+open func dataKeyState() -> DataKeyState  {
+    return try!  FfiConverterTypeDataKeyState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_data_key_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+open func evidenceOpening(seq: UInt64)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_evidence_opening(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(seq),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+open func exportPersonalData()throws  -> PersonalExport  {
+    return try  FfiConverterTypePersonalExport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_export_personal_data(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+open func fetchServerExport()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+open func noticeRequired()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_notice_required(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+open func purgeExpired()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_purge_expired(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+open func revealEvidence(seq: UInt64)throws  -> RevealOutcome  {
+    return try  FfiConverterTypeRevealOutcome_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(seq),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+open func rotateDataKey()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_rotate_data_key(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2767,6 +3173,11 @@ public struct ClientOptions {
      * The platform's monotonic clock and boot id; None reads the host's.
      */
     public var clock: PlatformClock?
+    /**
+     * Seal record payloads at rest under a data key the platform wraps
+     * (Keystore / Keychain); None stores them in clear.
+     */
+    public var keyWrapper: DataKeyWrapper?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2795,7 +3206,11 @@ public struct ClientOptions {
          */transport: HttpTransport? = nil, 
         /**
          * The platform's monotonic clock and boot id; None reads the host's.
-         */clock: PlatformClock? = nil) {
+         */clock: PlatformClock? = nil, 
+        /**
+         * Seal record payloads at rest under a data key the platform wraps
+         * (Keystore / Keychain); None stores them in clear.
+         */keyWrapper: DataKeyWrapper? = nil) {
         self.serverUrl = serverUrl
         self.policyKeyBase64 = policyKeyBase64
         self.batchSize = batchSize
@@ -2804,6 +3219,7 @@ public struct ClientOptions {
         self.signerTimeoutMs = signerTimeoutMs
         self.transport = transport
         self.clock = clock
+        self.keyWrapper = keyWrapper
     }
 
     
@@ -2829,7 +3245,8 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
                 signerTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
-                clock: FfiConverterOptionTypePlatformClock.read(from: &buf)
+                clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
+                keyWrapper: FfiConverterOptionTypeDataKeyWrapper.read(from: &buf)
         )
     }
 
@@ -2842,6 +3259,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.signerTimeoutMs, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
+        FfiConverterOptionTypeDataKeyWrapper.write(value.keyWrapper, into: &buf)
     }
 }
 
@@ -3809,6 +4227,69 @@ public func FfiConverterTypeNearestSite_lower(_ value: NearestSite) -> RustBuffe
 
 
 /**
+ * The employee's export built on the phone.
+ */
+public struct PersonalExport: Equatable, Hashable {
+    /**
+     * UTF-8 JSON.
+     */
+    public var json: Data
+    public var summary: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * UTF-8 JSON.
+         */json: Data, summary: String) {
+        self.json = json
+        self.summary = summary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PersonalExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePersonalExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PersonalExport {
+        return
+            try PersonalExport(
+                json: FfiConverterData.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PersonalExport, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.json, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalExport_lift(_ buf: RustBuffer) throws -> PersonalExport {
+    return try FfiConverterTypePersonalExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> RustBuffer {
+    return FfiConverterTypePersonalExport.lower(value)
+}
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
@@ -3957,6 +4438,69 @@ public func FfiConverterTypeRejectedPunch_lift(_ buf: RustBuffer) throws -> Reje
 #endif
 public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustBuffer {
     return FfiConverterTypeRejectedPunch.lower(value)
+}
+
+
+/**
+ * What the server found on revealed evidence (flags as JSON objects).
+ */
+public struct RevealOutcome: Equatable, Hashable {
+    public var seq: UInt64
+    /**
+     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     */
+    public var reviewFlagsJson: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(seq: UInt64, 
+        /**
+         * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+         */reviewFlagsJson: [String]) {
+        self.seq = seq
+        self.reviewFlagsJson = reviewFlagsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RevealOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevealOutcome {
+        return
+            try RevealOutcome(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevealOutcome_lift(_ buf: RustBuffer) throws -> RevealOutcome {
+    return try FfiConverterTypeRevealOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustBuffer {
+    return FfiConverterTypeRevealOutcome.lower(value)
 }
 
 
@@ -4472,6 +5016,96 @@ public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> R
 
 
 /**
+ * Whether record payloads are sealed at rest.
+ */
+
+public enum DataKeyState: Equatable, Hashable {
+    
+    /**
+     * No wrapper given: payloads are stored in clear.
+     */
+    case off
+    case ready(keyId: String
+    )
+    /**
+     * The platform cannot unwrap the key: stored records still upload;
+     * call `rotate_data_key` to punch again.
+     */
+    case unavailable(keyId: String, reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DataKeyState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataKeyState: FfiConverterRustBuffer {
+    typealias SwiftType = DataKeyState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataKeyState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .off
+        
+        case 2: return .ready(keyId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .unavailable(keyId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DataKeyState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .off:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .ready(keyId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(keyId, into: &buf)
+            
+        
+        case let .unavailable(keyId,reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(keyId, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyState_lift(_ buf: RustBuffer) throws -> DataKeyState {
+    return try FfiConverterTypeDataKeyState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyState_lower(_ value: DataKeyState) -> RustBuffer {
+    return FfiConverterTypeDataKeyState.lower(value)
+}
+
+
+
+/**
  * The outcome of a punch attempt.
  */
 
@@ -4902,6 +5536,17 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidInput(detail: String
     )
     /**
+     * Show the employer's privacy notice `version`, then `acknowledge_notice`.
+     */
+    case NoticeRequired(detail: String, version: String
+    )
+    /**
+     * The platform lost the data key: stored records still upload; call
+     * `rotate_data_key` to punch again.
+     */
+    case DataKeyUnavailable(detail: String
+    )
+    /**
      * A bug in the library (a panic, caught): report it.
      */
     case Internal(detail: String
@@ -4970,7 +5615,14 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 11: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Internal(
+        case 12: return .NoticeRequired(
+            detail: try FfiConverterString.read(from: &buf), 
+            version: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .DataKeyUnavailable(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -5042,8 +5694,19 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .NoticeRequired(detail,version):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(version, into: &buf)
+            
+        
+        case let .DataKeyUnavailable(detail):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -5523,6 +6186,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDataKeyWrapper: FfiConverterRustBuffer {
+    typealias SwiftType = DataKeyWrapper?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDataKeyWrapper.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDataKeyWrapper.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6165,6 +6852,33 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 50864) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 18132) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 9643) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 25316) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 54958) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 35906) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 27581) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 44477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 65202) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_method_logsink_log() != 2279) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6186,6 +6900,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_statuslistener_on_status() != 7390) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 19602) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_datakeywrapper_unwrap() != 13243) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6196,6 +6916,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitDataKeyWrapper()
     uniffiCallbackInitDeviceSigner()
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitLogSink()

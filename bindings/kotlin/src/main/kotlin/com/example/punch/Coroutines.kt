@@ -91,6 +91,8 @@ val PunchException.detail: String
         is PunchException.Storage -> detail
         is PunchException.Busy -> detail
         is PunchException.InvalidInput -> detail
+        is PunchException.NoticeRequired -> detail
+        is PunchException.DataKeyUnavailable -> detail
         is PunchException.Internal -> detail
     }
 
