@@ -60,7 +60,7 @@ pub struct ClientOptions {
     /// Seal record payloads at rest under a data key the platform wraps
     /// (Keystore / Keychain); None stores them in clear.
     #[uniffi(default = None)]
-    pub key_wrapper: Option<Arc<dyn crate::privacy::DataKeyWrapper>>,
+    pub key_wrapper: Option<Arc<dyn crate::key_wrapper::DataKeyWrapper>>,
 }
 
 /// The punch engine for one device database. Thread-safe: share one per
@@ -141,9 +141,10 @@ impl PunchClient {
                 });
             }
             if let Some(wrapper) = options.key_wrapper {
-                engine_options.key_wrapper = Some(Arc::new(crate::privacy::ForeignKeyWrapper {
-                    inner: wrapper,
-                }));
+                engine_options.key_wrapper =
+                    Some(Arc::new(crate::key_wrapper::ForeignKeyWrapper {
+                        inner: wrapper,
+                    }));
             }
             let engine = PunchEngine::open_with(directory.join(DB_FILE), engine_options)?;
             log::info!(target: "punchcore", "opened {}", directory.display());

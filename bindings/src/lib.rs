@@ -21,6 +21,7 @@
 mod bench;
 mod client;
 mod error;
+mod key_wrapper;
 mod logging;
 mod platform;
 mod privacy;
@@ -29,9 +30,10 @@ mod types;
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
+pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
-pub use privacy::{DataKeyState, DataKeyWrapper, PersonalExport, RevealOutcome};
+pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");
