@@ -10,6 +10,8 @@
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
+//! - `exceptions`: make-up requests, field work, refused attempts;
+//! - `messages`: reasons as codes, rendered in English or Chinese;
 //! - `bench`: the Rust side of the bindings' benchmark.
 //!
 //! No lock of this crate is held across a call into foreign code.
@@ -21,8 +23,10 @@
 mod bench;
 mod client;
 mod error;
+mod exceptions;
 mod key_wrapper;
 mod logging;
+mod messages;
 mod platform;
 mod privacy;
 mod types;
@@ -30,8 +34,10 @@ mod types;
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
+pub use exceptions::*;
 pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
+pub use messages::{Message, MessageArg, localized_text};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
 pub use types::*;

@@ -243,6 +243,20 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -292,18 +306,14 @@ typedef void (*UniffiCallbackInterfaceStatusListenerMethod0)(uint64_t, RustBuffe
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
-typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
-
-#endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
-typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+typedef struct UniffiVTableCallbackInterfaceDataKeyWrapper {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDataKeyWrapperMethod0 _Nonnull wrap;
+    UniffiCallbackInterfaceDataKeyWrapperMethod1 _Nonnull unwrap;
+} UniffiVTableCallbackInterfaceDataKeyWrapper;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
@@ -351,16 +361,6 @@ typedef struct UniffiVTableCallbackInterfaceStatusListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceStatusListenerMethod0 _Nonnull onStatus;
 } UniffiVTableCallbackInterfaceStatusListener;
-
-#endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
-typedef struct UniffiVTableCallbackInterfaceDataKeyWrapper {
-    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
-    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceDataKeyWrapperMethod0 _Nonnull wrap;
-    UniffiCallbackInterfaceDataKeyWrapperMethod1 _Nonnull unwrap;
-} UniffiVTableCallbackInterfaceDataKeyWrapper;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_RUSTBASELINE
@@ -518,6 +518,36 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_sync_now(uint64_t ptr, RustCal
 RustBuffer uniffi_punchcore_fn_method_punchclient_verify_chain(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ATTACH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ATTACH
+RustBuffer uniffi_punchcore_fn_method_punchclient_attach(uint64_t ptr, RustBuffer body, RustBuffer media_type, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FIELD_SITES
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FIELD_SITES
+RustBuffer uniffi_punchcore_fn_method_punchclient_field_sites(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+RustBuffer uniffi_punchcore_fn_method_punchclient_file_make_up_request(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+RustBuffer uniffi_punchcore_fn_method_punchclient_propose_field_work(uint64_t ptr, RustBuffer proposal, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+RustBuffer uniffi_punchcore_fn_method_punchclient_refused_attempts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
+RustBuffer uniffi_punchcore_fn_method_punchclient_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
 void uniffi_punchcore_fn_method_punchclient_acknowledge_notice(uint64_t ptr, RustBuffer version, RustCallStatus *_Nonnull out_status
@@ -561,6 +591,31 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
 RustBuffer uniffi_punchcore_fn_method_punchclient_rotate_data_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+uint64_t uniffi_punchcore_fn_clone_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_free_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(const UniffiVTableCallbackInterfaceDataKeyWrapper* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_wrap(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
@@ -673,31 +728,6 @@ void uniffi_punchcore_fn_init_callback_vtable_statuslistener(const UniffiVTableC
 void uniffi_punchcore_fn_method_statuslistener_on_status(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
-uint64_t uniffi_punchcore_fn_clone_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
-void uniffi_punchcore_fn_free_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
-void uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(const UniffiVTableCallbackInterfaceDataKeyWrapper* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
-RustBuffer uniffi_punchcore_fn_method_datakeywrapper_wrap(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
-RustBuffer uniffi_punchcore_fn_method_datakeywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LIBRARY_VERSION
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LIBRARY_VERSION
 RustBuffer uniffi_punchcore_fn_func_library_version(RustCallStatus *_Nonnull out_status
@@ -718,6 +748,11 @@ RustBuffer uniffi_punchcore_fn_func_fetch_enrollment_challenge(RustBuffer option
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_SET_LOG_SINK
 void uniffi_punchcore_fn_func_set_log_sink(RustBuffer sink, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LOCALIZED_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LOCALIZED_TEXT
+RustBuffer uniffi_punchcore_fn_func_localized_text(RustBuffer message, RustBuffer locale, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_PUNCHCORE_RUSTBUFFER_ALLOC
@@ -1004,6 +1039,12 @@ uint16_t uniffi_punchcore_checksum_func_set_log_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
+uint16_t uniffi_punchcore_checksum_func_localized_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
 uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(void
@@ -1148,6 +1189,42 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_verify_chain(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ATTACH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ATTACH
+uint16_t uniffi_punchcore_checksum_method_punchclient_attach(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FIELD_SITES
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FIELD_SITES
+uint16_t uniffi_punchcore_checksum_method_punchclient_field_sites(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+uint16_t uniffi_punchcore_checksum_method_punchclient_file_make_up_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+uint16_t uniffi_punchcore_checksum_method_punchclient_propose_field_work(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_refused_attempts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_requests(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
 uint16_t uniffi_punchcore_checksum_method_punchclient_acknowledge_notice(void
@@ -1202,6 +1279,18 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_rotate_data_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_unwrap(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_LOGSINK_LOG
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_LOGSINK_LOG
 uint16_t uniffi_punchcore_checksum_method_logsink_log(void
@@ -1241,18 +1330,6 @@ uint16_t uniffi_punchcore_checksum_method_platformclock_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
 uint16_t uniffi_punchcore_checksum_method_statuslistener_on_status(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
-uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
-uint16_t uniffi_punchcore_checksum_method_datakeywrapper_unwrap(void
     
 );
 #endif
