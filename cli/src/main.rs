@@ -2,6 +2,7 @@
 
 mod demo;
 mod demo_exceptions;
+mod demo_kit;
 mod evaluate_cmd;
 
 use std::path::PathBuf;
