@@ -127,6 +127,9 @@ pub struct Settings {
     pub min_assurance: AssuranceLevel,
     /// What the server does with a device below `min_assurance`.
     pub below_min_assurance: BelowMinimum,
+    /// The punch PIN (`crate::pin`); None: no PIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<crate::pin::PinSettings>,
 }
 
 impl Default for Settings {
@@ -144,6 +147,7 @@ impl Default for Settings {
             max_clock_skew_s: 120.0,
             min_assurance: AssuranceLevel::Software,
             below_min_assurance: BelowMinimum::Refuse,
+            pin: None,
         }
     }
 }
@@ -298,6 +302,10 @@ fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
         if !value.is_finite() || value < lo || value > hi {
             return Err(PolicyError::Setting { name, value });
         }
+    }
+    if let Some(pin) = &s.pin {
+        pin.check()
+            .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     }
     Ok(())
 }

@@ -1,0 +1,23 @@
+//! The punch PIN, as phone and server share it: the policy's PIN settings,
+//! the trivial-PIN rules, the escalating lockout schedule (pure functions on
+//! monotonic and anchored time), the server-signed reset token and the PIN
+//! events a device records.
+//!
+//! - `settings`: what the employer configures (one optional field in `Settings`);
+//! - `trivial`: PINs refused as too easy to guess;
+//! - `lockout`: how long a lock lasts and whether it still holds;
+//! - `token`: the reset token's format, signing and offline verification;
+//! - `event`: what a device records about its PIN.
+
+pub mod event;
+pub mod lockout;
+pub mod settings;
+pub mod token;
+pub mod trivial;
+pub mod wire;
+
+pub use event::{PinEvent, PinEventKind};
+pub use lockout::{LockState, LockVerdict, TimeNow};
+pub use settings::PinSettings;
+pub use token::{ResetPath, ResetToken, SignedResetToken, TokenError};
+pub use trivial::{PinRejected, check_new_pin};
