@@ -58,9 +58,11 @@ pub struct DeviceInfo {
 }
 
 pub struct PunchEngine {
-    device: Arc<DeviceContext>,
-    policy: Arc<InstalledPolicy>,
-    sync: Arc<Syncer>,
+    pub(crate) device: Arc<DeviceContext>,
+    pub(crate) policy: Arc<InstalledPolicy>,
+    pub(crate) sync: Arc<Syncer>,
+    /// The punch PIN's turn and grant (`crate::pin`).
+    pub(crate) pin: crate::pin::PinGuard,
 }
 
 impl PunchEngine {
@@ -131,6 +133,7 @@ impl PunchEngine {
             device,
             policy,
             sync,
+            pin: Default::default(),
         })
     }
 
@@ -210,6 +213,7 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
+        self.check_pin_grant(&policy)?;
         let receipt = recorder::record_punch(&self.device, &policy, kind, &valid)?;
         self.sync.wakeup.wake();
         self.sync.notify_status();

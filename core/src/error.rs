@@ -48,6 +48,8 @@ pub enum PunchError {
     Corrupt { seq: u64, problem: ChainProblem },
     #[error("stored data is corrupt: {0}")]
     CorruptState(String),
+    #[error("PIN: {0}")]
+    Pin(#[from] crate::pin::PinError),
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;

@@ -75,6 +75,11 @@ impl InstalledPolicy {
         self.slot().version()
     }
 
+    /// The pinned server key (it also signs PIN reset tokens).
+    pub fn pinned_key(&self) -> Option<&[u8]> {
+        self.pinned_key.as_deref()
+    }
+
     fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
         self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }

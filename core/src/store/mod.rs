@@ -5,12 +5,14 @@
 //! - `device`: identity and the installed policy;
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
-//! - `meta`: typed values beside the chain (anchor, offsets, sync state).
+//! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
 mod meta;
+mod pin;
 mod punches;
 mod queue;
 mod schema;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use pin::PinRow;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
 pub use schema::SCHEMA_VERSION;

@@ -34,6 +34,21 @@ CREATE INDEX punches_upload_state ON punches (upload_state, seq);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
+)", "
+CREATE TABLE pin_state (
+    employee_id  TEXT PRIMARY KEY,
+    verifier     TEXT,            -- JSON salted PBKDF2 hash; NULL until set (or after a reset)
+    set_at_ms    INTEGER,         -- trusted time the PIN was chosen
+    lock_state   TEXT NOT NULL    -- JSON punch_model::pin::LockState
+);
+CREATE TABLE pin_tokens_used (
+    token_id     TEXT PRIMARY KEY,
+    used_ms      INTEGER NOT NULL
+);
+CREATE TABLE pin_events (
+    id           INTEGER PRIMARY KEY,
+    event        TEXT NOT NULL,   -- JSON punch_model::pin::PinEvent
+    created_ms   INTEGER NOT NULL
 )"];
 
 /// The schema version this library writes.

@@ -17,7 +17,7 @@ pub mod error;
 mod head;
 mod policy_fetch;
 mod report;
-mod requests;
+pub(crate) mod requests;
 mod state;
 pub(crate) mod syncer;
 mod upload;

@@ -71,7 +71,7 @@ impl Syncer {
         Ok(t)
     }
 
-    fn session(&self) -> Result<Session<'_>> {
+    pub(crate) fn session(&self) -> Result<Session<'_>> {
         Ok(Session {
             device: &self.device,
             server: self.server.as_ref().ok_or(PunchError::NotConfigured)?,

@@ -6,6 +6,7 @@
 //! - `settings`: what the employer configures (one optional field in `Settings`);
 //! - `trivial`: PINs refused as too easy to guess;
 //! - `lockout`: how long a lock lasts and whether it still holds;
+//! - `verifier`: the salted slow hash (PBKDF2-HMAC-SHA256), compared in constant time;
 //! - `token`: the reset token's format, signing and offline verification;
 //! - `event`: what a device records about its PIN.
 
@@ -14,6 +15,7 @@ pub mod lockout;
 pub mod settings;
 pub mod token;
 pub mod trivial;
+pub mod verifier;
 pub mod wire;
 
 pub use event::{PinEvent, PinEventKind};
@@ -21,3 +23,4 @@ pub use lockout::{LockState, LockVerdict, TimeNow};
 pub use settings::PinSettings;
 pub use token::{ResetPath, ResetToken, SignedResetToken, TokenError};
 pub use trivial::{PinRejected, check_new_pin};
+pub use verifier::{Verifier, VerifierError};
