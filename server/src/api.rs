@@ -20,6 +20,7 @@ use punch_model::wire::{
     ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
     TimeResponse, UploadRequest, UploadResponse,
 };
+use punch_model::pin::wire as pin_wire;
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
@@ -55,6 +56,8 @@ pub struct AppState {
     /// Bounds store work running at once (the rest queue).
     pub work: Arc<Semaphore>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Delivers PIN reset codes (`crate::pin::sender`).
+    pub pin_sender: Arc<dyn crate::pin::CodeSender>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
             limits: Arc::new(limits),
             prometheus: metrics::install(),
+            pin_sender: crate::pin::CodeDelivery::Log.sender(),
         }
     }
 }
@@ -94,7 +98,7 @@ impl ApiError {
         }
     }
 
-    fn with_reason(mut self, reason: impl Into<String>) -> ApiError {
+    pub(crate) fn with_reason(mut self, reason: impl Into<String>) -> ApiError {
         self.reason = Some(reason.into());
         self
     }
@@ -117,7 +121,7 @@ impl ApiError {
         )
     }
 
-    fn unavailable(message: impl Into<String>) -> ApiError {
+    pub(crate) fn unavailable(message: impl Into<String>) -> ApiError {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Unavailable,
@@ -203,7 +207,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A 200 JSON answer stamped with the server time it reports.
-fn ok_json<T: Serialize>(body: &T, now: i64, policy_version: Option<u64>) -> Response {
+pub(crate) fn ok_json<T: Serialize>(body: &T, now: i64, policy_version: Option<u64>) -> Response {
     let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
     let headers = resp.headers_mut();
     headers.insert(HEADER_SERVER_TIME, time_header(now));
@@ -214,7 +218,7 @@ fn ok_json<T: Serialize>(body: &T, now: i64, policy_version: Option<u64>) -> Res
 }
 
 /// Runs store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &AppState,
     work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -241,7 +245,7 @@ async fn blocking<T: Send + 'static>(
 
 /// Reads the body within `limit`, the body timeout and the budget; the
 /// permit keeps its bytes counted until the answer is sent.
-async fn read_body(
+pub(crate) async fn read_body(
     state: &AppState,
     uri: &Uri,
     headers: &HeaderMap,
@@ -265,13 +269,13 @@ async fn read_body(
         })
 }
 
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("malformed {what} JSON: {e}")))
 }
 
 /// Checks the request signature headers and spends the nonce.
-async fn authenticate(
+pub(crate) async fn authenticate(
     state: &AppState,
     method: &Method,
     uri: &Uri,
@@ -310,7 +314,7 @@ async fn authenticate(
     })
 }
 
-fn rate_limited(limited: rate::Limited) -> Response {
+pub(crate) fn rate_limited(limited: rate::Limited) -> Response {
     ::metrics::counter!(metrics::RATE_LIMITED, "bucket" => format!("{:?}", limited.bucket))
         .increment(1);
     let mut resp = ApiError::new(
@@ -654,7 +658,13 @@ async fn upload_handler(
 fn is_authenticated_path(path: &str) -> bool {
     matches!(
         path,
-        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES
+        wire::PATH_TIME
+            | wire::PATH_POLICY
+            | wire::PATH_PUNCHES
+            | pin_wire::PATH_PIN_CODE
+            | pin_wire::PATH_PIN_CODE_REDEEM
+            | pin_wire::PATH_PIN_SELF_SERVICE
+            | pin_wire::PATH_PIN_ADMIN_RESET
     )
 }
 
@@ -828,6 +838,10 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),
+        route!(POST pin_wire::PATH_PIN_CODE => crate::pin::http::code_handler),
+        route!(POST pin_wire::PATH_PIN_CODE_REDEEM => crate::pin::http::redeem_handler),
+        route!(POST pin_wire::PATH_PIN_SELF_SERVICE => crate::pin::http::self_service_handler),
+        route!(POST pin_wire::PATH_PIN_ADMIN_RESET => crate::pin::http::admin_reset_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),
         route!(GET PATH_READYZ => readyz_handler),
         route!(GET PATH_METRICS => metrics_handler),

@@ -21,7 +21,8 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile, PolicyRow,
+    RejectedInfo,
     SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
 };
 
@@ -32,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_tamper_evidence.sql"),
     include_str!("migrations/postgres/0004_attendance.sql"),
     include_str!("migrations/postgres/0005_rate_limits.sql"),
+    include_str!("migrations/postgres/0006_pin.sql"),
 ];
 
 /// The schema version this server writes.
@@ -433,6 +435,92 @@ impl StoreTx for PgTx<'_, '_> {
             &[&employee_id, &at_ms],
         )?;
         Ok(())
+    }
+
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = $1{lock}"
+            ),
+            &[&employee_id],
+        )?
+        .map(|r| {
+            Ok(PinProfile {
+                employee_id: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                address: r.try_get(2)?,
+                identity_verifier: r.try_get(3)?,
+                admin_reset_at_ms: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            &[
+                &p.employee_id,
+                &p.channel,
+                &p.address,
+                &p.identity_verifier,
+                &p.admin_reset_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &c.code_hash,
+                &c.employee_id,
+                &c.device_id,
+                &c.created_at_ms,
+                &c.expires_at_ms,
+                &c.used_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = $1{lock}"
+            ),
+            &[&code_hash],
+        )?
+        .map(|r| {
+            Ok(PinCodeRow {
+                code_hash: r.try_get(0)?,
+                employee_id: r.try_get(1)?,
+                device_id: r.try_get(2)?,
+                created_at_ms: r.try_get(3)?,
+                expires_at_ms: r.try_get(4)?,
+                used_at_ms: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.exec(
+            "UPDATE pin_codes SET used_at_ms = $2 WHERE code_hash = $1 AND used_at_ms IS NULL",
+            &[&code_hash, &now_ms],
+        )? == 1)
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {

@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PolicyRow, RejectedInfo,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile,
+    PolicyRow, RejectedInfo,
     SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
@@ -23,7 +24,27 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3_TAMPER_EVIDENCE,
     MIGRATION_4_ATTENDANCE,
     MIGRATION_5_RATE_LIMITS,
+    MIGRATION_6_PIN,
 ];
+
+/// PIN resets: each employee's contact and identity secret, and the codes sent.
+const MIGRATION_6_PIN: &str = "
+CREATE TABLE pin_profiles (
+    employee_id        TEXT PRIMARY KEY,
+    channel            TEXT,
+    address            TEXT,
+    identity_verifier  TEXT,
+    admin_reset_at_ms  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE pin_codes (
+    code_hash      TEXT PRIMARY KEY,
+    employee_id    TEXT NOT NULL,
+    device_id      TEXT NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    expires_at_ms  INTEGER NOT NULL,
+    used_at_ms     INTEGER
+) WITHOUT ROWID;
+";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
 /// database, so every server process on it counts the same hits.
@@ -527,6 +548,90 @@ impl StoreTx for Sql<'_> {
             params![challenge_hash, now_ms],
         )?;
         Ok(())
+    }
+
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = ?1",
+                [employee_id],
+                |r| {
+                    Ok(PinProfile {
+                        employee_id: r.get(0)?,
+                        channel: r.get(1)?,
+                        address: r.get(2)?,
+                        identity_verifier: r.get(3)?,
+                        admin_reset_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            params![
+                p.employee_id,
+                p.channel,
+                p.address,
+                p.identity_verifier,
+                p.admin_reset_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                c.code_hash,
+                c.employee_id,
+                c.device_id,
+                c.created_at_ms,
+                c.expires_at_ms,
+                c.used_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| {
+                    Ok(PinCodeRow {
+                        code_hash: r.get(0)?,
+                        employee_id: r.get(1)?,
+                        device_id: r.get(2)?,
+                        created_at_ms: r.get(3)?,
+                        expires_at_ms: r.get(4)?,
+                        used_at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.0.execute(
+            "UPDATE pin_codes SET used_at_ms = ?2 WHERE code_hash = ?1 AND used_at_ms IS NULL",
+            params![code_hash, now_ms],
+        )? == 1)
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {
