@@ -18,18 +18,18 @@ mod recorder;
 pub mod store;
 pub mod sync;
 
-pub use punch_model::{geofence, ledger, messages, rules, text, wire};
 /// The PIN rules shared with the server (settings, lockout, reset token).
 pub use punch_model::pin as pin_model;
+pub use punch_model::{geofence, ledger, messages, rules, text, wire};
 
 pub use clock::{Clock, ClockReading, ManualClock, SystemClock};
 pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
 pub use error::{PunchError, Result};
-pub use pin::{PinError, PinStatus};
 pub use ledger::chain::{ChainBreak, ChainProblem, ChainReport};
 pub use ledger::record::{PunchKind, PunchRecord, TimeAnchor};
 pub use ledger::signing::{Signer, SignerError, SoftwareSigner};
 pub use net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use pin::{PinError, PinStatus};
 pub use recorder::PunchReceipt;
 pub use rules::evaluate::{Decision, Evaluation};
 pub use rules::evidence::{Evidence, GpsFix, WifiObservation};

@@ -15,12 +15,12 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use punch_model::pin::wire as pin_wire;
 use punch_model::wire::{
     self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
     ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse,
     TimeResponse, UploadRequest, UploadResponse,
 };
-use punch_model::pin::wire as pin_wire;
 use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
@@ -269,7 +269,10 @@ pub(crate) async fn read_body(
         })
 }
 
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    what: &str,
+) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("malformed {what} JSON: {e}")))
 }

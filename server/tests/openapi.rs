@@ -270,24 +270,57 @@ fn the_live_server_answers_as_documented() {
         pin::PATH_PIN_ADMIN_RESET,
     );
     let pin_req = |path: &str, body: &[u8]| device.signed(addr, "POST", path, body);
-    check(&doc, &mut seen, "POST", code_path, &pin_req(code_path, b"{}"));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        code_path,
+        &pin_req(code_path, b"{}"),
+    );
     let self_body = br#"{"employee_number":"e-1","secret":"4711"}"#;
     check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, self_body));
-    server.admin.set_pin_contact("e-1", "email", "e1@example.com").unwrap();
+    server
+        .admin
+        .set_pin_contact("e-1", "email", "e1@example.com")
+        .unwrap();
     server.admin.set_pin_identity_secret("e-1", "4711").unwrap();
     server.admin.order_pin_reset("e-1").unwrap();
-    check(&doc, &mut seen, "POST", code_path, &pin_req(code_path, b"{}"));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        code_path,
+        &pin_req(code_path, b"{}"),
+    );
     let codes = std::fs::read_to_string(server.dir.path().join("codes.jsonl")).unwrap();
     let sent: Value = serde_json::from_str(codes.lines().last().unwrap()).unwrap();
     let code = sent["code"].as_str().unwrap();
     let wrong = if code == "000000" { "000001" } else { "000000" };
     let body = |c: &str| serde_json::to_vec(&serde_json::json!({ "code": c })).unwrap();
-    check(&doc, &mut seen, "POST", redeem, &pin_req(redeem, &body(wrong)));
-    check(&doc, &mut seen, "POST", redeem, &pin_req(redeem, &body(code)));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        redeem,
+        &pin_req(redeem, &body(wrong)),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        redeem,
+        &pin_req(redeem, &body(code)),
+    );
     let wrong_self = br#"{"employee_number":"e-1","secret":"0000"}"#;
     check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, wrong_self));
     check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, self_body));
-    check(&doc, &mut seen, "POST", admin_reset, &pin_req(admin_reset, b"{}"));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        admin_reset,
+        &pin_req(admin_reset, b"{}"),
+    );
 
     // Unbound: 403 on every authenticated route.
     server.admin.unbind_device(&device.id).unwrap();

@@ -43,7 +43,9 @@ impl PinWorld {
                 ..Default::default()
             })
             .unwrap();
-        admin.publish_policy(Duration::from_secs(30 * 86_400)).unwrap();
+        admin
+            .publish_policy(Duration::from_secs(30 * 86_400))
+            .unwrap();
         let server = ServerHandle::start(punch_server::ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             pin_codes: CodeDelivery::File(dir.path().join("codes.jsonl")),
@@ -137,7 +139,10 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
         PinError::Rejected(_)
     ));
     w.engine.set_pin(PIN, None).unwrap();
-    assert_eq!(pin_err(w.engine.set_pin("5930", None)), PinError::AlreadySet);
+    assert_eq!(
+        pin_err(w.engine.set_pin("5930", None)),
+        PinError::AlreadySet
+    );
     for left in (1..5).rev() {
         assert_eq!(
             pin_err(w.engine.verify_pin("0815")),
@@ -168,7 +173,10 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     // A reboot (monotonic clock restarts at 0): the lock resumes, no shorter.
     w.clock.reboot("boot-2");
     w.restart();
-    assert_eq!(w.engine.pin_status().unwrap().locked_for_ms, Some(20 * 60_000));
+    assert_eq!(
+        w.engine.pin_status().unwrap().locked_for_ms,
+        Some(20 * 60_000)
+    );
     w.clock.advance_ms(20 * 60_000);
     assert_eq!(w.engine.pin_status().unwrap().locked_for_ms, None);
     w.engine.verify_pin(PIN).unwrap();
@@ -182,7 +190,9 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
         .collect();
     assert_eq!(
         kinds,
-        ["set", "failed", "failed", "failed", "failed", "failed", "locked", "unlocked"]
+        [
+            "set", "failed", "failed", "failed", "failed", "failed", "locked", "unlocked"
+        ]
     );
 }
 
@@ -279,7 +289,10 @@ fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
     let status = w.engine.pin_status().unwrap();
     assert_eq!((status.tries_left, status.locked_for_ms), (5, None));
     w.engine.verify_pin("5930").unwrap();
-    assert!(matches!(pin_err(w.engine.verify_pin(PIN)), PinError::Wrong { .. }));
+    assert!(matches!(
+        pin_err(w.engine.verify_pin(PIN)),
+        PinError::Wrong { .. }
+    ));
     // Replayed.
     assert_eq!(
         pin_err(w.engine.apply_pin_reset(&token, "6041", None)),

@@ -58,8 +58,13 @@ impl PunchEngine {
     pub fn verify_pin(&self, pin: &str) -> Result<()> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin
-            .verify(&self.device, &settings, &employee, pin, VerifierSource::Stored)
+        self.pin.verify(
+            &self.device,
+            &settings,
+            &employee,
+            pin,
+            VerifierSource::Stored,
+        )
     }
 
     /// The platform's biometric / device-credential prompt succeeded (a
@@ -147,13 +152,8 @@ impl PunchEngine {
 }
 
 fn settings_of(policy: &PreparedPolicy) -> PinSettings {
-    policy
-        .policy
-        .settings
-        .pin
-        .clone()
-        .unwrap_or(PinSettings {
-            required: false,
-            ..PinSettings::default()
-        })
+    policy.policy.settings.pin.clone().unwrap_or(PinSettings {
+        required: false,
+        ..PinSettings::default()
+    })
 }

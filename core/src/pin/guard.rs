@@ -174,7 +174,17 @@ impl PinGuard {
         if row.verifier.is_some() {
             return Err(PinError::AlreadySet.into());
         }
-        Self::store_new(device, settings, employee_id, &mut row, pin, birthday, &now, PinEventKind::Set, None)
+        Self::store_new(
+            device,
+            settings,
+            employee_id,
+            &mut row,
+            pin,
+            birthday,
+            &now,
+            PinEventKind::Set,
+            None,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -199,7 +209,8 @@ impl PinGuard {
         let verifier = Verifier::derive(pin, settings.pbkdf2_iterations)
             .map_err(|e| PunchError::CorruptState(e.to_string()))?;
         row.verifier = Some(
-            serde_json::to_string(&verifier).map_err(|e| PunchError::CorruptState(e.to_string()))?,
+            serde_json::to_string(&verifier)
+                .map_err(|e| PunchError::CorruptState(e.to_string()))?,
         );
         row.set_at_ms = Some(now.trusted_ms);
         let mut events: Vec<PinEvent> = before.into_iter().collect();
@@ -246,7 +257,10 @@ impl PinGuard {
             let had_failures = row.lock.failures > 0 || row.lock.locks > 0;
             row.lock.clear();
             if had_failures {
-                device.db.lock().save_pin_row(employee_id, &row, &[], now.trusted_ms)?;
+                device
+                    .db
+                    .lock()
+                    .save_pin_row(employee_id, &row, &[], now.trusted_ms)?;
             }
             if matches!(source, VerifierSource::Stored) && expired(settings, &row, &now) {
                 return Err(PinError::MustChange.into());
@@ -254,7 +268,13 @@ impl PinGuard {
             self.grant(settings, employee_id, &reading);
             return Ok(());
         }
-        Err(Self::count_failure(device, settings, employee_id, &mut row, &now)?)
+        Err(Self::count_failure(
+            device,
+            settings,
+            employee_id,
+            &mut row,
+            &now,
+        )?)
     }
 
     /// Counts a failure (a wrong PIN, a bad reset token) and says what to tell the user.
@@ -280,7 +300,9 @@ impl PinGuard {
         Ok(match locked {
             Some(ms) => PinError::Locked {
                 remaining_ms: ms,
-                ends_at_ms: now.trusted_ms.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)),
+                ends_at_ms: now
+                    .trusted_ms
+                    .saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)),
             },
             None => PinError::Wrong {
                 tries_left: settings.max_failures.saturating_sub(row.lock.failures),
@@ -310,7 +332,17 @@ impl PinGuard {
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
         let mut row = device.db.lock().pin_row(employee_id)?;
-        Self::store_new(device, settings, employee_id, &mut row, new, birthday, &now, PinEventKind::Changed, None)
+        Self::store_new(
+            device,
+            settings,
+            employee_id,
+            &mut row,
+            new,
+            birthday,
+            &now,
+            PinEventKind::Changed,
+            None,
+        )
     }
 
     /// Applies a server-signed reset token and sets `new_pin`. The token is
@@ -330,7 +362,8 @@ impl PinGuard {
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
         let (mut row, _) = Self::judged(device, settings, employee_id, &now)?;
-        let checked = match token.verify(pinned_key, &device.device_id, employee_id, now.trusted_ms) {
+        let checked = match token.verify(pinned_key, &device.device_id, employee_id, now.trusted_ms)
+        {
             Ok(t) if device.db.lock().pin_token_used(&t.token_id)? => Err(TokenError::Reused),
             other => other,
         };
@@ -348,7 +381,11 @@ impl PinGuard {
             birthday.filter(|_| settings.ban_birthday),
         )
         .map_err(PinError::Rejected)?;
-        if !device.db.lock().use_pin_token(&token.token_id, now.trusted_ms)? {
+        if !device
+            .db
+            .lock()
+            .use_pin_token(&token.token_id, now.trusted_ms)?
+        {
             return Err(PinError::Token(TokenError::Reused).into());
         }
         row.lock.clear();
@@ -357,7 +394,17 @@ impl PinGuard {
             token_id: Some(token.token_id.clone()),
             ..event(PinEventKind::Reset, employee_id, &row)
         };
-        Self::store_new(device, settings, employee_id, &mut row, new_pin, birthday, &now, PinEventKind::Set, Some(reset))?;
+        Self::store_new(
+            device,
+            settings,
+            employee_id,
+            &mut row,
+            new_pin,
+            birthday,
+            &now,
+            PinEventKind::Set,
+            Some(reset),
+        )?;
         Ok(token)
     }
 

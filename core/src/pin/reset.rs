@@ -3,8 +3,8 @@
 
 use punch_model::pin::SignedResetToken;
 use punch_model::pin::wire::{
-    PATH_PIN_ADMIN_RESET, PATH_PIN_CODE, PATH_PIN_CODE_REDEEM, PATH_PIN_SELF_SERVICE, PinCodeRedeem,
-    PinCodeSent, PinResetGranted, PinSelfService,
+    PATH_PIN_ADMIN_RESET, PATH_PIN_CODE, PATH_PIN_CODE_REDEEM, PATH_PIN_SELF_SERVICE,
+    PinCodeRedeem, PinCodeSent, PinResetGranted, PinSelfService,
 };
 
 use crate::error::{PunchError, Result};

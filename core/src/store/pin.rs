@@ -26,7 +26,9 @@ impl Store {
             .prepare_cached(
                 "SELECT verifier, set_at_ms, lock_state FROM pin_state WHERE employee_id = ?1",
             )?
-            .query_row(params![employee_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(params![employee_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
             .optional()?;
         let Some((verifier, set_at_ms, lock)) = row else {
             return Ok(PinRow::default());
@@ -59,8 +61,8 @@ impl Store {
         )?
         .execute(params![employee_id, row.verifier, row.set_at_ms, lock])?;
         for event in events {
-            let json =
-                serde_json::to_string(event).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+            let json = serde_json::to_string(event)
+                .map_err(|e| PunchError::CorruptState(e.to_string()))?;
             tx.prepare_cached("INSERT INTO pin_events (event, created_ms) VALUES (?1, ?2)")?
                 .execute(params![json, now_ms])?;
         }

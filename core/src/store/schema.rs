@@ -1,7 +1,8 @@
 //! The device database's schema, one SQL step per version (`PRAGMA user_version`).
 //! A new step is appended, never edited: devices in the field hold every version.
 
-pub(crate) const MIGRATIONS: &[&str] = &["
+pub(crate) const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE device (
     id           INTEGER PRIMARY KEY CHECK (id = 1),
     device_id    TEXT NOT NULL,
@@ -34,7 +35,8 @@ CREATE INDEX punches_upload_state ON punches (upload_state, seq);
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
-)", "
+)",
+    "
 CREATE TABLE pin_state (
     employee_id  TEXT PRIMARY KEY,
     verifier     TEXT,            -- JSON salted PBKDF2 hash; NULL until set (or after a reset)
@@ -49,7 +51,8 @@ CREATE TABLE pin_events (
     id           INTEGER PRIMARY KEY,
     event        TEXT NOT NULL,   -- JSON punch_model::pin::PinEvent
     created_ms   INTEGER NOT NULL
-)"];
+)",
+];
 
 /// The schema version this library writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -83,7 +83,7 @@ fn repeats_a_pattern(pin: &str) -> bool {
     let chars: Vec<char> = pin.chars().collect();
     let n = chars.len();
     (1..=n / 2)
-        .filter(|block| n % block == 0)
+        .filter(|block| n.is_multiple_of(*block))
         .any(|block| chars.chunks(block).all(|c| c == &chars[..block]))
 }
 

@@ -44,7 +44,13 @@ impl Verifier {
             .fill(&mut salt)
             .map_err(|_| VerifierError::Random)?;
         let mut hash = vec![0u8; HASH_LEN];
-        pbkdf2::derive(pbkdf2::PBKDF2_HMAC_SHA256, rounds, &salt, pin.as_bytes(), &mut hash);
+        pbkdf2::derive(
+            pbkdf2::PBKDF2_HMAC_SHA256,
+            rounds,
+            &salt,
+            pin.as_bytes(),
+            &mut hash,
+        );
         Ok(Verifier {
             alg: VERIFIER_ALG.into(),
             iterations,

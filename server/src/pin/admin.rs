@@ -50,7 +50,9 @@ impl Admin {
     /// ID number), kept only as a salted slow hash.
     pub fn set_pin_identity_secret(&self, employee_id: &str, secret: &str) -> Result<()> {
         if secret.trim().chars().count() < 4 {
-            return Err(ServerError::Invalid("the secret needs 4 characters or more".into()));
+            return Err(ServerError::Invalid(
+                "the secret needs 4 characters or more".into(),
+            ));
         }
         let v = Verifier::derive(secret.trim(), IDENTITY_ITERATIONS)
             .map_err(|e| ServerError::Crypto(e.to_string()))?;

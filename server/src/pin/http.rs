@@ -143,7 +143,8 @@ pub(crate) async fn redeem_handler(
     let req: PinCodeRedeem = parse_json(&body, "PIN code")?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
-        Ok(s.store.write(|tx| reset::redeem_code(tx, &device, &req.code, now))?)
+        Ok(s.store
+            .write(|tx| reset::redeem_code(tx, &device, &req.code, now))?)
     })
     .await?;
     outcome.map(granted).map_err(refusal)
@@ -165,9 +166,8 @@ pub(crate) async fn self_service_handler(
     let req: PinSelfService = parse_json(&body, "self-service")?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
-        Ok(s.store.write(|tx| {
-            reset::self_service(tx, &device, &req.employee_number, &req.secret, now)
-        })?)
+        Ok(s.store
+            .write(|tx| reset::self_service(tx, &device, &req.employee_number, &req.secret, now))?)
     })
     .await?;
     outcome.map(granted).map_err(refusal)
@@ -188,7 +188,8 @@ pub(crate) async fn admin_reset_handler(
     };
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
-        Ok(s.store.write(|tx| reset::fetch_admin_reset(tx, &device, now))?)
+        Ok(s.store
+            .write(|tx| reset::fetch_admin_reset(tx, &device, now))?)
     })
     .await?;
     outcome.map(granted).map_err(refusal)

@@ -68,7 +68,14 @@ fn mask(channel: &str, to: &str) -> String {
             format!("{first}***@{domain}")
         }
         _ => {
-            let tail: String = to.chars().rev().take(2).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: String = to
+                .chars()
+                .rev()
+                .take(2)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             format!("***{tail}")
         }
     }

@@ -21,9 +21,8 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile, PolicyRow,
-    RejectedInfo,
-    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
+    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile,
+    PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
 };
 
 /// The schema, one SQL file per version; append, never edit.

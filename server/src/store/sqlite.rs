@@ -13,8 +13,7 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile,
-    PolicyRow, RejectedInfo,
-    SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
+    PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
