@@ -29,6 +29,10 @@ fn demo_tells_the_whole_story() {
         "clock_moved",
         "rejected: bad_signature",
         "Done: the moved clock and the edited record were both caught",
+        "locked for 30 minutes",
+        "still locked",
+        "sends a 6-digit code to a***@example.com",
+        "replaying the token is refused",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
