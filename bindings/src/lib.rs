@@ -9,6 +9,7 @@
 //!   panic guard every exported body runs in;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
+//! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `bench`: the Rust side of the bindings' benchmark.
 //!
@@ -22,6 +23,7 @@ mod bench;
 mod client;
 mod error;
 mod logging;
+mod pin;
 mod platform;
 mod types;
 
@@ -29,6 +31,7 @@ pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
 pub use logging::{LogLevel, LogSink, set_log_sink};
+pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
 pub use types::*;
 

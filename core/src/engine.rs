@@ -214,7 +214,7 @@ impl PunchEngine {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
         self.check_pin_grant(&policy)?;
-        let receipt = recorder::record_punch(&self.device, &policy, kind, &valid)?;
+        let receipt = recorder::record_punch(&self.device, &policy, kind, &valid, None)?;
         self.sync.wakeup.wake();
         self.sync.notify_status();
         Ok(receipt)

@@ -103,18 +103,21 @@ pub(crate) fn natural_kind(ctx: &PunchContext) -> PunchKind {
 
 /// Judges, signs and durably stores one punch. A rejected punch is not
 /// stored: the error carries the evaluation so the employee sees why.
+/// `kiosk_employee` names who punched on a kiosk (else the bound employee).
 pub(crate) fn record_punch(
     device: &DeviceContext,
     policy: &PreparedPolicy,
     kind: PunchKind,
     valid: &ValidEvidence,
+    kiosk_employee: Option<&str>,
 ) -> Result<PunchReceipt> {
     let _flag = TurnFlag::enter()?;
     let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..MAX_TRIES {
         let now = device.now();
         let ctx = device.db.lock().punch_context_for_append()?;
-        let employee_id = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let employee_id = kiosk_employee.map_or(bound, str::to_string);
         let evaluation = judge(&ctx, policy, valid, &now, kind)?;
         if evaluation.decision == Decision::Rejected {
             return Err(PunchError::Refused(Box::new(evaluation)));

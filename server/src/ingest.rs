@@ -248,13 +248,17 @@ impl Batch<'_> {
                 check.to_string(),
             ));
         }
-        if record.employee_id != self.employee_id {
+        // A kiosk's records name whoever punched: someone assigned to its site.
+        if record.employee_id != self.employee_id
+            && let Err(detail) = crate::pin::kiosk::check_kiosk_record(
+                self.tx,
+                self.employee_id,
+                &record.employee_id,
+            )?
+        {
             return Ok(Verdict::RejectedLink(
                 RejectReason::EmployeeMismatch,
-                format!(
-                    "record names employee {:?}, the device is bound to {:?}",
-                    record.employee_id, self.employee_id
-                ),
+                detail,
             ));
         }
         let Some(policy) = self.published_policy(record.policy_version)? else {

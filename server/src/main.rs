@@ -124,6 +124,19 @@ enum AdminCommand {
         #[arg(long)]
         phone: Option<String>,
     },
+    /// A one-time enrollment code for a kiosk tablet at SITE (the kiosk account is made once).
+    KioskCode {
+        site: String,
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u64,
+    },
+    /// Assign EMPLOYEE to SITE's kiosks with a kiosk PIN (kept hashed; publish afterwards).
+    KioskPin {
+        site: String,
+        employee: String,
+        #[arg(long)]
+        pin: String,
+    },
     /// The identity secret for self-service PIN resets (e.g. last ID digits); kept hashed.
     PinSecret {
         employee: String,
@@ -462,6 +475,21 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             };
             admin.set_pin_contact(&employee, channel, &address)?;
             say!("PIN reset codes for {employee} go to their {channel}");
+        }
+        AdminCommand::KioskCode { site, ttl_minutes } => {
+            let code = admin.kiosk_enrollment_code(
+                &site,
+                std::time::Duration::from_secs(ttl_minutes.saturating_mul(60)),
+            )?;
+            say!("{code}");
+        }
+        AdminCommand::KioskPin {
+            site,
+            employee,
+            pin,
+        } => {
+            admin.set_kiosk_pin(&site, &employee, &pin)?;
+            say!("{employee} punches on {site}'s kiosks (publish to send it to them)");
         }
         AdminCommand::PinSecret { employee, secret } => {
             admin.set_pin_identity_secret(&employee, &secret)?;

@@ -143,6 +143,10 @@ impl PunchEngine {
             return Ok(());
         }
         let employee = self.pin_employee()?;
+        if punch_model::pin::kiosk::kiosk_site(&employee).is_some() {
+            // A kiosk punches for someone: `kiosk_punch` names them.
+            return Err(PinError::NotOnThisKiosk.into());
+        }
         if self.pin.take_grant(&employee, &self.device.now()) {
             Ok(())
         } else {
@@ -151,7 +155,7 @@ impl PunchEngine {
     }
 }
 
-fn settings_of(policy: &PreparedPolicy) -> PinSettings {
+pub(super) fn settings_of(policy: &PreparedPolicy) -> PinSettings {
     policy.policy.settings.pin.clone().unwrap_or(PinSettings {
         required: false,
         ..PinSettings::default()

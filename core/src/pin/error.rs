@@ -21,6 +21,8 @@ pub enum PinError {
     Rejected(PinRejected),
     #[error("reset token refused: {0}")]
     Token(TokenError),
-    #[error("this employee does not punch on this kiosk")]
+    #[error(
+        "not on this kiosk: the employee is not assigned to its site, or this device is a kiosk and the punch must name the employee (kiosk_punch)"
+    )]
     NotOnThisKiosk,
 }

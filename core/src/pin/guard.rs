@@ -88,10 +88,9 @@ fn expired(settings: &PinSettings, row: &PinRow, now: &TimeNow) -> bool {
 }
 
 /// Where an employee's verifier comes from: the device's own store (a
-/// phone); a kiosk would pass its site's verifiers from the signed policy.
+/// phone) or the signed policy (a kiosk).
 pub(crate) enum VerifierSource<'a> {
     Stored,
-    #[allow(dead_code)] // kiosk mode: not built yet
     Given(&'a Verifier),
 }
 

@@ -6,6 +6,7 @@
 //! - `guard`: the rules (set, change, verify, reset) and the punch grant;
 //! - `reset`: the device-signed requests of the reset paths;
 //! - `api`: the engine's PIN methods;
+//! - `kiosk`: punching on a shared tablet with employee number and PIN;
 //! - `error`: what the app is told.
 //!
 //! What is stored is in `store::pin`; the shared rules in `punch_model::pin`.
@@ -13,6 +14,7 @@
 mod api;
 pub mod error;
 mod guard;
+mod kiosk;
 mod reset;
 
 pub use error::PinError;

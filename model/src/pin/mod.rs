@@ -5,12 +5,14 @@
 //!
 //! - `settings`: what the employer configures (one optional field in `Settings`);
 //! - `trivial`: PINs refused as too easy to guess;
+//! - `kiosk`: the kiosk account and the verifiers a kiosk receives;
 //! - `lockout`: how long a lock lasts and whether it still holds;
 //! - `verifier`: the salted slow hash (PBKDF2-HMAC-SHA256), compared in constant time;
 //! - `token`: the reset token's format, signing and offline verification;
 //! - `event`: what a device records about its PIN.
 
 pub mod event;
+pub mod kiosk;
 pub mod lockout;
 pub mod settings;
 pub mod token;
@@ -19,6 +21,7 @@ pub mod verifier;
 pub mod wire;
 
 pub use event::{PinEvent, PinEventKind};
+pub use kiosk::KioskMember;
 pub use lockout::{LockState, LockVerdict, TimeNow};
 pub use settings::PinSettings;
 pub use token::{ResetPath, ResetToken, SignedResetToken, TokenError};

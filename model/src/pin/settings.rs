@@ -30,6 +30,9 @@ pub struct PinSettings {
     pub pbkdf2_iterations: u32,
     /// How long a verified PIN covers punches (seconds).
     pub verified_for_s: u64,
+    /// Kiosk mode: who punches on which site's kiosks, with their PIN verifiers.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kiosk: Vec<super::kiosk::KioskMember>,
 }
 
 impl Default for PinSettings {
@@ -44,6 +47,7 @@ impl Default for PinSettings {
             ban_birthday: true,
             pbkdf2_iterations: DEFAULT_PBKDF2_ITERATIONS,
             verified_for_s: 60,
+            kiosk: Vec::new(),
         }
     }
 }

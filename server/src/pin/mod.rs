@@ -7,10 +7,12 @@
 //! - `reset`: the rules, inside store transactions;
 //! - `sender`: how codes reach the employee (log, file, SMTP behind `smtp`);
 //! - `http`: the routes;
-//! - `admin`: the employer's commands.
+//! - `admin`: the employer's commands;
+//! - `kiosk`: kiosk accounts, their members' PIN verifiers, ingest's check.
 
 pub mod admin;
 pub(crate) mod http;
+pub mod kiosk;
 pub mod reset;
 pub mod sender;
 

@@ -345,6 +345,13 @@ pub trait StoreTx {
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
     /// Uses the code up; false when it already was.
     fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool>;
+    /// Kiosk mode: the employee punches on `site_id`'s kiosks with this PIN
+    /// verifier (JSON); one site per employee, a new one replaces the old.
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()>;
+    /// Every kiosk member as (site, employee, verifier JSON), by site then employee.
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>>;
+    /// The site whose kiosks the employee punches on, if any.
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>>;
 
     /// Counts one hit on a fixed-window rate counter shared by every server
     /// on this database: returns (hits in the current window including this

@@ -522,6 +522,35 @@ impl StoreTx for PgTx<'_, '_> {
         )? == 1)
     }
 
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES ($1, $2, $3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            &[&employee_id, &site_id, &verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        self.query(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+            &[],
+        )?
+        .into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.opt(
+            "SELECT site_id FROM kiosk_members WHERE employee_id = $1",
+            &[&employee_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
     fn insert_code(&self, code: &CodeRow) -> Result<()> {
         self.exec(
             "INSERT INTO enrollment_codes

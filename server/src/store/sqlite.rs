@@ -43,6 +43,11 @@ CREATE TABLE pin_codes (
     expires_at_ms  INTEGER NOT NULL,
     used_at_ms     INTEGER
 ) WITHOUT ROWID;
+CREATE TABLE kiosk_members (
+    employee_id  TEXT PRIMARY KEY,
+    site_id      TEXT NOT NULL,
+    verifier     TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
@@ -631,6 +636,35 @@ impl StoreTx for Sql<'_> {
             "UPDATE pin_codes SET used_at_ms = ?2 WHERE code_hash = ?1 AND used_at_ms IS NULL",
             params![code_hash, now_ms],
         )? == 1)
+    }
+
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES (?1, ?2, ?3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            params![employee_id, site_id, verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.0.prepare(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT site_id FROM kiosk_members WHERE employee_id = ?1",
+                [employee_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {

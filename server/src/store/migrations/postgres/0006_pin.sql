@@ -14,3 +14,9 @@ CREATE TABLE pin_codes (
     expires_at_ms  BIGINT NOT NULL,
     used_at_ms     BIGINT
 );
+-- Kiosk mode: who punches on which site's kiosks, with their PIN verifier.
+CREATE TABLE kiosk_members (
+    employee_id  TEXT PRIMARY KEY,
+    site_id      TEXT NOT NULL,
+    verifier     TEXT NOT NULL
+);
