@@ -1,7 +1,10 @@
 //! The employer's PIN commands: where reset codes go, the self-service
-//! secret, and an admin-ordered reset.
+//! secret, an admin-ordered reset; kiosk codes and kiosk PINs.
 
-use punch_model::pin::Verifier;
+use std::time::Duration;
+
+use punch_model::pin::kiosk::{kiosk_account, kiosk_site};
+use punch_model::pin::{Verifier, check_new_pin};
 
 use super::reset::IDENTITY_ITERATIONS;
 use crate::admin::Admin;
@@ -65,5 +68,45 @@ impl Admin {
     pub fn order_pin_reset(&self, employee_id: &str) -> Result<()> {
         let now = now_ms();
         self.edit_pin_profile(employee_id, |p| p.admin_reset_at_ms = Some(now))
+    }
+}
+
+impl Admin {
+    /// Makes `site_id`'s kiosk account (once) and returns a one-time
+    /// enrollment code for a kiosk tablet.
+    pub fn kiosk_enrollment_code(&self, site_id: &str, ttl: Duration) -> Result<String> {
+        let account = kiosk_account(site_id);
+        if self.store().read(|tx| tx.employee(&account))?.is_none() {
+            self.add_employee(&account, &format!("Kiosk at {site_id}"))?;
+        }
+        self.create_enrollment_code(&account, ttl)
+    }
+
+    /// Assigns an employee to a site's kiosks with a kiosk PIN (checked like
+    /// any new PIN; kept as a salted slow hash). Publish for kiosks to see it.
+    pub fn set_kiosk_pin(&self, site_id: &str, employee_id: &str, pin: &str) -> Result<()> {
+        let pin_settings = self
+            .store()
+            .read(|tx| crate::policy_publish::settings(tx))?
+            .pin
+            .unwrap_or_default();
+        check_new_pin(pin, pin_settings.min_length, Some(employee_id), None)
+            .map_err(|e| ServerError::Invalid(e.to_string()))?;
+        // The slow hash before the write lock.
+        let v = Verifier::derive(pin, pin_settings.pbkdf2_iterations)
+            .map_err(|e| ServerError::Crypto(e.to_string()))?;
+        let json = serde_json::to_string(&v).map_err(|e| ServerError::Crypto(e.to_string()))?;
+        self.store().write(|tx| {
+            if tx.employee(employee_id)?.is_none() || kiosk_site(employee_id).is_some() {
+                return Err(ServerError::Invalid(format!("no employee {employee_id:?}")));
+            }
+            if !tx.sites()?.iter().any(|j| {
+                serde_json::from_str::<punch_model::rules::policy::Site>(j)
+                    .is_ok_and(|s| s.id == site_id)
+            }) {
+                return Err(ServerError::Invalid(format!("no site {site_id:?}")));
+            }
+            tx.upsert_kiosk_member(site_id, employee_id, &json)
+        })
     }
 }

@@ -12,7 +12,7 @@ use punch_model::pin::wire::{PinCodeRedeem, PinResetGranted, PinSelfService};
 use punch_model::wire::ErrorCode;
 
 use super::reset::{self, PinRefusal};
-use crate::api::{
+use crate::api::common::{
     ApiError, AppState, PeerAddr, authenticate, blocking, ok_json, parse_json, rate_limited,
     read_body,
 };
