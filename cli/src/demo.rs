@@ -223,7 +223,7 @@ pub fn run() -> CmdResult {
                 r.evaluation.reasons.join("; ")
             ),
             Err(PunchError::Refused(evaluation)) => println!(
-                "     REFUSED, not stored; the employee sees why:\n       why: {}",
+                "     REFUSED, kept as a refused attempt (evidence for a make-up request); the employee sees why:\n       why: {}",
                 evaluation.reasons.join("; ")
             ),
             Err(e) => return Err(e.into()),
@@ -231,7 +231,7 @@ pub fn run() -> CmdResult {
     }
     let report = engine.sync()?;
     println!(
-        "   sync(): {} — {} punches wait in the queue; next attempt in {} ms (backoff with full jitter).\n",
+        "   sync(): {} — {} records wait in the queue; next attempt in {} ms (backoff with full jitter).\n",
         report
             .error
             .as_ref()
@@ -256,6 +256,10 @@ pub fn run() -> CmdResult {
         report.requests
     );
     print_server_records(&admin)?;
+    println!(
+        "   Beside them, {} refused attempt(s), signed and chained like punches: the employee's evidence.",
+        admin.events(Some("refused_punch"))?.len()
+    );
 
     // 6. Tampering and a moved clock.
     println!("\n6. Trouble while offline again:");
@@ -304,7 +308,7 @@ pub fn run() -> CmdResult {
     let (_, counted) = admin.evidence_today(&engine.device()?.device_id)?;
     println!(
         "   The server keeps {} authentic refused record(s) as evidence and counts {counted} that the \
-         device's key never signed;\n   nothing is deleted on the phone ({} records).",
+         device's key never signed;\n   nothing is deleted on the phone ({} punches).",
         kept.len(),
         engine.punches(0, 1000)?.len()
     );

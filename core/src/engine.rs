@@ -8,19 +8,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
-use punch_model::ledger::record::{PunchKind, PunchRecord, Uuid};
+use punch_model::ledger::event::ChainEntry;
+use punch_model::ledger::record::{PunchKind, Uuid};
 use punch_model::ledger::signing::{self, Signer, SoftwareSigner, point_from_public_key, sha256};
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
-use punch_model::text::serde_name;
+use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
+use punch_model::rules::makeup::{Attachment, MakeUpRequest};
 
 use crate::clock::{Clock, SystemClock};
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
+use crate::exceptions::{self, RefusedAttempt, RequestView};
 use crate::installed_policy::InstalledPolicy;
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
-use crate::recorder::{self, PunchReceipt};
+use crate::recorder::{self, EventReceipt, PunchReceipt};
 use crate::store::{Db, DeviceRow, Store, StoredPunch, UploadState};
 use crate::sync::background::{self, BackgroundSync};
 use crate::sync::syncer::Syncer;
@@ -200,7 +203,7 @@ impl PunchEngine {
 
     fn evaluate_as(&self, kind: Option<PunchKind>, evidence: &Evidence) -> Result<Evaluation> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current(&self.device.db)?;
+        let policy = self.policy.current_for(&self.device)?;
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
@@ -208,19 +211,74 @@ impl PunchEngine {
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and
-    /// durably stores the record. A rejected punch is not stored; the error
-    /// carries the full evaluation so the employee sees why.
+    /// durably stores the record. A rejected punch is stored as a
+    /// `refused_punch` event (evidence for a make-up request, see
+    /// [`refused_attempts`](Self::refused_attempts)); the error carries the
+    /// full evaluation so the employee sees why.
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
-        let policy = self.policy.current(&self.device.db)?;
+        let policy = self.policy.current_for(&self.device)?;
         self.check_pin_grant(&policy)?;
-        let receipt = recorder::record_punch(&self.device, &policy, kind, &valid, None)?;
+        let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
+        // A refusal is stored too (as evidence): it goes up like a punch.
+        if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
+            self.sync.wakeup.wake();
+            self.sync.notify_status();
+        }
+        punched
+    }
+
+    /// Files a make-up request (补卡) for a missed or refused punch. The
+    /// policy's limits (how far back, how many a month) are judged now, on
+    /// trusted time; the request is then signed, chained and queued like a
+    /// punch, and [`requests`](Self::requests) shows the manager's decision
+    /// after a later sync. Attachments must be added with
+    /// [`attach`](Self::attach) first; `refused_attempt` must name one of
+    /// [`refused_attempts`](Self::refused_attempts).
+    pub fn file_make_up_request(&self, request: MakeUpRequest) -> Result<EventReceipt> {
+        let policy = self.policy.current(&self.device.db)?;
+        let receipt = exceptions::file_make_up(&self.device, &policy, request)?;
         self.sync.wakeup.wake();
         self.sync.notify_status();
         Ok(receipt)
     }
 
-    /// Stored punches after `after_seq`, oldest first (history and queue).
+    /// Proposes a field-work site (外勤报备) for a manager to approve; once
+    /// approved it arrives on sync and punches there are judged against it
+    /// on its days.
+    pub fn propose_field_work(&self, proposal: FieldWorkRequest) -> Result<EventReceipt> {
+        let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
+        let receipt = exceptions::propose_field_work(&self.device, version, proposal)?;
+        self.sync.wakeup.wake();
+        self.sync.notify_status();
+        Ok(receipt)
+    }
+
+    /// Keeps a file (a photo, a note from the client) for a make-up
+    /// request; returns the attachment to name in the request. The file is
+    /// uploaded on sync after the request, then dropped from the device.
+    pub fn attach(&self, body: Vec<u8>, media_type: &str) -> Result<Attachment> {
+        let policy = self.policy.current(&self.device.db)?;
+        exceptions::attach(&self.device, &policy.policy.make_up, body, media_type)
+    }
+
+    /// The requests this device filed, with where each stands.
+    pub fn requests(&self) -> Result<Vec<RequestView>> {
+        exceptions::requests(&self.device)
+    }
+
+    /// The punches the rules refused, kept as the employee's evidence.
+    pub fn refused_attempts(&self) -> Result<Vec<RefusedAttempt>> {
+        exceptions::refused_attempts(&self.device)
+    }
+
+    /// The field sites approved for this employee (from the signed addendum).
+    pub fn field_sites(&self) -> Vec<FieldSite> {
+        self.policy.field_sites()
+    }
+
+    /// Stored punches after `after_seq`, oldest first (history and queue);
+    /// events (refused attempts, requests) are listed by their own methods.
     /// What they say comes from the signed bytes, checked here; a row that
     /// fails the check keeps its raw columns with `verified: false`.
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
@@ -231,12 +289,12 @@ impl PunchEngine {
     fn verified(&self, mut row: StoredPunch) -> StoredPunch {
         let authentic = sha256(&row.record)[..] == row.hash[..]
             && signing::verify(&self.device.public_key, &row.record, &row.signature).is_ok();
-        if let (true, Ok(record)) = (authentic, PunchRecord::from_bytes(&row.record)) {
-            row.verified = record.seq == row.seq && record.device_id == self.device.device_id;
-            row.punch_id = record.punch_id.to_string();
-            row.kind = serde_name(&record.kind);
-            row.wall_time_ms = record.wall_time_ms;
-            row.decision = serde_name(&record.evaluation.decision);
+        if let (true, Ok(record)) = (authentic, ChainEntry::from_bytes(&row.record)) {
+            row.verified = record.seq() == row.seq && record.device_id() == self.device.device_id;
+            row.punch_id = record.id().to_string();
+            row.kind = record.kind_column();
+            row.wall_time_ms = record.wall_time_ms();
+            row.decision = record.decision_column();
         }
         row
     }

@@ -6,6 +6,8 @@ use punch_model::ledger::chain::ChainProblem;
 use punch_model::ledger::signing::SignerError;
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::EvidenceError;
+use punch_model::rules::field_work::FieldWorkError;
+use punch_model::rules::makeup::MakeUpRefusal;
 use punch_model::rules::policy::PolicyError;
 
 use crate::net::transport::TransportError;
@@ -50,6 +52,16 @@ pub enum PunchError {
     CorruptState(String),
     #[error("PIN: {0}")]
     Pin(#[from] crate::pin::PinError),
+    /// A make-up request the policy's limits refuse (see its `code()`).
+    #[error("make-up request refused: {0}")]
+    MakeUp(#[from] MakeUpRefusal),
+    #[error("field-work proposal refused: {0}")]
+    FieldWork(#[from] FieldWorkError),
+    /// A make-up request names a refused attempt or a file this device does not hold.
+    #[error("unknown {what} {id:?} on this device")]
+    UnknownReference { what: &'static str, id: String },
+    #[error("personal addendum refused: {0}")]
+    Addendum(String),
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;

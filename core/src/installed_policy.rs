@@ -8,8 +8,11 @@
 
 use std::sync::{Arc, Mutex};
 
+use punch_model::ledger::record::Uuid;
 use punch_model::ledger::signing;
+use punch_model::rules::field_work::{self, FieldSite, PersonalAddendum};
 use punch_model::rules::policy::{Policy, PreparedPolicy};
+use punch_model::wire::SignedAddendum;
 
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
@@ -35,8 +38,17 @@ impl Slot {
     }
 }
 
+/// The employee's approved field sites and the policy prepared with the
+/// ones active last time (re-prepared only when the active set changes).
+#[derive(Default)]
+struct FieldSites {
+    sites: Vec<FieldSite>,
+    prepared: Option<(Vec<Uuid>, u64, Arc<PreparedPolicy>)>,
+}
+
 pub(crate) struct InstalledPolicy {
     slot: Mutex<Slot>,
+    field: Mutex<FieldSites>,
     /// With a server configured, every policy must be signed by this key.
     pinned_key: Option<Vec<u8>>,
 }
@@ -48,8 +60,18 @@ impl InstalledPolicy {
             Some(version) => Slot::Stored { version },
             None => Slot::Empty,
         };
+        // Verified when installed; a row that no longer parses is ignored.
+        let sites = store
+            .addendum()?
+            .and_then(|(body, _)| serde_json::from_slice::<PersonalAddendum>(&body).ok())
+            .map(|a| a.field_sites)
+            .unwrap_or_default();
         Ok(InstalledPolicy {
             slot: Mutex::new(slot),
+            field: Mutex::new(FieldSites {
+                sites,
+                prepared: None,
+            }),
             pinned_key,
         })
     }
@@ -78,6 +100,74 @@ impl InstalledPolicy {
     /// The pinned server key (it also signs PIN reset tokens).
     pub fn pinned_key(&self) -> Option<&[u8]> {
         self.pinned_key.as_deref()
+    }
+
+    /// The policy to judge a punch at trusted time now: the installed one,
+    /// with the employee's field sites active today added.
+    pub fn current_for(&self, device: &DeviceContext) -> Result<Arc<PreparedPolicy>> {
+        let base = self.current(&device.db)?;
+        let mut field = self.field.lock().unwrap_or_else(|e| e.into_inner());
+        if field.sites.is_empty() {
+            return Ok(base);
+        }
+        let now = device.now();
+        let trusted = device.trusted_now_at(&now)?;
+        let active = field_work::active_at(&base.policy, &field.sites, trusted);
+        let ids: Vec<Uuid> = active.iter().map(|s| s.request_id).collect();
+        if ids.is_empty() {
+            return Ok(base);
+        }
+        if let Some((cached, version, prepared)) = &field.prepared
+            && *cached == ids
+            && *version == base.policy.version
+        {
+            return Ok(prepared.clone());
+        }
+        let prepared = Arc::new(field_work::prepare_with(&base.policy, &active)?);
+        field.prepared = Some((ids, base.policy.version, prepared.clone()));
+        Ok(prepared)
+    }
+
+    /// The employee's field sites now installed.
+    pub fn field_sites(&self) -> Vec<FieldSite> {
+        let field = self.field.lock().unwrap_or_else(|e| e.into_inner());
+        field.sites.clone()
+    }
+
+    /// Verifies (pinned policy key, this device's employee) and installs
+    /// the personal addendum; None removes it (nothing approved any more).
+    pub fn install_addendum(
+        &self,
+        device: &DeviceContext,
+        signed: Option<&SignedAddendum>,
+    ) -> Result<()> {
+        let sites = match signed {
+            Some(signed) => {
+                let key = self.pinned_key.as_ref().ok_or(PunchError::NotConfigured)?;
+                signing::verify(key, &signed.body, &signed.signature)
+                    .map_err(|_| PunchError::Addendum("signature does not verify".into()))?;
+                let addendum: PersonalAddendum = serde_json::from_slice(&signed.body)
+                    .map_err(|e| PunchError::Addendum(format!("malformed: {e}")))?;
+                let employee = device.employee_id()?;
+                if employee.as_deref() != Some(addendum.employee_id.as_str()) {
+                    return Err(PunchError::Addendum(format!(
+                        "it is for employee {:?}",
+                        addendum.employee_id
+                    )));
+                }
+                addendum.field_sites
+            }
+            None => Vec::new(),
+        };
+        // Lock order: field sites, then database.
+        let mut field = self.field.lock().unwrap_or_else(|e| e.into_inner());
+        device.db.lock().save_addendum(
+            signed.map(|s| (s.body.as_slice(), s.signature.as_slice())),
+            device.now().wall_time_ms,
+        )?;
+        field.sites = sites;
+        field.prepared = None;
+        Ok(())
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {

@@ -8,9 +8,13 @@
 //! turn, and a signer that calls `punch()` from inside its own signing gets
 //! [`PunchError::Busy`] instead of a deadlock.
 
+use punch_model::ledger::event::{
+    ChainEvent, EVENT_DECISION, EntryTag, EventRecord, event_kind_column,
+};
 use punch_model::ledger::record::{
     GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, Uuid,
 };
+use punch_model::ledger::refused::RefusedPunch;
 use punch_model::ledger::signing::sha256;
 use punch_model::ledger::trusted_time;
 use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
@@ -101,8 +105,160 @@ pub(crate) fn natural_kind(ctx: &PunchContext) -> PunchKind {
     }
 }
 
-/// Judges, signs and durably stores one punch. A rejected punch is not
-/// stored: the error carries the evaluation so the employee sees why.
+/// A record built for the current head, ready to sign: its bytes and the
+/// columns the store keeps beside them.
+pub(crate) struct Built<T> {
+    pub bytes: Vec<u8>,
+    pub id: Uuid,
+    pub kind: String,
+    pub wall_time_ms: i64,
+    pub decision: String,
+    pub fix: Option<PreviousFix>,
+    pub open_after: Option<Option<shift::OpenShift>>,
+    /// What the caller gets back once the record is durable.
+    pub outcome: T,
+}
+
+impl Built<()> {
+    fn with_outcome<U>(self, outcome: U) -> Built<U> {
+        Built {
+            bytes: self.bytes,
+            id: self.id,
+            kind: self.kind,
+            wall_time_ms: self.wall_time_ms,
+            decision: self.decision,
+            fix: self.fix,
+            open_after: self.open_after,
+            outcome,
+        }
+    }
+}
+
+/// The head a new record follows, as its bytes spell it.
+fn prev_hash_of(ctx: &PunchContext) -> String {
+    ctx.head
+        .as_ref()
+        .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h))
+}
+
+/// Takes a punch turn, builds a record for the current head, signs it
+/// without the database lock, and appends it if the head has not moved
+/// (else builds and signs again). Returns the outcome, the seq and the hash.
+pub(crate) fn append_signed<T>(
+    device: &DeviceContext,
+    mut build: impl FnMut(&PunchContext, &ClockReading, u64) -> Result<Built<T>>,
+) -> Result<(T, u64, [u8; 32])> {
+    let _flag = TurnFlag::enter()?;
+    let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..MAX_TRIES {
+        let now = device.now();
+        let ctx = device.db.lock().punch_context_for_append()?;
+        let seq = ctx.next_seq();
+        let built = build(&ctx, &now, seq)?;
+        let signature = device.sign(&built.bytes)?;
+        let hash = sha256(&built.bytes);
+        let id = built.id.to_string();
+        let row = NewPunch {
+            seq,
+            punch_id: &id,
+            record: &built.bytes,
+            signature: &signature,
+            hash: &hash,
+            kind: &built.kind,
+            wall_time_ms: built.wall_time_ms,
+            decision: &built.decision,
+            fix: built.fix,
+            open_after: built.open_after.clone(),
+        };
+        let appended = device
+            .db
+            .lock()
+            .append_punch(&ctx, &row, now.wall_time_ms)?;
+        if appended == Append::Stored {
+            return Ok((built.outcome, seq, hash));
+        }
+    }
+    Err(PunchError::Busy)
+}
+
+/// What [`record_event`] returns once the event is durable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventReceipt {
+    pub event_id: Uuid,
+    pub seq: u64,
+    pub wall_time_ms: i64,
+    /// Hex SHA-256 of the stored record bytes.
+    pub record_hash: String,
+}
+
+/// Signs, chains and durably stores one event under `policy_version`.
+pub(crate) fn record_event(
+    device: &DeviceContext,
+    policy_version: u64,
+    event: &ChainEvent,
+) -> Result<EventReceipt> {
+    let ((event_id, wall_time_ms), seq, hash) = append_signed(device, |ctx, now, seq| {
+        let record = event_record(device, ctx, now, seq, policy_version, event.clone())?;
+        Ok(built_event(&record)?.with_outcome((record.event_id, record.wall_time_ms)))
+    })?;
+    Ok(EventReceipt {
+        event_id,
+        seq,
+        wall_time_ms,
+        record_hash: hex::encode(hash),
+    })
+}
+
+fn event_record(
+    device: &DeviceContext,
+    ctx: &PunchContext,
+    now: &ClockReading,
+    seq: u64,
+    policy_version: u64,
+    event: ChainEvent,
+) -> Result<EventRecord> {
+    Ok(EventRecord {
+        format: RECORD_FORMAT,
+        entry: EntryTag::Event,
+        event_id: Uuid::new_v4(),
+        device_id: device.device_id.clone(),
+        employee_id: ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?,
+        seq,
+        wall_time_ms: now.wall_time_ms,
+        utc_offset_min: now.utc_offset_min,
+        monotonic_ms: now.monotonic_ms,
+        boot_id: now.boot_id.clone(),
+        anchor: ctx.anchor.clone(),
+        policy_version,
+        event,
+        prev_hash: prev_hash_of(ctx),
+    })
+}
+
+fn built_event(record: &EventRecord) -> Result<Built<()>> {
+    Ok(Built {
+        bytes: record
+            .to_bytes()
+            .map_err(|e| PunchError::CorruptState(format!("event encoding: {e}")))?,
+        id: record.event_id,
+        kind: event_kind_column(&record.event),
+        wall_time_ms: record.wall_time_ms,
+        decision: EVENT_DECISION.to_string(),
+        fix: None,
+        open_after: None,
+        outcome: (),
+    })
+}
+
+/// What one try of a punch produced: a punch, or the refusal kept as an event.
+enum Punched {
+    Stored(Box<PunchReceipt>),
+    Refused(Box<Evaluation>),
+}
+
+/// Judges, signs and durably stores one punch. A refused punch is stored
+/// as a `refused_punch` event (the employee's evidence for a make-up
+/// request) and the error carries the evaluation so the employee sees why.
 /// `kiosk_employee` names who punched on a kiosk (else the bound employee).
 pub(crate) fn record_punch(
     device: &DeviceContext,
@@ -111,18 +267,20 @@ pub(crate) fn record_punch(
     valid: &ValidEvidence,
     kiosk_employee: Option<&str>,
 ) -> Result<PunchReceipt> {
-    let _flag = TurnFlag::enter()?;
-    let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
-    for _ in 0..MAX_TRIES {
-        let now = device.now();
-        let ctx = device.db.lock().punch_context_for_append()?;
+    let (punched, _, _) = append_signed(device, |ctx, now, seq| {
         let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
         let employee_id = kiosk_employee.map_or(bound, str::to_string);
-        let evaluation = judge(&ctx, policy, valid, &now, kind)?;
+        let evaluation = judge(ctx, policy, valid, now, kind)?;
+        let evidence = recorded_evidence(valid, policy, &evaluation);
         if evaluation.decision == Decision::Rejected {
-            return Err(PunchError::Refused(Box::new(evaluation)));
+            let event = ChainEvent::RefusedPunch(Box::new(RefusedPunch {
+                kind,
+                evidence,
+                evaluation: evaluation.clone(),
+            }));
+            let record = event_record(device, ctx, now, seq, policy.policy.version, event)?;
+            return Ok(built_event(&record)?.with_outcome(Punched::Refused(Box::new(evaluation))));
         }
-        let seq = ctx.next_seq();
         let record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),
@@ -136,28 +294,19 @@ pub(crate) fn record_punch(
             boot_id: now.boot_id.clone(),
             anchor: ctx.anchor.clone(),
             policy_version: policy.policy.version,
-            evidence: recorded_evidence(valid, policy, &evaluation),
+            evidence,
             evaluation,
-            prev_hash: ctx
-                .head
-                .as_ref()
-                .map_or_else(|| GENESIS_HASH.to_string(), |(_, h)| hex::encode(h)),
+            prev_hash: prev_hash_of(ctx),
         };
         let bytes = record
             .to_bytes()
             .map_err(|e| PunchError::CorruptState(format!("record encoding: {e}")))?;
-        let signature = device.sign(&bytes)?;
         let hash = sha256(&bytes);
-        let punch_id = record.punch_id.to_string();
-        let row = NewPunch {
-            seq,
-            punch_id: &punch_id,
-            record: &bytes,
-            signature: &signature,
-            hash: &hash,
-            kind: &serde_name(&record.kind),
+        Ok(Built {
+            id: record.punch_id,
+            kind: serde_name(&record.kind),
             wall_time_ms: record.wall_time_ms,
-            decision: &serde_name(&record.evaluation.decision),
+            decision: serde_name(&record.evaluation.decision),
             fix: record.evidence.gps.as_ref().map(|fix| PreviousFix {
                 point: fix.point,
                 accuracy_m: fix.accuracy_m,
@@ -174,23 +323,21 @@ pub(crate) fn record_punch(
                 PunchKind::ClockOut => Some(None),
                 PunchKind::BreakStart | PunchKind::BreakEnd => None,
             },
-        };
-        let appended = device
-            .db
-            .lock()
-            .append_punch(&ctx, &row, now.wall_time_ms)?;
-        if appended == Append::Stored {
-            return Ok(PunchReceipt {
+            outcome: Punched::Stored(Box::new(PunchReceipt {
                 punch_id: record.punch_id,
                 seq,
                 kind,
                 wall_time_ms: record.wall_time_ms,
-                evaluation: record.evaluation,
                 record_hash: hex::encode(hash),
-            });
-        }
+                evaluation: record.evaluation,
+            })),
+            bytes,
+        })
+    })?;
+    match punched {
+        Punched::Stored(receipt) => Ok(*receipt),
+        Punched::Refused(evaluation) => Err(PunchError::Refused(evaluation)),
     }
-    Err(PunchError::Busy)
 }
 
 /// Keeps only the evidence a reviewer needs (privacy by minimisation).

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::review::ReviewFlag;
 use crate::rules::evaluate::{Decision, Evaluation, FlagKind};
+use crate::rules::field_work::FieldWorkError;
+use crate::rules::makeup::{MakeUpRefusal, RequestStatus};
 use crate::rules::shift::Attendance;
 use crate::text::serde_name;
 
@@ -150,6 +152,81 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "The server reads the shift otherwise ({server}) than the phone ({device}).",
         "服务器对班次的判定（{server}）与手机（{device}）不同。",
     ),
+    (
+        "make_up_too_far_back",
+        "A make-up request may reach {max} days back; this one reaches {days}.",
+        "补卡申请最多可追溯{max}天，本次为{days}天。",
+    ),
+    (
+        "make_up_in_future",
+        "A make-up request cannot be for a time in the future.",
+        "补卡时间不能晚于当前时间。",
+    ),
+    (
+        "make_up_monthly_limit",
+        "You have already filed {used} make-up requests for {month}; the limit is {max}.",
+        "{month}已提交{used}次补卡申请，每月上限为{max}次。",
+    ),
+    (
+        "make_up_too_many_attachments",
+        "{count} attachments; at most {max} are allowed.",
+        "附件{count}个，最多允许{max}个。",
+    ),
+    (
+        "make_up_attachment_too_large",
+        "An attachment of {size_bytes} bytes is over the limit of {max} bytes.",
+        "附件大小{size_bytes}字节，超过{max}字节的上限。",
+    ),
+    (
+        "make_up_no_reason",
+        "Please give a reason for the make-up request.",
+        "请填写补卡原因。",
+    ),
+    (
+        "field_work_radius",
+        "The field-work area must be 50 to 5000 m across.",
+        "外勤范围半径须在50至5000米之间。",
+    ),
+    (
+        "field_work_center",
+        "The field-work location is not a valid position.",
+        "外勤地点不是有效位置。",
+    ),
+    (
+        "field_work_dates",
+        "The field-work dates are not a valid range (at most 92 days).",
+        "外勤日期范围无效（最多92天）。",
+    ),
+    (
+        "field_work_no_reason",
+        "Please give a reason for the field work.",
+        "请填写外勤原因。",
+    ),
+    (
+        "field_work_too_long",
+        "The address or reason is too long.",
+        "地址或原因过长。",
+    ),
+    (
+        "request_pending",
+        "Your request is waiting for a manager.",
+        "您的申请正在等待主管审批。",
+    ),
+    (
+        "request_approved",
+        "Your request was approved.",
+        "您的申请已通过。",
+    ),
+    (
+        "request_denied",
+        "Your request was denied: {comment}",
+        "您的申请被驳回：{comment}",
+    ),
+    (
+        "request_refused",
+        "Your request breaks the employer's rules ({detail}).",
+        "您的申请不符合公司规定（{detail}）。",
+    ),
 ];
 
 /// The text of `code` in `locale` with `args` filled in; an unknown code
@@ -241,6 +318,63 @@ pub fn attendance_message(a: &Attendance, locale: Locale) -> Message {
         Attendance::NoShift => vec![],
     };
     message(a.code(), args, locale)
+}
+
+/// Why a make-up request was refused, in `locale`.
+pub fn make_up_message(refusal: &MakeUpRefusal, locale: Locale) -> Message {
+    let args = match refusal {
+        MakeUpRefusal::TooFarBack { days, max } => {
+            vec![("days", days.to_string()), ("max", max.to_string())]
+        }
+        MakeUpRefusal::MonthlyLimit { month, used, max } => vec![
+            ("month", month.clone()),
+            ("used", used.to_string()),
+            ("max", max.to_string()),
+        ],
+        MakeUpRefusal::TooManyAttachments { count, max } => {
+            vec![("count", count.to_string()), ("max", max.to_string())]
+        }
+        MakeUpRefusal::AttachmentTooLarge { size_bytes, max } => vec![
+            ("size_bytes", size_bytes.to_string()),
+            ("max", max.to_string()),
+        ],
+        _ => vec![],
+    };
+    message(refusal.code(), args, locale)
+}
+
+/// Why a field-work proposal cannot be filed, in `locale`.
+pub fn field_work_message(error: &FieldWorkError, locale: Locale) -> Message {
+    message(error.code(), vec![], locale)
+}
+
+/// Where a request stands, in `locale` (`comment`: the manager's; `detail`:
+/// the refusal's code).
+pub fn request_status_message(
+    status: RequestStatus,
+    comment: Option<&str>,
+    detail: Option<&str>,
+    locale: Locale,
+) -> Message {
+    match status {
+        RequestStatus::Pending => message("request_pending", vec![], locale),
+        RequestStatus::Approved => message("request_approved", vec![], locale),
+        RequestStatus::Denied => message(
+            "request_denied",
+            vec![("comment", comment.unwrap_or("-").to_string())],
+            locale,
+        ),
+        RequestStatus::Refused => {
+            let detail = detail.unwrap_or("-");
+            // The refusal's own text where the catalogue has it.
+            let shown = if CATALOGUE.iter().any(|(c, _, _)| *c == detail) {
+                render(detail, &[], locale)
+            } else {
+                detail.to_string()
+            };
+            message("request_refused", vec![("detail", shown)], locale)
+        }
+    }
 }
 
 /// A server review flag in `locale` (for a manager's screen).
@@ -347,5 +481,46 @@ mod tests {
         for a in [late, Attendance::NoShift] {
             assert!(codes.contains(&a.code()));
         }
+        let refusals = [
+            MakeUpRefusal::TooFarBack { days: 9, max: 7 },
+            MakeUpRefusal::InFuture,
+            MakeUpRefusal::MonthlyLimit {
+                month: "2026-12".into(),
+                used: 3,
+                max: 3,
+            },
+            MakeUpRefusal::TooManyAttachments { count: 6, max: 5 },
+            MakeUpRefusal::AttachmentTooLarge {
+                size_bytes: 9,
+                max: 1,
+            },
+            MakeUpRefusal::NoReason,
+        ];
+        for r in &refusals {
+            assert!(codes.contains(&r.code()), "{r:?}");
+            // Every argument filled: no `{name}` left in either language.
+            for locale in [Locale::English, Locale::SimplifiedChinese] {
+                assert!(!make_up_message(r, locale).text.contains('{'), "{r:?}");
+            }
+        }
+        for e in [
+            FieldWorkError::Radius,
+            FieldWorkError::Center,
+            FieldWorkError::Dates,
+            FieldWorkError::NoReason,
+            FieldWorkError::TooLong,
+        ] {
+            assert!(codes.contains(&e.code()), "{e:?}");
+        }
+        let refused = request_status_message(
+            RequestStatus::Refused,
+            None,
+            Some("make_up_in_future"),
+            Locale::SimplifiedChinese,
+        );
+        assert_eq!(
+            refused.text,
+            "您的申请不符合公司规定（补卡时间不能晚于当前时间。）。"
+        );
     }
 }

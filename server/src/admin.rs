@@ -14,7 +14,11 @@ use crate::clock::now_ms;
 use crate::enroll;
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
-use crate::store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPunchInfo};
+use crate::requests;
+use crate::store::{
+    DbUrl, DeviceInfo, EventFilter, RejectedInfo, ServerStore, StoreExt, StoredEvent,
+    StoredPunchInfo,
+};
 
 const MAX_EMPLOYEE_ID_LEN: usize = 128;
 
@@ -167,6 +171,40 @@ impl Admin {
 
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.store.read(|tx| tx.punches())
+    }
+
+    /// Make-up and field-work requests, optionally by status (`pending`...).
+    pub fn requests(&self, status: Option<&str>) -> Result<Vec<StoredEvent>> {
+        self.store.read(|tx| requests::list(tx, None, status))
+    }
+
+    /// Every accepted chain event of one type (`refused_punch`...).
+    pub fn events(&self, event_type: Option<&str>) -> Result<Vec<StoredEvent>> {
+        self.store.read(|tx| {
+            tx.events(&EventFilter {
+                event_type,
+                ..EventFilter::default()
+            })
+        })
+    }
+
+    /// Approves or denies a pending request; the device hears of it on its
+    /// next sync (an approved field site arrives in its signed addendum).
+    pub fn decide_request(
+        &self,
+        event_id: &str,
+        approve: bool,
+        decided_by: &str,
+        comment: &str,
+    ) -> Result<StoredEvent> {
+        let now = now_ms();
+        self.store
+            .write(|tx| requests::decide(tx, event_id, approve, decided_by, comment, now))
+    }
+
+    /// A stored attachment's bytes.
+    pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.store.read(|tx| tx.attachment(sha256))?.map(|a| a.body))
     }
 
     /// The evidence table: every refused record.

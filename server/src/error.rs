@@ -48,6 +48,11 @@ pub enum ServerError {
     UnknownSite(String),
     #[error("invalid input: {0}")]
     Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The action does not fit the state (a request decided twice).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("policy would not be accepted by devices: {0}")]
     InvalidPolicy(#[from] punch_model::rules::policy::PolicyError),
 }

@@ -6,11 +6,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
+use punch_model::ledger::event::{ChainEntry, EventRecord};
 use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordCheck, declared_format};
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::ledger::signing;
-use punch_model::ledger::trusted_time::{self, TimeVerdict};
+use punch_model::ledger::trusted_time::{self, RecordClock, TimeVerdict};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX, FieldSite};
 use punch_model::rules::policy::{PreparedPolicy, Settings};
 use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::{self, Attendance, OpenShift};
@@ -20,7 +22,8 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 use crate::error::{Result, ServerError};
 use crate::evidence;
 use crate::policy_publish;
-use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredPunchInfo};
+use crate::requests;
+use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
 use crate::time_token::TimeTokens;
 
 /// What one upload did.
@@ -35,6 +38,8 @@ pub struct IngestOutcome {
 
 enum Verdict {
     Accepted(Box<StoredPunchInfo>),
+    /// An event (refused attempt, request...): stored in `events`.
+    AcceptedEvent(Box<StoredEvent>),
     Duplicate,
     Rejected(RejectReason, String),
     /// Refused, but authentic and continuous (signature and link verified):
@@ -60,13 +65,13 @@ fn reason_of(problem: &ChainProblem) -> RejectReason {
 
 /// Time status, trusted time and skew for an accepted record.
 fn judge_time(
-    record: &PunchRecord,
+    record: &RecordClock<'_>,
     device_id: &str,
     settings: &Settings,
     tokens: &TimeTokens,
     received_at_ms: i64,
 ) -> (String, Option<i64>, Option<i64>) {
-    if let Some(anchor) = &record.anchor
+    if let Some(anchor) = record.anchor
         && !tokens.check(device_id, anchor.server_time_ms, &anchor.token)
     {
         // The server never said this time to this device: a forged anchor.
@@ -74,7 +79,7 @@ fn judge_time(
     }
     // `as` saturates; settings were validated (1 s ..= 1 day) when published.
     let max_skew_ms = (settings.max_clock_skew_s * 1000.0) as i64;
-    match trusted_time::judge(record, max_skew_ms) {
+    match trusted_time::judge_clock(record, max_skew_ms) {
         TimeVerdict::Anchored {
             trusted_time_ms,
             skew_ms,
@@ -143,6 +148,10 @@ struct Batch<'a> {
     /// Where the batch's punch ids are already stored (one query up front,
     /// kept current as this batch accepts).
     locations: HashMap<String, (String, u64)>,
+    /// Events accepted earlier in this batch (a request's limits count them).
+    events_here: Vec<StoredEvent>,
+    /// The employee's approved field sites, read when a punch names one.
+    field_sites: Option<Vec<FieldSite>>,
 }
 
 impl Batch<'_> {
@@ -226,9 +235,9 @@ impl Batch<'_> {
             }
             _ => {}
         }
-        let record =
+        let entry =
             match chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record) {
-                Ok(record) => record,
+                Ok(entry) => entry,
                 Err(problem) => {
                     return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
                 }
@@ -242,33 +251,55 @@ impl Batch<'_> {
             ));
         }
         // Authentic and continuous, but holding values no phone produces.
-        if let Err(check) = record.check_ranges() {
+        if let Err(check) = entry.check_ranges() {
             return Ok(Verdict::RejectedLink(
                 RejectReason::OutOfRange,
                 check.to_string(),
             ));
         }
-        // A kiosk's records name whoever punched: someone assigned to its site.
-        if record.employee_id != self.employee_id
-            && let Err(detail) = crate::pin::kiosk::check_kiosk_record(
-                self.tx,
-                self.employee_id,
-                &record.employee_id,
-            )?
-        {
-            return Ok(Verdict::RejectedLink(
-                RejectReason::EmployeeMismatch,
-                detail,
-            ));
+        // A kiosk's punches name whoever punched: someone assigned to its site
+        // (its events name the kiosk account itself).
+        if entry.employee_id() != self.employee_id {
+            let kiosk_punch = match &entry {
+                ChainEntry::Punch(_) => crate::pin::kiosk::check_kiosk_record(
+                    self.tx,
+                    self.employee_id,
+                    entry.employee_id(),
+                )?,
+                ChainEntry::Event(_) => Err(format!(
+                    "record names employee {:?}, the device is bound to {:?}",
+                    entry.employee_id(),
+                    self.employee_id
+                )),
+            };
+            if let Err(detail) = kiosk_punch {
+                return Ok(Verdict::RejectedLink(
+                    RejectReason::EmployeeMismatch,
+                    detail,
+                ));
+            }
         }
-        let Some(policy) = self.published_policy(record.policy_version)? else {
+        let Some(policy) = self.published_policy(entry.policy_version())? else {
             return Ok(Verdict::RejectedLink(
                 RejectReason::UnknownPolicyVersion,
                 format!(
                     "policy version {} was never published",
-                    record.policy_version
+                    entry.policy_version()
                 ),
             ));
+        };
+        let (time_status, trusted_time_ms, skew_ms) = judge_time(
+            &entry.clock(),
+            self.device_id,
+            &policy.policy.settings,
+            self.tokens,
+            self.now_ms,
+        );
+        let record = match entry {
+            ChainEntry::Punch(record) => record,
+            ChainEntry::Event(event) => {
+                return self.accept_event(up, &event, &policy, trusted_time_ms, hash);
+            }
         };
         let punch_id = record.punch_id.to_string();
         if let Some((device, seq)) = self.locations.get(&punch_id) {
@@ -277,13 +308,6 @@ impl Batch<'_> {
                 format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
             ));
         }
-        let (time_status, trusted_time_ms, skew_ms) = judge_time(
-            &record,
-            self.device_id,
-            &policy.policy.settings,
-            self.tokens,
-            self.now_ms,
-        );
         // Unanchored (e.g. after a reboot): the wall clock, but never before
         // a server time the device provably saw.
         let seen = record
@@ -296,6 +320,7 @@ impl Batch<'_> {
             .map(|a| a.server_time_ms);
         let punch_time_ms = trusted_time_ms
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
+        let policy = self.with_field_sites(&policy, &record, punch_time_ms)?;
         let mut review_flags = review::review(&policy, &record, punch_time_ms);
         review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         // The server's own reading of the shift, on trusted time and from
@@ -340,6 +365,89 @@ impl Batch<'_> {
             review_flags,
             assurance: self.assurance.as_str().to_string(),
             attendance,
+        })))
+    }
+
+    /// The policy a punch is re-judged under: with the employee's field
+    /// sites active at the punch's time when the device judged it at one.
+    fn with_field_sites(
+        &mut self,
+        policy: &Arc<PreparedPolicy>,
+        record: &PunchRecord,
+        punch_time_ms: i64,
+    ) -> Result<Arc<PreparedPolicy>> {
+        let at_field_site = record
+            .evaluation
+            .site_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(FIELD_SITE_PREFIX));
+        if !at_field_site {
+            return Ok(policy.clone());
+        }
+        if self.field_sites.is_none() {
+            self.field_sites = Some(requests::field_sites(self.tx, self.employee_id)?);
+        }
+        let sites = self.field_sites.as_deref().unwrap_or_default();
+        let active = field_work::active_at(&policy.policy, sites, punch_time_ms);
+        // A field site's radius was checked when it was filed: this cannot fail
+        // for a policy that prepared without it, but if it does, judge without.
+        Ok(match field_work::prepare_with(&policy.policy, &active) {
+            Ok(prepared) => Arc::new(prepared),
+            Err(_) => policy.clone(),
+        })
+    }
+
+    /// Stores an authentic, continuous event; a request gets the status the
+    /// policy's limits give it, judged at the event's trusted time.
+    fn accept_event(
+        &mut self,
+        up: &UploadRecord,
+        event: &EventRecord,
+        policy: &PreparedPolicy,
+        trusted_time_ms: Option<i64>,
+        hash: String,
+    ) -> Result<Verdict> {
+        let filed_at_ms = trusted_time_ms.unwrap_or(event.wall_time_ms);
+        let status = match &event.event {
+            // PIN events are judged again against the device's earlier ones.
+            punch_model::ledger::event::ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
+                self.tx,
+                self.device_id,
+                pin,
+                trusted_time_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (s, Some(d))),
+            other => requests::judge_new(
+                self.tx,
+                &policy.policy,
+                self.employee_id,
+                other,
+                filed_at_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (serde_name(&s), d)),
+        };
+        let body = serde_json::to_string(&event.event)
+            .map_err(|e| ServerError::Corrupt(format!("event body: {e}")))?;
+        Ok(Verdict::AcceptedEvent(Box::new(StoredEvent {
+            device_id: self.device_id.to_string(),
+            seq: event.seq,
+            event_id: event.event_id.to_string(),
+            employee_id: event.employee_id.clone(),
+            event_type: event.event.type_name().to_string(),
+            body,
+            wall_time_ms: event.wall_time_ms,
+            trusted_time_ms,
+            record: up.record.clone(),
+            signature: up.signature.clone(),
+            hash,
+            received_at_ms: self.now_ms,
+            status: status.as_ref().map(|(s, _)| s.clone()),
+            status_detail: status.and_then(|(_, d)| d),
+            decided_by: None,
+            decided_at_ms: None,
+            comment: None,
         })))
     }
 
@@ -519,6 +627,8 @@ pub fn ingest_checked(
         accepted_here: HashMap::new(),
         locations: tx.punch_locations(&new_ids)?,
         stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
+        events_here: Vec::new(),
+        field_sites: None,
     };
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
@@ -536,6 +646,13 @@ pub fn ingest_checked(
                     .locations
                     .insert(info.punch_id.clone(), (info.device_id.clone(), info.seq));
                 accepted.push((info, i));
+                (RecordStatus::Accepted, None, None)
+            }
+            Verdict::AcceptedEvent(event) => {
+                batch.head_seq = event.seq;
+                batch.head_hash = event.hash.clone();
+                batch.accepted_here.insert(event.seq, i);
+                batch.events_here.push(*event);
                 (RecordStatus::Accepted, None, None)
             }
             Verdict::Duplicate => (RecordStatus::Duplicate, None, None),
@@ -568,6 +685,9 @@ pub fn ingest_checked(
         })
         .collect();
     tx.insert_punches(&new)?;
+    for event in &batch.events_here {
+        tx.insert_event(event)?;
+    }
     if batch.head_seq != device.head_seq {
         tx.set_head(&device.device_id, batch.head_seq, &batch.head_hash)?;
     }

@@ -25,6 +25,7 @@ pub mod limits;
 pub mod metrics;
 pub mod pin;
 pub mod policy_publish;
+pub mod requests;
 pub mod server;
 pub mod store;
 pub mod time_token;

@@ -116,6 +116,10 @@ enum AdminCommand {
     PinReset {
         employee: String,
     },
+    /// The employee's PIN lock as the server derives it from uploaded PIN events (JSON).
+    PinStatus {
+        employee: String,
+    },
     /// Where PIN reset codes go: the employee's e-mail or phone.
     PinContact {
         employee: String,
@@ -167,6 +171,29 @@ enum AdminCommand {
     Punches,
     /// List refused records (the evidence table).
     Rejected,
+    /// List make-up and field-work requests.
+    Requests {
+        /// pending, approved, denied or refused.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Approve a pending request (a make-up punch, a field-work site).
+    Approve {
+        event_id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// Who decides (kept with the decision).
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
+    /// Deny a pending request, with the reason the employee will see.
+    Deny {
+        event_id: String,
+        #[arg(long)]
+        comment: String,
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
     /// Print a device's accepted chain head.
     Head {
         device: String,
@@ -451,6 +478,47 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
                 );
             }
         }
+        AdminCommand::Requests { status } => {
+            let requests = admin.requests(status.as_deref())?;
+            if json {
+                return print_json(&requests);
+            }
+            say!(
+                "{:<38} {:<12} {:<19} {:<9} {:<24} body",
+                "event",
+                "employee",
+                "type",
+                "status",
+                "detail"
+            );
+            for r in requests {
+                say!(
+                    "{:<38} {:<12} {:<19} {:<9} {:<24} {}",
+                    shown(&r.event_id),
+                    shown(&r.employee_id),
+                    r.event_type,
+                    r.status.as_deref().unwrap_or("-"),
+                    shown(r.status_detail.as_deref().unwrap_or("-")),
+                    shown(&r.body)
+                );
+            }
+        }
+        AdminCommand::Approve {
+            event_id,
+            comment,
+            by,
+        } => {
+            let r = admin.decide_request(&event_id, true, &by, &comment)?;
+            say!("{} {} approved", r.event_type, shown(&r.event_id));
+        }
+        AdminCommand::Deny {
+            event_id,
+            comment,
+            by,
+        } => {
+            let r = admin.decide_request(&event_id, false, &by, &comment)?;
+            say!("{} {} denied", r.event_type, shown(&r.event_id));
+        }
         AdminCommand::Unbind { device } => {
             admin.unbind_device(&device)?;
             say!("device {device} unbound");
@@ -462,6 +530,9 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         AdminCommand::PinReset { employee } => {
             admin.order_pin_reset(&employee)?;
             say!("PIN reset ordered for {employee}: their device fetches it within 7 days");
+        }
+        AdminCommand::PinStatus { employee } => {
+            print_json(&admin.pin_lock_state(&employee)?)?;
         }
         AdminCommand::PinContact {
             employee,

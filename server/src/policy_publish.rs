@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use punch_model::ledger::signing::{Signer, SoftwareSigner};
+use punch_model::rules::makeup::MakeUpRules;
 use punch_model::rules::policy::{Policy, PreparedPolicy, Settings, Site};
 use punch_model::rules::shift::Shift;
 
@@ -16,13 +17,16 @@ const META_SETTINGS: &str = "policy_settings";
 const META_SCHEDULE: &str = "policy_schedule";
 
 /// The shifts and their default zone, edited as one JSON document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     #[serde(default)]
     pub time_zone: Option<String>,
     #[serde(default)]
     pub shifts: Vec<Shift>,
+    /// Limits on make-up requests.
+    #[serde(default)]
+    pub make_up: MakeUpRules,
 }
 
 /// The policy signing key, generated (and kept as PKCS#8) on first use.
@@ -69,6 +73,7 @@ fn draft(settings: Settings, sites: Vec<Site>) -> Policy {
         sites,
         time_zone: None,
         shifts: Vec::new(),
+        make_up: MakeUpRules::default(),
     }
 }
 
@@ -122,7 +127,11 @@ pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
 pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
     let version = tx.latest_policy_version()? + 1;
     let expires_at_ms = crate::clock::after_ms(now_ms, ttl);
-    let Schedule { time_zone, shifts } = schedule(tx)?;
+    let Schedule {
+        time_zone,
+        shifts,
+        make_up,
+    } = schedule(tx)?;
     let policy = Policy {
         version,
         issued_at_ms: now_ms,
@@ -131,6 +140,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
         sites: sites(tx)?,
         time_zone,
         shifts,
+        make_up,
     };
     validate(&policy)?;
     // These bytes are what devices verify and store; never re-serialised.

@@ -322,6 +322,64 @@ fn the_live_server_answers_as_documented() {
         &pin_req(admin_reset, b"{}"),
     );
 
+    // Requests and attachments: a make-up request naming a file, its file.
+    let requests_path = wire::PATH_REQUESTS;
+    let attachment_route = "/v1/attachments/{sha256}";
+    let file = b"a photo of the broken reader".to_vec();
+    let sha = hex::encode(punch_model::ledger::signing::sha256(&file));
+    // A device of its own: the batch above moved this one's local head.
+    let mut device = server.enrolled_device("e-2");
+    let put = |device: &common::Device, sha: &str, body: &[u8]| {
+        let path = format!("{}/{sha}", wire::PATH_ATTACHMENTS);
+        device.signed(addr, "PUT", &path, body)
+    };
+    // No request names it yet: 422.
+    check(
+        &doc,
+        &mut seen,
+        "PUT",
+        attachment_route,
+        &put(&device, &sha, &file),
+    );
+    let make_up = punch_model::ledger::event::ChainEvent::MakeUpRequest(
+        punch_model::rules::makeup::MakeUpRequest {
+            kind: punch_model::rules::punch_kind::PunchKind::ClockIn,
+            intended_time_ms: common::now_ms() - 3_600_000,
+            site_id: Some("hq".into()),
+            reason: "the reader was broken".into(),
+            attachments: vec![punch_model::rules::makeup::Attachment {
+                sha256: sha.clone(),
+                size_bytes: file.len() as u64,
+                media_type: "image/jpeg".into(),
+            }],
+            refused_attempt: None,
+        },
+    );
+    let filed = device.next_event(version, make_up);
+    let stored = device.upload_ok(addr, vec![filed]);
+    assert_eq!(common::outcomes(&stored)[0].1, "accepted", "{stored:?}");
+    check(
+        &doc,
+        &mut seen,
+        "PUT",
+        attachment_route,
+        &put(&device, &sha, &file),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        requests_path,
+        &device.signed(addr, "GET", requests_path, b""),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        requests_path,
+        &stranger.signed(addr, "GET", requests_path, b""),
+    );
+
     // Unbound: 403 on every authenticated route.
     server.admin.unbind_device(&device.id).unwrap();
     for (method, path) in [("GET", time), ("GET", policy), ("POST", punches)] {
@@ -367,7 +425,7 @@ fn the_live_server_answers_as_documented() {
             );
         }
     }
-    let expected: BTreeSet<u16> = [200, 400, 401, 403, 404, 409, 413].into();
+    let expected: BTreeSet<u16> = [200, 400, 401, 403, 404, 409, 413, 422].into();
     let statuses: BTreeSet<u16> = seen.iter().map(|(_, _, s)| *s).collect();
     assert_eq!(statuses, expected);
 

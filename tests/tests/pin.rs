@@ -158,6 +158,14 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
         pin_err(w.engine.verify_pin(PIN)),
         PinError::Locked { .. }
     ));
+    // Uploaded, the events tell the server about the lock too: a phone that
+    // loses its state (a reinstall) does not lose it there.
+    assert!(w.engine.sync().unwrap().error.is_none());
+    let server_view = w.admin.pin_lock_state(EMPLOYEE).unwrap();
+    assert!(
+        server_view.locked_until_ms.unwrap() > now_ms() + 29 * 60_000,
+        "{server_view:?}"
+    );
     // The employee moves the clock a day forward: still locked.
     w.clock.set_wall_ms(now_ms() + 86_400_000);
     assert!(matches!(
@@ -169,7 +177,13 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     w.restart();
     let status = w.engine.pin_status().unwrap();
     assert_eq!(status.tries_left, 0);
-    assert_eq!(status.locked_for_ms, Some(20 * 60_000));
+    // 20 minutes left (less the real seconds the server's clock saw pass
+    // since the lock: the fresh anchor counts them).
+    let left = status.locked_for_ms.unwrap();
+    assert!(
+        (20 * 60_000 - 60_000..=20 * 60_000).contains(&left),
+        "{left}"
+    );
     // A reboot (monotonic clock restarts at 0): the lock resumes, no shorter.
     w.clock.reboot("boot-2");
     w.restart();
@@ -180,6 +194,15 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     w.clock.advance_ms(20 * 60_000);
     assert_eq!(w.engine.pin_status().unwrap().locked_for_ms, None);
     w.engine.verify_pin(PIN).unwrap();
+    // The server judged each PIN event again and found nothing amiss.
+    assert!(w.engine.sync().unwrap().error.is_none());
+    let events = w.admin.events(Some("pin")).unwrap();
+    assert_eq!(events.len(), 8);
+    assert!(events.iter().all(|e| e.status.is_none()), "{events:?}");
+    assert_eq!(
+        w.admin.pin_lock_state(EMPLOYEE).unwrap().locked_until_ms,
+        None
+    );
     // The events are all there, in order.
     let kinds: Vec<String> = w
         .engine

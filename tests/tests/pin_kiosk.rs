@@ -135,7 +135,15 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
 
     let report = kiosk.sync().unwrap();
     assert!(report.error.is_none(), "{report:?}");
-    assert_eq!(report.uploaded, 2);
+    // Two punches and emp-8's PIN events (five failures, a lock).
+    assert_eq!(report.uploaded, 8);
+    assert!(
+        admin
+            .pin_lock_state("emp-8")
+            .unwrap()
+            .locked_until_ms
+            .is_some()
+    );
     let stored = admin.punches().unwrap();
     let theirs: Vec<_> = stored
         .iter()

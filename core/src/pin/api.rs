@@ -1,6 +1,7 @@
 //! The engine's PIN methods. Each names the employee bound to this device;
 //! settings come from the installed, signed policy (without a PIN section a
-//! PIN may still be set and verified, but punches do not need it).
+//! PIN may still be set and verified, but punches do not need it); each
+//! call needs a policy, as its events are chained under its version.
 
 use punch_model::pin::wire::PinCodeSent;
 use punch_model::pin::{PinSettings, ResetToken, SignedResetToken};
@@ -13,15 +14,12 @@ use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
 
 impl PunchEngine {
+    /// The installed policy's PIN settings (PIN calls need a policy: their
+    /// events are chain records under its version).
     fn pin_settings(&self) -> Result<PinSettings> {
-        match self.policy.current(&self.device.db) {
-            Ok(p) => Ok(settings_of(&p)),
-            Err(PunchError::NoPolicy) => Ok(PinSettings {
-                required: false,
-                ..PinSettings::default()
-            }),
-            Err(e) => Err(e),
-        }
+        let policy = self.policy.current(&self.device.db)?;
+        super::guard::set_policy_version(policy.policy.version);
+        Ok(settings_of(&policy))
     }
 
     fn pin_employee(&self) -> Result<String> {
@@ -131,9 +129,24 @@ impl PunchEngine {
         )
     }
 
-    /// Every PIN event recorded on this device, oldest first.
+    /// Every PIN event in this device's chain, oldest first.
     pub fn pin_events(&self) -> Result<Vec<punch_model::pin::PinEvent>> {
-        self.device.db.lock().pin_events()
+        use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
+        let rows = self
+            .device
+            .db
+            .lock()
+            .events_of_kind(&kind_column_of(types::PIN))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match ChainEntry::from_bytes(&row.record) {
+                Ok(ChainEntry::Event(e)) => match e.event {
+                    ChainEvent::Pin(p) => Some(p),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect())
     }
 
     /// Refuses a punch the policy says needs a PIN when none was verified.

@@ -16,7 +16,9 @@ use super::error::PinError;
 use crate::clock::ClockReading;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
+use crate::recorder;
 use crate::store::PinRow;
+use punch_model::ledger::event::ChainEvent;
 
 /// What the app shows about an employee's PIN.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +72,33 @@ fn verifier_of(row: &PinRow) -> Result<Option<Verifier>> {
         .transpose()
 }
 
+thread_local! {
+    /// The policy version this thread's PIN call records its events under
+    /// (set by the engine at the start of each PIN call, which needs a policy).
+    static POLICY_VERSION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+pub(crate) fn set_policy_version(version: u64) {
+    POLICY_VERSION.with(|v| v.set(version));
+}
+
+/// Saves the row, then signs and chains each event: the lock state is
+/// durable first (it is what guards the PIN); the events are the audit
+/// trail the server judges again.
+fn save(
+    device: &DeviceContext,
+    employee_id: &str,
+    row: &PinRow,
+    events: Vec<PinEvent>,
+) -> Result<()> {
+    device.db.lock().save_pin_row(employee_id, row)?;
+    let version = POLICY_VERSION.with(std::cell::Cell::get);
+    for e in events {
+        recorder::record_event(device, version, &ChainEvent::Pin(e))?;
+    }
+    Ok(())
+}
+
 fn event(kind: PinEventKind, employee_id: &str, row: &PinRow) -> PinEvent {
     PinEvent {
         failures: row.lock.failures,
@@ -117,10 +146,7 @@ impl PinGuard {
                 }
                 _ => Vec::new(),
             };
-            device
-                .db
-                .lock()
-                .save_pin_row(employee_id, &row, &events, now.trusted_ms)?;
+            save(device, employee_id, &row, events)?;
         }
         Ok((row, verdict))
     }
@@ -214,10 +240,7 @@ impl PinGuard {
         row.set_at_ms = Some(now.trusted_ms);
         let mut events: Vec<PinEvent> = before.into_iter().collect();
         events.push(event(kind, employee_id, row));
-        device
-            .db
-            .lock()
-            .save_pin_row(employee_id, row, &events, now.trusted_ms)
+        save(device, employee_id, row, events)
     }
 
     /// Checks `pin`: a success clears the count and grants punches for
@@ -256,10 +279,7 @@ impl PinGuard {
             let had_failures = row.lock.failures > 0 || row.lock.locks > 0;
             row.lock.clear();
             if had_failures {
-                device
-                    .db
-                    .lock()
-                    .save_pin_row(employee_id, &row, &[], now.trusted_ms)?;
+                device.db.lock().save_pin_row(employee_id, &row)?;
             }
             if matches!(source, VerifierSource::Stored) && expired(settings, &row, &now) {
                 return Err(PinError::MustChange.into());
@@ -292,10 +312,7 @@ impl PinGuard {
                 ..event(PinEventKind::Locked, employee_id, row)
             });
         }
-        device
-            .db
-            .lock()
-            .save_pin_row(employee_id, row, &events, now.trusted_ms)?;
+        save(device, employee_id, row, events)?;
         Ok(match locked {
             Some(ms) => PinError::Locked {
                 remaining_ms: ms,
@@ -417,13 +434,12 @@ impl PinGuard {
     ) -> Result<()> {
         let _turn = self.lock_turn();
         let reading = device.now();
-        let now = time_now(device, &reading)?;
         let row = device.db.lock().pin_row(employee_id)?;
-        device.db.lock().save_pin_row(
+        save(
+            device,
             employee_id,
             &row,
-            &[event(PinEventKind::UserVerified, employee_id, &row)],
-            now.trusted_ms,
+            vec![event(PinEventKind::UserVerified, employee_id, &row)],
         )?;
         self.grant(settings, employee_id, &reading);
         Ok(())

@@ -35,6 +35,7 @@ impl PunchEngine {
     /// An employee's PIN on this kiosk: tries left, lock end.
     pub fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
         let policy = self.policy.current(&self.device.db)?;
+        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
         self.pin.status(
             &self.device,
@@ -57,6 +58,7 @@ impl PunchEngine {
     ) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
+        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
         self.pin.verify(
             &self.device,

@@ -6,7 +6,8 @@
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
 //! - `meta`: typed values beside the chain (anchor, offsets, sync state);
-//! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events.
+//! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
+//! - `requests`: requests' decisions, their files, the personal addendum.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
@@ -15,6 +16,7 @@ mod meta;
 mod pin;
 mod punches;
 mod queue;
+mod requests;
 mod schema;
 
 use std::path::Path;
@@ -27,6 +29,7 @@ pub(crate) use device::{DeviceRow, PolicyRow};
 pub(crate) use pin::PinRow;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
+pub(crate) use requests::{AttachmentRow, StatusRow};
 pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;

@@ -1,11 +1,11 @@
 //! What the device keeps about PINs: per employee (one on a phone, each of
 //! a site's on a kiosk) the salted verifier and the lock state; the reset
-//! tokens already used; the PIN events. A lock state that does not parse is
+//! tokens already used (the PIN events are chain records). A lock state that does not parse is
 //! an error, never "no lock": corruption must not unlock.
 
 use rusqlite::{OptionalExtension, params};
 
-use punch_model::pin::{LockState, PinEvent};
+use punch_model::pin::LockState;
 
 use super::Store;
 use crate::error::{PunchError, Result};
@@ -42,31 +42,18 @@ impl Store {
         })
     }
 
-    /// Writes the row and the events it produced in one transaction.
-    pub(crate) fn save_pin_row(
-        &mut self,
-        employee_id: &str,
-        row: &PinRow,
-        events: &[PinEvent],
-        now_ms: i64,
-    ) -> Result<()> {
+    /// Writes the row (its events go into the chain, `crate::pin::guard`).
+    pub(crate) fn save_pin_row(&self, employee_id: &str, row: &PinRow) -> Result<()> {
         let lock = serde_json::to_string(&row.lock)
             .map_err(|e| PunchError::CorruptState(e.to_string()))?;
-        let tx = self.conn.transaction()?;
-        tx.prepare_cached(
-            "INSERT INTO pin_state (employee_id, verifier, set_at_ms, lock_state)
+        self.conn
+            .prepare_cached(
+                "INSERT INTO pin_state (employee_id, verifier, set_at_ms, lock_state)
              VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (employee_id) DO UPDATE SET verifier = excluded.verifier,
                set_at_ms = excluded.set_at_ms, lock_state = excluded.lock_state",
-        )?
-        .execute(params![employee_id, row.verifier, row.set_at_ms, lock])?;
-        for event in events {
-            let json = serde_json::to_string(event)
-                .map_err(|e| PunchError::CorruptState(e.to_string()))?;
-            tx.prepare_cached("INSERT INTO pin_events (event, created_ms) VALUES (?1, ?2)")?
-                .execute(params![json, now_ms])?;
-        }
-        tx.commit()?;
+            )?
+            .execute(params![employee_id, row.verifier, row.set_at_ms, lock])?;
         Ok(())
     }
 
@@ -89,21 +76,5 @@ impl Store {
             .query_row(params![token_id], |_| Ok(()))
             .optional()?
             .is_some())
-    }
-
-    /// Every PIN event, oldest first.
-    pub(crate) fn pin_events(&self) -> Result<Vec<PinEvent>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT event FROM pin_events ORDER BY id")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(
-                serde_json::from_str(&row?)
-                    .map_err(|e| PunchError::CorruptState(format!("PIN event: {e}")))?,
-            );
-        }
-        Ok(out)
     }
 }

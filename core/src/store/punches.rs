@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
+use punch_model::ledger::event::EVENT_KIND_PREFIX;
 use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
 use punch_model::rules::evaluate::PreviousFix;
 use punch_model::rules::punch_kind::PunchKind;
@@ -168,7 +169,10 @@ const FIX_LOOKBACK: u32 = 16;
 /// From the newest signed records: the last GPS fix (travel check) and the
 /// shift occurrence a clock-in left open (attendance).
 fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
-    let mut stmt = conn.prepare_cached("SELECT record FROM punches ORDER BY seq DESC LIMIT ?1")?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT record FROM punches WHERE kind NOT LIKE '{EVENT_KIND_PREFIX}%'
+         ORDER BY seq DESC LIMIT ?1"
+    ))?;
     let mut rows = stmt.query(params![FIX_LOOKBACK])?;
     let (mut fix, mut open, mut open_known) = (None, None, false);
     while let Some(row) = rows.next()? {
@@ -339,11 +343,22 @@ impl Store {
     }
 
     /// Punches with seq > `after`, in order, at most `limit`.
+    /// Punches (not events) after `after`, oldest first.
     pub(crate) fn punches_after(&self, after: u64, limit: u32) -> Result<Vec<StoredPunch>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {PUNCH_COLUMNS} FROM punches WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT {PUNCH_COLUMNS} FROM punches WHERE seq > ?1 AND kind NOT LIKE '{EVENT_KIND_PREFIX}%'
+             ORDER BY seq LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![db_seq(after), i64::from(limit)], punch_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Event rows whose kind column is `kind` (`event:<type>`), oldest first.
+    pub(crate) fn events_of_kind(&self, kind: &str) -> Result<Vec<StoredPunch>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PUNCH_COLUMNS} FROM punches WHERE kind = ?1 ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![kind], punch_from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 

@@ -37,6 +37,31 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 )",
     "
+-- Where the device's requests stand, as the server last said (events in
+-- `punches` are the requests themselves).
+CREATE TABLE request_status (
+    event_id      TEXT PRIMARY KEY,
+    status        TEXT NOT NULL,
+    detail        TEXT,
+    comment       TEXT,
+    decided_at_ms INTEGER
+);
+-- Files filed with make-up requests, until the server has them.
+CREATE TABLE attachments (
+    sha256        TEXT PRIMARY KEY,
+    media_type    TEXT NOT NULL,
+    body          BLOB NOT NULL,
+    uploaded      INTEGER NOT NULL DEFAULT 0,
+    created_ms    INTEGER NOT NULL
+);
+-- The employee's signed personal addendum (approved field sites).
+CREATE TABLE addendum (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    body          BLOB NOT NULL,
+    signature     BLOB NOT NULL,
+    installed_ms  INTEGER NOT NULL
+)",
+    "
 CREATE TABLE pin_state (
     employee_id  TEXT PRIMARY KEY,
     verifier     TEXT,            -- JSON salted PBKDF2 hash; NULL until set (or after a reset)
@@ -46,11 +71,6 @@ CREATE TABLE pin_state (
 CREATE TABLE pin_tokens_used (
     token_id     TEXT PRIMARY KEY,
     used_ms      INTEGER NOT NULL
-);
-CREATE TABLE pin_events (
-    id           INTEGER PRIMARY KEY,
-    event        TEXT NOT NULL,   -- JSON punch_model::pin::PinEvent
-    created_ms   INTEGER NOT NULL
 )",
 ];
 

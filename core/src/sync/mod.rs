@@ -18,6 +18,7 @@ mod head;
 mod policy_fetch;
 mod report;
 pub(crate) mod requests;
+mod requests_fetch;
 mod state;
 pub(crate) mod syncer;
 mod upload;

@@ -17,6 +17,7 @@ use super::head::reconcile;
 use super::policy_fetch::refresh_policy;
 use super::report::{SyncListener, SyncReport, SyncStatus};
 use super::requests::{CallFailure, Session};
+use super::requests_fetch::refresh_requests;
 use super::state::SyncState;
 use super::upload::upload_pending;
 use super::wakeup::Wakeup;
@@ -175,6 +176,7 @@ impl Syncer {
         if hint.is_some_and(|v| v > installed) {
             refresh_policy(session, &self.policy, report)?;
         }
+        refresh_requests(session, &self.policy, report)?;
         Ok(())
     }
 

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::record::{GENESIS_HASH, PunchRecord};
+use crate::ledger::event::ChainEntry;
+use crate::ledger::record::GENESIS_HASH;
 use crate::ledger::signing;
 
 /// Why a record does not continue the chain.
@@ -49,15 +50,12 @@ pub struct CopiedColumns<'a> {
 
 impl CopiedColumns<'_> {
     /// Every column that differs from `record`, as problems.
-    pub fn mismatches(&self, record: &PunchRecord) -> Vec<ChainProblem> {
+    pub fn mismatches(&self, record: &ChainEntry) -> Vec<ChainProblem> {
         let signed = [
-            ("punch_id", record.punch_id.to_string()),
-            ("kind", crate::text::serde_name(&record.kind)),
-            ("wall_time_ms", record.wall_time_ms.to_string()),
-            (
-                "decision",
-                crate::text::serde_name(&record.evaluation.decision),
-            ),
+            ("punch_id", record.id().to_string()),
+            ("kind", record.kind_column()),
+            ("wall_time_ms", record.wall_time_ms().to_string()),
+            ("decision", record.decision_column()),
         ];
         let stored = [
             self.punch_id.to_string(),
@@ -110,7 +108,7 @@ pub fn verify_link(
     expected_prev_hash: &str,
     bytes: &[u8],
     signature: &[u8],
-) -> Result<PunchRecord, ChainProblem> {
+) -> Result<ChainEntry, ChainProblem> {
     verify_signature(public_key, device_id, bytes, signature)?;
     verify_continuity(device_id, expected_seq, expected_prev_hash, bytes)
 }
@@ -127,8 +125,10 @@ pub fn verify_signature(
         return Ok(());
     }
     // Not ours: say whose it claims to be if that explains the failure.
-    Err(match PunchRecord::from_bytes(bytes) {
-        Ok(r) if r.device_id != device_id => ChainProblem::WrongDevice { found: r.device_id },
+    Err(match ChainEntry::from_bytes(bytes) {
+        Ok(r) if r.device_id() != device_id => ChainProblem::WrongDevice {
+            found: r.device_id().to_string(),
+        },
         _ => ChainProblem::BadSignature,
     })
 }
@@ -139,25 +139,25 @@ pub fn verify_continuity(
     expected_seq: u64,
     expected_prev_hash: &str,
     bytes: &[u8],
-) -> Result<PunchRecord, ChainProblem> {
-    let record = PunchRecord::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
+) -> Result<ChainEntry, ChainProblem> {
+    let record = ChainEntry::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
         detail: e.to_string(),
     })?;
-    if record.device_id != device_id {
+    if record.device_id() != device_id {
         return Err(ChainProblem::WrongDevice {
-            found: record.device_id,
+            found: record.device_id().to_string(),
         });
     }
-    if record.seq != expected_seq {
+    if record.seq() != expected_seq {
         return Err(ChainProblem::Gap {
             expected: expected_seq,
-            found: record.seq,
+            found: record.seq(),
         });
     }
-    if record.prev_hash != expected_prev_hash {
+    if record.prev_hash() != expected_prev_hash {
         return Err(ChainProblem::PrevHashMismatch {
             expected: expected_prev_hash.to_string(),
-            found: record.prev_hash,
+            found: record.prev_hash().to_string(),
         });
     }
     Ok(record)

@@ -3,7 +3,10 @@
 //! evidence (review).
 
 pub mod chain;
+pub mod event;
+pub mod range_check;
 pub mod record;
+pub mod refused;
 pub mod review;
 pub mod signing;
 pub mod trusted_time;

@@ -7,8 +7,6 @@ pub use uuid::Uuid;
 
 use crate::rules::evaluate::Evaluation;
 
-/// Version of the record layout inside the signed bytes.
-pub const RECORD_FORMAT: u32 = 1;
 /// `prev_hash` of the first record of a device.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -63,20 +61,10 @@ pub struct PunchRecord {
     pub prev_hash: String,
 }
 
-/// Why a record holds values no phone produces.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum RecordCheck {
-    #[error("record format {found} is not one this version knows ({RECORD_FORMAT})")]
-    UnknownFormat { found: u64 },
-    #[error("{field} is out of range: {detail}")]
-    OutOfRange { field: &'static str, detail: String },
-}
+pub use crate::ledger::range_check::{
+    MAX_ID_LEN, MAX_LIST, RECORD_FORMAT, RecordCheck, check_text,
+};
 
-/// The longest identifier or label a phone writes into a record.
-const MAX_ID_LEN: usize = 128;
-/// More reasons, sites or addresses than any real evaluation has.
-const MAX_LIST: usize = 256;
 /// UTC offsets in use span -12:00..+14:00; ±18 h is the ISO 8601 limit.
 const MAX_UTC_OFFSET_MIN: i32 = 18 * 60;
 
@@ -92,75 +80,108 @@ pub fn declared_format(bytes: &[u8]) -> Option<u64> {
         .map(|f| f.format)
 }
 
+/// The fields every chain entry (punch or event) starts with.
+pub struct Header<'a> {
+    pub format: u32,
+    pub device_id: &'a str,
+    pub employee_id: &'a str,
+    pub wall_time_ms: i64,
+    pub utc_offset_min: i32,
+    pub boot_id: &'a str,
+    pub anchor: Option<&'a TimeAnchor>,
+    pub prev_hash: &'a str,
+}
+
+/// Range-checks the header by the rules the phone applies when it makes a
+/// record.
+pub fn check_header(h: &Header<'_>) -> Result<(), RecordCheck> {
+    use crate::rules::evidence::PLAUSIBLE_TIME_MS;
+    let out = |field: &'static str, detail: String| Err(RecordCheck::OutOfRange { field, detail });
+    if u64::from(h.format) != u64::from(RECORD_FORMAT) {
+        return Err(RecordCheck::UnknownFormat {
+            found: u64::from(h.format),
+        });
+    }
+    if h.utc_offset_min.abs() > MAX_UTC_OFFSET_MIN {
+        return out(
+            "utc_offset_min",
+            format!("{} is beyond ±18 h", h.utc_offset_min),
+        );
+    }
+    if !PLAUSIBLE_TIME_MS.contains(&h.wall_time_ms) {
+        return out(
+            "wall_time_ms",
+            format!("{} is not 2000..2200", h.wall_time_ms),
+        );
+    }
+    for (field, text) in [
+        ("device_id", h.device_id),
+        ("employee_id", h.employee_id),
+        ("boot_id", h.boot_id),
+    ] {
+        if text.is_empty() || text.len() > MAX_ID_LEN || text.chars().any(char::is_control) {
+            return out(
+                field,
+                "empty, longer than 128 bytes, or with control characters".into(),
+            );
+        }
+    }
+    if let Some(anchor) = h.anchor {
+        if !PLAUSIBLE_TIME_MS.contains(&anchor.server_time_ms) {
+            return out("anchor.server_time_ms", anchor.server_time_ms.to_string());
+        }
+        if anchor.boot_id.len() > MAX_ID_LEN || anchor.token.len() > 4 * MAX_ID_LEN {
+            return out("anchor", "boot id or token too long".into());
+        }
+    }
+    if h.prev_hash.len() != 64 || !h.prev_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return out("prev_hash", "not 64 hex digits".into());
+    }
+    Ok(())
+}
+
+/// Range-checks recorded evidence and its evaluation (a punch's, or a
+/// refused attempt's).
+pub fn check_judged(e: &RecordedEvidence, evaluation: &Evaluation) -> Result<(), RecordCheck> {
+    let out = |field: &'static str, detail: String| Err(RecordCheck::OutOfRange { field, detail });
+    if let Some(fix) = &e.gps {
+        fix.check()
+            .or_else(|err| out("evidence.gps", err.to_string()))?;
+    }
+    let lists = [
+        ("evidence.wifi_matched", e.wifi_matched.len()),
+        ("evidence.ip_matched", e.ip_matched.len()),
+        ("evaluation.sites", evaluation.sites.len()),
+        ("evaluation.flags", evaluation.flags.len()),
+        ("evaluation.reasons", evaluation.reasons.len()),
+    ];
+    for (field, len) in lists {
+        if len > MAX_LIST {
+            return out(field, format!("{len} entries"));
+        }
+    }
+    if e.wifi_seen < e.wifi_matched.len() || e.ip_seen < e.ip_matched.len() {
+        return out("evidence", "more matched than seen".into());
+    }
+    Ok(())
+}
+
 impl PunchRecord {
     /// Range-checks every field by the rules the phone applies when it
     /// makes a record (`rules::evidence` for the fix), so a server refuses
     /// what only a modified app or a forger could have signed.
     pub fn check_ranges(&self) -> Result<(), RecordCheck> {
-        use crate::rules::evidence::PLAUSIBLE_TIME_MS;
-        let out =
-            |field: &'static str, detail: String| Err(RecordCheck::OutOfRange { field, detail });
-        if u64::from(self.format) != u64::from(RECORD_FORMAT) {
-            return Err(RecordCheck::UnknownFormat {
-                found: u64::from(self.format),
-            });
-        }
-        if self.utc_offset_min.abs() > MAX_UTC_OFFSET_MIN {
-            return out(
-                "utc_offset_min",
-                format!("{} is beyond ±18 h", self.utc_offset_min),
-            );
-        }
-        if !PLAUSIBLE_TIME_MS.contains(&self.wall_time_ms) {
-            return out(
-                "wall_time_ms",
-                format!("{} is not 2000..2200", self.wall_time_ms),
-            );
-        }
-        for (field, text) in [
-            ("device_id", &self.device_id),
-            ("employee_id", &self.employee_id),
-            ("boot_id", &self.boot_id),
-        ] {
-            if text.is_empty() || text.len() > MAX_ID_LEN || text.chars().any(char::is_control) {
-                return out(
-                    field,
-                    "empty, longer than 128 bytes, or with control characters".into(),
-                );
-            }
-        }
-        if let Some(anchor) = &self.anchor {
-            if !PLAUSIBLE_TIME_MS.contains(&anchor.server_time_ms) {
-                return out("anchor.server_time_ms", anchor.server_time_ms.to_string());
-            }
-            if anchor.boot_id.len() > MAX_ID_LEN || anchor.token.len() > 4 * MAX_ID_LEN {
-                return out("anchor", "boot id or token too long".into());
-            }
-        }
-        if let Some(fix) = &self.evidence.gps {
-            fix.check()
-                .or_else(|e| out("evidence.gps", e.to_string()))?;
-        }
-        let e = &self.evidence;
-        let lists = [
-            ("evidence.wifi_matched", e.wifi_matched.len()),
-            ("evidence.ip_matched", e.ip_matched.len()),
-            ("evaluation.sites", self.evaluation.sites.len()),
-            ("evaluation.flags", self.evaluation.flags.len()),
-            ("evaluation.reasons", self.evaluation.reasons.len()),
-        ];
-        for (field, len) in lists {
-            if len > MAX_LIST {
-                return out(field, format!("{len} entries"));
-            }
-        }
-        if e.wifi_seen < e.wifi_matched.len() || e.ip_seen < e.ip_matched.len() {
-            return out("evidence", "more matched than seen".into());
-        }
-        if self.prev_hash.len() != 64 || !self.prev_hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return out("prev_hash", "not 64 hex digits".into());
-        }
-        Ok(())
+        check_header(&Header {
+            format: self.format,
+            device_id: &self.device_id,
+            employee_id: &self.employee_id,
+            wall_time_ms: self.wall_time_ms,
+            utc_offset_min: self.utc_offset_min,
+            boot_id: &self.boot_id,
+            anchor: self.anchor.as_ref(),
+            prev_hash: &self.prev_hash,
+        })?;
+        check_judged(&self.evidence, &self.evaluation)
     }
 
     /// The canonical bytes: produced once, then only ever copied.

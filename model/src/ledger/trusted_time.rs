@@ -68,12 +68,37 @@ pub fn trusted_now_ms(
 /// Judges a record's time against its anchor. The caller must already have
 /// checked that the anchor's server time is genuine (its token).
 pub fn judge(record: &PunchRecord, max_skew_ms: i64) -> TimeVerdict {
-    let Some(anchor) = &record.anchor else {
+    judge_clock(&RecordClock::of_punch(record), max_skew_ms)
+}
+
+/// The clock readings a chain entry (punch or event) carries.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordClock<'a> {
+    pub anchor: Option<&'a TimeAnchor>,
+    pub boot_id: &'a str,
+    pub monotonic_ms: u64,
+    pub wall_time_ms: i64,
+}
+
+impl<'a> RecordClock<'a> {
+    pub fn of_punch(record: &'a PunchRecord) -> RecordClock<'a> {
+        RecordClock {
+            anchor: record.anchor.as_ref(),
+            boot_id: &record.boot_id,
+            monotonic_ms: record.monotonic_ms,
+            wall_time_ms: record.wall_time_ms,
+        }
+    }
+}
+
+/// [`judge`] for any entry's clock readings.
+pub fn judge_clock(record: &RecordClock<'_>, max_skew_ms: i64) -> TimeVerdict {
+    let Some(anchor) = record.anchor else {
         return TimeVerdict::Unanchored {
             why: UnanchoredWhy::NoAnchor,
         };
     };
-    let trusted_time_ms = match anchored_time_ms(anchor, &record.boot_id, record.monotonic_ms) {
+    let trusted_time_ms = match anchored_time_ms(anchor, record.boot_id, record.monotonic_ms) {
         Ok(t) => t,
         Err(why) => return TimeVerdict::Unanchored { why },
     };

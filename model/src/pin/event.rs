@@ -41,6 +41,31 @@ pub struct PinEvent {
 }
 
 impl PinEvent {
+    /// What no phone writes: an empty or huge employee id or token id, more
+    /// failures than any policy allows, a lock longer than a week.
+    pub fn check_ranges(&self) -> Result<(), crate::ledger::record::RecordCheck> {
+        let out = |field: &'static str, detail: &str| {
+            Err(crate::ledger::record::RecordCheck::OutOfRange {
+                field,
+                detail: detail.into(),
+            })
+        };
+        let id = &self.employee_id;
+        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+            return out(
+                "event.employee_id",
+                "empty, longer than 128 bytes or with controls",
+            );
+        }
+        if self.token_id.as_ref().is_some_and(|t| t.len() > 128) {
+            return out("event.token_id", "longer than 128 bytes");
+        }
+        if self.failures > 100 || self.lock_ms.is_some_and(|ms| ms > 7 * 86_400_000) {
+            return out("event", "failures or lock beyond any policy");
+        }
+        Ok(())
+    }
+
     pub fn new(kind: PinEventKind, employee_id: &str) -> PinEvent {
         PinEvent {
             kind,

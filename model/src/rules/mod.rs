@@ -7,6 +7,8 @@ pub mod assurance;
 pub mod cidr;
 pub mod evaluate;
 pub mod evidence;
+pub mod field_work;
+pub mod makeup;
 pub mod policy;
 pub mod punch_kind;
 pub mod shift;

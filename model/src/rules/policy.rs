@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::rules::makeup::MakeUpRules;
 use serde::{Deserialize, Serialize};
 
 use crate::geofence::{GeofenceError, PreparedShape, Shape, SiteIndex};
@@ -170,6 +171,9 @@ pub struct Policy {
     /// Shifts: when punches are on time, late or early (see `rules::shift`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shifts: Vec<Shift>,
+    /// Limits on make-up requests (`rules::makeup`).
+    #[serde(default)]
+    pub make_up: MakeUpRules,
 }
 
 impl Policy {

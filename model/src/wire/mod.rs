@@ -13,6 +13,11 @@ pub const PATH_ENROLL_CHALLENGE: &str = "/v1/enroll/challenge";
 pub const PATH_POLICY: &str = "/v1/policy";
 pub const PATH_PUNCHES: &str = "/v1/punches";
 pub const PATH_TIME: &str = "/v1/time";
+/// `GET`: where the device's make-up and field-work requests stand, and the
+/// employee's signed personal addendum (approved field sites).
+pub const PATH_REQUESTS: &str = "/v1/requests";
+/// `PUT {PATH_ATTACHMENTS}/{sha256}`: a make-up request's file, raw bytes.
+pub const PATH_ATTACHMENTS: &str = "/v1/attachments";
 
 pub const HEADER_SERVER_TIME: &str = "x-punch-server-time";
 pub const HEADER_POLICY_VERSION: &str = "x-punch-policy-version";
@@ -240,6 +245,47 @@ pub struct PolicyResponse {
     pub time_token: String,
 }
 
+/// A manager's decision on one of the device's requests, as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDecision {
+    pub event_id: String,
+    /// `pending`, `approved`, `denied` or `refused` (by the policy's limits).
+    pub status: String,
+    /// The refusal's code, when refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at_ms: Option<i64>,
+}
+
+/// A `rules::field_work::PersonalAddendum`'s exact bytes, signed with the
+/// policy key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedAddendum {
+    #[serde(with = "b64::bytes")]
+    pub body: Vec<u8>,
+    #[serde(with = "b64::bytes")]
+    pub signature: Vec<u8>,
+}
+
+/// `GET /v1/requests` (device-authenticated).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestsResponse {
+    pub decisions: Vec<RequestDecision>,
+    /// None: no field site is approved for the employee (any more).
+    #[serde(default)]
+    pub addendum: Option<SignedAddendum>,
+}
+
+/// `PUT /v1/attachments/{sha256}` (device-authenticated): stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentStored {
+    pub sha256: String,
+    pub size_bytes: u64,
+}
+
 /// One record as stored on the device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadRecord {
@@ -347,6 +393,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The request was not received in time (slow client).
     Timeout,
+    /// An attachment whose bytes do not hash to its name, that is over the
+    /// policy's size limit, or that no request of the employee names.
+    AttachmentRefused,
     /// The server is at a limit (connections, body budget) or its
     /// database is unreachable: retry shortly.
     Unavailable,

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::pin::wire as pin_wire;
 use punch_model::wire::{
-    self, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest, EnrollResponse,
-    ErrorCode, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH, PolicyResponse, TimeResponse,
-    UploadRequest, UploadResponse,
+    self, AttachmentStored, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest,
+    EnrollResponse, ErrorCode, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH,
+    PolicyResponse, RequestsResponse, TimeResponse, UploadRequest, UploadResponse,
 };
 use tracing::Instrument;
 
@@ -28,6 +28,7 @@ use crate::enroll::{self, EnrollRefusal};
 use crate::ingest;
 use crate::limits::rate::{self, Bucket};
 use crate::metrics;
+use crate::requests;
 use crate::store::StoreExt;
 
 /// Operations routes (no device authentication, no policy header).
@@ -257,6 +258,77 @@ async fn time_handler(
     Ok(ok_json(&body, now, Some(version)))
 }
 
+/// The attachment route, with its one path parameter (the file's hash).
+const PATH_ATTACHMENT: &str = "/v1/attachments/{sha256}";
+
+async fn requests_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let now = now_ms();
+    let answer = blocking(&state, move |s| {
+        Ok(s.store.read(|tx| {
+            Ok(RequestsResponse {
+                decisions: requests::decisions_for(tx, &device.device_id)?,
+                addendum: requests::signed_addendum(tx, &device.employee_id, now)?,
+            })
+        })?)
+    })
+    .await?;
+    Ok(ok_json(&answer, now, None))
+}
+
+async fn attachment_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.upload_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let named = attachment_hash(uri.path())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let refused = |why: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::AttachmentRefused,
+            why,
+        )
+    };
+    let actual = hex::encode(punch_model::ledger::signing::sha256(&body));
+    if named != actual {
+        return Err(refused(format!("the bytes hash to {actual}, not {named}")));
+    }
+    let now = now_ms();
+    let size_bytes = body.len() as u64;
+    let outcome = blocking(&state, move |s| {
+        Ok(s.store.write(|tx| {
+            requests::store_attachment(tx, &device.employee_id, &actual, body.to_vec(), now)
+        })?)
+    })
+    .await?;
+    match outcome {
+        Ok(()) => Ok(ok_json(
+            &AttachmentStored {
+                sha256: named,
+                size_bytes,
+            },
+            now,
+            None,
+        )),
+        Err(why) => Err(refused(why)),
+    }
+}
+
 async fn policy_handler(
     State(state): State<AppState>,
     method: Method,
@@ -375,11 +447,17 @@ fn is_authenticated_path(path: &str) -> bool {
         wire::PATH_TIME
             | wire::PATH_POLICY
             | wire::PATH_PUNCHES
+            | wire::PATH_REQUESTS
             | pin_wire::PATH_PIN_CODE
             | pin_wire::PATH_PIN_CODE_REDEEM
             | pin_wire::PATH_PIN_SELF_SERVICE
             | pin_wire::PATH_PIN_ADMIN_RESET
-    )
+    ) || attachment_hash(path).is_some()
+}
+
+/// The hash an attachment path names (`/v1/attachments/{sha256}`).
+fn attachment_hash(path: &str) -> Option<&str> {
+    path.strip_prefix(wire::PATH_ATTACHMENTS)?.strip_prefix('/')
 }
 
 async fn healthz_handler() -> Response {
@@ -438,6 +516,9 @@ async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiE
 /// The route label for metrics: a known path, or "other" (unknown paths
 /// must not become label values an attacker can multiply).
 fn route_label(path: &str) -> &'static str {
+    if attachment_hash(path).is_some() {
+        return PATH_ATTACHMENT;
+    }
     route_table()
         .into_iter()
         .map(|(_, p, _)| p)
@@ -542,6 +623,9 @@ macro_rules! route {
     (POST $path:expr => $handler:expr) => {
         (Method::POST, $path, axum::routing::post($handler))
     };
+    (PUT $path:expr => $handler:expr) => {
+        (Method::PUT, $path, axum::routing::put($handler))
+    };
 }
 
 /// The one table the router is built from, so `routes()` cannot drift.
@@ -556,6 +640,8 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(POST pin_wire::PATH_PIN_CODE_REDEEM => crate::pin::http::redeem_handler),
         route!(POST pin_wire::PATH_PIN_SELF_SERVICE => crate::pin::http::self_service_handler),
         route!(POST pin_wire::PATH_PIN_ADMIN_RESET => crate::pin::http::admin_reset_handler),
+        route!(GET wire::PATH_REQUESTS => requests_handler),
+        route!(PUT PATH_ATTACHMENT => attachment_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),
         route!(GET PATH_READYZ => readyz_handler),
         route!(GET PATH_METRICS => metrics_handler),

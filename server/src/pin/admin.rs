@@ -109,4 +109,11 @@ impl Admin {
             tx.upsert_kiosk_member(site_id, employee_id, &json)
         })
     }
+
+    /// The lock an employee's PIN is under by the server's replay of the
+    /// uploaded PIN events (every device of theirs).
+    pub fn pin_lock_state(&self, employee_id: &str) -> Result<super::audit::DerivedLock> {
+        self.store()
+            .read(|tx| super::audit::lock_of(tx, employee_id))
+    }
 }

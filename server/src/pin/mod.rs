@@ -4,6 +4,7 @@
 //! the device checks offline. Codes are random, short-lived, single-use,
 //! kept only as a MAC and rate-limited per employee, device and address.
 //!
+//! - `audit`: PIN events judged again, the lock derived from them;
 //! - `reset`: the rules, inside store transactions;
 //! - `sender`: how codes reach the employee (log, file, SMTP behind `smtp`);
 //! - `http`: the routes;
@@ -11,6 +12,7 @@
 //! - `kiosk`: kiosk accounts, their members' PIN verifiers, ingest's check.
 
 pub mod admin;
+pub mod audit;
 pub(crate) mod http;
 pub mod kiosk;
 pub mod reset;

@@ -358,6 +358,80 @@ pub trait StoreTx {
     /// one, when the window started). A window older than `window_ms`
     /// starts again at `now_ms`.
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
+
+    // Chain events (`events` table): see [`StoredEvent`].
+    fn insert_event(&self, event: &StoredEvent) -> Result<()>;
+    /// Events matching `filter`, oldest first.
+    fn events(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>>;
+    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
+    /// Records a decision on a request that is still pending; false if it
+    /// is not (unknown, or already decided).
+    fn decide_event(&self, event_id: &str, decision: &EventDecision<'_>) -> Result<bool>;
+    /// Stores an attachment once (the same hash again is a no-op).
+    fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
+    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;
+}
+
+/// An accepted chain event: the signed bytes, what they say (`body`, the
+/// event as JSON), and for requests where they stand.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    pub device_id: String,
+    pub seq: u64,
+    pub event_id: String,
+    pub employee_id: String,
+    /// `make_up_request`, `field_work_request`, `refused_punch`...
+    pub event_type: String,
+    pub body: String,
+    pub wall_time_ms: i64,
+    pub trusted_time_ms: Option<i64>,
+    #[serde(skip)]
+    pub record: Vec<u8>,
+    #[serde(skip)]
+    pub signature: Vec<u8>,
+    pub hash: String,
+    pub received_at_ms: i64,
+    /// A `RequestStatus` for requests (None for other events).
+    pub status: Option<String>,
+    /// Why the server refused it (a refusal code), when it did.
+    pub status_detail: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    pub comment: Option<String>,
+}
+
+impl StoredEvent {
+    /// The time to believe: trusted where it exists, else the wall clock.
+    pub fn effective_time_ms(&self) -> i64 {
+        self.trusted_time_ms.unwrap_or(self.wall_time_ms)
+    }
+}
+
+/// Which events to list (every field narrows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventFilter<'a> {
+    pub employee_id: Option<&'a str>,
+    pub device_id: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub status: Option<&'a str>,
+}
+
+/// A manager's decision on a request.
+#[derive(Debug, Clone, Copy)]
+pub struct EventDecision<'a> {
+    pub status: &'a str,
+    pub decided_by: &'a str,
+    pub comment: &'a str,
+    pub at_ms: i64,
+}
+
+/// A file filed with a make-up request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachmentRow {
+    pub sha256: String,
+    pub employee_id: String,
+    pub body: Vec<u8>,
+    pub received_at_ms: i64,
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

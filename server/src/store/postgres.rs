@@ -21,9 +21,36 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile,
-    PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work, redact_url,
+    AttachmentRow, BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, EventDecision,
+    EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow, RejectedInfo, SchemaStatus,
+    ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work, redact_url,
 };
+
+const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
+    wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
+    status_detail, decided_by, decided_at_ms, comment";
+
+fn event_from_row(r: &Row) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        device_id: r.try_get(0)?,
+        seq: int(r.try_get(1)?),
+        event_id: r.try_get(2)?,
+        employee_id: r.try_get(3)?,
+        event_type: r.try_get(4)?,
+        body: r.try_get(5)?,
+        wall_time_ms: r.try_get(6)?,
+        trusted_time_ms: r.try_get(7)?,
+        record: r.try_get(8)?,
+        signature: r.try_get(9)?,
+        hash: r.try_get(10)?,
+        received_at_ms: r.try_get(11)?,
+        status: r.try_get(12)?,
+        status_detail: r.try_get(13)?,
+        decided_by: r.try_get(14)?,
+        decided_at_ms: r.try_get(15)?,
+        comment: r.try_get(16)?,
+    })
+}
 
 /// The schema, one SQL file per version; append, never edit.
 const MIGRATIONS: &[&str] = &[
@@ -32,7 +59,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0003_tamper_evidence.sql"),
     include_str!("migrations/postgres/0004_attendance.sql"),
     include_str!("migrations/postgres/0005_rate_limits.sql"),
-    include_str!("migrations/postgres/0006_pin.sql"),
+    include_str!("migrations/postgres/0006_events.sql"),
+    include_str!("migrations/postgres/0007_pin.sql"),
 ];
 
 /// The schema version this server writes.
@@ -804,7 +832,8 @@ impl StoreTx for PgTx<'_, '_> {
 
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
         self.opt(
-            "SELECT record FROM punches WHERE device_id = $1 AND seq = $2",
+            "SELECT record FROM punches WHERE device_id = $1 AND seq = $2
+             UNION ALL SELECT record FROM events WHERE device_id = $1 AND seq = $2",
             &[&device_id, &sql(seq)],
         )?
         .map(|r| Ok(r.try_get(0)?))
@@ -817,7 +846,8 @@ impl StoreTx for PgTx<'_, '_> {
         }
         let seqs: Vec<i64> = seqs.iter().map(|&s| sql(s)).collect();
         self.query(
-            "SELECT seq, record FROM punches WHERE device_id = $1 AND seq = ANY($2)",
+            "SELECT seq, record FROM punches WHERE device_id = $1 AND seq = ANY($2)
+             UNION ALL SELECT seq, record FROM events WHERE device_id = $1 AND seq = ANY($2)",
             &[&device_id, &seqs],
         )?
         .iter()
@@ -1155,5 +1185,100 @@ impl StoreTx for PgTx<'_, '_> {
             &[&key, &window_ms, &now_ms],
         )?;
         Ok((int(row.try_get(0)?), row.try_get(1)?))
+    }
+
+    fn insert_event(&self, e: &StoredEvent) -> Result<()> {
+        self.exec(
+            "INSERT INTO events (device_id, seq, event_id, employee_id, event_type, body,
+                 wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms,
+                 status, status_detail, decided_by, decided_at_ms, comment)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            &[
+                &e.device_id,
+                &sql(e.seq),
+                &e.event_id,
+                &e.employee_id,
+                &e.event_type,
+                &e.body,
+                &e.wall_time_ms,
+                &e.trusted_time_ms,
+                &e.record,
+                &e.signature,
+                &e.hash,
+                &e.received_at_ms,
+                &e.status,
+                &e.status_detail,
+                &e.decided_by,
+                &e.decided_at_ms,
+                &e.comment,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn events(&self, f: &EventFilter<'_>) -> Result<Vec<StoredEvent>> {
+        self.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE ($1::TEXT IS NULL OR employee_id = $1)
+                   AND ($2::TEXT IS NULL OR device_id = $2)
+                   AND ($3::TEXT IS NULL OR event_type = $3)
+                   AND ($4::TEXT IS NULL OR status = $4)
+                 ORDER BY received_at_ms, device_id, seq"
+            ),
+            &[&f.employee_id, &f.device_id, &f.event_type, &f.status],
+        )?
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+        self.opt(
+            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"),
+            &[&event_id],
+        )?
+        .map(|r| event_from_row(&r))
+        .transpose()
+    }
+
+    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+        let n = self.exec(
+            "UPDATE events SET status = $2, decided_by = $3, comment = $4, decided_at_ms = $5
+             WHERE event_id = $1 AND status = 'pending'",
+            &[&event_id, &d.status, &d.decided_by, &d.comment, &d.at_ms],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+            &[
+                &a.sha256,
+                &a.employee_id,
+                &(a.body.len() as i64),
+                &a.body,
+                &a.received_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+        self.opt(
+            "SELECT sha256, employee_id, body, received_at_ms FROM attachments WHERE sha256 = $1",
+            &[&sha256],
+        )?
+        .map(|r| {
+            Ok(AttachmentRow {
+                sha256: r.try_get(0)?,
+                employee_id: r.try_get(1)?,
+                body: r.try_get(2)?,
+                received_at_ms: r.try_get(3)?,
+            })
+        })
+        .transpose()
     }
 }

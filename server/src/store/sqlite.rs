@@ -12,8 +12,9 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, NewPunch, PinCodeRow, PinProfile,
-    PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx, StoredPunchInfo, Work,
+    AttachmentRow, BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, EventDecision,
+    EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow, RejectedInfo, SchemaStatus,
+    ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -23,11 +24,46 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_3_TAMPER_EVIDENCE,
     MIGRATION_4_ATTENDANCE,
     MIGRATION_5_RATE_LIMITS,
-    MIGRATION_6_PIN,
+    MIGRATION_6_EVENTS,
+    MIGRATION_7_PIN,
 ];
 
-/// PIN resets: each employee's contact and identity secret, and the codes sent.
-const MIGRATION_6_PIN: &str = "
+/// Chain events beside punches, requests' decisions, their attachments.
+const MIGRATION_6_EVENTS: &str = "
+CREATE TABLE events (
+    device_id       TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    event_id        TEXT NOT NULL,
+    employee_id     TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    wall_time_ms    INTEGER NOT NULL,
+    trusted_time_ms INTEGER,
+    record          BLOB NOT NULL,
+    signature       BLOB NOT NULL,
+    hash            TEXT NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    status          TEXT,
+    status_detail   TEXT,
+    decided_by      TEXT,
+    decided_at_ms   INTEGER,
+    comment         TEXT,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX events_by_employee ON events (employee_id, event_type);
+CREATE INDEX events_by_id ON events (event_id);
+CREATE TABLE attachments (
+    sha256          TEXT PRIMARY KEY,
+    employee_id     TEXT NOT NULL,
+    size_bytes      INTEGER NOT NULL,
+    body            BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL
+);
+";
+
+/// PIN resets: each employee's contact and identity secret, and the codes
+/// sent; kiosk members with their PIN verifiers.
+const MIGRATION_7_PIN: &str = "
 CREATE TABLE pin_profiles (
     employee_id        TEXT PRIMARY KEY,
     channel            TEXT,
@@ -59,6 +95,32 @@ CREATE TABLE rate_limits (
     hits             INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
+
+const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
+    wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
+    status_detail, decided_by, decided_at_ms, comment";
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        device_id: r.get(0)?,
+        seq: int(r.get(1)?),
+        event_id: r.get(2)?,
+        employee_id: r.get(3)?,
+        event_type: r.get(4)?,
+        body: r.get(5)?,
+        wall_time_ms: r.get(6)?,
+        trusted_time_ms: r.get(7)?,
+        record: r.get(8)?,
+        signature: r.get(9)?,
+        hash: r.get(10)?,
+        received_at_ms: r.get(11)?,
+        status: r.get(12)?,
+        status_detail: r.get(13)?,
+        decided_by: r.get(14)?,
+        decided_at_ms: r.get(15)?,
+        comment: r.get(16)?,
+    })
+}
 
 /// The schema version this server writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -888,7 +950,10 @@ impl StoreTx for Sql<'_> {
         // Cached: on the hot ingest path.
         Ok(self
             .0
-            .prepare_cached("SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2")?
+            .prepare_cached(
+                "SELECT record FROM punches WHERE device_id = ?1 AND seq = ?2
+                 UNION ALL SELECT record FROM events WHERE device_id = ?1 AND seq = ?2",
+            )?
             .query_row(params![device_id, sql(seq)], |r| r.get(0))
             .optional()?)
     }
@@ -1008,6 +1073,104 @@ impl StoreTx for Sql<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok((int(hits), start))
+    }
+
+    fn insert_event(&self, e: &StoredEvent) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO events (device_id, seq, event_id, employee_id, event_type, body,
+                     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms,
+                     status, status_detail, decided_by, decided_at_ms, comment)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                         ?17)",
+            )?
+            .execute(params![
+                e.device_id,
+                sql(e.seq),
+                e.event_id,
+                e.employee_id,
+                e.event_type,
+                e.body,
+                e.wall_time_ms,
+                e.trusted_time_ms,
+                e.record,
+                e.signature,
+                e.hash,
+                e.received_at_ms,
+                e.status,
+                e.status_detail,
+                e.decided_by,
+                e.decided_at_ms,
+                e.comment
+            ])?;
+        Ok(())
+    }
+
+    fn events(&self, f: &EventFilter<'_>) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE (?1 IS NULL OR employee_id = ?1) AND (?2 IS NULL OR device_id = ?2)
+               AND (?3 IS NULL OR event_type = ?3) AND (?4 IS NULL OR status = ?4)
+             ORDER BY received_at_ms, device_id, seq"
+        ))?;
+        let rows = stmt.query_map(
+            params![f.employee_id, f.device_id, f.event_type, f.status],
+            event_from_row,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"
+            ))?
+            .query_row([event_id], event_from_row)
+            .optional()?)
+    }
+
+    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+        let n = self.0.execute(
+            "UPDATE events SET status = ?2, decided_by = ?3, comment = ?4, decided_at_ms = ?5
+             WHERE event_id = ?1 AND status = 'pending'",
+            params![event_id, d.status, d.decided_by, d.comment, d.at_ms],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sha256) DO NOTHING",
+            params![
+                a.sha256,
+                a.employee_id,
+                a.body.len() as i64,
+                a.body,
+                a.received_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT sha256, employee_id, body, received_at_ms FROM attachments
+                 WHERE sha256 = ?1",
+                [sha256],
+                |r| {
+                    Ok(AttachmentRow {
+                        sha256: r.get(0)?,
+                        employee_id: r.get(1)?,
+                        body: r.get(2)?,
+                        received_at_ms: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -483,6 +483,41 @@ impl Device {
         up
     }
 
+    /// The next record of the local chain as an event, signed; the local
+    /// head advances as with [`Device::next`].
+    pub fn next_event(
+        &mut self,
+        policy_version: u64,
+        event: punch_model::ledger::event::ChainEvent,
+    ) -> UploadRecord {
+        use punch_model::ledger::event::{EntryTag, EventRecord};
+        let record = EventRecord {
+            format: RECORD_FORMAT,
+            entry: EntryTag::Event,
+            event_id: uuid::Uuid::new_v4(),
+            device_id: self.id.clone(),
+            employee_id: self.employee_id.clone(),
+            seq: self.head_seq + 1,
+            wall_time_ms: now_ms(),
+            utc_offset_min: 60,
+            monotonic_ms: 10_000_000,
+            boot_id: self.boot_id.clone(),
+            anchor: None,
+            policy_version,
+            event,
+            prev_hash: self.head_hash.clone(),
+        };
+        let bytes = record.to_bytes().unwrap();
+        let up = UploadRecord {
+            seq: record.seq,
+            signature: self.signer.sign(&bytes).unwrap(),
+            record: bytes,
+        };
+        self.head_seq = up.seq;
+        self.head_hash = hex::encode(signing::sha256(&up.record));
+        up
+    }
+
     pub fn upload(&self, addr: SocketAddr, records: Vec<UploadRecord>) -> Http {
         let body = serde_json::to_vec(&UploadRequest {
             device_id: self.id.clone(),

@@ -1,0 +1,137 @@
+//! The everyday exceptions of attendance, filed from the phone: make-up
+//! requests (补卡) for a missed or refused punch, with files and a link to
+//! the refused attempt, and field-work proposals (外勤报备). Each is judged
+//! at once against the policy's limits, then signed and chained like a
+//! punch (`recorder::record_event`); the server judges it again, a manager
+//! decides, and the decision comes back on sync (`sync::requests_fetch`).
+
+mod attachments;
+mod field_work;
+mod make_up;
+
+pub(crate) use attachments::attach;
+pub(crate) use field_work::propose_field_work;
+pub(crate) use make_up::file_make_up;
+
+use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
+use punch_model::ledger::refused::RefusedPunch;
+use punch_model::rules::field_work::FieldWorkRequest;
+use punch_model::rules::makeup::{MakeUpRequest, RequestStatus};
+
+use crate::device::DeviceContext;
+use crate::error::Result;
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FiledRequest {
+    MakeUp(MakeUpRequest),
+    FieldWork(FieldWorkRequest),
+}
+
+/// A request this device filed, and where it stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestView {
+    pub event_id: String,
+    pub seq: u64,
+    pub filed_at_ms: i64,
+    pub request: FiledRequest,
+    /// `Pending` until the server says otherwise.
+    pub status: RequestStatus,
+    /// The refusal's code when the server's limits refused it.
+    pub detail: Option<String>,
+    pub comment: Option<String>,
+    pub decided_at_ms: Option<i64>,
+}
+
+/// A punch the rules refused, as kept in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefusedAttempt {
+    pub event_id: String,
+    pub seq: u64,
+    pub wall_time_ms: i64,
+    pub refused: RefusedPunch,
+}
+
+/// The device's own events of one type, parsed, oldest first.
+fn own_events(device: &DeviceContext, type_name: &str) -> Result<Vec<(u64, ChainEntry)>> {
+    let rows = device
+        .db
+        .lock()
+        .events_of_kind(&kind_column_of(type_name))?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            ChainEntry::from_bytes(&row.record)
+                .ok()
+                .map(|e| (row.seq, e))
+        })
+        .collect())
+}
+
+fn status_of(text: &str) -> RequestStatus {
+    match text {
+        "approved" => RequestStatus::Approved,
+        "denied" => RequestStatus::Denied,
+        "refused" => RequestStatus::Refused,
+        _ => RequestStatus::Pending,
+    }
+}
+
+/// Every request this device filed, oldest first, with its status.
+pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
+    let mut out = Vec::new();
+    for type_name in [types::MAKE_UP_REQUEST, types::FIELD_WORK_REQUEST] {
+        for (seq, entry) in own_events(device, type_name)? {
+            let ChainEntry::Event(event) = entry else {
+                continue;
+            };
+            let request = match event.event {
+                ChainEvent::MakeUpRequest(r) => FiledRequest::MakeUp(r),
+                ChainEvent::FieldWorkRequest(r) => FiledRequest::FieldWork(r),
+                _ => continue,
+            };
+            let event_id = event.event_id.to_string();
+            let known = device.db.lock().request_status(&event_id)?;
+            out.push(RequestView {
+                seq,
+                filed_at_ms: event.wall_time_ms,
+                request,
+                status: known
+                    .as_ref()
+                    .map_or(RequestStatus::Pending, |k| status_of(&k.status)),
+                detail: known.as_ref().and_then(|k| k.detail.clone()),
+                comment: known.as_ref().and_then(|k| k.comment.clone()),
+                decided_at_ms: known.and_then(|k| k.decided_at_ms),
+                event_id,
+            });
+        }
+    }
+    out.sort_by_key(|r| r.seq);
+    Ok(out)
+}
+
+/// Every refused punch kept on this device, oldest first.
+pub(crate) fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
+    Ok(own_events(device, types::REFUSED_PUNCH)?
+        .into_iter()
+        .filter_map(|(seq, entry)| match entry {
+            ChainEntry::Event(e) => match e.event {
+                ChainEvent::RefusedPunch(refused) => Some(RefusedAttempt {
+                    event_id: e.event_id.to_string(),
+                    seq,
+                    wall_time_ms: e.wall_time_ms,
+                    refused: *refused,
+                }),
+                _ => None,
+            },
+            ChainEntry::Punch(_) => None,
+        })
+        .collect())
+}
+
+/// Whether any filed request still waits for a decision (sync asks then).
+pub(crate) fn any_undecided(device: &DeviceContext) -> Result<bool> {
+    Ok(requests(device)?
+        .iter()
+        .any(|r| r.status == RequestStatus::Pending))
+}
