@@ -91,6 +91,7 @@ val PunchException.detail: String
         is PunchException.Storage -> detail
         is PunchException.Busy -> detail
         is PunchException.InvalidInput -> detail
+        is PunchException.Pin -> detail
         is PunchException.Internal -> detail
     }
 

@@ -23,6 +23,7 @@ class PinTest {
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 client.enroll(server.enrollCode())
+                client.sync() // PIN calls need the signed policy: their events are chained under it
                 assertFalse(client.pinStatus().isSet)
                 val trivial = assertThrows<PunchException.Pin> { client.setPin("1234", null) }
                 assertEquals("rejected", trivial.reason)
@@ -62,6 +63,9 @@ class PinTest {
                 assertEquals("code", client.pinEvents().single { it.kind == "reset" }.resetPath)
 
                 server.start()
+                client.networkAvailable()
+                assertNull(client.syncNow().error) // the PIN events go up like punches
+                assertEquals(0uL, client.status().pending)
                 val noOrder = assertThrows<PunchException.ServerRefused> { client.fetchAdminPinReset() }
                 assertEquals("pin_no_admin_reset", noOrder.code)
                 server.admin("pin-secret", "e-42", "--secret", "4711")
