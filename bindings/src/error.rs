@@ -12,6 +12,9 @@ use punch_core::{PunchError as CoreError, SyncError};
 use crate::types::Evaluation;
 
 /// What went wrong, by what the app can do about it.
+// `Refused` carries the evaluation by value: the foreign side needs a plain
+// record (uniffi has no boxes), and the error path is not hot.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[non_exhaustive]
 pub enum PunchError {
@@ -53,6 +56,11 @@ pub enum PunchError {
     /// Another punch holds the turn, or a callback called back into the client: try again.
     #[error("busy: {detail}")]
     Busy { detail: String },
+    /// A make-up request or field-work proposal the employer's rules refuse,
+    /// or one naming a file or refused attempt the device does not hold;
+    /// `code` is the rule's stable code (`make_up_monthly_limit`...).
+    #[error("request refused: {detail}")]
+    RequestRefused { detail: String, code: String },
     /// The app passed something unusable (evidence, options, a code).
     #[error("invalid input: {detail}")]
     InvalidInput { detail: String },
@@ -139,6 +147,19 @@ impl From<CoreError> for PunchError {
             CoreError::Signer(_) | CoreError::DeviceKeyMismatch => PunchError::Signer { detail },
             CoreError::Busy => PunchError::Busy { detail },
             CoreError::Pin(p) => pin_error(detail, p),
+            CoreError::MakeUp(r) => PunchError::RequestRefused {
+                detail,
+                code: r.code().into(),
+            },
+            CoreError::FieldWork(f) => PunchError::RequestRefused {
+                detail,
+                code: f.code().into(),
+            },
+            CoreError::UnknownReference { .. } => PunchError::RequestRefused {
+                detail,
+                code: "unknown_reference".into(),
+            },
+            CoreError::Addendum(_) => PunchError::PolicyInvalid { detail },
             CoreError::Storage(_)
             | CoreError::SchemaTooNew { .. }
             | CoreError::Corrupt { .. }

@@ -11,6 +11,8 @@
 //!   clock, status listener) and their adapters to the core's traits;
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
+//! - `exceptions`: make-up requests, field work, refused attempts;
+//! - `messages`: reasons as codes, rendered in English or Chinese;
 //! - `bench`: the Rust side of the bindings' benchmark.
 //!
 //! No lock of this crate is held across a call into foreign code.
@@ -22,7 +24,9 @@
 mod bench;
 mod client;
 mod error;
+mod exceptions;
 mod logging;
+mod messages;
 mod pin;
 mod platform;
 mod types;
@@ -30,7 +34,9 @@ mod types;
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
+pub use exceptions::*;
 pub use logging::{LogLevel, LogSink, set_log_sink};
+pub use messages::{Message, MessageArg, localized_text};
 pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
 pub use types::*;

@@ -176,6 +176,9 @@ pub struct Evaluation {
     pub reasons: Vec<String>,
     /// What the punch means for attendance, when the policy has shifts.
     pub attendance: Option<Attendance>,
+    /// Every reason as a stable code with its arguments (English text
+    /// beside it); `localized_text` renders one in the app's locale.
+    pub messages: Vec<crate::messages::Message>,
 }
 
 /// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
@@ -213,7 +216,13 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
 
 impl From<punch_core::Evaluation> for Evaluation {
     fn from(e: punch_core::Evaluation) -> Self {
+        let messages =
+            punch_core::messages::evaluation_messages(&e, punch_core::messages::Locale::English)
+                .into_iter()
+                .map(crate::messages::Message::from)
+                .collect();
         Evaluation {
+            messages,
             decision: e.decision.into(),
             site_id: e.site_id,
             policy_version: e.policy_version,

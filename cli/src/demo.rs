@@ -20,24 +20,24 @@ use punch_server::{Admin, ServerHandle};
 use crate::CmdResult;
 
 pub const SAMPLE_POLICY: &str = include_str!("sample_policy.json");
-const HQ: (f64, f64) = (52.520008, 13.404954);
+pub(crate) const HQ: (f64, f64) = (52.520008, 13.404954);
 const EMPLOYEE: &str = "emp-042";
 
 /// A point `metres` from `from` along `bearing` (degrees), on WGS-84.
-fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
+pub(crate) fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
     Geodesic::wgs84().direct(from.0, from.1, bearing, metres)
 }
 
 /// The phone's clocks: they follow real time (the server checks that no
 /// punch claims a time after it arrived), and the demo can move the wall
 /// clock the way an employee would.
-struct PhoneClock {
-    clock: ManualClock,
+pub(crate) struct PhoneClock {
+    pub(crate) clock: ManualClock,
     last: std::sync::Mutex<Instant>,
 }
 
 impl PhoneClock {
-    fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
+    pub(crate) fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
         let wall = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
         Ok(PhoneClock {
             clock: ManualClock::new(ClockReading {
@@ -60,7 +60,7 @@ impl Clock for PhoneClock {
     }
 }
 
-fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
+pub(crate) fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
     Evidence {
         gps: Some(GpsFix {
             lat: at.0,
@@ -94,7 +94,7 @@ fn basement() -> Evidence {
     }
 }
 
-fn start_server(
+pub(crate) fn start_server(
     db: &std::path::Path,
     listen: std::net::SocketAddr,
 ) -> Result<ServerHandle, Box<dyn std::error::Error>> {
@@ -324,10 +324,12 @@ pub fn run() -> CmdResult {
             "the demo expected the moved clock and the tampered record to be caught".into(),
         );
     }
+    crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
     println!(
-        "\nDone: the moved clock and the edited record were both caught; the PIN locked and was reset \
-         by code. Temporary files removed."
+        "\nDone: the moved clock and the edited record were both caught; the exceptions were \
+         judged offline and decided by a manager; the PIN locked and was reset by code. \
+         Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

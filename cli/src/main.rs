@@ -1,6 +1,7 @@
 //! `punch`: the demo and a developer tool for punch-core.
 
 mod demo;
+mod demo_exceptions;
 mod demo_pin;
 mod evaluate_cmd;
 

@@ -449,4 +449,111 @@ fn main() {
     if wanted("open") {
         bench_open();
     }
+    if wanted("exceptions") {
+        bench_exceptions();
+    }
+}
+
+/// What one evaluate costs with 20 shifts and 10 active field-work sites
+/// (the fix inside one of them), against the same 10 employer sites plus
+/// one where the fix is, without shifts or field sites: the steps the engine
+/// runs per evaluate (the active field sites picked, the evidence judged
+/// against the policy prepared with them — prepared once and cached, as
+/// `InstalledPolicy::current_for` does — and the shift verdict).
+fn bench_exceptions() {
+    use punch_core::rules::evaluate::evaluate;
+    use punch_core::rules::field_work::{self, FieldSite};
+    use punch_core::rules::policy::{Policy, PreparedPolicy};
+    use punch_core::rules::shift;
+
+    let base = Policy::from_json(&policy_with_sites(10)).expect("policy");
+    let mut with_rules = base.clone();
+    with_rules.time_zone = Some("Asia/Shanghai".into());
+    with_rules.shifts = (0..20)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("shift{i}"), "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "start": format!("{:02}:00", i % 24), "end": format!("{:02}:30", (i + 8) % 24),
+                "grace_late_min": 5, "sites": [format!("s{}", i % 10)]
+            }))
+            .expect("shift")
+        })
+        .collect();
+    let now = 1_767_225_600_000i64 + 3 * 3_600_000;
+    let today = field_work::day_of(now, &field_work::policy_zone(&with_rules)).expect("day");
+    let field: Vec<FieldSite> = (0..10)
+        .map(|i| FieldSite {
+            request_id: punch_core::ledger::record::Uuid::from_u128(i as u128 + 1),
+            name: format!("client {i}"),
+            center: LatLon {
+                lat: 31.0 + f64::from(i) * 0.1,
+                lon: 121.0,
+            },
+            radius_m: 300.0,
+            from_date: today,
+            to_date: today,
+        })
+        .collect();
+    // The baseline holds an employer site where the fix is, so both sides
+    // judge one containing circle (the exact geodesic verdict dominates).
+    let mut plain = base;
+    plain.sites.push(
+        serde_json::from_value(serde_json::json!({
+            "id": "here", "shape": {"type": "circle", "center": {"lat": 31.5, "lon": 121.0}, "radius_m": 300.0}
+        }))
+        .expect("site"),
+    );
+    let plain = PreparedPolicy::new(plain).expect("prepare");
+    let active = field_work::active_at(&with_rules, &field, now);
+    let prepared = field_work::prepare_with(&with_rules, &active).expect("prepare with");
+    // Field sites 11 km apart, the fix at the 6th: the shifts of its site do not apply, so
+    // every shift is looked at and none matches.
+    let evidence = Evidence {
+        gps: Some(GpsFix {
+            lat: 31.5,
+            lon: 121.0,
+            accuracy_m: 10.0,
+            fix_time_ms: now - 1_000,
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        ..Evidence::default()
+    }
+    .validate()
+    .expect("evidence");
+    let rounds = 20_000;
+    let time = |f: &dyn Fn()| {
+        let mut samples = Vec::with_capacity(50);
+        for _ in 0..50 {
+            let t = Instant::now();
+            for _ in 0..rounds / 50 {
+                f();
+            }
+            samples.push(t.elapsed() / (rounds / 50));
+        }
+        median(samples)
+    };
+    let baseline = time(&|| {
+        black_box(evaluate(&plain, &evidence, now, None));
+    });
+    let measured = time(&|| {
+        let active = field_work::active_at(&with_rules, &field, now);
+        black_box(active.len());
+        let e = evaluate(&prepared, &evidence, now, None);
+        black_box(shift::judge(
+            &prepared.shifts,
+            e.site_id.as_deref(),
+            PunchKind::ClockIn,
+            now,
+            None,
+        ));
+    });
+    emit(
+        "evaluate_20_shifts_10_field_sites_vs_plain",
+        measured * 1e6,
+        "us",
+        baseline * 1e6,
+        measured / baseline,
+    );
 }

@@ -233,3 +233,71 @@ fn an_approved_field_site_is_used_on_its_day_and_refused_after_it() {
         punch.review_flags
     );
 }
+
+/// A shift that started ten minutes ago (UTC), every day, 5 minutes' grace.
+fn schedule_started_ten_minutes_ago(now_ms: i64) -> Schedule {
+    let minute_of_day = (now_ms - 10 * 60_000).rem_euclid(DAY as i64) / 60_000;
+    let hhmm = |m: i64| format!("{:02}:{:02}", (m / 60) % 24, m % 60);
+    let shift = serde_json::json!({
+        "id": "day", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "start": hhmm(minute_of_day), "end": hhmm(minute_of_day + 8 * 60),
+        "grace_late_min": 5, "grace_early_min": 5
+    });
+    Schedule {
+        time_zone: Some("UTC".into()),
+        shifts: vec![serde_json::from_value(shift).unwrap()],
+        ..Schedule::default()
+    }
+}
+
+#[test]
+fn a_forgotten_clock_out_is_judged_the_same_on_the_phone_and_the_server() {
+    let w = World::new();
+    w.admin
+        .set_schedule(schedule_started_ten_minutes_ago(w.clock.now().wall_time_ms))
+        .unwrap();
+    w.admin
+        .publish_policy(Duration::from_secs(30 * 86_400))
+        .unwrap();
+    w.engine.sync().unwrap();
+    let code = |r: &punch_core::PunchReceipt| {
+        r.evaluation
+            .attendance
+            .as_ref()
+            .map(|a| a.code().to_string())
+    };
+    let first = w.punch();
+    assert_eq!(
+        code(&first).as_deref(),
+        Some("late"),
+        "{:?}",
+        first.evaluation
+    );
+    // Twelve hours on, the clock-out forgotten: a clock-in outside any window.
+    w.clock.advance_ms(DAY / 2);
+    let stray = w.punch();
+    assert_eq!(code(&stray).as_deref(), Some("outside_window"));
+    // The next day: matched to the new occurrence, not "already clocked in",
+    // and still a clock-in (punches are never alternated).
+    w.clock.advance_ms(DAY / 2);
+    let next = w.punch();
+    assert_eq!(
+        code(&next).as_deref(),
+        Some("late"),
+        "{:?}",
+        next.evaluation
+    );
+    assert_eq!(next.kind, PunchKind::ClockIn);
+    w.engine.sync().unwrap();
+    let stored = w.admin.punches().unwrap();
+    for receipt in [&first, &stray, &next] {
+        let p = stored.iter().find(|p| p.seq == receipt.seq).unwrap();
+        assert_eq!(
+            p.attendance.as_ref().map(|a| a.code().to_string()),
+            code(receipt),
+            "seq {}: {:?}",
+            p.seq,
+            p.review_flags
+        );
+    }
+}

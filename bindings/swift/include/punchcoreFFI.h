@@ -494,6 +494,36 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_sync_now(uint64_t ptr, RustCal
 RustBuffer uniffi_punchcore_fn_method_punchclient_verify_chain(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ATTACH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ATTACH
+RustBuffer uniffi_punchcore_fn_method_punchclient_attach(uint64_t ptr, RustBuffer body, RustBuffer media_type, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FIELD_SITES
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FIELD_SITES
+RustBuffer uniffi_punchcore_fn_method_punchclient_field_sites(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+RustBuffer uniffi_punchcore_fn_method_punchclient_file_make_up_request(uint64_t ptr, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+RustBuffer uniffi_punchcore_fn_method_punchclient_propose_field_work(uint64_t ptr, RustBuffer proposal, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+RustBuffer uniffi_punchcore_fn_method_punchclient_refused_attempts(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
+RustBuffer uniffi_punchcore_fn_method_punchclient_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 void uniffi_punchcore_fn_method_punchclient_accept_user_verified(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -694,6 +724,11 @@ RustBuffer uniffi_punchcore_fn_func_fetch_enrollment_challenge(RustBuffer option
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_SET_LOG_SINK
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_SET_LOG_SINK
 void uniffi_punchcore_fn_func_set_log_sink(RustBuffer sink, RustBuffer level, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LOCALIZED_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LOCALIZED_TEXT
+RustBuffer uniffi_punchcore_fn_func_localized_text(RustBuffer message, RustBuffer locale, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_PUNCHCORE_RUSTBUFFER_ALLOC
@@ -980,6 +1015,12 @@ uint16_t uniffi_punchcore_checksum_func_set_log_sink(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
+uint16_t uniffi_punchcore_checksum_func_localized_text(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
 uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(void
@@ -1121,6 +1162,42 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_sync_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_VERIFY_CHAIN
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_VERIFY_CHAIN
 uint16_t uniffi_punchcore_checksum_method_punchclient_verify_chain(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ATTACH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ATTACH
+uint16_t uniffi_punchcore_checksum_method_punchclient_attach(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FIELD_SITES
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FIELD_SITES
+uint16_t uniffi_punchcore_checksum_method_punchclient_field_sites(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FILE_MAKE_UP_REQUEST
+uint16_t uniffi_punchcore_checksum_method_punchclient_file_make_up_request(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PROPOSE_FIELD_WORK
+uint16_t uniffi_punchcore_checksum_method_punchclient_propose_field_work(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REFUSED_ATTEMPTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_refused_attempts(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_requests(void
     
 );
 #endif

@@ -1722,6 +1722,37 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func verifyChain() throws  -> ChainReport
     
     /**
+     * Keeps a file for a make-up request until the server has it.
+     */
+    func attach(body: Data, mediaType: String) throws  -> AttachmentRef
+    
+    /**
+     * The field sites approved for this employee.
+     */
+    func fieldSites()  -> [FieldSiteInfo]
+    
+    /**
+     * Files a make-up request (补卡); the policy's limits are judged now,
+     * offline. Refused: `PunchError.RequestRefused` with the rule's code.
+     */
+    func fileMakeUpRequest(request: MakeUpRequestInput) throws  -> RequestReceipt
+    
+    /**
+     * Proposes a field-work site (外勤报备) for a manager to approve.
+     */
+    func proposeFieldWork(proposal: FieldWorkInput) throws  -> RequestReceipt
+    
+    /**
+     * The punches the rules refused, kept as evidence, oldest first.
+     */
+    func refusedAttempts() throws  -> [RefusedAttemptInfo]
+    
+    /**
+     * The requests this device filed, oldest first, with their status.
+     */
+    func requests() throws  -> [RequestInfo]
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     func acceptUserVerified() throws 
@@ -2126,6 +2157,83 @@ open func verifyChain()throws  -> ChainReport  {
     return try  FfiConverterTypeChainReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_verify_chain(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Keeps a file for a make-up request until the server has it.
+     */
+open func attach(body: Data, mediaType: String)throws  -> AttachmentRef  {
+    return try  FfiConverterTypeAttachmentRef_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_attach(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(body),
+        FfiConverterString.lower(mediaType),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The field sites approved for this employee.
+     */
+open func fieldSites() -> [FieldSiteInfo]  {
+    return try!  FfiConverterSequenceTypeFieldSiteInfo.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_field_sites(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Files a make-up request (补卡); the policy's limits are judged now,
+     * offline. Refused: `PunchError.RequestRefused` with the rule's code.
+     */
+open func fileMakeUpRequest(request: MakeUpRequestInput)throws  -> RequestReceipt  {
+    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeMakeUpRequestInput_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Proposes a field-work site (外勤报备) for a manager to approve.
+     */
+open func proposeFieldWork(proposal: FieldWorkInput)throws  -> RequestReceipt  {
+    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_propose_field_work(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFieldWorkInput_lower(proposal),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The punches the rules refused, kept as evidence, oldest first.
+     */
+open func refusedAttempts()throws  -> [RefusedAttemptInfo]  {
+    return try  FfiConverterSequenceTypeRefusedAttemptInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_refused_attempts(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The requests this device filed, oldest first, with their status.
+     */
+open func requests()throws  -> [RequestInfo]  {
+    return try  FfiConverterSequenceTypeRequestInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_requests(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2729,6 +2837,73 @@ public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UIn
 
 
 /**
+ * A file named by a make-up request (from `attach`).
+ */
+public struct AttachmentRef: Equatable, Hashable {
+    /**
+     * Hex SHA-256 of the file.
+     */
+    public var sha256: String
+    public var sizeBytes: UInt64
+    public var mediaType: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Hex SHA-256 of the file.
+         */sha256: String, sizeBytes: UInt64, mediaType: String) {
+        self.sha256 = sha256
+        self.sizeBytes = sizeBytes
+        self.mediaType = mediaType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AttachmentRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttachmentRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttachmentRef {
+        return
+            try AttachmentRef(
+                sha256: FfiConverterString.read(from: &buf), 
+                sizeBytes: FfiConverterUInt64.read(from: &buf), 
+                mediaType: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AttachmentRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sha256, into: &buf)
+        FfiConverterUInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterString.write(value.mediaType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentRef_lift(_ buf: RustBuffer) throws -> AttachmentRef {
+    return try FfiConverterTypeAttachmentRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttachmentRef_lower(_ value: AttachmentRef) -> RustBuffer {
+    return FfiConverterTypeAttachmentRef.lower(value)
+}
+
+
+/**
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 public struct Attendance: Equatable, Hashable {
@@ -3279,6 +3454,11 @@ public struct Evaluation: Equatable, Hashable {
      * What the punch means for attendance, when the policy has shifts.
      */
     public var attendance: Attendance?
+    /**
+     * Every reason as a stable code with its arguments (English text
+     * beside it); `localized_text` renders one in the app's locale.
+     */
+    public var messages: [Message]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3294,7 +3474,11 @@ public struct Evaluation: Equatable, Hashable {
          */reasons: [String], 
         /**
          * What the punch means for attendance, when the policy has shifts.
-         */attendance: Attendance?) {
+         */attendance: Attendance?, 
+        /**
+         * Every reason as a stable code with its arguments (English text
+         * beside it); `localized_text` renders one in the app's locale.
+         */messages: [Message]) {
         self.decision = decision
         self.siteId = siteId
         self.policyVersion = policyVersion
@@ -3303,6 +3487,7 @@ public struct Evaluation: Equatable, Hashable {
         self.nearestSite = nearestSite
         self.reasons = reasons
         self.attendance = attendance
+        self.messages = messages
     }
 
     
@@ -3328,7 +3513,8 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
                 flags: FfiConverterSequenceTypeEvaluationFlag.read(from: &buf), 
                 nearestSite: FfiConverterOptionTypeNearestSite.read(from: &buf), 
                 reasons: FfiConverterSequenceString.read(from: &buf), 
-                attendance: FfiConverterOptionTypeAttendance.read(from: &buf)
+                attendance: FfiConverterOptionTypeAttendance.read(from: &buf), 
+                messages: FfiConverterSequenceTypeMessage.read(from: &buf)
         )
     }
 
@@ -3341,6 +3527,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
         FfiConverterOptionTypeNearestSite.write(value.nearestSite, into: &buf)
         FfiConverterSequenceString.write(value.reasons, into: &buf)
         FfiConverterOptionTypeAttendance.write(value.attendance, into: &buf)
+        FfiConverterSequenceTypeMessage.write(value.messages, into: &buf)
     }
 }
 
@@ -3497,6 +3684,172 @@ public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence 
 #endif
 public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
     return FfiConverterTypeEvidence.lower(value)
+}
+
+
+/**
+ * A field site approved for this employee.
+ */
+public struct FieldSiteInfo: Equatable, Hashable {
+    /**
+     * The id punches there are attributed to (`field:<request id>`).
+     */
+    public var siteId: String
+    public var name: String
+    public var lat: Double
+    public var lon: Double
+    public var radiusM: Double
+    public var fromDate: String
+    public var toDate: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The id punches there are attributed to (`field:<request id>`).
+         */siteId: String, name: String, lat: Double, lon: Double, radiusM: Double, fromDate: String, toDate: String) {
+        self.siteId = siteId
+        self.name = name
+        self.lat = lat
+        self.lon = lon
+        self.radiusM = radiusM
+        self.fromDate = fromDate
+        self.toDate = toDate
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldSiteInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldSiteInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldSiteInfo {
+        return
+            try FieldSiteInfo(
+                siteId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                radiusM: FfiConverterDouble.read(from: &buf), 
+                fromDate: FfiConverterString.read(from: &buf), 
+                toDate: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldSiteInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.siteId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.radiusM, into: &buf)
+        FfiConverterString.write(value.fromDate, into: &buf)
+        FfiConverterString.write(value.toDate, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldSiteInfo_lift(_ buf: RustBuffer) throws -> FieldSiteInfo {
+    return try FfiConverterTypeFieldSiteInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldSiteInfo_lower(_ value: FieldSiteInfo) -> RustBuffer {
+    return FfiConverterTypeFieldSiteInfo.lower(value)
+}
+
+
+/**
+ * A proposed field-work site: a circle, for a range of days.
+ */
+public struct FieldWorkInput: Equatable, Hashable {
+    public var lat: Double
+    public var lon: Double
+    public var radiusM: Double
+    public var address: String?
+    /**
+     * First and last day, `YYYY-MM-DD`, in the policy's zone.
+     */
+    public var fromDate: String
+    public var toDate: String
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(lat: Double, lon: Double, radiusM: Double, address: String? = nil, 
+        /**
+         * First and last day, `YYYY-MM-DD`, in the policy's zone.
+         */fromDate: String, toDate: String, reason: String) {
+        self.lat = lat
+        self.lon = lon
+        self.radiusM = radiusM
+        self.address = address
+        self.fromDate = fromDate
+        self.toDate = toDate
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FieldWorkInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FieldWorkInput {
+        return
+            try FieldWorkInput(
+                lat: FfiConverterDouble.read(from: &buf), 
+                lon: FfiConverterDouble.read(from: &buf), 
+                radiusM: FfiConverterDouble.read(from: &buf), 
+                address: FfiConverterOptionString.read(from: &buf), 
+                fromDate: FfiConverterString.read(from: &buf), 
+                toDate: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FieldWorkInput, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.lat, into: &buf)
+        FfiConverterDouble.write(value.lon, into: &buf)
+        FfiConverterDouble.write(value.radiusM, into: &buf)
+        FfiConverterOptionString.write(value.address, into: &buf)
+        FfiConverterString.write(value.fromDate, into: &buf)
+        FfiConverterString.write(value.toDate, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldWorkInput_lift(_ buf: RustBuffer) throws -> FieldWorkInput {
+    return try FfiConverterTypeFieldWorkInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> RustBuffer {
+    return FfiConverterTypeFieldWorkInput.lower(value)
 }
 
 
@@ -3970,6 +4323,209 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
 }
 
 
+/**
+ * What a make-up request asks for.
+ */
+public struct MakeUpRequestInput: Equatable, Hashable {
+    public var kind: PunchKind
+    /**
+     * When the punch should have been, epoch ms.
+     */
+    public var intendedTimeMs: Int64
+    public var siteId: String?
+    public var reason: String
+    public var attachments: [AttachmentRef]
+    /**
+     * `RefusedAttemptInfo.event_id` of the attempt this is about.
+     */
+    public var refusedAttemptId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: PunchKind, 
+        /**
+         * When the punch should have been, epoch ms.
+         */intendedTimeMs: Int64, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
+        /**
+         * `RefusedAttemptInfo.event_id` of the attempt this is about.
+         */refusedAttemptId: String? = nil) {
+        self.kind = kind
+        self.intendedTimeMs = intendedTimeMs
+        self.siteId = siteId
+        self.reason = reason
+        self.attachments = attachments
+        self.refusedAttemptId = refusedAttemptId
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MakeUpRequestInput: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MakeUpRequestInput {
+        return
+            try MakeUpRequestInput(
+                kind: FfiConverterTypePunchKind.read(from: &buf), 
+                intendedTimeMs: FfiConverterInt64.read(from: &buf), 
+                siteId: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                attachments: FfiConverterSequenceTypeAttachmentRef.read(from: &buf), 
+                refusedAttemptId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MakeUpRequestInput, into buf: inout [UInt8]) {
+        FfiConverterTypePunchKind.write(value.kind, into: &buf)
+        FfiConverterInt64.write(value.intendedTimeMs, into: &buf)
+        FfiConverterOptionString.write(value.siteId, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterSequenceTypeAttachmentRef.write(value.attachments, into: &buf)
+        FfiConverterOptionString.write(value.refusedAttemptId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMakeUpRequestInput_lift(_ buf: RustBuffer) throws -> MakeUpRequestInput {
+    return try FfiConverterTypeMakeUpRequestInput.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput) -> RustBuffer {
+    return FfiConverterTypeMakeUpRequestInput.lower(value)
+}
+
+
+/**
+ * One reason: its code, its arguments and its English text.
+ */
+public struct Message: Equatable, Hashable {
+    public var code: String
+    public var args: [MessageArg]
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(code: String, args: [MessageArg], text: String) {
+        self.code = code
+        self.args = args
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Message: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Message {
+        return
+            try Message(
+                code: FfiConverterString.read(from: &buf), 
+                args: FfiConverterSequenceTypeMessageArg.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Message, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterSequenceTypeMessageArg.write(value.args, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessage_lift(_ buf: RustBuffer) throws -> Message {
+    return try FfiConverterTypeMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
+    return FfiConverterTypeMessage.lower(value)
+}
+
+
+/**
+ * One named value a message's template uses (a site, minutes, metres).
+ */
+public struct MessageArg: Equatable, Hashable {
+    public var name: String
+    public var value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension MessageArg: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageArg: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageArg {
+        return
+            try MessageArg(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: MessageArg, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageArg_lift(_ buf: RustBuffer) throws -> MessageArg {
+    return try FfiConverterTypeMessageArg.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageArg_lower(_ value: MessageArg) -> RustBuffer {
+    return FfiConverterTypeMessageArg.lower(value)
+}
+
+
 public struct NearestSite: Equatable, Hashable {
     public var siteId: String
     public var distanceM: Double
@@ -4412,6 +4968,75 @@ public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuf
 
 
 /**
+ * A punch the rules refused, kept as evidence.
+ */
+public struct RefusedAttemptInfo: Equatable, Hashable {
+    public var eventId: String
+    public var seq: UInt64
+    public var wallTimeMs: Int64
+    public var kind: PunchKind
+    public var evaluation: Evaluation
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, kind: PunchKind, evaluation: Evaluation) {
+        self.eventId = eventId
+        self.seq = seq
+        self.wallTimeMs = wallTimeMs
+        self.kind = kind
+        self.evaluation = evaluation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefusedAttemptInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusedAttemptInfo {
+        return
+            try RefusedAttemptInfo(
+                eventId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                kind: FfiConverterTypePunchKind.read(from: &buf), 
+                evaluation: FfiConverterTypeEvaluation.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefusedAttemptInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTypePunchKind.write(value.kind, into: &buf)
+        FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedAttemptInfo_lift(_ buf: RustBuffer) throws -> RefusedAttemptInfo {
+    return try FfiConverterTypeRefusedAttemptInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo) -> RustBuffer {
+    return FfiConverterTypeRefusedAttemptInfo.lower(value)
+}
+
+
+/**
  * A record the server refused.
  */
 public struct RejectedPunch: Equatable, Hashable {
@@ -4475,6 +5100,184 @@ public func FfiConverterTypeRejectedPunch_lift(_ buf: RustBuffer) throws -> Reje
 #endif
 public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustBuffer {
     return FfiConverterTypeRejectedPunch.lower(value)
+}
+
+
+/**
+ * A request this device filed, and where it stands.
+ */
+public struct RequestInfo: Equatable, Hashable {
+    public var eventId: String
+    public var seq: UInt64
+    public var filedAtMs: Int64
+    public var status: RequestStatus
+    /**
+     * The refusal's code when refused.
+     */
+    public var detail: String?
+    /**
+     * The manager's comment.
+     */
+    public var comment: String?
+    public var decidedAtMs: Int64?
+    /**
+     * The status as a message (`localized_text` renders it).
+     */
+    public var statusMessage: Message
+    /**
+     * Exactly one of these is set.
+     */
+    public var makeUp: MakeUpRequestInput?
+    public var fieldWork: FieldWorkInput?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eventId: String, seq: UInt64, filedAtMs: Int64, status: RequestStatus, 
+        /**
+         * The refusal's code when refused.
+         */detail: String?, 
+        /**
+         * The manager's comment.
+         */comment: String?, decidedAtMs: Int64?, 
+        /**
+         * The status as a message (`localized_text` renders it).
+         */statusMessage: Message, 
+        /**
+         * Exactly one of these is set.
+         */makeUp: MakeUpRequestInput?, fieldWork: FieldWorkInput?) {
+        self.eventId = eventId
+        self.seq = seq
+        self.filedAtMs = filedAtMs
+        self.status = status
+        self.detail = detail
+        self.comment = comment
+        self.decidedAtMs = decidedAtMs
+        self.statusMessage = statusMessage
+        self.makeUp = makeUp
+        self.fieldWork = fieldWork
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestInfo {
+        return
+            try RequestInfo(
+                eventId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                filedAtMs: FfiConverterInt64.read(from: &buf), 
+                status: FfiConverterTypeRequestStatus.read(from: &buf), 
+                detail: FfiConverterOptionString.read(from: &buf), 
+                comment: FfiConverterOptionString.read(from: &buf), 
+                decidedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                statusMessage: FfiConverterTypeMessage.read(from: &buf), 
+                makeUp: FfiConverterOptionTypeMakeUpRequestInput.read(from: &buf), 
+                fieldWork: FfiConverterOptionTypeFieldWorkInput.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.filedAtMs, into: &buf)
+        FfiConverterTypeRequestStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.detail, into: &buf)
+        FfiConverterOptionString.write(value.comment, into: &buf)
+        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterTypeMessage.write(value.statusMessage, into: &buf)
+        FfiConverterOptionTypeMakeUpRequestInput.write(value.makeUp, into: &buf)
+        FfiConverterOptionTypeFieldWorkInput.write(value.fieldWork, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestInfo_lift(_ buf: RustBuffer) throws -> RequestInfo {
+    return try FfiConverterTypeRequestInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffer {
+    return FfiConverterTypeRequestInfo.lower(value)
+}
+
+
+/**
+ * A durable, signed, chained request.
+ */
+public struct RequestReceipt: Equatable, Hashable {
+    public var eventId: String
+    public var seq: UInt64
+    public var wallTimeMs: Int64
+    public var recordHash: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, recordHash: String) {
+        self.eventId = eventId
+        self.seq = seq
+        self.wallTimeMs = wallTimeMs
+        self.recordHash = recordHash
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RequestReceipt: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestReceipt {
+        return
+            try RequestReceipt(
+                eventId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterUInt64.read(from: &buf), 
+                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                recordHash: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RequestReceipt, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterString.write(value.recordHash, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestReceipt_lift(_ buf: RustBuffer) throws -> RequestReceipt {
+    return try FfiConverterTypeRequestReceipt.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> RustBuffer {
+    return FfiConverterTypeRequestReceipt.lower(value)
 }
 
 
@@ -5415,6 +6218,13 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Busy(detail: String
     )
     /**
+     * A make-up request or field-work proposal the employer's rules refuse,
+     * or one naming a file or refused attempt the device does not hold;
+     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     */
+    case RequestRefused(detail: String, code: String
+    )
+    /**
      * The app passed something unusable (evidence, options, a code).
      */
     case InvalidInput(detail: String
@@ -5493,16 +6303,20 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 10: return .Busy(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .InvalidInput(
+        case 11: return .RequestRefused(
+            detail: try FfiConverterString.read(from: &buf), 
+            code: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Pin(
+        case 13: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterString.read(from: &buf), 
             triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
             lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
             )
-        case 13: return .Internal(
+        case 14: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -5569,13 +6383,19 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .InvalidInput(detail):
+        case let .RequestRefused(detail,code):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .InvalidInput(detail):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Pin(detail,reason,triesLeft,lockedForMs):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterString.write(reason, into: &buf)
             FfiConverterOptionUInt32.write(triesLeft, into: &buf)
@@ -5583,7 +6403,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -5685,6 +6505,89 @@ public func FfiConverterTypePunchKind_lift(_ buf: RustBuffer) throws -> PunchKin
 #endif
 public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
     return FfiConverterTypePunchKind.lower(value)
+}
+
+
+
+
+public enum RequestStatus: Equatable, Hashable {
+    
+    case pending
+    case approved
+    case denied
+    /**
+     * Refused by the employer's rules on the server (no manager needed).
+     */
+    case refused
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestStatus: FfiConverterRustBuffer {
+    typealias SwiftType = RequestStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .approved
+        
+        case 3: return .denied
+        
+        case 4: return .refused
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .denied:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .refused:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> RequestStatus {
+    return try FfiConverterTypeRequestStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
+    return FfiConverterTypeRequestStatus.lower(value)
 }
 
 
@@ -6215,6 +7118,30 @@ fileprivate struct FfiConverterOptionTypeAttendance: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFieldWorkInput: FfiConverterRustBuffer {
+    typealias SwiftType = FieldWorkInput?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFieldWorkInput.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFieldWorkInput.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
     typealias SwiftType = GpsFix?
 
@@ -6231,6 +7158,30 @@ fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeGpsFix.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeMakeUpRequestInput: FfiConverterRustBuffer {
+    typealias SwiftType = MakeUpRequestInput?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeMakeUpRequestInput.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeMakeUpRequestInput.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6361,6 +7312,31 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeAttachmentRef: FfiConverterRustBuffer {
+    typealias SwiftType = [AttachmentRef]
+
+    public static func write(_ value: [AttachmentRef], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAttachmentRef.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AttachmentRef] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AttachmentRef]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAttachmentRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeChainBreak: FfiConverterRustBuffer {
     typealias SwiftType = [ChainBreak]
 
@@ -6403,6 +7379,31 @@ fileprivate struct FfiConverterSequenceTypeEvaluationFlag: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEvaluationFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [FieldSiteInfo]
+
+    public static func write(_ value: [FieldSiteInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFieldSiteInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FieldSiteInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FieldSiteInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFieldSiteInfo.read(from: &buf))
         }
         return seq
     }
@@ -6461,6 +7462,56 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [Message]
+
+    public static func write(_ value: [Message], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Message] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Message]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer {
+    typealias SwiftType = [MessageArg]
+
+    public static func write(_ value: [MessageArg], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeMessageArg.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [MessageArg] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [MessageArg]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeMessageArg.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer {
     typealias SwiftType = [PinEvent]
 
@@ -6486,6 +7537,31 @@ fileprivate struct FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRefusedAttemptInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [RefusedAttemptInfo]
+
+    public static func write(_ value: [RefusedAttemptInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRefusedAttemptInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RefusedAttemptInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RefusedAttemptInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRefusedAttemptInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRejectedPunch: FfiConverterRustBuffer {
     typealias SwiftType = [RejectedPunch]
 
@@ -6503,6 +7579,31 @@ fileprivate struct FfiConverterSequenceTypeRejectedPunch: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRejectedPunch.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRequestInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [RequestInfo]
+
+    public static func write(_ value: [RequestInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRequestInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RequestInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RequestInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRequestInfo.read(from: &buf))
         }
         return seq
     }
@@ -6630,6 +7731,18 @@ public func setLogSink(sink: LogSink?, level: LogLevel)  {try! rustCall() {
     )
 }
 }
+/**
+ * The text of `message` in `locale` (`zh-CN`, `zh-Hans`, `en-GB`...).
+ */
+public func localizedText(message: Message, locale: String) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_func_localized_text(
+        FfiConverterTypeMessage_lower(message),
+        FfiConverterString.lower(locale),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -6656,6 +7769,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_func_set_log_sink() != 25870) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_func_localized_text() != 13762) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 23748) {
@@ -6728,6 +7844,24 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 50864) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_attach() != 35560) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 41789) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 37742) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 12730) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 3728) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_requests() != 38269) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 12479) {

@@ -65,6 +65,11 @@ class PunchCore(
     suspend fun deviceInfo(): DeviceInfo = io { deviceInfo() }
     suspend fun networkAvailable() = io { networkAvailable() }
     suspend fun startBackgroundSync(idleMs: ULong) = io { startBackgroundSync(idleMs) }
+    suspend fun fileMakeUpRequest(request: MakeUpRequestInput): RequestReceipt = io { fileMakeUpRequest(request) }
+    suspend fun proposeFieldWork(proposal: FieldWorkInput): RequestReceipt = io { proposeFieldWork(proposal) }
+    suspend fun attach(body: ByteArray, mediaType: String): AttachmentRef = io { attach(body, mediaType) }
+    suspend fun requests(): List<RequestInfo> = io { requests() }
+    suspend fun refusedAttempts(): List<RefusedAttemptInfo> = io { refusedAttempts() }
     suspend fun stopBackgroundSync() = io { stopBackgroundSync() }
 
     /** Reads the status now and publishes it to [status]. */
@@ -92,6 +97,7 @@ val PunchException.detail: String
         is PunchException.Busy -> detail
         is PunchException.InvalidInput -> detail
         is PunchException.Pin -> detail
+        is PunchException.RequestRefused -> detail
         is PunchException.Internal -> detail
     }
 

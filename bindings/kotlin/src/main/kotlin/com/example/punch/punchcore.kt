@@ -805,6 +805,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_func_set_log_sink(
     ): Int
+    external fun uniffi_punchcore_checksum_func_localized_text(
+    ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(
     ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(
@@ -852,6 +854,18 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_punchcore_checksum_method_punchclient_sync_now(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_verify_chain(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_attach(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_field_sites(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_file_make_up_request(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_propose_field_work(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_refused_attempts(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
     ): Int
@@ -988,6 +1002,18 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_verify_chain(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_field_sites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_propose_field_work(`ptr`: Long,`proposal`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1068,6 +1094,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_punchcore_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_punchcore_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1199,6 +1227,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 25870) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 13762) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 23748) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1269,6 +1300,24 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 50864) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 35560) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 41789) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 37742) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 12730) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 3728) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 38269) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 12479) {
@@ -3398,6 +3447,37 @@ public interface PunchClientInterface {
     fun `verifyChain`(): ChainReport
     
     /**
+     * Keeps a file for a make-up request until the server has it.
+     */
+    fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
+    
+    /**
+     * The field sites approved for this employee.
+     */
+    fun `fieldSites`(): List<FieldSiteInfo>
+    
+    /**
+     * Files a make-up request (补卡); the policy's limits are judged now,
+     * offline. Refused: `PunchError.RequestRefused` with the rule's code.
+     */
+    fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt
+    
+    /**
+     * Proposes a field-work site (外勤报备) for a manager to approve.
+     */
+    fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt
+    
+    /**
+     * The punches the rules refused, kept as evidence, oldest first.
+     */
+    fun `refusedAttempts`(): List<RefusedAttemptInfo>
+    
+    /**
+     * The requests this device filed, oldest first, with their status.
+     */
+    fun `requests`(): List<RequestInfo>
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     fun `acceptUserVerified`()
@@ -3941,6 +4021,112 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_chain(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Keeps a file for a make-up request until the server has it.
+     */
+    @Throws(PunchException::class)override fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef {
+            return FfiConverterTypeAttachmentRef.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_attach(
+        it,
+        
+        FfiConverterByteArray.lower(`body`),
+        FfiConverterString.lower(`mediaType`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The field sites approved for this employee.
+     */override fun `fieldSites`(): List<FieldSiteInfo> {
+            return FfiConverterSequenceTypeFieldSiteInfo.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_field_sites(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Files a make-up request (补卡); the policy's limits are judged now,
+     * offline. Refused: `PunchError.RequestRefused` with the rule's code.
+     */
+    @Throws(PunchException::class)override fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt {
+            return FfiConverterTypeRequestReceipt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+        it,
+        
+        FfiConverterTypeMakeUpRequestInput.lower(`request`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Proposes a field-work site (外勤报备) for a manager to approve.
+     */
+    @Throws(PunchException::class)override fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt {
+            return FfiConverterTypeRequestReceipt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_propose_field_work(
+        it,
+        
+        FfiConverterTypeFieldWorkInput.lower(`proposal`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The punches the rules refused, kept as evidence, oldest first.
+     */
+    @Throws(PunchException::class)override fun `refusedAttempts`(): List<RefusedAttemptInfo> {
+            return FfiConverterSequenceTypeRefusedAttemptInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_refused_attempts(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The requests this device filed, oldest first, with their status.
+     */
+    @Throws(PunchException::class)override fun `requests`(): List<RequestInfo> {
+            return FfiConverterSequenceTypeRequestInfo.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
         it,
         _status)
 }
@@ -4892,6 +5078,55 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
 
 
 /**
+ * A file named by a make-up request (from `attach`).
+ */
+data class AttachmentRef (
+    /**
+     * Hex SHA-256 of the file.
+     */
+    var `sha256`: kotlin.String
+    , 
+    var `sizeBytes`: kotlin.ULong
+    , 
+    var `mediaType`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttachmentRef: FfiConverterRustBuffer<AttachmentRef> {
+    override fun read(buf: ByteBuffer): AttachmentRef {
+        return AttachmentRef(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AttachmentRef) = (
+            FfiConverterString.allocationSize(value.`sha256`) +
+            FfiConverterULong.allocationSize(value.`sizeBytes`) +
+            FfiConverterString.allocationSize(value.`mediaType`)
+    )
+
+    override fun write(value: AttachmentRef, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sha256`, buf)
+            FfiConverterULong.write(value.`sizeBytes`, buf)
+            FfiConverterString.write(value.`mediaType`, buf)
+    }
+}
+
+
+
+/**
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 data class Attendance (
@@ -5324,6 +5559,12 @@ data class Evaluation (
      * What the punch means for attendance, when the policy has shifts.
      */
     var `attendance`: Attendance?
+    , 
+    /**
+     * Every reason as a stable code with its arguments (English text
+     * beside it); `localized_text` renders one in the app's locale.
+     */
+    var `messages`: List<Message>
     
 ){
     
@@ -5348,6 +5589,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterOptionalTypeNearestSite.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterOptionalTypeAttendance.read(buf),
+            FfiConverterSequenceTypeMessage.read(buf),
         )
     }
 
@@ -5359,7 +5601,8 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterSequenceTypeEvaluationFlag.allocationSize(value.`flags`) +
             FfiConverterOptionalTypeNearestSite.allocationSize(value.`nearestSite`) +
             FfiConverterSequenceString.allocationSize(value.`reasons`) +
-            FfiConverterOptionalTypeAttendance.allocationSize(value.`attendance`)
+            FfiConverterOptionalTypeAttendance.allocationSize(value.`attendance`) +
+            FfiConverterSequenceTypeMessage.allocationSize(value.`messages`)
     )
 
     override fun write(value: Evaluation, buf: ByteBuffer) {
@@ -5371,6 +5614,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
             FfiConverterOptionalTypeNearestSite.write(value.`nearestSite`, buf)
             FfiConverterSequenceString.write(value.`reasons`, buf)
             FfiConverterOptionalTypeAttendance.write(value.`attendance`, buf)
+            FfiConverterSequenceTypeMessage.write(value.`messages`, buf)
     }
 }
 
@@ -5472,6 +5716,144 @@ public object FfiConverterTypeEvidence: FfiConverterRustBuffer<Evidence> {
             FfiConverterOptionalTypeGpsFix.write(value.`gps`, buf)
             FfiConverterSequenceTypeWifiObservation.write(value.`wifi`, buf)
             FfiConverterSequenceString.write(value.`ipAddresses`, buf)
+    }
+}
+
+
+
+/**
+ * A field site approved for this employee.
+ */
+data class FieldSiteInfo (
+    /**
+     * The id punches there are attributed to (`field:<request id>`).
+     */
+    var `siteId`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `lat`: kotlin.Double
+    , 
+    var `lon`: kotlin.Double
+    , 
+    var `radiusM`: kotlin.Double
+    , 
+    var `fromDate`: kotlin.String
+    , 
+    var `toDate`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFieldSiteInfo: FfiConverterRustBuffer<FieldSiteInfo> {
+    override fun read(buf: ByteBuffer): FieldSiteInfo {
+        return FieldSiteInfo(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FieldSiteInfo) = (
+            FfiConverterString.allocationSize(value.`siteId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterDouble.allocationSize(value.`radiusM`) +
+            FfiConverterString.allocationSize(value.`fromDate`) +
+            FfiConverterString.allocationSize(value.`toDate`)
+    )
+
+    override fun write(value: FieldSiteInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`siteId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterDouble.write(value.`radiusM`, buf)
+            FfiConverterString.write(value.`fromDate`, buf)
+            FfiConverterString.write(value.`toDate`, buf)
+    }
+}
+
+
+
+/**
+ * A proposed field-work site: a circle, for a range of days.
+ */
+data class FieldWorkInput (
+    var `lat`: kotlin.Double
+    , 
+    var `lon`: kotlin.Double
+    , 
+    var `radiusM`: kotlin.Double
+    , 
+    var `address`: kotlin.String? = null 
+    , 
+    /**
+     * First and last day, `YYYY-MM-DD`, in the policy's zone.
+     */
+    var `fromDate`: kotlin.String
+    , 
+    var `toDate`: kotlin.String
+    , 
+    var `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkInput> {
+    override fun read(buf: ByteBuffer): FieldWorkInput {
+        return FieldWorkInput(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FieldWorkInput) = (
+            FfiConverterDouble.allocationSize(value.`lat`) +
+            FfiConverterDouble.allocationSize(value.`lon`) +
+            FfiConverterDouble.allocationSize(value.`radiusM`) +
+            FfiConverterOptionalString.allocationSize(value.`address`) +
+            FfiConverterString.allocationSize(value.`fromDate`) +
+            FfiConverterString.allocationSize(value.`toDate`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: FieldWorkInput, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`lat`, buf)
+            FfiConverterDouble.write(value.`lon`, buf)
+            FfiConverterDouble.write(value.`radiusM`, buf)
+            FfiConverterOptionalString.write(value.`address`, buf)
+            FfiConverterString.write(value.`fromDate`, buf)
+            FfiConverterString.write(value.`toDate`, buf)
+            FfiConverterString.write(value.`reason`, buf)
     }
 }
 
@@ -5832,6 +6214,160 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
 
 
 
+/**
+ * What a make-up request asks for.
+ */
+data class MakeUpRequestInput (
+    var `kind`: PunchKind
+    , 
+    /**
+     * When the punch should have been, epoch ms.
+     */
+    var `intendedTimeMs`: kotlin.Long
+    , 
+    var `siteId`: kotlin.String? = null 
+    , 
+    var `reason`: kotlin.String
+    , 
+    var `attachments`: List<AttachmentRef> = listOf() 
+    , 
+    /**
+     * `RefusedAttemptInfo.event_id` of the attempt this is about.
+     */
+    var `refusedAttemptId`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpRequestInput> {
+    override fun read(buf: ByteBuffer): MakeUpRequestInput {
+        return MakeUpRequestInput(
+            FfiConverterTypePunchKind.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeAttachmentRef.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MakeUpRequestInput) = (
+            FfiConverterTypePunchKind.allocationSize(value.`kind`) +
+            FfiConverterLong.allocationSize(value.`intendedTimeMs`) +
+            FfiConverterOptionalString.allocationSize(value.`siteId`) +
+            FfiConverterString.allocationSize(value.`reason`) +
+            FfiConverterSequenceTypeAttachmentRef.allocationSize(value.`attachments`) +
+            FfiConverterOptionalString.allocationSize(value.`refusedAttemptId`)
+    )
+
+    override fun write(value: MakeUpRequestInput, buf: ByteBuffer) {
+            FfiConverterTypePunchKind.write(value.`kind`, buf)
+            FfiConverterLong.write(value.`intendedTimeMs`, buf)
+            FfiConverterOptionalString.write(value.`siteId`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+            FfiConverterSequenceTypeAttachmentRef.write(value.`attachments`, buf)
+            FfiConverterOptionalString.write(value.`refusedAttemptId`, buf)
+    }
+}
+
+
+
+/**
+ * One reason: its code, its arguments and its English text.
+ */
+data class Message (
+    var `code`: kotlin.String
+    , 
+    var `args`: List<MessageArg>
+    , 
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
+    override fun read(buf: ByteBuffer): Message {
+        return Message(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeMessageArg.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Message) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterSequenceTypeMessageArg.allocationSize(value.`args`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: Message, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterSequenceTypeMessageArg.write(value.`args`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * One named value a message's template uses (a site, minutes, metres).
+ */
+data class MessageArg (
+    var `name`: kotlin.String
+    , 
+    var `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageArg: FfiConverterRustBuffer<MessageArg> {
+    override fun read(buf: ByteBuffer): MessageArg {
+        return MessageArg(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: MessageArg) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: MessageArg, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
 data class NearestSite (
     var `siteId`: kotlin.String
     , 
@@ -6163,6 +6699,62 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
 
 
 /**
+ * A punch the rules refused, kept as evidence.
+ */
+data class RefusedAttemptInfo (
+    var `eventId`: kotlin.String
+    , 
+    var `seq`: kotlin.ULong
+    , 
+    var `wallTimeMs`: kotlin.Long
+    , 
+    var `kind`: PunchKind
+    , 
+    var `evaluation`: Evaluation
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<RefusedAttemptInfo> {
+    override fun read(buf: ByteBuffer): RefusedAttemptInfo {
+        return RefusedAttemptInfo(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypePunchKind.read(buf),
+            FfiConverterTypeEvaluation.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RefusedAttemptInfo) = (
+            FfiConverterString.allocationSize(value.`eventId`) +
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTypePunchKind.allocationSize(value.`kind`) +
+            FfiConverterTypeEvaluation.allocationSize(value.`evaluation`)
+    )
+
+    override fun write(value: RefusedAttemptInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`eventId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTypePunchKind.write(value.`kind`, buf)
+            FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
+    }
+}
+
+
+
+/**
  * A record the server refused.
  */
 data class RejectedPunch (
@@ -6206,6 +6798,150 @@ public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunc
             FfiConverterULong.write(value.`seq`, buf)
             FfiConverterOptionalString.write(value.`reason`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
+    }
+}
+
+
+
+/**
+ * A request this device filed, and where it stands.
+ */
+data class RequestInfo (
+    var `eventId`: kotlin.String
+    , 
+    var `seq`: kotlin.ULong
+    , 
+    var `filedAtMs`: kotlin.Long
+    , 
+    var `status`: RequestStatus
+    , 
+    /**
+     * The refusal's code when refused.
+     */
+    var `detail`: kotlin.String?
+    , 
+    /**
+     * The manager's comment.
+     */
+    var `comment`: kotlin.String?
+    , 
+    var `decidedAtMs`: kotlin.Long?
+    , 
+    /**
+     * The status as a message (`localized_text` renders it).
+     */
+    var `statusMessage`: Message
+    , 
+    /**
+     * Exactly one of these is set.
+     */
+    var `makeUp`: MakeUpRequestInput?
+    , 
+    var `fieldWork`: FieldWorkInput?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
+    override fun read(buf: ByteBuffer): RequestInfo {
+        return RequestInfo(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeRequestStatus.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterTypeMessage.read(buf),
+            FfiConverterOptionalTypeMakeUpRequestInput.read(buf),
+            FfiConverterOptionalTypeFieldWorkInput.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RequestInfo) = (
+            FfiConverterString.allocationSize(value.`eventId`) +
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`filedAtMs`) +
+            FfiConverterTypeRequestStatus.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`detail`) +
+            FfiConverterOptionalString.allocationSize(value.`comment`) +
+            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`) +
+            FfiConverterTypeMessage.allocationSize(value.`statusMessage`) +
+            FfiConverterOptionalTypeMakeUpRequestInput.allocationSize(value.`makeUp`) +
+            FfiConverterOptionalTypeFieldWorkInput.allocationSize(value.`fieldWork`)
+    )
+
+    override fun write(value: RequestInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`eventId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`filedAtMs`, buf)
+            FfiConverterTypeRequestStatus.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`detail`, buf)
+            FfiConverterOptionalString.write(value.`comment`, buf)
+            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterTypeMessage.write(value.`statusMessage`, buf)
+            FfiConverterOptionalTypeMakeUpRequestInput.write(value.`makeUp`, buf)
+            FfiConverterOptionalTypeFieldWorkInput.write(value.`fieldWork`, buf)
+    }
+}
+
+
+
+/**
+ * A durable, signed, chained request.
+ */
+data class RequestReceipt (
+    var `eventId`: kotlin.String
+    , 
+    var `seq`: kotlin.ULong
+    , 
+    var `wallTimeMs`: kotlin.Long
+    , 
+    var `recordHash`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestReceipt> {
+    override fun read(buf: ByteBuffer): RequestReceipt {
+        return RequestReceipt(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RequestReceipt) = (
+            FfiConverterString.allocationSize(value.`eventId`) +
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterString.allocationSize(value.`recordHash`)
+    )
+
+    override fun write(value: RequestReceipt, buf: ByteBuffer) {
+            FfiConverterString.write(value.`eventId`, buf)
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterString.write(value.`recordHash`, buf)
     }
 }
 
@@ -7042,6 +7778,21 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
+     * A make-up request or field-work proposal the employer's rules refuse,
+     * or one naming a file or refused attempt the device does not hold;
+     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     */
+    class RequestRefused(
+        
+        val `detail`: kotlin.String, 
+        
+        val `code`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, code=${ `code` }"
+    }
+    
+    /**
      * The app passed something unusable (evidence, options, a code).
      */
     class InvalidInput(
@@ -7134,16 +7885,20 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             10 -> PunchException.Busy(
                 FfiConverterString.read(buf),
                 )
-            11 -> PunchException.InvalidInput(
+            11 -> PunchException.RequestRefused(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            12 -> PunchException.Pin(
+            12 -> PunchException.InvalidInput(
+                FfiConverterString.read(buf),
+                )
+            13 -> PunchException.Pin(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterOptionalUInt.read(buf),
                 FfiConverterOptionalULong.read(buf),
                 )
-            13 -> PunchException.Internal(
+            14 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7203,6 +7958,12 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.RequestRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterString.allocationSize(value.`code`)
             )
             is PunchException.InvalidInput -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7279,13 +8040,19 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.InvalidInput -> {
+            is PunchException.RequestRefused -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is PunchException.InvalidInput -> {
+                buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.Pin -> {
-                buf.putInt(12)
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
@@ -7293,7 +8060,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 Unit
             }
             is PunchException.Internal -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -7335,6 +8102,45 @@ public object FfiConverterTypePunchKind: FfiConverterRustBuffer<PunchKind> {
     override fun allocationSize(value: PunchKind) = 4UL
 
     override fun write(value: PunchKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+
+enum class RequestStatus {
+    
+    PENDING,
+    APPROVED,
+    DENIED,
+    /**
+     * Refused by the employer's rules on the server (no manager needed).
+     */
+    REFUSED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestStatus: FfiConverterRustBuffer<RequestStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        RequestStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RequestStatus) = 4UL
+
+    override fun write(value: RequestStatus, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -7889,6 +8695,38 @@ public object FfiConverterOptionalTypeAttendance: FfiConverterRustBuffer<Attenda
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkInput?> {
+    override fun read(buf: ByteBuffer): FieldWorkInput? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFieldWorkInput.read(buf)
+    }
+
+    override fun allocationSize(value: FieldWorkInput?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFieldWorkInput.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FieldWorkInput?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFieldWorkInput.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeGpsFix: FfiConverterRustBuffer<GpsFix?> {
     override fun read(buf: ByteBuffer): GpsFix? {
         if (buf.get().toInt() == 0) {
@@ -7911,6 +8749,38 @@ public object FfiConverterOptionalTypeGpsFix: FfiConverterRustBuffer<GpsFix?> {
         } else {
             buf.put(1)
             FfiConverterTypeGpsFix.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpRequestInput?> {
+    override fun read(buf: ByteBuffer): MakeUpRequestInput? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeMakeUpRequestInput.read(buf)
+    }
+
+    override fun allocationSize(value: MakeUpRequestInput?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeMakeUpRequestInput.allocationSize(value)
+        }
+    }
+
+    override fun write(value: MakeUpRequestInput?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeMakeUpRequestInput.write(value, buf)
         }
     }
 }
@@ -8073,6 +8943,34 @@ public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeAttachmentRef: FfiConverterRustBuffer<List<AttachmentRef>> {
+    override fun read(buf: ByteBuffer): List<AttachmentRef> {
+        val len = buf.getInt()
+        return List<AttachmentRef>(len) {
+            FfiConverterTypeAttachmentRef.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AttachmentRef>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAttachmentRef.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AttachmentRef>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAttachmentRef.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeChainBreak: FfiConverterRustBuffer<List<ChainBreak>> {
     override fun read(buf: ByteBuffer): List<ChainBreak> {
         val len = buf.getInt()
@@ -8119,6 +9017,34 @@ public object FfiConverterSequenceTypeEvaluationFlag: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeEvaluationFlag.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer<List<FieldSiteInfo>> {
+    override fun read(buf: ByteBuffer): List<FieldSiteInfo> {
+        val len = buf.getInt()
+        return List<FieldSiteInfo>(len) {
+            FfiConverterTypeFieldSiteInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FieldSiteInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFieldSiteInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FieldSiteInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFieldSiteInfo.write(it, buf)
         }
     }
 }
@@ -8185,6 +9111,62 @@ public object FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer<List<Ht
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeMessage: FfiConverterRustBuffer<List<Message>> {
+    override fun read(buf: ByteBuffer): List<Message> {
+        val len = buf.getInt()
+        return List<Message>(len) {
+            FfiConverterTypeMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Message>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Message>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer<List<MessageArg>> {
+    override fun read(buf: ByteBuffer): List<MessageArg> {
+        val len = buf.getInt()
+        return List<MessageArg>(len) {
+            FfiConverterTypeMessageArg.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<MessageArg>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeMessageArg.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<MessageArg>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeMessageArg.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer<List<PinEvent>> {
     override fun read(buf: ByteBuffer): List<PinEvent> {
         val len = buf.getInt()
@@ -8213,6 +9195,34 @@ public object FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer<List<PinE
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeRefusedAttemptInfo: FfiConverterRustBuffer<List<RefusedAttemptInfo>> {
+    override fun read(buf: ByteBuffer): List<RefusedAttemptInfo> {
+        val len = buf.getInt()
+        return List<RefusedAttemptInfo>(len) {
+            FfiConverterTypeRefusedAttemptInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RefusedAttemptInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRefusedAttemptInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RefusedAttemptInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRefusedAttemptInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeRejectedPunch: FfiConverterRustBuffer<List<RejectedPunch>> {
     override fun read(buf: ByteBuffer): List<RejectedPunch> {
         val len = buf.getInt()
@@ -8231,6 +9241,34 @@ public object FfiConverterSequenceTypeRejectedPunch: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRejectedPunch.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRequestInfo: FfiConverterRustBuffer<List<RequestInfo>> {
+    override fun read(buf: ByteBuffer): List<RequestInfo> {
+        val len = buf.getInt()
+        return List<RequestInfo>(len) {
+            FfiConverterTypeRequestInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RequestInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRequestInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RequestInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRequestInfo.write(it, buf)
         }
     }
 }
@@ -8378,6 +9416,21 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         FfiConverterTypeLogLevel.lower(`level`),_status)
 }
     
+    
+
+        /**
+         * The text of `message` in `locale` (`zh-CN`, `zh-Hans`, `en-GB`...).
+         */ fun `localizedText`(`message`: Message, `locale`: kotlin.String): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_localized_text(
+    
+        
+        FfiConverterTypeMessage.lower(`message`),
+        FfiConverterString.lower(`locale`),_status)
+}
+    )
+    }
     
 
 

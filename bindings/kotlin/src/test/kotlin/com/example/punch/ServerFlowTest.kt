@@ -46,20 +46,21 @@ class ServerFlowTest {
                 assertTrue(refused.evaluation.nearestSite!!.distanceM > 1_500.0)
                 assertTrue(refused.detail.isNotBlank())
 
-                // Offline sync: reported, not thrown; both punches wait.
+                // Offline sync: reported, not thrown; both punches and the
+                // refused attempt (kept as evidence) wait.
                 val offline = client.sync()
                 assertEquals(SyncIssueKind.NETWORK, offline.error?.kind)
                 assertNotNull(offline.nextRetryMs)
-                assertEquals(2uL, client.status().pending)
+                assertEquals(3uL, client.status().pending)
 
                 server.start()
                 client.networkAvailable() // ends the network backoff
                 val report = client.sync()
                 assertNull(report.error, "sync failed: ${report.error}")
-                assertEquals(2uL, report.uploaded)
+                assertEquals(3uL, report.uploaded)
                 val status = client.status()
                 assertEquals(0uL, status.pending)
-                assertEquals(2uL, status.uploaded)
+                assertEquals(3uL, status.uploaded)
                 assertTrue(status.anchored)
 
                 // The server's own view: both records verified, in order.
@@ -85,7 +86,7 @@ class ServerFlowTest {
 
                 val chain = client.verifyChain()
                 assertTrue(chain.intact)
-                assertEquals(2uL, chain.records)
+                assertEquals(3uL, chain.records)
             }
         }
     }

@@ -1,0 +1,340 @@
+//! Make-up requests (补卡) and field-work proposals (外勤报备) across the
+//! boundary: filing them, the files for them, where they stand, the refused
+//! attempts they can point at, and the field sites approved.
+
+use punch_core::EventReceipt;
+use punch_core::exceptions::{FiledRequest, RefusedAttempt, RequestView};
+use punch_core::geofence::LatLon;
+use punch_core::messages::{self, Locale};
+use punch_core::rules::field_work::{Date, FieldSite, FieldWorkRequest};
+use punch_core::rules::makeup::{self, MakeUpRequest};
+
+use crate::client::PunchClient;
+use crate::error::{PunchError, guard};
+use crate::messages::Message;
+use crate::types::{Evaluation, PunchKind};
+
+/// A file named by a make-up request (from `attach`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AttachmentRef {
+    /// Hex SHA-256 of the file.
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub media_type: String,
+}
+
+/// What a make-up request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct MakeUpRequestInput {
+    pub kind: PunchKind,
+    /// When the punch should have been, epoch ms.
+    pub intended_time_ms: i64,
+    #[uniffi(default = None)]
+    pub site_id: Option<String>,
+    pub reason: String,
+    #[uniffi(default = [])]
+    pub attachments: Vec<AttachmentRef>,
+    /// `RefusedAttemptInfo.event_id` of the attempt this is about.
+    #[uniffi(default = None)]
+    pub refused_attempt_id: Option<String>,
+}
+
+/// A proposed field-work site: a circle, for a range of days.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FieldWorkInput {
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    #[uniffi(default = None)]
+    pub address: Option<String>,
+    /// First and last day, `YYYY-MM-DD`, in the policy's zone.
+    pub from_date: String,
+    pub to_date: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Denied,
+    /// Refused by the employer's rules on the server (no manager needed).
+    Refused,
+}
+
+/// A request this device filed, and where it stands.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RequestInfo {
+    pub event_id: String,
+    pub seq: u64,
+    pub filed_at_ms: i64,
+    pub status: RequestStatus,
+    /// The refusal's code when refused.
+    pub detail: Option<String>,
+    /// The manager's comment.
+    pub comment: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    /// The status as a message (`localized_text` renders it).
+    pub status_message: Message,
+    /// Exactly one of these is set.
+    pub make_up: Option<MakeUpRequestInput>,
+    pub field_work: Option<FieldWorkInput>,
+}
+
+/// A punch the rules refused, kept as evidence.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RefusedAttemptInfo {
+    pub event_id: String,
+    pub seq: u64,
+    pub wall_time_ms: i64,
+    pub kind: PunchKind,
+    pub evaluation: Evaluation,
+}
+
+/// A field site approved for this employee.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct FieldSiteInfo {
+    /// The id punches there are attributed to (`field:<request id>`).
+    pub site_id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub radius_m: f64,
+    pub from_date: String,
+    pub to_date: String,
+}
+
+/// A durable, signed, chained request.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RequestReceipt {
+    pub event_id: String,
+    pub seq: u64,
+    pub wall_time_ms: i64,
+    pub record_hash: String,
+}
+
+impl From<EventReceipt> for RequestReceipt {
+    fn from(r: EventReceipt) -> Self {
+        RequestReceipt {
+            event_id: r.event_id.to_string(),
+            seq: r.seq,
+            wall_time_ms: r.wall_time_ms,
+            record_hash: r.record_hash,
+        }
+    }
+}
+
+fn date(text: &str, field: &str) -> Result<Date, PunchError> {
+    text.trim().parse().map_err(|e| PunchError::InvalidInput {
+        detail: format!("{field} {text:?} is not a YYYY-MM-DD date: {e}"),
+    })
+}
+
+impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
+    type Error = PunchError;
+    fn try_from(r: MakeUpRequestInput) -> Result<Self, PunchError> {
+        let refused_attempt = match r.refused_attempt_id {
+            Some(id) => Some(id.trim().parse().map_err(|_| PunchError::InvalidInput {
+                detail: format!("refused attempt id {id:?} is not a UUID"),
+            })?),
+            None => None,
+        };
+        Ok(MakeUpRequest {
+            kind: r.kind.into(),
+            intended_time_ms: r.intended_time_ms,
+            site_id: r.site_id,
+            reason: r.reason,
+            attachments: r
+                .attachments
+                .into_iter()
+                .map(|a| makeup::Attachment {
+                    sha256: a.sha256,
+                    size_bytes: a.size_bytes,
+                    media_type: a.media_type,
+                })
+                .collect(),
+            refused_attempt,
+        })
+    }
+}
+
+impl From<MakeUpRequest> for MakeUpRequestInput {
+    fn from(r: MakeUpRequest) -> Self {
+        MakeUpRequestInput {
+            kind: r.kind.into(),
+            intended_time_ms: r.intended_time_ms,
+            site_id: r.site_id,
+            reason: r.reason,
+            attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
+            refused_attempt_id: r.refused_attempt.map(|u| u.to_string()),
+        }
+    }
+}
+
+impl From<makeup::Attachment> for AttachmentRef {
+    fn from(a: makeup::Attachment) -> Self {
+        AttachmentRef {
+            sha256: a.sha256,
+            size_bytes: a.size_bytes,
+            media_type: a.media_type,
+        }
+    }
+}
+
+impl TryFrom<FieldWorkInput> for FieldWorkRequest {
+    type Error = PunchError;
+    fn try_from(f: FieldWorkInput) -> Result<Self, PunchError> {
+        Ok(FieldWorkRequest {
+            center: LatLon {
+                lat: f.lat,
+                lon: f.lon,
+            },
+            radius_m: f.radius_m,
+            address: f.address,
+            from_date: date(&f.from_date, "from_date")?,
+            to_date: date(&f.to_date, "to_date")?,
+            reason: f.reason,
+        })
+    }
+}
+
+impl From<FieldWorkRequest> for FieldWorkInput {
+    fn from(f: FieldWorkRequest) -> Self {
+        FieldWorkInput {
+            lat: f.center.lat,
+            lon: f.center.lon,
+            radius_m: f.radius_m,
+            address: f.address,
+            from_date: f.from_date.to_string(),
+            to_date: f.to_date.to_string(),
+            reason: f.reason,
+        }
+    }
+}
+
+fn status(s: makeup::RequestStatus) -> RequestStatus {
+    match s {
+        makeup::RequestStatus::Pending => RequestStatus::Pending,
+        makeup::RequestStatus::Approved => RequestStatus::Approved,
+        makeup::RequestStatus::Denied => RequestStatus::Denied,
+        makeup::RequestStatus::Refused => RequestStatus::Refused,
+    }
+}
+
+impl From<RequestView> for RequestInfo {
+    fn from(r: RequestView) -> Self {
+        let status_message = messages::request_status_message(
+            r.status,
+            r.comment.as_deref(),
+            r.detail.as_deref(),
+            Locale::English,
+        )
+        .into();
+        let (make_up, field_work) = match r.request {
+            FiledRequest::MakeUp(m) => (Some(m.into()), None),
+            FiledRequest::FieldWork(f) => (None, Some(f.into())),
+        };
+        RequestInfo {
+            event_id: r.event_id,
+            seq: r.seq,
+            filed_at_ms: r.filed_at_ms,
+            status: status(r.status),
+            detail: r.detail,
+            comment: r.comment,
+            decided_at_ms: r.decided_at_ms,
+            status_message,
+            make_up,
+            field_work,
+        }
+    }
+}
+
+impl From<RefusedAttempt> for RefusedAttemptInfo {
+    fn from(a: RefusedAttempt) -> Self {
+        RefusedAttemptInfo {
+            event_id: a.event_id,
+            seq: a.seq,
+            wall_time_ms: a.wall_time_ms,
+            kind: a.refused.kind.into(),
+            evaluation: a.refused.evaluation.into(),
+        }
+    }
+}
+
+impl From<FieldSite> for FieldSiteInfo {
+    fn from(s: FieldSite) -> Self {
+        FieldSiteInfo {
+            site_id: s.site_id(),
+            name: s.name,
+            lat: s.center.lat,
+            lon: s.center.lon,
+            radius_m: s.radius_m,
+            from_date: s.from_date.to_string(),
+            to_date: s.to_date.to_string(),
+        }
+    }
+}
+
+#[uniffi::export]
+impl PunchClient {
+    /// Files a make-up request (补卡); the policy's limits are judged now,
+    /// offline. Refused: `PunchError.RequestRefused` with the rule's code.
+    pub fn file_make_up_request(
+        &self,
+        request: MakeUpRequestInput,
+    ) -> Result<RequestReceipt, PunchError> {
+        guard(|| {
+            let request = MakeUpRequest::try_from(request)?;
+            Ok(self.engine().file_make_up_request(request)?.into())
+        })
+    }
+
+    /// Proposes a field-work site (外勤报备) for a manager to approve.
+    pub fn propose_field_work(
+        &self,
+        proposal: FieldWorkInput,
+    ) -> Result<RequestReceipt, PunchError> {
+        guard(|| {
+            let proposal = FieldWorkRequest::try_from(proposal)?;
+            Ok(self.engine().propose_field_work(proposal)?.into())
+        })
+    }
+
+    /// Keeps a file for a make-up request until the server has it.
+    pub fn attach(&self, body: Vec<u8>, media_type: String) -> Result<AttachmentRef, PunchError> {
+        guard(|| Ok(self.engine().attach(body, &media_type)?.into()))
+    }
+
+    /// The requests this device filed, oldest first, with their status.
+    pub fn requests(&self) -> Result<Vec<RequestInfo>, PunchError> {
+        guard(|| {
+            Ok(self
+                .engine()
+                .requests()?
+                .into_iter()
+                .map(RequestInfo::from)
+                .collect())
+        })
+    }
+
+    /// The punches the rules refused, kept as evidence, oldest first.
+    pub fn refused_attempts(&self) -> Result<Vec<RefusedAttemptInfo>, PunchError> {
+        guard(|| {
+            Ok(self
+                .engine()
+                .refused_attempts()?
+                .into_iter()
+                .map(RefusedAttemptInfo::from)
+                .collect())
+        })
+    }
+
+    /// The field sites approved for this employee.
+    pub fn field_sites(&self) -> Vec<FieldSiteInfo> {
+        self.engine()
+            .field_sites()
+            .into_iter()
+            .map(FieldSiteInfo::from)
+            .collect()
+    }
+}
