@@ -181,7 +181,7 @@ pub(crate) fn append_signed<T>(
     Err(PunchError::Busy)
 }
 
-/// What recording an event returns once it is durable.
+/// What recording an event (a request, a refused attempt) returns once it is durable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventReceipt {
     pub event_id: Uuid,
