@@ -1,7 +1,8 @@
 //! `punch demo`: the whole story on the embedded sample policy — a real
 //! reference server on 127.0.0.1, enrollment, a signed policy, punches while
 //! offline, sync when the server is back, and tampering / a moved clock
-//! caught by the server.
+//! caught by the server; then the punch PIN's lockout and a reset by code
+//! (`demo_pin`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -239,9 +240,11 @@ pub fn run() -> CmdResult {
         );
     }
     crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
+    crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
     println!(
         "\nDone: the moved clock and the edited record were both caught; the exceptions were \
-         judged offline and decided by a manager. Temporary files removed."
+         judged offline and decided by a manager; the PIN locked and was reset by code. \
+         Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

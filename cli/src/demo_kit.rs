@@ -91,4 +91,3 @@ pub(crate) fn start_server(
         ..punch_server::ServerConfig::new(db)
     })?)
 }
-

@@ -70,6 +70,8 @@ pub struct PunchEngine {
     pub(crate) policy: Arc<InstalledPolicy>,
     pub(crate) sync: Arc<Syncer>,
     pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
+    /// The punch PIN's turn and grant (`crate::pin`).
+    pub(crate) pin: crate::pin::PinGuard,
 }
 
 impl PunchEngine {
@@ -146,6 +148,7 @@ impl PunchEngine {
             policy,
             sync,
             key_wrapper: options.key_wrapper,
+            pin: Default::default(),
         })
     }
 
@@ -227,7 +230,8 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
-        let punched = recorder::record_punch(&self.device, &policy, kind, &valid);
+        self.check_pin_grant(&policy)?;
+        let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
         // A refusal is stored too (as evidence): it goes up like a punch.
         if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
             self.sync.wakeup.wake();

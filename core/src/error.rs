@@ -65,6 +65,8 @@ pub enum PunchError {
         "the data key is unavailable ({detail}); stored records still upload; call rotate_data_key to punch again"
     )]
     DataKeyUnavailable { detail: String },
+    #[error("PIN: {0}")]
+    Pin(#[from] crate::pin::PinError),
     /// A make-up request the policy's limits refuse (see its `code()`).
     #[error("make-up request refused: {0}")]
     MakeUp(#[from] MakeUpRefusal),

@@ -271,11 +271,13 @@ enum Punched {
 /// Judges, signs and durably stores one punch. A refused punch is stored
 /// as a `refused_punch` event (the employee's evidence for a make-up
 /// request) and the error carries the evaluation so the employee sees why.
+/// `kiosk_employee` names who punched on a kiosk (else the bound employee).
 pub(crate) fn record_punch(
     device: &DeviceContext,
     policy: &PreparedPolicy,
     kind: PunchKind,
     valid: &ValidEvidence,
+    kiosk_employee: Option<&str>,
 ) -> Result<PunchReceipt> {
     let notice = notice_for(device, policy)?;
     let sealing = match device.db.lock().sealing() {
@@ -286,7 +288,8 @@ pub(crate) fn record_punch(
         }
     };
     let (punched, _, _) = append_signed(device, |ctx, now, seq| {
-        let employee_id = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let employee_id = kiosk_employee.map_or(bound, str::to_string);
         let evaluation = judge(ctx, policy, valid, now, kind)?;
         // Judged on the exact evidence; signed and stored as policy allows.
         let kept = minimise(valid, policy, &evaluation)

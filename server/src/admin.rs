@@ -39,6 +39,10 @@ impl Admin {
         })
     }
 
+    pub(crate) fn store(&self) -> &Arc<dyn ServerStore> {
+        &self.store
+    }
+
     /// Over another backend.
     pub fn with_store(store: Arc<dyn ServerStore>) -> Admin {
         Admin { store }

@@ -261,15 +261,27 @@ impl Batch<'_> {
                 check.to_string(),
             ));
         }
+        // A kiosk's punches name whoever punched: someone assigned to its site
+        // (its events name the kiosk account itself).
         if entry.employee_id() != self.employee_id {
-            return Ok(Verdict::RejectedLink(
-                RejectReason::EmployeeMismatch,
-                format!(
+            let kiosk_punch = match &entry {
+                ChainEntry::Punch(_) => crate::pin::kiosk::check_kiosk_record(
+                    self.tx,
+                    self.employee_id,
+                    entry.employee_id(),
+                )?,
+                ChainEntry::Event(_) => Err(format!(
                     "record names employee {:?}, the device is bound to {:?}",
                     entry.employee_id(),
                     self.employee_id
-                ),
-            ));
+                )),
+            };
+            if let Err(detail) = kiosk_punch {
+                return Ok(Verdict::RejectedLink(
+                    RejectReason::EmployeeMismatch,
+                    detail,
+                ));
+            }
         }
         let Some(policy) = self.published_policy(entry.policy_version())? else {
             return Ok(Verdict::RejectedLink(
@@ -411,14 +423,26 @@ impl Batch<'_> {
         hash: String,
     ) -> Result<Verdict> {
         let filed_at_ms = trusted_time_ms.unwrap_or(event.wall_time_ms);
-        let status = requests::judge_new(
-            self.tx,
-            &policy.policy,
-            self.employee_id,
-            &event.event,
-            filed_at_ms,
-            &self.events_here,
-        )?;
+        let status = match &event.event {
+            // PIN events are judged again against the device's earlier ones.
+            punch_model::ledger::event::ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
+                self.tx,
+                self.device_id,
+                pin,
+                trusted_time_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (s, Some(d))),
+            other => requests::judge_new(
+                self.tx,
+                &policy.policy,
+                self.employee_id,
+                other,
+                filed_at_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (serde_name(&s), d)),
+        };
         let body = serde_json::to_string(&event.event)
             .map_err(|e| ServerError::Corrupt(format!("event body: {e}")))?;
         Ok(Verdict::AcceptedEvent(Box::new(StoredEvent {
@@ -434,7 +458,7 @@ impl Batch<'_> {
             signature: up.signature.clone(),
             hash,
             received_at_ms: self.now_ms,
-            status: status.as_ref().map(|(s, _)| serde_name(s)),
+            status: status.as_ref().map(|(s, _)| s.clone()),
             status_detail: status.and_then(|(_, d)| d),
             decided_by: None,
             decided_at_ms: None,

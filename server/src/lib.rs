@@ -23,6 +23,7 @@ pub mod heads;
 pub mod ingest;
 pub mod limits;
 pub mod metrics;
+pub mod pin;
 pub mod policy_publish;
 pub mod privacy;
 pub mod requests;

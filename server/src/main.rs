@@ -112,6 +112,41 @@ enum AdminCommand {
     ApproveRebind {
         employee: String,
     },
+    /// Reset an employee's punch PIN: their device fetches the reset token.
+    PinReset {
+        employee: String,
+    },
+    /// The employee's PIN lock as the server derives it from uploaded PIN events (JSON).
+    PinStatus {
+        employee: String,
+    },
+    /// Where PIN reset codes go: the employee's e-mail or phone.
+    PinContact {
+        employee: String,
+        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// A one-time enrollment code for a kiosk tablet at SITE (the kiosk account is made once).
+    KioskCode {
+        site: String,
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u64,
+    },
+    /// Assign EMPLOYEE to SITE's kiosks with a kiosk PIN (kept hashed; publish afterwards).
+    KioskPin {
+        site: String,
+        employee: String,
+        #[arg(long)]
+        pin: String,
+    },
+    /// The identity secret for self-service PIN resets (e.g. last ID digits); kept hashed.
+    PinSecret {
+        employee: String,
+        #[arg(long)]
+        secret: String,
+    },
     /// Add or replace a site from a JSON file (punch_model::rules::policy::Site).
     AddSite {
         #[arg(long)]
@@ -256,10 +291,16 @@ fn serve(flags: Overrides) -> CmdResult {
     }
     // The database URL is redacted by DbUrl's Display.
     tracing::info!(db = %settings.db, listen = %settings.listen, limits = ?settings.limits, "starting");
+    // Development: PUNCH_PIN_CODES_FILE collects PIN reset codes as JSON lines.
+    let pin_codes = match std::env::var_os("PUNCH_PIN_CODES_FILE") {
+        Some(path) => punch_server::pin::CodeDelivery::File(path.into()),
+        None => punch_server::pin::CodeDelivery::Log,
+    };
     let handle = ServerHandle::start(ServerConfig {
         db: settings.db,
         listen: settings.listen,
         limits: settings.limits,
+        pin_codes,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
     tokio::runtime::Builder::new_current_thread()
@@ -513,6 +554,45 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         AdminCommand::ApproveRebind { employee } => {
             admin.approve_rebind(&employee)?;
             say!("employee {employee} may enroll a replacement device");
+        }
+        AdminCommand::PinReset { employee } => {
+            admin.order_pin_reset(&employee)?;
+            say!("PIN reset ordered for {employee}: their device fetches it within 7 days");
+        }
+        AdminCommand::PinStatus { employee } => {
+            print_json(&admin.pin_lock_state(&employee)?)?;
+        }
+        AdminCommand::PinContact {
+            employee,
+            email,
+            phone,
+        } => {
+            let (channel, address) = match (email, phone) {
+                (Some(e), _) => ("email", e),
+                (None, Some(p)) => ("phone", p),
+                (None, None) => return Err("give --email or --phone".into()),
+            };
+            admin.set_pin_contact(&employee, channel, &address)?;
+            say!("PIN reset codes for {employee} go to their {channel}");
+        }
+        AdminCommand::KioskCode { site, ttl_minutes } => {
+            let code = admin.kiosk_enrollment_code(
+                &site,
+                std::time::Duration::from_secs(ttl_minutes.saturating_mul(60)),
+            )?;
+            say!("{code}");
+        }
+        AdminCommand::KioskPin {
+            site,
+            employee,
+            pin,
+        } => {
+            admin.set_kiosk_pin(&site, &employee, &pin)?;
+            say!("{employee} punches on {site}'s kiosks (publish to send it to them)");
+        }
+        AdminCommand::PinSecret { employee, secret } => {
+            admin.set_pin_identity_secret(&employee, &secret)?;
+            say!("self-service identity secret set for {employee}");
         }
         AdminCommand::AddSite { json: path } => {
             let site: Site = read_json(&path)?;

@@ -7,12 +7,14 @@
 //! - `queue`: upload state and the server's answers;
 //! - `meta`: typed values beside the chain (anchor, offsets, sync state);
 //! - `privacy`: evidence openings, the acknowledged notice, retention;
+//! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
 mod meta;
+mod pin;
 mod privacy;
 mod punches;
 mod queue;
@@ -26,6 +28,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use pin::PinRow;
 pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};

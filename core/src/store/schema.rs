@@ -75,6 +75,17 @@ CREATE TABLE purged_punches (
     hash         BLOB NOT NULL,
     wall_time_ms INTEGER NOT NULL
 )",
+    "
+CREATE TABLE pin_state (
+    employee_id  TEXT PRIMARY KEY,
+    verifier     TEXT,            -- JSON salted PBKDF2 hash; NULL until set (or after a reset)
+    set_at_ms    INTEGER,         -- trusted time the PIN was chosen
+    lock_state   TEXT NOT NULL    -- JSON punch_model::pin::LockState
+);
+CREATE TABLE pin_tokens_used (
+    token_id     TEXT PRIMARY KEY,
+    used_ms      INTEGER NOT NULL
+)",
 ];
 
 /// The schema version this library writes.

@@ -19,7 +19,7 @@ mod head;
 mod policy_fetch;
 mod privacy;
 mod report;
-mod requests;
+pub(crate) mod requests;
 mod requests_fetch;
 mod state;
 pub(crate) mod syncer;

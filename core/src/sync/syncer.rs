@@ -73,7 +73,7 @@ impl Syncer {
         Ok(t)
     }
 
-    pub(super) fn session(&self) -> Result<Session<'_>> {
+    pub(crate) fn session(&self) -> Result<Session<'_>> {
         Ok(Session {
             device: &self.device,
             server: self.server.as_ref().ok_or(PunchError::NotConfigured)?,

@@ -131,6 +131,9 @@ pub struct Settings {
     pub min_assurance: AssuranceLevel,
     /// What the server does with a device below `min_assurance`.
     pub below_min_assurance: BelowMinimum,
+    /// The punch PIN (`crate::pin`); None: no PIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<crate::pin::PinSettings>,
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
@@ -159,6 +162,7 @@ impl Default for Settings {
             min_assurance: AssuranceLevel::Software,
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
+            pin: None,
         }
     }
 }
@@ -319,6 +323,10 @@ fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
     }
     if let Some(privacy) = &s.privacy {
         privacy.validate()?;
+    }
+    if let Some(pin) = &s.pin {
+        pin.check()
+            .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     }
     Ok(())
 }

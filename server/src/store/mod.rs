@@ -35,6 +35,32 @@ pub struct CodeRow {
     pub used_by_device: Option<String>,
 }
 
+/// What an employee's PIN resets rest on (`crate::pin`): where codes go,
+/// the identity secret for self-service (a salted slow hash), and a reset
+/// an admin ordered that the device has not fetched yet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PinProfile {
+    pub employee_id: String,
+    /// "email" or "phone".
+    pub channel: Option<String>,
+    pub address: Option<String>,
+    /// JSON `punch_model::pin::Verifier` of the employer-set secret.
+    pub identity_verifier: Option<String>,
+    pub admin_reset_at_ms: Option<i64>,
+}
+
+/// A PIN reset code sent to an employee, kept only as its MAC (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinCodeRow {
+    pub code_hash: String,
+    pub employee_id: String,
+    /// The device that asked for it (only that device may redeem it).
+    pub device_id: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_at_ms: Option<i64>,
+}
+
 /// A device as the server knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceInfo {
@@ -367,6 +393,22 @@ pub trait StoreTx {
         stored: u64,
         dropped: u64,
     ) -> Result<()>;
+
+    /// The employee's PIN reset profile (locked in a write transaction).
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;
+    fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()>;
+    fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()>;
+    /// The code with this MAC (locked in a write transaction).
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
+    /// Uses the code up; false when it already was.
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool>;
+    /// Kiosk mode: the employee punches on `site_id`'s kiosks with this PIN
+    /// verifier (JSON); one site per employee, a new one replaces the old.
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()>;
+    /// Every kiosk member as (site, employee, verifier JSON), by site then employee.
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>>;
+    /// The site whose kiosks the employee punches on, if any.
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>>;
 
     /// Counts one hit on a fixed-window rate counter shared by every server
     /// on this database: returns (hits in the current window including this

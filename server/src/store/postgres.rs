@@ -22,8 +22,9 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
-    ErasureReport, EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo,
-    Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work, redact_url,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
+    StoredPunchInfo, Work, redact_url,
 };
 
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
@@ -61,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0005_rate_limits.sql"),
     include_str!("migrations/postgres/0006_events.sql"),
     include_str!("migrations/postgres/0007_privacy.sql"),
+    include_str!("migrations/postgres/0008_pin.sql"),
 ];
 
 /// The schema version this server writes.
@@ -462,6 +464,121 @@ impl StoreTx for PgTx<'_, '_> {
             &[&employee_id, &at_ms],
         )?;
         Ok(())
+    }
+
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = $1{lock}"
+            ),
+            &[&employee_id],
+        )?
+        .map(|r| {
+            Ok(PinProfile {
+                employee_id: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                address: r.try_get(2)?,
+                identity_verifier: r.try_get(3)?,
+                admin_reset_at_ms: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            &[
+                &p.employee_id,
+                &p.channel,
+                &p.address,
+                &p.identity_verifier,
+                &p.admin_reset_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &c.code_hash,
+                &c.employee_id,
+                &c.device_id,
+                &c.created_at_ms,
+                &c.expires_at_ms,
+                &c.used_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = $1{lock}"
+            ),
+            &[&code_hash],
+        )?
+        .map(|r| {
+            Ok(PinCodeRow {
+                code_hash: r.try_get(0)?,
+                employee_id: r.try_get(1)?,
+                device_id: r.try_get(2)?,
+                created_at_ms: r.try_get(3)?,
+                expires_at_ms: r.try_get(4)?,
+                used_at_ms: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.exec(
+            "UPDATE pin_codes SET used_at_ms = $2 WHERE code_hash = $1 AND used_at_ms IS NULL",
+            &[&code_hash, &now_ms],
+        )? == 1)
+    }
+
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES ($1, $2, $3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            &[&employee_id, &site_id, &verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        self.query(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+            &[],
+        )?
+        .into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.opt(
+            "SELECT site_id FROM kiosk_members WHERE employee_id = $1",
+            &[&employee_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {

@@ -13,8 +13,9 @@ use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
-    ErasureReport, EventDecision, EventFilter, NewPunch, PolicyRow, PurgeKind, RejectedInfo,
-    Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent, StoredPunchInfo, Work,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
+    StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_5_RATE_LIMITS,
     MIGRATION_6_EVENTS,
     MIGRATION_7_PRIVACY,
+    MIGRATION_8_PIN,
 ];
 
 /// Chain events beside punches, requests' decisions, their attachments.
@@ -86,6 +88,31 @@ CREATE TABLE device_data_keys (
     received_at_ms  INTEGER NOT NULL,
     PRIMARY KEY (device_id, key_id)
 );
+";
+
+/// PIN resets: each employee's contact and identity secret, and the codes
+/// sent; kiosk members with their PIN verifiers.
+const MIGRATION_8_PIN: &str = "
+CREATE TABLE pin_profiles (
+    employee_id        TEXT PRIMARY KEY,
+    channel            TEXT,
+    address            TEXT,
+    identity_verifier  TEXT,
+    admin_reset_at_ms  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE pin_codes (
+    code_hash      TEXT PRIMARY KEY,
+    employee_id    TEXT NOT NULL,
+    device_id      TEXT NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    expires_at_ms  INTEGER NOT NULL,
+    used_at_ms     INTEGER
+) WITHOUT ROWID;
+CREATE TABLE kiosk_members (
+    employee_id  TEXT PRIMARY KEY,
+    site_id      TEXT NOT NULL,
+    verifier     TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
@@ -616,6 +643,119 @@ impl StoreTx for Sql<'_> {
             params![challenge_hash, now_ms],
         )?;
         Ok(())
+    }
+
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = ?1",
+                [employee_id],
+                |r| {
+                    Ok(PinProfile {
+                        employee_id: r.get(0)?,
+                        channel: r.get(1)?,
+                        address: r.get(2)?,
+                        identity_verifier: r.get(3)?,
+                        admin_reset_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            params![
+                p.employee_id,
+                p.channel,
+                p.address,
+                p.identity_verifier,
+                p.admin_reset_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                c.code_hash,
+                c.employee_id,
+                c.device_id,
+                c.created_at_ms,
+                c.expires_at_ms,
+                c.used_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| {
+                    Ok(PinCodeRow {
+                        code_hash: r.get(0)?,
+                        employee_id: r.get(1)?,
+                        device_id: r.get(2)?,
+                        created_at_ms: r.get(3)?,
+                        expires_at_ms: r.get(4)?,
+                        used_at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.0.execute(
+            "UPDATE pin_codes SET used_at_ms = ?2 WHERE code_hash = ?1 AND used_at_ms IS NULL",
+            params![code_hash, now_ms],
+        )? == 1)
+    }
+
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES (?1, ?2, ?3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            params![employee_id, site_id, verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.0.prepare(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT site_id FROM kiosk_members WHERE employee_id = ?1",
+                [employee_id],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {

@@ -2006,6 +2006,59 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func requests() throws  -> [RequestInfo]
     
     /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    func acceptUserVerified() throws 
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) throws 
+    
+    func changePin(current: String, newPin: String, birthday: String?) throws 
+    
+    func fetchAdminPinReset() throws  -> PinResetToken
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    func kioskPinStatus(employeeId: String) throws  -> PinStatus
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    func kioskSite() throws  -> String?
+    
+    func pinEvents() throws  -> [PinEvent]
+    
+    func pinStatus() throws  -> PinStatus
+    
+    func redeemPinResetCode(code: String) throws  -> PinResetToken
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    func requestPinResetCode() throws  -> PinCodeSent
+    
+    func selfServicePinReset(employeeNumber: String, secret: String) throws  -> PinResetToken
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    func setPin(pin: String, birthday: String?) throws 
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    func verifyPin(pin: String) throws 
+    
+    /**
      * The employee saw notice `version` (the app showed it).
      */
     func acknowledgeNotice(version: String) throws 
@@ -2481,6 +2534,169 @@ open func requests()throws  -> [RequestInfo]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+open func acceptUserVerified()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePinResetToken_lower(token),
+        FfiConverterString.lower(newPin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+open func changePin(current: String, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_change_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(current),
+        FfiConverterString.lower(newPin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+open func fetchAdminPinReset()throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+open func kioskPinStatus(employeeId: String)throws  -> PinStatus  {
+    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
+    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeId),
+        FfiConverterString.lower(pin),
+        FfiConverterTypePunchKind_lower(kind),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+open func kioskSite()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_site(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func pinEvents()throws  -> [PinEvent]  {
+    return try  FfiConverterSequenceTypePinEvent.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_pin_events(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func pinStatus()throws  -> PinStatus  {
+    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_pin_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func redeemPinResetCode(code: String)throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+open func requestPinResetCode()throws  -> PinCodeSent  {
+    return try  FfiConverterTypePinCodeSent_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func selfServicePinReset(employeeNumber: String, secret: String)throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(secret),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+open func setPin(pin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_set_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(pin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+open func verifyPin(pin: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_verify_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(pin),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -4846,6 +5062,308 @@ public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> Rus
 
 
 /**
+ * Where a reset code went.
+ */
+public struct PinCodeSent: Equatable, Hashable {
+    /**
+     * "email" or "phone".
+     */
+    public var channel: String
+    public var maskedTo: String
+    public var expiresAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "email" or "phone".
+         */channel: String, maskedTo: String, expiresAtMs: Int64) {
+        self.channel = channel
+        self.maskedTo = maskedTo
+        self.expiresAtMs = expiresAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinCodeSent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinCodeSent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinCodeSent {
+        return
+            try PinCodeSent(
+                channel: FfiConverterString.read(from: &buf), 
+                maskedTo: FfiConverterString.read(from: &buf), 
+                expiresAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinCodeSent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterString.write(value.maskedTo, into: &buf)
+        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinCodeSent_lift(_ buf: RustBuffer) throws -> PinCodeSent {
+    return try FfiConverterTypePinCodeSent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffer {
+    return FfiConverterTypePinCodeSent.lower(value)
+}
+
+
+/**
+ * One recorded PIN event (the audit trail).
+ */
+public struct PinEvent: Equatable, Hashable {
+    /**
+     * set, changed, failed, locked, unlocked, reset, user_verified.
+     */
+    public var kind: String
+    public var employeeId: String
+    public var failures: UInt32
+    public var lockMs: UInt64?
+    /**
+     * admin, code, self_service (on `reset`).
+     */
+    public var resetPath: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * set, changed, failed, locked, unlocked, reset, user_verified.
+         */kind: String, employeeId: String, failures: UInt32, lockMs: UInt64?, 
+        /**
+         * admin, code, self_service (on `reset`).
+         */resetPath: String?) {
+        self.kind = kind
+        self.employeeId = employeeId
+        self.failures = failures
+        self.lockMs = lockMs
+        self.resetPath = resetPath
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEvent {
+        return
+            try PinEvent(
+                kind: FfiConverterString.read(from: &buf), 
+                employeeId: FfiConverterString.read(from: &buf), 
+                failures: FfiConverterUInt32.read(from: &buf), 
+                lockMs: FfiConverterOptionUInt64.read(from: &buf), 
+                resetPath: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.employeeId, into: &buf)
+        FfiConverterUInt32.write(value.failures, into: &buf)
+        FfiConverterOptionUInt64.write(value.lockMs, into: &buf)
+        FfiConverterOptionString.write(value.resetPath, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEvent_lift(_ buf: RustBuffer) throws -> PinEvent {
+    return try FfiConverterTypePinEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
+    return FfiConverterTypePinEvent.lower(value)
+}
+
+
+/**
+ * A server-signed reset token: pass it to `apply_pin_reset` as received.
+ */
+public struct PinResetToken: Equatable, Hashable {
+    public var body: Data
+    public var signature: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(body: Data, signature: Data) {
+        self.body = body
+        self.signature = signature
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinResetToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinResetToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinResetToken {
+        return
+            try PinResetToken(
+                body: FfiConverterData.read(from: &buf), 
+                signature: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinResetToken, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterData.write(value.signature, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinResetToken_lift(_ buf: RustBuffer) throws -> PinResetToken {
+    return try FfiConverterTypePinResetToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinResetToken_lower(_ value: PinResetToken) -> RustBuffer {
+    return FfiConverterTypePinResetToken.lower(value)
+}
+
+
+/**
+ * An employee's PIN, for the UI.
+ */
+public struct PinStatus: Equatable, Hashable {
+    /**
+     * The policy requires a PIN (or `accept_user_verified`) before each punch.
+     */
+    public var required: Bool
+    public var isSet: Bool
+    /**
+     * Tries before the next lock (0 while locked).
+     */
+    public var triesLeft: UInt32
+    /**
+     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     */
+    public var lockedForMs: UInt64?
+    public var lockedUntilMs: Int64?
+    /**
+     * Older than the policy allows: choose a new one (`change_pin`).
+     */
+    public var mustChange: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The policy requires a PIN (or `accept_user_verified`) before each punch.
+         */required: Bool, isSet: Bool, 
+        /**
+         * Tries before the next lock (0 while locked).
+         */triesLeft: UInt32, 
+        /**
+         * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+         */lockedForMs: UInt64?, lockedUntilMs: Int64?, 
+        /**
+         * Older than the policy allows: choose a new one (`change_pin`).
+         */mustChange: Bool) {
+        self.required = required
+        self.isSet = isSet
+        self.triesLeft = triesLeft
+        self.lockedForMs = lockedForMs
+        self.lockedUntilMs = lockedUntilMs
+        self.mustChange = mustChange
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinStatus {
+        return
+            try PinStatus(
+                required: FfiConverterBool.read(from: &buf), 
+                isSet: FfiConverterBool.read(from: &buf), 
+                triesLeft: FfiConverterUInt32.read(from: &buf), 
+                lockedForMs: FfiConverterOptionUInt64.read(from: &buf), 
+                lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
+                mustChange: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterBool.write(value.isSet, into: &buf)
+        FfiConverterUInt32.write(value.triesLeft, into: &buf)
+        FfiConverterOptionUInt64.write(value.lockedForMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
+        FfiConverterBool.write(value.mustChange, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinStatus_lift(_ buf: RustBuffer) throws -> PinStatus {
+    return try FfiConverterTypePinStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
+    return FfiConverterTypePinStatus.lower(value)
+}
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
@@ -6357,6 +6875,14 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case DataKeyUnavailable(detail: String
     )
     /**
+     * The punch PIN said no: `reason` is `required`, `not_set`,
+     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
+     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
+     * forged, expired, foreign or reused reset token).
+     */
+    case Pin(detail: String, reason: String, triesLeft: UInt32?, lockedForMs: UInt64?
+    )
+    /**
      * A bug in the library (a panic, caught): report it.
      */
     case Internal(detail: String
@@ -6436,7 +6962,13 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 14: return .DataKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Internal(
+        case 15: return .Pin(
+            detail: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
+            lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
+            )
+        case 16: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -6525,8 +7057,16 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .Pin(detail,reason,triesLeft,lockedForMs):
             writeInt(&buf, Int32(15))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterOptionUInt32.write(triesLeft, into: &buf)
+            FfiConverterOptionUInt64.write(lockedForMs, into: &buf)
+            
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -7659,6 +8199,31 @@ fileprivate struct FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [PinEvent]
+
+    public static func write(_ value: [PinEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePinEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PinEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PinEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePinEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRefusedAttemptInfo: FfiConverterRustBuffer {
     typealias SwiftType = [RefusedAttemptInfo]
 
@@ -7984,6 +8549,48 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 38269) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 12479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 55305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 7100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 9755) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 30668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 24008) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 34302) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 2791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 16869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 52071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 41031) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 44268) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 57706) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 56160) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 18132) {

@@ -98,6 +98,7 @@ val PunchException.detail: String
         is PunchException.InvalidInput -> detail
         is PunchException.NoticeRequired -> detail
         is PunchException.DataKeyUnavailable -> detail
+        is PunchException.Pin -> detail
         is PunchException.RequestRefused -> detail
         is PunchException.Internal -> detail
     }

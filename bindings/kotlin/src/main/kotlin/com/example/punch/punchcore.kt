@@ -895,6 +895,34 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_change_pin(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_punch(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_site(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_pin_events(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_pin_status(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_set_pin(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_verify_pin(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_acknowledge_notice(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_data_key_state(
@@ -1037,6 +1065,34 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1341,6 +1397,48 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 38269) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 12479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 55305) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 7100) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 9755) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 30668) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 24008) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 34302) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 2791) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 16869) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 52071) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 41031) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 44268) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 57706) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 56160) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 18132) {
@@ -3861,6 +3959,59 @@ public interface PunchClientInterface {
     fun `requests`(): List<RequestInfo>
     
     /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    fun `acceptUserVerified`()
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    fun `fetchAdminPinReset`(): PinResetToken
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    fun `kioskSite`(): kotlin.String?
+    
+    fun `pinEvents`(): List<PinEvent>
+    
+    fun `pinStatus`(): PinStatus
+    
+    fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    fun `requestPinResetCode`(): PinCodeSent
+    
+    fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    fun `verifyPin`(`pin`: kotlin.String)
+    
+    /**
      * The employee saw notice `version` (the app showed it).
      */
     fun `acknowledgeNotice`(`version`: kotlin.String)
@@ -4507,6 +4658,239 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     }
     )
     }
+    
+
+    
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    @Throws(PunchException::class)override fun `acceptUserVerified`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    @Throws(PunchException::class)override fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+        it,
+        
+        FfiConverterTypePinResetToken.lower(`token`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(PunchException::class)override fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
+        it,
+        
+        FfiConverterString.lower(`current`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(PunchException::class)override fun `fetchAdminPinReset`(): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    @Throws(PunchException::class)override fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus {
+            return FfiConverterTypePinStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+        it,
+        
+        FfiConverterString.lower(`employeeId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    @Throws(PunchException::class)override fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
+            return FfiConverterTypePunchReceipt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+        it,
+        
+        FfiConverterString.lower(`employeeId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    @Throws(PunchException::class)override fun `kioskSite`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `pinEvents`(): List<PinEvent> {
+            return FfiConverterSequenceTypePinEvent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `pinStatus`(): PinStatus {
+            return FfiConverterTypePinStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+        it,
+        
+        FfiConverterString.lower(`code`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    @Throws(PunchException::class)override fun `requestPinResetCode`(): PinCodeSent {
+            return FfiConverterTypePinCodeSent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+        it,
+        
+        FfiConverterString.lower(`employeeNumber`),
+        FfiConverterString.lower(`secret`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    @Throws(PunchException::class)override fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
+        it,
+        
+        FfiConverterString.lower(`pin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    @Throws(PunchException::class)override fun `verifyPin`(`pin`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
+        it,
+        
+        FfiConverterString.lower(`pin`),_status)
+}
+    }
+    
     
 
     
@@ -6755,6 +7139,231 @@ public object FfiConverterTypePersonalExport: FfiConverterRustBuffer<PersonalExp
 
 
 /**
+ * Where a reset code went.
+ */
+data class PinCodeSent (
+    /**
+     * "email" or "phone".
+     */
+    var `channel`: kotlin.String
+    , 
+    var `maskedTo`: kotlin.String
+    , 
+    var `expiresAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
+    override fun read(buf: ByteBuffer): PinCodeSent {
+        return PinCodeSent(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinCodeSent) = (
+            FfiConverterString.allocationSize(value.`channel`) +
+            FfiConverterString.allocationSize(value.`maskedTo`) +
+            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+    )
+
+    override fun write(value: PinCodeSent, buf: ByteBuffer) {
+            FfiConverterString.write(value.`channel`, buf)
+            FfiConverterString.write(value.`maskedTo`, buf)
+            FfiConverterLong.write(value.`expiresAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * One recorded PIN event (the audit trail).
+ */
+data class PinEvent (
+    /**
+     * set, changed, failed, locked, unlocked, reset, user_verified.
+     */
+    var `kind`: kotlin.String
+    , 
+    var `employeeId`: kotlin.String
+    , 
+    var `failures`: kotlin.UInt
+    , 
+    var `lockMs`: kotlin.ULong?
+    , 
+    /**
+     * admin, code, self_service (on `reset`).
+     */
+    var `resetPath`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
+    override fun read(buf: ByteBuffer): PinEvent {
+        return PinEvent(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinEvent) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`employeeId`) +
+            FfiConverterUInt.allocationSize(value.`failures`) +
+            FfiConverterOptionalULong.allocationSize(value.`lockMs`) +
+            FfiConverterOptionalString.allocationSize(value.`resetPath`)
+    )
+
+    override fun write(value: PinEvent, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`employeeId`, buf)
+            FfiConverterUInt.write(value.`failures`, buf)
+            FfiConverterOptionalULong.write(value.`lockMs`, buf)
+            FfiConverterOptionalString.write(value.`resetPath`, buf)
+    }
+}
+
+
+
+/**
+ * A server-signed reset token: pass it to `apply_pin_reset` as received.
+ */
+data class PinResetToken (
+    var `body`: kotlin.ByteArray
+    , 
+    var `signature`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinResetToken: FfiConverterRustBuffer<PinResetToken> {
+    override fun read(buf: ByteBuffer): PinResetToken {
+        return PinResetToken(
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinResetToken) = (
+            FfiConverterByteArray.allocationSize(value.`body`) +
+            FfiConverterByteArray.allocationSize(value.`signature`)
+    )
+
+    override fun write(value: PinResetToken, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`body`, buf)
+            FfiConverterByteArray.write(value.`signature`, buf)
+    }
+}
+
+
+
+/**
+ * An employee's PIN, for the UI.
+ */
+data class PinStatus (
+    /**
+     * The policy requires a PIN (or `accept_user_verified`) before each punch.
+     */
+    var `required`: kotlin.Boolean
+    , 
+    var `isSet`: kotlin.Boolean
+    , 
+    /**
+     * Tries before the next lock (0 while locked).
+     */
+    var `triesLeft`: kotlin.UInt
+    , 
+    /**
+     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     */
+    var `lockedForMs`: kotlin.ULong?
+    , 
+    var `lockedUntilMs`: kotlin.Long?
+    , 
+    /**
+     * Older than the policy allows: choose a new one (`change_pin`).
+     */
+    var `mustChange`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
+    override fun read(buf: ByteBuffer): PinStatus {
+        return PinStatus(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinStatus) = (
+            FfiConverterBoolean.allocationSize(value.`required`) +
+            FfiConverterBoolean.allocationSize(value.`isSet`) +
+            FfiConverterUInt.allocationSize(value.`triesLeft`) +
+            FfiConverterOptionalULong.allocationSize(value.`lockedForMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
+            FfiConverterBoolean.allocationSize(value.`mustChange`)
+    )
+
+    override fun write(value: PinStatus, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`required`, buf)
+            FfiConverterBoolean.write(value.`isSet`, buf)
+            FfiConverterUInt.write(value.`triesLeft`, buf)
+            FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+            FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
+            FfiConverterBoolean.write(value.`mustChange`, buf)
+    }
+}
+
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
@@ -8107,6 +8716,26 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
+     * The punch PIN said no: `reason` is `required`, `not_set`,
+     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
+     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
+     * forged, expired, foreign or reused reset token).
+     */
+    class Pin(
+        
+        val `detail`: kotlin.String, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `triesLeft`: kotlin.UInt?, 
+        
+        val `lockedForMs`: kotlin.ULong?
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedForMs=${ `lockedForMs` }"
+    }
+    
+    /**
      * A bug in the library (a panic, caught): report it.
      */
     class Internal(
@@ -8182,7 +8811,13 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             14 -> PunchException.DataKeyUnavailable(
                 FfiConverterString.read(buf),
                 )
-            15 -> PunchException.Internal(
+            15 -> PunchException.Pin(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterOptionalUInt.read(buf),
+                FfiConverterOptionalULong.read(buf),
+                )
+            16 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8264,6 +8899,14 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.Pin -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterOptionalUInt.allocationSize(value.`triesLeft`)
+                + FfiConverterOptionalULong.allocationSize(value.`lockedForMs`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8349,8 +8992,16 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.Internal -> {
+            is PunchException.Pin -> {
                 buf.putInt(15)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
+                FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+                Unit
+            }
+            is PunchException.Internal -> {
+                buf.putInt(16)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -9479,6 +10130,34 @@ public object FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer<List<Me
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessageArg.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer<List<PinEvent>> {
+    override fun read(buf: ByteBuffer): List<PinEvent> {
+        val len = buf.getInt()
+        return List<PinEvent>(len) {
+            FfiConverterTypePinEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PinEvent>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePinEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PinEvent>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePinEvent.write(it, buf)
         }
     }
 }
