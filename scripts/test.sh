@@ -39,6 +39,8 @@ fi
   echo "== load test, smoke size (the full one: server/README.md)" >&2
   cargo run --locked -q -p punch-tests --bin scale_bench -- --smoke
 '
+# The SMTP sender for PIN reset codes (feature smtp) against a local SMTP sink.
+cargo test --locked -p punch-server --features smtp --test pin_smtp
 
 # The contract suite: schemathesis against the live server, bounded.
 ./scripts/contract.sh 40

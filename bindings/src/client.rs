@@ -57,6 +57,10 @@ pub struct ClientOptions {
     /// The platform's monotonic clock and boot id; None reads the host's.
     #[uniffi(default = None)]
     pub clock: Option<Arc<dyn PlatformClock>>,
+    /// Seal record payloads at rest under a data key the platform wraps
+    /// (Keystore / Keychain); None stores them in clear.
+    #[uniffi(default = None)]
+    pub key_wrapper: Option<Arc<dyn crate::key_wrapper::DataKeyWrapper>>,
 }
 
 /// The punch engine for one device database. Thread-safe: share one per
@@ -64,7 +68,7 @@ pub struct ClientOptions {
 /// costs a second connection).
 #[derive(uniffi::Object)]
 pub struct PunchClient {
-    engine: Arc<PunchEngine>,
+    pub(crate) engine: Arc<PunchEngine>,
     directory: PathBuf,
     background: Mutex<Option<BackgroundSync>>,
 }
@@ -135,6 +139,12 @@ impl PunchClient {
                     inner: clock,
                     fallback: SystemClock::default(),
                 });
+            }
+            if let Some(wrapper) = options.key_wrapper {
+                engine_options.key_wrapper =
+                    Some(Arc::new(crate::key_wrapper::ForeignKeyWrapper {
+                        inner: wrapper,
+                    }));
             }
             let engine = PunchEngine::open_with(directory.join(DB_FILE), engine_options)?;
             log::info!(target: "punchcore", "opened {}", directory.display());

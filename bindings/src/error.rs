@@ -64,6 +64,24 @@ pub enum PunchError {
     /// The app passed something unusable (evidence, options, a code).
     #[error("invalid input: {detail}")]
     InvalidInput { detail: String },
+    /// Show the employer's privacy notice `version`, then `acknowledge_notice`.
+    #[error("notice required: {detail}")]
+    NoticeRequired { detail: String, version: String },
+    /// The platform lost the data key: stored records still upload; call
+    /// `rotate_data_key` to punch again.
+    #[error("data key unavailable: {detail}")]
+    DataKeyUnavailable { detail: String },
+    /// The punch PIN said no: `reason` is `required`, `not_set`,
+    /// `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
+    /// (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
+    /// forged, expired, foreign or reused reset token).
+    #[error("PIN: {detail}")]
+    Pin {
+        detail: String,
+        reason: String,
+        tries_left: Option<u32>,
+        locked_for_ms: Option<u64>,
+    },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -135,6 +153,7 @@ impl From<CoreError> for PunchError {
             },
             CoreError::Signer(_) | CoreError::DeviceKeyMismatch => PunchError::Signer { detail },
             CoreError::Busy => PunchError::Busy { detail },
+            CoreError::Pin(p) => pin_error(detail, p),
             CoreError::MakeUp(r) => PunchError::RequestRefused {
                 detail,
                 code: r.code().into(),
@@ -152,8 +171,34 @@ impl From<CoreError> for PunchError {
             | CoreError::SchemaTooNew { .. }
             | CoreError::Corrupt { .. }
             | CoreError::CorruptState(_) => PunchError::Storage { detail },
+            CoreError::NoticeNotAcknowledged { version } => {
+                PunchError::NoticeRequired { detail, version }
+            }
+            CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable { detail },
+            CoreError::NothingToReveal { .. } => PunchError::InvalidInput { detail },
             _ => PunchError::Internal { detail },
         }
+    }
+}
+
+fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
+    use punch_core::PinError as P;
+    let (reason, tries_left, locked_for_ms) = match e {
+        P::Required => ("required", None, None),
+        P::NotSet => ("not_set", None, None),
+        P::AlreadySet => ("already_set", None, None),
+        P::MustChange => ("must_change", None, None),
+        P::Wrong { tries_left } => ("wrong", Some(tries_left), None),
+        P::Locked { remaining_ms, .. } => ("locked", Some(0), Some(remaining_ms)),
+        P::Rejected(_) => ("rejected", None, None),
+        P::Token(_) => ("token", None, None),
+        _ => ("other", None, None),
+    };
+    PunchError::Pin {
+        detail,
+        reason: reason.into(),
+        tries_left,
+        locked_for_ms,
     }
 }
 

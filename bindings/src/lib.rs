@@ -9,6 +9,7 @@
 //!   panic guard every exported body runs in;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
+//! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
@@ -24,18 +25,24 @@ mod bench;
 mod client;
 mod error;
 mod exceptions;
+mod key_wrapper;
 mod logging;
 mod messages;
+mod pin;
 mod platform;
+mod privacy;
 mod types;
 
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PlatformError, PunchError};
 pub use exceptions::*;
+pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, localized_text};
+pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
+pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");

@@ -22,6 +22,7 @@ fn options() -> ClientOptions {
         signer_timeout_ms: None,
         transport: None,
         clock: None,
+        key_wrapper: None,
     }
 }
 

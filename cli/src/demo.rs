@@ -1,107 +1,23 @@
 //! `punch demo`: the whole story on the embedded sample policy — a real
 //! reference server on 127.0.0.1, enrollment, a signed policy, punches while
 //! offline, sync when the server is back, and tampering / a moved clock
-//! caught by the server.
+//! caught by the server; then the punch PIN's lockout and a reset by code
+//! (`demo_pin`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::rules::policy::Policy;
 use punch_core::sync::{RetryConfig, ServerConfig};
-use punch_core::{
-    Clock, ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchError,
-    PunchKind, WifiObservation,
-};
-use punch_server::{Admin, ServerHandle};
+use punch_core::{Clock, EngineOptions, Evidence, PunchEngine, PunchError, PunchKind};
+use punch_server::Admin;
 
 use crate::CmdResult;
+use crate::demo_kit::{HQ, PhoneClock, basement, gps, offset, start_server};
 
 pub const SAMPLE_POLICY: &str = include_str!("sample_policy.json");
-pub(crate) const HQ: (f64, f64) = (52.520008, 13.404954);
 const EMPLOYEE: &str = "emp-042";
-
-/// A point `metres` from `from` along `bearing` (degrees), on WGS-84.
-pub(crate) fn offset(from: (f64, f64), bearing: f64, metres: f64) -> (f64, f64) {
-    Geodesic::wgs84().direct(from.0, from.1, bearing, metres)
-}
-
-/// The phone's clocks: they follow real time (the server checks that no
-/// punch claims a time after it arrived), and the demo can move the wall
-/// clock the way an employee would.
-pub(crate) struct PhoneClock {
-    pub(crate) clock: ManualClock,
-    last: std::sync::Mutex<Instant>,
-}
-
-impl PhoneClock {
-    pub(crate) fn new() -> Result<PhoneClock, Box<dyn std::error::Error>> {
-        let wall = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as i64;
-        Ok(PhoneClock {
-            clock: ManualClock::new(ClockReading {
-                wall_time_ms: wall,
-                utc_offset_min: 60,
-                monotonic_ms: 5_000_000,
-                boot_id: "phone-boot-1".into(),
-            }),
-            last: std::sync::Mutex::new(Instant::now()),
-        })
-    }
-}
-
-impl Clock for PhoneClock {
-    fn now(&self) -> ClockReading {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        self.clock.advance_ms(last.elapsed().as_millis() as u64);
-        *last = Instant::now();
-        self.clock.now()
-    }
-}
-
-pub(crate) fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: bool) -> Evidence {
-    Evidence {
-        gps: Some(GpsFix {
-            lat: at.0,
-            lon: at.1,
-            accuracy_m,
-            fix_time_ms: clock.now().wall_time_ms - 1_500,
-            provider: "fused".into(),
-            is_mock: mock,
-            speed_mps: None,
-        }),
-        ..Evidence::default()
-    }
-}
-
-fn basement() -> Evidence {
-    Evidence {
-        gps: None,
-        wifi: vec![
-            WifiObservation {
-                bssid: "A4-2B-B0-10-20-30".into(),
-                ssid: Some("ACME-Office".into()),
-                rssi_dbm: Some(-61),
-            },
-            WifiObservation {
-                bssid: "5c:11:22:33:44:55".into(),
-                ssid: Some("Neighbour".into()),
-                rssi_dbm: Some(-80),
-            },
-        ],
-        ip_addresses: vec![],
-    }
-}
-
-pub(crate) fn start_server(
-    db: &std::path::Path,
-    listen: std::net::SocketAddr,
-) -> Result<ServerHandle, Box<dyn std::error::Error>> {
-    Ok(ServerHandle::start(punch_server::ServerConfig {
-        listen,
-        ..punch_server::ServerConfig::new(db)
-    })?)
-}
 
 pub fn run() -> CmdResult {
     let dir = tempfile::tempdir()?;
@@ -324,9 +240,11 @@ pub fn run() -> CmdResult {
         );
     }
     crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
+    crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
     println!(
         "\nDone: the moved clock and the edited record were both caught; the exceptions were \
-         judged offline and decided by a manager. Temporary files removed."
+         judged offline and decided by a manager; the PIN locked and was reset by code. \
+         Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

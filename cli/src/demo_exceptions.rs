@@ -16,7 +16,7 @@ use punch_core::{EngineOptions, PunchEngine, PunchError, PunchKind};
 use punch_server::Admin;
 use punch_server::policy_publish::Schedule;
 
-use crate::demo::{HQ, PhoneClock, gps, offset, start_server};
+use crate::demo_kit::{HQ, PhoneClock, gps, offset, start_server};
 
 const EMPLOYEE: &str = "emp-043";
 const ZONE: &str = "Europe/Berlin";

@@ -2,6 +2,8 @@
 
 mod demo;
 mod demo_exceptions;
+mod demo_kit;
+mod demo_pin;
 mod evaluate_cmd;
 
 use std::path::PathBuf;

@@ -35,6 +35,10 @@ fn demo_tells_the_whole_story() {
         "Accepted at field:",
         "the field-site punch agrees with the evidence",
         "Done: the moved clock and the edited record were both caught",
+        "locked for 30 minutes",
+        "still locked",
+        "sends a 6-digit code to a***@example.com",
+        "replaying the token is refused",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

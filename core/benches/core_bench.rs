@@ -393,6 +393,35 @@ fn bench_open() {
     );
 }
 
+/// The PIN verifier at the default work factor (OWASP's 600,000 PBKDF2
+/// iterations) and at the policy floor, against one SHA-256 of a PIN-sized
+/// input. Run under qemu ARM64 with `--target aarch64-unknown-linux-gnu`.
+fn bench_pin() {
+    use punch_core::pin_model::Verifier;
+    use punch_core::pin_model::settings::{DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS};
+    let n = 20_000;
+    let t = Instant::now();
+    for _ in 0..n {
+        black_box(punch_core::ledger::signing::sha256(black_box(b"4827")));
+    }
+    let sha = t.elapsed().as_secs_f64() / n as f64;
+    for (name, iterations) in [
+        ("pin_pbkdf2_600k_vs_sha256", DEFAULT_PBKDF2_ITERATIONS),
+        ("pin_pbkdf2_100k_vs_sha256", MIN_PBKDF2_ITERATIONS),
+    ] {
+        let v = Verifier::derive("4827", iterations).expect("derive");
+        let runs: Vec<Duration> = (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(v.matches(black_box("4827")).expect("verify"));
+                t.elapsed()
+            })
+            .collect();
+        let us = median(runs) * 1e6;
+        emit(name, us, "us/verify", sha * 1e6, us / (sha * 1e6));
+    }
+}
+
 fn main() {
     // `cargo test --benches` runs this with --bench absent: keep that fast.
     if !std::env::args().any(|a| a == "--bench") {
@@ -407,6 +436,9 @@ fn main() {
     let wanted = |name: &str| only.is_empty() || only.iter().any(|o| name.contains(o.as_str()));
     if wanted("crypto") {
         bench_crypto();
+    }
+    if wanted("pin") {
+        bench_pin();
     }
     if wanted("geofence") {
         bench_geofence();

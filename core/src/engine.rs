@@ -17,6 +17,7 @@ use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
 
 use crate::clock::{Clock, SystemClock};
+use crate::data_key::{self, KeyWrapper};
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
 use crate::exceptions::{self, RefusedAttempt, RequestView};
@@ -38,6 +39,9 @@ pub struct EngineOptions {
     pub server: Option<ServerConfig>,
     /// HTTP for sync; None uses the built-in reqwest transport.
     pub transport: Option<Arc<dyn Transport>>,
+    /// Seal record payloads at rest under a data key this wraps (Keystore /
+    /// Keychain; `SoftwareKeyWrapper` on a host); None stores them in clear.
+    pub key_wrapper: Option<Arc<dyn KeyWrapper>>,
 }
 
 impl Default for EngineOptions {
@@ -47,6 +51,7 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock::default()),
             server: None,
             transport: None,
+            key_wrapper: None,
         }
     }
 }
@@ -61,9 +66,12 @@ pub struct DeviceInfo {
 }
 
 pub struct PunchEngine {
-    device: Arc<DeviceContext>,
-    policy: Arc<InstalledPolicy>,
-    sync: Arc<Syncer>,
+    pub(crate) device: Arc<DeviceContext>,
+    pub(crate) policy: Arc<InstalledPolicy>,
+    pub(crate) sync: Arc<Syncer>,
+    pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
+    /// The punch PIN's turn and grant (`crate::pin`).
+    pub(crate) pin: crate::pin::PinGuard,
 }
 
 impl PunchEngine {
@@ -77,7 +85,12 @@ impl PunchEngine {
             check_url_allowed(&server.base_url)?;
             point_from_public_key(&server.policy_public_key)?;
         }
-        let store = Store::open(path.as_ref())?;
+        let mut store = Store::open(path.as_ref())?;
+        if let Some(wrapper) = &options.key_wrapper {
+            // Foreign code before any lock exists.
+            let sealing = data_key::load(&store, wrapper)?;
+            store.set_sealing(sealing);
+        }
         let now = options.clock.now().wall_time_ms;
         let (row, signer) = match store.device()? {
             Some(row) => {
@@ -134,6 +147,8 @@ impl PunchEngine {
             device,
             policy,
             sync,
+            key_wrapper: options.key_wrapper,
+            pin: Default::default(),
         })
     }
 
@@ -215,7 +230,8 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
-        let punched = recorder::record_punch(&self.device, &policy, kind, &valid);
+        self.check_pin_grant(&policy)?;
+        let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
         // A refusal is stored too (as evidence): it goes up like a punch.
         if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
             self.sync.wakeup.wake();
@@ -309,6 +325,7 @@ impl PunchEngine {
             .collect();
         let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id)
             .with_segments(segments);
+        store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
         store.for_each_punch(|p| {
             let copied = CopiedColumns {
                 punch_id: &p.punch_id,
@@ -341,7 +358,13 @@ impl PunchEngine {
     /// server trouble is reported in the returned report (with when to
     /// retry); only local failures (the database, missing set-up) are errors.
     pub fn sync(&self) -> Result<SyncReport> {
-        self.sync.sync(false)
+        let report = self.sync.sync(false)?;
+        if report.error.is_none() {
+            // Retention rides on a good sync; a failure here leaves the data
+            // (never less safe) and shows on the explicit `purge_expired`.
+            let _ = self.purge_expired();
+        }
+        Ok(report)
     }
 
     /// Like [`sync`](Self::sync) but ignores a running backoff (a user's

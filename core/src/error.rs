@@ -50,6 +50,23 @@ pub enum PunchError {
     Corrupt { seq: u64, problem: ChainProblem },
     #[error("stored data is corrupt: {0}")]
     CorruptState(String),
+    #[error(
+        "the employee has not acknowledged privacy notice {version:?}; show it and call acknowledge_notice"
+    )]
+    NoticeNotAcknowledged { version: String },
+    #[error(
+        "record {seq} keeps all its evidence, or its hidden evidence was purged: nothing to reveal"
+    )]
+    NothingToReveal { seq: u64 },
+    /// The platform cannot unwrap the data key (see `data_key`): stored
+    /// records are kept and still upload; new punches wait for
+    /// `rotate_data_key`.
+    #[error(
+        "the data key is unavailable ({detail}); stored records still upload; call rotate_data_key to punch again"
+    )]
+    DataKeyUnavailable { detail: String },
+    #[error("PIN: {0}")]
+    Pin(#[from] crate::pin::PinError),
     /// A make-up request the policy's limits refuse (see its `code()`).
     #[error("make-up request refused: {0}")]
     MakeUp(#[from] MakeUpRefusal),

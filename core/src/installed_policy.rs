@@ -97,6 +97,11 @@ impl InstalledPolicy {
         self.slot().version()
     }
 
+    /// The pinned server key (it also signs PIN reset tokens).
+    pub fn pinned_key(&self) -> Option<&[u8]> {
+        self.pinned_key.as_deref()
+    }
+
     /// The policy to judge a punch at trusted time now: the installed one,
     /// with the employee's field sites active today added.
     pub fn current_for(&self, device: &DeviceContext) -> Result<Arc<PreparedPolicy>> {

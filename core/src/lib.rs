@@ -8,26 +8,36 @@
 //! `punch_model`, re-exported here for convenience.
 
 pub mod clock;
+pub mod data_key;
 mod device;
 pub mod engine;
 pub mod error;
 pub mod exceptions;
+pub mod export;
 mod installed_policy;
 pub mod net;
+pub mod pin;
+pub mod privacy;
 mod recorder;
 pub mod store;
 pub mod sync;
 
+/// The PIN rules shared with the server (settings, lockout, reset token).
+pub use punch_model::pin as pin_model;
 pub use punch_model::{geofence, ledger, messages, rules, text, wire};
 
 pub use clock::{Clock, ClockReading, ManualClock, SystemClock};
+pub use data_key::{DataKeyStatus, KeyWrapError, KeyWrapper, SoftwareKeyWrapper};
 pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
 pub use error::{PunchError, Result};
 pub use exceptions::{FiledRequest, RefusedAttempt, RequestView};
+pub use export::PersonalExport;
 pub use ledger::chain::{ChainBreak, ChainProblem, ChainReport};
 pub use ledger::record::{PunchKind, PunchRecord, TimeAnchor};
 pub use ledger::signing::{Signer, SignerError, SoftwareSigner};
 pub use net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
+pub use pin::{PinError, PinStatus};
+pub use privacy::PurgeReport;
 pub use recorder::{EventReceipt, PunchReceipt};
 pub use rules::evaluate::{Decision, Evaluation};
 pub use rules::evidence::{Evidence, GpsFix, WifiObservation};

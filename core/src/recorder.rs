@@ -11,22 +11,24 @@
 use punch_model::ledger::event::{
     ChainEvent, EVENT_DECISION, EntryTag, EventRecord, event_kind_column,
 };
+use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
-    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, Uuid,
+    GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
 };
 use punch_model::ledger::refused::RefusedPunch;
+use punch_model::ledger::sealed::{DataKey, seal};
 use punch_model::ledger::signing::sha256;
 use punch_model::ledger::trusted_time;
 use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
-use punch_model::rules::policy::{PreparedPolicy, PreparedSite};
+use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
 use punch_model::text::serde_name;
 
 use crate::clock::ClockReading;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
-use crate::store::{Append, NewPunch, PunchContext};
+use crate::store::{Append, NewPunch, PunchContext, Sealing};
 
 /// Tries before giving up when the chain keeps moving under a punch (only
 /// another connection writing the file can do that now; each try signs again).
@@ -114,6 +116,10 @@ pub(crate) struct Built<T> {
     pub wall_time_ms: i64,
     pub decision: String,
     pub fix: Option<PreviousFix>,
+    /// The opening of the record's evidence commitment (`ledger::minimise`).
+    pub opening: Option<Vec<u8>>,
+    /// Some(policy version) when the record carries the notice for it.
+    pub notice_for_policy: Option<u64>,
     pub open_after: Option<Option<shift::OpenShift>>,
     /// What the caller gets back once the record is durable.
     pub outcome: T,
@@ -128,6 +134,8 @@ impl Built<()> {
             wall_time_ms: self.wall_time_ms,
             decision: self.decision,
             fix: self.fix,
+            opening: self.opening,
+            notice_for_policy: self.notice_for_policy,
             open_after: self.open_after,
             outcome,
         }
@@ -173,6 +181,8 @@ pub(crate) fn append_signed<T>(
             wall_time_ms: built.wall_time_ms,
             decision: &built.decision,
             fix: built.fix,
+            opening: built.opening.as_deref(),
+            notice_for_policy: built.notice_for_policy,
             open_after: built.open_after.clone(),
         };
         let appended = device
@@ -250,6 +260,8 @@ fn built_event(record: &EventRecord) -> Result<Built<()>> {
         wall_time_ms: record.wall_time_ms,
         decision: EVENT_DECISION.to_string(),
         fix: None,
+        opening: None,
+        notice_for_policy: None,
         open_after: None,
         outcome: (),
     })
@@ -264,26 +276,39 @@ enum Punched {
 /// Judges, signs and durably stores one punch. A refused punch is stored
 /// as a `refused_punch` event (the employee's evidence for a make-up
 /// request) and the error carries the evaluation so the employee sees why.
+/// `kiosk_employee` names who punched on a kiosk (else the bound employee).
 pub(crate) fn record_punch(
     device: &DeviceContext,
     policy: &PreparedPolicy,
     kind: PunchKind,
     valid: &ValidEvidence,
+    kiosk_employee: Option<&str>,
 ) -> Result<PunchReceipt> {
+    let notice = notice_for(device, policy)?;
+    let sealing = match device.db.lock().sealing() {
+        Sealing::Off => None,
+        Sealing::Ready(key) => Some(key),
+        Sealing::Unavailable { reason, .. } => {
+            return Err(PunchError::DataKeyUnavailable { detail: reason });
+        }
+    };
     let (punched, _, _) = append_signed(device, |ctx, now, seq| {
-        let employee_id = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
+        let employee_id = kiosk_employee.map_or(bound, str::to_string);
         let evaluation = judge(ctx, policy, valid, now, kind)?;
-        let evidence = recorded_evidence(valid, policy, &evaluation);
+        // Judged on the exact evidence; signed and stored as policy allows.
+        let kept = minimise(valid, policy, &evaluation)
+            .map_err(|e| PunchError::CorruptState(format!("minimising the evidence: {e}")))?;
         if evaluation.decision == Decision::Rejected {
             let event = ChainEvent::RefusedPunch(Box::new(RefusedPunch {
                 kind,
-                evidence,
-                evaluation: evaluation.clone(),
+                evidence: kept.evidence,
+                evaluation: kept.evaluation,
             }));
             let record = event_record(device, ctx, now, seq, policy.policy.version, event)?;
             return Ok(built_event(&record)?.with_outcome(Punched::Refused(Box::new(evaluation))));
         }
-        let record = PunchRecord {
+        let mut record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),
             device_id: device.device_id.clone(),
@@ -296,10 +321,21 @@ pub(crate) fn record_punch(
             boot_id: now.boot_id.clone(),
             anchor: ctx.anchor.clone(),
             policy_version: policy.policy.version,
-            evidence,
-            evaluation,
+            evidence: kept.evidence,
+            evaluation: kept.evaluation.clone(),
             prev_hash: prev_hash_of(ctx),
+            notice: notice.clone(),
+            sealed: None,
         };
+        let mut opening = kept.opening;
+        let fix = previous_fix(&record.evidence);
+        if let Some(key) = &sealing {
+            // The signed bytes carry the payload sealed; the chain stays clear.
+            seal(key, &mut record).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+            opening = opening
+                .map(|o| seal_opening(key, &record, &o))
+                .transpose()?;
+        }
         let bytes = record
             .to_bytes()
             .map_err(|e| PunchError::CorruptState(format!("record encoding: {e}")))?;
@@ -309,11 +345,9 @@ pub(crate) fn record_punch(
             kind: serde_name(&record.kind),
             wall_time_ms: record.wall_time_ms,
             decision: serde_name(&record.evaluation.decision),
-            fix: record.evidence.gps.as_ref().map(|fix| PreviousFix {
-                point: fix.point,
-                accuracy_m: fix.accuracy_m,
-                fix_time_ms: fix.fix_time_ms,
-            }),
+            fix,
+            opening,
+            notice_for_policy: notice.as_ref().map(|_| policy.policy.version),
             open_after: match kind {
                 PunchKind::ClockIn => Some(
                     record
@@ -331,7 +365,7 @@ pub(crate) fn record_punch(
                 kind,
                 wall_time_ms: record.wall_time_ms,
                 record_hash: hex::encode(hash),
-                evaluation: record.evaluation,
+                evaluation: kept.evaluation,
             })),
             bytes,
         })
@@ -342,48 +376,38 @@ pub(crate) fn record_punch(
     }
 }
 
-/// Keeps only the evidence a reviewer needs (privacy by minimisation).
-fn recorded_evidence(
-    valid: &ValidEvidence,
-    policy: &PreparedPolicy,
-    evaluation: &Evaluation,
-) -> RecordedEvidence {
-    let judged: Vec<&PreparedSite> = evaluation
-        .sites
-        .iter()
-        .filter_map(|r| policy.sites.iter().find(|s| s.site.id == r.site_id))
-        .collect();
-    let wifi_matched = valid
-        .wifi
-        .iter()
-        .filter(|w| {
-            judged.iter().any(|s| {
-                s.site.wifi.bssids.contains(&w.bssid)
-                    || w.ssid
-                        .as_ref()
-                        .is_some_and(|x| s.site.wifi.ssids.contains(x))
-            })
-        })
-        .map(|w| match &w.ssid {
-            Some(ssid) => format!("{} {ssid}", w.bssid),
-            None => w.bssid.to_string(),
-        })
-        .collect();
-    let ip_matched = valid
-        .ips
-        .iter()
-        .filter(|ip| {
-            judged
-                .iter()
-                .any(|s| s.site.cidrs.iter().any(|c| c.contains(**ip)))
-        })
-        .map(|ip| ip.to_string())
-        .collect();
-    RecordedEvidence {
-        gps: valid.gps.clone(),
-        wifi_matched,
-        wifi_seen: valid.wifi.len(),
-        ip_matched,
-        ip_seen: valid.ips.len(),
+/// The notice this punch must carry: the acknowledged one, on the first
+/// record under a policy version that names it. Refused until acknowledged
+/// when the policy requires it.
+fn notice_for(device: &DeviceContext, policy: &PreparedPolicy) -> Result<Option<NoticeAck>> {
+    let privacy = policy.policy.settings.privacy();
+    let Some(required) = privacy.notice_version else {
+        return Ok(None);
+    };
+    let store = device.db.lock();
+    match store.notice_ack()?.filter(|a| a.version == required) {
+        None if privacy.require_notice => {
+            Err(PunchError::NoticeNotAcknowledged { version: required })
+        }
+        None => Ok(None),
+        Some(_) if store.notice_carried_for()? == Some(policy.policy.version) => Ok(None),
+        Some(ack) => Ok(Some(ack)),
     }
+}
+
+/// An opening sealed for the phone's own table, bound to its record.
+fn seal_opening(key: &DataKey, record: &PunchRecord, opening: &[u8]) -> Result<Vec<u8>> {
+    let mut out = SEALED_OPENING.to_vec();
+    out.extend(
+        key.seal_bytes(&opening_context(record.seq), opening)
+            .map_err(|e| PunchError::CorruptState(e.to_string()))?,
+    );
+    Ok(out)
+}
+
+/// The prefix of a sealed opening (a clear one is JSON, starting with `{`).
+pub(crate) const SEALED_OPENING: &[u8] = b"S1";
+
+pub(crate) fn opening_context(seq: u64) -> Vec<u8> {
+    format!("punch-opening-v1|{seq}").into_bytes()
 }

@@ -101,6 +101,7 @@ fn open(
             clock: clock.clone(),
             server,
             transport: transport.map(|t| t as Arc<dyn Transport>),
+            key_wrapper: None,
         },
     )
     .unwrap();

@@ -143,6 +143,11 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "打卡时考勤规则已过期。",
     ),
     (
+        "payload_unreadable",
+        "The punch's sealed evidence could not be read (data key {key_id} was never escrowed).",
+        "无法读取该打卡的加密证据（数据密钥 {key_id} 未托管到服务器）。",
+    ),
+    (
         "assurance_below_minimum",
         "This phone's key is less protected ({device}) than required ({required}).",
         "此手机密钥的保护级别（{device}）低于要求（{required}）。",
@@ -385,6 +390,11 @@ pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
             message("policy_version_mismatch", vec![], locale)
         }
         ReviewFlag::PolicyExpired { .. } => message("policy_expired", vec![], locale),
+        ReviewFlag::PayloadUnreadable { key_id } => message(
+            "payload_unreadable",
+            vec![("key_id", key_id.clone())],
+            locale,
+        ),
         ReviewFlag::AssuranceBelowMinimum { device, required } => message(
             "assurance_below_minimum",
             vec![

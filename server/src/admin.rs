@@ -48,7 +48,7 @@ fn operator_audit(tx: &dyn StoreTx, action: &str, target: String, now: i64) -> R
 }
 
 pub struct Admin {
-    store: Arc<dyn ServerStore>,
+    pub(crate) store: Arc<dyn ServerStore>,
 }
 
 impl Admin {
@@ -62,6 +62,10 @@ impl Admin {
         Ok(Admin {
             store: crate::store::open(db)?,
         })
+    }
+
+    pub(crate) fn store(&self) -> &Arc<dyn ServerStore> {
+        &self.store
     }
 
     /// Over another backend.

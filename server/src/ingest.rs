@@ -22,6 +22,7 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 use crate::error::{Result, ServerError};
 use crate::evidence;
 use crate::policy_publish;
+use crate::privacy::keys;
 use crate::requests;
 use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
 use crate::time_token::TimeTokens;
@@ -193,6 +194,9 @@ impl Batch<'_> {
             };
             return Ok(match stored {
                 Some(stored) if stored == up.record.as_slice() => Verdict::Duplicate,
+                // Retention purged these bytes long after they were accepted
+                // (`privacy::retention`): a late re-send is answered as before.
+                Some([]) => Verdict::Duplicate,
                 Some(_) => Verdict::Rejected(
                     RejectReason::ConflictingDuplicate,
                     format!("seq {} is already stored with other bytes", up.seq),
@@ -267,15 +271,27 @@ impl Batch<'_> {
                 check.to_string(),
             ));
         }
+        // A kiosk's punches name whoever punched: someone assigned to its site
+        // (its events name the kiosk account itself).
         if entry.employee_id() != self.employee_id {
-            return Ok(Verdict::RejectedLink(
-                RejectReason::EmployeeMismatch,
-                format!(
+            let kiosk_punch = match &entry {
+                ChainEntry::Punch(_) => crate::pin::kiosk::check_kiosk_record(
+                    self.tx,
+                    self.employee_id,
+                    entry.employee_id(),
+                )?,
+                ChainEntry::Event(_) => Err(format!(
                     "record names employee {:?}, the device is bound to {:?}",
                     entry.employee_id(),
                     self.employee_id
-                ),
-            ));
+                )),
+            };
+            if let Err(detail) = kiosk_punch {
+                return Ok(Verdict::RejectedLink(
+                    RejectReason::EmployeeMismatch,
+                    detail,
+                ));
+            }
         }
         let Some(policy) = self.published_policy(entry.policy_version())? else {
             return Ok(Verdict::RejectedLink(
@@ -319,7 +335,18 @@ impl Batch<'_> {
         let punch_time_ms = trusted_time_ms
             .unwrap_or_else(|| seen.map_or(record.wall_time_ms, |t| t.max(record.wall_time_ms)));
         let policy = self.with_field_sites(&policy, &record, punch_time_ms)?;
-        let mut review_flags = review::review(&policy, &record, punch_time_ms);
+        // A sealed payload is read with the device's escrowed data key; one
+        // that does not open is still an authentic punch, flagged.
+        let mut review_flags = match keys::open_record(self.tx, self.device_id, &record)? {
+            Some(opened) => review::review(&policy, &opened, punch_time_ms),
+            None => vec![ReviewFlag::PayloadUnreadable {
+                key_id: record
+                    .sealed
+                    .as_ref()
+                    .map(|s| s.key_id.clone())
+                    .unwrap_or_default(),
+            }],
+        };
         review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         // The server's own reading of the shift, on trusted time and from
         // the punches it holds (never from the device's claim).
@@ -406,14 +433,26 @@ impl Batch<'_> {
         hash: String,
     ) -> Result<Verdict> {
         let filed_at_ms = trusted_time_ms.unwrap_or(event.wall_time_ms);
-        let status = requests::judge_new(
-            self.tx,
-            &policy.policy,
-            self.employee_id,
-            &event.event,
-            filed_at_ms,
-            &self.events_here,
-        )?;
+        let status = match &event.event {
+            // PIN events are judged again against the device's earlier ones.
+            punch_model::ledger::event::ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
+                self.tx,
+                self.device_id,
+                pin,
+                trusted_time_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (s, Some(d))),
+            other => requests::judge_new(
+                self.tx,
+                &policy.policy,
+                self.employee_id,
+                other,
+                filed_at_ms,
+                &self.events_here,
+            )?
+            .map(|(s, d)| (serde_name(&s), d)),
+        };
         let body = serde_json::to_string(&event.event)
             .map_err(|e| ServerError::Corrupt(format!("event body: {e}")))?;
         Ok(Verdict::AcceptedEvent(Box::new(StoredEvent {
@@ -429,7 +468,7 @@ impl Batch<'_> {
             signature: up.signature.clone(),
             hash,
             received_at_ms: self.now_ms,
-            status: status.as_ref().map(|(s, _)| serde_name(s)),
+            status: status.as_ref().map(|(s, _)| s.clone()),
             status_detail: status.and_then(|(_, d)| d),
             decided_by: None,
             decided_at_ms: None,

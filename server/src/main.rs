@@ -112,6 +112,41 @@ enum AdminCommand {
     ApproveRebind {
         employee: String,
     },
+    /// Reset an employee's punch PIN: their device fetches the reset token.
+    PinReset {
+        employee: String,
+    },
+    /// The employee's PIN lock as the server derives it from uploaded PIN events (JSON).
+    PinStatus {
+        employee: String,
+    },
+    /// Where PIN reset codes go: the employee's e-mail or phone.
+    PinContact {
+        employee: String,
+        #[arg(long, conflicts_with = "phone", required_unless_present = "phone")]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// A one-time enrollment code for a kiosk tablet at SITE (the kiosk account is made once).
+    KioskCode {
+        site: String,
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: u64,
+    },
+    /// Assign EMPLOYEE to SITE's kiosks with a kiosk PIN (kept hashed; publish afterwards).
+    KioskPin {
+        site: String,
+        employee: String,
+        #[arg(long)]
+        pin: String,
+    },
+    /// The identity secret for self-service PIN resets (e.g. last ID digits); kept hashed.
+    PinSecret {
+        employee: String,
+        #[arg(long)]
+        secret: String,
+    },
     /// Add or replace a site from a JSON file (punch_model::rules::policy::Site).
     AddSite {
         #[arg(long)]
@@ -199,6 +234,34 @@ enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Show, or replace from a JSON file, how long each kind of data is
+    /// kept: {"exact_location_days", "raw_evidence_days", "punch_days", "audit_days"}.
+    Retention {
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// The retention job: purge what the stored retention no longer allows
+    /// (hashes stay, chains verify); prints what it removed as JSON.
+    /// Schedule it (cron, systemd timer) daily.
+    Purge,
+    /// Print everything held about an employee (their export) as JSON.
+    Export {
+        employee: String,
+    },
+    /// Erasure when an employee leaves: remove their personal data, keep
+    /// the punch rows payroll must keep (see README, Privacy). Prints what
+    /// it removed as JSON.
+    Erase {
+        employee: String,
+        /// Required: erasure cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Re-verify a device's stored chain (purged links by their hashes);
+    /// exit 1 when it is broken.
+    VerifyChain {
+        device: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -256,10 +319,16 @@ fn serve(flags: Overrides) -> CmdResult {
     }
     // The database URL is redacted by DbUrl's Display.
     tracing::info!(db = %settings.db, listen = %settings.listen, limits = ?settings.limits, "starting");
+    // Development: PUNCH_PIN_CODES_FILE collects PIN reset codes as JSON lines.
+    let pin_codes = match std::env::var_os("PUNCH_PIN_CODES_FILE") {
+        Some(path) => punch_server::pin::CodeDelivery::File(path.into()),
+        None => punch_server::pin::CodeDelivery::Log,
+    };
     let handle = ServerHandle::start(ServerConfig {
         db: settings.db,
         listen: settings.listen,
         limits: settings.limits,
+        pin_codes,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
     tokio::runtime::Builder::new_current_thread()
@@ -565,6 +634,45 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             admin.approve_rebind(&employee)?;
             say!("employee {employee} may enroll a replacement device");
         }
+        AdminCommand::PinReset { employee } => {
+            admin.order_pin_reset(&employee)?;
+            say!("PIN reset ordered for {employee}: their device fetches it within 7 days");
+        }
+        AdminCommand::PinStatus { employee } => {
+            print_json(&admin.pin_lock_state(&employee)?)?;
+        }
+        AdminCommand::PinContact {
+            employee,
+            email,
+            phone,
+        } => {
+            let (channel, address) = match (email, phone) {
+                (Some(e), _) => ("email", e),
+                (None, Some(p)) => ("phone", p),
+                (None, None) => return Err("give --email or --phone".into()),
+            };
+            admin.set_pin_contact(&employee, channel, &address)?;
+            say!("PIN reset codes for {employee} go to their {channel}");
+        }
+        AdminCommand::KioskCode { site, ttl_minutes } => {
+            let code = admin.kiosk_enrollment_code(
+                &site,
+                std::time::Duration::from_secs(ttl_minutes.saturating_mul(60)),
+            )?;
+            say!("{code}");
+        }
+        AdminCommand::KioskPin {
+            site,
+            employee,
+            pin,
+        } => {
+            admin.set_kiosk_pin(&site, &employee, &pin)?;
+            say!("{employee} punches on {site}'s kiosks (publish to send it to them)");
+        }
+        AdminCommand::PinSecret { employee, secret } => {
+            admin.set_pin_identity_secret(&employee, &secret)?;
+            say!("self-service identity secret set for {employee}");
+        }
         AdminCommand::AddSite { json: path } => {
             let site: Site = read_json(&path)?;
             let id = site.id.clone();
@@ -660,6 +768,31 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
         AdminCommand::Schema => {
             let schema = admin.schema_status()?;
             println!("{} {}", schema.found, schema.supported);
+        }
+        AdminCommand::Retention { json: path } => {
+            if let Some(path) = path {
+                admin.set_retention(&read_json(&path)?)?;
+            }
+            print_json(&admin.retention()?)?;
+        }
+        AdminCommand::Purge => {
+            print_json(&admin.purge_expired(punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::Export { employee } => {
+            print_json(&admin.export(&employee, punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::Erase { employee, yes } => {
+            if !yes {
+                return Err("erasure cannot be undone: pass --yes".into());
+            }
+            print_json(&admin.erase_employee(&employee, punch_server::clock::now_ms())?)?;
+        }
+        AdminCommand::VerifyChain { device } => {
+            let report = admin.verify_chain(&device)?;
+            print_json(&report)?;
+            if !report.is_intact() {
+                std::process::exit(1);
+            }
         }
         AdminCommand::Backup { .. } => return Err("backup runs before the database opens".into()),
     }

@@ -136,7 +136,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
         version,
         issued_at_ms: now_ms,
         expires_at_ms: Some(expires_at_ms),
-        settings: settings(tx)?,
+        settings: crate::pin::kiosk::with_kiosk_members(tx, settings(tx)?)?,
         sites: sites(tx)?,
         time_zone,
         shifts,

@@ -35,6 +35,8 @@ pub struct ServerConfig {
     /// `127.0.0.1:0` picks a free port (see [`ServerHandle::addr`]).
     pub listen: SocketAddr,
     pub limits: Limits,
+    /// How PIN reset codes reach employees (the log by default).
+    pub pin_codes: crate::pin::CodeDelivery,
 }
 
 impl ServerConfig {
@@ -44,6 +46,7 @@ impl ServerConfig {
             db: db.into(),
             listen: DEFAULT_LISTEN,
             limits: Limits::default(),
+            pin_codes: crate::pin::CodeDelivery::default(),
         }
     }
 }
@@ -198,7 +201,8 @@ impl ServerHandle {
     /// Opens the database, binds, and serves on a dedicated thread; returns
     /// once the socket is listening.
     pub fn start(config: ServerConfig) -> Result<ServerHandle> {
-        let state = app_state_with(&config.db, config.limits.clone())?;
+        let mut state = app_state_with(&config.db, config.limits.clone())?;
+        state.pin_sender = config.pin_codes.sender();
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,

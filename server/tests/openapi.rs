@@ -257,8 +257,116 @@ fn the_live_server_answers_as_documented() {
         punches,
         &device.signed(addr, "POST", punches, b"{"),
     );
+
+    // Export: the device's employee's data.
+    let export = wire::privacy::PATH_EXPORT;
+    check(
+        &doc,
+        &mut seen,
+        "GET",
+        export,
+        &device.signed(addr, "GET", export, b""),
+    );
+
+    // Data key: 200 for a well-formed key, 400 for one that is not its id.
+    let data_key = wire::privacy::PATH_DATA_KEY;
+    for (key_id, key) in [
+        (punch_model::ledger::sealed::key_id(&[7; 32]), vec![7; 32]),
+        ("0000000000000000".to_string(), vec![7; 32]),
+    ] {
+        let body = serde_json::to_vec(&wire::privacy::DataKeyRequest { key_id, key }).unwrap();
+        check(
+            &doc,
+            &mut seen,
+            "POST",
+            data_key,
+            &device.signed(addr, "POST", data_key, &body),
+        );
+    }
+
+    // Reveal: 200 for the opening a record committed to, 400 otherwise.
+    let reveal = wire::privacy::PATH_EVIDENCE_REVEAL;
+    let opening = br#"{"salt":"00","gps":null,"wifi":[],"ips":[]}"#.to_vec();
+    let committed = device.next(version, |r| {
+        r.evidence.commitment = Some(hex::encode(punch_model::ledger::signing::sha256(&opening)));
+    });
+    let seq = committed.seq;
+    device.upload_ok(addr, vec![committed]);
+    for (seq, opening) in [(seq, opening.clone()), (seq + 50, opening)] {
+        let body = serde_json::to_vec(&wire::privacy::RevealRequest { seq, opening }).unwrap();
+        check(
+            &doc,
+            &mut seen,
+            "POST",
+            reveal,
+            &device.signed(addr, "POST", reveal, &body),
+        );
+    }
+
     let many = vec![device.next(version, |_| {}); wire::MAX_BATCH + 1];
     check(&doc, &mut seen, "POST", punches, &device.upload(addr, many));
+
+    // PIN resets: 409 (no contact / no secret), 403 (wrong code / identity),
+    // then success on each (8 requests: within the per-employee limit).
+    use punch_model::pin::wire as pin;
+    let (code_path, redeem, selfs, admin_reset) = (
+        pin::PATH_PIN_CODE,
+        pin::PATH_PIN_CODE_REDEEM,
+        pin::PATH_PIN_SELF_SERVICE,
+        pin::PATH_PIN_ADMIN_RESET,
+    );
+    let pin_req = |path: &str, body: &[u8]| device.signed(addr, "POST", path, body);
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        code_path,
+        &pin_req(code_path, b"{}"),
+    );
+    let self_body = br#"{"employee_number":"e-1","secret":"4711"}"#;
+    check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, self_body));
+    server
+        .admin
+        .set_pin_contact("e-1", "email", "e1@example.com")
+        .unwrap();
+    server.admin.set_pin_identity_secret("e-1", "4711").unwrap();
+    server.admin.order_pin_reset("e-1").unwrap();
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        code_path,
+        &pin_req(code_path, b"{}"),
+    );
+    let codes = std::fs::read_to_string(server.dir.path().join("codes.jsonl")).unwrap();
+    let sent: Value = serde_json::from_str(codes.lines().last().unwrap()).unwrap();
+    let code = sent["code"].as_str().unwrap();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let body = |c: &str| serde_json::to_vec(&serde_json::json!({ "code": c })).unwrap();
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        redeem,
+        &pin_req(redeem, &body(wrong)),
+    );
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        redeem,
+        &pin_req(redeem, &body(code)),
+    );
+    let wrong_self = br#"{"employee_number":"e-1","secret":"0000"}"#;
+    check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, wrong_self));
+    check(&doc, &mut seen, "POST", selfs, &pin_req(selfs, self_body));
+    check(
+        &doc,
+        &mut seen,
+        "POST",
+        admin_reset,
+        &pin_req(admin_reset, b"{}"),
+    );
 
     // Requests and attachments: a make-up request naming a file, its file.
     let requests_path = wire::PATH_REQUESTS;
@@ -320,7 +428,14 @@ fn the_live_server_answers_as_documented() {
 
     // Unbound: 403 on every authenticated route.
     server.admin.unbind_device(&device.id).unwrap();
-    for (method, path) in [("GET", time), ("GET", policy), ("POST", punches)] {
+    for (method, path) in [
+        ("GET", time),
+        ("GET", policy),
+        ("POST", punches),
+        ("POST", wire::privacy::PATH_EVIDENCE_REVEAL),
+        ("POST", wire::privacy::PATH_DATA_KEY),
+        ("GET", wire::privacy::PATH_EXPORT),
+    ] {
         check(
             &doc,
             &mut seen,

@@ -243,6 +243,20 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD0
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod0)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_DATA_KEY_WRAPPER_METHOD1
+typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod1)(uint64_t, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -290,6 +304,16 @@ typedef void (*UniffiCallbackInterfacePlatformClockMethod0)(uint64_t, RustBuffer
 typedef void (*UniffiCallbackInterfaceStatusListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_DATA_KEY_WRAPPER
+typedef struct UniffiVTableCallbackInterfaceDataKeyWrapper {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceDataKeyWrapperMethod0 _Nonnull wrap;
+    UniffiCallbackInterfaceDataKeyWrapperMethod1 _Nonnull unwrap;
+} UniffiVTableCallbackInterfaceDataKeyWrapper;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
@@ -522,6 +546,146 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_refused_attempts(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUESTS
 RustBuffer uniffi_punchcore_fn_method_punchclient_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
+void uniffi_punchcore_fn_method_punchclient_accept_user_verified(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_APPLY_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_APPLY_PIN_RESET
+void uniffi_punchcore_fn_method_punchclient_apply_pin_reset(uint64_t ptr, RustBuffer token, RustBuffer new_pin, RustBuffer birthday, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_CHANGE_PIN
+void uniffi_punchcore_fn_method_punchclient_change_pin(uint64_t ptr, RustBuffer current, RustBuffer new_pin, RustBuffer birthday, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_ADMIN_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_ADMIN_PIN_RESET
+RustBuffer uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_PIN_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_PIN_STATUS
+RustBuffer uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(uint64_t ptr, RustBuffer employee_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_PUNCH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_PUNCH
+RustBuffer uniffi_punchcore_fn_method_punchclient_kiosk_punch(uint64_t ptr, RustBuffer employee_id, RustBuffer pin, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_SITE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_KIOSK_SITE
+RustBuffer uniffi_punchcore_fn_method_punchclient_kiosk_site(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PIN_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PIN_EVENTS
+RustBuffer uniffi_punchcore_fn_method_punchclient_pin_events(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PIN_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PIN_STATUS
+RustBuffer uniffi_punchcore_fn_method_punchclient_pin_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REDEEM_PIN_RESET_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REDEEM_PIN_RESET_CODE
+RustBuffer uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(uint64_t ptr, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUEST_PIN_RESET_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REQUEST_PIN_RESET_CODE
+RustBuffer uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_SELF_SERVICE_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_SELF_SERVICE_PIN_RESET
+RustBuffer uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(uint64_t ptr, RustBuffer employee_number, RustBuffer secret, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_SET_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_SET_PIN
+void uniffi_punchcore_fn_method_punchclient_set_pin(uint64_t ptr, RustBuffer pin, RustBuffer birthday, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_VERIFY_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_VERIFY_PIN
+void uniffi_punchcore_fn_method_punchclient_verify_pin(uint64_t ptr, RustBuffer pin, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+void uniffi_punchcore_fn_method_punchclient_acknowledge_notice(uint64_t ptr, RustBuffer version, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+RustBuffer uniffi_punchcore_fn_method_punchclient_data_key_state(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+RustBuffer uniffi_punchcore_fn_method_punchclient_evidence_opening(uint64_t ptr, uint64_t seq, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+RustBuffer uniffi_punchcore_fn_method_punchclient_export_personal_data(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+RustBuffer uniffi_punchcore_fn_method_punchclient_fetch_server_export(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+RustBuffer uniffi_punchcore_fn_method_punchclient_notice_required(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+uint64_t uniffi_punchcore_fn_method_punchclient_purge_expired(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+RustBuffer uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, uint64_t seq, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+RustBuffer uniffi_punchcore_fn_method_punchclient_rotate_data_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
+uint64_t uniffi_punchcore_fn_clone_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_free_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_DATAKEYWRAPPER
+void uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(const UniffiVTableCallbackInterfaceDataKeyWrapper* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_WRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_wrap(uint64_t ptr, RustBuffer key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_DATAKEYWRAPPER_UNWRAP
+RustBuffer uniffi_punchcore_fn_method_datakeywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
@@ -1128,6 +1292,156 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_refused_attempts(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
 uint16_t uniffi_punchcore_checksum_method_punchclient_requests(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
+uint16_t uniffi_punchcore_checksum_method_punchclient_accept_user_verified(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_APPLY_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_APPLY_PIN_RESET
+uint16_t uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_CHANGE_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_CHANGE_PIN
+uint16_t uniffi_punchcore_checksum_method_punchclient_change_pin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_ADMIN_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_ADMIN_PIN_RESET
+uint16_t uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_PIN_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_PIN_STATUS
+uint16_t uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_PUNCH
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_PUNCH
+uint16_t uniffi_punchcore_checksum_method_punchclient_kiosk_punch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_SITE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_KIOSK_SITE
+uint16_t uniffi_punchcore_checksum_method_punchclient_kiosk_site(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PIN_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PIN_EVENTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_pin_events(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PIN_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PIN_STATUS
+uint16_t uniffi_punchcore_checksum_method_punchclient_pin_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REDEEM_PIN_RESET_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REDEEM_PIN_RESET_CODE
+uint16_t uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUEST_PIN_RESET_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUEST_PIN_RESET_CODE
+uint16_t uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_SELF_SERVICE_PIN_RESET
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_SELF_SERVICE_PIN_RESET
+uint16_t uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_SET_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_SET_PIN
+uint16_t uniffi_punchcore_checksum_method_punchclient_set_pin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_VERIFY_PIN
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_VERIFY_PIN
+uint16_t uniffi_punchcore_checksum_method_punchclient_verify_pin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACKNOWLEDGE_NOTICE
+uint16_t uniffi_punchcore_checksum_method_punchclient_acknowledge_notice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_DATA_KEY_STATE
+uint16_t uniffi_punchcore_checksum_method_punchclient_data_key_state(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
+uint16_t uniffi_punchcore_checksum_method_punchclient_evidence_opening(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
+uint16_t uniffi_punchcore_checksum_method_punchclient_export_personal_data(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FETCH_SERVER_EXPORT
+uint16_t uniffi_punchcore_checksum_method_punchclient_fetch_server_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_NOTICE_REQUIRED
+uint16_t uniffi_punchcore_checksum_method_punchclient_notice_required(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_PURGE_EXPIRED
+uint16_t uniffi_punchcore_checksum_method_punchclient_purge_expired(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
+uint16_t uniffi_punchcore_checksum_method_punchclient_reveal_evidence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
+uint16_t uniffi_punchcore_checksum_method_punchclient_rotate_data_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
+uint16_t uniffi_punchcore_checksum_method_datakeywrapper_unwrap(void
     
 );
 #endif

@@ -18,14 +18,14 @@ const SERVER_OFFSET: &str = "server_offset_ms";
 const HEAD_SEQ: &str = "head_seq";
 const SYNC_STATE: &str = "sync_state";
 
-fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub(super) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row(params![key], |r| r.get(0))
         .optional()?)
 }
 
-fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+pub(super) fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -36,11 +36,11 @@ fn set(conn: &Connection, key: &str, value: &str) -> Result<()> {
 
 /// A value that does not parse reads as absent: a corrupt hint may disable a
 /// check (travel speed, backoff) but never blocks a punch or a sync.
-fn get_json<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
+pub(super) fn get_json<T: DeserializeOwned>(conn: &Connection, key: &str) -> Result<Option<T>> {
     Ok(get(conn, key)?.and_then(|t| serde_json::from_str(&t).ok()))
 }
 
-fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
+pub(super) fn set_json<T: Serialize>(conn: &Connection, key: &str, value: &T) -> Result<()> {
     let text = serde_json::to_string(value).map_err(|e| PunchError::CorruptState(e.to_string()))?;
     set(conn, key, &text)
 }

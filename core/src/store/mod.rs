@@ -6,6 +6,8 @@
 //! - `punches`: the signed chain's rows;
 //! - `queue`: upload state and the server's answers;
 //! - `meta`: typed values beside the chain (anchor, offsets, sync state);
+//! - `privacy`: evidence openings, the acknowledged notice, retention;
+//! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum;
 //! - `segment`: new chain segments after an acknowledged break.
 //!
@@ -13,6 +15,8 @@
 
 mod device;
 mod meta;
+mod pin;
+mod privacy;
 mod punches;
 mod queue;
 mod requests;
@@ -26,6 +30,8 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use pin::PinRow;
+pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
 pub(crate) use requests::{AttachmentRow, StatusRow};
@@ -40,6 +46,8 @@ pub(crate) struct Store {
     context_cache: Option<(punches::CacheKey, PunchContext)>,
     /// The highest seq this connection appended (persisted lazily).
     written_head: u64,
+    /// Whether payloads are sealed at rest, and the data key (`data_key`).
+    sealing: privacy::Sealing,
 }
 
 impl Store {
@@ -51,6 +59,7 @@ impl Store {
             conn,
             context_cache: None,
             written_head: 0,
+            sealing: privacy::Sealing::Off,
         })
     }
 }

@@ -4,12 +4,13 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use punch_model::ledger::event::EVENT_KIND_PREFIX;
 use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
+use punch_model::ledger::sealed::unseal;
 use punch_model::rules::evaluate::PreviousFix;
 use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
-use super::{Store, db_seq, meta};
+use super::{Sealing, Store, db_seq, meta};
 use crate::error::{PunchError, Result};
 
 /// Where a record stands with the server.
@@ -135,6 +136,10 @@ pub(crate) struct NewPunch<'a> {
     pub decision: &'a str,
     /// The record's fix: the previous fix for the next punch's travel check.
     pub fix: Option<PreviousFix>,
+    /// The opening of the record's evidence commitment, if it has one.
+    pub opening: Option<&'a [u8]>,
+    /// Some(policy version) when this record carries the notice for it.
+    pub notice_for_policy: Option<u64>,
     /// Some(state) when this punch opens or closes a shift occurrence.
     pub open_after: Option<Option<OpenShift>>,
 }
@@ -171,7 +176,10 @@ const FIX_LOOKBACK: u32 = 16;
 
 /// From the newest signed records: the last GPS fix (travel check) and the
 /// shift occurrence a clock-in left open (attendance).
-fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
+fn history(
+    conn: &rusqlite::Connection,
+    sealing: &Sealing,
+) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT record FROM punches WHERE kind NOT LIKE '{EVENT_KIND_PREFIX}%'
          ORDER BY seq DESC LIMIT ?1"
@@ -184,14 +192,14 @@ fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<O
         let Ok(record) = PunchRecord::from_bytes(&bytes) else {
             continue;
         };
-        if fix.is_none()
-            && let Some(gps) = &record.evidence.gps
-        {
-            fix = Some(PreviousFix {
-                point: gps.point,
-                accuracy_m: gps.accuracy_m,
-                fix_time_ms: gps.fix_time_ms,
-            });
+        if fix.is_none() {
+            // A sealed record's fix is readable only with its key.
+            let evidence = match (&record.sealed, sealing) {
+                (None, _) => Some(record.evidence.clone()),
+                (Some(_), Sealing::Ready(key)) => unseal(key, &record).ok().map(|r| r.evidence),
+                (Some(_), _) => None,
+            };
+            fix = evidence.and_then(|e| punch_model::ledger::minimise::previous_fix(&e));
         }
         if !open_known {
             match record.kind {
@@ -210,8 +218,12 @@ fn history(conn: &rusqlite::Connection) -> Result<(Option<PreviousFix>, Option<O
     Ok((fix, open))
 }
 
-fn read_context(conn: &rusqlite::Connection, written_head: u64) -> Result<PunchContext> {
-    let (previous_fix, open_shift) = history(conn)?;
+fn read_context(
+    conn: &rusqlite::Connection,
+    written_head: u64,
+    sealing: &Sealing,
+) -> Result<PunchContext> {
+    let (previous_fix, open_shift) = history(conn, sealing)?;
     let employee_id = conn
         .prepare_cached("SELECT employee_id FROM device WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -270,7 +282,7 @@ impl Store {
     }
 
     fn reload_context(&mut self, key: CacheKey) -> Result<PunchContext> {
-        let ctx = read_context(&self.conn, self.written_head)?;
+        let ctx = read_context(&self.conn, self.written_head, &self.sealing)?;
         self.context_cache = Some((key, ctx.clone()));
         Ok(ctx)
     }
@@ -297,7 +309,7 @@ impl Store {
                 && c.segment_anchor == expected_prev.segment_anchor
         });
         if !cached {
-            let fresh = read_context(&tx, self.written_head)?;
+            let fresh = read_context(&tx, self.written_head, &self.sealing)?;
             let moved = fresh.head != expected_prev.head
                 || fresh.recorded_head != expected_prev.recorded_head
                 || fresh.segment_anchor != expected_prev.segment_anchor;
@@ -329,6 +341,7 @@ impl Store {
             row.decision,
             now_ms
         ])?;
+        super::privacy::append_in(&tx, row.seq, row.opening, row.notice_for_policy)?;
         if expected_prev.segment_anchor.is_some() {
             // This record links to the acknowledged head: it starts the segment.
             super::segment::start_in(&tx, row.seq)?;

@@ -55,9 +55,12 @@ impl Store {
         let local: Option<Vec<u8>> = if server_seq == 0 {
             None
         } else {
-            tx.prepare_cached("SELECT hash FROM punches WHERE seq = ?1")?
-                .query_row(params![db_seq(server_seq)], |r| r.get(0))
-                .optional()?
+            tx.prepare_cached(
+                "SELECT hash FROM punches WHERE seq = ?1
+                 UNION ALL SELECT hash FROM purged_punches WHERE seq = ?1",
+            )?
+            .query_row(params![db_seq(server_seq)], |r| r.get(0))
+            .optional()?
         };
         let foreign = match local {
             Some(hash) => hex::encode(hash) != server_hash,

@@ -62,6 +62,31 @@ CREATE TABLE addendum (
     installed_ms  INTEGER NOT NULL
 )",
     "
+-- The exact evidence behind a minimised record's commitment (privacy): the
+-- employee's to reveal; purged with its record.
+CREATE TABLE evidence_openings (
+    seq     INTEGER PRIMARY KEY,
+    opening BLOB NOT NULL
+);
+-- Records purged by retention after the server acknowledged them: only
+-- their hashes stay, so the chain below the kept records still verifies.
+CREATE TABLE purged_punches (
+    seq          INTEGER PRIMARY KEY,
+    hash         BLOB NOT NULL,
+    wall_time_ms INTEGER NOT NULL
+)",
+    "
+CREATE TABLE pin_state (
+    employee_id  TEXT PRIMARY KEY,
+    verifier     TEXT,            -- JSON salted PBKDF2 hash; NULL until set (or after a reset)
+    set_at_ms    INTEGER,         -- trusted time the PIN was chosen
+    lock_state   TEXT NOT NULL    -- JSON punch_model::pin::LockState
+);
+CREATE TABLE pin_tokens_used (
+    token_id     TEXT PRIMARY KEY,
+    used_ms      INTEGER NOT NULL
+)",
+    "
 -- Chain resets the employer acknowledged (wire::ChainReset): the records
 -- above anchored_seq that the server refused stay as evidence; the record
 -- at start_seq (set when it is appended) links to anchored_hash instead.

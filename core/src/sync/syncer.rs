@@ -13,6 +13,7 @@ use super::anchor::{refresh_time, usable_anchor};
 use super::config::{MAX_RETRY_AFTER_MS, ServerConfig};
 use super::enroll::{default_transport, enroll};
 use super::error::SyncError;
+use super::escrow::escrow_data_key;
 use super::head::reconcile;
 use super::policy_fetch::refresh_policy;
 use super::report::{SyncListener, SyncReport, SyncStatus};
@@ -72,7 +73,7 @@ impl Syncer {
         Ok(t)
     }
 
-    fn session(&self) -> Result<Session<'_>> {
+    pub(crate) fn session(&self) -> Result<Session<'_>> {
         Ok(Session {
             device: &self.device,
             server: self.server.as_ref().ok_or(PunchError::NotConfigured)?,
@@ -82,7 +83,10 @@ impl Syncer {
     }
 
     pub fn enroll(&self, code: &str, challenge: Option<Vec<u8>>) -> Result<String> {
-        let employee = enroll(&self.session()?, code, challenge)?;
+        let session = self.session()?;
+        let employee = enroll(&session, code, challenge)?;
+        // Best effort now (a failure is retried before the first upload).
+        let _ = escrow_data_key(&session, &mut SyncReport::default());
         self.notify_status();
         Ok(employee)
     }
@@ -158,6 +162,8 @@ impl Syncer {
         if self.policy.version().is_none() {
             refresh_policy(session, &self.policy, report)?;
         }
+        // The server must hold the data key before it gets records sealed with it.
+        escrow_data_key(session, report)?;
         let uploaded_any = upload_pending(session, report)?;
         // Nothing to upload (or the anchor is from another boot): still
         // refresh the anchor and learn of a newer policy, so an idle phone

@@ -274,6 +274,24 @@ impl<'a> ChainWalker<'a> {
         }
     }
 
+    /// Feeds a record purged by retention: only its hash is kept, which the
+    /// next record's signed link must name. Its own bytes are gone (the
+    /// server acknowledged them), so only the sequence is checked here.
+    pub fn purged(&mut self, stored_seq: u64, stored_hash: &[u8]) {
+        if stored_seq != self.expected_seq {
+            self.report.breaks.push(ChainBreak {
+                seq: stored_seq,
+                problem: ChainProblem::Gap {
+                    expected: self.expected_seq,
+                    found: stored_seq,
+                },
+            });
+        }
+        self.report.head_seq = stored_seq;
+        self.expected_seq = stored_seq.saturating_add(1);
+        self.prev_hash = hex::encode(stored_hash);
+    }
+
     /// Ends the walk; `recorded_head` is the head seq kept beside the chain.
     pub fn finish(mut self, recorded_head: Option<u64>) -> ChainReport {
         if let Some(recorded) = recorded_head

@@ -29,6 +29,7 @@ pub mod types {
     pub const REFUSED_PUNCH: &str = "refused_punch";
     pub const MAKE_UP_REQUEST: &str = "make_up_request";
     pub const FIELD_WORK_REQUEST: &str = "field_work_request";
+    pub const PIN: &str = "pin";
 }
 
 /// What happened, by concern; each body is defined in its concern's module.
@@ -42,6 +43,8 @@ pub enum ChainEvent {
     MakeUpRequest(MakeUpRequest),
     /// 外勤报备: a temporary site the employee asks a manager to approve.
     FieldWorkRequest(FieldWorkRequest),
+    /// A punch-PIN event (set, failed, locked, reset...), see `crate::pin`.
+    Pin(crate::pin::PinEvent),
 }
 
 impl ChainEvent {
@@ -51,6 +54,7 @@ impl ChainEvent {
             ChainEvent::RefusedPunch(_) => types::REFUSED_PUNCH,
             ChainEvent::MakeUpRequest(_) => types::MAKE_UP_REQUEST,
             ChainEvent::FieldWorkRequest(_) => types::FIELD_WORK_REQUEST,
+            ChainEvent::Pin(_) => types::PIN,
         }
     }
 
@@ -59,6 +63,7 @@ impl ChainEvent {
             ChainEvent::RefusedPunch(e) => e.check_ranges(),
             ChainEvent::MakeUpRequest(e) => e.check_ranges(),
             ChainEvent::FieldWorkRequest(e) => e.check_ranges(),
+            ChainEvent::Pin(e) => e.check_ranges(),
         }
     }
 }

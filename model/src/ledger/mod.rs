@@ -4,9 +4,11 @@
 
 pub mod chain;
 pub mod event;
+pub mod minimise;
 pub mod range_check;
 pub mod record;
 pub mod refused;
 pub mod review;
+pub mod sealed;
 pub mod signing;
 pub mod trusted_time;

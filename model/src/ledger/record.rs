@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use uuid::Uuid;
 
 use crate::rules::evaluate::Evaluation;
+use crate::rules::privacy::LocationPrecision;
 
 /// `prev_hash` of the first record of a device.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -36,6 +37,38 @@ pub struct RecordedEvidence {
     /// Device addresses that fell in a site's range.
     pub ip_matched: Vec<String>,
     pub ip_seen: usize,
+    /// How precisely `gps` is kept (`ledger::minimise`); absent: exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<LocationPrecision>,
+    /// Verdict-only: the distance (m) from the fix to the fence of the site
+    /// the punch is attributed to (or the nearest site), rounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+    /// Hex SHA-256 of the opening (salt + exact evidence) the phone keeps,
+    /// when less than the exact evidence is signed: settles a dispute if the
+    /// employee reveals it (`ledger::minimise::verify_opening`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<String>,
+}
+
+/// A record's personal payload, encrypted (`ledger::sealed`): when present,
+/// `evidence` is empty and `evaluation` keeps only its verdict in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedPayload {
+    /// Which data key: the first 16 hex digits of SHA-256(key).
+    pub key_id: String,
+    /// Base64 of the 12-byte nonce.
+    pub nonce: String,
+    /// Base64 of AES-256-GCM(evidence + evaluation JSON), tag included.
+    pub ciphertext: String,
+}
+
+/// The notice about data collection the employee acknowledged, carried by
+/// the first punch under a policy version that names one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeAck {
+    pub version: String,
+    pub acknowledged_at_ms: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +92,10 @@ pub struct PunchRecord {
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the previous record's bytes (GENESIS_HASH for seq 1).
     pub prev_hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<NoticeAck>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedPayload>,
 }
 
 pub use crate::ledger::range_check::{
@@ -181,7 +218,42 @@ impl PunchRecord {
             anchor: self.anchor.as_ref(),
             prev_hash: &self.prev_hash,
         })?;
-        check_judged(&self.evidence, &self.evaluation)
+        check_judged(&self.evidence, &self.evaluation)?;
+        self.check_privacy()
+    }
+
+    /// The privacy fields (`ledger::minimise`, `ledger::sealed`, the notice).
+    fn check_privacy(&self) -> Result<(), RecordCheck> {
+        let out = |field: &'static str, detail: &str| {
+            Err(RecordCheck::OutOfRange {
+                field,
+                detail: detail.into(),
+            })
+        };
+        if let Some(notice) = &self.notice
+            && (notice.version.is_empty()
+                || notice.version.len() > 64
+                || notice.version.chars().any(char::is_control))
+        {
+            return out(
+                "notice.version",
+                "empty, too long or with control characters",
+            );
+        }
+        if let Some(sealed) = &self.sealed
+            && (sealed.key_id.len() != 16 || sealed.ciphertext.len() > 64 * 1024)
+        {
+            return out("sealed", "key id is not 16 hex digits, or too long");
+        }
+        if self
+            .evidence
+            .commitment
+            .as_ref()
+            .is_some_and(|c| c.len() != 64)
+        {
+            return out("evidence.commitment", "not a SHA-256");
+        }
+        Ok(())
     }
 
     /// The canonical bytes: produced once, then only ever copied.

@@ -466,8 +466,52 @@ fn decide(
         .filter(|s| s.passed)
         .min_by_key(|s| s.review)
         .cloned();
-    let mut reasons = Vec::new();
     let mut decision = match &best {
+        Some(s) if s.review => Decision::Review,
+        Some(_) => Decision::Accepted,
+        None => Decision::from_action(settings.outside),
+    };
+    for f in &flags {
+        decision = decision.max(Decision::from_action(f.action));
+    }
+    let reasons = reasons(best.as_ref(), &sites, &flags, nearest_site.as_ref());
+    // The "nearest site" hint is for a refusal; beside a pass it only confuses.
+    let nearest_site = nearest_site.filter(|_| best.is_none());
+    Evaluation {
+        decision,
+        site_id: best.map(|s| s.site_id),
+        policy_version: policy.policy.version,
+        sites,
+        flags,
+        nearest_site,
+        reasons,
+        attendance: None,
+    }
+}
+
+/// The reasons of an evaluation, rebuilt from its parts (after
+/// `ledger::minimise` rewrote details, so no reason keeps what they dropped).
+pub fn explain(evaluation: &Evaluation) -> Vec<String> {
+    let best = evaluation
+        .site_id
+        .as_ref()
+        .and_then(|id| evaluation.sites.iter().find(|s| &s.site_id == id));
+    reasons(
+        best,
+        &evaluation.sites,
+        &evaluation.flags,
+        evaluation.nearest_site.as_ref(),
+    )
+}
+
+fn reasons(
+    best: Option<&SiteResult>,
+    sites: &[SiteResult],
+    flags: &[Flag],
+    nearest_site: Option<&NearestSite>,
+) -> Vec<String> {
+    let mut reasons = Vec::new();
+    match best {
         Some(s) => {
             let basis: Vec<&str> = s
                 .checks
@@ -481,42 +525,24 @@ fn decide(
                 s.site_id,
                 basis.join("; ")
             ));
-            if s.review {
-                Decision::Review
-            } else {
-                Decision::Accepted
-            }
         }
         None => {
             let mut why = "not at any site".to_string();
-            if let Some(n) = &nearest_site {
+            if let Some(n) = nearest_site {
                 why.push_str(&format!(
                     "; nearest is {} at {:.0} m from its fence",
                     n.site_id, n.distance_m
                 ));
             }
-            for s in &sites {
+            for s in sites {
                 let fails: Vec<&str> = s.checks.iter().map(|c| c.detail.as_str()).collect();
                 why.push_str(&format!("; {}: {}", s.site_id, fails.join(", ")));
             }
             reasons.push(why);
-            Decision::from_action(settings.outside)
         }
-    };
-    for f in &flags {
-        decision = decision.max(Decision::from_action(f.action));
+    }
+    for f in flags {
         reasons.push(format!("{}: {}", f.kind, f.detail));
     }
-    // The "nearest site" hint is for a refusal; beside a pass it only confuses.
-    let nearest_site = nearest_site.filter(|_| best.is_none());
-    Evaluation {
-        decision,
-        site_id: best.map(|s| s.site_id),
-        policy_version: policy.policy.version,
-        sites,
-        flags,
-        nearest_site,
-        reasons,
-        attendance: None,
-    }
+    reasons
 }

@@ -10,5 +10,6 @@ pub mod evidence;
 pub mod field_work;
 pub mod makeup;
 pub mod policy;
+pub mod privacy;
 pub mod punch_kind;
 pub mod shift;

@@ -11,6 +11,7 @@ use crate::geofence::{GeofenceError, PreparedShape, Shape, SiteIndex};
 use crate::rules::assurance::{AssuranceLevel, BelowMinimum};
 use crate::rules::cidr::Cidr;
 use crate::rules::evidence::Bssid;
+use crate::rules::privacy::{PrivacySettings, PrivacySettingsError};
 use crate::rules::shift::{PreparedShift, Shift, ShiftError};
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -36,6 +37,8 @@ pub enum PolicyError {
     Expired { expires_at_ms: i64, now_ms: i64 },
     #[error(transparent)]
     Shift(#[from] ShiftError),
+    #[error(transparent)]
+    Privacy(#[from] PrivacySettingsError),
 }
 
 /// The evidence kinds a site rule combines.
@@ -128,6 +131,19 @@ pub struct Settings {
     pub min_assurance: AssuranceLevel,
     /// What the server does with a device below `min_assurance`.
     pub below_min_assurance: BelowMinimum,
+    /// The punch PIN (`crate::pin`); None: no PIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<crate::pin::PinSettings>,
+    /// What is kept about a punch (`rules::privacy`); None: the exact fix.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacySettings>,
+}
+
+impl Settings {
+    /// The privacy settings in force (the defaults when the policy names none).
+    pub fn privacy(&self) -> PrivacySettings {
+        self.privacy.clone().unwrap_or_default()
+    }
 }
 
 impl Default for Settings {
@@ -145,6 +161,8 @@ impl Default for Settings {
             max_clock_skew_s: 120.0,
             min_assurance: AssuranceLevel::Software,
             below_min_assurance: BelowMinimum::Refuse,
+            privacy: None,
+            pin: None,
         }
     }
 }
@@ -302,6 +320,13 @@ fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
         if !value.is_finite() || value < lo || value > hi {
             return Err(PolicyError::Setting { name, value });
         }
+    }
+    if let Some(privacy) = &s.privacy {
+        privacy.validate()?;
+    }
+    if let Some(pin) = &s.pin {
+        pin.check()
+            .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     }
     Ok(())
 }

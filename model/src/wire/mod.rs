@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod privacy;
+
 pub const PATH_ENROLL: &str = "/v1/enroll";
 pub const PATH_ENROLL_CHALLENGE: &str = "/v1/enroll/challenge";
 pub const PATH_POLICY: &str = "/v1/policy";
@@ -421,6 +423,14 @@ pub enum ErrorCode {
     /// database is unreachable: retry shortly.
     Unavailable,
     Internal,
+    /// A PIN-reset code is wrong, expired or used.
+    PinCodeInvalid,
+    /// The identity data for a self-service PIN reset does not match.
+    PinIdentityInvalid,
+    /// The employee has no contact (or no identity secret) for this reset path.
+    PinResetUnavailable,
+    /// No admin-ordered PIN reset is pending for this employee.
+    PinNoAdminReset,
     /// A code this version does not know (a newer server).
     #[serde(other)]
     Unknown,

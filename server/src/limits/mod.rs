@@ -50,9 +50,11 @@ pub struct Limits {
     /// Enrollment attempts per client IP, and per code (hash).
     pub enroll_per_ip: RateRule,
     pub enroll_per_code: RateRule,
-    /// For PIN-reset codes when they land (see `rate::Bucket`).
+    /// PIN resets (code requests, redemptions, self-service) per client IP,
+    /// per employee and per device (see `crate::pin`).
     pub pin_reset_per_ip: RateRule,
     pub pin_reset_per_employee: RateRule,
+    pub pin_reset_per_device: RateRule,
 }
 
 impl Default for Limits {
@@ -82,7 +84,11 @@ impl Default for Limits {
                 window_s: 60,
             },
             pin_reset_per_employee: RateRule {
-                hits: 5,
+                hits: 8,
+                window_s: 900,
+            },
+            pin_reset_per_device: RateRule {
+                hits: 8,
                 window_s: 900,
             },
         }

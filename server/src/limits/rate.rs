@@ -12,9 +12,10 @@ use crate::store::StoreTx;
 pub enum Bucket {
     EnrollIp,
     EnrollCode,
-    /// Hooks for PIN-reset codes (no route yet).
+    /// PIN resets (codes, self-service, admin fetch): per address, employee, device.
     PinResetIp,
     PinResetEmployee,
+    PinResetDevice,
 }
 
 impl Bucket {
@@ -24,6 +25,7 @@ impl Bucket {
             Bucket::EnrollCode => "enroll_code",
             Bucket::PinResetIp => "pin_reset_ip",
             Bucket::PinResetEmployee => "pin_reset_employee",
+            Bucket::PinResetDevice => "pin_reset_device",
         }
     }
 
@@ -33,6 +35,7 @@ impl Bucket {
             Bucket::EnrollCode => limits.enroll_per_code,
             Bucket::PinResetIp => limits.pin_reset_per_ip,
             Bucket::PinResetEmployee => limits.pin_reset_per_employee,
+            Bucket::PinResetDevice => limits.pin_reset_per_device,
         }
     }
 }

@@ -36,6 +36,32 @@ pub struct CodeRow {
     pub used_by_device: Option<String>,
 }
 
+/// What an employee's PIN resets rest on (`crate::pin`): where codes go,
+/// the identity secret for self-service (a salted slow hash), and a reset
+/// an admin ordered that the device has not fetched yet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PinProfile {
+    pub employee_id: String,
+    /// "email" or "phone".
+    pub channel: Option<String>,
+    pub address: Option<String>,
+    /// JSON `punch_model::pin::Verifier` of the employer-set secret.
+    pub identity_verifier: Option<String>,
+    pub admin_reset_at_ms: Option<i64>,
+}
+
+/// A PIN reset code sent to an employee, kept only as its MAC (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinCodeRow {
+    pub code_hash: String,
+    pub employee_id: String,
+    /// The device that asked for it (only that device may redeem it).
+    pub device_id: String,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub used_at_ms: Option<i64>,
+}
+
 /// A device as the server knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceInfo {
@@ -140,6 +166,63 @@ impl StoredPunchInfo {
     pub fn effective_time_ms(&self) -> i64 {
         self.trusted_time_ms.unwrap_or(self.wall_time_ms)
     }
+}
+
+/// An employee revealed the exact evidence behind a minimised record, and it
+/// matched the commitment: what review found on it (the evidence itself is
+/// not kept).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Revelation {
+    pub device_id: String,
+    pub seq: u64,
+    pub employee_id: String,
+    /// JSON list of `ReviewFlag` on the exact evidence.
+    pub review_flags: String,
+    pub revealed_at_ms: i64,
+}
+
+/// What retention removes, kind by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeKind {
+    /// Accepted records' signed bytes (exact locations, Wi-Fi, addresses);
+    /// the punch row (times, kind, verdict, site) and its hash stay.
+    RecordBytes,
+    /// Refused records' bytes (raw evidence); the refusal and hash stay.
+    RejectedBytes,
+    /// Punch rows themselves; (device, seq, hash) stay in `punch_hashes`.
+    Punches,
+    /// Audit: the heads devices stated, and the outcomes of revealed evidence.
+    HeadStatements,
+    Revelations,
+}
+
+/// What an erasure removed (rows touched per kind).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ErasureReport {
+    pub employee_id: String,
+    /// Punch records' signed bytes (location, Wi-Fi, addresses) removed;
+    /// the rows (times, kind, verdict, site, review flags) kept for payroll.
+    pub record_bytes: u64,
+    pub refused_records: u64,
+    /// Requests' bodies (reasons, proposals) and bytes; decisions kept.
+    pub requests: u64,
+    pub attachments: u64,
+    pub revelations: u64,
+    pub head_statements: u64,
+    pub data_keys: u64,
+    /// Devices unbound and their platform details removed.
+    pub devices: u64,
+}
+
+/// One link of a device's stored chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainRow {
+    pub seq: u64,
+    /// Empty once retention purged it.
+    pub record: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// Hex SHA-256 of the record as received.
+    pub hash: String,
 }
 
 /// A new accepted punch, with its exact bytes.
@@ -315,12 +398,43 @@ pub trait StoreTx {
         dropped: u64,
     ) -> Result<()>;
 
+    /// The employee's PIN reset profile (locked in a write transaction).
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;
+    fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()>;
+    fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()>;
+    /// The code with this MAC (locked in a write transaction).
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
+    /// Uses the code up; false when it already was.
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool>;
+    /// Kiosk mode: the employee punches on `site_id`'s kiosks with this PIN
+    /// verifier (JSON); one site per employee, a new one replaces the old.
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()>;
+    /// Every kiosk member as (site, employee, verifier JSON), by site then employee.
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>>;
+    /// The site whose kiosks the employee punches on, if any.
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>>;
+
     /// Counts one hit on a fixed-window rate counter shared by every server
     /// on this database: returns (hits in the current window including this
     /// one, when the window started). A window older than `window_ms`
     /// starts again at `now_ms`.
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
 
+    // Privacy (`privacy`): the outcome of evidence an employee revealed.
+    fn record_revelation(&self, revelation: &Revelation) -> Result<()>;
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>>;
+    /// A device's data key for sealed payloads (stored as `privacy::keys` seals it).
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()>;
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>>;
+    /// Retention (`privacy::retention`): removes one kind of data older
+    /// than `before_ms`, keeping every hash; answers how many rows.
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64>;
+    /// A device's chain as stored, in seq order: purged records with empty
+    /// bytes and only their hash.
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
+    /// Erasure on leaving (`privacy::erase`): removes the employee's
+    /// personal data, keeps punch rows (payroll) and every hash.
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport>;
     // Chain events (`events` table): see [`StoredEvent`].
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.

@@ -23,9 +23,10 @@ mod people;
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    AttachmentRow, BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, EventDecision,
-    EventFilter, NewPunch, PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx,
-    StoredEvent, StoredPunchInfo, Work, redact_url,
+    AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
+    StoredPunchInfo, Work, redact_url,
 };
 
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
@@ -62,7 +63,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0004_attendance.sql"),
     include_str!("migrations/postgres/0005_rate_limits.sql"),
     include_str!("migrations/postgres/0006_events.sql"),
-    include_str!("migrations/postgres/0007_people.sql"),
+    include_str!("migrations/postgres/0007_privacy.sql"),
+    include_str!("migrations/postgres/0008_pin.sql"),
+    include_str!("migrations/postgres/0009_people.sql"),
 ];
 
 /// The schema version this server writes.
@@ -468,6 +471,121 @@ impl StoreTx for PgTx<'_, '_> {
             &[&employee_id, &at_ms],
         )?;
         Ok(())
+    }
+
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = $1{lock}"
+            ),
+            &[&employee_id],
+        )?
+        .map(|r| {
+            Ok(PinProfile {
+                employee_id: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                address: r.try_get(2)?,
+                identity_verifier: r.try_get(3)?,
+                admin_reset_at_ms: r.try_get(4)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            &[
+                &p.employee_id,
+                &p.channel,
+                &p.address,
+                &p.identity_verifier,
+                &p.admin_reset_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.exec(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &c.code_hash,
+                &c.employee_id,
+                &c.device_id,
+                &c.created_at_ms,
+                &c.expires_at_ms,
+                &c.used_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        let lock = if self.write { " FOR UPDATE" } else { "" };
+        self.opt(
+            &format!(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = $1{lock}"
+            ),
+            &[&code_hash],
+        )?
+        .map(|r| {
+            Ok(PinCodeRow {
+                code_hash: r.try_get(0)?,
+                employee_id: r.try_get(1)?,
+                device_id: r.try_get(2)?,
+                created_at_ms: r.try_get(3)?,
+                expires_at_ms: r.try_get(4)?,
+                used_at_ms: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.exec(
+            "UPDATE pin_codes SET used_at_ms = $2 WHERE code_hash = $1 AND used_at_ms IS NULL",
+            &[&code_hash, &now_ms],
+        )? == 1)
+    }
+
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.exec(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES ($1, $2, $3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            &[&employee_id, &site_id, &verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        self.query(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+            &[],
+        )?
+        .into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect()
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.opt(
+            "SELECT site_id FROM kiosk_members WHERE employee_id = $1",
+            &[&employee_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
     }
 
     fn insert_code(&self, code: &CodeRow) -> Result<()> {
@@ -1062,6 +1180,140 @@ impl StoreTx for PgTx<'_, '_> {
             &[&device_id, &day, &sql(stored), &sql(dropped)],
         )?;
         Ok(())
+    }
+
+    fn record_revelation(&self, r: &Revelation) -> Result<()> {
+        self.exec(
+            "INSERT INTO revelations (device_id, seq, employee_id, review_flags, revealed_at_ms)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (device_id, seq) DO UPDATE SET
+                review_flags = excluded.review_flags, revealed_at_ms = excluded.revealed_at_ms",
+            &[
+                &r.device_id,
+                &sql(r.seq),
+                &r.employee_id,
+                &r.review_flags,
+                &r.revealed_at_ms,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.exec(
+            "INSERT INTO device_data_keys (device_id, key_id, key, received_at_ms)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (device_id, key_id) DO NOTHING",
+            &[&device_id, &key_id, &key, &now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> {
+        self.opt(
+            "SELECT key FROM device_data_keys WHERE device_id = $1 AND key_id = $2",
+            &[&device_id, &key_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64> {
+        let sql = match kind {
+            PurgeKind::RecordBytes => {
+                "UPDATE punches SET record = ''::bytea
+                 WHERE received_at_ms < $1 AND octet_length(record) > 0"
+            }
+            PurgeKind::RejectedBytes => {
+                "UPDATE rejected SET record = ''::bytea
+                 WHERE last_received_at_ms < $1 AND octet_length(record) > 0"
+            }
+            PurgeKind::Punches => {
+                self.exec(
+                    "INSERT INTO punch_hashes (device_id, seq, hash)
+                     SELECT device_id, seq, hash FROM punches WHERE received_at_ms < $1
+                     ON CONFLICT (device_id, seq) DO NOTHING",
+                    &[&before_ms],
+                )?;
+                "DELETE FROM punches WHERE received_at_ms < $1"
+            }
+            PurgeKind::HeadStatements => "DELETE FROM head_statements WHERE stated_at_ms < $1",
+            PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < $1",
+        };
+        self.exec(sql, &[&before_ms])
+    }
+
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
+        let run = |sql: &str| -> Result<u64> { self.exec(sql, &[&employee_id]) };
+        let mut report = ErasureReport {
+            employee_id: employee_id.to_string(),
+            record_bytes: run(
+                "UPDATE punches SET record = ''::bytea WHERE employee_id = $1 AND octet_length(record) > 0",
+            )?,
+            refused_records: run(
+                "UPDATE rejected SET record = ''::bytea WHERE (employee_id = $1 OR claimed_employee_id = $1) AND octet_length(record) > 0",
+            )?,
+            requests: run(
+                "UPDATE events SET body = '{}', record = ''::bytea, comment = NULL WHERE employee_id = $1",
+            )?,
+            attachments: run("DELETE FROM attachments WHERE employee_id = $1")?,
+            revelations: run("DELETE FROM revelations WHERE employee_id = $1")?,
+            head_statements: run(
+                "DELETE FROM head_statements WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = $1)",
+            )?,
+            data_keys: run(
+                "DELETE FROM device_data_keys WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = $1)",
+            )?,
+            devices: 0,
+        };
+        report.devices = self.exec(
+            "UPDATE devices SET platform = 'erased', attestation = NULL,
+                unbound_at_ms = COALESCE(unbound_at_ms, $2) WHERE employee_id = $1",
+            &[&employee_id, &now_ms],
+        )?;
+        self.exec(
+            "UPDATE employees SET name = 'erased' WHERE employee_id = $1",
+            &[&employee_id],
+        )?;
+        Ok(report)
+    }
+
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
+        self.query(
+            "SELECT seq, record, signature, hash FROM punches WHERE device_id = $1
+             UNION ALL
+             SELECT seq, ''::bytea, ''::bytea, hash FROM punch_hashes WHERE device_id = $1
+             ORDER BY seq",
+            &[&device_id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(ChainRow {
+                seq: int(r.try_get(0)?),
+                record: r.try_get(1)?,
+                signature: r.try_get(2)?,
+                hash: r.try_get(3)?,
+            })
+        })
+        .collect()
+    }
+
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
+        self.query(
+            "SELECT device_id, seq, employee_id, review_flags, revealed_at_ms
+             FROM revelations WHERE employee_id = $1 ORDER BY device_id, seq",
+            &[&employee_id],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Revelation {
+                device_id: r.try_get(0)?,
+                seq: int(r.try_get(1)?),
+                employee_id: r.try_get(2)?,
+                review_flags: r.try_get(3)?,
+                revealed_at_ms: r.try_get(4)?,
+            })
+        })
+        .collect()
     }
 
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {

@@ -14,9 +14,10 @@ mod people;
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::{
-    AttachmentRow, BindDevice, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow, EventDecision,
-    EventFilter, NewPunch, PolicyRow, RejectedInfo, SchemaStatus, ServerStore, StoreTx,
-    StoredEvent, StoredPunchInfo, Work,
+    AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
+    ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
+    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
+    StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -27,7 +28,9 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_4_ATTENDANCE,
     MIGRATION_5_RATE_LIMITS,
     MIGRATION_6_EVENTS,
-    people::MIGRATION_7_PEOPLE,
+    MIGRATION_7_PRIVACY,
+    MIGRATION_8_PIN,
+    people::MIGRATION_9_PEOPLE,
 ];
 
 /// Chain events beside punches, requests' decisions, their attachments.
@@ -61,6 +64,58 @@ CREATE TABLE attachments (
     body            BLOB NOT NULL,
     received_at_ms  INTEGER NOT NULL
 );
+";
+
+/// Privacy: revealed evidence's outcomes, hashes of punches retention
+/// removed, devices' data keys for sealed payloads.
+const MIGRATION_7_PRIVACY: &str = "
+CREATE TABLE revelations (
+    device_id       TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    employee_id     TEXT NOT NULL,
+    review_flags    TEXT NOT NULL,
+    revealed_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE INDEX revelations_employee ON revelations (employee_id);
+CREATE TABLE punch_hashes (
+    device_id  TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    PRIMARY KEY (device_id, seq)
+);
+CREATE TABLE device_data_keys (
+    device_id       TEXT NOT NULL,
+    key_id          TEXT NOT NULL,
+    key             BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (device_id, key_id)
+);
+";
+
+/// PIN resets: each employee's contact and identity secret, and the codes
+/// sent; kiosk members with their PIN verifiers.
+const MIGRATION_8_PIN: &str = "
+CREATE TABLE pin_profiles (
+    employee_id        TEXT PRIMARY KEY,
+    channel            TEXT,
+    address            TEXT,
+    identity_verifier  TEXT,
+    admin_reset_at_ms  INTEGER
+) WITHOUT ROWID;
+CREATE TABLE pin_codes (
+    code_hash      TEXT PRIMARY KEY,
+    employee_id    TEXT NOT NULL,
+    device_id      TEXT NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    expires_at_ms  INTEGER NOT NULL,
+    used_at_ms     INTEGER
+) WITHOUT ROWID;
+CREATE TABLE kiosk_members (
+    employee_id  TEXT PRIMARY KEY,
+    site_id      TEXT NOT NULL,
+    verifier     TEXT NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// Shared rate-limit counters (enrollment, later PIN-reset codes): in the
@@ -597,6 +652,119 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT employee_id, channel, address, identity_verifier, admin_reset_at_ms
+                 FROM pin_profiles WHERE employee_id = ?1",
+                [employee_id],
+                |r| {
+                    Ok(PinProfile {
+                        employee_id: r.get(0)?,
+                        channel: r.get(1)?,
+                        address: r.get(2)?,
+                        identity_verifier: r.get(3)?,
+                        admin_reset_at_ms: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn upsert_pin_profile(&self, p: &PinProfile) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_profiles
+               (employee_id, channel, address, identity_verifier, admin_reset_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (employee_id) DO UPDATE SET channel = excluded.channel,
+               address = excluded.address, identity_verifier = excluded.identity_verifier,
+               admin_reset_at_ms = excluded.admin_reset_at_ms",
+            params![
+                p.employee_id,
+                p.channel,
+                p.address,
+                p.identity_verifier,
+                p.admin_reset_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO pin_codes
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                c.code_hash,
+                c.employee_id,
+                c.device_id,
+                c.created_at_ms,
+                c.expires_at_ms,
+                c.used_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                 FROM pin_codes WHERE code_hash = ?1",
+                [code_hash],
+                |r| {
+                    Ok(PinCodeRow {
+                        code_hash: r.get(0)?,
+                        employee_id: r.get(1)?,
+                        device_id: r.get(2)?,
+                        created_at_ms: r.get(3)?,
+                        expires_at_ms: r.get(4)?,
+                        used_at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
+        Ok(self.0.execute(
+            "UPDATE pin_codes SET used_at_ms = ?2 WHERE code_hash = ?1 AND used_at_ms IS NULL",
+            params![code_hash, now_ms],
+        )? == 1)
+    }
+
+    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO kiosk_members (employee_id, site_id, verifier) VALUES (?1, ?2, ?3)
+             ON CONFLICT (employee_id) DO UPDATE SET site_id = excluded.site_id,
+               verifier = excluded.verifier",
+            params![employee_id, site_id, verifier],
+        )?;
+        Ok(())
+    }
+
+    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.0.prepare(
+            "SELECT site_id, employee_id, verifier FROM kiosk_members ORDER BY site_id, employee_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT site_id FROM kiosk_members WHERE employee_id = ?1",
+                [employee_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     fn insert_code(&self, code: &CodeRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO enrollment_codes
@@ -1039,6 +1207,137 @@ impl StoreTx for Sql<'_> {
                 },
             )
             .optional()?)
+    }
+
+    fn record_revelation(&self, r: &Revelation) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO revelations (device_id, seq, employee_id, review_flags, revealed_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (device_id, seq) DO UPDATE SET
+                review_flags = excluded.review_flags, revealed_at_ms = excluded.revealed_at_ms",
+            params![
+                r.device_id,
+                sql(r.seq),
+                r.employee_id,
+                r.review_flags,
+                r.revealed_at_ms
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO device_data_keys (device_id, key_id, key, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (device_id, key_id) DO NOTHING",
+            params![device_id, key_id, key, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT key FROM device_data_keys WHERE device_id = ?1 AND key_id = ?2",
+            )?
+            .query_row(params![device_id, key_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64> {
+        let sql = match kind {
+            PurgeKind::RecordBytes => {
+                "UPDATE punches SET record = X'' WHERE received_at_ms < ?1 AND length(record) > 0"
+            }
+            PurgeKind::RejectedBytes => {
+                "UPDATE rejected SET record = X''
+                 WHERE last_received_at_ms < ?1 AND length(record) > 0"
+            }
+            PurgeKind::Punches => {
+                self.0.execute(
+                    "INSERT INTO punch_hashes (device_id, seq, hash)
+                     SELECT device_id, seq, hash FROM punches WHERE received_at_ms < ?1
+                     ON CONFLICT (device_id, seq) DO NOTHING",
+                    params![before_ms],
+                )?;
+                "DELETE FROM punches WHERE received_at_ms < ?1"
+            }
+            PurgeKind::HeadStatements => "DELETE FROM head_statements WHERE stated_at_ms < ?1",
+            PurgeKind::Revelations => "DELETE FROM revelations WHERE revealed_at_ms < ?1",
+        };
+        Ok(self.0.execute(sql, params![before_ms])? as u64)
+    }
+
+    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
+        let run =
+            |sql: &str| -> Result<u64> { Ok(self.0.execute(sql, params![employee_id])? as u64) };
+        let mut report = ErasureReport {
+            employee_id: employee_id.to_string(),
+            record_bytes: run(
+                "UPDATE punches SET record = X'' WHERE employee_id = ?1 AND length(record) > 0",
+            )?,
+            refused_records: run(
+                "UPDATE rejected SET record = X'' WHERE (employee_id = ?1 OR claimed_employee_id = ?1) AND length(record) > 0",
+            )?,
+            requests: run(
+                "UPDATE events SET body = '{}', record = X'', comment = NULL WHERE employee_id = ?1",
+            )?,
+            attachments: run("DELETE FROM attachments WHERE employee_id = ?1")?,
+            revelations: run("DELETE FROM revelations WHERE employee_id = ?1")?,
+            head_statements: run(
+                "DELETE FROM head_statements WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = ?1)",
+            )?,
+            data_keys: run(
+                "DELETE FROM device_data_keys WHERE device_id IN (SELECT device_id FROM devices WHERE employee_id = ?1)",
+            )?,
+            devices: 0,
+        };
+        report.devices = self.0.execute(
+            "UPDATE devices SET platform = 'erased', attestation = NULL,
+                unbound_at_ms = COALESCE(unbound_at_ms, ?2) WHERE employee_id = ?1",
+            params![employee_id, now_ms],
+        )? as u64;
+        self.0.execute(
+            "UPDATE employees SET name = 'erased' WHERE employee_id = ?1",
+            params![employee_id],
+        )?;
+        Ok(report)
+    }
+
+    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
+        let mut stmt = self.0.prepare(
+            "SELECT seq, record, signature, hash FROM punches WHERE device_id = ?1
+             UNION ALL
+             SELECT seq, X'', X'', hash FROM punch_hashes WHERE device_id = ?1
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([device_id], |r| {
+            Ok(ChainRow {
+                seq: int(r.get(0)?),
+                record: r.get(1)?,
+                signature: r.get(2)?,
+                hash: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
+        let mut stmt = self.0.prepare(
+            "SELECT device_id, seq, employee_id, review_flags, revealed_at_ms
+             FROM revelations WHERE employee_id = ?1 ORDER BY device_id, seq",
+        )?;
+        let rows = stmt.query_map([employee_id], |r| {
+            Ok(Revelation {
+                device_id: r.get(0)?,
+                seq: int(r.get(1)?),
+                employee_id: r.get(2)?,
+                review_flags: r.get(3)?,
+                revealed_at_ms: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -218,6 +218,16 @@ pub fn start_on(db: &DbUrl, limits: punch_server::Limits) -> ServerHandle {
     .unwrap()
 }
 
+/// Like [`start_on`], with PIN reset codes written to `codes` (JSON lines).
+pub fn start_with_codes(db: &DbUrl, codes: &std::path::Path) -> ServerHandle {
+    ServerHandle::start(ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        pin_codes: punch_server::pin::CodeDelivery::File(codes.to_path_buf()),
+        ..ServerConfig::new(db.clone())
+    })
+    .unwrap()
+}
+
 /// A real server on a temp database, plus an Admin on the same database.
 pub struct TestServer {
     pub dir: tempfile::TempDir,
@@ -234,7 +244,11 @@ impl TestServer {
     pub fn with_limits(limits: punch_server::Limits) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let db = test_db(dir.path());
-        let handle = start_on(&db, limits);
+        let handle = if limits == punch_server::Limits::default() {
+            start_with_codes(&db, &dir.path().join("codes.jsonl"))
+        } else {
+            start_on(&db, limits)
+        };
         let admin = Admin::connect(&db).unwrap();
         TestServer {
             dir,
@@ -443,6 +457,8 @@ impl Device {
                 attendance: None,
             },
             prev_hash: prev_hash.to_string(),
+            notice: None,
+            sealed: None,
         }
     }
 

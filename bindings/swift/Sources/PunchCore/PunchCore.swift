@@ -656,6 +656,259 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+public protocol DataKeyWrapper: AnyObject, Sendable {
+    
+    func wrap(key: Data) throws  -> Data
+    
+    func unwrap(wrapped: Data) throws  -> Data
+    
+}
+/**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+open class DataKeyWrapperImpl: DataKeyWrapper, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_punchcore_fn_clone_datakeywrapper(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_punchcore_fn_free_datakeywrapper(handle, $0) }
+    }
+
+    
+
+    
+open func wrap(key: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_datakeywrapper_wrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(key),uniffiCallStatus
+    )
+})
+}
+    
+open func unwrap(wrapped: Data)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_datakeywrapper_unwrap(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(wrapped),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceDataKeyWrapper {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceDataKeyWrapper = UniffiVTableCallbackInterfaceDataKeyWrapper(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeDataKeyWrapper.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface DataKeyWrapper: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeDataKeyWrapper.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface DataKeyWrapper: handle missing in uniffiClone")
+            }
+        },
+        wrap: { (
+            uniffiHandle: UInt64,
+            key: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.wrap(
+                     key: try FfiConverterData.lift(key)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePlatformError_lower
+            )
+        },
+        unwrap: { (
+            uniffiHandle: UInt64,
+            wrapped: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.unwrap(
+                     wrapped: try FfiConverterData.lift(wrapped)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePlatformError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceDataKeyWrapper> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceDataKeyWrapper>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitDataKeyWrapper() {
+    uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(UniffiCallbackInterfaceDataKeyWrapper.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataKeyWrapper: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<DataKeyWrapper>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = DataKeyWrapper
+
+    public static func lift(_ handle: UInt64) throws -> DataKeyWrapper {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DataKeyWrapperImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: DataKeyWrapper) -> UInt64 {
+         if let rustImpl = value as? DataKeyWrapperImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataKeyWrapper {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DataKeyWrapper, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyWrapper_lift(_ handle: UInt64) throws -> DataKeyWrapper {
+    return try FfiConverterTypeDataKeyWrapper.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyWrapper_lower(_ value: DataKeyWrapper) -> UInt64 {
+    return FfiConverterTypeDataKeyWrapper.lower(value)
+}
+
+
+
+
+
+
+/**
  * The device key held by the platform (Android Keystore, iOS Secure Enclave).
  * ECDSA P-256 with SHA-256; the library checks every signature against the
  * enrolled public key before it stores anything.
@@ -1752,6 +2005,103 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      */
     func requests() throws  -> [RequestInfo]
     
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    func acceptUserVerified() throws 
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) throws 
+    
+    func changePin(current: String, newPin: String, birthday: String?) throws 
+    
+    func fetchAdminPinReset() throws  -> PinResetToken
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    func kioskPinStatus(employeeId: String) throws  -> PinStatus
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    func kioskSite() throws  -> String?
+    
+    func pinEvents() throws  -> [PinEvent]
+    
+    func pinStatus() throws  -> PinStatus
+    
+    func redeemPinResetCode(code: String) throws  -> PinResetToken
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    func requestPinResetCode() throws  -> PinCodeSent
+    
+    func selfServicePinReset(employeeNumber: String, secret: String) throws  -> PinResetToken
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    func setPin(pin: String, birthday: String?) throws 
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    func verifyPin(pin: String) throws 
+    
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+    func acknowledgeNotice(version: String) throws 
+    
+    func dataKeyState()  -> DataKeyState
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+    func evidenceOpening(seq: UInt64) throws  -> Data?
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+    func exportPersonalData() throws  -> PersonalExport
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+    func fetchServerExport() throws  -> Data
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+    func noticeRequired() throws  -> String?
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+    func purgeExpired() throws  -> UInt64
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+    func revealEvidence(seq: UInt64) throws  -> RevealOutcome
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+    func rotateDataKey() throws  -> String
+    
 }
 /**
  * The punch engine for one device database. Thread-safe: share one per
@@ -2181,6 +2531,278 @@ open func requests()throws  -> [RequestInfo]  {
     return try  FfiConverterSequenceTypeRequestInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_requests(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+open func acceptUserVerified()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+            self.uniffiCloneHandle(),
+        FfiConverterTypePinResetToken_lower(token),
+        FfiConverterString.lower(newPin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+open func changePin(current: String, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_change_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(current),
+        FfiConverterString.lower(newPin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+open func fetchAdminPinReset()throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+open func kioskPinStatus(employeeId: String)throws  -> PinStatus  {
+    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
+    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeId),
+        FfiConverterString.lower(pin),
+        FfiConverterTypePunchKind_lower(kind),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+open func kioskSite()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_kiosk_site(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func pinEvents()throws  -> [PinEvent]  {
+    return try  FfiConverterSequenceTypePinEvent.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_pin_events(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func pinStatus()throws  -> PinStatus  {
+    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_pin_status(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func redeemPinResetCode(code: String)throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+open func requestPinResetCode()throws  -> PinCodeSent  {
+    return try  FfiConverterTypePinCodeSent_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+open func selfServicePinReset(employeeNumber: String, secret: String)throws  -> PinResetToken  {
+    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(secret),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+open func setPin(pin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_set_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(pin),
+        FfiConverterOptionString.lower(birthday),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+open func verifyPin(pin: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_verify_pin(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(pin),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+open func acknowledgeNotice(version: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(version),uniffiCallStatus
+    )
+}
+}
+    
+open func dataKeyState() -> DataKeyState  {
+    return try!  FfiConverterTypeDataKeyState_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_data_key_state(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+open func evidenceOpening(seq: UInt64)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_evidence_opening(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(seq),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+open func exportPersonalData()throws  -> PersonalExport  {
+    return try  FfiConverterTypePersonalExport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_export_personal_data(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+open func fetchServerExport()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+open func noticeRequired()throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_notice_required(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+open func purgeExpired()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_purge_expired(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+open func revealEvidence(seq: UInt64)throws  -> RevealOutcome  {
+    return try  FfiConverterTypeRevealOutcome_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(seq),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+open func rotateDataKey()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_rotate_data_key(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2942,6 +3564,11 @@ public struct ClientOptions {
      * The platform's monotonic clock and boot id; None reads the host's.
      */
     public var clock: PlatformClock?
+    /**
+     * Seal record payloads at rest under a data key the platform wraps
+     * (Keystore / Keychain); None stores them in clear.
+     */
+    public var keyWrapper: DataKeyWrapper?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2970,7 +3597,11 @@ public struct ClientOptions {
          */transport: HttpTransport? = nil, 
         /**
          * The platform's monotonic clock and boot id; None reads the host's.
-         */clock: PlatformClock? = nil) {
+         */clock: PlatformClock? = nil, 
+        /**
+         * Seal record payloads at rest under a data key the platform wraps
+         * (Keystore / Keychain); None stores them in clear.
+         */keyWrapper: DataKeyWrapper? = nil) {
         self.serverUrl = serverUrl
         self.policyKeyBase64 = policyKeyBase64
         self.batchSize = batchSize
@@ -2979,6 +3610,7 @@ public struct ClientOptions {
         self.signerTimeoutMs = signerTimeoutMs
         self.transport = transport
         self.clock = clock
+        self.keyWrapper = keyWrapper
     }
 
     
@@ -3004,7 +3636,8 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
                 signerTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
-                clock: FfiConverterOptionTypePlatformClock.read(from: &buf)
+                clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
+                keyWrapper: FfiConverterOptionTypeDataKeyWrapper.read(from: &buf)
         )
     }
 
@@ -3017,6 +3650,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt64.write(value.signerTimeoutMs, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
+        FfiConverterOptionTypeDataKeyWrapper.write(value.keyWrapper, into: &buf)
     }
 }
 
@@ -4365,6 +4999,371 @@ public func FfiConverterTypeNearestSite_lower(_ value: NearestSite) -> RustBuffe
 
 
 /**
+ * The employee's export built on the phone.
+ */
+public struct PersonalExport: Equatable, Hashable {
+    /**
+     * UTF-8 JSON.
+     */
+    public var json: Data
+    public var summary: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * UTF-8 JSON.
+         */json: Data, summary: String) {
+        self.json = json
+        self.summary = summary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PersonalExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePersonalExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PersonalExport {
+        return
+            try PersonalExport(
+                json: FfiConverterData.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PersonalExport, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.json, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalExport_lift(_ buf: RustBuffer) throws -> PersonalExport {
+    return try FfiConverterTypePersonalExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> RustBuffer {
+    return FfiConverterTypePersonalExport.lower(value)
+}
+
+
+/**
+ * Where a reset code went.
+ */
+public struct PinCodeSent: Equatable, Hashable {
+    /**
+     * "email" or "phone".
+     */
+    public var channel: String
+    public var maskedTo: String
+    public var expiresAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * "email" or "phone".
+         */channel: String, maskedTo: String, expiresAtMs: Int64) {
+        self.channel = channel
+        self.maskedTo = maskedTo
+        self.expiresAtMs = expiresAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinCodeSent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinCodeSent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinCodeSent {
+        return
+            try PinCodeSent(
+                channel: FfiConverterString.read(from: &buf), 
+                maskedTo: FfiConverterString.read(from: &buf), 
+                expiresAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinCodeSent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterString.write(value.maskedTo, into: &buf)
+        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinCodeSent_lift(_ buf: RustBuffer) throws -> PinCodeSent {
+    return try FfiConverterTypePinCodeSent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffer {
+    return FfiConverterTypePinCodeSent.lower(value)
+}
+
+
+/**
+ * One recorded PIN event (the audit trail).
+ */
+public struct PinEvent: Equatable, Hashable {
+    /**
+     * set, changed, failed, locked, unlocked, reset, user_verified.
+     */
+    public var kind: String
+    public var employeeId: String
+    public var failures: UInt32
+    public var lockMs: UInt64?
+    /**
+     * admin, code, self_service (on `reset`).
+     */
+    public var resetPath: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * set, changed, failed, locked, unlocked, reset, user_verified.
+         */kind: String, employeeId: String, failures: UInt32, lockMs: UInt64?, 
+        /**
+         * admin, code, self_service (on `reset`).
+         */resetPath: String?) {
+        self.kind = kind
+        self.employeeId = employeeId
+        self.failures = failures
+        self.lockMs = lockMs
+        self.resetPath = resetPath
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEvent {
+        return
+            try PinEvent(
+                kind: FfiConverterString.read(from: &buf), 
+                employeeId: FfiConverterString.read(from: &buf), 
+                failures: FfiConverterUInt32.read(from: &buf), 
+                lockMs: FfiConverterOptionUInt64.read(from: &buf), 
+                resetPath: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinEvent, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.employeeId, into: &buf)
+        FfiConverterUInt32.write(value.failures, into: &buf)
+        FfiConverterOptionUInt64.write(value.lockMs, into: &buf)
+        FfiConverterOptionString.write(value.resetPath, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEvent_lift(_ buf: RustBuffer) throws -> PinEvent {
+    return try FfiConverterTypePinEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
+    return FfiConverterTypePinEvent.lower(value)
+}
+
+
+/**
+ * A server-signed reset token: pass it to `apply_pin_reset` as received.
+ */
+public struct PinResetToken: Equatable, Hashable {
+    public var body: Data
+    public var signature: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(body: Data, signature: Data) {
+        self.body = body
+        self.signature = signature
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinResetToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinResetToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinResetToken {
+        return
+            try PinResetToken(
+                body: FfiConverterData.read(from: &buf), 
+                signature: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinResetToken, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.body, into: &buf)
+        FfiConverterData.write(value.signature, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinResetToken_lift(_ buf: RustBuffer) throws -> PinResetToken {
+    return try FfiConverterTypePinResetToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinResetToken_lower(_ value: PinResetToken) -> RustBuffer {
+    return FfiConverterTypePinResetToken.lower(value)
+}
+
+
+/**
+ * An employee's PIN, for the UI.
+ */
+public struct PinStatus: Equatable, Hashable {
+    /**
+     * The policy requires a PIN (or `accept_user_verified`) before each punch.
+     */
+    public var required: Bool
+    public var isSet: Bool
+    /**
+     * Tries before the next lock (0 while locked).
+     */
+    public var triesLeft: UInt32
+    /**
+     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     */
+    public var lockedForMs: UInt64?
+    public var lockedUntilMs: Int64?
+    /**
+     * Older than the policy allows: choose a new one (`change_pin`).
+     */
+    public var mustChange: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The policy requires a PIN (or `accept_user_verified`) before each punch.
+         */required: Bool, isSet: Bool, 
+        /**
+         * Tries before the next lock (0 while locked).
+         */triesLeft: UInt32, 
+        /**
+         * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+         */lockedForMs: UInt64?, lockedUntilMs: Int64?, 
+        /**
+         * Older than the policy allows: choose a new one (`change_pin`).
+         */mustChange: Bool) {
+        self.required = required
+        self.isSet = isSet
+        self.triesLeft = triesLeft
+        self.lockedForMs = lockedForMs
+        self.lockedUntilMs = lockedUntilMs
+        self.mustChange = mustChange
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PinStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinStatus {
+        return
+            try PinStatus(
+                required: FfiConverterBool.read(from: &buf), 
+                isSet: FfiConverterBool.read(from: &buf), 
+                triesLeft: FfiConverterUInt32.read(from: &buf), 
+                lockedForMs: FfiConverterOptionUInt64.read(from: &buf), 
+                lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
+                mustChange: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PinStatus, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.required, into: &buf)
+        FfiConverterBool.write(value.isSet, into: &buf)
+        FfiConverterUInt32.write(value.triesLeft, into: &buf)
+        FfiConverterOptionUInt64.write(value.lockedForMs, into: &buf)
+        FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
+        FfiConverterBool.write(value.mustChange, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinStatus_lift(_ buf: RustBuffer) throws -> PinStatus {
+    return try FfiConverterTypePinStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
+    return FfiConverterTypePinStatus.lower(value)
+}
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
@@ -4760,6 +5759,69 @@ public func FfiConverterTypeRequestReceipt_lift(_ buf: RustBuffer) throws -> Req
 #endif
 public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> RustBuffer {
     return FfiConverterTypeRequestReceipt.lower(value)
+}
+
+
+/**
+ * What the server found on revealed evidence (flags as JSON objects).
+ */
+public struct RevealOutcome: Equatable, Hashable {
+    public var seq: UInt64
+    /**
+     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     */
+    public var reviewFlagsJson: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(seq: UInt64, 
+        /**
+         * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+         */reviewFlagsJson: [String]) {
+        self.seq = seq
+        self.reviewFlagsJson = reviewFlagsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RevealOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevealOutcome {
+        return
+            try RevealOutcome(
+                seq: FfiConverterUInt64.read(from: &buf), 
+                reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevealOutcome_lift(_ buf: RustBuffer) throws -> RevealOutcome {
+    return try FfiConverterTypeRevealOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustBuffer {
+    return FfiConverterTypeRevealOutcome.lower(value)
 }
 
 
@@ -5275,6 +6337,96 @@ public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> R
 
 
 /**
+ * Whether record payloads are sealed at rest.
+ */
+
+public enum DataKeyState: Equatable, Hashable {
+    
+    /**
+     * No wrapper given: payloads are stored in clear.
+     */
+    case off
+    case ready(keyId: String
+    )
+    /**
+     * The platform cannot unwrap the key: stored records still upload;
+     * call `rotate_data_key` to punch again.
+     */
+    case unavailable(keyId: String, reason: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension DataKeyState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDataKeyState: FfiConverterRustBuffer {
+    typealias SwiftType = DataKeyState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DataKeyState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .off
+        
+        case 2: return .ready(keyId: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .unavailable(keyId: try FfiConverterString.read(from: &buf), reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: DataKeyState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .off:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .ready(keyId):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(keyId, into: &buf)
+            
+        
+        case let .unavailable(keyId,reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(keyId, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyState_lift(_ buf: RustBuffer) throws -> DataKeyState {
+    return try FfiConverterTypeDataKeyState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDataKeyState_lower(_ value: DataKeyState) -> RustBuffer {
+    return FfiConverterTypeDataKeyState.lower(value)
+}
+
+
+
+/**
  * The outcome of a punch attempt.
  */
 
@@ -5712,6 +6864,25 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case InvalidInput(detail: String
     )
     /**
+     * Show the employer's privacy notice `version`, then `acknowledge_notice`.
+     */
+    case NoticeRequired(detail: String, version: String
+    )
+    /**
+     * The platform lost the data key: stored records still upload; call
+     * `rotate_data_key` to punch again.
+     */
+    case DataKeyUnavailable(detail: String
+    )
+    /**
+     * The punch PIN said no: `reason` is `required`, `not_set`,
+     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
+     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
+     * forged, expired, foreign or reused reset token).
+     */
+    case Pin(detail: String, reason: String, triesLeft: UInt32?, lockedForMs: UInt64?
+    )
+    /**
      * A bug in the library (a panic, caught): report it.
      */
     case Internal(detail: String
@@ -5784,7 +6955,20 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 12: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Internal(
+        case 13: return .NoticeRequired(
+            detail: try FfiConverterString.read(from: &buf), 
+            version: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .DataKeyUnavailable(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .Pin(
+            detail: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf), 
+            triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
+            lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
+            )
+        case 16: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -5862,8 +7046,27 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .NoticeRequired(detail,version):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(version, into: &buf)
+            
+        
+        case let .DataKeyUnavailable(detail):
+            writeInt(&buf, Int32(14))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .Pin(detail,reason,triesLeft,lockedForMs):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterOptionUInt32.write(triesLeft, into: &buf)
+            FfiConverterOptionUInt64.write(lockedForMs, into: &buf)
+            
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -6434,6 +7637,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDataKeyWrapper: FfiConverterRustBuffer {
+    typealias SwiftType = DataKeyWrapper?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDataKeyWrapper.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDataKeyWrapper.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDeviceSigner: FfiConverterRustBuffer {
     typealias SwiftType = DeviceSigner?
 
@@ -6972,6 +8199,31 @@ fileprivate struct FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [PinEvent]
+
+    public static func write(_ value: [PinEvent], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePinEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PinEvent] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PinEvent]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePinEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRefusedAttemptInfo: FfiConverterRustBuffer {
     typealias SwiftType = [RefusedAttemptInfo]
 
@@ -7299,6 +8551,81 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 38269) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 12479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 55305) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 7100) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 9755) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 30668) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 24008) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 34302) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 2791) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 16869) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 52071) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 41031) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 44268) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 57706) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 56160) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 18132) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 9643) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 25316) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 54958) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 35906) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 27581) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 44477) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 65202) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 57356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_datakeywrapper_unwrap() != 9569) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_method_logsink_log() != 2279) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7330,6 +8657,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitDataKeyWrapper()
     uniffiCallbackInitDeviceSigner()
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitLogSink()

@@ -11,7 +11,7 @@ use crate::store::people::{
 /// Staff, sessions, API tokens, teams, punch reviews, chain acknowledgements
 /// and the audit log (append-only: triggers refuse UPDATE and DELETE, so an
 /// edit needs someone who can also drop triggers — and the hash chain shows it).
-pub(super) const MIGRATION_7_PEOPLE: &str = "
+pub(super) const MIGRATION_9_PEOPLE: &str = "
 CREATE TABLE staff (
     username         TEXT PRIMARY KEY,
     display_name     TEXT NOT NULL,

@@ -96,6 +96,9 @@ val PunchException.detail: String
         is PunchException.Storage -> detail
         is PunchException.Busy -> detail
         is PunchException.InvalidInput -> detail
+        is PunchException.NoticeRequired -> detail
+        is PunchException.DataKeyUnavailable -> detail
+        is PunchException.Pin -> detail
         is PunchException.RequestRefused -> detail
         is PunchException.Internal -> detail
     }

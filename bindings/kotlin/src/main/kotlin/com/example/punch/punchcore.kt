@@ -650,6 +650,12 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceDataKeyWrapperMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceDataKeyWrapperMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -670,6 +676,28 @@ internal interface UniffiCallbackInterfacePlatformClockMethod0 : com.sun.jna.Cal
 }
 internal interface UniffiCallbackInterfaceStatusListenerMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap")
+internal open class UniffiVTableCallbackInterfaceDataKeyWrapper(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `wrap`: UniffiCallbackInterfaceDataKeyWrapperMethod0? = null,
+    @JvmField internal var `unwrap`: UniffiCallbackInterfaceDataKeyWrapperMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `wrap`: UniffiCallbackInterfaceDataKeyWrapperMethod0? = null,
+        `unwrap`: UniffiCallbackInterfaceDataKeyWrapperMethod1? = null,
+    ): UniffiVTableCallbackInterfaceDataKeyWrapper(`uniffiFree`,`uniffiClone`,`wrap`,`unwrap`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceDataKeyWrapper) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `wrap` = other.`wrap`
+        `unwrap` = other.`unwrap`
+    }
+
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
 internal open class UniffiVTableCallbackInterfaceLogSink(
@@ -867,6 +895,56 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_change_pin(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_punch(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_kiosk_site(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_pin_events(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_pin_status(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_set_pin(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_verify_pin(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_acknowledge_notice(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_data_key_state(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_evidence_opening(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_export_personal_data(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_fetch_server_export(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_notice_required(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_purge_expired(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_reveal_evidence(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_rotate_data_key(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_datakeywrapper_wrap(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_datakeywrapper_unwrap(
+    ): Int
     external fun uniffi_punchcore_checksum_method_logsink_log(
     ): Int
     external fun uniffi_punchcore_checksum_method_devicesigner_public_key_spki(
@@ -903,6 +981,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "punchcore"))
+        uniffiCallbackInterfaceDataKeyWrapper.register(this)
         uniffiCallbackInterfaceDeviceSigner.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
@@ -985,6 +1064,62 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_export_personal_data(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_server_export(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_notice_required(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_purge_expired(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_reveal_evidence(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(`vtable`: UniffiVTableCallbackInterfaceDataKeyWrapper,
+    ): Unit
+    external fun uniffi_punchcore_fn_method_datakeywrapper_wrap(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_datakeywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1262,6 +1397,81 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 38269) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 12479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 55305) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 7100) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 9755) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 30668) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 24008) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 34302) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 2791) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 16869) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 52071) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 41031) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 44268) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 57706) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 56160) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 18132) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 16596) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 9643) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 25316) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 54958) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 35906) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 27581) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 44477) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 65202) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 57356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_unwrap() and 0xFFFF) != 9569) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_logsink_log() and 0xFFFF) != 2279) {
@@ -1720,6 +1930,375 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+public interface DataKeyWrapper {
+    
+    fun `wrap`(`key`: kotlin.ByteArray): kotlin.ByteArray
+    
+    fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray
+    
+    companion object
+}
+
+/**
+ * Wraps the 32-byte data key that seals record payloads at rest with a key
+ * the platform holds: an AES-GCM key in Android Keystore, or a Keychain
+ * item (`kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) on iOS. Throw
+ * from `unwrap` when the platform key is gone: the library then keeps
+ * every stored record (they still upload) and refuses new punches until
+ * `rotate_data_key`.
+ */
+open class DataKeyWrapperImpl: Disposable, AutoCloseable, DataKeyWrapper
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_punchcore_fn_free_datakeywrapper(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_punchcore_fn_clone_datakeywrapper(handle, status)
+        }
+    }
+
+    
+    @Throws(PlatformException::class)override fun `wrap`(`key`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PlatformException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_datakeywrapper_wrap(
+        it,
+        
+        FfiConverterByteArray.lower(`key`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PlatformException::class)override fun `unwrap`(`wrapped`: kotlin.ByteArray): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PlatformException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_datakeywrapper_unwrap(
+        it,
+        
+        FfiConverterByteArray.lower(`wrapped`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceDataKeyWrapper {
+    internal object `wrap`: UniffiCallbackInterfaceDataKeyWrapperMethod0 {
+        override fun callback(`uniffiHandle`: Long,`key`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDataKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`wrap`(
+                    FfiConverterByteArray.lift(`key`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+            )
+        }
+    }
+    internal object `unwrap`: UniffiCallbackInterfaceDataKeyWrapperMethod1 {
+        override fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeDataKeyWrapper.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`unwrap`(
+                    FfiConverterByteArray.lift(`wrapped`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeDataKeyWrapper.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeDataKeyWrapper.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceDataKeyWrapper.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `wrap`,
+        `unwrap`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDataKeyWrapper: FfiConverter<DataKeyWrapper, Long> {
+    internal val handleMap = UniffiHandleMap<DataKeyWrapper>()
+
+    override fun lower(value: DataKeyWrapper): Long {
+        if (value is DataKeyWrapperImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): DataKeyWrapper {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return DataKeyWrapperImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): DataKeyWrapper {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DataKeyWrapper) = 8UL
+
+    override fun write(value: DataKeyWrapper, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -3379,6 +3958,103 @@ public interface PunchClientInterface {
      */
     fun `requests`(): List<RequestInfo>
     
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    fun `acceptUserVerified`()
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    fun `fetchAdminPinReset`(): PinResetToken
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    fun `kioskSite`(): kotlin.String?
+    
+    fun `pinEvents`(): List<PinEvent>
+    
+    fun `pinStatus`(): PinStatus
+    
+    fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    fun `requestPinResetCode`(): PinCodeSent
+    
+    fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    fun `verifyPin`(`pin`: kotlin.String)
+    
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+    fun `acknowledgeNotice`(`version`: kotlin.String)
+    
+    fun `dataKeyState`(): DataKeyState
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+    fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray?
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+    fun `exportPersonalData`(): PersonalExport
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+    fun `fetchServerExport`(): kotlin.ByteArray
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+    fun `noticeRequired`(): kotlin.String?
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+    fun `purgeExpired`(): kotlin.ULong
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+    fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+    fun `rotateDataKey`(): kotlin.String
+    
     companion object
 }
 
@@ -3976,6 +4652,392 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The platform's biometric / device-credential prompt succeeded.
+     */
+    @Throws(PunchException::class)override fun `acceptUserVerified`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Applies a reset token (offline) and sets `new_pin`.
+     */
+    @Throws(PunchException::class)override fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+        it,
+        
+        FfiConverterTypePinResetToken.lower(`token`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(PunchException::class)override fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
+        it,
+        
+        FfiConverterString.lower(`current`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    @Throws(PunchException::class)override fun `fetchAdminPinReset`(): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+     */
+    @Throws(PunchException::class)override fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus {
+            return FfiConverterTypePinStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+        it,
+        
+        FfiConverterString.lower(`employeeId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+     */
+    @Throws(PunchException::class)override fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
+            return FfiConverterTypePunchReceipt.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+        it,
+        
+        FfiConverterString.lower(`employeeId`),
+        FfiConverterString.lower(`pin`),
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Kiosk mode: the site this device is a kiosk for (None on a phone).
+     */
+    @Throws(PunchException::class)override fun `kioskSite`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `pinEvents`(): List<PinEvent> {
+            return FfiConverterSequenceTypePinEvent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `pinStatus`(): PinStatus {
+            return FfiConverterTypePinStatus.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+        it,
+        
+        FfiConverterString.lower(`code`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sends a reset code to the employee's bound phone or e-mail.
+     */
+    @Throws(PunchException::class)override fun `requestPinResetCode`(): PinCodeSent {
+            return FfiConverterTypePinCodeSent.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    @Throws(PunchException::class)override fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken {
+            return FfiConverterTypePinResetToken.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+        it,
+        
+        FfiConverterString.lower(`employeeNumber`),
+        FfiConverterString.lower(`secret`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+     * when the app knows it, is refused as a PIN.
+     */
+    @Throws(PunchException::class)override fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
+        it,
+        
+        FfiConverterString.lower(`pin`),
+        FfiConverterOptionalString.lower(`birthday`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Checks the PIN; success lets the next punch through.
+     */
+    @Throws(PunchException::class)override fun `verifyPin`(`pin`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
+        it,
+        
+        FfiConverterString.lower(`pin`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The employee saw notice `version` (the app showed it).
+     */
+    @Throws(PunchException::class)override fun `acknowledgeNotice`(`version`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+        it,
+        
+        FfiConverterString.lower(`version`),_status)
+}
+    }
+    
+    
+
+    override fun `dataKeyState`(): DataKeyState {
+            return FfiConverterTypeDataKeyState.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_data_key_state(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The exact evidence behind the record at `seq` (None: it keeps all).
+     */
+    @Throws(PunchException::class)override fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
+        it,
+        
+        FfiConverterULong.lower(`seq`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Everything this phone holds about the employee.
+     */
+    @Throws(PunchException::class)override fun `exportPersonalData`(): PersonalExport {
+            return FfiConverterTypePersonalExport.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_export_personal_data(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The server's export of everything it holds about the employee (JSON).
+     */
+    @Throws(PunchException::class)override fun `fetchServerExport`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The notice version to show the employee, while not acknowledged.
+     */
+    @Throws(PunchException::class)override fun `noticeRequired`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_notice_required(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Purges records the server acknowledged longer ago than the policy
+     * keeps them (also done after each good sync); answers how many.
+     */
+    @Throws(PunchException::class)override fun `purgeExpired`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Reveals that evidence to the server to settle a dispute (the
+     * employee's choice). Blocking: call it off the main thread.
+     */
+    @Throws(PunchException::class)override fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome {
+            return FfiConverterTypeRevealOutcome.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+        it,
+        
+        FfiConverterULong.lower(`seq`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A new data key after the platform lost its key; answers its id.
+     */
+    @Throws(PunchException::class)override fun `rotateDataKey`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_data_key(
         it,
         _status)
 }
@@ -4948,6 +6010,12 @@ data class ClientOptions (
      * The platform's monotonic clock and boot id; None reads the host's.
      */
     var `clock`: PlatformClock? = null 
+    , 
+    /**
+     * Seal record payloads at rest under a data key the platform wraps
+     * (Keystore / Keychain); None stores them in clear.
+     */
+    var `keyWrapper`: DataKeyWrapper? = null 
     
 ): Disposable{
     
@@ -4966,7 +6034,8 @@ data class ClientOptions (
         this.`signer`,
         this.`signerTimeoutMs`,
         this.`transport`,
-        this.`clock`
+        this.`clock`,
+        this.`keyWrapper`
     )
     }
     
@@ -4987,6 +6056,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalULong.read(buf),
             FfiConverterOptionalTypeHttpTransport.read(buf),
             FfiConverterOptionalTypePlatformClock.read(buf),
+            FfiConverterOptionalTypeDataKeyWrapper.read(buf),
         )
     }
 
@@ -4998,7 +6068,8 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`signer`) +
             FfiConverterOptionalULong.allocationSize(value.`signerTimeoutMs`) +
             FfiConverterOptionalTypeHttpTransport.allocationSize(value.`transport`) +
-            FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`)
+            FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`) +
+            FfiConverterOptionalTypeDataKeyWrapper.allocationSize(value.`keyWrapper`)
     )
 
     override fun write(value: ClientOptions, buf: ByteBuffer) {
@@ -5010,6 +6081,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalULong.write(value.`signerTimeoutMs`, buf)
             FfiConverterOptionalTypeHttpTransport.write(value.`transport`, buf)
             FfiConverterOptionalTypePlatformClock.write(value.`clock`, buf)
+            FfiConverterOptionalTypeDataKeyWrapper.write(value.`keyWrapper`, buf)
     }
 }
 
@@ -6023,6 +7095,275 @@ public object FfiConverterTypeNearestSite: FfiConverterRustBuffer<NearestSite> {
 
 
 /**
+ * The employee's export built on the phone.
+ */
+data class PersonalExport (
+    /**
+     * UTF-8 JSON.
+     */
+    var `json`: kotlin.ByteArray
+    , 
+    var `summary`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePersonalExport: FfiConverterRustBuffer<PersonalExport> {
+    override fun read(buf: ByteBuffer): PersonalExport {
+        return PersonalExport(
+            FfiConverterByteArray.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PersonalExport) = (
+            FfiConverterByteArray.allocationSize(value.`json`) +
+            FfiConverterString.allocationSize(value.`summary`)
+    )
+
+    override fun write(value: PersonalExport, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`json`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+    }
+}
+
+
+
+/**
+ * Where a reset code went.
+ */
+data class PinCodeSent (
+    /**
+     * "email" or "phone".
+     */
+    var `channel`: kotlin.String
+    , 
+    var `maskedTo`: kotlin.String
+    , 
+    var `expiresAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
+    override fun read(buf: ByteBuffer): PinCodeSent {
+        return PinCodeSent(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinCodeSent) = (
+            FfiConverterString.allocationSize(value.`channel`) +
+            FfiConverterString.allocationSize(value.`maskedTo`) +
+            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+    )
+
+    override fun write(value: PinCodeSent, buf: ByteBuffer) {
+            FfiConverterString.write(value.`channel`, buf)
+            FfiConverterString.write(value.`maskedTo`, buf)
+            FfiConverterLong.write(value.`expiresAtMs`, buf)
+    }
+}
+
+
+
+/**
+ * One recorded PIN event (the audit trail).
+ */
+data class PinEvent (
+    /**
+     * set, changed, failed, locked, unlocked, reset, user_verified.
+     */
+    var `kind`: kotlin.String
+    , 
+    var `employeeId`: kotlin.String
+    , 
+    var `failures`: kotlin.UInt
+    , 
+    var `lockMs`: kotlin.ULong?
+    , 
+    /**
+     * admin, code, self_service (on `reset`).
+     */
+    var `resetPath`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
+    override fun read(buf: ByteBuffer): PinEvent {
+        return PinEvent(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinEvent) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterString.allocationSize(value.`employeeId`) +
+            FfiConverterUInt.allocationSize(value.`failures`) +
+            FfiConverterOptionalULong.allocationSize(value.`lockMs`) +
+            FfiConverterOptionalString.allocationSize(value.`resetPath`)
+    )
+
+    override fun write(value: PinEvent, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterString.write(value.`employeeId`, buf)
+            FfiConverterUInt.write(value.`failures`, buf)
+            FfiConverterOptionalULong.write(value.`lockMs`, buf)
+            FfiConverterOptionalString.write(value.`resetPath`, buf)
+    }
+}
+
+
+
+/**
+ * A server-signed reset token: pass it to `apply_pin_reset` as received.
+ */
+data class PinResetToken (
+    var `body`: kotlin.ByteArray
+    , 
+    var `signature`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinResetToken: FfiConverterRustBuffer<PinResetToken> {
+    override fun read(buf: ByteBuffer): PinResetToken {
+        return PinResetToken(
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinResetToken) = (
+            FfiConverterByteArray.allocationSize(value.`body`) +
+            FfiConverterByteArray.allocationSize(value.`signature`)
+    )
+
+    override fun write(value: PinResetToken, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`body`, buf)
+            FfiConverterByteArray.write(value.`signature`, buf)
+    }
+}
+
+
+
+/**
+ * An employee's PIN, for the UI.
+ */
+data class PinStatus (
+    /**
+     * The policy requires a PIN (or `accept_user_verified`) before each punch.
+     */
+    var `required`: kotlin.Boolean
+    , 
+    var `isSet`: kotlin.Boolean
+    , 
+    /**
+     * Tries before the next lock (0 while locked).
+     */
+    var `triesLeft`: kotlin.UInt
+    , 
+    /**
+     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     */
+    var `lockedForMs`: kotlin.ULong?
+    , 
+    var `lockedUntilMs`: kotlin.Long?
+    , 
+    /**
+     * Older than the policy allows: choose a new one (`change_pin`).
+     */
+    var `mustChange`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
+    override fun read(buf: ByteBuffer): PinStatus {
+        return PinStatus(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PinStatus) = (
+            FfiConverterBoolean.allocationSize(value.`required`) +
+            FfiConverterBoolean.allocationSize(value.`isSet`) +
+            FfiConverterUInt.allocationSize(value.`triesLeft`) +
+            FfiConverterOptionalULong.allocationSize(value.`lockedForMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
+            FfiConverterBoolean.allocationSize(value.`mustChange`)
+    )
+
+    override fun write(value: PinStatus, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`required`, buf)
+            FfiConverterBoolean.write(value.`isSet`, buf)
+            FfiConverterUInt.write(value.`triesLeft`, buf)
+            FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+            FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
+            FfiConverterBoolean.write(value.`mustChange`, buf)
+    }
+}
+
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
@@ -6333,6 +7674,50 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
             FfiConverterULong.write(value.`seq`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
+    }
+}
+
+
+
+/**
+ * What the server found on revealed evidence (flags as JSON objects).
+ */
+data class RevealOutcome (
+    var `seq`: kotlin.ULong
+    , 
+    /**
+     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     */
+    var `reviewFlagsJson`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcome> {
+    override fun read(buf: ByteBuffer): RevealOutcome {
+        return RevealOutcome(
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RevealOutcome) = (
+            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterSequenceString.allocationSize(value.`reviewFlagsJson`)
+    )
+
+    override fun write(value: RevealOutcome, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterSequenceString.write(value.`reviewFlagsJson`, buf)
     }
 }
 
@@ -6736,6 +8121,117 @@ public object FfiConverterTypeWifiObservation: FfiConverterRustBuffer<WifiObserv
             FfiConverterOptionalInt.write(value.`rssiDbm`, buf)
     }
 }
+
+
+
+/**
+ * Whether record payloads are sealed at rest.
+ */
+sealed class DataKeyState {
+    
+    /**
+     * No wrapper given: payloads are stored in clear.
+     */
+    object Off : DataKeyState()
+    
+    
+    data class Ready(
+        val `keyId`: kotlin.String) : DataKeyState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * The platform cannot unwrap the key: stored records still upload;
+     * call `rotate_data_key` to punch again.
+     */
+    data class Unavailable(
+        val `keyId`: kotlin.String, 
+        val `reason`: kotlin.String) : DataKeyState()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDataKeyState : FfiConverterRustBuffer<DataKeyState>{
+    override fun read(buf: ByteBuffer): DataKeyState {
+        return when(buf.getInt()) {
+            1 -> DataKeyState.Off
+            2 -> DataKeyState.Ready(
+                FfiConverterString.read(buf),
+                )
+            3 -> DataKeyState.Unavailable(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: DataKeyState): ULong = when(value) {
+        is DataKeyState.Off -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is DataKeyState.Ready -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`keyId`)
+            )
+        }
+        is DataKeyState.Unavailable -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`keyId`)
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+        }
+    }
+
+    override fun write(value: DataKeyState, buf: ByteBuffer) {
+        when(value) {
+            is DataKeyState.Off -> {
+                buf.putInt(1)
+                Unit
+            }
+            is DataKeyState.Ready -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`keyId`, buf)
+                Unit
+            }
+            is DataKeyState.Unavailable -> {
+                buf.putInt(3)
+                FfiConverterString.write(value.`keyId`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -7195,6 +8691,51 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
+     * Show the employer's privacy notice `version`, then `acknowledge_notice`.
+     */
+    class NoticeRequired(
+        
+        val `detail`: kotlin.String, 
+        
+        val `version`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, version=${ `version` }"
+    }
+    
+    /**
+     * The platform lost the data key: stored records still upload; call
+     * `rotate_data_key` to punch again.
+     */
+    class DataKeyUnavailable(
+        
+        val `detail`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The punch PIN said no: `reason` is `required`, `not_set`,
+     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
+     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
+     * forged, expired, foreign or reused reset token).
+     */
+    class Pin(
+        
+        val `detail`: kotlin.String, 
+        
+        val `reason`: kotlin.String, 
+        
+        val `triesLeft`: kotlin.UInt?, 
+        
+        val `lockedForMs`: kotlin.ULong?
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedForMs=${ `lockedForMs` }"
+    }
+    
+    /**
      * A bug in the library (a panic, caught): report it.
      */
     class Internal(
@@ -7263,7 +8804,20 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             12 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            13 -> PunchException.Internal(
+            13 -> PunchException.NoticeRequired(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            14 -> PunchException.DataKeyUnavailable(
+                FfiConverterString.read(buf),
+                )
+            15 -> PunchException.Pin(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterOptionalUInt.read(buf),
+                FfiConverterOptionalULong.read(buf),
+                )
+            16 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -7334,6 +8888,25 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.NoticeRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterString.allocationSize(value.`version`)
+            )
+            is PunchException.DataKeyUnavailable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.Pin -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterOptionalUInt.allocationSize(value.`triesLeft`)
+                + FfiConverterOptionalULong.allocationSize(value.`lockedForMs`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -7408,8 +8981,27 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.Internal -> {
+            is PunchException.NoticeRequired -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterString.write(value.`version`, buf)
+                Unit
+            }
+            is PunchException.DataKeyUnavailable -> {
+                buf.putInt(14)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.Pin -> {
+                buf.putInt(15)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
+                FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+                Unit
+            }
+            is PunchException.Internal -> {
+                buf.putInt(16)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -7842,6 +9434,38 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
         } else {
             buf.put(1)
             FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDataKeyWrapper: FfiConverterRustBuffer<DataKeyWrapper?> {
+    override fun read(buf: ByteBuffer): DataKeyWrapper? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDataKeyWrapper.read(buf)
+    }
+
+    override fun allocationSize(value: DataKeyWrapper?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDataKeyWrapper.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DataKeyWrapper?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDataKeyWrapper.write(value, buf)
         }
     }
 }
@@ -8506,6 +10130,34 @@ public object FfiConverterSequenceTypeMessageArg: FfiConverterRustBuffer<List<Me
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMessageArg.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePinEvent: FfiConverterRustBuffer<List<PinEvent>> {
+    override fun read(buf: ByteBuffer): List<PinEvent> {
+        val len = buf.getInt()
+        return List<PinEvent>(len) {
+            FfiConverterTypePinEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PinEvent>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePinEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PinEvent>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePinEvent.write(it, buf)
         }
     }
 }

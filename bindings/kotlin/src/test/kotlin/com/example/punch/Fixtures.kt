@@ -108,6 +108,9 @@ class TestServer(private val dir: Path) : AutoCloseable {
         return out
     }
 
+    /** Where the development sender writes PIN reset codes (JSON lines). */
+    val pinCodes: Path = dir.resolve("pin-codes.jsonl")
+
     fun enrollCode(employee: String = "e-42"): String = admin("enroll-code", employee).trim()
 
     /** The server's accepted punches (`admin --json punches`). */
@@ -123,6 +126,7 @@ class TestServer(private val dir: Path) : AutoCloseable {
     fun start(): TestServer {
         check(process == null)
         process = ProcessBuilder(bin, "serve", "--db", db.toString(), "--listen", "127.0.0.1:$port")
+            .apply { environment()["PUNCH_PIN_CODES_FILE"] = pinCodes.toString() }
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("server.log").toFile())
             .start()

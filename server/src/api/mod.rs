@@ -4,8 +4,6 @@
 //! Bodies are read here, within the route's limit and the body budget,
 //! before anything else looks at them.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
@@ -15,28 +13,28 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, he
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
+use punch_model::pin::wire as pin_wire;
+use punch_model::wire::privacy::{
+    DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, PATH_EXPORT,
+    RevealRequest, RevealResponse,
+};
 use punch_model::wire::{
     self, AttachmentStored, EnrollChallengeRequest, EnrollChallengeResponse, EnrollRequest,
-    EnrollResponse, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH,
+    EnrollResponse, ErrorCode, HEADER_POLICY_VERSION, HEADER_SERVER_TIME, MAX_BATCH,
     PolicyResponse, RequestsResponse, TimeResponse, UploadRequest, UploadResponse,
 };
-use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::Instrument;
 
 use crate::attestation::{self, AttestationConfig, Proven};
-use crate::auth::{self, AuthFailure};
+use crate::auth::{self};
 use crate::clock::now_ms;
 use crate::enroll::{self, EnrollRefusal};
-use crate::error::ServerError;
 use crate::ingest;
-use crate::limits::Limits;
-use crate::limits::body::{BodyBudget, BodyError};
 use crate::limits::rate::{self, Bucket};
 use crate::metrics;
+use crate::privacy;
 use crate::requests;
-use crate::store::{DeviceInfo, ServerStore, StoreExt};
-use crate::time_token::TimeTokens;
+use crate::store::StoreExt;
 
 /// Operations routes (no device authentication, no policy header).
 pub const PATH_HEALTHZ: &str = "/healthz";
@@ -45,287 +43,12 @@ pub const PATH_METRICS: &str = "/metrics";
 /// Echoed on every answer; a client may send its own (visible ASCII, ≤ 64).
 pub const HEADER_REQUEST_ID: &str = "x-request-id";
 
-/// What every handler shares. Nothing here must be shared between server
-/// processes: state that must (nonces, codes, counters, keys) is in the store.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn ServerStore>,
-    pub tokens: TimeTokens,
-    pub limits: Arc<Limits>,
-    pub budget: BodyBudget,
-    /// Bounds store work running at once (the rest queue).
-    pub work: Arc<Semaphore>,
-    pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
-}
+pub(crate) mod common;
 
-impl AppState {
-    pub fn new(store: Arc<dyn ServerStore>, tokens: TimeTokens, limits: Limits) -> AppState {
-        AppState {
-            store,
-            tokens,
-            budget: BodyBudget::new(limits.body_budget_bytes),
-            work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
-            limits: Arc::new(limits),
-            prometheus: metrics::install(),
-        }
-    }
-}
-
-/// The client's address, put on each request by the accept loop.
-#[derive(Debug, Clone, Copy)]
-pub struct PeerAddr(pub SocketAddr);
-
-/// A request-level failure, answered as `ErrorResponse`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: ErrorCode,
-    pub message: String,
-    /// A finer machine-readable reason (`ErrorResponse::reason`).
-    pub reason: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            reason: None,
-        }
-    }
-
-    fn with_reason(mut self, reason: impl Into<String>) -> ApiError {
-        self.reason = Some(reason.into());
-        self
-    }
-
-    fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
-    }
-
-    fn too_large(path: &str, limit: usize) -> ApiError {
-        let code = if path == wire::PATH_PUNCHES {
-            // The client halves its batch on this code.
-            ErrorCode::BatchTooLarge
-        } else {
-            ErrorCode::PayloadTooLarge
-        };
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            code,
-            format!("request body larger than {limit} bytes"),
-        )
-    }
-
-    fn unavailable(message: impl Into<String>) -> ApiError {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Unavailable,
-            message,
-        )
-    }
-
-    fn internal() -> ApiError {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal server error",
-        )
-    }
-}
-
-impl From<ServerError> for ApiError {
-    fn from(e: ServerError) -> ApiError {
-        if let ServerError::DeviceUnbound(_) = e {
-            return ApiError::from(AuthFailure::DeviceUnbound);
-        }
-        // Details stay in the log: they may describe the database.
-        tracing::error!(error = %e, "request failed");
-        ApiError::internal()
-    }
-}
-
-impl From<AuthFailure> for ApiError {
-    fn from(f: AuthFailure) -> ApiError {
-        use StatusCode as S;
-        match f {
-            AuthFailure::Malformed(m) => ApiError::bad_request(m),
-            // The same answer as a bad signature: whether a device id is
-            // enrolled is not something a stranger may learn (the client
-            // needs no distinction: either way it must enroll again).
-            AuthFailure::UnknownDevice => ApiError::from(AuthFailure::BadSignature),
-            AuthFailure::DeviceUnbound => ApiError::new(
-                S::FORBIDDEN,
-                ErrorCode::DeviceUnbound,
-                "this device was unbound by an admin; enroll again",
-            ),
-            AuthFailure::BadSignature => ApiError::new(
-                S::UNAUTHORIZED,
-                ErrorCode::BadRequestSignature,
-                "request signature does not verify with an enrolled device key",
-            ),
-            AuthFailure::StaleTimestamp { timestamp_ms } => ApiError::new(
-                S::UNAUTHORIZED,
-                ErrorCode::StaleTimestamp,
-                format!(
-                    "request timestamp {timestamp_ms} is more than {} ms from server time; \
-                     re-anchor on server_time_ms and retry",
-                    wire::REQUEST_MAX_SKEW_MS
-                ),
-            ),
-            AuthFailure::ReplayedNonce => ApiError::new(
-                S::UNAUTHORIZED,
-                ErrorCode::ReplayedNonce,
-                "nonce already used; sign each request with a fresh nonce",
-            ),
-        }
-    }
-}
-
-fn time_header(now: i64) -> HeaderValue {
-    HeaderValue::from(now)
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let now = now_ms();
-        let body = ErrorResponse {
-            error: self.code,
-            message: self.message,
-            server_time_ms: now,
-            reason: self.reason,
-        };
-        let mut resp = (self.status, axum::Json(body)).into_response();
-        resp.headers_mut()
-            .insert(HEADER_SERVER_TIME, time_header(now));
-        resp
-    }
-}
-
-/// A 200 JSON answer stamped with the server time it reports.
-fn ok_json<T: Serialize>(body: &T, now: i64, policy_version: Option<u64>) -> Response {
-    let mut resp = (StatusCode::OK, axum::Json(body)).into_response();
-    let headers = resp.headers_mut();
-    headers.insert(HEADER_SERVER_TIME, time_header(now));
-    if let Some(v) = policy_version {
-        headers.insert(HEADER_POLICY_VERSION, HeaderValue::from(v));
-    }
-    resp
-}
-
-/// Runs store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    // Queue here, not on the blocking pool: a bounded number of units of
-    // store work (and connections to the database) at once.
-    let permit = state
-        .work
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::unavailable("server is shutting down"))?;
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        span.in_scope(|| work(&state))
-    })
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "blocking task failed");
-        ApiError::internal()
-    })?
-}
-
-/// Reads the body within `limit`, the body timeout and the budget; the
-/// permit keeps its bytes counted until the answer is sent.
-async fn read_body(
-    state: &AppState,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Body,
-    limit: usize,
-) -> Result<(Bytes, OwnedSemaphorePermit), ApiError> {
-    let timeout = state.limits.body_read_timeout();
-    state
-        .budget
-        .read(headers, body, limit, timeout)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge { limit } => ApiError::too_large(uri.path(), limit),
-            BodyError::Timeout => ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                ErrorCode::Timeout,
-                format!("request body not received within {} s", timeout.as_secs()),
-            ),
-            BodyError::Busy => ApiError::unavailable("server is busy; retry shortly"),
-            BodyError::Broken(m) => ApiError::bad_request(format!("cannot read body: {m}")),
-        })
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("malformed {what} JSON: {e}")))
-}
-
-/// Checks the request signature headers and spends the nonce.
-async fn authenticate(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> Result<DeviceInfo, ApiError> {
-    let signed = auth::parse_headers(headers)?;
-    let method = method.as_str().to_string();
-    let path = uri.path().to_string();
-    let body = body.clone();
-    let outcome = blocking(state, move |s| {
-        let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
-            // As much work as for a known device, so timing tells nothing either.
-            auth::verify_against_nothing(&signed, &method, &path, &body);
-            return Ok(Err(AuthFailure::UnknownDevice));
-        };
-        // Signature first, outside the write lock (the costly part).
-        let checked = auth::check_signature(&device, &signed, &method, &path, &body);
-        metrics::signatures(
-            "request",
-            u64::from(checked.is_ok()),
-            u64::from(checked.is_err()),
-        );
-        if let Err(failure) = checked {
-            return Ok(Err(failure));
-        }
-        let now = now_ms();
-        let signed_bytes = auth::signing_bytes(&signed, &method, &path, &body);
-        Ok(s.store
-            .write(|tx| auth::admit(tx, &signed, &signed_bytes, now))?)
-    })
-    .await?;
-    outcome.map_err(|failure| {
-        tracing::info!(?failure, "request refused");
-        ApiError::from(failure)
-    })
-}
-
-fn rate_limited(limited: rate::Limited) -> Response {
-    ::metrics::counter!(metrics::RATE_LIMITED, "bucket" => format!("{:?}", limited.bucket))
-        .increment(1);
-    let mut resp = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        ErrorCode::RateLimited,
-        format!("too many attempts; retry after {} s", limited.retry_after_s),
-    )
-    .into_response();
-    resp.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from(limited.retry_after_s),
-    );
-    resp
-}
+pub use common::{ApiError, AppState, PeerAddr};
+pub(crate) use common::{
+    authenticate, blocking, ok_json, parse_json, rate_limited, read_body, time_header,
+};
 
 /// Counts an attempt with an enrollment code before any other work (and
 /// whatever its outcome), per client IP and per code, in the database:
@@ -739,11 +462,106 @@ async fn upload_handler(
     Ok(ok_json(&body, now, Some(version)))
 }
 
+/// The employee reveals the exact evidence behind a minimised record
+/// (`privacy::reveal`): checked against its commitment and re-judged.
+async fn reveal_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let req: RevealRequest = parse_json(&body, "reveal request")?;
+    let seq = req.seq;
+    let outcome = blocking(&state, move |s| {
+        let now = now_ms();
+        Ok(s.store
+            .write(|tx| privacy::reveal::reveal(tx, &device, req.seq, &req.opening, now))?)
+    })
+    .await?;
+    let review_flags = outcome.map_err(|refusal| ApiError::bad_request(refusal.to_string()))?;
+    let now = now_ms();
+    let body = RevealResponse {
+        seq,
+        review_flags,
+        server_time_ms: now,
+    };
+    Ok(ok_json(&body, now, None))
+}
+
+/// The employee's export: everything held about the device's employee.
+async fn export_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let now = now_ms();
+    let export = blocking(&state, move |s| {
+        Ok(s.store
+            .read(|tx| privacy::export::export(tx, &device.employee_id, now))?)
+    })
+    .await?;
+    Ok(ok_json(&export, now, None))
+}
+
+/// The device escrows the data key that seals its records' payloads.
+async fn data_key_handler(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let (body, _permit) =
+        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
+    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
+    let req: DataKeyRequest = parse_json(&body, "data key request")?;
+    if !privacy::keys::well_formed(&req) {
+        return Err(ApiError::bad_request(
+            "a data key is 32 bytes and its id the first 16 hex digits of its SHA-256",
+        ));
+    }
+    let key_id = req.key_id.clone();
+    blocking(&state, move |s| {
+        let now = now_ms();
+        Ok(s.store
+            .write(|tx| privacy::keys::accept(tx, &device.device_id, &req, now))?)
+    })
+    .await?;
+    let now = now_ms();
+    Ok(ok_json(
+        &DataKeyResponse {
+            key_id,
+            server_time_ms: now,
+        },
+        now,
+        None,
+    ))
+}
+
 /// Paths whose requests are device-authenticated.
 fn is_authenticated_path(path: &str) -> bool {
     matches!(
         path,
-        wire::PATH_TIME | wire::PATH_POLICY | wire::PATH_PUNCHES | wire::PATH_REQUESTS
+        wire::PATH_TIME
+            | wire::PATH_POLICY
+            | wire::PATH_PUNCHES
+            | wire::PATH_REQUESTS
+            | PATH_EVIDENCE_REVEAL
+            | PATH_DATA_KEY
+            | PATH_EXPORT
+            | pin_wire::PATH_PIN_CODE
+            | pin_wire::PATH_PIN_CODE_REDEEM
+            | pin_wire::PATH_PIN_SELF_SERVICE
+            | pin_wire::PATH_PIN_ADMIN_RESET
     ) || attachment_hash(path).is_some()
 }
 
@@ -928,6 +746,13 @@ fn route_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         route!(GET wire::PATH_TIME => time_handler),
         route!(GET wire::PATH_POLICY => policy_handler),
         route!(POST wire::PATH_PUNCHES => upload_handler),
+        route!(POST PATH_EVIDENCE_REVEAL => reveal_handler),
+        route!(POST PATH_DATA_KEY => data_key_handler),
+        route!(GET PATH_EXPORT => export_handler),
+        route!(POST pin_wire::PATH_PIN_CODE => crate::pin::http::code_handler),
+        route!(POST pin_wire::PATH_PIN_CODE_REDEEM => crate::pin::http::redeem_handler),
+        route!(POST pin_wire::PATH_PIN_SELF_SERVICE => crate::pin::http::self_service_handler),
+        route!(POST pin_wire::PATH_PIN_ADMIN_RESET => crate::pin::http::admin_reset_handler),
         route!(GET wire::PATH_REQUESTS => requests_handler),
         route!(PUT PATH_ATTACHMENT => attachment_handler),
         route!(GET PATH_HEALTHZ => healthz_handler),

@@ -1,0 +1,79 @@
+// The punch PIN through the bindings against the real server: lockout with
+// tries left and lock end, reset by a code to the bound e-mail, the token
+// applied offline and refused when replayed, self-service and admin errors.
+package com.example.punch
+
+import org.json.JSONObject
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertFalse
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.assertThrows
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+
+class PinTest {
+    @TempDir lateinit var dir: Path
+
+    @Test
+    fun `lockout, reset by code offline, replay refused, other paths' errors`() {
+        TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
+            server.start()
+            PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
+                client.enroll(server.enrollCode())
+                client.sync() // PIN calls need the signed policy: their events are chained under it
+                assertFalse(client.pinStatus().isSet)
+                val trivial = assertThrows<PunchException.Pin> { client.setPin("1234", null) }
+                assertEquals("rejected", trivial.reason)
+                client.setPin("4827", null)
+                val wrong = assertThrows<PunchException.Pin> { client.verifyPin("0815") }
+                assertEquals("wrong", wrong.reason)
+                assertEquals(4u, wrong.triesLeft)
+                repeat(3) { assertThrows<PunchException.Pin> { client.verifyPin("0815") } }
+                val locked = assertThrows<PunchException.Pin> { client.verifyPin("0815") }
+                assertEquals("locked", locked.reason)
+                assertEquals(30uL * 60_000uL, locked.lockedForMs)
+                val status = client.pinStatus()
+                assertEquals(0u, status.triesLeft)
+                assertTrue(status.lockedUntilMs!! > System.currentTimeMillis() + 29 * 60_000)
+
+                // No contact bound yet, then a code to the e-mail.
+                val none = assertThrows<PunchException.ServerRefused> { client.requestPinResetCode() }
+                assertEquals("pin_reset_unavailable", none.code)
+                server.admin("pin-contact", "e-42", "--email", "ada@example.com")
+                val sent = client.requestPinResetCode()
+                assertEquals("a***@example.com", sent.maskedTo)
+                val code = JSONObject(Files.readAllLines(server.pinCodes).last()).getString("code")
+                val bad = assertThrows<PunchException.ServerRefused> {
+                    client.redeemPinResetCode(if (code == "000000") "000001" else "000000")
+                }
+                assertEquals("pin_code_invalid", bad.code)
+                val token = client.redeemPinResetCode(code)
+
+                server.stop() // the token is checked offline, with the pinned key
+                client.applyPinReset(token, "5930", null)
+                assertNull(client.pinStatus().lockedForMs)
+                client.verifyPin("5930")
+                val replay = assertThrows<PunchException.Pin> { client.applyPinReset(token, "6041", null) }
+                assertEquals("token", replay.reason)
+                val kinds = client.pinEvents().map { it.kind }
+                assertEquals(listOf("set", "failed", "failed", "failed", "failed", "failed", "locked", "reset", "set", "failed"), kinds)
+                assertEquals("code", client.pinEvents().single { it.kind == "reset" }.resetPath)
+
+                server.start()
+                client.networkAvailable()
+                assertNull(client.syncNow().error) // the PIN events go up like punches
+                assertEquals(0uL, client.status().pending)
+                val noOrder = assertThrows<PunchException.ServerRefused> { client.fetchAdminPinReset() }
+                assertEquals("pin_no_admin_reset", noOrder.code)
+                server.admin("pin-secret", "e-42", "--secret", "4711")
+                val identity = assertThrows<PunchException.ServerRefused> { client.selfServicePinReset("e-42", "0000") }
+                assertEquals("pin_identity_invalid", identity.code)
+                client.applyPinReset(client.selfServicePinReset("e-42", "4711"), "7162", null)
+                client.verifyPin("7162")
+            }
+        }
+    }
+}

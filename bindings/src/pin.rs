@@ -1,0 +1,204 @@
+//! The punch PIN for Kotlin and Swift: status, set/change/verify, the
+//! platform's "user verified" result, the three reset paths and applying a
+//! reset token (checked offline with the pinned server key). PIN refusals
+//! arrive as `PunchError::Pin` with what the UI needs (tries left, lock end).
+
+use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as CoreResetPath};
+use punch_core::text::serde_name;
+
+use crate::client::PunchClient;
+use crate::error::{PunchError, guard};
+
+/// An employee's PIN, for the UI.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinStatus {
+    /// The policy requires a PIN (or `accept_user_verified`) before each punch.
+    pub required: bool,
+    pub is_set: bool,
+    /// Tries before the next lock (0 while locked).
+    pub tries_left: u32,
+    /// While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+    pub locked_for_ms: Option<u64>,
+    pub locked_until_ms: Option<i64>,
+    /// Older than the policy allows: choose a new one (`change_pin`).
+    pub must_change: bool,
+}
+
+/// Where a reset code went.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinCodeSent {
+    /// "email" or "phone".
+    pub channel: String,
+    pub masked_to: String,
+    pub expires_at_ms: i64,
+}
+
+/// A server-signed reset token: pass it to `apply_pin_reset` as received.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinResetToken {
+    pub body: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// One recorded PIN event (the audit trail).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PinEvent {
+    /// set, changed, failed, locked, unlocked, reset, user_verified.
+    pub kind: String,
+    pub employee_id: String,
+    pub failures: u32,
+    pub lock_ms: Option<u64>,
+    /// admin, code, self_service (on `reset`).
+    pub reset_path: Option<String>,
+}
+
+impl From<punch_core::PinStatus> for PinStatus {
+    fn from(s: punch_core::PinStatus) -> Self {
+        PinStatus {
+            required: s.required,
+            is_set: s.is_set,
+            tries_left: s.tries_left,
+            locked_for_ms: s.locked_for_ms,
+            locked_until_ms: s.locked_until_ms,
+            must_change: s.must_change,
+        }
+    }
+}
+
+impl From<pin_model::SignedResetToken> for PinResetToken {
+    fn from(t: pin_model::SignedResetToken) -> Self {
+        PinResetToken {
+            body: t.body,
+            signature: t.signature,
+        }
+    }
+}
+
+fn event(e: pin_model::PinEvent) -> PinEvent {
+    let kind: CoreEventKind = e.kind;
+    PinEvent {
+        kind: serde_name(&kind),
+        employee_id: e.employee_id,
+        failures: e.failures,
+        lock_ms: e.lock_ms,
+        reset_path: e.reset_path.map(|p: CoreResetPath| serde_name(&p)),
+    }
+}
+
+#[uniffi::export]
+impl PunchClient {
+    pub fn pin_status(&self) -> Result<PinStatus, PunchError> {
+        guard(|| Ok(self.engine().pin_status()?.into()))
+    }
+
+    /// The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
+    /// when the app knows it, is refused as a PIN.
+    pub fn set_pin(&self, pin: String, birthday: Option<String>) -> Result<(), PunchError> {
+        guard(|| Ok(self.engine().set_pin(&pin, birthday.as_deref())?))
+    }
+
+    pub fn change_pin(
+        &self,
+        current: String,
+        new_pin: String,
+        birthday: Option<String>,
+    ) -> Result<(), PunchError> {
+        guard(|| {
+            Ok(self
+                .engine()
+                .change_pin(&current, &new_pin, birthday.as_deref())?)
+        })
+    }
+
+    /// Checks the PIN; success lets the next punch through.
+    pub fn verify_pin(&self, pin: String) -> Result<(), PunchError> {
+        guard(|| Ok(self.engine().verify_pin(&pin)?))
+    }
+
+    /// The platform's biometric / device-credential prompt succeeded.
+    pub fn accept_user_verified(&self) -> Result<(), PunchError> {
+        guard(|| Ok(self.engine().accept_user_verified()?))
+    }
+
+    /// Sends a reset code to the employee's bound phone or e-mail.
+    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent, PunchError> {
+        guard(|| {
+            let s = self.engine().request_pin_reset_code()?;
+            Ok(PinCodeSent {
+                channel: s.channel,
+                masked_to: s.masked_to,
+                expires_at_ms: s.expires_at_ms,
+            })
+        })
+    }
+
+    pub fn redeem_pin_reset_code(&self, code: String) -> Result<PinResetToken, PunchError> {
+        guard(|| Ok(self.engine().redeem_pin_reset_code(&code)?.into()))
+    }
+
+    pub fn self_service_pin_reset(
+        &self,
+        employee_number: String,
+        secret: String,
+    ) -> Result<PinResetToken, PunchError> {
+        guard(|| {
+            Ok(self
+                .engine()
+                .self_service_pin_reset(&employee_number, &secret)?
+                .into())
+        })
+    }
+
+    pub fn fetch_admin_pin_reset(&self) -> Result<PinResetToken, PunchError> {
+        guard(|| Ok(self.engine().fetch_admin_pin_reset()?.into()))
+    }
+
+    /// Applies a reset token (offline) and sets `new_pin`.
+    pub fn apply_pin_reset(
+        &self,
+        token: PinResetToken,
+        new_pin: String,
+        birthday: Option<String>,
+    ) -> Result<(), PunchError> {
+        guard(|| {
+            let token = pin_model::SignedResetToken {
+                body: token.body,
+                signature: token.signature,
+            };
+            self.engine()
+                .apply_pin_reset(&token, &new_pin, birthday.as_deref())?;
+            Ok(())
+        })
+    }
+
+    /// Kiosk mode: the site this device is a kiosk for (None on a phone).
+    pub fn kiosk_site(&self) -> Result<Option<String>, PunchError> {
+        guard(|| Ok(self.engine().kiosk_site()?))
+    }
+
+    /// Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
+    pub fn kiosk_pin_status(&self, employee_id: String) -> Result<PinStatus, PunchError> {
+        guard(|| Ok(self.engine().kiosk_pin_status(&employee_id)?.into()))
+    }
+
+    /// Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
+    pub fn kiosk_punch(
+        &self,
+        employee_id: String,
+        pin: String,
+        kind: crate::types::PunchKind,
+        evidence: crate::types::Evidence,
+    ) -> Result<crate::types::PunchReceipt, PunchError> {
+        guard(|| {
+            let evidence: punch_core::Evidence = evidence.into();
+            let receipt = self
+                .engine()
+                .kiosk_punch(&employee_id, &pin, kind.into(), &evidence)?;
+            Ok(receipt.into())
+        })
+    }
+
+    pub fn pin_events(&self) -> Result<Vec<PinEvent>, PunchError> {
+        guard(|| Ok(self.engine().pin_events()?.into_iter().map(event).collect()))
+    }
+}

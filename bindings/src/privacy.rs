@@ -1,0 +1,112 @@
+//! Privacy on the phone, for Kotlin and Swift (the data key's wrapper is in
+//! `key_wrapper`): the notice, revealing the
+//! exact evidence behind a minimised record, retention and the employee's
+//! export. See README.md, "Privacy".
+
+use punch_core::DataKeyStatus as CoreStatus;
+
+use crate::client::PunchClient;
+use crate::error::{PunchError, guard};
+
+/// Whether record payloads are sealed at rest.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum DataKeyState {
+    /// No wrapper given: payloads are stored in clear.
+    Off,
+    Ready {
+        key_id: String,
+    },
+    /// The platform cannot unwrap the key: stored records still upload;
+    /// call `rotate_data_key` to punch again.
+    Unavailable {
+        key_id: String,
+        reason: String,
+    },
+}
+
+/// What the server found on revealed evidence (flags as JSON objects).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RevealOutcome {
+    pub seq: u64,
+    /// Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+    pub review_flags_json: Vec<String>,
+}
+
+/// The employee's export built on the phone.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PersonalExport {
+    /// UTF-8 JSON.
+    pub json: Vec<u8>,
+    pub summary: String,
+}
+
+#[uniffi::export]
+impl PunchClient {
+    /// The notice version to show the employee, while not acknowledged.
+    pub fn notice_required(&self) -> Result<Option<String>, PunchError> {
+        guard(|| Ok(self.engine.notice_required()?))
+    }
+
+    /// The employee saw notice `version` (the app showed it).
+    pub fn acknowledge_notice(&self, version: String) -> Result<(), PunchError> {
+        guard(|| Ok(self.engine.acknowledge_notice(&version)?))
+    }
+
+    /// The exact evidence behind the record at `seq` (None: it keeps all).
+    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>, PunchError> {
+        guard(|| Ok(self.engine.evidence_opening(seq)?))
+    }
+
+    /// Reveals that evidence to the server to settle a dispute (the
+    /// employee's choice). Blocking: call it off the main thread.
+    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealOutcome, PunchError> {
+        guard(|| {
+            let answer = self.engine.reveal_evidence(seq)?;
+            Ok(RevealOutcome {
+                seq: answer.seq,
+                review_flags_json: answer
+                    .review_flags
+                    .iter()
+                    .filter_map(|f| serde_json::to_string(f).ok())
+                    .collect(),
+            })
+        })
+    }
+
+    pub fn data_key_state(&self) -> DataKeyState {
+        match self.engine.data_key_status() {
+            CoreStatus::Off => DataKeyState::Off,
+            CoreStatus::Ready { key_id } => DataKeyState::Ready { key_id },
+            CoreStatus::Unavailable { key_id, reason } => {
+                DataKeyState::Unavailable { key_id, reason }
+            }
+        }
+    }
+
+    /// A new data key after the platform lost its key; answers its id.
+    pub fn rotate_data_key(&self) -> Result<String, PunchError> {
+        guard(|| Ok(self.engine.rotate_data_key()?))
+    }
+
+    /// Purges records the server acknowledged longer ago than the policy
+    /// keeps them (also done after each good sync); answers how many.
+    pub fn purge_expired(&self) -> Result<u64, PunchError> {
+        guard(|| Ok(self.engine.purge_expired()?.records))
+    }
+
+    /// Everything this phone holds about the employee.
+    pub fn export_personal_data(&self) -> Result<PersonalExport, PunchError> {
+        guard(|| {
+            let export = self.engine.export_personal_data()?;
+            Ok(PersonalExport {
+                json: export.json,
+                summary: export.summary,
+            })
+        })
+    }
+
+    /// The server's export of everything it holds about the employee (JSON).
+    pub fn fetch_server_export(&self) -> Result<Vec<u8>, PunchError> {
+        guard(|| Ok(self.engine.fetch_server_export()?))
+    }
+}

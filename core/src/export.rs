@@ -1,0 +1,99 @@
+//! The employee's export from the phone (GDPR art. 15/20, PIPL art. 45):
+//! everything this device holds about them, as JSON plus a human summary —
+//! every signed record (punches with their evidence, opened when sealed;
+//! refused attempts and requests), the exact evidence kept behind
+//! commitments, the acknowledged notice, and what retention purged.
+
+use serde_json::{Value, json};
+
+use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::sealed::unseal;
+
+use crate::engine::PunchEngine;
+use crate::error::{PunchError, Result};
+use crate::store::Sealing;
+
+/// What [`PunchEngine::export_personal_data`] builds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalExport {
+    /// Machine-readable (JSON, UTF-8).
+    pub json: Vec<u8>,
+    /// A few lines a person can read.
+    pub summary: String,
+}
+
+impl PunchEngine {
+    /// Everything this phone holds about the employee. A sealed record whose
+    /// key is lost is listed with what stays in clear, and says so.
+    pub fn export_personal_data(&self) -> Result<PersonalExport> {
+        let device = self.device()?;
+        let store = self.device.db.lock();
+        let sealing = store.sealing();
+        let mut records = Vec::new();
+        let mut openings = 0u64;
+        let mut unreadable = 0u64;
+        let mut seqs = Vec::new();
+        store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
+        for (seq, bytes, state) in seqs {
+            let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            if let Ok(record) = PunchRecord::from_bytes(&bytes)
+                && record.sealed.is_some()
+            {
+                match &sealing {
+                    Sealing::Ready(key) => {
+                        if let Ok(opened) = unseal(key, &record) {
+                            value = serde_json::to_value(&opened).unwrap_or(value);
+                        }
+                    }
+                    _ => {
+                        unreadable += 1;
+                        value["sealed_payload"] = json!("unreadable: the data key is lost");
+                    }
+                }
+            }
+            if store.evidence_opening(seq)?.is_some() {
+                openings += 1;
+            }
+            records.push(json!({ "seq": seq, "upload_state": state.as_str(), "record": value }));
+        }
+        let mut purged = 0u64;
+        store.for_each_purged(|_, _| purged += 1)?;
+        let notice = store.notice_ack()?;
+        drop(store);
+        let body = json!({
+            "device_id": device.device_id,
+            "employee_id": device.employee_id,
+            "generated_at_ms": self.trusted_now_ms(),
+            "notice_acknowledged": notice,
+            "records": records,
+            "exact_evidence_kept_for_disputes": openings,
+            "purged_by_retention": purged,
+        });
+        let json = serde_json::to_vec_pretty(&body)
+            .map_err(|e| PunchError::CorruptState(e.to_string()))?;
+        let summary = format!(
+            "This phone holds, for employee {}:\n\
+             - {} signed record(s) (punches, refused attempts, requests){}\n\
+             - exact evidence behind {openings} minimised record(s), for you to reveal in a dispute\n\
+             - {purged} older record(s) purged after the server acknowledged them (only hashes kept)\n\
+             - privacy notice acknowledged: {}",
+            device.employee_id.as_deref().unwrap_or("(not enrolled)"),
+            records.len(),
+            if unreadable > 0 {
+                format!(
+                    ", {unreadable} with a payload unreadable here (key lost; the server holds it)"
+                )
+            } else {
+                String::new()
+            },
+            notice.map_or_else(|| "none".to_string(), |n| n.version),
+        );
+        Ok(PersonalExport { json, summary })
+    }
+
+    /// The server's export of everything it holds about this employee
+    /// (JSON with a `summary` field), fetched with a device-signed request.
+    pub fn fetch_server_export(&self) -> Result<Vec<u8>> {
+        self.sync.server_export()
+    }
+}

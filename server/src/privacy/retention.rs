@@ -1,0 +1,90 @@
+//! Server retention, per kind of data, set by the employer: a purge job
+//! (`punch-server admin purge`, run it from cron or a systemd timer) that
+//! removes what is older than each kind's limit and keeps every hash, so
+//! each device's chain still verifies ([`verify_chain`]), and reports what
+//! it removed.
+
+use serde::{Deserialize, Serialize};
+
+use punch_model::ledger::chain::{ChainReport, ChainWalker};
+
+use crate::error::{Result, ServerError};
+use crate::store::{PurgeKind, StoreTx};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Days each kind is kept (None: for ever).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Accepted records' signed bytes: the fix, Wi-Fi and addresses (the
+    /// punch's time, kind, verdict and site stay in its row).
+    pub exact_location_days: Option<u32>,
+    /// Refused records' bytes (the evidence table's raw records).
+    pub raw_evidence_days: Option<u32>,
+    /// Punch rows (what payroll needs: set this to the legal minimum).
+    pub punch_days: Option<u32>,
+    /// Heads devices stated and outcomes of revealed evidence.
+    pub audit_days: Option<u32>,
+}
+
+/// What one purge removed, by kind (rows), and the cut-off times used.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetentionReport {
+    pub now_ms: i64,
+    pub record_bytes: u64,
+    pub rejected_bytes: u64,
+    pub punches: u64,
+    pub head_statements: u64,
+    pub revelations: u64,
+}
+
+/// The meta key the employer's retention is stored under.
+pub const RETENTION_META: &str = "privacy_retention";
+
+pub fn load(tx: &dyn StoreTx) -> Result<Retention> {
+    match tx.meta(RETENTION_META)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| ServerError::Corrupt(format!("stored retention: {e}"))),
+        None => Ok(Retention::default()),
+    }
+}
+
+pub fn save(tx: &dyn StoreTx, retention: &Retention) -> Result<()> {
+    let bytes = serde_json::to_vec(retention).map_err(|e| ServerError::Invalid(e.to_string()))?;
+    tx.set_meta(RETENTION_META, &bytes)
+}
+
+/// Purges everything `retention` no longer allows at `now_ms`.
+pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<RetentionReport> {
+    let before = |days: u32| now_ms.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
+    let run = |days: Option<u32>, kind: PurgeKind| -> Result<u64> {
+        days.map_or(Ok(0), |d| tx.purge(kind, before(d)))
+    };
+    Ok(RetentionReport {
+        now_ms,
+        record_bytes: run(retention.exact_location_days, PurgeKind::RecordBytes)?,
+        rejected_bytes: run(retention.raw_evidence_days, PurgeKind::RejectedBytes)?,
+        punches: run(retention.punch_days, PurgeKind::Punches)?,
+        head_statements: run(retention.audit_days, PurgeKind::HeadStatements)?,
+        revelations: run(retention.audit_days, PurgeKind::Revelations)?,
+    })
+}
+
+/// Re-checks a device's stored chain: signatures and links where the bytes
+/// are kept, the kept hash where retention purged them.
+pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
+    let device = tx
+        .device(device_id)?
+        .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
+    let mut walker = ChainWalker::new(&device.public_key, device_id);
+    for row in tx.chain_rows(device_id)? {
+        let hash = hex::decode(&row.hash).map_err(|e| ServerError::Corrupt(e.to_string()))?;
+        if row.record.is_empty() {
+            walker.purged(row.seq, &hash);
+        } else {
+            walker.next(row.seq, &row.record, &row.signature, &hash, None);
+        }
+    }
+    Ok(walker.finish(Some(device.head_seq)))
+}

@@ -1,0 +1,425 @@
+//! The punch PIN end to end against the real server (127.0.0.1, real
+//! SQLite or PostgreSQL, real signatures): lockout that a moved clock, a
+//! restart or a reboot does not lift; the three reset paths and each of
+//! their bad paths (wrong, expired, reused codes; forged, expired, replayed
+//! tokens; brute force into the rate limit; wrong identity data).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use punch_core::pin_model::{PinSettings, SignedResetToken, TokenError};
+use punch_core::wire::ErrorCode;
+use punch_core::{ClockReading, ManualClock, PinError, PunchEngine, PunchError, SyncError};
+use punch_server::pin::CodeDelivery;
+use punch_server::{Admin, DbUrl, ServerHandle};
+use punch_tests::fault_proxy::FaultProxy;
+use punch_tests::world::{EMPLOYEE, device, employer, now_ms, psql, server_db};
+
+const PIN: &str = "4827";
+
+struct PinWorld {
+    dir: tempfile::TempDir,
+    db: DbUrl,
+    admin: Admin,
+    _server: ServerHandle,
+    proxy: FaultProxy,
+    clock: Arc<ManualClock>,
+    engine: PunchEngine,
+}
+
+impl PinWorld {
+    fn new() -> PinWorld {
+        let dir = tempfile::tempdir().unwrap();
+        let db = server_db(dir.path());
+        let admin = employer(&db);
+        admin
+            .set_settings(punch_core::rules::policy::Settings {
+                max_clock_skew_s: 120.0,
+                // The floor, not the 600,000 default: tests verify many PINs.
+                pin: Some(PinSettings {
+                    pbkdf2_iterations: 100_000,
+                    ..PinSettings::default()
+                }),
+                ..Default::default()
+            })
+            .unwrap();
+        admin
+            .publish_policy(Duration::from_secs(30 * 86_400))
+            .unwrap();
+        let server = ServerHandle::start(punch_server::ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            pin_codes: CodeDelivery::File(dir.path().join("codes.jsonl")),
+            ..punch_server::ServerConfig::new(db.clone())
+        })
+        .unwrap();
+        let proxy = FaultProxy::start(server.addr());
+        let clock = Arc::new(ManualClock::new(ClockReading {
+            wall_time_ms: now_ms(),
+            utc_offset_min: 480,
+            monotonic_ms: 10_000_000,
+            boot_id: "boot-1".into(),
+        }));
+        let engine = device(&dir.path().join("device.db"), &proxy, &admin, &clock, 100);
+        let code = admin
+            .create_enrollment_code(EMPLOYEE, Duration::from_secs(600))
+            .unwrap();
+        engine.enroll(&code).unwrap();
+        let report = engine.sync().unwrap();
+        assert!(report.error.is_none(), "{report:?}");
+        assert_eq!(engine.policy_version(), Some(2));
+        PinWorld {
+            dir,
+            db,
+            admin,
+            _server: server,
+            proxy,
+            clock,
+            engine,
+        }
+    }
+
+    /// Closes and reopens the device database, as an app restart does.
+    fn restart(&mut self) {
+        let path = self.dir.path().join("device.db");
+        let fresh = device(&path, &self.proxy, &self.admin, &self.clock, 100);
+        self.engine = fresh;
+    }
+
+    /// The last code the development sender delivered.
+    fn last_code(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join("codes.jsonl")).unwrap();
+        let line = text.lines().last().unwrap();
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["to"], "li.wei@example.com");
+        v["code"].as_str().unwrap().to_string()
+    }
+
+    fn server_sql(&self, sql: &str) {
+        match &self.db {
+            DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+            DbUrl::Postgres(url) => psql(url, sql),
+        }
+    }
+
+    fn lock_it(&self) {
+        for _ in 0..5 {
+            let _ = self.engine.verify_pin("0815");
+        }
+        assert!(self.engine.pin_status().unwrap().locked_for_ms.is_some());
+    }
+}
+
+fn pin_err(r: punch_core::Result<impl std::fmt::Debug>) -> PinError {
+    match r {
+        Err(PunchError::Pin(e)) => e,
+        other => panic!("expected a PIN error, got {other:?}"),
+    }
+}
+
+fn refused(r: punch_core::Result<impl std::fmt::Debug>) -> (ErrorCode, String) {
+    match r {
+        Err(PunchError::Sync(SyncError::Refused {
+            code: Some(code),
+            message,
+        })) => (code, message),
+        other => panic!("expected a server refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
+    let mut w = PinWorld::new();
+    // A punch needs a PIN: none verified yet.
+    assert_eq!(pin_err(w.engine.verify_pin(PIN)), PinError::NotSet);
+    assert!(matches!(
+        pin_err(w.engine.set_pin("1234", None)),
+        PinError::Rejected(_)
+    ));
+    w.engine.set_pin(PIN, None).unwrap();
+    assert_eq!(
+        pin_err(w.engine.set_pin("5930", None)),
+        PinError::AlreadySet
+    );
+    for left in (1..5).rev() {
+        assert_eq!(
+            pin_err(w.engine.verify_pin("0815")),
+            PinError::Wrong { tries_left: left }
+        );
+    }
+    match pin_err(w.engine.verify_pin("0815")) {
+        PinError::Locked { remaining_ms, .. } => assert_eq!(remaining_ms, 30 * 60_000),
+        e => panic!("{e:?}"),
+    }
+    // Locked: even the right PIN is refused, and no punch goes through.
+    assert!(matches!(
+        pin_err(w.engine.verify_pin(PIN)),
+        PinError::Locked { .. }
+    ));
+    // Uploaded, the events tell the server about the lock too: a phone that
+    // loses its state (a reinstall) does not lose it there.
+    assert!(w.engine.sync().unwrap().error.is_none());
+    let server_view = w.admin.pin_lock_state(EMPLOYEE).unwrap();
+    assert!(
+        server_view.locked_until_ms.unwrap() > now_ms() + 29 * 60_000,
+        "{server_view:?}"
+    );
+    // The employee moves the clock a day forward: still locked.
+    w.clock.set_wall_ms(now_ms() + 86_400_000);
+    assert!(matches!(
+        pin_err(w.engine.verify_pin(PIN)),
+        PinError::Locked { .. }
+    ));
+    // Ten minutes pass, then the app restarts: the lock is still there.
+    w.clock.advance_ms(10 * 60_000);
+    w.restart();
+    let status = w.engine.pin_status().unwrap();
+    assert_eq!(status.tries_left, 0);
+    // 20 minutes left (less the real seconds the server's clock saw pass
+    // since the lock: the fresh anchor counts them).
+    let left = status.locked_for_ms.unwrap();
+    assert!(
+        (20 * 60_000 - 60_000..=20 * 60_000).contains(&left),
+        "{left}"
+    );
+    // A reboot (monotonic clock restarts at 0): the lock resumes, no shorter.
+    w.clock.reboot("boot-2");
+    w.restart();
+    assert_eq!(
+        w.engine.pin_status().unwrap().locked_for_ms,
+        Some(20 * 60_000)
+    );
+    w.clock.advance_ms(20 * 60_000);
+    assert_eq!(w.engine.pin_status().unwrap().locked_for_ms, None);
+    w.engine.verify_pin(PIN).unwrap();
+    // The server judged each PIN event again and found nothing amiss.
+    assert!(w.engine.sync().unwrap().error.is_none());
+    let events = w.admin.events(Some("pin")).unwrap();
+    assert_eq!(events.len(), 8);
+    assert!(events.iter().all(|e| e.status.is_none()), "{events:?}");
+    assert_eq!(
+        w.admin.pin_lock_state(EMPLOYEE).unwrap().locked_until_ms,
+        None
+    );
+    // The events are all there, in order.
+    let kinds: Vec<String> = w
+        .engine
+        .pin_events()
+        .unwrap()
+        .iter()
+        .map(|e| punch_core::text::serde_name(&e.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "set", "failed", "failed", "failed", "failed", "failed", "locked", "unlocked"
+        ]
+    );
+}
+
+#[test]
+fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
+    use punch_core::{Evidence, GpsFix, PunchKind};
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    let evidence = || Evidence {
+        gps: Some(GpsFix {
+            lat: punch_tests::world::HQ.0,
+            lon: punch_tests::world::HQ.1,
+            accuracy_m: 8.0,
+            fix_time_ms: w.engine.trusted_now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        ..Evidence::default()
+    };
+    assert_eq!(
+        pin_err(w.engine.punch(PunchKind::ClockIn, &evidence())),
+        PinError::Required
+    );
+    w.engine.verify_pin(PIN).unwrap();
+    w.engine.punch(PunchKind::ClockIn, &evidence()).unwrap();
+    // One verification, one punch.
+    assert_eq!(
+        pin_err(w.engine.punch(PunchKind::ClockOut, &evidence())),
+        PinError::Required
+    );
+    w.engine.accept_user_verified().unwrap();
+    w.engine.punch(PunchKind::ClockOut, &evidence()).unwrap();
+    assert!(w.engine.sync().unwrap().error.is_none());
+}
+
+#[test]
+fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    w.lock_it();
+    // No contact bound yet.
+    assert_eq!(
+        refused(w.engine.request_pin_reset_code()).0,
+        ErrorCode::PinResetUnavailable
+    );
+    w.admin
+        .set_pin_contact(EMPLOYEE, "email", "li.wei@example.com")
+        .unwrap();
+    let sent = w.engine.request_pin_reset_code().unwrap();
+    assert_eq!(sent.masked_to, "l***@example.com");
+    let code = w.last_code();
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    assert_eq!(
+        refused(w.engine.redeem_pin_reset_code(wrong)).0,
+        ErrorCode::PinCodeInvalid
+    );
+    // An expired code.
+    w.server_sql("UPDATE pin_codes SET expires_at_ms = 0");
+    let (c, m) = refused(w.engine.redeem_pin_reset_code(&code));
+    assert_eq!(c, ErrorCode::PinCodeInvalid);
+    assert!(m.contains("expired"), "{m}");
+    // A fresh code works once.
+    w.engine.request_pin_reset_code().unwrap();
+    let code = w.last_code();
+    let token = w.engine.redeem_pin_reset_code(&code).unwrap();
+    let (c, m) = refused(w.engine.redeem_pin_reset_code(&code));
+    assert_eq!(c, ErrorCode::PinCodeInvalid);
+    assert!(m.contains("used"), "{m}");
+
+    // Forged tokens: another key, an edited body. Each counts as a failure
+    // (the lock, being already on, stays on).
+    let (other, _) = punch_core::SoftwareSigner::generate().unwrap();
+    let body: punch_core::pin_model::ResetToken = serde_json::from_slice(&token.body).unwrap();
+    let by_other = body.sign(&other).unwrap();
+    assert_eq!(
+        pin_err(w.engine.apply_pin_reset(&by_other, "5930", None)),
+        PinError::Token(TokenError::BadSignature)
+    );
+    let mut edited = token.clone();
+    edited.body = serde_json::to_vec(&punch_core::pin_model::ResetToken {
+        expires_at_ms: i64::MAX,
+        ..body.clone()
+    })
+    .unwrap();
+    assert_eq!(
+        pin_err(w.engine.apply_pin_reset(&edited, "5930", None)),
+        PinError::Token(TokenError::BadSignature)
+    );
+    // The genuine token, offline: the server is not needed to apply it.
+    w.proxy.set_upstream("127.0.0.1:9".parse().unwrap());
+    let applied = w.engine.apply_pin_reset(&token, "5930", None).unwrap();
+    assert_eq!(applied.path, punch_core::pin_model::ResetPath::Code);
+    let status = w.engine.pin_status().unwrap();
+    assert_eq!((status.tries_left, status.locked_for_ms), (5, None));
+    w.engine.verify_pin("5930").unwrap();
+    assert!(matches!(
+        pin_err(w.engine.verify_pin(PIN)),
+        PinError::Wrong { .. }
+    ));
+    // Replayed.
+    assert_eq!(
+        pin_err(w.engine.apply_pin_reset(&token, "6041", None)),
+        PinError::Token(TokenError::Reused)
+    );
+    let events = w.engine.pin_events().unwrap();
+    let reset = events
+        .iter()
+        .find(|e| e.kind == punch_core::pin_model::PinEventKind::Reset)
+        .unwrap();
+    assert_eq!(reset.token_id.as_deref(), Some(applied.token_id.as_str()));
+}
+
+#[test]
+fn an_expired_token_is_refused_on_anchored_time() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    w.admin.order_pin_reset(EMPLOYEE).unwrap();
+    let token: SignedResetToken = w.engine.fetch_admin_pin_reset().unwrap();
+    // Sixteen minutes pass on the monotonic clock (the wall clock set back
+    // would not help).
+    w.clock.advance_ms(16 * 60_000);
+    w.clock.set_wall_ms(now_ms() - 3_600_000);
+    assert!(matches!(
+        pin_err(w.engine.apply_pin_reset(&token, "5930", None)),
+        PinError::Token(TokenError::Expired { .. })
+    ));
+    assert_eq!(w.engine.pin_status().unwrap().tries_left, 4);
+}
+
+#[test]
+fn brute_force_on_the_code_endpoint_hits_the_rate_limit() {
+    let w = PinWorld::new();
+    w.admin
+        .set_pin_contact(EMPLOYEE, "phone", "+8613800138000")
+        .unwrap();
+    w.engine.request_pin_reset_code().unwrap();
+    let code = w.last_code_phone();
+    let mut limited_after = None;
+    for i in 0..20u32 {
+        let guess = format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000);
+        match w.engine.redeem_pin_reset_code(&guess) {
+            Err(PunchError::Sync(SyncError::RateLimited)) => {
+                limited_after = Some(i);
+                break;
+            }
+            other => assert_eq!(refused(other).0, ErrorCode::PinCodeInvalid),
+        }
+    }
+    // 8 hits per employee per 15 minutes; the request took one.
+    assert_eq!(limited_after, Some(7));
+    // Even the right code is refused now: guessing gains nothing.
+    assert!(matches!(
+        w.engine.redeem_pin_reset_code(&code),
+        Err(PunchError::Sync(SyncError::RateLimited))
+    ));
+}
+
+impl PinWorld {
+    fn last_code_phone(&self) -> String {
+        let text = std::fs::read_to_string(self.dir.path().join("codes.jsonl")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert_eq!(v["channel"], "phone");
+        v["code"].as_str().unwrap().to_string()
+    }
+}
+
+#[test]
+fn self_service_with_wrong_identity_data_then_the_right_one() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    assert_eq!(
+        refused(w.engine.self_service_pin_reset(EMPLOYEE, "4711")).0,
+        ErrorCode::PinResetUnavailable
+    );
+    w.admin.set_pin_identity_secret(EMPLOYEE, "4711").unwrap();
+    assert_eq!(
+        refused(w.engine.self_service_pin_reset(EMPLOYEE, "4712")).0,
+        ErrorCode::PinIdentityInvalid
+    );
+    assert_eq!(
+        refused(w.engine.self_service_pin_reset("emp-8", "4711")).0,
+        ErrorCode::PinIdentityInvalid
+    );
+    let token = w.engine.self_service_pin_reset(EMPLOYEE, "4711").unwrap();
+    w.engine.apply_pin_reset(&token, "5930", None).unwrap();
+    w.engine.verify_pin("5930").unwrap();
+}
+
+#[test]
+fn admin_reset_is_fetched_once() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    w.lock_it();
+    assert_eq!(
+        refused(w.engine.fetch_admin_pin_reset()).0,
+        ErrorCode::PinNoAdminReset
+    );
+    w.admin.order_pin_reset(EMPLOYEE).unwrap();
+    let token = w.engine.fetch_admin_pin_reset().unwrap();
+    assert_eq!(
+        refused(w.engine.fetch_admin_pin_reset()).0,
+        ErrorCode::PinNoAdminReset
+    );
+    w.engine.apply_pin_reset(&token, "5930", None).unwrap();
+    w.engine.verify_pin("5930").unwrap();
+}
