@@ -121,7 +121,7 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         admin_api::PATH_EMPLOYEES if route.method == "POST" => {
             Some(json!({"employee_id": format!("new-{who}"), "name": "New", "team": "A"}))
         }
-        admin_api::PATH_REBIND | admin_api::PATH_ACK_BREAK => {
+        admin_api::PATH_REBIND | admin_api::PATH_ACK_BREAK | admin_api::PATH_PIN_RESET => {
             Some(json!({"reason": "phone replaced"}))
         }
         admin_api::PATH_PUNCH_REVIEW => Some(json!({"verdict": "approve", "comment": "ok"})),
@@ -216,6 +216,25 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 m.get(&format!("/admin/v1/punches/{}/1", b.id))
                     .assert_error(403, "not_your_team");
                 ok(m.get(&format!("/admin/v1/punches/{}/1", w.a.id)));
+            }
+            ("POST", admin_api::PATH_PIN_RESET) => {
+                m.post(
+                    "/admin/v1/employees/bob/pin-reset",
+                    &json!({"reason": "forgot it"}),
+                )
+                .assert_error(403, "not_your_team");
+                ok(m.post(
+                    "/admin/v1/employees/ann/pin-reset",
+                    &json!({"reason": "forgot it"}),
+                ));
+                m.post(
+                    "/admin/v1/employees/nobody/pin-reset",
+                    &json!({"reason": "forgot it"}),
+                )
+                .assert_error(404, "not_found");
+                // Ordered and audited: the reset waits for ann's phone.
+                let audit = ok(w.hr.get(admin_api::PATH_AUDIT));
+                assert!(audit.to_string().contains("pin.reset"), "{audit}");
             }
             ("POST", admin_api::PATH_PUNCH_REVIEW) => {
                 m.post(

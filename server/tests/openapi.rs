@@ -552,6 +552,12 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             Some(json!({"reason": "new phone"})),
         ),
         (
+            "POST",
+            a::PATH_PIN_RESET,
+            "/admin/v1/employees/admin-e/pin-reset".into(),
+            Some(json!({"reason": "forgot the PIN"})),
+        ),
+        (
             "GET",
             a::PATH_PUNCHES,
             format!("{}?needs_review=false", a::PATH_PUNCHES),

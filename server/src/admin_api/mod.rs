@@ -40,6 +40,7 @@ pub const PATH_PUNCH: &str = "/admin/v1/punches/{device_id}/{seq}";
 pub const PATH_PUNCH_REVIEW: &str = "/admin/v1/punches/{device_id}/{seq}/review";
 pub const PATH_DEVICES: &str = "/admin/v1/devices";
 pub const PATH_CHAIN_BREAKS: &str = "/admin/v1/chain-breaks";
+pub const PATH_PIN_RESET: &str = "/admin/v1/employees/{employee_id}/pin-reset";
 pub const PATH_ACK_BREAK: &str = "/admin/v1/devices/{device_id}/acknowledge-break";
 pub const PATH_ATTENDANCE: &str = "/admin/v1/attendance";
 pub const PATH_AUDIT: &str = "/admin/v1/audit";
@@ -103,6 +104,12 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_REBIND,
             Some(P::ApproveRebind),
             post(people::rebind),
+        ),
+        r(
+            Method::POST,
+            PATH_PIN_RESET,
+            Some(P::ResetPin),
+            post(people::pin_reset),
         ),
         r(
             Method::GET,

@@ -323,3 +323,49 @@ pub async fn create_staff(
     .await?;
     Ok(json(&created))
 }
+
+/// `POST /admin/v1/employees/{employee_id}/pin-reset`: orders a PIN reset
+/// (the phone fetches a signed reset token on its next try); a manager may
+/// order one for their own team only. Audited with its reason.
+pub async fn pin_reset(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(employee_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    call(
+        &state,
+        headers,
+        method,
+        Permission::ResetPin,
+        move |s, actor, now| {
+            let req: Reasoned = query::body(&body)?;
+            let reason = query::text(&req.reason, "reason", true)?;
+            s.store.write(|tx| {
+                if tx.employee(&employee_id)?.is_none() {
+                    return Ok(Err(AdminError::not_found("no such employee")));
+                }
+                let team = teams(tx)?.get(&employee_id).cloned().flatten();
+                if !actor.sees_team(team.as_deref()) {
+                    return Ok(Err(AdminError::not_your_team()));
+                }
+                crate::pin::admin::order_pin_reset_in(tx, &employee_id, now)?;
+                audit(
+                    tx,
+                    actor,
+                    "pin.reset",
+                    format!("employee:{employee_id}"),
+                    &reason,
+                    serde_json::json!({}),
+                    now,
+                )?;
+                Ok(Ok(()))
+            })?
+        },
+    )
+    .await?;
+    Ok(json(
+        &serde_json::json!({"pin_reset_ordered": true, "server_time_ms": crate::clock::now_ms()}),
+    ))
+}

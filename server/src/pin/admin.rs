@@ -10,7 +10,21 @@ use super::reset::IDENTITY_ITERATIONS;
 use crate::admin::Admin;
 use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
-use crate::store::{PinProfile, StoreExt};
+use crate::store::{PinProfile, StoreExt, StoreTx};
+
+/// Orders a PIN reset inside the caller's transaction (the CLI and the
+/// admin API share it; the API audits it in the same transaction).
+pub fn order_pin_reset_in(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<()> {
+    if tx.employee(employee_id)?.is_none() {
+        return Err(ServerError::UnknownEmployee(employee_id.into()));
+    }
+    let mut p = tx.pin_profile(employee_id)?.unwrap_or(PinProfile {
+        employee_id: employee_id.into(),
+        ..PinProfile::default()
+    });
+    p.admin_reset_at_ms = Some(now_ms);
+    tx.upsert_pin_profile(&p)
+}
 
 impl Admin {
     fn edit_pin_profile(
@@ -67,7 +81,8 @@ impl Admin {
     /// next `fetch_admin_pin_reset` (within 7 days).
     pub fn order_pin_reset(&self, employee_id: &str) -> Result<()> {
         let now = now_ms();
-        self.edit_pin_profile(employee_id, |p| p.admin_reset_at_ms = Some(now))
+        self.store()
+            .write(|tx| order_pin_reset_in(tx, employee_id, now))
     }
 }
 
