@@ -219,4 +219,49 @@ mod tests {
         let bad = |k: &str| (k == "PUNCH_LIMITS__MAX_CONNECTIONS").then(|| "many".to_string());
         assert!(load(&Overrides::default(), &bad).is_err());
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn at_rest_keys_come_from_the_file_the_environment_or_the_flag() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, id: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, AtRestKeys::generate_file(id).unwrap()).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path
+        };
+        let (from_file, from_env, from_flag) = (write("a", "a"), write("b", "b"), write("c", "c"));
+        let config = dir.path().join("punch.toml");
+        std::fs::write(&config, format!("at_rest_keys = {:?}\n", from_file)).unwrap();
+        let sealing = |flags: &Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            load(flags, env)
+                .unwrap()
+                .at_rest
+                .map(|k| k.sealing().0.to_string())
+        };
+        let config_only = |k: &str| (k == "PUNCH_CONFIG").then(|| config.display().to_string());
+        assert_eq!(
+            sealing(&Overrides::default(), &config_only).as_deref(),
+            Some("a")
+        );
+        let with_env = |k: &str| match k {
+            "PUNCH_AT_REST_KEYS" => Some(from_env.display().to_string()),
+            other => config_only(other),
+        };
+        assert_eq!(
+            sealing(&Overrides::default(), &with_env).as_deref(),
+            Some("b")
+        );
+        let flags = Overrides {
+            at_rest_keys: Some(from_flag),
+            ..Default::default()
+        };
+        assert_eq!(sealing(&flags, &with_env).as_deref(), Some("c"));
+        assert_eq!(sealing(&Overrides::default(), &|_| None), None);
+        // A missing file is a configuration error naming it.
+        let gone = |k: &str| (k == "PUNCH_AT_REST_KEYS").then(|| "/no/such/keys.toml".to_string());
+        let err = load(&Overrides::default(), &gone).unwrap_err().to_string();
+        assert!(err.contains("/no/such/keys.toml"), "{err}");
+    }
 }
