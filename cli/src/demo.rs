@@ -241,10 +241,12 @@ pub fn run() -> CmdResult {
     }
     crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
+    drop(admin);
+    crate::demo_at_rest::run(&server_db, EMPLOYEE)?;
     println!(
         "\nDone: the moved clock and the edited record were both caught; the exceptions were \
-         judged offline and decided by a manager; the PIN locked and was reset by code. \
-         Temporary files removed."
+         judged offline and decided by a manager; the PIN locked and was reset by code; the \
+         server's evidence was sealed at rest. Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

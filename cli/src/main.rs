@@ -1,6 +1,7 @@
 //! `punch`: the demo and a developer tool for punch-core.
 
 mod demo;
+mod demo_at_rest;
 mod demo_exceptions;
 mod demo_kit;
 mod demo_pin;

@@ -39,6 +39,9 @@ fn demo_tells_the_whole_story() {
         "still locked",
         "sends a 6-digit code to a***@example.com",
         "replaying the token is refused",
+        "holds the fix in clear",
+        "found in the file: false",
+        "without the key file: this database keeps evidence sealed at rest",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
