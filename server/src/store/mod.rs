@@ -321,6 +321,9 @@ pub trait StoreTx {
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
+    /// The hash kept for (device, seq) — of an accepted punch or event, or
+    /// of a punch row retention removed — even once its bytes are purged.
+    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
     /// Where a punch id is stored: (device, seq).
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
     fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
