@@ -257,4 +257,7 @@ fn a_refused_attempt_is_sealed_on_the_server_and_opened_in_its_export_even_after
         "{body}"
     );
     assert!(!body["evaluation"]["reasons"].as_array().expect("reasons").is_empty());
+    let device = engine.device().expect("device").device_id;
+    let chain = w.admin.verify_chain(&device).expect("server chain");
+    assert!(chain.is_intact(), "{chain:?}");
 }

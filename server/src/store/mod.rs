@@ -432,8 +432,8 @@ pub trait StoreTx {
     /// Retention (`privacy::retention`): removes one kind of data older
     /// than `before_ms`, keeping every hash; answers how many rows.
     fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64>;
-    /// A device's chain as stored, in seq order: purged records with empty
-    /// bytes and only their hash.
+    /// A device's chain as stored (punches and events), in seq order:
+    /// purged or erased records with empty bytes and only their hash.
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
     /// Erasure on leaving (`privacy::erase`): removes the employee's
     /// personal data, keeps punch rows (payroll) and every hash.

@@ -1293,6 +1293,8 @@ impl StoreTx for PgTx<'_, '_> {
         self.query(
             "SELECT seq, record, signature, hash FROM punches WHERE device_id = $1
              UNION ALL
+             SELECT seq, record, signature, hash FROM events WHERE device_id = $1
+             UNION ALL
              SELECT seq, ''::bytea, ''::bytea, hash FROM punch_hashes WHERE device_id = $1
              ORDER BY seq",
             &[&device_id],

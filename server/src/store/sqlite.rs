@@ -1322,6 +1322,8 @@ impl StoreTx for Sql<'_> {
         let mut stmt = self.0.prepare(
             "SELECT seq, record, signature, hash FROM punches WHERE device_id = ?1
              UNION ALL
+             SELECT seq, record, signature, hash FROM events WHERE device_id = ?1
+             UNION ALL
              SELECT seq, X'', X'', hash FROM punch_hashes WHERE device_id = ?1
              ORDER BY seq",
         )?;
