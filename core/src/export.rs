@@ -49,9 +49,7 @@ impl PunchEngine {
                 }),
                 Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
                     Some(match open_event(&sealing, *event) {
-                        (opened, None) => {
-                            serde_json::to_value(&opened).map_err(|e| e.to_string())
-                        }
+                        (opened, None) => serde_json::to_value(&opened).map_err(|e| e.to_string()),
                         (_, Some(why)) => Err(why),
                     })
                 }

@@ -309,7 +309,8 @@ pub(crate) fn record_punch(
             let mut record = event_record(device, ctx, now, seq, policy.policy.version, event)?;
             if let Some(key) = &sealing {
                 // Sealed as a punch's payload is: the attempt's evidence is as personal.
-                seal_event(key, &mut record).map_err(|e| PunchError::CorruptState(e.to_string()))?;
+                seal_event(key, &mut record)
+                    .map_err(|e| PunchError::CorruptState(e.to_string()))?;
             }
             return Ok(built_event(&record)?.with_outcome(Punched::Refused(Box::new(evaluation))));
         }

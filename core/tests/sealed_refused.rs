@@ -31,7 +31,11 @@ impl KeyWrapper for Wrapper {
     }
 }
 
-fn open(path: &std::path::Path, clock: Arc<ManualClock>, wrapper: Option<Arc<Wrapper>>) -> PunchEngine {
+fn open(
+    path: &std::path::Path,
+    clock: Arc<ManualClock>,
+    wrapper: Option<Arc<Wrapper>>,
+) -> PunchEngine {
     let engine = PunchEngine::open_with(
         path,
         EngineOptions {
@@ -88,7 +92,10 @@ fn raw_rows(db: &std::path::Path) -> Vec<(u64, String)> {
         .prepare("SELECT seq, record FROM punches WHERE kind = 'event:refused_punch' ORDER BY seq")
         .expect("query");
     stmt.query_map([], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, String::from_utf8_lossy(&r.get::<_, Vec<u8>>(1)?).into_owned()))
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            String::from_utf8_lossy(&r.get::<_, Vec<u8>>(1)?).into_owned(),
+        ))
     })
     .expect("rows")
     .collect::<Result<_, _>>()
@@ -97,7 +104,11 @@ fn raw_rows(db: &std::path::Path) -> Vec<(u64, String)> {
 
 /// What would give the attempt's place away, as its bytes would spell it.
 fn secrets(at: (f64, f64)) -> [String; 3] {
-    [format!("{:.4}", at.0), format!("{:.4}", at.1), BSSID.to_string()]
+    [
+        format!("{:.4}", at.0),
+        format!("{:.4}", at.1),
+        BSSID.to_string(),
+    ]
 }
 
 #[test]
@@ -115,19 +126,34 @@ fn a_sealed_refused_attempt_keeps_no_place_in_clear_and_lists_as_judged() {
     let rows = raw_rows(&db);
     assert_eq!(rows.len(), 1);
     for secret in secrets(at) {
-        assert!(!rows[0].1.contains(&secret), "{secret} in clear: {}", rows[0].1);
+        assert!(
+            !rows[0].1.contains(&secret),
+            "{secret} in clear: {}",
+            rows[0].1
+        );
     }
     assert!(rows[0].1.contains("\"sealed\""), "{}", rows[0].1);
-    assert!(!rows[0].1.contains(&judged.reasons[0]), "reasons are sealed too");
+    assert!(
+        !rows[0].1.contains(&judged.reasons[0]),
+        "reasons are sealed too"
+    );
 
     let attempts = engine.refused_attempts().expect("list");
     assert_eq!(attempts.len(), 1);
     let attempt = &attempts[0];
     assert_eq!(attempt.unreadable, None);
     assert_eq!(attempt.refused.kind, PunchKind::ClockIn);
-    assert_eq!(attempt.refused.evaluation, judged, "opened as it was judged");
+    assert_eq!(
+        attempt.refused.evaluation, judged,
+        "opened as it was judged"
+    );
     assert!(attempt.refused.sealed.is_none());
-    let fix = attempt.refused.evidence.gps.as_ref().expect("the fix, opened");
+    let fix = attempt
+        .refused
+        .evidence
+        .gps
+        .as_ref()
+        .expect("the fix, opened");
     // As JSON keeps it (to the last bit of a double, give or take one).
     assert!(
         (fix.point.lat - at.0).abs() < 1e-9 && (fix.point.lon - at.1).abs() < 1e-9,
@@ -159,24 +185,34 @@ fn a_lost_key_lists_every_attempt_clear_ones_whole_and_sealed_ones_by_their_clea
     let engine = open(&db, clock.clone(), Some(wrapper.clone()));
     let (sealed_judged, _) = refuse(&engine, &clock);
     let rows = raw_rows(&db);
-    assert!(rows[0].1.contains(&format!("{:.4}", clear_at.0)), "the old one is clear");
+    assert!(
+        rows[0].1.contains(&format!("{:.4}", clear_at.0)),
+        "the old one is clear"
+    );
     assert!(!rows[1].1.contains(BSSID), "the new one is sealed");
     let both = engine.refused_attempts().expect("list");
     assert_eq!(
-        both.iter().map(|a| (&a.refused.evaluation, &a.unreadable)).collect::<Vec<_>>(),
+        both.iter()
+            .map(|a| (&a.refused.evaluation, &a.unreadable))
+            .collect::<Vec<_>>(),
         vec![(&clear_judged, &None), (&sealed_judged, &None)]
     );
     drop(engine);
 
     wrapper.lost.store(true, Ordering::SeqCst);
     let engine = open(&db, clock.clone(), Some(wrapper));
-    let attempts = engine.refused_attempts().expect("a lost key never errors the list");
+    let attempts = engine
+        .refused_attempts()
+        .expect("a lost key never errors the list");
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[0].refused.evaluation, clear_judged);
     assert_eq!(attempts[0].unreadable, None);
     let sealed = &attempts[1];
     assert!(
-        sealed.unreadable.as_deref().is_some_and(|why| why.contains("invalidated")),
+        sealed
+            .unreadable
+            .as_deref()
+            .is_some_and(|why| why.contains("invalidated")),
         "{:?}",
         sealed.unreadable
     );
@@ -184,10 +220,18 @@ fn a_lost_key_lists_every_attempt_clear_ones_whole_and_sealed_ones_by_their_clea
     assert_eq!(sealed.refused.evaluation.decision, Decision::Rejected);
     assert!(sealed.refused.evidence.gps.is_none() && sealed.refused.evaluation.reasons.is_empty());
     assert!(engine.verify_chain().expect("verify").is_intact());
-    assert_eq!(engine.pending_count().expect("pending"), 2, "both still to upload");
+    assert_eq!(
+        engine.pending_count().expect("pending"),
+        2,
+        "both still to upload"
+    );
 
     let export = engine.export_personal_data().expect("export");
-    assert!(export.summary.contains("1 with a payload unreadable here"), "{}", export.summary);
+    assert!(
+        export.summary.contains("1 with a payload unreadable here"),
+        "{}",
+        export.summary
+    );
     let json: serde_json::Value = serde_json::from_slice(&export.json).expect("json");
     let records = json["records"].as_array().expect("records");
     assert_eq!(records.len(), 2);

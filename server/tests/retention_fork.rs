@@ -91,6 +91,9 @@ fn a_fork_at_a_seq_whose_punch_row_was_purged_is_caught_by_the_kept_hash() {
         punch_days: Some(1),
         ..Retention::default()
     });
-    assert!(server.admin.punches().unwrap().is_empty(), "the rows are gone");
+    assert!(
+        server.admin.punches().unwrap().is_empty(),
+        "the rows are gone"
+    );
     check_resends(&server, &device, version, &sent);
 }

@@ -256,7 +256,12 @@ fn a_refused_attempt_is_sealed_on_the_server_and_opened_in_its_export_even_after
         (gps["lon"].as_f64().expect("lon") - (HQ.1 - 0.03)).abs() < 1e-9,
         "{body}"
     );
-    assert!(!body["evaluation"]["reasons"].as_array().expect("reasons").is_empty());
+    assert!(
+        !body["evaluation"]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .is_empty()
+    );
     let device = engine.device().expect("device").device_id;
     let chain = w.admin.verify_chain(&device).expect("server chain");
     assert!(chain.is_intact(), "{chain:?}");

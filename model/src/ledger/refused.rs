@@ -5,7 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::record::{RecordCheck, RecordedEvidence, SealedPayload, check_judged, check_sealed};
+use crate::ledger::record::{
+    RecordCheck, RecordedEvidence, SealedPayload, check_judged, check_sealed,
+};
 use crate::rules::evaluate::Evaluation;
 use crate::rules::punch_kind::PunchKind;
 

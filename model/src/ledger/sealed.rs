@@ -231,7 +231,12 @@ pub fn seal_event(key: &DataKey, record: &mut EventRecord) -> Result<(), SealErr
     let context = refused_context(record);
     if let ChainEvent::RefusedPunch(refused) = &mut record.event {
         let refused = &mut **refused;
-        let sealed = seal_judged(key, &context, &mut refused.evidence, &mut refused.evaluation)?;
+        let sealed = seal_judged(
+            key,
+            &context,
+            &mut refused.evidence,
+            &mut refused.evaluation,
+        )?;
         refused.sealed = Some(sealed);
     }
     Ok(())
@@ -341,10 +346,7 @@ mod tests {
         assert_eq!(clear.kind, PunchKind::ClockIn);
         assert_eq!(clear.evaluation.decision, Decision::Rejected);
         assert!(record.check_ranges().is_ok());
-        assert_eq!(
-            record.sealed().map(|s| s.key_id.clone()),
-            Some(key.id())
-        );
+        assert_eq!(record.sealed().map(|s| s.key_id.clone()), Some(key.id()));
         // Parsed back from its bytes, as a store or the server would.
         let parsed = match crate::ledger::event::ChainEntry::from_bytes(bytes.as_bytes()) {
             Ok(crate::ledger::event::ChainEntry::Event(e)) => *e,
