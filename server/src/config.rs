@@ -4,7 +4,8 @@
 //! the URL) are never printed: [`DbUrl`] redacts itself.
 //!
 //! Environment: `PUNCH_CONFIG` (file), `PUNCH_DB`, `PUNCH_LISTEN`,
-//! `PUNCH_LOG_FORMAT` (`json` | `text`), and any limit as
+//! `PUNCH_LOG_FORMAT` (`json` | `text`), `PUNCH_AT_REST_KEYS` (the key
+//! file that seals evidence at rest, `crate::at_rest`), and any limit as
 //! `PUNCH_LIMITS__<FIELD>` (`PUNCH_LIMITS__ENROLL_PER_IP__HITS=10`).
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::at_rest::AtRestKeys;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
 use crate::store::DbUrl;
@@ -33,6 +35,7 @@ struct FileConfig {
     db: Option<String>,
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
+    at_rest_keys: Option<std::path::PathBuf>,
     limits: Option<toml::Table>,
 }
 
@@ -43,6 +46,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub limits: Limits,
+    /// Read from the key file named by `--at-rest-keys`, `PUNCH_AT_REST_KEYS`
+    /// or the file's `at_rest_keys`.
+    pub at_rest: Option<std::sync::Arc<AtRestKeys>>,
 }
 
 /// Flags given on the command line (they win).
@@ -51,6 +57,7 @@ pub struct Overrides {
     pub config: Option<std::path::PathBuf>,
     pub db: Option<String>,
     pub listen: Option<SocketAddr>,
+    pub at_rest_keys: Option<std::path::PathBuf>,
 }
 
 /// Reads file, environment (through `env`, so tests need not touch the
@@ -101,11 +108,19 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
     override_from_env(&mut limits, "PUNCH_LIMITS", env)?;
     let limits: Limits =
         serde_json::from_value(limits).map_err(|e| ServerError::Config(format!("limits: {e}")))?;
+    let at_rest = flags
+        .at_rest_keys
+        .clone()
+        .or_else(|| env("PUNCH_AT_REST_KEYS").map(Into::into))
+        .or(file.at_rest_keys)
+        .map(|path| AtRestKeys::load(&path).map(std::sync::Arc::new))
+        .transpose()?;
     Ok(Settings {
         db: DbUrl::parse(&db)?,
         listen,
         log_format,
         limits,
+        at_rest,
     })
 }
 
@@ -203,5 +218,50 @@ mod tests {
         assert!(load(&Overrides::default(), &get).is_err());
         let bad = |k: &str| (k == "PUNCH_LIMITS__MAX_CONNECTIONS").then(|| "many".to_string());
         assert!(load(&Overrides::default(), &bad).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn at_rest_keys_come_from_the_file_the_environment_or_the_flag() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, id: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, AtRestKeys::generate_file(id).unwrap()).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path
+        };
+        let (from_file, from_env, from_flag) = (write("a", "a"), write("b", "b"), write("c", "c"));
+        let config = dir.path().join("punch.toml");
+        std::fs::write(&config, format!("at_rest_keys = {:?}\n", from_file)).unwrap();
+        let sealing = |flags: &Overrides, env: &dyn Fn(&str) -> Option<String>| {
+            load(flags, env)
+                .unwrap()
+                .at_rest
+                .map(|k| k.sealing().0.to_string())
+        };
+        let config_only = |k: &str| (k == "PUNCH_CONFIG").then(|| config.display().to_string());
+        assert_eq!(
+            sealing(&Overrides::default(), &config_only).as_deref(),
+            Some("a")
+        );
+        let with_env = |k: &str| match k {
+            "PUNCH_AT_REST_KEYS" => Some(from_env.display().to_string()),
+            other => config_only(other),
+        };
+        assert_eq!(
+            sealing(&Overrides::default(), &with_env).as_deref(),
+            Some("b")
+        );
+        let flags = Overrides {
+            at_rest_keys: Some(from_flag),
+            ..Default::default()
+        };
+        assert_eq!(sealing(&flags, &with_env).as_deref(), Some("c"));
+        assert_eq!(sealing(&Overrides::default(), &|_| None), None);
+        // A missing file is a configuration error naming it.
+        let gone = |k: &str| (k == "PUNCH_AT_REST_KEYS").then(|| "/no/such/keys.toml".to_string());
+        let err = load(&Overrides::default(), &gone).unwrap_err().to_string();
+        assert!(err.contains("/no/such/keys.toml"), "{err}");
     }
 }

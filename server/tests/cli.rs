@@ -115,3 +115,97 @@ fn attestation_verify_checks_one_chain_by_hand() {
     assert_eq!(verify(&["--android", &caiman, "--challenge", "%%%"]).0, 2);
     assert_eq!(verify(&["--android", "/no/such/file.pem"]).0, 2);
 }
+
+/// Runs `punch-server` with `args` (and `env`), answering (success, stdout, stderr).
+fn run(args: &[&str], env: &[(&str, &std::path::Path)]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_punch-server"));
+    cmd.args(args).env_remove("PUNCH_AT_REST_KEYS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn at_rest_keys_from_the_command_line_seal_and_are_then_required() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = common::db_arg(&common::test_db(dir.path()));
+    let db = db.as_str();
+    // A key file, written by the tool (no database needed for that).
+    let (ok, file, err) = run(&["admin", "at-rest-key", "--id", "2026-12"], &[]);
+    assert!(ok, "{err}");
+    assert!(file.contains("seal_with = \"2026-12\""), "{file}");
+    let keys = dir.path().join("at-rest.toml");
+    std::fs::write(&keys, &file).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let key_arg = keys.to_str().unwrap();
+    let (ok, _, err) = run(
+        &[
+            "admin",
+            "--db",
+            db,
+            "--at-rest-keys",
+            key_arg,
+            "add-employee",
+            "e-1",
+            "One",
+        ],
+        &[],
+    );
+    assert!(!ok && err.contains("chmod 600"), "{err}");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (ok, _, err) = run(
+        &[
+            "admin",
+            "--db",
+            db,
+            "--at-rest-keys",
+            key_arg,
+            "add-employee",
+            "e-1",
+            "One",
+        ],
+        &[],
+    );
+    assert!(ok, "{err}");
+    // From now on the database opens only with its keys.
+    let (ok, _, err) = run(&["admin", "--db", db, "devices"], &[]);
+    assert!(!ok && err.contains("sealed at rest"), "{err}");
+    let (ok, out, err) = run(
+        &["admin", "--db", db, "at-rest-reseal", "--dry-run"],
+        &[("PUNCH_AT_REST_KEYS", keys.as_path())],
+    );
+    assert!(ok, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["sealing_key"], "2026-12");
+    assert_eq!(report["applied"], false);
+    assert_eq!(report["columns"].as_array().unwrap().len(), 6);
+
+    // `serve` takes the same file; without it, it refuses to start.
+    let (ok, _, err) = run(&["serve", "--db", db, "--listen", "127.0.0.1:0"], &[]);
+    assert!(!ok && err.contains("sealed at rest"), "{err}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_punch-server"))
+        .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+        .args(["--at-rest-keys", key_arg])
+        .env("PUNCH_LOG_FORMAT", "text")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let listening = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|l| l.contains("listening on"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(listening.is_some(), "serve with the key file did not start");
+}

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::ledger::record::GENESIS_HASH;
+use punch_core::ledger::sealed::DataKey;
 use punch_core::net::http_client::ReqwestTransport;
 use punch_core::sync::ServerConfig;
 use punch_core::wire::{RecordStatus, UploadRecord};
@@ -36,6 +37,7 @@ use punch_core::{
     Clock, ClockReading, Decision, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine,
     PunchKind, PunchRecord, Signer, SoftwareSigner, SyncReport, Transport,
 };
+use punch_server::at_rest::AtRestKeys;
 use punch_server::store::StoreExt;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms, start_server};
 use rusqlite::{Connection, params};
@@ -368,10 +370,18 @@ const PUNCH_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_t
     record, signature, hash, received_at_ms";
 
 /// Verified ingest, 500 records per write transaction: records per second.
-fn ingest_rate(setup: &Setup, records: &[UploadRecord], db: &Path) -> f64 {
+/// With `at_rest`, the server seals the evidence columns as it stores them.
+fn ingest_rate(
+    setup: &Setup,
+    records: &[UploadRecord],
+    db: &Path,
+    at_rest: Option<&Arc<AtRestKeys>>,
+) -> f64 {
     snapshot(&setup.server_db, db);
-    let state = punch_server::server::app_state(db).expect("server state");
-    let public_key = punch_server::Admin::open(db)
+    let store = punch_server::at_rest::open(&db.into(), at_rest).expect("server store");
+    let state = punch_server::server::state_over(store, punch_server::Limits::default())
+        .expect("server state");
+    let public_key = punch_server::Admin::connect_with(&db.into(), at_rest)
         .expect("admin")
         .devices()
         .expect("devices")
@@ -454,14 +464,19 @@ fn bare_rate(rows_from: &Path, db: &Path) -> f64 {
 fn bench_server_rate(setup: &Setup, queue: &Path) {
     let records = queued_records(queue);
     let bytes: usize = records.iter().map(|r| r.record.len()).sum();
-    let (mut verified, mut bare) = (Vec::new(), Vec::new());
-    // Interleaved so disk hiccups hit both sides alike.
+    let keys = Arc::new(
+        AtRestKeys::single("bench", DataKey::generate().expect("key")).expect("at-rest keys"),
+    );
+    let (mut verified, mut bare, mut sealed) = (Vec::new(), Vec::new(), Vec::new());
+    // Interleaved so disk hiccups hit every side alike.
     for rep in 0..3 {
         let ingested = setup.path(&format!("ingest-{rep}.db"));
-        verified.push(ingest_rate(setup, &records, &ingested));
+        verified.push(ingest_rate(setup, &records, &ingested, None));
         bare.push(bare_rate(&ingested, &setup.path(&format!("bare-{rep}.db"))));
+        let at_rest = setup.path(&format!("ingest-sealed-{rep}.db"));
+        sealed.push(ingest_rate(setup, &records, &at_rest, Some(&keys)));
     }
-    let (v, b) = (median(verified), median(bare));
+    let (v, b, s) = (median(verified), median(bare), median(sealed));
     eprintln!(
         "server ingest: {} records of {} B on average, {BATCH} per transaction",
         records.len(),
@@ -473,6 +488,15 @@ fn bench_server_rate(setup: &Setup, queue: &Path) {
         "records/s",
         b,
         v / b,
+    );
+    // The cost of sealing evidence at rest (issue 14): same records, same
+    // run, against ingest storing them clear.
+    emit(
+        &format!("server_ingest_sealed_at_rest_vs_clear_{BATCH}_per_tx"),
+        s,
+        "records/s",
+        v,
+        s / v,
     );
 }
 
@@ -736,11 +760,23 @@ fn main() {
         println!("benchmarks run with `cargo bench -p punch-tests --bench sync_bench`");
         return;
     }
+    // `-- server` (or upload, memory) runs that group only.
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| ["upload", "server", "memory"].contains(&a.as_str()))
+        .collect();
+    let run = |group: &str| only.is_empty() || only.iter().any(|g| g == group);
     let started = Instant::now();
     let setup = setup();
     let queue = punch_queue(&setup, UPLOAD_PUNCHES);
-    bench_upload(&setup, &queue);
-    bench_server_rate(&setup, &queue);
-    bench_memory(&setup, &queue);
+    if run("upload") {
+        bench_upload(&setup, &queue);
+    }
+    if run("server") {
+        bench_server_rate(&setup, &queue);
+    }
+    if run("memory") {
+        bench_memory(&setup, &queue);
+    }
     eprintln!("sync_bench took {:.1} s", started.elapsed().as_secs_f64());
 }
