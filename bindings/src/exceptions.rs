@@ -88,7 +88,11 @@ pub struct RefusedAttemptInfo {
     pub seq: u64,
     pub wall_time_ms: i64,
     pub kind: PunchKind,
+    /// As judged; only the verdict when `unreadable` says why not.
     pub evaluation: Evaluation,
+    /// Why its sealed payload cannot be opened on this phone (data key
+    /// lost or rotated): the server still holds and reads it.
+    pub unreadable: Option<String>,
 }
 
 /// A field site approved for this employee.
@@ -257,6 +261,7 @@ impl From<RefusedAttempt> for RefusedAttemptInfo {
             wall_time_ms: a.wall_time_ms,
             kind: a.refused.kind.into(),
             evaluation: a.refused.evaluation.into(),
+            unreadable: a.unreadable,
         }
     }
 }

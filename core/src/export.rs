@@ -6,11 +6,12 @@
 
 use serde_json::{Value, json};
 
-use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::sealed::unseal;
 
 use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
+use crate::exceptions::open_event;
 use crate::store::Sealing;
 
 /// What [`PunchEngine::export_personal_data`] builds.
@@ -36,20 +37,31 @@ impl PunchEngine {
         store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
         for (seq, bytes, state) in seqs {
             let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            if let Ok(record) = PunchRecord::from_bytes(&bytes)
-                && record.sealed.is_some()
-            {
-                match &sealing {
-                    Sealing::Ready(key) => {
-                        if let Ok(opened) = unseal(key, &record) {
-                            value = serde_json::to_value(&opened).unwrap_or(value);
-                        }
-                    }
-                    _ => {
-                        unreadable += 1;
-                        value["sealed_payload"] = json!("unreadable: the data key is lost");
-                    }
+            // Punches and refused attempts alike: shown as judged when their
+            // sealed payload opens here, else in clear part and saying so.
+            let opened = match ChainEntry::from_bytes(&bytes) {
+                Ok(ChainEntry::Punch(record)) if record.sealed.is_some() => Some(match &sealing {
+                    Sealing::Ready(key) => unseal(key, &record)
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| serde_json::to_value(&r).map_err(|e| e.to_string())),
+                    Sealing::Unavailable { reason, .. } => Err(reason.clone()),
+                    Sealing::Off => Err("no key wrapper is configured".into()),
+                }),
+                Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
+                    Some(match open_event(&sealing, *event) {
+                        (opened, None) => serde_json::to_value(&opened).map_err(|e| e.to_string()),
+                        (_, Some(why)) => Err(why),
+                    })
                 }
+                _ => None,
+            };
+            match opened {
+                Some(Ok(opened)) => value = opened,
+                Some(Err(why)) => {
+                    unreadable += 1;
+                    value["sealed_payload"] = json!(format!("unreadable here: {why}"));
+                }
+                None => {}
             }
             if store.evidence_opening(seq)?.is_some() {
                 openings += 1;
@@ -81,7 +93,7 @@ impl PunchEngine {
             records.len(),
             if unreadable > 0 {
                 format!(
-                    ", {unreadable} with a payload unreadable here (key lost; the server holds it)"
+                    ", {unreadable} with a payload unreadable here (its data key is lost here; the server holds it)"
                 )
             } else {
                 String::new()

@@ -16,7 +16,7 @@ use punch_model::ledger::record::{
     GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
 };
 use punch_model::ledger::refused::RefusedPunch;
-use punch_model::ledger::sealed::{DataKey, seal};
+use punch_model::ledger::sealed::{DataKey, seal, seal_event};
 use punch_model::ledger::signing::sha256;
 use punch_model::ledger::trusted_time;
 use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
@@ -304,8 +304,14 @@ pub(crate) fn record_punch(
                 kind,
                 evidence: kept.evidence,
                 evaluation: kept.evaluation,
+                sealed: None,
             }));
-            let record = event_record(device, ctx, now, seq, policy.policy.version, event)?;
+            let mut record = event_record(device, ctx, now, seq, policy.policy.version, event)?;
+            if let Some(key) = &sealing {
+                // Sealed as a punch's payload is: the attempt's evidence is as personal.
+                seal_event(key, &mut record)
+                    .map_err(|e| PunchError::CorruptState(e.to_string()))?;
+            }
             return Ok(built_event(&record)?.with_outcome(Punched::Refused(Box::new(evaluation))));
         }
         let mut record = PunchRecord {

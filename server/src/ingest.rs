@@ -192,17 +192,36 @@ impl Batch<'_> {
                     .get(&up.seq)
                     .map(|&i| self.records[i].record.as_slice()),
             };
-            return Ok(match stored {
-                Some(stored) if stored == up.record.as_slice() => Verdict::Duplicate,
-                // Retention purged these bytes long after they were accepted
-                // (`privacy::retention`): a late re-send is answered as before.
-                Some([]) => Verdict::Duplicate,
-                Some(_) => Verdict::Rejected(
-                    RejectReason::ConflictingDuplicate,
-                    format!("seq {} is already stored with other bytes", up.seq),
-                ),
-                // A refused link the chain went past: the same answer again.
-                None => match self.tx.rejected_link(self.device_id, up.seq, &hash)? {
+            if let Some(stored) = stored.filter(|bytes| !bytes.is_empty()) {
+                return Ok(if stored == up.record.as_slice() {
+                    Verdict::Duplicate
+                } else {
+                    Verdict::Rejected(
+                        RejectReason::ConflictingDuplicate,
+                        format!("seq {} is already stored with other bytes", up.seq),
+                    )
+                });
+            }
+            // Retention (or an erasure) emptied these bytes or removed the
+            // row long after they were accepted, and kept their hash: a late
+            // re-send is the same record only if it hashes the same, else a
+            // fork of the chain under the purge.
+            if let Some(kept) = self.tx.kept_hash(self.device_id, up.seq)? {
+                return Ok(if kept.eq_ignore_ascii_case(&hash) {
+                    Verdict::Duplicate
+                } else {
+                    Verdict::Rejected(
+                        RejectReason::ConflictingDuplicate,
+                        format!(
+                            "seq {} is already stored with other bytes (purged; kept hash {kept}, this record {hash})",
+                            up.seq
+                        ),
+                    )
+                });
+            }
+            // A refused link the chain went past: the same answer again.
+            return Ok(
+                match self.tx.rejected_link(self.device_id, up.seq, &hash)? {
                     Some((reason, detail)) => Verdict::Rejected(
                         serde_json::from_value(serde_json::Value::String(reason))
                             .unwrap_or(RejectReason::ConflictingDuplicate),
@@ -213,7 +232,7 @@ impl Batch<'_> {
                         format!("seq {} was refused before with other bytes", up.seq),
                     ),
                 },
-            });
+            );
         }
         let mut expected = self.head_seq + 1;
         let starts_segment = self
@@ -312,6 +331,17 @@ impl Batch<'_> {
         let record = match entry {
             ChainEntry::Punch(record) => record,
             ChainEntry::Event(event) => {
+                // A sealed payload is range-checked once opened (its clear
+                // part was above); one that does not open is kept as it is,
+                // the employee's evidence.
+                if let Some(opened) = keys::open_event(self.tx, self.device_id, &event)?
+                    && let Err(check) = opened.check_ranges()
+                {
+                    return Ok(Verdict::RejectedLink(
+                        RejectReason::OutOfRange,
+                        check.to_string(),
+                    ));
+                }
                 return self.accept_event(up, &event, &policy, trusted_time_ms, hash);
             }
         };
@@ -337,7 +367,14 @@ impl Batch<'_> {
         let policy = self.with_field_sites(&policy, &record, punch_time_ms)?;
         // A sealed payload is read with the device's escrowed data key; one
         // that does not open is still an authentic punch, flagged.
-        let mut review_flags = match keys::open_record(self.tx, self.device_id, &record)? {
+        let opened = keys::open_record(self.tx, self.device_id, &record)?;
+        if let Some(Err(check)) = opened.as_ref().map(|o| o.check_ranges()) {
+            return Ok(Verdict::RejectedLink(
+                RejectReason::OutOfRange,
+                check.to_string(),
+            ));
+        }
+        let mut review_flags = match opened {
             Some(opened) => review::review(&policy, &opened, punch_time_ms),
             None => vec![ReviewFlag::PayloadUnreadable {
                 key_id: record

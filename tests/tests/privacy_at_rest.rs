@@ -189,3 +189,80 @@ fn a_key_lost_before_it_was_escrowed_still_uploads_every_punch_flagged() {
         "{flags:?}"
     );
 }
+
+/// ~3 km west of HQ: refused.
+fn far_away(w: &World) -> Evidence {
+    Evidence {
+        gps: Some(GpsFix {
+            lat: HQ.0,
+            lon: HQ.1 - 0.03,
+            accuracy_m: 8.0,
+            fix_time_ms: w.clock.now().wall_time_ms,
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        }),
+        ..Evidence::default()
+    }
+}
+
+#[test]
+fn a_refused_attempt_is_sealed_on_the_server_and_opened_in_its_export_even_after_a_lost_key() {
+    let (w, wrapper, engine) = setup();
+    let evidence = far_away(&w);
+    assert!(matches!(
+        engine.punch(PunchKind::ClockIn, &evidence),
+        Err(PunchError::Refused(_))
+    ));
+    let lat = format!("{:.4}", HQ.0);
+    let lon = format!("{:.4}", HQ.1 - 0.03);
+    // The platform loses its key before the attempt is uploaded.
+    drop(engine);
+    wrapper.lost.store(true, Ordering::SeqCst);
+    let engine = open(&w, &wrapper);
+    let attempts = engine.refused_attempts().expect("still listed");
+    assert_eq!(attempts.len(), 1);
+    assert!(attempts[0].unreadable.is_some(), "{:?}", attempts[0]);
+    assert!(engine.verify_chain().expect("verify").is_intact());
+    let report = engine.sync().expect("sync");
+    assert_eq!(report.uploaded, 1, "still uploaded: {report:?}");
+
+    // The server stores the sealed bytes as signed, and its copy of the
+    // body is the sealed one too: no coordinates in either.
+    let stored = w.admin.events(Some("refused_punch")).expect("events");
+    assert_eq!(stored.len(), 1);
+    let bytes = String::from_utf8_lossy(&stored[0].record).into_owned();
+    for text in [&bytes, &stored[0].body] {
+        assert!(
+            !text.contains(&lat) && !text.contains(&lon),
+            "in clear on the server: {text}"
+        );
+        assert!(text.contains("\"sealed\""), "{text}");
+    }
+    // The employee's export, through the API, opens it with the escrowed key.
+    let export: serde_json::Value =
+        serde_json::from_slice(&engine.fetch_server_export().expect("server export"))
+            .expect("json");
+    let events = export["requests"].as_array().expect("events");
+    let refused = events
+        .iter()
+        .find(|e| e["event_type"] == "refused_punch")
+        .expect("the refused attempt is exported");
+    assert_eq!(refused["sealed_payload"], "opened", "{refused}");
+    let body: serde_json::Value =
+        serde_json::from_str(refused["body"].as_str().expect("body")).expect("body json");
+    let gps = &body["evidence"]["gps"]["point"];
+    assert!(
+        (gps["lon"].as_f64().expect("lon") - (HQ.1 - 0.03)).abs() < 1e-9,
+        "{body}"
+    );
+    assert!(
+        !body["evaluation"]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .is_empty()
+    );
+    let device = engine.device().expect("device").device_id;
+    let chain = w.admin.verify_chain(&device).expect("server chain");
+    assert!(chain.is_intact(), "{chain:?}");
+}

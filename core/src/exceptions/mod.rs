@@ -13,13 +13,15 @@ pub(crate) use attachments::attach;
 pub(crate) use field_work::propose_field_work;
 pub(crate) use make_up::file_make_up;
 
-use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
+use punch_model::ledger::event::{ChainEntry, ChainEvent, EventRecord, kind_column_of, types};
 use punch_model::ledger::refused::RefusedPunch;
+use punch_model::ledger::sealed::unseal_event;
 use punch_model::rules::field_work::FieldWorkRequest;
 use punch_model::rules::makeup::{MakeUpRequest, RequestStatus};
 
 use crate::device::DeviceContext;
 use crate::error::Result;
+use crate::store::Sealing;
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +51,14 @@ pub struct RefusedAttempt {
     pub event_id: String,
     pub seq: u64,
     pub wall_time_ms: i64,
+    /// As judged (its sealed payload opened), or only its clear part (kind
+    /// and verdict) when the payload cannot be opened here.
     pub refused: RefusedPunch,
+    /// Why the attempt's sealed payload cannot be opened on this phone (the
+    /// data key was lost, or rotated since): `refused` then has no evidence
+    /// or reasons. The record itself still verifies and uploads, and the
+    /// server opens it with the key escrowed to it.
+    pub unreadable: Option<String>,
 }
 
 /// The device's own events of one type, parsed, oldest first.
@@ -110,23 +119,49 @@ pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
     Ok(out)
 }
 
-/// Every refused punch kept on this device, oldest first.
+/// Every refused punch kept on this device, oldest first, opened with the
+/// data key where sealed. One that does not open is listed with its clear
+/// part and says why: a lost key never hides the others.
 pub(crate) fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
+    let sealing = device.db.lock().sealing();
     Ok(own_events(device, types::REFUSED_PUNCH)?
         .into_iter()
         .filter_map(|(seq, entry)| match entry {
-            ChainEntry::Event(e) => match e.event {
-                ChainEvent::RefusedPunch(refused) => Some(RefusedAttempt {
-                    event_id: e.event_id.to_string(),
-                    seq,
-                    wall_time_ms: e.wall_time_ms,
-                    refused: *refused,
-                }),
-                _ => None,
-            },
+            ChainEntry::Event(e) => {
+                let (opened, unreadable) = open_event(&sealing, *e);
+                match opened.event {
+                    ChainEvent::RefusedPunch(refused) => Some(RefusedAttempt {
+                        event_id: opened.event_id.to_string(),
+                        seq,
+                        wall_time_ms: opened.wall_time_ms,
+                        refused: *refused,
+                        unreadable,
+                    }),
+                    _ => None,
+                }
+            }
             ChainEntry::Punch(_) => None,
         })
         .collect())
+}
+
+/// The event with its sealed payload opened, or as it is with why it would
+/// not open.
+pub(crate) fn open_event(sealing: &Sealing, event: EventRecord) -> (EventRecord, Option<String>) {
+    if event.sealed().is_none() {
+        return (event, None);
+    }
+    match sealing {
+        Sealing::Ready(key) => match unseal_event(key, &event) {
+            Ok(opened) => (opened, None),
+            Err(e) => (event, Some(e.to_string())),
+        },
+        Sealing::Unavailable { reason, .. } => (event, Some(reason.clone())),
+        Sealing::Off => (
+            event,
+            Some("the payload is sealed but no key wrapper is configured".into()),
+        ),
+    }
 }
 
 /// Whether any filed request still waits for a decision (sync asks then).

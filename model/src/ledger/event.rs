@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::ledger::record::{PunchRecord, RecordCheck, TimeAnchor};
+use crate::ledger::record::{PunchRecord, RecordCheck, SealedPayload, TimeAnchor};
 use crate::ledger::refused::RefusedPunch;
 use crate::ledger::trusted_time::RecordClock;
 use crate::rules::field_work::FieldWorkRequest;
@@ -105,6 +105,15 @@ impl EventRecord {
 
     pub fn to_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
         serde_json::to_vec(self)
+    }
+
+    /// The event's sealed payload, if it carries one (a refused attempt
+    /// recorded with a data key: `ledger::sealed::seal_event`).
+    pub fn sealed(&self) -> Option<&SealedPayload> {
+        match &self.event {
+            ChainEvent::RefusedPunch(r) => r.sealed.as_ref(),
+            _ => None,
+        }
     }
 }
 

@@ -203,6 +203,18 @@ pub fn check_judged(e: &RecordedEvidence, evaluation: &Evaluation) -> Result<(),
     Ok(())
 }
 
+/// Range-checks a sealed payload's envelope (its content is checked once
+/// opened, by whoever holds the key).
+pub fn check_sealed(sealed: &SealedPayload) -> Result<(), RecordCheck> {
+    if sealed.key_id.len() != 16 || sealed.ciphertext.len() > 64 * 1024 {
+        return Err(RecordCheck::OutOfRange {
+            field: "sealed",
+            detail: "key id is not 16 hex digits, or too long".into(),
+        });
+    }
+    Ok(())
+}
+
 impl PunchRecord {
     /// Range-checks every field by the rules the phone applies when it
     /// makes a record (`rules::evidence` for the fix), so a server refuses
@@ -240,10 +252,8 @@ impl PunchRecord {
                 "empty, too long or with control characters",
             );
         }
-        if let Some(sealed) = &self.sealed
-            && (sealed.key_id.len() != 16 || sealed.ciphertext.len() > 64 * 1024)
-        {
-            return out("sealed", "key id is not 16 hex digits, or too long");
+        if let Some(sealed) = &self.sealed {
+            check_sealed(sealed)?;
         }
         if self
             .evidence

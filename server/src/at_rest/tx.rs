@@ -341,6 +341,11 @@ impl StoreTx for SealedTx<'_> {
         self.inner.punch_location(punch_id)
     }
 
+    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        // A hash of the record as received: never sealed, nothing to open.
+        self.inner.kept_hash(device_id, seq)
+    }
+
     fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> {
         self.inner.punch_locations(punch_ids)
     }

@@ -8,11 +8,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::record::PunchRecord;
 
 use crate::error::Result;
 use crate::privacy::keys;
-use crate::store::{DeviceInfo, EventFilter, Revelation, StoreTx, StoredPunchInfo};
+use crate::store::{DeviceInfo, EventFilter, Revelation, StoreTx, StoredEvent, StoredPunchInfo};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Export {
@@ -79,14 +80,13 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
             })
         })
         .collect();
-    let requests: Vec<Value> = tx
-        .events(&EventFilter {
-            employee_id: Some(employee_id),
-            ..EventFilter::default()
-        })?
-        .into_iter()
-        .filter_map(|e| serde_json::to_value(&e).ok())
-        .collect();
+    let mut requests = Vec::new();
+    for event in tx.events(&EventFilter {
+        employee_id: Some(employee_id),
+        ..EventFilter::default()
+    })? {
+        requests.extend(exported_event(tx, &event)?);
+    }
     let revealed_evidence = tx.revelations_of(employee_id)?;
     let flagged = punches
         .iter()
@@ -115,4 +115,30 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         refused_records,
         requests,
     })
+}
+
+/// An event as the export shows it: a refused attempt's sealed payload
+/// opened into its `body` with the escrowed key (`sealed_payload` says
+/// whether it opened); other events as stored.
+fn exported_event(tx: &dyn StoreTx, event: &StoredEvent) -> Result<Option<Value>> {
+    let Ok(mut value) = serde_json::to_value(event) else {
+        return Ok(None);
+    };
+    if let Ok(ChainEntry::Event(record)) = ChainEntry::from_bytes(&event.record)
+        && record.sealed().is_some()
+    {
+        let opened = keys::open_event(tx, &event.device_id, &record)?
+            .and_then(|opened| serde_json::to_string(&opened.event).ok());
+        match opened {
+            Some(body) => {
+                value["body"] = Value::String(body);
+                value["sealed_payload"] = Value::from("opened");
+            }
+            None => {
+                value["sealed_payload"] =
+                    Value::from("unreadable: sealed with a data key this server does not hold");
+            }
+        }
+    }
+    Ok(Some(value))
 }

@@ -3,8 +3,9 @@
 //! reads what it must review and a phone that loses its platform key loses
 //! nothing it has not uploaded.
 
-use punch_model::ledger::record::PunchRecord;
-use punch_model::ledger::sealed::{DataKey, key_id, unseal};
+use punch_model::ledger::event::EventRecord;
+use punch_model::ledger::record::{PunchRecord, SealedPayload};
+use punch_model::ledger::sealed::{DataKey, key_id, unseal, unseal_event};
 use punch_model::wire::privacy::DataKeyRequest;
 
 use crate::error::{Result, ServerError};
@@ -35,9 +36,35 @@ pub fn open_record(
     let Some(sealed) = &record.sealed else {
         return Ok(Some(record.clone()));
     };
+    let Some(key) = escrowed(tx, device_id, sealed)? else {
+        return Ok(None);
+    };
+    Ok(unseal(&key, record).ok())
+}
+
+/// The event as recorded (a refused attempt's payload decrypted), or None
+/// when it is sealed with a key this server was never given or that does
+/// not open it.
+pub fn open_event(
+    tx: &dyn StoreTx,
+    device_id: &str,
+    record: &EventRecord,
+) -> Result<Option<EventRecord>> {
+    let Some(sealed) = record.sealed() else {
+        return Ok(Some(record.clone()));
+    };
+    let Some(key) = escrowed(tx, device_id, sealed)? else {
+        return Ok(None);
+    };
+    Ok(unseal_event(&key, record).ok())
+}
+
+/// The escrowed key a payload names, if this server holds it.
+fn escrowed(tx: &dyn StoreTx, device_id: &str, sealed: &SealedPayload) -> Result<Option<DataKey>> {
     let Some(raw) = tx.data_key(device_id, &sealed.key_id)? else {
         return Ok(None);
     };
-    let key = DataKey::from_bytes(&raw).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-    Ok(unseal(&key, record).ok())
+    DataKey::from_bytes(&raw)
+        .map(Some)
+        .map_err(|e| ServerError::Corrupt(e.to_string()))
 }

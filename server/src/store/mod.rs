@@ -322,6 +322,9 @@ pub trait StoreTx {
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
+    /// The hash kept for (device, seq) — of an accepted punch or event, or
+    /// of a punch row retention removed — even once its bytes are purged.
+    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
     /// Where a punch id is stored: (device, seq).
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
     fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
@@ -430,8 +433,8 @@ pub trait StoreTx {
     /// Retention (`privacy::retention`): removes one kind of data older
     /// than `before_ms`, keeping every hash; answers how many rows.
     fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64>;
-    /// A device's chain as stored, in seq order: purged records with empty
-    /// bytes and only their hash.
+    /// A device's chain as stored (punches and events), in seq order:
+    /// purged or erased records with empty bytes and only their hash.
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
     /// Erasure on leaving (`privacy::erase`): removes the employee's
     /// personal data, keeps punch rows (payroll) and every hash.

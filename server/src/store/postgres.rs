@@ -872,6 +872,18 @@ impl StoreTx for PgTx<'_, '_> {
         .collect()
     }
 
+    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        self.opt(
+            "SELECT hash FROM punches WHERE device_id = $1 AND seq = $2
+             UNION ALL SELECT hash FROM events WHERE device_id = $1 AND seq = $2
+             UNION ALL SELECT hash FROM punch_hashes WHERE device_id = $1 AND seq = $2
+             LIMIT 1",
+            &[&device_id, &sql(seq)],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>> {
         self.opt(
             "SELECT device_id, seq FROM punches WHERE punch_id = $1",

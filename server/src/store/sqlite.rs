@@ -1010,6 +1010,19 @@ impl StoreTx for Sql<'_> {
             .optional()?)
     }
 
+    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT hash FROM punches WHERE device_id = ?1 AND seq = ?2
+                 UNION ALL SELECT hash FROM events WHERE device_id = ?1 AND seq = ?2
+                 UNION ALL SELECT hash FROM punch_hashes WHERE device_id = ?1 AND seq = ?2
+                 LIMIT 1",
+            )?
+            .query_row(params![device_id, sql(seq)], |r| r.get(0))
+            .optional()?)
+    }
+
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>> {
         // Cached: on the hot ingest path.
         Ok(self

@@ -494,8 +494,19 @@ impl Device {
         policy_version: u64,
         event: punch_model::ledger::event::ChainEvent,
     ) -> UploadRecord {
+        self.next_event_with(policy_version, event, |_| {})
+    }
+
+    /// [`Device::next_event`], with the record finished by `finish` (e.g.
+    /// sealed) once its header is set, before it is signed.
+    pub fn next_event_with(
+        &mut self,
+        policy_version: u64,
+        event: punch_model::ledger::event::ChainEvent,
+        finish: impl FnOnce(&mut punch_model::ledger::event::EventRecord),
+    ) -> UploadRecord {
         use punch_model::ledger::event::{EntryTag, EventRecord};
-        let record = EventRecord {
+        let mut record = EventRecord {
             format: RECORD_FORMAT,
             entry: EntryTag::Event,
             event_id: uuid::Uuid::new_v4(),
@@ -511,6 +522,7 @@ impl Device {
             event,
             prev_hash: self.head_hash.clone(),
         };
+        finish(&mut record);
         let bytes = record.to_bytes().unwrap();
         let up = UploadRecord {
             seq: record.seq,

@@ -5456,16 +5456,32 @@ public struct RefusedAttemptInfo: Equatable, Hashable {
     public var seq: UInt64
     public var wallTimeMs: Int64
     public var kind: PunchKind
+    /**
+     * As judged; only the verdict when `unreadable` says why not.
+     */
     public var evaluation: Evaluation
+    /**
+     * Why its sealed payload cannot be opened on this phone (data key
+     * lost or rotated): the server still holds and reads it.
+     */
+    public var unreadable: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, kind: PunchKind, evaluation: Evaluation) {
+    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, kind: PunchKind, 
+        /**
+         * As judged; only the verdict when `unreadable` says why not.
+         */evaluation: Evaluation, 
+        /**
+         * Why its sealed payload cannot be opened on this phone (data key
+         * lost or rotated): the server still holds and reads it.
+         */unreadable: String?) {
         self.eventId = eventId
         self.seq = seq
         self.wallTimeMs = wallTimeMs
         self.kind = kind
         self.evaluation = evaluation
+        self.unreadable = unreadable
     }
 
     
@@ -5488,7 +5504,8 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
                 seq: FfiConverterUInt64.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
-                evaluation: FfiConverterTypeEvaluation.read(from: &buf)
+                evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
+                unreadable: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -5498,6 +5515,7 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
+        FfiConverterOptionString.write(value.unreadable, into: &buf)
     }
 }
 

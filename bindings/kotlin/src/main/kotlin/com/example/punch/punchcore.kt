@@ -7442,7 +7442,16 @@ data class RefusedAttemptInfo (
     , 
     var `kind`: PunchKind
     , 
+    /**
+     * As judged; only the verdict when `unreadable` says why not.
+     */
     var `evaluation`: Evaluation
+    , 
+    /**
+     * Why its sealed payload cannot be opened on this phone (data key
+     * lost or rotated): the server still holds and reads it.
+     */
+    var `unreadable`: kotlin.String?
     
 ){
     
@@ -7464,6 +7473,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
             FfiConverterLong.read(buf),
             FfiConverterTypePunchKind.read(buf),
             FfiConverterTypeEvaluation.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -7472,7 +7482,8 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
             FfiConverterULong.allocationSize(value.`seq`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterTypeEvaluation.allocationSize(value.`evaluation`)
+            FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
+            FfiConverterOptionalString.allocationSize(value.`unreadable`)
     )
 
     override fun write(value: RefusedAttemptInfo, buf: ByteBuffer) {
@@ -7481,6 +7492,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
+            FfiConverterOptionalString.write(value.`unreadable`, buf)
     }
 }
 
