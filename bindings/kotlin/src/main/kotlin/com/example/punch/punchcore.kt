@@ -7934,6 +7934,13 @@ data class SyncReport (
      * chains diverged (a restored or copied database). Tell the employer.
      */
     var `serverHeadMismatch`: kotlin.ULong?
+    , 
+    /**
+     * The employer acknowledged this device's chain break and this sync
+     * applied it: this many refused records were set aside (kept, state
+     * `rejected`) and the next punch starts a new segment the server accepts.
+     */
+    var `chainReset`: kotlin.ULong?
     
 ){
     
@@ -7961,6 +7968,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
         )
     }
 
@@ -7975,7 +7983,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
             FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
-            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`)
+            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`) +
+            FfiConverterOptionalULong.allocationSize(value.`chainReset`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -7990,6 +7999,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
             FfiConverterOptionalULong.write(value.`serverHeadMismatch`, buf)
+            FfiConverterOptionalULong.write(value.`chainReset`, buf)
     }
 }
 
