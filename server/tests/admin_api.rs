@@ -495,3 +495,68 @@ fn permission_of_reads_the_table() {
         None
     );
 }
+
+#[test]
+fn review_flags_come_with_sentences_in_the_readers_language() {
+    use punch_model::geofence::LatLon;
+    use punch_model::rules::evidence::ValidFix;
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut dev = ts.enrolled_device("ann");
+    // A modified app claims "accepted" for a fix straddling hq's fence; the
+    // server's own judgement (review) disagrees.
+    let up = dev.next(version, |r| {
+        r.evaluation.decision = Decision::Accepted;
+        r.evaluation.site_id = Some("hq".into());
+        r.evidence.gps = Some(ValidFix {
+            point: LatLon {
+                lat: 52.5213,
+                lon: 13.4050,
+            },
+            accuracy_m: 40.0,
+            fix_time_ms: common::now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        });
+    });
+    dev.upload_ok(ts.addr(), vec![up]);
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let get = |path: &str, language: Option<&str>| {
+        let mut headers = vec![("cookie", hr.cookie.clone())];
+        if let Some(l) = language {
+            headers.push(("accept-language", l.to_string()));
+        }
+        ok(request(ts.addr(), "GET", path, &headers, &[]))
+    };
+    let detail = format!("/admin/v1/punches/{}/1", dev.id);
+    let english = "The evidence does not support the verdict the device recorded: the phone \
+                   said accepted (site hq), the evidence reads review (site hq).";
+    for (language, want) in [
+        (None, english),
+        (Some("fr-FR, en;q=0.5"), english),
+        (
+            Some("zh-CN,zh;q=0.9,en;q=0.8"),
+            "证据不支持设备记录的判定结果：手机判定为accepted（地点hq），证据判定为review（地点hq）。",
+        ),
+    ] {
+        let punch = &get(&detail, language)["punch"];
+        assert_eq!(punch["review_flags"][0]["flag"], "evaluation_mismatch");
+        assert_eq!(
+            punch["review_messages"],
+            json!([{"code": "evaluation_mismatch", "text": want}]),
+            "{language:?}"
+        );
+    }
+    let list = get(
+        "/admin/v1/punches?review_flag=evaluation_mismatch",
+        Some("zh"),
+    );
+    assert_eq!(list["total"], 1);
+    assert!(
+        list["items"][0]["review_messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("证据不支持")
+    );
+}
