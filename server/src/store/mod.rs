@@ -419,6 +419,9 @@ pub trait StoreTx {
     /// one, when the window started). A window older than `window_ms`
     /// starts again at `now_ms`.
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
+    /// Deletes the rate counters whose window started before `before_ms`;
+    /// returns how many.
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;

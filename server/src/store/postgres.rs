@@ -66,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0007_privacy.sql"),
     include_str!("migrations/postgres/0008_pin.sql"),
     include_str!("migrations/postgres/0009_people.sql"),
+    include_str!("migrations/postgres/0010_rate_limits_window.sql"),
 ];
 
 /// The schema version this server writes.
@@ -1328,6 +1329,13 @@ impl StoreTx for PgTx<'_, '_> {
             &[&key, &window_ms, &now_ms],
         )?;
         Ok((int(row.try_get(0)?), row.try_get(1)?))
+    }
+
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM rate_limits WHERE window_start_ms < $1",
+            &[&before_ms],
+        )
     }
 
     fn insert_event(&self, e: &StoredEvent) -> Result<()> {

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_7_PRIVACY,
     MIGRATION_8_PIN,
     people::MIGRATION_9_PEOPLE,
+    MIGRATION_10_RATE_LIMITS_WINDOW,
 ];
 
 /// Chain events beside punches, requests' decisions, their attachments.
@@ -126,6 +127,11 @@ CREATE TABLE rate_limits (
     window_start_ms  INTEGER NOT NULL,
     hits             INTEGER NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Pruning ended rate windows (`rate::hit`) is a range scan, not a full one.
+const MIGRATION_10_RATE_LIMITS_WINDOW: &str = "
+CREATE INDEX rate_limits_window ON rate_limits (window_start_ms);
 ";
 
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
@@ -1109,6 +1115,14 @@ impl StoreTx for Sql<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok((int(hits), start))
+    }
+
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM rate_limits WHERE window_start_ms < ?1")?
+            .execute([before_ms])?;
+        Ok(n as u64)
     }
 
     fn insert_event(&self, e: &StoredEvent) -> Result<()> {
