@@ -60,6 +60,8 @@ pub struct PinCodeRow {
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
     pub used_at_ms: Option<i64>,
+    /// Set when a newer code was sent to the employee: this one no longer works.
+    pub superseded_at_ms: Option<i64>,
 }
 
 /// A device as the server knows it.
@@ -402,6 +404,9 @@ pub trait StoreTx {
     fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;
     fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()>;
     fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()>;
+    /// Marks the employee's unused, not yet superseded codes as replaced by
+    /// a newer one; returns how many.
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64>;
     /// The code with this MAC (locked in a write transaction).
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
     /// Uses the code up; false when it already was.

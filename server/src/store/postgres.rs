@@ -67,6 +67,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0008_pin.sql"),
     include_str!("migrations/postgres/0009_people.sql"),
     include_str!("migrations/postgres/0010_rate_limits_window.sql"),
+    include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
 ];
 
 /// The schema version this server writes.
@@ -517,8 +518,9 @@ impl StoreTx for PgTx<'_, '_> {
     fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
         self.exec(
             "INSERT INTO pin_codes
-               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                superseded_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &c.code_hash,
                 &c.employee_id,
@@ -526,16 +528,26 @@ impl StoreTx for PgTx<'_, '_> {
                 &c.created_at_ms,
                 &c.expires_at_ms,
                 &c.used_at_ms,
+                &c.superseded_at_ms,
             ],
         )?;
         Ok(())
+    }
+
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
+        self.exec(
+            "UPDATE pin_codes SET superseded_at_ms = $2
+             WHERE employee_id = $1 AND used_at_ms IS NULL AND superseded_at_ms IS NULL",
+            &[&employee_id, &now_ms],
+        )
     }
 
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
         let lock = if self.write { " FOR UPDATE" } else { "" };
         self.opt(
             &format!(
-                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                        superseded_at_ms
                  FROM pin_codes WHERE code_hash = $1{lock}"
             ),
             &[&code_hash],
@@ -548,6 +560,7 @@ impl StoreTx for PgTx<'_, '_> {
                 created_at_ms: r.try_get(3)?,
                 expires_at_ms: r.try_get(4)?,
                 used_at_ms: r.try_get(5)?,
+                superseded_at_ms: r.try_get(6)?,
             })
         })
         .transpose()
