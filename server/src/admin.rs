@@ -59,8 +59,16 @@ impl Admin {
 
     /// Over the database a URL names (`postgres://…`, `sqlite:PATH`, a path).
     pub fn connect(db: &DbUrl) -> Result<Admin> {
+        Self::connect_with(db, None)
+    }
+
+    /// With the keys that seal its evidence at rest (`crate::at_rest`).
+    pub fn connect_with(
+        db: &DbUrl,
+        at_rest: Option<&Arc<crate::at_rest::AtRestKeys>>,
+    ) -> Result<Admin> {
         Ok(Admin {
-            store: crate::store::open(db)?,
+            store: crate::at_rest::open(db, at_rest)?,
         })
     }
 
@@ -71,6 +79,16 @@ impl Admin {
     /// Over another backend.
     pub fn with_store(store: Arc<dyn ServerStore>) -> Admin {
         Admin { store }
+    }
+
+    /// Seals the evidence columns under `keys`' sealing key (see
+    /// `crate::at_rest::reseal`); `apply` false only counts.
+    pub fn reseal_at_rest(
+        &self,
+        keys: &crate::at_rest::AtRestKeys,
+        apply: bool,
+    ) -> Result<crate::at_rest::reseal::ResealReport> {
+        crate::at_rest::reseal::reseal(self.store.as_ref(), keys, apply)
     }
 
     /// Adds an employee, or renames an existing one.

@@ -4,7 +4,8 @@
 //! the URL) are never printed: [`DbUrl`] redacts itself.
 //!
 //! Environment: `PUNCH_CONFIG` (file), `PUNCH_DB`, `PUNCH_LISTEN`,
-//! `PUNCH_LOG_FORMAT` (`json` | `text`), and any limit as
+//! `PUNCH_LOG_FORMAT` (`json` | `text`), `PUNCH_AT_REST_KEYS` (the key
+//! file that seals evidence at rest, `crate::at_rest`), and any limit as
 //! `PUNCH_LIMITS__<FIELD>` (`PUNCH_LIMITS__ENROLL_PER_IP__HITS=10`).
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::at_rest::AtRestKeys;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
 use crate::store::DbUrl;
@@ -33,6 +35,7 @@ struct FileConfig {
     db: Option<String>,
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
+    at_rest_keys: Option<std::path::PathBuf>,
     limits: Option<toml::Table>,
 }
 
@@ -43,6 +46,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub log_format: LogFormat,
     pub limits: Limits,
+    /// Read from the key file named by `--at-rest-keys`, `PUNCH_AT_REST_KEYS`
+    /// or the file's `at_rest_keys`.
+    pub at_rest: Option<std::sync::Arc<AtRestKeys>>,
 }
 
 /// Flags given on the command line (they win).
@@ -51,6 +57,7 @@ pub struct Overrides {
     pub config: Option<std::path::PathBuf>,
     pub db: Option<String>,
     pub listen: Option<SocketAddr>,
+    pub at_rest_keys: Option<std::path::PathBuf>,
 }
 
 /// Reads file, environment (through `env`, so tests need not touch the
@@ -101,11 +108,19 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
     override_from_env(&mut limits, "PUNCH_LIMITS", env)?;
     let limits: Limits =
         serde_json::from_value(limits).map_err(|e| ServerError::Config(format!("limits: {e}")))?;
+    let at_rest = flags
+        .at_rest_keys
+        .clone()
+        .or_else(|| env("PUNCH_AT_REST_KEYS").map(Into::into))
+        .or(file.at_rest_keys)
+        .map(|path| AtRestKeys::load(&path).map(std::sync::Arc::new))
+        .transpose()?;
     Ok(Settings {
         db: DbUrl::parse(&db)?,
         listen,
         log_format,
         limits,
+        at_rest,
     })
 }
 

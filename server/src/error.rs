@@ -53,6 +53,9 @@ pub enum ServerError {
     /// The action does not fit the state (a request decided twice).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Evidence sealed at rest: a key missing, wrong, or a value altered.
+    #[error(transparent)]
+    AtRest(#[from] crate::at_rest::AtRestError),
     #[error("policy would not be accepted by devices: {0}")]
     InvalidPolicy(#[from] punch_model::rules::policy::PolicyError),
 }

@@ -14,6 +14,7 @@ pub mod admin;
 pub mod admin_api;
 pub mod api;
 pub mod app;
+pub mod at_rest;
 pub mod attestation;
 pub mod audit;
 pub mod auth;

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -33,9 +34,13 @@ enum Command {
         /// Default 127.0.0.1:8787.
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// A TOML file: db, listen, log_format, [limits].
+        /// A TOML file: db, listen, log_format, at_rest_keys, [limits].
         #[arg(long)]
         config: Option<PathBuf>,
+        /// The key file that seals evidence at rest (PUNCH_AT_REST_KEYS);
+        /// `admin at-rest-key` writes one.
+        #[arg(long)]
+        at_rest_keys: Option<PathBuf>,
     },
     /// Check device attestations by hand (no database needed).
     Attestation {
@@ -50,6 +55,9 @@ enum Command {
         /// Print lists as JSON instead of tables.
         #[arg(long)]
         json: bool,
+        /// The key file that seals evidence at rest (PUNCH_AT_REST_KEYS if absent).
+        #[arg(long)]
+        at_rest_keys: Option<PathBuf>,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -244,6 +252,20 @@ enum AdminCommand {
     /// (hashes stay, chains verify); prints what it removed as JSON.
     /// Schedule it (cron, systemd timer) daily.
     Purge,
+    /// Print a new at-rest key file (one fresh key named ID) to stdout:
+    /// save it mode 0600 outside the database's backups.
+    AtRestKey {
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Seal what is clear (rows from before keys were configured) or
+    /// sealed with an older key, under the key file's `seal_with` key;
+    /// prints per column what it found and did as JSON; exit 1 if a row
+    /// does not open. `--dry-run` only counts.
+    AtRestReseal {
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print everything held about an employee (their export) as JSON.
     Export {
         employee: String,
@@ -267,12 +289,36 @@ enum AdminCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { db, listen, config } => serve(Overrides { config, db, listen }),
-        Command::Admin { db, json, command } => match db.or_else(|| std::env::var("PUNCH_DB").ok())
-        {
-            Some(db) => DbUrl::parse(&db)
-                .map_err(Into::into)
-                .and_then(|db| admin(&db, json, command)),
+        Command::Serve {
+            db,
+            listen,
+            config,
+            at_rest_keys,
+        } => serve(Overrides {
+            config,
+            db,
+            listen,
+            at_rest_keys,
+        }),
+        Command::Admin {
+            command: AdminCommand::AtRestKey { id },
+            ..
+        } => punch_server::at_rest::AtRestKeys::generate_file(&id)
+            .map(|file| print!("{file}"))
+            .map_err(Into::into),
+        Command::Admin {
+            db,
+            json,
+            at_rest_keys,
+            command,
+        } => match db.or_else(|| std::env::var("PUNCH_DB").ok()) {
+            Some(db) => DbUrl::parse(&db).map_err(Into::into).and_then(|db| {
+                let keys = at_rest_keys
+                    .or_else(|| std::env::var_os("PUNCH_AT_REST_KEYS").map(Into::into))
+                    .map(|path| punch_server::at_rest::AtRestKeys::load(&path).map(Arc::new))
+                    .transpose()?;
+                admin(&db, keys, json, command)
+            }),
             None => Err("admin needs --db (or PUNCH_DB)".into()),
         },
         Command::Attestation {
@@ -329,6 +375,7 @@ fn serve(flags: Overrides) -> CmdResult {
         listen: settings.listen,
         limits: settings.limits,
         pin_codes,
+        at_rest: settings.at_rest,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
     tokio::runtime::Builder::new_current_thread()
@@ -474,7 +521,12 @@ fn opt<T: ToString>(v: &Option<T>) -> String {
         .map_or_else(|| "-".to_string(), ToString::to_string)
 }
 
-fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
+fn admin(
+    db: &DbUrl,
+    at_rest: Option<Arc<punch_server::at_rest::AtRestKeys>>,
+    json: bool,
+    command: AdminCommand,
+) -> CmdResult {
     if let AdminCommand::Backup { out } = &command {
         return match db {
             DbUrl::Sqlite(path) => {
@@ -487,7 +539,7 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
             }
         };
     }
-    let admin = Admin::connect(db)?;
+    let admin = Admin::connect_with(db, at_rest.as_ref())?;
     match command {
         AdminCommand::AddStaff {
             username,
@@ -794,7 +846,17 @@ fn admin(db: &DbUrl, json: bool, command: AdminCommand) -> CmdResult {
                 std::process::exit(1);
             }
         }
+        AdminCommand::AtRestReseal { dry_run } => {
+            let keys =
+                at_rest.ok_or("at-rest-reseal needs --at-rest-keys (or PUNCH_AT_REST_KEYS)")?;
+            let report = admin.reseal_at_rest(&keys, !dry_run)?;
+            print_json(&report)?;
+            if report.unopenable() > 0 {
+                std::process::exit(1);
+            }
+        }
         AdminCommand::Backup { .. } => return Err("backup runs before the database opens".into()),
+        AdminCommand::AtRestKey { .. } => return Err("at-rest-key needs no database".into()),
     }
     Ok(())
 }

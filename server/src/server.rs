@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// How PIN reset codes reach employees (the log by default).
     pub pin_codes: crate::pin::CodeDelivery,
+    /// Keys that seal evidence at rest (`crate::at_rest`); None: clear.
+    pub at_rest: Option<Arc<crate::at_rest::AtRestKeys>>,
 }
 
 impl ServerConfig {
@@ -47,6 +49,7 @@ impl ServerConfig {
             listen: DEFAULT_LISTEN,
             limits: Limits::default(),
             pin_codes: crate::pin::CodeDelivery::default(),
+            at_rest: None,
         }
     }
 }
@@ -86,8 +89,7 @@ pub fn app_state(db: impl Into<DbUrl>) -> Result<AppState> {
 }
 
 pub fn app_state_with(db: &DbUrl, limits: Limits) -> Result<AppState> {
-    let store = crate::store::open(db)?;
-    state_over(store, limits)
+    state_over(crate::at_rest::open(db, None)?, limits)
 }
 
 /// Over a store already open (tests, other embeddings).
@@ -201,7 +203,8 @@ impl ServerHandle {
     /// Opens the database, binds, and serves on a dedicated thread; returns
     /// once the socket is listening.
     pub fn start(config: ServerConfig) -> Result<ServerHandle> {
-        let mut state = app_state_with(&config.db, config.limits.clone())?;
+        let store = crate::at_rest::open(&config.db, config.at_rest.as_ref())?;
+        let mut state = state_over(store, config.limits.clone())?;
         state.pin_sender = config.pin_codes.sender();
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {

@@ -26,6 +26,9 @@ pub fn open_durable(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Con
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Purged, erased and resealed personal data must not linger in free
+    // pages: deleted content is overwritten with zeros.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     Ok(conn)
 }
 

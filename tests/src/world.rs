@@ -14,6 +14,7 @@ use punch_core::{
     ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
     PunchReceipt,
 };
+use punch_server::at_rest::AtRestKeys;
 use punch_server::{Admin, DbUrl, PostgresStore, ServerHandle};
 
 use crate::fault_proxy::FaultProxy;
@@ -36,6 +37,8 @@ pub struct World {
     pub admin: Admin,
     pub clock: Arc<ManualClock>,
     pub engine: Arc<PunchEngine>,
+    /// The keys the server seals evidence with at rest, if any.
+    pub at_rest: Option<Arc<AtRestKeys>>,
 }
 
 /// Quick retries so fault tests finish in milliseconds, not minutes.
@@ -56,10 +59,19 @@ impl World {
     }
 
     pub fn with_batch(batch_size: u32) -> World {
+        Self::build(batch_size, None)
+    }
+
+    /// Like [`World::new`], the server sealing evidence at rest with `keys`.
+    pub fn sealed_at_rest(keys: Arc<AtRestKeys>) -> World {
+        Self::build(500, Some(keys))
+    }
+
+    fn build(batch_size: u32, at_rest: Option<Arc<AtRestKeys>>) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let server_db = server_db(dir.path());
-        let admin = employer(&server_db);
-        let server = start_server(&server_db);
+        let admin = employer_with(&server_db, at_rest.as_ref());
+        let server = start_server_with(&server_db, at_rest.clone());
         let proxy = FaultProxy::start(server.addr());
         let clock = Arc::new(ManualClock::new(ClockReading {
             wall_time_ms: now_ms(),
@@ -86,6 +98,7 @@ impl World {
             admin,
             clock,
             engine,
+            at_rest,
         }
     }
 
@@ -96,7 +109,7 @@ impl World {
     }
 
     pub fn start_server(&mut self) {
-        let server = start_server(&self.server_db);
+        let server = start_server_with(&self.server_db, self.at_rest.clone());
         self.proxy.set_upstream(server.addr());
         self.server = Some(server);
     }
@@ -194,7 +207,11 @@ impl Default for World {
 /// The employer's side: one employee, the HQ site, a 2-minute clock
 /// tolerance, policy v1 published for 30 days.
 pub fn employer(server_db: &DbUrl) -> Admin {
-    let admin = Admin::connect(server_db).expect("admin");
+    employer_with(server_db, None)
+}
+
+fn employer_with(server_db: &DbUrl, at_rest: Option<&Arc<AtRestKeys>>) -> Admin {
+    let admin = Admin::connect_with(server_db, at_rest).expect("admin");
     admin.add_employee(EMPLOYEE, "Li Wei").expect("employee");
     admin
         .upsert_site(Site {
@@ -226,8 +243,13 @@ pub fn employer(server_db: &DbUrl) -> Admin {
 }
 
 pub fn start_server(db: &DbUrl) -> ServerHandle {
+    start_server_with(db, None)
+}
+
+pub fn start_server_with(db: &DbUrl, at_rest: Option<Arc<AtRestKeys>>) -> ServerHandle {
     ServerHandle::start(punch_server::ServerConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
+        at_rest,
         ..punch_server::ServerConfig::new(db.clone())
     })
     .expect("server start")

@@ -31,10 +31,12 @@ impl Admin {
 
     /// Runs the purge job at `now_ms` under the stored retention.
     pub fn purge_expired(&self, now_ms: i64) -> Result<RetentionReport> {
-        self.store.write(|tx| {
+        let report = self.store.write(|tx| {
             let r = retention::load(tx)?;
             retention::purge(tx, &r, now_ms)
-        })
+        })?;
+        self.store.scrub()?;
+        Ok(report)
     }
 
     /// A device's stored chain, re-verified (purged links by their hashes).
@@ -55,11 +57,16 @@ impl Admin {
     /// punch rows (times, kind, verdict, site, review flags) payroll must keep,
     /// with every hash.
     pub fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
-        self.store.write(|tx| {
-            tx.employee(employee_id)?.ok_or_else(|| {
-                crate::error::ServerError::UnknownEmployee(employee_id.to_string())
-            })?;
-            tx.erase_employee(employee_id, now_ms)
-        })
+        self.store
+            .write(|tx| {
+                tx.employee(employee_id)?.ok_or_else(|| {
+                    crate::error::ServerError::UnknownEmployee(employee_id.to_string())
+                })?;
+                tx.erase_employee(employee_id, now_ms)
+            })
+            .and_then(|report| {
+                self.store.scrub()?;
+                Ok(report)
+            })
     }
 }

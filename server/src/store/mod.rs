@@ -7,6 +7,7 @@
 
 pub mod people;
 pub mod postgres;
+pub mod sealable;
 pub mod sqlite;
 
 use std::collections::HashMap;
@@ -454,6 +455,26 @@ pub trait StoreTx {
     /// Stores an attachment once (the same hash again is a no-op).
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
     fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;
+
+    // At rest (`crate::at_rest`): the evidence columns exactly as stored,
+    // for sealing old rows and rotating keys.
+    /// Up to `limit` values of `column` after the row `after` (None: from
+    /// the first), in key order.
+    fn stored_values(
+        &self,
+        column: sealable::SealableColumn,
+        after: Option<&sealable::RowKey>,
+        limit: u32,
+    ) -> Result<Vec<sealable::StoredValue>>;
+    /// Replaces one value if it is still `old`; false when it changed
+    /// meanwhile (purged, erased) or the row is gone.
+    fn replace_value(
+        &self,
+        column: sealable::SealableColumn,
+        row: &sealable::RowKey,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool>;
 }
 
 /// An accepted chain event: the signed bytes, what they say (`body`, the
@@ -537,6 +558,13 @@ pub trait ServerStore: Send + Sync {
     fn backend(&self) -> &'static str;
     /// Asks the database (a real round trip) for its schema version.
     fn schema_status(&self) -> Result<SchemaStatus>;
+    /// After personal data was removed or resealed: makes the files stop
+    /// holding the old bytes where the backend can (SQLite: deleted content
+    /// is already zeroed, this checkpoints and truncates the write-ahead
+    /// log; PostgreSQL: nothing, see README's privacy section).
+    fn scrub(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Which database, parsed from `--db`: `postgres://…` (or `postgresql://…`),

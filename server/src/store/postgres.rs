@@ -22,6 +22,7 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
@@ -319,6 +320,13 @@ fn sql(v: u64) -> i64 {
 
 fn int(v: i64) -> u64 {
     v as u64
+}
+
+fn key_sql(part: &KeyPart) -> &(dyn ToSql + Sync) {
+    match part {
+        KeyPart::Text(t) => t,
+        KeyPart::Int(n) => n,
+    }
 }
 
 /// [`StoreTx`] over an open PostgreSQL transaction.
@@ -1295,6 +1303,8 @@ impl StoreTx for PgTx<'_, '_> {
         self.query(
             "SELECT seq, record, signature, hash FROM punches WHERE device_id = $1
              UNION ALL
+             SELECT seq, record, signature, hash FROM events WHERE device_id = $1
+             UNION ALL
              SELECT seq, ''::bytea, ''::bytea, hash FROM punch_hashes WHERE device_id = $1
              ORDER BY seq",
             &[&device_id],
@@ -1309,6 +1319,69 @@ impl StoreTx for PgTx<'_, '_> {
             })
         })
         .collect()
+    }
+
+    fn stored_values(
+        &self,
+        column: SealableColumn,
+        after: Option<&RowKey>,
+        limit: u32,
+    ) -> Result<Vec<StoredValue>> {
+        let sql = column.page_sql(after.is_some(), |i| format!("${i}"));
+        let limit = i64::from(limit);
+        let mut args: Vec<&(dyn ToSql + Sync)> = after
+            .map(|k| k.0.iter().map(key_sql).collect())
+            .unwrap_or_default();
+        args.push(&limit);
+        let keys = column.key_columns();
+        self.query(&sql, &args)?
+            .iter()
+            .map(|r| {
+                let mut row = Vec::with_capacity(keys.len());
+                for (i, (_, kind)) in keys.iter().enumerate() {
+                    row.push(match kind {
+                        KeyType::Text => KeyPart::Text(r.try_get(i)?),
+                        KeyType::Int => KeyPart::Int(r.try_get(i)?),
+                    });
+                }
+                let value = if column.is_text() {
+                    r.try_get::<_, String>(keys.len())?.into_bytes()
+                } else {
+                    r.try_get::<_, Vec<u8>>(keys.len())?
+                };
+                Ok(StoredValue {
+                    row: RowKey(row),
+                    value,
+                })
+            })
+            .collect()
+    }
+
+    fn replace_value(
+        &self,
+        column: SealableColumn,
+        row: &RowKey,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool> {
+        let sql = column.replace_sql(|i| format!("${i}"));
+        let changed = if column.is_text() {
+            let text = |bytes: &[u8]| {
+                String::from_utf8(bytes.to_vec())
+                    .map_err(|_| ServerError::Invalid(format!("{} is text", column.name())))
+            };
+            let (new, old) = (text(new)?, text(old)?);
+            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&new];
+            args.extend(row.0.iter().map(key_sql));
+            args.push(&old);
+            self.exec(&sql, &args)?
+        } else {
+            let mut args: Vec<&(dyn ToSql + Sync)> = vec![&new];
+            args.extend(row.0.iter().map(key_sql));
+            args.push(&old);
+            self.exec(&sql, &args)?
+        };
+        Ok(changed == 1)
     }
 
     fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {

@@ -13,6 +13,7 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
@@ -378,6 +379,14 @@ impl ServerStore for SqliteStore {
             supported: SCHEMA_VERSION,
         })
     }
+
+    fn scrub(&self) -> Result<()> {
+        // Answers (busy, log frames, checkpointed): busy only means another
+        // process still reads; the next checkpoint finishes the job.
+        self.lock()
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
 }
 
 /// Attestation at enrollment: each device's assurance level and what it
@@ -430,6 +439,13 @@ fn sql(v: u64) -> i64 {
 
 fn int(v: i64) -> u64 {
     v as u64
+}
+
+fn key_value(part: &KeyPart) -> rusqlite::types::Value {
+    match part {
+        KeyPart::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        KeyPart::Int(n) => rusqlite::types::Value::Integer(*n),
+    }
 }
 
 /// [`StoreTx`] over an open SQLite transaction.
@@ -1243,6 +1259,70 @@ impl StoreTx for Sql<'_> {
             .optional()?)
     }
 
+    fn stored_values(
+        &self,
+        column: SealableColumn,
+        after: Option<&RowKey>,
+        limit: u32,
+    ) -> Result<Vec<StoredValue>> {
+        use rusqlite::types::Value;
+        let sql = column.page_sql(after.is_some(), |i| format!("?{i}"));
+        let mut args: Vec<Value> = after
+            .map(|k| k.0.iter().map(key_value).collect())
+            .unwrap_or_default();
+        args.push(Value::Integer(i64::from(limit)));
+        let keys = column.key_columns();
+        let mut stmt = self.0.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), |r| {
+            let mut row = Vec::with_capacity(keys.len());
+            for (i, (_, kind)) in keys.iter().enumerate() {
+                row.push(match kind {
+                    KeyType::Text => KeyPart::Text(r.get(i)?),
+                    KeyType::Int => KeyPart::Int(r.get(i)?),
+                });
+            }
+            let value = if column.is_text() {
+                r.get::<_, String>(keys.len())?.into_bytes()
+            } else {
+                r.get::<_, Vec<u8>>(keys.len())?
+            };
+            Ok(StoredValue {
+                row: RowKey(row),
+                value,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn replace_value(
+        &self,
+        column: SealableColumn,
+        row: &RowKey,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool> {
+        use rusqlite::types::Value;
+        let as_value = |bytes: &[u8]| -> Result<Value> {
+            Ok(if column.is_text() {
+                Value::Text(
+                    String::from_utf8(bytes.to_vec())
+                        .map_err(|_| ServerError::Invalid(format!("{} is text", column.name())))?,
+                )
+            } else {
+                Value::Blob(bytes.to_vec())
+            })
+        };
+        let mut args = vec![as_value(new)?];
+        args.extend(row.0.iter().map(key_value));
+        args.push(as_value(old)?);
+        let sql = column.replace_sql(|i| format!("?{i}"));
+        Ok(self
+            .0
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(args))?
+            == 1)
+    }
+
     fn record_revelation(&self, r: &Revelation) -> Result<()> {
         self.0.execute(
             "INSERT INTO revelations (device_id, seq, employee_id, review_flags, revealed_at_ms)
@@ -1342,6 +1422,8 @@ impl StoreTx for Sql<'_> {
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
         let mut stmt = self.0.prepare(
             "SELECT seq, record, signature, hash FROM punches WHERE device_id = ?1
+             UNION ALL
+             SELECT seq, record, signature, hash FROM events WHERE device_id = ?1
              UNION ALL
              SELECT seq, X'', X'', hash FROM punch_hashes WHERE device_id = ?1
              ORDER BY seq",
