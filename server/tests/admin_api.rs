@@ -347,6 +347,9 @@ fn sign_in_needs_both_factors_locks_out_and_spends_codes() {
     }
     let locked = s.try_sign_in(addr, "wrong password here", "000000");
     locked.assert_error(429, "locked");
+    // Told when to come back: the 30-minute lock, rounded up to seconds.
+    let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1_795..=1_800).contains(&wait), "{wait}");
     s.try_sign_in(addr, common::staff::PASSWORD, &s.code())
         .assert_error(429, "locked");
 }
@@ -558,5 +561,58 @@ fn review_flags_come_with_sentences_in_the_readers_language() {
             .as_str()
             .unwrap()
             .starts_with("证据不支持")
+    );
+}
+
+#[test]
+fn staff_sign_in_is_rate_limited_per_address_before_any_password_is_checked() {
+    let limits = punch_server::Limits {
+        staff_signin_per_ip: punch_server::limits::RateRule {
+            hits: 3,
+            // Long enough for three Argon2 checks in a debug build.
+            window_s: 60,
+        },
+        ..punch_server::Limits::default()
+    };
+    let ts = TestServer::with_limits(limits);
+    let addr = ts.addr();
+    let s = add_staff(&ts, "hr", Role::HrAdmin, None);
+    let refused_rows = |ts: &TestServer| {
+        ts.admin
+            .audit_rows(0, 1000)
+            .unwrap()
+            .iter()
+            .filter(|r| r.action == "session.sign_in_refused")
+            .count()
+    };
+    // Three attempts from this address: a malformed one and two wrong ones.
+    request(addr, "POST", admin_api::PATH_SESSION, &[], b"{").assert_error(400, "bad_request");
+    for _ in 0..2 {
+        s.try_sign_in(addr, "wrong password here", "000000")
+            .assert_error(401, "unauthenticated");
+    }
+    assert_eq!(refused_rows(&ts), 2);
+    // The fourth is refused before anything is checked, right factors or not.
+    let limited = s.try_sign_in(addr, common::staff::PASSWORD, &s.code());
+    limited.assert_error(429, "rate_limited");
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    s.try_sign_in(addr, "wrong password here", "000000")
+        .assert_error(429, "rate_limited");
+    assert_eq!(refused_rows(&ts), 2, "no password was checked");
+    let metrics = request(addr, "GET", "/metrics", &[], &[]);
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("punch_rate_limited_total{bucket=\"StaffSignInIp\"}")),
+        "{text}"
+    );
+    // The account itself was not locked: two failures of five.
+    assert!(
+        !ts.admin
+            .audit_rows(0, 1000)
+            .unwrap()
+            .iter()
+            .any(|r| r.detail.contains("locked_until_ms"))
     );
 }

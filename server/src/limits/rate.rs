@@ -16,16 +16,19 @@ pub enum Bucket {
     PinResetIp,
     PinResetEmployee,
     PinResetDevice,
+    /// Staff sign-ins (`POST /admin/v1/session`) per address.
+    StaffSignInIp,
 }
 
 impl Bucket {
     /// Every bucket: the longest of their windows bounds what pruning keeps.
-    pub const ALL: [Bucket; 5] = [
+    pub const ALL: [Bucket; 6] = [
         Bucket::EnrollIp,
         Bucket::EnrollCode,
         Bucket::PinResetIp,
         Bucket::PinResetEmployee,
         Bucket::PinResetDevice,
+        Bucket::StaffSignInIp,
     ];
 
     fn name(self) -> &'static str {
@@ -35,6 +38,7 @@ impl Bucket {
             Bucket::PinResetIp => "pin_reset_ip",
             Bucket::PinResetEmployee => "pin_reset_employee",
             Bucket::PinResetDevice => "pin_reset_device",
+            Bucket::StaffSignInIp => "staff_signin_ip",
         }
     }
 
@@ -45,6 +49,7 @@ impl Bucket {
             Bucket::PinResetIp => limits.pin_reset_per_ip,
             Bucket::PinResetEmployee => limits.pin_reset_per_employee,
             Bucket::PinResetDevice => limits.pin_reset_per_device,
+            Bucket::StaffSignInIp => limits.staff_signin_per_ip,
         }
     }
 }
