@@ -5,7 +5,8 @@
 #   Debian: PostgreSQL (the server suites' second back end), a JDK and Maven
 #           (the Kotlin bindings; Maven fetches its own artifacts), ARM64
 #           cross gcc and qemu-user (the core's tests on the phones' ISA),
-#           chromium, nodejs and npm (the reviewer page's browser test)
+#           chromium, nodejs and npm (the reviewer page's browser test),
+#           sqlite3 (the Kotlin chain-reset test edits a phone database)
 #   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
 #   Python: the contract suite's schemathesis and cryptography
 #   npm:    playwright-core for the reviewer page's test in headless Chromium
@@ -27,6 +28,8 @@ command -v qemu-aarch64 >/dev/null 2>&1 || missing+=(qemu-user)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# The Kotlin chain-reset test edits the phone's database file with it.
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then

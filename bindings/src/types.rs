@@ -429,6 +429,10 @@ pub struct SyncReport {
     /// The server holds, at this seq, a record this device never had: the
     /// chains diverged (a restored or copied database). Tell the employer.
     pub server_head_mismatch: Option<u64>,
+    /// The employer acknowledged this device's chain break and this sync
+    /// applied it: this many refused records were set aside (kept, state
+    /// `rejected`) and the next punch starts a new segment the server accepts.
+    pub chain_reset: Option<u64>,
 }
 
 impl From<punch_core::SyncReport> for SyncReport {
@@ -453,6 +457,7 @@ impl From<punch_core::SyncReport> for SyncReport {
             next_retry_ms: r.next_retry_ms,
             deferred: r.deferred,
             server_head_mismatch: r.server_head_mismatch,
+            chain_reset: r.chain_reset,
         }
     }
 }

@@ -129,13 +129,13 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     (
         "evaluation_mismatch",
-        "The evidence does not support the verdict the device recorded.",
-        "证据不支持设备记录的判定结果。",
+        "The evidence does not support the verdict the device recorded: the phone said {device} (site {device_site}), the evidence reads {evidence} (site {evidence_site}).",
+        "证据不支持设备记录的判定结果：手机判定为{device}（地点{device_site}），证据判定为{evidence}（地点{evidence_site}）。",
     ),
     (
         "policy_version_mismatch",
-        "Judged by another policy version than the record names.",
-        "判定所用的规则版本与记录不符。",
+        "Judged by policy version {evaluated}, but the record names version {named}.",
+        "判定所用的规则版本（{evaluated}）与记录所写的版本（{named}）不符。",
     ),
     (
         "policy_expired",
@@ -385,10 +385,35 @@ pub fn request_status_message(
 /// A server review flag in `locale` (for a manager's screen).
 pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
     match flag {
-        ReviewFlag::EvaluationMismatch { .. } => message("evaluation_mismatch", vec![], locale),
-        ReviewFlag::PolicyVersionMismatch { .. } => {
-            message("policy_version_mismatch", vec![], locale)
-        }
+        ReviewFlag::EvaluationMismatch {
+            device,
+            device_site,
+            evidence,
+            evidence_site,
+        } => message(
+            "evaluation_mismatch",
+            vec![
+                ("device", serde_name(device)),
+                (
+                    "device_site",
+                    device_site.clone().unwrap_or_else(|| "-".into()),
+                ),
+                ("evidence", serde_name(evidence)),
+                (
+                    "evidence_site",
+                    evidence_site.clone().unwrap_or_else(|| "-".into()),
+                ),
+            ],
+            locale,
+        ),
+        ReviewFlag::PolicyVersionMismatch { named, evaluated } => message(
+            "policy_version_mismatch",
+            vec![
+                ("named", named.to_string()),
+                ("evaluated", evaluated.to_string()),
+            ],
+            locale,
+        ),
         ReviewFlag::PolicyExpired { .. } => message("policy_expired", vec![], locale),
         ReviewFlag::PayloadUnreadable { key_id } => message(
             "payload_unreadable",
@@ -522,6 +547,60 @@ mod tests {
         ] {
             assert!(codes.contains(&e.code()), "{e:?}");
         }
+        // Every review flag reads as a sentence in both languages, with its
+        // flag tag as the code and every argument filled in.
+        let flags = [
+            ReviewFlag::EvaluationMismatch {
+                device: Decision::Accepted,
+                device_site: Some("hq".into()),
+                evidence: Decision::Rejected,
+                evidence_site: None,
+            },
+            ReviewFlag::PolicyVersionMismatch {
+                named: 3,
+                evaluated: 2,
+            },
+            ReviewFlag::AssuranceBelowMinimum {
+                device: crate::rules::assurance::AssuranceLevel::Software,
+                required: crate::rules::assurance::AssuranceLevel::HardwareTee,
+            },
+            ReviewFlag::AttendanceMismatch {
+                device: Some("on_time".into()),
+                server: None,
+            },
+            ReviewFlag::PayloadUnreadable {
+                key_id: "00aa11bb22cc33dd".into(),
+            },
+            ReviewFlag::PolicyExpired {
+                expires_at_ms: 1,
+                punch_time_ms: 2,
+            },
+        ];
+        for f in &flags {
+            let tag = serde_json::to_value(f).unwrap()["flag"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(codes.contains(&tag.as_str()), "{f:?}");
+            for locale in [Locale::English, Locale::SimplifiedChinese] {
+                let m = review_message(f, locale);
+                assert_eq!(m.code, tag);
+                assert!(
+                    !m.text.contains('{') && m.text != m.code,
+                    "{f:?}: {}",
+                    m.text
+                );
+            }
+        }
+        assert_eq!(
+            review_message(&flags[0], Locale::English).text,
+            "The evidence does not support the verdict the device recorded: the phone said \
+             accepted (site hq), the evidence reads rejected (site -)."
+        );
+        assert_eq!(
+            review_message(&flags[1], Locale::SimplifiedChinese).text,
+            "判定所用的规则版本（2）与记录所写的版本（3）不符。"
+        );
         let refused = request_status_message(
             RequestStatus::Refused,
             None,

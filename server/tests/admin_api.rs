@@ -347,6 +347,9 @@ fn sign_in_needs_both_factors_locks_out_and_spends_codes() {
     }
     let locked = s.try_sign_in(addr, "wrong password here", "000000");
     locked.assert_error(429, "locked");
+    // Told when to come back: the 30-minute lock, rounded up to seconds.
+    let wait: u64 = locked.header("retry-after").unwrap().parse().unwrap();
+    assert!((1_795..=1_800).contains(&wait), "{wait}");
     s.try_sign_in(addr, common::staff::PASSWORD, &s.code())
         .assert_error(429, "locked");
 }
@@ -493,5 +496,123 @@ fn permission_of_reads_the_table() {
     assert_eq!(
         admin_api::permission_of(&axum::http::Method::POST, admin_api::PATH_SESSION),
         None
+    );
+}
+
+#[test]
+fn review_flags_come_with_sentences_in_the_readers_language() {
+    use punch_model::geofence::LatLon;
+    use punch_model::rules::evidence::ValidFix;
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut dev = ts.enrolled_device("ann");
+    // A modified app claims "accepted" for a fix straddling hq's fence; the
+    // server's own judgement (review) disagrees.
+    let up = dev.next(version, |r| {
+        r.evaluation.decision = Decision::Accepted;
+        r.evaluation.site_id = Some("hq".into());
+        r.evidence.gps = Some(ValidFix {
+            point: LatLon {
+                lat: 52.5213,
+                lon: 13.4050,
+            },
+            accuracy_m: 40.0,
+            fix_time_ms: common::now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+        });
+    });
+    dev.upload_ok(ts.addr(), vec![up]);
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let get = |path: &str, language: Option<&str>| {
+        let mut headers = vec![("cookie", hr.cookie.clone())];
+        if let Some(l) = language {
+            headers.push(("accept-language", l.to_string()));
+        }
+        ok(request(ts.addr(), "GET", path, &headers, &[]))
+    };
+    let detail = format!("/admin/v1/punches/{}/1", dev.id);
+    let english = "The evidence does not support the verdict the device recorded: the phone \
+                   said accepted (site hq), the evidence reads review (site hq).";
+    for (language, want) in [
+        (None, english),
+        (Some("fr-FR, en;q=0.5"), english),
+        (
+            Some("zh-CN,zh;q=0.9,en;q=0.8"),
+            "证据不支持设备记录的判定结果：手机判定为accepted（地点hq），证据判定为review（地点hq）。",
+        ),
+    ] {
+        let punch = &get(&detail, language)["punch"];
+        assert_eq!(punch["review_flags"][0]["flag"], "evaluation_mismatch");
+        assert_eq!(
+            punch["review_messages"],
+            json!([{"code": "evaluation_mismatch", "text": want}]),
+            "{language:?}"
+        );
+    }
+    let list = get(
+        "/admin/v1/punches?review_flag=evaluation_mismatch",
+        Some("zh"),
+    );
+    assert_eq!(list["total"], 1);
+    assert!(
+        list["items"][0]["review_messages"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("证据不支持")
+    );
+}
+
+#[test]
+fn staff_sign_in_is_rate_limited_per_address_before_any_password_is_checked() {
+    let limits = punch_server::Limits {
+        staff_signin_per_ip: punch_server::limits::RateRule {
+            hits: 3,
+            // Long enough for three Argon2 checks in a debug build.
+            window_s: 60,
+        },
+        ..punch_server::Limits::default()
+    };
+    let ts = TestServer::with_limits(limits);
+    let addr = ts.addr();
+    let s = add_staff(&ts, "hr", Role::HrAdmin, None);
+    let refused_rows = |ts: &TestServer| {
+        ts.admin
+            .audit_rows(0, 1000)
+            .unwrap()
+            .iter()
+            .filter(|r| r.action == "session.sign_in_refused")
+            .count()
+    };
+    // Three attempts from this address: a malformed one and two wrong ones.
+    request(addr, "POST", admin_api::PATH_SESSION, &[], b"{").assert_error(400, "bad_request");
+    for _ in 0..2 {
+        s.try_sign_in(addr, "wrong password here", "000000")
+            .assert_error(401, "unauthenticated");
+    }
+    assert_eq!(refused_rows(&ts), 2);
+    // The fourth is refused before anything is checked, right factors or not.
+    let limited = s.try_sign_in(addr, common::staff::PASSWORD, &s.code());
+    limited.assert_error(429, "rate_limited");
+    let wait: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    s.try_sign_in(addr, "wrong password here", "000000")
+        .assert_error(429, "rate_limited");
+    assert_eq!(refused_rows(&ts), 2, "no password was checked");
+    let metrics = request(addr, "GET", "/metrics", &[], &[]);
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("punch_rate_limited_total{bucket=\"StaffSignInIp\"}")),
+        "{text}"
+    );
+    // The account itself was not locked: two failures of five.
+    assert!(
+        !ts.admin
+            .audit_rows(0, 1000)
+            .unwrap()
+            .iter()
+            .any(|r| r.detail.contains("locked_until_ms"))
     );
 }

@@ -260,3 +260,38 @@ fn a_newer_schema_is_refused_at_start() {
     ));
     assert!(punch_server::ServerHandle::start(punch_server::ServerConfig::new(db)).is_err());
 }
+
+#[test]
+fn ended_rate_windows_are_pruned_and_running_ones_kept() {
+    use punch_server::limits::rate::{self, Bucket, longest_window_ms};
+    use punch_server::store::StoreExt;
+    let dir = tempfile::tempdir().unwrap();
+    let store = punch_server::store::open(&common::test_db(dir.path())).unwrap();
+    let limits = Limits::default();
+    let longest = longest_window_ms(&limits);
+    assert_eq!(longest, 900_000, "the PIN reset windows are the longest");
+    let t0 = 1_800_000_000_000_i64;
+    let hit = |subject: &str, now: i64| {
+        store
+            .write(|tx| rate::hit(tx, &limits, &[(Bucket::EnrollCode, subject)], now))
+            .unwrap()
+    };
+    // Fifty codes tried once, long ago; one code tried a moment ago, twice.
+    for i in 0..50 {
+        hit(&format!("old-{i}"), t0);
+    }
+    let recent = t0 + longest + 60_000;
+    hit("recent", recent - 1_000);
+    hit("recent", recent - 500);
+    // A hit that starts a new window prunes: the fifty old rows go.
+    hit("fresh", recent);
+    // The running window kept its count: ten hits a code, this is the 11th.
+    for _ in 0..8 {
+        assert_eq!(hit("recent", recent), None);
+    }
+    let refused = hit("recent", recent).expect("the 11th hit is refused");
+    assert_eq!(refused.bucket, Bucket::EnrollCode);
+    // What is left: exactly the two live counters (deleted now to count them).
+    let left = store.write(|tx| tx.prune_rate_limits(i64::MAX)).unwrap();
+    assert_eq!(left, 2);
+}

@@ -16,9 +16,15 @@ use punch_model::rules::evaluate::Decision;
 use punch_model::rules::evidence::ValidFix;
 use punch_server::staff::Role;
 
-fn flagged(ts: &TestServer, device: &mut Device, version: u64, site: &str, fix: (f64, f64, f64)) {
+fn flagged(
+    ts: &TestServer,
+    device: &mut Device,
+    version: u64,
+    (decision, site): (Decision, &str),
+    fix: (f64, f64, f64),
+) {
     let up = device.next(version, |r| {
-        r.evaluation.decision = Decision::Review;
+        r.evaluation.decision = decision;
         r.evaluation.site_id = Some(site.into());
         r.evaluation.reasons = vec![format!("the accuracy circle straddles the fence of {site}")];
         r.evidence.gps = Some(ValidFix {
@@ -56,9 +62,37 @@ fn the_reviewer_page_in_headless_chromium() {
     let mut bob = ts.enrolled_device("bob");
     ts.admin.set_team("ann", Some("A")).unwrap();
     ts.admin.set_team("bob", Some("B")).unwrap();
-    // Ann near the edge of hq (150 m circle); Bob in the yard's courtyard.
-    flagged(&ts, &mut ann, version, "hq", (52.5213, 13.4050, 40.0));
-    flagged(&ts, &mut bob, version, "yard", (52.5299, 13.4001, 25.0));
+    // Ann near the edge of hq (150 m circle), her app claiming "accepted":
+    // the server's review flags the mismatch. Bob in the yard's courtyard.
+    flagged(
+        &ts,
+        &mut ann,
+        version,
+        (Decision::Accepted, "hq"),
+        (52.5213, 13.4050, 40.0),
+    );
+    flagged(
+        &ts,
+        &mut bob,
+        version,
+        (Decision::Review, "yard"),
+        (52.5299, 13.4001, 25.0),
+    );
+    let ann_flags = &ts
+        .admin
+        .punches()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.employee_id == "ann")
+        .unwrap()
+        .review_flags;
+    assert!(
+        matches!(
+            ann_flags.as_slice(),
+            [punch_model::ledger::review::ReviewFlag::EvaluationMismatch { .. }]
+        ),
+        "{ann_flags:?}"
+    );
     // Ann forgot yesterday's clock-out: a make-up request.
     let make_up = ann.next_event(
         version,
@@ -86,6 +120,8 @@ fn the_reviewer_page_in_headless_chromium() {
         "team_b": "B",
         "team_b_device": bob.id,
         "team_b_accuracy_m": 25.0,
+        "team_a_flag_text": "The evidence does not support the verdict the device recorded: \
+            the phone said accepted (site hq), the evidence reads review (site hq).",
     });
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let out = Command::new("node")

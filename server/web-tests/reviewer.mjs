@@ -2,7 +2,8 @@
 //   1. a manager of team A signs in with password + TOTP, sees only team A's
 //      queue, and is denied team B's page;
 //   2. an HR admin signs in, opens a flagged punch (fence, fix and accuracy
-//      circle drawn to scale), approves it with a comment, rejects another,
+//      circle drawn to scale), approves it with a comment, rejects another
+//      (its server review flag shown as a sentence),
 //      approves a make-up request, and finds all three in the verified audit trail;
 //   3. the punch page on a phone-sized screen.
 // Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
@@ -109,6 +110,10 @@ try {
   await page.locator('#view tbody tr').getByRole('link').focus();
   await page.keyboard.press('Enter');
   await page.locator('svg.fence circle.site').waitFor();
+  // Its server review flag reads as a sentence, not as JSON.
+  const flagText = await page.locator('#review-flags').innerText();
+  expect(flagText.trim() === cfg.team_a_flag_text, `the review flag as a sentence: ${flagText}`);
+  expect(!flagText.includes('{'), 'no raw JSON');
   await page.screenshot({ path: `${shots}/06-hr-punch-circle.png`, fullPage: true });
   await page.getByLabel('Comment (required to reject)').fill('not at the office');
   await page.getByRole('button', { name: 'Reject' }).focus();

@@ -330,6 +330,36 @@ fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
 }
 
 #[test]
+fn a_new_code_replaces_the_older_ones() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    w.lock_it();
+    w.admin
+        .set_pin_contact(EMPLOYEE, "email", "li.wei@example.com")
+        .unwrap();
+    w.engine.request_pin_reset_code().unwrap();
+    let first = w.last_code();
+    w.engine.request_pin_reset_code().unwrap();
+    let second = w.last_code();
+    w.engine.request_pin_reset_code().unwrap();
+    let newest = w.last_code();
+    // The older two stopped working when a newer one was sent (the same
+    // code twice in a row is a one-in-a-million draw: then it is the newest).
+    for old in [first, second].iter().filter(|c| **c != newest) {
+        let (c, m) = refused(w.engine.redeem_pin_reset_code(old));
+        assert_eq!(c, ErrorCode::PinCodeInvalid);
+        assert!(m.ends_with("(replaced)"), "{m}");
+    }
+    // The newest works, once.
+    let token = w.engine.redeem_pin_reset_code(&newest).unwrap();
+    let (c, m) = refused(w.engine.redeem_pin_reset_code(&newest));
+    assert_eq!(c, ErrorCode::PinCodeInvalid);
+    assert!(m.ends_with("(used)"), "{m}");
+    w.engine.apply_pin_reset(&token, "5930", None).unwrap();
+    w.engine.verify_pin("5930").unwrap();
+}
+
+#[test]
 fn an_expired_token_is_refused_on_anchored_time() {
     let w = PinWorld::new();
     w.engine.set_pin(PIN, None).unwrap();

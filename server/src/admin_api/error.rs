@@ -1,20 +1,24 @@
 //! The admin API's error answer: `{"error": code, "message", "server_time_ms"}`
 //! with the server-time header, like the device API's.
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use punch_model::wire::HEADER_SERVER_TIME;
 
 use crate::clock::now_ms;
 use crate::error::ServerError;
+use crate::limits::rate;
+use crate::metrics;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminError {
     pub status: StatusCode,
     /// unauthenticated, forbidden, not_your_team, csrf_failed, locked,
-    /// bad_request, not_found, conflict, unavailable, internal.
+    /// rate_limited, bad_request, not_found, conflict, unavailable, internal.
     pub code: &'static str,
     pub message: String,
+    /// Sent as `Retry-After` (seconds) with a 429.
+    pub retry_after_s: Option<u64>,
 }
 
 impl AdminError {
@@ -23,6 +27,21 @@ impl AdminError {
             status,
             code,
             message: message.into(),
+            retry_after_s: None,
+        }
+    }
+
+    /// Over a shared rate limit (`limits::rate`): 429 with `Retry-After`.
+    pub fn rate_limited(limited: rate::Limited) -> AdminError {
+        ::metrics::counter!(metrics::RATE_LIMITED, "bucket" => format!("{:?}", limited.bucket))
+            .increment(1);
+        AdminError {
+            retry_after_s: Some(limited.retry_after_s),
+            ..AdminError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many attempts; retry after {} s", limited.retry_after_s),
+            )
         }
     }
 
@@ -99,6 +118,10 @@ impl IntoResponse for AdminError {
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut()
             .insert(HEADER_SERVER_TIME, HeaderValue::from(now));
+        if let Some(s) = self.retry_after_s {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         resp
     }
 }

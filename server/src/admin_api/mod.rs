@@ -14,6 +14,7 @@ pub mod auth;
 pub mod chain_breaks;
 pub mod error;
 pub mod export;
+pub mod locale;
 pub mod people;
 pub mod punches;
 pub mod query;

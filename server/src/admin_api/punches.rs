@@ -10,10 +10,12 @@ use axum::http::{HeaderMap, Method};
 use axum::response::Response;
 use punch_model::geofence::{LatLon, Shape};
 use punch_model::ledger::record::PunchRecord;
+use punch_model::messages::{Locale, review_message};
 use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
+use crate::admin_api::locale;
 use crate::admin_api::people::{audit, check_team_filter, teams};
 use crate::admin_api::query::{self, Paging};
 use crate::api::AppState;
@@ -37,11 +39,22 @@ pub struct PunchFilter {
     pub needs_review: Option<bool>,
 }
 
+/// A review flag as a sentence in the reader's language, beside the
+/// machine-readable flag (same order as `review_flags`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReviewText {
+    /// The flag's code (its `flag` field), stable.
+    pub code: String,
+    pub text: String,
+}
+
 /// A punch in a list: the server's facts, its team and any verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct PunchView {
     #[serde(flatten)]
     pub punch: StoredPunchInfo,
+    /// `review_flags` rendered (model's message catalogue; `Accept-Language`).
+    pub review_messages: Vec<ReviewText>,
     pub team: Option<String>,
     /// The server's time for it (trusted, else the device clock).
     pub at_ms: i64,
@@ -60,6 +73,7 @@ fn views(
     punches: Vec<StoredPunchInfo>,
     teams: &HashMap<String, Option<String>>,
     reviews: Vec<PunchReviewRow>,
+    locale: Locale,
 ) -> Vec<PunchView> {
     let mut reviews: HashMap<(String, u64), PunchReviewRow> = reviews
         .into_iter()
@@ -71,6 +85,17 @@ fn views(
             let review = reviews.remove(&(p.device_id.clone(), p.seq));
             let flagged = p.decision == "review" || !p.review_flags.is_empty();
             PunchView {
+                review_messages: p
+                    .review_flags
+                    .iter()
+                    .map(|f| {
+                        let m = review_message(f, locale);
+                        ReviewText {
+                            code: m.code,
+                            text: m.text,
+                        }
+                    })
+                    .collect(),
                 team: teams.get(&p.employee_id).cloned().flatten(),
                 at_ms: p.effective_time_ms(),
                 needs_review: flagged && review.is_none(),
@@ -89,6 +114,7 @@ pub async fn list(
     Query(f): Query<PunchFilter>,
     Query(paging): Query<Paging>,
 ) -> Result<Response, AdminError> {
+    let locale = locale::from_headers(&headers);
     let page = call(
         &state,
         headers,
@@ -99,7 +125,7 @@ pub async fn list(
             let (punches, teams, reviews) = s
                 .store
                 .read(|tx| Ok((tx.punches()?, teams(tx)?, tx.people().punch_reviews()?)))?;
-            let mut all: Vec<PunchView> = views(punches, &teams, reviews)
+            let mut all: Vec<PunchView> = views(punches, &teams, reviews, locale)
                 .into_iter()
                 .filter(|v| actor.sees_team(v.team.as_deref()))
                 .filter(|v| f.team.is_none() || v.team == f.team)
@@ -220,6 +246,7 @@ pub async fn detail(
     headers: HeaderMap,
     Path((device_id, seq)): Path<(String, u64)>,
 ) -> Result<Response, AdminError> {
+    let locale = locale::from_headers(&headers);
     let body = call(&state, headers, method, Permission::ViewPunches, move |s, actor, now| {
         let found = s.store.read(|tx| {
             let Some(bytes) = tx.punch_bytes(&device_id, seq)? else {
@@ -237,7 +264,7 @@ pub async fn detail(
         let Some((bytes, info, policy, teams, reviews)) = found else {
             return Err(AdminError::not_found("no such punch"));
         };
-        let view = views(vec![info], &teams, reviews)
+        let view = views(vec![info], &teams, reviews, locale)
             .pop()
             .ok_or_else(AdminError::internal)?;
         if !actor.sees_team(view.team.as_deref()) {

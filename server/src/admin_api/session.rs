@@ -1,7 +1,7 @@
 //! Sign-in, who-am-I, sign-out, and API tokens.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -9,9 +9,10 @@ use serde::Deserialize;
 use crate::admin_api::auth::{self, blocking, call, json};
 use crate::admin_api::error::AdminError;
 use crate::admin_api::query;
-use crate::api::AppState;
+use crate::api::{AppState, PeerAddr};
 use crate::audit::{self, AuditEntry};
 use crate::clock::now_ms;
+use crate::limits::rate::{self, Bucket};
 use crate::staff::actor::Via;
 use crate::staff::signin::{self, Refusal};
 use crate::staff::{Permission, session, token};
@@ -43,7 +44,27 @@ fn me(actor: &crate::staff::Actor, csrf: Option<&str>, expires: Option<i64>) -> 
 }
 
 /// `POST /admin/v1/session`: password + TOTP → session cookie and CSRF token.
-pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Response, AdminError> {
+/// Every attempt counts against the client address's rate limit first,
+/// malformed ones too, before any password is hashed.
+pub async fn sign_in(
+    State(state): State<AppState>,
+    peer: Option<Extension<PeerAddr>>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let ip = peer.map_or_else(
+        || "unknown".to_string(),
+        |Extension(PeerAddr(a))| a.ip().to_string(),
+    );
+    let limited = blocking(&state, move |s| {
+        let now = now_ms();
+        Ok(s.store
+            .write(|tx| rate::hit(tx, &s.limits, &[(Bucket::StaffSignInIp, ip.as_str())], now))?)
+    })
+    .await?;
+    if let Some(limited) = limited {
+        tracing::warn!(bucket = ?limited.bucket, "staff sign-in rate limited");
+        return Err(AdminError::rate_limited(limited));
+    }
     let req: SignInRequest = query::body(&body)?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
@@ -115,11 +136,20 @@ pub async fn sign_in(State(state): State<AppState>, body: Bytes) -> Result<Respo
             "unauthenticated",
             "username, password or code is wrong",
         )),
-        Err(Refusal::Locked { until_ms }) => Err(AdminError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "locked",
-            format!("too many failed sign-ins; locked until {until_ms} (ms since the epoch)"),
-        )),
+        Err(Refusal::Locked { until_ms }) => Err(AdminError {
+            // Rounded up: never tell a client to come back too early.
+            retry_after_s: Some(
+                u64::try_from(until_ms.saturating_sub(now_ms()))
+                    .unwrap_or(0)
+                    .div_ceil(1000)
+                    .max(1),
+            ),
+            ..AdminError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "locked",
+                format!("too many failed sign-ins; locked until {until_ms} (ms since the epoch)"),
+            )
+        }),
     }
 }
 

@@ -417,6 +417,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_pin_code(code)
     }
 
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
+        self.inner.supersede_pin_codes(employee_id, now_ms)
+    }
+
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
         self.inner.pin_code(code_hash)
     }
@@ -440,6 +444,10 @@ impl StoreTx for SealedTx<'_> {
 
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {
         self.inner.rate_hit(key, window_ms, now_ms)
+    }
+
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
+        self.inner.prune_rate_limits(before_ms)
     }
 
     fn record_revelation(&self, revelation: &Revelation) -> Result<()> {

@@ -55,6 +55,10 @@ pub struct Limits {
     pub pin_reset_per_ip: RateRule,
     pub pin_reset_per_employee: RateRule,
     pub pin_reset_per_device: RateRule,
+    /// Staff sign-in attempts per client IP, counted before any password is
+    /// hashed: bounds both guessing across accounts (the per-account
+    /// lockout bounds one account) and the Argon2 work a client can cause.
+    pub staff_signin_per_ip: RateRule,
 }
 
 impl Default for Limits {
@@ -90,6 +94,10 @@ impl Default for Limits {
             pin_reset_per_device: RateRule {
                 hits: 8,
                 window_s: 900,
+            },
+            staff_signin_per_ip: RateRule {
+                hits: 20,
+                window_s: 60,
             },
         }
     }

@@ -16,9 +16,21 @@ pub enum Bucket {
     PinResetIp,
     PinResetEmployee,
     PinResetDevice,
+    /// Staff sign-ins (`POST /admin/v1/session`) per address.
+    StaffSignInIp,
 }
 
 impl Bucket {
+    /// Every bucket: the longest of their windows bounds what pruning keeps.
+    pub const ALL: [Bucket; 6] = [
+        Bucket::EnrollIp,
+        Bucket::EnrollCode,
+        Bucket::PinResetIp,
+        Bucket::PinResetEmployee,
+        Bucket::PinResetDevice,
+        Bucket::StaffSignInIp,
+    ];
+
     fn name(self) -> &'static str {
         match self {
             Bucket::EnrollIp => "enroll_ip",
@@ -26,6 +38,7 @@ impl Bucket {
             Bucket::PinResetIp => "pin_reset_ip",
             Bucket::PinResetEmployee => "pin_reset_employee",
             Bucket::PinResetDevice => "pin_reset_device",
+            Bucket::StaffSignInIp => "staff_signin_ip",
         }
     }
 
@@ -36,6 +49,7 @@ impl Bucket {
             Bucket::PinResetIp => limits.pin_reset_per_ip,
             Bucket::PinResetEmployee => limits.pin_reset_per_employee,
             Bucket::PinResetDevice => limits.pin_reset_per_device,
+            Bucket::StaffSignInIp => limits.staff_signin_per_ip,
         }
     }
 }
@@ -47,8 +61,22 @@ pub struct Limited {
     pub retry_after_s: u64,
 }
 
+/// The longest window of any bucket: a counter whose window started
+/// longer ago than this has ended whatever its bucket, and its next hit
+/// would start it again anyway, so it can go.
+pub fn longest_window_ms(limits: &Limits) -> i64 {
+    Bucket::ALL
+        .iter()
+        .map(|b| b.rule(limits).window_ms())
+        .max()
+        .unwrap_or(0)
+}
+
 /// Counts one hit on each (bucket, subject); the first one over its rule
 /// refuses. Every hit counts, refused or not: hammering does not help.
+/// When a hit starts a new window the counters whose windows ended are
+/// deleted (an index range scan): without that, every address or code
+/// ever seen would keep its row.
 pub fn hit(
     tx: &dyn StoreTx,
     limits: &Limits,
@@ -56,11 +84,13 @@ pub fn hit(
     now_ms: i64,
 ) -> Result<Option<Limited>> {
     let mut refused = None;
+    let mut new_window = false;
     for &(bucket, subject) in hits {
         let rule = bucket.rule(limits);
         let window_ms = rule.window_ms();
         let key = format!("{}:{subject}", bucket.name());
         let (count, started) = tx.rate_hit(&key, window_ms, now_ms)?;
+        new_window |= count == 1;
         if count > rule.hits && refused.is_none() {
             let left_ms = started.saturating_add(window_ms).saturating_sub(now_ms);
             refused = Some(Limited {
@@ -69,6 +99,9 @@ pub fn hit(
                 retry_after_s: u64::try_from(left_ms).unwrap_or(0).div_ceil(1000).max(1),
             });
         }
+    }
+    if new_window {
+        tx.prune_rate_limits(now_ms.saturating_sub(longest_window_ms(limits)))?;
     }
     Ok(refused)
 }

@@ -28,7 +28,9 @@ fn refusal(r: PinRefusal) -> ApiError {
         PinRefusal::CodeInvalid(why) => ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::PinCodeInvalid,
-            format!("the reset code is wrong, expired or already used ({why})"),
+            format!(
+                "the reset code is wrong, expired, already used or replaced by a newer one ({why})"
+            ),
         )
         .with_reason(why),
         PinRefusal::IdentityInvalid => ApiError::new(

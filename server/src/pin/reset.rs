@@ -27,7 +27,8 @@ pub const IDENTITY_ITERATIONS: u32 = punch_model::pin::settings::MIN_PBKDF2_ITER
 pub enum PinRefusal {
     /// No contact (code path) or no identity secret (self-service) is configured.
     Unavailable(&'static str),
-    /// Unknown, for another device, expired or used; `reason` says which.
+    /// Unknown, for another device, expired, used or replaced by a newer
+    /// code; `reason` says which.
     CodeInvalid(&'static str),
     IdentityInvalid,
     NoAdminReset,
@@ -96,6 +97,10 @@ pub fn request_code(
     };
     let code = random_code()?;
     let expires_at_ms = now_ms.saturating_add(CODE_LIFETIME_MS);
+    // Only the newest code works: a code sent earlier (a message that came
+    // late, or one someone else saw) stops working when a new one is sent.
+    // The profile row read above is locked, so two requests take turns.
+    tx.supersede_pin_codes(&device.employee_id, now_ms)?;
     tx.insert_pin_code(&PinCodeRow {
         code_hash: code_mac(tx, &device.employee_id, &code)?,
         employee_id: device.employee_id.clone(),
@@ -103,6 +108,7 @@ pub fn request_code(
         created_at_ms: now_ms,
         expires_at_ms,
         used_at_ms: None,
+        superseded_at_ms: None,
     })?;
     Ok(Ok((
         PinCodeSent {
@@ -121,7 +127,7 @@ pub fn request_code(
 }
 
 /// Trades a code for a token: it must be this employee's, asked for by
-/// this device, unexpired and unused.
+/// this device, unexpired, unused and the newest one sent.
 pub fn redeem_code(
     tx: &dyn StoreTx,
     device: &DeviceInfo,
@@ -137,6 +143,9 @@ pub fn redeem_code(
     }
     if row.used_at_ms.is_some() {
         return Ok(Err(PinRefusal::CodeInvalid("used")));
+    }
+    if row.superseded_at_ms.is_some() {
+        return Ok(Err(PinRefusal::CodeInvalid("replaced")));
     }
     if now_ms >= row.expires_at_ms {
         return Ok(Err(PinRefusal::CodeInvalid("expired")));

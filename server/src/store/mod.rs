@@ -61,6 +61,8 @@ pub struct PinCodeRow {
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
     pub used_at_ms: Option<i64>,
+    /// Set when a newer code was sent to the employee: this one no longer works.
+    pub superseded_at_ms: Option<i64>,
 }
 
 /// A device as the server knows it.
@@ -406,6 +408,9 @@ pub trait StoreTx {
     fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;
     fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()>;
     fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()>;
+    /// Marks the employee's unused, not yet superseded codes as replaced by
+    /// a newer one; returns how many.
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64>;
     /// The code with this MAC (locked in a write transaction).
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
     /// Uses the code up; false when it already was.
@@ -423,6 +428,9 @@ pub trait StoreTx {
     /// one, when the window started). A window older than `window_ms`
     /// starts again at `now_ms`.
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
+    /// Deletes the rate counters whose window started before `before_ms`;
+    /// returns how many.
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;

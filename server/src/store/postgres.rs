@@ -67,6 +67,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0007_privacy.sql"),
     include_str!("migrations/postgres/0008_pin.sql"),
     include_str!("migrations/postgres/0009_people.sql"),
+    include_str!("migrations/postgres/0010_rate_limits_window.sql"),
+    include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
 ];
 
 /// The schema version this server writes.
@@ -524,8 +526,9 @@ impl StoreTx for PgTx<'_, '_> {
     fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
         self.exec(
             "INSERT INTO pin_codes
-               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                superseded_at_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
                 &c.code_hash,
                 &c.employee_id,
@@ -533,16 +536,26 @@ impl StoreTx for PgTx<'_, '_> {
                 &c.created_at_ms,
                 &c.expires_at_ms,
                 &c.used_at_ms,
+                &c.superseded_at_ms,
             ],
         )?;
         Ok(())
+    }
+
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
+        self.exec(
+            "UPDATE pin_codes SET superseded_at_ms = $2
+             WHERE employee_id = $1 AND used_at_ms IS NULL AND superseded_at_ms IS NULL",
+            &[&employee_id, &now_ms],
+        )
     }
 
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
         let lock = if self.write { " FOR UPDATE" } else { "" };
         self.opt(
             &format!(
-                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                        superseded_at_ms
                  FROM pin_codes WHERE code_hash = $1{lock}"
             ),
             &[&code_hash],
@@ -555,6 +568,7 @@ impl StoreTx for PgTx<'_, '_> {
                 created_at_ms: r.try_get(3)?,
                 expires_at_ms: r.try_get(4)?,
                 used_at_ms: r.try_get(5)?,
+                superseded_at_ms: r.try_get(6)?,
             })
         })
         .transpose()
@@ -1413,6 +1427,13 @@ impl StoreTx for PgTx<'_, '_> {
             &[&key, &window_ms, &now_ms],
         )?;
         Ok((int(row.try_get(0)?), row.try_get(1)?))
+    }
+
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM rate_limits WHERE window_start_ms < $1",
+            &[&before_ms],
+        )
     }
 
     fn insert_event(&self, e: &StoredEvent) -> Result<()> {

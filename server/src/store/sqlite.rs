@@ -32,6 +32,8 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_7_PRIVACY,
     MIGRATION_8_PIN,
     people::MIGRATION_9_PEOPLE,
+    MIGRATION_10_RATE_LIMITS_WINDOW,
+    MIGRATION_11_PIN_CODES_SUPERSEDED,
 ];
 
 /// Chain events beside punches, requests' decisions, their attachments.
@@ -127,6 +129,17 @@ CREATE TABLE rate_limits (
     window_start_ms  INTEGER NOT NULL,
     hits             INTEGER NOT NULL
 ) WITHOUT ROWID;
+";
+
+/// Pruning ended rate windows (`rate::hit`) is a range scan, not a full one.
+const MIGRATION_10_RATE_LIMITS_WINDOW: &str = "
+CREATE INDEX rate_limits_window ON rate_limits (window_start_ms);
+";
+
+/// A new PIN reset code replaces the employee's older ones (`pin::reset`).
+const MIGRATION_11_PIN_CODES_SUPERSEDED: &str = "
+ALTER TABLE pin_codes ADD COLUMN superseded_at_ms INTEGER;
+CREATE INDEX pin_codes_employee ON pin_codes (employee_id);
 ";
 
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
@@ -710,25 +723,37 @@ impl StoreTx for Sql<'_> {
     fn insert_pin_code(&self, c: &PinCodeRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO pin_codes
-               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+               (code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                superseded_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 c.code_hash,
                 c.employee_id,
                 c.device_id,
                 c.created_at_ms,
                 c.expires_at_ms,
-                c.used_at_ms
+                c.used_at_ms,
+                c.superseded_at_ms
             ],
         )?;
         Ok(())
+    }
+
+    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
+        let n = self.0.execute(
+            "UPDATE pin_codes SET superseded_at_ms = ?2
+             WHERE employee_id = ?1 AND used_at_ms IS NULL AND superseded_at_ms IS NULL",
+            params![employee_id, now_ms],
+        )?;
+        Ok(n as u64)
     }
 
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
         Ok(self
             .0
             .query_row(
-                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms
+                "SELECT code_hash, employee_id, device_id, created_at_ms, expires_at_ms, used_at_ms,
+                        superseded_at_ms
                  FROM pin_codes WHERE code_hash = ?1",
                 [code_hash],
                 |r| {
@@ -739,6 +764,7 @@ impl StoreTx for Sql<'_> {
                         created_at_ms: r.get(3)?,
                         expires_at_ms: r.get(4)?,
                         used_at_ms: r.get(5)?,
+                        superseded_at_ms: r.get(6)?,
                     })
                 },
             )
@@ -1138,6 +1164,14 @@ impl StoreTx for Sql<'_> {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok((int(hits), start))
+    }
+
+    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
+        let n = self
+            .0
+            .prepare_cached("DELETE FROM rate_limits WHERE window_start_ms < ?1")?
+            .execute([before_ms])?;
+        Ok(n as u64)
     }
 
     fn insert_event(&self, e: &StoredEvent) -> Result<()> {

@@ -6100,6 +6100,12 @@ public struct SyncReport: Equatable, Hashable {
      * chains diverged (a restored or copied database). Tell the employer.
      */
     public var serverHeadMismatch: UInt64?
+    /**
+     * The employer acknowledged this device's chain break and this sync
+     * applied it: this many refused records were set aside (kept, state
+     * `rejected`) and the next punch starts a new segment the server accepts.
+     */
+    public var chainReset: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6119,7 +6125,12 @@ public struct SyncReport: Equatable, Hashable {
         /**
          * The server holds, at this seq, a record this device never had: the
          * chains diverged (a restored or copied database). Tell the employer.
-         */serverHeadMismatch: UInt64?) {
+         */serverHeadMismatch: UInt64?, 
+        /**
+         * The employer acknowledged this device's chain break and this sync
+         * applied it: this many refused records were set aside (kept, state
+         * `rejected`) and the next punch starts a new segment the server accepts.
+         */chainReset: UInt64?) {
         self.uploaded = uploaded
         self.duplicates = duplicates
         self.resent = resent
@@ -6131,6 +6142,7 @@ public struct SyncReport: Equatable, Hashable {
         self.nextRetryMs = nextRetryMs
         self.deferred = deferred
         self.serverHeadMismatch = serverHeadMismatch
+        self.chainReset = chainReset
     }
 
     
@@ -6159,7 +6171,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 error: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
                 nextRetryMs: FfiConverterOptionInt64.read(from: &buf), 
                 deferred: FfiConverterBool.read(from: &buf), 
-                serverHeadMismatch: FfiConverterOptionUInt64.read(from: &buf)
+                serverHeadMismatch: FfiConverterOptionUInt64.read(from: &buf), 
+                chainReset: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
@@ -6175,6 +6188,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterOptionInt64.write(value.nextRetryMs, into: &buf)
         FfiConverterBool.write(value.deferred, into: &buf)
         FfiConverterOptionUInt64.write(value.serverHeadMismatch, into: &buf)
+        FfiConverterOptionUInt64.write(value.chainReset, into: &buf)
     }
 }
 

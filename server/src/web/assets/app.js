@@ -115,6 +115,13 @@ function drawing(d) {
 }
 
 // --- views ----------------------------------------------------------------
+// The server's review flags as sentences (rendered by the server in the
+// browser's language); a flag code where a server sent no text.
+function reviewTexts(p) {
+  const texts = p.review_messages || [];
+  return p.review_flags.map((f, i) => (texts[i] && texts[i].text) || f.flag);
+}
+
 function punchTable(items) {
   return el('table', {},
     el('thead', {}, el('tr', {}, el('th', {}, 'When'), el('th', {}, 'Employee'), el('th', {}, 'Kind'), el('th', {}, 'Decision'), el('th', {}, 'Flags'), el('th', {}, 'Review'))),
@@ -123,7 +130,7 @@ function punchTable(items) {
       el('td', {}, p.employee_id),
       el('td', {}, p.kind),
       el('td', {}, p.decision),
-      el('td', {}, p.review_flags.map((f) => f.flag).join(', ')),
+      el('td', { title: reviewTexts(p).join('\n') }, p.review_flags.map((f) => f.flag).join(', ')),
       el('td', {}, p.review ? p.review.verdict : (p.needs_review ? 'needed' : ''))))));
 }
 
@@ -155,7 +162,7 @@ async function punch(device, seq) {
     el('h3', {}, 'Reasons'),
     el('ul', {}, (d.reasons.length ? d.reasons : ['(none)']).map((r) => el('li', {}, r))),
     el('h3', {}, 'Server review flags'),
-    el('ul', {}, (p.review_flags.length ? p.review_flags.map((f) => JSON.stringify(f)) : ['(none)']).map((r) => el('li', {}, r))),
+    el('ul', { id: 'review-flags' }, (p.review_flags.length ? reviewTexts(p) : ['(none)']).map((r) => el('li', {}, r))),
   ];
   if (d.drawing) parts.push(el('h3', {}, 'Fence and fix (metres, north up)'), drawing(d.drawing));
   if (p.review) parts.push(el('p', {}, `Reviewed: ${p.review.verdict} by ${p.review.reviewer} — ${p.review.comment}`));

@@ -7946,6 +7946,13 @@ data class SyncReport (
      * chains diverged (a restored or copied database). Tell the employer.
      */
     var `serverHeadMismatch`: kotlin.ULong?
+    , 
+    /**
+     * The employer acknowledged this device's chain break and this sync
+     * applied it: this many refused records were set aside (kept, state
+     * `rejected`) and the next punch starts a new segment the server accepts.
+     */
+    var `chainReset`: kotlin.ULong?
     
 ){
     
@@ -7973,6 +7980,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalULong.read(buf),
         )
     }
 
@@ -7987,7 +7995,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
             FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
-            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`)
+            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`) +
+            FfiConverterOptionalULong.allocationSize(value.`chainReset`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -8002,6 +8011,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
             FfiConverterOptionalULong.write(value.`serverHeadMismatch`, buf)
+            FfiConverterOptionalULong.write(value.`chainReset`, buf)
     }
 }
 
