@@ -148,34 +148,20 @@ fn at_rest_keys_from_the_command_line_seal_and_are_then_required() {
     std::fs::write(&keys, &file).unwrap();
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
     let key_arg = keys.to_str().unwrap();
-    let (ok, _, err) = run(
-        &[
-            "admin",
-            "--db",
-            db,
-            "--at-rest-keys",
-            key_arg,
-            "add-employee",
-            "e-1",
-            "One",
-        ],
-        &[],
-    );
+    let add_employee = [
+        "admin",
+        "--db",
+        db,
+        "--at-rest-keys",
+        key_arg,
+        "add-employee",
+        "e-1",
+        "One",
+    ];
+    let (ok, _, err) = run(&add_employee, &[]);
     assert!(!ok && err.contains("chmod 600"), "{err}");
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let (ok, _, err) = run(
-        &[
-            "admin",
-            "--db",
-            db,
-            "--at-rest-keys",
-            key_arg,
-            "add-employee",
-            "e-1",
-            "One",
-        ],
-        &[],
-    );
+    let (ok, _, err) = run(&add_employee, &[]);
     assert!(ok, "{err}");
     // From now on the database opens only with its keys.
     let (ok, _, err) = run(&["admin", "--db", db, "devices"], &[]);

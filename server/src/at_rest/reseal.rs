@@ -124,7 +124,9 @@ impl Job<'_> {
         } else {
             stored.value.clone()
         };
-        if bytes.is_empty() || (column.is_text() && stored.value == b"{}") {
+        // Judged on the value as stored: a text value whose base64 is broken
+        // decodes to nothing, and must be reported unopenable, not empty.
+        if stored.value.is_empty() || (column.is_text() && stored.value == b"{}") {
             // An erased event body is `{}`: nothing personal left to seal.
             col.empty += 1;
             return Ok(());
