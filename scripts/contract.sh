@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-40}"
 seed="${PUNCH_CONTRACT_SEED:-$(( RANDOM * 32768 + RANDOM ))}"
-cargo build --locked -q -p punch-tests --bin punch-contract
+# scripts/test.sh has built everything already (PUNCH_PREBUILT=1).
+[ -n "${PUNCH_PREBUILT:-}" ] || cargo build --locked -q -p punch-tests --bin punch-contract
 tmp="$(mktemp -d)"
 pid=""
 cleanup() {

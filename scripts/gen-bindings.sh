@@ -15,7 +15,8 @@ SWIFT_FFI_OUT=bindings/swift/include
 # cargo test already has. uniffi-bindgen reads it from the unstripped library.
 # --workspace: the same feature set as `cargo test --workspace`, so this
 # reuses that build instead of compiling uniffi a second way.
-cargo build --locked --workspace
+# scripts/test.sh has built everything already (PUNCH_PREBUILT=1).
+[ -n "${PUNCH_PREBUILT:-}" ] || cargo build --locked --workspace
 LIB=target/debug/libpunchcore.so
 
 tmp=$(mktemp -d)

@@ -10,10 +10,25 @@
 #   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
 #   Python: the contract suite's schemathesis and cryptography
 #   npm:    playwright-core for the reviewer page's test in headless Chromium
+#   Maven:  the Kotlin tests' and the Android compile check's artifacts, fetched
+#           ahead (test.sh runs this beside its first compile)
+#   scripts/setup.sh rust   only rustfmt and clippy (seconds; test.sh's first step)
 #   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MSRV=1.89
+
+rust_components() {
+  local installed c
+  installed=$(rustup component list --installed)
+  for c in rustfmt clippy; do
+    grep -q "^$c" <<<"$installed" || rustup component add "$c"
+  done
+}
+if [ "${1:-}" = "rust" ]; then
+  rust_components
+  exit 0
+fi
 
 # --- Debian packages, keyed by what proves they are present (one apt run)
 missing=()
@@ -41,10 +56,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- Rust: components, the ARM64 standard library, the minimum supported toolchain
-installed_components=$(rustup component list --installed)
-for c in rustfmt clippy; do
-  grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
-done
+rust_components
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu
 rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
@@ -70,6 +82,13 @@ if [ ! -f server/web-tests/node_modules/playwright-core/package.json ]; then
   echo "setup: installing playwright-core for server/web-tests"
   npm ci --prefix server/web-tests --no-audit --no-fund
 fi
+
+# --- Maven artifacts (plugins and dependencies) for the Kotlin tests and the
+# Android compile check, so those steps do not wait on downloads
+for pom in bindings/kotlin/pom.xml android-demo/compile-check/pom.xml; do
+  mvn -B -q --no-transfer-progress -f "$pom" dependency:go-offline >/dev/null \
+    || { echo "setup: fetching the Maven artifacts of $pom failed" >&2; exit 1; }
+done
 
 # --- fuzzing (scripts/fuzz.sh, scripts/fuzz-attest.sh): nightly + cargo-fuzz, on request only
 if [ "${1:-}" = "fuzz" ]; then

@@ -1,62 +1,123 @@
 #!/usr/bin/env bash
-# All checks and tests: format, lints (warnings are errors), docs (warnings
-# are errors), the minimum Rust version, import circles, every Rust test
-# (the server's suites twice: SQLite and a throw-away PostgreSQL), the
-# contract suite, the generated bindings, the Kotlin tests against the real
-# server, the Android demo's compile check, and the core's tests on ARM64.
+# All checks and tests, the command README.md gives and .ci/run calls:
+#   scripts/test.sh           everything: format, lints and docs (warnings are
+#                             errors), the minimum Rust version, import circles,
+#                             every Rust test (the server's suites on SQLite and
+#                             again on a throw-away PostgreSQL), the reviewer
+#                             page in headless Chromium, the load smoke test,
+#                             the contract suite, the generated bindings, the
+#                             Kotlin tests against the real server, the Android
+#                             demo's compile check, and the core on ARM64 (qemu)
+#   scripts/test.sh --quick   the local loop (a few minutes warm): format,
+#                             clippy, and the workspace's tests on SQLite
+# Each step's wall time is printed at the end (scripts/lib/steps.sh).
+#
+# One build serves every step: the test binaries are built once (with the
+# smtp feature, so its test needs no second build of the server) and run
+# directly afterwards, because a `cargo test -p X` with another package
+# selection resolves features anew and rebuilds shared crates. Steps that do
+# not need the host's CPU at the same moment run beside each other: the
+# installs (network) beside the first compile, the MSRV check and the ARM64
+# build beside the test runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MSRV=1.89
+FEATURES=(--workspace --locked --features punch-server/smtp)
 
-# What a fresh machine lacks (idempotent, fast when present).
-./scripts/setup.sh
+quick=false
+case "${1:-}" in
+  --quick) quick=true ;;
+  "") ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
 
-cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked
+source scripts/lib/steps.sh
+source scripts/lib/postgres.sh
+trap 'pg_stop; steps_summary' EXIT
 
-# The declared rust-version must really build (its own target dir: no rebuild churn).
-CARGO_TARGET_DIR=target/msrv cargo "+$MSRV" check --workspace --locked
+step "rust components" ./scripts/setup.sh rust
+if ! $quick; then
+  # Debian packages, the MSRV toolchain, the ARM64 target, Python and npm
+  # packages, Maven artifacts: mostly network, so beside the first compile.
+  step_bg setup ./scripts/setup.sh
+fi
+
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy "${FEATURES[@]}" --all-targets -- -D warnings
+
+if $quick; then
+  step "tests (SQLite)" cargo test "${FEATURES[@]}"
+  exit 0
+fi
+
+step doc env RUSTDOCFLAGS="-D warnings" cargo doc "${FEATURES[@]}" --no-deps
 
 # No import circles between the modules of any crate.
 if [ -f ../shared/tools/modcycles.py ]; then
-  python3 ../shared/tools/modcycles.py .
+  step "import circles" python3 ../shared/tools/modcycles.py .
 fi
 
-# Everything on the SQLite default, then the server's suites (server/tests,
-# tests/) on PostgreSQL: the same harness, the back end chosen by PUNCH_TEST_DB.
-# The crash, decoder-mutation and property suites of issue 9 run inside
-# `cargo test` (tests/tests/crash.rs: 100 device + 20 server SIGKILLs;
-# decoder_mutation.rs: the stable twin of fuzz/; properties_*.rs).
-# Long runs by hand: scripts/crash.sh (1,000 rounds), scripts/fuzz.sh (cargo-fuzz).
-./scripts/with-postgres.sh bash -c '
+# Build every test binary once; later steps run them by path.
+step "build tests" cargo test "${FEATURES[@]}" --no-run --message-format=json-render-diagnostics \
+  >target/steps/test-build.json
+test_bin() { # PACKAGE TARGET -> the test executable cargo built
+  python3 - "$1" "$2" <target/steps/test-build.json <<'PY'
+import json, sys
+pkg, target = sys.argv[1:3]
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"] \
+            and m["target"]["name"] == target and m["package_id"].split("#")[-1].split("@")[0] == pkg:
+        print(m["executable"]); break
+else:
+    sys.exit(f"no test binary {target} of {pkg} in the build")
+PY
+}
+# The plain binaries and the FFI library too (the same feature set: nothing
+# rebuilt); the contract suite, the bindings check and Kotlin use them.
+step "build binaries" cargo build "${FEATURES[@]}"
+SERVER_TESTS="$(test_bin punch-server integration)"
+E2E_TESTS="$(test_bin punch-tests integration)"
+step_wait setup
+
+# Beside the test runs: the declared rust-version must really build (its own
+# target dir), and the ARM64 build of the core's tests (own target dir too,
+# so neither waits for the other's lock).
+step_bg "msrv + arm64 build" bash -c "
   set -euo pipefail
-  cargo test --workspace --locked
-  echo "== the server suites again, on PostgreSQL" >&2
-  PUNCH_TEST_DB="$PUNCH_PG_URL" cargo test --locked -p punch-server -p punch-tests
-  echo "== the reviewer page in headless Chromium (screenshots: target/web-screens/)" >&2
-  cargo test --locked -p punch-server --test web_e2e -- --ignored
-  echo "== load test, smoke size (the full one: server/README.md)" >&2
-  cargo run --locked -q -p punch-tests --bin scale_bench -- --smoke
-'
-# The SMTP sender for PIN reset codes (feature smtp) against a local SMTP sink.
-cargo test --locked -p punch-server --features smtp --test pin_smtp
+  CARGO_TARGET_DIR=target/msrv cargo +$MSRV check --workspace --locked
+  CARGO_TARGET_DIR=target/cross cargo test --locked --no-run \
+    --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core"
 
+step "tests (SQLite)" cargo test "${FEATURES[@]}"
+
+# The server's suites again on PostgreSQL: the same binaries, the back end
+# chosen by PUNCH_TEST_DB. Modules that never open a server store are skipped.
+pg_start -c fsync=off -c synchronous_commit=off
+step "server tests (PostgreSQL)" bash -c "cd server && PUNCH_TEST_DB='$PUNCH_PG_URL' '$SERVER_TESTS' \
+  --skip cli:: --skip openapi:: --skip pin_smtp::"
+step "end-to-end tests (PostgreSQL)" bash -c "cd tests && PUNCH_TEST_DB='$PUNCH_PG_URL' '$E2E_TESTS' \
+  --skip crash:: --skip decoder_mutation:: --skip properties_geofence:: --skip quickstart::"
+pg_stop
+
+# The reviewer page in headless Chromium (screenshots: target/web-screens/).
+step "reviewer page (Chromium)" bash -c "cd server && '$SERVER_TESTS' --ignored web_e2e::"
+# Load test, smoke size (the full one: server/README.md).
+step "load smoke test" target/debug/scale_bench --smoke
 # The contract suite: schemathesis against the live server, bounded.
-./scripts/contract.sh 40
-
+step "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
 # The checked-in Kotlin and Swift sources are exactly what the library generates.
-./scripts/gen-bindings.sh --check
-
+step "bindings drift" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check
 # Kotlin on a JVM: the generated bindings + coroutine layer, tested against
 # the real punch-server on 127.0.0.1 with target/debug/libpunchcore.so.
-mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test
-
+step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test
 # The Android demo's Kotlin, compiled against the Android framework API jar.
-./android-demo/check-compile.sh
+step "android demo compile" ./android-demo/check-compile.sh
 
 # ARM64: the core's test suite (ring's ARM code, SQLite) under qemu-user.
 # Skipped there: the one test that re-executes its own binary (with TZ set),
 # which qemu-user cannot do without binfmt_misc, absent in containers.
-cargo test --locked --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core \
+step_wait "msrv + arm64 build"
+step "arm64 tests (qemu)" env CARGO_TARGET_DIR=target/cross cargo test --locked \
+  --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core \
   -- --skip clock::tests::offset_follows_the_host_zone

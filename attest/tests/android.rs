@@ -1,6 +1,6 @@
 //! Android Key Attestation against the real chains in tests/data/android.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use common::*;

@@ -1,6 +1,6 @@
 //! Apple App Attest against Apple's published sample.
 
-mod common;
+use crate::common;
 
 use base64::Engine as _;
 use ciborium::Value;

@@ -1,6 +1,6 @@
 //! The JSON report the CLI prints: field names and values as in the shared JSON files.
 
-mod common;
+use crate::common;
 
 use common::*;
 use punch_attest::android::SecurityLevel;

@@ -1,7 +1,7 @@
 //! Hostile input: thousands of deterministic mutations of the real inputs, and random input
 //! (proptest), fed to every parser. A panic anywhere fails the test; refusals are expected.
 
-mod common;
+use crate::common;
 
 use common::*;
 use proptest::prelude::*;

@@ -1,7 +1,7 @@
 //! The engine through a real SQLite file: durability, the signed chain,
 //! tamper detection, refusal, bad input, threads.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! Site rules and anti-spoofing signals, judged through the engine.
 
-mod common;
+use crate::common;
 
 use common::*;
 use punch_core::rules::evaluate::{FlagKind, Outcome};

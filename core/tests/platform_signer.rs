@@ -2,7 +2,7 @@
 //! prompt), fail, or answer with another key. None of that may block the
 //! engine's other calls, store a record, or send a request.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};

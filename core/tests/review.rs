@@ -1,6 +1,6 @@
 //! Server-side re-judging of a record's evidence.
 
-mod common;
+use crate::common;
 
 use common::*;
 use punch_core::ledger::review::{ReviewFlag, review};

@@ -3,7 +3,7 @@
 //! were judged, and a lost platform key still lists (clear part, and why),
 //! verifies and exports every attempt, old clear ones included.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

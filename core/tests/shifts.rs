@@ -1,7 +1,7 @@
 //! Shift rules judged offline at punch time, through the engine: late,
 //! early leave, a forgotten clock-out, a restart, a phone in another zone.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

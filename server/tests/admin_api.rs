@@ -4,7 +4,7 @@
 //! data on any route; each person's action lands in the audit chain, and
 //! an edited audit row is detected.
 
-mod common;
+use crate::common;
 
 use common::staff::{Session, Staff, add_staff, ok};
 use common::{Device, TestServer, request};

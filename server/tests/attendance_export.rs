@@ -14,7 +14,7 @@
 //! |     | out 18:00, approved by the manager           |                                |      |       |       |
 //! | Fri | in 09:03 (within grace), out 18:10 (review)  | 9:07 − 1:00 = 487              | 0    | 0     | needs_review |
 
-mod common;
+use crate::common;
 
 use common::TestServer;
 use common::staff::{add_staff, ok};

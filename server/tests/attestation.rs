@@ -3,7 +3,7 @@
 //! verification and enrollment rules on a real SQLite store; and the policy
 //! minimum enforced end to end through the real HTTP server.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

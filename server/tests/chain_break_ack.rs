@@ -7,7 +7,7 @@
 //! (The device here is the harness's model of the app's chain, to test the
 //! server's rules exactly; `tests/tests/chain_reset.rs` runs the real engine.)
 
-mod common;
+use crate::common;
 
 use common::staff::{add_staff, ok};
 use common::{TestServer, outcomes};

@@ -1,6 +1,6 @@
 //! The `punch-server admin` command line, on a real database.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! Enrollment and request authentication, over real HTTP and SQLite.
 
-mod common;
+use crate::common;
 
 use punch_model::ledger::signing::Signer as _;
 use std::time::Duration;

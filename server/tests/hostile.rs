@@ -1,7 +1,7 @@
 //! Hostile input from an enrolled device or a stranger: every finding of the
 //! outside check, each with the test that failed before its fix.
 
-mod common;
+use crate::common;
 
 use common::*;
 use punch_model::ledger::signing;

@@ -1,6 +1,6 @@
 //! Upload ingest and trusted time, over real HTTP, signatures and SQLite.
 
-mod common;
+use crate::common;
 
 use common::{Device, TestServer, outcomes};
 use punch_model::ledger::record::GENESIS_HASH;

@@ -3,7 +3,7 @@
 //! others keep being served, a connection cap answered in the contract's
 //! error shape; and the operations routes (/healthz, /readyz, /metrics).
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

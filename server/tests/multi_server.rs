@@ -3,7 +3,7 @@
 //! other server; nonces, time tokens, policy keys and rate counters are
 //! shared through the database, not process memory.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -2,7 +2,7 @@
 //! answers with documented statuses, headers and required properties; every
 //! served route is documented.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

@@ -1,6 +1,6 @@
 //! Policy publishing and fetching, and a restart keeping everything.
 
-mod common;
+use crate::common;
 
 use std::net::TcpStream;
 

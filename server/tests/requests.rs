@@ -3,7 +3,7 @@
 //! the policy's limits again, keeps refused requests out of a manager's
 //! queue, and stores only the files a request names, at their size.
 
-mod common;
+use crate::common;
 
 use common::{Device, TestServer, now_ms, outcomes};
 use punch_model::ledger::event::ChainEvent;

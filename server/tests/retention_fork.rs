@@ -3,7 +3,7 @@
 //! (duplicate) from another one at that seq (a fork, refused as a
 //! conflicting duplicate and kept as evidence).
 
-mod common;
+use crate::common;
 
 use common::{Device, TestServer, now_ms, outcomes};
 use punch_model::ledger::record::{GENESIS_HASH, PunchKind};

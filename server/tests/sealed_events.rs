@@ -2,7 +2,7 @@
 //! accepted as sealed, its payload range-checked once opened with the data
 //! key the device escrowed, and kept as it is when the server holds no key.
 
-mod common;
+use crate::common;
 
 use common::{Device, TestServer, outcomes};
 use punch_model::ledger::event::ChainEvent;

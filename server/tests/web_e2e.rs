@@ -4,7 +4,7 @@
 //! Ignored by plain `cargo test` (it needs them); `scripts/test.sh` runs it
 //! with `--ignored`. Screenshots land in `target/web-screens/`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
