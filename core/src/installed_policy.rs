@@ -3,8 +3,12 @@
 //!
 //! Preparing a large policy (indexes, geodesics) costs tens of milliseconds
 //! and megabytes, so opening the engine reads only the stored version: the
-//! body is parsed and prepared on the first evaluate or punch. An app that
-//! opens the engine to show its status or to sync pays nothing for it.
+//! policy is loaded on the first evaluate or punch, and an app that opens
+//! the engine to show its status or to sync pays nothing for it. That load
+//! reads the policy's prepared form, kept beside it since it was installed
+//! (`policy_snapshot`), so the first punch screen after an app start does
+//! not prepare the policy again; only a missing or doubtful prepared form
+//! means preparing from the signed body (and keeping the result).
 
 use std::sync::{Arc, Mutex};
 
@@ -84,13 +88,34 @@ impl InstalledPolicy {
         match &*slot {
             Slot::Ready(p) => Ok(p.clone()),
             Slot::Empty => Err(PunchError::NoPolicy),
-            Slot::Stored { .. } => {
-                let row = db.lock().policy()?.ok_or(PunchError::NoPolicy)?;
-                let prepared = Arc::new(PreparedPolicy::new(Policy::from_json(&row.body)?)?);
+            Slot::Stored { version } => {
+                let version = *version;
+                let kept = db.lock().prepared_policy()?;
+                let prepared = match kept
+                    .filter(|row| row.version == version)
+                    .and_then(|row| PreparedPolicy::from_snapshot(&row.snapshot, version).ok())
+                {
+                    Some(prepared) => Arc::new(prepared),
+                    None => Self::prepare_stored(db)?,
+                };
                 *slot = Slot::Ready(prepared.clone());
                 Ok(prepared)
             }
         }
+    }
+
+    /// Prepares the stored policy from its signed body and keeps the
+    /// prepared form for the next start (best effort: failing to keep it
+    /// only costs the next start this preparation again).
+    fn prepare_stored(db: &Db) -> Result<Arc<PreparedPolicy>> {
+        let row = db.lock().policy()?.ok_or(PunchError::NoPolicy)?;
+        let prepared = PreparedPolicy::new(Policy::from_json(&row.body)?)?;
+        if let Ok(snapshot) = prepared.snapshot() {
+            let _ = db
+                .lock()
+                .save_prepared_policy(prepared.policy.version, &snapshot);
+        }
+        Ok(Arc::new(prepared))
     }
 
     pub fn version(&self) -> Option<u64> {
@@ -123,7 +148,7 @@ impl InstalledPolicy {
         {
             return Ok(prepared.clone());
         }
-        let prepared = Arc::new(field_work::prepare_with(&base.policy, &active)?);
+        let prepared = Arc::new(field_work::prepare_with(&base, &active)?);
         field.prepared = Some((ids, base.policy.version, prepared.clone()));
         Ok(prepared)
     }
@@ -193,6 +218,7 @@ impl InstalledPolicy {
         policy.check_not_expired(device.trusted_now_at(&now)?)?;
         // Preparing (indexes, geodesics) is the slow part: no lock held.
         let prepared = Arc::new(PreparedPolicy::new(policy)?);
+        let snapshot = prepared.snapshot().ok();
         // Lock order: policy slot, then database; nothing takes them reversed.
         let mut slot = self.slot();
         if let Some(installed) = slot.version()
@@ -208,7 +234,10 @@ impl InstalledPolicy {
             body: body.to_vec(),
             signature: signature.map(<[u8]>::to_vec),
         };
-        device.db.lock().save_policy(&row, now.wall_time_ms)?;
+        device
+            .db
+            .lock()
+            .save_policy(&row, snapshot.as_deref(), now.wall_time_ms)?;
         *slot = Slot::Ready(prepared);
         Ok(version)
     }

@@ -263,3 +263,84 @@ fn reasons_read_in_english_and_chinese_with_stable_codes() {
         codes
     );
 }
+
+/// The policy's prepared form is kept with it: a restarted engine judges
+/// from it, and one that is missing, damaged or of another version is
+/// rebuilt from the signed body (same verdicts) and kept again.
+#[test]
+fn a_restart_judges_from_the_kept_prepared_policy_and_rebuilds_a_doubtful_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.db");
+    let clock = clock();
+    let verdicts = |engine: &punch_core::PunchEngine| {
+        [(0.0, 50.0, 10.0), (0.0, 95.0, 20.0), (0.0, 130.0, 20.0)]
+            .iter()
+            .map(|&(bearing, metres, accuracy)| {
+                let e = engine
+                    .evaluate(&gps(offset(HQ, bearing, metres), accuracy, T0))
+                    .unwrap();
+                (e.decision, e.site_id)
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = verdicts(&engine_at(&path, clock.clone()));
+    let kept = || -> Option<(i64, Vec<u8>)> {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.query_row("SELECT version, snapshot FROM policy_prepared", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .ok()
+    };
+    let (version, snapshot) = kept().expect("a prepared form is kept at install");
+    assert_eq!(version, 1);
+
+    let reopen = || {
+        punch_core::PunchEngine::open_with(
+            &path,
+            punch_core::EngineOptions {
+                clock: clock.clone(),
+                ..Default::default()
+            },
+        )
+        .unwrap()
+    };
+    assert_eq!(verdicts(&reopen()), first);
+
+    let damage = |sql: &str| {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute(sql, []).unwrap();
+    };
+    // The kept form is what a restart judges by: one prepared from a policy
+    // whose HQ is 200 m further north (same version) moves the verdicts.
+    let moved = policy_json(1, None).replace(&HQ.0.to_string(), &(HQ.0 + 0.0018).to_string());
+    let moved = punch_core::rules::policy::PreparedPolicy::new(
+        punch_core::rules::policy::Policy::from_json(moved.as_bytes()).unwrap(),
+    )
+    .unwrap()
+    .snapshot()
+    .unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE policy_prepared SET snapshot = ?1", [&moved])
+        .unwrap();
+    assert_eq!(
+        verdicts(&reopen())[0],
+        (Decision::Rejected, None),
+        "judged from the kept prepared form"
+    );
+
+    for sql in [
+        "UPDATE policy_prepared SET snapshot = x'00ff00'",
+        "UPDATE policy_prepared SET snapshot = substr(snapshot, 1, 200)",
+        "UPDATE policy_prepared SET version = 9",
+        "DELETE FROM policy_prepared",
+    ] {
+        damage(sql);
+        assert_eq!(verdicts(&reopen()), first, "after {sql}");
+        assert_eq!(
+            kept(),
+            Some((1, snapshot.clone())),
+            "rebuilt and kept after {sql}"
+        );
+    }
+}

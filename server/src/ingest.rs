@@ -453,7 +453,7 @@ impl Batch<'_> {
         let active = field_work::active_at(&policy.policy, sites, punch_time_ms);
         // A field site's radius was checked when it was filed: this cannot fail
         // for a policy that prepared without it, but if it does, judge without.
-        Ok(match field_work::prepare_with(&policy.policy, &active) {
+        Ok(match field_work::prepare_with(policy, &active) {
             Ok(prepared) => Arc::new(prepared),
             Err(_) => policy.clone(),
         })

@@ -19,6 +19,12 @@ pub(crate) struct PolicyRow {
     pub signature: Option<Vec<u8>>,
 }
 
+/// The installed policy as prepared (`PreparedPolicy::snapshot`).
+pub(crate) struct PreparedRow {
+    pub version: u64,
+    pub snapshot: Vec<u8>,
+}
+
 impl Store {
     pub(crate) fn device(&self) -> Result<Option<DeviceRow>> {
         Ok(self
@@ -84,15 +90,58 @@ impl Store {
             .map(|v| v as u64))
     }
 
-    pub(crate) fn save_policy(&self, row: &PolicyRow, now_ms: i64) -> Result<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO policy (id, version, body, signature, installed_ms)
-                 VALUES (1, ?1, ?2, ?3, ?4)
-                 ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
-                     signature = excluded.signature, installed_ms = excluded.installed_ms",
-            )?
-            .execute(params![row.version as i64, row.body, row.signature, now_ms])?;
+    /// Installs the policy and, in the same transaction, its prepared form
+    /// (or none: then the old prepared form is deleted, never left stale).
+    pub(crate) fn save_policy(
+        &self,
+        row: &PolicyRow,
+        prepared: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.prepare_cached(
+            "INSERT INTO policy (id, version, body, signature, installed_ms)
+             VALUES (1, ?1, ?2, ?3, ?4)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
+                 signature = excluded.signature, installed_ms = excluded.installed_ms",
+        )?
+        .execute(params![row.version as i64, row.body, row.signature, now_ms])?;
+        match prepared {
+            Some(snapshot) => Self::put_prepared(&tx, row.version, snapshot)?,
+            None => {
+                tx.execute("DELETE FROM policy_prepared", [])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The prepared form of the installed policy, if one is kept.
+    pub(crate) fn prepared_policy(&self) -> Result<Option<PreparedRow>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT version, snapshot FROM policy_prepared WHERE id = 1")?
+            .query_row([], |r| {
+                Ok(PreparedRow {
+                    version: r.get::<_, i64>(0)? as u64,
+                    snapshot: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Keeps the prepared form of policy `version` (prepared after the fact,
+    /// for a policy installed before prepared forms were kept).
+    pub(crate) fn save_prepared_policy(&self, version: u64, snapshot: &[u8]) -> Result<()> {
+        Self::put_prepared(&self.conn, version, snapshot)
+    }
+
+    fn put_prepared(conn: &rusqlite::Connection, version: u64, snapshot: &[u8]) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO policy_prepared (id, version, snapshot) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot",
+        )?
+        .execute(params![version as i64, snapshot])?;
         Ok(())
     }
 }

@@ -97,6 +97,15 @@ CREATE TABLE chain_resets (
     received_ms   INTEGER NOT NULL,
     start_seq     INTEGER UNIQUE
 )",
+    "
+-- The installed policy as prepared for evaluation (model::rules::
+-- policy_snapshot): derived from the policy row, written with it, so an
+-- app start does not prepare a large policy again.
+CREATE TABLE policy_prepared (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    version   INTEGER NOT NULL,
+    snapshot  BLOB NOT NULL
+)",
 ];
 
 /// The schema version this library writes.

@@ -77,6 +77,11 @@ impl SiteIndex {
         self.sites.get(i)
     }
 
+    /// Every shape, by input position.
+    pub fn shapes(&self) -> &[PreparedShape] {
+        &self.sites
+    }
+
     /// Every site whose fence lies within `accuracy_m + search_radius_m` of
     /// the point, or which contains the point, with its verdict, in ascending
     /// site order. Invalid input gives an empty result.

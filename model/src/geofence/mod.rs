@@ -19,7 +19,7 @@ mod error;
 mod geodesy;
 mod index;
 mod locate;
-mod prepared;
+pub(crate) mod prepared;
 mod shape;
 
 #[cfg(test)]

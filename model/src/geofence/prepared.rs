@@ -1,6 +1,8 @@
 //! `PreparedShape`: a validated shape plus everything `locate` needs
 //! precomputed (ECEF vertices, densified edges, bounding cap).
 
+use serde::{Deserialize, Serialize};
+
 use super::error::{GeofenceError, RingRef};
 use super::geodesy::{self, Frame, Planar};
 use super::shape::{
@@ -27,18 +29,36 @@ const ZERO_AREA_RATIO: f64 = 1e-8;
 pub const MAX_VERTICES: usize = 50_000;
 
 /// A cap (centre + geodesic radius) containing the whole shape.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BoundingCap {
     pub center: LatLon,
     pub radius_m: f64,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Serialised as `(lat, lon, next_len)`: the ECEF position is recomputed
+/// on decoding, which is cheaper than reading it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(from = "(f64, f64, f64)", into = "(f64, f64, f64)")]
 pub(crate) struct Node {
     pub pos: LatLon,
     pub ecef: [f64; 3],
     /// Geodesic length of the piece from this node to the next in its ring.
     pub next_len: f64,
+}
+
+impl From<(f64, f64, f64)> for Node {
+    fn from((lat, lon, next_len): (f64, f64, f64)) -> Node {
+        Node {
+            next_len,
+            ..Node::new(LatLon { lat, lon })
+        }
+    }
+}
+
+impl From<Node> for (f64, f64, f64) {
+    fn from(n: Node) -> (f64, f64, f64) {
+        (n.pos.lat, n.pos.lon, n.next_len)
+    }
 }
 
 impl Node {
@@ -51,7 +71,7 @@ impl Node {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Geometry {
     Circle {
         center: Node,
@@ -85,7 +105,44 @@ pub struct PreparedShape {
     pub(crate) geom: Geometry,
 }
 
+/// What preparing adds to a shape, as kept in a device's prepared-policy
+/// snapshot (`rules::policy_snapshot`) beside the shape itself: only what
+/// was validated is ever serialised, and [`PreparedShape::from_prepared`]
+/// re-checks every number.
+#[derive(Serialize)]
+pub(crate) struct PreparedRef<'a> {
+    cap: &'a BoundingCap,
+    geom: &'a Geometry,
+}
+
+/// [`PreparedRef`], decoded.
+#[derive(Deserialize)]
+pub(crate) struct Prepared {
+    cap: BoundingCap,
+    geom: Geometry,
+}
+
 impl PreparedShape {
+    /// What [`PreparedShape::from_prepared`] takes back.
+    pub(crate) fn prepared(&self) -> PreparedRef<'_> {
+        PreparedRef {
+            cap: &self.cap,
+            geom: &self.geom,
+        }
+    }
+
+    /// `shape` with what was prepared for it, if every number in it is
+    /// finite and in range and every ring well formed.
+    pub(crate) fn from_prepared(shape: Shape, prepared: Prepared) -> Option<PreparedShape> {
+        let out = PreparedShape {
+            shape,
+            cap: prepared.cap,
+            cap_ecef: geodesy::ecef(prepared.cap.center),
+            geom: prepared.geom,
+        };
+        out.is_sound().then_some(out)
+    }
+
     /// Validates `shape` and precomputes its evaluation data.
     pub fn new(shape: &Shape) -> Result<Self, GeofenceError> {
         match shape {
@@ -120,6 +177,31 @@ impl PreparedShape {
     /// A cap that contains the whole shape (used by the spatial index).
     pub fn bounding_cap(&self) -> BoundingCap {
         self.cap
+    }
+
+    /// Whether every number is finite and every ring in range: what a
+    /// decoded snapshot must show before it is used (a NaN would silently
+    /// turn verdicts into "outside").
+    fn is_sound(&self) -> bool {
+        let node_ok = |n: &Node| {
+            validate_point(n.pos).is_ok()
+                && n.ecef.iter().all(|c| c.is_finite())
+                && n.next_len.is_finite()
+        };
+        let geom_ok = match &self.geom {
+            Geometry::Circle { center, radius_m } => node_ok(center) && radius_m.is_finite(),
+            Geometry::Polygon { nodes, rings } => {
+                nodes.iter().all(node_ok)
+                    && !rings.is_empty()
+                    && rings
+                        .iter()
+                        .all(|&(start, end)| start + 3 <= end && end <= nodes.len())
+            }
+        };
+        geom_ok
+            && validate_point(self.cap.center).is_ok()
+            && self.cap.radius_m.is_finite()
+            && self.cap_ecef.iter().all(|c| c.is_finite())
     }
 
     fn new_polygon(

@@ -28,17 +28,76 @@ impl LatLon {
 
 /// A geofence. Polygon edges are geodesics between consecutive vertices;
 /// rings may or may not repeat their first vertex at the end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+///
+/// In JSON (the policy format) the kind is a `"type"` field; in binary
+/// formats (the device's prepared-policy snapshot) it is an outer tag, which
+/// decodes without buffering each shape first (see [`ShapeText`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// All points within `radius_m` (geodesic) of `center`.
     Circle { center: LatLon, radius_m: f64 },
     /// Inside `exterior` and not inside any of `holes`.
     Polygon {
         exterior: Vec<LatLon>,
+        holes: Vec<Vec<LatLon>>,
+    },
+}
+
+/// [`Shape`] as JSON: internally tagged by `"type"`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ShapeText {
+    Circle {
+        center: LatLon,
+        radius_m: f64,
+    },
+    Polygon {
+        exterior: Vec<LatLon>,
         #[serde(default)]
         holes: Vec<Vec<LatLon>>,
     },
+}
+
+/// [`Shape`] in binary formats: externally tagged, no field names.
+#[derive(Serialize, Deserialize)]
+enum ShapeBinary {
+    Circle(LatLon, f64),
+    Polygon(Vec<LatLon>, Vec<Vec<LatLon>>),
+}
+
+impl Serialize for Shape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let shape = self.clone();
+        if s.is_human_readable() {
+            match shape {
+                Shape::Circle { center, radius_m } => ShapeText::Circle { center, radius_m },
+                Shape::Polygon { exterior, holes } => ShapeText::Polygon { exterior, holes },
+            }
+            .serialize(s)
+        } else {
+            match shape {
+                Shape::Circle { center, radius_m } => ShapeBinary::Circle(center, radius_m),
+                Shape::Polygon { exterior, holes } => ShapeBinary::Polygon(exterior, holes),
+            }
+            .serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(if d.is_human_readable() {
+            match ShapeText::deserialize(d)? {
+                ShapeText::Circle { center, radius_m } => Shape::Circle { center, radius_m },
+                ShapeText::Polygon { exterior, holes } => Shape::Polygon { exterior, holes },
+            }
+        } else {
+            match ShapeBinary::deserialize(d)? {
+                ShapeBinary::Circle(center, radius_m) => Shape::Circle { center, radius_m },
+                ShapeBinary::Polygon(exterior, holes) => Shape::Polygon { exterior, holes },
+            }
+        })
+    }
 }
 
 /// Checks that `p` is finite and within the WGS-84 coordinate ranges.

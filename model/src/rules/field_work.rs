@@ -178,10 +178,11 @@ pub fn active_at<'a>(policy: &Policy, sites: &'a [FieldSite], time_ms: i64) -> V
 }
 
 /// The policy with `active` field sites added as sites, prepared.
-pub fn prepare_with(policy: &Policy, active: &[&FieldSite]) -> Result<PreparedPolicy, PolicyError> {
-    let mut policy = policy.clone();
-    policy.sites.extend(active.iter().map(|s| s.as_site()));
-    PreparedPolicy::new(policy)
+pub fn prepare_with(
+    base: &PreparedPolicy,
+    active: &[&FieldSite],
+) -> Result<PreparedPolicy, PolicyError> {
+    base.with_extra_sites(active.iter().map(|s| s.as_site()).collect())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod field_work;
 pub mod makeup;
 pub mod policy;
+pub mod policy_snapshot;
 pub mod privacy;
 pub mod punch_kind;
 pub mod shift;

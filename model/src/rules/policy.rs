@@ -230,9 +230,47 @@ pub struct PreparedPolicy {
 }
 
 impl PreparedPolicy {
+    /// Validates `policy` and prepares every site's shape (the slow part:
+    /// geodesics for each vertex) and the indexes.
     pub fn new(policy: Policy) -> Result<PreparedPolicy, PolicyError> {
+        let shapes = policy
+            .sites
+            .iter()
+            .map(|site| {
+                PreparedShape::new(&site.shape).map_err(|source| PolicyError::Shape {
+                    site: site.id.clone(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::with_shapes(policy, shapes)
+    }
+
+    /// The policy with `extra` sites added, reusing this policy's prepared
+    /// shapes (only the extra sites are prepared).
+    pub fn with_extra_sites(&self, extra: Vec<Site>) -> Result<PreparedPolicy, PolicyError> {
+        let mut shapes = self.index.shapes().to_vec();
+        for site in &extra {
+            shapes.push(
+                PreparedShape::new(&site.shape).map_err(|source| PolicyError::Shape {
+                    site: site.id.clone(),
+                    source,
+                })?,
+            );
+        }
+        let mut policy = self.policy.clone();
+        policy.sites.extend(extra);
+        Self::with_shapes(policy, shapes)
+    }
+
+    /// Everything but the shapes' preparation: settings, signals, Wi-Fi
+    /// and IP lookups, shifts and the spatial index. `shapes[i]` must be
+    /// `policy.sites[i]`'s shape, prepared.
+    pub(crate) fn with_shapes(
+        policy: Policy,
+        shapes: Vec<PreparedShape>,
+    ) -> Result<PreparedPolicy, PolicyError> {
         validate_settings(&policy.settings)?;
-        let mut shapes = Vec::with_capacity(policy.sites.len());
         let mut sites = Vec::with_capacity(policy.sites.len());
         let mut bssid_sites: HashMap<Bssid, Vec<usize>> = HashMap::new();
         let mut ssid_sites: HashMap<String, Vec<usize>> = HashMap::new();
@@ -242,11 +280,6 @@ impl PreparedPolicy {
             if !seen.insert(site.id.as_str()) {
                 return Err(PolicyError::DuplicateSite(site.id.clone()));
             }
-            let shape = PreparedShape::new(&site.shape).map_err(|source| PolicyError::Shape {
-                site: site.id.clone(),
-                source,
-            })?;
-            shapes.push(shape);
             let signals = resolve_signals(site)?;
             for bssid in &site.wifi.bssids {
                 bssid_sites.entry(*bssid).or_default().push(i);
