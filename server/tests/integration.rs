@@ -1,5 +1,6 @@
-//! punch-server's integration tests (the back end chosen by `PUNCH_TEST_DB`, see `common`), one test binary: each file here is a module
-//! (`cargo test -p <crate> --test integration <module>::` runs one), not a
+//! punch-server's integration tests (the back end chosen by `PUNCH_TEST_DB`,
+//! see `common`), one test binary: each file here is a module (`cargo test
+//! -p <crate> --test integration <module>::` runs one), not a
 //! binary per file each linked against the whole dependency graph. A file in
 //! tests/ that is not a module here would never run: `punch-tests`'
 //! `test_layout` module checks every crate's list.
