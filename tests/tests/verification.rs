@@ -543,3 +543,38 @@ fn a_phone_with_a_wrong_clock_still_enrolls_and_syncs() {
     assert_eq!(report.policy_installed, Some(1), "{report:?}");
     assert!(report.error.is_none());
 }
+
+/// Found by an outside check: a process that syncs but never punches (a
+/// background upload in its own process) must still record the head it
+/// uploaded, or deleting the newest records afterwards goes unseen locally.
+#[test]
+fn a_sync_only_process_records_the_head_it_uploaded() {
+    let mut w = world_with_three_pending();
+    let db = w.dir.path().join("device.db");
+    // The punching process dies without closing: its in-memory head is lost.
+    let punching = std::mem::replace(
+        &mut w.engine,
+        std::sync::Arc::new(device(&db, &w.proxy, &w.admin, &w.clock, 500)),
+    );
+    std::mem::forget(punching);
+    // Another process opens the file and only syncs.
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 3);
+    drop(std::mem::replace(
+        &mut w.engine,
+        std::sync::Arc::new(device(&db, &w.proxy, &w.admin, &w.clock, 500)),
+    ));
+    // Someone deletes the two newest records, which the server holds.
+    raw_db(&w)
+        .execute("DELETE FROM punches WHERE seq >= 2", [])
+        .unwrap();
+    let report = w.engine.verify_chain().unwrap();
+    assert_eq!(
+        report.breaks.iter().map(|b| &b.problem).collect::<Vec<_>>(),
+        vec![&punch_core::ChainProblem::MissingTail {
+            recorded: 3,
+            found: 1
+        }],
+        "{report:?}"
+    );
+}
