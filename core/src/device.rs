@@ -2,47 +2,59 @@
 //! Shared by the punch path and the sync loop; every call into platform
 //! code (the signer, the clock) happens here without the database lock held.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use punch_model::ledger::signing::{self, Signer, SignerError};
+use punch_model::ledger::key_rotation::KeyRole;
+use punch_model::ledger::signing::SignerError;
 use punch_model::ledger::trusted_time;
 
 use crate::clock::{Clock, ClockReading};
 use crate::error::{PunchError, Result};
+use crate::keys::KeySet;
 use crate::store::Db;
 
 pub(crate) struct DeviceContext {
     pub db: Arc<Db>,
-    pub signer: Arc<dyn Signer>,
+    /// The keys in force; replaced whole at enrollment and at a rotation.
+    keys: RwLock<Arc<KeySet>>,
     pub clock: Arc<dyn Clock>,
     pub device_id: String,
-    /// P-256 SubjectPublicKeyInfo DER of the device key.
-    pub public_key: Vec<u8>,
-    /// True when the key is the built-in software key (kept in the database).
-    pub software_key: bool,
     /// Punches take turns; nothing but the punch path takes this lock.
     pub punch_turn: std::sync::Mutex<()>,
 }
 
 impl DeviceContext {
+    pub fn new(db: Arc<Db>, keys: KeySet, clock: Arc<dyn Clock>, device_id: String) -> Self {
+        DeviceContext {
+            db,
+            keys: RwLock::new(Arc::new(keys)),
+            clock,
+            device_id,
+            punch_turn: std::sync::Mutex::new(()),
+        }
+    }
+
     /// The platform's clocks, read with no lock held.
     pub fn now(&self) -> ClockReading {
         self.clock.now()
     }
 
-    /// Signs `message` with the device key. A platform signer's answer is
-    /// checked against the enrolled key before anything uses it: a broken or
-    /// swapped key becomes a local error, not a record the server refuses.
-    pub fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, SignerError> {
-        let signature = self.signer.sign(message)?;
-        if !self.software_key {
-            signing::verify(&self.public_key, message, &signature).map_err(|_| {
-                SignerError::Signing(
-                    "the platform signer's signature does not verify with the device key".into(),
-                )
-            })?;
+    /// The keys in force now (a snapshot: signing happens without the lock).
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_keys(&self, keys: KeySet) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+    }
+
+    /// Signs `message` with the key of `role` (checked, see `HeldKey::sign`).
+    pub fn sign(&self, role: KeyRole, message: &[u8]) -> std::result::Result<Vec<u8>, SignerError> {
+        let keys = self.keys();
+        match role {
+            KeyRole::Punch => keys.punch.sign(message),
+            KeyRole::Channel => keys.channel.sign(message),
         }
-        Ok(signature)
     }
 
     /// Now by the best clock available (see [`trusted_time::trusted_now_ms`]),
