@@ -19,14 +19,14 @@ use punch_model::rules::makeup::{Attachment, MakeUpRequest};
 use crate::clock::{Clock, SystemClock};
 use crate::data_key::{self, KeyWrapper};
 use crate::device::DeviceContext;
-use crate::keys::{self, KeyProvider, RotationReason};
-use crate::rotation;
 use crate::error::{PunchError, Result};
 use crate::exceptions::{self, RefusedAttempt, RequestView};
 use crate::installed_policy::InstalledPolicy;
+use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
 use crate::recorder::{self, EventReceipt, PunchReceipt};
+use crate::rotation;
 use crate::store::{Db, Store, StoredPunch, UploadState};
 use crate::sync::background::{self, BackgroundSync};
 use crate::sync::syncer::Syncer;
@@ -298,8 +298,12 @@ impl PunchEngine {
     fn verified(&self, mut row: StoredPunch) -> StoredPunch {
         let keys = self.device.keys();
         let authentic = sha256(&row.record)[..] == row.hash[..]
-            && signing::verify(keys.key_for(row.seq, &row.record), &row.record, &row.signature)
-                .is_ok();
+            && signing::verify(
+                keys.key_for(row.seq, &row.record),
+                &row.record,
+                &row.signature,
+            )
+            .is_ok();
         if let (true, Ok(record)) = (authentic, ChainEntry::from_bytes(&row.record)) {
             row.verified = record.seq() == row.seq && record.device_id() == self.device.device_id;
             row.punch_id = record.id().to_string();

@@ -226,10 +226,7 @@ pub(crate) fn open_keys(
         channel,
         enrolled_punch_key: row.public_key,
         channel_key: row.channel_key,
-        rotations: rotated
-            .into_iter()
-            .map(|k| (k.seq, k.public_key))
-            .collect(),
+        rotations: rotated.into_iter().map(|k| (k.seq, k.public_key)).collect(),
     };
     Ok((row.device_id, keys))
 }

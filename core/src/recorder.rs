@@ -8,10 +8,10 @@
 //! turn, and a signer that calls `punch()` from inside its own signing gets
 //! [`PunchError::Busy`] instead of a deadlock.
 
-use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::event::{
     ChainEvent, EVENT_DECISION, EntryTag, EventRecord, event_kind_column,
 };
+use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
     GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,

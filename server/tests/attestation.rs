@@ -122,7 +122,10 @@ fn request(code: &str, spki: &[u8], attestation: Option<DeviceAttestation>) -> E
         key_storage: "hardware".into(),
         platform: "android test".into(),
         attestation,
-    }
+    },
+    channel_key: None,
+    channel_attestation: None,
+    punch_key_proof: None,
 }
 
 #[test]
@@ -434,6 +437,9 @@ fn a_replayed_genuine_chain_is_refused_over_http_with_its_reason() {
             challenge: challenge.challenge,
             certificate_chain: c.ders.clone(),
         }),
+        channel_key: None,
+        channel_attestation: None,
+        punch_key_proof: None,
     })
     .unwrap();
     let resp = device.signed(server.addr(), "POST", wire::PATH_ENROLL, &body);

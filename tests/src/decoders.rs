@@ -411,10 +411,15 @@ fn server() -> &'static ServerFixture {
             key_storage: "software".into(),
             platform: "fuzz".into(),
             attestation: None,
+            channel_key: None,
+            channel_attestation: None,
+            punch_key_proof: None,
         };
         state
             .store
-            .write(|tx| enroll::enroll(tx, &req, &Proven::software(), now_ms()))
+            .write(|tx| {
+                enroll::enroll(tx, &req, &Proven::software(), &Proven::software(), now_ms())
+            })
             .expect("enroll tx")
             .expect("enrolled");
         ServerFixture {
@@ -511,7 +516,7 @@ pub fn enroll_request(data: &[u8]) {
     let _ = fx
         .state
         .store
-        .write(|tx| enroll::enroll(tx, &req, &proven, now_ms()))
+        .write(|tx| enroll::enroll(tx, &req, &proven, &Proven::software(), now_ms()))
         .expect("enroll never fails on content");
     // What was bound is printable as the operator's CLI would list it.
     let _ = fx.admin.devices().expect("devices");

@@ -346,8 +346,10 @@ impl Store {
         super::privacy::append_in(&tx, row.seq, row.opening, row.notice_for_policy)?;
         if let Some((public_key, pkcs8)) = row.new_punch_key {
             // In the same commit as the rotation: the file never holds one without the other.
-            tx.prepare_cached("INSERT INTO punch_keys (seq, public_key, key_pkcs8) VALUES (?1, ?2, ?3)")?
-                .execute(params![db_seq(row.seq), public_key, pkcs8])?;
+            tx.prepare_cached(
+                "INSERT INTO punch_keys (seq, public_key, key_pkcs8) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![db_seq(row.seq), public_key, pkcs8])?;
         }
         if expected_prev.segment_anchor.is_some() {
             // This record links to the acknowledged head: it starts the segment.

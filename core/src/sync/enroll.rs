@@ -169,10 +169,10 @@ pub(crate) fn enroll_with_keys(
         channel_key: Some(keys.channel.public_key.clone()),
         ..keys
     };
-    device
-        .db
-        .lock()
-        .replace_keys((&keys.punch.public_key, None), (&keys.channel.public_key, None))?;
+    device.db.lock().replace_keys(
+        (&keys.punch.public_key, None),
+        (&keys.channel.public_key, None),
+    )?;
     device.set_keys(keys.clone());
     let proofs = Proofs {
         punch: punch.attestation,
