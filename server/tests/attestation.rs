@@ -267,7 +267,13 @@ fn the_challenge_must_be_fresh_unused_and_for_this_code() {
     let late = request(&code, &c.leaf_spki, Some(android(&c)));
     assert_eq!(
         store
-            .write(|tx| enroll::enroll(tx, &late, &proven, &Proven::software(), now_ms() + 11 * 60_000))
+            .write(|tx| enroll::enroll(
+                tx,
+                &late,
+                &proven,
+                &Proven::software(),
+                now_ms() + 11 * 60_000
+            ))
             .unwrap(),
         Err(EnrollRefusal::ChallengeInvalid)
     );
