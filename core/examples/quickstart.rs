@@ -41,6 +41,9 @@ pub fn run(
             provider: "fused".into(),
             is_mock: false, // Location.isMock() / isSimulatedBySoftware
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };

@@ -216,7 +216,7 @@ impl PunchEngine {
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
-        recorder::judge(&ctx, &policy, &valid, &now, kind)
+        recorder::judge(&ctx, &policy, &valid.aged_at(now.monotonic_ms), &now, kind)
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and

@@ -574,6 +574,10 @@ fn review_flags_come_with_sentences_in_the_readers_language() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            age_ms: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         });
     });
     dev.upload_ok(ts.addr(), vec![up]);

@@ -87,6 +87,9 @@ fn hq_evidence(at_ms: i64) -> Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

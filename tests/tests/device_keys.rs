@@ -120,6 +120,9 @@ fn at_hq(w: &World) -> Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -199,6 +199,9 @@ fn another_devices_record_is_rejected() {
                 provider: "gps".into(),
                 is_mock: false,
                 speed_mps: None,
+                elapsed_realtime_ms: None,
+                reduced_accuracy: false,
+                external_receiver: false,
             }),
             ..Default::default()
         };
