@@ -8,13 +8,18 @@ use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::signing::SignerError;
 use punch_model::ledger::trusted_time;
 
+use punch_model::rules::evidence::ValidEvidence;
+
 use crate::clock::{Clock, ClockReading};
+use crate::clock_mask::ClockMask;
 use crate::error::{PunchError, Result};
 use crate::keys::KeySet;
 use crate::store::Db;
 
 pub(crate) struct DeviceContext {
     pub db: Arc<Db>,
+    /// Masks the clock readings records and anchors carry (`clock_mask`).
+    mask: ClockMask,
     /// The keys in force; replaced whole at enrollment and at a rotation.
     keys: RwLock<Arc<KeySet>>,
     pub clock: Arc<dyn Clock>,
@@ -24,9 +29,16 @@ pub(crate) struct DeviceContext {
 }
 
 impl DeviceContext {
-    pub fn new(db: Arc<Db>, keys: KeySet, clock: Arc<dyn Clock>, device_id: String) -> Self {
+    pub fn new(
+        db: Arc<Db>,
+        mask: ClockMask,
+        keys: KeySet,
+        clock: Arc<dyn Clock>,
+        device_id: String,
+    ) -> Self {
         DeviceContext {
             db,
+            mask,
             keys: RwLock::new(Arc::new(keys)),
             clock,
             device_id,
@@ -34,9 +46,22 @@ impl DeviceContext {
         }
     }
 
-    /// The platform's clocks, read with no lock held.
+    /// The platform's clocks, read with no lock held, masked as every
+    /// record and anchor carries them (`clock_mask`).
     pub fn now(&self) -> ClockReading {
-        self.clock.now()
+        self.mask.mask(self.clock.now())
+    }
+
+    /// The evidence with its fix's age measured now on the monotonic clock.
+    pub fn aged(&self, valid: &ValidEvidence) -> ValidEvidence {
+        let raw = self.clock.now();
+        let mut shifted = valid.clone();
+        if let Some(fix) = shifted.gps.as_mut() {
+            fix.elapsed_realtime_ms = fix
+                .elapsed_realtime_ms
+                .map(|at| self.mask.shift(&raw.boot_id, at));
+        }
+        shifted.aged_at(self.mask.mask(raw).monotonic_ms)
     }
 
     /// The keys in force now (a snapshot: signing happens without the lock).

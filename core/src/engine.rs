@@ -17,6 +17,7 @@ use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
 
 use crate::clock::{Clock, SystemClock};
+use crate::clock_mask::ClockMask;
 use crate::data_key::{self, KeyWrapper};
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
@@ -106,8 +107,10 @@ impl PunchEngine {
         let (device_id, keys) = keys::open_keys(&store, &options, now)?;
         let pinned = options.server.as_ref().map(|s| s.policy_public_key.clone());
         let policy = Arc::new(InstalledPolicy::load(&store, pinned)?);
+        let mask = ClockMask::new(&store.clock_mask_secret()?);
         let device = Arc::new(DeviceContext::new(
             Arc::new(Db::new(store)),
+            mask,
             keys,
             options.clock,
             device_id,
@@ -216,7 +219,7 @@ impl PunchEngine {
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
-        recorder::judge(&ctx, &policy, &valid.aged_at(now.monotonic_ms), &now, kind)
+        recorder::judge(&ctx, &policy, &self.device.aged(&valid), &now, kind)
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and

@@ -8,6 +8,7 @@
 //! `punch_model`, re-exported here for convenience.
 
 pub mod clock;
+mod clock_mask;
 pub mod data_key;
 mod device;
 pub mod engine;

@@ -313,8 +313,8 @@ pub(crate) fn record_punch(
     let (punched, _, _) = append_signed(device, |ctx, now, seq| {
         let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
         let employee_id = kiosk_employee.map_or(bound, str::to_string);
-        // The fix's age on the monotonic clock, at this try's reading.
-        let valid = &valid.aged_at(now.monotonic_ms);
+        // The fix's age on the monotonic clock, at this try.
+        let valid = &device.aged(valid);
         let evaluation = judge(ctx, policy, valid, now, kind)?;
         // Judged on the exact evidence; signed and stored as policy allows.
         let kept = minimise(valid, policy, &evaluation)

@@ -581,3 +581,38 @@ fn a_sync_only_process_records_the_head_it_uploaded() {
         "{report:?}"
     );
 }
+
+/// Privacy: records and anchors carry neither the phone's uptime nor its
+/// OS boot id, and the server's trusted time is exactly what it was.
+#[test]
+fn records_carry_no_raw_uptime_or_boot_id_and_time_is_still_trusted() {
+    use punch_core::Clock;
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.clock.advance_ms(20_000);
+    let receipt = w.punch();
+    let raw = w.clock.now();
+    let stored = w.engine.punches(receipt.seq - 1, 1).unwrap().remove(0);
+    let record = punch_core::PunchRecord::from_bytes(&stored.record).unwrap();
+    let anchor = record.anchor.clone().expect("anchored");
+    assert_ne!(record.boot_id, raw.boot_id);
+    assert_ne!(record.monotonic_ms, raw.monotonic_ms);
+    assert_eq!(anchor.boot_id, record.boot_id);
+    assert_eq!(record.monotonic_ms - anchor.monotonic_ms, 20_000);
+    let text = String::from_utf8(stored.record.clone()).unwrap();
+    assert!(!text.contains(&raw.boot_id), "{text}");
+    w.engine.sync().unwrap();
+    let device_id = w.engine.device().unwrap().device_id;
+    let on_server = w
+        .admin
+        .punches()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.device_id == device_id && p.seq == receipt.seq)
+        .unwrap();
+    assert_eq!(on_server.time_status, "anchored");
+    assert_eq!(
+        on_server.trusted_time_ms,
+        Some(anchor.server_time_ms + 20_000)
+    );
+}
