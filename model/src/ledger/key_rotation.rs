@@ -97,7 +97,15 @@ pub fn punch_key_proof_message(device_id: &str, channel_key: &[u8]) -> Vec<u8> {
 
 /// Which key signed `bytes`: the channel key for a key rotation, else the
 /// punch key. Garbage is the punch key's (its check then fails as usual).
+/// A punch whose text mentions `"key_rotation"` (a make-up reason, say) is
+/// parsed to tell: only an event of that type is the channel key's.
 pub fn signing_role(bytes: &[u8]) -> KeyRole {
+    // Nearly every record is not a rotation: a byte scan settles those
+    // without a second parse (verification already parses each record once).
+    const TAG: &[u8] = b"\"key_rotation\"";
+    if !bytes.windows(TAG.len()).any(|w| w == TAG) {
+        return KeyRole::Punch;
+    }
     #[derive(Deserialize)]
     struct Probe {
         #[serde(default)]
@@ -113,5 +121,21 @@ pub fn signing_role(bytes: &[u8]) -> KeyRole {
             event: Some(TypeProbe { kind }),
         }) if kind == crate::ledger::event::types::KEY_ROTATION => KeyRole::Channel,
         _ => KeyRole::Punch,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_rotation_event_is_the_channel_keys() {
+        let rotation = br#"{"entry":"event","event":{"type":"key_rotation","punch_key":"x"}}"#;
+        assert_eq!(signing_role(rotation), KeyRole::Channel);
+        let mention =
+            br#"{"entry":"event","event":{"type":"make_up_request","reason":""key_rotation""}}"#;
+        assert_eq!(signing_role(mention), KeyRole::Punch);
+        assert_eq!(signing_role(br#"{"seq":1}"#), KeyRole::Punch);
+        assert_eq!(signing_role(br#""key_rotation" garbage"#), KeyRole::Punch);
     }
 }
