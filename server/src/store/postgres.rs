@@ -1322,7 +1322,7 @@ impl StoreTx for PgTx<'_, '_> {
             devices: 0,
         };
         report.devices = self.exec(
-            "UPDATE devices SET platform = 'erased', attestation = NULL,
+            "UPDATE devices SET platform = 'erased', attestation = NULL, channel_attestation = NULL,
                 unbound_at_ms = COALESCE(unbound_at_ms, $2) WHERE employee_id = $1",
             &[&employee_id, &now_ms],
         )?;

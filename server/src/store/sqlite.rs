@@ -1453,7 +1453,7 @@ impl StoreTx for Sql<'_> {
             devices: 0,
         };
         report.devices = self.0.execute(
-            "UPDATE devices SET platform = 'erased', attestation = NULL,
+            "UPDATE devices SET platform = 'erased', attestation = NULL, channel_attestation = NULL,
                 unbound_at_ms = COALESCE(unbound_at_ms, ?2) WHERE employee_id = ?1",
             params![employee_id, now_ms],
         )? as u64;
