@@ -197,6 +197,10 @@ fn an_invalidated_punch_key_is_rotated_and_everything_verifies_on_the_server() {
     assert_eq!(report.key_rotation_pending, None);
     assert_eq!(server_chain_intact(&w, &engine), 5);
     assert!(engine.verify_chain().unwrap().is_intact());
+    // History reads every punch as authentic, before and after the rotation.
+    let history = engine.punches(0, 100).unwrap();
+    assert_eq!(history.len(), 4);
+    assert!(history.iter().all(|p| p.verified), "{history:?}");
     // The server holds the new key as the one in force.
     let device_id = engine.device().unwrap().device_id;
     let on_server = w
