@@ -253,6 +253,58 @@ fn a_rotation_below_the_required_assurance_waits_for_hr() {
 }
 
 #[test]
+fn a_denied_rotation_leaves_the_old_key_in_force() {
+    let w = World::new();
+    let mut settings = w.admin.settings().unwrap();
+    settings.min_assurance = AssuranceLevel::HardwareTee;
+    settings.below_min_assurance = BelowMinimum::Review;
+    w.admin.set_settings(settings).unwrap();
+    w.admin.publish_policy(Duration::from_secs(86_400)).unwrap();
+    let engine = enrolled(&w, "emp-8", None);
+    let rotation = engine.rotate_punch_key(None, RotationReason::Lost).unwrap();
+    punch(&w, &engine);
+    assert_eq!(
+        engine.sync().unwrap().key_rotation_pending,
+        Some(rotation.seq)
+    );
+    let pending = w.admin.pending_key_rotations().unwrap();
+    w.admin
+        .decide_key_rotation(
+            &pending[0].event_id,
+            false,
+            "hr-1",
+            "not this employee's phone",
+        )
+        .unwrap();
+    // Deciding twice is refused.
+    assert!(
+        w.admin
+            .decide_key_rotation(&pending[0].event_id, true, "hr-1", "")
+            .is_err()
+    );
+    // What the refused key signed is refused: the device must enroll again.
+    let report = engine.sync().unwrap();
+    assert_eq!(report.key_rotation_pending, None);
+    assert_eq!(
+        report
+            .rejected
+            .iter()
+            .map(|r| (r.seq, r.reason))
+            .collect::<Vec<_>>(),
+        vec![(rotation.seq + 1, Some(RejectReason::BadSignature))]
+    );
+    let device_id = engine.device().unwrap().device_id;
+    let on_server = w
+        .admin
+        .devices()
+        .unwrap()
+        .into_iter()
+        .find(|d| d.device_id == device_id)
+        .unwrap();
+    assert_eq!(on_server.punch_key, None);
+}
+
+#[test]
 fn a_record_signed_by_the_channel_key_is_refused() {
     let w = World::new();
     let engine = enrolled(&w, "emp-8", None);
