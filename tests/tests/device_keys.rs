@@ -252,6 +252,28 @@ fn a_rotation_below_the_required_assurance_waits_for_hr() {
     assert_eq!(server_chain_intact(&w, &engine), 4);
 }
 
+/// Records waiting behind a rotation HR has not approved are not a reason
+/// for background sync to ask again and again.
+#[test]
+fn background_sync_does_not_spin_on_records_waiting_for_hr() {
+    let w = World::new();
+    let mut settings = w.admin.settings().unwrap();
+    settings.min_assurance = AssuranceLevel::HardwareTee;
+    settings.below_min_assurance = BelowMinimum::Review;
+    w.admin.set_settings(settings).unwrap();
+    w.admin.publish_policy(Duration::from_secs(86_400)).unwrap();
+    let engine = Arc::new(enrolled(&w, "emp-8", None));
+    engine.rotate_punch_key(None, RotationReason::Lost).unwrap();
+    punch(&w, &engine);
+    w.proxy.clear_seen();
+    let background = engine.start_background_sync(Duration::from_secs(3_600));
+    std::thread::sleep(Duration::from_millis(700));
+    background.stop();
+    let requests = w.proxy.seen().len();
+    assert!((1..=6).contains(&requests), "{requests} requests in 0.7 s");
+    assert_eq!(engine.pending_count().unwrap(), 1);
+}
+
 #[test]
 fn a_denied_rotation_leaves_the_old_key_in_force() {
     let w = World::new();
