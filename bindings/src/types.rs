@@ -72,6 +72,19 @@ pub struct GpsFix {
     pub is_mock: bool,
     #[uniffi(default = None)]
     pub speed_mps: Option<f64>,
+    /// When the fix was taken on the monotonic clock (Android
+    /// `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
+    /// a wall clock the user can set. None where the platform gives none.
+    #[uniffi(default = None)]
+    pub elapsed_realtime_ms: Option<i64>,
+    /// The user granted only approximate location (Android coarse
+    /// permission, iOS `accuracyAuthorization == .reducedAccuracy`).
+    #[uniffi(default = false)]
+    pub reduced_accuracy: bool,
+    /// The fix came from an external receiver (iOS
+    /// `sourceInformation.isProducedByAccessory`).
+    #[uniffi(default = false)]
+    pub external_receiver: bool,
 }
 
 /// One access point (the connected one, or from a scan).
@@ -108,6 +121,10 @@ impl From<Evidence> for punch_core::Evidence {
                 provider: g.provider,
                 is_mock: g.is_mock,
                 speed_mps: g.speed_mps,
+                // A negative stamp is no stamp (the age falls back to the wall clock).
+                elapsed_realtime_ms: g.elapsed_realtime_ms.and_then(|ms| u64::try_from(ms).ok()),
+                reduced_accuracy: g.reduced_accuracy,
+                external_receiver: g.external_receiver,
             }),
             wifi: e
                 .wifi

@@ -58,6 +58,9 @@ pub(crate) fn gps(clock: &PhoneClock, at: (f64, f64), accuracy_m: f64, mock: boo
             provider: "fused".into(),
             is_mock: mock,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -236,6 +236,9 @@ fn bench_commit() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };
@@ -374,6 +377,9 @@ fn bench_open() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };
@@ -550,6 +556,9 @@ fn bench_exceptions() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -33,6 +33,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 provider: "gps".into(),
                 is_mock: false,
                 speed_mps: None,
+                elapsed_realtime_ms: None,
+                reduced_accuracy: false,
+                external_receiver: false,
             }),
             ..Evidence::default()
         };

@@ -41,6 +41,11 @@ pub fn run(
             provider: "fused".into(),
             is_mock: false, // Location.isMock() / isSimulatedBySoftware
             speed_mps: None,
+            // Location.getElapsedRealtimeNanos() / 1e6: the fix's age is then
+            // measured on the monotonic clock, which the user cannot set.
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false, // approximate permission / reducedAccuracy
+            external_receiver: false, // sourceInformation.isProducedByAccessory
         }),
         ..Evidence::default()
     };

@@ -2,47 +2,84 @@
 //! Shared by the punch path and the sync loop; every call into platform
 //! code (the signer, the clock) happens here without the database lock held.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use punch_model::ledger::signing::{self, Signer, SignerError};
+use punch_model::ledger::key_rotation::KeyRole;
+use punch_model::ledger::signing::SignerError;
 use punch_model::ledger::trusted_time;
 
+use punch_model::rules::evidence::ValidEvidence;
+
 use crate::clock::{Clock, ClockReading};
+use crate::clock_mask::ClockMask;
 use crate::error::{PunchError, Result};
+use crate::keys::KeySet;
 use crate::store::Db;
 
 pub(crate) struct DeviceContext {
     pub db: Arc<Db>,
-    pub signer: Arc<dyn Signer>,
+    /// Masks the clock readings records and anchors carry (`clock_mask`).
+    mask: ClockMask,
+    /// The keys in force; replaced whole at enrollment and at a rotation.
+    keys: RwLock<Arc<KeySet>>,
     pub clock: Arc<dyn Clock>,
     pub device_id: String,
-    /// P-256 SubjectPublicKeyInfo DER of the device key.
-    pub public_key: Vec<u8>,
-    /// True when the key is the built-in software key (kept in the database).
-    pub software_key: bool,
     /// Punches take turns; nothing but the punch path takes this lock.
     pub punch_turn: std::sync::Mutex<()>,
 }
 
 impl DeviceContext {
-    /// The platform's clocks, read with no lock held.
-    pub fn now(&self) -> ClockReading {
-        self.clock.now()
+    pub fn new(
+        db: Arc<Db>,
+        mask: ClockMask,
+        keys: KeySet,
+        clock: Arc<dyn Clock>,
+        device_id: String,
+    ) -> Self {
+        DeviceContext {
+            db,
+            mask,
+            keys: RwLock::new(Arc::new(keys)),
+            clock,
+            device_id,
+            punch_turn: std::sync::Mutex::new(()),
+        }
     }
 
-    /// Signs `message` with the device key. A platform signer's answer is
-    /// checked against the enrolled key before anything uses it: a broken or
-    /// swapped key becomes a local error, not a record the server refuses.
-    pub fn sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, SignerError> {
-        let signature = self.signer.sign(message)?;
-        if !self.software_key {
-            signing::verify(&self.public_key, message, &signature).map_err(|_| {
-                SignerError::Signing(
-                    "the platform signer's signature does not verify with the device key".into(),
-                )
-            })?;
+    /// The platform's clocks, read with no lock held, masked as every
+    /// record and anchor carries them (`clock_mask`).
+    pub fn now(&self) -> ClockReading {
+        self.mask.mask(self.clock.now())
+    }
+
+    /// The evidence with its fix's age measured now on the monotonic clock.
+    pub fn aged(&self, valid: &ValidEvidence) -> ValidEvidence {
+        let raw = self.clock.now();
+        let mut shifted = valid.clone();
+        if let Some(fix) = shifted.gps.as_mut() {
+            fix.elapsed_realtime_ms = fix
+                .elapsed_realtime_ms
+                .map(|at| self.mask.shift(&raw.boot_id, at));
         }
-        Ok(signature)
+        shifted.aged_at(self.mask.mask(raw).monotonic_ms)
+    }
+
+    /// The keys in force now (a snapshot: signing happens without the lock).
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_keys(&self, keys: KeySet) {
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(keys);
+    }
+
+    /// Signs `message` with the key of `role` (checked, see `HeldKey::sign`).
+    pub fn sign(&self, role: KeyRole, message: &[u8]) -> std::result::Result<Vec<u8>, SignerError> {
+        let keys = self.keys();
+        match role {
+            KeyRole::Punch => keys.punch.sign(message),
+            KeyRole::Channel => keys.channel.sign(message),
+        }
     }
 
     /// Now by the best clock available (see [`trusted_time::trusted_now_ms`]),

@@ -9,31 +9,40 @@ use std::time::Duration;
 
 use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
 use punch_model::ledger::event::ChainEntry;
-use punch_model::ledger::record::{PunchKind, Uuid};
-use punch_model::ledger::signing::{self, Signer, SoftwareSigner, point_from_public_key, sha256};
+use punch_model::ledger::record::PunchKind;
+use punch_model::ledger::signing::{self, Signer, point_from_public_key, sha256};
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
 
 use crate::clock::{Clock, SystemClock};
+use crate::clock_mask::ClockMask;
 use crate::data_key::{self, KeyWrapper};
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
 use crate::exceptions::{self, RefusedAttempt, RequestView};
 use crate::installed_policy::InstalledPolicy;
+use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
 use crate::recorder::{self, EventReceipt, PunchReceipt};
-use crate::store::{Db, DeviceRow, Store, StoredPunch, UploadState};
+use crate::rotation;
+use crate::store::{Db, Store, StoredPunch, UploadState};
 use crate::sync::background::{self, BackgroundSync};
 use crate::sync::syncer::Syncer;
 use crate::sync::{ServerConfig, SyncListener, SyncReport, SyncStatus};
 
 /// How to open an engine; the defaults suit a plain Rust host.
 pub struct EngineOptions {
-    /// A platform key (Keystore / Secure Enclave); None keeps a software key in the database.
+    /// The punch key held by the platform (Keystore / Secure Enclave; it
+    /// may need the user's presence); None keeps a software key in the
+    /// database. After a rotation, the rotated key.
     pub signer: Option<Arc<dyn Signer>>,
+    /// The channel key held by the platform (signs requests; must never need
+    /// the user); None keeps a software key in the database. A device
+    /// created before the two keys uses its one key (`signer`) here.
+    pub channel_signer: Option<Arc<dyn Signer>>,
     pub clock: Arc<dyn Clock>,
     /// The server to enroll with and sync to; None for a local-only engine.
     pub server: Option<ServerConfig>,
@@ -48,6 +57,7 @@ impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             signer: None,
+            channel_signer: None,
             clock: Arc::new(SystemClock::default()),
             server: None,
             transport: None,
@@ -60,8 +70,10 @@ impl Default for EngineOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
     pub device_id: String,
-    /// P-256 SubjectPublicKeyInfo DER.
+    /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
     pub public_key_spki: Vec<u8>,
+    /// The channel key (the punch key too on a device from before the split).
+    pub channel_key_spki: Vec<u8>,
     pub employee_id: Option<String>,
 }
 
@@ -92,51 +104,17 @@ impl PunchEngine {
             store.set_sealing(sealing);
         }
         let now = options.clock.now().wall_time_ms;
-        let (row, signer) = match store.device()? {
-            Some(row) => {
-                let signer: Arc<dyn Signer> = match (&options.signer, &row.key_pkcs8) {
-                    (Some(s), _) => s.clone(),
-                    (None, Some(pkcs8)) => Arc::new(SoftwareSigner::from_pkcs8(pkcs8)?),
-                    (None, None) => {
-                        return Err(PunchError::CorruptState(
-                            "device key is held by a platform signer, but none was given".into(),
-                        ));
-                    }
-                };
-                if signer.public_key_spki()? != row.public_key {
-                    return Err(PunchError::DeviceKeyMismatch);
-                }
-                (row, signer)
-            }
-            None => {
-                let (signer, pkcs8): (Arc<dyn Signer>, Option<Vec<u8>>) = match &options.signer {
-                    Some(s) => (s.clone(), None),
-                    None => {
-                        let (s, pkcs8) = SoftwareSigner::generate()?;
-                        (Arc::new(s), Some(pkcs8))
-                    }
-                };
-                let row = DeviceRow {
-                    device_id: Uuid::new_v4().to_string(),
-                    public_key: signer.public_key_spki()?,
-                    key_pkcs8: pkcs8,
-                    employee_id: None,
-                };
-                store.insert_device(&row, now)?;
-                (row, signer)
-            }
-        };
+        let (device_id, keys) = keys::open_keys(&store, &options, now)?;
         let pinned = options.server.as_ref().map(|s| s.policy_public_key.clone());
         let policy = Arc::new(InstalledPolicy::load(&store, pinned)?);
-        let device = Arc::new(DeviceContext {
-            db: Arc::new(Db::new(store)),
-            signer,
-            clock: options.clock,
-            device_id: row.device_id,
-            public_key: row.public_key,
-            software_key: row.key_pkcs8.is_some(),
-            punch_turn: std::sync::Mutex::new(()),
-        });
+        let mask = ClockMask::new(&store.clock_mask_secret()?);
+        let device = Arc::new(DeviceContext::new(
+            Arc::new(Db::new(store)),
+            mask,
+            keys,
+            options.clock,
+            device_id,
+        ));
         let sync = Arc::new(Syncer::new(
             device.clone(),
             policy.clone(),
@@ -153,16 +131,38 @@ impl PunchEngine {
     }
 
     pub fn device(&self) -> Result<DeviceInfo> {
+        let keys = self.device.keys();
         Ok(DeviceInfo {
             device_id: self.device.device_id.clone(),
-            public_key_spki: self.device.public_key.clone(),
+            public_key_spki: keys.punch.public_key.clone(),
+            channel_key_spki: keys.channel.public_key.clone(),
             employee_id: self.device.employee_id()?,
         })
     }
 
-    /// True when a platform signer (Keystore / Secure Enclave) holds the key.
+    /// True when a platform signer (Keystore / Secure Enclave) holds the punch key.
     pub fn has_platform_key(&self) -> bool {
-        !self.device.software_key
+        !self.device.keys().punch.software
+    }
+
+    /// Replaces the punch key (lost, or invalidated by the OS: a new
+    /// fingerprint on Android, a removed passcode on iOS) with one from
+    /// `provider` — None: a software key in the database. The rotation is a
+    /// chain event signed by the channel key, so it never needs the old
+    /// key: records signed before keep uploading, records after are signed
+    /// by the new key. The server takes it at once when the new key is
+    /// attested at the level the employer requires, else after HR approves
+    /// (until then, `SyncReport::key_rotation_pending` and later records wait).
+    pub fn rotate_punch_key(
+        &self,
+        provider: Option<&dyn KeyProvider>,
+        reason: RotationReason,
+    ) -> Result<EventReceipt> {
+        let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
+        let receipt = rotation::rotate_punch_key(&self.device, version, provider, reason)?;
+        self.sync.wakeup.wake();
+        self.sync.notify_status();
+        Ok(receipt)
     }
 
     /// Binds this device to an employee; once bound, only the same id is accepted.
@@ -219,7 +219,7 @@ impl PunchEngine {
         let now = self.device.now();
         let ctx = self.device.db.lock().punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
-        recorder::judge(&ctx, &policy, &valid, &now, kind)
+        recorder::judge(&ctx, &policy, &self.device.aged(&valid), &now, kind)
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and
@@ -299,8 +299,14 @@ impl PunchEngine {
     }
 
     fn verified(&self, mut row: StoredPunch) -> StoredPunch {
+        let keys = self.device.keys();
         let authentic = sha256(&row.record)[..] == row.hash[..]
-            && signing::verify(&self.device.public_key, &row.record, &row.signature).is_ok();
+            && signing::verify(
+                keys.key_for(row.seq, &row.record),
+                &row.record,
+                &row.signature,
+            )
+            .is_ok();
         if let (true, Ok(record)) = (authentic, ChainEntry::from_bytes(&row.record)) {
             row.verified = record.seq() == row.seq && record.device_id() == self.device.device_id;
             row.punch_id = record.id().to_string();
@@ -323,8 +329,12 @@ impl PunchEngine {
             .into_iter()
             .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
             .collect();
-        let mut walker = ChainWalker::new(&self.device.public_key, &self.device.device_id)
+        let keys = self.device.keys();
+        let mut walker = ChainWalker::new(&keys.enrolled_punch_key, &self.device.device_id)
             .with_segments(segments);
+        if let Some(channel) = &keys.channel_key {
+            walker = walker.with_channel_key(channel);
+        }
         store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
         store.for_each_punch(|p| {
             let copied = CopiedColumns {
@@ -352,6 +362,16 @@ impl PunchEngine {
     /// Android Keystore attests a key only when it is generated.
     pub fn enroll_with_challenge(&self, code: &str, challenge: Vec<u8>) -> Result<String> {
         self.sync.enroll(code, Some(challenge))
+    }
+
+    /// Enrolls with keys the platform creates now, answering the server's
+    /// challenge: `provider` is asked for a punch key and a channel key, each
+    /// attested where the platform can. When the employer's policy needs an
+    /// attested punch key and the platform gave no attestation, nothing is
+    /// sent: [`EnrollError::AttestationRequired`](crate::keys::EnrollError).
+    /// Only before the device has signed anything (its keys are replaced).
+    pub fn enroll_with_keys(&self, code: &str, provider: &dyn KeyProvider) -> Result<String> {
+        self.sync.enroll_with_keys(code, provider)
     }
 
     /// Uploads pending punches and refreshes time and policy. Network and

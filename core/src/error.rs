@@ -77,6 +77,11 @@ pub enum PunchError {
     UnknownReference { what: &'static str, id: String },
     #[error("personal addendum refused: {0}")]
     Addendum(String),
+    #[error("this device's keys have signed records already and cannot be replaced")]
+    KeysInUse,
+    /// Enrollment stopped here, before anything was sent (see `EnrollError`).
+    #[error("enrollment: {0}")]
+    Enrollment(#[from] crate::keys::EnrollError),
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;

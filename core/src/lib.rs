@@ -8,6 +8,7 @@
 //! `punch_model`, re-exported here for convenience.
 
 pub mod clock;
+mod clock_mask;
 pub mod data_key;
 mod device;
 pub mod engine;
@@ -15,10 +16,12 @@ pub mod error;
 pub mod exceptions;
 pub mod export;
 mod installed_policy;
+pub mod keys;
 pub mod net;
 pub mod pin;
 pub mod privacy;
 mod recorder;
+mod rotation;
 pub mod store;
 pub mod sync;
 
@@ -32,6 +35,7 @@ pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
 pub use error::{PunchError, Result};
 pub use exceptions::{FiledRequest, RefusedAttempt, RequestView};
 pub use export::PersonalExport;
+pub use keys::{EnrollError, KeyProvider, KeyRole, ProvidedKey, RotationReason};
 pub use ledger::chain::{ChainBreak, ChainProblem, ChainReport};
 pub use ledger::record::{PunchKind, PunchRecord, TimeAnchor};
 pub use ledger::signing::{Signer, SignerError, SoftwareSigner};

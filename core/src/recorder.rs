@@ -11,6 +11,7 @@
 use punch_model::ledger::event::{
     ChainEvent, EVENT_DECISION, EntryTag, EventRecord, event_kind_column,
 };
+use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
     GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
@@ -121,12 +122,14 @@ pub(crate) struct Built<T> {
     /// Some(policy version) when the record carries the notice for it.
     pub notice_for_policy: Option<u64>,
     pub open_after: Option<Option<shift::OpenShift>>,
+    /// A rotation's new punch key: SPKI, and PKCS#8 for a software key.
+    pub new_punch_key: Option<(Vec<u8>, Option<Vec<u8>>)>,
     /// What the caller gets back once the record is durable.
     pub outcome: T,
 }
 
 impl Built<()> {
-    fn with_outcome<U>(self, outcome: U) -> Built<U> {
+    pub(crate) fn with_outcome<U>(self, outcome: U) -> Built<U> {
         Built {
             bytes: self.bytes,
             id: self.id,
@@ -137,13 +140,14 @@ impl Built<()> {
             opening: self.opening,
             notice_for_policy: self.notice_for_policy,
             open_after: self.open_after,
+            new_punch_key: self.new_punch_key,
             outcome,
         }
     }
 }
 
 /// The head a new record follows, as its bytes spell it.
-fn prev_hash_of(ctx: &PunchContext) -> String {
+pub(crate) fn prev_hash_of(ctx: &PunchContext) -> String {
     // After an acknowledged break, the new segment links to the
     // acknowledged head rather than to the refused records.
     if let Some(anchor) = &ctx.segment_anchor {
@@ -159,6 +163,15 @@ fn prev_hash_of(ctx: &PunchContext) -> String {
 /// (else builds and signs again). Returns the outcome, the seq and the hash.
 pub(crate) fn append_signed<T>(
     device: &DeviceContext,
+    build: impl FnMut(&PunchContext, &ClockReading, u64) -> Result<Built<T>>,
+) -> Result<(T, u64, [u8; 32])> {
+    append_signed_by(device, KeyRole::Punch, build)
+}
+
+/// [`append_signed`] with the key of `role` (the channel key signs rotations).
+pub(crate) fn append_signed_by<T>(
+    device: &DeviceContext,
+    role: KeyRole,
     mut build: impl FnMut(&PunchContext, &ClockReading, u64) -> Result<Built<T>>,
 ) -> Result<(T, u64, [u8; 32])> {
     let _flag = TurnFlag::enter()?;
@@ -168,7 +181,7 @@ pub(crate) fn append_signed<T>(
         let ctx = device.db.lock().punch_context_for_append()?;
         let seq = ctx.next_seq();
         let built = build(&ctx, &now, seq)?;
-        let signature = device.sign(&built.bytes)?;
+        let signature = device.sign(role, &built.bytes)?;
         let hash = sha256(&built.bytes);
         let id = built.id.to_string();
         let row = NewPunch {
@@ -184,6 +197,10 @@ pub(crate) fn append_signed<T>(
             opening: built.opening.as_deref(),
             notice_for_policy: built.notice_for_policy,
             open_after: built.open_after.clone(),
+            new_punch_key: built
+                .new_punch_key
+                .as_ref()
+                .map(|(key, pkcs8)| (key.as_slice(), pkcs8.as_deref())),
         };
         let appended = device
             .db
@@ -224,7 +241,7 @@ pub(crate) fn record_event(
     })
 }
 
-fn event_record(
+pub(crate) fn event_record(
     device: &DeviceContext,
     ctx: &PunchContext,
     now: &ClockReading,
@@ -250,7 +267,7 @@ fn event_record(
     })
 }
 
-fn built_event(record: &EventRecord) -> Result<Built<()>> {
+pub(crate) fn built_event(record: &EventRecord) -> Result<Built<()>> {
     Ok(Built {
         bytes: record
             .to_bytes()
@@ -263,6 +280,7 @@ fn built_event(record: &EventRecord) -> Result<Built<()>> {
         opening: None,
         notice_for_policy: None,
         open_after: None,
+        new_punch_key: None,
         outcome: (),
     })
 }
@@ -295,6 +313,8 @@ pub(crate) fn record_punch(
     let (punched, _, _) = append_signed(device, |ctx, now, seq| {
         let bound = ctx.employee_id.clone().ok_or(PunchError::NoEmployee)?;
         let employee_id = kiosk_employee.map_or(bound, str::to_string);
+        // The fix's age on the monotonic clock, at this try.
+        let valid = &device.aged(valid);
         let evaluation = judge(ctx, policy, valid, now, kind)?;
         // Judged on the exact evidence; signed and stored as policy allows.
         let kept = minimise(valid, policy, &evaluation)
@@ -365,6 +385,7 @@ pub(crate) fn record_punch(
                 PunchKind::ClockOut => Some(None),
                 PunchKind::BreakStart | PunchKind::BreakEnd => None,
             },
+            new_punch_key: None,
             outcome: Punched::Stored(Box::new(PunchReceipt {
                 punch_id: record.punch_id,
                 seq,

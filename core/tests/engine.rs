@@ -50,6 +50,9 @@ fn punches_are_durable_chained_and_signed() {
         vec![1, 2, 3]
     );
     let mut prev = GENESIS_HASH.to_string();
+    // One boot, named by the device's keyed id, never the OS's (privacy).
+    let first_boot = PunchRecord::from_bytes(&stored[0].record).unwrap().boot_id;
+    assert_ne!(first_boot, "boot-a");
     for p in &stored {
         let rec = PunchRecord::from_bytes(&p.record).unwrap();
         assert_eq!(rec.seq, p.seq);
@@ -57,7 +60,7 @@ fn punches_are_durable_chained_and_signed() {
         assert_eq!(rec.employee_id, "emp-1");
         assert_eq!(rec.prev_hash, prev);
         assert_eq!(rec.policy_version, 1);
-        assert_eq!(rec.boot_id, "boot-a");
+        assert_eq!(rec.boot_id, first_boot);
         assert_eq!(p.upload_state, "pending");
         let key = engine.device().unwrap().public_key_spki;
         punch_core::ledger::signing::verify(&key, &p.record, &p.signature).unwrap();

@@ -344,3 +344,74 @@ fn a_restart_judges_from_the_kept_prepared_policy_and_rebuilds_a_doubtful_one() 
         );
     }
 }
+
+/// Android's `Location.getTime` follows the wall clock the user can set:
+/// a five-minute-old fix re-stamped "now" is still five minutes old on the
+/// monotonic clock the platform stamps it with, and a fresh fix is fresh
+/// whatever the wall clock says.
+#[test]
+fn fix_age_is_measured_on_the_monotonic_clock() {
+    let (_d, engine, clock) = setup();
+    let now = clock.now();
+    let aged = |wall: i64, elapsed: u64| {
+        let mut e = gps(offset(HQ, 0.0, 50.0), 10.0, wall);
+        if let Some(fix) = e.gps.as_mut() {
+            fix.elapsed_realtime_ms = Some(elapsed);
+        }
+        e
+    };
+    let old = engine
+        .evaluate(&aged(now.wall_time_ms, now.monotonic_ms - 300_000))
+        .unwrap();
+    assert_eq!(old.decision, Decision::Rejected);
+    assert!(old.flags.iter().any(|f| f.kind == FlagKind::StaleFix));
+    // The wall clock was wound back an hour after the fix: still fresh.
+    let fresh = engine
+        .evaluate(&aged(
+            now.wall_time_ms + 3_600_000,
+            now.monotonic_ms - 5_000,
+        ))
+        .unwrap();
+    assert_eq!(fresh.decision, Decision::Accepted, "{fresh:?}");
+    // What is recorded is the age, not the phone's uptime.
+    let receipt = engine
+        .punch(
+            PunchKind::ClockIn,
+            &aged(now.wall_time_ms, now.monotonic_ms - 5_000),
+        )
+        .unwrap();
+    let stored = engine.punches(receipt.seq - 1, 1).unwrap().remove(0);
+    let text = String::from_utf8(stored.record).unwrap();
+    assert!(text.contains("\"age_ms\":5000"), "{text}");
+    assert!(!text.contains("elapsed_realtime"), "{text}");
+}
+
+/// Approximate location and an external receiver are recorded as such,
+/// and the policy says what they mean.
+#[test]
+fn reduced_accuracy_and_external_receivers_are_recorded_for_policy() {
+    let (_d, engine, _clock) = setup();
+    let mut evidence = gps(offset(HQ, 0.0, 50.0), 10.0, T0);
+    if let Some(fix) = evidence.gps.as_mut() {
+        fix.reduced_accuracy = true;
+        fix.external_receiver = true;
+    }
+    let judged = engine.evaluate(&evidence).unwrap();
+    let kinds: Vec<(FlagKind, punch_core::rules::policy::Action)> =
+        judged.flags.iter().map(|f| (f.kind, f.action)).collect();
+    use punch_core::rules::policy::Action;
+    assert!(
+        kinds.contains(&(FlagKind::ReducedAccuracy, Action::Accept)),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.contains(&(FlagKind::ExternalReceiver, Action::Review)),
+        "{kinds:?}"
+    );
+    assert_eq!(judged.decision, Decision::Review);
+    let receipt = engine.punch(PunchKind::ClockIn, &evidence).unwrap();
+    let stored = engine.punches(receipt.seq - 1, 1).unwrap().remove(0);
+    let text = String::from_utf8(stored.record).unwrap();
+    assert!(text.contains("\"reduced_accuracy\":true"), "{text}");
+    assert!(text.contains("\"external_receiver\":true"), "{text}");
+}

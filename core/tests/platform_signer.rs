@@ -98,6 +98,8 @@ fn open(
         dir.path().join("d.db"),
         EngineOptions {
             signer: Some(key.clone()),
+            // The same platform key in both roles: its failures reach punches and requests alike.
+            channel_signer: Some(key.clone()),
             clock: clock.clone(),
             server,
             transport: transport.map(|t| t as Arc<dyn Transport>),

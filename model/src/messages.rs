@@ -100,6 +100,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "Wi-Fi details are hidden: grant the location permission.",
         "无法读取Wi-Fi信息：请授予定位权限。",
     ),
+    (
+        "reduced_accuracy",
+        "Only approximate location was available: allow precise location.",
+        "仅有大致位置：请允许使用精确位置。",
+    ),
+    (
+        "external_receiver",
+        "The location came from an external receiver.",
+        "位置来自外接定位设备。",
+    ),
     ("on_time", "On time for shift {shift}.", "班次{shift}准时。"),
     (
         "late",
@@ -269,6 +279,8 @@ fn flag_code(kind: FlagKind) -> &'static str {
         FlagKind::AccuracyTooLow => "accuracy_too_low",
         FlagKind::NullIsland => "null_island",
         FlagKind::WifiPlaceholder => "wifi_placeholder",
+        FlagKind::ReducedAccuracy => "reduced_accuracy",
+        FlagKind::ExternalReceiver => "external_receiver",
     }
 }
 

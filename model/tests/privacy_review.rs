@@ -57,6 +57,9 @@ fn forged(policy: &PreparedPolicy, north_m: f64) -> (PunchRecord, Option<Vec<u8>
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -332,6 +332,32 @@ impl Admin {
             .write(|tx| requests::decide(tx, event_id, approve, decided_by, comment, now))
     }
 
+    /// Punch-key rotations waiting for HR (see `key_rotation`).
+    pub fn pending_key_rotations(&self) -> Result<Vec<StoredEvent>> {
+        self.store.read(|tx| {
+            tx.events(&EventFilter {
+                event_type: Some(crate::key_rotation::EVENT_TYPE),
+                status: Some(crate::key_rotation::PENDING),
+                ..EventFilter::default()
+            })
+        })
+    }
+
+    /// Approves (the new punch key signs the device's later records) or
+    /// denies a pending punch-key rotation.
+    pub fn decide_key_rotation(
+        &self,
+        event_id: &str,
+        approve: bool,
+        decided_by: &str,
+        comment: &str,
+    ) -> Result<StoredEvent> {
+        let now = now_ms();
+        self.store.write(|tx| {
+            crate::key_rotation::decide(tx, event_id, approve, decided_by, comment, now)
+        })
+    }
+
     /// A stored attachment's bytes.
     pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.store.read(|tx| tx.attachment(sha256))?.map(|a| a.body))

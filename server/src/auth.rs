@@ -1,6 +1,6 @@
-//! Device-authenticated requests: each request is signed with the device key
-//! over method, path, body hash, timestamp and nonce (no bearer token to
-//! steal). Timestamps must be near server time and nonces are single-use.
+//! Device-authenticated requests: each request is signed with the device's
+//! channel key (its one key if enrolled before the two keys) over method,
+//! path, body hash, timestamp and nonce (no bearer token to steal). Timestamps must be near server time and nonces are single-use.
 
 use axum::http::HeaderMap;
 use punch_model::ledger::signing;
@@ -121,7 +121,7 @@ pub fn check_signature(
     path: &str,
     body: &[u8],
 ) -> Result<(), AuthFailure> {
-    check_signature_with(&device.public_key, signed, method, path, body)
+    check_signature_with(device.channel_key(), signed, method, path, body)
 }
 
 /// The same check with a key that is not enrolled yet: at enrollment the

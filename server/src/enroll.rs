@@ -1,8 +1,12 @@
-//! Enrollment: a one-time code binds a device key to an employee. One bound
-//! device per employee; replacing it needs an admin's `approve_rebind`.
+//! Enrollment: a one-time code binds a device's keys to an employee — the
+//! punch key (records) and the channel key (requests), each with what its
+//! attestation proved; a device from before the split binds one key for
+//! both. One bound device per employee; replacing it needs an admin's
+//! `approve_rebind`.
 
 use std::time::Duration;
 
+use punch_model::ledger::key_rotation::punch_key_proof_message;
 use punch_model::ledger::signing;
 use punch_model::wire::EnrollRequest;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -42,12 +46,20 @@ pub enum EnrollRefusal {
     },
 }
 
+/// A challenge handed out, and the least assurance the policy accepts
+/// (None when it accepts any, or only flags a lower one for review).
+pub struct Offer {
+    pub challenge: Vec<u8>,
+    pub expires_at_ms: i64,
+    pub min_assurance: Option<AssuranceLevel>,
+}
+
 /// Issues a single-use attestation challenge for a valid, unused code.
 pub fn issue_challenge(
     tx: &dyn StoreTx,
     code: &str,
     now_ms: i64,
-) -> Result<Result<(Vec<u8>, i64), EnrollRefusal>> {
+) -> Result<Result<Offer, EnrollRefusal>> {
     let hash = code_hash(code);
     let usable = tx
         .code(&hash)?
@@ -64,7 +76,15 @@ pub fn issue_challenge(
         expires_at_ms,
         used_at_ms: None,
     })?;
-    Ok(Ok((challenge, expires_at_ms)))
+    let settings = policy_publish::current_settings(tx)?;
+    let min_assurance = (settings.below_min_assurance == BelowMinimum::Refuse
+        && settings.min_assurance > AssuranceLevel::Software)
+        .then_some(settings.min_assurance);
+    Ok(Ok(Offer {
+        challenge,
+        expires_at_ms,
+        min_assurance,
+    }))
 }
 
 /// A random, human-typeable one-time code.
@@ -151,12 +171,47 @@ fn check_request(req: &EnrollRequest) -> Result<(), EnrollRefusal> {
         }
     }
     // SPKI form only (91 bytes), as the protocol says; a bare point is refused.
-    if req.public_key.len() != 91 || signing::point_from_public_key(&req.public_key).is_err() {
+    if !is_spki(&req.public_key) {
         return Err(EnrollRefusal::BadRequest(
             "public_key is not a P-256 SubjectPublicKeyInfo (DER, 91 bytes)".into(),
         ));
     }
+    if let Some(channel) = &req.channel_key {
+        if !is_spki(channel) || *channel == req.public_key {
+            return Err(EnrollRefusal::BadRequest(
+                "channel_key must be a P-256 SubjectPublicKeyInfo other than the punch key".into(),
+            ));
+        }
+        // The punch key's holder asked for this pairing (the request itself
+        // is signed by the channel key).
+        let message = punch_key_proof_message(&req.device_id, channel);
+        let proof = req.punch_key_proof.as_deref().unwrap_or_default();
+        if signing::verify(&req.public_key, &message, proof).is_err() {
+            return Err(EnrollRefusal::BadRequest(
+                "punch_key_proof is missing or does not verify with public_key".into(),
+            ));
+        }
+    } else if req.channel_attestation.is_some() {
+        return Err(EnrollRefusal::BadRequest(
+            "channel_attestation without a channel_key".into(),
+        ));
+    }
     Ok(())
+}
+
+fn is_spki(key: &[u8]) -> bool {
+    key.len() == 91 && signing::point_from_public_key(key).is_ok()
+}
+
+/// The challenge the request's attestations answer: one for both keys.
+fn answered_challenge(req: &EnrollRequest) -> Result<Option<&[u8]>, EnrollRefusal> {
+    match (&req.attestation, &req.channel_attestation) {
+        (Some(a), Some(b)) if a.challenge() != b.challenge() => {
+            Err(EnrollRefusal::ChallengeInvalid)
+        }
+        (Some(a), _) | (None, Some(a)) => Ok(Some(a.challenge())),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Binds the device; returns the employee id. Runs in one write transaction.
@@ -166,6 +221,7 @@ pub fn enroll(
     tx: &dyn StoreTx,
     req: &EnrollRequest,
     proven: &Proven,
+    proven_channel: &Proven,
     now_ms: i64,
 ) -> Result<Result<String, EnrollRefusal>> {
     if let Err(refusal) = check_request(req) {
@@ -178,7 +234,10 @@ pub fn enroll(
     let employee_id = code.employee_id.clone();
     let existing = tx.device(&req.device_id)?;
     let same_binding = existing.as_ref().is_some_and(|d| {
-        d.is_bound() && d.employee_id == employee_id && d.public_key == req.public_key
+        d.is_bound()
+            && d.employee_id == employee_id
+            && d.public_key == req.public_key
+            && d.channel_key == req.channel_key
     });
     let code_usable = match &code.used_by_device {
         // A retry of the enrollment that used this code (its answer was lost).
@@ -193,8 +252,12 @@ pub fn enroll(
         tx.mark_code_used(&hash, &req.device_id, now_ms)?;
         return Ok(Ok(employee_id));
     }
-    if let Some(att) = &req.attestation {
-        let challenge = attestation::challenge_hash(att.challenge());
+    let answered = match answered_challenge(req) {
+        Ok(answered) => answered,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if let Some(answered) = answered {
+        let challenge = attestation::challenge_hash(answered);
         let fresh = tx.challenge(&challenge)?.is_some_and(|c| {
             c.code_hash == hash && c.used_at_ms.is_none() && now_ms < c.expires_at_ms
         });
@@ -242,6 +305,13 @@ pub fn enroll(
         platform: &req.platform,
         assurance: proven.level.as_str(),
         attestation: (!proven.detail.is_empty()).then_some(proven.detail.as_str()),
+        channel_key: req.channel_key.as_deref(),
+        channel_assurance: req
+            .channel_key
+            .as_ref()
+            .map(|_| proven_channel.level.as_str()),
+        channel_attestation: (!proven_channel.detail.is_empty())
+            .then_some(proven_channel.detail.as_str()),
         now_ms,
     })?;
     tx.mark_code_used(&hash, &req.device_id, now_ms)?;

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
-use punch_model::ledger::event::{ChainEntry, EventRecord};
+use punch_model::ledger::event::{ChainEntry, ChainEvent, EventRecord};
+use punch_model::ledger::key_rotation::{KeyRole, signing_role};
 use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordCheck, declared_format};
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::ledger::signing;
@@ -21,17 +22,21 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 
 use crate::error::{Result, ServerError};
 use crate::evidence;
+use crate::key_rotation;
 use crate::policy_publish;
 use crate::privacy::keys;
 use crate::requests;
-use crate::store::{NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
+use crate::store::{DeviceInfo, NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
 use crate::time_token::TimeTokens;
 
 /// What one upload did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestOutcome {
-    /// In seq order (the order records were processed).
+    /// In seq order (the order records were processed); records held
+    /// behind a pending key rotation are not answered.
     pub results: Vec<RecordResult>,
+    /// The seq of a key rotation waiting for HR: later records wait too.
+    pub key_rotation_pending: Option<u64>,
     pub head_seq: u64,
     /// Hex SHA-256 of the head record (the genesis hash before the first).
     pub head_hash: String,
@@ -46,6 +51,8 @@ enum Verdict {
     /// Refused, but authentic and continuous (signature and link verified):
     /// the chain goes on past it, so later honest punches are not blocked.
     RejectedLink(RejectReason, String),
+    /// Not judged: it follows a key rotation HR has not approved yet.
+    Held,
 }
 
 fn reason_of(problem: &ChainProblem) -> RejectReason {
@@ -127,7 +134,18 @@ struct Batch<'a> {
     tokens: &'a TimeTokens,
     device_id: &'a str,
     employee_id: &'a str,
-    public_key: &'a [u8],
+    device: &'a DeviceInfo,
+    /// The punch key in force (a rotation in this batch replaces it).
+    punch_key: Vec<u8>,
+    /// Signs key rotations.
+    channel_key: &'a [u8],
+    /// What a rotation taken in this batch proved (written with the head).
+    punch_key_assurance: Option<AssuranceLevel>,
+    /// A rotation in this batch put a new punch key in force: signatures
+    /// checked before the lock (with the old one) no longer count.
+    rotated_here: bool,
+    /// A rotation waiting for HR (from before or in this batch): its seq.
+    rotation_pending: Option<u64>,
     /// What the device's enrollment proved (stamped on each punch).
     assurance: AssuranceLevel,
     /// The shift occurrence the device is clocked in to, by the server's reading.
@@ -234,6 +252,9 @@ impl Batch<'_> {
                 },
             );
         }
+        if self.rotation_pending.is_some() {
+            return Ok(Verdict::Held);
+        }
         let mut expected = self.head_seq + 1;
         let starts_segment = self
             .segment
@@ -249,10 +270,14 @@ impl Batch<'_> {
                 format!("expected seq {expected}, got {}", up.seq),
             ));
         }
-        let signature = match signature_checked {
-            Some(checked) => checked.clone(),
-            None => {
-                chain::verify_signature(self.public_key, self.device_id, &up.record, &up.signature)
+        // Rotations are the channel key's; every other record the punch key's.
+        let signature = match (signing_role(&up.record), signature_checked) {
+            (KeyRole::Punch, Some(checked)) if !self.rotated_here => checked.clone(),
+            (KeyRole::Punch, _) => {
+                chain::verify_signature(&self.punch_key, self.device_id, &up.record, &up.signature)
+            }
+            (KeyRole::Channel, _) => {
+                chain::verify_signature(self.channel_key, self.device_id, &up.record, &up.signature)
             }
         };
         if let Err(problem) = &signature {
@@ -471,8 +496,33 @@ impl Batch<'_> {
     ) -> Result<Verdict> {
         let filed_at_ms = trusted_time_ms.unwrap_or(event.wall_time_ms);
         let status = match &event.event {
+            ChainEvent::KeyRotation(rotation) => {
+                let judged = match key_rotation::judge(
+                    self.tx,
+                    self.device,
+                    &self.punch_key,
+                    &policy.policy.settings,
+                    event,
+                    rotation,
+                    self.now_ms,
+                )? {
+                    Ok(judged) => judged,
+                    Err(detail) => {
+                        return Ok(Verdict::RejectedLink(RejectReason::ChainBreak, detail));
+                    }
+                };
+                if judged.status == key_rotation::APPROVED {
+                    self.punch_key = rotation.punch_key.clone();
+                    self.punch_key_assurance = Some(judged.proven.level);
+                    self.assurance = judged.proven.level;
+                    self.rotated_here = true;
+                } else {
+                    self.rotation_pending = Some(event.seq);
+                }
+                Some((judged.status.to_string(), Some(judged.detail)))
+            }
             // PIN events are judged again against the device's earlier ones.
-            punch_model::ledger::event::ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
+            ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
                 self.tx,
                 self.device_id,
                 pin,
@@ -545,7 +595,7 @@ impl Batch<'_> {
             // A verified link the chain went past: re-sends are answered from it.
             self.tx.record_rejected(&info)
         } else {
-            evidence::keep(self.tx, self.public_key, &info, self.now_ms).map(|_| ())
+            evidence::keep(self.tx, &self.punch_key, &info, self.now_ms).map(|_| ())
         }
     }
 }
@@ -648,8 +698,8 @@ pub fn ingest_checked(
     if !device.is_bound() {
         return Err(ServerError::DeviceUnbound(device_id.to_string()));
     }
-    let checks =
-        checks.filter(|c| c.public_key == device.public_key && c.results.len() == records.len());
+    let checks = checks
+        .filter(|c| c.public_key == device.current_punch_key() && c.results.len() == records.len());
     // What the loop below would otherwise ask record by record, in two
     // queries: bytes at re-sent seqs, and where new punch ids already live.
     let resent: Vec<u64> = records
@@ -676,7 +726,12 @@ pub fn ingest_checked(
         tokens,
         device_id: &device.device_id,
         employee_id: &device.employee_id,
-        public_key: &device.public_key,
+        device: &device,
+        punch_key: device.current_punch_key().to_vec(),
+        punch_key_assurance: None,
+        channel_key: device.channel_key(),
+        rotated_here: false,
+        rotation_pending: key_rotation::pending(tx, &device.device_id)?.map(|e| e.seq),
         // An unknown label (a newer server wrote it) counts as the weakest.
         assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
         open_shift: tx.open_shift(&device.device_id)?,
@@ -702,6 +757,8 @@ pub fn ingest_checked(
         let up = &records[i];
         let checked = checks.and_then(|c| c.results.get(i));
         let (status, reason, detail) = match batch.judge(up, checked)? {
+            // Everything after waits with it: the device sends it again.
+            Verdict::Held => break,
             Verdict::Accepted(info) => {
                 if let Some(seg) = batch.segment.as_mut()
                     && info.seq > batch.head_seq + 1
@@ -760,12 +817,16 @@ pub fn ingest_checked(
     if batch.head_seq != device.head_seq {
         tx.set_head(&device.device_id, batch.head_seq, &batch.head_hash)?;
     }
+    if let Some(level) = batch.punch_key_assurance {
+        tx.set_punch_key(&device.device_id, &batch.punch_key, level.as_str())?;
+    }
     if let Some(seg) = &batch.segment
         && seg.started_at_seq.is_some()
     {
         tx.people().mark_chain_ack_applied(seg.ack_id, now_ms)?;
     }
     Ok(IngestOutcome {
+        key_rotation_pending: batch.rotation_pending,
         results,
         head_seq: batch.head_seq,
         head_hash: batch.head_hash,

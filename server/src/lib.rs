@@ -27,6 +27,7 @@ pub mod evidence;
 pub mod export;
 pub mod heads;
 pub mod ingest;
+pub mod key_rotation;
 pub mod limits;
 pub mod metrics;
 pub mod pin;

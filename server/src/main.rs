@@ -202,6 +202,27 @@ enum AdminCommand {
         #[arg(long, default_value = "admin")]
         by: String,
     },
+    /// List punch-key rotations waiting for HR (a new key that proves less
+    /// than the policy requires); the device's later records wait with them.
+    KeyRotations,
+    /// Approve a pending punch-key rotation: the new key signs the device's
+    /// records from the rotation on.
+    ApproveKey {
+        event_id: String,
+        #[arg(long, default_value = "")]
+        comment: String,
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
+    /// Deny a pending punch-key rotation: the device's later records are
+    /// refused until it enrolls again.
+    DenyKey {
+        event_id: String,
+        #[arg(long)]
+        comment: String,
+        #[arg(long, default_value = "admin")]
+        by: String,
+    },
     /// Print a device's accepted chain head.
     Head {
         device: String,
@@ -677,6 +698,34 @@ fn admin(
         } => {
             let r = admin.decide_request(&event_id, false, &by, &comment)?;
             say!("{} {} denied", r.event_type, shown(&r.event_id));
+        }
+        AdminCommand::KeyRotations => {
+            for r in admin.pending_key_rotations()? {
+                say!(
+                    "{:<38} {:<38} {:<12} seq {:<6} {}",
+                    shown(&r.event_id),
+                    shown(&r.device_id),
+                    shown(&r.employee_id),
+                    r.seq,
+                    shown(r.status_detail.as_deref().unwrap_or("-"))
+                );
+            }
+        }
+        AdminCommand::ApproveKey {
+            event_id,
+            comment,
+            by,
+        } => {
+            let r = admin.decide_key_rotation(&event_id, true, &by, &comment)?;
+            say!("key rotation {} approved", shown(&r.event_id));
+        }
+        AdminCommand::DenyKey {
+            event_id,
+            comment,
+            by,
+        } => {
+            let r = admin.decide_key_rotation(&event_id, false, &by, &comment)?;
+            say!("key rotation {} denied", shown(&r.event_id));
         }
         AdminCommand::Unbind { device } => {
             admin.unbind_device(&device)?;

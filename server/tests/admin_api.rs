@@ -23,6 +23,8 @@ struct World {
     /// Pending make-up requests: two of Ann's (team A), one of Bob's (B).
     ann_requests: Vec<String>,
     bob_request: String,
+    /// Pending punch-key rotations: Ann's, then Bob's.
+    rotations: Vec<String>,
     a: Device,
     b: Device,
     hr: Session,
@@ -57,6 +59,41 @@ fn make_up(ts: &TestServer, device: &mut Device, version: u64) -> String {
         .expect("a new pending request")
 }
 
+/// A punch-key rotation the server holds for HR (the employer wanted a
+/// hardware key at that moment); its event id.
+fn pending_rotation(ts: &TestServer, device: &mut Device) -> String {
+    use punch_model::ledger::key_rotation::{KeyRotation, RotationReason, key_fingerprint};
+    use punch_model::ledger::signing::Signer as _;
+    use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+    let before = ts.admin.settings().unwrap();
+    let mut strict = before.clone();
+    strict.min_assurance = AssuranceLevel::HardwareTee;
+    strict.below_min_assurance = BelowMinimum::Review;
+    ts.admin.set_settings(strict).unwrap();
+    let version = ts.publish();
+    let (new_key, _) = punch_model::ledger::signing::SoftwareSigner::generate().unwrap();
+    let event = device.next_event(
+        version,
+        ChainEvent::KeyRotation(KeyRotation {
+            punch_key: new_key.public_key_spki().unwrap(),
+            replaces: key_fingerprint(&device.spki),
+            reason: RotationReason::Lost,
+            attestation: None,
+        }),
+    );
+    let resp = device.upload_ok(ts.addr(), vec![event]);
+    assert_eq!(resp.key_rotation_pending, Some(device.head_seq));
+    ts.admin.set_settings(before).unwrap();
+    ts.publish();
+    ts.admin
+        .pending_key_rotations()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.device_id == device.id)
+        .expect("a pending rotation")
+        .event_id
+}
+
 fn ids(ts: &TestServer) -> Vec<String> {
     ts.admin
         .requests(Some("pending"))
@@ -88,6 +125,7 @@ fn world() -> World {
     let bob_request = make_up(&ts, &mut b, version);
     refused_record(&ts, &a, version);
     refused_record(&ts, &b, version);
+    let rotations = vec![pending_rotation(&ts, &mut a), pending_rotation(&ts, &mut b)];
     let addr = ts.addr();
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(addr);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A")).sign_in(addr);
@@ -96,6 +134,7 @@ fn world() -> World {
         ts,
         ann_requests,
         bob_request,
+        rotations,
         a,
         b,
         hr,
@@ -110,6 +149,11 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
     let request = match who {
         "hr" => w.ann_requests[0].as_str(),
         _ => w.ann_requests[1].as_str(),
+    };
+    let request = if route.path == admin_api::PATH_KEY_ROTATION_DECISION {
+        w.rotations[0].as_str()
+    } else {
+        request
     };
     let path = route
         .path
@@ -135,6 +179,9 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         admin_api::PATH_PUBLISH => Some(json!({"ttl_days": 30, "reason": "new shift times"})),
         admin_api::PATH_REQUEST_DECISION => {
             Some(json!({"decision": "approve", "comment": "seen on the gate log"}))
+        }
+        admin_api::PATH_KEY_ROTATION_DECISION => {
+            Some(json!({"decision": "approve", "comment": "new fingerprint, checked in person"}))
         }
         _ => None,
     };
@@ -210,6 +257,12 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 m.get(&format!("{path}?team=B"))
                     .assert_error(403, "not_your_team");
                 // HR sees both teams on the same route.
+                assert!(has_b(&ok(w.hr.get(path))), "{path}");
+            }
+            ("GET", admin_api::PATH_KEY_ROTATIONS) => {
+                let mine = ok(m.get(path));
+                assert!(!has_b(&mine), "{path}: {mine}");
+                assert_eq!(mine["total"].as_u64(), Some(1), "{path}: {mine}");
                 assert!(has_b(&ok(w.hr.get(path))), "{path}");
             }
             ("GET", admin_api::PATH_PUNCH) => {
@@ -521,6 +574,10 @@ fn review_flags_come_with_sentences_in_the_readers_language() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            age_ms: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         });
     });
     dev.upload_ok(ts.addr(), vec![up]);

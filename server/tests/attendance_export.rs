@@ -54,6 +54,10 @@ fn fix_at_hq(t: i64) -> ValidFix {
         provider: "gps".into(),
         is_mock: false,
         speed_mps: None,
+        age_ms: None,
+        elapsed_realtime_ms: None,
+        reduced_accuracy: false,
+        external_receiver: false,
     }
 }
 

@@ -12,7 +12,7 @@ use common::*;
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::policy::{Settings, Site};
 use punch_model::wire::{self, DeviceAttestation, EnrollRequest};
-use punch_server::attestation::{self, AttestationConfig};
+use punch_server::attestation::{self, AttestationConfig, Proven};
 use punch_server::enroll::{self, EnrollRefusal, code_hash};
 use punch_server::store::{ChallengeRow, StoreExt};
 use punch_server::{Admin, SqliteStore};
@@ -122,6 +122,9 @@ fn request(code: &str, spki: &[u8], attestation: Option<DeviceAttestation>) -> E
         key_storage: "hardware".into(),
         platform: "android test".into(),
         attestation,
+        channel_key: None,
+        channel_attestation: None,
+        punch_key_proof: None,
     }
 }
 
@@ -145,7 +148,7 @@ fn every_shared_chain_enrolls_with_its_level_and_facts() {
         let (store, code) = store_with_challenge(&dir, &c.challenge);
         let req = request(&code, &c.leaf_spki, Some(android(&c)));
         let bound = store
-            .write(|tx| enroll::enroll(tx, &req, &proven, now_ms()))
+            .write(|tx| enroll::enroll(tx, &req, &proven, &Proven::software(), now_ms()))
             .unwrap();
         assert_eq!(bound, Ok("e-1".to_string()), "{name}");
         let device = store.read(|tx| tx.device(&req.device_id)).unwrap().unwrap();
@@ -155,7 +158,7 @@ fn every_shared_chain_enrolls_with_its_level_and_facts() {
         let again = request(&code, &c.leaf_spki, Some(android(&c)));
         assert_eq!(
             store
-                .write(|tx| enroll::enroll(tx, &again, &proven, now_ms()))
+                .write(|tx| enroll::enroll(tx, &again, &proven, &Proven::software(), now_ms()))
                 .unwrap(),
             Err(EnrollRefusal::CodeInvalid)
         );
@@ -256,7 +259,7 @@ fn the_challenge_must_be_fresh_unused_and_for_this_code() {
     let wrong_code = request(&other_code, &c.leaf_spki, Some(android(&c)));
     assert_eq!(
         store
-            .write(|tx| enroll::enroll(tx, &wrong_code, &proven, now_ms()))
+            .write(|tx| enroll::enroll(tx, &wrong_code, &proven, &Proven::software(), now_ms()))
             .unwrap(),
         Err(EnrollRefusal::ChallengeInvalid)
     );
@@ -264,7 +267,13 @@ fn the_challenge_must_be_fresh_unused_and_for_this_code() {
     let late = request(&code, &c.leaf_spki, Some(android(&c)));
     assert_eq!(
         store
-            .write(|tx| enroll::enroll(tx, &late, &proven, now_ms() + 11 * 60_000))
+            .write(|tx| enroll::enroll(
+                tx,
+                &late,
+                &proven,
+                &Proven::software(),
+                now_ms() + 11 * 60_000
+            ))
             .unwrap(),
         Err(EnrollRefusal::ChallengeInvalid)
     );
@@ -276,7 +285,7 @@ fn the_challenge_must_be_fresh_unused_and_for_this_code() {
     let unknown = request(&code, &c.leaf_spki, Some(forged));
     assert_eq!(
         store
-            .write(|tx| enroll::enroll(tx, &unknown, &proven, now_ms()))
+            .write(|tx| enroll::enroll(tx, &unknown, &proven, &Proven::software(), now_ms()))
             .unwrap(),
         Err(EnrollRefusal::ChallengeInvalid)
     );
@@ -434,6 +443,9 @@ fn a_replayed_genuine_chain_is_refused_over_http_with_its_reason() {
             challenge: challenge.challenge,
             certificate_chain: c.ders.clone(),
         }),
+        channel_key: None,
+        channel_attestation: None,
+        punch_key_proof: None,
     })
     .unwrap();
     let resp = device.signed(server.addr(), "POST", wire::PATH_ENROLL, &body);

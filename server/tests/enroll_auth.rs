@@ -301,6 +301,9 @@ fn enrollment_needs_proof_of_possession_of_the_key() {
         key_storage: "software".into(),
         platform: "test".into(),
         attestation: None,
+        channel_key: None,
+        channel_attestation: None,
+        punch_key_proof: None,
     })
     .unwrap();
     // Someone without the private key tries to bind it.

@@ -192,6 +192,10 @@ fn unknown_formats_and_impossible_values_get_their_own_reasons() {
         provider: "gps".into(),
         is_mock: false,
         speed_mps: None,
+        age_ms: None,
+        elapsed_realtime_ms: None,
+        reduced_accuracy: false,
+        external_receiver: false,
     };
     let bad_fix = device.next(version, |r| r.evidence.gps = Some(fix));
     let resp = device.upload_ok(addr, vec![bad_fix]);

@@ -499,6 +499,38 @@ fn the_live_server_answers_as_documented() {
 /// The admin API and the reviewer page, each operation answered as
 /// documented: 200 for an HR admin with a valid request, 401 without a
 /// session, 403 for an auditor where the role lacks the permission.
+/// A punch-key rotation held for HR (the policy wanted a hardware key when
+/// it arrived); its event id.
+fn pending_key_rotation(server: &TestServer) -> String {
+    use punch_model::ledger::key_rotation::{KeyRotation, RotationReason, key_fingerprint};
+    use punch_model::ledger::signing::{Signer as _, SoftwareSigner};
+    use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+    let mut device = server.enrolled_device("admin-k");
+    let before = server.admin.settings().unwrap();
+    let mut strict = before.clone();
+    strict.min_assurance = AssuranceLevel::HardwareTee;
+    strict.below_min_assurance = BelowMinimum::Review;
+    server.admin.set_settings(strict).unwrap();
+    let version = server.publish();
+    let (new_key, _) = SoftwareSigner::generate().unwrap();
+    let rotation = device.next_event(
+        version,
+        punch_model::ledger::event::ChainEvent::KeyRotation(KeyRotation {
+            punch_key: new_key.public_key_spki().unwrap(),
+            replaces: key_fingerprint(&device.spki),
+            reason: RotationReason::Invalidated,
+            attestation: None,
+        }),
+    );
+    let resp = device.upload_ok(server.addr(), vec![rotation]);
+    assert_eq!(resp.key_rotation_pending, Some(device.head_seq));
+    server.admin.set_settings(before).unwrap();
+    server.publish();
+    server.admin.pending_key_rotations().unwrap()[0]
+        .event_id
+        .clone()
+}
+
 fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server: &TestServer) {
     use punch_server::admin_api as a;
     use punch_server::staff::Role;
@@ -528,6 +560,7 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
     // A broken link from the same device: evidence to acknowledge.
     let stray = device.sign(&device.record(2, &"cd".repeat(32), version));
     device.upload_ok(addr, vec![stray]);
+    let rotation_id = pending_key_rotation(server);
     let hr = common::staff::add_staff(server, "hr", Role::HrAdmin, None).sign_in(addr);
     let aud = common::staff::add_staff(server, "aud", Role::Auditor, None).sign_in(addr);
     let punch = format!("/admin/v1/punches/{}/1", device.id);
@@ -622,6 +655,18 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             a::PATH_REQUEST_DECISION,
             format!("/admin/v1/requests/{request_id}/decision"),
             Some(json!({"decision": "approve"})),
+        ),
+        (
+            "GET",
+            a::PATH_KEY_ROTATIONS,
+            a::PATH_KEY_ROTATIONS.into(),
+            None,
+        ),
+        (
+            "POST",
+            a::PATH_KEY_ROTATION_DECISION,
+            format!("/admin/v1/key-rotations/{rotation_id}/decision"),
+            Some(json!({"decision": "approve", "comment": "checked in person"})),
         ),
         (
             "POST",

@@ -37,6 +37,10 @@ fn flagged(
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            age_ms: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         });
     });
     device.upload_ok(ts.addr(), vec![up]);

@@ -221,6 +221,9 @@ fn punch_queue(setup: &Setup, n: usize) -> PathBuf {
                 provider: "gps".into(),
                 is_mock: false,
                 speed_mps: None,
+                elapsed_realtime_ms: None,
+                reduced_accuracy: false,
+                external_receiver: false,
             }),
             ..Evidence::default()
         };

@@ -87,6 +87,9 @@ fn hq_evidence(at_ms: i64) -> Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }
@@ -411,10 +414,15 @@ fn server() -> &'static ServerFixture {
             key_storage: "software".into(),
             platform: "fuzz".into(),
             attestation: None,
+            channel_key: None,
+            channel_attestation: None,
+            punch_key_proof: None,
         };
         state
             .store
-            .write(|tx| enroll::enroll(tx, &req, &Proven::software(), now_ms()))
+            .write(|tx| {
+                enroll::enroll(tx, &req, &Proven::software(), &Proven::software(), now_ms())
+            })
             .expect("enroll tx")
             .expect("enrolled");
         ServerFixture {
@@ -511,7 +519,7 @@ pub fn enroll_request(data: &[u8]) {
     let _ = fx
         .state
         .store
-        .write(|tx| enroll::enroll(tx, &req, &proven, now_ms()))
+        .write(|tx| enroll::enroll(tx, &req, &proven, &Proven::software(), now_ms()))
         .expect("enroll never fails on content");
     // What was bound is printable as the operator's CLI would list it.
     let _ = fx.admin.devices().expect("devices");

@@ -143,6 +143,9 @@ pub fn real_examples() -> Vec<(&'static str, Vec<u8>)> {
         provider: "fused".into(),
         is_mock: false,
         speed_mps: Some(1.5),
+        elapsed_realtime_ms: None,
+        reduced_accuracy: false,
+        external_receiver: false,
     };
     let evidence = [
         Evidence {

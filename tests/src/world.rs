@@ -131,6 +131,9 @@ impl World {
                 provider: "gps".into(),
                 is_mock: false,
                 speed_mps: None,
+                elapsed_realtime_ms: None,
+                reduced_accuracy: false,
+                external_receiver: false,
             }),
             ..Evidence::default()
         };

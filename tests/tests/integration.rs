@@ -9,6 +9,7 @@ mod backup_restore;
 mod chain_reset;
 mod crash;
 mod decoder_mutation;
+mod device_keys;
 mod exceptions;
 mod pin;
 mod pin_kiosk;

@@ -233,6 +233,9 @@ fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };

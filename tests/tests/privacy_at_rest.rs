@@ -80,6 +80,9 @@ fn punch(w: &World, engine: &PunchEngine, kind: PunchKind) -> Result<u64, PunchE
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };
@@ -201,6 +204,9 @@ fn far_away(w: &World) -> Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -50,6 +50,9 @@ fn the_export_holds_exactly_the_employees_data() {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     };

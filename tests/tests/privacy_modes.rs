@@ -80,6 +80,9 @@ fn evidence_at_hq(w: &World) -> (Evidence, (f64, f64)) {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         wifi: vec![
             ap(OFFICE_AP, "ACME"),

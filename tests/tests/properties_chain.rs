@@ -35,6 +35,9 @@ fn evidence() -> punch_core::Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Default::default()
     }

@@ -199,6 +199,9 @@ fn another_devices_record_is_rejected() {
                 provider: "gps".into(),
                 is_mock: false,
                 speed_mps: None,
+                elapsed_realtime_ms: None,
+                reduced_accuracy: false,
+                external_receiver: false,
             }),
             ..Default::default()
         };
@@ -542,4 +545,74 @@ fn a_phone_with_a_wrong_clock_still_enrolls_and_syncs() {
     let report = phone.sync().unwrap();
     assert_eq!(report.policy_installed, Some(1), "{report:?}");
     assert!(report.error.is_none());
+}
+
+/// Found by an outside check: a process that syncs but never punches (a
+/// background upload in its own process) must still record the head it
+/// uploaded, or deleting the newest records afterwards goes unseen locally.
+#[test]
+fn a_sync_only_process_records_the_head_it_uploaded() {
+    let mut w = world_with_three_pending();
+    let db = w.dir.path().join("device.db");
+    // The punching process dies without closing: its in-memory head is lost.
+    let punching = std::mem::replace(
+        &mut w.engine,
+        std::sync::Arc::new(device(&db, &w.proxy, &w.admin, &w.clock, 500)),
+    );
+    std::mem::forget(punching);
+    // Another process opens the file and only syncs.
+    let report = w.engine.sync().unwrap();
+    assert_eq!(report.uploaded, 3);
+    drop(std::mem::replace(
+        &mut w.engine,
+        std::sync::Arc::new(device(&db, &w.proxy, &w.admin, &w.clock, 500)),
+    ));
+    // Someone deletes the two newest records, which the server holds.
+    raw_db(&w)
+        .execute("DELETE FROM punches WHERE seq >= 2", [])
+        .unwrap();
+    let report = w.engine.verify_chain().unwrap();
+    assert_eq!(
+        report.breaks.iter().map(|b| &b.problem).collect::<Vec<_>>(),
+        vec![&punch_core::ChainProblem::MissingTail {
+            recorded: 3,
+            found: 1
+        }],
+        "{report:?}"
+    );
+}
+
+/// Privacy: records and anchors carry neither the phone's uptime nor its
+/// OS boot id, and the server's trusted time is exactly what it was.
+#[test]
+fn records_carry_no_raw_uptime_or_boot_id_and_time_is_still_trusted() {
+    use punch_core::Clock;
+    let w = World::new();
+    w.engine.sync().unwrap();
+    w.clock.advance_ms(20_000);
+    let receipt = w.punch();
+    let raw = w.clock.now();
+    let stored = w.engine.punches(receipt.seq - 1, 1).unwrap().remove(0);
+    let record = punch_core::PunchRecord::from_bytes(&stored.record).unwrap();
+    let anchor = record.anchor.clone().expect("anchored");
+    assert_ne!(record.boot_id, raw.boot_id);
+    assert_ne!(record.monotonic_ms, raw.monotonic_ms);
+    assert_eq!(anchor.boot_id, record.boot_id);
+    assert_eq!(record.monotonic_ms - anchor.monotonic_ms, 20_000);
+    let text = String::from_utf8(stored.record.clone()).unwrap();
+    assert!(!text.contains(&raw.boot_id), "{text}");
+    w.engine.sync().unwrap();
+    let device_id = w.engine.device().unwrap().device_id;
+    let on_server = w
+        .admin
+        .punches()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.device_id == device_id && p.seq == receipt.seq)
+        .unwrap();
+    assert_eq!(on_server.time_status, "anchored");
+    assert_eq!(
+        on_server.trusted_time_ms,
+        Some(anchor.server_time_ms + 20_000)
+    );
 }

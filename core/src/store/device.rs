@@ -7,10 +7,22 @@ use crate::error::Result;
 
 pub(crate) struct DeviceRow {
     pub device_id: String,
+    /// The punch key the device enrolled with (and, without a channel key, its only key).
     pub public_key: Vec<u8>,
     /// None when a platform signer holds the key.
     pub key_pkcs8: Option<Vec<u8>>,
     pub employee_id: Option<String>,
+    /// None on a device created before the two keys.
+    pub channel_key: Option<Vec<u8>>,
+    pub channel_pkcs8: Option<Vec<u8>>,
+}
+
+/// A punch key a rotation brought in.
+pub(crate) struct RotatedKey {
+    /// The rotation record's seq.
+    pub seq: u64,
+    pub public_key: Vec<u8>,
+    pub key_pkcs8: Option<Vec<u8>>,
 }
 
 pub(crate) struct PolicyRow {
@@ -30,7 +42,8 @@ impl Store {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT device_id, public_key, key_pkcs8, employee_id FROM device WHERE id = 1",
+                "SELECT device_id, public_key, key_pkcs8, employee_id, channel_key, channel_pkcs8
+                 FROM device WHERE id = 1",
             )?
             .query_row([], |r| {
                 Ok(DeviceRow {
@@ -38,23 +51,64 @@ impl Store {
                     public_key: r.get(1)?,
                     key_pkcs8: r.get(2)?,
                     employee_id: r.get(3)?,
+                    channel_key: r.get(4)?,
+                    channel_pkcs8: r.get(5)?,
                 })
             })
             .optional()?)
     }
 
+    /// Punch keys brought in by rotations, oldest first.
+    pub(crate) fn rotated_keys(&self) -> Result<Vec<RotatedKey>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT seq, public_key, key_pkcs8 FROM punch_keys ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RotatedKey {
+                seq: r.get::<_, i64>(0)? as u64,
+                public_key: r.get(1)?,
+                key_pkcs8: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Replaces both keys of a device that has signed nothing yet (keys
+    /// created at enrollment by the platform replace the placeholders).
+    pub(crate) fn replace_keys(
+        &self,
+        punch: (&[u8], Option<&[u8]>),
+        channel: (&[u8], Option<&[u8]>),
+    ) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let signed: i64 = tx.query_row("SELECT COUNT(*) FROM punches", [], |r| r.get(0))?;
+        if signed > 0 {
+            return Err(crate::error::PunchError::KeysInUse);
+        }
+        tx.execute(
+            "UPDATE device SET public_key = ?1, key_pkcs8 = ?2, channel_key = ?3, channel_pkcs8 = ?4
+             WHERE id = 1",
+            params![punch.0, punch.1, channel.0, channel.1],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     pub(crate) fn insert_device(&self, row: &DeviceRow, now_ms: i64) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO device (id, device_id, public_key, key_pkcs8, employee_id, created_ms)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO device (id, device_id, public_key, key_pkcs8, employee_id, created_ms,
+                                     channel_key, channel_pkcs8)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 row.device_id,
                 row.public_key,
                 row.key_pkcs8,
                 row.employee_id,
-                now_ms
+                now_ms,
+                row.channel_key,
+                row.channel_pkcs8
             ])?;
         Ok(())
     }

@@ -17,6 +17,7 @@ const ANCHOR: &str = "time_anchor";
 const SERVER_OFFSET: &str = "server_offset_ms";
 const HEAD_SEQ: &str = "head_seq";
 const SYNC_STATE: &str = "sync_state";
+const CLOCK_MASK_SECRET: &str = "clock_mask_secret";
 
 pub(super) fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
@@ -105,6 +106,20 @@ impl Store {
             set_recorded_head_in(conn, written_head)?;
         }
         Ok(())
+    }
+
+    /// The secret that masks the clock readings records carry
+    /// (`clock_mask`); made on first use.
+    pub(crate) fn clock_mask_secret(&self) -> Result<Vec<u8>> {
+        if let Some(hex_text) = get(&self.conn, CLOCK_MASK_SECRET)?
+            && let Ok(secret) = hex::decode(hex_text)
+            && secret.len() == 32
+        {
+            return Ok(secret);
+        }
+        let secret = crate::clock_mask::ClockMask::new_secret()?;
+        set(&self.conn, CLOCK_MASK_SECRET, &hex::encode(&secret))?;
+        Ok(secret)
     }
 
     pub(crate) fn sync_state<T: DeserializeOwned + Default>(&self) -> Result<T> {

@@ -142,6 +142,8 @@ pub(crate) struct NewPunch<'a> {
     pub notice_for_policy: Option<u64>,
     /// Some(state) when this punch opens or closes a shift occurrence.
     pub open_after: Option<Option<OpenShift>>,
+    /// A key rotation's new punch key (SPKI, and PKCS#8 for a software key).
+    pub new_punch_key: Option<(&'a [u8], Option<&'a [u8]>)>,
 }
 
 /// What [`Store::append_punch`] found.
@@ -342,6 +344,13 @@ impl Store {
             now_ms
         ])?;
         super::privacy::append_in(&tx, row.seq, row.opening, row.notice_for_policy)?;
+        if let Some((public_key, pkcs8)) = row.new_punch_key {
+            // In the same commit as the rotation: the file never holds one without the other.
+            tx.prepare_cached(
+                "INSERT INTO punch_keys (seq, public_key, key_pkcs8) VALUES (?1, ?2, ?3)",
+            )?
+            .execute(params![db_seq(row.seq), public_key, pkcs8])?;
+        }
         if expected_prev.segment_anchor.is_some() {
             // This record links to the acknowledged head: it starts the segment.
             super::segment::start_in(&tx, row.seq)?;

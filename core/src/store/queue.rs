@@ -71,6 +71,10 @@ impl Store {
              WHERE seq > ?1 AND upload_state = 'uploaded'",
             params![db_seq(server_seq)],
         )? as u64;
+        if !foreign {
+            // The server holds our chain up to here: it is the least head to expect.
+            Store::persist_recorded_head_in(&tx, self.written_head.max(server_seq))?;
+        }
         tx.commit()?;
         Ok(HeadCheck { resent, foreign })
     }
@@ -158,11 +162,26 @@ impl Store {
             out.settled |= changed > 0;
         }
         meta::save_anchor_in(&tx, anchor, wall_ms)?;
-        // The meta page is written anyway: record the head for free.
-        Store::persist_recorded_head_in(&tx, self.written_head)?;
+        // The meta page is written anyway: record the head for free. The
+        // chain's own top counts too: a process that only syncs appended
+        // nothing itself, yet the records it just uploaded must stay missed
+        // if someone deletes them later (the punching process may have died
+        // before it could record them).
+        let top = local_top_seq(&tx)?;
+        Store::persist_recorded_head_in(&tx, self.written_head.max(top))?;
         tx.commit()?;
         Ok((out, rewind))
     }
+}
+
+/// The highest seq the file holds (kept or purged).
+fn local_top_seq(tx: &rusqlite::Transaction<'_>) -> Result<u64> {
+    let top: Option<i64> = tx
+        .prepare_cached(
+            "SELECT MAX(seq) FROM (SELECT seq FROM punches UNION ALL SELECT seq FROM purged_punches)",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(top.map_or(0, |s| s.max(0) as u64))
 }
 
 /// A gap whose missing records we hold as uploaded means the server lost them.

@@ -98,6 +98,18 @@ CREATE TABLE chain_resets (
     start_seq     INTEGER UNIQUE
 )",
     "
+-- Two device keys (keys.rs): the channel key signs requests; public_key is
+-- the punch key the device enrolled with. NULL channel_key: a device from
+-- before the split, whose one key is both.
+ALTER TABLE device ADD COLUMN channel_key BLOB;
+ALTER TABLE device ADD COLUMN channel_pkcs8 BLOB;  -- NULL when a platform signer holds it
+-- Punch keys that replaced the enrolled one, each by the rotation record at seq.
+CREATE TABLE punch_keys (
+    seq         INTEGER PRIMARY KEY,
+    public_key  BLOB NOT NULL,
+    key_pkcs8   BLOB              -- NULL when a platform signer holds it
+)",
+    "
 -- The installed policy as prepared for evaluation (model::rules::
 -- policy_snapshot): derived from the policy row, written with it, so an
 -- app start does not prepare a large policy again.

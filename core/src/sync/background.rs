@@ -78,7 +78,11 @@ fn background_loop(syncer: &Syncer, stop: &Mutex<bool>, idle: Duration) {
                     Duration::from_millis(u64::try_from(next.saturating_sub(now)).unwrap_or(0))
                         .max(MIN_WAIT)
                 }
-                None if report.remaining > 0 => Duration::ZERO,
+                // What waits for HR's approval of a new key does not go
+                // up by trying again at once.
+                None if report.remaining > 0 && report.key_rotation_pending.is_none() => {
+                    Duration::ZERO
+                }
                 None => idle,
             },
             // Local trouble (not enrolled yet, database busy): try again later.

@@ -40,6 +40,10 @@ pub struct SyncReport {
     /// a new segment linked to the acknowledged head.
     #[serde(default)]
     pub chain_reset: Option<u64>,
+    /// The server holds the punch-key rotation at this seq for HR's
+    /// approval: the records after it stay pending until it is approved.
+    #[serde(default)]
+    pub key_rotation_pending: Option<u64>,
 }
 
 /// For the UI: how the queue stands.

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
+use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::wire::{self, ErrorCode, ErrorResponse};
 
 use super::backoff;
@@ -143,7 +144,7 @@ impl Session<'_> {
         let head = self.device.db.lock().head_statement()?;
         let signing =
             wire::request_signing_string(method, path, body, timestamp, &nonce, Some(&head));
-        let signature = self.device.sign(&signing)?;
+        let signature = self.device.sign(KeyRole::Channel, &signing)?;
         Ok(HttpRequest {
             method: method.into(),
             url: format!("{}{}", self.server.base_url, path),

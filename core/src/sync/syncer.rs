@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use super::anchor::{refresh_time, usable_anchor};
 use super::config::{MAX_RETRY_AFTER_MS, ServerConfig};
-use super::enroll::{default_transport, enroll};
+use super::enroll::{default_transport, enroll, enroll_with_keys};
 use super::error::SyncError;
 use super::escrow::escrow_data_key;
 use super::head::reconcile;
@@ -25,6 +25,7 @@ use super::wakeup::Wakeup;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
 use crate::installed_policy::InstalledPolicy;
+use crate::keys::KeyProvider;
 use crate::net::transport::Transport;
 use crate::store::UploadState;
 
@@ -86,6 +87,14 @@ impl Syncer {
         let session = self.session()?;
         let employee = enroll(&session, code, challenge)?;
         // Best effort now (a failure is retried before the first upload).
+        let _ = escrow_data_key(&session, &mut SyncReport::default());
+        self.notify_status();
+        Ok(employee)
+    }
+
+    pub fn enroll_with_keys(&self, code: &str, provider: &dyn KeyProvider) -> Result<String> {
+        let session = self.session()?;
+        let employee = enroll_with_keys(&session, code, provider)?;
         let _ = escrow_data_key(&session, &mut SyncReport::default());
         self.notify_status();
         Ok(employee)

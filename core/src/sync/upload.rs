@@ -55,6 +55,11 @@ pub(crate) fn upload_pending(
             progressed |= reconcile(session, answer.head_seq, hash, report)? > 0;
         }
         uploaded_any = true;
+        if let Some(seq) = answer.key_rotation_pending {
+            // The rest waits for HR's approval of the new punch key: not a failure.
+            report.key_rotation_pending = Some(seq);
+            return Ok(uploaded_any);
+        }
         if !progressed {
             // The server answered but settled none of the batch: don't spin.
             return Err(CallFailure::bad_response(

@@ -75,6 +75,9 @@ pub fn gps(at: (f64, f64), accuracy_m: f64, fix_time_ms: i64) -> Evidence {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }),
         ..Evidence::default()
     }

@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::event::ChainEntry;
+use crate::ledger::event::{ChainEntry, ChainEvent};
+use crate::ledger::key_rotation::{KeyRole, signing_role};
 use crate::ledger::record::GENESIS_HASH;
 use crate::ledger::signing;
 
@@ -165,7 +166,11 @@ pub fn verify_continuity(
 
 /// Walks stored records in order, collecting every break.
 pub struct ChainWalker<'a> {
-    public_key: &'a [u8],
+    /// The punch key in force: the enrolled one, then each rotation's.
+    punch_key: Vec<u8>,
+    /// Signs rotations; None on a device enrolled with one key (it is both).
+    channel_key: Option<&'a [u8]>,
+    enrolled_key: &'a [u8],
     device_id: &'a str,
     expected_seq: u64,
     prev_hash: String,
@@ -186,9 +191,20 @@ impl<'a> ChainWalker<'a> {
         self
     }
 
-    pub fn new(public_key: &'a [u8], device_id: &'a str) -> Self {
+    /// The device's channel key: key rotations must verify with it. Without
+    /// one, the enrolled punch key is taken as the channel key too (a device
+    /// enrolled before the two keys).
+    pub fn with_channel_key(mut self, channel_key: &'a [u8]) -> Self {
+        self.channel_key = Some(channel_key);
+        self
+    }
+
+    /// `punch_key` is the punch key the device enrolled with.
+    pub fn new(punch_key: &'a [u8], device_id: &'a str) -> Self {
         ChainWalker {
-            public_key,
+            punch_key: punch_key.to_vec(),
+            channel_key: None,
+            enrolled_key: punch_key,
             device_id,
             expected_seq: 1,
             prev_hash: GENESIS_HASH.to_string(),
@@ -245,8 +261,12 @@ impl<'a> ChainWalker<'a> {
                 self.prev_hash = anchored_hash.clone();
             }
         }
+        let key: &[u8] = match signing_role(bytes) {
+            KeyRole::Punch => &self.punch_key,
+            KeyRole::Channel => self.channel_key.unwrap_or(self.enrolled_key),
+        };
         match verify_link(
-            self.public_key,
+            key,
             self.device_id,
             stored_seq,
             &self.prev_hash,
@@ -256,6 +276,11 @@ impl<'a> ChainWalker<'a> {
             Ok(record) => {
                 for problem in copied.map(|c| c.mismatches(&record)).unwrap_or_default() {
                     add(problem);
+                }
+                if let ChainEntry::Event(event) = &record
+                    && let ChainEvent::KeyRotation(rotation) = &event.event
+                {
+                    self.punch_key = rotation.punch_key.clone();
                 }
             }
             // A gap in the stored column was already reported above.

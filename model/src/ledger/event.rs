@@ -30,6 +30,7 @@ pub mod types {
     pub const MAKE_UP_REQUEST: &str = "make_up_request";
     pub const FIELD_WORK_REQUEST: &str = "field_work_request";
     pub const PIN: &str = "pin";
+    pub const KEY_ROTATION: &str = "key_rotation";
 }
 
 /// What happened, by concern; each body is defined in its concern's module.
@@ -45,6 +46,8 @@ pub enum ChainEvent {
     FieldWorkRequest(FieldWorkRequest),
     /// A punch-PIN event (set, failed, locked, reset...), see `crate::pin`.
     Pin(crate::pin::PinEvent),
+    /// A new punch key, signed by the channel key (`ledger::key_rotation`).
+    KeyRotation(crate::ledger::key_rotation::KeyRotation),
 }
 
 impl ChainEvent {
@@ -55,6 +58,7 @@ impl ChainEvent {
             ChainEvent::MakeUpRequest(_) => types::MAKE_UP_REQUEST,
             ChainEvent::FieldWorkRequest(_) => types::FIELD_WORK_REQUEST,
             ChainEvent::Pin(_) => types::PIN,
+            ChainEvent::KeyRotation(_) => types::KEY_ROTATION,
         }
     }
 
@@ -64,6 +68,7 @@ impl ChainEvent {
             ChainEvent::MakeUpRequest(e) => e.check_ranges(),
             ChainEvent::FieldWorkRequest(e) => e.check_ranges(),
             ChainEvent::Pin(e) => e.check_ranges(),
+            ChainEvent::KeyRotation(e) => e.check_ranges(),
         }
     }
 }

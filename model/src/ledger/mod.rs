@@ -4,6 +4,7 @@
 
 pub mod chain;
 pub mod event;
+pub mod key_rotation;
 pub mod minimise;
 pub mod range_check;
 pub mod record;

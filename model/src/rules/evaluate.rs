@@ -71,6 +71,10 @@ pub enum FlagKind {
     AccuracyTooLow,
     NullIsland,
     WifiPlaceholder,
+    /// The app had only approximate location (`settings.reduced_accuracy`).
+    ReducedAccuracy,
+    /// The fix came from an external receiver (`settings.external_receiver`).
+    ExternalReceiver,
 }
 
 impl std::fmt::Display for FlagKind {
@@ -83,6 +87,8 @@ impl std::fmt::Display for FlagKind {
             FlagKind::AccuracyTooLow => "accuracy too low",
             FlagKind::NullIsland => "null island",
             FlagKind::WifiPlaceholder => "Wi-Fi placeholder",
+            FlagKind::ReducedAccuracy => "reduced accuracy",
+            FlagKind::ExternalReceiver => "external receiver",
         })
     }
 }
@@ -242,7 +248,26 @@ fn usable_fix<'a>(
         });
         usable &= s.mock_location == Action::Accept;
     }
-    let age_s = punch_time_ms.saturating_sub(fix.fix_time_ms) as f64 / 1000.0;
+    if fix.reduced_accuracy {
+        flags.push(Flag {
+            kind: FlagKind::ReducedAccuracy,
+            action: s.reduced_accuracy,
+            detail: "the app has only approximate location".into(),
+        });
+    }
+    if fix.external_receiver {
+        flags.push(Flag {
+            kind: FlagKind::ExternalReceiver,
+            action: s.external_receiver,
+            detail: "the fix comes from an external receiver".into(),
+        });
+    }
+    // The monotonic age when the platform stamped the fix on that clock
+    // (the user cannot set it); else the wall clocks' difference.
+    let age_s = match fix.age_ms {
+        Some(age) => age as f64 / 1000.0,
+        None => punch_time_ms.saturating_sub(fix.fix_time_ms) as f64 / 1000.0,
+    };
     if age_s > s.max_fix_age_s {
         flags.push(Flag {
             kind: FlagKind::StaleFix,

@@ -26,6 +26,8 @@ pub struct GpsFix {
     /// Horizontal accuracy (68% radius) in metres, as Android/iOS report it.
     pub accuracy_m: f64,
     /// When the fix was taken, milliseconds since the Unix epoch (UTC).
+    /// Android's `Location.getTime` follows the user-settable wall clock:
+    /// pass `elapsed_realtime_ms` too wherever the platform has it.
     pub fix_time_ms: i64,
     /// "gps", "network", "fused"...; informational.
     #[serde(default)]
@@ -35,6 +37,21 @@ pub struct GpsFix {
     pub is_mock: bool,
     #[serde(default)]
     pub speed_mps: Option<f64>,
+    /// When the fix was taken on the platform's monotonic clock — the clock
+    /// `ClockReading::monotonic_ms` reads (Android
+    /// `Location.getElapsedRealtimeNanos() / 1_000_000`). The fix's age is
+    /// then measured on it, which the user cannot set. None where the
+    /// platform has no such stamp (iOS): the wall clock is used.
+    #[serde(default)]
+    pub elapsed_realtime_ms: Option<u64>,
+    /// The app only has approximate location (Android's "approximate"
+    /// permission, iOS `accuracyAuthorization == .reducedAccuracy`).
+    #[serde(default)]
+    pub reduced_accuracy: bool,
+    /// The fix comes from an external receiver (iOS
+    /// `sourceInformation.isProducedByAccessory`).
+    #[serde(default)]
+    pub external_receiver: bool,
 }
 
 /// One access point from a Wi-Fi scan (or the connected network).
@@ -151,6 +168,18 @@ pub struct ValidFix {
     pub provider: String,
     pub is_mock: bool,
     pub speed_mps: Option<f64>,
+    /// The fix's age at the punch on the monotonic clock (see
+    /// [`ValidEvidence::aged_at`]); absent: judged on the wall clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_ms: Option<u64>,
+    /// The platform's monotonic stamp: only for computing `age_ms` on the
+    /// phone, never recorded (it is the phone's raw uptime).
+    #[serde(skip)]
+    pub elapsed_realtime_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reduced_accuracy: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub external_receiver: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,6 +197,22 @@ pub struct ValidEvidence {
     pub wifi: Vec<ValidWifi>,
     pub ips: Vec<IpAddr>,
     pub flags: Vec<EvidenceFlag>,
+}
+
+impl ValidEvidence {
+    /// The evidence with its fix's age measured at `monotonic_now_ms` (the
+    /// punch's reading of the clock the fix's `elapsed_realtime_ms` is on).
+    /// A stamp after now (a fix from before a reboot) says nothing: the
+    /// age is then left to the wall clock.
+    pub fn aged_at(&self, monotonic_now_ms: u64) -> ValidEvidence {
+        let mut out = self.clone();
+        if let Some(fix) = out.gps.as_mut() {
+            fix.age_ms = fix
+                .elapsed_realtime_ms
+                .and_then(|at| monotonic_now_ms.checked_sub(at));
+        }
+        out
+    }
 }
 
 impl Evidence {
@@ -225,6 +270,9 @@ impl ValidFix {
             provider: self.provider.clone(),
             is_mock: self.is_mock,
             speed_mps: self.speed_mps,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: self.reduced_accuracy,
+            external_receiver: self.external_receiver,
         })?;
         if again.provider != self.provider {
             return Err(EvidenceError::ProviderTooLong);
@@ -274,6 +322,10 @@ fn validate_fix(fix: &GpsFix) -> Result<ValidFix, EvidenceError> {
         provider: fix.provider.chars().take(32).collect(),
         is_mock: fix.is_mock,
         speed_mps: fix.speed_mps,
+        age_ms: None,
+        elapsed_realtime_ms: fix.elapsed_realtime_ms,
+        reduced_accuracy: fix.reduced_accuracy,
+        external_receiver: fix.external_receiver,
     })
 }
 
@@ -290,6 +342,9 @@ mod tests {
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
         }
     }
 

@@ -116,6 +116,12 @@ pub struct Settings {
     pub outside: Action,
     /// When the platform says the location is mocked.
     pub mock_location: Action,
+    /// When the app had only approximate location (the fix is still
+    /// judged with its accuracy radius).
+    pub reduced_accuracy: Action,
+    /// When the fix came from an external receiver (an accessory the phone
+    /// cannot vouch for).
+    pub external_receiver: Action,
     /// Travel faster than this since the previous punch is "impossible".
     pub max_speed_mps: f64,
     pub impossible_travel: Action,
@@ -153,6 +159,8 @@ impl Default for Settings {
             uncertain: Action::Review,
             outside: Action::Reject,
             mock_location: Action::Reject,
+            reduced_accuracy: Action::Accept,
+            external_receiver: Action::Review,
             max_speed_mps: 80.0,
             impossible_travel: Action::Review,
             max_fix_age_s: 120.0,

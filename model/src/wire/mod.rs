@@ -116,6 +116,24 @@ pub mod b64 {
         }
     }
 
+    /// serde `with` helper for `Option<Vec<u8>>` fields.
+    pub mod opt {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+            match v {
+                Some(bytes) => s.serialize_str(&super::encode(bytes)),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|text| super::decode(&text).map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+
     /// serde `with` helper for `Vec<Vec<u8>>` fields (a list of base64 strings).
     pub mod list {
         use serde::{Deserialize, Deserializer, Serializer};
@@ -149,6 +167,18 @@ pub struct EnrollRequest {
     /// Hardware proof of where the key lives; absent for a software key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<DeviceAttestation>,
+    /// The channel key (P-256 SPKI DER) that signs this request and every
+    /// later one; `public_key` is then the punch key, which signs records.
+    /// Absent from a device enrolled before the two keys: its one key is both.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub channel_key: Option<Vec<u8>>,
+    /// The platform's proof of the channel key, answering the same challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_attestation: Option<DeviceAttestation>,
+    /// With `channel_key`: the punch key's signature over
+    /// `ledger::key_rotation::punch_key_proof_message` (proof of possession).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "b64::opt")]
+    pub punch_key_proof: Option<Vec<u8>>,
 }
 
 /// Asks for a single-use attestation challenge for an enrollment code.
@@ -164,6 +194,11 @@ pub struct EnrollChallengeResponse {
     pub challenge: Vec<u8>,
     pub expires_at_ms: i64,
     pub server_time_ms: i64,
+    /// The least assurance the employer's policy accepts for the punch key
+    /// (absent when it accepts any): the app must bring an attestation that
+    /// proves it, and the engine refuses to enroll without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_assurance: Option<crate::rules::assurance::AssuranceLevel>,
 }
 
 /// What the platform proves about the device key at enrollment.
@@ -386,6 +421,10 @@ pub struct UploadResponse {
     /// See [`ChainReset`]; absent unless HR acknowledged a break.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chain_reset: Option<ChainReset>,
+    /// The seq of a punch-key rotation the server holds for HR's approval:
+    /// records after it wait (unanswered, still pending) until it is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_rotation_pending: Option<u64>,
 }
 
 /// Machine-readable request-level error codes.

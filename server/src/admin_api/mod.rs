@@ -14,6 +14,7 @@ pub mod auth;
 pub mod chain_breaks;
 pub mod error;
 pub mod export;
+pub mod key_rotations;
 pub mod locale;
 pub mod people;
 pub mod punches;
@@ -51,6 +52,8 @@ pub const PATH_STAFF: &str = "/admin/v1/staff";
 pub const PATH_PUBLISH: &str = "/admin/v1/policy/publish";
 pub const PATH_REQUESTS: &str = "/admin/v1/requests";
 pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision";
+pub const PATH_KEY_ROTATIONS: &str = "/admin/v1/key-rotations";
+pub const PATH_KEY_ROTATION_DECISION: &str = "/admin/v1/key-rotations/{event_id}/decision";
 
 /// One route: method, path, the permission it needs (None: sign-in and
 /// sign-out, which establish who is asking), and its handler.
@@ -195,6 +198,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_REQUEST_DECISION,
             Some(P::DecideRequests),
             post(requests::decide),
+        ),
+        r(
+            Method::GET,
+            PATH_KEY_ROTATIONS,
+            Some(P::ViewDevices),
+            get(key_rotations::list),
+        ),
+        r(
+            Method::POST,
+            PATH_KEY_ROTATION_DECISION,
+            Some(P::ApproveRebind),
+            post(key_rotations::decide),
         ),
     ]
 }

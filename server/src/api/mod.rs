@@ -105,17 +105,15 @@ async fn enroll_handler(
             signed.device_id, req.device_id
         )));
     }
-    // Proof of possession: the request is signed by the key it asks to bind.
-    // (A key that is not even P-256 is refused below as a bad request.) No
-    // nonce: the one-time code already makes a replay harmless.
-    if punch_model::ledger::signing::point_from_public_key(&req.public_key).is_ok() {
-        let checked = auth::check_signature_with(
-            &req.public_key,
-            &signed,
-            method.as_str(),
-            uri.path(),
-            &body,
-        );
+    // Proof of possession: the request is signed by the channel key it asks
+    // to bind (by the one key of a device from before the split; the punch
+    // key's own proof is in the body, see `enroll`). A key that is not even
+    // P-256 is refused below as a bad request. No nonce: the one-time code
+    // already makes a replay harmless.
+    let request_key = req.channel_key.as_deref().unwrap_or(&req.public_key);
+    if punch_model::ledger::signing::point_from_public_key(request_key).is_ok() {
+        let checked =
+            auth::check_signature_with(request_key, &signed, method.as_str(), uri.path(), &body);
         metrics::signatures(
             "request",
             u64::from(checked.is_ok()),
@@ -128,23 +126,31 @@ async fn enroll_handler(
         let now = now_ms();
         // Certificate chains are checked before the write lock: RSA and ECDSA
         // verification is slow, and the challenge is used up inside it.
-        let proven = match &req.attestation {
-            Some(att) => {
-                let config = s.store.read(|tx| AttestationConfig::load(tx))?;
-                match attestation::verify(&config, att, &req.public_key, now.div_euclid(1000)) {
-                    Ok(p) => p,
-                    Err(failure) => {
-                        return Ok((
-                            req.device_id,
-                            Err(EnrollRefusal::AttestationRefused(failure)),
-                            now,
-                        ));
-                    }
+        let mut proofs = [Proven::software(), Proven::software()];
+        let attested = [
+            (&req.attestation, Some(&req.public_key)),
+            (&req.channel_attestation, req.channel_key.as_ref()),
+        ];
+        for (proof, (att, key)) in proofs.iter_mut().zip(attested) {
+            let (Some(att), Some(key)) = (att, key) else {
+                continue;
+            };
+            let config = s.store.read(|tx| AttestationConfig::load(tx))?;
+            match attestation::verify(&config, att, key, now.div_euclid(1000)) {
+                Ok(p) => *proof = p,
+                Err(failure) => {
+                    return Ok((
+                        req.device_id,
+                        Err(EnrollRefusal::AttestationRefused(failure)),
+                        now,
+                    ));
                 }
             }
-            None => Proven::software(),
-        };
-        let outcome = s.store.write(|tx| enroll::enroll(tx, &req, &proven, now))?;
+        }
+        let [proven, proven_channel] = proofs;
+        let outcome = s
+            .store
+            .write(|tx| enroll::enroll(tx, &req, &proven, &proven_channel, now))?;
         Ok((req.device_id, outcome, now))
     })
     .await?;
@@ -225,11 +231,12 @@ async fn challenge_handler(
     })
     .await?;
     match outcome {
-        Ok((challenge, expires_at_ms)) => Ok(ok_json(
+        Ok(offer) => Ok(ok_json(
             &EnrollChallengeResponse {
-                challenge,
-                expires_at_ms,
+                challenge: offer.challenge,
+                expires_at_ms: offer.expires_at_ms,
                 server_time_ms: now,
+                min_assurance: offer.min_assurance,
             },
             now,
             None,
@@ -399,7 +406,7 @@ async fn upload_handler(
             ),
         ));
     }
-    let public_key = device.public_key.clone();
+    let public_key = device.current_punch_key().to_vec();
     let (outcome, version, chain_reset) = blocking(&state, move |s| {
         let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
         let (ok, bad) = checks.counts();
@@ -452,6 +459,7 @@ async fn upload_handler(
     let now = now_ms();
     let body = UploadResponse {
         chain_reset,
+        key_rotation_pending: outcome.key_rotation_pending,
         results: outcome.results,
         head_seq: outcome.head_seq,
         head_hash: Some(outcome.head_hash),

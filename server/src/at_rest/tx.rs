@@ -297,6 +297,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.set_head(device_id, seq, hash_hex)
     }
 
+    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> {
+        self.inner.set_punch_key(device_id, punch_key, assurance)
+    }
+
     fn lock_device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
         self.inner.lock_device(device_id)
     }

@@ -77,7 +77,8 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let device = tx
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
-    let mut walker = ChainWalker::new(&device.public_key, device_id);
+    let mut walker =
+        ChainWalker::new(&device.public_key, device_id).with_channel_key(device.channel_key());
     for row in tx.chain_rows(device_id)? {
         let hash = hex::decode(&row.hash).map_err(|e| ServerError::Corrupt(e.to_string()))?;
         if row.record.is_empty() {

@@ -85,11 +85,30 @@ pub struct DeviceInfo {
     pub assurance: String,
     /// What that rested on (JSON from the attestation check), if attested.
     pub attestation: Option<String>,
+    /// The channel key that signs requests; None for a device enrolled
+    /// with one key (`public_key` signs everything).
+    #[serde(serialize_with = "b64_opt")]
+    pub channel_key: Option<Vec<u8>>,
+    pub channel_assurance: Option<String>,
+    pub channel_attestation: Option<String>,
+    /// The punch key in force after a rotation; None: `public_key`.
+    #[serde(serialize_with = "b64_opt")]
+    pub punch_key: Option<Vec<u8>>,
 }
 
 impl DeviceInfo {
     pub fn is_bound(&self) -> bool {
         self.unbound_at_ms.is_none()
+    }
+
+    /// The key that signs this device's requests and key rotations.
+    pub fn channel_key(&self) -> &[u8] {
+        self.channel_key.as_deref().unwrap_or(&self.public_key)
+    }
+
+    /// The key that signs this device's records now.
+    pub fn current_punch_key(&self) -> &[u8] {
+        self.punch_key.as_deref().unwrap_or(&self.public_key)
     }
 }
 
@@ -103,6 +122,9 @@ pub struct BindDevice<'a> {
     pub platform: &'a str,
     pub assurance: &'a str,
     pub attestation: Option<&'a str>,
+    pub channel_key: Option<&'a [u8]>,
+    pub channel_assurance: Option<&'a str>,
+    pub channel_attestation: Option<&'a str>,
     pub now_ms: i64,
 }
 
@@ -268,6 +290,10 @@ fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&punch_model::wire::b64::encode(v))
 }
 
+fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+    punch_model::wire::b64::opt::serialize(v, s)
+}
+
 /// The primitive operations, all inside one transaction.
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
@@ -300,6 +326,8 @@ pub trait StoreTx {
     /// Returns false when the device was not bound.
     fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool>;
     fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()>;
+    /// Puts a rotated punch key in force, with what it proved.
+    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()>;
     /// The device, locked until the transaction ends: ingest holds this so
     /// two servers taking the same device's batch run one after the other
     /// (PostgreSQL: `SELECT … FOR UPDATE`; SQLite: the one writer already

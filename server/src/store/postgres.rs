@@ -69,6 +69,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0009_people.sql"),
     include_str!("migrations/postgres/0010_rate_limits_window.sql"),
     include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
+    include_str!("migrations/postgres/0012_device_keys.sql"),
 ];
 
 /// The schema version this server writes.
@@ -389,7 +390,8 @@ impl PgTx<'_, '_> {
 }
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
-     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation";
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation, channel_key, \
+     channel_assurance, channel_attestation, punch_key";
 
 fn device_row(r: &Row) -> Result<DeviceInfo> {
     Ok(DeviceInfo {
@@ -404,6 +406,10 @@ fn device_row(r: &Row) -> Result<DeviceInfo> {
         head_hash: r.try_get(8)?,
         assurance: r.try_get(9)?,
         attestation: r.try_get(10)?,
+        channel_key: r.try_get(11)?,
+        channel_assurance: r.try_get(12)?,
+        channel_attestation: r.try_get(13)?,
+        punch_key: r.try_get(14)?,
     })
 }
 
@@ -742,8 +748,9 @@ impl StoreTx for PgTx<'_, '_> {
         self.exec(
             "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
                                   enrolled_at_ms, unbound_at_ms, head_seq, head_hash,
-                                  assurance, attestation)
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, $7, $8, $9)
+                                  assurance, attestation, channel_key, channel_assurance,
+                                  channel_attestation, punch_key)
+             VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, $7, $8, $9, $10, $11, $12, NULL)
              ON CONFLICT (device_id) DO UPDATE SET
                 employee_id = excluded.employee_id,
                 public_key = excluded.public_key,
@@ -752,7 +759,11 @@ impl StoreTx for PgTx<'_, '_> {
                 enrolled_at_ms = excluded.enrolled_at_ms,
                 unbound_at_ms = NULL,
                 assurance = excluded.assurance,
-                attestation = excluded.attestation",
+                attestation = excluded.attestation,
+                channel_key = excluded.channel_key,
+                channel_assurance = excluded.channel_assurance,
+                channel_attestation = excluded.channel_attestation,
+                punch_key = NULL",
             &[
                 &d.device_id,
                 &d.employee_id,
@@ -763,6 +774,9 @@ impl StoreTx for PgTx<'_, '_> {
                 &punch_model::ledger::record::GENESIS_HASH,
                 &d.assurance,
                 &d.attestation,
+                &d.channel_key,
+                &d.channel_assurance,
+                &d.channel_attestation,
             ],
         )?;
         Ok(())
@@ -774,6 +788,14 @@ impl StoreTx for PgTx<'_, '_> {
              WHERE device_id = $1 AND unbound_at_ms IS NULL",
             &[&device_id, &now_ms],
         )? > 0)
+    }
+
+    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> {
+        self.exec(
+            "UPDATE devices SET punch_key = $2, assurance = $3 WHERE device_id = $1",
+            &[&device_id, &punch_key, &assurance],
+        )?;
+        Ok(())
     }
 
     fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()> {
@@ -1300,7 +1322,7 @@ impl StoreTx for PgTx<'_, '_> {
             devices: 0,
         };
         report.devices = self.exec(
-            "UPDATE devices SET platform = 'erased', attestation = NULL,
+            "UPDATE devices SET platform = 'erased', attestation = NULL, channel_attestation = NULL,
                 unbound_at_ms = COALESCE(unbound_at_ms, $2) WHERE employee_id = $1",
             &[&employee_id, &now_ms],
         )?;

@@ -34,7 +34,18 @@ const MIGRATIONS: &[&str] = &[
     people::MIGRATION_9_PEOPLE,
     MIGRATION_10_RATE_LIMITS_WINDOW,
     MIGRATION_11_PIN_CODES_SUPERSEDED,
+    MIGRATION_12_DEVICE_KEYS,
 ];
+
+/// Two device keys: the channel key that signs requests (NULL: a device
+/// enrolled with one key, which public_key is) and its assurance; the punch
+/// key in force after a rotation (NULL: public_key, the one enrolled).
+const MIGRATION_12_DEVICE_KEYS: &str = "
+ALTER TABLE devices ADD COLUMN channel_key BLOB;
+ALTER TABLE devices ADD COLUMN channel_assurance TEXT;
+ALTER TABLE devices ADD COLUMN channel_attestation TEXT;
+ALTER TABLE devices ADD COLUMN punch_key BLOB;
+";
 
 /// Chain events beside punches, requests' decisions, their attachments.
 const MIGRATION_6_EVENTS: &str = "
@@ -452,7 +463,8 @@ fn key_value(part: &KeyPart) -> rusqlite::types::Value {
 struct Sql<'c>(&'c Connection);
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
-     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation";
+     enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation, channel_key, \
+     channel_assurance, channel_attestation, punch_key";
 
 fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
     Ok(DeviceInfo {
@@ -467,6 +479,10 @@ fn device_row(r: &Row<'_>) -> rusqlite::Result<DeviceInfo> {
         head_hash: r.get(8)?,
         assurance: r.get(9)?,
         attestation: r.get(10)?,
+        channel_key: r.get(11)?,
+        channel_assurance: r.get(12)?,
+        channel_attestation: r.get(13)?,
+        punch_key: r.get(14)?,
     })
 }
 
@@ -892,8 +908,9 @@ impl StoreTx for Sql<'_> {
         self.0.execute(
             "INSERT INTO devices (device_id, employee_id, public_key, key_storage, platform,
                                   enrolled_at_ms, unbound_at_ms, head_seq, head_hash,
-                                  assurance, attestation)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, ?8, ?9)
+                                  assurance, attestation, channel_key, channel_assurance,
+                                  channel_attestation, punch_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, 0, ?7, ?8, ?9, ?10, ?11, ?12, NULL)
              ON CONFLICT (device_id) DO UPDATE SET
                 employee_id = excluded.employee_id,
                 public_key = excluded.public_key,
@@ -902,7 +919,11 @@ impl StoreTx for Sql<'_> {
                 enrolled_at_ms = excluded.enrolled_at_ms,
                 unbound_at_ms = NULL,
                 assurance = excluded.assurance,
-                attestation = excluded.attestation",
+                attestation = excluded.attestation,
+                channel_key = excluded.channel_key,
+                channel_assurance = excluded.channel_assurance,
+                channel_attestation = excluded.channel_attestation,
+                punch_key = NULL",
             params![
                 d.device_id,
                 d.employee_id,
@@ -912,8 +933,19 @@ impl StoreTx for Sql<'_> {
                 d.now_ms,
                 punch_model::ledger::record::GENESIS_HASH,
                 d.assurance,
-                d.attestation
+                d.attestation,
+                d.channel_key,
+                d.channel_assurance,
+                d.channel_attestation
             ],
+        )?;
+        Ok(())
+    }
+
+    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> {
+        self.0.execute(
+            "UPDATE devices SET punch_key = ?2, assurance = ?3 WHERE device_id = ?1",
+            params![device_id, punch_key, assurance],
         )?;
         Ok(())
     }
@@ -1421,7 +1453,7 @@ impl StoreTx for Sql<'_> {
             devices: 0,
         };
         report.devices = self.0.execute(
-            "UPDATE devices SET platform = 'erased', attestation = NULL,
+            "UPDATE devices SET platform = 'erased', attestation = NULL, channel_attestation = NULL,
                 unbound_at_ms = COALESCE(unbound_at_ms, ?2) WHERE employee_id = ?1",
             params![employee_id, now_ms],
         )? as u64;

@@ -358,6 +358,9 @@ impl Device {
             key_storage: "software".into(),
             platform: self.platform_label.clone(),
             attestation: None,
+            channel_key: None,
+            channel_attestation: None,
+            punch_key_proof: None,
         })
         .unwrap();
         // Signed by the key being enrolled: proof of possession.

@@ -418,6 +418,9 @@ fn run(backend: &str, n: usize, o: &Opts, dir: &Path) -> Res<RunResult> {
             key_storage: "software".into(),
             platform: "bench".into(),
             attestation: None,
+            channel_key: None,
+            channel_attestation: None,
+            punch_key_proof: None,
         })?;
         let mut c = Conn::open(servers.addrs[i % n])?;
         let headers = signed_headers(d, "POST", wire::PATH_ENROLL, &body, 0, None)?;

@@ -217,9 +217,35 @@ async function requestsView() {
     }))) : el('p', {}, 'No pending requests.'));
 }
 
+// Punch-key rotations HR must decide (a new key that proves less than the
+// policy asks): the device's later punches wait until then.
+function keyRotations(page) {
+  if (!page.items.length) return el('p', {}, 'No key rotations waiting.');
+  return el('table', {},
+    el('thead', {}, el('tr', {}, el('th', {}, 'Employee'), el('th', {}, 'Device'), el('th', {}, 'Why it waits'), el('th', {}, 'Received'), el('th', {}, 'Decision'))),
+    el('tbody', {}, page.items.map((r) => {
+      const comment = el('input', { 'aria-label': `Comment for ${r.employee_id}'s new key`, class: 'comment' });
+      const decide = (decision) => async () => {
+        clearMessages();
+        try {
+          await api('POST', `/admin/v1/key-rotations/${encodeURIComponent(r.event_id)}/decision`, { decision, comment: comment.value });
+          say(`New key ${decision === 'approve' ? 'approved' : 'denied'}.`);
+          devices();
+        } catch (e) { fail(explain(e)); }
+      };
+      return el('tr', {},
+        el('td', {}, r.employee_id), el('td', {}, r.device_id), el('td', {}, r.status_detail || ''),
+        el('td', {}, time(r.received_at_ms)),
+        el('td', {}, can('approve_rebind') ? [comment,
+          el('button', { type: 'button', class: 'primary', on: { click: decide('approve') } }, 'Approve key'), ' ',
+          el('button', { type: 'button', class: 'danger', on: { click: decide('deny') } }, 'Deny key')] : r.status));
+    })));
+}
+
 async function devices() {
   const page = await api('GET', '/admin/v1/devices?limit=500');
-  view('Devices', el('table', {},
+  const rotations = await api('GET', '/admin/v1/key-rotations?limit=200');
+  view('Devices', el('h3', {}, 'Punch keys waiting for approval'), keyRotations(rotations), el('h3', {}, 'Devices'), el('table', {},
     el('thead', {}, el('tr', {}, el('th', {}, 'Device'), el('th', {}, 'Employee'), el('th', {}, 'Assurance'), el('th', {}, 'Platform'), el('th', {}, 'Bound'), el('th', {}, ''))),
     el('tbody', {}, page.items.map((d) => el('tr', {},
       el('td', {}, d.device_id), el('td', {}, d.employee_id), el('td', {}, d.assurance), el('td', {}, d.platform),

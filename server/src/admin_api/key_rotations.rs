@@ -1,0 +1,103 @@
+//! Punch-key rotations waiting for HR (`crate::key_rotation`): the list,
+//! and approve / deny with a comment (audited). Deciding one is deciding
+//! which key may sign an employee's punches, so it needs the same
+//! permission as approving a replacement device.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+
+use crate::admin_api::auth::{call, json};
+use crate::admin_api::error::AdminError;
+use crate::admin_api::people::{audit, teams};
+use crate::admin_api::query::{self, Paging};
+use crate::admin_api::requests::{Decision, DecisionRequest};
+use crate::api::AppState;
+use crate::key_rotation;
+use crate::staff::Permission;
+use crate::store::{StoreExt, StoredEvent};
+
+/// `GET /admin/v1/key-rotations`: pending rotations, oldest first.
+pub async fn list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(paging): Query<Paging>,
+) -> Result<Response, AdminError> {
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewDevices,
+        move |s, actor, now| {
+            let (events, teams) = s.store.read(|tx| {
+                Ok((
+                    tx.events(&crate::store::EventFilter {
+                        event_type: Some(key_rotation::EVENT_TYPE),
+                        status: Some(key_rotation::PENDING),
+                        ..Default::default()
+                    })?,
+                    teams(tx)?,
+                ))
+            })?;
+            let all: Vec<StoredEvent> = events
+                .into_iter()
+                .filter(|e| {
+                    actor.sees_team(teams.get(&e.employee_id).cloned().flatten().as_deref())
+                })
+                .collect();
+            Ok(paging.page(all, now))
+        },
+    )
+    .await?;
+    Ok(json(&page))
+}
+
+/// `POST /admin/v1/key-rotations/{event_id}/decision`: a denial needs a comment.
+pub async fn decide(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(event_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let decided = call(
+        &state,
+        headers,
+        method,
+        Permission::ApproveRebind,
+        move |s, actor, now| {
+            let req: DecisionRequest = query::body(&body)?;
+            let comment = query::text(&req.comment, "comment", req.decision == Decision::Deny)?;
+            s.store.write(|tx| {
+                let Some(event) = tx.event(&event_id)? else {
+                    return Ok(Err(AdminError::not_found("no such key rotation")));
+                };
+                let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
+                if !actor.sees_team(team.as_deref()) {
+                    return Ok(Err(AdminError::not_your_team()));
+                }
+                let approve = req.decision == Decision::Approve;
+                let decided =
+                    key_rotation::decide(tx, &event_id, approve, &actor.label(), &comment, now)?;
+                audit(
+                    tx,
+                    actor,
+                    if approve {
+                        "device.key_rotation_approve"
+                    } else {
+                        "device.key_rotation_deny"
+                    },
+                    format!("device:{}", event.device_id),
+                    &comment,
+                    serde_json::json!({"employee_id": event.employee_id, "seq": event.seq}),
+                    now,
+                )?;
+                Ok(Ok(decided))
+            })?
+        },
+    )
+    .await?;
+    Ok(json(&decided))
+}
