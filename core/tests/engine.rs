@@ -423,9 +423,11 @@ fn a_reopened_engine_prepares_its_policy_on_first_use() {
     assert_eq!(engine.evaluate(&inside(&clock)).unwrap(), before);
     drop(engine);
 
+    // A garbled body with no prepared form kept is reported, not panicked.
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute("UPDATE policy SET body = x'7b7d'", [])
         .unwrap();
+    conn.execute("DELETE FROM policy_prepared", []).unwrap();
     drop(conn);
     let engine = PunchEngine::open_with(
         &db,
