@@ -4294,6 +4294,22 @@ public struct GpsFix: Equatable, Hashable {
      */
     public var isMock: Bool
     public var speedMps: Double?
+    /**
+     * When the fix was taken on the monotonic clock (Android
+     * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
+     * a wall clock the user can set. None where the platform gives none.
+     */
+    public var elapsedRealtimeMs: Int64?
+    /**
+     * The user granted only approximate location (Android coarse
+     * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
+     */
+    public var reducedAccuracy: Bool
+    /**
+     * The fix came from an external receiver (iOS
+     * `sourceInformation.isProducedByAccessory`).
+     */
+    public var externalReceiver: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4309,7 +4325,20 @@ public struct GpsFix: Equatable, Hashable {
          */provider: String = "", 
         /**
          * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
-         */isMock: Bool = false, speedMps: Double? = nil) {
+         */isMock: Bool = false, speedMps: Double? = nil, 
+        /**
+         * When the fix was taken on the monotonic clock (Android
+         * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
+         * a wall clock the user can set. None where the platform gives none.
+         */elapsedRealtimeMs: Int64? = nil, 
+        /**
+         * The user granted only approximate location (Android coarse
+         * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
+         */reducedAccuracy: Bool = false, 
+        /**
+         * The fix came from an external receiver (iOS
+         * `sourceInformation.isProducedByAccessory`).
+         */externalReceiver: Bool = false) {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
@@ -4317,6 +4346,9 @@ public struct GpsFix: Equatable, Hashable {
         self.provider = provider
         self.isMock = isMock
         self.speedMps = speedMps
+        self.elapsedRealtimeMs = elapsedRealtimeMs
+        self.reducedAccuracy = reducedAccuracy
+        self.externalReceiver = externalReceiver
     }
 
     
@@ -4341,7 +4373,10 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
                 fixTimeMs: FfiConverterInt64.read(from: &buf), 
                 provider: FfiConverterString.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
-                speedMps: FfiConverterOptionDouble.read(from: &buf)
+                speedMps: FfiConverterOptionDouble.read(from: &buf), 
+                elapsedRealtimeMs: FfiConverterOptionInt64.read(from: &buf), 
+                reducedAccuracy: FfiConverterBool.read(from: &buf), 
+                externalReceiver: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -4353,6 +4388,9 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
         FfiConverterString.write(value.provider, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionDouble.write(value.speedMps, into: &buf)
+        FfiConverterOptionInt64.write(value.elapsedRealtimeMs, into: &buf)
+        FfiConverterBool.write(value.reducedAccuracy, into: &buf)
+        FfiConverterBool.write(value.externalReceiver, into: &buf)
     }
 }
 

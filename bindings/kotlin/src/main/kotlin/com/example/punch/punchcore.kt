@@ -6576,6 +6576,25 @@ data class GpsFix (
     var `isMock`: kotlin.Boolean = false 
     , 
     var `speedMps`: kotlin.Double? = null 
+    , 
+    /**
+     * When the fix was taken on the monotonic clock (Android
+     * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
+     * a wall clock the user can set. None where the platform gives none.
+     */
+    var `elapsedRealtimeMs`: kotlin.Long? = null 
+    , 
+    /**
+     * The user granted only approximate location (Android coarse
+     * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
+     */
+    var `reducedAccuracy`: kotlin.Boolean = false 
+    , 
+    /**
+     * The fix came from an external receiver (iOS
+     * `sourceInformation.isProducedByAccessory`).
+     */
+    var `externalReceiver`: kotlin.Boolean = false 
     
 ){
     
@@ -6599,6 +6618,9 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
@@ -6609,7 +6631,10 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterLong.allocationSize(value.`fixTimeMs`) +
             FfiConverterString.allocationSize(value.`provider`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
-            FfiConverterOptionalDouble.allocationSize(value.`speedMps`)
+            FfiConverterOptionalDouble.allocationSize(value.`speedMps`) +
+            FfiConverterOptionalLong.allocationSize(value.`elapsedRealtimeMs`) +
+            FfiConverterBoolean.allocationSize(value.`reducedAccuracy`) +
+            FfiConverterBoolean.allocationSize(value.`externalReceiver`)
     )
 
     override fun write(value: GpsFix, buf: ByteBuffer) {
@@ -6620,6 +6645,9 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterString.write(value.`provider`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalDouble.write(value.`speedMps`, buf)
+            FfiConverterOptionalLong.write(value.`elapsedRealtimeMs`, buf)
+            FfiConverterBoolean.write(value.`reducedAccuracy`, buf)
+            FfiConverterBoolean.write(value.`externalReceiver`, buf)
     }
 }
 
