@@ -10,7 +10,7 @@ use punch_server::{Admin, ServerConfig, ServerHandle};
 
 #[allow(dead_code)] // its `main` is for `cargo run --example`
 #[path = "../../core/examples/quickstart.rs"]
-mod quickstart;
+mod example;
 
 const EXAMPLE: &str = include_str!("../../core/examples/quickstart.rs");
 const README: &str = include_str!("../../README.md");
@@ -59,7 +59,7 @@ fn quickstart_runs_against_the_real_server() {
     .unwrap();
     let device_db = dir.path().join("device.db");
     let (receipt, report) =
-        quickstart::run(&server.base_url(), &key, &code, device_db.to_str().unwrap()).unwrap();
+        example::run(&server.base_url(), &key, &code, device_db.to_str().unwrap()).unwrap();
     assert_eq!(receipt.seq, 1);
     assert_eq!(receipt.evaluation.site_id.as_deref(), Some("hq"));
     assert_eq!(report.uploaded, 1);
