@@ -328,8 +328,10 @@ impl Admin {
         comment: &str,
     ) -> Result<StoredEvent> {
         let now = now_ms();
-        self.store
-            .write(|tx| requests::decide(tx, event_id, approve, decided_by, comment, now))
+        self.store.write(|tx| {
+            let event = requests::find(tx, requests::RequestRef::id(event_id))?;
+            requests::decide(tx, &event, approve, decided_by, comment, now)
+        })
     }
 
     /// A stored attachment's bytes.

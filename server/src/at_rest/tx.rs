@@ -159,11 +159,16 @@ impl StoreTx for SealedTx<'_> {
             .collect()
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
         self.inner
-            .event(event_id)?
+            .events_by_id(event_id)?
+            .into_iter()
             .map(|e| self.opened_event(e))
-            .transpose()
+            .collect()
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        self.inner.event_id_holder(event_id)
     }
 
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()> {
@@ -466,7 +471,12 @@ impl StoreTx for SealedTx<'_> {
         self.inner.erase_employee(employee_id, now_ms)
     }
 
-    fn decide_event(&self, event_id: &str, decision: &EventDecision<'_>) -> Result<bool> {
-        self.inner.decide_event(event_id, decision)
+    fn decide_event(
+        &self,
+        device_id: &str,
+        seq: u64,
+        decision: &EventDecision<'_>,
+    ) -> Result<bool> {
+        self.inner.decide_event(device_id, seq, decision)
     }
 }

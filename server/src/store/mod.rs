@@ -451,10 +451,17 @@ pub trait StoreTx {
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.
     fn events(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>>;
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
-    /// Records a decision on a request that is still pending; false if it
-    /// is not (unknown, or already decided).
-    fn decide_event(&self, event_id: &str, decision: &EventDecision<'_>) -> Result<bool>;
+    /// The rows carrying `event_id`, by (device, seq): one since ingest
+    /// refuses a second; older databases may hold a few.
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>>;
+    /// Where `event_id` is already stored, if anywhere. In a write
+    /// transaction it also serialises ingests of the same id (PostgreSQL
+    /// takes a transaction lock on it), so two devices cannot both claim it.
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>>;
+    /// Records a decision on the request at (device, seq) if it is still
+    /// pending; false if it is not (unknown, or already decided).
+    fn decide_event(&self, device_id: &str, seq: u64, decision: &EventDecision<'_>)
+    -> Result<bool>;
     /// Stores an attachment once (the same hash again is a no-op).
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
     fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;

@@ -1482,20 +1482,48 @@ impl StoreTx for PgTx<'_, '_> {
         .collect()
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
-        self.opt(
-            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"),
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        self.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY device_id, seq"
+            ),
             &[&event_id],
         )?
-        .map(|r| event_from_row(&r))
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        if self.write {
+            // Two devices' ingests run side by side (each locks only its own
+            // device row): the second to claim this id waits for the first
+            // to commit, then sees its row (READ COMMITTED).
+            self.exec(
+                "SELECT pg_advisory_xact_lock(hashtextextended('event_id:' || $1, 0))",
+                &[&event_id],
+            )?;
+        }
+        self.opt(
+            "SELECT device_id, seq FROM events WHERE event_id = $1 LIMIT 1",
+            &[&event_id],
+        )?
+        .map(|r| -> Result<(String, u64)> { Ok((r.try_get(0)?, int(r.try_get(1)?))) })
         .transpose()
     }
 
-    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+    fn decide_event(&self, device_id: &str, seq: u64, d: &EventDecision<'_>) -> Result<bool> {
         let n = self.exec(
-            "UPDATE events SET status = $2, decided_by = $3, comment = $4, decided_at_ms = $5
-             WHERE event_id = $1 AND status = 'pending'",
-            &[&event_id, &d.status, &d.decided_by, &d.comment, &d.at_ms],
+            "UPDATE events SET status = $3, decided_by = $4, comment = $5, decided_at_ms = $6
+             WHERE device_id = $1 AND seq = $2 AND status = 'pending'",
+            &[
+                &device_id,
+                &sql(seq),
+                &d.status,
+                &d.decided_by,
+                &d.comment,
+                &d.at_ms,
+            ],
         )?;
         Ok(n > 0)
     }

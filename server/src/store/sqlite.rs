@@ -1219,21 +1219,35 @@ impl StoreTx for Sql<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([event_id], event_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        // SQLite has one writer at a time: the read is the claim.
         Ok(self
             .0
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"
-            ))?
-            .query_row([event_id], event_from_row)
+            .prepare_cached("SELECT device_id, seq FROM events WHERE event_id = ?1 LIMIT 1")?
+            .query_row([event_id], |r| Ok((r.get(0)?, int(r.get(1)?))))
             .optional()?)
     }
 
-    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+    fn decide_event(&self, device_id: &str, seq: u64, d: &EventDecision<'_>) -> Result<bool> {
         let n = self.0.execute(
-            "UPDATE events SET status = ?2, decided_by = ?3, comment = ?4, decided_at_ms = ?5
-             WHERE event_id = ?1 AND status = 'pending'",
-            params![event_id, d.status, d.decided_by, d.comment, d.at_ms],
+            "UPDATE events SET status = ?3, decided_by = ?4, comment = ?5, decided_at_ms = ?6
+             WHERE device_id = ?1 AND seq = ?2 AND status = 'pending'",
+            params![
+                device_id,
+                sql(seq),
+                d.status,
+                d.decided_by,
+                d.comment,
+                d.at_ms
+            ],
         )?;
         Ok(n > 0)
     }
