@@ -18,6 +18,7 @@ use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
 use crate::limits::conn::{self, ConnLimiter};
+use crate::limits::deadline;
 use crate::store::{DbUrl, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
@@ -163,10 +164,27 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let request_limits = limits.clone();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 req.extensions_mut().insert(PeerAddr(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
+                let app = app.clone();
+                let limits = request_limits.clone();
+                async move {
+                    if let Some(refused) =
+                        deadline::refuse_declared(req.uri().path(), req.headers(), &limits)
+                    {
+                        return Ok::<_, std::convert::Infallible>(refused);
+                    }
+                    let answer = app.oneshot(req.map(axum::body::Body::new));
+                    Ok(deadline::within(limits.request_timeout(), async move {
+                        match answer.await {
+                            Ok(resp) => resp,
+                            Err(never) => match never {},
+                        }
+                    })
+                    .await)
+                }
             });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())

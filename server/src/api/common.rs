@@ -83,11 +83,11 @@ impl ApiError {
         self
     }
 
-    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
-    pub(crate) fn too_large(path: &str, limit: usize) -> ApiError {
+    pub fn too_large(path: &str, limit: usize) -> ApiError {
         let code = if path == wire::PATH_PUNCHES {
             // The client halves its batch on this code.
             ErrorCode::BatchTooLarge

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod conn;
+pub mod deadline;
 pub mod rate;
 
 use std::time::Duration;
@@ -38,6 +39,10 @@ pub struct Limits {
     pub header_read_timeout_s: u64,
     /// To receive a whole request body.
     pub body_read_timeout_s: u64,
+    /// From the end of the headers to the end of the answer, on every
+    /// route: a client that trickles a body (or waits) holds its
+    /// connection slot no longer than this.
+    pub request_timeout_s: u64,
     /// Request bodies in memory at once, across all connections.
     pub body_budget_bytes: usize,
     /// Units of store work (a transaction with its checks) running at once;
@@ -68,6 +73,7 @@ impl Default for Limits {
             max_connections_per_ip: 256,
             header_read_timeout_s: 10,
             body_read_timeout_s: 30,
+            request_timeout_s: 60,
             body_budget_bytes: 256 << 20,
             max_concurrent_work: 64,
             // Room for attestation chains (a few kB) with a wide margin.
@@ -110,5 +116,9 @@ impl Limits {
 
     pub fn body_read_timeout(&self) -> Duration {
         Duration::from_secs(self.body_read_timeout_s.max(1))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_s.max(1))
     }
 }
