@@ -13,13 +13,13 @@ use punch_model::wire::{
     self, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME,
 };
 use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::auth::{self, AuthFailure};
 use crate::clock::now_ms;
 use crate::error::ServerError;
 use crate::limits::Limits;
-use crate::limits::body::{BodyBudget, BodyError};
+use crate::limits::body::{BodyBudget, BodyError, BodyPermit, Sender};
 use crate::limits::rate::{self};
 use crate::metrics;
 use crate::store::{DeviceInfo, ServerStore, StoreExt};
@@ -231,11 +231,12 @@ pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<(Bytes, OwnedSemaphorePermit), ApiError> {
+) -> Result<(Bytes, BodyPermit), ApiError> {
     let timeout = state.limits.body_read_timeout();
+    let sender = sender_of(state, headers).await?;
     state
         .budget
-        .read(headers, body, limit, timeout)
+        .read(headers, body, limit, timeout, sender)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge { limit } => ApiError::too_large(uri.path(), limit),
@@ -247,6 +248,28 @@ pub(crate) async fn read_body(
             BodyError::Busy => ApiError::unavailable("server is busy; retry shortly"),
             BodyError::Broken(m) => ApiError::bad_request(format!("cannot read body: {m}")),
         })
+}
+
+/// Whether the request names an enrolled, bound device (one indexed read;
+/// the signature is checked after the body is in).
+async fn sender_of(state: &AppState, headers: &HeaderMap) -> Result<Sender, ApiError> {
+    let Some(device_id) = headers
+        .get(wire::HEADER_DEVICE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .map(str::to_string)
+    else {
+        return Ok(Sender::Stranger);
+    };
+    blocking(state, move |s| {
+        let known = s.store.read(|tx| tx.device(&device_id))?;
+        Ok(if known.is_some_and(|d| d.is_bound()) {
+            Sender::KnownDevice
+        } else {
+            Sender::Stranger
+        })
+    })
+    .await
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
