@@ -18,7 +18,7 @@ use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
 use crate::limits::conn::{self, ConnLimiter};
-use crate::limits::deadline;
+use crate::limits::{client, deadline};
 use crate::store::{DbUrl, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
@@ -149,7 +149,9 @@ pub async fn serve(
             },
             _ = stopped(stop_rx.clone()) => break,
         };
-        let Some(guard) = conns.admit(peer.ip()) else {
+        // A trusted proxy carries many clients: only the total cap holds it.
+        let proxy = client::is_trusted_proxy(peer.ip(), &limits.trusted_proxies);
+        let Some(guard) = conns.admit(peer.ip(), !proxy) else {
             metrics::counter!(crate::metrics::CONNECTIONS_REFUSED).increment(1);
             tokio::spawn(async move {
                 let mut stream = stream;
@@ -167,7 +169,10 @@ pub async fn serve(
         let request_limits = limits.clone();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(PeerAddr(peer));
+                let client_ip =
+                    client::client_ip(peer.ip(), req.headers(), &request_limits.trusted_proxies);
+                req.extensions_mut()
+                    .insert(PeerAddr(SocketAddr::new(client_ip, peer.port())));
                 let app = app.clone();
                 let limits = request_limits.clone();
                 async move {

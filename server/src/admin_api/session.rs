@@ -55,6 +55,7 @@ pub async fn sign_in(
         || "unknown".to_string(),
         |Extension(PeerAddr(a))| a.ip().to_string(),
     );
+    let client = ip.clone();
     let limited = blocking(&state, move |s| {
         let now = now_ms();
         Ok(s.store
@@ -66,10 +67,21 @@ pub async fn sign_in(
         return Err(AdminError::rate_limited(limited));
     }
     let req: SignInRequest = query::body(&body)?;
+    // Argon2 takes 19 MiB a hash: a bounded number at once, the rest queue
+    // (within the request deadline).
+    let hashing = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AdminError::internal())?;
     let outcome = blocking(&state, move |s| {
+        let _hashing = hashing;
         let now = now_ms();
         let outcome = signin::sign_in(
             s.store.as_ref(),
+            &s.limits,
+            &client,
             &req.username,
             &req.password,
             &req.totp,
@@ -147,7 +159,9 @@ pub async fn sign_in(
             ..AdminError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked",
-                format!("too many failed sign-ins; locked until {until_ms} (ms since the epoch)"),
+                // The same words for an address throttled on an account
+                // and for a locked account, whether the username exists or not.
+                "too many failed sign-ins; retry later",
             )
         }),
     }

@@ -35,6 +35,8 @@ pub struct AppState {
     pub budget: BodyBudget,
     /// Bounds store work running at once (the rest queue).
     pub work: Arc<Semaphore>,
+    /// Bounds password hashes running at once (staff sign-in).
+    pub hashing: Arc<Semaphore>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Delivers PIN reset codes (`crate::pin::sender`).
     pub pin_sender: Arc<dyn crate::pin::CodeSender>,
@@ -47,6 +49,7 @@ impl AppState {
             tokens,
             budget: BodyBudget::new(limits.body_budget_bytes),
             work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
+            hashing: Arc::new(Semaphore::new(limits.max_concurrent_password_hashes.max(1))),
             limits: Arc::new(limits),
             prometheus: metrics::install(),
             pin_sender: crate::pin::CodeDelivery::Log.sender(),
@@ -54,7 +57,8 @@ impl AppState {
     }
 }
 
-/// The client's address, put on each request by the accept loop.
+/// The client's address, put on each request by the accept loop: the TCP
+/// peer, or behind a trusted proxy the client it names (`limits::client`).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 

@@ -451,6 +451,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.rate_hit(key, window_ms, now_ms)
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.inner.rate_clear(key)
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.inner.prune_rate_limits(before_ms)
     }

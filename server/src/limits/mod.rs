@@ -4,6 +4,7 @@
 //! in [`Limits`] (configuration); the HTTP layer applies them.
 
 pub mod body;
+pub mod client;
 pub mod conn;
 pub mod deadline;
 pub mod rate;
@@ -64,6 +65,18 @@ pub struct Limits {
     /// hashed: bounds both guessing across accounts (the per-account
     /// lockout bounds one account) and the Argon2 work a client can cause.
     pub staff_signin_per_ip: RateRule,
+    /// Staff sign-in attempts per (account, client address), counted under
+    /// the write lock before any password is hashed, known and unknown
+    /// usernames alike: guessing from one address is bounded, and failures
+    /// from elsewhere never lock the owner out.
+    pub staff_signin_per_account_ip: RateRule,
+    /// Passwords hashed at once (Argon2 takes 19 MiB each); more sign-ins
+    /// wait their turn.
+    pub max_concurrent_password_hashes: usize,
+    /// Reverse proxies (CIDR) whose `X-Forwarded-For` is believed: behind
+    /// them, rate limits key on the client's address, not the proxy's, and
+    /// the per-address connection cap does not apply to the proxy.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Limits {
@@ -105,6 +118,12 @@ impl Default for Limits {
                 hits: 20,
                 window_s: 60,
             },
+            staff_signin_per_account_ip: RateRule {
+                hits: 5,
+                window_s: 900,
+            },
+            max_concurrent_password_hashes: 4,
+            trusted_proxies: Vec::new(),
         }
     }
 }

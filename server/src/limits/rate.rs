@@ -18,17 +18,20 @@ pub enum Bucket {
     PinResetDevice,
     /// Staff sign-ins (`POST /admin/v1/session`) per address.
     StaffSignInIp,
+    /// Staff sign-ins per (account, address) (`staff::signin`).
+    StaffSignInAccountIp,
 }
 
 impl Bucket {
     /// Every bucket: the longest of their windows bounds what pruning keeps.
-    pub const ALL: [Bucket; 6] = [
+    pub const ALL: [Bucket; 7] = [
         Bucket::EnrollIp,
         Bucket::EnrollCode,
         Bucket::PinResetIp,
         Bucket::PinResetEmployee,
         Bucket::PinResetDevice,
         Bucket::StaffSignInIp,
+        Bucket::StaffSignInAccountIp,
     ];
 
     fn name(self) -> &'static str {
@@ -39,6 +42,7 @@ impl Bucket {
             Bucket::PinResetEmployee => "pin_reset_employee",
             Bucket::PinResetDevice => "pin_reset_device",
             Bucket::StaffSignInIp => "staff_signin_ip",
+            Bucket::StaffSignInAccountIp => "staff_signin_account_ip",
         }
     }
 
@@ -50,6 +54,7 @@ impl Bucket {
             Bucket::PinResetEmployee => limits.pin_reset_per_employee,
             Bucket::PinResetDevice => limits.pin_reset_per_device,
             Bucket::StaffSignInIp => limits.staff_signin_per_ip,
+            Bucket::StaffSignInAccountIp => limits.staff_signin_per_account_ip,
         }
     }
 }
@@ -88,7 +93,7 @@ pub fn hit(
     for &(bucket, subject) in hits {
         let rule = bucket.rule(limits);
         let window_ms = rule.window_ms();
-        let key = format!("{}:{subject}", bucket.name());
+        let key = key(bucket, subject);
         let (count, started) = tx.rate_hit(&key, window_ms, now_ms)?;
         new_window |= count == 1;
         if count > rule.hits && refused.is_none() {
@@ -104,4 +109,14 @@ pub fn hit(
         tx.prune_rate_limits(now_ms.saturating_sub(longest_window_ms(limits)))?;
     }
     Ok(refused)
+}
+
+fn key(bucket: Bucket, subject: &str) -> String {
+    format!("{}:{subject}", bucket.name())
+}
+
+/// Forgets one counter (a staff member who signed in is not throttled for
+/// the attempts that got them in).
+pub fn clear(tx: &dyn StoreTx, bucket: Bucket, subject: &str) -> Result<()> {
+    tx.rate_clear(&key(bucket, subject))
 }

@@ -431,6 +431,8 @@ pub trait StoreTx {
     /// Deletes the rate counters whose window started before `before_ms`;
     /// returns how many.
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
+    /// Deletes one rate counter.
+    fn rate_clear(&self, key: &str) -> Result<()>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;

@@ -1429,6 +1429,11 @@ impl StoreTx for PgTx<'_, '_> {
         Ok((int(row.try_get(0)?), row.try_get(1)?))
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.exec("DELETE FROM rate_limits WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.exec(
             "DELETE FROM rate_limits WHERE window_start_ms < $1",

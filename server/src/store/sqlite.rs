@@ -1166,6 +1166,13 @@ impl StoreTx for Sql<'_> {
         Ok((int(hits), start))
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM rate_limits WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         let n = self
             .0

@@ -95,8 +95,11 @@ impl PeopleTx for PgTx<'_, '_> {
     }
 
     fn staff(&self, username: &str) -> Result<Option<StaffRow>> {
+        // In a write transaction the row is locked: sign-in counts its
+        // failures (and account changes apply) one at a time.
+        let lock = if self.write { " FOR UPDATE" } else { "" };
         self.opt(
-            &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE username = $1"),
+            &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE username = $1{lock}"),
             &[&username],
         )?
         .as_ref()
