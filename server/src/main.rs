@@ -227,6 +227,19 @@ enum AdminCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Change a staff account (audited): disable, enable, revoke (end every
+    /// session and API token), unlock, reset-password (the new one-time
+    /// password on stdin), reset-totp (the holder enrols a new
+    /// authenticator at their next sign-in).
+    Staff {
+        username: String,
+        /// disable | enable | revoke | unlock | reset-password | reset-totp
+        change: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List staff accounts with their state.
+    StaffList,
     /// Put an employee in a team (managers see their own team only).
     SetTeam {
         employee: String,
@@ -565,8 +578,58 @@ fn admin(
                     "staff {} ({}); add this to an authenticator app now, it is not shown again:\n  secret {}\n  {}",
                     created.username,
                     created.role.as_str(),
-                    created.totp_secret,
-                    created.otpauth_uri
+                    created.totp_secret.as_deref().unwrap_or_default(),
+                    created.otpauth_uri.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        AdminCommand::Staff {
+            username,
+            change,
+            reason,
+        } => {
+            use punch_server::staff::lifecycle::Change;
+            let change = Change::parse(&change).ok_or(
+                "the change is disable, enable, revoke, unlock, reset-password or reset-totp",
+            )?;
+            let password = if change == Change::ResetPassword {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let outcome = admin.change_staff(&username, change, password.as_deref(), &reason)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                say!(
+                    "staff {username}: {} done ({} sessions ended, {} tokens revoked)",
+                    change.as_str(),
+                    outcome.sessions_ended,
+                    outcome.tokens_revoked
+                );
+            }
+        }
+        AdminCommand::StaffList => {
+            let now = punch_server::clock::now_ms();
+            for s in admin.staff()? {
+                let mut state = Vec::new();
+                if s.disabled {
+                    state.push("disabled".to_string());
+                }
+                if let Some(until) = s.locked_until_ms.filter(|u| *u > now) {
+                    state.push(format!("locked until {until}"));
+                }
+                if punch_server::staff::lifecycle::needs_totp_enrolment(&s) {
+                    state.push("totp enrolment pending".into());
+                }
+                say!(
+                    "{}\t{}\t{}\t{}",
+                    s.username,
+                    s.role,
+                    s.team.unwrap_or_default(),
+                    state.join(", ")
                 );
             }
         }

@@ -92,6 +92,8 @@ fn world() -> World {
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(addr);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A")).sign_in(addr);
     let aud = add_staff(&ts, "auditor", Role::Auditor, None).sign_in(addr);
+    // Whom the lifecycle routes act on in the walk (`unlock`: harmless).
+    add_staff(&ts, "victim", Role::Auditor, None);
     World {
         ts,
         ann_requests,
@@ -116,7 +118,9 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         .replace("{event_id}", request)
         .replace("{employee_id}", "ann")
         .replace("{device_id}", &a.id)
-        .replace("{seq}", "1");
+        .replace("{seq}", "1")
+        .replace("{username}", "victim")
+        .replace("{change}", "unlock");
     let body = match route.path {
         admin_api::PATH_EMPLOYEES if route.method == "POST" => {
             Some(json!({"employee_id": format!("new-{who}"), "name": "New", "team": "A"}))
@@ -133,6 +137,7 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
             "password": "another long password"
         })),
         admin_api::PATH_PUBLISH => Some(json!({"ttl_days": 30, "reason": "new shift times"})),
+        admin_api::PATH_STAFF_CHANGE => Some(json!({"reason": "forgot the code"})),
         admin_api::PATH_REQUEST_DECISION => {
             Some(json!({"decision": "approve", "comment": "seen on the gate log"}))
         }
@@ -287,6 +292,17 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                     b"",
                 );
                 assert!(!has_b(&ok(resp)));
+            }
+            // Not team data either: a manager lists only their own tokens.
+            ("GET", admin_api::PATH_TOKENS) => {
+                let mine = ok(m.get(path));
+                let owners: Vec<&Value> = mine["tokens"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| &t["username"])
+                    .collect();
+                assert!(owners.iter().all(|u| *u == "mgr.a"), "{mine}");
             }
             other => panic!("no team-isolation case for {other:?}: add one"),
         }

@@ -610,6 +610,14 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             "username": "mgr", "display_name": "M", "role": "manager", "team": "T",
             "password": "a long enough password"})),
         ),
+        ("GET", a::PATH_STAFF, a::PATH_STAFF.into(), None),
+        (
+            "POST",
+            a::PATH_STAFF_CHANGE,
+            "/admin/v1/staff/mgr/revoke".into(),
+            Some(json!({"reason": "contract test"})),
+        ),
+        ("GET", a::PATH_TOKENS, a::PATH_TOKENS.into(), None),
         (
             "POST",
             a::PATH_PUBLISH,

@@ -455,6 +455,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.rate_clear(key)
     }
 
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.inner.rate_clear_prefix(prefix)
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.inner.prune_rate_limits(before_ms)
     }

@@ -111,7 +111,7 @@ pub fn hit(
     Ok(refused)
 }
 
-fn key(bucket: Bucket, subject: &str) -> String {
+pub fn key(bucket: Bucket, subject: &str) -> String {
     format!("{}:{subject}", bucket.name())
 }
 

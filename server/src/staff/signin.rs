@@ -15,7 +15,7 @@
 use crate::error::Result;
 use crate::limits::Limits;
 use crate::limits::rate::{self, Bucket};
-use crate::staff::{password, session, totp};
+use crate::staff::{lifecycle, password, secret, session, totp};
 use crate::store::people::{SessionRow, StaffRow};
 use crate::store::{ServerStore, StoreExt};
 
@@ -29,6 +29,12 @@ pub enum Refusal {
     BadCredentials,
     Locked {
         until_ms: i64,
+    },
+    /// The right password on an account without an authenticator (new, or
+    /// its TOTP reset): enrol this secret, then sign in again with it and a
+    /// code from it. Only the holder of the password sees it.
+    EnrolTotp {
+        secret: Vec<u8>,
     },
 }
 
@@ -47,11 +53,33 @@ pub fn lock_for(failed: u32) -> Option<i64> {
     Some(FIRST_LOCK_MS.saturating_mul(factor).min(MAX_LOCK_MS))
 }
 
+/// One sign-in attempt as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The client's address (`limits::client`).
+    pub client: &'a str,
+    pub username: &'a str,
+    pub password: &'a str,
+    /// The authenticator's code.
+    pub code: &'a str,
+    /// Enrolling: the secret the server offered (raw bytes).
+    pub enrol_secret: Option<&'a [u8]>,
+}
+
+fn account_part(username: &str) -> String {
+    let digest = punch_model::ledger::signing::sha256(username.as_bytes());
+    format!("{}@", hex::encode(&digest[..16]))
+}
+
 /// The throttle's subject: the username hashed (unknown names typed by
 /// strangers are not kept as written) with the client address.
 fn subject(username: &str, client: &str) -> String {
-    let digest = punch_model::ledger::signing::sha256(username.as_bytes());
-    format!("{}@{client}", hex::encode(&digest[..16]))
+    format!("{}{client}", account_part(username))
+}
+
+/// The start of every throttle key of one account (HR's unlock clears them).
+pub fn throttle_prefix(bucket: Bucket, username: &str) -> String {
+    rate::key(bucket, &account_part(username))
 }
 
 /// Counts the attempt and checks the account's lock under the write lock,
@@ -60,12 +88,16 @@ fn subject(username: &str, client: &str) -> String {
 pub fn sign_in(
     store: &dyn ServerStore,
     limits: &Limits,
-    client: &str,
-    username: &str,
-    password_text: &str,
-    code: &str,
+    attempt: &Attempt<'_>,
     now_ms: i64,
 ) -> Result<std::result::Result<SignedIn, Refusal>> {
+    let Attempt {
+        client,
+        username,
+        password: password_text,
+        code,
+        enrol_secret,
+    } = *attempt;
     let subject = subject(username, client);
     let admitted = store.write(|tx| {
         let hits = [(Bucket::StaffSignInAccountIp, subject.as_str())];
@@ -90,7 +122,17 @@ pub fn sign_in(
         return Ok(Err(Refusal::BadCredentials));
     };
     let password_ok = password::verify(password_text, &staff.password_hash);
-    let step = totp::check(&staff.totp_secret, code, now_ms, staff.totp_last_step)?;
+    // Not enrolled: the code is checked against the secret being enrolled.
+    let enrolling = lifecycle::needs_totp_enrolment(&staff);
+    let secret = match (enrolling, enrol_secret) {
+        (false, _) => Some(staff.totp_secret.as_slice()),
+        (true, Some(secret)) if secret.len() == totp::SECRET_LEN => Some(secret),
+        (true, _) => None,
+    };
+    let step = match secret {
+        Some(secret) => totp::check(secret, code, now_ms, staff.totp_last_step)?,
+        None => None,
+    };
     store.write(|tx| {
         // Re-read under the write lock (the row locked on PostgreSQL):
         // another sign-in may have counted, or HR changed the account.
@@ -104,8 +146,22 @@ pub fn sign_in(
             // Counted per (account, address) above; nothing on the account.
             return Ok(Err(Refusal::BadCredentials));
         }
+        if lifecycle::needs_totp_enrolment(&current) != enrolling {
+            // TOTP was reset or enrolled meanwhile: try again.
+            return Ok(Err(Refusal::BadCredentials));
+        }
+        if enrolling && step.is_none() {
+            return Ok(Err(Refusal::EnrolTotp {
+                secret: secret::random_bytes(totp::SECRET_LEN)?,
+            }));
+        }
         match step {
             Some(step) if step > current.totp_last_step => {
+                if let (true, Some(secret)) = (enrolling, secret) {
+                    let mut enrolled = current.clone();
+                    enrolled.totp_secret = secret.to_vec();
+                    tx.people().upsert_staff(&enrolled)?;
+                }
                 tx.people().set_signin_state(username, 0, None, step)?;
                 rate::clear(tx, Bucket::StaffSignInAccountIp, &subject)?;
                 let (session_id, session) = session::create(tx, username, now_ms)?;

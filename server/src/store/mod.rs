@@ -433,6 +433,8 @@ pub trait StoreTx {
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
     /// Deletes one rate counter.
     fn rate_clear(&self, key: &str) -> Result<()>;
+    /// Deletes every rate counter whose key starts with `prefix`.
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;

@@ -1434,6 +1434,14 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM rate_limits WHERE starts_with(key, $1)",
+            &[&prefix],
+        )?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.exec(
             "DELETE FROM rate_limits WHERE window_start_ms < $1",

@@ -1173,6 +1173,13 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM rate_limits WHERE substr(key, 1, length(?1)) = ?1")?
+            .execute([prefix])?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         let n = self
             .0
