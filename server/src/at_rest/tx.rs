@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
+use crate::store::sealable::{RowKey, SECRET_META, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
@@ -16,17 +16,24 @@ use crate::store::{
 use super::AtRestKeys;
 use super::value::{self, Slot};
 
+/// The slot of a `meta` row that is a server secret (`SECRET_META`).
+fn secret_slot(key: &str) -> Option<Slot<'_>> {
+    SECRET_META
+        .contains(&key)
+        .then_some(Slot::Secret { name: key })
+}
+
 pub struct SealedTx<'a> {
     pub(super) inner: &'a dyn StoreTx,
     pub(super) keys: &'a AtRestKeys,
 }
 
 impl SealedTx<'_> {
-    fn seal(&self, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>> {
+    pub(super) fn seal(&self, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>> {
         Ok(value::seal(self.keys, slot, plain)?)
     }
 
-    fn open(&self, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>> {
+    pub(super) fn open(&self, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>> {
         Ok(value::open(self.keys, slot, stored)?)
     }
 
@@ -227,19 +234,33 @@ impl StoreTx for SealedTx<'_> {
 
     // Unchanged.
     fn people(&self) -> &dyn people::PeopleTx {
-        self.inner.people()
+        // TOTP seeds sealed (`at_rest::people`).
+        self
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.inner.meta(key)
+        let stored = self.inner.meta(key)?;
+        match secret_slot(key) {
+            Some(slot) => stored.map(|v| self.open(&slot, v)).transpose(),
+            None => Ok(stored),
+        }
     }
 
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.inner.set_meta(key, value)
+        match secret_slot(key) {
+            Some(slot) => self.inner.set_meta(key, &self.seal(&slot, value)?),
+            None => self.inner.set_meta(key, value),
+        }
     }
 
     fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
-        self.inner.meta_or_insert(key, value)
+        match secret_slot(key) {
+            Some(slot) => {
+                let stored = self.inner.meta_or_insert(key, &self.seal(&slot, value)?)?;
+                self.open(&slot, stored)
+            }
+            None => self.inner.meta_or_insert(key, value),
+        }
     }
 
     fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()> {
