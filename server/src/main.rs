@@ -378,16 +378,12 @@ fn serve(flags: Overrides) -> CmdResult {
     }
     // The database URL is redacted by DbUrl's Display.
     tracing::info!(db = %settings.db, listen = %settings.listen, limits = ?settings.limits, "starting");
-    // Development: PUNCH_PIN_CODES_FILE collects PIN reset codes as JSON lines.
-    let pin_codes = match std::env::var_os("PUNCH_PIN_CODES_FILE") {
-        Some(path) => punch_server::pin::CodeDelivery::File(path.into()),
-        None => punch_server::pin::CodeDelivery::Log,
-    };
+    tracing::info!(pin_sender = %settings.pin_codes.describe(), "PIN reset codes");
     let handle = ServerHandle::start(ServerConfig {
         db: settings.db,
         listen: settings.listen,
         limits: settings.limits,
-        pin_codes,
+        pin_codes: settings.pin_codes,
         at_rest: settings.at_rest,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());

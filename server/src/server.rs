@@ -36,7 +36,7 @@ pub struct ServerConfig {
     /// `127.0.0.1:0` picks a free port (see [`ServerHandle::addr`]).
     pub listen: SocketAddr,
     pub limits: Limits,
-    /// How PIN reset codes reach employees (the log by default).
+    /// How PIN reset codes reach employees (none by default: refused).
     pub pin_codes: crate::pin::CodeDelivery,
     /// Keys that seal evidence at rest (`crate::at_rest`); None: clear.
     pub at_rest: Option<Arc<crate::at_rest::AtRestKeys>>,

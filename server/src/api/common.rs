@@ -52,7 +52,7 @@ impl AppState {
             hashing: Arc::new(Semaphore::new(limits.max_concurrent_password_hashes.max(1))),
             limits: Arc::new(limits),
             prometheus: metrics::install(),
-            pin_sender: crate::pin::CodeDelivery::Log.sender(),
+            pin_sender: crate::pin::CodeDelivery::None.sender(),
         }
     }
 }

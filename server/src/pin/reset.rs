@@ -62,7 +62,8 @@ fn code_mac(tx: &dyn StoreTx, employee_id: &str, code: &str) -> Result<String> {
     Ok(hex::encode(hmac::sign(&key, msg.as_bytes())))
 }
 
-fn mask(channel: &str, to: &str) -> String {
+/// The contact as shown to the device and written to logs: `a***@example.com`, `***89`.
+pub fn mask(channel: &str, to: &str) -> String {
     match (channel, to.split_once('@')) {
         ("email", Some((user, domain))) => {
             let first: String = user.chars().take(1).collect();
