@@ -505,11 +505,20 @@ async fn export_handler(
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let now = now_ms();
     let export = blocking(&state, move |s| {
-        Ok(s.store
-            .read(|tx| privacy::export::export(tx, &device.employee_id, now))?)
+        // Each export reads all the employee's data: bounded per device.
+        let hits = [(Bucket::PrivacyExport, device.device_id.as_str())];
+        if let Some(limited) = s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))? {
+            return Ok(Err(limited));
+        }
+        Ok(Ok(s.store.read(|tx| {
+            privacy::export::export(tx, &device.employee_id, now)
+        })?))
     })
     .await?;
-    Ok(ok_json(&export, now, None))
+    match export {
+        Ok(export) => Ok(ok_json(&export, now, None)),
+        Err(limited) => Ok(rate_limited(limited)),
+    }
 }
 
 /// The device escrows the data key that seals its records' payloads.

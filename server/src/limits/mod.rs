@@ -70,6 +70,10 @@ pub struct Limits {
     /// usernames alike: guessing from one address is bounded, and failures
     /// from elsewhere never lock the owner out.
     pub staff_signin_per_account_ip: RateRule,
+    /// Attendance exports per staff member, and the employee's own export
+    /// per device: each reads a whole range of punches.
+    pub export_attendance_per_staff: RateRule,
+    pub privacy_export_per_device: RateRule,
     /// Passwords hashed at once (Argon2 takes 19 MiB each); more sign-ins
     /// wait their turn.
     pub max_concurrent_password_hashes: usize,
@@ -121,6 +125,14 @@ impl Default for Limits {
             staff_signin_per_account_ip: RateRule {
                 hits: 5,
                 window_s: 900,
+            },
+            export_attendance_per_staff: RateRule {
+                hits: 30,
+                window_s: 600,
+            },
+            privacy_export_per_device: RateRule {
+                hits: 10,
+                window_s: 3600,
             },
             max_concurrent_password_hashes: 4,
             trusted_proxies: Vec::new(),

@@ -20,11 +20,15 @@ pub enum Bucket {
     StaffSignInIp,
     /// Staff sign-ins per (account, address) (`staff::signin`).
     StaffSignInAccountIp,
+    /// Attendance exports per staff member (each reads every punch).
+    ExportAttendance,
+    /// The employee's own export (`/v1/privacy/export`) per device.
+    PrivacyExport,
 }
 
 impl Bucket {
     /// Every bucket: the longest of their windows bounds what pruning keeps.
-    pub const ALL: [Bucket; 7] = [
+    pub const ALL: [Bucket; 9] = [
         Bucket::EnrollIp,
         Bucket::EnrollCode,
         Bucket::PinResetIp,
@@ -32,6 +36,8 @@ impl Bucket {
         Bucket::PinResetDevice,
         Bucket::StaffSignInIp,
         Bucket::StaffSignInAccountIp,
+        Bucket::ExportAttendance,
+        Bucket::PrivacyExport,
     ];
 
     fn name(self) -> &'static str {
@@ -43,6 +49,8 @@ impl Bucket {
             Bucket::PinResetDevice => "pin_reset_device",
             Bucket::StaffSignInIp => "staff_signin_ip",
             Bucket::StaffSignInAccountIp => "staff_signin_account_ip",
+            Bucket::ExportAttendance => "export_attendance",
+            Bucket::PrivacyExport => "privacy_export",
         }
     }
 
@@ -55,6 +63,8 @@ impl Bucket {
             Bucket::PinResetDevice => limits.pin_reset_per_device,
             Bucket::StaffSignInIp => limits.staff_signin_per_ip,
             Bucket::StaffSignInAccountIp => limits.staff_signin_per_account_ip,
+            Bucket::ExportAttendance => limits.export_attendance_per_staff,
+            Bucket::PrivacyExport => limits.privacy_export_per_device,
         }
     }
 }
