@@ -346,6 +346,23 @@ fn the_policy_minimum_refuses_a_software_key_through_the_server() {
     assert_eq!(challenge.status, 200);
 }
 
+/// A device enrolled before the employer raised the minimum to `refuse`
+/// is refused on upload too, not let through unflagged (audit finding 19).
+#[test]
+fn a_raised_minimum_refuses_uploads_from_devices_enrolled_before() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let first = device.next(version, |_| {});
+    device.upload_ok(server.addr(), vec![first]);
+    let raised = set_minimum(&server, AssuranceLevel::HardwareTee, BelowMinimum::Refuse);
+    let next = device.next(raised, |_| {});
+    let resp = device.upload(server.addr(), vec![next]);
+    resp.assert_error(403, "assurance_too_low");
+    assert_eq!(resp.json()["reason"], "software");
+    assert_eq!(server.admin.punches().unwrap().len(), 1);
+}
+
 fn request_challenge(server: &TestServer, code: &str) -> Http {
     let body = serde_json::to_vec(&wire::EnrollChallengeRequest { code: code.into() }).unwrap();
     common::request(

@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::pin::wire as pin_wire;
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::wire::privacy::{
     DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, PATH_EXPORT,
     RevealRequest, RevealResponse,
@@ -401,6 +402,24 @@ async fn upload_handler(
     }
     let public_key = device.public_key.clone();
     let (outcome, version, chain_reset) = blocking(&state, move |s| {
+        // `below_min_assurance: refuse` holds for every upload, not only at
+        // enrollment: a device enrolled before the minimum was raised is
+        // refused too (its punches stay on the phone; `review` lets them in
+        // flagged).
+        let settings = s.store.read(crate::policy_publish::current_settings)?;
+        let level = AssuranceLevel::parse(&device.assurance).unwrap_or_default();
+        if settings.below_min_assurance == BelowMinimum::Refuse && level < settings.min_assurance {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AssuranceTooLow,
+                format!(
+                    "this device proves {level} but the employer now requires {}: \
+                     enroll again with a hardware-backed, attested key",
+                    settings.min_assurance
+                ),
+            )
+            .with_reason(level.as_str()));
+        }
         let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
         let (ok, bad) = checks.counts();
         metrics::signatures("record", ok, bad);
