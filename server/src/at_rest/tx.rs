@@ -331,8 +331,8 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_nonce(device_id, nonce, request_ts_ms)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        self.inner.prune_nonces(before_ms)
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        self.inner.prune_nonces(max_age_ms)
     }
 
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {

@@ -308,8 +308,11 @@ pub trait StoreTx {
 
     /// Remembers a request nonce; false when it was already seen.
     fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool>;
-    /// Forgets nonces of requests stamped before `before_ms`.
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64>;
+    /// Forgets nonces of requests stamped more than `max_age_ms` before
+    /// the database's clock: every server on the database prunes by the
+    /// same clock, so one whose own clock runs ahead cannot forget a nonce
+    /// the others would still accept a replay of.
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64>;
 
     /// Sites as their JSON (`punch_model::rules::policy::Site`), by id.
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()>;

@@ -798,8 +798,12 @@ impl StoreTx for PgTx<'_, '_> {
         )? > 0)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        self.exec("DELETE FROM nonces WHERE request_ts_ms < $1", &[&before_ms])
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM nonces
+             WHERE request_ts_ms < (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint - $1",
+            &[&max_age_ms],
+        )
     }
 
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {

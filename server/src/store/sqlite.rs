@@ -949,10 +949,12 @@ impl StoreTx for Sql<'_> {
         Ok(n > 0)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        let n = self
-            .0
-            .execute("DELETE FROM nonces WHERE request_ts_ms < ?1", [before_ms])?;
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        let n = self.0.execute(
+            "DELETE FROM nonces
+             WHERE request_ts_ms < CAST(unixepoch('subsec') * 1000 AS INTEGER) - ?1",
+            [max_age_ms],
+        )?;
         Ok(n as u64)
     }
 
@@ -1602,27 +1604,14 @@ mod tests {
     fn nonces_are_single_use_until_pruned() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
-        assert!(
-            !store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))
-                .unwrap()
-        );
-        assert_eq!(store.write(|tx| tx.prune_nonces(2_000)).unwrap(), 1);
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
+        let now = crate::clock::now_ms();
+        let old = now - 600_000;
+        assert!(store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
+        assert!(!store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
+        assert!(store.write(|tx| tx.insert_nonce("d2", "n-1", now)).unwrap());
+        // Older than a minute by the database's clock: only d1's.
+        assert_eq!(store.write(|tx| tx.prune_nonces(60_000)).unwrap(), 1);
+        assert!(store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
         assert!(
             !store
                 .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))
