@@ -57,6 +57,9 @@ pub struct Settings {
     pub at_rest: Option<std::sync::Arc<AtRestKeys>>,
     /// How PIN reset codes are sent (none: they are refused).
     pub pin_codes: crate::pin::CodeDelivery,
+    /// `PUNCH_METRICS_TOKEN`: the bearer token `/metrics` asks for (none:
+    /// metrics are off). From the environment only: it is a secret.
+    pub metrics_token: Option<String>,
 }
 
 /// Flags given on the command line (they win).
@@ -138,6 +141,7 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         limits,
         at_rest,
         pin_codes,
+        metrics_token: env("PUNCH_METRICS_TOKEN"),
     })
 }
 

@@ -384,6 +384,7 @@ fn serve(flags: Overrides) -> CmdResult {
         listen: settings.listen,
         limits: settings.limits,
         pin_codes: settings.pin_codes,
+        metrics_token: settings.metrics_token,
         at_rest: settings.at_rest,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());

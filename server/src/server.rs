@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub pin_codes: crate::pin::CodeDelivery,
     /// Keys that seal evidence at rest (`crate::at_rest`); None: clear.
     pub at_rest: Option<Arc<crate::at_rest::AtRestKeys>>,
+    /// `/metrics` answers only `Authorization: Bearer <this>`; None: off.
+    pub metrics_token: Option<String>,
 }
 
 impl ServerConfig {
@@ -51,6 +53,7 @@ impl ServerConfig {
             limits: Limits::default(),
             pin_codes: crate::pin::CodeDelivery::default(),
             at_rest: None,
+            metrics_token: None,
         }
     }
 }
@@ -229,6 +232,11 @@ impl ServerHandle {
         let store = crate::at_rest::open(&config.db, config.at_rest.as_ref())?;
         let mut state = state_over(store, config.limits.clone())?;
         state.pin_sender = config.pin_codes.sender();
+        state.metrics_token = config
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(Arc::from);
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,

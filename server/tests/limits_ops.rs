@@ -162,9 +162,17 @@ fn health_readiness_and_metrics() {
     let gap = device.sign(&device.record(9, "00", version));
     device.upload_ok(addr, vec![good.clone(), gap]);
     device.upload_ok(addr, vec![good]);
-    let text =
-        String::from_utf8(request(addr, "GET", punch_server::api::PATH_METRICS, &[], b"").body)
-            .unwrap();
+    let text = String::from_utf8(
+        request(
+            addr,
+            "GET",
+            punch_server::api::PATH_METRICS,
+            &common::metrics_auth(),
+            b"",
+        )
+        .body,
+    )
+    .unwrap();
     for needle in [
         "punch_http_requests_total{route=\"/v1/punches\",status=\"200\"}",
         "punch_ingest_seconds_bucket",
@@ -178,9 +186,17 @@ fn health_readiness_and_metrics() {
     }
     // Unknown paths share one label: an attacker cannot grow the series.
     request(addr, "GET", "/no/such/route/12345", &[], b"");
-    let text =
-        String::from_utf8(request(addr, "GET", punch_server::api::PATH_METRICS, &[], b"").body)
-            .unwrap();
+    let text = String::from_utf8(
+        request(
+            addr,
+            "GET",
+            punch_server::api::PATH_METRICS,
+            &common::metrics_auth(),
+            b"",
+        )
+        .body,
+    )
+    .unwrap();
     assert!(!text.contains("12345"));
     assert!(text.contains("route=\"other\""));
 }
@@ -226,7 +242,10 @@ fn ended_rate_windows_are_pruned_and_running_ones_kept() {
     let store = punch_server::store::open(&common::test_db(dir.path())).unwrap();
     let limits = Limits::default();
     let longest = longest_window_ms(&limits);
-    assert_eq!(longest, 900_000, "the PIN reset windows are the longest");
+    assert_eq!(
+        longest, 3_600_000,
+        "the own-data export window is the longest"
+    );
     let t0 = 1_800_000_000_000_i64;
     let hit = |subject: &str, now: i64| {
         store

@@ -459,7 +459,7 @@ fn the_live_server_answers_as_documented() {
         );
     }
     let metrics_path = punch_server::api::PATH_METRICS;
-    let metrics = request(addr, "GET", metrics_path, &[], b"");
+    let metrics = request(addr, "GET", metrics_path, &common::metrics_auth(), b"");
     assert_eq!(metrics.status, 200);
     assert!(
         doc["paths"][metrics_path]["get"]["responses"]["200"]["content"]["text/plain"].is_object()

@@ -40,6 +40,8 @@ pub struct AppState {
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Delivers PIN reset codes (`crate::pin::sender`).
     pub pin_sender: Arc<dyn crate::pin::CodeSender>,
+    /// The bearer token `/metrics` asks for (None: metrics are off).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             limits: Arc::new(limits),
             prometheus: metrics::install(),
             pin_sender: crate::pin::CodeDelivery::None.sender(),
+            metrics_token: None,
         }
     }
 }

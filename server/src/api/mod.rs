@@ -634,7 +634,30 @@ async fn readyz_handler(State(state): State<AppState>) -> Result<Response, ApiEr
 }
 
 /// Prometheus text format (not the JSON contract: scrapers expect this).
-async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// `/metrics` only with `Authorization: Bearer <metrics token>` (the
+/// operator configures one for the scraper); without a configured token it
+/// is off. It shares the API listener, so it is never public.
+async fn metrics_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match (state.metrics_token.as_deref(), sent) {
+        (Some(token), Some(sent)) => crate::staff::secret::same(sent.trim(), token),
+        _ => false,
+    };
+    if !allowed {
+        // The admin error shape: this is an operator's credential.
+        return Ok(crate::admin_api::AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "metrics need the configured token: Authorization: Bearer …",
+        )
+        .into_response());
+    }
     let Some(handle) = &state.prometheus else {
         return Err(ApiError::unavailable(
             "another metrics recorder owns this process",

@@ -251,11 +251,20 @@ pub fn db_arg(db: &DbUrl) -> String {
     }
 }
 
+/// The `/metrics` token test servers are configured with.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
+/// The header a scraper sends.
+pub fn metrics_auth() -> Vec<(&'static str, String)> {
+    vec![("authorization", format!("Bearer {METRICS_TOKEN}"))]
+}
+
 /// A server on `db` at a free loopback port.
 pub fn start_on(db: &DbUrl, limits: punch_server::Limits) -> ServerHandle {
     ServerHandle::start(ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         limits,
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..ServerConfig::new(db.clone())
     })
     .unwrap()
@@ -266,6 +275,7 @@ pub fn start_with_codes(db: &DbUrl, codes: &std::path::Path) -> ServerHandle {
     ServerHandle::start(ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         pin_codes: punch_server::pin::CodeDelivery::File(codes.to_path_buf()),
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..ServerConfig::new(db.clone())
     })
     .unwrap()
