@@ -104,7 +104,7 @@ fn store_with_challenge(dir: &tempfile::TempDir, challenge: &[u8]) -> (SqliteSto
         .write(|tx| {
             tx.insert_challenge(&ChallengeRow {
                 challenge_hash: attestation::challenge_hash(challenge),
-                code_hash: code_hash(&code),
+                code_hash: code_hash(tx, &code)?,
                 created_at_ms: now_ms(),
                 expires_at_ms: now_ms() + 600_000,
                 used_at_ms: None,

@@ -63,20 +63,21 @@ async fn limit_code_guessing(
         || "unknown".to_string(),
         |Extension(PeerAddr(a))| a.ip().to_string(),
     );
-    let code_hash = serde_json::from_slice::<serde_json::Value>(body)
+    let code = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| {
-            v.get("code")
-                .and_then(|c| c.as_str())
-                .map(enroll::code_hash)
-        });
+        .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string));
     let limited = blocking(state, move |s| {
-        let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
-        if let Some(hash) = &code_hash {
-            hits.push((Bucket::EnrollCode, hash.as_str()));
-        }
         let now = now_ms();
-        Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
+        Ok(s.store.write(|tx| {
+            // Counted per code under its keyed hash (never the code, nor
+            // an unkeyed hash of it, in the counters' table).
+            let hash = code.map(|c| enroll::code_hash(tx, &c)).transpose()?;
+            let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
+            if let Some(hash) = &hash {
+                hits.push((Bucket::EnrollCode, hash.as_str()));
+            }
+            rate::hit(tx, &s.limits, &hits, now)
+        })?)
     })
     .await?;
     Ok(limited.map(|limited| {

@@ -19,7 +19,12 @@ pub enum SealableColumn {
 /// The `meta` rows that are secrets: whoever holds them signs policies
 /// (and the field-work addenda) every app trusts, mints time tokens, or
 /// forges PIN-reset codes' MACs. Sealed like the evidence.
-pub const SECRET_META: [&str; 3] = ["policy_key_pkcs8", "time_token_secret", "pin_code_mac_key"];
+pub const SECRET_META: [&str; 4] = [
+    "policy_key_pkcs8",
+    "time_token_secret",
+    "pin_code_mac_key",
+    "enroll_code_key",
+];
 
 /// One part of a row's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -193,7 +198,7 @@ mod tests {
         assert_eq!(
             SealableColumn::MetaSecret.page_sql(true, pg),
             "SELECT key, value FROM meta WHERE (key) > ($1) AND key IN ('policy_key_pkcs8', \
-             'time_token_secret', 'pin_code_mac_key') ORDER BY key LIMIT $2"
+             'time_token_secret', 'pin_code_mac_key', 'enroll_code_key') ORDER BY key LIMIT $2"
         );
         assert_eq!(
             SealableColumn::DataKey.replace_sql(|i| format!("?{i}")),
