@@ -443,6 +443,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_pin_code(code)
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        self.inner.prune_pin_codes(before_ms)
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         self.inner.supersede_pin_codes(employee_id, now_ms)
     }

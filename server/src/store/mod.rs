@@ -414,6 +414,8 @@ pub trait StoreTx {
     /// Marks the employee's unused, not yet superseded codes as replaced by
     /// a newer one; returns how many.
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64>;
+    /// Deletes every PIN code that expired before `before_ms`.
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64>;
     /// The code with this MAC (locked in a write transaction).
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
     /// Uses the code up; false when it already was.

@@ -542,6 +542,13 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM pin_codes WHERE expires_at_ms < $1",
+            &[&before_ms],
+        )
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         self.exec(
             "UPDATE pin_codes SET superseded_at_ms = $2

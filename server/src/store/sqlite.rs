@@ -739,6 +739,14 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        let n = self.0.execute(
+            "DELETE FROM pin_codes WHERE expires_at_ms < ?1",
+            [before_ms],
+        )?;
+        Ok(n as u64)
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         let n = self.0.execute(
             "UPDATE pin_codes SET superseded_at_ms = ?2
