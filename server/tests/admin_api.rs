@@ -232,11 +232,12 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                     "/admin/v1/employees/ann/pin-reset",
                     &json!({"reason": "forgot it"}),
                 ));
+                // Nobody by that name: the same answer as another team's.
                 m.post(
                     "/admin/v1/employees/nobody/pin-reset",
                     &json!({"reason": "forgot it"}),
                 )
-                .assert_error(404, "not_found");
+                .assert_error(403, "not_your_team");
                 // Ordered and audited: the reset waits for ann's phone.
                 let audit = ok(w.hr.get(admin_api::PATH_AUDIT));
                 assert!(audit.to_string().contains("pin.reset"), "{audit}");
@@ -617,7 +618,7 @@ fn staff_sign_in_is_rate_limited_per_address_before_any_password_is_checked() {
     s.try_sign_in(addr, "wrong password here", "000000")
         .assert_error(429, "rate_limited");
     assert_eq!(refused_rows(&ts), 2, "no password was checked");
-    let metrics = request(addr, "GET", "/metrics", &[], &[]);
+    let metrics = request(addr, "GET", "/metrics", &common::metrics_auth(), &[]);
     let text = String::from_utf8_lossy(&metrics.body);
     assert!(
         text.lines()
