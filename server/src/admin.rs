@@ -250,6 +250,12 @@ impl Admin {
     }
 
     /// Recomputes the audit chain.
+    /// [`Admin::verify_audit`] against a head recorded outside the database.
+    pub fn verify_audit_anchored(&self, seq: u64, hash: &str) -> Result<audit::AuditVerification> {
+        self.store
+            .read(|tx| audit::verify_anchored(tx, (seq, hash)))
+    }
+
     pub fn verify_audit(&self) -> Result<audit::AuditVerification> {
         self.store.read(|tx| audit::verify(tx))
     }

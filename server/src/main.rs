@@ -247,7 +247,12 @@ enum AdminCommand {
         team: Option<String>,
     },
     /// Recompute the audit chain; exit 1 if a record was edited or removed.
-    AuditVerify,
+    AuditVerify {
+        /// SEQ:HASH, a head recorded outside the database earlier (the
+        /// server logs each one): the row at SEQ must still have HASH.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
     /// Acknowledge a device's broken chain (audited): it starts a new
     /// segment on its next sync; the refused records stay as evidence.
     AcknowledgeBreak {
@@ -645,8 +650,17 @@ fn admin(
                 ack.id
             );
         }
-        AdminCommand::AuditVerify => {
-            let v = admin.verify_audit()?;
+        AdminCommand::AuditVerify { anchor } => {
+            let v = match anchor {
+                Some(text) => {
+                    let (seq, hash) = text
+                        .split_once(':')
+                        .and_then(|(s, h)| Some((s.trim().parse::<u64>().ok()?, h)))
+                        .ok_or("--anchor is SEQ:HASH")?;
+                    admin.verify_audit_anchored(seq, hash)?
+                }
+                None => admin.verify_audit()?,
+            };
             println!("{}", serde_json::to_string_pretty(&v)?);
             if v.broken.is_some() {
                 return Err("the audit chain is broken".into());

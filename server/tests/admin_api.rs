@@ -459,13 +459,13 @@ fn review_decisions_and_exports_are_audited_and_an_edited_row_is_detected() {
     // trigger first refuses, so they drop it).
     let seq = rejected["seq"].as_u64().unwrap();
     let edit = format!("UPDATE audit_log SET reason = 'fine' WHERE seq = {seq}");
-    let blocked = execute(&w.ts, &edit);
+    let blocked = common::execute_sql(&w.ts.db, &edit);
     assert!(
         blocked.as_ref().is_err_and(|e| e.contains("append-only")),
         "the trigger refuses edits: {blocked:?}"
     );
-    execute(&w.ts, &drop_trigger_sql(&w.ts)).unwrap();
-    execute(&w.ts, &edit).unwrap();
+    common::execute_sql(&w.ts.db, &common::audit_trigger_drop_sql(&w.ts.db)).unwrap();
+    common::execute_sql(&w.ts.db, &edit).unwrap();
     let v = ok(w.aud.get(admin_api::PATH_AUDIT_VERIFY));
     assert_eq!(v["broken"]["seq"].as_u64(), Some(seq), "{v}");
     assert_eq!(v["broken"]["problem"], "hash");
@@ -474,35 +474,6 @@ fn review_decisions_and_exports_are_audited_and_an_edited_row_is_detected() {
     w.mgr
         .get(admin_api::PATH_AUDIT)
         .assert_error(403, "forbidden");
-}
-
-fn drop_trigger_sql(ts: &TestServer) -> String {
-    match ts.db {
-        punch_server::DbUrl::Sqlite(_) => "DROP TRIGGER audit_log_no_update".into(),
-        punch_server::DbUrl::Postgres(_) => {
-            "DROP TRIGGER audit_log_append_only ON audit_log".into()
-        }
-    }
-}
-
-/// SQL behind the server's back (our own literals).
-fn execute(ts: &TestServer, sql: &str) -> Result<(), String> {
-    match &ts.db {
-        punch_server::DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
-            .and_then(|db| db.execute_batch(sql))
-            .map_err(|e| e.to_string()),
-        punch_server::DbUrl::Postgres(url) => {
-            let out = std::process::Command::new("psql")
-                .args(["-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql])
-                .output()
-                .expect("psql runs");
-            if out.status.success() {
-                Ok(())
-            } else {
-                Err(String::from_utf8_lossy(&out.stderr).into_owned())
-            }
-        }
-    }
 }
 
 #[test]

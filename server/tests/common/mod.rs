@@ -231,6 +231,35 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
     s
 }
 
+/// Dropping the audit log's append-only trigger (what someone with write
+/// access to the database does first).
+pub fn audit_trigger_drop_sql(db: &DbUrl) -> String {
+    match db {
+        DbUrl::Sqlite(_) => "DROP TRIGGER audit_log_no_update".into(),
+        DbUrl::Postgres(_) => "DROP TRIGGER audit_log_append_only ON audit_log".into(),
+    }
+}
+
+/// SQL behind the server's back (our own literals).
+pub fn execute_sql(db: &DbUrl, sql: &str) -> Result<(), String> {
+    match db {
+        DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+            .and_then(|db| db.execute_batch(sql))
+            .map_err(|e| e.to_string()),
+        DbUrl::Postgres(url) => {
+            let out = std::process::Command::new("psql")
+                .args(["-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql])
+                .output()
+                .expect("psql runs");
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            }
+        }
+    }
+}
+
 /// A fresh, empty database of the back end under test (see the module doc).
 pub fn test_db(dir: &Path) -> DbUrl {
     match std::env::var("PUNCH_TEST_DB").ok().as_deref() {
