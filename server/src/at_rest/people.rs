@@ -115,6 +115,10 @@ impl PeopleTx for SealedTx<'_> {
         self.inner.people().set_punch_review(review)
     }
 
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> {
+        self.inner.people().punch_review(device_id, seq)
+    }
+
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>> {
         self.inner.people().punch_reviews()
     }

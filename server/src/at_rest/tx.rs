@@ -385,6 +385,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.rejected_link(device_id, seq, hash_hex)
     }
 
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        self.inner.punch_info(device_id, seq)
+    }
+
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.inner.punches()
     }

@@ -366,6 +366,8 @@ pub trait StoreTx {
         hash_hex: &str,
     ) -> Result<Option<(String, String)>>;
 
+    /// One accepted punch (the admin detail view: one indexed read).
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
 

@@ -146,6 +146,8 @@ pub trait PeopleTx {
     /// Replaces the verdict on (device, seq).
     fn set_punch_review(&self, review: &PunchReviewRow) -> Result<()>;
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>>;
+    /// The verdict on one punch, if any.
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>>;
 
     /// Returns the new row's id.
     fn insert_chain_ack(&self, ack: &ChainAckRow) -> Result<i64>;

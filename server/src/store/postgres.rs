@@ -30,6 +30,40 @@ use crate::store::{
     StoredPunchInfo, Work, redact_url,
 };
 
+const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
+    utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id, \
+    hash, received_at_ms, review_flags, assurance, attendance";
+
+/// A `punches` row read with [`PUNCH_INFO_COLUMNS`].
+fn punch_info_row(r: &Row) -> Result<StoredPunchInfo> {
+    let flags: String = r.try_get(15)?;
+    Ok(StoredPunchInfo {
+        device_id: r.try_get(0)?,
+        seq: int(r.try_get(1)?),
+        punch_id: r.try_get(2)?,
+        employee_id: r.try_get(3)?,
+        kind: r.try_get(4)?,
+        wall_time_ms: r.try_get(5)?,
+        utc_offset_min: r.try_get(6)?,
+        trusted_time_ms: r.try_get(7)?,
+        skew_ms: r.try_get(8)?,
+        time_status: r.try_get(9)?,
+        policy_version: int(r.try_get(10)?),
+        decision: r.try_get(11)?,
+        site_id: r.try_get(12)?,
+        hash: r.try_get(13)?,
+        received_at_ms: r.try_get(14)?,
+        // Unreadable flags are an error, never silently "nothing to review".
+        review_flags: serde_json::from_str(&flags)
+            .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
+        assurance: r.try_get(16)?,
+        // An unreadable reading is shown as none, never guessed.
+        attendance: r
+            .try_get::<_, Option<String>>(17)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
     status_detail, decided_by, decided_at_ms, comment";
@@ -1060,42 +1094,22 @@ impl StoreTx for PgTx<'_, '_> {
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.query(
-            "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
-                    trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance, attendance
-             FROM punches ORDER BY device_id, seq",
+            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
             &[],
         )?
         .iter()
-        .map(|r| {
-            let flags: String = r.try_get(15)?;
-            Ok(StoredPunchInfo {
-                device_id: r.try_get(0)?,
-                seq: int(r.try_get(1)?),
-                punch_id: r.try_get(2)?,
-                employee_id: r.try_get(3)?,
-                kind: r.try_get(4)?,
-                wall_time_ms: r.try_get(5)?,
-                utc_offset_min: r.try_get(6)?,
-                trusted_time_ms: r.try_get(7)?,
-                skew_ms: r.try_get(8)?,
-                time_status: r.try_get(9)?,
-                policy_version: int(r.try_get(10)?),
-                decision: r.try_get(11)?,
-                site_id: r.try_get(12)?,
-                hash: r.try_get(13)?,
-                received_at_ms: r.try_get(14)?,
-                // Unreadable flags are an error, never silently "nothing to review".
-                review_flags: serde_json::from_str(&flags)
-                    .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
-                assurance: r.try_get(16)?,
-                // An unreadable reading is shown as none, never guessed.
-                attendance: r
-                    .try_get::<_, Option<String>>(17)?
-                    .and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        })
+        .map(punch_info_row)
         .collect()
+    }
+
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        self.opt(
+            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = $1 AND seq = $2"),
+            &[&device_id, &sql(seq)],
+        )?
+        .as_ref()
+        .map(punch_info_row)
+        .transpose()
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {

@@ -142,6 +142,40 @@ ALTER TABLE pin_codes ADD COLUMN superseded_at_ms INTEGER;
 CREATE INDEX pin_codes_employee ON pin_codes (employee_id);
 ";
 
+const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
+    utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id, \
+    hash, received_at_ms, review_flags, assurance, attendance";
+
+/// A `punches` row read with [`PUNCH_INFO_COLUMNS`].
+fn punch_info_row(r: &Row<'_>) -> rusqlite::Result<StoredPunchInfo> {
+    Ok(StoredPunchInfo {
+        device_id: r.get(0)?,
+        seq: int(r.get(1)?),
+        punch_id: r.get(2)?,
+        employee_id: r.get(3)?,
+        kind: r.get(4)?,
+        wall_time_ms: r.get(5)?,
+        utc_offset_min: r.get(6)?,
+        trusted_time_ms: r.get(7)?,
+        skew_ms: r.get(8)?,
+        time_status: r.get(9)?,
+        policy_version: int(r.get(10)?),
+        decision: r.get(11)?,
+        site_id: r.get(12)?,
+        hash: r.get(13)?,
+        received_at_ms: r.get(14)?,
+        // Unreadable flags are an error, never silently "nothing to review".
+        review_flags: serde_json::from_str(&r.get::<_, String>(15)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        assurance: r.get(16)?,
+        // An unreadable reading is shown as none, never guessed.
+        attendance: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
     status_detail, decided_by, decided_at_ms, comment";
@@ -1508,45 +1542,21 @@ impl StoreTx for Sql<'_> {
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        let mut stmt = self.0.prepare(
-            "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
-                    trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance, attendance
-             FROM punches ORDER BY device_id, seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(StoredPunchInfo {
-                device_id: r.get(0)?,
-                seq: int(r.get(1)?),
-                punch_id: r.get(2)?,
-                employee_id: r.get(3)?,
-                kind: r.get(4)?,
-                wall_time_ms: r.get(5)?,
-                utc_offset_min: r.get(6)?,
-                trusted_time_ms: r.get(7)?,
-                skew_ms: r.get(8)?,
-                time_status: r.get(9)?,
-                policy_version: int(r.get(10)?),
-                decision: r.get(11)?,
-                site_id: r.get(12)?,
-                hash: r.get(13)?,
-                received_at_ms: r.get(14)?,
-                // Unreadable flags are an error, never silently "nothing to review".
-                review_flags: serde_json::from_str(&r.get::<_, String>(15)?).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        15,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?,
-                assurance: r.get(16)?,
-                // An unreadable reading is shown as none, never guessed.
-                attendance: r
-                    .get::<_, Option<String>>(17)?
-                    .and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        })?;
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([], punch_info_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = ?1 AND seq = ?2"
+            ))?
+            .query_row(params![device_id, sql(seq)], punch_info_row)
+            .optional()?)
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {

@@ -317,6 +317,25 @@ impl PeopleTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> {
+        self.opt(
+            "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews
+             WHERE device_id = $1 AND seq = $2",
+            &[&device_id, &sql(seq)],
+        )?
+        .map(|r| {
+            Ok(PunchReviewRow {
+                device_id: r.try_get(0)?,
+                seq: int(r.try_get(1)?),
+                verdict: r.try_get(2)?,
+                comment: r.try_get(3)?,
+                reviewer: r.try_get(4)?,
+                at_ms: r.try_get(5)?,
+            })
+        })
+        .transpose()
+    }
+
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>> {
         self.query(
             "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews

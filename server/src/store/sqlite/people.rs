@@ -400,6 +400,27 @@ impl PeopleTx for Sql<'_> {
         Ok(())
     }
 
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews
+                 WHERE device_id = ?1 AND seq = ?2",
+                params![device_id, sql(seq)],
+                |r| {
+                    Ok(PunchReviewRow {
+                        device_id: r.get(0)?,
+                        seq: int(r.get(1)?),
+                        verdict: r.get(2)?,
+                        comment: r.get(3)?,
+                        reviewer: r.get(4)?,
+                        at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>> {
         let mut stmt = self.0.prepare(
             "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews
