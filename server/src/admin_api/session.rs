@@ -160,18 +160,20 @@ pub async fn sign_in(
         }
         Err(Refusal::EnrolTotp { secret }) => {
             let username = username_for_uri;
+            // One time in body and header (the contract's rule).
+            let now = now_ms();
             let body = serde_json::json!({
                 "error": "totp_enrolment_required",
                 "message": "add this secret to an authenticator app, then sign in again with it and a code from it",
                 "totp_secret": totp::secret_base32(&secret).map_err(|_| AdminError::internal())?,
                 "otpauth_uri": totp::otpauth_uri(&secret, crate::staff::account::TOTP_ISSUER, &username)
                     .map_err(|_| AdminError::internal())?,
-                "server_time_ms": now_ms(),
+                "server_time_ms": now,
             });
             let mut resp = (StatusCode::CONFLICT, axum::Json(body)).into_response();
             resp.headers_mut().insert(
                 punch_model::wire::HEADER_SERVER_TIME,
-                HeaderValue::from(now_ms()),
+                HeaderValue::from(now),
             );
             Ok(resp)
         }
