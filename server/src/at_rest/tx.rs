@@ -389,6 +389,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.punch_info(device_id, seq)
     }
 
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        self.inner.punches_of(employee_id)
+    }
+
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.inner.punches()
     }

@@ -368,6 +368,9 @@ pub trait StoreTx {
 
     /// One accepted punch (the admin detail view: one indexed read).
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;
+    /// One employee's punches, by (device, seq) (an indexed read: the
+    /// employee's own export does not scan everyone's).
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
 

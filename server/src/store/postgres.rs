@@ -1102,6 +1102,19 @@ impl StoreTx for PgTx<'_, '_> {
         .collect()
     }
 
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        self.query(
+            &format!(
+                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
+                 ORDER BY device_id, seq"
+            ),
+            &[&employee_id],
+        )?
+        .iter()
+        .map(punch_info_row)
+        .collect()
+    }
+
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
         self.opt(
             &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = $1 AND seq = $2"),

@@ -1549,6 +1549,15 @@ impl StoreTx for Sql<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = ?1
+             ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([employee_id], punch_info_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
         Ok(self
             .0
