@@ -77,6 +77,7 @@ PY
 # rebuilt); the contract suite, the bindings check and Kotlin use them.
 step "build binaries" cargo build "${FEATURES[@]}"
 SERVER_TESTS="$(test_bin punch-server integration)"
+SIGNIN_MEMORY_TEST="$(test_bin punch-server signin_memory)"
 E2E_TESTS="$(test_bin punch-tests integration)"
 step_wait setup
 
@@ -94,8 +95,8 @@ step "tests (SQLite)" cargo test "${FEATURES[@]}"
 # The server's suites again on PostgreSQL: the same binaries, the back end
 # chosen by PUNCH_TEST_DB. Modules that never open a server store are skipped.
 pg_start -c fsync=off -c synchronous_commit=off
-step "server tests (PostgreSQL)" bash -c "cd server && PUNCH_TEST_DB='$PUNCH_PG_URL' '$SERVER_TESTS' \
-  --skip cli:: --skip openapi:: --skip pin_smtp::"
+step "server tests (PostgreSQL)" bash -c "cd server && export PUNCH_TEST_DB='$PUNCH_PG_URL' \
+  && '$SERVER_TESTS' --skip cli:: --skip openapi:: --skip pin_smtp:: && '$SIGNIN_MEMORY_TEST'"
 step "end-to-end tests (PostgreSQL)" bash -c "cd tests && PUNCH_TEST_DB='$PUNCH_PG_URL' '$E2E_TESTS' \
   --skip crash:: --skip decoder_mutation:: --skip properties_geofence:: --skip quickstart::"
 pg_stop

@@ -104,7 +104,14 @@ impl PunchEngine {
             store.set_sealing(sealing);
         }
         let now = options.clock.now().wall_time_ms;
-        let (device_id, keys) = keys::open_keys(&store, &options, now)?;
+        let (device_id, keys) = keys::open_keys(
+            &store,
+            keys::PlatformSigners {
+                punch: options.signer.as_ref(),
+                channel: options.channel_signer.as_ref(),
+            },
+            now,
+        )?;
         let pinned = options.server.as_ref().map(|s| s.policy_public_key.clone());
         let policy = Arc::new(InstalledPolicy::load(&store, pinned)?);
         let mask = ClockMask::new(&store.clock_mask_secret()?);
@@ -368,7 +375,7 @@ impl PunchEngine {
     /// challenge: `provider` is asked for a punch key and a channel key, each
     /// attested where the platform can. When the employer's policy needs an
     /// attested punch key and the platform gave no attestation, nothing is
-    /// sent: [`EnrollError::AttestationRequired`](crate::keys::EnrollError).
+    /// sent: [`EnrollError::AttestationRequired`](crate::error::EnrollError).
     /// Only before the device has signed anything (its keys are replaced).
     pub fn enroll_with_keys(&self, code: &str, provider: &dyn KeyProvider) -> Result<String> {
         self.sync.enroll_with_keys(code, provider)

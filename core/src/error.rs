@@ -81,7 +81,7 @@ pub enum PunchError {
     KeysInUse,
     /// Enrollment stopped here, before anything was sent (see `EnrollError`).
     #[error("enrollment: {0}")]
-    Enrollment(#[from] crate::keys::EnrollError),
+    Enrollment(#[from] EnrollError),
 }
 
 pub type Result<T> = std::result::Result<T, PunchError>;
@@ -109,4 +109,24 @@ impl From<TransportError> for PunchError {
             message: e.to_string(),
         })
     }
+}
+
+/// Why the engine will not enroll with the keys it has (nothing is sent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnrollError {
+    /// The employer's policy needs the key attested (`min_assurance`) and
+    /// the platform gave no attestation: enrolling would only be refused,
+    /// or — under a lax server — pass as a software key unnoticed.
+    #[error(
+        "the employer requires the {role:?} key attested at {required:?} or better, and the platform gave no attestation for it"
+    )]
+    AttestationRequired {
+        role: punch_model::ledger::key_rotation::KeyRole,
+        required: punch_model::rules::assurance::AssuranceLevel,
+    },
+    /// The server offered no attestation challenge (a server from before
+    /// attestation): platform keys cannot be attested for it.
+    #[error("the server offers no attestation challenge")]
+    NoChallenge,
 }

@@ -11,32 +11,10 @@ use punch_model::ledger::record::Uuid;
 use punch_model::ledger::signing::{self, Signer, SignerError, SoftwareSigner};
 use punch_model::wire::DeviceAttestation;
 
-use crate::engine::EngineOptions;
 use crate::error::PunchError;
 use crate::store::{DeviceRow, Store};
 
 pub use punch_model::ledger::key_rotation::{KeyRole, RotationReason};
-use punch_model::rules::assurance::AssuranceLevel;
-
-/// Why the engine will not enroll with the keys it has (nothing is sent).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum EnrollError {
-    /// The employer's policy needs the key attested (`min_assurance`) and
-    /// the platform gave no attestation: enrolling would only be refused,
-    /// or — under a lax server — pass as a software key unnoticed.
-    #[error(
-        "the employer requires the {role:?} key attested at {required:?} or better, and the platform gave no attestation for it"
-    )]
-    AttestationRequired {
-        role: KeyRole,
-        required: AssuranceLevel,
-    },
-    /// The server offered no attestation challenge (a server from before
-    /// attestation): platform keys cannot be attested for it.
-    #[error("the server offers no attestation challenge")]
-    NoChallenge,
-}
 
 /// A key the platform created, and its proof where the platform has one.
 pub struct ProvidedKey {
@@ -164,16 +142,23 @@ fn fresh(given: Option<&Arc<dyn Signer>>) -> crate::error::Result<(HeldKey, Opti
     ))
 }
 
+/// The platform's signers for the two keys (`EngineOptions`' `signer` and
+/// `channel_signer`); None for either means a software key.
+pub(crate) struct PlatformSigners<'a> {
+    pub punch: Option<&'a Arc<dyn Signer>>,
+    pub channel: Option<&'a Arc<dyn Signer>>,
+}
+
 /// The device's id and keys: read from the database (the platform's
 /// signers matched to the keys on file), or created for a new device.
 pub(crate) fn open_keys(
     store: &Store,
-    options: &EngineOptions,
+    signers: PlatformSigners<'_>,
     now_ms: i64,
 ) -> crate::error::Result<(String, KeySet)> {
     let Some(row) = store.device()? else {
-        let (punch, punch_pkcs8) = fresh(options.signer.as_ref())?;
-        let (channel, channel_pkcs8) = fresh(options.channel_signer.as_ref())?;
+        let (punch, punch_pkcs8) = fresh(signers.punch)?;
+        let (channel, channel_pkcs8) = fresh(signers.channel)?;
         let row = DeviceRow {
             device_id: Uuid::new_v4().to_string(),
             public_key: punch.public_key.clone(),
@@ -194,32 +179,16 @@ pub(crate) fn open_keys(
     };
     let rotated = store.rotated_keys()?;
     let punch = match rotated.last() {
-        Some(key) => held(
-            options.signer.as_ref(),
-            &key.public_key,
-            key.key_pkcs8.as_deref(),
-        )?,
-        None => held(
-            options.signer.as_ref(),
-            &row.public_key,
-            row.key_pkcs8.as_deref(),
-        )?,
+        Some(key) => held(signers.punch, &key.public_key, key.key_pkcs8.as_deref())?,
+        None => held(signers.punch, &row.public_key, row.key_pkcs8.as_deref())?,
     };
     let channel = match &row.channel_key {
-        Some(key) => held(
-            options.channel_signer.as_ref(),
-            key,
-            row.channel_pkcs8.as_deref(),
-        )?,
+        Some(key) => held(signers.channel, key, row.channel_pkcs8.as_deref())?,
         // From before the split: the enrolled key signs requests. Its
         // platform signer is `channel_signer` once the punch key was
         // rotated away from it, else the one `signer`.
         None if rotated.is_empty() => punch.clone(),
-        None => held(
-            options.channel_signer.as_ref(),
-            &row.public_key,
-            row.key_pkcs8.as_deref(),
-        )?,
+        None => held(signers.channel, &row.public_key, row.key_pkcs8.as_deref())?,
     };
     let keys = KeySet {
         punch,

@@ -17,6 +17,7 @@ use crate::error::{Result, ServerError};
 use crate::policy_publish;
 use crate::requests;
 use crate::staff::account::{self, NewStaff};
+use crate::staff::lifecycle;
 use crate::store::people::AuditRow;
 use crate::store::{
     DbUrl, DeviceInfo, EventFilter, RejectedInfo, ServerStore, StoreExt, StoreTx, StoredEvent,
@@ -150,12 +151,48 @@ impl Admin {
     /// secret in the answer is shown this once.
     pub fn add_staff(&self, new: &NewStaff) -> Result<account::Created> {
         let now = now_ms();
-        let (row, created) = account::prepare(new, now)?;
+        let (row, created) = account::prepare(new, account::Enrolment::Now, now)?;
         self.store.write(|tx| {
             account::insert(tx, &row)?;
             operator_audit(tx, "staff.create", format!("staff:{}", row.username), now)
         })?;
         Ok(created)
+    }
+
+    /// Changes a staff account (see `staff::lifecycle`), audited with
+    /// `reason`; `password` only for a password reset.
+    pub fn change_staff(
+        &self,
+        username: &str,
+        change: lifecycle::Change,
+        password: Option<&str>,
+        reason: &str,
+    ) -> Result<lifecycle::Outcome> {
+        let now = now_ms();
+        let phc = password.map(crate::staff::password::hash).transpose()?;
+        self.store.write(|tx| {
+            let outcome = lifecycle::apply(tx, username, change, phc.as_deref(), now)?;
+            let actor = std::env::var("USER")
+                .map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
+            audit::append(
+                tx,
+                &AuditEntry {
+                    actor,
+                    role: OPERATOR.into(),
+                    action: format!("staff.{}", change.as_str()),
+                    target: format!("staff:{username}"),
+                    reason: reason.into(),
+                    detail: serde_json::json!({"via": "admin", "outcome": outcome}),
+                },
+                now,
+            )?;
+            Ok(outcome)
+        })
+    }
+
+    /// Staff accounts, by username.
+    pub fn staff(&self) -> Result<Vec<crate::store::people::StaffRow>> {
+        self.store.read(|tx| tx.people().staff_list())
     }
 
     /// Puts an employee in a team (None: in none), which decides which
@@ -213,6 +250,12 @@ impl Admin {
     }
 
     /// Recomputes the audit chain.
+    /// [`Admin::verify_audit`] against a head recorded outside the database.
+    pub fn verify_audit_anchored(&self, seq: u64, hash: &str) -> Result<audit::AuditVerification> {
+        self.store
+            .read(|tx| audit::verify_anchored(tx, (seq, hash)))
+    }
+
     pub fn verify_audit(&self) -> Result<audit::AuditVerification> {
         self.store.read(|tx| audit::verify(tx))
     }
@@ -328,8 +371,10 @@ impl Admin {
         comment: &str,
     ) -> Result<StoredEvent> {
         let now = now_ms();
-        self.store
-            .write(|tx| requests::decide(tx, event_id, approve, decided_by, comment, now))
+        self.store.write(|tx| {
+            let event = requests::find(tx, requests::RequestRef::id(event_id))?;
+            requests::decide(tx, &event, approve, decided_by, comment, now)
+        })
     }
 
     /// Punch-key rotations waiting for HR (see `key_rotation`).

@@ -193,8 +193,9 @@ pub fn admit(
         return Ok(Err(stale));
     }
     // A request stamped before this is stale anyway, so its nonce can go:
-    // the signature binds the timestamp, a replay cannot change it.
-    tx.prune_nonces(now_ms.saturating_sub(REQUEST_MAX_SKEW_MS))?;
+    // the signature binds the timestamp, a replay cannot change it. Judged
+    // by the database's clock, the same for every server on it.
+    tx.prune_nonces(REQUEST_MAX_SKEW_MS)?;
     if !tx.insert_nonce(&device.device_id, &signed.nonce, signed.timestamp_ms)? {
         return Ok(Err(AuthFailure::ReplayedNonce));
     }

@@ -5,7 +5,11 @@
 //!
 //! Environment: `PUNCH_CONFIG` (file), `PUNCH_DB`, `PUNCH_LISTEN`,
 //! `PUNCH_LOG_FORMAT` (`json` | `text`), `PUNCH_AT_REST_KEYS` (the key
-//! file that seals evidence at rest, `crate::at_rest`), and any limit as
+//! file that seals evidence at rest, `crate::at_rest`), `PUNCH_PIN_SENDER`
+//! (how PIN reset codes are sent: `smtp://HOST:PORT?from=ADDRESS`, an
+//! `http://` webhook with `PUNCH_PIN_WEBHOOK_TOKEN` as its bearer token, or
+//! `file:PATH` for development; `PUNCH_PIN_CODES_FILE=PATH` is the same as
+//! `file:PATH`), and any limit as
 //! `PUNCH_LIMITS__<FIELD>` (`PUNCH_LIMITS__ENROLL_PER_IP__HITS=10`).
 
 use std::net::SocketAddr;
@@ -36,6 +40,8 @@ struct FileConfig {
     listen: Option<SocketAddr>,
     log_format: Option<LogFormat>,
     at_rest_keys: Option<std::path::PathBuf>,
+    /// See `PUNCH_PIN_SENDER`; the webhook token comes from the environment.
+    pin_sender: Option<String>,
     limits: Option<toml::Table>,
 }
 
@@ -49,6 +55,11 @@ pub struct Settings {
     /// Read from the key file named by `--at-rest-keys`, `PUNCH_AT_REST_KEYS`
     /// or the file's `at_rest_keys`.
     pub at_rest: Option<std::sync::Arc<AtRestKeys>>,
+    /// How PIN reset codes are sent (none: they are refused).
+    pub pin_codes: crate::pin::CodeDelivery,
+    /// `PUNCH_METRICS_TOKEN`: the bearer token `/metrics` asks for (none:
+    /// metrics are off). From the environment only: it is a secret.
+    pub metrics_token: Option<String>,
 }
 
 /// Flags given on the command line (they win).
@@ -115,12 +126,22 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         .or(file.at_rest_keys)
         .map(|path| AtRestKeys::load(&path).map(std::sync::Arc::new))
         .transpose()?;
+    let pin_codes = match env("PUNCH_PIN_SENDER").or(file.pin_sender) {
+        Some(text) => crate::pin::CodeDelivery::parse(&text, env("PUNCH_PIN_WEBHOOK_TOKEN"))
+            .map_err(ServerError::Config)?,
+        None => match env("PUNCH_PIN_CODES_FILE") {
+            Some(path) => crate::pin::CodeDelivery::File(path.into()),
+            None => crate::pin::CodeDelivery::None,
+        },
+    };
     Ok(Settings {
         db: DbUrl::parse(&db)?,
         listen,
         log_format,
         limits,
         at_rest,
+        pin_codes,
+        metrics_token: env("PUNCH_METRICS_TOKEN"),
     })
 }
 

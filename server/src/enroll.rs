@@ -60,13 +60,11 @@ pub fn issue_challenge(
     code: &str,
     now_ms: i64,
 ) -> Result<Result<Offer, EnrollRefusal>> {
-    let hash = code_hash(code);
-    let usable = tx
-        .code(&hash)?
-        .is_some_and(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms);
-    if !usable {
+    let found = find_code(tx, code)?;
+    let Some((hash, _)) = found.filter(|(_, c)| c.used_at_ms.is_none() && now_ms < c.expires_at_ms)
+    else {
         return Ok(Err(EnrollRefusal::CodeInvalid));
-    }
+    };
     let challenge = attestation::new_challenge()?;
     let expires_at_ms = now_ms.saturating_add(CHALLENGE_TTL_MS);
     tx.insert_challenge(&ChallengeRow {
@@ -109,9 +107,43 @@ pub fn normalize_code(input: &str) -> String {
         .collect()
 }
 
-/// Codes are stored only as their hash: a database reader cannot enroll.
-pub fn code_hash(code: &str) -> String {
-    hex::encode(signing::sha256(normalize_code(code).as_bytes()))
+/// The server key enrollment codes are MACed with (kept in `meta`, sealed
+/// at rest with the other server secrets).
+const META_CODE_KEY: &str = "enroll_code_key";
+
+/// Codes are stored only as their MAC under a server key: a database
+/// reader cannot enroll, nor try the 2^50 codes against the table offline
+/// without the key (an unkeyed hash of 50 bits would fall to that).
+pub fn code_hash(tx: &dyn StoreTx, code: &str) -> Result<String> {
+    let key = match tx.meta(META_CODE_KEY)? {
+        Some(key) => key,
+        None => {
+            let mut key = vec![0u8; 32];
+            SystemRandom::new()
+                .fill(&mut key)
+                .map_err(|_| ServerError::Crypto("system random failed".into()))?;
+            tx.meta_or_insert(META_CODE_KEY, &key)?
+        }
+    };
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
+    Ok(hex::encode(ring::hmac::sign(
+        &key,
+        normalize_code(code).as_bytes(),
+    )))
+}
+
+/// The stored code `code` names, with the hash it is stored under: keyed,
+/// or (a code issued before codes were keyed) the plain SHA-256.
+fn find_code(tx: &dyn StoreTx, code: &str) -> Result<Option<(String, CodeRow)>> {
+    for hash in [
+        code_hash(tx, code)?,
+        hex::encode(signing::sha256(normalize_code(code).as_bytes())),
+    ] {
+        if let Some(row) = tx.code(&hash)? {
+            return Ok(Some((hash, row)));
+        }
+    }
+    Ok(None)
 }
 
 /// Text an operator's terminal or a web page can show as it is: no control
@@ -143,7 +175,7 @@ pub fn create_code(
     }
     let code = generate_code()?;
     tx.insert_code(&CodeRow {
-        code_hash: code_hash(&code),
+        code_hash: code_hash(tx, &code)?,
         employee_id: employee_id.to_string(),
         created_at_ms: now_ms,
         expires_at_ms: crate::clock::after_ms(now_ms, ttl),
@@ -227,8 +259,7 @@ pub fn enroll(
     if let Err(refusal) = check_request(req) {
         return Ok(Err(refusal));
     }
-    let hash = code_hash(&req.code);
-    let Some(code) = tx.code(&hash)? else {
+    let Some((hash, code)) = find_code(tx, &req.code)? else {
         return Ok(Err(EnrollRefusal::CodeInvalid));
     };
     let employee_id = code.employee_id.clone();
@@ -335,7 +366,15 @@ mod tests {
         assert!(a.bytes().all(|c| CODE_ALPHABET.contains(&c)));
         let sloppy = format!(" {}-{} ", a[..5].to_lowercase(), &a[5..]);
         assert_eq!(normalize_code(&sloppy), a);
-        assert_eq!(code_hash(&sloppy), code_hash(&a));
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let hashes = crate::store::StoreExt::write(&store, |tx| {
+            Ok((code_hash(tx, &sloppy)?, code_hash(tx, &a)?))
+        })
+        .unwrap();
+        assert_eq!(hashes.0, hashes.1);
+        // Keyed: not the plain SHA-256 of the code.
+        assert_ne!(hashes.1, hex::encode(signing::sha256(a.as_bytes())));
     }
 
     #[test]

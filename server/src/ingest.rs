@@ -494,6 +494,19 @@ impl Batch<'_> {
         trusted_time_ms: Option<i64>,
         hash: String,
     ) -> Result<Verdict> {
+        // An event id names one request for its decision: a second row
+        // with it (any device) is refused, as a reused punch id is.
+        let event_id = event.event_id.to_string();
+        let holder = match self.events_here.iter().find(|e| e.event_id == event_id) {
+            Some(e) => Some((e.device_id.clone(), e.seq)),
+            None => self.tx.event_id_holder(&event_id)?,
+        };
+        if let Some((device, seq)) = holder {
+            return Ok(Verdict::RejectedLink(
+                RejectReason::ConflictingDuplicate,
+                format!("event id {event_id} is already stored as device {device} seq {seq}"),
+            ));
+        }
         let filed_at_ms = trusted_time_ms.unwrap_or(event.wall_time_ms);
         let status = match &event.event {
             ChainEvent::KeyRotation(rotation) => {

@@ -13,6 +13,7 @@ use punch_model::rules::policy::Settings;
 
 use crate::attestation::{self, AttestationConfig, Proven};
 use crate::error::{Result, ServerError};
+use crate::requests::{self, RequestRef};
 use crate::store::{DeviceInfo, EventDecision, StoreTx, StoredEvent};
 
 /// `events.event_type` of a rotation.
@@ -128,9 +129,7 @@ pub fn decide(
     comment: &str,
     now_ms: i64,
 ) -> Result<StoredEvent> {
-    let Some(stored) = tx.event(event_id)? else {
-        return Err(ServerError::NotFound(format!("no key rotation {event_id}")));
-    };
+    let stored = find(tx, event_id)?;
     if stored.event_type != EVENT_TYPE {
         return Err(ServerError::Invalid(format!(
             "{event_id} is a {}, not a key rotation",
@@ -138,7 +137,8 @@ pub fn decide(
         )));
     }
     let decided = tx.decide_event(
-        event_id,
+        &stored.device_id,
+        stored.seq,
         &EventDecision {
             status: if approve { APPROVED } else { DENIED },
             decided_by,
@@ -166,6 +166,19 @@ pub fn decide(
             proven.level.as_str(),
         )?;
     }
-    tx.event(event_id)?
+    tx.events_by_id(event_id)?
+        .into_iter()
+        .find(|e| e.device_id == stored.device_id && e.seq == stored.seq)
         .ok_or_else(|| ServerError::Corrupt(format!("event {event_id} vanished")))
+}
+
+/// The one stored event `event_id` names (ingest refuses a second holder;
+/// an older database holding it twice is a conflict, never a guess).
+pub fn find(tx: &dyn StoreTx, event_id: &str) -> Result<StoredEvent> {
+    match requests::find(tx, RequestRef::id(event_id)) {
+        Err(ServerError::NotFound(_)) => {
+            Err(ServerError::NotFound(format!("no key rotation {event_id}")))
+        }
+        other => other,
+    }
 }

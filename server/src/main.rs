@@ -248,6 +248,19 @@ enum AdminCommand {
         #[arg(long, default_value = "")]
         name: String,
     },
+    /// Change a staff account (audited): disable, enable, revoke (end every
+    /// session and API token), unlock, reset-password (the new one-time
+    /// password on stdin), reset-totp (the holder enrols a new
+    /// authenticator at their next sign-in).
+    Staff {
+        username: String,
+        /// disable | enable | revoke | unlock | reset-password | reset-totp
+        change: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// List staff accounts with their state.
+    StaffList,
     /// Put an employee in a team (managers see their own team only).
     SetTeam {
         employee: String,
@@ -255,7 +268,12 @@ enum AdminCommand {
         team: Option<String>,
     },
     /// Recompute the audit chain; exit 1 if a record was edited or removed.
-    AuditVerify,
+    AuditVerify {
+        /// SEQ:HASH, a head recorded outside the database earlier (the
+        /// server logs each one): the row at SEQ must still have HASH.
+        #[arg(long)]
+        anchor: Option<String>,
+    },
     /// Acknowledge a device's broken chain (audited): it starts a new
     /// segment on its next sync; the refused records stay as evidence.
     AcknowledgeBreak {
@@ -386,16 +404,13 @@ fn serve(flags: Overrides) -> CmdResult {
     }
     // The database URL is redacted by DbUrl's Display.
     tracing::info!(db = %settings.db, listen = %settings.listen, limits = ?settings.limits, "starting");
-    // Development: PUNCH_PIN_CODES_FILE collects PIN reset codes as JSON lines.
-    let pin_codes = match std::env::var_os("PUNCH_PIN_CODES_FILE") {
-        Some(path) => punch_server::pin::CodeDelivery::File(path.into()),
-        None => punch_server::pin::CodeDelivery::Log,
-    };
+    tracing::info!(pin_sender = %settings.pin_codes.describe(), "PIN reset codes");
     let handle = ServerHandle::start(ServerConfig {
         db: settings.db,
         listen: settings.listen,
         limits: settings.limits,
-        pin_codes,
+        pin_codes: settings.pin_codes,
+        metrics_token: settings.metrics_token,
         at_rest: settings.at_rest,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
@@ -586,8 +601,58 @@ fn admin(
                     "staff {} ({}); add this to an authenticator app now, it is not shown again:\n  secret {}\n  {}",
                     created.username,
                     created.role.as_str(),
-                    created.totp_secret,
-                    created.otpauth_uri
+                    created.totp_secret.as_deref().unwrap_or_default(),
+                    created.otpauth_uri.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        AdminCommand::Staff {
+            username,
+            change,
+            reason,
+        } => {
+            use punch_server::staff::lifecycle::Change;
+            let change = Change::parse(&change).ok_or(
+                "the change is disable, enable, revoke, unlock, reset-password or reset-totp",
+            )?;
+            let password = if change == Change::ResetPassword {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let outcome = admin.change_staff(&username, change, password.as_deref(), &reason)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                say!(
+                    "staff {username}: {} done ({} sessions ended, {} tokens revoked)",
+                    change.as_str(),
+                    outcome.sessions_ended,
+                    outcome.tokens_revoked
+                );
+            }
+        }
+        AdminCommand::StaffList => {
+            let now = punch_server::clock::now_ms();
+            for s in admin.staff()? {
+                let mut state = Vec::new();
+                if s.disabled {
+                    state.push("disabled".to_string());
+                }
+                if let Some(until) = s.locked_until_ms.filter(|u| *u > now) {
+                    state.push(format!("locked until {until}"));
+                }
+                if punch_server::staff::lifecycle::needs_totp_enrolment(&s) {
+                    state.push("totp enrolment pending".into());
+                }
+                say!(
+                    "{}\t{}\t{}\t{}",
+                    s.username,
+                    s.role,
+                    s.team.unwrap_or_default(),
+                    state.join(", ")
                 );
             }
         }
@@ -606,8 +671,17 @@ fn admin(
                 ack.id
             );
         }
-        AdminCommand::AuditVerify => {
-            let v = admin.verify_audit()?;
+        AdminCommand::AuditVerify { anchor } => {
+            let v = match anchor {
+                Some(text) => {
+                    let (seq, hash) = text
+                        .split_once(':')
+                        .and_then(|(s, h)| Some((s.trim().parse::<u64>().ok()?, h)))
+                        .ok_or("--anchor is SEQ:HASH")?;
+                    admin.verify_audit_anchored(seq, hash)?
+                }
+                None => admin.verify_audit()?,
+            };
             println!("{}", serde_json::to_string_pretty(&v)?);
             if v.broken.is_some() {
                 return Err("the audit chain is broken".into());

@@ -15,6 +15,7 @@ pub const SIGNATURES: &str = "punch_signature_verifications_total";
 pub const DB_MICROS: &str = "punch_db_time_microseconds_total";
 pub const RATE_LIMITED: &str = "punch_rate_limited_total";
 pub const CONNECTIONS_REFUSED: &str = "punch_connections_refused_total";
+pub const REQUEST_TIMEOUTS: &str = "punch_request_timeouts_total";
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 

@@ -88,18 +88,52 @@ pub fn list(
     Ok(out)
 }
 
-/// A manager's decision on a pending request.
+/// Which request a decision is about: its id, and — only where an older
+/// database holds several rows with that id — the (device, seq) of one.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestRef<'a> {
+    pub event_id: &'a str,
+    pub at: Option<(&'a str, u64)>,
+}
+
+impl<'a> RequestRef<'a> {
+    pub fn id(event_id: &'a str) -> RequestRef<'a> {
+        RequestRef { event_id, at: None }
+    }
+}
+
+/// The one request row `r` names: not found, or a conflict when the id is
+/// shared and no (device, seq) picks one (never a guess).
+pub fn find(tx: &dyn StoreTx, r: RequestRef<'_>) -> Result<StoredEvent> {
+    let rows = tx.events_by_id(r.event_id)?;
+    let mut rows: Vec<StoredEvent> = match r.at {
+        Some((device, seq)) => rows
+            .into_iter()
+            .filter(|e| e.device_id == device && e.seq == seq)
+            .collect(),
+        None => rows,
+    };
+    match rows.len() {
+        0 => Err(ServerError::NotFound(format!("no request {}", r.event_id))),
+        1 => Ok(rows.remove(0)),
+        n => Err(ServerError::Conflict(format!(
+            "{n} requests carry id {}: name the device_id and seq of one",
+            r.event_id
+        ))),
+    }
+}
+
+/// A manager's decision on a pending request (found with [`find`]): only
+/// that row changes. Answers the row as decided.
 pub fn decide(
     tx: &dyn StoreTx,
-    event_id: &str,
+    event: &StoredEvent,
     approve: bool,
     decided_by: &str,
     comment: &str,
     now_ms: i64,
 ) -> Result<StoredEvent> {
-    let Some(event) = tx.event(event_id)? else {
-        return Err(ServerError::NotFound(format!("no request {event_id}")));
-    };
+    let event_id = &event.event_id;
     if event.event_type != MAKE_UP && event.event_type != FIELD_WORK {
         return Err(ServerError::Invalid(format!(
             "{event_id} is a {}, not a request",
@@ -113,7 +147,8 @@ pub fn decide(
     };
     let status = serde_name(&status);
     let decided = tx.decide_event(
-        event_id,
+        &event.device_id,
+        event.seq,
         &EventDecision {
             status: &status,
             decided_by,
@@ -127,8 +162,14 @@ pub fn decide(
             event.status.as_deref().unwrap_or("unknown")
         )));
     }
-    tx.event(event_id)?
-        .ok_or_else(|| ServerError::Corrupt(format!("request {event_id} vanished")))
+    find(
+        tx,
+        RequestRef {
+            event_id,
+            at: Some((&event.device_id, event.seq)),
+        },
+    )
+    .map_err(|_| ServerError::Corrupt(format!("request {event_id} vanished")))
 }
 
 /// The approved field sites of an employee.

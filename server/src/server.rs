@@ -18,6 +18,7 @@ use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
 use crate::limits::Limits;
 use crate::limits::conn::{self, ConnLimiter};
+use crate::limits::{client, deadline};
 use crate::store::{DbUrl, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
@@ -35,10 +36,12 @@ pub struct ServerConfig {
     /// `127.0.0.1:0` picks a free port (see [`ServerHandle::addr`]).
     pub listen: SocketAddr,
     pub limits: Limits,
-    /// How PIN reset codes reach employees (the log by default).
+    /// How PIN reset codes reach employees (none by default: refused).
     pub pin_codes: crate::pin::CodeDelivery,
     /// Keys that seal evidence at rest (`crate::at_rest`); None: clear.
     pub at_rest: Option<Arc<crate::at_rest::AtRestKeys>>,
+    /// `/metrics` answers only `Authorization: Bearer <this>`; None: off.
+    pub metrics_token: Option<String>,
 }
 
 impl ServerConfig {
@@ -50,6 +53,7 @@ impl ServerConfig {
             limits: Limits::default(),
             pin_codes: crate::pin::CodeDelivery::default(),
             at_rest: None,
+            metrics_token: None,
         }
     }
 }
@@ -148,7 +152,9 @@ pub async fn serve(
             },
             _ = stopped(stop_rx.clone()) => break,
         };
-        let Some(guard) = conns.admit(peer.ip()) else {
+        // A trusted proxy carries many clients: only the total cap holds it.
+        let proxy = client::is_trusted_proxy(peer.ip(), &limits.trusted_proxies);
+        let Some(guard) = conns.admit(peer.ip(), !proxy) else {
             metrics::counter!(crate::metrics::CONNECTIONS_REFUSED).increment(1);
             tokio::spawn(async move {
                 let mut stream = stream;
@@ -163,10 +169,30 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let request_limits = limits.clone();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(PeerAddr(peer));
-                app.clone().oneshot(req.map(axum::body::Body::new))
+                let client_ip =
+                    client::client_ip(peer.ip(), req.headers(), &request_limits.trusted_proxies);
+                req.extensions_mut()
+                    .insert(PeerAddr(SocketAddr::new(client_ip, peer.port())));
+                let app = app.clone();
+                let limits = request_limits.clone();
+                async move {
+                    if let Some(refused) =
+                        deadline::refuse_declared(req.uri().path(), req.headers(), &limits)
+                    {
+                        return Ok::<_, std::convert::Infallible>(refused);
+                    }
+                    let answer = app.oneshot(req.map(axum::body::Body::new));
+                    Ok(deadline::within(limits.request_timeout(), async move {
+                        match answer.await {
+                            Ok(resp) => resp,
+                            Err(never) => match never {},
+                        }
+                    })
+                    .await)
+                }
             });
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
@@ -206,6 +232,11 @@ impl ServerHandle {
         let store = crate::at_rest::open(&config.db, config.at_rest.as_ref())?;
         let mut state = state_over(store, config.limits.clone())?;
         state.pin_sender = config.pin_codes.sender();
+        state.metrics_token = config
+            .metrics_token
+            .as_deref()
+            .filter(|t| !t.trim().is_empty())
+            .map(Arc::from);
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,

@@ -104,7 +104,7 @@ fn store_with_challenge(dir: &tempfile::TempDir, challenge: &[u8]) -> (SqliteSto
         .write(|tx| {
             tx.insert_challenge(&ChallengeRow {
                 challenge_hash: attestation::challenge_hash(challenge),
-                code_hash: code_hash(&code),
+                code_hash: code_hash(tx, &code)?,
                 created_at_ms: now_ms(),
                 expires_at_ms: now_ms() + 600_000,
                 used_at_ms: None,
@@ -353,6 +353,23 @@ fn the_policy_minimum_refuses_a_software_key_through_the_server() {
     // The code was not used up: the employee can enroll an attested phone.
     let challenge = request_challenge(&server, &code);
     assert_eq!(challenge.status, 200);
+}
+
+/// A device enrolled before the employer raised the minimum to `refuse`
+/// is refused on upload too, not let through unflagged (audit finding 19).
+#[test]
+fn a_raised_minimum_refuses_uploads_from_devices_enrolled_before() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let mut device = server.enrolled_device("e-1");
+    let first = device.next(version, |_| {});
+    device.upload_ok(server.addr(), vec![first]);
+    let raised = set_minimum(&server, AssuranceLevel::HardwareTee, BelowMinimum::Refuse);
+    let next = device.next(raised, |_| {});
+    let resp = device.upload(server.addr(), vec![next]);
+    resp.assert_error(403, "assurance_too_low");
+    assert_eq!(resp.json()["reason"], "software");
+    assert_eq!(server.admin.punches().unwrap().len(), 1);
 }
 
 fn request_challenge(server: &TestServer, code: &str) -> Http {

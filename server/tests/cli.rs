@@ -174,7 +174,7 @@ fn at_rest_keys_from_the_command_line_seal_and_are_then_required() {
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(report["sealing_key"], "2026-12");
     assert_eq!(report["applied"], false);
-    assert_eq!(report["columns"].as_array().unwrap().len(), 6);
+    assert_eq!(report["columns"].as_array().unwrap().len(), 8);
 
     // `serve` takes the same file; without it, it refuses to start.
     let (ok, _, err) = run(&["serve", "--db", db, "--listen", "127.0.0.1:0"], &[]);

@@ -5,56 +5,13 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{Http, TestServer, request};
+use common::{TestServer, connect, read_response, request};
 use punch_model::wire;
 use punch_server::Limits;
-
-/// Reads one HTTP response (headers and a Content-Length body) or EOF.
-fn read_response(stream: &mut TcpStream) -> Option<Http> {
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match stream.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(_) => break,
-        }
-        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-            let len = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if raw.len() >= end + 4 + len {
-                break;
-            }
-        }
-    }
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..end]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some(Http {
-        status,
-        headers,
-        body: raw[end + 4..].to_vec(),
-    })
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s
-}
 
 #[test]
 fn bodies_over_the_route_limit_are_refused_while_reading() {
@@ -205,9 +162,17 @@ fn health_readiness_and_metrics() {
     let gap = device.sign(&device.record(9, "00", version));
     device.upload_ok(addr, vec![good.clone(), gap]);
     device.upload_ok(addr, vec![good]);
-    let text =
-        String::from_utf8(request(addr, "GET", punch_server::api::PATH_METRICS, &[], b"").body)
-            .unwrap();
+    let text = String::from_utf8(
+        request(
+            addr,
+            "GET",
+            punch_server::api::PATH_METRICS,
+            &common::metrics_auth(),
+            b"",
+        )
+        .body,
+    )
+    .unwrap();
     for needle in [
         "punch_http_requests_total{route=\"/v1/punches\",status=\"200\"}",
         "punch_ingest_seconds_bucket",
@@ -221,9 +186,17 @@ fn health_readiness_and_metrics() {
     }
     // Unknown paths share one label: an attacker cannot grow the series.
     request(addr, "GET", "/no/such/route/12345", &[], b"");
-    let text =
-        String::from_utf8(request(addr, "GET", punch_server::api::PATH_METRICS, &[], b"").body)
-            .unwrap();
+    let text = String::from_utf8(
+        request(
+            addr,
+            "GET",
+            punch_server::api::PATH_METRICS,
+            &common::metrics_auth(),
+            b"",
+        )
+        .body,
+    )
+    .unwrap();
     assert!(!text.contains("12345"));
     assert!(text.contains("route=\"other\""));
 }
@@ -269,7 +242,10 @@ fn ended_rate_windows_are_pruned_and_running_ones_kept() {
     let store = punch_server::store::open(&common::test_db(dir.path())).unwrap();
     let limits = Limits::default();
     let longest = longest_window_ms(&limits);
-    assert_eq!(longest, 900_000, "the PIN reset windows are the longest");
+    assert_eq!(
+        longest, 3_600_000,
+        "the own-data export window is the longest"
+    );
     let t0 = 1_800_000_000_000_i64;
     let hit = |subject: &str, now: i64| {
         store

@@ -459,7 +459,7 @@ fn the_live_server_answers_as_documented() {
         );
     }
     let metrics_path = punch_server::api::PATH_METRICS;
-    let metrics = request(addr, "GET", metrics_path, &[], b"");
+    let metrics = request(addr, "GET", metrics_path, &common::metrics_auth(), b"");
     assert_eq!(metrics.status, 200);
     assert!(
         doc["paths"][metrics_path]["get"]["responses"]["200"]["content"]["text/plain"].is_object()
@@ -643,6 +643,14 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             "username": "mgr", "display_name": "M", "role": "manager", "team": "T",
             "password": "a long enough password"})),
         ),
+        ("GET", a::PATH_STAFF, a::PATH_STAFF.into(), None),
+        (
+            "POST",
+            a::PATH_STAFF_CHANGE,
+            "/admin/v1/staff/mgr/revoke".into(),
+            Some(json!({"reason": "contract test"})),
+        ),
+        ("GET", a::PATH_TOKENS, a::PATH_TOKENS.into(), None),
         (
             "POST",
             a::PATH_PUBLISH,

@@ -1,6 +1,5 @@
-//! The SMTP sender for PIN reset codes (feature `smtp`) against a local SMTP
+//! The SMTP sender for PIN reset codes against a local SMTP
 //! sink: a small listener that speaks just enough SMTP and keeps the mail.
-#![cfg(feature = "smtp")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -114,11 +114,20 @@ fn the_reviewer_page_in_headless_chromium() {
     ann.upload_ok(ts.addr(), vec![make_up]);
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A"));
+    // Someone holds this auditor's password and guessed codes: locked.
+    let locked = add_staff(&ts, "locked.one", Role::Auditor, None);
+    for _ in 0..5 {
+        locked.try_sign_in(ts.addr(), PASSWORD, "000001");
+    }
+    locked
+        .try_sign_in(ts.addr(), PASSWORD, &locked.code())
+        .assert_error(429, "locked");
     let who = |s: &common::staff::Staff| serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret});
     let cfg = serde_json::json!({
         "base_url": format!("http://{}", ts.addr()),
         "hr": who(&hr),
         "manager": who(&mgr),
+        "locked": who(&locked),
         "team_a_employee": "ann",
         "team_b_employee": "bob",
         "team_b": "B",
@@ -157,5 +166,18 @@ fn the_reviewer_page_in_headless_chromium() {
             .iter()
             .any(|r| r.action == "punch.reject" && r.actor == "hr")
     );
+    // The lifecycle changes the browser made, audited with their reasons.
+    for (action, target) in [
+        ("staff.revoke", "staff:mgr.a"),
+        ("staff.disable", "staff:mgr.a"),
+        ("staff.unlock", "staff:locked.one"),
+    ] {
+        assert!(
+            audit
+                .iter()
+                .any(|r| r.action == action && r.target == target && r.actor == "hr"),
+            "{action} {target}"
+        );
+    }
     assert!(ts.admin.verify_audit().unwrap().broken.is_none());
 }

@@ -5,7 +5,10 @@
 //      circle drawn to scale), approves it with a comment, rejects another
 //      (its server review flag shown as a sentence),
 //      approves a make-up request, and finds all three in the verified audit trail;
-//   3. the punch page on a phone-sized screen.
+//   3. HR's staff page: revokes the manager's sessions (the manager's open
+//      page asks to sign in again), disables the manager (sign-in refused),
+//      and unlocks an account someone locked (its owner signs in);
+//   4. the punch page on a phone-sized screen.
 // Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
 // Exit status non-zero on any failed expectation.
 import { createHmac } from 'node:crypto';
@@ -34,11 +37,17 @@ function totp(base32, now = Date.now()) {
   return String(code).padStart(6, '0');
 }
 
-async function signIn(page, who) {
+// `ahead`: a code of the next time step, for a second sign-in within the
+// step of the first (a code is accepted once).
+async function fillSignIn(page, who, ahead = 0) {
   await page.goto(cfg.base_url + '/admin/');
   await page.getByLabel('Username').fill(who.username);
   await page.getByLabel('Password').fill(who.password);
-  await page.getByLabel('Code from your authenticator app').fill(totp(who.totp_secret));
+  await page.getByLabel('Code from your authenticator app').fill(totp(who.totp_secret, Date.now() + ahead));
+}
+
+async function signIn(page, who, ahead = 0) {
+  await fillSignIn(page, who, ahead);
   await page.screenshot({ path: `${shots}/${who.username}-01-sign-in.png` });
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByText(`Signed in as ${who.username}.`).waitFor();
@@ -141,11 +150,42 @@ try {
   expect(audit.includes('on site, GPS drift near the courtyard'), 'the comment audited');
   await page.screenshot({ path: `${shots}/07-hr-audit.png`, fullPage: true });
 
-  // --- 3. a phone-sized screen
+  // --- 3. HR's staff page: revoke, disable, unlock
+  const mgrContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const mgrPage = await mgrContext.newPage();
+  await signIn(mgrPage, mgr, 30_000);
+  await mgrPage.getByRole('heading', { name: 'Review queue' }).waitFor();
+  page.on('dialog', (d) => d.accept(d.message().includes('locked.one') ? 'locked by someone else; checked with them' : 'security check'));
+  await page.getByRole('link', { name: 'Staff' }).click();
+  await page.getByRole('heading', { name: 'Staff' }).waitFor();
+  const lockedRow = page.locator('tr[data-username="locked.one"] td.state');
+  expect((await lockedRow.innerText()).includes('locked until'), 'the locked account shown locked');
+  await page.screenshot({ path: `${shots}/08a-hr-staff.png`, fullPage: true });
+  await page.getByRole('button', { name: `Revoke sessions of ${mgr.username}` }).click();
+  await page.getByText(`Sessions and tokens of ${mgr.username} revoked.`).waitFor();
+  // The manager's open page: the next call finds the session gone.
+  await mgrPage.getByRole('link', { name: 'Punches' }).click();
+  await mgrPage.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.getByRole('button', { name: `Disable ${mgr.username}` }).click();
+  await page.getByText(`${mgr.username} disabled.`).waitFor();
+  expect((await page.locator(`tr[data-username="${mgr.username}"] td.state`).innerText()).includes('disabled'), 'shown disabled');
+  await fillSignIn(mgrPage, mgr, 30_000);
+  await mgrPage.getByRole('button', { name: 'Sign in' }).click();
+  await mgrPage.getByRole('alert').getByText('Sign-in failed').waitFor();
+  await mgrContext.close();
+  await page.getByRole('button', { name: 'Unlock locked.one' }).click();
+  await page.getByText('locked.one unlocked.').waitFor();
+  expect(!(await lockedRow.innerText()).includes('locked until'), 'no longer locked');
+  await page.screenshot({ path: `${shots}/08b-hr-staff-after.png`, fullPage: true });
+  const ownerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  await signIn(await ownerContext.newPage(), cfg.locked);
+  await ownerContext.close();
+
+  // --- 4. a phone-sized screen
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(cfg.base_url + `/admin/#/punch/${encodeURIComponent(cfg.team_b_device)}/1`);
   await page.locator('svg.fence').waitFor();
-  await page.screenshot({ path: `${shots}/08-phone-punch.png`, fullPage: true });
+  await page.screenshot({ path: `${shots}/09-phone-punch.png`, fullPage: true });
   expect(errors.length === 0, 'no script errors: ' + errors.join('; '));
   console.log(JSON.stringify({ ok: true, screenshots: shots }));
 } finally {

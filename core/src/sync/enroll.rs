@@ -16,8 +16,9 @@ use super::anchor::save_anchor;
 use super::config::ServerConfig;
 use super::error::SyncError;
 use super::requests::{SANE_SERVER_TIME_MS, Session, error_from_response};
+use crate::error::EnrollError;
 use crate::error::{PunchError, Result};
-use crate::keys::{EnrollError, HeldKey, KeyProvider, KeySet};
+use crate::keys::{HeldKey, KeyProvider, KeySet};
 use crate::net::transport::{HttpRequest, Transport};
 
 /// Asks the server for a single-use attestation challenge for `code`. No

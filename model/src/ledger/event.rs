@@ -30,7 +30,7 @@ pub mod types {
     pub const MAKE_UP_REQUEST: &str = "make_up_request";
     pub const FIELD_WORK_REQUEST: &str = "field_work_request";
     pub const PIN: &str = "pin";
-    pub const KEY_ROTATION: &str = "key_rotation";
+    pub const KEY_ROTATION: &str = crate::ledger::key_rotation::EVENT_TYPE;
 }
 
 /// What happened, by concern; each body is defined in its concern's module.

@@ -13,6 +13,9 @@ use crate::ledger::range_check::RecordCheck;
 use crate::ledger::signing::{point_from_public_key, sha256};
 use crate::wire::{DeviceAttestation, b64};
 
+/// The event type a rotation is stored and sent under (`event::types`).
+pub const EVENT_TYPE: &str = "key_rotation";
+
 /// Which device key signs a thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,7 +122,7 @@ pub fn signing_role(bytes: &[u8]) -> KeyRole {
     match serde_json::from_slice::<Probe>(bytes) {
         Ok(Probe {
             event: Some(TypeProbe { kind }),
-        }) if kind == crate::ledger::event::types::KEY_ROTATION => KeyRole::Channel,
+        }) if kind == EVENT_TYPE => KeyRole::Channel,
         _ => KeyRole::Punch,
     }
 }

@@ -111,7 +111,17 @@ pub async fn call<T: Send + 'static>(
             tracing::info!(actor = %actor.label(), ?permission, "admin request forbidden");
             return Err(AdminError::forbidden(permission.as_str()));
         }
-        work(s, &actor, now)
+        // A team-scoped actor hears the same for what does not exist as for
+        // what belongs to another team: 404 against 403 would tell a
+        // manager which employees, punches and requests exist elsewhere.
+        let scoped = actor.team().is_some();
+        work(s, &actor, now).map_err(|e| {
+            if scoped && e.code == "not_found" {
+                AdminError::not_your_team()
+            } else {
+                e
+            }
+        })
     })
     .await
 }

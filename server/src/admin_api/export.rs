@@ -15,6 +15,7 @@ use crate::admin_api::query;
 use crate::api::AppState;
 use crate::clock::now_ms;
 use crate::export::{self, ExportQuery};
+use crate::limits::rate::{self, Bucket};
 use crate::staff::Permission;
 use crate::store::StoreExt;
 
@@ -74,6 +75,11 @@ pub async fn attendance(
                 employee: q.employee.clone(),
             };
             s.store.write(|tx| {
+                // Each export reads every punch of the range: bounded per person.
+                let hits = [(Bucket::ExportAttendance, actor.username.as_str())];
+                if let Some(limited) = rate::hit(tx, &s.limits, &hits, now)? {
+                    return Ok(Err(AdminError::rate_limited(limited)));
+                }
                 let people = tx.people().people()?;
                 if let Some(e) = &q.employee {
                     let person_team = people

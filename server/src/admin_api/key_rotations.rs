@@ -14,6 +14,7 @@ use crate::admin_api::people::{audit, teams};
 use crate::admin_api::query::{self, Paging};
 use crate::admin_api::requests::{Decision, DecisionRequest};
 use crate::api::AppState;
+use crate::error::ServerError;
 use crate::key_rotation;
 use crate::staff::Permission;
 use crate::store::{StoreExt, StoredEvent};
@@ -71,8 +72,12 @@ pub async fn decide(
             let req: DecisionRequest = query::body(&body)?;
             let comment = query::text(&req.comment, "comment", req.decision == Decision::Deny)?;
             s.store.write(|tx| {
-                let Some(event) = tx.event(&event_id)? else {
-                    return Ok(Err(AdminError::not_found("no such key rotation")));
+                let event = match key_rotation::find(tx, &event_id) {
+                    Ok(event) => event,
+                    Err(ServerError::NotFound(_)) => {
+                        return Ok(Err(AdminError::not_found("no such key rotation")));
+                    }
+                    Err(e) => return Err(e),
                 };
                 let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
                 if !actor.sees_team(team.as_deref()) {

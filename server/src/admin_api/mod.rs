@@ -22,6 +22,7 @@ pub mod query;
 pub mod records;
 pub mod requests;
 pub mod session;
+pub mod staff;
 
 use axum::Router;
 use axum::http::Method;
@@ -49,6 +50,7 @@ pub const PATH_AUDIT: &str = "/admin/v1/audit";
 pub const PATH_AUDIT_VERIFY: &str = "/admin/v1/audit/verify";
 pub const PATH_TOKENS: &str = "/admin/v1/tokens";
 pub const PATH_STAFF: &str = "/admin/v1/staff";
+pub const PATH_STAFF_CHANGE: &str = "/admin/v1/staff/{username}/{change}";
 pub const PATH_PUBLISH: &str = "/admin/v1/policy/publish";
 pub const PATH_REQUESTS: &str = "/admin/v1/requests";
 pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision";
@@ -180,6 +182,24 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_STAFF,
             Some(P::ManageStaff),
             post(people::create_staff),
+        ),
+        r(
+            Method::GET,
+            PATH_STAFF,
+            Some(P::ManageStaff),
+            get(staff::list),
+        ),
+        r(
+            Method::POST,
+            PATH_STAFF_CHANGE,
+            Some(P::ManageStaff),
+            post(staff::change),
+        ),
+        r(
+            Method::GET,
+            PATH_TOKENS,
+            Some(P::CreateTokens),
+            get(staff::tokens),
         ),
         r(
             Method::POST,

@@ -303,6 +303,9 @@ pub async fn create_staff(
                     team: req.team,
                     password: req.password,
                 },
+                // The holder enrols their authenticator at first sign-in:
+                // HR never sees the secret.
+                account::Enrolment::AtFirstSignIn,
                 now,
             )?;
             s.store.write(|tx| {

@@ -252,13 +252,12 @@ pub async fn detail(
             let Some(bytes) = tx.punch_bytes(&device_id, seq)? else {
                 return Ok(None);
             };
-            let info = tx
-                .punches()?
-                .into_iter()
-                .find(|p| p.device_id == device_id && p.seq == seq);
-            let Some(info) = info else { return Ok(None) };
+            // One row, not the whole table (bounded work per request).
+            let Some(info) = tx.punch_info(&device_id, seq)? else {
+                return Ok(None);
+            };
             let policy = crate::policy_publish::published_policy(tx, info.policy_version)?;
-            let reviews = tx.people().punch_reviews()?;
+            let reviews: Vec<_> = tx.people().punch_review(&device_id, seq)?.into_iter().collect();
             Ok(Some((bytes, info, policy, teams(tx)?, reviews)))
         })?;
         let Some((bytes, info, policy, teams, reviews)) = found else {
@@ -343,11 +342,7 @@ pub async fn review(
                 at_ms: now,
             };
             s.store.write(|tx| {
-            let Some(punch) = tx
-                .punches()?
-                .into_iter()
-                .find(|p| p.device_id == device_id && p.seq == seq)
-            else {
+            let Some(punch) = tx.punch_info(&device_id, seq)? else {
                 return Ok(Err(AdminError::not_found("no such punch")));
             };
             let team = teams(tx)?.get(&punch.employee_id).cloned().flatten();

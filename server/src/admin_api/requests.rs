@@ -85,6 +85,12 @@ pub struct DecisionRequest {
     pub decision: Decision,
     #[serde(default)]
     pub comment: String,
+    /// Only where an older database holds several requests with this id:
+    /// the device and seq of the one decided.
+    #[serde(default)]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub seq: Option<u64>,
 }
 
 /// `POST /admin/v1/requests/{event_id}/decision`: a denial needs a comment.
@@ -95,38 +101,61 @@ pub async fn decide(
     Path(event_id): Path<String>,
     body: Bytes,
 ) -> Result<Response, AdminError> {
-    let decided =
-        call(
-            &state,
-            headers,
-            method,
-            Permission::DecideRequests,
-            move |s, actor, now| {
-                let req: DecisionRequest = query::body(&body)?;
-                let comment = query::text(&req.comment, "comment", req.decision == Decision::Deny)?;
-                s.store.write(|tx| {
-            let Some(event) = tx.event(&event_id)? else {
-                return Ok(Err(AdminError::not_found("no such request")));
-            };
-            let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
-            if !actor.sees_team(team.as_deref()) {
-                return Ok(Err(AdminError::not_your_team()));
-            }
-            let approve = req.decision == Decision::Approve;
-            let decided = requests::decide(tx, &event_id, approve, &actor.label(), &comment, now)?;
-            audit(
-                tx,
-                actor,
-                if approve { "request.approve" } else { "request.deny" },
-                format!("request:{event_id}"),
-                &comment,
-                serde_json::json!({"employee_id": event.employee_id, "type": event.event_type}),
-                now,
-            )?;
-            Ok(Ok(decided))
-        })?
-            },
-        )
-        .await?;
+    let decided = call(
+        &state,
+        headers,
+        method,
+        Permission::DecideRequests,
+        move |s, actor, now| {
+            let req: DecisionRequest = query::body(&body)?;
+            let comment = query::text(&req.comment, "comment", req.decision == Decision::Deny)?;
+            s.store.write(|tx| {
+                let at = match (&req.device_id, req.seq) {
+                    (Some(device), Some(seq)) => Some((device.as_str(), seq)),
+                    (None, None) => None,
+                    _ => {
+                        return Ok(Err(AdminError::bad_request(
+                            "device_id and seq go together",
+                        )));
+                    }
+                };
+                let event = requests::find(
+                    tx,
+                    requests::RequestRef {
+                        event_id: &event_id,
+                        at,
+                    },
+                )?;
+                let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
+                if !actor.sees_team(team.as_deref()) {
+                    return Ok(Err(AdminError::not_your_team()));
+                }
+                let approve = req.decision == Decision::Approve;
+                let decided = requests::decide(tx, &event, approve, &actor.label(), &comment, now)?;
+                // The audit names the row that changed, not just the id.
+                audit(
+                    tx,
+                    actor,
+                    if approve {
+                        "request.approve"
+                    } else {
+                        "request.deny"
+                    },
+                    format!("request:{event_id}"),
+                    &comment,
+                    serde_json::json!({
+                        "employee_id": event.employee_id,
+                        "type": event.event_type,
+                        "device_id": event.device_id,
+                        "seq": event.seq,
+                        "team": team,
+                    }),
+                    now,
+                )?;
+                Ok(Ok(decided))
+            })?
+        },
+    )
+    .await?;
     Ok(json(&decided))
 }

@@ -15,7 +15,7 @@ use crate::clock::now_ms;
 use crate::limits::rate::{self, Bucket};
 use crate::staff::actor::Via;
 use crate::staff::signin::{self, Refusal};
-use crate::staff::{Permission, session, token};
+use crate::staff::{Permission, session, token, totp};
 use crate::store::StoreExt;
 
 #[derive(Deserialize)]
@@ -25,6 +25,10 @@ pub struct SignInRequest {
     pub password: String,
     /// The authenticator app's current 6-digit code.
     pub totp: String,
+    /// Enrolling an authenticator (first sign-in, or after a TOTP reset):
+    /// the base32 secret the server offered, with `totp` a code from it.
+    #[serde(default)]
+    pub totp_secret: Option<String>,
 }
 
 fn me(actor: &crate::staff::Actor, csrf: Option<&str>, expires: Option<i64>) -> serde_json::Value {
@@ -55,6 +59,7 @@ pub async fn sign_in(
         || "unknown".to_string(),
         |Extension(PeerAddr(a))| a.ip().to_string(),
     );
+    let client = ip.clone();
     let limited = blocking(&state, move |s| {
         let now = now_ms();
         Ok(s.store
@@ -66,13 +71,35 @@ pub async fn sign_in(
         return Err(AdminError::rate_limited(limited));
     }
     let req: SignInRequest = query::body(&body)?;
+    let enrol_secret = match req.totp_secret.as_deref() {
+        Some(text) => Some(
+            totp::secret_from_base32(text)
+                .map_err(|_| AdminError::bad_request("totp_secret is not a base32 secret"))?,
+        ),
+        None => None,
+    };
+    // Argon2 takes 19 MiB a hash: a bounded number at once, the rest queue
+    // (within the request deadline).
+    let hashing = state
+        .hashing
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AdminError::internal())?;
+    let username_for_uri = req.username.clone();
     let outcome = blocking(&state, move |s| {
+        let _hashing = hashing;
         let now = now_ms();
         let outcome = signin::sign_in(
             s.store.as_ref(),
-            &req.username,
-            &req.password,
-            &req.totp,
+            &s.limits,
+            &signin::Attempt {
+                client: &client,
+                username: &req.username,
+                password: &req.password,
+                code: &req.totp,
+                enrol_secret: enrol_secret.as_deref(),
+            },
             now,
         )?;
         let role = outcome
@@ -131,6 +158,25 @@ pub async fn sign_in(
             );
             Ok(resp)
         }
+        Err(Refusal::EnrolTotp { secret }) => {
+            let username = username_for_uri;
+            // One time in body and header (the contract's rule).
+            let now = now_ms();
+            let body = serde_json::json!({
+                "error": "totp_enrolment_required",
+                "message": "add this secret to an authenticator app, then sign in again with it and a code from it",
+                "totp_secret": totp::secret_base32(&secret).map_err(|_| AdminError::internal())?,
+                "otpauth_uri": totp::otpauth_uri(&secret, crate::staff::account::TOTP_ISSUER, &username)
+                    .map_err(|_| AdminError::internal())?,
+                "server_time_ms": now,
+            });
+            let mut resp = (StatusCode::CONFLICT, axum::Json(body)).into_response();
+            resp.headers_mut().insert(
+                punch_model::wire::HEADER_SERVER_TIME,
+                HeaderValue::from(now),
+            );
+            Ok(resp)
+        }
         Err(Refusal::BadCredentials) => Err(AdminError::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",
@@ -147,7 +193,9 @@ pub async fn sign_in(
             ..AdminError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "locked",
-                format!("too many failed sign-ins; locked until {until_ms} (ms since the epoch)"),
+                // The same words for an address throttled on an account
+                // and for a locked account, whether the username exists or not.
+                "too many failed sign-ins; retry later",
             )
         }),
     }

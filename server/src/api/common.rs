@@ -13,13 +13,13 @@ use punch_model::wire::{
     self, ErrorCode, ErrorResponse, HEADER_POLICY_VERSION, HEADER_SERVER_TIME,
 };
 use serde::Serialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::auth::{self, AuthFailure};
 use crate::clock::now_ms;
 use crate::error::ServerError;
 use crate::limits::Limits;
-use crate::limits::body::{BodyBudget, BodyError};
+use crate::limits::body::{BodyBudget, BodyError, BodyPermit, Sender};
 use crate::limits::rate::{self};
 use crate::metrics;
 use crate::store::{DeviceInfo, ServerStore, StoreExt};
@@ -35,9 +35,13 @@ pub struct AppState {
     pub budget: BodyBudget,
     /// Bounds store work running at once (the rest queue).
     pub work: Arc<Semaphore>,
+    /// Bounds password hashes running at once (staff sign-in).
+    pub hashing: Arc<Semaphore>,
     pub prometheus: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Delivers PIN reset codes (`crate::pin::sender`).
     pub pin_sender: Arc<dyn crate::pin::CodeSender>,
+    /// The bearer token `/metrics` asks for (None: metrics are off).
+    pub metrics_token: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -47,14 +51,17 @@ impl AppState {
             tokens,
             budget: BodyBudget::new(limits.body_budget_bytes),
             work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
+            hashing: Arc::new(Semaphore::new(limits.max_concurrent_password_hashes.max(1))),
             limits: Arc::new(limits),
             prometheus: metrics::install(),
-            pin_sender: crate::pin::CodeDelivery::Log.sender(),
+            pin_sender: crate::pin::CodeDelivery::None.sender(),
+            metrics_token: None,
         }
     }
 }
 
-/// The client's address, put on each request by the accept loop.
+/// The client's address, put on each request by the accept loop: the TCP
+/// peer, or behind a trusted proxy the client it names (`limits::client`).
 #[derive(Debug, Clone, Copy)]
 pub struct PeerAddr(pub SocketAddr);
 
@@ -83,11 +90,11 @@ impl ApiError {
         self
     }
 
-    pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
-    pub(crate) fn too_large(path: &str, limit: usize) -> ApiError {
+    pub fn too_large(path: &str, limit: usize) -> ApiError {
         let code = if path == wire::PATH_PUNCHES {
             // The client halves its batch on this code.
             ErrorCode::BatchTooLarge
@@ -231,11 +238,12 @@ pub(crate) async fn read_body(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<(Bytes, OwnedSemaphorePermit), ApiError> {
+) -> Result<(Bytes, BodyPermit), ApiError> {
     let timeout = state.limits.body_read_timeout();
+    let sender = sender_of(state, headers).await?;
     state
         .budget
-        .read(headers, body, limit, timeout)
+        .read(headers, body, limit, timeout, sender)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge { limit } => ApiError::too_large(uri.path(), limit),
@@ -247,6 +255,28 @@ pub(crate) async fn read_body(
             BodyError::Busy => ApiError::unavailable("server is busy; retry shortly"),
             BodyError::Broken(m) => ApiError::bad_request(format!("cannot read body: {m}")),
         })
+}
+
+/// Whether the request names an enrolled, bound device (one indexed read;
+/// the signature is checked after the body is in).
+async fn sender_of(state: &AppState, headers: &HeaderMap) -> Result<Sender, ApiError> {
+    let Some(device_id) = headers
+        .get(wire::HEADER_DEVICE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128)
+        .map(str::to_string)
+    else {
+        return Ok(Sender::Stranger);
+    };
+    blocking(state, move |s| {
+        let known = s.store.read(|tx| tx.device(&device_id))?;
+        Ok(if known.is_some_and(|d| d.is_bound()) {
+            Sender::KnownDevice
+        } else {
+            Sender::Stranger
+        })
+    })
+    .await
 }
 
 pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(

@@ -14,6 +14,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use punch_model::pin::wire as pin_wire;
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::wire::privacy::{
     DataKeyRequest, DataKeyResponse, PATH_DATA_KEY, PATH_EVIDENCE_REVEAL, PATH_EXPORT,
     RevealRequest, RevealResponse,
@@ -62,20 +63,21 @@ async fn limit_code_guessing(
         || "unknown".to_string(),
         |Extension(PeerAddr(a))| a.ip().to_string(),
     );
-    let code_hash = serde_json::from_slice::<serde_json::Value>(body)
+    let code = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
-        .and_then(|v| {
-            v.get("code")
-                .and_then(|c| c.as_str())
-                .map(enroll::code_hash)
-        });
+        .and_then(|v| v.get("code").and_then(|c| c.as_str()).map(str::to_string));
     let limited = blocking(state, move |s| {
-        let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
-        if let Some(hash) = &code_hash {
-            hits.push((Bucket::EnrollCode, hash.as_str()));
-        }
         let now = now_ms();
-        Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
+        Ok(s.store.write(|tx| {
+            // Counted per code under its keyed hash (never the code, nor
+            // an unkeyed hash of it, in the counters' table).
+            let hash = code.map(|c| enroll::code_hash(tx, &c)).transpose()?;
+            let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
+            if let Some(hash) = &hash {
+                hits.push((Bucket::EnrollCode, hash.as_str()));
+            }
+            rate::hit(tx, &s.limits, &hits, now)
+        })?)
     })
     .await?;
     Ok(limited.map(|limited| {
@@ -408,6 +410,24 @@ async fn upload_handler(
     }
     let public_key = device.current_punch_key().to_vec();
     let (outcome, version, chain_reset) = blocking(&state, move |s| {
+        // `below_min_assurance: refuse` holds for every upload, not only at
+        // enrollment: a device enrolled before the minimum was raised is
+        // refused too (its punches stay on the phone; `review` lets them in
+        // flagged).
+        let settings = s.store.read(crate::policy_publish::current_settings)?;
+        let level = AssuranceLevel::parse(&device.assurance).unwrap_or_default();
+        if settings.below_min_assurance == BelowMinimum::Refuse && level < settings.min_assurance {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::AssuranceTooLow,
+                format!(
+                    "this device proves {level} but the employer now requires {}: \
+                     enroll again with a hardware-backed, attested key",
+                    settings.min_assurance
+                ),
+            )
+            .with_reason(level.as_str()));
+        }
         let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
         let (ok, bad) = checks.counts();
         metrics::signatures("record", ok, bad);
@@ -513,11 +533,20 @@ async fn export_handler(
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let now = now_ms();
     let export = blocking(&state, move |s| {
-        Ok(s.store
-            .read(|tx| privacy::export::export(tx, &device.employee_id, now))?)
+        // Each export reads all the employee's data: bounded per device.
+        let hits = [(Bucket::PrivacyExport, device.device_id.as_str())];
+        if let Some(limited) = s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))? {
+            return Ok(Err(limited));
+        }
+        Ok(Ok(s.store.read(|tx| {
+            privacy::export::export(tx, &device.employee_id, now)
+        })?))
     })
     .await?;
-    Ok(ok_json(&export, now, None))
+    match export {
+        Ok(export) => Ok(ok_json(&export, now, None)),
+        Err(limited) => Ok(rate_limited(limited)),
+    }
 }
 
 /// The device escrows the data key that seals its records' payloads.
@@ -614,7 +643,30 @@ async fn readyz_handler(State(state): State<AppState>) -> Result<Response, ApiEr
 }
 
 /// Prometheus text format (not the JSON contract: scrapers expect this).
-async fn metrics_handler(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// `/metrics` only with `Authorization: Bearer <metrics token>` (the
+/// operator configures one for the scraper); without a configured token it
+/// is off. It shares the API listener, so it is never public.
+async fn metrics_handler(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let allowed = match (state.metrics_token.as_deref(), sent) {
+        (Some(token), Some(sent)) => crate::staff::secret::same(sent.trim(), token),
+        _ => false,
+    };
+    if !allowed {
+        // The admin error shape: this is an operator's credential.
+        return Ok(crate::admin_api::AdminError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "metrics need the configured token: Authorization: Bearer …",
+        )
+        .into_response());
+    }
     let Some(handle) = &state.prometheus else {
         return Err(ApiError::unavailable(
             "another metrics recorder owns this process",

@@ -5,6 +5,11 @@
 //! devices escrowed — are sealed with AES-256-GCM before they reach the
 //! database, on SQLite and PostgreSQL alike ([`SealedStore`] wraps either).
 //!
+//! The server's own secrets are sealed the same way (issue 21): the policy
+//! signing key (whose public half every app pins), the time-token and
+//! PIN-code MAC keys (`store::sealable::SECRET_META`) and the staff TOTP
+//! seeds, so a backup reader can neither sign policies nor forge codes.
+//!
 //! What stays clear is what the database needs to do its work without a
 //! key: ids, seqs, hashes, times, kinds, verdicts, sites, review flags. So
 //! chain checks (`admin verify-chain`), retention and erasure run as
@@ -15,6 +20,7 @@
 //! is not the one the database knows by that id refuses to start.
 
 pub mod keys;
+mod people;
 pub mod reseal;
 pub mod tx;
 pub mod value;

@@ -186,5 +186,9 @@ pub fn slot_of(column: SealableColumn, row: &RowKey) -> Slot<'_> {
             device_id: row.text(0),
             key_id: row.text(1),
         },
+        SealableColumn::MetaSecret => Slot::Secret { name: row.text(0) },
+        SealableColumn::StaffTotp => Slot::StaffTotp {
+            username: row.text(0),
+        },
     }
 }

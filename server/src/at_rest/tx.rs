@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::error::Result;
-use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
+use crate::store::sealable::{RowKey, SECRET_META, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
@@ -16,17 +16,24 @@ use crate::store::{
 use super::AtRestKeys;
 use super::value::{self, Slot};
 
+/// The slot of a `meta` row that is a server secret (`SECRET_META`).
+fn secret_slot(key: &str) -> Option<Slot<'_>> {
+    SECRET_META
+        .contains(&key)
+        .then_some(Slot::Secret { name: key })
+}
+
 pub struct SealedTx<'a> {
     pub(super) inner: &'a dyn StoreTx,
     pub(super) keys: &'a AtRestKeys,
 }
 
 impl SealedTx<'_> {
-    fn seal(&self, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>> {
+    pub(super) fn seal(&self, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>> {
         Ok(value::seal(self.keys, slot, plain)?)
     }
 
-    fn open(&self, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>> {
+    pub(super) fn open(&self, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>> {
         Ok(value::open(self.keys, slot, stored)?)
     }
 
@@ -159,11 +166,16 @@ impl StoreTx for SealedTx<'_> {
             .collect()
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
         self.inner
-            .event(event_id)?
+            .events_by_id(event_id)?
+            .into_iter()
             .map(|e| self.opened_event(e))
-            .transpose()
+            .collect()
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        self.inner.event_id_holder(event_id)
     }
 
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()> {
@@ -222,19 +234,33 @@ impl StoreTx for SealedTx<'_> {
 
     // Unchanged.
     fn people(&self) -> &dyn people::PeopleTx {
-        self.inner.people()
+        // TOTP seeds sealed (`at_rest::people`).
+        self
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        self.inner.meta(key)
+        let stored = self.inner.meta(key)?;
+        match secret_slot(key) {
+            Some(slot) => stored.map(|v| self.open(&slot, v)).transpose(),
+            None => Ok(stored),
+        }
     }
 
     fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        self.inner.set_meta(key, value)
+        match secret_slot(key) {
+            Some(slot) => self.inner.set_meta(key, &self.seal(&slot, value)?),
+            None => self.inner.set_meta(key, value),
+        }
     }
 
     fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
-        self.inner.meta_or_insert(key, value)
+        match secret_slot(key) {
+            Some(slot) => {
+                let stored = self.inner.meta_or_insert(key, &self.seal(&slot, value)?)?;
+                self.open(&slot, stored)
+            }
+            None => self.inner.meta_or_insert(key, value),
+        }
     }
 
     fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()> {
@@ -309,8 +335,8 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_nonce(device_id, nonce, request_ts_ms)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        self.inner.prune_nonces(before_ms)
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        self.inner.prune_nonces(max_age_ms)
     }
 
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {
@@ -361,6 +387,14 @@ impl StoreTx for SealedTx<'_> {
         hash_hex: &str,
     ) -> Result<Option<(String, String)>> {
         self.inner.rejected_link(device_id, seq, hash_hex)
+    }
+
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        self.inner.punch_info(device_id, seq)
+    }
+
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        self.inner.punches_of(employee_id)
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
@@ -421,6 +455,10 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_pin_code(code)
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        self.inner.prune_pin_codes(before_ms)
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         self.inner.supersede_pin_codes(employee_id, now_ms)
     }
@@ -450,6 +488,14 @@ impl StoreTx for SealedTx<'_> {
         self.inner.rate_hit(key, window_ms, now_ms)
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.inner.rate_clear(key)
+    }
+
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.inner.rate_clear_prefix(prefix)
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.inner.prune_rate_limits(before_ms)
     }
@@ -470,7 +516,12 @@ impl StoreTx for SealedTx<'_> {
         self.inner.erase_employee(employee_id, now_ms)
     }
 
-    fn decide_event(&self, event_id: &str, decision: &EventDecision<'_>) -> Result<bool> {
-        self.inner.decide_event(event_id, decision)
+    fn decide_event(
+        &self,
+        device_id: &str,
+        seq: u64,
+        decision: &EventDecision<'_>,
+    ) -> Result<bool> {
+        self.inner.decide_event(device_id, seq, decision)
     }
 }

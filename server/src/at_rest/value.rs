@@ -28,6 +28,10 @@ pub enum Slot<'a> {
     Attachment { sha256: &'a str },
     /// A device's escrowed data key.
     DataKey { device_id: &'a str, key_id: &'a str },
+    /// A server secret kept in `meta` (the policy signing key, MAC keys).
+    Secret { name: &'a str },
+    /// A staff member's TOTP seed.
+    StaffTotp { username: &'a str },
 }
 
 impl Slot<'_> {
@@ -40,6 +44,8 @@ impl Slot<'_> {
             }
             Slot::Attachment { sha256 } => format!("attachment|{sha256}"),
             Slot::DataKey { device_id, key_id } => format!("data_key|{device_id}|{key_id}"),
+            Slot::Secret { name } => format!("secret|{name}"),
+            Slot::StaffTotp { username } => format!("staff_totp|{username}"),
         };
         format!("punch-at-rest-v1|{inner}").into_bytes()
     }
@@ -54,6 +60,8 @@ impl Slot<'_> {
             }
             Slot::Attachment { sha256 } => format!("attachment {sha256}"),
             Slot::DataKey { device_id, key_id } => format!("data key {key_id} of {device_id}"),
+            Slot::Secret { name } => format!("server secret {name}"),
+            Slot::StaffTotp { username } => format!("TOTP seed of {username}"),
         }
     }
 }

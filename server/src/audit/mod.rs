@@ -5,8 +5,14 @@
 //!
 //! Each row's hash is SHA-256 over a JSON array of its fields (the detail
 //! as the stored text) and the previous row's hash; [`verify`] recomputes
-//! the chain. Deleting the newest rows leaves a valid shorter chain: keep
-//! the head ([`head`]) somewhere else (a ticket, a printout) to catch that.
+//! the chain. The chain is unkeyed, so someone with write access to the
+//! database can edit a row and recompute every hash after it: the chain is
+//! anchored outside the database instead. Every append logs the new head
+//! (`audit head` lines with `audit_seq` and `audit_hash`: ship the log
+//! elsewhere), `admin audit-verify` prints it, and [`verify_anchored`]
+//! (`admin audit-verify --anchor SEQ:HASH`) checks that the row at an
+//! anchor recorded earlier still has that hash — which a rewrite, and a
+//! truncation below the anchor, cannot keep.
 
 use punch_model::ledger::record::GENESIS_HASH;
 use serde::Serialize;
@@ -72,6 +78,8 @@ pub fn append(tx: &dyn StoreTx, entry: &AuditEntry, now_ms: i64) -> Result<Audit
     };
     row.hash = row_hash(&row);
     people.append_audit(&row)?;
+    // The anchor outside the database (see the module docs).
+    tracing::info!(audit_seq = row.seq, audit_hash = %row.hash, "audit head");
     Ok(row)
 }
 
@@ -80,7 +88,9 @@ pub fn append(tx: &dyn StoreTx, entry: &AuditEntry, now_ms: i64) -> Result<Audit
 pub struct AuditBreak {
     pub seq: u64,
     /// "hash" (the row was edited), "link" (its prev_hash is not the
-    /// previous row's hash: a row was removed or inserted), "gap" (a seq is missing).
+    /// previous row's hash: a row was removed or inserted), "gap" (a seq is
+    /// missing), "anchor" (the chain verifies, but not to a head recorded
+    /// outside the database: rewritten or truncated).
     pub problem: String,
 }
 
@@ -137,6 +147,30 @@ pub fn verify(tx: &dyn StoreTx) -> Result<AuditVerification> {
         head_hash: expected_prev,
         broken: None,
     })
+}
+
+/// [`verify`], and the row at `anchor` (seq, hash), recorded outside the
+/// database earlier, must still carry that hash: a break `anchor` if it
+/// does not or is gone.
+pub fn verify_anchored(tx: &dyn StoreTx, anchor: (u64, &str)) -> Result<AuditVerification> {
+    let mut v = verify(tx)?;
+    if v.broken.is_some() {
+        return Ok(v);
+    }
+    let (seq, hash) = anchor;
+    let at = tx
+        .people()
+        .audit_rows(seq.saturating_sub(1), 1)?
+        .into_iter()
+        .next()
+        .filter(|r| r.seq == seq);
+    if at.is_none_or(|r| !r.hash.eq_ignore_ascii_case(hash.trim())) {
+        v.broken = Some(AuditBreak {
+            seq,
+            problem: "anchor".into(),
+        });
+    }
+    Ok(v)
 }
 
 /// The current head: (seq, hash); (0, GENESIS_HASH) when empty.

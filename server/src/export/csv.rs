@@ -8,15 +8,23 @@ pub const BOM: &str = "\u{feff}";
 pub const HEADER: &str = "employee_id,name,team,date,time_zone,first_in,last_out,worked_min,\
                           break_min,late_min,early_min,punches,review_flags,corrections";
 
-/// One cell: quoted when it must be, and a leading `= + - @` prefixed with
-/// `'` so a name like `=HYPERLINK(…)` stays text (OWASP's CSV injection advice).
+/// What starts a formula: the ASCII signs, their full-width forms (which
+/// spreadsheets in Chinese, Japanese and Korean locales also read), tab
+/// and carriage return.
+const FORMULA_START: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];
+
+/// One cell: quoted when it must be, and a formula start prefixed with `'`
+/// so a name like `=HYPERLINK(…)` stays text (OWASP's CSV injection
+/// advice). A cell with `;` (or `；`) is quoted too: a spreadsheet in a
+/// locale whose list separator is `;` splits there, and what follows
+/// would start a new cell unchecked.
 fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let text = if text.trim_start_matches(' ').starts_with(FORMULA_START) {
         format!("'{text}")
     } else {
         text.to_string()
     };
-    if text.contains([',', '"', '\n', '\r']) {
+    if text.contains([',', ';', '；', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {
         text
@@ -60,6 +68,14 @@ mod tests {
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=1+1"), "'=1+1");
+        // A `;` list separator, full-width signs, leading spaces.
+        assert_eq!(cell("ok;=cmd|' /C calc'!A0"), "\"ok;=cmd|' /C calc'!A0\"");
+        assert_eq!(cell("ok；＝1"), "\"ok；＝1\"");
+        assert_eq!(cell("＝1+1"), "'＝1+1");
+        assert_eq!(cell("＋1"), "'＋1");
+        assert_eq!(cell("－1"), "'－1");
+        assert_eq!(cell("＠SUM(A1)"), "'＠SUM(A1)");
+        assert_eq!(cell("  =1+1"), "'  =1+1");
         assert!(to_csv(&[]).starts_with('\u{feff}'));
     }
 }

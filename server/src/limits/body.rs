@@ -2,6 +2,12 @@
 //! (a declared or streamed body past it stops at the limit, nothing more
 //! is buffered), a deadline, and a share of the process-wide body budget
 //! held until the answer is sent.
+//!
+//! A body is read before its signature can be checked (the signature
+//! covers it), so the budget cannot wait for authentication. Instead a
+//! request that does not name an enrolled, bound device (a stranger, or an
+//! enrollment) draws from a quarter of the budget: strangers can fill that
+//! quarter, never the rest, which devices keep.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +24,25 @@ const UNIT: usize = 1024;
 pub struct BodyBudget {
     permits: Arc<Semaphore>,
     total_units: usize,
+    /// What requests from no known device may hold at once (also counted
+    /// in `permits`).
+    strangers: Arc<Semaphore>,
+    stranger_units: usize,
+}
+
+/// Who a body is read for, as far as can be told before reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    /// The request names an enrolled, bound device (its signature is
+    /// checked once the body is in).
+    KnownDevice,
+    Stranger,
+}
+
+/// Keeps a read body's bytes counted until dropped.
+pub struct BodyPermit {
+    _total: OwnedSemaphorePermit,
+    _stranger: Option<OwnedSemaphorePermit>,
 }
 
 /// Why a body was not read.
@@ -37,9 +62,12 @@ pub enum BodyError {
 impl BodyBudget {
     pub fn new(bytes: usize) -> BodyBudget {
         let total_units = (bytes / UNIT).clamp(1, Semaphore::MAX_PERMITS);
+        let stranger_units = (total_units / 4).max(1);
         BodyBudget {
             permits: Arc::new(Semaphore::new(total_units)),
             total_units,
+            strangers: Arc::new(Semaphore::new(stranger_units)),
+            stranger_units,
         }
     }
 
@@ -51,7 +79,8 @@ impl BodyBudget {
         body: Body,
         limit: usize,
         timeout: Duration,
-    ) -> Result<(Bytes, OwnedSemaphorePermit), BodyError> {
+        sender: Sender,
+    ) -> Result<(Bytes, BodyPermit), BodyError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
@@ -63,6 +92,20 @@ impl BodyBudget {
         let bytes = declared.map_or(limit, |n| n as usize);
         let units = bytes.div_ceil(UNIT).clamp(1, self.total_units);
         let deadline = tokio::time::Instant::now() + timeout;
+        let stranger = match sender {
+            Sender::KnownDevice => None,
+            Sender::Stranger => Some(
+                tokio::time::timeout_at(
+                    deadline,
+                    self.strangers
+                        .clone()
+                        .acquire_many_owned(units.min(self.stranger_units) as u32),
+                )
+                .await
+                .map_err(|_| BodyError::Busy)?
+                .map_err(|_| BodyError::Busy)?,
+            ),
+        };
         let permit = tokio::time::timeout_at(
             deadline,
             self.permits.clone().acquire_many_owned(units as u32),
@@ -73,7 +116,13 @@ impl BodyBudget {
         let read = tokio::time::timeout_at(deadline, axum::body::to_bytes(body, limit)).await;
         match read {
             Err(_) => Err(BodyError::Timeout),
-            Ok(Ok(bytes)) => Ok((bytes, permit)),
+            Ok(Ok(bytes)) => Ok((
+                bytes,
+                BodyPermit {
+                    _total: permit,
+                    _stranger: stranger,
+                },
+            )),
             Ok(Err(e)) => {
                 // to_bytes reports the limit as a LengthLimitError source.
                 let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);

@@ -45,12 +45,13 @@ impl ConnLimiter {
         }
     }
 
-    /// None: over a cap; refuse the connection.
-    pub fn admit(&self, ip: IpAddr) -> Option<ConnGuard> {
+    /// None: over a cap; refuse the connection. `per_ip` false: only the
+    /// total cap applies (a trusted proxy).
+    pub fn admit(&self, ip: IpAddr, per_ip: bool) -> Option<ConnGuard> {
         let permit = self.total.clone().try_acquire_owned().ok()?;
         let mut map = self.per_ip.lock().unwrap_or_else(|e| e.into_inner());
         let n = map.entry(ip).or_insert(0);
-        if *n >= self.max_per_ip {
+        if per_ip && *n >= self.max_per_ip {
             return None;
         }
         *n += 1;

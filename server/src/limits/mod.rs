@@ -4,7 +4,9 @@
 //! in [`Limits`] (configuration); the HTTP layer applies them.
 
 pub mod body;
+pub mod client;
 pub mod conn;
+pub mod deadline;
 pub mod rate;
 
 use std::time::Duration;
@@ -38,6 +40,10 @@ pub struct Limits {
     pub header_read_timeout_s: u64,
     /// To receive a whole request body.
     pub body_read_timeout_s: u64,
+    /// From the end of the headers to the end of the answer, on every
+    /// route: a client that trickles a body (or waits) holds its
+    /// connection slot no longer than this.
+    pub request_timeout_s: u64,
     /// Request bodies in memory at once, across all connections.
     pub body_budget_bytes: usize,
     /// Units of store work (a transaction with its checks) running at once;
@@ -59,6 +65,22 @@ pub struct Limits {
     /// hashed: bounds both guessing across accounts (the per-account
     /// lockout bounds one account) and the Argon2 work a client can cause.
     pub staff_signin_per_ip: RateRule,
+    /// Staff sign-in attempts per (account, client address), counted under
+    /// the write lock before any password is hashed, known and unknown
+    /// usernames alike: guessing from one address is bounded, and failures
+    /// from elsewhere never lock the owner out.
+    pub staff_signin_per_account_ip: RateRule,
+    /// Attendance exports per staff member, and the employee's own export
+    /// per device: each reads a whole range of punches.
+    pub export_attendance_per_staff: RateRule,
+    pub privacy_export_per_device: RateRule,
+    /// Passwords hashed at once (Argon2 takes 19 MiB each); more sign-ins
+    /// wait their turn.
+    pub max_concurrent_password_hashes: usize,
+    /// Reverse proxies (CIDR) whose `X-Forwarded-For` is believed: behind
+    /// them, rate limits key on the client's address, not the proxy's, and
+    /// the per-address connection cap does not apply to the proxy.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Limits {
@@ -68,6 +90,7 @@ impl Default for Limits {
             max_connections_per_ip: 256,
             header_read_timeout_s: 10,
             body_read_timeout_s: 30,
+            request_timeout_s: 60,
             body_budget_bytes: 256 << 20,
             max_concurrent_work: 64,
             // Room for attestation chains (a few kB) with a wide margin.
@@ -99,6 +122,20 @@ impl Default for Limits {
                 hits: 20,
                 window_s: 60,
             },
+            staff_signin_per_account_ip: RateRule {
+                hits: 5,
+                window_s: 900,
+            },
+            export_attendance_per_staff: RateRule {
+                hits: 30,
+                window_s: 600,
+            },
+            privacy_export_per_device: RateRule {
+                hits: 10,
+                window_s: 3600,
+            },
+            max_concurrent_password_hashes: 4,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -110,5 +147,9 @@ impl Limits {
 
     pub fn body_read_timeout(&self) -> Duration {
         Duration::from_secs(self.body_read_timeout_s.max(1))
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_s.max(1))
     }
 }

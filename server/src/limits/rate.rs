@@ -18,17 +18,26 @@ pub enum Bucket {
     PinResetDevice,
     /// Staff sign-ins (`POST /admin/v1/session`) per address.
     StaffSignInIp,
+    /// Staff sign-ins per (account, address) (`staff::signin`).
+    StaffSignInAccountIp,
+    /// Attendance exports per staff member (each reads every punch).
+    ExportAttendance,
+    /// The employee's own export (`/v1/privacy/export`) per device.
+    PrivacyExport,
 }
 
 impl Bucket {
     /// Every bucket: the longest of their windows bounds what pruning keeps.
-    pub const ALL: [Bucket; 6] = [
+    pub const ALL: [Bucket; 9] = [
         Bucket::EnrollIp,
         Bucket::EnrollCode,
         Bucket::PinResetIp,
         Bucket::PinResetEmployee,
         Bucket::PinResetDevice,
         Bucket::StaffSignInIp,
+        Bucket::StaffSignInAccountIp,
+        Bucket::ExportAttendance,
+        Bucket::PrivacyExport,
     ];
 
     fn name(self) -> &'static str {
@@ -39,6 +48,9 @@ impl Bucket {
             Bucket::PinResetEmployee => "pin_reset_employee",
             Bucket::PinResetDevice => "pin_reset_device",
             Bucket::StaffSignInIp => "staff_signin_ip",
+            Bucket::StaffSignInAccountIp => "staff_signin_account_ip",
+            Bucket::ExportAttendance => "export_attendance",
+            Bucket::PrivacyExport => "privacy_export",
         }
     }
 
@@ -50,6 +62,9 @@ impl Bucket {
             Bucket::PinResetEmployee => limits.pin_reset_per_employee,
             Bucket::PinResetDevice => limits.pin_reset_per_device,
             Bucket::StaffSignInIp => limits.staff_signin_per_ip,
+            Bucket::StaffSignInAccountIp => limits.staff_signin_per_account_ip,
+            Bucket::ExportAttendance => limits.export_attendance_per_staff,
+            Bucket::PrivacyExport => limits.privacy_export_per_device,
         }
     }
 }
@@ -88,7 +103,7 @@ pub fn hit(
     for &(bucket, subject) in hits {
         let rule = bucket.rule(limits);
         let window_ms = rule.window_ms();
-        let key = format!("{}:{subject}", bucket.name());
+        let key = key(bucket, subject);
         let (count, started) = tx.rate_hit(&key, window_ms, now_ms)?;
         new_window |= count == 1;
         if count > rule.hits && refused.is_none() {
@@ -104,4 +119,14 @@ pub fn hit(
         tx.prune_rate_limits(now_ms.saturating_sub(longest_window_ms(limits)))?;
     }
     Ok(refused)
+}
+
+pub fn key(bucket: Bucket, subject: &str) -> String {
+    format!("{}:{subject}", bucket.name())
+}
+
+/// Forgets one counter (a staff member who signed in is not throttled for
+/// the attempts that got them in).
+pub fn clear(tx: &dyn StoreTx, bucket: Bucket, subject: &str) -> Result<()> {
+    tx.rate_clear(&key(bucket, subject))
 }

@@ -106,6 +106,13 @@ pub(crate) async fn code_handler(
         Ok(d) => d,
         Err(limited) => return Ok(limited),
     };
+    // No sender configured: refused before a code exists (never logged).
+    if !state.pin_sender.ready() {
+        return Err(ApiError::unavailable(
+            "reset codes cannot be sent: no sender is configured on this server",
+        )
+        .with_reason("no_code_sender"));
+    }
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
         let outcome = s.store.write(|tx| reset::request_code(tx, &device, now))?;

@@ -8,12 +8,14 @@ use ring::rand::{SecureRandom, SystemRandom};
 use punch_model::pin::wire::PinCodeSent;
 use punch_model::pin::{ResetPath, ResetToken, SignedResetToken, Verifier};
 
-use super::sender::CodeMessage;
+use super::sender::{CodeMessage, mask};
 use crate::error::{Result, ServerError};
 use crate::policy_publish::policy_signer;
 use crate::store::{DeviceInfo, PinCodeRow, StoreTx};
 
 const META_CODE_KEY: &str = "pin_code_mac_key";
+/// How long an expired code's row is kept (its redeem answers `expired`).
+const CODE_KEPT_MS: i64 = 24 * 3600 * 1000;
 /// A code is good for ten minutes.
 pub const CODE_LIFETIME_MS: i64 = 10 * 60 * 1000;
 /// An admin's order waits this long for the device to fetch it.
@@ -62,26 +64,6 @@ fn code_mac(tx: &dyn StoreTx, employee_id: &str, code: &str) -> Result<String> {
     Ok(hex::encode(hmac::sign(&key, msg.as_bytes())))
 }
 
-fn mask(channel: &str, to: &str) -> String {
-    match (channel, to.split_once('@')) {
-        ("email", Some((user, domain))) => {
-            let first: String = user.chars().take(1).collect();
-            format!("{first}***@{domain}")
-        }
-        _ => {
-            let tail: String = to
-                .chars()
-                .rev()
-                .take(2)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("***{tail}")
-        }
-    }
-}
-
 /// Creates a code for the device's employee and says where it goes. The
 /// caller sends the message after the transaction commits.
 pub fn request_code(
@@ -95,14 +77,33 @@ pub fn request_code(
             "no phone or e-mail is bound for this employee",
         )));
     };
-    let code = random_code()?;
     let expires_at_ms = now_ms.saturating_add(CODE_LIFETIME_MS);
+    // Codes long expired go (a day on, so a late redeem still hears why):
+    // the table stays small, and an employee's 10^6 possible MACs cannot
+    // pile up into collisions with their own old rows.
+    tx.prune_pin_codes(now_ms.saturating_sub(CODE_KEPT_MS))?;
+    // A code whose MAC is still stored for this employee (drawn again
+    // within a day) is drawn anew: the MAC is the row's key.
+    let mut drawn = None;
+    for _ in 0..8 {
+        let code = random_code()?;
+        let mac = code_mac(tx, &device.employee_id, &code)?;
+        if tx.pin_code(&mac)?.is_none() {
+            drawn = Some((code, mac));
+            break;
+        }
+    }
+    let Some((code, mac)) = drawn else {
+        return Err(ServerError::Crypto(
+            "no fresh PIN code after 8 draws".into(),
+        ));
+    };
     // Only the newest code works: a code sent earlier (a message that came
     // late, or one someone else saw) stops working when a new one is sent.
     // The profile row read above is locked, so two requests take turns.
     tx.supersede_pin_codes(&device.employee_id, now_ms)?;
     tx.insert_pin_code(&PinCodeRow {
-        code_hash: code_mac(tx, &device.employee_id, &code)?,
+        code_hash: mac,
         employee_id: device.employee_id.clone(),
         device_id: device.device_id.clone(),
         created_at_ms: now_ms,

@@ -45,11 +45,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         .filter(|d| d.employee_id == employee_id)
         .collect();
     let mut punches = Vec::new();
-    for info in tx
-        .punches()?
-        .into_iter()
-        .filter(|p| p.employee_id == employee_id)
-    {
+    for info in tx.punches_of(employee_id)? {
         let record = tx
             .punch_bytes(&info.device_id, info.seq)?
             .and_then(|b| PunchRecord::from_bytes(&b).ok());

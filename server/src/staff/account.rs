@@ -1,6 +1,7 @@
-//! Creating staff accounts: the first HR admin from the CLI (bootstrap),
-//! the rest by an HR admin through the API. The TOTP secret is shown once,
-//! at creation, for the person's authenticator app.
+//! Creating staff accounts: the first HR admin from the CLI (bootstrap:
+//! the operator is the holder, shown the TOTP secret once), the rest by an
+//! HR admin through the API: those enrol their own authenticator at their
+//! first sign-in, so HR never sees their second factor.
 
 use serde::Serialize;
 
@@ -24,14 +25,27 @@ pub struct NewStaff {
     pub password: String,
 }
 
-/// What the new person needs once, to set up their second factor.
+/// When the account's authenticator is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrolment {
+    /// Now, shown to whoever creates it (the CLI bootstrap).
+    Now,
+    /// By the holder at their first sign-in (`staff::signin`).
+    AtFirstSignIn,
+}
+
+/// The new account; with [`Enrolment::Now`], its secret, shown once.
 #[derive(Debug, Clone, Serialize)]
 pub struct Created {
     pub username: String,
     pub role: Role,
     pub team: Option<String>,
-    pub totp_secret: String,
-    pub otpauth_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otpauth_uri: Option<String>,
+    /// True until the holder has enrolled an authenticator.
+    pub totp_enrolment_pending: bool,
 }
 
 /// Lower-case letters, digits, `.`, `_`, `-`; 2 to 64 characters.
@@ -43,7 +57,7 @@ pub fn valid_username(name: &str) -> bool {
 }
 
 /// Hashes the password before any lock is taken (Argon2 is slow on purpose).
-pub fn prepare(new: &NewStaff, now_ms: i64) -> Result<(StaffRow, Created)> {
+pub fn prepare(new: &NewStaff, enrolment: Enrolment, now_ms: i64) -> Result<(StaffRow, Created)> {
     if !valid_username(&new.username) {
         return Err(ServerError::Invalid(
             "a username has 2-64 characters: a-z, 0-9, '.', '_', '-'".into(),
@@ -56,7 +70,11 @@ pub fn prepare(new: &NewStaff, now_ms: i64) -> Result<(StaffRow, Created)> {
         },
         _ => None,
     };
-    let totp_secret = secret::random_bytes(totp::SECRET_LEN)?;
+    let totp_secret = match enrolment {
+        Enrolment::Now => secret::random_bytes(totp::SECRET_LEN)?,
+        // Empty: not enrolled (`lifecycle::needs_totp_enrolment`).
+        Enrolment::AtFirstSignIn => Vec::new(),
+    };
     let row = StaffRow {
         username: new.username.clone(),
         display_name: new.display_name.trim().to_string(),
@@ -74,8 +92,15 @@ pub fn prepare(new: &NewStaff, now_ms: i64) -> Result<(StaffRow, Created)> {
         username: new.username.clone(),
         role: new.role,
         team,
-        totp_secret: totp::secret_base32(&totp_secret)?,
-        otpauth_uri: totp::otpauth_uri(&totp_secret, TOTP_ISSUER, &new.username)?,
+        totp_secret: match enrolment {
+            Enrolment::Now => Some(totp::secret_base32(&totp_secret)?),
+            Enrolment::AtFirstSignIn => None,
+        },
+        otpauth_uri: match enrolment {
+            Enrolment::Now => Some(totp::otpauth_uri(&totp_secret, TOTP_ISSUER, &new.username)?),
+            Enrolment::AtFirstSignIn => None,
+        },
+        totp_enrolment_pending: enrolment == Enrolment::AtFirstSignIn,
     };
     Ok((row, created))
 }

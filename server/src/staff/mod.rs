@@ -8,6 +8,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod lifecycle;
 pub mod password;
 pub mod role;
 pub mod secret;

@@ -128,7 +128,6 @@ pub fn allows(role: Role, permission: Permission) -> bool {
                 | P::ViewChainBreaks
                 | P::ExportAttendance
                 | P::ViewAudit
-                | P::CreateTokens
                 | P::ViewRequests
         ),
     }
@@ -155,6 +154,8 @@ mod tests {
             Permission::ManageStaff,
             Permission::ResetPin,
             Permission::DecideRequests,
+            // A read-only role mints no credentials either.
+            Permission::CreateTokens,
         ] {
             assert!(!allows(Role::Auditor, p), "{p:?}");
         }

@@ -11,7 +11,8 @@ use crate::store::StoreTx;
 use crate::store::people::{ApiTokenRow, StaffRow};
 
 pub const PREFIX: &str = "pt_";
-pub const MAX_TTL_DAYS: u32 = 365;
+/// A leaked integration token stops working within a quarter at most.
+pub const MAX_TTL_DAYS: u32 = 90;
 
 /// What the creator sees, once.
 #[derive(Debug, Clone, Serialize)]

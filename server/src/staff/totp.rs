@@ -55,12 +55,16 @@ pub fn check(secret: &[u8], code: &str, now_ms: i64, last_step: i64) -> Result<O
     Ok(None)
 }
 
+/// The raw secret from the base32 form a person was shown.
+pub fn secret_from_base32(secret_base32: &str) -> Result<Vec<u8>> {
+    totp_rs::Secret::Encoded(secret_base32.trim().to_string())
+        .to_bytes()
+        .map_err(|e| ServerError::Invalid(format!("base32 secret: {e:?}")))
+}
+
 /// The code for `now_ms` from the base32 secret a person was shown.
 pub fn code_from_base32(secret_base32: &str, now_ms: i64) -> Result<String> {
-    let bytes = totp_rs::Secret::Encoded(secret_base32.to_string())
-        .to_bytes()
-        .map_err(|e| ServerError::Invalid(format!("base32 secret: {e:?}")))?;
-    code_at(&bytes, now_ms)
+    code_at(&secret_from_base32(secret_base32)?, now_ms)
 }
 
 #[cfg(test)]

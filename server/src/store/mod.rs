@@ -336,8 +336,11 @@ pub trait StoreTx {
 
     /// Remembers a request nonce; false when it was already seen.
     fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool>;
-    /// Forgets nonces of requests stamped before `before_ms`.
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64>;
+    /// Forgets nonces of requests stamped more than `max_age_ms` before
+    /// the database's clock: every server on the database prunes by the
+    /// same clock, so one whose own clock runs ahead cannot forget a nonce
+    /// the others would still accept a replay of.
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64>;
 
     /// Sites as their JSON (`punch_model::rules::policy::Site`), by id.
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()>;
@@ -391,6 +394,11 @@ pub trait StoreTx {
         hash_hex: &str,
     ) -> Result<Option<(String, String)>>;
 
+    /// One accepted punch (the admin detail view: one indexed read).
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;
+    /// One employee's punches, by (device, seq) (an indexed read: the
+    /// employee's own export does not scan everyone's).
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
 
@@ -439,6 +447,8 @@ pub trait StoreTx {
     /// Marks the employee's unused, not yet superseded codes as replaced by
     /// a newer one; returns how many.
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64>;
+    /// Deletes every PIN code that expired before `before_ms`.
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64>;
     /// The code with this MAC (locked in a write transaction).
     fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
     /// Uses the code up; false when it already was.
@@ -459,6 +469,10 @@ pub trait StoreTx {
     /// Deletes the rate counters whose window started before `before_ms`;
     /// returns how many.
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
+    /// Deletes one rate counter.
+    fn rate_clear(&self, key: &str) -> Result<()>;
+    /// Deletes every rate counter whose key starts with `prefix`.
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;
@@ -479,10 +493,17 @@ pub trait StoreTx {
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.
     fn events(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>>;
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>>;
-    /// Records a decision on a request that is still pending; false if it
-    /// is not (unknown, or already decided).
-    fn decide_event(&self, event_id: &str, decision: &EventDecision<'_>) -> Result<bool>;
+    /// The rows carrying `event_id`, by (device, seq): one since ingest
+    /// refuses a second; older databases may hold a few.
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>>;
+    /// Where `event_id` is already stored, if anywhere. In a write
+    /// transaction it also serialises ingests of the same id (PostgreSQL
+    /// takes a transaction lock on it), so two devices cannot both claim it.
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>>;
+    /// Records a decision on the request at (device, seq) if it is still
+    /// pending; false if it is not (unknown, or already decided).
+    fn decide_event(&self, device_id: &str, seq: u64, decision: &EventDecision<'_>)
+    -> Result<bool>;
     /// Stores an attachment once (the same hash again is a no-op).
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
     fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;

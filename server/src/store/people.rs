@@ -126,9 +126,17 @@ pub trait PeopleTx {
     fn insert_session(&self, session: &SessionRow) -> Result<()>;
     fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
     fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Ends every session of one staff member; answers how many.
+    fn delete_sessions_of(&self, username: &str) -> Result<u64>;
 
     fn insert_api_token(&self, token: &ApiTokenRow) -> Result<()>;
     fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>>;
+    /// Tokens (one member's, or everyone's), oldest first.
+    fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiTokenRow>>;
+    /// Revokes a member's live tokens (only `token_id`, if given); answers
+    /// how many.
+    fn revoke_api_tokens(&self, username: &str, token_id: Option<&str>, now_ms: i64)
+    -> Result<u64>;
 
     /// Sets (or with None clears) the employee's team; false if unknown.
     fn set_team(&self, employee_id: &str, team: Option<&str>) -> Result<bool>;
@@ -138,6 +146,8 @@ pub trait PeopleTx {
     /// Replaces the verdict on (device, seq).
     fn set_punch_review(&self, review: &PunchReviewRow) -> Result<()>;
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>>;
+    /// The verdict on one punch, if any.
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>>;
 
     /// Returns the new row's id.
     fn insert_chain_ack(&self, ack: &ChainAckRow) -> Result<i64>;

@@ -30,6 +30,40 @@ use crate::store::{
     StoredPunchInfo, Work, redact_url,
 };
 
+const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
+    utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id, \
+    hash, received_at_ms, review_flags, assurance, attendance";
+
+/// A `punches` row read with [`PUNCH_INFO_COLUMNS`].
+fn punch_info_row(r: &Row) -> Result<StoredPunchInfo> {
+    let flags: String = r.try_get(15)?;
+    Ok(StoredPunchInfo {
+        device_id: r.try_get(0)?,
+        seq: int(r.try_get(1)?),
+        punch_id: r.try_get(2)?,
+        employee_id: r.try_get(3)?,
+        kind: r.try_get(4)?,
+        wall_time_ms: r.try_get(5)?,
+        utc_offset_min: r.try_get(6)?,
+        trusted_time_ms: r.try_get(7)?,
+        skew_ms: r.try_get(8)?,
+        time_status: r.try_get(9)?,
+        policy_version: int(r.try_get(10)?),
+        decision: r.try_get(11)?,
+        site_id: r.try_get(12)?,
+        hash: r.try_get(13)?,
+        received_at_ms: r.try_get(14)?,
+        // Unreadable flags are an error, never silently "nothing to review".
+        review_flags: serde_json::from_str(&flags)
+            .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
+        assurance: r.try_get(16)?,
+        // An unreadable reading is shown as none, never guessed.
+        attendance: r
+            .try_get::<_, Option<String>>(17)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
     status_detail, decided_by, decided_at_ms, comment";
@@ -548,6 +582,13 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM pin_codes WHERE expires_at_ms < $1",
+            &[&before_ms],
+        )
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         self.exec(
             "UPDATE pin_codes SET superseded_at_ms = $2
@@ -820,8 +861,12 @@ impl StoreTx for PgTx<'_, '_> {
         )? > 0)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        self.exec("DELETE FROM nonces WHERE request_ts_ms < $1", &[&before_ms])
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        self.exec(
+            "DELETE FROM nonces
+             WHERE request_ts_ms < (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint - $1",
+            &[&max_age_ms],
+        )
     }
 
     fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {
@@ -1071,42 +1116,35 @@ impl StoreTx for PgTx<'_, '_> {
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.query(
-            "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
-                    trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance, attendance
-             FROM punches ORDER BY device_id, seq",
+            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
             &[],
         )?
         .iter()
-        .map(|r| {
-            let flags: String = r.try_get(15)?;
-            Ok(StoredPunchInfo {
-                device_id: r.try_get(0)?,
-                seq: int(r.try_get(1)?),
-                punch_id: r.try_get(2)?,
-                employee_id: r.try_get(3)?,
-                kind: r.try_get(4)?,
-                wall_time_ms: r.try_get(5)?,
-                utc_offset_min: r.try_get(6)?,
-                trusted_time_ms: r.try_get(7)?,
-                skew_ms: r.try_get(8)?,
-                time_status: r.try_get(9)?,
-                policy_version: int(r.try_get(10)?),
-                decision: r.try_get(11)?,
-                site_id: r.try_get(12)?,
-                hash: r.try_get(13)?,
-                received_at_ms: r.try_get(14)?,
-                // Unreadable flags are an error, never silently "nothing to review".
-                review_flags: serde_json::from_str(&flags)
-                    .map_err(|e| ServerError::Corrupt(format!("review flags: {e}")))?,
-                assurance: r.try_get(16)?,
-                // An unreadable reading is shown as none, never guessed.
-                attendance: r
-                    .try_get::<_, Option<String>>(17)?
-                    .and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        })
+        .map(punch_info_row)
         .collect()
+    }
+
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        self.query(
+            &format!(
+                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
+                 ORDER BY device_id, seq"
+            ),
+            &[&employee_id],
+        )?
+        .iter()
+        .map(punch_info_row)
+        .collect()
+    }
+
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        self.opt(
+            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = $1 AND seq = $2"),
+            &[&device_id, &sql(seq)],
+        )?
+        .as_ref()
+        .map(punch_info_row)
+        .transpose()
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
@@ -1451,6 +1489,19 @@ impl StoreTx for PgTx<'_, '_> {
         Ok((int(row.try_get(0)?), row.try_get(1)?))
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.exec("DELETE FROM rate_limits WHERE key = $1", &[&key])?;
+        Ok(())
+    }
+
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.exec(
+            "DELETE FROM rate_limits WHERE starts_with(key, $1)",
+            &[&prefix],
+        )?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         self.exec(
             "DELETE FROM rate_limits WHERE window_start_ms < $1",
@@ -1504,20 +1555,48 @@ impl StoreTx for PgTx<'_, '_> {
         .collect()
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
-        self.opt(
-            &format!("SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY seq LIMIT 1"),
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        self.query(
+            &format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = $1 ORDER BY device_id, seq"
+            ),
             &[&event_id],
         )?
-        .map(|r| event_from_row(&r))
+        .iter()
+        .map(event_from_row)
+        .collect()
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        if self.write {
+            // Two devices' ingests run side by side (each locks only its own
+            // device row): the second to claim this id waits for the first
+            // to commit, then sees its row (READ COMMITTED).
+            self.exec(
+                "SELECT pg_advisory_xact_lock(hashtextextended('event_id:' || $1, 0))",
+                &[&event_id],
+            )?;
+        }
+        self.opt(
+            "SELECT device_id, seq FROM events WHERE event_id = $1 LIMIT 1",
+            &[&event_id],
+        )?
+        .map(|r| -> Result<(String, u64)> { Ok((r.try_get(0)?, int(r.try_get(1)?))) })
         .transpose()
     }
 
-    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+    fn decide_event(&self, device_id: &str, seq: u64, d: &EventDecision<'_>) -> Result<bool> {
         let n = self.exec(
-            "UPDATE events SET status = $2, decided_by = $3, comment = $4, decided_at_ms = $5
-             WHERE event_id = $1 AND status = 'pending'",
-            &[&event_id, &d.status, &d.decided_by, &d.comment, &d.at_ms],
+            "UPDATE events SET status = $3, decided_by = $4, comment = $5, decided_at_ms = $6
+             WHERE device_id = $1 AND seq = $2 AND status = 'pending'",
+            &[
+                &device_id,
+                &sql(seq),
+                &d.status,
+                &d.decided_by,
+                &d.comment,
+                &d.at_ms,
+            ],
         )?;
         Ok(n > 0)
     }

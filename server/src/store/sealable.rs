@@ -11,7 +11,20 @@ pub enum SealableColumn {
     RejectedRecord,
     Attachment,
     DataKey,
+    /// The server's own secrets in `meta` (see [`SECRET_META`]).
+    MetaSecret,
+    StaffTotp,
 }
+
+/// The `meta` rows that are secrets: whoever holds them signs policies
+/// (and the field-work addenda) every app trusts, mints time tokens, or
+/// forges PIN-reset codes' MACs. Sealed like the evidence.
+pub const SECRET_META: [&str; 4] = [
+    "policy_key_pkcs8",
+    "time_token_secret",
+    "pin_code_mac_key",
+    "enroll_code_key",
+];
 
 /// One part of a row's key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,13 +68,15 @@ pub enum KeyType {
 }
 
 impl SealableColumn {
-    pub const ALL: [SealableColumn; 6] = [
+    pub const ALL: [SealableColumn; 8] = [
         SealableColumn::PunchRecord,
         SealableColumn::EventRecord,
         SealableColumn::EventBody,
         SealableColumn::RejectedRecord,
         SealableColumn::Attachment,
         SealableColumn::DataKey,
+        SealableColumn::MetaSecret,
+        SealableColumn::StaffTotp,
     ];
 
     /// `table.column`, for reports.
@@ -73,6 +88,8 @@ impl SealableColumn {
             SealableColumn::RejectedRecord => "rejected.record",
             SealableColumn::Attachment => "attachments.body",
             SealableColumn::DataKey => "device_data_keys.key",
+            SealableColumn::MetaSecret => "meta.value",
+            SealableColumn::StaffTotp => "staff.totp_secret",
         }
     }
 
@@ -100,7 +117,18 @@ impl SealableColumn {
             SealableColumn::RejectedRecord => &[("device_id", Text), ("hash", Text), ("id", Int)],
             SealableColumn::Attachment => &[("sha256", Text)],
             SealableColumn::DataKey => &[("device_id", Text), ("key_id", Text)],
+            SealableColumn::MetaSecret => &[("key", Text)],
+            SealableColumn::StaffTotp => &[("username", Text)],
         }
+    }
+
+    /// Rows of the table that are not this column's (meta: all but the
+    /// secrets), as a condition; literal names only, no input.
+    fn only(self) -> Option<String> {
+        (self == SealableColumn::MetaSecret).then(|| {
+            let names: Vec<String> = SECRET_META.iter().map(|k| format!("'{k}'")).collect();
+            format!("key IN ({})", names.join(", "))
+        })
     }
 
     /// `SELECT keys…, value … WHERE (keys) > (cursor) ORDER BY keys LIMIT n`,
@@ -109,14 +137,20 @@ impl SealableColumn {
     pub fn page_sql(self, with_cursor: bool, ph: impl Fn(usize) -> String) -> String {
         let keys: Vec<&str> = self.key_columns().iter().map(|(c, _)| *c).collect();
         let list = keys.join(", ");
-        let (filter, limit) = if with_cursor {
+        let (mut conditions, limit) = if with_cursor {
             let marks: Vec<String> = (1..=keys.len()).map(&ph).collect();
             (
-                format!("WHERE ({list}) > ({})", marks.join(", ")),
+                vec![format!("({list}) > ({})", marks.join(", "))],
                 ph(keys.len() + 1),
             )
         } else {
-            (String::new(), ph(1))
+            (Vec::new(), ph(1))
+        };
+        conditions.extend(self.only());
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
         };
         format!(
             "SELECT {list}, {value} FROM {table} {filter} ORDER BY {list} LIMIT {limit}",
@@ -160,6 +194,11 @@ mod tests {
         assert_eq!(
             SealableColumn::Attachment.page_sql(false, pg),
             "SELECT sha256, body FROM attachments  ORDER BY sha256 LIMIT $1"
+        );
+        assert_eq!(
+            SealableColumn::MetaSecret.page_sql(true, pg),
+            "SELECT key, value FROM meta WHERE (key) > ($1) AND key IN ('policy_key_pkcs8', \
+             'time_token_secret', 'pin_code_mac_key', 'enroll_code_key') ORDER BY key LIMIT $2"
         );
         assert_eq!(
             SealableColumn::DataKey.replace_sql(|i| format!("?{i}")),

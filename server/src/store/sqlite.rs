@@ -153,6 +153,40 @@ ALTER TABLE pin_codes ADD COLUMN superseded_at_ms INTEGER;
 CREATE INDEX pin_codes_employee ON pin_codes (employee_id);
 ";
 
+const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
+    utc_offset_min, trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id, \
+    hash, received_at_ms, review_flags, assurance, attendance";
+
+/// A `punches` row read with [`PUNCH_INFO_COLUMNS`].
+fn punch_info_row(r: &Row<'_>) -> rusqlite::Result<StoredPunchInfo> {
+    Ok(StoredPunchInfo {
+        device_id: r.get(0)?,
+        seq: int(r.get(1)?),
+        punch_id: r.get(2)?,
+        employee_id: r.get(3)?,
+        kind: r.get(4)?,
+        wall_time_ms: r.get(5)?,
+        utc_offset_min: r.get(6)?,
+        trusted_time_ms: r.get(7)?,
+        skew_ms: r.get(8)?,
+        time_status: r.get(9)?,
+        policy_version: int(r.get(10)?),
+        decision: r.get(11)?,
+        site_id: r.get(12)?,
+        hash: r.get(13)?,
+        received_at_ms: r.get(14)?,
+        // Unreadable flags are an error, never silently "nothing to review".
+        review_flags: serde_json::from_str(&r.get::<_, String>(15)?).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        assurance: r.get(16)?,
+        // An unreadable reading is shown as none, never guessed.
+        attendance: r
+            .get::<_, Option<String>>(17)?
+            .and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
 const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
     status_detail, decided_by, decided_at_ms, comment";
@@ -755,6 +789,14 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
+    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
+        let n = self.0.execute(
+            "DELETE FROM pin_codes WHERE expires_at_ms < ?1",
+            [before_ms],
+        )?;
+        Ok(n as u64)
+    }
+
     fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
         let n = self.0.execute(
             "UPDATE pin_codes SET superseded_at_ms = ?2
@@ -981,10 +1023,12 @@ impl StoreTx for Sql<'_> {
         Ok(n > 0)
     }
 
-    fn prune_nonces(&self, before_ms: i64) -> Result<u64> {
-        let n = self
-            .0
-            .execute("DELETE FROM nonces WHERE request_ts_ms < ?1", [before_ms])?;
+    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
+        let n = self.0.execute(
+            "DELETE FROM nonces
+             WHERE request_ts_ms < CAST(unixepoch('subsec') * 1000 AS INTEGER) - ?1",
+            [max_age_ms],
+        )?;
         Ok(n as u64)
     }
 
@@ -1198,6 +1242,20 @@ impl StoreTx for Sql<'_> {
         Ok((int(hits), start))
     }
 
+    fn rate_clear(&self, key: &str) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM rate_limits WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
+    }
+
+    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM rate_limits WHERE substr(key, 1, length(?1)) = ?1")?
+            .execute([prefix])?;
+        Ok(())
+    }
+
     fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
         let n = self
             .0
@@ -1251,21 +1309,35 @@ impl StoreTx for Sql<'_> {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn event(&self, event_id: &str) -> Result<Option<StoredEvent>> {
+    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([event_id], event_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
+        // SQLite has one writer at a time: the read is the claim.
         Ok(self
             .0
-            .prepare_cached(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events WHERE event_id = ?1 ORDER BY seq LIMIT 1"
-            ))?
-            .query_row([event_id], event_from_row)
+            .prepare_cached("SELECT device_id, seq FROM events WHERE event_id = ?1 LIMIT 1")?
+            .query_row([event_id], |r| Ok((r.get(0)?, int(r.get(1)?))))
             .optional()?)
     }
 
-    fn decide_event(&self, event_id: &str, d: &EventDecision<'_>) -> Result<bool> {
+    fn decide_event(&self, device_id: &str, seq: u64, d: &EventDecision<'_>) -> Result<bool> {
         let n = self.0.execute(
-            "UPDATE events SET status = ?2, decided_by = ?3, comment = ?4, decided_at_ms = ?5
-             WHERE event_id = ?1 AND status = 'pending'",
-            params![event_id, d.status, d.decided_by, d.comment, d.at_ms],
+            "UPDATE events SET status = ?3, decided_by = ?4, comment = ?5, decided_at_ms = ?6
+             WHERE device_id = ?1 AND seq = ?2 AND status = 'pending'",
+            params![
+                device_id,
+                sql(seq),
+                d.status,
+                d.decided_by,
+                d.comment,
+                d.at_ms
+            ],
         )?;
         Ok(n > 0)
     }
@@ -1502,45 +1574,30 @@ impl StoreTx for Sql<'_> {
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        let mut stmt = self.0.prepare(
-            "SELECT device_id, seq, punch_id, employee_id, kind, wall_time_ms, utc_offset_min,
-                    trusted_time_ms, skew_ms, time_status, policy_version, decision, site_id,
-                    hash, received_at_ms, review_flags, assurance, attendance
-             FROM punches ORDER BY device_id, seq",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(StoredPunchInfo {
-                device_id: r.get(0)?,
-                seq: int(r.get(1)?),
-                punch_id: r.get(2)?,
-                employee_id: r.get(3)?,
-                kind: r.get(4)?,
-                wall_time_ms: r.get(5)?,
-                utc_offset_min: r.get(6)?,
-                trusted_time_ms: r.get(7)?,
-                skew_ms: r.get(8)?,
-                time_status: r.get(9)?,
-                policy_version: int(r.get(10)?),
-                decision: r.get(11)?,
-                site_id: r.get(12)?,
-                hash: r.get(13)?,
-                received_at_ms: r.get(14)?,
-                // Unreadable flags are an error, never silently "nothing to review".
-                review_flags: serde_json::from_str(&r.get::<_, String>(15)?).map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        15,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })?,
-                assurance: r.get(16)?,
-                // An unreadable reading is shown as none, never guessed.
-                attendance: r
-                    .get::<_, Option<String>>(17)?
-                    .and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        })?;
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([], punch_info_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = ?1
+             ORDER BY device_id, seq"
+        ))?;
+        let rows = stmt.query_map([employee_id], punch_info_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = ?1 AND seq = ?2"
+            ))?
+            .query_row(params![device_id, sql(seq)], punch_info_row)
+            .optional()?)
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
@@ -1606,27 +1663,14 @@ mod tests {
     fn nonces_are_single_use_until_pruned() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
-        assert!(
-            !store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))
-                .unwrap()
-        );
-        assert_eq!(store.write(|tx| tx.prune_nonces(2_000)).unwrap(), 1);
-        assert!(
-            store
-                .write(|tx| tx.insert_nonce("d1", "n-1", 1_000))
-                .unwrap()
-        );
+        let now = crate::clock::now_ms();
+        let old = now - 600_000;
+        assert!(store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
+        assert!(!store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
+        assert!(store.write(|tx| tx.insert_nonce("d2", "n-1", now)).unwrap());
+        // Older than a minute by the database's clock: only d1's.
+        assert_eq!(store.write(|tx| tx.prune_nonces(60_000)).unwrap(), 1);
+        assert!(store.write(|tx| tx.insert_nonce("d1", "n-1", old)).unwrap());
         assert!(
             !store
                 .write(|tx| tx.insert_nonce("d2", "n-1", 5_000))

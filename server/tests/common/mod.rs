@@ -188,6 +188,78 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Reads one HTTP response (headers and a Content-Length body) or EOF.
+pub fn read_response(stream: &mut TcpStream) -> Option<Http> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(_) => break,
+        }
+        if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+            let len = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if raw.len() >= end + 4 + len {
+                break;
+            }
+        }
+    }
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some(Http {
+        status,
+        headers,
+        body: raw[end + 4..].to_vec(),
+    })
+}
+
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s
+}
+
+/// Dropping the audit log's append-only trigger (what someone with write
+/// access to the database does first).
+pub fn audit_trigger_drop_sql(db: &DbUrl) -> String {
+    match db {
+        DbUrl::Sqlite(_) => "DROP TRIGGER audit_log_no_update".into(),
+        DbUrl::Postgres(_) => "DROP TRIGGER audit_log_append_only ON audit_log".into(),
+    }
+}
+
+/// SQL behind the server's back (our own literals).
+pub fn execute_sql(db: &DbUrl, sql: &str) -> Result<(), String> {
+    match db {
+        DbUrl::Sqlite(path) => rusqlite::Connection::open(path)
+            .and_then(|db| db.execute_batch(sql))
+            .map_err(|e| e.to_string()),
+        DbUrl::Postgres(url) => {
+            let out = std::process::Command::new("psql")
+                .args(["-v", "ON_ERROR_STOP=1", "-q", url, "-c", sql])
+                .output()
+                .expect("psql runs");
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            }
+        }
+    }
+}
+
 /// A fresh, empty database of the back end under test (see the module doc).
 pub fn test_db(dir: &Path) -> DbUrl {
     match std::env::var("PUNCH_TEST_DB").ok().as_deref() {
@@ -208,11 +280,20 @@ pub fn db_arg(db: &DbUrl) -> String {
     }
 }
 
+/// The `/metrics` token test servers are configured with.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
+/// The header a scraper sends.
+pub fn metrics_auth() -> Vec<(&'static str, String)> {
+    vec![("authorization", format!("Bearer {METRICS_TOKEN}"))]
+}
+
 /// A server on `db` at a free loopback port.
 pub fn start_on(db: &DbUrl, limits: punch_server::Limits) -> ServerHandle {
     ServerHandle::start(ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         limits,
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..ServerConfig::new(db.clone())
     })
     .unwrap()
@@ -223,6 +304,7 @@ pub fn start_with_codes(db: &DbUrl, codes: &std::path::Path) -> ServerHandle {
     ServerHandle::start(ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         pin_codes: punch_server::pin::CodeDelivery::File(codes.to_path_buf()),
+        metrics_token: Some(METRICS_TOKEN.into()),
         ..ServerConfig::new(db.clone())
     })
     .unwrap()

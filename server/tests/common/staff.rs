@@ -40,7 +40,7 @@ pub fn add_staff(ts: &TestServer, username: &str, role: Role, team: Option<&str>
     Staff {
         username: username.into(),
         role,
-        totp_secret: created.totp_secret,
+        totp_secret: created.totp_secret.expect("enrolled at creation"),
     }
 }
 

@@ -320,6 +320,7 @@ fn start_servers(db: &str, n: usize) -> Res<Servers> {
     for _ in 0..n {
         let mut child = Command::new(&bin)
             .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .env("PUNCH_METRICS_TOKEN", METRICS_TOKEN)
             // Per-request info logs cost CPU that the figure should not include.
             .env("RUST_LOG", "warn")
             .env("PUNCH_LOG_FORMAT", "text")
@@ -345,10 +346,14 @@ fn start_servers(db: &str, n: usize) -> Res<Servers> {
     Ok(s)
 }
 
+/// The servers' `/metrics` token (metrics are off without one).
+const METRICS_TOKEN: &str = "scale-bench";
+
 /// Server-side totals from /metrics: (db µs, /v1/punches request seconds).
 fn scrape(addr: SocketAddr) -> Res<(f64, f64)> {
     let mut c = Conn::open(addr)?;
-    let (_, body) = c.send("GET", "/metrics", &[], b"")?;
+    let auth = [("authorization", format!("Bearer {METRICS_TOKEN}"))];
+    let (_, body) = c.send("GET", "/metrics", &auth, b"")?;
     let text = String::from_utf8_lossy(&body);
     let sum = |prefix: &str| -> f64 {
         text.lines()

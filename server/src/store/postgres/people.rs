@@ -31,6 +31,21 @@ fn staff_row(r: &Row) -> Result<StaffRow> {
     })
 }
 
+fn token_row(r: &Row) -> Result<ApiTokenRow> {
+    let scopes: String = r.try_get(4)?;
+    Ok(ApiTokenRow {
+        token_hash: r.try_get(0)?,
+        token_id: r.try_get(1)?,
+        username: r.try_get(2)?,
+        name: r.try_get(3)?,
+        scopes: serde_json::from_str(&scopes)
+            .map_err(|e| ServerError::Corrupt(format!("stored scopes: {e}")))?,
+        created_at_ms: r.try_get(5)?,
+        expires_at_ms: r.try_get(6)?,
+        revoked_at_ms: r.try_get(7)?,
+    })
+}
+
 const AUDIT_COLUMNS: &str =
     "seq, at_ms, actor, role, action, target, reason, detail, prev_hash, hash";
 
@@ -95,8 +110,11 @@ impl PeopleTx for PgTx<'_, '_> {
     }
 
     fn staff(&self, username: &str) -> Result<Option<StaffRow>> {
+        // In a write transaction the row is locked: sign-in counts its
+        // failures (and account changes apply) one at a time.
+        let lock = if self.write { " FOR UPDATE" } else { "" };
         self.opt(
-            &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE username = $1"),
+            &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE username = $1{lock}"),
             &[&username],
         )?
         .as_ref()
@@ -172,6 +190,40 @@ impl PeopleTx for PgTx<'_, '_> {
         Ok(())
     }
 
+    fn delete_sessions_of(&self, username: &str) -> Result<u64> {
+        self.exec(
+            "DELETE FROM staff_sessions WHERE username = $1",
+            &[&username],
+        )
+    }
+
+    fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiTokenRow>> {
+        self.query(
+            "SELECT token_hash, token_id, username, name, scopes, created_at_ms,
+                    expires_at_ms, revoked_at_ms
+             FROM api_tokens WHERE ($1::text IS NULL OR username = $1)
+             ORDER BY created_at_ms, token_id",
+            &[&username],
+        )?
+        .iter()
+        .map(token_row)
+        .collect()
+    }
+
+    fn revoke_api_tokens(
+        &self,
+        username: &str,
+        token_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.exec(
+            "UPDATE api_tokens SET revoked_at_ms = $3
+             WHERE username = $1 AND ($2::text IS NULL OR token_id = $2)
+               AND revoked_at_ms IS NULL",
+            &[&username, &token_id, &now_ms],
+        )
+    }
+
     fn insert_api_token(&self, t: &ApiTokenRow) -> Result<()> {
         let scopes = serde_json::to_string(&t.scopes)
             .map_err(|e| ServerError::Corrupt(format!("scopes: {e}")))?;
@@ -200,20 +252,8 @@ impl PeopleTx for PgTx<'_, '_> {
              FROM api_tokens WHERE token_hash = $1",
             &[&token_hash],
         )?
-        .map(|r| {
-            let scopes: String = r.try_get(4)?;
-            Ok(ApiTokenRow {
-                token_hash: r.try_get(0)?,
-                token_id: r.try_get(1)?,
-                username: r.try_get(2)?,
-                name: r.try_get(3)?,
-                scopes: serde_json::from_str(&scopes)
-                    .map_err(|e| ServerError::Corrupt(format!("stored scopes: {e}")))?,
-                created_at_ms: r.try_get(5)?,
-                expires_at_ms: r.try_get(6)?,
-                revoked_at_ms: r.try_get(7)?,
-            })
-        })
+        .as_ref()
+        .map(token_row)
         .transpose()
     }
 
@@ -275,6 +315,25 @@ impl PeopleTx for PgTx<'_, '_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> {
+        self.opt(
+            "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews
+             WHERE device_id = $1 AND seq = $2",
+            &[&device_id, &sql(seq)],
+        )?
+        .map(|r| {
+            Ok(PunchReviewRow {
+                device_id: r.try_get(0)?,
+                seq: int(r.try_get(1)?),
+                verdict: r.try_get(2)?,
+                comment: r.try_get(3)?,
+                reviewer: r.try_get(4)?,
+                at_ms: r.try_get(5)?,
+            })
+        })
+        .transpose()
     }
 
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>> {

@@ -239,6 +239,58 @@ impl PeopleTx for Sql<'_> {
         Ok(())
     }
 
+    fn delete_sessions_of(&self, username: &str) -> Result<u64> {
+        let n = self
+            .0
+            .execute("DELETE FROM staff_sessions WHERE username = ?1", [username])?;
+        Ok(n as u64)
+    }
+
+    fn api_tokens(&self, username: Option<&str>) -> Result<Vec<ApiTokenRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT token_hash, token_id, username, name, scopes, created_at_ms,
+                    expires_at_ms, revoked_at_ms
+             FROM api_tokens WHERE (?1 IS NULL OR username = ?1)
+             ORDER BY created_at_ms, token_id",
+        )?;
+        let rows = stmt.query_map([username], |r| {
+            Ok((
+                ApiTokenRow {
+                    token_hash: r.get(0)?,
+                    token_id: r.get(1)?,
+                    username: r.get(2)?,
+                    name: r.get(3)?,
+                    scopes: Vec::new(),
+                    created_at_ms: r.get(5)?,
+                    expires_at_ms: r.get(6)?,
+                    revoked_at_ms: r.get(7)?,
+                },
+                r.get::<_, String>(4)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (mut t, scopes) = row?;
+            t.scopes = serde_json::from_str(&scopes)
+                .map_err(|e| ServerError::Corrupt(format!("stored scopes: {e}")))?;
+            Ok(t)
+        })
+        .collect()
+    }
+
+    fn revoke_api_tokens(
+        &self,
+        username: &str,
+        token_id: Option<&str>,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let n = self.0.execute(
+            "UPDATE api_tokens SET revoked_at_ms = ?3
+             WHERE username = ?1 AND (?2 IS NULL OR token_id = ?2) AND revoked_at_ms IS NULL",
+            params![username, token_id, now_ms],
+        )?;
+        Ok(n as u64)
+    }
+
     fn insert_api_token(&self, t: &ApiTokenRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO api_tokens (token_hash, token_id, username, name, scopes, created_at_ms,
@@ -346,6 +398,27 @@ impl PeopleTx for Sql<'_> {
             ],
         )?;
         Ok(())
+    }
+
+    fn punch_review(&self, device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT device_id, seq, verdict, comment, reviewer, at_ms FROM punch_reviews
+                 WHERE device_id = ?1 AND seq = ?2",
+                params![device_id, sql(seq)],
+                |r| {
+                    Ok(PunchReviewRow {
+                        device_id: r.get(0)?,
+                        seq: int(r.get(1)?),
+                        verdict: r.get(2)?,
+                        comment: r.get(3)?,
+                        reviewer: r.get(4)?,
+                        at_ms: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     fn punch_reviews(&self) -> Result<Vec<PunchReviewRow>> {

@@ -2,7 +2,7 @@
 // value from the server is set as text (never as HTML).
 'use strict';
 
-const state = { me: null, flash: null };
+const state = { me: null, flash: null, enrolSecret: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs, ...children) {
@@ -20,7 +20,7 @@ function fail(text) { $('alert').textContent = text; }
 function clearMessages() { say(''); fail(''); }
 
 class ApiError extends Error {
-  constructor(status, body) { super(body.message || ('HTTP ' + status)); this.status = status; this.code = body.error; }
+  constructor(status, body) { super(body.message || ('HTTP ' + status)); this.status = status; this.code = body.error; this.body = body; }
 }
 
 async function api(method, path, body) {
@@ -302,6 +302,34 @@ async function audit() {
       el('tbody', {}, page.items.map((r) => el('tr', {}, [r.seq, time(r.at_ms), r.actor, r.action, r.target, r.reason].map((c) => el('td', {}, c)))))));
 }
 
+// Staff accounts (HR): disable / enable, revoke every session and token,
+// unlock. Each asks for a reason, kept in the audit trail.
+async function staffView() {
+  const data = await api('GET', '/admin/v1/staff');
+  const act = (who, change, done) => async () => {
+    const reason = prompt(`Reason to ${change} ${who}`);
+    if (!reason) return;
+    clearMessages();
+    try {
+      await api('POST', `/admin/v1/staff/${encodeURIComponent(who)}/${change}`, { reason });
+      await staffView();
+      say(done);
+    } catch (e) { fail(explain(e)); }
+  };
+  const stateOf = (s) => [s.disabled ? 'disabled' : 'active', s.locked_until_ms ? `locked until ${time(s.locked_until_ms)}` : '',
+    s.totp_enrolment_pending ? 'authenticator not enrolled' : ''].filter(Boolean).join(', ');
+  view('Staff', el('table', {},
+    el('thead', {}, el('tr', {}, ['Username', 'Role', 'Team', 'State', 'Actions'].map((h) => el('th', {}, h)))),
+    el('tbody', {}, data.staff.map((s) => el('tr', { 'data-username': s.username },
+      el('td', {}, s.username), el('td', {}, s.role), el('td', {}, s.team || ''), el('td', { class: 'state' }, stateOf(s)),
+      el('td', {}, s.username === state.me.username ? '' : [
+        s.disabled
+          ? el('button', { type: 'button', on: { click: act(s.username, 'enable', `${s.username} enabled.`) } }, `Enable ${s.username}`)
+          : el('button', { type: 'button', class: 'danger', on: { click: act(s.username, 'disable', `${s.username} disabled.`) } }, `Disable ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: act(s.username, 'revoke', `Sessions and tokens of ${s.username} revoked.`) } }, `Revoke sessions of ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: act(s.username, 'unlock', `${s.username} unlocked.`) } }, `Unlock ${s.username}`)]))))));
+}
+
 async function route() {
   if (!state.me) {
     try { state.me = await api('GET', '/admin/v1/session'); } catch (e) { state.me = null; }
@@ -319,6 +347,7 @@ async function route() {
     else if (parts[0] === 'breaks') await breaks();
     else if (parts[0] === 'export') exportView();
     else if (parts[0] === 'audit') await audit();
+    else if (parts[0] === 'staff') await staffView();
     else await queue();
   } catch (e) {
     view('Not available');
@@ -329,12 +358,25 @@ async function route() {
 document.addEventListener('DOMContentLoaded', () => {
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearMessages();
+    const body = { username: $('username').value, password: $('password').value, totp: $('totp').value };
+    if (state.enrolSecret) body.totp_secret = state.enrolSecret;
     try {
-      state.me = await api('POST', '/admin/v1/session', { username: $('username').value, password: $('password').value, totp: $('totp').value });
+      state.me = await api('POST', '/admin/v1/session', body);
       $('password').value = ''; $('totp').value = '';
+      state.enrolSecret = null; $('enrol').hidden = true;
       say(`Signed in as ${state.me.username}.`);
       route();
-    } catch (e) { fail(e.code === 'locked' ? e.message : 'Sign-in failed: username, password or code is wrong.'); }
+    } catch (e) {
+      if (e.code === 'totp_enrolment_required') {
+        // First sign-in (or after a reset): the holder enrols an authenticator.
+        state.enrolSecret = e.body.totp_secret;
+        $('enrol').textContent = `Add this key to your authenticator app, then sign in with a code from it: ${e.body.totp_secret}`;
+        $('enrol').hidden = false;
+        $('totp').value = '';
+        return;
+      }
+      fail(e.code === 'locked' ? e.message : 'Sign-in failed: username, password or code is wrong.');
+    }
   });
   $('signout').addEventListener('click', async () => {
     try { await api('POST', '/admin/v1/session/end'); } catch (e) { /* signed out anyway */ }
