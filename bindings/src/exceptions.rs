@@ -10,7 +10,7 @@ use punch_core::rules::field_work::{Date, FieldSite, FieldWorkRequest};
 use punch_core::rules::makeup::{self, MakeUpRequest};
 
 use crate::client::PunchClient;
-use crate::error::{PunchError, guard};
+use crate::error::PunchError;
 use crate::messages::Message;
 use crate::types::{Evaluation, PunchKind};
 
@@ -284,54 +284,61 @@ impl From<FieldSite> for FieldSiteInfo {
 impl PunchClient {
     /// Files a make-up request (补卡); the policy's limits are judged now,
     /// offline. Refused: `PunchError.RequestRefused` with the rule's code.
-    pub fn file_make_up_request(
+    pub async fn file_make_up_request(
         &self,
         request: MakeUpRequestInput,
     ) -> Result<RequestReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let request = MakeUpRequest::try_from(request)?;
-            Ok(self.engine().file_make_up_request(request)?.into())
+            Ok(engine.file_make_up_request(request)?.into())
         })
+        .await
     }
 
     /// Proposes a field-work site (外勤报备) for a manager to approve.
-    pub fn propose_field_work(
+    pub async fn propose_field_work(
         &self,
         proposal: FieldWorkInput,
     ) -> Result<RequestReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let proposal = FieldWorkRequest::try_from(proposal)?;
-            Ok(self.engine().propose_field_work(proposal)?.into())
+            Ok(engine.propose_field_work(proposal)?.into())
         })
+        .await
     }
 
     /// Keeps a file for a make-up request until the server has it.
-    pub fn attach(&self, body: Vec<u8>, media_type: String) -> Result<AttachmentRef, PunchError> {
-        guard(|| Ok(self.engine().attach(body, &media_type)?.into()))
+    pub async fn attach(
+        &self,
+        body: Vec<u8>,
+        media_type: String,
+    ) -> Result<AttachmentRef, PunchError> {
+        self.run(move |engine| Ok(engine.attach(body, &media_type)?.into()))
+            .await
     }
 
     /// The requests this device filed, oldest first, with their status.
-    pub fn requests(&self) -> Result<Vec<RequestInfo>, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+    pub async fn requests(&self) -> Result<Vec<RequestInfo>, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
                 .requests()?
                 .into_iter()
                 .map(RequestInfo::from)
                 .collect())
         })
+        .await
     }
 
     /// The punches the rules refused, kept as evidence, oldest first.
-    pub fn refused_attempts(&self) -> Result<Vec<RefusedAttemptInfo>, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+    pub async fn refused_attempts(&self) -> Result<Vec<RefusedAttemptInfo>, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
                 .refused_attempts()?
                 .into_iter()
                 .map(RefusedAttemptInfo::from)
                 .collect())
         })
+        .await
     }
 
     /// The field sites approved for this employee.

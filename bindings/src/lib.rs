@@ -5,10 +5,12 @@
 //! - `client`: [`PunchClient`], the one object an app holds;
 //! - `types`: the records and enums that cross the boundary (times in epoch
 //!   milliseconds, ids as strings), converted from the core's in one place;
+//! - `runtime`: the worker threads async calls run on, and cancellation;
 //! - `error`: the one public error, the mapping from the core's, and the
 //!   panic guard every exported body runs in;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
+//! - `subscriptions`: status subscribers, each with its own handle;
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
@@ -31,6 +33,8 @@ mod messages;
 mod pin;
 mod platform;
 mod privacy;
+mod runtime;
+mod subscriptions;
 mod types;
 
 pub use bench::RustBaseline;
@@ -43,6 +47,7 @@ pub use messages::{Message, MessageArg, localized_text};
 pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
+pub use subscriptions::StatusSubscription;
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");

@@ -7,7 +7,7 @@ use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as Co
 use punch_core::text::serde_name;
 
 use crate::client::PunchClient;
-use crate::error::{PunchError, guard};
+use crate::error::PunchError;
 
 /// An employee's PIN, for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -87,118 +87,122 @@ fn event(e: pin_model::PinEvent) -> PinEvent {
 
 #[uniffi::export]
 impl PunchClient {
-    pub fn pin_status(&self) -> Result<PinStatus, PunchError> {
-        guard(|| Ok(self.engine().pin_status()?.into()))
+    pub async fn pin_status(&self) -> Result<PinStatus, PunchError> {
+        self.run(move |engine| Ok(engine.pin_status()?.into()))
+            .await
     }
 
     /// The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
     /// when the app knows it, is refused as a PIN.
-    pub fn set_pin(&self, pin: String, birthday: Option<String>) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().set_pin(&pin, birthday.as_deref())?))
+    pub async fn set_pin(&self, pin: String, birthday: Option<String>) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.set_pin(&pin, birthday.as_deref())?))
+            .await
     }
 
-    pub fn change_pin(
+    pub async fn change_pin(
         &self,
         current: String,
         new_pin: String,
         birthday: Option<String>,
     ) -> Result<(), PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
-                .change_pin(&current, &new_pin, birthday.as_deref())?)
-        })
+        self.run(move |engine| Ok(engine.change_pin(&current, &new_pin, birthday.as_deref())?))
+            .await
     }
 
     /// Checks the PIN; success lets the next punch through.
-    pub fn verify_pin(&self, pin: String) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().verify_pin(&pin)?))
+    pub async fn verify_pin(&self, pin: String) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.verify_pin(&pin)?)).await
     }
 
     /// The platform's biometric / device-credential prompt succeeded.
-    pub fn accept_user_verified(&self) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().accept_user_verified()?))
+    pub async fn accept_user_verified(&self) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.accept_user_verified()?))
+            .await
     }
 
     /// Sends a reset code to the employee's bound phone or e-mail.
-    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent, PunchError> {
-        guard(|| {
-            let s = self.engine().request_pin_reset_code()?;
+    pub async fn request_pin_reset_code(&self) -> Result<PinCodeSent, PunchError> {
+        self.run(move |engine| {
+            let s = engine.request_pin_reset_code()?;
             Ok(PinCodeSent {
                 channel: s.channel,
                 masked_to: s.masked_to,
                 expires_at_ms: s.expires_at_ms,
             })
         })
+        .await
     }
 
-    pub fn redeem_pin_reset_code(&self, code: String) -> Result<PinResetToken, PunchError> {
-        guard(|| Ok(self.engine().redeem_pin_reset_code(&code)?.into()))
+    pub async fn redeem_pin_reset_code(&self, code: String) -> Result<PinResetToken, PunchError> {
+        self.run(move |engine| Ok(engine.redeem_pin_reset_code(&code)?.into()))
+            .await
     }
 
-    pub fn self_service_pin_reset(
+    pub async fn self_service_pin_reset(
         &self,
         employee_number: String,
         secret: String,
     ) -> Result<PinResetToken, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+        self.run(move |engine| {
+            Ok(engine
                 .self_service_pin_reset(&employee_number, &secret)?
                 .into())
         })
+        .await
     }
 
-    pub fn fetch_admin_pin_reset(&self) -> Result<PinResetToken, PunchError> {
-        guard(|| Ok(self.engine().fetch_admin_pin_reset()?.into()))
+    pub async fn fetch_admin_pin_reset(&self) -> Result<PinResetToken, PunchError> {
+        self.run(move |engine| Ok(engine.fetch_admin_pin_reset()?.into()))
+            .await
     }
 
     /// Applies a reset token (offline) and sets `new_pin`.
-    pub fn apply_pin_reset(
+    pub async fn apply_pin_reset(
         &self,
         token: PinResetToken,
         new_pin: String,
         birthday: Option<String>,
     ) -> Result<(), PunchError> {
-        guard(|| {
+        self.run(move |engine| {
             let token = pin_model::SignedResetToken {
                 body: token.body,
                 signature: token.signature,
             };
-            self.engine()
-                .apply_pin_reset(&token, &new_pin, birthday.as_deref())?;
+            engine.apply_pin_reset(&token, &new_pin, birthday.as_deref())?;
             Ok(())
         })
+        .await
     }
 
     /// Kiosk mode: the site this device is a kiosk for (None on a phone).
-    pub fn kiosk_site(&self) -> Result<Option<String>, PunchError> {
-        guard(|| Ok(self.engine().kiosk_site()?))
+    pub async fn kiosk_site(&self) -> Result<Option<String>, PunchError> {
+        self.run(move |engine| Ok(engine.kiosk_site()?)).await
     }
 
     /// Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
-    pub fn kiosk_pin_status(&self, employee_id: String) -> Result<PinStatus, PunchError> {
-        guard(|| Ok(self.engine().kiosk_pin_status(&employee_id)?.into()))
+    pub async fn kiosk_pin_status(&self, employee_id: String) -> Result<PinStatus, PunchError> {
+        self.run(move |engine| Ok(engine.kiosk_pin_status(&employee_id)?.into()))
+            .await
     }
 
     /// Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
-    pub fn kiosk_punch(
+    pub async fn kiosk_punch(
         &self,
         employee_id: String,
         pin: String,
         kind: crate::types::PunchKind,
         evidence: crate::types::Evidence,
     ) -> Result<crate::types::PunchReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let evidence: punch_core::Evidence = evidence.into();
-            let receipt = self
-                .engine()
-                .kiosk_punch(&employee_id, &pin, kind.into(), &evidence)?;
+            let receipt = engine.kiosk_punch(&employee_id, &pin, kind.into(), &evidence)?;
             Ok(receipt.into())
         })
+        .await
     }
 
-    pub fn pin_events(&self) -> Result<Vec<PinEvent>, PunchError> {
-        guard(|| Ok(self.engine().pin_events()?.into_iter().map(event).collect()))
+    pub async fn pin_events(&self) -> Result<Vec<PinEvent>, PunchError> {
+        self.run(move |engine| Ok(engine.pin_events()?.into_iter().map(event).collect()))
+            .await
     }
 }

@@ -924,16 +924,17 @@ public protocol DeviceSigner: AnyObject, Sendable {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    func sign(message: Data) throws  -> Data
+    func sign(message: Data) async throws  -> Data
     
     /**
      * Proof of where the key lives for the enrollment `challenge` (Android
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    func attestation(challenge: Data) throws  -> DeviceAttestation?
+    func attestation(challenge: Data) async throws  -> DeviceAttestation?
     
 }
 /**
@@ -1010,16 +1011,23 @@ open func publicKeySpki()throws  -> Data  {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-open func sign(message: Data)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_devicesigner_sign(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(message),uniffiCallStatus
-    )
-})
+open func sign(message: Data)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_devicesigner_sign(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(message)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
     /**
@@ -1027,14 +1035,20 @@ open func sign(message: Data)throws  -> Data  {
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-open func attestation(challenge: Data)throws  -> DeviceAttestation?  {
-    return try  FfiConverterOptionTypeDeviceAttestation.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_devicesigner_attestation(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(challenge),uniffiCallStatus
-    )
-})
+open func attestation(challenge: Data)async throws  -> DeviceAttestation?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_devicesigner_attestation(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(challenge)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeviceAttestation.lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
 
@@ -1091,51 +1105,87 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
         sign: { (
             uniffiHandle: UInt64,
             message: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> Data in
+                () async throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.sign(
+                return try await uniffiObj.sign(
                      message: try FfiConverterData.lift(message)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         },
         attestation: { (
             uniffiHandle: UInt64,
             challenge: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> DeviceAttestation? in
+                () async throws -> DeviceAttestation? in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.attestation(
+                return try await uniffiObj.attestation(
                      challenge: try FfiConverterData.lift(challenge)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeDeviceAttestation.lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: DeviceAttestation?) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterOptionTypeDeviceAttestation.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -1220,17 +1270,19 @@ public func FfiConverterTypeDeviceSigner_lower(_ value: DeviceSigner) -> UInt64 
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 public protocol HttpTransport: AnyObject, Sendable {
     
-    func send(request: HttpRequest) throws  -> HttpResponse
+    func send(request: HttpRequest) async throws  -> HttpResponse
     
 }
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1285,14 +1337,20 @@ open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
     
 
     
-open func send(request: HttpRequest)throws  -> HttpResponse  {
-    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_httptransport_send(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
-    )
-})
+open func send(request: HttpRequest)async throws  -> HttpResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_httptransport_send(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHttpResponse_lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
 
@@ -1326,26 +1384,44 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
         send: { (
             uniffiHandle: UInt64,
             request: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> HttpResponse in
+                () async throws -> HttpResponse in
                 guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.send(
+                return try await uniffiObj.send(
                      request: try FfiConverterTypeHttpRequest_lift(request)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeHttpResponse_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -1862,27 +1938,27 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    func bindEmployee(employeeId: String) throws 
+    func bindEmployee(employeeId: String) async throws 
     
     /**
      * The database file's path (exclude its directory from backups).
      */
     func databasePath()  -> String
     
-    func deviceInfo() throws  -> DeviceInfo
+    func deviceInfo() async throws  -> DeviceInfo
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    func enroll(code: String) throws  -> String
+    func enroll(code: String) async throws  -> String
     
     /**
      * Like `enroll`, answering an attestation challenge the app fetched with
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    func enrollWithChallenge(code: String, challenge: Data) throws  -> String
+    func enrollWithChallenge(code: String, challenge: Data) async throws  -> String
     
     /**
      * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
@@ -1892,92 +1968,94 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    func evaluate(evidence: Evidence) throws  -> Evaluation
+    func evaluate(evidence: Evidence) async throws  -> Evaluation
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    func evaluateKind(kind: PunchKind, evidence: Evidence) throws  -> Evaluation
+    func evaluateKind(kind: PunchKind, evidence: Evidence) async throws  -> Evaluation
     
     /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
-    func history(afterSeq: UInt64, limit: UInt32) throws  -> HistoryPage
+    func history(afterSeq: UInt64, limit: UInt32) async throws  -> HistoryPage
     
     /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    func installPolicy(body: Data, signature: Data?) throws  -> UInt64
+    func installPolicy(body: Data, signature: Data?) async throws  -> UInt64
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    func networkAvailable() throws 
+    func networkAvailable() async throws 
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    func preparePolicy() throws 
+    func preparePolicy() async throws 
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    func punch(kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    func punch(kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
     /**
      * Syncs now (ignoring a running backoff) and returns the policy version
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    func refreshPolicy() throws  -> UInt64
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-    func setListener(listener: StatusListener?) 
+    func refreshPolicy() async throws  -> UInt64
     
     /**
      * Starts a thread that syncs while punches are pending and every
      * `idle_ms` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
     func startBackgroundSync(idleMs: UInt64) throws 
     
-    func status() throws  -> SyncStatus
+    func status() async throws  -> SyncStatus
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-    func stopBackgroundSync() throws 
+    func stopBackgroundSync() async throws 
+    
+    /**
+     * `listener` hears every status change (after a punch, a sync, an
+     * enrollment) until the returned handle is cancelled or closed. Any
+     * number may listen at once, each with its own handle.
+     */
+    func subscribe(listener: StatusListener)  -> StatusSubscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    func sync() throws  -> SyncReport
+    func sync() async throws  -> SyncReport
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    func syncNow() throws  -> SyncReport
+    func syncNow() async throws  -> SyncReport
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    func verifyChain() throws  -> ChainReport
+    func verifyChain() async throws  -> ChainReport
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    func attach(body: Data, mediaType: String) throws  -> AttachmentRef
+    func attach(body: Data, mediaType: String) async throws  -> AttachmentRef
     
     /**
      * The field sites approved for this employee.
@@ -1988,119 +2066,119 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    func fileMakeUpRequest(request: MakeUpRequestInput) throws  -> RequestReceipt
+    func fileMakeUpRequest(request: MakeUpRequestInput) async throws  -> RequestReceipt
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    func proposeFieldWork(proposal: FieldWorkInput) throws  -> RequestReceipt
+    func proposeFieldWork(proposal: FieldWorkInput) async throws  -> RequestReceipt
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    func refusedAttempts() throws  -> [RefusedAttemptInfo]
+    func refusedAttempts() async throws  -> [RefusedAttemptInfo]
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    func requests() throws  -> [RequestInfo]
+    func requests() async throws  -> [RequestInfo]
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    func acceptUserVerified() throws 
+    func acceptUserVerified() async throws 
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) throws 
+    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) async throws 
     
-    func changePin(current: String, newPin: String, birthday: String?) throws 
+    func changePin(current: String, newPin: String, birthday: String?) async throws 
     
-    func fetchAdminPinReset() throws  -> PinResetToken
+    func fetchAdminPinReset() async throws  -> PinResetToken
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    func kioskPinStatus(employeeId: String) throws  -> PinStatus
+    func kioskPinStatus(employeeId: String) async throws  -> PinStatus
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    func kioskSite() throws  -> String?
+    func kioskSite() async throws  -> String?
     
-    func pinEvents() throws  -> [PinEvent]
+    func pinEvents() async throws  -> [PinEvent]
     
-    func pinStatus() throws  -> PinStatus
+    func pinStatus() async throws  -> PinStatus
     
-    func redeemPinResetCode(code: String) throws  -> PinResetToken
+    func redeemPinResetCode(code: String) async throws  -> PinResetToken
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    func requestPinResetCode() throws  -> PinCodeSent
+    func requestPinResetCode() async throws  -> PinCodeSent
     
-    func selfServicePinReset(employeeNumber: String, secret: String) throws  -> PinResetToken
+    func selfServicePinReset(employeeNumber: String, secret: String) async throws  -> PinResetToken
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    func setPin(pin: String, birthday: String?) throws 
+    func setPin(pin: String, birthday: String?) async throws 
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    func verifyPin(pin: String) throws 
+    func verifyPin(pin: String) async throws 
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    func acknowledgeNotice(version: String) throws 
+    func acknowledgeNotice(version: String) async throws 
     
     func dataKeyState()  -> DataKeyState
     
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    func evidenceOpening(seq: UInt64) throws  -> Data?
+    func evidenceOpening(seq: UInt64) async throws  -> Data?
     
     /**
      * Everything this phone holds about the employee.
      */
-    func exportPersonalData() throws  -> PersonalExport
+    func exportPersonalData() async throws  -> PersonalExport
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    func fetchServerExport() throws  -> Data
+    func fetchServerExport() async throws  -> Data
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    func noticeRequired() throws  -> String?
+    func noticeRequired() async throws  -> String?
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    func purgeExpired() throws  -> UInt64
+    func purgeExpired() async throws  -> UInt64
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    func revealEvidence(seq: UInt64) throws  -> RevealOutcome
+    func revealEvidence(seq: UInt64) async throws  -> RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    func rotateDataKey() throws  -> String
+    func rotateDataKey() async throws  -> String
     
 }
 /**
@@ -2163,14 +2241,19 @@ open class PunchClient: PunchClientProtocol, @unchecked Sendable {
      * Opens (creating if needed) the punch database in `directory`. The
      * first open creates the device key (or takes the signer's).
      */
-public static func `open`(directory: String, options: ClientOptions)throws  -> PunchClient  {
-    return try  FfiConverterTypePunchClient_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_constructor_punchclient_open(
-        FfiConverterString.lower(directory),
-        FfiConverterTypeClientOptions_lower(options),uniffiCallStatus
-    )
-})
+public static func `open`(directory: String, options: ClientOptions)async throws  -> PunchClient  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_constructor_punchclient_open(FfiConverterString.lower(directory),FfiConverterTypeClientOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterTypePunchClient_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 
@@ -2191,13 +2274,20 @@ open func backgroundSyncRunning() -> Bool  {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-open func bindEmployee(employeeId: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_bind_employee(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),uniffiCallStatus
-    )
-}
+open func bindEmployee(employeeId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_bind_employee(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2212,27 +2302,40 @@ open func databasePath() -> String  {
 })
 }
     
-open func deviceInfo()throws  -> DeviceInfo  {
-    return try  FfiConverterTypeDeviceInfo_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_device_info(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func deviceInfo()async throws  -> DeviceInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_device_info(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceInfo_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-open func enroll(code: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_enroll(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+open func enroll(code: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_enroll(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2240,15 +2343,20 @@ open func enroll(code: String)throws  -> String  {
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-open func enrollWithChallenge(code: String, challenge: Data)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),
-        FfiConverterData.lower(challenge),uniffiCallStatus
-    )
-})
+open func enrollWithChallenge(code: String, challenge: Data)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterData.lower(challenge)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2266,43 +2374,59 @@ open func estimatedServerTimeMs() -> Int64  {
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-open func evaluate(evidence: Evidence)throws  -> Evaluation  {
-    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evaluate(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func evaluate(evidence: Evidence)async throws  -> Evaluation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evaluate(
+                        self.uniffiCloneHandle(),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEvaluation_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-open func evaluateKind(kind: PunchKind, evidence: Evidence)throws  -> Evaluation  {
-    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evaluate_kind(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func evaluateKind(kind: PunchKind, evidence: Evidence)async throws  -> Evaluation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEvaluation_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
-open func history(afterSeq: UInt64, limit: UInt32)throws  -> HistoryPage  {
-    return try  FfiConverterTypeHistoryPage_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_history(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(afterSeq),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
-    )
-})
+open func history(afterSeq: UInt64, limit: UInt32)async throws  -> HistoryPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_history(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(afterSeq),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHistoryPage_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2310,54 +2434,80 @@ open func history(afterSeq: UInt64, limit: UInt32)throws  -> HistoryPage  {
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-open func installPolicy(body: Data, signature: Data?)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_install_policy(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(body),
-        FfiConverterOptionData.lower(signature),uniffiCallStatus
-    )
-})
+open func installPolicy(body: Data, signature: Data?)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_install_policy(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterOptionData.lower(signature)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-open func networkAvailable()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_network_available(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func networkAvailable()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_network_available(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-open func preparePolicy()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_prepare_policy(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func preparePolicy()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_prepare_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-open func punch(kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
-    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_punch(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_punch(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2365,32 +2515,27 @@ open func punch(kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-open func refreshPolicy()throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_refresh_policy(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-open func setListener(listener: StatusListener?)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_set_listener(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypeStatusListener.lower(listener),uniffiCallStatus
-    )
-}
+open func refreshPolicy()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_refresh_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Starts a thread that syncs while punches are pending and every
      * `idle_ms` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
 open func startBackgroundSync(idleMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
@@ -2401,76 +2546,132 @@ open func startBackgroundSync(idleMs: UInt64)throws   {try rustCallWithError(Ffi
 }
 }
     
-open func status()throws  -> SyncStatus  {
-    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func status()async throws  -> SyncStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-open func stopBackgroundSync()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_stop_background_sync(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
+open func stopBackgroundSync()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_stop_background_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
+    
+    /**
+     * `listener` hears every status change (after a punch, a sync, an
+     * enrollment) until the returned handle is cancelled or closed. Any
+     * number may listen at once, each with its own handle.
+     */
+open func subscribe(listener: StatusListener) -> StatusSubscription  {
+    return try!  FfiConverterTypeStatusSubscription_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_subscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStatusListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-open func sync()throws  -> SyncReport  {
-    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_sync(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func sync()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-open func syncNow()throws  -> SyncReport  {
-    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_sync_now(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func syncNow()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_sync_now(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-open func verifyChain()throws  -> ChainReport  {
-    return try  FfiConverterTypeChainReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_verify_chain(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func verifyChain()async throws  -> ChainReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_verify_chain(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChainReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-open func attach(body: Data, mediaType: String)throws  -> AttachmentRef  {
-    return try  FfiConverterTypeAttachmentRef_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_attach(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(body),
-        FfiConverterString.lower(mediaType),uniffiCallStatus
-    )
-})
+open func attach(body: Data, mediaType: String)async throws  -> AttachmentRef  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_attach(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterString.lower(mediaType)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttachmentRef_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2489,226 +2690,345 @@ open func fieldSites() -> [FieldSiteInfo]  {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-open func fileMakeUpRequest(request: MakeUpRequestInput)throws  -> RequestReceipt  {
-    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_file_make_up_request(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeMakeUpRequestInput_lower(request),uniffiCallStatus
-    )
-})
+open func fileMakeUpRequest(request: MakeUpRequestInput)async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+                        self.uniffiCloneHandle(),FfiConverterTypeMakeUpRequestInput_lower(request)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-open func proposeFieldWork(proposal: FieldWorkInput)throws  -> RequestReceipt  {
-    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_propose_field_work(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFieldWorkInput_lower(proposal),uniffiCallStatus
-    )
-})
+open func proposeFieldWork(proposal: FieldWorkInput)async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_propose_field_work(
+                        self.uniffiCloneHandle(),FfiConverterTypeFieldWorkInput_lower(proposal)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-open func refusedAttempts()throws  -> [RefusedAttemptInfo]  {
-    return try  FfiConverterSequenceTypeRefusedAttemptInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_refused_attempts(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func refusedAttempts()async throws  -> [RefusedAttemptInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_refused_attempts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeRefusedAttemptInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-open func requests()throws  -> [RequestInfo]  {
-    return try  FfiConverterSequenceTypeRequestInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_requests(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func requests()async throws  -> [RequestInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_requests(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-open func acceptUserVerified()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_accept_user_verified(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func acceptUserVerified()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePinResetToken_lower(token),
-        FfiConverterString.lower(newPin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
-}
-    
-open func changePin(current: String, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_change_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(current),
-        FfiConverterString.lower(newPin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
+open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+                        self.uniffiCloneHandle(),FfiConverterTypePinResetToken_lower(token),FfiConverterString.lower(newPin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func fetchAdminPinReset()throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func changePin(current: String, newPin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_change_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(current),FfiConverterString.lower(newPin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+open func fetchAdminPinReset()async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-open func kioskPinStatus(employeeId: String)throws  -> PinStatus  {
-    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),uniffiCallStatus
-    )
-})
+open func kioskPinStatus(employeeId: String)async throws  -> PinStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
-    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_punch(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),
-        FfiConverterString.lower(pin),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId),FfiConverterString.lower(pin),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-open func kioskSite()throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_site(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func kioskSite()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_site(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func pinEvents()throws  -> [PinEvent]  {
-    return try  FfiConverterSequenceTypePinEvent.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_pin_events(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func pinEvents()async throws  -> [PinEvent]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_pin_events(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePinEvent.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func pinStatus()throws  -> PinStatus  {
-    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_pin_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func pinStatus()async throws  -> PinStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_pin_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func redeemPinResetCode(code: String)throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+open func redeemPinResetCode(code: String)async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-open func requestPinResetCode()throws  -> PinCodeSent  {
-    return try  FfiConverterTypePinCodeSent_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func requestPinResetCode()async throws  -> PinCodeSent  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinCodeSent_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func selfServicePinReset(employeeNumber: String, secret: String)throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeNumber),
-        FfiConverterString.lower(secret),uniffiCallStatus
-    )
-})
+open func selfServicePinReset(employeeNumber: String, secret: String)async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeNumber),FfiConverterString.lower(secret)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-open func setPin(pin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_set_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(pin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
+open func setPin(pin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_set_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-open func verifyPin(pin: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_verify_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(pin),uniffiCallStatus
-    )
-}
+open func verifyPin(pin: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_verify_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pin)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-open func acknowledgeNotice(version: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(version),uniffiCallStatus
-    )
-}
+open func acknowledgeNotice(version: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(version)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 open func dataKeyState() -> DataKeyState  {
@@ -2723,89 +3043,136 @@ open func dataKeyState() -> DataKeyState  {
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-open func evidenceOpening(seq: UInt64)throws  -> Data?  {
-    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evidence_opening(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(seq),uniffiCallStatus
-    )
-})
+open func evidenceOpening(seq: UInt64)async throws  -> Data?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evidence_opening(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Everything this phone holds about the employee.
      */
-open func exportPersonalData()throws  -> PersonalExport  {
-    return try  FfiConverterTypePersonalExport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_export_personal_data(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func exportPersonalData()async throws  -> PersonalExport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_export_personal_data(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePersonalExport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-open func fetchServerExport()throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_fetch_server_export(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func fetchServerExport()async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-open func noticeRequired()throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_notice_required(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func noticeRequired()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_notice_required(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-open func purgeExpired()throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_purge_expired(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func purgeExpired()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_purge_expired(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-open func revealEvidence(seq: UInt64)throws  -> RevealOutcome  {
-    return try  FfiConverterTypeRevealOutcome_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_reveal_evidence(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(seq),uniffiCallStatus
-    )
-})
+open func revealEvidence(seq: UInt64)async throws  -> RevealOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRevealOutcome_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-open func rotateDataKey()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_rotate_data_key(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func rotateDataKey()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_rotate_data_key(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 
@@ -3037,8 +3404,8 @@ public func FfiConverterTypeRustBaseline_lower(_ value: RustBaseline) -> UInt64 
 
 /**
  * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * enrollment), on the library's thread that caused it, with no lock held:
+ * it should hand the status on (a Flow, an AsyncStream) and return.
  */
 public protocol StatusListener: AnyObject, Sendable {
     
@@ -3047,8 +3414,8 @@ public protocol StatusListener: AnyObject, Sendable {
 }
 /**
  * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * enrollment), on the library's thread that caused it, with no lock held:
+ * it should hand the status on (a Flow, an AsyncStream) and return.
  */
 open class StatusListenerImpl: StatusListener, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -3237,6 +3604,136 @@ public func FfiConverterTypeStatusListener_lift(_ handle: UInt64) throws -> Stat
 #endif
 public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UInt64 {
     return FfiConverterTypeStatusListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * One subscriber's handle: it hears every status change until `cancel`
+ * (or until the handle is closed or collected).
+ */
+public protocol StatusSubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+    func cancel() 
+    
+}
+/**
+ * One subscriber's handle: it hears every status change until `cancel`
+ * (or until the handle is closed or collected).
+ */
+open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_punchcore_fn_clone_statussubscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_punchcore_fn_free_statussubscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_statussubscription_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStatusSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = StatusSubscription
+
+    public static func lift(_ handle: UInt64) throws -> StatusSubscription {
+        return StatusSubscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: StatusSubscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusSubscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: StatusSubscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusSubscription_lift(_ handle: UInt64) throws -> StatusSubscription {
+    return try FfiConverterTypeStatusSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStatusSubscription_lower(_ value: StatusSubscription) -> UInt64 {
+    return FfiConverterTypeStatusSubscription.lower(value)
 }
 
 
@@ -7789,30 +8286,6 @@ fileprivate struct FfiConverterOptionTypePlatformClock: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeStatusListener: FfiConverterRustBuffer {
-    typealias SwiftType = StatusListener?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeStatusListener.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeStatusListener.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeAttendance: FfiConverterRustBuffer {
     typealias SwiftType = Attendance?
 
@@ -8402,6 +8875,144 @@ fileprivate struct FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuff
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsurePunchcoreInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountPunchcore() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * The library's version (the crate version), for an app's about screen and bug reports.
  */
@@ -8429,14 +9040,19 @@ public func panicProbe()throws   {try rustCallWithError(FfiConverterTypePunchErr
  * `setAttestationChallenge(challenge)`, open the client with it, then call
  * `enroll_with_challenge`. None when the server offers no attestation.
  */
-public func fetchEnrollmentChallenge(options: ClientOptions, code: String)throws  -> Data?  {
-    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_func_fetch_enrollment_challenge(
-        FfiConverterTypeClientOptions_lower(options),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+public func fetchEnrollmentChallenge(options: ClientOptions, code: String)async throws  -> Data?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_func_fetch_enrollment_challenge(FfiConverterTypeClientOptions_lower(options),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
 /**
  * Sends the library's log lines at `level` and above to `sink`; `None`
@@ -8484,7 +9100,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_panic_probe() != 55967) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 24659) {
+    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 26749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_func_set_log_sink() != 25870) {
@@ -8502,154 +9118,154 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 18703) {
+    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 63357) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_database_path() != 13787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 25251) {
+    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 17959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 64628) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 59504) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 1920) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() != 25413) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 49795) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 58835) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 11648) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 49556) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_history() != 22433) {
+    if (uniffi_punchcore_checksum_method_punchclient_history() != 36609) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 25505) {
+    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 37964) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 9684) {
+    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 63891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 26762) {
+    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 8712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_punch() != 61877) {
+    if (uniffi_punchcore_checksum_method_punchclient_punch() != 47435) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 22505) {
+    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 2129) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_set_listener() != 13758) {
+    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 64451) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 58170) {
+    if (uniffi_punchcore_checksum_method_punchclient_status() != 14559) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_status() != 16053) {
+    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 31120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 4847) {
+    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 39041) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync() != 21533) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync() != 3019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 60893) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 12641) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 50864) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 2976) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_attach() != 35560) {
+    if (uniffi_punchcore_checksum_method_punchclient_attach() != 57306) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 41789) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 37742) {
+    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 59232) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 12730) {
+    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 45898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 3728) {
+    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 6613) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_requests() != 38269) {
+    if (uniffi_punchcore_checksum_method_punchclient_requests() != 45487) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 12479) {
+    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 64679) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 55305) {
+    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 8912) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 7100) {
+    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 2397) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 9755) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 46000) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 30668) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 29597) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 24008) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 49637) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 34302) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 16443) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 2791) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 16470) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 16869) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 13938) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 52071) {
+    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 33949) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 41031) {
+    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 58769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 44268) {
+    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 15257) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 57706) {
+    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 46011) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 56160) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 29381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 18132) {
+    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 49985) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 9643) {
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 16452) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 25316) {
+    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 30484) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 54958) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 16084) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 35906) {
+    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 54299) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 27581) {
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 16368) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 44477) {
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 46488) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 65202) {
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 40406) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 57356) {
@@ -8664,13 +9280,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_devicesigner_public_key_spki() != 32485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 52203) {
+    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 47868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 55210) {
+    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 61280) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_httptransport_send() != 4436) {
+    if (uniffi_punchcore_checksum_method_httptransport_send() != 15529) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_platformclock_now() != 19721) {
@@ -8679,13 +9295,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_statuslistener_on_status() != 7390) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_statussubscription_cancel() != 59967) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_open() != 41417) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 31014) {
+    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 4863) {
         return InitializationResult.apiChecksumMismatch
     }
 

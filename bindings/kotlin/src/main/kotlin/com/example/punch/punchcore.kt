@@ -31,6 +31,13 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -663,13 +670,13 @@ internal interface UniffiCallbackInterfaceDeviceSignerMethod0 : com.sun.jna.Call
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceDeviceSignerMethod1 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceDeviceSignerMethod2 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfacePlatformClockMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
@@ -869,13 +876,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_refresh_policy(
     ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_set_listener(
-    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_start_background_sync(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_status(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_stop_background_sync(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_subscribe(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_sync(
     ): Int
@@ -959,6 +966,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_statuslistener_on_status(
     ): Int
+    external fun uniffi_punchcore_checksum_method_statussubscription_cancel(
+    ): Int
     external fun uniffi_punchcore_checksum_constructor_rustbaseline_of_client(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_rustbaseline_open(
@@ -1007,110 +1016,110 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_free_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_constructor_punchclient_open(`directory`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_constructor_punchclient_open(`directory`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_background_sync_running(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_punchcore_fn_method_punchclient_bind_employee(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_bind_employee(`ptr`: Long,`employeeId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_database_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_device_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_enroll(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_device_info(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_enroll(`ptr`: Long,`code`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`afterSeq`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_network_available(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_prepare_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_punch(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_set_listener(`ptr`: Long,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`afterSeq`: Long,`limit`: Int,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_network_available(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_prepare_policy(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_punch(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idleMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_stop_background_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_sync_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_verify_chain(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_stop_background_sync(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_subscribe(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_sync(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_sync_now(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_verify_chain(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_field_sites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_propose_field_work(`ptr`: Long,`proposal`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_propose_field_work(`ptr`: Long,`proposal`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_export_personal_data(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_fetch_server_export(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_notice_required(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_purge_expired(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_reveal_evidence(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_export_personal_data(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_server_export(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_notice_required(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_purge_expired(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_reveal_evidence(`ptr`: Long,`seq`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1137,18 +1146,18 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_devicesigner_public_key_spki(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_httptransport(`vtable`: UniffiVTableCallbackInterfaceHttpTransport,
     ): Unit
-    external fun uniffi_punchcore_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_clone_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1165,12 +1174,18 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_statuslistener_on_status(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_punchcore_fn_clone_statussubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_free_statussubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_statussubscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_panic_probe(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1300,7 +1315,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_panic_probe() and 0xFFFF) != 55967) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 24659) {
+    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 26749) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 25870) {
@@ -1318,154 +1333,154 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 18703) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 63357) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_database_path() and 0xFFFF) != 13787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 25251) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 17959) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 64628) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 59504) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 1920) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() and 0xFFFF) != 25413) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 49795) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 58835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 11648) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 49556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 22433) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 36609) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 25505) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 37964) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 9684) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 63891) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 26762) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 8712) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 61877) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 47435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 22505) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 2129) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_listener() and 0xFFFF) != 13758) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 64451) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 58170) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 14559) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 16053) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 31120) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 4847) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 39041) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 21533) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 3019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 60893) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 12641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 50864) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 2976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 35560) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 57306) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 41789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 37742) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 59232) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 12730) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 45898) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 3728) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 6613) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 38269) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 45487) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 12479) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 64679) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 55305) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 8912) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 7100) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 2397) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 9755) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 46000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 30668) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 29597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 24008) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 49637) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 34302) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 16443) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 2791) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 16470) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 16869) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 13938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 52071) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 33949) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 41031) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 58769) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 44268) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 15257) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 57706) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 46011) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 56160) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 29381) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 18132) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 49985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 16596) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 9643) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 16452) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 25316) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 30484) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 54958) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 16084) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 35906) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 54299) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 27581) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 16368) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 44477) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 46488) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 65202) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 40406) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 57356) {
@@ -1480,13 +1495,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_devicesigner_public_key_spki() and 0xFFFF) != 32485) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 52203) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 47868) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 55210) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 61280) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 4436) {
+    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 15529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_platformclock_now() and 0xFFFF) != 19721) {
@@ -1495,13 +1510,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_statuslistener_on_status() and 0xFFFF) != 7390) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_method_statussubscription_cancel() and 0xFFFF) != 59967) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_of_client() and 0xFFFF) != 29917) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_open() and 0xFFFF) != 41417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 31014) {
+    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 4863) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1517,6 +1535,135 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
+internal inline fun<T> uniffiTraitInterfaceCallAsync(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // Using `GlobalScope` is labeled as a "delicate API" and generally discouraged in Kotlin programs, since it breaks structured concurrency.
+    // However, our parent task is a Rust future, so we're going to need to break structure concurrency in any case.
+    //
+    // Uniffi does its best to support structured concurrency across the FFI.
+    // If the Rust future is dropped, `uniffiForeignFutureDroppedCallbackImpl` is called, which will cancel the Kotlin coroutine if it's still running.
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird exceptions.
+        //
+        // In extreme circumstances we may not call either, for example if we fail to make the JNA
+        // call to `handleSuccess`.  This means we will leak the Arc reference, which is better than
+        // double-freeing it.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            handleError(
+                UniffiRustCallStatus.create(
+                    UNIFFI_CALL_UNEXPECTED_ERROR,
+                    FfiConverterString.lower(e.toString()),
+                )
+            )
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal inline fun<T, reified E: Throwable> uniffiTraitInterfaceCallAsyncWithError(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    crossinline lowerError: (E) -> RustBuffer.ByValue,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // See uniffiTraitInterfaceCallAsync for details on `DelicateCoroutinesApi`
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            if (e is E) {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_ERROR,
+                        lowerError(e),
+                    )
+                )
+            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(e.toString()),
+                    )
+                )
+            }
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal val uniffiForeignFutureHandleMap = UniffiHandleMap<Job>()
+
+internal object uniffiForeignFutureDroppedCallbackImpl: UniffiForeignFutureDroppedCallback {
+    override fun callback(handle: Long) {
+        val job = uniffiForeignFutureHandleMap.remove(handle)
+        if (!job.isCompleted) {
+            job.cancel()
+        }
+    }
+}
+
+// For testing
+public fun uniffiForeignFutureHandleCount() = uniffiForeignFutureHandleMap.size
 
 // Public interface members begin here.
 
@@ -2414,16 +2561,17 @@ public interface DeviceSigner {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
+    suspend fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
     
     /**
      * Proof of where the key lives for the enrollment `challenge` (Android
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation?
+    suspend fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation?
     
     companion object
 }
@@ -2556,21 +2704,29 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    @Throws(PlatformException::class)override fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_devicesigner_sign(
-        it,
-        
-        FfiConverterByteArray.lower(`message`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sign`(`message`: kotlin.ByteArray) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_devicesigner_sign(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`message`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -2578,19 +2734,26 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    @Throws(PlatformException::class)override fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation? {
-            return FfiConverterOptionalTypeDeviceAttestation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_devicesigner_attestation(
-        it,
-        
-        FfiConverterByteArray.lower(`challenge`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attestation`(`challenge`: kotlin.ByteArray) : DeviceAttestation? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_devicesigner_attestation(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`challenge`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeviceAttestation.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -2627,36 +2790,70 @@ internal object uniffiCallbackInterfaceDeviceSigner {
         }
     }
     internal object `sign`: UniffiCallbackInterfaceDeviceSignerMethod1 {
-        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`sign`(
                     FfiConverterByteArray.lift(`message`),
                 )
             }
-            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
     internal object `attestation`: UniffiCallbackInterfaceDeviceSignerMethod2 {
-        override fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`attestation`(
                     FfiConverterByteArray.lift(`challenge`),
                 )
             }
-            val writeReturn = { value: DeviceAttestation? -> uniffiOutReturn.setValue(FfiConverterOptionalTypeDeviceAttestation.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: DeviceAttestation? ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterOptionalTypeDeviceAttestation.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
@@ -2825,11 +3022,12 @@ public object FfiConverterTypeDeviceSigner: FfiConverter<DeviceSigner, Long> {
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 public interface HttpTransport {
     
-    fun `send`(`request`: HttpRequest): HttpResponse
+    suspend fun `send`(`request`: HttpRequest): HttpResponse
     
     companion object
 }
@@ -2837,7 +3035,8 @@ public interface HttpTransport {
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
 {
@@ -2941,19 +3140,26 @@ open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
     }
 
     
-    @Throws(PlatformException::class)override fun `send`(`request`: HttpRequest): HttpResponse {
-            return FfiConverterTypeHttpResponse.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_httptransport_send(
-        it,
-        
-        FfiConverterTypeHttpRequest.lower(`request`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `send`(`request`: HttpRequest) : HttpResponse {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_httptransport_send(
+                uniffiHandle,
+                
+        FfiConverterTypeHttpRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHttpResponse.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -2974,19 +3180,36 @@ open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceHttpTransport {
     internal object `send`: UniffiCallbackInterfaceHttpTransportMethod0 {
-        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeHttpTransport.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`send`(
                     FfiConverterTypeHttpRequest.lift(`request`),
                 )
             }
-            val writeReturn = { value: HttpResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpResponse.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: HttpResponse ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterTypeHttpResponse.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
@@ -3815,27 +4038,27 @@ public interface PunchClientInterface {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    fun `bindEmployee`(`employeeId`: kotlin.String)
+    suspend fun `bindEmployee`(`employeeId`: kotlin.String)
     
     /**
      * The database file's path (exclude its directory from backups).
      */
     fun `databasePath`(): kotlin.String
     
-    fun `deviceInfo`(): DeviceInfo
+    suspend fun `deviceInfo`(): DeviceInfo
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    fun `enroll`(`code`: kotlin.String): kotlin.String
+    suspend fun `enroll`(`code`: kotlin.String): kotlin.String
     
     /**
      * Like `enroll`, answering an attestation challenge the app fetched with
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
+    suspend fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
     
     /**
      * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
@@ -3845,92 +4068,94 @@ public interface PunchClientInterface {
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    fun `evaluate`(`evidence`: Evidence): Evaluation
+    suspend fun `evaluate`(`evidence`: Evidence): Evaluation
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
+    suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
     
     /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
-    fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage
+    suspend fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage
     
     /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong
+    suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    fun `networkAvailable`()
+    suspend fun `networkAvailable`()
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    fun `preparePolicy`()
+    suspend fun `preparePolicy`()
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
     /**
      * Syncs now (ignoring a running backoff) and returns the policy version
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    fun `refreshPolicy`(): kotlin.ULong
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-    fun `setListener`(`listener`: StatusListener?)
+    suspend fun `refreshPolicy`(): kotlin.ULong
     
     /**
      * Starts a thread that syncs while punches are pending and every
      * `idle_ms` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
     fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
     
-    fun `status`(): SyncStatus
+    suspend fun `status`(): SyncStatus
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-    fun `stopBackgroundSync`()
+    suspend fun `stopBackgroundSync`()
+    
+    /**
+     * `listener` hears every status change (after a punch, a sync, an
+     * enrollment) until the returned handle is cancelled or closed. Any
+     * number may listen at once, each with its own handle.
+     */
+    fun `subscribe`(`listener`: StatusListener): StatusSubscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    fun `sync`(): SyncReport
+    suspend fun `sync`(): SyncReport
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    fun `syncNow`(): SyncReport
+    suspend fun `syncNow`(): SyncReport
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    fun `verifyChain`(): ChainReport
+    suspend fun `verifyChain`(): ChainReport
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
+    suspend fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
     
     /**
      * The field sites approved for this employee.
@@ -3941,119 +4166,119 @@ public interface PunchClientInterface {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt
+    suspend fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt
+    suspend fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    fun `refusedAttempts`(): List<RefusedAttemptInfo>
+    suspend fun `refusedAttempts`(): List<RefusedAttemptInfo>
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    fun `requests`(): List<RequestInfo>
+    suspend fun `requests`(): List<RequestInfo>
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    fun `acceptUserVerified`()
+    suspend fun `acceptUserVerified`()
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
     
-    fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
     
-    fun `fetchAdminPinReset`(): PinResetToken
+    suspend fun `fetchAdminPinReset`(): PinResetToken
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
+    suspend fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    suspend fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    fun `kioskSite`(): kotlin.String?
+    suspend fun `kioskSite`(): kotlin.String?
     
-    fun `pinEvents`(): List<PinEvent>
+    suspend fun `pinEvents`(): List<PinEvent>
     
-    fun `pinStatus`(): PinStatus
+    suspend fun `pinStatus`(): PinStatus
     
-    fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
+    suspend fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    fun `requestPinResetCode`(): PinCodeSent
+    suspend fun `requestPinResetCode`(): PinCodeSent
     
-    fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
+    suspend fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    fun `verifyPin`(`pin`: kotlin.String)
+    suspend fun `verifyPin`(`pin`: kotlin.String)
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    fun `acknowledgeNotice`(`version`: kotlin.String)
+    suspend fun `acknowledgeNotice`(`version`: kotlin.String)
     
     fun `dataKeyState`(): DataKeyState
     
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray?
+    suspend fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray?
     
     /**
      * Everything this phone holds about the employee.
      */
-    fun `exportPersonalData`(): PersonalExport
+    suspend fun `exportPersonalData`(): PersonalExport
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    fun `fetchServerExport`(): kotlin.ByteArray
+    suspend fun `fetchServerExport`(): kotlin.ByteArray
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    fun `noticeRequired`(): kotlin.String?
+    suspend fun `noticeRequired`(): kotlin.String?
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    fun `purgeExpired`(): kotlin.ULong
+    suspend fun `purgeExpired`(): kotlin.ULong
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome
+    suspend fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    fun `rotateDataKey`(): kotlin.String
+    suspend fun `rotateDataKey`(): kotlin.String
     
     companion object
 }
@@ -4185,18 +4410,27 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    @Throws(PunchException::class)override fun `bindEmployee`(`employeeId`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_bind_employee(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `bindEmployee`(`employeeId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_bind_employee(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`employeeId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`employeeId`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
@@ -4215,37 +4449,51 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
 
     
-    @Throws(PunchException::class)override fun `deviceInfo`(): DeviceInfo {
-            return FfiConverterTypeDeviceInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_device_info(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deviceInfo`() : DeviceInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_device_info(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeviceInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    @Throws(PunchException::class)override fun `enroll`(`code`: kotlin.String): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll(
-        it,
-        
-        FfiConverterString.lower(`code`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enroll`(`code`: kotlin.String) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4253,20 +4501,27 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    @Throws(PunchException::class)override fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+                uniffiHandle,
+                
         FfiConverterString.lower(`code`),
-        FfiConverterByteArray.lower(`challenge`),_status)
-}
-    }
+        FfiConverterByteArray.lower(`challenge`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4288,58 +4543,79 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    @Throws(PunchException::class)override fun `evaluate`(`evidence`: Evidence): Evaluation {
-            return FfiConverterTypeEvaluation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
-        it,
-        
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evaluate`(`evidence`: Evidence) : Evaluation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
+                uniffiHandle,
+                
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEvaluation.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    @Throws(PunchException::class)override fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation {
-            return FfiConverterTypeEvaluation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence) : Evaluation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+                uniffiHandle,
+                
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEvaluation.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Stored punches after `after_seq` (0 for the first page), oldest first.
      */
-    @Throws(PunchException::class)override fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage {
-            return FfiConverterTypeHistoryPage.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt) : HistoryPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
+                uniffiHandle,
+                
         FfiConverterULong.lower(`afterSeq`),
-        FfiConverterUInt.lower(`limit`),_status)
-}
-    }
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHistoryPage.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4347,74 +4623,106 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    @Throws(PunchException::class)override fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_install_policy(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_install_policy(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`body`),
-        FfiConverterOptionalByteArray.lower(`signature`),_status)
-}
-    }
+        FfiConverterOptionalByteArray.lower(`signature`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    @Throws(PunchException::class)override fun `networkAvailable`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_network_available(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `networkAvailable`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_network_available(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    @Throws(PunchException::class)override fun `preparePolicy`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_prepare_policy(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `preparePolicy`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_prepare_policy(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    @Throws(PunchException::class)override fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
-            return FfiConverterTypePunchReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_punch(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_punch(
+                uniffiHandle,
+                
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4422,41 +4730,32 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    @Throws(PunchException::class)override fun `refreshPolicy`(): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_refresh_policy(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refreshPolicy`() : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_refresh_policy(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
-
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */override fun `setListener`(`listener`: StatusListener?)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_listener(
-        it,
-        
-        FfiConverterOptionalTypeStatusListener.lower(`listener`),_status)
-}
-    }
-    
-    
 
     
     /**
      * Starts a thread that syncs while punches are pending and every
      * `idle_ms` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
     @Throws(PunchException::class)override fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
         = 
@@ -4472,34 +4771,69 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
 
     
-    @Throws(PunchException::class)override fun `status`(): SyncStatus {
-            return FfiConverterTypeSyncStatus.lift(
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `status`() : SyncStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_status(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stopBackgroundSync`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_stop_background_sync(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `listener` hears every status change (after a punch, a sync, an
+     * enrollment) until the returned handle is cancelled or closed. Any
+     * number may listen at once, each with its own handle.
+     */override fun `subscribe`(`listener`: StatusListener): StatusSubscription {
+            return FfiConverterTypeStatusSubscription.lift(
     callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_status(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_subscribe(
         it,
-        _status)
+        
+        FfiConverterTypeStatusListener.lower(`listener`),_status)
 }
     }
     )
     }
-    
-
-    
-    /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
-     */
-    @Throws(PunchException::class)override fun `stopBackgroundSync`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_stop_background_sync(
-        it,
-        _status)
-}
-    }
-    
     
 
     
@@ -4507,71 +4841,99 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    @Throws(PunchException::class)override fun `sync`(): SyncReport {
-            return FfiConverterTypeSyncReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_sync(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`() : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_sync(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    @Throws(PunchException::class)override fun `syncNow`(): SyncReport {
-            return FfiConverterTypeSyncReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_sync_now(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `syncNow`() : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_sync_now(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    @Throws(PunchException::class)override fun `verifyChain`(): ChainReport {
-            return FfiConverterTypeChainReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_chain(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyChain`() : ChainReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_chain(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChainReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    @Throws(PunchException::class)override fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef {
-            return FfiConverterTypeAttachmentRef.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_attach(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String) : AttachmentRef {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_attach(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`body`),
-        FfiConverterString.lower(`mediaType`),_status)
-}
-    }
+        FfiConverterString.lower(`mediaType`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttachmentRef.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4594,321 +4956,466 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    @Throws(PunchException::class)override fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt {
-            return FfiConverterTypeRequestReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_file_make_up_request(
-        it,
-        
-        FfiConverterTypeMakeUpRequestInput.lower(`request`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fileMakeUpRequest`(`request`: MakeUpRequestInput) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+                uniffiHandle,
+                
+        FfiConverterTypeMakeUpRequestInput.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    @Throws(PunchException::class)override fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt {
-            return FfiConverterTypeRequestReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_propose_field_work(
-        it,
-        
-        FfiConverterTypeFieldWorkInput.lower(`proposal`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `proposeFieldWork`(`proposal`: FieldWorkInput) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_propose_field_work(
+                uniffiHandle,
+                
+        FfiConverterTypeFieldWorkInput.lower(`proposal`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    @Throws(PunchException::class)override fun `refusedAttempts`(): List<RefusedAttemptInfo> {
-            return FfiConverterSequenceTypeRefusedAttemptInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_refused_attempts(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refusedAttempts`() : List<RefusedAttemptInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_refused_attempts(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeRefusedAttemptInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    @Throws(PunchException::class)override fun `requests`(): List<RequestInfo> {
-            return FfiConverterSequenceTypeRequestInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `requests`() : List<RequestInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    @Throws(PunchException::class)override fun `acceptUserVerified`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `acceptUserVerified`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    @Throws(PunchException::class)override fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+                uniffiHandle,
+                
         FfiConverterTypePinResetToken.lower(`token`),
         FfiConverterString.lower(`newPin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
-    }
-    
-    
-
-    
-    @Throws(PunchException::class)override fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
-        it,
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`current`),
-        FfiConverterString.lower(`newPin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
-    }
-    
-    
-
-    
-    @Throws(PunchException::class)override fun `fetchAdminPinReset`(): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
-        it,
-        _status)
-}
-    }
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
+
     
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`current`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchAdminPinReset`() : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
 
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    @Throws(PunchException::class)override fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus {
-            return FfiConverterTypePinStatus.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
-        it,
-        
-        FfiConverterString.lower(`employeeId`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskPinStatus`(`employeeId`: kotlin.String) : PinStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`employeeId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    @Throws(PunchException::class)override fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
-            return FfiConverterTypePunchReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+                uniffiHandle,
+                
         FfiConverterString.lower(`employeeId`),
         FfiConverterString.lower(`pin`),
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    @Throws(PunchException::class)override fun `kioskSite`(): kotlin.String? {
-            return FfiConverterOptionalString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskSite`() : kotlin.String? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `pinEvents`(): List<PinEvent> {
-            return FfiConverterSequenceTypePinEvent.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pinEvents`() : List<PinEvent> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePinEvent.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `pinStatus`(): PinStatus {
-            return FfiConverterTypePinStatus.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pinStatus`() : PinStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
-        it,
-        
-        FfiConverterString.lower(`code`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `redeemPinResetCode`(`code`: kotlin.String) : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    @Throws(PunchException::class)override fun `requestPinResetCode`(): PinCodeSent {
-            return FfiConverterTypePinCodeSent.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `requestPinResetCode`() : PinCodeSent {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinCodeSent.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String) : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+                uniffiHandle,
+                
         FfiConverterString.lower(`employeeNumber`),
-        FfiConverterString.lower(`secret`),_status)
-}
-    }
+        FfiConverterString.lower(`secret`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    @Throws(PunchException::class)override fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
+                uniffiHandle,
+                
         FfiConverterString.lower(`pin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    @Throws(PunchException::class)override fun `verifyPin`(`pin`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyPin`(`pin`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`pin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`pin`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    @Throws(PunchException::class)override fun `acknowledgeNotice`(`version`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `acknowledgeNotice`(`version`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`version`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`version`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     override fun `dataKeyState`(): DataKeyState {
             return FfiConverterTypeDataKeyState.lift(
@@ -4927,124 +5434,173 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    @Throws(PunchException::class)override fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray? {
-            return FfiConverterOptionalByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
-        it,
-        
-        FfiConverterULong.lower(`seq`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evidenceOpening`(`seq`: kotlin.ULong) : kotlin.ByteArray? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Everything this phone holds about the employee.
      */
-    @Throws(PunchException::class)override fun `exportPersonalData`(): PersonalExport {
-            return FfiConverterTypePersonalExport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_export_personal_data(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportPersonalData`() : PersonalExport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_export_personal_data(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePersonalExport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    @Throws(PunchException::class)override fun `fetchServerExport`(): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_server_export(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchServerExport`() : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    @Throws(PunchException::class)override fun `noticeRequired`(): kotlin.String? {
-            return FfiConverterOptionalString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_notice_required(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `noticeRequired`() : kotlin.String? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_notice_required(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    @Throws(PunchException::class)override fun `purgeExpired`(): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `purgeExpired`() : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    @Throws(PunchException::class)override fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome {
-            return FfiConverterTypeRevealOutcome.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
-        it,
-        
-        FfiConverterULong.lower(`seq`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `revealEvidence`(`seq`: kotlin.ULong) : RevealOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+                uniffiHandle,
+                
+        FfiConverterULong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRevealOutcome.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    @Throws(PunchException::class)override fun `rotateDataKey`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_data_key(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rotateDataKey`() : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_data_key(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -5058,18 +5614,22 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Opens (creating if needed) the punch database in `directory`. The
      * first open creates the device key (or takes the signer's).
      */
-    @Throws(PunchException::class) fun `open`(`directory`: kotlin.String, `options`: ClientOptions): PunchClient {
-            return FfiConverterTypePunchClient.lift(
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_constructor_punchclient_open(
-    
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `open`(`directory`: kotlin.String, `options`: ClientOptions) : PunchClient {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_punchcore_fn_constructor_punchclient_open(
         FfiConverterString.lower(`directory`),
-        FfiConverterTypeClientOptions.lower(`options`),_status)
-}
+        FfiConverterTypeClientOptions.lower(`options`),),
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePunchClient.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
         
     }
@@ -5524,8 +6084,8 @@ public object FfiConverterTypeRustBaseline: FfiConverter<RustBaseline, Long> {
 
 /**
  * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * enrollment), on the library's thread that caused it, with no lock held:
+ * it should hand the status on (a Flow, an AsyncStream) and return.
  */
 public interface StatusListener {
     
@@ -5536,8 +6096,8 @@ public interface StatusListener {
 
 /**
  * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * enrollment), on the library's thread that caused it, with no lock held:
+ * it should hand the status on (a Flow, an AsyncStream) and return.
  */
 open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
 {
@@ -5749,6 +6309,274 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
     override fun allocationSize(value: StatusListener) = 8UL
 
     override fun write(value: StatusListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * One subscriber's handle: it hears every status change until `cancel`
+ * (or until the handle is closed or collected).
+ */
+public interface StatusSubscriptionInterface {
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+    fun `cancel`()
+    
+    companion object
+}
+
+/**
+ * One subscriber's handle: it hears every status change until `cancel`
+ * (or until the handle is closed or collected).
+ */
+open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_punchcore_fn_free_statussubscription(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_punchcore_fn_clone_statussubscription(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_statussubscription_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStatusSubscription: FfiConverter<StatusSubscription, Long> {
+    override fun lower(value: StatusSubscription): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): StatusSubscription {
+        return StatusSubscription(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): StatusSubscription {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: StatusSubscription) = 8UL
+
+    override fun write(value: StatusSubscription, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -9626,38 +10454,6 @@ public object FfiConverterOptionalTypePlatformClock: FfiConverterRustBuffer<Plat
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeStatusListener: FfiConverterRustBuffer<StatusListener?> {
-    override fun read(buf: ByteBuffer): StatusListener? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeStatusListener.read(buf)
-    }
-
-    override fun allocationSize(value: StatusListener?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeStatusListener.allocationSize(value)
-        }
-    }
-
-    override fun write(value: StatusListener?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeStatusListener.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeAttendance: FfiConverterRustBuffer<Attendance?> {
     override fun read(buf: ByteBuffer): Attendance? {
         if (buf.get().toInt() == 0) {
@@ -10351,6 +11147,14 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         }
     }
 }
+
+
+
+
+
+
+
+
         /**
          * The library's version (the crate version), for an app's about screen and bug reports.
          */ fun `libraryVersion`(): kotlin.String {
@@ -10385,18 +11189,22 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
          * `setAttestationChallenge(challenge)`, open the client with it, then call
          * `enroll_with_challenge`. None when the server offers no attestation.
          */
-    @Throws(PunchException::class) fun `fetchEnrollmentChallenge`(`options`: ClientOptions, `code`: kotlin.String): kotlin.ByteArray? {
-            return FfiConverterOptionalByteArray.lift(
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_func_fetch_enrollment_challenge(
-    
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `fetchEnrollmentChallenge`(`options`: ClientOptions, `code`: kotlin.String) : kotlin.ByteArray? {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_punchcore_fn_func_fetch_enrollment_challenge(
         FfiConverterTypeClientOptions.lower(`options`),
-        FfiConverterString.lower(`code`),_status)
-}
+        FfiConverterString.lower(`code`),),
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
         /**
          * Sends the library's log lines at `level` and above to `sink`; `None`

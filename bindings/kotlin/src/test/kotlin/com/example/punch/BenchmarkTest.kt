@@ -20,7 +20,7 @@ class BenchmarkTest {
     }
 
     @Test
-    fun `punch and evaluate through Kotlin vs Rust`() {
+    fun `punch and evaluate through Kotlin vs Rust`(): Unit = testBlocking {
         assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
         val n = Integer.getInteger("punch.bench.n", 300)
         localClient(dir.resolve("kotlin")).use { client ->

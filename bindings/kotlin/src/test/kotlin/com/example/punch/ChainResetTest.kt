@@ -22,10 +22,10 @@ class ChainResetTest {
         check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "sqlite3 failed: $out" }
     }
 
-    private fun PunchClient.syncOk(): SyncReport = syncNow().also { assertNull(it.error, "sync failed: ${it.error}") }
+    private suspend fun PunchClient.syncOk(): SyncReport = syncNow().also { assertNull(it.error, "sync failed: ${it.error}") }
 
     @Test
-    fun `the sync that applies an acknowledged break reports it once`() {
+    fun `the sync that applies an acknowledged break reports it once`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import java.security.SecureRandom
@@ -47,17 +46,17 @@ class PrivacyTest {
                    "shape": { "type": "circle", "center": { "lat": $HQ_LAT, "lon": $HQ_LON }, "radius_m": 120 } } ] }
     """.trimIndent().toByteArray()
 
-    private fun open(wrapper: JvmKeyWrapper): PunchClient =
+    private suspend fun open(wrapper: JvmKeyWrapper): PunchClient =
         PunchClient.open(dir.resolve("phone").toString(), ClientOptions(keyWrapper = wrapper))
 
     @Test
-    fun `notice, verdict-only, sealed payloads and the export`() {
+    fun `notice, verdict-only, sealed payloads and the export`(): Unit = testBlocking {
         val wrapper = JvmKeyWrapper()
         open(wrapper).use { client ->
             client.bindEmployee("e-private")
             client.installPolicy(privatePolicy(), null)
             assertEquals("2026-01", client.noticeRequired())
-            val refused = assertThrows<PunchException.NoticeRequired> {
+            val refused = assertThrowsAsync<PunchException.NoticeRequired> {
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
             }
             assertEquals("2026-01", refused.version)
@@ -76,7 +75,7 @@ class PrivacyTest {
         wrapper.lost = true
         open(wrapper).use { client ->
             assertTrue(client.dataKeyState() is DataKeyState.Unavailable)
-            assertThrows<PunchException.DataKeyUnavailable> { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
+            assertThrowsAsync<PunchException.DataKeyUnavailable> { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
             assertTrue(client.verifyChain().intact)
             assertTrue(client.exportPersonalData().summary.contains("unreadable here"))
             client.rotateDataKey()

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import kotlinx.coroutines.flow.first
@@ -17,7 +16,7 @@ class ServerFlowTest {
     @TempDir lateinit var dir: Path
 
     @Test
-    fun `enroll, punch offline, sync when back, server verdicts`() {
+    fun `enroll, punch offline, sync when back, server verdicts`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
@@ -38,7 +37,7 @@ class ServerFlowTest {
                 val gps = uncertain.evaluation.sites.single().checks.single { it.signal == "gps" }
                 assertEquals("uncertain", gps.containment)
 
-                val refused = assertThrows<PunchException.Refused> {
+                val refused = assertThrowsAsync<PunchException.Refused> {
                     client.punch(PunchKind.CLOCK_OUT, FAR)
                 }
                 assertEquals(Decision.REJECTED, refused.evaluation.decision)
@@ -92,7 +91,7 @@ class ServerFlowTest {
     }
 
     @Test
-    fun `a Kotlin EC P-256 signer enrolls and its punches are accepted by the server`() {
+    fun `a Kotlin EC P-256 signer enrolls and its punches are accepted by the server`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val signer = JavaSigner()
@@ -115,31 +114,28 @@ class ServerFlowTest {
                 assertEquals("e-42", again.deviceInfo().employeeId)
             }
             // Reopened with another key: refused, typed.
-            assertThrows<PunchException.Signer> {
+            assertThrowsAsync<PunchException.Signer> {
                 PunchClient.open(dir.resolve("phone").toString(), server.options(signer = JavaSigner()))
             }
         }
     }
 
     @Test
-    fun `background sync uploads and the status flow tells`() {
+    fun `background sync uploads and the status flow tells`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
-            val core = PunchCore(PunchClient.open(dir.resolve("phone").toString(), server.options()))
-            core.use {
-                kotlinx.coroutines.runBlocking {
-                    core.enroll(server.enrollCode())
-                    core.refreshPolicy()
-                    core.startBackgroundSync(60_000uL)
-                    core.punch(PunchKind.CLOCK_IN, INSIDE)
-                    val uploaded = kotlinx.coroutines.withTimeout(20_000) {
-                        core.statusUpdates.first { it.uploaded == 1uL && it.pending == 0uL }
-                    }
-                    assertNotNull(uploaded.lastSuccessMs)
-                    assertTrue(core.client.backgroundSyncRunning())
-                    core.stopBackgroundSync()
-                    assertTrue(!core.client.backgroundSyncRunning())
+            PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
+                client.enroll(server.enrollCode())
+                client.refreshPolicy()
+                client.startBackgroundSync(60_000uL)
+                client.punch(PunchKind.CLOCK_IN, INSIDE)
+                val uploaded = kotlinx.coroutines.withTimeout(20_000) {
+                    client.statusUpdates().first { it.uploaded == 1uL && it.pending == 0uL }
                 }
+                assertNotNull(uploaded.lastSuccessMs)
+                assertTrue(client.backgroundSyncRunning())
+                client.stopBackgroundSync()
+                assertTrue(!client.backgroundSyncRunning())
             }
             assertEquals(1, server.punches().length())
         }

@@ -2,6 +2,8 @@
 // would be on Android), and transports that fail or hang.
 package com.example.punch
 
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.future.await
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -18,7 +20,8 @@ class JavaHttpTransport : HttpTransport {
     private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
     val requests = AtomicInteger()
 
-    override fun send(request: HttpRequest): HttpResponse {
+    /** Suspends on java.net.http's own async send (OkHttp: enqueue): no thread waits. */
+    override suspend fun send(request: HttpRequest): HttpResponse {
         requests.incrementAndGet()
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
             .timeout(Duration.ofMillis(request.timeoutMs.toLong()))
@@ -27,7 +30,7 @@ class JavaHttpTransport : HttpTransport {
         val restricted = setOf("content-length", "host", "connection")
         request.headers.filter { it.name.lowercase() !in restricted }.forEach { builder.header(it.name, it.value) }
         val response = try {
-            http.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+            http.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray()).await()
         } catch (e: HttpTimeoutException) {
             throw PlatformException.Timeout(e.toString())
         } catch (e: java.net.ConnectException) {
@@ -42,7 +45,7 @@ class TransportTest {
     @TempDir lateinit var dir: java.nio.file.Path
 
     @Test
-    fun `enroll, policy and upload through a Kotlin transport`() {
+    fun `enroll, policy and upload through a Kotlin transport`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val transport = JavaHttpTransport()
@@ -64,17 +67,17 @@ class TransportTest {
     }
 
     @Test
-    fun `a transport that throws, answers garbage or hangs is a network problem, not a crash`() {
+    fun `a transport that throws, answers garbage or hangs is a network problem, not a crash`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val real = JavaHttpTransport()
             var mode = "real"
             val transport = object : HttpTransport {
-                override fun send(request: HttpRequest): HttpResponse = when (mode) {
+                override suspend fun send(request: HttpRequest): HttpResponse = when (mode) {
                     "throw" -> throw IllegalStateException("okhttp exploded")
                     "garbage" -> HttpResponse(7u, emptyList(), byteArrayOf(0x00, 0x01))
                     "junk-body" -> HttpResponse(200u, emptyList(), "<html>captive portal</html>".toByteArray())
-                    "hang" -> { Thread.sleep(60_000); error("unreachable") }
+                    "hang" -> awaitCancellation()
                     else -> real.send(request)
                 }
             }
