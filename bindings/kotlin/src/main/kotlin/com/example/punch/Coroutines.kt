@@ -25,3 +25,29 @@ fun PunchClient.statusUpdates(): Flow<SyncStatus> = callbackFlow {
     send(status())
     awaitClose { subscription.close() }
 }.conflate()
+
+/** The human sentence of any [PunchException], for a UI or a log. */
+val PunchException.detail: String
+    get() = when (this) {
+        is PunchException.NotEnrolled -> detail
+        is PunchException.Refused -> detail
+        is PunchException.PolicyMissing -> detail
+        is PunchException.PolicyExpired -> detail
+        is PunchException.PolicyInvalid -> detail
+        is PunchException.Signer -> detail
+        is PunchException.Network -> detail
+        is PunchException.ServerRefused -> detail
+        is PunchException.Storage -> detail
+        is PunchException.Busy -> detail
+        is PunchException.InvalidInput -> detail
+        is PunchException.NoticeRequired -> detail
+        is PunchException.DataKeyUnavailable -> detail
+        is PunchException.Pin -> detail
+        is PunchException.RequestRefused -> detail
+        is PunchException.Internal -> detail
+    }
+
+/** True when trying again later (after a sync, with a network) can succeed. */
+val PunchException.isRetryable: Boolean
+    get() = this is PunchException.Network || this is PunchException.Busy ||
+        this is PunchException.PolicyMissing || this is PunchException.PolicyExpired

@@ -18,6 +18,7 @@ import com.example.punch.PunchException
 import com.example.punch.PunchKind
 import com.example.punch.SyncStatus
 import com.example.punch.detail
+import com.example.punch.statusUpdates
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.collectLatest
@@ -31,7 +32,7 @@ class MainActivity : Activity() {
     private lateinit var status: TextView
     private lateinit var queue: ArrayAdapter<String>
     private val evidence by lazy { EvidenceSource(this) }
-    private val punch get() = PunchApp.from(this).punch
+    private suspend fun punch() = PunchApp.from(this).punch()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -47,18 +48,18 @@ class MainActivity : Activity() {
             orientation = LinearLayout.VERTICAL
             setPadding(32, 32, 32, 32)
             addView(code)
-            addView(button("Enroll") { punch.enroll(code.text.toString()); punch.refreshPolicy() })
+            addView(button("Enroll") { punch().enroll(code.text.toString()); punch().refreshPolicy() })
             addView(verdict)
-            addView(button("Check location") { showVerdict(punch.evaluate(evidence.collect())) })
+            addView(button("Check location") { showVerdict(punch().evaluate(evidence.collect())) })
             addView(button("Clock in") { takePunch(PunchKind.CLOCK_IN) })
             addView(button("Clock out") { takePunch(PunchKind.CLOCK_OUT) })
-            addView(button("Sync now") { punch.syncNow() })
+            addView(button("Sync now") { punch().syncNow() })
             addView(status)
             addView(ListView(this@MainActivity).apply { adapter = queue })
         })
         askPermissions()
-        scope.launch { punch.statusUpdates.collectLatest { showStatus(it) } }
-        scope.launch { report { showStatus(punch.refreshStatus()); showQueue() } }
+        // This screen's own subscription: it ends with the scope (onDestroy).
+        scope.launch { punch().statusUpdates().collectLatest { showStatus(it); showQueue() } }
     }
 
     override fun onDestroy() {
@@ -76,7 +77,7 @@ class MainActivity : Activity() {
 
     private suspend fun takePunch(kind: PunchKind) {
         try {
-            val receipt = punch.punch(kind, evidence.collect())
+            val receipt = punch().punch(kind, evidence.collect())
             showVerdict(receipt.evaluation)
             SyncJobService.scheduleNow(this)
         } catch (e: PunchException.Refused) {
@@ -122,7 +123,7 @@ class MainActivity : Activity() {
     }
 
     private suspend fun showQueue() {
-        val page = punch.history(0uL, 200u)
+        val page = punch().history(0uL, 200u)
         val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
         queue.clear()
         queue.addAll(page.entries.reversed().map {
