@@ -17,19 +17,16 @@ use punch_core::{BackgroundSync, EngineOptions, PunchEngine, ServerConfig, Syste
 use crate::error::{PunchError, from_sync_error, guard};
 use crate::platform::{
     DeviceSigner, ForeignClock, ForeignSigner, ForeignTransport, HttpTransport, PlatformClock,
-    StatusListener, signing_for_user,
+    StandingListener, signing_for_user,
 };
 use crate::runtime::off_thread;
-use crate::subscriptions::{StatusSubscription, Subscribers};
+use crate::subscriptions::{Subscribers, Subscription};
 use crate::types::{
-    ChainReport, DeviceInfo, Evaluation, Evidence, HistoryEntry, HistoryPage, PunchKind,
-    PunchReceipt, SyncReport, SyncStatus,
+    ChainReport, DeviceInfo, Evaluation, Evidence, PunchKind, PunchReceipt, SyncReport, SyncStatus,
 };
 
 /// The database file inside the directory the app passes to `open`.
 const DB_FILE: &str = "punch.db";
-/// Longest history page.
-const MAX_PAGE: u32 = 1_000;
 /// How long a platform signer may take (a biometric prompt included).
 const DEFAULT_SIGNER_TIMEOUT_MS: u64 = 120_000;
 
@@ -162,10 +159,11 @@ impl PunchClient {
             }
             let engine = PunchEngine::open_with(directory.join(DB_FILE), engine_options)?;
             log::info!(target: "punchcore", "opened {}", directory.display());
-            let subscribers = Arc::new(Subscribers::default());
+            let engine = Arc::new(engine);
+            let subscribers = Arc::new(Subscribers::new(Arc::downgrade(&engine)));
             engine.set_listener(Some(subscribers.clone()));
             Ok(Arc::new(PunchClient {
-                engine: Arc::new(engine),
+                engine,
                 directory,
                 background: Mutex::new(None),
                 signing,
@@ -298,30 +296,6 @@ impl PunchClient {
         self.run(move |engine| Ok(engine.status()?.into())).await
     }
 
-    /// Stored punches after `after_seq` (0 for the first page), oldest first.
-    pub async fn history(&self, after_seq: u64, limit: u32) -> Result<HistoryPage, PunchError> {
-        self.run(move |engine| {
-            if limit == 0 || limit > MAX_PAGE {
-                return Err(PunchError::invalid(format!(
-                    "limit must be 1..={MAX_PAGE}, not {limit}"
-                )));
-            }
-            let entries: Vec<HistoryEntry> = engine
-                .punches(after_seq, limit)?
-                .into_iter()
-                .map(HistoryEntry::from)
-                .collect();
-            let next_after_seq = (entries.len() == limit as usize)
-                .then(|| entries.last().map(|e| e.seq))
-                .flatten();
-            Ok(HistoryPage {
-                entries,
-                next_after_seq,
-            })
-        })
-        .await
-    }
-
     /// Re-checks every stored record (hash, signature, sequence, links).
     pub async fn verify_chain(&self) -> Result<ChainReport, PunchError> {
         self.run(move |engine| Ok(engine.verify_chain()?.into()))
@@ -354,10 +328,10 @@ impl PunchClient {
             .await
     }
 
-    /// `listener` hears every status change (after a punch, a sync, an
-    /// enrollment) until the returned handle is cancelled or closed. Any
-    /// number may listen at once, each with its own handle.
-    pub fn subscribe(&self, listener: Arc<dyn StatusListener>) -> Arc<StatusSubscription> {
+    /// `listener` hears where the employee stands after every change (a
+    /// punch, a sync, an enrollment) until the returned handle is cancelled
+    /// or closed. Any number may listen at once, each with its own handle.
+    pub fn subscribe(&self, listener: Arc<dyn StandingListener>) -> Arc<Subscription> {
         Arc::new(self.subscribers.add(listener))
     }
 

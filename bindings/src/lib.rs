@@ -10,7 +10,8 @@
 //!   panic guard every exported body runs in;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
-//! - `subscriptions`: status subscribers, each with its own handle;
+//! - `standing`: where the employee stands, and history newest first;
+//! - `subscriptions`: standing subscribers, each with its own handle;
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
@@ -34,6 +35,7 @@ mod pin;
 mod platform;
 mod privacy;
 mod runtime;
+mod standing;
 mod subscriptions;
 mod types;
 
@@ -45,9 +47,10 @@ pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, localized_text};
 pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
-pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
+pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
-pub use subscriptions::StatusSubscription;
+pub use standing::{HistoryPage, ShiftOccurrence, Standing};
+pub use subscriptions::Subscription;
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");

@@ -17,7 +17,8 @@ use punch_core::{Clock, Signer, SignerError, SystemClock, Transport, TransportEr
 
 use crate::error::{IN_CALLBACK, PlatformError, panic_text};
 use crate::runtime::{WaitEnd, wait_foreign};
-use crate::types::{ClockReading, DeviceAttestation, HttpRequest, HttpResponse, SyncStatus};
+use crate::standing::Standing;
+use crate::types::{ClockReading, DeviceAttestation, HttpRequest, HttpResponse};
 
 /// The device key held by the platform (Android Keystore, iOS Secure Enclave).
 /// ECDSA P-256 with SHA-256; the library checks every signature against the
@@ -60,12 +61,12 @@ pub trait PlatformClock: Send + Sync {
     fn now(&self) -> Result<ClockReading, PlatformError>;
 }
 
-/// Hears of every change of the sync status (after a punch, a sync, an
-/// enrollment), on the library's thread that caused it, with no lock held:
-/// it should hand the status on (a Flow, an AsyncStream) and return.
+/// Hears of every change of where the employee stands (after a punch, a
+/// sync, an enrollment), on the library's thread that caused it, with no
+/// lock held: it should hand the value on (a Flow, an AsyncStream) and return.
 #[uniffi::export(foreign)]
-pub trait StatusListener: Send + Sync {
-    fn on_status(&self, status: SyncStatus) -> Result<(), PlatformError>;
+pub trait StandingListener: Send + Sync {
+    fn on_change(&self, standing: Standing) -> Result<(), PlatformError>;
 }
 
 /// Runs `f` on a helper thread and waits at most `timeout` for it. A

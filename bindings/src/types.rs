@@ -328,14 +328,6 @@ pub struct HistoryEntry {
     pub verified: bool,
 }
 
-/// A page of history, oldest first; pass `next_after_seq` to get the next.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct HistoryPage {
-    pub entries: Vec<HistoryEntry>,
-    /// None when this was the last page.
-    pub next_after_seq: Option<u64>,
-}
-
 impl From<punch_core::StoredPunch> for HistoryEntry {
     fn from(p: punch_core::StoredPunch) -> Self {
         HistoryEntry {

@@ -89,10 +89,10 @@ fn punches_are_stored_and_a_refusal_carries_its_evaluation() {
         }
         other => panic!("expected Refused, got {other:?}"),
     }
-    let page = wait(client.history(0, 10)).expect("history");
+    let page = wait(client.history(None, 10)).expect("history");
     assert_eq!(page.entries.len(), 1);
     assert!(page.entries[0].verified);
-    assert!(page.next_after_seq.is_none());
+    assert!(page.next_before_seq.is_none());
     assert!(wait(client.verify_chain()).expect("chain").intact);
 }
 

@@ -19,6 +19,7 @@ pub mod net;
 pub mod pin;
 pub mod privacy;
 mod recorder;
+pub mod standing;
 pub mod store;
 pub mod sync;
 
@@ -42,6 +43,7 @@ pub use recorder::{EventReceipt, PunchReceipt};
 pub use rules::evaluate::{Decision, Evaluation};
 pub use rules::evidence::{Evidence, GpsFix, WifiObservation};
 pub use rules::policy::Policy;
+pub use standing::Standing;
 pub use store::{StoredPunch, UploadState};
 pub use sync::{
     BackgroundSync, RetryConfig, ServerConfig, SyncError, SyncListener, SyncReport, SyncStatus,

@@ -81,7 +81,7 @@ final class PunchModel: ObservableObject {
             let client = try await PunchClient.open(directory: dir.path, options: options)
             opened = client
             // This model's own subscription; the stream ends with the task.
-            for await status in client.statusUpdates() { self.status = status }
+            for await standing in client.standingUpdates() { self.status = standing.sync }
         } catch {
             verdict = "Cannot open the punch database: \(error.localizedDescription)"
         }
@@ -106,7 +106,7 @@ final class PunchModel: ObservableObject {
             } catch PunchError.Refused(_, let evaluation) {
                 show(evaluation) // not stored: the reasons say why
             }
-            queue = try await client.history(afterSeq: 0, limit: 200).entries.reversed()
+            queue = try await client.history(beforeSeq: nil, limit: 50).entries // newest first
         }
     }
 

@@ -296,9 +296,9 @@ typedef void (*UniffiCallbackInterfacePlatformClockMethod0)(uint64_t, RustBuffer
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_STATUS_LISTENER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_STATUS_LISTENER_METHOD0
-typedef void (*UniffiCallbackInterfaceStatusListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_STANDING_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_STANDING_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceStandingListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -351,13 +351,13 @@ typedef struct UniffiVTableCallbackInterfacePlatformClock {
 } UniffiVTableCallbackInterfacePlatformClock;
 
 #endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STATUS_LISTENER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STATUS_LISTENER
-typedef struct UniffiVTableCallbackInterfaceStatusListener {
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STANDING_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STANDING_LISTENER
+typedef struct UniffiVTableCallbackInterfaceStandingListener {
     UniffiCallbackInterfaceFree _Nonnull uniffiFree;
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceStatusListenerMethod0 _Nonnull onStatus;
-} UniffiVTableCallbackInterfaceStatusListener;
+    UniffiCallbackInterfaceStandingListenerMethod0 _Nonnull onChange;
+} UniffiVTableCallbackInterfaceStandingListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_RUSTBASELINE
@@ -448,11 +448,6 @@ uint64_t uniffi_punchcore_fn_method_punchclient_evaluate(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVALUATE_KIND
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVALUATE_KIND
 uint64_t uniffi_punchcore_fn_method_punchclient_evaluate_kind(uint64_t ptr, RustBuffer kind, RustBuffer evidence
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
-uint64_t uniffi_punchcore_fn_method_punchclient_history(uint64_t ptr, uint64_t after_seq, uint32_t limit
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_INSTALL_POLICY
@@ -660,6 +655,16 @@ uint64_t uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, ui
 uint64_t uniffi_punchcore_fn_method_punchclient_rotate_data_key(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
+uint64_t uniffi_punchcore_fn_method_punchclient_history(uint64_t ptr, RustBuffer before_seq, uint32_t limit
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_STANDING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_STANDING
+uint64_t uniffi_punchcore_fn_method_punchclient_standing(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_DATAKEYWRAPPER
 uint64_t uniffi_punchcore_fn_clone_datakeywrapper(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -775,39 +780,39 @@ void uniffi_punchcore_fn_init_callback_vtable_platformclock(const UniffiVTableCa
 RustBuffer uniffi_punchcore_fn_method_platformclock_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STATUSLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STATUSLISTENER
-uint64_t uniffi_punchcore_fn_clone_statuslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STANDINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STANDINGLISTENER
+uint64_t uniffi_punchcore_fn_clone_standinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STATUSLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STATUSLISTENER
-void uniffi_punchcore_fn_free_statuslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STANDINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STANDINGLISTENER
+void uniffi_punchcore_fn_free_standinglistener(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_STATUSLISTENER
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_STATUSLISTENER
-void uniffi_punchcore_fn_init_callback_vtable_statuslistener(const UniffiVTableCallbackInterfaceStatusListener* _Nonnull vtable
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_STANDINGLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_STANDINGLISTENER
+void uniffi_punchcore_fn_init_callback_vtable_standinglistener(const UniffiVTableCallbackInterfaceStandingListener* _Nonnull vtable
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSLISTENER_ON_STATUS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSLISTENER_ON_STATUS
-void uniffi_punchcore_fn_method_statuslistener_on_status(uint64_t ptr, RustBuffer status, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STANDINGLISTENER_ON_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STANDINGLISTENER_ON_CHANGE
+void uniffi_punchcore_fn_method_standinglistener_on_change(uint64_t ptr, RustBuffer standing, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STATUSSUBSCRIPTION
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_STATUSSUBSCRIPTION
-uint64_t uniffi_punchcore_fn_clone_statussubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_SUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_SUBSCRIPTION
+uint64_t uniffi_punchcore_fn_clone_subscription(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STATUSSUBSCRIPTION
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_STATUSSUBSCRIPTION
-void uniffi_punchcore_fn_free_statussubscription(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_SUBSCRIPTION
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_SUBSCRIPTION
+void uniffi_punchcore_fn_free_subscription(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSSUBSCRIPTION_CANCEL
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_STATUSSUBSCRIPTION_CANCEL
-void uniffi_punchcore_fn_method_statussubscription_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_SUBSCRIPTION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_SUBSCRIPTION_CANCEL
+void uniffi_punchcore_fn_method_subscription_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LIBRARY_VERSION
@@ -1193,12 +1198,6 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_evaluate_kind(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_HISTORY
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_HISTORY
-uint16_t uniffi_punchcore_checksum_method_punchclient_history(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_INSTALL_POLICY
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_INSTALL_POLICY
 uint16_t uniffi_punchcore_checksum_method_punchclient_install_policy(void
@@ -1445,6 +1444,18 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_rotate_data_key(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_HISTORY
+uint16_t uniffi_punchcore_checksum_method_punchclient_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_STANDING
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_STANDING
+uint16_t uniffi_punchcore_checksum_method_punchclient_standing(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_WRAP
 uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
@@ -1493,15 +1504,15 @@ uint16_t uniffi_punchcore_checksum_method_platformclock_now(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSLISTENER_ON_STATUS
-uint16_t uniffi_punchcore_checksum_method_statuslistener_on_status(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STANDINGLISTENER_ON_CHANGE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STANDINGLISTENER_ON_CHANGE
+uint16_t uniffi_punchcore_checksum_method_standinglistener_on_change(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSSUBSCRIPTION_CANCEL
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_STATUSSUBSCRIPTION_CANCEL
-uint16_t uniffi_punchcore_checksum_method_statussubscription_cancel(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
+uint16_t uniffi_punchcore_checksum_method_subscription_cancel(void
     
 );
 #endif

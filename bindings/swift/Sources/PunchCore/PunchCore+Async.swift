@@ -6,15 +6,16 @@
 import Foundation
 
 extension PunchClient {
-    /// The status now, then every change, as an AsyncStream (keeping the
-    /// newest). Each stream is its own subscriber: a second one never
-    /// disconnects the first, and a stream that ends unsubscribes.
-    public func statusUpdates() -> AsyncStream<SyncStatus> {
+    /// Where the employee stands now, then after every change, as an
+    /// AsyncStream (keeping the newest). Each stream is its own subscriber:
+    /// a second one never disconnects the first, and a stream that ends
+    /// unsubscribes.
+    public func standingUpdates() -> AsyncStream<Standing> {
         AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
-            let subscription = self.subscribe(listener: StreamingStatusListener(continuation: continuation))
+            let subscription = self.subscribe(listener: StreamingListener(continuation: continuation))
             let initial = Task {
-                if let status = try? await self.status() {
-                    continuation.yield(status)
+                if let standing = try? await self.standing() {
+                    continuation.yield(standing)
                 }
             }
             continuation.onTermination = { _ in
@@ -26,14 +27,14 @@ extension PunchClient {
 }
 
 /// Feeds an AsyncStream; called on the library's thread, returns at once.
-final class StreamingStatusListener: StatusListener, @unchecked Sendable {
-    private let continuation: AsyncStream<SyncStatus>.Continuation
+final class StreamingListener: StandingListener, @unchecked Sendable {
+    private let continuation: AsyncStream<Standing>.Continuation
 
-    init(continuation: AsyncStream<SyncStatus>.Continuation) {
+    init(continuation: AsyncStream<Standing>.Continuation) {
         self.continuation = continuation
     }
 
-    func onStatus(status: SyncStatus) throws {
-        continuation.yield(status)
+    func onChange(standing: Standing) throws {
+        continuation.yield(standing)
     }
 }

@@ -652,6 +652,49 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -1977,11 +2020,6 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func evaluateKind(kind: PunchKind, evidence: Evidence) async throws  -> Evaluation
     
     /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    func history(afterSeq: UInt64, limit: UInt32) async throws  -> HistoryPage
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -2030,11 +2068,11 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func stopBackgroundSync() async throws 
     
     /**
-     * `listener` hears every status change (after a punch, a sync, an
-     * enrollment) until the returned handle is cancelled or closed. Any
-     * number may listen at once, each with its own handle.
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
      */
-    func subscribe(listener: StatusListener)  -> StatusSubscription
+    func subscribe(listener: StandingListener)  -> Subscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
@@ -2179,6 +2217,17 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * A new data key after the platform lost its key; answers its id.
      */
     func rotateDataKey() async throws  -> String
+    
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    func history(beforeSeq: UInt64?, limit: UInt32) async throws  -> HistoryPage
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    func standing() async throws  -> Standing
     
 }
 /**
@@ -2411,25 +2460,6 @@ open func evaluateKind(kind: PunchKind, evidence: Evidence)async throws  -> Eval
 }
     
     /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-open func history(afterSeq: UInt64, limit: UInt32)async throws  -> HistoryPage  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_punchcore_fn_method_punchclient_history(
-                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(afterSeq),FfiConverterUInt32.lower(limit)
-                )
-            },
-            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
-            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
-            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeHistoryPage_lift,
-            errorHandler: FfiConverterTypePunchError_lift
-        )
-}
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -2583,16 +2613,16 @@ open func stopBackgroundSync()async throws   {
 }
     
     /**
-     * `listener` hears every status change (after a punch, a sync, an
-     * enrollment) until the returned handle is cancelled or closed. Any
-     * number may listen at once, each with its own handle.
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
      */
-open func subscribe(listener: StatusListener) -> StatusSubscription  {
-    return try!  FfiConverterTypeStatusSubscription_lift(try! rustCall() {
+open func subscribe(listener: StandingListener) -> Subscription  {
+    return try!  FfiConverterTypeSubscription_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_subscribe(
             self.uniffiCloneHandle(),
-        FfiConverterTypeStatusListener_lower(listener),uniffiCallStatus
+        FfiConverterTypeStandingListener_lower(listener),uniffiCallStatus
     )
 })
 }
@@ -3175,6 +3205,45 @@ open func rotateDataKey()async throws  -> String  {
         )
 }
     
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+open func history(beforeSeq: UInt64?, limit: UInt32)async throws  -> HistoryPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_history(
+                        self.uniffiCloneHandle(),FfiConverterOptionUInt64.lower(beforeSeq),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHistoryPage_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+open func standing()async throws  -> Standing  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_standing(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStanding_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
 
     
 }
@@ -3403,21 +3472,21 @@ public func FfiConverterTypeRustBaseline_lower(_ value: RustBaseline) -> UInt64 
 
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the library's thread that caused it, with no lock held:
- * it should hand the status on (a Flow, an AsyncStream) and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-public protocol StatusListener: AnyObject, Sendable {
+public protocol StandingListener: AnyObject, Sendable {
     
-    func onStatus(status: SyncStatus) throws 
+    func onChange(standing: Standing) throws 
     
 }
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the library's thread that caused it, with no lock held:
- * it should hand the status on (a Flow, an AsyncStream) and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-open class StatusListenerImpl: StatusListener, @unchecked Sendable {
+open class StandingListenerImpl: StandingListener, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -3454,7 +3523,7 @@ open class StatusListenerImpl: StatusListener, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_punchcore_fn_clone_statuslistener(self.handle, $0) }
+        return try! rustCall { uniffi_punchcore_fn_clone_standinglistener(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -3464,17 +3533,17 @@ open class StatusListenerImpl: StatusListener, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_punchcore_fn_free_statuslistener(handle, $0) }
+        try! rustCall { uniffi_punchcore_fn_free_standinglistener(handle, $0) }
     }
 
     
 
     
-open func onStatus(status: SyncStatus)throws   {try rustCallWithError(FfiConverterTypePlatformError_lift) {
+open func onChange(standing: Standing)throws   {try rustCallWithError(FfiConverterTypePlatformError_lift) {
         uniffiCallStatus in
-    uniffi_punchcore_fn_method_statuslistener_on_status(
+    uniffi_punchcore_fn_method_standinglistener_on_change(
             self.uniffiCloneHandle(),
-        FfiConverterTypeSyncStatus_lower(status),uniffiCallStatus
+        FfiConverterTypeStanding_lower(standing),uniffiCallStatus
     )
 }
 }
@@ -3486,40 +3555,40 @@ open func onStatus(status: SyncStatus)throws   {try rustCallWithError(FfiConvert
 
 
 // Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceStatusListener {
+fileprivate struct UniffiCallbackInterfaceStandingListener {
 
     // Create the VTable using a series of closures.
     // Swift automatically converts these into C callback functions.
     //
     // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceStatusListener = UniffiVTableCallbackInterfaceStatusListener(
+    static let vtable: UniffiVTableCallbackInterfaceStandingListener = UniffiVTableCallbackInterfaceStandingListener(
         uniffiFree: { (uniffiHandle: UInt64) -> () in
             do {
-                try FfiConverterTypeStatusListener.handleMap.remove(handle: uniffiHandle)
+                try FfiConverterTypeStandingListener.handleMap.remove(handle: uniffiHandle)
             } catch {
-                print("Uniffi callback interface StatusListener: handle missing in uniffiFree")
+                print("Uniffi callback interface StandingListener: handle missing in uniffiFree")
             }
         },
         uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
             do {
-                return try FfiConverterTypeStatusListener.handleMap.clone(handle: uniffiHandle)
+                return try FfiConverterTypeStandingListener.handleMap.clone(handle: uniffiHandle)
             } catch {
-                fatalError("Uniffi callback interface StatusListener: handle missing in uniffiClone")
+                fatalError("Uniffi callback interface StandingListener: handle missing in uniffiClone")
             }
         },
-        onStatus: { (
+        onChange: { (
             uniffiHandle: UInt64,
-            status: RustBuffer,
+            standing: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
                 () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeStatusListener.handleMap.get(handle: uniffiHandle) else {
+                guard let uniffiObj = try? FfiConverterTypeStandingListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.onStatus(
-                     status: try FfiConverterTypeSyncStatus_lift(status)
+                return try uniffiObj.onChange(
+                     standing: try FfiConverterTypeStanding_lift(standing)
                 )
             }
 
@@ -3540,39 +3609,39 @@ fileprivate struct UniffiCallbackInterfaceStatusListener {
     // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
     // This is safe because the pointee is initialized once during static init
     // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStatusListener> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStatusListener>.allocate(capacity: 1)
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStandingListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStandingListener>.allocate(capacity: 1)
         ptr.initialize(to: vtable)
         return UnsafePointer(ptr)
     }()
 }
 
-private func uniffiCallbackInitStatusListener() {
-    uniffi_punchcore_fn_init_callback_vtable_statuslistener(UniffiCallbackInterfaceStatusListener.vtablePtr)
+private func uniffiCallbackInitStandingListener() {
+    uniffi_punchcore_fn_init_callback_vtable_standinglistener(UniffiCallbackInterfaceStandingListener.vtablePtr)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeStatusListener: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<StatusListener>()
+public struct FfiConverterTypeStandingListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<StandingListener>()
 
     typealias FfiType = UInt64
-    typealias SwiftType = StatusListener
+    typealias SwiftType = StandingListener
 
-    public static func lift(_ handle: UInt64) throws -> StatusListener {
+    public static func lift(_ handle: UInt64) throws -> StandingListener {
         if ((handle & 1) == 0) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return StatusListenerImpl(unsafeFromHandle: handle)
+            return StandingListenerImpl(unsafeFromHandle: handle)
         } else {
             // Swift-generated handle, get the object from the handle map
             return try handleMap.remove(handle: handle)
         }
     }
 
-    public static func lower(_ value: StatusListener) -> UInt64 {
-         if let rustImpl = value as? StatusListenerImpl {
+    public static func lower(_ value: StandingListener) -> UInt64 {
+         if let rustImpl = value as? StandingListenerImpl {
              // Rust-implemented object.  Clone the handle and return it
             return rustImpl.uniffiCloneHandle()
          } else {
@@ -3581,12 +3650,12 @@ public struct FfiConverterTypeStatusListener: FfiConverter {
          }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusListener {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StandingListener {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: StatusListener, into buf: inout [UInt8]) {
+    public static func write(_ value: StandingListener, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -3595,15 +3664,15 @@ public struct FfiConverterTypeStatusListener: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusListener_lift(_ handle: UInt64) throws -> StatusListener {
-    return try FfiConverterTypeStatusListener.lift(handle)
+public func FfiConverterTypeStandingListener_lift(_ handle: UInt64) throws -> StandingListener {
+    return try FfiConverterTypeStandingListener.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UInt64 {
-    return FfiConverterTypeStatusListener.lower(value)
+public func FfiConverterTypeStandingListener_lower(_ value: StandingListener) -> UInt64 {
+    return FfiConverterTypeStandingListener.lower(value)
 }
 
 
@@ -3612,10 +3681,10 @@ public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UIn
 
 
 /**
- * One subscriber's handle: it hears every status change until `cancel`
- * (or until the handle is closed or collected).
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
  */
-public protocol StatusSubscriptionProtocol: AnyObject, Sendable {
+public protocol SubscriptionProtocol: AnyObject, Sendable {
     
     /**
      * Stops this subscriber (others keep listening); calling it again does nothing.
@@ -3624,10 +3693,10 @@ public protocol StatusSubscriptionProtocol: AnyObject, Sendable {
     
 }
 /**
- * One subscriber's handle: it hears every status change until `cancel`
- * (or until the handle is closed or collected).
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
  */
-open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
+open class Subscription: SubscriptionProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -3664,7 +3733,7 @@ open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_punchcore_fn_clone_statussubscription(self.handle, $0) }
+        return try! rustCall { uniffi_punchcore_fn_clone_subscription(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -3674,7 +3743,7 @@ open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_punchcore_fn_free_statussubscription(handle, $0) }
+        try! rustCall { uniffi_punchcore_fn_free_subscription(handle, $0) }
     }
 
     
@@ -3685,7 +3754,7 @@ open class StatusSubscription: StatusSubscriptionProtocol, @unchecked Sendable {
      */
 open func cancel()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_punchcore_fn_method_statussubscription_cancel(
+    uniffi_punchcore_fn_method_subscription_cancel(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -3699,24 +3768,24 @@ open func cancel()  {try! rustCall() {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeStatusSubscription: FfiConverter {
+public struct FfiConverterTypeSubscription: FfiConverter {
     typealias FfiType = UInt64
-    typealias SwiftType = StatusSubscription
+    typealias SwiftType = Subscription
 
-    public static func lift(_ handle: UInt64) throws -> StatusSubscription {
-        return StatusSubscription(unsafeFromHandle: handle)
+    public static func lift(_ handle: UInt64) throws -> Subscription {
+        return Subscription(unsafeFromHandle: handle)
     }
 
-    public static func lower(_ value: StatusSubscription) -> UInt64 {
+    public static func lower(_ value: Subscription) -> UInt64 {
         return value.uniffiCloneHandle()
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusSubscription {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Subscription {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: StatusSubscription, into buf: inout [UInt8]) {
+    public static func write(_ value: Subscription, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -3725,15 +3794,15 @@ public struct FfiConverterTypeStatusSubscription: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusSubscription_lift(_ handle: UInt64) throws -> StatusSubscription {
-    return try FfiConverterTypeStatusSubscription.lift(handle)
+public func FfiConverterTypeSubscription_lift(_ handle: UInt64) throws -> Subscription {
+    return try FfiConverterTypeSubscription.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusSubscription_lower(_ value: StatusSubscription) -> UInt64 {
-    return FfiConverterTypeStatusSubscription.lower(value)
+public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> UInt64 {
+    return FfiConverterTypeSubscription.lower(value)
 }
 
 
@@ -4977,23 +5046,23 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
 
 
 /**
- * A page of history, oldest first; pass `next_after_seq` to get the next.
+ * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 public struct HistoryPage: Equatable, Hashable {
     public var entries: [HistoryEntry]
     /**
-     * None when this was the last page.
+     * None when this page reaches the oldest punch.
      */
-    public var nextAfterSeq: UInt64?
+    public var nextBeforeSeq: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(entries: [HistoryEntry], 
         /**
-         * None when this was the last page.
-         */nextAfterSeq: UInt64?) {
+         * None when this page reaches the oldest punch.
+         */nextBeforeSeq: UInt64?) {
         self.entries = entries
-        self.nextAfterSeq = nextAfterSeq
+        self.nextBeforeSeq = nextBeforeSeq
     }
 
     
@@ -5013,13 +5082,13 @@ public struct FfiConverterTypeHistoryPage: FfiConverterRustBuffer {
         return
             try HistoryPage(
                 entries: FfiConverterSequenceTypeHistoryEntry.read(from: &buf), 
-                nextAfterSeq: FfiConverterOptionUInt64.read(from: &buf)
+                nextBeforeSeq: FfiConverterOptionUInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: HistoryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeHistoryEntry.write(value.entries, into: &buf)
-        FfiConverterOptionUInt64.write(value.nextAfterSeq, into: &buf)
+        FfiConverterOptionUInt64.write(value.nextBeforeSeq, into: &buf)
     }
 }
 
@@ -6341,6 +6410,85 @@ public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustB
 
 
 /**
+ * A scheduled occurrence of a shift.
+ */
+public struct ShiftOccurrence: Equatable, Hashable {
+    public var shiftId: String
+    public var name: String
+    public var start: Date
+    public var end: Date
+    /**
+     * The punch window: clock-ins from `opens`, clock-outs until `closes`.
+     */
+    public var opens: Date
+    public var closes: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shiftId: String, name: String, start: Date, end: Date, 
+        /**
+         * The punch window: clock-ins from `opens`, clock-outs until `closes`.
+         */opens: Date, closes: Date) {
+        self.shiftId = shiftId
+        self.name = name
+        self.start = start
+        self.end = end
+        self.opens = opens
+        self.closes = closes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShiftOccurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShiftOccurrence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShiftOccurrence {
+        return
+            try ShiftOccurrence(
+                shiftId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                start: FfiConverterTimestamp.read(from: &buf), 
+                end: FfiConverterTimestamp.read(from: &buf), 
+                opens: FfiConverterTimestamp.read(from: &buf), 
+                closes: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShiftOccurrence, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shiftId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTimestamp.write(value.start, into: &buf)
+        FfiConverterTimestamp.write(value.end, into: &buf)
+        FfiConverterTimestamp.write(value.opens, into: &buf)
+        FfiConverterTimestamp.write(value.closes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShiftOccurrence_lift(_ buf: RustBuffer) throws -> ShiftOccurrence {
+    return try FfiConverterTypeShiftOccurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShiftOccurrence_lower(_ value: ShiftOccurrence) -> RustBuffer {
+    return FfiConverterTypeShiftOccurrence.lower(value)
+}
+
+
+/**
  * One signal (gps, wifi, ip) checked against one site.
  */
 public struct SignalCheck: Equatable, Hashable {
@@ -6492,6 +6640,125 @@ public func FfiConverterTypeSiteResult_lift(_ buf: RustBuffer) throws -> SiteRes
 #endif
 public func FfiConverterTypeSiteResult_lower(_ value: SiteResult) -> RustBuffer {
     return FfiConverterTypeSiteResult.lower(value)
+}
+
+
+/**
+ * Where the employee stands now: the punch screen in one value.
+ */
+public struct Standing: Equatable, Hashable {
+    /**
+     * A clock-in is the newest of the clock-ins and clock-outs.
+     */
+    public var clockedIn: Bool
+    /**
+     * Clocked in, and the newest punch started a break.
+     */
+    public var onBreak: Bool
+    /**
+     * When the open clock-in was taken (device wall time).
+     */
+    public var since: Date?
+    /**
+     * The newest stored punch.
+     */
+    public var lastPunch: HistoryEntry?
+    /**
+     * The punch button to offer.
+     */
+    public var nextKind: PunchKind
+    /**
+     * The shift clocked in to, in its punch window now, or next within a week.
+     */
+    public var shift: ShiftOccurrence?
+    /**
+     * What waits to upload (`sync.pending`), and how syncing goes.
+     */
+    public var sync: SyncStatus
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * A clock-in is the newest of the clock-ins and clock-outs.
+         */clockedIn: Bool, 
+        /**
+         * Clocked in, and the newest punch started a break.
+         */onBreak: Bool, 
+        /**
+         * When the open clock-in was taken (device wall time).
+         */since: Date?, 
+        /**
+         * The newest stored punch.
+         */lastPunch: HistoryEntry?, 
+        /**
+         * The punch button to offer.
+         */nextKind: PunchKind, 
+        /**
+         * The shift clocked in to, in its punch window now, or next within a week.
+         */shift: ShiftOccurrence?, 
+        /**
+         * What waits to upload (`sync.pending`), and how syncing goes.
+         */sync: SyncStatus) {
+        self.clockedIn = clockedIn
+        self.onBreak = onBreak
+        self.since = since
+        self.lastPunch = lastPunch
+        self.nextKind = nextKind
+        self.shift = shift
+        self.sync = sync
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Standing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStanding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Standing {
+        return
+            try Standing(
+                clockedIn: FfiConverterBool.read(from: &buf), 
+                onBreak: FfiConverterBool.read(from: &buf), 
+                since: FfiConverterOptionTimestamp.read(from: &buf), 
+                lastPunch: FfiConverterOptionTypeHistoryEntry.read(from: &buf), 
+                nextKind: FfiConverterTypePunchKind.read(from: &buf), 
+                shift: FfiConverterOptionTypeShiftOccurrence.read(from: &buf), 
+                sync: FfiConverterTypeSyncStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Standing, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.clockedIn, into: &buf)
+        FfiConverterBool.write(value.onBreak, into: &buf)
+        FfiConverterOptionTimestamp.write(value.since, into: &buf)
+        FfiConverterOptionTypeHistoryEntry.write(value.lastPunch, into: &buf)
+        FfiConverterTypePunchKind.write(value.nextKind, into: &buf)
+        FfiConverterOptionTypeShiftOccurrence.write(value.shift, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.sync, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lift(_ buf: RustBuffer) throws -> Standing {
+    return try FfiConverterTypeStanding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
+    return FfiConverterTypeStanding.lower(value)
 }
 
 
@@ -8166,6 +8433,30 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDataKeyWrapper: FfiConverterRustBuffer {
     typealias SwiftType = DataKeyWrapper?
 
@@ -8358,6 +8649,30 @@ fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHistoryEntry: FfiConverterRustBuffer {
+    typealias SwiftType = HistoryEntry?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHistoryEntry.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHistoryEntry.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMakeUpRequestInput: FfiConverterRustBuffer {
     typealias SwiftType = MakeUpRequestInput?
 
@@ -8398,6 +8713,30 @@ fileprivate struct FfiConverterOptionTypeNearestSite: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeNearestSite.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeShiftOccurrence: FfiConverterRustBuffer {
+    typealias SwiftType = ShiftOccurrence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeShiftOccurrence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeShiftOccurrence.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9142,9 +9481,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 49556) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_history() != 36609) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 37964) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9169,7 +9505,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 31120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 39041) {
+    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 20216) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_sync() != 3019) {
@@ -9268,6 +9604,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 40406) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_punchclient_history() != 49360) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_standing() != 17856) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 57356) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9292,10 +9634,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_platformclock_now() != 19721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_statuslistener_on_status() != 7390) {
+    if (uniffi_punchcore_checksum_method_standinglistener_on_change() != 42050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_statussubscription_cancel() != 59967) {
+    if (uniffi_punchcore_checksum_method_subscription_cancel() != 2899) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
@@ -9313,7 +9655,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitLogSink()
     uniffiCallbackInitPlatformClock()
-    uniffiCallbackInitStatusListener()
+    uniffiCallbackInitStandingListener()
     return InitializationResult.ok
 }()
 

@@ -9,20 +9,20 @@ import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.flow.conflate
 
 /**
- * The status now, then every change, as a Flow (conflated: a slow collector
- * sees the newest). Each collector is its own subscriber: a second screen
- * collecting never disconnects the first, and a collector that stops
- * unsubscribes.
+ * Where the employee stands now, then after every change, as a Flow
+ * (conflated: a slow collector sees the newest). Each collector is its own
+ * subscriber: a second screen collecting never disconnects the first, and
+ * a collector that stops unsubscribes.
  */
-fun PunchClient.statusUpdates(): Flow<SyncStatus> = callbackFlow {
-    val subscription = subscribe(object : StatusListener {
-        // Called on the library's thread: hand the status on and return.
-        override fun onStatus(status: SyncStatus) {
-            trySend(status)
+fun PunchClient.standingUpdates(): Flow<Standing> = callbackFlow {
+    val subscription = subscribe(object : StandingListener {
+        // Called on the library's thread: hand the value on and return.
+        override fun onChange(standing: Standing) {
+            trySend(standing)
         }
     })
     // Subscribed first, so no change between the read and the subscription is lost.
-    send(status())
+    send(standing())
     awaitClose { subscription.close() }
 }.conflate()
 

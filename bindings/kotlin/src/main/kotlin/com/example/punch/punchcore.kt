@@ -681,8 +681,8 @@ internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Cal
 internal interface UniffiCallbackInterfacePlatformClockMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-internal interface UniffiCallbackInterfaceStatusListenerMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+internal interface UniffiCallbackInterfaceStandingListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`standing`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap")
 internal open class UniffiVTableCallbackInterfaceDataKeyWrapper(
@@ -788,22 +788,22 @@ internal open class UniffiVTableCallbackInterfacePlatformClock(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onStatus")
-internal open class UniffiVTableCallbackInterfaceStatusListener(
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
+internal open class UniffiVTableCallbackInterfaceStandingListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0? = null,
+    @JvmField internal var `onChange`: UniffiCallbackInterfaceStandingListenerMethod0? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceStatusListener(`uniffiFree`,`uniffiClone`,`onStatus`,), Structure.ByValue
+        `onChange`: UniffiCallbackInterfaceStandingListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceStandingListener(`uniffiFree`,`uniffiClone`,`onChange`,), Structure.ByValue
 
-   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStatusListener) {
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStandingListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
-        `onStatus` = other.`onStatus`
+        `onChange` = other.`onChange`
     }
 
 }
@@ -863,8 +863,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate_kind(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_history(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_install_policy(
     ): Int
@@ -948,6 +946,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_data_key(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_history(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_standing(
+    ): Int
     external fun uniffi_punchcore_checksum_method_datakeywrapper_wrap(
     ): Int
     external fun uniffi_punchcore_checksum_method_datakeywrapper_unwrap(
@@ -964,9 +966,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_platformclock_now(
     ): Int
-    external fun uniffi_punchcore_checksum_method_statuslistener_on_status(
+    external fun uniffi_punchcore_checksum_method_standinglistener_on_change(
     ): Int
-    external fun uniffi_punchcore_checksum_method_statussubscription_cancel(
+    external fun uniffi_punchcore_checksum_method_subscription_cancel(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_rustbaseline_of_client(
     ): Int
@@ -995,7 +997,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfacePlatformClock.register(this)
-        uniffiCallbackInterfaceStatusListener.register(this)
+        uniffiCallbackInterfaceStandingListener.register(this)
         
     }
 
@@ -1035,8 +1037,6 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`afterSeq`: Long,`limit`: Int,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,
     ): Long
@@ -1120,6 +1120,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,
     ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`beforeSeq`: RustBuffer.ByValue,`limit`: Int,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_standing(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1166,19 +1170,19 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_platformclock_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_clone_statuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_punchcore_fn_free_statuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_init_callback_vtable_statuslistener(`vtable`: UniffiVTableCallbackInterfaceStatusListener,
+    external fun uniffi_punchcore_fn_init_callback_vtable_standinglistener(`vtable`: UniffiVTableCallbackInterfaceStandingListener,
     ): Unit
-    external fun uniffi_punchcore_fn_method_statuslistener_on_status(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_clone_statussubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_punchcore_fn_free_statussubscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_method_statussubscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_subscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1357,9 +1361,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 49556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 36609) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 37964) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1384,7 +1385,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 31120) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 39041) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 20216) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 3019) {
@@ -1483,6 +1484,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 40406) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 49360) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_standing() and 0xFFFF) != 17856) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 57356) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1507,10 +1514,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_platformclock_now() and 0xFFFF) != 19721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_statuslistener_on_status() and 0xFFFF) != 7390) {
+    if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 42050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_statussubscription_cancel() and 0xFFFF) != 59967) {
+    if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 2899) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_of_client() and 0xFFFF) != 29917) {
@@ -2077,6 +2084,49 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
+    override fun read(buf: ByteBuffer): java.time.Instant {
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Instant nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        if (seconds >= 0) {
+            return java.time.Instant.EPOCH.plus(java.time.Duration.ofSeconds(seconds, nanoseconds))
+        } else {
+            return java.time.Instant.EPOCH.minus(java.time.Duration.ofSeconds(-seconds, nanoseconds))
+        }
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Instant) = 12UL
+
+    override fun write(value: java.time.Instant, buf: ByteBuffer) {
+        var epochOffset = java.time.Duration.between(java.time.Instant.EPOCH, value)
+
+        var sign = 1
+        if (epochOffset.isNegative()) {
+            sign = -1
+            epochOffset = epochOffset.negated()
+        }
+
+        if (epochOffset.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Instant.html
+            throw IllegalArgumentException("Invalid timestamp, nano value must be non-negative")
+        }
+
+        buf.putLong(sign * epochOffset.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(epochOffset.nano)
     }
 }
 
@@ -4077,11 +4127,6 @@ public interface PunchClientInterface {
     suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
     
     /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    suspend fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -4130,11 +4175,11 @@ public interface PunchClientInterface {
     suspend fun `stopBackgroundSync`()
     
     /**
-     * `listener` hears every status change (after a punch, a sync, an
-     * enrollment) until the returned handle is cancelled or closed. Any
-     * number may listen at once, each with its own handle.
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
      */
-    fun `subscribe`(`listener`: StatusListener): StatusSubscription
+    fun `subscribe`(`listener`: StandingListener): Subscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
@@ -4279,6 +4324,17 @@ public interface PunchClientInterface {
      * A new data key after the platform lost its key; answers its id.
      */
     suspend fun `rotateDataKey`(): kotlin.String
+    
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    suspend fun `history`(`beforeSeq`: kotlin.ULong?, `limit`: kotlin.UInt): HistoryPage
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    suspend fun `standing`(): Standing
     
     companion object
 }
@@ -4593,32 +4649,6 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    @Throws(PunchException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt) : HistoryPage {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
-                uniffiHandle,
-                
-        FfiConverterULong.lower(`afterSeq`),
-        FfiConverterUInt.lower(`limit`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeHistoryPage.lift(it) },
-        // Error FFI converter
-        PunchException.ErrorHandler,
-    )
-    }
-
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -4819,17 +4849,17 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * `listener` hears every status change (after a punch, a sync, an
-     * enrollment) until the returned handle is cancelled or closed. Any
-     * number may listen at once, each with its own handle.
-     */override fun `subscribe`(`listener`: StatusListener): StatusSubscription {
-            return FfiConverterTypeStatusSubscription.lift(
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
+     */override fun `subscribe`(`listener`: StandingListener): Subscription {
+            return FfiConverterTypeSubscription.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_subscribe(
         it,
         
-        FfiConverterTypeStatusListener.lower(`listener`),_status)
+        FfiConverterTypeStandingListener.lower(`listener`),_status)
 }
     }
     )
@@ -5603,6 +5633,57 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     }
 
     
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `history`(`beforeSeq`: kotlin.ULong?, `limit`: kotlin.UInt) : HistoryPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
+                uniffiHandle,
+                
+        FfiConverterOptionalULong.lower(`beforeSeq`),
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHistoryPage.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `standing`() : Standing {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_standing(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStanding.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -6083,23 +6164,23 @@ public object FfiConverterTypeRustBaseline: FfiConverter<RustBaseline, Long> {
 
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the library's thread that caused it, with no lock held:
- * it should hand the status on (a Flow, an AsyncStream) and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-public interface StatusListener {
+public interface StandingListener {
     
-    fun `onStatus`(`status`: SyncStatus)
+    fun `onChange`(`standing`: Standing)
     
     companion object
 }
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the library's thread that caused it, with no lock held:
- * it should hand the status on (a Flow, an AsyncStream) and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
+open class StandingListenerImpl: Disposable, AutoCloseable, StandingListener
 {
 
     @Suppress("UNUSED_PARAMETER")
@@ -6183,7 +6264,7 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
                 return;
             }
             uniffiRustCall { status ->
-                UniffiLib.uniffi_punchcore_fn_free_statuslistener(handle, status)
+                UniffiLib.uniffi_punchcore_fn_free_standinglistener(handle, status)
             }
         }
     }
@@ -6196,19 +6277,19 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_statuslistener(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_standinglistener(handle, status)
         }
     }
 
     
-    @Throws(PlatformException::class)override fun `onStatus`(`status`: SyncStatus)
+    @Throws(PlatformException::class)override fun `onChange`(`standing`: Standing)
         = 
     callWithHandle {
     uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_statuslistener_on_status(
+    UniffiLib.uniffi_punchcore_fn_method_standinglistener_on_change(
         it,
         
-        FfiConverterTypeSyncStatus.lower(`status`),_status)
+        FfiConverterTypeStanding.lower(`standing`),_status)
 }
     }
     
@@ -6231,13 +6312,13 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
 
 
 // Put the implementation in an object so we don't pollute the top-level namespace
-internal object uniffiCallbackInterfaceStatusListener {
-    internal object `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0 {
-        override fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
-            val uniffiObj = FfiConverterTypeStatusListener.handleMap.get(uniffiHandle)
+internal object uniffiCallbackInterfaceStandingListener {
+    internal object `onChange`: UniffiCallbackInterfaceStandingListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`standing`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeStandingListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`onStatus`(
-                    FfiConverterTypeSyncStatus.lift(`status`),
+                uniffiObj.`onChange`(
+                    FfiConverterTypeStanding.lift(`standing`),
                 )
             }
             val writeReturn = { _: Unit -> Unit }
@@ -6252,37 +6333,37 @@ internal object uniffiCallbackInterfaceStatusListener {
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
-            FfiConverterTypeStatusListener.handleMap.remove(handle)
+            FfiConverterTypeStandingListener.handleMap.remove(handle)
         }
     }
 
     internal object uniffiClone: UniffiCallbackInterfaceClone {
         override fun callback(handle: Long): Long {
-            return FfiConverterTypeStatusListener.handleMap.clone(handle)
+            return FfiConverterTypeStandingListener.handleMap.clone(handle)
         }
     }
 
-    internal var vtable = UniffiVTableCallbackInterfaceStatusListener.UniffiByValue(
+    internal var vtable = UniffiVTableCallbackInterfaceStandingListener.UniffiByValue(
         uniffiFree,
         uniffiClone,
-        `onStatus`,
+        `onChange`,
     )
 
     // Registers the foreign callback with the Rust side.
     // This method is generated for each callback interface.
     internal fun register(lib: UniffiLib) {
-        lib.uniffi_punchcore_fn_init_callback_vtable_statuslistener(vtable)
+        lib.uniffi_punchcore_fn_init_callback_vtable_standinglistener(vtable)
     }
 }
 
 /**
  * @suppress
  */
-public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long> {
-    internal val handleMap = UniffiHandleMap<StatusListener>()
+public object FfiConverterTypeStandingListener: FfiConverter<StandingListener, Long> {
+    internal val handleMap = UniffiHandleMap<StandingListener>()
 
-    override fun lower(value: StatusListener): Long {
-        if (value is StatusListenerImpl) {
+    override fun lower(value: StandingListener): Long {
+        if (value is StandingListenerImpl) {
              // Rust-implemented object.  Clone the handle and return it
             return value.uniffiCloneHandle()
          } else {
@@ -6291,24 +6372,24 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
          }
     }
 
-    override fun lift(value: Long): StatusListener {
+    override fun lift(value: Long): StandingListener {
         if ((value and 1.toLong()) == 0.toLong()) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return StatusListenerImpl(UniffiWithHandle, value)
+            return StandingListenerImpl(UniffiWithHandle, value)
         } else {
             // Kotlin-generated handle, get the object from the handle map
             return handleMap.remove(value)
         }
     }
 
-    override fun read(buf: ByteBuffer): StatusListener {
+    override fun read(buf: ByteBuffer): StandingListener {
         return lift(buf.getLong())
     }
 
-    override fun allocationSize(value: StatusListener) = 8UL
+    override fun allocationSize(value: StandingListener) = 8UL
 
-    override fun write(value: StatusListener, buf: ByteBuffer) {
+    override fun write(value: StandingListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -6410,10 +6491,10 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
 
 
 /**
- * One subscriber's handle: it hears every status change until `cancel`
- * (or until the handle is closed or collected).
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
  */
-public interface StatusSubscriptionInterface {
+public interface SubscriptionInterface {
     
     /**
      * Stops this subscriber (others keep listening); calling it again does nothing.
@@ -6424,10 +6505,10 @@ public interface StatusSubscriptionInterface {
 }
 
 /**
- * One subscriber's handle: it hears every status change until `cancel`
- * (or until the handle is closed or collected).
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
  */
-open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInterface
+open class Subscription: Disposable, AutoCloseable, SubscriptionInterface
 {
 
     @Suppress("UNUSED_PARAMETER")
@@ -6511,7 +6592,7 @@ open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInte
                 return;
             }
             uniffiRustCall { status ->
-                UniffiLib.uniffi_punchcore_fn_free_statussubscription(handle, status)
+                UniffiLib.uniffi_punchcore_fn_free_subscription(handle, status)
             }
         }
     }
@@ -6524,7 +6605,7 @@ open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInte
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_statussubscription(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_subscription(handle, status)
         }
     }
 
@@ -6535,7 +6616,7 @@ open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInte
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_statussubscription_cancel(
+    UniffiLib.uniffi_punchcore_fn_method_subscription_cancel(
         it,
         _status)
 }
@@ -6561,22 +6642,22 @@ open class StatusSubscription: Disposable, AutoCloseable, StatusSubscriptionInte
 /**
  * @suppress
  */
-public object FfiConverterTypeStatusSubscription: FfiConverter<StatusSubscription, Long> {
-    override fun lower(value: StatusSubscription): Long {
+public object FfiConverterTypeSubscription: FfiConverter<Subscription, Long> {
+    override fun lower(value: Subscription): Long {
         return value.uniffiCloneHandle()
     }
 
-    override fun lift(value: Long): StatusSubscription {
-        return StatusSubscription(UniffiWithHandle, value)
+    override fun lift(value: Long): Subscription {
+        return Subscription(UniffiWithHandle, value)
     }
 
-    override fun read(buf: ByteBuffer): StatusSubscription {
+    override fun read(buf: ByteBuffer): Subscription {
         return lift(buf.getLong())
     }
 
-    override fun allocationSize(value: StatusSubscription) = 8UL
+    override fun allocationSize(value: Subscription) = 8UL
 
-    override fun write(value: StatusSubscription, buf: ByteBuffer) {
+    override fun write(value: Subscription, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -7538,15 +7619,15 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
 
 
 /**
- * A page of history, oldest first; pass `next_after_seq` to get the next.
+ * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 data class HistoryPage (
     var `entries`: List<HistoryEntry>
     , 
     /**
-     * None when this was the last page.
+     * None when this page reaches the oldest punch.
      */
-    var `nextAfterSeq`: kotlin.ULong?
+    var `nextBeforeSeq`: kotlin.ULong?
     
 ){
     
@@ -7570,12 +7651,12 @@ public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
 
     override fun allocationSize(value: HistoryPage) = (
             FfiConverterSequenceTypeHistoryEntry.allocationSize(value.`entries`) +
-            FfiConverterOptionalULong.allocationSize(value.`nextAfterSeq`)
+            FfiConverterOptionalULong.allocationSize(value.`nextBeforeSeq`)
     )
 
     override fun write(value: HistoryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeHistoryEntry.write(value.`entries`, buf)
-            FfiConverterOptionalULong.write(value.`nextAfterSeq`, buf)
+            FfiConverterOptionalULong.write(value.`nextBeforeSeq`, buf)
     }
 }
 
@@ -8564,6 +8645,70 @@ public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcom
 
 
 /**
+ * A scheduled occurrence of a shift.
+ */
+data class ShiftOccurrence (
+    var `shiftId`: kotlin.String
+    , 
+    var `name`: kotlin.String
+    , 
+    var `start`: java.time.Instant
+    , 
+    var `end`: java.time.Instant
+    , 
+    /**
+     * The punch window: clock-ins from `opens`, clock-outs until `closes`.
+     */
+    var `opens`: java.time.Instant
+    , 
+    var `closes`: java.time.Instant
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeShiftOccurrence: FfiConverterRustBuffer<ShiftOccurrence> {
+    override fun read(buf: ByteBuffer): ShiftOccurrence {
+        return ShiftOccurrence(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ShiftOccurrence) = (
+            FfiConverterString.allocationSize(value.`shiftId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTimestamp.allocationSize(value.`start`) +
+            FfiConverterTimestamp.allocationSize(value.`end`) +
+            FfiConverterTimestamp.allocationSize(value.`opens`) +
+            FfiConverterTimestamp.allocationSize(value.`closes`)
+    )
+
+    override fun write(value: ShiftOccurrence, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shiftId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTimestamp.write(value.`start`, buf)
+            FfiConverterTimestamp.write(value.`end`, buf)
+            FfiConverterTimestamp.write(value.`opens`, buf)
+            FfiConverterTimestamp.write(value.`closes`, buf)
+    }
+}
+
+
+
+/**
  * One signal (gps, wifi, ip) checked against one site.
  */
 data class SignalCheck (
@@ -8674,6 +8819,93 @@ public object FfiConverterTypeSiteResult: FfiConverterRustBuffer<SiteResult> {
             FfiConverterBoolean.write(value.`passed`, buf)
             FfiConverterBoolean.write(value.`review`, buf)
             FfiConverterSequenceTypeSignalCheck.write(value.`checks`, buf)
+    }
+}
+
+
+
+/**
+ * Where the employee stands now: the punch screen in one value.
+ */
+data class Standing (
+    /**
+     * A clock-in is the newest of the clock-ins and clock-outs.
+     */
+    var `clockedIn`: kotlin.Boolean
+    , 
+    /**
+     * Clocked in, and the newest punch started a break.
+     */
+    var `onBreak`: kotlin.Boolean
+    , 
+    /**
+     * When the open clock-in was taken (device wall time).
+     */
+    var `since`: java.time.Instant?
+    , 
+    /**
+     * The newest stored punch.
+     */
+    var `lastPunch`: HistoryEntry?
+    , 
+    /**
+     * The punch button to offer.
+     */
+    var `nextKind`: PunchKind
+    , 
+    /**
+     * The shift clocked in to, in its punch window now, or next within a week.
+     */
+    var `shift`: ShiftOccurrence?
+    , 
+    /**
+     * What waits to upload (`sync.pending`), and how syncing goes.
+     */
+    var `sync`: SyncStatus
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStanding: FfiConverterRustBuffer<Standing> {
+    override fun read(buf: ByteBuffer): Standing {
+        return Standing(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterOptionalTypeHistoryEntry.read(buf),
+            FfiConverterTypePunchKind.read(buf),
+            FfiConverterOptionalTypeShiftOccurrence.read(buf),
+            FfiConverterTypeSyncStatus.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Standing) = (
+            FfiConverterBoolean.allocationSize(value.`clockedIn`) +
+            FfiConverterBoolean.allocationSize(value.`onBreak`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`since`) +
+            FfiConverterOptionalTypeHistoryEntry.allocationSize(value.`lastPunch`) +
+            FfiConverterTypePunchKind.allocationSize(value.`nextKind`) +
+            FfiConverterOptionalTypeShiftOccurrence.allocationSize(value.`shift`) +
+            FfiConverterTypeSyncStatus.allocationSize(value.`sync`)
+    )
+
+    override fun write(value: Standing, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`clockedIn`, buf)
+            FfiConverterBoolean.write(value.`onBreak`, buf)
+            FfiConverterOptionalTimestamp.write(value.`since`, buf)
+            FfiConverterOptionalTypeHistoryEntry.write(value.`lastPunch`, buf)
+            FfiConverterTypePunchKind.write(value.`nextKind`, buf)
+            FfiConverterOptionalTypeShiftOccurrence.write(value.`shift`, buf)
+            FfiConverterTypeSyncStatus.write(value.`sync`, buf)
     }
 }
 
@@ -10294,6 +10526,38 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
 /**
  * @suppress
  */
+public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.Instant?> {
+    override fun read(buf: ByteBuffer): java.time.Instant? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTimestamp.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Instant?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTimestamp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Instant?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDataKeyWrapper: FfiConverterRustBuffer<DataKeyWrapper?> {
     override fun read(buf: ByteBuffer): DataKeyWrapper? {
         if (buf.get().toInt() == 0) {
@@ -10550,6 +10814,38 @@ public object FfiConverterOptionalTypeGpsFix: FfiConverterRustBuffer<GpsFix?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry?> {
+    override fun read(buf: ByteBuffer): HistoryEntry? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeHistoryEntry.read(buf)
+    }
+
+    override fun allocationSize(value: HistoryEntry?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeHistoryEntry.allocationSize(value)
+        }
+    }
+
+    override fun write(value: HistoryEntry?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeHistoryEntry.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpRequestInput?> {
     override fun read(buf: ByteBuffer): MakeUpRequestInput? {
         if (buf.get().toInt() == 0) {
@@ -10604,6 +10900,38 @@ public object FfiConverterOptionalTypeNearestSite: FfiConverterRustBuffer<Neares
         } else {
             buf.put(1)
             FfiConverterTypeNearestSite.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeShiftOccurrence: FfiConverterRustBuffer<ShiftOccurrence?> {
+    override fun read(buf: ByteBuffer): ShiftOccurrence? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeShiftOccurrence.read(buf)
+    }
+
+    override fun allocationSize(value: ShiftOccurrence?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeShiftOccurrence.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ShiftOccurrence?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeShiftOccurrence.write(value, buf)
         }
     }
 }

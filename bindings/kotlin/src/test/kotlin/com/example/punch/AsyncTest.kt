@@ -88,13 +88,13 @@ class AsyncTest {
     }
 
     @Test
-    fun `two status subscribers each hear every change until their own cancel`(): Unit = testBlocking {
+    fun `two subscribers each hear every change until their own cancel`(): Unit = testBlocking {
         localClient(dir.resolve("phone")).use { client ->
             val first = mutableListOf<ULong>()
             val second = mutableListOf<ULong>()
-            fun listener(into: MutableList<ULong>) = object : StatusListener {
-                override fun onStatus(status: SyncStatus) {
-                    synchronized(into) { into += status.pending }
+            fun listener(into: MutableList<ULong>) = object : StandingListener {
+                override fun onChange(standing: Standing) {
+                    synchronized(into) { into += standing.sync.pending }
                 }
             }
             val a = client.subscribe(listener(first))
@@ -111,19 +111,19 @@ class AsyncTest {
     }
 
     @Test
-    fun `two status flows collect at once`(): Unit = testBlocking {
+    fun `two standing flows collect at once`(): Unit = testBlocking {
         localClient(dir.resolve("phone")).use { client ->
             val ready = listOf(CompletableDeferred<Unit>(), CompletableDeferred<Unit>())
             val (one, two) = ready.map { subscribed ->
-                async { client.statusUpdates().onEach { subscribed.complete(Unit) }.first { it.pending == 2uL } }
+                async { client.standingUpdates().onEach { subscribed.complete(Unit) }.first { it.sync.pending == 2uL } }
             }
             // Each flow starts with the status now: both are subscribed once it came.
             withTimeout(10_000) { ready.awaitAll() }
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
             withTimeout(10_000) {
-                assertEquals(2uL, one.await().pending)
-                assertEquals(2uL, two.await().pending)
+                assertEquals(2uL, one.await().sync.pending)
+                assertEquals(2uL, two.await().sync.pending)
             }
         }
     }

@@ -29,7 +29,7 @@ class ConcurrencyTest {
                     repeat(20) {
                         assertEquals(Decision.ACCEPTED, core.evaluate(INSIDE).decision)
                         core.status()
-                        core.history(0uL, 100u)
+                        core.history(null, 100u)
                     }
                 }
             }

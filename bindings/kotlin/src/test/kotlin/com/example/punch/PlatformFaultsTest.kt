@@ -34,7 +34,7 @@ class PlatformFaultsTest {
             signer.broken = true
             body(client)
             // Nothing was stored by the failed punch, and the chain is intact.
-            assertEquals(listOf(1uL), client.history(0uL, 10u).entries.map { it.seq })
+            assertEquals(listOf(1uL), client.history(null, 10u).entries.map { it.seq })
             assertTrue(client.verifyChain().intact)
             // The signer heals: punching works again.
             signer.broken = false
@@ -143,9 +143,9 @@ class PlatformFaultsTest {
     fun `a listener that throws does not fail the punch, and hears every change`(): Unit = testBlocking {
         val seen = mutableListOf<ULong>()
         localClient(dir.resolve("phone")).use { client ->
-            val subscription = client.subscribe(object : StatusListener {
-                override fun onStatus(status: SyncStatus) {
-                    synchronized(seen) { seen += status.pending }
+            val subscription = client.subscribe(object : StandingListener {
+                override fun onChange(standing: Standing) {
+                    synchronized(seen) { seen += standing.sync.pending }
                     throw RuntimeException("listener bug")
                 }
             })
@@ -192,7 +192,7 @@ class PlatformFaultsTest {
         }, LogLevel.DEBUG)
         try {
             localClient(dir.resolve("logged")).use { client ->
-                runCatching { client.history(0uL, 0u) }
+                runCatching { client.history(null, 0u) }
             }
             assertTrue(lines.any { it.contains("opened") }, "$lines")
             assertTrue(lines.any { it.startsWith("DEBUG") && it.contains("limit") }, "$lines")

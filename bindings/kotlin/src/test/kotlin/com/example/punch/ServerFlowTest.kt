@@ -76,12 +76,13 @@ class ServerFlowTest {
                 // The server re-judged the evidence and agrees with the device.
                 assertTrue(mine.all { it.getJSONArray("review_flags").length() == 0 }, punches.toString(2))
 
-                val history = client.history(0uL, 1u)
-                assertEquals(1, history.entries.size)
+                // Newest first: the break start, then (next page) the clock-in.
+                val history = client.history(null, 1u)
+                assertEquals(listOf(2uL), history.entries.map { it.seq })
                 assertEquals(UploadState.UPLOADED, history.entries[0].uploadState)
-                val rest = client.history(history.nextAfterSeq!!, 10u)
-                assertEquals(listOf(2uL), rest.entries.map { it.seq })
-                assertNull(rest.nextAfterSeq)
+                val rest = client.history(history.nextBeforeSeq!!, 10u)
+                assertEquals(listOf(1uL), rest.entries.map { it.seq })
+                assertNull(rest.nextBeforeSeq)
 
                 val chain = client.verifyChain()
                 assertTrue(chain.intact)
@@ -130,9 +131,9 @@ class ServerFlowTest {
                 client.startBackgroundSync(60_000uL)
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val uploaded = kotlinx.coroutines.withTimeout(20_000) {
-                    client.statusUpdates().first { it.uploaded == 1uL && it.pending == 0uL }
+                    client.standingUpdates().first { it.sync.uploaded == 1uL && it.sync.pending == 0uL }
                 }
-                assertNotNull(uploaded.lastSuccessMs)
+                assertNotNull(uploaded.sync.lastSuccessMs)
                 assertTrue(client.backgroundSyncRunning())
                 client.stopBackgroundSync()
                 assertTrue(!client.backgroundSyncRunning())

@@ -18,7 +18,7 @@ import com.example.punch.PunchException
 import com.example.punch.PunchKind
 import com.example.punch.SyncStatus
 import com.example.punch.detail
-import com.example.punch.statusUpdates
+import com.example.punch.standingUpdates
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.collectLatest
@@ -59,7 +59,7 @@ class MainActivity : Activity() {
         })
         askPermissions()
         // This screen's own subscription: it ends with the scope (onDestroy).
-        scope.launch { punch().statusUpdates().collectLatest { showStatus(it); showQueue() } }
+        scope.launch { punch().standingUpdates().collectLatest { showStatus(it.sync); showQueue() } }
     }
 
     override fun onDestroy() {
@@ -123,10 +123,10 @@ class MainActivity : Activity() {
     }
 
     private suspend fun showQueue() {
-        val page = punch().history(0uL, 200u)
+        val page = punch().history(null, 50u) // newest first
         val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
         queue.clear()
-        queue.addAll(page.entries.reversed().map {
+        queue.addAll(page.entries.map {
             "#${it.seq} ${it.kind} ${fmt.format(Date(it.wallTimeMs))} ${it.decision} · ${it.uploadState.name.lowercase()}"
         })
     }
