@@ -1,12 +1,13 @@
 //! The one error an app sees, and the guard that turns a panic into it.
 //!
 //! Variants say what the app can do; `detail` is a human sentence for the
-//! UI or a log. The core's rich error is mapped here, in one place.
+//! UI or a log; codes are enums an app can `when`/`switch` over. The core's
+//! rich error is mapped here, in one place, with no wildcard arm: a new core
+//! error fails this crate's build instead of reaching apps unmapped.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use punch_core::rules::policy::PolicyError;
-use punch_core::text::serde_name;
 use punch_core::{PunchError as CoreError, SyncError};
 
 use crate::types::Evaluation;
@@ -44,11 +45,12 @@ pub enum PunchError {
     #[error("network: {detail}")]
     Network { detail: String },
     /// The server refused (bad enrollment code, unbound device...); retrying
-    /// will not help until something changes. `code` is the server's error code.
+    /// will not help until something changes. `code` is the server's error
+    /// code (None when the refusal was the policy the server sent).
     #[error("server refused: {detail}")]
     ServerRefused {
         detail: String,
-        code: Option<String>,
+        code: Option<ServerErrorCode>,
     },
     /// The database failed or is corrupt.
     #[error("storage: {detail}")]
@@ -57,10 +59,12 @@ pub enum PunchError {
     #[error("busy: {detail}")]
     Busy { detail: String },
     /// A make-up request or field-work proposal the employer's rules refuse,
-    /// or one naming a file or refused attempt the device does not hold;
-    /// `code` is the rule's stable code (`make_up_monthly_limit`...).
+    /// or one naming a file or refused attempt the device does not hold.
     #[error("request refused: {detail}")]
-    RequestRefused { detail: String, code: String },
+    RequestRefused {
+        detail: String,
+        code: RequestRefusal,
+    },
     /// The app passed something unusable (evidence, options, a code).
     #[error("invalid input: {detail}")]
     InvalidInput { detail: String },
@@ -71,20 +75,151 @@ pub enum PunchError {
     /// `rotate_data_key` to punch again.
     #[error("data key unavailable: {detail}")]
     DataKeyUnavailable { detail: String },
-    /// The punch PIN said no: `reason` is `required`, `not_set`,
-    /// `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-    /// (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-    /// forged, expired, foreign or reused reset token).
+    /// The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+    /// `locked_for_ms` after `Locked`).
     #[error("PIN: {detail}")]
     Pin {
         detail: String,
-        reason: String,
+        reason: PinReason,
         tries_left: Option<u32>,
         locked_for_ms: Option<u64>,
     },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
     Internal { detail: String },
+}
+
+/// Why the punch PIN said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinReason {
+    /// The policy requires a PIN (or the platform's biometric) before a punch.
+    Required,
+    /// No PIN is set yet.
+    NotSet,
+    /// A PIN is set: change or reset it instead.
+    AlreadySet,
+    /// The PIN is too old: choose a new one.
+    MustChange,
+    /// Wrong PIN; see `tries_left`.
+    Wrong,
+    /// Too many wrong PINs; see `locked_for_ms`.
+    Locked,
+    /// A trivial new PIN (a sequence, a repeat, the birthday).
+    Rejected,
+    /// A forged, expired, foreign or reused reset token.
+    Token,
+    /// On a kiosk: the employee is not assigned to its site.
+    NotOnThisKiosk,
+}
+
+/// Why the employer's rules refuse a make-up request or field-work proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestRefusal {
+    MakeUpTooFarBack,
+    MakeUpInFuture,
+    MakeUpMonthlyLimit,
+    MakeUpTooManyAttachments,
+    MakeUpAttachmentTooLarge,
+    MakeUpNoReason,
+    FieldWorkRadius,
+    FieldWorkCenter,
+    FieldWorkDates,
+    FieldWorkNoReason,
+    FieldWorkTooLong,
+    /// The request names a refused attempt or a file this device does not hold.
+    UnknownReference,
+}
+
+impl From<&punch_core::rules::makeup::MakeUpRefusal> for RequestRefusal {
+    fn from(r: &punch_core::rules::makeup::MakeUpRefusal) -> Self {
+        use punch_core::rules::makeup::MakeUpRefusal as M;
+        match r {
+            M::TooFarBack { .. } => RequestRefusal::MakeUpTooFarBack,
+            M::InFuture => RequestRefusal::MakeUpInFuture,
+            M::MonthlyLimit { .. } => RequestRefusal::MakeUpMonthlyLimit,
+            M::TooManyAttachments { .. } => RequestRefusal::MakeUpTooManyAttachments,
+            M::AttachmentTooLarge { .. } => RequestRefusal::MakeUpAttachmentTooLarge,
+            M::NoReason => RequestRefusal::MakeUpNoReason,
+        }
+    }
+}
+
+impl From<&punch_core::rules::field_work::FieldWorkError> for RequestRefusal {
+    fn from(f: &punch_core::rules::field_work::FieldWorkError) -> Self {
+        use punch_core::rules::field_work::FieldWorkError as F;
+        match f {
+            F::Radius => RequestRefusal::FieldWorkRadius,
+            F::Center => RequestRefusal::FieldWorkCenter,
+            F::Dates => RequestRefusal::FieldWorkDates,
+            F::NoReason => RequestRefusal::FieldWorkNoReason,
+            F::TooLong => RequestRefusal::FieldWorkTooLong,
+        }
+    }
+}
+
+/// The server's error code (the contract's `error` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ServerErrorCode {
+    BadRequest,
+    EnrollmentCodeInvalid,
+    /// The employee already has a bound device; an admin must approve a rebind.
+    DeviceAlreadyBound,
+    UnknownDevice,
+    /// An admin unbound the device; its key is no longer accepted.
+    DeviceUnbound,
+    BadRequestSignature,
+    StaleTimestamp,
+    ReplayedNonce,
+    NoPolicy,
+    BatchTooLarge,
+    AttestationChallengeInvalid,
+    AttestationRefused,
+    /// The device proves less about its key than the employer requires.
+    AssuranceTooLow,
+    PayloadTooLarge,
+    RateLimited,
+    Timeout,
+    AttachmentRefused,
+    Unavailable,
+    Internal,
+    PinCodeInvalid,
+    PinIdentityInvalid,
+    PinResetUnavailable,
+    PinNoAdminReset,
+    /// A code this library does not know (a newer server).
+    Unknown,
+}
+
+impl From<&punch_core::wire::ErrorCode> for ServerErrorCode {
+    fn from(c: &punch_core::wire::ErrorCode) -> Self {
+        use punch_core::wire::ErrorCode as W;
+        match c {
+            W::BadRequest => ServerErrorCode::BadRequest,
+            W::EnrollmentCodeInvalid => ServerErrorCode::EnrollmentCodeInvalid,
+            W::DeviceAlreadyBound => ServerErrorCode::DeviceAlreadyBound,
+            W::UnknownDevice => ServerErrorCode::UnknownDevice,
+            W::DeviceUnbound => ServerErrorCode::DeviceUnbound,
+            W::BadRequestSignature => ServerErrorCode::BadRequestSignature,
+            W::StaleTimestamp => ServerErrorCode::StaleTimestamp,
+            W::ReplayedNonce => ServerErrorCode::ReplayedNonce,
+            W::NoPolicy => ServerErrorCode::NoPolicy,
+            W::BatchTooLarge => ServerErrorCode::BatchTooLarge,
+            W::AttestationChallengeInvalid => ServerErrorCode::AttestationChallengeInvalid,
+            W::AttestationRefused => ServerErrorCode::AttestationRefused,
+            W::AssuranceTooLow => ServerErrorCode::AssuranceTooLow,
+            W::PayloadTooLarge => ServerErrorCode::PayloadTooLarge,
+            W::RateLimited => ServerErrorCode::RateLimited,
+            W::Timeout => ServerErrorCode::Timeout,
+            W::AttachmentRefused => ServerErrorCode::AttachmentRefused,
+            W::Unavailable => ServerErrorCode::Unavailable,
+            W::Internal => ServerErrorCode::Internal,
+            W::PinCodeInvalid => ServerErrorCode::PinCodeInvalid,
+            W::PinIdentityInvalid => ServerErrorCode::PinIdentityInvalid,
+            W::PinResetUnavailable => ServerErrorCode::PinResetUnavailable,
+            W::PinNoAdminReset => ServerErrorCode::PinNoAdminReset,
+            W::Unknown => ServerErrorCode::Unknown,
+        }
+    }
 }
 
 impl PunchError {
@@ -121,7 +256,7 @@ pub(crate) fn from_sync_error(e: &SyncError) -> PunchError {
     match e {
         SyncError::Refused { code, .. } => PunchError::ServerRefused {
             detail,
-            code: code.as_ref().map(serde_name),
+            code: code.as_ref().map(ServerErrorCode::from),
         },
         SyncError::Policy { .. } => PunchError::ServerRefused { detail, code: None },
         _ => PunchError::Network { detail },
@@ -156,15 +291,15 @@ impl From<CoreError> for PunchError {
             CoreError::Pin(p) => pin_error(detail, p),
             CoreError::MakeUp(r) => PunchError::RequestRefused {
                 detail,
-                code: r.code().into(),
+                code: (&r).into(),
             },
             CoreError::FieldWork(f) => PunchError::RequestRefused {
                 detail,
-                code: f.code().into(),
+                code: (&f).into(),
             },
             CoreError::UnknownReference { .. } => PunchError::RequestRefused {
                 detail,
-                code: "unknown_reference".into(),
+                code: RequestRefusal::UnknownReference,
             },
             CoreError::Addendum(_) => PunchError::PolicyInvalid { detail },
             CoreError::Storage(_)
@@ -176,7 +311,6 @@ impl From<CoreError> for PunchError {
             }
             CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable { detail },
             CoreError::NothingToReveal { .. } => PunchError::InvalidInput { detail },
-            _ => PunchError::Internal { detail },
         }
     }
 }
@@ -184,19 +318,19 @@ impl From<CoreError> for PunchError {
 fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
     use punch_core::PinError as P;
     let (reason, tries_left, locked_for_ms) = match e {
-        P::Required => ("required", None, None),
-        P::NotSet => ("not_set", None, None),
-        P::AlreadySet => ("already_set", None, None),
-        P::MustChange => ("must_change", None, None),
-        P::Wrong { tries_left } => ("wrong", Some(tries_left), None),
-        P::Locked { remaining_ms, .. } => ("locked", Some(0), Some(remaining_ms)),
-        P::Rejected(_) => ("rejected", None, None),
-        P::Token(_) => ("token", None, None),
-        _ => ("other", None, None),
+        P::Required => (PinReason::Required, None, None),
+        P::NotSet => (PinReason::NotSet, None, None),
+        P::AlreadySet => (PinReason::AlreadySet, None, None),
+        P::MustChange => (PinReason::MustChange, None, None),
+        P::Wrong { tries_left } => (PinReason::Wrong, Some(tries_left), None),
+        P::Locked { remaining_ms, .. } => (PinReason::Locked, Some(0), Some(remaining_ms)),
+        P::Rejected(_) => (PinReason::Rejected, None, None),
+        P::Token(_) => (PinReason::Token, None, None),
+        P::NotOnThisKiosk => (PinReason::NotOnThisKiosk, None, None),
     };
     PunchError::Pin {
         detail,
-        reason: reason.into(),
+        reason,
         tries_left,
         locked_for_ms,
     }

@@ -41,7 +41,7 @@ mod types;
 
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
-pub use error::{PlatformError, PunchError};
+pub use error::{PinReason, PlatformError, PunchError, RequestRefusal, ServerErrorCode};
 pub use exceptions::*;
 pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};

@@ -9,7 +9,7 @@
 //! serve is cancelled; no platform thread blocks, and no lock is held.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
@@ -149,8 +149,22 @@ pub(crate) fn signing_for_user<T>(body: impl FnOnce() -> T) -> T {
     body()
 }
 
-/// Counts one signature for a user's call for as long as it lives.
-struct SigningTurn(Option<Arc<AtomicUsize>>);
+/// Counts one signature for a user's call until it ends or the call is
+/// cancelled (the worker may still be finishing: the user may try again).
+struct SigningTurn(Option<Arc<TurnState>>);
+
+struct TurnState {
+    count: Arc<AtomicUsize>,
+    released: AtomicBool,
+}
+
+impl TurnState {
+    fn release(&self) {
+        if !self.released.swap(true, Ordering::SeqCst) {
+            self.count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
 
 impl SigningTurn {
     fn enter(count: &Arc<AtomicUsize>) -> SigningTurn {
@@ -158,14 +172,20 @@ impl SigningTurn {
             return SigningTurn(None);
         }
         count.fetch_add(1, Ordering::SeqCst);
-        SigningTurn(Some(count.clone()))
+        let state = Arc::new(TurnState {
+            count: count.clone(),
+            released: AtomicBool::new(false),
+        });
+        let on_cancel = state.clone();
+        crate::runtime::on_cancel(move || on_cancel.release());
+        SigningTurn(Some(state))
     }
 }
 
 impl Drop for SigningTurn {
     fn drop(&mut self) {
-        if let Some(count) = &self.0 {
-            count.fetch_sub(1, Ordering::SeqCst);
+        if let Some(state) = &self.0 {
+            state.release();
         }
     }
 }

@@ -91,12 +91,16 @@ fn worker() {
     }
 }
 
+type Hook = Box<dyn FnOnce() + Send>;
+
 /// Set when the caller of an async call gave up on it.
 #[derive(Default)]
 pub(crate) struct Cancel {
     cancelled: AtomicBool,
     /// The worker waiting on a foreign future for this call, to wake it.
     waiter: Mutex<Option<Thread>>,
+    /// Run once at cancellation (the call's worker may still be finishing).
+    hooks: Mutex<Vec<Hook>>,
 }
 
 impl Cancel {
@@ -105,10 +109,30 @@ impl Cancel {
         if let Some(thread) = lock(&self.waiter).as_ref() {
             thread.unpark();
         }
+        let hooks = std::mem::take(&mut *lock(&self.hooks));
+        for hook in hooks {
+            hook();
+        }
     }
 
     fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs `hook` when the async call this worker runs is cancelled (at once
+/// if it already is). Outside an async call it never runs.
+pub(crate) fn on_cancel(hook: impl FnOnce() + Send + 'static) {
+    let Some(cancel) = CURRENT.with(|c| c.borrow().clone()) else {
+        return;
+    };
+    lock(&cancel.hooks).push(Box::new(hook));
+    // A cancel between the registration and now ran nothing: run them here.
+    if cancel.is_cancelled() {
+        let hooks = std::mem::take(&mut *lock(&cancel.hooks));
+        for hook in hooks {
+            hook();
+        }
     }
 }
 

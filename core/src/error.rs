@@ -13,8 +13,9 @@ use punch_model::rules::policy::PolicyError;
 use crate::net::transport::TransportError;
 use crate::sync::error::SyncError;
 
+// Exhaustive on purpose: the bindings map every variant without a
+// wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum PunchError {
     #[error("invalid evidence: {0}")]
     Evidence(#[from] EvidenceError),

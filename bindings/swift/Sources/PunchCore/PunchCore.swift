@@ -3815,9 +3815,9 @@ public struct AttachmentRef: Equatable, Hashable {
     /**
      * Hex SHA-256 of the file.
      */
-    public var sha256: String
-    public var sizeBytes: UInt64
-    public var mediaType: String
+    public let sha256: String
+    public let sizeBytes: UInt64
+    public let mediaType: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3883,16 +3883,16 @@ public struct Attendance: Equatable, Hashable {
      * "on_time", "late", "early_leave", "outside_window", "no_shift",
      * "already_clocked_in" or "not_clocked_in".
      */
-    public var code: String
-    public var shiftId: String?
+    public let code: String
+    public let shiftId: String?
     /**
      * The matched occurrence's scheduled start, epoch ms.
      */
-    public var startMs: Int64?
+    public let startMs: Int64?
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    public var minutes: UInt32?
+    public let minutes: UInt32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3964,12 +3964,12 @@ public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer 
  * One place the local chain breaks.
  */
 public struct ChainBreak: Equatable, Hashable {
-    public var seq: UInt64
+    public let seq: UInt64
     /**
      * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
      */
-    public var problem: String
-    public var detail: String
+    public let problem: String
+    public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4031,10 +4031,10 @@ public func FfiConverterTypeChainBreak_lower(_ value: ChainBreak) -> RustBuffer 
  * The local chain check: every stored record's hash, signature and link.
  */
 public struct ChainReport: Equatable, Hashable {
-    public var records: UInt64
-    public var headSeq: UInt64
-    public var intact: Bool
-    public var breaks: [ChainBreak]
+    public let records: UInt64
+    public let headSeq: UInt64
+    public let intact: Bool
+    public let breaks: [ChainBreak]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4100,41 +4100,41 @@ public struct ClientOptions {
     /**
      * e.g. `https://punch.example.com` (plain http only to loopback).
      */
-    public var serverUrl: String?
+    public let serverUrl: String?
     /**
      * The server's policy key, base64 SPKI (`punch-server admin policy-key`),
      * shipped inside the app. Required with `server_url`.
      */
-    public var policyKeyBase64: String?
+    public let policyKeyBase64: String?
     /**
      * Records per upload request (default 500).
      */
-    public var batchSize: UInt32?
+    public let batchSize: UInt32?
     /**
      * Per HTTP request (default 30 s).
      */
-    public var requestTimeoutMs: UInt64?
+    public let requestTimeoutMs: UInt64?
     /**
      * A hardware key; None keeps a software key inside the database.
      */
-    public var signer: DeviceSigner?
+    public let signer: DeviceSigner?
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    public var signerTimeoutMs: UInt64?
+    public let signerTimeoutMs: UInt64?
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
-    public var transport: HttpTransport?
+    public let transport: HttpTransport?
     /**
      * The platform's monotonic clock and boot id; None reads the host's.
      */
-    public var clock: PlatformClock?
+    public let clock: PlatformClock?
     /**
      * Seal record payloads at rest under a data key the platform wraps
      * (Keystore / Keychain); None stores them in clear.
      */
-    public var keyWrapper: DataKeyWrapper?
+    public let keyWrapper: DataKeyWrapper?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4243,20 +4243,20 @@ public struct ClockReading: Equatable, Hashable {
     /**
      * Wall clock, epoch ms (the employee can change it).
      */
-    public var wallTimeMs: Int64
+    public let wallTimeMs: Int64
     /**
      * The UTC offset in minutes (daylight saving included).
      */
-    public var utcOffsetMin: Int32
+    public let utcOffsetMin: Int32
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
      * iOS `mach_continuous_time` in ms.
      */
-    public var monotonicMs: UInt64
+    public let monotonicMs: UInt64
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
-    public var bootId: String
+    public let bootId: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4331,20 +4331,20 @@ public func FfiConverterTypeClockReading_lower(_ value: ClockReading) -> RustBuf
  * Who this device is.
  */
 public struct DeviceInfo: Equatable, Hashable {
-    public var deviceId: String
+    public let deviceId: String
     /**
      * P-256 SubjectPublicKeyInfo DER (91 bytes).
      */
-    public var publicKeySpki: Data
+    public let publicKeySpki: Data
     /**
      * Set once enrolled.
      */
-    public var employeeId: String?
-    public var policyVersion: UInt64?
+    public let employeeId: String?
+    public let policyVersion: UInt64?
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
      */
-    public var platformKey: Bool
+    public let platformKey: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4418,31 +4418,31 @@ public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer 
  * Everything a punch was (or would be) judged on.
  */
 public struct Evaluation: Equatable, Hashable {
-    public var decision: Decision
+    public let decision: Decision
     /**
      * The site the punch is attributed to, if one passed.
      */
-    public var siteId: String?
-    public var policyVersion: UInt64
-    public var sites: [SiteResult]
-    public var flags: [EvaluationFlag]
+    public let siteId: String?
+    public let policyVersion: UInt64
+    public let sites: [SiteResult]
+    public let flags: [EvaluationFlag]
     /**
      * Beside a refusal: the closest site and how far its edge is.
      */
-    public var nearestSite: NearestSite?
+    public let nearestSite: NearestSite?
     /**
      * Human-readable, most important first.
      */
-    public var reasons: [String]
+    public let reasons: [String]
     /**
      * What the punch means for attendance, when the policy has shifts.
      */
-    public var attendance: Attendance?
+    public let attendance: Attendance?
     /**
      * Every reason as a stable code with its arguments (English text
      * beside it); `localized_text` renders one in the app's locale.
      */
-    public var messages: [Message]
+    public let messages: [Message]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4538,12 +4538,12 @@ public struct EvaluationFlag: Equatable, Hashable {
     /**
      * e.g. "mock_location", "stale_fix", "impossible_travel".
      */
-    public var kind: String
+    public let kind: String
     /**
      * "accept", "review" or "reject".
      */
-    public var action: String
-    public var detail: String
+    public let action: String
+    public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4608,12 +4608,12 @@ public func FfiConverterTypeEvaluationFlag_lower(_ value: EvaluationFlag) -> Rus
  * Everything the platform observed for one punch; all parts optional.
  */
 public struct Evidence: Equatable, Hashable {
-    public var gps: GpsFix?
-    public var wifi: [WifiObservation]
+    public let gps: GpsFix?
+    public let wifi: [WifiObservation]
     /**
      * The device's own IP addresses (textual IPv4/IPv6).
      */
-    public var ipAddresses: [String]
+    public let ipAddresses: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4678,13 +4678,13 @@ public struct FieldSiteInfo: Equatable, Hashable {
     /**
      * The id punches there are attributed to (`field:<request id>`).
      */
-    public var siteId: String
-    public var name: String
-    public var lat: Double
-    public var lon: Double
-    public var radiusM: Double
-    public var fromDate: String
-    public var toDate: String
+    public let siteId: String
+    public let name: String
+    public let lat: Double
+    public let lon: Double
+    public let radiusM: Double
+    public let fromDate: String
+    public let toDate: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4758,16 +4758,16 @@ public func FfiConverterTypeFieldSiteInfo_lower(_ value: FieldSiteInfo) -> RustB
  * A proposed field-work site: a circle, for a range of days.
  */
 public struct FieldWorkInput: Equatable, Hashable {
-    public var lat: Double
-    public var lon: Double
-    public var radiusM: Double
-    public var address: String?
+    public let lat: Double
+    public let lon: Double
+    public let radiusM: Double
+    public let address: String?
     /**
      * First and last day, `YYYY-MM-DD`, in the policy's zone.
      */
-    public var fromDate: String
-    public var toDate: String
-    public var reason: String
+    public let fromDate: String
+    public let toDate: String
+    public let reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4841,25 +4841,25 @@ public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> Rus
  * A location fix as the platform reports it.
  */
 public struct GpsFix: Equatable, Hashable {
-    public var lat: Double
-    public var lon: Double
+    public let lat: Double
+    public let lon: Double
     /**
      * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
      */
-    public var accuracyM: Double
+    public let accuracyM: Double
     /**
      * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
      */
-    public var fixTimeMs: Int64
+    public let fixTimeMs: Int64
     /**
      * "gps", "network", "fused"...; informational.
      */
-    public var provider: String
+    public let provider: String
     /**
      * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
      */
-    public var isMock: Bool
-    public var speedMps: Double?
+    public let isMock: Bool
+    public let speedMps: Double?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4942,27 +4942,27 @@ public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
  * One row of the punch history.
  */
 public struct HistoryEntry: Equatable, Hashable {
-    public var seq: UInt64
-    public var punchId: String
+    public let seq: UInt64
+    public let punchId: String
     /**
      * "clock_in", "clock_out", "break_start", "break_end".
      */
-    public var kind: String
-    public var wallTimeMs: Int64
+    public let kind: String
+    public let wallTimeMs: Int64
     /**
      * "accepted" or "review".
      */
-    public var decision: String
-    public var uploadState: UploadState
+    public let decision: String
+    public let uploadState: UploadState
     /**
      * The server's reason when rejected.
      */
-    public var uploadDetail: String?
+    public let uploadDetail: String?
     /**
      * True when the row's hash and signature check out and what it shows
      * was read from the signed bytes; false means the file was edited.
      */
-    public var verified: Bool
+    public let verified: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5049,11 +5049,11 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
  * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 public struct HistoryPage: Equatable, Hashable {
-    public var entries: [HistoryEntry]
+    public let entries: [HistoryEntry]
     /**
      * None when this page reaches the oldest punch.
      */
-    public var nextBeforeSeq: UInt64?
+    public let nextBeforeSeq: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5112,8 +5112,8 @@ public func FfiConverterTypeHistoryPage_lower(_ value: HistoryPage) -> RustBuffe
  * One HTTP header.
  */
 public struct HttpHeader: Equatable, Hashable {
-    public var name: String
-    public var value: String
+    public let name: String
+    public let value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5172,14 +5172,14 @@ public struct HttpRequest: Equatable, Hashable {
     /**
      * "GET" or "POST".
      */
-    public var method: String
-    public var url: String
-    public var headers: [HttpHeader]
-    public var body: Data
+    public let method: String
+    public let url: String
+    public let headers: [HttpHeader]
+    public let body: Data
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    public var timeoutMs: UInt64
+    public let timeoutMs: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5250,9 +5250,9 @@ public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffe
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 public struct HttpResponse: Equatable, Hashable {
-    public var status: UInt16
-    public var headers: [HttpHeader]
-    public var body: Data
+    public let status: UInt16
+    public let headers: [HttpHeader]
+    public let body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5311,18 +5311,18 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
  * What a make-up request asks for.
  */
 public struct MakeUpRequestInput: Equatable, Hashable {
-    public var kind: PunchKind
+    public let kind: PunchKind
     /**
      * When the punch should have been, epoch ms.
      */
-    public var intendedTimeMs: Int64
-    public var siteId: String?
-    public var reason: String
-    public var attachments: [AttachmentRef]
+    public let intendedTimeMs: Int64
+    public let siteId: String?
+    public let reason: String
+    public let attachments: [AttachmentRef]
     /**
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
-    public var refusedAttemptId: String?
+    public let refusedAttemptId: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5396,9 +5396,9 @@ public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput
  * One reason: its code, its arguments and its English text.
  */
 public struct Message: Equatable, Hashable {
-    public var code: String
-    public var args: [MessageArg]
-    public var text: String
+    public let code: String
+    public let args: [MessageArg]
+    public let text: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5457,8 +5457,8 @@ public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
  * One named value a message's template uses (a site, minutes, metres).
  */
 public struct MessageArg: Equatable, Hashable {
-    public var name: String
-    public var value: String
+    public let name: String
+    public let value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5511,8 +5511,8 @@ public func FfiConverterTypeMessageArg_lower(_ value: MessageArg) -> RustBuffer 
 
 
 public struct NearestSite: Equatable, Hashable {
-    public var siteId: String
-    public var distanceM: Double
+    public let siteId: String
+    public let distanceM: Double
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5571,8 +5571,8 @@ public struct PersonalExport: Equatable, Hashable {
     /**
      * UTF-8 JSON.
      */
-    public var json: Data
-    public var summary: String
+    public let json: Data
+    public let summary: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5634,9 +5634,9 @@ public struct PinCodeSent: Equatable, Hashable {
     /**
      * "email" or "phone".
      */
-    public var channel: String
-    public var maskedTo: String
-    public var expiresAtMs: Int64
+    public let channel: String
+    public let maskedTo: String
+    public let expiresAtMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5701,14 +5701,14 @@ public struct PinEvent: Equatable, Hashable {
     /**
      * set, changed, failed, locked, unlocked, reset, user_verified.
      */
-    public var kind: String
-    public var employeeId: String
-    public var failures: UInt32
-    public var lockMs: UInt64?
+    public let kind: String
+    public let employeeId: String
+    public let failures: UInt32
+    public let lockMs: UInt64?
     /**
      * admin, code, self_service (on `reset`).
      */
-    public var resetPath: String?
+    public let resetPath: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5779,8 +5779,8 @@ public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
  * A server-signed reset token: pass it to `apply_pin_reset` as received.
  */
 public struct PinResetToken: Equatable, Hashable {
-    public var body: Data
-    public var signature: Data
+    public let body: Data
+    public let signature: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5839,21 +5839,21 @@ public struct PinStatus: Equatable, Hashable {
     /**
      * The policy requires a PIN (or `accept_user_verified`) before each punch.
      */
-    public var required: Bool
-    public var isSet: Bool
+    public let required: Bool
+    public let isSet: Bool
     /**
      * Tries before the next lock (0 while locked).
      */
-    public var triesLeft: UInt32
+    public let triesLeft: UInt32
     /**
      * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
      */
-    public var lockedForMs: UInt64?
-    public var lockedUntilMs: Int64?
+    public let lockedForMs: UInt64?
+    public let lockedUntilMs: Int64?
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
      */
-    public var mustChange: Bool
+    public let mustChange: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5933,18 +5933,18 @@ public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
-    public var punchId: String
+    public let punchId: String
     /**
      * Position in this device's chain, from 1.
      */
-    public var seq: UInt64
-    public var kind: PunchKind
-    public var wallTimeMs: Int64
-    public var evaluation: Evaluation
+    public let seq: UInt64
+    public let kind: PunchKind
+    public let wallTimeMs: Int64
+    public let evaluation: Evaluation
     /**
      * Hex SHA-256 of the stored record.
      */
-    public var recordHash: String
+    public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6018,19 +6018,19 @@ public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuf
  * A punch the rules refused, kept as evidence.
  */
 public struct RefusedAttemptInfo: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var wallTimeMs: Int64
-    public var kind: PunchKind
+    public let eventId: String
+    public let seq: UInt64
+    public let wallTimeMs: Int64
+    public let kind: PunchKind
     /**
      * As judged; only the verdict when `unreadable` says why not.
      */
-    public var evaluation: Evaluation
+    public let evaluation: Evaluation
     /**
      * Why its sealed payload cannot be opened on this phone (data key
      * lost or rotated): the server still holds and reads it.
      */
-    public var unreadable: String?
+    public let unreadable: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6105,12 +6105,12 @@ public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo
  * A record the server refused.
  */
 public struct RejectedPunch: Equatable, Hashable {
-    public var seq: UInt64
+    public let seq: UInt64
     /**
      * The server's reason code, e.g. "bad_signature".
      */
-    public var reason: String?
-    public var detail: String?
+    public let reason: String?
+    public let detail: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6172,28 +6172,28 @@ public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustB
  * A request this device filed, and where it stands.
  */
 public struct RequestInfo: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var filedAtMs: Int64
-    public var status: RequestStatus
+    public let eventId: String
+    public let seq: UInt64
+    public let filedAtMs: Int64
+    public let status: RequestStatus
     /**
      * The refusal's code when refused.
      */
-    public var detail: String?
+    public let detail: String?
     /**
      * The manager's comment.
      */
-    public var comment: String?
-    public var decidedAtMs: Int64?
+    public let comment: String?
+    public let decidedAtMs: Int64?
     /**
      * The status as a message (`localized_text` renders it).
      */
-    public var statusMessage: Message
+    public let statusMessage: Message
     /**
      * Exactly one of these is set.
      */
-    public var makeUp: MakeUpRequestInput?
-    public var fieldWork: FieldWorkInput?
+    public let makeUp: MakeUpRequestInput?
+    public let fieldWork: FieldWorkInput?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6285,10 +6285,10 @@ public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffe
  * A durable, signed, chained request.
  */
 public struct RequestReceipt: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var wallTimeMs: Int64
-    public var recordHash: String
+    public let eventId: String
+    public let seq: UInt64
+    public let wallTimeMs: Int64
+    public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6350,11 +6350,11 @@ public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> Rus
  * What the server found on revealed evidence (flags as JSON objects).
  */
 public struct RevealOutcome: Equatable, Hashable {
-    public var seq: UInt64
+    public let seq: UInt64
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
      */
-    public var reviewFlagsJson: [String]
+    public let reviewFlagsJson: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6413,15 +6413,15 @@ public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustB
  * A scheduled occurrence of a shift.
  */
 public struct ShiftOccurrence: Equatable, Hashable {
-    public var shiftId: String
-    public var name: String
-    public var start: Date
-    public var end: Date
+    public let shiftId: String
+    public let name: String
+    public let start: Date
+    public let end: Date
     /**
      * The punch window: clock-ins from `opens`, clock-outs until `closes`.
      */
-    public var opens: Date
-    public var closes: Date
+    public let opens: Date
+    public let closes: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6495,20 +6495,20 @@ public struct SignalCheck: Equatable, Hashable {
     /**
      * "gps", "wifi" or "ip".
      */
-    public var signal: String
+    public let signal: String
     /**
      * "pass", "weak", "fail" or "unavailable".
      */
-    public var outcome: String
-    public var detail: String
+    public let outcome: String
+    public let detail: String
     /**
      * "inside", "outside" or "uncertain" for GPS.
      */
-    public var containment: String?
+    public let containment: String?
     /**
      * Distance to the site's edge in metres (GPS).
      */
-    public var distanceToEdgeM: Double?
+    public let distanceToEdgeM: Double?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6582,10 +6582,10 @@ public func FfiConverterTypeSignalCheck_lower(_ value: SignalCheck) -> RustBuffe
 
 
 public struct SiteResult: Equatable, Hashable {
-    public var siteId: String
-    public var passed: Bool
-    public var review: Bool
-    public var checks: [SignalCheck]
+    public let siteId: String
+    public let passed: Bool
+    public let review: Bool
+    public let checks: [SignalCheck]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6650,31 +6650,31 @@ public struct Standing: Equatable, Hashable {
     /**
      * A clock-in is the newest of the clock-ins and clock-outs.
      */
-    public var clockedIn: Bool
+    public let clockedIn: Bool
     /**
      * Clocked in, and the newest punch started a break.
      */
-    public var onBreak: Bool
+    public let onBreak: Bool
     /**
      * When the open clock-in was taken (device wall time).
      */
-    public var since: Date?
+    public let since: Date?
     /**
      * The newest stored punch.
      */
-    public var lastPunch: HistoryEntry?
+    public let lastPunch: HistoryEntry?
     /**
      * The punch button to offer.
      */
-    public var nextKind: PunchKind
+    public let nextKind: PunchKind
     /**
      * The shift clocked in to, in its punch window now, or next within a week.
      */
-    public var shift: ShiftOccurrence?
+    public let shift: ShiftOccurrence?
     /**
      * What waits to upload (`sync.pending`), and how syncing goes.
      */
-    public var sync: SyncStatus
+    public let sync: SyncStatus
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6766,13 +6766,13 @@ public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
  * Why a sync did not finish.
  */
 public struct SyncIssue: Equatable, Hashable {
-    public var kind: SyncIssueKind
-    public var message: String
-    public var httpStatus: UInt16?
+    public let kind: SyncIssueKind
+    public let message: String
+    public let httpStatus: UInt16?
     /**
      * The server's error code, when it gave one.
      */
-    public var code: String?
+    public let code: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6837,39 +6837,39 @@ public func FfiConverterTypeSyncIssue_lower(_ value: SyncIssue) -> RustBuffer {
  * What one sync did.
  */
 public struct SyncReport: Equatable, Hashable {
-    public var uploaded: UInt64
-    public var duplicates: UInt64
-    public var resent: UInt64
-    public var rejected: [RejectedPunch]
+    public let uploaded: UInt64
+    public let duplicates: UInt64
+    public let resent: UInt64
+    public let rejected: [RejectedPunch]
     /**
      * Still waiting for upload.
      */
-    public var remaining: UInt64
-    public var requests: UInt32
+    public let remaining: UInt64
+    public let requests: UInt32
     /**
      * Set when a newer policy was installed.
      */
-    public var policyInstalled: UInt64?
+    public let policyInstalled: UInt64?
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
-    public var error: SyncIssue?
-    public var nextRetryMs: Int64?
+    public let error: SyncIssue?
+    public let nextRetryMs: Int64?
     /**
      * True when nothing was done because a backoff is still running.
      */
-    public var deferred: Bool
+    public let deferred: Bool
     /**
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    public var serverHeadMismatch: UInt64?
+    public let serverHeadMismatch: UInt64?
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    public var chainReset: UInt64?
+    public let chainReset: UInt64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6976,19 +6976,19 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
  * For a status screen: how the queue stands.
  */
 public struct SyncStatus: Equatable, Hashable {
-    public var pending: UInt64
-    public var uploaded: UInt64
-    public var rejected: UInt64
-    public var lastSuccessMs: Int64?
-    public var lastError: SyncIssue?
-    public var nextAttemptMs: Int64?
-    public var consecutiveFailures: UInt32
-    public var policyVersion: UInt64?
+    public let pending: UInt64
+    public let uploaded: UInt64
+    public let rejected: UInt64
+    public let lastSuccessMs: Int64?
+    public let lastError: SyncIssue?
+    public let nextAttemptMs: Int64?
+    public let consecutiveFailures: UInt32
+    public let policyVersion: UInt64?
     /**
      * Whether punches taken now carry a usable time anchor (false after a
      * reboot until the next successful sync).
      */
-    public var anchored: Bool
+    public let anchored: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7072,9 +7072,9 @@ public struct WifiObservation: Equatable, Hashable {
     /**
      * `aa:bb:cc:dd:ee:ff`.
      */
-    public var bssid: String
-    public var ssid: String?
-    public var rssiDbm: Int32?
+    public let bssid: String
+    public let ssid: String?
+    public let rssiDbm: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -7483,6 +7483,151 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * Why the punch PIN said no.
+ */
+
+public enum PinReason: Equatable, Hashable {
+    
+    /**
+     * The policy requires a PIN (or the platform's biometric) before a punch.
+     */
+    case required
+    /**
+     * No PIN is set yet.
+     */
+    case notSet
+    /**
+     * A PIN is set: change or reset it instead.
+     */
+    case alreadySet
+    /**
+     * The PIN is too old: choose a new one.
+     */
+    case mustChange
+    /**
+     * Wrong PIN; see `tries_left`.
+     */
+    case wrong
+    /**
+     * Too many wrong PINs; see `locked_for_ms`.
+     */
+    case locked
+    /**
+     * A trivial new PIN (a sequence, a repeat, the birthday).
+     */
+    case rejected
+    /**
+     * A forged, expired, foreign or reused reset token.
+     */
+    case token
+    /**
+     * On a kiosk: the employee is not assigned to its site.
+     */
+    case notOnThisKiosk
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PinReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinReason: FfiConverterRustBuffer {
+    typealias SwiftType = PinReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .notSet
+        
+        case 3: return .alreadySet
+        
+        case 4: return .mustChange
+        
+        case 5: return .wrong
+        
+        case 6: return .locked
+        
+        case 7: return .rejected
+        
+        case 8: return .token
+        
+        case 9: return .notOnThisKiosk
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PinReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notSet:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .alreadySet:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .mustChange:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .wrong:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .token:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .notOnThisKiosk:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinReason_lift(_ buf: RustBuffer) throws -> PinReason {
+    return try FfiConverterTypePinReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinReason_lower(_ value: PinReason) -> RustBuffer {
+    return FfiConverterTypePinReason.lower(value)
+}
+
+
+
+/**
  * What an app's signer, transport or clock reports when it fails. Any
  * other exception it throws arrives as `Failed` with the exception's text.
  */
@@ -7633,9 +7778,10 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * The server refused (bad enrollment code, unbound device...); retrying
-     * will not help until something changes. `code` is the server's error code.
+     * will not help until something changes. `code` is the server's error
+     * code (None when the refusal was the policy the server sent).
      */
-    case ServerRefused(detail: String, code: String?
+    case ServerRefused(detail: String, code: ServerErrorCode?
     )
     /**
      * The database failed or is corrupt.
@@ -7649,10 +7795,9 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * A make-up request or field-work proposal the employer's rules refuse,
-     * or one naming a file or refused attempt the device does not hold;
-     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     * or one naming a file or refused attempt the device does not hold.
      */
-    case RequestRefused(detail: String, code: String
+    case RequestRefused(detail: String, code: RequestRefusal
     )
     /**
      * The app passed something unusable (evidence, options, a code).
@@ -7671,12 +7816,10 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case DataKeyUnavailable(detail: String
     )
     /**
-     * The punch PIN said no: `reason` is `required`, `not_set`,
-     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-     * forged, expired, foreign or reused reset token).
+     * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+     * `locked_for_ms` after `Locked`).
      */
-    case Pin(detail: String, reason: String, triesLeft: UInt32?, lockedForMs: UInt64?
+    case Pin(detail: String, reason: PinReason, triesLeft: UInt32?, lockedForMs: UInt64?
     )
     /**
      * A bug in the library (a panic, caught): report it.
@@ -7736,7 +7879,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 8: return .ServerRefused(
             detail: try FfiConverterString.read(from: &buf), 
-            code: try FfiConverterOptionString.read(from: &buf)
+            code: try FfiConverterOptionTypeServerErrorCode.read(from: &buf)
             )
         case 9: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
@@ -7746,7 +7889,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 11: return .RequestRefused(
             detail: try FfiConverterString.read(from: &buf), 
-            code: try FfiConverterString.read(from: &buf)
+            code: try FfiConverterTypeRequestRefusal.read(from: &buf)
             )
         case 12: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
@@ -7760,7 +7903,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 15: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
-            reason: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterTypePinReason.read(from: &buf), 
             triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
             lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
             )
@@ -7818,7 +7961,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case let .ServerRefused(detail,code):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterOptionString.write(code, into: &buf)
+            FfiConverterOptionTypeServerErrorCode.write(code, into: &buf)
             
         
         case let .Storage(detail):
@@ -7834,7 +7977,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case let .RequestRefused(detail,code):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterString.write(code, into: &buf)
+            FfiConverterTypeRequestRefusal.write(code, into: &buf)
             
         
         case let .InvalidInput(detail):
@@ -7856,7 +7999,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case let .Pin(detail,reason,triesLeft,lockedForMs):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
+            FfiConverterTypePinReason.write(reason, into: &buf)
             FfiConverterOptionUInt32.write(triesLeft, into: &buf)
             FfiConverterOptionUInt64.write(lockedForMs, into: &buf)
             
@@ -7968,6 +8111,148 @@ public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
 
 
 
+/**
+ * Why the employer's rules refuse a make-up request or field-work proposal.
+ */
+
+public enum RequestRefusal: Equatable, Hashable {
+    
+    case makeUpTooFarBack
+    case makeUpInFuture
+    case makeUpMonthlyLimit
+    case makeUpTooManyAttachments
+    case makeUpAttachmentTooLarge
+    case makeUpNoReason
+    case fieldWorkRadius
+    case fieldWorkCenter
+    case fieldWorkDates
+    case fieldWorkNoReason
+    case fieldWorkTooLong
+    /**
+     * The request names a refused attempt or a file this device does not hold.
+     */
+    case unknownReference
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = RequestRefusal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestRefusal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .makeUpTooFarBack
+        
+        case 2: return .makeUpInFuture
+        
+        case 3: return .makeUpMonthlyLimit
+        
+        case 4: return .makeUpTooManyAttachments
+        
+        case 5: return .makeUpAttachmentTooLarge
+        
+        case 6: return .makeUpNoReason
+        
+        case 7: return .fieldWorkRadius
+        
+        case 8: return .fieldWorkCenter
+        
+        case 9: return .fieldWorkDates
+        
+        case 10: return .fieldWorkNoReason
+        
+        case 11: return .fieldWorkTooLong
+        
+        case 12: return .unknownReference
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestRefusal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .makeUpTooFarBack:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .makeUpInFuture:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .makeUpMonthlyLimit:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .makeUpTooManyAttachments:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .makeUpAttachmentTooLarge:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .makeUpNoReason:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .fieldWorkRadius:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .fieldWorkCenter:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .fieldWorkDates:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .fieldWorkNoReason:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .fieldWorkTooLong:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .unknownReference:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lift(_ buf: RustBuffer) throws -> RequestRefusal {
+    return try FfiConverterTypeRequestRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> RustBuffer {
+    return FfiConverterTypeRequestRefusal.lower(value)
+}
+
+
+
 
 public enum RequestStatus: Equatable, Hashable {
     
@@ -8047,6 +8332,241 @@ public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> Requ
 #endif
 public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
     return FfiConverterTypeRequestStatus.lower(value)
+}
+
+
+
+/**
+ * The server's error code (the contract's `error` field).
+ */
+
+public enum ServerErrorCode: Equatable, Hashable {
+    
+    case badRequest
+    case enrollmentCodeInvalid
+    /**
+     * The employee already has a bound device; an admin must approve a rebind.
+     */
+    case deviceAlreadyBound
+    case unknownDevice
+    /**
+     * An admin unbound the device; its key is no longer accepted.
+     */
+    case deviceUnbound
+    case badRequestSignature
+    case staleTimestamp
+    case replayedNonce
+    case noPolicy
+    case batchTooLarge
+    case attestationChallengeInvalid
+    case attestationRefused
+    /**
+     * The device proves less about its key than the employer requires.
+     */
+    case assuranceTooLow
+    case payloadTooLarge
+    case rateLimited
+    case timeout
+    case attachmentRefused
+    case unavailable
+    case `internal`
+    case pinCodeInvalid
+    case pinIdentityInvalid
+    case pinResetUnavailable
+    case pinNoAdminReset
+    /**
+     * A code this library does not know (a newer server).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ServerErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServerErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ServerErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServerErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badRequest
+        
+        case 2: return .enrollmentCodeInvalid
+        
+        case 3: return .deviceAlreadyBound
+        
+        case 4: return .unknownDevice
+        
+        case 5: return .deviceUnbound
+        
+        case 6: return .badRequestSignature
+        
+        case 7: return .staleTimestamp
+        
+        case 8: return .replayedNonce
+        
+        case 9: return .noPolicy
+        
+        case 10: return .batchTooLarge
+        
+        case 11: return .attestationChallengeInvalid
+        
+        case 12: return .attestationRefused
+        
+        case 13: return .assuranceTooLow
+        
+        case 14: return .payloadTooLarge
+        
+        case 15: return .rateLimited
+        
+        case 16: return .timeout
+        
+        case 17: return .attachmentRefused
+        
+        case 18: return .unavailable
+        
+        case 19: return .`internal`
+        
+        case 20: return .pinCodeInvalid
+        
+        case 21: return .pinIdentityInvalid
+        
+        case 22: return .pinResetUnavailable
+        
+        case 23: return .pinNoAdminReset
+        
+        case 24: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ServerErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badRequest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .enrollmentCodeInvalid:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .deviceAlreadyBound:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknownDevice:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .deviceUnbound:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .badRequestSignature:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .staleTimestamp:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .replayedNonce:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .noPolicy:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .batchTooLarge:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .attestationChallengeInvalid:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .attestationRefused:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .assuranceTooLow:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .payloadTooLarge:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .rateLimited:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .timeout:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .attachmentRefused:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .pinCodeInvalid:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .pinIdentityInvalid:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .pinResetUnavailable:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .pinNoAdminReset:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(24))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerErrorCode_lift(_ buf: RustBuffer) throws -> ServerErrorCode {
+    return try FfiConverterTypeServerErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerErrorCode_lower(_ value: ServerErrorCode) -> RustBuffer {
+    return FfiConverterTypeServerErrorCode.lower(value)
 }
 
 
@@ -8785,6 +9305,30 @@ fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuff
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeviceAttestation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeServerErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ServerErrorCode?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeServerErrorCode.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeServerErrorCode.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -6671,11 +6671,11 @@ data class AttachmentRef (
     /**
      * Hex SHA-256 of the file.
      */
-    var `sha256`: kotlin.String
+    val `sha256`: kotlin.String
     , 
-    var `sizeBytes`: kotlin.ULong
+    val `sizeBytes`: kotlin.ULong
     , 
-    var `mediaType`: kotlin.String
+    val `mediaType`: kotlin.String
     
 ){
     
@@ -6721,19 +6721,19 @@ data class Attendance (
      * "on_time", "late", "early_leave", "outside_window", "no_shift",
      * "already_clocked_in" or "not_clocked_in".
      */
-    var `code`: kotlin.String
+    val `code`: kotlin.String
     , 
-    var `shiftId`: kotlin.String?
+    val `shiftId`: kotlin.String?
     , 
     /**
      * The matched occurrence's scheduled start, epoch ms.
      */
-    var `startMs`: kotlin.Long?
+    val `startMs`: kotlin.Long?
     , 
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    var `minutes`: kotlin.UInt?
+    val `minutes`: kotlin.UInt?
     
 ){
     
@@ -6778,14 +6778,14 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
  * One place the local chain breaks.
  */
 data class ChainBreak (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
     /**
      * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
      */
-    var `problem`: kotlin.String
+    val `problem`: kotlin.String
     , 
-    var `detail`: kotlin.String
+    val `detail`: kotlin.String
     
 ){
     
@@ -6827,13 +6827,13 @@ public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
  * The local chain check: every stored record's hash, signature and link.
  */
 data class ChainReport (
-    var `records`: kotlin.ULong
+    val `records`: kotlin.ULong
     , 
-    var `headSeq`: kotlin.ULong
+    val `headSeq`: kotlin.ULong
     , 
-    var `intact`: kotlin.Boolean
+    val `intact`: kotlin.Boolean
     , 
-    var `breaks`: List<ChainBreak>
+    val `breaks`: List<ChainBreak>
     
 ){
     
@@ -6882,49 +6882,49 @@ data class ClientOptions (
     /**
      * e.g. `https://punch.example.com` (plain http only to loopback).
      */
-    var `serverUrl`: kotlin.String? = null 
+    val `serverUrl`: kotlin.String? = null 
     , 
     /**
      * The server's policy key, base64 SPKI (`punch-server admin policy-key`),
      * shipped inside the app. Required with `server_url`.
      */
-    var `policyKeyBase64`: kotlin.String? = null 
+    val `policyKeyBase64`: kotlin.String? = null 
     , 
     /**
      * Records per upload request (default 500).
      */
-    var `batchSize`: kotlin.UInt? = null 
+    val `batchSize`: kotlin.UInt? = null 
     , 
     /**
      * Per HTTP request (default 30 s).
      */
-    var `requestTimeoutMs`: kotlin.ULong? = null 
+    val `requestTimeoutMs`: kotlin.ULong? = null 
     , 
     /**
      * A hardware key; None keeps a software key inside the database.
      */
-    var `signer`: DeviceSigner? = null 
+    val `signer`: DeviceSigner? = null 
     , 
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    var `signerTimeoutMs`: kotlin.ULong? = null 
+    val `signerTimeoutMs`: kotlin.ULong? = null 
     , 
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
-    var `transport`: HttpTransport? = null 
+    val `transport`: HttpTransport? = null 
     , 
     /**
      * The platform's monotonic clock and boot id; None reads the host's.
      */
-    var `clock`: PlatformClock? = null 
+    val `clock`: PlatformClock? = null 
     , 
     /**
      * Seal record payloads at rest under a data key the platform wraps
      * (Keystore / Keychain); None stores them in clear.
      */
-    var `keyWrapper`: DataKeyWrapper? = null 
+    val `keyWrapper`: DataKeyWrapper? = null 
     
 ): Disposable{
     
@@ -7003,23 +7003,23 @@ data class ClockReading (
     /**
      * Wall clock, epoch ms (the employee can change it).
      */
-    var `wallTimeMs`: kotlin.Long
+    val `wallTimeMs`: kotlin.Long
     , 
     /**
      * The UTC offset in minutes (daylight saving included).
      */
-    var `utcOffsetMin`: kotlin.Int
+    val `utcOffsetMin`: kotlin.Int
     , 
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
      * iOS `mach_continuous_time` in ms.
      */
-    var `monotonicMs`: kotlin.ULong
+    val `monotonicMs`: kotlin.ULong
     , 
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
-    var `bootId`: kotlin.String
+    val `bootId`: kotlin.String
     
 ){
     
@@ -7064,24 +7064,24 @@ public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading>
  * Who this device is.
  */
 data class DeviceInfo (
-    var `deviceId`: kotlin.String
+    val `deviceId`: kotlin.String
     , 
     /**
      * P-256 SubjectPublicKeyInfo DER (91 bytes).
      */
-    var `publicKeySpki`: kotlin.ByteArray
+    val `publicKeySpki`: kotlin.ByteArray
     , 
     /**
      * Set once enrolled.
      */
-    var `employeeId`: kotlin.String?
+    val `employeeId`: kotlin.String?
     , 
-    var `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.ULong?
     , 
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
      */
-    var `platformKey`: kotlin.Boolean
+    val `platformKey`: kotlin.Boolean
     
 ){
     
@@ -7129,39 +7129,39 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
  * Everything a punch was (or would be) judged on.
  */
 data class Evaluation (
-    var `decision`: Decision
+    val `decision`: Decision
     , 
     /**
      * The site the punch is attributed to, if one passed.
      */
-    var `siteId`: kotlin.String?
+    val `siteId`: kotlin.String?
     , 
-    var `policyVersion`: kotlin.ULong
+    val `policyVersion`: kotlin.ULong
     , 
-    var `sites`: List<SiteResult>
+    val `sites`: List<SiteResult>
     , 
-    var `flags`: List<EvaluationFlag>
+    val `flags`: List<EvaluationFlag>
     , 
     /**
      * Beside a refusal: the closest site and how far its edge is.
      */
-    var `nearestSite`: NearestSite?
+    val `nearestSite`: NearestSite?
     , 
     /**
      * Human-readable, most important first.
      */
-    var `reasons`: List<kotlin.String>
+    val `reasons`: List<kotlin.String>
     , 
     /**
      * What the punch means for attendance, when the policy has shifts.
      */
-    var `attendance`: Attendance?
+    val `attendance`: Attendance?
     , 
     /**
      * Every reason as a stable code with its arguments (English text
      * beside it); `localized_text` renders one in the app's locale.
      */
-    var `messages`: List<Message>
+    val `messages`: List<Message>
     
 ){
     
@@ -7224,14 +7224,14 @@ data class EvaluationFlag (
     /**
      * e.g. "mock_location", "stale_fix", "impossible_travel".
      */
-    var `kind`: kotlin.String
+    val `kind`: kotlin.String
     , 
     /**
      * "accept", "review" or "reject".
      */
-    var `action`: kotlin.String
+    val `action`: kotlin.String
     , 
-    var `detail`: kotlin.String
+    val `detail`: kotlin.String
     
 ){
     
@@ -7273,14 +7273,14 @@ public object FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer<EvaluationF
  * Everything the platform observed for one punch; all parts optional.
  */
 data class Evidence (
-    var `gps`: GpsFix? = null 
+    val `gps`: GpsFix? = null 
     , 
-    var `wifi`: List<WifiObservation> = listOf() 
+    val `wifi`: List<WifiObservation> = listOf() 
     , 
     /**
      * The device's own IP addresses (textual IPv4/IPv6).
      */
-    var `ipAddresses`: List<kotlin.String> = listOf() 
+    val `ipAddresses`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -7325,19 +7325,19 @@ data class FieldSiteInfo (
     /**
      * The id punches there are attributed to (`field:<request id>`).
      */
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
-    var `radiusM`: kotlin.Double
+    val `radiusM`: kotlin.Double
     , 
-    var `fromDate`: kotlin.String
+    val `fromDate`: kotlin.String
     , 
-    var `toDate`: kotlin.String
+    val `toDate`: kotlin.String
     
 ){
     
@@ -7391,22 +7391,22 @@ public object FfiConverterTypeFieldSiteInfo: FfiConverterRustBuffer<FieldSiteInf
  * A proposed field-work site: a circle, for a range of days.
  */
 data class FieldWorkInput (
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
-    var `radiusM`: kotlin.Double
+    val `radiusM`: kotlin.Double
     , 
-    var `address`: kotlin.String? = null 
+    val `address`: kotlin.String? = null 
     , 
     /**
      * First and last day, `YYYY-MM-DD`, in the policy's zone.
      */
-    var `fromDate`: kotlin.String
+    val `fromDate`: kotlin.String
     , 
-    var `toDate`: kotlin.String
+    val `toDate`: kotlin.String
     , 
-    var `reason`: kotlin.String
+    val `reason`: kotlin.String
     
 ){
     
@@ -7460,31 +7460,31 @@ public object FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkIn
  * A location fix as the platform reports it.
  */
 data class GpsFix (
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
     /**
      * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
      */
-    var `accuracyM`: kotlin.Double
+    val `accuracyM`: kotlin.Double
     , 
     /**
      * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
      */
-    var `fixTimeMs`: kotlin.Long
+    val `fixTimeMs`: kotlin.Long
     , 
     /**
      * "gps", "network", "fused"...; informational.
      */
-    var `provider`: kotlin.String = "" 
+    val `provider`: kotlin.String = "" 
     , 
     /**
      * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
      */
-    var `isMock`: kotlin.Boolean = false 
+    val `isMock`: kotlin.Boolean = false 
     , 
-    var `speedMps`: kotlin.Double? = null 
+    val `speedMps`: kotlin.Double? = null 
     
 ){
     
@@ -7538,34 +7538,34 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
  * One row of the punch history.
  */
 data class HistoryEntry (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
-    var `punchId`: kotlin.String
+    val `punchId`: kotlin.String
     , 
     /**
      * "clock_in", "clock_out", "break_start", "break_end".
      */
-    var `kind`: kotlin.String
+    val `kind`: kotlin.String
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTimeMs`: kotlin.Long
     , 
     /**
      * "accepted" or "review".
      */
-    var `decision`: kotlin.String
+    val `decision`: kotlin.String
     , 
-    var `uploadState`: UploadState
+    val `uploadState`: UploadState
     , 
     /**
      * The server's reason when rejected.
      */
-    var `uploadDetail`: kotlin.String?
+    val `uploadDetail`: kotlin.String?
     , 
     /**
      * True when the row's hash and signature check out and what it shows
      * was read from the signed bytes; false means the file was edited.
      */
-    var `verified`: kotlin.Boolean
+    val `verified`: kotlin.Boolean
     
 ){
     
@@ -7622,12 +7622,12 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
  * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 data class HistoryPage (
-    var `entries`: List<HistoryEntry>
+    val `entries`: List<HistoryEntry>
     , 
     /**
      * None when this page reaches the oldest punch.
      */
-    var `nextBeforeSeq`: kotlin.ULong?
+    val `nextBeforeSeq`: kotlin.ULong?
     
 ){
     
@@ -7666,9 +7666,9 @@ public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
  * One HTTP header.
  */
 data class HttpHeader (
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `value`: kotlin.String
+    val `value`: kotlin.String
     
 ){
     
@@ -7710,18 +7710,18 @@ data class HttpRequest (
     /**
      * "GET" or "POST".
      */
-    var `method`: kotlin.String
+    val `method`: kotlin.String
     , 
-    var `url`: kotlin.String
+    val `url`: kotlin.String
     , 
-    var `headers`: List<HttpHeader>
+    val `headers`: List<HttpHeader>
     , 
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     , 
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    var `timeoutMs`: kotlin.ULong
+    val `timeoutMs`: kotlin.ULong
     
 ){
     
@@ -7769,11 +7769,11 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 data class HttpResponse (
-    var `status`: kotlin.UShort
+    val `status`: kotlin.UShort
     , 
-    var `headers`: List<HttpHeader>
+    val `headers`: List<HttpHeader>
     , 
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     
 ){
     
@@ -7815,23 +7815,23 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
  * What a make-up request asks for.
  */
 data class MakeUpRequestInput (
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
     /**
      * When the punch should have been, epoch ms.
      */
-    var `intendedTimeMs`: kotlin.Long
+    val `intendedTimeMs`: kotlin.Long
     , 
-    var `siteId`: kotlin.String? = null 
+    val `siteId`: kotlin.String? = null 
     , 
-    var `reason`: kotlin.String
+    val `reason`: kotlin.String
     , 
-    var `attachments`: List<AttachmentRef> = listOf() 
+    val `attachments`: List<AttachmentRef> = listOf() 
     , 
     /**
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
-    var `refusedAttemptId`: kotlin.String? = null 
+    val `refusedAttemptId`: kotlin.String? = null 
     
 ){
     
@@ -7882,11 +7882,11 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
  * One reason: its code, its arguments and its English text.
  */
 data class Message (
-    var `code`: kotlin.String
+    val `code`: kotlin.String
     , 
-    var `args`: List<MessageArg>
+    val `args`: List<MessageArg>
     , 
-    var `text`: kotlin.String
+    val `text`: kotlin.String
     
 ){
     
@@ -7928,9 +7928,9 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
  * One named value a message's template uses (a site, minutes, metres).
  */
 data class MessageArg (
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `value`: kotlin.String
+    val `value`: kotlin.String
     
 ){
     
@@ -7966,9 +7966,9 @@ public object FfiConverterTypeMessageArg: FfiConverterRustBuffer<MessageArg> {
 
 
 data class NearestSite (
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `distanceM`: kotlin.Double
+    val `distanceM`: kotlin.Double
     
 ){
     
@@ -8010,9 +8010,9 @@ data class PersonalExport (
     /**
      * UTF-8 JSON.
      */
-    var `json`: kotlin.ByteArray
+    val `json`: kotlin.ByteArray
     , 
-    var `summary`: kotlin.String
+    val `summary`: kotlin.String
     
 ){
     
@@ -8054,11 +8054,11 @@ data class PinCodeSent (
     /**
      * "email" or "phone".
      */
-    var `channel`: kotlin.String
+    val `channel`: kotlin.String
     , 
-    var `maskedTo`: kotlin.String
+    val `maskedTo`: kotlin.String
     , 
-    var `expiresAtMs`: kotlin.Long
+    val `expiresAtMs`: kotlin.Long
     
 ){
     
@@ -8103,18 +8103,18 @@ data class PinEvent (
     /**
      * set, changed, failed, locked, unlocked, reset, user_verified.
      */
-    var `kind`: kotlin.String
+    val `kind`: kotlin.String
     , 
-    var `employeeId`: kotlin.String
+    val `employeeId`: kotlin.String
     , 
-    var `failures`: kotlin.UInt
+    val `failures`: kotlin.UInt
     , 
-    var `lockMs`: kotlin.ULong?
+    val `lockMs`: kotlin.ULong?
     , 
     /**
      * admin, code, self_service (on `reset`).
      */
-    var `resetPath`: kotlin.String?
+    val `resetPath`: kotlin.String?
     
 ){
     
@@ -8162,9 +8162,9 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
  * A server-signed reset token: pass it to `apply_pin_reset` as received.
  */
 data class PinResetToken (
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     , 
-    var `signature`: kotlin.ByteArray
+    val `signature`: kotlin.ByteArray
     
 ){
     
@@ -8206,26 +8206,26 @@ data class PinStatus (
     /**
      * The policy requires a PIN (or `accept_user_verified`) before each punch.
      */
-    var `required`: kotlin.Boolean
+    val `required`: kotlin.Boolean
     , 
-    var `isSet`: kotlin.Boolean
+    val `isSet`: kotlin.Boolean
     , 
     /**
      * Tries before the next lock (0 while locked).
      */
-    var `triesLeft`: kotlin.UInt
+    val `triesLeft`: kotlin.UInt
     , 
     /**
      * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
      */
-    var `lockedForMs`: kotlin.ULong?
+    val `lockedForMs`: kotlin.ULong?
     , 
-    var `lockedUntilMs`: kotlin.Long?
+    val `lockedUntilMs`: kotlin.Long?
     , 
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
      */
-    var `mustChange`: kotlin.Boolean
+    val `mustChange`: kotlin.Boolean
     
 ){
     
@@ -8276,23 +8276,23 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
-    var `punchId`: kotlin.String
+    val `punchId`: kotlin.String
     , 
     /**
      * Position in this device's chain, from 1.
      */
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTimeMs`: kotlin.Long
     , 
-    var `evaluation`: Evaluation
+    val `evaluation`: Evaluation
     , 
     /**
      * Hex SHA-256 of the stored record.
      */
-    var `recordHash`: kotlin.String
+    val `recordHash`: kotlin.String
     
 ){
     
@@ -8343,24 +8343,24 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
  * A punch the rules refused, kept as evidence.
  */
 data class RefusedAttemptInfo (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTimeMs`: kotlin.Long
     , 
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
     /**
      * As judged; only the verdict when `unreadable` says why not.
      */
-    var `evaluation`: Evaluation
+    val `evaluation`: Evaluation
     , 
     /**
      * Why its sealed payload cannot be opened on this phone (data key
      * lost or rotated): the server still holds and reads it.
      */
-    var `unreadable`: kotlin.String?
+    val `unreadable`: kotlin.String?
     
 ){
     
@@ -8411,14 +8411,14 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
  * A record the server refused.
  */
 data class RejectedPunch (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
     /**
      * The server's reason code, e.g. "bad_signature".
      */
-    var `reason`: kotlin.String?
+    val `reason`: kotlin.String?
     , 
-    var `detail`: kotlin.String?
+    val `detail`: kotlin.String?
     
 ){
     
@@ -8460,37 +8460,37 @@ public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunc
  * A request this device filed, and where it stands.
  */
 data class RequestInfo (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
-    var `filedAtMs`: kotlin.Long
+    val `filedAtMs`: kotlin.Long
     , 
-    var `status`: RequestStatus
+    val `status`: RequestStatus
     , 
     /**
      * The refusal's code when refused.
      */
-    var `detail`: kotlin.String?
+    val `detail`: kotlin.String?
     , 
     /**
      * The manager's comment.
      */
-    var `comment`: kotlin.String?
+    val `comment`: kotlin.String?
     , 
-    var `decidedAtMs`: kotlin.Long?
+    val `decidedAtMs`: kotlin.Long?
     , 
     /**
      * The status as a message (`localized_text` renders it).
      */
-    var `statusMessage`: Message
+    val `statusMessage`: Message
     , 
     /**
      * Exactly one of these is set.
      */
-    var `makeUp`: MakeUpRequestInput?
+    val `makeUp`: MakeUpRequestInput?
     , 
-    var `fieldWork`: FieldWorkInput?
+    val `fieldWork`: FieldWorkInput?
     
 ){
     
@@ -8553,13 +8553,13 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
  * A durable, signed, chained request.
  */
 data class RequestReceipt (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTimeMs`: kotlin.Long
     , 
-    var `recordHash`: kotlin.String
+    val `recordHash`: kotlin.String
     
 ){
     
@@ -8604,12 +8604,12 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
  * What the server found on revealed evidence (flags as JSON objects).
  */
 data class RevealOutcome (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.ULong
     , 
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
      */
-    var `reviewFlagsJson`: List<kotlin.String>
+    val `reviewFlagsJson`: List<kotlin.String>
     
 ){
     
@@ -8648,20 +8648,20 @@ public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcom
  * A scheduled occurrence of a shift.
  */
 data class ShiftOccurrence (
-    var `shiftId`: kotlin.String
+    val `shiftId`: kotlin.String
     , 
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `start`: java.time.Instant
+    val `start`: java.time.Instant
     , 
-    var `end`: java.time.Instant
+    val `end`: java.time.Instant
     , 
     /**
      * The punch window: clock-ins from `opens`, clock-outs until `closes`.
      */
-    var `opens`: java.time.Instant
+    val `opens`: java.time.Instant
     , 
-    var `closes`: java.time.Instant
+    val `closes`: java.time.Instant
     
 ){
     
@@ -8715,24 +8715,24 @@ data class SignalCheck (
     /**
      * "gps", "wifi" or "ip".
      */
-    var `signal`: kotlin.String
+    val `signal`: kotlin.String
     , 
     /**
      * "pass", "weak", "fail" or "unavailable".
      */
-    var `outcome`: kotlin.String
+    val `outcome`: kotlin.String
     , 
-    var `detail`: kotlin.String
+    val `detail`: kotlin.String
     , 
     /**
      * "inside", "outside" or "uncertain" for GPS.
      */
-    var `containment`: kotlin.String?
+    val `containment`: kotlin.String?
     , 
     /**
      * Distance to the site's edge in metres (GPS).
      */
-    var `distanceToEdgeM`: kotlin.Double?
+    val `distanceToEdgeM`: kotlin.Double?
     
 ){
     
@@ -8777,13 +8777,13 @@ public object FfiConverterTypeSignalCheck: FfiConverterRustBuffer<SignalCheck> {
 
 
 data class SiteResult (
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `passed`: kotlin.Boolean
+    val `passed`: kotlin.Boolean
     , 
-    var `review`: kotlin.Boolean
+    val `review`: kotlin.Boolean
     , 
-    var `checks`: List<SignalCheck>
+    val `checks`: List<SignalCheck>
     
 ){
     
@@ -8831,37 +8831,37 @@ data class Standing (
     /**
      * A clock-in is the newest of the clock-ins and clock-outs.
      */
-    var `clockedIn`: kotlin.Boolean
+    val `clockedIn`: kotlin.Boolean
     , 
     /**
      * Clocked in, and the newest punch started a break.
      */
-    var `onBreak`: kotlin.Boolean
+    val `onBreak`: kotlin.Boolean
     , 
     /**
      * When the open clock-in was taken (device wall time).
      */
-    var `since`: java.time.Instant?
+    val `since`: java.time.Instant?
     , 
     /**
      * The newest stored punch.
      */
-    var `lastPunch`: HistoryEntry?
+    val `lastPunch`: HistoryEntry?
     , 
     /**
      * The punch button to offer.
      */
-    var `nextKind`: PunchKind
+    val `nextKind`: PunchKind
     , 
     /**
      * The shift clocked in to, in its punch window now, or next within a week.
      */
-    var `shift`: ShiftOccurrence?
+    val `shift`: ShiftOccurrence?
     , 
     /**
      * What waits to upload (`sync.pending`), and how syncing goes.
      */
-    var `sync`: SyncStatus
+    val `sync`: SyncStatus
     
 ){
     
@@ -8915,16 +8915,16 @@ public object FfiConverterTypeStanding: FfiConverterRustBuffer<Standing> {
  * Why a sync did not finish.
  */
 data class SyncIssue (
-    var `kind`: SyncIssueKind
+    val `kind`: SyncIssueKind
     , 
-    var `message`: kotlin.String
+    val `message`: kotlin.String
     , 
-    var `httpStatus`: kotlin.UShort?
+    val `httpStatus`: kotlin.UShort?
     , 
     /**
      * The server's error code, when it gave one.
      */
-    var `code`: kotlin.String?
+    val `code`: kotlin.String?
     
 ){
     
@@ -8969,50 +8969,50 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
  * What one sync did.
  */
 data class SyncReport (
-    var `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.ULong
     , 
-    var `duplicates`: kotlin.ULong
+    val `duplicates`: kotlin.ULong
     , 
-    var `resent`: kotlin.ULong
+    val `resent`: kotlin.ULong
     , 
-    var `rejected`: List<RejectedPunch>
+    val `rejected`: List<RejectedPunch>
     , 
     /**
      * Still waiting for upload.
      */
-    var `remaining`: kotlin.ULong
+    val `remaining`: kotlin.ULong
     , 
-    var `requests`: kotlin.UInt
+    val `requests`: kotlin.UInt
     , 
     /**
      * Set when a newer policy was installed.
      */
-    var `policyInstalled`: kotlin.ULong?
+    val `policyInstalled`: kotlin.ULong?
     , 
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
-    var `error`: SyncIssue?
+    val `error`: SyncIssue?
     , 
-    var `nextRetryMs`: kotlin.Long?
+    val `nextRetryMs`: kotlin.Long?
     , 
     /**
      * True when nothing was done because a backoff is still running.
      */
-    var `deferred`: kotlin.Boolean
+    val `deferred`: kotlin.Boolean
     , 
     /**
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    var `serverHeadMismatch`: kotlin.ULong?
+    val `serverHeadMismatch`: kotlin.ULong?
     , 
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    var `chainReset`: kotlin.ULong?
+    val `chainReset`: kotlin.ULong?
     
 ){
     
@@ -9081,27 +9081,27 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
  * For a status screen: how the queue stands.
  */
 data class SyncStatus (
-    var `pending`: kotlin.ULong
+    val `pending`: kotlin.ULong
     , 
-    var `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.ULong
     , 
-    var `rejected`: kotlin.ULong
+    val `rejected`: kotlin.ULong
     , 
-    var `lastSuccessMs`: kotlin.Long?
+    val `lastSuccessMs`: kotlin.Long?
     , 
-    var `lastError`: SyncIssue?
+    val `lastError`: SyncIssue?
     , 
-    var `nextAttemptMs`: kotlin.Long?
+    val `nextAttemptMs`: kotlin.Long?
     , 
-    var `consecutiveFailures`: kotlin.UInt
+    val `consecutiveFailures`: kotlin.UInt
     , 
-    var `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.ULong?
     , 
     /**
      * Whether punches taken now carry a usable time anchor (false after a
      * reboot until the next successful sync).
      */
-    var `anchored`: kotlin.Boolean
+    val `anchored`: kotlin.Boolean
     
 ){
     
@@ -9164,11 +9164,11 @@ data class WifiObservation (
     /**
      * `aa:bb:cc:dd:ee:ff`.
      */
-    var `bssid`: kotlin.String
+    val `bssid`: kotlin.String
     , 
-    var `ssid`: kotlin.String? = null 
+    val `ssid`: kotlin.String? = null 
     , 
-    var `rssiDbm`: kotlin.Int? = null 
+    val `rssiDbm`: kotlin.Int? = null 
     
 ){
     
@@ -9509,6 +9509,77 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 
+/**
+ * Why the punch PIN said no.
+ */
+
+enum class PinReason {
+    
+    /**
+     * The policy requires a PIN (or the platform's biometric) before a punch.
+     */
+    REQUIRED,
+    /**
+     * No PIN is set yet.
+     */
+    NOT_SET,
+    /**
+     * A PIN is set: change or reset it instead.
+     */
+    ALREADY_SET,
+    /**
+     * The PIN is too old: choose a new one.
+     */
+    MUST_CHANGE,
+    /**
+     * Wrong PIN; see `tries_left`.
+     */
+    WRONG,
+    /**
+     * Too many wrong PINs; see `locked_for_ms`.
+     */
+    LOCKED,
+    /**
+     * A trivial new PIN (a sequence, a repeat, the birthday).
+     */
+    REJECTED,
+    /**
+     * A forged, expired, foreign or reused reset token.
+     */
+    TOKEN,
+    /**
+     * On a kiosk: the employee is not assigned to its site.
+     */
+    NOT_ON_THIS_KIOSK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinReason: FfiConverterRustBuffer<PinReason> {
+    override fun read(buf: ByteBuffer) = try {
+        PinReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PinReason) = 4UL
+
+    override fun write(value: PinReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -9712,13 +9783,14 @@ sealed class PunchException: kotlin.Exception() {
     
     /**
      * The server refused (bad enrollment code, unbound device...); retrying
-     * will not help until something changes. `code` is the server's error code.
+     * will not help until something changes. `code` is the server's error
+     * code (None when the refusal was the policy the server sent).
      */
     class ServerRefused(
         
         val `detail`: kotlin.String, 
         
-        val `code`: kotlin.String?
+        val `code`: ServerErrorCode?
         ) : PunchException() {
         override val message
             get() = "detail=${ `detail` }, code=${ `code` }"
@@ -9748,14 +9820,13 @@ sealed class PunchException: kotlin.Exception() {
     
     /**
      * A make-up request or field-work proposal the employer's rules refuse,
-     * or one naming a file or refused attempt the device does not hold;
-     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     * or one naming a file or refused attempt the device does not hold.
      */
     class RequestRefused(
         
         val `detail`: kotlin.String, 
         
-        val `code`: kotlin.String
+        val `code`: RequestRefusal
         ) : PunchException() {
         override val message
             get() = "detail=${ `detail` }, code=${ `code` }"
@@ -9798,16 +9869,14 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * The punch PIN said no: `reason` is `required`, `not_set`,
-     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-     * forged, expired, foreign or reused reset token).
+     * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+     * `locked_for_ms` after `Locked`).
      */
     class Pin(
         
         val `detail`: kotlin.String, 
         
-        val `reason`: kotlin.String, 
+        val `reason`: PinReason, 
         
         val `triesLeft`: kotlin.UInt?, 
         
@@ -9871,7 +9940,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             8 -> PunchException.ServerRefused(
                 FfiConverterString.read(buf),
-                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalTypeServerErrorCode.read(buf),
                 )
             9 -> PunchException.Storage(
                 FfiConverterString.read(buf),
@@ -9881,7 +9950,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             11 -> PunchException.RequestRefused(
                 FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeRequestRefusal.read(buf),
                 )
             12 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
@@ -9895,7 +9964,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             15 -> PunchException.Pin(
                 FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypePinReason.read(buf),
                 FfiConverterOptionalUInt.read(buf),
                 FfiConverterOptionalULong.read(buf),
                 )
@@ -9948,7 +10017,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterOptionalString.allocationSize(value.`code`)
+                + FfiConverterOptionalTypeServerErrorCode.allocationSize(value.`code`)
             )
             is PunchException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9964,7 +10033,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterTypeRequestRefusal.allocationSize(value.`code`)
             )
             is PunchException.InvalidInput -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9986,7 +10055,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterTypePinReason.allocationSize(value.`reason`)
                 + FfiConverterOptionalUInt.allocationSize(value.`triesLeft`)
                 + FfiConverterOptionalULong.allocationSize(value.`lockedForMs`)
             )
@@ -10039,7 +10108,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.ServerRefused -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterOptionalString.write(value.`code`, buf)
+                FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
                 Unit
             }
             is PunchException.Storage -> {
@@ -10055,7 +10124,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.RequestRefused -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterString.write(value.`code`, buf)
+                FfiConverterTypeRequestRefusal.write(value.`code`, buf)
                 Unit
             }
             is PunchException.InvalidInput -> {
@@ -10077,7 +10146,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.Pin -> {
                 buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterTypePinReason.write(value.`reason`, buf)
                 FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
                 FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
                 Unit
@@ -10133,6 +10202,56 @@ public object FfiConverterTypePunchKind: FfiConverterRustBuffer<PunchKind> {
 
 
 
+/**
+ * Why the employer's rules refuse a make-up request or field-work proposal.
+ */
+
+enum class RequestRefusal {
+    
+    MAKE_UP_TOO_FAR_BACK,
+    MAKE_UP_IN_FUTURE,
+    MAKE_UP_MONTHLY_LIMIT,
+    MAKE_UP_TOO_MANY_ATTACHMENTS,
+    MAKE_UP_ATTACHMENT_TOO_LARGE,
+    MAKE_UP_NO_REASON,
+    FIELD_WORK_RADIUS,
+    FIELD_WORK_CENTER,
+    FIELD_WORK_DATES,
+    FIELD_WORK_NO_REASON,
+    FIELD_WORK_TOO_LONG,
+    /**
+     * The request names a refused attempt or a file this device does not hold.
+     */
+    UNKNOWN_REFERENCE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestRefusal: FfiConverterRustBuffer<RequestRefusal> {
+    override fun read(buf: ByteBuffer) = try {
+        RequestRefusal.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RequestRefusal) = 4UL
+
+    override fun write(value: RequestRefusal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 enum class RequestStatus {
     
@@ -10164,6 +10283,77 @@ public object FfiConverterTypeRequestStatus: FfiConverterRustBuffer<RequestStatu
     override fun allocationSize(value: RequestStatus) = 4UL
 
     override fun write(value: RequestStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The server's error code (the contract's `error` field).
+ */
+
+enum class ServerErrorCode {
+    
+    BAD_REQUEST,
+    ENROLLMENT_CODE_INVALID,
+    /**
+     * The employee already has a bound device; an admin must approve a rebind.
+     */
+    DEVICE_ALREADY_BOUND,
+    UNKNOWN_DEVICE,
+    /**
+     * An admin unbound the device; its key is no longer accepted.
+     */
+    DEVICE_UNBOUND,
+    BAD_REQUEST_SIGNATURE,
+    STALE_TIMESTAMP,
+    REPLAYED_NONCE,
+    NO_POLICY,
+    BATCH_TOO_LARGE,
+    ATTESTATION_CHALLENGE_INVALID,
+    ATTESTATION_REFUSED,
+    /**
+     * The device proves less about its key than the employer requires.
+     */
+    ASSURANCE_TOO_LOW,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    TIMEOUT,
+    ATTACHMENT_REFUSED,
+    UNAVAILABLE,
+    INTERNAL,
+    PIN_CODE_INVALID,
+    PIN_IDENTITY_INVALID,
+    PIN_RESET_UNAVAILABLE,
+    PIN_NO_ADMIN_RESET,
+    /**
+     * A code this library does not know (a newer server).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeServerErrorCode: FfiConverterRustBuffer<ServerErrorCode> {
+    override fun read(buf: ByteBuffer) = try {
+        ServerErrorCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ServerErrorCode) = 4UL
+
+    override fun write(value: ServerErrorCode, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -10996,6 +11186,38 @@ public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<
         } else {
             buf.put(1)
             FfiConverterTypeDeviceAttestation.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeServerErrorCode: FfiConverterRustBuffer<ServerErrorCode?> {
+    override fun read(buf: ByteBuffer): ServerErrorCode? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeServerErrorCode.read(buf)
+    }
+
+    override fun allocationSize(value: ServerErrorCode?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeServerErrorCode.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ServerErrorCode?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeServerErrorCode.write(value, buf)
         }
     }
 }

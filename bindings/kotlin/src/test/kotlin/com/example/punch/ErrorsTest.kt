@@ -23,6 +23,7 @@ class ErrorsTest {
                 assertThrowsAsync<PunchException.NotEnrolled> { client.sync() }
                 val refused = assertThrowsAsync<PunchException.ServerRefused> { client.enroll("NOT-A-CODE") }
                 assertTrue(refused.detail.isNotBlank())
+                assertEquals(ServerErrorCode.ENROLLMENT_CODE_INVALID, refused.code)
                 assertThrowsAsync<PunchException.InvalidInput> { client.enroll("  ") }
                 server.stop()
                 assertThrowsAsync<PunchException.Network> { client.enroll(server.enrollCode()) }

@@ -46,7 +46,7 @@ class ExceptionsTest {
                         ),
                     )
                 }
-                assertEquals("make_up_too_far_back", tooOld.code)
+                assertEquals(RequestRefusal.MAKE_UP_TOO_FAR_BACK, tooOld.code)
                 val filed = client.fileMakeUpRequest(
                     MakeUpRequestInput(
                         kind = PunchKind.CLOCK_IN,
@@ -83,7 +83,7 @@ class ExceptionsTest {
                 val bad = assertThrowsAsync<PunchException.RequestRefused> {
                     client.proposeFieldWork(FieldWorkInput(far.lat, far.lon, 10.0, null, today, today, "audit"))
                 }
-                assertEquals("field_work_radius", bad.code)
+                assertEquals(RequestRefusal.FIELD_WORK_RADIUS, bad.code)
                 assertThrowsAsync<PunchException.InvalidInput> {
                     client.proposeFieldWork(FieldWorkInput(far.lat, far.lon, 300.0, null, "tomorrow", today, "audit"))
                 }

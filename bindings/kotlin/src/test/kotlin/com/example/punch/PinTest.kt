@@ -25,14 +25,14 @@ class PinTest {
                 client.sync() // PIN calls need the signed policy: their events are chained under it
                 assertFalse(client.pinStatus().isSet)
                 val trivial = assertThrowsAsync<PunchException.Pin> { client.setPin("1234", null) }
-                assertEquals("rejected", trivial.reason)
+                assertEquals(PinReason.REJECTED, trivial.reason)
                 client.setPin("4827", null)
                 val wrong = assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") }
-                assertEquals("wrong", wrong.reason)
+                assertEquals(PinReason.WRONG, wrong.reason)
                 assertEquals(4u, wrong.triesLeft)
                 repeat(3) { assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") } }
                 val locked = assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") }
-                assertEquals("locked", locked.reason)
+                assertEquals(PinReason.LOCKED, locked.reason)
                 assertEquals(30uL * 60_000uL, locked.lockedForMs)
                 val status = client.pinStatus()
                 assertEquals(0u, status.triesLeft)
@@ -40,7 +40,7 @@ class PinTest {
 
                 // No contact bound yet, then a code to the e-mail.
                 val none = assertThrowsAsync<PunchException.ServerRefused> { client.requestPinResetCode() }
-                assertEquals("pin_reset_unavailable", none.code)
+                assertEquals(ServerErrorCode.PIN_RESET_UNAVAILABLE, none.code)
                 server.admin("pin-contact", "e-42", "--email", "ada@example.com")
                 val sent = client.requestPinResetCode()
                 assertEquals("a***@example.com", sent.maskedTo)
@@ -48,7 +48,7 @@ class PinTest {
                 val bad = assertThrowsAsync<PunchException.ServerRefused> {
                     client.redeemPinResetCode(if (code == "000000") "000001" else "000000")
                 }
-                assertEquals("pin_code_invalid", bad.code)
+                assertEquals(ServerErrorCode.PIN_CODE_INVALID, bad.code)
                 val token = client.redeemPinResetCode(code)
 
                 server.stop() // the token is checked offline, with the pinned key
@@ -56,7 +56,7 @@ class PinTest {
                 assertNull(client.pinStatus().lockedForMs)
                 client.verifyPin("5930")
                 val replay = assertThrowsAsync<PunchException.Pin> { client.applyPinReset(token, "6041", null) }
-                assertEquals("token", replay.reason)
+                assertEquals(PinReason.TOKEN, replay.reason)
                 val kinds = client.pinEvents().map { it.kind }
                 assertEquals(listOf("set", "failed", "failed", "failed", "failed", "failed", "locked", "reset", "set", "failed"), kinds)
                 assertEquals("code", client.pinEvents().single { it.kind == "reset" }.resetPath)
@@ -66,10 +66,10 @@ class PinTest {
                 assertNull(client.syncNow().error) // the PIN events go up like punches
                 assertEquals(0uL, client.status().pending)
                 val noOrder = assertThrowsAsync<PunchException.ServerRefused> { client.fetchAdminPinReset() }
-                assertEquals("pin_no_admin_reset", noOrder.code)
+                assertEquals(ServerErrorCode.PIN_NO_ADMIN_RESET, noOrder.code)
                 server.admin("pin-secret", "e-42", "--secret", "4711")
                 val identity = assertThrowsAsync<PunchException.ServerRefused> { client.selfServicePinReset("e-42", "0000") }
-                assertEquals("pin_identity_invalid", identity.code)
+                assertEquals(ServerErrorCode.PIN_IDENTITY_INVALID, identity.code)
                 client.applyPinReset(client.selfServicePinReset("e-42", "4711"), "7162", null)
                 client.verifyPin("7162")
             }
