@@ -385,9 +385,29 @@ uint64_t uniffi_punchcore_fn_constructor_rustbaseline_open(RustBuffer directory,
 uint64_t uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_SYNC
+RustBuffer uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
+uint64_t uniffi_punchcore_fn_method_rustbaseline_noop(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP_ASYNC
+uint64_t uniffi_punchcore_fn_method_rustbaseline_noop_async(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
 uint64_t uniffi_punchcore_fn_method_rustbaseline_punch_nanos(uint64_t ptr, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
+uint64_t uniffi_punchcore_fn_method_rustbaseline_take_evidence(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_PUNCHCLIENT
@@ -1138,9 +1158,33 @@ uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_SYNC
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_SYNC
+uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP
+uint16_t uniffi_punchcore_checksum_method_rustbaseline_noop(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP_ASYNC
+uint16_t uniffi_punchcore_checksum_method_rustbaseline_noop_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_PUNCH_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_PUNCH_NANOS
 uint16_t uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_TAKE_EVIDENCE
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_TAKE_EVIDENCE
+uint16_t uniffi_punchcore_checksum_method_rustbaseline_take_evidence(void
     
 );
 #endif

@@ -3306,9 +3306,32 @@ public protocol RustBaselineProtocol: AnyObject, Sendable {
     func evaluateNanos(evidence: Evidence) throws  -> UInt64
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    func evaluateSync(evidence: Evidence) throws  -> Evaluation
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+    func noop()  -> UInt64
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    func noopAsync() async throws  -> UInt64
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
     func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> UInt64
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+    func takeEvidence(evidence: Evidence)  -> UInt64
     
 }
 /**
@@ -3408,6 +3431,53 @@ open func evaluateNanos(evidence: Evidence)throws  -> UInt64  {
 }
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+open func evaluateSync(evidence: Evidence)throws  -> Evaluation  {
+    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+open func noop() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_noop(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+open func noopAsync()async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_rustbaseline_noop_async(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
 open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> UInt64  {
@@ -3416,6 +3486,19 @@ open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> UInt64  {
     uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
             self.uniffiCloneHandle(),
         FfiConverterTypePunchKind_lower(kind),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+open func takeEvidence(evidence: Evidence) -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_take_evidence(
+            self.uniffiCloneHandle(),
         FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
     )
 })
@@ -9995,7 +10078,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 23748) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() != 16783) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop() != 28857) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop_async() != 38036) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 31208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_take_evidence() != 32795) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {

@@ -844,7 +844,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(
     ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_noop(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_noop_async(
+    ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_take_evidence(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_background_sync_running(
     ): Int
@@ -1012,7 +1020,15 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_rustbaseline_noop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_noop_async(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_method_rustbaseline_punch_nanos(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_take_evidence(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_clone_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1331,7 +1347,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 23748) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() and 0xFFFF) != 16783) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop() and 0xFFFF) != 28857) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop_async() and 0xFFFF) != 38036) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 31208) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_take_evidence() and 0xFFFF) != 32795) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
@@ -5849,9 +5877,32 @@ public interface RustBaselineInterface {
     fun `evaluateNanos`(`evidence`: Evidence): kotlin.ULong
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    fun `evaluateSync`(`evidence`: Evidence): Evaluation
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+    fun `noop`(): kotlin.ULong
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    suspend fun `noopAsync`(): kotlin.ULong
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
     fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+    fun `takeEvidence`(`evidence`: Evidence): kotlin.ULong
     
     companion object
 }
@@ -5981,6 +6032,67 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
 
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    @Throws(PunchException::class)override fun `evaluateSync`(`evidence`: Evidence): Evaluation {
+            return FfiConverterTypeEvaluation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
+        it,
+        
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */override fun `noop`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `noopAsync`() : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop_async(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
     @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong {
@@ -5991,6 +6103,23 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
         it,
         
         FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */override fun `takeEvidence`(`evidence`: Evidence): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_take_evidence(
+        it,
+        
         FfiConverterTypeEvidence.lower(`evidence`),_status)
 }
     }

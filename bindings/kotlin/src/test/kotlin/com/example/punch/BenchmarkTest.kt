@@ -51,4 +51,45 @@ class BenchmarkTest {
             }
         }
     }
+
+    /**
+     * Where a call's time goes across the FFI, each step against the one
+     * before it (µs per call, medians): a bare sync call; the async
+     * machinery around nothing; lowering an Evidence; evaluate sync vs
+     * async on the caller's thread; lifting the Evaluation (sync evaluate
+     * vs the same work timed inside Rust).
+     */
+    @Test
+    fun `ffi cost breakdown`(): Unit = testBlocking {
+        assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
+        val n = Integer.getInteger("punch.bench.n", 300) * 10
+        localClient(dir.resolve("kotlin")).use { client ->
+            RustBaseline.ofClient(client).use { rust ->
+                val evidence = INSIDE
+                suspend fun time(block: suspend () -> Unit): Double {
+                    repeat(n) { block() } // warm-up
+                    val t = LongArray(n)
+                    for (i in 0 until n) {
+                        val start = System.nanoTime()
+                        block()
+                        t[i] = System.nanoTime() - start
+                    }
+                    return median(t.toList()) / 1e3
+                }
+                val sync = time { rust.noop() }
+                val async = time { rust.noopAsync() }
+                val lower = time { rust.takeEvidence(evidence) }
+                val evalSync = time { rust.evaluateSync(evidence) }
+                val evalAsync = time { client.evaluate(evidence) }
+                val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
+                val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
+                emit("ffi_sync_noop", sync, "us/op", sync)
+                emit("ffi_async_noop", async, "us/op", sync)
+                emit("ffi_lower_evidence", lower, "us/op", sync)
+                emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
+                emit("ffi_evaluate_async", evalAsync, "us/op", evalSync)
+                emit("ffi_evaluate_nanos_call", evalRust, "us/op", inRust)
+            }
+        }
+    }
 }
