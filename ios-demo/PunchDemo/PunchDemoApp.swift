@@ -25,8 +25,12 @@ struct PunchDemoApp: App {
         scheduleSync()
         let work = Task {
             var ok = false
-            if let client = try? await PunchModel.shared?.client {
-                ok = (try? await client.sync())?.error == nil
+            do {
+                let client = try await PunchModel.shared?.client
+                let report = try await client?.sync()
+                ok = report != nil && report?.error == nil
+            } catch {
+                ok = false // not open or not enrolled yet: try again later
             }
             task.setTaskCompleted(success: ok)
         }

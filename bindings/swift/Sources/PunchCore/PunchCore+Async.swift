@@ -14,7 +14,8 @@ extension PunchClient {
         AsyncStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
             let subscription = self.subscribe(listener: StreamingListener(continuation: continuation))
             let initial = Task {
-                if let standing = try? await self.standing() {
+                let standing = try? await self.standing()
+                if let standing {
                     continuation.yield(standing)
                 }
             }
