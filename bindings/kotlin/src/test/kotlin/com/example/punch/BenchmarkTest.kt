@@ -83,7 +83,18 @@ class BenchmarkTest {
                 val evalAsync = time { client.evaluate(evidence) }
                 val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
                 val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
+                // Inside the bare call: the JNA Structure for the call status
+                // (allocated, written before and read after the call) vs the
+                // native call itself with one status reused.
+                val status = UniffiRustCallStatus()
+                val handle = rust.uniffiCloneHandle()
+                val statusAlloc = time { UniffiRustCallStatus() }
+                val rawCall = time { UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(rust.uniffiCloneHandle(), status) }
+                val rawNoClone = time { UniffiLib.uniffi_punchcore_fn_clone_rustbaseline(handle, status) }
                 emit("ffi_sync_noop", sync, "us/op", sync)
+                emit("ffi_call_status_alloc", statusAlloc, "us/op", sync)
+                emit("ffi_raw_call_with_handle_clone", rawCall, "us/op", sync)
+                emit("ffi_raw_single_native_call", rawNoClone, "us/op", sync)
                 emit("ffi_async_noop", async, "us/op", sync)
                 emit("ffi_lower_evidence", lower, "us/op", sync)
                 emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
