@@ -315,11 +315,12 @@ impl From<punch_core::UploadState> for UploadState {
 pub struct HistoryEntry {
     pub seq: u64,
     pub punch_id: String,
-    /// "clock_in", "clock_out", "break_start", "break_end".
-    pub kind: String,
+    /// None only when `verified` is false and the stored column is not a kind.
+    pub kind: Option<PunchKind>,
     pub wall_time_ms: i64,
-    /// "accepted" or "review".
-    pub decision: String,
+    /// `Accepted` or `Review` (refused punches are not stored); None only
+    /// when `verified` is false and the stored column is not a decision.
+    pub decision: Option<Decision>,
     pub upload_state: UploadState,
     /// The server's reason when rejected.
     pub upload_detail: Option<String>,
@@ -328,14 +329,32 @@ pub struct HistoryEntry {
     pub verified: bool,
 }
 
+/// A stored `kind` column (the kind's wire name) as the enum.
+fn kind_of(column: &str) -> Option<PunchKind> {
+    use punch_core::PunchKind as K;
+    [K::ClockIn, K::ClockOut, K::BreakStart, K::BreakEnd]
+        .into_iter()
+        .find(|k| punch_core::text::serde_name(k) == column)
+        .map(Into::into)
+}
+
+/// A stored `decision` column (the decision's wire name) as the enum.
+fn decision_of(column: &str) -> Option<Decision> {
+    use punch_core::Decision as D;
+    [D::Accepted, D::Review, D::Rejected]
+        .into_iter()
+        .find(|d| punch_core::text::serde_name(d) == column)
+        .map(Into::into)
+}
+
 impl From<punch_core::StoredPunch> for HistoryEntry {
     fn from(p: punch_core::StoredPunch) -> Self {
         HistoryEntry {
             seq: p.seq,
             punch_id: p.punch_id,
-            kind: p.kind,
+            kind: kind_of(&p.kind),
             wall_time_ms: p.wall_time_ms,
-            decision: p.decision,
+            decision: decision_of(&p.decision),
             upload_state: p.upload_state.into(),
             upload_detail: p.upload_detail,
             verified: p.verified,

@@ -5028,14 +5028,15 @@ public struct HistoryEntry: Equatable, Hashable {
     public let seq: UInt64
     public let punchId: String
     /**
-     * "clock_in", "clock_out", "break_start", "break_end".
+     * None only when `verified` is false and the stored column is not a kind.
      */
-    public let kind: String
+    public let kind: PunchKind?
     public let wallTimeMs: Int64
     /**
-     * "accepted" or "review".
+     * `Accepted` or `Review` (refused punches are not stored); None only
+     * when `verified` is false and the stored column is not a decision.
      */
-    public let decision: String
+    public let decision: Decision?
     public let uploadState: UploadState
     /**
      * The server's reason when rejected.
@@ -5051,11 +5052,12 @@ public struct HistoryEntry: Equatable, Hashable {
     // declare one manually.
     public init(seq: UInt64, punchId: String, 
         /**
-         * "clock_in", "clock_out", "break_start", "break_end".
-         */kind: String, wallTimeMs: Int64, 
+         * None only when `verified` is false and the stored column is not a kind.
+         */kind: PunchKind?, wallTimeMs: Int64, 
         /**
-         * "accepted" or "review".
-         */decision: String, uploadState: UploadState, 
+         * `Accepted` or `Review` (refused punches are not stored); None only
+         * when `verified` is false and the stored column is not a decision.
+         */decision: Decision?, uploadState: UploadState, 
         /**
          * The server's reason when rejected.
          */uploadDetail: String?, 
@@ -5091,9 +5093,9 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
             try HistoryEntry(
                 seq: FfiConverterUInt64.read(from: &buf), 
                 punchId: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterOptionTypePunchKind.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
-                decision: FfiConverterString.read(from: &buf), 
+                decision: FfiConverterOptionTypeDecision.read(from: &buf), 
                 uploadState: FfiConverterTypeUploadState.read(from: &buf), 
                 uploadDetail: FfiConverterOptionString.read(from: &buf), 
                 verified: FfiConverterBool.read(from: &buf)
@@ -5103,9 +5105,9 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
     public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.seq, into: &buf)
         FfiConverterString.write(value.punchId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionTypePunchKind.write(value.kind, into: &buf)
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
-        FfiConverterString.write(value.decision, into: &buf)
+        FfiConverterOptionTypeDecision.write(value.decision, into: &buf)
         FfiConverterTypeUploadState.write(value.uploadState, into: &buf)
         FfiConverterOptionString.write(value.uploadDetail, into: &buf)
         FfiConverterBool.write(value.verified, into: &buf)
@@ -9372,6 +9374,30 @@ fileprivate struct FfiConverterOptionTypeSyncIssue: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDecision: FfiConverterRustBuffer {
+    typealias SwiftType = Decision?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDecision.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDecision.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuffer {
     typealias SwiftType = DeviceAttestation?
 
@@ -9388,6 +9414,30 @@ fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuff
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeviceAttestation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePunchKind: FfiConverterRustBuffer {
+    typealias SwiftType = PunchKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePunchKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePunchKind.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

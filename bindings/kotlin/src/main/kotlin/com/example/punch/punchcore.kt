@@ -7672,16 +7672,17 @@ data class HistoryEntry (
     val `punchId`: kotlin.String
     , 
     /**
-     * "clock_in", "clock_out", "break_start", "break_end".
+     * None only when `verified` is false and the stored column is not a kind.
      */
-    val `kind`: kotlin.String
+    val `kind`: PunchKind?
     , 
     val `wallTimeMs`: kotlin.Long
     , 
     /**
-     * "accepted" or "review".
+     * `Accepted` or `Review` (refused punches are not stored); None only
+     * when `verified` is false and the stored column is not a decision.
      */
-    val `decision`: kotlin.String
+    val `decision`: Decision?
     , 
     val `uploadState`: UploadState
     , 
@@ -7713,9 +7714,9 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
         return HistoryEntry(
             FfiConverterULong.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypePunchKind.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeDecision.read(buf),
             FfiConverterTypeUploadState.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
@@ -7725,9 +7726,9 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
     override fun allocationSize(value: HistoryEntry) = (
             FfiConverterULong.allocationSize(value.`seq`) +
             FfiConverterString.allocationSize(value.`punchId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
-            FfiConverterString.allocationSize(value.`decision`) +
+            FfiConverterOptionalTypeDecision.allocationSize(value.`decision`) +
             FfiConverterTypeUploadState.allocationSize(value.`uploadState`) +
             FfiConverterOptionalString.allocationSize(value.`uploadDetail`) +
             FfiConverterBoolean.allocationSize(value.`verified`)
@@ -7736,9 +7737,9 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
             FfiConverterULong.write(value.`seq`, buf)
             FfiConverterString.write(value.`punchId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalTypePunchKind.write(value.`kind`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
-            FfiConverterString.write(value.`decision`, buf)
+            FfiConverterOptionalTypeDecision.write(value.`decision`, buf)
             FfiConverterTypeUploadState.write(value.`uploadState`, buf)
             FfiConverterOptionalString.write(value.`uploadDetail`, buf)
             FfiConverterBoolean.write(value.`verified`, buf)
@@ -11293,6 +11294,38 @@ public object FfiConverterOptionalTypeSyncIssue: FfiConverterRustBuffer<SyncIssu
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDecision: FfiConverterRustBuffer<Decision?> {
+    override fun read(buf: ByteBuffer): Decision? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDecision.read(buf)
+    }
+
+    override fun allocationSize(value: Decision?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDecision.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Decision?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDecision.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<DeviceAttestation?> {
     override fun read(buf: ByteBuffer): DeviceAttestation? {
         if (buf.get().toInt() == 0) {
@@ -11315,6 +11348,38 @@ public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<
         } else {
             buf.put(1)
             FfiConverterTypeDeviceAttestation.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePunchKind: FfiConverterRustBuffer<PunchKind?> {
+    override fun read(buf: ByteBuffer): PunchKind? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePunchKind.read(buf)
+    }
+
+    override fun allocationSize(value: PunchKind?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePunchKind.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PunchKind?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePunchKind.write(value, buf)
         }
     }
 }

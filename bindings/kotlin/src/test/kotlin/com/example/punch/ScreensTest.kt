@@ -22,7 +22,11 @@ class ScreensTest {
         localClient(dir.resolve("phone")).use { client ->
             repeat(25) { i -> client.punch(if (i % 2 == 0) PunchKind.CLOCK_IN else PunchKind.CLOCK_OUT, INSIDE) }
             // "My last 5 punches" is one call.
-            assertEquals((25uL downTo 21uL).toList(), client.history(null, 5u).entries.map { it.seq })
+            val last5 = client.history(null, 5u).entries
+            assertEquals((25uL downTo 21uL).toList(), last5.map { it.seq })
+            // Kind and decision are enums read from the signed bytes.
+            assertEquals(listOf(PunchKind.CLOCK_IN, PunchKind.CLOCK_OUT), last5.take(2).map { it.kind })
+            assertTrue(last5.all { it.decision == Decision.ACCEPTED && it.verified })
             val seen = mutableListOf<ULong>()
             var before: ULong? = null
             var pages = 0
