@@ -123,16 +123,122 @@ impl From<Evidence> for punch_core::Evidence {
     }
 }
 
-/// One signal (gps, wifi, ip) checked against one site.
+/// A kind of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Signal {
+    Gps,
+    Wifi,
+    Ip,
+}
+
+impl From<punch_core::rules::policy::Signal> for Signal {
+    fn from(s: punch_core::rules::policy::Signal) -> Self {
+        use punch_core::rules::policy::Signal as S;
+        match s {
+            S::Gps => Signal::Gps,
+            S::Wifi => Signal::Wifi,
+            S::Ip => Signal::Ip,
+        }
+    }
+}
+
+/// What one signal said about one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignalOutcome {
+    Pass,
+    /// Evidence that alone cannot place the punch (an SSID, a shared IP range).
+    Weak,
+    Fail,
+    /// The phone gave no such evidence.
+    Unavailable,
+}
+
+impl From<punch_core::rules::evaluate::Outcome> for SignalOutcome {
+    fn from(o: punch_core::rules::evaluate::Outcome) -> Self {
+        use punch_core::rules::evaluate::Outcome as O;
+        match o {
+            O::Pass => SignalOutcome::Pass,
+            O::Weak => SignalOutcome::Weak,
+            O::Fail => SignalOutcome::Fail,
+            O::Unavailable => SignalOutcome::Unavailable,
+        }
+    }
+}
+
+/// Where a GPS fix's accuracy circle lies against a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Containment {
+    Inside,
+    Outside,
+    /// The circle straddles the fence.
+    Uncertain,
+}
+
+impl From<punch_core::geofence::Containment> for Containment {
+    fn from(c: punch_core::geofence::Containment) -> Self {
+        use punch_core::geofence::Containment as C;
+        match c {
+            C::Inside => Containment::Inside,
+            C::Outside => Containment::Outside,
+            C::Uncertain => Containment::Uncertain,
+        }
+    }
+}
+
+/// An anti-spoofing or evidence-quality signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlagKind {
+    MockLocation,
+    ImpossibleTravel,
+    StaleFix,
+    FixTimeSkew,
+    AccuracyTooLow,
+    NullIsland,
+    WifiPlaceholder,
+}
+
+impl From<punch_core::rules::evaluate::FlagKind> for FlagKind {
+    fn from(k: punch_core::rules::evaluate::FlagKind) -> Self {
+        use punch_core::rules::evaluate::FlagKind as K;
+        match k {
+            K::MockLocation => FlagKind::MockLocation,
+            K::ImpossibleTravel => FlagKind::ImpossibleTravel,
+            K::StaleFix => FlagKind::StaleFix,
+            K::FixTimeSkew => FlagKind::FixTimeSkew,
+            K::AccuracyTooLow => FlagKind::AccuracyTooLow,
+            K::NullIsland => FlagKind::NullIsland,
+            K::WifiPlaceholder => FlagKind::WifiPlaceholder,
+        }
+    }
+}
+
+/// What the policy does with a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlagAction {
+    Accept,
+    Review,
+    Reject,
+}
+
+impl From<punch_core::rules::policy::Action> for FlagAction {
+    fn from(a: punch_core::rules::policy::Action) -> Self {
+        use punch_core::rules::policy::Action as A;
+        match a {
+            A::Accept => FlagAction::Accept,
+            A::Review => FlagAction::Review,
+            A::Reject => FlagAction::Reject,
+        }
+    }
+}
+
+/// One signal checked against one site.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SignalCheck {
-    /// "gps", "wifi" or "ip".
-    pub signal: String,
-    /// "pass", "weak", "fail" or "unavailable".
-    pub outcome: String,
+    pub signal: Signal,
+    pub outcome: SignalOutcome,
     pub detail: String,
-    /// "inside", "outside" or "uncertain" for GPS.
-    pub containment: Option<String>,
+    /// For GPS.
+    pub containment: Option<Containment>,
     /// Distance to the site's edge in metres (GPS).
     pub distance_to_edge_m: Option<f64>,
 }
@@ -148,10 +254,8 @@ pub struct SiteResult {
 /// An anti-spoofing or evidence-quality signal and what the policy made of it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct EvaluationFlag {
-    /// e.g. "mock_location", "stale_fix", "impossible_travel".
-    pub kind: String,
-    /// "accept", "review" or "reject".
-    pub action: String,
+    pub kind: FlagKind,
+    pub action: FlagAction,
     pub detail: String,
 }
 
@@ -184,14 +288,30 @@ pub struct Evaluation {
 /// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Attendance {
-    /// "on_time", "late", "early_leave", "outside_window", "no_shift",
-    /// "already_clocked_in" or "not_clocked_in".
-    pub code: String,
+    pub code: AttendanceCode,
     pub shift_id: Option<String>,
     /// The matched occurrence's scheduled start, epoch ms.
     pub start_ms: Option<i64>,
     /// Minutes late or early, for "late" and "early_leave".
     pub minutes: Option<u32>,
+}
+
+/// What a punch means for attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AttendanceCode {
+    OnTime,
+    /// See `minutes`.
+    Late,
+    /// See `minutes`.
+    EarlyLeave,
+    /// A shift runs today, but not at this time.
+    OutsideWindow,
+    /// No shift today (at this site).
+    NoShift,
+    /// A clock-in for an occurrence already clocked in.
+    AlreadyClockedIn,
+    /// A clock-out (or break) for an occurrence never clocked in.
+    NotClockedIn,
 }
 
 impl From<&punch_core::rules::shift::Attendance> for Attendance {
@@ -205,8 +325,17 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
             A::OutsideWindow { shift_id } => Some(shift_id.clone()),
             other => other.occurrence().map(|o| o.shift_id),
         };
+        let code = match a {
+            A::OnTime { .. } => AttendanceCode::OnTime,
+            A::Late { .. } => AttendanceCode::Late,
+            A::EarlyLeave { .. } => AttendanceCode::EarlyLeave,
+            A::OutsideWindow { .. } => AttendanceCode::OutsideWindow,
+            A::NoShift => AttendanceCode::NoShift,
+            A::AlreadyClockedIn { .. } => AttendanceCode::AlreadyClockedIn,
+            A::NotClockedIn { .. } => AttendanceCode::NotClockedIn,
+        };
         Attendance {
-            code: a.code().to_string(),
+            code,
             shift_id,
             start_ms: a.occurrence().map(|o| o.start_ms),
             minutes,
@@ -237,10 +366,10 @@ impl From<punch_core::Evaluation> for Evaluation {
                         .checks
                         .into_iter()
                         .map(|c| SignalCheck {
-                            signal: serde_name(&c.signal),
-                            outcome: serde_name(&c.outcome),
+                            signal: c.signal.into(),
+                            outcome: c.outcome.into(),
                             detail: c.detail,
-                            containment: c.containment.as_ref().map(serde_name),
+                            containment: c.containment.map(Into::into),
                             distance_to_edge_m: c.distance_to_edge_m,
                         })
                         .collect(),
@@ -250,8 +379,8 @@ impl From<punch_core::Evaluation> for Evaluation {
                 .flags
                 .into_iter()
                 .map(|f| EvaluationFlag {
-                    kind: serde_name(&f.kind),
-                    action: serde_name(&f.action),
+                    kind: f.kind.into(),
+                    action: f.action.into(),
                     detail: f.detail,
                 })
                 .collect(),

@@ -3962,11 +3962,7 @@ public func FfiConverterTypeAttachmentRef_lower(_ value: AttachmentRef) -> RustB
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 public struct Attendance: Equatable, Hashable {
-    /**
-     * "on_time", "late", "early_leave", "outside_window", "no_shift",
-     * "already_clocked_in" or "not_clocked_in".
-     */
-    public let code: String
+    public let code: AttendanceCode
     public let shiftId: String?
     /**
      * The matched occurrence's scheduled start, epoch ms.
@@ -3979,11 +3975,7 @@ public struct Attendance: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * "on_time", "late", "early_leave", "outside_window", "no_shift",
-         * "already_clocked_in" or "not_clocked_in".
-         */code: String, shiftId: String?, 
+    public init(code: AttendanceCode, shiftId: String?, 
         /**
          * The matched occurrence's scheduled start, epoch ms.
          */startMs: Int64?, 
@@ -4012,7 +4004,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attendance {
         return
             try Attendance(
-                code: FfiConverterString.read(from: &buf), 
+                code: FfiConverterTypeAttendanceCode.read(from: &buf), 
                 shiftId: FfiConverterOptionString.read(from: &buf), 
                 startMs: FfiConverterOptionInt64.read(from: &buf), 
                 minutes: FfiConverterOptionUInt32.read(from: &buf)
@@ -4020,7 +4012,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Attendance, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeAttendanceCode.write(value.code, into: &buf)
         FfiConverterOptionString.write(value.shiftId, into: &buf)
         FfiConverterOptionInt64.write(value.startMs, into: &buf)
         FfiConverterOptionUInt32.write(value.minutes, into: &buf)
@@ -4618,25 +4610,13 @@ public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer 
  * An anti-spoofing or evidence-quality signal and what the policy made of it.
  */
 public struct EvaluationFlag: Equatable, Hashable {
-    /**
-     * e.g. "mock_location", "stale_fix", "impossible_travel".
-     */
-    public let kind: String
-    /**
-     * "accept", "review" or "reject".
-     */
-    public let action: String
+    public let kind: FlagKind
+    public let action: FlagAction
     public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * e.g. "mock_location", "stale_fix", "impossible_travel".
-         */kind: String, 
-        /**
-         * "accept", "review" or "reject".
-         */action: String, detail: String) {
+    public init(kind: FlagKind, action: FlagAction, detail: String) {
         self.kind = kind
         self.action = action
         self.detail = detail
@@ -4658,15 +4638,15 @@ public struct FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EvaluationFlag {
         return
             try EvaluationFlag(
-                kind: FfiConverterString.read(from: &buf), 
-                action: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeFlagKind.read(from: &buf), 
+                action: FfiConverterTypeFlagAction.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: EvaluationFlag, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.action, into: &buf)
+        FfiConverterTypeFlagKind.write(value.kind, into: &buf)
+        FfiConverterTypeFlagAction.write(value.action, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
     }
 }
@@ -6574,22 +6554,16 @@ public func FfiConverterTypeShiftOccurrence_lower(_ value: ShiftOccurrence) -> R
 
 
 /**
- * One signal (gps, wifi, ip) checked against one site.
+ * One signal checked against one site.
  */
 public struct SignalCheck: Equatable, Hashable {
-    /**
-     * "gps", "wifi" or "ip".
-     */
-    public let signal: String
-    /**
-     * "pass", "weak", "fail" or "unavailable".
-     */
-    public let outcome: String
+    public let signal: Signal
+    public let outcome: SignalOutcome
     public let detail: String
     /**
-     * "inside", "outside" or "uncertain" for GPS.
+     * For GPS.
      */
-    public let containment: String?
+    public let containment: Containment?
     /**
      * Distance to the site's edge in metres (GPS).
      */
@@ -6597,16 +6571,10 @@ public struct SignalCheck: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(signal: Signal, outcome: SignalOutcome, detail: String, 
         /**
-         * "gps", "wifi" or "ip".
-         */signal: String, 
-        /**
-         * "pass", "weak", "fail" or "unavailable".
-         */outcome: String, detail: String, 
-        /**
-         * "inside", "outside" or "uncertain" for GPS.
-         */containment: String?, 
+         * For GPS.
+         */containment: Containment?, 
         /**
          * Distance to the site's edge in metres (GPS).
          */distanceToEdgeM: Double?) {
@@ -6633,19 +6601,19 @@ public struct FfiConverterTypeSignalCheck: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalCheck {
         return
             try SignalCheck(
-                signal: FfiConverterString.read(from: &buf), 
-                outcome: FfiConverterString.read(from: &buf), 
+                signal: FfiConverterTypeSignal.read(from: &buf), 
+                outcome: FfiConverterTypeSignalOutcome.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
-                containment: FfiConverterOptionString.read(from: &buf), 
+                containment: FfiConverterOptionTypeContainment.read(from: &buf), 
                 distanceToEdgeM: FfiConverterOptionDouble.read(from: &buf)
         )
     }
 
     public static func write(_ value: SignalCheck, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.signal, into: &buf)
-        FfiConverterString.write(value.outcome, into: &buf)
+        FfiConverterTypeSignal.write(value.signal, into: &buf)
+        FfiConverterTypeSignalOutcome.write(value.outcome, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
-        FfiConverterOptionString.write(value.containment, into: &buf)
+        FfiConverterOptionTypeContainment.write(value.containment, into: &buf)
         FfiConverterOptionDouble.write(value.distanceToEdgeM, into: &buf)
     }
 }
@@ -7218,6 +7186,207 @@ public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> R
 
 
 /**
+ * What a punch means for attendance.
+ */
+
+public enum AttendanceCode: Equatable, Hashable {
+    
+    case onTime
+    /**
+     * See `minutes`.
+     */
+    case late
+    /**
+     * See `minutes`.
+     */
+    case earlyLeave
+    /**
+     * A shift runs today, but not at this time.
+     */
+    case outsideWindow
+    /**
+     * No shift today (at this site).
+     */
+    case noShift
+    /**
+     * A clock-in for an occurrence already clocked in.
+     */
+    case alreadyClockedIn
+    /**
+     * A clock-out (or break) for an occurrence never clocked in.
+     */
+    case notClockedIn
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttendanceCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttendanceCode: FfiConverterRustBuffer {
+    typealias SwiftType = AttendanceCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttendanceCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .onTime
+        
+        case 2: return .late
+        
+        case 3: return .earlyLeave
+        
+        case 4: return .outsideWindow
+        
+        case 5: return .noShift
+        
+        case 6: return .alreadyClockedIn
+        
+        case 7: return .notClockedIn
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttendanceCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .onTime:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .late:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .earlyLeave:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .outsideWindow:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .noShift:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .alreadyClockedIn:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .notClockedIn:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendanceCode_lift(_ buf: RustBuffer) throws -> AttendanceCode {
+    return try FfiConverterTypeAttendanceCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendanceCode_lower(_ value: AttendanceCode) -> RustBuffer {
+    return FfiConverterTypeAttendanceCode.lower(value)
+}
+
+
+
+/**
+ * Where a GPS fix's accuracy circle lies against a site.
+ */
+
+public enum Containment: Equatable, Hashable {
+    
+    case inside
+    case outside
+    /**
+     * The circle straddles the fence.
+     */
+    case uncertain
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Containment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContainment: FfiConverterRustBuffer {
+    typealias SwiftType = Containment
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Containment {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inside
+        
+        case 2: return .outside
+        
+        case 3: return .uncertain
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Containment, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inside:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .outside:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uncertain:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContainment_lift(_ buf: RustBuffer) throws -> Containment {
+    return try FfiConverterTypeContainment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContainment_lower(_ value: Containment) -> RustBuffer {
+    return FfiConverterTypeContainment.lower(value)
+}
+
+
+
+/**
  * Whether record payloads are sealed at rest.
  */
 
@@ -7473,6 +7642,186 @@ public func FfiConverterTypeDeviceAttestation_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypeDeviceAttestation_lower(_ value: DeviceAttestation) -> RustBuffer {
     return FfiConverterTypeDeviceAttestation.lower(value)
+}
+
+
+
+/**
+ * What the policy does with a flag.
+ */
+
+public enum FlagAction: Equatable, Hashable {
+    
+    case accept
+    case review
+    case reject
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FlagAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlagAction: FfiConverterRustBuffer {
+    typealias SwiftType = FlagAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlagAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accept
+        
+        case 2: return .review
+        
+        case 3: return .reject
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FlagAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reject:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagAction_lift(_ buf: RustBuffer) throws -> FlagAction {
+    return try FfiConverterTypeFlagAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagAction_lower(_ value: FlagAction) -> RustBuffer {
+    return FfiConverterTypeFlagAction.lower(value)
+}
+
+
+
+/**
+ * An anti-spoofing or evidence-quality signal.
+ */
+
+public enum FlagKind: Equatable, Hashable {
+    
+    case mockLocation
+    case impossibleTravel
+    case staleFix
+    case fixTimeSkew
+    case accuracyTooLow
+    case nullIsland
+    case wifiPlaceholder
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FlagKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlagKind: FfiConverterRustBuffer {
+    typealias SwiftType = FlagKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlagKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .mockLocation
+        
+        case 2: return .impossibleTravel
+        
+        case 3: return .staleFix
+        
+        case 4: return .fixTimeSkew
+        
+        case 5: return .accuracyTooLow
+        
+        case 6: return .nullIsland
+        
+        case 7: return .wifiPlaceholder
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FlagKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .impossibleTravel:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .staleFix:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .fixTimeSkew:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .accuracyTooLow:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .nullIsland:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .wifiPlaceholder:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind {
+    return try FfiConverterTypeFlagKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
+    return FfiConverterTypeFlagKind.lower(value)
 }
 
 
@@ -8657,6 +9006,171 @@ public func FfiConverterTypeServerErrorCode_lower(_ value: ServerErrorCode) -> R
 
 
 /**
+ * A kind of evidence.
+ */
+
+public enum Signal: Equatable, Hashable {
+    
+    case gps
+    case wifi
+    case ip
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Signal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignal: FfiConverterRustBuffer {
+    typealias SwiftType = Signal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Signal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .gps
+        
+        case 2: return .wifi
+        
+        case 3: return .ip
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Signal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .gps:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .wifi:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .ip:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lift(_ buf: RustBuffer) throws -> Signal {
+    return try FfiConverterTypeSignal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lower(_ value: Signal) -> RustBuffer {
+    return FfiConverterTypeSignal.lower(value)
+}
+
+
+
+/**
+ * What one signal said about one site.
+ */
+
+public enum SignalOutcome: Equatable, Hashable {
+    
+    case pass
+    /**
+     * Evidence that alone cannot place the punch (an SSID, a shared IP range).
+     */
+    case weak
+    case fail
+    /**
+     * The phone gave no such evidence.
+     */
+    case unavailable
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignalOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignalOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = SignalOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pass
+        
+        case 2: return .weak
+        
+        case 3: return .fail
+        
+        case 4: return .unavailable
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignalOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pass:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .weak:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .fail:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalOutcome_lift(_ buf: RustBuffer) throws -> SignalOutcome {
+    return try FfiConverterTypeSignalOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalOutcome_lower(_ value: SignalOutcome) -> RustBuffer {
+    return FfiConverterTypeSignalOutcome.lower(value)
+}
+
+
+
+/**
  * What kind of sync problem.
  */
 
@@ -9366,6 +9880,30 @@ fileprivate struct FfiConverterOptionTypeSyncIssue: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSyncIssue.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeContainment: FfiConverterRustBuffer {
+    typealias SwiftType = Containment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeContainment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeContainment.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

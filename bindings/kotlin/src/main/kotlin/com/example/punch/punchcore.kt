@@ -6846,11 +6846,7 @@ public object FfiConverterTypeAttachmentRef: FfiConverterRustBuffer<AttachmentRe
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 data class Attendance (
-    /**
-     * "on_time", "late", "early_leave", "outside_window", "no_shift",
-     * "already_clocked_in" or "not_clocked_in".
-     */
-    val `code`: kotlin.String
+    val `code`: AttendanceCode
     , 
     val `shiftId`: kotlin.String?
     , 
@@ -6879,7 +6875,7 @@ data class Attendance (
 public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
     override fun read(buf: ByteBuffer): Attendance {
         return Attendance(
-            FfiConverterString.read(buf),
+            FfiConverterTypeAttendanceCode.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalUInt.read(buf),
@@ -6887,14 +6883,14 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
     }
 
     override fun allocationSize(value: Attendance) = (
-            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeAttendanceCode.allocationSize(value.`code`) +
             FfiConverterOptionalString.allocationSize(value.`shiftId`) +
             FfiConverterOptionalLong.allocationSize(value.`startMs`) +
             FfiConverterOptionalUInt.allocationSize(value.`minutes`)
     )
 
     override fun write(value: Attendance, buf: ByteBuffer) {
-            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeAttendanceCode.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`shiftId`, buf)
             FfiConverterOptionalLong.write(value.`startMs`, buf)
             FfiConverterOptionalUInt.write(value.`minutes`, buf)
@@ -7350,15 +7346,9 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
  * An anti-spoofing or evidence-quality signal and what the policy made of it.
  */
 data class EvaluationFlag (
-    /**
-     * e.g. "mock_location", "stale_fix", "impossible_travel".
-     */
-    val `kind`: kotlin.String
+    val `kind`: FlagKind
     , 
-    /**
-     * "accept", "review" or "reject".
-     */
-    val `action`: kotlin.String
+    val `action`: FlagAction
     , 
     val `detail`: kotlin.String
     
@@ -7377,21 +7367,21 @@ data class EvaluationFlag (
 public object FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer<EvaluationFlag> {
     override fun read(buf: ByteBuffer): EvaluationFlag {
         return EvaluationFlag(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeFlagKind.read(buf),
+            FfiConverterTypeFlagAction.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: EvaluationFlag) = (
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterString.allocationSize(value.`action`) +
+            FfiConverterTypeFlagKind.allocationSize(value.`kind`) +
+            FfiConverterTypeFlagAction.allocationSize(value.`action`) +
             FfiConverterString.allocationSize(value.`detail`)
     )
 
     override fun write(value: EvaluationFlag, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterString.write(value.`action`, buf)
+            FfiConverterTypeFlagKind.write(value.`kind`, buf)
+            FfiConverterTypeFlagAction.write(value.`action`, buf)
             FfiConverterString.write(value.`detail`, buf)
     }
 }
@@ -8839,25 +8829,19 @@ public object FfiConverterTypeShiftOccurrence: FfiConverterRustBuffer<ShiftOccur
 
 
 /**
- * One signal (gps, wifi, ip) checked against one site.
+ * One signal checked against one site.
  */
 data class SignalCheck (
-    /**
-     * "gps", "wifi" or "ip".
-     */
-    val `signal`: kotlin.String
+    val `signal`: Signal
     , 
-    /**
-     * "pass", "weak", "fail" or "unavailable".
-     */
-    val `outcome`: kotlin.String
+    val `outcome`: SignalOutcome
     , 
     val `detail`: kotlin.String
     , 
     /**
-     * "inside", "outside" or "uncertain" for GPS.
+     * For GPS.
      */
-    val `containment`: kotlin.String?
+    val `containment`: Containment?
     , 
     /**
      * Distance to the site's edge in metres (GPS).
@@ -8879,27 +8863,27 @@ data class SignalCheck (
 public object FfiConverterTypeSignalCheck: FfiConverterRustBuffer<SignalCheck> {
     override fun read(buf: ByteBuffer): SignalCheck {
         return SignalCheck(
+            FfiConverterTypeSignal.read(buf),
+            FfiConverterTypeSignalOutcome.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeContainment.read(buf),
             FfiConverterOptionalDouble.read(buf),
         )
     }
 
     override fun allocationSize(value: SignalCheck) = (
-            FfiConverterString.allocationSize(value.`signal`) +
-            FfiConverterString.allocationSize(value.`outcome`) +
+            FfiConverterTypeSignal.allocationSize(value.`signal`) +
+            FfiConverterTypeSignalOutcome.allocationSize(value.`outcome`) +
             FfiConverterString.allocationSize(value.`detail`) +
-            FfiConverterOptionalString.allocationSize(value.`containment`) +
+            FfiConverterOptionalTypeContainment.allocationSize(value.`containment`) +
             FfiConverterOptionalDouble.allocationSize(value.`distanceToEdgeM`)
     )
 
     override fun write(value: SignalCheck, buf: ByteBuffer) {
-            FfiConverterString.write(value.`signal`, buf)
-            FfiConverterString.write(value.`outcome`, buf)
+            FfiConverterTypeSignal.write(value.`signal`, buf)
+            FfiConverterTypeSignalOutcome.write(value.`outcome`, buf)
             FfiConverterString.write(value.`detail`, buf)
-            FfiConverterOptionalString.write(value.`containment`, buf)
+            FfiConverterOptionalTypeContainment.write(value.`containment`, buf)
             FfiConverterOptionalDouble.write(value.`distanceToEdgeM`, buf)
     }
 }
@@ -9337,6 +9321,107 @@ public object FfiConverterTypeWifiObservation: FfiConverterRustBuffer<WifiObserv
 
 
 /**
+ * What a punch means for attendance.
+ */
+
+enum class AttendanceCode {
+    
+    ON_TIME,
+    /**
+     * See `minutes`.
+     */
+    LATE,
+    /**
+     * See `minutes`.
+     */
+    EARLY_LEAVE,
+    /**
+     * A shift runs today, but not at this time.
+     */
+    OUTSIDE_WINDOW,
+    /**
+     * No shift today (at this site).
+     */
+    NO_SHIFT,
+    /**
+     * A clock-in for an occurrence already clocked in.
+     */
+    ALREADY_CLOCKED_IN,
+    /**
+     * A clock-out (or break) for an occurrence never clocked in.
+     */
+    NOT_CLOCKED_IN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttendanceCode: FfiConverterRustBuffer<AttendanceCode> {
+    override fun read(buf: ByteBuffer) = try {
+        AttendanceCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AttendanceCode) = 4UL
+
+    override fun write(value: AttendanceCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a GPS fix's accuracy circle lies against a site.
+ */
+
+enum class Containment {
+    
+    INSIDE,
+    OUTSIDE,
+    /**
+     * The circle straddles the fence.
+     */
+    UNCERTAIN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeContainment: FfiConverterRustBuffer<Containment> {
+    override fun read(buf: ByteBuffer) = try {
+        Containment.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Containment) = 4UL
+
+    override fun write(value: Containment, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Whether record payloads are sealed at rest.
  */
 sealed class DataKeyState {
@@ -9592,6 +9677,86 @@ public object FfiConverterTypeDeviceAttestation : FfiConverterRustBuffer<DeviceA
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
+ * What the policy does with a flag.
+ */
+
+enum class FlagAction {
+    
+    ACCEPT,
+    REVIEW,
+    REJECT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlagAction: FfiConverterRustBuffer<FlagAction> {
+    override fun read(buf: ByteBuffer) = try {
+        FlagAction.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FlagAction) = 4UL
+
+    override fun write(value: FlagAction, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * An anti-spoofing or evidence-quality signal.
+ */
+
+enum class FlagKind {
+    
+    MOCK_LOCATION,
+    IMPOSSIBLE_TRAVEL,
+    STALE_FIX,
+    FIX_TIME_SKEW,
+    ACCURACY_TOO_LOW,
+    NULL_ISLAND,
+    WIFI_PLACEHOLDER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
+    override fun read(buf: ByteBuffer) = try {
+        FlagKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FlagKind) = 4UL
+
+    override fun write(value: FlagKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
     }
 }
 
@@ -10493,6 +10658,89 @@ public object FfiConverterTypeServerErrorCode: FfiConverterRustBuffer<ServerErro
 
 
 /**
+ * A kind of evidence.
+ */
+
+enum class Signal {
+    
+    GPS,
+    WIFI,
+    IP;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignal: FfiConverterRustBuffer<Signal> {
+    override fun read(buf: ByteBuffer) = try {
+        Signal.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Signal) = 4UL
+
+    override fun write(value: Signal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What one signal said about one site.
+ */
+
+enum class SignalOutcome {
+    
+    PASS,
+    /**
+     * Evidence that alone cannot place the punch (an SSID, a shared IP range).
+     */
+    WEAK,
+    FAIL,
+    /**
+     * The phone gave no such evidence.
+     */
+    UNAVAILABLE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignalOutcome: FfiConverterRustBuffer<SignalOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        SignalOutcome.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SignalOutcome) = 4UL
+
+    override fun write(value: SignalOutcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * What kind of sync problem.
  */
 
@@ -11284,6 +11532,38 @@ public object FfiConverterOptionalTypeSyncIssue: FfiConverterRustBuffer<SyncIssu
         } else {
             buf.put(1)
             FfiConverterTypeSyncIssue.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeContainment: FfiConverterRustBuffer<Containment?> {
+    override fun read(buf: ByteBuffer): Containment? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeContainment.read(buf)
+    }
+
+    override fun allocationSize(value: Containment?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeContainment.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Containment?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeContainment.write(value, buf)
         }
     }
 }

@@ -34,8 +34,8 @@ class ServerFlowTest {
 
                 val uncertain = client.punch(PunchKind.BREAK_START, UNCERTAIN)
                 assertEquals(Decision.REVIEW, uncertain.evaluation.decision)
-                val gps = uncertain.evaluation.sites.single().checks.single { it.signal == "gps" }
-                assertEquals("uncertain", gps.containment)
+                val gps = uncertain.evaluation.sites.single().checks.single { it.signal == Signal.GPS }
+                assertEquals(Containment.UNCERTAIN, gps.containment)
 
                 val refused = assertThrowsAsync<PunchException.Refused> {
                     client.punch(PunchKind.CLOCK_OUT, FAR)

@@ -16,6 +16,7 @@ import com.example.punch.Decision
 import com.example.punch.Evaluation
 import com.example.punch.PunchException
 import com.example.punch.PunchKind
+import com.example.punch.Signal
 import com.example.punch.SyncStatus
 import com.example.punch.detail
 import com.example.punch.standingUpdates
@@ -96,7 +97,7 @@ class MainActivity : Activity() {
     }
 
     private fun showVerdict(e: Evaluation) {
-        val check = e.sites.firstOrNull { it.siteId == e.siteId }?.checks?.firstOrNull { it.signal == "gps" }
+        val check = e.sites.firstOrNull { it.siteId == e.siteId }?.checks?.firstOrNull { it.signal == Signal.GPS }
         val where = e.siteId?.let { "at $it" } ?: e.nearestSite?.let { "nearest ${it.siteId}, ${it.distanceM.toInt()} m away" } ?: ""
         val icon = when (e.decision) {
             Decision.ACCEPTED -> "✔"
