@@ -2,8 +2,6 @@
 //! from and to the core's types. Times are epoch milliseconds (`i64`), ids
 //! are strings, enum-like texts the UI only shows are their wire names.
 
-use punch_core::text::serde_name;
-
 /// What kind of punch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PunchKind {
@@ -513,7 +511,7 @@ pub struct SyncIssue {
     pub message: String,
     pub http_status: Option<u16>,
     /// The server's error code, when it gave one.
-    pub code: Option<String>,
+    pub code: Option<crate::error::ServerErrorCode>,
 }
 
 impl From<punch_core::SyncError> for SyncIssue {
@@ -525,7 +523,7 @@ impl From<punch_core::SyncError> for SyncIssue {
             S::Server { status, .. } => (SyncIssueKind::Server, Some(*status), None),
             S::RateLimited => (SyncIssueKind::RateLimited, Some(429), None),
             S::Refused { code, .. } => {
-                (SyncIssueKind::Refused, None, code.as_ref().map(serde_name))
+                (SyncIssueKind::Refused, None, code.as_ref().map(Into::into))
             }
             S::BadResponse { .. } => (SyncIssueKind::BadResponse, None, None),
             S::Policy { .. } => (SyncIssueKind::Policy, None, None),
@@ -540,12 +538,57 @@ impl From<punch_core::SyncError> for SyncIssue {
     }
 }
 
+/// Why the server refused a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RejectReason {
+    BadSignature,
+    Unparseable,
+    /// The record names another device than the one that sent it.
+    WrongDevice,
+    /// Its previous-record hash does not match the last accepted record.
+    ChainBreak,
+    /// It skips records the server has not got.
+    Gap,
+    /// The same seq or punch id is stored with other bytes.
+    ConflictingDuplicate,
+    UnknownPolicyVersion,
+    /// The record's employee is not the device's bound employee.
+    EmployeeMismatch,
+    /// The device once stated another record at this seq (a rewritten chain).
+    Fork,
+    /// The device stated a head below one it stated before (a truncated chain).
+    Rollback,
+    /// A record format the server does not know.
+    UnknownFormat,
+    /// A field holds a value no phone produces.
+    OutOfRange,
+}
+
+impl From<&punch_core::wire::RejectReason> for RejectReason {
+    fn from(r: &punch_core::wire::RejectReason) -> Self {
+        use punch_core::wire::RejectReason as R;
+        match r {
+            R::BadSignature => RejectReason::BadSignature,
+            R::Unparseable => RejectReason::Unparseable,
+            R::WrongDevice => RejectReason::WrongDevice,
+            R::ChainBreak => RejectReason::ChainBreak,
+            R::Gap => RejectReason::Gap,
+            R::ConflictingDuplicate => RejectReason::ConflictingDuplicate,
+            R::UnknownPolicyVersion => RejectReason::UnknownPolicyVersion,
+            R::EmployeeMismatch => RejectReason::EmployeeMismatch,
+            R::Fork => RejectReason::Fork,
+            R::Rollback => RejectReason::Rollback,
+            R::UnknownFormat => RejectReason::UnknownFormat,
+            R::OutOfRange => RejectReason::OutOfRange,
+        }
+    }
+}
+
 /// A record the server refused.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RejectedPunch {
     pub seq: u64,
-    /// The server's reason code, e.g. "bad_signature".
-    pub reason: Option<String>,
+    pub reason: Option<RejectReason>,
     pub detail: Option<String>,
 }
 
@@ -586,7 +629,7 @@ impl From<punch_core::SyncReport> for SyncReport {
                 .into_iter()
                 .map(|p| RejectedPunch {
                     seq: p.seq,
-                    reason: p.reason.as_ref().map(serde_name),
+                    reason: p.reason.as_ref().map(Into::into),
                     detail: p.detail,
                 })
                 .collect(),
@@ -638,8 +681,7 @@ impl From<punch_core::SyncStatus> for SyncStatus {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainBreak {
     pub seq: u64,
-    /// e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-    pub problem: String,
+    pub problem: ChainProblemKind,
     pub detail: String,
 }
 
@@ -663,7 +705,7 @@ impl From<punch_core::ChainReport> for ChainReport {
                 .into_iter()
                 .map(|b| ChainBreak {
                     seq: b.seq,
-                    problem: problem_name(&b.problem),
+                    problem: (&b.problem).into(),
                     detail: b.problem.to_string(),
                 })
                 .collect(),
@@ -672,11 +714,37 @@ impl From<punch_core::ChainReport> for ChainReport {
 }
 
 /// `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
-fn problem_name(p: &punch_core::ChainProblem) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.get("problem")?.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// What is wrong at one place in the local chain (`detail` says more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ChainProblemKind {
+    BadSignature,
+    Unparseable,
+    WrongDevice,
+    Gap,
+    SeqMismatch,
+    PrevHashMismatch,
+    HashMismatch,
+    /// Records after the newest stored one are missing (deleted).
+    MissingTail,
+    /// A column kept beside the bytes was edited.
+    CopiedColumnMismatch,
+}
+
+impl From<&punch_core::ChainProblem> for ChainProblemKind {
+    fn from(p: &punch_core::ChainProblem) -> Self {
+        use punch_core::ChainProblem as P;
+        match p {
+            P::BadSignature => ChainProblemKind::BadSignature,
+            P::Unparseable { .. } => ChainProblemKind::Unparseable,
+            P::WrongDevice { .. } => ChainProblemKind::WrongDevice,
+            P::Gap { .. } => ChainProblemKind::Gap,
+            P::SeqMismatch { .. } => ChainProblemKind::SeqMismatch,
+            P::PrevHashMismatch { .. } => ChainProblemKind::PrevHashMismatch,
+            P::HashMismatch => ChainProblemKind::HashMismatch,
+            P::MissingTail { .. } => ChainProblemKind::MissingTail,
+            P::CopiedColumnMismatch { .. } => ChainProblemKind::CopiedColumnMismatch,
+        }
+    }
 }
 
 /// Who this device is.

@@ -4040,18 +4040,12 @@ public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer 
  */
 public struct ChainBreak: Equatable, Hashable {
     public let seq: UInt64
-    /**
-     * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-     */
-    public let problem: String
+    public let problem: ChainProblemKind
     public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
-        /**
-         * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-         */problem: String, detail: String) {
+    public init(seq: UInt64, problem: ChainProblemKind, detail: String) {
         self.seq = seq
         self.problem = problem
         self.detail = detail
@@ -4074,14 +4068,14 @@ public struct FfiConverterTypeChainBreak: FfiConverterRustBuffer {
         return
             try ChainBreak(
                 seq: FfiConverterUInt64.read(from: &buf), 
-                problem: FfiConverterString.read(from: &buf), 
+                problem: FfiConverterTypeChainProblemKind.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChainBreak, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterString.write(value.problem, into: &buf)
+        FfiConverterTypeChainProblemKind.write(value.problem, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
     }
 }
@@ -6171,18 +6165,12 @@ public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo
  */
 public struct RejectedPunch: Equatable, Hashable {
     public let seq: UInt64
-    /**
-     * The server's reason code, e.g. "bad_signature".
-     */
-    public let reason: String?
+    public let reason: RejectReason?
     public let detail: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
-        /**
-         * The server's reason code, e.g. "bad_signature".
-         */reason: String?, detail: String?) {
+    public init(seq: UInt64, reason: RejectReason?, detail: String?) {
         self.seq = seq
         self.reason = reason
         self.detail = detail
@@ -6205,14 +6193,14 @@ public struct FfiConverterTypeRejectedPunch: FfiConverterRustBuffer {
         return
             try RejectedPunch(
                 seq: FfiConverterUInt64.read(from: &buf), 
-                reason: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterOptionTypeRejectReason.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RejectedPunch, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterOptionTypeRejectReason.write(value.reason, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
     }
 }
@@ -6825,14 +6813,14 @@ public struct SyncIssue: Equatable, Hashable {
     /**
      * The server's error code, when it gave one.
      */
-    public let code: String?
+    public let code: ServerErrorCode?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(kind: SyncIssueKind, message: String, httpStatus: UInt16?, 
         /**
          * The server's error code, when it gave one.
-         */code: String?) {
+         */code: ServerErrorCode?) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
@@ -6858,7 +6846,7 @@ public struct FfiConverterTypeSyncIssue: FfiConverterRustBuffer {
                 kind: FfiConverterTypeSyncIssueKind.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
                 httpStatus: FfiConverterOptionUInt16.read(from: &buf), 
-                code: FfiConverterOptionString.read(from: &buf)
+                code: FfiConverterOptionTypeServerErrorCode.read(from: &buf)
         )
     }
 
@@ -6866,7 +6854,7 @@ public struct FfiConverterTypeSyncIssue: FfiConverterRustBuffer {
         FfiConverterTypeSyncIssueKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
         FfiConverterOptionUInt16.write(value.httpStatus, into: &buf)
-        FfiConverterOptionString.write(value.code, into: &buf)
+        FfiConverterOptionTypeServerErrorCode.write(value.code, into: &buf)
     }
 }
 
@@ -7303,6 +7291,131 @@ public func FfiConverterTypeAttendanceCode_lift(_ buf: RustBuffer) throws -> Att
 #endif
 public func FfiConverterTypeAttendanceCode_lower(_ value: AttendanceCode) -> RustBuffer {
     return FfiConverterTypeAttendanceCode.lower(value)
+}
+
+
+
+/**
+ * `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
+ * What is wrong at one place in the local chain (`detail` says more).
+ */
+
+public enum ChainProblemKind: Equatable, Hashable {
+    
+    case badSignature
+    case unparseable
+    case wrongDevice
+    case gap
+    case seqMismatch
+    case prevHashMismatch
+    case hashMismatch
+    /**
+     * Records after the newest stored one are missing (deleted).
+     */
+    case missingTail
+    /**
+     * A column kept beside the bytes was edited.
+     */
+    case copiedColumnMismatch
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChainProblemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChainProblemKind: FfiConverterRustBuffer {
+    typealias SwiftType = ChainProblemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainProblemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badSignature
+        
+        case 2: return .unparseable
+        
+        case 3: return .wrongDevice
+        
+        case 4: return .gap
+        
+        case 5: return .seqMismatch
+        
+        case 6: return .prevHashMismatch
+        
+        case 7: return .hashMismatch
+        
+        case 8: return .missingTail
+        
+        case 9: return .copiedColumnMismatch
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChainProblemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unparseable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wrongDevice:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .gap:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .seqMismatch:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .prevHashMismatch:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .hashMismatch:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .missingTail:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .copiedColumnMismatch:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainProblemKind_lift(_ buf: RustBuffer) throws -> ChainProblemKind {
+    return try FfiConverterTypeChainProblemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainProblemKind_lower(_ value: ChainProblemKind) -> RustBuffer {
+    return FfiConverterTypeChainProblemKind.lower(value)
 }
 
 
@@ -8541,6 +8654,172 @@ public func FfiConverterTypePunchKind_lift(_ buf: RustBuffer) throws -> PunchKin
 #endif
 public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
     return FfiConverterTypePunchKind.lower(value)
+}
+
+
+
+/**
+ * Why the server refused a record.
+ */
+
+public enum RejectReason: Equatable, Hashable {
+    
+    case badSignature
+    case unparseable
+    /**
+     * The record names another device than the one that sent it.
+     */
+    case wrongDevice
+    /**
+     * Its previous-record hash does not match the last accepted record.
+     */
+    case chainBreak
+    /**
+     * It skips records the server has not got.
+     */
+    case gap
+    /**
+     * The same seq or punch id is stored with other bytes.
+     */
+    case conflictingDuplicate
+    case unknownPolicyVersion
+    /**
+     * The record's employee is not the device's bound employee.
+     */
+    case employeeMismatch
+    /**
+     * The device once stated another record at this seq (a rewritten chain).
+     */
+    case fork
+    /**
+     * The device stated a head below one it stated before (a truncated chain).
+     */
+    case rollback
+    /**
+     * A record format the server does not know.
+     */
+    case unknownFormat
+    /**
+     * A field holds a value no phone produces.
+     */
+    case outOfRange
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RejectReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectReason: FfiConverterRustBuffer {
+    typealias SwiftType = RejectReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badSignature
+        
+        case 2: return .unparseable
+        
+        case 3: return .wrongDevice
+        
+        case 4: return .chainBreak
+        
+        case 5: return .gap
+        
+        case 6: return .conflictingDuplicate
+        
+        case 7: return .unknownPolicyVersion
+        
+        case 8: return .employeeMismatch
+        
+        case 9: return .fork
+        
+        case 10: return .rollback
+        
+        case 11: return .unknownFormat
+        
+        case 12: return .outOfRange
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RejectReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unparseable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wrongDevice:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .chainBreak:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .gap:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .conflictingDuplicate:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .unknownPolicyVersion:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .employeeMismatch:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .fork:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .rollback:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .unknownFormat:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .outOfRange:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectReason_lift(_ buf: RustBuffer) throws -> RejectReason {
+    return try FfiConverterTypeRejectReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectReason_lower(_ value: RejectReason) -> RustBuffer {
+    return FfiConverterTypeRejectReason.lower(value)
 }
 
 
@@ -9976,6 +10255,30 @@ fileprivate struct FfiConverterOptionTypePunchKind: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePunchKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRejectReason: FfiConverterRustBuffer {
+    typealias SwiftType = RejectReason?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRejectReason.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRejectReason.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -6905,10 +6905,7 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
 data class ChainBreak (
     val `seq`: kotlin.ULong
     , 
-    /**
-     * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-     */
-    val `problem`: kotlin.String
+    val `problem`: ChainProblemKind
     , 
     val `detail`: kotlin.String
     
@@ -6928,20 +6925,20 @@ public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
     override fun read(buf: ByteBuffer): ChainBreak {
         return ChainBreak(
             FfiConverterULong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeChainProblemKind.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ChainBreak) = (
             FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterString.allocationSize(value.`problem`) +
+            FfiConverterTypeChainProblemKind.allocationSize(value.`problem`) +
             FfiConverterString.allocationSize(value.`detail`)
     )
 
     override fun write(value: ChainBreak, buf: ByteBuffer) {
             FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterString.write(value.`problem`, buf)
+            FfiConverterTypeChainProblemKind.write(value.`problem`, buf)
             FfiConverterString.write(value.`detail`, buf)
     }
 }
@@ -8533,10 +8530,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
 data class RejectedPunch (
     val `seq`: kotlin.ULong
     , 
-    /**
-     * The server's reason code, e.g. "bad_signature".
-     */
-    val `reason`: kotlin.String?
+    val `reason`: RejectReason?
     , 
     val `detail`: kotlin.String?
     
@@ -8556,20 +8550,20 @@ public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunc
     override fun read(buf: ByteBuffer): RejectedPunch {
         return RejectedPunch(
             FfiConverterULong.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeRejectReason.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: RejectedPunch) = (
             FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterOptionalString.allocationSize(value.`reason`) +
+            FfiConverterOptionalTypeRejectReason.allocationSize(value.`reason`) +
             FfiConverterOptionalString.allocationSize(value.`detail`)
     )
 
     override fun write(value: RejectedPunch, buf: ByteBuffer) {
             FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterOptionalString.write(value.`reason`, buf)
+            FfiConverterOptionalTypeRejectReason.write(value.`reason`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
     }
 }
@@ -9038,7 +9032,7 @@ data class SyncIssue (
     /**
      * The server's error code, when it gave one.
      */
-    val `code`: kotlin.String?
+    val `code`: ServerErrorCode?
     
 ){
     
@@ -9058,7 +9052,7 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
             FfiConverterTypeSyncIssueKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalUShort.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeServerErrorCode.read(buf),
         )
     }
 
@@ -9066,14 +9060,14 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
             FfiConverterTypeSyncIssueKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`message`) +
             FfiConverterOptionalUShort.allocationSize(value.`httpStatus`) +
-            FfiConverterOptionalString.allocationSize(value.`code`)
+            FfiConverterOptionalTypeServerErrorCode.allocationSize(value.`code`)
     )
 
     override fun write(value: SyncIssue, buf: ByteBuffer) {
             FfiConverterTypeSyncIssueKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`message`, buf)
             FfiConverterOptionalUShort.write(value.`httpStatus`, buf)
-            FfiConverterOptionalString.write(value.`code`, buf)
+            FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
     }
 }
 
@@ -9372,6 +9366,57 @@ public object FfiConverterTypeAttendanceCode: FfiConverterRustBuffer<AttendanceC
     override fun allocationSize(value: AttendanceCode) = 4UL
 
     override fun write(value: AttendanceCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
+ * What is wrong at one place in the local chain (`detail` says more).
+ */
+
+enum class ChainProblemKind {
+    
+    BAD_SIGNATURE,
+    UNPARSEABLE,
+    WRONG_DEVICE,
+    GAP,
+    SEQ_MISMATCH,
+    PREV_HASH_MISMATCH,
+    HASH_MISMATCH,
+    /**
+     * Records after the newest stored one are missing (deleted).
+     */
+    MISSING_TAIL,
+    /**
+     * A column kept beside the bytes was edited.
+     */
+    COPIED_COLUMN_MISMATCH;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChainProblemKind: FfiConverterRustBuffer<ChainProblemKind> {
+    override fun read(buf: ByteBuffer) = try {
+        ChainProblemKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ChainProblemKind) = 4UL
+
+    override fun write(value: ChainProblemKind, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -10489,6 +10534,80 @@ public object FfiConverterTypePunchKind: FfiConverterRustBuffer<PunchKind> {
     override fun allocationSize(value: PunchKind) = 4UL
 
     override fun write(value: PunchKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the server refused a record.
+ */
+
+enum class RejectReason {
+    
+    BAD_SIGNATURE,
+    UNPARSEABLE,
+    /**
+     * The record names another device than the one that sent it.
+     */
+    WRONG_DEVICE,
+    /**
+     * Its previous-record hash does not match the last accepted record.
+     */
+    CHAIN_BREAK,
+    /**
+     * It skips records the server has not got.
+     */
+    GAP,
+    /**
+     * The same seq or punch id is stored with other bytes.
+     */
+    CONFLICTING_DUPLICATE,
+    UNKNOWN_POLICY_VERSION,
+    /**
+     * The record's employee is not the device's bound employee.
+     */
+    EMPLOYEE_MISMATCH,
+    /**
+     * The device once stated another record at this seq (a rewritten chain).
+     */
+    FORK,
+    /**
+     * The device stated a head below one it stated before (a truncated chain).
+     */
+    ROLLBACK,
+    /**
+     * A record format the server does not know.
+     */
+    UNKNOWN_FORMAT,
+    /**
+     * A field holds a value no phone produces.
+     */
+    OUT_OF_RANGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRejectReason: FfiConverterRustBuffer<RejectReason> {
+    override fun read(buf: ByteBuffer) = try {
+        RejectReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RejectReason) = 4UL
+
+    override fun write(value: RejectReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -11660,6 +11779,38 @@ public object FfiConverterOptionalTypePunchKind: FfiConverterRustBuffer<PunchKin
         } else {
             buf.put(1)
             FfiConverterTypePunchKind.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRejectReason: FfiConverterRustBuffer<RejectReason?> {
+    override fun read(buf: ByteBuffer): RejectReason? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRejectReason.read(buf)
+    }
+
+    override fun allocationSize(value: RejectReason?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRejectReason.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RejectReason?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRejectReason.write(value, buf)
         }
     }
 }

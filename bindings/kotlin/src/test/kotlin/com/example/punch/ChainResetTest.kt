@@ -39,7 +39,7 @@ class ChainResetTest {
                 )
                 val broken = client.syncOk()
                 assertEquals(listOf(2uL, 3uL), broken.rejected.map { it.seq })
-                assertEquals(listOf("bad_signature", "gap"), broken.rejected.map { it.reason })
+                assertEquals(listOf(RejectReason.BAD_SIGNATURE, RejectReason.GAP), broken.rejected.map { it.reason })
                 assertNull(broken.chainReset)
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val stuck = client.syncOk()
