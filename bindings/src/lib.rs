@@ -46,7 +46,7 @@ pub use exceptions::*;
 pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, localized_text};
-pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
+pub use pin::{PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
 pub use standing::{HistoryPage, ShiftOccurrence, Standing};

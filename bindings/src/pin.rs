@@ -4,7 +4,6 @@
 //! arrive as `PunchError::Pin` with what the UI needs (tries left, lock end).
 
 use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as CoreResetPath};
-use punch_core::text::serde_name;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
@@ -43,13 +42,12 @@ pub struct PinResetToken {
 /// One recorded PIN event (the audit trail).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PinEvent {
-    /// set, changed, failed, locked, unlocked, reset, user_verified.
-    pub kind: String,
+    pub kind: PinEventKind,
     pub employee_id: String,
     pub failures: u32,
     pub lock_ms: Option<u64>,
-    /// admin, code, self_service (on `reset`).
-    pub reset_path: Option<String>,
+    /// On `Reset`: which path reset the PIN.
+    pub reset_path: Option<ResetPath>,
 }
 
 impl From<punch_core::PinStatus> for PinStatus {
@@ -74,14 +72,50 @@ impl From<pin_model::SignedResetToken> for PinResetToken {
     }
 }
 
+/// What happened to a PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinEventKind {
+    Set,
+    Changed,
+    Failed,
+    Locked,
+    Unlocked,
+    Reset,
+    /// The platform's biometric or device credential stood in for the PIN.
+    UserVerified,
+}
+
+/// How a PIN was reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ResetPath {
+    /// An admin ordered it.
+    Admin,
+    /// A code sent to the employee's phone or e-mail.
+    Code,
+    /// The employee's identity data.
+    SelfService,
+}
+
 fn event(e: pin_model::PinEvent) -> PinEvent {
-    let kind: CoreEventKind = e.kind;
+    let kind = match e.kind {
+        CoreEventKind::Set => PinEventKind::Set,
+        CoreEventKind::Changed => PinEventKind::Changed,
+        CoreEventKind::Failed => PinEventKind::Failed,
+        CoreEventKind::Locked => PinEventKind::Locked,
+        CoreEventKind::Unlocked => PinEventKind::Unlocked,
+        CoreEventKind::Reset => PinEventKind::Reset,
+        CoreEventKind::UserVerified => PinEventKind::UserVerified,
+    };
     PinEvent {
-        kind: serde_name(&kind),
+        kind,
         employee_id: e.employee_id,
         failures: e.failures,
         lock_ms: e.lock_ms,
-        reset_path: e.reset_path.map(|p: CoreResetPath| serde_name(&p)),
+        reset_path: e.reset_path.map(|p| match p {
+            CoreResetPath::Admin => ResetPath::Admin,
+            CoreResetPath::Code => ResetPath::Code,
+            CoreResetPath::SelfService => ResetPath::SelfService,
+        }),
     }
 }
 

@@ -5757,27 +5757,21 @@ public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffe
  * One recorded PIN event (the audit trail).
  */
 public struct PinEvent: Equatable, Hashable {
-    /**
-     * set, changed, failed, locked, unlocked, reset, user_verified.
-     */
-    public let kind: String
+    public let kind: PinEventKind
     public let employeeId: String
     public let failures: UInt32
     public let lockMs: UInt64?
     /**
-     * admin, code, self_service (on `reset`).
+     * On `Reset`: which path reset the PIN.
      */
-    public let resetPath: String?
+    public let resetPath: ResetPath?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(kind: PinEventKind, employeeId: String, failures: UInt32, lockMs: UInt64?, 
         /**
-         * set, changed, failed, locked, unlocked, reset, user_verified.
-         */kind: String, employeeId: String, failures: UInt32, lockMs: UInt64?, 
-        /**
-         * admin, code, self_service (on `reset`).
-         */resetPath: String?) {
+         * On `Reset`: which path reset the PIN.
+         */resetPath: ResetPath?) {
         self.kind = kind
         self.employeeId = employeeId
         self.failures = failures
@@ -5801,20 +5795,20 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEvent {
         return
             try PinEvent(
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypePinEventKind.read(from: &buf), 
                 employeeId: FfiConverterString.read(from: &buf), 
                 failures: FfiConverterUInt32.read(from: &buf), 
                 lockMs: FfiConverterOptionUInt64.read(from: &buf), 
-                resetPath: FfiConverterOptionString.read(from: &buf)
+                resetPath: FfiConverterOptionTypeResetPath.read(from: &buf)
         )
     }
 
     public static func write(_ value: PinEvent, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypePinEventKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.employeeId, into: &buf)
         FfiConverterUInt32.write(value.failures, into: &buf)
         FfiConverterOptionUInt64.write(value.lockMs, into: &buf)
-        FfiConverterOptionString.write(value.resetPath, into: &buf)
+        FfiConverterOptionTypeResetPath.write(value.resetPath, into: &buf)
     }
 }
 
@@ -8030,6 +8024,113 @@ public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
 
 
 /**
+ * What happened to a PIN.
+ */
+
+public enum PinEventKind: Equatable, Hashable {
+    
+    case set
+    case changed
+    case failed
+    case locked
+    case unlocked
+    case reset
+    /**
+     * The platform's biometric or device credential stood in for the PIN.
+     */
+    case userVerified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PinEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = PinEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .set
+        
+        case 2: return .changed
+        
+        case 3: return .failed
+        
+        case 4: return .locked
+        
+        case 5: return .unlocked
+        
+        case 6: return .reset
+        
+        case 7: return .userVerified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PinEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .set:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .changed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unlocked:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .reset:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .userVerified:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEventKind_lift(_ buf: RustBuffer) throws -> PinEventKind {
+    return try FfiConverterTypePinEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEventKind_lower(_ value: PinEventKind) -> RustBuffer {
+    return FfiConverterTypePinEventKind.lower(value)
+}
+
+
+
+/**
  * Why the punch PIN said no.
  */
 
@@ -9045,6 +9146,91 @@ public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> Requ
 #endif
 public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
     return FfiConverterTypeRequestStatus.lower(value)
+}
+
+
+
+/**
+ * How a PIN was reset.
+ */
+
+public enum ResetPath: Equatable, Hashable {
+    
+    /**
+     * An admin ordered it.
+     */
+    case admin
+    /**
+     * A code sent to the employee's phone or e-mail.
+     */
+    case code
+    /**
+     * The employee's identity data.
+     */
+    case selfService
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ResetPath: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResetPath: FfiConverterRustBuffer {
+    typealias SwiftType = ResetPath
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResetPath {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .admin
+        
+        case 2: return .code
+        
+        case 3: return .selfService
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ResetPath, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .admin:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .code:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .selfService:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetPath_lift(_ buf: RustBuffer) throws -> ResetPath {
+    return try FfiConverterTypeResetPath.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetPath_lower(_ value: ResetPath) -> RustBuffer {
+    return FfiConverterTypeResetPath.lower(value)
 }
 
 
@@ -10279,6 +10465,30 @@ fileprivate struct FfiConverterOptionTypeRejectReason: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRejectReason.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResetPath: FfiConverterRustBuffer {
+    typealias SwiftType = ResetPath?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResetPath.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResetPath.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

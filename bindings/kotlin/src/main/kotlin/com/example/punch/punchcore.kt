@@ -8217,10 +8217,7 @@ public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
  * One recorded PIN event (the audit trail).
  */
 data class PinEvent (
-    /**
-     * set, changed, failed, locked, unlocked, reset, user_verified.
-     */
-    val `kind`: kotlin.String
+    val `kind`: PinEventKind
     , 
     val `employeeId`: kotlin.String
     , 
@@ -8229,9 +8226,9 @@ data class PinEvent (
     val `lockMs`: kotlin.ULong?
     , 
     /**
-     * admin, code, self_service (on `reset`).
+     * On `Reset`: which path reset the PIN.
      */
-    val `resetPath`: kotlin.String?
+    val `resetPath`: ResetPath?
     
 ){
     
@@ -8248,28 +8245,28 @@ data class PinEvent (
 public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
     override fun read(buf: ByteBuffer): PinEvent {
         return PinEvent(
-            FfiConverterString.read(buf),
+            FfiConverterTypePinEventKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterUInt.read(buf),
             FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeResetPath.read(buf),
         )
     }
 
     override fun allocationSize(value: PinEvent) = (
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypePinEventKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`employeeId`) +
             FfiConverterUInt.allocationSize(value.`failures`) +
             FfiConverterOptionalULong.allocationSize(value.`lockMs`) +
-            FfiConverterOptionalString.allocationSize(value.`resetPath`)
+            FfiConverterOptionalTypeResetPath.allocationSize(value.`resetPath`)
     )
 
     override fun write(value: PinEvent, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypePinEventKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`employeeId`, buf)
             FfiConverterUInt.write(value.`failures`, buf)
             FfiConverterOptionalULong.write(value.`lockMs`, buf)
-            FfiConverterOptionalString.write(value.`resetPath`, buf)
+            FfiConverterOptionalTypeResetPath.write(value.`resetPath`, buf)
     }
 }
 
@@ -9850,6 +9847,51 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
 
 
 /**
+ * What happened to a PIN.
+ */
+
+enum class PinEventKind {
+    
+    SET,
+    CHANGED,
+    FAILED,
+    LOCKED,
+    UNLOCKED,
+    RESET,
+    /**
+     * The platform's biometric or device credential stood in for the PIN.
+     */
+    USER_VERIFIED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinEventKind: FfiConverterRustBuffer<PinEventKind> {
+    override fun read(buf: ByteBuffer) = try {
+        PinEventKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PinEventKind) = 4UL
+
+    override fun write(value: PinEventKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Why the punch PIN said no.
  */
 
@@ -10697,6 +10739,53 @@ public object FfiConverterTypeRequestStatus: FfiConverterRustBuffer<RequestStatu
     override fun allocationSize(value: RequestStatus) = 4UL
 
     override fun write(value: RequestStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a PIN was reset.
+ */
+
+enum class ResetPath {
+    
+    /**
+     * An admin ordered it.
+     */
+    ADMIN,
+    /**
+     * A code sent to the employee's phone or e-mail.
+     */
+    CODE,
+    /**
+     * The employee's identity data.
+     */
+    SELF_SERVICE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResetPath: FfiConverterRustBuffer<ResetPath> {
+    override fun read(buf: ByteBuffer) = try {
+        ResetPath.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ResetPath) = 4UL
+
+    override fun write(value: ResetPath, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -11811,6 +11900,38 @@ public object FfiConverterOptionalTypeRejectReason: FfiConverterRustBuffer<Rejec
         } else {
             buf.put(1)
             FfiConverterTypeRejectReason.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeResetPath: FfiConverterRustBuffer<ResetPath?> {
+    override fun read(buf: ByteBuffer): ResetPath? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeResetPath.read(buf)
+    }
+
+    override fun allocationSize(value: ResetPath?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeResetPath.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ResetPath?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeResetPath.write(value, buf)
         }
     }
 }

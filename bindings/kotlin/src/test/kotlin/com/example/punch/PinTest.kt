@@ -58,8 +58,13 @@ class PinTest {
                 val replay = assertThrowsAsync<PunchException.Pin> { client.applyPinReset(token, "6041", null) }
                 assertEquals(PinReason.TOKEN, replay.reason)
                 val kinds = client.pinEvents().map { it.kind }
-                assertEquals(listOf("set", "failed", "failed", "failed", "failed", "failed", "locked", "reset", "set", "failed"), kinds)
-                assertEquals("code", client.pinEvents().single { it.kind == "reset" }.resetPath)
+                val failed = List(5) { PinEventKind.FAILED }
+                assertEquals(
+                    listOf(PinEventKind.SET) + failed +
+                        listOf(PinEventKind.LOCKED, PinEventKind.RESET, PinEventKind.SET, PinEventKind.FAILED),
+                    kinds,
+                )
+                assertEquals(ResetPath.CODE, client.pinEvents().single { it.kind == PinEventKind.RESET }.resetPath)
 
                 server.start()
                 client.networkAvailable()
