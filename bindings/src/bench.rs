@@ -18,8 +18,8 @@ pub struct RustBaseline {
     engine: std::sync::Arc<PunchEngine>,
 }
 
-fn nanos(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+fn nanos(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX)
 }
 
 #[uniffi::export]
@@ -54,7 +54,7 @@ impl RustBaseline {
     }
 
     /// Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-    pub fn punch_nanos(&self, kind: PunchKind, evidence: Evidence) -> Result<u64, PunchError> {
+    pub fn punch_nanos(&self, kind: PunchKind, evidence: Evidence) -> Result<i64, PunchError> {
         guard(|| {
             let (kind, evidence) = (kind.into(), evidence.into());
             let start = Instant::now();
@@ -64,7 +64,7 @@ impl RustBaseline {
     }
 
     /// Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-    pub fn evaluate_nanos(&self, evidence: Evidence) -> Result<u64, PunchError> {
+    pub fn evaluate_nanos(&self, evidence: Evidence) -> Result<i64, PunchError> {
         guard(|| {
             let evidence = evidence.into();
             let start = Instant::now();
@@ -74,19 +74,19 @@ impl RustBaseline {
     }
 
     /// Nothing, synchronously: the bare cost of one call across the FFI.
-    pub fn noop(&self) -> u64 {
+    pub fn noop(&self) -> i64 {
         0
     }
 
     /// Nothing, on a worker, as every async client call runs: the async
     /// machinery's cost (poll, worker hand-off, wake, complete, free).
-    pub async fn noop_async(&self) -> Result<u64, PunchError> {
+    pub async fn noop_async(&self) -> Result<i64, PunchError> {
         off_thread(|| Ok(0)).await
     }
 
     /// Takes evidence and does nothing with it: the cost of lowering it.
-    pub fn take_evidence(&self, evidence: Evidence) -> u64 {
-        u64::from(evidence.gps.is_some())
+    pub fn take_evidence(&self, evidence: Evidence) -> i64 {
+        i64::from(evidence.gps.is_some())
     }
 
     /// `evaluate`, synchronously on the caller's thread: against the async

@@ -24,11 +24,12 @@ use crate::subscriptions::{Subscribers, Subscription};
 use crate::types::{
     ChainReport, DeviceInfo, Evaluation, Evidence, PunchKind, PunchReceipt, SyncReport, SyncStatus,
 };
+use crate::types::{Signed, unsigned};
 
 /// The database file inside the directory the app passes to `open`.
 const DB_FILE: &str = "punch.db";
 /// How long a platform signer may take (a biometric prompt included).
-const DEFAULT_SIGNER_TIMEOUT_MS: u64 = 120_000;
+const DEFAULT_SIGNER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How to open a client. Everything is optional: a client without a server
 /// is local-only (tests, kiosks that install a policy by hand).
@@ -43,16 +44,16 @@ pub struct ClientOptions {
     pub policy_key_base64: Option<String>,
     /// Records per upload request (default 500).
     #[uniffi(default = None)]
-    pub batch_size: Option<u32>,
+    pub batch_size: Option<i32>,
     /// Per HTTP request (default 30 s).
     #[uniffi(default = None)]
-    pub request_timeout_ms: Option<u64>,
+    pub request_timeout_ms: Option<i64>,
     /// A hardware key; None keeps a software key inside the database.
     #[uniffi(default = None)]
     pub signer: Option<Arc<dyn DeviceSigner>>,
     /// How long `signer` may take per call (default 120 s, for a prompt).
     #[uniffi(default = None)]
-    pub signer_timeout_ms: Option<u64>,
+    pub signer_timeout_ms: Option<i64>,
     /// The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
     #[uniffi(default = None)]
     pub transport: Option<Arc<dyn HttpTransport>>,
@@ -96,16 +97,16 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
         .map_err(|e| PunchError::invalid(format!("policy_key_base64 is not base64: {e}")))?;
     let mut config = ServerConfig::new(url, key);
     if let Some(n) = options.batch_size {
-        if n == 0 {
+        if n < 1 {
             return Err(PunchError::invalid("batch_size must be at least 1"));
         }
-        config.batch_size = n;
+        config.batch_size = unsigned(i64::from(n), "batch_size")?;
     }
     if let Some(ms) = options.request_timeout_ms {
-        if ms == 0 {
+        if ms < 1 {
             return Err(PunchError::invalid("request_timeout_ms must be above 0"));
         }
-        config.request_timeout_ms = ms;
+        config.request_timeout_ms = unsigned(ms, "request_timeout_ms")?;
     }
     Ok(Some(config))
 }
@@ -125,11 +126,10 @@ impl PunchClient {
                 detail: format!("cannot create {}: {e}", directory.display()),
             })?;
             let server = server_config(&options)?;
-            let timeout = Duration::from_millis(
-                options
-                    .signer_timeout_ms
-                    .unwrap_or(DEFAULT_SIGNER_TIMEOUT_MS),
-            );
+            let timeout = match options.signer_timeout_ms {
+                Some(ms) => Duration::from_millis(unsigned(ms, "signer_timeout_ms")?),
+                None => DEFAULT_SIGNER_TIMEOUT,
+            };
             let mut engine_options = EngineOptions {
                 server,
                 ..EngineOptions::default()
@@ -210,15 +210,18 @@ impl PunchClient {
     /// Syncs now (ignoring a running backoff) and returns the policy version
     /// in force. Fails when the server could not be reached or refused, or
     /// has published no policy.
-    pub async fn refresh_policy(&self) -> Result<u64, PunchError> {
+    pub async fn refresh_policy(&self) -> Result<i64, PunchError> {
         self.run(move |engine| {
             let report = engine.sync_now()?;
             if let Some(e) = &report.error {
                 return Err(from_sync_error(e));
             }
-            engine.policy_version().ok_or(PunchError::PolicyMissing {
-                detail: "the server has published no policy yet".into(),
-            })
+            engine
+                .policy_version()
+                .map(Signed::signed)
+                .ok_or(PunchError::PolicyMissing {
+                    detail: "the server has published no policy yet".into(),
+                })
         })
         .await
     }
@@ -230,9 +233,13 @@ impl PunchClient {
         &self,
         body: Vec<u8>,
         signature: Option<Vec<u8>>,
-    ) -> Result<u64, PunchError> {
-        self.run(move |engine| Ok(engine.install_policy_json(&body, signature.as_deref())?))
-            .await
+    ) -> Result<i64, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
+                .install_policy_json(&body, signature.as_deref())?
+                .signed())
+        })
+        .await
     }
 
     /// Binds a local-only client to an employee (a server-backed client is
@@ -309,7 +316,7 @@ impl PunchClient {
                 device_id: d.device_id,
                 public_key_spki: d.public_key_spki,
                 employee_id: d.employee_id,
-                policy_version: engine.policy_version(),
+                policy_version: engine.policy_version().signed(),
                 platform_key: engine.has_platform_key(),
             })
         })
@@ -339,14 +346,14 @@ impl PunchClient {
     /// `idle_ms` otherwise, backing off after failures (for processes that
     /// live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
     /// A second call restarts it with the new interval. Returns at once.
-    pub fn start_background_sync(&self, idle_ms: u64) -> Result<(), PunchError> {
+    pub fn start_background_sync(&self, idle_ms: i64) -> Result<(), PunchError> {
         guard(|| {
             if idle_ms < 100 {
                 return Err(PunchError::invalid("idle_ms must be at least 100"));
             }
             let started = self
                 .engine
-                .start_background_sync(Duration::from_millis(idle_ms));
+                .start_background_sync(Duration::from_millis(unsigned(idle_ms, "idle_ms")?));
             let previous = self.slot().replace(started);
             stop_in_background(previous);
             Ok(())

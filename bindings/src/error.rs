@@ -11,6 +11,7 @@ use punch_core::rules::policy::PolicyError;
 use punch_core::{PunchError as CoreError, SyncError};
 
 use crate::types::Evaluation;
+use crate::types::Signed;
 
 /// What went wrong, by what the app can do about it.
 // `Refused` carries the evaluation by value: the foreign side needs a plain
@@ -81,8 +82,8 @@ pub enum PunchError {
     Pin {
         detail: String,
         reason: PinReason,
-        tries_left: Option<u32>,
-        locked_for_ms: Option<u64>,
+        tries_left: Option<i32>,
+        locked_for_ms: Option<i64>,
     },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
@@ -331,8 +332,8 @@ fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
     PunchError::Pin {
         detail,
         reason,
-        tries_left,
-        locked_for_ms,
+        tries_left: tries_left.signed(),
+        locked_for_ms: locked_for_ms.signed(),
     }
 }
 

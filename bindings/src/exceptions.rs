@@ -12,6 +12,7 @@ use punch_core::rules::makeup::{self, MakeUpRequest};
 use crate::client::PunchClient;
 use crate::error::PunchError;
 use crate::messages::Message;
+use crate::types::Signed;
 use crate::types::{Evaluation, PunchKind};
 
 /// A file named by a make-up request (from `attach`).
@@ -19,7 +20,7 @@ use crate::types::{Evaluation, PunchKind};
 pub struct AttachmentRef {
     /// Hex SHA-256 of the file.
     pub sha256: String,
-    pub size_bytes: u64,
+    pub size_bytes: i64,
     pub media_type: String,
 }
 
@@ -66,7 +67,7 @@ pub enum RequestStatus {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RequestInfo {
     pub event_id: String,
-    pub seq: u64,
+    pub seq: i64,
     pub filed_at_ms: i64,
     pub status: RequestStatus,
     /// The refusal's code when refused.
@@ -85,7 +86,7 @@ pub struct RequestInfo {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RefusedAttemptInfo {
     pub event_id: String,
-    pub seq: u64,
+    pub seq: i64,
     pub wall_time_ms: i64,
     pub kind: PunchKind,
     /// As judged; only the verdict when `unreadable` says why not.
@@ -112,7 +113,7 @@ pub struct FieldSiteInfo {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RequestReceipt {
     pub event_id: String,
-    pub seq: u64,
+    pub seq: i64,
     pub wall_time_ms: i64,
     pub record_hash: String,
 }
@@ -121,7 +122,7 @@ impl From<EventReceipt> for RequestReceipt {
     fn from(r: EventReceipt) -> Self {
         RequestReceipt {
             event_id: r.event_id.to_string(),
-            seq: r.seq,
+            seq: r.seq.signed(),
             wall_time_ms: r.wall_time_ms,
             record_hash: r.record_hash,
         }
@@ -153,7 +154,7 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
                 .into_iter()
                 .map(|a| makeup::Attachment {
                     sha256: a.sha256,
-                    size_bytes: a.size_bytes,
+                    size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
                     media_type: a.media_type,
                 })
                 .collect(),
@@ -179,7 +180,7 @@ impl From<makeup::Attachment> for AttachmentRef {
     fn from(a: makeup::Attachment) -> Self {
         AttachmentRef {
             sha256: a.sha256,
-            size_bytes: a.size_bytes,
+            size_bytes: a.size_bytes.signed(),
             media_type: a.media_type,
         }
     }
@@ -240,7 +241,7 @@ impl From<RequestView> for RequestInfo {
         };
         RequestInfo {
             event_id: r.event_id,
-            seq: r.seq,
+            seq: r.seq.signed(),
             filed_at_ms: r.filed_at_ms,
             status: status(r.status),
             detail: r.detail,
@@ -257,7 +258,7 @@ impl From<RefusedAttempt> for RefusedAttemptInfo {
     fn from(a: RefusedAttempt) -> Self {
         RefusedAttemptInfo {
             event_id: a.event_id,
-            seq: a.seq,
+            seq: a.seq.signed(),
             wall_time_ms: a.wall_time_ms,
             kind: a.refused.kind.into(),
             evaluation: a.refused.evaluation.into(),

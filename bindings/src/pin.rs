@@ -7,6 +7,7 @@ use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as Co
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
+use crate::types::Signed;
 
 /// An employee's PIN, for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -15,9 +16,9 @@ pub struct PinStatus {
     pub required: bool,
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
-    pub tries_left: u32,
+    pub tries_left: i32,
     /// While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-    pub locked_for_ms: Option<u64>,
+    pub locked_for_ms: Option<i64>,
     pub locked_until_ms: Option<i64>,
     /// Older than the policy allows: choose a new one (`change_pin`).
     pub must_change: bool,
@@ -44,8 +45,8 @@ pub struct PinResetToken {
 pub struct PinEvent {
     pub kind: PinEventKind,
     pub employee_id: String,
-    pub failures: u32,
-    pub lock_ms: Option<u64>,
+    pub failures: i32,
+    pub lock_ms: Option<i64>,
     /// On `Reset`: which path reset the PIN.
     pub reset_path: Option<ResetPath>,
 }
@@ -55,8 +56,8 @@ impl From<punch_core::PinStatus> for PinStatus {
         PinStatus {
             required: s.required,
             is_set: s.is_set,
-            tries_left: s.tries_left,
-            locked_for_ms: s.locked_for_ms,
+            tries_left: s.tries_left.signed(),
+            locked_for_ms: s.locked_for_ms.signed(),
             locked_until_ms: s.locked_until_ms,
             must_change: s.must_change,
         }
@@ -109,8 +110,8 @@ fn event(e: pin_model::PinEvent) -> PinEvent {
     PinEvent {
         kind,
         employee_id: e.employee_id,
-        failures: e.failures,
-        lock_ms: e.lock_ms,
+        failures: e.failures.signed(),
+        lock_ms: e.lock_ms.signed(),
         reset_path: e.reset_path.map(|p| match p {
             CoreResetPath::Admin => ResetPath::Admin,
             CoreResetPath::Code => ResetPath::Code,

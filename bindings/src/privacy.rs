@@ -7,6 +7,7 @@ use punch_core::DataKeyStatus as CoreStatus;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
+use crate::types::{Signed, unsigned};
 
 /// Whether record payloads are sealed at rest.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -27,7 +28,7 @@ pub enum DataKeyState {
 /// What the server found on revealed evidence (flags as JSON objects).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RevealOutcome {
-    pub seq: u64,
+    pub seq: i64,
     /// Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
     pub review_flags_json: Vec<String>,
 }
@@ -54,18 +55,18 @@ impl PunchClient {
     }
 
     /// The exact evidence behind the record at `seq` (None: it keeps all).
-    pub async fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>, PunchError> {
-        self.run(move |engine| Ok(engine.evidence_opening(seq)?))
+    pub async fn evidence_opening(&self, seq: i64) -> Result<Option<Vec<u8>>, PunchError> {
+        self.run(move |engine| Ok(engine.evidence_opening(unsigned(seq, "seq")?)?))
             .await
     }
 
     /// Reveals that evidence to the server to settle a dispute (the
     /// employee's choice). Blocking: call it off the main thread.
-    pub async fn reveal_evidence(&self, seq: u64) -> Result<RevealOutcome, PunchError> {
+    pub async fn reveal_evidence(&self, seq: i64) -> Result<RevealOutcome, PunchError> {
         self.run(move |engine| {
-            let answer = engine.reveal_evidence(seq)?;
+            let answer = engine.reveal_evidence(unsigned(seq, "seq")?)?;
             Ok(RevealOutcome {
-                seq: answer.seq,
+                seq: answer.seq.signed(),
                 review_flags_json: answer
                     .review_flags
                     .iter()
@@ -93,8 +94,8 @@ impl PunchClient {
 
     /// Purges records the server acknowledged longer ago than the policy
     /// keeps them (also done after each good sync); answers how many.
-    pub async fn purge_expired(&self) -> Result<u64, PunchError> {
-        self.run(move |engine| Ok(engine.purge_expired()?.records))
+    pub async fn purge_expired(&self) -> Result<i64, PunchError> {
+        self.run(move |engine| Ok(engine.purge_expired()?.records.signed()))
             .await
     }
 

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::client::PunchClient;
 use crate::error::PunchError;
 use crate::types::{HistoryEntry, PunchKind, SyncStatus};
+use crate::types::{Signed, unsigned};
 
 /// Longest history page.
 const MAX_PAGE: u32 = 1_000;
@@ -80,7 +81,7 @@ impl From<punch_core::Standing> for Standing {
 pub struct HistoryPage {
     pub entries: Vec<HistoryEntry>,
     /// None when this page reaches the oldest punch.
-    pub next_before_seq: Option<u64>,
+    pub next_before_seq: Option<i64>,
 }
 
 #[uniffi::export]
@@ -94,17 +95,19 @@ impl PunchClient {
     /// then the page's `next_before_seq`.
     pub async fn history(
         &self,
-        before_seq: Option<u64>,
-        limit: u32,
+        before_seq: Option<i64>,
+        limit: i32,
     ) -> Result<HistoryPage, PunchError> {
         self.run(move |engine| {
-            if limit == 0 || limit > MAX_PAGE {
+            if limit == 0 || limit > MAX_PAGE.signed() {
                 return Err(PunchError::invalid(format!(
                     "limit must be 1..={MAX_PAGE}, not {limit}"
                 )));
             }
             // One more than asked: a full page says whether older ones exist.
-            let mut rows = engine.punches_newest_first(before_seq, limit + 1)?;
+            let before_seq = before_seq.map(|s| unsigned(s, "before_seq")).transpose()?;
+            let mut rows = engine
+                .punches_newest_first(before_seq, unsigned(i64::from(limit) + 1, "limit")?)?;
             let more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let entries: Vec<HistoryEntry> = rows.into_iter().map(HistoryEntry::from).collect();

@@ -1,6 +1,49 @@
 //! The records and enums that cross the boundary, and their conversions
 //! from and to the core's types. Times are epoch milliseconds (`i64`), ids
-//! are strings, enum-like texts the UI only shows are their wire names.
+//! are strings, closed sets are enums, counts are signed (`Signed`).
+
+use crate::error::PunchError;
+
+/// Counts, sequence numbers and durations as Java's signed types (a Java
+/// caller never writes `0uL`); values beyond the signed range saturate
+/// (no device reaches them).
+pub(crate) trait Signed {
+    type Out;
+    fn signed(self) -> Self::Out;
+}
+
+impl Signed for u64 {
+    type Out = i64;
+    fn signed(self) -> i64 {
+        i64::try_from(self).unwrap_or(i64::MAX)
+    }
+}
+
+impl Signed for u32 {
+    type Out = i32;
+    fn signed(self) -> i32 {
+        i32::try_from(self).unwrap_or(i32::MAX)
+    }
+}
+
+impl Signed for u16 {
+    type Out = i32;
+    fn signed(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+impl<T: Signed> Signed for Option<T> {
+    type Out = Option<T::Out>;
+    fn signed(self) -> Self::Out {
+        self.map(Signed::signed)
+    }
+}
+
+/// A count or sequence number the app passed: negative is its input error.
+pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, PunchError> {
+    T::try_from(value).map_err(|_| PunchError::invalid(format!("{what} must not be negative")))
+}
 
 /// What kind of punch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -269,7 +312,7 @@ pub struct Evaluation {
     pub decision: Decision,
     /// The site the punch is attributed to, if one passed.
     pub site_id: Option<String>,
-    pub policy_version: u64,
+    pub policy_version: i64,
     pub sites: Vec<SiteResult>,
     pub flags: Vec<EvaluationFlag>,
     /// Beside a refusal: the closest site and how far its edge is.
@@ -291,7 +334,7 @@ pub struct Attendance {
     /// The matched occurrence's scheduled start, epoch ms.
     pub start_ms: Option<i64>,
     /// Minutes late or early, for "late" and "early_leave".
-    pub minutes: Option<u32>,
+    pub minutes: Option<i32>,
 }
 
 /// What a punch means for attendance.
@@ -336,7 +379,7 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
             code,
             shift_id,
             start_ms: a.occurrence().map(|o| o.start_ms),
-            minutes,
+            minutes: minutes.signed(),
         }
     }
 }
@@ -352,7 +395,7 @@ impl From<punch_core::Evaluation> for Evaluation {
             messages,
             decision: e.decision.into(),
             site_id: e.site_id,
-            policy_version: e.policy_version,
+            policy_version: e.policy_version.signed(),
             sites: e
                 .sites
                 .into_iter()
@@ -397,7 +440,7 @@ impl From<punch_core::Evaluation> for Evaluation {
 pub struct PunchReceipt {
     pub punch_id: String,
     /// Position in this device's chain, from 1.
-    pub seq: u64,
+    pub seq: i64,
     pub kind: PunchKind,
     pub wall_time_ms: i64,
     pub evaluation: Evaluation,
@@ -409,7 +452,7 @@ impl From<punch_core::PunchReceipt> for PunchReceipt {
     fn from(r: punch_core::PunchReceipt) -> Self {
         PunchReceipt {
             punch_id: r.punch_id.to_string(),
-            seq: r.seq,
+            seq: r.seq.signed(),
             kind: r.kind.into(),
             wall_time_ms: r.wall_time_ms,
             evaluation: r.evaluation.into(),
@@ -440,7 +483,7 @@ impl From<punch_core::UploadState> for UploadState {
 /// One row of the punch history.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct HistoryEntry {
-    pub seq: u64,
+    pub seq: i64,
     pub punch_id: String,
     /// None only when `verified` is false and the stored column is not a kind.
     pub kind: Option<PunchKind>,
@@ -477,7 +520,7 @@ fn decision_of(column: &str) -> Option<Decision> {
 impl From<punch_core::StoredPunch> for HistoryEntry {
     fn from(p: punch_core::StoredPunch) -> Self {
         HistoryEntry {
-            seq: p.seq,
+            seq: p.seq.signed(),
             punch_id: p.punch_id,
             kind: kind_of(&p.kind),
             wall_time_ms: p.wall_time_ms,
@@ -509,7 +552,7 @@ pub enum SyncIssueKind {
 pub struct SyncIssue {
     pub kind: SyncIssueKind,
     pub message: String,
-    pub http_status: Option<u16>,
+    pub http_status: Option<i32>,
     /// The server's error code, when it gave one.
     pub code: Option<crate::error::ServerErrorCode>,
 }
@@ -532,7 +575,7 @@ impl From<punch_core::SyncError> for SyncIssue {
         SyncIssue {
             kind,
             message,
-            http_status,
+            http_status: http_status.signed(),
             code,
         }
     }
@@ -587,7 +630,7 @@ impl From<&punch_core::wire::RejectReason> for RejectReason {
 /// A record the server refused.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RejectedPunch {
-    pub seq: u64,
+    pub seq: i64,
     pub reason: Option<RejectReason>,
     pub detail: Option<String>,
 }
@@ -595,15 +638,15 @@ pub struct RejectedPunch {
 /// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
-    pub uploaded: u64,
-    pub duplicates: u64,
-    pub resent: u64,
+    pub uploaded: i64,
+    pub duplicates: i64,
+    pub resent: i64,
     pub rejected: Vec<RejectedPunch>,
     /// Still waiting for upload.
-    pub remaining: u64,
-    pub requests: u32,
+    pub remaining: i64,
+    pub requests: i32,
     /// Set when a newer policy was installed.
-    pub policy_installed: Option<u64>,
+    pub policy_installed: Option<i64>,
     /// Set when the sync did not finish; `next_retry_ms` says when to try again.
     pub error: Option<SyncIssue>,
     pub next_retry_ms: Option<i64>,
@@ -611,36 +654,36 @@ pub struct SyncReport {
     pub deferred: bool,
     /// The server holds, at this seq, a record this device never had: the
     /// chains diverged (a restored or copied database). Tell the employer.
-    pub server_head_mismatch: Option<u64>,
+    pub server_head_mismatch: Option<i64>,
     /// The employer acknowledged this device's chain break and this sync
     /// applied it: this many refused records were set aside (kept, state
     /// `rejected`) and the next punch starts a new segment the server accepts.
-    pub chain_reset: Option<u64>,
+    pub chain_reset: Option<i64>,
 }
 
 impl From<punch_core::SyncReport> for SyncReport {
     fn from(r: punch_core::SyncReport) -> Self {
         SyncReport {
-            uploaded: r.uploaded,
-            duplicates: r.duplicates,
-            resent: r.resent,
+            uploaded: r.uploaded.signed(),
+            duplicates: r.duplicates.signed(),
+            resent: r.resent.signed(),
             rejected: r
                 .rejected
                 .into_iter()
                 .map(|p| RejectedPunch {
-                    seq: p.seq,
+                    seq: p.seq.signed(),
                     reason: p.reason.as_ref().map(Into::into),
                     detail: p.detail,
                 })
                 .collect(),
-            remaining: r.remaining,
-            requests: r.requests,
-            policy_installed: r.policy_installed,
+            remaining: r.remaining.signed(),
+            requests: r.requests.signed(),
+            policy_installed: r.policy_installed.signed(),
             error: r.error.map(SyncIssue::from),
             next_retry_ms: r.next_retry_ms,
             deferred: r.deferred,
-            server_head_mismatch: r.server_head_mismatch,
-            chain_reset: r.chain_reset,
+            server_head_mismatch: r.server_head_mismatch.signed(),
+            chain_reset: r.chain_reset.signed(),
         }
     }
 }
@@ -648,14 +691,14 @@ impl From<punch_core::SyncReport> for SyncReport {
 /// For a status screen: how the queue stands.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatus {
-    pub pending: u64,
-    pub uploaded: u64,
-    pub rejected: u64,
+    pub pending: i64,
+    pub uploaded: i64,
+    pub rejected: i64,
     pub last_success_ms: Option<i64>,
     pub last_error: Option<SyncIssue>,
     pub next_attempt_ms: Option<i64>,
-    pub consecutive_failures: u32,
-    pub policy_version: Option<u64>,
+    pub consecutive_failures: i32,
+    pub policy_version: Option<i64>,
     /// Whether punches taken now carry a usable time anchor (false after a
     /// reboot until the next successful sync).
     pub anchored: bool,
@@ -664,14 +707,14 @@ pub struct SyncStatus {
 impl From<punch_core::SyncStatus> for SyncStatus {
     fn from(s: punch_core::SyncStatus) -> Self {
         SyncStatus {
-            pending: s.pending,
-            uploaded: s.uploaded,
-            rejected: s.rejected,
+            pending: s.pending.signed(),
+            uploaded: s.uploaded.signed(),
+            rejected: s.rejected.signed(),
             last_success_ms: s.last_success_ms,
             last_error: s.last_error.map(SyncIssue::from),
             next_attempt_ms: s.next_attempt_ms,
-            consecutive_failures: s.consecutive_failures,
-            policy_version: s.policy_version,
+            consecutive_failures: s.consecutive_failures.signed(),
+            policy_version: s.policy_version.signed(),
             anchored: s.anchored,
         }
     }
@@ -680,7 +723,7 @@ impl From<punch_core::SyncStatus> for SyncStatus {
 /// One place the local chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainBreak {
-    pub seq: u64,
+    pub seq: i64,
     pub problem: ChainProblemKind,
     pub detail: String,
 }
@@ -688,8 +731,8 @@ pub struct ChainBreak {
 /// The local chain check: every stored record's hash, signature and link.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainReport {
-    pub records: u64,
-    pub head_seq: u64,
+    pub records: i64,
+    pub head_seq: i64,
     pub intact: bool,
     pub breaks: Vec<ChainBreak>,
 }
@@ -697,14 +740,14 @@ pub struct ChainReport {
 impl From<punch_core::ChainReport> for ChainReport {
     fn from(r: punch_core::ChainReport) -> Self {
         ChainReport {
-            records: r.records,
-            head_seq: r.head_seq,
+            records: r.records.signed(),
+            head_seq: r.head_seq.signed(),
             intact: r.is_intact(),
             breaks: r
                 .breaks
                 .into_iter()
                 .map(|b| ChainBreak {
-                    seq: b.seq,
+                    seq: b.seq.signed(),
                     problem: (&b.problem).into(),
                     detail: b.problem.to_string(),
                 })
@@ -755,7 +798,7 @@ pub struct DeviceInfo {
     pub public_key_spki: Vec<u8>,
     /// Set once enrolled.
     pub employee_id: Option<String>,
-    pub policy_version: Option<u64>,
+    pub policy_version: Option<i64>,
     /// True when a platform signer (Keystore / Secure Enclave) holds the key.
     pub platform_key: bool,
 }
@@ -769,7 +812,7 @@ pub struct ClockReading {
     pub utc_offset_min: i32,
     /// Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
     /// iOS `mach_continuous_time` in ms.
-    pub monotonic_ms: u64,
+    pub monotonic_ms: i64,
     /// Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
     pub boot_id: String,
 }
@@ -779,7 +822,8 @@ impl From<ClockReading> for punch_core::ClockReading {
         punch_core::ClockReading {
             wall_time_ms: c.wall_time_ms,
             utc_offset_min: c.utc_offset_min,
-            monotonic_ms: c.monotonic_ms,
+            // A negative reading is the platform's bug: as 0 it only loses the anchor.
+            monotonic_ms: u64::try_from(c.monotonic_ms).unwrap_or(0),
             boot_id: c.boot_id,
         }
     }
@@ -801,7 +845,7 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
     /// Give up after this long (then throw `PlatformError.Timeout`).
-    pub timeout_ms: u64,
+    pub timeout_ms: i64,
 }
 
 impl From<&punch_core::HttpRequest> for HttpRequest {
@@ -818,7 +862,7 @@ impl From<&punch_core::HttpRequest> for HttpRequest {
                 })
                 .collect(),
             body: r.body.clone(),
-            timeout_ms: r.timeout_ms,
+            timeout_ms: r.timeout_ms.signed(),
         }
     }
 }
@@ -826,7 +870,7 @@ impl From<&punch_core::HttpRequest> for HttpRequest {
 /// The server's answer, whatever its status (4xx and 5xx are answers, not errors).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpResponse {
-    pub status: u16,
+    pub status: i32,
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
 }
@@ -834,7 +878,8 @@ pub struct HttpResponse {
 impl From<HttpResponse> for punch_core::HttpResponse {
     fn from(r: HttpResponse) -> Self {
         punch_core::HttpResponse {
-            status: r.status,
+            // Checked to be 100..=599 by the transport adapter first.
+            status: u16::try_from(r.status).unwrap_or(0),
             headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
             body: r.body,
         }

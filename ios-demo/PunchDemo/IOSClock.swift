@@ -24,7 +24,7 @@ final class IOSClock: PlatformClock, @unchecked Sendable {
         return ClockReading(
             wallTimeMs: Int64(wall.timeIntervalSince1970 * 1000),
             utcOffsetMin: Int32(TimeZone.current.secondsFromGMT(for: wall) / 60),
-            monotonicMs: nanos / 1_000_000,
+            monotonicMs: Int64(nanos / 1_000_000),
             bootId: bootId
         )
     }

@@ -382,7 +382,7 @@ uint64_t uniffi_punchcore_fn_constructor_rustbaseline_open(RustBuffer directory,
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_NANOS
-uint64_t uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+int64_t uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_SYNC
@@ -392,7 +392,7 @@ RustBuffer uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
-uint64_t uniffi_punchcore_fn_method_rustbaseline_noop(uint64_t ptr, RustCallStatus *_Nonnull out_status
+int64_t uniffi_punchcore_fn_method_rustbaseline_noop(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP_ASYNC
@@ -402,12 +402,12 @@ uint64_t uniffi_punchcore_fn_method_rustbaseline_noop_async(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
-uint64_t uniffi_punchcore_fn_method_rustbaseline_punch_nanos(uint64_t ptr, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+int64_t uniffi_punchcore_fn_method_rustbaseline_punch_nanos(uint64_t ptr, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
-uint64_t uniffi_punchcore_fn_method_rustbaseline_take_evidence(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
+int64_t uniffi_punchcore_fn_method_rustbaseline_take_evidence(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_PUNCHCLIENT
@@ -497,7 +497,7 @@ uint64_t uniffi_punchcore_fn_method_punchclient_refresh_policy(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_START_BACKGROUND_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_START_BACKGROUND_SYNC
-void uniffi_punchcore_fn_method_punchclient_start_background_sync(uint64_t ptr, uint64_t idle_ms, RustCallStatus *_Nonnull out_status
+void uniffi_punchcore_fn_method_punchclient_start_background_sync(uint64_t ptr, int64_t idle_ms, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_STATUS
@@ -642,7 +642,7 @@ RustBuffer uniffi_punchcore_fn_method_punchclient_data_key_state(uint64_t ptr, R
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EVIDENCE_OPENING
-uint64_t uniffi_punchcore_fn_method_punchclient_evidence_opening(uint64_t ptr, uint64_t seq
+uint64_t uniffi_punchcore_fn_method_punchclient_evidence_opening(uint64_t ptr, int64_t seq
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_EXPORT_PERSONAL_DATA
@@ -667,7 +667,7 @@ uint64_t uniffi_punchcore_fn_method_punchclient_purge_expired(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REVEAL_EVIDENCE
-uint64_t uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, uint64_t seq
+uint64_t uniffi_punchcore_fn_method_punchclient_reveal_evidence(uint64_t ptr, int64_t seq
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_DATA_KEY
@@ -677,7 +677,7 @@ uint64_t uniffi_punchcore_fn_method_punchclient_rotate_data_key(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_HISTORY
-uint64_t uniffi_punchcore_fn_method_punchclient_history(uint64_t ptr, RustBuffer before_seq, uint32_t limit
+uint64_t uniffi_punchcore_fn_method_punchclient_history(uint64_t ptr, RustBuffer before_seq, int32_t limit
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_STANDING

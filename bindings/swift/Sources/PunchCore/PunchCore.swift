@@ -471,38 +471,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
-    typealias FfiType = UInt16
-    typealias SwiftType = UInt16
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -512,22 +480,6 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int32, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -2024,7 +1976,7 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    func installPolicy(body: Data, signature: Data?) async throws  -> UInt64
+    func installPolicy(body: Data, signature: Data?) async throws  -> Int64
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
@@ -2049,7 +2001,7 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    func refreshPolicy() async throws  -> UInt64
+    func refreshPolicy() async throws  -> Int64
     
     /**
      * Starts a thread that syncs while punches are pending and every
@@ -2057,7 +2009,7 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    func startBackgroundSync(idleMs: UInt64) throws 
+    func startBackgroundSync(idleMs: Int64) throws 
     
     func status() async throws  -> SyncStatus
     
@@ -2184,7 +2136,7 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    func evidenceOpening(seq: UInt64) async throws  -> Data?
+    func evidenceOpening(seq: Int64) async throws  -> Data?
     
     /**
      * Everything this phone holds about the employee.
@@ -2205,13 +2157,13 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    func purgeExpired() async throws  -> UInt64
+    func purgeExpired() async throws  -> Int64
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    func revealEvidence(seq: UInt64) async throws  -> RevealOutcome
+    func revealEvidence(seq: Int64) async throws  -> RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
@@ -2222,7 +2174,7 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Stored punches, newest first: `before_seq` None for the first page,
      * then the page's `next_before_seq`.
      */
-    func history(beforeSeq: UInt64?, limit: UInt32) async throws  -> HistoryPage
+    func history(beforeSeq: Int64?, limit: Int32) async throws  -> HistoryPage
     
     /**
      * Where the employee stands now; `subscribe` hears every change.
@@ -2464,7 +2416,7 @@ open func evaluateKind(kind: PunchKind, evidence: Evidence)async throws  -> Eval
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-open func installPolicy(body: Data, signature: Data?)async throws  -> UInt64  {
+open func installPolicy(body: Data, signature: Data?)async throws  -> Int64  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2472,10 +2424,10 @@ open func installPolicy(body: Data, signature: Data?)async throws  -> UInt64  {
                         self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterOptionData.lower(signature)
                 )
             },
-            pollFunc: ffi_punchcore_rust_future_poll_u64,
-            completeFunc: ffi_punchcore_rust_future_complete_u64,
-            freeFunc: ffi_punchcore_rust_future_free_u64,
-            liftFunc: FfiConverterUInt64.lift,
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -2545,7 +2497,7 @@ open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceip
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-open func refreshPolicy()async throws  -> UInt64  {
+open func refreshPolicy()async throws  -> Int64  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2553,10 +2505,10 @@ open func refreshPolicy()async throws  -> UInt64  {
                         self.uniffiCloneHandle()
                 )
             },
-            pollFunc: ffi_punchcore_rust_future_poll_u64,
-            completeFunc: ffi_punchcore_rust_future_complete_u64,
-            freeFunc: ffi_punchcore_rust_future_free_u64,
-            liftFunc: FfiConverterUInt64.lift,
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -2567,11 +2519,11 @@ open func refreshPolicy()async throws  -> UInt64  {
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-open func startBackgroundSync(idleMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func startBackgroundSync(idleMs: Int64)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_start_background_sync(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(idleMs),uniffiCallStatus
+        FfiConverterInt64.lower(idleMs),uniffiCallStatus
     )
 }
 }
@@ -3073,12 +3025,12 @@ open func dataKeyState() -> DataKeyState  {
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-open func evidenceOpening(seq: UInt64)async throws  -> Data?  {
+open func evidenceOpening(seq: Int64)async throws  -> Data?  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_punchcore_fn_method_punchclient_evidence_opening(
-                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(seq)
                 )
             },
             pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
@@ -3150,7 +3102,7 @@ open func noticeRequired()async throws  -> String?  {
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-open func purgeExpired()async throws  -> UInt64  {
+open func purgeExpired()async throws  -> Int64  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3158,10 +3110,10 @@ open func purgeExpired()async throws  -> UInt64  {
                         self.uniffiCloneHandle()
                 )
             },
-            pollFunc: ffi_punchcore_rust_future_poll_u64,
-            completeFunc: ffi_punchcore_rust_future_complete_u64,
-            freeFunc: ffi_punchcore_rust_future_free_u64,
-            liftFunc: FfiConverterUInt64.lift,
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -3170,12 +3122,12 @@ open func purgeExpired()async throws  -> UInt64  {
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-open func revealEvidence(seq: UInt64)async throws  -> RevealOutcome  {
+open func revealEvidence(seq: Int64)async throws  -> RevealOutcome  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_punchcore_fn_method_punchclient_reveal_evidence(
-                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(seq)
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(seq)
                 )
             },
             pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
@@ -3209,12 +3161,12 @@ open func rotateDataKey()async throws  -> String  {
      * Stored punches, newest first: `before_seq` None for the first page,
      * then the page's `next_before_seq`.
      */
-open func history(beforeSeq: UInt64?, limit: UInt32)async throws  -> HistoryPage  {
+open func history(beforeSeq: Int64?, limit: Int32)async throws  -> HistoryPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_punchcore_fn_method_punchclient_history(
-                        self.uniffiCloneHandle(),FfiConverterOptionUInt64.lower(beforeSeq),FfiConverterUInt32.lower(limit)
+                        self.uniffiCloneHandle(),FfiConverterOptionInt64.lower(beforeSeq),FfiConverterInt32.lower(limit)
                 )
             },
             pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
@@ -3303,7 +3255,7 @@ public protocol RustBaselineProtocol: AnyObject, Sendable {
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    func evaluateNanos(evidence: Evidence) throws  -> UInt64
+    func evaluateNanos(evidence: Evidence) throws  -> Int64
     
     /**
      * `evaluate`, synchronously on the caller's thread: against the async
@@ -3315,23 +3267,23 @@ public protocol RustBaselineProtocol: AnyObject, Sendable {
     /**
      * Nothing, synchronously: the bare cost of one call across the FFI.
      */
-    func noop()  -> UInt64
+    func noop()  -> Int64
     
     /**
      * Nothing, on a worker, as every async client call runs: the async
      * machinery's cost (poll, worker hand-off, wake, complete, free).
      */
-    func noopAsync() async throws  -> UInt64
+    func noopAsync() async throws  -> Int64
     
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> UInt64
+    func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> Int64
     
     /**
      * Takes evidence and does nothing with it: the cost of lowering it.
      */
-    func takeEvidence(evidence: Evidence)  -> UInt64
+    func takeEvidence(evidence: Evidence)  -> Int64
     
 }
 /**
@@ -3420,8 +3372,8 @@ public static func `open`(directory: String, policyJson: Data, employeeId: Strin
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-open func evaluateNanos(evidence: Evidence)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func evaluateNanos(evidence: Evidence)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
             self.uniffiCloneHandle(),
@@ -3448,8 +3400,8 @@ open func evaluateSync(evidence: Evidence)throws  -> Evaluation  {
     /**
      * Nothing, synchronously: the bare cost of one call across the FFI.
      */
-open func noop() -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func noop() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_noop(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -3461,7 +3413,7 @@ open func noop() -> UInt64  {
      * Nothing, on a worker, as every async client call runs: the async
      * machinery's cost (poll, worker hand-off, wake, complete, free).
      */
-open func noopAsync()async throws  -> UInt64  {
+open func noopAsync()async throws  -> Int64  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3469,10 +3421,10 @@ open func noopAsync()async throws  -> UInt64  {
                         self.uniffiCloneHandle()
                 )
             },
-            pollFunc: ffi_punchcore_rust_future_poll_u64,
-            completeFunc: ffi_punchcore_rust_future_complete_u64,
-            freeFunc: ffi_punchcore_rust_future_free_u64,
-            liftFunc: FfiConverterUInt64.lift,
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -3480,8 +3432,8 @@ open func noopAsync()async throws  -> UInt64  {
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
             self.uniffiCloneHandle(),
@@ -3494,8 +3446,8 @@ open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> UInt64  {
     /**
      * Takes evidence and does nothing with it: the cost of lowering it.
      */
-open func takeEvidence(evidence: Evidence) -> UInt64  {
-    return try!  FfiConverterUInt64.lift(try! rustCall() {
+open func takeEvidence(evidence: Evidence) -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_take_evidence(
             self.uniffiCloneHandle(),
@@ -3899,7 +3851,7 @@ public struct AttachmentRef: Equatable, Hashable {
      * Hex SHA-256 of the file.
      */
     public let sha256: String
-    public let sizeBytes: UInt64
+    public let sizeBytes: Int64
     public let mediaType: String
 
     // Default memberwise initializers are never public by default, so we
@@ -3907,7 +3859,7 @@ public struct AttachmentRef: Equatable, Hashable {
     public init(
         /**
          * Hex SHA-256 of the file.
-         */sha256: String, sizeBytes: UInt64, mediaType: String) {
+         */sha256: String, sizeBytes: Int64, mediaType: String) {
         self.sha256 = sha256
         self.sizeBytes = sizeBytes
         self.mediaType = mediaType
@@ -3930,14 +3882,14 @@ public struct FfiConverterTypeAttachmentRef: FfiConverterRustBuffer {
         return
             try AttachmentRef(
                 sha256: FfiConverterString.read(from: &buf), 
-                sizeBytes: FfiConverterUInt64.read(from: &buf), 
+                sizeBytes: FfiConverterInt64.read(from: &buf), 
                 mediaType: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: AttachmentRef, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sha256, into: &buf)
-        FfiConverterUInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterInt64.write(value.sizeBytes, into: &buf)
         FfiConverterString.write(value.mediaType, into: &buf)
     }
 }
@@ -3971,7 +3923,7 @@ public struct Attendance: Equatable, Hashable {
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    public let minutes: UInt32?
+    public let minutes: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3981,7 +3933,7 @@ public struct Attendance: Equatable, Hashable {
          */startMs: Int64?, 
         /**
          * Minutes late or early, for "late" and "early_leave".
-         */minutes: UInt32?) {
+         */minutes: Int32?) {
         self.code = code
         self.shiftId = shiftId
         self.startMs = startMs
@@ -4007,7 +3959,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
                 code: FfiConverterTypeAttendanceCode.read(from: &buf), 
                 shiftId: FfiConverterOptionString.read(from: &buf), 
                 startMs: FfiConverterOptionInt64.read(from: &buf), 
-                minutes: FfiConverterOptionUInt32.read(from: &buf)
+                minutes: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
@@ -4015,7 +3967,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
         FfiConverterTypeAttendanceCode.write(value.code, into: &buf)
         FfiConverterOptionString.write(value.shiftId, into: &buf)
         FfiConverterOptionInt64.write(value.startMs, into: &buf)
-        FfiConverterOptionUInt32.write(value.minutes, into: &buf)
+        FfiConverterOptionInt32.write(value.minutes, into: &buf)
     }
 }
 
@@ -4039,13 +3991,13 @@ public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer 
  * One place the local chain breaks.
  */
 public struct ChainBreak: Equatable, Hashable {
-    public let seq: UInt64
+    public let seq: Int64
     public let problem: ChainProblemKind
     public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, problem: ChainProblemKind, detail: String) {
+    public init(seq: Int64, problem: ChainProblemKind, detail: String) {
         self.seq = seq
         self.problem = problem
         self.detail = detail
@@ -4067,14 +4019,14 @@ public struct FfiConverterTypeChainBreak: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainBreak {
         return
             try ChainBreak(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 problem: FfiConverterTypeChainProblemKind.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChainBreak, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterTypeChainProblemKind.write(value.problem, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
     }
@@ -4100,14 +4052,14 @@ public func FfiConverterTypeChainBreak_lower(_ value: ChainBreak) -> RustBuffer 
  * The local chain check: every stored record's hash, signature and link.
  */
 public struct ChainReport: Equatable, Hashable {
-    public let records: UInt64
-    public let headSeq: UInt64
+    public let records: Int64
+    public let headSeq: Int64
     public let intact: Bool
     public let breaks: [ChainBreak]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(records: UInt64, headSeq: UInt64, intact: Bool, breaks: [ChainBreak]) {
+    public init(records: Int64, headSeq: Int64, intact: Bool, breaks: [ChainBreak]) {
         self.records = records
         self.headSeq = headSeq
         self.intact = intact
@@ -4130,16 +4082,16 @@ public struct FfiConverterTypeChainReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainReport {
         return
             try ChainReport(
-                records: FfiConverterUInt64.read(from: &buf), 
-                headSeq: FfiConverterUInt64.read(from: &buf), 
+                records: FfiConverterInt64.read(from: &buf), 
+                headSeq: FfiConverterInt64.read(from: &buf), 
                 intact: FfiConverterBool.read(from: &buf), 
                 breaks: FfiConverterSequenceTypeChainBreak.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChainReport, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.records, into: &buf)
-        FfiConverterUInt64.write(value.headSeq, into: &buf)
+        FfiConverterInt64.write(value.records, into: &buf)
+        FfiConverterInt64.write(value.headSeq, into: &buf)
         FfiConverterBool.write(value.intact, into: &buf)
         FfiConverterSequenceTypeChainBreak.write(value.breaks, into: &buf)
     }
@@ -4178,11 +4130,11 @@ public struct ClientOptions {
     /**
      * Records per upload request (default 500).
      */
-    public let batchSize: UInt32?
+    public let batchSize: Int32?
     /**
      * Per HTTP request (default 30 s).
      */
-    public let requestTimeoutMs: UInt64?
+    public let requestTimeoutMs: Int64?
     /**
      * A hardware key; None keeps a software key inside the database.
      */
@@ -4190,7 +4142,7 @@ public struct ClientOptions {
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    public let signerTimeoutMs: UInt64?
+    public let signerTimeoutMs: Int64?
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
@@ -4217,16 +4169,16 @@ public struct ClientOptions {
          */policyKeyBase64: String? = nil, 
         /**
          * Records per upload request (default 500).
-         */batchSize: UInt32? = nil, 
+         */batchSize: Int32? = nil, 
         /**
          * Per HTTP request (default 30 s).
-         */requestTimeoutMs: UInt64? = nil, 
+         */requestTimeoutMs: Int64? = nil, 
         /**
          * A hardware key; None keeps a software key inside the database.
          */signer: DeviceSigner? = nil, 
         /**
          * How long `signer` may take per call (default 120 s, for a prompt).
-         */signerTimeoutMs: UInt64? = nil, 
+         */signerTimeoutMs: Int64? = nil, 
         /**
          * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
          */transport: HttpTransport? = nil, 
@@ -4266,10 +4218,10 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
             try ClientOptions(
                 serverUrl: FfiConverterOptionString.read(from: &buf), 
                 policyKeyBase64: FfiConverterOptionString.read(from: &buf), 
-                batchSize: FfiConverterOptionUInt32.read(from: &buf), 
-                requestTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                batchSize: FfiConverterOptionInt32.read(from: &buf), 
+                requestTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
-                signerTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                signerTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
                 clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
                 keyWrapper: FfiConverterOptionTypeDataKeyWrapper.read(from: &buf)
@@ -4279,10 +4231,10 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
     public static func write(_ value: ClientOptions, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.serverUrl, into: &buf)
         FfiConverterOptionString.write(value.policyKeyBase64, into: &buf)
-        FfiConverterOptionUInt32.write(value.batchSize, into: &buf)
-        FfiConverterOptionUInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.batchSize, into: &buf)
+        FfiConverterOptionInt64.write(value.requestTimeoutMs, into: &buf)
         FfiConverterOptionTypeDeviceSigner.write(value.signer, into: &buf)
-        FfiConverterOptionUInt64.write(value.signerTimeoutMs, into: &buf)
+        FfiConverterOptionInt64.write(value.signerTimeoutMs, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
         FfiConverterOptionTypeDataKeyWrapper.write(value.keyWrapper, into: &buf)
@@ -4321,7 +4273,7 @@ public struct ClockReading: Equatable, Hashable {
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
      * iOS `mach_continuous_time` in ms.
      */
-    public let monotonicMs: UInt64
+    public let monotonicMs: Int64
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
@@ -4339,7 +4291,7 @@ public struct ClockReading: Equatable, Hashable {
         /**
          * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
          * iOS `mach_continuous_time` in ms.
-         */monotonicMs: UInt64, 
+         */monotonicMs: Int64, 
         /**
          * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
          */bootId: String) {
@@ -4367,7 +4319,7 @@ public struct FfiConverterTypeClockReading: FfiConverterRustBuffer {
             try ClockReading(
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 utcOffsetMin: FfiConverterInt32.read(from: &buf), 
-                monotonicMs: FfiConverterUInt64.read(from: &buf), 
+                monotonicMs: FfiConverterInt64.read(from: &buf), 
                 bootId: FfiConverterString.read(from: &buf)
         )
     }
@@ -4375,7 +4327,7 @@ public struct FfiConverterTypeClockReading: FfiConverterRustBuffer {
     public static func write(_ value: ClockReading, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMin, into: &buf)
-        FfiConverterUInt64.write(value.monotonicMs, into: &buf)
+        FfiConverterInt64.write(value.monotonicMs, into: &buf)
         FfiConverterString.write(value.bootId, into: &buf)
     }
 }
@@ -4409,7 +4361,7 @@ public struct DeviceInfo: Equatable, Hashable {
      * Set once enrolled.
      */
     public let employeeId: String?
-    public let policyVersion: UInt64?
+    public let policyVersion: Int64?
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
      */
@@ -4423,7 +4375,7 @@ public struct DeviceInfo: Equatable, Hashable {
          */publicKeySpki: Data, 
         /**
          * Set once enrolled.
-         */employeeId: String?, policyVersion: UInt64?, 
+         */employeeId: String?, policyVersion: Int64?, 
         /**
          * True when a platform signer (Keystore / Secure Enclave) holds the key.
          */platformKey: Bool) {
@@ -4453,7 +4405,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
                 deviceId: FfiConverterString.read(from: &buf), 
                 publicKeySpki: FfiConverterData.read(from: &buf), 
                 employeeId: FfiConverterOptionString.read(from: &buf), 
-                policyVersion: FfiConverterOptionUInt64.read(from: &buf), 
+                policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 platformKey: FfiConverterBool.read(from: &buf)
         )
     }
@@ -4462,7 +4414,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.deviceId, into: &buf)
         FfiConverterData.write(value.publicKeySpki, into: &buf)
         FfiConverterOptionString.write(value.employeeId, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.platformKey, into: &buf)
     }
 }
@@ -4492,7 +4444,7 @@ public struct Evaluation: Equatable, Hashable {
      * The site the punch is attributed to, if one passed.
      */
     public let siteId: String?
-    public let policyVersion: UInt64
+    public let policyVersion: Int64
     public let sites: [SiteResult]
     public let flags: [EvaluationFlag]
     /**
@@ -4518,7 +4470,7 @@ public struct Evaluation: Equatable, Hashable {
     public init(decision: Decision, 
         /**
          * The site the punch is attributed to, if one passed.
-         */siteId: String?, policyVersion: UInt64, sites: [SiteResult], flags: [EvaluationFlag], 
+         */siteId: String?, policyVersion: Int64, sites: [SiteResult], flags: [EvaluationFlag], 
         /**
          * Beside a refusal: the closest site and how far its edge is.
          */nearestSite: NearestSite?, 
@@ -4561,7 +4513,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
             try Evaluation(
                 decision: FfiConverterTypeDecision.read(from: &buf), 
                 siteId: FfiConverterOptionString.read(from: &buf), 
-                policyVersion: FfiConverterUInt64.read(from: &buf), 
+                policyVersion: FfiConverterInt64.read(from: &buf), 
                 sites: FfiConverterSequenceTypeSiteResult.read(from: &buf), 
                 flags: FfiConverterSequenceTypeEvaluationFlag.read(from: &buf), 
                 nearestSite: FfiConverterOptionTypeNearestSite.read(from: &buf), 
@@ -4574,7 +4526,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
     public static func write(_ value: Evaluation, into buf: inout [UInt8]) {
         FfiConverterTypeDecision.write(value.decision, into: &buf)
         FfiConverterOptionString.write(value.siteId, into: &buf)
-        FfiConverterUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterInt64.write(value.policyVersion, into: &buf)
         FfiConverterSequenceTypeSiteResult.write(value.sites, into: &buf)
         FfiConverterSequenceTypeEvaluationFlag.write(value.flags, into: &buf)
         FfiConverterOptionTypeNearestSite.write(value.nearestSite, into: &buf)
@@ -4999,7 +4951,7 @@ public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
  * One row of the punch history.
  */
 public struct HistoryEntry: Equatable, Hashable {
-    public let seq: UInt64
+    public let seq: Int64
     public let punchId: String
     /**
      * None only when `verified` is false and the stored column is not a kind.
@@ -5024,7 +4976,7 @@ public struct HistoryEntry: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, punchId: String, 
+    public init(seq: Int64, punchId: String, 
         /**
          * None only when `verified` is false and the stored column is not a kind.
          */kind: PunchKind?, wallTimeMs: Int64, 
@@ -5065,7 +5017,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
         return
             try HistoryEntry(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 punchId: FfiConverterString.read(from: &buf), 
                 kind: FfiConverterOptionTypePunchKind.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
@@ -5077,7 +5029,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterString.write(value.punchId, into: &buf)
         FfiConverterOptionTypePunchKind.write(value.kind, into: &buf)
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
@@ -5112,14 +5064,14 @@ public struct HistoryPage: Equatable, Hashable {
     /**
      * None when this page reaches the oldest punch.
      */
-    public let nextBeforeSeq: UInt64?
+    public let nextBeforeSeq: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(entries: [HistoryEntry], 
         /**
          * None when this page reaches the oldest punch.
-         */nextBeforeSeq: UInt64?) {
+         */nextBeforeSeq: Int64?) {
         self.entries = entries
         self.nextBeforeSeq = nextBeforeSeq
     }
@@ -5141,13 +5093,13 @@ public struct FfiConverterTypeHistoryPage: FfiConverterRustBuffer {
         return
             try HistoryPage(
                 entries: FfiConverterSequenceTypeHistoryEntry.read(from: &buf), 
-                nextBeforeSeq: FfiConverterOptionUInt64.read(from: &buf)
+                nextBeforeSeq: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: HistoryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeHistoryEntry.write(value.entries, into: &buf)
-        FfiConverterOptionUInt64.write(value.nextBeforeSeq, into: &buf)
+        FfiConverterOptionInt64.write(value.nextBeforeSeq, into: &buf)
     }
 }
 
@@ -5238,7 +5190,7 @@ public struct HttpRequest: Equatable, Hashable {
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    public let timeoutMs: UInt64
+    public let timeoutMs: Int64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5248,7 +5200,7 @@ public struct HttpRequest: Equatable, Hashable {
          */method: String, url: String, headers: [HttpHeader], body: Data, 
         /**
          * Give up after this long (then throw `PlatformError.Timeout`).
-         */timeoutMs: UInt64) {
+         */timeoutMs: Int64) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -5276,7 +5228,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf)
+                timeoutMs: FfiConverterInt64.read(from: &buf)
         )
     }
 
@@ -5285,7 +5237,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
-        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterInt64.write(value.timeoutMs, into: &buf)
     }
 }
 
@@ -5309,13 +5261,13 @@ public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffe
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 public struct HttpResponse: Equatable, Hashable {
-    public let status: UInt16
+    public let status: Int32
     public let headers: [HttpHeader]
     public let body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: UInt16, headers: [HttpHeader], body: Data) {
+    public init(status: Int32, headers: [HttpHeader], body: Data) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -5337,14 +5289,14 @@ public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
             try HttpResponse(
-                status: FfiConverterUInt16.read(from: &buf), 
+                status: FfiConverterInt32.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
 
     public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
-        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.status, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
@@ -5759,8 +5711,8 @@ public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffe
 public struct PinEvent: Equatable, Hashable {
     public let kind: PinEventKind
     public let employeeId: String
-    public let failures: UInt32
-    public let lockMs: UInt64?
+    public let failures: Int32
+    public let lockMs: Int64?
     /**
      * On `Reset`: which path reset the PIN.
      */
@@ -5768,7 +5720,7 @@ public struct PinEvent: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: PinEventKind, employeeId: String, failures: UInt32, lockMs: UInt64?, 
+    public init(kind: PinEventKind, employeeId: String, failures: Int32, lockMs: Int64?, 
         /**
          * On `Reset`: which path reset the PIN.
          */resetPath: ResetPath?) {
@@ -5797,8 +5749,8 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
             try PinEvent(
                 kind: FfiConverterTypePinEventKind.read(from: &buf), 
                 employeeId: FfiConverterString.read(from: &buf), 
-                failures: FfiConverterUInt32.read(from: &buf), 
-                lockMs: FfiConverterOptionUInt64.read(from: &buf), 
+                failures: FfiConverterInt32.read(from: &buf), 
+                lockMs: FfiConverterOptionInt64.read(from: &buf), 
                 resetPath: FfiConverterOptionTypeResetPath.read(from: &buf)
         )
     }
@@ -5806,8 +5758,8 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
     public static func write(_ value: PinEvent, into buf: inout [UInt8]) {
         FfiConverterTypePinEventKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.employeeId, into: &buf)
-        FfiConverterUInt32.write(value.failures, into: &buf)
-        FfiConverterOptionUInt64.write(value.lockMs, into: &buf)
+        FfiConverterInt32.write(value.failures, into: &buf)
+        FfiConverterOptionInt64.write(value.lockMs, into: &buf)
         FfiConverterOptionTypeResetPath.write(value.resetPath, into: &buf)
     }
 }
@@ -5897,11 +5849,11 @@ public struct PinStatus: Equatable, Hashable {
     /**
      * Tries before the next lock (0 while locked).
      */
-    public let triesLeft: UInt32
+    public let triesLeft: Int32
     /**
      * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
      */
-    public let lockedForMs: UInt64?
+    public let lockedForMs: Int64?
     public let lockedUntilMs: Int64?
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
@@ -5916,10 +5868,10 @@ public struct PinStatus: Equatable, Hashable {
          */required: Bool, isSet: Bool, 
         /**
          * Tries before the next lock (0 while locked).
-         */triesLeft: UInt32, 
+         */triesLeft: Int32, 
         /**
          * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-         */lockedForMs: UInt64?, lockedUntilMs: Int64?, 
+         */lockedForMs: Int64?, lockedUntilMs: Int64?, 
         /**
          * Older than the policy allows: choose a new one (`change_pin`).
          */mustChange: Bool) {
@@ -5949,8 +5901,8 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
             try PinStatus(
                 required: FfiConverterBool.read(from: &buf), 
                 isSet: FfiConverterBool.read(from: &buf), 
-                triesLeft: FfiConverterUInt32.read(from: &buf), 
-                lockedForMs: FfiConverterOptionUInt64.read(from: &buf), 
+                triesLeft: FfiConverterInt32.read(from: &buf), 
+                lockedForMs: FfiConverterOptionInt64.read(from: &buf), 
                 lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
                 mustChange: FfiConverterBool.read(from: &buf)
         )
@@ -5959,8 +5911,8 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
     public static func write(_ value: PinStatus, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.required, into: &buf)
         FfiConverterBool.write(value.isSet, into: &buf)
-        FfiConverterUInt32.write(value.triesLeft, into: &buf)
-        FfiConverterOptionUInt64.write(value.lockedForMs, into: &buf)
+        FfiConverterInt32.write(value.triesLeft, into: &buf)
+        FfiConverterOptionInt64.write(value.lockedForMs, into: &buf)
         FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
         FfiConverterBool.write(value.mustChange, into: &buf)
     }
@@ -5990,7 +5942,7 @@ public struct PunchReceipt: Equatable, Hashable {
     /**
      * Position in this device's chain, from 1.
      */
-    public let seq: UInt64
+    public let seq: Int64
     public let kind: PunchKind
     public let wallTimeMs: Int64
     public let evaluation: Evaluation
@@ -6004,7 +5956,7 @@ public struct PunchReceipt: Equatable, Hashable {
     public init(punchId: String, 
         /**
          * Position in this device's chain, from 1.
-         */seq: UInt64, kind: PunchKind, wallTimeMs: Int64, evaluation: Evaluation, 
+         */seq: Int64, kind: PunchKind, wallTimeMs: Int64, evaluation: Evaluation, 
         /**
          * Hex SHA-256 of the stored record.
          */recordHash: String) {
@@ -6033,7 +5985,7 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
         return
             try PunchReceipt(
                 punchId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
@@ -6043,7 +5995,7 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
 
     public static func write(_ value: PunchReceipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.punchId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
@@ -6072,7 +6024,7 @@ public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuf
  */
 public struct RefusedAttemptInfo: Equatable, Hashable {
     public let eventId: String
-    public let seq: UInt64
+    public let seq: Int64
     public let wallTimeMs: Int64
     public let kind: PunchKind
     /**
@@ -6087,7 +6039,7 @@ public struct RefusedAttemptInfo: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, kind: PunchKind, 
+    public init(eventId: String, seq: Int64, wallTimeMs: Int64, kind: PunchKind, 
         /**
          * As judged; only the verdict when `unreadable` says why not.
          */evaluation: Evaluation, 
@@ -6120,7 +6072,7 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
         return
             try RefusedAttemptInfo(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
@@ -6130,7 +6082,7 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
 
     public static func write(_ value: RefusedAttemptInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
@@ -6158,13 +6110,13 @@ public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo
  * A record the server refused.
  */
 public struct RejectedPunch: Equatable, Hashable {
-    public let seq: UInt64
+    public let seq: Int64
     public let reason: RejectReason?
     public let detail: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, reason: RejectReason?, detail: String?) {
+    public init(seq: Int64, reason: RejectReason?, detail: String?) {
         self.seq = seq
         self.reason = reason
         self.detail = detail
@@ -6186,14 +6138,14 @@ public struct FfiConverterTypeRejectedPunch: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedPunch {
         return
             try RejectedPunch(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 reason: FfiConverterOptionTypeRejectReason.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RejectedPunch, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterOptionTypeRejectReason.write(value.reason, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
     }
@@ -6220,7 +6172,7 @@ public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustB
  */
 public struct RequestInfo: Equatable, Hashable {
     public let eventId: String
-    public let seq: UInt64
+    public let seq: Int64
     public let filedAtMs: Int64
     public let status: RequestStatus
     /**
@@ -6244,7 +6196,7 @@ public struct RequestInfo: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, filedAtMs: Int64, status: RequestStatus, 
+    public init(eventId: String, seq: Int64, filedAtMs: Int64, status: RequestStatus, 
         /**
          * The refusal's code when refused.
          */detail: String?, 
@@ -6286,7 +6238,7 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
         return
             try RequestInfo(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 filedAtMs: FfiConverterInt64.read(from: &buf), 
                 status: FfiConverterTypeRequestStatus.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf), 
@@ -6300,7 +6252,7 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
 
     public static func write(_ value: RequestInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterInt64.write(value.filedAtMs, into: &buf)
         FfiConverterTypeRequestStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
@@ -6333,13 +6285,13 @@ public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffe
  */
 public struct RequestReceipt: Equatable, Hashable {
     public let eventId: String
-    public let seq: UInt64
+    public let seq: Int64
     public let wallTimeMs: Int64
     public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, recordHash: String) {
+    public init(eventId: String, seq: Int64, wallTimeMs: Int64, recordHash: String) {
         self.eventId = eventId
         self.seq = seq
         self.wallTimeMs = wallTimeMs
@@ -6363,7 +6315,7 @@ public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
         return
             try RequestReceipt(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 wallTimeMs: FfiConverterInt64.read(from: &buf), 
                 recordHash: FfiConverterString.read(from: &buf)
         )
@@ -6371,7 +6323,7 @@ public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
 
     public static func write(_ value: RequestReceipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterInt64.write(value.wallTimeMs, into: &buf)
         FfiConverterString.write(value.recordHash, into: &buf)
     }
@@ -6397,7 +6349,7 @@ public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> Rus
  * What the server found on revealed evidence (flags as JSON objects).
  */
 public struct RevealOutcome: Equatable, Hashable {
-    public let seq: UInt64
+    public let seq: Int64
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
      */
@@ -6405,7 +6357,7 @@ public struct RevealOutcome: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
+    public init(seq: Int64, 
         /**
          * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
          */reviewFlagsJson: [String]) {
@@ -6429,13 +6381,13 @@ public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevealOutcome {
         return
             try RevealOutcome(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
     }
 }
@@ -6803,7 +6755,7 @@ public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
 public struct SyncIssue: Equatable, Hashable {
     public let kind: SyncIssueKind
     public let message: String
-    public let httpStatus: UInt16?
+    public let httpStatus: Int32?
     /**
      * The server's error code, when it gave one.
      */
@@ -6811,7 +6763,7 @@ public struct SyncIssue: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: SyncIssueKind, message: String, httpStatus: UInt16?, 
+    public init(kind: SyncIssueKind, message: String, httpStatus: Int32?, 
         /**
          * The server's error code, when it gave one.
          */code: ServerErrorCode?) {
@@ -6839,7 +6791,7 @@ public struct FfiConverterTypeSyncIssue: FfiConverterRustBuffer {
             try SyncIssue(
                 kind: FfiConverterTypeSyncIssueKind.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
-                httpStatus: FfiConverterOptionUInt16.read(from: &buf), 
+                httpStatus: FfiConverterOptionInt32.read(from: &buf), 
                 code: FfiConverterOptionTypeServerErrorCode.read(from: &buf)
         )
     }
@@ -6847,7 +6799,7 @@ public struct FfiConverterTypeSyncIssue: FfiConverterRustBuffer {
     public static func write(_ value: SyncIssue, into buf: inout [UInt8]) {
         FfiConverterTypeSyncIssueKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
-        FfiConverterOptionUInt16.write(value.httpStatus, into: &buf)
+        FfiConverterOptionInt32.write(value.httpStatus, into: &buf)
         FfiConverterOptionTypeServerErrorCode.write(value.code, into: &buf)
     }
 }
@@ -6872,19 +6824,19 @@ public func FfiConverterTypeSyncIssue_lower(_ value: SyncIssue) -> RustBuffer {
  * What one sync did.
  */
 public struct SyncReport: Equatable, Hashable {
-    public let uploaded: UInt64
-    public let duplicates: UInt64
-    public let resent: UInt64
+    public let uploaded: Int64
+    public let duplicates: Int64
+    public let resent: Int64
     public let rejected: [RejectedPunch]
     /**
      * Still waiting for upload.
      */
-    public let remaining: UInt64
-    public let requests: UInt32
+    public let remaining: Int64
+    public let requests: Int32
     /**
      * Set when a newer policy was installed.
      */
-    public let policyInstalled: UInt64?
+    public let policyInstalled: Int64?
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
@@ -6898,23 +6850,23 @@ public struct SyncReport: Equatable, Hashable {
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    public let serverHeadMismatch: UInt64?
+    public let serverHeadMismatch: Int64?
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    public let chainReset: UInt64?
+    public let chainReset: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(uploaded: UInt64, duplicates: UInt64, resent: UInt64, rejected: [RejectedPunch], 
+    public init(uploaded: Int64, duplicates: Int64, resent: Int64, rejected: [RejectedPunch], 
         /**
          * Still waiting for upload.
-         */remaining: UInt64, requests: UInt32, 
+         */remaining: Int64, requests: Int32, 
         /**
          * Set when a newer policy was installed.
-         */policyInstalled: UInt64?, 
+         */policyInstalled: Int64?, 
         /**
          * Set when the sync did not finish; `next_retry_ms` says when to try again.
          */error: SyncIssue?, nextRetryMs: Int64?, 
@@ -6924,12 +6876,12 @@ public struct SyncReport: Equatable, Hashable {
         /**
          * The server holds, at this seq, a record this device never had: the
          * chains diverged (a restored or copied database). Tell the employer.
-         */serverHeadMismatch: UInt64?, 
+         */serverHeadMismatch: Int64?, 
         /**
          * The employer acknowledged this device's chain break and this sync
          * applied it: this many refused records were set aside (kept, state
          * `rejected`) and the next punch starts a new segment the server accepts.
-         */chainReset: UInt64?) {
+         */chainReset: Int64?) {
         self.uploaded = uploaded
         self.duplicates = duplicates
         self.resent = resent
@@ -6960,34 +6912,34 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
         return
             try SyncReport(
-                uploaded: FfiConverterUInt64.read(from: &buf), 
-                duplicates: FfiConverterUInt64.read(from: &buf), 
-                resent: FfiConverterUInt64.read(from: &buf), 
+                uploaded: FfiConverterInt64.read(from: &buf), 
+                duplicates: FfiConverterInt64.read(from: &buf), 
+                resent: FfiConverterInt64.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeRejectedPunch.read(from: &buf), 
-                remaining: FfiConverterUInt64.read(from: &buf), 
-                requests: FfiConverterUInt32.read(from: &buf), 
-                policyInstalled: FfiConverterOptionUInt64.read(from: &buf), 
+                remaining: FfiConverterInt64.read(from: &buf), 
+                requests: FfiConverterInt32.read(from: &buf), 
+                policyInstalled: FfiConverterOptionInt64.read(from: &buf), 
                 error: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
                 nextRetryMs: FfiConverterOptionInt64.read(from: &buf), 
                 deferred: FfiConverterBool.read(from: &buf), 
-                serverHeadMismatch: FfiConverterOptionUInt64.read(from: &buf), 
-                chainReset: FfiConverterOptionUInt64.read(from: &buf)
+                serverHeadMismatch: FfiConverterOptionInt64.read(from: &buf), 
+                chainReset: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.uploaded, into: &buf)
-        FfiConverterUInt64.write(value.duplicates, into: &buf)
-        FfiConverterUInt64.write(value.resent, into: &buf)
+        FfiConverterInt64.write(value.uploaded, into: &buf)
+        FfiConverterInt64.write(value.duplicates, into: &buf)
+        FfiConverterInt64.write(value.resent, into: &buf)
         FfiConverterSequenceTypeRejectedPunch.write(value.rejected, into: &buf)
-        FfiConverterUInt64.write(value.remaining, into: &buf)
-        FfiConverterUInt32.write(value.requests, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyInstalled, into: &buf)
+        FfiConverterInt64.write(value.remaining, into: &buf)
+        FfiConverterInt32.write(value.requests, into: &buf)
+        FfiConverterOptionInt64.write(value.policyInstalled, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.error, into: &buf)
         FfiConverterOptionInt64.write(value.nextRetryMs, into: &buf)
         FfiConverterBool.write(value.deferred, into: &buf)
-        FfiConverterOptionUInt64.write(value.serverHeadMismatch, into: &buf)
-        FfiConverterOptionUInt64.write(value.chainReset, into: &buf)
+        FfiConverterOptionInt64.write(value.serverHeadMismatch, into: &buf)
+        FfiConverterOptionInt64.write(value.chainReset, into: &buf)
     }
 }
 
@@ -7011,14 +6963,14 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
  * For a status screen: how the queue stands.
  */
 public struct SyncStatus: Equatable, Hashable {
-    public let pending: UInt64
-    public let uploaded: UInt64
-    public let rejected: UInt64
+    public let pending: Int64
+    public let uploaded: Int64
+    public let rejected: Int64
     public let lastSuccessMs: Int64?
     public let lastError: SyncIssue?
     public let nextAttemptMs: Int64?
-    public let consecutiveFailures: UInt32
-    public let policyVersion: UInt64?
+    public let consecutiveFailures: Int32
+    public let policyVersion: Int64?
     /**
      * Whether punches taken now carry a usable time anchor (false after a
      * reboot until the next successful sync).
@@ -7027,7 +6979,7 @@ public struct SyncStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pending: UInt64, uploaded: UInt64, rejected: UInt64, lastSuccessMs: Int64?, lastError: SyncIssue?, nextAttemptMs: Int64?, consecutiveFailures: UInt32, policyVersion: UInt64?, 
+    public init(pending: Int64, uploaded: Int64, rejected: Int64, lastSuccessMs: Int64?, lastError: SyncIssue?, nextAttemptMs: Int64?, consecutiveFailures: Int32, policyVersion: Int64?, 
         /**
          * Whether punches taken now carry a usable time anchor (false after a
          * reboot until the next successful sync).
@@ -7059,27 +7011,27 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
         return
             try SyncStatus(
-                pending: FfiConverterUInt64.read(from: &buf), 
-                uploaded: FfiConverterUInt64.read(from: &buf), 
-                rejected: FfiConverterUInt64.read(from: &buf), 
+                pending: FfiConverterInt64.read(from: &buf), 
+                uploaded: FfiConverterInt64.read(from: &buf), 
+                rejected: FfiConverterInt64.read(from: &buf), 
                 lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
                 lastError: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
                 nextAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
-                consecutiveFailures: FfiConverterUInt32.read(from: &buf), 
-                policyVersion: FfiConverterOptionUInt64.read(from: &buf), 
+                consecutiveFailures: FfiConverterInt32.read(from: &buf), 
+                policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 anchored: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.pending, into: &buf)
-        FfiConverterUInt64.write(value.uploaded, into: &buf)
-        FfiConverterUInt64.write(value.rejected, into: &buf)
+        FfiConverterInt64.write(value.pending, into: &buf)
+        FfiConverterInt64.write(value.uploaded, into: &buf)
+        FfiConverterInt64.write(value.rejected, into: &buf)
         FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.lastError, into: &buf)
         FfiConverterOptionInt64.write(value.nextAttemptMs, into: &buf)
-        FfiConverterUInt32.write(value.consecutiveFailures, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterInt32.write(value.consecutiveFailures, into: &buf)
+        FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.anchored, into: &buf)
     }
 }
@@ -8467,7 +8419,7 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
      * `locked_for_ms` after `Locked`).
      */
-    case Pin(detail: String, reason: PinReason, triesLeft: UInt32?, lockedForMs: UInt64?
+    case Pin(detail: String, reason: PinReason, triesLeft: Int32?, lockedForMs: Int64?
     )
     /**
      * A bug in the library (a panic, caught): report it.
@@ -8552,8 +8504,8 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 15: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypePinReason.read(from: &buf), 
-            triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
-            lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
+            triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
+            lockedForMs: try FfiConverterOptionInt64.read(from: &buf)
             )
         case 16: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
@@ -8648,8 +8600,8 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypePinReason.write(reason, into: &buf)
-            FfiConverterOptionUInt32.write(triesLeft, into: &buf)
-            FfiConverterOptionUInt64.write(lockedForMs, into: &buf)
+            FfiConverterOptionInt32.write(triesLeft, into: &buf)
+            FfiConverterOptionInt64.write(lockedForMs, into: &buf)
             
         
         case let .Internal(detail):
@@ -9825,54 +9777,6 @@ public func FfiConverterTypeUploadState_lower(_ value: UploadState) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
-    typealias SwiftType = UInt16?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt16.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt16.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
     typealias SwiftType = Int32?
 
@@ -9889,30 +9793,6 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -11176,22 +11056,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_localized_text() != 13762) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 23748) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 25504) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() != 16783) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_noop() != 28857) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop() != 52050) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_noop_async() != 38036) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop_async() != 22121) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 31208) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 23820) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_take_evidence() != 32795) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_take_evidence() != 17351) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {
@@ -11221,7 +11101,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 49556) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 37964) {
+    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 24818) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_network_available() != 63891) {
@@ -11233,10 +11113,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_punch() != 47435) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 2129) {
+    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 5625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 64451) {
+    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 8265) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_status() != 14559) {
@@ -11323,7 +11203,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 16452) {
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 65256) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 30484) {
@@ -11335,16 +11215,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 54299) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 16368) {
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 17332) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 46488) {
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 20431) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 40406) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_history() != 49360) {
+    if (uniffi_punchcore_checksum_method_punchclient_history() != 9314) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_standing() != 17856) {

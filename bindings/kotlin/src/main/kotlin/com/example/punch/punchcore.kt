@@ -1344,22 +1344,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 13762) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 23748) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 25504) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() and 0xFFFF) != 16783) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop() and 0xFFFF) != 28857) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop() and 0xFFFF) != 52050) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop_async() and 0xFFFF) != 38036) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop_async() and 0xFFFF) != 22121) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 31208) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 23820) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_take_evidence() and 0xFFFF) != 32795) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_take_evidence() and 0xFFFF) != 17351) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
@@ -1389,7 +1389,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 49556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 37964) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 24818) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 63891) {
@@ -1401,10 +1401,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 47435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 2129) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 5625) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 64451) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 8265) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 14559) {
@@ -1491,7 +1491,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 16596) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 16452) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 65256) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 30484) {
@@ -1503,16 +1503,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 54299) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 16368) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 17332) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 46488) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 20431) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 40406) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 49360) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 9314) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_standing() and 0xFFFF) != 17856) {
@@ -1877,56 +1877,6 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
-public object FfiConverterUShort: FfiConverter<UShort, Short> {
-    override fun lift(value: Short): UShort {
-        return value.toUShort()
-    }
-
-    fun lift(value: Int): UShort {
-        return value.toUShort()
-    }
-
-    override fun read(buf: ByteBuffer): UShort {
-        return lift(buf.getShort())
-    }
-
-    override fun lower(value: UShort): Short {
-        return value.toShort()
-    }
-
-    override fun allocationSize(value: UShort) = 2UL
-
-    override fun write(value: UShort, buf: ByteBuffer) {
-        buf.putShort(value.toShort())
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterUInt: FfiConverter<UInt, Int> {
-    override fun lift(value: Int): UInt {
-        return value.toUInt()
-    }
-
-    override fun read(buf: ByteBuffer): UInt {
-        return lift(buf.getInt())
-    }
-
-    override fun lower(value: UInt): Int {
-        return value.toInt()
-    }
-
-    override fun allocationSize(value: UInt) = 4UL
-
-    override fun write(value: UInt, buf: ByteBuffer) {
-        buf.putInt(value.toInt())
-    }
-}
-
-/**
- * @suppress
- */
 public object FfiConverterInt: FfiConverter<Int, Int> {
     override fun lift(value: Int): Int {
         return value
@@ -1944,29 +1894,6 @@ public object FfiConverterInt: FfiConverter<Int, Int> {
 
     override fun write(value: Int, buf: ByteBuffer) {
         buf.putInt(value)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterULong: FfiConverter<ULong, Long> {
-    override fun lift(value: Long): ULong {
-        return value.toULong()
-    }
-
-    override fun read(buf: ByteBuffer): ULong {
-        return lift(buf.getLong())
-    }
-
-    override fun lower(value: ULong): Long {
-        return value.toLong()
-    }
-
-    override fun allocationSize(value: ULong) = 8UL
-
-    override fun write(value: ULong, buf: ByteBuffer) {
-        buf.putLong(value.toLong())
     }
 }
 
@@ -4159,7 +4086,7 @@ public interface PunchClientInterface {
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong
+    suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.Long
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
@@ -4184,7 +4111,7 @@ public interface PunchClientInterface {
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    suspend fun `refreshPolicy`(): kotlin.ULong
+    suspend fun `refreshPolicy`(): kotlin.Long
     
     /**
      * Starts a thread that syncs while punches are pending and every
@@ -4192,7 +4119,7 @@ public interface PunchClientInterface {
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
+    fun `startBackgroundSync`(`idleMs`: kotlin.Long)
     
     suspend fun `status`(): SyncStatus
     
@@ -4319,7 +4246,7 @@ public interface PunchClientInterface {
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    suspend fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray?
+    suspend fun `evidenceOpening`(`seq`: kotlin.Long): kotlin.ByteArray?
     
     /**
      * Everything this phone holds about the employee.
@@ -4340,13 +4267,13 @@ public interface PunchClientInterface {
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    suspend fun `purgeExpired`(): kotlin.ULong
+    suspend fun `purgeExpired`(): kotlin.Long
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    suspend fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome
+    suspend fun `revealEvidence`(`seq`: kotlin.Long): RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
@@ -4357,7 +4284,7 @@ public interface PunchClientInterface {
      * Stored punches, newest first: `before_seq` None for the first page,
      * then the page's `next_before_seq`.
      */
-    suspend fun `history`(`beforeSeq`: kotlin.ULong?, `limit`: kotlin.UInt): HistoryPage
+    suspend fun `history`(`beforeSeq`: kotlin.Long?, `limit`: kotlin.Int): HistoryPage
     
     /**
      * Where the employee stands now; `subscribe` hears every change.
@@ -4683,7 +4610,7 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?) : kotlin.ULong {
+    override suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?) : kotlin.Long {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_install_policy(
@@ -4693,11 +4620,11 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         FfiConverterOptionalByteArray.lower(`signature`),
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
         // lift function
-        { FfiConverterULong.lift(it) },
+        { FfiConverterLong.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -4790,7 +4717,7 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `refreshPolicy`() : kotlin.ULong {
+    override suspend fun `refreshPolicy`() : kotlin.Long {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_refresh_policy(
@@ -4798,11 +4725,11 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
                 
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
         // lift function
-        { FfiConverterULong.lift(it) },
+        { FfiConverterLong.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -4815,14 +4742,14 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    @Throws(PunchException::class)override fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
+    @Throws(PunchException::class)override fun `startBackgroundSync`(`idleMs`: kotlin.Long)
         = 
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_start_background_sync(
         it,
         
-        FfiConverterULong.lower(`idleMs`),_status)
+        FfiConverterLong.lower(`idleMs`),_status)
 }
     }
     
@@ -5494,13 +5421,13 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `evidenceOpening`(`seq`: kotlin.ULong) : kotlin.ByteArray? {
+    override suspend fun `evidenceOpening`(`seq`: kotlin.Long) : kotlin.ByteArray? {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
                 uniffiHandle,
                 
-        FfiConverterULong.lower(`seq`),
+        FfiConverterLong.lower(`seq`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5592,7 +5519,7 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `purgeExpired`() : kotlin.ULong {
+    override suspend fun `purgeExpired`() : kotlin.Long {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
@@ -5600,11 +5527,11 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
                 
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
         // lift function
-        { FfiConverterULong.lift(it) },
+        { FfiConverterLong.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -5617,13 +5544,13 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `revealEvidence`(`seq`: kotlin.ULong) : RevealOutcome {
+    override suspend fun `revealEvidence`(`seq`: kotlin.Long) : RevealOutcome {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
                 uniffiHandle,
                 
-        FfiConverterULong.lower(`seq`),
+        FfiConverterLong.lower(`seq`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5667,14 +5594,14 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `history`(`beforeSeq`: kotlin.ULong?, `limit`: kotlin.UInt) : HistoryPage {
+    override suspend fun `history`(`beforeSeq`: kotlin.Long?, `limit`: kotlin.Int) : HistoryPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
                 uniffiHandle,
                 
-        FfiConverterOptionalULong.lower(`beforeSeq`),
-        FfiConverterUInt.lower(`limit`),
+        FfiConverterOptionalLong.lower(`beforeSeq`),
+        FfiConverterInt.lower(`limit`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -5874,7 +5801,7 @@ public interface RustBaselineInterface {
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    fun `evaluateNanos`(`evidence`: Evidence): kotlin.ULong
+    fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long
     
     /**
      * `evaluate`, synchronously on the caller's thread: against the async
@@ -5886,23 +5813,23 @@ public interface RustBaselineInterface {
     /**
      * Nothing, synchronously: the bare cost of one call across the FFI.
      */
-    fun `noop`(): kotlin.ULong
+    fun `noop`(): kotlin.Long
     
     /**
      * Nothing, on a worker, as every async client call runs: the async
      * machinery's cost (poll, worker hand-off, wake, complete, free).
      */
-    suspend fun `noopAsync`(): kotlin.ULong
+    suspend fun `noopAsync`(): kotlin.Long
     
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong
+    fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long
     
     /**
      * Takes evidence and does nothing with it: the cost of lowering it.
      */
-    fun `takeEvidence`(`evidence`: Evidence): kotlin.ULong
+    fun `takeEvidence`(`evidence`: Evidence): kotlin.Long
     
     companion object
 }
@@ -6016,8 +5943,8 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    @Throws(PunchException::class)override fun `evaluateNanos`(`evidence`: Evidence): kotlin.ULong {
-            return FfiConverterULong.lift(
+    @Throws(PunchException::class)override fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
@@ -6053,8 +5980,8 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
     
     /**
      * Nothing, synchronously: the bare cost of one call across the FFI.
-     */override fun `noop`(): kotlin.ULong {
-            return FfiConverterULong.lift(
+     */override fun `noop`(): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(
@@ -6073,7 +6000,7 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `noopAsync`() : kotlin.ULong {
+    override suspend fun `noopAsync`() : kotlin.Long {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop_async(
@@ -6081,11 +6008,11 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
                 
             )
         },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
         // lift function
-        { FfiConverterULong.lift(it) },
+        { FfiConverterLong.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -6095,8 +6022,8 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong {
-            return FfiConverterULong.lift(
+    @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
@@ -6113,8 +6040,8 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
     
     /**
      * Takes evidence and does nothing with it: the cost of lowering it.
-     */override fun `takeEvidence`(`evidence`: Evidence): kotlin.ULong {
-            return FfiConverterULong.lift(
+     */override fun `takeEvidence`(`evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_take_evidence(
@@ -6802,7 +6729,7 @@ data class AttachmentRef (
      */
     val `sha256`: kotlin.String
     , 
-    val `sizeBytes`: kotlin.ULong
+    val `sizeBytes`: kotlin.Long
     , 
     val `mediaType`: kotlin.String
     
@@ -6822,20 +6749,20 @@ public object FfiConverterTypeAttachmentRef: FfiConverterRustBuffer<AttachmentRe
     override fun read(buf: ByteBuffer): AttachmentRef {
         return AttachmentRef(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: AttachmentRef) = (
             FfiConverterString.allocationSize(value.`sha256`) +
-            FfiConverterULong.allocationSize(value.`sizeBytes`) +
+            FfiConverterLong.allocationSize(value.`sizeBytes`) +
             FfiConverterString.allocationSize(value.`mediaType`)
     )
 
     override fun write(value: AttachmentRef, buf: ByteBuffer) {
             FfiConverterString.write(value.`sha256`, buf)
-            FfiConverterULong.write(value.`sizeBytes`, buf)
+            FfiConverterLong.write(value.`sizeBytes`, buf)
             FfiConverterString.write(value.`mediaType`, buf)
     }
 }
@@ -6858,7 +6785,7 @@ data class Attendance (
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    val `minutes`: kotlin.UInt?
+    val `minutes`: kotlin.Int?
     
 ){
     
@@ -6878,7 +6805,7 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
             FfiConverterTypeAttendanceCode.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
         )
     }
 
@@ -6886,14 +6813,14 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
             FfiConverterTypeAttendanceCode.allocationSize(value.`code`) +
             FfiConverterOptionalString.allocationSize(value.`shiftId`) +
             FfiConverterOptionalLong.allocationSize(value.`startMs`) +
-            FfiConverterOptionalUInt.allocationSize(value.`minutes`)
+            FfiConverterOptionalInt.allocationSize(value.`minutes`)
     )
 
     override fun write(value: Attendance, buf: ByteBuffer) {
             FfiConverterTypeAttendanceCode.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`shiftId`, buf)
             FfiConverterOptionalLong.write(value.`startMs`, buf)
-            FfiConverterOptionalUInt.write(value.`minutes`, buf)
+            FfiConverterOptionalInt.write(value.`minutes`, buf)
     }
 }
 
@@ -6903,7 +6830,7 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
  * One place the local chain breaks.
  */
 data class ChainBreak (
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `problem`: ChainProblemKind
     , 
@@ -6924,20 +6851,20 @@ data class ChainBreak (
 public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
     override fun read(buf: ByteBuffer): ChainBreak {
         return ChainBreak(
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypeChainProblemKind.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ChainBreak) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterTypeChainProblemKind.allocationSize(value.`problem`) +
             FfiConverterString.allocationSize(value.`detail`)
     )
 
     override fun write(value: ChainBreak, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterTypeChainProblemKind.write(value.`problem`, buf)
             FfiConverterString.write(value.`detail`, buf)
     }
@@ -6949,9 +6876,9 @@ public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
  * The local chain check: every stored record's hash, signature and link.
  */
 data class ChainReport (
-    val `records`: kotlin.ULong
+    val `records`: kotlin.Long
     , 
-    val `headSeq`: kotlin.ULong
+    val `headSeq`: kotlin.Long
     , 
     val `intact`: kotlin.Boolean
     , 
@@ -6972,23 +6899,23 @@ data class ChainReport (
 public object FfiConverterTypeChainReport: FfiConverterRustBuffer<ChainReport> {
     override fun read(buf: ByteBuffer): ChainReport {
         return ChainReport(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterSequenceTypeChainBreak.read(buf),
         )
     }
 
     override fun allocationSize(value: ChainReport) = (
-            FfiConverterULong.allocationSize(value.`records`) +
-            FfiConverterULong.allocationSize(value.`headSeq`) +
+            FfiConverterLong.allocationSize(value.`records`) +
+            FfiConverterLong.allocationSize(value.`headSeq`) +
             FfiConverterBoolean.allocationSize(value.`intact`) +
             FfiConverterSequenceTypeChainBreak.allocationSize(value.`breaks`)
     )
 
     override fun write(value: ChainReport, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`records`, buf)
-            FfiConverterULong.write(value.`headSeq`, buf)
+            FfiConverterLong.write(value.`records`, buf)
+            FfiConverterLong.write(value.`headSeq`, buf)
             FfiConverterBoolean.write(value.`intact`, buf)
             FfiConverterSequenceTypeChainBreak.write(value.`breaks`, buf)
     }
@@ -7015,12 +6942,12 @@ data class ClientOptions (
     /**
      * Records per upload request (default 500).
      */
-    val `batchSize`: kotlin.UInt? = null 
+    val `batchSize`: kotlin.Int? = null 
     , 
     /**
      * Per HTTP request (default 30 s).
      */
-    val `requestTimeoutMs`: kotlin.ULong? = null 
+    val `requestTimeoutMs`: kotlin.Long? = null 
     , 
     /**
      * A hardware key; None keeps a software key inside the database.
@@ -7030,7 +6957,7 @@ data class ClientOptions (
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    val `signerTimeoutMs`: kotlin.ULong? = null 
+    val `signerTimeoutMs`: kotlin.Long? = null 
     , 
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
@@ -7081,10 +7008,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
         return ClientOptions(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeDeviceSigner.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeHttpTransport.read(buf),
             FfiConverterOptionalTypePlatformClock.read(buf),
             FfiConverterOptionalTypeDataKeyWrapper.read(buf),
@@ -7094,10 +7021,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
     override fun allocationSize(value: ClientOptions) = (
             FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
             FfiConverterOptionalString.allocationSize(value.`policyKeyBase64`) +
-            FfiConverterOptionalUInt.allocationSize(value.`batchSize`) +
-            FfiConverterOptionalULong.allocationSize(value.`requestTimeoutMs`) +
+            FfiConverterOptionalInt.allocationSize(value.`batchSize`) +
+            FfiConverterOptionalLong.allocationSize(value.`requestTimeoutMs`) +
             FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`signer`) +
-            FfiConverterOptionalULong.allocationSize(value.`signerTimeoutMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`signerTimeoutMs`) +
             FfiConverterOptionalTypeHttpTransport.allocationSize(value.`transport`) +
             FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`) +
             FfiConverterOptionalTypeDataKeyWrapper.allocationSize(value.`keyWrapper`)
@@ -7106,10 +7033,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
     override fun write(value: ClientOptions, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`serverUrl`, buf)
             FfiConverterOptionalString.write(value.`policyKeyBase64`, buf)
-            FfiConverterOptionalUInt.write(value.`batchSize`, buf)
-            FfiConverterOptionalULong.write(value.`requestTimeoutMs`, buf)
+            FfiConverterOptionalInt.write(value.`batchSize`, buf)
+            FfiConverterOptionalLong.write(value.`requestTimeoutMs`, buf)
             FfiConverterOptionalTypeDeviceSigner.write(value.`signer`, buf)
-            FfiConverterOptionalULong.write(value.`signerTimeoutMs`, buf)
+            FfiConverterOptionalLong.write(value.`signerTimeoutMs`, buf)
             FfiConverterOptionalTypeHttpTransport.write(value.`transport`, buf)
             FfiConverterOptionalTypePlatformClock.write(value.`clock`, buf)
             FfiConverterOptionalTypeDataKeyWrapper.write(value.`keyWrapper`, buf)
@@ -7136,7 +7063,7 @@ data class ClockReading (
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
      * iOS `mach_continuous_time` in ms.
      */
-    val `monotonicMs`: kotlin.ULong
+    val `monotonicMs`: kotlin.Long
     , 
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
@@ -7160,7 +7087,7 @@ public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading>
         return ClockReading(
             FfiConverterLong.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -7168,14 +7095,14 @@ public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading>
     override fun allocationSize(value: ClockReading) = (
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterInt.allocationSize(value.`utcOffsetMin`) +
-            FfiConverterULong.allocationSize(value.`monotonicMs`) +
+            FfiConverterLong.allocationSize(value.`monotonicMs`) +
             FfiConverterString.allocationSize(value.`bootId`)
     )
 
     override fun write(value: ClockReading, buf: ByteBuffer) {
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterInt.write(value.`utcOffsetMin`, buf)
-            FfiConverterULong.write(value.`monotonicMs`, buf)
+            FfiConverterLong.write(value.`monotonicMs`, buf)
             FfiConverterString.write(value.`bootId`, buf)
     }
 }
@@ -7198,7 +7125,7 @@ data class DeviceInfo (
      */
     val `employeeId`: kotlin.String?
     , 
-    val `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.Long?
     , 
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
@@ -7223,7 +7150,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.read(buf),
             FfiConverterByteArray.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -7232,7 +7159,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.allocationSize(value.`deviceId`) +
             FfiConverterByteArray.allocationSize(value.`publicKeySpki`) +
             FfiConverterOptionalString.allocationSize(value.`employeeId`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyVersion`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`platformKey`)
     )
 
@@ -7240,7 +7167,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.write(value.`deviceId`, buf)
             FfiConverterByteArray.write(value.`publicKeySpki`, buf)
             FfiConverterOptionalString.write(value.`employeeId`, buf)
-            FfiConverterOptionalULong.write(value.`policyVersion`, buf)
+            FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`platformKey`, buf)
     }
 }
@@ -7258,7 +7185,7 @@ data class Evaluation (
      */
     val `siteId`: kotlin.String?
     , 
-    val `policyVersion`: kotlin.ULong
+    val `policyVersion`: kotlin.Long
     , 
     val `sites`: List<SiteResult>
     , 
@@ -7302,7 +7229,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
         return Evaluation(
             FfiConverterTypeDecision.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeSiteResult.read(buf),
             FfiConverterSequenceTypeEvaluationFlag.read(buf),
             FfiConverterOptionalTypeNearestSite.read(buf),
@@ -7315,7 +7242,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
     override fun allocationSize(value: Evaluation) = (
             FfiConverterTypeDecision.allocationSize(value.`decision`) +
             FfiConverterOptionalString.allocationSize(value.`siteId`) +
-            FfiConverterULong.allocationSize(value.`policyVersion`) +
+            FfiConverterLong.allocationSize(value.`policyVersion`) +
             FfiConverterSequenceTypeSiteResult.allocationSize(value.`sites`) +
             FfiConverterSequenceTypeEvaluationFlag.allocationSize(value.`flags`) +
             FfiConverterOptionalTypeNearestSite.allocationSize(value.`nearestSite`) +
@@ -7327,7 +7254,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
     override fun write(value: Evaluation, buf: ByteBuffer) {
             FfiConverterTypeDecision.write(value.`decision`, buf)
             FfiConverterOptionalString.write(value.`siteId`, buf)
-            FfiConverterULong.write(value.`policyVersion`, buf)
+            FfiConverterLong.write(value.`policyVersion`, buf)
             FfiConverterSequenceTypeSiteResult.write(value.`sites`, buf)
             FfiConverterSequenceTypeEvaluationFlag.write(value.`flags`, buf)
             FfiConverterOptionalTypeNearestSite.write(value.`nearestSite`, buf)
@@ -7654,7 +7581,7 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
  * One row of the punch history.
  */
 data class HistoryEntry (
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `punchId`: kotlin.String
     , 
@@ -7699,7 +7626,7 @@ data class HistoryEntry (
 public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry> {
     override fun read(buf: ByteBuffer): HistoryEntry {
         return HistoryEntry(
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypePunchKind.read(buf),
             FfiConverterLong.read(buf),
@@ -7711,7 +7638,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
     }
 
     override fun allocationSize(value: HistoryEntry) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterString.allocationSize(value.`punchId`) +
             FfiConverterOptionalTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
@@ -7722,7 +7649,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
     )
 
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterString.write(value.`punchId`, buf)
             FfiConverterOptionalTypePunchKind.write(value.`kind`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
@@ -7744,7 +7671,7 @@ data class HistoryPage (
     /**
      * None when this page reaches the oldest punch.
      */
-    val `nextBeforeSeq`: kotlin.ULong?
+    val `nextBeforeSeq`: kotlin.Long?
     
 ){
     
@@ -7762,18 +7689,18 @@ public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
     override fun read(buf: ByteBuffer): HistoryPage {
         return HistoryPage(
             FfiConverterSequenceTypeHistoryEntry.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: HistoryPage) = (
             FfiConverterSequenceTypeHistoryEntry.allocationSize(value.`entries`) +
-            FfiConverterOptionalULong.allocationSize(value.`nextBeforeSeq`)
+            FfiConverterOptionalLong.allocationSize(value.`nextBeforeSeq`)
     )
 
     override fun write(value: HistoryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeHistoryEntry.write(value.`entries`, buf)
-            FfiConverterOptionalULong.write(value.`nextBeforeSeq`, buf)
+            FfiConverterOptionalLong.write(value.`nextBeforeSeq`, buf)
     }
 }
 
@@ -7838,7 +7765,7 @@ data class HttpRequest (
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    val `timeoutMs`: kotlin.ULong
+    val `timeoutMs`: kotlin.Long
     
 ){
     
@@ -7859,7 +7786,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
         )
     }
 
@@ -7868,7 +7795,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`) +
-            FfiConverterULong.allocationSize(value.`timeoutMs`)
+            FfiConverterLong.allocationSize(value.`timeoutMs`)
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
@@ -7876,7 +7803,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
-            FfiConverterULong.write(value.`timeoutMs`, buf)
+            FfiConverterLong.write(value.`timeoutMs`, buf)
     }
 }
 
@@ -7886,7 +7813,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 data class HttpResponse (
-    val `status`: kotlin.UShort
+    val `status`: kotlin.Int
     , 
     val `headers`: List<HttpHeader>
     , 
@@ -7907,20 +7834,20 @@ data class HttpResponse (
 public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
     override fun read(buf: ByteBuffer): HttpResponse {
         return HttpResponse(
-            FfiConverterUShort.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
         )
     }
 
     override fun allocationSize(value: HttpResponse) = (
-            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterInt.allocationSize(value.`status`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`)
     )
 
     override fun write(value: HttpResponse, buf: ByteBuffer) {
-            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterInt.write(value.`status`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
     }
@@ -8221,9 +8148,9 @@ data class PinEvent (
     , 
     val `employeeId`: kotlin.String
     , 
-    val `failures`: kotlin.UInt
+    val `failures`: kotlin.Int
     , 
-    val `lockMs`: kotlin.ULong?
+    val `lockMs`: kotlin.Long?
     , 
     /**
      * On `Reset`: which path reset the PIN.
@@ -8247,8 +8174,8 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
         return PinEvent(
             FfiConverterTypePinEventKind.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeResetPath.read(buf),
         )
     }
@@ -8256,16 +8183,16 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
     override fun allocationSize(value: PinEvent) = (
             FfiConverterTypePinEventKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`employeeId`) +
-            FfiConverterUInt.allocationSize(value.`failures`) +
-            FfiConverterOptionalULong.allocationSize(value.`lockMs`) +
+            FfiConverterInt.allocationSize(value.`failures`) +
+            FfiConverterOptionalLong.allocationSize(value.`lockMs`) +
             FfiConverterOptionalTypeResetPath.allocationSize(value.`resetPath`)
     )
 
     override fun write(value: PinEvent, buf: ByteBuffer) {
             FfiConverterTypePinEventKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`employeeId`, buf)
-            FfiConverterUInt.write(value.`failures`, buf)
-            FfiConverterOptionalULong.write(value.`lockMs`, buf)
+            FfiConverterInt.write(value.`failures`, buf)
+            FfiConverterOptionalLong.write(value.`lockMs`, buf)
             FfiConverterOptionalTypeResetPath.write(value.`resetPath`, buf)
     }
 }
@@ -8327,12 +8254,12 @@ data class PinStatus (
     /**
      * Tries before the next lock (0 while locked).
      */
-    val `triesLeft`: kotlin.UInt
+    val `triesLeft`: kotlin.Int
     , 
     /**
      * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
      */
-    val `lockedForMs`: kotlin.ULong?
+    val `lockedForMs`: kotlin.Long?
     , 
     val `lockedUntilMs`: kotlin.Long?
     , 
@@ -8358,8 +8285,8 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
         return PinStatus(
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
@@ -8368,8 +8295,8 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
     override fun allocationSize(value: PinStatus) = (
             FfiConverterBoolean.allocationSize(value.`required`) +
             FfiConverterBoolean.allocationSize(value.`isSet`) +
-            FfiConverterUInt.allocationSize(value.`triesLeft`) +
-            FfiConverterOptionalULong.allocationSize(value.`lockedForMs`) +
+            FfiConverterInt.allocationSize(value.`triesLeft`) +
+            FfiConverterOptionalLong.allocationSize(value.`lockedForMs`) +
             FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
             FfiConverterBoolean.allocationSize(value.`mustChange`)
     )
@@ -8377,8 +8304,8 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
     override fun write(value: PinStatus, buf: ByteBuffer) {
             FfiConverterBoolean.write(value.`required`, buf)
             FfiConverterBoolean.write(value.`isSet`, buf)
-            FfiConverterUInt.write(value.`triesLeft`, buf)
-            FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+            FfiConverterInt.write(value.`triesLeft`, buf)
+            FfiConverterOptionalLong.write(value.`lockedForMs`, buf)
             FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
             FfiConverterBoolean.write(value.`mustChange`, buf)
     }
@@ -8395,7 +8322,7 @@ data class PunchReceipt (
     /**
      * Position in this device's chain, from 1.
      */
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `kind`: PunchKind
     , 
@@ -8424,7 +8351,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
     override fun read(buf: ByteBuffer): PunchReceipt {
         return PunchReceipt(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterTypePunchKind.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeEvaluation.read(buf),
@@ -8434,7 +8361,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
 
     override fun allocationSize(value: PunchReceipt) = (
             FfiConverterString.allocationSize(value.`punchId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
@@ -8443,7 +8370,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
 
     override fun write(value: PunchReceipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`punchId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
@@ -8459,7 +8386,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
 data class RefusedAttemptInfo (
     val `eventId`: kotlin.String
     , 
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `wallTimeMs`: kotlin.Long
     , 
@@ -8492,7 +8419,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
     override fun read(buf: ByteBuffer): RefusedAttemptInfo {
         return RefusedAttemptInfo(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypePunchKind.read(buf),
             FfiConverterTypeEvaluation.read(buf),
@@ -8502,7 +8429,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
 
     override fun allocationSize(value: RefusedAttemptInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
@@ -8511,7 +8438,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
 
     override fun write(value: RefusedAttemptInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
@@ -8525,7 +8452,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
  * A record the server refused.
  */
 data class RejectedPunch (
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `reason`: RejectReason?
     , 
@@ -8546,20 +8473,20 @@ data class RejectedPunch (
 public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunch> {
     override fun read(buf: ByteBuffer): RejectedPunch {
         return RejectedPunch(
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterOptionalTypeRejectReason.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: RejectedPunch) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterOptionalTypeRejectReason.allocationSize(value.`reason`) +
             FfiConverterOptionalString.allocationSize(value.`detail`)
     )
 
     override fun write(value: RejectedPunch, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterOptionalTypeRejectReason.write(value.`reason`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
     }
@@ -8573,7 +8500,7 @@ public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunc
 data class RequestInfo (
     val `eventId`: kotlin.String
     , 
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `filedAtMs`: kotlin.Long
     , 
@@ -8619,7 +8546,7 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
     override fun read(buf: ByteBuffer): RequestInfo {
         return RequestInfo(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypeRequestStatus.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -8633,7 +8560,7 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
 
     override fun allocationSize(value: RequestInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterLong.allocationSize(value.`filedAtMs`) +
             FfiConverterTypeRequestStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`detail`) +
@@ -8646,7 +8573,7 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
 
     override fun write(value: RequestInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterLong.write(value.`filedAtMs`, buf)
             FfiConverterTypeRequestStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
@@ -8666,7 +8593,7 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
 data class RequestReceipt (
     val `eventId`: kotlin.String
     , 
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     val `wallTimeMs`: kotlin.Long
     , 
@@ -8688,7 +8615,7 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
     override fun read(buf: ByteBuffer): RequestReceipt {
         return RequestReceipt(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
         )
@@ -8696,14 +8623,14 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
 
     override fun allocationSize(value: RequestReceipt) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterLong.allocationSize(value.`wallTimeMs`) +
             FfiConverterString.allocationSize(value.`recordHash`)
     )
 
     override fun write(value: RequestReceipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterLong.write(value.`wallTimeMs`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
     }
@@ -8715,7 +8642,7 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
  * What the server found on revealed evidence (flags as JSON objects).
  */
 data class RevealOutcome (
-    val `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
@@ -8737,18 +8664,18 @@ data class RevealOutcome (
 public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcome> {
     override fun read(buf: ByteBuffer): RevealOutcome {
         return RevealOutcome(
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: RevealOutcome) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterSequenceString.allocationSize(value.`reviewFlagsJson`)
     )
 
     override fun write(value: RevealOutcome, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterSequenceString.write(value.`reviewFlagsJson`, buf)
     }
 }
@@ -9024,7 +8951,7 @@ data class SyncIssue (
     , 
     val `message`: kotlin.String
     , 
-    val `httpStatus`: kotlin.UShort?
+    val `httpStatus`: kotlin.Int?
     , 
     /**
      * The server's error code, when it gave one.
@@ -9048,7 +8975,7 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
         return SyncIssue(
             FfiConverterTypeSyncIssueKind.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterOptionalUShort.read(buf),
+            FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalTypeServerErrorCode.read(buf),
         )
     }
@@ -9056,14 +8983,14 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
     override fun allocationSize(value: SyncIssue) = (
             FfiConverterTypeSyncIssueKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`message`) +
-            FfiConverterOptionalUShort.allocationSize(value.`httpStatus`) +
+            FfiConverterOptionalInt.allocationSize(value.`httpStatus`) +
             FfiConverterOptionalTypeServerErrorCode.allocationSize(value.`code`)
     )
 
     override fun write(value: SyncIssue, buf: ByteBuffer) {
             FfiConverterTypeSyncIssueKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`message`, buf)
-            FfiConverterOptionalUShort.write(value.`httpStatus`, buf)
+            FfiConverterOptionalInt.write(value.`httpStatus`, buf)
             FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
     }
 }
@@ -9074,25 +9001,25 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
  * What one sync did.
  */
 data class SyncReport (
-    val `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.Long
     , 
-    val `duplicates`: kotlin.ULong
+    val `duplicates`: kotlin.Long
     , 
-    val `resent`: kotlin.ULong
+    val `resent`: kotlin.Long
     , 
     val `rejected`: List<RejectedPunch>
     , 
     /**
      * Still waiting for upload.
      */
-    val `remaining`: kotlin.ULong
+    val `remaining`: kotlin.Long
     , 
-    val `requests`: kotlin.UInt
+    val `requests`: kotlin.Int
     , 
     /**
      * Set when a newer policy was installed.
      */
-    val `policyInstalled`: kotlin.ULong?
+    val `policyInstalled`: kotlin.Long?
     , 
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
@@ -9110,14 +9037,14 @@ data class SyncReport (
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    val `serverHeadMismatch`: kotlin.ULong?
+    val `serverHeadMismatch`: kotlin.Long?
     , 
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    val `chainReset`: kotlin.ULong?
+    val `chainReset`: kotlin.Long?
     
 ){
     
@@ -9134,49 +9061,49 @@ data class SyncReport (
 public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
     override fun read(buf: ByteBuffer): SyncReport {
         return SyncReport(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeRejectedPunch.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeSyncIssue.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncReport) = (
-            FfiConverterULong.allocationSize(value.`uploaded`) +
-            FfiConverterULong.allocationSize(value.`duplicates`) +
-            FfiConverterULong.allocationSize(value.`resent`) +
+            FfiConverterLong.allocationSize(value.`uploaded`) +
+            FfiConverterLong.allocationSize(value.`duplicates`) +
+            FfiConverterLong.allocationSize(value.`resent`) +
             FfiConverterSequenceTypeRejectedPunch.allocationSize(value.`rejected`) +
-            FfiConverterULong.allocationSize(value.`remaining`) +
-            FfiConverterUInt.allocationSize(value.`requests`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyInstalled`) +
+            FfiConverterLong.allocationSize(value.`remaining`) +
+            FfiConverterInt.allocationSize(value.`requests`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyInstalled`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
             FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
-            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`) +
-            FfiConverterOptionalULong.allocationSize(value.`chainReset`)
+            FfiConverterOptionalLong.allocationSize(value.`serverHeadMismatch`) +
+            FfiConverterOptionalLong.allocationSize(value.`chainReset`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`uploaded`, buf)
-            FfiConverterULong.write(value.`duplicates`, buf)
-            FfiConverterULong.write(value.`resent`, buf)
+            FfiConverterLong.write(value.`uploaded`, buf)
+            FfiConverterLong.write(value.`duplicates`, buf)
+            FfiConverterLong.write(value.`resent`, buf)
             FfiConverterSequenceTypeRejectedPunch.write(value.`rejected`, buf)
-            FfiConverterULong.write(value.`remaining`, buf)
-            FfiConverterUInt.write(value.`requests`, buf)
-            FfiConverterOptionalULong.write(value.`policyInstalled`, buf)
+            FfiConverterLong.write(value.`remaining`, buf)
+            FfiConverterInt.write(value.`requests`, buf)
+            FfiConverterOptionalLong.write(value.`policyInstalled`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`error`, buf)
             FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
-            FfiConverterOptionalULong.write(value.`serverHeadMismatch`, buf)
-            FfiConverterOptionalULong.write(value.`chainReset`, buf)
+            FfiConverterOptionalLong.write(value.`serverHeadMismatch`, buf)
+            FfiConverterOptionalLong.write(value.`chainReset`, buf)
     }
 }
 
@@ -9186,11 +9113,11 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
  * For a status screen: how the queue stands.
  */
 data class SyncStatus (
-    val `pending`: kotlin.ULong
+    val `pending`: kotlin.Long
     , 
-    val `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.Long
     , 
-    val `rejected`: kotlin.ULong
+    val `rejected`: kotlin.Long
     , 
     val `lastSuccessMs`: kotlin.Long?
     , 
@@ -9198,9 +9125,9 @@ data class SyncStatus (
     , 
     val `nextAttemptMs`: kotlin.Long?
     , 
-    val `consecutiveFailures`: kotlin.UInt
+    val `consecutiveFailures`: kotlin.Int
     , 
-    val `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.Long?
     , 
     /**
      * Whether punches taken now carry a usable time anchor (false after a
@@ -9223,39 +9150,39 @@ data class SyncStatus (
 public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun read(buf: ByteBuffer): SyncStatus {
         return SyncStatus(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeSyncIssue.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncStatus) = (
-            FfiConverterULong.allocationSize(value.`pending`) +
-            FfiConverterULong.allocationSize(value.`uploaded`) +
-            FfiConverterULong.allocationSize(value.`rejected`) +
+            FfiConverterLong.allocationSize(value.`pending`) +
+            FfiConverterLong.allocationSize(value.`uploaded`) +
+            FfiConverterLong.allocationSize(value.`rejected`) +
             FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`lastError`) +
             FfiConverterOptionalLong.allocationSize(value.`nextAttemptMs`) +
-            FfiConverterUInt.allocationSize(value.`consecutiveFailures`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyVersion`) +
+            FfiConverterInt.allocationSize(value.`consecutiveFailures`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`anchored`)
     )
 
     override fun write(value: SyncStatus, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`pending`, buf)
-            FfiConverterULong.write(value.`uploaded`, buf)
-            FfiConverterULong.write(value.`rejected`, buf)
+            FfiConverterLong.write(value.`pending`, buf)
+            FfiConverterLong.write(value.`uploaded`, buf)
+            FfiConverterLong.write(value.`rejected`, buf)
             FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`lastError`, buf)
             FfiConverterOptionalLong.write(value.`nextAttemptMs`, buf)
-            FfiConverterUInt.write(value.`consecutiveFailures`, buf)
-            FfiConverterOptionalULong.write(value.`policyVersion`, buf)
+            FfiConverterInt.write(value.`consecutiveFailures`, buf)
+            FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`anchored`, buf)
     }
 }
@@ -10260,9 +10187,9 @@ sealed class PunchException: kotlin.Exception() {
         
         val `reason`: PinReason, 
         
-        val `triesLeft`: kotlin.UInt?, 
+        val `triesLeft`: kotlin.Int?, 
         
-        val `lockedForMs`: kotlin.ULong?
+        val `lockedForMs`: kotlin.Long?
         ) : PunchException() {
         override val message
             get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedForMs=${ `lockedForMs` }"
@@ -10347,8 +10274,8 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             15 -> PunchException.Pin(
                 FfiConverterString.read(buf),
                 FfiConverterTypePinReason.read(buf),
-                FfiConverterOptionalUInt.read(buf),
-                FfiConverterOptionalULong.read(buf),
+                FfiConverterOptionalInt.read(buf),
+                FfiConverterOptionalLong.read(buf),
                 )
             16 -> PunchException.Internal(
                 FfiConverterString.read(buf),
@@ -10438,8 +10365,8 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
                 + FfiConverterTypePinReason.allocationSize(value.`reason`)
-                + FfiConverterOptionalUInt.allocationSize(value.`triesLeft`)
-                + FfiConverterOptionalULong.allocationSize(value.`lockedForMs`)
+                + FfiConverterOptionalInt.allocationSize(value.`triesLeft`)
+                + FfiConverterOptionalLong.allocationSize(value.`lockedForMs`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -10529,8 +10456,8 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypePinReason.write(value.`reason`, buf)
-                FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
-                FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+                FfiConverterOptionalInt.write(value.`triesLeft`, buf)
+                FfiConverterOptionalLong.write(value.`lockedForMs`, buf)
                 Unit
             }
             is PunchException.Internal -> {
@@ -11046,70 +10973,6 @@ public object FfiConverterTypeUploadState: FfiConverterRustBuffer<UploadState> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalUShort: FfiConverterRustBuffer<kotlin.UShort?> {
-    override fun read(buf: ByteBuffer): kotlin.UShort? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUShort.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UShort?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUShort.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UShort?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUShort.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
-    override fun read(buf: ByteBuffer): kotlin.UInt? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUInt.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UInt?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUInt.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
     override fun read(buf: ByteBuffer): kotlin.Int? {
         if (buf.get().toInt() == 0) {
@@ -11132,38 +10995,6 @@ public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
         } else {
             buf.put(1)
             FfiConverterInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
-    override fun read(buf: ByteBuffer): kotlin.ULong? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterULong.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.ULong?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterULong.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterULong.write(value, buf)
         }
     }
 }

@@ -54,16 +54,16 @@ class AsyncTest {
             localClient(dir.resolve(name), ClientOptions(signer = signer)).use { client ->
                 // One prompt at a time (a platform signer): punches in turn, reads alongside.
                 val reads = (0 until 4).map { async { client.evaluate(INSIDE).decision } }
-                assertEquals((1uL..4uL).toList(), (0 until 4).map { client.punch(PunchKind.CLOCK_IN, INSIDE).seq })
+                assertEquals((1L..4L).toList(), (0 until 4).map { client.punch(PunchKind.CLOCK_IN, INSIDE).seq })
                 assertTrue(reads.all { it.await() == Decision.ACCEPTED })
-                assertEquals(4uL, client.status().pending)
+                assertEquals(4L, client.status().pending)
                 signer.prompt = true
                 val waiting = launch { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
                 withTimeout(10_000) { signer.prompting.await() }
                 waiting.cancelAndJoin()
                 withTimeout(10_000) { signer.promptCancelled.await() }
                 signer.prompt = false
-                assertEquals(5uL, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
+                assertEquals(5L, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
                 assertTrue(client.verifyChain().intact)
             }
         }
@@ -90,9 +90,9 @@ class AsyncTest {
     @Test
     fun `two subscribers each hear every change until their own cancel`(): Unit = testBlocking {
         localClient(dir.resolve("phone")).use { client ->
-            val first = mutableListOf<ULong>()
-            val second = mutableListOf<ULong>()
-            fun listener(into: MutableList<ULong>) = object : StandingListener {
+            val first = mutableListOf<Long>()
+            val second = mutableListOf<Long>()
+            fun listener(into: MutableList<Long>) = object : StandingListener {
                 override fun onChange(standing: Standing) {
                     synchronized(into) { into += standing.sync.pending }
                 }
@@ -104,8 +104,8 @@ class AsyncTest {
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
             b.cancel()
             client.punch(PunchKind.CLOCK_IN, INSIDE)
-            assertEquals(listOf(1uL), synchronized(first) { first.toList() })
-            assertEquals(listOf(1uL, 2uL), synchronized(second) { second.toList() })
+            assertEquals(listOf(1L), synchronized(first) { first.toList() })
+            assertEquals(listOf(1L, 2L), synchronized(second) { second.toList() })
             b.close()
         }
     }
@@ -115,15 +115,15 @@ class AsyncTest {
         localClient(dir.resolve("phone")).use { client ->
             val ready = listOf(CompletableDeferred<Unit>(), CompletableDeferred<Unit>())
             val (one, two) = ready.map { subscribed ->
-                async { client.standingUpdates().onEach { subscribed.complete(Unit) }.first { it.sync.pending == 2uL } }
+                async { client.standingUpdates().onEach { subscribed.complete(Unit) }.first { it.sync.pending == 2L } }
             }
             // Each flow starts with the status now: both are subscribed once it came.
             withTimeout(10_000) { ready.awaitAll() }
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
             withTimeout(10_000) {
-                assertEquals(2uL, one.await().sync.pending)
-                assertEquals(2uL, two.await().sync.pending)
+                assertEquals(2L, one.await().sync.pending)
+                assertEquals(2L, two.await().sync.pending)
             }
         }
     }
@@ -144,12 +144,12 @@ class AsyncTest {
                     return real.send(request)
                 }
             }
-            val options = server.options(transport = transport).copy(requestTimeoutMs = 30_000uL)
+            val options = server.options(transport = transport).copy(requestTimeoutMs = 30_000L)
             val client = PunchClient.open(dir.resolve("phone").toString(), options)
             client.enroll(server.enrollCode())
             client.refreshPolicy()
             hang.set(true)
-            client.startBackgroundSync(60_000uL)
+            client.startBackgroundSync(60_000L)
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             withTimeout(10_000) { hanging.await() }
             val started = System.nanoTime()

@@ -29,17 +29,17 @@ class ConcurrencyTest {
                     repeat(20) {
                         assertEquals(Decision.ACCEPTED, core.evaluate(INSIDE).decision)
                         core.status()
-                        core.history(null, 100u)
+                        core.history(null, 100)
                     }
                 }
             }
             val seqs = punchers.awaitAll().flatten()
             readers.awaitAll()
-            assertEquals((1uL..80uL).toList(), seqs.sorted())
+            assertEquals((1L..80L).toList(), seqs.sorted())
             val chain = core.verifyChain()
             assertTrue(chain.intact)
-            assertEquals(80uL, chain.records)
-            assertEquals(80uL, core.status().pending)
+            assertEquals(80L, chain.records)
+            assertEquals(80L, core.status().pending)
         }
     }
 }

@@ -51,9 +51,11 @@ class ErrorsTest {
             assertThrowsAsync<PunchException.InvalidInput> { client.punch(PunchKind.CLOCK_IN, bad) }
             val badWifi = Evidence(wifi = listOf(WifiObservation(bssid = "not-a-mac")))
             assertThrowsAsync<PunchException.InvalidInput> { client.evaluate(badWifi) }
-            assertThrowsAsync<PunchException.InvalidInput> { client.history(null, 0u) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.history(null, 0) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.history(-1L, 10) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.evidenceOpening(-5L) }
             assertThrowsAsync<PunchException.InvalidInput> { client.bindEmployee("someone-else") }
-            assertEquals(0uL, client.status().pending)
+            assertEquals(0L, client.status().pending)
         }
     }
 

@@ -29,13 +29,13 @@ class PinTest {
                 client.setPin("4827", null)
                 val wrong = assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") }
                 assertEquals(PinReason.WRONG, wrong.reason)
-                assertEquals(4u, wrong.triesLeft)
+                assertEquals(4, wrong.triesLeft)
                 repeat(3) { assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") } }
                 val locked = assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") }
                 assertEquals(PinReason.LOCKED, locked.reason)
-                assertEquals(30uL * 60_000uL, locked.lockedForMs)
+                assertEquals(30L * 60_000L, locked.lockedForMs)
                 val status = client.pinStatus()
-                assertEquals(0u, status.triesLeft)
+                assertEquals(0, status.triesLeft)
                 assertTrue(status.lockedUntilMs!! > System.currentTimeMillis() + 29 * 60_000)
 
                 // No contact bound yet, then a code to the e-mail.
@@ -69,7 +69,7 @@ class PinTest {
                 server.start()
                 client.networkAvailable()
                 assertNull(client.syncNow().error) // the PIN events go up like punches
-                assertEquals(0uL, client.status().pending)
+                assertEquals(0L, client.status().pending)
                 val noOrder = assertThrowsAsync<PunchException.ServerRefused> { client.fetchAdminPinReset() }
                 assertEquals(ServerErrorCode.PIN_NO_ADMIN_RESET, noOrder.code)
                 server.admin("pin-secret", "e-42", "--secret", "4711")

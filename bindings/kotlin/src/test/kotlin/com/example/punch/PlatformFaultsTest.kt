@@ -28,17 +28,17 @@ private class FaultySigner(val sign: suspend (ByteArray) -> ByteArray) : DeviceS
 class PlatformFaultsTest {
     @TempDir lateinit var dir: Path
 
-    private suspend fun withSigner(signer: FaultySigner, timeoutMs: ULong? = null, body: suspend (PunchClient) -> Unit) {
+    private suspend fun withSigner(signer: FaultySigner, timeoutMs: Long? = null, body: suspend (PunchClient) -> Unit) {
         localClient(dir.resolve("phone"), ClientOptions(signer = signer, signerTimeoutMs = timeoutMs)).use { client ->
             client.punch(PunchKind.CLOCK_IN, INSIDE) // the healthy signer works
             signer.broken = true
             body(client)
             // Nothing was stored by the failed punch, and the chain is intact.
-            assertEquals(listOf(1uL), client.history(null, 10u).entries.map { it.seq })
+            assertEquals(listOf(1L), client.history(null, 10).entries.map { it.seq })
             assertTrue(client.verifyChain().intact)
             // The signer heals: punching works again.
             signer.broken = false
-            assertEquals(2uL, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
+            assertEquals(2L, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
         }
     }
 
@@ -77,11 +77,11 @@ class PlatformFaultsTest {
     @Test
     fun `a signer that never answers times out while status and evaluate go on`(): Unit = testBlocking {
         // A prompt nobody answers: the signer suspends (no thread blocks).
-        withSigner(FaultySigner { awaitCancellation() }, timeoutMs = 1_500uL) { client ->
+        withSigner(FaultySigner { awaitCancellation() }, timeoutMs = 1_500L) { client ->
             val punch = async { runCatching { client.punch(PunchKind.CLOCK_OUT, INSIDE) }.exceptionOrNull() }
             delay(200)
             // While the signer waits, the database is free.
-            assertEquals(1uL, client.status().pending)
+            assertEquals(1L, client.status().pending)
             assertEquals(Decision.ACCEPTED, client.evaluate(INSIDE).decision)
             val error = withTimeout(10_000) { punch.await() }
             assertTrue(error is PunchException.Signer && error.detail.contains("no answer"), "$error")
@@ -122,7 +122,7 @@ class PlatformFaultsTest {
             // The library drops its wait, which cancels the prompt's coroutine.
             withTimeout(10_000) { promptCancelled.await() }
             assertTrue(System.nanoTime() - started < 10_000_000_000L)
-            assertEquals(1uL, client.status().pending)
+            assertEquals(1L, client.status().pending)
         }
     }
 
@@ -141,7 +141,7 @@ class PlatformFaultsTest {
 
     @Test
     fun `a listener that throws does not fail the punch, and hears every change`(): Unit = testBlocking {
-        val seen = mutableListOf<ULong>()
+        val seen = mutableListOf<Long>()
         localClient(dir.resolve("phone")).use { client ->
             val subscription = client.subscribe(object : StandingListener {
                 override fun onChange(standing: Standing) {
@@ -151,7 +151,7 @@ class PlatformFaultsTest {
             })
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
-            assertEquals(listOf(1uL, 2uL), synchronized(seen) { seen.toList() })
+            assertEquals(listOf(1L, 2L), synchronized(seen) { seen.toList() })
             subscription.close()
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             assertEquals(2, synchronized(seen) { seen.size }, "a closed subscription hears nothing")
@@ -169,7 +169,7 @@ class PlatformFaultsTest {
                 return ClockReading(
                     wallTimeMs = System.currentTimeMillis(),
                     utcOffsetMin = 60,
-                    monotonicMs = (System.nanoTime() / 1_000_000).toULong(),
+                    monotonicMs = (System.nanoTime() / 1_000_000).toLong(),
                     bootId = "jvm-boot",
                 )
             }
@@ -178,7 +178,7 @@ class PlatformFaultsTest {
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             assertTrue(calls.get() > 0)
             failing.set(true)
-            assertEquals(2uL, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
+            assertEquals(2L, client.punch(PunchKind.CLOCK_OUT, INSIDE).seq)
         }
     }
 
@@ -192,7 +192,7 @@ class PlatformFaultsTest {
         }, LogLevel.DEBUG)
         try {
             localClient(dir.resolve("logged")).use { client ->
-                runCatching { client.history(null, 0u) }
+                runCatching { client.history(null, 0) }
             }
             assertTrue(lines.any { it.contains("opened") }, "$lines")
             assertTrue(lines.any { it.startsWith("DEBUG") && it.contains("limit") }, "$lines")

@@ -64,7 +64,7 @@ class PrivacyTest {
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             assertTrue(client.dataKeyState() is DataKeyState.Ready)
             // The exact fix is kept only behind the commitment, for the employee.
-            assertTrue(client.evidenceOpening(1UL)!!.decodeToString().contains("52.52"))
+            assertTrue(client.evidenceOpening(1L)!!.decodeToString().contains("52.52"))
             val export = client.exportPersonalData()
             val json = export.json.decodeToString()
             assertFalse(json.contains("52.520008"), "the exact fix is in the export's records")
@@ -80,7 +80,7 @@ class PrivacyTest {
             assertTrue(client.exportPersonalData().summary.contains("unreadable here"))
             client.rotateDataKey()
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
-            assertEquals(2UL, client.verifyChain().records)
+            assertEquals(2L, client.verifyChain().records)
         }
     }
 }

@@ -22,25 +22,25 @@ class ScreensTest {
         localClient(dir.resolve("phone")).use { client ->
             repeat(25) { i -> client.punch(if (i % 2 == 0) PunchKind.CLOCK_IN else PunchKind.CLOCK_OUT, INSIDE) }
             // "My last 5 punches" is one call.
-            val last5 = client.history(null, 5u).entries
-            assertEquals((25uL downTo 21uL).toList(), last5.map { it.seq })
+            val last5 = client.history(null, 5).entries
+            assertEquals((25L downTo 21L).toList(), last5.map { it.seq })
             // Kind and decision are enums read from the signed bytes.
             assertEquals(listOf(PunchKind.CLOCK_IN, PunchKind.CLOCK_OUT), last5.take(2).map { it.kind })
             assertTrue(last5.all { it.decision == Decision.ACCEPTED && it.verified })
-            val seen = mutableListOf<ULong>()
-            var before: ULong? = null
+            val seen = mutableListOf<Long>()
+            var before: Long? = null
             var pages = 0
             do {
-                val page = client.history(before, 10u)
+                val page = client.history(before, 10)
                 seen += page.entries.map { it.seq }
                 before = page.nextBeforeSeq
                 pages++
             } while (before != null)
-            assertEquals((25uL downTo 1uL).toList(), seen)
+            assertEquals((25L downTo 1L).toList(), seen)
             assertEquals(3, pages)
             // A page that ends exactly at the oldest punch says so.
-            val exact = client.history(5uL, 4u)
-            assertEquals(listOf(4uL, 3uL, 2uL, 1uL), exact.entries.map { it.seq })
+            val exact = client.history(5L, 4)
+            assertEquals(listOf(4L, 3L, 2L, 1L), exact.entries.map { it.seq })
             assertNull(exact.nextBeforeSeq)
         }
     }
@@ -52,7 +52,7 @@ class ScreensTest {
             assertTrue(!before.clockedIn)
             assertNull(before.since)
             assertEquals(PunchKind.CLOCK_IN, before.nextKind)
-            assertEquals(0uL, before.sync.pending)
+            assertEquals(0L, before.sync.pending)
 
             val change = async { client.standingUpdates().first { it.clockedIn } }
             val receipt = client.punch(PunchKind.CLOCK_IN, INSIDE)
@@ -61,7 +61,7 @@ class ScreensTest {
             assertEquals(now, notified)
             assertEquals(PunchKind.CLOCK_OUT, now.nextKind)
             assertEquals(receipt.seq, now.lastPunch?.seq)
-            assertEquals(1uL, now.sync.pending)
+            assertEquals(1L, now.sync.pending)
             // `since` is an Instant (the clock-in's wall time), not epoch milliseconds.
             val since: Instant = now.since!!
             assertTrue(Duration.between(since, Instant.now()).abs() < Duration.ofMinutes(1), "$since")
@@ -73,7 +73,7 @@ class ScreensTest {
             val out = client.standing()
             assertTrue(!out.clockedIn)
             assertEquals(PunchKind.CLOCK_IN, out.nextKind)
-            assertEquals(4uL, out.sync.pending)
+            assertEquals(4L, out.sync.pending)
         }
     }
 }

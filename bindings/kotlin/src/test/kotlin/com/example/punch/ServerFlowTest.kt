@@ -21,7 +21,7 @@ class ServerFlowTest {
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 assertEquals("e-42", client.enroll(server.enrollCode()))
-                assertEquals(1uL, client.refreshPolicy())
+                assertEquals(1L, client.refreshPolicy())
                 assertEquals("e-42", client.deviceInfo().employeeId)
                 val deviceId = client.deviceInfo().deviceId
 
@@ -30,7 +30,7 @@ class ServerFlowTest {
                 val inside = client.punch(PunchKind.CLOCK_IN, INSIDE)
                 assertEquals(Decision.ACCEPTED, inside.evaluation.decision)
                 assertEquals("hq", inside.evaluation.siteId)
-                assertEquals(1uL, inside.seq)
+                assertEquals(1L, inside.seq)
 
                 val uncertain = client.punch(PunchKind.BREAK_START, UNCERTAIN)
                 assertEquals(Decision.REVIEW, uncertain.evaluation.decision)
@@ -50,16 +50,16 @@ class ServerFlowTest {
                 val offline = client.sync()
                 assertEquals(SyncIssueKind.NETWORK, offline.error?.kind)
                 assertNotNull(offline.nextRetryMs)
-                assertEquals(3uL, client.status().pending)
+                assertEquals(3L, client.status().pending)
 
                 server.start()
                 client.networkAvailable() // ends the network backoff
                 val report = client.sync()
                 assertNull(report.error, "sync failed: ${report.error}")
-                assertEquals(3uL, report.uploaded)
+                assertEquals(3L, report.uploaded)
                 val status = client.status()
-                assertEquals(0uL, status.pending)
-                assertEquals(3uL, status.uploaded)
+                assertEquals(0L, status.pending)
+                assertEquals(3L, status.uploaded)
                 assertTrue(status.anchored)
 
                 // The server's own view: both records verified, in order.
@@ -77,16 +77,16 @@ class ServerFlowTest {
                 assertTrue(mine.all { it.getJSONArray("review_flags").length() == 0 }, punches.toString(2))
 
                 // Newest first: the break start, then (next page) the clock-in.
-                val history = client.history(null, 1u)
-                assertEquals(listOf(2uL), history.entries.map { it.seq })
+                val history = client.history(null, 1)
+                assertEquals(listOf(2L), history.entries.map { it.seq })
                 assertEquals(UploadState.UPLOADED, history.entries[0].uploadState)
-                val rest = client.history(history.nextBeforeSeq!!, 10u)
-                assertEquals(listOf(1uL), rest.entries.map { it.seq })
+                val rest = client.history(history.nextBeforeSeq!!, 10)
+                assertEquals(listOf(1L), rest.entries.map { it.seq })
                 assertNull(rest.nextBeforeSeq)
 
                 val chain = client.verifyChain()
                 assertTrue(chain.intact)
-                assertEquals(3uL, chain.records)
+                assertEquals(3L, chain.records)
             }
         }
     }
@@ -106,7 +106,7 @@ class ServerFlowTest {
                 assertTrue(signer.signatures > before, "the platform signer signed the punch")
                 val report = client.sync()
                 assertNull(report.error)
-                assertEquals(1uL, report.uploaded)
+                assertEquals(1L, report.uploaded)
                 assertEquals(1, server.punches().length())
                 assertEquals(0, org.json.JSONArray(server.admin("--json", "rejected")).length())
             }
@@ -128,10 +128,10 @@ class ServerFlowTest {
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
-                client.startBackgroundSync(60_000uL)
+                client.startBackgroundSync(60_000L)
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val uploaded = kotlinx.coroutines.withTimeout(20_000) {
-                    client.standingUpdates().first { it.sync.uploaded == 1uL && it.sync.pending == 0uL }
+                    client.standingUpdates().first { it.sync.uploaded == 1L && it.sync.pending == 0L }
                 }
                 assertNotNull(uploaded.sync.lastSuccessMs)
                 assertTrue(client.backgroundSyncRunning())

@@ -37,7 +37,7 @@ class JavaHttpTransport : HttpTransport {
             throw PlatformException.Unreachable(e.toString())
         }
         val headers = response.headers().map().flatMap { (k, vs) -> vs.map { HttpHeader(k, it) } }
-        return HttpResponse(response.statusCode().toUShort(), headers, response.body())
+        return HttpResponse(response.statusCode(), headers, response.body())
     }
 }
 
@@ -51,11 +51,11 @@ class TransportTest {
             val transport = JavaHttpTransport()
             PunchClient.open(dir.resolve("phone").toString(), server.options(transport = transport)).use { client ->
                 client.enroll(server.enrollCode())
-                assertEquals(1uL, client.refreshPolicy())
+                assertEquals(1L, client.refreshPolicy())
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val report = client.sync()
                 assertNull(report.error)
-                assertEquals(1uL, report.uploaded)
+                assertEquals(1L, report.uploaded)
                 assertTrue(transport.requests.get() >= 3)
                 server.stop()
                 client.punch(PunchKind.CLOCK_OUT, INSIDE)
@@ -75,13 +75,13 @@ class TransportTest {
             val transport = object : HttpTransport {
                 override suspend fun send(request: HttpRequest): HttpResponse = when (mode) {
                     "throw" -> throw IllegalStateException("okhttp exploded")
-                    "garbage" -> HttpResponse(7u, emptyList(), byteArrayOf(0x00, 0x01))
-                    "junk-body" -> HttpResponse(200u, emptyList(), "<html>captive portal</html>".toByteArray())
+                    "garbage" -> HttpResponse(7, emptyList(), byteArrayOf(0x00, 0x01))
+                    "junk-body" -> HttpResponse(200, emptyList(), "<html>captive portal</html>".toByteArray())
                     "hang" -> awaitCancellation()
                     else -> real.send(request)
                 }
             }
-            val options = server.options(transport = transport).copy(requestTimeoutMs = 500uL)
+            val options = server.options(transport = transport).copy(requestTimeoutMs = 500L)
             PunchClient.open(dir.resolve("phone").toString(), options).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
@@ -91,11 +91,11 @@ class TransportTest {
                     val started = System.nanoTime()
                     val report = client.syncNow()
                     assertTrue(report.error != null, "$m: $report")
-                    assertEquals(1uL, report.remaining, m)
+                    assertEquals(1L, report.remaining, m)
                     assertTrue(System.nanoTime() - started < 30_000_000_000L, "$m took too long")
                 }
                 mode = "real"
-                assertEquals(1uL, client.syncNow().uploaded)
+                assertEquals(1L, client.syncNow().uploaded)
             }
         }
     }

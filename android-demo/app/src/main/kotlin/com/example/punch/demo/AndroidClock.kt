@@ -16,7 +16,7 @@ class AndroidClock(private val resolver: ContentResolver) : PlatformClock {
         return ClockReading(
             wallTimeMs = wall,
             utcOffsetMin = TimeZone.getDefault().getOffset(wall) / 60_000,
-            monotonicMs = SystemClock.elapsedRealtime().toULong(),
+            monotonicMs = SystemClock.elapsedRealtime(),
             bootId = "boot-$boots",
         )
     }

@@ -124,7 +124,7 @@ class MainActivity : Activity() {
     }
 
     private suspend fun showQueue() {
-        val page = punch().history(null, 50u) // newest first
+        val page = punch().history(null, 50) // newest first
         val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
         queue.clear()
         queue.addAll(page.entries.map {
