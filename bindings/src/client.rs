@@ -47,13 +47,13 @@ pub struct ClientOptions {
     pub batch_size: Option<i32>,
     /// Per HTTP request (default 30 s).
     #[uniffi(default = None)]
-    pub request_timeout_ms: Option<i64>,
+    pub request_timeout: Option<Duration>,
     /// A hardware key; None keeps a software key inside the database.
     #[uniffi(default = None)]
     pub signer: Option<Arc<dyn DeviceSigner>>,
     /// How long `signer` may take per call (default 120 s, for a prompt).
     #[uniffi(default = None)]
-    pub signer_timeout_ms: Option<i64>,
+    pub signer_timeout: Option<Duration>,
     /// The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
     #[uniffi(default = None)]
     pub transport: Option<Arc<dyn HttpTransport>>,
@@ -102,11 +102,11 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
         }
         config.batch_size = unsigned(i64::from(n), "batch_size")?;
     }
-    if let Some(ms) = options.request_timeout_ms {
-        if ms < 1 {
-            return Err(PunchError::invalid("request_timeout_ms must be above 0"));
+    if let Some(timeout) = options.request_timeout {
+        if timeout < Duration::from_millis(1) {
+            return Err(PunchError::invalid("request_timeout must be 1 ms or more"));
         }
-        config.request_timeout_ms = unsigned(ms, "request_timeout_ms")?;
+        config.request_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     }
     Ok(Some(config))
 }
@@ -126,10 +126,7 @@ impl PunchClient {
                 detail: format!("cannot create {}: {e}", directory.display()),
             })?;
             let server = server_config(&options)?;
-            let timeout = match options.signer_timeout_ms {
-                Some(ms) => Duration::from_millis(unsigned(ms, "signer_timeout_ms")?),
-                None => DEFAULT_SIGNER_TIMEOUT,
-            };
+            let timeout = options.signer_timeout.unwrap_or(DEFAULT_SIGNER_TIMEOUT);
             let mut engine_options = EngineOptions {
                 server,
                 ..EngineOptions::default()
@@ -343,17 +340,15 @@ impl PunchClient {
     }
 
     /// Starts a thread that syncs while punches are pending and every
-    /// `idle_ms` otherwise, backing off after failures (for processes that
+    /// `idle` otherwise, backing off after failures (for processes that
     /// live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
     /// A second call restarts it with the new interval. Returns at once.
-    pub fn start_background_sync(&self, idle_ms: i64) -> Result<(), PunchError> {
+    pub fn start_background_sync(&self, idle: Duration) -> Result<(), PunchError> {
         guard(|| {
-            if idle_ms < 100 {
-                return Err(PunchError::invalid("idle_ms must be at least 100"));
+            if idle < Duration::from_millis(100) {
+                return Err(PunchError::invalid("idle must be at least 100 ms"));
             }
-            let started = self
-                .engine
-                .start_background_sync(Duration::from_millis(unsigned(idle_ms, "idle_ms")?));
+            let started = self.engine.start_background_sync(idle);
             let previous = self.slot().replace(started);
             stop_in_background(previous);
             Ok(())

@@ -77,13 +77,13 @@ pub enum PunchError {
     #[error("data key unavailable: {detail}")]
     DataKeyUnavailable { detail: String },
     /// The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
-    /// `locked_for_ms` after `Locked`).
+    /// `locked_for` after `Locked`).
     #[error("PIN: {detail}")]
     Pin {
         detail: String,
         reason: PinReason,
         tries_left: Option<i32>,
-        locked_for_ms: Option<i64>,
+        locked_for: Option<std::time::Duration>,
     },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
@@ -103,7 +103,7 @@ pub enum PinReason {
     MustChange,
     /// Wrong PIN; see `tries_left`.
     Wrong,
-    /// Too many wrong PINs; see `locked_for_ms`.
+    /// Too many wrong PINs; see `locked_for`.
     Locked,
     /// A trivial new PIN (a sequence, a repeat, the birthday).
     Rejected,
@@ -318,7 +318,7 @@ impl From<CoreError> for PunchError {
 
 fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
     use punch_core::PinError as P;
-    let (reason, tries_left, locked_for_ms) = match e {
+    let (reason, tries_left, locked_for_ms): (_, _, Option<u64>) = match e {
         P::Required => (PinReason::Required, None, None),
         P::NotSet => (PinReason::NotSet, None, None),
         P::AlreadySet => (PinReason::AlreadySet, None, None),
@@ -333,7 +333,7 @@ fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
         detail,
         reason,
         tries_left: tries_left.signed(),
-        locked_for_ms: locked_for_ms.signed(),
+        locked_for: locked_for_ms.map(std::time::Duration::from_millis),
     }
 }
 

@@ -17,8 +17,8 @@ pub struct PinStatus {
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
     pub tries_left: i32,
-    /// While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-    pub locked_for_ms: Option<i64>,
+    /// While locked: how long still, and when it ends (epoch ms, trusted time).
+    pub locked_for: Option<std::time::Duration>,
     pub locked_until_ms: Option<i64>,
     /// Older than the policy allows: choose a new one (`change_pin`).
     pub must_change: bool,
@@ -46,7 +46,8 @@ pub struct PinEvent {
     pub kind: PinEventKind,
     pub employee_id: String,
     pub failures: i32,
-    pub lock_ms: Option<i64>,
+    /// How long the lock lasts (on `Locked`).
+    pub lock: Option<std::time::Duration>,
     /// On `Reset`: which path reset the PIN.
     pub reset_path: Option<ResetPath>,
 }
@@ -57,7 +58,7 @@ impl From<punch_core::PinStatus> for PinStatus {
             required: s.required,
             is_set: s.is_set,
             tries_left: s.tries_left.signed(),
-            locked_for_ms: s.locked_for_ms.signed(),
+            locked_for: s.locked_for_ms.map(std::time::Duration::from_millis),
             locked_until_ms: s.locked_until_ms,
             must_change: s.must_change,
         }
@@ -111,7 +112,7 @@ fn event(e: pin_model::PinEvent) -> PinEvent {
         kind,
         employee_id: e.employee_id,
         failures: e.failures.signed(),
-        lock_ms: e.lock_ms.signed(),
+        lock: e.lock_ms.map(std::time::Duration::from_millis),
         reset_path: e.reset_path.map(|p| match p {
             CoreResetPath::Admin => ResetPath::Admin,
             CoreResetPath::Code => ResetPath::Code,

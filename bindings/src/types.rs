@@ -845,7 +845,7 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
     /// Give up after this long (then throw `PlatformError.Timeout`).
-    pub timeout_ms: i64,
+    pub timeout: std::time::Duration,
 }
 
 impl From<&punch_core::HttpRequest> for HttpRequest {
@@ -862,7 +862,7 @@ impl From<&punch_core::HttpRequest> for HttpRequest {
                 })
                 .collect(),
             body: r.body.clone(),
-            timeout_ms: r.timeout_ms.signed(),
+            timeout: std::time::Duration::from_millis(r.timeout_ms),
         }
     }
 }

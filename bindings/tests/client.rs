@@ -17,9 +17,9 @@ fn options() -> ClientOptions {
         server_url: None,
         policy_key_base64: None,
         batch_size: None,
-        request_timeout_ms: None,
+        request_timeout: None,
         signer: None,
-        signer_timeout_ms: None,
+        signer_timeout: None,
         transport: None,
         clock: None,
         key_wrapper: None,
@@ -134,7 +134,7 @@ fn a_hanging_signer_fails_the_punch_in_time_and_blocks_nothing() {
     let (software, _) = punch_core::SoftwareSigner::generate().expect("key");
     let mut opts = options();
     opts.signer = Some(Arc::new(HangingSigner(software)));
-    opts.signer_timeout_ms = Some(300);
+    opts.signer_timeout = Some(Duration::from_millis(300));
     let client = local(dir.path(), opts);
     let started = Instant::now();
     match wait(client.punch(PunchKind::ClockIn, at(0.0))) {

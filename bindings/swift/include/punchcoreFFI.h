@@ -497,7 +497,7 @@ uint64_t uniffi_punchcore_fn_method_punchclient_refresh_policy(uint64_t ptr
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_START_BACKGROUND_SYNC
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_START_BACKGROUND_SYNC
-void uniffi_punchcore_fn_method_punchclient_start_background_sync(uint64_t ptr, int64_t idle_ms, RustCallStatus *_Nonnull out_status
+void uniffi_punchcore_fn_method_punchclient_start_background_sync(uint64_t ptr, RustBuffer idle, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_STATUS

@@ -647,6 +647,34 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -2005,11 +2033,11 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    func startBackgroundSync(idleMs: Int64) throws 
+    func startBackgroundSync(idle: TimeInterval) throws 
     
     func status() async throws  -> SyncStatus
     
@@ -2515,15 +2543,15 @@ open func refreshPolicy()async throws  -> Int64  {
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-open func startBackgroundSync(idleMs: Int64)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func startBackgroundSync(idle: TimeInterval)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_start_background_sync(
             self.uniffiCloneHandle(),
-        FfiConverterInt64.lower(idleMs),uniffiCallStatus
+        FfiConverterDuration.lower(idle),uniffiCallStatus
     )
 }
 }
@@ -4134,7 +4162,7 @@ public struct ClientOptions {
     /**
      * Per HTTP request (default 30 s).
      */
-    public let requestTimeoutMs: Int64?
+    public let requestTimeout: TimeInterval?
     /**
      * A hardware key; None keeps a software key inside the database.
      */
@@ -4142,7 +4170,7 @@ public struct ClientOptions {
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    public let signerTimeoutMs: Int64?
+    public let signerTimeout: TimeInterval?
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
@@ -4172,13 +4200,13 @@ public struct ClientOptions {
          */batchSize: Int32? = nil, 
         /**
          * Per HTTP request (default 30 s).
-         */requestTimeoutMs: Int64? = nil, 
+         */requestTimeout: TimeInterval? = nil, 
         /**
          * A hardware key; None keeps a software key inside the database.
          */signer: DeviceSigner? = nil, 
         /**
          * How long `signer` may take per call (default 120 s, for a prompt).
-         */signerTimeoutMs: Int64? = nil, 
+         */signerTimeout: TimeInterval? = nil, 
         /**
          * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
          */transport: HttpTransport? = nil, 
@@ -4192,9 +4220,9 @@ public struct ClientOptions {
         self.serverUrl = serverUrl
         self.policyKeyBase64 = policyKeyBase64
         self.batchSize = batchSize
-        self.requestTimeoutMs = requestTimeoutMs
+        self.requestTimeout = requestTimeout
         self.signer = signer
-        self.signerTimeoutMs = signerTimeoutMs
+        self.signerTimeout = signerTimeout
         self.transport = transport
         self.clock = clock
         self.keyWrapper = keyWrapper
@@ -4219,9 +4247,9 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 serverUrl: FfiConverterOptionString.read(from: &buf), 
                 policyKeyBase64: FfiConverterOptionString.read(from: &buf), 
                 batchSize: FfiConverterOptionInt32.read(from: &buf), 
-                requestTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
+                requestTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
-                signerTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
+                signerTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
                 clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
                 keyWrapper: FfiConverterOptionTypeDataKeyWrapper.read(from: &buf)
@@ -4232,9 +4260,9 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.serverUrl, into: &buf)
         FfiConverterOptionString.write(value.policyKeyBase64, into: &buf)
         FfiConverterOptionInt32.write(value.batchSize, into: &buf)
-        FfiConverterOptionInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterOptionDuration.write(value.requestTimeout, into: &buf)
         FfiConverterOptionTypeDeviceSigner.write(value.signer, into: &buf)
-        FfiConverterOptionInt64.write(value.signerTimeoutMs, into: &buf)
+        FfiConverterOptionDuration.write(value.signerTimeout, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
         FfiConverterOptionTypeDataKeyWrapper.write(value.keyWrapper, into: &buf)
@@ -5190,7 +5218,7 @@ public struct HttpRequest: Equatable, Hashable {
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    public let timeoutMs: Int64
+    public let timeout: TimeInterval
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5200,12 +5228,12 @@ public struct HttpRequest: Equatable, Hashable {
          */method: String, url: String, headers: [HttpHeader], body: Data, 
         /**
          * Give up after this long (then throw `PlatformError.Timeout`).
-         */timeoutMs: Int64) {
+         */timeout: TimeInterval) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
-        self.timeoutMs = timeoutMs
+        self.timeout = timeout
     }
 
     
@@ -5228,7 +5256,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
-                timeoutMs: FfiConverterInt64.read(from: &buf)
+                timeout: FfiConverterDuration.read(from: &buf)
         )
     }
 
@@ -5237,7 +5265,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
-        FfiConverterInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterDuration.write(value.timeout, into: &buf)
     }
 }
 
@@ -5712,7 +5740,10 @@ public struct PinEvent: Equatable, Hashable {
     public let kind: PinEventKind
     public let employeeId: String
     public let failures: Int32
-    public let lockMs: Int64?
+    /**
+     * How long the lock lasts (on `Locked`).
+     */
+    public let lock: TimeInterval?
     /**
      * On `Reset`: which path reset the PIN.
      */
@@ -5720,14 +5751,17 @@ public struct PinEvent: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: PinEventKind, employeeId: String, failures: Int32, lockMs: Int64?, 
+    public init(kind: PinEventKind, employeeId: String, failures: Int32, 
+        /**
+         * How long the lock lasts (on `Locked`).
+         */lock: TimeInterval?, 
         /**
          * On `Reset`: which path reset the PIN.
          */resetPath: ResetPath?) {
         self.kind = kind
         self.employeeId = employeeId
         self.failures = failures
-        self.lockMs = lockMs
+        self.lock = lock
         self.resetPath = resetPath
     }
 
@@ -5750,7 +5784,7 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
                 kind: FfiConverterTypePinEventKind.read(from: &buf), 
                 employeeId: FfiConverterString.read(from: &buf), 
                 failures: FfiConverterInt32.read(from: &buf), 
-                lockMs: FfiConverterOptionInt64.read(from: &buf), 
+                lock: FfiConverterOptionDuration.read(from: &buf), 
                 resetPath: FfiConverterOptionTypeResetPath.read(from: &buf)
         )
     }
@@ -5759,7 +5793,7 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
         FfiConverterTypePinEventKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.employeeId, into: &buf)
         FfiConverterInt32.write(value.failures, into: &buf)
-        FfiConverterOptionInt64.write(value.lockMs, into: &buf)
+        FfiConverterOptionDuration.write(value.lock, into: &buf)
         FfiConverterOptionTypeResetPath.write(value.resetPath, into: &buf)
     }
 }
@@ -5851,9 +5885,9 @@ public struct PinStatus: Equatable, Hashable {
      */
     public let triesLeft: Int32
     /**
-     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (epoch ms, trusted time).
      */
-    public let lockedForMs: Int64?
+    public let lockedFor: TimeInterval?
     public let lockedUntilMs: Int64?
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
@@ -5870,15 +5904,15 @@ public struct PinStatus: Equatable, Hashable {
          * Tries before the next lock (0 while locked).
          */triesLeft: Int32, 
         /**
-         * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-         */lockedForMs: Int64?, lockedUntilMs: Int64?, 
+         * While locked: how long still, and when it ends (epoch ms, trusted time).
+         */lockedFor: TimeInterval?, lockedUntilMs: Int64?, 
         /**
          * Older than the policy allows: choose a new one (`change_pin`).
          */mustChange: Bool) {
         self.required = required
         self.isSet = isSet
         self.triesLeft = triesLeft
-        self.lockedForMs = lockedForMs
+        self.lockedFor = lockedFor
         self.lockedUntilMs = lockedUntilMs
         self.mustChange = mustChange
     }
@@ -5902,7 +5936,7 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
                 required: FfiConverterBool.read(from: &buf), 
                 isSet: FfiConverterBool.read(from: &buf), 
                 triesLeft: FfiConverterInt32.read(from: &buf), 
-                lockedForMs: FfiConverterOptionInt64.read(from: &buf), 
+                lockedFor: FfiConverterOptionDuration.read(from: &buf), 
                 lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
                 mustChange: FfiConverterBool.read(from: &buf)
         )
@@ -5912,7 +5946,7 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
         FfiConverterBool.write(value.required, into: &buf)
         FfiConverterBool.write(value.isSet, into: &buf)
         FfiConverterInt32.write(value.triesLeft, into: &buf)
-        FfiConverterOptionInt64.write(value.lockedForMs, into: &buf)
+        FfiConverterOptionDuration.write(value.lockedFor, into: &buf)
         FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
         FfiConverterBool.write(value.mustChange, into: &buf)
     }
@@ -8109,7 +8143,7 @@ public enum PinReason: Equatable, Hashable {
      */
     case wrong
     /**
-     * Too many wrong PINs; see `locked_for_ms`.
+     * Too many wrong PINs; see `locked_for`.
      */
     case locked
     /**
@@ -8417,9 +8451,9 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
-     * `locked_for_ms` after `Locked`).
+     * `locked_for` after `Locked`).
      */
-    case Pin(detail: String, reason: PinReason, triesLeft: Int32?, lockedForMs: Int64?
+    case Pin(detail: String, reason: PinReason, triesLeft: Int32?, lockedFor: TimeInterval?
     )
     /**
      * A bug in the library (a panic, caught): report it.
@@ -8505,7 +8539,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypePinReason.read(from: &buf), 
             triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
-            lockedForMs: try FfiConverterOptionInt64.read(from: &buf)
+            lockedFor: try FfiConverterOptionDuration.read(from: &buf)
             )
         case 16: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
@@ -8596,12 +8630,12 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Pin(detail,reason,triesLeft,lockedForMs):
+        case let .Pin(detail,reason,triesLeft,lockedFor):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypePinReason.write(reason, into: &buf)
             FfiConverterOptionInt32.write(triesLeft, into: &buf)
-            FfiConverterOptionInt64.write(lockedForMs, into: &buf)
+            FfiConverterOptionDuration.write(lockedFor, into: &buf)
             
         
         case let .Internal(detail):
@@ -9921,6 +9955,30 @@ fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDataKeyWrapper: FfiConverterRustBuffer {
     typealias SwiftType = DataKeyWrapper?
 
@@ -11116,7 +11174,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 5625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 8265) {
+    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 35252) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_status() != 14559) {

@@ -1064,7 +1064,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idleMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,
     ): Long
@@ -1404,7 +1404,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 5625) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 8265) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 35252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 14559) {
@@ -2082,6 +2082,47 @@ public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
         buf.putLong(sign * epochOffset.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(epochOffset.nano)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
+    override fun read(buf: ByteBuffer): java.time.Duration {
+        // Type mismatch (should be u64) but we check for overflow/underflow below
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (seconds < 0) {
+            throw java.time.DateTimeException("Duration exceeds minimum or maximum value supported by uniffi")
+        }
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Duration nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        return java.time.Duration.ofSeconds(seconds, nanoseconds)
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Duration) = 12UL
+
+    override fun write(value: java.time.Duration, buf: ByteBuffer) {
+        if (value.seconds < 0) {
+            // Rust does not support negative Durations
+            throw IllegalArgumentException("Invalid duration, must be non-negative")
+        }
+
+        if (value.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Duration.html
+            throw IllegalArgumentException("Invalid duration, nano value must be non-negative")
+        }
+
+        // Type mismatch (should be u64) but since Rust doesn't support negative durations we should be OK
+        buf.putLong(value.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(value.nano)
     }
 }
 
@@ -4115,11 +4156,11 @@ public interface PunchClientInterface {
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    fun `startBackgroundSync`(`idleMs`: kotlin.Long)
+    fun `startBackgroundSync`(`idle`: java.time.Duration)
     
     suspend fun `status`(): SyncStatus
     
@@ -4738,18 +4779,18 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
      * A second call restarts it with the new interval. Returns at once.
      */
-    @Throws(PunchException::class)override fun `startBackgroundSync`(`idleMs`: kotlin.Long)
+    @Throws(PunchException::class)override fun `startBackgroundSync`(`idle`: java.time.Duration)
         = 
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_start_background_sync(
         it,
         
-        FfiConverterLong.lower(`idleMs`),_status)
+        FfiConverterDuration.lower(`idle`),_status)
 }
     }
     
@@ -6947,7 +6988,7 @@ data class ClientOptions (
     /**
      * Per HTTP request (default 30 s).
      */
-    val `requestTimeoutMs`: kotlin.Long? = null 
+    val `requestTimeout`: java.time.Duration? = null 
     , 
     /**
      * A hardware key; None keeps a software key inside the database.
@@ -6957,7 +6998,7 @@ data class ClientOptions (
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    val `signerTimeoutMs`: kotlin.Long? = null 
+    val `signerTimeout`: java.time.Duration? = null 
     , 
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
@@ -6988,9 +7029,9 @@ data class ClientOptions (
         this.`serverUrl`,
         this.`policyKeyBase64`,
         this.`batchSize`,
-        this.`requestTimeoutMs`,
+        this.`requestTimeout`,
         this.`signer`,
-        this.`signerTimeoutMs`,
+        this.`signerTimeout`,
         this.`transport`,
         this.`clock`,
         this.`keyWrapper`
@@ -7009,9 +7050,9 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalInt.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeDeviceSigner.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeHttpTransport.read(buf),
             FfiConverterOptionalTypePlatformClock.read(buf),
             FfiConverterOptionalTypeDataKeyWrapper.read(buf),
@@ -7022,9 +7063,9 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
             FfiConverterOptionalString.allocationSize(value.`policyKeyBase64`) +
             FfiConverterOptionalInt.allocationSize(value.`batchSize`) +
-            FfiConverterOptionalLong.allocationSize(value.`requestTimeoutMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`requestTimeout`) +
             FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`signer`) +
-            FfiConverterOptionalLong.allocationSize(value.`signerTimeoutMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`signerTimeout`) +
             FfiConverterOptionalTypeHttpTransport.allocationSize(value.`transport`) +
             FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`) +
             FfiConverterOptionalTypeDataKeyWrapper.allocationSize(value.`keyWrapper`)
@@ -7034,9 +7075,9 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalString.write(value.`serverUrl`, buf)
             FfiConverterOptionalString.write(value.`policyKeyBase64`, buf)
             FfiConverterOptionalInt.write(value.`batchSize`, buf)
-            FfiConverterOptionalLong.write(value.`requestTimeoutMs`, buf)
+            FfiConverterOptionalDuration.write(value.`requestTimeout`, buf)
             FfiConverterOptionalTypeDeviceSigner.write(value.`signer`, buf)
-            FfiConverterOptionalLong.write(value.`signerTimeoutMs`, buf)
+            FfiConverterOptionalDuration.write(value.`signerTimeout`, buf)
             FfiConverterOptionalTypeHttpTransport.write(value.`transport`, buf)
             FfiConverterOptionalTypePlatformClock.write(value.`clock`, buf)
             FfiConverterOptionalTypeDataKeyWrapper.write(value.`keyWrapper`, buf)
@@ -7765,7 +7806,7 @@ data class HttpRequest (
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    val `timeoutMs`: kotlin.Long
+    val `timeout`: java.time.Duration
     
 ){
     
@@ -7786,7 +7827,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterDuration.read(buf),
         )
     }
 
@@ -7795,7 +7836,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`) +
-            FfiConverterLong.allocationSize(value.`timeoutMs`)
+            FfiConverterDuration.allocationSize(value.`timeout`)
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
@@ -7803,7 +7844,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
-            FfiConverterLong.write(value.`timeoutMs`, buf)
+            FfiConverterDuration.write(value.`timeout`, buf)
     }
 }
 
@@ -8150,7 +8191,10 @@ data class PinEvent (
     , 
     val `failures`: kotlin.Int
     , 
-    val `lockMs`: kotlin.Long?
+    /**
+     * How long the lock lasts (on `Locked`).
+     */
+    val `lock`: java.time.Duration?
     , 
     /**
      * On `Reset`: which path reset the PIN.
@@ -8175,7 +8219,7 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
             FfiConverterTypePinEventKind.read(buf),
             FfiConverterString.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeResetPath.read(buf),
         )
     }
@@ -8184,7 +8228,7 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
             FfiConverterTypePinEventKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`employeeId`) +
             FfiConverterInt.allocationSize(value.`failures`) +
-            FfiConverterOptionalLong.allocationSize(value.`lockMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lock`) +
             FfiConverterOptionalTypeResetPath.allocationSize(value.`resetPath`)
     )
 
@@ -8192,7 +8236,7 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
             FfiConverterTypePinEventKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`employeeId`, buf)
             FfiConverterInt.write(value.`failures`, buf)
-            FfiConverterOptionalLong.write(value.`lockMs`, buf)
+            FfiConverterOptionalDuration.write(value.`lock`, buf)
             FfiConverterOptionalTypeResetPath.write(value.`resetPath`, buf)
     }
 }
@@ -8257,9 +8301,9 @@ data class PinStatus (
     val `triesLeft`: kotlin.Int
     , 
     /**
-     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (epoch ms, trusted time).
      */
-    val `lockedForMs`: kotlin.Long?
+    val `lockedFor`: java.time.Duration?
     , 
     val `lockedUntilMs`: kotlin.Long?
     , 
@@ -8286,7 +8330,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
@@ -8296,7 +8340,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.allocationSize(value.`required`) +
             FfiConverterBoolean.allocationSize(value.`isSet`) +
             FfiConverterInt.allocationSize(value.`triesLeft`) +
-            FfiConverterOptionalLong.allocationSize(value.`lockedForMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lockedFor`) +
             FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
             FfiConverterBoolean.allocationSize(value.`mustChange`)
     )
@@ -8305,7 +8349,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.write(value.`required`, buf)
             FfiConverterBoolean.write(value.`isSet`, buf)
             FfiConverterInt.write(value.`triesLeft`, buf)
-            FfiConverterOptionalLong.write(value.`lockedForMs`, buf)
+            FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
             FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
             FfiConverterBoolean.write(value.`mustChange`, buf)
     }
@@ -9845,7 +9889,7 @@ enum class PinReason {
      */
     WRONG,
     /**
-     * Too many wrong PINs; see `locked_for_ms`.
+     * Too many wrong PINs; see `locked_for`.
      */
     LOCKED,
     /**
@@ -10179,7 +10223,7 @@ sealed class PunchException: kotlin.Exception() {
     
     /**
      * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
-     * `locked_for_ms` after `Locked`).
+     * `locked_for` after `Locked`).
      */
     class Pin(
         
@@ -10189,10 +10233,10 @@ sealed class PunchException: kotlin.Exception() {
         
         val `triesLeft`: kotlin.Int?, 
         
-        val `lockedForMs`: kotlin.Long?
+        val `lockedFor`: java.time.Duration?
         ) : PunchException() {
         override val message
-            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedForMs=${ `lockedForMs` }"
+            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedFor=${ `lockedFor` }"
     }
     
     /**
@@ -10275,7 +10319,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.read(buf),
                 FfiConverterTypePinReason.read(buf),
                 FfiConverterOptionalInt.read(buf),
-                FfiConverterOptionalLong.read(buf),
+                FfiConverterOptionalDuration.read(buf),
                 )
             16 -> PunchException.Internal(
                 FfiConverterString.read(buf),
@@ -10366,7 +10410,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterString.allocationSize(value.`detail`)
                 + FfiConverterTypePinReason.allocationSize(value.`reason`)
                 + FfiConverterOptionalInt.allocationSize(value.`triesLeft`)
-                + FfiConverterOptionalLong.allocationSize(value.`lockedForMs`)
+                + FfiConverterOptionalDuration.allocationSize(value.`lockedFor`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -10457,7 +10501,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypePinReason.write(value.`reason`, buf)
                 FfiConverterOptionalInt.write(value.`triesLeft`, buf)
-                FfiConverterOptionalLong.write(value.`lockedForMs`, buf)
+                FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
                 Unit
             }
             is PunchException.Internal -> {
@@ -11155,6 +11199,38 @@ public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.In
         } else {
             buf.put(1)
             FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Duration?> {
+    override fun read(buf: ByteBuffer): java.time.Duration? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDuration.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Duration?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDuration.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Duration?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDuration.write(value, buf)
         }
     }
 }

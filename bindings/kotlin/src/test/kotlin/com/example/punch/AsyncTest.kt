@@ -144,12 +144,12 @@ class AsyncTest {
                     return real.send(request)
                 }
             }
-            val options = server.options(transport = transport).copy(requestTimeoutMs = 30_000L)
+            val options = server.options(transport = transport).copy(requestTimeout = java.time.Duration.ofSeconds(30))
             val client = PunchClient.open(dir.resolve("phone").toString(), options)
             client.enroll(server.enrollCode())
             client.refreshPolicy()
             hang.set(true)
-            client.startBackgroundSync(60_000L)
+            client.startBackgroundSync(java.time.Duration.ofMinutes(1))
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             withTimeout(10_000) { hanging.await() }
             val started = System.nanoTime()

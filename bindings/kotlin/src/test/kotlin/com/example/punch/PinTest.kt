@@ -33,7 +33,7 @@ class PinTest {
                 repeat(3) { assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") } }
                 val locked = assertThrowsAsync<PunchException.Pin> { client.verifyPin("0815") }
                 assertEquals(PinReason.LOCKED, locked.reason)
-                assertEquals(30L * 60_000L, locked.lockedForMs)
+                assertEquals(java.time.Duration.ofMinutes(30), locked.lockedFor)
                 val status = client.pinStatus()
                 assertEquals(0, status.triesLeft)
                 assertTrue(status.lockedUntilMs!! > System.currentTimeMillis() + 29 * 60_000)
@@ -53,7 +53,7 @@ class PinTest {
 
                 server.stop() // the token is checked offline, with the pinned key
                 client.applyPinReset(token, "5930", null)
-                assertNull(client.pinStatus().lockedForMs)
+                assertNull(client.pinStatus().lockedFor)
                 client.verifyPin("5930")
                 val replay = assertThrowsAsync<PunchException.Pin> { client.applyPinReset(token, "6041", null) }
                 assertEquals(PinReason.TOKEN, replay.reason)

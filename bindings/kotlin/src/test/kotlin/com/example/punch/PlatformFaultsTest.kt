@@ -28,8 +28,8 @@ private class FaultySigner(val sign: suspend (ByteArray) -> ByteArray) : DeviceS
 class PlatformFaultsTest {
     @TempDir lateinit var dir: Path
 
-    private suspend fun withSigner(signer: FaultySigner, timeoutMs: Long? = null, body: suspend (PunchClient) -> Unit) {
-        localClient(dir.resolve("phone"), ClientOptions(signer = signer, signerTimeoutMs = timeoutMs)).use { client ->
+    private suspend fun withSigner(signer: FaultySigner, timeout: java.time.Duration? = null, body: suspend (PunchClient) -> Unit) {
+        localClient(dir.resolve("phone"), ClientOptions(signer = signer, signerTimeout = timeout)).use { client ->
             client.punch(PunchKind.CLOCK_IN, INSIDE) // the healthy signer works
             signer.broken = true
             body(client)
@@ -77,7 +77,7 @@ class PlatformFaultsTest {
     @Test
     fun `a signer that never answers times out while status and evaluate go on`(): Unit = testBlocking {
         // A prompt nobody answers: the signer suspends (no thread blocks).
-        withSigner(FaultySigner { awaitCancellation() }, timeoutMs = 1_500L) { client ->
+        withSigner(FaultySigner { awaitCancellation() }, timeout = java.time.Duration.ofMillis(1_500)) { client ->
             val punch = async { runCatching { client.punch(PunchKind.CLOCK_OUT, INSIDE) }.exceptionOrNull() }
             delay(200)
             // While the signer waits, the database is free.

@@ -128,7 +128,7 @@ class ServerFlowTest {
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
-                client.startBackgroundSync(60_000L)
+                client.startBackgroundSync(java.time.Duration.ofMinutes(1))
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val uploaded = kotlinx.coroutines.withTimeout(20_000) {
                     client.standingUpdates().first { it.sync.uploaded == 1L && it.sync.pending == 0L }

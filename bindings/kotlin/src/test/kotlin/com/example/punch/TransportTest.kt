@@ -24,7 +24,7 @@ class JavaHttpTransport : HttpTransport {
     override suspend fun send(request: HttpRequest): HttpResponse {
         requests.incrementAndGet()
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofMillis(request.timeoutMs.toLong()))
+            .timeout(request.timeout)
             .method(request.method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
         // java.net.http sets these itself and refuses them from the caller.
         val restricted = setOf("content-length", "host", "connection")
@@ -81,7 +81,7 @@ class TransportTest {
                     else -> real.send(request)
                 }
             }
-            val options = server.options(transport = transport).copy(requestTimeoutMs = 500L)
+            val options = server.options(transport = transport).copy(requestTimeout = Duration.ofMillis(500))
             PunchClient.open(dir.resolve("phone").toString(), options).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
