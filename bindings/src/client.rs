@@ -320,9 +320,10 @@ impl PunchClient {
         .await
     }
 
-    /// Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
-    pub fn estimated_server_time_ms(&self) -> i64 {
-        guard(|| Ok(self.engine.estimated_server_time_ms())).unwrap_or(0)
+    /// Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
+    pub fn estimated_server_time(&self) -> std::time::SystemTime {
+        let ms = guard(|| Ok(self.engine.estimated_server_time_ms())).unwrap_or(0);
+        crate::types::instant(ms)
     }
 
     /// The network is back (a ConnectivityManager / NWPathMonitor callback):

@@ -8,12 +8,13 @@ use punch_core::geofence::LatLon;
 use punch_core::messages::{self, Locale};
 use punch_core::rules::field_work::{Date, FieldSite, FieldWorkRequest};
 use punch_core::rules::makeup::{self, MakeUpRequest};
+use std::time::SystemTime;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
 use crate::messages::Message;
-use crate::types::Signed;
 use crate::types::{Evaluation, PunchKind};
+use crate::types::{Signed, instant, millis};
 
 /// A file named by a make-up request (from `attach`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -28,8 +29,8 @@ pub struct AttachmentRef {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MakeUpRequestInput {
     pub kind: PunchKind,
-    /// When the punch should have been, epoch ms.
-    pub intended_time_ms: i64,
+    /// When the punch should have been.
+    pub intended_time: SystemTime,
     #[uniffi(default = None)]
     pub site_id: Option<String>,
     pub reason: String,
@@ -68,13 +69,13 @@ pub enum RequestStatus {
 pub struct RequestInfo {
     pub event_id: String,
     pub seq: i64,
-    pub filed_at_ms: i64,
+    pub filed_at: SystemTime,
     pub status: RequestStatus,
     /// The refusal's code when refused.
     pub detail: Option<String>,
     /// The manager's comment.
     pub comment: Option<String>,
-    pub decided_at_ms: Option<i64>,
+    pub decided_at: Option<SystemTime>,
     /// The status as a message (`localized_text` renders it).
     pub status_message: Message,
     /// Exactly one of these is set.
@@ -87,7 +88,7 @@ pub struct RequestInfo {
 pub struct RefusedAttemptInfo {
     pub event_id: String,
     pub seq: i64,
-    pub wall_time_ms: i64,
+    pub wall_time: SystemTime,
     pub kind: PunchKind,
     /// As judged; only the verdict when `unreadable` says why not.
     pub evaluation: Evaluation,
@@ -114,7 +115,7 @@ pub struct FieldSiteInfo {
 pub struct RequestReceipt {
     pub event_id: String,
     pub seq: i64,
-    pub wall_time_ms: i64,
+    pub wall_time: SystemTime,
     pub record_hash: String,
 }
 
@@ -123,7 +124,7 @@ impl From<EventReceipt> for RequestReceipt {
         RequestReceipt {
             event_id: r.event_id.to_string(),
             seq: r.seq.signed(),
-            wall_time_ms: r.wall_time_ms,
+            wall_time: instant(r.wall_time_ms),
             record_hash: r.record_hash,
         }
     }
@@ -146,7 +147,7 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
         };
         Ok(MakeUpRequest {
             kind: r.kind.into(),
-            intended_time_ms: r.intended_time_ms,
+            intended_time_ms: millis(r.intended_time),
             site_id: r.site_id,
             reason: r.reason,
             attachments: r
@@ -167,7 +168,7 @@ impl From<MakeUpRequest> for MakeUpRequestInput {
     fn from(r: MakeUpRequest) -> Self {
         MakeUpRequestInput {
             kind: r.kind.into(),
-            intended_time_ms: r.intended_time_ms,
+            intended_time: instant(r.intended_time_ms),
             site_id: r.site_id,
             reason: r.reason,
             attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
@@ -242,11 +243,11 @@ impl From<RequestView> for RequestInfo {
         RequestInfo {
             event_id: r.event_id,
             seq: r.seq.signed(),
-            filed_at_ms: r.filed_at_ms,
+            filed_at: instant(r.filed_at_ms),
             status: status(r.status),
             detail: r.detail,
             comment: r.comment,
-            decided_at_ms: r.decided_at_ms,
+            decided_at: r.decided_at_ms.map(instant),
             status_message,
             make_up,
             field_work,
@@ -259,7 +260,7 @@ impl From<RefusedAttempt> for RefusedAttemptInfo {
         RefusedAttemptInfo {
             event_id: a.event_id,
             seq: a.seq.signed(),
-            wall_time_ms: a.wall_time_ms,
+            wall_time: instant(a.wall_time_ms),
             kind: a.refused.kind.into(),
             evaluation: a.refused.evaluation.into(),
             unreadable: a.unreadable,

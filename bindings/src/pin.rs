@@ -4,10 +4,11 @@
 //! arrive as `PunchError::Pin` with what the UI needs (tries left, lock end).
 
 use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as CoreResetPath};
+use std::time::SystemTime;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
-use crate::types::Signed;
+use crate::types::{Signed, instant};
 
 /// An employee's PIN, for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -17,9 +18,9 @@ pub struct PinStatus {
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
     pub tries_left: i32,
-    /// While locked: how long still, and when it ends (epoch ms, trusted time).
+    /// While locked: how long still, and when it ends (trusted time).
     pub locked_for: Option<std::time::Duration>,
-    pub locked_until_ms: Option<i64>,
+    pub locked_until: Option<SystemTime>,
     /// Older than the policy allows: choose a new one (`change_pin`).
     pub must_change: bool,
 }
@@ -30,7 +31,7 @@ pub struct PinCodeSent {
     /// "email" or "phone".
     pub channel: String,
     pub masked_to: String,
-    pub expires_at_ms: i64,
+    pub expires_at: SystemTime,
 }
 
 /// A server-signed reset token: pass it to `apply_pin_reset` as received.
@@ -59,7 +60,7 @@ impl From<punch_core::PinStatus> for PinStatus {
             is_set: s.is_set,
             tries_left: s.tries_left.signed(),
             locked_for: s.locked_for_ms.map(std::time::Duration::from_millis),
-            locked_until_ms: s.locked_until_ms,
+            locked_until: s.locked_until_ms.map(instant),
             must_change: s.must_change,
         }
     }
@@ -163,7 +164,7 @@ impl PunchClient {
             Ok(PinCodeSent {
                 channel: s.channel,
                 masked_to: s.masked_to,
-                expires_at_ms: s.expires_at_ms,
+                expires_at: instant(s.expires_at_ms),
             })
         })
         .await

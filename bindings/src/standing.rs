@@ -2,21 +2,15 @@
 //! notification (every subscriber gets a fresh `Standing`), and history
 //! pages newest first.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
-use crate::types::{HistoryEntry, PunchKind, SyncStatus};
+use crate::types::{HistoryEntry, PunchKind, SyncStatus, instant};
 use crate::types::{Signed, unsigned};
 
 /// Longest history page.
 const MAX_PAGE: u32 = 1_000;
-
-/// An instant from epoch milliseconds (before 1970 clamps to the epoch:
-/// no punch clock reads that).
-pub(crate) fn instant(ms: i64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0))
-}
 
 /// A scheduled occurrence of a shift.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]

@@ -1,6 +1,8 @@
 //! The records and enums that cross the boundary, and their conversions
-//! from and to the core's types. Times are epoch milliseconds (`i64`), ids
+//! from and to the core's types. Times are `SystemTime` (Instant, Date), ids
 //! are strings, closed sets are enums, counts are signed (`Signed`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::PunchError;
 
@@ -37,6 +39,25 @@ impl<T: Signed> Signed for Option<T> {
     type Out = Option<T::Out>;
     fn signed(self) -> Self::Out {
         self.map(Signed::signed)
+    }
+}
+
+/// An instant from epoch milliseconds.
+pub(crate) fn instant(ms: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(ms.unsigned_abs());
+    let t = if ms >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    };
+    t.unwrap_or(UNIX_EPOCH)
+}
+
+/// Epoch milliseconds from an instant (saturating far outside any punch).
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
     }
 }
 
@@ -103,8 +124,8 @@ pub struct GpsFix {
     pub lon: f64,
     /// Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
     pub accuracy_m: f64,
-    /// When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
-    pub fix_time_ms: i64,
+    /// When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
+    pub fix_time: SystemTime,
     /// "gps", "network", "fused"...; informational.
     #[uniffi(default = "")]
     pub provider: String,
@@ -145,7 +166,7 @@ impl From<Evidence> for punch_core::Evidence {
                 lat: g.lat,
                 lon: g.lon,
                 accuracy_m: g.accuracy_m,
-                fix_time_ms: g.fix_time_ms,
+                fix_time_ms: millis(g.fix_time),
                 provider: g.provider,
                 is_mock: g.is_mock,
                 speed_mps: g.speed_mps,
@@ -331,8 +352,8 @@ pub struct Evaluation {
 pub struct Attendance {
     pub code: AttendanceCode,
     pub shift_id: Option<String>,
-    /// The matched occurrence's scheduled start, epoch ms.
-    pub start_ms: Option<i64>,
+    /// The matched occurrence's scheduled start.
+    pub start: Option<SystemTime>,
     /// Minutes late or early, for "late" and "early_leave".
     pub minutes: Option<i32>,
 }
@@ -378,7 +399,7 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
         Attendance {
             code,
             shift_id,
-            start_ms: a.occurrence().map(|o| o.start_ms),
+            start: a.occurrence().map(|o| instant(o.start_ms)),
             minutes: minutes.signed(),
         }
     }
@@ -442,7 +463,7 @@ pub struct PunchReceipt {
     /// Position in this device's chain, from 1.
     pub seq: i64,
     pub kind: PunchKind,
-    pub wall_time_ms: i64,
+    pub wall_time: SystemTime,
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the stored record.
     pub record_hash: String,
@@ -454,7 +475,7 @@ impl From<punch_core::PunchReceipt> for PunchReceipt {
             punch_id: r.punch_id.to_string(),
             seq: r.seq.signed(),
             kind: r.kind.into(),
-            wall_time_ms: r.wall_time_ms,
+            wall_time: instant(r.wall_time_ms),
             evaluation: r.evaluation.into(),
             record_hash: r.record_hash,
         }
@@ -487,7 +508,7 @@ pub struct HistoryEntry {
     pub punch_id: String,
     /// None only when `verified` is false and the stored column is not a kind.
     pub kind: Option<PunchKind>,
-    pub wall_time_ms: i64,
+    pub wall_time: SystemTime,
     /// `Accepted` or `Review` (refused punches are not stored); None only
     /// when `verified` is false and the stored column is not a decision.
     pub decision: Option<Decision>,
@@ -523,7 +544,7 @@ impl From<punch_core::StoredPunch> for HistoryEntry {
             seq: p.seq.signed(),
             punch_id: p.punch_id,
             kind: kind_of(&p.kind),
-            wall_time_ms: p.wall_time_ms,
+            wall_time: instant(p.wall_time_ms),
             decision: decision_of(&p.decision),
             upload_state: p.upload_state.into(),
             upload_detail: p.upload_detail,
@@ -649,7 +670,7 @@ pub struct SyncReport {
     pub policy_installed: Option<i64>,
     /// Set when the sync did not finish; `next_retry_ms` says when to try again.
     pub error: Option<SyncIssue>,
-    pub next_retry_ms: Option<i64>,
+    pub next_retry: Option<SystemTime>,
     /// True when nothing was done because a backoff is still running.
     pub deferred: bool,
     /// The server holds, at this seq, a record this device never had: the
@@ -680,7 +701,7 @@ impl From<punch_core::SyncReport> for SyncReport {
             requests: r.requests.signed(),
             policy_installed: r.policy_installed.signed(),
             error: r.error.map(SyncIssue::from),
-            next_retry_ms: r.next_retry_ms,
+            next_retry: r.next_retry_ms.map(instant),
             deferred: r.deferred,
             server_head_mismatch: r.server_head_mismatch.signed(),
             chain_reset: r.chain_reset.signed(),
@@ -694,9 +715,9 @@ pub struct SyncStatus {
     pub pending: i64,
     pub uploaded: i64,
     pub rejected: i64,
-    pub last_success_ms: Option<i64>,
+    pub last_success: Option<SystemTime>,
     pub last_error: Option<SyncIssue>,
-    pub next_attempt_ms: Option<i64>,
+    pub next_attempt: Option<SystemTime>,
     pub consecutive_failures: i32,
     pub policy_version: Option<i64>,
     /// Whether punches taken now carry a usable time anchor (false after a
@@ -710,9 +731,9 @@ impl From<punch_core::SyncStatus> for SyncStatus {
             pending: s.pending.signed(),
             uploaded: s.uploaded.signed(),
             rejected: s.rejected.signed(),
-            last_success_ms: s.last_success_ms,
+            last_success: s.last_success_ms.map(instant),
             last_error: s.last_error.map(SyncIssue::from),
-            next_attempt_ms: s.next_attempt_ms,
+            next_attempt: s.next_attempt_ms.map(instant),
             consecutive_failures: s.consecutive_failures.signed(),
             policy_version: s.policy_version.signed(),
             anchored: s.anchored,
@@ -806,13 +827,13 @@ pub struct DeviceInfo {
 /// The platform's clocks, read at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ClockReading {
-    /// Wall clock, epoch ms (the employee can change it).
-    pub wall_time_ms: i64,
+    /// Wall clock (the employee can change it).
+    pub wall_time: SystemTime,
     /// The UTC offset in minutes (daylight saving included).
     pub utc_offset_min: i32,
     /// Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-    /// iOS `mach_continuous_time` in ms.
-    pub monotonic_ms: i64,
+    /// iOS `mach_continuous_time`: the time since boot.
+    pub since_boot: Duration,
     /// Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
     pub boot_id: String,
 }
@@ -820,10 +841,10 @@ pub struct ClockReading {
 impl From<ClockReading> for punch_core::ClockReading {
     fn from(c: ClockReading) -> Self {
         punch_core::ClockReading {
-            wall_time_ms: c.wall_time_ms,
+            wall_time_ms: millis(c.wall_time),
             utc_offset_min: c.utc_offset_min,
             // A negative reading is the platform's bug: as 0 it only loses the anchor.
-            monotonic_ms: u64::try_from(c.monotonic_ms).unwrap_or(0),
+            monotonic_ms: u64::try_from(c.since_boot.as_millis()).unwrap_or(u64::MAX),
             boot_id: c.boot_id,
         }
     }

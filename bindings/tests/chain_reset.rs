@@ -7,12 +7,6 @@ use base64::Engine as _;
 use punch_tests::world::{EMPLOYEE, HQ, employer, server_db, start_server};
 use punchcore::{ClientOptions, Evidence, GpsFix, PunchClient, PunchKind, SyncReport};
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// A fresh, accurate fix at the employer's site.
 fn at_hq() -> Evidence {
     Evidence {
@@ -20,7 +14,7 @@ fn at_hq() -> Evidence {
             lat: HQ.0,
             lon: HQ.1,
             accuracy_m: 10.0,
-            fix_time_ms: now_ms(),
+            fix_time: std::time::SystemTime::now(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,

@@ -26,19 +26,13 @@ fn options() -> ClientOptions {
     }
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 fn at(metres_north: f64) -> Evidence {
     Evidence {
         gps: Some(GpsFix {
             lat: 52.520008 + metres_north / 111_320.0,
             lon: 13.404954,
             accuracy_m: 10.0,
-            fix_time_ms: now_ms(),
+            fix_time: std::time::SystemTime::now(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,

@@ -1984,9 +1984,9 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func enrollWithChallenge(code: String, challenge: Data) async throws  -> String
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-    func estimatedServerTimeMs()  -> Int64
+    func estimatedServerTime()  -> Date
     
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
@@ -2389,12 +2389,12 @@ open func enrollWithChallenge(code: String, challenge: Data)async throws  -> Str
 }
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-open func estimatedServerTimeMs() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
+open func estimatedServerTime() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(
+    uniffi_punchcore_fn_method_punchclient_estimated_server_time(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -3945,9 +3945,9 @@ public struct Attendance: Equatable, Hashable {
     public let code: AttendanceCode
     public let shiftId: String?
     /**
-     * The matched occurrence's scheduled start, epoch ms.
+     * The matched occurrence's scheduled start.
      */
-    public let startMs: Int64?
+    public let start: Date?
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
@@ -3957,14 +3957,14 @@ public struct Attendance: Equatable, Hashable {
     // declare one manually.
     public init(code: AttendanceCode, shiftId: String?, 
         /**
-         * The matched occurrence's scheduled start, epoch ms.
-         */startMs: Int64?, 
+         * The matched occurrence's scheduled start.
+         */start: Date?, 
         /**
          * Minutes late or early, for "late" and "early_leave".
          */minutes: Int32?) {
         self.code = code
         self.shiftId = shiftId
-        self.startMs = startMs
+        self.start = start
         self.minutes = minutes
     }
 
@@ -3986,7 +3986,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
             try Attendance(
                 code: FfiConverterTypeAttendanceCode.read(from: &buf), 
                 shiftId: FfiConverterOptionString.read(from: &buf), 
-                startMs: FfiConverterOptionInt64.read(from: &buf), 
+                start: FfiConverterOptionTimestamp.read(from: &buf), 
                 minutes: FfiConverterOptionInt32.read(from: &buf)
         )
     }
@@ -3994,7 +3994,7 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
     public static func write(_ value: Attendance, into buf: inout [UInt8]) {
         FfiConverterTypeAttendanceCode.write(value.code, into: &buf)
         FfiConverterOptionString.write(value.shiftId, into: &buf)
-        FfiConverterOptionInt64.write(value.startMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.start, into: &buf)
         FfiConverterOptionInt32.write(value.minutes, into: &buf)
     }
 }
@@ -4290,18 +4290,18 @@ public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustB
  */
 public struct ClockReading: Equatable, Hashable {
     /**
-     * Wall clock, epoch ms (the employee can change it).
+     * Wall clock (the employee can change it).
      */
-    public let wallTimeMs: Int64
+    public let wallTime: Date
     /**
      * The UTC offset in minutes (daylight saving included).
      */
     public let utcOffsetMin: Int32
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-     * iOS `mach_continuous_time` in ms.
+     * iOS `mach_continuous_time`: the time since boot.
      */
-    public let monotonicMs: Int64
+    public let sinceBoot: TimeInterval
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
@@ -4311,21 +4311,21 @@ public struct ClockReading: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Wall clock, epoch ms (the employee can change it).
-         */wallTimeMs: Int64, 
+         * Wall clock (the employee can change it).
+         */wallTime: Date, 
         /**
          * The UTC offset in minutes (daylight saving included).
          */utcOffsetMin: Int32, 
         /**
          * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-         * iOS `mach_continuous_time` in ms.
-         */monotonicMs: Int64, 
+         * iOS `mach_continuous_time`: the time since boot.
+         */sinceBoot: TimeInterval, 
         /**
          * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
          */bootId: String) {
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.utcOffsetMin = utcOffsetMin
-        self.monotonicMs = monotonicMs
+        self.sinceBoot = sinceBoot
         self.bootId = bootId
     }
 
@@ -4345,17 +4345,17 @@ public struct FfiConverterTypeClockReading: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockReading {
         return
             try ClockReading(
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 utcOffsetMin: FfiConverterInt32.read(from: &buf), 
-                monotonicMs: FfiConverterInt64.read(from: &buf), 
+                sinceBoot: FfiConverterDuration.read(from: &buf), 
                 bootId: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ClockReading, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMin, into: &buf)
-        FfiConverterInt64.write(value.monotonicMs, into: &buf)
+        FfiConverterDuration.write(value.sinceBoot, into: &buf)
         FfiConverterString.write(value.bootId, into: &buf)
     }
 }
@@ -4885,9 +4885,9 @@ public struct GpsFix: Equatable, Hashable {
      */
     public let accuracyM: Double
     /**
-     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
+     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
      */
-    public let fixTimeMs: Int64
+    public let fixTime: Date
     /**
      * "gps", "network", "fused"...; informational.
      */
@@ -4905,8 +4905,8 @@ public struct GpsFix: Equatable, Hashable {
          * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
          */accuracyM: Double, 
         /**
-         * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
-         */fixTimeMs: Int64, 
+         * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
+         */fixTime: Date, 
         /**
          * "gps", "network", "fused"...; informational.
          */provider: String = "", 
@@ -4916,7 +4916,7 @@ public struct GpsFix: Equatable, Hashable {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
-        self.fixTimeMs = fixTimeMs
+        self.fixTime = fixTime
         self.provider = provider
         self.isMock = isMock
         self.speedMps = speedMps
@@ -4941,7 +4941,7 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 accuracyM: FfiConverterDouble.read(from: &buf), 
-                fixTimeMs: FfiConverterInt64.read(from: &buf), 
+                fixTime: FfiConverterTimestamp.read(from: &buf), 
                 provider: FfiConverterString.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
                 speedMps: FfiConverterOptionDouble.read(from: &buf)
@@ -4952,7 +4952,7 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
-        FfiConverterInt64.write(value.fixTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.fixTime, into: &buf)
         FfiConverterString.write(value.provider, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionDouble.write(value.speedMps, into: &buf)
@@ -4985,7 +4985,7 @@ public struct HistoryEntry: Equatable, Hashable {
      * None only when `verified` is false and the stored column is not a kind.
      */
     public let kind: PunchKind?
-    public let wallTimeMs: Int64
+    public let wallTime: Date
     /**
      * `Accepted` or `Review` (refused punches are not stored); None only
      * when `verified` is false and the stored column is not a decision.
@@ -5007,7 +5007,7 @@ public struct HistoryEntry: Equatable, Hashable {
     public init(seq: Int64, punchId: String, 
         /**
          * None only when `verified` is false and the stored column is not a kind.
-         */kind: PunchKind?, wallTimeMs: Int64, 
+         */kind: PunchKind?, wallTime: Date, 
         /**
          * `Accepted` or `Review` (refused punches are not stored); None only
          * when `verified` is false and the stored column is not a decision.
@@ -5022,7 +5022,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.seq = seq
         self.punchId = punchId
         self.kind = kind
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.decision = decision
         self.uploadState = uploadState
         self.uploadDetail = uploadDetail
@@ -5048,7 +5048,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 seq: FfiConverterInt64.read(from: &buf), 
                 punchId: FfiConverterString.read(from: &buf), 
                 kind: FfiConverterOptionTypePunchKind.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 decision: FfiConverterOptionTypeDecision.read(from: &buf), 
                 uploadState: FfiConverterTypeUploadState.read(from: &buf), 
                 uploadDetail: FfiConverterOptionString.read(from: &buf), 
@@ -5060,7 +5060,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterString.write(value.punchId, into: &buf)
         FfiConverterOptionTypePunchKind.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterOptionTypeDecision.write(value.decision, into: &buf)
         FfiConverterTypeUploadState.write(value.uploadState, into: &buf)
         FfiConverterOptionString.write(value.uploadDetail, into: &buf)
@@ -5352,9 +5352,9 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
 public struct MakeUpRequestInput: Equatable, Hashable {
     public let kind: PunchKind
     /**
-     * When the punch should have been, epoch ms.
+     * When the punch should have been.
      */
-    public let intendedTimeMs: Int64
+    public let intendedTime: Date
     public let siteId: String?
     public let reason: String
     public let attachments: [AttachmentRef]
@@ -5367,13 +5367,13 @@ public struct MakeUpRequestInput: Equatable, Hashable {
     // declare one manually.
     public init(kind: PunchKind, 
         /**
-         * When the punch should have been, epoch ms.
-         */intendedTimeMs: Int64, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
+         * When the punch should have been.
+         */intendedTime: Date, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
         /**
          * `RefusedAttemptInfo.event_id` of the attempt this is about.
          */refusedAttemptId: String? = nil) {
         self.kind = kind
-        self.intendedTimeMs = intendedTimeMs
+        self.intendedTime = intendedTime
         self.siteId = siteId
         self.reason = reason
         self.attachments = attachments
@@ -5397,7 +5397,7 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
         return
             try MakeUpRequestInput(
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
-                intendedTimeMs: FfiConverterInt64.read(from: &buf), 
+                intendedTime: FfiConverterTimestamp.read(from: &buf), 
                 siteId: FfiConverterOptionString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 attachments: FfiConverterSequenceTypeAttachmentRef.read(from: &buf), 
@@ -5407,7 +5407,7 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
 
     public static func write(_ value: MakeUpRequestInput, into buf: inout [UInt8]) {
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.intendedTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.intendedTime, into: &buf)
         FfiConverterOptionString.write(value.siteId, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterSequenceTypeAttachmentRef.write(value.attachments, into: &buf)
@@ -5675,17 +5675,17 @@ public struct PinCodeSent: Equatable, Hashable {
      */
     public let channel: String
     public let maskedTo: String
-    public let expiresAtMs: Int64
+    public let expiresAt: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * "email" or "phone".
-         */channel: String, maskedTo: String, expiresAtMs: Int64) {
+         */channel: String, maskedTo: String, expiresAt: Date) {
         self.channel = channel
         self.maskedTo = maskedTo
-        self.expiresAtMs = expiresAtMs
+        self.expiresAt = expiresAt
     }
 
     
@@ -5706,14 +5706,14 @@ public struct FfiConverterTypePinCodeSent: FfiConverterRustBuffer {
             try PinCodeSent(
                 channel: FfiConverterString.read(from: &buf), 
                 maskedTo: FfiConverterString.read(from: &buf), 
-                expiresAtMs: FfiConverterInt64.read(from: &buf)
+                expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: PinCodeSent, into buf: inout [UInt8]) {
         FfiConverterString.write(value.channel, into: &buf)
         FfiConverterString.write(value.maskedTo, into: &buf)
-        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
     }
 }
 
@@ -5885,10 +5885,10 @@ public struct PinStatus: Equatable, Hashable {
      */
     public let triesLeft: Int32
     /**
-     * While locked: how long still, and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (trusted time).
      */
     public let lockedFor: TimeInterval?
-    public let lockedUntilMs: Int64?
+    public let lockedUntil: Date?
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
      */
@@ -5904,8 +5904,8 @@ public struct PinStatus: Equatable, Hashable {
          * Tries before the next lock (0 while locked).
          */triesLeft: Int32, 
         /**
-         * While locked: how long still, and when it ends (epoch ms, trusted time).
-         */lockedFor: TimeInterval?, lockedUntilMs: Int64?, 
+         * While locked: how long still, and when it ends (trusted time).
+         */lockedFor: TimeInterval?, lockedUntil: Date?, 
         /**
          * Older than the policy allows: choose a new one (`change_pin`).
          */mustChange: Bool) {
@@ -5913,7 +5913,7 @@ public struct PinStatus: Equatable, Hashable {
         self.isSet = isSet
         self.triesLeft = triesLeft
         self.lockedFor = lockedFor
-        self.lockedUntilMs = lockedUntilMs
+        self.lockedUntil = lockedUntil
         self.mustChange = mustChange
     }
 
@@ -5937,7 +5937,7 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
                 isSet: FfiConverterBool.read(from: &buf), 
                 triesLeft: FfiConverterInt32.read(from: &buf), 
                 lockedFor: FfiConverterOptionDuration.read(from: &buf), 
-                lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
+                lockedUntil: FfiConverterOptionTimestamp.read(from: &buf), 
                 mustChange: FfiConverterBool.read(from: &buf)
         )
     }
@@ -5947,7 +5947,7 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
         FfiConverterBool.write(value.isSet, into: &buf)
         FfiConverterInt32.write(value.triesLeft, into: &buf)
         FfiConverterOptionDuration.write(value.lockedFor, into: &buf)
-        FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lockedUntil, into: &buf)
         FfiConverterBool.write(value.mustChange, into: &buf)
     }
 }
@@ -5978,7 +5978,7 @@ public struct PunchReceipt: Equatable, Hashable {
      */
     public let seq: Int64
     public let kind: PunchKind
-    public let wallTimeMs: Int64
+    public let wallTime: Date
     public let evaluation: Evaluation
     /**
      * Hex SHA-256 of the stored record.
@@ -5990,14 +5990,14 @@ public struct PunchReceipt: Equatable, Hashable {
     public init(punchId: String, 
         /**
          * Position in this device's chain, from 1.
-         */seq: Int64, kind: PunchKind, wallTimeMs: Int64, evaluation: Evaluation, 
+         */seq: Int64, kind: PunchKind, wallTime: Date, evaluation: Evaluation, 
         /**
          * Hex SHA-256 of the stored record.
          */recordHash: String) {
         self.punchId = punchId
         self.seq = seq
         self.kind = kind
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.evaluation = evaluation
         self.recordHash = recordHash
     }
@@ -6021,7 +6021,7 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
                 punchId: FfiConverterString.read(from: &buf), 
                 seq: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
                 recordHash: FfiConverterString.read(from: &buf)
         )
@@ -6031,7 +6031,7 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
         FfiConverterString.write(value.punchId, into: &buf)
         FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
         FfiConverterString.write(value.recordHash, into: &buf)
     }
@@ -6059,7 +6059,7 @@ public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuf
 public struct RefusedAttemptInfo: Equatable, Hashable {
     public let eventId: String
     public let seq: Int64
-    public let wallTimeMs: Int64
+    public let wallTime: Date
     public let kind: PunchKind
     /**
      * As judged; only the verdict when `unreadable` says why not.
@@ -6073,7 +6073,7 @@ public struct RefusedAttemptInfo: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: Int64, wallTimeMs: Int64, kind: PunchKind, 
+    public init(eventId: String, seq: Int64, wallTime: Date, kind: PunchKind, 
         /**
          * As judged; only the verdict when `unreadable` says why not.
          */evaluation: Evaluation, 
@@ -6083,7 +6083,7 @@ public struct RefusedAttemptInfo: Equatable, Hashable {
          */unreadable: String?) {
         self.eventId = eventId
         self.seq = seq
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.kind = kind
         self.evaluation = evaluation
         self.unreadable = unreadable
@@ -6107,7 +6107,7 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
             try RefusedAttemptInfo(
                 eventId: FfiConverterString.read(from: &buf), 
                 seq: FfiConverterInt64.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
                 unreadable: FfiConverterOptionString.read(from: &buf)
@@ -6117,7 +6117,7 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
     public static func write(_ value: RefusedAttemptInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
         FfiConverterInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
         FfiConverterOptionString.write(value.unreadable, into: &buf)
@@ -6207,7 +6207,7 @@ public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustB
 public struct RequestInfo: Equatable, Hashable {
     public let eventId: String
     public let seq: Int64
-    public let filedAtMs: Int64
+    public let filedAt: Date
     public let status: RequestStatus
     /**
      * The refusal's code when refused.
@@ -6217,7 +6217,7 @@ public struct RequestInfo: Equatable, Hashable {
      * The manager's comment.
      */
     public let comment: String?
-    public let decidedAtMs: Int64?
+    public let decidedAt: Date?
     /**
      * The status as a message (`localized_text` renders it).
      */
@@ -6230,13 +6230,13 @@ public struct RequestInfo: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: Int64, filedAtMs: Int64, status: RequestStatus, 
+    public init(eventId: String, seq: Int64, filedAt: Date, status: RequestStatus, 
         /**
          * The refusal's code when refused.
          */detail: String?, 
         /**
          * The manager's comment.
-         */comment: String?, decidedAtMs: Int64?, 
+         */comment: String?, decidedAt: Date?, 
         /**
          * The status as a message (`localized_text` renders it).
          */statusMessage: Message, 
@@ -6245,11 +6245,11 @@ public struct RequestInfo: Equatable, Hashable {
          */makeUp: MakeUpRequestInput?, fieldWork: FieldWorkInput?) {
         self.eventId = eventId
         self.seq = seq
-        self.filedAtMs = filedAtMs
+        self.filedAt = filedAt
         self.status = status
         self.detail = detail
         self.comment = comment
-        self.decidedAtMs = decidedAtMs
+        self.decidedAt = decidedAt
         self.statusMessage = statusMessage
         self.makeUp = makeUp
         self.fieldWork = fieldWork
@@ -6273,11 +6273,11 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
             try RequestInfo(
                 eventId: FfiConverterString.read(from: &buf), 
                 seq: FfiConverterInt64.read(from: &buf), 
-                filedAtMs: FfiConverterInt64.read(from: &buf), 
+                filedAt: FfiConverterTimestamp.read(from: &buf), 
                 status: FfiConverterTypeRequestStatus.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf), 
                 comment: FfiConverterOptionString.read(from: &buf), 
-                decidedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf), 
                 statusMessage: FfiConverterTypeMessage.read(from: &buf), 
                 makeUp: FfiConverterOptionTypeMakeUpRequestInput.read(from: &buf), 
                 fieldWork: FfiConverterOptionTypeFieldWorkInput.read(from: &buf)
@@ -6287,11 +6287,11 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
     public static func write(_ value: RequestInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
         FfiConverterInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.filedAtMs, into: &buf)
+        FfiConverterTimestamp.write(value.filedAt, into: &buf)
         FfiConverterTypeRequestStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
         FfiConverterOptionString.write(value.comment, into: &buf)
-        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
         FfiConverterTypeMessage.write(value.statusMessage, into: &buf)
         FfiConverterOptionTypeMakeUpRequestInput.write(value.makeUp, into: &buf)
         FfiConverterOptionTypeFieldWorkInput.write(value.fieldWork, into: &buf)
@@ -6320,15 +6320,15 @@ public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffe
 public struct RequestReceipt: Equatable, Hashable {
     public let eventId: String
     public let seq: Int64
-    public let wallTimeMs: Int64
+    public let wallTime: Date
     public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: Int64, wallTimeMs: Int64, recordHash: String) {
+    public init(eventId: String, seq: Int64, wallTime: Date, recordHash: String) {
         self.eventId = eventId
         self.seq = seq
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.recordHash = recordHash
     }
 
@@ -6350,7 +6350,7 @@ public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
             try RequestReceipt(
                 eventId: FfiConverterString.read(from: &buf), 
                 seq: FfiConverterInt64.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 recordHash: FfiConverterString.read(from: &buf)
         )
     }
@@ -6358,7 +6358,7 @@ public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
     public static func write(_ value: RequestReceipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
         FfiConverterInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterString.write(value.recordHash, into: &buf)
     }
 }
@@ -6875,7 +6875,7 @@ public struct SyncReport: Equatable, Hashable {
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
     public let error: SyncIssue?
-    public let nextRetryMs: Int64?
+    public let nextRetry: Date?
     /**
      * True when nothing was done because a backoff is still running.
      */
@@ -6903,7 +6903,7 @@ public struct SyncReport: Equatable, Hashable {
          */policyInstalled: Int64?, 
         /**
          * Set when the sync did not finish; `next_retry_ms` says when to try again.
-         */error: SyncIssue?, nextRetryMs: Int64?, 
+         */error: SyncIssue?, nextRetry: Date?, 
         /**
          * True when nothing was done because a backoff is still running.
          */deferred: Bool, 
@@ -6924,7 +6924,7 @@ public struct SyncReport: Equatable, Hashable {
         self.requests = requests
         self.policyInstalled = policyInstalled
         self.error = error
-        self.nextRetryMs = nextRetryMs
+        self.nextRetry = nextRetry
         self.deferred = deferred
         self.serverHeadMismatch = serverHeadMismatch
         self.chainReset = chainReset
@@ -6954,7 +6954,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 requests: FfiConverterInt32.read(from: &buf), 
                 policyInstalled: FfiConverterOptionInt64.read(from: &buf), 
                 error: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
-                nextRetryMs: FfiConverterOptionInt64.read(from: &buf), 
+                nextRetry: FfiConverterOptionTimestamp.read(from: &buf), 
                 deferred: FfiConverterBool.read(from: &buf), 
                 serverHeadMismatch: FfiConverterOptionInt64.read(from: &buf), 
                 chainReset: FfiConverterOptionInt64.read(from: &buf)
@@ -6970,7 +6970,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterInt32.write(value.requests, into: &buf)
         FfiConverterOptionInt64.write(value.policyInstalled, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.error, into: &buf)
-        FfiConverterOptionInt64.write(value.nextRetryMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextRetry, into: &buf)
         FfiConverterBool.write(value.deferred, into: &buf)
         FfiConverterOptionInt64.write(value.serverHeadMismatch, into: &buf)
         FfiConverterOptionInt64.write(value.chainReset, into: &buf)
@@ -7000,9 +7000,9 @@ public struct SyncStatus: Equatable, Hashable {
     public let pending: Int64
     public let uploaded: Int64
     public let rejected: Int64
-    public let lastSuccessMs: Int64?
+    public let lastSuccess: Date?
     public let lastError: SyncIssue?
-    public let nextAttemptMs: Int64?
+    public let nextAttempt: Date?
     public let consecutiveFailures: Int32
     public let policyVersion: Int64?
     /**
@@ -7013,7 +7013,7 @@ public struct SyncStatus: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pending: Int64, uploaded: Int64, rejected: Int64, lastSuccessMs: Int64?, lastError: SyncIssue?, nextAttemptMs: Int64?, consecutiveFailures: Int32, policyVersion: Int64?, 
+    public init(pending: Int64, uploaded: Int64, rejected: Int64, lastSuccess: Date?, lastError: SyncIssue?, nextAttempt: Date?, consecutiveFailures: Int32, policyVersion: Int64?, 
         /**
          * Whether punches taken now carry a usable time anchor (false after a
          * reboot until the next successful sync).
@@ -7021,9 +7021,9 @@ public struct SyncStatus: Equatable, Hashable {
         self.pending = pending
         self.uploaded = uploaded
         self.rejected = rejected
-        self.lastSuccessMs = lastSuccessMs
+        self.lastSuccess = lastSuccess
         self.lastError = lastError
-        self.nextAttemptMs = nextAttemptMs
+        self.nextAttempt = nextAttempt
         self.consecutiveFailures = consecutiveFailures
         self.policyVersion = policyVersion
         self.anchored = anchored
@@ -7048,9 +7048,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 pending: FfiConverterInt64.read(from: &buf), 
                 uploaded: FfiConverterInt64.read(from: &buf), 
                 rejected: FfiConverterInt64.read(from: &buf), 
-                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
+                lastSuccess: FfiConverterOptionTimestamp.read(from: &buf), 
                 lastError: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
-                nextAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
+                nextAttempt: FfiConverterOptionTimestamp.read(from: &buf), 
                 consecutiveFailures: FfiConverterInt32.read(from: &buf), 
                 policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 anchored: FfiConverterBool.read(from: &buf)
@@ -7061,9 +7061,9 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterInt64.write(value.pending, into: &buf)
         FfiConverterInt64.write(value.uploaded, into: &buf)
         FfiConverterInt64.write(value.rejected, into: &buf)
-        FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lastSuccess, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.lastError, into: &buf)
-        FfiConverterOptionInt64.write(value.nextAttemptMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextAttempt, into: &buf)
         FfiConverterInt32.write(value.consecutiveFailures, into: &buf)
         FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.anchored, into: &buf)
@@ -11150,7 +11150,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() != 25413) {
+    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time() != 1998) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 58835) {

@@ -866,7 +866,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge(
     ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms(
+    external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate(
     ): Int
@@ -1048,8 +1048,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
@@ -1380,7 +1380,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() and 0xFFFF) != 25413) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time() and 0xFFFF) != 1998) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 58835) {
@@ -4107,9 +4107,9 @@ public interface PunchClientInterface {
     suspend fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-    fun `estimatedServerTimeMs`(): kotlin.Long
+    fun `estimatedServerTime`(): java.time.Instant
     
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
@@ -4577,12 +4577,12 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
-     */override fun `estimatedServerTimeMs`(): kotlin.Long {
-            return FfiConverterLong.lift(
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
+     */override fun `estimatedServerTime`(): java.time.Instant {
+            return FfiConverterTimestamp.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_estimated_server_time(
         it,
         _status)
 }
@@ -6819,9 +6819,9 @@ data class Attendance (
     val `shiftId`: kotlin.String?
     , 
     /**
-     * The matched occurrence's scheduled start, epoch ms.
+     * The matched occurrence's scheduled start.
      */
-    val `startMs`: kotlin.Long?
+    val `start`: java.time.Instant?
     , 
     /**
      * Minutes late or early, for "late" and "early_leave".
@@ -6845,7 +6845,7 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
         return Attendance(
             FfiConverterTypeAttendanceCode.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterOptionalInt.read(buf),
         )
     }
@@ -6853,14 +6853,14 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
     override fun allocationSize(value: Attendance) = (
             FfiConverterTypeAttendanceCode.allocationSize(value.`code`) +
             FfiConverterOptionalString.allocationSize(value.`shiftId`) +
-            FfiConverterOptionalLong.allocationSize(value.`startMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`start`) +
             FfiConverterOptionalInt.allocationSize(value.`minutes`)
     )
 
     override fun write(value: Attendance, buf: ByteBuffer) {
             FfiConverterTypeAttendanceCode.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`shiftId`, buf)
-            FfiConverterOptionalLong.write(value.`startMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`start`, buf)
             FfiConverterOptionalInt.write(value.`minutes`, buf)
     }
 }
@@ -7091,9 +7091,9 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
  */
 data class ClockReading (
     /**
-     * Wall clock, epoch ms (the employee can change it).
+     * Wall clock (the employee can change it).
      */
-    val `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     /**
      * The UTC offset in minutes (daylight saving included).
@@ -7102,9 +7102,9 @@ data class ClockReading (
     , 
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-     * iOS `mach_continuous_time` in ms.
+     * iOS `mach_continuous_time`: the time since boot.
      */
-    val `monotonicMs`: kotlin.Long
+    val `sinceBoot`: java.time.Duration
     , 
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
@@ -7126,24 +7126,24 @@ data class ClockReading (
 public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading> {
     override fun read(buf: ByteBuffer): ClockReading {
         return ClockReading(
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterDuration.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ClockReading) = (
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterInt.allocationSize(value.`utcOffsetMin`) +
-            FfiConverterLong.allocationSize(value.`monotonicMs`) +
+            FfiConverterDuration.allocationSize(value.`sinceBoot`) +
             FfiConverterString.allocationSize(value.`bootId`)
     )
 
     override fun write(value: ClockReading, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterInt.write(value.`utcOffsetMin`, buf)
-            FfiConverterLong.write(value.`monotonicMs`, buf)
+            FfiConverterDuration.write(value.`sinceBoot`, buf)
             FfiConverterString.write(value.`bootId`, buf)
     }
 }
@@ -7554,9 +7554,9 @@ data class GpsFix (
     val `accuracyM`: kotlin.Double
     , 
     /**
-     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
+     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
      */
-    val `fixTimeMs`: kotlin.Long
+    val `fixTime`: java.time.Instant
     , 
     /**
      * "gps", "network", "fused"...; informational.
@@ -7588,7 +7588,7 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalDouble.read(buf),
@@ -7599,7 +7599,7 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
-            FfiConverterLong.allocationSize(value.`fixTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`fixTime`) +
             FfiConverterString.allocationSize(value.`provider`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
             FfiConverterOptionalDouble.allocationSize(value.`speedMps`)
@@ -7609,7 +7609,7 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
-            FfiConverterLong.write(value.`fixTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`fixTime`, buf)
             FfiConverterString.write(value.`provider`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalDouble.write(value.`speedMps`, buf)
@@ -7631,7 +7631,7 @@ data class HistoryEntry (
      */
     val `kind`: PunchKind?
     , 
-    val `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     /**
      * `Accepted` or `Review` (refused punches are not stored); None only
@@ -7670,7 +7670,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalTypePunchKind.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterOptionalTypeDecision.read(buf),
             FfiConverterTypeUploadState.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -7682,7 +7682,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterString.allocationSize(value.`punchId`) +
             FfiConverterOptionalTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterOptionalTypeDecision.allocationSize(value.`decision`) +
             FfiConverterTypeUploadState.allocationSize(value.`uploadState`) +
             FfiConverterOptionalString.allocationSize(value.`uploadDetail`) +
@@ -7693,7 +7693,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterLong.write(value.`seq`, buf)
             FfiConverterString.write(value.`punchId`, buf)
             FfiConverterOptionalTypePunchKind.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterOptionalTypeDecision.write(value.`decision`, buf)
             FfiConverterTypeUploadState.write(value.`uploadState`, buf)
             FfiConverterOptionalString.write(value.`uploadDetail`, buf)
@@ -7903,9 +7903,9 @@ data class MakeUpRequestInput (
     val `kind`: PunchKind
     , 
     /**
-     * When the punch should have been, epoch ms.
+     * When the punch should have been.
      */
-    val `intendedTimeMs`: kotlin.Long
+    val `intendedTime`: java.time.Instant
     , 
     val `siteId`: kotlin.String? = null 
     , 
@@ -7934,7 +7934,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
     override fun read(buf: ByteBuffer): MakeUpRequestInput {
         return MakeUpRequestInput(
             FfiConverterTypePunchKind.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeAttachmentRef.read(buf),
@@ -7944,7 +7944,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
 
     override fun allocationSize(value: MakeUpRequestInput) = (
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`intendedTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`intendedTime`) +
             FfiConverterOptionalString.allocationSize(value.`siteId`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterSequenceTypeAttachmentRef.allocationSize(value.`attachments`) +
@@ -7953,7 +7953,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
 
     override fun write(value: MakeUpRequestInput, buf: ByteBuffer) {
             FfiConverterTypePunchKind.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`intendedTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`intendedTime`, buf)
             FfiConverterOptionalString.write(value.`siteId`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterSequenceTypeAttachmentRef.write(value.`attachments`, buf)
@@ -8143,7 +8143,7 @@ data class PinCodeSent (
     , 
     val `maskedTo`: kotlin.String
     , 
-    val `expiresAtMs`: kotlin.Long
+    val `expiresAt`: java.time.Instant
     
 ){
     
@@ -8162,20 +8162,20 @@ public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
         return PinCodeSent(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
         )
     }
 
     override fun allocationSize(value: PinCodeSent) = (
             FfiConverterString.allocationSize(value.`channel`) +
             FfiConverterString.allocationSize(value.`maskedTo`) +
-            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`)
     )
 
     override fun write(value: PinCodeSent, buf: ByteBuffer) {
             FfiConverterString.write(value.`channel`, buf)
             FfiConverterString.write(value.`maskedTo`, buf)
-            FfiConverterLong.write(value.`expiresAtMs`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
     }
 }
 
@@ -8301,11 +8301,11 @@ data class PinStatus (
     val `triesLeft`: kotlin.Int
     , 
     /**
-     * While locked: how long still, and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (trusted time).
      */
     val `lockedFor`: java.time.Duration?
     , 
-    val `lockedUntilMs`: kotlin.Long?
+    val `lockedUntil`: java.time.Instant?
     , 
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
@@ -8331,7 +8331,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.read(buf),
             FfiConverterInt.read(buf),
             FfiConverterOptionalDuration.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -8341,7 +8341,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.allocationSize(value.`isSet`) +
             FfiConverterInt.allocationSize(value.`triesLeft`) +
             FfiConverterOptionalDuration.allocationSize(value.`lockedFor`) +
-            FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`lockedUntil`) +
             FfiConverterBoolean.allocationSize(value.`mustChange`)
     )
 
@@ -8350,7 +8350,7 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterBoolean.write(value.`isSet`, buf)
             FfiConverterInt.write(value.`triesLeft`, buf)
             FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
-            FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`lockedUntil`, buf)
             FfiConverterBoolean.write(value.`mustChange`, buf)
     }
 }
@@ -8370,7 +8370,7 @@ data class PunchReceipt (
     , 
     val `kind`: PunchKind
     , 
-    val `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     val `evaluation`: Evaluation
     , 
@@ -8397,7 +8397,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterTypePunchKind.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeEvaluation.read(buf),
             FfiConverterString.read(buf),
         )
@@ -8407,7 +8407,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
             FfiConverterString.allocationSize(value.`punchId`) +
             FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
             FfiConverterString.allocationSize(value.`recordHash`)
     )
@@ -8416,7 +8416,7 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
             FfiConverterString.write(value.`punchId`, buf)
             FfiConverterLong.write(value.`seq`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
     }
@@ -8432,7 +8432,7 @@ data class RefusedAttemptInfo (
     , 
     val `seq`: kotlin.Long
     , 
-    val `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     val `kind`: PunchKind
     , 
@@ -8464,7 +8464,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
         return RefusedAttemptInfo(
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypePunchKind.read(buf),
             FfiConverterTypeEvaluation.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -8474,7 +8474,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
     override fun allocationSize(value: RefusedAttemptInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
             FfiConverterLong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
             FfiConverterOptionalString.allocationSize(value.`unreadable`)
@@ -8483,7 +8483,7 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
     override fun write(value: RefusedAttemptInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
             FfiConverterLong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
             FfiConverterOptionalString.write(value.`unreadable`, buf)
@@ -8546,7 +8546,7 @@ data class RequestInfo (
     , 
     val `seq`: kotlin.Long
     , 
-    val `filedAtMs`: kotlin.Long
+    val `filedAt`: java.time.Instant
     , 
     val `status`: RequestStatus
     , 
@@ -8560,7 +8560,7 @@ data class RequestInfo (
      */
     val `comment`: kotlin.String?
     , 
-    val `decidedAtMs`: kotlin.Long?
+    val `decidedAt`: java.time.Instant?
     , 
     /**
      * The status as a message (`localized_text` renders it).
@@ -8591,11 +8591,11 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
         return RequestInfo(
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeRequestStatus.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterTypeMessage.read(buf),
             FfiConverterOptionalTypeMakeUpRequestInput.read(buf),
             FfiConverterOptionalTypeFieldWorkInput.read(buf),
@@ -8605,11 +8605,11 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
     override fun allocationSize(value: RequestInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
             FfiConverterLong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`filedAtMs`) +
+            FfiConverterTimestamp.allocationSize(value.`filedAt`) +
             FfiConverterTypeRequestStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`detail`) +
             FfiConverterOptionalString.allocationSize(value.`comment`) +
-            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`decidedAt`) +
             FfiConverterTypeMessage.allocationSize(value.`statusMessage`) +
             FfiConverterOptionalTypeMakeUpRequestInput.allocationSize(value.`makeUp`) +
             FfiConverterOptionalTypeFieldWorkInput.allocationSize(value.`fieldWork`)
@@ -8618,11 +8618,11 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
     override fun write(value: RequestInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
             FfiConverterLong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`filedAtMs`, buf)
+            FfiConverterTimestamp.write(value.`filedAt`, buf)
             FfiConverterTypeRequestStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
             FfiConverterOptionalString.write(value.`comment`, buf)
-            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`decidedAt`, buf)
             FfiConverterTypeMessage.write(value.`statusMessage`, buf)
             FfiConverterOptionalTypeMakeUpRequestInput.write(value.`makeUp`, buf)
             FfiConverterOptionalTypeFieldWorkInput.write(value.`fieldWork`, buf)
@@ -8639,7 +8639,7 @@ data class RequestReceipt (
     , 
     val `seq`: kotlin.Long
     , 
-    val `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     val `recordHash`: kotlin.String
     
@@ -8660,7 +8660,7 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
         return RequestReceipt(
             FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -8668,14 +8668,14 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
     override fun allocationSize(value: RequestReceipt) = (
             FfiConverterString.allocationSize(value.`eventId`) +
             FfiConverterLong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterString.allocationSize(value.`recordHash`)
     )
 
     override fun write(value: RequestReceipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
             FfiConverterLong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
     }
 }
@@ -9070,7 +9070,7 @@ data class SyncReport (
      */
     val `error`: SyncIssue?
     , 
-    val `nextRetryMs`: kotlin.Long?
+    val `nextRetry`: java.time.Instant?
     , 
     /**
      * True when nothing was done because a backoff is still running.
@@ -9113,7 +9113,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterInt.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalTypeSyncIssue.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -9129,7 +9129,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterInt.allocationSize(value.`requests`) +
             FfiConverterOptionalLong.allocationSize(value.`policyInstalled`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
-            FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`nextRetry`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
             FfiConverterOptionalLong.allocationSize(value.`serverHeadMismatch`) +
             FfiConverterOptionalLong.allocationSize(value.`chainReset`)
@@ -9144,7 +9144,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterInt.write(value.`requests`, buf)
             FfiConverterOptionalLong.write(value.`policyInstalled`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`error`, buf)
-            FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`nextRetry`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
             FfiConverterOptionalLong.write(value.`serverHeadMismatch`, buf)
             FfiConverterOptionalLong.write(value.`chainReset`, buf)
@@ -9163,11 +9163,11 @@ data class SyncStatus (
     , 
     val `rejected`: kotlin.Long
     , 
-    val `lastSuccessMs`: kotlin.Long?
+    val `lastSuccess`: java.time.Instant?
     , 
     val `lastError`: SyncIssue?
     , 
-    val `nextAttemptMs`: kotlin.Long?
+    val `nextAttempt`: java.time.Instant?
     , 
     val `consecutiveFailures`: kotlin.Int
     , 
@@ -9197,9 +9197,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterOptionalTypeSyncIssue.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterInt.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
@@ -9210,9 +9210,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterLong.allocationSize(value.`pending`) +
             FfiConverterLong.allocationSize(value.`uploaded`) +
             FfiConverterLong.allocationSize(value.`rejected`) +
-            FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`lastSuccess`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`lastError`) +
-            FfiConverterOptionalLong.allocationSize(value.`nextAttemptMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`nextAttempt`) +
             FfiConverterInt.allocationSize(value.`consecutiveFailures`) +
             FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`anchored`)
@@ -9222,9 +9222,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterLong.write(value.`pending`, buf)
             FfiConverterLong.write(value.`uploaded`, buf)
             FfiConverterLong.write(value.`rejected`, buf)
-            FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`lastSuccess`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`lastError`, buf)
-            FfiConverterOptionalLong.write(value.`nextAttemptMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`nextAttempt`, buf)
             FfiConverterInt.write(value.`consecutiveFailures`, buf)
             FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`anchored`, buf)

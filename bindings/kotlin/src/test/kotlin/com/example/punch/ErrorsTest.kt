@@ -47,7 +47,7 @@ class ErrorsTest {
         assertTrue(plain is PunchException.InvalidInput, "plain http to a remote host: $plain")
 
         localClient(dir.resolve("local")).use { client ->
-            val bad = Evidence(gps = GpsFix(lat = 200.0, lon = 0.0, accuracyM = 5.0, fixTimeMs = System.currentTimeMillis()))
+            val bad = Evidence(gps = GpsFix(lat = 200.0, lon = 0.0, accuracyM = 5.0, fixTime = java.time.Instant.now()))
             assertThrowsAsync<PunchException.InvalidInput> { client.punch(PunchKind.CLOCK_IN, bad) }
             val badWifi = Evidence(wifi = listOf(WifiObservation(bssid = "not-a-mac")))
             assertThrowsAsync<PunchException.InvalidInput> { client.evaluate(badWifi) }

@@ -41,7 +41,7 @@ class ExceptionsTest {
                     client.fileMakeUpRequest(
                         MakeUpRequestInput(
                             kind = PunchKind.CLOCK_IN,
-                            intendedTimeMs = System.currentTimeMillis() - 30L * 86_400_000,
+                            intendedTime = java.time.Instant.now().minus(java.time.Duration.ofDays(30)),
                             reason = "badge reader broken",
                         ),
                     )
@@ -50,7 +50,7 @@ class ExceptionsTest {
                 val filed = client.fileMakeUpRequest(
                     MakeUpRequestInput(
                         kind = PunchKind.CLOCK_IN,
-                        intendedTimeMs = attempt.wallTimeMs,
+                        intendedTime = attempt.wallTime,
                         reason = "badge reader broken",
                         attachments = listOf(file),
                         refusedAttemptId = attempt.eventId,

@@ -37,7 +37,7 @@ fun fixAt(metresNorth: Double, accuracyM: Double, isMock: Boolean = false) = Evi
         lat = HQ_LAT + metresNorth / 111_320.0,
         lon = HQ_LON,
         accuracyM = accuracyM,
-        fixTimeMs = System.currentTimeMillis(),
+        fixTime = java.time.Instant.now(),
         provider = "gps",
         isMock = isMock,
     ),

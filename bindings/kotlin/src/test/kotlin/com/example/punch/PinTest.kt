@@ -36,7 +36,7 @@ class PinTest {
                 assertEquals(java.time.Duration.ofMinutes(30), locked.lockedFor)
                 val status = client.pinStatus()
                 assertEquals(0, status.triesLeft)
-                assertTrue(status.lockedUntilMs!! > System.currentTimeMillis() + 29 * 60_000)
+                assertTrue(status.lockedUntil!! > java.time.Instant.now().plus(java.time.Duration.ofMinutes(29)))
 
                 // No contact bound yet, then a code to the e-mail.
                 val none = assertThrowsAsync<PunchException.ServerRefused> { client.requestPinResetCode() }

@@ -167,9 +167,9 @@ class PlatformFaultsTest {
                 calls.incrementAndGet()
                 if (failing.get()) throw IllegalStateException("clock service died")
                 return ClockReading(
-                    wallTimeMs = System.currentTimeMillis(),
+                    wallTime = java.time.Instant.now(),
                     utcOffsetMin = 60,
-                    monotonicMs = (System.nanoTime() / 1_000_000).toLong(),
+                    sinceBoot = java.time.Duration.ofNanos(System.nanoTime()),
                     bootId = "jvm-boot",
                 )
             }

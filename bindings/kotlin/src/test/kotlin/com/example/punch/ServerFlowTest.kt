@@ -49,7 +49,7 @@ class ServerFlowTest {
                 // refused attempt (kept as evidence) wait.
                 val offline = client.sync()
                 assertEquals(SyncIssueKind.NETWORK, offline.error?.kind)
-                assertNotNull(offline.nextRetryMs)
+                assertNotNull(offline.nextRetry)
                 assertEquals(3L, client.status().pending)
 
                 server.start()
@@ -133,7 +133,7 @@ class ServerFlowTest {
                 val uploaded = kotlinx.coroutines.withTimeout(20_000) {
                     client.standingUpdates().first { it.sync.uploaded == 1L && it.sync.pending == 0L }
                 }
-                assertNotNull(uploaded.sync.lastSuccessMs)
+                assertNotNull(uploaded.sync.lastSuccess)
                 assertTrue(client.backgroundSyncRunning())
                 client.stopBackgroundSync()
                 assertTrue(!client.backgroundSyncRunning())

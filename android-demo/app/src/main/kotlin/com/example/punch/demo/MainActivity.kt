@@ -116,9 +116,9 @@ class MainActivity : Activity() {
         val fmt = DateFormat.getTimeInstance(DateFormat.SHORT)
         status.text = buildString {
             append("Waiting: ${s.pending}  uploaded: ${s.uploaded}  refused: ${s.rejected}\n")
-            append("Last sync: ${s.lastSuccessMs?.let { fmt.format(Date(it)) } ?: "never"}")
+            append("Last sync: ${s.lastSuccess?.let { fmt.format(Date.from(it)) } ?: "never"}")
             s.lastError?.let { append("\nProblem: ${it.message}") }
-            s.nextAttemptMs?.let { append("\nNext try: ${fmt.format(Date(it))}") }
+            s.nextAttempt?.let { append("\nNext try: ${fmt.format(Date.from(it))}") }
             if (!s.anchored) append("\nTime not anchored since reboot: sync once online")
         }
     }
@@ -128,7 +128,7 @@ class MainActivity : Activity() {
         val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
         queue.clear()
         queue.addAll(page.entries.map {
-            "#${it.seq} ${it.kind} ${fmt.format(Date(it.wallTimeMs))} ${it.decision} · ${it.uploadState.name.lowercase()}"
+            "#${it.seq} ${it.kind} ${fmt.format(Date.from(it.wallTime))} ${it.decision} · ${it.uploadState.name.lowercase()}"
         })
     }
 }
