@@ -8,7 +8,8 @@ use punch_core::PunchEngine;
 
 use crate::client::PunchClient;
 use crate::error::{PunchError, guard};
-use crate::types::{Evidence, PunchKind};
+use crate::runtime::off_thread;
+use crate::types::{Evaluation, Evidence, PunchKind};
 
 /// An engine timed from inside Rust: its own, or the one a client wraps
 /// (then both sides punch into the same file, and only the FFI differs).
@@ -17,8 +18,8 @@ pub struct RustBaseline {
     engine: std::sync::Arc<PunchEngine>,
 }
 
-fn nanos(start: Instant) -> u64 {
-    u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+fn nanos(start: Instant) -> i64 {
+    i64::try_from(start.elapsed().as_nanos()).unwrap_or(i64::MAX)
 }
 
 #[uniffi::export]
@@ -53,7 +54,7 @@ impl RustBaseline {
     }
 
     /// Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-    pub fn punch_nanos(&self, kind: PunchKind, evidence: Evidence) -> Result<u64, PunchError> {
+    pub fn punch_nanos(&self, kind: PunchKind, evidence: Evidence) -> Result<i64, PunchError> {
         guard(|| {
             let (kind, evidence) = (kind.into(), evidence.into());
             let start = Instant::now();
@@ -63,12 +64,35 @@ impl RustBaseline {
     }
 
     /// Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-    pub fn evaluate_nanos(&self, evidence: Evidence) -> Result<u64, PunchError> {
+    pub fn evaluate_nanos(&self, evidence: Evidence) -> Result<i64, PunchError> {
         guard(|| {
             let evidence = evidence.into();
             let start = Instant::now();
             self.engine.evaluate(&evidence)?;
             Ok(nanos(start))
         })
+    }
+
+    /// Nothing, synchronously: the bare cost of one call across the FFI.
+    pub fn noop(&self) -> i64 {
+        0
+    }
+
+    /// Nothing, on a worker, as every async client call runs: the async
+    /// machinery's cost (poll, worker hand-off, wake, complete, free).
+    pub async fn noop_async(&self) -> Result<i64, PunchError> {
+        off_thread(|| Ok(0)).await
+    }
+
+    /// Takes evidence and does nothing with it: the cost of lowering it.
+    pub fn take_evidence(&self, evidence: Evidence) -> i64 {
+        i64::from(evidence.gps.is_some())
+    }
+
+    /// `evaluate`, synchronously on the caller's thread: against the async
+    /// `PunchClient.evaluate`, the async cost on a real call; against
+    /// `evaluate_nanos`, the cost of lifting an `Evaluation`.
+    pub fn evaluate_sync(&self, evidence: Evidence) -> Result<Evaluation, PunchError> {
+        guard(|| Ok(self.engine.evaluate(&evidence.into())?.into()))
     }
 }

@@ -1,32 +1,36 @@
 //! `PunchClient`: the one object an app holds, over the core's `PunchEngine`.
-//! Every method blocks (call it off the main thread; the Kotlin layer's
-//! suspend functions do) and runs inside the panic guard. The only lock
-//! here guards the background-sync handle and is never held across a call
-//! into the engine or foreign code.
+//! Every call that can wait is async (Kotlin `suspend`, Swift `async`): its
+//! body runs on a worker of this library inside the panic guard
+//! (`runtime`), so no caller thread blocks, and cancelling the caller ends
+//! a wait on the platform signer or transport. The only lock here guards
+//! the background-sync handle and is never held across a call into the
+//! engine or foreign code.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use punch_core::wire::b64;
 use punch_core::{BackgroundSync, EngineOptions, PunchEngine, ServerConfig, SystemClock};
 
+use crate::error::unsigned;
 use crate::error::{PunchError, from_sync_error, guard};
 use crate::platform::{
-    DeviceSigner, ForeignClock, ForeignListener, ForeignSigner, ForeignTransport, HttpTransport,
-    PlatformClock, StatusListener,
+    DeviceSigner, ForeignClock, ForeignSigner, ForeignTransport, HttpTransport, PlatformClock,
+    StandingListener, signing_for_user,
 };
+use crate::runtime::off_thread;
+use crate::subscriptions::{Subscribers, Subscription};
+use crate::types::Signed;
 use crate::types::{
-    ChainReport, DeviceInfo, Evaluation, Evidence, HistoryEntry, HistoryPage, PunchKind,
-    PunchReceipt, SyncReport, SyncStatus,
+    ChainReport, DeviceInfo, Evaluation, Evidence, PunchKind, PunchReceipt, SyncReport, SyncStatus,
 };
 
 /// The database file inside the directory the app passes to `open`.
 const DB_FILE: &str = "punch.db";
-/// Longest history page.
-const MAX_PAGE: u32 = 1_000;
 /// How long a platform signer may take (a biometric prompt included).
-const DEFAULT_SIGNER_TIMEOUT_MS: u64 = 120_000;
+const DEFAULT_SIGNER_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How to open a client. Everything is optional: a client without a server
 /// is local-only (tests, kiosks that install a policy by hand).
@@ -41,16 +45,16 @@ pub struct ClientOptions {
     pub policy_key_base64: Option<String>,
     /// Records per upload request (default 500).
     #[uniffi(default = None)]
-    pub batch_size: Option<u32>,
+    pub batch_size: Option<i32>,
     /// Per HTTP request (default 30 s).
     #[uniffi(default = None)]
-    pub request_timeout_ms: Option<u64>,
+    pub request_timeout: Option<Duration>,
     /// A hardware key; None keeps a software key inside the database.
     #[uniffi(default = None)]
     pub signer: Option<Arc<dyn DeviceSigner>>,
     /// How long `signer` may take per call (default 120 s, for a prompt).
     #[uniffi(default = None)]
-    pub signer_timeout_ms: Option<u64>,
+    pub signer_timeout: Option<Duration>,
     /// The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
     #[uniffi(default = None)]
     pub transport: Option<Arc<dyn HttpTransport>>,
@@ -71,6 +75,10 @@ pub struct PunchClient {
     pub(crate) engine: Arc<PunchEngine>,
     directory: PathBuf,
     background: Mutex<Option<BackgroundSync>>,
+    /// Signatures for a user's call the platform signer is working on.
+    signing: Arc<AtomicUsize>,
+    /// Everyone `subscribe`d; the engine's one listener.
+    subscribers: Arc<Subscribers>,
 }
 
 fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchError> {
@@ -90,16 +98,16 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
         .map_err(|e| PunchError::invalid(format!("policy_key_base64 is not base64: {e}")))?;
     let mut config = ServerConfig::new(url, key);
     if let Some(n) = options.batch_size {
-        if n == 0 {
+        if n < 1 {
             return Err(PunchError::invalid("batch_size must be at least 1"));
         }
-        config.batch_size = n;
+        config.batch_size = unsigned(i64::from(n), "batch_size")?;
     }
-    if let Some(ms) = options.request_timeout_ms {
-        if ms == 0 {
-            return Err(PunchError::invalid("request_timeout_ms must be above 0"));
+    if let Some(timeout) = options.request_timeout {
+        if timeout < Duration::from_millis(1) {
+            return Err(PunchError::invalid("request_timeout must be 1 ms or more"));
         }
-        config.request_timeout_ms = ms;
+        config.request_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     }
     Ok(Some(config))
 }
@@ -109,26 +117,27 @@ impl PunchClient {
     /// Opens (creating if needed) the punch database in `directory`. The
     /// first open creates the device key (or takes the signer's).
     #[uniffi::constructor]
-    pub fn open(directory: String, options: ClientOptions) -> Result<Arc<PunchClient>, PunchError> {
-        guard(|| {
+    pub async fn open(
+        directory: String,
+        options: ClientOptions,
+    ) -> Result<Arc<PunchClient>, PunchError> {
+        off_thread(move || {
             let directory = PathBuf::from(directory);
             std::fs::create_dir_all(&directory).map_err(|e| PunchError::Storage {
                 detail: format!("cannot create {}: {e}", directory.display()),
             })?;
             let server = server_config(&options)?;
-            let timeout = Duration::from_millis(
-                options
-                    .signer_timeout_ms
-                    .unwrap_or(DEFAULT_SIGNER_TIMEOUT_MS),
-            );
+            let timeout = options.signer_timeout.unwrap_or(DEFAULT_SIGNER_TIMEOUT);
             let mut engine_options = EngineOptions {
                 server,
                 ..EngineOptions::default()
             };
+            let signing = Arc::new(AtomicUsize::new(0));
             if let Some(signer) = options.signer {
                 engine_options.signer = Some(Arc::new(ForeignSigner {
                     inner: signer,
                     timeout,
+                    signing: signing.clone(),
                 }));
             }
             if let Some(transport) = options.transport {
@@ -148,12 +157,18 @@ impl PunchClient {
             }
             let engine = PunchEngine::open_with(directory.join(DB_FILE), engine_options)?;
             log::info!(target: "punchcore", "opened {}", directory.display());
+            let engine = Arc::new(engine);
+            let subscribers = Arc::new(Subscribers::new(Arc::downgrade(&engine)));
+            engine.set_listener(Some(subscribers.clone()));
             Ok(Arc::new(PunchClient {
-                engine: Arc::new(engine),
+                engine,
                 directory,
                 background: Mutex::new(None),
+                signing,
+                subscribers,
             }))
         })
+        .await
     }
 
     /// The database file's path (exclude its directory from backups).
@@ -163,212 +178,196 @@ impl PunchClient {
 
     /// Enrolls this device with a one-time code from the employer; returns
     /// the employee id it is now bound to.
-    pub fn enroll(&self, code: String) -> Result<String, PunchError> {
-        guard(|| {
+    pub async fn enroll(&self, code: String) -> Result<String, PunchError> {
+        self.run_for_user(move |engine| {
             if code.trim().is_empty() {
                 return Err(PunchError::invalid("the enrollment code is empty"));
             }
-            Ok(self.engine.enroll(code.trim())?)
+            Ok(engine.enroll(code.trim())?)
         })
+        .await
     }
 
     /// Like `enroll`, answering an attestation challenge the app fetched with
     /// `fetch_enrollment_challenge` before it generated its key (Android
     /// Keystore attests a key only when generating it).
-    pub fn enroll_with_challenge(
+    pub async fn enroll_with_challenge(
         &self,
         code: String,
         challenge: Vec<u8>,
     ) -> Result<String, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             if code.trim().is_empty() {
                 return Err(PunchError::invalid("the enrollment code is empty"));
             }
-            Ok(self.engine.enroll_with_challenge(code.trim(), challenge)?)
+            Ok(engine.enroll_with_challenge(code.trim(), challenge)?)
         })
+        .await
     }
 
     /// Syncs now (ignoring a running backoff) and returns the policy version
     /// in force. Fails when the server could not be reached or refused, or
     /// has published no policy.
-    pub fn refresh_policy(&self) -> Result<u64, PunchError> {
-        guard(|| {
-            let report = self.engine.sync_now()?;
+    pub async fn refresh_policy(&self) -> Result<i64, PunchError> {
+        self.run(move |engine| {
+            let report = engine.sync_now()?;
             if let Some(e) = &report.error {
                 return Err(from_sync_error(e));
             }
-            self.engine
+            engine
                 .policy_version()
+                .map(Signed::signed)
                 .ok_or(PunchError::PolicyMissing {
                     detail: "the server has published no policy yet".into(),
                 })
         })
+        .await
     }
 
     /// Installs a policy by hand and returns its version. With a server
     /// configured the signature must verify with the pinned key; a
     /// local-only client (no server) accepts an unsigned policy.
-    pub fn install_policy(
+    pub async fn install_policy(
         &self,
         body: Vec<u8>,
         signature: Option<Vec<u8>>,
-    ) -> Result<u64, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine
-                .install_policy_json(&body, signature.as_deref())?)
+    ) -> Result<i64, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
+                .install_policy_json(&body, signature.as_deref())?
+                .signed())
         })
+        .await
     }
 
     /// Binds a local-only client to an employee (a server-backed client is
     /// bound by `enroll`). Once bound, only the same id is accepted.
-    pub fn bind_employee(&self, employee_id: String) -> Result<(), PunchError> {
-        guard(|| {
+    pub async fn bind_employee(&self, employee_id: String) -> Result<(), PunchError> {
+        self.run(move |engine| {
             if employee_id.trim().is_empty() {
                 return Err(PunchError::invalid("the employee id is empty"));
             }
-            Ok(self.engine.set_employee(&employee_id)?)
+            Ok(engine.set_employee(&employee_id)?)
         })
+        .await
     }
 
     /// Prepares the installed policy now (open defers it to the first
     /// evaluate or punch); call it off the main thread after open.
-    pub fn prepare_policy(&self) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine.prepare_policy()?))
+    pub async fn prepare_policy(&self) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.prepare_policy()?)).await
     }
 
     /// Judges evidence without storing anything: for the UI's live verdict.
-    pub fn evaluate(&self, evidence: Evidence) -> Result<Evaluation, PunchError> {
-        guard(|| Ok(self.engine.evaluate(&evidence.into())?.into()))
+    pub async fn evaluate(&self, evidence: Evidence) -> Result<Evaluation, PunchError> {
+        self.run(move |engine| Ok(engine.evaluate(&evidence.into())?.into()))
+            .await
     }
 
     /// Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
     /// the employee would press next: clock-out while clocked in, else in).
-    pub fn evaluate_kind(
+    pub async fn evaluate_kind(
         &self,
         kind: PunchKind,
         evidence: Evidence,
     ) -> Result<Evaluation, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine
-                .evaluate_kind(kind.into(), &evidence.into())?
-                .into())
-        })
+        self.run(move |engine| Ok(engine.evaluate_kind(kind.into(), &evidence.into())?.into()))
+            .await
     }
 
     /// Takes a punch: judged, signed and durable on disk when this returns.
     /// A rejected punch is not stored: `PunchError.Refused` carries why.
-    pub fn punch(&self, kind: PunchKind, evidence: Evidence) -> Result<PunchReceipt, PunchError> {
-        guard(|| Ok(self.engine.punch(kind.into(), &evidence.into())?.into()))
+    pub async fn punch(
+        &self,
+        kind: PunchKind,
+        evidence: Evidence,
+    ) -> Result<PunchReceipt, PunchError> {
+        self.run_for_user(move |engine| Ok(engine.punch(kind.into(), &evidence.into())?.into()))
+            .await
     }
 
     /// Uploads pending punches, refreshes time and policy. Network trouble
     /// is in the report (`error`, `next_retry_ms`), not thrown.
-    pub fn sync(&self) -> Result<SyncReport, PunchError> {
-        guard(|| Ok(self.engine.sync()?.into()))
+    pub async fn sync(&self) -> Result<SyncReport, PunchError> {
+        self.run(move |engine| Ok(engine.sync()?.into())).await
     }
 
     /// Like `sync`, ignoring a running backoff (a user's "sync now").
-    pub fn sync_now(&self) -> Result<SyncReport, PunchError> {
-        guard(|| Ok(self.engine.sync_now()?.into()))
+    pub async fn sync_now(&self) -> Result<SyncReport, PunchError> {
+        self.run(move |engine| Ok(engine.sync_now()?.into())).await
     }
 
-    pub fn status(&self) -> Result<SyncStatus, PunchError> {
-        guard(|| Ok(self.engine.status()?.into()))
-    }
-
-    /// Stored punches after `after_seq` (0 for the first page), oldest first.
-    pub fn history(&self, after_seq: u64, limit: u32) -> Result<HistoryPage, PunchError> {
-        guard(|| {
-            if limit == 0 || limit > MAX_PAGE {
-                return Err(PunchError::invalid(format!(
-                    "limit must be 1..={MAX_PAGE}, not {limit}"
-                )));
-            }
-            let entries: Vec<HistoryEntry> = self
-                .engine
-                .punches(after_seq, limit)?
-                .into_iter()
-                .map(HistoryEntry::from)
-                .collect();
-            let next_after_seq = (entries.len() == limit as usize)
-                .then(|| entries.last().map(|e| e.seq))
-                .flatten();
-            Ok(HistoryPage {
-                entries,
-                next_after_seq,
-            })
-        })
+    pub async fn status(&self) -> Result<SyncStatus, PunchError> {
+        self.run(move |engine| Ok(engine.status()?.into())).await
     }
 
     /// Re-checks every stored record (hash, signature, sequence, links).
-    pub fn verify_chain(&self) -> Result<ChainReport, PunchError> {
-        guard(|| Ok(self.engine.verify_chain()?.into()))
+    pub async fn verify_chain(&self) -> Result<ChainReport, PunchError> {
+        self.run(move |engine| Ok(engine.verify_chain()?.into()))
+            .await
     }
 
-    pub fn device_info(&self) -> Result<DeviceInfo, PunchError> {
-        guard(|| {
-            let d = self.engine.device()?;
+    pub async fn device_info(&self) -> Result<DeviceInfo, PunchError> {
+        self.run(move |engine| {
+            let d = engine.device()?;
             Ok(DeviceInfo {
                 device_id: d.device_id,
                 public_key_spki: d.public_key_spki,
                 employee_id: d.employee_id,
-                policy_version: self.engine.policy_version(),
-                platform_key: self.engine.has_platform_key(),
+                policy_version: engine.policy_version().signed(),
+                platform_key: engine.has_platform_key(),
             })
         })
+        .await
     }
 
-    /// Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
-    pub fn estimated_server_time_ms(&self) -> i64 {
-        guard(|| Ok(self.engine.estimated_server_time_ms())).unwrap_or(0)
+    /// Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
+    pub fn estimated_server_time(&self) -> std::time::SystemTime {
+        let ms = guard(|| Ok(self.engine.estimated_server_time_ms())).unwrap_or(0);
+        crate::types::instant(ms)
     }
 
     /// The network is back (a ConnectivityManager / NWPathMonitor callback):
     /// a backoff caused by network failures ends and the background sync wakes.
-    pub fn network_available(&self) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine.network_available()?))
+    pub async fn network_available(&self) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.network_available()?))
+            .await
     }
 
-    /// Hears of every status change; None removes the listener.
-    pub fn set_listener(&self, listener: Option<Arc<dyn StatusListener>>) {
-        let listener = listener
-            .map(|l| Arc::new(ForeignListener { inner: l }) as Arc<dyn punch_core::SyncListener>);
-        // Cannot fail; the guard only keeps the panic promise.
-        let _ = guard(|| {
-            self.engine.set_listener(listener);
-            Ok(())
-        });
+    /// `listener` hears where the employee stands after every change (a
+    /// punch, a sync, an enrollment) until the returned handle is cancelled
+    /// or closed. Any number may listen at once, each with its own handle.
+    pub fn subscribe(&self, listener: Arc<dyn StandingListener>) -> Arc<Subscription> {
+        Arc::new(self.subscribers.add(listener))
     }
 
     /// Starts a thread that syncs while punches are pending and every
-    /// `idle_ms` otherwise, backing off after failures (for processes that
+    /// `idle` otherwise, backing off after failures (for processes that
     /// live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-    /// A second call restarts it with the new interval.
-    pub fn start_background_sync(&self, idle_ms: u64) -> Result<(), PunchError> {
+    /// A second call restarts it with the new interval. Returns at once.
+    pub fn start_background_sync(&self, idle: Duration) -> Result<(), PunchError> {
         guard(|| {
-            if idle_ms < 100 {
-                return Err(PunchError::invalid("idle_ms must be at least 100"));
+            if idle < Duration::from_millis(100) {
+                return Err(PunchError::invalid("idle must be at least 100 ms"));
             }
-            let started = self
-                .engine
-                .start_background_sync(Duration::from_millis(idle_ms));
+            let started = self.engine.start_background_sync(idle);
             let previous = self.slot().replace(started);
-            // Stopped outside the lock: stopping waits for a request in flight.
-            stop_off_sync_thread(previous);
+            stop_in_background(previous);
             Ok(())
         })
     }
 
-    /// Stops the background thread, waiting for a request in flight (at most
-    /// the request timeout). Call it off the main thread.
-    pub fn stop_background_sync(&self) -> Result<(), PunchError> {
-        guard(|| {
-            let running = self.slot().take();
-            stop_off_sync_thread(running);
+    /// Stops the background thread; returns once a request in flight has
+    /// ended (at most the request timeout), without blocking the caller.
+    pub async fn stop_background_sync(&self) -> Result<(), PunchError> {
+        let running = self.slot().take();
+        off_thread(move || {
+            if let Some(running) = running {
+                running.stop();
+            }
             Ok(())
         })
+        .await
     }
 
     /// Whether the background thread is running.
@@ -382,11 +381,11 @@ impl PunchClient {
 /// `setAttestationChallenge(challenge)`, open the client with it, then call
 /// `enroll_with_challenge`. None when the server offers no attestation.
 #[uniffi::export]
-pub fn fetch_enrollment_challenge(
+pub async fn fetch_enrollment_challenge(
     options: ClientOptions,
     code: String,
 ) -> Result<Option<Vec<u8>>, PunchError> {
-    guard(|| {
+    off_thread(move || {
         let server = server_config(&options)?
             .ok_or_else(|| PunchError::invalid("server_url and policy_key_base64 are required"))?;
         let transport: Arc<dyn punch_core::Transport> = match options.transport {
@@ -402,6 +401,7 @@ pub fn fetch_enrollment_challenge(
             &code,
         )?)
     })
+    .await
 }
 
 impl PunchClient {
@@ -410,20 +410,63 @@ impl PunchClient {
         self.engine.clone()
     }
 
+    /// Runs `body` on a worker with this client's engine (see `runtime`).
+    pub(crate) fn run<T: Send + 'static>(
+        &self,
+        body: impl FnOnce(&PunchEngine) -> Result<T, PunchError> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, PunchError>> + Send + 'static {
+        let engine = self.engine.clone();
+        off_thread(move || body(&engine))
+    }
+
+    /// Like `run`, for a call that may prompt the user through the platform
+    /// signer (a punch, a request, enrollment). One prompt at a time: while
+    /// such a call waits for the signer, another gets `Busy` (so a signer
+    /// that calls back into the client gets `Busy` instead of prompting from
+    /// inside its own prompt). Syncs never count: they sign without the user.
+    pub(crate) fn run_for_user<T: Send + 'static>(
+        &self,
+        body: impl FnOnce(&PunchEngine) -> Result<T, PunchError> + Send + 'static,
+    ) -> impl std::future::Future<Output = Result<T, PunchError>> + Send + 'static {
+        let prompting = self.signing.load(Ordering::SeqCst) > 0;
+        let call = self.run(move |engine| signing_for_user(|| body(engine)));
+        async move {
+            if prompting {
+                return Err(PunchError::Busy {
+                    detail: "another call is waiting for the device key (a prompt may be open); \
+                             try again once it has finished"
+                        .into(),
+                });
+            }
+            call.await
+        }
+    }
+
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<BackgroundSync>> {
         self.background.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// Stops a background sync. From the sync thread itself (a listener that
-/// stops it) the join would wait for itself: hand the stop to a new thread.
-fn stop_off_sync_thread(running: Option<BackgroundSync>) {
-    let Some(running) = running else { return };
-    if std::thread::current().name() == Some("punch-sync") {
+/// Stops a background sync on a thread of its own: stopping waits for a
+/// request in flight, which neither a caller nor the sync thread itself
+/// (a listener that restarts it) may wait for.
+fn stop_in_background(running: Option<BackgroundSync>) {
+    if let Some(running) = running {
         let _ = std::thread::Builder::new()
             .name("punch-sync-stop".into())
             .spawn(move || running.stop());
-    } else {
-        running.stop();
+    }
+}
+
+impl Drop for PunchClient {
+    /// Closing never waits: a background sync still running is stopped on
+    /// a thread of its own (stopping waits for a request in flight).
+    fn drop(&mut self) {
+        let running = self
+            .background
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        stop_in_background(running);
     }
 }

@@ -1,15 +1,17 @@
 //! The one error an app sees, and the guard that turns a panic into it.
 //!
 //! Variants say what the app can do; `detail` is a human sentence for the
-//! UI or a log. The core's rich error is mapped here, in one place.
+//! UI or a log; codes are enums an app can `when`/`switch` over. The core's
+//! rich error is mapped here, in one place, with no wildcard arm: a new core
+//! error fails this crate's build instead of reaching apps unmapped.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use punch_core::rules::policy::PolicyError;
-use punch_core::text::serde_name;
-use punch_core::{PunchError as CoreError, SyncError};
+use punch_core::{EnrollError, PunchError as CoreError, SyncError};
 
-use crate::types::Evaluation;
+use crate::types::Signed;
+use crate::types::{AssuranceLevel, Evaluation, KeyRole, ServerErrorCode};
 
 /// What went wrong, by what the app can do about it.
 // `Refused` carries the evaluation by value: the foreign side needs a plain
@@ -44,11 +46,12 @@ pub enum PunchError {
     #[error("network: {detail}")]
     Network { detail: String },
     /// The server refused (bad enrollment code, unbound device...); retrying
-    /// will not help until something changes. `code` is the server's error code.
+    /// will not help until something changes. `code` is the server's error
+    /// code (None when the refusal was the policy the server sent).
     #[error("server refused: {detail}")]
     ServerRefused {
         detail: String,
-        code: Option<String>,
+        code: Option<ServerErrorCode>,
     },
     /// The database failed or is corrupt.
     #[error("storage: {detail}")]
@@ -57,10 +60,12 @@ pub enum PunchError {
     #[error("busy: {detail}")]
     Busy { detail: String },
     /// A make-up request or field-work proposal the employer's rules refuse,
-    /// or one naming a file or refused attempt the device does not hold;
-    /// `code` is the rule's stable code (`make_up_monthly_limit`...).
+    /// or one naming a file or refused attempt the device does not hold.
     #[error("request refused: {detail}")]
-    RequestRefused { detail: String, code: String },
+    RequestRefused {
+        detail: String,
+        code: RequestRefusal,
+    },
     /// The app passed something unusable (evidence, options, a code).
     #[error("invalid input: {detail}")]
     InvalidInput { detail: String },
@@ -71,20 +76,95 @@ pub enum PunchError {
     /// `rotate_data_key` to punch again.
     #[error("data key unavailable: {detail}")]
     DataKeyUnavailable { detail: String },
-    /// The punch PIN said no: `reason` is `required`, `not_set`,
-    /// `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-    /// (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-    /// forged, expired, foreign or reused reset token).
+    /// The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+    /// `locked_for` after `Locked`).
     #[error("PIN: {detail}")]
     Pin {
         detail: String,
-        reason: String,
-        tries_left: Option<u32>,
-        locked_for_ms: Option<u64>,
+        reason: PinReason,
+        tries_left: Option<i32>,
+        locked_for: Option<std::time::Duration>,
+    },
+    /// Enrollment stopped before anything was sent: the employer requires
+    /// the `role` key attested at `required` or better and the platform's
+    /// key provider gave no attestation for it.
+    #[error("attestation required: {detail}")]
+    AttestationRequired {
+        detail: String,
+        role: KeyRole,
+        required: AssuranceLevel,
     },
     /// A bug in the library (a panic, caught): report it.
     #[error("internal error: {detail}")]
     Internal { detail: String },
+}
+
+/// Why the punch PIN said no.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinReason {
+    /// The policy requires a PIN (or the platform's biometric) before a punch.
+    Required,
+    /// No PIN is set yet.
+    NotSet,
+    /// A PIN is set: change or reset it instead.
+    AlreadySet,
+    /// The PIN is too old: choose a new one.
+    MustChange,
+    /// Wrong PIN; see `tries_left`.
+    Wrong,
+    /// Too many wrong PINs; see `locked_for`.
+    Locked,
+    /// A trivial new PIN (a sequence, a repeat, the birthday).
+    Rejected,
+    /// A forged, expired, foreign or reused reset token.
+    Token,
+    /// On a kiosk: the employee is not assigned to its site.
+    NotOnThisKiosk,
+}
+
+/// Why the employer's rules refuse a make-up request or field-work proposal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RequestRefusal {
+    MakeUpTooFarBack,
+    MakeUpInFuture,
+    MakeUpMonthlyLimit,
+    MakeUpTooManyAttachments,
+    MakeUpAttachmentTooLarge,
+    MakeUpNoReason,
+    FieldWorkRadius,
+    FieldWorkCenter,
+    FieldWorkDates,
+    FieldWorkNoReason,
+    FieldWorkTooLong,
+    /// The request names a refused attempt or a file this device does not hold.
+    UnknownReference,
+}
+
+impl From<&punch_core::rules::makeup::MakeUpRefusal> for RequestRefusal {
+    fn from(r: &punch_core::rules::makeup::MakeUpRefusal) -> Self {
+        use punch_core::rules::makeup::MakeUpRefusal as M;
+        match r {
+            M::TooFarBack { .. } => RequestRefusal::MakeUpTooFarBack,
+            M::InFuture => RequestRefusal::MakeUpInFuture,
+            M::MonthlyLimit { .. } => RequestRefusal::MakeUpMonthlyLimit,
+            M::TooManyAttachments { .. } => RequestRefusal::MakeUpTooManyAttachments,
+            M::AttachmentTooLarge { .. } => RequestRefusal::MakeUpAttachmentTooLarge,
+            M::NoReason => RequestRefusal::MakeUpNoReason,
+        }
+    }
+}
+
+impl From<&punch_core::rules::field_work::FieldWorkError> for RequestRefusal {
+    fn from(f: &punch_core::rules::field_work::FieldWorkError) -> Self {
+        use punch_core::rules::field_work::FieldWorkError as F;
+        match f {
+            F::Radius => RequestRefusal::FieldWorkRadius,
+            F::Center => RequestRefusal::FieldWorkCenter,
+            F::Dates => RequestRefusal::FieldWorkDates,
+            F::NoReason => RequestRefusal::FieldWorkNoReason,
+            F::TooLong => RequestRefusal::FieldWorkTooLong,
+        }
+    }
 }
 
 impl PunchError {
@@ -121,7 +201,7 @@ pub(crate) fn from_sync_error(e: &SyncError) -> PunchError {
     match e {
         SyncError::Refused { code, .. } => PunchError::ServerRefused {
             detail,
-            code: code.as_ref().map(serde_name),
+            code: code.as_ref().map(ServerErrorCode::from),
         },
         SyncError::Policy { .. } => PunchError::ServerRefused { detail, code: None },
         _ => PunchError::Network { detail },
@@ -156,15 +236,15 @@ impl From<CoreError> for PunchError {
             CoreError::Pin(p) => pin_error(detail, p),
             CoreError::MakeUp(r) => PunchError::RequestRefused {
                 detail,
-                code: r.code().into(),
+                code: (&r).into(),
             },
             CoreError::FieldWork(f) => PunchError::RequestRefused {
                 detail,
-                code: f.code().into(),
+                code: (&f).into(),
             },
             CoreError::UnknownReference { .. } => PunchError::RequestRefused {
                 detail,
-                code: "unknown_reference".into(),
+                code: RequestRefusal::UnknownReference,
             },
             CoreError::Addendum(_) => PunchError::PolicyInvalid { detail },
             CoreError::Storage(_)
@@ -176,29 +256,41 @@ impl From<CoreError> for PunchError {
             }
             CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable { detail },
             CoreError::NothingToReveal { .. } => PunchError::InvalidInput { detail },
-            _ => PunchError::Internal { detail },
+            // Replacing keys after they signed is the app's mistake.
+            CoreError::KeysInUse => PunchError::InvalidInput { detail },
+            CoreError::Enrollment(EnrollError::AttestationRequired { role, required }) => {
+                PunchError::AttestationRequired {
+                    detail,
+                    role: role.into(),
+                    required: required.into(),
+                }
+            }
+            // A server from before attestation: it cannot attest platform keys.
+            CoreError::Enrollment(EnrollError::NoChallenge) => {
+                PunchError::ServerRefused { detail, code: None }
+            }
         }
     }
 }
 
 fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
     use punch_core::PinError as P;
-    let (reason, tries_left, locked_for_ms) = match e {
-        P::Required => ("required", None, None),
-        P::NotSet => ("not_set", None, None),
-        P::AlreadySet => ("already_set", None, None),
-        P::MustChange => ("must_change", None, None),
-        P::Wrong { tries_left } => ("wrong", Some(tries_left), None),
-        P::Locked { remaining_ms, .. } => ("locked", Some(0), Some(remaining_ms)),
-        P::Rejected(_) => ("rejected", None, None),
-        P::Token(_) => ("token", None, None),
-        _ => ("other", None, None),
+    let (reason, tries_left, locked_for_ms): (_, _, Option<u64>) = match e {
+        P::Required => (PinReason::Required, None, None),
+        P::NotSet => (PinReason::NotSet, None, None),
+        P::AlreadySet => (PinReason::AlreadySet, None, None),
+        P::MustChange => (PinReason::MustChange, None, None),
+        P::Wrong { tries_left } => (PinReason::Wrong, Some(tries_left), None),
+        P::Locked { remaining_ms, .. } => (PinReason::Locked, Some(0), Some(remaining_ms)),
+        P::Rejected(_) => (PinReason::Rejected, None, None),
+        P::Token(_) => (PinReason::Token, None, None),
+        P::NotOnThisKiosk => (PinReason::NotOnThisKiosk, None, None),
     };
     PunchError::Pin {
         detail,
-        reason: reason.into(),
-        tries_left,
-        locked_for_ms,
+        reason,
+        tries_left: tries_left.signed(),
+        locked_for: locked_for_ms.map(std::time::Duration::from_millis),
     }
 }
 
@@ -241,4 +333,9 @@ pub(crate) fn guard<T>(body: impl FnOnce() -> Result<T, PunchError>) -> Result<T
             Err(PunchError::Internal { detail })
         }
     }
+}
+
+/// A count or sequence number the app passed: negative is its input error.
+pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, PunchError> {
+    T::try_from(value).map_err(|_| PunchError::invalid(format!("{what} must not be negative")))
 }

@@ -8,18 +8,20 @@ use punch_core::geofence::LatLon;
 use punch_core::messages::{self, Locale};
 use punch_core::rules::field_work::{Date, FieldSite, FieldWorkRequest};
 use punch_core::rules::makeup::{self, MakeUpRequest};
+use std::time::SystemTime;
 
 use crate::client::PunchClient;
-use crate::error::{PunchError, guard};
+use crate::error::PunchError;
 use crate::messages::Message;
 use crate::types::{Evaluation, PunchKind};
+use crate::types::{Signed, instant, millis};
 
 /// A file named by a make-up request (from `attach`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AttachmentRef {
     /// Hex SHA-256 of the file.
     pub sha256: String,
-    pub size_bytes: u64,
+    pub size_bytes: i64,
     pub media_type: String,
 }
 
@@ -27,8 +29,8 @@ pub struct AttachmentRef {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct MakeUpRequestInput {
     pub kind: PunchKind,
-    /// When the punch should have been, epoch ms.
-    pub intended_time_ms: i64,
+    /// When the punch should have been.
+    pub intended_time: SystemTime,
     #[uniffi(default = None)]
     pub site_id: Option<String>,
     pub reason: String,
@@ -66,14 +68,14 @@ pub enum RequestStatus {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RequestInfo {
     pub event_id: String,
-    pub seq: u64,
-    pub filed_at_ms: i64,
+    pub seq: i64,
+    pub filed_at: SystemTime,
     pub status: RequestStatus,
     /// The refusal's code when refused.
     pub detail: Option<String>,
     /// The manager's comment.
     pub comment: Option<String>,
-    pub decided_at_ms: Option<i64>,
+    pub decided_at: Option<SystemTime>,
     /// The status as a message (`localized_text` renders it).
     pub status_message: Message,
     /// Exactly one of these is set.
@@ -85,8 +87,8 @@ pub struct RequestInfo {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RefusedAttemptInfo {
     pub event_id: String,
-    pub seq: u64,
-    pub wall_time_ms: i64,
+    pub seq: i64,
+    pub wall_time: SystemTime,
     pub kind: PunchKind,
     /// As judged; only the verdict when `unreadable` says why not.
     pub evaluation: Evaluation,
@@ -112,8 +114,8 @@ pub struct FieldSiteInfo {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RequestReceipt {
     pub event_id: String,
-    pub seq: u64,
-    pub wall_time_ms: i64,
+    pub seq: i64,
+    pub wall_time: SystemTime,
     pub record_hash: String,
 }
 
@@ -121,8 +123,8 @@ impl From<EventReceipt> for RequestReceipt {
     fn from(r: EventReceipt) -> Self {
         RequestReceipt {
             event_id: r.event_id.to_string(),
-            seq: r.seq,
-            wall_time_ms: r.wall_time_ms,
+            seq: r.seq.signed(),
+            wall_time: instant(r.wall_time_ms),
             record_hash: r.record_hash,
         }
     }
@@ -145,7 +147,7 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
         };
         Ok(MakeUpRequest {
             kind: r.kind.into(),
-            intended_time_ms: r.intended_time_ms,
+            intended_time_ms: millis(r.intended_time),
             site_id: r.site_id,
             reason: r.reason,
             attachments: r
@@ -153,7 +155,7 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
                 .into_iter()
                 .map(|a| makeup::Attachment {
                     sha256: a.sha256,
-                    size_bytes: a.size_bytes,
+                    size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
                     media_type: a.media_type,
                 })
                 .collect(),
@@ -166,7 +168,7 @@ impl From<MakeUpRequest> for MakeUpRequestInput {
     fn from(r: MakeUpRequest) -> Self {
         MakeUpRequestInput {
             kind: r.kind.into(),
-            intended_time_ms: r.intended_time_ms,
+            intended_time: instant(r.intended_time_ms),
             site_id: r.site_id,
             reason: r.reason,
             attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
@@ -179,7 +181,7 @@ impl From<makeup::Attachment> for AttachmentRef {
     fn from(a: makeup::Attachment) -> Self {
         AttachmentRef {
             sha256: a.sha256,
-            size_bytes: a.size_bytes,
+            size_bytes: a.size_bytes.signed(),
             media_type: a.media_type,
         }
     }
@@ -240,12 +242,12 @@ impl From<RequestView> for RequestInfo {
         };
         RequestInfo {
             event_id: r.event_id,
-            seq: r.seq,
-            filed_at_ms: r.filed_at_ms,
+            seq: r.seq.signed(),
+            filed_at: instant(r.filed_at_ms),
             status: status(r.status),
             detail: r.detail,
             comment: r.comment,
-            decided_at_ms: r.decided_at_ms,
+            decided_at: r.decided_at_ms.map(instant),
             status_message,
             make_up,
             field_work,
@@ -257,8 +259,8 @@ impl From<RefusedAttempt> for RefusedAttemptInfo {
     fn from(a: RefusedAttempt) -> Self {
         RefusedAttemptInfo {
             event_id: a.event_id,
-            seq: a.seq,
-            wall_time_ms: a.wall_time_ms,
+            seq: a.seq.signed(),
+            wall_time: instant(a.wall_time_ms),
             kind: a.refused.kind.into(),
             evaluation: a.refused.evaluation.into(),
             unreadable: a.unreadable,
@@ -284,54 +286,61 @@ impl From<FieldSite> for FieldSiteInfo {
 impl PunchClient {
     /// Files a make-up request (补卡); the policy's limits are judged now,
     /// offline. Refused: `PunchError.RequestRefused` with the rule's code.
-    pub fn file_make_up_request(
+    pub async fn file_make_up_request(
         &self,
         request: MakeUpRequestInput,
     ) -> Result<RequestReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let request = MakeUpRequest::try_from(request)?;
-            Ok(self.engine().file_make_up_request(request)?.into())
+            Ok(engine.file_make_up_request(request)?.into())
         })
+        .await
     }
 
     /// Proposes a field-work site (外勤报备) for a manager to approve.
-    pub fn propose_field_work(
+    pub async fn propose_field_work(
         &self,
         proposal: FieldWorkInput,
     ) -> Result<RequestReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let proposal = FieldWorkRequest::try_from(proposal)?;
-            Ok(self.engine().propose_field_work(proposal)?.into())
+            Ok(engine.propose_field_work(proposal)?.into())
         })
+        .await
     }
 
     /// Keeps a file for a make-up request until the server has it.
-    pub fn attach(&self, body: Vec<u8>, media_type: String) -> Result<AttachmentRef, PunchError> {
-        guard(|| Ok(self.engine().attach(body, &media_type)?.into()))
+    pub async fn attach(
+        &self,
+        body: Vec<u8>,
+        media_type: String,
+    ) -> Result<AttachmentRef, PunchError> {
+        self.run(move |engine| Ok(engine.attach(body, &media_type)?.into()))
+            .await
     }
 
     /// The requests this device filed, oldest first, with their status.
-    pub fn requests(&self) -> Result<Vec<RequestInfo>, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+    pub async fn requests(&self) -> Result<Vec<RequestInfo>, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
                 .requests()?
                 .into_iter()
                 .map(RequestInfo::from)
                 .collect())
         })
+        .await
     }
 
     /// The punches the rules refused, kept as evidence, oldest first.
-    pub fn refused_attempts(&self) -> Result<Vec<RefusedAttemptInfo>, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+    pub async fn refused_attempts(&self) -> Result<Vec<RefusedAttemptInfo>, PunchError> {
+        self.run(move |engine| {
+            Ok(engine
                 .refused_attempts()?
                 .into_iter()
                 .map(RefusedAttemptInfo::from)
                 .collect())
         })
+        .await
     }
 
     /// The field sites approved for this employee.

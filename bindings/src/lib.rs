@@ -5,10 +5,13 @@
 //! - `client`: [`PunchClient`], the one object an app holds;
 //! - `types`: the records and enums that cross the boundary (times in epoch
 //!   milliseconds, ids as strings), converted from the core's in one place;
+//! - `runtime`: the worker threads async calls run on, and cancellation;
 //! - `error`: the one public error, the mapping from the core's, and the
 //!   panic guard every exported body runs in;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
+//! - `standing`: where the employee stands, and history newest first;
+//! - `subscriptions`: standing subscribers, each with its own handle;
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
@@ -31,18 +34,25 @@ mod messages;
 mod pin;
 mod platform;
 mod privacy;
+mod runtime;
+mod screens;
+mod standing;
+mod subscriptions;
 mod types;
 
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
-pub use error::{PlatformError, PunchError};
+pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
 pub use key_wrapper::DataKeyWrapper;
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, localized_text};
-pub use pin::{PinCodeSent, PinEvent, PinResetToken, PinStatus};
-pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StatusListener};
+pub use pin::{PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath};
+pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
+pub use screens::HistoryPage;
+pub use standing::{ShiftOccurrence, Standing};
+pub use subscriptions::Subscription;
 pub use types::*;
 
 uniffi::setup_scaffolding!("punchcore");

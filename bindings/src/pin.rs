@@ -4,10 +4,11 @@
 //! arrive as `PunchError::Pin` with what the UI needs (tries left, lock end).
 
 use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as CoreResetPath};
-use punch_core::text::serde_name;
+use std::time::SystemTime;
 
 use crate::client::PunchClient;
-use crate::error::{PunchError, guard};
+use crate::error::PunchError;
+use crate::types::{Signed, instant};
 
 /// An employee's PIN, for the UI.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -16,10 +17,10 @@ pub struct PinStatus {
     pub required: bool,
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
-    pub tries_left: u32,
-    /// While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-    pub locked_for_ms: Option<u64>,
-    pub locked_until_ms: Option<i64>,
+    pub tries_left: i32,
+    /// While locked: how long still, and when it ends (trusted time).
+    pub locked_for: Option<std::time::Duration>,
+    pub locked_until: Option<SystemTime>,
     /// Older than the policy allows: choose a new one (`change_pin`).
     pub must_change: bool,
 }
@@ -30,7 +31,7 @@ pub struct PinCodeSent {
     /// "email" or "phone".
     pub channel: String,
     pub masked_to: String,
-    pub expires_at_ms: i64,
+    pub expires_at: SystemTime,
 }
 
 /// A server-signed reset token: pass it to `apply_pin_reset` as received.
@@ -43,13 +44,13 @@ pub struct PinResetToken {
 /// One recorded PIN event (the audit trail).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PinEvent {
-    /// set, changed, failed, locked, unlocked, reset, user_verified.
-    pub kind: String,
+    pub kind: PinEventKind,
     pub employee_id: String,
-    pub failures: u32,
-    pub lock_ms: Option<u64>,
-    /// admin, code, self_service (on `reset`).
-    pub reset_path: Option<String>,
+    pub failures: i32,
+    /// How long the lock lasts (on `Locked`).
+    pub lock: Option<std::time::Duration>,
+    /// On `Reset`: which path reset the PIN.
+    pub reset_path: Option<ResetPath>,
 }
 
 impl From<punch_core::PinStatus> for PinStatus {
@@ -57,9 +58,9 @@ impl From<punch_core::PinStatus> for PinStatus {
         PinStatus {
             required: s.required,
             is_set: s.is_set,
-            tries_left: s.tries_left,
-            locked_for_ms: s.locked_for_ms,
-            locked_until_ms: s.locked_until_ms,
+            tries_left: s.tries_left.signed(),
+            locked_for: s.locked_for_ms.map(std::time::Duration::from_millis),
+            locked_until: s.locked_until_ms.map(instant),
             must_change: s.must_change,
         }
     }
@@ -74,131 +75,171 @@ impl From<pin_model::SignedResetToken> for PinResetToken {
     }
 }
 
+/// What happened to a PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinEventKind {
+    Set,
+    Changed,
+    Failed,
+    Locked,
+    Unlocked,
+    Reset,
+    /// The platform's biometric or device credential stood in for the PIN.
+    UserVerified,
+}
+
+/// How a PIN was reset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ResetPath {
+    /// An admin ordered it.
+    Admin,
+    /// A code sent to the employee's phone or e-mail.
+    Code,
+    /// The employee's identity data.
+    SelfService,
+}
+
 fn event(e: pin_model::PinEvent) -> PinEvent {
-    let kind: CoreEventKind = e.kind;
+    let kind = match e.kind {
+        CoreEventKind::Set => PinEventKind::Set,
+        CoreEventKind::Changed => PinEventKind::Changed,
+        CoreEventKind::Failed => PinEventKind::Failed,
+        CoreEventKind::Locked => PinEventKind::Locked,
+        CoreEventKind::Unlocked => PinEventKind::Unlocked,
+        CoreEventKind::Reset => PinEventKind::Reset,
+        CoreEventKind::UserVerified => PinEventKind::UserVerified,
+    };
     PinEvent {
-        kind: serde_name(&kind),
+        kind,
         employee_id: e.employee_id,
-        failures: e.failures,
-        lock_ms: e.lock_ms,
-        reset_path: e.reset_path.map(|p: CoreResetPath| serde_name(&p)),
+        failures: e.failures.signed(),
+        lock: e.lock_ms.map(std::time::Duration::from_millis),
+        reset_path: e.reset_path.map(|p| match p {
+            CoreResetPath::Admin => ResetPath::Admin,
+            CoreResetPath::Code => ResetPath::Code,
+            CoreResetPath::SelfService => ResetPath::SelfService,
+        }),
     }
 }
 
 #[uniffi::export]
 impl PunchClient {
-    pub fn pin_status(&self) -> Result<PinStatus, PunchError> {
-        guard(|| Ok(self.engine().pin_status()?.into()))
+    pub async fn pin_status(&self) -> Result<PinStatus, PunchError> {
+        self.run(move |engine| Ok(engine.pin_status()?.into()))
+            .await
     }
 
     /// The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
     /// when the app knows it, is refused as a PIN.
-    pub fn set_pin(&self, pin: String, birthday: Option<String>) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().set_pin(&pin, birthday.as_deref())?))
+    pub async fn set_pin(&self, pin: String, birthday: Option<String>) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.set_pin(&pin, birthday.as_deref())?))
+            .await
     }
 
-    pub fn change_pin(
+    pub async fn change_pin(
         &self,
         current: String,
         new_pin: String,
         birthday: Option<String>,
     ) -> Result<(), PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
-                .change_pin(&current, &new_pin, birthday.as_deref())?)
-        })
+        self.run(move |engine| Ok(engine.change_pin(&current, &new_pin, birthday.as_deref())?))
+            .await
     }
 
     /// Checks the PIN; success lets the next punch through.
-    pub fn verify_pin(&self, pin: String) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().verify_pin(&pin)?))
+    pub async fn verify_pin(&self, pin: String) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.verify_pin(&pin)?)).await
     }
 
     /// The platform's biometric / device-credential prompt succeeded.
-    pub fn accept_user_verified(&self) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine().accept_user_verified()?))
+    pub async fn accept_user_verified(&self) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.accept_user_verified()?))
+            .await
     }
 
     /// Sends a reset code to the employee's bound phone or e-mail.
-    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent, PunchError> {
-        guard(|| {
-            let s = self.engine().request_pin_reset_code()?;
+    pub async fn request_pin_reset_code(&self) -> Result<PinCodeSent, PunchError> {
+        self.run(move |engine| {
+            let s = engine.request_pin_reset_code()?;
             Ok(PinCodeSent {
                 channel: s.channel,
                 masked_to: s.masked_to,
-                expires_at_ms: s.expires_at_ms,
+                expires_at: instant(s.expires_at_ms),
             })
         })
+        .await
     }
 
-    pub fn redeem_pin_reset_code(&self, code: String) -> Result<PinResetToken, PunchError> {
-        guard(|| Ok(self.engine().redeem_pin_reset_code(&code)?.into()))
+    pub async fn redeem_pin_reset_code(&self, code: String) -> Result<PinResetToken, PunchError> {
+        self.run(move |engine| Ok(engine.redeem_pin_reset_code(&code)?.into()))
+            .await
     }
 
-    pub fn self_service_pin_reset(
+    pub async fn self_service_pin_reset(
         &self,
         employee_number: String,
         secret: String,
     ) -> Result<PinResetToken, PunchError> {
-        guard(|| {
-            Ok(self
-                .engine()
+        self.run(move |engine| {
+            Ok(engine
                 .self_service_pin_reset(&employee_number, &secret)?
                 .into())
         })
+        .await
     }
 
-    pub fn fetch_admin_pin_reset(&self) -> Result<PinResetToken, PunchError> {
-        guard(|| Ok(self.engine().fetch_admin_pin_reset()?.into()))
+    pub async fn fetch_admin_pin_reset(&self) -> Result<PinResetToken, PunchError> {
+        self.run(move |engine| Ok(engine.fetch_admin_pin_reset()?.into()))
+            .await
     }
 
     /// Applies a reset token (offline) and sets `new_pin`.
-    pub fn apply_pin_reset(
+    pub async fn apply_pin_reset(
         &self,
         token: PinResetToken,
         new_pin: String,
         birthday: Option<String>,
     ) -> Result<(), PunchError> {
-        guard(|| {
+        self.run(move |engine| {
             let token = pin_model::SignedResetToken {
                 body: token.body,
                 signature: token.signature,
             };
-            self.engine()
-                .apply_pin_reset(&token, &new_pin, birthday.as_deref())?;
+            engine.apply_pin_reset(&token, &new_pin, birthday.as_deref())?;
             Ok(())
         })
+        .await
     }
 
     /// Kiosk mode: the site this device is a kiosk for (None on a phone).
-    pub fn kiosk_site(&self) -> Result<Option<String>, PunchError> {
-        guard(|| Ok(self.engine().kiosk_site()?))
+    pub async fn kiosk_site(&self) -> Result<Option<String>, PunchError> {
+        self.run(move |engine| Ok(engine.kiosk_site()?)).await
     }
 
     /// Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
-    pub fn kiosk_pin_status(&self, employee_id: String) -> Result<PinStatus, PunchError> {
-        guard(|| Ok(self.engine().kiosk_pin_status(&employee_id)?.into()))
+    pub async fn kiosk_pin_status(&self, employee_id: String) -> Result<PinStatus, PunchError> {
+        self.run(move |engine| Ok(engine.kiosk_pin_status(&employee_id)?.into()))
+            .await
     }
 
     /// Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
-    pub fn kiosk_punch(
+    pub async fn kiosk_punch(
         &self,
         employee_id: String,
         pin: String,
         kind: crate::types::PunchKind,
         evidence: crate::types::Evidence,
     ) -> Result<crate::types::PunchReceipt, PunchError> {
-        guard(|| {
+        self.run_for_user(move |engine| {
             let evidence: punch_core::Evidence = evidence.into();
-            let receipt = self
-                .engine()
-                .kiosk_punch(&employee_id, &pin, kind.into(), &evidence)?;
+            let receipt = engine.kiosk_punch(&employee_id, &pin, kind.into(), &evidence)?;
             Ok(receipt.into())
         })
+        .await
     }
 
-    pub fn pin_events(&self) -> Result<Vec<PinEvent>, PunchError> {
-        guard(|| Ok(self.engine().pin_events()?.into_iter().map(event).collect()))
+    pub async fn pin_events(&self) -> Result<Vec<PinEvent>, PunchError> {
+        self.run(move |engine| Ok(engine.pin_events()?.into_iter().map(event).collect()))
+            .await
     }
 }

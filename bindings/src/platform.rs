@@ -3,45 +3,54 @@
 //!
 //! Foreign code can throw, answer garbage or never return. Throwing and
 //! garbage become errors here or in the core (which verifies every platform
-//! signature against the device key). The signer and the transport run on
-//! a helper thread with a deadline, so one that never returns fails that
-//! call with a clear error instead of hanging it; no lock is held meanwhile.
+//! signature against the device key). Signing and HTTP are async on the
+//! foreign side (a `suspend` / `async` method): a worker of this library
+//! waits for them with a deadline and gives up at once when the call they
+//! serve is cancelled; no platform thread blocks, and no lock is held.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use punch_core::{
-    Clock, Signer, SignerError, SyncListener, SystemClock, Transport, TransportError,
-};
+use punch_core::{Clock, Signer, SignerError, SystemClock, Transport, TransportError};
 
 use crate::error::{IN_CALLBACK, PlatformError, panic_text};
-use crate::types::{ClockReading, DeviceAttestation, HttpRequest, HttpResponse, SyncStatus};
+use crate::runtime::{WaitEnd, wait_foreign};
+use crate::standing::Standing;
+use crate::types::{ClockReading, DeviceAttestation, HttpRequest, HttpResponse};
 
 /// The device key held by the platform (Android Keystore, iOS Secure Enclave).
 /// ECDSA P-256 with SHA-256; the library checks every signature against the
 /// enrolled public key before it stores anything.
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait DeviceSigner: Send + Sync {
     /// The public key as P-256 SubjectPublicKeyInfo DER (Java
     /// `PublicKey.getEncoded()`, CryptoKit `derRepresentation`).
     fn public_key_spki(&self) -> Result<Vec<u8>, PlatformError>;
     /// ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
     /// `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-    /// May show a biometric prompt: it runs off the caller's thread.
-    fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError>;
+    /// May show a biometric prompt: suspend until the user answers. Cancelled
+    /// (the coroutine or Task) when the punch is cancelled or times out.
+    async fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError>;
     /// Proof of where the key lives for the enrollment `challenge` (Android
     /// Key Attestation chain, Apple App Attest object), or None to enroll
     /// without one (the server then records a software-level key).
-    fn attestation(&self, challenge: Vec<u8>) -> Result<Option<DeviceAttestation>, PlatformError>;
+    async fn attestation(
+        &self,
+        challenge: Vec<u8>,
+    ) -> Result<Option<DeviceAttestation>, PlatformError>;
 }
 
 /// HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
 /// certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
-/// response; throw only when there is none.
+/// response; throw only when there is none. Cancelled (the coroutine or
+/// Task) when the call it serves is cancelled or its deadline passes.
 #[uniffi::export(foreign)]
+#[async_trait::async_trait]
 pub trait HttpTransport: Send + Sync {
-    fn send(&self, request: HttpRequest) -> Result<HttpResponse, PlatformError>;
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, PlatformError>;
 }
 
 /// The platform's clocks (see `ClockReading`). Called on every punch and
@@ -52,12 +61,12 @@ pub trait PlatformClock: Send + Sync {
     fn now(&self) -> Result<ClockReading, PlatformError>;
 }
 
-/// Hears of every change of the sync status (after a punch, a sync, an
-/// enrollment), on the thread that caused it, with no lock held: it may call
-/// the client, and it should hand the status to the UI thread and return.
+/// Hears of every change of where the employee stands (after a punch, a
+/// sync, an enrollment), on the library's thread that caused it, with no
+/// lock held: it should hand the value on (a Flow, an AsyncStream) and return.
 #[uniffi::export(foreign)]
-pub trait StatusListener: Send + Sync {
-    fn on_status(&self, status: SyncStatus) -> Result<(), PlatformError>;
+pub trait StandingListener: Send + Sync {
+    fn on_change(&self, standing: Standing) -> Result<(), PlatformError>;
 }
 
 /// Runs `f` on a helper thread and waits at most `timeout` for it. A
@@ -98,10 +107,87 @@ pub(crate) fn call_with_deadline<T: Send + 'static>(
     }
 }
 
+/// A foreign wait that ended without an answer, as the platform's error.
+fn ended(what: &str, end: WaitEnd, timeout: Duration) -> PlatformError {
+    match end {
+        WaitEnd::TimedOut => PlatformError::Timeout {
+            detail: format!(
+                "the {what} gave no answer within {} ms",
+                timeout.as_millis()
+            ),
+        },
+        WaitEnd::Cancelled => PlatformError::Failed {
+            detail: format!("the call waiting for the {what} was cancelled"),
+        },
+    }
+}
+
 /// An app's `DeviceSigner` as the core's `Signer`.
 pub(crate) struct ForeignSigner {
     pub inner: Arc<dyn DeviceSigner>,
     pub timeout: Duration,
+    /// Signatures under way for a user's call (see `signing_for_user`); the
+    /// client refuses another such call meanwhile.
+    pub signing: Arc<AtomicUsize>,
+}
+
+thread_local! {
+    /// Set while this worker runs a call the user made (a punch, a request).
+    static FOR_USER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `body` as a user's call: its signatures count as prompts.
+pub(crate) fn signing_for_user<T>(body: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            FOR_USER.with(|f| f.set(false));
+        }
+    }
+    FOR_USER.with(|f| f.set(true));
+    let _reset = Reset;
+    body()
+}
+
+/// Counts one signature for a user's call until it ends or the call is
+/// cancelled (the worker may still be finishing: the user may try again).
+struct SigningTurn(Option<Arc<TurnState>>);
+
+struct TurnState {
+    count: Arc<AtomicUsize>,
+    released: AtomicBool,
+}
+
+impl TurnState {
+    fn release(&self) {
+        if !self.released.swap(true, Ordering::SeqCst) {
+            self.count.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl SigningTurn {
+    fn enter(count: &Arc<AtomicUsize>) -> SigningTurn {
+        if !FOR_USER.with(std::cell::Cell::get) {
+            return SigningTurn(None);
+        }
+        count.fetch_add(1, Ordering::SeqCst);
+        let state = Arc::new(TurnState {
+            count: count.clone(),
+            released: AtomicBool::new(false),
+        });
+        let on_cancel = state.clone();
+        crate::runtime::on_cancel(move || on_cancel.release());
+        SigningTurn(Some(state))
+    }
+}
+
+impl Drop for SigningTurn {
+    fn drop(&mut self) {
+        if let Some(state) = &self.0 {
+            state.release();
+        }
+    }
 }
 
 impl Signer for ForeignSigner {
@@ -112,8 +198,9 @@ impl Signer for ForeignSigner {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignerError> {
-        let (inner, message) = (self.inner.clone(), message.to_vec());
-        call_with_deadline("signer", self.timeout, move || inner.sign(message))
+        let _turn = SigningTurn::enter(&self.signing);
+        wait_foreign(self.inner.sign(message.to_vec()), self.timeout)
+            .unwrap_or_else(|end| Err(ended("signer", end, self.timeout)))
             .map_err(|e| SignerError::Signing(e.to_string()))
     }
 
@@ -121,8 +208,9 @@ impl Signer for ForeignSigner {
         &self,
         challenge: &[u8],
     ) -> Result<Option<punch_core::wire::DeviceAttestation>, SignerError> {
-        let (inner, challenge) = (self.inner.clone(), challenge.to_vec());
-        call_with_deadline("signer", self.timeout, move || inner.attestation(challenge))
+        let _turn = SigningTurn::enter(&self.signing);
+        wait_foreign(self.inner.attestation(challenge.to_vec()), self.timeout)
+            .unwrap_or_else(|end| Err(ended("signer", end, self.timeout)))
             .map(|a| a.map(Into::into))
             .map_err(|e| SignerError::Signing(format!("attestation: {e}")))
     }
@@ -141,15 +229,14 @@ impl Transport for ForeignTransport {
         &self,
         request: &punch_core::HttpRequest,
     ) -> Result<punch_core::HttpResponse, TransportError> {
-        let (inner, req) = (self.inner.clone(), HttpRequest::from(request));
         let deadline = Duration::from_millis(request.timeout_ms) + TRANSPORT_GRACE;
-        let response = call_with_deadline("transport", deadline, move || inner.send(req)).map_err(
-            |e| match e {
+        let response = wait_foreign(self.inner.send(HttpRequest::from(request)), deadline)
+            .unwrap_or_else(|end| Err(ended("transport", end, deadline)))
+            .map_err(|e| match e {
                 PlatformError::Timeout { detail } => TransportError::Timeout(detail),
                 PlatformError::Unreachable { detail } => TransportError::Connect(detail),
                 PlatformError::Failed { detail } => TransportError::Io(detail),
-            },
-        )?;
+            })?;
         // A status outside HTTP's range is garbage, not an answer.
         if !(100..=599).contains(&response.status) {
             return Err(TransportError::Io(format!(
@@ -175,20 +262,6 @@ impl Clock for ForeignClock {
                 log::warn!(target: "punchcore", "platform clock failed, using the host clock: {e}");
                 self.fallback.now()
             }
-        }
-    }
-}
-
-/// An app's `StatusListener` as the core's `SyncListener`.
-pub(crate) struct ForeignListener {
-    pub inner: Arc<dyn StatusListener>,
-}
-
-impl SyncListener for ForeignListener {
-    fn on_status(&self, status: &punch_core::SyncStatus) {
-        // A failing listener must not fail the punch or sync that notified it.
-        if let Err(e) = self.inner.on_status(status.clone().into()) {
-            log::warn!(target: "punchcore", "status listener failed: {e}");
         }
     }
 }

@@ -6,7 +6,9 @@
 use punch_core::DataKeyStatus as CoreStatus;
 
 use crate::client::PunchClient;
-use crate::error::{PunchError, guard};
+use crate::error::PunchError;
+use crate::error::unsigned;
+use crate::types::Signed;
 
 /// Whether record payloads are sealed at rest.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
@@ -27,7 +29,7 @@ pub enum DataKeyState {
 /// What the server found on revealed evidence (flags as JSON objects).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RevealOutcome {
-    pub seq: u64,
+    pub seq: i64,
     /// Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
     pub review_flags_json: Vec<String>,
 }
@@ -43,27 +45,29 @@ pub struct PersonalExport {
 #[uniffi::export]
 impl PunchClient {
     /// The notice version to show the employee, while not acknowledged.
-    pub fn notice_required(&self) -> Result<Option<String>, PunchError> {
-        guard(|| Ok(self.engine.notice_required()?))
+    pub async fn notice_required(&self) -> Result<Option<String>, PunchError> {
+        self.run(move |engine| Ok(engine.notice_required()?)).await
     }
 
     /// The employee saw notice `version` (the app showed it).
-    pub fn acknowledge_notice(&self, version: String) -> Result<(), PunchError> {
-        guard(|| Ok(self.engine.acknowledge_notice(&version)?))
+    pub async fn acknowledge_notice(&self, version: String) -> Result<(), PunchError> {
+        self.run(move |engine| Ok(engine.acknowledge_notice(&version)?))
+            .await
     }
 
     /// The exact evidence behind the record at `seq` (None: it keeps all).
-    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>, PunchError> {
-        guard(|| Ok(self.engine.evidence_opening(seq)?))
+    pub async fn evidence_opening(&self, seq: i64) -> Result<Option<Vec<u8>>, PunchError> {
+        self.run(move |engine| Ok(engine.evidence_opening(unsigned(seq, "seq")?)?))
+            .await
     }
 
     /// Reveals that evidence to the server to settle a dispute (the
     /// employee's choice). Blocking: call it off the main thread.
-    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealOutcome, PunchError> {
-        guard(|| {
-            let answer = self.engine.reveal_evidence(seq)?;
+    pub async fn reveal_evidence(&self, seq: i64) -> Result<RevealOutcome, PunchError> {
+        self.run(move |engine| {
+            let answer = engine.reveal_evidence(unsigned(seq, "seq")?)?;
             Ok(RevealOutcome {
-                seq: answer.seq,
+                seq: answer.seq.signed(),
                 review_flags_json: answer
                     .review_flags
                     .iter()
@@ -71,6 +75,7 @@ impl PunchClient {
                     .collect(),
             })
         })
+        .await
     }
 
     pub fn data_key_state(&self) -> DataKeyState {
@@ -84,29 +89,32 @@ impl PunchClient {
     }
 
     /// A new data key after the platform lost its key; answers its id.
-    pub fn rotate_data_key(&self) -> Result<String, PunchError> {
-        guard(|| Ok(self.engine.rotate_data_key()?))
+    pub async fn rotate_data_key(&self) -> Result<String, PunchError> {
+        self.run(move |engine| Ok(engine.rotate_data_key()?)).await
     }
 
     /// Purges records the server acknowledged longer ago than the policy
     /// keeps them (also done after each good sync); answers how many.
-    pub fn purge_expired(&self) -> Result<u64, PunchError> {
-        guard(|| Ok(self.engine.purge_expired()?.records))
+    pub async fn purge_expired(&self) -> Result<i64, PunchError> {
+        self.run(move |engine| Ok(engine.purge_expired()?.records.signed()))
+            .await
     }
 
     /// Everything this phone holds about the employee.
-    pub fn export_personal_data(&self) -> Result<PersonalExport, PunchError> {
-        guard(|| {
-            let export = self.engine.export_personal_data()?;
+    pub async fn export_personal_data(&self) -> Result<PersonalExport, PunchError> {
+        self.run(move |engine| {
+            let export = engine.export_personal_data()?;
             Ok(PersonalExport {
                 json: export.json,
                 summary: export.summary,
             })
         })
+        .await
     }
 
     /// The server's export of everything it holds about the employee (JSON).
-    pub fn fetch_server_export(&self) -> Result<Vec<u8>, PunchError> {
-        guard(|| Ok(self.engine.fetch_server_export()?))
+    pub async fn fetch_server_export(&self) -> Result<Vec<u8>, PunchError> {
+        self.run(move |engine| Ok(engine.fetch_server_export()?))
+            .await
     }
 }

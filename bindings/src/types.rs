@@ -1,8 +1,63 @@
 //! The records and enums that cross the boundary, and their conversions
-//! from and to the core's types. Times are epoch milliseconds (`i64`), ids
-//! are strings, enum-like texts the UI only shows are their wire names.
+//! from and to the core's types. Times are `SystemTime` (Instant, Date), ids
+//! are strings, closed sets are enums, counts are signed (`Signed`).
 
-use punch_core::text::serde_name;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Counts, sequence numbers and durations as Java's signed types (a Java
+/// caller never writes `0uL`); values beyond the signed range saturate
+/// (no device reaches them).
+pub(crate) trait Signed {
+    type Out;
+    fn signed(self) -> Self::Out;
+}
+
+impl Signed for u64 {
+    type Out = i64;
+    fn signed(self) -> i64 {
+        i64::try_from(self).unwrap_or(i64::MAX)
+    }
+}
+
+impl Signed for u32 {
+    type Out = i32;
+    fn signed(self) -> i32 {
+        i32::try_from(self).unwrap_or(i32::MAX)
+    }
+}
+
+impl Signed for u16 {
+    type Out = i32;
+    fn signed(self) -> i32 {
+        i32::from(self)
+    }
+}
+
+impl<T: Signed> Signed for Option<T> {
+    type Out = Option<T::Out>;
+    fn signed(self) -> Self::Out {
+        self.map(Signed::signed)
+    }
+}
+
+/// An instant from epoch milliseconds.
+pub(crate) fn instant(ms: i64) -> SystemTime {
+    let magnitude = Duration::from_millis(ms.unsigned_abs());
+    let t = if ms >= 0 {
+        UNIX_EPOCH.checked_add(magnitude)
+    } else {
+        UNIX_EPOCH.checked_sub(magnitude)
+    };
+    t.unwrap_or(UNIX_EPOCH)
+}
+
+/// Epoch milliseconds from an instant (saturating far outside any punch).
+pub(crate) fn millis(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_millis()).unwrap_or(i64::MAX),
+        Err(before) => i64::try_from(before.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
+    }
+}
 
 /// What kind of punch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -62,8 +117,8 @@ pub struct GpsFix {
     pub lon: f64,
     /// Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
     pub accuracy_m: f64,
-    /// When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
-    pub fix_time_ms: i64,
+    /// When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
+    pub fix_time: SystemTime,
     /// "gps", "network", "fused"...; informational.
     #[uniffi(default = "")]
     pub provider: String,
@@ -72,11 +127,11 @@ pub struct GpsFix {
     pub is_mock: bool,
     #[uniffi(default = None)]
     pub speed_mps: Option<f64>,
-    /// When the fix was taken on the monotonic clock (Android
-    /// `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
-    /// a wall clock the user can set. None where the platform gives none.
+    /// When the fix was taken on the monotonic clock, since boot (Android
+    /// `Duration.ofNanos(getElapsedRealtimeNanos())`): its age then does not
+    /// follow a wall clock the user can set. None where the platform gives none.
     #[uniffi(default = None)]
-    pub elapsed_realtime_ms: Option<i64>,
+    pub elapsed_realtime: Option<Duration>,
     /// The user granted only approximate location (Android coarse
     /// permission, iOS `accuracyAuthorization == .reducedAccuracy`).
     #[uniffi(default = false)]
@@ -117,12 +172,14 @@ impl From<Evidence> for punch_core::Evidence {
                 lat: g.lat,
                 lon: g.lon,
                 accuracy_m: g.accuracy_m,
-                fix_time_ms: g.fix_time_ms,
+                fix_time_ms: millis(g.fix_time),
                 provider: g.provider,
                 is_mock: g.is_mock,
                 speed_mps: g.speed_mps,
                 // A negative stamp is no stamp (the age falls back to the wall clock).
-                elapsed_realtime_ms: g.elapsed_realtime_ms.and_then(|ms| u64::try_from(ms).ok()),
+                elapsed_realtime_ms: g
+                    .elapsed_realtime
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
                 reduced_accuracy: g.reduced_accuracy,
                 external_receiver: g.external_receiver,
             }),
@@ -140,16 +197,128 @@ impl From<Evidence> for punch_core::Evidence {
     }
 }
 
-/// One signal (gps, wifi, ip) checked against one site.
+/// A kind of evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Signal {
+    Gps,
+    Wifi,
+    Ip,
+}
+
+impl From<punch_core::rules::policy::Signal> for Signal {
+    fn from(s: punch_core::rules::policy::Signal) -> Self {
+        use punch_core::rules::policy::Signal as S;
+        match s {
+            S::Gps => Signal::Gps,
+            S::Wifi => Signal::Wifi,
+            S::Ip => Signal::Ip,
+        }
+    }
+}
+
+/// What one signal said about one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignalOutcome {
+    Pass,
+    /// Evidence that alone cannot place the punch (an SSID, a shared IP range).
+    Weak,
+    Fail,
+    /// The phone gave no such evidence.
+    Unavailable,
+}
+
+impl From<punch_core::rules::evaluate::Outcome> for SignalOutcome {
+    fn from(o: punch_core::rules::evaluate::Outcome) -> Self {
+        use punch_core::rules::evaluate::Outcome as O;
+        match o {
+            O::Pass => SignalOutcome::Pass,
+            O::Weak => SignalOutcome::Weak,
+            O::Fail => SignalOutcome::Fail,
+            O::Unavailable => SignalOutcome::Unavailable,
+        }
+    }
+}
+
+/// Where a GPS fix's accuracy circle lies against a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Containment {
+    Inside,
+    Outside,
+    /// The circle straddles the fence.
+    Uncertain,
+}
+
+impl From<punch_core::geofence::Containment> for Containment {
+    fn from(c: punch_core::geofence::Containment) -> Self {
+        use punch_core::geofence::Containment as C;
+        match c {
+            C::Inside => Containment::Inside,
+            C::Outside => Containment::Outside,
+            C::Uncertain => Containment::Uncertain,
+        }
+    }
+}
+
+/// An anti-spoofing or evidence-quality signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlagKind {
+    MockLocation,
+    ImpossibleTravel,
+    StaleFix,
+    FixTimeSkew,
+    AccuracyTooLow,
+    NullIsland,
+    WifiPlaceholder,
+    /// The user granted only approximate location.
+    ReducedAccuracy,
+    /// The fix came from an external receiver.
+    ExternalReceiver,
+}
+
+impl From<punch_core::rules::evaluate::FlagKind> for FlagKind {
+    fn from(k: punch_core::rules::evaluate::FlagKind) -> Self {
+        use punch_core::rules::evaluate::FlagKind as K;
+        match k {
+            K::MockLocation => FlagKind::MockLocation,
+            K::ImpossibleTravel => FlagKind::ImpossibleTravel,
+            K::StaleFix => FlagKind::StaleFix,
+            K::FixTimeSkew => FlagKind::FixTimeSkew,
+            K::AccuracyTooLow => FlagKind::AccuracyTooLow,
+            K::NullIsland => FlagKind::NullIsland,
+            K::WifiPlaceholder => FlagKind::WifiPlaceholder,
+            K::ReducedAccuracy => FlagKind::ReducedAccuracy,
+            K::ExternalReceiver => FlagKind::ExternalReceiver,
+        }
+    }
+}
+
+/// What the policy does with a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum FlagAction {
+    Accept,
+    Review,
+    Reject,
+}
+
+impl From<punch_core::rules::policy::Action> for FlagAction {
+    fn from(a: punch_core::rules::policy::Action) -> Self {
+        use punch_core::rules::policy::Action as A;
+        match a {
+            A::Accept => FlagAction::Accept,
+            A::Review => FlagAction::Review,
+            A::Reject => FlagAction::Reject,
+        }
+    }
+}
+
+/// One signal checked against one site.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct SignalCheck {
-    /// "gps", "wifi" or "ip".
-    pub signal: String,
-    /// "pass", "weak", "fail" or "unavailable".
-    pub outcome: String,
+    pub signal: Signal,
+    pub outcome: SignalOutcome,
     pub detail: String,
-    /// "inside", "outside" or "uncertain" for GPS.
-    pub containment: Option<String>,
+    /// For GPS.
+    pub containment: Option<Containment>,
     /// Distance to the site's edge in metres (GPS).
     pub distance_to_edge_m: Option<f64>,
 }
@@ -165,10 +334,8 @@ pub struct SiteResult {
 /// An anti-spoofing or evidence-quality signal and what the policy made of it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct EvaluationFlag {
-    /// e.g. "mock_location", "stale_fix", "impossible_travel".
-    pub kind: String,
-    /// "accept", "review" or "reject".
-    pub action: String,
+    pub kind: FlagKind,
+    pub action: FlagAction,
     pub detail: String,
 }
 
@@ -184,7 +351,7 @@ pub struct Evaluation {
     pub decision: Decision,
     /// The site the punch is attributed to, if one passed.
     pub site_id: Option<String>,
-    pub policy_version: u64,
+    pub policy_version: i64,
     pub sites: Vec<SiteResult>,
     pub flags: Vec<EvaluationFlag>,
     /// Beside a refusal: the closest site and how far its edge is.
@@ -201,14 +368,30 @@ pub struct Evaluation {
 /// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Attendance {
-    /// "on_time", "late", "early_leave", "outside_window", "no_shift",
-    /// "already_clocked_in" or "not_clocked_in".
-    pub code: String,
+    pub code: AttendanceCode,
     pub shift_id: Option<String>,
-    /// The matched occurrence's scheduled start, epoch ms.
-    pub start_ms: Option<i64>,
+    /// The matched occurrence's scheduled start.
+    pub start: Option<SystemTime>,
     /// Minutes late or early, for "late" and "early_leave".
-    pub minutes: Option<u32>,
+    pub minutes: Option<i32>,
+}
+
+/// What a punch means for attendance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AttendanceCode {
+    OnTime,
+    /// See `minutes`.
+    Late,
+    /// See `minutes`.
+    EarlyLeave,
+    /// A shift runs today, but not at this time.
+    OutsideWindow,
+    /// No shift today (at this site).
+    NoShift,
+    /// A clock-in for an occurrence already clocked in.
+    AlreadyClockedIn,
+    /// A clock-out (or break) for an occurrence never clocked in.
+    NotClockedIn,
 }
 
 impl From<&punch_core::rules::shift::Attendance> for Attendance {
@@ -222,11 +405,20 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
             A::OutsideWindow { shift_id } => Some(shift_id.clone()),
             other => other.occurrence().map(|o| o.shift_id),
         };
+        let code = match a {
+            A::OnTime { .. } => AttendanceCode::OnTime,
+            A::Late { .. } => AttendanceCode::Late,
+            A::EarlyLeave { .. } => AttendanceCode::EarlyLeave,
+            A::OutsideWindow { .. } => AttendanceCode::OutsideWindow,
+            A::NoShift => AttendanceCode::NoShift,
+            A::AlreadyClockedIn { .. } => AttendanceCode::AlreadyClockedIn,
+            A::NotClockedIn { .. } => AttendanceCode::NotClockedIn,
+        };
         Attendance {
-            code: a.code().to_string(),
+            code,
             shift_id,
-            start_ms: a.occurrence().map(|o| o.start_ms),
-            minutes,
+            start: a.occurrence().map(|o| instant(o.start_ms)),
+            minutes: minutes.signed(),
         }
     }
 }
@@ -242,7 +434,7 @@ impl From<punch_core::Evaluation> for Evaluation {
             messages,
             decision: e.decision.into(),
             site_id: e.site_id,
-            policy_version: e.policy_version,
+            policy_version: e.policy_version.signed(),
             sites: e
                 .sites
                 .into_iter()
@@ -254,10 +446,10 @@ impl From<punch_core::Evaluation> for Evaluation {
                         .checks
                         .into_iter()
                         .map(|c| SignalCheck {
-                            signal: serde_name(&c.signal),
-                            outcome: serde_name(&c.outcome),
+                            signal: c.signal.into(),
+                            outcome: c.outcome.into(),
                             detail: c.detail,
-                            containment: c.containment.as_ref().map(serde_name),
+                            containment: c.containment.map(Into::into),
                             distance_to_edge_m: c.distance_to_edge_m,
                         })
                         .collect(),
@@ -267,8 +459,8 @@ impl From<punch_core::Evaluation> for Evaluation {
                 .flags
                 .into_iter()
                 .map(|f| EvaluationFlag {
-                    kind: serde_name(&f.kind),
-                    action: serde_name(&f.action),
+                    kind: f.kind.into(),
+                    action: f.action.into(),
                     detail: f.detail,
                 })
                 .collect(),
@@ -287,9 +479,9 @@ impl From<punch_core::Evaluation> for Evaluation {
 pub struct PunchReceipt {
     pub punch_id: String,
     /// Position in this device's chain, from 1.
-    pub seq: u64,
+    pub seq: i64,
     pub kind: PunchKind,
-    pub wall_time_ms: i64,
+    pub wall_time: SystemTime,
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the stored record.
     pub record_hash: String,
@@ -299,9 +491,9 @@ impl From<punch_core::PunchReceipt> for PunchReceipt {
     fn from(r: punch_core::PunchReceipt) -> Self {
         PunchReceipt {
             punch_id: r.punch_id.to_string(),
-            seq: r.seq,
+            seq: r.seq.signed(),
             kind: r.kind.into(),
-            wall_time_ms: r.wall_time_ms,
+            wall_time: instant(r.wall_time_ms),
             evaluation: r.evaluation.into(),
             record_hash: r.record_hash,
         }
@@ -330,13 +522,14 @@ impl From<punch_core::UploadState> for UploadState {
 /// One row of the punch history.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct HistoryEntry {
-    pub seq: u64,
+    pub seq: i64,
     pub punch_id: String,
-    /// "clock_in", "clock_out", "break_start", "break_end".
-    pub kind: String,
-    pub wall_time_ms: i64,
-    /// "accepted" or "review".
-    pub decision: String,
+    /// None only when `verified` is false and the stored column is not a kind.
+    pub kind: Option<PunchKind>,
+    pub wall_time: SystemTime,
+    /// `Accepted` or `Review` (refused punches are not stored); None only
+    /// when `verified` is false and the stored column is not a decision.
+    pub decision: Option<Decision>,
     pub upload_state: UploadState,
     /// The server's reason when rejected.
     pub upload_detail: Option<String>,
@@ -345,22 +538,32 @@ pub struct HistoryEntry {
     pub verified: bool,
 }
 
-/// A page of history, oldest first; pass `next_after_seq` to get the next.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct HistoryPage {
-    pub entries: Vec<HistoryEntry>,
-    /// None when this was the last page.
-    pub next_after_seq: Option<u64>,
+/// A stored `kind` column (the kind's wire name) as the enum.
+fn kind_of(column: &str) -> Option<PunchKind> {
+    use punch_core::PunchKind as K;
+    [K::ClockIn, K::ClockOut, K::BreakStart, K::BreakEnd]
+        .into_iter()
+        .find(|k| punch_core::text::serde_name(k) == column)
+        .map(Into::into)
+}
+
+/// A stored `decision` column (the decision's wire name) as the enum.
+fn decision_of(column: &str) -> Option<Decision> {
+    use punch_core::Decision as D;
+    [D::Accepted, D::Review, D::Rejected]
+        .into_iter()
+        .find(|d| punch_core::text::serde_name(d) == column)
+        .map(Into::into)
 }
 
 impl From<punch_core::StoredPunch> for HistoryEntry {
     fn from(p: punch_core::StoredPunch) -> Self {
         HistoryEntry {
-            seq: p.seq,
+            seq: p.seq.signed(),
             punch_id: p.punch_id,
-            kind: p.kind,
-            wall_time_ms: p.wall_time_ms,
-            decision: p.decision,
+            kind: kind_of(&p.kind),
+            wall_time: instant(p.wall_time_ms),
+            decision: decision_of(&p.decision),
             upload_state: p.upload_state.into(),
             upload_detail: p.upload_detail,
             verified: p.verified,
@@ -388,9 +591,9 @@ pub enum SyncIssueKind {
 pub struct SyncIssue {
     pub kind: SyncIssueKind,
     pub message: String,
-    pub http_status: Option<u16>,
+    pub http_status: Option<i32>,
     /// The server's error code, when it gave one.
-    pub code: Option<String>,
+    pub code: Option<ServerErrorCode>,
 }
 
 impl From<punch_core::SyncError> for SyncIssue {
@@ -402,7 +605,7 @@ impl From<punch_core::SyncError> for SyncIssue {
             S::Server { status, .. } => (SyncIssueKind::Server, Some(*status), None),
             S::RateLimited => (SyncIssueKind::RateLimited, Some(429), None),
             S::Refused { code, .. } => {
-                (SyncIssueKind::Refused, None, code.as_ref().map(serde_name))
+                (SyncIssueKind::Refused, None, code.as_ref().map(Into::into))
             }
             S::BadResponse { .. } => (SyncIssueKind::BadResponse, None, None),
             S::Policy { .. } => (SyncIssueKind::Policy, None, None),
@@ -411,8 +614,54 @@ impl From<punch_core::SyncError> for SyncIssue {
         SyncIssue {
             kind,
             message,
-            http_status,
+            http_status: http_status.signed(),
             code,
+        }
+    }
+}
+
+/// Why the server refused a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RejectReason {
+    BadSignature,
+    Unparseable,
+    /// The record names another device than the one that sent it.
+    WrongDevice,
+    /// Its previous-record hash does not match the last accepted record.
+    ChainBreak,
+    /// It skips records the server has not got.
+    Gap,
+    /// The same seq or punch id is stored with other bytes.
+    ConflictingDuplicate,
+    UnknownPolicyVersion,
+    /// The record's employee is not the device's bound employee.
+    EmployeeMismatch,
+    /// The device once stated another record at this seq (a rewritten chain).
+    Fork,
+    /// The device stated a head below one it stated before (a truncated chain).
+    Rollback,
+    /// A record format the server does not know.
+    UnknownFormat,
+    /// A field holds a value no phone produces.
+    OutOfRange,
+}
+
+impl From<&punch_core::wire::RejectReason> for RejectReason {
+    fn from(r: &punch_core::wire::RejectReason) -> Self {
+        use punch_core::wire::RejectReason as R;
+        match r {
+            R::BadSignature => RejectReason::BadSignature,
+            R::Unparseable => RejectReason::Unparseable,
+            R::WrongDevice => RejectReason::WrongDevice,
+            R::ChainBreak => RejectReason::ChainBreak,
+            R::Gap => RejectReason::Gap,
+            R::ConflictingDuplicate => RejectReason::ConflictingDuplicate,
+            R::UnknownPolicyVersion => RejectReason::UnknownPolicyVersion,
+            R::EmployeeMismatch => RejectReason::EmployeeMismatch,
+            R::Fork => RejectReason::Fork,
+            R::Rollback => RejectReason::Rollback,
+            R::UnknownFormat => RejectReason::UnknownFormat,
+            R::OutOfRange => RejectReason::OutOfRange,
         }
     }
 }
@@ -420,61 +669,60 @@ impl From<punch_core::SyncError> for SyncIssue {
 /// A record the server refused.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RejectedPunch {
-    pub seq: u64,
-    /// The server's reason code, e.g. "bad_signature".
-    pub reason: Option<String>,
+    pub seq: i64,
+    pub reason: Option<RejectReason>,
     pub detail: Option<String>,
 }
 
 /// What one sync did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
-    pub uploaded: u64,
-    pub duplicates: u64,
-    pub resent: u64,
+    pub uploaded: i64,
+    pub duplicates: i64,
+    pub resent: i64,
     pub rejected: Vec<RejectedPunch>,
     /// Still waiting for upload.
-    pub remaining: u64,
-    pub requests: u32,
+    pub remaining: i64,
+    pub requests: i32,
     /// Set when a newer policy was installed.
-    pub policy_installed: Option<u64>,
+    pub policy_installed: Option<i64>,
     /// Set when the sync did not finish; `next_retry_ms` says when to try again.
     pub error: Option<SyncIssue>,
-    pub next_retry_ms: Option<i64>,
+    pub next_retry: Option<SystemTime>,
     /// True when nothing was done because a backoff is still running.
     pub deferred: bool,
     /// The server holds, at this seq, a record this device never had: the
     /// chains diverged (a restored or copied database). Tell the employer.
-    pub server_head_mismatch: Option<u64>,
+    pub server_head_mismatch: Option<i64>,
     /// The employer acknowledged this device's chain break and this sync
     /// applied it: this many refused records were set aside (kept, state
     /// `rejected`) and the next punch starts a new segment the server accepts.
-    pub chain_reset: Option<u64>,
+    pub chain_reset: Option<i64>,
 }
 
 impl From<punch_core::SyncReport> for SyncReport {
     fn from(r: punch_core::SyncReport) -> Self {
         SyncReport {
-            uploaded: r.uploaded,
-            duplicates: r.duplicates,
-            resent: r.resent,
+            uploaded: r.uploaded.signed(),
+            duplicates: r.duplicates.signed(),
+            resent: r.resent.signed(),
             rejected: r
                 .rejected
                 .into_iter()
                 .map(|p| RejectedPunch {
-                    seq: p.seq,
-                    reason: p.reason.as_ref().map(serde_name),
+                    seq: p.seq.signed(),
+                    reason: p.reason.as_ref().map(Into::into),
                     detail: p.detail,
                 })
                 .collect(),
-            remaining: r.remaining,
-            requests: r.requests,
-            policy_installed: r.policy_installed,
+            remaining: r.remaining.signed(),
+            requests: r.requests.signed(),
+            policy_installed: r.policy_installed.signed(),
             error: r.error.map(SyncIssue::from),
-            next_retry_ms: r.next_retry_ms,
+            next_retry: r.next_retry_ms.map(instant),
             deferred: r.deferred,
-            server_head_mismatch: r.server_head_mismatch,
-            chain_reset: r.chain_reset,
+            server_head_mismatch: r.server_head_mismatch.signed(),
+            chain_reset: r.chain_reset.signed(),
         }
     }
 }
@@ -482,14 +730,14 @@ impl From<punch_core::SyncReport> for SyncReport {
 /// For a status screen: how the queue stands.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncStatus {
-    pub pending: u64,
-    pub uploaded: u64,
-    pub rejected: u64,
-    pub last_success_ms: Option<i64>,
+    pub pending: i64,
+    pub uploaded: i64,
+    pub rejected: i64,
+    pub last_success: Option<SystemTime>,
     pub last_error: Option<SyncIssue>,
-    pub next_attempt_ms: Option<i64>,
-    pub consecutive_failures: u32,
-    pub policy_version: Option<u64>,
+    pub next_attempt: Option<SystemTime>,
+    pub consecutive_failures: i32,
+    pub policy_version: Option<i64>,
     /// Whether punches taken now carry a usable time anchor (false after a
     /// reboot until the next successful sync).
     pub anchored: bool,
@@ -498,14 +746,14 @@ pub struct SyncStatus {
 impl From<punch_core::SyncStatus> for SyncStatus {
     fn from(s: punch_core::SyncStatus) -> Self {
         SyncStatus {
-            pending: s.pending,
-            uploaded: s.uploaded,
-            rejected: s.rejected,
-            last_success_ms: s.last_success_ms,
+            pending: s.pending.signed(),
+            uploaded: s.uploaded.signed(),
+            rejected: s.rejected.signed(),
+            last_success: s.last_success_ms.map(instant),
             last_error: s.last_error.map(SyncIssue::from),
-            next_attempt_ms: s.next_attempt_ms,
-            consecutive_failures: s.consecutive_failures,
-            policy_version: s.policy_version,
+            next_attempt: s.next_attempt_ms.map(instant),
+            consecutive_failures: s.consecutive_failures.signed(),
+            policy_version: s.policy_version.signed(),
             anchored: s.anchored,
         }
     }
@@ -514,17 +762,16 @@ impl From<punch_core::SyncStatus> for SyncStatus {
 /// One place the local chain breaks.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainBreak {
-    pub seq: u64,
-    /// e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-    pub problem: String,
+    pub seq: i64,
+    pub problem: ChainProblemKind,
     pub detail: String,
 }
 
 /// The local chain check: every stored record's hash, signature and link.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ChainReport {
-    pub records: u64,
-    pub head_seq: u64,
+    pub records: i64,
+    pub head_seq: i64,
     pub intact: bool,
     pub breaks: Vec<ChainBreak>,
 }
@@ -532,15 +779,15 @@ pub struct ChainReport {
 impl From<punch_core::ChainReport> for ChainReport {
     fn from(r: punch_core::ChainReport) -> Self {
         ChainReport {
-            records: r.records,
-            head_seq: r.head_seq,
+            records: r.records.signed(),
+            head_seq: r.head_seq.signed(),
             intact: r.is_intact(),
             breaks: r
                 .breaks
                 .into_iter()
                 .map(|b| ChainBreak {
-                    seq: b.seq,
-                    problem: problem_name(&b.problem),
+                    seq: b.seq.signed(),
+                    problem: (&b.problem).into(),
                     detail: b.problem.to_string(),
                 })
                 .collect(),
@@ -549,11 +796,37 @@ impl From<punch_core::ChainReport> for ChainReport {
 }
 
 /// `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
-fn problem_name(p: &punch_core::ChainProblem) -> String {
-    serde_json::to_value(p)
-        .ok()
-        .and_then(|v| v.get("problem")?.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// What is wrong at one place in the local chain (`detail` says more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ChainProblemKind {
+    BadSignature,
+    Unparseable,
+    WrongDevice,
+    Gap,
+    SeqMismatch,
+    PrevHashMismatch,
+    HashMismatch,
+    /// Records after the newest stored one are missing (deleted).
+    MissingTail,
+    /// A column kept beside the bytes was edited.
+    CopiedColumnMismatch,
+}
+
+impl From<&punch_core::ChainProblem> for ChainProblemKind {
+    fn from(p: &punch_core::ChainProblem) -> Self {
+        use punch_core::ChainProblem as P;
+        match p {
+            P::BadSignature => ChainProblemKind::BadSignature,
+            P::Unparseable { .. } => ChainProblemKind::Unparseable,
+            P::WrongDevice { .. } => ChainProblemKind::WrongDevice,
+            P::Gap { .. } => ChainProblemKind::Gap,
+            P::SeqMismatch { .. } => ChainProblemKind::SeqMismatch,
+            P::PrevHashMismatch { .. } => ChainProblemKind::PrevHashMismatch,
+            P::HashMismatch => ChainProblemKind::HashMismatch,
+            P::MissingTail { .. } => ChainProblemKind::MissingTail,
+            P::CopiedColumnMismatch { .. } => ChainProblemKind::CopiedColumnMismatch,
+        }
+    }
 }
 
 /// Who this device is.
@@ -564,7 +837,7 @@ pub struct DeviceInfo {
     pub public_key_spki: Vec<u8>,
     /// Set once enrolled.
     pub employee_id: Option<String>,
-    pub policy_version: Option<u64>,
+    pub policy_version: Option<i64>,
     /// True when a platform signer (Keystore / Secure Enclave) holds the key.
     pub platform_key: bool,
 }
@@ -572,13 +845,13 @@ pub struct DeviceInfo {
 /// The platform's clocks, read at one moment.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct ClockReading {
-    /// Wall clock, epoch ms (the employee can change it).
-    pub wall_time_ms: i64,
+    /// Wall clock (the employee can change it).
+    pub wall_time: SystemTime,
     /// The UTC offset in minutes (daylight saving included).
     pub utc_offset_min: i32,
     /// Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-    /// iOS `mach_continuous_time` in ms.
-    pub monotonic_ms: u64,
+    /// iOS `mach_continuous_time`: the time since boot.
+    pub since_boot: Duration,
     /// Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
     pub boot_id: String,
 }
@@ -586,9 +859,10 @@ pub struct ClockReading {
 impl From<ClockReading> for punch_core::ClockReading {
     fn from(c: ClockReading) -> Self {
         punch_core::ClockReading {
-            wall_time_ms: c.wall_time_ms,
+            wall_time_ms: millis(c.wall_time),
             utc_offset_min: c.utc_offset_min,
-            monotonic_ms: c.monotonic_ms,
+            // A negative reading is the platform's bug: as 0 it only loses the anchor.
+            monotonic_ms: u64::try_from(c.since_boot.as_millis()).unwrap_or(u64::MAX),
             boot_id: c.boot_id,
         }
     }
@@ -610,7 +884,7 @@ pub struct HttpRequest {
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
     /// Give up after this long (then throw `PlatformError.Timeout`).
-    pub timeout_ms: u64,
+    pub timeout: std::time::Duration,
 }
 
 impl From<&punch_core::HttpRequest> for HttpRequest {
@@ -627,7 +901,7 @@ impl From<&punch_core::HttpRequest> for HttpRequest {
                 })
                 .collect(),
             body: r.body.clone(),
-            timeout_ms: r.timeout_ms,
+            timeout: std::time::Duration::from_millis(r.timeout_ms),
         }
     }
 }
@@ -635,7 +909,7 @@ impl From<&punch_core::HttpRequest> for HttpRequest {
 /// The server's answer, whatever its status (4xx and 5xx are answers, not errors).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpResponse {
-    pub status: u16,
+    pub status: i32,
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
 }
@@ -643,7 +917,8 @@ pub struct HttpResponse {
 impl From<HttpResponse> for punch_core::HttpResponse {
     fn from(r: HttpResponse) -> Self {
         punch_core::HttpResponse {
-            status: r.status,
+            // Checked to be 100..=599 by the transport adapter first.
+            status: u16::try_from(r.status).unwrap_or(0),
             headers: r.headers.into_iter().map(|h| (h.name, h.value)).collect(),
             body: r.body,
         }
@@ -689,6 +964,113 @@ impl From<DeviceAttestation> for punch_core::wire::DeviceAttestation {
                 key_id,
                 attestation_object,
             },
+        }
+    }
+}
+
+/// Which device key: the punch key signs records, the channel key signs
+/// requests (and never needs the user).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum KeyRole {
+    Punch,
+    Channel,
+}
+
+impl From<punch_core::KeyRole> for KeyRole {
+    fn from(r: punch_core::KeyRole) -> Self {
+        match r {
+            punch_core::KeyRole::Punch => KeyRole::Punch,
+            punch_core::KeyRole::Channel => KeyRole::Channel,
+        }
+    }
+}
+
+/// How strongly a key is proven to live where it should.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AssuranceLevel {
+    /// Nothing proved (a software key).
+    Software,
+    /// Apple App Attest.
+    AttestedApp,
+    /// Android Key Attestation: the trusted execution environment.
+    HardwareTee,
+    /// Android Key Attestation: StrongBox.
+    HardwareStrongbox,
+}
+
+impl From<punch_core::rules::assurance::AssuranceLevel> for AssuranceLevel {
+    fn from(a: punch_core::rules::assurance::AssuranceLevel) -> Self {
+        use punch_core::rules::assurance::AssuranceLevel as A;
+        match a {
+            A::Software => AssuranceLevel::Software,
+            A::AttestedApp => AssuranceLevel::AttestedApp,
+            A::HardwareTee => AssuranceLevel::HardwareTee,
+            A::HardwareStrongbox => AssuranceLevel::HardwareStrongbox,
+        }
+    }
+}
+
+/// The server's error code (the contract's `error` field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ServerErrorCode {
+    BadRequest,
+    EnrollmentCodeInvalid,
+    /// The employee already has a bound device; an admin must approve a rebind.
+    DeviceAlreadyBound,
+    UnknownDevice,
+    /// An admin unbound the device; its key is no longer accepted.
+    DeviceUnbound,
+    BadRequestSignature,
+    StaleTimestamp,
+    ReplayedNonce,
+    NoPolicy,
+    BatchTooLarge,
+    AttestationChallengeInvalid,
+    AttestationRefused,
+    /// The device proves less about its key than the employer requires.
+    AssuranceTooLow,
+    PayloadTooLarge,
+    RateLimited,
+    Timeout,
+    AttachmentRefused,
+    Unavailable,
+    Internal,
+    PinCodeInvalid,
+    PinIdentityInvalid,
+    PinResetUnavailable,
+    PinNoAdminReset,
+    /// A code this library does not know (a newer server).
+    Unknown,
+}
+
+impl From<&punch_core::wire::ErrorCode> for ServerErrorCode {
+    fn from(c: &punch_core::wire::ErrorCode) -> Self {
+        use punch_core::wire::ErrorCode as W;
+        match c {
+            W::BadRequest => ServerErrorCode::BadRequest,
+            W::EnrollmentCodeInvalid => ServerErrorCode::EnrollmentCodeInvalid,
+            W::DeviceAlreadyBound => ServerErrorCode::DeviceAlreadyBound,
+            W::UnknownDevice => ServerErrorCode::UnknownDevice,
+            W::DeviceUnbound => ServerErrorCode::DeviceUnbound,
+            W::BadRequestSignature => ServerErrorCode::BadRequestSignature,
+            W::StaleTimestamp => ServerErrorCode::StaleTimestamp,
+            W::ReplayedNonce => ServerErrorCode::ReplayedNonce,
+            W::NoPolicy => ServerErrorCode::NoPolicy,
+            W::BatchTooLarge => ServerErrorCode::BatchTooLarge,
+            W::AttestationChallengeInvalid => ServerErrorCode::AttestationChallengeInvalid,
+            W::AttestationRefused => ServerErrorCode::AttestationRefused,
+            W::AssuranceTooLow => ServerErrorCode::AssuranceTooLow,
+            W::PayloadTooLarge => ServerErrorCode::PayloadTooLarge,
+            W::RateLimited => ServerErrorCode::RateLimited,
+            W::Timeout => ServerErrorCode::Timeout,
+            W::AttachmentRefused => ServerErrorCode::AttachmentRefused,
+            W::Unavailable => ServerErrorCode::Unavailable,
+            W::Internal => ServerErrorCode::Internal,
+            W::PinCodeInvalid => ServerErrorCode::PinCodeInvalid,
+            W::PinIdentityInvalid => ServerErrorCode::PinIdentityInvalid,
+            W::PinResetUnavailable => ServerErrorCode::PinResetUnavailable,
+            W::PinNoAdminReset => ServerErrorCode::PinNoAdminReset,
+            W::Unknown => ServerErrorCode::Unknown,
         }
     }
 }

@@ -7,12 +7,6 @@ use base64::Engine as _;
 use punch_tests::world::{EMPLOYEE, HQ, employer, server_db, start_server};
 use punchcore::{ClientOptions, Evidence, GpsFix, PunchClient, PunchKind, SyncReport};
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
 /// A fresh, accurate fix at the employer's site.
 fn at_hq() -> Evidence {
     Evidence {
@@ -20,11 +14,11 @@ fn at_hq() -> Evidence {
             lat: HQ.0,
             lon: HQ.1,
             accuracy_m: 10.0,
-            fix_time_ms: now_ms(),
+            fix_time: std::time::SystemTime::now(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
-            elapsed_realtime_ms: None,
+            elapsed_realtime: None,
             reduced_accuracy: false,
             external_receiver: false,
         }),
@@ -34,9 +28,18 @@ fn at_hq() -> Evidence {
 }
 
 fn sync(client: &PunchClient) -> SyncReport {
-    let report = client.sync_now().expect("sync");
+    let report = wait(client.sync_now()).expect("sync");
     assert!(report.error.is_none(), "{report:?}");
     report
+}
+
+/// Runs one async call to its end, as an app's coroutine or Task would.
+fn wait<F: std::future::Future>(call: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(call)
 }
 
 #[test]
@@ -49,30 +52,30 @@ fn the_sync_that_applies_an_acknowledged_break_reports_it() {
         .encode(admin.policy_public_key().expect("policy key"));
     let phone = dir.path().join("phone");
     std::fs::create_dir_all(&phone).expect("phone dir");
-    let client = PunchClient::open(
+    let client = wait(PunchClient::open(
         phone.display().to_string(),
         ClientOptions {
             server_url: Some(format!("http://{}", server.addr())),
             policy_key_base64: Some(key),
             batch_size: None,
-            request_timeout_ms: None,
+            request_timeout: None,
             signer: None,
-            signer_timeout_ms: None,
+            signer_timeout: None,
             transport: None,
             clock: None,
             key_wrapper: None,
         },
-    )
+    ))
     .expect("open");
     let code = admin
         .create_enrollment_code(EMPLOYEE, std::time::Duration::from_secs(600))
         .expect("code");
-    client.enroll(code).expect("enroll");
-    client.refresh_policy().expect("policy");
-    let device_id = client.device_info().expect("device").device_id;
+    wait(client.enroll(code)).expect("enroll");
+    wait(client.refresh_policy()).expect("policy");
+    let device_id = wait(client.device_info()).expect("device").device_id;
 
     for _ in 0..3 {
-        client.punch(PunchKind::ClockIn, at_hq()).expect("punch");
+        wait(client.punch(PunchKind::ClockIn, at_hq())).expect("punch");
     }
     // Record 2 edited behind the library's back: 2 and 3 are refused.
     let raw = rusqlite::Connection::open(client.database_path()).expect("raw db");
@@ -90,7 +93,7 @@ fn the_sync_that_applies_an_acknowledged_break_reports_it() {
     let report = sync(&client);
     assert_eq!(report.rejected.len(), 2, "{report:?}");
     assert_eq!(report.chain_reset, None);
-    client.punch(PunchKind::ClockIn, at_hq()).expect("punch 4");
+    wait(client.punch(PunchKind::ClockIn, at_hq())).expect("punch 4");
     let report = sync(&client);
     assert_eq!(
         (report.uploaded, report.rejected.len()),
@@ -106,7 +109,7 @@ fn the_sync_that_applies_an_acknowledged_break_reports_it() {
     assert_eq!(report.chain_reset, Some(3), "{report:?}");
     assert_eq!(sync(&client).chain_reset, None, "applied once");
 
-    let receipt = client.punch(PunchKind::ClockIn, at_hq()).expect("punch 5");
+    let receipt = wait(client.punch(PunchKind::ClockIn, at_hq())).expect("punch 5");
     assert_eq!(receipt.seq, 5);
     let report = sync(&client);
     assert_eq!(

@@ -17,19 +17,13 @@ fn options() -> ClientOptions {
         server_url: None,
         policy_key_base64: None,
         batch_size: None,
-        request_timeout_ms: None,
+        request_timeout: None,
         signer: None,
-        signer_timeout_ms: None,
+        signer_timeout: None,
         transport: None,
         clock: None,
         key_wrapper: None,
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn at(metres_north: f64) -> Evidence {
@@ -38,11 +32,11 @@ fn at(metres_north: f64) -> Evidence {
             lat: 52.520008 + metres_north / 111_320.0,
             lon: 13.404954,
             accuracy_m: 10.0,
-            fix_time_ms: now_ms(),
+            fix_time: std::time::SystemTime::now(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
-            elapsed_realtime_ms: None,
+            elapsed_realtime: None,
             reduced_accuracy: false,
             external_receiver: false,
         }),
@@ -52,12 +46,19 @@ fn at(metres_north: f64) -> Evidence {
 }
 
 fn local(dir: &std::path::Path, options: ClientOptions) -> Arc<PunchClient> {
-    let client = PunchClient::open(dir.display().to_string(), options).expect("open");
-    client.bind_employee("e-1".into()).expect("bind");
+    let client = wait(PunchClient::open(dir.display().to_string(), options)).expect("open");
+    wait(client.bind_employee("e-1".into())).expect("bind");
+    wait(client.install_policy(POLICY.as_bytes().to_vec(), None)).expect("policy");
     client
-        .install_policy(POLICY.as_bytes().to_vec(), None)
-        .expect("policy");
-    client
+}
+
+/// Runs one async call to its end, as an app's coroutine or Task would.
+fn wait<F: std::future::Future>(call: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(call)
 }
 
 #[test]
@@ -72,12 +73,10 @@ fn a_panic_is_an_internal_error() {
 fn punches_are_stored_and_a_refusal_carries_its_evaluation() {
     let dir = tempfile::tempdir().expect("tempdir");
     let client = local(dir.path(), options());
-    let receipt = client
-        .punch(PunchKind::ClockIn, at(0.0))
-        .expect("inside punch");
+    let receipt = wait(client.punch(PunchKind::ClockIn, at(0.0))).expect("inside punch");
     assert_eq!(receipt.evaluation.decision, Decision::Accepted);
     assert_eq!(receipt.seq, 1);
-    match client.punch(PunchKind::ClockOut, at(3_000.0)) {
+    match wait(client.punch(PunchKind::ClockOut, at(3_000.0))) {
         Err(PunchError::Refused { evaluation, .. }) => {
             assert_eq!(evaluation.decision, Decision::Rejected);
             assert_eq!(
@@ -87,11 +86,11 @@ fn punches_are_stored_and_a_refusal_carries_its_evaluation() {
         }
         other => panic!("expected Refused, got {other:?}"),
     }
-    let page = client.history(0, 10).expect("history");
+    let page = wait(client.history(None, 10)).expect("history");
     assert_eq!(page.entries.len(), 1);
     assert!(page.entries[0].verified);
-    assert!(page.next_after_seq.is_none());
-    assert!(client.verify_chain().expect("chain").intact);
+    assert!(page.next_before_seq.is_none());
+    assert!(wait(client.verify_chain()).expect("chain").intact);
 }
 
 #[test]
@@ -100,7 +99,7 @@ fn options_are_checked() {
     let mut half = options();
     half.server_url = Some("http://127.0.0.1:1".into());
     assert!(matches!(
-        PunchClient::open(dir.path().display().to_string(), half),
+        wait(PunchClient::open(dir.path().display().to_string(), half)),
         Err(PunchError::InvalidInput { .. })
     ));
 }
@@ -108,19 +107,17 @@ fn options_are_checked() {
 /// Answers its public key, then never signs.
 struct HangingSigner(punch_core::SoftwareSigner);
 
+#[async_trait::async_trait]
 impl DeviceSigner for HangingSigner {
     fn public_key_spki(&self) -> Result<Vec<u8>, PlatformError> {
         punch_core::Signer::public_key_spki(&self.0).map_err(|e| PlatformError::Failed {
             detail: e.to_string(),
         })
     }
-    fn sign(&self, _message: Vec<u8>) -> Result<Vec<u8>, PlatformError> {
-        std::thread::sleep(Duration::from_secs(30));
-        Err(PlatformError::Failed {
-            detail: "woke up".into(),
-        })
+    async fn sign(&self, _message: Vec<u8>) -> Result<Vec<u8>, PlatformError> {
+        std::future::pending().await
     }
-    fn attestation(
+    async fn attestation(
         &self,
         _challenge: Vec<u8>,
     ) -> Result<Option<punchcore::DeviceAttestation>, PlatformError> {
@@ -134,13 +131,107 @@ fn a_hanging_signer_fails_the_punch_in_time_and_blocks_nothing() {
     let (software, _) = punch_core::SoftwareSigner::generate().expect("key");
     let mut opts = options();
     opts.signer = Some(Arc::new(HangingSigner(software)));
-    opts.signer_timeout_ms = Some(300);
+    opts.signer_timeout = Some(Duration::from_millis(300));
     let client = local(dir.path(), opts);
     let started = Instant::now();
-    match client.punch(PunchKind::ClockIn, at(0.0)) {
+    match wait(client.punch(PunchKind::ClockIn, at(0.0))) {
         Err(PunchError::Signer { detail }) => assert!(detail.contains("no answer"), "{detail}"),
         other => panic!("expected Signer, got {other:?}"),
     }
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(client.status().expect("status").pending, 0);
+    assert_eq!(wait(client.status()).expect("status").pending, 0);
+}
+
+/// Signs with a software key, or (while `prompt` is set) waits like an open
+/// biometric prompt, saying when it starts waiting and when its wait is dropped.
+struct PromptSigner {
+    key: punch_core::SoftwareSigner,
+    prompt: std::sync::atomic::AtomicBool,
+    entered: std::sync::Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    dropped: Arc<std::sync::atomic::AtomicBool>,
+}
+
+struct SetOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[async_trait::async_trait]
+impl DeviceSigner for PromptSigner {
+    fn public_key_spki(&self) -> Result<Vec<u8>, PlatformError> {
+        punch_core::Signer::public_key_spki(&self.key).map_err(|e| PlatformError::Failed {
+            detail: e.to_string(),
+        })
+    }
+    async fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError> {
+        if self.prompt.load(std::sync::atomic::Ordering::SeqCst) {
+            let _dropped = SetOnDrop(self.dropped.clone());
+            if let Some(entered) = self.entered.lock().expect("lock").take() {
+                let _ = entered.send(());
+            }
+            std::future::pending::<()>().await;
+        }
+        punch_core::Signer::sign(&self.key, &message).map_err(|e| PlatformError::Failed {
+            detail: e.to_string(),
+        })
+    }
+    async fn attestation(
+        &self,
+        _challenge: Vec<u8>,
+    ) -> Result<Option<punchcore::DeviceAttestation>, PlatformError> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn cancelling_a_punch_ends_the_signer_wait_and_stores_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (software, _) = punch_core::SoftwareSigner::generate().expect("key");
+    let (entered_tx, entered) = std::sync::mpsc::channel();
+    let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let signer = Arc::new(PromptSigner {
+        key: software,
+        prompt: std::sync::atomic::AtomicBool::new(true),
+        entered: std::sync::Mutex::new(Some(entered_tx)),
+        dropped: dropped.clone(),
+    });
+    let mut opts = options();
+    opts.signer = Some(signer.clone());
+    let client = local(dir.path(), opts);
+    let started = Instant::now();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let task = runtime.spawn({
+        let client = client.clone();
+        async move { client.punch(PunchKind::ClockIn, at(0.0)).await }
+    });
+    entered
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the signer was asked");
+    // The user walks away: the app cancels the punch (the default timeout is 120 s).
+    task.abort();
+    while !dropped.load(std::sync::atomic::Ordering::SeqCst) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the signer's wait was not dropped"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(wait(client.status()).expect("status").pending, 0);
+    // The turn is free again: the next punch signs and is stored.
+    signer
+        .prompt
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        wait(client.punch(PunchKind::ClockIn, at(0.0)))
+            .expect("punch")
+            .seq,
+        1
+    );
 }

@@ -28,6 +28,7 @@ use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
 use crate::recorder::{self, EventReceipt, PunchReceipt};
 use crate::rotation;
+use crate::standing::{self, Standing};
 use crate::store::{Db, Store, StoredPunch, UploadState};
 use crate::sync::background::{self, BackgroundSync};
 use crate::sync::syncer::Syncer;
@@ -303,6 +304,38 @@ impl PunchEngine {
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
         let rows = self.device.db.lock().punches_after(after_seq, limit)?;
         Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+    }
+
+    /// Stored punches before `before_seq` (from the newest when None),
+    /// newest first: the history screen's pages, checked like
+    /// [`punches`](Self::punches).
+    pub fn punches_newest_first(
+        &self,
+        before_seq: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredPunch>> {
+        let rows = self.device.db.lock().punches_before(before_seq, limit)?;
+        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+    }
+
+    /// Where the employee stands now: clocked in or not and since when, the
+    /// shift that matters, the next punch, what waits to upload.
+    pub fn standing(&self) -> Result<Standing> {
+        let (rows, open_shift) = {
+            let mut store = self.device.db.lock();
+            let rows = store.punches_before(None, standing::LOOKBACK)?;
+            (rows, store.punch_context()?.open_shift)
+        };
+        // No policy (or an expired one) has no shifts to show; the rest stands.
+        let policy = self.policy.current_for(&self.device).ok();
+        let shifts = policy.as_ref().map_or(&[][..], |p| &p.shifts[..]);
+        Ok(standing::standing(
+            rows.into_iter().map(|row| self.verified(row)),
+            shifts,
+            open_shift.as_ref(),
+            self.trusted_now_ms(),
+            self.status()?,
+        ))
     }
 
     fn verified(&self, mut row: StoredPunch) -> StoredPunch {

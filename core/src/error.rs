@@ -13,8 +13,9 @@ use punch_model::rules::policy::PolicyError;
 use crate::net::transport::TransportError;
 use crate::sync::error::SyncError;
 
+// Exhaustive on purpose: the bindings map every variant without a
+// wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum PunchError {
     #[error("invalid evidence: {0}")]
     Evidence(#[from] EvidenceError),
@@ -113,7 +114,6 @@ impl From<TransportError> for PunchError {
 
 /// Why the engine will not enroll with the keys it has (nothing is sent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum EnrollError {
     /// The employer's policy needs the key attested (`min_assurance`) and
     /// the platform gave no attestation: enrolling would only be refused,

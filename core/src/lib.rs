@@ -22,6 +22,7 @@ pub mod pin;
 pub mod privacy;
 mod recorder;
 mod rotation;
+pub mod standing;
 pub mod store;
 pub mod sync;
 
@@ -46,6 +47,7 @@ pub use recorder::{EventReceipt, PunchReceipt};
 pub use rules::evaluate::{Decision, Evaluation};
 pub use rules::evidence::{Evidence, GpsFix, WifiObservation};
 pub use rules::policy::Policy;
+pub use standing::Standing;
 pub use store::{StoredPunch, UploadState};
 pub use sync::{
     BackgroundSync, RetryConfig, ServerConfig, SyncError, SyncListener, SyncReport, SyncStatus,

@@ -27,7 +27,7 @@ final class EvidenceSource: NSObject, CLLocationManagerDelegate {
                 lat: loc.coordinate.latitude,
                 lon: loc.coordinate.longitude,
                 accuracyM: loc.horizontalAccuracy,
-                fixTimeMs: Int64(loc.timestamp.timeIntervalSince1970 * 1000),
+                fixTime: loc.timestamp,
                 provider: "corelocation",
                 isMock: loc.sourceInformation?.isSimulatedBySoftware ?? false,
                 speedMps: loc.speed >= 0 ? loc.speed : nil

@@ -22,9 +22,9 @@ final class IOSClock: PlatformClock, @unchecked Sendable {
         let nanos = ticks / UInt64(timebase.denom) * UInt64(timebase.numer)
         let wall = Date()
         return ClockReading(
-            wallTimeMs: Int64(wall.timeIntervalSince1970 * 1000),
+            wallTime: wall,
             utcOffsetMin: Int32(TimeZone.current.secondsFromGMT(for: wall) / 60),
-            monotonicMs: nanos / 1_000_000,
+            sinceBoot: TimeInterval(nanos) / 1_000_000_000,
             bootId: bootId
         )
     }

@@ -19,12 +19,20 @@ struct PunchDemoApp: App {
         WindowGroup { ContentView(model: model) }
     }
 
-    /// The library's sync is safe to abandon: on expiry we just report failure.
+    /// The library's sync is safe to abandon: on expiry the Task is
+    /// cancelled (the upload stops waiting at once) and we report failure.
     static func handleSync(_ task: BGAppRefreshTask) {
         scheduleSync()
-        let work = Task.detached {
-            let report = try? PunchModel.shared?.client.sync()
-            task.setTaskCompleted(success: report?.error == nil)
+        let work = Task {
+            var ok = false
+            do {
+                let client = try await PunchModel.shared?.client
+                let report = try await client?.sync()
+                ok = report != nil && report?.error == nil
+            } catch {
+                ok = false // not open or not enrolled yet: try again later
+            }
+            task.setTaskCompleted(success: ok)
         }
         task.expirationHandler = { work.cancel() }
     }
@@ -40,13 +48,26 @@ struct PunchDemoApp: App {
 @MainActor
 final class PunchModel: ObservableObject {
     nonisolated(unsafe) static var shared: PunchModel?
-    let client: PunchClient
+    /// Opened by `start()` (opening touches the disk: it is an async call).
+    private var opened: PunchClient?
     let evidence = EvidenceSource()
     @Published var verdict = "Tap \"Check location\""
     @Published var status: SyncStatus?
     @Published var queue: [HistoryEntry] = []
 
     init() {
+        PunchModel.shared = self
+        Task { await self.start() }
+    }
+
+    var client: PunchClient {
+        get throws {
+            guard let opened else { throw PunchError.Busy(detail: "the punch database is still opening") }
+            return opened
+        }
+    }
+
+    private func start() async {
         var dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("punch", isDirectory: true)
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -60,40 +81,41 @@ final class PunchModel: ObservableObject {
             signer: try? SecureEnclaveSigner(),
             clock: IOSClock()
         )
-        // A demo: a failure to open is fatal here; an app would show it.
-        client = try! PunchClient.open(directory: dir.path, options: options)
-        PunchModel.shared = self
-        Task { [weak self] in
-            guard let self else { return }
-            for await status in client.statusUpdates() { self.status = status }
+        do {
+            let client = try await PunchClient.open(directory: dir.path, options: options)
+            opened = client
+            // This model's own subscription; the stream ends with the task.
+            for await standing in client.standingUpdates() { self.status = standing.sync }
+        } catch {
+            verdict = "Cannot open the punch database: \(error.localizedDescription)"
         }
     }
 
     func enroll(code: String) async {
         await report {
-            _ = try await client.enrollAsync(code: code)
-            _ = try await client.refreshPolicyAsync()
+            _ = try await client.enroll(code: code)
+            _ = try await client.refreshPolicy()
         }
     }
 
     func check() async {
-        await report { show(try await client.evaluateAsync(evidence: await evidence.collect())) }
+        await report { show(try await client.evaluate(evidence: await evidence.collect())) }
     }
 
     func punch(_ kind: PunchKind) async {
         await report {
             do {
-                show(try await client.punchAsync(kind: kind, evidence: await evidence.collect()).evaluation)
+                show(try await client.punch(kind: kind, evidence: await evidence.collect()).evaluation)
                 PunchDemoApp.scheduleSync()
             } catch PunchError.Refused(_, let evaluation) {
                 show(evaluation) // not stored: the reasons say why
             }
-            queue = try client.history(afterSeq: 0, limit: 200).entries.reversed()
+            queue = try await client.history(beforeSeq: nil, limit: 50).entries // newest first
         }
     }
 
     func syncNow() async {
-        await report { _ = try await client.syncAsync() }
+        await report { _ = try await client.sync() }
     }
 
     private func show(_ e: Evaluation) {
@@ -104,6 +126,6 @@ final class PunchModel: ObservableObject {
     }
 
     private func report(_ body: () async throws -> Void) async {
-        do { try await body() } catch let error as PunchError { verdict = error.detail } catch { verdict = "\(error)" }
+        do { try await body() } catch let error as PunchError { verdict = error.localizedDescription } catch { verdict = "\(error)" }
     }
 }

@@ -35,7 +35,7 @@ final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     }
 
     /// ECDSA P-256 SHA-256 (CryptoKit hashes the message), DER-encoded.
-    func sign(message: Data) throws -> Data {
+    func sign(message: Data) async throws -> Data {
         try key.signature(for: message).derRepresentation
     }
 
@@ -45,41 +45,26 @@ final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     /// server recomputes. Needs the `com.apple.developer.devicecheck.appattest-environment`
     /// entitlement. Where App Attest is unavailable (simulator, old devices),
     /// nil: the server records a software-level key.
-    /// Called by the library on a background thread (never the main one).
-    func attestation(challenge: Data) throws -> DeviceAttestation? {
+    /// Suspends (no thread waits) on App Attest's own async calls.
+    func attestation(challenge: Data) async throws -> DeviceAttestation? {
         let service = DCAppAttestService.shared
         guard service.isSupported else { return nil }
-        let keyId: String = try awaitCompletion { service.generateKey(completionHandler: $0) }
+        let keyId: String
+        let object: Data
         var bound = challenge
         bound.append(try publicKeySpki())
         let clientDataHash = Data(SHA256.hash(data: bound))
-        let object: Data = try awaitCompletion { done in
-            service.attestKey(keyId, clientDataHash: clientDataHash, completionHandler: done)
+        do {
+            keyId = try await service.generateKey()
+            object = try await service.attestKey(keyId, clientDataHash: clientDataHash)
+        } catch {
+            throw PlatformError.Failed(detail: "App Attest: \(error.localizedDescription)")
         }
         guard let keyIdBytes = Data(base64Encoded: keyId) else {
             throw PlatformError.Failed(detail: "App Attest key id is not base64")
         }
         return .apple(challenge: challenge, keyId: keyIdBytes, attestationObject: object)
     }
-}
-
-/// Blocks this background thread until a completion-handler API answers
-/// (the library's foreign calls are synchronous and have a deadline).
-private func awaitCompletion<T>(_ start: (@escaping (T?, Error?) -> Void) -> Void) throws -> T {
-    let done = DispatchSemaphore(value: 0)
-    var value: T?
-    var failure: Error?
-    start { v, e in
-        value = v
-        failure = e
-        done.signal()
-    }
-    done.wait()
-    if let failure {
-        throw PlatformError.Failed(detail: "App Attest: \(failure.localizedDescription)")
-    }
-    guard let value else { throw PlatformError.Failed(detail: "App Attest answered nothing") }
-    return value
 }
 
 /// The few Keychain calls the signer needs.

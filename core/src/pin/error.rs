@@ -2,8 +2,9 @@
 
 use punch_model::pin::{PinRejected, TokenError};
 
+// Exhaustive on purpose: the bindings map every variant without a
+// wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum PinError {
     #[error("the policy requires a PIN to punch: verify it (or the platform's biometric) first")]
     Required,

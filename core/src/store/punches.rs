@@ -386,6 +386,22 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// Punches (not events) before `before` (all when None), newest first:
+    /// the history screen's pages.
+    pub(crate) fn punches_before(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredPunch>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {PUNCH_COLUMNS} FROM punches WHERE seq < ?1 AND kind NOT LIKE '{EVENT_KIND_PREFIX}%'
+             ORDER BY seq DESC LIMIT ?2"
+        ))?;
+        let before = before.map_or(i64::MAX, db_seq);
+        let rows = stmt.query_map(params![before, i64::from(limit)], punch_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Event rows whose kind column is `kind` (`event:<type>`), oldest first.
     pub(crate) fn events_of_kind(&self, kind: &str) -> Result<Vec<StoredPunch>> {
         let mut stmt = self.conn.prepare_cached(&format!(

@@ -31,7 +31,7 @@ impl LatLon {
 ///
 /// In JSON (the policy format) the kind is a `"type"` field; in binary
 /// formats (the device's prepared-policy snapshot) it is an outer tag, which
-/// decodes without buffering each shape first (see [`ShapeText`]).
+/// decodes without buffering each shape first (see `ShapeText`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Shape {
     /// All points within `radius_m` (geodesic) of `center`.

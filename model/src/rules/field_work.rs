@@ -40,8 +40,9 @@ pub struct FieldWorkRequest {
 }
 
 /// Why a proposal cannot be filed.
+// Exhaustive on purpose: the bindings map every variant without a
+// wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum FieldWorkError {
     #[error("the radius must be {MIN_RADIUS_M}..={MAX_RADIUS_M} m")]
     Radius,

@@ -95,9 +95,10 @@ impl Default for MakeUpRules {
 }
 
 /// Why a request is refused before any manager sees it.
+// Exhaustive on purpose: the bindings map every variant without a
+// wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum MakeUpRefusal {
     #[error("the request reaches {days} days back; the policy allows {max}")]
     TooFarBack { days: i64, max: u32 },

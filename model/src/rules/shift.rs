@@ -285,6 +285,70 @@ impl Attendance {
     }
 }
 
+/// A scheduled occurrence of a shift, for the app's "where do I stand".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShiftOccurrence {
+    pub shift_id: String,
+    pub name: String,
+    /// Scheduled start and end (UTC ms).
+    pub start_ms: i64,
+    pub end_ms: i64,
+    /// The punch window: clock-ins from `opens_ms`, clock-outs until `closes_ms`.
+    pub opens_ms: i64,
+    pub closes_ms: i64,
+}
+
+/// How far ahead to look for the next occurrence (a shift runs at least weekly).
+const LOOKAHEAD_DAYS: i32 = 8;
+
+/// The occurrence that matters at `at_ms`: the one clocked in to (`open`),
+/// else the one whose punch window holds `at_ms`, else the next to start
+/// within a week. Every site's shifts count: the phone does not know yet
+/// where the employee will punch.
+pub fn current_or_next(
+    shifts: &[PreparedShift],
+    at_ms: i64,
+    open: Option<&OpenShift>,
+) -> Option<ShiftOccurrence> {
+    let mut best: Option<(bool, i64, ShiftOccurrence)> = None;
+    for s in shifts {
+        let Some(today) = s.local_date(at_ms) else {
+            continue;
+        };
+        for offset in -1..=LOOKAHEAD_DAYS {
+            let Ok(date) = today.checked_add(jiff::Span::new().days(offset)) else {
+                continue;
+            };
+            let Some(o) = s.occurrence(date) else {
+                continue;
+            };
+            let occurrence = ShiftOccurrence {
+                shift_id: s.shift.id.clone(),
+                name: s.shift.name.clone(),
+                start_ms: o.start_ms,
+                end_ms: o.end_ms,
+                opens_ms: o.opens_ms,
+                closes_ms: o.closes_ms,
+            };
+            if open.is_some_and(|x| x.shift_id == s.shift.id && x.start_ms == o.start_ms) {
+                return Some(occurrence);
+            }
+            let current = (o.opens_ms..=o.closes_ms).contains(&at_ms);
+            if !current && o.start_ms < at_ms {
+                continue;
+            }
+            // A current one beats any later one; among equals, the earliest start.
+            let better = best
+                .as_ref()
+                .is_none_or(|(cur, start, _)| (current, -o.start_ms) > (*cur, -*start));
+            if better {
+                best = Some((current, o.start_ms, occurrence));
+            }
+        }
+    }
+    best.map(|(_, _, o)| o)
+}
+
 fn minutes_after(later_ms: i64, earlier_ms: i64) -> u32 {
     u32::try_from(later_ms.saturating_sub(earlier_ms).max(0) / 60_000).unwrap_or(u32::MAX)
 }
@@ -655,5 +719,28 @@ mod tests {
             serde_json::json!({"id": "x", "days": [], "start": "09:00", "end": "17:00", "time_zone": SH}),
         );
         assert!(e.contains("no days"), "{e}");
+    }
+
+    #[test]
+    fn the_current_or_next_occurrence_is_found() {
+        let shifts = [day_shift()];
+        // Monday 2026-03-02 in Shanghai, before the window opens: today's is next.
+        let early = at("Asia/Shanghai", "2026-03-02T05:00");
+        let next = current_or_next(&shifts, early, None).expect("next");
+        assert_eq!(next.start_ms, at("Asia/Shanghai", "2026-03-02T09:00"));
+        // During it: the same one.
+        let during = at("Asia/Shanghai", "2026-03-02T12:00");
+        assert_eq!(current_or_next(&shifts, during, None), Some(next.clone()));
+        // Saturday: Monday's is next.
+        let weekend = at("Asia/Shanghai", "2026-03-07T12:00");
+        let monday = current_or_next(&shifts, weekend, None).expect("monday");
+        assert_eq!(monday.start_ms, at("Asia/Shanghai", "2026-03-09T09:00"));
+        // Clocked in to Monday's and still working late on Tuesday morning: Monday's.
+        let open = OpenShift {
+            shift_id: next.shift_id.clone(),
+            start_ms: next.start_ms,
+        };
+        let late = at("Asia/Shanghai", "2026-03-03T01:00");
+        assert_eq!(current_or_next(&shifts, late, Some(&open)), Some(next));
     }
 }

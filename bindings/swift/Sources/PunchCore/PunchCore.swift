@@ -471,38 +471,6 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
-    typealias FfiType = UInt16
-    typealias SwiftType = UInt16
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
-    typealias FfiType = UInt32
-    typealias SwiftType = UInt32
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     typealias FfiType = Int32
     typealias SwiftType = Int32
@@ -512,22 +480,6 @@ fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
     }
 
     public static func write(_ value: Int32, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
-    typealias FfiType = UInt64
-    typealias SwiftType = UInt64
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
-        return try lift(readInt(&buf))
-    }
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -649,6 +601,77 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         let len = Int32(value.count)
         writeInt(&buf, len)
         writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
     }
 }
 
@@ -924,16 +947,17 @@ public protocol DeviceSigner: AnyObject, Sendable {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    func sign(message: Data) throws  -> Data
+    func sign(message: Data) async throws  -> Data
     
     /**
      * Proof of where the key lives for the enrollment `challenge` (Android
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    func attestation(challenge: Data) throws  -> DeviceAttestation?
+    func attestation(challenge: Data) async throws  -> DeviceAttestation?
     
 }
 /**
@@ -1010,16 +1034,23 @@ open func publicKeySpki()throws  -> Data  {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-open func sign(message: Data)throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_devicesigner_sign(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(message),uniffiCallStatus
-    )
-})
+open func sign(message: Data)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_devicesigner_sign(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(message)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
     /**
@@ -1027,14 +1058,20 @@ open func sign(message: Data)throws  -> Data  {
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-open func attestation(challenge: Data)throws  -> DeviceAttestation?  {
-    return try  FfiConverterOptionTypeDeviceAttestation.lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_devicesigner_attestation(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(challenge),uniffiCallStatus
-    )
-})
+open func attestation(challenge: Data)async throws  -> DeviceAttestation?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_devicesigner_attestation(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(challenge)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeviceAttestation.lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
 
@@ -1091,51 +1128,87 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
         sign: { (
             uniffiHandle: UInt64,
             message: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> Data in
+                () async throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.sign(
+                return try await uniffiObj.sign(
                      message: try FfiConverterData.lift(message)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: Data) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterData.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         },
         attestation: { (
             uniffiHandle: UInt64,
             challenge: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> DeviceAttestation? in
+                () async throws -> DeviceAttestation? in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.attestation(
+                return try await uniffiObj.attestation(
                      challenge: try FfiConverterData.lift(challenge)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionTypeDeviceAttestation.lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: DeviceAttestation?) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterOptionTypeDeviceAttestation.lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -1220,17 +1293,19 @@ public func FfiConverterTypeDeviceSigner_lower(_ value: DeviceSigner) -> UInt64 
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 public protocol HttpTransport: AnyObject, Sendable {
     
-    func send(request: HttpRequest) throws  -> HttpResponse
+    func send(request: HttpRequest) async throws  -> HttpResponse
     
 }
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -1285,14 +1360,20 @@ open class HttpTransportImpl: HttpTransport, @unchecked Sendable {
     
 
     
-open func send(request: HttpRequest)throws  -> HttpResponse  {
-    return try  FfiConverterTypeHttpResponse_lift(try rustCallWithError(FfiConverterTypePlatformError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_httptransport_send(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHttpRequest_lower(request),uniffiCallStatus
-    )
-})
+open func send(request: HttpRequest)async throws  -> HttpResponse  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_httptransport_send(
+                        self.uniffiCloneHandle(),FfiConverterTypeHttpRequest_lower(request)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHttpResponse_lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
 }
     
 
@@ -1326,26 +1407,44 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
         send: { (
             uniffiHandle: UInt64,
             request: RustBuffer,
-            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
             let makeCall = {
-                () throws -> HttpResponse in
+                () async throws -> HttpResponse in
                 guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.send(
+                return try await uniffiObj.send(
                      request: try FfiConverterTypeHttpRequest_lift(request)
                 )
             }
 
-            
-            let writeReturn = { uniffiOutReturn.pointee = FfiConverterTypeHttpResponse_lower($0) }
-            uniffiTraitInterfaceCallWithError(
-                callStatus: uniffiCallStatus,
+            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeHttpResponse_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall: makeCall,
-                writeReturn: writeReturn,
-                lowerError: FfiConverterTypePlatformError_lower
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
             )
         }
     )
@@ -1862,122 +1961,119 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    func bindEmployee(employeeId: String) throws 
+    func bindEmployee(employeeId: String) async throws 
     
     /**
      * The database file's path (exclude its directory from backups).
      */
     func databasePath()  -> String
     
-    func deviceInfo() throws  -> DeviceInfo
+    func deviceInfo() async throws  -> DeviceInfo
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    func enroll(code: String) throws  -> String
+    func enroll(code: String) async throws  -> String
     
     /**
      * Like `enroll`, answering an attestation challenge the app fetched with
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    func enrollWithChallenge(code: String, challenge: Data) throws  -> String
+    func enrollWithChallenge(code: String, challenge: Data) async throws  -> String
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-    func estimatedServerTimeMs()  -> Int64
+    func estimatedServerTime()  -> Date
     
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    func evaluate(evidence: Evidence) throws  -> Evaluation
+    func evaluate(evidence: Evidence) async throws  -> Evaluation
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    func evaluateKind(kind: PunchKind, evidence: Evidence) throws  -> Evaluation
-    
-    /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    func history(afterSeq: UInt64, limit: UInt32) throws  -> HistoryPage
+    func evaluateKind(kind: PunchKind, evidence: Evidence) async throws  -> Evaluation
     
     /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    func installPolicy(body: Data, signature: Data?) throws  -> UInt64
+    func installPolicy(body: Data, signature: Data?) async throws  -> Int64
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    func networkAvailable() throws 
+    func networkAvailable() async throws 
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    func preparePolicy() throws 
+    func preparePolicy() async throws 
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    func punch(kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    func punch(kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
     /**
      * Syncs now (ignoring a running backoff) and returns the policy version
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    func refreshPolicy() throws  -> UInt64
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-    func setListener(listener: StatusListener?) 
+    func refreshPolicy() async throws  -> Int64
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
-    func startBackgroundSync(idleMs: UInt64) throws 
+    func startBackgroundSync(idle: TimeInterval) throws 
     
-    func status() throws  -> SyncStatus
+    func status() async throws  -> SyncStatus
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-    func stopBackgroundSync() throws 
+    func stopBackgroundSync() async throws 
+    
+    /**
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
+     */
+    func subscribe(listener: StandingListener)  -> Subscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    func sync() throws  -> SyncReport
+    func sync() async throws  -> SyncReport
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    func syncNow() throws  -> SyncReport
+    func syncNow() async throws  -> SyncReport
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    func verifyChain() throws  -> ChainReport
+    func verifyChain() async throws  -> ChainReport
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    func attach(body: Data, mediaType: String) throws  -> AttachmentRef
+    func attach(body: Data, mediaType: String) async throws  -> AttachmentRef
     
     /**
      * The field sites approved for this employee.
@@ -1988,119 +2084,130 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    func fileMakeUpRequest(request: MakeUpRequestInput) throws  -> RequestReceipt
+    func fileMakeUpRequest(request: MakeUpRequestInput) async throws  -> RequestReceipt
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    func proposeFieldWork(proposal: FieldWorkInput) throws  -> RequestReceipt
+    func proposeFieldWork(proposal: FieldWorkInput) async throws  -> RequestReceipt
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    func refusedAttempts() throws  -> [RefusedAttemptInfo]
+    func refusedAttempts() async throws  -> [RefusedAttemptInfo]
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    func requests() throws  -> [RequestInfo]
+    func requests() async throws  -> [RequestInfo]
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    func acceptUserVerified() throws 
+    func acceptUserVerified() async throws 
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) throws 
+    func applyPinReset(token: PinResetToken, newPin: String, birthday: String?) async throws 
     
-    func changePin(current: String, newPin: String, birthday: String?) throws 
+    func changePin(current: String, newPin: String, birthday: String?) async throws 
     
-    func fetchAdminPinReset() throws  -> PinResetToken
+    func fetchAdminPinReset() async throws  -> PinResetToken
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    func kioskPinStatus(employeeId: String) throws  -> PinStatus
+    func kioskPinStatus(employeeId: String) async throws  -> PinStatus
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) throws  -> PunchReceipt
+    func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    func kioskSite() throws  -> String?
+    func kioskSite() async throws  -> String?
     
-    func pinEvents() throws  -> [PinEvent]
+    func pinEvents() async throws  -> [PinEvent]
     
-    func pinStatus() throws  -> PinStatus
+    func pinStatus() async throws  -> PinStatus
     
-    func redeemPinResetCode(code: String) throws  -> PinResetToken
+    func redeemPinResetCode(code: String) async throws  -> PinResetToken
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    func requestPinResetCode() throws  -> PinCodeSent
+    func requestPinResetCode() async throws  -> PinCodeSent
     
-    func selfServicePinReset(employeeNumber: String, secret: String) throws  -> PinResetToken
+    func selfServicePinReset(employeeNumber: String, secret: String) async throws  -> PinResetToken
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    func setPin(pin: String, birthday: String?) throws 
+    func setPin(pin: String, birthday: String?) async throws 
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    func verifyPin(pin: String) throws 
+    func verifyPin(pin: String) async throws 
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    func acknowledgeNotice(version: String) throws 
+    func acknowledgeNotice(version: String) async throws 
     
     func dataKeyState()  -> DataKeyState
     
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    func evidenceOpening(seq: UInt64) throws  -> Data?
+    func evidenceOpening(seq: Int64) async throws  -> Data?
     
     /**
      * Everything this phone holds about the employee.
      */
-    func exportPersonalData() throws  -> PersonalExport
+    func exportPersonalData() async throws  -> PersonalExport
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    func fetchServerExport() throws  -> Data
+    func fetchServerExport() async throws  -> Data
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    func noticeRequired() throws  -> String?
+    func noticeRequired() async throws  -> String?
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    func purgeExpired() throws  -> UInt64
+    func purgeExpired() async throws  -> Int64
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    func revealEvidence(seq: UInt64) throws  -> RevealOutcome
+    func revealEvidence(seq: Int64) async throws  -> RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    func rotateDataKey() throws  -> String
+    func rotateDataKey() async throws  -> String
+    
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    func history(beforeSeq: Int64?, limit: Int32) async throws  -> HistoryPage
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    func standing() async throws  -> Standing
     
 }
 /**
@@ -2163,14 +2270,19 @@ open class PunchClient: PunchClientProtocol, @unchecked Sendable {
      * Opens (creating if needed) the punch database in `directory`. The
      * first open creates the device key (or takes the signer's).
      */
-public static func `open`(directory: String, options: ClientOptions)throws  -> PunchClient  {
-    return try  FfiConverterTypePunchClient_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_constructor_punchclient_open(
-        FfiConverterString.lower(directory),
-        FfiConverterTypeClientOptions_lower(options),uniffiCallStatus
-    )
-})
+public static func `open`(directory: String, options: ClientOptions)async throws  -> PunchClient  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_constructor_punchclient_open(FfiConverterString.lower(directory),FfiConverterTypeClientOptions_lower(options)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_u64,
+            completeFunc: ffi_punchcore_rust_future_complete_u64,
+            freeFunc: ffi_punchcore_rust_future_free_u64,
+            liftFunc: FfiConverterTypePunchClient_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 
@@ -2191,13 +2303,20 @@ open func backgroundSyncRunning() -> Bool  {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-open func bindEmployee(employeeId: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_bind_employee(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),uniffiCallStatus
-    )
-}
+open func bindEmployee(employeeId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_bind_employee(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2212,27 +2331,40 @@ open func databasePath() -> String  {
 })
 }
     
-open func deviceInfo()throws  -> DeviceInfo  {
-    return try  FfiConverterTypeDeviceInfo_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_device_info(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func deviceInfo()async throws  -> DeviceInfo  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_device_info(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeviceInfo_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-open func enroll(code: String)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_enroll(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+open func enroll(code: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_enroll(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2240,24 +2372,29 @@ open func enroll(code: String)throws  -> String  {
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-open func enrollWithChallenge(code: String, challenge: Data)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),
-        FfiConverterData.lower(challenge),uniffiCallStatus
-    )
-})
+open func enrollWithChallenge(code: String, challenge: Data)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterData.lower(challenge)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-open func estimatedServerTimeMs() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
+open func estimatedServerTime() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(
+    uniffi_punchcore_fn_method_punchclient_estimated_server_time(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2266,43 +2403,40 @@ open func estimatedServerTimeMs() -> Int64  {
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-open func evaluate(evidence: Evidence)throws  -> Evaluation  {
-    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evaluate(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func evaluate(evidence: Evidence)async throws  -> Evaluation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evaluate(
+                        self.uniffiCloneHandle(),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEvaluation_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-open func evaluateKind(kind: PunchKind, evidence: Evidence)throws  -> Evaluation  {
-    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evaluate_kind(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-open func history(afterSeq: UInt64, limit: UInt32)throws  -> HistoryPage  {
-    return try  FfiConverterTypeHistoryPage_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_history(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(afterSeq),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
-    )
-})
+open func evaluateKind(kind: PunchKind, evidence: Evidence)async throws  -> Evaluation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEvaluation_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2310,54 +2444,80 @@ open func history(afterSeq: UInt64, limit: UInt32)throws  -> HistoryPage  {
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-open func installPolicy(body: Data, signature: Data?)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_install_policy(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(body),
-        FfiConverterOptionData.lower(signature),uniffiCallStatus
-    )
-})
+open func installPolicy(body: Data, signature: Data?)async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_install_policy(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterOptionData.lower(signature)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-open func networkAvailable()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_network_available(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func networkAvailable()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_network_available(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-open func preparePolicy()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_prepare_policy(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func preparePolicy()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_prepare_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-open func punch(kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
-    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_punch(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_punch(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2365,112 +2525,163 @@ open func punch(kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-open func refreshPolicy()throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_refresh_policy(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-open func setListener(listener: StatusListener?)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_set_listener(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypeStatusListener.lower(listener),uniffiCallStatus
-    )
-}
+open func refreshPolicy()async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_refresh_policy(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
-open func startBackgroundSync(idleMs: UInt64)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func startBackgroundSync(idle: TimeInterval)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_punchclient_start_background_sync(
             self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(idleMs),uniffiCallStatus
+        FfiConverterDuration.lower(idle),uniffiCallStatus
     )
 }
 }
     
-open func status()throws  -> SyncStatus  {
-    return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func status()async throws  -> SyncStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-open func stopBackgroundSync()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_stop_background_sync(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
+open func stopBackgroundSync()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_stop_background_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
+    
+    /**
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
+     */
+open func subscribe(listener: StandingListener) -> Subscription  {
+    return try!  FfiConverterTypeSubscription_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_punchclient_subscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeStandingListener_lower(listener),uniffiCallStatus
+    )
+})
 }
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-open func sync()throws  -> SyncReport  {
-    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_sync(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func sync()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_sync(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-open func syncNow()throws  -> SyncReport  {
-    return try  FfiConverterTypeSyncReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_sync_now(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func syncNow()async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_sync_now(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-open func verifyChain()throws  -> ChainReport  {
-    return try  FfiConverterTypeChainReport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_verify_chain(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func verifyChain()async throws  -> ChainReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_verify_chain(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChainReport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-open func attach(body: Data, mediaType: String)throws  -> AttachmentRef  {
-    return try  FfiConverterTypeAttachmentRef_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_attach(
-            self.uniffiCloneHandle(),
-        FfiConverterData.lower(body),
-        FfiConverterString.lower(mediaType),uniffiCallStatus
-    )
-})
+open func attach(body: Data, mediaType: String)async throws  -> AttachmentRef  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_attach(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(body),FfiConverterString.lower(mediaType)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAttachmentRef_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
@@ -2489,226 +2700,345 @@ open func fieldSites() -> [FieldSiteInfo]  {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-open func fileMakeUpRequest(request: MakeUpRequestInput)throws  -> RequestReceipt  {
-    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_file_make_up_request(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeMakeUpRequestInput_lower(request),uniffiCallStatus
-    )
-})
+open func fileMakeUpRequest(request: MakeUpRequestInput)async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+                        self.uniffiCloneHandle(),FfiConverterTypeMakeUpRequestInput_lower(request)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-open func proposeFieldWork(proposal: FieldWorkInput)throws  -> RequestReceipt  {
-    return try  FfiConverterTypeRequestReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_propose_field_work(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFieldWorkInput_lower(proposal),uniffiCallStatus
-    )
-})
+open func proposeFieldWork(proposal: FieldWorkInput)async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_propose_field_work(
+                        self.uniffiCloneHandle(),FfiConverterTypeFieldWorkInput_lower(proposal)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-open func refusedAttempts()throws  -> [RefusedAttemptInfo]  {
-    return try  FfiConverterSequenceTypeRefusedAttemptInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_refused_attempts(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func refusedAttempts()async throws  -> [RefusedAttemptInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_refused_attempts(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeRefusedAttemptInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-open func requests()throws  -> [RequestInfo]  {
-    return try  FfiConverterSequenceTypeRequestInfo.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_requests(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func requests()async throws  -> [RequestInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_requests(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-open func acceptUserVerified()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_accept_user_verified(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
+open func acceptUserVerified()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePinResetToken_lower(token),
-        FfiConverterString.lower(newPin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
-}
-    
-open func changePin(current: String, newPin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_change_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(current),
-        FfiConverterString.lower(newPin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
+open func applyPinReset(token: PinResetToken, newPin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+                        self.uniffiCloneHandle(),FfiConverterTypePinResetToken_lower(token),FfiConverterString.lower(newPin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func fetchAdminPinReset()throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func changePin(current: String, newPin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_change_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(current),FfiConverterString.lower(newPin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+open func fetchAdminPinReset()async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-open func kioskPinStatus(employeeId: String)throws  -> PinStatus  {
-    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),uniffiCallStatus
-    )
-})
+open func kioskPinStatus(employeeId: String)async throws  -> PinStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)throws  -> PunchReceipt  {
-    return try  FfiConverterTypePunchReceipt_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_punch(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeId),
-        FfiConverterString.lower(pin),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
+open func kioskPunch(employeeId: String, pin: String, kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeId),FfiConverterString.lower(pin),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-open func kioskSite()throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_kiosk_site(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func kioskSite()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_kiosk_site(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func pinEvents()throws  -> [PinEvent]  {
-    return try  FfiConverterSequenceTypePinEvent.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_pin_events(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func pinEvents()async throws  -> [PinEvent]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_pin_events(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePinEvent.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func pinStatus()throws  -> PinStatus  {
-    return try  FfiConverterTypePinStatus_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_pin_status(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func pinStatus()async throws  -> PinStatus  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_pin_status(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinStatus_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func redeemPinResetCode(code: String)throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+open func redeemPinResetCode(code: String)async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-open func requestPinResetCode()throws  -> PinCodeSent  {
-    return try  FfiConverterTypePinCodeSent_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func requestPinResetCode()async throws  -> PinCodeSent  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinCodeSent_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
-open func selfServicePinReset(employeeNumber: String, secret: String)throws  -> PinResetToken  {
-    return try  FfiConverterTypePinResetToken_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(employeeNumber),
-        FfiConverterString.lower(secret),uniffiCallStatus
-    )
-})
+open func selfServicePinReset(employeeNumber: String, secret: String)async throws  -> PinResetToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(employeeNumber),FfiConverterString.lower(secret)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePinResetToken_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-open func setPin(pin: String, birthday: String?)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_set_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(pin),
-        FfiConverterOptionString.lower(birthday),uniffiCallStatus
-    )
-}
+open func setPin(pin: String, birthday: String?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_set_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pin),FfiConverterOptionString.lower(birthday)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-open func verifyPin(pin: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_verify_pin(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(pin),uniffiCallStatus
-    )
-}
+open func verifyPin(pin: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_verify_pin(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(pin)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-open func acknowledgeNotice(version: String)throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(version),uniffiCallStatus
-    )
-}
+open func acknowledgeNotice(version: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(version)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_void,
+            completeFunc: ffi_punchcore_rust_future_complete_void,
+            freeFunc: ffi_punchcore_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 open func dataKeyState() -> DataKeyState  {
@@ -2723,89 +3053,175 @@ open func dataKeyState() -> DataKeyState  {
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-open func evidenceOpening(seq: UInt64)throws  -> Data?  {
-    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_evidence_opening(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(seq),uniffiCallStatus
-    )
-})
+open func evidenceOpening(seq: Int64)async throws  -> Data?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_evidence_opening(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Everything this phone holds about the employee.
      */
-open func exportPersonalData()throws  -> PersonalExport  {
-    return try  FfiConverterTypePersonalExport_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_export_personal_data(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func exportPersonalData()async throws  -> PersonalExport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_export_personal_data(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePersonalExport_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-open func fetchServerExport()throws  -> Data  {
-    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_fetch_server_export(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func fetchServerExport()async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-open func noticeRequired()throws  -> String?  {
-    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_notice_required(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func noticeRequired()async throws  -> String?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_notice_required(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-open func purgeExpired()throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_purge_expired(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func purgeExpired()async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_purge_expired(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-open func revealEvidence(seq: UInt64)throws  -> RevealOutcome  {
-    return try  FfiConverterTypeRevealOutcome_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_reveal_evidence(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(seq),uniffiCallStatus
-    )
-})
+open func revealEvidence(seq: Int64)async throws  -> RevealOutcome  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(seq)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRevealOutcome_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-open func rotateDataKey()throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_punchclient_rotate_data_key(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
+open func rotateDataKey()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_rotate_data_key(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+open func history(beforeSeq: Int64?, limit: Int32)async throws  -> HistoryPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_history(
+                        self.uniffiCloneHandle(),FfiConverterOptionInt64.lower(beforeSeq),FfiConverterInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHistoryPage_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+open func standing()async throws  -> Standing  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_standing(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStanding_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
     
 
@@ -2867,12 +3283,35 @@ public protocol RustBaselineProtocol: AnyObject, Sendable {
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    func evaluateNanos(evidence: Evidence) throws  -> UInt64
+    func evaluateNanos(evidence: Evidence) throws  -> Int64
+    
+    /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    func evaluateSync(evidence: Evidence) throws  -> Evaluation
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+    func noop()  -> Int64
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    func noopAsync() async throws  -> Int64
     
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> UInt64
+    func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> Int64
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+    func takeEvidence(evidence: Evidence)  -> Int64
     
 }
 /**
@@ -2961,8 +3400,8 @@ public static func `open`(directory: String, policyJson: Data, employeeId: Strin
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-open func evaluateNanos(evidence: Evidence)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func evaluateNanos(evidence: Evidence)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
             self.uniffiCloneHandle(),
@@ -2972,14 +3411,74 @@ open func evaluateNanos(evidence: Evidence)throws  -> UInt64  {
 }
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+open func evaluateSync(evidence: Evidence)throws  -> Evaluation  {
+    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+open func noop() -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_noop(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+open func noopAsync()async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_rustbaseline_noop_async(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_i64,
+            completeFunc: ffi_punchcore_rust_future_complete_i64,
+            freeFunc: ffi_punchcore_rust_future_free_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> UInt64  {
-    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
+open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> Int64  {
+    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
         uniffiCallStatus in
     uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
             self.uniffiCloneHandle(),
         FfiConverterTypePunchKind_lower(kind),
+        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+open func takeEvidence(evidence: Evidence) -> Int64  {
+    return try!  FfiConverterInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_rustbaseline_take_evidence(
+            self.uniffiCloneHandle(),
         FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
     )
 })
@@ -3036,21 +3535,21 @@ public func FfiConverterTypeRustBaseline_lower(_ value: RustBaseline) -> UInt64 
 
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-public protocol StatusListener: AnyObject, Sendable {
+public protocol StandingListener: AnyObject, Sendable {
     
-    func onStatus(status: SyncStatus) throws 
+    func onChange(standing: Standing) throws 
     
 }
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-open class StatusListenerImpl: StatusListener, @unchecked Sendable {
+open class StandingListenerImpl: StandingListener, @unchecked Sendable {
     fileprivate let handle: UInt64
 
     /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
@@ -3087,7 +3586,7 @@ open class StatusListenerImpl: StatusListener, @unchecked Sendable {
     @_documentation(visibility: private)
 #endif
     public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_punchcore_fn_clone_statuslistener(self.handle, $0) }
+        return try! rustCall { uniffi_punchcore_fn_clone_standinglistener(self.handle, $0) }
     }
     // No primary constructor declared for this class.
 
@@ -3097,17 +3596,17 @@ open class StatusListenerImpl: StatusListener, @unchecked Sendable {
             return
         }
 
-        try! rustCall { uniffi_punchcore_fn_free_statuslistener(handle, $0) }
+        try! rustCall { uniffi_punchcore_fn_free_standinglistener(handle, $0) }
     }
 
     
 
     
-open func onStatus(status: SyncStatus)throws   {try rustCallWithError(FfiConverterTypePlatformError_lift) {
+open func onChange(standing: Standing)throws   {try rustCallWithError(FfiConverterTypePlatformError_lift) {
         uniffiCallStatus in
-    uniffi_punchcore_fn_method_statuslistener_on_status(
+    uniffi_punchcore_fn_method_standinglistener_on_change(
             self.uniffiCloneHandle(),
-        FfiConverterTypeSyncStatus_lower(status),uniffiCallStatus
+        FfiConverterTypeStanding_lower(standing),uniffiCallStatus
     )
 }
 }
@@ -3119,40 +3618,40 @@ open func onStatus(status: SyncStatus)throws   {try rustCallWithError(FfiConvert
 
 
 // Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceStatusListener {
+fileprivate struct UniffiCallbackInterfaceStandingListener {
 
     // Create the VTable using a series of closures.
     // Swift automatically converts these into C callback functions.
     //
     // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceStatusListener = UniffiVTableCallbackInterfaceStatusListener(
+    static let vtable: UniffiVTableCallbackInterfaceStandingListener = UniffiVTableCallbackInterfaceStandingListener(
         uniffiFree: { (uniffiHandle: UInt64) -> () in
             do {
-                try FfiConverterTypeStatusListener.handleMap.remove(handle: uniffiHandle)
+                try FfiConverterTypeStandingListener.handleMap.remove(handle: uniffiHandle)
             } catch {
-                print("Uniffi callback interface StatusListener: handle missing in uniffiFree")
+                print("Uniffi callback interface StandingListener: handle missing in uniffiFree")
             }
         },
         uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
             do {
-                return try FfiConverterTypeStatusListener.handleMap.clone(handle: uniffiHandle)
+                return try FfiConverterTypeStandingListener.handleMap.clone(handle: uniffiHandle)
             } catch {
-                fatalError("Uniffi callback interface StatusListener: handle missing in uniffiClone")
+                fatalError("Uniffi callback interface StandingListener: handle missing in uniffiClone")
             }
         },
-        onStatus: { (
+        onChange: { (
             uniffiHandle: UInt64,
-            status: RustBuffer,
+            standing: RustBuffer,
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
             let makeCall = {
                 () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeStatusListener.handleMap.get(handle: uniffiHandle) else {
+                guard let uniffiObj = try? FfiConverterTypeStandingListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
-                return try uniffiObj.onStatus(
-                     status: try FfiConverterTypeSyncStatus_lift(status)
+                return try uniffiObj.onChange(
+                     standing: try FfiConverterTypeStanding_lift(standing)
                 )
             }
 
@@ -3173,39 +3672,39 @@ fileprivate struct UniffiCallbackInterfaceStatusListener {
     // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
     // This is safe because the pointee is initialized once during static init
     // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStatusListener> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStatusListener>.allocate(capacity: 1)
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStandingListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStandingListener>.allocate(capacity: 1)
         ptr.initialize(to: vtable)
         return UnsafePointer(ptr)
     }()
 }
 
-private func uniffiCallbackInitStatusListener() {
-    uniffi_punchcore_fn_init_callback_vtable_statuslistener(UniffiCallbackInterfaceStatusListener.vtablePtr)
+private func uniffiCallbackInitStandingListener() {
+    uniffi_punchcore_fn_init_callback_vtable_standinglistener(UniffiCallbackInterfaceStandingListener.vtablePtr)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public struct FfiConverterTypeStatusListener: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<StatusListener>()
+public struct FfiConverterTypeStandingListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<StandingListener>()
 
     typealias FfiType = UInt64
-    typealias SwiftType = StatusListener
+    typealias SwiftType = StandingListener
 
-    public static func lift(_ handle: UInt64) throws -> StatusListener {
+    public static func lift(_ handle: UInt64) throws -> StandingListener {
         if ((handle & 1) == 0) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return StatusListenerImpl(unsafeFromHandle: handle)
+            return StandingListenerImpl(unsafeFromHandle: handle)
         } else {
             // Swift-generated handle, get the object from the handle map
             return try handleMap.remove(handle: handle)
         }
     }
 
-    public static func lower(_ value: StatusListener) -> UInt64 {
-         if let rustImpl = value as? StatusListenerImpl {
+    public static func lower(_ value: StandingListener) -> UInt64 {
+         if let rustImpl = value as? StandingListenerImpl {
              // Rust-implemented object.  Clone the handle and return it
             return rustImpl.uniffiCloneHandle()
          } else {
@@ -3214,12 +3713,12 @@ public struct FfiConverterTypeStatusListener: FfiConverter {
          }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StatusListener {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StandingListener {
         let handle: UInt64 = try readInt(&buf)
         return try lift(handle)
     }
 
-    public static func write(_ value: StatusListener, into buf: inout [UInt8]) {
+    public static func write(_ value: StandingListener, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -3228,15 +3727,145 @@ public struct FfiConverterTypeStatusListener: FfiConverter {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusListener_lift(_ handle: UInt64) throws -> StatusListener {
-    return try FfiConverterTypeStatusListener.lift(handle)
+public func FfiConverterTypeStandingListener_lift(_ handle: UInt64) throws -> StandingListener {
+    return try FfiConverterTypeStandingListener.lift(handle)
 }
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStatusListener_lower(_ value: StatusListener) -> UInt64 {
-    return FfiConverterTypeStatusListener.lower(value)
+public func FfiConverterTypeStandingListener_lower(_ value: StandingListener) -> UInt64 {
+    return FfiConverterTypeStandingListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
+ */
+public protocol SubscriptionProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+    func cancel() 
+    
+}
+/**
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
+ */
+open class Subscription: SubscriptionProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_punchcore_fn_clone_subscription(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_punchcore_fn_free_subscription(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+open func cancel()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_subscription_cancel(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSubscription: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Subscription
+
+    public static func lift(_ handle: UInt64) throws -> Subscription {
+        return Subscription(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Subscription) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Subscription {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Subscription, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscription_lift(_ handle: UInt64) throws -> Subscription {
+    return try FfiConverterTypeSubscription.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> UInt64 {
+    return FfiConverterTypeSubscription.lower(value)
 }
 
 
@@ -3249,16 +3878,16 @@ public struct AttachmentRef: Equatable, Hashable {
     /**
      * Hex SHA-256 of the file.
      */
-    public var sha256: String
-    public var sizeBytes: UInt64
-    public var mediaType: String
+    public let sha256: String
+    public let sizeBytes: Int64
+    public let mediaType: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Hex SHA-256 of the file.
-         */sha256: String, sizeBytes: UInt64, mediaType: String) {
+         */sha256: String, sizeBytes: Int64, mediaType: String) {
         self.sha256 = sha256
         self.sizeBytes = sizeBytes
         self.mediaType = mediaType
@@ -3281,14 +3910,14 @@ public struct FfiConverterTypeAttachmentRef: FfiConverterRustBuffer {
         return
             try AttachmentRef(
                 sha256: FfiConverterString.read(from: &buf), 
-                sizeBytes: FfiConverterUInt64.read(from: &buf), 
+                sizeBytes: FfiConverterInt64.read(from: &buf), 
                 mediaType: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: AttachmentRef, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sha256, into: &buf)
-        FfiConverterUInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterInt64.write(value.sizeBytes, into: &buf)
         FfiConverterString.write(value.mediaType, into: &buf)
     }
 }
@@ -3313,37 +3942,29 @@ public func FfiConverterTypeAttachmentRef_lower(_ value: AttachmentRef) -> RustB
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 public struct Attendance: Equatable, Hashable {
+    public let code: AttendanceCode
+    public let shiftId: String?
     /**
-     * "on_time", "late", "early_leave", "outside_window", "no_shift",
-     * "already_clocked_in" or "not_clocked_in".
+     * The matched occurrence's scheduled start.
      */
-    public var code: String
-    public var shiftId: String?
-    /**
-     * The matched occurrence's scheduled start, epoch ms.
-     */
-    public var startMs: Int64?
+    public let start: Date?
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    public var minutes: UInt32?
+    public let minutes: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(code: AttendanceCode, shiftId: String?, 
         /**
-         * "on_time", "late", "early_leave", "outside_window", "no_shift",
-         * "already_clocked_in" or "not_clocked_in".
-         */code: String, shiftId: String?, 
-        /**
-         * The matched occurrence's scheduled start, epoch ms.
-         */startMs: Int64?, 
+         * The matched occurrence's scheduled start.
+         */start: Date?, 
         /**
          * Minutes late or early, for "late" and "early_leave".
-         */minutes: UInt32?) {
+         */minutes: Int32?) {
         self.code = code
         self.shiftId = shiftId
-        self.startMs = startMs
+        self.start = start
         self.minutes = minutes
     }
 
@@ -3363,18 +3984,18 @@ public struct FfiConverterTypeAttendance: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Attendance {
         return
             try Attendance(
-                code: FfiConverterString.read(from: &buf), 
+                code: FfiConverterTypeAttendanceCode.read(from: &buf), 
                 shiftId: FfiConverterOptionString.read(from: &buf), 
-                startMs: FfiConverterOptionInt64.read(from: &buf), 
-                minutes: FfiConverterOptionUInt32.read(from: &buf)
+                start: FfiConverterOptionTimestamp.read(from: &buf), 
+                minutes: FfiConverterOptionInt32.read(from: &buf)
         )
     }
 
     public static func write(_ value: Attendance, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeAttendanceCode.write(value.code, into: &buf)
         FfiConverterOptionString.write(value.shiftId, into: &buf)
-        FfiConverterOptionInt64.write(value.startMs, into: &buf)
-        FfiConverterOptionUInt32.write(value.minutes, into: &buf)
+        FfiConverterOptionTimestamp.write(value.start, into: &buf)
+        FfiConverterOptionInt32.write(value.minutes, into: &buf)
     }
 }
 
@@ -3398,19 +4019,13 @@ public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer 
  * One place the local chain breaks.
  */
 public struct ChainBreak: Equatable, Hashable {
-    public var seq: UInt64
-    /**
-     * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-     */
-    public var problem: String
-    public var detail: String
+    public let seq: Int64
+    public let problem: ChainProblemKind
+    public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
-        /**
-         * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-         */problem: String, detail: String) {
+    public init(seq: Int64, problem: ChainProblemKind, detail: String) {
         self.seq = seq
         self.problem = problem
         self.detail = detail
@@ -3432,15 +4047,15 @@ public struct FfiConverterTypeChainBreak: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainBreak {
         return
             try ChainBreak(
-                seq: FfiConverterUInt64.read(from: &buf), 
-                problem: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                problem: FfiConverterTypeChainProblemKind.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChainBreak, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterString.write(value.problem, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterTypeChainProblemKind.write(value.problem, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
     }
 }
@@ -3465,14 +4080,14 @@ public func FfiConverterTypeChainBreak_lower(_ value: ChainBreak) -> RustBuffer 
  * The local chain check: every stored record's hash, signature and link.
  */
 public struct ChainReport: Equatable, Hashable {
-    public var records: UInt64
-    public var headSeq: UInt64
-    public var intact: Bool
-    public var breaks: [ChainBreak]
+    public let records: Int64
+    public let headSeq: Int64
+    public let intact: Bool
+    public let breaks: [ChainBreak]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(records: UInt64, headSeq: UInt64, intact: Bool, breaks: [ChainBreak]) {
+    public init(records: Int64, headSeq: Int64, intact: Bool, breaks: [ChainBreak]) {
         self.records = records
         self.headSeq = headSeq
         self.intact = intact
@@ -3495,16 +4110,16 @@ public struct FfiConverterTypeChainReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainReport {
         return
             try ChainReport(
-                records: FfiConverterUInt64.read(from: &buf), 
-                headSeq: FfiConverterUInt64.read(from: &buf), 
+                records: FfiConverterInt64.read(from: &buf), 
+                headSeq: FfiConverterInt64.read(from: &buf), 
                 intact: FfiConverterBool.read(from: &buf), 
                 breaks: FfiConverterSequenceTypeChainBreak.read(from: &buf)
         )
     }
 
     public static func write(_ value: ChainReport, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.records, into: &buf)
-        FfiConverterUInt64.write(value.headSeq, into: &buf)
+        FfiConverterInt64.write(value.records, into: &buf)
+        FfiConverterInt64.write(value.headSeq, into: &buf)
         FfiConverterBool.write(value.intact, into: &buf)
         FfiConverterSequenceTypeChainBreak.write(value.breaks, into: &buf)
     }
@@ -3534,41 +4149,41 @@ public struct ClientOptions {
     /**
      * e.g. `https://punch.example.com` (plain http only to loopback).
      */
-    public var serverUrl: String?
+    public let serverUrl: String?
     /**
      * The server's policy key, base64 SPKI (`punch-server admin policy-key`),
      * shipped inside the app. Required with `server_url`.
      */
-    public var policyKeyBase64: String?
+    public let policyKeyBase64: String?
     /**
      * Records per upload request (default 500).
      */
-    public var batchSize: UInt32?
+    public let batchSize: Int32?
     /**
      * Per HTTP request (default 30 s).
      */
-    public var requestTimeoutMs: UInt64?
+    public let requestTimeout: TimeInterval?
     /**
      * A hardware key; None keeps a software key inside the database.
      */
-    public var signer: DeviceSigner?
+    public let signer: DeviceSigner?
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    public var signerTimeoutMs: UInt64?
+    public let signerTimeout: TimeInterval?
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
-    public var transport: HttpTransport?
+    public let transport: HttpTransport?
     /**
      * The platform's monotonic clock and boot id; None reads the host's.
      */
-    public var clock: PlatformClock?
+    public let clock: PlatformClock?
     /**
      * Seal record payloads at rest under a data key the platform wraps
      * (Keystore / Keychain); None stores them in clear.
      */
-    public var keyWrapper: DataKeyWrapper?
+    public let keyWrapper: DataKeyWrapper?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3582,16 +4197,16 @@ public struct ClientOptions {
          */policyKeyBase64: String? = nil, 
         /**
          * Records per upload request (default 500).
-         */batchSize: UInt32? = nil, 
+         */batchSize: Int32? = nil, 
         /**
          * Per HTTP request (default 30 s).
-         */requestTimeoutMs: UInt64? = nil, 
+         */requestTimeout: TimeInterval? = nil, 
         /**
          * A hardware key; None keeps a software key inside the database.
          */signer: DeviceSigner? = nil, 
         /**
          * How long `signer` may take per call (default 120 s, for a prompt).
-         */signerTimeoutMs: UInt64? = nil, 
+         */signerTimeout: TimeInterval? = nil, 
         /**
          * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
          */transport: HttpTransport? = nil, 
@@ -3605,9 +4220,9 @@ public struct ClientOptions {
         self.serverUrl = serverUrl
         self.policyKeyBase64 = policyKeyBase64
         self.batchSize = batchSize
-        self.requestTimeoutMs = requestTimeoutMs
+        self.requestTimeout = requestTimeout
         self.signer = signer
-        self.signerTimeoutMs = signerTimeoutMs
+        self.signerTimeout = signerTimeout
         self.transport = transport
         self.clock = clock
         self.keyWrapper = keyWrapper
@@ -3631,10 +4246,10 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
             try ClientOptions(
                 serverUrl: FfiConverterOptionString.read(from: &buf), 
                 policyKeyBase64: FfiConverterOptionString.read(from: &buf), 
-                batchSize: FfiConverterOptionUInt32.read(from: &buf), 
-                requestTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                batchSize: FfiConverterOptionInt32.read(from: &buf), 
+                requestTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
-                signerTimeoutMs: FfiConverterOptionUInt64.read(from: &buf), 
+                signerTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
                 clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
                 keyWrapper: FfiConverterOptionTypeDataKeyWrapper.read(from: &buf)
@@ -3644,10 +4259,10 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
     public static func write(_ value: ClientOptions, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.serverUrl, into: &buf)
         FfiConverterOptionString.write(value.policyKeyBase64, into: &buf)
-        FfiConverterOptionUInt32.write(value.batchSize, into: &buf)
-        FfiConverterOptionUInt64.write(value.requestTimeoutMs, into: &buf)
+        FfiConverterOptionInt32.write(value.batchSize, into: &buf)
+        FfiConverterOptionDuration.write(value.requestTimeout, into: &buf)
         FfiConverterOptionTypeDeviceSigner.write(value.signer, into: &buf)
-        FfiConverterOptionUInt64.write(value.signerTimeoutMs, into: &buf)
+        FfiConverterOptionDuration.write(value.signerTimeout, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
         FfiConverterOptionTypeDataKeyWrapper.write(value.keyWrapper, into: &buf)
@@ -3675,42 +4290,42 @@ public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustB
  */
 public struct ClockReading: Equatable, Hashable {
     /**
-     * Wall clock, epoch ms (the employee can change it).
+     * Wall clock (the employee can change it).
      */
-    public var wallTimeMs: Int64
+    public let wallTime: Date
     /**
      * The UTC offset in minutes (daylight saving included).
      */
-    public var utcOffsetMin: Int32
+    public let utcOffsetMin: Int32
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-     * iOS `mach_continuous_time` in ms.
+     * iOS `mach_continuous_time`: the time since boot.
      */
-    public var monotonicMs: UInt64
+    public let sinceBoot: TimeInterval
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
-    public var bootId: String
+    public let bootId: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * Wall clock, epoch ms (the employee can change it).
-         */wallTimeMs: Int64, 
+         * Wall clock (the employee can change it).
+         */wallTime: Date, 
         /**
          * The UTC offset in minutes (daylight saving included).
          */utcOffsetMin: Int32, 
         /**
          * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-         * iOS `mach_continuous_time` in ms.
-         */monotonicMs: UInt64, 
+         * iOS `mach_continuous_time`: the time since boot.
+         */sinceBoot: TimeInterval, 
         /**
          * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
          */bootId: String) {
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.utcOffsetMin = utcOffsetMin
-        self.monotonicMs = monotonicMs
+        self.sinceBoot = sinceBoot
         self.bootId = bootId
     }
 
@@ -3730,17 +4345,17 @@ public struct FfiConverterTypeClockReading: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClockReading {
         return
             try ClockReading(
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 utcOffsetMin: FfiConverterInt32.read(from: &buf), 
-                monotonicMs: FfiConverterUInt64.read(from: &buf), 
+                sinceBoot: FfiConverterDuration.read(from: &buf), 
                 bootId: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ClockReading, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterInt32.write(value.utcOffsetMin, into: &buf)
-        FfiConverterUInt64.write(value.monotonicMs, into: &buf)
+        FfiConverterDuration.write(value.sinceBoot, into: &buf)
         FfiConverterString.write(value.bootId, into: &buf)
     }
 }
@@ -3765,20 +4380,20 @@ public func FfiConverterTypeClockReading_lower(_ value: ClockReading) -> RustBuf
  * Who this device is.
  */
 public struct DeviceInfo: Equatable, Hashable {
-    public var deviceId: String
+    public let deviceId: String
     /**
      * P-256 SubjectPublicKeyInfo DER (91 bytes).
      */
-    public var publicKeySpki: Data
+    public let publicKeySpki: Data
     /**
      * Set once enrolled.
      */
-    public var employeeId: String?
-    public var policyVersion: UInt64?
+    public let employeeId: String?
+    public let policyVersion: Int64?
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
      */
-    public var platformKey: Bool
+    public let platformKey: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3788,7 +4403,7 @@ public struct DeviceInfo: Equatable, Hashable {
          */publicKeySpki: Data, 
         /**
          * Set once enrolled.
-         */employeeId: String?, policyVersion: UInt64?, 
+         */employeeId: String?, policyVersion: Int64?, 
         /**
          * True when a platform signer (Keystore / Secure Enclave) holds the key.
          */platformKey: Bool) {
@@ -3818,7 +4433,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
                 deviceId: FfiConverterString.read(from: &buf), 
                 publicKeySpki: FfiConverterData.read(from: &buf), 
                 employeeId: FfiConverterOptionString.read(from: &buf), 
-                policyVersion: FfiConverterOptionUInt64.read(from: &buf), 
+                policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 platformKey: FfiConverterBool.read(from: &buf)
         )
     }
@@ -3827,7 +4442,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.deviceId, into: &buf)
         FfiConverterData.write(value.publicKeySpki, into: &buf)
         FfiConverterOptionString.write(value.employeeId, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.platformKey, into: &buf)
     }
 }
@@ -3852,38 +4467,38 @@ public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer 
  * Everything a punch was (or would be) judged on.
  */
 public struct Evaluation: Equatable, Hashable {
-    public var decision: Decision
+    public let decision: Decision
     /**
      * The site the punch is attributed to, if one passed.
      */
-    public var siteId: String?
-    public var policyVersion: UInt64
-    public var sites: [SiteResult]
-    public var flags: [EvaluationFlag]
+    public let siteId: String?
+    public let policyVersion: Int64
+    public let sites: [SiteResult]
+    public let flags: [EvaluationFlag]
     /**
      * Beside a refusal: the closest site and how far its edge is.
      */
-    public var nearestSite: NearestSite?
+    public let nearestSite: NearestSite?
     /**
      * Human-readable, most important first.
      */
-    public var reasons: [String]
+    public let reasons: [String]
     /**
      * What the punch means for attendance, when the policy has shifts.
      */
-    public var attendance: Attendance?
+    public let attendance: Attendance?
     /**
      * Every reason as a stable code with its arguments (English text
      * beside it); `localized_text` renders one in the app's locale.
      */
-    public var messages: [Message]
+    public let messages: [Message]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(decision: Decision, 
         /**
          * The site the punch is attributed to, if one passed.
-         */siteId: String?, policyVersion: UInt64, sites: [SiteResult], flags: [EvaluationFlag], 
+         */siteId: String?, policyVersion: Int64, sites: [SiteResult], flags: [EvaluationFlag], 
         /**
          * Beside a refusal: the closest site and how far its edge is.
          */nearestSite: NearestSite?, 
@@ -3926,7 +4541,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
             try Evaluation(
                 decision: FfiConverterTypeDecision.read(from: &buf), 
                 siteId: FfiConverterOptionString.read(from: &buf), 
-                policyVersion: FfiConverterUInt64.read(from: &buf), 
+                policyVersion: FfiConverterInt64.read(from: &buf), 
                 sites: FfiConverterSequenceTypeSiteResult.read(from: &buf), 
                 flags: FfiConverterSequenceTypeEvaluationFlag.read(from: &buf), 
                 nearestSite: FfiConverterOptionTypeNearestSite.read(from: &buf), 
@@ -3939,7 +4554,7 @@ public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
     public static func write(_ value: Evaluation, into buf: inout [UInt8]) {
         FfiConverterTypeDecision.write(value.decision, into: &buf)
         FfiConverterOptionString.write(value.siteId, into: &buf)
-        FfiConverterUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterInt64.write(value.policyVersion, into: &buf)
         FfiConverterSequenceTypeSiteResult.write(value.sites, into: &buf)
         FfiConverterSequenceTypeEvaluationFlag.write(value.flags, into: &buf)
         FfiConverterOptionTypeNearestSite.write(value.nearestSite, into: &buf)
@@ -3969,25 +4584,13 @@ public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer 
  * An anti-spoofing or evidence-quality signal and what the policy made of it.
  */
 public struct EvaluationFlag: Equatable, Hashable {
-    /**
-     * e.g. "mock_location", "stale_fix", "impossible_travel".
-     */
-    public var kind: String
-    /**
-     * "accept", "review" or "reject".
-     */
-    public var action: String
-    public var detail: String
+    public let kind: FlagKind
+    public let action: FlagAction
+    public let detail: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * e.g. "mock_location", "stale_fix", "impossible_travel".
-         */kind: String, 
-        /**
-         * "accept", "review" or "reject".
-         */action: String, detail: String) {
+    public init(kind: FlagKind, action: FlagAction, detail: String) {
         self.kind = kind
         self.action = action
         self.detail = detail
@@ -4009,15 +4612,15 @@ public struct FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EvaluationFlag {
         return
             try EvaluationFlag(
-                kind: FfiConverterString.read(from: &buf), 
-                action: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeFlagKind.read(from: &buf), 
+                action: FfiConverterTypeFlagAction.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: EvaluationFlag, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterString.write(value.action, into: &buf)
+        FfiConverterTypeFlagKind.write(value.kind, into: &buf)
+        FfiConverterTypeFlagAction.write(value.action, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
     }
 }
@@ -4042,12 +4645,12 @@ public func FfiConverterTypeEvaluationFlag_lower(_ value: EvaluationFlag) -> Rus
  * Everything the platform observed for one punch; all parts optional.
  */
 public struct Evidence: Equatable, Hashable {
-    public var gps: GpsFix?
-    public var wifi: [WifiObservation]
+    public let gps: GpsFix?
+    public let wifi: [WifiObservation]
     /**
      * The device's own IP addresses (textual IPv4/IPv6).
      */
-    public var ipAddresses: [String]
+    public let ipAddresses: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4112,13 +4715,13 @@ public struct FieldSiteInfo: Equatable, Hashable {
     /**
      * The id punches there are attributed to (`field:<request id>`).
      */
-    public var siteId: String
-    public var name: String
-    public var lat: Double
-    public var lon: Double
-    public var radiusM: Double
-    public var fromDate: String
-    public var toDate: String
+    public let siteId: String
+    public let name: String
+    public let lat: Double
+    public let lon: Double
+    public let radiusM: Double
+    public let fromDate: String
+    public let toDate: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4192,16 +4795,16 @@ public func FfiConverterTypeFieldSiteInfo_lower(_ value: FieldSiteInfo) -> RustB
  * A proposed field-work site: a circle, for a range of days.
  */
 public struct FieldWorkInput: Equatable, Hashable {
-    public var lat: Double
-    public var lon: Double
-    public var radiusM: Double
-    public var address: String?
+    public let lat: Double
+    public let lon: Double
+    public let radiusM: Double
+    public let address: String?
     /**
      * First and last day, `YYYY-MM-DD`, in the policy's zone.
      */
-    public var fromDate: String
-    public var toDate: String
-    public var reason: String
+    public let fromDate: String
+    public let toDate: String
+    public let reason: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4275,41 +4878,41 @@ public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> Rus
  * A location fix as the platform reports it.
  */
 public struct GpsFix: Equatable, Hashable {
-    public var lat: Double
-    public var lon: Double
+    public let lat: Double
+    public let lon: Double
     /**
      * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
      */
-    public var accuracyM: Double
+    public let accuracyM: Double
     /**
-     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
+     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
      */
-    public var fixTimeMs: Int64
+    public let fixTime: Date
     /**
      * "gps", "network", "fused"...; informational.
      */
-    public var provider: String
+    public let provider: String
     /**
      * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
      */
-    public var isMock: Bool
-    public var speedMps: Double?
+    public let isMock: Bool
+    public let speedMps: Double?
     /**
-     * When the fix was taken on the monotonic clock (Android
-     * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
-     * a wall clock the user can set. None where the platform gives none.
+     * When the fix was taken on the monotonic clock, since boot (Android
+     * `Duration.ofNanos(getElapsedRealtimeNanos())`): its age then does not
+     * follow a wall clock the user can set. None where the platform gives none.
      */
-    public var elapsedRealtimeMs: Int64?
+    public let elapsedRealtime: TimeInterval?
     /**
      * The user granted only approximate location (Android coarse
      * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
      */
-    public var reducedAccuracy: Bool
+    public let reducedAccuracy: Bool
     /**
      * The fix came from an external receiver (iOS
      * `sourceInformation.isProducedByAccessory`).
      */
-    public var externalReceiver: Bool
+    public let externalReceiver: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4318,8 +4921,8 @@ public struct GpsFix: Equatable, Hashable {
          * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
          */accuracyM: Double, 
         /**
-         * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
-         */fixTimeMs: Int64, 
+         * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
+         */fixTime: Date, 
         /**
          * "gps", "network", "fused"...; informational.
          */provider: String = "", 
@@ -4327,10 +4930,10 @@ public struct GpsFix: Equatable, Hashable {
          * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
          */isMock: Bool = false, speedMps: Double? = nil, 
         /**
-         * When the fix was taken on the monotonic clock (Android
-         * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
-         * a wall clock the user can set. None where the platform gives none.
-         */elapsedRealtimeMs: Int64? = nil, 
+         * When the fix was taken on the monotonic clock, since boot (Android
+         * `Duration.ofNanos(getElapsedRealtimeNanos())`): its age then does not
+         * follow a wall clock the user can set. None where the platform gives none.
+         */elapsedRealtime: TimeInterval? = nil, 
         /**
          * The user granted only approximate location (Android coarse
          * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
@@ -4342,11 +4945,11 @@ public struct GpsFix: Equatable, Hashable {
         self.lat = lat
         self.lon = lon
         self.accuracyM = accuracyM
-        self.fixTimeMs = fixTimeMs
+        self.fixTime = fixTime
         self.provider = provider
         self.isMock = isMock
         self.speedMps = speedMps
-        self.elapsedRealtimeMs = elapsedRealtimeMs
+        self.elapsedRealtime = elapsedRealtime
         self.reducedAccuracy = reducedAccuracy
         self.externalReceiver = externalReceiver
     }
@@ -4370,11 +4973,11 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
                 lat: FfiConverterDouble.read(from: &buf), 
                 lon: FfiConverterDouble.read(from: &buf), 
                 accuracyM: FfiConverterDouble.read(from: &buf), 
-                fixTimeMs: FfiConverterInt64.read(from: &buf), 
+                fixTime: FfiConverterTimestamp.read(from: &buf), 
                 provider: FfiConverterString.read(from: &buf), 
                 isMock: FfiConverterBool.read(from: &buf), 
                 speedMps: FfiConverterOptionDouble.read(from: &buf), 
-                elapsedRealtimeMs: FfiConverterOptionInt64.read(from: &buf), 
+                elapsedRealtime: FfiConverterOptionDuration.read(from: &buf), 
                 reducedAccuracy: FfiConverterBool.read(from: &buf), 
                 externalReceiver: FfiConverterBool.read(from: &buf)
         )
@@ -4384,11 +4987,11 @@ public struct FfiConverterTypeGpsFix: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.lat, into: &buf)
         FfiConverterDouble.write(value.lon, into: &buf)
         FfiConverterDouble.write(value.accuracyM, into: &buf)
-        FfiConverterInt64.write(value.fixTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.fixTime, into: &buf)
         FfiConverterString.write(value.provider, into: &buf)
         FfiConverterBool.write(value.isMock, into: &buf)
         FfiConverterOptionDouble.write(value.speedMps, into: &buf)
-        FfiConverterOptionInt64.write(value.elapsedRealtimeMs, into: &buf)
+        FfiConverterOptionDuration.write(value.elapsedRealtime, into: &buf)
         FfiConverterBool.write(value.reducedAccuracy, into: &buf)
         FfiConverterBool.write(value.externalReceiver, into: &buf)
     }
@@ -4414,37 +5017,39 @@ public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
  * One row of the punch history.
  */
 public struct HistoryEntry: Equatable, Hashable {
-    public var seq: UInt64
-    public var punchId: String
+    public let seq: Int64
+    public let punchId: String
     /**
-     * "clock_in", "clock_out", "break_start", "break_end".
+     * None only when `verified` is false and the stored column is not a kind.
      */
-    public var kind: String
-    public var wallTimeMs: Int64
+    public let kind: PunchKind?
+    public let wallTime: Date
     /**
-     * "accepted" or "review".
+     * `Accepted` or `Review` (refused punches are not stored); None only
+     * when `verified` is false and the stored column is not a decision.
      */
-    public var decision: String
-    public var uploadState: UploadState
+    public let decision: Decision?
+    public let uploadState: UploadState
     /**
      * The server's reason when rejected.
      */
-    public var uploadDetail: String?
+    public let uploadDetail: String?
     /**
      * True when the row's hash and signature check out and what it shows
      * was read from the signed bytes; false means the file was edited.
      */
-    public var verified: Bool
+    public let verified: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, punchId: String, 
+    public init(seq: Int64, punchId: String, 
         /**
-         * "clock_in", "clock_out", "break_start", "break_end".
-         */kind: String, wallTimeMs: Int64, 
+         * None only when `verified` is false and the stored column is not a kind.
+         */kind: PunchKind?, wallTime: Date, 
         /**
-         * "accepted" or "review".
-         */decision: String, uploadState: UploadState, 
+         * `Accepted` or `Review` (refused punches are not stored); None only
+         * when `verified` is false and the stored column is not a decision.
+         */decision: Decision?, uploadState: UploadState, 
         /**
          * The server's reason when rejected.
          */uploadDetail: String?, 
@@ -4455,7 +5060,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.seq = seq
         self.punchId = punchId
         self.kind = kind
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.decision = decision
         self.uploadState = uploadState
         self.uploadDetail = uploadDetail
@@ -4478,11 +5083,11 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
         return
             try HistoryEntry(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 punchId: FfiConverterString.read(from: &buf), 
-                kind: FfiConverterString.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
-                decision: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterOptionTypePunchKind.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
+                decision: FfiConverterOptionTypeDecision.read(from: &buf), 
                 uploadState: FfiConverterTypeUploadState.read(from: &buf), 
                 uploadDetail: FfiConverterOptionString.read(from: &buf), 
                 verified: FfiConverterBool.read(from: &buf)
@@ -4490,11 +5095,11 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterString.write(value.punchId, into: &buf)
-        FfiConverterString.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
-        FfiConverterString.write(value.decision, into: &buf)
+        FfiConverterOptionTypePunchKind.write(value.kind, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
+        FfiConverterOptionTypeDecision.write(value.decision, into: &buf)
         FfiConverterTypeUploadState.write(value.uploadState, into: &buf)
         FfiConverterOptionString.write(value.uploadDetail, into: &buf)
         FfiConverterBool.write(value.verified, into: &buf)
@@ -4518,23 +5123,23 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
 
 
 /**
- * A page of history, oldest first; pass `next_after_seq` to get the next.
+ * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 public struct HistoryPage: Equatable, Hashable {
-    public var entries: [HistoryEntry]
+    public let entries: [HistoryEntry]
     /**
-     * None when this was the last page.
+     * None when this page reaches the oldest punch.
      */
-    public var nextAfterSeq: UInt64?
+    public let nextBeforeSeq: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(entries: [HistoryEntry], 
         /**
-         * None when this was the last page.
-         */nextAfterSeq: UInt64?) {
+         * None when this page reaches the oldest punch.
+         */nextBeforeSeq: Int64?) {
         self.entries = entries
-        self.nextAfterSeq = nextAfterSeq
+        self.nextBeforeSeq = nextBeforeSeq
     }
 
     
@@ -4554,13 +5159,13 @@ public struct FfiConverterTypeHistoryPage: FfiConverterRustBuffer {
         return
             try HistoryPage(
                 entries: FfiConverterSequenceTypeHistoryEntry.read(from: &buf), 
-                nextAfterSeq: FfiConverterOptionUInt64.read(from: &buf)
+                nextBeforeSeq: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: HistoryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeHistoryEntry.write(value.entries, into: &buf)
-        FfiConverterOptionUInt64.write(value.nextAfterSeq, into: &buf)
+        FfiConverterOptionInt64.write(value.nextBeforeSeq, into: &buf)
     }
 }
 
@@ -4584,8 +5189,8 @@ public func FfiConverterTypeHistoryPage_lower(_ value: HistoryPage) -> RustBuffe
  * One HTTP header.
  */
 public struct HttpHeader: Equatable, Hashable {
-    public var name: String
-    public var value: String
+    public let name: String
+    public let value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4644,14 +5249,14 @@ public struct HttpRequest: Equatable, Hashable {
     /**
      * "GET" or "POST".
      */
-    public var method: String
-    public var url: String
-    public var headers: [HttpHeader]
-    public var body: Data
+    public let method: String
+    public let url: String
+    public let headers: [HttpHeader]
+    public let body: Data
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    public var timeoutMs: UInt64
+    public let timeout: TimeInterval
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4661,12 +5266,12 @@ public struct HttpRequest: Equatable, Hashable {
          */method: String, url: String, headers: [HttpHeader], body: Data, 
         /**
          * Give up after this long (then throw `PlatformError.Timeout`).
-         */timeoutMs: UInt64) {
+         */timeout: TimeInterval) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
-        self.timeoutMs = timeoutMs
+        self.timeout = timeout
     }
 
     
@@ -4689,7 +5294,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
-                timeoutMs: FfiConverterUInt64.read(from: &buf)
+                timeout: FfiConverterDuration.read(from: &buf)
         )
     }
 
@@ -4698,7 +5303,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
-        FfiConverterUInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterDuration.write(value.timeout, into: &buf)
     }
 }
 
@@ -4722,13 +5327,13 @@ public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffe
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 public struct HttpResponse: Equatable, Hashable {
-    public var status: UInt16
-    public var headers: [HttpHeader]
-    public var body: Data
+    public let status: Int32
+    public let headers: [HttpHeader]
+    public let body: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(status: UInt16, headers: [HttpHeader], body: Data) {
+    public init(status: Int32, headers: [HttpHeader], body: Data) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -4750,14 +5355,14 @@ public struct FfiConverterTypeHttpResponse: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpResponse {
         return
             try HttpResponse(
-                status: FfiConverterUInt16.read(from: &buf), 
+                status: FfiConverterInt32.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf)
         )
     }
 
     public static func write(_ value: HttpResponse, into buf: inout [UInt8]) {
-        FfiConverterUInt16.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.status, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
     }
@@ -4783,30 +5388,30 @@ public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuf
  * What a make-up request asks for.
  */
 public struct MakeUpRequestInput: Equatable, Hashable {
-    public var kind: PunchKind
+    public let kind: PunchKind
     /**
-     * When the punch should have been, epoch ms.
+     * When the punch should have been.
      */
-    public var intendedTimeMs: Int64
-    public var siteId: String?
-    public var reason: String
-    public var attachments: [AttachmentRef]
+    public let intendedTime: Date
+    public let siteId: String?
+    public let reason: String
+    public let attachments: [AttachmentRef]
     /**
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
-    public var refusedAttemptId: String?
+    public let refusedAttemptId: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(kind: PunchKind, 
         /**
-         * When the punch should have been, epoch ms.
-         */intendedTimeMs: Int64, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
+         * When the punch should have been.
+         */intendedTime: Date, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
         /**
          * `RefusedAttemptInfo.event_id` of the attempt this is about.
          */refusedAttemptId: String? = nil) {
         self.kind = kind
-        self.intendedTimeMs = intendedTimeMs
+        self.intendedTime = intendedTime
         self.siteId = siteId
         self.reason = reason
         self.attachments = attachments
@@ -4830,7 +5435,7 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
         return
             try MakeUpRequestInput(
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
-                intendedTimeMs: FfiConverterInt64.read(from: &buf), 
+                intendedTime: FfiConverterTimestamp.read(from: &buf), 
                 siteId: FfiConverterOptionString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 attachments: FfiConverterSequenceTypeAttachmentRef.read(from: &buf), 
@@ -4840,7 +5445,7 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
 
     public static func write(_ value: MakeUpRequestInput, into buf: inout [UInt8]) {
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.intendedTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.intendedTime, into: &buf)
         FfiConverterOptionString.write(value.siteId, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterSequenceTypeAttachmentRef.write(value.attachments, into: &buf)
@@ -4868,9 +5473,9 @@ public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput
  * One reason: its code, its arguments and its English text.
  */
 public struct Message: Equatable, Hashable {
-    public var code: String
-    public var args: [MessageArg]
-    public var text: String
+    public let code: String
+    public let args: [MessageArg]
+    public let text: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4929,8 +5534,8 @@ public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
  * One named value a message's template uses (a site, minutes, metres).
  */
 public struct MessageArg: Equatable, Hashable {
-    public var name: String
-    public var value: String
+    public let name: String
+    public let value: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -4983,8 +5588,8 @@ public func FfiConverterTypeMessageArg_lower(_ value: MessageArg) -> RustBuffer 
 
 
 public struct NearestSite: Equatable, Hashable {
-    public var siteId: String
-    public var distanceM: Double
+    public let siteId: String
+    public let distanceM: Double
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5043,8 +5648,8 @@ public struct PersonalExport: Equatable, Hashable {
     /**
      * UTF-8 JSON.
      */
-    public var json: Data
-    public var summary: String
+    public let json: Data
+    public let summary: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5106,19 +5711,19 @@ public struct PinCodeSent: Equatable, Hashable {
     /**
      * "email" or "phone".
      */
-    public var channel: String
-    public var maskedTo: String
-    public var expiresAtMs: Int64
+    public let channel: String
+    public let maskedTo: String
+    public let expiresAt: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * "email" or "phone".
-         */channel: String, maskedTo: String, expiresAtMs: Int64) {
+         */channel: String, maskedTo: String, expiresAt: Date) {
         self.channel = channel
         self.maskedTo = maskedTo
-        self.expiresAtMs = expiresAtMs
+        self.expiresAt = expiresAt
     }
 
     
@@ -5139,14 +5744,14 @@ public struct FfiConverterTypePinCodeSent: FfiConverterRustBuffer {
             try PinCodeSent(
                 channel: FfiConverterString.read(from: &buf), 
                 maskedTo: FfiConverterString.read(from: &buf), 
-                expiresAtMs: FfiConverterInt64.read(from: &buf)
+                expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: PinCodeSent, into buf: inout [UInt8]) {
         FfiConverterString.write(value.channel, into: &buf)
         FfiConverterString.write(value.maskedTo, into: &buf)
-        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
     }
 }
 
@@ -5170,31 +5775,31 @@ public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffe
  * One recorded PIN event (the audit trail).
  */
 public struct PinEvent: Equatable, Hashable {
+    public let kind: PinEventKind
+    public let employeeId: String
+    public let failures: Int32
     /**
-     * set, changed, failed, locked, unlocked, reset, user_verified.
+     * How long the lock lasts (on `Locked`).
      */
-    public var kind: String
-    public var employeeId: String
-    public var failures: UInt32
-    public var lockMs: UInt64?
+    public let lock: TimeInterval?
     /**
-     * admin, code, self_service (on `reset`).
+     * On `Reset`: which path reset the PIN.
      */
-    public var resetPath: String?
+    public let resetPath: ResetPath?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(kind: PinEventKind, employeeId: String, failures: Int32, 
         /**
-         * set, changed, failed, locked, unlocked, reset, user_verified.
-         */kind: String, employeeId: String, failures: UInt32, lockMs: UInt64?, 
+         * How long the lock lasts (on `Locked`).
+         */lock: TimeInterval?, 
         /**
-         * admin, code, self_service (on `reset`).
-         */resetPath: String?) {
+         * On `Reset`: which path reset the PIN.
+         */resetPath: ResetPath?) {
         self.kind = kind
         self.employeeId = employeeId
         self.failures = failures
-        self.lockMs = lockMs
+        self.lock = lock
         self.resetPath = resetPath
     }
 
@@ -5214,20 +5819,20 @@ public struct FfiConverterTypePinEvent: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEvent {
         return
             try PinEvent(
-                kind: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypePinEventKind.read(from: &buf), 
                 employeeId: FfiConverterString.read(from: &buf), 
-                failures: FfiConverterUInt32.read(from: &buf), 
-                lockMs: FfiConverterOptionUInt64.read(from: &buf), 
-                resetPath: FfiConverterOptionString.read(from: &buf)
+                failures: FfiConverterInt32.read(from: &buf), 
+                lock: FfiConverterOptionDuration.read(from: &buf), 
+                resetPath: FfiConverterOptionTypeResetPath.read(from: &buf)
         )
     }
 
     public static func write(_ value: PinEvent, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterTypePinEventKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.employeeId, into: &buf)
-        FfiConverterUInt32.write(value.failures, into: &buf)
-        FfiConverterOptionUInt64.write(value.lockMs, into: &buf)
-        FfiConverterOptionString.write(value.resetPath, into: &buf)
+        FfiConverterInt32.write(value.failures, into: &buf)
+        FfiConverterOptionDuration.write(value.lock, into: &buf)
+        FfiConverterOptionTypeResetPath.write(value.resetPath, into: &buf)
     }
 }
 
@@ -5251,8 +5856,8 @@ public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
  * A server-signed reset token: pass it to `apply_pin_reset` as received.
  */
 public struct PinResetToken: Equatable, Hashable {
-    public var body: Data
-    public var signature: Data
+    public let body: Data
+    public let signature: Data
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5311,21 +5916,21 @@ public struct PinStatus: Equatable, Hashable {
     /**
      * The policy requires a PIN (or `accept_user_verified`) before each punch.
      */
-    public var required: Bool
-    public var isSet: Bool
+    public let required: Bool
+    public let isSet: Bool
     /**
      * Tries before the next lock (0 while locked).
      */
-    public var triesLeft: UInt32
+    public let triesLeft: Int32
     /**
-     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (trusted time).
      */
-    public var lockedForMs: UInt64?
-    public var lockedUntilMs: Int64?
+    public let lockedFor: TimeInterval?
+    public let lockedUntil: Date?
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
      */
-    public var mustChange: Bool
+    public let mustChange: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5335,18 +5940,18 @@ public struct PinStatus: Equatable, Hashable {
          */required: Bool, isSet: Bool, 
         /**
          * Tries before the next lock (0 while locked).
-         */triesLeft: UInt32, 
+         */triesLeft: Int32, 
         /**
-         * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
-         */lockedForMs: UInt64?, lockedUntilMs: Int64?, 
+         * While locked: how long still, and when it ends (trusted time).
+         */lockedFor: TimeInterval?, lockedUntil: Date?, 
         /**
          * Older than the policy allows: choose a new one (`change_pin`).
          */mustChange: Bool) {
         self.required = required
         self.isSet = isSet
         self.triesLeft = triesLeft
-        self.lockedForMs = lockedForMs
-        self.lockedUntilMs = lockedUntilMs
+        self.lockedFor = lockedFor
+        self.lockedUntil = lockedUntil
         self.mustChange = mustChange
     }
 
@@ -5368,9 +5973,9 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
             try PinStatus(
                 required: FfiConverterBool.read(from: &buf), 
                 isSet: FfiConverterBool.read(from: &buf), 
-                triesLeft: FfiConverterUInt32.read(from: &buf), 
-                lockedForMs: FfiConverterOptionUInt64.read(from: &buf), 
-                lockedUntilMs: FfiConverterOptionInt64.read(from: &buf), 
+                triesLeft: FfiConverterInt32.read(from: &buf), 
+                lockedFor: FfiConverterOptionDuration.read(from: &buf), 
+                lockedUntil: FfiConverterOptionTimestamp.read(from: &buf), 
                 mustChange: FfiConverterBool.read(from: &buf)
         )
     }
@@ -5378,9 +5983,9 @@ public struct FfiConverterTypePinStatus: FfiConverterRustBuffer {
     public static func write(_ value: PinStatus, into buf: inout [UInt8]) {
         FfiConverterBool.write(value.required, into: &buf)
         FfiConverterBool.write(value.isSet, into: &buf)
-        FfiConverterUInt32.write(value.triesLeft, into: &buf)
-        FfiConverterOptionUInt64.write(value.lockedForMs, into: &buf)
-        FfiConverterOptionInt64.write(value.lockedUntilMs, into: &buf)
+        FfiConverterInt32.write(value.triesLeft, into: &buf)
+        FfiConverterOptionDuration.write(value.lockedFor, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lockedUntil, into: &buf)
         FfiConverterBool.write(value.mustChange, into: &buf)
     }
 }
@@ -5405,32 +6010,32 @@ public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
-    public var punchId: String
+    public let punchId: String
     /**
      * Position in this device's chain, from 1.
      */
-    public var seq: UInt64
-    public var kind: PunchKind
-    public var wallTimeMs: Int64
-    public var evaluation: Evaluation
+    public let seq: Int64
+    public let kind: PunchKind
+    public let wallTime: Date
+    public let evaluation: Evaluation
     /**
      * Hex SHA-256 of the stored record.
      */
-    public var recordHash: String
+    public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(punchId: String, 
         /**
          * Position in this device's chain, from 1.
-         */seq: UInt64, kind: PunchKind, wallTimeMs: Int64, evaluation: Evaluation, 
+         */seq: Int64, kind: PunchKind, wallTime: Date, evaluation: Evaluation, 
         /**
          * Hex SHA-256 of the stored record.
          */recordHash: String) {
         self.punchId = punchId
         self.seq = seq
         self.kind = kind
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.evaluation = evaluation
         self.recordHash = recordHash
     }
@@ -5452,9 +6057,9 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
         return
             try PunchReceipt(
                 punchId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
                 recordHash: FfiConverterString.read(from: &buf)
         )
@@ -5462,9 +6067,9 @@ public struct FfiConverterTypePunchReceipt: FfiConverterRustBuffer {
 
     public static func write(_ value: PunchReceipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.punchId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
         FfiConverterString.write(value.recordHash, into: &buf)
     }
@@ -5490,23 +6095,23 @@ public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuf
  * A punch the rules refused, kept as evidence.
  */
 public struct RefusedAttemptInfo: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var wallTimeMs: Int64
-    public var kind: PunchKind
+    public let eventId: String
+    public let seq: Int64
+    public let wallTime: Date
+    public let kind: PunchKind
     /**
      * As judged; only the verdict when `unreadable` says why not.
      */
-    public var evaluation: Evaluation
+    public let evaluation: Evaluation
     /**
      * Why its sealed payload cannot be opened on this phone (data key
      * lost or rotated): the server still holds and reads it.
      */
-    public var unreadable: String?
+    public let unreadable: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, kind: PunchKind, 
+    public init(eventId: String, seq: Int64, wallTime: Date, kind: PunchKind, 
         /**
          * As judged; only the verdict when `unreadable` says why not.
          */evaluation: Evaluation, 
@@ -5516,7 +6121,7 @@ public struct RefusedAttemptInfo: Equatable, Hashable {
          */unreadable: String?) {
         self.eventId = eventId
         self.seq = seq
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.kind = kind
         self.evaluation = evaluation
         self.unreadable = unreadable
@@ -5539,8 +6144,8 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
         return
             try RefusedAttemptInfo(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 kind: FfiConverterTypePunchKind.read(from: &buf), 
                 evaluation: FfiConverterTypeEvaluation.read(from: &buf), 
                 unreadable: FfiConverterOptionString.read(from: &buf)
@@ -5549,8 +6154,8 @@ public struct FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer {
 
     public static func write(_ value: RefusedAttemptInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterTypePunchKind.write(value.kind, into: &buf)
         FfiConverterTypeEvaluation.write(value.evaluation, into: &buf)
         FfiConverterOptionString.write(value.unreadable, into: &buf)
@@ -5577,19 +6182,13 @@ public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo
  * A record the server refused.
  */
 public struct RejectedPunch: Equatable, Hashable {
-    public var seq: UInt64
-    /**
-     * The server's reason code, e.g. "bad_signature".
-     */
-    public var reason: String?
-    public var detail: String?
+    public let seq: Int64
+    public let reason: RejectReason?
+    public let detail: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
-        /**
-         * The server's reason code, e.g. "bad_signature".
-         */reason: String?, detail: String?) {
+    public init(seq: Int64, reason: RejectReason?, detail: String?) {
         self.seq = seq
         self.reason = reason
         self.detail = detail
@@ -5611,15 +6210,15 @@ public struct FfiConverterTypeRejectedPunch: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectedPunch {
         return
             try RejectedPunch(
-                seq: FfiConverterUInt64.read(from: &buf), 
-                reason: FfiConverterOptionString.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                reason: FfiConverterOptionTypeRejectReason.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RejectedPunch, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterOptionTypeRejectReason.write(value.reason, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
     }
 }
@@ -5644,38 +6243,38 @@ public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustB
  * A request this device filed, and where it stands.
  */
 public struct RequestInfo: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var filedAtMs: Int64
-    public var status: RequestStatus
+    public let eventId: String
+    public let seq: Int64
+    public let filedAt: Date
+    public let status: RequestStatus
     /**
      * The refusal's code when refused.
      */
-    public var detail: String?
+    public let detail: String?
     /**
      * The manager's comment.
      */
-    public var comment: String?
-    public var decidedAtMs: Int64?
+    public let comment: String?
+    public let decidedAt: Date?
     /**
      * The status as a message (`localized_text` renders it).
      */
-    public var statusMessage: Message
+    public let statusMessage: Message
     /**
      * Exactly one of these is set.
      */
-    public var makeUp: MakeUpRequestInput?
-    public var fieldWork: FieldWorkInput?
+    public let makeUp: MakeUpRequestInput?
+    public let fieldWork: FieldWorkInput?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, filedAtMs: Int64, status: RequestStatus, 
+    public init(eventId: String, seq: Int64, filedAt: Date, status: RequestStatus, 
         /**
          * The refusal's code when refused.
          */detail: String?, 
         /**
          * The manager's comment.
-         */comment: String?, decidedAtMs: Int64?, 
+         */comment: String?, decidedAt: Date?, 
         /**
          * The status as a message (`localized_text` renders it).
          */statusMessage: Message, 
@@ -5684,11 +6283,11 @@ public struct RequestInfo: Equatable, Hashable {
          */makeUp: MakeUpRequestInput?, fieldWork: FieldWorkInput?) {
         self.eventId = eventId
         self.seq = seq
-        self.filedAtMs = filedAtMs
+        self.filedAt = filedAt
         self.status = status
         self.detail = detail
         self.comment = comment
-        self.decidedAtMs = decidedAtMs
+        self.decidedAt = decidedAt
         self.statusMessage = statusMessage
         self.makeUp = makeUp
         self.fieldWork = fieldWork
@@ -5711,12 +6310,12 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
         return
             try RequestInfo(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
-                filedAtMs: FfiConverterInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                filedAt: FfiConverterTimestamp.read(from: &buf), 
                 status: FfiConverterTypeRequestStatus.read(from: &buf), 
                 detail: FfiConverterOptionString.read(from: &buf), 
                 comment: FfiConverterOptionString.read(from: &buf), 
-                decidedAtMs: FfiConverterOptionInt64.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf), 
                 statusMessage: FfiConverterTypeMessage.read(from: &buf), 
                 makeUp: FfiConverterOptionTypeMakeUpRequestInput.read(from: &buf), 
                 fieldWork: FfiConverterOptionTypeFieldWorkInput.read(from: &buf)
@@ -5725,12 +6324,12 @@ public struct FfiConverterTypeRequestInfo: FfiConverterRustBuffer {
 
     public static func write(_ value: RequestInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.filedAtMs, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterTimestamp.write(value.filedAt, into: &buf)
         FfiConverterTypeRequestStatus.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.detail, into: &buf)
         FfiConverterOptionString.write(value.comment, into: &buf)
-        FfiConverterOptionInt64.write(value.decidedAtMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
         FfiConverterTypeMessage.write(value.statusMessage, into: &buf)
         FfiConverterOptionTypeMakeUpRequestInput.write(value.makeUp, into: &buf)
         FfiConverterOptionTypeFieldWorkInput.write(value.fieldWork, into: &buf)
@@ -5757,17 +6356,17 @@ public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffe
  * A durable, signed, chained request.
  */
 public struct RequestReceipt: Equatable, Hashable {
-    public var eventId: String
-    public var seq: UInt64
-    public var wallTimeMs: Int64
-    public var recordHash: String
+    public let eventId: String
+    public let seq: Int64
+    public let wallTime: Date
+    public let recordHash: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(eventId: String, seq: UInt64, wallTimeMs: Int64, recordHash: String) {
+    public init(eventId: String, seq: Int64, wallTime: Date, recordHash: String) {
         self.eventId = eventId
         self.seq = seq
-        self.wallTimeMs = wallTimeMs
+        self.wallTime = wallTime
         self.recordHash = recordHash
     }
 
@@ -5788,16 +6387,16 @@ public struct FfiConverterTypeRequestReceipt: FfiConverterRustBuffer {
         return
             try RequestReceipt(
                 eventId: FfiConverterString.read(from: &buf), 
-                seq: FfiConverterUInt64.read(from: &buf), 
-                wallTimeMs: FfiConverterInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
+                wallTime: FfiConverterTimestamp.read(from: &buf), 
                 recordHash: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RequestReceipt, into buf: inout [UInt8]) {
         FfiConverterString.write(value.eventId, into: &buf)
-        FfiConverterUInt64.write(value.seq, into: &buf)
-        FfiConverterInt64.write(value.wallTimeMs, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+        FfiConverterTimestamp.write(value.wallTime, into: &buf)
         FfiConverterString.write(value.recordHash, into: &buf)
     }
 }
@@ -5822,15 +6421,15 @@ public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> Rus
  * What the server found on revealed evidence (flags as JSON objects).
  */
 public struct RevealOutcome: Equatable, Hashable {
-    public var seq: UInt64
+    public let seq: Int64
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
      */
-    public var reviewFlagsJson: [String]
+    public let reviewFlagsJson: [String]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(seq: UInt64, 
+    public init(seq: Int64, 
         /**
          * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
          */reviewFlagsJson: [String]) {
@@ -5854,13 +6453,13 @@ public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevealOutcome {
         return
             try RevealOutcome(
-                seq: FfiConverterUInt64.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf), 
                 reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
         )
     }
 
     public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.seq, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
         FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
     }
 }
@@ -5882,39 +6481,106 @@ public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustB
 
 
 /**
- * One signal (gps, wifi, ip) checked against one site.
+ * A scheduled occurrence of a shift.
  */
-public struct SignalCheck: Equatable, Hashable {
+public struct ShiftOccurrence: Equatable, Hashable {
+    public let shiftId: String
+    public let name: String
+    public let start: Date
+    public let end: Date
     /**
-     * "gps", "wifi" or "ip".
+     * The punch window: clock-ins from `opens`, clock-outs until `closes`.
      */
-    public var signal: String
-    /**
-     * "pass", "weak", "fail" or "unavailable".
-     */
-    public var outcome: String
-    public var detail: String
-    /**
-     * "inside", "outside" or "uncertain" for GPS.
-     */
-    public var containment: String?
-    /**
-     * Distance to the site's edge in metres (GPS).
-     */
-    public var distanceToEdgeM: Double?
+    public let opens: Date
+    public let closes: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
+    public init(shiftId: String, name: String, start: Date, end: Date, 
         /**
-         * "gps", "wifi" or "ip".
-         */signal: String, 
+         * The punch window: clock-ins from `opens`, clock-outs until `closes`.
+         */opens: Date, closes: Date) {
+        self.shiftId = shiftId
+        self.name = name
+        self.start = start
+        self.end = end
+        self.opens = opens
+        self.closes = closes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ShiftOccurrence: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeShiftOccurrence: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ShiftOccurrence {
+        return
+            try ShiftOccurrence(
+                shiftId: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                start: FfiConverterTimestamp.read(from: &buf), 
+                end: FfiConverterTimestamp.read(from: &buf), 
+                opens: FfiConverterTimestamp.read(from: &buf), 
+                closes: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ShiftOccurrence, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shiftId, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterTimestamp.write(value.start, into: &buf)
+        FfiConverterTimestamp.write(value.end, into: &buf)
+        FfiConverterTimestamp.write(value.opens, into: &buf)
+        FfiConverterTimestamp.write(value.closes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShiftOccurrence_lift(_ buf: RustBuffer) throws -> ShiftOccurrence {
+    return try FfiConverterTypeShiftOccurrence.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeShiftOccurrence_lower(_ value: ShiftOccurrence) -> RustBuffer {
+    return FfiConverterTypeShiftOccurrence.lower(value)
+}
+
+
+/**
+ * One signal checked against one site.
+ */
+public struct SignalCheck: Equatable, Hashable {
+    public let signal: Signal
+    public let outcome: SignalOutcome
+    public let detail: String
+    /**
+     * For GPS.
+     */
+    public let containment: Containment?
+    /**
+     * Distance to the site's edge in metres (GPS).
+     */
+    public let distanceToEdgeM: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(signal: Signal, outcome: SignalOutcome, detail: String, 
         /**
-         * "pass", "weak", "fail" or "unavailable".
-         */outcome: String, detail: String, 
-        /**
-         * "inside", "outside" or "uncertain" for GPS.
-         */containment: String?, 
+         * For GPS.
+         */containment: Containment?, 
         /**
          * Distance to the site's edge in metres (GPS).
          */distanceToEdgeM: Double?) {
@@ -5941,19 +6607,19 @@ public struct FfiConverterTypeSignalCheck: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalCheck {
         return
             try SignalCheck(
-                signal: FfiConverterString.read(from: &buf), 
-                outcome: FfiConverterString.read(from: &buf), 
+                signal: FfiConverterTypeSignal.read(from: &buf), 
+                outcome: FfiConverterTypeSignalOutcome.read(from: &buf), 
                 detail: FfiConverterString.read(from: &buf), 
-                containment: FfiConverterOptionString.read(from: &buf), 
+                containment: FfiConverterOptionTypeContainment.read(from: &buf), 
                 distanceToEdgeM: FfiConverterOptionDouble.read(from: &buf)
         )
     }
 
     public static func write(_ value: SignalCheck, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.signal, into: &buf)
-        FfiConverterString.write(value.outcome, into: &buf)
+        FfiConverterTypeSignal.write(value.signal, into: &buf)
+        FfiConverterTypeSignalOutcome.write(value.outcome, into: &buf)
         FfiConverterString.write(value.detail, into: &buf)
-        FfiConverterOptionString.write(value.containment, into: &buf)
+        FfiConverterOptionTypeContainment.write(value.containment, into: &buf)
         FfiConverterOptionDouble.write(value.distanceToEdgeM, into: &buf)
     }
 }
@@ -5975,10 +6641,10 @@ public func FfiConverterTypeSignalCheck_lower(_ value: SignalCheck) -> RustBuffe
 
 
 public struct SiteResult: Equatable, Hashable {
-    public var siteId: String
-    public var passed: Bool
-    public var review: Bool
-    public var checks: [SignalCheck]
+    public let siteId: String
+    public let passed: Bool
+    public let review: Bool
+    public let checks: [SignalCheck]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6037,23 +6703,142 @@ public func FfiConverterTypeSiteResult_lower(_ value: SiteResult) -> RustBuffer 
 
 
 /**
- * Why a sync did not finish.
+ * Where the employee stands now: the punch screen in one value.
  */
-public struct SyncIssue: Equatable, Hashable {
-    public var kind: SyncIssueKind
-    public var message: String
-    public var httpStatus: UInt16?
+public struct Standing: Equatable, Hashable {
     /**
-     * The server's error code, when it gave one.
+     * A clock-in is the newest of the clock-ins and clock-outs.
      */
-    public var code: String?
+    public let clockedIn: Bool
+    /**
+     * Clocked in, and the newest punch started a break.
+     */
+    public let onBreak: Bool
+    /**
+     * When the open clock-in was taken (device wall time).
+     */
+    public let since: Date?
+    /**
+     * The newest stored punch.
+     */
+    public let lastPunch: HistoryEntry?
+    /**
+     * The punch button to offer.
+     */
+    public let nextKind: PunchKind
+    /**
+     * The shift clocked in to, in its punch window now, or next within a week.
+     */
+    public let shift: ShiftOccurrence?
+    /**
+     * What waits to upload (`sync.pending`), and how syncing goes.
+     */
+    public let sync: SyncStatus
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: SyncIssueKind, message: String, httpStatus: UInt16?, 
+    public init(
+        /**
+         * A clock-in is the newest of the clock-ins and clock-outs.
+         */clockedIn: Bool, 
+        /**
+         * Clocked in, and the newest punch started a break.
+         */onBreak: Bool, 
+        /**
+         * When the open clock-in was taken (device wall time).
+         */since: Date?, 
+        /**
+         * The newest stored punch.
+         */lastPunch: HistoryEntry?, 
+        /**
+         * The punch button to offer.
+         */nextKind: PunchKind, 
+        /**
+         * The shift clocked in to, in its punch window now, or next within a week.
+         */shift: ShiftOccurrence?, 
+        /**
+         * What waits to upload (`sync.pending`), and how syncing goes.
+         */sync: SyncStatus) {
+        self.clockedIn = clockedIn
+        self.onBreak = onBreak
+        self.since = since
+        self.lastPunch = lastPunch
+        self.nextKind = nextKind
+        self.shift = shift
+        self.sync = sync
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Standing: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStanding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Standing {
+        return
+            try Standing(
+                clockedIn: FfiConverterBool.read(from: &buf), 
+                onBreak: FfiConverterBool.read(from: &buf), 
+                since: FfiConverterOptionTimestamp.read(from: &buf), 
+                lastPunch: FfiConverterOptionTypeHistoryEntry.read(from: &buf), 
+                nextKind: FfiConverterTypePunchKind.read(from: &buf), 
+                shift: FfiConverterOptionTypeShiftOccurrence.read(from: &buf), 
+                sync: FfiConverterTypeSyncStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Standing, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.clockedIn, into: &buf)
+        FfiConverterBool.write(value.onBreak, into: &buf)
+        FfiConverterOptionTimestamp.write(value.since, into: &buf)
+        FfiConverterOptionTypeHistoryEntry.write(value.lastPunch, into: &buf)
+        FfiConverterTypePunchKind.write(value.nextKind, into: &buf)
+        FfiConverterOptionTypeShiftOccurrence.write(value.shift, into: &buf)
+        FfiConverterTypeSyncStatus.write(value.sync, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lift(_ buf: RustBuffer) throws -> Standing {
+    return try FfiConverterTypeStanding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
+    return FfiConverterTypeStanding.lower(value)
+}
+
+
+/**
+ * Why a sync did not finish.
+ */
+public struct SyncIssue: Equatable, Hashable {
+    public let kind: SyncIssueKind
+    public let message: String
+    public let httpStatus: Int32?
+    /**
+     * The server's error code, when it gave one.
+     */
+    public let code: ServerErrorCode?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(kind: SyncIssueKind, message: String, httpStatus: Int32?, 
         /**
          * The server's error code, when it gave one.
-         */code: String?) {
+         */code: ServerErrorCode?) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
@@ -6078,16 +6863,16 @@ public struct FfiConverterTypeSyncIssue: FfiConverterRustBuffer {
             try SyncIssue(
                 kind: FfiConverterTypeSyncIssueKind.read(from: &buf), 
                 message: FfiConverterString.read(from: &buf), 
-                httpStatus: FfiConverterOptionUInt16.read(from: &buf), 
-                code: FfiConverterOptionString.read(from: &buf)
+                httpStatus: FfiConverterOptionInt32.read(from: &buf), 
+                code: FfiConverterOptionTypeServerErrorCode.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncIssue, into buf: inout [UInt8]) {
         FfiConverterTypeSyncIssueKind.write(value.kind, into: &buf)
         FfiConverterString.write(value.message, into: &buf)
-        FfiConverterOptionUInt16.write(value.httpStatus, into: &buf)
-        FfiConverterOptionString.write(value.code, into: &buf)
+        FfiConverterOptionInt32.write(value.httpStatus, into: &buf)
+        FfiConverterOptionTypeServerErrorCode.write(value.code, into: &buf)
     }
 }
 
@@ -6111,64 +6896,64 @@ public func FfiConverterTypeSyncIssue_lower(_ value: SyncIssue) -> RustBuffer {
  * What one sync did.
  */
 public struct SyncReport: Equatable, Hashable {
-    public var uploaded: UInt64
-    public var duplicates: UInt64
-    public var resent: UInt64
-    public var rejected: [RejectedPunch]
+    public let uploaded: Int64
+    public let duplicates: Int64
+    public let resent: Int64
+    public let rejected: [RejectedPunch]
     /**
      * Still waiting for upload.
      */
-    public var remaining: UInt64
-    public var requests: UInt32
+    public let remaining: Int64
+    public let requests: Int32
     /**
      * Set when a newer policy was installed.
      */
-    public var policyInstalled: UInt64?
+    public let policyInstalled: Int64?
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
-    public var error: SyncIssue?
-    public var nextRetryMs: Int64?
+    public let error: SyncIssue?
+    public let nextRetry: Date?
     /**
      * True when nothing was done because a backoff is still running.
      */
-    public var deferred: Bool
+    public let deferred: Bool
     /**
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    public var serverHeadMismatch: UInt64?
+    public let serverHeadMismatch: Int64?
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    public var chainReset: UInt64?
+    public let chainReset: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(uploaded: UInt64, duplicates: UInt64, resent: UInt64, rejected: [RejectedPunch], 
+    public init(uploaded: Int64, duplicates: Int64, resent: Int64, rejected: [RejectedPunch], 
         /**
          * Still waiting for upload.
-         */remaining: UInt64, requests: UInt32, 
+         */remaining: Int64, requests: Int32, 
         /**
          * Set when a newer policy was installed.
-         */policyInstalled: UInt64?, 
+         */policyInstalled: Int64?, 
         /**
          * Set when the sync did not finish; `next_retry_ms` says when to try again.
-         */error: SyncIssue?, nextRetryMs: Int64?, 
+         */error: SyncIssue?, nextRetry: Date?, 
         /**
          * True when nothing was done because a backoff is still running.
          */deferred: Bool, 
         /**
          * The server holds, at this seq, a record this device never had: the
          * chains diverged (a restored or copied database). Tell the employer.
-         */serverHeadMismatch: UInt64?, 
+         */serverHeadMismatch: Int64?, 
         /**
          * The employer acknowledged this device's chain break and this sync
          * applied it: this many refused records were set aside (kept, state
          * `rejected`) and the next punch starts a new segment the server accepts.
-         */chainReset: UInt64?) {
+         */chainReset: Int64?) {
         self.uploaded = uploaded
         self.duplicates = duplicates
         self.resent = resent
@@ -6177,7 +6962,7 @@ public struct SyncReport: Equatable, Hashable {
         self.requests = requests
         self.policyInstalled = policyInstalled
         self.error = error
-        self.nextRetryMs = nextRetryMs
+        self.nextRetry = nextRetry
         self.deferred = deferred
         self.serverHeadMismatch = serverHeadMismatch
         self.chainReset = chainReset
@@ -6199,34 +6984,34 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncReport {
         return
             try SyncReport(
-                uploaded: FfiConverterUInt64.read(from: &buf), 
-                duplicates: FfiConverterUInt64.read(from: &buf), 
-                resent: FfiConverterUInt64.read(from: &buf), 
+                uploaded: FfiConverterInt64.read(from: &buf), 
+                duplicates: FfiConverterInt64.read(from: &buf), 
+                resent: FfiConverterInt64.read(from: &buf), 
                 rejected: FfiConverterSequenceTypeRejectedPunch.read(from: &buf), 
-                remaining: FfiConverterUInt64.read(from: &buf), 
-                requests: FfiConverterUInt32.read(from: &buf), 
-                policyInstalled: FfiConverterOptionUInt64.read(from: &buf), 
+                remaining: FfiConverterInt64.read(from: &buf), 
+                requests: FfiConverterInt32.read(from: &buf), 
+                policyInstalled: FfiConverterOptionInt64.read(from: &buf), 
                 error: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
-                nextRetryMs: FfiConverterOptionInt64.read(from: &buf), 
+                nextRetry: FfiConverterOptionTimestamp.read(from: &buf), 
                 deferred: FfiConverterBool.read(from: &buf), 
-                serverHeadMismatch: FfiConverterOptionUInt64.read(from: &buf), 
-                chainReset: FfiConverterOptionUInt64.read(from: &buf)
+                serverHeadMismatch: FfiConverterOptionInt64.read(from: &buf), 
+                chainReset: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncReport, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.uploaded, into: &buf)
-        FfiConverterUInt64.write(value.duplicates, into: &buf)
-        FfiConverterUInt64.write(value.resent, into: &buf)
+        FfiConverterInt64.write(value.uploaded, into: &buf)
+        FfiConverterInt64.write(value.duplicates, into: &buf)
+        FfiConverterInt64.write(value.resent, into: &buf)
         FfiConverterSequenceTypeRejectedPunch.write(value.rejected, into: &buf)
-        FfiConverterUInt64.write(value.remaining, into: &buf)
-        FfiConverterUInt32.write(value.requests, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyInstalled, into: &buf)
+        FfiConverterInt64.write(value.remaining, into: &buf)
+        FfiConverterInt32.write(value.requests, into: &buf)
+        FfiConverterOptionInt64.write(value.policyInstalled, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.error, into: &buf)
-        FfiConverterOptionInt64.write(value.nextRetryMs, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextRetry, into: &buf)
         FfiConverterBool.write(value.deferred, into: &buf)
-        FfiConverterOptionUInt64.write(value.serverHeadMismatch, into: &buf)
-        FfiConverterOptionUInt64.write(value.chainReset, into: &buf)
+        FfiConverterOptionInt64.write(value.serverHeadMismatch, into: &buf)
+        FfiConverterOptionInt64.write(value.chainReset, into: &buf)
     }
 }
 
@@ -6250,23 +7035,23 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
  * For a status screen: how the queue stands.
  */
 public struct SyncStatus: Equatable, Hashable {
-    public var pending: UInt64
-    public var uploaded: UInt64
-    public var rejected: UInt64
-    public var lastSuccessMs: Int64?
-    public var lastError: SyncIssue?
-    public var nextAttemptMs: Int64?
-    public var consecutiveFailures: UInt32
-    public var policyVersion: UInt64?
+    public let pending: Int64
+    public let uploaded: Int64
+    public let rejected: Int64
+    public let lastSuccess: Date?
+    public let lastError: SyncIssue?
+    public let nextAttempt: Date?
+    public let consecutiveFailures: Int32
+    public let policyVersion: Int64?
     /**
      * Whether punches taken now carry a usable time anchor (false after a
      * reboot until the next successful sync).
      */
-    public var anchored: Bool
+    public let anchored: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(pending: UInt64, uploaded: UInt64, rejected: UInt64, lastSuccessMs: Int64?, lastError: SyncIssue?, nextAttemptMs: Int64?, consecutiveFailures: UInt32, policyVersion: UInt64?, 
+    public init(pending: Int64, uploaded: Int64, rejected: Int64, lastSuccess: Date?, lastError: SyncIssue?, nextAttempt: Date?, consecutiveFailures: Int32, policyVersion: Int64?, 
         /**
          * Whether punches taken now carry a usable time anchor (false after a
          * reboot until the next successful sync).
@@ -6274,9 +7059,9 @@ public struct SyncStatus: Equatable, Hashable {
         self.pending = pending
         self.uploaded = uploaded
         self.rejected = rejected
-        self.lastSuccessMs = lastSuccessMs
+        self.lastSuccess = lastSuccess
         self.lastError = lastError
-        self.nextAttemptMs = nextAttemptMs
+        self.nextAttempt = nextAttempt
         self.consecutiveFailures = consecutiveFailures
         self.policyVersion = policyVersion
         self.anchored = anchored
@@ -6298,27 +7083,27 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
         return
             try SyncStatus(
-                pending: FfiConverterUInt64.read(from: &buf), 
-                uploaded: FfiConverterUInt64.read(from: &buf), 
-                rejected: FfiConverterUInt64.read(from: &buf), 
-                lastSuccessMs: FfiConverterOptionInt64.read(from: &buf), 
+                pending: FfiConverterInt64.read(from: &buf), 
+                uploaded: FfiConverterInt64.read(from: &buf), 
+                rejected: FfiConverterInt64.read(from: &buf), 
+                lastSuccess: FfiConverterOptionTimestamp.read(from: &buf), 
                 lastError: FfiConverterOptionTypeSyncIssue.read(from: &buf), 
-                nextAttemptMs: FfiConverterOptionInt64.read(from: &buf), 
-                consecutiveFailures: FfiConverterUInt32.read(from: &buf), 
-                policyVersion: FfiConverterOptionUInt64.read(from: &buf), 
+                nextAttempt: FfiConverterOptionTimestamp.read(from: &buf), 
+                consecutiveFailures: FfiConverterInt32.read(from: &buf), 
+                policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 anchored: FfiConverterBool.read(from: &buf)
         )
     }
 
     public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.pending, into: &buf)
-        FfiConverterUInt64.write(value.uploaded, into: &buf)
-        FfiConverterUInt64.write(value.rejected, into: &buf)
-        FfiConverterOptionInt64.write(value.lastSuccessMs, into: &buf)
+        FfiConverterInt64.write(value.pending, into: &buf)
+        FfiConverterInt64.write(value.uploaded, into: &buf)
+        FfiConverterInt64.write(value.rejected, into: &buf)
+        FfiConverterOptionTimestamp.write(value.lastSuccess, into: &buf)
         FfiConverterOptionTypeSyncIssue.write(value.lastError, into: &buf)
-        FfiConverterOptionInt64.write(value.nextAttemptMs, into: &buf)
-        FfiConverterUInt32.write(value.consecutiveFailures, into: &buf)
-        FfiConverterOptionUInt64.write(value.policyVersion, into: &buf)
+        FfiConverterOptionTimestamp.write(value.nextAttempt, into: &buf)
+        FfiConverterInt32.write(value.consecutiveFailures, into: &buf)
+        FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.anchored, into: &buf)
     }
 }
@@ -6346,9 +7131,9 @@ public struct WifiObservation: Equatable, Hashable {
     /**
      * `aa:bb:cc:dd:ee:ff`.
      */
-    public var bssid: String
-    public var ssid: String?
-    public var rssiDbm: Int32?
+    public let bssid: String
+    public let ssid: String?
+    public let rssiDbm: Int32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6404,6 +7189,427 @@ public func FfiConverterTypeWifiObservation_lift(_ buf: RustBuffer) throws -> Wi
 public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> RustBuffer {
     return FfiConverterTypeWifiObservation.lower(value)
 }
+
+
+/**
+ * How strongly a key is proven to live where it should.
+ */
+
+public enum AssuranceLevel: Equatable, Hashable {
+    
+    /**
+     * Nothing proved (a software key).
+     */
+    case software
+    /**
+     * Apple App Attest.
+     */
+    case attestedApp
+    /**
+     * Android Key Attestation: the trusted execution environment.
+     */
+    case hardwareTee
+    /**
+     * Android Key Attestation: StrongBox.
+     */
+    case hardwareStrongbox
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AssuranceLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer {
+    typealias SwiftType = AssuranceLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssuranceLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .software
+        
+        case 2: return .attestedApp
+        
+        case 3: return .hardwareTee
+        
+        case 4: return .hardwareStrongbox
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AssuranceLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .software:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .attestedApp:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .hardwareTee:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .hardwareStrongbox:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssuranceLevel_lift(_ buf: RustBuffer) throws -> AssuranceLevel {
+    return try FfiConverterTypeAssuranceLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssuranceLevel_lower(_ value: AssuranceLevel) -> RustBuffer {
+    return FfiConverterTypeAssuranceLevel.lower(value)
+}
+
+
+
+/**
+ * What a punch means for attendance.
+ */
+
+public enum AttendanceCode: Equatable, Hashable {
+    
+    case onTime
+    /**
+     * See `minutes`.
+     */
+    case late
+    /**
+     * See `minutes`.
+     */
+    case earlyLeave
+    /**
+     * A shift runs today, but not at this time.
+     */
+    case outsideWindow
+    /**
+     * No shift today (at this site).
+     */
+    case noShift
+    /**
+     * A clock-in for an occurrence already clocked in.
+     */
+    case alreadyClockedIn
+    /**
+     * A clock-out (or break) for an occurrence never clocked in.
+     */
+    case notClockedIn
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AttendanceCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAttendanceCode: FfiConverterRustBuffer {
+    typealias SwiftType = AttendanceCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AttendanceCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .onTime
+        
+        case 2: return .late
+        
+        case 3: return .earlyLeave
+        
+        case 4: return .outsideWindow
+        
+        case 5: return .noShift
+        
+        case 6: return .alreadyClockedIn
+        
+        case 7: return .notClockedIn
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AttendanceCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .onTime:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .late:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .earlyLeave:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .outsideWindow:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .noShift:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .alreadyClockedIn:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .notClockedIn:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendanceCode_lift(_ buf: RustBuffer) throws -> AttendanceCode {
+    return try FfiConverterTypeAttendanceCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAttendanceCode_lower(_ value: AttendanceCode) -> RustBuffer {
+    return FfiConverterTypeAttendanceCode.lower(value)
+}
+
+
+
+/**
+ * `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
+ * What is wrong at one place in the local chain (`detail` says more).
+ */
+
+public enum ChainProblemKind: Equatable, Hashable {
+    
+    case badSignature
+    case unparseable
+    case wrongDevice
+    case gap
+    case seqMismatch
+    case prevHashMismatch
+    case hashMismatch
+    /**
+     * Records after the newest stored one are missing (deleted).
+     */
+    case missingTail
+    /**
+     * A column kept beside the bytes was edited.
+     */
+    case copiedColumnMismatch
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChainProblemKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChainProblemKind: FfiConverterRustBuffer {
+    typealias SwiftType = ChainProblemKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainProblemKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badSignature
+        
+        case 2: return .unparseable
+        
+        case 3: return .wrongDevice
+        
+        case 4: return .gap
+        
+        case 5: return .seqMismatch
+        
+        case 6: return .prevHashMismatch
+        
+        case 7: return .hashMismatch
+        
+        case 8: return .missingTail
+        
+        case 9: return .copiedColumnMismatch
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChainProblemKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unparseable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wrongDevice:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .gap:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .seqMismatch:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .prevHashMismatch:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .hashMismatch:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .missingTail:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .copiedColumnMismatch:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainProblemKind_lift(_ buf: RustBuffer) throws -> ChainProblemKind {
+    return try FfiConverterTypeChainProblemKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainProblemKind_lower(_ value: ChainProblemKind) -> RustBuffer {
+    return FfiConverterTypeChainProblemKind.lower(value)
+}
+
+
+
+/**
+ * Where a GPS fix's accuracy circle lies against a site.
+ */
+
+public enum Containment: Equatable, Hashable {
+    
+    case inside
+    case outside
+    /**
+     * The circle straddles the fence.
+     */
+    case uncertain
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Containment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeContainment: FfiConverterRustBuffer {
+    typealias SwiftType = Containment
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Containment {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .inside
+        
+        case 2: return .outside
+        
+        case 3: return .uncertain
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Containment, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .inside:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .outside:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .uncertain:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContainment_lift(_ buf: RustBuffer) throws -> Containment {
+    return try FfiConverterTypeContainment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeContainment_lower(_ value: Containment) -> RustBuffer {
+    return FfiConverterTypeContainment.lower(value)
+}
+
 
 
 /**
@@ -6667,6 +7873,276 @@ public func FfiConverterTypeDeviceAttestation_lower(_ value: DeviceAttestation) 
 
 
 /**
+ * What the policy does with a flag.
+ */
+
+public enum FlagAction: Equatable, Hashable {
+    
+    case accept
+    case review
+    case reject
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FlagAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlagAction: FfiConverterRustBuffer {
+    typealias SwiftType = FlagAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlagAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accept
+        
+        case 2: return .review
+        
+        case 3: return .reject
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FlagAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accept:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .reject:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagAction_lift(_ buf: RustBuffer) throws -> FlagAction {
+    return try FfiConverterTypeFlagAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagAction_lower(_ value: FlagAction) -> RustBuffer {
+    return FfiConverterTypeFlagAction.lower(value)
+}
+
+
+
+/**
+ * An anti-spoofing or evidence-quality signal.
+ */
+
+public enum FlagKind: Equatable, Hashable {
+    
+    case mockLocation
+    case impossibleTravel
+    case staleFix
+    case fixTimeSkew
+    case accuracyTooLow
+    case nullIsland
+    case wifiPlaceholder
+    /**
+     * The user granted only approximate location.
+     */
+    case reducedAccuracy
+    /**
+     * The fix came from an external receiver.
+     */
+    case externalReceiver
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension FlagKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFlagKind: FfiConverterRustBuffer {
+    typealias SwiftType = FlagKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FlagKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .mockLocation
+        
+        case 2: return .impossibleTravel
+        
+        case 3: return .staleFix
+        
+        case 4: return .fixTimeSkew
+        
+        case 5: return .accuracyTooLow
+        
+        case 6: return .nullIsland
+        
+        case 7: return .wifiPlaceholder
+        
+        case 8: return .reducedAccuracy
+        
+        case 9: return .externalReceiver
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: FlagKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .impossibleTravel:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .staleFix:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .fixTimeSkew:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .accuracyTooLow:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .nullIsland:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .wifiPlaceholder:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .reducedAccuracy:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .externalReceiver:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind {
+    return try FfiConverterTypeFlagKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
+    return FfiConverterTypeFlagKind.lower(value)
+}
+
+
+
+/**
+ * Which device key: the punch key signs records, the channel key signs
+ * requests (and never needs the user).
+ */
+
+public enum KeyRole: Equatable, Hashable {
+    
+    case punch
+    case channel
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension KeyRole: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyRole: FfiConverterRustBuffer {
+    typealias SwiftType = KeyRole
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyRole {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .punch
+        
+        case 2: return .channel
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: KeyRole, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .punch:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .channel:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyRole_lift(_ buf: RustBuffer) throws -> KeyRole {
+    return try FfiConverterTypeKeyRole.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyRole_lower(_ value: KeyRole) -> RustBuffer {
+    return FfiConverterTypeKeyRole.lower(value)
+}
+
+
+
+/**
  * Severity, most severe first.
  */
 
@@ -6752,6 +8228,258 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * What happened to a PIN.
+ */
+
+public enum PinEventKind: Equatable, Hashable {
+    
+    case set
+    case changed
+    case failed
+    case locked
+    case unlocked
+    case reset
+    /**
+     * The platform's biometric or device credential stood in for the PIN.
+     */
+    case userVerified
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PinEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = PinEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .set
+        
+        case 2: return .changed
+        
+        case 3: return .failed
+        
+        case 4: return .locked
+        
+        case 5: return .unlocked
+        
+        case 6: return .reset
+        
+        case 7: return .userVerified
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PinEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .set:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .changed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unlocked:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .reset:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .userVerified:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEventKind_lift(_ buf: RustBuffer) throws -> PinEventKind {
+    return try FfiConverterTypePinEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinEventKind_lower(_ value: PinEventKind) -> RustBuffer {
+    return FfiConverterTypePinEventKind.lower(value)
+}
+
+
+
+/**
+ * Why the punch PIN said no.
+ */
+
+public enum PinReason: Equatable, Hashable {
+    
+    /**
+     * The policy requires a PIN (or the platform's biometric) before a punch.
+     */
+    case required
+    /**
+     * No PIN is set yet.
+     */
+    case notSet
+    /**
+     * A PIN is set: change or reset it instead.
+     */
+    case alreadySet
+    /**
+     * The PIN is too old: choose a new one.
+     */
+    case mustChange
+    /**
+     * Wrong PIN; see `tries_left`.
+     */
+    case wrong
+    /**
+     * Too many wrong PINs; see `locked_for`.
+     */
+    case locked
+    /**
+     * A trivial new PIN (a sequence, a repeat, the birthday).
+     */
+    case rejected
+    /**
+     * A forged, expired, foreign or reused reset token.
+     */
+    case token
+    /**
+     * On a kiosk: the employee is not assigned to its site.
+     */
+    case notOnThisKiosk
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PinReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinReason: FfiConverterRustBuffer {
+    typealias SwiftType = PinReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .required
+        
+        case 2: return .notSet
+        
+        case 3: return .alreadySet
+        
+        case 4: return .mustChange
+        
+        case 5: return .wrong
+        
+        case 6: return .locked
+        
+        case 7: return .rejected
+        
+        case 8: return .token
+        
+        case 9: return .notOnThisKiosk
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PinReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .required:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .notSet:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .alreadySet:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .mustChange:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .wrong:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .rejected:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .token:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .notOnThisKiosk:
+            writeInt(&buf, Int32(9))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinReason_lift(_ buf: RustBuffer) throws -> PinReason {
+    return try FfiConverterTypePinReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinReason_lower(_ value: PinReason) -> RustBuffer {
+    return FfiConverterTypePinReason.lower(value)
 }
 
 
@@ -6907,9 +8635,10 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * The server refused (bad enrollment code, unbound device...); retrying
-     * will not help until something changes. `code` is the server's error code.
+     * will not help until something changes. `code` is the server's error
+     * code (None when the refusal was the policy the server sent).
      */
-    case ServerRefused(detail: String, code: String?
+    case ServerRefused(detail: String, code: ServerErrorCode?
     )
     /**
      * The database failed or is corrupt.
@@ -6923,10 +8652,9 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * A make-up request or field-work proposal the employer's rules refuse,
-     * or one naming a file or refused attempt the device does not hold;
-     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     * or one naming a file or refused attempt the device does not hold.
      */
-    case RequestRefused(detail: String, code: String
+    case RequestRefused(detail: String, code: RequestRefusal
     )
     /**
      * The app passed something unusable (evidence, options, a code).
@@ -6945,12 +8673,17 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case DataKeyUnavailable(detail: String
     )
     /**
-     * The punch PIN said no: `reason` is `required`, `not_set`,
-     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-     * forged, expired, foreign or reused reset token).
+     * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+     * `locked_for` after `Locked`).
      */
-    case Pin(detail: String, reason: String, triesLeft: UInt32?, lockedForMs: UInt64?
+    case Pin(detail: String, reason: PinReason, triesLeft: Int32?, lockedFor: TimeInterval?
+    )
+    /**
+     * Enrollment stopped before anything was sent: the employer requires
+     * the `role` key attested at `required` or better and the platform's
+     * key provider gave no attestation for it.
+     */
+    case AttestationRequired(detail: String, role: KeyRole, required: AssuranceLevel
     )
     /**
      * A bug in the library (a panic, caught): report it.
@@ -7010,7 +8743,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 8: return .ServerRefused(
             detail: try FfiConverterString.read(from: &buf), 
-            code: try FfiConverterOptionString.read(from: &buf)
+            code: try FfiConverterOptionTypeServerErrorCode.read(from: &buf)
             )
         case 9: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
@@ -7020,7 +8753,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 11: return .RequestRefused(
             detail: try FfiConverterString.read(from: &buf), 
-            code: try FfiConverterString.read(from: &buf)
+            code: try FfiConverterTypeRequestRefusal.read(from: &buf)
             )
         case 12: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
@@ -7034,11 +8767,16 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             )
         case 15: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
-            reason: try FfiConverterString.read(from: &buf), 
-            triesLeft: try FfiConverterOptionUInt32.read(from: &buf), 
-            lockedForMs: try FfiConverterOptionUInt64.read(from: &buf)
+            reason: try FfiConverterTypePinReason.read(from: &buf), 
+            triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
+            lockedFor: try FfiConverterOptionDuration.read(from: &buf)
             )
-        case 16: return .Internal(
+        case 16: return .AttestationRequired(
+            detail: try FfiConverterString.read(from: &buf), 
+            role: try FfiConverterTypeKeyRole.read(from: &buf), 
+            required: try FfiConverterTypeAssuranceLevel.read(from: &buf)
+            )
+        case 17: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -7092,7 +8830,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case let .ServerRefused(detail,code):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterOptionString.write(code, into: &buf)
+            FfiConverterOptionTypeServerErrorCode.write(code, into: &buf)
             
         
         case let .Storage(detail):
@@ -7108,7 +8846,7 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case let .RequestRefused(detail,code):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterString.write(code, into: &buf)
+            FfiConverterTypeRequestRefusal.write(code, into: &buf)
             
         
         case let .InvalidInput(detail):
@@ -7127,16 +8865,23 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Pin(detail,reason,triesLeft,lockedForMs):
+        case let .Pin(detail,reason,triesLeft,lockedFor):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterOptionUInt32.write(triesLeft, into: &buf)
-            FfiConverterOptionUInt64.write(lockedForMs, into: &buf)
+            FfiConverterTypePinReason.write(reason, into: &buf)
+            FfiConverterOptionInt32.write(triesLeft, into: &buf)
+            FfiConverterOptionDuration.write(lockedFor, into: &buf)
+            
+        
+        case let .AttestationRequired(detail,role,required):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterTypeKeyRole.write(role, into: &buf)
+            FfiConverterTypeAssuranceLevel.write(required, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -7242,6 +8987,314 @@ public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
 
 
 
+/**
+ * Why the server refused a record.
+ */
+
+public enum RejectReason: Equatable, Hashable {
+    
+    case badSignature
+    case unparseable
+    /**
+     * The record names another device than the one that sent it.
+     */
+    case wrongDevice
+    /**
+     * Its previous-record hash does not match the last accepted record.
+     */
+    case chainBreak
+    /**
+     * It skips records the server has not got.
+     */
+    case gap
+    /**
+     * The same seq or punch id is stored with other bytes.
+     */
+    case conflictingDuplicate
+    case unknownPolicyVersion
+    /**
+     * The record's employee is not the device's bound employee.
+     */
+    case employeeMismatch
+    /**
+     * The device once stated another record at this seq (a rewritten chain).
+     */
+    case fork
+    /**
+     * The device stated a head below one it stated before (a truncated chain).
+     */
+    case rollback
+    /**
+     * A record format the server does not know.
+     */
+    case unknownFormat
+    /**
+     * A field holds a value no phone produces.
+     */
+    case outOfRange
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RejectReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRejectReason: FfiConverterRustBuffer {
+    typealias SwiftType = RejectReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RejectReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badSignature
+        
+        case 2: return .unparseable
+        
+        case 3: return .wrongDevice
+        
+        case 4: return .chainBreak
+        
+        case 5: return .gap
+        
+        case 6: return .conflictingDuplicate
+        
+        case 7: return .unknownPolicyVersion
+        
+        case 8: return .employeeMismatch
+        
+        case 9: return .fork
+        
+        case 10: return .rollback
+        
+        case 11: return .unknownFormat
+        
+        case 12: return .outOfRange
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RejectReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badSignature:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unparseable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wrongDevice:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .chainBreak:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .gap:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .conflictingDuplicate:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .unknownPolicyVersion:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .employeeMismatch:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .fork:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .rollback:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .unknownFormat:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .outOfRange:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectReason_lift(_ buf: RustBuffer) throws -> RejectReason {
+    return try FfiConverterTypeRejectReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRejectReason_lower(_ value: RejectReason) -> RustBuffer {
+    return FfiConverterTypeRejectReason.lower(value)
+}
+
+
+
+/**
+ * Why the employer's rules refuse a make-up request or field-work proposal.
+ */
+
+public enum RequestRefusal: Equatable, Hashable {
+    
+    case makeUpTooFarBack
+    case makeUpInFuture
+    case makeUpMonthlyLimit
+    case makeUpTooManyAttachments
+    case makeUpAttachmentTooLarge
+    case makeUpNoReason
+    case fieldWorkRadius
+    case fieldWorkCenter
+    case fieldWorkDates
+    case fieldWorkNoReason
+    case fieldWorkTooLong
+    /**
+     * The request names a refused attempt or a file this device does not hold.
+     */
+    case unknownReference
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequestRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequestRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = RequestRefusal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestRefusal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .makeUpTooFarBack
+        
+        case 2: return .makeUpInFuture
+        
+        case 3: return .makeUpMonthlyLimit
+        
+        case 4: return .makeUpTooManyAttachments
+        
+        case 5: return .makeUpAttachmentTooLarge
+        
+        case 6: return .makeUpNoReason
+        
+        case 7: return .fieldWorkRadius
+        
+        case 8: return .fieldWorkCenter
+        
+        case 9: return .fieldWorkDates
+        
+        case 10: return .fieldWorkNoReason
+        
+        case 11: return .fieldWorkTooLong
+        
+        case 12: return .unknownReference
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequestRefusal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .makeUpTooFarBack:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .makeUpInFuture:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .makeUpMonthlyLimit:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .makeUpTooManyAttachments:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .makeUpAttachmentTooLarge:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .makeUpNoReason:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .fieldWorkRadius:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .fieldWorkCenter:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .fieldWorkDates:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .fieldWorkNoReason:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .fieldWorkTooLong:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .unknownReference:
+            writeInt(&buf, Int32(12))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lift(_ buf: RustBuffer) throws -> RequestRefusal {
+    return try FfiConverterTypeRequestRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> RustBuffer {
+    return FfiConverterTypeRequestRefusal.lower(value)
+}
+
+
+
 
 public enum RequestStatus: Equatable, Hashable {
     
@@ -7321,6 +9374,491 @@ public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> Requ
 #endif
 public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
     return FfiConverterTypeRequestStatus.lower(value)
+}
+
+
+
+/**
+ * How a PIN was reset.
+ */
+
+public enum ResetPath: Equatable, Hashable {
+    
+    /**
+     * An admin ordered it.
+     */
+    case admin
+    /**
+     * A code sent to the employee's phone or e-mail.
+     */
+    case code
+    /**
+     * The employee's identity data.
+     */
+    case selfService
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ResetPath: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResetPath: FfiConverterRustBuffer {
+    typealias SwiftType = ResetPath
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResetPath {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .admin
+        
+        case 2: return .code
+        
+        case 3: return .selfService
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ResetPath, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .admin:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .code:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .selfService:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetPath_lift(_ buf: RustBuffer) throws -> ResetPath {
+    return try FfiConverterTypeResetPath.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResetPath_lower(_ value: ResetPath) -> RustBuffer {
+    return FfiConverterTypeResetPath.lower(value)
+}
+
+
+
+/**
+ * The server's error code (the contract's `error` field).
+ */
+
+public enum ServerErrorCode: Equatable, Hashable {
+    
+    case badRequest
+    case enrollmentCodeInvalid
+    /**
+     * The employee already has a bound device; an admin must approve a rebind.
+     */
+    case deviceAlreadyBound
+    case unknownDevice
+    /**
+     * An admin unbound the device; its key is no longer accepted.
+     */
+    case deviceUnbound
+    case badRequestSignature
+    case staleTimestamp
+    case replayedNonce
+    case noPolicy
+    case batchTooLarge
+    case attestationChallengeInvalid
+    case attestationRefused
+    /**
+     * The device proves less about its key than the employer requires.
+     */
+    case assuranceTooLow
+    case payloadTooLarge
+    case rateLimited
+    case timeout
+    case attachmentRefused
+    case unavailable
+    case `internal`
+    case pinCodeInvalid
+    case pinIdentityInvalid
+    case pinResetUnavailable
+    case pinNoAdminReset
+    /**
+     * A code this library does not know (a newer server).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ServerErrorCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServerErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ServerErrorCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServerErrorCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .badRequest
+        
+        case 2: return .enrollmentCodeInvalid
+        
+        case 3: return .deviceAlreadyBound
+        
+        case 4: return .unknownDevice
+        
+        case 5: return .deviceUnbound
+        
+        case 6: return .badRequestSignature
+        
+        case 7: return .staleTimestamp
+        
+        case 8: return .replayedNonce
+        
+        case 9: return .noPolicy
+        
+        case 10: return .batchTooLarge
+        
+        case 11: return .attestationChallengeInvalid
+        
+        case 12: return .attestationRefused
+        
+        case 13: return .assuranceTooLow
+        
+        case 14: return .payloadTooLarge
+        
+        case 15: return .rateLimited
+        
+        case 16: return .timeout
+        
+        case 17: return .attachmentRefused
+        
+        case 18: return .unavailable
+        
+        case 19: return .`internal`
+        
+        case 20: return .pinCodeInvalid
+        
+        case 21: return .pinIdentityInvalid
+        
+        case 22: return .pinResetUnavailable
+        
+        case 23: return .pinNoAdminReset
+        
+        case 24: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ServerErrorCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .badRequest:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .enrollmentCodeInvalid:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .deviceAlreadyBound:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unknownDevice:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .deviceUnbound:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .badRequestSignature:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .staleTimestamp:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .replayedNonce:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .noPolicy:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .batchTooLarge:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .attestationChallengeInvalid:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .attestationRefused:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .assuranceTooLow:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .payloadTooLarge:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .rateLimited:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .timeout:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .attachmentRefused:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .`internal`:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .pinCodeInvalid:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .pinIdentityInvalid:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .pinResetUnavailable:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .pinNoAdminReset:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(24))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerErrorCode_lift(_ buf: RustBuffer) throws -> ServerErrorCode {
+    return try FfiConverterTypeServerErrorCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServerErrorCode_lower(_ value: ServerErrorCode) -> RustBuffer {
+    return FfiConverterTypeServerErrorCode.lower(value)
+}
+
+
+
+/**
+ * A kind of evidence.
+ */
+
+public enum Signal: Equatable, Hashable {
+    
+    case gps
+    case wifi
+    case ip
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Signal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignal: FfiConverterRustBuffer {
+    typealias SwiftType = Signal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Signal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .gps
+        
+        case 2: return .wifi
+        
+        case 3: return .ip
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Signal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .gps:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .wifi:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .ip:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lift(_ buf: RustBuffer) throws -> Signal {
+    return try FfiConverterTypeSignal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignal_lower(_ value: Signal) -> RustBuffer {
+    return FfiConverterTypeSignal.lower(value)
+}
+
+
+
+/**
+ * What one signal said about one site.
+ */
+
+public enum SignalOutcome: Equatable, Hashable {
+    
+    case pass
+    /**
+     * Evidence that alone cannot place the punch (an SSID, a shared IP range).
+     */
+    case weak
+    case fail
+    /**
+     * The phone gave no such evidence.
+     */
+    case unavailable
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SignalOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignalOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = SignalOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pass
+        
+        case 2: return .weak
+        
+        case 3: return .fail
+        
+        case 4: return .unavailable
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SignalOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pass:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .weak:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .fail:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .unavailable:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalOutcome_lift(_ buf: RustBuffer) throws -> SignalOutcome {
+    return try FfiConverterTypeSignalOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignalOutcome_lower(_ value: SignalOutcome) -> RustBuffer {
+    return FfiConverterTypeSignalOutcome.lower(value)
 }
 
 
@@ -7515,54 +10053,6 @@ public func FfiConverterTypeUploadState_lower(_ value: UploadState) -> RustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionUInt16: FfiConverterRustBuffer {
-    typealias SwiftType = UInt16?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt16.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt16.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
-    typealias SwiftType = UInt32?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt32.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
     typealias SwiftType = Int32?
 
@@ -7579,30 +10069,6 @@ fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
-    typealias SwiftType = UInt64?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterUInt64.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterUInt64.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7699,6 +10165,54 @@ fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7827,30 +10341,6 @@ fileprivate struct FfiConverterOptionTypePlatformClock: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeStatusListener: FfiConverterRustBuffer {
-    typealias SwiftType = StatusListener?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeStatusListener.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeStatusListener.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeAttendance: FfiConverterRustBuffer {
     typealias SwiftType = Attendance?
 
@@ -7923,6 +10413,30 @@ fileprivate struct FfiConverterOptionTypeGpsFix: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeHistoryEntry: FfiConverterRustBuffer {
+    typealias SwiftType = HistoryEntry?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeHistoryEntry.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeHistoryEntry.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeMakeUpRequestInput: FfiConverterRustBuffer {
     typealias SwiftType = MakeUpRequestInput?
 
@@ -7971,6 +10485,30 @@ fileprivate struct FfiConverterOptionTypeNearestSite: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeShiftOccurrence: FfiConverterRustBuffer {
+    typealias SwiftType = ShiftOccurrence?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeShiftOccurrence.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeShiftOccurrence.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSyncIssue: FfiConverterRustBuffer {
     typealias SwiftType = SyncIssue?
 
@@ -7995,6 +10533,54 @@ fileprivate struct FfiConverterOptionTypeSyncIssue: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeContainment: FfiConverterRustBuffer {
+    typealias SwiftType = Containment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeContainment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeContainment.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDecision: FfiConverterRustBuffer {
+    typealias SwiftType = Decision?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDecision.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDecision.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuffer {
     typealias SwiftType = DeviceAttestation?
 
@@ -8011,6 +10597,102 @@ fileprivate struct FfiConverterOptionTypeDeviceAttestation: FfiConverterRustBuff
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeviceAttestation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePunchKind: FfiConverterRustBuffer {
+    typealias SwiftType = PunchKind?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePunchKind.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePunchKind.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRejectReason: FfiConverterRustBuffer {
+    typealias SwiftType = RejectReason?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRejectReason.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRejectReason.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResetPath: FfiConverterRustBuffer {
+    typealias SwiftType = ResetPath?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResetPath.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResetPath.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeServerErrorCode: FfiConverterRustBuffer {
+    typealias SwiftType = ServerErrorCode?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeServerErrorCode.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeServerErrorCode.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -8440,6 +11122,144 @@ fileprivate struct FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuff
         return seq
     }
 }
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsurePunchcoreInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
+private func uniffiTraitInterfaceCallAsync<T>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird errors.
+        //
+        // On platforms that need extra machinery to make C-ABI calls, like JNA or ctypes, it's
+        // possible that we fail to make either call.  However, it doesn't seem like this is
+        // possible on Swift since swift can just make the C call directly.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
+    makeCall: @escaping () async throws -> T,
+    handleSuccess: @escaping (T) -> (),
+    handleError: @escaping (Int8, RustBuffer) -> (),
+    lowerError: @escaping (E) -> RustBuffer,
+    droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+) {
+    let task = Task {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        var callResult: T
+        do {
+            callResult = try await makeCall()
+        } catch let error as E {
+            handleError(CALL_ERROR, lowerError(error))
+            return
+        } catch {
+            handleError(CALL_UNEXPECTED_ERROR, FfiConverterString.lower(String(describing: error)))
+            return
+        }
+        handleSuccess(callResult)
+    }
+    let handle = UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.insert(obj: task)
+    droppedCallback.pointee = UniffiForeignFutureDroppedCallbackStruct(
+        handle: handle,
+        free: uniffiForeignFutureDroppedCallback
+    )
+}
+
+// Borrow the callback handle map implementation to store foreign future handles
+// TODO: consolidate the handle-map code (https://github.com/mozilla/uniffi-rs/pull/1823)
+fileprivate let UNIFFI_FOREIGN_FUTURE_HANDLE_MAP = UniffiHandleMap<UniffiForeignFutureTask>()
+
+// Protocol for tasks that handle foreign futures.
+//
+// Defining a protocol allows all tasks to be stored in the same handle map.  This can't be done
+// with the task object itself, since has generic parameters.
+fileprivate protocol UniffiForeignFutureTask {
+    func cancel()
+}
+
+extension Task: UniffiForeignFutureTask {}
+
+private func uniffiForeignFutureDroppedCallback(handle: UInt64) {
+    do {
+        let task = try UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.remove(handle: handle)
+        // Set the cancellation flag on the task.  If it's still running, the code can check the
+        // cancellation flag or call `Task.checkCancellation()`.  If the task has completed, this is
+        // a no-op.
+        task.cancel()
+    } catch {
+        print("uniffiForeignFutureDroppedCallback: handle missing from handlemap")
+    }
+}
+
+// For testing
+public func uniffiForeignFutureHandleCountPunchcore() -> Int {
+    UNIFFI_FOREIGN_FUTURE_HANDLE_MAP.count
+}
 /**
  * The library's version (the crate version), for an app's about screen and bug reports.
  */
@@ -8467,14 +11287,19 @@ public func panicProbe()throws   {try rustCallWithError(FfiConverterTypePunchErr
  * `setAttestationChallenge(challenge)`, open the client with it, then call
  * `enroll_with_challenge`. None when the server offers no attestation.
  */
-public func fetchEnrollmentChallenge(options: ClientOptions, code: String)throws  -> Data?  {
-    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_func_fetch_enrollment_challenge(
-        FfiConverterTypeClientOptions_lower(options),
-        FfiConverterString.lower(code),uniffiCallStatus
-    )
-})
+public func fetchEnrollmentChallenge(options: ClientOptions, code: String)async throws  -> Data?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_func_fetch_enrollment_challenge(FfiConverterTypeClientOptions_lower(options),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionData.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
 }
 /**
  * Sends the library's log lines at `level` and above to `sink`; `None`
@@ -8522,7 +11347,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_panic_probe() != 55967) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 24659) {
+    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 26749) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_func_set_log_sink() != 25870) {
@@ -8531,163 +11356,178 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_localized_text() != 13762) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 23748) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 25504) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 31208) {
+    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() != 16783) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop() != 52050) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_noop_async() != 22121) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 23820) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_rustbaseline_take_evidence() != 17351) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 18703) {
+    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 63357) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_database_path() != 13787) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 25251) {
+    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 17959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 64628) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 59504) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 1920) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() != 25413) {
+    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time() != 1998) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 49795) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 58835) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 11648) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 49556) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_history() != 22433) {
+    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 24818) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 25505) {
+    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 63891) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 9684) {
+    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 8712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 26762) {
+    if (uniffi_punchcore_checksum_method_punchclient_punch() != 47435) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_punch() != 61877) {
+    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 5625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 22505) {
+    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 35252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_set_listener() != 13758) {
+    if (uniffi_punchcore_checksum_method_punchclient_status() != 14559) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 58170) {
+    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 31120) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_status() != 16053) {
+    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 20216) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 4847) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync() != 3019) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync() != 21533) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 12641) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 60893) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 2976) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 50864) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_punchclient_attach() != 35560) {
+    if (uniffi_punchcore_checksum_method_punchclient_attach() != 57306) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 41789) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 37742) {
+    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 59232) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 12730) {
+    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 45898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 3728) {
+    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 6613) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_requests() != 38269) {
+    if (uniffi_punchcore_checksum_method_punchclient_requests() != 45487) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 12479) {
+    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 64679) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 55305) {
+    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 8912) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 7100) {
+    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 2397) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 9755) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 46000) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 30668) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 29597) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 24008) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 49637) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 34302) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 16443) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 2791) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 16470) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 16869) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 13938) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 52071) {
+    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 33949) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 41031) {
+    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 58769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 44268) {
+    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 15257) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 57706) {
+    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 46011) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 56160) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 29381) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 18132) {
+    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 49985) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 9643) {
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 65256) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 25316) {
+    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 30484) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 54958) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 16084) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 35906) {
+    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 54299) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 27581) {
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 17332) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 44477) {
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 20431) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 65202) {
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 40406) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_history() != 62024) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_standing() != 36404) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 57356) {
@@ -8702,19 +11542,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_devicesigner_public_key_spki() != 32485) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 52203) {
+    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 47868) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 55210) {
+    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 61280) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_httptransport_send() != 4436) {
+    if (uniffi_punchcore_checksum_method_httptransport_send() != 15529) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_platformclock_now() != 19721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_statuslistener_on_status() != 7390) {
+    if (uniffi_punchcore_checksum_method_standinglistener_on_change() != 42050) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_subscription_cancel() != 2899) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
@@ -8723,7 +11566,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_constructor_rustbaseline_open() != 41417) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 31014) {
+    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 4863) {
         return InitializationResult.apiChecksumMismatch
     }
 
@@ -8732,7 +11575,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitHttpTransport()
     uniffiCallbackInitLogSink()
     uniffiCallbackInitPlatformClock()
-    uniffiCallbackInitStatusListener()
+    uniffiCallbackInitStandingListener()
     return InitializationResult.ok
 }()
 

@@ -1,86 +1,30 @@
-// The idiomatic Kotlin layer over the generated punchcore.kt (which is
-// never edited by hand): suspend functions that run the blocking calls on
-// Dispatchers.IO, and the sync status as a StateFlow fed by the listener.
+// Hand-written, beside the generated punchcore.kt (never edited by hand):
+// only what uniffi cannot generate. Every client call is already a
+// generated `suspend fun` that blocks no thread and can be cancelled.
 package com.example.punch
 
-import kotlinx.coroutines.CoroutineDispatcher
-import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.MutableStateFlow
-import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.filterNotNull
-import kotlinx.coroutines.withContext
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.flow.conflate
 
 /**
- * A [PunchClient] for coroutines. Every call runs on [dispatcher] (IO by
- * default): the native calls block on disk, the network or a signer prompt.
- * Owns the client: [close] releases it and stops background sync.
+ * Where the employee stands now, then after every change, as a Flow
+ * (conflated: a slow collector sees the newest). Each collector is its own
+ * subscriber: a second screen collecting never disconnects the first, and
+ * a collector that stops unsubscribes.
  */
-class PunchCore(
-    val client: PunchClient,
-    private val dispatcher: CoroutineDispatcher = Dispatchers.IO,
-) : AutoCloseable {
-    private val statusState = MutableStateFlow<SyncStatus?>(null)
-
-    /** The latest sync status (null until the first change or [refreshStatus]). */
-    val status: StateFlow<SyncStatus?> = statusState.asStateFlow()
-
-    /** Every status change (conflated: a slow collector sees the newest). */
-    val statusUpdates: Flow<SyncStatus> = statusState.filterNotNull()
-
-    init {
-        // The listener runs on the thread that caused the change; a StateFlow
-        // hand-off returns at once and never calls back into the client.
-        client.setListener(object : StatusListener {
-            override fun onStatus(status: SyncStatus) {
-                statusState.value = status
-            }
-        })
-    }
-
-    companion object {
-        /** Opens the database in [directory] off the caller's thread. */
-        suspend fun open(
-            directory: String,
-            options: ClientOptions,
-            dispatcher: CoroutineDispatcher = Dispatchers.IO,
-        ): PunchCore = withContext(dispatcher) {
-            PunchCore(PunchClient.open(directory, options), dispatcher)
+fun PunchClient.standingUpdates(): Flow<Standing> = callbackFlow {
+    val subscription = subscribe(object : StandingListener {
+        // Called on the library's thread: hand the value on and return.
+        override fun onChange(standing: Standing) {
+            trySend(standing)
         }
-    }
-
-    private suspend fun <T> io(block: PunchClient.() -> T): T = withContext(dispatcher) { client.block() }
-
-    suspend fun enroll(code: String): String = io { enroll(code) }
-    suspend fun refreshPolicy(): ULong = io { refreshPolicy() }
-    suspend fun preparePolicy() = io { preparePolicy() }
-    suspend fun evaluate(evidence: Evidence): Evaluation = io { evaluate(evidence) }
-    suspend fun evaluateKind(kind: PunchKind, evidence: Evidence): Evaluation = io { evaluateKind(kind, evidence) }
-    suspend fun punch(kind: PunchKind, evidence: Evidence): PunchReceipt = io { punch(kind, evidence) }
-    suspend fun sync(): SyncReport = io { sync() }
-    suspend fun syncNow(): SyncReport = io { syncNow() }
-    suspend fun history(afterSeq: ULong = 0u, limit: UInt = 50u): HistoryPage = io { history(afterSeq, limit) }
-    suspend fun verifyChain(): ChainReport = io { verifyChain() }
-    suspend fun deviceInfo(): DeviceInfo = io { deviceInfo() }
-    suspend fun networkAvailable() = io { networkAvailable() }
-    suspend fun startBackgroundSync(idleMs: ULong) = io { startBackgroundSync(idleMs) }
-    suspend fun fileMakeUpRequest(request: MakeUpRequestInput): RequestReceipt = io { fileMakeUpRequest(request) }
-    suspend fun proposeFieldWork(proposal: FieldWorkInput): RequestReceipt = io { proposeFieldWork(proposal) }
-    suspend fun attach(body: ByteArray, mediaType: String): AttachmentRef = io { attach(body, mediaType) }
-    suspend fun requests(): List<RequestInfo> = io { requests() }
-    suspend fun refusedAttempts(): List<RefusedAttemptInfo> = io { refusedAttempts() }
-    suspend fun stopBackgroundSync() = io { stopBackgroundSync() }
-
-    /** Reads the status now and publishes it to [status]. */
-    suspend fun refreshStatus(): SyncStatus = io { status() }.also { statusState.value = it }
-
-    override fun close() {
-        client.setListener(null)
-        client.stopBackgroundSync()
-        client.close()
-    }
-}
+    })
+    // Subscribed first, so no change between the read and the subscription is lost.
+    send(standing())
+    awaitClose { subscription.close() }
+}.conflate()
 
 /** The human sentence of any [PunchException], for a UI or a log. */
 val PunchException.detail: String
@@ -100,6 +44,7 @@ val PunchException.detail: String
         is PunchException.DataKeyUnavailable -> detail
         is PunchException.Pin -> detail
         is PunchException.RequestRefused -> detail
+        is PunchException.AttestationRequired -> detail
         is PunchException.Internal -> detail
     }
 

@@ -31,6 +31,13 @@ import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlin.coroutines.resume
+import kotlinx.coroutines.CancellableContinuation
+import kotlinx.coroutines.DelicateCoroutinesApi
+import kotlinx.coroutines.GlobalScope
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.suspendCancellableCoroutine
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -663,19 +670,19 @@ internal interface UniffiCallbackInterfaceDeviceSignerMethod0 : com.sun.jna.Call
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceDeviceSignerMethod1 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceDeviceSignerMethod2 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfaceHttpTransportMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
 }
 internal interface UniffiCallbackInterfacePlatformClockMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-internal interface UniffiCallbackInterfaceStatusListenerMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+internal interface UniffiCallbackInterfaceStandingListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`standing`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "wrap", "unwrap")
 internal open class UniffiVTableCallbackInterfaceDataKeyWrapper(
@@ -781,22 +788,22 @@ internal open class UniffiVTableCallbackInterfacePlatformClock(
     }
 
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onStatus")
-internal open class UniffiVTableCallbackInterfaceStatusListener(
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onChange")
+internal open class UniffiVTableCallbackInterfaceStandingListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0? = null,
+    @JvmField internal var `onChange`: UniffiCallbackInterfaceStandingListenerMethod0? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
         `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceStatusListener(`uniffiFree`,`uniffiClone`,`onStatus`,), Structure.ByValue
+        `onChange`: UniffiCallbackInterfaceStandingListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceStandingListener(`uniffiFree`,`uniffiClone`,`onChange`,), Structure.ByValue
 
-   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStatusListener) {
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStandingListener) {
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
-        `onStatus` = other.`onStatus`
+        `onChange` = other.`onChange`
     }
 
 }
@@ -837,7 +844,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(
     ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_noop(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_noop_async(
+    ): Int
     external fun uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_rustbaseline_take_evidence(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_background_sync_running(
     ): Int
@@ -851,13 +866,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge(
     ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms(
+    external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_evaluate_kind(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_history(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_install_policy(
     ): Int
@@ -869,13 +882,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_refresh_policy(
     ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_set_listener(
-    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_start_background_sync(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_status(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_stop_background_sync(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_subscribe(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_sync(
     ): Int
@@ -941,6 +954,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_data_key(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_history(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_standing(
+    ): Int
     external fun uniffi_punchcore_checksum_method_datakeywrapper_wrap(
     ): Int
     external fun uniffi_punchcore_checksum_method_datakeywrapper_unwrap(
@@ -957,7 +974,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_platformclock_now(
     ): Int
-    external fun uniffi_punchcore_checksum_method_statuslistener_on_status(
+    external fun uniffi_punchcore_checksum_method_standinglistener_on_change(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_subscription_cancel(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_rustbaseline_of_client(
     ): Int
@@ -986,7 +1005,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceHttpTransport.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfacePlatformClock.register(this)
-        uniffiCallbackInterfaceStatusListener.register(this)
+        uniffiCallbackInterfaceStandingListener.register(this)
         
     }
 
@@ -1001,116 +1020,126 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_rustbaseline_noop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_noop_async(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_method_rustbaseline_punch_nanos(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_rustbaseline_take_evidence(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_clone_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_constructor_punchclient_open(`directory`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_constructor_punchclient_open(`directory`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_background_sync_running(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
-    external fun uniffi_punchcore_fn_method_punchclient_bind_employee(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_bind_employee(`ptr`: Long,`employeeId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_database_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_device_info(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_enroll(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_device_info(`ptr`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`afterSeq`: Long,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_enroll(`ptr`: Long,`code`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_network_available(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_prepare_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_punch(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_set_listener(`ptr`: Long,`listener`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_network_available(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_prepare_policy(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_punch(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idleMs`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_stop_background_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_sync(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_sync_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_verify_chain(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_stop_background_sync(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_subscribe(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_sync(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_sync_now(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_verify_chain(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_field_sites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_propose_field_work(`ptr`: Long,`proposal`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
+    external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_propose_field_work(`ptr`: Long,`proposal`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_change_pin(`ptr`: Long,`current`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(`ptr`: Long,`employeeId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_punch(`ptr`: Long,`employeeId`: RustBuffer.ByValue,`pin`: RustBuffer.ByValue,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_kiosk_site(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_pin_events(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_pin_status(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(`ptr`: Long,`code`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(`ptr`: Long,`employeeNumber`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_set_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_verify_pin(`ptr`: Long,`pin`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_export_personal_data(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_fetch_server_export(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_notice_required(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_purge_expired(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_reveal_evidence(`ptr`: Long,`seq`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_punchclient_export_personal_data(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_fetch_server_export(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_notice_required(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_purge_expired(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_reveal_evidence(`ptr`: Long,`seq`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_rotate_data_key(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_history(`ptr`: Long,`beforeSeq`: RustBuffer.ByValue,`limit`: Int,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_standing(`ptr`: Long,
+    ): Long
     external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1137,18 +1166,18 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_devicesigner_public_key_spki(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_httptransport(`vtable`: UniffiVTableCallbackInterfaceHttpTransport,
     ): Unit
-    external fun uniffi_punchcore_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_clone_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1157,20 +1186,26 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_platformclock_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_clone_statuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_punchcore_fn_free_statuslistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_init_callback_vtable_statuslistener(`vtable`: UniffiVTableCallbackInterfaceStatusListener,
+    external fun uniffi_punchcore_fn_init_callback_vtable_standinglistener(`vtable`: UniffiVTableCallbackInterfaceStandingListener,
     ): Unit
-    external fun uniffi_punchcore_fn_method_statuslistener_on_status(`ptr`: Long,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_method_subscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_panic_probe(uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1300,7 +1335,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_panic_probe() and 0xFFFF) != 55967) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 24659) {
+    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 26749) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 25870) {
@@ -1309,163 +1344,178 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 13762) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 23748) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 25504) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 31208) {
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() and 0xFFFF) != 16783) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop() and 0xFFFF) != 52050) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop_async() and 0xFFFF) != 22121) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 23820) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_take_evidence() and 0xFFFF) != 17351) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 18703) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 63357) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_database_path() and 0xFFFF) != 13787) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 25251) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 17959) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 64628) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 59504) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 1920) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time_ms() and 0xFFFF) != 25413) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time() and 0xFFFF) != 1998) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 49795) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 58835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 11648) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 49556) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 22433) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 24818) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 25505) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 63891) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 9684) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 8712) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 26762) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 47435) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 61877) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 5625) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 22505) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 35252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_listener() and 0xFFFF) != 13758) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 14559) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 58170) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 31120) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 16053) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 20216) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 4847) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 3019) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 21533) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 12641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 60893) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 2976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 50864) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 35560) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 57306) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 41789) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 37742) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 59232) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 12730) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 45898) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 3728) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 6613) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 38269) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 45487) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 12479) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 64679) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 55305) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 8912) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 7100) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 2397) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 9755) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 46000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 30668) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 29597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 24008) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 49637) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 34302) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 16443) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 2791) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 16470) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 16869) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 13938) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 52071) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 33949) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 41031) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 58769) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 44268) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 15257) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 57706) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 46011) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 56160) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 29381) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 18132) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 49985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 16596) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 9643) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 65256) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 25316) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 30484) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 54958) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 16084) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 35906) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 54299) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 27581) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 17332) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 44477) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 20431) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 65202) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 40406) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 62024) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_standing() and 0xFFFF) != 36404) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 57356) {
@@ -1480,19 +1530,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_devicesigner_public_key_spki() and 0xFFFF) != 32485) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 52203) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 47868) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 55210) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 61280) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 4436) {
+    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 15529) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_platformclock_now() and 0xFFFF) != 19721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_statuslistener_on_status() and 0xFFFF) != 7390) {
+    if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 42050) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 2899) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_of_client() and 0xFFFF) != 29917) {
@@ -1501,7 +1554,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_open() and 0xFFFF) != 41417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 31014) {
+    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 4863) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1517,6 +1570,135 @@ public fun uniffiEnsureInitialized() {
 }
 
 // Async support
+// Async return type handlers
+
+internal const val UNIFFI_RUST_FUTURE_POLL_READY = 0.toByte()
+internal const val UNIFFI_RUST_FUTURE_POLL_WAKE = 1.toByte()
+
+internal val uniffiContinuationHandleMap = UniffiHandleMap<CancellableContinuation<Byte>>()
+
+// FFI type for Rust future continuations
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {
+        uniffiContinuationHandleMap.remove(data).resume(pollResult)
+    }
+}
+
+internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
+    rustFuture: Long,
+    pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
+    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    freeFunc: (Long) -> Unit,
+    liftFunc: (F) -> T,
+    errorHandler: UniffiRustCallStatusErrorHandler<E>
+): T {
+    try {
+        do {
+            val pollResult = suspendCancellableCoroutine<Byte> { continuation ->
+                pollFunc(
+                    rustFuture,
+                    uniffiRustFutureContinuationCallbackImpl,
+                    uniffiContinuationHandleMap.insert(continuation)
+                )
+            }
+        } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
+
+        return liftFunc(
+            uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
+        )
+    } finally {
+        freeFunc(rustFuture)
+    }
+}
+internal inline fun<T> uniffiTraitInterfaceCallAsync(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // Using `GlobalScope` is labeled as a "delicate API" and generally discouraged in Kotlin programs, since it breaks structured concurrency.
+    // However, our parent task is a Rust future, so we're going to need to break structure concurrency in any case.
+    //
+    // Uniffi does its best to support structured concurrency across the FFI.
+    // If the Rust future is dropped, `uniffiForeignFutureDroppedCallbackImpl` is called, which will cancel the Kotlin coroutine if it's still running.
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // Note: it's important we call either `handleSuccess` or `handleError` exactly once.  Each
+        // call consumes an Arc reference, which means there should be no possibility of a double
+        // call.  The following code is structured so that will will never call both `handleSuccess`
+        // and `handleError`, even in the face of weird exceptions.
+        //
+        // In extreme circumstances we may not call either, for example if we fail to make the JNA
+        // call to `handleSuccess`.  This means we will leak the Arc reference, which is better than
+        // double-freeing it.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            handleError(
+                UniffiRustCallStatus.create(
+                    UNIFFI_CALL_UNEXPECTED_ERROR,
+                    FfiConverterString.lower(e.toString()),
+                )
+            )
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal inline fun<T, reified E: Throwable> uniffiTraitInterfaceCallAsyncWithError(
+    crossinline makeCall: suspend () -> T,
+    crossinline handleSuccess: (T) -> Unit,
+    crossinline handleError: (UniffiRustCallStatus.ByValue) -> Unit,
+    crossinline lowerError: (E) -> RustBuffer.ByValue,
+    uniffiOutDroppedCallback: UniffiForeignFutureDroppedCallbackStruct,
+) {
+    // See uniffiTraitInterfaceCallAsync for details on `DelicateCoroutinesApi`
+    @OptIn(DelicateCoroutinesApi::class)
+    val job = GlobalScope.launch coroutineBlock@ {
+        // See the note in uniffiTraitInterfaceCallAsync for details on `handleSuccess` and
+        // `handleError`.
+        val callResult = try {
+            makeCall()
+        } catch(e: kotlin.Exception) {
+            if (e is E) {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_ERROR,
+                        lowerError(e),
+                    )
+                )
+            } else {
+                handleError(
+                    UniffiRustCallStatus.create(
+                        UNIFFI_CALL_UNEXPECTED_ERROR,
+                        FfiConverterString.lower(e.toString()),
+                    )
+                )
+            }
+            return@coroutineBlock
+        }
+        handleSuccess(callResult)
+    }
+    val handle = uniffiForeignFutureHandleMap.insert(job)
+    uniffiOutDroppedCallback.uniffiSetValue(UniffiForeignFutureDroppedCallbackStruct(handle, uniffiForeignFutureDroppedCallbackImpl))
+}
+
+internal val uniffiForeignFutureHandleMap = UniffiHandleMap<Job>()
+
+internal object uniffiForeignFutureDroppedCallbackImpl: UniffiForeignFutureDroppedCallback {
+    override fun callback(handle: Long) {
+        val job = uniffiForeignFutureHandleMap.remove(handle)
+        if (!job.isCompleted) {
+            job.cancel()
+        }
+    }
+}
+
+// For testing
+public fun uniffiForeignFutureHandleCount() = uniffiForeignFutureHandleMap.size
 
 // Public interface members begin here.
 
@@ -1695,56 +1877,6 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
-public object FfiConverterUShort: FfiConverter<UShort, Short> {
-    override fun lift(value: Short): UShort {
-        return value.toUShort()
-    }
-
-    fun lift(value: Int): UShort {
-        return value.toUShort()
-    }
-
-    override fun read(buf: ByteBuffer): UShort {
-        return lift(buf.getShort())
-    }
-
-    override fun lower(value: UShort): Short {
-        return value.toShort()
-    }
-
-    override fun allocationSize(value: UShort) = 2UL
-
-    override fun write(value: UShort, buf: ByteBuffer) {
-        buf.putShort(value.toShort())
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterUInt: FfiConverter<UInt, Int> {
-    override fun lift(value: Int): UInt {
-        return value.toUInt()
-    }
-
-    override fun read(buf: ByteBuffer): UInt {
-        return lift(buf.getInt())
-    }
-
-    override fun lower(value: UInt): Int {
-        return value.toInt()
-    }
-
-    override fun allocationSize(value: UInt) = 4UL
-
-    override fun write(value: UInt, buf: ByteBuffer) {
-        buf.putInt(value.toInt())
-    }
-}
-
-/**
- * @suppress
- */
 public object FfiConverterInt: FfiConverter<Int, Int> {
     override fun lift(value: Int): Int {
         return value
@@ -1762,29 +1894,6 @@ public object FfiConverterInt: FfiConverter<Int, Int> {
 
     override fun write(value: Int, buf: ByteBuffer) {
         buf.putInt(value)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterULong: FfiConverter<ULong, Long> {
-    override fun lift(value: Long): ULong {
-        return value.toULong()
-    }
-
-    override fun read(buf: ByteBuffer): ULong {
-        return lift(buf.getLong())
-    }
-
-    override fun lower(value: ULong): Long {
-        return value.toLong()
-    }
-
-    override fun allocationSize(value: ULong) = 8UL
-
-    override fun write(value: ULong, buf: ByteBuffer) {
-        buf.putLong(value.toLong())
     }
 }
 
@@ -1930,6 +2039,90 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTimestamp: FfiConverterRustBuffer<java.time.Instant> {
+    override fun read(buf: ByteBuffer): java.time.Instant {
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Instant nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        if (seconds >= 0) {
+            return java.time.Instant.EPOCH.plus(java.time.Duration.ofSeconds(seconds, nanoseconds))
+        } else {
+            return java.time.Instant.EPOCH.minus(java.time.Duration.ofSeconds(-seconds, nanoseconds))
+        }
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Instant) = 12UL
+
+    override fun write(value: java.time.Instant, buf: ByteBuffer) {
+        var epochOffset = java.time.Duration.between(java.time.Instant.EPOCH, value)
+
+        var sign = 1
+        if (epochOffset.isNegative()) {
+            sign = -1
+            epochOffset = epochOffset.negated()
+        }
+
+        if (epochOffset.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Instant.html
+            throw IllegalArgumentException("Invalid timestamp, nano value must be non-negative")
+        }
+
+        buf.putLong(sign * epochOffset.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(epochOffset.nano)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
+    override fun read(buf: ByteBuffer): java.time.Duration {
+        // Type mismatch (should be u64) but we check for overflow/underflow below
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (seconds < 0) {
+            throw java.time.DateTimeException("Duration exceeds minimum or maximum value supported by uniffi")
+        }
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Duration nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        return java.time.Duration.ofSeconds(seconds, nanoseconds)
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Duration) = 12UL
+
+    override fun write(value: java.time.Duration, buf: ByteBuffer) {
+        if (value.seconds < 0) {
+            // Rust does not support negative Durations
+            throw IllegalArgumentException("Invalid duration, must be non-negative")
+        }
+
+        if (value.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Duration.html
+            throw IllegalArgumentException("Invalid duration, nano value must be non-negative")
+        }
+
+        // Type mismatch (should be u64) but since Rust doesn't support negative durations we should be OK
+        buf.putLong(value.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(value.nano)
     }
 }
 
@@ -2414,16 +2607,17 @@ public interface DeviceSigner {
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
+    suspend fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray
     
     /**
      * Proof of where the key lives for the enrollment `challenge` (Android
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation?
+    suspend fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation?
     
     companion object
 }
@@ -2556,21 +2750,29 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
     /**
      * ECDSA P-256 SHA-256 over `message`, DER-encoded (Java
      * `Signature("SHA256withECDSA")`, CryptoKit `derRepresentation`).
-     * May show a biometric prompt: it runs off the caller's thread.
+     * May show a biometric prompt: suspend until the user answers. Cancelled
+     * (the coroutine or Task) when the punch is cancelled or times out.
      */
-    @Throws(PlatformException::class)override fun `sign`(`message`: kotlin.ByteArray): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_devicesigner_sign(
-        it,
-        
-        FfiConverterByteArray.lower(`message`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sign`(`message`: kotlin.ByteArray) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_devicesigner_sign(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`message`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -2578,19 +2780,26 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
      * Key Attestation chain, Apple App Attest object), or None to enroll
      * without one (the server then records a software-level key).
      */
-    @Throws(PlatformException::class)override fun `attestation`(`challenge`: kotlin.ByteArray): DeviceAttestation? {
-            return FfiConverterOptionalTypeDeviceAttestation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_devicesigner_attestation(
-        it,
-        
-        FfiConverterByteArray.lower(`challenge`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attestation`(`challenge`: kotlin.ByteArray) : DeviceAttestation? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_devicesigner_attestation(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`challenge`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeviceAttestation.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -2627,36 +2836,70 @@ internal object uniffiCallbackInterfaceDeviceSigner {
         }
     }
     internal object `sign`: UniffiCallbackInterfaceDeviceSignerMethod1 {
-        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`sign`(
                     FfiConverterByteArray.lift(`message`),
                 )
             }
-            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: kotlin.ByteArray ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterByteArray.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
     internal object `attestation`: UniffiCallbackInterfaceDeviceSignerMethod2 {
-        override fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeDeviceSigner.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`attestation`(
                     FfiConverterByteArray.lift(`challenge`),
                 )
             }
-            val writeReturn = { value: DeviceAttestation? -> uniffiOutReturn.setValue(FfiConverterOptionalTypeDeviceAttestation.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: DeviceAttestation? ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterOptionalTypeDeviceAttestation.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
@@ -2825,11 +3068,12 @@ public object FfiConverterTypeDeviceSigner: FfiConverter<DeviceSigner, Long> {
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 public interface HttpTransport {
     
-    fun `send`(`request`: HttpRequest): HttpResponse
+    suspend fun `send`(`request`: HttpRequest): HttpResponse
     
     companion object
 }
@@ -2837,7 +3081,8 @@ public interface HttpTransport {
 /**
  * HTTP through the app's own stack (OkHttp, URLSession) with its proxy and
  * certificate pinning. Return every HTTP answer (4xx, 5xx included) as a
- * response; throw only when there is none.
+ * response; throw only when there is none. Cancelled (the coroutine or
+ * Task) when the call it serves is cancelled or its deadline passes.
  */
 open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
 {
@@ -2941,19 +3186,26 @@ open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
     }
 
     
-    @Throws(PlatformException::class)override fun `send`(`request`: HttpRequest): HttpResponse {
-            return FfiConverterTypeHttpResponse.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_httptransport_send(
-        it,
-        
-        FfiConverterTypeHttpRequest.lower(`request`),_status)
-}
-    }
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `send`(`request`: HttpRequest) : HttpResponse {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_httptransport_send(
+                uniffiHandle,
+                
+        FfiConverterTypeHttpRequest.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHttpResponse.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
     )
     }
-    
 
     
 
@@ -2974,19 +3226,36 @@ open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceHttpTransport {
     internal object `send`: UniffiCallbackInterfaceHttpTransportMethod0 {
-        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`request`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
             val uniffiObj = FfiConverterTypeHttpTransport.handleMap.get(uniffiHandle)
-            val makeCall = { ->
+            val makeCall = suspend { ->
                 uniffiObj.`send`(
                     FfiConverterTypeHttpRequest.lift(`request`),
                 )
             }
-            val writeReturn = { value: HttpResponse -> uniffiOutReturn.setValue(FfiConverterTypeHttpResponse.lower(value)) }
-            uniffiTraitInterfaceCallWithError(
-                uniffiCallStatus,
+            val uniffiHandleSuccess = { returnValue: HttpResponse ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterTypeHttpResponse.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
                 makeCall,
-                writeReturn,
-                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) }
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
             )
         }
     }
@@ -3815,122 +4084,119 @@ public interface PunchClientInterface {
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    fun `bindEmployee`(`employeeId`: kotlin.String)
+    suspend fun `bindEmployee`(`employeeId`: kotlin.String)
     
     /**
      * The database file's path (exclude its directory from backups).
      */
     fun `databasePath`(): kotlin.String
     
-    fun `deviceInfo`(): DeviceInfo
+    suspend fun `deviceInfo`(): DeviceInfo
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    fun `enroll`(`code`: kotlin.String): kotlin.String
+    suspend fun `enroll`(`code`: kotlin.String): kotlin.String
     
     /**
      * Like `enroll`, answering an attestation challenge the app fetched with
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
+    suspend fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
      */
-    fun `estimatedServerTimeMs`(): kotlin.Long
+    fun `estimatedServerTime`(): java.time.Instant
     
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    fun `evaluate`(`evidence`: Evidence): Evaluation
+    suspend fun `evaluate`(`evidence`: Evidence): Evaluation
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
-    
-    /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage
+    suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
     
     /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong
+    suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.Long
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    fun `networkAvailable`()
+    suspend fun `networkAvailable`()
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    fun `preparePolicy`()
+    suspend fun `preparePolicy`()
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
     /**
      * Syncs now (ignoring a running backoff) and returns the policy version
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    fun `refreshPolicy`(): kotlin.ULong
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */
-    fun `setListener`(`listener`: StatusListener?)
+    suspend fun `refreshPolicy`(): kotlin.Long
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
-    fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
+    fun `startBackgroundSync`(`idle`: java.time.Duration)
     
-    fun `status`(): SyncStatus
+    suspend fun `status`(): SyncStatus
     
     /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
      */
-    fun `stopBackgroundSync`()
+    suspend fun `stopBackgroundSync`()
+    
+    /**
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
+     */
+    fun `subscribe`(`listener`: StandingListener): Subscription
     
     /**
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    fun `sync`(): SyncReport
+    suspend fun `sync`(): SyncReport
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    fun `syncNow`(): SyncReport
+    suspend fun `syncNow`(): SyncReport
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    fun `verifyChain`(): ChainReport
+    suspend fun `verifyChain`(): ChainReport
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
+    suspend fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
     
     /**
      * The field sites approved for this employee.
@@ -3941,119 +4207,130 @@ public interface PunchClientInterface {
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt
+    suspend fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt
+    suspend fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    fun `refusedAttempts`(): List<RefusedAttemptInfo>
+    suspend fun `refusedAttempts`(): List<RefusedAttemptInfo>
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    fun `requests`(): List<RequestInfo>
+    suspend fun `requests`(): List<RequestInfo>
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    fun `acceptUserVerified`()
+    suspend fun `acceptUserVerified`()
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
     
-    fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
     
-    fun `fetchAdminPinReset`(): PinResetToken
+    suspend fun `fetchAdminPinReset`(): PinResetToken
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
+    suspend fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
+    suspend fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    fun `kioskSite`(): kotlin.String?
+    suspend fun `kioskSite`(): kotlin.String?
     
-    fun `pinEvents`(): List<PinEvent>
+    suspend fun `pinEvents`(): List<PinEvent>
     
-    fun `pinStatus`(): PinStatus
+    suspend fun `pinStatus`(): PinStatus
     
-    fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
+    suspend fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    fun `requestPinResetCode`(): PinCodeSent
+    suspend fun `requestPinResetCode`(): PinCodeSent
     
-    fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
+    suspend fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
+    suspend fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    fun `verifyPin`(`pin`: kotlin.String)
+    suspend fun `verifyPin`(`pin`: kotlin.String)
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    fun `acknowledgeNotice`(`version`: kotlin.String)
+    suspend fun `acknowledgeNotice`(`version`: kotlin.String)
     
     fun `dataKeyState`(): DataKeyState
     
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray?
+    suspend fun `evidenceOpening`(`seq`: kotlin.Long): kotlin.ByteArray?
     
     /**
      * Everything this phone holds about the employee.
      */
-    fun `exportPersonalData`(): PersonalExport
+    suspend fun `exportPersonalData`(): PersonalExport
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    fun `fetchServerExport`(): kotlin.ByteArray
+    suspend fun `fetchServerExport`(): kotlin.ByteArray
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    fun `noticeRequired`(): kotlin.String?
+    suspend fun `noticeRequired`(): kotlin.String?
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    fun `purgeExpired`(): kotlin.ULong
+    suspend fun `purgeExpired`(): kotlin.Long
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome
+    suspend fun `revealEvidence`(`seq`: kotlin.Long): RevealOutcome
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    fun `rotateDataKey`(): kotlin.String
+    suspend fun `rotateDataKey`(): kotlin.String
+    
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    suspend fun `history`(`beforeSeq`: kotlin.Long?, `limit`: kotlin.Int): HistoryPage
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    suspend fun `standing`(): Standing
     
     companion object
 }
@@ -4185,18 +4462,27 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Binds a local-only client to an employee (a server-backed client is
      * bound by `enroll`). Once bound, only the same id is accepted.
      */
-    @Throws(PunchException::class)override fun `bindEmployee`(`employeeId`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_bind_employee(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `bindEmployee`(`employeeId`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_bind_employee(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`employeeId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`employeeId`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
@@ -4215,37 +4501,51 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
 
     
-    @Throws(PunchException::class)override fun `deviceInfo`(): DeviceInfo {
-            return FfiConverterTypeDeviceInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_device_info(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deviceInfo`() : DeviceInfo {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_device_info(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeviceInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Enrolls this device with a one-time code from the employer; returns
      * the employee id it is now bound to.
      */
-    @Throws(PunchException::class)override fun `enroll`(`code`: kotlin.String): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll(
-        it,
-        
-        FfiConverterString.lower(`code`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enroll`(`code`: kotlin.String) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4253,29 +4553,36 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * `fetch_enrollment_challenge` before it generated its key (Android
      * Keystore attests a key only when generating it).
      */
-    @Throws(PunchException::class)override fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrollWithChallenge`(`code`: kotlin.String, `challenge`: kotlin.ByteArray) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(
+                uniffiHandle,
+                
         FfiConverterString.lower(`code`),
-        FfiConverterByteArray.lower(`challenge`),_status)
-}
-    }
+        FfiConverterByteArray.lower(`challenge`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
-     * Best estimate of the server's clock now, epoch ms (for `GpsFix.fix_time_ms` in tests).
-     */override fun `estimatedServerTimeMs`(): kotlin.Long {
-            return FfiConverterLong.lift(
+     * Best estimate of the server's clock now (for `GpsFix.fix_time` in tests).
+     */override fun `estimatedServerTime`(): java.time.Instant {
+            return FfiConverterTimestamp.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_estimated_server_time_ms(
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_estimated_server_time(
         it,
         _status)
 }
@@ -4288,58 +4595,53 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     /**
      * Judges evidence without storing anything: for the UI's live verdict.
      */
-    @Throws(PunchException::class)override fun `evaluate`(`evidence`: Evidence): Evaluation {
-            return FfiConverterTypeEvaluation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
-        it,
-        
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evaluate`(`evidence`: Evidence) : Evaluation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
+                uniffiHandle,
+                
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEvaluation.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
      * the employee would press next: clock-out while clocked in, else in).
      */
-    @Throws(PunchException::class)override fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation {
-            return FfiConverterTypeEvaluation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence) : Evaluation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
+                uniffiHandle,
+                
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEvaluation.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
-
-    
-    /**
-     * Stored punches after `after_seq` (0 for the first page), oldest first.
-     */
-    @Throws(PunchException::class)override fun `history`(`afterSeq`: kotlin.ULong, `limit`: kotlin.UInt): HistoryPage {
-            return FfiConverterTypeHistoryPage.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
-        it,
-        
-        FfiConverterULong.lower(`afterSeq`),
-        FfiConverterUInt.lower(`limit`),_status)
-}
-    }
-    )
-    }
-    
 
     
     /**
@@ -4347,74 +4649,106 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
      */
-    @Throws(PunchException::class)override fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_install_policy(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `installPolicy`(`body`: kotlin.ByteArray, `signature`: kotlin.ByteArray?) : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_install_policy(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`body`),
-        FfiConverterOptionalByteArray.lower(`signature`),_status)
-}
-    }
+        FfiConverterOptionalByteArray.lower(`signature`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The network is back (a ConnectivityManager / NWPathMonitor callback):
      * a backoff caused by network failures ends and the background sync wakes.
      */
-    @Throws(PunchException::class)override fun `networkAvailable`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_network_available(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `networkAvailable`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_network_available(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Prepares the installed policy now (open defers it to the first
      * evaluate or punch); call it off the main thread after open.
      */
-    @Throws(PunchException::class)override fun `preparePolicy`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_prepare_policy(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `preparePolicy`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_prepare_policy(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
      * A rejected punch is not stored: `PunchError.Refused` carries why.
      */
-    @Throws(PunchException::class)override fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
-            return FfiConverterTypePunchReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_punch(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_punch(
+                uniffiHandle,
+                
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4422,84 +4756,110 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * in force. Fails when the server could not be reached or refused, or
      * has published no policy.
      */
-    @Throws(PunchException::class)override fun `refreshPolicy`(): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_refresh_policy(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refreshPolicy`() : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_refresh_policy(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
-
-    
-    /**
-     * Hears of every status change; None removes the listener.
-     */override fun `setListener`(`listener`: StatusListener?)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_listener(
-        it,
-        
-        FfiConverterOptionalTypeStatusListener.lower(`listener`),_status)
-}
-    }
-    
-    
 
     
     /**
      * Starts a thread that syncs while punches are pending and every
-     * `idle_ms` otherwise, backing off after failures (for processes that
+     * `idle` otherwise, backing off after failures (for processes that
      * live long; phones schedule `sync` with WorkManager / BGTaskScheduler).
-     * A second call restarts it with the new interval.
+     * A second call restarts it with the new interval. Returns at once.
      */
-    @Throws(PunchException::class)override fun `startBackgroundSync`(`idleMs`: kotlin.ULong)
+    @Throws(PunchException::class)override fun `startBackgroundSync`(`idle`: java.time.Duration)
         = 
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_punchclient_start_background_sync(
         it,
         
-        FfiConverterULong.lower(`idleMs`),_status)
+        FfiConverterDuration.lower(`idle`),_status)
 }
     }
     
     
 
     
-    @Throws(PunchException::class)override fun `status`(): SyncStatus {
-            return FfiConverterTypeSyncStatus.lift(
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `status`() : SyncStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_status(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stops the background thread; returns once a request in flight has
+     * ended (at most the request timeout), without blocking the caller.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stopBackgroundSync`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_stop_background_sync(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `listener` hears where the employee stands after every change (a
+     * punch, a sync, an enrollment) until the returned handle is cancelled
+     * or closed. Any number may listen at once, each with its own handle.
+     */override fun `subscribe`(`listener`: StandingListener): Subscription {
+            return FfiConverterTypeSubscription.lift(
     callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_status(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_punchclient_subscribe(
         it,
-        _status)
+        
+        FfiConverterTypeStandingListener.lower(`listener`),_status)
 }
     }
     )
     }
-    
-
-    
-    /**
-     * Stops the background thread, waiting for a request in flight (at most
-     * the request timeout). Call it off the main thread.
-     */
-    @Throws(PunchException::class)override fun `stopBackgroundSync`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_stop_background_sync(
-        it,
-        _status)
-}
-    }
-    
     
 
     
@@ -4507,71 +4867,99 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Uploads pending punches, refreshes time and policy. Network trouble
      * is in the report (`error`, `next_retry_ms`), not thrown.
      */
-    @Throws(PunchException::class)override fun `sync`(): SyncReport {
-            return FfiConverterTypeSyncReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_sync(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sync`() : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_sync(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Like `sync`, ignoring a running backoff (a user's "sync now").
      */
-    @Throws(PunchException::class)override fun `syncNow`(): SyncReport {
-            return FfiConverterTypeSyncReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_sync_now(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `syncNow`() : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_sync_now(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Re-checks every stored record (hash, signature, sequence, links).
      */
-    @Throws(PunchException::class)override fun `verifyChain`(): ChainReport {
-            return FfiConverterTypeChainReport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_chain(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyChain`() : ChainReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_chain(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChainReport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Keeps a file for a make-up request until the server has it.
      */
-    @Throws(PunchException::class)override fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef {
-            return FfiConverterTypeAttachmentRef.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_attach(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String) : AttachmentRef {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_attach(
+                uniffiHandle,
+                
         FfiConverterByteArray.lower(`body`),
-        FfiConverterString.lower(`mediaType`),_status)
-}
-    }
+        FfiConverterString.lower(`mediaType`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAttachmentRef.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
@@ -4594,321 +4982,466 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Files a make-up request (补卡); the policy's limits are judged now,
      * offline. Refused: `PunchError.RequestRefused` with the rule's code.
      */
-    @Throws(PunchException::class)override fun `fileMakeUpRequest`(`request`: MakeUpRequestInput): RequestReceipt {
-            return FfiConverterTypeRequestReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_file_make_up_request(
-        it,
-        
-        FfiConverterTypeMakeUpRequestInput.lower(`request`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fileMakeUpRequest`(`request`: MakeUpRequestInput) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_file_make_up_request(
+                uniffiHandle,
+                
+        FfiConverterTypeMakeUpRequestInput.lower(`request`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Proposes a field-work site (外勤报备) for a manager to approve.
      */
-    @Throws(PunchException::class)override fun `proposeFieldWork`(`proposal`: FieldWorkInput): RequestReceipt {
-            return FfiConverterTypeRequestReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_propose_field_work(
-        it,
-        
-        FfiConverterTypeFieldWorkInput.lower(`proposal`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `proposeFieldWork`(`proposal`: FieldWorkInput) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_propose_field_work(
+                uniffiHandle,
+                
+        FfiConverterTypeFieldWorkInput.lower(`proposal`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The punches the rules refused, kept as evidence, oldest first.
      */
-    @Throws(PunchException::class)override fun `refusedAttempts`(): List<RefusedAttemptInfo> {
-            return FfiConverterSequenceTypeRefusedAttemptInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_refused_attempts(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `refusedAttempts`() : List<RefusedAttemptInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_refused_attempts(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeRefusedAttemptInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The requests this device filed, oldest first, with their status.
      */
-    @Throws(PunchException::class)override fun `requests`(): List<RequestInfo> {
-            return FfiConverterSequenceTypeRequestInfo.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `requests`() : List<RequestInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_requests(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
      */
-    @Throws(PunchException::class)override fun `acceptUserVerified`()
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
-        it,
-        _status)
-}
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `acceptUserVerified`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_accept_user_verified(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Applies a reset token (offline) and sets `new_pin`.
      */
-    @Throws(PunchException::class)override fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `applyPinReset`(`token`: PinResetToken, `newPin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_apply_pin_reset(
+                uniffiHandle,
+                
         FfiConverterTypePinResetToken.lower(`token`),
         FfiConverterString.lower(`newPin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
-    }
-    
-    
-
-    
-    @Throws(PunchException::class)override fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
-        it,
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`current`),
-        FfiConverterString.lower(`newPin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
-    }
-    
-    
-
-    
-    @Throws(PunchException::class)override fun `fetchAdminPinReset`(): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
-        it,
-        _status)
-}
-    }
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
+
     
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `changePin`(`current`: kotlin.String, `newPin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_change_pin(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`current`),
+        FfiConverterString.lower(`newPin`),
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchAdminPinReset`() : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_admin_pin_reset(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
 
     
     /**
      * Kiosk mode: an employee's PIN on this kiosk (tries left, lock end).
      */
-    @Throws(PunchException::class)override fun `kioskPinStatus`(`employeeId`: kotlin.String): PinStatus {
-            return FfiConverterTypePinStatus.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
-        it,
-        
-        FfiConverterString.lower(`employeeId`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskPinStatus`(`employeeId`: kotlin.String) : PinStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_pin_status(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`employeeId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Kiosk mode: a punch by employee number and PIN, signed by the kiosk.
      */
-    @Throws(PunchException::class)override fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
-            return FfiConverterTypePunchReceipt.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskPunch`(`employeeId`: kotlin.String, `pin`: kotlin.String, `kind`: PunchKind, `evidence`: Evidence) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_punch(
+                uniffiHandle,
+                
         FfiConverterString.lower(`employeeId`),
         FfiConverterString.lower(`pin`),
         FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Kiosk mode: the site this device is a kiosk for (None on a phone).
      */
-    @Throws(PunchException::class)override fun `kioskSite`(): kotlin.String? {
-            return FfiConverterOptionalString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `kioskSite`() : kotlin.String? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_kiosk_site(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `pinEvents`(): List<PinEvent> {
-            return FfiConverterSequenceTypePinEvent.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pinEvents`() : List<PinEvent> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_events(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePinEvent.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `pinStatus`(): PinStatus {
-            return FfiConverterTypePinStatus.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pinStatus`() : PinStatus {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_pin_status(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinStatus.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `redeemPinResetCode`(`code`: kotlin.String): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
-        it,
-        
-        FfiConverterString.lower(`code`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `redeemPinResetCode`(`code`: kotlin.String) : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_redeem_pin_reset_code(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Sends a reset code to the employee's bound phone or e-mail.
      */
-    @Throws(PunchException::class)override fun `requestPinResetCode`(): PinCodeSent {
-            return FfiConverterTypePinCodeSent.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `requestPinResetCode`() : PinCodeSent {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_request_pin_reset_code(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinCodeSent.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
-    @Throws(PunchException::class)override fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String): PinResetToken {
-            return FfiConverterTypePinResetToken.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `selfServicePinReset`(`employeeNumber`: kotlin.String, `secret`: kotlin.String) : PinResetToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_self_service_pin_reset(
+                uniffiHandle,
+                
         FfiConverterString.lower(`employeeNumber`),
-        FfiConverterString.lower(`secret`),_status)
-}
-    }
+        FfiConverterString.lower(`secret`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePinResetToken.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The first PIN (or the one after a reset). `birthday` (YYYY-MM-DD),
      * when the app knows it, is refused as a PIN.
      */
-    @Throws(PunchException::class)override fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
-        it,
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `setPin`(`pin`: kotlin.String, `birthday`: kotlin.String?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_set_pin(
+                uniffiHandle,
+                
         FfiConverterString.lower(`pin`),
-        FfiConverterOptionalString.lower(`birthday`),_status)
-}
+        FfiConverterOptionalString.lower(`birthday`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * Checks the PIN; success lets the next punch through.
      */
-    @Throws(PunchException::class)override fun `verifyPin`(`pin`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyPin`(`pin`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_verify_pin(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`pin`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`pin`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     
     /**
      * The employee saw notice `version` (the app showed it).
      */
-    @Throws(PunchException::class)override fun `acknowledgeNotice`(`version`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
-        it,
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `acknowledgeNotice`(`version`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_acknowledge_notice(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`version`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_void(future) },
+        // lift function
+        { },
         
-        FfiConverterString.lower(`version`),_status)
-}
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
     }
-    
-    
 
     override fun `dataKeyState`(): DataKeyState {
             return FfiConverterTypeDataKeyState.lift(
@@ -4927,124 +5460,224 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     /**
      * The exact evidence behind the record at `seq` (None: it keeps all).
      */
-    @Throws(PunchException::class)override fun `evidenceOpening`(`seq`: kotlin.ULong): kotlin.ByteArray? {
-            return FfiConverterOptionalByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
-        it,
-        
-        FfiConverterULong.lower(`seq`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `evidenceOpening`(`seq`: kotlin.Long) : kotlin.ByteArray? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_evidence_opening(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Everything this phone holds about the employee.
      */
-    @Throws(PunchException::class)override fun `exportPersonalData`(): PersonalExport {
-            return FfiConverterTypePersonalExport.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_export_personal_data(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exportPersonalData`() : PersonalExport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_export_personal_data(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePersonalExport.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The server's export of everything it holds about the employee (JSON).
      */
-    @Throws(PunchException::class)override fun `fetchServerExport`(): kotlin.ByteArray {
-            return FfiConverterByteArray.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_server_export(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchServerExport`() : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_fetch_server_export(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * The notice version to show the employee, while not acknowledged.
      */
-    @Throws(PunchException::class)override fun `noticeRequired`(): kotlin.String? {
-            return FfiConverterOptionalString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_notice_required(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `noticeRequired`() : kotlin.String? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_notice_required(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Purges records the server acknowledged longer ago than the policy
      * keeps them (also done after each good sync); answers how many.
      */
-    @Throws(PunchException::class)override fun `purgeExpired`(): kotlin.ULong {
-            return FfiConverterULong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `purgeExpired`() : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_purge_expired(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * Reveals that evidence to the server to settle a dispute (the
      * employee's choice). Blocking: call it off the main thread.
      */
-    @Throws(PunchException::class)override fun `revealEvidence`(`seq`: kotlin.ULong): RevealOutcome {
-            return FfiConverterTypeRevealOutcome.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
-        it,
-        
-        FfiConverterULong.lower(`seq`),_status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `revealEvidence`(`seq`: kotlin.Long) : RevealOutcome {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_reveal_evidence(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`seq`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRevealOutcome.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
     
     /**
      * A new data key after the platform lost its key; answers its id.
      */
-    @Throws(PunchException::class)override fun `rotateDataKey`(): kotlin.String {
-            return FfiConverterString.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_data_key(
-        it,
-        _status)
-}
-    }
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rotateDataKey`() : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_data_key(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
+
     
+    /**
+     * Stored punches, newest first: `before_seq` None for the first page,
+     * then the page's `next_before_seq`.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `history`(`beforeSeq`: kotlin.Long?, `limit`: kotlin.Int) : HistoryPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_history(
+                uniffiHandle,
+                
+        FfiConverterOptionalLong.lower(`beforeSeq`),
+        FfiConverterInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHistoryPage.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Where the employee stands now; `subscribe` hears every change.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `standing`() : Standing {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_standing(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStanding.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
 
     
 
@@ -5058,18 +5691,22 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
      * Opens (creating if needed) the punch database in `directory`. The
      * first open creates the device key (or takes the signer's).
      */
-    @Throws(PunchException::class) fun `open`(`directory`: kotlin.String, `options`: ClientOptions): PunchClient {
-            return FfiConverterTypePunchClient.lift(
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_constructor_punchclient_open(
-    
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `open`(`directory`: kotlin.String, `options`: ClientOptions) : PunchClient {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_punchcore_fn_constructor_punchclient_open(
         FfiConverterString.lower(`directory`),
-        FfiConverterTypeClientOptions.lower(`options`),_status)
-}
+        FfiConverterTypeClientOptions.lower(`options`),),
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypePunchClient.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
         
     }
@@ -5205,12 +5842,35 @@ public interface RustBaselineInterface {
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    fun `evaluateNanos`(`evidence`: Evidence): kotlin.ULong
+    fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long
+    
+    /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    fun `evaluateSync`(`evidence`: Evidence): Evaluation
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */
+    fun `noop`(): kotlin.Long
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    suspend fun `noopAsync`(): kotlin.Long
     
     /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong
+    fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */
+    fun `takeEvidence`(`evidence`: Evidence): kotlin.Long
     
     companion object
 }
@@ -5324,8 +5984,8 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
     /**
      * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
      */
-    @Throws(PunchException::class)override fun `evaluateNanos`(`evidence`: Evidence): kotlin.ULong {
-            return FfiConverterULong.lift(
+    @Throws(PunchException::class)override fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
@@ -5340,16 +6000,94 @@ open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
 
     
     /**
+     * `evaluate`, synchronously on the caller's thread: against the async
+     * `PunchClient.evaluate`, the async cost on a real call; against
+     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
+     */
+    @Throws(PunchException::class)override fun `evaluateSync`(`evidence`: Evidence): Evaluation {
+            return FfiConverterTypeEvaluation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
+        it,
+        
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Nothing, synchronously: the bare cost of one call across the FFI.
+     */override fun `noop`(): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Nothing, on a worker, as every async client call runs: the async
+     * machinery's cost (poll, worker hand-off, wake, complete, free).
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `noopAsync`() : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop_async(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
      */
-    @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.ULong {
-            return FfiConverterULong.lift(
+    @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
     callWithHandle {
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
         it,
         
         FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Takes evidence and does nothing with it: the cost of lowering it.
+     */override fun `takeEvidence`(`evidence`: Evidence): kotlin.Long {
+            return FfiConverterLong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_take_evidence(
+        it,
+        
         FfiConverterTypeEvidence.lower(`evidence`),_status)
 }
     }
@@ -5523,23 +6261,23 @@ public object FfiConverterTypeRustBaseline: FfiConverter<RustBaseline, Long> {
 
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-public interface StatusListener {
+public interface StandingListener {
     
-    fun `onStatus`(`status`: SyncStatus)
+    fun `onChange`(`standing`: Standing)
     
     companion object
 }
 
 /**
- * Hears of every change of the sync status (after a punch, a sync, an
- * enrollment), on the thread that caused it, with no lock held: it may call
- * the client, and it should hand the status to the UI thread and return.
+ * Hears of every change of where the employee stands (after a punch, a
+ * sync, an enrollment), on the library's thread that caused it, with no
+ * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
  */
-open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
+open class StandingListenerImpl: Disposable, AutoCloseable, StandingListener
 {
 
     @Suppress("UNUSED_PARAMETER")
@@ -5623,7 +6361,7 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
                 return;
             }
             uniffiRustCall { status ->
-                UniffiLib.uniffi_punchcore_fn_free_statuslistener(handle, status)
+                UniffiLib.uniffi_punchcore_fn_free_standinglistener(handle, status)
             }
         }
     }
@@ -5636,19 +6374,19 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_statuslistener(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_standinglistener(handle, status)
         }
     }
 
     
-    @Throws(PlatformException::class)override fun `onStatus`(`status`: SyncStatus)
+    @Throws(PlatformException::class)override fun `onChange`(`standing`: Standing)
         = 
     callWithHandle {
     uniffiRustCallWithError(PlatformException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_statuslistener_on_status(
+    UniffiLib.uniffi_punchcore_fn_method_standinglistener_on_change(
         it,
         
-        FfiConverterTypeSyncStatus.lower(`status`),_status)
+        FfiConverterTypeStanding.lower(`standing`),_status)
 }
     }
     
@@ -5671,13 +6409,13 @@ open class StatusListenerImpl: Disposable, AutoCloseable, StatusListener
 
 
 // Put the implementation in an object so we don't pollute the top-level namespace
-internal object uniffiCallbackInterfaceStatusListener {
-    internal object `onStatus`: UniffiCallbackInterfaceStatusListenerMethod0 {
-        override fun callback(`uniffiHandle`: Long,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
-            val uniffiObj = FfiConverterTypeStatusListener.handleMap.get(uniffiHandle)
+internal object uniffiCallbackInterfaceStandingListener {
+    internal object `onChange`: UniffiCallbackInterfaceStandingListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`standing`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeStandingListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
-                uniffiObj.`onStatus`(
-                    FfiConverterTypeSyncStatus.lift(`status`),
+                uniffiObj.`onChange`(
+                    FfiConverterTypeStanding.lift(`standing`),
                 )
             }
             val writeReturn = { _: Unit -> Unit }
@@ -5692,37 +6430,37 @@ internal object uniffiCallbackInterfaceStatusListener {
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
-            FfiConverterTypeStatusListener.handleMap.remove(handle)
+            FfiConverterTypeStandingListener.handleMap.remove(handle)
         }
     }
 
     internal object uniffiClone: UniffiCallbackInterfaceClone {
         override fun callback(handle: Long): Long {
-            return FfiConverterTypeStatusListener.handleMap.clone(handle)
+            return FfiConverterTypeStandingListener.handleMap.clone(handle)
         }
     }
 
-    internal var vtable = UniffiVTableCallbackInterfaceStatusListener.UniffiByValue(
+    internal var vtable = UniffiVTableCallbackInterfaceStandingListener.UniffiByValue(
         uniffiFree,
         uniffiClone,
-        `onStatus`,
+        `onChange`,
     )
 
     // Registers the foreign callback with the Rust side.
     // This method is generated for each callback interface.
     internal fun register(lib: UniffiLib) {
-        lib.uniffi_punchcore_fn_init_callback_vtable_statuslistener(vtable)
+        lib.uniffi_punchcore_fn_init_callback_vtable_standinglistener(vtable)
     }
 }
 
 /**
  * @suppress
  */
-public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long> {
-    internal val handleMap = UniffiHandleMap<StatusListener>()
+public object FfiConverterTypeStandingListener: FfiConverter<StandingListener, Long> {
+    internal val handleMap = UniffiHandleMap<StandingListener>()
 
-    override fun lower(value: StatusListener): Long {
-        if (value is StatusListenerImpl) {
+    override fun lower(value: StandingListener): Long {
+        if (value is StandingListenerImpl) {
              // Rust-implemented object.  Clone the handle and return it
             return value.uniffiCloneHandle()
          } else {
@@ -5731,24 +6469,292 @@ public object FfiConverterTypeStatusListener: FfiConverter<StatusListener, Long>
          }
     }
 
-    override fun lift(value: Long): StatusListener {
+    override fun lift(value: Long): StandingListener {
         if ((value and 1.toLong()) == 0.toLong()) {
             // Rust-generated handle, construct a new class that uses the handle to implement the
             // interface
-            return StatusListenerImpl(UniffiWithHandle, value)
+            return StandingListenerImpl(UniffiWithHandle, value)
         } else {
             // Kotlin-generated handle, get the object from the handle map
             return handleMap.remove(value)
         }
     }
 
-    override fun read(buf: ByteBuffer): StatusListener {
+    override fun read(buf: ByteBuffer): StandingListener {
         return lift(buf.getLong())
     }
 
-    override fun allocationSize(value: StatusListener) = 8UL
+    override fun allocationSize(value: StandingListener) = 8UL
 
-    override fun write(value: StatusListener, buf: ByteBuffer) {
+    override fun write(value: StandingListener, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
+ */
+public interface SubscriptionInterface {
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */
+    fun `cancel`()
+    
+    companion object
+}
+
+/**
+ * One subscriber's handle: it hears every change until `cancel` (or until
+ * the handle is closed or collected).
+ */
+open class Subscription: Disposable, AutoCloseable, SubscriptionInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_punchcore_fn_free_subscription(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_punchcore_fn_clone_subscription(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops this subscriber (others keep listening); calling it again does nothing.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_subscription_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSubscription: FfiConverter<Subscription, Long> {
+    override fun lower(value: Subscription): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Subscription {
+        return Subscription(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Subscription {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Subscription) = 8UL
+
+    override fun write(value: Subscription, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -5762,11 +6768,11 @@ data class AttachmentRef (
     /**
      * Hex SHA-256 of the file.
      */
-    var `sha256`: kotlin.String
+    val `sha256`: kotlin.String
     , 
-    var `sizeBytes`: kotlin.ULong
+    val `sizeBytes`: kotlin.Long
     , 
-    var `mediaType`: kotlin.String
+    val `mediaType`: kotlin.String
     
 ){
     
@@ -5784,20 +6790,20 @@ public object FfiConverterTypeAttachmentRef: FfiConverterRustBuffer<AttachmentRe
     override fun read(buf: ByteBuffer): AttachmentRef {
         return AttachmentRef(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: AttachmentRef) = (
             FfiConverterString.allocationSize(value.`sha256`) +
-            FfiConverterULong.allocationSize(value.`sizeBytes`) +
+            FfiConverterLong.allocationSize(value.`sizeBytes`) +
             FfiConverterString.allocationSize(value.`mediaType`)
     )
 
     override fun write(value: AttachmentRef, buf: ByteBuffer) {
             FfiConverterString.write(value.`sha256`, buf)
-            FfiConverterULong.write(value.`sizeBytes`, buf)
+            FfiConverterLong.write(value.`sizeBytes`, buf)
             FfiConverterString.write(value.`mediaType`, buf)
     }
 }
@@ -5808,23 +6814,19 @@ public object FfiConverterTypeAttachmentRef: FfiConverterRustBuffer<AttachmentRe
  * What a punch means for attendance (the policy's shifts, judged offline on trusted time).
  */
 data class Attendance (
-    /**
-     * "on_time", "late", "early_leave", "outside_window", "no_shift",
-     * "already_clocked_in" or "not_clocked_in".
-     */
-    var `code`: kotlin.String
+    val `code`: AttendanceCode
     , 
-    var `shiftId`: kotlin.String?
+    val `shiftId`: kotlin.String?
     , 
     /**
-     * The matched occurrence's scheduled start, epoch ms.
+     * The matched occurrence's scheduled start.
      */
-    var `startMs`: kotlin.Long?
+    val `start`: java.time.Instant?
     , 
     /**
      * Minutes late or early, for "late" and "early_leave".
      */
-    var `minutes`: kotlin.UInt?
+    val `minutes`: kotlin.Int?
     
 ){
     
@@ -5841,25 +6843,25 @@ data class Attendance (
 public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
     override fun read(buf: ByteBuffer): Attendance {
         return Attendance(
-            FfiConverterString.read(buf),
+            FfiConverterTypeAttendanceCode.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterOptionalInt.read(buf),
         )
     }
 
     override fun allocationSize(value: Attendance) = (
-            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeAttendanceCode.allocationSize(value.`code`) +
             FfiConverterOptionalString.allocationSize(value.`shiftId`) +
-            FfiConverterOptionalLong.allocationSize(value.`startMs`) +
-            FfiConverterOptionalUInt.allocationSize(value.`minutes`)
+            FfiConverterOptionalTimestamp.allocationSize(value.`start`) +
+            FfiConverterOptionalInt.allocationSize(value.`minutes`)
     )
 
     override fun write(value: Attendance, buf: ByteBuffer) {
-            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeAttendanceCode.write(value.`code`, buf)
             FfiConverterOptionalString.write(value.`shiftId`, buf)
-            FfiConverterOptionalLong.write(value.`startMs`, buf)
-            FfiConverterOptionalUInt.write(value.`minutes`, buf)
+            FfiConverterOptionalTimestamp.write(value.`start`, buf)
+            FfiConverterOptionalInt.write(value.`minutes`, buf)
     }
 }
 
@@ -5869,14 +6871,11 @@ public object FfiConverterTypeAttendance: FfiConverterRustBuffer<Attendance> {
  * One place the local chain breaks.
  */
 data class ChainBreak (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    /**
-     * e.g. "bad_signature", "prev_hash_mismatch", "missing_tail".
-     */
-    var `problem`: kotlin.String
+    val `problem`: ChainProblemKind
     , 
-    var `detail`: kotlin.String
+    val `detail`: kotlin.String
     
 ){
     
@@ -5893,21 +6892,21 @@ data class ChainBreak (
 public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
     override fun read(buf: ByteBuffer): ChainBreak {
         return ChainBreak(
-            FfiConverterULong.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterTypeChainProblemKind.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ChainBreak) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterString.allocationSize(value.`problem`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterTypeChainProblemKind.allocationSize(value.`problem`) +
             FfiConverterString.allocationSize(value.`detail`)
     )
 
     override fun write(value: ChainBreak, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterString.write(value.`problem`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterTypeChainProblemKind.write(value.`problem`, buf)
             FfiConverterString.write(value.`detail`, buf)
     }
 }
@@ -5918,13 +6917,13 @@ public object FfiConverterTypeChainBreak: FfiConverterRustBuffer<ChainBreak> {
  * The local chain check: every stored record's hash, signature and link.
  */
 data class ChainReport (
-    var `records`: kotlin.ULong
+    val `records`: kotlin.Long
     , 
-    var `headSeq`: kotlin.ULong
+    val `headSeq`: kotlin.Long
     , 
-    var `intact`: kotlin.Boolean
+    val `intact`: kotlin.Boolean
     , 
-    var `breaks`: List<ChainBreak>
+    val `breaks`: List<ChainBreak>
     
 ){
     
@@ -5941,23 +6940,23 @@ data class ChainReport (
 public object FfiConverterTypeChainReport: FfiConverterRustBuffer<ChainReport> {
     override fun read(buf: ByteBuffer): ChainReport {
         return ChainReport(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterSequenceTypeChainBreak.read(buf),
         )
     }
 
     override fun allocationSize(value: ChainReport) = (
-            FfiConverterULong.allocationSize(value.`records`) +
-            FfiConverterULong.allocationSize(value.`headSeq`) +
+            FfiConverterLong.allocationSize(value.`records`) +
+            FfiConverterLong.allocationSize(value.`headSeq`) +
             FfiConverterBoolean.allocationSize(value.`intact`) +
             FfiConverterSequenceTypeChainBreak.allocationSize(value.`breaks`)
     )
 
     override fun write(value: ChainReport, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`records`, buf)
-            FfiConverterULong.write(value.`headSeq`, buf)
+            FfiConverterLong.write(value.`records`, buf)
+            FfiConverterLong.write(value.`headSeq`, buf)
             FfiConverterBoolean.write(value.`intact`, buf)
             FfiConverterSequenceTypeChainBreak.write(value.`breaks`, buf)
     }
@@ -5973,49 +6972,49 @@ data class ClientOptions (
     /**
      * e.g. `https://punch.example.com` (plain http only to loopback).
      */
-    var `serverUrl`: kotlin.String? = null 
+    val `serverUrl`: kotlin.String? = null 
     , 
     /**
      * The server's policy key, base64 SPKI (`punch-server admin policy-key`),
      * shipped inside the app. Required with `server_url`.
      */
-    var `policyKeyBase64`: kotlin.String? = null 
+    val `policyKeyBase64`: kotlin.String? = null 
     , 
     /**
      * Records per upload request (default 500).
      */
-    var `batchSize`: kotlin.UInt? = null 
+    val `batchSize`: kotlin.Int? = null 
     , 
     /**
      * Per HTTP request (default 30 s).
      */
-    var `requestTimeoutMs`: kotlin.ULong? = null 
+    val `requestTimeout`: java.time.Duration? = null 
     , 
     /**
      * A hardware key; None keeps a software key inside the database.
      */
-    var `signer`: DeviceSigner? = null 
+    val `signer`: DeviceSigner? = null 
     , 
     /**
      * How long `signer` may take per call (default 120 s, for a prompt).
      */
-    var `signerTimeoutMs`: kotlin.ULong? = null 
+    val `signerTimeout`: java.time.Duration? = null 
     , 
     /**
      * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
      */
-    var `transport`: HttpTransport? = null 
+    val `transport`: HttpTransport? = null 
     , 
     /**
      * The platform's monotonic clock and boot id; None reads the host's.
      */
-    var `clock`: PlatformClock? = null 
+    val `clock`: PlatformClock? = null 
     , 
     /**
      * Seal record payloads at rest under a data key the platform wraps
      * (Keystore / Keychain); None stores them in clear.
      */
-    var `keyWrapper`: DataKeyWrapper? = null 
+    val `keyWrapper`: DataKeyWrapper? = null 
     
 ): Disposable{
     
@@ -6030,9 +7029,9 @@ data class ClientOptions (
         this.`serverUrl`,
         this.`policyKeyBase64`,
         this.`batchSize`,
-        this.`requestTimeoutMs`,
+        this.`requestTimeout`,
         this.`signer`,
-        this.`signerTimeoutMs`,
+        this.`signerTimeout`,
         this.`transport`,
         this.`clock`,
         this.`keyWrapper`
@@ -6050,10 +7049,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
         return ClientOptions(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeDeviceSigner.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeHttpTransport.read(buf),
             FfiConverterOptionalTypePlatformClock.read(buf),
             FfiConverterOptionalTypeDataKeyWrapper.read(buf),
@@ -6063,10 +7062,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
     override fun allocationSize(value: ClientOptions) = (
             FfiConverterOptionalString.allocationSize(value.`serverUrl`) +
             FfiConverterOptionalString.allocationSize(value.`policyKeyBase64`) +
-            FfiConverterOptionalUInt.allocationSize(value.`batchSize`) +
-            FfiConverterOptionalULong.allocationSize(value.`requestTimeoutMs`) +
+            FfiConverterOptionalInt.allocationSize(value.`batchSize`) +
+            FfiConverterOptionalDuration.allocationSize(value.`requestTimeout`) +
             FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`signer`) +
-            FfiConverterOptionalULong.allocationSize(value.`signerTimeoutMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`signerTimeout`) +
             FfiConverterOptionalTypeHttpTransport.allocationSize(value.`transport`) +
             FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`) +
             FfiConverterOptionalTypeDataKeyWrapper.allocationSize(value.`keyWrapper`)
@@ -6075,10 +7074,10 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
     override fun write(value: ClientOptions, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`serverUrl`, buf)
             FfiConverterOptionalString.write(value.`policyKeyBase64`, buf)
-            FfiConverterOptionalUInt.write(value.`batchSize`, buf)
-            FfiConverterOptionalULong.write(value.`requestTimeoutMs`, buf)
+            FfiConverterOptionalInt.write(value.`batchSize`, buf)
+            FfiConverterOptionalDuration.write(value.`requestTimeout`, buf)
             FfiConverterOptionalTypeDeviceSigner.write(value.`signer`, buf)
-            FfiConverterOptionalULong.write(value.`signerTimeoutMs`, buf)
+            FfiConverterOptionalDuration.write(value.`signerTimeout`, buf)
             FfiConverterOptionalTypeHttpTransport.write(value.`transport`, buf)
             FfiConverterOptionalTypePlatformClock.write(value.`clock`, buf)
             FfiConverterOptionalTypeDataKeyWrapper.write(value.`keyWrapper`, buf)
@@ -6092,25 +7091,25 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
  */
 data class ClockReading (
     /**
-     * Wall clock, epoch ms (the employee can change it).
+     * Wall clock (the employee can change it).
      */
-    var `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
     /**
      * The UTC offset in minutes (daylight saving included).
      */
-    var `utcOffsetMin`: kotlin.Int
+    val `utcOffsetMin`: kotlin.Int
     , 
     /**
      * Monotonic, counting deep sleep: Android `SystemClock.elapsedRealtime()`,
-     * iOS `mach_continuous_time` in ms.
+     * iOS `mach_continuous_time`: the time since boot.
      */
-    var `monotonicMs`: kotlin.ULong
+    val `sinceBoot`: java.time.Duration
     , 
     /**
      * Changes at every reboot: Android `Settings.Global.BOOT_COUNT`, iOS `kern.bootsessionuuid`.
      */
-    var `bootId`: kotlin.String
+    val `bootId`: kotlin.String
     
 ){
     
@@ -6127,24 +7126,24 @@ data class ClockReading (
 public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading> {
     override fun read(buf: ByteBuffer): ClockReading {
         return ClockReading(
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterInt.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterDuration.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: ClockReading) = (
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterInt.allocationSize(value.`utcOffsetMin`) +
-            FfiConverterULong.allocationSize(value.`monotonicMs`) +
+            FfiConverterDuration.allocationSize(value.`sinceBoot`) +
             FfiConverterString.allocationSize(value.`bootId`)
     )
 
     override fun write(value: ClockReading, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterInt.write(value.`utcOffsetMin`, buf)
-            FfiConverterULong.write(value.`monotonicMs`, buf)
+            FfiConverterDuration.write(value.`sinceBoot`, buf)
             FfiConverterString.write(value.`bootId`, buf)
     }
 }
@@ -6155,24 +7154,24 @@ public object FfiConverterTypeClockReading: FfiConverterRustBuffer<ClockReading>
  * Who this device is.
  */
 data class DeviceInfo (
-    var `deviceId`: kotlin.String
+    val `deviceId`: kotlin.String
     , 
     /**
      * P-256 SubjectPublicKeyInfo DER (91 bytes).
      */
-    var `publicKeySpki`: kotlin.ByteArray
+    val `publicKeySpki`: kotlin.ByteArray
     , 
     /**
      * Set once enrolled.
      */
-    var `employeeId`: kotlin.String?
+    val `employeeId`: kotlin.String?
     , 
-    var `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.Long?
     , 
     /**
      * True when a platform signer (Keystore / Secure Enclave) holds the key.
      */
-    var `platformKey`: kotlin.Boolean
+    val `platformKey`: kotlin.Boolean
     
 ){
     
@@ -6192,7 +7191,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.read(buf),
             FfiConverterByteArray.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -6201,7 +7200,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.allocationSize(value.`deviceId`) +
             FfiConverterByteArray.allocationSize(value.`publicKeySpki`) +
             FfiConverterOptionalString.allocationSize(value.`employeeId`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyVersion`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`platformKey`)
     )
 
@@ -6209,7 +7208,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
             FfiConverterString.write(value.`deviceId`, buf)
             FfiConverterByteArray.write(value.`publicKeySpki`, buf)
             FfiConverterOptionalString.write(value.`employeeId`, buf)
-            FfiConverterOptionalULong.write(value.`policyVersion`, buf)
+            FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`platformKey`, buf)
     }
 }
@@ -6220,39 +7219,39 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
  * Everything a punch was (or would be) judged on.
  */
 data class Evaluation (
-    var `decision`: Decision
+    val `decision`: Decision
     , 
     /**
      * The site the punch is attributed to, if one passed.
      */
-    var `siteId`: kotlin.String?
+    val `siteId`: kotlin.String?
     , 
-    var `policyVersion`: kotlin.ULong
+    val `policyVersion`: kotlin.Long
     , 
-    var `sites`: List<SiteResult>
+    val `sites`: List<SiteResult>
     , 
-    var `flags`: List<EvaluationFlag>
+    val `flags`: List<EvaluationFlag>
     , 
     /**
      * Beside a refusal: the closest site and how far its edge is.
      */
-    var `nearestSite`: NearestSite?
+    val `nearestSite`: NearestSite?
     , 
     /**
      * Human-readable, most important first.
      */
-    var `reasons`: List<kotlin.String>
+    val `reasons`: List<kotlin.String>
     , 
     /**
      * What the punch means for attendance, when the policy has shifts.
      */
-    var `attendance`: Attendance?
+    val `attendance`: Attendance?
     , 
     /**
      * Every reason as a stable code with its arguments (English text
      * beside it); `localized_text` renders one in the app's locale.
      */
-    var `messages`: List<Message>
+    val `messages`: List<Message>
     
 ){
     
@@ -6271,7 +7270,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
         return Evaluation(
             FfiConverterTypeDecision.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeSiteResult.read(buf),
             FfiConverterSequenceTypeEvaluationFlag.read(buf),
             FfiConverterOptionalTypeNearestSite.read(buf),
@@ -6284,7 +7283,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
     override fun allocationSize(value: Evaluation) = (
             FfiConverterTypeDecision.allocationSize(value.`decision`) +
             FfiConverterOptionalString.allocationSize(value.`siteId`) +
-            FfiConverterULong.allocationSize(value.`policyVersion`) +
+            FfiConverterLong.allocationSize(value.`policyVersion`) +
             FfiConverterSequenceTypeSiteResult.allocationSize(value.`sites`) +
             FfiConverterSequenceTypeEvaluationFlag.allocationSize(value.`flags`) +
             FfiConverterOptionalTypeNearestSite.allocationSize(value.`nearestSite`) +
@@ -6296,7 +7295,7 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
     override fun write(value: Evaluation, buf: ByteBuffer) {
             FfiConverterTypeDecision.write(value.`decision`, buf)
             FfiConverterOptionalString.write(value.`siteId`, buf)
-            FfiConverterULong.write(value.`policyVersion`, buf)
+            FfiConverterLong.write(value.`policyVersion`, buf)
             FfiConverterSequenceTypeSiteResult.write(value.`sites`, buf)
             FfiConverterSequenceTypeEvaluationFlag.write(value.`flags`, buf)
             FfiConverterOptionalTypeNearestSite.write(value.`nearestSite`, buf)
@@ -6312,17 +7311,11 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
  * An anti-spoofing or evidence-quality signal and what the policy made of it.
  */
 data class EvaluationFlag (
-    /**
-     * e.g. "mock_location", "stale_fix", "impossible_travel".
-     */
-    var `kind`: kotlin.String
+    val `kind`: FlagKind
     , 
-    /**
-     * "accept", "review" or "reject".
-     */
-    var `action`: kotlin.String
+    val `action`: FlagAction
     , 
-    var `detail`: kotlin.String
+    val `detail`: kotlin.String
     
 ){
     
@@ -6339,21 +7332,21 @@ data class EvaluationFlag (
 public object FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer<EvaluationFlag> {
     override fun read(buf: ByteBuffer): EvaluationFlag {
         return EvaluationFlag(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeFlagKind.read(buf),
+            FfiConverterTypeFlagAction.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: EvaluationFlag) = (
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterString.allocationSize(value.`action`) +
+            FfiConverterTypeFlagKind.allocationSize(value.`kind`) +
+            FfiConverterTypeFlagAction.allocationSize(value.`action`) +
             FfiConverterString.allocationSize(value.`detail`)
     )
 
     override fun write(value: EvaluationFlag, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterString.write(value.`action`, buf)
+            FfiConverterTypeFlagKind.write(value.`kind`, buf)
+            FfiConverterTypeFlagAction.write(value.`action`, buf)
             FfiConverterString.write(value.`detail`, buf)
     }
 }
@@ -6364,14 +7357,14 @@ public object FfiConverterTypeEvaluationFlag: FfiConverterRustBuffer<EvaluationF
  * Everything the platform observed for one punch; all parts optional.
  */
 data class Evidence (
-    var `gps`: GpsFix? = null 
+    val `gps`: GpsFix? = null 
     , 
-    var `wifi`: List<WifiObservation> = listOf() 
+    val `wifi`: List<WifiObservation> = listOf() 
     , 
     /**
      * The device's own IP addresses (textual IPv4/IPv6).
      */
-    var `ipAddresses`: List<kotlin.String> = listOf() 
+    val `ipAddresses`: List<kotlin.String> = listOf() 
     
 ){
     
@@ -6416,19 +7409,19 @@ data class FieldSiteInfo (
     /**
      * The id punches there are attributed to (`field:<request id>`).
      */
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
-    var `radiusM`: kotlin.Double
+    val `radiusM`: kotlin.Double
     , 
-    var `fromDate`: kotlin.String
+    val `fromDate`: kotlin.String
     , 
-    var `toDate`: kotlin.String
+    val `toDate`: kotlin.String
     
 ){
     
@@ -6482,22 +7475,22 @@ public object FfiConverterTypeFieldSiteInfo: FfiConverterRustBuffer<FieldSiteInf
  * A proposed field-work site: a circle, for a range of days.
  */
 data class FieldWorkInput (
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
-    var `radiusM`: kotlin.Double
+    val `radiusM`: kotlin.Double
     , 
-    var `address`: kotlin.String? = null 
+    val `address`: kotlin.String? = null 
     , 
     /**
      * First and last day, `YYYY-MM-DD`, in the policy's zone.
      */
-    var `fromDate`: kotlin.String
+    val `fromDate`: kotlin.String
     , 
-    var `toDate`: kotlin.String
+    val `toDate`: kotlin.String
     , 
-    var `reason`: kotlin.String
+    val `reason`: kotlin.String
     
 ){
     
@@ -6551,50 +7544,50 @@ public object FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkIn
  * A location fix as the platform reports it.
  */
 data class GpsFix (
-    var `lat`: kotlin.Double
+    val `lat`: kotlin.Double
     , 
-    var `lon`: kotlin.Double
+    val `lon`: kotlin.Double
     , 
     /**
      * Horizontal accuracy radius in metres (Android `getAccuracy`, iOS `horizontalAccuracy`).
      */
-    var `accuracyM`: kotlin.Double
+    val `accuracyM`: kotlin.Double
     , 
     /**
-     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`), epoch ms.
+     * When the fix was taken (Android `Location.getTime`, iOS `timestamp`).
      */
-    var `fixTimeMs`: kotlin.Long
+    val `fixTime`: java.time.Instant
     , 
     /**
      * "gps", "network", "fused"...; informational.
      */
-    var `provider`: kotlin.String = "" 
+    val `provider`: kotlin.String = "" 
     , 
     /**
      * Android `Location.isMock()`, iOS `sourceInformation.isSimulatedBySoftware`.
      */
-    var `isMock`: kotlin.Boolean = false 
+    val `isMock`: kotlin.Boolean = false 
     , 
-    var `speedMps`: kotlin.Double? = null 
+    val `speedMps`: kotlin.Double? = null 
     , 
     /**
-     * When the fix was taken on the monotonic clock (Android
-     * `getElapsedRealtimeNanos() / 1_000_000`): its age then does not follow
-     * a wall clock the user can set. None where the platform gives none.
+     * When the fix was taken on the monotonic clock, since boot (Android
+     * `Duration.ofNanos(getElapsedRealtimeNanos())`): its age then does not
+     * follow a wall clock the user can set. None where the platform gives none.
      */
-    var `elapsedRealtimeMs`: kotlin.Long? = null 
+    val `elapsedRealtime`: java.time.Duration? = null 
     , 
     /**
      * The user granted only approximate location (Android coarse
      * permission, iOS `accuracyAuthorization == .reducedAccuracy`).
      */
-    var `reducedAccuracy`: kotlin.Boolean = false 
+    val `reducedAccuracy`: kotlin.Boolean = false 
     , 
     /**
      * The fix came from an external receiver (iOS
      * `sourceInformation.isProducedByAccessory`).
      */
-    var `externalReceiver`: kotlin.Boolean = false 
+    val `externalReceiver`: kotlin.Boolean = false 
     
 ){
     
@@ -6614,11 +7607,11 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
         )
@@ -6628,11 +7621,11 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.allocationSize(value.`lat`) +
             FfiConverterDouble.allocationSize(value.`lon`) +
             FfiConverterDouble.allocationSize(value.`accuracyM`) +
-            FfiConverterLong.allocationSize(value.`fixTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`fixTime`) +
             FfiConverterString.allocationSize(value.`provider`) +
             FfiConverterBoolean.allocationSize(value.`isMock`) +
             FfiConverterOptionalDouble.allocationSize(value.`speedMps`) +
-            FfiConverterOptionalLong.allocationSize(value.`elapsedRealtimeMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`elapsedRealtime`) +
             FfiConverterBoolean.allocationSize(value.`reducedAccuracy`) +
             FfiConverterBoolean.allocationSize(value.`externalReceiver`)
     )
@@ -6641,11 +7634,11 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
             FfiConverterDouble.write(value.`lat`, buf)
             FfiConverterDouble.write(value.`lon`, buf)
             FfiConverterDouble.write(value.`accuracyM`, buf)
-            FfiConverterLong.write(value.`fixTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`fixTime`, buf)
             FfiConverterString.write(value.`provider`, buf)
             FfiConverterBoolean.write(value.`isMock`, buf)
             FfiConverterOptionalDouble.write(value.`speedMps`, buf)
-            FfiConverterOptionalLong.write(value.`elapsedRealtimeMs`, buf)
+            FfiConverterOptionalDuration.write(value.`elapsedRealtime`, buf)
             FfiConverterBoolean.write(value.`reducedAccuracy`, buf)
             FfiConverterBoolean.write(value.`externalReceiver`, buf)
     }
@@ -6657,34 +7650,35 @@ public object FfiConverterTypeGpsFix: FfiConverterRustBuffer<GpsFix> {
  * One row of the punch history.
  */
 data class HistoryEntry (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    var `punchId`: kotlin.String
-    , 
-    /**
-     * "clock_in", "clock_out", "break_start", "break_end".
-     */
-    var `kind`: kotlin.String
-    , 
-    var `wallTimeMs`: kotlin.Long
+    val `punchId`: kotlin.String
     , 
     /**
-     * "accepted" or "review".
+     * None only when `verified` is false and the stored column is not a kind.
      */
-    var `decision`: kotlin.String
+    val `kind`: PunchKind?
     , 
-    var `uploadState`: UploadState
+    val `wallTime`: java.time.Instant
+    , 
+    /**
+     * `Accepted` or `Review` (refused punches are not stored); None only
+     * when `verified` is false and the stored column is not a decision.
+     */
+    val `decision`: Decision?
+    , 
+    val `uploadState`: UploadState
     , 
     /**
      * The server's reason when rejected.
      */
-    var `uploadDetail`: kotlin.String?
+    val `uploadDetail`: kotlin.String?
     , 
     /**
      * True when the row's hash and signature check out and what it shows
      * was read from the signed bytes; false means the file was edited.
      */
-    var `verified`: kotlin.Boolean
+    val `verified`: kotlin.Boolean
     
 ){
     
@@ -6701,11 +7695,11 @@ data class HistoryEntry (
 public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry> {
     override fun read(buf: ByteBuffer): HistoryEntry {
         return HistoryEntry(
-            FfiConverterULong.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
             FfiConverterLong.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterOptionalTypePunchKind.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterOptionalTypeDecision.read(buf),
             FfiConverterTypeUploadState.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterBoolean.read(buf),
@@ -6713,22 +7707,22 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
     }
 
     override fun allocationSize(value: HistoryEntry) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterString.allocationSize(value.`punchId`) +
-            FfiConverterString.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
-            FfiConverterString.allocationSize(value.`decision`) +
+            FfiConverterOptionalTypePunchKind.allocationSize(value.`kind`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
+            FfiConverterOptionalTypeDecision.allocationSize(value.`decision`) +
             FfiConverterTypeUploadState.allocationSize(value.`uploadState`) +
             FfiConverterOptionalString.allocationSize(value.`uploadDetail`) +
             FfiConverterBoolean.allocationSize(value.`verified`)
     )
 
     override fun write(value: HistoryEntry, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterString.write(value.`punchId`, buf)
-            FfiConverterString.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
-            FfiConverterString.write(value.`decision`, buf)
+            FfiConverterOptionalTypePunchKind.write(value.`kind`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
+            FfiConverterOptionalTypeDecision.write(value.`decision`, buf)
             FfiConverterTypeUploadState.write(value.`uploadState`, buf)
             FfiConverterOptionalString.write(value.`uploadDetail`, buf)
             FfiConverterBoolean.write(value.`verified`, buf)
@@ -6738,15 +7732,15 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
 
 
 /**
- * A page of history, oldest first; pass `next_after_seq` to get the next.
+ * A page of history, newest first; pass `next_before_seq` for the older ones.
  */
 data class HistoryPage (
-    var `entries`: List<HistoryEntry>
+    val `entries`: List<HistoryEntry>
     , 
     /**
-     * None when this was the last page.
+     * None when this page reaches the oldest punch.
      */
-    var `nextAfterSeq`: kotlin.ULong?
+    val `nextBeforeSeq`: kotlin.Long?
     
 ){
     
@@ -6764,18 +7758,18 @@ public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
     override fun read(buf: ByteBuffer): HistoryPage {
         return HistoryPage(
             FfiConverterSequenceTypeHistoryEntry.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: HistoryPage) = (
             FfiConverterSequenceTypeHistoryEntry.allocationSize(value.`entries`) +
-            FfiConverterOptionalULong.allocationSize(value.`nextAfterSeq`)
+            FfiConverterOptionalLong.allocationSize(value.`nextBeforeSeq`)
     )
 
     override fun write(value: HistoryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeHistoryEntry.write(value.`entries`, buf)
-            FfiConverterOptionalULong.write(value.`nextAfterSeq`, buf)
+            FfiConverterOptionalLong.write(value.`nextBeforeSeq`, buf)
     }
 }
 
@@ -6785,9 +7779,9 @@ public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
  * One HTTP header.
  */
 data class HttpHeader (
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `value`: kotlin.String
+    val `value`: kotlin.String
     
 ){
     
@@ -6829,18 +7823,18 @@ data class HttpRequest (
     /**
      * "GET" or "POST".
      */
-    var `method`: kotlin.String
+    val `method`: kotlin.String
     , 
-    var `url`: kotlin.String
+    val `url`: kotlin.String
     , 
-    var `headers`: List<HttpHeader>
+    val `headers`: List<HttpHeader>
     , 
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     , 
     /**
      * Give up after this long (then throw `PlatformError.Timeout`).
      */
-    var `timeoutMs`: kotlin.ULong
+    val `timeout`: java.time.Duration
     
 ){
     
@@ -6861,7 +7855,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterDuration.read(buf),
         )
     }
 
@@ -6870,7 +7864,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`) +
-            FfiConverterULong.allocationSize(value.`timeoutMs`)
+            FfiConverterDuration.allocationSize(value.`timeout`)
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
@@ -6878,7 +7872,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
-            FfiConverterULong.write(value.`timeoutMs`, buf)
+            FfiConverterDuration.write(value.`timeout`, buf)
     }
 }
 
@@ -6888,11 +7882,11 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
  * The server's answer, whatever its status (4xx and 5xx are answers, not errors).
  */
 data class HttpResponse (
-    var `status`: kotlin.UShort
+    val `status`: kotlin.Int
     , 
-    var `headers`: List<HttpHeader>
+    val `headers`: List<HttpHeader>
     , 
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     
 ){
     
@@ -6909,20 +7903,20 @@ data class HttpResponse (
 public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse> {
     override fun read(buf: ByteBuffer): HttpResponse {
         return HttpResponse(
-            FfiConverterUShort.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
         )
     }
 
     override fun allocationSize(value: HttpResponse) = (
-            FfiConverterUShort.allocationSize(value.`status`) +
+            FfiConverterInt.allocationSize(value.`status`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`)
     )
 
     override fun write(value: HttpResponse, buf: ByteBuffer) {
-            FfiConverterUShort.write(value.`status`, buf)
+            FfiConverterInt.write(value.`status`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
     }
@@ -6934,23 +7928,23 @@ public object FfiConverterTypeHttpResponse: FfiConverterRustBuffer<HttpResponse>
  * What a make-up request asks for.
  */
 data class MakeUpRequestInput (
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
     /**
-     * When the punch should have been, epoch ms.
+     * When the punch should have been.
      */
-    var `intendedTimeMs`: kotlin.Long
+    val `intendedTime`: java.time.Instant
     , 
-    var `siteId`: kotlin.String? = null 
+    val `siteId`: kotlin.String? = null 
     , 
-    var `reason`: kotlin.String
+    val `reason`: kotlin.String
     , 
-    var `attachments`: List<AttachmentRef> = listOf() 
+    val `attachments`: List<AttachmentRef> = listOf() 
     , 
     /**
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
-    var `refusedAttemptId`: kotlin.String? = null 
+    val `refusedAttemptId`: kotlin.String? = null 
     
 ){
     
@@ -6968,7 +7962,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
     override fun read(buf: ByteBuffer): MakeUpRequestInput {
         return MakeUpRequestInput(
             FfiConverterTypePunchKind.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeAttachmentRef.read(buf),
@@ -6978,7 +7972,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
 
     override fun allocationSize(value: MakeUpRequestInput) = (
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`intendedTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`intendedTime`) +
             FfiConverterOptionalString.allocationSize(value.`siteId`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterSequenceTypeAttachmentRef.allocationSize(value.`attachments`) +
@@ -6987,7 +7981,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
 
     override fun write(value: MakeUpRequestInput, buf: ByteBuffer) {
             FfiConverterTypePunchKind.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`intendedTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`intendedTime`, buf)
             FfiConverterOptionalString.write(value.`siteId`, buf)
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterSequenceTypeAttachmentRef.write(value.`attachments`, buf)
@@ -7001,11 +7995,11 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
  * One reason: its code, its arguments and its English text.
  */
 data class Message (
-    var `code`: kotlin.String
+    val `code`: kotlin.String
     , 
-    var `args`: List<MessageArg>
+    val `args`: List<MessageArg>
     , 
-    var `text`: kotlin.String
+    val `text`: kotlin.String
     
 ){
     
@@ -7047,9 +8041,9 @@ public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
  * One named value a message's template uses (a site, minutes, metres).
  */
 data class MessageArg (
-    var `name`: kotlin.String
+    val `name`: kotlin.String
     , 
-    var `value`: kotlin.String
+    val `value`: kotlin.String
     
 ){
     
@@ -7085,9 +8079,9 @@ public object FfiConverterTypeMessageArg: FfiConverterRustBuffer<MessageArg> {
 
 
 data class NearestSite (
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `distanceM`: kotlin.Double
+    val `distanceM`: kotlin.Double
     
 ){
     
@@ -7129,9 +8123,9 @@ data class PersonalExport (
     /**
      * UTF-8 JSON.
      */
-    var `json`: kotlin.ByteArray
+    val `json`: kotlin.ByteArray
     , 
-    var `summary`: kotlin.String
+    val `summary`: kotlin.String
     
 ){
     
@@ -7173,11 +8167,11 @@ data class PinCodeSent (
     /**
      * "email" or "phone".
      */
-    var `channel`: kotlin.String
+    val `channel`: kotlin.String
     , 
-    var `maskedTo`: kotlin.String
+    val `maskedTo`: kotlin.String
     , 
-    var `expiresAtMs`: kotlin.Long
+    val `expiresAt`: java.time.Instant
     
 ){
     
@@ -7196,20 +8190,20 @@ public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
         return PinCodeSent(
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
         )
     }
 
     override fun allocationSize(value: PinCodeSent) = (
             FfiConverterString.allocationSize(value.`channel`) +
             FfiConverterString.allocationSize(value.`maskedTo`) +
-            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+            FfiConverterTimestamp.allocationSize(value.`expiresAt`)
     )
 
     override fun write(value: PinCodeSent, buf: ByteBuffer) {
             FfiConverterString.write(value.`channel`, buf)
             FfiConverterString.write(value.`maskedTo`, buf)
-            FfiConverterLong.write(value.`expiresAtMs`, buf)
+            FfiConverterTimestamp.write(value.`expiresAt`, buf)
     }
 }
 
@@ -7219,21 +8213,21 @@ public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
  * One recorded PIN event (the audit trail).
  */
 data class PinEvent (
-    /**
-     * set, changed, failed, locked, unlocked, reset, user_verified.
-     */
-    var `kind`: kotlin.String
+    val `kind`: PinEventKind
     , 
-    var `employeeId`: kotlin.String
+    val `employeeId`: kotlin.String
     , 
-    var `failures`: kotlin.UInt
-    , 
-    var `lockMs`: kotlin.ULong?
+    val `failures`: kotlin.Int
     , 
     /**
-     * admin, code, self_service (on `reset`).
+     * How long the lock lasts (on `Locked`).
      */
-    var `resetPath`: kotlin.String?
+    val `lock`: java.time.Duration?
+    , 
+    /**
+     * On `Reset`: which path reset the PIN.
+     */
+    val `resetPath`: ResetPath?
     
 ){
     
@@ -7250,28 +8244,28 @@ data class PinEvent (
 public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
     override fun read(buf: ByteBuffer): PinEvent {
         return PinEvent(
+            FfiConverterTypePinEventKind.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalTypeResetPath.read(buf),
         )
     }
 
     override fun allocationSize(value: PinEvent) = (
-            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterTypePinEventKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`employeeId`) +
-            FfiConverterUInt.allocationSize(value.`failures`) +
-            FfiConverterOptionalULong.allocationSize(value.`lockMs`) +
-            FfiConverterOptionalString.allocationSize(value.`resetPath`)
+            FfiConverterInt.allocationSize(value.`failures`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lock`) +
+            FfiConverterOptionalTypeResetPath.allocationSize(value.`resetPath`)
     )
 
     override fun write(value: PinEvent, buf: ByteBuffer) {
-            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterTypePinEventKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`employeeId`, buf)
-            FfiConverterUInt.write(value.`failures`, buf)
-            FfiConverterOptionalULong.write(value.`lockMs`, buf)
-            FfiConverterOptionalString.write(value.`resetPath`, buf)
+            FfiConverterInt.write(value.`failures`, buf)
+            FfiConverterOptionalDuration.write(value.`lock`, buf)
+            FfiConverterOptionalTypeResetPath.write(value.`resetPath`, buf)
     }
 }
 
@@ -7281,9 +8275,9 @@ public object FfiConverterTypePinEvent: FfiConverterRustBuffer<PinEvent> {
  * A server-signed reset token: pass it to `apply_pin_reset` as received.
  */
 data class PinResetToken (
-    var `body`: kotlin.ByteArray
+    val `body`: kotlin.ByteArray
     , 
-    var `signature`: kotlin.ByteArray
+    val `signature`: kotlin.ByteArray
     
 ){
     
@@ -7325,26 +8319,26 @@ data class PinStatus (
     /**
      * The policy requires a PIN (or `accept_user_verified`) before each punch.
      */
-    var `required`: kotlin.Boolean
+    val `required`: kotlin.Boolean
     , 
-    var `isSet`: kotlin.Boolean
+    val `isSet`: kotlin.Boolean
     , 
     /**
      * Tries before the next lock (0 while locked).
      */
-    var `triesLeft`: kotlin.UInt
+    val `triesLeft`: kotlin.Int
     , 
     /**
-     * While locked: how long still (ms) and when it ends (epoch ms, trusted time).
+     * While locked: how long still, and when it ends (trusted time).
      */
-    var `lockedForMs`: kotlin.ULong?
+    val `lockedFor`: java.time.Duration?
     , 
-    var `lockedUntilMs`: kotlin.Long?
+    val `lockedUntil`: java.time.Instant?
     , 
     /**
      * Older than the policy allows: choose a new one (`change_pin`).
      */
-    var `mustChange`: kotlin.Boolean
+    val `mustChange`: kotlin.Boolean
     
 ){
     
@@ -7363,9 +8357,9 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
         return PinStatus(
             FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -7373,18 +8367,18 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
     override fun allocationSize(value: PinStatus) = (
             FfiConverterBoolean.allocationSize(value.`required`) +
             FfiConverterBoolean.allocationSize(value.`isSet`) +
-            FfiConverterUInt.allocationSize(value.`triesLeft`) +
-            FfiConverterOptionalULong.allocationSize(value.`lockedForMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`lockedUntilMs`) +
+            FfiConverterInt.allocationSize(value.`triesLeft`) +
+            FfiConverterOptionalDuration.allocationSize(value.`lockedFor`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`lockedUntil`) +
             FfiConverterBoolean.allocationSize(value.`mustChange`)
     )
 
     override fun write(value: PinStatus, buf: ByteBuffer) {
             FfiConverterBoolean.write(value.`required`, buf)
             FfiConverterBoolean.write(value.`isSet`, buf)
-            FfiConverterUInt.write(value.`triesLeft`, buf)
-            FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
-            FfiConverterOptionalLong.write(value.`lockedUntilMs`, buf)
+            FfiConverterInt.write(value.`triesLeft`, buf)
+            FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
+            FfiConverterOptionalTimestamp.write(value.`lockedUntil`, buf)
             FfiConverterBoolean.write(value.`mustChange`, buf)
     }
 }
@@ -7395,23 +8389,23 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
-    var `punchId`: kotlin.String
+    val `punchId`: kotlin.String
     , 
     /**
      * Position in this device's chain, from 1.
      */
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
-    var `evaluation`: Evaluation
+    val `evaluation`: Evaluation
     , 
     /**
      * Hex SHA-256 of the stored record.
      */
-    var `recordHash`: kotlin.String
+    val `recordHash`: kotlin.String
     
 ){
     
@@ -7429,9 +8423,9 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
     override fun read(buf: ByteBuffer): PunchReceipt {
         return PunchReceipt(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterTypePunchKind.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterTypePunchKind.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeEvaluation.read(buf),
             FfiConverterString.read(buf),
         )
@@ -7439,18 +8433,18 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
 
     override fun allocationSize(value: PunchReceipt) = (
             FfiConverterString.allocationSize(value.`punchId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
             FfiConverterString.allocationSize(value.`recordHash`)
     )
 
     override fun write(value: PunchReceipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`punchId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
     }
@@ -7462,24 +8456,24 @@ public object FfiConverterTypePunchReceipt: FfiConverterRustBuffer<PunchReceipt>
  * A punch the rules refused, kept as evidence.
  */
 data class RefusedAttemptInfo (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
-    var `kind`: PunchKind
+    val `kind`: PunchKind
     , 
     /**
      * As judged; only the verdict when `unreadable` says why not.
      */
-    var `evaluation`: Evaluation
+    val `evaluation`: Evaluation
     , 
     /**
      * Why its sealed payload cannot be opened on this phone (data key
      * lost or rotated): the server still holds and reads it.
      */
-    var `unreadable`: kotlin.String?
+    val `unreadable`: kotlin.String?
     
 ){
     
@@ -7497,8 +8491,8 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
     override fun read(buf: ByteBuffer): RefusedAttemptInfo {
         return RefusedAttemptInfo(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypePunchKind.read(buf),
             FfiConverterTypeEvaluation.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -7507,8 +8501,8 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
 
     override fun allocationSize(value: RefusedAttemptInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterTypePunchKind.allocationSize(value.`kind`) +
             FfiConverterTypeEvaluation.allocationSize(value.`evaluation`) +
             FfiConverterOptionalString.allocationSize(value.`unreadable`)
@@ -7516,8 +8510,8 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
 
     override fun write(value: RefusedAttemptInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterTypePunchKind.write(value.`kind`, buf)
             FfiConverterTypeEvaluation.write(value.`evaluation`, buf)
             FfiConverterOptionalString.write(value.`unreadable`, buf)
@@ -7530,14 +8524,11 @@ public object FfiConverterTypeRefusedAttemptInfo: FfiConverterRustBuffer<Refused
  * A record the server refused.
  */
 data class RejectedPunch (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    /**
-     * The server's reason code, e.g. "bad_signature".
-     */
-    var `reason`: kotlin.String?
+    val `reason`: RejectReason?
     , 
-    var `detail`: kotlin.String?
+    val `detail`: kotlin.String?
     
 ){
     
@@ -7554,21 +8545,21 @@ data class RejectedPunch (
 public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunch> {
     override fun read(buf: ByteBuffer): RejectedPunch {
         return RejectedPunch(
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalTypeRejectReason.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: RejectedPunch) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterOptionalString.allocationSize(value.`reason`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterOptionalTypeRejectReason.allocationSize(value.`reason`) +
             FfiConverterOptionalString.allocationSize(value.`detail`)
     )
 
     override fun write(value: RejectedPunch, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterOptionalString.write(value.`reason`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterOptionalTypeRejectReason.write(value.`reason`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
     }
 }
@@ -7579,37 +8570,37 @@ public object FfiConverterTypeRejectedPunch: FfiConverterRustBuffer<RejectedPunc
  * A request this device filed, and where it stands.
  */
 data class RequestInfo (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    var `filedAtMs`: kotlin.Long
+    val `filedAt`: java.time.Instant
     , 
-    var `status`: RequestStatus
+    val `status`: RequestStatus
     , 
     /**
      * The refusal's code when refused.
      */
-    var `detail`: kotlin.String?
+    val `detail`: kotlin.String?
     , 
     /**
      * The manager's comment.
      */
-    var `comment`: kotlin.String?
+    val `comment`: kotlin.String?
     , 
-    var `decidedAtMs`: kotlin.Long?
+    val `decidedAt`: java.time.Instant?
     , 
     /**
      * The status as a message (`localized_text` renders it).
      */
-    var `statusMessage`: Message
+    val `statusMessage`: Message
     , 
     /**
      * Exactly one of these is set.
      */
-    var `makeUp`: MakeUpRequestInput?
+    val `makeUp`: MakeUpRequestInput?
     , 
-    var `fieldWork`: FieldWorkInput?
+    val `fieldWork`: FieldWorkInput?
     
 ){
     
@@ -7627,12 +8618,12 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
     override fun read(buf: ByteBuffer): RequestInfo {
         return RequestInfo(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterTypeRequestStatus.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterTypeMessage.read(buf),
             FfiConverterOptionalTypeMakeUpRequestInput.read(buf),
             FfiConverterOptionalTypeFieldWorkInput.read(buf),
@@ -7641,12 +8632,12 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
 
     override fun allocationSize(value: RequestInfo) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`filedAtMs`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterTimestamp.allocationSize(value.`filedAt`) +
             FfiConverterTypeRequestStatus.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`detail`) +
             FfiConverterOptionalString.allocationSize(value.`comment`) +
-            FfiConverterOptionalLong.allocationSize(value.`decidedAtMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`decidedAt`) +
             FfiConverterTypeMessage.allocationSize(value.`statusMessage`) +
             FfiConverterOptionalTypeMakeUpRequestInput.allocationSize(value.`makeUp`) +
             FfiConverterOptionalTypeFieldWorkInput.allocationSize(value.`fieldWork`)
@@ -7654,12 +8645,12 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
 
     override fun write(value: RequestInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`filedAtMs`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterTimestamp.write(value.`filedAt`, buf)
             FfiConverterTypeRequestStatus.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`detail`, buf)
             FfiConverterOptionalString.write(value.`comment`, buf)
-            FfiConverterOptionalLong.write(value.`decidedAtMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`decidedAt`, buf)
             FfiConverterTypeMessage.write(value.`statusMessage`, buf)
             FfiConverterOptionalTypeMakeUpRequestInput.write(value.`makeUp`, buf)
             FfiConverterOptionalTypeFieldWorkInput.write(value.`fieldWork`, buf)
@@ -7672,13 +8663,13 @@ public object FfiConverterTypeRequestInfo: FfiConverterRustBuffer<RequestInfo> {
  * A durable, signed, chained request.
  */
 data class RequestReceipt (
-    var `eventId`: kotlin.String
+    val `eventId`: kotlin.String
     , 
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
-    var `wallTimeMs`: kotlin.Long
+    val `wallTime`: java.time.Instant
     , 
-    var `recordHash`: kotlin.String
+    val `recordHash`: kotlin.String
     
 ){
     
@@ -7696,23 +8687,23 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
     override fun read(buf: ByteBuffer): RequestReceipt {
         return RequestReceipt(
             FfiConverterString.read(buf),
-            FfiConverterULong.read(buf),
             FfiConverterLong.read(buf),
+            FfiConverterTimestamp.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: RequestReceipt) = (
             FfiConverterString.allocationSize(value.`eventId`) +
-            FfiConverterULong.allocationSize(value.`seq`) +
-            FfiConverterLong.allocationSize(value.`wallTimeMs`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
+            FfiConverterTimestamp.allocationSize(value.`wallTime`) +
             FfiConverterString.allocationSize(value.`recordHash`)
     )
 
     override fun write(value: RequestReceipt, buf: ByteBuffer) {
             FfiConverterString.write(value.`eventId`, buf)
-            FfiConverterULong.write(value.`seq`, buf)
-            FfiConverterLong.write(value.`wallTimeMs`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+            FfiConverterTimestamp.write(value.`wallTime`, buf)
             FfiConverterString.write(value.`recordHash`, buf)
     }
 }
@@ -7723,12 +8714,12 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
  * What the server found on revealed evidence (flags as JSON objects).
  */
 data class RevealOutcome (
-    var `seq`: kotlin.ULong
+    val `seq`: kotlin.Long
     , 
     /**
      * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
      */
-    var `reviewFlagsJson`: List<kotlin.String>
+    val `reviewFlagsJson`: List<kotlin.String>
     
 ){
     
@@ -7745,18 +8736,18 @@ data class RevealOutcome (
 public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcome> {
     override fun read(buf: ByteBuffer): RevealOutcome {
         return RevealOutcome(
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceString.read(buf),
         )
     }
 
     override fun allocationSize(value: RevealOutcome) = (
-            FfiConverterULong.allocationSize(value.`seq`) +
+            FfiConverterLong.allocationSize(value.`seq`) +
             FfiConverterSequenceString.allocationSize(value.`reviewFlagsJson`)
     )
 
     override fun write(value: RevealOutcome, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`seq`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
             FfiConverterSequenceString.write(value.`reviewFlagsJson`, buf)
     }
 }
@@ -7764,30 +8755,88 @@ public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcom
 
 
 /**
- * One signal (gps, wifi, ip) checked against one site.
+ * A scheduled occurrence of a shift.
+ */
+data class ShiftOccurrence (
+    val `shiftId`: kotlin.String
+    , 
+    val `name`: kotlin.String
+    , 
+    val `start`: java.time.Instant
+    , 
+    val `end`: java.time.Instant
+    , 
+    /**
+     * The punch window: clock-ins from `opens`, clock-outs until `closes`.
+     */
+    val `opens`: java.time.Instant
+    , 
+    val `closes`: java.time.Instant
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeShiftOccurrence: FfiConverterRustBuffer<ShiftOccurrence> {
+    override fun read(buf: ByteBuffer): ShiftOccurrence {
+        return ShiftOccurrence(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ShiftOccurrence) = (
+            FfiConverterString.allocationSize(value.`shiftId`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterTimestamp.allocationSize(value.`start`) +
+            FfiConverterTimestamp.allocationSize(value.`end`) +
+            FfiConverterTimestamp.allocationSize(value.`opens`) +
+            FfiConverterTimestamp.allocationSize(value.`closes`)
+    )
+
+    override fun write(value: ShiftOccurrence, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shiftId`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterTimestamp.write(value.`start`, buf)
+            FfiConverterTimestamp.write(value.`end`, buf)
+            FfiConverterTimestamp.write(value.`opens`, buf)
+            FfiConverterTimestamp.write(value.`closes`, buf)
+    }
+}
+
+
+
+/**
+ * One signal checked against one site.
  */
 data class SignalCheck (
-    /**
-     * "gps", "wifi" or "ip".
-     */
-    var `signal`: kotlin.String
+    val `signal`: Signal
+    , 
+    val `outcome`: SignalOutcome
+    , 
+    val `detail`: kotlin.String
     , 
     /**
-     * "pass", "weak", "fail" or "unavailable".
+     * For GPS.
      */
-    var `outcome`: kotlin.String
-    , 
-    var `detail`: kotlin.String
-    , 
-    /**
-     * "inside", "outside" or "uncertain" for GPS.
-     */
-    var `containment`: kotlin.String?
+    val `containment`: Containment?
     , 
     /**
      * Distance to the site's edge in metres (GPS).
      */
-    var `distanceToEdgeM`: kotlin.Double?
+    val `distanceToEdgeM`: kotlin.Double?
     
 ){
     
@@ -7804,27 +8853,27 @@ data class SignalCheck (
 public object FfiConverterTypeSignalCheck: FfiConverterRustBuffer<SignalCheck> {
     override fun read(buf: ByteBuffer): SignalCheck {
         return SignalCheck(
+            FfiConverterTypeSignal.read(buf),
+            FfiConverterTypeSignalOutcome.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeContainment.read(buf),
             FfiConverterOptionalDouble.read(buf),
         )
     }
 
     override fun allocationSize(value: SignalCheck) = (
-            FfiConverterString.allocationSize(value.`signal`) +
-            FfiConverterString.allocationSize(value.`outcome`) +
+            FfiConverterTypeSignal.allocationSize(value.`signal`) +
+            FfiConverterTypeSignalOutcome.allocationSize(value.`outcome`) +
             FfiConverterString.allocationSize(value.`detail`) +
-            FfiConverterOptionalString.allocationSize(value.`containment`) +
+            FfiConverterOptionalTypeContainment.allocationSize(value.`containment`) +
             FfiConverterOptionalDouble.allocationSize(value.`distanceToEdgeM`)
     )
 
     override fun write(value: SignalCheck, buf: ByteBuffer) {
-            FfiConverterString.write(value.`signal`, buf)
-            FfiConverterString.write(value.`outcome`, buf)
+            FfiConverterTypeSignal.write(value.`signal`, buf)
+            FfiConverterTypeSignalOutcome.write(value.`outcome`, buf)
             FfiConverterString.write(value.`detail`, buf)
-            FfiConverterOptionalString.write(value.`containment`, buf)
+            FfiConverterOptionalTypeContainment.write(value.`containment`, buf)
             FfiConverterOptionalDouble.write(value.`distanceToEdgeM`, buf)
     }
 }
@@ -7832,13 +8881,13 @@ public object FfiConverterTypeSignalCheck: FfiConverterRustBuffer<SignalCheck> {
 
 
 data class SiteResult (
-    var `siteId`: kotlin.String
+    val `siteId`: kotlin.String
     , 
-    var `passed`: kotlin.Boolean
+    val `passed`: kotlin.Boolean
     , 
-    var `review`: kotlin.Boolean
+    val `review`: kotlin.Boolean
     , 
-    var `checks`: List<SignalCheck>
+    val `checks`: List<SignalCheck>
     
 ){
     
@@ -7880,19 +8929,106 @@ public object FfiConverterTypeSiteResult: FfiConverterRustBuffer<SiteResult> {
 
 
 /**
+ * Where the employee stands now: the punch screen in one value.
+ */
+data class Standing (
+    /**
+     * A clock-in is the newest of the clock-ins and clock-outs.
+     */
+    val `clockedIn`: kotlin.Boolean
+    , 
+    /**
+     * Clocked in, and the newest punch started a break.
+     */
+    val `onBreak`: kotlin.Boolean
+    , 
+    /**
+     * When the open clock-in was taken (device wall time).
+     */
+    val `since`: java.time.Instant?
+    , 
+    /**
+     * The newest stored punch.
+     */
+    val `lastPunch`: HistoryEntry?
+    , 
+    /**
+     * The punch button to offer.
+     */
+    val `nextKind`: PunchKind
+    , 
+    /**
+     * The shift clocked in to, in its punch window now, or next within a week.
+     */
+    val `shift`: ShiftOccurrence?
+    , 
+    /**
+     * What waits to upload (`sync.pending`), and how syncing goes.
+     */
+    val `sync`: SyncStatus
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStanding: FfiConverterRustBuffer<Standing> {
+    override fun read(buf: ByteBuffer): Standing {
+        return Standing(
+            FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterOptionalTypeHistoryEntry.read(buf),
+            FfiConverterTypePunchKind.read(buf),
+            FfiConverterOptionalTypeShiftOccurrence.read(buf),
+            FfiConverterTypeSyncStatus.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Standing) = (
+            FfiConverterBoolean.allocationSize(value.`clockedIn`) +
+            FfiConverterBoolean.allocationSize(value.`onBreak`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`since`) +
+            FfiConverterOptionalTypeHistoryEntry.allocationSize(value.`lastPunch`) +
+            FfiConverterTypePunchKind.allocationSize(value.`nextKind`) +
+            FfiConverterOptionalTypeShiftOccurrence.allocationSize(value.`shift`) +
+            FfiConverterTypeSyncStatus.allocationSize(value.`sync`)
+    )
+
+    override fun write(value: Standing, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`clockedIn`, buf)
+            FfiConverterBoolean.write(value.`onBreak`, buf)
+            FfiConverterOptionalTimestamp.write(value.`since`, buf)
+            FfiConverterOptionalTypeHistoryEntry.write(value.`lastPunch`, buf)
+            FfiConverterTypePunchKind.write(value.`nextKind`, buf)
+            FfiConverterOptionalTypeShiftOccurrence.write(value.`shift`, buf)
+            FfiConverterTypeSyncStatus.write(value.`sync`, buf)
+    }
+}
+
+
+
+/**
  * Why a sync did not finish.
  */
 data class SyncIssue (
-    var `kind`: SyncIssueKind
+    val `kind`: SyncIssueKind
     , 
-    var `message`: kotlin.String
+    val `message`: kotlin.String
     , 
-    var `httpStatus`: kotlin.UShort?
+    val `httpStatus`: kotlin.Int?
     , 
     /**
      * The server's error code, when it gave one.
      */
-    var `code`: kotlin.String?
+    val `code`: ServerErrorCode?
     
 ){
     
@@ -7911,23 +9047,23 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
         return SyncIssue(
             FfiConverterTypeSyncIssueKind.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterOptionalUShort.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalTypeServerErrorCode.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncIssue) = (
             FfiConverterTypeSyncIssueKind.allocationSize(value.`kind`) +
             FfiConverterString.allocationSize(value.`message`) +
-            FfiConverterOptionalUShort.allocationSize(value.`httpStatus`) +
-            FfiConverterOptionalString.allocationSize(value.`code`)
+            FfiConverterOptionalInt.allocationSize(value.`httpStatus`) +
+            FfiConverterOptionalTypeServerErrorCode.allocationSize(value.`code`)
     )
 
     override fun write(value: SyncIssue, buf: ByteBuffer) {
             FfiConverterTypeSyncIssueKind.write(value.`kind`, buf)
             FfiConverterString.write(value.`message`, buf)
-            FfiConverterOptionalUShort.write(value.`httpStatus`, buf)
-            FfiConverterOptionalString.write(value.`code`, buf)
+            FfiConverterOptionalInt.write(value.`httpStatus`, buf)
+            FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
     }
 }
 
@@ -7937,50 +9073,50 @@ public object FfiConverterTypeSyncIssue: FfiConverterRustBuffer<SyncIssue> {
  * What one sync did.
  */
 data class SyncReport (
-    var `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.Long
     , 
-    var `duplicates`: kotlin.ULong
+    val `duplicates`: kotlin.Long
     , 
-    var `resent`: kotlin.ULong
+    val `resent`: kotlin.Long
     , 
-    var `rejected`: List<RejectedPunch>
+    val `rejected`: List<RejectedPunch>
     , 
     /**
      * Still waiting for upload.
      */
-    var `remaining`: kotlin.ULong
+    val `remaining`: kotlin.Long
     , 
-    var `requests`: kotlin.UInt
+    val `requests`: kotlin.Int
     , 
     /**
      * Set when a newer policy was installed.
      */
-    var `policyInstalled`: kotlin.ULong?
+    val `policyInstalled`: kotlin.Long?
     , 
     /**
      * Set when the sync did not finish; `next_retry_ms` says when to try again.
      */
-    var `error`: SyncIssue?
+    val `error`: SyncIssue?
     , 
-    var `nextRetryMs`: kotlin.Long?
+    val `nextRetry`: java.time.Instant?
     , 
     /**
      * True when nothing was done because a backoff is still running.
      */
-    var `deferred`: kotlin.Boolean
+    val `deferred`: kotlin.Boolean
     , 
     /**
      * The server holds, at this seq, a record this device never had: the
      * chains diverged (a restored or copied database). Tell the employer.
      */
-    var `serverHeadMismatch`: kotlin.ULong?
+    val `serverHeadMismatch`: kotlin.Long?
     , 
     /**
      * The employer acknowledged this device's chain break and this sync
      * applied it: this many refused records were set aside (kept, state
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
-    var `chainReset`: kotlin.ULong?
+    val `chainReset`: kotlin.Long?
     
 ){
     
@@ -7997,49 +9133,49 @@ data class SyncReport (
 public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
     override fun read(buf: ByteBuffer): SyncReport {
         return SyncReport(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterSequenceTypeRejectedPunch.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalTypeSyncIssue.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeSyncIssue.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterBoolean.read(buf),
-            FfiConverterOptionalULong.read(buf),
-            FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncReport) = (
-            FfiConverterULong.allocationSize(value.`uploaded`) +
-            FfiConverterULong.allocationSize(value.`duplicates`) +
-            FfiConverterULong.allocationSize(value.`resent`) +
+            FfiConverterLong.allocationSize(value.`uploaded`) +
+            FfiConverterLong.allocationSize(value.`duplicates`) +
+            FfiConverterLong.allocationSize(value.`resent`) +
             FfiConverterSequenceTypeRejectedPunch.allocationSize(value.`rejected`) +
-            FfiConverterULong.allocationSize(value.`remaining`) +
-            FfiConverterUInt.allocationSize(value.`requests`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyInstalled`) +
+            FfiConverterLong.allocationSize(value.`remaining`) +
+            FfiConverterInt.allocationSize(value.`requests`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyInstalled`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`error`) +
-            FfiConverterOptionalLong.allocationSize(value.`nextRetryMs`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`nextRetry`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
-            FfiConverterOptionalULong.allocationSize(value.`serverHeadMismatch`) +
-            FfiConverterOptionalULong.allocationSize(value.`chainReset`)
+            FfiConverterOptionalLong.allocationSize(value.`serverHeadMismatch`) +
+            FfiConverterOptionalLong.allocationSize(value.`chainReset`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`uploaded`, buf)
-            FfiConverterULong.write(value.`duplicates`, buf)
-            FfiConverterULong.write(value.`resent`, buf)
+            FfiConverterLong.write(value.`uploaded`, buf)
+            FfiConverterLong.write(value.`duplicates`, buf)
+            FfiConverterLong.write(value.`resent`, buf)
             FfiConverterSequenceTypeRejectedPunch.write(value.`rejected`, buf)
-            FfiConverterULong.write(value.`remaining`, buf)
-            FfiConverterUInt.write(value.`requests`, buf)
-            FfiConverterOptionalULong.write(value.`policyInstalled`, buf)
+            FfiConverterLong.write(value.`remaining`, buf)
+            FfiConverterInt.write(value.`requests`, buf)
+            FfiConverterOptionalLong.write(value.`policyInstalled`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`error`, buf)
-            FfiConverterOptionalLong.write(value.`nextRetryMs`, buf)
+            FfiConverterOptionalTimestamp.write(value.`nextRetry`, buf)
             FfiConverterBoolean.write(value.`deferred`, buf)
-            FfiConverterOptionalULong.write(value.`serverHeadMismatch`, buf)
-            FfiConverterOptionalULong.write(value.`chainReset`, buf)
+            FfiConverterOptionalLong.write(value.`serverHeadMismatch`, buf)
+            FfiConverterOptionalLong.write(value.`chainReset`, buf)
     }
 }
 
@@ -8049,27 +9185,27 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
  * For a status screen: how the queue stands.
  */
 data class SyncStatus (
-    var `pending`: kotlin.ULong
+    val `pending`: kotlin.Long
     , 
-    var `uploaded`: kotlin.ULong
+    val `uploaded`: kotlin.Long
     , 
-    var `rejected`: kotlin.ULong
+    val `rejected`: kotlin.Long
     , 
-    var `lastSuccessMs`: kotlin.Long?
+    val `lastSuccess`: java.time.Instant?
     , 
-    var `lastError`: SyncIssue?
+    val `lastError`: SyncIssue?
     , 
-    var `nextAttemptMs`: kotlin.Long?
+    val `nextAttempt`: java.time.Instant?
     , 
-    var `consecutiveFailures`: kotlin.UInt
+    val `consecutiveFailures`: kotlin.Int
     , 
-    var `policyVersion`: kotlin.ULong?
+    val `policyVersion`: kotlin.Long?
     , 
     /**
      * Whether punches taken now carry a usable time anchor (false after a
      * reboot until the next successful sync).
      */
-    var `anchored`: kotlin.Boolean
+    val `anchored`: kotlin.Boolean
     
 ){
     
@@ -8086,39 +9222,39 @@ data class SyncStatus (
 public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
     override fun read(buf: ByteBuffer): SyncStatus {
         return SyncStatus(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
             FfiConverterOptionalTypeSyncIssue.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterInt.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterOptionalULong.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: SyncStatus) = (
-            FfiConverterULong.allocationSize(value.`pending`) +
-            FfiConverterULong.allocationSize(value.`uploaded`) +
-            FfiConverterULong.allocationSize(value.`rejected`) +
-            FfiConverterOptionalLong.allocationSize(value.`lastSuccessMs`) +
+            FfiConverterLong.allocationSize(value.`pending`) +
+            FfiConverterLong.allocationSize(value.`uploaded`) +
+            FfiConverterLong.allocationSize(value.`rejected`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`lastSuccess`) +
             FfiConverterOptionalTypeSyncIssue.allocationSize(value.`lastError`) +
-            FfiConverterOptionalLong.allocationSize(value.`nextAttemptMs`) +
-            FfiConverterUInt.allocationSize(value.`consecutiveFailures`) +
-            FfiConverterOptionalULong.allocationSize(value.`policyVersion`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`nextAttempt`) +
+            FfiConverterInt.allocationSize(value.`consecutiveFailures`) +
+            FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`anchored`)
     )
 
     override fun write(value: SyncStatus, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`pending`, buf)
-            FfiConverterULong.write(value.`uploaded`, buf)
-            FfiConverterULong.write(value.`rejected`, buf)
-            FfiConverterOptionalLong.write(value.`lastSuccessMs`, buf)
+            FfiConverterLong.write(value.`pending`, buf)
+            FfiConverterLong.write(value.`uploaded`, buf)
+            FfiConverterLong.write(value.`rejected`, buf)
+            FfiConverterOptionalTimestamp.write(value.`lastSuccess`, buf)
             FfiConverterOptionalTypeSyncIssue.write(value.`lastError`, buf)
-            FfiConverterOptionalLong.write(value.`nextAttemptMs`, buf)
-            FfiConverterUInt.write(value.`consecutiveFailures`, buf)
-            FfiConverterOptionalULong.write(value.`policyVersion`, buf)
+            FfiConverterOptionalTimestamp.write(value.`nextAttempt`, buf)
+            FfiConverterInt.write(value.`consecutiveFailures`, buf)
+            FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`anchored`, buf)
     }
 }
@@ -8132,11 +9268,11 @@ data class WifiObservation (
     /**
      * `aa:bb:cc:dd:ee:ff`.
      */
-    var `bssid`: kotlin.String
+    val `bssid`: kotlin.String
     , 
-    var `ssid`: kotlin.String? = null 
+    val `ssid`: kotlin.String? = null 
     , 
-    var `rssiDbm`: kotlin.Int? = null 
+    val `rssiDbm`: kotlin.Int? = null 
     
 ){
     
@@ -8171,6 +9307,209 @@ public object FfiConverterTypeWifiObservation: FfiConverterRustBuffer<WifiObserv
             FfiConverterOptionalInt.write(value.`rssiDbm`, buf)
     }
 }
+
+
+
+/**
+ * How strongly a key is proven to live where it should.
+ */
+
+enum class AssuranceLevel {
+    
+    /**
+     * Nothing proved (a software key).
+     */
+    SOFTWARE,
+    /**
+     * Apple App Attest.
+     */
+    ATTESTED_APP,
+    /**
+     * Android Key Attestation: the trusted execution environment.
+     */
+    HARDWARE_TEE,
+    /**
+     * Android Key Attestation: StrongBox.
+     */
+    HARDWARE_STRONGBOX;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer<AssuranceLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        AssuranceLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AssuranceLevel) = 4UL
+
+    override fun write(value: AssuranceLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What a punch means for attendance.
+ */
+
+enum class AttendanceCode {
+    
+    ON_TIME,
+    /**
+     * See `minutes`.
+     */
+    LATE,
+    /**
+     * See `minutes`.
+     */
+    EARLY_LEAVE,
+    /**
+     * A shift runs today, but not at this time.
+     */
+    OUTSIDE_WINDOW,
+    /**
+     * No shift today (at this site).
+     */
+    NO_SHIFT,
+    /**
+     * A clock-in for an occurrence already clocked in.
+     */
+    ALREADY_CLOCKED_IN,
+    /**
+     * A clock-out (or break) for an occurrence never clocked in.
+     */
+    NOT_CLOCKED_IN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAttendanceCode: FfiConverterRustBuffer<AttendanceCode> {
+    override fun read(buf: ByteBuffer) = try {
+        AttendanceCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AttendanceCode) = 4UL
+
+    override fun write(value: AttendanceCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * `ChainProblem` is internally tagged (`{"problem": "gap", ...}`): its tag is its name.
+ * What is wrong at one place in the local chain (`detail` says more).
+ */
+
+enum class ChainProblemKind {
+    
+    BAD_SIGNATURE,
+    UNPARSEABLE,
+    WRONG_DEVICE,
+    GAP,
+    SEQ_MISMATCH,
+    PREV_HASH_MISMATCH,
+    HASH_MISMATCH,
+    /**
+     * Records after the newest stored one are missing (deleted).
+     */
+    MISSING_TAIL,
+    /**
+     * A column kept beside the bytes was edited.
+     */
+    COPIED_COLUMN_MISMATCH;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChainProblemKind: FfiConverterRustBuffer<ChainProblemKind> {
+    override fun read(buf: ByteBuffer) = try {
+        ChainProblemKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ChainProblemKind) = 4UL
+
+    override fun write(value: ChainProblemKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Where a GPS fix's accuracy circle lies against a site.
+ */
+
+enum class Containment {
+    
+    INSIDE,
+    OUTSIDE,
+    /**
+     * The circle straddles the fence.
+     */
+    UNCERTAIN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeContainment: FfiConverterRustBuffer<Containment> {
+    override fun read(buf: ByteBuffer) = try {
+        Containment.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Containment) = 4UL
+
+    override fun write(value: Containment, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -8438,6 +9777,132 @@ public object FfiConverterTypeDeviceAttestation : FfiConverterRustBuffer<DeviceA
 
 
 /**
+ * What the policy does with a flag.
+ */
+
+enum class FlagAction {
+    
+    ACCEPT,
+    REVIEW,
+    REJECT;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlagAction: FfiConverterRustBuffer<FlagAction> {
+    override fun read(buf: ByteBuffer) = try {
+        FlagAction.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FlagAction) = 4UL
+
+    override fun write(value: FlagAction, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * An anti-spoofing or evidence-quality signal.
+ */
+
+enum class FlagKind {
+    
+    MOCK_LOCATION,
+    IMPOSSIBLE_TRAVEL,
+    STALE_FIX,
+    FIX_TIME_SKEW,
+    ACCURACY_TOO_LOW,
+    NULL_ISLAND,
+    WIFI_PLACEHOLDER,
+    /**
+     * The user granted only approximate location.
+     */
+    REDUCED_ACCURACY,
+    /**
+     * The fix came from an external receiver.
+     */
+    EXTERNAL_RECEIVER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
+    override fun read(buf: ByteBuffer) = try {
+        FlagKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: FlagKind) = 4UL
+
+    override fun write(value: FlagKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Which device key: the punch key signs records, the channel key signs
+ * requests (and never needs the user).
+ */
+
+enum class KeyRole {
+    
+    PUNCH,
+    CHANNEL;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyRole: FfiConverterRustBuffer<KeyRole> {
+    override fun read(buf: ByteBuffer) = try {
+        KeyRole.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: KeyRole) = 4UL
+
+    override fun write(value: KeyRole, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Severity, most severe first.
  */
 
@@ -8469,6 +9934,122 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
     override fun allocationSize(value: LogLevel) = 4UL
 
     override fun write(value: LogLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What happened to a PIN.
+ */
+
+enum class PinEventKind {
+    
+    SET,
+    CHANGED,
+    FAILED,
+    LOCKED,
+    UNLOCKED,
+    RESET,
+    /**
+     * The platform's biometric or device credential stood in for the PIN.
+     */
+    USER_VERIFIED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinEventKind: FfiConverterRustBuffer<PinEventKind> {
+    override fun read(buf: ByteBuffer) = try {
+        PinEventKind.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PinEventKind) = 4UL
+
+    override fun write(value: PinEventKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the punch PIN said no.
+ */
+
+enum class PinReason {
+    
+    /**
+     * The policy requires a PIN (or the platform's biometric) before a punch.
+     */
+    REQUIRED,
+    /**
+     * No PIN is set yet.
+     */
+    NOT_SET,
+    /**
+     * A PIN is set: change or reset it instead.
+     */
+    ALREADY_SET,
+    /**
+     * The PIN is too old: choose a new one.
+     */
+    MUST_CHANGE,
+    /**
+     * Wrong PIN; see `tries_left`.
+     */
+    WRONG,
+    /**
+     * Too many wrong PINs; see `locked_for`.
+     */
+    LOCKED,
+    /**
+     * A trivial new PIN (a sequence, a repeat, the birthday).
+     */
+    REJECTED,
+    /**
+     * A forged, expired, foreign or reused reset token.
+     */
+    TOKEN,
+    /**
+     * On a kiosk: the employee is not assigned to its site.
+     */
+    NOT_ON_THIS_KIOSK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinReason: FfiConverterRustBuffer<PinReason> {
+    override fun read(buf: ByteBuffer) = try {
+        PinReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PinReason) = 4UL
+
+    override fun write(value: PinReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -8680,13 +10261,14 @@ sealed class PunchException: kotlin.Exception() {
     
     /**
      * The server refused (bad enrollment code, unbound device...); retrying
-     * will not help until something changes. `code` is the server's error code.
+     * will not help until something changes. `code` is the server's error
+     * code (None when the refusal was the policy the server sent).
      */
     class ServerRefused(
         
         val `detail`: kotlin.String, 
         
-        val `code`: kotlin.String?
+        val `code`: ServerErrorCode?
         ) : PunchException() {
         override val message
             get() = "detail=${ `detail` }, code=${ `code` }"
@@ -8716,14 +10298,13 @@ sealed class PunchException: kotlin.Exception() {
     
     /**
      * A make-up request or field-work proposal the employer's rules refuse,
-     * or one naming a file or refused attempt the device does not hold;
-     * `code` is the rule's stable code (`make_up_monthly_limit`...).
+     * or one naming a file or refused attempt the device does not hold.
      */
     class RequestRefused(
         
         val `detail`: kotlin.String, 
         
-        val `code`: kotlin.String
+        val `code`: RequestRefusal
         ) : PunchException() {
         override val message
             get() = "detail=${ `detail` }, code=${ `code` }"
@@ -8766,23 +10347,38 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * The punch PIN said no: `reason` is `required`, `not_set`,
-     * `already_set`, `must_change`, `wrong` (see `tries_left`), `locked`
-     * (see `locked_for_ms`), `rejected` (a trivial new PIN), `token` (a
-     * forged, expired, foreign or reused reset token).
+     * The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
+     * `locked_for` after `Locked`).
      */
     class Pin(
         
         val `detail`: kotlin.String, 
         
-        val `reason`: kotlin.String, 
+        val `reason`: PinReason, 
         
-        val `triesLeft`: kotlin.UInt?, 
+        val `triesLeft`: kotlin.Int?, 
         
-        val `lockedForMs`: kotlin.ULong?
+        val `lockedFor`: java.time.Duration?
         ) : PunchException() {
         override val message
-            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedForMs=${ `lockedForMs` }"
+            get() = "detail=${ `detail` }, reason=${ `reason` }, triesLeft=${ `triesLeft` }, lockedFor=${ `lockedFor` }"
+    }
+    
+    /**
+     * Enrollment stopped before anything was sent: the employer requires
+     * the `role` key attested at `required` or better and the platform's
+     * key provider gave no attestation for it.
+     */
+    class AttestationRequired(
+        
+        val `detail`: kotlin.String, 
+        
+        val `role`: KeyRole, 
+        
+        val `required`: AssuranceLevel
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, role=${ `role` }, required=${ `required` }"
     }
     
     /**
@@ -8839,7 +10435,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             8 -> PunchException.ServerRefused(
                 FfiConverterString.read(buf),
-                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalTypeServerErrorCode.read(buf),
                 )
             9 -> PunchException.Storage(
                 FfiConverterString.read(buf),
@@ -8849,7 +10445,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             11 -> PunchException.RequestRefused(
                 FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
+                FfiConverterTypeRequestRefusal.read(buf),
                 )
             12 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
@@ -8863,11 +10459,16 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 )
             15 -> PunchException.Pin(
                 FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterOptionalUInt.read(buf),
-                FfiConverterOptionalULong.read(buf),
+                FfiConverterTypePinReason.read(buf),
+                FfiConverterOptionalInt.read(buf),
+                FfiConverterOptionalDuration.read(buf),
                 )
-            16 -> PunchException.Internal(
+            16 -> PunchException.AttestationRequired(
+                FfiConverterString.read(buf),
+                FfiConverterTypeKeyRole.read(buf),
+                FfiConverterTypeAssuranceLevel.read(buf),
+                )
+            17 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -8916,7 +10517,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterOptionalString.allocationSize(value.`code`)
+                + FfiConverterOptionalTypeServerErrorCode.allocationSize(value.`code`)
             )
             is PunchException.Storage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8932,7 +10533,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterString.allocationSize(value.`code`)
+                + FfiConverterTypeRequestRefusal.allocationSize(value.`code`)
             )
             is PunchException.InvalidInput -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -8954,9 +10555,16 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
-                + FfiConverterString.allocationSize(value.`reason`)
-                + FfiConverterOptionalUInt.allocationSize(value.`triesLeft`)
-                + FfiConverterOptionalULong.allocationSize(value.`lockedForMs`)
+                + FfiConverterTypePinReason.allocationSize(value.`reason`)
+                + FfiConverterOptionalInt.allocationSize(value.`triesLeft`)
+                + FfiConverterOptionalDuration.allocationSize(value.`lockedFor`)
+            )
+            is PunchException.AttestationRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterTypeKeyRole.allocationSize(value.`role`)
+                + FfiConverterTypeAssuranceLevel.allocationSize(value.`required`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -9007,7 +10615,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.ServerRefused -> {
                 buf.putInt(8)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterOptionalString.write(value.`code`, buf)
+                FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
                 Unit
             }
             is PunchException.Storage -> {
@@ -9023,7 +10631,7 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.RequestRefused -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterString.write(value.`code`, buf)
+                FfiConverterTypeRequestRefusal.write(value.`code`, buf)
                 Unit
             }
             is PunchException.InvalidInput -> {
@@ -9045,13 +10653,20 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             is PunchException.Pin -> {
                 buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
-                FfiConverterString.write(value.`reason`, buf)
-                FfiConverterOptionalUInt.write(value.`triesLeft`, buf)
-                FfiConverterOptionalULong.write(value.`lockedForMs`, buf)
+                FfiConverterTypePinReason.write(value.`reason`, buf)
+                FfiConverterOptionalInt.write(value.`triesLeft`, buf)
+                FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
+                Unit
+            }
+            is PunchException.AttestationRequired -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterTypeKeyRole.write(value.`role`, buf)
+                FfiConverterTypeAssuranceLevel.write(value.`required`, buf)
                 Unit
             }
             is PunchException.Internal -> {
-                buf.putInt(16)
+                buf.putInt(17)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -9101,6 +10716,130 @@ public object FfiConverterTypePunchKind: FfiConverterRustBuffer<PunchKind> {
 
 
 
+/**
+ * Why the server refused a record.
+ */
+
+enum class RejectReason {
+    
+    BAD_SIGNATURE,
+    UNPARSEABLE,
+    /**
+     * The record names another device than the one that sent it.
+     */
+    WRONG_DEVICE,
+    /**
+     * Its previous-record hash does not match the last accepted record.
+     */
+    CHAIN_BREAK,
+    /**
+     * It skips records the server has not got.
+     */
+    GAP,
+    /**
+     * The same seq or punch id is stored with other bytes.
+     */
+    CONFLICTING_DUPLICATE,
+    UNKNOWN_POLICY_VERSION,
+    /**
+     * The record's employee is not the device's bound employee.
+     */
+    EMPLOYEE_MISMATCH,
+    /**
+     * The device once stated another record at this seq (a rewritten chain).
+     */
+    FORK,
+    /**
+     * The device stated a head below one it stated before (a truncated chain).
+     */
+    ROLLBACK,
+    /**
+     * A record format the server does not know.
+     */
+    UNKNOWN_FORMAT,
+    /**
+     * A field holds a value no phone produces.
+     */
+    OUT_OF_RANGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRejectReason: FfiConverterRustBuffer<RejectReason> {
+    override fun read(buf: ByteBuffer) = try {
+        RejectReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RejectReason) = 4UL
+
+    override fun write(value: RejectReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the employer's rules refuse a make-up request or field-work proposal.
+ */
+
+enum class RequestRefusal {
+    
+    MAKE_UP_TOO_FAR_BACK,
+    MAKE_UP_IN_FUTURE,
+    MAKE_UP_MONTHLY_LIMIT,
+    MAKE_UP_TOO_MANY_ATTACHMENTS,
+    MAKE_UP_ATTACHMENT_TOO_LARGE,
+    MAKE_UP_NO_REASON,
+    FIELD_WORK_RADIUS,
+    FIELD_WORK_CENTER,
+    FIELD_WORK_DATES,
+    FIELD_WORK_NO_REASON,
+    FIELD_WORK_TOO_LONG,
+    /**
+     * The request names a refused attempt or a file this device does not hold.
+     */
+    UNKNOWN_REFERENCE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRequestRefusal: FfiConverterRustBuffer<RequestRefusal> {
+    override fun read(buf: ByteBuffer) = try {
+        RequestRefusal.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RequestRefusal) = 4UL
+
+    override fun write(value: RequestRefusal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 enum class RequestStatus {
     
@@ -9132,6 +10871,207 @@ public object FfiConverterTypeRequestStatus: FfiConverterRustBuffer<RequestStatu
     override fun allocationSize(value: RequestStatus) = 4UL
 
     override fun write(value: RequestStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a PIN was reset.
+ */
+
+enum class ResetPath {
+    
+    /**
+     * An admin ordered it.
+     */
+    ADMIN,
+    /**
+     * A code sent to the employee's phone or e-mail.
+     */
+    CODE,
+    /**
+     * The employee's identity data.
+     */
+    SELF_SERVICE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResetPath: FfiConverterRustBuffer<ResetPath> {
+    override fun read(buf: ByteBuffer) = try {
+        ResetPath.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ResetPath) = 4UL
+
+    override fun write(value: ResetPath, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The server's error code (the contract's `error` field).
+ */
+
+enum class ServerErrorCode {
+    
+    BAD_REQUEST,
+    ENROLLMENT_CODE_INVALID,
+    /**
+     * The employee already has a bound device; an admin must approve a rebind.
+     */
+    DEVICE_ALREADY_BOUND,
+    UNKNOWN_DEVICE,
+    /**
+     * An admin unbound the device; its key is no longer accepted.
+     */
+    DEVICE_UNBOUND,
+    BAD_REQUEST_SIGNATURE,
+    STALE_TIMESTAMP,
+    REPLAYED_NONCE,
+    NO_POLICY,
+    BATCH_TOO_LARGE,
+    ATTESTATION_CHALLENGE_INVALID,
+    ATTESTATION_REFUSED,
+    /**
+     * The device proves less about its key than the employer requires.
+     */
+    ASSURANCE_TOO_LOW,
+    PAYLOAD_TOO_LARGE,
+    RATE_LIMITED,
+    TIMEOUT,
+    ATTACHMENT_REFUSED,
+    UNAVAILABLE,
+    INTERNAL,
+    PIN_CODE_INVALID,
+    PIN_IDENTITY_INVALID,
+    PIN_RESET_UNAVAILABLE,
+    PIN_NO_ADMIN_RESET,
+    /**
+     * A code this library does not know (a newer server).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeServerErrorCode: FfiConverterRustBuffer<ServerErrorCode> {
+    override fun read(buf: ByteBuffer) = try {
+        ServerErrorCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ServerErrorCode) = 4UL
+
+    override fun write(value: ServerErrorCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A kind of evidence.
+ */
+
+enum class Signal {
+    
+    GPS,
+    WIFI,
+    IP;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignal: FfiConverterRustBuffer<Signal> {
+    override fun read(buf: ByteBuffer) = try {
+        Signal.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Signal) = 4UL
+
+    override fun write(value: Signal, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What one signal said about one site.
+ */
+
+enum class SignalOutcome {
+    
+    PASS,
+    /**
+     * Evidence that alone cannot place the punch (an SSID, a shared IP range).
+     */
+    WEAK,
+    FAIL,
+    /**
+     * The phone gave no such evidence.
+     */
+    UNAVAILABLE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignalOutcome: FfiConverterRustBuffer<SignalOutcome> {
+    override fun read(buf: ByteBuffer) = try {
+        SignalOutcome.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SignalOutcome) = 4UL
+
+    override fun write(value: SignalOutcome, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -9238,70 +11178,6 @@ public object FfiConverterTypeUploadState: FfiConverterRustBuffer<UploadState> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalUShort: FfiConverterRustBuffer<kotlin.UShort?> {
-    override fun read(buf: ByteBuffer): kotlin.UShort? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUShort.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UShort?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUShort.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UShort?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUShort.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
-    override fun read(buf: ByteBuffer): kotlin.UInt? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterUInt.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.UInt?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterUInt.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterUInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
     override fun read(buf: ByteBuffer): kotlin.Int? {
         if (buf.get().toInt() == 0) {
@@ -9324,38 +11200,6 @@ public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
         } else {
             buf.put(1)
             FfiConverterInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
-    override fun read(buf: ByteBuffer): kotlin.ULong? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterULong.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.ULong?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterULong.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.ULong?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterULong.write(value, buf)
         }
     }
 }
@@ -9484,6 +11328,70 @@ public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteA
         } else {
             buf.put(1)
             FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTimestamp: FfiConverterRustBuffer<java.time.Instant?> {
+    override fun read(buf: ByteBuffer): java.time.Instant? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTimestamp.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Instant?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTimestamp.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Instant?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTimestamp.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Duration?> {
+    override fun read(buf: ByteBuffer): java.time.Duration? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDuration.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Duration?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDuration.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Duration?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDuration.write(value, buf)
         }
     }
 }
@@ -9654,38 +11562,6 @@ public object FfiConverterOptionalTypePlatformClock: FfiConverterRustBuffer<Plat
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeStatusListener: FfiConverterRustBuffer<StatusListener?> {
-    override fun read(buf: ByteBuffer): StatusListener? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeStatusListener.read(buf)
-    }
-
-    override fun allocationSize(value: StatusListener?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeStatusListener.allocationSize(value)
-        }
-    }
-
-    override fun write(value: StatusListener?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeStatusListener.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeAttendance: FfiConverterRustBuffer<Attendance?> {
     override fun read(buf: ByteBuffer): Attendance? {
         if (buf.get().toInt() == 0) {
@@ -9782,6 +11658,38 @@ public object FfiConverterOptionalTypeGpsFix: FfiConverterRustBuffer<GpsFix?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry?> {
+    override fun read(buf: ByteBuffer): HistoryEntry? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeHistoryEntry.read(buf)
+    }
+
+    override fun allocationSize(value: HistoryEntry?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeHistoryEntry.allocationSize(value)
+        }
+    }
+
+    override fun write(value: HistoryEntry?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeHistoryEntry.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpRequestInput?> {
     override fun read(buf: ByteBuffer): MakeUpRequestInput? {
         if (buf.get().toInt() == 0) {
@@ -9846,6 +11754,38 @@ public object FfiConverterOptionalTypeNearestSite: FfiConverterRustBuffer<Neares
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeShiftOccurrence: FfiConverterRustBuffer<ShiftOccurrence?> {
+    override fun read(buf: ByteBuffer): ShiftOccurrence? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeShiftOccurrence.read(buf)
+    }
+
+    override fun allocationSize(value: ShiftOccurrence?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeShiftOccurrence.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ShiftOccurrence?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeShiftOccurrence.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeSyncIssue: FfiConverterRustBuffer<SyncIssue?> {
     override fun read(buf: ByteBuffer): SyncIssue? {
         if (buf.get().toInt() == 0) {
@@ -9878,6 +11818,70 @@ public object FfiConverterOptionalTypeSyncIssue: FfiConverterRustBuffer<SyncIssu
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeContainment: FfiConverterRustBuffer<Containment?> {
+    override fun read(buf: ByteBuffer): Containment? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeContainment.read(buf)
+    }
+
+    override fun allocationSize(value: Containment?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeContainment.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Containment?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeContainment.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDecision: FfiConverterRustBuffer<Decision?> {
+    override fun read(buf: ByteBuffer): Decision? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDecision.read(buf)
+    }
+
+    override fun allocationSize(value: Decision?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDecision.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Decision?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDecision.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<DeviceAttestation?> {
     override fun read(buf: ByteBuffer): DeviceAttestation? {
         if (buf.get().toInt() == 0) {
@@ -9900,6 +11904,134 @@ public object FfiConverterOptionalTypeDeviceAttestation: FfiConverterRustBuffer<
         } else {
             buf.put(1)
             FfiConverterTypeDeviceAttestation.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePunchKind: FfiConverterRustBuffer<PunchKind?> {
+    override fun read(buf: ByteBuffer): PunchKind? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePunchKind.read(buf)
+    }
+
+    override fun allocationSize(value: PunchKind?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePunchKind.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PunchKind?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePunchKind.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRejectReason: FfiConverterRustBuffer<RejectReason?> {
+    override fun read(buf: ByteBuffer): RejectReason? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRejectReason.read(buf)
+    }
+
+    override fun allocationSize(value: RejectReason?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRejectReason.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RejectReason?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRejectReason.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeResetPath: FfiConverterRustBuffer<ResetPath?> {
+    override fun read(buf: ByteBuffer): ResetPath? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeResetPath.read(buf)
+    }
+
+    override fun allocationSize(value: ResetPath?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeResetPath.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ResetPath?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeResetPath.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeServerErrorCode: FfiConverterRustBuffer<ServerErrorCode?> {
+    override fun read(buf: ByteBuffer): ServerErrorCode? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeServerErrorCode.read(buf)
+    }
+
+    override fun allocationSize(value: ServerErrorCode?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeServerErrorCode.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ServerErrorCode?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeServerErrorCode.write(value, buf)
         }
     }
 }
@@ -10379,6 +12511,14 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         }
     }
 }
+
+
+
+
+
+
+
+
         /**
          * The library's version (the crate version), for an app's about screen and bug reports.
          */ fun `libraryVersion`(): kotlin.String {
@@ -10413,18 +12553,22 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
          * `setAttestationChallenge(challenge)`, open the client with it, then call
          * `enroll_with_challenge`. None when the server offers no attestation.
          */
-    @Throws(PunchException::class) fun `fetchEnrollmentChallenge`(`options`: ClientOptions, `code`: kotlin.String): kotlin.ByteArray? {
-            return FfiConverterOptionalByteArray.lift(
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_func_fetch_enrollment_challenge(
-    
-        
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+     suspend fun `fetchEnrollmentChallenge`(`options`: ClientOptions, `code`: kotlin.String) : kotlin.ByteArray? {
+        return uniffiRustCallAsync(
+        UniffiLib.uniffi_punchcore_fn_func_fetch_enrollment_challenge(
         FfiConverterTypeClientOptions.lower(`options`),
-        FfiConverterString.lower(`code`),_status)
-}
+        FfiConverterString.lower(`code`),),
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalByteArray.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
     )
     }
-    
 
         /**
          * Sends the library's log lines at `level` and above to `sink`; `None`

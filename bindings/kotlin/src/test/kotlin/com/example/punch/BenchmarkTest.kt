@@ -20,7 +20,7 @@ class BenchmarkTest {
     }
 
     @Test
-    fun `punch and evaluate through Kotlin vs Rust`() {
+    fun `punch and evaluate through Kotlin vs Rust`(): Unit = testBlocking {
         assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
         val n = Integer.getInteger("punch.bench.n", 300)
         localClient(dir.resolve("kotlin")).use { client ->
@@ -48,6 +48,58 @@ class BenchmarkTest {
                     re += rust.evaluateNanos(evidence).toLong()
                 }
                 emit("kotlin_evaluate_vs_rust_evaluate", median(ke) / 1e3, "us/op", median(re) / 1e3)
+            }
+        }
+    }
+
+    /**
+     * Where a call's time goes across the FFI, each step against the one
+     * before it (µs per call, medians): a bare sync call; the async
+     * machinery around nothing; lowering an Evidence; evaluate sync vs
+     * async on the caller's thread; lifting the Evaluation (sync evaluate
+     * vs the same work timed inside Rust).
+     */
+    @Test
+    fun `ffi cost breakdown`(): Unit = testBlocking {
+        assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
+        val n = Integer.getInteger("punch.bench.n", 300) * 10
+        localClient(dir.resolve("kotlin")).use { client ->
+            RustBaseline.ofClient(client).use { rust ->
+                val evidence = INSIDE
+                suspend fun time(block: suspend () -> Unit): Double {
+                    repeat(n) { block() } // warm-up
+                    val t = LongArray(n)
+                    for (i in 0 until n) {
+                        val start = System.nanoTime()
+                        block()
+                        t[i] = System.nanoTime() - start
+                    }
+                    return median(t.toList()) / 1e3
+                }
+                val sync = time { rust.noop() }
+                val async = time { rust.noopAsync() }
+                val lower = time { rust.takeEvidence(evidence) }
+                val evalSync = time { rust.evaluateSync(evidence) }
+                val evalAsync = time { client.evaluate(evidence) }
+                val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
+                val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
+                // Inside the bare call: the JNA Structure for the call status
+                // (allocated, written before and read after the call) vs the
+                // native call itself with one status reused.
+                val status = UniffiRustCallStatus()
+                val handle = rust.uniffiCloneHandle()
+                val statusAlloc = time { UniffiRustCallStatus() }
+                val rawCall = time { UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(rust.uniffiCloneHandle(), status) }
+                val rawNoClone = time { UniffiLib.uniffi_punchcore_fn_clone_rustbaseline(handle, status) }
+                emit("ffi_sync_noop", sync, "us/op", sync)
+                emit("ffi_call_status_alloc", statusAlloc, "us/op", sync)
+                emit("ffi_raw_call_with_handle_clone", rawCall, "us/op", sync)
+                emit("ffi_raw_single_native_call", rawNoClone, "us/op", sync)
+                emit("ffi_async_noop", async, "us/op", sync)
+                emit("ffi_lower_evidence", lower, "us/op", sync)
+                emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
+                emit("ffi_evaluate_async", evalAsync, "us/op", evalSync)
+                emit("ffi_evaluate_nanos_call", evalRust, "us/op", inRust)
             }
         }
     }

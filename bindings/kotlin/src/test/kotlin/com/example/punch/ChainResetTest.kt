@@ -22,10 +22,10 @@ class ChainResetTest {
         check(p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) { "sqlite3 failed: $out" }
     }
 
-    private fun PunchClient.syncOk(): SyncReport = syncNow().also { assertNull(it.error, "sync failed: ${it.error}") }
+    private suspend fun PunchClient.syncOk(): SyncReport = syncNow().also { assertNull(it.error, "sync failed: ${it.error}") }
 
     @Test
-    fun `the sync that applies an acknowledged break reports it once`() {
+    fun `the sync that applies an acknowledged break reports it once`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
@@ -38,21 +38,21 @@ class ChainResetTest {
                     "UPDATE punches SET record = CAST(replace(CAST(record AS TEXT), 'clock_in', 'clock_out') AS BLOB) WHERE seq = 2",
                 )
                 val broken = client.syncOk()
-                assertEquals(listOf(2uL, 3uL), broken.rejected.map { it.seq })
-                assertEquals(listOf("bad_signature", "gap"), broken.rejected.map { it.reason })
+                assertEquals(listOf(2L, 3L), broken.rejected.map { it.seq })
+                assertEquals(listOf(RejectReason.BAD_SIGNATURE, RejectReason.GAP), broken.rejected.map { it.reason })
                 assertNull(broken.chainReset)
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val stuck = client.syncOk()
-                assertEquals(listOf(4uL), stuck.rejected.map { it.seq })
+                assertEquals(listOf(4L), stuck.rejected.map { it.seq })
                 assertNull(stuck.chainReset)
 
                 server.admin("acknowledge-break", deviceId, "--reason", "storage corrupted; ticket HR-9")
-                assertEquals(3uL, client.syncOk().chainReset)
+                assertEquals(3L, client.syncOk().chainReset)
                 assertNull(client.syncOk().chainReset, "applied once")
 
-                assertEquals(5uL, client.punch(PunchKind.CLOCK_IN, INSIDE).seq)
+                assertEquals(5L, client.punch(PunchKind.CLOCK_IN, INSIDE).seq)
                 val after = client.syncOk()
-                assertEquals(1uL, after.uploaded)
+                assertEquals(1L, after.uploaded)
                 assertTrue(after.rejected.isEmpty(), after.toString())
                 val punches = server.punches()
                 val seqs = (0 until punches.length()).map { punches.getJSONObject(it).getLong("seq") }.sorted()

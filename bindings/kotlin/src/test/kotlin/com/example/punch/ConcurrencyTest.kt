@@ -4,7 +4,6 @@ package com.example.punch
 
 import kotlinx.coroutines.async
 import kotlinx.coroutines.awaitAll
-import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -15,8 +14,8 @@ class ConcurrencyTest {
     @TempDir lateinit var dir: Path
 
     @Test
-    fun `several coroutines punch, evaluate and read at once`() = runBlocking {
-        PunchCore(localClient(dir.resolve("phone"))).use { core ->
+    fun `several coroutines punch, evaluate and read at once`(): Unit = testBlocking {
+        localClient(dir.resolve("phone")).use { core ->
             val punchers = (0 until 8).map { worker ->
                 async {
                     (0 until 10).map { i ->
@@ -29,19 +28,18 @@ class ConcurrencyTest {
                 async {
                     repeat(20) {
                         assertEquals(Decision.ACCEPTED, core.evaluate(INSIDE).decision)
-                        core.refreshStatus()
-                        core.history(0uL, 100u)
+                        core.status()
+                        core.history(null, 100)
                     }
                 }
             }
             val seqs = punchers.awaitAll().flatten()
             readers.awaitAll()
-            assertEquals((1uL..80uL).toList(), seqs.sorted())
+            assertEquals((1L..80L).toList(), seqs.sorted())
             val chain = core.verifyChain()
             assertTrue(chain.intact)
-            assertEquals(80uL, chain.records)
-            assertEquals(80uL, core.refreshStatus().pending)
-            assertEquals(80uL, core.status.value?.pending)
+            assertEquals(80L, chain.records)
+            assertEquals(80L, core.status().pending)
         }
     }
 }

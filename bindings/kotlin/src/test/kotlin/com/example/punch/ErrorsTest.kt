@@ -4,7 +4,6 @@ package com.example.punch
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Files
 import java.nio.file.Path
@@ -15,28 +14,29 @@ class ErrorsTest {
     private fun phone(name: String = "phone") = dir.resolve(name).toString()
 
     @Test
-    fun `server-side errors - not enrolled, refused code, network, policy missing`() {
+    fun `server-side errors - not enrolled, refused code, network, policy missing`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(phone(), server.options()).use { client ->
-                val missing = assertThrows<PunchException.PolicyMissing> { client.evaluate(INSIDE) }
+                val missing = assertThrowsAsync<PunchException.PolicyMissing> { client.evaluate(INSIDE) }
                 assertTrue(missing.detail.contains("policy"), missing.detail)
-                assertThrows<PunchException.NotEnrolled> { client.sync() }
-                val refused = assertThrows<PunchException.ServerRefused> { client.enroll("NOT-A-CODE") }
+                assertThrowsAsync<PunchException.NotEnrolled> { client.sync() }
+                val refused = assertThrowsAsync<PunchException.ServerRefused> { client.enroll("NOT-A-CODE") }
                 assertTrue(refused.detail.isNotBlank())
-                assertThrows<PunchException.InvalidInput> { client.enroll("  ") }
+                assertEquals(ServerErrorCode.ENROLLMENT_CODE_INVALID, refused.code)
+                assertThrowsAsync<PunchException.InvalidInput> { client.enroll("  ") }
                 server.stop()
-                assertThrows<PunchException.Network> { client.enroll(server.enrollCode()) }
+                assertThrowsAsync<PunchException.Network> { client.enroll(server.enrollCode()) }
             }
         }
     }
 
     @Test
-    fun `options, evidence and paging are checked`() {
-        assertThrows<PunchException.InvalidInput> {
+    fun `options, evidence and paging are checked`(): Unit = testBlocking {
+        assertThrowsAsync<PunchException.InvalidInput> {
             PunchClient.open(phone(), ClientOptions(serverUrl = "http://127.0.0.1:1"))
         }
-        assertThrows<PunchException.InvalidInput> {
+        assertThrowsAsync<PunchException.InvalidInput> {
             PunchClient.open(phone(), ClientOptions(serverUrl = "http://127.0.0.1:1", policyKeyBase64 = "%%%"))
         }
         // Plain http to a non-loopback host is refused by the core's URL rule.
@@ -47,41 +47,43 @@ class ErrorsTest {
         assertTrue(plain is PunchException.InvalidInput, "plain http to a remote host: $plain")
 
         localClient(dir.resolve("local")).use { client ->
-            val bad = Evidence(gps = GpsFix(lat = 200.0, lon = 0.0, accuracyM = 5.0, fixTimeMs = System.currentTimeMillis()))
-            assertThrows<PunchException.InvalidInput> { client.punch(PunchKind.CLOCK_IN, bad) }
+            val bad = Evidence(gps = GpsFix(lat = 200.0, lon = 0.0, accuracyM = 5.0, fixTime = java.time.Instant.now()))
+            assertThrowsAsync<PunchException.InvalidInput> { client.punch(PunchKind.CLOCK_IN, bad) }
             val badWifi = Evidence(wifi = listOf(WifiObservation(bssid = "not-a-mac")))
-            assertThrows<PunchException.InvalidInput> { client.evaluate(badWifi) }
-            assertThrows<PunchException.InvalidInput> { client.history(0uL, 0u) }
-            assertThrows<PunchException.InvalidInput> { client.bindEmployee("someone-else") }
-            assertEquals(0uL, client.status().pending)
+            assertThrowsAsync<PunchException.InvalidInput> { client.evaluate(badWifi) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.history(null, 0) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.history(-1L, 10) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.evidenceOpening(-5L) }
+            assertThrowsAsync<PunchException.InvalidInput> { client.bindEmployee("someone-else") }
+            assertEquals(0L, client.status().pending)
         }
     }
 
     @Test
-    fun `policy errors - invalid, expired, unsigned`() {
+    fun `policy errors - invalid, expired, unsigned`(): Unit = testBlocking {
         localClient(dir.resolve("local")).use { client ->
-            assertThrows<PunchException.PolicyInvalid> { client.installPolicy("{not json".toByteArray(), null) }
+            assertThrowsAsync<PunchException.PolicyInvalid> { client.installPolicy("{not json".toByteArray(), null) }
             val expired = localPolicy(expiresAtMs = System.currentTimeMillis() - 1_000)
                 .toString(Charsets.UTF_8).replace("\"version\": 1", "\"version\": 2").toByteArray()
-            assertThrows<PunchException.PolicyExpired> { client.installPolicy(expired, null) }
+            assertThrowsAsync<PunchException.PolicyExpired> { client.installPolicy(expired, null) }
         }
         // A server-backed client refuses an unsigned policy.
         val key = java.util.Base64.getEncoder().encodeToString(JavaSigner().keyPair.public.encoded)
         PunchClient.open(phone("pinned"), ClientOptions(serverUrl = "http://127.0.0.1:9", policyKeyBase64 = key)).use {
-            assertThrows<PunchException.PolicyInvalid> { it.installPolicy(localPolicy(), null) }
+            assertThrowsAsync<PunchException.PolicyInvalid> { it.installPolicy(localPolicy(), null) }
         }
     }
 
     @Test
-    fun `storage errors and a panic arrive as exceptions`() {
+    fun `storage errors and a panic arrive as exceptions`(): Unit = testBlocking {
         val file = dir.resolve("a-file")
         Files.writeString(file, "not a directory")
-        assertThrows<PunchException.Storage> { PunchClient.open(file.toString(), ClientOptions()) }
+        assertThrowsAsync<PunchException.Storage> { PunchClient.open(file.toString(), ClientOptions()) }
         val corrupt = dir.resolve("corrupt").also { Files.createDirectories(it) }
         Files.write(corrupt.resolve("punch.db"), ByteArray(8192) { 0x5a })
-        assertThrows<PunchException.Storage> { PunchClient.open(corrupt.toString(), ClientOptions()) }
+        assertThrowsAsync<PunchException.Storage> { PunchClient.open(corrupt.toString(), ClientOptions()) }
 
-        val panic = assertThrows<PunchException.Internal> { panicProbe() }
+        val panic = assertThrowsAsync<PunchException.Internal> { panicProbe() }
         assertTrue(panic.detail.contains("deliberate"), panic.detail)
         // The library still works after a caught panic.
         localClient(dir.resolve("after")).use { assertEquals(Decision.ACCEPTED, it.evaluate(INSIDE).decision) }

@@ -8,7 +8,6 @@ import org.json.JSONArray
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import java.time.LocalDate
@@ -23,13 +22,13 @@ class ExceptionsTest {
     }
 
     @Test
-    fun `a refused punch is made up with a file, approved, and the phone hears it`() {
+    fun `a refused punch is made up with a file, approved, and the phone hears it`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
-                val refused = assertThrows<PunchException.Refused> { client.punch(PunchKind.CLOCK_IN, FAR) }
+                val refused = assertThrowsAsync<PunchException.Refused> { client.punch(PunchKind.CLOCK_IN, FAR) }
                 val reason = refused.evaluation.messages.first()
                 assertEquals("outside_all_sites", reason.code)
                 assertEquals("您不在任何考勤地点范围内。", localizedText(reason, "zh-CN"))
@@ -38,11 +37,11 @@ class ExceptionsTest {
                 val attempt = client.refusedAttempts().single()
                 assertEquals(PunchKind.CLOCK_IN, attempt.kind)
                 val file = client.attach("a photo of the door".toByteArray(), "image/jpeg")
-                val tooOld = assertThrows<PunchException.RequestRefused> {
+                val tooOld = assertThrowsAsync<PunchException.RequestRefused> {
                     client.fileMakeUpRequest(
                         MakeUpRequestInput(
                             kind = PunchKind.CLOCK_IN,
-                            intendedTimeMs = System.currentTimeMillis() - 30L * 86_400_000,
+                            intendedTime = java.time.Instant.now().minus(java.time.Duration.ofDays(30)),
                             reason = "badge reader broken",
                         ),
                     )
@@ -51,7 +50,7 @@ class ExceptionsTest {
                 val filed = client.fileMakeUpRequest(
                     MakeUpRequestInput(
                         kind = PunchKind.CLOCK_IN,
-                        intendedTimeMs = attempt.wallTimeMs,
+                        intendedTime = attempt.wallTime,
                         reason = "badge reader broken",
                         attachments = listOf(file),
                         refusedAttemptId = attempt.eventId,
@@ -73,7 +72,7 @@ class ExceptionsTest {
     }
 
     @Test
-    fun `an approved field site is punched at`() {
+    fun `an approved field site is punched at`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
@@ -81,11 +80,11 @@ class ExceptionsTest {
                 client.refreshPolicy()
                 val today = LocalDate.now(ZoneOffset.UTC).toString() // the policy names no zone: UTC
                 val far = FAR.gps!!
-                val bad = assertThrows<PunchException.RequestRefused> {
+                val bad = assertThrowsAsync<PunchException.RequestRefused> {
                     client.proposeFieldWork(FieldWorkInput(far.lat, far.lon, 10.0, null, today, today, "audit"))
                 }
                 assertEquals(RequestRefusal.FIELD_WORK_RADIUS, bad.code)
-                assertThrows<PunchException.InvalidInput> {
+                assertThrowsAsync<PunchException.InvalidInput> {
                     client.proposeFieldWork(FieldWorkInput(far.lat, far.lon, 300.0, null, "tomorrow", today, "audit"))
                 }
                 val filed = client.proposeFieldWork(

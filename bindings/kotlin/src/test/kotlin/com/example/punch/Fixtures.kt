@@ -2,7 +2,13 @@
 // throw-away database, its admin CLI, and evidence near the test site.
 package com.example.punch
 
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
 import org.json.JSONArray
+import org.junit.jupiter.api.Assertions.assertTrue
 import java.net.InetSocketAddress
 import java.net.ServerSocket
 import java.net.Socket
@@ -31,7 +37,7 @@ fun fixAt(metresNorth: Double, accuracyM: Double, isMock: Boolean = false) = Evi
         lat = HQ_LAT + metresNorth / 111_320.0,
         lon = HQ_LON,
         accuracyM = accuracyM,
-        fixTimeMs = System.currentTimeMillis(),
+        fixTime = java.time.Instant.now(),
         provider = "gps",
         isMock = isMock,
     ),
@@ -49,8 +55,39 @@ fun localPolicy(expiresAtMs: Long? = null): ByteArray = """
   "expires_at_ms": ${expiresAtMs ?: "null"}, "sites": [ $SITE_JSON ] }
 """.trimIndent().toByteArray()
 
+/**
+ * The dispatcher every test body runs on: `-Dpunch.dispatcher=default|unconfined|io`
+ * (default: runBlocking's own event loop). The suite runs under several
+ * (mozilla/uniffi-rs#1901: async calls once deadlocked under Unconfined).
+ */
+val TEST_DISPATCHER: CoroutineDispatcher? = when (System.getProperty("punch.dispatcher", "")) {
+    "default" -> Dispatchers.Default
+    "unconfined" -> Dispatchers.Unconfined
+    "io" -> Dispatchers.IO
+    "" -> null
+    else -> error("unknown punch.dispatcher ${System.getProperty("punch.dispatcher")}")
+}
+
+/** A test body as a coroutine on [TEST_DISPATCHER]. */
+fun testBlocking(body: suspend CoroutineScope.() -> Unit): Unit = runBlocking {
+    val dispatcher = TEST_DISPATCHER
+    if (dispatcher == null) body() else withContext(dispatcher) { body() }
+}
+
+/** assertThrows for suspend calls: the exception [block] throws, which must be a [T]. */
+suspend inline fun <reified T : Throwable> assertThrowsAsync(crossinline block: suspend () -> Unit): T {
+    val thrown = try {
+        block()
+        null
+    } catch (e: Throwable) {
+        e
+    }
+    assertTrue(thrown is T, "expected ${T::class.simpleName}, got $thrown")
+    return thrown as T
+}
+
 /** A local-only client (no server) with a policy and an employee. */
-fun localClient(dir: Path, options: ClientOptions = ClientOptions()): PunchClient {
+suspend fun localClient(dir: Path, options: ClientOptions = ClientOptions()): PunchClient {
     val client = PunchClient.open(dir.toString(), options)
     client.bindEmployee("e-local")
     client.installPolicy(localPolicy(), null)
@@ -67,9 +104,11 @@ class JavaSigner : DeviceSigner {
     override fun publicKeySpki(): ByteArray = keyPair.public.encoded
 
     /** A JVM key has no hardware to attest it: enrolls as a software-level key. */
-    override fun attestation(challenge: ByteArray): DeviceAttestation? = null
+    override suspend fun attestation(challenge: ByteArray): DeviceAttestation? = null
 
-    override fun sign(message: ByteArray): ByteArray {
+    override suspend fun sign(message: ByteArray): ByteArray = signNow(message)
+
+    fun signNow(message: ByteArray): ByteArray {
         signatures++
         return Signature.getInstance("SHA256withECDSA").run {
             initSign(keyPair.private)

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import java.security.SecureRandom
@@ -47,17 +46,17 @@ class PrivacyTest {
                    "shape": { "type": "circle", "center": { "lat": $HQ_LAT, "lon": $HQ_LON }, "radius_m": 120 } } ] }
     """.trimIndent().toByteArray()
 
-    private fun open(wrapper: JvmKeyWrapper): PunchClient =
+    private suspend fun open(wrapper: JvmKeyWrapper): PunchClient =
         PunchClient.open(dir.resolve("phone").toString(), ClientOptions(keyWrapper = wrapper))
 
     @Test
-    fun `notice, verdict-only, sealed payloads and the export`() {
+    fun `notice, verdict-only, sealed payloads and the export`(): Unit = testBlocking {
         val wrapper = JvmKeyWrapper()
         open(wrapper).use { client ->
             client.bindEmployee("e-private")
             client.installPolicy(privatePolicy(), null)
             assertEquals("2026-01", client.noticeRequired())
-            val refused = assertThrows<PunchException.NoticeRequired> {
+            val refused = assertThrowsAsync<PunchException.NoticeRequired> {
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
             }
             assertEquals("2026-01", refused.version)
@@ -65,7 +64,7 @@ class PrivacyTest {
             client.punch(PunchKind.CLOCK_IN, INSIDE)
             assertTrue(client.dataKeyState() is DataKeyState.Ready)
             // The exact fix is kept only behind the commitment, for the employee.
-            assertTrue(client.evidenceOpening(1UL)!!.decodeToString().contains("52.52"))
+            assertTrue(client.evidenceOpening(1L)!!.decodeToString().contains("52.52"))
             val export = client.exportPersonalData()
             val json = export.json.decodeToString()
             assertFalse(json.contains("52.520008"), "the exact fix is in the export's records")
@@ -76,12 +75,12 @@ class PrivacyTest {
         wrapper.lost = true
         open(wrapper).use { client ->
             assertTrue(client.dataKeyState() is DataKeyState.Unavailable)
-            assertThrows<PunchException.DataKeyUnavailable> { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
+            assertThrowsAsync<PunchException.DataKeyUnavailable> { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
             assertTrue(client.verifyChain().intact)
             assertTrue(client.exportPersonalData().summary.contains("unreadable here"))
             client.rotateDataKey()
             client.punch(PunchKind.CLOCK_OUT, INSIDE)
-            assertEquals(2UL, client.verifyChain().records)
+            assertEquals(2L, client.verifyChain().records)
         }
     }
 }

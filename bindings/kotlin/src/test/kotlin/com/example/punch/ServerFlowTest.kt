@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Assertions.assertNotNull
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import kotlinx.coroutines.flow.first
@@ -17,12 +16,12 @@ class ServerFlowTest {
     @TempDir lateinit var dir: Path
 
     @Test
-    fun `enroll, punch offline, sync when back, server verdicts`() {
+    fun `enroll, punch offline, sync when back, server verdicts`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
                 assertEquals("e-42", client.enroll(server.enrollCode()))
-                assertEquals(1uL, client.refreshPolicy())
+                assertEquals(1L, client.refreshPolicy())
                 assertEquals("e-42", client.deviceInfo().employeeId)
                 val deviceId = client.deviceInfo().deviceId
 
@@ -31,14 +30,14 @@ class ServerFlowTest {
                 val inside = client.punch(PunchKind.CLOCK_IN, INSIDE)
                 assertEquals(Decision.ACCEPTED, inside.evaluation.decision)
                 assertEquals("hq", inside.evaluation.siteId)
-                assertEquals(1uL, inside.seq)
+                assertEquals(1L, inside.seq)
 
                 val uncertain = client.punch(PunchKind.BREAK_START, UNCERTAIN)
                 assertEquals(Decision.REVIEW, uncertain.evaluation.decision)
-                val gps = uncertain.evaluation.sites.single().checks.single { it.signal == "gps" }
-                assertEquals("uncertain", gps.containment)
+                val gps = uncertain.evaluation.sites.single().checks.single { it.signal == Signal.GPS }
+                assertEquals(Containment.UNCERTAIN, gps.containment)
 
-                val refused = assertThrows<PunchException.Refused> {
+                val refused = assertThrowsAsync<PunchException.Refused> {
                     client.punch(PunchKind.CLOCK_OUT, FAR)
                 }
                 assertEquals(Decision.REJECTED, refused.evaluation.decision)
@@ -50,17 +49,17 @@ class ServerFlowTest {
                 // refused attempt (kept as evidence) wait.
                 val offline = client.sync()
                 assertEquals(SyncIssueKind.NETWORK, offline.error?.kind)
-                assertNotNull(offline.nextRetryMs)
-                assertEquals(3uL, client.status().pending)
+                assertNotNull(offline.nextRetry)
+                assertEquals(3L, client.status().pending)
 
                 server.start()
                 client.networkAvailable() // ends the network backoff
                 val report = client.sync()
                 assertNull(report.error, "sync failed: ${report.error}")
-                assertEquals(3uL, report.uploaded)
+                assertEquals(3L, report.uploaded)
                 val status = client.status()
-                assertEquals(0uL, status.pending)
-                assertEquals(3uL, status.uploaded)
+                assertEquals(0L, status.pending)
+                assertEquals(3L, status.uploaded)
                 assertTrue(status.anchored)
 
                 // The server's own view: both records verified, in order.
@@ -77,22 +76,23 @@ class ServerFlowTest {
                 // The server re-judged the evidence and agrees with the device.
                 assertTrue(mine.all { it.getJSONArray("review_flags").length() == 0 }, punches.toString(2))
 
-                val history = client.history(0uL, 1u)
-                assertEquals(1, history.entries.size)
+                // Newest first: the break start, then (next page) the clock-in.
+                val history = client.history(null, 1)
+                assertEquals(listOf(2L), history.entries.map { it.seq })
                 assertEquals(UploadState.UPLOADED, history.entries[0].uploadState)
-                val rest = client.history(history.nextAfterSeq!!, 10u)
-                assertEquals(listOf(2uL), rest.entries.map { it.seq })
-                assertNull(rest.nextAfterSeq)
+                val rest = client.history(history.nextBeforeSeq!!, 10)
+                assertEquals(listOf(1L), rest.entries.map { it.seq })
+                assertNull(rest.nextBeforeSeq)
 
                 val chain = client.verifyChain()
                 assertTrue(chain.intact)
-                assertEquals(3uL, chain.records)
+                assertEquals(3L, chain.records)
             }
         }
     }
 
     @Test
-    fun `a Kotlin EC P-256 signer enrolls and its punches are accepted by the server`() {
+    fun `a Kotlin EC P-256 signer enrolls and its punches are accepted by the server`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val signer = JavaSigner()
@@ -106,7 +106,7 @@ class ServerFlowTest {
                 assertTrue(signer.signatures > before, "the platform signer signed the punch")
                 val report = client.sync()
                 assertNull(report.error)
-                assertEquals(1uL, report.uploaded)
+                assertEquals(1L, report.uploaded)
                 assertEquals(1, server.punches().length())
                 assertEquals(0, org.json.JSONArray(server.admin("--json", "rejected")).length())
             }
@@ -115,31 +115,28 @@ class ServerFlowTest {
                 assertEquals("e-42", again.deviceInfo().employeeId)
             }
             // Reopened with another key: refused, typed.
-            assertThrows<PunchException.Signer> {
+            assertThrowsAsync<PunchException.Signer> {
                 PunchClient.open(dir.resolve("phone").toString(), server.options(signer = JavaSigner()))
             }
         }
     }
 
     @Test
-    fun `background sync uploads and the status flow tells`() {
+    fun `background sync uploads and the status flow tells`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
-            val core = PunchCore(PunchClient.open(dir.resolve("phone").toString(), server.options()))
-            core.use {
-                kotlinx.coroutines.runBlocking {
-                    core.enroll(server.enrollCode())
-                    core.refreshPolicy()
-                    core.startBackgroundSync(60_000uL)
-                    core.punch(PunchKind.CLOCK_IN, INSIDE)
-                    val uploaded = kotlinx.coroutines.withTimeout(20_000) {
-                        core.statusUpdates.first { it.uploaded == 1uL && it.pending == 0uL }
-                    }
-                    assertNotNull(uploaded.lastSuccessMs)
-                    assertTrue(core.client.backgroundSyncRunning())
-                    core.stopBackgroundSync()
-                    assertTrue(!core.client.backgroundSyncRunning())
+            PunchClient.open(dir.resolve("phone").toString(), server.options()).use { client ->
+                client.enroll(server.enrollCode())
+                client.refreshPolicy()
+                client.startBackgroundSync(java.time.Duration.ofMinutes(1))
+                client.punch(PunchKind.CLOCK_IN, INSIDE)
+                val uploaded = kotlinx.coroutines.withTimeout(20_000) {
+                    client.standingUpdates().first { it.sync.uploaded == 1L && it.sync.pending == 0L }
                 }
+                assertNotNull(uploaded.sync.lastSuccess)
+                assertTrue(client.backgroundSyncRunning())
+                client.stopBackgroundSync()
+                assertTrue(!client.backgroundSyncRunning())
             }
             assertEquals(1, server.punches().length())
         }

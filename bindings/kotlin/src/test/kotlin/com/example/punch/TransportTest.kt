@@ -2,6 +2,8 @@
 // would be on Android), and transports that fail or hang.
 package com.example.punch
 
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.future.await
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
@@ -18,23 +20,24 @@ class JavaHttpTransport : HttpTransport {
     private val http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
     val requests = AtomicInteger()
 
-    override fun send(request: HttpRequest): HttpResponse {
+    /** Suspends on java.net.http's own async send (OkHttp: enqueue): no thread waits. */
+    override suspend fun send(request: HttpRequest): HttpResponse {
         requests.incrementAndGet()
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
-            .timeout(Duration.ofMillis(request.timeoutMs.toLong()))
+            .timeout(request.timeout)
             .method(request.method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
         // java.net.http sets these itself and refuses them from the caller.
         val restricted = setOf("content-length", "host", "connection")
         request.headers.filter { it.name.lowercase() !in restricted }.forEach { builder.header(it.name, it.value) }
         val response = try {
-            http.send(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray())
+            http.sendAsync(builder.build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray()).await()
         } catch (e: HttpTimeoutException) {
             throw PlatformException.Timeout(e.toString())
         } catch (e: java.net.ConnectException) {
             throw PlatformException.Unreachable(e.toString())
         }
         val headers = response.headers().map().flatMap { (k, vs) -> vs.map { HttpHeader(k, it) } }
-        return HttpResponse(response.statusCode().toUShort(), headers, response.body())
+        return HttpResponse(response.statusCode(), headers, response.body())
     }
 }
 
@@ -42,17 +45,17 @@ class TransportTest {
     @TempDir lateinit var dir: java.nio.file.Path
 
     @Test
-    fun `enroll, policy and upload through a Kotlin transport`() {
+    fun `enroll, policy and upload through a Kotlin transport`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val transport = JavaHttpTransport()
             PunchClient.open(dir.resolve("phone").toString(), server.options(transport = transport)).use { client ->
                 client.enroll(server.enrollCode())
-                assertEquals(1uL, client.refreshPolicy())
+                assertEquals(1L, client.refreshPolicy())
                 client.punch(PunchKind.CLOCK_IN, INSIDE)
                 val report = client.sync()
                 assertNull(report.error)
-                assertEquals(1uL, report.uploaded)
+                assertEquals(1L, report.uploaded)
                 assertTrue(transport.requests.get() >= 3)
                 server.stop()
                 client.punch(PunchKind.CLOCK_OUT, INSIDE)
@@ -64,21 +67,21 @@ class TransportTest {
     }
 
     @Test
-    fun `a transport that throws, answers garbage or hangs is a network problem, not a crash`() {
+    fun `a transport that throws, answers garbage or hangs is a network problem, not a crash`(): Unit = testBlocking {
         TestServer(dir.resolve("server").also { it.toFile().mkdirs() }).use { server ->
             server.start()
             val real = JavaHttpTransport()
             var mode = "real"
             val transport = object : HttpTransport {
-                override fun send(request: HttpRequest): HttpResponse = when (mode) {
+                override suspend fun send(request: HttpRequest): HttpResponse = when (mode) {
                     "throw" -> throw IllegalStateException("okhttp exploded")
-                    "garbage" -> HttpResponse(7u, emptyList(), byteArrayOf(0x00, 0x01))
-                    "junk-body" -> HttpResponse(200u, emptyList(), "<html>captive portal</html>".toByteArray())
-                    "hang" -> { Thread.sleep(60_000); error("unreachable") }
+                    "garbage" -> HttpResponse(7, emptyList(), byteArrayOf(0x00, 0x01))
+                    "junk-body" -> HttpResponse(200, emptyList(), "<html>captive portal</html>".toByteArray())
+                    "hang" -> awaitCancellation()
                     else -> real.send(request)
                 }
             }
-            val options = server.options(transport = transport).copy(requestTimeoutMs = 500uL)
+            val options = server.options(transport = transport).copy(requestTimeout = Duration.ofMillis(500))
             PunchClient.open(dir.resolve("phone").toString(), options).use { client ->
                 client.enroll(server.enrollCode())
                 client.refreshPolicy()
@@ -88,11 +91,11 @@ class TransportTest {
                     val started = System.nanoTime()
                     val report = client.syncNow()
                     assertTrue(report.error != null, "$m: $report")
-                    assertEquals(1uL, report.remaining, m)
+                    assertEquals(1L, report.remaining, m)
                     assertTrue(System.nanoTime() - started < 30_000_000_000L, "$m took too long")
                 }
                 mode = "real"
-                assertEquals(1uL, client.syncNow().uploaded)
+                assertEquals(1L, client.syncNow().uploaded)
             }
         }
     }

@@ -14,9 +14,9 @@ class AndroidClock(private val resolver: ContentResolver) : PlatformClock {
         val wall = System.currentTimeMillis()
         val boots = Settings.Global.getInt(resolver, Settings.Global.BOOT_COUNT, -1)
         return ClockReading(
-            wallTimeMs = wall,
+            wallTime = java.time.Instant.ofEpochMilli(wall),
             utcOffsetMin = TimeZone.getDefault().getOffset(wall) / 60_000,
-            monotonicMs = SystemClock.elapsedRealtime().toULong(),
+            sinceBoot = java.time.Duration.ofMillis(SystemClock.elapsedRealtime()),
             bootId = "boot-$boots",
         )
     }

@@ -28,7 +28,7 @@ class EvidenceSource(private val context: Context) {
                 lat = loc.latitude,
                 lon = loc.longitude,
                 accuracyM = if (loc.hasAccuracy()) loc.accuracy.toDouble() else 9_999.0,
-                fixTimeMs = loc.time,
+                fixTime = java.time.Instant.ofEpochMilli(loc.time),
                 provider = loc.provider ?: "",
                 isMock = isMock(loc),
                 speedMps = if (loc.hasSpeed()) loc.speed.toDouble() else null,

@@ -9,8 +9,6 @@ import android.content.pm.PackageManager
 import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
-import android.os.Handler
-import android.os.Looper
 import android.security.keystore.KeyGenParameterSpec
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
@@ -22,9 +20,11 @@ import java.security.KeyStore
 import java.security.PrivateKey
 import java.security.Signature
 import java.security.spec.ECGenParameterSpec
-import java.util.concurrent.CountDownLatch
-import java.util.concurrent.TimeUnit
-import java.util.concurrent.atomic.AtomicReference
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.suspendCancellableCoroutine
+import kotlinx.coroutines.withContext
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
 
 class KeystoreSigner(
     private val context: Context,
@@ -86,14 +86,14 @@ class KeystoreSigner(
      * Only for the challenge the key was generated with; otherwise the
      * device enrolls without attestation (the server decides what that means).
      */
-    override fun attestation(challenge: ByteArray): DeviceAttestation? {
+    override suspend fun attestation(challenge: ByteArray): DeviceAttestation? {
         if (attestationChallenge == null || !attestationChallenge.contentEquals(challenge)) return null
         val chain = keyStore.getCertificateChain(alias) ?: return null
         return DeviceAttestation.Android(challenge = challenge, certificateChain = chain.map { it.encoded })
     }
 
-    /** SHA256withECDSA, DER. Called on a library thread, never the main thread. */
-    override fun sign(message: ByteArray): ByteArray {
+    /** SHA256withECDSA, DER. Suspends (no thread waits) while a prompt is open. */
+    override suspend fun sign(message: ByteArray): ByteArray {
         val key = keyStore.getKey(alias, null) as? PrivateKey
             ?: throw PlatformException.Failed("no key '$alias' in Android Keystore")
         val signature = Signature.getInstance("SHA256withECDSA").apply { initSign(key) }
@@ -102,35 +102,34 @@ class KeystoreSigner(
         return signature.sign()
     }
 
-    /** Shows a biometric prompt on the main thread and waits for it here. */
-    private fun authenticate(signature: Signature) {
-        val done = CountDownLatch(1)
-        val failure = AtomicReference<String?>(null)
-        val cancel = CancellationSignal()
-        Handler(Looper.getMainLooper()).post {
+    /**
+     * Shows a biometric prompt and suspends until the user answers. When the
+     * punch is cancelled (or the library's signer deadline passes) this
+     * coroutine is cancelled, and the prompt closes with it.
+     */
+    private suspend fun authenticate(signature: Signature) = withContext(Dispatchers.Main) {
+        suspendCancellableCoroutine { continuation ->
+            val cancel = CancellationSignal()
+            continuation.invokeOnCancellation { cancel.cancel() }
             BiometricPrompt.Builder(context)
                 .setTitle("Confirm your punch")
                 .setNegativeButton("Cancel", context.mainExecutor) { _, _ ->
-                    failure.set("cancelled by the user"); done.countDown()
+                    continuation.resumeWithException(PlatformException.Failed("cancelled by the user"))
                 }
                 .build()
                 .authenticate(
                     BiometricPrompt.CryptoObject(signature), cancel, context.mainExecutor,
                     object : BiometricPrompt.AuthenticationCallback() {
                         override fun onAuthenticationSucceeded(result: BiometricPrompt.AuthenticationResult) {
-                            done.countDown()
+                            continuation.resume(Unit)
                         }
                         override fun onAuthenticationError(code: Int, message: CharSequence) {
-                            failure.set("biometric error $code: $message"); done.countDown()
+                            if (continuation.isActive) {
+                                continuation.resumeWithException(PlatformException.Failed("biometric error $code: $message"))
+                            }
                         }
                     },
                 )
         }
-        // Shorter than the library's signer deadline (ClientOptions.signerTimeoutMs).
-        if (!done.await(60, TimeUnit.SECONDS)) {
-            cancel.cancel()
-            throw PlatformException.Timeout("no biometric answer within 60 s")
-        }
-        failure.get()?.let { throw PlatformException.Failed(it) }
     }
 }

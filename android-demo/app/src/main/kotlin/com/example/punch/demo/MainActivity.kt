@@ -16,8 +16,10 @@ import com.example.punch.Decision
 import com.example.punch.Evaluation
 import com.example.punch.PunchException
 import com.example.punch.PunchKind
+import com.example.punch.Signal
 import com.example.punch.SyncStatus
 import com.example.punch.detail
+import com.example.punch.standingUpdates
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.flow.collectLatest
@@ -31,7 +33,7 @@ class MainActivity : Activity() {
     private lateinit var status: TextView
     private lateinit var queue: ArrayAdapter<String>
     private val evidence by lazy { EvidenceSource(this) }
-    private val punch get() = PunchApp.from(this).punch
+    private suspend fun punch() = PunchApp.from(this).punch()
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
@@ -47,18 +49,18 @@ class MainActivity : Activity() {
             orientation = LinearLayout.VERTICAL
             setPadding(32, 32, 32, 32)
             addView(code)
-            addView(button("Enroll") { punch.enroll(code.text.toString()); punch.refreshPolicy() })
+            addView(button("Enroll") { punch().enroll(code.text.toString()); punch().refreshPolicy() })
             addView(verdict)
-            addView(button("Check location") { showVerdict(punch.evaluate(evidence.collect())) })
+            addView(button("Check location") { showVerdict(punch().evaluate(evidence.collect())) })
             addView(button("Clock in") { takePunch(PunchKind.CLOCK_IN) })
             addView(button("Clock out") { takePunch(PunchKind.CLOCK_OUT) })
-            addView(button("Sync now") { punch.syncNow() })
+            addView(button("Sync now") { punch().syncNow() })
             addView(status)
             addView(ListView(this@MainActivity).apply { adapter = queue })
         })
         askPermissions()
-        scope.launch { punch.statusUpdates.collectLatest { showStatus(it) } }
-        scope.launch { report { showStatus(punch.refreshStatus()); showQueue() } }
+        // This screen's own subscription: it ends with the scope (onDestroy).
+        scope.launch { punch().standingUpdates().collectLatest { showStatus(it.sync); showQueue() } }
     }
 
     override fun onDestroy() {
@@ -76,7 +78,7 @@ class MainActivity : Activity() {
 
     private suspend fun takePunch(kind: PunchKind) {
         try {
-            val receipt = punch.punch(kind, evidence.collect())
+            val receipt = punch().punch(kind, evidence.collect())
             showVerdict(receipt.evaluation)
             SyncJobService.scheduleNow(this)
         } catch (e: PunchException.Refused) {
@@ -95,7 +97,7 @@ class MainActivity : Activity() {
     }
 
     private fun showVerdict(e: Evaluation) {
-        val check = e.sites.firstOrNull { it.siteId == e.siteId }?.checks?.firstOrNull { it.signal == "gps" }
+        val check = e.sites.firstOrNull { it.siteId == e.siteId }?.checks?.firstOrNull { it.signal == Signal.GPS }
         val where = e.siteId?.let { "at $it" } ?: e.nearestSite?.let { "nearest ${it.siteId}, ${it.distanceM.toInt()} m away" } ?: ""
         val icon = when (e.decision) {
             Decision.ACCEPTED -> "✔"
@@ -114,19 +116,19 @@ class MainActivity : Activity() {
         val fmt = DateFormat.getTimeInstance(DateFormat.SHORT)
         status.text = buildString {
             append("Waiting: ${s.pending}  uploaded: ${s.uploaded}  refused: ${s.rejected}\n")
-            append("Last sync: ${s.lastSuccessMs?.let { fmt.format(Date(it)) } ?: "never"}")
+            append("Last sync: ${s.lastSuccess?.let { fmt.format(Date.from(it)) } ?: "never"}")
             s.lastError?.let { append("\nProblem: ${it.message}") }
-            s.nextAttemptMs?.let { append("\nNext try: ${fmt.format(Date(it))}") }
+            s.nextAttempt?.let { append("\nNext try: ${fmt.format(Date.from(it))}") }
             if (!s.anchored) append("\nTime not anchored since reboot: sync once online")
         }
     }
 
     private suspend fun showQueue() {
-        val page = punch.history(0uL, 200u)
+        val page = punch().history(null, 50) // newest first
         val fmt = DateFormat.getDateTimeInstance(DateFormat.SHORT, DateFormat.SHORT)
         queue.clear()
-        queue.addAll(page.entries.reversed().map {
-            "#${it.seq} ${it.kind} ${fmt.format(Date(it.wallTimeMs))} ${it.decision} · ${it.uploadState.name.lowercase()}"
+        queue.addAll(page.entries.map {
+            "#${it.seq} ${it.kind} ${fmt.format(Date.from(it.wallTime))} ${it.decision} · ${it.uploadState.name.lowercase()}"
         })
     }
 }

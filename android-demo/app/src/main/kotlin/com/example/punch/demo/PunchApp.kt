@@ -1,4 +1,4 @@
-// One PunchCore for the whole process, opened on app start; sync scheduled
+// One PunchClient for the whole process, opened on first use; sync scheduled
 // with JobScheduler (network constraint) and kicked when the network returns.
 package com.example.punch.demo
 
@@ -12,13 +12,24 @@ import android.net.Network
 import com.example.punch.ClientOptions
 import com.example.punch.LogLevel
 import com.example.punch.PunchClient
-import com.example.punch.PunchCore
+import com.example.punch.PunchException
 import com.example.punch.setLogSink
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Deferred
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.launch
 import java.io.File
 
 class PunchApp : Application() {
-    /** Opened lazily on first use, from a background thread (it touches the disk). */
-    val punch: PunchCore by lazy { open() }
+    /** The process's scope: work that outlives a screen (network callbacks, jobs). */
+    val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+
+    /** Opened once, on first use (open is a suspend call: it touches the disk). */
+    private val opened: Deferred<PunchClient> by lazy { scope.async { open() } }
+
+    suspend fun punch(): PunchClient = opened.await()
 
     override fun onCreate() {
         super.onCreate()
@@ -27,14 +38,14 @@ class PunchApp : Application() {
         getSystemService(ConnectivityManager::class.java)
             .registerDefaultNetworkCallback(object : ConnectivityManager.NetworkCallback() {
                 override fun onAvailable(network: Network) {
-                    // Ends a network backoff; the job does the upload off this callback.
-                    Thread { runCatching { punch.client.networkAvailable() } }.start()
+                    // Ends a network backoff; the job does the upload.
+                    scope.launch { runCatching { punch().networkAvailable() } }
                     SyncJobService.scheduleNow(this@PunchApp)
                 }
             })
     }
 
-    private fun open(): PunchCore {
+    private suspend fun open(): PunchClient {
         // filesDir/punch/ is excluded from backups (res/xml/*backup*_rules.xml).
         val dir = File(filesDir, "punch")
         val options = ClientOptions(
@@ -43,7 +54,7 @@ class PunchApp : Application() {
             signer = KeystoreSigner(this, requireUserAuth = false),
             clock = AndroidClock(contentResolver),
         )
-        return PunchCore(PunchClient.open(dir.absolutePath, options))
+        return PunchClient.open(dir.absolutePath, options)
     }
 
     companion object {
@@ -53,20 +64,27 @@ class PunchApp : Application() {
 
 /** Runs PunchClient.sync() when JobScheduler says the network is there. */
 class SyncJobService : android.app.job.JobService() {
+    private var running: kotlinx.coroutines.Job? = null
+
     override fun onStartJob(params: android.app.job.JobParameters): Boolean {
-        Thread {
+        val app = PunchApp.from(this)
+        running = app.scope.launch {
             val retry = try {
-                PunchApp.from(this).punch.client.sync().error != null
-            } catch (e: Exception) {
+                app.punch().sync().error != null
+            } catch (e: PunchException) {
                 true // not enrolled yet, database busy: try again later
             }
             jobFinished(params, retry)
-        }.start()
-        return true // work continues on the thread
+        }
+        return true // work continues in the coroutine
     }
 
-    // The library's sync is safe to abandon at any point: re-sending yields "duplicate".
-    override fun onStopJob(params: android.app.job.JobParameters): Boolean = true
+    // Cancelling stops the upload's wait at once; the library's sync is safe
+    // to abandon at any point (re-sending yields "duplicate").
+    override fun onStopJob(params: android.app.job.JobParameters): Boolean {
+        running?.cancel()
+        return true
+    }
 
     companion object {
         private const val PERIODIC = 1
