@@ -12,3 +12,4 @@ mod platform_signer;
 mod review;
 mod sealed_refused;
 mod shifts;
+mod standing;

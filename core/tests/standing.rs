@@ -1,7 +1,7 @@
 //! "Where do I stand" and the history screen's newest-first pages, through
 //! the engine on a real database file.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
