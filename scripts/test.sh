@@ -112,6 +112,10 @@ step "bindings drift" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check
 # Kotlin on a JVM: the generated bindings + coroutine layer, tested against
 # the real punch-server on 127.0.0.1 with target/debug/libpunchcore.so.
 step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test
+# Again with every coroutine on Dispatchers.Unconfined, where a library that
+# blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
+step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
+  surefire:test -Dpunch.dispatcher=unconfined
 # The Android demo's Kotlin, compiled against the Android framework API jar.
 step "android demo compile" ./android-demo/check-compile.sh
 
