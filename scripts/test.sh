@@ -61,17 +61,18 @@ fi
 step "build tests" cargo test "${FEATURES[@]}" --no-run --message-format=json-render-diagnostics \
   >target/steps/test-build.json
 test_bin() { # PACKAGE TARGET -> the test executable cargo built
-  python3 - "$1" "$2" <target/steps/test-build.json <<'PY'
+  python3 -c '
 import json, sys
-pkg, target = sys.argv[1:3]
-for line in sys.stdin:
+pkg, target, build = sys.argv[1:4]
+for line in open(build):
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["profile"]["test"] \
             and m["target"]["name"] == target and m["package_id"].split("#")[-1].split("@")[0] == pkg:
-        print(m["executable"]); break
+        print(m["executable"])
+        break
 else:
     sys.exit(f"no test binary {target} of {pkg} in the build")
-PY
+' "$1" "$2" target/steps/test-build.json
 }
 # The plain binaries and the FFI library too (the same feature set: nothing
 # rebuilt); the contract suite, the bindings check and Kotlin use them.
