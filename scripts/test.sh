@@ -100,12 +100,11 @@ step "server tests (PostgreSQL)" bash -c "cd server && export PUNCH_TEST_DB='$PU
   && '$SERVER_TESTS' --skip cli:: --skip openapi:: --skip pin_smtp:: && '$SIGNIN_MEMORY_TEST'"
 step "end-to-end tests (PostgreSQL)" bash -c "cd tests && PUNCH_TEST_DB='$PUNCH_PG_URL' '$E2E_TESTS' \
   --skip crash:: --skip decoder_mutation:: --skip properties_geofence:: --skip quickstart::"
-pg_stop
-
 # The reviewer page in headless Chromium (screenshots: target/web-screens/).
 step "reviewer page (Chromium)" bash -c "cd server && '$SERVER_TESTS' --ignored web_e2e::"
-# Load test, smoke size (the full one: server/README.md).
+# Load test, smoke size, on SQLite and PostgreSQL (the full one: server/README.md).
 step "load smoke test" target/debug/scale_bench --smoke
+pg_stop
 # The contract suite: schemathesis against the live server, bounded.
 step "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
 # The checked-in Kotlin and Swift sources are exactly what the library generates.

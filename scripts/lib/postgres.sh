@@ -26,6 +26,7 @@ pg_stop() {
   pg_run "$PG_BIN/pg_ctl" -D "$PG_DATA/db" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_DATA"
   PG_DATA=""
+  unset PUNCH_PG_URL
 }
 
 pg_run() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
