@@ -50,6 +50,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     config.limits.enroll_per_ip = generous;
     config.limits.enroll_per_code = generous;
+    // A configured code sender, as a deployment has (without one, code
+    // requests are refused 503 by design): the development file sender.
+    config.pin_codes = punch_server::pin::CodeDelivery::File(dir.path().join("pin-codes.txt"));
     // An HR admin for the admin API operations (the hook signs in with a
     // real TOTP code and sends the session cookie and CSRF token).
     let password = "contract suite password";
