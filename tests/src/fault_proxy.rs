@@ -170,8 +170,24 @@ fn handle(conn: TcpStream, shared: &Shared) {
         .unwrap_or(Fault::Pass);
     let mut raw = head.as_bytes().to_vec();
     raw.extend_from_slice(&body);
-    let mut answer = None;
-    match fault.clone() {
+    // Upstream first, then recorded, then answered: a client that has its
+    // answer must find its request in `seen` already.
+    let answer = match &fault {
+        Fault::Delay(d) => {
+            std::thread::sleep(*d);
+            forward(shared, &head, &body)
+        }
+        Fault::Pass | Fault::DropResponse => forward(shared, &head, &body),
+        Fault::Status(_) | Fault::TooMany { .. } | Fault::Reset | Fault::Respond(_) => None,
+    };
+    shared.seen.lock().expect("seen").push(Seen {
+        method,
+        path,
+        fault: fault.clone(),
+        raw,
+        answer: answer.clone(),
+    });
+    match fault {
         Fault::Status(code) => respond(&conn, code, "", r#"{"injected":true}"#),
         Fault::TooMany { retry_after } => respond(
             &conn,
@@ -179,34 +195,16 @@ fn handle(conn: TcpStream, shared: &Shared) {
             &format!("retry-after: {retry_after}\r\n"),
             r#"{"injected":true}"#,
         ),
-        Fault::Reset => {}
         Fault::Respond(bytes) => {
             let _ = (&conn).write_all(&bytes);
         }
-        Fault::Delay(d) => {
-            std::thread::sleep(d);
-            answer = forward(shared, &head, &body);
+        Fault::Delay(_) | Fault::Pass => {
             if let Some(a) = &answer {
                 let _ = (&conn).write_all(a);
             }
         }
-        Fault::Pass => {
-            answer = forward(shared, &head, &body);
-            if let Some(a) = &answer {
-                let _ = (&conn).write_all(a);
-            }
-        }
-        Fault::DropResponse => {
-            answer = forward(shared, &head, &body);
-        }
+        Fault::Reset | Fault::DropResponse => {}
     }
-    shared.seen.lock().expect("seen").push(Seen {
-        method,
-        path,
-        fault,
-        raw,
-        answer,
-    });
     let _ = conn.shutdown(std::net::Shutdown::Both);
 }
 
