@@ -386,23 +386,32 @@ fn bench_open() {
     // Median of a few cold starts: each opens the engine and times its first
     // evaluate, which loads the policy's kept prepared form.
     let first_eval = |path: &std::path::Path| {
-        let runs: Vec<Duration> = (0..5)
-            .map(|_| {
-                let engine = PunchEngine::open(path).expect("open");
-                let t = Instant::now();
-                black_box(engine.evaluate(&evidence).expect("evaluate"));
-                t.elapsed()
-            })
-            .collect();
-        median(runs)
+        let (mut times, mut mem) = (Vec::new(), Vec::new());
+        for _ in 0..5 {
+            let before = live_bytes();
+            let engine = PunchEngine::open(path).expect("open");
+            let t = Instant::now();
+            black_box(engine.evaluate(&evidence).expect("evaluate"));
+            times.push(t.elapsed());
+            // What the engine holds once the policy is loaded.
+            mem.push((live_bytes() - before) / 1e6);
+        }
+        (median(times), median_f64(mem))
     };
-    let (fs, fl) = (first_eval(&small), first_eval(&large));
+    let ((fs, fs_mem), (fl, fl_mem)) = (first_eval(&small), first_eval(&large));
     emit(
         "first_evaluate_10000_sites_vs_10_sites",
         fl * 1e3,
         "ms",
         fs * 1e3,
         fl / fs,
+    );
+    emit(
+        "loaded_policy_memory_10000_sites_vs_10_sites",
+        fl_mem,
+        "MB",
+        fs_mem,
+        fl_mem / fs_mem,
     );
     // Against preparing from the signed body, as every start did before the
     // prepared form was kept (and as one still does if it is missing).

@@ -14,7 +14,7 @@ use std::ops::ControlFlow;
 
 use rstar::{AABB, RTree, RTreeObject};
 
-use super::geodesy::{self, Frame};
+use super::geodesy::Frame;
 use super::locate::GpsVerdict;
 use super::prepared::PreparedShape;
 use super::shape::{LatLon, validate_accuracy, validate_point, validate_search_radius};
@@ -26,6 +26,20 @@ const QUERY_MARGIN_M: f64 = 1.0;
 struct Entry {
     site: usize,
     env: AABB<[f64; 3]>,
+}
+
+impl Entry {
+    fn new(site: usize, shape: &PreparedShape) -> Entry {
+        let c = shape.cap_ecef;
+        let r = shape.cap.radius_m;
+        Entry {
+            site,
+            env: AABB::from_corners(
+                [c[0] - r, c[1] - r, c[2] - r],
+                [c[0] + r, c[1] + r, c[2] + r],
+            ),
+        }
+    }
 }
 
 impl RTreeObject for Entry {
@@ -47,17 +61,7 @@ impl SiteIndex {
         let entries = shapes
             .iter()
             .enumerate()
-            .map(|(site, s)| {
-                let c = geodesy::ecef(s.cap.center);
-                let r = s.cap.radius_m;
-                Entry {
-                    site,
-                    env: AABB::from_corners(
-                        [c[0] - r, c[1] - r, c[2] - r],
-                        [c[0] + r, c[1] + r, c[2] + r],
-                    ),
-                }
-            })
+            .map(|(site, s)| Entry::new(site, s))
             .collect();
         SiteIndex {
             sites: shapes,

@@ -1,4 +1,4 @@
-//! `PreparedShape`: a validated shape plus everything `locate` needs
+//! `PreparedShape`: what `locate` needs of a validated shape, all
 //! precomputed (ECEF vertices, densified edges, bounding cap).
 
 use serde::{Deserialize, Serialize};
@@ -35,30 +35,14 @@ pub struct BoundingCap {
     pub radius_m: f64,
 }
 
-/// Serialised as `(lat, lon, next_len)`: the ECEF position is recomputed
-/// on decoding, which is cheaper than reading it.
+/// Kept whole in a snapshot (ECEF included): copying three numbers is
+/// cheaper than the trigonometry that recomputes them.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(from = "(f64, f64, f64)", into = "(f64, f64, f64)")]
 pub(crate) struct Node {
     pub pos: LatLon,
     pub ecef: [f64; 3],
     /// Geodesic length of the piece from this node to the next in its ring.
     pub next_len: f64,
-}
-
-impl From<(f64, f64, f64)> for Node {
-    fn from((lat, lon, next_len): (f64, f64, f64)) -> Node {
-        Node {
-            next_len,
-            ..Node::new(LatLon { lat, lon })
-        }
-    }
-}
-
-impl From<Node> for (f64, f64, f64) {
-    fn from(n: Node) -> (f64, f64, f64) {
-        (n.pos.lat, n.pos.lon, n.next_len)
-    }
 }
 
 impl Node {
@@ -99,7 +83,6 @@ impl Shape {
 /// A validated shape, ready for fast evaluation.
 #[derive(Debug, Clone)]
 pub struct PreparedShape {
-    pub(crate) shape: Shape,
     pub(crate) cap: BoundingCap,
     pub(crate) cap_ecef: [f64; 3],
     pub(crate) geom: Geometry,
@@ -109,35 +92,29 @@ pub struct PreparedShape {
 /// snapshot (`rules::policy_snapshot`) beside the shape itself: only what
 /// was validated is ever serialised, and [`PreparedShape::from_prepared`]
 /// re-checks every number.
-#[derive(Serialize)]
-pub(crate) struct PreparedRef<'a> {
-    cap: &'a BoundingCap,
-    geom: &'a Geometry,
-}
-
-/// [`PreparedRef`], decoded.
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Prepared {
     cap: BoundingCap,
+    cap_ecef: [f64; 3],
     geom: Geometry,
 }
 
 impl PreparedShape {
     /// What [`PreparedShape::from_prepared`] takes back.
-    pub(crate) fn prepared(&self) -> PreparedRef<'_> {
-        PreparedRef {
-            cap: &self.cap,
-            geom: &self.geom,
+    pub(crate) fn prepared(&self) -> Prepared {
+        Prepared {
+            cap: self.cap,
+            cap_ecef: self.cap_ecef,
+            geom: self.geom.clone(),
         }
     }
 
-    /// `shape` with what was prepared for it, if every number in it is
-    /// finite and in range and every ring well formed.
-    pub(crate) fn from_prepared(shape: Shape, prepared: Prepared) -> Option<PreparedShape> {
+    /// What was prepared for a shape, if every number in it is finite and
+    /// in range and every ring well formed.
+    pub(crate) fn from_prepared(prepared: Prepared) -> Option<PreparedShape> {
         let out = PreparedShape {
-            shape,
             cap: prepared.cap,
-            cap_ecef: geodesy::ecef(prepared.cap.center),
+            cap_ecef: prepared.cap_ecef,
             geom: prepared.geom,
         };
         out.is_sound().then_some(out)
@@ -156,7 +133,6 @@ impl PreparedShape {
                     radius_m: radius_m + 1e-3 + radius_m * 1e-9,
                 };
                 Ok(PreparedShape {
-                    shape: shape.clone(),
                     cap,
                     cap_ecef: node.ecef,
                     geom: Geometry::Circle {
@@ -165,13 +141,8 @@ impl PreparedShape {
                     },
                 })
             }
-            Shape::Polygon { exterior, holes } => Self::new_polygon(shape, exterior, holes),
+            Shape::Polygon { exterior, holes } => Self::new_polygon(exterior, holes),
         }
-    }
-
-    /// The shape this was built from.
-    pub fn shape(&self) -> &Shape {
-        &self.shape
     }
 
     /// A cap that contains the whole shape (used by the spatial index).
@@ -204,11 +175,7 @@ impl PreparedShape {
             && self.cap_ecef.iter().all(|c| c.is_finite())
     }
 
-    fn new_polygon(
-        shape: &Shape,
-        exterior: &[LatLon],
-        holes: &[Vec<LatLon>],
-    ) -> Result<Self, GeofenceError> {
+    fn new_polygon(exterior: &[LatLon], holes: &[Vec<LatLon>]) -> Result<Self, GeofenceError> {
         let refs: Vec<(RingRef, &[LatLon])> = std::iter::once((RingRef::Exterior, exterior))
             .chain(
                 holes
@@ -275,7 +242,6 @@ impl PreparedShape {
             radius_m: extent + 1.0 + extent * 1e-6,
         };
         Ok(PreparedShape {
-            shape: shape.clone(),
             cap,
             cap_ecef: geodesy::ecef(center),
             geom: Geometry::Polygon { nodes, rings },

@@ -251,7 +251,8 @@ impl PreparedPolicy {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Self::with_shapes(policy, shapes)
+        check_unique_ids(&policy.sites)?;
+        Self::with_index(policy, SiteIndex::build(shapes))
     }
 
     /// The policy with `extra` sites added, reusing this policy's prepared
@@ -268,26 +269,24 @@ impl PreparedPolicy {
         }
         let mut policy = self.policy.clone();
         policy.sites.extend(extra);
-        Self::with_shapes(policy, shapes)
+        check_unique_ids(&policy.sites)?;
+        Self::with_index(policy, SiteIndex::build(shapes))
     }
 
-    /// Everything but the shapes' preparation: settings, signals, Wi-Fi
-    /// and IP lookups, shifts and the spatial index. `shapes[i]` must be
-    /// `policy.sites[i]`'s shape, prepared.
-    pub(crate) fn with_shapes(
+    /// Everything but the shapes' preparation, their index and the site
+    /// ids' uniqueness (checked when the sites were first prepared):
+    /// settings, signals, Wi-Fi and IP lookups, shifts. Shape `i` of `index`
+    /// must be `policy.sites[i]`'s shape, prepared.
+    pub(crate) fn with_index(
         policy: Policy,
-        shapes: Vec<PreparedShape>,
+        index: SiteIndex,
     ) -> Result<PreparedPolicy, PolicyError> {
         validate_settings(&policy.settings)?;
         let mut sites = Vec::with_capacity(policy.sites.len());
         let mut bssid_sites: HashMap<Bssid, Vec<usize>> = HashMap::new();
         let mut ssid_sites: HashMap<String, Vec<usize>> = HashMap::new();
         let mut cidr_sites = Vec::new();
-        let mut seen = std::collections::HashSet::new();
         for (i, site) in policy.sites.iter().enumerate() {
-            if !seen.insert(site.id.as_str()) {
-                return Err(PolicyError::DuplicateSite(site.id.clone()));
-            }
             let signals = resolve_signals(site)?;
             for bssid in &site.wifi.bssids {
                 bssid_sites.entry(*bssid).or_default().push(i);
@@ -308,13 +307,21 @@ impl PreparedPolicy {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(PreparedPolicy {
             shifts,
-            index: SiteIndex::build(shapes),
+            index,
             policy,
             sites,
             bssid_sites,
             ssid_sites,
             cidr_sites,
         })
+    }
+}
+
+fn check_unique_ids(sites: &[Site]) -> Result<(), PolicyError> {
+    let mut seen = std::collections::HashSet::with_capacity(sites.len());
+    match sites.iter().find(|site| !seen.insert(site.id.as_str())) {
+        Some(site) => Err(PolicyError::DuplicateSite(site.id.clone())),
+        None => Ok(()),
     }
 }
 
