@@ -23,7 +23,7 @@ use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
 use crate::error::{Result, ServerError};
 use crate::evidence;
 use crate::key_rotation;
-use crate::policy_publish;
+use crate::policy_cache::PolicyCache;
 use crate::privacy::keys;
 use crate::requests;
 use crate::store::{DeviceInfo, NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
@@ -132,6 +132,11 @@ fn assurance_flag(
 struct Batch<'a> {
     tx: &'a dyn StoreTx,
     tokens: &'a TimeTokens,
+    /// Published policies, prepared once per process.
+    policies: &'a PolicyCache,
+    /// The signatures checked before the lock were checked with the punch
+    /// key in force.
+    signatures_count: bool,
     device_id: &'a str,
     employee_id: &'a str,
     device: &'a DeviceInfo,
@@ -153,8 +158,6 @@ struct Batch<'a> {
     head_seq: u64,
     head_hash: String,
     now_ms: i64,
-    /// Published policies by version, prepared once per batch.
-    policies: HashMap<u64, Option<Arc<PreparedPolicy>>>,
     /// The batch itself.
     records: &'a [UploadRecord],
     /// Bytes stored at the seqs this batch re-sends (one query up front).
@@ -176,25 +179,7 @@ struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    fn published_policy(&mut self, version: u64) -> Result<Option<Arc<PreparedPolicy>>> {
-        if let Some(found) = self.policies.get(&version) {
-            return Ok(found.clone());
-        }
-        let found = match policy_publish::published_policy(self.tx, version)? {
-            Some(policy) => Some(Arc::new(PreparedPolicy::new(policy).map_err(|e| {
-                ServerError::Corrupt(format!("published policy {version}: {e}"))
-            })?)),
-            None => None,
-        };
-        self.policies.insert(version, found.clone());
-        Ok(found)
-    }
-
-    fn judge(
-        &mut self,
-        up: &UploadRecord,
-        signature_checked: Option<&std::result::Result<(), ChainProblem>>,
-    ) -> Result<Verdict> {
+    fn judge(&mut self, up: &UploadRecord, pre: &Prechecked) -> Result<Verdict> {
         if up.seq == 0 {
             return Ok(Verdict::Rejected(
                 RejectReason::Gap,
@@ -202,7 +187,7 @@ impl Batch<'_> {
             ));
         }
         if up.seq <= self.head_seq {
-            let hash = hex::encode(signing::sha256(&up.record));
+            let hash = &pre.hash;
             let stored = match self.stored.get(&up.seq) {
                 Some(bytes) => Some(bytes.as_slice()),
                 None => self
@@ -225,7 +210,7 @@ impl Batch<'_> {
             // re-send is the same record only if it hashes the same, else a
             // fork of the chain under the purge.
             if let Some(kept) = self.tx.kept_hash(self.device_id, up.seq)? {
-                return Ok(if kept.eq_ignore_ascii_case(&hash) {
+                return Ok(if kept.eq_ignore_ascii_case(hash) {
                     Verdict::Duplicate
                 } else {
                     Verdict::Rejected(
@@ -238,19 +223,17 @@ impl Batch<'_> {
                 });
             }
             // A refused link the chain went past: the same answer again.
-            return Ok(
-                match self.tx.rejected_link(self.device_id, up.seq, &hash)? {
-                    Some((reason, detail)) => Verdict::Rejected(
-                        serde_json::from_value(serde_json::Value::String(reason))
-                            .unwrap_or(RejectReason::ConflictingDuplicate),
-                        detail,
-                    ),
-                    None => Verdict::Rejected(
-                        RejectReason::ConflictingDuplicate,
-                        format!("seq {} was refused before with other bytes", up.seq),
-                    ),
-                },
-            );
+            return Ok(match self.tx.rejected_link(self.device_id, up.seq, hash)? {
+                Some((reason, detail)) => Verdict::Rejected(
+                    serde_json::from_value(serde_json::Value::String(reason))
+                        .unwrap_or(RejectReason::ConflictingDuplicate),
+                    detail,
+                ),
+                None => Verdict::Rejected(
+                    RejectReason::ConflictingDuplicate,
+                    format!("seq {} was refused before with other bytes", up.seq),
+                ),
+            });
         }
         if self.rotation_pending.is_some() {
             return Ok(Verdict::Held);
@@ -271,12 +254,12 @@ impl Batch<'_> {
             ));
         }
         // Rotations are the channel key's; every other record the punch key's.
-        let signature = match (signing_role(&up.record), signature_checked) {
-            (KeyRole::Punch, Some(checked)) if !self.rotated_here => checked.clone(),
-            (KeyRole::Punch, _) => {
+        let signature = match signing_role(&up.record) {
+            KeyRole::Punch if self.signatures_count && !self.rotated_here => pre.signature.clone(),
+            KeyRole::Punch => {
                 chain::verify_signature(&self.punch_key, self.device_id, &up.record, &up.signature)
             }
-            (KeyRole::Channel, _) => {
+            KeyRole::Channel => {
                 chain::verify_signature(self.channel_key, self.device_id, &up.record, &up.signature)
             }
         };
@@ -284,7 +267,7 @@ impl Batch<'_> {
             return Ok(Verdict::Rejected(reason_of(problem), problem.to_string()));
         }
         // A format this server does not know cannot be checked any further.
-        match declared_format(&up.record) {
+        match pre.format {
             Some(found) if found != u64::from(RECORD_FORMAT) => {
                 return Ok(Verdict::Rejected(
                     RejectReason::UnknownFormat,
@@ -293,14 +276,22 @@ impl Batch<'_> {
             }
             _ => {}
         }
-        let entry =
-            match chain::verify_continuity(self.device_id, expected, &self.head_hash, &up.record) {
-                Ok(entry) => entry,
-                Err(problem) => {
-                    return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
-                }
-            };
-        let hash = hex::encode(signing::sha256(&up.record));
+        let entry = match &pre.entry {
+            Ok(entry) => entry,
+            Err(detail) => {
+                let problem = ChainProblem::Unparseable {
+                    detail: detail.clone(),
+                };
+                return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
+            }
+        };
+        if let Err(problem) =
+            chain::check_continuity(entry, self.device_id, expected, &self.head_hash)
+        {
+            return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
+        }
+        let entry = entry.clone();
+        let hash = pre.hash.clone();
         // The device once stated another record at this seq: its chain was rewritten.
         if let Some(stated) = self.stated.get(&expected).filter(|stated| **stated != hash) {
             return Ok(Verdict::Rejected(
@@ -337,7 +328,7 @@ impl Batch<'_> {
                 ));
             }
         }
-        let Some(policy) = self.published_policy(entry.policy_version())? else {
+        let Some(policy) = self.policies.get(self.tx, entry.policy_version())? else {
             return Ok(Verdict::RejectedLink(
                 RejectReason::UnknownPolicyVersion,
                 format!(
@@ -447,7 +438,7 @@ impl Batch<'_> {
             policy_version: record.policy_version,
             decision: serde_name(&record.evaluation.decision),
             site_id: record.evaluation.site_id.clone(),
-            hash: hex::encode(signing::sha256(&up.record)),
+            hash,
             received_at_ms: self.now_ms,
             review_flags,
             assurance: self.assurance.as_str().to_string(),
@@ -613,92 +604,98 @@ impl Batch<'_> {
     }
 }
 
-/// Signature checks for a batch, made before the write lock (they do not
-/// depend on chain state), in parallel: ECDSA verification is most of the
-/// cost of ingest.
+/// What can be known of each record of a batch before the write lock (none
+/// of it depends on chain state), worked out on all cores: its signature
+/// under the device's punch key (ECDSA verification is most of the cost of
+/// ingest), and its one parse and hash.
 pub struct SignatureChecks {
     public_key: Vec<u8>,
-    results: Vec<std::result::Result<(), ChainProblem>>,
-    /// Each record's punch id where it parses, read here on all cores so
-    /// the locked part can look them all up in one query.
-    punch_ids: Vec<Option<String>>,
+    records: Vec<Prechecked>,
+}
+
+/// One record, checked before the lock.
+#[derive(Clone)]
+struct Prechecked {
+    signature: std::result::Result<(), ChainProblem>,
+    /// The format the record declares, if it declares one.
+    format: Option<u64>,
+    /// The record parsed (or why it does not parse).
+    entry: std::result::Result<ChainEntry, String>,
+    /// Hex SHA-256 of its bytes.
+    hash: String,
+}
+
+impl Prechecked {
+    fn of(public_key: &[u8], device_id: &str, up: &UploadRecord) -> Prechecked {
+        Prechecked {
+            signature: chain::verify_signature(public_key, device_id, &up.record, &up.signature),
+            format: declared_format(&up.record),
+            entry: ChainEntry::from_bytes(&up.record).map_err(|e| e.to_string()),
+            hash: hex::encode(signing::sha256(&up.record)),
+        }
+    }
+
+    fn punch_id(&self) -> Option<String> {
+        match &self.entry {
+            Ok(ChainEntry::Punch(record)) => Some(record.punch_id.to_string()),
+            _ => None,
+        }
+    }
 }
 
 impl SignatureChecks {
     /// (verified, refused) signature counts.
     pub fn counts(&self) -> (u64, u64) {
-        let ok = self.results.iter().filter(|r| r.is_ok()).count() as u64;
-        (ok, self.results.len() as u64 - ok)
+        let ok = self.records.iter().filter(|r| r.signature.is_ok()).count() as u64;
+        (ok, self.records.len() as u64 - ok)
     }
 }
 
-fn punch_id_of(record: &[u8]) -> Option<String> {
-    PunchRecord::from_bytes(record)
-        .ok()
-        .map(|r| r.punch_id.to_string())
-}
-
-/// Verifies every record's signature with `public_key`, on all cores.
+/// Checks every record of a batch with `public_key`, on all cores.
 pub fn check_signatures(
     public_key: &[u8],
     device_id: &str,
     records: &[UploadRecord],
 ) -> SignatureChecks {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = records.len().div_ceil(threads).max(64);
-    type Checked = (std::result::Result<(), ChainProblem>, Option<String>);
-    let check = |part: &[UploadRecord]| -> Vec<Checked> {
+    let chunk = records.len().div_ceil(threads).max(16);
+    let check = |part: &[UploadRecord]| -> Vec<Prechecked> {
         part.iter()
-            .map(|r| {
-                (
-                    chain::verify_signature(public_key, device_id, &r.record, &r.signature),
-                    punch_id_of(&r.record),
-                )
-            })
+            .map(|r| Prechecked::of(public_key, device_id, r))
             .collect()
     };
-    let checked: Vec<Checked> = std::thread::scope(|scope| {
-        let workers: Vec<_> = records
-            .chunks(chunk)
-            .map(|part| (part.len(), scope.spawn(move || check(part))))
+    let mut parts = records.chunks(chunk);
+    // The first part on this thread: a batch of one spawns nothing.
+    let first = parts.next().unwrap_or_default();
+    let checked: Vec<Prechecked> = std::thread::scope(|scope| {
+        let workers: Vec<_> = parts
+            .map(|part| (part, scope.spawn(move || check(part))))
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|(len, w)| {
-                // A worker only panics on a bug; fall back to "bad signature".
-                w.join()
-                    .unwrap_or_else(|_| vec![(Err(ChainProblem::BadSignature), None); len])
-            })
-            .collect()
+        let mut out = check(first);
+        for (part, worker) in workers {
+            // A worker only panics on a bug: check its part here instead.
+            out.extend(worker.join().unwrap_or_else(|_| check(part)));
+        }
+        out
     });
-    let (results, punch_ids) = checked.into_iter().unzip();
     SignatureChecks {
         public_key: public_key.to_vec(),
-        results,
-        punch_ids,
+        records: checked,
     }
 }
 
 /// Processes one batch from an authenticated device, in seq order, inside
 /// the caller's write transaction (all of it or none of it is stored).
-pub fn ingest(
-    tx: &dyn StoreTx,
-    device_id: &str,
-    records: &[UploadRecord],
-    tokens: &TimeTokens,
-    now_ms: i64,
-) -> Result<IngestOutcome> {
-    ingest_checked(tx, device_id, records, None, tokens, now_ms)
-}
-
-/// [`ingest`] with signatures already checked by [`check_signatures`]
-/// (ignored if they were checked with another key than the device's).
+/// `checks` come from [`check_signatures`] before the lock; their
+/// signatures count only if they were checked with the device's punch key
+/// in force now.
 pub fn ingest_checked(
     tx: &dyn StoreTx,
     device_id: &str,
     records: &[UploadRecord],
-    checks: Option<&SignatureChecks>,
+    checks: &SignatureChecks,
     tokens: &TimeTokens,
+    policies: &PolicyCache,
     now_ms: i64,
 ) -> Result<IngestOutcome> {
     // Re-read and lock inside the transaction: the head may have moved since
@@ -711,8 +708,13 @@ pub fn ingest_checked(
     if !device.is_bound() {
         return Err(ServerError::DeviceUnbound(device_id.to_string()));
     }
-    let checks = checks
-        .filter(|c| c.public_key == device.current_punch_key() && c.results.len() == records.len());
+    let rechecked;
+    let checks = if checks.records.len() == records.len() {
+        checks
+    } else {
+        rechecked = check_signatures(device.current_punch_key(), device_id, records);
+        &rechecked
+    };
     // What the loop below would otherwise ask record by record, in two
     // queries: bytes at re-sent seqs, and where new punch ids already live.
     let resent: Vec<u64> = records
@@ -727,16 +729,15 @@ pub fn ingest_checked(
         .collect();
     let new_ids: Vec<String> = records
         .iter()
-        .enumerate()
-        .filter(|(_, r)| r.seq > device.head_seq)
-        .filter_map(|(i, r)| match checks {
-            Some(c) => c.punch_ids.get(i).cloned().flatten(),
-            None => punch_id_of(&r.record),
-        })
+        .zip(&checks.records)
+        .filter(|(r, _)| r.seq > device.head_seq)
+        .filter_map(|(_, pre)| pre.punch_id())
         .collect();
     let mut batch = Batch {
         tx,
         tokens,
+        policies,
+        signatures_count: checks.public_key == device.current_punch_key(),
         device_id: &device.device_id,
         employee_id: &device.employee_id,
         device: &device,
@@ -751,7 +752,6 @@ pub fn ingest_checked(
         head_seq: device.head_seq,
         head_hash: device.head_hash.clone(),
         now_ms,
-        policies: HashMap::new(),
         records,
         stored: tx.punch_bytes_many(&device.device_id, &resent)?,
         accepted_here: HashMap::new(),
@@ -768,8 +768,10 @@ pub fn ingest_checked(
     let mut accepted: Vec<(Box<StoredPunchInfo>, usize)> = Vec::new();
     for i in order {
         let up = &records[i];
-        let checked = checks.and_then(|c| c.results.get(i));
-        let (status, reason, detail) = match batch.judge(up, checked)? {
+        let Some(pre) = checks.records.get(i) else {
+            break;
+        };
+        let (status, reason, detail) = match batch.judge(up, pre)? {
             // Everything after waits with it: the device sends it again.
             Verdict::Held => break,
             Verdict::Accepted(info) => {
@@ -802,7 +804,7 @@ pub fn ingest_checked(
             Verdict::RejectedLink(reason, detail) => {
                 batch.keep_evidence(up, reason, &detail, true)?;
                 batch.head_seq = up.seq;
-                batch.head_hash = hex::encode(signing::sha256(&up.record));
+                batch.head_hash = pre.hash.clone();
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
         };

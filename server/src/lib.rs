@@ -31,6 +31,7 @@ pub mod key_rotation;
 pub mod limits;
 pub mod metrics;
 pub mod pin;
+pub mod policy_cache;
 pub mod policy_publish;
 pub mod privacy;
 pub mod requests;

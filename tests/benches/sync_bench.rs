@@ -404,8 +404,9 @@ fn ingest_rate(
                     tx,
                     &setup.device_id,
                     chunk,
-                    Some(&checks),
+                    &checks,
                     &state.tokens,
+                    &state.policies,
                     now_ms(),
                 )
             })

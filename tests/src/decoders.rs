@@ -474,8 +474,9 @@ pub fn upload_batch(data: &[u8]) {
                 tx,
                 &fx.device_id,
                 &req.records,
-                Some(&checks),
+                &checks,
                 &fx.state.tokens,
+                &fx.state.policies,
                 now_ms(),
             )
         })

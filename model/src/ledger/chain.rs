@@ -145,6 +145,18 @@ pub fn verify_continuity(
     let record = ChainEntry::from_bytes(bytes).map_err(|e| ChainProblem::Unparseable {
         detail: e.to_string(),
     })?;
+    check_continuity(&record, device_id, expected_seq, expected_prev_hash)?;
+    Ok(record)
+}
+
+/// [`verify_continuity`] of a record already parsed (a server parses a
+/// batch's records once, on all cores, before taking its lock).
+pub fn check_continuity(
+    record: &ChainEntry,
+    device_id: &str,
+    expected_seq: u64,
+    expected_prev_hash: &str,
+) -> Result<(), ChainProblem> {
     if record.device_id() != device_id {
         return Err(ChainProblem::WrongDevice {
             found: record.device_id().to_string(),
@@ -162,7 +174,7 @@ pub fn verify_continuity(
             found: record.prev_hash().to_string(),
         });
     }
-    Ok(record)
+    Ok(())
 }
 
 /// Walks stored records in order, collecting every break.

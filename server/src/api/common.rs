@@ -22,6 +22,7 @@ use crate::limits::Limits;
 use crate::limits::body::{BodyBudget, BodyError, BodyPermit, Sender};
 use crate::limits::rate::{self};
 use crate::metrics;
+use crate::policy_cache::PolicyCache;
 use crate::store::{DeviceInfo, ServerStore, StoreExt};
 use crate::time_token::TimeTokens;
 
@@ -31,6 +32,8 @@ use crate::time_token::TimeTokens;
 pub struct AppState {
     pub store: Arc<dyn ServerStore>,
     pub tokens: TimeTokens,
+    /// Published policies, prepared once (`crate::policy_cache`).
+    pub policies: Arc<PolicyCache>,
     pub limits: Arc<Limits>,
     pub budget: BodyBudget,
     /// Bounds store work running at once (the rest queue).
@@ -49,6 +52,7 @@ impl AppState {
         AppState {
             store,
             tokens,
+            policies: Arc::new(PolicyCache::default()),
             budget: BodyBudget::new(limits.body_budget_bytes),
             work: Arc::new(Semaphore::new(limits.max_concurrent_work.max(1))),
             hashing: Arc::new(Semaphore::new(limits.max_concurrent_password_hashes.max(1))),

@@ -414,7 +414,7 @@ async fn upload_handler(
         // enrollment: a device enrolled before the minimum was raised is
         // refused too (its punches stay on the phone; `review` lets them in
         // flagged).
-        let settings = s.store.read(crate::policy_publish::current_settings)?;
+        let settings = s.store.read(|tx| s.policies.current_settings(tx))?;
         let level = AssuranceLevel::parse(&device.assurance).unwrap_or_default();
         if settings.below_min_assurance == BelowMinimum::Refuse && level < settings.min_assurance {
             return Err(ApiError::new(
@@ -437,8 +437,9 @@ async fn upload_handler(
                 tx,
                 &req.device_id,
                 &req.records,
-                Some(&checks),
+                &checks,
                 &s.tokens,
+                &s.policies,
                 now,
             )?;
             let reset = match tx.device(&req.device_id)? {
