@@ -19,6 +19,7 @@ fn options() -> ClientOptions {
         batch_size: None,
         request_timeout: None,
         signer: None,
+        channel_signer: None,
         signer_timeout: None,
         transport: None,
         clock: None,
@@ -64,7 +65,11 @@ fn wait<F: std::future::Future>(call: F) -> F::Output {
 #[test]
 fn a_panic_is_an_internal_error() {
     match panic_probe() {
-        Err(PunchError::Internal { detail }) => assert!(detail.contains("deliberate")),
+        // The panic's own text goes to the log, not the message.
+        Err(PunchError::Internal { detail }) => {
+            assert!(detail.contains("bug"), "{detail}");
+            assert!(!detail.contains("deliberate"), "{detail}");
+        }
         other => panic!("expected Internal, got {other:?}"),
     }
 }
