@@ -900,11 +900,34 @@ pub struct HttpHeader {
     pub value: String,
 }
 
+/// The HTTP methods the library uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    /// The method's token as HTTP spells it (OkHttp, URLSession take it so).
+    fn of(method: &str) -> HttpMethod {
+        match method {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            // The core sends only GET and POST: another is its bug; as POST
+            // the body still goes and the server answers the mistake.
+            other => {
+                log::error!(target: "punchcore", "unexpected HTTP method {other}, sent as POST");
+                HttpMethod::Post
+            }
+        }
+    }
+}
+
 /// A request the core asks an app's transport to send.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpRequest {
-    /// "GET" or "POST".
-    pub method: String,
+    /// `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
+    pub method: HttpMethod,
     pub url: String,
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
@@ -915,7 +938,7 @@ pub struct HttpRequest {
 impl From<&punch_core::HttpRequest> for HttpRequest {
     fn from(r: &punch_core::HttpRequest) -> Self {
         HttpRequest {
-            method: r.method.clone(),
+            method: HttpMethod::of(&r.method),
             url: r.url.clone(),
             headers: r
                 .headers

@@ -5626,9 +5626,9 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  */
 public struct HttpRequest: Equatable, Hashable {
     /**
-     * "GET" or "POST".
+     * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
      */
-    public let method: String
+    public let method: HttpMethod
     public let url: String
     public let headers: [HttpHeader]
     public let body: Data
@@ -5641,8 +5641,8 @@ public struct HttpRequest: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * "GET" or "POST".
-         */method: String, url: String, headers: [HttpHeader], body: Data, 
+         * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
+         */method: HttpMethod, url: String, headers: [HttpHeader], body: Data, 
         /**
          * Give up after this long (then throw `PlatformError.Timeout`).
          */timeout: TimeInterval) {
@@ -5669,7 +5669,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
         return
             try HttpRequest(
-                method: FfiConverterString.read(from: &buf), 
+                method: FfiConverterTypeHttpMethod.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
@@ -5678,7 +5678,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterTypeHttpMethod.write(value.method, into: &buf)
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
@@ -8546,6 +8546,75 @@ public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind 
 #endif
 public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
     return FfiConverterTypeFlagKind.lower(value)
+}
+
+
+
+/**
+ * The HTTP methods the library uses.
+ */
+
+public enum HttpMethod: Equatable, Hashable {
+    
+    case get
+    case post
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HttpMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpMethod: FfiConverterRustBuffer {
+    typealias SwiftType = HttpMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .get
+        
+        case 2: return .post
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HttpMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .get:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .post:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpMethod_lift(_ buf: RustBuffer) throws -> HttpMethod {
+    return try FfiConverterTypeHttpMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpMethod_lower(_ value: HttpMethod) -> RustBuffer {
+    return FfiConverterTypeHttpMethod.lower(value)
 }
 
 

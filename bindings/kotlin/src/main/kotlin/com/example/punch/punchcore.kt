@@ -8371,9 +8371,9 @@ public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
  */
 data class HttpRequest (
     /**
-     * "GET" or "POST".
+     * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
      */
-    val `method`: kotlin.String
+    val `method`: HttpMethod
     , 
     val `url`: kotlin.String
     , 
@@ -8401,7 +8401,7 @@ data class HttpRequest (
 public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     override fun read(buf: ByteBuffer): HttpRequest {
         return HttpRequest(
-            FfiConverterString.read(buf),
+            FfiConverterTypeHttpMethod.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
@@ -8410,7 +8410,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     }
 
     override fun allocationSize(value: HttpRequest) = (
-            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterTypeHttpMethod.allocationSize(value.`method`) +
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`) +
@@ -8418,7 +8418,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
-            FfiConverterString.write(value.`method`, buf)
+            FfiConverterTypeHttpMethod.write(value.`method`, buf)
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
@@ -10484,6 +10484,43 @@ public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
     override fun allocationSize(value: FlagKind) = 4UL
 
     override fun write(value: FlagKind, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The HTTP methods the library uses.
+ */
+
+enum class HttpMethod {
+    
+    GET,
+    POST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpMethod: FfiConverterRustBuffer<HttpMethod> {
+    override fun read(buf: ByteBuffer) = try {
+        HttpMethod.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: HttpMethod) = 4UL
+
+    override fun write(value: HttpMethod, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
