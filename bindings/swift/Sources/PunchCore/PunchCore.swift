@@ -6882,23 +6882,25 @@ public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> Rus
 
 
 /**
- * What the server found on revealed evidence (flags as JSON objects).
+ * What the server found on revealed evidence.
  */
 public struct RevealOutcome: Equatable, Hashable {
     public let seq: Int64
     /**
-     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     * What a manager should look at, each as a code with its arguments
+     * (`localized_text` renders one); empty: the evidence supports the verdict.
      */
-    public let reviewFlagsJson: [String]
+    public let reviewFlags: [Message]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(seq: Int64, 
         /**
-         * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
-         */reviewFlagsJson: [String]) {
+         * What a manager should look at, each as a code with its arguments
+         * (`localized_text` renders one); empty: the evidence supports the verdict.
+         */reviewFlags: [Message]) {
         self.seq = seq
-        self.reviewFlagsJson = reviewFlagsJson
+        self.reviewFlags = reviewFlags
     }
 
     
@@ -6918,13 +6920,13 @@ public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
         return
             try RevealOutcome(
                 seq: FfiConverterInt64.read(from: &buf), 
-                reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
+                reviewFlags: FfiConverterSequenceTypeMessage.read(from: &buf)
         )
     }
 
     public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.seq, into: &buf)
-        FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
+        FfiConverterSequenceTypeMessage.write(value.reviewFlags, into: &buf)
     }
 }
 

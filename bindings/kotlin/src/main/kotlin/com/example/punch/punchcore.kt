@@ -9329,15 +9329,16 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
 
 
 /**
- * What the server found on revealed evidence (flags as JSON objects).
+ * What the server found on revealed evidence.
  */
 data class RevealOutcome (
     val `seq`: kotlin.Long
     , 
     /**
-     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     * What a manager should look at, each as a code with its arguments
+     * (`localized_text` renders one); empty: the evidence supports the verdict.
      */
-    val `reviewFlagsJson`: List<kotlin.String>
+    val `reviewFlags`: List<Message>
     
 ){
     
@@ -9355,18 +9356,18 @@ public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcom
     override fun read(buf: ByteBuffer): RevealOutcome {
         return RevealOutcome(
             FfiConverterLong.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeMessage.read(buf),
         )
     }
 
     override fun allocationSize(value: RevealOutcome) = (
             FfiConverterLong.allocationSize(value.`seq`) +
-            FfiConverterSequenceString.allocationSize(value.`reviewFlagsJson`)
+            FfiConverterSequenceTypeMessage.allocationSize(value.`reviewFlags`)
     )
 
     override fun write(value: RevealOutcome, buf: ByteBuffer) {
             FfiConverterLong.write(value.`seq`, buf)
-            FfiConverterSequenceString.write(value.`reviewFlagsJson`, buf)
+            FfiConverterSequenceTypeMessage.write(value.`reviewFlags`, buf)
     }
 }
 
