@@ -191,8 +191,9 @@ impl PunchClient {
         self.directory.join(DB_FILE).display().to_string()
     }
 
-    /// Enrolls this device with a one-time code from the employer; returns
-    /// the employee id it is now bound to.
+    /// Enrolls this device with a one-time code from the employer, with the
+    /// keys it was opened with; returns the employee id it is now bound to.
+    /// `enroll_with_keys` creates both keys for the server's challenge instead.
     pub async fn enroll(&self, code: String) -> Result<String, PunchError> {
         self.run_for_user(move |engine| {
             if code.trim().is_empty() {

@@ -297,7 +297,7 @@ impl From<CoreError> for PunchError {
             },
             // The signer's own words (the app's, or a timeout): no personal data.
             CoreError::Signer(s) => PunchError::Signer {
-                detail: format!("The device key could not sign, and nothing was stored: {s}."),
+                detail: format!("The device key failed and nothing was stored: {s}."),
             },
             CoreError::DeviceKeyMismatch => PunchError::Signer {
                 detail: text("The signer's key is not this device's key."),

@@ -2227,8 +2227,9 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func deviceInfo() async throws  -> DeviceInfo
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     func enroll(code: String) async throws  -> String
     
@@ -2627,8 +2628,9 @@ open func deviceInfo()async throws  -> DeviceInfo  {
 }
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
 open func enroll(code: String)async throws  -> String  {
     return
@@ -12509,7 +12511,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_device_info() != 17959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 59504) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 61976) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {

@@ -1417,7 +1417,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 17959) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 59504) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 61976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
@@ -4520,8 +4520,9 @@ public interface PunchClientInterface {
     suspend fun `deviceInfo`(): DeviceInfo
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     suspend fun `enroll`(`code`: kotlin.String): kotlin.String
     
@@ -4972,8 +4973,9 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
