@@ -49,10 +49,19 @@ pub struct ClientOptions {
     /// Per HTTP request (default 30 s).
     #[uniffi(default = None)]
     pub request_timeout: Option<Duration>,
-    /// A hardware key; None keeps a software key inside the database.
+    /// The punch key held by the platform (it signs records and may need
+    /// the user); None keeps a software key inside the database. After
+    /// `enroll_with_keys` or `rotate_punch_key`, the signer of the punch key
+    /// the provider made last.
     #[uniffi(default = None)]
     pub signer: Option<Arc<dyn DeviceSigner>>,
-    /// How long `signer` may take per call (default 120 s, for a prompt).
+    /// The channel key held by the platform (it signs requests and must
+    /// never need the user, so background upload works while nobody is
+    /// there); None keeps a software channel key inside the database.
+    /// After `enroll_with_keys`, the signer of the channel key it made.
+    #[uniffi(default = None)]
+    pub channel_signer: Option<Arc<dyn DeviceSigner>>,
+    /// How long a signer or key provider may take per call (default 120 s, for a prompt).
     #[uniffi(default = None)]
     pub signer_timeout: Option<Duration>,
     /// The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
@@ -76,7 +85,9 @@ pub struct PunchClient {
     directory: PathBuf,
     background: Mutex<Option<BackgroundSync>>,
     /// Signatures for a user's call the platform signer is working on.
-    signing: Arc<AtomicUsize>,
+    pub(crate) signing: Arc<AtomicUsize>,
+    /// How long a platform signer or key provider may take per call.
+    pub(crate) signer_timeout: Duration,
     /// Everyone `subscribe`d; the engine's one listener.
     subscribers: Arc<Subscribers>,
 }
@@ -87,25 +98,25 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
         (Some(url), Some(key)) => (url, key),
         _ => {
             return Err(PunchError::invalid(
-                "server_url and policy_key_base64 go together: give both or neither",
+                "serverUrl and policyKeyBase64 go together: give both or neither.",
             ));
         }
     };
     // Checked here so a bad URL is the app's input error, not a network one.
     punch_core::net::url_policy::check_url_allowed(url)
-        .map_err(|e| PunchError::invalid(format!("server_url: {e}")))?;
+        .map_err(|e| PunchError::invalid(format!("serverUrl is not allowed: {e}.")))?;
     let key = b64::decode(key.trim())
-        .map_err(|e| PunchError::invalid(format!("policy_key_base64 is not base64: {e}")))?;
+        .map_err(|_| PunchError::invalid("policyKeyBase64 is not base64."))?;
     let mut config = ServerConfig::new(url, key);
     if let Some(n) = options.batch_size {
         if n < 1 {
-            return Err(PunchError::invalid("batch_size must be at least 1"));
+            return Err(PunchError::invalid("batchSize must be at least 1."));
         }
         config.batch_size = unsigned(i64::from(n), "batch_size")?;
     }
     if let Some(timeout) = options.request_timeout {
         if timeout < Duration::from_millis(1) {
-            return Err(PunchError::invalid("request_timeout must be 1 ms or more"));
+            return Err(PunchError::invalid("requestTimeout must be 1 ms or more."));
         }
         config.request_timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
     }
@@ -124,7 +135,7 @@ impl PunchClient {
         off_thread(move || {
             let directory = PathBuf::from(directory);
             std::fs::create_dir_all(&directory).map_err(|e| PunchError::Storage {
-                detail: format!("cannot create {}: {e}", directory.display()),
+                detail: format!("The database directory cannot be created ({}).", e.kind()),
             })?;
             let server = server_config(&options)?;
             let timeout = options.signer_timeout.unwrap_or(DEFAULT_SIGNER_TIMEOUT);
@@ -133,13 +144,16 @@ impl PunchClient {
                 ..EngineOptions::default()
             };
             let signing = Arc::new(AtomicUsize::new(0));
-            if let Some(signer) = options.signer {
-                engine_options.signer = Some(Arc::new(ForeignSigner {
-                    inner: signer,
+            let foreign = |inner| -> Arc<dyn punch_core::Signer> {
+                Arc::new(ForeignSigner {
+                    inner,
                     timeout,
                     signing: signing.clone(),
-                }));
-            }
+                    public_key: None,
+                })
+            };
+            engine_options.signer = options.signer.map(foreign);
+            engine_options.channel_signer = options.channel_signer.map(foreign);
             if let Some(transport) = options.transport {
                 engine_options.transport = Some(Arc::new(ForeignTransport { inner: transport }));
             }
@@ -165,6 +179,7 @@ impl PunchClient {
                 directory,
                 background: Mutex::new(None),
                 signing,
+                signer_timeout: timeout,
                 subscribers,
             }))
         })
@@ -176,12 +191,13 @@ impl PunchClient {
         self.directory.join(DB_FILE).display().to_string()
     }
 
-    /// Enrolls this device with a one-time code from the employer; returns
-    /// the employee id it is now bound to.
+    /// Enrolls this device with a one-time code from the employer, with the
+    /// keys it was opened with; returns the employee id it is now bound to.
+    /// `enroll_with_keys` creates both keys for the server's challenge instead.
     pub async fn enroll(&self, code: String) -> Result<String, PunchError> {
         self.run_for_user(move |engine| {
             if code.trim().is_empty() {
-                return Err(PunchError::invalid("the enrollment code is empty"));
+                return Err(PunchError::invalid("The enrollment code is empty."));
             }
             Ok(engine.enroll(code.trim())?)
         })
@@ -198,7 +214,7 @@ impl PunchClient {
     ) -> Result<String, PunchError> {
         self.run_for_user(move |engine| {
             if code.trim().is_empty() {
-                return Err(PunchError::invalid("the enrollment code is empty"));
+                return Err(PunchError::invalid("The enrollment code is empty."));
             }
             Ok(engine.enroll_with_challenge(code.trim(), challenge)?)
         })
@@ -218,7 +234,7 @@ impl PunchClient {
                 .policy_version()
                 .map(Signed::signed)
                 .ok_or(PunchError::PolicyMissing {
-                    detail: "the server has published no policy yet".into(),
+                    detail: "The server has published no policy yet.".into(),
                 })
         })
         .await
@@ -245,7 +261,7 @@ impl PunchClient {
     pub async fn bind_employee(&self, employee_id: String) -> Result<(), PunchError> {
         self.run(move |engine| {
             if employee_id.trim().is_empty() {
-                return Err(PunchError::invalid("the employee id is empty"));
+                return Err(PunchError::invalid("The employee id is empty."));
             }
             Ok(engine.set_employee(&employee_id)?)
         })
@@ -313,6 +329,7 @@ impl PunchClient {
             Ok(DeviceInfo {
                 device_id: d.device_id,
                 public_key_spki: d.public_key_spki,
+                channel_key_spki: d.channel_key_spki,
                 employee_id: d.employee_id,
                 policy_version: engine.policy_version().signed(),
                 platform_key: engine.has_platform_key(),
@@ -348,7 +365,9 @@ impl PunchClient {
     pub fn start_background_sync(&self, idle: Duration) -> Result<(), PunchError> {
         guard(|| {
             if idle < Duration::from_millis(100) {
-                return Err(PunchError::invalid("idle must be at least 100 ms"));
+                return Err(PunchError::invalid(
+                    "The idle interval must be at least 100 ms.",
+                ));
             }
             let started = self.engine.start_background_sync(idle);
             let previous = self.slot().replace(started);
@@ -387,7 +406,7 @@ pub async fn fetch_enrollment_challenge(
 ) -> Result<Option<Vec<u8>>, PunchError> {
     off_thread(move || {
         let server = server_config(&options)?
-            .ok_or_else(|| PunchError::invalid("server_url and policy_key_base64 are required"))?;
+            .ok_or_else(|| PunchError::invalid("serverUrl and policyKeyBase64 are required."))?;
         let transport: Arc<dyn punch_core::Transport> = match options.transport {
             Some(t) => Arc::new(ForeignTransport { inner: t }),
             None => Arc::new(
@@ -433,8 +452,8 @@ impl PunchClient {
         async move {
             if prompting {
                 return Err(PunchError::Busy {
-                    detail: "another call is waiting for the device key (a prompt may be open); \
-                             try again once it has finished"
+                    detail: "Another call is waiting for the device key (a prompt may be open); \
+                             try again once it has finished."
                         .into(),
                 });
             }

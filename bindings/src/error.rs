@@ -1,84 +1,97 @@
 //! The one error an app sees, and the guard that turns a panic into it.
 //!
-//! Variants say what the app can do; `detail` is a human sentence for the
-//! UI or a log; codes are enums an app can `when`/`switch` over. The core's
-//! rich error is mapped here, in one place, with no wildcard arm: a new core
-//! error fails this crate's build instead of reaching apps unmapped.
+//! Variants say what the app can do; `detail` is a sentence a person reads
+//! and it is also the error's message (crash reporters log it), so it never
+//! carries coordinates, site or employee ids, distances, Wi-Fi names or
+//! other personal details: those stay in typed fields (`evaluation`,
+//! `code`, `reason`) and in the log sink at debug level. Codes are enums an
+//! app can `when`/`switch` over. The core's rich error is mapped here, in
+//! one place, with no wildcard arm: a new core error fails this crate's
+//! build instead of reaching apps unmapped.
+//!
+//! uniffi's Kotlin prints every field of an error variant into `message`
+//! (`detail=…, code=…`); the fields other than `detail` are codes, counts
+//! and the evaluation, whose `toString` is its `Display` (no personal data).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use punch_core::rules::policy::PolicyError;
-use punch_core::{EnrollError, PunchError as CoreError, SyncError};
+use punch_core::{EnrollError, PunchError as CoreError, SignerError, SyncError};
 
 use crate::types::Signed;
 use crate::types::{AssuranceLevel, Evaluation, KeyRole, ServerErrorCode};
 
-/// What went wrong, by what the app can do about it.
+/// What went wrong, by what the app can do about it. The message is `detail`.
 // `Refused` carries the evaluation by value: the foreign side needs a plain
 // record (uniffi has no boxes), and the error path is not hot.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 #[non_exhaustive]
 pub enum PunchError {
-    /// Enroll first (`PunchClient.enroll` with a code from the employer).
-    #[error("not enrolled: {detail}")]
+    /// Enroll first (`PunchClient.enroll_with_keys` with a code from the employer).
+    #[error("{detail}")]
     NotEnrolled { detail: String },
     /// The punch was judged *rejected* and not stored; show `evaluation.reasons`.
-    #[error("punch refused: {detail}")]
+    #[error("{detail}")]
     Refused {
         detail: String,
         evaluation: Evaluation,
     },
     /// No policy yet: sync (or `refresh_policy`) while online.
-    #[error("no policy: {detail}")]
+    #[error("{detail}")]
     PolicyMissing { detail: String },
     /// The policy expired (by trusted time): sync while online for a fresh one.
-    #[error("policy expired: {detail}")]
+    #[error("{detail}")]
     PolicyExpired { detail: String },
     /// A policy was refused: bad signature (wrong pinned key?), rollback, malformed.
-    #[error("policy refused: {detail}")]
+    #[error("{detail}")]
     PolicyInvalid { detail: String },
-    /// The device key (platform signer) failed, answered garbage, timed out
-    /// or is not the enrolled key. Nothing was stored.
-    #[error("device key: {detail}")]
+    /// A device key (platform signer or key provider) failed, answered
+    /// garbage, timed out or is not the enrolled key. Nothing was stored.
+    #[error("{detail}")]
     Signer { detail: String },
+    /// The platform invalidated the punch key for good (its signer threw
+    /// `PlatformError.KeyInvalidated`). Nothing was stored; records signed
+    /// before still upload. Call `rotate_punch_key(provider, Invalidated)`.
+    #[error("{detail}")]
+    KeyInvalidated { detail: String },
     /// Network trouble or a server-side failure: retry later.
-    #[error("network: {detail}")]
+    #[error("{detail}")]
     Network { detail: String },
     /// The server refused (bad enrollment code, unbound device...); retrying
     /// will not help until something changes. `code` is the server's error
     /// code (None when the refusal was the policy the server sent).
-    #[error("server refused: {detail}")]
+    #[error("{detail}")]
     ServerRefused {
         detail: String,
         code: Option<ServerErrorCode>,
     },
     /// The database failed or is corrupt.
-    #[error("storage: {detail}")]
+    #[error("{detail}")]
     Storage { detail: String },
     /// Another punch holds the turn, or a callback called back into the client: try again.
-    #[error("busy: {detail}")]
+    #[error("{detail}")]
     Busy { detail: String },
     /// A make-up request or field-work proposal the employer's rules refuse,
     /// or one naming a file or refused attempt the device does not hold.
-    #[error("request refused: {detail}")]
+    #[error("{detail}")]
     RequestRefused {
         detail: String,
         code: RequestRefusal,
     },
     /// The app passed something unusable (evidence, options, a code).
-    #[error("invalid input: {detail}")]
+    #[error("{detail}")]
     InvalidInput { detail: String },
     /// Show the employer's privacy notice `version`, then `acknowledge_notice`.
-    #[error("notice required: {detail}")]
+    #[error("{detail}")]
     NoticeRequired { detail: String, version: String },
     /// The platform lost the data key: stored records still upload; call
     /// `rotate_data_key` to punch again.
-    #[error("data key unavailable: {detail}")]
+    #[error("{detail}")]
     DataKeyUnavailable { detail: String },
     /// The punch PIN said no; `reason` says why (`tries_left` after `Wrong`,
     /// `locked_for` after `Locked`).
-    #[error("PIN: {detail}")]
+    #[error("{detail}")]
     Pin {
         detail: String,
         reason: PinReason,
@@ -88,14 +101,14 @@ pub enum PunchError {
     /// Enrollment stopped before anything was sent: the employer requires
     /// the `role` key attested at `required` or better and the platform's
     /// key provider gave no attestation for it.
-    #[error("attestation required: {detail}")]
+    #[error("{detail}")]
     AttestationRequired {
         detail: String,
         role: KeyRole,
         required: AssuranceLevel,
     },
-    /// A bug in the library (a panic, caught): report it.
-    #[error("internal error: {detail}")]
+    /// A bug in the library (a panic, caught; its text is in the log sink): report it.
+    #[error("{detail}")]
     Internal { detail: String },
 }
 
@@ -187,6 +200,12 @@ pub enum PlatformError {
     /// HTTP: the server could not be reached (no network, DNS, refused).
     #[error("unreachable: {detail}")]
     Unreachable { detail: String },
+    /// Signer: the platform invalidated the key for good (Android
+    /// `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
+    /// key lost with the passcode). The call fails with
+    /// `PunchError.KeyInvalidated`; the app then calls `rotate_punch_key`.
+    #[error("key invalidated: {detail}")]
+    KeyInvalidated { detail: String },
 }
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
@@ -197,97 +216,228 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PlatformError {
 
 /// A sync problem as the error of a call that needed the server.
 pub(crate) fn from_sync_error(e: &SyncError) -> PunchError {
-    let detail = e.to_string();
+    log::debug!(target: "punchcore", "sync failed: {e}");
+    let network = |detail: &str| PunchError::Network {
+        detail: detail.into(),
+    };
     match e {
+        SyncError::Network { .. } => network("The server could not be reached; try again later."),
+        SyncError::Server { .. } => network("The server failed; try again later."),
+        SyncError::RateLimited => {
+            network("The server asked the app to slow down; try again later.")
+        }
+        SyncError::BadResponse { .. } => {
+            network("The server answered something unusable; try again later.")
+        }
         SyncError::Refused { code, .. } => PunchError::ServerRefused {
-            detail,
+            detail: "The server refused the request; retrying will not help until something \
+                     changes (see the code)."
+                .into(),
             code: code.as_ref().map(ServerErrorCode::from),
         },
-        SyncError::Policy { .. } => PunchError::ServerRefused { detail, code: None },
-        _ => PunchError::Network { detail },
+        SyncError::Policy { .. } => PunchError::ServerRefused {
+            detail: "The server's policy was refused (bad signature or an older version).".into(),
+            code: None,
+        },
     }
 }
 
 impl From<CoreError> for PunchError {
     fn from(e: CoreError) -> Self {
-        let detail = e.to_string();
+        // The core's text may name places, sites and people: the log sink
+        // (debug) has it, the message does not.
+        log::debug!(target: "punchcore", "core error: {e}");
+        let text = |s: &str| s.to_string();
         match e {
-            CoreError::Evidence(_) | CoreError::EmployeeMismatch { .. } => {
-                PunchError::InvalidInput { detail }
-            }
-            CoreError::NotConfigured => PunchError::InvalidInput {
-                detail:
-                    "no server is configured: open the client with server_url and policy_key_base64"
-                        .into(),
+            CoreError::Evidence(_) => PunchError::InvalidInput {
+                detail: text(
+                    "The evidence is unusable (a location, Wi-Fi or IP value out of range).",
+                ),
             },
-            CoreError::Policy(PolicyError::Expired { .. }) => PunchError::PolicyExpired { detail },
-            CoreError::Policy(_)
-            | CoreError::PolicySignature
-            | CoreError::PolicyRollback { .. } => PunchError::PolicyInvalid { detail },
-            CoreError::NoPolicy => PunchError::PolicyMissing { detail },
+            CoreError::EmployeeMismatch { .. } => PunchError::InvalidInput {
+                detail: text("This device is bound to another employee."),
+            },
+            CoreError::NotConfigured => PunchError::InvalidInput {
+                detail: text(
+                    "No server is configured: open the client with serverUrl and policyKeyBase64.",
+                ),
+            },
+            CoreError::Policy(PolicyError::Expired { .. }) => PunchError::PolicyExpired {
+                detail: text("The employer's policy has expired; sync while online for a new one."),
+            },
+            CoreError::Policy(_) => PunchError::PolicyInvalid {
+                detail: text("The employer's policy is malformed and was refused."),
+            },
+            CoreError::PolicySignature => PunchError::PolicyInvalid {
+                detail: text("The policy's signature does not verify with the pinned server key."),
+            },
+            CoreError::PolicyRollback { .. } => PunchError::PolicyInvalid {
+                detail: text("The policy is older than the one installed and was refused."),
+            },
+            CoreError::NoPolicy => PunchError::PolicyMissing {
+                detail: text("No policy is installed yet; sync while online first."),
+            },
             CoreError::Sync(s) => from_sync_error(&s),
-            CoreError::NoEmployee => PunchError::NotEnrolled { detail },
+            CoreError::NoEmployee => PunchError::NotEnrolled {
+                detail: text(
+                    "This device is not enrolled yet; enroll it with a code from the employer.",
+                ),
+            },
             CoreError::Refused(evaluation) => PunchError::Refused {
-                detail,
+                detail: text(
+                    "The punch does not meet the employer's rules and was not stored; its evaluation says why.",
+                ),
                 evaluation: Evaluation::from(*evaluation),
             },
-            CoreError::Signer(_) | CoreError::DeviceKeyMismatch => PunchError::Signer { detail },
-            CoreError::Busy => PunchError::Busy { detail },
-            CoreError::Pin(p) => pin_error(detail, p),
+            CoreError::Signer(SignerError::Invalidated) => PunchError::KeyInvalidated {
+                detail: text(
+                    "The platform invalidated the punch key; create a new one with rotatePunchKey. \
+                     Punches taken before still upload.",
+                ),
+            },
+            // The signer's own words (the app's, or a timeout): no personal data.
+            CoreError::Signer(s) => PunchError::Signer {
+                detail: format!("The device key failed and nothing was stored: {s}."),
+            },
+            CoreError::DeviceKeyMismatch => PunchError::Signer {
+                detail: text("The signer's key is not this device's key."),
+            },
+            CoreError::Busy => PunchError::Busy {
+                detail: text("Another punch was being stored at the same moment; try again."),
+            },
+            CoreError::Pin(p) => pin_error(p),
             CoreError::MakeUp(r) => PunchError::RequestRefused {
-                detail,
+                detail: text(
+                    "The employer's rules refuse this make-up request; its code says why.",
+                ),
                 code: (&r).into(),
             },
             CoreError::FieldWork(f) => PunchError::RequestRefused {
-                detail,
+                detail: text(
+                    "The employer's rules refuse this field-work proposal; its code says why.",
+                ),
                 code: (&f).into(),
             },
             CoreError::UnknownReference { .. } => PunchError::RequestRefused {
-                detail,
+                detail: text(
+                    "The request names a refused attempt or a file this device does not hold.",
+                ),
                 code: RequestRefusal::UnknownReference,
             },
-            CoreError::Addendum(_) => PunchError::PolicyInvalid { detail },
-            CoreError::Storage(_)
-            | CoreError::SchemaTooNew { .. }
-            | CoreError::Corrupt { .. }
-            | CoreError::CorruptState(_) => PunchError::Storage { detail },
-            CoreError::NoticeNotAcknowledged { version } => {
-                PunchError::NoticeRequired { detail, version }
-            }
-            CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable { detail },
-            CoreError::NothingToReveal { .. } => PunchError::InvalidInput { detail },
+            CoreError::Addendum(_) => PunchError::PolicyInvalid {
+                detail: text("The employer's personal addendum was refused."),
+            },
+            CoreError::Storage(_) => PunchError::Storage {
+                detail: text("The device database failed."),
+            },
+            CoreError::SchemaTooNew { .. } => PunchError::Storage {
+                detail: text("The device database was written by a newer version of the library."),
+            },
+            CoreError::Corrupt { .. } | CoreError::CorruptState(_) => PunchError::Storage {
+                detail: text("The device database is corrupt."),
+            },
+            CoreError::NoticeNotAcknowledged { version } => PunchError::NoticeRequired {
+                detail: text(
+                    "The employer's privacy notice must be shown and acknowledged before this.",
+                ),
+                version,
+            },
+            CoreError::DataKeyUnavailable { .. } => PunchError::DataKeyUnavailable {
+                detail: text(
+                    "The key that seals stored punches is unavailable; stored punches still \
+                     upload; call rotateDataKey to punch again.",
+                ),
+            },
+            CoreError::NothingToReveal { .. } => PunchError::InvalidInput {
+                detail: text("That record has no hidden evidence to reveal."),
+            },
             // Replacing keys after they signed is the app's mistake.
-            CoreError::KeysInUse => PunchError::InvalidInput { detail },
+            CoreError::KeysInUse => PunchError::InvalidInput {
+                detail: text(
+                    "This device's keys have signed records already and cannot be replaced.",
+                ),
+            },
             CoreError::Enrollment(EnrollError::AttestationRequired { role, required }) => {
                 PunchError::AttestationRequired {
-                    detail,
+                    detail: text(
+                        "The employer requires attested device keys and the platform gave no \
+                         attestation; nothing was sent.",
+                    ),
                     role: role.into(),
                     required: required.into(),
                 }
             }
             // A server from before attestation: it cannot attest platform keys.
-            CoreError::Enrollment(EnrollError::NoChallenge) => {
-                PunchError::ServerRefused { detail, code: None }
-            }
+            CoreError::Enrollment(EnrollError::NoChallenge) => PunchError::ServerRefused {
+                detail: text(
+                    "The server offers no attestation challenge, so it cannot enroll platform keys.",
+                ),
+                code: None,
+            },
         }
     }
 }
 
-fn pin_error(detail: String, e: punch_core::PinError) -> PunchError {
+fn pin_error(e: punch_core::PinError) -> PunchError {
     use punch_core::PinError as P;
-    let (reason, tries_left, locked_for_ms): (_, _, Option<u64>) = match e {
-        P::Required => (PinReason::Required, None, None),
-        P::NotSet => (PinReason::NotSet, None, None),
-        P::AlreadySet => (PinReason::AlreadySet, None, None),
-        P::MustChange => (PinReason::MustChange, None, None),
-        P::Wrong { tries_left } => (PinReason::Wrong, Some(tries_left), None),
-        P::Locked { remaining_ms, .. } => (PinReason::Locked, Some(0), Some(remaining_ms)),
-        P::Rejected(_) => (PinReason::Rejected, None, None),
-        P::Token(_) => (PinReason::Token, None, None),
-        P::NotOnThisKiosk => (PinReason::NotOnThisKiosk, None, None),
+    let (reason, tries_left, locked_for_ms, detail): (_, _, Option<u64>, &str) = match e {
+        P::Required => (
+            PinReason::Required,
+            None,
+            None,
+            "The employer requires the PIN (or the platform's biometric) before a punch.",
+        ),
+        P::NotSet => (
+            PinReason::NotSet,
+            None,
+            None,
+            "No PIN is set yet; choose one.",
+        ),
+        P::AlreadySet => (
+            PinReason::AlreadySet,
+            None,
+            None,
+            "A PIN is set already; change it with the current PIN, or reset it.",
+        ),
+        P::MustChange => (
+            PinReason::MustChange,
+            None,
+            None,
+            "The PIN is too old; choose a new one.",
+        ),
+        P::Wrong { tries_left } => (
+            PinReason::Wrong,
+            Some(tries_left),
+            None,
+            "Wrong PIN; the PIN locks after a few more wrong tries.",
+        ),
+        P::Locked { remaining_ms, .. } => (
+            PinReason::Locked,
+            Some(0),
+            Some(remaining_ms),
+            "Too many wrong PINs; the PIN is locked for a while.",
+        ),
+        P::Rejected(_) => (
+            PinReason::Rejected,
+            None,
+            None,
+            "That PIN is too easy to guess; choose another.",
+        ),
+        P::Token(_) => (
+            PinReason::Token,
+            None,
+            None,
+            "The PIN reset token is forged, expired, foreign or used already.",
+        ),
+        P::NotOnThisKiosk => (
+            PinReason::NotOnThisKiosk,
+            None,
+            None,
+            "The employee cannot punch on this kiosk.",
+        ),
     };
     PunchError::Pin {
-        detail,
+        detail: detail.into(),
         reason,
         tries_left: tries_left.signed(),
         locked_for: locked_for_ms.map(std::time::Duration::from_millis),
@@ -316,7 +466,7 @@ pub(crate) fn guard<T>(body: impl FnOnce() -> Result<T, PunchError>) -> Result<T
     if IN_CALLBACK.with(std::cell::Cell::get) {
         return Err(PunchError::Busy {
             detail: "PunchClient was called from inside a DeviceSigner or HttpTransport \
-                     callback; call it from another thread once the callback has returned"
+                     callback; call it from another thread once the callback has returned."
                 .into(),
         });
     }
@@ -328,14 +478,23 @@ pub(crate) fn guard<T>(body: impl FnOnce() -> Result<T, PunchError>) -> Result<T
             result
         }
         Err(payload) => {
-            let detail = panic_text(payload.as_ref());
-            log::error!(target: "punchcore", "panic caught at the FFI boundary: {detail}");
-            Err(PunchError::Internal { detail })
+            // The panic's text is for the log: it may hold any value.
+            let text = panic_text(payload.as_ref());
+            log::error!(target: "punchcore", "panic caught at the FFI boundary: {text}");
+            Err(PunchError::Internal {
+                detail: "A bug in the punch library was caught (the app's log has its text); \
+                         please report it."
+                    .into(),
+            })
         }
     }
 }
 
 /// A count or sequence number the app passed: negative is its input error.
 pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T, PunchError> {
-    T::try_from(value).map_err(|_| PunchError::invalid(format!("{what} must not be negative")))
+    T::try_from(value).map_err(|_| PunchError::invalid(format!("{what} must not be negative.")))
 }
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

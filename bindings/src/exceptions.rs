@@ -132,7 +132,7 @@ impl From<EventReceipt> for RequestReceipt {
 
 fn date(text: &str, field: &str) -> Result<Date, PunchError> {
     text.trim().parse().map_err(|e| PunchError::InvalidInput {
-        detail: format!("{field} {text:?} is not a YYYY-MM-DD date: {e}"),
+        detail: format!("{field} is not a YYYY-MM-DD date ({e})."),
     })
 }
 
@@ -141,7 +141,7 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
     fn try_from(r: MakeUpRequestInput) -> Result<Self, PunchError> {
         let refused_attempt = match r.refused_attempt_id {
             Some(id) => Some(id.trim().parse().map_err(|_| PunchError::InvalidInput {
-                detail: format!("refused attempt id {id:?} is not a UUID"),
+                detail: "The refused attempt id is not a UUID.".to_string(),
             })?),
             None => None,
         };

@@ -8,6 +8,7 @@
 //! - `runtime`: the worker threads async calls run on, and cancellation;
 //! - `error`: the one public error, the mapping from the core's, and the
 //!   panic guard every exported body runs in;
+//! - `keys`: the key provider, enrollment with two keys, punch-key rotation;
 //! - `platform`: the traits an app implements (signer, HTTP transport,
 //!   clock, status listener) and their adapters to the core's traits;
 //! - `standing`: where the employee stands, and history newest first;
@@ -29,6 +30,7 @@ mod client;
 mod error;
 mod exceptions;
 mod key_wrapper;
+mod keys;
 mod logging;
 mod messages;
 mod pin;
@@ -45,9 +47,12 @@ pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
 pub use key_wrapper::DataKeyWrapper;
+pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};
-pub use messages::{Message, MessageArg, localized_text};
-pub use pin::{PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath};
+pub use messages::{Message, MessageArg, MessageCode, localized_text};
+pub use pin::{
+    PinChannel, PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath,
+};
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
 pub use screens::HistoryPage;

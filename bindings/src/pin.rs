@@ -25,11 +25,30 @@ pub struct PinStatus {
     pub must_change: bool,
 }
 
+/// How a reset code travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PinChannel {
+    Email,
+    Phone,
+    /// A channel this library version does not know (a newer server).
+    Unknown,
+}
+
+impl PinChannel {
+    /// The server's wire name (`punch_model::pin::wire`).
+    fn of(wire: &str) -> PinChannel {
+        match wire {
+            "email" => PinChannel::Email,
+            "phone" => PinChannel::Phone,
+            _ => PinChannel::Unknown,
+        }
+    }
+}
+
 /// Where a reset code went.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PinCodeSent {
-    /// "email" or "phone".
-    pub channel: String,
+    pub channel: PinChannel,
     pub masked_to: String,
     pub expires_at: SystemTime,
 }
@@ -162,7 +181,7 @@ impl PunchClient {
         self.run(move |engine| {
             let s = engine.request_pin_reset_code()?;
             Ok(PinCodeSent {
-                channel: s.channel,
+                channel: PinChannel::of(&s.channel),
                 masked_to: s.masked_to,
                 expires_at: instant(s.expires_at_ms),
             })

@@ -108,7 +108,7 @@ pub(crate) fn call_with_deadline<T: Send + 'static>(
 }
 
 /// A foreign wait that ended without an answer, as the platform's error.
-fn ended(what: &str, end: WaitEnd, timeout: Duration) -> PlatformError {
+pub(crate) fn ended(what: &str, end: WaitEnd, timeout: Duration) -> PlatformError {
     match end {
         WaitEnd::TimedOut => PlatformError::Timeout {
             detail: format!(
@@ -122,6 +122,15 @@ fn ended(what: &str, end: WaitEnd, timeout: Duration) -> PlatformError {
     }
 }
 
+/// A platform signer's failure as the core's: an invalidated key stays
+/// typed (the app rotates the punch key), anything else is a signing failure.
+pub(crate) fn signer_error(e: PlatformError) -> SignerError {
+    match e {
+        PlatformError::KeyInvalidated { .. } => SignerError::Invalidated,
+        other => SignerError::Signing(other.to_string()),
+    }
+}
+
 /// An app's `DeviceSigner` as the core's `Signer`.
 pub(crate) struct ForeignSigner {
     pub inner: Arc<dyn DeviceSigner>,
@@ -129,6 +138,9 @@ pub(crate) struct ForeignSigner {
     /// Signatures under way for a user's call (see `signing_for_user`); the
     /// client refuses another such call meanwhile.
     pub signing: Arc<AtomicUsize>,
+    /// The public half when the app gave it with the key (`ProvidedKey`):
+    /// then `public_key_spki` is not asked of the signer.
+    pub public_key: Option<Vec<u8>>,
 }
 
 thread_local! {
@@ -192,6 +204,9 @@ impl Drop for SigningTurn {
 
 impl Signer for ForeignSigner {
     fn public_key_spki(&self) -> Result<Vec<u8>, SignerError> {
+        if let Some(key) = &self.public_key {
+            return Ok(key.clone());
+        }
         let inner = self.inner.clone();
         call_with_deadline("signer", self.timeout, move || inner.public_key_spki())
             .map_err(|e| SignerError::Signing(format!("public key: {e}")))
@@ -201,7 +216,7 @@ impl Signer for ForeignSigner {
         let _turn = SigningTurn::enter(&self.signing);
         wait_foreign(self.inner.sign(message.to_vec()), self.timeout)
             .unwrap_or_else(|end| Err(ended("signer", end, self.timeout)))
-            .map_err(|e| SignerError::Signing(e.to_string()))
+            .map_err(signer_error)
     }
 
     fn attestation(
@@ -235,7 +250,9 @@ impl Transport for ForeignTransport {
             .map_err(|e| match e {
                 PlatformError::Timeout { detail } => TransportError::Timeout(detail),
                 PlatformError::Unreachable { detail } => TransportError::Connect(detail),
-                PlatformError::Failed { detail } => TransportError::Io(detail),
+                PlatformError::Failed { detail } | PlatformError::KeyInvalidated { detail } => {
+                    TransportError::Io(detail)
+                }
             })?;
         // A status outside HTTP's range is garbage, not an answer.
         if !(100..=599).contains(&response.status) {

@@ -4,6 +4,7 @@
 //! export. See README.md, "Privacy".
 
 use punch_core::DataKeyStatus as CoreStatus;
+use punch_core::messages::{Locale, review_message};
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
@@ -26,12 +27,13 @@ pub enum DataKeyState {
     },
 }
 
-/// What the server found on revealed evidence (flags as JSON objects).
+/// What the server found on revealed evidence.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RevealOutcome {
     pub seq: i64,
-    /// Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
-    pub review_flags_json: Vec<String>,
+    /// What a manager should look at, each as a code with its arguments
+    /// (`localized_text` renders one); empty: the evidence supports the verdict.
+    pub review_flags: Vec<crate::messages::Message>,
 }
 
 /// The employee's export built on the phone.
@@ -68,10 +70,10 @@ impl PunchClient {
             let answer = engine.reveal_evidence(unsigned(seq, "seq")?)?;
             Ok(RevealOutcome {
                 seq: answer.seq.signed(),
-                review_flags_json: answer
+                review_flags: answer
                     .review_flags
                     .iter()
-                    .filter_map(|f| serde_json::to_string(f).ok())
+                    .map(|f| review_message(f, Locale::English).into())
                     .collect(),
             })
         })

@@ -345,8 +345,11 @@ pub struct NearestSite {
     pub distance_m: f64,
 }
 
-/// Everything a punch was (or would be) judged on.
+/// Everything a punch was (or would be) judged on. Its `toString` /
+/// `description` is a summary without places or sites (it is part of
+/// `PunchException.Refused`'s message, which crash reporters log).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Display)]
 pub struct Evaluation {
     pub decision: Decision,
     /// The site the punch is attributed to, if one passed.
@@ -363,6 +366,20 @@ pub struct Evaluation {
     /// Every reason as a stable code with its arguments (English text
     /// beside it); `localized_text` renders one in the app's locale.
     pub messages: Vec<crate::messages::Message>,
+}
+
+impl std::fmt::Display for Evaluation {
+    /// Counts and codes only: no site ids, coordinates or distances.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Evaluation(decision={:?}, policyVersion={}, sites={}, flags={:?})",
+            self.decision,
+            self.policy_version,
+            self.sites.len(),
+            self.flags.iter().map(|f| f.kind).collect::<Vec<_>>()
+        )
+    }
 }
 
 /// What a punch means for attendance (the policy's shifts, judged offline on trusted time).
@@ -609,7 +626,6 @@ impl From<punch_core::SyncError> for SyncIssue {
             }
             S::BadResponse { .. } => (SyncIssueKind::BadResponse, None, None),
             S::Policy { .. } => (SyncIssueKind::Policy, None, None),
-            _ => (SyncIssueKind::BadResponse, None, None),
         };
         SyncIssue {
             kind,
@@ -698,6 +714,10 @@ pub struct SyncReport {
     /// applied it: this many refused records were set aside (kept, state
     /// `rejected`) and the next punch starts a new segment the server accepts.
     pub chain_reset: Option<i64>,
+    /// The punch-key rotation at this seq waits for HR (its new key proves
+    /// less than the employer requires): it and later records upload once
+    /// HR approves. Tell the employee; nothing is lost.
+    pub key_rotation_pending: Option<i64>,
 }
 
 impl From<punch_core::SyncReport> for SyncReport {
@@ -723,6 +743,7 @@ impl From<punch_core::SyncReport> for SyncReport {
             deferred: r.deferred,
             server_head_mismatch: r.server_head_mismatch.signed(),
             chain_reset: r.chain_reset.signed(),
+            key_rotation_pending: r.key_rotation_pending.signed(),
         }
     }
 }
@@ -833,12 +854,16 @@ impl From<&punch_core::ChainProblem> for ChainProblemKind {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DeviceInfo {
     pub device_id: String,
-    /// P-256 SubjectPublicKeyInfo DER (91 bytes).
+    /// The punch key in force (it signs records), P-256
+    /// SubjectPublicKeyInfo DER (91 bytes).
     pub public_key_spki: Vec<u8>,
+    /// The channel key (it signs requests); the punch key on a device
+    /// enrolled before the two keys.
+    pub channel_key_spki: Vec<u8>,
     /// Set once enrolled.
     pub employee_id: Option<String>,
     pub policy_version: Option<i64>,
-    /// True when a platform signer (Keystore / Secure Enclave) holds the key.
+    /// True when a platform signer (Keystore / Secure Enclave) holds the punch key.
     pub platform_key: bool,
 }
 
@@ -875,11 +900,34 @@ pub struct HttpHeader {
     pub value: String,
 }
 
+/// The HTTP methods the library uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+impl HttpMethod {
+    /// The method's token as HTTP spells it (OkHttp, URLSession take it so).
+    fn of(method: &str) -> HttpMethod {
+        match method {
+            "GET" => HttpMethod::Get,
+            "POST" => HttpMethod::Post,
+            // The core sends only GET and POST: another is its bug; as POST
+            // the body still goes and the server answers the mistake.
+            other => {
+                log::error!(target: "punchcore", "unexpected HTTP method {other}, sent as POST");
+                HttpMethod::Post
+            }
+        }
+    }
+}
+
 /// A request the core asks an app's transport to send.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct HttpRequest {
-    /// "GET" or "POST".
-    pub method: String,
+    /// `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
+    pub method: HttpMethod,
     pub url: String,
     pub headers: Vec<HttpHeader>,
     pub body: Vec<u8>,
@@ -890,7 +938,7 @@ pub struct HttpRequest {
 impl From<&punch_core::HttpRequest> for HttpRequest {
     fn from(r: &punch_core::HttpRequest) -> Self {
         HttpRequest {
-            method: r.method.clone(),
+            method: HttpMethod::of(&r.method),
             url: r.url.clone(),
             headers: r
                 .headers

@@ -60,6 +60,7 @@ fn the_sync_that_applies_an_acknowledged_break_reports_it() {
             batch_size: None,
             request_timeout: None,
             signer: None,
+            channel_signer: None,
             signer_timeout: None,
             transport: None,
             clock: None,

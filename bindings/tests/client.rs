@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use punchcore::{
-    ClientOptions, Decision, DeviceSigner, Evidence, GpsFix, PlatformError, PunchClient,
-    PunchError, PunchKind, panic_probe,
+    ClientOptions, Decision, DeviceSigner, Evidence, GpsFix, KeyProvider, KeyRole, PlatformError,
+    ProvidedKey, PunchClient, PunchError, PunchKind, RotationReason, panic_probe,
 };
 
 const POLICY: &str = r#"{ "version": 1, "issued_at_ms": 1767225600000, "sites": [
@@ -19,6 +19,7 @@ fn options() -> ClientOptions {
         batch_size: None,
         request_timeout: None,
         signer: None,
+        channel_signer: None,
         signer_timeout: None,
         transport: None,
         clock: None,
@@ -64,7 +65,11 @@ fn wait<F: std::future::Future>(call: F) -> F::Output {
 #[test]
 fn a_panic_is_an_internal_error() {
     match panic_probe() {
-        Err(PunchError::Internal { detail }) => assert!(detail.contains("deliberate")),
+        // The panic's own text goes to the log, not the message.
+        Err(PunchError::Internal { detail }) => {
+            assert!(detail.contains("bug"), "{detail}");
+            assert!(!detail.contains("deliberate"), "{detail}");
+        }
         other => panic!("expected Internal, got {other:?}"),
     }
 }
@@ -234,4 +239,130 @@ fn cancelling_a_punch_ends_the_signer_wait_and_stores_nothing() {
             .seq,
         1
     );
+}
+
+/// A platform key as the foreign side gives it: a software key, which the
+/// OS may have invalidated (it then throws `KeyInvalidated`).
+struct PlatformKey {
+    key: punch_core::SoftwareSigner,
+    invalidated: bool,
+}
+
+#[async_trait::async_trait]
+impl DeviceSigner for PlatformKey {
+    fn public_key_spki(&self) -> Result<Vec<u8>, PlatformError> {
+        punch_core::Signer::public_key_spki(&self.key).map_err(|e| PlatformError::Failed {
+            detail: e.to_string(),
+        })
+    }
+    async fn sign(&self, message: Vec<u8>) -> Result<Vec<u8>, PlatformError> {
+        if self.invalidated {
+            return Err(PlatformError::KeyInvalidated {
+                detail: "KeyPermanentlyInvalidatedException".into(),
+            });
+        }
+        punch_core::Signer::sign(&self.key, &message).map_err(|e| PlatformError::Failed {
+            detail: e.to_string(),
+        })
+    }
+    async fn attestation(
+        &self,
+        _challenge: Vec<u8>,
+    ) -> Result<Option<punchcore::DeviceAttestation>, PlatformError> {
+        Ok(None)
+    }
+}
+
+/// A key store that makes `PlatformKey`s, or (`hang`) never answers.
+struct KeyStore {
+    hang: bool,
+    invalidated: bool,
+    challenges: std::sync::Mutex<Vec<Option<Vec<u8>>>>,
+}
+
+impl KeyStore {
+    fn new(hang: bool, invalidated: bool) -> Arc<KeyStore> {
+        Arc::new(KeyStore {
+            hang,
+            invalidated,
+            challenges: Default::default(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl KeyProvider for KeyStore {
+    async fn create_key(
+        &self,
+        role: KeyRole,
+        challenge: Option<Vec<u8>>,
+    ) -> Result<ProvidedKey, PlatformError> {
+        assert_eq!(role, KeyRole::Punch, "a rotation asks for a punch key");
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+        self.challenges.lock().expect("lock").push(challenge);
+        let (key, _) = punch_core::SoftwareSigner::generate().expect("key");
+        let signer = PlatformKey {
+            key,
+            invalidated: self.invalidated,
+        };
+        Ok(ProvidedKey {
+            public_key_spki: signer.public_key_spki()?,
+            signer: Arc::new(signer),
+            attestation: None,
+        })
+    }
+}
+
+#[test]
+fn a_rotation_waits_for_the_key_store_in_time_and_an_invalidated_key_is_typed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut opts = options();
+    opts.signer_timeout = Some(Duration::from_millis(300));
+    let client = local(dir.path(), opts);
+    wait(client.punch(PunchKind::ClockIn, at(0.0))).expect("punch");
+    let first_key = wait(client.device_info()).expect("info").public_key_spki;
+
+    // A key store that never answers fails the rotation in time; nothing stored.
+    let started = Instant::now();
+    let stuck =
+        wait(client.rotate_punch_key(Some(KeyStore::new(true, false)), RotationReason::Renewed));
+    assert!(matches!(stuck, Err(PunchError::Signer { .. })), "{stuck:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(wait(client.verify_chain()).expect("chain").records, 1);
+
+    // The new key is in force from the next record, announced by the channel key.
+    let store = KeyStore::new(false, true);
+    let rotation = wait(client.rotate_punch_key(Some(store.clone()), RotationReason::Renewed))
+        .expect("rotation");
+    assert_eq!(rotation.seq, 2);
+    let challenge = store.challenges.lock().expect("lock")[0].clone();
+    assert!(
+        challenge.is_some_and(|c| !c.is_empty()),
+        "bound to the chain"
+    );
+    let info = wait(client.device_info()).expect("info");
+    assert_ne!(info.public_key_spki, first_key);
+    assert!(info.platform_key);
+    assert_ne!(info.channel_key_spki, info.public_key_spki);
+
+    // That key was invalidated by the OS: typed, nothing stored.
+    match wait(client.punch(PunchKind::BreakStart, at(0.0))) {
+        Err(PunchError::KeyInvalidated { detail }) => {
+            assert!(detail.contains("rotatePunchKey"), "{detail}")
+        }
+        other => panic!("expected KeyInvalidated, got {other:?}"),
+    }
+    assert_eq!(wait(client.verify_chain()).expect("chain").records, 2);
+
+    // Rotated again (to a software key), punching goes on; the chain holds.
+    let again = wait(client.rotate_punch_key(None, RotationReason::Invalidated)).expect("rotation");
+    assert_eq!(again.seq, 3);
+    assert!(!wait(client.device_info()).expect("info").platform_key);
+    let receipt = wait(client.punch(PunchKind::BreakStart, at(0.0))).expect("punch");
+    assert_eq!(receipt.seq, 4);
+    let chain = wait(client.verify_chain()).expect("chain");
+    assert!(chain.intact, "{:?}", chain.breaks);
+    assert_eq!(chain.records, 4);
 }

@@ -257,6 +257,12 @@ typedef void (*UniffiCallbackInterfaceDataKeyWrapperMethod1)(uint64_t, RustBuffe
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_PROVIDER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_KEY_PROVIDER_METHOD0
+typedef void (*UniffiCallbackInterfaceKeyProviderMethod0)(uint64_t, RustBuffer, RustBuffer, UniffiForeignFutureCompleteRustBuffer _Nonnull, uint64_t, UniffiForeignFutureDroppedCallbackStruct* _Nonnull
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_SINK_METHOD0
 typedef void (*UniffiCallbackInterfaceLogSinkMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
@@ -311,6 +317,15 @@ typedef struct UniffiVTableCallbackInterfaceDataKeyWrapper {
     UniffiCallbackInterfaceDataKeyWrapperMethod0 _Nonnull wrap;
     UniffiCallbackInterfaceDataKeyWrapperMethod1 _Nonnull unwrap;
 } UniffiVTableCallbackInterfaceDataKeyWrapper;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_PROVIDER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_KEY_PROVIDER
+typedef struct UniffiVTableCallbackInterfaceKeyProvider {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceKeyProviderMethod0 _Nonnull createKey;
+} UniffiVTableCallbackInterfaceKeyProvider;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_SINK
@@ -560,6 +575,16 @@ uint64_t uniffi_punchcore_fn_method_punchclient_refused_attempts(uint64_t ptr
 uint64_t uniffi_punchcore_fn_method_punchclient_requests(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
+uint64_t uniffi_punchcore_fn_method_punchclient_enroll_with_keys(uint64_t ptr, RustBuffer code, uint64_t provider
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_PUNCH_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ROTATE_PUNCH_KEY
+uint64_t uniffi_punchcore_fn_method_punchclient_rotate_punch_key(uint64_t ptr, RustBuffer provider, RustBuffer reason
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 uint64_t uniffi_punchcore_fn_method_punchclient_accept_user_verified(uint64_t ptr
@@ -710,6 +735,26 @@ RustBuffer uniffi_punchcore_fn_method_datakeywrapper_wrap(uint64_t ptr, RustBuff
 RustBuffer uniffi_punchcore_fn_method_datakeywrapper_unwrap(uint64_t ptr, RustBuffer wrapped, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_KEYPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_KEYPROVIDER
+uint64_t uniffi_punchcore_fn_clone_keyprovider(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_KEYPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_KEYPROVIDER
+void uniffi_punchcore_fn_free_keyprovider(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_KEYPROVIDER
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_INIT_CALLBACK_VTABLE_KEYPROVIDER
+void uniffi_punchcore_fn_init_callback_vtable_keyprovider(const UniffiVTableCallbackInterfaceKeyProvider* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_KEYPROVIDER_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_KEYPROVIDER_CREATE_KEY
+uint64_t uniffi_punchcore_fn_method_keyprovider_create_key(uint64_t ptr, RustBuffer role, RustBuffer challenge
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_LOGSINK
 uint64_t uniffi_punchcore_fn_clone_logsink(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -833,6 +878,11 @@ void uniffi_punchcore_fn_free_subscription(uint64_t handle, RustCallStatus *_Non
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_SUBSCRIPTION_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_SUBSCRIPTION_CANCEL
 void uniffi_punchcore_fn_method_subscription_cancel(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_EVALUATION_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_EVALUATION_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_LIBRARY_VERSION
@@ -1350,6 +1400,18 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_requests(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
+uint16_t uniffi_punchcore_checksum_method_punchclient_enroll_with_keys(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_PUNCH_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ROTATE_PUNCH_KEY
+uint16_t uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_ACCEPT_USER_VERIFIED
 uint16_t uniffi_punchcore_checksum_method_punchclient_accept_user_verified(void
@@ -1509,6 +1571,12 @@ uint16_t uniffi_punchcore_checksum_method_datakeywrapper_wrap(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_DATAKEYWRAPPER_UNWRAP
 uint16_t uniffi_punchcore_checksum_method_datakeywrapper_unwrap(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_KEYPROVIDER_CREATE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_KEYPROVIDER_CREATE_KEY
+uint16_t uniffi_punchcore_checksum_method_keyprovider_create_key(void
     
 );
 #endif

@@ -6,7 +6,7 @@ use punch_model::wire::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case", tag = "kind")]
-#[non_exhaustive]
+// Exhaustive on purpose, like `PunchError`: the bindings map every variant.
 pub enum SyncError {
     #[error("network: {message}")]
     Network { message: String },

@@ -26,6 +26,12 @@ pub enum SignerError {
     BadPublicKey,
     #[error("signature does not verify")]
     BadSignature,
+    /// The platform invalidated the key (Android
+    /// `KeyPermanentlyInvalidatedException` after a new fingerprint, an iOS
+    /// key lost with the passcode): it will never sign again, so the app
+    /// rotates to a new punch key.
+    #[error("the platform invalidated the key")]
+    Invalidated,
 }
 
 /// Signs with the device key. A platform implements this over Android

@@ -1527,6 +1527,262 @@ public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt6
 
 
 /**
+ * Creates device keys in the platform's key store (Android Keystore or
+ * StrongBox, iOS Secure Enclave). Asked for both keys at
+ * `enroll_with_keys`, for a new punch key at `rotate_punch_key`.
+ * A `Punch` key may require the user's presence; a `Channel` key must not
+ * (Android: no `setUserAuthenticationRequired`; iOS:
+ * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) and must survive new
+ * biometrics. Keep the new key's alias: open the client with its signer
+ * (`ClientOptions.signer` / `channel_signer`) from then on.
+ */
+public protocol KeyProvider: AnyObject, Sendable {
+    
+    /**
+     * Creates a new `role` key and attests it for `challenge` (None: there
+     * is nothing to attest against; create the key without a challenge).
+     * Suspend while the key store works; cancelled with the call it serves.
+     */
+    func createKey(role: KeyRole, challenge: Data?) async throws  -> ProvidedKey
+    
+}
+/**
+ * Creates device keys in the platform's key store (Android Keystore or
+ * StrongBox, iOS Secure Enclave). Asked for both keys at
+ * `enroll_with_keys`, for a new punch key at `rotate_punch_key`.
+ * A `Punch` key may require the user's presence; a `Channel` key must not
+ * (Android: no `setUserAuthenticationRequired`; iOS:
+ * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) and must survive new
+ * biometrics. Keep the new key's alias: open the client with its signer
+ * (`ClientOptions.signer` / `channel_signer`) from then on.
+ */
+open class KeyProviderImpl: KeyProvider, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_punchcore_fn_clone_keyprovider(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_punchcore_fn_free_keyprovider(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Creates a new `role` key and attests it for `challenge` (None: there
+     * is nothing to attest against; create the key without a challenge).
+     * Suspend while the key store works; cancelled with the call it serves.
+     */
+open func createKey(role: KeyRole, challenge: Data?)async throws  -> ProvidedKey  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_keyprovider_create_key(
+                        self.uniffiCloneHandle(),FfiConverterTypeKeyRole_lower(role),FfiConverterOptionData.lower(challenge)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeProvidedKey_lift,
+            errorHandler: FfiConverterTypePlatformError_lift
+        )
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceKeyProvider {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceKeyProvider = UniffiVTableCallbackInterfaceKeyProvider(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeKeyProvider.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface KeyProvider: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeKeyProvider.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface KeyProvider: handle missing in uniffiClone")
+            }
+        },
+        createKey: { (
+            uniffiHandle: UInt64,
+            role: RustBuffer,
+            challenge: RustBuffer,
+            uniffiFutureCallback: @escaping UniffiForeignFutureCompleteRustBuffer,
+            uniffiCallbackData: UInt64,
+            uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
+        ) in
+            let makeCall = {
+                () async throws -> ProvidedKey in
+                guard let uniffiObj = try? FfiConverterTypeKeyProvider.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try await uniffiObj.createKey(
+                     role: try FfiConverterTypeKeyRole_lift(role),
+                     challenge: try FfiConverterOptionData.lift(challenge)
+                )
+            }
+
+            let uniffiHandleSuccess = { (returnValue: ProvidedKey) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: FfiConverterTypeProvidedKey_lower(returnValue),
+                        callStatus: RustCallStatus()
+                    )
+                )
+            }
+            let uniffiHandleError = { (statusCode, errorBuf) in
+                uniffiFutureCallback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer(
+                        returnValue: RustBuffer.empty(),
+                        callStatus: RustCallStatus(code: statusCode, errorBuf: errorBuf)
+                    )
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall: makeCall,
+                handleSuccess: uniffiHandleSuccess,
+                handleError: uniffiHandleError,
+                lowerError: FfiConverterTypePlatformError_lower,
+                droppedCallback: uniffiOutDroppedCallback
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceKeyProvider> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceKeyProvider>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitKeyProvider() {
+    uniffi_punchcore_fn_init_callback_vtable_keyprovider(UniffiCallbackInterfaceKeyProvider.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeKeyProvider: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<KeyProvider>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = KeyProvider
+
+    public static func lift(_ handle: UInt64) throws -> KeyProvider {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return KeyProviderImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: KeyProvider) -> UInt64 {
+         if let rustImpl = value as? KeyProviderImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> KeyProvider {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: KeyProvider, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyProvider_lift(_ handle: UInt64) throws -> KeyProvider {
+    return try FfiConverterTypeKeyProvider.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeKeyProvider_lower(_ value: KeyProvider) -> UInt64 {
+    return FfiConverterTypeKeyProvider.lower(value)
+}
+
+
+
+
+
+
+/**
  * Receives the library's log lines (forward them to Logcat / os_log).
  * Called on any thread; must not call back into the library.
  */
@@ -1971,8 +2227,9 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func deviceInfo() async throws  -> DeviceInfo
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     func enroll(code: String) async throws  -> String
     
@@ -2100,6 +2357,29 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * The requests this device filed, oldest first, with their status.
      */
     func requests() async throws  -> [RequestInfo]
+    
+    /**
+     * Enrolls this device with a one-time code from the employer: asks the
+     * server for its challenge, has `provider` create the punch key and the
+     * channel key for it (attested where the platform can), and binds both;
+     * returns the employee id. When the employer requires attested keys and
+     * the provider gave no attestation, fails with `AttestationRequired`
+     * before anything is sent. The punch key signs a proof here, so the
+     * user may be asked once.
+     */
+    func enrollWithKeys(code: String, provider: KeyProvider) async throws  -> String
+    
+    /**
+     * Replaces the punch key (invalidated or lost; the old one is not
+     * needed) with a new one from `provider` (None: a software key kept in
+     * the database). The rotation is a chain record signed by the channel
+     * key, so it never needs the user: records signed before keep uploading,
+     * records after are signed by the new key. The server takes it at once
+     * when the new key is attested at the level the employer requires, else
+     * after HR approves (`SyncReport.key_rotation_pending` meanwhile). Open
+     * the client with the new key's signer from now on.
+     */
+    func rotatePunchKey(provider: KeyProvider?, reason: RotationReason) async throws  -> RequestReceipt
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
@@ -2348,8 +2628,9 @@ open func deviceInfo()async throws  -> DeviceInfo  {
 }
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
 open func enroll(code: String)async throws  -> String  {
     return
@@ -2769,6 +3050,57 @@ open func requests()async throws  -> [RequestInfo]  {
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Enrolls this device with a one-time code from the employer: asks the
+     * server for its challenge, has `provider` create the punch key and the
+     * channel key for it (attested where the platform can), and binds both;
+     * returns the employee id. When the employer requires attested keys and
+     * the provider gave no attestation, fails with `AttestationRequired`
+     * before anything is sent. The punch key signs a proof here, so the
+     * user may be asked once.
+     */
+open func enrollWithKeys(code: String, provider: KeyProvider)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_enroll_with_keys(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(code),FfiConverterTypeKeyProvider_lower(provider)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Replaces the punch key (invalidated or lost; the old one is not
+     * needed) with a new one from `provider` (None: a software key kept in
+     * the database). The rotation is a chain record signed by the channel
+     * key, so it never needs the user: records signed before keep uploading,
+     * records after are signed by the new key. The server takes it at once
+     * when the new key is attested at the level the employer requires, else
+     * after HR approves (`SyncReport.key_rotation_pending` meanwhile). Open
+     * the client with the new key's signer from now on.
+     */
+open func rotatePunchKey(provider: KeyProvider?, reason: RotationReason)async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_rotate_punch_key(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeKeyProvider.lower(provider),FfiConverterTypeRotationReason_lower(reason)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -4164,11 +4496,21 @@ public struct ClientOptions {
      */
     public let requestTimeout: TimeInterval?
     /**
-     * A hardware key; None keeps a software key inside the database.
+     * The punch key held by the platform (it signs records and may need
+     * the user); None keeps a software key inside the database. After
+     * `enroll_with_keys` or `rotate_punch_key`, the signer of the punch key
+     * the provider made last.
      */
     public let signer: DeviceSigner?
     /**
-     * How long `signer` may take per call (default 120 s, for a prompt).
+     * The channel key held by the platform (it signs requests and must
+     * never need the user, so background upload works while nobody is
+     * there); None keeps a software channel key inside the database.
+     * After `enroll_with_keys`, the signer of the channel key it made.
+     */
+    public let channelSigner: DeviceSigner?
+    /**
+     * How long a signer or key provider may take per call (default 120 s, for a prompt).
      */
     public let signerTimeout: TimeInterval?
     /**
@@ -4202,10 +4544,19 @@ public struct ClientOptions {
          * Per HTTP request (default 30 s).
          */requestTimeout: TimeInterval? = nil, 
         /**
-         * A hardware key; None keeps a software key inside the database.
+         * The punch key held by the platform (it signs records and may need
+         * the user); None keeps a software key inside the database. After
+         * `enroll_with_keys` or `rotate_punch_key`, the signer of the punch key
+         * the provider made last.
          */signer: DeviceSigner? = nil, 
         /**
-         * How long `signer` may take per call (default 120 s, for a prompt).
+         * The channel key held by the platform (it signs requests and must
+         * never need the user, so background upload works while nobody is
+         * there); None keeps a software channel key inside the database.
+         * After `enroll_with_keys`, the signer of the channel key it made.
+         */channelSigner: DeviceSigner? = nil, 
+        /**
+         * How long a signer or key provider may take per call (default 120 s, for a prompt).
          */signerTimeout: TimeInterval? = nil, 
         /**
          * The app's HTTP stack; None uses the built-in client (rustls, OS trust store).
@@ -4222,6 +4573,7 @@ public struct ClientOptions {
         self.batchSize = batchSize
         self.requestTimeout = requestTimeout
         self.signer = signer
+        self.channelSigner = channelSigner
         self.signerTimeout = signerTimeout
         self.transport = transport
         self.clock = clock
@@ -4249,6 +4601,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
                 batchSize: FfiConverterOptionInt32.read(from: &buf), 
                 requestTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 signer: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
+                channelSigner: FfiConverterOptionTypeDeviceSigner.read(from: &buf), 
                 signerTimeout: FfiConverterOptionDuration.read(from: &buf), 
                 transport: FfiConverterOptionTypeHttpTransport.read(from: &buf), 
                 clock: FfiConverterOptionTypePlatformClock.read(from: &buf), 
@@ -4262,6 +4615,7 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         FfiConverterOptionInt32.write(value.batchSize, into: &buf)
         FfiConverterOptionDuration.write(value.requestTimeout, into: &buf)
         FfiConverterOptionTypeDeviceSigner.write(value.signer, into: &buf)
+        FfiConverterOptionTypeDeviceSigner.write(value.channelSigner, into: &buf)
         FfiConverterOptionDuration.write(value.signerTimeout, into: &buf)
         FfiConverterOptionTypeHttpTransport.write(value.transport, into: &buf)
         FfiConverterOptionTypePlatformClock.write(value.clock, into: &buf)
@@ -4382,16 +4736,22 @@ public func FfiConverterTypeClockReading_lower(_ value: ClockReading) -> RustBuf
 public struct DeviceInfo: Equatable, Hashable {
     public let deviceId: String
     /**
-     * P-256 SubjectPublicKeyInfo DER (91 bytes).
+     * The punch key in force (it signs records), P-256
+     * SubjectPublicKeyInfo DER (91 bytes).
      */
     public let publicKeySpki: Data
+    /**
+     * The channel key (it signs requests); the punch key on a device
+     * enrolled before the two keys.
+     */
+    public let channelKeySpki: Data
     /**
      * Set once enrolled.
      */
     public let employeeId: String?
     public let policyVersion: Int64?
     /**
-     * True when a platform signer (Keystore / Secure Enclave) holds the key.
+     * True when a platform signer (Keystore / Secure Enclave) holds the punch key.
      */
     public let platformKey: Bool
 
@@ -4399,16 +4759,22 @@ public struct DeviceInfo: Equatable, Hashable {
     // declare one manually.
     public init(deviceId: String, 
         /**
-         * P-256 SubjectPublicKeyInfo DER (91 bytes).
+         * The punch key in force (it signs records), P-256
+         * SubjectPublicKeyInfo DER (91 bytes).
          */publicKeySpki: Data, 
+        /**
+         * The channel key (it signs requests); the punch key on a device
+         * enrolled before the two keys.
+         */channelKeySpki: Data, 
         /**
          * Set once enrolled.
          */employeeId: String?, policyVersion: Int64?, 
         /**
-         * True when a platform signer (Keystore / Secure Enclave) holds the key.
+         * True when a platform signer (Keystore / Secure Enclave) holds the punch key.
          */platformKey: Bool) {
         self.deviceId = deviceId
         self.publicKeySpki = publicKeySpki
+        self.channelKeySpki = channelKeySpki
         self.employeeId = employeeId
         self.policyVersion = policyVersion
         self.platformKey = platformKey
@@ -4432,6 +4798,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
             try DeviceInfo(
                 deviceId: FfiConverterString.read(from: &buf), 
                 publicKeySpki: FfiConverterData.read(from: &buf), 
+                channelKeySpki: FfiConverterData.read(from: &buf), 
                 employeeId: FfiConverterOptionString.read(from: &buf), 
                 policyVersion: FfiConverterOptionInt64.read(from: &buf), 
                 platformKey: FfiConverterBool.read(from: &buf)
@@ -4441,6 +4808,7 @@ public struct FfiConverterTypeDeviceInfo: FfiConverterRustBuffer {
     public static func write(_ value: DeviceInfo, into buf: inout [UInt8]) {
         FfiConverterString.write(value.deviceId, into: &buf)
         FfiConverterData.write(value.publicKeySpki, into: &buf)
+        FfiConverterData.write(value.channelKeySpki, into: &buf)
         FfiConverterOptionString.write(value.employeeId, into: &buf)
         FfiConverterOptionInt64.write(value.policyVersion, into: &buf)
         FfiConverterBool.write(value.platformKey, into: &buf)
@@ -4464,9 +4832,11 @@ public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer 
 
 
 /**
- * Everything a punch was (or would be) judged on.
+ * Everything a punch was (or would be) judged on. Its `toString` /
+ * `description` is a summary without places or sites (it is part of
+ * `PunchException.Refused`'s message, which crash reporters log).
  */
-public struct Evaluation: Equatable, Hashable {
+public struct Evaluation: Equatable, Hashable, CustomStringConvertible {
     public let decision: Decision
     /**
      * The site the punch is attributed to, if one passed.
@@ -4526,6 +4896,17 @@ public struct Evaluation: Equatable, Hashable {
     
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(
+            FfiConverterTypeEvaluation_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 }
 
 #if compiler(>=6)
@@ -5247,9 +5628,9 @@ public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer 
  */
 public struct HttpRequest: Equatable, Hashable {
     /**
-     * "GET" or "POST".
+     * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
      */
-    public let method: String
+    public let method: HttpMethod
     public let url: String
     public let headers: [HttpHeader]
     public let body: Data
@@ -5262,8 +5643,8 @@ public struct HttpRequest: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * "GET" or "POST".
-         */method: String, url: String, headers: [HttpHeader], body: Data, 
+         * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
+         */method: HttpMethod, url: String, headers: [HttpHeader], body: Data, 
         /**
          * Give up after this long (then throw `PlatformError.Timeout`).
          */timeout: TimeInterval) {
@@ -5290,7 +5671,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpRequest {
         return
             try HttpRequest(
-                method: FfiConverterString.read(from: &buf), 
+                method: FfiConverterTypeHttpMethod.read(from: &buf), 
                 url: FfiConverterString.read(from: &buf), 
                 headers: FfiConverterSequenceTypeHttpHeader.read(from: &buf), 
                 body: FfiConverterData.read(from: &buf), 
@@ -5299,7 +5680,7 @@ public struct FfiConverterTypeHttpRequest: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: HttpRequest, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterTypeHttpMethod.write(value.method, into: &buf)
         FfiConverterString.write(value.url, into: &buf)
         FfiConverterSequenceTypeHttpHeader.write(value.headers, into: &buf)
         FfiConverterData.write(value.body, into: &buf)
@@ -5473,13 +5854,13 @@ public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput
  * One reason: its code, its arguments and its English text.
  */
 public struct Message: Equatable, Hashable {
-    public let code: String
+    public let code: MessageCode
     public let args: [MessageArg]
     public let text: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(code: String, args: [MessageArg], text: String) {
+    public init(code: MessageCode, args: [MessageArg], text: String) {
         self.code = code
         self.args = args
         self.text = text
@@ -5501,14 +5882,14 @@ public struct FfiConverterTypeMessage: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Message {
         return
             try Message(
-                code: FfiConverterString.read(from: &buf), 
+                code: FfiConverterTypeMessageCode.read(from: &buf), 
                 args: FfiConverterSequenceTypeMessageArg.read(from: &buf), 
                 text: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Message, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeMessageCode.write(value.code, into: &buf)
         FfiConverterSequenceTypeMessageArg.write(value.args, into: &buf)
         FfiConverterString.write(value.text, into: &buf)
     }
@@ -5708,19 +6089,13 @@ public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> Rus
  * Where a reset code went.
  */
 public struct PinCodeSent: Equatable, Hashable {
-    /**
-     * "email" or "phone".
-     */
-    public let channel: String
+    public let channel: PinChannel
     public let maskedTo: String
     public let expiresAt: Date
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(
-        /**
-         * "email" or "phone".
-         */channel: String, maskedTo: String, expiresAt: Date) {
+    public init(channel: PinChannel, maskedTo: String, expiresAt: Date) {
         self.channel = channel
         self.maskedTo = maskedTo
         self.expiresAt = expiresAt
@@ -5742,14 +6117,14 @@ public struct FfiConverterTypePinCodeSent: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinCodeSent {
         return
             try PinCodeSent(
-                channel: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterTypePinChannel.read(from: &buf), 
                 maskedTo: FfiConverterString.read(from: &buf), 
                 expiresAt: FfiConverterTimestamp.read(from: &buf)
         )
     }
 
     public static func write(_ value: PinCodeSent, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.channel, into: &buf)
+        FfiConverterTypePinChannel.write(value.channel, into: &buf)
         FfiConverterString.write(value.maskedTo, into: &buf)
         FfiConverterTimestamp.write(value.expiresAt, into: &buf)
     }
@@ -6003,6 +6378,97 @@ public func FfiConverterTypePinStatus_lift(_ buf: RustBuffer) throws -> PinStatu
 #endif
 public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
     return FfiConverterTypePinStatus.lower(value)
+}
+
+
+/**
+ * A key the platform's key store created, and its proof.
+ */
+public struct ProvidedKey {
+    /**
+     * Signs with the new key (its `attestation` method is not asked: the
+     * proof is `attestation` here).
+     */
+    public let signer: DeviceSigner
+    /**
+     * The new key's public half, P-256 SubjectPublicKeyInfo DER (Java
+     * `PublicKey.getEncoded()`, CryptoKit `derRepresentation`). Every
+     * signature is checked against it before anything is stored.
+     */
+    public let publicKeySpki: Data
+    /**
+     * Android: `DeviceAttestation.Android` with the Keystore certificate
+     * chain of a key generated with `setAttestationChallenge(challenge)`;
+     * iOS: `DeviceAttestation.Apple` with App Attest over
+     * SHA-256(challenge ‖ `public_key_spki`). None when the platform cannot.
+     */
+    public let attestation: DeviceAttestation?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Signs with the new key (its `attestation` method is not asked: the
+         * proof is `attestation` here).
+         */signer: DeviceSigner, 
+        /**
+         * The new key's public half, P-256 SubjectPublicKeyInfo DER (Java
+         * `PublicKey.getEncoded()`, CryptoKit `derRepresentation`). Every
+         * signature is checked against it before anything is stored.
+         */publicKeySpki: Data, 
+        /**
+         * Android: `DeviceAttestation.Android` with the Keystore certificate
+         * chain of a key generated with `setAttestationChallenge(challenge)`;
+         * iOS: `DeviceAttestation.Apple` with App Attest over
+         * SHA-256(challenge ‖ `public_key_spki`). None when the platform cannot.
+         */attestation: DeviceAttestation? = nil) {
+        self.signer = signer
+        self.publicKeySpki = publicKeySpki
+        self.attestation = attestation
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvidedKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvidedKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvidedKey {
+        return
+            try ProvidedKey(
+                signer: FfiConverterTypeDeviceSigner.read(from: &buf), 
+                publicKeySpki: FfiConverterData.read(from: &buf), 
+                attestation: FfiConverterOptionTypeDeviceAttestation.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvidedKey, into buf: inout [UInt8]) {
+        FfiConverterTypeDeviceSigner.write(value.signer, into: &buf)
+        FfiConverterData.write(value.publicKeySpki, into: &buf)
+        FfiConverterOptionTypeDeviceAttestation.write(value.attestation, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvidedKey_lift(_ buf: RustBuffer) throws -> ProvidedKey {
+    return try FfiConverterTypeProvidedKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvidedKey_lower(_ value: ProvidedKey) -> RustBuffer {
+    return FfiConverterTypeProvidedKey.lower(value)
 }
 
 
@@ -6418,23 +6884,25 @@ public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> Rus
 
 
 /**
- * What the server found on revealed evidence (flags as JSON objects).
+ * What the server found on revealed evidence.
  */
 public struct RevealOutcome: Equatable, Hashable {
     public let seq: Int64
     /**
-     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     * What a manager should look at, each as a code with its arguments
+     * (`localized_text` renders one); empty: the evidence supports the verdict.
      */
-    public let reviewFlagsJson: [String]
+    public let reviewFlags: [Message]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(seq: Int64, 
         /**
-         * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
-         */reviewFlagsJson: [String]) {
+         * What a manager should look at, each as a code with its arguments
+         * (`localized_text` renders one); empty: the evidence supports the verdict.
+         */reviewFlags: [Message]) {
         self.seq = seq
-        self.reviewFlagsJson = reviewFlagsJson
+        self.reviewFlags = reviewFlags
     }
 
     
@@ -6454,13 +6922,13 @@ public struct FfiConverterTypeRevealOutcome: FfiConverterRustBuffer {
         return
             try RevealOutcome(
                 seq: FfiConverterInt64.read(from: &buf), 
-                reviewFlagsJson: FfiConverterSequenceString.read(from: &buf)
+                reviewFlags: FfiConverterSequenceTypeMessage.read(from: &buf)
         )
     }
 
     public static func write(_ value: RevealOutcome, into buf: inout [UInt8]) {
         FfiConverterInt64.write(value.seq, into: &buf)
-        FfiConverterSequenceString.write(value.reviewFlagsJson, into: &buf)
+        FfiConverterSequenceTypeMessage.write(value.reviewFlags, into: &buf)
     }
 }
 
@@ -6929,6 +7397,12 @@ public struct SyncReport: Equatable, Hashable {
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
     public let chainReset: Int64?
+    /**
+     * The punch-key rotation at this seq waits for HR (its new key proves
+     * less than the employer requires): it and later records upload once
+     * HR approves. Tell the employee; nothing is lost.
+     */
+    public let keyRotationPending: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -6953,7 +7427,12 @@ public struct SyncReport: Equatable, Hashable {
          * The employer acknowledged this device's chain break and this sync
          * applied it: this many refused records were set aside (kept, state
          * `rejected`) and the next punch starts a new segment the server accepts.
-         */chainReset: Int64?) {
+         */chainReset: Int64?, 
+        /**
+         * The punch-key rotation at this seq waits for HR (its new key proves
+         * less than the employer requires): it and later records upload once
+         * HR approves. Tell the employee; nothing is lost.
+         */keyRotationPending: Int64?) {
         self.uploaded = uploaded
         self.duplicates = duplicates
         self.resent = resent
@@ -6966,6 +7445,7 @@ public struct SyncReport: Equatable, Hashable {
         self.deferred = deferred
         self.serverHeadMismatch = serverHeadMismatch
         self.chainReset = chainReset
+        self.keyRotationPending = keyRotationPending
     }
 
     
@@ -6995,7 +7475,8 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 nextRetry: FfiConverterOptionTimestamp.read(from: &buf), 
                 deferred: FfiConverterBool.read(from: &buf), 
                 serverHeadMismatch: FfiConverterOptionInt64.read(from: &buf), 
-                chainReset: FfiConverterOptionInt64.read(from: &buf)
+                chainReset: FfiConverterOptionInt64.read(from: &buf), 
+                keyRotationPending: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
@@ -7012,6 +7493,7 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterBool.write(value.deferred, into: &buf)
         FfiConverterOptionInt64.write(value.serverHeadMismatch, into: &buf)
         FfiConverterOptionInt64.write(value.chainReset, into: &buf)
+        FfiConverterOptionInt64.write(value.keyRotationPending, into: &buf)
     }
 }
 
@@ -8073,6 +8555,75 @@ public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
 
 
 /**
+ * The HTTP methods the library uses.
+ */
+
+public enum HttpMethod: Equatable, Hashable {
+    
+    case get
+    case post
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension HttpMethod: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHttpMethod: FfiConverterRustBuffer {
+    typealias SwiftType = HttpMethod
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HttpMethod {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .get
+        
+        case 2: return .post
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: HttpMethod, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .get:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .post:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpMethod_lift(_ buf: RustBuffer) throws -> HttpMethod {
+    return try FfiConverterTypeHttpMethod.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHttpMethod_lower(_ value: HttpMethod) -> RustBuffer {
+    return FfiConverterTypeHttpMethod.lower(value)
+}
+
+
+
+/**
  * Which device key: the punch key signs records, the channel key signs
  * requests (and never needs the user).
  */
@@ -8228,6 +8779,438 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #endif
 public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
+ * What a message says, as a stable code (the catalogue's; the names are
+ * its snake_case codes in camel case). An app may show its own text per code.
+ */
+
+public enum MessageCode: Equatable, Hashable {
+    
+    case accepted
+    case review
+    case outsideAllSites
+    case nearestSite
+    case mockLocation
+    case impossibleTravel
+    case staleFix
+    case fixTimeSkew
+    case accuracyTooLow
+    case nullIsland
+    case wifiPlaceholder
+    case reducedAccuracy
+    case externalReceiver
+    case onTime
+    case late
+    case earlyLeave
+    case outsideWindow
+    case noShift
+    case alreadyClockedIn
+    case notClockedIn
+    case evaluationMismatch
+    case policyVersionMismatch
+    case policyExpired
+    case payloadUnreadable
+    case assuranceBelowMinimum
+    case attendanceMismatch
+    case makeUpTooFarBack
+    case makeUpInFuture
+    case makeUpMonthlyLimit
+    case makeUpTooManyAttachments
+    case makeUpAttachmentTooLarge
+    case makeUpNoReason
+    case fieldWorkRadius
+    case fieldWorkCenter
+    case fieldWorkDates
+    case fieldWorkNoReason
+    case fieldWorkTooLong
+    case requestPending
+    case requestApproved
+    case requestDenied
+    case requestRefused
+    /**
+     * A code this library version does not know (never produced by it).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension MessageCode: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
+    typealias SwiftType = MessageCode
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MessageCode {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .accepted
+        
+        case 2: return .review
+        
+        case 3: return .outsideAllSites
+        
+        case 4: return .nearestSite
+        
+        case 5: return .mockLocation
+        
+        case 6: return .impossibleTravel
+        
+        case 7: return .staleFix
+        
+        case 8: return .fixTimeSkew
+        
+        case 9: return .accuracyTooLow
+        
+        case 10: return .nullIsland
+        
+        case 11: return .wifiPlaceholder
+        
+        case 12: return .reducedAccuracy
+        
+        case 13: return .externalReceiver
+        
+        case 14: return .onTime
+        
+        case 15: return .late
+        
+        case 16: return .earlyLeave
+        
+        case 17: return .outsideWindow
+        
+        case 18: return .noShift
+        
+        case 19: return .alreadyClockedIn
+        
+        case 20: return .notClockedIn
+        
+        case 21: return .evaluationMismatch
+        
+        case 22: return .policyVersionMismatch
+        
+        case 23: return .policyExpired
+        
+        case 24: return .payloadUnreadable
+        
+        case 25: return .assuranceBelowMinimum
+        
+        case 26: return .attendanceMismatch
+        
+        case 27: return .makeUpTooFarBack
+        
+        case 28: return .makeUpInFuture
+        
+        case 29: return .makeUpMonthlyLimit
+        
+        case 30: return .makeUpTooManyAttachments
+        
+        case 31: return .makeUpAttachmentTooLarge
+        
+        case 32: return .makeUpNoReason
+        
+        case 33: return .fieldWorkRadius
+        
+        case 34: return .fieldWorkCenter
+        
+        case 35: return .fieldWorkDates
+        
+        case 36: return .fieldWorkNoReason
+        
+        case 37: return .fieldWorkTooLong
+        
+        case 38: return .requestPending
+        
+        case 39: return .requestApproved
+        
+        case 40: return .requestDenied
+        
+        case 41: return .requestRefused
+        
+        case 42: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: MessageCode, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .accepted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .outsideAllSites:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .nearestSite:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .impossibleTravel:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .staleFix:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .fixTimeSkew:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .accuracyTooLow:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .nullIsland:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .wifiPlaceholder:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .reducedAccuracy:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .externalReceiver:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .onTime:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .late:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .earlyLeave:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .outsideWindow:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .noShift:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .alreadyClockedIn:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .notClockedIn:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .evaluationMismatch:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .policyVersionMismatch:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .policyExpired:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .payloadUnreadable:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .assuranceBelowMinimum:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .attendanceMismatch:
+            writeInt(&buf, Int32(26))
+        
+        
+        case .makeUpTooFarBack:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .makeUpInFuture:
+            writeInt(&buf, Int32(28))
+        
+        
+        case .makeUpMonthlyLimit:
+            writeInt(&buf, Int32(29))
+        
+        
+        case .makeUpTooManyAttachments:
+            writeInt(&buf, Int32(30))
+        
+        
+        case .makeUpAttachmentTooLarge:
+            writeInt(&buf, Int32(31))
+        
+        
+        case .makeUpNoReason:
+            writeInt(&buf, Int32(32))
+        
+        
+        case .fieldWorkRadius:
+            writeInt(&buf, Int32(33))
+        
+        
+        case .fieldWorkCenter:
+            writeInt(&buf, Int32(34))
+        
+        
+        case .fieldWorkDates:
+            writeInt(&buf, Int32(35))
+        
+        
+        case .fieldWorkNoReason:
+            writeInt(&buf, Int32(36))
+        
+        
+        case .fieldWorkTooLong:
+            writeInt(&buf, Int32(37))
+        
+        
+        case .requestPending:
+            writeInt(&buf, Int32(38))
+        
+        
+        case .requestApproved:
+            writeInt(&buf, Int32(39))
+        
+        
+        case .requestDenied:
+            writeInt(&buf, Int32(40))
+        
+        
+        case .requestRefused:
+            writeInt(&buf, Int32(41))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(42))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageCode_lift(_ buf: RustBuffer) throws -> MessageCode {
+    return try FfiConverterTypeMessageCode.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMessageCode_lower(_ value: MessageCode) -> RustBuffer {
+    return FfiConverterTypeMessageCode.lower(value)
+}
+
+
+
+/**
+ * How a reset code travels.
+ */
+
+public enum PinChannel: Equatable, Hashable {
+    
+    case email
+    case phone
+    /**
+     * A channel this library version does not know (a newer server).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PinChannel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePinChannel: FfiConverterRustBuffer {
+    typealias SwiftType = PinChannel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PinChannel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .email
+        
+        case 2: return .phone
+        
+        case 3: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PinChannel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .email:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .phone:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinChannel_lift(_ buf: RustBuffer) throws -> PinChannel {
+    return try FfiConverterTypePinChannel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePinChannel_lower(_ value: PinChannel) -> RustBuffer {
+    return FfiConverterTypePinChannel.lower(value)
 }
 
 
@@ -8505,6 +9488,14 @@ enum PlatformError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      */
     case Unreachable(detail: String
     )
+    /**
+     * Signer: the platform invalidated the key for good (Android
+     * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
+     * key lost with the passcode). The call fails with
+     * `PunchError.KeyInvalidated`; the app then calls `rotate_punch_key`.
+     */
+    case KeyInvalidated(detail: String
+    )
 
     
 
@@ -8543,6 +9534,9 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
         case 3: return .Unreachable(
             detail: try FfiConverterString.read(from: &buf)
             )
+        case 4: return .KeyInvalidated(
+            detail: try FfiConverterString.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8569,6 +9563,11 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
             FfiConverterString.write(detail, into: &buf)
             
+        
+        case let .KeyInvalidated(detail):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(detail, into: &buf)
+            
         }
     }
 }
@@ -8590,7 +9589,7 @@ public func FfiConverterTypePlatformError_lower(_ value: PlatformError) -> RustB
 
 
 /**
- * What went wrong, by what the app can do about it.
+ * What went wrong, by what the app can do about it. The message is `detail`.
  */
 public 
 enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -8598,7 +9597,7 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * Enroll first (`PunchClient.enroll` with a code from the employer).
+     * Enroll first (`PunchClient.enroll_with_keys` with a code from the employer).
      */
     case NotEnrolled(detail: String
     )
@@ -8623,10 +9622,17 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case PolicyInvalid(detail: String
     )
     /**
-     * The device key (platform signer) failed, answered garbage, timed out
-     * or is not the enrolled key. Nothing was stored.
+     * A device key (platform signer or key provider) failed, answered
+     * garbage, timed out or is not the enrolled key. Nothing was stored.
      */
     case Signer(detail: String
+    )
+    /**
+     * The platform invalidated the punch key for good (its signer threw
+     * `PlatformError.KeyInvalidated`). Nothing was stored; records signed
+     * before still upload. Call `rotate_punch_key(provider, Invalidated)`.
+     */
+    case KeyInvalidated(detail: String
     )
     /**
      * Network trouble or a server-side failure: retry later.
@@ -8686,7 +9692,7 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case AttestationRequired(detail: String, role: KeyRole, required: AssuranceLevel
     )
     /**
-     * A bug in the library (a panic, caught): report it.
+     * A bug in the library (a panic, caught; its text is in the log sink): report it.
      */
     case Internal(detail: String
     )
@@ -8738,45 +9744,48 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 6: return .Signer(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .Network(
+        case 7: return .KeyInvalidated(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .ServerRefused(
+        case 8: return .Network(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .ServerRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterOptionTypeServerErrorCode.read(from: &buf)
             )
-        case 9: return .Storage(
+        case 10: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .Busy(
+        case 11: return .Busy(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .RequestRefused(
+        case 12: return .RequestRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterTypeRequestRefusal.read(from: &buf)
             )
-        case 12: return .InvalidInput(
+        case 13: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .NoticeRequired(
+        case 14: return .NoticeRequired(
             detail: try FfiConverterString.read(from: &buf), 
             version: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .DataKeyUnavailable(
+        case 15: return .DataKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Pin(
+        case 16: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypePinReason.read(from: &buf), 
             triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
             lockedFor: try FfiConverterOptionDuration.read(from: &buf)
             )
-        case 16: return .AttestationRequired(
+        case 17: return .AttestationRequired(
             detail: try FfiConverterString.read(from: &buf), 
             role: try FfiConverterTypeKeyRole.read(from: &buf), 
             required: try FfiConverterTypeAssuranceLevel.read(from: &buf)
             )
-        case 17: return .Internal(
+        case 18: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -8822,51 +9831,56 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .Network(detail):
+        case let .KeyInvalidated(detail):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .ServerRefused(detail,code):
+        case let .Network(detail):
             writeInt(&buf, Int32(8))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .ServerRefused(detail,code):
+            writeInt(&buf, Int32(9))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterOptionTypeServerErrorCode.write(code, into: &buf)
             
         
         case let .Storage(detail):
-            writeInt(&buf, Int32(9))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Busy(detail):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .RequestRefused(detail,code):
+        case let .Busy(detail):
             writeInt(&buf, Int32(11))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .RequestRefused(detail,code):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeRequestRefusal.write(code, into: &buf)
             
         
         case let .InvalidInput(detail):
-            writeInt(&buf, Int32(12))
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .NoticeRequired(detail,version):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterString.write(version, into: &buf)
             
         
         case let .DataKeyUnavailable(detail):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Pin(detail,reason,triesLeft,lockedFor):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypePinReason.write(reason, into: &buf)
             FfiConverterOptionInt32.write(triesLeft, into: &buf)
@@ -8874,14 +9888,14 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             
         
         case let .AttestationRequired(detail,role,required):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeKeyRole.write(role, into: &buf)
             FfiConverterTypeAssuranceLevel.write(required, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -9459,6 +10473,93 @@ public func FfiConverterTypeResetPath_lift(_ buf: RustBuffer) throws -> ResetPat
 #endif
 public func FfiConverterTypeResetPath_lower(_ value: ResetPath) -> RustBuffer {
     return FfiConverterTypeResetPath.lower(value)
+}
+
+
+
+/**
+ * Why the punch key is replaced.
+ */
+
+public enum RotationReason: Equatable, Hashable {
+    
+    /**
+     * The platform invalidated it (Android `KeyPermanentlyInvalidatedException`
+     * after a new fingerprint; an iOS key lost with the passcode): the
+     * signer threw `PlatformError.KeyInvalidated`.
+     */
+    case invalidated
+    /**
+     * The key is gone for another reason (the key store was wiped).
+     */
+    case lost
+    /**
+     * Replaced on purpose while still usable.
+     */
+    case renewed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RotationReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRotationReason: FfiConverterRustBuffer {
+    typealias SwiftType = RotationReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RotationReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .invalidated
+        
+        case 2: return .lost
+        
+        case 3: return .renewed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RotationReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .invalidated:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .lost:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .renewed:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRotationReason_lift(_ buf: RustBuffer) throws -> RotationReason {
+    return try FfiConverterTypeRotationReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRotationReason_lower(_ value: RotationReason) -> RustBuffer {
+    return FfiConverterTypeRotationReason.lower(value)
 }
 
 
@@ -10285,6 +11386,30 @@ fileprivate struct FfiConverterOptionTypeHttpTransport: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeHttpTransport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeKeyProvider: FfiConverterRustBuffer {
+    typealias SwiftType = KeyProvider?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeKeyProvider.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeKeyProvider.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -11386,7 +12511,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_device_info() != 17959) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 59504) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 61976) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {
@@ -11453,6 +12578,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 45487) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() != 43056) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 2954) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 64679) {
@@ -11536,6 +12667,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_datakeywrapper_unwrap() != 9569) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_punchcore_checksum_method_keyprovider_create_key() != 45208) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_punchcore_checksum_method_logsink_log() != 2279) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -11573,6 +12707,7 @@ private let initializationResult: InitializationResult = {
     uniffiCallbackInitDataKeyWrapper()
     uniffiCallbackInitDeviceSigner()
     uniffiCallbackInitHttpTransport()
+    uniffiCallbackInitKeyProvider()
     uniffiCallbackInitLogSink()
     uniffiCallbackInitPlatformClock()
     uniffiCallbackInitStandingListener()

@@ -26,7 +26,11 @@ fun PunchClient.standingUpdates(): Flow<Standing> = callbackFlow {
     awaitClose { subscription.close() }
 }.conflate()
 
-/** The human sentence of any [PunchException], for a UI or a log. */
+/**
+ * The sentence of any [PunchException], for a UI or a log: it names no
+ * place, site, person or Wi-Fi (those stay in the typed fields). `message`
+ * is this sentence followed by the typed fields (codes and counts).
+ */
 val PunchException.detail: String
     get() = when (this) {
         is PunchException.NotEnrolled -> detail
@@ -35,6 +39,7 @@ val PunchException.detail: String
         is PunchException.PolicyExpired -> detail
         is PunchException.PolicyInvalid -> detail
         is PunchException.Signer -> detail
+        is PunchException.KeyInvalidated -> detail
         is PunchException.Network -> detail
         is PunchException.ServerRefused -> detail
         is PunchException.Storage -> detail

@@ -663,6 +663,9 @@ internal interface UniffiCallbackInterfaceDataKeyWrapperMethod0 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceDataKeyWrapperMethod1 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`wrapped`: RustBuffer.ByValue,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceKeyProviderMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`role`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,)
+}
 internal interface UniffiCallbackInterfaceLogSinkMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
@@ -703,6 +706,25 @@ internal open class UniffiVTableCallbackInterfaceDataKeyWrapper(
         `uniffiClone` = other.`uniffiClone`
         `wrap` = other.`wrap`
         `unwrap` = other.`unwrap`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "createKey")
+internal open class UniffiVTableCallbackInterfaceKeyProvider(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `createKey`: UniffiCallbackInterfaceKeyProviderMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `createKey`: UniffiCallbackInterfaceKeyProviderMethod0? = null,
+    ): UniffiVTableCallbackInterfaceKeyProvider(`uniffiFree`,`uniffiClone`,`createKey`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceKeyProvider) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `createKey` = other.`createKey`
     }
 
 }
@@ -908,6 +930,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_keys(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(
@@ -962,6 +988,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_datakeywrapper_unwrap(
     ): Int
+    external fun uniffi_punchcore_checksum_method_keyprovider_create_key(
+    ): Int
     external fun uniffi_punchcore_checksum_method_logsink_log(
     ): Int
     external fun uniffi_punchcore_checksum_method_devicesigner_public_key_spki(
@@ -1003,6 +1031,7 @@ internal object UniffiLib {
         uniffiCallbackInterfaceDataKeyWrapper.register(this)
         uniffiCallbackInterfaceDeviceSigner.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
+        uniffiCallbackInterfaceKeyProvider.register(this)
         uniffiCallbackInterfaceLogSink.register(this)
         uniffiCallbackInterfacePlatformClock.register(this)
         uniffiCallbackInterfaceStandingListener.register(this)
@@ -1090,6 +1119,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
     ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_enroll_with_keys(`ptr`: Long,`code`: RustBuffer.ByValue,`provider`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_rotate_punch_key(`ptr`: Long,`provider`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_apply_pin_reset(`ptr`: Long,`token`: RustBuffer.ByValue,`newPin`: RustBuffer.ByValue,`birthday`: RustBuffer.ByValue,
@@ -1150,6 +1183,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_datakeywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_clone_keyprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_punchcore_fn_free_keyprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_punchcore_fn_init_callback_vtable_keyprovider(`vtable`: UniffiVTableCallbackInterfaceKeyProvider,
+    ): Unit
+    external fun uniffi_punchcore_fn_method_keyprovider_create_key(`ptr`: Long,`role`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_punchcore_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1200,6 +1241,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_subscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_panic_probe(uniffi_out_err: UniffiRustCallStatus, 
@@ -1374,7 +1417,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 17959) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 59504) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 61976) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
@@ -1441,6 +1484,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 45487) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() and 0xFFFF) != 43056) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 2954) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 64679) {
@@ -1522,6 +1571,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_unwrap() and 0xFFFF) != 9569) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_keyprovider_create_key() and 0xFFFF) != 45208) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_logsink_log() and 0xFFFF) != 2279) {
@@ -3420,6 +3472,380 @@ public object FfiConverterTypeHttpTransport: FfiConverter<HttpTransport, Long> {
 
 
 /**
+ * Creates device keys in the platform's key store (Android Keystore or
+ * StrongBox, iOS Secure Enclave). Asked for both keys at
+ * `enroll_with_keys`, for a new punch key at `rotate_punch_key`.
+ * A `Punch` key may require the user's presence; a `Channel` key must not
+ * (Android: no `setUserAuthenticationRequired`; iOS:
+ * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) and must survive new
+ * biometrics. Keep the new key's alias: open the client with its signer
+ * (`ClientOptions.signer` / `channel_signer`) from then on.
+ */
+public interface KeyProvider {
+    
+    /**
+     * Creates a new `role` key and attests it for `challenge` (None: there
+     * is nothing to attest against; create the key without a challenge).
+     * Suspend while the key store works; cancelled with the call it serves.
+     */
+    suspend fun `createKey`(`role`: KeyRole, `challenge`: kotlin.ByteArray?): ProvidedKey
+    
+    companion object
+}
+
+/**
+ * Creates device keys in the platform's key store (Android Keystore or
+ * StrongBox, iOS Secure Enclave). Asked for both keys at
+ * `enroll_with_keys`, for a new punch key at `rotate_punch_key`.
+ * A `Punch` key may require the user's presence; a `Channel` key must not
+ * (Android: no `setUserAuthenticationRequired`; iOS:
+ * `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`) and must survive new
+ * biometrics. Keep the new key's alias: open the client with its signer
+ * (`ClientOptions.signer` / `channel_signer`) from then on.
+ */
+open class KeyProviderImpl: Disposable, AutoCloseable, KeyProvider
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_punchcore_fn_free_keyprovider(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_punchcore_fn_clone_keyprovider(handle, status)
+        }
+    }
+
+    
+    /**
+     * Creates a new `role` key and attests it for `challenge` (None: there
+     * is nothing to attest against; create the key without a challenge).
+     * Suspend while the key store works; cancelled with the call it serves.
+     */
+    @Throws(PlatformException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createKey`(`role`: KeyRole, `challenge`: kotlin.ByteArray?) : ProvidedKey {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_keyprovider_create_key(
+                uniffiHandle,
+                
+        FfiConverterTypeKeyRole.lower(`role`),
+        FfiConverterOptionalByteArray.lower(`challenge`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeProvidedKey.lift(it) },
+        // Error FFI converter
+        PlatformException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceKeyProvider {
+    internal object `createKey`: UniffiCallbackInterfaceKeyProviderMethod0 {
+        override fun callback(`uniffiHandle`: Long,`role`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,`uniffiFutureCallback`: UniffiForeignFutureCompleteRustBuffer,`uniffiCallbackData`: Long,`uniffiOutDroppedCallback`: UniffiForeignFutureDroppedCallbackStruct,) {
+            val uniffiObj = FfiConverterTypeKeyProvider.handleMap.get(uniffiHandle)
+            val makeCall = suspend { ->
+                uniffiObj.`createKey`(
+                    FfiConverterTypeKeyRole.lift(`role`),
+                    FfiConverterOptionalByteArray.lift(`challenge`),
+                )
+            }
+            val uniffiHandleSuccess = { returnValue: ProvidedKey ->
+                val uniffiResult = UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                    FfiConverterTypeProvidedKey.lower(returnValue),
+                    UniffiRustCallStatus.ByValue()
+                )
+                uniffiResult.write()
+                uniffiFutureCallback.callback(uniffiCallbackData, uniffiResult)
+            }
+            val uniffiHandleError = { callStatus: UniffiRustCallStatus.ByValue ->
+                uniffiFutureCallback.callback(
+                    uniffiCallbackData,
+                    UniffiForeignFutureResultRustBuffer.UniffiByValue(
+                        RustBuffer.ByValue(),
+                        callStatus,
+                    ),
+                )
+            }
+            uniffiTraitInterfaceCallAsyncWithError(
+                makeCall,
+                uniffiHandleSuccess,
+                uniffiHandleError,
+                { e: PlatformException -> FfiConverterTypePlatformError.lower(e) },
+                uniffiOutDroppedCallback
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeKeyProvider.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeKeyProvider.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceKeyProvider.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `createKey`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_punchcore_fn_init_callback_vtable_keyprovider(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeKeyProvider: FfiConverter<KeyProvider, Long> {
+    internal val handleMap = UniffiHandleMap<KeyProvider>()
+
+    override fun lower(value: KeyProvider): Long {
+        if (value is KeyProviderImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): KeyProvider {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return KeyProviderImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): KeyProvider {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: KeyProvider) = 8UL
+
+    override fun write(value: KeyProvider, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Receives the library's log lines (forward them to Logcat / os_log).
  * Called on any thread; must not call back into the library.
  */
@@ -4094,8 +4520,9 @@ public interface PunchClientInterface {
     suspend fun `deviceInfo`(): DeviceInfo
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     suspend fun `enroll`(`code`: kotlin.String): kotlin.String
     
@@ -4223,6 +4650,29 @@ public interface PunchClientInterface {
      * The requests this device filed, oldest first, with their status.
      */
     suspend fun `requests`(): List<RequestInfo>
+    
+    /**
+     * Enrolls this device with a one-time code from the employer: asks the
+     * server for its challenge, has `provider` create the punch key and the
+     * channel key for it (attested where the platform can), and binds both;
+     * returns the employee id. When the employer requires attested keys and
+     * the provider gave no attestation, fails with `AttestationRequired`
+     * before anything is sent. The punch key signs a proof here, so the
+     * user may be asked once.
+     */
+    suspend fun `enrollWithKeys`(`code`: kotlin.String, `provider`: KeyProvider): kotlin.String
+    
+    /**
+     * Replaces the punch key (invalidated or lost; the old one is not
+     * needed) with a new one from `provider` (None: a software key kept in
+     * the database). The rotation is a chain record signed by the channel
+     * key, so it never needs the user: records signed before keep uploading,
+     * records after are signed by the new key. The server takes it at once
+     * when the new key is attested at the level the employer requires, else
+     * after HR approves (`SyncReport.key_rotation_pending` meanwhile). Open
+     * the client with the new key's signer from now on.
+     */
+    suspend fun `rotatePunchKey`(`provider`: KeyProvider?, `reason`: RotationReason): RequestReceipt
     
     /**
      * The platform's biometric / device-credential prompt succeeded.
@@ -4523,8 +4973,9 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Enrolls this device with a one-time code from the employer; returns
-     * the employee id it is now bound to.
+     * Enrolls this device with a one-time code from the employer, with the
+     * keys it was opened with; returns the employee id it is now bound to.
+     * `enroll_with_keys` creates both keys for the server's challenge instead.
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5071,6 +5522,71 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Enrolls this device with a one-time code from the employer: asks the
+     * server for its challenge, has `provider` create the punch key and the
+     * channel key for it (attested where the platform can), and binds both;
+     * returns the employee id. When the employer requires attested keys and
+     * the provider gave no attestation, fails with `AttestationRequired`
+     * before anything is sent. The punch key signs a proof here, so the
+     * user may be asked once.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrollWithKeys`(`code`: kotlin.String, `provider`: KeyProvider) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_enroll_with_keys(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`code`),
+        FfiConverterTypeKeyProvider.lower(`provider`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Replaces the punch key (invalidated or lost; the old one is not
+     * needed) with a new one from `provider` (None: a software key kept in
+     * the database). The rotation is a chain record signed by the channel
+     * key, so it never needs the user: records signed before keep uploading,
+     * records after are signed by the new key. The server takes it at once
+     * when the new key is attested at the level the employer requires, else
+     * after HR approves (`SyncReport.key_rotation_pending` meanwhile). Open
+     * the client with the new key's signer from now on.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rotatePunchKey`(`provider`: KeyProvider?, `reason`: RotationReason) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_rotate_punch_key(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeKeyProvider.lower(`provider`),
+        FfiConverterTypeRotationReason.lower(`reason`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -6991,12 +7507,23 @@ data class ClientOptions (
     val `requestTimeout`: java.time.Duration? = null 
     , 
     /**
-     * A hardware key; None keeps a software key inside the database.
+     * The punch key held by the platform (it signs records and may need
+     * the user); None keeps a software key inside the database. After
+     * `enroll_with_keys` or `rotate_punch_key`, the signer of the punch key
+     * the provider made last.
      */
     val `signer`: DeviceSigner? = null 
     , 
     /**
-     * How long `signer` may take per call (default 120 s, for a prompt).
+     * The channel key held by the platform (it signs requests and must
+     * never need the user, so background upload works while nobody is
+     * there); None keeps a software channel key inside the database.
+     * After `enroll_with_keys`, the signer of the channel key it made.
+     */
+    val `channelSigner`: DeviceSigner? = null 
+    , 
+    /**
+     * How long a signer or key provider may take per call (default 120 s, for a prompt).
      */
     val `signerTimeout`: java.time.Duration? = null 
     , 
@@ -7031,6 +7558,7 @@ data class ClientOptions (
         this.`batchSize`,
         this.`requestTimeout`,
         this.`signer`,
+        this.`channelSigner`,
         this.`signerTimeout`,
         this.`transport`,
         this.`clock`,
@@ -7052,6 +7580,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalInt.read(buf),
             FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeDeviceSigner.read(buf),
+            FfiConverterOptionalTypeDeviceSigner.read(buf),
             FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalTypeHttpTransport.read(buf),
             FfiConverterOptionalTypePlatformClock.read(buf),
@@ -7065,6 +7594,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalInt.allocationSize(value.`batchSize`) +
             FfiConverterOptionalDuration.allocationSize(value.`requestTimeout`) +
             FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`signer`) +
+            FfiConverterOptionalTypeDeviceSigner.allocationSize(value.`channelSigner`) +
             FfiConverterOptionalDuration.allocationSize(value.`signerTimeout`) +
             FfiConverterOptionalTypeHttpTransport.allocationSize(value.`transport`) +
             FfiConverterOptionalTypePlatformClock.allocationSize(value.`clock`) +
@@ -7077,6 +7607,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
             FfiConverterOptionalInt.write(value.`batchSize`, buf)
             FfiConverterOptionalDuration.write(value.`requestTimeout`, buf)
             FfiConverterOptionalTypeDeviceSigner.write(value.`signer`, buf)
+            FfiConverterOptionalTypeDeviceSigner.write(value.`channelSigner`, buf)
             FfiConverterOptionalDuration.write(value.`signerTimeout`, buf)
             FfiConverterOptionalTypeHttpTransport.write(value.`transport`, buf)
             FfiConverterOptionalTypePlatformClock.write(value.`clock`, buf)
@@ -7157,9 +7688,16 @@ data class DeviceInfo (
     val `deviceId`: kotlin.String
     , 
     /**
-     * P-256 SubjectPublicKeyInfo DER (91 bytes).
+     * The punch key in force (it signs records), P-256
+     * SubjectPublicKeyInfo DER (91 bytes).
      */
     val `publicKeySpki`: kotlin.ByteArray
+    , 
+    /**
+     * The channel key (it signs requests); the punch key on a device
+     * enrolled before the two keys.
+     */
+    val `channelKeySpki`: kotlin.ByteArray
     , 
     /**
      * Set once enrolled.
@@ -7169,7 +7707,7 @@ data class DeviceInfo (
     val `policyVersion`: kotlin.Long?
     , 
     /**
-     * True when a platform signer (Keystore / Secure Enclave) holds the key.
+     * True when a platform signer (Keystore / Secure Enclave) holds the punch key.
      */
     val `platformKey`: kotlin.Boolean
     
@@ -7190,6 +7728,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
         return DeviceInfo(
             FfiConverterString.read(buf),
             FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterBoolean.read(buf),
@@ -7199,6 +7738,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
     override fun allocationSize(value: DeviceInfo) = (
             FfiConverterString.allocationSize(value.`deviceId`) +
             FfiConverterByteArray.allocationSize(value.`publicKeySpki`) +
+            FfiConverterByteArray.allocationSize(value.`channelKeySpki`) +
             FfiConverterOptionalString.allocationSize(value.`employeeId`) +
             FfiConverterOptionalLong.allocationSize(value.`policyVersion`) +
             FfiConverterBoolean.allocationSize(value.`platformKey`)
@@ -7207,6 +7747,7 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
     override fun write(value: DeviceInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`deviceId`, buf)
             FfiConverterByteArray.write(value.`publicKeySpki`, buf)
+            FfiConverterByteArray.write(value.`channelKeySpki`, buf)
             FfiConverterOptionalString.write(value.`employeeId`, buf)
             FfiConverterOptionalLong.write(value.`policyVersion`, buf)
             FfiConverterBoolean.write(value.`platformKey`, buf)
@@ -7216,7 +7757,9 @@ public object FfiConverterTypeDeviceInfo: FfiConverterRustBuffer<DeviceInfo> {
 
 
 /**
- * Everything a punch was (or would be) judged on.
+ * Everything a punch was (or would be) judged on. Its `toString` /
+ * `description` is a summary without places or sites (it is part of
+ * `PunchException.Refused`'s message, which crash reporters log).
  */
 data class Evaluation (
     val `decision`: Decision
@@ -7258,6 +7801,15 @@ data class Evaluation (
 
     
 
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(FfiConverterTypeEvaluation.lower(this),
+        _status)
+}
+    )
+    }
     
     companion object
 }
@@ -7821,9 +8373,9 @@ public object FfiConverterTypeHttpHeader: FfiConverterRustBuffer<HttpHeader> {
  */
 data class HttpRequest (
     /**
-     * "GET" or "POST".
+     * `GET` or `POST` (Kotlin `method.name`, Swift `"\(method)".uppercased()`).
      */
-    val `method`: kotlin.String
+    val `method`: HttpMethod
     , 
     val `url`: kotlin.String
     , 
@@ -7851,7 +8403,7 @@ data class HttpRequest (
 public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     override fun read(buf: ByteBuffer): HttpRequest {
         return HttpRequest(
-            FfiConverterString.read(buf),
+            FfiConverterTypeHttpMethod.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeHttpHeader.read(buf),
             FfiConverterByteArray.read(buf),
@@ -7860,7 +8412,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     }
 
     override fun allocationSize(value: HttpRequest) = (
-            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterTypeHttpMethod.allocationSize(value.`method`) +
             FfiConverterString.allocationSize(value.`url`) +
             FfiConverterSequenceTypeHttpHeader.allocationSize(value.`headers`) +
             FfiConverterByteArray.allocationSize(value.`body`) +
@@ -7868,7 +8420,7 @@ public object FfiConverterTypeHttpRequest: FfiConverterRustBuffer<HttpRequest> {
     )
 
     override fun write(value: HttpRequest, buf: ByteBuffer) {
-            FfiConverterString.write(value.`method`, buf)
+            FfiConverterTypeHttpMethod.write(value.`method`, buf)
             FfiConverterString.write(value.`url`, buf)
             FfiConverterSequenceTypeHttpHeader.write(value.`headers`, buf)
             FfiConverterByteArray.write(value.`body`, buf)
@@ -7995,7 +8547,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
  * One reason: its code, its arguments and its English text.
  */
 data class Message (
-    val `code`: kotlin.String
+    val `code`: MessageCode
     , 
     val `args`: List<MessageArg>
     , 
@@ -8016,20 +8568,20 @@ data class Message (
 public object FfiConverterTypeMessage: FfiConverterRustBuffer<Message> {
     override fun read(buf: ByteBuffer): Message {
         return Message(
-            FfiConverterString.read(buf),
+            FfiConverterTypeMessageCode.read(buf),
             FfiConverterSequenceTypeMessageArg.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: Message) = (
-            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeMessageCode.allocationSize(value.`code`) +
             FfiConverterSequenceTypeMessageArg.allocationSize(value.`args`) +
             FfiConverterString.allocationSize(value.`text`)
     )
 
     override fun write(value: Message, buf: ByteBuffer) {
-            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeMessageCode.write(value.`code`, buf)
             FfiConverterSequenceTypeMessageArg.write(value.`args`, buf)
             FfiConverterString.write(value.`text`, buf)
     }
@@ -8164,10 +8716,7 @@ public object FfiConverterTypePersonalExport: FfiConverterRustBuffer<PersonalExp
  * Where a reset code went.
  */
 data class PinCodeSent (
-    /**
-     * "email" or "phone".
-     */
-    val `channel`: kotlin.String
+    val `channel`: PinChannel
     , 
     val `maskedTo`: kotlin.String
     , 
@@ -8188,20 +8737,20 @@ data class PinCodeSent (
 public object FfiConverterTypePinCodeSent: FfiConverterRustBuffer<PinCodeSent> {
     override fun read(buf: ByteBuffer): PinCodeSent {
         return PinCodeSent(
-            FfiConverterString.read(buf),
+            FfiConverterTypePinChannel.read(buf),
             FfiConverterString.read(buf),
             FfiConverterTimestamp.read(buf),
         )
     }
 
     override fun allocationSize(value: PinCodeSent) = (
-            FfiConverterString.allocationSize(value.`channel`) +
+            FfiConverterTypePinChannel.allocationSize(value.`channel`) +
             FfiConverterString.allocationSize(value.`maskedTo`) +
             FfiConverterTimestamp.allocationSize(value.`expiresAt`)
     )
 
     override fun write(value: PinCodeSent, buf: ByteBuffer) {
-            FfiConverterString.write(value.`channel`, buf)
+            FfiConverterTypePinChannel.write(value.`channel`, buf)
             FfiConverterString.write(value.`maskedTo`, buf)
             FfiConverterTimestamp.write(value.`expiresAt`, buf)
     }
@@ -8380,6 +8929,77 @@ public object FfiConverterTypePinStatus: FfiConverterRustBuffer<PinStatus> {
             FfiConverterOptionalDuration.write(value.`lockedFor`, buf)
             FfiConverterOptionalTimestamp.write(value.`lockedUntil`, buf)
             FfiConverterBoolean.write(value.`mustChange`, buf)
+    }
+}
+
+
+
+/**
+ * A key the platform's key store created, and its proof.
+ */
+data class ProvidedKey (
+    /**
+     * Signs with the new key (its `attestation` method is not asked: the
+     * proof is `attestation` here).
+     */
+    val `signer`: DeviceSigner
+    , 
+    /**
+     * The new key's public half, P-256 SubjectPublicKeyInfo DER (Java
+     * `PublicKey.getEncoded()`, CryptoKit `derRepresentation`). Every
+     * signature is checked against it before anything is stored.
+     */
+    val `publicKeySpki`: kotlin.ByteArray
+    , 
+    /**
+     * Android: `DeviceAttestation.Android` with the Keystore certificate
+     * chain of a key generated with `setAttestationChallenge(challenge)`;
+     * iOS: `DeviceAttestation.Apple` with App Attest over
+     * SHA-256(challenge ‖ `public_key_spki`). None when the platform cannot.
+     */
+    val `attestation`: DeviceAttestation? = null 
+    
+): Disposable{
+    
+
+    
+
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`signer`,
+        this.`publicKeySpki`,
+        this.`attestation`
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProvidedKey: FfiConverterRustBuffer<ProvidedKey> {
+    override fun read(buf: ByteBuffer): ProvidedKey {
+        return ProvidedKey(
+            FfiConverterTypeDeviceSigner.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterOptionalTypeDeviceAttestation.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProvidedKey) = (
+            FfiConverterTypeDeviceSigner.allocationSize(value.`signer`) +
+            FfiConverterByteArray.allocationSize(value.`publicKeySpki`) +
+            FfiConverterOptionalTypeDeviceAttestation.allocationSize(value.`attestation`)
+    )
+
+    override fun write(value: ProvidedKey, buf: ByteBuffer) {
+            FfiConverterTypeDeviceSigner.write(value.`signer`, buf)
+            FfiConverterByteArray.write(value.`publicKeySpki`, buf)
+            FfiConverterOptionalTypeDeviceAttestation.write(value.`attestation`, buf)
     }
 }
 
@@ -8711,15 +9331,16 @@ public object FfiConverterTypeRequestReceipt: FfiConverterRustBuffer<RequestRece
 
 
 /**
- * What the server found on revealed evidence (flags as JSON objects).
+ * What the server found on revealed evidence.
  */
 data class RevealOutcome (
     val `seq`: kotlin.Long
     , 
     /**
-     * Each `ReviewFlag` as JSON; empty: the evidence supports the verdict.
+     * What a manager should look at, each as a code with its arguments
+     * (`localized_text` renders one); empty: the evidence supports the verdict.
      */
-    val `reviewFlagsJson`: List<kotlin.String>
+    val `reviewFlags`: List<Message>
     
 ){
     
@@ -8737,18 +9358,18 @@ public object FfiConverterTypeRevealOutcome: FfiConverterRustBuffer<RevealOutcom
     override fun read(buf: ByteBuffer): RevealOutcome {
         return RevealOutcome(
             FfiConverterLong.read(buf),
-            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeMessage.read(buf),
         )
     }
 
     override fun allocationSize(value: RevealOutcome) = (
             FfiConverterLong.allocationSize(value.`seq`) +
-            FfiConverterSequenceString.allocationSize(value.`reviewFlagsJson`)
+            FfiConverterSequenceTypeMessage.allocationSize(value.`reviewFlags`)
     )
 
     override fun write(value: RevealOutcome, buf: ByteBuffer) {
             FfiConverterLong.write(value.`seq`, buf)
-            FfiConverterSequenceString.write(value.`reviewFlagsJson`, buf)
+            FfiConverterSequenceTypeMessage.write(value.`reviewFlags`, buf)
     }
 }
 
@@ -9117,6 +9738,13 @@ data class SyncReport (
      * `rejected`) and the next punch starts a new segment the server accepts.
      */
     val `chainReset`: kotlin.Long?
+    , 
+    /**
+     * The punch-key rotation at this seq waits for HR (its new key proves
+     * less than the employer requires): it and later records upload once
+     * HR approves. Tell the employee; nothing is lost.
+     */
+    val `keyRotationPending`: kotlin.Long?
     
 ){
     
@@ -9145,6 +9773,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterBoolean.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
         )
     }
 
@@ -9160,7 +9789,8 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterOptionalTimestamp.allocationSize(value.`nextRetry`) +
             FfiConverterBoolean.allocationSize(value.`deferred`) +
             FfiConverterOptionalLong.allocationSize(value.`serverHeadMismatch`) +
-            FfiConverterOptionalLong.allocationSize(value.`chainReset`)
+            FfiConverterOptionalLong.allocationSize(value.`chainReset`) +
+            FfiConverterOptionalLong.allocationSize(value.`keyRotationPending`)
     )
 
     override fun write(value: SyncReport, buf: ByteBuffer) {
@@ -9176,6 +9806,7 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterBoolean.write(value.`deferred`, buf)
             FfiConverterOptionalLong.write(value.`serverHeadMismatch`, buf)
             FfiConverterOptionalLong.write(value.`chainReset`, buf)
+            FfiConverterOptionalLong.write(value.`keyRotationPending`, buf)
     }
 }
 
@@ -9865,6 +10496,43 @@ public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
 
 
 /**
+ * The HTTP methods the library uses.
+ */
+
+enum class HttpMethod {
+    
+    GET,
+    POST;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHttpMethod: FfiConverterRustBuffer<HttpMethod> {
+    override fun read(buf: ByteBuffer) = try {
+        HttpMethod.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: HttpMethod) = 4UL
+
+    override fun write(value: HttpMethod, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * Which device key: the punch key signs records, the channel key signs
  * requests (and never needs the user).
  */
@@ -9934,6 +10602,128 @@ public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
     override fun allocationSize(value: LogLevel) = 4UL
 
     override fun write(value: LogLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * What a message says, as a stable code (the catalogue's; the names are
+ * its snake_case codes in camel case). An app may show its own text per code.
+ */
+
+enum class MessageCode {
+    
+    ACCEPTED,
+    REVIEW,
+    OUTSIDE_ALL_SITES,
+    NEAREST_SITE,
+    MOCK_LOCATION,
+    IMPOSSIBLE_TRAVEL,
+    STALE_FIX,
+    FIX_TIME_SKEW,
+    ACCURACY_TOO_LOW,
+    NULL_ISLAND,
+    WIFI_PLACEHOLDER,
+    REDUCED_ACCURACY,
+    EXTERNAL_RECEIVER,
+    ON_TIME,
+    LATE,
+    EARLY_LEAVE,
+    OUTSIDE_WINDOW,
+    NO_SHIFT,
+    ALREADY_CLOCKED_IN,
+    NOT_CLOCKED_IN,
+    EVALUATION_MISMATCH,
+    POLICY_VERSION_MISMATCH,
+    POLICY_EXPIRED,
+    PAYLOAD_UNREADABLE,
+    ASSURANCE_BELOW_MINIMUM,
+    ATTENDANCE_MISMATCH,
+    MAKE_UP_TOO_FAR_BACK,
+    MAKE_UP_IN_FUTURE,
+    MAKE_UP_MONTHLY_LIMIT,
+    MAKE_UP_TOO_MANY_ATTACHMENTS,
+    MAKE_UP_ATTACHMENT_TOO_LARGE,
+    MAKE_UP_NO_REASON,
+    FIELD_WORK_RADIUS,
+    FIELD_WORK_CENTER,
+    FIELD_WORK_DATES,
+    FIELD_WORK_NO_REASON,
+    FIELD_WORK_TOO_LONG,
+    REQUEST_PENDING,
+    REQUEST_APPROVED,
+    REQUEST_DENIED,
+    REQUEST_REFUSED,
+    /**
+     * A code this library version does not know (never produced by it).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMessageCode: FfiConverterRustBuffer<MessageCode> {
+    override fun read(buf: ByteBuffer) = try {
+        MessageCode.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: MessageCode) = 4UL
+
+    override fun write(value: MessageCode, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * How a reset code travels.
+ */
+
+enum class PinChannel {
+    
+    EMAIL,
+    PHONE,
+    /**
+     * A channel this library version does not know (a newer server).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePinChannel: FfiConverterRustBuffer<PinChannel> {
+    override fun read(buf: ByteBuffer) = try {
+        PinChannel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PinChannel) = 4UL
+
+    override fun write(value: PinChannel, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -10096,6 +10886,20 @@ sealed class PlatformException: kotlin.Exception() {
             get() = "detail=${ `detail` }"
     }
     
+    /**
+     * Signer: the platform invalidated the key for good (Android
+     * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
+     * key lost with the passcode). The call fails with
+     * `PunchError.KeyInvalidated`; the app then calls `rotate_punch_key`.
+     */
+    class KeyInvalidated(
+        
+        val `detail`: kotlin.String
+        ) : PlatformException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
 
     
 
@@ -10124,6 +10928,9 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
             3 -> PlatformException.Unreachable(
                 FfiConverterString.read(buf),
                 )
+            4 -> PlatformException.KeyInvalidated(
+                FfiConverterString.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -10141,6 +10948,11 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PlatformException.Unreachable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PlatformException.KeyInvalidated -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -10165,6 +10977,11 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
+            is PlatformException.KeyInvalidated -> {
+                buf.putInt(4)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 
@@ -10175,12 +10992,12 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
 
 
 /**
- * What went wrong, by what the app can do about it.
+ * What went wrong, by what the app can do about it. The message is `detail`.
  */
 sealed class PunchException: kotlin.Exception() {
     
     /**
-     * Enroll first (`PunchClient.enroll` with a code from the employer).
+     * Enroll first (`PunchClient.enroll_with_keys` with a code from the employer).
      */
     class NotEnrolled(
         
@@ -10237,10 +11054,23 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * The device key (platform signer) failed, answered garbage, timed out
-     * or is not the enrolled key. Nothing was stored.
+     * A device key (platform signer or key provider) failed, answered
+     * garbage, timed out or is not the enrolled key. Nothing was stored.
      */
     class Signer(
+        
+        val `detail`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The platform invalidated the punch key for good (its signer threw
+     * `PlatformError.KeyInvalidated`). Nothing was stored; records signed
+     * before still upload. Call `rotate_punch_key(provider, Invalidated)`.
+     */
+    class KeyInvalidated(
         
         val `detail`: kotlin.String
         ) : PunchException() {
@@ -10382,7 +11212,7 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * A bug in the library (a panic, caught): report it.
+     * A bug in the library (a panic, caught; its text is in the log sink): report it.
      */
     class Internal(
         
@@ -10430,45 +11260,48 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             6 -> PunchException.Signer(
                 FfiConverterString.read(buf),
                 )
-            7 -> PunchException.Network(
+            7 -> PunchException.KeyInvalidated(
                 FfiConverterString.read(buf),
                 )
-            8 -> PunchException.ServerRefused(
+            8 -> PunchException.Network(
+                FfiConverterString.read(buf),
+                )
+            9 -> PunchException.ServerRefused(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalTypeServerErrorCode.read(buf),
                 )
-            9 -> PunchException.Storage(
+            10 -> PunchException.Storage(
                 FfiConverterString.read(buf),
                 )
-            10 -> PunchException.Busy(
+            11 -> PunchException.Busy(
                 FfiConverterString.read(buf),
                 )
-            11 -> PunchException.RequestRefused(
+            12 -> PunchException.RequestRefused(
                 FfiConverterString.read(buf),
                 FfiConverterTypeRequestRefusal.read(buf),
                 )
-            12 -> PunchException.InvalidInput(
+            13 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            13 -> PunchException.NoticeRequired(
+            14 -> PunchException.NoticeRequired(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            14 -> PunchException.DataKeyUnavailable(
+            15 -> PunchException.DataKeyUnavailable(
                 FfiConverterString.read(buf),
                 )
-            15 -> PunchException.Pin(
+            16 -> PunchException.Pin(
                 FfiConverterString.read(buf),
                 FfiConverterTypePinReason.read(buf),
                 FfiConverterOptionalInt.read(buf),
                 FfiConverterOptionalDuration.read(buf),
                 )
-            16 -> PunchException.AttestationRequired(
+            17 -> PunchException.AttestationRequired(
                 FfiConverterString.read(buf),
                 FfiConverterTypeKeyRole.read(buf),
                 FfiConverterTypeAssuranceLevel.read(buf),
                 )
-            17 -> PunchException.Internal(
+            18 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -10504,6 +11337,11 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PunchException.Signer -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.KeyInvalidated -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -10607,51 +11445,56 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.Network -> {
+            is PunchException.KeyInvalidated -> {
                 buf.putInt(7)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.ServerRefused -> {
+            is PunchException.Network -> {
                 buf.putInt(8)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.ServerRefused -> {
+                buf.putInt(9)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
                 Unit
             }
             is PunchException.Storage -> {
-                buf.putInt(9)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is PunchException.Busy -> {
                 buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.RequestRefused -> {
+            is PunchException.Busy -> {
                 buf.putInt(11)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.RequestRefused -> {
+                buf.putInt(12)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeRequestRefusal.write(value.`code`, buf)
                 Unit
             }
             is PunchException.InvalidInput -> {
-                buf.putInt(12)
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.NoticeRequired -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterString.write(value.`version`, buf)
                 Unit
             }
             is PunchException.DataKeyUnavailable -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.Pin -> {
-                buf.putInt(15)
+                buf.putInt(16)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypePinReason.write(value.`reason`, buf)
                 FfiConverterOptionalInt.write(value.`triesLeft`, buf)
@@ -10659,14 +11502,14 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 Unit
             }
             is PunchException.AttestationRequired -> {
-                buf.putInt(16)
+                buf.putInt(17)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeKeyRole.write(value.`role`, buf)
                 FfiConverterTypeAssuranceLevel.write(value.`required`, buf)
                 Unit
             }
             is PunchException.Internal -> {
-                buf.putInt(17)
+                buf.putInt(18)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -10918,6 +11761,55 @@ public object FfiConverterTypeResetPath: FfiConverterRustBuffer<ResetPath> {
     override fun allocationSize(value: ResetPath) = 4UL
 
     override fun write(value: ResetPath, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the punch key is replaced.
+ */
+
+enum class RotationReason {
+    
+    /**
+     * The platform invalidated it (Android `KeyPermanentlyInvalidatedException`
+     * after a new fingerprint; an iOS key lost with the passcode): the
+     * signer threw `PlatformError.KeyInvalidated`.
+     */
+    INVALIDATED,
+    /**
+     * The key is gone for another reason (the key store was wiped).
+     */
+    LOST,
+    /**
+     * Replaced on purpose while still usable.
+     */
+    RENEWED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRotationReason: FfiConverterRustBuffer<RotationReason> {
+    override fun read(buf: ByteBuffer) = try {
+        RotationReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RotationReason) = 4UL
+
+    override fun write(value: RotationReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -11488,6 +12380,38 @@ public object FfiConverterOptionalTypeHttpTransport: FfiConverterRustBuffer<Http
         } else {
             buf.put(1)
             FfiConverterTypeHttpTransport.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeKeyProvider: FfiConverterRustBuffer<KeyProvider?> {
+    override fun read(buf: ByteBuffer): KeyProvider? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeKeyProvider.read(buf)
+    }
+
+    override fun allocationSize(value: KeyProvider?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeKeyProvider.allocationSize(value)
+        }
+    }
+
+    override fun write(value: KeyProvider?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeKeyProvider.write(value, buf)
         }
     }
 }

@@ -32,6 +32,24 @@ class ErrorsTest {
     }
 
     @Test
+    fun `a refusal's message names no site, place or distance, its fields do`(): Unit = testBlocking {
+        localClient(dir.resolve("phone")).use { client ->
+            val refused = assertThrowsAsync<PunchException.Refused> { client.punch(PunchKind.CLOCK_IN, FAR) }
+            val nearest = refused.evaluation.nearestSite!!
+            assertEquals("hq", nearest.siteId)
+            // What a crash reporter logs: a sentence, then codes and counts.
+            val message = refused.message!!
+            assertTrue(message.startsWith("detail=The punch does not meet"), message)
+            val personal = listOf(
+                nearest.siteId, "%.1f".format(java.util.Locale.ROOT, nearest.distanceM).substringBefore('.'),
+                "52.5", "13.4", HQ_BSSID,
+            )
+            for (p in personal) assertTrue(!message.contains(p), "message names $p: $message")
+            assertTrue(!refused.toString().contains("hq"), refused.toString())
+        }
+    }
+
+    @Test
     fun `options, evidence and paging are checked`(): Unit = testBlocking {
         assertThrowsAsync<PunchException.InvalidInput> {
             PunchClient.open(phone(), ClientOptions(serverUrl = "http://127.0.0.1:1"))
@@ -84,7 +102,9 @@ class ErrorsTest {
         assertThrowsAsync<PunchException.Storage> { PunchClient.open(corrupt.toString(), ClientOptions()) }
 
         val panic = assertThrowsAsync<PunchException.Internal> { panicProbe() }
-        assertTrue(panic.detail.contains("deliberate"), panic.detail)
+        // The panic's own text is for the log sink, not the message.
+        assertTrue(panic.detail.contains("bug"), panic.detail)
+        assertTrue(!panic.message!!.contains("deliberate"), panic.message)
         // The library still works after a caught panic.
         localClient(dir.resolve("after")).use { assertEquals(Decision.ACCEPTED, it.evaluate(INSIDE).decision) }
     }

@@ -30,7 +30,7 @@ class ExceptionsTest {
                 client.refreshPolicy()
                 val refused = assertThrowsAsync<PunchException.Refused> { client.punch(PunchKind.CLOCK_IN, FAR) }
                 val reason = refused.evaluation.messages.first()
-                assertEquals("outside_all_sites", reason.code)
+                assertEquals(MessageCode.OUTSIDE_ALL_SITES, reason.code)
                 assertEquals("您不在任何考勤地点范围内。", localizedText(reason, "zh-CN"))
                 assertEquals(reason.text, localizedText(reason, "fr-FR")) // unknown locale: English
 

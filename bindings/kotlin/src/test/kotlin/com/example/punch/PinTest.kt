@@ -44,6 +44,7 @@ class PinTest {
                 server.admin("pin-contact", "e-42", "--email", "ada@example.com")
                 val sent = client.requestPinResetCode()
                 assertEquals("a***@example.com", sent.maskedTo)
+                assertEquals(PinChannel.EMAIL, sent.channel)
                 val code = JSONObject(Files.readAllLines(server.pinCodes).last()).getString("code")
                 val bad = assertThrowsAsync<PunchException.ServerRefused> {
                     client.redeemPinResetCode(if (code == "000000") "000001" else "000000")

@@ -25,7 +25,7 @@ class JavaHttpTransport : HttpTransport {
         requests.incrementAndGet()
         val builder = java.net.http.HttpRequest.newBuilder(URI.create(request.url))
             .timeout(request.timeout)
-            .method(request.method, java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
+            .method(request.method.name, java.net.http.HttpRequest.BodyPublishers.ofByteArray(request.body))
         // java.net.http sets these itself and refuses them from the caller.
         val restricted = setOf("content-length", "host", "connection")
         request.headers.filter { it.name.lowercase() !in restricted }.forEach { builder.header(it.name, it.value) }

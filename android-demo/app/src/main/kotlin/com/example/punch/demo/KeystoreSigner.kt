@@ -1,7 +1,9 @@
-// The device key in Android Keystore: EC P-256, in StrongBox when the phone
-// has one, optionally usable only after a biometric prompt per signature.
-// The library verifies every signature against the enrolled key, so a
-// broken or replaced key becomes PunchException.Signer, never a bad record.
+// One device key in Android Keystore: EC P-256, in StrongBox when the phone
+// has one, optionally usable only after a biometric prompt per signature
+// (the punch key; KeystoreKeys makes both keys). The library verifies every
+// signature against the enrolled key, so a broken or replaced key becomes
+// PunchException.Signer, never a bad record; a key Android invalidated
+// becomes PunchException.KeyInvalidated, and the app rotates the punch key.
 package com.example.punch.demo
 
 import android.content.Context
@@ -10,6 +12,7 @@ import android.hardware.biometrics.BiometricPrompt
 import android.os.Build
 import android.os.CancellationSignal
 import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyPermanentlyInvalidatedException
 import android.security.keystore.KeyProperties
 import android.security.keystore.StrongBoxUnavailableException
 import com.example.punch.DeviceAttestation
@@ -96,7 +99,12 @@ class KeystoreSigner(
     override suspend fun sign(message: ByteArray): ByteArray {
         val key = keyStore.getKey(alias, null) as? PrivateKey
             ?: throw PlatformException.Failed("no key '$alias' in Android Keystore")
-        val signature = Signature.getInstance("SHA256withECDSA").apply { initSign(key) }
+        val signature = try {
+            Signature.getInstance("SHA256withECDSA").apply { initSign(key) }
+        } catch (e: KeyPermanentlyInvalidatedException) {
+            // A fingerprint was added (or all removed): this key never signs again.
+            throw PlatformException.KeyInvalidated("the Keystore key '$alias' was invalidated")
+        }
         if (requireUserAuth) authenticate(signature)
         signature.update(message)
         return signature.sign()

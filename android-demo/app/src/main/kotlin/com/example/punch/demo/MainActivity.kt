@@ -16,6 +16,7 @@ import com.example.punch.Decision
 import com.example.punch.Evaluation
 import com.example.punch.PunchException
 import com.example.punch.PunchKind
+import com.example.punch.RotationReason
 import com.example.punch.Signal
 import com.example.punch.SyncStatus
 import com.example.punch.detail
@@ -49,7 +50,11 @@ class MainActivity : Activity() {
             orientation = LinearLayout.VERTICAL
             setPadding(32, 32, 32, 32)
             addView(code)
-            addView(button("Enroll") { punch().enroll(code.text.toString()); punch().refreshPolicy() })
+            addView(button("Enroll") {
+                // The keys are made for the server's challenge, so Keystore attests them.
+                punch().enrollWithKeys(code.text.toString(), PunchApp.from(this@MainActivity).keys)
+                punch().refreshPolicy()
+            })
             addView(verdict)
             addView(button("Check location") { showVerdict(punch().evaluate(evidence.collect())) })
             addView(button("Clock in") { takePunch(PunchKind.CLOCK_IN) })
@@ -83,6 +88,11 @@ class MainActivity : Activity() {
             SyncJobService.scheduleNow(this)
         } catch (e: PunchException.Refused) {
             showVerdict(e.evaluation) // not stored: the reasons say why
+        } catch (e: PunchException.KeyInvalidated) {
+            // A new fingerprint killed the punch key: punches taken before
+            // still upload; a new key (signed in by the channel key) and punch again.
+            punch().rotatePunchKey(PunchApp.from(this).keys, RotationReason.INVALIDATED)
+            verdict.text = "Your fingerprints changed: punch again to confirm with the new key."
         }
         showQueue()
     }

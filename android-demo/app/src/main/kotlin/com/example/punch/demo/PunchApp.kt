@@ -10,6 +10,7 @@ import android.content.Context
 import android.net.ConnectivityManager
 import android.net.Network
 import com.example.punch.ClientOptions
+import com.example.punch.KeyRole
 import com.example.punch.LogLevel
 import com.example.punch.PunchClient
 import com.example.punch.PunchException
@@ -31,6 +32,9 @@ class PunchApp : Application() {
 
     suspend fun punch(): PunchClient = opened.await()
 
+    /** Makes the device keys in Android Keystore (enrollment, rotation). */
+    val keys by lazy { KeystoreKeys(this) }
+
     override fun onCreate() {
         super.onCreate()
         setLogSink(LogcatSink(), LogLevel.INFO)
@@ -51,7 +55,9 @@ class PunchApp : Application() {
         val options = ClientOptions(
             serverUrl = BuildConfig.PUNCH_SERVER_URL,
             policyKeyBase64 = BuildConfig.PUNCH_POLICY_KEY,
-            signer = KeystoreSigner(this, requireUserAuth = false),
+            // The keys enrollWithKeys / rotatePunchKey made (none yet: software keys until enrollment).
+            signer = keys.current(KeyRole.PUNCH),
+            channelSigner = keys.current(KeyRole.CHANNEL),
             clock = AndroidClock(contentResolver),
         )
         return PunchClient.open(dir.absolutePath, options)
