@@ -286,8 +286,19 @@ struct Servers {
 }
 
 impl Drop for Servers {
+    /// SIGTERM first (the server's graceful stop, and what lets a wrapper
+    /// such as `perf stat` report), SIGKILL after 10 s.
     fn drop(&mut self) {
+        for c in &self.children {
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
         for c in &mut self.children {
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
