@@ -23,7 +23,7 @@ use crate::limits::body::{BodyBudget, BodyError, BodyPermit, Sender};
 use crate::limits::rate::{self};
 use crate::metrics;
 use crate::policy_cache::PolicyCache;
-use crate::store::{DeviceInfo, ServerStore, StoreExt};
+use crate::store::{DeviceInfo, ServerStore, StoreExt, StoreTx};
 use crate::time_token::TimeTokens;
 
 /// What every handler shares. Nothing here must be shared between server
@@ -303,32 +303,70 @@ pub(crate) async fn authenticate(
     let method = method.as_str().to_string();
     let path = uri.path().to_string();
     let body = body.clone();
-    let outcome = blocking(state, move |s| {
-        let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
-            // As much work as for a known device, so timing tells nothing either.
-            auth::verify_against_nothing(&signed, &method, &path, &body);
-            return Ok(Err(AuthFailure::UnknownDevice));
-        };
-        // Signature first, outside the write lock (the costly part).
-        let checked = auth::check_signature(&device, &signed, &method, &path, &body);
-        metrics::signatures(
-            "request",
-            u64::from(checked.is_ok()),
-            u64::from(checked.is_err()),
-        );
-        if let Err(failure) = checked {
-            return Ok(Err(failure));
-        }
+    blocking(state, move |s| {
+        let verified = verify_request(s, signed, &method, &path, &body)?;
         let now = now_ms();
-        let signed_bytes = auth::signing_bytes(&signed, &method, &path, &body);
-        Ok(s.store
-            .write(|tx| auth::admit(tx, &signed, &signed_bytes, now))?)
+        s.store
+            .write(|tx| verified.admit(tx, now))?
+            .map_err(refused)
     })
-    .await?;
-    outcome.map_err(|failure| {
-        tracing::info!(?failure, "request refused");
-        ApiError::from(failure)
+    .await
+}
+
+/// A request whose signature checked out against its device's channel
+/// key, not yet admitted (timestamp, nonce, stated head: [`Verified::admit`]).
+pub(crate) struct Verified {
+    pub device: DeviceInfo,
+    signed: auth::SignedHeaders,
+    signed_bytes: Vec<u8>,
+}
+
+impl Verified {
+    /// The cheap half of authentication, inside a write transaction: a
+    /// route that writes does its work in the same one, so one commit
+    /// serves both.
+    pub(crate) fn admit(
+        &self,
+        tx: &dyn StoreTx,
+        now_ms: i64,
+    ) -> crate::error::Result<Result<DeviceInfo, AuthFailure>> {
+        auth::admit(tx, &self.signed, &self.signed_bytes, now_ms)
+    }
+}
+
+/// The costly half of authentication, outside any write lock (on a
+/// blocking thread): the device and the request's signature.
+pub(crate) fn verify_request(
+    s: &AppState,
+    signed: auth::SignedHeaders,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Verified, ApiError> {
+    let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
+        // As much work as for a known device, so timing tells nothing either.
+        auth::verify_against_nothing(&signed, method, path, body);
+        return Err(refused(AuthFailure::UnknownDevice));
+    };
+    let checked = auth::check_signature(&device, &signed, method, path, body);
+    metrics::signatures(
+        "request",
+        u64::from(checked.is_ok()),
+        u64::from(checked.is_err()),
+    );
+    checked.map_err(refused)?;
+    let signed_bytes = auth::signing_bytes(&signed, method, path, body);
+    Ok(Verified {
+        device,
+        signed,
+        signed_bytes,
     })
+}
+
+/// A refused request, logged.
+pub(crate) fn refused(failure: AuthFailure) -> ApiError {
+    tracing::info!(?failure, "request refused");
+    ApiError::from(failure)
 }
 
 pub(crate) fn rate_limited(limited: rate::Limited) -> Response {

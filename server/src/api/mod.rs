@@ -48,7 +48,8 @@ pub(crate) mod common;
 
 pub use common::{ApiError, AppState, PeerAddr};
 pub(crate) use common::{
-    authenticate, blocking, ok_json, parse_json, rate_limited, read_body, time_header,
+    authenticate, blocking, ok_json, parse_json, rate_limited, read_body, refused, time_header,
+    verify_request,
 };
 
 /// Counts an attempt with an enrollment code before any other work (and
@@ -390,49 +391,63 @@ async fn upload_handler(
     let (body, _permit) =
         read_body(&state, &uri, &headers, body, state.limits.upload_body_bytes).await?;
     let started = Instant::now();
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
-    let req: UploadRequest = parse_json(&body, "upload request")?;
-    if req.device_id != device.device_id {
-        return Err(ApiError::bad_request(format!(
-            "body device_id {:?} is not the authenticated device {:?}",
-            req.device_id, device.device_id
-        )));
-    }
-    if req.records.len() > MAX_BATCH {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::BatchTooLarge,
-            format!(
-                "{} records in one batch; at most {MAX_BATCH}",
-                req.records.len()
-            ),
-        ));
-    }
-    let public_key = device.current_punch_key().to_vec();
-    let (outcome, version, chain_reset) = blocking(&state, move |s| {
-        // `below_min_assurance: refuse` holds for every upload, not only at
-        // enrollment: a device enrolled before the minimum was raised is
-        // refused too (its punches stay on the phone; `review` lets them in
-        // flagged).
-        let settings = s.store.read(|tx| s.policies.current_settings(tx))?;
-        let level = AssuranceLevel::parse(&device.assurance).unwrap_or_default();
-        if settings.below_min_assurance == BelowMinimum::Refuse && level < settings.min_assurance {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                ErrorCode::AssuranceTooLow,
-                format!(
-                    "this device proves {level} but the employer now requires {}: \
-                     enroll again with a hardware-backed, attested key",
-                    settings.min_assurance
-                ),
-            )
-            .with_reason(level.as_str()));
+    let signed = auth::parse_headers(&headers)?;
+    let path = uri.path().to_string();
+    let (device, outcome, version, chain_reset) = blocking(&state, move |s| {
+        // Authentication's costly half, then the records' signatures, both
+        // before the lock; then admission and ingest in one transaction, so
+        // an upload costs one commit.
+        let verified = verify_request(s, signed, method.as_str(), &path, &body)?;
+        let req: UploadRequest = parse_json(&body, "upload request")?;
+        if req.device_id != verified.device.device_id {
+            return Err(ApiError::bad_request(format!(
+                "body device_id {:?} is not the authenticated device {:?}",
+                req.device_id, verified.device.device_id
+            )));
         }
-        let checks = ingest::check_signatures(&public_key, &req.device_id, &req.records);
+        if req.records.len() > MAX_BATCH {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BatchTooLarge,
+                format!(
+                    "{} records in one batch; at most {MAX_BATCH}",
+                    req.records.len()
+                ),
+            ));
+        }
+        let checks = ingest::check_signatures(
+            verified.device.current_punch_key(),
+            &req.device_id,
+            &req.records,
+        );
         let (ok, bad) = checks.counts();
         metrics::signatures("record", ok, bad);
         let now = now_ms();
-        Ok(s.store.write(|tx| {
+        s.store.write(|tx| {
+            let device = match verified.admit(tx, now)? {
+                Ok(device) => device,
+                Err(failure) => return Ok(Err(refused(failure))),
+            };
+            // `below_min_assurance: refuse` holds for every upload, not only at
+            // enrollment: a device enrolled before the minimum was raised is
+            // refused too (its punches stay on the phone; `review` lets them in
+            // flagged). The request is admitted (its nonce spent) either way.
+            let settings = s.policies.current_settings(tx)?;
+            let level = AssuranceLevel::parse(&device.assurance).unwrap_or_default();
+            if settings.below_min_assurance == BelowMinimum::Refuse
+                && level < settings.min_assurance
+            {
+                return Ok(Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::AssuranceTooLow,
+                    format!(
+                        "this device proves {level} but the employer now requires {}: \
+                         enroll again with a hardware-backed, attested key",
+                        settings.min_assurance
+                    ),
+                )
+                .with_reason(level.as_str())));
+            }
             let outcome = ingest::ingest_checked(
                 tx,
                 &req.device_id,
@@ -446,12 +461,13 @@ async fn upload_handler(
                 Some(d) => crate::chain_reset::pending(tx, &d)?,
                 None => None,
             };
-            Ok((
+            Ok(Ok((
+                device,
                 outcome,
                 tx.latest_policy_version()?,
                 reset.as_ref().map(crate::chain_reset::notice),
-            ))
-        })?)
+            )))
+        })?
     })
     .await?;
     ::metrics::histogram!(metrics::INGEST_SECONDS).record(started.elapsed().as_secs_f64());
