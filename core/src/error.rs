@@ -11,7 +11,7 @@ use punch_model::rules::makeup::MakeUpRefusal;
 use punch_model::rules::policy::PolicyError;
 
 use crate::net::transport::TransportError;
-use crate::sync::error::SyncError;
+use crate::sync::SyncError;
 
 // Exhaustive on purpose: the bindings map every variant without a
 // wildcard, so a new one fails their build instead of reaching apps unmapped.

@@ -12,7 +12,7 @@
 //! What is stored is in `store::pin`; the shared rules in `punch_model::pin`.
 
 mod api;
-pub mod error;
+mod error;
 mod guard;
 mod kiosk;
 mod reset;

@@ -35,7 +35,6 @@ pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
 pub(crate) use requests::{AttachmentRow, StatusRow};
-pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;
 
