@@ -8,7 +8,7 @@ use punch_model::pin::{PinSettings, ResetToken, SignedResetToken};
 use punch_model::rules::policy::PreparedPolicy;
 
 use super::error::PinError;
-use super::guard::{PinStatus, VerifierSource};
+use super::guard::{PinRules, PinStatus, VerifierSource};
 use super::reset;
 use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
@@ -16,10 +16,9 @@ use crate::error::{PunchError, Result};
 impl PunchEngine {
     /// The installed policy's PIN settings (PIN calls need a policy: their
     /// events are chain records under its version).
-    fn pin_settings(&self) -> Result<PinSettings> {
+    fn pin_settings(&self) -> Result<PinRules> {
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
-        Ok(settings_of(&policy))
+        Ok(rules_of(&policy))
     }
 
     fn pin_employee(&self) -> Result<String> {
@@ -165,6 +164,14 @@ impl PunchEngine {
         } else {
             Err(PinError::Required.into())
         }
+    }
+}
+
+/// The PIN rules of `policy`, chained under its version.
+pub(super) fn rules_of(policy: &PreparedPolicy) -> PinRules {
+    PinRules {
+        settings: settings_of(policy),
+        policy_version: policy.policy.version,
     }
 }
 

@@ -72,14 +72,20 @@ fn verifier_of(row: &PinRow) -> Result<Option<Verifier>> {
         .transpose()
 }
 
-thread_local! {
-    /// The policy version this thread's PIN call records its events under
-    /// (set by the engine at the start of each PIN call, which needs a policy).
-    static POLICY_VERSION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// The installed policy's PIN settings, and the version of that policy the
+/// PIN events are chained under (each PIN call is judged under one policy).
+pub(crate) struct PinRules {
+    pub settings: PinSettings,
+    pub policy_version: u64,
 }
 
-pub(crate) fn set_policy_version(version: u64) {
-    POLICY_VERSION.with(|v| v.set(version));
+/// The rules read as their settings (the lockout maths takes settings).
+impl std::ops::Deref for PinRules {
+    type Target = PinSettings;
+
+    fn deref(&self) -> &PinSettings {
+        &self.settings
+    }
 }
 
 /// Saves the row, then signs and chains each event: the lock state is
@@ -87,14 +93,14 @@ pub(crate) fn set_policy_version(version: u64) {
 /// trail the server judges again.
 fn save(
     device: &DeviceContext,
+    policy_version: u64,
     employee_id: &str,
     row: &PinRow,
     events: Vec<PinEvent>,
 ) -> Result<()> {
     device.db.lock().save_pin_row(employee_id, row)?;
-    let version = POLICY_VERSION.with(std::cell::Cell::get);
     for e in events {
-        recorder::record_event(device, version, &ChainEvent::Pin(e))?;
+        recorder::record_event(device, policy_version, &ChainEvent::Pin(e))?;
     }
     Ok(())
 }
@@ -132,7 +138,7 @@ impl PinGuard {
     /// `unlocked` event when the lock just ran out).
     fn judged(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         now: &TimeNow,
     ) -> Result<(PinRow, LockVerdict)> {
@@ -146,7 +152,7 @@ impl PinGuard {
                 }
                 _ => Vec::new(),
             };
-            save(device, employee_id, &row, events)?;
+            save(device, settings.policy_version, employee_id, &row, events)?;
         }
         Ok((row, verdict))
     }
@@ -154,7 +160,7 @@ impl PinGuard {
     pub fn status(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         source: VerifierSource<'_>,
     ) -> Result<PinStatus> {
@@ -188,7 +194,7 @@ impl PinGuard {
     pub fn set(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         pin: &str,
         birthday: Option<&str>,
@@ -215,7 +221,7 @@ impl PinGuard {
     #[allow(clippy::too_many_arguments)]
     fn store_new(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         row: &mut PinRow,
         pin: &str,
@@ -240,7 +246,7 @@ impl PinGuard {
         row.set_at_ms = Some(now.trusted_ms);
         let mut events: Vec<PinEvent> = before.into_iter().collect();
         events.push(event(kind, employee_id, row));
-        save(device, employee_id, row, events)
+        save(device, settings.policy_version, employee_id, row, events)
     }
 
     /// Checks `pin`: a success clears the count and grants punches for
@@ -248,7 +254,7 @@ impl PinGuard {
     pub fn verify(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         pin: &str,
         source: VerifierSource<'_>,
@@ -299,7 +305,7 @@ impl PinGuard {
     /// Counts a failure (a wrong PIN, a bad reset token) and says what to tell the user.
     fn count_failure(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         row: &mut PinRow,
         now: &TimeNow,
@@ -312,7 +318,7 @@ impl PinGuard {
                 ..event(PinEventKind::Locked, employee_id, row)
             });
         }
-        save(device, employee_id, row, events)?;
+        save(device, settings.policy_version, employee_id, row, events)?;
         Ok(match locked {
             Some(ms) => PinError::Locked {
                 remaining_ms: ms,
@@ -332,7 +338,7 @@ impl PinGuard {
     pub fn change(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         old: &str,
         new: &str,
@@ -368,7 +374,7 @@ impl PinGuard {
     pub fn apply_reset(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         pinned_key: &[u8],
         employee_id: &str,
         token: &SignedResetToken,
@@ -429,7 +435,7 @@ impl PinGuard {
     pub fn user_verified(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
     ) -> Result<()> {
         let _turn = self.lock_turn();
@@ -437,6 +443,7 @@ impl PinGuard {
         let row = device.db.lock().pin_row(employee_id)?;
         save(
             device,
+            settings.policy_version,
             employee_id,
             &row,
             vec![event(PinEventKind::UserVerified, employee_id, &row)],

@@ -8,7 +8,7 @@ use punch_model::pin::kiosk::kiosk_site;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::policy::PreparedPolicy;
 
-use super::api::settings_of;
+use super::api::{rules_of, settings_of};
 use super::error::PinError;
 use super::guard::{PinStatus, VerifierSource};
 use crate::engine::PunchEngine;
@@ -35,11 +35,10 @@ impl PunchEngine {
     /// An employee's PIN on this kiosk: tries left, lock end.
     pub fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
         self.pin.status(
             &self.device,
-            &settings_of(&policy),
+            &rules_of(&policy),
             &member.employee_id,
             VerifierSource::Given(&member.verifier),
         )
@@ -58,11 +57,10 @@ impl PunchEngine {
     ) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
         self.pin.verify(
             &self.device,
-            &settings_of(&policy),
+            &rules_of(&policy),
             &member.employee_id,
             pin,
             VerifierSource::Given(&member.verifier),
