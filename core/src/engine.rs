@@ -11,6 +11,8 @@ use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
 use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::record::PunchKind;
 use punch_model::ledger::signing::{self, Signer, point_from_public_key, sha256};
+use punch_model::pin::wire::PinCodeSent;
+use punch_model::pin::{PinEvent, ResetToken, SignedResetToken};
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
@@ -26,6 +28,7 @@ use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
+use crate::pin::{PinService, PinStatus};
 use crate::recorder::{self, EventReceipt, PunchReceipt};
 use crate::rotation;
 use crate::standing::{self, Standing};
@@ -83,8 +86,8 @@ pub struct PunchEngine {
     pub(crate) policy: Arc<InstalledPolicy>,
     pub(crate) sync: Arc<Syncer>,
     pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
-    /// The punch PIN's turn and grant (`crate::pin`).
-    pub(crate) pin: crate::pin::PinGuard,
+    /// The punch PIN and kiosk mode.
+    pin: PinService,
 }
 
 impl PunchEngine {
@@ -129,12 +132,13 @@ impl PunchEngine {
             options.server,
             options.transport,
         ));
+        let pin = PinService::new(device.clone(), policy.clone(), sync.clone());
         Ok(PunchEngine {
             device,
             policy,
             sync,
             key_wrapper: options.key_wrapper,
-            pin: Default::default(),
+            pin,
         })
     }
 
@@ -238,7 +242,7 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
-        self.check_pin_grant(&policy)?;
+        self.pin.check_pin_grant(&policy)?;
         let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
         // A refusal is stored too (as evidence): it goes up like a punch.
         if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
@@ -461,5 +465,102 @@ impl PunchEngine {
     /// main thread.
     pub fn start_background_sync(self: &Arc<Self>, idle: Duration) -> BackgroundSync {
         background::start(self.sync.clone(), idle)
+    }
+}
+
+/// The punch PIN and kiosk mode: the PIN service (`pin`) does the work.
+impl PunchEngine {
+    /// Whether a PIN is set, the tries left and, while locked, when it ends.
+    pub fn pin_status(&self) -> Result<PinStatus> {
+        self.pin.pin_status()
+    }
+
+    /// Chooses the first PIN (or the one after a reset). `birthday`
+    /// (`YYYY-MM-DD`), when the app knows it, is refused as a PIN.
+    pub fn set_pin(&self, pin: &str, birthday: Option<&str>) -> Result<()> {
+        self.pin.set_pin(pin, birthday)
+    }
+
+    /// Changes the PIN; the current one is checked (and counts toward the lock).
+    pub fn change_pin(&self, current: &str, new: &str, birthday: Option<&str>) -> Result<()> {
+        self.pin.change_pin(current, new, birthday)
+    }
+
+    /// Checks the PIN. Success lets the next punch through (within the
+    /// policy's `verified_for_s`); failures lock it after `max_failures`.
+    pub fn verify_pin(&self, pin: &str) -> Result<()> {
+        self.pin.verify_pin(pin)
+    }
+
+    /// The platform's biometric / device-credential prompt succeeded (a
+    /// hardware key that requires user authentication proves it again by
+    /// signing): recorded, and the next punch goes through as after a PIN.
+    pub fn accept_user_verified(&self) -> Result<()> {
+        self.pin.accept_user_verified()
+    }
+
+    /// Asks the server to send a reset code to the employee's bound phone or e-mail.
+    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent> {
+        self.pin.request_pin_reset_code()
+    }
+
+    /// Trades the code for a server-signed reset token.
+    pub fn redeem_pin_reset_code(&self, code: &str) -> Result<SignedResetToken> {
+        self.pin.redeem_pin_reset_code(code)
+    }
+
+    /// Self-service: the employee number and the secret the employer set.
+    pub fn self_service_pin_reset(
+        &self,
+        employee_number: &str,
+        secret: &str,
+    ) -> Result<SignedResetToken> {
+        self.pin.self_service_pin_reset(employee_number, secret)
+    }
+
+    /// Fetches the token for a reset an admin ordered on the server.
+    pub fn fetch_admin_pin_reset(&self) -> Result<SignedResetToken> {
+        self.pin.fetch_admin_pin_reset()
+    }
+
+    /// Applies a reset token (checked offline with the pinned server key:
+    /// signature, device, employee, expiry on trusted time, single use) and
+    /// sets `new_pin`. A bad token counts toward the lock.
+    pub fn apply_pin_reset(
+        &self,
+        token: &SignedResetToken,
+        new_pin: &str,
+        birthday: Option<&str>,
+    ) -> Result<ResetToken> {
+        self.pin.apply_pin_reset(token, new_pin, birthday)
+    }
+
+    /// Every PIN event in this device's chain, oldest first.
+    pub fn pin_events(&self) -> Result<Vec<PinEvent>> {
+        self.pin.pin_events()
+    }
+
+    /// The site this device is a kiosk for (None: an employee's own device).
+    pub fn kiosk_site(&self) -> Result<Option<String>> {
+        self.pin.kiosk_site()
+    }
+
+    /// An employee's PIN on this kiosk: tries left, lock end.
+    pub fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
+        self.pin.kiosk_pin_status(employee_id)
+    }
+
+    /// A punch on the kiosk: the employee number and PIN are checked against
+    /// the signed policy's verifiers (failures lock that employee only, on
+    /// this device), then the record is signed by the kiosk and names the
+    /// employee. The server refuses employees not assigned to the site.
+    pub fn kiosk_punch(
+        &self,
+        employee_id: &str,
+        pin: &str,
+        kind: PunchKind,
+        evidence: &Evidence,
+    ) -> Result<PunchReceipt> {
+        self.pin.kiosk_punch(employee_id, pin, kind, evidence)
     }
 }

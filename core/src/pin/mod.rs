@@ -5,7 +5,7 @@
 //!
 //! - `guard`: the rules (set, change, verify, reset) and the punch grant;
 //! - `reset`: the device-signed requests of the reset paths;
-//! - `api`: the engine's PIN methods;
+//! - `api`: the PIN service the engine delegates to;
 //! - `kiosk`: punching on a shared tablet with employee number and PIN;
 //! - `error`: what the app is told.
 //!
@@ -17,6 +17,6 @@ mod guard;
 mod kiosk;
 mod reset;
 
+pub(crate) use api::PinService;
 pub use error::PinError;
-pub(crate) use guard::PinGuard;
 pub use guard::PinStatus;
