@@ -16,6 +16,17 @@ use crate::error::{PunchError, Result};
 use crate::keys::KeySet;
 use crate::store::Db;
 
+/// Who this device is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
+    pub public_key_spki: Vec<u8>,
+    /// The channel key (the punch key too on a device from before the split).
+    pub channel_key_spki: Vec<u8>,
+    pub employee_id: Option<String>,
+}
+
 pub(crate) struct DeviceContext {
     pub db: Arc<Db>,
     /// Masks the clock readings records and anchors carry (`clock_mask`).
@@ -80,6 +91,25 @@ impl DeviceContext {
             KeyRole::Punch => keys.punch.sign(message),
             KeyRole::Channel => keys.channel.sign(message),
         }
+    }
+
+    /// Who this device is now: its id, keys and employee.
+    pub fn info(&self) -> Result<DeviceInfo> {
+        let keys = self.keys();
+        Ok(DeviceInfo {
+            device_id: self.device_id.clone(),
+            public_key_spki: keys.punch.public_key.clone(),
+            channel_key_spki: keys.channel.public_key.clone(),
+            employee_id: self.employee_id()?,
+        })
+    }
+
+    /// Now by the best clock available: anchored server time within this
+    /// boot, else the device's wall clock, never earlier than the last
+    /// server time seen (see [`trusted_time::trusted_now_ms`]).
+    pub fn trusted_now_ms(&self) -> i64 {
+        let now = self.now();
+        self.trusted_now_at(&now).unwrap_or(now.wall_time_ms)
     }
 
     /// Now by the best clock available (see [`trusted_time::trusted_now_ms`]),

@@ -17,18 +17,22 @@ use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+use punch_model::wire::privacy::RevealResponse;
 
 use crate::clock::{Clock, SystemClock};
 use crate::clock_mask::ClockMask;
+use crate::data_key::DataKeyStatus;
 use crate::data_key::{self, KeyWrapper};
-use crate::device::DeviceContext;
+use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
 use crate::exceptions::{self, RefusedAttempt, RequestView};
+use crate::export::PersonalExport;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
 use crate::pin::{PinService, PinStatus};
+use crate::privacy::{PrivacyService, PurgeReport};
 use crate::recorder::{self, EventReceipt, PunchReceipt};
 use crate::rotation;
 use crate::standing::{self, Standing};
@@ -70,22 +74,12 @@ impl Default for EngineOptions {
     }
 }
 
-/// Who this device is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceInfo {
-    pub device_id: String,
-    /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
-    pub public_key_spki: Vec<u8>,
-    /// The channel key (the punch key too on a device from before the split).
-    pub channel_key_spki: Vec<u8>,
-    pub employee_id: Option<String>,
-}
-
 pub struct PunchEngine {
     pub(crate) device: Arc<DeviceContext>,
     pub(crate) policy: Arc<InstalledPolicy>,
     pub(crate) sync: Arc<Syncer>,
-    pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
+    /// The notice, openings, the data key, retention, the export.
+    privacy: PrivacyService,
     /// The punch PIN and kiosk mode.
     pin: PinService,
 }
@@ -133,23 +127,23 @@ impl PunchEngine {
             options.transport,
         ));
         let pin = PinService::new(device.clone(), policy.clone(), sync.clone());
+        let privacy = PrivacyService {
+            device: device.clone(),
+            policy: policy.clone(),
+            sync: sync.clone(),
+            key_wrapper: options.key_wrapper,
+        };
         Ok(PunchEngine {
             device,
             policy,
             sync,
-            key_wrapper: options.key_wrapper,
             pin,
+            privacy,
         })
     }
 
     pub fn device(&self) -> Result<DeviceInfo> {
-        let keys = self.device.keys();
-        Ok(DeviceInfo {
-            device_id: self.device.device_id.clone(),
-            public_key_spki: keys.punch.public_key.clone(),
-            channel_key_spki: keys.channel.public_key.clone(),
-            employee_id: self.device.employee_id()?,
-        })
+        self.device.info()
     }
 
     /// True when a platform signer (Keystore / Secure Enclave) holds the punch key.
@@ -194,8 +188,7 @@ impl PunchEngine {
     /// server time seen, so winding the clock back cannot revive an expired
     /// policy.
     pub fn trusted_now_ms(&self) -> i64 {
-        let now = self.device.now();
-        self.device.trusted_now_at(&now).unwrap_or(now.wall_time_ms)
+        self.device.trusted_now_ms()
     }
 
     pub fn policy_version(&self) -> Option<u64> {
@@ -426,7 +419,7 @@ impl PunchEngine {
         if report.error.is_none() {
             // Retention rides on a good sync; a failure here leaves the data
             // (never less safe) and shows on the explicit `purge_expired`.
-            let _ = self.purge_expired();
+            let _ = self.privacy.purge_expired();
         }
         Ok(report)
     }
@@ -562,5 +555,67 @@ impl PunchEngine {
         evidence: &Evidence,
     ) -> Result<PunchReceipt> {
         self.pin.kiosk_punch(employee_id, pin, kind, evidence)
+    }
+}
+
+/// The employee's privacy: the privacy service (`privacy`, `export`) does the work.
+impl PunchEngine {
+    /// The notice version the installed policy asks the employee to see,
+    /// while it is not acknowledged (None: nothing to show).
+    pub fn notice_required(&self) -> Result<Option<String>> {
+        self.privacy.notice_required()
+    }
+
+    /// Records that the employee saw notice `version` (the app showed it);
+    /// the next punch under a policy naming it carries the acknowledgement.
+    pub fn acknowledge_notice(&self, version: &str) -> Result<()> {
+        self.privacy.acknowledge_notice(version)
+    }
+
+    /// The opening of the evidence commitment of the record at `seq`: the
+    /// exact evidence the policy kept off the record, for the employee to
+    /// reveal (None: the record keeps all of it, or it was purged).
+    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        self.privacy.evidence_opening(seq)
+    }
+
+    /// Reveals the exact evidence of the record at `seq` to the server (the
+    /// employee's choice, to settle a dispute): the server checks it against
+    /// the signed commitment and answers what review finds on it.
+    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealResponse> {
+        self.privacy.reveal_evidence(seq)
+    }
+
+    /// Whether records are sealed at rest, and whether the data key is usable here.
+    pub fn data_key_status(&self) -> DataKeyStatus {
+        self.privacy.data_key_status()
+    }
+
+    /// After the platform lost its key: a new data key for new records.
+    /// Records sealed under the lost key stay stored, verified and uploaded
+    /// (the server holds that key); only this phone can no longer read them.
+    pub fn rotate_data_key(&self) -> Result<String> {
+        self.privacy.rotate_data_key()
+    }
+
+    /// Purges records the server acknowledged more than the policy's
+    /// `privacy.phone_retention_days` ago (by trusted time), keeping their
+    /// hashes so the chain still verifies. Never a pending record, never the
+    /// newest. Runs after every successful sync; a no-op without the setting.
+    pub fn purge_expired(&self) -> Result<PurgeReport> {
+        self.privacy.purge_expired()
+    }
+
+    /// Everything this phone holds about the employee (GDPR art. 15/20,
+    /// PIPL art. 45). A sealed record whose key is lost is listed with what
+    /// stays in clear, and says so.
+    pub fn export_personal_data(&self) -> Result<PersonalExport> {
+        self.privacy.export_personal_data()
+    }
+
+    /// The server's export of everything it holds about this employee
+    /// (JSON with a `summary` field), fetched with a device-signed request.
+    pub fn fetch_server_export(&self) -> Result<Vec<u8>> {
+        self.privacy.fetch_server_export()
     }
 }

@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::sealed::unseal;
 
-use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
 use crate::exceptions::open_event;
+use crate::privacy::PrivacyService;
 use crate::store::Sealing;
 
-/// What [`PunchEngine::export_personal_data`] builds.
+/// What [`PunchEngine::export_personal_data`](crate::PunchEngine::export_personal_data) builds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonalExport {
     /// Machine-readable (JSON, UTF-8).
@@ -23,11 +23,11 @@ pub struct PersonalExport {
     pub summary: String,
 }
 
-impl PunchEngine {
+impl PrivacyService {
     /// Everything this phone holds about the employee. A sealed record whose
     /// key is lost is listed with what stays in clear, and says so.
-    pub fn export_personal_data(&self) -> Result<PersonalExport> {
-        let device = self.device()?;
+    pub(crate) fn export_personal_data(&self) -> Result<PersonalExport> {
+        let device = self.device.info()?;
         let store = self.device.db.lock();
         let sealing = store.sealing();
         let mut records = Vec::new();
@@ -75,7 +75,7 @@ impl PunchEngine {
         let body = json!({
             "device_id": device.device_id,
             "employee_id": device.employee_id,
-            "generated_at_ms": self.trusted_now_ms(),
+            "generated_at_ms": self.device.trusted_now_ms(),
             "notice_acknowledged": notice,
             "records": records,
             "exact_evidence_kept_for_disputes": openings,
@@ -105,7 +105,7 @@ impl PunchEngine {
 
     /// The server's export of everything it holds about this employee
     /// (JSON with a `summary` field), fetched with a device-signed request.
-    pub fn fetch_server_export(&self) -> Result<Vec<u8>> {
+    pub(crate) fn fetch_server_export(&self) -> Result<Vec<u8>> {
         self.sync.server_export()
     }
 }

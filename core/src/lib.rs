@@ -50,7 +50,8 @@ mod sync;
 pub mod test_support;
 
 // The engine and how to open it.
-pub use engine::{DeviceInfo, EngineOptions, PunchEngine};
+pub use device::DeviceInfo;
+pub use engine::{EngineOptions, PunchEngine};
 pub use error::{EnrollError, PunchError, Result};
 
 // What the platform supplies.
