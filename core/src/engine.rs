@@ -25,7 +25,7 @@ use crate::data_key::DataKeyStatus;
 use crate::data_key::{self, KeyWrapper};
 use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
-use crate::exceptions::{self, RefusedAttempt, RequestView};
+use crate::exceptions::{ExceptionService, RefusedAttempt, RequestView};
 use crate::export::PersonalExport;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
@@ -80,6 +80,8 @@ pub struct PunchEngine {
     pub(crate) sync: Arc<Syncer>,
     /// The notice, openings, the data key, retention, the export.
     privacy: PrivacyService,
+    /// Make-up requests and field work.
+    exceptions: ExceptionService,
     /// The punch PIN and kiosk mode.
     pin: PinService,
 }
@@ -133,12 +135,18 @@ impl PunchEngine {
             sync: sync.clone(),
             key_wrapper: options.key_wrapper,
         };
+        let exceptions = ExceptionService {
+            device: device.clone(),
+            policy: policy.clone(),
+            sync: sync.clone(),
+        };
         Ok(PunchEngine {
             device,
             policy,
             sync,
             pin,
             privacy,
+            exceptions,
         })
     }
 
@@ -166,8 +174,7 @@ impl PunchEngine {
     ) -> Result<EventReceipt> {
         let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
         let receipt = rotation::rotate_punch_key(&self.device, version, provider, reason)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
+        self.sync.recorded();
         Ok(receipt)
     }
 
@@ -239,8 +246,7 @@ impl PunchEngine {
         let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
         // A refusal is stored too (as evidence): it goes up like a punch.
         if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
-            self.sync.wakeup.wake();
-            self.sync.notify_status();
+            self.sync.recorded();
         }
         punched
     }
@@ -253,40 +259,31 @@ impl PunchEngine {
     /// [`attach`](Self::attach) first; `refused_attempt` must name one of
     /// [`refused_attempts`](Self::refused_attempts).
     pub fn file_make_up_request(&self, request: MakeUpRequest) -> Result<EventReceipt> {
-        let policy = self.policy.current(&self.device.db)?;
-        let receipt = exceptions::file_make_up(&self.device, &policy, request)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
-        Ok(receipt)
+        self.exceptions.file_make_up_request(request)
     }
 
     /// Proposes a field-work site (外勤报备) for a manager to approve; once
     /// approved it arrives on sync and punches there are judged against it
     /// on its days.
     pub fn propose_field_work(&self, proposal: FieldWorkRequest) -> Result<EventReceipt> {
-        let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
-        let receipt = exceptions::propose_field_work(&self.device, version, proposal)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
-        Ok(receipt)
+        self.exceptions.propose_field_work(proposal)
     }
 
     /// Keeps a file (a photo, a note from the client) for a make-up
     /// request; returns the attachment to name in the request. The file is
     /// uploaded on sync after the request, then dropped from the device.
     pub fn attach(&self, body: Vec<u8>, media_type: &str) -> Result<Attachment> {
-        let policy = self.policy.current(&self.device.db)?;
-        exceptions::attach(&self.device, &policy.policy.make_up, body, media_type)
+        self.exceptions.attach(body, media_type)
     }
 
     /// The requests this device filed, with where each stands.
     pub fn requests(&self) -> Result<Vec<RequestView>> {
-        exceptions::requests(&self.device)
+        self.exceptions.requests()
     }
 
     /// The punches the rules refused, kept as the employee's evidence.
     pub fn refused_attempts(&self) -> Result<Vec<RefusedAttempt>> {
-        exceptions::refused_attempts(&self.device)
+        self.exceptions.refused_attempts()
     }
 
     /// The field sites approved for this employee (from the signed addendum).

@@ -4,14 +4,17 @@
 //! at once against the policy's limits, then signed and chained like a
 //! punch (`recorder::record_event`); the server judges it again, a manager
 //! decides, and the decision comes back on sync (`sync::requests_fetch`).
+//! `service` is what the engine delegates to.
 
 mod attachments;
 mod field_work;
 mod make_up;
+mod service;
 
-pub(crate) use attachments::attach;
-pub(crate) use field_work::propose_field_work;
-pub(crate) use make_up::file_make_up;
+use attachments::attach;
+use field_work::propose_field_work;
+use make_up::file_make_up;
+pub(crate) use service::ExceptionService;
 
 use punch_model::ledger::event::{ChainEntry, ChainEvent, EventRecord, kind_column_of, types};
 use punch_model::ledger::refused::RefusedPunch;
@@ -87,7 +90,7 @@ fn status_of(text: &str) -> RequestStatus {
 }
 
 /// Every request this device filed, oldest first, with its status.
-pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
+fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
     let mut out = Vec::new();
     for type_name in [types::MAKE_UP_REQUEST, types::FIELD_WORK_REQUEST] {
         for (seq, entry) in own_events(device, type_name)? {
@@ -122,7 +125,7 @@ pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
 /// Every refused punch kept on this device, oldest first, opened with the
 /// data key where sealed. One that does not open is listed with its clear
 /// part and says why: a lost key never hides the others.
-pub(crate) fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
+fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
     let sealing = device.db.lock().sealing();
     Ok(own_events(device, types::REFUSED_PUNCH)?
         .into_iter()

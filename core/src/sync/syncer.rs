@@ -238,6 +238,13 @@ impl Syncer {
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = listener;
     }
 
+    /// A record was stored (a punch, a refusal, an event): the background
+    /// sync wakes for it, and the listener hears of the new status.
+    pub fn recorded(&self) {
+        self.wakeup.wake();
+        self.notify_status();
+    }
+
     /// Tells the listener (outside every lock) that the status may have changed.
     pub fn notify_status(&self) {
         let listener = self
