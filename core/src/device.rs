@@ -115,7 +115,7 @@ impl DeviceContext {
     /// Now by the best clock available (see [`trusted_time::trusted_now_ms`]),
     /// given a clock reading taken beforehand.
     pub fn trusted_now_at(&self, now: &ClockReading) -> Result<i64> {
-        let anchor = self.db.lock().anchor()?;
+        let anchor = self.db.anchor()?;
         Ok(trusted_time::trusted_now_ms(
             anchor.as_ref(),
             now.wall_time_ms,
@@ -128,24 +128,25 @@ impl DeviceContext {
 impl DeviceContext {
     /// Binds this device to an employee; once bound, only the same id is accepted.
     pub fn bind_employee(&self, employee_id: &str) -> Result<()> {
-        let store = self.db.lock();
-        let row = store
-            .device()?
-            .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?;
-        match row.employee_id {
-            Some(bound) if bound != employee_id => Err(PunchError::EmployeeMismatch {
-                bound,
-                requested: employee_id.to_string(),
-            }),
-            Some(_) => Ok(()),
-            None => store.set_employee(employee_id),
-        }
+        self.db.with_store(|store| {
+            let row = store
+                .device()?
+                .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?;
+            match row.employee_id {
+                Some(bound) if bound != employee_id => Err(PunchError::EmployeeMismatch {
+                    bound,
+                    requested: employee_id.to_string(),
+                }),
+                Some(_) => Ok(()),
+                None => store.set_employee(employee_id),
+            }
+        })
     }
 
     /// The employee this device is bound to, if enrolled.
     pub fn employee_id(&self) -> Result<Option<String>> {
-        let store = self.db.lock();
-        Ok(store
+        Ok(self
+            .db
             .device()?
             .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?
             .employee_id)

@@ -229,7 +229,7 @@ impl PunchEngine {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
         let now = self.device.now();
-        let ctx = self.device.db.lock().punch_context()?;
+        let ctx = self.device.db.punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
         recorder::judge(&ctx, &policy, &self.device.aged(&valid), &now, kind)
     }
@@ -296,7 +296,7 @@ impl PunchEngine {
     /// What they say comes from the signed bytes, checked here; a row that
     /// fails the check keeps its raw columns with `verified: false`.
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.lock().punches_after(after_seq, limit)?;
+        let rows = self.device.db.punches_after(after_seq, limit)?;
         Ok(rows.into_iter().map(|row| self.verified(row)).collect())
     }
 
@@ -308,18 +308,17 @@ impl PunchEngine {
         before_seq: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.lock().punches_before(before_seq, limit)?;
+        let rows = self.device.db.punches_before(before_seq, limit)?;
         Ok(rows.into_iter().map(|row| self.verified(row)).collect())
     }
 
     /// Where the employee stands now: clocked in or not and since when, the
     /// shift that matters, the next punch, what waits to upload.
     pub fn standing(&self) -> Result<Standing> {
-        let (rows, open_shift) = {
-            let mut store = self.device.db.lock();
+        let (rows, open_shift) = self.device.db.with_store(|store| {
             let rows = store.punches_before(None, standing::LOOKBACK)?;
-            (rows, store.punch_context()?.open_shift)
-        };
+            Ok::<_, PunchError>((rows, store.punch_context()?.open_shift))
+        })?;
         // No policy (or an expired one) has no shifts to show; the rest stands.
         let policy = self.policy.current_for(&self.device).ok();
         let shifts = policy.as_ref().map_or(&[][..], |p| &p.shifts[..]);
@@ -352,35 +351,36 @@ impl PunchEngine {
     }
 
     pub fn pending_count(&self) -> Result<u64> {
-        self.device.db.lock().count_by_state(UploadState::Pending)
+        self.device.db.count_by_state(UploadState::Pending)
     }
 
     /// Re-checks every stored record: hash, signature, sequence, links.
     pub fn verify_chain(&self) -> Result<ChainReport> {
-        let store = self.device.db.lock();
-        let segments = store
-            .segment_starts()?
-            .into_iter()
-            .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
-            .collect();
-        let keys = self.device.keys();
-        let mut walker = ChainWalker::new(&keys.enrolled_punch_key, &self.device.device_id)
-            .with_segments(segments);
-        if let Some(channel) = &keys.channel_key {
-            walker = walker.with_channel_key(channel);
-        }
-        store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
-        store.for_each_punch(|p| {
-            let copied = CopiedColumns {
-                punch_id: &p.punch_id,
-                kind: &p.kind,
-                wall_time_ms: p.wall_time_ms,
-                decision: &p.decision,
-            };
-            walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
-        })?;
-        let head = store.recorded_head()?;
-        Ok(walker.finish(head))
+        self.device.db.with_store(|store| {
+            let segments = store
+                .segment_starts()?
+                .into_iter()
+                .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
+                .collect();
+            let keys = self.device.keys();
+            let mut walker = ChainWalker::new(&keys.enrolled_punch_key, &self.device.device_id)
+                .with_segments(segments);
+            if let Some(channel) = &keys.channel_key {
+                walker = walker.with_channel_key(channel);
+            }
+            store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
+            store.for_each_punch(|p| {
+                let copied = CopiedColumns {
+                    punch_id: &p.punch_id,
+                    kind: &p.kind,
+                    wall_time_ms: p.wall_time_ms,
+                    decision: &p.decision,
+                };
+                walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
+            })?;
+            let head = store.recorded_head()?;
+            Ok(walker.finish(head))
+        })
     }
 
     /// Enrolls this device with a one-time code from the employer; binds the

@@ -28,50 +28,61 @@ impl PrivacyService {
     /// key is lost is listed with what stays in clear, and says so.
     pub(crate) fn export_personal_data(&self) -> Result<PersonalExport> {
         let device = self.device.info()?;
-        let store = self.device.db.lock();
-        let sealing = store.sealing();
-        let mut records = Vec::new();
-        let mut openings = 0u64;
-        let mut unreadable = 0u64;
-        let mut seqs = Vec::new();
-        store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
-        for (seq, bytes, state) in seqs {
-            let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            // Punches and refused attempts alike: shown as judged when their
-            // sealed payload opens here, else in clear part and saying so.
-            let opened = match ChainEntry::from_bytes(&bytes) {
-                Ok(ChainEntry::Punch(record)) if record.sealed.is_some() => Some(match &sealing {
-                    Sealing::Ready(key) => unseal(key, &record)
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| serde_json::to_value(&r).map_err(|e| e.to_string())),
-                    Sealing::Unavailable { reason, .. } => Err(reason.clone()),
-                    Sealing::Off => Err("no key wrapper is configured".into()),
-                }),
-                Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
-                    Some(match open_event(&sealing, *event) {
-                        (opened, None) => serde_json::to_value(&opened).map_err(|e| e.to_string()),
-                        (_, Some(why)) => Err(why),
-                    })
+        // One consistent read; the JSON is built after the lock is released.
+        let (records, openings, unreadable, purged, notice) =
+            self.device.db.with_store(|store| {
+                let sealing = store.sealing();
+                let mut records = Vec::new();
+                let mut openings = 0u64;
+                let mut unreadable = 0u64;
+                let mut seqs = Vec::new();
+                store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
+                for (seq, bytes, state) in seqs {
+                    let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                    // Punches and refused attempts alike: shown as judged when their
+                    // sealed payload opens here, else in clear part and saying so.
+                    let opened = match ChainEntry::from_bytes(&bytes) {
+                        Ok(ChainEntry::Punch(record)) if record.sealed.is_some() => {
+                            Some(match &sealing {
+                                Sealing::Ready(key) => unseal(key, &record)
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|r| {
+                                        serde_json::to_value(&r).map_err(|e| e.to_string())
+                                    }),
+                                Sealing::Unavailable { reason, .. } => Err(reason.clone()),
+                                Sealing::Off => Err("no key wrapper is configured".into()),
+                            })
+                        }
+                        Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
+                            Some(match open_event(&sealing, *event) {
+                                (opened, None) => {
+                                    serde_json::to_value(&opened).map_err(|e| e.to_string())
+                                }
+                                (_, Some(why)) => Err(why),
+                            })
+                        }
+                        _ => None,
+                    };
+                    match opened {
+                        Some(Ok(opened)) => value = opened,
+                        Some(Err(why)) => {
+                            unreadable += 1;
+                            value["sealed_payload"] = json!(format!("unreadable here: {why}"));
+                        }
+                        None => {}
+                    }
+                    if store.evidence_opening(seq)?.is_some() {
+                        openings += 1;
+                    }
+                    records.push(
+                        json!({ "seq": seq, "upload_state": state.as_str(), "record": value }),
+                    );
                 }
-                _ => None,
-            };
-            match opened {
-                Some(Ok(opened)) => value = opened,
-                Some(Err(why)) => {
-                    unreadable += 1;
-                    value["sealed_payload"] = json!(format!("unreadable here: {why}"));
-                }
-                None => {}
-            }
-            if store.evidence_opening(seq)?.is_some() {
-                openings += 1;
-            }
-            records.push(json!({ "seq": seq, "upload_state": state.as_str(), "record": value }));
-        }
-        let mut purged = 0u64;
-        store.for_each_purged(|_, _| purged += 1)?;
-        let notice = store.notice_ack()?;
-        drop(store);
+                let mut purged = 0u64;
+                store.for_each_purged(|_, _| purged += 1)?;
+                let notice = store.notice_ack()?;
+                Ok::<_, PunchError>((records, openings, unreadable, purged, notice))
+            })?;
         let body = json!({
             "device_id": device.device_id,
             "employee_id": device.employee_id,

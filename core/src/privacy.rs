@@ -48,7 +48,7 @@ impl PrivacyService {
         let Some(required) = policy.policy.settings.privacy().notice_version else {
             return Ok(None);
         };
-        let acked = self.device.db.lock().notice_ack()?;
+        let acked = self.device.db.notice_ack()?;
         Ok((acked.map(|a| a.version).as_ref() != Some(&required)).then_some(required))
     }
 
@@ -62,34 +62,35 @@ impl PrivacyService {
             version: version.to_string(),
             acknowledged_at_ms: self.device.trusted_now_ms(),
         };
-        self.device.db.lock().acknowledge_notice(&ack)
+        self.device.db.acknowledge_notice(&ack)
     }
 
     /// The opening of the evidence commitment of the record at `seq`: the
     /// exact evidence the policy kept off the record, for the employee to
     /// reveal (None: the record keeps all of it, or it was purged).
     pub(crate) fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        let store = self.device.db.lock();
-        let Some(stored) = store.evidence_opening(seq)? else {
-            return Ok(None);
-        };
-        let Some(sealed) = stored.strip_prefix(SEALED_OPENING) else {
-            return Ok(Some(stored));
-        };
-        match store.sealing() {
-            Sealing::Ready(key) => key
-                .open_bytes(&opening_context(seq), sealed)
-                .map(Some)
-                .map_err(|e| PunchError::DataKeyUnavailable {
-                    detail: e.to_string(),
+        self.device.db.with_store(|store| {
+            let Some(stored) = store.evidence_opening(seq)? else {
+                return Ok(None);
+            };
+            let Some(sealed) = stored.strip_prefix(SEALED_OPENING) else {
+                return Ok(Some(stored));
+            };
+            match store.sealing() {
+                Sealing::Ready(key) => key
+                    .open_bytes(&opening_context(seq), sealed)
+                    .map(Some)
+                    .map_err(|e| PunchError::DataKeyUnavailable {
+                        detail: e.to_string(),
+                    }),
+                Sealing::Unavailable { reason, .. } => {
+                    Err(PunchError::DataKeyUnavailable { detail: reason })
+                }
+                Sealing::Off => Err(PunchError::DataKeyUnavailable {
+                    detail: "the opening is sealed but no key wrapper is configured".into(),
                 }),
-            Sealing::Unavailable { reason, .. } => {
-                Err(PunchError::DataKeyUnavailable { detail: reason })
             }
-            Sealing::Off => Err(PunchError::DataKeyUnavailable {
-                detail: "the opening is sealed but no key wrapper is configured".into(),
-            }),
-        }
+        })
     }
 
     /// Reveals the exact evidence of the record at `seq` to the server (the
@@ -105,7 +106,7 @@ impl PrivacyService {
 
 impl PrivacyService {
     pub(crate) fn data_key_status(&self) -> DataKeyStatus {
-        match self.device.db.lock().sealing() {
+        match self.device.db.sealing() {
             Sealing::Off => DataKeyStatus::Off,
             Sealing::Ready(k) => DataKeyStatus::Ready { key_id: k.id() },
             Sealing::Unavailable { key_id, reason } => {
@@ -131,10 +132,11 @@ impl PrivacyService {
                 detail: e.to_string(),
             })?;
         let id = key.id();
-        let mut store = self.device.db.lock();
-        store.save_wrapped_data_key(&id, &wrapped)?;
-        store.set_sealing(Sealing::Ready(key));
-        Ok(id)
+        self.device.db.with_store(|store| {
+            store.save_wrapped_data_key(&id, &wrapped)?;
+            store.set_sealing(Sealing::Ready(key));
+            Ok(id)
+        })
     }
 
     /// Purges records the server acknowledged more than the policy's
@@ -154,7 +156,7 @@ impl PrivacyService {
             .device
             .trusted_now_ms()
             .saturating_sub(i64::from(days).saturating_mul(86_400_000));
-        let (records, openings) = self.device.db.lock().purge_acknowledged(before)?;
+        let (records, openings) = self.device.db.purge_acknowledged(before)?;
         Ok(PurgeReport { records, openings })
     }
 }

@@ -66,10 +66,7 @@ pub struct RefusedAttempt {
 
 /// The device's own events of one type, parsed, oldest first.
 fn own_events(device: &DeviceContext, type_name: &str) -> Result<Vec<(u64, ChainEntry)>> {
-    let rows = device
-        .db
-        .lock()
-        .events_of_kind(&kind_column_of(type_name))?;
+    let rows = device.db.events_of_kind(&kind_column_of(type_name))?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -103,7 +100,7 @@ fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
                 _ => continue,
             };
             let event_id = event.event_id.to_string();
-            let known = device.db.lock().request_status(&event_id)?;
+            let known = device.db.request_status(&event_id)?;
             out.push(RequestView {
                 seq,
                 filed_at_ms: event.wall_time_ms,
@@ -126,7 +123,7 @@ fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
 /// data key where sealed. One that does not open is listed with its clear
 /// part and says why: a lost key never hides the others.
 fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
-    let sealing = device.db.lock().sealing();
+    let sealing = device.db.sealing();
     Ok(own_events(device, types::REFUSED_PUNCH)?
         .into_iter()
         .filter_map(|(seq, entry)| match entry {

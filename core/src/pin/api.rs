@@ -165,11 +165,7 @@ impl PinService {
     /// Every PIN event in this device's chain, oldest first.
     pub(crate) fn pin_events(&self) -> Result<Vec<punch_model::pin::PinEvent>> {
         use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
-        let rows = self
-            .device
-            .db
-            .lock()
-            .events_of_kind(&kind_column_of(types::PIN))?;
+        let rows = self.device.db.events_of_kind(&kind_column_of(types::PIN))?;
         Ok(rows
             .into_iter()
             .filter_map(|row| match ChainEntry::from_bytes(&row.record) {

@@ -50,7 +50,7 @@ pub(crate) struct PinGuard {
 }
 
 pub(crate) fn time_now(device: &DeviceContext, reading: &ClockReading) -> Result<TimeNow> {
-    let anchor = device.db.lock().anchor()?;
+    let anchor = device.db.anchor()?;
     let anchored_ms = anchor
         .as_ref()
         .and_then(|a| anchored_time_ms(a, &reading.boot_id, reading.monotonic_ms).ok());
@@ -98,7 +98,7 @@ fn save(
     row: &PinRow,
     events: Vec<PinEvent>,
 ) -> Result<()> {
-    device.db.lock().save_pin_row(employee_id, row)?;
+    device.db.save_pin_row(employee_id, row)?;
     for e in events {
         recorder::record_event(device, policy_version, &ChainEvent::Pin(e))?;
     }
@@ -142,7 +142,7 @@ impl PinGuard {
         employee_id: &str,
         now: &TimeNow,
     ) -> Result<(PinRow, LockVerdict)> {
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         let before = row.lock.clone();
         let verdict = row.lock.judge(settings, now);
         if row.lock != before {
@@ -201,7 +201,7 @@ impl PinGuard {
     ) -> Result<()> {
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         if row.verifier.is_some() {
             return Err(PinError::AlreadySet.into());
         }
@@ -285,7 +285,7 @@ impl PinGuard {
             let had_failures = row.lock.failures > 0 || row.lock.locks > 0;
             row.lock.clear();
             if had_failures {
-                device.db.lock().save_pin_row(employee_id, &row)?;
+                device.db.save_pin_row(employee_id, &row)?;
             }
             if matches!(source, VerifierSource::Stored) && expired(settings, &row, &now) {
                 return Err(PinError::MustChange.into());
@@ -353,7 +353,7 @@ impl PinGuard {
         }
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         Self::store_new(
             device,
             settings,
@@ -386,7 +386,7 @@ impl PinGuard {
         let (mut row, _) = Self::judged(device, settings, employee_id, &now)?;
         let checked = match token.verify(pinned_key, &device.device_id, employee_id, now.trusted_ms)
         {
-            Ok(t) if device.db.lock().pin_token_used(&t.token_id)? => Err(TokenError::Reused),
+            Ok(t) if device.db.pin_token_used(&t.token_id)? => Err(TokenError::Reused),
             other => other,
         };
         let token = match checked {
@@ -403,11 +403,7 @@ impl PinGuard {
             birthday.filter(|_| settings.ban_birthday),
         )
         .map_err(PinError::Rejected)?;
-        if !device
-            .db
-            .lock()
-            .use_pin_token(&token.token_id, now.trusted_ms)?
-        {
+        if !device.db.use_pin_token(&token.token_id, now.trusted_ms)? {
             return Err(PinError::Token(TokenError::Reused).into());
         }
         row.lock.clear();
@@ -440,7 +436,7 @@ impl PinGuard {
     ) -> Result<()> {
         let _turn = self.lock_turn();
         let reading = device.now();
-        let row = device.db.lock().pin_row(employee_id)?;
+        let row = device.db.pin_row(employee_id)?;
         save(
             device,
             settings.policy_version,

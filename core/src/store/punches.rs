@@ -10,6 +10,7 @@ use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
+use super::Db;
 use super::{Sealing, Store, db_seq, meta};
 use crate::error::{PunchError, Result};
 
@@ -429,5 +430,49 @@ impl Store {
             .prepare_cached("SELECT COUNT(*) FROM punches WHERE upload_state = ?1")?
             .query_row(params![state.as_str()], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn count_by_state(&self, state: UploadState) -> Result<u64> {
+        self.lock().count_by_state(state)
+    }
+
+    pub(crate) fn head_statement(&self) -> Result<HeadStatement> {
+        self.lock().head_statement()
+    }
+
+    pub(crate) fn punch_context(&self) -> Result<PunchContext> {
+        self.lock().punch_context()
+    }
+
+    pub(crate) fn punch_context_for_append(&self) -> Result<PunchContext> {
+        self.lock().punch_context_for_append()
+    }
+
+    pub(crate) fn punches_after(&self, after: u64, limit: u32) -> Result<Vec<StoredPunch>> {
+        self.lock().punches_after(after, limit)
+    }
+
+    pub(crate) fn punches_before(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredPunch>> {
+        self.lock().punches_before(before, limit)
+    }
+
+    pub(crate) fn events_of_kind(&self, kind: &str) -> Result<Vec<StoredPunch>> {
+        self.lock().events_of_kind(kind)
+    }
+
+    pub(crate) fn append_punch(
+        &self,
+        expected_prev: &PunchContext,
+        row: &NewPunch<'_>,
+        now_ms: i64,
+    ) -> Result<Append> {
+        self.lock().append_punch(expected_prev, row, now_ms)
     }
 }
