@@ -308,6 +308,9 @@ fn policy_with_sites(n: usize) -> Vec<u8> {
 struct CountingAlloc;
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
+// The one unsafe code of the workspace outside the FFI scaffolding: a global
+// allocator must be an unsafe impl; it only forwards to the system's.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);

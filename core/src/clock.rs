@@ -5,15 +5,21 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One reading of the platform's clocks, taken together.
 pub struct ClockReading {
+    /// The wall clock (epoch ms): the employee can change it.
     pub wall_time_ms: i64,
+    /// The device's UTC offset at that moment, in minutes.
     pub utc_offset_min: i32,
+    /// Time since boot (ms), which the employee cannot change.
     pub monotonic_ms: u64,
     /// Changes at every reboot; monotonic times compare only within one boot.
     pub boot_id: String,
 }
 
+/// The platform's clocks (Android `elapsedRealtime`, iOS `mach_continuous_time`).
 pub trait Clock: Send + Sync {
+    /// Reads the wall and monotonic clocks now.
     fn now(&self) -> ClockReading;
 }
 

@@ -19,11 +19,13 @@ use crate::store::Db;
 /// Who this device is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceInfo {
+    /// The id the server knows this device by.
     pub device_id: String,
     /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
     pub public_key_spki: Vec<u8>,
     /// The channel key (the punch key too on a device from before the split).
     pub channel_key_spki: Vec<u8>,
+    /// The employee bound at enrollment (None before).
     pub employee_id: Option<String>,
 }
 

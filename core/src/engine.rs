@@ -51,6 +51,7 @@ pub struct EngineOptions {
     /// the user); None keeps a software key in the database. A device
     /// created before the two keys uses its one key (`signer`) here.
     pub channel_signer: Option<Arc<dyn Signer>>,
+    /// The platform's clocks (default: the host's).
     pub clock: Arc<dyn Clock>,
     /// The server to enroll with and sync to; None for a local-only engine.
     pub server: Option<ServerConfig>,
@@ -74,6 +75,8 @@ impl Default for EngineOptions {
     }
 }
 
+/// The punch engine of one device database: shared between threads
+/// (`Send + Sync`); every method is a short, durable step.
 pub struct PunchEngine {
     pub(crate) device: Arc<DeviceContext>,
     pub(crate) policy: Arc<InstalledPolicy>,
@@ -92,6 +95,7 @@ impl PunchEngine {
         Self::open_with(path, EngineOptions::default())
     }
 
+    /// Opens (or creates) the device database at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: EngineOptions) -> Result<PunchEngine> {
         if let Some(server) = &options.server {
             check_url_allowed(&server.base_url)?;
@@ -150,6 +154,7 @@ impl PunchEngine {
         })
     }
 
+    /// Who this device is: its id, its keys, its employee.
     pub fn device(&self) -> Result<DeviceInfo> {
         self.device.info()
     }
@@ -198,6 +203,7 @@ impl PunchEngine {
         self.device.trusted_now_ms()
     }
 
+    /// The installed policy's version (None: none installed yet).
     pub fn policy_version(&self) -> Option<u64> {
         self.policy.version()
     }
@@ -350,6 +356,7 @@ impl PunchEngine {
         row
     }
 
+    /// How many records wait for upload.
     pub fn pending_count(&self) -> Result<u64> {
         self.device.db.count_by_state(UploadState::Pending)
     }
@@ -433,6 +440,7 @@ impl PunchEngine {
         self.sync.network_available()
     }
 
+    /// How the upload queue and the last sync stand.
     pub fn status(&self) -> Result<SyncStatus> {
         self.sync.status()
     }

@@ -28,6 +28,11 @@
 //! the engine with (a clock moved by hand, the Retry-After helpers); it is
 //! not for apps.
 
+// Beyond the workspace's lints: every public item is documented, and no
+// library code unwraps (tests may).
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used))]
+
 mod clock;
 mod clock_mask;
 mod data_key;

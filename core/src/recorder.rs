@@ -61,10 +61,15 @@ impl Drop for TurnFlag {
 /// What `punch` returns once the record is durable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PunchReceipt {
+    /// The punch's id.
     pub punch_id: Uuid,
+    /// Its position in the chain.
     pub seq: u64,
+    /// What was punched.
     pub kind: PunchKind,
+    /// The wall time the record carries.
     pub wall_time_ms: i64,
+    /// How the rules judged it.
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the stored record bytes.
     pub record_hash: String,
@@ -213,8 +218,11 @@ pub(crate) fn append_signed_by<T>(
 /// What recording an event (a request, a refused attempt) returns once it is durable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventReceipt {
+    /// The event's id.
     pub event_id: Uuid,
+    /// Its position in the chain.
     pub seq: u64,
+    /// The wall time the record carries.
     pub wall_time_ms: i64,
     /// Hex SHA-256 of the stored record bytes.
     pub record_hash: String,

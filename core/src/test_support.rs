@@ -11,6 +11,7 @@ pub use crate::sync::backoff::{format_http_date, parse_retry_after_ms};
 pub struct ManualClock(Mutex<ClockReading>);
 
 impl ManualClock {
+    /// A clock that reads `reading` until moved.
     pub fn new(reading: ClockReading) -> ManualClock {
         ManualClock(Mutex::new(reading))
     }

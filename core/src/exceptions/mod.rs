@@ -29,30 +29,41 @@ use crate::store::Sealing;
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FiledRequest {
+    /// A make-up request (补卡).
     MakeUp(MakeUpRequest),
+    /// A field-work proposal (外勤报备).
     FieldWork(FieldWorkRequest),
 }
 
 /// A request this device filed, and where it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestView {
+    /// The request's (or attempt's) event id.
     pub event_id: String,
+    /// Its record's position in the chain.
     pub seq: u64,
+    /// When it was filed (the record's wall time).
     pub filed_at_ms: i64,
+    /// What it asks for.
     pub request: FiledRequest,
     /// `Pending` until the server says otherwise.
     pub status: RequestStatus,
     /// The refusal's code when the server's limits refused it.
     pub detail: Option<String>,
+    /// The manager's comment, once decided.
     pub comment: Option<String>,
+    /// When the manager decided.
     pub decided_at_ms: Option<i64>,
 }
 
 /// A punch the rules refused, as kept in the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefusedAttempt {
+    /// The attempt's event id.
     pub event_id: String,
+    /// Its record's position in the chain.
     pub seq: u64,
+    /// When the attempt was made (its record's wall time).
     pub wall_time_ms: i64,
     /// As judged (its sealed payload opened), or only its clear part (kind
     /// and verdict) when the payload cannot be opened here.

@@ -25,11 +25,13 @@ use punch_model::ledger::event::ChainEvent;
 pub struct PinStatus {
     /// The policy requires a PIN (or the platform's "user verified") to punch.
     pub required: bool,
+    /// A PIN has been chosen.
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
     pub tries_left: u32,
     /// While locked: how long still, and when it ends (trusted time, for display).
     pub locked_for_ms: Option<u64>,
+    /// While locked: when the lock ends, on trusted time (for display).
     pub locked_until_ms: Option<i64>,
     /// The PIN is older than the policy allows: choose a new one.
     pub must_change: bool,

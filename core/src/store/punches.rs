@@ -26,6 +26,7 @@ pub enum UploadState {
 }
 
 impl UploadState {
+    /// The state as stored and shown (`pending`, `uploaded`, `rejected`).
     pub fn as_str(self) -> &'static str {
         match self {
             UploadState::Pending => "pending",
@@ -59,15 +60,25 @@ impl PartialEq<&str> for UploadState {
 /// A stored punch as the queue lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPunch {
+    /// Position in the chain.
     pub seq: u64,
+    /// The record's id.
     pub punch_id: String,
+    /// The signed bytes, exactly as stored and sent.
     pub record: Vec<u8>,
+    /// The signature over `record`.
     pub signature: Vec<u8>,
+    /// SHA-256 of `record`: the next record links to it.
     pub hash: Vec<u8>,
+    /// The punch kind, as in the record.
     pub kind: String,
+    /// The wall time, as in the record.
     pub wall_time_ms: i64,
+    /// The decision, as in the record.
     pub decision: String,
+    /// Where its upload stands.
     pub upload_state: UploadState,
+    /// Why the server rejected it, when it did.
     pub upload_detail: Option<String>,
     /// True once the engine checked the row: hash and signature over the
     /// stored bytes, and `punch_id`, `kind`, `wall_time_ms` and `decision`
