@@ -56,6 +56,11 @@ if [ "$mode" = "--bench" ]; then
   exit 0
 fi
 
+if grep -q 'fun `panicProbe`' "$tmp/out/kotlin/com/example/punch/punchcore.kt"; then
+  echo "$LIB was built with the bench feature: the checked-in sources come from a build without it" >&2
+  exit 1
+fi
+
 if [ "$mode" = "--check" ]; then
   status=0
   # Only the generated file: Coroutines.kt beside it is hand-written.
