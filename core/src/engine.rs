@@ -78,9 +78,12 @@ impl Default for EngineOptions {
 /// The punch engine of one device database: shared between threads
 /// (`Send + Sync`); every method is a short, durable step.
 pub struct PunchEngine {
-    pub(crate) device: Arc<DeviceContext>,
-    pub(crate) policy: Arc<InstalledPolicy>,
-    pub(crate) sync: Arc<Syncer>,
+    /// Who the device is and what it holds (database, keys, clocks).
+    device: Arc<DeviceContext>,
+    /// The installed, signed policy.
+    policy: Arc<InstalledPolicy>,
+    /// Enrollment, upload and the status: the sync service.
+    sync: Arc<Syncer>,
     /// The notice, openings, the data key, retention, the export.
     privacy: PrivacyService,
     /// Make-up requests and field work.
