@@ -7,10 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
-use punch_model::ledger::event::ChainEntry;
+use punch_model::ledger::chain::ChainReport;
 use punch_model::ledger::record::PunchKind;
-use punch_model::ledger::signing::{self, Signer, point_from_public_key, sha256};
+use punch_model::ledger::signing::{Signer, point_from_public_key};
 use punch_model::pin::wire::PinCodeSent;
 use punch_model::pin::{PinEvent, ResetToken, SignedResetToken};
 use punch_model::rules::evaluate::Evaluation;
@@ -27,6 +26,7 @@ use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
 use crate::exceptions::{ExceptionService, RefusedAttempt, RequestView};
 use crate::export::PersonalExport;
+use crate::history;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
@@ -305,8 +305,7 @@ impl PunchEngine {
     /// What they say comes from the signed bytes, checked here; a row that
     /// fails the check keeps its raw columns with `verified: false`.
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.punches_after(after_seq, limit)?;
-        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+        history::punches_after(&self.device, after_seq, limit)
     }
 
     /// Stored punches before `before_seq` (from the newest when None),
@@ -317,8 +316,7 @@ impl PunchEngine {
         before_seq: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.punches_before(before_seq, limit)?;
-        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+        history::punches_before(&self.device, before_seq, limit)
     }
 
     /// Where the employee stands now: clocked in or not and since when, the
@@ -332,31 +330,13 @@ impl PunchEngine {
         let policy = self.policy.current_for(&self.device).ok();
         let shifts = policy.as_ref().map_or(&[][..], |p| &p.shifts[..]);
         Ok(standing::standing(
-            rows.into_iter().map(|row| self.verified(row)),
+            rows.into_iter()
+                .map(|row| history::verified(&self.device, row)),
             shifts,
             open_shift.as_ref(),
             self.trusted_now_ms(),
             self.status()?,
         ))
-    }
-
-    fn verified(&self, mut row: StoredPunch) -> StoredPunch {
-        let keys = self.device.keys();
-        let authentic = sha256(&row.record)[..] == row.hash[..]
-            && signing::verify(
-                keys.key_for(row.seq, &row.record),
-                &row.record,
-                &row.signature,
-            )
-            .is_ok();
-        if let (true, Ok(record)) = (authentic, ChainEntry::from_bytes(&row.record)) {
-            row.verified = record.seq() == row.seq && record.device_id() == self.device.device_id;
-            row.punch_id = record.id().to_string();
-            row.kind = record.kind_column();
-            row.wall_time_ms = record.wall_time_ms();
-            row.decision = record.decision_column();
-        }
-        row
     }
 
     /// How many records wait for upload.
@@ -366,31 +346,7 @@ impl PunchEngine {
 
     /// Re-checks every stored record: hash, signature, sequence, links.
     pub fn verify_chain(&self) -> Result<ChainReport> {
-        self.device.db.with_store(|store| {
-            let segments = store
-                .segment_starts()?
-                .into_iter()
-                .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
-                .collect();
-            let keys = self.device.keys();
-            let mut walker = ChainWalker::new(&keys.enrolled_punch_key, &self.device.device_id)
-                .with_segments(segments);
-            if let Some(channel) = &keys.channel_key {
-                walker = walker.with_channel_key(channel);
-            }
-            store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
-            store.for_each_punch(|p| {
-                let copied = CopiedColumns {
-                    punch_id: &p.punch_id,
-                    kind: &p.kind,
-                    wall_time_ms: p.wall_time_ms,
-                    decision: &p.decision,
-                };
-                walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
-            })?;
-            let head = store.recorded_head()?;
-            Ok(walker.finish(head))
-        })
+        history::verify_chain(&self.device)
     }
 
     /// Enrolls this device with a one-time code from the employer; binds the

@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod exceptions;
 mod export;
+mod history;
 mod installed_policy;
 mod keys;
 mod net;
