@@ -24,9 +24,9 @@
 //! rest (the rule details inside an [`Evaluation`], the wire types) depend on
 //! `punch_model` itself, of the same version.
 //!
-//! With the `test-support` feature, the `test_support` module adds what tests drive
-//! the engine with (a clock moved by hand, the Retry-After helpers); it is
-//! not for apps.
+//! With the `test-support` feature, the `test_support` module adds what
+//! tests drive the engine with (a clock moved by hand, the Retry-After
+//! helpers); it is not for apps.
 
 // Beyond the workspace's lints: every public item is documented, and no
 // library code unwraps (tests may).
@@ -90,6 +90,16 @@ pub use punch_model::ledger::record::{PunchKind, PunchRecord};
 #[doc(no_inline)]
 pub use punch_model::ledger::signing::{Signer, SignerError, SoftwareSigner};
 #[doc(no_inline)]
+pub use punch_model::pin::wire::PinCodeSent;
+#[doc(no_inline)]
+pub use punch_model::pin::{PinEvent, ResetToken, SignedResetToken};
+#[doc(no_inline)]
 pub use punch_model::rules::evaluate::{Decision, Evaluation};
 #[doc(no_inline)]
 pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
+#[doc(no_inline)]
+pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
+#[doc(no_inline)]
+pub use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+#[doc(no_inline)]
+pub use punch_model::wire::privacy::RevealResponse;
