@@ -6,8 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Unstripped, as scripts/lib-sizes.sh builds it (one build serves both).
 export CARGO_PROFILE_RELEASE_FFI_STRIP=false
-cargo build --locked -p punch-ffi --profile release-ffi
+# The benchmark object exists only with the `bench` feature (never in a
+# shipped library): its Kotlin is generated from this build (pom.xml, profile
+# bench), with the generator of the debug build.
+cargo build --locked -p punch-ffi --profile release-ffi --features bench
+cargo build --locked -p uniffi-bindgen
+PUNCH_PREBUILT=1 PUNCH_LIB=target/release-ffi/libpunchcore.so \
+  ./scripts/gen-bindings.sh --bench target/kotlin-bench-release >/dev/null
 mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test \
   -Dtest=BenchmarkTest -Dsurefire.failIfNoSpecifiedTests=false \
+  -Dpunch.bench.sources="$PWD/target/kotlin-bench-release" \
   -Dpunch.bench=true -Dpunch.native.dir="$PWD/target/release-ffi" "$@" \
   | grep '^{"bench"'

@@ -4,6 +4,15 @@
 # hand: change the Rust and run this again.
 #   scripts/gen-bindings.sh          regenerate the checked-in sources
 #   scripts/gen-bindings.sh --check  fail if the checked-in sources differ
+#   scripts/gen-bindings.sh --bench DIR
+#                                    the Kotlin of a library built with the
+#                                    `bench` feature (the benchmark object,
+#                                    panicProbe) into DIR, beside copies of the
+#                                    hand-written sources: what the Kotlin suite
+#                                    compiles with -Dpunch.bench.sources=DIR
+# The checked-in sources are generated without `bench`: they must match the
+# library an app ships, which has neither.
+# PUNCH_LIB: the library to read (default target/debug/libpunchcore.so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,8 +25,11 @@ SWIFT_FFI_OUT=bindings/swift/include
 # --workspace: the same feature set as `cargo test --workspace`, so this
 # reuses that build instead of compiling uniffi a second way.
 # scripts/test.sh has built everything already (PUNCH_PREBUILT=1).
-[ -n "${PUNCH_PREBUILT:-}" ] || cargo build --locked --workspace
-LIB=target/debug/libpunchcore.so
+mode="${1:-}"
+BUILD=(--locked --workspace)
+[ "$mode" = "--bench" ] && BUILD+=(--features punch-ffi/bench)
+[ -n "${PUNCH_PREBUILT:-}" ] || cargo build "${BUILD[@]}"
+LIB="${PUNCH_LIB:-target/debug/libpunchcore.so}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -32,7 +44,24 @@ cp "$tmp/swift/PunchCore.swift" "$tmp/out/swift/PunchCore.swift"
 cp "$tmp/swift/punchcoreFFI.h" "$tmp/out/ffi/punchcoreFFI.h"
 cp "$tmp/swift/punchcoreFFI.modulemap" "$tmp/out/ffi/module.modulemap"
 
-if [ "${1:-}" = "--check" ]; then
+if [ "$mode" = "--bench" ]; then
+  out="${2:?usage: $0 --bench DIR}"
+  rm -rf "$out"
+  mkdir -p "$out"
+  cp -R "$KOTLIN_OUT/." "$out/"
+  cp "$tmp/out/kotlin/com/example/punch/punchcore.kt" "$out/com/example/punch/punchcore.kt"
+  grep -q 'fun `panicProbe`' "$out/com/example/punch/punchcore.kt" \
+    || { echo "$LIB was not built with the bench feature" >&2; exit 1; }
+  echo "bench bindings written: $out"
+  exit 0
+fi
+
+if grep -q 'fun `panicProbe`' "$tmp/out/kotlin/com/example/punch/punchcore.kt"; then
+  echo "$LIB was built with the bench feature: the checked-in sources come from a build without it" >&2
+  exit 1
+fi
+
+if [ "$mode" = "--check" ]; then
   status=0
   # Only the generated file: Coroutines.kt beside it is hand-written.
   diff -u "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$tmp/out/kotlin/com/example/punch/punchcore.kt" || status=1

@@ -108,14 +108,22 @@ pg_stop
 # The contract suite: schemathesis against the live server, bounded.
 step "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
 # The checked-in Kotlin and Swift sources are exactly what the library generates.
-step "bindings drift" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check
+# From the library without the `bench` feature (the test runs above relinked
+# it with the feature their dev-dependency turns on): cargo relinks punch-ffi.
+step "bindings drift" bash -c "cargo build ${FEATURES[*]} && PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check"
 # Kotlin on a JVM: the generated bindings + coroutine layer, tested against
-# the real punch-server on 127.0.0.1 with target/debug/libpunchcore.so.
-step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test
+# the real punch-server on 127.0.0.1 with target/debug/libpunchcore.so built
+# with the `bench` feature (its benchmark object and panicProbe are tested
+# too; the shipped library and the checked-in sources have neither): only
+# punch-ffi is rebuilt, and its Kotlin generated beside the hand-written.
+step "bench bindings" bash -c "cargo build ${FEATURES[*]} --features punch-ffi/bench \
+  && PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --bench target/kotlin-bench"
+KOTLIN_BENCH=(-Dpunch.bench.sources="$PWD/target/kotlin-bench")
+step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test "${KOTLIN_BENCH[@]}"
 # Again with every coroutine on Dispatchers.Unconfined, where a library that
 # blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
 step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
-  surefire:test -Dpunch.dispatcher=unconfined
+  surefire:test -Dpunch.dispatcher=unconfined "${KOTLIN_BENCH[@]}"
 # No Swift compiler runs here: every Swift file is read with a real Swift
 # grammar (tree-sitter-swift), and hand-written switches over generated
 # enums must name every case (bindings/swift/README.md).

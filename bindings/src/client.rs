@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use punch_core::wire::b64;
 use punch_core::{BackgroundSync, EngineOptions, PunchEngine, ServerConfig, SystemClock};
+use punch_model::wire::b64;
 
 use crate::error::unsigned;
 use crate::error::{PunchError, from_sync_error, guard};
@@ -103,7 +103,7 @@ fn server_config(options: &ClientOptions) -> Result<Option<ServerConfig>, PunchE
         }
     };
     // Checked here so a bad URL is the app's input error, not a network one.
-    punch_core::net::url_policy::check_url_allowed(url)
+    punch_core::check_url_allowed(url)
         .map_err(|e| PunchError::invalid(format!("serverUrl is not allowed: {e}.")))?;
     let key = b64::decode(key.trim())
         .map_err(|_| PunchError::invalid("policyKeyBase64 is not base64."))?;
@@ -409,12 +409,11 @@ pub async fn fetch_enrollment_challenge(
             .ok_or_else(|| PunchError::invalid("serverUrl and policyKeyBase64 are required."))?;
         let transport: Arc<dyn punch_core::Transport> = match options.transport {
             Some(t) => Arc::new(ForeignTransport { inner: t }),
-            None => Arc::new(
-                punch_core::net::http_client::ReqwestTransport::new()
-                    .map_err(punch_core::PunchError::from)?,
-            ),
+            None => {
+                Arc::new(punch_core::ReqwestTransport::new().map_err(punch_core::PunchError::from)?)
+            }
         };
-        Ok(punch_core::sync::fetch_enrollment_challenge(
+        Ok(punch_core::fetch_enrollment_challenge(
             &server,
             transport.as_ref(),
             &code,

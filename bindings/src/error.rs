@@ -15,8 +15,8 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use punch_core::rules::policy::PolicyError;
 use punch_core::{EnrollError, PunchError as CoreError, SignerError, SyncError};
+use punch_model::rules::policy::PolicyError;
 
 use crate::types::Signed;
 use crate::types::{AssuranceLevel, Evaluation, KeyRole, ServerErrorCode};
@@ -153,9 +153,9 @@ pub enum RequestRefusal {
     UnknownReference,
 }
 
-impl From<&punch_core::rules::makeup::MakeUpRefusal> for RequestRefusal {
-    fn from(r: &punch_core::rules::makeup::MakeUpRefusal) -> Self {
-        use punch_core::rules::makeup::MakeUpRefusal as M;
+impl From<&punch_model::rules::makeup::MakeUpRefusal> for RequestRefusal {
+    fn from(r: &punch_model::rules::makeup::MakeUpRefusal) -> Self {
+        use punch_model::rules::makeup::MakeUpRefusal as M;
         match r {
             M::TooFarBack { .. } => RequestRefusal::MakeUpTooFarBack,
             M::InFuture => RequestRefusal::MakeUpInFuture,
@@ -167,9 +167,9 @@ impl From<&punch_core::rules::makeup::MakeUpRefusal> for RequestRefusal {
     }
 }
 
-impl From<&punch_core::rules::field_work::FieldWorkError> for RequestRefusal {
-    fn from(f: &punch_core::rules::field_work::FieldWorkError) -> Self {
-        use punch_core::rules::field_work::FieldWorkError as F;
+impl From<&punch_model::rules::field_work::FieldWorkError> for RequestRefusal {
+    fn from(f: &punch_model::rules::field_work::FieldWorkError) -> Self {
+        use punch_model::rules::field_work::FieldWorkError as F;
         match f {
             F::Radius => RequestRefusal::FieldWorkRadius,
             F::Center => RequestRefusal::FieldWorkCenter,

@@ -5,14 +5,14 @@ use std::collections::BTreeSet;
 
 use punch_core::ChainProblem;
 use punch_core::KeyRole as CoreRole;
-use punch_core::pin_model::token::TokenError;
-use punch_core::rules::assurance::AssuranceLevel as CoreLevel;
-use punch_core::rules::evaluate::{Flag, FlagKind, NearestSite, Outcome, SignalCheck, SiteResult};
-use punch_core::rules::evidence::EvidenceError;
-use punch_core::rules::field_work::FieldWorkError;
-use punch_core::rules::makeup::MakeUpRefusal;
-use punch_core::rules::policy::{Action, Signal};
-use punch_core::wire::ErrorCode;
+use punch_model::pin::token::TokenError;
+use punch_model::rules::assurance::AssuranceLevel as CoreLevel;
+use punch_model::rules::evaluate::{Flag, FlagKind, NearestSite, Outcome, SignalCheck, SiteResult};
+use punch_model::rules::evidence::EvidenceError;
+use punch_model::rules::field_work::FieldWorkError;
+use punch_model::rules::makeup::MakeUpRefusal;
+use punch_model::rules::policy::{Action, Signal};
+use punch_model::wire::ErrorCode;
 
 use super::*;
 

@@ -3,11 +3,11 @@
 //! attempts they can point at, and the field sites approved.
 
 use punch_core::EventReceipt;
-use punch_core::exceptions::{FiledRequest, RefusedAttempt, RequestView};
-use punch_core::geofence::LatLon;
-use punch_core::messages::{self, Locale};
-use punch_core::rules::field_work::{Date, FieldSite, FieldWorkRequest};
-use punch_core::rules::makeup::{self, MakeUpRequest};
+use punch_core::{FiledRequest, RefusedAttempt, RequestView};
+use punch_model::geofence::LatLon;
+use punch_model::messages::{self, Locale};
+use punch_model::rules::field_work::{Date, FieldSite, FieldWorkRequest};
+use punch_model::rules::makeup::{self, MakeUpRequest};
 use std::time::SystemTime;
 
 use crate::client::PunchClient;

@@ -17,7 +17,8 @@
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
-//! - `bench`: the Rust side of the bindings' benchmark.
+//! - `bench` (feature `bench`, never in a shipped library): the Rust side of
+//!   the bindings' benchmark, and `panic_probe`.
 //!
 //! No lock of this crate is held across a call into foreign code.
 
@@ -25,6 +26,7 @@
 // sides need a plain record there, and the error path is not hot.
 #![allow(clippy::result_large_err)]
 
+#[cfg(feature = "bench")]
 mod bench;
 mod client;
 mod error;
@@ -42,6 +44,7 @@ mod standing;
 mod subscriptions;
 mod types;
 
+#[cfg(feature = "bench")]
 pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
@@ -68,9 +71,10 @@ pub fn library_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// Panics inside the library on purpose. It exists so an app's (and our)
-/// tests can prove that a Rust panic arrives as `PunchError::Internal`, a
-/// normal exception, and never takes the app down.
+/// Panics inside the library on purpose. It exists so our tests can prove
+/// that a Rust panic arrives as `PunchError::Internal`, a normal exception,
+/// and never takes the app down (feature `bench`: not in a shipped library).
+#[cfg(feature = "bench")]
 #[uniffi::export]
 pub fn panic_probe() -> Result<(), PunchError> {
     error::guard(|| panic!("panic_probe: a deliberate panic"))

@@ -3,7 +3,7 @@
 //! the library's English and Simplified Chinese templates render it in the
 //! locale the app passes (a BCP 47 tag; unknown ones fall back to English).
 
-use punch_core::messages::{self, Locale};
+use punch_model::messages::{self, Locale};
 
 /// One named value a message's template uses (a site, minutes, metres).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -3,7 +3,9 @@
 //! reset token (checked offline with the pinned server key). PIN refusals
 //! arrive as `PunchError::Pin` with what the UI needs (tries left, lock end).
 
-use punch_core::pin_model::{self, PinEventKind as CoreEventKind, ResetPath as CoreResetPath};
+use punch_model::pin::{
+    self as pin_model, PinEventKind as CoreEventKind, ResetPath as CoreResetPath,
+};
 use std::time::SystemTime;
 
 use crate::client::PunchClient;

@@ -222,7 +222,7 @@ impl Signer for ForeignSigner {
     fn attestation(
         &self,
         challenge: &[u8],
-    ) -> Result<Option<punch_core::wire::DeviceAttestation>, SignerError> {
+    ) -> Result<Option<punch_model::wire::DeviceAttestation>, SignerError> {
         let _turn = SigningTurn::enter(&self.signing);
         wait_foreign(self.inner.attestation(challenge.to_vec()), self.timeout)
             .unwrap_or_else(|end| Err(ended("signer", end, self.timeout)))

@@ -4,7 +4,7 @@
 //! export. See README.md, "Privacy".
 
 use punch_core::DataKeyStatus as CoreStatus;
-use punch_core::messages::{Locale, review_message};
+use punch_model::messages::{Locale, review_message};
 
 use crate::client::PunchClient;
 use crate::error::PunchError;

@@ -17,8 +17,8 @@ pub struct ShiftOccurrence {
     pub closes: SystemTime,
 }
 
-impl From<punch_core::rules::shift::ShiftOccurrence> for ShiftOccurrence {
-    fn from(o: punch_core::rules::shift::ShiftOccurrence) -> Self {
+impl From<punch_model::rules::shift::ShiftOccurrence> for ShiftOccurrence {
+    fn from(o: punch_model::rules::shift::ShiftOccurrence) -> Self {
         ShiftOccurrence {
             shift_id: o.shift_id,
             name: o.name,

@@ -205,9 +205,9 @@ pub enum Signal {
     Ip,
 }
 
-impl From<punch_core::rules::policy::Signal> for Signal {
-    fn from(s: punch_core::rules::policy::Signal) -> Self {
-        use punch_core::rules::policy::Signal as S;
+impl From<punch_model::rules::policy::Signal> for Signal {
+    fn from(s: punch_model::rules::policy::Signal) -> Self {
+        use punch_model::rules::policy::Signal as S;
         match s {
             S::Gps => Signal::Gps,
             S::Wifi => Signal::Wifi,
@@ -227,9 +227,9 @@ pub enum SignalOutcome {
     Unavailable,
 }
 
-impl From<punch_core::rules::evaluate::Outcome> for SignalOutcome {
-    fn from(o: punch_core::rules::evaluate::Outcome) -> Self {
-        use punch_core::rules::evaluate::Outcome as O;
+impl From<punch_model::rules::evaluate::Outcome> for SignalOutcome {
+    fn from(o: punch_model::rules::evaluate::Outcome) -> Self {
+        use punch_model::rules::evaluate::Outcome as O;
         match o {
             O::Pass => SignalOutcome::Pass,
             O::Weak => SignalOutcome::Weak,
@@ -248,9 +248,9 @@ pub enum Containment {
     Uncertain,
 }
 
-impl From<punch_core::geofence::Containment> for Containment {
-    fn from(c: punch_core::geofence::Containment) -> Self {
-        use punch_core::geofence::Containment as C;
+impl From<punch_model::geofence::Containment> for Containment {
+    fn from(c: punch_model::geofence::Containment) -> Self {
+        use punch_model::geofence::Containment as C;
         match c {
             C::Inside => Containment::Inside,
             C::Outside => Containment::Outside,
@@ -275,9 +275,9 @@ pub enum FlagKind {
     ExternalReceiver,
 }
 
-impl From<punch_core::rules::evaluate::FlagKind> for FlagKind {
-    fn from(k: punch_core::rules::evaluate::FlagKind) -> Self {
-        use punch_core::rules::evaluate::FlagKind as K;
+impl From<punch_model::rules::evaluate::FlagKind> for FlagKind {
+    fn from(k: punch_model::rules::evaluate::FlagKind) -> Self {
+        use punch_model::rules::evaluate::FlagKind as K;
         match k {
             K::MockLocation => FlagKind::MockLocation,
             K::ImpossibleTravel => FlagKind::ImpossibleTravel,
@@ -300,9 +300,9 @@ pub enum FlagAction {
     Reject,
 }
 
-impl From<punch_core::rules::policy::Action> for FlagAction {
-    fn from(a: punch_core::rules::policy::Action) -> Self {
-        use punch_core::rules::policy::Action as A;
+impl From<punch_model::rules::policy::Action> for FlagAction {
+    fn from(a: punch_model::rules::policy::Action) -> Self {
+        use punch_model::rules::policy::Action as A;
         match a {
             A::Accept => FlagAction::Accept,
             A::Review => FlagAction::Review,
@@ -411,9 +411,9 @@ pub enum AttendanceCode {
     NotClockedIn,
 }
 
-impl From<&punch_core::rules::shift::Attendance> for Attendance {
-    fn from(a: &punch_core::rules::shift::Attendance) -> Self {
-        use punch_core::rules::shift::Attendance as A;
+impl From<&punch_model::rules::shift::Attendance> for Attendance {
+    fn from(a: &punch_model::rules::shift::Attendance) -> Self {
+        use punch_model::rules::shift::Attendance as A;
         let minutes = match a {
             A::Late { minutes, .. } | A::EarlyLeave { minutes, .. } => Some(*minutes),
             _ => None,
@@ -443,7 +443,7 @@ impl From<&punch_core::rules::shift::Attendance> for Attendance {
 impl From<punch_core::Evaluation> for Evaluation {
     fn from(e: punch_core::Evaluation) -> Self {
         let messages =
-            punch_core::messages::evaluation_messages(&e, punch_core::messages::Locale::English)
+            punch_model::messages::evaluation_messages(&e, punch_model::messages::Locale::English)
                 .into_iter()
                 .map(crate::messages::Message::from)
                 .collect();
@@ -560,7 +560,7 @@ fn kind_of(column: &str) -> Option<PunchKind> {
     use punch_core::PunchKind as K;
     [K::ClockIn, K::ClockOut, K::BreakStart, K::BreakEnd]
         .into_iter()
-        .find(|k| punch_core::text::serde_name(k) == column)
+        .find(|k| punch_model::text::serde_name(k) == column)
         .map(Into::into)
 }
 
@@ -569,7 +569,7 @@ fn decision_of(column: &str) -> Option<Decision> {
     use punch_core::Decision as D;
     [D::Accepted, D::Review, D::Rejected]
         .into_iter()
-        .find(|d| punch_core::text::serde_name(d) == column)
+        .find(|d| punch_model::text::serde_name(d) == column)
         .map(Into::into)
 }
 
@@ -662,9 +662,9 @@ pub enum RejectReason {
     OutOfRange,
 }
 
-impl From<&punch_core::wire::RejectReason> for RejectReason {
-    fn from(r: &punch_core::wire::RejectReason) -> Self {
-        use punch_core::wire::RejectReason as R;
+impl From<&punch_model::wire::RejectReason> for RejectReason {
+    fn from(r: &punch_model::wire::RejectReason) -> Self {
+        use punch_model::wire::RejectReason as R;
         match r {
             R::BadSignature => RejectReason::BadSignature,
             R::Unparseable => RejectReason::Unparseable,
@@ -993,13 +993,13 @@ pub enum DeviceAttestation {
     },
 }
 
-impl From<DeviceAttestation> for punch_core::wire::DeviceAttestation {
+impl From<DeviceAttestation> for punch_model::wire::DeviceAttestation {
     fn from(a: DeviceAttestation) -> Self {
         match a {
             DeviceAttestation::Android {
                 challenge,
                 certificate_chain,
-            } => punch_core::wire::DeviceAttestation::Android {
+            } => punch_model::wire::DeviceAttestation::Android {
                 challenge,
                 certificate_chain,
             },
@@ -1007,7 +1007,7 @@ impl From<DeviceAttestation> for punch_core::wire::DeviceAttestation {
                 challenge,
                 key_id,
                 attestation_object,
-            } => punch_core::wire::DeviceAttestation::Apple {
+            } => punch_model::wire::DeviceAttestation::Apple {
                 challenge,
                 key_id,
                 attestation_object,
@@ -1046,9 +1046,9 @@ pub enum AssuranceLevel {
     HardwareStrongbox,
 }
 
-impl From<punch_core::rules::assurance::AssuranceLevel> for AssuranceLevel {
-    fn from(a: punch_core::rules::assurance::AssuranceLevel) -> Self {
-        use punch_core::rules::assurance::AssuranceLevel as A;
+impl From<punch_model::rules::assurance::AssuranceLevel> for AssuranceLevel {
+    fn from(a: punch_model::rules::assurance::AssuranceLevel) -> Self {
+        use punch_model::rules::assurance::AssuranceLevel as A;
         match a {
             A::Software => AssuranceLevel::Software,
             A::AttestedApp => AssuranceLevel::AttestedApp,
@@ -1091,9 +1091,9 @@ pub enum ServerErrorCode {
     Unknown,
 }
 
-impl From<&punch_core::wire::ErrorCode> for ServerErrorCode {
-    fn from(c: &punch_core::wire::ErrorCode) -> Self {
-        use punch_core::wire::ErrorCode as W;
+impl From<&punch_model::wire::ErrorCode> for ServerErrorCode {
+    fn from(c: &punch_model::wire::ErrorCode) -> Self {
+        use punch_model::wire::ErrorCode as W;
         match c {
             W::BadRequest => ServerErrorCode::BadRequest,
             W::EnrollmentCodeInvalid => ServerErrorCode::EnrollmentCodeInvalid,

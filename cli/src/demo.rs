@@ -8,9 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::rules::policy::Policy;
-use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{Clock, EngineOptions, Evidence, PunchEngine, PunchError, PunchKind};
+use punch_core::{RetryConfig, ServerConfig};
+use punch_model::rules::policy::Policy;
 use punch_server::Admin;
 
 use crate::CmdResult;

@@ -6,13 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::geofence::LatLon;
-use punch_core::messages::{self, Locale};
-use punch_core::rules::field_work::FieldWorkRequest;
-use punch_core::rules::makeup::{MakeUpRequest, MakeUpRules};
-use punch_core::rules::shift::{Day, Shift};
-use punch_core::sync::ServerConfig;
+use punch_core::ServerConfig;
 use punch_core::{EngineOptions, PunchEngine, PunchError, PunchKind};
+use punch_model::geofence::LatLon;
+use punch_model::messages::{self, Locale};
+use punch_model::rules::field_work::FieldWorkRequest;
+use punch_model::rules::makeup::{MakeUpRequest, MakeUpRules};
+use punch_model::rules::shift::{Day, Shift};
 use punch_server::Admin;
 use punch_server::policy_publish::Schedule;
 
@@ -127,7 +127,7 @@ pub fn run(
         MakeUpRules::default().max_per_month,
         MakeUpRules::default().max_days_back
     );
-    let today = punch_core::rules::field_work::day_of(
+    let today = punch_model::rules::field_work::day_of(
         engine.trusted_now_ms(),
         &jiff::tz::TimeZone::get(ZONE)?,
     )

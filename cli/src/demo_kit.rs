@@ -5,7 +5,9 @@ use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::{Clock, ClockReading, Evidence, GpsFix, ManualClock, WifiObservation};
+use punch_core::{
+    Clock, ClockReading, Evidence, GpsFix, WifiObservation, test_support::ManualClock,
+};
 use punch_server::ServerHandle;
 
 /// The sample policy's head office.

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use punch_core::{ManualClock, PinError, PunchEngine, PunchError};
+use punch_core::{PinError, PunchEngine, PunchError, test_support::ManualClock};
 use punch_server::pin::CodeDelivery;
 use punch_server::{Admin, ServerHandle};
 
@@ -82,7 +82,7 @@ pub(crate) fn run(
     let kinds: Vec<String> = engine
         .pin_events()?
         .iter()
-        .map(|e| punch_core::text::serde_name(&e.kind))
+        .map(|e| punch_model::text::serde_name(&e.kind))
         .collect();
     println!(
         "   - replaying the token is refused. PIN events recorded: {}",

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use punch_core::rules::evaluate::evaluate;
-use punch_core::rules::policy::{Policy, PreparedPolicy};
 use punch_core::{Evidence, GpsFix, WifiObservation};
+use punch_model::rules::evaluate::evaluate;
+use punch_model::rules::policy::{Policy, PreparedPolicy};
 
 use crate::CmdResult;
 

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use punch_core::geofence::{LatLon, PreparedShape, Shape, SiteIndex};
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind, Signer,
-    SoftwareSigner,
+    ClockReading, EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind, Signer, SoftwareSigner,
+    test_support::ManualClock,
 };
+use punch_model::geofence::{LatLon, PreparedShape, Shape, SiteIndex};
 
 fn emit(bench: &str, value: f64, unit: &str, baseline: f64, ratio: f64) {
     println!(
@@ -176,7 +176,7 @@ fn bench_crypto() {
     let n = 2_000;
     let t = Instant::now();
     for _ in 0..n {
-        black_box(punch_core::ledger::signing::sha256(black_box(&msg)));
+        black_box(punch_model::ledger::signing::sha256(black_box(&msg)));
     }
     let hash = t.elapsed().as_secs_f64() / n as f64;
     let t = Instant::now();
@@ -187,7 +187,7 @@ fn bench_crypto() {
     let sign = t.elapsed().as_secs_f64() / n as f64;
     let t = Instant::now();
     for _ in 0..n {
-        punch_core::ledger::signing::verify(&key, black_box(&msg), &sig).expect("verify");
+        punch_model::ledger::signing::verify(&key, black_box(&msg), &sig).expect("verify");
     }
     let verify = t.elapsed().as_secs_f64() / n as f64;
     emit(
@@ -308,6 +308,9 @@ fn policy_with_sites(n: usize) -> Vec<u8> {
 struct CountingAlloc;
 static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
+// The one unsafe code of the workspace outside the FFI scaffolding: a global
+// allocator must be an unsafe impl; it only forwards to the system's.
+#[allow(unsafe_code)]
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
@@ -444,12 +447,12 @@ fn bench_open() {
 /// iterations) and at the policy floor, against one SHA-256 of a PIN-sized
 /// input. Run under qemu ARM64 with `--target aarch64-unknown-linux-gnu`.
 fn bench_pin() {
-    use punch_core::pin_model::Verifier;
-    use punch_core::pin_model::settings::{DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS};
+    use punch_model::pin::Verifier;
+    use punch_model::pin::settings::{DEFAULT_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS};
     let n = 20_000;
     let t = Instant::now();
     for _ in 0..n {
-        black_box(punch_core::ledger::signing::sha256(black_box(b"4827")));
+        black_box(punch_model::ledger::signing::sha256(black_box(b"4827")));
     }
     let sha = t.elapsed().as_secs_f64() / n as f64;
     for (name, iterations) in [
@@ -508,10 +511,10 @@ fn main() {
 /// against the policy prepared with them — prepared once and cached, as
 /// `InstalledPolicy::current_for` does — and the shift verdict).
 fn bench_exceptions() {
-    use punch_core::rules::evaluate::evaluate;
-    use punch_core::rules::field_work::{self, FieldSite};
-    use punch_core::rules::policy::{Policy, PreparedPolicy};
-    use punch_core::rules::shift;
+    use punch_model::rules::evaluate::evaluate;
+    use punch_model::rules::field_work::{self, FieldSite};
+    use punch_model::rules::policy::{Policy, PreparedPolicy};
+    use punch_model::rules::shift;
 
     let base = Policy::from_json(&policy_with_sites(10)).expect("policy");
     let mut with_rules = base.clone();
@@ -530,7 +533,7 @@ fn bench_exceptions() {
     let today = field_work::day_of(now, &field_work::policy_zone(&with_rules)).expect("day");
     let field: Vec<FieldSite> = (0..10)
         .map(|i| FieldSite {
-            request_id: punch_core::ledger::record::Uuid::from_u128(i as u128 + 1),
+            request_id: punch_model::ledger::record::Uuid::from_u128(i as u128 + 1),
             name: format!("client {i}"),
             center: LatLon {
                 lat: 31.0 + f64::from(i) * 0.1,

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
-    SoftwareKeyWrapper,
+    ClockReading, EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind, SoftwareKeyWrapper,
+    test_support::ManualClock,
 };
 
 fn median(mut v: Vec<Duration>) -> f64 {

@@ -2,7 +2,8 @@
 use std::sync::Arc;
 
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
+    ClockReading, EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind,
+    test_support::ManualClock,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

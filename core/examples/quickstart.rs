@@ -7,10 +7,10 @@
 
 use std::error::Error;
 
-use punch_core::wire::b64;
 use punch_core::{
     EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind, PunchReceipt, ServerConfig, SyncReport,
 };
+use punch_model::wire::b64;
 
 /// Enrolls a device at `db_path` with `code`, punches in at Berlin's
 /// Alexanderplatz (the sample site) and uploads the punch.

@@ -1,20 +1,25 @@
 //! Time as the platform sees it: wall clock (the employee can change it) and
 //! a monotonic clock since boot (they cannot). Platforms supply their own
-//! (`SystemClock.elapsedRealtime`, `mach_continuous_time`); tests use ManualClock.
+//! (`SystemClock.elapsedRealtime`, `mach_continuous_time`); tests use `test_support::ManualClock`.
 
-use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One reading of the platform's clocks, taken together.
 pub struct ClockReading {
+    /// The wall clock (epoch ms): the employee can change it.
     pub wall_time_ms: i64,
+    /// The device's UTC offset at that moment, in minutes.
     pub utc_offset_min: i32,
+    /// Time since boot (ms), which the employee cannot change.
     pub monotonic_ms: u64,
     /// Changes at every reboot; monotonic times compare only within one boot.
     pub boot_id: String,
 }
 
+/// The platform's clocks (Android `elapsedRealtime`, iOS `mach_continuous_time`).
 pub trait Clock: Send + Sync {
+    /// Reads the wall and monotonic clocks now.
     fn now(&self) -> ClockReading;
 }
 
@@ -68,51 +73,12 @@ impl Clock for SystemClock {
 
 /// The host time zone's offset from UTC at `wall_time_ms`, in minutes
 /// (daylight saving included); 0 if the host has no zone information.
-pub fn local_utc_offset_min(wall_time_ms: i64) -> i32 {
+pub(crate) fn local_utc_offset_min(wall_time_ms: i64) -> i32 {
     use chrono::{Local, Offset, TimeZone};
     Local
         .timestamp_millis_opt(wall_time_ms)
         .single()
         .map_or(0, |t| t.offset().fix().local_minus_utc() / 60)
-}
-
-/// A clock the caller moves by hand: tests and the demo.
-pub struct ManualClock(Mutex<ClockReading>);
-
-impl ManualClock {
-    pub fn new(reading: ClockReading) -> ManualClock {
-        ManualClock(Mutex::new(reading))
-    }
-
-    /// Moves both clocks forward, as real time passing does.
-    pub fn advance_ms(&self, ms: u64) {
-        let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        r.wall_time_ms = r
-            .wall_time_ms
-            .saturating_add(i64::try_from(ms).unwrap_or(i64::MAX));
-        r.monotonic_ms = r.monotonic_ms.saturating_add(ms);
-    }
-
-    /// Moves only the wall clock, as an employee changing the phone's time does.
-    pub fn set_wall_ms(&self, wall_time_ms: i64) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .wall_time_ms = wall_time_ms;
-    }
-
-    /// A reboot: new boot id, monotonic clock restarts.
-    pub fn reboot(&self, boot_id: &str) {
-        let mut r = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        r.boot_id = boot_id.to_string();
-        r.monotonic_ms = 0;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> ClockReading {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
 }
 
 #[cfg(test)]

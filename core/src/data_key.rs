@@ -20,19 +20,23 @@ use crate::store::{Sealing, Store};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
+/// Why the platform could not wrap or unwrap the data key.
 pub enum KeyWrapError {
     /// The platform key is gone (app data cleared, biometrics re-enrolled,
     /// Keystore reset) or refuses: the data key cannot be unwrapped.
     #[error("the platform key is unavailable: {0}")]
     Unavailable(String),
     #[error("wrapping failed: {0}")]
+    /// Anything else the platform reported.
     Failed(String),
 }
 
 /// Wraps the data key with a key the platform holds. A Kotlin/Swift
 /// implementation uses an AES key in Android Keystore (GCM) or a Keychain item.
 pub trait KeyWrapper: Send + Sync {
+    /// Wraps (encrypts) the data key under the platform's key.
     fn wrap(&self, key: &[u8]) -> std::result::Result<Vec<u8>, KeyWrapError>;
+    /// Unwraps what [`wrap`](Self::wrap) returned.
     fn unwrap(&self, wrapped: &[u8]) -> std::result::Result<Vec<u8>, KeyWrapError>;
 }
 
@@ -54,9 +58,20 @@ impl KeyWrapper for SoftwareKeyWrapper {
 /// What the app can show about the data key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DataKeyStatus {
+    /// Records are stored in clear (no key wrapper configured).
     Off,
-    Ready { key_id: String },
-    Unavailable { key_id: String, reason: String },
+    /// Records are sealed and the data key is usable here.
+    Ready {
+        /// The data key in use.
+        key_id: String,
+    },
+    /// The platform cannot unwrap the data key: see [`PunchError::DataKeyUnavailable`](crate::PunchError::DataKeyUnavailable).
+    Unavailable {
+        /// The data key that cannot be unwrapped.
+        key_id: String,
+        /// What the platform said.
+        reason: String,
+    },
 }
 
 /// Unwraps the stored key, or makes, wraps and stores a first one. Called

@@ -16,6 +16,19 @@ use crate::error::{PunchError, Result};
 use crate::keys::KeySet;
 use crate::store::Db;
 
+/// Who this device is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The id the server knows this device by.
+    pub device_id: String,
+    /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
+    pub public_key_spki: Vec<u8>,
+    /// The channel key (the punch key too on a device from before the split).
+    pub channel_key_spki: Vec<u8>,
+    /// The employee bound at enrollment (None before).
+    pub employee_id: Option<String>,
+}
+
 pub(crate) struct DeviceContext {
     pub db: Arc<Db>,
     /// Masks the clock readings records and anchors carry (`clock_mask`).
@@ -82,10 +95,29 @@ impl DeviceContext {
         }
     }
 
+    /// Who this device is now: its id, keys and employee.
+    pub fn info(&self) -> Result<DeviceInfo> {
+        let keys = self.keys();
+        Ok(DeviceInfo {
+            device_id: self.device_id.clone(),
+            public_key_spki: keys.punch.public_key.clone(),
+            channel_key_spki: keys.channel.public_key.clone(),
+            employee_id: self.employee_id()?,
+        })
+    }
+
+    /// Now by the best clock available: anchored server time within this
+    /// boot, else the device's wall clock, never earlier than the last
+    /// server time seen (see [`trusted_time::trusted_now_ms`]).
+    pub fn trusted_now_ms(&self) -> i64 {
+        let now = self.now();
+        self.trusted_now_at(&now).unwrap_or(now.wall_time_ms)
+    }
+
     /// Now by the best clock available (see [`trusted_time::trusted_now_ms`]),
     /// given a clock reading taken beforehand.
     pub fn trusted_now_at(&self, now: &ClockReading) -> Result<i64> {
-        let anchor = self.db.lock().anchor()?;
+        let anchor = self.db.anchor()?;
         Ok(trusted_time::trusted_now_ms(
             anchor.as_ref(),
             now.wall_time_ms,
@@ -98,24 +130,25 @@ impl DeviceContext {
 impl DeviceContext {
     /// Binds this device to an employee; once bound, only the same id is accepted.
     pub fn bind_employee(&self, employee_id: &str) -> Result<()> {
-        let store = self.db.lock();
-        let row = store
-            .device()?
-            .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?;
-        match row.employee_id {
-            Some(bound) if bound != employee_id => Err(PunchError::EmployeeMismatch {
-                bound,
-                requested: employee_id.to_string(),
-            }),
-            Some(_) => Ok(()),
-            None => store.set_employee(employee_id),
-        }
+        self.db.with_store(|store| {
+            let row = store
+                .device()?
+                .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?;
+            match row.employee_id {
+                Some(bound) if bound != employee_id => Err(PunchError::EmployeeMismatch {
+                    bound,
+                    requested: employee_id.to_string(),
+                }),
+                Some(_) => Ok(()),
+                None => store.set_employee(employee_id),
+            }
+        })
     }
 
     /// The employee this device is bound to, if enrolled.
     pub fn employee_id(&self) -> Result<Option<String>> {
-        let store = self.db.lock();
-        Ok(store
+        Ok(self
+            .db
             .device()?
             .ok_or_else(|| PunchError::CorruptState("device row vanished".into()))?
             .employee_id)

@@ -7,25 +7,32 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
-use punch_model::ledger::event::ChainEntry;
+use punch_model::ledger::chain::ChainReport;
 use punch_model::ledger::record::PunchKind;
-use punch_model::ledger::signing::{self, Signer, point_from_public_key, sha256};
+use punch_model::ledger::signing::{Signer, point_from_public_key};
+use punch_model::pin::wire::PinCodeSent;
+use punch_model::pin::{PinEvent, ResetToken, SignedResetToken};
 use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+use punch_model::wire::privacy::RevealResponse;
 
 use crate::clock::{Clock, SystemClock};
 use crate::clock_mask::ClockMask;
+use crate::data_key::DataKeyStatus;
 use crate::data_key::{self, KeyWrapper};
-use crate::device::DeviceContext;
+use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
-use crate::exceptions::{self, RefusedAttempt, RequestView};
+use crate::exceptions::{ExceptionService, RefusedAttempt, RequestView};
+use crate::export::PersonalExport;
+use crate::history;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
+use crate::pin::{PinService, PinStatus};
+use crate::privacy::{PrivacyService, PurgeReport};
 use crate::recorder::{self, EventReceipt, PunchReceipt};
 use crate::rotation;
 use crate::standing::{self, Standing};
@@ -44,6 +51,7 @@ pub struct EngineOptions {
     /// the user); None keeps a software key in the database. A device
     /// created before the two keys uses its one key (`signer`) here.
     pub channel_signer: Option<Arc<dyn Signer>>,
+    /// The platform's clocks (default: the host's).
     pub clock: Arc<dyn Clock>,
     /// The server to enroll with and sync to; None for a local-only engine.
     pub server: Option<ServerConfig>,
@@ -67,24 +75,21 @@ impl Default for EngineOptions {
     }
 }
 
-/// Who this device is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceInfo {
-    pub device_id: String,
-    /// The punch key in force, P-256 SubjectPublicKeyInfo DER.
-    pub public_key_spki: Vec<u8>,
-    /// The channel key (the punch key too on a device from before the split).
-    pub channel_key_spki: Vec<u8>,
-    pub employee_id: Option<String>,
-}
-
+/// The punch engine of one device database: shared between threads
+/// (`Send + Sync`); every method is a short, durable step.
 pub struct PunchEngine {
-    pub(crate) device: Arc<DeviceContext>,
-    pub(crate) policy: Arc<InstalledPolicy>,
-    pub(crate) sync: Arc<Syncer>,
-    pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
-    /// The punch PIN's turn and grant (`crate::pin`).
-    pub(crate) pin: crate::pin::PinGuard,
+    /// Who the device is and what it holds (database, keys, clocks).
+    device: Arc<DeviceContext>,
+    /// The installed, signed policy.
+    policy: Arc<InstalledPolicy>,
+    /// Enrollment, upload and the status: the sync service.
+    sync: Arc<Syncer>,
+    /// The notice, openings, the data key, retention, the export.
+    privacy: PrivacyService,
+    /// Make-up requests and field work.
+    exceptions: ExceptionService,
+    /// The punch PIN and kiosk mode.
+    pin: PinService,
 }
 
 impl PunchEngine {
@@ -93,6 +98,7 @@ impl PunchEngine {
         Self::open_with(path, EngineOptions::default())
     }
 
+    /// Opens (or creates) the device database at `path` with `options`.
     pub fn open_with(path: impl AsRef<Path>, options: EngineOptions) -> Result<PunchEngine> {
         if let Some(server) = &options.server {
             check_url_allowed(&server.base_url)?;
@@ -129,23 +135,31 @@ impl PunchEngine {
             options.server,
             options.transport,
         ));
+        let pin = PinService::new(device.clone(), policy.clone(), sync.clone());
+        let privacy = PrivacyService {
+            device: device.clone(),
+            policy: policy.clone(),
+            sync: sync.clone(),
+            key_wrapper: options.key_wrapper,
+        };
+        let exceptions = ExceptionService {
+            device: device.clone(),
+            policy: policy.clone(),
+            sync: sync.clone(),
+        };
         Ok(PunchEngine {
             device,
             policy,
             sync,
-            key_wrapper: options.key_wrapper,
-            pin: Default::default(),
+            pin,
+            privacy,
+            exceptions,
         })
     }
 
+    /// Who this device is: its id, its keys, its employee.
     pub fn device(&self) -> Result<DeviceInfo> {
-        let keys = self.device.keys();
-        Ok(DeviceInfo {
-            device_id: self.device.device_id.clone(),
-            public_key_spki: keys.punch.public_key.clone(),
-            channel_key_spki: keys.channel.public_key.clone(),
-            employee_id: self.device.employee_id()?,
-        })
+        self.device.info()
     }
 
     /// True when a platform signer (Keystore / Secure Enclave) holds the punch key.
@@ -168,8 +182,7 @@ impl PunchEngine {
     ) -> Result<EventReceipt> {
         let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
         let receipt = rotation::rotate_punch_key(&self.device, version, provider, reason)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
+        self.sync.recorded();
         Ok(receipt)
     }
 
@@ -190,10 +203,10 @@ impl PunchEngine {
     /// server time seen, so winding the clock back cannot revive an expired
     /// policy.
     pub fn trusted_now_ms(&self) -> i64 {
-        let now = self.device.now();
-        self.device.trusted_now_at(&now).unwrap_or(now.wall_time_ms)
+        self.device.trusted_now_ms()
     }
 
+    /// The installed policy's version (None: none installed yet).
     pub fn policy_version(&self) -> Option<u64> {
         self.policy.version()
     }
@@ -225,7 +238,7 @@ impl PunchEngine {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
         let now = self.device.now();
-        let ctx = self.device.db.lock().punch_context()?;
+        let ctx = self.device.db.punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
         recorder::judge(&ctx, &policy, &self.device.aged(&valid), &now, kind)
     }
@@ -238,12 +251,11 @@ impl PunchEngine {
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
-        self.check_pin_grant(&policy)?;
+        self.pin.check_pin_grant(&policy)?;
         let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
         // A refusal is stored too (as evidence): it goes up like a punch.
         if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
-            self.sync.wakeup.wake();
-            self.sync.notify_status();
+            self.sync.recorded();
         }
         punched
     }
@@ -256,40 +268,31 @@ impl PunchEngine {
     /// [`attach`](Self::attach) first; `refused_attempt` must name one of
     /// [`refused_attempts`](Self::refused_attempts).
     pub fn file_make_up_request(&self, request: MakeUpRequest) -> Result<EventReceipt> {
-        let policy = self.policy.current(&self.device.db)?;
-        let receipt = exceptions::file_make_up(&self.device, &policy, request)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
-        Ok(receipt)
+        self.exceptions.file_make_up_request(request)
     }
 
     /// Proposes a field-work site (外勤报备) for a manager to approve; once
     /// approved it arrives on sync and punches there are judged against it
     /// on its days.
     pub fn propose_field_work(&self, proposal: FieldWorkRequest) -> Result<EventReceipt> {
-        let version = self.policy.version().ok_or(PunchError::NoPolicy)?;
-        let receipt = exceptions::propose_field_work(&self.device, version, proposal)?;
-        self.sync.wakeup.wake();
-        self.sync.notify_status();
-        Ok(receipt)
+        self.exceptions.propose_field_work(proposal)
     }
 
     /// Keeps a file (a photo, a note from the client) for a make-up
     /// request; returns the attachment to name in the request. The file is
     /// uploaded on sync after the request, then dropped from the device.
     pub fn attach(&self, body: Vec<u8>, media_type: &str) -> Result<Attachment> {
-        let policy = self.policy.current(&self.device.db)?;
-        exceptions::attach(&self.device, &policy.policy.make_up, body, media_type)
+        self.exceptions.attach(body, media_type)
     }
 
     /// The requests this device filed, with where each stands.
     pub fn requests(&self) -> Result<Vec<RequestView>> {
-        exceptions::requests(&self.device)
+        self.exceptions.requests()
     }
 
     /// The punches the rules refused, kept as the employee's evidence.
     pub fn refused_attempts(&self) -> Result<Vec<RefusedAttempt>> {
-        exceptions::refused_attempts(&self.device)
+        self.exceptions.refused_attempts()
     }
 
     /// The field sites approved for this employee (from the signed addendum).
@@ -302,8 +305,7 @@ impl PunchEngine {
     /// What they say comes from the signed bytes, checked here; a row that
     /// fails the check keeps its raw columns with `verified: false`.
     pub fn punches(&self, after_seq: u64, limit: u32) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.lock().punches_after(after_seq, limit)?;
-        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+        history::punches_after(&self.device, after_seq, limit)
     }
 
     /// Stored punches before `before_seq` (from the newest when None),
@@ -314,23 +316,22 @@ impl PunchEngine {
         before_seq: Option<u64>,
         limit: u32,
     ) -> Result<Vec<StoredPunch>> {
-        let rows = self.device.db.lock().punches_before(before_seq, limit)?;
-        Ok(rows.into_iter().map(|row| self.verified(row)).collect())
+        history::punches_before(&self.device, before_seq, limit)
     }
 
     /// Where the employee stands now: clocked in or not and since when, the
     /// shift that matters, the next punch, what waits to upload.
     pub fn standing(&self) -> Result<Standing> {
-        let (rows, open_shift) = {
-            let mut store = self.device.db.lock();
+        let (rows, open_shift) = self.device.db.with_store(|store| {
             let rows = store.punches_before(None, standing::LOOKBACK)?;
-            (rows, store.punch_context()?.open_shift)
-        };
+            Ok::<_, PunchError>((rows, store.punch_context()?.open_shift))
+        })?;
         // No policy (or an expired one) has no shifts to show; the rest stands.
         let policy = self.policy.current_for(&self.device).ok();
         let shifts = policy.as_ref().map_or(&[][..], |p| &p.shifts[..]);
         Ok(standing::standing(
-            rows.into_iter().map(|row| self.verified(row)),
+            rows.into_iter()
+                .map(|row| history::verified(&self.device, row)),
             shifts,
             open_shift.as_ref(),
             self.trusted_now_ms(),
@@ -338,55 +339,14 @@ impl PunchEngine {
         ))
     }
 
-    fn verified(&self, mut row: StoredPunch) -> StoredPunch {
-        let keys = self.device.keys();
-        let authentic = sha256(&row.record)[..] == row.hash[..]
-            && signing::verify(
-                keys.key_for(row.seq, &row.record),
-                &row.record,
-                &row.signature,
-            )
-            .is_ok();
-        if let (true, Ok(record)) = (authentic, ChainEntry::from_bytes(&row.record)) {
-            row.verified = record.seq() == row.seq && record.device_id() == self.device.device_id;
-            row.punch_id = record.id().to_string();
-            row.kind = record.kind_column();
-            row.wall_time_ms = record.wall_time_ms();
-            row.decision = record.decision_column();
-        }
-        row
-    }
-
+    /// How many records wait for upload.
     pub fn pending_count(&self) -> Result<u64> {
-        self.device.db.lock().count_by_state(UploadState::Pending)
+        self.device.db.count_by_state(UploadState::Pending)
     }
 
     /// Re-checks every stored record: hash, signature, sequence, links.
     pub fn verify_chain(&self) -> Result<ChainReport> {
-        let store = self.device.db.lock();
-        let segments = store
-            .segment_starts()?
-            .into_iter()
-            .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
-            .collect();
-        let keys = self.device.keys();
-        let mut walker = ChainWalker::new(&keys.enrolled_punch_key, &self.device.device_id)
-            .with_segments(segments);
-        if let Some(channel) = &keys.channel_key {
-            walker = walker.with_channel_key(channel);
-        }
-        store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
-        store.for_each_punch(|p| {
-            let copied = CopiedColumns {
-                punch_id: &p.punch_id,
-                kind: &p.kind,
-                wall_time_ms: p.wall_time_ms,
-                decision: &p.decision,
-            };
-            walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
-        })?;
-        let head = store.recorded_head()?;
-        Ok(walker.finish(head))
+        history::verify_chain(&self.device)
     }
 
     /// Enrolls this device with a one-time code from the employer; binds the
@@ -422,7 +382,7 @@ impl PunchEngine {
         if report.error.is_none() {
             // Retention rides on a good sync; a failure here leaves the data
             // (never less safe) and shows on the explicit `purge_expired`.
-            let _ = self.purge_expired();
+            let _ = self.privacy.purge_expired();
         }
         Ok(report)
     }
@@ -439,6 +399,7 @@ impl PunchEngine {
         self.sync.network_available()
     }
 
+    /// How the upload queue and the last sync stand.
     pub fn status(&self) -> Result<SyncStatus> {
         self.sync.status()
     }
@@ -461,5 +422,164 @@ impl PunchEngine {
     /// main thread.
     pub fn start_background_sync(self: &Arc<Self>, idle: Duration) -> BackgroundSync {
         background::start(self.sync.clone(), idle)
+    }
+}
+
+/// The punch PIN and kiosk mode: the PIN service (`pin`) does the work.
+impl PunchEngine {
+    /// Whether a PIN is set, the tries left and, while locked, when it ends.
+    pub fn pin_status(&self) -> Result<PinStatus> {
+        self.pin.pin_status()
+    }
+
+    /// Chooses the first PIN (or the one after a reset). `birthday`
+    /// (`YYYY-MM-DD`), when the app knows it, is refused as a PIN.
+    pub fn set_pin(&self, pin: &str, birthday: Option<&str>) -> Result<()> {
+        self.pin.set_pin(pin, birthday)
+    }
+
+    /// Changes the PIN; the current one is checked (and counts toward the lock).
+    pub fn change_pin(&self, current: &str, new: &str, birthday: Option<&str>) -> Result<()> {
+        self.pin.change_pin(current, new, birthday)
+    }
+
+    /// Checks the PIN. Success lets the next punch through (within the
+    /// policy's `verified_for_s`); failures lock it after `max_failures`.
+    pub fn verify_pin(&self, pin: &str) -> Result<()> {
+        self.pin.verify_pin(pin)
+    }
+
+    /// The platform's biometric / device-credential prompt succeeded (a
+    /// hardware key that requires user authentication proves it again by
+    /// signing): recorded, and the next punch goes through as after a PIN.
+    pub fn accept_user_verified(&self) -> Result<()> {
+        self.pin.accept_user_verified()
+    }
+
+    /// Asks the server to send a reset code to the employee's bound phone or e-mail.
+    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent> {
+        self.pin.request_pin_reset_code()
+    }
+
+    /// Trades the code for a server-signed reset token.
+    pub fn redeem_pin_reset_code(&self, code: &str) -> Result<SignedResetToken> {
+        self.pin.redeem_pin_reset_code(code)
+    }
+
+    /// Self-service: the employee number and the secret the employer set.
+    pub fn self_service_pin_reset(
+        &self,
+        employee_number: &str,
+        secret: &str,
+    ) -> Result<SignedResetToken> {
+        self.pin.self_service_pin_reset(employee_number, secret)
+    }
+
+    /// Fetches the token for a reset an admin ordered on the server.
+    pub fn fetch_admin_pin_reset(&self) -> Result<SignedResetToken> {
+        self.pin.fetch_admin_pin_reset()
+    }
+
+    /// Applies a reset token (checked offline with the pinned server key:
+    /// signature, device, employee, expiry on trusted time, single use) and
+    /// sets `new_pin`. A bad token counts toward the lock.
+    pub fn apply_pin_reset(
+        &self,
+        token: &SignedResetToken,
+        new_pin: &str,
+        birthday: Option<&str>,
+    ) -> Result<ResetToken> {
+        self.pin.apply_pin_reset(token, new_pin, birthday)
+    }
+
+    /// Every PIN event in this device's chain, oldest first.
+    pub fn pin_events(&self) -> Result<Vec<PinEvent>> {
+        self.pin.pin_events()
+    }
+
+    /// The site this device is a kiosk for (None: an employee's own device).
+    pub fn kiosk_site(&self) -> Result<Option<String>> {
+        self.pin.kiosk_site()
+    }
+
+    /// An employee's PIN on this kiosk: tries left, lock end.
+    pub fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
+        self.pin.kiosk_pin_status(employee_id)
+    }
+
+    /// A punch on the kiosk: the employee number and PIN are checked against
+    /// the signed policy's verifiers (failures lock that employee only, on
+    /// this device), then the record is signed by the kiosk and names the
+    /// employee. The server refuses employees not assigned to the site.
+    pub fn kiosk_punch(
+        &self,
+        employee_id: &str,
+        pin: &str,
+        kind: PunchKind,
+        evidence: &Evidence,
+    ) -> Result<PunchReceipt> {
+        self.pin.kiosk_punch(employee_id, pin, kind, evidence)
+    }
+}
+
+/// The employee's privacy: the privacy service (`privacy`, `export`) does the work.
+impl PunchEngine {
+    /// The notice version the installed policy asks the employee to see,
+    /// while it is not acknowledged (None: nothing to show).
+    pub fn notice_required(&self) -> Result<Option<String>> {
+        self.privacy.notice_required()
+    }
+
+    /// Records that the employee saw notice `version` (the app showed it);
+    /// the next punch under a policy naming it carries the acknowledgement.
+    pub fn acknowledge_notice(&self, version: &str) -> Result<()> {
+        self.privacy.acknowledge_notice(version)
+    }
+
+    /// The opening of the evidence commitment of the record at `seq`: the
+    /// exact evidence the policy kept off the record, for the employee to
+    /// reveal (None: the record keeps all of it, or it was purged).
+    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        self.privacy.evidence_opening(seq)
+    }
+
+    /// Reveals the exact evidence of the record at `seq` to the server (the
+    /// employee's choice, to settle a dispute): the server checks it against
+    /// the signed commitment and answers what review finds on it.
+    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealResponse> {
+        self.privacy.reveal_evidence(seq)
+    }
+
+    /// Whether records are sealed at rest, and whether the data key is usable here.
+    pub fn data_key_status(&self) -> DataKeyStatus {
+        self.privacy.data_key_status()
+    }
+
+    /// After the platform lost its key: a new data key for new records.
+    /// Records sealed under the lost key stay stored, verified and uploaded
+    /// (the server holds that key); only this phone can no longer read them.
+    pub fn rotate_data_key(&self) -> Result<String> {
+        self.privacy.rotate_data_key()
+    }
+
+    /// Purges records the server acknowledged more than the policy's
+    /// `privacy.phone_retention_days` ago (by trusted time), keeping their
+    /// hashes so the chain still verifies. Never a pending record, never the
+    /// newest. Runs after every successful sync; a no-op without the setting.
+    pub fn purge_expired(&self) -> Result<PurgeReport> {
+        self.privacy.purge_expired()
+    }
+
+    /// Everything this phone holds about the employee (GDPR art. 15/20,
+    /// PIPL art. 45). A sealed record whose key is lost is listed with what
+    /// stays in clear, and says so.
+    pub fn export_personal_data(&self) -> Result<PersonalExport> {
+        self.privacy.export_personal_data()
+    }
+
+    /// The server's export of everything it holds about this employee
+    /// (JSON with a `summary` field), fetched with a device-signed request.
+    pub fn fetch_server_export(&self) -> Result<Vec<u8>> {
+        self.privacy.fetch_server_export()
     }
 }

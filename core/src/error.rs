@@ -11,80 +11,140 @@ use punch_model::rules::makeup::MakeUpRefusal;
 use punch_model::rules::policy::PolicyError;
 
 use crate::net::transport::TransportError;
-use crate::sync::error::SyncError;
+use crate::sync::SyncError;
 
 // Exhaustive on purpose: the bindings map every variant without a
 // wildcard, so a new one fails their build instead of reaching apps unmapped.
 #[derive(Debug, thiserror::Error)]
+/// Everything the engine returns as an error; each variant's message says
+/// what happened and, where the app can act, what to do.
 pub enum PunchError {
     #[error("invalid evidence: {0}")]
+    /// The platform's evidence is malformed.
     Evidence(#[from] EvidenceError),
     #[error("invalid policy: {0}")]
+    /// The policy is malformed, expired or refused.
     Policy(#[from] PolicyError),
     #[error("no server is configured for this engine")]
+    /// The call needs a server and none is configured.
     NotConfigured,
     #[error("sync: {0}")]
+    /// The server exchange failed.
     Sync(#[from] SyncError),
     #[error("policy signature does not verify with the pinned server key")]
+    /// The policy's signature does not verify with the pinned key.
     PolicySignature,
     #[error("no policy installed yet: sync or install one first")]
+    /// No policy is installed yet.
     NoPolicy,
     #[error("policy version {offered} is older than the installed {installed} (rollback refused)")]
-    PolicyRollback { offered: u64, installed: u64 },
+    /// A policy older than the installed one (a rollback).
+    PolicyRollback {
+        /// The refused version.
+        offered: u64,
+        /// The version in force.
+        installed: u64,
+    },
     #[error("no employee is bound to this device yet")]
+    /// The device is not bound to an employee yet.
     NoEmployee,
     #[error("this device is bound to employee {bound:?}, not {requested:?}")]
-    EmployeeMismatch { bound: String, requested: String },
+    /// The device is bound to another employee.
+    EmployeeMismatch {
+        /// The employee the device is bound to.
+        bound: String,
+        /// The employee asked for.
+        requested: String,
+    },
     #[error("punch refused: {}", .0.reasons.join("; "))]
+    /// The rules refused the punch (stored as evidence); the evaluation says why.
     Refused(Box<Evaluation>),
     #[error("device key: {0}")]
+    /// The platform signer failed.
     Signer(#[from] SignerError),
     #[error("the signer's public key is not the key this device was created with")]
+    /// The platform signer holds another key than the device's.
     DeviceKeyMismatch,
     #[error("other punches kept being stored at the same moment; try again")]
+    /// The punch could not be stored in a few tries, or a signer re-entered the engine.
     Busy,
     #[error("database: {0}")]
+    /// The database failed.
     Storage(String),
     #[error("database schema version {found} is newer than this library supports ({supported})")]
-    SchemaTooNew { found: i64, supported: i64 },
+    /// The database was written by a newer library.
+    SchemaTooNew {
+        /// Its schema version.
+        found: i64,
+        /// The newest this library reads.
+        supported: i64,
+    },
     #[error("stored data is corrupt at record {seq}: {problem}")]
-    Corrupt { seq: u64, problem: ChainProblem },
+    /// A stored record fails its checks.
+    Corrupt {
+        /// The record.
+        seq: u64,
+        /// What is wrong with it.
+        problem: ChainProblem,
+    },
     #[error("stored data is corrupt: {0}")]
+    /// Other stored state is unreadable.
     CorruptState(String),
     #[error(
         "the employee has not acknowledged privacy notice {version:?}; show it and call acknowledge_notice"
     )]
-    NoticeNotAcknowledged { version: String },
+    /// The policy requires its privacy notice acknowledged first.
+    NoticeNotAcknowledged {
+        /// The notice to show.
+        version: String,
+    },
     #[error(
         "record {seq} keeps all its evidence, or its hidden evidence was purged: nothing to reveal"
     )]
-    NothingToReveal { seq: u64 },
+    /// The record has no hidden evidence to reveal.
+    NothingToReveal {
+        /// The record.
+        seq: u64,
+    },
     /// The platform cannot unwrap the data key (see `data_key`): stored
     /// records are kept and still upload; new punches wait for
     /// `rotate_data_key`.
     #[error(
         "the data key is unavailable ({detail}); stored records still upload; call rotate_data_key to punch again"
     )]
-    DataKeyUnavailable { detail: String },
+    DataKeyUnavailable {
+        /// What the platform said.
+        detail: String,
+    },
     #[error("PIN: {0}")]
+    /// A PIN call did not go through.
     Pin(#[from] crate::pin::PinError),
     /// A make-up request the policy's limits refuse (see its `code()`).
     #[error("make-up request refused: {0}")]
     MakeUp(#[from] MakeUpRefusal),
     #[error("field-work proposal refused: {0}")]
+    /// A field-work proposal the policy refuses.
     FieldWork(#[from] FieldWorkError),
     /// A make-up request names a refused attempt or a file this device does not hold.
     #[error("unknown {what} {id:?} on this device")]
-    UnknownReference { what: &'static str, id: String },
+    UnknownReference {
+        /// What kind of thing (`refused attempt`, `attachment`).
+        what: &'static str,
+        /// The id named.
+        id: String,
+    },
     #[error("personal addendum refused: {0}")]
+    /// The personal addendum from the server does not verify.
     Addendum(String),
     #[error("this device's keys have signed records already and cannot be replaced")]
+    /// The keys have signed records already: they cannot be replaced.
     KeysInUse,
     /// Enrollment stopped here, before anything was sent (see `EnrollError`).
     #[error("enrollment: {0}")]
     Enrollment(#[from] EnrollError),
 }
 
+/// The engine's result.
 pub type Result<T> = std::result::Result<T, PunchError>;
 
 impl From<rusqlite::Error> for PunchError {
@@ -122,7 +182,9 @@ pub enum EnrollError {
         "the employer requires the {role:?} key attested at {required:?} or better, and the platform gave no attestation for it"
     )]
     AttestationRequired {
+        /// Which key.
         role: punch_model::ledger::key_rotation::KeyRole,
+        /// The level the employer requires.
         required: punch_model::rules::assurance::AssuranceLevel,
     },
     /// The server offered no attestation challenge (a server from before

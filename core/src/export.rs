@@ -9,12 +9,12 @@ use serde_json::{Value, json};
 use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::sealed::unseal;
 
-use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
 use crate::exceptions::open_event;
+use crate::privacy::PrivacyService;
 use crate::store::Sealing;
 
-/// What [`PunchEngine::export_personal_data`] builds.
+/// What [`PunchEngine::export_personal_data`](crate::PunchEngine::export_personal_data) builds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonalExport {
     /// Machine-readable (JSON, UTF-8).
@@ -23,59 +23,70 @@ pub struct PersonalExport {
     pub summary: String,
 }
 
-impl PunchEngine {
+impl PrivacyService {
     /// Everything this phone holds about the employee. A sealed record whose
     /// key is lost is listed with what stays in clear, and says so.
-    pub fn export_personal_data(&self) -> Result<PersonalExport> {
-        let device = self.device()?;
-        let store = self.device.db.lock();
-        let sealing = store.sealing();
-        let mut records = Vec::new();
-        let mut openings = 0u64;
-        let mut unreadable = 0u64;
-        let mut seqs = Vec::new();
-        store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
-        for (seq, bytes, state) in seqs {
-            let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-            // Punches and refused attempts alike: shown as judged when their
-            // sealed payload opens here, else in clear part and saying so.
-            let opened = match ChainEntry::from_bytes(&bytes) {
-                Ok(ChainEntry::Punch(record)) if record.sealed.is_some() => Some(match &sealing {
-                    Sealing::Ready(key) => unseal(key, &record)
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| serde_json::to_value(&r).map_err(|e| e.to_string())),
-                    Sealing::Unavailable { reason, .. } => Err(reason.clone()),
-                    Sealing::Off => Err("no key wrapper is configured".into()),
-                }),
-                Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
-                    Some(match open_event(&sealing, *event) {
-                        (opened, None) => serde_json::to_value(&opened).map_err(|e| e.to_string()),
-                        (_, Some(why)) => Err(why),
-                    })
+    pub(crate) fn export_personal_data(&self) -> Result<PersonalExport> {
+        let device = self.device.info()?;
+        // One consistent read; the JSON is built after the lock is released.
+        let (records, openings, unreadable, purged, notice) =
+            self.device.db.with_store(|store| {
+                let sealing = store.sealing();
+                let mut records = Vec::new();
+                let mut openings = 0u64;
+                let mut unreadable = 0u64;
+                let mut seqs = Vec::new();
+                store.for_each_punch(|row| seqs.push((row.seq, row.record, row.upload_state)))?;
+                for (seq, bytes, state) in seqs {
+                    let mut value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+                    // Punches and refused attempts alike: shown as judged when their
+                    // sealed payload opens here, else in clear part and saying so.
+                    let opened = match ChainEntry::from_bytes(&bytes) {
+                        Ok(ChainEntry::Punch(record)) if record.sealed.is_some() => {
+                            Some(match &sealing {
+                                Sealing::Ready(key) => unseal(key, &record)
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|r| {
+                                        serde_json::to_value(&r).map_err(|e| e.to_string())
+                                    }),
+                                Sealing::Unavailable { reason, .. } => Err(reason.clone()),
+                                Sealing::Off => Err("no key wrapper is configured".into()),
+                            })
+                        }
+                        Ok(ChainEntry::Event(event)) if event.sealed().is_some() => {
+                            Some(match open_event(&sealing, *event) {
+                                (opened, None) => {
+                                    serde_json::to_value(&opened).map_err(|e| e.to_string())
+                                }
+                                (_, Some(why)) => Err(why),
+                            })
+                        }
+                        _ => None,
+                    };
+                    match opened {
+                        Some(Ok(opened)) => value = opened,
+                        Some(Err(why)) => {
+                            unreadable += 1;
+                            value["sealed_payload"] = json!(format!("unreadable here: {why}"));
+                        }
+                        None => {}
+                    }
+                    if store.evidence_opening(seq)?.is_some() {
+                        openings += 1;
+                    }
+                    records.push(
+                        json!({ "seq": seq, "upload_state": state.as_str(), "record": value }),
+                    );
                 }
-                _ => None,
-            };
-            match opened {
-                Some(Ok(opened)) => value = opened,
-                Some(Err(why)) => {
-                    unreadable += 1;
-                    value["sealed_payload"] = json!(format!("unreadable here: {why}"));
-                }
-                None => {}
-            }
-            if store.evidence_opening(seq)?.is_some() {
-                openings += 1;
-            }
-            records.push(json!({ "seq": seq, "upload_state": state.as_str(), "record": value }));
-        }
-        let mut purged = 0u64;
-        store.for_each_purged(|_, _| purged += 1)?;
-        let notice = store.notice_ack()?;
-        drop(store);
+                let mut purged = 0u64;
+                store.for_each_purged(|_, _| purged += 1)?;
+                let notice = store.notice_ack()?;
+                Ok::<_, PunchError>((records, openings, unreadable, purged, notice))
+            })?;
         let body = json!({
             "device_id": device.device_id,
             "employee_id": device.employee_id,
-            "generated_at_ms": self.trusted_now_ms(),
+            "generated_at_ms": self.device.trusted_now_ms(),
             "notice_acknowledged": notice,
             "records": records,
             "exact_evidence_kept_for_disputes": openings,
@@ -105,7 +116,7 @@ impl PunchEngine {
 
     /// The server's export of everything it holds about this employee
     /// (JSON with a `summary` field), fetched with a device-signed request.
-    pub fn fetch_server_export(&self) -> Result<Vec<u8>> {
+    pub(crate) fn fetch_server_export(&self) -> Result<Vec<u8>> {
         self.sync.server_export()
     }
 }

@@ -90,7 +90,7 @@ impl InstalledPolicy {
             Slot::Empty => Err(PunchError::NoPolicy),
             Slot::Stored { version } => {
                 let version = *version;
-                let kept = db.lock().prepared_policy()?;
+                let kept = db.prepared_policy()?;
                 let prepared = match kept
                     .filter(|row| row.version == version)
                     .and_then(|row| PreparedPolicy::from_snapshot(&row.snapshot, version).ok())
@@ -108,12 +108,10 @@ impl InstalledPolicy {
     /// prepared form for the next start (best effort: failing to keep it
     /// only costs the next start this preparation again).
     fn prepare_stored(db: &Db) -> Result<Arc<PreparedPolicy>> {
-        let row = db.lock().policy()?.ok_or(PunchError::NoPolicy)?;
+        let row = db.policy()?.ok_or(PunchError::NoPolicy)?;
         let prepared = PreparedPolicy::new(Policy::from_json(&row.body)?)?;
         if let Ok(snapshot) = prepared.snapshot() {
-            let _ = db
-                .lock()
-                .save_prepared_policy(prepared.policy.version, &snapshot);
+            let _ = db.save_prepared_policy(prepared.policy.version, &snapshot);
         }
         Ok(Arc::new(prepared))
     }
@@ -186,7 +184,7 @@ impl InstalledPolicy {
         };
         // Lock order: field sites, then database.
         let mut field = self.field.lock().unwrap_or_else(|e| e.into_inner());
-        device.db.lock().save_addendum(
+        device.db.save_addendum(
             signed.map(|s| (s.body.as_slice(), s.signature.as_slice())),
             device.now().wall_time_ms,
         )?;
@@ -236,7 +234,6 @@ impl InstalledPolicy {
         };
         device
             .db
-            .lock()
             .save_policy(&row, snapshot.as_deref(), now.wall_time_ms)?;
         *slot = Slot::Ready(prepared);
         Ok(version)

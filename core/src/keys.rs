@@ -18,6 +18,7 @@ pub use punch_model::ledger::key_rotation::{KeyRole, RotationReason};
 
 /// A key the platform created, and its proof where the platform has one.
 pub struct ProvidedKey {
+    /// The key, held by the platform.
     pub signer: Arc<dyn Signer>,
     /// Android: the Keystore certificate chain of a key generated with
     /// `setAttestationChallenge(challenge)`; iOS: App Attest over
@@ -33,6 +34,7 @@ pub struct ProvidedKey {
 /// not (Android: no `setUserAuthenticationRequired`; iOS:
 /// `kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly`).
 pub trait KeyProvider: Send + Sync {
+    /// Creates the key for `role`, attested over `challenge` where the platform can.
     fn create_key(&self, role: KeyRole, challenge: &[u8]) -> Result<ProvidedKey, SignerError>;
 }
 

@@ -8,11 +8,15 @@ use punch_model::rules::policy::PolicyError;
 use punch_model::rules::privacy::PrivacySettingsError;
 use punch_model::wire::privacy::RevealResponse;
 
-use crate::data_key::DataKeyStatus;
-use crate::engine::PunchEngine;
+use std::sync::Arc;
+
+use crate::data_key::{DataKeyStatus, KeyWrapper};
+use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
+use crate::installed_policy::InstalledPolicy;
 use crate::recorder::{SEALED_OPENING, opening_context};
 use crate::store::Sealing;
+use crate::sync::syncer::Syncer;
 
 /// What a retention purge removed from the phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,10 +27,19 @@ pub struct PurgeReport {
     pub openings: u64,
 }
 
-impl PunchEngine {
+/// The employee's privacy behind the engine: the notice, evidence
+/// openings, the data key at rest, retention and the personal export.
+pub(crate) struct PrivacyService {
+    pub(crate) device: Arc<DeviceContext>,
+    pub(crate) policy: Arc<InstalledPolicy>,
+    pub(crate) sync: Arc<Syncer>,
+    pub(crate) key_wrapper: Option<Arc<dyn KeyWrapper>>,
+}
+
+impl PrivacyService {
     /// The notice version the installed policy asks the employee to see,
     /// while it is not acknowledged (None: nothing to show).
-    pub fn notice_required(&self) -> Result<Option<String>> {
+    pub(crate) fn notice_required(&self) -> Result<Option<String>> {
         let policy = match self.policy.current(&self.device.db) {
             Ok(policy) => policy,
             Err(PunchError::NoPolicy) => return Ok(None),
@@ -35,54 +48,55 @@ impl PunchEngine {
         let Some(required) = policy.policy.settings.privacy().notice_version else {
             return Ok(None);
         };
-        let acked = self.device.db.lock().notice_ack()?;
+        let acked = self.device.db.notice_ack()?;
         Ok((acked.map(|a| a.version).as_ref() != Some(&required)).then_some(required))
     }
 
     /// Records that the employee saw notice `version` (the app showed it);
     /// the next punch under a policy naming it carries the acknowledgement.
-    pub fn acknowledge_notice(&self, version: &str) -> Result<()> {
+    pub(crate) fn acknowledge_notice(&self, version: &str) -> Result<()> {
         if version.is_empty() || version.len() > 64 || version.chars().any(char::is_control) {
             return Err(PolicyError::Privacy(PrivacySettingsError::BadNoticeVersion).into());
         }
         let ack = NoticeAck {
             version: version.to_string(),
-            acknowledged_at_ms: self.trusted_now_ms(),
+            acknowledged_at_ms: self.device.trusted_now_ms(),
         };
-        self.device.db.lock().acknowledge_notice(&ack)
+        self.device.db.acknowledge_notice(&ack)
     }
 
     /// The opening of the evidence commitment of the record at `seq`: the
     /// exact evidence the policy kept off the record, for the employee to
     /// reveal (None: the record keeps all of it, or it was purged).
-    pub fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
-        let store = self.device.db.lock();
-        let Some(stored) = store.evidence_opening(seq)? else {
-            return Ok(None);
-        };
-        let Some(sealed) = stored.strip_prefix(SEALED_OPENING) else {
-            return Ok(Some(stored));
-        };
-        match store.sealing() {
-            Sealing::Ready(key) => key
-                .open_bytes(&opening_context(seq), sealed)
-                .map(Some)
-                .map_err(|e| PunchError::DataKeyUnavailable {
-                    detail: e.to_string(),
+    pub(crate) fn evidence_opening(&self, seq: u64) -> Result<Option<Vec<u8>>> {
+        self.device.db.with_store(|store| {
+            let Some(stored) = store.evidence_opening(seq)? else {
+                return Ok(None);
+            };
+            let Some(sealed) = stored.strip_prefix(SEALED_OPENING) else {
+                return Ok(Some(stored));
+            };
+            match store.sealing() {
+                Sealing::Ready(key) => key
+                    .open_bytes(&opening_context(seq), sealed)
+                    .map(Some)
+                    .map_err(|e| PunchError::DataKeyUnavailable {
+                        detail: e.to_string(),
+                    }),
+                Sealing::Unavailable { reason, .. } => {
+                    Err(PunchError::DataKeyUnavailable { detail: reason })
+                }
+                Sealing::Off => Err(PunchError::DataKeyUnavailable {
+                    detail: "the opening is sealed but no key wrapper is configured".into(),
                 }),
-            Sealing::Unavailable { reason, .. } => {
-                Err(PunchError::DataKeyUnavailable { detail: reason })
             }
-            Sealing::Off => Err(PunchError::DataKeyUnavailable {
-                detail: "the opening is sealed but no key wrapper is configured".into(),
-            }),
-        }
+        })
     }
 
     /// Reveals the exact evidence of the record at `seq` to the server (the
     /// employee's choice, to settle a dispute): the server checks it against
     /// the signed commitment and answers what review finds on it.
-    pub fn reveal_evidence(&self, seq: u64) -> Result<RevealResponse> {
+    pub(crate) fn reveal_evidence(&self, seq: u64) -> Result<RevealResponse> {
         let opening = self
             .evidence_opening(seq)?
             .ok_or(PunchError::NothingToReveal { seq })?;
@@ -90,9 +104,9 @@ impl PunchEngine {
     }
 }
 
-impl PunchEngine {
-    pub fn data_key_status(&self) -> DataKeyStatus {
-        match self.device.db.lock().sealing() {
+impl PrivacyService {
+    pub(crate) fn data_key_status(&self) -> DataKeyStatus {
+        match self.device.db.sealing() {
             Sealing::Off => DataKeyStatus::Off,
             Sealing::Ready(k) => DataKeyStatus::Ready { key_id: k.id() },
             Sealing::Unavailable { key_id, reason } => {
@@ -104,7 +118,7 @@ impl PunchEngine {
     /// After the platform lost its key: a new data key for new records.
     /// Records sealed under the lost key stay stored, verified and uploaded
     /// (the server holds that key); only this phone can no longer read them.
-    pub fn rotate_data_key(&self) -> Result<String> {
+    pub(crate) fn rotate_data_key(&self) -> Result<String> {
         let Some(wrapper) = self.key_wrapper.clone() else {
             return Err(PunchError::DataKeyUnavailable {
                 detail: "no key wrapper is configured: records are not sealed".into(),
@@ -118,17 +132,18 @@ impl PunchEngine {
                 detail: e.to_string(),
             })?;
         let id = key.id();
-        let mut store = self.device.db.lock();
-        store.save_wrapped_data_key(&id, &wrapped)?;
-        store.set_sealing(Sealing::Ready(key));
-        Ok(id)
+        self.device.db.with_store(|store| {
+            store.save_wrapped_data_key(&id, &wrapped)?;
+            store.set_sealing(Sealing::Ready(key));
+            Ok(id)
+        })
     }
 
     /// Purges records the server acknowledged more than the policy's
     /// `privacy.phone_retention_days` ago (by trusted time), keeping their
     /// hashes so the chain still verifies. Never a pending record, never the
     /// newest. Runs after every successful sync; a no-op without the setting.
-    pub fn purge_expired(&self) -> Result<PurgeReport> {
+    pub(crate) fn purge_expired(&self) -> Result<PurgeReport> {
         let days = match self.policy.current(&self.device.db) {
             Ok(policy) => policy.policy.settings.privacy().phone_retention_days,
             Err(PunchError::NoPolicy) => None,
@@ -138,9 +153,10 @@ impl PunchEngine {
             return Ok(PurgeReport::default());
         };
         let before = self
+            .device
             .trusted_now_ms()
             .saturating_sub(i64::from(days).saturating_mul(86_400_000));
-        let (records, openings) = self.device.db.lock().purge_acknowledged(before)?;
+        let (records, openings) = self.device.db.purge_acknowledged(before)?;
         Ok(PurgeReport { records, openings })
     }
 }

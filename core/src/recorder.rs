@@ -61,10 +61,15 @@ impl Drop for TurnFlag {
 /// What `punch` returns once the record is durable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PunchReceipt {
+    /// The punch's id.
     pub punch_id: Uuid,
+    /// Its position in the chain.
     pub seq: u64,
+    /// What was punched.
     pub kind: PunchKind,
+    /// The wall time the record carries.
     pub wall_time_ms: i64,
+    /// How the rules judged it.
     pub evaluation: Evaluation,
     /// Hex SHA-256 of the stored record bytes.
     pub record_hash: String,
@@ -178,7 +183,7 @@ pub(crate) fn append_signed_by<T>(
     let _turn = device.punch_turn.lock().unwrap_or_else(|e| e.into_inner());
     for _ in 0..MAX_TRIES {
         let now = device.now();
-        let ctx = device.db.lock().punch_context_for_append()?;
+        let ctx = device.db.punch_context_for_append()?;
         let seq = ctx.next_seq();
         let built = build(&ctx, &now, seq)?;
         let signature = device.sign(role, &built.bytes)?;
@@ -202,10 +207,7 @@ pub(crate) fn append_signed_by<T>(
                 .as_ref()
                 .map(|(key, pkcs8)| (key.as_slice(), pkcs8.as_deref())),
         };
-        let appended = device
-            .db
-            .lock()
-            .append_punch(&ctx, &row, now.wall_time_ms)?;
+        let appended = device.db.append_punch(&ctx, &row, now.wall_time_ms)?;
         if appended == Append::Stored {
             return Ok((built.outcome, seq, hash));
         }
@@ -216,8 +218,11 @@ pub(crate) fn append_signed_by<T>(
 /// What recording an event (a request, a refused attempt) returns once it is durable.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventReceipt {
+    /// The event's id.
     pub event_id: Uuid,
+    /// Its position in the chain.
     pub seq: u64,
+    /// The wall time the record carries.
     pub wall_time_ms: i64,
     /// Hex SHA-256 of the stored record bytes.
     pub record_hash: String,
@@ -303,7 +308,7 @@ pub(crate) fn record_punch(
     kiosk_employee: Option<&str>,
 ) -> Result<PunchReceipt> {
     let notice = notice_for(device, policy)?;
-    let sealing = match device.db.lock().sealing() {
+    let sealing = match device.db.sealing() {
         Sealing::Off => None,
         Sealing::Ready(key) => Some(key),
         Sealing::Unavailable { reason, .. } => {
@@ -411,15 +416,16 @@ fn notice_for(device: &DeviceContext, policy: &PreparedPolicy) -> Result<Option<
     let Some(required) = privacy.notice_version else {
         return Ok(None);
     };
-    let store = device.db.lock();
-    match store.notice_ack()?.filter(|a| a.version == required) {
-        None if privacy.require_notice => {
-            Err(PunchError::NoticeNotAcknowledged { version: required })
-        }
-        None => Ok(None),
-        Some(_) if store.notice_carried_for()? == Some(policy.policy.version) => Ok(None),
-        Some(ack) => Ok(Some(ack)),
-    }
+    device.db.with_store(
+        |store| match store.notice_ack()?.filter(|a| a.version == required) {
+            None if privacy.require_notice => {
+                Err(PunchError::NoticeNotAcknowledged { version: required })
+            }
+            None => Ok(None),
+            Some(_) if store.notice_carried_for()? == Some(policy.policy.version) => Ok(None),
+            Some(ack) => Ok(Some(ack)),
+        },
+    )
 }
 
 /// An opening sealed for the phone's own table, bound to its record.

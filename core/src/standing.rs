@@ -4,10 +4,10 @@
 
 use punch_model::rules::shift::{OpenShift, PreparedShift, ShiftOccurrence, current_or_next};
 
-use crate::ledger::record::PunchKind;
 use crate::store::StoredPunch;
 use crate::sync::SyncStatus;
-use crate::text::serde_name;
+use punch_model::ledger::record::PunchKind;
+use punch_model::text::serde_name;
 
 /// Where the employee stands now.
 #[derive(Debug, Clone, PartialEq)]

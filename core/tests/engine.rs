@@ -6,11 +6,11 @@ use crate::common;
 use std::sync::Arc;
 
 use common::*;
-use punch_core::ledger::chain::ChainProblem;
-use punch_core::ledger::record::{GENESIS_HASH, PunchRecord};
 use punch_core::{Clock, Decision, PunchEngine, PunchError, PunchKind, Signer, SignerError};
+use punch_model::ledger::chain::ChainProblem;
+use punch_model::ledger::record::{GENESIS_HASH, PunchRecord};
 
-fn inside(clock: &punch_core::ManualClock) -> punch_core::Evidence {
+fn inside(clock: &punch_core::test_support::ManualClock) -> punch_core::Evidence {
     gps(offset(HQ, 30.0, 20.0), 8.0, clock.now().wall_time_ms)
 }
 
@@ -63,8 +63,8 @@ fn punches_are_durable_chained_and_signed() {
         assert_eq!(rec.boot_id, first_boot);
         assert_eq!(p.upload_state, "pending");
         let key = engine.device().unwrap().public_key_spki;
-        punch_core::ledger::signing::verify(&key, &p.record, &p.signature).unwrap();
-        prev = hex::encode(punch_core::ledger::signing::sha256(&p.record));
+        punch_model::ledger::signing::verify(&key, &p.record, &p.signature).unwrap();
+        prev = hex::encode(punch_model::ledger::signing::sha256(&p.record));
     }
     assert_eq!(engine.pending_count().unwrap(), 3);
     assert!(engine.verify_chain().unwrap().is_intact());
@@ -130,7 +130,7 @@ fn edit_with_recomputed_hash_still_fails_the_signature() {
     let edited = String::from_utf8(bytes)
         .unwrap()
         .replace("\"emp-1\"", "\"emp-2\"");
-    let hash = punch_core::ledger::signing::sha256(edited.as_bytes()).to_vec();
+    let hash = punch_model::ledger::signing::sha256(edited.as_bytes()).to_vec();
     raw(&db)
         .execute(
             "UPDATE punches SET record = ?1, hash = ?2 WHERE seq = 3",
@@ -301,7 +301,7 @@ fn policy_rollback_expiry_and_missing_setup_are_typed() {
     assert!(matches!(
         engine.punch(PunchKind::ClockOut, &inside(&clock)),
         Err(PunchError::Policy(
-            punch_core::rules::policy::PolicyError::Expired { .. }
+            punch_model::rules::policy::PolicyError::Expired { .. }
         ))
     ));
     assert_eq!(engine.policy_version(), Some(5));

@@ -3,14 +3,14 @@
 use crate::common;
 
 use common::*;
-use punch_core::rules::evaluate::{FlagKind, Outcome};
-use punch_core::rules::policy::Signal;
 use punch_core::{Clock, Decision, Evidence, PunchError, PunchKind};
+use punch_model::rules::evaluate::{FlagKind, Outcome};
+use punch_model::rules::policy::Signal;
 
 fn setup() -> (
     tempfile::TempDir,
     punch_core::PunchEngine,
-    std::sync::Arc<punch_core::ManualClock>,
+    std::sync::Arc<punch_core::test_support::ManualClock>,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
@@ -241,7 +241,7 @@ fn nearest_site_hint_only_when_no_site_passed() {
 
 #[test]
 fn reasons_read_in_english_and_chinese_with_stable_codes() {
-    use punch_core::messages::{Locale, evaluation_messages};
+    use punch_model::messages::{Locale, evaluation_messages};
     let (_d, engine, _c) = setup();
     let out = engine
         .evaluate(&gps(offset(HQ, 0.0, 600.0), 10.0, T0))
@@ -313,8 +313,8 @@ fn a_restart_judges_from_the_kept_prepared_policy_and_rebuilds_a_doubtful_one() 
     // The kept form is what a restart judges by: one prepared from a policy
     // whose HQ is 200 m further north (same version) moves the verdicts.
     let moved = policy_json(1, None).replace(&HQ.0.to_string(), &(HQ.0 + 0.0018).to_string());
-    let moved = punch_core::rules::policy::PreparedPolicy::new(
-        punch_core::rules::policy::Policy::from_json(moved.as_bytes()).unwrap(),
+    let moved = punch_model::rules::policy::PreparedPolicy::new(
+        punch_model::rules::policy::Policy::from_json(moved.as_bytes()).unwrap(),
     )
     .unwrap()
     .snapshot()
@@ -397,9 +397,9 @@ fn reduced_accuracy_and_external_receivers_are_recorded_for_policy() {
         fix.external_receiver = true;
     }
     let judged = engine.evaluate(&evidence).unwrap();
-    let kinds: Vec<(FlagKind, punch_core::rules::policy::Action)> =
+    let kinds: Vec<(FlagKind, punch_model::rules::policy::Action)> =
         judged.flags.iter().map(|f| (f.kind, f.action)).collect();
-    use punch_core::rules::policy::Action;
+    use punch_model::rules::policy::Action;
     assert!(
         kinds.contains(&(FlagKind::ReducedAccuracy, Action::Accept)),
         "{kinds:?}"

@@ -13,3 +13,4 @@ mod review;
 mod sealed_refused;
 mod shifts;
 mod standing;
+mod surface;

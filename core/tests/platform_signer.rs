@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use punch_core::{
-    EngineOptions, HttpRequest, HttpResponse, ManualClock, PunchEngine, PunchError, PunchKind,
-    ServerConfig, Signer, SignerError, SoftwareSigner, Transport, TransportError,
+    EngineOptions, HttpRequest, HttpResponse, PunchEngine, PunchError, PunchKind, ServerConfig,
+    Signer, SignerError, SoftwareSigner, Transport, TransportError, test_support::ManualClock,
 };
 
 /// What the fake platform key does when asked to sign.

@@ -3,10 +3,10 @@
 use crate::common;
 
 use common::*;
-use punch_core::ledger::review::{ReviewFlag, review};
-use punch_core::rules::evaluate::Decision;
-use punch_core::rules::policy::{Policy, PreparedPolicy};
 use punch_core::{Clock, PunchKind, PunchRecord};
+use punch_model::ledger::review::{ReviewFlag, review};
+use punch_model::rules::evaluate::Decision;
+use punch_model::rules::policy::{Policy, PreparedPolicy};
 
 fn prepared(json: &str) -> PreparedPolicy {
     PreparedPolicy::new(Policy::from_json(json.as_bytes()).unwrap()).unwrap()

@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 use punch_core::{
-    Decision, EngineOptions, Evaluation, Evidence, KeyWrapError, KeyWrapper, ManualClock,
-    PunchEngine, PunchError, PunchKind, WifiObservation,
+    Decision, EngineOptions, Evaluation, Evidence, KeyWrapError, KeyWrapper, PunchEngine,
+    PunchError, PunchKind, WifiObservation, test_support::ManualClock,
 };
 
 /// A platform wrapper whose key can be lost (Keystore reset).

@@ -6,8 +6,8 @@ use crate::common;
 use std::sync::Arc;
 
 use common::*;
-use punch_core::rules::shift::Attendance;
-use punch_core::{ClockReading, EngineOptions, ManualClock, PunchEngine, PunchKind};
+use punch_core::{ClockReading, EngineOptions, PunchEngine, PunchKind, test_support::ManualClock};
+use punch_model::rules::shift::Attendance;
 
 /// 2026-03-02 09:00 in Shanghai (a Monday), UTC ms.
 const MON_0900_SHANGHAI: i64 = 1_772_413_200_000;

@@ -6,7 +6,7 @@ use crate::common;
 use std::sync::Arc;
 
 use common::*;
-use punch_core::{ClockReading, EngineOptions, ManualClock, PunchEngine, PunchKind};
+use punch_core::{ClockReading, EngineOptions, PunchEngine, PunchKind, test_support::ManualClock};
 
 /// 2026-03-02 07:00 in Shanghai (a Monday), UTC ms: before the day shift's window.
 const MON_0700_SHANGHAI: i64 = 1_772_406_000_000;

@@ -28,15 +28,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::ledger::record::GENESIS_HASH;
-use punch_core::ledger::sealed::DataKey;
-use punch_core::net::http_client::ReqwestTransport;
-use punch_core::sync::ServerConfig;
-use punch_core::wire::{RecordStatus, UploadRecord};
+use punch_core::ReqwestTransport;
+use punch_core::ServerConfig;
 use punch_core::{
-    Clock, ClockReading, Decision, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine,
-    PunchKind, PunchRecord, Signer, SoftwareSigner, SyncReport, Transport,
+    Clock, ClockReading, Decision, EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind,
+    PunchRecord, Signer, SoftwareSigner, SyncReport, Transport, test_support::ManualClock,
 };
+use punch_model::ledger::record::GENESIS_HASH;
+use punch_model::ledger::sealed::DataKey;
+use punch_model::wire::{RecordStatus, UploadRecord};
 use punch_server::at_rest::AtRestKeys;
 use punch_server::store::StoreExt;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms, start_server};
@@ -596,7 +596,7 @@ fn generate_queue(setup: &Setup, template_queue: &Path, n: u64) -> PathBuf {
             record.prev_hash = prev_hash;
             let bytes = record.to_bytes().expect("encode");
             let signature = signer.sign(&bytes).expect("sign");
-            let hash = punch_core::ledger::signing::sha256(&bytes);
+            let hash = punch_model::ledger::signing::sha256(&bytes);
             insert
                 .execute(params![
                     seq as i64,

@@ -23,8 +23,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind};
+use punch_core::{RetryConfig, ServerConfig};
 use punch_server::Admin;
 
 use crate::world::{EMPLOYEE, HQ, employer};

@@ -15,16 +15,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use punch_core::ledger::chain::{ChainWalker, CopiedColumns};
-use punch_core::ledger::record::PunchRecord;
-use punch_core::ledger::signing::{Signer, SoftwareSigner};
-use punch_core::net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
-use punch_core::rules::evaluate::evaluate;
-use punch_core::rules::evidence::Evidence;
-use punch_core::rules::policy::{Policy, PreparedPolicy};
-use punch_core::sync::{RetryConfig, ServerConfig};
-use punch_core::wire::{self, EnrollRequest, UploadRequest};
-use punch_core::{ClockReading, EngineOptions, GpsFix, ManualClock, PunchEngine, PunchKind};
+use punch_core::{
+    ClockReading, EngineOptions, GpsFix, PunchEngine, PunchKind, test_support::ManualClock,
+};
+use punch_core::{HttpRequest, HttpResponse, Transport, TransportError};
+use punch_core::{RetryConfig, ServerConfig};
+use punch_model::ledger::chain::{ChainWalker, CopiedColumns};
+use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::signing::{Signer, SoftwareSigner};
+use punch_model::rules::evaluate::evaluate;
+use punch_model::rules::evidence::Evidence;
+use punch_model::rules::policy::{Policy, PreparedPolicy};
+use punch_model::wire::{self, EnrollRequest, UploadRequest};
 use punch_server::api::AppState;
 use punch_server::attestation::{self, AttestationConfig, Proven};
 use punch_server::store::StoreExt;
@@ -323,7 +325,7 @@ pub fn server_response(data: &[u8]) {
 pub fn retry_after(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let now = 1_790_000_000_000;
-    let parsed = punch_core::sync::backoff::parse_retry_after_ms(&text, now);
+    let parsed = punch_core::test_support::parse_retry_after_ms(&text, now);
     let trimmed = text.trim();
     if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
         let expect = trimmed
@@ -352,7 +354,7 @@ pub fn record_json(data: &[u8]) {
         Ok(r) => r.device_id,
         Err(_) => "fuzz-device".into(),
     };
-    let hash = punch_core::ledger::signing::sha256(bytes);
+    let hash = punch_model::ledger::signing::sha256(bytes);
     let mut walker = ChainWalker::new(&public, &device_id);
     // The second row also carries columns to compare with the signed bytes.
     let columns = CopiedColumns {
@@ -375,7 +377,7 @@ pub fn record_json(data: &[u8]) {
         // decodes as seq 1 from genesis verifies.
         if let Ok(r) = PunchRecord::from_bytes(bytes)
             && r.seq == 1
-            && r.prev_hash == punch_core::ledger::record::GENESIS_HASH
+            && r.prev_hash == punch_model::ledger::record::GENESIS_HASH
         {
             assert!(
                 !report.breaks.iter().any(|b| b.seq == 1),

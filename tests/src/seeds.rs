@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use punch_core::rules::evidence::WifiObservation;
-use punch_core::wire;
 use punch_core::{Evidence, GpsFix};
+use punch_model::rules::evidence::WifiObservation;
+use punch_model::wire;
 
 use crate::fault_proxy::send_raw;
 use crate::world::{EMPLOYEE, HQ, World, now_ms};

@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::geofence::{LatLon, Shape};
-use punch_core::rules::policy::{Settings, Site};
-use punch_core::sync::{RetryConfig, ServerConfig};
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, PunchKind,
-    PunchReceipt,
+    ClockReading, EngineOptions, Evidence, GpsFix, PunchEngine, PunchKind, PunchReceipt,
+    test_support::ManualClock,
 };
+use punch_core::{RetryConfig, ServerConfig};
+use punch_model::geofence::{LatLon, Shape};
+use punch_model::rules::policy::{Settings, Site};
 use punch_server::at_rest::AtRestKeys;
 use punch_server::{Admin, DbUrl, PostgresStore, ServerHandle};
 

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use punch_core::sync::{ServerConfig, SyncError};
-use punch_core::wire::{DeviceAttestation, ErrorCode};
 use punch_core::{EngineOptions, PunchEngine, PunchError, Signer, SignerError, SoftwareSigner};
+use punch_core::{ServerConfig, SyncError};
+use punch_model::wire::{DeviceAttestation, ErrorCode};
 use punch_server::ServerHandle;
 use punch_tests::world::{EMPLOYEE, employer, start_server};
 

@@ -5,7 +5,7 @@
 //! segment linked to the acknowledged head, which the server accepts. Both
 //! sides keep the refused records.
 
-use punch_core::wire::RejectReason;
+use punch_model::wire::RejectReason;
 use punch_tests::world::World;
 
 fn raw_db(w: &World) -> rusqlite::Connection {

@@ -8,19 +8,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::ledger::event::{ChainEvent, EntryTag, EventRecord};
-use punch_core::ledger::key_rotation::{KeyRotation, key_fingerprint};
-use punch_core::ledger::record::{RECORD_FORMAT, Uuid};
-use punch_core::ledger::signing::sha256;
-use punch_core::rules::assurance::{AssuranceLevel, BelowMinimum};
-use punch_core::rules::policy::Settings;
-use punch_core::sync::ServerConfig;
-use punch_core::wire::RejectReason;
+use punch_core::ServerConfig;
 use punch_core::{
     Clock, EngineOptions, EnrollError, Evidence, GpsFix, KeyProvider, KeyRole, ProvidedKey,
     PunchEngine, PunchError, PunchKind, PunchRecord, RotationReason, Signer, SignerError,
     SoftwareSigner,
 };
+use punch_model::ledger::event::{ChainEvent, EntryTag, EventRecord};
+use punch_model::ledger::key_rotation::{KeyRotation, key_fingerprint};
+use punch_model::ledger::record::{RECORD_FORMAT, Uuid};
+use punch_model::ledger::signing::sha256;
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+use punch_model::rules::policy::Settings;
+use punch_model::wire::RejectReason;
 use punch_tests::world::{HQ, World, fast_retry};
 
 /// A platform key that needs the user (a biometric prompt per use) and

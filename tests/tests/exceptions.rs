@@ -7,10 +7,10 @@
 use std::time::Duration;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::geofence::LatLon;
-use punch_core::rules::field_work::FieldWorkRequest;
-use punch_core::rules::makeup::{MakeUpRefusal, MakeUpRequest, MakeUpRules, RequestStatus};
 use punch_core::{Clock, Evidence, GpsFix, PunchError, PunchKind};
+use punch_model::geofence::LatLon;
+use punch_model::rules::field_work::FieldWorkRequest;
+use punch_model::rules::makeup::{MakeUpRefusal, MakeUpRequest, MakeUpRules, RequestStatus};
 use punch_server::policy_publish::Schedule;
 use punch_tests::world::{HQ, World};
 
@@ -41,10 +41,10 @@ fn client_office() -> (f64, f64) {
 }
 
 /// The UTC date of the day after `time_ms`.
-fn day_after(time_ms: i64) -> punch_core::rules::field_work::Date {
+fn day_after(time_ms: i64) -> punch_model::rules::field_work::Date {
     let days = time_ms.div_euclid(DAY as i64) + 1;
-    punch_core::rules::field_work::Date::constant(1970, 1, 1)
-        .checked_add(punch_core::rules::field_work::Span::new().days(days))
+    punch_model::rules::field_work::Date::constant(1970, 1, 1)
+        .checked_add(punch_model::rules::field_work::Span::new().days(days))
         .unwrap()
 }
 
@@ -162,7 +162,7 @@ fn the_policy_limits_make_up_requests_on_the_phone() {
     );
     // A file that was never attached, and a refused attempt that never was.
     let mut unknown = make_up(&w, 60_000);
-    unknown.refused_attempt = Some(punch_core::ledger::record::Uuid::new_v4());
+    unknown.refused_attempt = Some(punch_model::ledger::record::Uuid::new_v4());
     assert!(matches!(
         w.engine.file_make_up_request(unknown),
         Err(PunchError::UnknownReference { .. })
@@ -230,7 +230,7 @@ fn an_approved_field_site_is_used_on_its_day_and_refused_after_it() {
     assert!(
         !punch.review_flags.iter().any(|f| matches!(
             f,
-            punch_core::ledger::review::ReviewFlag::EvaluationMismatch { .. }
+            punch_model::ledger::review::ReviewFlag::EvaluationMismatch { .. }
         )),
         "{:?}",
         punch.review_flags

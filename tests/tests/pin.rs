@@ -7,9 +7,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::pin_model::{PinSettings, SignedResetToken, TokenError};
-use punch_core::wire::ErrorCode;
-use punch_core::{ClockReading, ManualClock, PinError, PunchEngine, PunchError, SyncError};
+use punch_core::{
+    ClockReading, PinError, PunchEngine, PunchError, SyncError, test_support::ManualClock,
+};
+use punch_model::pin::{PinSettings, SignedResetToken, TokenError};
+use punch_model::wire::ErrorCode;
 use punch_server::pin::CodeDelivery;
 use punch_server::{Admin, DbUrl, ServerHandle};
 use punch_tests::fault_proxy::FaultProxy;
@@ -33,7 +35,7 @@ impl PinWorld {
         let db = server_db(dir.path());
         let admin = employer(&db);
         admin
-            .set_settings(punch_core::rules::policy::Settings {
+            .set_settings(punch_model::rules::policy::Settings {
                 max_clock_skew_s: 120.0,
                 // The floor, not the 600,000 default: tests verify many PINs.
                 pin: Some(PinSettings {
@@ -209,7 +211,7 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
         .pin_events()
         .unwrap()
         .iter()
-        .map(|e| punch_core::text::serde_name(&e.kind))
+        .map(|e| punch_model::text::serde_name(&e.kind))
         .collect();
     assert_eq!(
         kinds,
@@ -292,14 +294,14 @@ fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
     // Forged tokens: another key, an edited body. Each counts as a failure
     // (the lock, being already on, stays on).
     let (other, _) = punch_core::SoftwareSigner::generate().unwrap();
-    let body: punch_core::pin_model::ResetToken = serde_json::from_slice(&token.body).unwrap();
+    let body: punch_model::pin::ResetToken = serde_json::from_slice(&token.body).unwrap();
     let by_other = body.sign(&other).unwrap();
     assert_eq!(
         pin_err(w.engine.apply_pin_reset(&by_other, "5930", None)),
         PinError::Token(TokenError::BadSignature)
     );
     let mut edited = token.clone();
-    edited.body = serde_json::to_vec(&punch_core::pin_model::ResetToken {
+    edited.body = serde_json::to_vec(&punch_model::pin::ResetToken {
         expires_at_ms: i64::MAX,
         ..body.clone()
     })
@@ -311,7 +313,7 @@ fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
     // The genuine token, offline: the server is not needed to apply it.
     w.proxy.set_upstream("127.0.0.1:9".parse().unwrap());
     let applied = w.engine.apply_pin_reset(&token, "5930", None).unwrap();
-    assert_eq!(applied.path, punch_core::pin_model::ResetPath::Code);
+    assert_eq!(applied.path, punch_model::pin::ResetPath::Code);
     let status = w.engine.pin_status().unwrap();
     assert_eq!((status.tries_left, status.locked_for_ms), (5, None));
     w.engine.verify_pin("5930").unwrap();
@@ -327,7 +329,7 @@ fn reset_by_code_with_wrong_expired_and_reused_codes_and_bad_tokens() {
     let events = w.engine.pin_events().unwrap();
     let reset = events
         .iter()
-        .find(|e| e.kind == punch_core::pin_model::PinEventKind::Reset)
+        .find(|e| e.kind == punch_model::pin::PinEventKind::Reset)
         .unwrap();
     assert_eq!(reset.token_id.as_deref(), Some(applied.token_id.as_str()));
 }

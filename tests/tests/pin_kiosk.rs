@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::rules::policy::{Settings, Site};
 use punch_core::{
-    ClockReading, Evidence, GpsFix, ManualClock, PinError, PunchEngine, PunchError, PunchKind,
+    ClockReading, Evidence, GpsFix, PinError, PunchEngine, PunchError, PunchKind,
+    test_support::ManualClock,
 };
-use punch_core::{geofence::LatLon, geofence::Shape};
+use punch_model::rules::policy::{Settings, Site};
+use punch_model::{geofence::LatLon, geofence::Shape};
 use punch_tests::fault_proxy::FaultProxy;
 use punch_tests::world::{EMPLOYEE, HQ, device, employer, now_ms, server_db, start_server};
 
@@ -69,7 +70,7 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
     admin
         .set_settings(Settings {
             max_clock_skew_s: 120.0,
-            pin: Some(punch_core::pin_model::PinSettings {
+            pin: Some(punch_model::pin::PinSettings {
                 pbkdf2_iterations: 100_000,
                 ..Default::default()
             }),
@@ -169,7 +170,7 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
     assert_eq!(report.rejected[0].seq, moved.seq);
     assert_eq!(
         report.rejected[0].reason,
-        Some(punch_core::wire::RejectReason::EmployeeMismatch)
+        Some(punch_model::wire::RejectReason::EmployeeMismatch)
     );
     let detail = report.rejected[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("not assigned to site \"hq\""), "{detail}");

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use punch_core::ledger::review::ReviewFlag;
 use punch_core::{
     Clock, DataKeyStatus, EngineOptions, Evidence, GpsFix, KeyWrapError, KeyWrapper, PunchEngine,
     PunchError, PunchKind, PunchRecord,
 };
+use punch_model::ledger::review::ReviewFlag;
 use punch_tests::world::{HQ, World, fast_retry};
 
 const EMPLOYEE: &str = "emp-sealed";

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::geofence::{LatLon, Shape};
-use punch_core::ledger::minimise::{cell_radius_m, verify_opening};
-use punch_core::rules::policy::{Settings, Site, WifiRule};
-use punch_core::rules::privacy::{LocationPrecision, PrivacySettings};
 use punch_core::{Clock, Evidence, GpsFix, PunchError, PunchKind, PunchRecord, WifiObservation};
+use punch_model::geofence::{LatLon, Shape};
+use punch_model::ledger::minimise::{cell_radius_m, verify_opening};
+use punch_model::rules::policy::{Settings, Site, WifiRule};
+use punch_model::rules::privacy::{LocationPrecision, PrivacySettings};
 use punch_tests::world::{EMPLOYEE, HQ, World};
 
 const OFFICE_AP: &str = "a4:2b:b0:10:20:30";
@@ -54,12 +54,12 @@ fn world_with(privacy: PrivacySettings) -> World {
 }
 
 trait ParseBssid {
-    fn parse_bssid(&self) -> punch_core::rules::evidence::Bssid;
+    fn parse_bssid(&self) -> punch_model::rules::evidence::Bssid;
 }
 
 impl ParseBssid for &str {
-    fn parse_bssid(&self) -> punch_core::rules::evidence::Bssid {
-        punch_core::rules::evidence::Bssid::parse(self).expect("bssid")
+    fn parse_bssid(&self) -> punch_model::rules::evidence::Bssid {
+        punch_model::rules::evidence::Bssid::parse(self).expect("bssid")
     }
 }
 
@@ -137,7 +137,7 @@ fn assert_wifi_minimised(bytes: &[u8], record: &PunchRecord) {
     assert_eq!(record.evidence.wifi_seen, 3);
 }
 
-fn server_flags(w: &World) -> Vec<punch_core::ledger::review::ReviewFlag> {
+fn server_flags(w: &World) -> Vec<punch_model::ledger::review::ReviewFlag> {
     let punches = w.admin.punches().expect("punches");
     assert_eq!(punches.len(), 1);
     punches[0].review_flags.clone()
@@ -180,7 +180,7 @@ fn coarse_mode_stores_a_grid_cell_and_a_reveal_settles_it() {
         at,
         "the exact fix is not stored"
     );
-    let off = punch_core::geofence::distance_m(fix.point, LatLon::new(at.0, at.1));
+    let off = punch_model::geofence::distance_m(fix.point, LatLon::new(at.0, at.1));
     assert!(off <= cell_radius_m(1000.0), "{off} m from the fix");
     assert!(
         !text(&bytes).contains(&format!("{:.5}", at.0)),

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use punch_core::rules::policy::Settings;
-use punch_core::rules::privacy::PrivacySettings;
 use punch_core::{PunchKind, UploadState};
+use punch_model::rules::policy::Settings;
+use punch_model::rules::privacy::PrivacySettings;
 use punch_server::privacy::retention::Retention;
 use punch_tests::world::{World, now_ms};
 

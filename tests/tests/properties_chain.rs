@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use punch_core::ledger::chain::{ChainProblem, ChainReport, ChainWalker};
 use punch_core::{PunchEngine, PunchKind};
+use punch_model::ledger::chain::{ChainProblem, ChainReport, ChainWalker};
 use punch_tests::decoders::sample_policy;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms};
 
@@ -200,7 +200,7 @@ fn apply(rows: &mut Vec<Row>, edit: &Edit) -> u64 {
         }
         Edit::RecordByteRehashed { at, byte, xor } => {
             flip(&mut rows[at].record, byte, xor);
-            rows[at].hash = punch_core::ledger::signing::sha256(&rows[at].record).to_vec();
+            rows[at].hash = punch_model::ledger::signing::sha256(&rows[at].record).to_vec();
             rows[at].seq
         }
         Edit::Signature { at, byte, xor } => {

@@ -7,7 +7,7 @@
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use proptest::prelude::*;
-use punch_core::geofence::{Containment, GpsVerdict, LatLon, PreparedShape, Shape, distance_m};
+use punch_model::geofence::{Containment, GpsVerdict, LatLon, PreparedShape, Shape, distance_m};
 
 fn tolerance(d: f64) -> f64 {
     1e-3 + 1e-8 * d.abs()

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use punch_core::rules::policy::Site;
-use punch_core::wire::b64;
+use punch_model::rules::policy::Site;
+use punch_model::wire::b64;
 use punch_server::{Admin, ServerConfig, ServerHandle};
 
 #[allow(dead_code)] // its `main` is for `cargo run --example`

@@ -9,9 +9,9 @@
 use std::sync::Arc;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::ledger::sealed::DataKey;
-use punch_core::rules::makeup::MakeUpRequest;
 use punch_core::{Clock, EngineOptions, Evidence, GpsFix, PunchEngine, PunchError, PunchKind};
+use punch_model::ledger::sealed::DataKey;
+use punch_model::rules::makeup::MakeUpRequest;
 use punch_server::at_rest::{AtRestError, AtRestKeys};
 use punch_server::store::sealable::SealableColumn;
 use punch_server::store::{DbUrl, StoreExt};

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use punch_core::sync::SyncError;
+use punch_core::SyncError;
 use punch_core::{SyncListener, SyncStatus};
 use punch_tests::fault_proxy::Fault;
 use punch_tests::world::World;
@@ -129,7 +129,7 @@ fn retry_after_http_date_is_honoured() {
     w.engine.sync().unwrap();
     w.punch();
     use punch_core::Clock;
-    let when = punch_core::sync::backoff::format_http_date(w.clock.now().wall_time_ms + 7_200_000);
+    let when = punch_core::test_support::format_http_date(w.clock.now().wall_time_ms + 7_200_000);
     w.proxy.script([Fault::TooMany { retry_after: when }]);
     let report = w.engine.sync().unwrap();
     let ahead = report.next_retry_ms.unwrap() - w.clock.now().wall_time_ms;

@@ -1,7 +1,7 @@
 //! Tamper evidence across the device and the real server: the upload flags
 //! and the device's statements of its head.
 
-use punch_core::wire::{HEADER_HEAD, HeadStatement};
+use punch_model::wire::{HEADER_HEAD, HeadStatement};
 use punch_tests::world::World;
 
 fn raw_db(w: &World) -> rusqlite::Connection {

@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use punch_core::sync::SyncError;
-use punch_core::wire::RejectReason;
+use punch_core::SyncError;
 use punch_core::{PunchError, PunchKind};
+use punch_model::wire::RejectReason;
 use punch_tests::fault_proxy::{Fault, send_raw};
 use punch_tests::world::{EMPLOYEE, World, device};
 
@@ -232,7 +232,7 @@ fn unbound_device_is_refused_and_keeps_its_punches() {
     let report = w.engine.sync().unwrap();
     match &report.error {
         Some(SyncError::Refused { code, .. }) => {
-            assert_eq!(*code, Some(punch_core::wire::ErrorCode::DeviceUnbound))
+            assert_eq!(*code, Some(punch_model::wire::ErrorCode::DeviceUnbound))
         }
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -258,7 +258,7 @@ fn second_device_needs_an_admin_rebind() {
         .unwrap();
     match phone2.enroll(&code) {
         Err(PunchError::Sync(SyncError::Refused { code, .. })) => {
-            assert_eq!(code, Some(punch_core::wire::ErrorCode::DeviceAlreadyBound))
+            assert_eq!(code, Some(punch_model::wire::ErrorCode::DeviceAlreadyBound))
         }
         other => panic!("expected device_already_bound, got {other:?}"),
     }
@@ -324,10 +324,10 @@ fn forged_policy_is_refused() {
     let mut json: serde_json::Value = serde_json::from_str(body).unwrap();
     let policy_b64 = json["body"].as_str().unwrap().to_string();
     let mut policy: serde_json::Value =
-        serde_json::from_slice(&punch_core::wire::b64::decode(&policy_b64).unwrap()).unwrap();
+        serde_json::from_slice(&punch_model::wire::b64::decode(&policy_b64).unwrap()).unwrap();
     policy["version"] = 3.into();
     policy["sites"][0]["shape"]["radius_m"] = 50_000.into();
-    json["body"] = punch_core::wire::b64::encode(policy.to_string().as_bytes()).into();
+    json["body"] = punch_model::wire::b64::encode(policy.to_string().as_bytes()).into();
     let new_body = json.to_string();
     let head: String = head
         .lines()
@@ -363,7 +363,7 @@ fn expired_policy_is_refused_by_anchored_time() {
         .engine
         .punch(PunchKind::ClockOut, &punch_core::Evidence::default())
     {
-        Err(PunchError::Policy(punch_core::rules::policy::PolicyError::Expired { .. })) => {}
+        Err(PunchError::Policy(punch_model::rules::policy::PolicyError::Expired { .. })) => {}
         other => panic!("expected an expired policy, got {other:?}"),
     }
 }
@@ -417,7 +417,7 @@ fn trusted_time_after_receipt_is_flagged() {
 #[test]
 fn a_tampered_app_forging_its_verdict_is_flagged() {
     use punch_core::Decision;
-    use punch_core::ledger::review::ReviewFlag;
+    use punch_model::ledger::review::ReviewFlag;
     let w = World::new();
     w.engine.sync().unwrap();
     w.punch();
@@ -461,8 +461,8 @@ fn append_signed(w: &World, edit: impl FnOnce(&mut punch_core::PunchRecord)) {
     let mut record = PunchRecord::from_bytes(&last.record).unwrap();
     edit(&mut record);
     record.seq = last.seq + 1;
-    record.punch_id = punch_core::ledger::record::Uuid::new_v4();
-    record.prev_hash = punch_core::ledger::signing::sha256(&last.record)
+    record.punch_id = punch_model::ledger::record::Uuid::new_v4();
+    record.prev_hash = punch_model::ledger::signing::sha256(&last.record)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
@@ -479,7 +479,7 @@ fn append_signed(w: &World, edit: impl FnOnce(&mut punch_core::PunchRecord)) {
             record.punch_id.to_string(),
             bytes,
             signature,
-            punch_core::ledger::signing::sha256(&bytes).to_vec()
+            punch_model::ledger::signing::sha256(&bytes).to_vec()
         ],
     )
     .unwrap();
@@ -523,12 +523,14 @@ fn a_phone_with_a_wrong_clock_still_enrolls_and_syncs() {
     let w = World::new();
     w.admin.add_employee("emp-9", "Chen Jing").unwrap();
     use punch_core::Clock;
-    let skewed = std::sync::Arc::new(punch_core::ManualClock::new(punch_core::ClockReading {
-        wall_time_ms: w.clock.now().wall_time_ms + 2 * 3_600_000,
-        utc_offset_min: 480,
-        monotonic_ms: 77_000,
-        boot_id: "other-boot".into(),
-    }));
+    let skewed = std::sync::Arc::new(punch_core::test_support::ManualClock::new(
+        punch_core::ClockReading {
+            wall_time_ms: w.clock.now().wall_time_ms + 2 * 3_600_000,
+            utc_offset_min: 480,
+            monotonic_ms: 77_000,
+            boot_id: "other-boot".into(),
+        },
+    ));
     let phone = device(
         &w.dir.path().join("skewed.db"),
         &w.proxy,

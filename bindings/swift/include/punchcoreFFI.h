@@ -375,56 +375,6 @@ typedef struct UniffiVTableCallbackInterfaceStandingListener {
 } UniffiVTableCallbackInterfaceStandingListener;
 
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_RUSTBASELINE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_RUSTBASELINE
-uint64_t uniffi_punchcore_fn_clone_rustbaseline(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_RUSTBASELINE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FREE_RUSTBASELINE
-void uniffi_punchcore_fn_free_rustbaseline(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
-uint64_t uniffi_punchcore_fn_constructor_rustbaseline_of_client(uint64_t client, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CONSTRUCTOR_RUSTBASELINE_OPEN
-uint64_t uniffi_punchcore_fn_constructor_rustbaseline_open(RustBuffer directory, RustBuffer policy_json, RustBuffer employee_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_NANOS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_NANOS
-int64_t uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_EVALUATE_SYNC
-RustBuffer uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP
-int64_t uniffi_punchcore_fn_method_rustbaseline_noop(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP_ASYNC
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_NOOP_ASYNC
-uint64_t uniffi_punchcore_fn_method_rustbaseline_noop_async(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_PUNCH_NANOS
-int64_t uniffi_punchcore_fn_method_rustbaseline_punch_nanos(uint64_t ptr, RustBuffer kind, RustBuffer evidence, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_RUSTBASELINE_TAKE_EVIDENCE
-int64_t uniffi_punchcore_fn_method_rustbaseline_take_evidence(uint64_t ptr, RustBuffer evidence, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_PUNCHCLIENT
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_CLONE_PUNCHCLIENT
 uint64_t uniffi_punchcore_fn_clone_punchclient(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -891,12 +841,6 @@ RustBuffer uniffi_punchcore_fn_func_library_version(RustCallStatus *_Nonnull out
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_PANIC_PROBE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_PANIC_PROBE
-void uniffi_punchcore_fn_func_panic_probe(RustCallStatus *_Nonnull out_status
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_FETCH_ENROLLMENT_CHALLENGE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_FUNC_FETCH_ENROLLMENT_CHALLENGE
 uint64_t uniffi_punchcore_fn_func_fetch_enrollment_challenge(RustBuffer options, RustBuffer code
@@ -1178,12 +1122,6 @@ uint16_t uniffi_punchcore_checksum_func_library_version(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_PANIC_PROBE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_PANIC_PROBE
-uint16_t uniffi_punchcore_checksum_func_panic_probe(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_FETCH_ENROLLMENT_CHALLENGE
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_FETCH_ENROLLMENT_CHALLENGE
 uint16_t uniffi_punchcore_checksum_func_fetch_enrollment_challenge(void
@@ -1199,42 +1137,6 @@ uint16_t uniffi_punchcore_checksum_func_set_log_sink(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_FUNC_LOCALIZED_TEXT
 uint16_t uniffi_punchcore_checksum_func_localized_text(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_NANOS
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_SYNC
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_EVALUATE_SYNC
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_noop(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP_ASYNC
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_NOOP_ASYNC
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_noop_async(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_PUNCH_NANOS
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_PUNCH_NANOS
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_TAKE_EVIDENCE
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_RUSTBASELINE_TAKE_EVIDENCE
-uint16_t uniffi_punchcore_checksum_method_rustbaseline_take_evidence(void
     
 );
 #endif
@@ -1625,18 +1527,6 @@ uint16_t uniffi_punchcore_checksum_method_standinglistener_on_change(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_SUBSCRIPTION_CANCEL
 uint16_t uniffi_punchcore_checksum_method_subscription_cancel(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OF_CLIENT
-uint16_t uniffi_punchcore_checksum_constructor_rustbaseline_of_client(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OPEN
-#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_CONSTRUCTOR_RUSTBASELINE_OPEN
-uint16_t uniffi_punchcore_checksum_constructor_rustbaseline_open(void
     
 );
 #endif

@@ -35,10 +35,7 @@ pub(crate) fn attach(
         media_type: media_type.to_string(),
         body,
     };
-    device
-        .db
-        .lock()
-        .save_attachment(&row, device.now().wall_time_ms)?;
+    device.db.save_attachment(&row, device.now().wall_time_ms)?;
     Ok(Attachment {
         sha256: hash,
         size_bytes,

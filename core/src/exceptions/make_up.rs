@@ -27,7 +27,7 @@ pub(crate) fn file_make_up(
         }
     }
     for a in &request.attachments {
-        if !device.db.lock().has_attachment(&a.sha256)? {
+        if !device.db.has_attachment(&a.sha256)? {
             return Err(PunchError::UnknownReference {
                 what: "attachment",
                 id: a.sha256.clone(),

@@ -4,14 +4,17 @@
 //! at once against the policy's limits, then signed and chained like a
 //! punch (`recorder::record_event`); the server judges it again, a manager
 //! decides, and the decision comes back on sync (`sync::requests_fetch`).
+//! `service` is what the engine delegates to.
 
 mod attachments;
 mod field_work;
 mod make_up;
+mod service;
 
-pub(crate) use attachments::attach;
-pub(crate) use field_work::propose_field_work;
-pub(crate) use make_up::file_make_up;
+use attachments::attach;
+use field_work::propose_field_work;
+use make_up::file_make_up;
+pub(crate) use service::ExceptionService;
 
 use punch_model::ledger::event::{ChainEntry, ChainEvent, EventRecord, kind_column_of, types};
 use punch_model::ledger::refused::RefusedPunch;
@@ -26,30 +29,41 @@ use crate::store::Sealing;
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FiledRequest {
+    /// A make-up request (补卡).
     MakeUp(MakeUpRequest),
+    /// A field-work proposal (外勤报备).
     FieldWork(FieldWorkRequest),
 }
 
 /// A request this device filed, and where it stands.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestView {
+    /// The request's (or attempt's) event id.
     pub event_id: String,
+    /// Its record's position in the chain.
     pub seq: u64,
+    /// When it was filed (the record's wall time).
     pub filed_at_ms: i64,
+    /// What it asks for.
     pub request: FiledRequest,
     /// `Pending` until the server says otherwise.
     pub status: RequestStatus,
     /// The refusal's code when the server's limits refused it.
     pub detail: Option<String>,
+    /// The manager's comment, once decided.
     pub comment: Option<String>,
+    /// When the manager decided.
     pub decided_at_ms: Option<i64>,
 }
 
 /// A punch the rules refused, as kept in the chain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefusedAttempt {
+    /// The attempt's event id.
     pub event_id: String,
+    /// Its record's position in the chain.
     pub seq: u64,
+    /// When the attempt was made (its record's wall time).
     pub wall_time_ms: i64,
     /// As judged (its sealed payload opened), or only its clear part (kind
     /// and verdict) when the payload cannot be opened here.
@@ -63,10 +77,7 @@ pub struct RefusedAttempt {
 
 /// The device's own events of one type, parsed, oldest first.
 fn own_events(device: &DeviceContext, type_name: &str) -> Result<Vec<(u64, ChainEntry)>> {
-    let rows = device
-        .db
-        .lock()
-        .events_of_kind(&kind_column_of(type_name))?;
+    let rows = device.db.events_of_kind(&kind_column_of(type_name))?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
@@ -87,7 +98,7 @@ fn status_of(text: &str) -> RequestStatus {
 }
 
 /// Every request this device filed, oldest first, with its status.
-pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
+fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
     let mut out = Vec::new();
     for type_name in [types::MAKE_UP_REQUEST, types::FIELD_WORK_REQUEST] {
         for (seq, entry) in own_events(device, type_name)? {
@@ -100,7 +111,7 @@ pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
                 _ => continue,
             };
             let event_id = event.event_id.to_string();
-            let known = device.db.lock().request_status(&event_id)?;
+            let known = device.db.request_status(&event_id)?;
             out.push(RequestView {
                 seq,
                 filed_at_ms: event.wall_time_ms,
@@ -122,8 +133,8 @@ pub(crate) fn requests(device: &DeviceContext) -> Result<Vec<RequestView>> {
 /// Every refused punch kept on this device, oldest first, opened with the
 /// data key where sealed. One that does not open is listed with its clear
 /// part and says why: a lost key never hides the others.
-pub(crate) fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
-    let sealing = device.db.lock().sealing();
+fn refused_attempts(device: &DeviceContext) -> Result<Vec<RefusedAttempt>> {
+    let sealing = device.db.sealing();
     Ok(own_events(device, types::REFUSED_PUNCH)?
         .into_iter()
         .filter_map(|(seq, entry)| match entry {

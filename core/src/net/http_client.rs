@@ -7,11 +7,14 @@ use std::time::Duration;
 use super::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 use super::url_policy::check_url_allowed;
 
+/// The default [`Transport`](crate::Transport): reqwest on rustls with ring
+/// and the operating system's trust store.
 pub struct ReqwestTransport {
     client: reqwest::blocking::Client,
 }
 
 impl ReqwestTransport {
+    /// A client with the platform verifier (fails when the OS trust store cannot be read).
     pub fn new() -> Result<ReqwestTransport, TransportError> {
         use rustls_platform_verifier::BuilderVerifierExt;
         let provider = Arc::new(rustls::crypto::ring::default_provider());

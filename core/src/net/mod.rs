@@ -3,6 +3,6 @@
 //! client on rustls + ring, and the rule for which URLs may be used.
 
 #[cfg(feature = "http-client")]
-pub mod http_client;
-pub mod transport;
-pub mod url_policy;
+pub(crate) mod http_client;
+pub(crate) mod transport;
+pub(crate) mod url_policy;

@@ -2,18 +2,28 @@
 //! test can inject faults). The default is `ReqwestTransport` (feature `http-client`).
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// One HTTP request the engine sends.
 pub struct HttpRequest {
+    /// `GET`, `POST`, ...
     pub method: String,
+    /// The absolute URL.
     pub url: String,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body (empty for none).
     pub body: Vec<u8>,
+    /// Give up after this long.
     pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The server's answer.
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body (empty for none).
     pub body: Vec<u8>,
 }
 
@@ -32,10 +42,13 @@ impl HttpResponse {
 #[non_exhaustive]
 pub enum TransportError {
     #[error("timed out: {0}")]
+    /// No answer in time.
     Timeout(String),
     #[error("cannot connect: {0}")]
+    /// No connection (DNS, refused, TLS).
     Connect(String),
     #[error("connection failed: {0}")]
+    /// The connection broke mid-exchange.
     Io(String),
     /// Configuration, not the network: never retried.
     #[error("refused by the transport: {0}")]
@@ -43,11 +56,14 @@ pub enum TransportError {
 }
 
 impl TransportError {
+    /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         !matches!(self, TransportError::Refused(_))
     }
 }
 
+/// HTTP for sync: the app may route it through its own stack (OkHttp, URLSession).
 pub trait Transport: Send + Sync {
+    /// Sends `request` and returns the answer, whatever its status.
     fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError>;
 }

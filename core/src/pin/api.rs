@@ -1,4 +1,6 @@
-//! The engine's PIN methods. Each names the employee bound to this device;
+//! The PIN service behind the engine: it owns the PIN's turn and grant
+//! (`guard`) and is handed the device, the installed policy and the syncer
+//! (for the reset requests). Each call names the employee bound to this device;
 //! settings come from the installed, signed policy (without a PIN section a
 //! PIN may still be set and verified, but punches do not need it); each
 //! call needs a policy, as its events are chained under its version.
@@ -8,18 +10,44 @@ use punch_model::pin::{PinSettings, ResetToken, SignedResetToken};
 use punch_model::rules::policy::PreparedPolicy;
 
 use super::error::PinError;
-use super::guard::{PinStatus, VerifierSource};
+use super::guard::{PinRules, PinStatus, VerifierSource};
 use super::reset;
-use crate::engine::PunchEngine;
-use crate::error::{PunchError, Result};
+use std::sync::Arc;
 
-impl PunchEngine {
+use super::guard::PinGuard;
+use crate::device::DeviceContext;
+use crate::error::{PunchError, Result};
+use crate::installed_policy::InstalledPolicy;
+use crate::sync::syncer::Syncer;
+
+/// The punch PIN of one engine.
+pub(crate) struct PinService {
+    pub(super) device: Arc<DeviceContext>,
+    pub(super) policy: Arc<InstalledPolicy>,
+    pub(super) sync: Arc<Syncer>,
+    /// The PIN's turn and grant.
+    pub(super) guard: PinGuard,
+}
+
+impl PinService {
+    pub(crate) fn new(
+        device: Arc<DeviceContext>,
+        policy: Arc<InstalledPolicy>,
+        sync: Arc<Syncer>,
+    ) -> PinService {
+        PinService {
+            device,
+            policy,
+            sync,
+            guard: PinGuard::default(),
+        }
+    }
+
     /// The installed policy's PIN settings (PIN calls need a policy: their
     /// events are chain records under its version).
-    fn pin_settings(&self) -> Result<PinSettings> {
+    fn pin_settings(&self) -> Result<PinRules> {
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
-        Ok(settings_of(&policy))
+        Ok(rules_of(&policy))
     }
 
     fn pin_employee(&self) -> Result<String> {
@@ -27,36 +55,41 @@ impl PunchEngine {
     }
 
     /// Whether a PIN is set, the tries left and, while locked, when it ends.
-    pub fn pin_status(&self) -> Result<PinStatus> {
+    pub(crate) fn pin_status(&self) -> Result<PinStatus> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin
+        self.guard
             .status(&self.device, &settings, &employee, VerifierSource::Stored)
     }
 
     /// Chooses the first PIN (or the one after a reset). `birthday`
     /// (`YYYY-MM-DD`), when the app knows it, is refused as a PIN.
-    pub fn set_pin(&self, pin: &str, birthday: Option<&str>) -> Result<()> {
+    pub(crate) fn set_pin(&self, pin: &str, birthday: Option<&str>) -> Result<()> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin
+        self.guard
             .set(&self.device, &settings, &employee, pin, birthday)
     }
 
     /// Changes the PIN; the current one is checked (and counts toward the lock).
-    pub fn change_pin(&self, current: &str, new: &str, birthday: Option<&str>) -> Result<()> {
+    pub(crate) fn change_pin(
+        &self,
+        current: &str,
+        new: &str,
+        birthday: Option<&str>,
+    ) -> Result<()> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin
+        self.guard
             .change(&self.device, &settings, &employee, current, new, birthday)
     }
 
     /// Checks the PIN. Success lets the next punch through (within the
     /// policy's `verified_for_s`); failures lock it after `max_failures`.
-    pub fn verify_pin(&self, pin: &str) -> Result<()> {
+    pub(crate) fn verify_pin(&self, pin: &str) -> Result<()> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin.verify(
+        self.guard.verify(
             &self.device,
             &settings,
             &employee,
@@ -68,26 +101,26 @@ impl PunchEngine {
     /// The platform's biometric / device-credential prompt succeeded (a
     /// hardware key that requires user authentication proves it again by
     /// signing): recorded, and the next punch goes through as after a PIN.
-    pub fn accept_user_verified(&self) -> Result<()> {
+    pub(crate) fn accept_user_verified(&self) -> Result<()> {
         let settings = self.pin_settings()?;
         let employee = self.pin_employee()?;
-        self.pin.user_verified(&self.device, &settings, &employee)
+        self.guard.user_verified(&self.device, &settings, &employee)
     }
 
     /// Asks the server to send a reset code to the employee's bound phone or e-mail.
-    pub fn request_pin_reset_code(&self) -> Result<PinCodeSent> {
+    pub(crate) fn request_pin_reset_code(&self) -> Result<PinCodeSent> {
         self.pin_employee()?;
         reset::request_code(&self.sync.session()?)
     }
 
     /// Trades the code for a server-signed reset token.
-    pub fn redeem_pin_reset_code(&self, code: &str) -> Result<SignedResetToken> {
+    pub(crate) fn redeem_pin_reset_code(&self, code: &str) -> Result<SignedResetToken> {
         self.pin_employee()?;
         reset::redeem_code(&self.sync.session()?, code)
     }
 
     /// Self-service: the employee number and the secret the employer set.
-    pub fn self_service_pin_reset(
+    pub(crate) fn self_service_pin_reset(
         &self,
         employee_number: &str,
         secret: &str,
@@ -97,7 +130,7 @@ impl PunchEngine {
     }
 
     /// Fetches the token for a reset an admin ordered on the server.
-    pub fn fetch_admin_pin_reset(&self) -> Result<SignedResetToken> {
+    pub(crate) fn fetch_admin_pin_reset(&self) -> Result<SignedResetToken> {
         self.pin_employee()?;
         reset::admin_reset(&self.sync.session()?)
     }
@@ -105,7 +138,7 @@ impl PunchEngine {
     /// Applies a reset token (checked offline with the pinned server key:
     /// signature, device, employee, expiry on trusted time, single use) and
     /// sets `new_pin`. A bad token counts toward the lock.
-    pub fn apply_pin_reset(
+    pub(crate) fn apply_pin_reset(
         &self,
         token: &SignedResetToken,
         new_pin: &str,
@@ -118,7 +151,7 @@ impl PunchEngine {
             .pinned_key()
             .ok_or(PunchError::NotConfigured)?
             .to_vec();
-        self.pin.apply_reset(
+        self.guard.apply_reset(
             &self.device,
             &settings,
             &key,
@@ -130,13 +163,9 @@ impl PunchEngine {
     }
 
     /// Every PIN event in this device's chain, oldest first.
-    pub fn pin_events(&self) -> Result<Vec<punch_model::pin::PinEvent>> {
+    pub(crate) fn pin_events(&self) -> Result<Vec<punch_model::pin::PinEvent>> {
         use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
-        let rows = self
-            .device
-            .db
-            .lock()
-            .events_of_kind(&kind_column_of(types::PIN))?;
+        let rows = self.device.db.events_of_kind(&kind_column_of(types::PIN))?;
         Ok(rows
             .into_iter()
             .filter_map(|row| match ChainEntry::from_bytes(&row.record) {
@@ -160,11 +189,19 @@ impl PunchEngine {
             // A kiosk punches for someone: `kiosk_punch` names them.
             return Err(PinError::NotOnThisKiosk.into());
         }
-        if self.pin.take_grant(&employee, &self.device.now()) {
+        if self.guard.take_grant(&employee, &self.device.now()) {
             Ok(())
         } else {
             Err(PinError::Required.into())
         }
+    }
+}
+
+/// The PIN rules of `policy`, chained under its version.
+pub(super) fn rules_of(policy: &PreparedPolicy) -> PinRules {
+    PinRules {
+        settings: settings_of(policy),
+        policy_version: policy.policy.version,
     }
 }
 

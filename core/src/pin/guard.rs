@@ -25,11 +25,13 @@ use punch_model::ledger::event::ChainEvent;
 pub struct PinStatus {
     /// The policy requires a PIN (or the platform's "user verified") to punch.
     pub required: bool,
+    /// A PIN has been chosen.
     pub is_set: bool,
     /// Tries before the next lock (0 while locked).
     pub tries_left: u32,
     /// While locked: how long still, and when it ends (trusted time, for display).
     pub locked_for_ms: Option<u64>,
+    /// While locked: when the lock ends, on trusted time (for display).
     pub locked_until_ms: Option<i64>,
     /// The PIN is older than the policy allows: choose a new one.
     pub must_change: bool,
@@ -50,7 +52,7 @@ pub(crate) struct PinGuard {
 }
 
 pub(crate) fn time_now(device: &DeviceContext, reading: &ClockReading) -> Result<TimeNow> {
-    let anchor = device.db.lock().anchor()?;
+    let anchor = device.db.anchor()?;
     let anchored_ms = anchor
         .as_ref()
         .and_then(|a| anchored_time_ms(a, &reading.boot_id, reading.monotonic_ms).ok());
@@ -72,14 +74,20 @@ fn verifier_of(row: &PinRow) -> Result<Option<Verifier>> {
         .transpose()
 }
 
-thread_local! {
-    /// The policy version this thread's PIN call records its events under
-    /// (set by the engine at the start of each PIN call, which needs a policy).
-    static POLICY_VERSION: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+/// The installed policy's PIN settings, and the version of that policy the
+/// PIN events are chained under (each PIN call is judged under one policy).
+pub(crate) struct PinRules {
+    pub settings: PinSettings,
+    pub policy_version: u64,
 }
 
-pub(crate) fn set_policy_version(version: u64) {
-    POLICY_VERSION.with(|v| v.set(version));
+/// The rules read as their settings (the lockout maths takes settings).
+impl std::ops::Deref for PinRules {
+    type Target = PinSettings;
+
+    fn deref(&self) -> &PinSettings {
+        &self.settings
+    }
 }
 
 /// Saves the row, then signs and chains each event: the lock state is
@@ -87,14 +95,14 @@ pub(crate) fn set_policy_version(version: u64) {
 /// trail the server judges again.
 fn save(
     device: &DeviceContext,
+    policy_version: u64,
     employee_id: &str,
     row: &PinRow,
     events: Vec<PinEvent>,
 ) -> Result<()> {
-    device.db.lock().save_pin_row(employee_id, row)?;
-    let version = POLICY_VERSION.with(std::cell::Cell::get);
+    device.db.save_pin_row(employee_id, row)?;
     for e in events {
-        recorder::record_event(device, version, &ChainEvent::Pin(e))?;
+        recorder::record_event(device, policy_version, &ChainEvent::Pin(e))?;
     }
     Ok(())
 }
@@ -132,11 +140,11 @@ impl PinGuard {
     /// `unlocked` event when the lock just ran out).
     fn judged(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         now: &TimeNow,
     ) -> Result<(PinRow, LockVerdict)> {
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         let before = row.lock.clone();
         let verdict = row.lock.judge(settings, now);
         if row.lock != before {
@@ -146,7 +154,7 @@ impl PinGuard {
                 }
                 _ => Vec::new(),
             };
-            save(device, employee_id, &row, events)?;
+            save(device, settings.policy_version, employee_id, &row, events)?;
         }
         Ok((row, verdict))
     }
@@ -154,7 +162,7 @@ impl PinGuard {
     pub fn status(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         source: VerifierSource<'_>,
     ) -> Result<PinStatus> {
@@ -188,14 +196,14 @@ impl PinGuard {
     pub fn set(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         pin: &str,
         birthday: Option<&str>,
     ) -> Result<()> {
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         if row.verifier.is_some() {
             return Err(PinError::AlreadySet.into());
         }
@@ -215,7 +223,7 @@ impl PinGuard {
     #[allow(clippy::too_many_arguments)]
     fn store_new(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         row: &mut PinRow,
         pin: &str,
@@ -240,7 +248,7 @@ impl PinGuard {
         row.set_at_ms = Some(now.trusted_ms);
         let mut events: Vec<PinEvent> = before.into_iter().collect();
         events.push(event(kind, employee_id, row));
-        save(device, employee_id, row, events)
+        save(device, settings.policy_version, employee_id, row, events)
     }
 
     /// Checks `pin`: a success clears the count and grants punches for
@@ -248,7 +256,7 @@ impl PinGuard {
     pub fn verify(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         pin: &str,
         source: VerifierSource<'_>,
@@ -279,7 +287,7 @@ impl PinGuard {
             let had_failures = row.lock.failures > 0 || row.lock.locks > 0;
             row.lock.clear();
             if had_failures {
-                device.db.lock().save_pin_row(employee_id, &row)?;
+                device.db.save_pin_row(employee_id, &row)?;
             }
             if matches!(source, VerifierSource::Stored) && expired(settings, &row, &now) {
                 return Err(PinError::MustChange.into());
@@ -299,7 +307,7 @@ impl PinGuard {
     /// Counts a failure (a wrong PIN, a bad reset token) and says what to tell the user.
     fn count_failure(
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         row: &mut PinRow,
         now: &TimeNow,
@@ -312,7 +320,7 @@ impl PinGuard {
                 ..event(PinEventKind::Locked, employee_id, row)
             });
         }
-        save(device, employee_id, row, events)?;
+        save(device, settings.policy_version, employee_id, row, events)?;
         Ok(match locked {
             Some(ms) => PinError::Locked {
                 remaining_ms: ms,
@@ -332,7 +340,7 @@ impl PinGuard {
     pub fn change(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
         old: &str,
         new: &str,
@@ -347,7 +355,7 @@ impl PinGuard {
         }
         let _turn = self.lock_turn();
         let now = time_now(device, &device.now())?;
-        let mut row = device.db.lock().pin_row(employee_id)?;
+        let mut row = device.db.pin_row(employee_id)?;
         Self::store_new(
             device,
             settings,
@@ -368,7 +376,7 @@ impl PinGuard {
     pub fn apply_reset(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         pinned_key: &[u8],
         employee_id: &str,
         token: &SignedResetToken,
@@ -380,7 +388,7 @@ impl PinGuard {
         let (mut row, _) = Self::judged(device, settings, employee_id, &now)?;
         let checked = match token.verify(pinned_key, &device.device_id, employee_id, now.trusted_ms)
         {
-            Ok(t) if device.db.lock().pin_token_used(&t.token_id)? => Err(TokenError::Reused),
+            Ok(t) if device.db.pin_token_used(&t.token_id)? => Err(TokenError::Reused),
             other => other,
         };
         let token = match checked {
@@ -397,11 +405,7 @@ impl PinGuard {
             birthday.filter(|_| settings.ban_birthday),
         )
         .map_err(PinError::Rejected)?;
-        if !device
-            .db
-            .lock()
-            .use_pin_token(&token.token_id, now.trusted_ms)?
-        {
+        if !device.db.use_pin_token(&token.token_id, now.trusted_ms)? {
             return Err(PinError::Token(TokenError::Reused).into());
         }
         row.lock.clear();
@@ -429,14 +433,15 @@ impl PinGuard {
     pub fn user_verified(
         &self,
         device: &DeviceContext,
-        settings: &PinSettings,
+        settings: &PinRules,
         employee_id: &str,
     ) -> Result<()> {
         let _turn = self.lock_turn();
         let reading = device.now();
-        let row = device.db.lock().pin_row(employee_id)?;
+        let row = device.db.pin_row(employee_id)?;
         save(
             device,
+            settings.policy_version,
             employee_id,
             &row,
             vec![event(PinEventKind::UserVerified, employee_id, &row)],

@@ -8,17 +8,17 @@ use punch_model::pin::kiosk::kiosk_site;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::policy::PreparedPolicy;
 
-use super::api::settings_of;
+use super::api::PinService;
+use super::api::{rules_of, settings_of};
 use super::error::PinError;
 use super::guard::{PinStatus, VerifierSource};
-use crate::engine::PunchEngine;
 use crate::error::{PunchError, Result};
 use crate::recorder::{self, PunchReceipt};
 use punch_model::ledger::record::PunchKind;
 
-impl PunchEngine {
+impl PinService {
     /// The site this device is a kiosk for (None: an employee's own device).
-    pub fn kiosk_site(&self) -> Result<Option<String>> {
+    pub(crate) fn kiosk_site(&self) -> Result<Option<String>> {
         let bound = self.device.employee_id()?.ok_or(PunchError::NoEmployee)?;
         Ok(kiosk_site(&bound).map(str::to_string))
     }
@@ -33,13 +33,12 @@ impl PunchEngine {
     }
 
     /// An employee's PIN on this kiosk: tries left, lock end.
-    pub fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
+    pub(crate) fn kiosk_pin_status(&self, employee_id: &str) -> Result<PinStatus> {
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
-        self.pin.status(
+        self.guard.status(
             &self.device,
-            &settings_of(&policy),
+            &rules_of(&policy),
             &member.employee_id,
             VerifierSource::Given(&member.verifier),
         )
@@ -49,7 +48,7 @@ impl PunchEngine {
     /// the signed policy's verifiers (failures lock that employee only, on
     /// this device), then the record is signed by the kiosk and names the
     /// employee. The server refuses employees not assigned to the site.
-    pub fn kiosk_punch(
+    pub(crate) fn kiosk_punch(
         &self,
         employee_id: &str,
         pin: &str,
@@ -58,17 +57,17 @@ impl PunchEngine {
     ) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current(&self.device.db)?;
-        super::guard::set_policy_version(policy.policy.version);
         let member = self.kiosk_member(&policy, employee_id)?;
-        self.pin.verify(
+        self.guard.verify(
             &self.device,
-            &settings_of(&policy),
+            &rules_of(&policy),
             &member.employee_id,
             pin,
             VerifierSource::Given(&member.verifier),
         )?;
         // The grant is for this punch, taken now.
-        self.pin.take_grant(&member.employee_id, &self.device.now());
+        self.guard
+            .take_grant(&member.employee_id, &self.device.now());
         let receipt = recorder::record_punch(
             &self.device,
             &policy,

@@ -5,18 +5,18 @@
 //!
 //! - `guard`: the rules (set, change, verify, reset) and the punch grant;
 //! - `reset`: the device-signed requests of the reset paths;
-//! - `api`: the engine's PIN methods;
+//! - `api`: the PIN service the engine delegates to;
 //! - `kiosk`: punching on a shared tablet with employee number and PIN;
 //! - `error`: what the app is told.
 //!
 //! What is stored is in `store::pin`; the shared rules in `punch_model::pin`.
 
 mod api;
-pub mod error;
+mod error;
 mod guard;
 mod kiosk;
 mod reset;
 
+pub(crate) use api::PinService;
 pub use error::PinError;
-pub(crate) use guard::PinGuard;
 pub use guard::PinStatus;

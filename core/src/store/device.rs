@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Db;
 use super::Store;
 use crate::error::Result;
 
@@ -197,5 +198,41 @@ impl Store {
         )?
         .execute(params![version as i64, snapshot])?;
         Ok(())
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn policy(&self) -> Result<Option<PolicyRow>> {
+        self.lock().policy()
+    }
+
+    pub(crate) fn prepared_policy(&self) -> Result<Option<PreparedRow>> {
+        self.lock().prepared_policy()
+    }
+
+    pub(crate) fn replace_keys(
+        &self,
+        punch: (&[u8], Option<&[u8]>),
+        channel: (&[u8], Option<&[u8]>),
+    ) -> Result<()> {
+        self.lock().replace_keys(punch, channel)
+    }
+
+    pub(crate) fn device(&self) -> Result<Option<DeviceRow>> {
+        self.lock().device()
+    }
+
+    pub(crate) fn save_prepared_policy(&self, version: u64, snapshot: &[u8]) -> Result<()> {
+        self.lock().save_prepared_policy(version, snapshot)
+    }
+
+    pub(crate) fn save_policy(
+        &self,
+        row: &PolicyRow,
+        prepared: Option<&[u8]>,
+        now_ms: i64,
+    ) -> Result<()> {
+        self.lock().save_policy(row, prepared, now_ms)
     }
 }

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use punch_model::ledger::record::TimeAnchor;
 
+use super::Db;
 use super::Store;
 use crate::error::{PunchError, Result};
 
@@ -128,5 +129,32 @@ impl Store {
 
     pub(crate) fn save_sync_state<T: Serialize>(&self, state: &T) -> Result<()> {
         set_json(&self.conn, SYNC_STATE, state)
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn anchor(&self) -> Result<Option<TimeAnchor>> {
+        self.lock().anchor()
+    }
+
+    pub(crate) fn save_sync_state<T: Serialize>(&self, state: &T) -> Result<()> {
+        self.lock().save_sync_state(state)
+    }
+
+    pub(crate) fn server_offset_ms(&self) -> Result<i64> {
+        self.lock().server_offset_ms()
+    }
+
+    pub(crate) fn set_server_offset_ms(&self, offset_ms: i64) -> Result<()> {
+        self.lock().set_server_offset_ms(offset_ms)
+    }
+
+    pub(crate) fn sync_state<T: DeserializeOwned + Default>(&self) -> Result<T> {
+        self.lock().sync_state()
+    }
+
+    pub(crate) fn save_anchor(&self, anchor: &TimeAnchor, wall_ms: i64) -> Result<()> {
+        self.lock().save_anchor(anchor, wall_ms)
     }
 }

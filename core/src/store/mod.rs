@@ -35,7 +35,6 @@ pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext};
 pub use punches::{StoredPunch, UploadState};
 pub(crate) use requests::{AttachmentRow, StatusRow};
-pub use schema::SCHEMA_VERSION;
 
 use crate::error::Result;
 
@@ -72,7 +71,9 @@ impl Drop for Store {
     }
 }
 
-/// The store shared by the engine and the sync loop.
+/// The store shared by the engine and the sync loop. The rest of the crate
+/// reaches it only through functions: one per statement (beside each in
+/// its file) or [`Db::with_store`] for several under one lock.
 pub(crate) struct Db(Mutex<Store>);
 
 impl Db {
@@ -82,8 +83,15 @@ impl Db {
 
     /// A poisoned lock only means another thread panicked mid-call; SQLite's
     /// transaction already rolled back, so the connection is still sound.
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Store> {
+    fn lock(&self) -> MutexGuard<'_, Store> {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Several statements under one lock: a consistent view (a chain walk,
+    /// an export) or steps that must not interleave with another thread's.
+    /// `f` runs SQL only: never foreign code, never another `Db` call.
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.lock())
     }
 }
 

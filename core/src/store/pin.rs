@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 
 use punch_model::pin::LockState;
 
+use super::Db;
 use super::Store;
 use crate::error::{PunchError, Result};
 
@@ -76,5 +77,24 @@ impl Store {
             .query_row(params![token_id], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn pin_row(&self, employee_id: &str) -> Result<PinRow> {
+        self.lock().pin_row(employee_id)
+    }
+
+    pub(crate) fn pin_token_used(&self, token_id: &str) -> Result<bool> {
+        self.lock().pin_token_used(token_id)
+    }
+
+    pub(crate) fn save_pin_row(&self, employee_id: &str, row: &PinRow) -> Result<()> {
+        self.lock().save_pin_row(employee_id, row)
+    }
+
+    pub(crate) fn use_pin_token(&self, token_id: &str, now_ms: i64) -> Result<bool> {
+        self.lock().use_pin_token(token_id, now_ms)
     }
 }

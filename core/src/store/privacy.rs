@@ -10,6 +10,7 @@ use super::meta::{get, get_json, set, set_json};
 use super::{Store, db_seq};
 use crate::error::Result;
 
+use super::Db;
 use punch_model::ledger::sealed::DataKey;
 
 /// Whether records are sealed, and with what.
@@ -164,5 +165,32 @@ impl Store {
             f(u64::try_from(seq).unwrap_or(0), &hash);
         }
         Ok(())
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn acknowledge_notice(&self, ack: &NoticeAck) -> Result<()> {
+        self.lock().acknowledge_notice(ack)
+    }
+
+    pub(crate) fn escrowed_data_key(&self) -> Result<Option<String>> {
+        self.lock().escrowed_data_key()
+    }
+
+    pub(crate) fn notice_ack(&self) -> Result<Option<NoticeAck>> {
+        self.lock().notice_ack()
+    }
+
+    pub(crate) fn purge_acknowledged(&self, before_ms: i64) -> Result<(u64, u64)> {
+        self.lock().purge_acknowledged(before_ms)
+    }
+
+    pub(crate) fn sealing(&self) -> Sealing {
+        self.lock().sealing()
+    }
+
+    pub(crate) fn set_escrowed_data_key(&self, key_id: &str) -> Result<()> {
+        self.lock().set_escrowed_data_key(key_id)
     }
 }

@@ -10,6 +10,7 @@ use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
+use super::Db;
 use super::{Sealing, Store, db_seq, meta};
 use crate::error::{PunchError, Result};
 
@@ -25,6 +26,7 @@ pub enum UploadState {
 }
 
 impl UploadState {
+    /// The state as stored and shown (`pending`, `uploaded`, `rejected`).
     pub fn as_str(self) -> &'static str {
         match self {
             UploadState::Pending => "pending",
@@ -58,15 +60,25 @@ impl PartialEq<&str> for UploadState {
 /// A stored punch as the queue lists it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPunch {
+    /// Position in the chain.
     pub seq: u64,
+    /// The record's id.
     pub punch_id: String,
+    /// The signed bytes, exactly as stored and sent.
     pub record: Vec<u8>,
+    /// The signature over `record`.
     pub signature: Vec<u8>,
+    /// SHA-256 of `record`: the next record links to it.
     pub hash: Vec<u8>,
+    /// The punch kind, as in the record.
     pub kind: String,
+    /// The wall time, as in the record.
     pub wall_time_ms: i64,
+    /// The decision, as in the record.
     pub decision: String,
+    /// Where its upload stands.
     pub upload_state: UploadState,
+    /// Why the server rejected it, when it did.
     pub upload_detail: Option<String>,
     /// True once the engine checked the row: hash and signature over the
     /// stored bytes, and `punch_id`, `kind`, `wall_time_ms` and `decision`
@@ -429,5 +441,49 @@ impl Store {
             .prepare_cached("SELECT COUNT(*) FROM punches WHERE upload_state = ?1")?
             .query_row(params![state.as_str()], |r| r.get(0))?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn count_by_state(&self, state: UploadState) -> Result<u64> {
+        self.lock().count_by_state(state)
+    }
+
+    pub(crate) fn head_statement(&self) -> Result<HeadStatement> {
+        self.lock().head_statement()
+    }
+
+    pub(crate) fn punch_context(&self) -> Result<PunchContext> {
+        self.lock().punch_context()
+    }
+
+    pub(crate) fn punch_context_for_append(&self) -> Result<PunchContext> {
+        self.lock().punch_context_for_append()
+    }
+
+    pub(crate) fn punches_after(&self, after: u64, limit: u32) -> Result<Vec<StoredPunch>> {
+        self.lock().punches_after(after, limit)
+    }
+
+    pub(crate) fn punches_before(
+        &self,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<StoredPunch>> {
+        self.lock().punches_before(before, limit)
+    }
+
+    pub(crate) fn events_of_kind(&self, kind: &str) -> Result<Vec<StoredPunch>> {
+        self.lock().events_of_kind(kind)
+    }
+
+    pub(crate) fn append_punch(
+        &self,
+        expected_prev: &PunchContext,
+        row: &NewPunch<'_>,
+        now_ms: i64,
+    ) -> Result<Append> {
+        self.lock().append_punch(expected_prev, row, now_ms)
     }
 }

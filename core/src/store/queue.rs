@@ -9,6 +9,7 @@ use punch_model::ledger::record::TimeAnchor;
 use punch_model::text::serde_name;
 use punch_model::wire::{RecordStatus, RejectReason, UploadRecord, UploadResponse};
 
+use super::Db;
 use super::punches::UploadState;
 use super::{Store, db_seq, meta};
 use crate::error::Result;
@@ -204,4 +205,27 @@ fn server_lost_records(tx: &rusqlite::Transaction<'_>, answer: &UploadResponse) 
         |r| r.get(0),
     )?;
     Ok(u64::try_from(uploaded).unwrap_or(0) == missing)
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn pending_batch(&self, limit: u32) -> Result<Vec<UploadRecord>> {
+        self.lock().pending_batch(limit)
+    }
+
+    pub(crate) fn settle_upload(
+        &self,
+        sent: &HashSet<u64>,
+        answer: &UploadResponse,
+        may_rewind: bool,
+        anchor: &TimeAnchor,
+        wall_ms: i64,
+    ) -> Result<(Settlement, bool)> {
+        self.lock()
+            .settle_upload(sent, answer, may_rewind, anchor, wall_ms)
+    }
+
+    pub(crate) fn reconcile_head(&self, server_seq: u64, server_hash: &str) -> Result<HeadCheck> {
+        self.lock().reconcile_head(server_seq, server_hash)
+    }
 }

@@ -3,6 +3,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::Db;
 use super::Store;
 use crate::error::Result;
 
@@ -132,5 +133,36 @@ impl Store {
             None => self.conn.execute("DELETE FROM addendum", [])?,
         };
         Ok(())
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn attachments_to_upload(&self) -> Result<Vec<AttachmentRow>> {
+        self.lock().attachments_to_upload()
+    }
+
+    pub(crate) fn has_attachment(&self, sha256: &str) -> Result<bool> {
+        self.lock().has_attachment(sha256)
+    }
+
+    pub(crate) fn request_status(&self, event_id: &str) -> Result<Option<StatusRow>> {
+        self.lock().request_status(event_id)
+    }
+
+    pub(crate) fn save_addendum(&self, signed: Option<(&[u8], &[u8])>, now_ms: i64) -> Result<()> {
+        self.lock().save_addendum(signed, now_ms)
+    }
+
+    pub(crate) fn save_request_statuses(&self, rows: &[StatusRow]) -> Result<()> {
+        self.lock().save_request_statuses(rows)
+    }
+
+    pub(crate) fn save_attachment(&self, a: &AttachmentRow, now_ms: i64) -> Result<()> {
+        self.lock().save_attachment(a, now_ms)
+    }
+
+    pub(crate) fn mark_attachment_uploaded(&self, sha256: &str) -> Result<()> {
+        self.lock().mark_attachment_uploaded(sha256)
     }
 }

@@ -119,6 +119,3 @@ CREATE TABLE policy_prepared (
     snapshot  BLOB NOT NULL
 )",
 ];
-
-/// The schema version this library writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -8,6 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use punch_model::wire::ChainReset;
 
+use super::Db;
 use super::{Store, db_seq};
 use crate::error::{PunchError, Result};
 
@@ -108,5 +109,12 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// The statements above for the rest of the crate, each under the shared lock.
+impl Db {
+    pub(crate) fn apply_chain_reset(&self, reset: &ChainReset, now_ms: i64) -> Result<Option<u64>> {
+        self.lock().apply_chain_reset(reset, now_ms)
     }
 }

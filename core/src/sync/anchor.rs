@@ -28,14 +28,13 @@ pub(crate) fn save_anchor(device: &DeviceContext, server_time_ms: i64, token: &s
     let now = device.now();
     device
         .db
-        .lock()
         .save_anchor(&anchor_at(&now, server_time_ms, token), now.wall_time_ms)
 }
 
 /// The stored anchor, if it belongs to this boot.
 pub(crate) fn usable_anchor(device: &DeviceContext) -> Result<Option<TimeAnchor>> {
     let now = device.now();
-    let anchor = device.db.lock().anchor()?;
+    let anchor = device.db.anchor()?;
     Ok(anchor.filter(|a| anchored_time_ms(a, &now.boot_id, now.monotonic_ms).is_ok()))
 }
 
@@ -43,7 +42,7 @@ pub(crate) fn usable_anchor(device: &DeviceContext) -> Result<Option<TimeAnchor>
 /// boot, else the wall clock corrected by the last known offset.
 pub(crate) fn estimated_server_time_ms(device: &DeviceContext) -> Result<i64> {
     let now = device.now();
-    let anchor = device.db.lock().anchor()?;
+    let anchor = device.db.anchor()?;
     match anchor.and_then(|a| anchored_time_ms(&a, &now.boot_id, now.monotonic_ms).ok()) {
         Some(t) => Ok(t),
         None => request_timestamp_ms(device),

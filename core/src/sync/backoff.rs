@@ -1,7 +1,7 @@
 //! Retry timing: exponential backoff with full jitter, and Retry-After in
 //! both its forms (delta-seconds and HTTP-date).
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::UNIX_EPOCH;
 
 /// Full jitter: a uniformly random delay in [0, min(cap, base·2^attempt)].
 /// Spreads a fleet of phones that lost the network at the same moment.
@@ -48,10 +48,11 @@ pub fn parse_http_date_ms(text: &str) -> Option<i64> {
     i64::try_from(since.as_millis()).ok()
 }
 
-/// Formats epoch ms as IMF-fixdate (for servers and tests); times before
+/// Formats epoch ms as IMF-fixdate (for tests' servers); times before
 /// 1970 are formatted as the epoch.
+#[cfg(any(test, feature = "test-support"))]
 pub fn format_http_date(ms: i64) -> String {
-    let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    let at = UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
     httpdate::fmt_http_date(at)
 }
 

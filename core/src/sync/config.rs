@@ -9,11 +9,14 @@ pub struct ServerConfig {
     pub policy_public_key: Vec<u8>,
     /// Records per upload request.
     pub batch_size: u32,
+    /// Each request gives up after this long.
     pub request_timeout_ms: u64,
+    /// How failed syncs back off.
     pub retry: RetryConfig,
 }
 
 impl ServerConfig {
+    /// The server at `base_url` with its pinned policy key (SPKI DER), default timing.
     pub fn new(base_url: &str, policy_public_key: Vec<u8>) -> ServerConfig {
         ServerConfig {
             base_url: base_url.trim_end_matches('/').to_string(),
@@ -26,8 +29,11 @@ impl ServerConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// Exponential backoff with full jitter after failed syncs.
 pub struct RetryConfig {
+    /// The first delay's ceiling.
     pub base_delay_ms: u64,
+    /// No delay is longer.
     pub max_delay_ms: u64,
     /// Tries of one request within one `sync()` call.
     pub max_attempts_per_sync: u32,

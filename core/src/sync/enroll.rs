@@ -170,7 +170,7 @@ pub(crate) fn enroll_with_keys(
         channel_key: Some(keys.channel.public_key.clone()),
         ..keys
     };
-    device.db.lock().replace_keys(
+    device.db.replace_keys(
         (&keys.punch.public_key, None),
         (&keys.channel.public_key, None),
     )?;

@@ -6,24 +6,46 @@ use punch_model::wire::ErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+/// Why a sync did not finish.
 // Exhaustive on purpose, like `PunchError`: the bindings map every variant.
 pub enum SyncError {
     #[error("network: {message}")]
-    Network { message: String },
+    /// No answer from the server (retried with backoff).
+    Network {
+        /// What failed.
+        message: String,
+    },
     #[error("server error {status}: {message}")]
-    Server { status: u16, message: String },
+    /// The server failed (5xx; retried with backoff).
+    Server {
+        /// The HTTP status.
+        status: u16,
+        /// What it said.
+        message: String,
+    },
     #[error("rate limited by the server")]
+    /// The server asked the device to wait (429; its Retry-After is honoured).
     RateLimited,
     /// A 4xx the device cannot fix by retrying (unbound device, bad signature...).
     #[error("server refused the request ({code:?}): {message}")]
     Refused {
+        /// The server's typed reason, when it gave one.
         code: Option<ErrorCode>,
+        /// What the server said.
         message: String,
     },
     #[error("server answered something unusable: {message}")]
-    BadResponse { message: String },
+    /// The answer could not be used (retried with backoff).
+    BadResponse {
+        /// What was wrong with it.
+        message: String,
+    },
     #[error("server policy refused: {message}")]
-    Policy { message: String },
+    /// The policy the server sent was refused (signature, rollback, expiry).
+    Policy {
+        /// Why.
+        message: String,
+    },
 }
 
 impl SyncError {

@@ -15,12 +15,12 @@ pub(crate) fn escrow_data_key(
     session: &Session<'_>,
     report: &mut SyncReport,
 ) -> std::result::Result<(), CallFailure> {
-    let key = match session.device.db.lock().sealing() {
+    let key = match session.device.db.sealing() {
         Sealing::Ready(key) => key,
         Sealing::Off | Sealing::Unavailable { .. } => return Ok(()),
     };
     let id = key.id();
-    if session.device.db.lock().escrowed_data_key()?.as_deref() == Some(id.as_str()) {
+    if session.device.db.escrowed_data_key()?.as_deref() == Some(id.as_str()) {
         return Ok(());
     }
     let body = serde_json::to_vec(&DataKeyRequest {
@@ -29,6 +29,6 @@ pub(crate) fn escrow_data_key(
     })
     .map_err(|e| CallFailure::Local(PunchError::CorruptState(e.to_string())))?;
     session.call("POST", PATH_DATA_KEY, body, report)?;
-    session.device.db.lock().set_escrowed_data_key(&id)?;
+    session.device.db.set_escrowed_data_key(&id)?;
     Ok(())
 }

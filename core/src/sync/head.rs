@@ -15,11 +15,7 @@ pub(crate) fn reconcile(
     server_hash: &str,
     report: &mut SyncReport,
 ) -> Result<u64> {
-    let check = session
-        .device
-        .db
-        .lock()
-        .reconcile_head(server_seq, server_hash)?;
+    let check = session.device.db.reconcile_head(server_seq, server_hash)?;
     report.resent += check.resent;
     if check.foreign {
         report.server_head_mismatch = Some(server_seq);

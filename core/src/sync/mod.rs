@@ -9,11 +9,11 @@
 //! - `background`, `wakeup`: the thread for long-lived processes.
 
 mod anchor;
-pub mod background;
-pub mod backoff;
+pub(crate) mod background;
+pub(crate) mod backoff;
 mod config;
 mod enroll;
-pub mod error;
+mod error;
 mod escrow;
 mod head;
 mod policy_fetch;

@@ -141,7 +141,7 @@ impl Session<'_> {
     ) -> Result<HttpRequest, PunchError> {
         let timestamp = self.request_timestamp_ms()?;
         let nonce = random_nonce()?;
-        let head = self.device.db.lock().head_statement()?;
+        let head = self.device.db.head_statement()?;
         let signing =
             wire::request_signing_string(method, path, body, timestamp, &nonce, Some(&head));
         let signature = self.device.sign(KeyRole::Channel, &signing)?;
@@ -179,7 +179,7 @@ impl Session<'_> {
             .filter(|t| SANE_SERVER_TIME_MS.contains(t));
         if let Some(t) = server_time {
             let offset = t.saturating_sub(self.device.now().wall_time_ms);
-            self.device.db.lock().set_server_offset_ms(offset)?;
+            self.device.db.set_server_offset_ms(offset)?;
         }
         Ok(())
     }
@@ -194,7 +194,7 @@ impl Session<'_> {
 
 pub(crate) fn request_timestamp_ms(device: &DeviceContext) -> Result<i64, PunchError> {
     let now = device.now();
-    let offset = device.db.lock().server_offset_ms()?;
+    let offset = device.db.server_offset_ms()?;
     Ok(now.wall_time_ms.saturating_add(offset))
 }
 

@@ -20,7 +20,7 @@ pub(crate) fn refresh_requests(
     report: &mut SyncReport,
 ) -> Result<(), CallFailure> {
     let device = session.device;
-    let uploads = device.db.lock().attachments_to_upload()?;
+    let uploads = device.db.attachments_to_upload()?;
     let wanted = exceptions::any_undecided(device)? || !policy.field_sites().is_empty();
     if !wanted && uploads.is_empty() {
         return Ok(());
@@ -42,10 +42,7 @@ pub(crate) fn refresh_requests(
                         "the server stored another attachment".into(),
                     ));
                 }
-                device
-                    .db
-                    .lock()
-                    .mark_attachment_uploaded(&attachment.sha256)?;
+                device.db.mark_attachment_uploaded(&attachment.sha256)?;
             }
             // Refused for good (no request names it yet, or too large):
             // keep it and try again with the next sync, after the request.
@@ -66,7 +63,7 @@ pub(crate) fn refresh_requests(
             decided_at_ms: d.decided_at_ms,
         })
         .collect();
-    device.db.lock().save_request_statuses(&rows)?;
+    device.db.save_request_statuses(&rows)?;
     match policy.install_addendum(device, answer.addendum.as_ref()) {
         Ok(()) => Ok(()),
         Err(PunchError::Addendum(message)) => Err(CallFailure::Transient {

@@ -15,7 +15,7 @@ pub(crate) fn apply(
     report: &mut SyncReport,
 ) -> Result<bool, PunchError> {
     let now = session.device.now().wall_time_ms;
-    let applied = session.device.db.lock().apply_chain_reset(reset, now)?;
+    let applied = session.device.db.apply_chain_reset(reset, now)?;
     if let Some(set_aside) = applied {
         report.chain_reset = Some(set_aside);
     }

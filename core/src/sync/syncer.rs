@@ -111,11 +111,11 @@ impl Syncer {
     }
 
     fn load_state(&self) -> Result<SyncState> {
-        self.device.db.lock().sync_state()
+        self.device.db.sync_state()
     }
 
     fn pending(&self) -> Result<u64> {
-        self.device.db.lock().count_by_state(UploadState::Pending)
+        self.device.db.count_by_state(UploadState::Pending)
     }
 
     fn sync_locked(&self, force: bool) -> Result<SyncReport> {
@@ -158,7 +158,7 @@ impl Syncer {
                 state.failed(retry, &mut report, error, Some(retry.max_delay_ms), now)
             }
         }
-        self.device.db.lock().save_sync_state(&state)?;
+        self.device.db.save_sync_state(&state)?;
         report.remaining = self.pending()?;
         Ok(report)
     }
@@ -203,7 +203,7 @@ impl Syncer {
             let mut state = self.load_state()?;
             if matches!(state.last_error, Some(SyncError::Network { .. })) {
                 state.next_attempt_ms = None;
-                self.device.db.lock().save_sync_state(&state)?;
+                self.device.db.save_sync_state(&state)?;
             }
         }
         self.wakeup.wake();
@@ -212,14 +212,13 @@ impl Syncer {
 
     pub fn status(&self) -> Result<SyncStatus> {
         let state = self.load_state()?;
-        let (pending, uploaded, rejected) = {
-            let store = self.device.db.lock();
-            (
+        let (pending, uploaded, rejected) = self.device.db.with_store(|store| {
+            Ok::<_, PunchError>((
                 store.count_by_state(UploadState::Pending)?,
                 store.count_by_state(UploadState::Uploaded)?,
                 store.count_by_state(UploadState::Rejected)?,
-            )
-        };
+            ))
+        })?;
         Ok(SyncStatus {
             pending,
             uploaded,
@@ -236,6 +235,13 @@ impl Syncer {
 
     pub fn set_listener(&self, listener: Option<Arc<dyn SyncListener>>) {
         *self.listener.lock().unwrap_or_else(|e| e.into_inner()) = listener;
+    }
+
+    /// A record was stored (a punch, a refusal, an event): the background
+    /// sync wakes for it, and the listener hears of the new status.
+    pub fn recorded(&self) {
+        self.wakeup.wake();
+        self.notify_status();
     }
 
     /// Tells the listener (outside every lock) that the status may have changed.

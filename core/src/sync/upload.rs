@@ -22,7 +22,7 @@ pub(crate) fn upload_pending(
     let mut rewound = HashSet::new();
     let mut uploaded_any = false;
     loop {
-        let batch = session.device.db.lock().pending_batch(batch_size)?;
+        let batch = session.device.db.pending_batch(batch_size)?;
         if batch.is_empty() {
             return Ok(uploaded_any);
         }
@@ -81,13 +81,11 @@ fn settle(
     let now = session.device.now();
     let anchor = anchor_at(&now, answer.server_time_ms, &answer.time_token);
     let may_rewind = !rewound.contains(&answer.head_seq);
-    let (settled, did_rewind) = session.device.db.lock().settle_upload(
-        &sent,
-        answer,
-        may_rewind,
-        &anchor,
-        now.wall_time_ms,
-    )?;
+    let (settled, did_rewind) =
+        session
+            .device
+            .db
+            .settle_upload(&sent, answer, may_rewind, &anchor, now.wall_time_ms)?;
     if did_rewind {
         rewound.insert(answer.head_seq);
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::{
-    ClockReading, EngineOptions, Evidence, GpsFix, ManualClock, PunchEngine, WifiObservation,
+    ClockReading, EngineOptions, Evidence, GpsFix, PunchEngine, WifiObservation,
+    test_support::ManualClock,
 };
 
 pub const T0: i64 = 1_790_000_000_000;

@@ -22,13 +22,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use punch_core::ledger::record::{
+use punch_model::ledger::record::{
     GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence,
 };
-use punch_core::ledger::signing::{self, Signer, SoftwareSigner};
-use punch_core::rules::evaluate::{Decision, Evaluation};
-use punch_core::rules::policy::Site;
-use punch_core::wire::{self, EnrollRequest, UploadRecord, UploadRequest};
+use punch_model::ledger::signing::{self, Signer, SoftwareSigner};
+use punch_model::rules::evaluate::{Decision, Evaluation};
+use punch_model::rules::policy::Site;
+use punch_model::wire::{self, EnrollRequest, UploadRecord, UploadRequest};
 use punch_server::{Admin, DbUrl, PostgresStore};
 use serde_json::json;
 

@@ -3607,266 +3607,6 @@ public func FfiConverterTypePunchClient_lower(_ value: PunchClient) -> UInt64 {
 
 
 /**
- * An engine timed from inside Rust: its own, or the one a client wraps
- * (then both sides punch into the same file, and only the FFI differs).
- */
-public protocol RustBaselineProtocol: AnyObject, Sendable {
-    
-    /**
-     * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-     */
-    func evaluateNanos(evidence: Evidence) throws  -> Int64
-    
-    /**
-     * `evaluate`, synchronously on the caller's thread: against the async
-     * `PunchClient.evaluate`, the async cost on a real call; against
-     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
-     */
-    func evaluateSync(evidence: Evidence) throws  -> Evaluation
-    
-    /**
-     * Nothing, synchronously: the bare cost of one call across the FFI.
-     */
-    func noop()  -> Int64
-    
-    /**
-     * Nothing, on a worker, as every async client call runs: the async
-     * machinery's cost (poll, worker hand-off, wake, complete, free).
-     */
-    func noopAsync() async throws  -> Int64
-    
-    /**
-     * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-     */
-    func punchNanos(kind: PunchKind, evidence: Evidence) throws  -> Int64
-    
-    /**
-     * Takes evidence and does nothing with it: the cost of lowering it.
-     */
-    func takeEvidence(evidence: Evidence)  -> Int64
-    
-}
-/**
- * An engine timed from inside Rust: its own, or the one a client wraps
- * (then both sides punch into the same file, and only the FFI differs).
- */
-open class RustBaseline: RustBaselineProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_punchcore_fn_clone_rustbaseline(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_punchcore_fn_free_rustbaseline(handle, $0) }
-    }
-
-    
-    /**
-     * The engine `client` wraps, timed from inside Rust.
-     */
-public static func ofClient(client: PunchClient) -> RustBaseline  {
-    return try!  FfiConverterTypeRustBaseline_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_constructor_rustbaseline_of_client(
-        FfiConverterTypePunchClient_lower(client),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Opens `directory`/baseline.db with an unsigned `policy_json` and a bound employee.
-     */
-public static func `open`(directory: String, policyJson: Data, employeeId: String)throws  -> RustBaseline  {
-    return try  FfiConverterTypeRustBaseline_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_constructor_rustbaseline_open(
-        FfiConverterString.lower(directory),
-        FfiConverterData.lower(policyJson),
-        FfiConverterString.lower(employeeId),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-    /**
-     * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-     */
-open func evaluateNanos(evidence: Evidence)throws  -> Int64  {
-    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * `evaluate`, synchronously on the caller's thread: against the async
-     * `PunchClient.evaluate`, the async cost on a real call; against
-     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
-     */
-open func evaluateSync(evidence: Evidence)throws  -> Evaluation  {
-    return try  FfiConverterTypeEvaluation_lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Nothing, synchronously: the bare cost of one call across the FFI.
-     */
-open func noop() -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_rustbaseline_noop(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Nothing, on a worker, as every async client call runs: the async
-     * machinery's cost (poll, worker hand-off, wake, complete, free).
-     */
-open func noopAsync()async throws  -> Int64  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_punchcore_fn_method_rustbaseline_noop_async(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_punchcore_rust_future_poll_i64,
-            completeFunc: ffi_punchcore_rust_future_complete_i64,
-            freeFunc: ffi_punchcore_rust_future_free_i64,
-            liftFunc: FfiConverterInt64.lift,
-            errorHandler: FfiConverterTypePunchError_lift
-        )
-}
-    
-    /**
-     * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-     */
-open func punchNanos(kind: PunchKind, evidence: Evidence)throws  -> Int64  {
-    return try  FfiConverterInt64.lift(try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
-            self.uniffiCloneHandle(),
-        FfiConverterTypePunchKind_lower(kind),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Takes evidence and does nothing with it: the cost of lowering it.
-     */
-open func takeEvidence(evidence: Evidence) -> Int64  {
-    return try!  FfiConverterInt64.lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_method_rustbaseline_take_evidence(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeEvidence_lower(evidence),uniffiCallStatus
-    )
-})
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRustBaseline: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = RustBaseline
-
-    public static func lift(_ handle: UInt64) throws -> RustBaseline {
-        return RustBaseline(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: RustBaseline) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RustBaseline {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: RustBaseline, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRustBaseline_lift(_ handle: UInt64) throws -> RustBaseline {
-    return try FfiConverterTypeRustBaseline.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRustBaseline_lower(_ value: RustBaseline) -> UInt64 {
-    return FfiConverterTypeRustBaseline.lower(value)
-}
-
-
-
-
-
-
-/**
  * Hears of every change of where the employee stands (after a punch, a
  * sync, an enrollment), on the library's thread that caused it, with no
  * lock held: it should hand the value on (a Flow, an AsyncStream) and return.
@@ -12396,17 +12136,6 @@ public func libraryVersion() -> String  {
 })
 }
 /**
- * Panics inside the library on purpose. It exists so an app's (and our)
- * tests can prove that a Rust panic arrives as `PunchError::Internal`, a
- * normal exception, and never takes the app down.
- */
-public func panicProbe()throws   {try rustCallWithError(FfiConverterTypePunchError_lift) {
-        uniffiCallStatus in
-    uniffi_punchcore_fn_func_panic_probe(uniffiCallStatus
-    )
-}
-}
-/**
  * Asks the server for a single-use attestation challenge for an enrollment
  * `code`, before any key exists: generate the Keystore key with
  * `setAttestationChallenge(challenge)`, open the client with it, then call
@@ -12469,9 +12198,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_func_library_version() != 35245) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_panic_probe() != 55967) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 26749) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -12479,24 +12205,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_func_localized_text() != 13762) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() != 25504) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() != 16783) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_noop() != 52050) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_noop_async() != 22121) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() != 23820) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_method_rustbaseline_take_evidence() != 17351) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {
@@ -12692,12 +12400,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_subscription_cancel() != 2899) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_constructor_rustbaseline_of_client() != 29917) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_punchcore_checksum_constructor_rustbaseline_open() != 41417) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_constructor_punchclient_open() != 4863) {

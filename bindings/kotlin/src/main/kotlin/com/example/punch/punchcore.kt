@@ -856,25 +856,11 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_punchcore_checksum_func_library_version(
     ): Int
-    external fun uniffi_punchcore_checksum_func_panic_probe(
-    ): Int
     external fun uniffi_punchcore_checksum_func_fetch_enrollment_challenge(
     ): Int
     external fun uniffi_punchcore_checksum_func_set_log_sink(
     ): Int
     external fun uniffi_punchcore_checksum_func_localized_text(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_noop(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_noop_async(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_punch_nanos(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_rustbaseline_take_evidence(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_background_sync_running(
     ): Int
@@ -1006,10 +992,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_subscription_cancel(
     ): Int
-    external fun uniffi_punchcore_checksum_constructor_rustbaseline_of_client(
-    ): Int
-    external fun uniffi_punchcore_checksum_constructor_rustbaseline_open(
-    ): Int
     external fun uniffi_punchcore_checksum_constructor_punchclient_open(
     ): Int
     external fun ffi_punchcore_uniffi_contract_version(
@@ -1039,26 +1021,6 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
-    external fun uniffi_punchcore_fn_clone_rustbaseline(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_free_rustbaseline(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_punchcore_fn_constructor_rustbaseline_of_client(`client`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_constructor_rustbaseline_open(`directory`: RustBuffer.ByValue,`policyJson`: RustBuffer.ByValue,`employeeId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_rustbaseline_noop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_method_rustbaseline_noop_async(`ptr`: Long,
-    ): Long
-    external fun uniffi_punchcore_fn_method_rustbaseline_punch_nanos(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_punchcore_fn_method_rustbaseline_take_evidence(`ptr`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
     external fun uniffi_punchcore_fn_clone_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_punchcore_fn_free_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1245,8 +1207,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_func_panic_probe(uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1375,9 +1335,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_library_version() and 0xFFFF) != 35245) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_panic_probe() and 0xFFFF) != 55967) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 26749) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1385,24 +1342,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 13762) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_nanos() and 0xFFFF) != 25504) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_evaluate_sync() and 0xFFFF) != 16783) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop() and 0xFFFF) != 52050) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_noop_async() and 0xFFFF) != 22121) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_punch_nanos() and 0xFFFF) != 23820) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_rustbaseline_take_evidence() and 0xFFFF) != 17351) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
@@ -1598,12 +1537,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 2899) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_of_client() and 0xFFFF) != 29917) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_constructor_rustbaseline_open() and 0xFFFF) != 41417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 4863) {
@@ -6249,433 +6182,6 @@ public object FfiConverterTypePunchClient: FfiConverter<PunchClient, Long> {
     override fun allocationSize(value: PunchClient) = 8UL
 
     override fun write(value: PunchClient, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
- * An engine timed from inside Rust: its own, or the one a client wraps
- * (then both sides punch into the same file, and only the FFI differs).
- */
-public interface RustBaselineInterface {
-    
-    /**
-     * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-     */
-    fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long
-    
-    /**
-     * `evaluate`, synchronously on the caller's thread: against the async
-     * `PunchClient.evaluate`, the async cost on a real call; against
-     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
-     */
-    fun `evaluateSync`(`evidence`: Evidence): Evaluation
-    
-    /**
-     * Nothing, synchronously: the bare cost of one call across the FFI.
-     */
-    fun `noop`(): kotlin.Long
-    
-    /**
-     * Nothing, on a worker, as every async client call runs: the async
-     * machinery's cost (poll, worker hand-off, wake, complete, free).
-     */
-    suspend fun `noopAsync`(): kotlin.Long
-    
-    /**
-     * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-     */
-    fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long
-    
-    /**
-     * Takes evidence and does nothing with it: the cost of lowering it.
-     */
-    fun `takeEvidence`(`evidence`: Evidence): kotlin.Long
-    
-    companion object
-}
-
-/**
- * An engine timed from inside Rust: its own, or the one a client wraps
- * (then both sides punch into the same file, and only the FFI differs).
- */
-open class RustBaseline: Disposable, AutoCloseable, RustBaselineInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_punchcore_fn_free_rustbaseline(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_rustbaseline(handle, status)
-        }
-    }
-
-    
-    /**
-     * Nanoseconds one `PunchEngine::evaluate` takes, measured in Rust.
-     */
-    @Throws(PunchException::class)override fun `evaluateNanos`(`evidence`: Evidence): kotlin.Long {
-            return FfiConverterLong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_nanos(
-        it,
-        
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * `evaluate`, synchronously on the caller's thread: against the async
-     * `PunchClient.evaluate`, the async cost on a real call; against
-     * `evaluate_nanos`, the cost of lifting an `Evaluation`.
-     */
-    @Throws(PunchException::class)override fun `evaluateSync`(`evidence`: Evidence): Evaluation {
-            return FfiConverterTypeEvaluation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_evaluate_sync(
-        it,
-        
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Nothing, synchronously: the bare cost of one call across the FFI.
-     */override fun `noop`(): kotlin.Long {
-            return FfiConverterLong.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Nothing, on a worker, as every async client call runs: the async
-     * machinery's cost (poll, worker hand-off, wake, complete, free).
-     */
-    @Throws(PunchException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `noopAsync`() : kotlin.Long {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop_async(
-                uniffiHandle,
-                
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_i64(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_i64(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_i64(future) },
-        // lift function
-        { FfiConverterLong.lift(it) },
-        // Error FFI converter
-        PunchException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Nanoseconds one `PunchEngine::punch` takes, measured in Rust.
-     */
-    @Throws(PunchException::class)override fun `punchNanos`(`kind`: PunchKind, `evidence`: Evidence): kotlin.Long {
-            return FfiConverterLong.lift(
-    callWithHandle {
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_punch_nanos(
-        it,
-        
-        FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Takes evidence and does nothing with it: the cost of lowering it.
-     */override fun `takeEvidence`(`evidence`: Evidence): kotlin.Long {
-            return FfiConverterLong.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_rustbaseline_take_evidence(
-        it,
-        
-        FfiConverterTypeEvidence.lower(`evidence`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-
-    
-
-
-    
-    companion object {
-        
-    /**
-     * The engine `client` wraps, timed from inside Rust.
-     */ fun `ofClient`(`client`: PunchClient): RustBaseline {
-            return FfiConverterTypeRustBaseline.lift(
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_constructor_rustbaseline_of_client(
-    
-        
-        FfiConverterTypePunchClient.lower(`client`),_status)
-}
-    )
-    }
-    
-
-        
-    /**
-     * Opens `directory`/baseline.db with an unsigned `policy_json` and a bound employee.
-     */
-    @Throws(PunchException::class) fun `open`(`directory`: kotlin.String, `policyJson`: kotlin.ByteArray, `employeeId`: kotlin.String): RustBaseline {
-            return FfiConverterTypeRustBaseline.lift(
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_constructor_rustbaseline_open(
-    
-        
-        FfiConverterString.lower(`directory`),
-        FfiConverterByteArray.lower(`policyJson`),
-        FfiConverterString.lower(`employeeId`),_status)
-}
-    )
-    }
-    
-
-        
-    }
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRustBaseline: FfiConverter<RustBaseline, Long> {
-    override fun lower(value: RustBaseline): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): RustBaseline {
-        return RustBaseline(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): RustBaseline {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: RustBaseline) = 8UL
-
-    override fun write(value: RustBaseline, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -13454,21 +12960,6 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
 }
     )
     }
-    
-
-        /**
-         * Panics inside the library on purpose. It exists so an app's (and our)
-         * tests can prove that a Rust panic arrives as `PunchError::Internal`, a
-         * normal exception, and never takes the app down.
-         */
-    @Throws(PunchException::class) fun `panicProbe`()
-        = 
-    uniffiRustCallWithError(PunchException) { _status ->
-    UniffiLib.uniffi_punchcore_fn_func_panic_probe(
-    
-        _status)
-}
-    
     
 
         /**
