@@ -403,9 +403,12 @@ impl Admin {
         })
     }
 
-    /// A stored attachment's bytes.
-    pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.store.read(|tx| tx.attachment(sha256))?.map(|a| a.body))
+    /// An employee's stored attachment's bytes.
+    pub fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .store
+            .read(|tx| tx.attachment(employee_id, sha256))?
+            .map(|a| a.body))
     }
 
     /// The evidence table: every refused record.

@@ -189,9 +189,9 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_attachment(&row)
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         self.inner
-            .attachment(sha256)?
+            .attachment(employee_id, sha256)?
             .map(|mut a| {
                 let stored = std::mem::take(&mut a.body);
                 a.body = self.open(&Slot::Attachment { sha256 }, stored)?;

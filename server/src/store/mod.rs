@@ -506,7 +506,9 @@ pub trait StoreTx {
     -> Result<bool>;
     /// Stores an attachment once (the same hash again is a no-op).
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;
+    /// An employee's file by its hash: two employees' identical files are
+    /// two rows, so neither reads, owns or erases the other's.
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>>;
 
     // At rest (`crate::at_rest`): the evidence columns exactly as stored,
     // for sealing old rows and rotating keys.

@@ -104,6 +104,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0010_rate_limits_window.sql"),
     include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
     include_str!("migrations/postgres/0012_device_keys.sql"),
+    include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
 ];
 
 /// The schema version this server writes.
@@ -1604,7 +1605,7 @@ impl StoreTx for PgTx<'_, '_> {
     fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
         self.exec(
             "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (employee_id, sha256) DO NOTHING",
             &[
                 &a.sha256,
                 &a.employee_id,
@@ -1616,10 +1617,11 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         self.opt(
-            "SELECT sha256, employee_id, body, received_at_ms FROM attachments WHERE sha256 = $1",
-            &[&sha256],
+            "SELECT sha256, employee_id, body, received_at_ms FROM attachments
+             WHERE employee_id = $1 AND sha256 = $2",
+            &[&employee_id, &sha256],
         )?
         .map(|r| {
             Ok(AttachmentRow {

@@ -35,7 +35,25 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_10_RATE_LIMITS_WINDOW,
     MIGRATION_11_PIN_CODES_SUPERSEDED,
     MIGRATION_12_DEVICE_KEYS,
+    MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE,
 ];
+
+/// Attachments keyed by (employee, hash), not the hash alone: the same bytes
+/// from two employees are two pieces of evidence (issue 21 item 13).
+const MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE: &str = "
+CREATE TABLE attachments_by_employee (
+    employee_id     TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    size_bytes      INTEGER NOT NULL,
+    body            BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (employee_id, sha256)
+);
+INSERT INTO attachments_by_employee
+    SELECT employee_id, sha256, size_bytes, body, received_at_ms FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_by_employee RENAME TO attachments;
+";
 
 /// Two device keys: the channel key that signs requests (NULL: a device
 /// enrolled with one key, which public_key is) and its assurance; the punch
@@ -1345,7 +1363,7 @@ impl StoreTx for Sql<'_> {
     fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sha256) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (employee_id, sha256) DO NOTHING",
             params![
                 a.sha256,
                 a.employee_id,
@@ -1357,13 +1375,13 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         Ok(self
             .0
             .query_row(
                 "SELECT sha256, employee_id, body, received_at_ms FROM attachments
-                 WHERE sha256 = ?1",
-                [sha256],
+                 WHERE employee_id = ?1 AND sha256 = ?2",
+                [employee_id, sha256],
                 |r| {
                     Ok(AttachmentRow {
                         sha256: r.get(0)?,
@@ -1633,6 +1651,36 @@ impl StoreTx for Sql<'_> {
 mod tests {
     use super::*;
     use crate::store::StoreExt;
+
+    #[test]
+    fn a_file_stored_before_step_13_stays_its_employees() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let conn = Connection::open(&path).unwrap();
+        punch_sqlite::migrate(&conn, &MIGRATIONS[..12]).unwrap();
+        conn.execute(
+            "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
+             VALUES ('ab', 'e-1', 3, x'010203', 5)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let read = |e: &str| store.read(|tx| tx.attachment(e, "ab")).unwrap();
+        assert_eq!(read("e-1").map(|a| a.body), Some(vec![1, 2, 3]));
+        assert_eq!(read("e-2"), None);
+        store
+            .write(|tx| {
+                tx.insert_attachment(&AttachmentRow {
+                    sha256: "ab".into(),
+                    employee_id: "e-2".into(),
+                    body: vec![1, 2, 3],
+                    received_at_ms: 6,
+                })
+            })
+            .unwrap();
+        assert_eq!(read("e-2").map(|a| a.received_at_ms), Some(6));
+    }
 
     #[test]
     fn migrates_once_and_refuses_newer_schema() {
