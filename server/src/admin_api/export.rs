@@ -17,7 +17,9 @@ use crate::clock::now_ms;
 use crate::export::{self, ExportQuery};
 use crate::limits::rate::{self, Bucket};
 use crate::staff::Permission;
-use crate::store::StoreExt;
+use crate::store::people::PunchReviewRow;
+use crate::store::punch_page::{MAX_PAGE, PunchCursor, PunchQuery};
+use crate::store::{StoreExt, StoredPunchInfo};
 
 /// At most a year per export.
 pub const MAX_DAYS: i32 = 366;
@@ -90,11 +92,13 @@ pub async fn attendance(
                         return Ok(Err(AdminError::not_your_team()));
                     }
                 }
+                let (punches, reviews) =
+                    punches_around(tx, team.as_deref(), q.employee.as_deref(), from, to)?;
                 let rows = export::attendance(
-                    &tx.punches()?,
+                    &punches,
                     &approved_make_ups(tx)?,
                     &people,
-                    &tx.people().punch_reviews()?,
+                    &reviews,
                     &crate::policy_publish::schedule(tx)?,
                     &query,
                 )?;
@@ -134,6 +138,53 @@ pub async fn attendance(
     Ok(json(
         &serde_json::json!({"rows": rows, "server_time_ms": now_ms()}),
     ))
+}
+
+/// The punches an export of `from..=to` counts, with their verdicts: read
+/// by time in pages (indexed), not the whole ledger, with two days either
+/// side so a shift across midnight or a far time zone is judged whole.
+fn punches_around(
+    tx: &dyn crate::store::StoreTx,
+    team: Option<&str>,
+    employee: Option<&str>,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> crate::error::Result<(Vec<StoredPunchInfo>, Vec<PunchReviewRow>)> {
+    let edge = |d: jiff::civil::Date, days: i64| {
+        d.checked_add(jiff::Span::new().days(days))
+            .and_then(|d| {
+                jiff::tz::TimeZone::UTC
+                    .to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .compatible()
+            })
+            .map(|t| t.as_millisecond())
+            .map_err(|e| crate::error::ServerError::Invalid(format!("export range: {e}")))
+    };
+    let mut query = PunchQuery {
+        team: team.map(str::to_string),
+        employee: employee.map(str::to_string),
+        from_ms: Some(edge(from, -2)?),
+        to_ms: Some(edge(to, 3)?),
+        limit: MAX_PAGE,
+        ..PunchQuery::default()
+    };
+    let (mut punches, mut reviews) = (Vec::new(), Vec::new());
+    loop {
+        let page = tx.punch_page(&query)?;
+        let full = page.len() == MAX_PAGE;
+        for row in page {
+            query.before = Some(PunchCursor {
+                at_ms: row.punch.effective_time_ms(),
+                device_id: row.punch.device_id.clone(),
+                seq: row.punch.seq,
+            });
+            reviews.extend(row.review);
+            punches.push(row.punch);
+        }
+        if !full {
+            return Ok((punches, reviews));
+        }
+    }
 }
 
 /// Approved make-up requests, as the export counts them.

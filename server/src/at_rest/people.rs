@@ -111,6 +111,10 @@ impl PeopleTx for SealedTx<'_> {
         self.inner.people().people()
     }
 
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.inner.people().team_of(employee_id)
+    }
+
     fn set_punch_review(&self, review: &PunchReviewRow) -> Result<()> {
         self.inner.people().set_punch_review(review)
     }

@@ -397,6 +397,13 @@ impl StoreTx for SealedTx<'_> {
         self.inner.punches_of(employee_id)
     }
 
+    fn punch_page(
+        &self,
+        query: &crate::store::punch_page::PunchQuery,
+    ) -> Result<Vec<crate::store::punch_page::PunchListRow>> {
+        self.inner.punch_page(query)
+    }
+
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
         self.inner.punches()
     }

@@ -7,6 +7,7 @@
 
 pub mod people;
 pub mod postgres;
+pub mod punch_page;
 pub mod sealable;
 pub mod sqlite;
 
@@ -400,6 +401,9 @@ pub trait StoreTx {
     /// employee's own export does not scan everyone's).
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
+    /// One page of the ledger, filtered and newest first, in SQL
+    /// ([`punch_page::PunchQuery`]): its work is its own rows.
+    fn punch_page(&self, query: &punch_page::PunchQuery) -> Result<Vec<punch_page::PunchListRow>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
@@ -618,6 +622,11 @@ pub trait ServerStore: Send + Sync {
     /// log; PostgreSQL: nothing, see README's privacy section).
     fn scrub(&self) -> Result<()> {
         Ok(())
+    }
+    /// Punch rows this store has read since it was opened: what a request
+    /// cost, whatever the table holds (tests of bounded work).
+    fn punch_rows_read(&self) -> u64 {
+        0
     }
 }
 

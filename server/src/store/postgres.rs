@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -22,6 +23,7 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
@@ -105,6 +107,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
     include_str!("migrations/postgres/0012_device_keys.sql"),
     include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
+    include_str!("migrations/postgres/0014_punches_by_time.sql"),
 ];
 
 /// The schema version this server writes.
@@ -155,6 +158,7 @@ impl From<deadpool_postgres::PoolError> for ServerError {
 /// The PostgreSQL backend.
 pub struct PostgresStore {
     pool: Pool,
+    punch_rows: AtomicU64,
     /// Drives the connections; shut down in the background on drop, since
     /// the store may be dropped on another runtime's worker.
     runtime: Option<tokio::runtime::Runtime>,
@@ -197,6 +201,7 @@ impl PostgresStore {
             .map_err(|e| ServerError::Config(format!("connection pool: {e}")))?;
         let store = PostgresStore {
             pool,
+            punch_rows: AtomicU64::new(0),
             runtime: Some(runtime),
         };
         store.migrate()?;
@@ -292,6 +297,7 @@ impl PostgresStore {
             tx: &tx,
             rt: &rt,
             write,
+            punch_rows: &self.punch_rows,
         };
         // An error drops `tx`, which rolls back before the client is reused.
         work(&pg)?;
@@ -317,6 +323,10 @@ impl ServerStore for PostgresStore {
 
     fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
         self.run(true, work)
+    }
+
+    fn punch_rows_read(&self) -> u64 {
+        self.punch_rows.load(Ordering::Relaxed)
     }
 
     fn backend(&self) -> &'static str {
@@ -371,6 +381,8 @@ struct PgTx<'a, 'c> {
     rt: &'a tokio::runtime::Handle,
     /// Row locks (`FOR UPDATE`) only make sense, and are only allowed, here.
     write: bool,
+    /// The store's count of punch rows read.
+    punch_rows: &'a AtomicU64,
 }
 
 impl PgTx<'_, '_> {
@@ -379,6 +391,13 @@ impl PgTx<'_, '_> {
         let out = self.rt.block_on(f);
         metrics::db_time("postgres", started.elapsed());
         out
+    }
+
+    /// Counts punch rows read (`ServerStore::punch_rows_read`).
+    fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
+        self.punch_rows
+            .fetch_add(rows.len() as u64, Ordering::Relaxed);
+        Ok(rows)
     }
 
     fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
@@ -1116,26 +1135,65 @@ impl StoreTx for PgTx<'_, '_> {
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        self.query(
-            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
-            &[],
-        )?
-        .iter()
-        .map(punch_info_row)
-        .collect()
+        let rows = self
+            .query(
+                &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
+                &[],
+            )?
+            .iter()
+            .map(punch_info_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
     }
 
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
-        self.query(
-            &format!(
-                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
-                 ORDER BY device_id, seq"
-            ),
-            &[&employee_id],
-        )?
-        .iter()
-        .map(punch_info_row)
-        .collect()
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
+                     ORDER BY device_id, seq"
+                ),
+                &[&employee_id],
+            )?
+            .iter()
+            .map(punch_info_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
+    }
+
+    fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
+        let (text, params) = query.sql(PUNCH_INFO_COLUMNS, |i| format!("${i}"));
+        let values: Vec<Box<dyn ToSql + Sync>> = params
+            .into_iter()
+            .map(|p| -> Box<dyn ToSql + Sync> {
+                match p {
+                    Param::Text(t) => Box::new(t),
+                    Param::Int(n) => Box::new(n),
+                }
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let rows = self
+            .query(&text, &refs)?
+            .iter()
+            .map(|r| {
+                let columns = r.len() - punch_page::EXTRA_COLUMNS;
+                let punch = punch_info_row(r)?;
+                let review = punch_page::review_of(
+                    &punch,
+                    r.try_get(columns + 1)?,
+                    r.try_get(columns + 2)?,
+                    r.try_get(columns + 3)?,
+                    r.try_get(columns + 4)?,
+                );
+                Ok(PunchListRow {
+                    team: r.try_get(columns)?,
+                    review,
+                    punch,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
     }
 
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
@@ -1146,6 +1204,10 @@ impl StoreTx for PgTx<'_, '_> {
         .as_ref()
         .map(punch_info_row)
         .transpose()
+        .inspect(|found| {
+            self.punch_rows
+                .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
+        })
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {

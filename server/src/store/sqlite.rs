@@ -4,6 +4,7 @@
 //! across connections and `busy_timeout` makes the loser wait.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
@@ -36,7 +38,14 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_11_PIN_CODES_SUPERSEDED,
     MIGRATION_12_DEVICE_KEYS,
     MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE,
+    MIGRATION_14_PUNCHES_BY_TIME,
 ];
+
+/// The ledger newest first by the server's time for a punch, for keyset
+/// pages and time ranges (`store::punch_page`).
+const MIGRATION_14_PUNCHES_BY_TIME: &str = "
+CREATE INDEX punches_by_time ON punches ((COALESCE(trusted_time_ms, wall_time_ms)), device_id, seq);
+";
 
 /// Attachments keyed by (employee, hash), not the hash alone: the same bytes
 /// from two employees are two pieces of evidence (issue 21 item 13).
@@ -356,6 +365,7 @@ impl From<punch_sqlite::MigrateError> for ServerError {
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    punch_rows: AtomicU64,
 }
 
 impl SqliteStore {
@@ -374,6 +384,7 @@ impl SqliteStore {
         )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            punch_rows: AtomicU64::new(0),
         })
     }
 
@@ -386,7 +397,7 @@ impl SqliteStore {
     fn run(&self, behavior: TransactionBehavior, work: &mut Work<'_>) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(behavior)?;
-        work(&Sql(&tx))?;
+        work(&Sql(&tx, &self.punch_rows))?;
         tx.commit()?;
         Ok(())
     }
@@ -441,6 +452,10 @@ impl ServerStore for SqliteStore {
             found,
             supported: SCHEMA_VERSION,
         })
+    }
+
+    fn punch_rows_read(&self) -> u64 {
+        self.punch_rows.load(Ordering::Relaxed)
     }
 
     fn scrub(&self) -> Result<()> {
@@ -512,7 +527,16 @@ fn key_value(part: &KeyPart) -> rusqlite::types::Value {
 }
 
 /// [`StoreTx`] over an open SQLite transaction.
-struct Sql<'c>(&'c Connection);
+/// A transaction, and the store's count of punch rows read.
+struct Sql<'c>(&'c Connection, &'c AtomicU64);
+
+impl Sql<'_> {
+    /// Counts punch rows read (`ServerStore::punch_rows_read`).
+    fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
+        self.1.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        Ok(rows)
+    }
+}
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
      enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation, channel_key, \
@@ -1596,7 +1620,7 @@ impl StoreTx for Sql<'_> {
             "SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"
         ))?;
         let rows = stmt.query_map([], punch_info_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
@@ -1605,17 +1629,49 @@ impl StoreTx for Sql<'_> {
              ORDER BY device_id, seq"
         ))?;
         let rows = stmt.query_map([employee_id], punch_info_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
+        let (text, params) = query.sql(PUNCH_INFO_COLUMNS, |i| format!("?{i}"));
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                Param::Text(t) => rusqlite::types::Value::Text(t),
+                Param::Int(n) => rusqlite::types::Value::Integer(n),
+            })
+            .collect();
+        let mut stmt = self.0.prepare_cached(&text)?;
+        let columns = stmt.column_count() - punch_page::EXTRA_COLUMNS;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            let punch = punch_info_row(r)?;
+            let review = punch_page::review_of(
+                &punch,
+                r.get(columns + 1)?,
+                r.get(columns + 2)?,
+                r.get(columns + 3)?,
+                r.get(columns + 4)?,
+            );
+            Ok(PunchListRow {
+                team: r.get(columns)?,
+                review,
+                punch,
+            })
+        })?;
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
-        Ok(self
+        let found = self
             .0
             .prepare_cached(&format!(
                 "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = ?1 AND seq = ?2"
             ))?
             .query_row(params![device_id, sql(seq)], punch_info_row)
-            .optional()?)
+            .optional()?;
+        self.1
+            .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
+        Ok(found)
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {

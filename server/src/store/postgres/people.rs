@@ -281,6 +281,15 @@ impl PeopleTx for PgTx<'_, '_> {
         Ok(true)
     }
 
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.opt(
+            "SELECT team FROM employee_teams WHERE employee_id = $1",
+            &[&employee_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
     fn people(&self) -> Result<Vec<PersonRow>> {
         self.query(
             "SELECT e.employee_id, e.name, t.team FROM employees e

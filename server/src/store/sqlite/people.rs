@@ -366,6 +366,14 @@ impl PeopleTx for Sql<'_> {
         Ok(true)
     }
 
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT team FROM employee_teams WHERE employee_id = ?1")?
+            .query_row([employee_id], |r| r.get(0))
+            .optional()?)
+    }
+
     fn people(&self) -> Result<Vec<PersonRow>> {
         let mut stmt = self.0.prepare(
             "SELECT e.employee_id, e.name, t.team FROM employees e

@@ -141,12 +141,17 @@ async function queue(extra) {
   const page = await api('GET', path);
   view(team ? `Review queue: team ${team}` : 'Review queue',
     page.items.length ? punchTable(page.items) : el('p', {}, 'Nothing to review.'),
-    el('p', { class: 'muted' }, `${page.total} punch(es)`));
+    el('p', { class: 'muted' }, pageCount(page)));
+}
+
+// A page of punches has no total (the server reads only the page).
+function pageCount(page) {
+  return `${page.items.length} punch(es)` + (page.next_cursor ? ', more older ones' : '');
 }
 
 async function punches() {
   const page = await api('GET', '/admin/v1/punches?limit=100');
-  view('Punches', punchTable(page.items), el('p', { class: 'muted' }, `${page.total} punch(es)`));
+  view('Punches', punchTable(page.items), el('p', { class: 'muted' }, pageCount(page)));
 }
 
 async function punch(device, seq) {

@@ -1,0 +1,100 @@
+//! Per-request work is bounded (audit finding 9): the punch list is a page
+//! read in SQL with a cursor, and one punch's detail, the attendance export
+//! and the employee's own export read their own rows, however many punches
+//! other employees have. Measured as punch rows the server's store read
+//! (`ServerHandle::punch_rows_read`), not as time.
+
+use crate::common;
+
+use common::staff::{Session, add_staff, ok};
+use common::{Device, TestServer, now_ms};
+use punch_model::wire::privacy::PATH_EXPORT;
+use punch_server::staff::Role;
+use serde_json::Value;
+
+/// `n` punches a millisecond apart, uploaded in one batch.
+fn punches(ts: &TestServer, device: &mut Device, version: u64, n: usize) {
+    let base = now_ms() - 600_000;
+    let records = (0..n)
+        .map(|i| device.next(version, |r| r.wall_time_ms = base + i as i64))
+        .collect();
+    device.upload_ok(ts.addr(), records);
+}
+
+/// Punch rows the server read while `f` ran.
+fn rows_read<T>(ts: &TestServer, f: impl FnOnce() -> T) -> (u64, T) {
+    let handle = ts.handle.as_ref().expect("server running");
+    let before = handle.punch_rows_read();
+    let out = f();
+    (handle.punch_rows_read() - before, out)
+}
+
+fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().expect("items")
+}
+
+#[test]
+fn the_punch_list_is_a_page_and_a_cursor_read_in_sql() {
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut device = ts.enrolled_device("e-1");
+    punches(&ts, &mut device, version, 120);
+    let hr: Session = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+
+    let mut seen = Vec::new();
+    let mut path = "/admin/v1/punches?limit=50".to_string();
+    loop {
+        let (read, page) = rows_read(&ts, || ok(hr.get(&path)));
+        // The page and one more (is there a next page?), never the table.
+        assert!(read <= 51, "a page of 50 read {read} punch rows");
+        seen.extend(items(&page).iter().map(|p| p["seq"].as_u64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/admin/v1/punches?limit=50&cursor={cursor}"),
+            None => break,
+        }
+    }
+    // Every punch once, newest first.
+    assert_eq!(seen, (1..=120).rev().collect::<Vec<u64>>());
+    // Over the maximum: clamped, not refused.
+    assert_eq!(
+        items(&ok(hr.get("/admin/v1/punches?limit=100000"))).len(),
+        120
+    );
+    hr.get("/admin/v1/punches?cursor=nonsense")
+        .assert_error(400, "bad_request");
+}
+
+#[test]
+fn one_punch_and_the_exports_read_their_own_rows() {
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut mine = ts.enrolled_device("e-1");
+    let mut other = ts.enrolled_device("e-2");
+    ts.admin.set_team("e-1", Some("ops")).unwrap();
+    ts.admin.set_team("e-2", Some("sales")).unwrap();
+    punches(&ts, &mut mine, version, 10);
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let today = jiff::tz::TimeZone::UTC
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    // From yesterday: the punches are ten minutes old, also just after midnight.
+    let yesterday = today.yesterday().unwrap();
+    let export = format!("/admin/v1/attendance?from={yesterday}&to={today}&employee=e-1");
+    let team_export = format!("/admin/v1/attendance?from={yesterday}&to={today}&team=ops");
+    let detail = format!("/admin/v1/punches/{}/3", mine.id);
+
+    let measure = |ts: &TestServer| {
+        let (one, _) = rows_read(ts, || ok(hr.get(&detail)));
+        let (export_rows, rows) = rows_read(ts, || ok(hr.get(&export)));
+        assert!(!rows["rows"].as_array().unwrap().is_empty(), "{rows}");
+        let (team_rows, _) = rows_read(ts, || ok(hr.get(&team_export)));
+        let (own, resp) = rows_read(ts, || mine.signed(ts.addr(), "GET", PATH_EXPORT, b""));
+        assert_eq!(resp.status, 200);
+        (one, export_rows, team_rows, own)
+    };
+    let alone = measure(&ts);
+    assert_eq!(alone, (1, 10, 10, 10));
+    // Another employee's 900 punches change none of it.
+    punches(&ts, &mut other, version, 900);
+    assert_eq!(measure(&ts), alone);
+}
