@@ -157,8 +157,31 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
     } else {
         request
     };
+    // A token of the caller's own (the walk made one at `POST /tokens`).
+    let token_id = match who {
+        "hr" | "mgr" => {
+            let (session, owner) = if who == "hr" {
+                (&w.hr, "hr")
+            } else {
+                (&w.mgr, "mgr.a")
+            };
+            let listed = ok(session.get(admin_api::PATH_TOKENS));
+            listed["tokens"]
+                .as_array()
+                .and_then(|t| {
+                    t.iter()
+                        .rev()
+                        .find(|t| t["username"] == owner && t["revoked_at_ms"].is_null())
+                })
+                .and_then(|t| t["token_id"].as_str())
+                .unwrap_or("none")
+                .to_string()
+        }
+        _ => "none".to_string(),
+    };
     let path = route
         .path
+        .replace("{token_id}", &token_id)
         .replace("{event_id}", request)
         .replace("{employee_id}", "ann")
         .replace("{device_id}", &a.id)
@@ -182,6 +205,7 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         })),
         admin_api::PATH_PUBLISH => Some(json!({"ttl_days": 30, "reason": "new shift times"})),
         admin_api::PATH_STAFF_CHANGE => Some(json!({"reason": "forgot the code"})),
+        admin_api::PATH_TOKEN_REVOKE => Some(json!({"reason": "leaked"})),
         admin_api::PATH_REQUEST_DECISION => {
             Some(json!({"decision": "approve", "comment": "seen on the gate log"}))
         }
@@ -357,6 +381,32 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                     .map(|t| &t["username"])
                     .collect();
                 assert!(owners.iter().all(|u| *u == "mgr.a"), "{mine}");
+            }
+            // A manager revokes only their own tokens; HR's is answered as
+            // one that does not exist.
+            ("POST", admin_api::PATH_TOKEN_REVOKE) => {
+                ok(w.hr.post(
+                    admin_api::PATH_TOKENS,
+                    &json!({"name": "hr's", "scopes": ["view_punches"], "ttl_days": 1}),
+                ));
+                let all = ok(w.hr.get(admin_api::PATH_TOKENS));
+                let id_of = |owner: &str| {
+                    all["tokens"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|t| t["username"] == owner && t["revoked_at_ms"].is_null())
+                        .map(|t| t["token_id"].as_str().unwrap().to_string())
+                        .unwrap()
+                };
+                let revoke = |id: &str| {
+                    m.post(
+                        &format!("/admin/v1/tokens/{id}/revoke"),
+                        &json!({"reason": "leaked"}),
+                    )
+                };
+                revoke(&id_of("hr")).assert_error(403, "not_your_team");
+                ok(revoke(&id_of("mgr.a")));
             }
             other => panic!("no team-isolation case for {other:?}: add one"),
         }
