@@ -145,7 +145,7 @@ impl PunchQuery {
             ));
         }
         match self.needs_review {
-            Some(true) => filter.push(format!("{NEEDS_REVIEW}")),
+            Some(true) => filter.push(NEEDS_REVIEW.to_string()),
             Some(false) => filter.push(format!("NOT ({NEEDS_REVIEW})")),
             None => {}
         }
