@@ -299,8 +299,8 @@ impl ServerHandle {
     }
 
     /// Punch rows the server has read since it started (tests of bounded work).
-    pub fn punch_rows_read(&self) -> u64 {
-        self.store.punch_rows_read()
+    pub fn rows_read(&self) -> u64 {
+        self.store.rows_read()
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -2,7 +2,7 @@
 //! read in SQL with a cursor, and one punch's detail, the attendance export
 //! and the employee's own export read their own rows, however many punches
 //! other employees have. Measured as punch rows the server's store read
-//! (`ServerHandle::punch_rows_read`), not as time.
+//! (`ServerHandle::rows_read`), not as time.
 
 use crate::common;
 
@@ -24,9 +24,9 @@ fn punches(ts: &TestServer, device: &mut Device, version: u64, n: usize) {
 /// Punch rows the server read while `f` ran.
 fn rows_read<T>(ts: &TestServer, f: impl FnOnce() -> T) -> (u64, T) {
     let handle = ts.handle.as_ref().expect("server running");
-    let before = handle.punch_rows_read();
+    let before = handle.rows_read();
     let out = f();
-    (handle.punch_rows_read() - before, out)
+    (handle.rows_read() - before, out)
 }
 
 fn items(page: &Value) -> &Vec<Value> {
@@ -94,7 +94,67 @@ fn one_punch_and_the_exports_read_their_own_rows() {
     };
     let alone = measure(&ts);
     assert_eq!(alone, (1, 10, 10, 10));
-    // Another employee's 900 punches change none of it.
+    // Another employee's 900 punches and approved make-up requests change
+    // none of it.
     punches(&ts, &mut other, version, 900);
+    make_ups(&ts, &mut other, version, 3);
+    for r in ts.admin.requests(Some("pending")).unwrap() {
+        ts.admin
+            .decide_request(&r.event_id, true, "hr", "")
+            .unwrap();
+    }
     assert_eq!(measure(&ts), alone);
+}
+
+/// `n` make-up requests for a minute ago (past the monthly limit they are
+/// stored as `refused`, still listed).
+fn make_ups(ts: &TestServer, device: &mut Device, version: u64, n: usize) {
+    use punch_model::ledger::event::ChainEvent;
+    use punch_model::rules::makeup::MakeUpRequest;
+    use punch_model::rules::punch_kind::PunchKind;
+    let records = (0..n)
+        .map(|_| {
+            device.next_event(
+                version,
+                ChainEvent::MakeUpRequest(MakeUpRequest {
+                    kind: PunchKind::ClockOut,
+                    intended_time_ms: now_ms() - 60_000,
+                    site_id: None,
+                    reason: "forgot".into(),
+                    attachments: Vec::new(),
+                    refused_attempt: None,
+                }),
+            )
+        })
+        .collect();
+    device.upload_ok(ts.addr(), records);
+}
+
+#[test]
+fn the_request_queue_is_a_page_and_a_cursor_read_in_sql() {
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut mine = ts.enrolled_device("e-1");
+    let mut other = ts.enrolled_device("e-2");
+    make_ups(&ts, &mut mine, version, 45);
+    make_ups(&ts, &mut other, version, 150);
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let mut seen = Vec::new();
+    let mut path = "/admin/v1/requests?employee=e-1&limit=20".to_string();
+    loop {
+        let (read, page) = rows_read(&ts, || ok(hr.get(&path)));
+        assert!(read <= 21, "a page of 20 read {read} event rows");
+        seen.extend(items(&page).iter().map(|r| r["seq"].as_u64().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/admin/v1/requests?employee=e-1&limit=20&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    // Every request of e-1 once, oldest first (seq 1 is nothing: enrolment
+    // leaves no event; the device's chain starts at 1).
+    assert_eq!(seen, (1..=45).collect::<Vec<u64>>());
+    let pending = ok(hr.get("/admin/v1/requests?status=pending&employee=e-2"));
+    assert_eq!(items(&pending).len(), 3, "the monthly limit: {pending}");
 }

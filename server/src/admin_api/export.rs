@@ -19,6 +19,7 @@ use crate::limits::rate::{self, Bucket};
 use crate::staff::Permission;
 use crate::store::people::PunchReviewRow;
 use crate::store::punch_page::{MAX_PAGE, PunchCursor, PunchQuery};
+use crate::store::request_page::{RequestCursor, RequestQuery};
 use crate::store::{StoreExt, StoredPunchInfo};
 
 /// At most a year per export.
@@ -94,9 +95,10 @@ pub async fn attendance(
                 }
                 let (punches, reviews) =
                     punches_around(tx, team.as_deref(), q.employee.as_deref(), from, to)?;
+                let made_up = approved_make_ups(tx, team.as_deref(), q.employee.as_deref())?;
                 let rows = export::attendance(
                     &punches,
-                    &approved_make_ups(tx)?,
+                    &made_up,
                     &people,
                     &reviews,
                     &crate::policy_publish::schedule(tx)?,
@@ -187,20 +189,44 @@ fn punches_around(
     }
 }
 
-/// Approved make-up requests, as the export counts them.
-fn approved_make_ups(tx: &dyn crate::store::StoreTx) -> crate::error::Result<Vec<export::MadeUp>> {
+/// Approved make-up requests of the team or employee asked for, as the
+/// export counts them, read in pages. (Of every time: their intended time is
+/// in the signed body, not a column.)
+fn approved_make_ups(
+    tx: &dyn crate::store::StoreTx,
+    team: Option<&str>,
+    employee: Option<&str>,
+) -> crate::error::Result<Vec<export::MadeUp>> {
     use punch_model::ledger::event::ChainEvent;
-    Ok(crate::requests::list(tx, None, Some("approved"))?
-        .iter()
-        .filter_map(|e| match crate::requests::parse(e) {
-            Some(ChainEvent::MakeUpRequest(m)) => Some(export::MadeUp {
-                event_id: e.event_id.clone(),
-                employee_id: e.employee_id.clone(),
-                kind: punch_model::text::serde_name(&m.kind),
-                at_ms: m.intended_time_ms,
-                site_id: m.site_id.clone(),
-            }),
-            _ => None,
-        })
-        .collect())
+    let mut query = RequestQuery {
+        team: team.map(str::to_string),
+        employee: employee.map(str::to_string),
+        status: Some("approved".into()),
+        limit: MAX_PAGE,
+        ..RequestQuery::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = tx.request_page(&query)?;
+        let full = page.len() == MAX_PAGE;
+        if let Some(last) = page.last() {
+            query.after = Some(RequestCursor::of(&last.event));
+        }
+        out.extend(page.iter().filter_map(|row| {
+            let e = &row.event;
+            match crate::requests::parse(e) {
+                Some(ChainEvent::MakeUpRequest(m)) => Some(export::MadeUp {
+                    event_id: e.event_id.clone(),
+                    employee_id: e.employee_id.clone(),
+                    kind: punch_model::text::serde_name(&m.kind),
+                    at_ms: m.intended_time_ms,
+                    site_id: m.site_id.clone(),
+                }),
+                _ => None,
+            }
+        }));
+        if !full {
+            return Ok(out);
+        }
+    }
 }

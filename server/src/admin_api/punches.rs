@@ -15,11 +15,11 @@ use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
 use crate::admin_api::locale;
 use crate::admin_api::people::{audit, check_team_filter};
-use crate::admin_api::query;
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::staff::Permission;
 use crate::store::people::PunchReviewRow;
-use crate::store::punch_page::{MAX_PAGE, PunchCursor, PunchQuery};
+use crate::store::punch_page::{PunchCursor, PunchQuery};
 use crate::store::{StoreExt, StoredPunchInfo};
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,40 +88,16 @@ fn view(
     }
 }
 
-/// Paging of the ledger: at most `limit` rows (≤ [`MAX_PAGE`]), older than
-/// `cursor` (the previous page's `next_cursor`).
-#[derive(Debug, Default, Deserialize)]
-pub struct PunchPaging {
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
-}
-
-/// One page of the ledger: no total (counting would read every row the
-/// filters match); `next_cursor` while more may follow.
-#[derive(Debug, Serialize)]
-pub struct PunchPage {
-    pub items: Vec<PunchView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-    pub server_time_ms: i64,
-}
-
 /// `GET /admin/v1/punches`: newest first, one page read in SQL.
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<PunchFilter>,
-    Query(paging): Query<PunchPaging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
     let locale = locale::from_headers(&headers);
-    let before = match paging.cursor.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(
-            PunchCursor::decode(text)
-                .ok_or_else(|| AdminError::bad_request("cursor is not one this server gave"))?,
-        ),
-    };
+    let before = paging.cursor(PunchCursor::decode)?;
     let page = call(
         &state,
         headers,
@@ -135,10 +111,7 @@ pub async fn list(
                 (None, Some(mine)) => Some(mine.to_string()),
                 (None, None) => None,
             };
-            let limit = paging
-                .limit
-                .unwrap_or(query::DEFAULT_LIMIT)
-                .clamp(1, MAX_PAGE);
+            let limit = paging.limit();
             let query = PunchQuery {
                 team,
                 employee: f.employee,
@@ -172,7 +145,7 @@ pub async fn list(
                 }
                 .encode()
             });
-            Ok(PunchPage {
+            Ok(CursorPage {
                 items,
                 next_cursor,
                 server_time_ms: now,

@@ -139,8 +139,8 @@ impl ServerStore for SealedStore {
         self.inner.scrub()
     }
 
-    fn punch_rows_read(&self) -> u64 {
-        self.inner.punch_rows_read()
+    fn rows_read(&self) -> u64 {
+        self.inner.rows_read()
     }
 }
 

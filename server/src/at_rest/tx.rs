@@ -397,6 +397,22 @@ impl StoreTx for SealedTx<'_> {
         self.inner.punches_of(employee_id)
     }
 
+    fn request_page(
+        &self,
+        query: &crate::store::request_page::RequestQuery,
+    ) -> Result<Vec<crate::store::request_page::RequestRow>> {
+        self.inner
+            .request_page(query)?
+            .into_iter()
+            .map(|r| {
+                Ok(crate::store::request_page::RequestRow {
+                    event: self.opened_event(r.event)?,
+                    team: r.team,
+                })
+            })
+            .collect()
+    }
+
     fn punch_page(
         &self,
         query: &crate::store::punch_page::PunchQuery,

@@ -8,6 +8,7 @@
 pub mod people;
 pub mod postgres;
 pub mod punch_page;
+pub mod request_page;
 pub mod sealable;
 pub mod sqlite;
 
@@ -404,6 +405,12 @@ pub trait StoreTx {
     /// One page of the ledger, filtered and newest first, in SQL
     /// ([`punch_page::PunchQuery`]): its work is its own rows.
     fn punch_page(&self, query: &punch_page::PunchQuery) -> Result<Vec<punch_page::PunchListRow>>;
+    /// One page of make-up and field-work requests, oldest first, in SQL
+    /// ([`request_page::RequestQuery`]).
+    fn request_page(
+        &self,
+        query: &request_page::RequestQuery,
+    ) -> Result<Vec<request_page::RequestRow>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
@@ -623,9 +630,9 @@ pub trait ServerStore: Send + Sync {
     fn scrub(&self) -> Result<()> {
         Ok(())
     }
-    /// Punch rows this store has read since it was opened: what a request
-    /// cost, whatever the table holds (tests of bounded work).
-    fn punch_rows_read(&self) -> u64 {
+    /// Punch and event rows this store has read since it was opened: what a
+    /// request cost, whatever the tables hold (tests of bounded work).
+    fn rows_read(&self) -> u64 {
         0
     }
 }

@@ -24,6 +24,7 @@ mod people;
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
+use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
@@ -92,6 +93,19 @@ fn event_from_row(r: &Row) -> Result<StoredEvent> {
     })
 }
 
+/// A page query's parameters, as the driver takes them.
+fn boxed(params: Vec<Param>) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                Param::Text(t) => Box::new(t),
+                Param::Int(n) => Box::new(n),
+            }
+        })
+        .collect()
+}
+
 /// The schema, one SQL file per version; append, never edit.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
@@ -108,6 +122,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0012_device_keys.sql"),
     include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
     include_str!("migrations/postgres/0014_punches_by_time.sql"),
+    include_str!("migrations/postgres/0015_requests_by_time.sql"),
 ];
 
 /// The schema version this server writes.
@@ -158,7 +173,7 @@ impl From<deadpool_postgres::PoolError> for ServerError {
 /// The PostgreSQL backend.
 pub struct PostgresStore {
     pool: Pool,
-    punch_rows: AtomicU64,
+    rows: AtomicU64,
     /// Drives the connections; shut down in the background on drop, since
     /// the store may be dropped on another runtime's worker.
     runtime: Option<tokio::runtime::Runtime>,
@@ -201,7 +216,7 @@ impl PostgresStore {
             .map_err(|e| ServerError::Config(format!("connection pool: {e}")))?;
         let store = PostgresStore {
             pool,
-            punch_rows: AtomicU64::new(0),
+            rows: AtomicU64::new(0),
             runtime: Some(runtime),
         };
         store.migrate()?;
@@ -297,7 +312,7 @@ impl PostgresStore {
             tx: &tx,
             rt: &rt,
             write,
-            punch_rows: &self.punch_rows,
+            rows: &self.rows,
         };
         // An error drops `tx`, which rolls back before the client is reused.
         work(&pg)?;
@@ -325,8 +340,8 @@ impl ServerStore for PostgresStore {
         self.run(true, work)
     }
 
-    fn punch_rows_read(&self) -> u64 {
-        self.punch_rows.load(Ordering::Relaxed)
+    fn rows_read(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
     }
 
     fn backend(&self) -> &'static str {
@@ -381,8 +396,8 @@ struct PgTx<'a, 'c> {
     rt: &'a tokio::runtime::Handle,
     /// Row locks (`FOR UPDATE`) only make sense, and are only allowed, here.
     write: bool,
-    /// The store's count of punch rows read.
-    punch_rows: &'a AtomicU64,
+    /// The store's count of punch and event rows read.
+    rows: &'a AtomicU64,
 }
 
 impl PgTx<'_, '_> {
@@ -393,10 +408,9 @@ impl PgTx<'_, '_> {
         out
     }
 
-    /// Counts punch rows read (`ServerStore::punch_rows_read`).
+    /// Counts punch and event rows read (`ServerStore::rows_read`).
     fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
-        self.punch_rows
-            .fetch_add(rows.len() as u64, Ordering::Relaxed);
+        self.rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
         Ok(rows)
     }
 
@@ -1161,17 +1175,26 @@ impl StoreTx for PgTx<'_, '_> {
         self.counted(rows)
     }
 
+    fn request_page(&self, query: &RequestQuery) -> Result<Vec<RequestRow>> {
+        let (text, params) = query.sql(EVENT_COLUMNS, |i| format!("${i}"));
+        let values = boxed(params);
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let rows = self
+            .query(&text, &refs)?
+            .iter()
+            .map(|r| {
+                Ok(RequestRow {
+                    event: event_from_row(r)?,
+                    team: r.try_get(r.len() - 1)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
+    }
+
     fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
         let (text, params) = query.sql(PUNCH_INFO_COLUMNS, |i| format!("${i}"));
-        let values: Vec<Box<dyn ToSql + Sync>> = params
-            .into_iter()
-            .map(|p| -> Box<dyn ToSql + Sync> {
-                match p {
-                    Param::Text(t) => Box::new(t),
-                    Param::Int(n) => Box::new(n),
-                }
-            })
-            .collect();
+        let values = boxed(params);
         let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
         let rows = self
             .query(&text, &refs)?
@@ -1205,7 +1228,7 @@ impl StoreTx for PgTx<'_, '_> {
         .map(punch_info_row)
         .transpose()
         .inspect(|found| {
-            self.punch_rows
+            self.rows
                 .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
         })
     }
@@ -1615,7 +1638,8 @@ impl StoreTx for PgTx<'_, '_> {
         )?
         .iter()
         .map(event_from_row)
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .and_then(|rows| self.counted(rows))
     }
 
     fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {

@@ -15,6 +15,7 @@ mod people;
 use crate::error::{Result, ServerError};
 use crate::metrics;
 use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
+use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
@@ -39,7 +40,14 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_12_DEVICE_KEYS,
     MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE,
     MIGRATION_14_PUNCHES_BY_TIME,
+    MIGRATION_15_REQUESTS_BY_TIME,
 ];
+
+/// Requests by kind and status in the order a decider's queue pages them
+/// (`store::request_page`).
+const MIGRATION_15_REQUESTS_BY_TIME: &str = "
+CREATE INDEX events_by_type_time ON events (event_type, status, received_at_ms, device_id, seq);
+";
 
 /// The ledger newest first by the server's time for a punch, for keyset
 /// pages and time ranges (`store::punch_page`).
@@ -365,7 +373,7 @@ impl From<punch_sqlite::MigrateError> for ServerError {
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
-    punch_rows: AtomicU64,
+    rows: AtomicU64,
 }
 
 impl SqliteStore {
@@ -384,7 +392,7 @@ impl SqliteStore {
         )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
-            punch_rows: AtomicU64::new(0),
+            rows: AtomicU64::new(0),
         })
     }
 
@@ -397,7 +405,7 @@ impl SqliteStore {
     fn run(&self, behavior: TransactionBehavior, work: &mut Work<'_>) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(behavior)?;
-        work(&Sql(&tx, &self.punch_rows))?;
+        work(&Sql(&tx, &self.rows))?;
         tx.commit()?;
         Ok(())
     }
@@ -454,8 +462,8 @@ impl ServerStore for SqliteStore {
         })
     }
 
-    fn punch_rows_read(&self) -> u64 {
-        self.punch_rows.load(Ordering::Relaxed)
+    fn rows_read(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
     }
 
     fn scrub(&self) -> Result<()> {
@@ -527,11 +535,11 @@ fn key_value(part: &KeyPart) -> rusqlite::types::Value {
 }
 
 /// [`StoreTx`] over an open SQLite transaction.
-/// A transaction, and the store's count of punch rows read.
+/// A transaction, and the store's count of punch and event rows read.
 struct Sql<'c>(&'c Connection, &'c AtomicU64);
 
 impl Sql<'_> {
-    /// Counts punch rows read (`ServerStore::punch_rows_read`).
+    /// Counts punch and event rows read (`ServerStore::rows_read`).
     fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
         self.1.fetch_add(rows.len() as u64, Ordering::Relaxed);
         Ok(rows)
@@ -1348,7 +1356,27 @@ impl StoreTx for Sql<'_> {
             params![f.employee_id, f.device_id, f.event_type, f.status],
             event_from_row,
         )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn request_page(&self, query: &RequestQuery) -> Result<Vec<RequestRow>> {
+        let (text, params) = query.sql(EVENT_COLUMNS, |i| format!("?{i}"));
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                Param::Text(t) => rusqlite::types::Value::Text(t),
+                Param::Int(n) => rusqlite::types::Value::Integer(n),
+            })
+            .collect();
+        let mut stmt = self.0.prepare_cached(&text)?;
+        let team = stmt.column_count() - 1;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(RequestRow {
+                event: event_from_row(r)?,
+                team: r.get(team)?,
+            })
+        })?;
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
