@@ -158,3 +158,33 @@ fn the_request_queue_is_a_page_and_a_cursor_read_in_sql() {
     let pending = ok(hr.get("/admin/v1/requests?status=pending&employee=e-2"));
     assert_eq!(items(&pending).len(), 3, "the monthly limit: {pending}");
 }
+
+#[test]
+fn chain_breaks_are_a_page_of_devices_and_a_cursor() {
+    let ts = TestServer::start();
+    let version = ts.publish();
+    let mut ids = Vec::new();
+    for employee in ["e-1", "e-2", "e-3"] {
+        let device = ts.enrolled_device(employee);
+        // A record that does not link: refused, kept as evidence.
+        let record = device.record(device.head_seq + 1, &"ab".repeat(32), version);
+        let resp = device.upload_ok(ts.addr(), vec![device.sign(&record)]);
+        assert_eq!(common::outcomes(&resp)[0].1, "rejected");
+        ids.push(device.id.clone());
+    }
+    ids.sort();
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let first = ok(hr.get("/admin/v1/chain-breaks?limit=2"));
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = ok(hr.get(&format!("/admin/v1/chain-breaks?limit=2&cursor={cursor}")));
+    assert_eq!(second["next_cursor"], Value::Null);
+    let listed: Vec<&str> = items(&first)
+        .iter()
+        .chain(items(&second))
+        .map(|b| b["device_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    // Without the refused bytes: what is listed is what a person reads.
+    assert!(items(&first)[0]["refused"][0].get("record").is_none());
+    assert_eq!(items(&first)[0]["refused"][0]["seq"], 1);
+}

@@ -130,6 +130,19 @@ impl StoreTx for SealedTx<'_> {
         self.inner.record_rejected(&row)
     }
 
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.inner.refused_devices(after, team, limit)
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<crate::store::RefusedRow>> {
+        self.inner.refused_of(device_id, limit)
+    }
+
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         self.inner
             .rejected()?

@@ -260,6 +260,17 @@ pub struct NewPunch<'a> {
     pub signature: &'a [u8],
 }
 
+/// A refused record without its bytes (the chain-break list).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedRow {
+    pub seq: u64,
+    pub reason: String,
+    pub detail: String,
+    pub hash: String,
+    pub attempts: u64,
+    pub first_received_at_ms: i64,
+}
+
 /// A record the server refused, kept as evidence (never dropped).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RejectedInfo {
@@ -412,6 +423,16 @@ pub trait StoreTx {
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+    /// Devices with refused records, by id after `after`, of `team` if
+    /// given: one page of the chain-break list.
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>>;
+    /// A device's first `limit` refused records by seq, without their bytes.
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;

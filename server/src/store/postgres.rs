@@ -29,8 +29,8 @@ use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredVal
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
-    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
-    StoredPunchInfo, Work, redact_url,
+    PurgeKind, RefusedRow, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx,
+    StoredEvent, StoredPunchInfo, Work, redact_url,
 };
 
 const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
@@ -1231,6 +1231,45 @@ impl StoreTx for PgTx<'_, '_> {
             self.rows
                 .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
         })
+    }
+
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.query(
+            "SELECT DISTINCT r.device_id FROM rejected r
+             LEFT JOIN devices d ON d.device_id = r.device_id
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE r.device_id > $1 AND ($2::TEXT IS NULL OR t.team = $2)
+             ORDER BY r.device_id LIMIT $3",
+            &[&after.unwrap_or(""), &team, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> {
+        self.query(
+            "SELECT seq, reason, detail, hash, attempts, first_received_at_ms FROM rejected
+             WHERE device_id = $1 ORDER BY seq, id LIMIT $2",
+            &[&device_id, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(RefusedRow {
+                seq: int(r.try_get(0)?),
+                reason: r.try_get(1)?,
+                detail: r.try_get(2)?,
+                hash: r.try_get(3)?,
+                attempts: int(r.try_get(4)?),
+                first_received_at_ms: r.try_get(5)?,
+            })
+        })
+        .collect()
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {

@@ -20,8 +20,8 @@ use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredVal
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
-    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
-    StoredPunchInfo, Work,
+    PurgeKind, RefusedRow, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx,
+    StoredEvent, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -1700,6 +1700,43 @@ impl StoreTx for Sql<'_> {
         self.1
             .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
         Ok(found)
+    }
+
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT DISTINCT r.device_id FROM rejected r
+             LEFT JOIN devices d ON d.device_id = r.device_id
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE r.device_id > ?1 AND (?2 IS NULL OR t.team = ?2)
+             ORDER BY r.device_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![after.unwrap_or(""), team, limit as i64], |r| {
+            r.get(0)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT seq, reason, detail, hash, attempts, first_received_at_ms FROM rejected
+             WHERE device_id = ?1 ORDER BY seq, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![device_id, limit as i64], |r| {
+            Ok(RefusedRow {
+                seq: int(r.get(0)?),
+                reason: r.get(1)?,
+                detail: r.get(2)?,
+                hash: r.get(3)?,
+                attempts: int(r.get(4)?),
+                first_received_at_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
