@@ -188,3 +188,41 @@ fn chain_breaks_are_a_page_of_devices_and_a_cursor() {
     assert!(items(&first)[0]["refused"][0].get("record").is_none());
     assert_eq!(items(&first)[0]["refused"][0]["seq"], 1);
 }
+
+#[test]
+fn employees_and_devices_are_pages_and_cursors_read_in_sql() {
+    let ts = TestServer::start();
+    ts.publish();
+    let mut devices = Vec::new();
+    for employee in ["e-1", "e-2", "e-3"] {
+        devices.push(ts.enrolled_device(employee).id);
+        ts.admin.set_team(employee, Some("ops")).unwrap();
+    }
+    ts.admin.add_employee("e-4", "No device").unwrap();
+    devices.sort();
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let walk = |path: &str, key: &str| {
+        let mut seen = Vec::new();
+        let mut next = format!("{path}?limit=2");
+        loop {
+            let page = ok(hr.get(&next));
+            assert!(items(&page).len() <= 2, "{page}");
+            seen.extend(
+                items(&page)
+                    .iter()
+                    .map(|i| i[key].as_str().unwrap().to_string()),
+            );
+            match page["next_cursor"].as_str() {
+                Some(cursor) => next = format!("{path}?limit=2&cursor={cursor}"),
+                None => return seen,
+            }
+        }
+    };
+    assert_eq!(
+        walk("/admin/v1/employees", "employee_id"),
+        ["e-1", "e-2", "e-3", "e-4"]
+    );
+    assert_eq!(walk("/admin/v1/devices", "device_id"), devices);
+    let ops = ok(hr.get("/admin/v1/employees?team=ops"));
+    assert_eq!(items(&ops).len(), 3, "{ops}");
+}

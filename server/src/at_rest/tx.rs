@@ -324,6 +324,16 @@ impl StoreTx for SealedTx<'_> {
         self.inner.devices()
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        self.inner.devices_page(after, team, employee, limit)
+    }
+
     fn bind_device(&self, device: &BindDevice<'_>) -> Result<()> {
         self.inner.bind_device(device)
     }

@@ -433,6 +433,15 @@ pub trait StoreTx {
     ) -> Result<Vec<String>>;
     /// A device's first `limit` refused records by seq, without their bytes.
     fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>>;
+    /// At most `limit` devices by id after `after`, with their employee's
+    /// team, of `team` / `employee` if given: one page of the device list.
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;

@@ -806,6 +806,34 @@ impl StoreTx for PgTx<'_, '_> {
         )
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        let own: Vec<String> = DEVICE_COLUMNS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let team_at = own.len();
+        self.query(
+            &format!(
+                "SELECT {}, t.team FROM devices d
+                 LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+                 WHERE d.device_id > $1 AND ($2::TEXT IS NULL OR t.team = $2)
+                   AND ($3::TEXT IS NULL OR d.employee_id = $3)
+                 ORDER BY d.device_id LIMIT $4",
+                own.join(", ")
+            ),
+            &[&after.unwrap_or(""), &team, &employee, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| Ok((device_row(r)?, r.try_get(team_at)?)))
+        .collect()
+    }
+
     fn devices(&self) -> Result<Vec<DeviceInfo>> {
         self.query(
             &format!(

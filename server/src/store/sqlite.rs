@@ -988,6 +988,33 @@ impl StoreTx for Sql<'_> {
             .optional()?)
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        let own: Vec<String> = DEVICE_COLUMNS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {}, t.team FROM devices d
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE d.device_id > ?1 AND (?2 IS NULL OR t.team = ?2)
+               AND (?3 IS NULL OR d.employee_id = ?3)
+             ORDER BY d.device_id LIMIT ?4",
+            own.join(", ")
+        ))?;
+        let team_at = own.len();
+        let rows = stmt.query_map(
+            params![after.unwrap_or(""), team, employee, limit as i64],
+            |r| Ok((device_row(r)?, r.get(team_at)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn devices(&self) -> Result<Vec<DeviceInfo>> {
         let mut stmt = self.0.prepare(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY employee_id, enrolled_at_ms, device_id"
