@@ -9,6 +9,7 @@
 
 use x509_parser::certificate::X509Certificate;
 
+use crate::android::lapsed::LapsedHierarchy;
 use crate::error::Refusal;
 use crate::roots::{TrustAnchor, TrustedRoots};
 use crate::x509::{SigFailure, check_validity, sha256, subject, verify_signed_by};
@@ -24,6 +25,9 @@ pub(crate) struct Anchored {
     pub anchor: TrustAnchor,
     /// True when the chain carried its own copy of the root as its last certificate.
     pub root_in_chain: bool,
+    /// The expiry let through because it ended with a lapsed hierarchy (the caller's policy
+    /// decides whether that stands): the refusal it would otherwise be.
+    pub lapsed: Option<Refusal>,
 }
 
 fn names_match(cert: &X509Certificate<'_>, parent: &X509Certificate<'_>) -> bool {
@@ -43,11 +47,14 @@ fn sig_refusal(index: usize, cert: &X509Certificate<'_>, f: SigFailure) -> Refus
     }
 }
 
-/// Verify `certs` (leaf first) up to one of `roots`, at unix time `at`.
+/// Verify `certs` (leaf first) up to one of `roots`, at unix time `at`. A certificate that
+/// expired with `lapsed` (when the chain rests on its root) is reported in
+/// [`Anchored::lapsed`] instead of refused.
 pub(crate) fn verify_chain(
     certs: &[X509Certificate<'_>],
     roots: &TrustedRoots,
     at: i64,
+    lapsed: Option<&LapsedHierarchy>,
 ) -> Result<Anchored, Refusal> {
     let Some(last) = certs.last() else {
         return Err(Refusal::TruncatedChain {
@@ -68,6 +75,7 @@ pub(crate) fn verify_chain(
         Anchored {
             anchor: anchor.clone(),
             root_in_chain: true,
+            lapsed: None,
         }
     } else if let Some(anchor) = roots.anchors().iter().find(|a| {
         crate::x509::parse_spki(&a.spki_der).is_some_and(|k| verify_signed_by(last, &k).is_ok())
@@ -75,6 +83,7 @@ pub(crate) fn verify_chain(
         Anchored {
             anchor: anchor.clone(),
             root_in_chain: false,
+            lapsed: None,
         }
     } else if roots
         .anchors()
@@ -123,8 +132,17 @@ pub(crate) fn verify_chain(
     } else {
         certs.len()
     };
+    let mut anchored = anchored;
+    let lapsed = lapsed.filter(|l| l.anchors(&anchored.anchor.spki_der));
     for (i, cert) in certs.iter().enumerate().take(checked) {
-        check_validity(cert, i, at)?;
+        match check_validity(cert, i, at) {
+            Err(refusal @ Refusal::ExpiredCertificate { .. })
+                if lapsed.is_some_and(|l| l.ended_with_it(cert, at)) =>
+            {
+                anchored.lapsed.get_or_insert(refusal);
+            }
+            other => other?,
+        }
     }
     Ok(anchored)
 }

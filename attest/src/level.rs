@@ -59,6 +59,9 @@ pub struct Assurance {
     pub rested_on: Vec<String>,
     /// Checks that were skipped (a hand check, not an enrollment).
     pub skipped_checks: Vec<&'static str>,
+    /// Facts a reviewer should see (`expired_google_2016_root`); empty for most devices.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<&'static str>,
 }
 
 /// The assurance of a verified Android attestation.
@@ -110,11 +113,18 @@ pub fn android_assurance(a: &AndroidAttestation) -> Assurance {
     if !a.skipped_checks.contains(&"attested_key") {
         rested_on.push("attested key is the enrolled key".into());
     }
+    if a.facts.contains(&crate::android::lapsed::FACT) {
+        rested_on.push(
+            "certificates that ended with Google's 2016 RSA root (2026-05-24), accepted by policy"
+                .into(),
+        );
+    }
     Assurance {
         level,
         platform: "android",
         rested_on,
         skipped_checks: a.skipped_checks.clone(),
+        facts: a.facts.clone(),
     }
 }
 
@@ -144,5 +154,6 @@ pub fn apple_assurance(a: &AppleAttestation) -> Assurance {
         platform: "apple",
         rested_on,
         skipped_checks: a.skipped_checks.clone(),
+        facts: Vec::new(),
     }
 }

@@ -203,6 +203,8 @@ pub fn verify_android_report(pem: &str, opts: &CheckOptions) -> (bool, Value) {
         require_locked_bootloader: opts.require_locked_bootloader,
         require_verified_boot: opts.require_verified_boot,
         min_os_patch_level: opts.min_os_patch_level,
+        // A hand check reports the fact rather than hiding the rest of the verdict.
+        accept_expired_google_2016_root: true,
     };
     report.insert("skippedChecks".into(), json!(expect.skipped_checks()));
 

@@ -9,5 +9,6 @@ mod common;
 mod android;
 mod apple;
 mod key_description;
+mod lapsed_root;
 mod report;
 mod robustness;

@@ -31,21 +31,14 @@ const MAX_EMPLOYEE_ID_LEN: usize = 128;
 pub const OPERATOR: &str = "operator";
 
 fn operator_audit(tx: &dyn StoreTx, action: &str, target: String, now: i64) -> Result<()> {
-    let actor =
-        std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
-    audit::append(
+    operator_audit_with(
         tx,
-        &AuditEntry {
-            actor,
-            role: OPERATOR.into(),
-            action: action.into(),
-            target,
-            reason: String::new(),
-            detail: serde_json::json!({"via": "admin"}),
-        },
+        action,
+        target,
+        "",
+        serde_json::json!({"via": "admin"}),
         now,
     )
-    .map(|_| ())
 }
 
 pub struct Admin {
@@ -172,22 +165,46 @@ impl Admin {
         let phc = password.map(crate::staff::password::hash).transpose()?;
         self.store.write(|tx| {
             let outcome = lifecycle::apply(tx, username, change, phc.as_deref(), now)?;
-            let actor = std::env::var("USER")
-                .map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
-            audit::append(
+            operator_audit_with(
                 tx,
-                &AuditEntry {
-                    actor,
-                    role: OPERATOR.into(),
-                    action: format!("staff.{}", change.as_str()),
-                    target: format!("staff:{username}"),
-                    reason: reason.into(),
-                    detail: serde_json::json!({"via": "admin", "outcome": outcome}),
-                },
+                &format!("staff.{}", change.as_str()),
+                format!("staff:{username}"),
+                reason,
+                serde_json::json!({"via": "admin", "outcome": outcome}),
                 now,
             )?;
             Ok(outcome)
         })
+    }
+
+    /// Revokes one API token by its id (audited); the token as it now is.
+    pub fn revoke_token(
+        &self,
+        token_id: &str,
+        reason: &str,
+    ) -> Result<crate::store::people::ApiTokenRow> {
+        let now = now_ms();
+        self.store.write(|tx| {
+            let row = crate::staff::token::revoke(tx, token_id, None, now)?
+                .ok_or_else(|| ServerError::Invalid(format!("no API token {token_id}")))?;
+            operator_audit_with(
+                tx,
+                "token.revoke",
+                format!("token:{token_id}"),
+                reason,
+                serde_json::json!({"via": "admin", "owner": row.username}),
+                now,
+            )?;
+            Ok(row)
+        })
+    }
+
+    /// API tokens (never their secrets), of one member or everyone.
+    pub fn api_tokens(
+        &self,
+        username: Option<&str>,
+    ) -> Result<Vec<crate::store::people::ApiTokenRow>> {
+        self.store.read(|tx| tx.people().api_tokens(username))
     }
 
     /// Staff accounts, by username.
@@ -403,9 +420,12 @@ impl Admin {
         })
     }
 
-    /// A stored attachment's bytes.
-    pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.store.read(|tx| tx.attachment(sha256))?.map(|a| a.body))
+    /// An employee's stored attachment's bytes.
+    pub fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .store
+            .read(|tx| tx.attachment(employee_id, sha256))?
+            .map(|a| a.body))
     }
 
     /// The evidence table: every refused record.
@@ -427,4 +447,30 @@ impl Admin {
             Ok((device.head_seq, device.head_hash))
         })
     }
+}
+
+/// An audit entry by the operator at the command line (`USER` named).
+fn operator_audit_with(
+    tx: &dyn StoreTx,
+    action: &str,
+    target: String,
+    reason: &str,
+    detail: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    let actor =
+        std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
+    audit::append(
+        tx,
+        &AuditEntry {
+            actor,
+            role: OPERATOR.into(),
+            action: action.into(),
+            target,
+            reason: reason.into(),
+            detail,
+        },
+        now,
+    )
+    .map(|_| ())
 }

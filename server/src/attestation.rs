@@ -43,6 +43,23 @@ pub struct AttestationConfig {
     pub android_roots: Option<String>,
     /// Google's attestation status list (JSON) to refuse revoked certificates.
     pub android_status_list: Option<String>,
+    /// Chains from factory-provisioned phones whose certificates ended with
+    /// Google's 2016 RSA root (2026-05-24): `accept` (default) enrolls them with
+    /// the fact `expired_google_2016_root` in the device's attestation detail,
+    /// `refuse` answers `expired_certificate`. See attest/README.md.
+    pub expired_google_2016_root: ExpiredRootPolicy,
+}
+
+/// What to do with a chain that ended with Google's 2016 RSA hierarchy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiredRootPolicy {
+    /// Enroll, with the fact recorded: the phone is genuine and cannot get
+    /// new certificates, and refusing strands it.
+    #[default]
+    Accept,
+    /// Refuse as `expired_certificate`.
+    Refuse,
 }
 
 impl Default for AttestationConfig {
@@ -56,6 +73,7 @@ impl Default for AttestationConfig {
             min_os_patch_level: None,
             android_roots: None,
             android_status_list: None,
+            expired_google_2016_root: ExpiredRootPolicy::Accept,
         }
     }
 }
@@ -194,10 +212,15 @@ pub fn verify(
             expect.require_locked_bootloader = config.require_locked_bootloader;
             expect.require_verified_boot = config.require_verified_boot;
             expect.min_os_patch_level = config.min_os_patch_level;
+            expect.accept_expired_google_2016_root =
+                config.expired_google_2016_root == ExpiredRootPolicy::Accept;
             let verifier = config
                 .android_verifier()
                 .map_err(|e| config_failure(e.to_string()))?;
             let verified = verifier.verify(certificate_chain, &expect, at_unix)?;
+            if !verified.facts.is_empty() {
+                tracing::warn!(facts = ?verified.facts, "android attestation accepted with facts");
+            }
             punch_attest::android_assurance(&verified)
         }
         DeviceAttestation::Apple {

@@ -525,15 +525,20 @@ impl Batch<'_> {
                 }
                 Some((judged.status.to_string(), Some(judged.detail)))
             }
-            // PIN events are judged again against the device's earlier ones.
-            ChainEvent::Pin(pin) => crate::pin::audit::judge_new(
-                self.tx,
-                self.device_id,
-                pin,
-                trusted_time_ms,
-                &self.events_here,
-            )?
-            .map(|(s, d)| (s, Some(d))),
+            // PIN events and successes are judged again against the
+            // device's earlier ones.
+            ChainEvent::Pin(_) | ChainEvent::PinVerified(_) => {
+                let entry = crate::pin::audit::PinEntry::of(&event.event)
+                    .ok_or_else(|| ServerError::Corrupt("a PIN event that is not one".into()))?;
+                crate::pin::audit::judge_new(
+                    self.tx,
+                    self.device_id,
+                    &entry,
+                    trusted_time_ms,
+                    &self.events_here,
+                )?
+                .map(|(s, d)| (s, Some(d)))
+            }
             other => requests::judge_new(
                 self.tx,
                 &policy.policy,

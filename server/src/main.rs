@@ -261,6 +261,18 @@ enum AdminCommand {
     },
     /// List staff accounts with their state.
     StaffList,
+    /// List API tokens (id, owner, name, expiry, revoked), never secrets.
+    Tokens {
+        /// Only this staff member's.
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Revoke one API token by its id (audited).
+    TokenRevoke {
+        token_id: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Put an employee in a team (managers see their own team only).
     SetTeam {
         employee: String,
@@ -633,6 +645,34 @@ fn admin(
                     outcome.tokens_revoked
                 );
             }
+        }
+        AdminCommand::Tokens { username } => {
+            let tokens = admin.api_tokens(username.as_deref())?;
+            if json {
+                let views: Vec<serde_json::Value> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "token_id": t.token_id, "username": t.username, "name": t.name,
+                            "scopes": t.scopes, "created_at_ms": t.created_at_ms,
+                            "expires_at_ms": t.expires_at_ms, "revoked_at_ms": t.revoked_at_ms,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&views)?);
+            } else {
+                for t in tokens {
+                    let state = match t.revoked_at_ms {
+                        Some(at) => format!("revoked at {at}"),
+                        None => format!("expires at {}", t.expires_at_ms),
+                    };
+                    say!("{}\t{}\t{}\t{state}", t.token_id, t.username, t.name);
+                }
+            }
+        }
+        AdminCommand::TokenRevoke { token_id, reason } => {
+            let row = admin.revoke_token(&token_id, &reason)?;
+            say!("token {token_id} of {} revoked", row.username);
         }
         AdminCommand::StaffList => {
             let now = punch_server::clock::now_ms();

@@ -221,6 +221,7 @@ pub async fn serve(
 /// A running server. Stops on [`ServerHandle::stop`] or when dropped.
 pub struct ServerHandle {
     addr: SocketAddr,
+    store: Arc<dyn ServerStore>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -230,7 +231,7 @@ impl ServerHandle {
     /// once the socket is listening.
     pub fn start(config: ServerConfig) -> Result<ServerHandle> {
         let store = crate::at_rest::open(&config.db, config.at_rest.as_ref())?;
-        let mut state = state_over(store, config.limits.clone())?;
+        let mut state = state_over(store.clone(), config.limits.clone())?;
         state.pin_sender = config.pin_codes.sender();
         state.metrics_token = config
             .metrics_token
@@ -291,9 +292,15 @@ impl ServerHandle {
         tracing::info!(%addr, db = %config.db, "punch server listening");
         Ok(ServerHandle {
             addr,
+            store,
             stop: Some(stop_tx),
             thread: Some(thread),
         })
+    }
+
+    /// Punch rows the server has read since it started (tests of bounded work).
+    pub fn rows_read(&self) -> u64 {
+        self.store.rows_read()
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -172,7 +172,7 @@ fn a_known_week_matches_the_hand_computed_figures() {
     assert_eq!(pending.len(), 1, "{pending:?}");
     let mgr = add_staff(&ts, "mgr.ops", Role::Manager, Some("ops")).sign_in(ts.addr());
     let queue = ok(mgr.get("/admin/v1/requests?status=pending"));
-    assert_eq!(queue["total"], 1, "{queue}");
+    assert_eq!(queue["items"].as_array().unwrap().len(), 1, "{queue}");
     let decided = ok(mgr.post(
         &format!("/admin/v1/requests/{}/decision", pending[0].event_id),
         &serde_json::json!({"decision": "approve", "comment": "seen on the gate log"}),

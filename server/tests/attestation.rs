@@ -476,3 +476,32 @@ fn a_replayed_genuine_chain_is_refused_over_http_with_its_reason() {
     );
     assert!(server.admin.devices().unwrap().is_empty());
 }
+
+/// The switch for chains that ended with Google's 2016 RSA root: accept by
+/// default (a configuration stored before the switch existed reads as
+/// accept), `refuse` kept as set, anything else refused at save.
+#[test]
+fn the_expired_2016_root_switch_defaults_to_accept_and_is_kept() {
+    use punch_server::attestation::ExpiredRootPolicy;
+    let old: AttestationConfig =
+        serde_json::from_str(r#"{"android_apps": ["com.example.punch"]}"#).unwrap();
+    assert_eq!(old.expired_google_2016_root, ExpiredRootPolicy::Accept);
+    let server = TestServer::start();
+    let refuse: AttestationConfig = serde_json::from_str(
+        r#"{"android_apps": ["com.example.punch"], "expired_google_2016_root": "refuse"}"#,
+    )
+    .unwrap();
+    server.admin.set_attestation_config(refuse).unwrap();
+    assert_eq!(
+        server
+            .admin
+            .attestation_config()
+            .unwrap()
+            .expired_google_2016_root,
+        ExpiredRootPolicy::Refuse
+    );
+    assert!(
+        serde_json::from_str::<AttestationConfig>(r#"{"expired_google_2016_root": "review"}"#)
+            .is_err()
+    );
+}

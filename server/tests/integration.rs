@@ -12,6 +12,7 @@ mod attendance_export;
 mod attestation;
 mod audit_anchor;
 mod body_budget;
+mod bounded_work;
 mod chain_break_ack;
 mod cli;
 mod enroll_auth;

@@ -564,6 +564,14 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
     let hr = common::staff::add_staff(server, "hr", Role::HrAdmin, None).sign_in(addr);
     let aud = common::staff::add_staff(server, "aud", Role::Auditor, None).sign_in(addr);
     let punch = format!("/admin/v1/punches/{}/1", device.id);
+    // A token to revoke (the list's own POST /tokens makes another).
+    let revocable = common::staff::ok(hr.post(
+        a::PATH_TOKENS,
+        &json!({"name": "to revoke", "scopes": ["view_punches"], "ttl_days": 1}),
+    ))["token_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let calls: Vec<(&str, &str, String, Option<Value>)> = vec![
         ("GET", a::PATH_SESSION, a::PATH_SESSION.into(), None),
         (
@@ -651,6 +659,12 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             Some(json!({"reason": "contract test"})),
         ),
         ("GET", a::PATH_TOKENS, a::PATH_TOKENS.into(), None),
+        (
+            "POST",
+            a::PATH_TOKEN_REVOKE,
+            format!("/admin/v1/tokens/{revocable}/revoke"),
+            Some(json!({"reason": "contract test"})),
+        ),
         (
             "POST",
             a::PATH_PUBLISH,

@@ -110,10 +110,59 @@ fn only_named_files_are_stored_at_their_size() {
     // A file no request names.
     let stray = b"stray".to_vec();
     put(&device, &hex::encode(sha256(&stray)), &stray).assert_error(422, "attachment_refused");
-    assert_eq!(server.admin.attachment(&sha).unwrap(), None);
+    assert_eq!(server.admin.attachment("e-1", &sha).unwrap(), None);
     let ok = put(&device, &sha, &file);
     assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
-    assert_eq!(server.admin.attachment(&sha).unwrap(), Some(file.clone()));
+    assert_eq!(
+        server.admin.attachment("e-1", &sha).unwrap(),
+        Some(file.clone())
+    );
     // Again: the same answer, stored once.
     assert_eq!(put(&device, &sha, &file).status, 200);
+}
+
+/// Two employees attach the same bytes (the same form, scanned twice): each
+/// keeps a file of their own, so erasing one leaves the other's evidence,
+/// and each is read back under its own employee only.
+#[test]
+fn the_same_file_from_two_employees_is_two_files() {
+    let server = TestServer::start();
+    let version = server.publish();
+    let file = b"the same signed form".repeat(64);
+    let sha = hex::encode(sha256(&file));
+    let named = Attachment {
+        sha256: sha.clone(),
+        size_bytes: file.len() as u64,
+        media_type: "application/pdf".into(),
+    };
+    let mut devices = Vec::new();
+    for employee in ["e-1", "e-2"] {
+        let mut device = server.enrolled_device(employee);
+        let up = device.next_event(version, request(60_000, vec![named.clone()]));
+        device.upload_ok(server.addr(), vec![up]);
+        let put = device.signed(
+            server.addr(),
+            "PUT",
+            &format!("{}/{sha}", wire::PATH_ATTACHMENTS),
+            &file,
+        );
+        assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+        devices.push(device);
+    }
+    assert_eq!(
+        server.admin.attachment("e-1", &sha).unwrap(),
+        Some(file.clone())
+    );
+    assert_eq!(
+        server.admin.attachment("e-2", &sha).unwrap(),
+        Some(file.clone())
+    );
+    // Nobody else's: an employee who attached nothing has no such file.
+    server.admin.add_employee("e-3", "Third").unwrap();
+    assert_eq!(server.admin.attachment("e-3", &sha).unwrap(), None);
+
+    let report = server.admin.erase_employee("e-1", now_ms()).unwrap();
+    assert_eq!(report.attachments, 1);
+    assert_eq!(server.admin.attachment("e-1", &sha).unwrap(), None);
+    assert_eq!(server.admin.attachment("e-2", &sha).unwrap(), Some(file));
 }

@@ -306,3 +306,100 @@ fn the_cli_changes_accounts_too() {
             .any(|r| r.action == "staff.disable" && r.reason == "left")
     );
 }
+
+/// The id of the newest token `session` may list.
+fn newest_token_id(session: &Session) -> String {
+    let listed = ok(session.get(admin_api::PATH_TOKENS));
+    let tokens = listed["tokens"].as_array().unwrap();
+    tokens.last().unwrap()["token_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn one_api_token_is_revoked_alone_by_its_owner_or_hr() {
+    let ts = TestServer::start();
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let mgr = add_staff(&ts, "mgr", Role::Manager, Some("ops")).sign_in(ts.addr());
+    let other = add_staff(&ts, "mgr2", Role::Manager, Some("sales")).sign_in(ts.addr());
+    let first = token(&mgr);
+    let first_id = newest_token_id(&mgr);
+    let second = token(&mgr);
+    let second_id = newest_token_id(&mgr);
+    let revoke = |s: &Session, id: &str| {
+        s.post(
+            &format!("/admin/v1/tokens/{id}/revoke"),
+            &json!({"reason": "leaked in a ticket"}),
+        )
+    };
+    // Another manager cannot, and is answered as for a token that does not
+    // exist (a manager's not-found is `not_your_team`, finding 12).
+    revoke(&other, &first_id).assert_error(403, "not_your_team");
+    revoke(&other, "nosuchtoken").assert_error(403, "not_your_team");
+    assert_eq!(with_token(&ts, &first), 200);
+    // The owner revokes the first: it stops, the second goes on.
+    let done = ok(revoke(&mgr, &first_id));
+    assert!(done["token"]["revoked_at_ms"].is_i64(), "{done}");
+    assert_eq!(with_token(&ts, &first), 401);
+    assert_eq!(with_token(&ts, &second), 200);
+    // HR revokes anyone's; a reason is required.
+    hr.post(
+        &format!("/admin/v1/tokens/{second_id}/revoke"),
+        &json!({"reason": " "}),
+    )
+    .assert_error(400, "bad_request");
+    ok(revoke(&hr, &second_id));
+    assert_eq!(with_token(&ts, &second), 401);
+    // The sessions are untouched (a token is not the account).
+    ok(mgr.get(admin_api::PATH_PUNCHES));
+    let rows = ts.admin.audit_rows(0, 100).unwrap();
+    let revoked: Vec<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.action == "token.revoke")
+        .map(|r| (r.actor.as_str(), r.target.as_str()))
+        .collect();
+    assert_eq!(
+        revoked,
+        vec![
+            ("mgr", format!("token:{first_id}").as_str()),
+            ("hr", format!("token:{second_id}").as_str())
+        ]
+    );
+}
+
+#[test]
+fn the_cli_lists_and_revokes_one_token() {
+    let ts = TestServer::start();
+    let mgr = add_staff(&ts, "mgr", Role::Manager, Some("ops")).sign_in(ts.addr());
+    let kept = token(&mgr);
+    let leaked = token(&mgr);
+    let leaked_id = newest_token_id(&mgr);
+    let db = common::db_arg(&ts.db);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_punch-server"))
+            .args(["admin", "--db", &db])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    let (listed_ok, listed) = run(&["tokens", "--username", "mgr"]);
+    assert!(listed_ok && listed.contains(&leaked_id), "{listed}");
+    assert!(!listed.contains(&leaked), "a secret listed: {listed}");
+    let (revoked, said) = run(&["token-revoke", &leaked_id, "--reason", "leaked"]);
+    assert!(revoked, "{said}");
+    assert_eq!(with_token(&ts, &leaked), 401);
+    assert_eq!(with_token(&ts, &kept), 200);
+    assert!(!run(&["token-revoke", "nosuchtoken", "--reason", "x"]).0);
+    assert!(
+        ts.admin
+            .audit_rows(0, 100)
+            .unwrap()
+            .iter()
+            .any(|r| r.action == "token.revoke" && r.reason == "leaked")
+    );
+}

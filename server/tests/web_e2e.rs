@@ -122,12 +122,40 @@ fn the_reviewer_page_in_headless_chromium() {
     locked
         .try_sign_in(ts.addr(), PASSWORD, &locked.code())
         .assert_error(429, "locked");
+    // Someone who forgot password and phone, and an integration with two
+    // tokens, one of them leaked.
+    add_staff(&ts, "forgetful", Role::Auditor, None);
+    let integrator = add_staff(&ts, "integrator", Role::Manager, Some("A")).sign_in(ts.addr());
+    let mint = || {
+        let made = common::staff::ok(integrator.post(
+            "/admin/v1/tokens",
+            &serde_json::json!({"name": "payroll", "scopes": ["view_punches"], "ttl_days": 30}),
+        ));
+        (
+            made["token_id"].as_str().unwrap().to_string(),
+            made["token"].as_str().unwrap().to_string(),
+        )
+    };
+    let (leaked_id, leaked) = mint();
+    let (_, kept) = mint();
+    let bearer = |token: &str| {
+        common::request(
+            ts.addr(),
+            "GET",
+            "/admin/v1/punches",
+            &[("authorization", format!("Bearer {token}"))],
+            b"",
+        )
+        .status
+    };
     let who = |s: &common::staff::Staff| serde_json::json!({"username": s.username, "password": PASSWORD, "totp_secret": s.totp_secret});
     let cfg = serde_json::json!({
         "base_url": format!("http://{}", ts.addr()),
         "hr": who(&hr),
         "manager": who(&mgr),
         "locked": who(&locked),
+        "forgetful": "forgetful",
+        "token_id": leaked_id,
         "team_a_employee": "ann",
         "team_b_employee": "bob",
         "team_b": "B",
@@ -171,6 +199,9 @@ fn the_reviewer_page_in_headless_chromium() {
         ("staff.revoke", "staff:mgr.a"),
         ("staff.disable", "staff:mgr.a"),
         ("staff.unlock", "staff:locked.one"),
+        ("staff.reset-password", "staff:forgetful"),
+        ("staff.reset-totp", "staff:forgetful"),
+        ("token.revoke", format!("token:{leaked_id}").as_str()),
     ] {
         assert!(
             audit
@@ -179,5 +210,7 @@ fn the_reviewer_page_in_headless_chromium() {
             "{action} {target}"
         );
     }
+    // The revoked token stops; the integration's other one goes on.
+    assert_eq!((bearer(&leaked), bearer(&kept)), (401, 200));
     assert!(ts.admin.verify_audit().unwrap().broken.is_none());
 }

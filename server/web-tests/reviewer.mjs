@@ -7,7 +7,8 @@
 //      approves a make-up request, and finds all three in the verified audit trail;
 //   3. HR's staff page: revokes the manager's sessions (the manager's open
 //      page asks to sign in again), disables the manager (sign-in refused),
-//      and unlocks an account someone locked (its owner signs in);
+//      unlocks an account someone locked (its owner signs in), resets a
+//      password and an authenticator, and revokes one leaked API token;
 //   4. the punch page on a phone-sized screen.
 // Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
 // Exit status non-zero on any failed expectation.
@@ -155,7 +156,8 @@ try {
   const mgrPage = await mgrContext.newPage();
   await signIn(mgrPage, mgr, 30_000);
   await mgrPage.getByRole('heading', { name: 'Review queue' }).waitFor();
-  page.on('dialog', (d) => d.accept(d.message().includes('locked.one') ? 'locked by someone else; checked with them' : 'security check'));
+  page.on('dialog', (d) => d.accept(d.message().includes('one-time password') ? 'a new one-time passphrase'
+    : d.message().includes('locked.one') ? 'locked by someone else; checked with them' : 'security check'));
   await page.getByRole('link', { name: 'Staff' }).click();
   await page.getByRole('heading', { name: 'Staff' }).waitFor();
   const lockedRow = page.locator('tr[data-username="locked.one"] td.state');
@@ -176,6 +178,16 @@ try {
   await page.getByRole('button', { name: 'Unlock locked.one' }).click();
   await page.getByText('locked.one unlocked.').waitFor();
   expect(!(await lockedRow.innerText()).includes('locked until'), 'no longer locked');
+  // A forgotten password and a lost phone: both reset; one leaked API token revoked alone.
+  await page.getByRole('button', { name: `Reset password of ${cfg.forgetful}` }).click();
+  await page.getByText(`Password of ${cfg.forgetful} reset.`).waitFor();
+  await page.getByRole('button', { name: `Reset authenticator of ${cfg.forgetful}` }).click();
+  await page.getByText(`${cfg.forgetful} enrols a new authenticator at the next sign-in.`).waitFor();
+  expect((await page.locator(`tr[data-username="${cfg.forgetful}"] td.state`).innerText()).includes('authenticator not enrolled'),
+    'shown waiting for enrolment');
+  await page.getByRole('button', { name: `Revoke token ${cfg.token_id}` }).click();
+  await page.getByText(`Token ${cfg.token_id} revoked.`).waitFor();
+  expect((await page.locator(`tr[data-token="${cfg.token_id}"] td.state`).innerText()).includes('revoked'), 'shown revoked');
   await page.screenshot({ path: `${shots}/08b-hr-staff-after.png`, fullPage: true });
   const ownerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   await signIn(await ownerContext.newPage(), cfg.locked);

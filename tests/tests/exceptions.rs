@@ -94,7 +94,12 @@ fn a_make_up_request_with_a_file_is_approved_and_the_decision_flows_back() {
     let pending = w.admin.requests(Some("pending")).unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].event_id, filed.event_id.to_string());
-    assert_eq!(w.admin.attachment(&attachment.sha256).unwrap(), Some(photo));
+    assert_eq!(
+        w.admin
+            .attachment(punch_tests::world::EMPLOYEE, &attachment.sha256)
+            .unwrap(),
+        Some(photo)
+    );
     assert_eq!(w.admin.events(Some("refused_punch")).unwrap().len(), 1);
 
     let id = filed.event_id.to_string();

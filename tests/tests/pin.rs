@@ -2,7 +2,9 @@
 //! SQLite or PostgreSQL, real signatures): lockout that a moved clock, a
 //! restart or a reboot does not lift; the three reset paths and each of
 //! their bad paths (wrong, expired, reused codes; forged, expired, replayed
-//! tokens; brute force into the rate limit; wrong identity data).
+//! tokens; brute force into the rate limit; wrong identity data); and a
+//! rooted phone's edits to its PIN rows (a replaced verifier, a reset lock
+//! count), which the server flags from the device's own chained events.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -199,7 +201,8 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     // The server judged each PIN event again and found nothing amiss.
     assert!(w.engine.sync().unwrap().error.is_none());
     let events = w.admin.events(Some("pin")).unwrap();
-    assert_eq!(events.len(), 8);
+    // Eight events and the success that ended it (chained as failures are).
+    assert_eq!(events.len(), 9);
     assert!(events.iter().all(|e| e.status.is_none()), "{events:?}");
     assert_eq!(
         w.admin.pin_lock_state(EMPLOYEE).unwrap().locked_until_ms,
@@ -457,4 +460,106 @@ fn admin_reset_is_fetched_once() {
     );
     w.engine.apply_pin_reset(&token, "5930", None).unwrap();
     w.engine.verify_pin("5930").unwrap();
+}
+
+impl PinWorld {
+    /// What someone with root does with sqlite3 to the phone's database.
+    fn device_sql(&self, sql: &str, value: &str) {
+        rusqlite::Connection::open(self.dir.path().join("device.db"))
+            .unwrap()
+            .execute(sql, [value])
+            .unwrap();
+    }
+
+    /// The server's PIN entries of the device, as (type tag, status, detail).
+    fn server_pin_entries(&self) -> Vec<(String, Option<String>, Option<String>)> {
+        assert!(self.engine.sync().unwrap().error.is_none());
+        self.admin
+            .events(Some("pin"))
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+                let tag = match body["kind"].as_str() {
+                    Some(kind) => kind.to_string(),
+                    None => body["type"].as_str().unwrap().to_string(),
+                };
+                (tag, e.status, e.status_detail)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_verifier_replaced_in_the_phones_database_is_flagged_by_the_server() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    w.engine.verify_pin(PIN).unwrap();
+    // Someone who does not know the PIN writes a verifier of their own.
+    let theirs = punch_model::pin::Verifier::derive("9146", 100_000).unwrap();
+    w.device_sql(
+        "UPDATE pin_state SET verifier = ?1",
+        &serde_json::to_string(&theirs).unwrap(),
+    );
+    w.engine.verify_pin("9146").unwrap();
+    let entries = w.server_pin_entries();
+    let tags: Vec<&str> = entries.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(tags, ["set", "pin_verified", "pin_verified"]);
+    // The honest success follows from the chain; the other does not.
+    assert_eq!(entries[1].1, None, "{entries:?}");
+    assert_eq!(entries[2].1.as_deref(), Some("suspect"), "{entries:?}");
+    assert!(
+        entries[2]
+            .2
+            .as_deref()
+            .unwrap()
+            .contains("verifier the device's own events never set"),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn a_lock_count_reset_in_the_phones_database_is_flagged_by_the_server() {
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    for _ in 0..3 {
+        let _ = w.engine.verify_pin("0815");
+    }
+    // Two tries left; reset the count for five more.
+    let fresh = serde_json::to_string(&punch_model::pin::LockState::default()).unwrap();
+    w.device_sql("UPDATE pin_state SET lock_state = ?1", &fresh);
+    assert_eq!(w.engine.pin_status().unwrap().tries_left, 5);
+    let _ = w.engine.verify_pin("0816");
+    // Locked outright, then the lock deleted: the right PIN goes through.
+    w.lock_it();
+    w.device_sql("UPDATE pin_state SET lock_state = ?1", &fresh);
+    w.engine.verify_pin(PIN).unwrap();
+    let entries = w.server_pin_entries();
+    let suspect: Vec<(&str, &str)> = entries
+        .iter()
+        .filter(|e| e.1.as_deref() == Some("suspect"))
+        .map(|e| (e.0.as_str(), e.2.as_deref().unwrap()))
+        .collect();
+    // The failure after the reset, and the success while locked.
+    assert_eq!(suspect.len(), 2, "{entries:?}");
+    assert_eq!(suspect[0].0, "failed");
+    assert!(
+        suspect[0]
+            .1
+            .contains("do not follow the device's own events"),
+        "{suspect:?}"
+    );
+    assert_eq!(suspect[1].0, "pin_verified");
+    assert!(
+        suspect[1]
+            .1
+            .contains("while the device's own events lock it"),
+        "{suspect:?}"
+    );
+    // Nothing else is: the honest events follow from each other.
+    assert_eq!(
+        entries.iter().filter(|e| e.1.is_some()).count(),
+        2,
+        "{entries:?}"
+    );
 }

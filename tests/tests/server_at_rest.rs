@@ -180,7 +180,7 @@ fn evidence_is_sealed_in_the_database_and_clear_to_every_reader() {
     assert!(export.contains(&punch_lat()), "{export}");
     assert!(export.contains(REASON), "{export}");
     assert_eq!(
-        w.admin.attachment(&sha256).expect("file"),
+        w.admin.attachment(EMPLOYEE, &sha256).expect("file"),
         Some(PHOTO.to_vec())
     );
     let requests = w.admin.requests(Some("pending")).expect("requests");
@@ -367,7 +367,7 @@ fn old_clear_rows_are_sealed_and_keys_rotate() {
     let admin = Admin::connect_with(&w.server_db, Some(&k2_only)).expect("admin");
     same(&export_text(&admin), &export_before);
     assert_eq!(
-        admin.attachment(&sha256).expect("file"),
+        admin.attachment(EMPLOYEE, &sha256).expect("file"),
         Some(PHOTO.to_vec())
     );
     assert!(admin.verify_chain(&device).expect("chain").is_intact());

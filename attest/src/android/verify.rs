@@ -4,6 +4,7 @@ use base64::Engine as _;
 
 use crate::android::chain::{check_extension_placement, leaf_key_description, parse_chain};
 use crate::android::key_description::{KeyDescription, SecurityLevel, VerifiedBootState};
+use crate::android::lapsed::LapsedHierarchy;
 use crate::android::status_list::StatusList;
 use crate::chain::verify_chain;
 use crate::error::{ConfigError, Refusal};
@@ -76,6 +77,10 @@ pub struct AndroidExpectations {
     pub require_verified_boot: bool,
     /// Lowest acceptable OS patch level, YYYYMM (e.g. 202401).
     pub min_os_patch_level: Option<u32>,
+    /// Accept a chain whose only fault is certificates that ended with Google's 2016 RSA
+    /// hierarchy (factory-provisioned phones, see [`crate::android::lapsed`]), recording the
+    /// fact; false refuses it as `expired_certificate`.
+    pub accept_expired_google_2016_root: bool,
 }
 
 impl AndroidExpectations {
@@ -90,6 +95,7 @@ impl AndroidExpectations {
             require_locked_bootloader: true,
             require_verified_boot: true,
             min_os_patch_level: None,
+            accept_expired_google_2016_root: true,
         }
     }
 
@@ -104,6 +110,7 @@ impl AndroidExpectations {
             require_locked_bootloader: false,
             require_verified_boot: false,
             min_os_patch_level: None,
+            accept_expired_google_2016_root: true,
         }
     }
 
@@ -146,6 +153,8 @@ pub struct AndroidAttestation {
     pub signer_checked: bool,
     /// Checks the expectations skipped.
     pub skipped_checks: Vec<&'static str>,
+    /// Facts a reviewer should see beside the level (e.g. [`crate::android::lapsed::FACT`]).
+    pub facts: Vec<&'static str>,
 }
 
 impl AndroidAttestation {
@@ -162,6 +171,7 @@ impl AndroidAttestation {
 pub struct AndroidVerifier {
     roots: TrustedRoots,
     status_list: Option<StatusList>,
+    lapsed: LapsedHierarchy,
 }
 
 impl Default for AndroidVerifier {
@@ -176,7 +186,15 @@ impl AndroidVerifier {
         AndroidVerifier {
             roots,
             status_list: None,
+            lapsed: LapsedHierarchy::google_2016(),
         }
+    }
+
+    /// Treat `lapsed` as the ended hierarchy instead of Google's 2016 one (tests, which cannot
+    /// hold Google's key, and an operator's own roots).
+    pub fn with_lapsed_hierarchy(mut self, lapsed: LapsedHierarchy) -> Self {
+        self.lapsed = lapsed;
+        self
     }
 
     /// Also refuse certificates listed on this attestation status list.
@@ -211,7 +229,14 @@ impl AndroidVerifier {
         // Structure first: the certificates and the leaf's KeyDescription must parse.
         let certs = parse_chain(chain)?;
         let kd = leaf_key_description(&certs)?;
-        let anchored = verify_chain(&certs, &self.roots, at_unix)?;
+        let anchored = verify_chain(&certs, &self.roots, at_unix, Some(&self.lapsed))?;
+        let mut facts = Vec::new();
+        if let Some(expired) = anchored.lapsed {
+            if !expect.accept_expired_google_2016_root {
+                return Err(expired);
+            }
+            facts.push(crate::android::lapsed::FACT);
+        }
         if let Some(list) = &self.status_list {
             for (i, cert) in certs.iter().enumerate() {
                 let serial = serial_hex(cert);
@@ -274,6 +299,7 @@ impl AndroidVerifier {
             matched_package,
             signer_checked,
             skipped_checks: expect.skipped_checks(),
+            facts,
         })
     }
 }

@@ -199,7 +199,7 @@ impl AppleVerifier {
         // Structure before cryptography, as for Android.
         let auth = parse_auth_data(&obj.auth_data)?;
         let nonce = certificate_nonce(cred)?;
-        let anchored = verify_chain(&certs, &self.roots, at_unix)?;
+        let anchored = verify_chain(&certs, &self.roots, at_unix, None)?;
 
         // Steps 2–4: nonce = SHA-256(authData ‖ clientDataHash) is the certificate's nonce.
         if let Some(cdh) = &expect.client_data_hash {

@@ -241,13 +241,17 @@ impl PinGuard {
         .map_err(PinError::Rejected)?;
         let verifier = Verifier::derive(pin, settings.pbkdf2_iterations)
             .map_err(|e| PunchError::CorruptState(e.to_string()))?;
-        row.verifier = Some(
-            serde_json::to_string(&verifier)
-                .map_err(|e| PunchError::CorruptState(e.to_string()))?,
-        );
+        let stored = serde_json::to_string(&verifier)
+            .map_err(|e| PunchError::CorruptState(e.to_string()))?;
+        // The event commits to the verifier: later verifications name it.
+        let committed = punch_model::pin::commitment(&stored);
+        row.verifier = Some(stored);
         row.set_at_ms = Some(now.trusted_ms);
         let mut events: Vec<PinEvent> = before.into_iter().collect();
-        events.push(event(kind, employee_id, row));
+        events.push(PinEvent {
+            verifier: Some(committed),
+            ..event(kind, employee_id, row)
+        });
         save(device, settings.policy_version, employee_id, row, events)
     }
 
@@ -284,10 +288,26 @@ impl PinGuard {
             .matches(pin)
             .map_err(|e| PunchError::CorruptState(e.to_string()))?;
         if matches {
-            let had_failures = row.lock.failures > 0 || row.lock.locks > 0;
+            let (failures, locks) = (row.lock.failures, row.lock.locks);
             row.lock.clear();
-            if had_failures {
+            if failures > 0 || locks > 0 {
                 device.db.save_pin_row(employee_id, &row)?;
+            }
+            // Chained like a failure: the verifier it matched and the count
+            // it cleared, for the server to check against the device's own
+            // events (a kiosk's verifiers are the signed policy's).
+            if let (VerifierSource::Stored, Some(stored)) = (&source, row.verifier.as_deref()) {
+                let verified = punch_model::pin::PinVerified {
+                    employee_id: employee_id.to_string(),
+                    verifier: punch_model::pin::commitment(stored),
+                    failures,
+                    locks,
+                };
+                recorder::record_event(
+                    device,
+                    settings.policy_version,
+                    &ChainEvent::PinVerified(verified),
+                )?;
             }
             if matches!(source, VerifierSource::Stored) && expired(settings, &row, &now) {
                 return Err(PinError::MustChange.into());

@@ -48,6 +48,8 @@ pub enum ChainEvent {
     Pin(crate::pin::PinEvent),
     /// A new punch key, signed by the channel key (`ledger::key_rotation`).
     KeyRotation(crate::ledger::key_rotation::KeyRotation),
+    /// A PIN verified (`crate::pin::PinVerified`); filed with the PIN events.
+    PinVerified(crate::pin::PinVerified),
 }
 
 impl ChainEvent {
@@ -59,6 +61,7 @@ impl ChainEvent {
             ChainEvent::FieldWorkRequest(_) => types::FIELD_WORK_REQUEST,
             ChainEvent::Pin(_) => types::PIN,
             ChainEvent::KeyRotation(_) => types::KEY_ROTATION,
+            ChainEvent::PinVerified(_) => types::PIN,
         }
     }
 
@@ -69,6 +72,7 @@ impl ChainEvent {
             ChainEvent::FieldWorkRequest(e) => e.check_ranges(),
             ChainEvent::Pin(e) => e.check_ranges(),
             ChainEvent::KeyRotation(e) => e.check_ranges(),
+            ChainEvent::PinVerified(e) => e.check_ranges(),
         }
     }
 }

@@ -38,6 +38,49 @@ pub struct PinEvent {
     pub reset_path: Option<ResetPath>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
+    /// The commitment ([`super::verifier::commitment`]) to the verifier in
+    /// force after this event (`set`, `changed`): what every later
+    /// verification names, so the server sees a verifier the chain never
+    /// set. Absent from app versions before it (the server then has nothing
+    /// to bind to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
+}
+
+/// A PIN verified on the device: each success is chained as each failure
+/// is, naming the verifier that matched and the count it cleared, so the
+/// server can tell whether it follows from the device's own events (a
+/// verifier or lock state edited in the phone's database does not).
+/// Filed with the PIN events (`types::PIN`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinVerified {
+    pub employee_id: String,
+    /// The commitment to the verifier that matched.
+    pub verifier: String,
+    /// Consecutive failures and locks the device held before this success.
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default)]
+    pub locks: u32,
+}
+
+impl PinVerified {
+    pub fn check_ranges(&self) -> Result<(), crate::ledger::record::RecordCheck> {
+        PinEvent::new(PinEventKind::UserVerified, &self.employee_id).check_ranges()?;
+        if self.verifier.len() != 64 || !self.verifier.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(crate::ledger::record::RecordCheck::OutOfRange {
+                field: "event.verifier",
+                detail: "not a SHA-256 in hex".into(),
+            });
+        }
+        if self.failures > 100 || self.locks > 1000 {
+            return Err(crate::ledger::record::RecordCheck::OutOfRange {
+                field: "event",
+                detail: "failures or locks beyond any policy".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl PinEvent {
@@ -60,6 +103,9 @@ impl PinEvent {
         if self.token_id.as_ref().is_some_and(|t| t.len() > 128) {
             return out("event.token_id", "longer than 128 bytes");
         }
+        if self.verifier.as_ref().is_some_and(|v| v.len() != 64) {
+            return out("event.verifier", "not a SHA-256 in hex");
+        }
         if self.failures > 100 || self.lock_ms.is_some_and(|ms| ms > 7 * 86_400_000) {
             return out("event", "failures or lock beyond any policy");
         }
@@ -75,6 +121,7 @@ impl PinEvent {
             lock_ms: None,
             reset_path: None,
             token_id: None,
+            verifier: None,
         }
     }
 }

@@ -20,10 +20,10 @@ pub mod trivial;
 pub mod verifier;
 pub mod wire;
 
-pub use event::{PinEvent, PinEventKind};
+pub use event::{PinEvent, PinEventKind, PinVerified};
 pub use kiosk::KioskMember;
 pub use lockout::{LockState, LockVerdict, TimeNow};
 pub use settings::PinSettings;
 pub use token::{ResetPath, ResetToken, SignedResetToken, TokenError};
 pub use trivial::{PinRejected, check_new_pin};
-pub use verifier::{Verifier, VerifierError};
+pub use verifier::{Verifier, VerifierError, commitment};

@@ -25,6 +25,14 @@ pub struct Verifier {
     pub hash: Vec<u8>,
 }
 
+/// The commitment to a verifier as the device stores it (its JSON text):
+/// SHA-256 in hex. PIN events carry it (`PinEvent::verifier`,
+/// `PinVerified::verifier`); it says nothing of the PIN (the verifier is
+/// salted and slow, and the commitment is a hash of it).
+pub fn commitment(stored: &str) -> String {
+    hex::encode(crate::ledger::signing::sha256(stored.as_bytes()))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum VerifierError {

@@ -3,8 +3,6 @@
 //! told on its next sync to start a new chain segment anchored to the
 //! head the server had accepted. The refused records stay as evidence.
 
-use std::collections::BTreeMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -13,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{Reasoned, audit, check_team_filter, teams};
-use crate::admin_api::query::{self, Paging};
+use crate::admin_api::people::{Reasoned, audit, check_team_filter};
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::staff::Permission;
 use crate::store::StoreExt;
@@ -48,14 +46,20 @@ pub struct BreakFilter {
     pub team: Option<String>,
 }
 
-/// `GET /admin/v1/chain-breaks`: devices with refused records.
+/// Refused records listed per device (the break starts at the first; a
+/// device refused more is shown its first ones).
+const REFUSED_PER_DEVICE: usize = 100;
+
+/// `GET /admin/v1/chain-breaks`: devices with refused records, one keyset
+/// page by device id read in SQL, without the refused bytes.
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<BreakFilter>,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
+    let after = paging.cursor(|c| Some(c.to_string()))?;
     let page = call(
         &state,
         headers,
@@ -63,47 +67,60 @@ pub async fn list(
         Permission::ViewChainBreaks,
         move |s, actor, now| {
             check_team_filter(actor, f.team.as_deref())?;
-            let all = s.store.read(|tx| {
-                let teams = teams(tx)?;
-                let mut by_device: BTreeMap<String, ChainBreak> = BTreeMap::new();
-                for r in tx.rejected()? {
-                    let entry = match by_device.get_mut(&r.device_id) {
-                        Some(e) => e,
-                        None => {
-                            let device = tx.device(&r.device_id)?;
-                            let employee_id = device.as_ref().map(|d| d.employee_id.clone());
-                            let team = employee_id
-                                .as_ref()
-                                .and_then(|e| teams.get(e).cloned().flatten());
-                            let b = ChainBreak {
-                                device_id: r.device_id.clone(),
-                                employee_id,
-                                team,
-                                head_seq: device.as_ref().map_or(0, |d| d.head_seq),
-                                head_hash: device.map(|d| d.head_hash).unwrap_or_default(),
-                                refused: Vec::new(),
-                                acknowledged: tx.people().latest_chain_ack(&r.device_id)?,
-                            };
-                            by_device.entry(r.device_id.clone()).or_insert(b)
-                        }
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let (breaks, more) = s.store.read(|tx| {
+                let mut devices = if actor.team() == Some("") {
+                    Vec::new()
+                } else {
+                    tx.refused_devices(after.as_deref(), team.as_deref(), limit + 1)?
+                };
+                let more = devices.len() > limit;
+                devices.truncate(limit);
+                let mut breaks = Vec::with_capacity(devices.len());
+                for device_id in devices {
+                    let device = tx.device(&device_id)?;
+                    let employee_id = device.as_ref().map(|d| d.employee_id.clone());
+                    let team = match &employee_id {
+                        Some(e) => tx.people().team_of(e)?,
+                        None => None,
                     };
-                    entry.refused.push(Refused {
-                        seq: r.seq,
-                        reason: r.reason,
-                        detail: r.detail,
-                        hash: r.hash,
-                        attempts: r.attempts,
-                        first_received_at_ms: r.first_received_at_ms,
+                    let refused = tx
+                        .refused_of(&device_id, REFUSED_PER_DEVICE)?
+                        .into_iter()
+                        .map(|r| Refused {
+                            seq: r.seq,
+                            reason: r.reason,
+                            detail: r.detail,
+                            hash: r.hash,
+                            attempts: r.attempts,
+                            first_received_at_ms: r.first_received_at_ms,
+                        })
+                        .collect();
+                    breaks.push(ChainBreak {
+                        acknowledged: tx.people().latest_chain_ack(&device_id)?,
+                        device_id,
+                        employee_id,
+                        team,
+                        head_seq: device.as_ref().map_or(0, |d| d.head_seq),
+                        head_hash: device.map(|d| d.head_hash).unwrap_or_default(),
+                        refused,
                     });
                 }
-                Ok(by_device.into_values().collect::<Vec<_>>())
+                Ok((breaks, more))
             })?;
-            let all: Vec<ChainBreak> = all
+            let next_cursor = more
+                .then(|| breaks.last().map(|b| b.device_id.clone()))
+                .flatten();
+            let items: Vec<ChainBreak> = breaks
                 .into_iter()
                 .filter(|b| actor.sees_team(b.team.as_deref()))
-                .filter(|b| f.team.is_none() || b.team == f.team)
                 .collect();
-            Ok(paging.page(all, now))
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;
@@ -130,7 +147,7 @@ pub async fn acknowledge(
                 let Some(device) = tx.device(&device_id)? else {
                     return Ok(Err(AdminError::not_found("no such device")));
                 };
-                let team = teams(tx)?.get(&device.employee_id).cloned().flatten();
+                let team = tx.people().team_of(&device.employee_id)?;
                 if !actor.sees_team(team.as_deref()) {
                     return Ok(Err(AdminError::not_your_team()));
                 }

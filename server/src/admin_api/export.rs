@@ -17,7 +17,10 @@ use crate::clock::now_ms;
 use crate::export::{self, ExportQuery};
 use crate::limits::rate::{self, Bucket};
 use crate::staff::Permission;
-use crate::store::StoreExt;
+use crate::store::people::PunchReviewRow;
+use crate::store::punch_page::{MAX_PAGE, PunchCursor, PunchQuery};
+use crate::store::request_page::{RequestCursor, RequestQuery};
+use crate::store::{StoreExt, StoredPunchInfo};
 
 /// At most a year per export.
 pub const MAX_DAYS: i32 = 366;
@@ -90,11 +93,14 @@ pub async fn attendance(
                         return Ok(Err(AdminError::not_your_team()));
                     }
                 }
+                let (punches, reviews) =
+                    punches_around(tx, team.as_deref(), q.employee.as_deref(), from, to)?;
+                let made_up = approved_make_ups(tx, team.as_deref(), q.employee.as_deref())?;
                 let rows = export::attendance(
-                    &tx.punches()?,
-                    &approved_make_ups(tx)?,
+                    &punches,
+                    &made_up,
                     &people,
-                    &tx.people().punch_reviews()?,
+                    &reviews,
                     &crate::policy_publish::schedule(tx)?,
                     &query,
                 )?;
@@ -136,20 +142,91 @@ pub async fn attendance(
     ))
 }
 
-/// Approved make-up requests, as the export counts them.
-fn approved_make_ups(tx: &dyn crate::store::StoreTx) -> crate::error::Result<Vec<export::MadeUp>> {
+/// The punches an export of `from..=to` counts, with their verdicts: read
+/// by time in pages (indexed), not the whole ledger, with two days either
+/// side so a shift across midnight or a far time zone is judged whole.
+fn punches_around(
+    tx: &dyn crate::store::StoreTx,
+    team: Option<&str>,
+    employee: Option<&str>,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> crate::error::Result<(Vec<StoredPunchInfo>, Vec<PunchReviewRow>)> {
+    let edge = |d: jiff::civil::Date, days: i64| {
+        d.checked_add(jiff::Span::new().days(days))
+            .and_then(|d| {
+                jiff::tz::TimeZone::UTC
+                    .to_ambiguous_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .compatible()
+            })
+            .map(|t| t.as_millisecond())
+            .map_err(|e| crate::error::ServerError::Invalid(format!("export range: {e}")))
+    };
+    let mut query = PunchQuery {
+        team: team.map(str::to_string),
+        employee: employee.map(str::to_string),
+        from_ms: Some(edge(from, -2)?),
+        to_ms: Some(edge(to, 3)?),
+        limit: MAX_PAGE,
+        ..PunchQuery::default()
+    };
+    let (mut punches, mut reviews) = (Vec::new(), Vec::new());
+    loop {
+        let page = tx.punch_page(&query)?;
+        let full = page.len() == MAX_PAGE;
+        for row in page {
+            query.before = Some(PunchCursor {
+                at_ms: row.punch.effective_time_ms(),
+                device_id: row.punch.device_id.clone(),
+                seq: row.punch.seq,
+            });
+            reviews.extend(row.review);
+            punches.push(row.punch);
+        }
+        if !full {
+            return Ok((punches, reviews));
+        }
+    }
+}
+
+/// Approved make-up requests of the team or employee asked for, as the
+/// export counts them, read in pages. (Of every time: their intended time is
+/// in the signed body, not a column.)
+fn approved_make_ups(
+    tx: &dyn crate::store::StoreTx,
+    team: Option<&str>,
+    employee: Option<&str>,
+) -> crate::error::Result<Vec<export::MadeUp>> {
     use punch_model::ledger::event::ChainEvent;
-    Ok(crate::requests::list(tx, None, Some("approved"))?
-        .iter()
-        .filter_map(|e| match crate::requests::parse(e) {
-            Some(ChainEvent::MakeUpRequest(m)) => Some(export::MadeUp {
-                event_id: e.event_id.clone(),
-                employee_id: e.employee_id.clone(),
-                kind: punch_model::text::serde_name(&m.kind),
-                at_ms: m.intended_time_ms,
-                site_id: m.site_id.clone(),
-            }),
-            _ => None,
-        })
-        .collect())
+    let mut query = RequestQuery {
+        team: team.map(str::to_string),
+        employee: employee.map(str::to_string),
+        status: Some("approved".into()),
+        limit: MAX_PAGE,
+        ..RequestQuery::default()
+    };
+    let mut out = Vec::new();
+    loop {
+        let page = tx.request_page(&query)?;
+        let full = page.len() == MAX_PAGE;
+        if let Some(last) = page.last() {
+            query.after = Some(RequestCursor::of(&last.event));
+        }
+        out.extend(page.iter().filter_map(|row| {
+            let e = &row.event;
+            match crate::requests::parse(e) {
+                Some(ChainEvent::MakeUpRequest(m)) => Some(export::MadeUp {
+                    event_id: e.event_id.clone(),
+                    employee_id: e.employee_id.clone(),
+                    kind: punch_model::text::serde_name(&m.kind),
+                    at_ms: m.intended_time_ms,
+                    site_id: m.site_id.clone(),
+                }),
+                _ => None,
+            }
+        }));
+        if !full {
+            return Ok(out);
+        }
+    }
 }

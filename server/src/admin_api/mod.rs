@@ -49,6 +49,7 @@ pub const PATH_ATTENDANCE: &str = "/admin/v1/attendance";
 pub const PATH_AUDIT: &str = "/admin/v1/audit";
 pub const PATH_AUDIT_VERIFY: &str = "/admin/v1/audit/verify";
 pub const PATH_TOKENS: &str = "/admin/v1/tokens";
+pub const PATH_TOKEN_REVOKE: &str = "/admin/v1/tokens/{token_id}/revoke";
 pub const PATH_STAFF: &str = "/admin/v1/staff";
 pub const PATH_STAFF_CHANGE: &str = "/admin/v1/staff/{username}/{change}";
 pub const PATH_PUBLISH: &str = "/admin/v1/policy/publish";
@@ -200,6 +201,12 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_TOKENS,
             Some(P::CreateTokens),
             get(staff::tokens),
+        ),
+        r(
+            Method::POST,
+            PATH_TOKEN_REVOKE,
+            Some(P::CreateTokens),
+            post(staff::revoke_token),
         ),
         r(
             Method::POST,

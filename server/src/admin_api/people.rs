@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::query::{self, Paging};
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::audit::{self, AuditEntry};
 use crate::staff::account::{self, NewStaff};
@@ -67,14 +67,15 @@ pub struct EmployeeFilter {
     pub team: Option<String>,
 }
 
-/// `GET /admin/v1/employees`.
+/// `GET /admin/v1/employees`: by id, one keyset page read in SQL.
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<EmployeeFilter>,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
+    let after = paging.cursor(|c| Some(c.to_string()))?;
     let page = call(
         &state,
         headers,
@@ -82,14 +83,30 @@ pub async fn list(
         Permission::ViewEmployees,
         move |s, actor, now| {
             check_team_filter(actor, f.team.as_deref())?;
-            let all: Vec<PersonRow> = s
-                .store
-                .read(|tx| tx.people().people())?
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| {
+                    tx.people()
+                        .people_page(after.as_deref(), team.as_deref(), limit + 1)
+                })?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last().map(|p| p.employee_id.clone()))
+                .flatten();
+            let items: Vec<PersonRow> = rows
                 .into_iter()
                 .filter(|p| actor.sees_team(p.team.as_deref()))
-                .filter(|p| f.team.is_none() || p.team == f.team)
                 .collect();
-            Ok(paging.page(all, now))
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;
@@ -238,14 +255,15 @@ pub struct DeviceFilter {
     pub employee: Option<String>,
 }
 
-/// `GET /admin/v1/devices`.
+/// `GET /admin/v1/devices`: by id, one keyset page read in SQL.
 pub async fn devices(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<DeviceFilter>,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
+    let after = paging.cursor(|c| Some(c.to_string()))?;
     let page = call(
         &state,
         headers,
@@ -253,18 +271,35 @@ pub async fn devices(
         Permission::ViewDevices,
         move |s, actor, now| {
             check_team_filter(actor, f.team.as_deref())?;
-            let (devices, teams) = s.store.read(|tx| Ok((tx.devices()?, teams(tx)?)))?;
-            let all: Vec<DeviceView> = devices
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| {
+                    tx.devices_page(
+                        after.as_deref(),
+                        team.as_deref(),
+                        f.employee.as_deref(),
+                        limit + 1,
+                    )
+                })?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last().map(|(d, _)| d.device_id.clone()))
+                .flatten();
+            let items: Vec<DeviceView> = rows
                 .into_iter()
-                .map(|d| {
-                    let team = teams.get(&d.employee_id).cloned().flatten();
-                    DeviceView::of(d, team)
-                })
+                .map(|(d, team)| DeviceView::of(d, team))
                 .filter(|d| actor.sees_team(d.team.as_deref()))
-                .filter(|d| f.team.is_none() || d.team == f.team)
-                .filter(|d| f.employee.as_ref().is_none_or(|e| *e == d.employee_id))
                 .collect();
-            Ok(paging.page(all, now))
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;

@@ -2,8 +2,6 @@
 //! its reasons and a drawing of its fence and fix in local metres; and the
 //! reviewer's verdict (approve / reject with a comment), audited.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -16,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
 use crate::admin_api::locale;
-use crate::admin_api::people::{audit, check_team_filter, teams};
-use crate::admin_api::query::{self, Paging};
+use crate::admin_api::people::{audit, check_team_filter};
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::staff::Permission;
 use crate::store::people::PunchReviewRow;
+use crate::store::punch_page::{PunchCursor, PunchQuery};
 use crate::store::{StoreExt, StoredPunchInfo};
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,59 +61,43 @@ pub struct PunchView {
     pub review: Option<PunchReviewRow>,
 }
 
-fn flag_code(f: &punch_model::ledger::review::ReviewFlag) -> String {
-    serde_json::to_value(f)
-        .ok()
-        .and_then(|v| v.get("flag").and_then(|x| x.as_str()).map(str::to_string))
-        .unwrap_or_default()
-}
-
-fn views(
-    punches: Vec<StoredPunchInfo>,
-    teams: &HashMap<String, Option<String>>,
-    reviews: Vec<PunchReviewRow>,
+fn view(
+    p: StoredPunchInfo,
+    team: Option<String>,
+    review: Option<PunchReviewRow>,
     locale: Locale,
-) -> Vec<PunchView> {
-    let mut reviews: HashMap<(String, u64), PunchReviewRow> = reviews
-        .into_iter()
-        .map(|r| ((r.device_id.clone(), r.seq), r))
-        .collect();
-    punches
-        .into_iter()
-        .map(|p| {
-            let review = reviews.remove(&(p.device_id.clone(), p.seq));
-            let flagged = p.decision == "review" || !p.review_flags.is_empty();
-            PunchView {
-                review_messages: p
-                    .review_flags
-                    .iter()
-                    .map(|f| {
-                        let m = review_message(f, locale);
-                        ReviewText {
-                            code: m.code,
-                            text: m.text,
-                        }
-                    })
-                    .collect(),
-                team: teams.get(&p.employee_id).cloned().flatten(),
-                at_ms: p.effective_time_ms(),
-                needs_review: flagged && review.is_none(),
-                review,
-                punch: p,
-            }
-        })
-        .collect()
+) -> PunchView {
+    let flagged = p.decision == "review" || !p.review_flags.is_empty();
+    PunchView {
+        review_messages: p
+            .review_flags
+            .iter()
+            .map(|f| {
+                let m = review_message(f, locale);
+                ReviewText {
+                    code: m.code,
+                    text: m.text,
+                }
+            })
+            .collect(),
+        team,
+        at_ms: p.effective_time_ms(),
+        needs_review: flagged && review.is_none(),
+        review,
+        punch: p,
+    }
 }
 
-/// `GET /admin/v1/punches`: newest first.
+/// `GET /admin/v1/punches`: newest first, one page read in SQL.
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<PunchFilter>,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
     let locale = locale::from_headers(&headers);
+    let before = paging.cursor(PunchCursor::decode)?;
     let page = call(
         &state,
         headers,
@@ -122,35 +105,51 @@ pub async fn list(
         Permission::ViewPunches,
         move |s, actor, now| {
             check_team_filter(actor, f.team.as_deref())?;
-            let (punches, teams, reviews) = s
-                .store
-                .read(|tx| Ok((tx.punches()?, teams(tx)?, tx.people().punch_reviews()?)))?;
-            let mut all: Vec<PunchView> = views(punches, &teams, reviews, locale)
+            // A manager sees their team's only; one with no team, nothing.
+            let team = match (f.team, actor.team()) {
+                (Some(t), _) => Some(t),
+                (None, Some(mine)) => Some(mine.to_string()),
+                (None, None) => None,
+            };
+            let limit = paging.limit();
+            let query = PunchQuery {
+                team,
+                employee: f.employee,
+                from_ms: f.from_ms,
+                to_ms: f.to_ms,
+                decision: f.decision,
+                time_status: f.time_status,
+                review_flag: f.review_flag,
+                needs_review: f.needs_review,
+                before,
+                // One more than asked: whether a next page exists.
+                limit: limit + 1,
+            };
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| tx.punch_page(&query))?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let items: Vec<PunchView> = rows
                 .into_iter()
+                .map(|r| view(r.punch, r.team, r.review, locale))
                 .filter(|v| actor.sees_team(v.team.as_deref()))
-                .filter(|v| f.team.is_none() || v.team == f.team)
-                .filter(|v| {
-                    f.employee
-                        .as_ref()
-                        .is_none_or(|e| *e == v.punch.employee_id)
-                })
-                .filter(|v| f.from_ms.is_none_or(|t| v.at_ms >= t))
-                .filter(|v| f.to_ms.is_none_or(|t| v.at_ms < t))
-                .filter(|v| f.decision.as_ref().is_none_or(|d| *d == v.punch.decision))
-                .filter(|v| {
-                    f.time_status
-                        .as_ref()
-                        .is_none_or(|t| *t == v.punch.time_status)
-                })
-                .filter(|v| {
-                    f.review_flag.as_ref().is_none_or(|code| {
-                        v.punch.review_flags.iter().any(|x| flag_code(x) == *code)
-                    })
-                })
-                .filter(|v| f.needs_review.is_none_or(|n| n == v.needs_review))
                 .collect();
-            all.sort_by_key(|v| std::cmp::Reverse((v.at_ms, v.punch.seq)));
-            Ok(paging.page(all, now))
+            let next_cursor = more.then(|| items.last()).flatten().map(|v| {
+                PunchCursor {
+                    at_ms: v.at_ms,
+                    device_id: v.punch.device_id.clone(),
+                    seq: v.punch.seq,
+                }
+                .encode()
+            });
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;
@@ -257,15 +256,14 @@ pub async fn detail(
                 return Ok(None);
             };
             let policy = crate::policy_publish::published_policy(tx, info.policy_version)?;
-            let reviews: Vec<_> = tx.people().punch_review(&device_id, seq)?.into_iter().collect();
-            Ok(Some((bytes, info, policy, teams(tx)?, reviews)))
+            let review = tx.people().punch_review(&device_id, seq)?;
+            let team = tx.people().team_of(&info.employee_id)?;
+            Ok(Some((bytes, info, policy, team, review)))
         })?;
-        let Some((bytes, info, policy, teams, reviews)) = found else {
+        let Some((bytes, info, policy, team, review)) = found else {
             return Err(AdminError::not_found("no such punch"));
         };
-        let view = views(vec![info], &teams, reviews, locale)
-            .pop()
-            .ok_or_else(AdminError::internal)?;
+        let view = view(info, team, review, locale);
         if !actor.sees_team(view.team.as_deref()) {
             return Err(AdminError::not_your_team());
         }
@@ -345,7 +343,7 @@ pub async fn review(
             let Some(punch) = tx.punch_info(&device_id, seq)? else {
                 return Ok(Err(AdminError::not_found("no such punch")));
             };
-            let team = teams(tx)?.get(&punch.employee_id).cloned().flatten();
+            let team = tx.people().team_of(&punch.employee_id)?;
             if !actor.sees_team(team.as_deref()) {
                 return Ok(Err(AdminError::not_your_team()));
             }

@@ -45,6 +45,41 @@ impl Paging {
     }
 }
 
+/// Keyset paging of a list read in SQL: at most `limit` rows (≤ 500),
+/// after `cursor` (the previous page's `next_cursor`).
+#[derive(Debug, Default, Deserialize)]
+pub struct CursorPaging {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+impl CursorPaging {
+    pub fn limit(&self) -> usize {
+        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    }
+
+    /// The cursor, decoded by `decode` (a cursor this server did not give
+    /// is a bad request).
+    pub fn cursor<C>(&self, decode: impl Fn(&str) -> Option<C>) -> Result<Option<C>, AdminError> {
+        match self.cursor.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => decode(text)
+                .map(Some)
+                .ok_or_else(|| AdminError::bad_request("cursor is not one this server gave")),
+        }
+    }
+}
+
+/// One page of a list read in SQL: no total (counting would read every
+/// matching row); `next_cursor` while more may follow.
+#[derive(Debug, Clone, Serialize)]
+pub struct CursorPage<T> {
+    pub items: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    pub server_time_ms: i64,
+}
+
 /// `YYYY-MM-DD`.
 pub fn date(text: &str, name: &str) -> Result<Date, AdminError> {
     text.parse()

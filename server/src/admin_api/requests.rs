@@ -11,10 +11,11 @@ use serde::{Deserialize, Serialize};
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
 use crate::admin_api::people::{audit, check_team_filter, teams};
-use crate::admin_api::query::{self, Paging};
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::requests;
 use crate::staff::Permission;
+use crate::store::request_page::{RequestCursor, RequestQuery};
 use crate::store::{StoreExt, StoredEvent};
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,14 +35,15 @@ pub struct RequestView {
     pub request: Option<serde_json::Value>,
 }
 
-/// `GET /admin/v1/requests`: oldest first.
+/// `GET /admin/v1/requests`: oldest first, one page read in SQL.
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
     Query(f): Query<RequestFilter>,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
+    let after = paging.cursor(RequestCursor::decode)?;
     let page = call(
         &state,
         headers,
@@ -49,23 +51,42 @@ pub async fn list(
         Permission::ViewRequests,
         move |s, actor, now| {
             check_team_filter(actor, f.team.as_deref())?;
-            let (events, teams) = s.store.read(|tx| {
-                Ok((
-                    requests::list(tx, f.employee.as_deref(), f.status.as_deref())?,
-                    teams(tx)?,
-                ))
-            })?;
-            let all: Vec<RequestView> = events
+            // A manager sees their team's only; one with no team, nothing.
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let query = RequestQuery {
+                team,
+                employee: f.employee,
+                status: f.status,
+                after,
+                // One more than asked: whether a next page exists.
+                limit: limit + 1,
+            };
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| tx.request_page(&query))?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last())
+                .flatten()
+                .map(|r| RequestCursor::of(&r.event).encode());
+            let items: Vec<RequestView> = rows
                 .into_iter()
-                .map(|e| RequestView {
-                    team: teams.get(&e.employee_id).cloned().flatten(),
-                    request: serde_json::from_str(&e.body).ok(),
-                    event: e,
+                .map(|r| RequestView {
+                    team: r.team,
+                    request: serde_json::from_str(&r.event.body).ok(),
+                    event: r.event,
                 })
                 .filter(|v| actor.sees_team(v.team.as_deref()))
-                .filter(|v| f.team.is_none() || v.team == f.team)
                 .collect();
-            Ok(paging.page(all, now))
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;

@@ -14,9 +14,9 @@ use crate::admin_api::people::audit;
 use crate::admin_api::query;
 use crate::api::AppState;
 use crate::staff::lifecycle::{self, Change};
-use crate::staff::{Permission, Role, password};
+use crate::staff::{Permission, Role, password, token};
 use crate::store::StoreExt;
-use crate::store::people::StaffRow;
+use crate::store::people::{ApiTokenRow, StaffRow};
 
 /// An account as HR sees it (no secrets).
 #[derive(Debug, Serialize)]
@@ -155,6 +155,69 @@ pub struct TokenView {
     pub revoked_at_ms: Option<i64>,
 }
 
+impl TokenView {
+    fn of(t: ApiTokenRow) -> TokenView {
+        TokenView {
+            token_id: t.token_id,
+            username: t.username,
+            name: t.name,
+            scopes: t.scopes,
+            created_at_ms: t.created_at_ms,
+            expires_at_ms: t.expires_at_ms,
+            revoked_at_ms: t.revoked_at_ms,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequest {
+    /// Why (kept in the audit log).
+    pub reason: String,
+}
+
+/// `POST /admin/v1/tokens/{token_id}/revoke`: one token, audited; your own
+/// (HR: anyone's). Another's token is `404`, as one that does not exist.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(token_id): Path<String>,
+    body: Bytes,
+) -> Result<Response, AdminError> {
+    let revoked = call(
+        &state,
+        headers,
+        method,
+        Permission::CreateTokens,
+        move |s, actor, now| {
+            let req: RevokeRequest = query::body(&body)?;
+            let reason = query::text(&req.reason, "reason", true)?;
+            let owner = (actor.role != Role::HrAdmin).then(|| actor.username.clone());
+            s.store.write(|tx| {
+                let Some(row) = token::revoke(tx, &token_id, owner.as_deref(), now)? else {
+                    return Ok(Err(AdminError::not_found("no such token")));
+                };
+                audit(
+                    tx,
+                    actor,
+                    "token.revoke",
+                    format!("token:{token_id}"),
+                    &reason,
+                    serde_json::json!({"owner": row.username}),
+                    now,
+                )?;
+                Ok(Ok(TokenView::of(row)))
+            })?
+        },
+    )
+    .await?;
+    Ok(json(&serde_json::json!({
+        "token": revoked,
+        "server_time_ms": crate::clock::now_ms(),
+    })))
+}
+
 /// `GET /admin/v1/tokens`: your tokens with their expiry (HR: everyone's).
 pub async fn tokens(
     State(state): State<AppState>,
@@ -171,18 +234,7 @@ pub async fn tokens(
             let rows = s
                 .store
                 .read(|tx| tx.people().api_tokens(whose.as_deref()))?;
-            Ok(rows
-                .into_iter()
-                .map(|t| TokenView {
-                    token_id: t.token_id,
-                    username: t.username,
-                    name: t.name,
-                    scopes: t.scopes,
-                    created_at_ms: t.created_at_ms,
-                    expires_at_ms: t.expires_at_ms,
-                    revoked_at_ms: t.revoked_at_ms,
-                })
-                .collect::<Vec<_>>())
+            Ok(rows.into_iter().map(TokenView::of).collect::<Vec<_>>())
         },
     )
     .await?;

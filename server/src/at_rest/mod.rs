@@ -138,6 +138,10 @@ impl ServerStore for SealedStore {
     fn scrub(&self) -> Result<()> {
         self.inner.scrub()
     }
+
+    fn rows_read(&self) -> u64 {
+        self.inner.rows_read()
+    }
 }
 
 impl SealedStore {

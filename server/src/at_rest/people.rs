@@ -111,6 +111,19 @@ impl PeopleTx for SealedTx<'_> {
         self.inner.people().people()
     }
 
+    fn people_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonRow>> {
+        self.inner.people().people_page(after, team, limit)
+    }
+
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.inner.people().team_of(employee_id)
+    }
+
     fn set_punch_review(&self, review: &PunchReviewRow) -> Result<()> {
         self.inner.people().set_punch_review(review)
     }

@@ -180,7 +180,7 @@ pub fn slot_of(column: SealableColumn, row: &RowKey) -> Slot<'_> {
             hash: row.text(1),
         },
         SealableColumn::Attachment => Slot::Attachment {
-            sha256: row.text(0),
+            sha256: row.text(1),
         },
         SealableColumn::DataKey => Slot::DataKey {
             device_id: row.text(0),

@@ -130,6 +130,19 @@ impl StoreTx for SealedTx<'_> {
         self.inner.record_rejected(&row)
     }
 
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.inner.refused_devices(after, team, limit)
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<crate::store::RefusedRow>> {
+        self.inner.refused_of(device_id, limit)
+    }
+
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
         self.inner
             .rejected()?
@@ -189,9 +202,9 @@ impl StoreTx for SealedTx<'_> {
         self.inner.insert_attachment(&row)
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         self.inner
-            .attachment(sha256)?
+            .attachment(employee_id, sha256)?
             .map(|mut a| {
                 let stored = std::mem::take(&mut a.body);
                 a.body = self.open(&Slot::Attachment { sha256 }, stored)?;
@@ -311,6 +324,16 @@ impl StoreTx for SealedTx<'_> {
         self.inner.devices()
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        self.inner.devices_page(after, team, employee, limit)
+    }
+
     fn bind_device(&self, device: &BindDevice<'_>) -> Result<()> {
         self.inner.bind_device(device)
     }
@@ -395,6 +418,29 @@ impl StoreTx for SealedTx<'_> {
 
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
         self.inner.punches_of(employee_id)
+    }
+
+    fn request_page(
+        &self,
+        query: &crate::store::request_page::RequestQuery,
+    ) -> Result<Vec<crate::store::request_page::RequestRow>> {
+        self.inner
+            .request_page(query)?
+            .into_iter()
+            .map(|r| {
+                Ok(crate::store::request_page::RequestRow {
+                    event: self.opened_event(r.event)?,
+                    team: r.team,
+                })
+            })
+            .collect()
+    }
+
+    fn punch_page(
+        &self,
+        query: &crate::store::punch_page::PunchQuery,
+    ) -> Result<Vec<crate::store::punch_page::PunchListRow>> {
+        self.inner.punch_page(query)
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

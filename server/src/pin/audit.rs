@@ -5,13 +5,39 @@
 //! without a reset. The lock an employee is under is derived the same way,
 //! from every device's events, so the server knows it whatever a phone keeps.
 
-use punch_model::pin::{PinEvent, PinEventKind};
+use punch_model::ledger::event::ChainEvent;
+use punch_model::pin::{PinEvent, PinEventKind, PinVerified};
 
 use crate::error::{Result, ServerError};
 use crate::store::{EventFilter, StoreTx, StoredEvent};
 
 /// Flag on an event the replay contradicts (`events.status`).
 pub const SUSPECT: &str = "suspect";
+
+/// A PIN entry of the chain: an event (set, failed, locked...) or a
+/// verification that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinEntry {
+    Event(PinEvent),
+    Verified(PinVerified),
+}
+
+impl PinEntry {
+    pub fn of(event: &ChainEvent) -> Option<PinEntry> {
+        match event {
+            ChainEvent::Pin(p) => Some(PinEntry::Event(p.clone())),
+            ChainEvent::PinVerified(v) => Some(PinEntry::Verified(v.clone())),
+            _ => None,
+        }
+    }
+
+    fn employee_id(&self) -> &str {
+        match self {
+            PinEntry::Event(e) => &e.employee_id,
+            PinEntry::Verified(v) => &v.employee_id,
+        }
+    }
+}
 
 /// What the events say about one employee's PIN.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -20,16 +46,72 @@ pub struct DerivedLock {
     pub locks: u32,
     /// Server time the last lock ends (None: not locked, or its start unanchored).
     pub locked_until_ms: Option<i64>,
+    /// The commitment of the verifier the device's events last set (None:
+    /// none yet, or set by an app version that did not commit).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
+    /// The device commits and chains its successes (an app version that
+    /// does): from then on its counts must follow from its own events.
+    #[serde(skip)]
+    pub bound: bool,
 }
 
 impl DerivedLock {
+    fn still_locked(&self, at_ms: Option<i64>) -> Option<i64> {
+        match (self.locked_until_ms, at_ms) {
+            (Some(until), Some(t)) if t < until => Some(until - t),
+            _ => None,
+        }
+    }
+
+    /// Judges `entry` at trusted time `at_ms` against the state so far, then
+    /// applies it. Some(why) when the entry contradicts the replay.
+    pub fn apply_entry(&mut self, entry: &PinEntry, at_ms: Option<i64>) -> Option<String> {
+        match entry {
+            PinEntry::Event(e) => self.apply(e, at_ms),
+            PinEntry::Verified(v) => self.apply_verified(v, at_ms),
+        }
+    }
+
+    /// A success: it must come while the replay is open, clear the count the
+    /// replay holds, and match the verifier the events set. Either way the
+    /// count is clear after it (as on the device).
+    fn apply_verified(&mut self, v: &PinVerified, at_ms: Option<i64>) -> Option<String> {
+        let mut why = Vec::new();
+        if let Some(left) = self.still_locked(at_ms) {
+            why.push(format!(
+                "PIN verified while the device's own events lock it ({left} ms left)"
+            ));
+        }
+        if self.bound && (v.failures, v.locks) != (self.failures, self.locks) {
+            why.push(format!(
+                "the success cleared {} failures and {} locks, the device's events hold {} and {}: \
+                 its lock state was changed outside the app",
+                v.failures, v.locks, self.failures, self.locks
+            ));
+        }
+        match &self.verifier {
+            Some(set) if *set != v.verifier => why.push(
+                "PIN verified against a verifier the device's own events never set: \
+                 its verifier was replaced outside the app"
+                    .into(),
+            ),
+            Some(_) => {}
+            // Set by an app version that did not commit: the first success
+            // names the verifier in force from then on.
+            None => self.verifier = Some(v.verifier.clone()),
+        }
+        self.bound = true;
+        self.failures = 0;
+        self.locks = 0;
+        self.locked_until_ms = None;
+        (!why.is_empty()).then(|| why.join("; "))
+    }
+
     /// Judges `event` at trusted time `at_ms` against the state so far, then
     /// applies it. Some(why) when the event contradicts the replay.
     pub fn apply(&mut self, event: &PinEvent, at_ms: Option<i64>) -> Option<String> {
-        let still_locked = match (self.locked_until_ms, at_ms) {
-            (Some(until), Some(t)) if t < until => Some(until - t),
-            _ => None,
-        };
+        let still_locked = self.still_locked(at_ms);
         let verdict = match (event.kind, still_locked) {
             (PinEventKind::Unlocked, Some(left)) => Some(format!(
                 "unlocked {left} ms before the lock could end (by server time)"
@@ -38,10 +120,28 @@ impl DerivedLock {
                 "PIN {} while locked ({left} ms left) without a reset",
                 punch_model::text::serde_name(&event.kind)
             )),
+            (PinEventKind::Failed, Some(left)) => Some(format!(
+                "PIN tried while the device's own events lock it ({left} ms left)"
+            )),
+            // One more failure, or the one that starts the next lock.
+            (PinEventKind::Failed, None)
+                if self.bound
+                    && (event.failures, event.locks) != (self.failures + 1, self.locks)
+                    && (event.failures, event.locks) != (0, self.locks + 1) =>
+            {
+                Some(format!(
+                    "{} failures and {} locks do not follow the device's own events ({} and {}): \
+                     its lock state was changed outside the app",
+                    event.failures, event.locks, self.failures, self.locks
+                ))
+            }
             _ => None,
         };
         match event.kind {
-            PinEventKind::Failed => self.failures = event.failures,
+            PinEventKind::Failed => {
+                self.failures = event.failures;
+                self.locks = event.locks;
+            }
             PinEventKind::Locked => {
                 self.failures = 0;
                 self.locks = event.locks;
@@ -50,12 +150,22 @@ impl DerivedLock {
                     .map(|(t, ms)| t.saturating_add(i64::try_from(ms).unwrap_or(i64::MAX)));
             }
             PinEventKind::Unlocked => self.locked_until_ms = None,
-            PinEventKind::Reset => *self = DerivedLock::default(),
+            PinEventKind::Reset => {
+                let bound = self.bound;
+                *self = DerivedLock {
+                    bound,
+                    ..DerivedLock::default()
+                };
+            }
             PinEventKind::Set | PinEventKind::Changed | PinEventKind::UserVerified => {
                 // A set right after a reset, or a success: nothing locks.
                 if verdict.is_none() {
                     self.failures = event.failures;
                     self.locks = event.locks;
+                }
+                if let Some(committed) = &event.verifier {
+                    self.verifier = Some(committed.clone());
+                    self.bound = true;
                 }
             }
         }
@@ -63,27 +173,23 @@ impl DerivedLock {
     }
 }
 
-fn pin_body(e: &StoredEvent) -> Result<PinEvent> {
-    let event: punch_model::ledger::event::ChainEvent = serde_json::from_str(&e.body)
+fn pin_entry(e: &StoredEvent) -> Result<PinEntry> {
+    let event: ChainEvent = serde_json::from_str(&e.body)
         .map_err(|err| ServerError::Corrupt(format!("stored PIN event: {err}")))?;
-    match event {
-        punch_model::ledger::event::ChainEvent::Pin(p) => Ok(p),
-        _ => Err(ServerError::Corrupt(
-            "stored PIN event of another type".into(),
-        )),
-    }
+    PinEntry::of(&event)
+        .ok_or_else(|| ServerError::Corrupt("stored PIN event of another type".into()))
 }
 
-/// The replay of `employee_id`'s PIN events from `events` (in order).
+/// The replay of `employee_id`'s PIN entries from `events` (in order).
 fn replay<'a>(
     events: impl Iterator<Item = &'a StoredEvent>,
     employee_id: &str,
 ) -> Result<DerivedLock> {
     let mut lock = DerivedLock::default();
     for e in events.filter(|e| e.event_type == punch_model::ledger::event::types::PIN) {
-        let p = pin_body(e)?;
-        if p.employee_id == employee_id {
-            lock.apply(&p, e.trusted_time_ms);
+        let p = pin_entry(e)?;
+        if p.employee_id() == employee_id {
+            lock.apply_entry(&p, e.trusted_time_ms);
         }
     }
     Ok(lock)
@@ -94,7 +200,7 @@ fn replay<'a>(
 pub fn judge_new(
     tx: &dyn StoreTx,
     device_id: &str,
-    event: &PinEvent,
+    event: &PinEntry,
     at_ms: Option<i64>,
     batch: &[StoredEvent],
 ) -> Result<Option<(String, String)>> {
@@ -108,9 +214,9 @@ pub fn judge_new(
     let earlier = stored
         .iter()
         .chain(batch.iter().filter(|e| e.device_id == device_id));
-    let mut lock = replay(earlier, &event.employee_id)?;
+    let mut lock = replay(earlier, event.employee_id())?;
     Ok(lock
-        .apply(event, at_ms)
+        .apply_entry(event, at_ms)
         .map(|why| (SUSPECT.to_string(), why)))
 }
 
@@ -168,5 +274,59 @@ mod tests {
         );
         assert_eq!(l.apply(&ev(PinEventKind::Set, None), Some(2_000_002)), None);
         assert_eq!(l.locked_until_ms, None);
+    }
+
+    fn verified(verifier: &str, failures: u32, locks: u32) -> PinEntry {
+        PinEntry::Verified(PinVerified {
+            employee_id: "e1".into(),
+            verifier: verifier.into(),
+            failures,
+            locks,
+        })
+    }
+
+    #[test]
+    fn successes_bind_to_the_set_verifier_and_to_the_count() {
+        let a = "a".repeat(64);
+        let mut l = DerivedLock::default();
+        let set = PinEvent {
+            verifier: Some(a.clone()),
+            ..ev(PinEventKind::Set, None)
+        };
+        assert_eq!(l.apply(&set, Some(0)), None);
+        assert_eq!(l.apply_entry(&verified(&a, 0, 0), Some(1)), None);
+        let failed = |f: u32, locks: u32| PinEvent {
+            failures: f,
+            locks,
+            ..ev(PinEventKind::Failed, None)
+        };
+        assert_eq!(l.apply(&failed(1, 0), Some(2)), None);
+        assert_eq!(l.apply(&failed(2, 0), Some(3)), None);
+        // The count went back (a reset row): suspect.
+        assert!(l.apply(&failed(1, 0), Some(4)).is_some());
+        // A success must clear what the events hold, against the set verifier.
+        assert!(l.apply_entry(&verified(&a, 0, 0), Some(5)).is_some());
+        assert_eq!(l.apply(&failed(1, 0), Some(6)), None);
+        assert!(
+            l.apply_entry(&verified(&"b".repeat(64), 1, 0), Some(7))
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn an_app_that_never_committed_is_not_held_to_counts() {
+        let mut l = DerivedLock::default();
+        l.apply(&ev(PinEventKind::Set, None), Some(0));
+        // An old app's success wrote no event: its next failure starts at 1.
+        let failed = PinEvent {
+            failures: 3,
+            ..ev(PinEventKind::Failed, None)
+        };
+        l.apply(&failed, Some(1));
+        let again = PinEvent {
+            failures: 1,
+            ..ev(PinEventKind::Failed, None)
+        };
+        assert_eq!(l.apply(&again, Some(2)), None);
     }
 }

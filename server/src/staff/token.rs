@@ -72,6 +72,32 @@ pub fn create(
     })
 }
 
+/// Revokes one token by its id: `owner` Some limits it to that member's own
+/// tokens (None: HR or the operator, anyone's). The token as it now is, or
+/// None if no such token (of that owner) exists; revoking twice keeps the
+/// first time.
+pub fn revoke(
+    tx: &dyn StoreTx,
+    token_id: &str,
+    owner: Option<&str>,
+    now_ms: i64,
+) -> Result<Option<ApiTokenRow>> {
+    let Some(row) = tx
+        .people()
+        .api_tokens(owner)?
+        .into_iter()
+        .find(|t| t.token_id == token_id)
+    else {
+        return Ok(None);
+    };
+    tx.people()
+        .revoke_api_tokens(&row.username, Some(token_id), now_ms)?;
+    Ok(Some(ApiTokenRow {
+        revoked_at_ms: row.revoked_at_ms.or(Some(now_ms)),
+        ..row
+    }))
+}
+
 /// The live token a bearer value names, with its scopes parsed.
 pub fn lookup(
     tx: &dyn StoreTx,

@@ -7,6 +7,8 @@
 
 pub mod people;
 pub mod postgres;
+pub mod punch_page;
+pub mod request_page;
 pub mod sealable;
 pub mod sqlite;
 
@@ -258,6 +260,17 @@ pub struct NewPunch<'a> {
     pub signature: &'a [u8],
 }
 
+/// A refused record without its bytes (the chain-break list).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefusedRow {
+    pub seq: u64,
+    pub reason: String,
+    pub detail: String,
+    pub hash: String,
+    pub attempts: u64,
+    pub first_received_at_ms: i64,
+}
+
 /// A record the server refused, kept as evidence (never dropped).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RejectedInfo {
@@ -400,7 +413,35 @@ pub trait StoreTx {
     /// employee's own export does not scan everyone's).
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
     fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
+    /// One page of the ledger, filtered and newest first, in SQL
+    /// ([`punch_page::PunchQuery`]): its work is its own rows.
+    fn punch_page(&self, query: &punch_page::PunchQuery) -> Result<Vec<punch_page::PunchListRow>>;
+    /// One page of make-up and field-work requests, oldest first, in SQL
+    /// ([`request_page::RequestQuery`]).
+    fn request_page(
+        &self,
+        query: &request_page::RequestQuery,
+    ) -> Result<Vec<request_page::RequestRow>>;
     fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+    /// Devices with refused records, by id after `after`, of `team` if
+    /// given: one page of the chain-break list.
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>>;
+    /// A device's first `limit` refused records by seq, without their bytes.
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>>;
+    /// At most `limit` devices by id after `after`, with their employee's
+    /// team, of `team` / `employee` if given: one page of the device list.
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
@@ -506,7 +547,9 @@ pub trait StoreTx {
     -> Result<bool>;
     /// Stores an attachment once (the same hash again is a no-op).
     fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>>;
+    /// An employee's file by its hash: two employees' identical files are
+    /// two rows, so neither reads, owns or erases the other's.
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>>;
 
     // At rest (`crate::at_rest`): the evidence columns exactly as stored,
     // for sealing old rows and rotating keys.
@@ -616,6 +659,11 @@ pub trait ServerStore: Send + Sync {
     /// log; PostgreSQL: nothing, see README's privacy section).
     fn scrub(&self) -> Result<()> {
         Ok(())
+    }
+    /// Punch and event rows this store has read since it was opened: what a
+    /// request cost, whatever the tables hold (tests of bounded work).
+    fn rows_read(&self) -> u64 {
+        0
     }
 }
 

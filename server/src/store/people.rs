@@ -142,6 +142,17 @@ pub trait PeopleTx {
     fn set_team(&self, employee_id: &str, team: Option<&str>) -> Result<bool>;
     /// Every employee with their team, by id.
     fn people(&self) -> Result<Vec<PersonRow>>;
+    /// At most `limit` employees by id after `after`, of `team` if given:
+    /// one page of the employee list.
+    fn people_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonRow>>;
+    /// One employee's team (None: no team, or no such employee): one
+    /// indexed read where a single punch or person is concerned.
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>>;
 
     /// Replaces the verdict on (device, seq).
     fn set_punch_review(&self, review: &PunchReviewRow) -> Result<()>;

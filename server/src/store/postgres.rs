@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -22,12 +23,14 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
+use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
-    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
-    StoredPunchInfo, Work, redact_url,
+    PurgeKind, RefusedRow, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx,
+    StoredEvent, StoredPunchInfo, Work, redact_url,
 };
 
 const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_id, kind, wall_time_ms, \
@@ -90,6 +93,19 @@ fn event_from_row(r: &Row) -> Result<StoredEvent> {
     })
 }
 
+/// A page query's parameters, as the driver takes them.
+fn boxed(params: Vec<Param>) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .into_iter()
+        .map(|p| -> Box<dyn ToSql + Sync> {
+            match p {
+                Param::Text(t) => Box::new(t),
+                Param::Int(n) => Box::new(n),
+            }
+        })
+        .collect()
+}
+
 /// The schema, one SQL file per version; append, never edit.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0001_init.sql"),
@@ -104,6 +120,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0010_rate_limits_window.sql"),
     include_str!("migrations/postgres/0011_pin_codes_superseded.sql"),
     include_str!("migrations/postgres/0012_device_keys.sql"),
+    include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
+    include_str!("migrations/postgres/0014_punches_by_time.sql"),
+    include_str!("migrations/postgres/0015_requests_by_time.sql"),
 ];
 
 /// The schema version this server writes.
@@ -154,6 +173,7 @@ impl From<deadpool_postgres::PoolError> for ServerError {
 /// The PostgreSQL backend.
 pub struct PostgresStore {
     pool: Pool,
+    rows: AtomicU64,
     /// Drives the connections; shut down in the background on drop, since
     /// the store may be dropped on another runtime's worker.
     runtime: Option<tokio::runtime::Runtime>,
@@ -196,6 +216,7 @@ impl PostgresStore {
             .map_err(|e| ServerError::Config(format!("connection pool: {e}")))?;
         let store = PostgresStore {
             pool,
+            rows: AtomicU64::new(0),
             runtime: Some(runtime),
         };
         store.migrate()?;
@@ -291,6 +312,7 @@ impl PostgresStore {
             tx: &tx,
             rt: &rt,
             write,
+            rows: &self.rows,
         };
         // An error drops `tx`, which rolls back before the client is reused.
         work(&pg)?;
@@ -316,6 +338,10 @@ impl ServerStore for PostgresStore {
 
     fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
         self.run(true, work)
+    }
+
+    fn rows_read(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
     }
 
     fn backend(&self) -> &'static str {
@@ -370,6 +396,8 @@ struct PgTx<'a, 'c> {
     rt: &'a tokio::runtime::Handle,
     /// Row locks (`FOR UPDATE`) only make sense, and are only allowed, here.
     write: bool,
+    /// The store's count of punch and event rows read.
+    rows: &'a AtomicU64,
 }
 
 impl PgTx<'_, '_> {
@@ -378,6 +406,12 @@ impl PgTx<'_, '_> {
         let out = self.rt.block_on(f);
         metrics::db_time("postgres", started.elapsed());
         out
+    }
+
+    /// Counts punch and event rows read (`ServerStore::rows_read`).
+    fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
+        self.rows.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        Ok(rows)
     }
 
     fn query(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>> {
@@ -772,6 +806,34 @@ impl StoreTx for PgTx<'_, '_> {
         )
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        let own: Vec<String> = DEVICE_COLUMNS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let team_at = own.len();
+        self.query(
+            &format!(
+                "SELECT {}, t.team FROM devices d
+                 LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+                 WHERE d.device_id > $1 AND ($2::TEXT IS NULL OR t.team = $2)
+                   AND ($3::TEXT IS NULL OR d.employee_id = $3)
+                 ORDER BY d.device_id LIMIT $4",
+                own.join(", ")
+            ),
+            &[&after.unwrap_or(""), &team, &employee, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| Ok((device_row(r)?, r.try_get(team_at)?)))
+        .collect()
+    }
+
     fn devices(&self) -> Result<Vec<DeviceInfo>> {
         self.query(
             &format!(
@@ -1115,26 +1177,74 @@ impl StoreTx for PgTx<'_, '_> {
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        self.query(
-            &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
-            &[],
-        )?
-        .iter()
-        .map(punch_info_row)
-        .collect()
+        let rows = self
+            .query(
+                &format!("SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"),
+                &[],
+            )?
+            .iter()
+            .map(punch_info_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
     }
 
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
-        self.query(
-            &format!(
-                "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
-                 ORDER BY device_id, seq"
-            ),
-            &[&employee_id],
-        )?
-        .iter()
-        .map(punch_info_row)
-        .collect()
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE employee_id = $1
+                     ORDER BY device_id, seq"
+                ),
+                &[&employee_id],
+            )?
+            .iter()
+            .map(punch_info_row)
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
+    }
+
+    fn request_page(&self, query: &RequestQuery) -> Result<Vec<RequestRow>> {
+        let (text, params) = query.sql(EVENT_COLUMNS, |i| format!("${i}"));
+        let values = boxed(params);
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let rows = self
+            .query(&text, &refs)?
+            .iter()
+            .map(|r| {
+                Ok(RequestRow {
+                    event: event_from_row(r)?,
+                    team: r.try_get(r.len() - 1)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
+    }
+
+    fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
+        let (text, params) = query.sql(PUNCH_INFO_COLUMNS, |i| format!("${i}"));
+        let values = boxed(params);
+        let refs: Vec<&(dyn ToSql + Sync)> = values.iter().map(|b| b.as_ref()).collect();
+        let rows = self
+            .query(&text, &refs)?
+            .iter()
+            .map(|r| {
+                let columns = r.len() - punch_page::EXTRA_COLUMNS;
+                let punch = punch_info_row(r)?;
+                let review = punch_page::review_of(
+                    &punch,
+                    r.try_get(columns + 1)?,
+                    r.try_get(columns + 2)?,
+                    r.try_get(columns + 3)?,
+                    r.try_get(columns + 4)?,
+                );
+                Ok(PunchListRow {
+                    team: r.try_get(columns)?,
+                    review,
+                    punch,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.counted(rows)
     }
 
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
@@ -1145,6 +1255,49 @@ impl StoreTx for PgTx<'_, '_> {
         .as_ref()
         .map(punch_info_row)
         .transpose()
+        .inspect(|found| {
+            self.rows
+                .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
+        })
+    }
+
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        self.query(
+            "SELECT DISTINCT r.device_id FROM rejected r
+             LEFT JOIN devices d ON d.device_id = r.device_id
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE r.device_id > $1 AND ($2::TEXT IS NULL OR t.team = $2)
+             ORDER BY r.device_id LIMIT $3",
+            &[&after.unwrap_or(""), &team, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| Ok(r.try_get(0)?))
+        .collect()
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> {
+        self.query(
+            "SELECT seq, reason, detail, hash, attempts, first_received_at_ms FROM rejected
+             WHERE device_id = $1 ORDER BY seq, id LIMIT $2",
+            &[&device_id, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(RefusedRow {
+                seq: int(r.try_get(0)?),
+                reason: r.try_get(1)?,
+                detail: r.try_get(2)?,
+                hash: r.try_get(3)?,
+                attempts: int(r.try_get(4)?),
+                first_received_at_ms: r.try_get(5)?,
+            })
+        })
+        .collect()
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
@@ -1552,7 +1705,8 @@ impl StoreTx for PgTx<'_, '_> {
         )?
         .iter()
         .map(event_from_row)
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .and_then(|rows| self.counted(rows))
     }
 
     fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
@@ -1604,7 +1758,7 @@ impl StoreTx for PgTx<'_, '_> {
     fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
         self.exec(
             "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (employee_id, sha256) DO NOTHING",
             &[
                 &a.sha256,
                 &a.employee_id,
@@ -1616,10 +1770,11 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         self.opt(
-            "SELECT sha256, employee_id, body, received_at_ms FROM attachments WHERE sha256 = $1",
-            &[&sha256],
+            "SELECT sha256, employee_id, body, received_at_ms FROM attachments
+             WHERE employee_id = $1 AND sha256 = $2",
+            &[&employee_id, &sha256],
         )?
         .map(|r| {
             Ok(AttachmentRow {

@@ -115,7 +115,7 @@ impl SealableColumn {
             | SealableColumn::EventRecord
             | SealableColumn::EventBody => &[("device_id", Text), ("seq", Int)],
             SealableColumn::RejectedRecord => &[("device_id", Text), ("hash", Text), ("id", Int)],
-            SealableColumn::Attachment => &[("sha256", Text)],
+            SealableColumn::Attachment => &[("employee_id", Text), ("sha256", Text)],
             SealableColumn::DataKey => &[("device_id", Text), ("key_id", Text)],
             SealableColumn::MetaSecret => &[("key", Text)],
             SealableColumn::StaffTotp => &[("username", Text)],
@@ -193,7 +193,7 @@ mod tests {
         );
         assert_eq!(
             SealableColumn::Attachment.page_sql(false, pg),
-            "SELECT sha256, body FROM attachments  ORDER BY sha256 LIMIT $1"
+            "SELECT employee_id, sha256, body FROM attachments  ORDER BY employee_id, sha256 LIMIT $1"
         );
         assert_eq!(
             SealableColumn::MetaSecret.page_sql(true, pg),

@@ -4,6 +4,7 @@
 //! across connections and `busy_timeout` makes the loser wait.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -13,12 +14,14 @@ mod people;
 
 use crate::error::{Result, ServerError};
 use crate::metrics;
+use crate::store::punch_page::{self, Param, PunchListRow, PunchQuery};
+use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{KeyPart, KeyType, RowKey, SealableColumn, StoredValue};
 use crate::store::{
     AttachmentRow, BindDevice, ChainRow, ChallengeRow, CodeRow, DeviceInfo, EmployeeRow,
     ErasureReport, EventDecision, EventFilter, NewPunch, PinCodeRow, PinProfile, PolicyRow,
-    PurgeKind, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx, StoredEvent,
-    StoredPunchInfo, Work,
+    PurgeKind, RefusedRow, RejectedInfo, Revelation, SchemaStatus, ServerStore, StoreTx,
+    StoredEvent, StoredPunchInfo, Work,
 };
 
 /// The schema, one SQL step per version; append, never edit.
@@ -35,7 +38,39 @@ const MIGRATIONS: &[&str] = &[
     MIGRATION_10_RATE_LIMITS_WINDOW,
     MIGRATION_11_PIN_CODES_SUPERSEDED,
     MIGRATION_12_DEVICE_KEYS,
+    MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE,
+    MIGRATION_14_PUNCHES_BY_TIME,
+    MIGRATION_15_REQUESTS_BY_TIME,
 ];
+
+/// Requests by kind and status in the order a decider's queue pages them
+/// (`store::request_page`).
+const MIGRATION_15_REQUESTS_BY_TIME: &str = "
+CREATE INDEX events_by_type_time ON events (event_type, status, received_at_ms, device_id, seq);
+";
+
+/// The ledger newest first by the server's time for a punch, for keyset
+/// pages and time ranges (`store::punch_page`).
+const MIGRATION_14_PUNCHES_BY_TIME: &str = "
+CREATE INDEX punches_by_time ON punches ((COALESCE(trusted_time_ms, wall_time_ms)), device_id, seq);
+";
+
+/// Attachments keyed by (employee, hash), not the hash alone: the same bytes
+/// from two employees are two pieces of evidence (issue 21 item 13).
+const MIGRATION_13_ATTACHMENTS_PER_EMPLOYEE: &str = "
+CREATE TABLE attachments_by_employee (
+    employee_id     TEXT NOT NULL,
+    sha256          TEXT NOT NULL,
+    size_bytes      INTEGER NOT NULL,
+    body            BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL,
+    PRIMARY KEY (employee_id, sha256)
+);
+INSERT INTO attachments_by_employee
+    SELECT employee_id, sha256, size_bytes, body, received_at_ms FROM attachments;
+DROP TABLE attachments;
+ALTER TABLE attachments_by_employee RENAME TO attachments;
+";
 
 /// Two device keys: the channel key that signs requests (NULL: a device
 /// enrolled with one key, which public_key is) and its assurance; the punch
@@ -338,6 +373,7 @@ impl From<punch_sqlite::MigrateError> for ServerError {
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    rows: AtomicU64,
 }
 
 impl SqliteStore {
@@ -356,6 +392,7 @@ impl SqliteStore {
         )?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            rows: AtomicU64::new(0),
         })
     }
 
@@ -368,7 +405,7 @@ impl SqliteStore {
     fn run(&self, behavior: TransactionBehavior, work: &mut Work<'_>) -> Result<()> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(behavior)?;
-        work(&Sql(&tx))?;
+        work(&Sql(&tx, &self.rows))?;
         tx.commit()?;
         Ok(())
     }
@@ -423,6 +460,10 @@ impl ServerStore for SqliteStore {
             found,
             supported: SCHEMA_VERSION,
         })
+    }
+
+    fn rows_read(&self) -> u64 {
+        self.rows.load(Ordering::Relaxed)
     }
 
     fn scrub(&self) -> Result<()> {
@@ -494,7 +535,16 @@ fn key_value(part: &KeyPart) -> rusqlite::types::Value {
 }
 
 /// [`StoreTx`] over an open SQLite transaction.
-struct Sql<'c>(&'c Connection);
+/// A transaction, and the store's count of punch and event rows read.
+struct Sql<'c>(&'c Connection, &'c AtomicU64);
+
+impl Sql<'_> {
+    /// Counts punch and event rows read (`ServerStore::rows_read`).
+    fn counted<T>(&self, rows: Vec<T>) -> Result<Vec<T>> {
+        self.1.fetch_add(rows.len() as u64, Ordering::Relaxed);
+        Ok(rows)
+    }
+}
 
 const DEVICE_COLUMNS: &str = "device_id, employee_id, public_key, key_storage, platform, \
      enrolled_at_ms, unbound_at_ms, head_seq, head_hash, assurance, attestation, channel_key, \
@@ -938,6 +988,33 @@ impl StoreTx for Sql<'_> {
             .optional()?)
     }
 
+    fn devices_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        employee: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
+        let own: Vec<String> = DEVICE_COLUMNS
+            .split(',')
+            .map(|c| format!("d.{}", c.trim()))
+            .collect();
+        let mut stmt = self.0.prepare_cached(&format!(
+            "SELECT {}, t.team FROM devices d
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE d.device_id > ?1 AND (?2 IS NULL OR t.team = ?2)
+               AND (?3 IS NULL OR d.employee_id = ?3)
+             ORDER BY d.device_id LIMIT ?4",
+            own.join(", ")
+        ))?;
+        let team_at = own.len();
+        let rows = stmt.query_map(
+            params![after.unwrap_or(""), team, employee, limit as i64],
+            |r| Ok((device_row(r)?, r.get(team_at)?)),
+        )?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn devices(&self) -> Result<Vec<DeviceInfo>> {
         let mut stmt = self.0.prepare(&format!(
             "SELECT {DEVICE_COLUMNS} FROM devices ORDER BY employee_id, enrolled_at_ms, device_id"
@@ -1306,7 +1383,27 @@ impl StoreTx for Sql<'_> {
             params![f.employee_id, f.device_id, f.event_type, f.status],
             event_from_row,
         )?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn request_page(&self, query: &RequestQuery) -> Result<Vec<RequestRow>> {
+        let (text, params) = query.sql(EVENT_COLUMNS, |i| format!("?{i}"));
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                Param::Text(t) => rusqlite::types::Value::Text(t),
+                Param::Int(n) => rusqlite::types::Value::Integer(n),
+            })
+            .collect();
+        let mut stmt = self.0.prepare_cached(&text)?;
+        let team = stmt.column_count() - 1;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            Ok(RequestRow {
+                event: event_from_row(r)?,
+                team: r.get(team)?,
+            })
+        })?;
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
@@ -1345,7 +1442,7 @@ impl StoreTx for Sql<'_> {
     fn insert_attachment(&self, a: &AttachmentRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sha256) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (employee_id, sha256) DO NOTHING",
             params![
                 a.sha256,
                 a.employee_id,
@@ -1357,13 +1454,13 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn attachment(&self, sha256: &str) -> Result<Option<AttachmentRow>> {
+    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
         Ok(self
             .0
             .query_row(
                 "SELECT sha256, employee_id, body, received_at_ms FROM attachments
-                 WHERE sha256 = ?1",
-                [sha256],
+                 WHERE employee_id = ?1 AND sha256 = ?2",
+                [employee_id, sha256],
                 |r| {
                     Ok(AttachmentRow {
                         sha256: r.get(0)?,
@@ -1578,7 +1675,7 @@ impl StoreTx for Sql<'_> {
             "SELECT {PUNCH_INFO_COLUMNS} FROM punches ORDER BY device_id, seq"
         ))?;
         let rows = stmt.query_map([], punch_info_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
@@ -1587,17 +1684,86 @@ impl StoreTx for Sql<'_> {
              ORDER BY device_id, seq"
         ))?;
         let rows = stmt.query_map([employee_id], punch_info_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
+        let (text, params) = query.sql(PUNCH_INFO_COLUMNS, |i| format!("?{i}"));
+        let values: Vec<rusqlite::types::Value> = params
+            .into_iter()
+            .map(|p| match p {
+                Param::Text(t) => rusqlite::types::Value::Text(t),
+                Param::Int(n) => rusqlite::types::Value::Integer(n),
+            })
+            .collect();
+        let mut stmt = self.0.prepare_cached(&text)?;
+        let columns = stmt.column_count() - punch_page::EXTRA_COLUMNS;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| {
+            let punch = punch_info_row(r)?;
+            let review = punch_page::review_of(
+                &punch,
+                r.get(columns + 1)?,
+                r.get(columns + 2)?,
+                r.get(columns + 3)?,
+                r.get(columns + 4)?,
+            );
+            Ok(PunchListRow {
+                team: r.get(columns)?,
+                review,
+                punch,
+            })
+        })?;
+        self.counted(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
-        Ok(self
+        let found = self
             .0
             .prepare_cached(&format!(
                 "SELECT {PUNCH_INFO_COLUMNS} FROM punches WHERE device_id = ?1 AND seq = ?2"
             ))?
             .query_row(params![device_id, sql(seq)], punch_info_row)
-            .optional()?)
+            .optional()?;
+        self.1
+            .fetch_add(u64::from(found.is_some()), Ordering::Relaxed);
+        Ok(found)
+    }
+
+    fn refused_devices(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT DISTINCT r.device_id FROM rejected r
+             LEFT JOIN devices d ON d.device_id = r.device_id
+             LEFT JOIN employee_teams t ON t.employee_id = d.employee_id
+             WHERE r.device_id > ?1 AND (?2 IS NULL OR t.team = ?2)
+             ORDER BY r.device_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![after.unwrap_or(""), team, limit as i64], |r| {
+            r.get(0)
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT seq, reason, detail, hash, attempts, first_received_at_ms FROM rejected
+             WHERE device_id = ?1 ORDER BY seq, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![device_id, limit as i64], |r| {
+            Ok(RefusedRow {
+                seq: int(r.get(0)?),
+                reason: r.get(1)?,
+                detail: r.get(2)?,
+                hash: r.get(3)?,
+                attempts: int(r.get(4)?),
+                first_received_at_ms: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     fn rejected(&self) -> Result<Vec<RejectedInfo>> {
@@ -1633,6 +1799,36 @@ impl StoreTx for Sql<'_> {
 mod tests {
     use super::*;
     use crate::store::StoreExt;
+
+    #[test]
+    fn a_file_stored_before_step_13_stays_its_employees() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let conn = Connection::open(&path).unwrap();
+        punch_sqlite::migrate(&conn, &MIGRATIONS[..12]).unwrap();
+        conn.execute(
+            "INSERT INTO attachments (sha256, employee_id, size_bytes, body, received_at_ms)
+             VALUES ('ab', 'e-1', 3, x'010203', 5)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = SqliteStore::open(&path).unwrap();
+        let read = |e: &str| store.read(|tx| tx.attachment(e, "ab")).unwrap();
+        assert_eq!(read("e-1").map(|a| a.body), Some(vec![1, 2, 3]));
+        assert_eq!(read("e-2"), None);
+        store
+            .write(|tx| {
+                tx.insert_attachment(&AttachmentRow {
+                    sha256: "ab".into(),
+                    employee_id: "e-2".into(),
+                    body: vec![1, 2, 3],
+                    received_at_ms: 6,
+                })
+            })
+            .unwrap();
+        assert_eq!(read("e-2").map(|a| a.received_at_ms), Some(6));
+    }
 
     #[test]
     fn migrates_once_and_refuses_newer_schema() {

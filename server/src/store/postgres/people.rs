@@ -281,6 +281,39 @@ impl PeopleTx for PgTx<'_, '_> {
         Ok(true)
     }
 
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        self.opt(
+            "SELECT team FROM employee_teams WHERE employee_id = $1",
+            &[&employee_id],
+        )?
+        .map(|r| Ok(r.try_get(0)?))
+        .transpose()
+    }
+
+    fn people_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonRow>> {
+        self.query(
+            "SELECT e.employee_id, e.name, t.team FROM employees e
+             LEFT JOIN employee_teams t ON t.employee_id = e.employee_id
+             WHERE e.employee_id > $1 AND ($2::TEXT IS NULL OR t.team = $2)
+             ORDER BY e.employee_id LIMIT $3",
+            &[&after.unwrap_or(""), &team, &(limit as i64)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(PersonRow {
+                employee_id: r.try_get(0)?,
+                name: r.try_get(1)?,
+                team: r.try_get(2)?,
+            })
+        })
+        .collect()
+    }
+
     fn people(&self) -> Result<Vec<PersonRow>> {
         self.query(
             "SELECT e.employee_id, e.name, t.team FROM employees e

@@ -366,6 +366,36 @@ impl PeopleTx for Sql<'_> {
         Ok(true)
     }
 
+    fn team_of(&self, employee_id: &str) -> Result<Option<String>> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT team FROM employee_teams WHERE employee_id = ?1")?
+            .query_row([employee_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn people_page(
+        &self,
+        after: Option<&str>,
+        team: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PersonRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT e.employee_id, e.name, t.team FROM employees e
+             LEFT JOIN employee_teams t ON t.employee_id = e.employee_id
+             WHERE e.employee_id > ?1 AND (?2 IS NULL OR t.team = ?2)
+             ORDER BY e.employee_id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![after.unwrap_or(""), team, limit as i64], |r| {
+            Ok(PersonRow {
+                employee_id: r.get(0)?,
+                name: r.get(1)?,
+                team: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn people(&self) -> Result<Vec<PersonRow>> {
         let mut stmt = self.0.prepare(
             "SELECT e.employee_id, e.name, t.team FROM employees e

@@ -141,12 +141,17 @@ async function queue(extra) {
   const page = await api('GET', path);
   view(team ? `Review queue: team ${team}` : 'Review queue',
     page.items.length ? punchTable(page.items) : el('p', {}, 'Nothing to review.'),
-    el('p', { class: 'muted' }, `${page.total} punch(es)`));
+    el('p', { class: 'muted' }, pageCount(page)));
+}
+
+// A page of punches has no total (the server reads only the page).
+function pageCount(page) {
+  return `${page.items.length} punch(es)` + (page.next_cursor ? ', more older ones' : '');
 }
 
 async function punches() {
   const page = await api('GET', '/admin/v1/punches?limit=100');
-  view('Punches', punchTable(page.items), el('p', { class: 'muted' }, `${page.total} punch(es)`));
+  view('Punches', punchTable(page.items), el('p', { class: 'muted' }, pageCount(page)));
 }
 
 async function punch(device, seq) {
@@ -303,18 +308,32 @@ async function audit() {
 }
 
 // Staff accounts (HR): disable / enable, revoke every session and token,
-// unlock. Each asks for a reason, kept in the audit trail.
+// unlock, reset the password (a new one-time password) or the authenticator
+// (enrolled again at the next sign-in); and each API token, revoked alone.
+// Each asks for a reason, kept in the audit trail.
 async function staffView() {
-  const data = await api('GET', '/admin/v1/staff');
-  const act = (who, change, done) => async () => {
-    const reason = prompt(`Reason to ${change} ${who}`);
+  const [data, tokens] = await Promise.all([api('GET', '/admin/v1/staff'), api('GET', '/admin/v1/tokens')]);
+  const act = (path, what, done, extra) => async () => {
+    const reason = prompt(`Reason to ${what}`);
     if (!reason) return;
+    const body = { reason };
+    if (extra) {
+      const value = extra();
+      if (!value) return;
+      Object.assign(body, value);
+    }
     clearMessages();
     try {
-      await api('POST', `/admin/v1/staff/${encodeURIComponent(who)}/${change}`, { reason });
+      await api('POST', path, body);
       await staffView();
       say(done);
     } catch (e) { fail(explain(e)); }
+  };
+  const change = (who, c, done, extra) =>
+    act(`/admin/v1/staff/${encodeURIComponent(who)}/${c}`, `${c} ${who}`, done, extra);
+  const newPassword = () => {
+    const password = prompt('New one-time password (12 characters or more)');
+    return password ? { password } : null;
   };
   const stateOf = (s) => [s.disabled ? 'disabled' : 'active', s.locked_until_ms ? `locked until ${time(s.locked_until_ms)}` : '',
     s.totp_enrolment_pending ? 'authenticator not enrolled' : ''].filter(Boolean).join(', ');
@@ -324,10 +343,21 @@ async function staffView() {
       el('td', {}, s.username), el('td', {}, s.role), el('td', {}, s.team || ''), el('td', { class: 'state' }, stateOf(s)),
       el('td', {}, s.username === state.me.username ? '' : [
         s.disabled
-          ? el('button', { type: 'button', on: { click: act(s.username, 'enable', `${s.username} enabled.`) } }, `Enable ${s.username}`)
-          : el('button', { type: 'button', class: 'danger', on: { click: act(s.username, 'disable', `${s.username} disabled.`) } }, `Disable ${s.username}`), ' ',
-        el('button', { type: 'button', on: { click: act(s.username, 'revoke', `Sessions and tokens of ${s.username} revoked.`) } }, `Revoke sessions of ${s.username}`), ' ',
-        el('button', { type: 'button', on: { click: act(s.username, 'unlock', `${s.username} unlocked.`) } }, `Unlock ${s.username}`)]))))));
+          ? el('button', { type: 'button', on: { click: change(s.username, 'enable', `${s.username} enabled.`) } }, `Enable ${s.username}`)
+          : el('button', { type: 'button', class: 'danger', on: { click: change(s.username, 'disable', `${s.username} disabled.`) } }, `Disable ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: change(s.username, 'revoke', `Sessions and tokens of ${s.username} revoked.`) } }, `Revoke sessions of ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: change(s.username, 'unlock', `${s.username} unlocked.`) } }, `Unlock ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: change(s.username, 'reset-password', `Password of ${s.username} reset.`, newPassword) } }, `Reset password of ${s.username}`), ' ',
+        el('button', { type: 'button', on: { click: change(s.username, 'reset-totp', `${s.username} enrols a new authenticator at the next sign-in.`) } }, `Reset authenticator of ${s.username}`)]))))),
+    el('h2', {}, 'API tokens'),
+    el('table', { id: 'tokens' },
+      el('thead', {}, el('tr', {}, ['Token', 'Owner', 'Name', 'Expires', 'State', ''].map((h) => el('th', {}, h)))),
+      el('tbody', {}, tokens.tokens.map((t) => el('tr', { 'data-token': t.token_id },
+        el('td', {}, t.token_id), el('td', {}, t.username), el('td', {}, t.name), el('td', {}, time(t.expires_at_ms)),
+        el('td', { class: 'state' }, t.revoked_at_ms ? `revoked ${time(t.revoked_at_ms)}` : 'live'),
+        el('td', {}, t.revoked_at_ms ? '' : el('button', { type: 'button', class: 'danger',
+          on: { click: act(`/admin/v1/tokens/${encodeURIComponent(t.token_id)}/revoke`, `revoke token ${t.token_id}`, `Token ${t.token_id} revoked.`) } },
+          `Revoke token ${t.token_id}`)))))));
 }
 
 async function route() {
