@@ -23,9 +23,16 @@ public enum UserPresencePolicy: String, Codable, Sendable {
     case biometryCurrentSet
 }
 
-/// A Secure Enclave key's handle and what it asks of the user.
+/// A Secure Enclave key's handle, its public half and what it asks of the
+/// user. The record itself is readable after the first unlock whatever the
+/// key asks: the library checks the public half when it opens, which must
+/// work even when the key can no longer sign (then signing throws
+/// `KeyInvalidated` and the app rotates the key). The handle alone is
+/// useless: only this device's Secure Enclave can use it, under the key's
+/// own access control.
 struct StoredKey: Codable {
     let handle: Data
+    let publicKeySpki: Data
     let presence: UserPresencePolicy
 }
 
@@ -58,7 +65,7 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
 
     /// The signer of the key in force for `role`; nil before any was kept.
     /// Throws `PlatformError.KeyInvalidated` when the key was kept but the
-    /// Keychain no longer has it (passcode removed, device restored).
+    /// Keychain no longer has its record (the Keychain was reset).
     public func signer(for role: KeyRole) throws -> SecureEnclaveSigner? {
         guard let account = try current(role) else { return nil }
         guard let bytes = try Keychain.read(service: service, account: account) else {
@@ -90,7 +97,8 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
         } catch {
             throw PlatformError.Failed(detail: "the Secure Enclave could not create a key: \(error)")
         }
-        let stored = StoredKey(handle: key.dataRepresentation, presence: presence)
+        let spki = key.publicKey.derRepresentation
+        let stored = StoredKey(handle: key.dataRepresentation, publicKeySpki: spki, presence: presence)
         let account = "\(Self.name(role)).\(UUID().uuidString)"
         let record: Data
         do {
@@ -98,14 +106,13 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
         } catch {
             throw PlatformError.Failed(detail: "the key's record cannot be encoded")
         }
-        try Keychain.write(service: service, account: account, data: record, accessible: accessible)
-        lock.lock()
-        let replaced = pending.updateValue(account, forKey: role)
-        lock.unlock()
-        if let replaced {
+        try Keychain.write(
+            service: service, account: account, data: record,
+            accessible: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly
+        )
+        if let replaced = remember(account, for: role) {
             try? Keychain.delete(service: service, account: replaced)
         }
-        let spki = key.publicKey.derRepresentation
         var attestation: DeviceAttestation?
         if let challenge {
             attestation = try await AppAttest.attest(challenge: challenge, publicKeySpki: spki)
@@ -149,6 +156,13 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
         }
     }
 
+    /// Synchronous: NSLock is not for async contexts.
+    private func remember(_ account: String, for role: KeyRole) -> String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return pending.updateValue(account, forKey: role)
+    }
+
     private func current(_ role: KeyRole) throws -> String? {
         try Keychain.read(service: service, account: Self.pointer(role)).map { String(decoding: $0, as: UTF8.self) }
     }
@@ -162,10 +176,10 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
         }
     }
 
-    /// The channel key must work in the background after the first unlock;
-    /// a punch key that asks for the user needs a passcode (removing it
-    /// destroys the key: the rotation path), one that does not asks for an
-    /// unlocked device.
+    /// The key's own protection class. The channel key must work in the
+    /// background after the first unlock; a punch key that asks for the
+    /// user needs a passcode (removing it makes the key unusable: the
+    /// rotation path), one that does not asks for an unlocked device.
     static func accessibility(role: KeyRole, presence: UserPresencePolicy) -> CFString {
         switch (role, presence) {
         case (.channel, _):
@@ -199,21 +213,15 @@ public final class SecureEnclaveKeys: KeyProvider, @unchecked Sendable {
 public final class SecureEnclaveSigner: DeviceSigner, @unchecked Sendable {
     private let stored: StoredKey
     private let promptReason: String
-    private let publicKey: Data?
 
     init(stored: StoredKey, promptReason: String) {
         self.stored = stored
         self.promptReason = promptReason
-        // Opening the key to read its public half needs no user.
-        self.publicKey = try? SecureEnclave.P256.Signing.PrivateKey(dataRepresentation: stored.handle)
-            .publicKey.derRepresentation
     }
 
+    /// From the record: answers even when the key can no longer sign.
     public func publicKeySpki() throws -> Data {
-        guard let publicKey else {
-            throw PlatformError.KeyInvalidated(detail: "the Secure Enclave can no longer open this key")
-        }
-        return publicKey
+        stored.publicKeySpki
     }
 
     /// Asks the user first when the key requires it, suspending (no thread
