@@ -17,7 +17,8 @@ let package = Package(
         .library(name: "PunchCore", targets: ["PunchCore", "PunchCorePlatform"]),
     ],
     targets: [
-        // libpunchcore.a per platform + Headers/punchcoreFFI/{punchcoreFFI.h, module.modulemap}.
+        // A static punchcoreFFI.framework per platform (libpunchcore.a, punchcoreFFI.h,
+        // Modules/module.modulemap), made by build-xcframework.sh.
         // A release consumes it by URL instead: see release-xcframework.sh.
         .binaryTarget(name: "punchcoreFFI", path: "punchcoreFFI.xcframework"),
         // PunchCore.swift is generated (scripts/gen-bindings.sh); PunchCore+Async.swift is

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # On a Mac with Xcode and rustup: builds libpunchcore.a for every slice
 # Package.swift declares (iOS devices, iOS simulators, macOS), keeps the
-# bundled SQLite private to it, and packs the libraries with the generated
-# C header and module map into punchcoreFFI.xcframework beside Package.swift.
+# bundled SQLite private to it, wraps each in a static punchcoreFFI.framework
+# with the generated C header and a framework module map, and packs them
+# into punchcoreFFI.xcframework beside Package.swift.
 # (Not runnable on the project's Linux machines: no Xcode there. Never run
 # by the project: see README.md.)
 set -euo pipefail
@@ -64,7 +65,7 @@ done
 
 out=target/xcframework
 rm -rf "$out" bindings/swift/punchcoreFFI.xcframework
-mkdir -p "$out/ios-simulator" "$out/macos" "$out/headers/punchcoreFFI"
+mkdir -p "$out/ios-device" "$out/ios-simulator" "$out/macos"
 lipo -create \
   target/aarch64-apple-ios-sim/release-ffi/libpunchcore.a \
   target/x86_64-apple-ios/release-ffi/libpunchcore.a \
@@ -73,17 +74,66 @@ lipo -create \
   target/aarch64-apple-darwin/release-ffi/libpunchcore.a \
   target/x86_64-apple-darwin/release-ffi/libpunchcore.a \
   -output "$out/macos/libpunchcore.a"
+cp target/aarch64-apple-ios/release-ffi/libpunchcore.a "$out/ios-device/libpunchcore.a"
 
-# Headers/punchcoreFFI/{punchcoreFFI.h,module.modulemap}: a module map in a
-# folder named for its module. Flat Headers/module.modulemap files of two
-# XCFrameworks in one app collide; clang finds this one by the module name.
+# Each slice is a static framework, not a bare library with headers: Xcode
+# copies a bare library's Headers/ into one include/ folder shared by every
+# XCFramework in the app, so two Rust libraries' module.modulemap files
+# collide ("Multiple commands produce .../include/module.modulemap"), and a
+# module map moved into Headers/<name>/ is not found by Xcode 26's explicit
+# module scanner (boltffi/boltffi#374 and #503, redbadger/crux#539). A
+# framework keeps its module map in its own Modules/ folder and is found by
+# its name. The module map is uniffi's without its `use "_Builtin_*"` lines,
+# which newer Xcodes reject (mozilla/uniffi-rs#2917).
 # The Swift sources must match this header: regenerate them first if the
 # Rust API changed (scripts/gen-bindings.sh, on any machine).
-cp bindings/swift/include/punchcoreFFI.h bindings/swift/include/module.modulemap "$out/headers/punchcoreFFI/"
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+make_framework() {  # $1: slice folder holding libpunchcore.a; $2: ios | macos
+  local dir=$1 platform=$2 fw root
+  fw="$dir/punchcoreFFI.framework"
+  if [[ $platform == macos ]]; then
+    # macOS frameworks are versioned bundles.
+    root="$fw/Versions/A"
+    mkdir -p "$root/Headers" "$root/Modules" "$root/Resources"
+    ln -s A "$fw/Versions/Current"
+    for item in punchcoreFFI Headers Modules Resources; do ln -s "Versions/Current/$item" "$fw/$item"; done
+    plist="$root/Resources/Info.plist"
+    minimum="<key>LSMinimumSystemVersion</key><string>$MACOSX_DEPLOYMENT_TARGET</string>"
+  else
+    root=$fw
+    mkdir -p "$root/Headers" "$root/Modules"
+    plist="$root/Info.plist"
+    minimum="<key>MinimumOSVersion</key><string>$IPHONEOS_DEPLOYMENT_TARGET</string>"
+  fi
+  cp "$dir/libpunchcore.a" "$root/punchcoreFFI"
+  cp bindings/swift/include/punchcoreFFI.h "$root/Headers/"
+  cat >"$root/Modules/module.modulemap" <<'MAP'
+framework module punchcoreFFI {
+    header "punchcoreFFI.h"
+    export *
+}
+MAP
+  cat >"$plist" <<PLIST
+<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0"><dict>
+<key>CFBundleExecutable</key><string>punchcoreFFI</string>
+<key>CFBundleIdentifier</key><string>org.punchcore.punchcoreFFI</string>
+<key>CFBundleName</key><string>punchcoreFFI</string>
+<key>CFBundlePackageType</key><string>FMWK</string>
+<key>CFBundleShortVersionString</key><string>$version</string>
+<key>CFBundleVersion</key><string>$version</string>
+$minimum
+</dict></plist>
+PLIST
+}
+make_framework "$out/ios-device" ios
+make_framework "$out/ios-simulator" ios
+make_framework "$out/macos" macos
 
 xcodebuild -create-xcframework \
-  -library target/aarch64-apple-ios/release-ffi/libpunchcore.a -headers "$out/headers" \
-  -library "$out/ios-simulator/libpunchcore.a" -headers "$out/headers" \
-  -library "$out/macos/libpunchcore.a" -headers "$out/headers" \
+  -framework "$out/ios-device/punchcoreFFI.framework" \
+  -framework "$out/ios-simulator/punchcoreFFI.framework" \
+  -framework "$out/macos/punchcoreFFI.framework" \
   -output bindings/swift/punchcoreFFI.xcframework
 echo "wrote bindings/swift/punchcoreFFI.xcframework"
