@@ -22,8 +22,8 @@ public enum BackgroundSync {
     ) -> Bool {
         BGTaskScheduler.shared.register(forTaskWithIdentifier: identifier, using: nil) { task in
             // The next run is asked for first, so a killed run still has a successor.
-            schedule(identifier: identifier, after: interval)
-            run(task, client: client)
+            Self.schedule(identifier: identifier, after: interval)
+            Self.run(task, client: client)
         }
     }
 

@@ -19,13 +19,19 @@ public enum DatabaseDirectory {
             var url = try fileManager.url(
                 for: .applicationSupportDirectory, in: .userDomainMask, appropriateFor: nil, create: true
             ).appendingPathComponent(name, isDirectory: true)
-            try fileManager.createDirectory(
-                at: url, withIntermediateDirectories: true,
-                attributes: [.protectionKey: protection]
-            )
+            var attributes: [FileAttributeKey: Any] = [:]
+            #if os(iOS)
+            // Data Protection classes are an iOS feature (macOS: FileVault).
+            attributes[.protectionKey] = protection
+            #endif
+            try fileManager.createDirectory(at: url, withIntermediateDirectories: true, attributes: attributes)
             // New files (the database, its WAL and journal) inherit the
             // directory's class; set it again for a directory made earlier.
-            try fileManager.setAttributes([.protectionKey: protection], ofItemAtPath: url.path)
+            if !attributes.isEmpty {
+                try fileManager.setAttributes(attributes, ofItemAtPath: url.path)
+            }
+            // Set at every start: some file operations reset it (Apple's
+            // isExcludedFromBackupKey documentation).
             var values = URLResourceValues()
             values.isExcludedFromBackup = true
             try url.setResourceValues(values)

@@ -21,7 +21,7 @@ public final class DeviceClock: PlatformClock, @unchecked Sendable {
     /// Throws when the boot id or the timebase could not be read: the
     /// library then uses its own clock and counts such punches as unanchored.
     public func now() throws -> ClockReading {
-        guard let bootId, secondsPerTick > 0 else {
+        guard let bootId = bootId, secondsPerTick > 0 else {
             throw PlatformError.Failed(detail: "kern.bootsessionuuid or the timebase is unreadable")
         }
         let wall = Date()

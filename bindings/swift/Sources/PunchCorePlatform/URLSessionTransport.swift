@@ -46,7 +46,7 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         }
         let prepared = urlRequest
         // (Data, URLResponse) is Sendable with the iOS 16+ SDKs Xcode 15 ships.
-        let (data, response) = try await withDeadline(request.timeout) { [session] in
+        let (data, response) = try await withDeadline(request.timeout) { [session] () async throws -> (Data, URLResponse) in
             do {
                 return try await session.data(for: prepared)
             } catch let error as URLError {
@@ -97,7 +97,8 @@ func withDeadline<T: Sendable>(
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await body() }
         group.addTask {
-            try await Task.sleep(nanoseconds: UInt64(max(seconds, 0) * 1_000_000_000))
+            // Clamped: a day is beyond any request, and UInt64 cannot hold infinity.
+            try await Task.sleep(nanoseconds: UInt64(min(max(seconds, 0), 86_400) * 1_000_000_000))
             throw PlatformError.Timeout(detail: "no answer within \(Int(seconds)) s")
         }
         defer { group.cancelAll() }
