@@ -24,10 +24,22 @@ public final class LocationEvidence: NSObject, CLLocationManagerDelegate {
         manager.requestWhenInUseAuthorization()
     }
 
-    /// One fresh fix, or nil when there is none (no permission, no signal):
-    /// the library then judges the punch without GPS.
-    public func currentFix() async -> GpsFix? {
-        await withCheckedContinuation { continuation in
+    /// One fresh fix, or nil when there is none within `timeout` seconds
+    /// (no permission, no signal, a permission prompt left open): the
+    /// library then judges the punch without GPS.
+    public func currentFix(timeout: TimeInterval = 20) async -> GpsFix? {
+        let nanoseconds = UInt64(min(max(timeout, 0), 600) * 1_000_000_000)
+        // Runs on the main actor, like this method.
+        let timer = Task { [weak self] in
+            do {
+                try await Task.sleep(nanoseconds: nanoseconds)
+            } catch {
+                return // the fix came first
+            }
+            self?.finish(nil)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
             waiting.append(continuation)
             if waiting.count == 1 {
                 manager.requestLocation()
