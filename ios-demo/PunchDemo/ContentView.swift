@@ -28,7 +28,7 @@ struct ContentView: View {
             }
             Section("Queue") {
                 ForEach(model.queue, id: \.seq) { p in
-                    Text("#\(p.seq) \(p.kind) \(p.decision) · \(String(describing: p.uploadState))")
+                    Text("#\(p.seq) \(p.kind.map { "\($0)" } ?? "–") \(p.decision.map { "\($0)" } ?? "") · \(String(describing: p.uploadState))")
                 }
             }
         }

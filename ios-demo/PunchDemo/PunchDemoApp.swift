@@ -1,91 +1,95 @@
-// The app: one PunchClient for the process, background sync with
-// BGTaskScheduler, the database excluded from backups.
-import BackgroundTasks
+// The app: one PunchClient per process for the one database (the screen and
+// the background task share it), the package's adapters for keys, HTTP,
+// clock, data key and location, and background sync with BGTaskScheduler.
 import PunchCore
+import PunchCorePlatform
 import SwiftUI
 
 @main
 struct PunchDemoApp: App {
-    static let syncTask = "com.example.punch.sync" // also in Info.plist BGTaskSchedulerPermittedIdentifiers
+    /// Also in Info.plist, BGTaskSchedulerPermittedIdentifiers (project.yml).
+    static let syncTask = "com.example.punch.sync"
     @StateObject private var model = PunchModel()
 
     init() {
-        BGTaskScheduler.shared.register(forTaskWithIdentifier: Self.syncTask, using: nil) { task in
-            PunchDemoApp.handleSync(task as! BGAppRefreshTask)
+        // Before launch finishes, as BGTaskScheduler requires. The handler
+        // completes the task on every path, expiration included.
+        BackgroundSync.register(identifier: Self.syncTask) {
+            try? await PunchEngine.shared.client()
         }
     }
 
     var body: some Scene {
         WindowGroup { ContentView(model: model) }
     }
+}
 
-    /// The library's sync is safe to abandon: on expiry the Task is
-    /// cancelled (the upload stops waiting at once) and we report failure.
-    static func handleSync(_ task: BGAppRefreshTask) {
-        scheduleSync()
-        let work = Task {
-            var ok = false
-            do {
-                let client = try await PunchModel.shared?.client
-                let report = try await client?.sync()
-                ok = report != nil && report?.error == nil
-            } catch {
-                ok = false // not open or not enrolled yet: try again later
-            }
-            task.setTaskCompleted(success: ok)
+/// Opens the client once per process, on first use: a background launch
+/// (no screen) and the screen get the same engine.
+actor PunchEngine {
+    static let shared = PunchEngine()
+    /// Secure Enclave keys; `.userPresence` would ask Face ID at every punch.
+    static let keys = SecureEnclaveKeys(punchPresence: .notRequired)
+    static let serverUrl = "https://punch.example.com"
+    static let policyKeyBase64 = "PASTE-THE-BASE64-POLICY-KEY"
+
+    private var opening: Task<PunchClient, Error>?
+
+    func client() async throws -> PunchClient {
+        if let opening {
+            return try await opening.value
         }
-        task.expirationHandler = { work.cancel() }
+        let task = Task { try await Self.open() }
+        opening = task
+        do {
+            return try await task.value
+        } catch {
+            opening = nil // not opened: the next caller tries again
+            throw error
+        }
     }
 
-    static func scheduleSync() {
-        let request = BGAppRefreshTaskRequest(identifier: syncTask)
-        request.earliestBeginDate = Date(timeIntervalSinceNow: 15 * 60)
-        try? BGTaskScheduler.shared.submit(request)
+    private static func open() async throws -> PunchClient {
+        let directory = try DatabaseDirectory.prepare()
+        // Without a Secure Enclave (simulator) the library keeps software keys.
+        var punchSigner: SecureEnclaveSigner?
+        var channelSigner: SecureEnclaveSigner?
+        if SecureEnclaveKeys.isAvailable {
+            punchSigner = try keys.signer(for: .punch)
+            channelSigner = try keys.signer(for: .channel)
+        }
+        let options = ClientOptions(
+            serverUrl: serverUrl,
+            policyKeyBase64: policyKeyBase64,
+            signer: punchSigner,
+            channelSigner: channelSigner,
+            transport: URLSessionTransport(),
+            clock: DeviceClock(),
+            keyWrapper: KeychainDataKeyWrapper()
+        )
+        return try await PunchClient.open(directory: directory, options: options)
     }
 }
 
-/// Opens the client and publishes what the screen shows.
+/// What the screen shows.
 @MainActor
 final class PunchModel: ObservableObject {
-    nonisolated(unsafe) static var shared: PunchModel?
-    /// Opened by `start()` (opening touches the disk: it is an async call).
-    private var opened: PunchClient?
     let evidence = EvidenceSource()
     @Published var verdict = "Tap \"Check location\""
     @Published var status: SyncStatus?
     @Published var queue: [HistoryEntry] = []
 
     init() {
-        PunchModel.shared = self
-        Task { await self.start() }
+        Task { await self.follow() }
     }
 
-    var client: PunchClient {
-        get throws {
-            guard let opened else { throw PunchError.Busy(detail: "the punch database is still opening") }
-            return opened
-        }
-    }
-
-    private func start() async {
-        var dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
-            .appendingPathComponent("punch", isDirectory: true)
-        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        // The device identity and the signed chain must not be restored onto another phone.
-        var values = URLResourceValues()
-        values.isExcludedFromBackup = true
-        try? dir.setResourceValues(values)
-        let options = ClientOptions(
-            serverUrl: "https://punch.example.com",
-            policyKeyBase64: "PASTE-THE-BASE64-POLICY-KEY",
-            signer: try? SecureEnclaveSigner(),
-            clock: IOSClock()
-        )
+    /// Where the employee stands, live; ends with the app.
+    private func follow() async {
         do {
-            let client = try await PunchClient.open(directory: dir.path, options: options)
-            opened = client
-            // This model's own subscription; the stream ends with the task.
-            for await standing in client.standingUpdates() { self.status = standing.sync }
+            let client = try await PunchEngine.shared.client()
+            for await standing in client.standingUpdates() {
+                status = standing.sync
+            }
         } catch {
             verdict = "Cannot open the punch database: \(error.localizedDescription)"
         }
@@ -93,29 +97,57 @@ final class PunchModel: ObservableObject {
 
     func enroll(code: String) async {
         await report {
-            _ = try await client.enroll(code: code)
+            let client = try await PunchEngine.shared.client()
+            if SecureEnclaveKeys.isAvailable {
+                // Both keys are made for the server's challenge (App Attest
+                // where the device has it) and kept only if enrollment worked.
+                do {
+                    _ = try await client.enrollWithKeys(code: code, provider: PunchEngine.keys)
+                    try PunchEngine.keys.keep()
+                } catch {
+                    PunchEngine.keys.discard()
+                    throw error
+                }
+            } else {
+                _ = try await client.enroll(code: code)
+            }
             _ = try await client.refreshPolicy()
         }
     }
 
     func check() async {
-        await report { show(try await client.evaluate(evidence: await evidence.collect())) }
+        await report {
+            let client = try await PunchEngine.shared.client()
+            show(try await client.evaluate(evidence: await evidence.collect()))
+        }
     }
 
     func punch(_ kind: PunchKind) async {
         await report {
+            let client = try await PunchEngine.shared.client()
             do {
                 show(try await client.punch(kind: kind, evidence: await evidence.collect()).evaluation)
-                PunchDemoApp.scheduleSync()
+                BackgroundSync.schedule(identifier: PunchDemoApp.syncTask)
             } catch PunchError.Refused(_, let evaluation) {
                 show(evaluation) // not stored: the reasons say why
+            } catch PunchError.KeyInvalidated(_) {
+                // Nothing was stored; earlier punches still upload. A new
+                // punch key, signed in by the channel key; punch again.
+                do {
+                    _ = try await client.rotatePunchKey(provider: PunchEngine.keys, reason: .invalidated)
+                    try PunchEngine.keys.keep()
+                } catch {
+                    PunchEngine.keys.discard()
+                    throw error
+                }
+                verdict = "The punch key was replaced: punch again."
             }
             queue = try await client.history(beforeSeq: nil, limit: 50).entries // newest first
         }
     }
 
     func syncNow() async {
-        await report { _ = try await client.sync() }
+        await report { _ = try await PunchEngine.shared.client().sync() }
     }
 
     private func show(_ e: Evaluation) {
@@ -126,6 +158,6 @@ final class PunchModel: ObservableObject {
     }
 
     private func report(_ body: () async throws -> Void) async {
-        do { try await body() } catch let error as PunchError { verdict = error.localizedDescription } catch { verdict = "\(error)" }
+        do { try await body() } catch { verdict = error.localizedDescription }
     }
 }
