@@ -45,6 +45,9 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # The Kotlin chain-reset test edits the phone's database file with it.
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+# The Swift package's release script test zips and lists a stand-in framework.
+command -v zip >/dev/null 2>&1 || missing+=(zip)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then

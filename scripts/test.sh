@@ -128,6 +128,8 @@ step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/ko
 # grammar (tree-sitter-swift), and hand-written switches over generated
 # enums must name every case (bindings/swift/README.md).
 step "swift syntax and cases" target/debug/swift-check
+# The Swift package's release script: zip layout, symlinks, SwiftPM checksum.
+step "swift release script" bash bindings/swift/tests/release-test.sh
 # The Android demo's Kotlin, compiled against the Android framework API jar.
 step "android demo compile" ./android-demo/check-compile.sh
 
