@@ -226,3 +226,55 @@ fn employees_and_devices_are_pages_and_cursors_read_in_sql() {
     let ops = ok(hr.get("/admin/v1/employees?team=ops"));
     assert_eq!(items(&ops).len(), 3, "{ops}");
 }
+
+#[test]
+fn key_rotations_waiting_for_hr_are_a_page_and_a_cursor_read_in_sql() {
+    use punch_model::ledger::event::ChainEvent;
+    use punch_model::ledger::key_rotation::{KeyRotation, RotationReason, key_fingerprint};
+    use punch_model::ledger::signing::{Signer as _, SoftwareSigner};
+    use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+    let ts = TestServer::start();
+    // The employer wants hardware keys: a software key's rotation waits for HR.
+    let mut strict = ts.admin.settings().unwrap();
+    strict.min_assurance = AssuranceLevel::HardwareTee;
+    strict.below_min_assurance = BelowMinimum::Review;
+    ts.admin.set_settings(strict).unwrap();
+    let version = ts.publish();
+    let mut noise = ts.enrolled_device("e-noise");
+    make_ups(&ts, &mut noise, version, 60);
+    let mut waiting = Vec::new();
+    for i in 0..7 {
+        let mut device = ts.enrolled_device(&format!("e-{i}"));
+        let (new_key, _) = SoftwareSigner::generate().unwrap();
+        let event = device.next_event(
+            version,
+            ChainEvent::KeyRotation(KeyRotation {
+                punch_key: new_key.public_key_spki().unwrap(),
+                replaces: key_fingerprint(&device.spki),
+                reason: RotationReason::Lost,
+                attestation: None,
+            }),
+        );
+        let resp = device.upload_ok(ts.addr(), vec![event]);
+        assert_eq!(resp.key_rotation_pending, Some(device.head_seq));
+        waiting.push(device.id.clone());
+    }
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+    let mut seen = Vec::new();
+    let mut path = "/admin/v1/key-rotations?limit=3".to_string();
+    loop {
+        let (read, page) = rows_read(&ts, || ok(hr.get(&path)));
+        assert!(read <= 4, "a page of 3 read {read} event rows");
+        seen.extend(
+            items(&page)
+                .iter()
+                .map(|r| r["device_id"].as_str().unwrap().to_string()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/admin/v1/key-rotations?limit=3&cursor={cursor}"),
+            None => break,
+        }
+    }
+    // Each waiting rotation once, oldest first; no request among them.
+    assert_eq!(seen, waiting);
+}

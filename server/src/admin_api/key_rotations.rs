@@ -11,44 +11,61 @@ use axum::response::Response;
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
 use crate::admin_api::people::{audit, teams};
-use crate::admin_api::query::{self, Paging};
+use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::admin_api::requests::{Decision, DecisionRequest};
 use crate::api::AppState;
 use crate::error::ServerError;
 use crate::key_rotation;
 use crate::staff::Permission;
+use crate::store::request_page::{EventKinds, RequestCursor, RequestQuery};
 use crate::store::{StoreExt, StoredEvent};
 
-/// `GET /admin/v1/key-rotations`: pending rotations, oldest first.
+/// `GET /admin/v1/key-rotations`: pending rotations, oldest first, one
+/// keyset page read in SQL (a manager's team's only).
 pub async fn list(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    Query(paging): Query<Paging>,
+    Query(paging): Query<CursorPaging>,
 ) -> Result<Response, AdminError> {
+    let after = paging.cursor(RequestCursor::decode)?;
     let page = call(
         &state,
         headers,
         method,
         Permission::ViewDevices,
         move |s, actor, now| {
-            let (events, teams) = s.store.read(|tx| {
-                Ok((
-                    tx.events(&crate::store::EventFilter {
-                        event_type: Some(key_rotation::EVENT_TYPE),
-                        status: Some(key_rotation::PENDING),
-                        ..Default::default()
-                    })?,
-                    teams(tx)?,
-                ))
-            })?;
-            let all: Vec<StoredEvent> = events
+            let limit = paging.limit();
+            let query = RequestQuery {
+                kinds: EventKinds::KeyRotations,
+                team: actor.team().map(str::to_string),
+                status: Some(key_rotation::PENDING.to_string()),
+                after,
+                // One more than asked: whether a next page exists.
+                limit: limit + 1,
+                ..RequestQuery::default()
+            };
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| tx.request_page(&query))?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last())
+                .flatten()
+                .map(|r| RequestCursor::of(&r.event).encode());
+            let items: Vec<StoredEvent> = rows
                 .into_iter()
-                .filter(|e| {
-                    actor.sees_team(teams.get(&e.employee_id).cloned().flatten().as_deref())
-                })
+                .filter(|r| actor.sees_team(r.team.as_deref()))
+                .map(|r| r.event)
                 .collect();
-            Ok(paging.page(all, now))
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
         },
     )
     .await?;

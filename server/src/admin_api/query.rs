@@ -11,40 +11,6 @@ pub const MAX_LIMIT: usize = 500;
 /// Admin request bodies are small: a comment, a reason, a staff account.
 pub const MAX_BODY: usize = 16 << 10;
 
-/// One page of a list.
-#[derive(Debug, Clone, Serialize)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Items matching the filters, over all pages.
-    pub total: usize,
-    /// Pass as `offset` for the next page; absent on the last one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_offset: Option<usize>,
-    pub server_time_ms: i64,
-}
-
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct Paging {
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
-}
-
-impl Paging {
-    pub fn page<T>(&self, all: Vec<T>, now: i64) -> Page<T> {
-        let limit = self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT);
-        let offset = self.offset.unwrap_or(0);
-        let total = all.len();
-        let items: Vec<T> = all.into_iter().skip(offset).take(limit).collect();
-        let end = offset.saturating_add(items.len());
-        Page {
-            items,
-            total,
-            next_offset: (end < total).then_some(end),
-            server_time_ms: now,
-        }
-    }
-}
-
 /// Keyset paging of a list read in SQL: at most `limit` rows (≤ 500),
 /// after `cursor` (the previous page's `next_cursor`).
 #[derive(Debug, Default, Deserialize)]

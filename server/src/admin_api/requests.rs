@@ -15,7 +15,7 @@ use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::requests;
 use crate::staff::Permission;
-use crate::store::request_page::{RequestCursor, RequestQuery};
+use crate::store::request_page::{EventKinds, RequestCursor, RequestQuery};
 use crate::store::{StoreExt, StoredEvent};
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +55,7 @@ pub async fn list(
             let team = f.team.or_else(|| actor.team().map(str::to_string));
             let limit = paging.limit();
             let query = RequestQuery {
+                kinds: EventKinds::Requests,
                 team,
                 employee: f.employee,
                 status: f.status,

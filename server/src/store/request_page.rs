@@ -1,4 +1,5 @@
-//! One page of the make-up and field-work requests in SQL, shared by both
+//! One page of the make-up and field-work requests (or of the key
+//! rotations) in SQL, shared by both
 //! backends: filtered, the team joined in, oldest first, with a keyset
 //! cursor (received time, device, seq), so a decider's queue costs its own
 //! rows whatever the events table holds (audit finding 9).
@@ -43,9 +44,29 @@ impl RequestCursor {
     }
 }
 
+/// Which events a page lists.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EventKinds {
+    /// Make-up and field-work requests.
+    #[default]
+    Requests,
+    /// Punch-key rotations (`crate::key_rotation`).
+    KeyRotations,
+}
+
+impl EventKinds {
+    fn types(self) -> &'static [&'static str] {
+        match self {
+            EventKinds::Requests => &[crate::requests::MAKE_UP, crate::requests::FIELD_WORK],
+            EventKinds::KeyRotations => &[crate::key_rotation::EVENT_TYPE],
+        }
+    }
+}
+
 /// Which requests (every field narrows).
 #[derive(Debug, Clone, Default)]
 pub struct RequestQuery {
+    pub kinds: EventKinds,
     pub team: Option<String>,
     pub employee: Option<String>,
     /// pending, approved, denied, refused.
@@ -71,11 +92,14 @@ impl RequestQuery {
             params.push(p);
             ph(params.len())
         };
-        let mut filter = vec![format!(
-            "e.event_type IN ('{}', '{}')",
-            crate::requests::MAKE_UP,
-            crate::requests::FIELD_WORK
-        )];
+        // The types are this server's constants, never the caller's text.
+        let types: Vec<String> = self
+            .kinds
+            .types()
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect();
+        let mut filter = vec![format!("e.event_type IN ({})", types.join(", "))];
         if let Some(team) = &self.team {
             filter.push(format!(
                 "t.team = {}",
