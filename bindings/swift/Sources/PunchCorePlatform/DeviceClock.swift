@@ -46,12 +46,17 @@ public final class DeviceClock: PlatformClock, @unchecked Sendable {
         return sinceBoot(secondsPerTick: Double(info.numer) / Double(info.denom) / 1_000_000_000)
     }
 
+    /// A read-only string sysctl (xnu bsd/kern/kern_sysctl.c): the first
+    /// call gives the size, NUL included. Decoded up to the NUL
+    /// (SE-0405's form: `String(cString: [CChar])` is deprecated in Swift 6
+    /// and traps on an array without a NUL).
     private static func bootSessionUUID() -> String? {
         var size = 0
         guard sysctlbyname("kern.bootsessionuuid", nil, &size, nil, 0) == 0, size > 0 else { return nil }
         var buffer = [CChar](repeating: 0, count: size)
         guard sysctlbyname("kern.bootsessionuuid", &buffer, &size, nil, 0) == 0 else { return nil }
-        let text = String(cString: buffer)
+        let bytes = buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
         return text.isEmpty ? nil : text
     }
 }
