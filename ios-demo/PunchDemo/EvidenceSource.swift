@@ -19,8 +19,10 @@ final class EvidenceSource {
         return Evidence(gps: fix, wifi: wifi, ipAddresses: [])
     }
 
-    /// Needs the "Access Wi-Fi Information" entitlement and location
-    /// permission; nil otherwise (the punch is judged on GPS alone).
+    /// Needs the "Access Wi-Fi Information" entitlement and permission for
+    /// precise location (NEHotspotNetwork.fetchCurrent: with reduced
+    /// accuracy, or without either, the handler gets nil and the punch is
+    /// judged on GPS alone). The handler runs once, on the main thread.
     private func currentAccessPoint() async -> WifiObservation? {
         await withCheckedContinuation { continuation in
             NEHotspotNetwork.fetchCurrent { network in
