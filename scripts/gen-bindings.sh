@@ -35,7 +35,7 @@ cp "$tmp/swift/punchcoreFFI.modulemap" "$tmp/out/ffi/module.modulemap"
 if [ "${1:-}" = "--check" ]; then
   status=0
   # Only the generated file: Coroutines.kt beside it is hand-written.
-  diff -u "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$tmp/out/kotlin/com/example/punch/punchcore.kt" || status=1
+  diff -u "$KOTLIN_OUT/dev/punchcore/punchcore.kt" "$tmp/out/kotlin/dev/punchcore/punchcore.kt" || status=1
   diff -u "$SWIFT_OUT/PunchCore.swift" "$tmp/out/swift/PunchCore.swift" || status=1
   diff -ru "$SWIFT_FFI_OUT" "$tmp/out/ffi" || status=1
   if [ $status -ne 0 ]; then
@@ -47,7 +47,7 @@ if [ "${1:-}" = "--check" ]; then
 fi
 
 mkdir -p "$KOTLIN_OUT" "$SWIFT_OUT" "$SWIFT_FFI_OUT"
-rm -rf "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$SWIFT_FFI_OUT"/*
+rm -rf "$KOTLIN_OUT/dev/punchcore/punchcore.kt" "$SWIFT_FFI_OUT"/*
 cp -R "$tmp/out/kotlin/." "$KOTLIN_OUT/"
 cp "$tmp/out/swift/PunchCore.swift" "$SWIFT_OUT/PunchCore.swift"
 cp "$tmp/out/ffi/." "$SWIFT_FFI_OUT/" -R

@@ -6,8 +6,10 @@
 #                             again on a throw-away PostgreSQL), the reviewer
 #                             page in headless Chromium, the load smoke test,
 #                             the contract suite, the generated bindings, the
-#                             Kotlin tests against the real server, the Android
-#                             demo's compile check, and the core on ARM64 (qemu)
+#                             Kotlin tests against the real server (OkHttp over
+#                             TLS included), the SDK's keep rules under ProGuard,
+#                             the Android native check, the Android demo's
+#                             compile check, and the core on ARM64 (qemu)
 #   scripts/test.sh --quick   the local loop (a few minutes warm): format,
 #                             clippy, and the workspace's tests on SQLite
 # Each step's wall time is printed at the end (scripts/lib/steps.sh).
@@ -116,6 +118,12 @@ step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml tes
 # blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
 step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
   surefire:test -Dpunch.dispatcher=unconfined
+# The SDK's consumer R8/ProGuard rules: Kotlin tests run from a jar that
+# ProGuard shrank and obfuscated with them (android-sdk/consumer-rules.pro).
+step "keep rules (ProGuard)" timeout 900 ./scripts/check-keep-rules.sh
+# The Android native build without an NDK: the mobile feature set (no
+# reqwest/rustls) checked for arm64-v8a, the 16 KB page flags present.
+step "android native check" timeout 1200 ./scripts/build-android.sh --check
 # No Swift compiler runs here: every Swift file is read with a real Swift
 # grammar (tree-sitter-swift), and hand-written switches over generated
 # enums must name every case (bindings/swift/README.md).

@@ -6,10 +6,10 @@ plugins {
 }
 
 android {
-    namespace = "com.example.punch.demo"
+    namespace = "dev.punchcore.demo"
     compileSdk = 35
     defaultConfig {
-        applicationId = "com.example.punch.demo"
+        applicationId = "dev.punchcore.demo"
         minSdk = 28 // BiometricPrompt, StrongBox, getCurrentLocation fall-backs below
         targetSdk = 35
         versionCode = 1
