@@ -36,7 +36,18 @@ if [ "${1:-}" = "--check" ] || [ "${1:-}" = "--check-all" ]; then
   checked=0
   for t in "${TARGETS[@]}"; do
     if rustup target list --installed | grep -qx "$t" || rustup target add "$t" >/dev/null 2>&1; then
-      # cargo check needs no linker, so no NDK: the mobile feature set compiles for the target.
+      # cargo check links nothing, but build scripts compile C (bundled SQLite,
+      # ring): without an NDK the host's cross gcc stands in for the NDK's
+      # clang (glibc headers, not bionic: a compile check of the Rust only).
+      t_env=${t//-/_}
+      case "$t" in
+        aarch64-*) standin=aarch64-linux-gnu ;;
+        x86_64-*) standin=x86_64-linux-gnu ;;
+        armv7-*) standin=arm-linux-gnueabihf ;;
+      esac
+      if [ -z "${ANDROID_NDK_HOME:-}" ] && command -v "$standin-gcc" >/dev/null; then
+        export "CC_$t_env=$standin-gcc" "AR_$t_env=$standin-ar"
+      fi
       CARGO_TARGET_DIR=target/android-check cargo check "${CARGO_ARGS[@]}" --target "$t"
       checked=$((checked + 1))
     else

@@ -19,6 +19,10 @@ import dev.punchcore.PunchKind
 import dev.punchcore.RotationReason
 import dev.punchcore.Signal
 import dev.punchcore.SyncStatus
+import dev.punchcore.Evidence
+import dev.punchcore.android.LocationAdapter
+import dev.punchcore.android.LocationState
+import dev.punchcore.android.WifiAdapter
 import dev.punchcore.detail
 import dev.punchcore.standingUpdates
 import kotlinx.coroutines.MainScope
@@ -33,7 +37,8 @@ class MainActivity : Activity() {
     private lateinit var verdict: TextView
     private lateinit var status: TextView
     private lateinit var queue: ArrayAdapter<String>
-    private val evidence by lazy { EvidenceSource(this) }
+    private val location by lazy { LocationAdapter(this) }
+    private val wifi by lazy { WifiAdapter(this) }
     private suspend fun punch() = PunchApp.from(this).punch()
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -56,7 +61,7 @@ class MainActivity : Activity() {
                 punch().refreshPolicy()
             })
             addView(verdict)
-            addView(button("Check location") { showVerdict(punch().evaluate(evidence.collect())) })
+            addView(button("Check location") { showVerdict(punch().evaluate(collect())) })
             addView(button("Clock in") { takePunch(PunchKind.CLOCK_IN) })
             addView(button("Clock out") { takePunch(PunchKind.CLOCK_OUT) })
             addView(button("Sync now") { punch().syncNow() })
@@ -73,19 +78,32 @@ class MainActivity : Activity() {
         super.onDestroy()
     }
 
-    /** Location for the fix (fine: a site is ~100 m), and so Android reveals the Wi-Fi BSSID. */
+    /**
+     * Says why before asking: precise location for the fix (a site is ~100 m
+     * across), and Android shows the office Wi-Fi only with it. Approximate
+     * alone still works: the punch records it, and the policy decides.
+     */
     private fun askPermissions() {
         val wanted = arrayOf(Manifest.permission.ACCESS_FINE_LOCATION, Manifest.permission.ACCESS_COARSE_LOCATION)
-        if (wanted.any { checkSelfPermission(it) != PackageManager.PERMISSION_GRANTED }) {
-            requestPermissions(wanted, 1)
-        }
+        if (wanted.all { checkSelfPermission(it) == PackageManager.PERMISSION_GRANTED }) return
+        verdict.text = "Punches are checked against your work sites: the app needs your precise location " +
+            "while you punch (never in the background), and Android reveals the office Wi-Fi only with it."
+        requestPermissions(wanted, 1)
+    }
+
+    /** What the phone observes now; a missing permission or switch is recorded, not fatal. */
+    private suspend fun collect(): Evidence {
+        val place = location.current()
+        val aps = wifi.current()
+        if (place.state != LocationState.FIX) verdict.text = "No location fix (${place.state}): the punch records why."
+        return Evidence(gps = place.fix, wifi = aps.observations)
     }
 
     private suspend fun takePunch(kind: PunchKind) {
         try {
-            val receipt = punch().punch(kind, evidence.collect())
+            val receipt = punch().punch(kind, collect())
             showVerdict(receipt.evaluation)
-            SyncJobService.scheduleNow(this)
+            PunchApp.from(this).uploads.uploadSoon()
         } catch (e: PunchException.Refused) {
             showVerdict(e.evaluation) // not stored: the reasons say why
         } catch (e: PunchException.KeyInvalidated) {

@@ -1,6 +1,7 @@
 // The platform's clocks for trusted offline time: elapsedRealtime counts
-// deep sleep and cannot be set by the user; BOOT_COUNT changes at each boot.
-package dev.punchcore.demo
+// deep sleep and cannot be set by the user; BOOT_COUNT changes at each boot
+// (Settings.Global, API 24+), so a reboot is seen as one.
+package dev.punchcore.android
 
 import android.content.ContentResolver
 import android.os.SystemClock

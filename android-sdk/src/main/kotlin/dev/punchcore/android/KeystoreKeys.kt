@@ -4,7 +4,7 @@
 // with the phone in a pocket. Each key is generated with the server's
 // challenge, so Keystore attests it. The aliases in force are remembered:
 // the client is opened with their signers.
-package dev.punchcore.demo
+package dev.punchcore.android
 
 import android.content.Context
 import dev.punchcore.KeyProvider

@@ -1,5 +1,5 @@
-// The library's log lines in Logcat.
-package dev.punchcore.demo
+// The library's log lines in Logcat (tag "punch/<target>", within Logcat's 23 characters).
+package dev.punchcore.android
 
 import android.util.Log
 import dev.punchcore.LogLevel
