@@ -7,7 +7,8 @@
 #                             page in headless Chromium, the load smoke test,
 #                             the contract suite, the generated bindings, the
 #                             Kotlin tests against the real server (OkHttp over
-#                             TLS included), the SDK's keep rules under ProGuard,
+#                             TLS included), the Android SDK under Robolectric,
+#                             the SDK's keep rules under ProGuard,
 #                             the Android native check, the Android demo's
 #                             compile check, and the core on ARM64 (qemu)
 #   scripts/test.sh --quick   the local loop (a few minutes warm): format,
@@ -118,6 +119,9 @@ step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml tes
 # blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
 step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
   surefire:test -Dpunch.dispatcher=unconfined
+# The Android SDK's adapters under Robolectric (Android 14), and one punch
+# from them through libpunchcore.so to the real server.
+step "android sdk tests (Robolectric)" timeout 900 ./scripts/test-android-sdk.sh
 # The SDK's consumer R8/ProGuard rules: Kotlin tests run from a jar that
 # ProGuard shrank and obfuscated with them (android-sdk/consumer-rules.pro).
 step "keep rules (ProGuard)" timeout 900 ./scripts/check-keep-rules.sh
