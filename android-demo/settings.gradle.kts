@@ -15,3 +15,6 @@ dependencyResolutionManagement {
 }
 rootProject.name = "punch-demo"
 include(":app")
+// The SDK module from this repository (android-sdk/).
+include(":punchcore-android")
+project(":punchcore-android").projectDir = file("../android-sdk")

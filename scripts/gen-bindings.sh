@@ -49,14 +49,14 @@ if [ "$mode" = "--bench" ]; then
   rm -rf "$out"
   mkdir -p "$out"
   cp -R "$KOTLIN_OUT/." "$out/"
-  cp "$tmp/out/kotlin/com/example/punch/punchcore.kt" "$out/com/example/punch/punchcore.kt"
-  grep -q 'fun `panicProbe`' "$out/com/example/punch/punchcore.kt" \
+  cp "$tmp/out/kotlin/dev/punchcore/punchcore.kt" "$out/dev/punchcore/punchcore.kt"
+  grep -q 'fun `panicProbe`' "$out/dev/punchcore/punchcore.kt" \
     || { echo "$LIB was not built with the bench feature" >&2; exit 1; }
   echo "bench bindings written: $out"
   exit 0
 fi
 
-if grep -q 'fun `panicProbe`' "$tmp/out/kotlin/com/example/punch/punchcore.kt"; then
+if grep -q 'fun `panicProbe`' "$tmp/out/kotlin/dev/punchcore/punchcore.kt"; then
   echo "$LIB was built with the bench feature: the checked-in sources come from a build without it" >&2
   exit 1
 fi
@@ -64,7 +64,7 @@ fi
 if [ "$mode" = "--check" ]; then
   status=0
   # Only the generated file: Coroutines.kt beside it is hand-written.
-  diff -u "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$tmp/out/kotlin/com/example/punch/punchcore.kt" || status=1
+  diff -u "$KOTLIN_OUT/dev/punchcore/punchcore.kt" "$tmp/out/kotlin/dev/punchcore/punchcore.kt" || status=1
   diff -u "$SWIFT_OUT/PunchCore.swift" "$tmp/out/swift/PunchCore.swift" || status=1
   diff -ru "$SWIFT_FFI_OUT" "$tmp/out/ffi" || status=1
   if [ $status -ne 0 ]; then
@@ -76,7 +76,7 @@ if [ "$mode" = "--check" ]; then
 fi
 
 mkdir -p "$KOTLIN_OUT" "$SWIFT_OUT" "$SWIFT_FFI_OUT"
-rm -rf "$KOTLIN_OUT/com/example/punch/punchcore.kt" "$SWIFT_FFI_OUT"/*
+rm -rf "$KOTLIN_OUT/dev/punchcore/punchcore.kt" "$SWIFT_FFI_OUT"/*
 cp -R "$tmp/out/kotlin/." "$KOTLIN_OUT/"
 cp "$tmp/out/swift/PunchCore.swift" "$SWIFT_OUT/PunchCore.swift"
 cp "$tmp/out/ffi/." "$SWIFT_FFI_OUT/" -R

@@ -10,7 +10,8 @@
 #   Rust:   rustfmt, clippy, the aarch64 target, the MSRV toolchain
 #   Python: the contract suite's schemathesis and cryptography
 #   npm:    playwright-core for the reviewer page's test in headless Chromium
-#   Maven:  the Kotlin tests' and the Android compile check's artifacts, fetched
+#   Maven:  the Kotlin tests', the keep-rules check's (ProGuard) and the Android
+#           compile check's artifacts, fetched
 #           ahead (test.sh runs this beside its first compile)
 #   scripts/setup.sh rust   only rustfmt and clippy (seconds; test.sh's first step)
 #   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
@@ -62,6 +63,9 @@ fi
 rust_components
 rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
   || rustup target add aarch64-unknown-linux-gnu
+# The Android native check (scripts/build-android.sh --check): no NDK needed.
+rustup target list --installed | grep -qx aarch64-linux-android \
+  || rustup target add aarch64-linux-android
 rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
 
 # --- contract suite (scripts/contract.sh): schemathesis + cryptography for the signing hook
@@ -88,10 +92,14 @@ fi
 
 # --- Maven artifacts (plugins and dependencies) for the Kotlin tests and the
 # Android compile check, so those steps do not wait on downloads
-for pom in bindings/kotlin/pom.xml android-demo/compile-check/pom.xml; do
+for pom in bindings/kotlin/pom.xml bindings/kotlin/keep-rules/pom.xml android-demo/compile-check/pom.xml; do
   mvn -B -q --no-transfer-progress -f "$pom" dependency:go-offline >/dev/null \
     || { echo "setup: fetching the Maven artifacts of $pom failed" >&2; exit 1; }
 done
+# Robolectric's instrumented android-all and androidx.test's monitor, copied
+# by the SDK's build (fetched here, online, so its tests run offline).
+mvn -B -q --no-transfer-progress -f android-sdk/pom.xml dependency:go-offline process-test-resources >/dev/null \
+  || { echo "setup: fetching the Android SDK's Robolectric artifacts failed" >&2; exit 1; }
 
 # --- fuzzing (scripts/fuzz.sh, scripts/fuzz-attest.sh): nightly + cargo-fuzz, on request only
 if [ "${1:-}" = "fuzz" ]; then

@@ -6,8 +6,11 @@
 #                             again on a throw-away PostgreSQL), the reviewer
 #                             page in headless Chromium, the load smoke test,
 #                             the contract suite, the generated bindings, the
-#                             Kotlin tests against the real server, the Android
-#                             demo's compile check, and the core on ARM64 (qemu)
+#                             Kotlin tests against the real server (OkHttp over
+#                             TLS included), the Android SDK under Robolectric,
+#                             the SDK's keep rules under ProGuard,
+#                             the Android native check, the Android demo's
+#                             compile check, and the core on ARM64 (qemu)
 #   scripts/test.sh --quick   the local loop (a few minutes warm): format,
 #                             clippy, and the workspace's tests on SQLite
 # Each step's wall time is printed at the end (scripts/lib/steps.sh).
@@ -85,11 +88,14 @@ step_wait setup
 # Beside the test runs: the declared rust-version must really build (its own
 # target dir), and the ARM64 build of the core's tests (own target dir too,
 # so neither waits for the other's lock).
-step_bg "msrv + arm64 build" bash -c "
+step_bg "msrv + arm64 + android build" bash -c "
   set -euo pipefail
   CARGO_TARGET_DIR=target/msrv cargo +$MSRV check --workspace --locked --exclude swift-check
   CARGO_TARGET_DIR=target/cross cargo test --locked --no-run \
-    --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core"
+    --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core
+  # The Android native build without an NDK: the mobile feature set (no
+  # reqwest/rustls) checked for arm64-v8a, the 16 KB page flags present.
+  timeout 1200 ./scripts/build-android.sh --check"
 
 step "tests (SQLite)" cargo test "${FEATURES[@]}"
 
@@ -124,6 +130,12 @@ step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml tes
 # blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
 step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
   surefire:test -Dpunch.dispatcher=unconfined "${KOTLIN_BENCH[@]}"
+# The Android SDK's adapters under Robolectric (Android 14), and one punch
+# from them through libpunchcore.so to the real server.
+step "android sdk tests (Robolectric)" timeout 900 ./scripts/test-android-sdk.sh
+# The SDK's consumer R8/ProGuard rules: Kotlin tests run from a jar that
+# ProGuard shrank and obfuscated with them (android-sdk/consumer-rules.pro).
+step "keep rules (ProGuard)" timeout 900 ./scripts/check-keep-rules.sh
 # No Swift compiler runs here: every Swift file is read with a real Swift
 # grammar (tree-sitter-swift), and hand-written switches over generated
 # enums must name every case (bindings/swift/README.md).
@@ -136,7 +148,7 @@ step "android demo compile" ./android-demo/check-compile.sh
 # ARM64: the core's test suite (ring's ARM code, SQLite) under qemu-user.
 # Skipped there: the one test that re-executes its own binary (with TZ set),
 # which qemu-user cannot do without binfmt_misc, absent in containers.
-step_wait "msrv + arm64 build"
+step_wait "msrv + arm64 + android build"
 step "arm64 tests (qemu)" env CARGO_TARGET_DIR=target/cross cargo test --locked \
   --target aarch64-unknown-linux-gnu -p punch-model -p punch-sqlite -p punch-core \
   -- --skip clock::tests::offset_follows_the_host_zone

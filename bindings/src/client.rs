@@ -409,9 +409,7 @@ pub async fn fetch_enrollment_challenge(
             .ok_or_else(|| PunchError::invalid("serverUrl and policyKeyBase64 are required."))?;
         let transport: Arc<dyn punch_core::Transport> = match options.transport {
             Some(t) => Arc::new(ForeignTransport { inner: t }),
-            None => {
-                Arc::new(punch_core::ReqwestTransport::new().map_err(punch_core::PunchError::from)?)
-            }
+            None => built_in_transport()?,
         };
         Ok(punch_core::fetch_enrollment_challenge(
             &server,
@@ -420,6 +418,23 @@ pub async fn fetch_enrollment_challenge(
         )?)
     })
     .await
+}
+
+/// The library's own reqwest/rustls transport (desktop, tests, the CLI).
+#[cfg(feature = "http-client")]
+fn built_in_transport() -> Result<Arc<dyn punch_core::Transport>, PunchError> {
+    Ok(Arc::new(
+        punch_core::ReqwestTransport::new()
+            .map_err(punch_core::PunchError::from)?,
+    ))
+}
+
+/// Mobile builds leave reqwest and rustls out: the app's transport is required.
+#[cfg(not(feature = "http-client"))]
+fn built_in_transport() -> Result<Arc<dyn punch_core::Transport>, PunchError> {
+    Err(PunchError::invalid(
+        "This build has no built-in HTTP transport: set ClientOptions.transport (OkHttpTransport on Android, URLSession on iOS).",
+    ))
 }
 
 impl PunchClient {

@@ -1,6 +1,6 @@
 //! punch-ffi: the punch core for Kotlin and Swift, through uniffi
 //! (proc-macros, no UDL). The library is `libpunchcore`; Kotlin sees the
-//! package `com.example.punch`, Swift the module `PunchCore` (`uniffi.toml`).
+//! package `dev.punchcore`, Swift the module `PunchCore` (`uniffi.toml`).
 //!
 //! - `client`: [`PunchClient`], the one object an app holds;
 //! - `types`: the records and enums that cross the boundary (times in epoch

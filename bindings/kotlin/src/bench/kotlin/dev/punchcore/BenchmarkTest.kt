@@ -1,0 +1,106 @@
+// The FFI's cost next to the work: a punch (durable SQLite commit) and an
+// evaluate through Kotlin, against the same calls timed inside Rust, in one
+// run on one disk. Runs with -Dpunch.bench=true (scripts/bench-kotlin.sh);
+// prints JSON lines {"bench","value","unit","baseline","ratio"}.
+package dev.punchcore
+
+import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Path
+
+class BenchmarkTest {
+    @TempDir lateinit var dir: Path
+
+    private fun median(v: List<Long>): Double = v.sorted()[v.size / 2].toDouble()
+
+    private fun emit(bench: String, value: Double, unit: String, baseline: Double) {
+        fun r(x: Double) = Math.round(x * 1000.0) / 1000.0
+        println("""{"bench":"$bench","value":${r(value)},"unit":"$unit","baseline":${r(baseline)},"ratio":${r(value / baseline)}}""")
+    }
+
+    @Test
+    fun `punch and evaluate through Kotlin vs Rust`(): Unit = testBlocking {
+        assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
+        val n = Integer.getInteger("punch.bench.n", 300)
+        localClient(dir.resolve("kotlin")).use { client ->
+            // The same engine and file on both sides: only the FFI differs.
+            RustBaseline.ofClient(client).use { rust ->
+                val evidence = INSIDE
+                repeat(5_000) { client.evaluate(evidence); rust.evaluateNanos(evidence) } // JIT warm-up
+                repeat(50) { client.punch(PunchKind.CLOCK_IN, evidence) }
+                val (kp, rp) = mutableListOf<Long>() to mutableListOf<Long>()
+                // Interleaved, in alternating order, so disk hiccups and
+                // checkpoints hit both sides alike.
+                repeat(n) { i ->
+                    if (i % 2 == 1) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
+                    val t = System.nanoTime()
+                    client.punch(PunchKind.CLOCK_IN, evidence)
+                    kp += System.nanoTime() - t
+                    if (i % 2 == 0) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
+                }
+                emit("kotlin_punch_vs_rust_punch", median(kp) / 1e6, "ms/punch", median(rp) / 1e6)
+                val (ke, re) = mutableListOf<Long>() to mutableListOf<Long>()
+                repeat(n * 10) {
+                    val t = System.nanoTime()
+                    client.evaluate(evidence)
+                    ke += System.nanoTime() - t
+                    re += rust.evaluateNanos(evidence).toLong()
+                }
+                emit("kotlin_evaluate_vs_rust_evaluate", median(ke) / 1e3, "us/op", median(re) / 1e3)
+            }
+        }
+    }
+
+    /**
+     * Where a call's time goes across the FFI, each step against the one
+     * before it (µs per call, medians): a bare sync call; the async
+     * machinery around nothing; lowering an Evidence; evaluate sync vs
+     * async on the caller's thread; lifting the Evaluation (sync evaluate
+     * vs the same work timed inside Rust).
+     */
+    @Test
+    fun `ffi cost breakdown`(): Unit = testBlocking {
+        assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
+        val n = Integer.getInteger("punch.bench.n", 300) * 10
+        localClient(dir.resolve("kotlin")).use { client ->
+            RustBaseline.ofClient(client).use { rust ->
+                val evidence = INSIDE
+                suspend fun time(block: suspend () -> Unit): Double {
+                    repeat(n) { block() } // warm-up
+                    val t = LongArray(n)
+                    for (i in 0 until n) {
+                        val start = System.nanoTime()
+                        block()
+                        t[i] = System.nanoTime() - start
+                    }
+                    return median(t.toList()) / 1e3
+                }
+                val sync = time { rust.noop() }
+                val async = time { rust.noopAsync() }
+                val lower = time { rust.takeEvidence(evidence) }
+                val evalSync = time { rust.evaluateSync(evidence) }
+                val evalAsync = time { client.evaluate(evidence) }
+                val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
+                val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
+                // Inside the bare call: the JNA Structure for the call status
+                // (allocated, written before and read after the call) vs the
+                // native call itself with one status reused.
+                val status = UniffiRustCallStatus()
+                val handle = rust.uniffiCloneHandle()
+                val statusAlloc = time { UniffiRustCallStatus() }
+                val rawCall = time { UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(rust.uniffiCloneHandle(), status) }
+                val rawNoClone = time { UniffiLib.uniffi_punchcore_fn_clone_rustbaseline(handle, status) }
+                emit("ffi_sync_noop", sync, "us/op", sync)
+                emit("ffi_call_status_alloc", statusAlloc, "us/op", sync)
+                emit("ffi_raw_call_with_handle_clone", rawCall, "us/op", sync)
+                emit("ffi_raw_single_native_call", rawNoClone, "us/op", sync)
+                emit("ffi_async_noop", async, "us/op", sync)
+                emit("ffi_lower_evidence", lower, "us/op", sync)
+                emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
+                emit("ffi_evaluate_async", evalAsync, "us/op", evalSync)
+                emit("ffi_evaluate_nanos_call", evalRust, "us/op", inRust)
+            }
+        }
+    }
+}
