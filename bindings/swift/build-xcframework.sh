@@ -58,8 +58,11 @@ hide_sqlite() {
   rm -rf "$work" "$work.o" "$work.hidden"
 }
 
+# Without the built-in reqwest/rustls client (feature http-client): on
+# Apple platforms the app's URLSessionTransport carries the HTTP, with the
+# system's trust store, proxies and ATS.
 for t in "${TARGETS[@]}"; do
-  cargo build --locked -p punch-ffi --profile release-ffi --target "$t"
+  cargo build --locked -p punch-ffi --profile release-ffi --no-default-features --target "$t"
   hide_sqlite "target/$t/release-ffi/libpunchcore.a"
 done
 
