@@ -424,8 +424,7 @@ pub async fn fetch_enrollment_challenge(
 #[cfg(feature = "http-client")]
 fn built_in_transport() -> Result<Arc<dyn punch_core::Transport>, PunchError> {
     Ok(Arc::new(
-        punch_core::ReqwestTransport::new()
-            .map_err(punch_core::PunchError::from)?,
+        punch_core::ReqwestTransport::new().map_err(punch_core::PunchError::from)?,
     ))
 }
 
