@@ -26,7 +26,10 @@ TESTS=(ServerFlowTest OkHttpTransportTest KeysTest ErrorsTest)
 KOTLIN="$PWD/bindings/kotlin"
 out="$PWD/target/keep-rules"
 rm -rf "$out" && mkdir -p "$out/rules"
-mvn -B -q -o --no-transfer-progress -f "$KOTLIN/pom.xml" test-compile
+# Clean first: a `bench` build of the suite (scripts/test.sh's Kotlin steps)
+# leaves its classes behind, and they reference functions the shipped
+# library (and so these bindings) does not have.
+mvn -B -q -o --no-transfer-progress -f "$KOTLIN/pom.xml" clean test-compile
 mvn -B -q -o --no-transfer-progress -f "$KOTLIN/pom.xml" dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$out/test.cp" >/dev/null
 mvn -B -q -o --no-transfer-progress -f "$KOTLIN/keep-rules/pom.xml" dependency:build-classpath \
