@@ -4,43 +4,21 @@
 //! cursor (received time, device, seq), so a decider's queue costs its own
 //! rows whatever the events table holds (audit finding 9).
 
-use serde::{Deserialize, Serialize};
-
 use crate::store::StoredEvent;
 use crate::store::punch_page::{MAX_PAGE, Param};
 
-/// Where a page starts: strictly after this row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RequestCursor {
-    pub received_at_ms: i64,
-    pub device_id: String,
-    pub seq: u64,
-}
+/// Where a page starts: strictly after this row. The punch list's cursor
+/// (its time is here the row's received time), encoded the same way.
+pub use crate::store::punch_page::PunchCursor as RequestCursor;
 
 impl RequestCursor {
+    /// The cursor just after `e`.
     pub fn of(e: &StoredEvent) -> RequestCursor {
         RequestCursor {
-            received_at_ms: e.received_at_ms,
+            at_ms: e.received_at_ms,
             device_id: e.device_id.clone(),
             seq: e.seq,
         }
-    }
-
-    /// `received_at_ms.seq.device_id`, as [`crate::store::punch_page::PunchCursor`].
-    pub fn encode(&self) -> String {
-        format!("{}.{}.{}", self.received_at_ms, self.seq, self.device_id)
-    }
-
-    pub fn decode(text: &str) -> Option<RequestCursor> {
-        let mut parts = text.splitn(3, '.');
-        let received_at_ms = parts.next()?.parse().ok()?;
-        let seq = parts.next()?.parse().ok()?;
-        let device_id = parts.next()?.to_string();
-        (!device_id.is_empty()).then_some(RequestCursor {
-            received_at_ms,
-            device_id,
-            seq,
-        })
     }
 }
 
@@ -119,7 +97,7 @@ impl RequestQuery {
             ));
         }
         if let Some(c) = &self.after {
-            let at = next(Param::Int(c.received_at_ms), &mut params);
+            let at = next(Param::Int(c.at_ms), &mut params);
             let device = next(Param::Text(c.device_id.clone()), &mut params);
             let seq = next(
                 Param::Int(i64::try_from(c.seq).unwrap_or(i64::MAX)),
@@ -160,7 +138,7 @@ mod tests {
     #[test]
     fn a_cursor_round_trips() {
         let c = RequestCursor {
-            received_at_ms: 5,
+            at_ms: 5,
             device_id: "d.1".into(),
             seq: 7,
         };
