@@ -108,7 +108,7 @@ impl Admin {
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
-        self.store.read(|tx| tx.devices())
+        self.store.read(|tx| tx.all_devices())
     }
 
     /// The device's key stops being accepted (403 device_unbound).
@@ -360,7 +360,7 @@ impl Admin {
     }
 
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        self.store.read(|tx| tx.punches())
+        self.store.read(|tx| tx.all_punches())
     }
 
     /// Make-up and field-work requests, optionally by status (`pending`...).
@@ -430,7 +430,7 @@ impl Admin {
 
     /// The evidence table: every refused record.
     pub fn rejected(&self) -> Result<Vec<RejectedInfo>> {
-        self.store.read(|tx| tx.rejected())
+        self.store.read(|tx| tx.all_rejected())
     }
 
     /// The database's schema version and the one this server writes.

@@ -70,11 +70,7 @@ pub fn acknowledge(
     reason: &str,
     now_ms: i64,
 ) -> Result<(ChainAckRow, usize)> {
-    let refused = tx
-        .rejected()?
-        .into_iter()
-        .filter(|r| r.device_id == device.device_id)
-        .count();
+    let refused = usize::try_from(tx.refused_count(&device.device_id)?).unwrap_or(usize::MAX);
     if refused == 0 {
         return Err(crate::error::ServerError::Invalid(
             "this device has no refused records: nothing to acknowledge".into(),

@@ -37,5 +37,6 @@ mod sealed_secrets;
 mod signin_throttle;
 mod slow_clients;
 mod staff_lifecycle;
+mod store_contract;
 mod team_oracle;
 mod web_e2e;

@@ -10,7 +10,7 @@ use axum::response::Response;
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{audit, teams};
+use crate::admin_api::people::audit;
 use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::admin_api::requests::{Decision, DecisionRequest};
 use crate::api::AppState;
@@ -96,7 +96,7 @@ pub async fn decide(
                     }
                     Err(e) => return Err(e),
                 };
-                let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
+                let team = tx.people().team_of(&event.employee_id)?;
                 if !actor.sees_team(team.as_deref()) {
                     return Ok(Err(AdminError::not_your_team()));
                 }

@@ -1,7 +1,5 @@
 //! Employees (with their teams), devices, rebinds and staff accounts.
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, Method};
@@ -17,16 +15,6 @@ use crate::staff::account::{self, NewStaff};
 use crate::staff::{Actor, Permission, Role};
 use crate::store::people::PersonRow;
 use crate::store::{DeviceInfo, StoreExt, StoreTx};
-
-/// employee id → team.
-pub fn teams(tx: &dyn StoreTx) -> crate::error::Result<HashMap<String, Option<String>>> {
-    Ok(tx
-        .people()
-        .people()?
-        .into_iter()
-        .map(|p| (p.employee_id, p.team))
-        .collect())
-}
 
 /// Refuses a `team` filter the actor may not see (a manager asking for
 /// another team's page is told so, not shown an empty one).
@@ -384,7 +372,7 @@ pub async fn pin_reset(
                 if tx.employee(&employee_id)?.is_none() {
                     return Ok(Err(AdminError::not_found("no such employee")));
                 }
-                let team = teams(tx)?.get(&employee_id).cloned().flatten();
+                let team = tx.people().team_of(&employee_id)?;
                 if !actor.sees_team(team.as_deref()) {
                     return Ok(Err(AdminError::not_your_team()));
                 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{audit, check_team_filter, teams};
+use crate::admin_api::people::{audit, check_team_filter};
 use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::requests;
@@ -148,7 +148,7 @@ pub async fn decide(
                         at,
                     },
                 )?;
-                let team = teams(tx)?.get(&event.employee_id).cloned().flatten();
+                let team = tx.people().team_of(&event.employee_id)?;
                 if !actor.sees_team(team.as_deref()) {
                     return Ok(Err(AdminError::not_your_team()));
                 }

@@ -20,7 +20,6 @@
 //! is not the one the database knows by that id refuses to start.
 
 pub mod keys;
-mod people;
 pub mod reseal;
 pub mod tx;
 pub mod value;
@@ -109,22 +108,14 @@ pub struct SealedStore {
 }
 
 impl ServerStore for SealedStore {
-    fn read_tx(&self, work: &mut Work<'_>) -> Result<()> {
-        self.inner.read_tx(&mut |tx| {
-            work(&tx::SealedTx {
-                inner: tx,
-                keys: &self.keys,
-            })
-        })
-    }
-
-    fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
-        self.inner.write_tx(&mut |tx| {
-            work(&tx::SealedTx {
-                inner: tx,
-                keys: &self.keys,
-            })
-        })
+    fn run_tx(
+        &self,
+        write: bool,
+        _: Option<&dyn crate::store::sql::Sealer>,
+        work: &mut Work<'_>,
+    ) -> Result<()> {
+        self.inner
+            .run_tx(write, Some(&tx::KeySealer(&self.keys)), work)
     }
 
     fn backend(&self) -> &'static str {

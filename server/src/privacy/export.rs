@@ -39,11 +39,7 @@ pub struct ExportedPunch {
 }
 
 pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export> {
-    let devices: Vec<DeviceInfo> = tx
-        .devices()?
-        .into_iter()
-        .filter(|d| d.employee_id == employee_id)
-        .collect();
+    let devices: Vec<DeviceInfo> = tx.devices_of(employee_id)?;
     let mut punches = Vec::new();
     for info in tx.punches_of(employee_id)? {
         let record = tx
@@ -65,9 +61,8 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         });
     }
     let refused_records: Vec<Value> = tx
-        .rejected()?
+        .rejected_about(employee_id)?
         .into_iter()
-        .filter(|r| r.employee_id.as_deref() == Some(employee_id))
         .map(|r| {
             serde_json::json!({
                 "device_id": r.device_id, "seq": r.seq, "reason": r.reason,

@@ -5,11 +5,14 @@
 //! embedded default; PostgreSQL ([`postgres::PostgresStore`]) serves several
 //! stateless server processes over one database. [`open`] picks one by URL.
 
+pub mod db;
+pub mod migrations;
 pub mod people;
 pub mod postgres;
 pub mod punch_page;
 pub mod request_page;
 pub mod sealable;
+pub mod sql;
 pub mod sqlite;
 
 use std::collections::HashMap;
@@ -333,7 +336,10 @@ pub trait StoreTx {
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
     /// The employee's bound device, if any (at most one).
     fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>>;
-    fn devices(&self) -> Result<Vec<DeviceInfo>>;
+    /// Every device: for CLI commands only, never a request path.
+    fn all_devices(&self) -> Result<Vec<DeviceInfo>>;
+    /// One employee's devices, bound or not, oldest first.
+    fn devices_of(&self, employee_id: &str) -> Result<Vec<DeviceInfo>>;
     /// Inserts the device, or re-binds a known id (its chain head is kept).
     fn bind_device(&self, device: &BindDevice<'_>) -> Result<()>;
     /// Returns false when the device was not bound.
@@ -375,29 +381,11 @@ pub trait StoreTx {
     fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
     fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
     /// Several punches at once (one round trip where the backend can).
-    fn insert_punches(&self, punches: &[NewPunch<'_>]) -> Result<()> {
-        punches.iter().try_for_each(|p| self.insert_punch(p))
-    }
+    fn insert_punches(&self, punches: &[NewPunch<'_>]) -> Result<()>;
     /// The stored bytes of several seqs of one device (absent: not stored).
-    fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> {
-        let mut out = HashMap::new();
-        for &seq in seqs {
-            if let Some(bytes) = self.punch_bytes(device_id, seq)? {
-                out.insert(seq, bytes);
-            }
-        }
-        Ok(out)
-    }
+    fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>>;
     /// Where each of these punch ids is stored (absent: nowhere).
-    fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> {
-        let mut out = HashMap::new();
-        for id in punch_ids {
-            if let Some(at) = self.punch_location(id)? {
-                out.insert(id.clone(), at);
-            }
-        }
-        Ok(out)
-    }
+    fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>>;
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
     /// (reason, detail) of a refused record with this hash at (device, seq).
     fn rejected_link(
@@ -412,7 +400,8 @@ pub trait StoreTx {
     /// One employee's punches, by (device, seq) (an indexed read: the
     /// employee's own export does not scan everyone's).
     fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
-    fn punches(&self) -> Result<Vec<StoredPunchInfo>>;
+    /// Every punch: for CLI commands only, never a request path.
+    fn all_punches(&self) -> Result<Vec<StoredPunchInfo>>;
     /// One page of the ledger, filtered and newest first, in SQL
     /// ([`punch_page::PunchQuery`]): its work is its own rows.
     fn punch_page(&self, query: &punch_page::PunchQuery) -> Result<Vec<punch_page::PunchListRow>>;
@@ -422,7 +411,12 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-    fn rejected(&self) -> Result<Vec<RejectedInfo>>;
+    /// Every refused record with its bytes: for CLI commands only.
+    fn all_rejected(&self) -> Result<Vec<RejectedInfo>>;
+    /// The refused records about one employee (the device was theirs), by id.
+    fn rejected_about(&self, employee_id: &str) -> Result<Vec<RejectedInfo>>;
+    /// How many refused records a device has.
+    fn refused_count(&self, device_id: &str) -> Result<u64>;
     /// Devices with refused records, by id after `after`, of `team` if
     /// given: one page of the chain-break list.
     fn refused_devices(
@@ -446,15 +440,7 @@ pub trait StoreTx {
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
     /// The statements the device made at several seqs (absent: none).
-    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> {
-        let mut out = HashMap::new();
-        for &seq in seqs {
-            if let Some(hash) = self.head_statement(device_id, seq)? {
-                out.insert(seq, hash);
-            }
-        }
-        Ok(out)
-    }
+    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>>;
     /// The highest head the device ever stated.
     fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>>;
     /// Remembers a statement (the first one per seq is kept).
@@ -647,8 +633,20 @@ pub type Work<'w> = dyn FnMut(&dyn StoreTx) -> Result<()> + 'w;
 /// A backend: runs work in a read or a write transaction. Writers are
 /// serialised by the backend; an `Err` from the work rolls everything back.
 pub trait ServerStore: Send + Sync {
-    fn read_tx(&self, work: &mut Work<'_>) -> Result<()>;
-    fn write_tx(&self, work: &mut Work<'_>) -> Result<()>;
+    /// Runs `work` in a transaction, the sealed columns passed through
+    /// `sealer` when there is one (`crate::at_rest`).
+    fn run_tx(
+        &self,
+        write: bool,
+        sealer: Option<&dyn sql::Sealer>,
+        work: &mut Work<'_>,
+    ) -> Result<()>;
+    fn read_tx(&self, work: &mut Work<'_>) -> Result<()> {
+        self.run_tx(false, None, work)
+    }
+    fn write_tx(&self, work: &mut Work<'_>) -> Result<()> {
+        self.run_tx(true, None, work)
+    }
     /// "sqlite" or "postgres".
     fn backend(&self) -> &'static str;
     /// Asks the database (a real round trip) for its schema version.
@@ -660,7 +658,7 @@ pub trait ServerStore: Send + Sync {
     fn scrub(&self) -> Result<()> {
         Ok(())
     }
-    /// Punch and event rows this store has read since it was opened: what a
+    /// Punch, event and refusal rows this store has read since it was opened: what a
     /// request cost, whatever the tables hold (tests of bounded work).
     fn rows_read(&self) -> u64 {
         0

@@ -1,0 +1,2 @@
+
+ALTER TABLE punches ADD COLUMN attendance TEXT;

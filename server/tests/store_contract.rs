@@ -1,0 +1,896 @@
+//! The store's contract, run on every back end: SQLite (always, clear and
+//! behind the at-rest layer) and PostgreSQL when `PUNCH_TEST_DB` names one
+//! (CI's PostgreSQL lane runs this same binary so). Each case is written
+//! once and handed each store by [`on_every_backend`].
+
+use std::sync::Arc;
+
+use punch_server::at_rest::{self, AtRestKeys};
+use punch_server::store::people::{
+    ApiTokenRow, AuditRow, ChainAckRow, PunchReviewRow, SessionRow, StaffRow,
+};
+use punch_server::store::punch_page::PunchQuery;
+use punch_server::store::sealable::SealableColumn;
+use punch_server::store::{
+    self, AttachmentRow, BindDevice, ChallengeRow, CodeRow, DbUrl, EventDecision, EventFilter,
+    NewPunch, PinCodeRow, PinProfile, PolicyRow, PurgeKind, RejectedInfo, Revelation, ServerStore,
+    StoreExt, StoredEvent, StoredPunchInfo,
+};
+use punch_server::{PostgresStore, ServerError};
+
+/// Runs `case` on a fresh store of every back end under test.
+fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut stores: Vec<(String, Arc<dyn ServerStore>)> = Vec::new();
+    let sqlite = |name: &str| DbUrl::Sqlite(dir.path().join(name));
+    stores.push(("sqlite".into(), store::open(&sqlite("a.db")).unwrap()));
+    let keys = Arc::new(AtRestKeys::parse(&AtRestKeys::generate_file("k1").unwrap()).unwrap());
+    stores.push((
+        "sqlite, sealed at rest".into(),
+        at_rest::open(&sqlite("b.db"), Some(&keys)).unwrap(),
+    ));
+    if let Ok(url) = std::env::var("PUNCH_TEST_DB")
+        && url.starts_with("postgres")
+    {
+        for sealed in [false, true] {
+            let name = format!("punch_c_{}", uuid::Uuid::new_v4().simple());
+            let db = DbUrl::Postgres(PostgresStore::create_database(&url, &name).unwrap());
+            let store = at_rest::open(&db, sealed.then_some(&keys)).unwrap();
+            stores.push((format!("postgres, sealed {sealed}"), store));
+        }
+    }
+    for (name, store) in stores {
+        eprintln!("store contract on {name}");
+        case(&*store);
+    }
+}
+
+const T: i64 = 1_700_000_000_000;
+
+fn employee(s: &dyn ServerStore, id: &str) {
+    s.write(|tx| tx.upsert_employee(id, &format!("Name {id}"), T))
+        .unwrap();
+}
+
+fn device(s: &dyn ServerStore, device_id: &str, employee_id: &str) {
+    employee(s, employee_id);
+    s.write(|tx| {
+        tx.bind_device(&BindDevice {
+            device_id,
+            employee_id,
+            public_key: b"pk",
+            key_storage: "tee",
+            platform: "android",
+            assurance: "software",
+            attestation: None,
+            channel_key: Some(b"ck"),
+            channel_assurance: Some("software"),
+            channel_attestation: None,
+            now_ms: T,
+        })
+    })
+    .unwrap();
+}
+
+fn punch_info(device_id: &str, seq: u64, employee_id: &str) -> StoredPunchInfo {
+    StoredPunchInfo {
+        device_id: device_id.into(),
+        seq,
+        punch_id: format!("{device_id}-p{seq}"),
+        employee_id: employee_id.into(),
+        kind: if seq % 2 == 1 {
+            "clock_in"
+        } else {
+            "clock_out"
+        }
+        .into(),
+        wall_time_ms: T + seq as i64 * 1000,
+        utc_offset_min: -300,
+        trusted_time_ms: Some(T + seq as i64 * 1000 + 5),
+        skew_ms: Some(-5),
+        time_status: "anchored".into(),
+        policy_version: 1,
+        decision: "accepted".into(),
+        site_id: Some("hq".into()),
+        hash: format!("h-{device_id}-{seq}"),
+        received_at_ms: T + seq as i64,
+        review_flags: Vec::new(),
+        assurance: "software".into(),
+        attendance: None,
+    }
+}
+
+fn punches(s: &dyn ServerStore, device_id: &str, employee_id: &str, seqs: std::ops::Range<u64>) {
+    let infos: Vec<StoredPunchInfo> = seqs
+        .map(|q| punch_info(device_id, q, employee_id))
+        .collect();
+    let records: Vec<Vec<u8>> = infos
+        .iter()
+        .map(|i| format!("rec {}", i.seq).into_bytes())
+        .collect();
+    let rows: Vec<NewPunch<'_>> = infos
+        .iter()
+        .zip(&records)
+        .map(|(info, record)| NewPunch {
+            info,
+            record,
+            signature: b"sig",
+        })
+        .collect();
+    s.write(|tx| tx.insert_punches(&rows)).unwrap();
+}
+
+#[test]
+fn meta_round_trips_and_secrets_come_back_clear() {
+    on_every_backend(|s| {
+        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), None);
+        s.write(|tx| tx.set_meta("x", b"1")).unwrap();
+        s.write(|tx| tx.set_meta("x", b"2")).unwrap();
+        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), Some(b"2".to_vec()));
+        let kept = s
+            .write(|tx| tx.meta_or_insert("time_token_secret", b"first"))
+            .unwrap();
+        assert_eq!(kept, b"first");
+        let again = s
+            .write(|tx| tx.meta_or_insert("time_token_secret", b"second"))
+            .unwrap();
+        assert_eq!(again, b"first");
+    });
+}
+
+#[test]
+fn enrollment_rows_round_trip_and_codes_are_used_once() {
+    on_every_backend(|s| {
+        employee(s, "e1");
+        let e = s.read(|tx| tx.employee("e1")).unwrap().unwrap();
+        assert_eq!(
+            (e.name.as_str(), e.rebind_approved_at_ms),
+            ("Name e1", None)
+        );
+        s.write(|tx| tx.set_rebind_approved("e1", Some(9))).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.employee("e1"))
+                .unwrap()
+                .unwrap()
+                .rebind_approved_at_ms,
+            Some(9)
+        );
+        let code = CodeRow {
+            code_hash: "c1".into(),
+            employee_id: "e1".into(),
+            created_at_ms: T,
+            expires_at_ms: T + 10,
+            used_at_ms: None,
+            used_by_device: None,
+        };
+        s.write(|tx| tx.insert_code(&code)).unwrap();
+        assert_eq!(s.write(|tx| tx.code("c1")).unwrap(), Some(code.clone()));
+        s.write(|tx| tx.mark_code_used("c1", "d1", T + 1)).unwrap();
+        s.write(|tx| tx.mark_code_used("c1", "d2", T + 2)).unwrap();
+        let used = s.read(|tx| tx.code("c1")).unwrap().unwrap();
+        assert_eq!(
+            (used.used_at_ms, used.used_by_device.as_deref()),
+            (Some(T + 1), Some("d1"))
+        );
+        let ch = ChallengeRow {
+            challenge_hash: "ch".into(),
+            code_hash: "c1".into(),
+            created_at_ms: T,
+            expires_at_ms: T + 5,
+            used_at_ms: None,
+        };
+        s.write(|tx| tx.insert_challenge(&ch)).unwrap();
+        s.write(|tx| tx.mark_challenge_used("ch", T + 1)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.challenge("ch")).unwrap().unwrap().used_at_ms,
+            Some(T + 1)
+        );
+        // A later challenge sweeps the expired one.
+        let later = ChallengeRow {
+            challenge_hash: "ch2".into(),
+            created_at_ms: T + 100,
+            expires_at_ms: T + 200,
+            ..ch
+        };
+        s.write(|tx| tx.insert_challenge(&later)).unwrap();
+        assert_eq!(s.read(|tx| tx.challenge("ch")).unwrap(), None);
+    });
+}
+
+#[test]
+fn devices_bind_page_and_refuse_a_head_beyond_i64() {
+    on_every_backend(|s| {
+        for (d, e) in [("d1", "e1"), ("d2", "e2"), ("d3", "e3")] {
+            device(s, d, e);
+        }
+        s.write(|tx| tx.people().set_team("e2", Some("t"))).unwrap();
+        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        assert_eq!(
+            (d.head_seq, d.channel_key(), d.is_bound()),
+            (0, &b"ck"[..], true)
+        );
+        assert_eq!(
+            s.read(|tx| tx.bound_device_of("e2"))
+                .unwrap()
+                .unwrap()
+                .device_id,
+            "d2"
+        );
+        let page = s
+            .read(|tx| tx.devices_page(Some("d1"), None, None, 1))
+            .unwrap();
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].0.device_id, "d2");
+        assert_eq!(page[0].1.as_deref(), Some("t"));
+        let team = s
+            .read(|tx| tx.devices_page(None, Some("t"), None, 10))
+            .unwrap();
+        assert_eq!(team.len(), 1);
+        let of = s
+            .read(|tx| tx.devices_page(None, None, Some("e3"), 10))
+            .unwrap();
+        assert_eq!(of[0].0.device_id, "d3");
+        assert_eq!(s.read(|tx| tx.all_devices()).unwrap().len(), 3);
+        assert_eq!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].device_id, "d2");
+
+        s.write(|tx| tx.set_head("d1", 7, "hh")).unwrap();
+        s.write(|tx| tx.set_punch_key("d1", b"pk2", "hardware"))
+            .unwrap();
+        let d = s.write(|tx| tx.lock_device("d1")).unwrap().unwrap();
+        assert_eq!((d.head_seq, d.head_hash.as_str()), (7, "hh"));
+        assert_eq!(
+            (d.current_punch_key(), d.assurance.as_str()),
+            (&b"pk2"[..], "hardware")
+        );
+        // A device-stated seq the store cannot keep is a typed refusal, not
+        // a wrapped negative.
+        let beyond = s.write(|tx| tx.set_head("d1", u64::MAX, "x"));
+        assert!(matches!(beyond, Err(ServerError::Invalid(_))), "{beyond:?}");
+        assert_eq!(s.read(|tx| tx.device("d1")).unwrap().unwrap().head_seq, 7);
+        assert_eq!(s.read(|tx| tx.punch_bytes("d1", u64::MAX)).unwrap(), None);
+
+        assert!(s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
+        assert!(!s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
+        assert_eq!(s.read(|tx| tx.bound_device_of("e1")).unwrap(), None);
+    });
+}
+
+#[test]
+fn nonces_are_single_use_until_pruned() {
+    on_every_backend(|s| {
+        let now = punch_server::clock::now_ms();
+        assert!(
+            s.write(|tx| tx.insert_nonce("d1", "n", now - 600_000))
+                .unwrap()
+        );
+        assert!(!s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
+        assert!(s.write(|tx| tx.insert_nonce("d2", "n", now)).unwrap());
+        assert_eq!(s.write(|tx| tx.prune_nonces(60_000)).unwrap(), 1);
+        assert!(s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
+    });
+}
+
+#[test]
+fn sites_and_policies_round_trip() {
+    on_every_backend(|s| {
+        s.write(|tx| tx.upsert_site("b", "{\"b\":1}", T)).unwrap();
+        s.write(|tx| tx.upsert_site("a", "{\"a\":1}", T)).unwrap();
+        s.write(|tx| tx.upsert_site("a", "{\"a\":2}", T)).unwrap();
+        assert_eq!(s.read(|tx| tx.sites()).unwrap(), ["{\"a\":2}", "{\"b\":1}"]);
+        assert!(s.write(|tx| tx.remove_site("b")).unwrap());
+        assert!(!s.write(|tx| tx.remove_site("b")).unwrap());
+        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 0);
+        for version in [1, 2] {
+            s.write(|tx| {
+                tx.insert_policy(&PolicyRow {
+                    version,
+                    body: vec![version as u8],
+                    signature: b"s".to_vec(),
+                    issued_at_ms: T,
+                    expires_at_ms: (version == 2).then_some(T + 1),
+                })
+            })
+            .unwrap();
+        }
+        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 2);
+        let latest = s.read(|tx| tx.latest_policy()).unwrap().unwrap();
+        assert_eq!((latest.body, latest.expires_at_ms), (vec![2], Some(T + 1)));
+        assert_eq!(s.read(|tx| tx.policy(1)).unwrap().unwrap().body, vec![1]);
+        assert_eq!(s.read(|tx| tx.policy(u64::MAX)).unwrap(), None);
+    });
+}
+
+#[test]
+fn punches_round_trip_in_batches_and_page_newest_first() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        device(s, "d2", "e2");
+        // More than one INSERT's worth.
+        punches(s, "d1", "e1", 1..121);
+        punches(s, "d2", "e2", 1..3);
+        assert_eq!(s.read(|tx| tx.all_punches()).unwrap().len(), 122);
+        assert_eq!(s.read(|tx| tx.punches_of("e2")).unwrap().len(), 2);
+        let one = s.read(|tx| tx.punch_info("d1", 60)).unwrap().unwrap();
+        assert_eq!(one, punch_info("d1", 60, "e1"));
+        assert_eq!(
+            s.read(|tx| tx.punch_bytes("d1", 60)).unwrap(),
+            Some(b"rec 60".to_vec())
+        );
+        let many = s
+            .read(|tx| tx.punch_bytes_many("d1", &(1..=150).collect::<Vec<_>>()))
+            .unwrap();
+        assert_eq!((many.len(), many[&120].as_slice()), (120, &b"rec 120"[..]));
+        assert_eq!(
+            s.read(|tx| tx.kept_hash("d1", 5)).unwrap().as_deref(),
+            Some("h-d1-5")
+        );
+        assert_eq!(
+            s.read(|tx| tx.punch_location("d2-p2")).unwrap(),
+            Some(("d2".into(), 2))
+        );
+        let ids = vec!["d1-p1".to_string(), "d2-p1".into(), "nope".into()];
+        assert_eq!(s.read(|tx| tx.punch_locations(&ids)).unwrap().len(), 2);
+        let first = s
+            .read(|tx| {
+                tx.punch_page(&PunchQuery {
+                    employee: Some("e1".into()),
+                    limit: 50,
+                    ..PunchQuery::default()
+                })
+            })
+            .unwrap();
+        assert_eq!(first.len(), 50);
+        assert_eq!(first[0].punch.seq, 120);
+        let open = s.read(|tx| tx.open_shift("d1")).unwrap();
+        assert_eq!(open, None, "no attendance reading, nothing open");
+        // A second copy of a stored (device, seq) is refused by the database.
+        let info = punch_info("d1", 5, "e1");
+        let again = s.write(|tx| {
+            tx.insert_punch(&NewPunch {
+                info: &info,
+                record: b"x",
+                signature: b"s",
+            })
+        });
+        assert!(
+            matches!(again, Err(ServerError::Storage { .. })),
+            "{again:?}"
+        );
+    });
+}
+
+fn refusal(device_id: &str, seq: u64, reason: &str, at: i64) -> RejectedInfo {
+    RejectedInfo {
+        id: 0,
+        device_id: device_id.into(),
+        seq,
+        punch_id: Some("p".into()),
+        employee_id: Some("e1".into()),
+        claimed_employee_id: Some("e9".into()),
+        reason: reason.into(),
+        detail: "why".into(),
+        hash: format!("rh{seq}"),
+        record: b"refused bytes".to_vec(),
+        signature: b"sig".to_vec(),
+        attempts: 1,
+        first_received_at_ms: at,
+        last_received_at_ms: at,
+    }
+}
+
+#[test]
+fn refusals_count_attempts_and_list_per_device() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T)))
+            .unwrap();
+        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T + 5)))
+            .unwrap();
+        s.write(|tx| tx.record_rejected(&refusal("d1", 4, "bad_signature", T)))
+            .unwrap();
+        s.write(|tx| tx.record_rejected(&refusal("d2", 1, "bad_signature", T)))
+            .unwrap();
+        let all = s.read(|tx| tx.all_rejected()).unwrap();
+        assert_eq!(s.read(|tx| tx.rejected_about("e1")).unwrap(), all);
+        assert_eq!(s.read(|tx| tx.refused_count("d1")).unwrap(), 2);
+        assert_eq!(all.len(), 3);
+        assert_eq!((all[0].attempts, all[0].last_received_at_ms), (2, T + 5));
+        assert_eq!(all[0].record, b"refused bytes");
+        assert_eq!(
+            s.read(|tx| tx.rejected_link("d1", 3, "rh3")).unwrap(),
+            Some(("conflicting_duplicate".into(), "why".into()))
+        );
+        assert_eq!(s.read(|tx| tx.rejected_link("d1", 4, "rh4")).unwrap(), None);
+        let of = s.read(|tx| tx.refused_of("d1", 10)).unwrap();
+        assert_eq!(of.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(
+            s.read(|tx| tx.refused_devices(None, None, 1)).unwrap(),
+            ["d1"]
+        );
+        assert_eq!(
+            s.read(|tx| tx.refused_devices(Some("d1"), None, 5))
+                .unwrap(),
+            ["d2"]
+        );
+    });
+}
+
+#[test]
+fn head_statements_keep_the_first_and_counters_add_up() {
+    on_every_backend(|s| {
+        s.write(|tx| tx.insert_head_statement("d1", 5, "a", T))
+            .unwrap();
+        s.write(|tx| tx.insert_head_statement("d1", 5, "b", T))
+            .unwrap();
+        s.write(|tx| tx.insert_head_statement("d1", 9, "c", T))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.head_statement("d1", 5)).unwrap().as_deref(),
+            Some("a")
+        );
+        assert_eq!(
+            s.read(|tx| tx.highest_head_statement("d1")).unwrap(),
+            Some((9, "c".into()))
+        );
+        assert_eq!(
+            s.read(|tx| tx.head_statements_many("d1", &[5, 6, 9, u64::MAX]))
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(
+            s.write(|tx| tx.insert_head_statement("d1", u64::MAX, "x", T))
+                .is_err()
+        );
+        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (0, 0));
+        s.write(|tx| tx.bump_evidence_counter("d1", 3, 2, 1))
+            .unwrap();
+        s.write(|tx| tx.bump_evidence_counter("d1", 3, 1, 0))
+            .unwrap();
+        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (3, 1));
+    });
+}
+
+#[test]
+fn pin_codes_supersede_expire_and_redeem_once() {
+    on_every_backend(|s| {
+        let profile = PinProfile {
+            employee_id: "e1".into(),
+            channel: Some("email".into()),
+            address: Some("a@b".into()),
+            identity_verifier: None,
+            admin_reset_at_ms: Some(T),
+        };
+        s.write(|tx| tx.upsert_pin_profile(&profile)).unwrap();
+        assert_eq!(s.write(|tx| tx.pin_profile("e1")).unwrap(), Some(profile));
+        let code = |hash: &str, expires: i64| PinCodeRow {
+            code_hash: hash.into(),
+            employee_id: "e1".into(),
+            device_id: "d1".into(),
+            created_at_ms: T,
+            expires_at_ms: expires,
+            used_at_ms: None,
+            superseded_at_ms: None,
+        };
+        s.write(|tx| tx.insert_pin_code(&code("c1", T + 10)))
+            .unwrap();
+        assert_eq!(
+            s.write(|tx| tx.supersede_pin_codes("e1", T + 1)).unwrap(),
+            1
+        );
+        s.write(|tx| tx.insert_pin_code(&code("c2", T + 100)))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.pin_code("c1"))
+                .unwrap()
+                .unwrap()
+                .superseded_at_ms,
+            Some(T + 1)
+        );
+        assert!(s.write(|tx| tx.mark_pin_code_used("c2", T + 2)).unwrap());
+        assert!(!s.write(|tx| tx.mark_pin_code_used("c2", T + 3)).unwrap());
+        assert_eq!(s.write(|tx| tx.prune_pin_codes(T + 50)).unwrap(), 1);
+        assert_eq!(s.read(|tx| tx.pin_code("c1")).unwrap(), None);
+
+        s.write(|tx| tx.upsert_kiosk_member("s1", "e1", "v1"))
+            .unwrap();
+        s.write(|tx| tx.upsert_kiosk_member("s2", "e1", "v2"))
+            .unwrap();
+        s.write(|tx| tx.upsert_kiosk_member("s1", "e2", "v3"))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.kiosk_members()).unwrap(),
+            [
+                ("s1".to_string(), "e2".to_string(), "v3".to_string()),
+                ("s2".into(), "e1".into(), "v2".into())
+            ]
+        );
+        assert_eq!(
+            s.read(|tx| tx.kiosk_site_of("e1")).unwrap().as_deref(),
+            Some("s2")
+        );
+    });
+}
+
+#[test]
+fn rate_counters_window_clear_and_prune() {
+    on_every_backend(|s| {
+        assert_eq!(s.write(|tx| tx.rate_hit("ip:1", 1000, T)).unwrap(), (1, T));
+        assert_eq!(
+            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 10)).unwrap(),
+            (2, T)
+        );
+        assert_eq!(
+            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1000)).unwrap(),
+            (1, T + 1000)
+        );
+        s.write(|tx| tx.rate_hit("ip:2", 1000, T)).unwrap();
+        s.write(|tx| tx.rate_hit("user:1", 1000, T)).unwrap();
+        s.write(|tx| tx.rate_clear_prefix("ip:")).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1001)).unwrap().0,
+            1
+        );
+        s.write(|tx| tx.rate_clear("ip:1")).unwrap();
+        assert_eq!(s.write(|tx| tx.prune_rate_limits(T + 1)).unwrap(), 1);
+    });
+}
+
+fn event(device_id: &str, seq: u64, event_id: &str) -> StoredEvent {
+    StoredEvent {
+        device_id: device_id.into(),
+        seq,
+        event_id: event_id.into(),
+        employee_id: "e1".into(),
+        event_type: "make_up_request".into(),
+        body: "{\"reason\":\"forgot\"}".into(),
+        wall_time_ms: T,
+        trusted_time_ms: None,
+        record: b"event bytes".to_vec(),
+        signature: b"sig".to_vec(),
+        hash: format!("eh{seq}"),
+        received_at_ms: T + seq as i64,
+        status: Some("pending".into()),
+        status_detail: None,
+        decided_by: None,
+        decided_at_ms: None,
+        comment: None,
+    }
+}
+
+#[test]
+fn events_filter_decide_and_attachments_stay_per_employee() {
+    on_every_backend(|s| {
+        s.write(|tx| tx.insert_event(&event("d1", 2, "ev1")))
+            .unwrap();
+        s.write(|tx| tx.insert_event(&event("d1", 3, "ev2")))
+            .unwrap();
+        let mine = s
+            .read(|tx| {
+                tx.events(&EventFilter {
+                    employee_id: Some("e1"),
+                    status: Some("pending"),
+                    ..EventFilter::default()
+                })
+            })
+            .unwrap();
+        assert_eq!(mine, [event("d1", 2, "ev1"), event("d1", 3, "ev2")]);
+        assert_eq!(
+            s.write(|tx| tx.event_id_holder("ev2")).unwrap(),
+            Some(("d1".into(), 3))
+        );
+        assert_eq!(s.read(|tx| tx.events_by_id("ev1")).unwrap().len(), 1);
+        let decision = EventDecision {
+            status: "approved",
+            decided_by: "boss",
+            comment: "ok",
+            at_ms: T + 9,
+        };
+        assert!(s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
+        assert!(!s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
+        let decided = &s.read(|tx| tx.events_by_id("ev1")).unwrap()[0];
+        assert_eq!(
+            (decided.status.as_deref(), decided.comment.as_deref()),
+            (Some("approved"), Some("ok"))
+        );
+        assert_eq!(
+            s.read(|tx| tx.punch_bytes("d1", 3)).unwrap(),
+            Some(b"event bytes".to_vec())
+        );
+
+        let file = AttachmentRow {
+            sha256: "f".into(),
+            employee_id: "e1".into(),
+            body: b"pdf".to_vec(),
+            received_at_ms: T,
+        };
+        s.write(|tx| tx.insert_attachment(&file)).unwrap();
+        s.write(|tx| tx.insert_attachment(&file)).unwrap();
+        assert_eq!(s.read(|tx| tx.attachment("e1", "f")).unwrap(), Some(file));
+        assert_eq!(s.read(|tx| tx.attachment("e2", "f")).unwrap(), None);
+    });
+}
+
+#[test]
+fn retention_and_erasure_keep_every_hash() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        punches(s, "d1", "e1", 1..5);
+        s.write(|tx| tx.insert_event(&event("d1", 5, "ev")))
+            .unwrap();
+        s.write(|tx| tx.record_rejected(&refusal("d1", 6, "bad_signature", T)))
+            .unwrap();
+        s.write(|tx| tx.insert_head_statement("d1", 4, "h", T))
+            .unwrap();
+        s.write(|tx| tx.put_data_key("d1", "k", b"key", T)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.data_key("d1", "k")).unwrap(),
+            Some(b"key".to_vec())
+        );
+        let revealed = Revelation {
+            device_id: "d1".into(),
+            seq: 1,
+            employee_id: "e1".into(),
+            review_flags: "[]".into(),
+            revealed_at_ms: T,
+        };
+        s.write(|tx| tx.record_revelation(&revealed)).unwrap();
+        assert_eq!(s.read(|tx| tx.revelations_of("e1")).unwrap(), [revealed]);
+
+        // Record bytes older than seq 3's arrival go; rows and hashes stay.
+        assert_eq!(
+            s.write(|tx| tx.purge(PurgeKind::RecordBytes, T + 3))
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            s.read(|tx| tx.punch_bytes("d1", 1)).unwrap(),
+            Some(Vec::new())
+        );
+        // Punch rows go, their hashes stay in the chain.
+        assert_eq!(
+            s.write(|tx| tx.purge(PurgeKind::Punches, T + 2)).unwrap(),
+            1
+        );
+        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        assert_eq!(
+            chain.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+        assert_eq!(
+            (chain[0].record.len(), chain[0].hash.as_str()),
+            (0, "h-d1-1")
+        );
+        assert_eq!(chain[3].record, b"rec 4");
+        assert_eq!(
+            s.read(|tx| tx.kept_hash("d1", 1)).unwrap().as_deref(),
+            Some("h-d1-1")
+        );
+        assert_eq!(
+            s.write(|tx| tx.purge(PurgeKind::RejectedBytes, T + 1))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.write(|tx| tx.purge(PurgeKind::HeadStatements, T + 1))
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            s.write(|tx| tx.purge(PurgeKind::Revelations, T + 1))
+                .unwrap(),
+            1
+        );
+
+        let report = s.write(|tx| tx.erase_employee("e1", T + 50)).unwrap();
+        assert_eq!(
+            (
+                report.record_bytes,
+                report.requests,
+                report.devices,
+                report.data_keys
+            ),
+            (2, 1, 1, 1)
+        );
+        assert_eq!(
+            s.read(|tx| tx.employee("e1")).unwrap().unwrap().name,
+            "erased"
+        );
+        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        assert_eq!(
+            (d.platform.as_str(), d.unbound_at_ms),
+            ("erased", Some(T + 50))
+        );
+        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        assert!(
+            chain
+                .iter()
+                .all(|r| r.record.is_empty() && !r.hash.is_empty())
+        );
+        assert_eq!(s.read(|tx| tx.events_by_id("ev")).unwrap()[0].body, "{}");
+    });
+}
+
+#[test]
+fn people_rows_round_trip() {
+    on_every_backend(|s| {
+        let staff = StaffRow {
+            username: "ann".into(),
+            display_name: "Ann".into(),
+            role: "manager".into(),
+            team: Some("t".into()),
+            password_hash: "phc".into(),
+            totp_secret: b"seed".to_vec(),
+            totp_last_step: 3,
+            failed_signins: 1,
+            locked_until_ms: None,
+            created_at_ms: T,
+            disabled: true,
+        };
+        s.write(|tx| tx.people().upsert_staff(&staff)).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.people().staff("ann")).unwrap(),
+            Some(staff.clone())
+        );
+        s.write(|tx| tx.people().set_signin_state("ann", 4, Some(T), 7))
+            .unwrap();
+        let after = s.read(|tx| tx.people().staff_list()).unwrap();
+        assert_eq!((after[0].failed_signins, after[0].totp_last_step), (4, 7));
+        assert_eq!(after[0].totp_secret, b"seed");
+
+        let session = SessionRow {
+            id_hash: "s".into(),
+            username: "ann".into(),
+            csrf_token: "c".into(),
+            created_at_ms: T,
+            expires_at_ms: T + 1,
+        };
+        s.write(|tx| tx.people().insert_session(&session)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.people().session("s")).unwrap(),
+            Some(session)
+        );
+        assert_eq!(
+            s.write(|tx| tx.people().delete_sessions_of("ann")).unwrap(),
+            1
+        );
+
+        let token = ApiTokenRow {
+            token_hash: "th".into(),
+            token_id: "tid".into(),
+            username: "ann".into(),
+            name: "ci".into(),
+            scopes: vec!["read_punches".into()],
+            created_at_ms: T,
+            expires_at_ms: T + 1,
+            revoked_at_ms: None,
+        };
+        s.write(|tx| tx.people().insert_api_token(&token)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.people().api_token("th")).unwrap(),
+            Some(token)
+        );
+        assert_eq!(s.read(|tx| tx.people().api_tokens(None)).unwrap().len(), 1);
+        assert_eq!(
+            s.write(|tx| tx.people().revoke_api_tokens("ann", Some("tid"), T))
+                .unwrap(),
+            1
+        );
+
+        for e in ["e1", "e2", "e3"] {
+            employee(s, e);
+        }
+        assert!(s.write(|tx| tx.people().set_team("e2", Some("t"))).unwrap());
+        assert!(
+            !s.write(|tx| tx.people().set_team("nobody", Some("t")))
+                .unwrap()
+        );
+        let page = s
+            .read(|tx| tx.people().people_page(Some("e1"), None, 1))
+            .unwrap();
+        assert_eq!(page[0].employee_id, "e2");
+        assert_eq!(
+            s.read(|tx| tx.people().people_page(None, Some("t"), 9))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            s.read(|tx| tx.people().team_of("e2")).unwrap().as_deref(),
+            Some("t")
+        );
+        s.write(|tx| tx.people().set_team("e2", None)).unwrap();
+        assert_eq!(s.read(|tx| tx.people().team_of("e2")).unwrap(), None);
+
+        let review = PunchReviewRow {
+            device_id: "d1".into(),
+            seq: 2,
+            verdict: "approved".into(),
+            comment: "".into(),
+            reviewer: "ann".into(),
+            at_ms: T,
+        };
+        s.write(|tx| tx.people().set_punch_review(&review)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.people().punch_review("d1", 2)).unwrap(),
+            Some(review)
+        );
+        assert_eq!(s.read(|tx| tx.people().punch_reviews()).unwrap().len(), 1);
+
+        let ack = ChainAckRow {
+            id: 0,
+            device_id: "d1".into(),
+            head_seq: 4,
+            head_hash: "h".into(),
+            reason: "lost phone".into(),
+            acknowledged_by: "ann".into(),
+            at_ms: T,
+            applied_at_ms: None,
+        };
+        let id = s.write(|tx| tx.people().insert_chain_ack(&ack)).unwrap();
+        let id2 = s.write(|tx| tx.people().insert_chain_ack(&ack)).unwrap();
+        assert!(id2 > id);
+        s.write(|tx| tx.people().mark_chain_ack_applied(id2, T + 1))
+            .unwrap();
+        let latest = s
+            .read(|tx| tx.people().latest_chain_ack("d1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!((latest.id, latest.applied_at_ms), (id2, Some(T + 1)));
+
+        assert_eq!(s.write(|tx| tx.people().lock_audit_head()).unwrap(), None);
+        for seq in 1..=3 {
+            s.write(|tx| {
+                tx.people().append_audit(&AuditRow {
+                    seq,
+                    at_ms: T,
+                    actor: "ann".into(),
+                    role: "admin".into(),
+                    action: "x".into(),
+                    target: "y".into(),
+                    reason: "".into(),
+                    detail: "{}".into(),
+                    prev_hash: "p".into(),
+                    hash: format!("a{seq}"),
+                })
+            })
+            .unwrap();
+        }
+        assert_eq!(
+            s.write(|tx| tx.people().lock_audit_head()).unwrap(),
+            Some((3, "a3".into()))
+        );
+        let rows = s.read(|tx| tx.people().audit_rows(1, 1)).unwrap();
+        assert_eq!(rows[0].seq, 2);
+        assert!(
+            s.read(|tx| tx.people().audit_rows(u64::MAX, 5))
+                .unwrap()
+                .is_empty()
+        );
+    });
+}
+
+#[test]
+fn stored_values_page_and_replace_only_what_is_unchanged() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        punches(s, "d1", "e1", 1..4);
+        let first = s
+            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, None, 2))
+            .unwrap();
+        assert_eq!(first.len(), 2);
+        let rest = s
+            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, Some(&first[1].row), 5))
+            .unwrap();
+        assert_eq!(rest.len(), 1);
+        let v = &rest[0];
+        assert!(
+            s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"new"))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"x"))
+                .unwrap()
+        );
+    });
+}
