@@ -894,3 +894,62 @@ fn stored_values_page_and_replace_only_what_is_unchanged() {
         );
     });
 }
+
+// ---- No request path reads a whole table ----------------------------------
+
+mod bounded {
+    use crate::common::staff::{add_staff, ok};
+    use crate::common::{Device, TestServer, outcomes};
+    use punch_model::wire::privacy::PATH_EXPORT;
+    use punch_server::staff::Role;
+    use serde_json::json;
+
+    /// A device with one accepted punch and `refused` refused records.
+    fn device_with_refusals(ts: &TestServer, version: u64, employee: &str, refused: u64) -> Device {
+        let mut device = ts.enrolled_device(employee);
+        let first = device.next(version, |_| {});
+        device.upload_ok(ts.addr(), vec![first]);
+        let records = (0..refused)
+            .map(|i| {
+                device.sign(&device.record(device.head_seq + 1 + i, &"ee".repeat(32), version))
+            })
+            .collect();
+        let resp = device.upload_ok(ts.addr(), records);
+        assert!(outcomes(&resp).iter().all(|o| o.1 == "rejected"));
+        device
+    }
+
+    /// Punch, event and refusal rows the store read for acknowledging a
+    /// device's break and for its employee's own export, with `others`
+    /// other devices' refusals in the tables.
+    fn cost(others: usize) -> (u64, u64) {
+        let ts = TestServer::start();
+        let version = ts.publish();
+        for i in 0..others {
+            device_with_refusals(&ts, version, &format!("other-{i}"), 5);
+        }
+        let device = device_with_refusals(&ts, version, "ann", 2);
+        let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(ts.addr());
+        let handle = ts.handle.as_ref().expect("server running");
+        let before = handle.rows_read();
+        ok(hr.post(
+            &format!("/admin/v1/devices/{}/acknowledge-break", device.id),
+            &json!({"reason": "phone storage failed"}),
+        ));
+        let ack = handle.rows_read() - before;
+        let before = handle.rows_read();
+        assert_eq!(
+            device.signed(ts.addr(), "GET", PATH_EXPORT, b"").status,
+            200
+        );
+        let export = handle.rows_read() - before;
+        (ack, export)
+    }
+
+    #[test]
+    fn acknowledging_a_break_and_the_own_export_cost_the_same_beside_many_refusals() {
+        let alone = cost(0);
+        // Ten other devices' refusals (50 rows) change nothing.
+        assert_eq!(cost(10), alone);
+    }
+}

@@ -122,11 +122,7 @@ pub(super) fn events_by_id(tx: &SqlTx<'_>, event_id: &str) -> Result<Vec<StoredE
 /// In a write transaction it also serialises ingests of the same id, so
 /// two devices cannot both claim it.
 pub(super) fn event_id_holder(tx: &SqlTx<'_>, event_id: &str) -> Result<Option<(String, u64)>> {
-    if tx.db.write() {
-        if let Some((sql, params)) = tx.db.dialect().lock(Lock::EventId(event_id)) {
-            tx.exec(sql, &params)?;
-        }
-    }
+    tx.lock(Lock::EventId(event_id))?;
     tx.first(
         "SELECT device_id, seq FROM events WHERE event_id = ?1 LIMIT 1",
         &[event_id.into()],

@@ -87,7 +87,17 @@ impl<'a> SqlTx<'a> {
         self.opt(sql, params)?.map(decode).transpose()
     }
 
-    /// Counts punch and event rows read (`ServerStore::rows_read`).
+    /// Takes `lock` until the transaction ends (write transactions only).
+    fn lock(&self, lock: crate::store::db::Lock<'_>) -> Result<()> {
+        if self.db.write()
+            && let Some((sql, params)) = self.db.dialect().lock(lock)
+        {
+            self.exec(sql, &params)?;
+        }
+        Ok(())
+    }
+
+    /// Counts punch, event and refusal rows read (`ServerStore::rows_read`).
     fn counted<T>(&self, rows: Vec<T>) -> Vec<T> {
         self.db
             .rows_read()

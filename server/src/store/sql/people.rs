@@ -404,11 +404,7 @@ pub(super) fn mark_chain_ack_applied(tx: &SqlTx<'_>, id: i64, now_ms: i64) -> Re
 /// The audit head, locked until the transaction ends so appends from
 /// several servers take turns.
 pub(super) fn lock_audit_head(tx: &SqlTx<'_>) -> Result<Option<(u64, String)>> {
-    if tx.db.write() {
-        if let Some((sql, params)) = tx.db.dialect().lock(Lock::AuditHead) {
-            tx.exec(sql, &params)?;
-        }
-    }
+    tx.lock(Lock::AuditHead)?;
     tx.first(
         "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
         &[],
