@@ -1,9 +1,12 @@
 //! The storage contract. Business rules (enrollment, ingest, publishing) are
 //! written against [`StoreTx`], the primitive operations inside one
-//! transaction; a backend implements those plus [`ServerStore`], which runs a
-//! unit of work in a transaction. SQLite ([`sqlite::SqliteStore`]) is the
-//! embedded default; PostgreSQL ([`postgres::PostgresStore`]) serves several
-//! stateless server processes over one database. [`open`] picks one by URL.
+//! transaction, run by [`ServerStore`] as a unit of work. Every operation is
+//! written once ([`sql`], one module per aggregate) over a small statement
+//! layer ([`db`]: SQL in one dialect, neutral values and rows); a backend
+//! only runs statements and transactions. SQLite ([`sqlite::SqliteStore`])
+//! is the embedded default; PostgreSQL ([`postgres::PostgresStore`]) serves
+//! several stateless server processes over one database. [`open`] picks one
+//! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod db;
 pub mod migrations;

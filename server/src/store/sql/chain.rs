@@ -138,6 +138,10 @@ fn punch_values(tx: &SqlTx<'_>, p: &NewPunch<'_>, out: &mut Vec<Value>) -> Resul
     Ok(())
 }
 
+pub(super) fn insert_punch(tx: &SqlTx<'_>, punch: &NewPunch<'_>) -> Result<()> {
+    insert_punches(tx, std::slice::from_ref(punch))
+}
+
 /// Several punches in one statement per [`INSERT_ROWS`].
 pub(super) fn insert_punches(tx: &SqlTx<'_>, punches: &[NewPunch<'_>]) -> Result<()> {
     for chunk in punches.chunks(INSERT_ROWS) {

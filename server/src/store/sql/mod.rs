@@ -147,336 +147,115 @@ fn json<T: serde::Serialize>(what: &str, v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| crate::error::ServerError::Corrupt(format!("{what}: {e}")))
 }
 
-/// Which module answers each method: `name(args) -> T => module`.
+/// Which module answers each method: `fn name(args) -> T => module;`
+/// becomes `fn name(&self, args) -> T { module::name(self, args) }`; the
+/// first braces hold methods written out.
 macro_rules! answered_by {
-    ($trait:path { $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty => $module:ident;)* }) => {
+    ($trait:ident { $($item:item)* } {
+        $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty => $module:ident;)*
+    }) => {
         impl $trait for SqlTx<'_> {
+            $($item)*
             $(fn $name(&self, $($arg: $ty),*) -> $ret { $module::$name(self, $($arg),*) })*
         }
     };
 }
 
-impl StoreTx for SqlTx<'_> {
+answered_by!(StoreTx {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
+} {
+    fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
+    fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
+    fn meta_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
+    fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
+    fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
+    fn insert_code(code: &CodeRow) -> Result<()> => enrollment;
+    fn code(code_hash: &str) -> Result<Option<CodeRow>> => enrollment;
+    fn mark_code_used(code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn insert_challenge(challenge: &ChallengeRow) -> Result<()> => enrollment;
+    fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
+    fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn bound_device_of(employee_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
+    fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
+    fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
+    fn mark_unbound(device_id: &str, now_ms: i64) -> Result<bool> => devices;
+    fn set_head(device_id: &str, seq: u64, hash_hex: &str) -> Result<()> => devices;
+    fn set_punch_key(device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> => devices;
+    fn lock_device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn devices_page(after: Option<&str>, team: Option<&str>, employee: Option<&str>, limit: usize) -> Result<Vec<(DeviceInfo, Option<String>)>> => devices;
+    fn insert_nonce(device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> => devices;
+    fn prune_nonces(max_age_ms: i64) -> Result<u64> => devices;
+    fn upsert_site(site_id: &str, json: &str, now_ms: i64) -> Result<()> => policy;
+    fn remove_site(site_id: &str) -> Result<bool> => policy;
+    fn sites() -> Result<Vec<String>> => policy;
+    fn latest_policy() -> Result<Option<PolicyRow>> => policy;
+    fn latest_policy_version() -> Result<u64> => policy;
+    fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
+    fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
+    fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
+    fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
+    fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn punch_location(punch_id: &str) -> Result<Option<(String, u64)>> => chain;
+    fn punch_locations(punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> => chain;
+    fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
+    fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
+    fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
+    fn rejected_link(device_id: &str, seq: u64, hash_hex: &str) -> Result<Option<(String, String)>> => refusals;
+    fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
+    fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
+    fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
+    fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
+    fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
+    fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
+    fn refused_count(device_id: &str) -> Result<u64> => refusals;
+    fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
+    fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
+    fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
+    fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
+    fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
+    fn open_shift(device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
+    fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
+    fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
+    fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
+    fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
+    fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
+    fn insert_pin_code(code: &PinCodeRow) -> Result<()> => pin;
+    fn supersede_pin_codes(employee_id: &str, now_ms: i64) -> Result<u64> => pin;
+    fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
+    fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
+    fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
+    fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
+    fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
+    fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
+    fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
+    fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
+    fn rate_clear(key: &str) -> Result<()> => limits;
+    fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
+    fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
+    fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
+    fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
+    fn data_key(device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> => privacy;
+    fn purge(kind: PurgeKind, before_ms: i64) -> Result<u64> => privacy;
+    fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
+    fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
+    fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
+    fn insert_event(event: &StoredEvent) -> Result<()> => events;
+    fn events(filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> => events;
+    fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
+    fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
+    fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
+    fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
+    fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
+    fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
+});
 
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        meta::meta(self, key)
-    }
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        meta::set_meta(self, key, value)
-    }
-    fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>> {
-        meta::meta_or_insert(self, key, value)
-    }
-
-    fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()> {
-        enrollment::upsert_employee(self, employee_id, name, now_ms)
-    }
-    fn employee(&self, employee_id: &str) -> Result<Option<EmployeeRow>> {
-        enrollment::employee(self, employee_id)
-    }
-    fn set_rebind_approved(&self, employee_id: &str, at_ms: Option<i64>) -> Result<()> {
-        enrollment::set_rebind_approved(self, employee_id, at_ms)
-    }
-    fn insert_code(&self, code: &CodeRow) -> Result<()> {
-        enrollment::insert_code(self, code)
-    }
-    fn code(&self, code_hash: &str) -> Result<Option<CodeRow>> {
-        enrollment::code(self, code_hash)
-    }
-    fn mark_code_used(&self, code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> {
-        enrollment::mark_code_used(self, code_hash, device_id, now_ms)
-    }
-    fn insert_challenge(&self, challenge: &ChallengeRow) -> Result<()> {
-        enrollment::insert_challenge(self, challenge)
-    }
-    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>> {
-        enrollment::challenge(self, challenge_hash)
-    }
-    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()> {
-        enrollment::mark_challenge_used(self, challenge_hash, now_ms)
-    }
-
-    fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
-        devices::device(self, device_id)
-    }
-    fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>> {
-        devices::bound_device_of(self, employee_id)
-    }
-    fn all_devices(&self) -> Result<Vec<DeviceInfo>> {
-        devices::all_devices(self)
-    }
-    fn devices_of(&self, employee_id: &str) -> Result<Vec<DeviceInfo>> {
-        devices::devices_of(self, employee_id)
-    }
-    fn bind_device(&self, device: &BindDevice<'_>) -> Result<()> {
-        devices::bind_device(self, device)
-    }
-    fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool> {
-        devices::mark_unbound(self, device_id, now_ms)
-    }
-    fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()> {
-        devices::set_head(self, device_id, seq, hash_hex)
-    }
-    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> {
-        devices::set_punch_key(self, device_id, punch_key, assurance)
-    }
-    fn lock_device(&self, device_id: &str) -> Result<Option<DeviceInfo>> {
-        devices::lock_device(self, device_id)
-    }
-    fn devices_page(
-        &self,
-        after: Option<&str>,
-        team: Option<&str>,
-        employee: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(DeviceInfo, Option<String>)>> {
-        devices::devices_page(self, after, team, employee, limit)
-    }
-    fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> {
-        devices::insert_nonce(self, device_id, nonce, request_ts_ms)
-    }
-    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64> {
-        devices::prune_nonces(self, max_age_ms)
-    }
-
-    fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()> {
-        policy::upsert_site(self, site_id, json, now_ms)
-    }
-    fn remove_site(&self, site_id: &str) -> Result<bool> {
-        policy::remove_site(self, site_id)
-    }
-    fn sites(&self) -> Result<Vec<String>> {
-        policy::sites(self)
-    }
-    fn latest_policy(&self) -> Result<Option<PolicyRow>> {
-        policy::latest_policy(self)
-    }
-    fn latest_policy_version(&self) -> Result<u64> {
-        policy::latest_policy_version(self)
-    }
-    fn policy(&self, version: u64) -> Result<Option<PolicyRow>> {
-        policy::policy(self, version)
-    }
-    fn insert_policy(&self, row: &PolicyRow) -> Result<()> {
-        policy::insert_policy(self, row)
-    }
-
-    fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
-        chain::punch_bytes(self, device_id, seq)
-    }
-    fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> {
-        chain::punch_bytes_many(self, device_id, seqs)
-    }
-    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
-        chain::kept_hash(self, device_id, seq)
-    }
-    fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>> {
-        chain::punch_location(self, punch_id)
-    }
-    fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> {
-        chain::punch_locations(self, punch_ids)
-    }
-    fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()> {
-        chain::insert_punches(self, std::slice::from_ref(punch))
-    }
-    fn insert_punches(&self, punches: &[NewPunch<'_>]) -> Result<()> {
-        chain::insert_punches(self, punches)
-    }
-    fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()> {
-        refusals::record_rejected(self, rejected)
-    }
-    fn rejected_link(
-        &self,
-        device_id: &str,
-        seq: u64,
-        hash_hex: &str,
-    ) -> Result<Option<(String, String)>> {
-        refusals::rejected_link(self, device_id, seq, hash_hex)
-    }
-    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {
-        punches::punch_info(self, device_id, seq)
-    }
-    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>> {
-        punches::punches_of(self, employee_id)
-    }
-    fn all_punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        punches::all_punches(self)
-    }
-    fn punch_page(&self, query: &PunchQuery) -> Result<Vec<PunchListRow>> {
-        punches::punch_page(self, query)
-    }
-    fn all_rejected(&self) -> Result<Vec<RejectedInfo>> {
-        refusals::all_rejected(self)
-    }
-    fn rejected_about(&self, employee_id: &str) -> Result<Vec<RejectedInfo>> {
-        refusals::rejected_about(self, employee_id)
-    }
-    fn refused_count(&self, device_id: &str) -> Result<u64> {
-        refusals::refused_count(self, device_id)
-    }
-    fn refused_devices(
-        &self,
-        after: Option<&str>,
-        team: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>> {
-        refusals::refused_devices(self, after, team, limit)
-    }
-    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> {
-        refusals::refused_of(self, device_id, limit)
-    }
-    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>> {
-        chain::head_statement(self, device_id, seq)
-    }
-    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> {
-        chain::head_statements_many(self, device_id, seqs)
-    }
-    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>> {
-        chain::highest_head_statement(self, device_id)
-    }
-    fn insert_head_statement(
-        &self,
-        device_id: &str,
-        seq: u64,
-        hash: &str,
-        now_ms: i64,
-    ) -> Result<()> {
-        chain::insert_head_statement(self, device_id, seq, hash, now_ms)
-    }
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
-        punches::open_shift(self, device_id)
-    }
-    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {
-        chain::evidence_counter(self, device_id, day)
-    }
-    fn bump_evidence_counter(
-        &self,
-        device_id: &str,
-        day: i64,
-        stored: u64,
-        dropped: u64,
-    ) -> Result<()> {
-        chain::bump_evidence_counter(self, device_id, day, stored, dropped)
-    }
-    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>> {
-        chain::chain_rows(self, device_id)
-    }
-
-    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>> {
-        pin::pin_profile(self, employee_id)
-    }
-    fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()> {
-        pin::upsert_pin_profile(self, profile)
-    }
-    fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()> {
-        pin::insert_pin_code(self, code)
-    }
-    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64> {
-        pin::supersede_pin_codes(self, employee_id, now_ms)
-    }
-    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64> {
-        pin::prune_pin_codes(self, before_ms)
-    }
-    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>> {
-        pin::pin_code(self, code_hash)
-    }
-    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool> {
-        pin::mark_pin_code_used(self, code_hash, now_ms)
-    }
-    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()> {
-        pin::upsert_kiosk_member(self, site_id, employee_id, verifier)
-    }
-    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>> {
-        pin::kiosk_members(self)
-    }
-    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>> {
-        pin::kiosk_site_of(self, employee_id)
-    }
-
-    fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {
-        limits::rate_hit(self, key, window_ms, now_ms)
-    }
-    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64> {
-        limits::prune_rate_limits(self, before_ms)
-    }
-    fn rate_clear(&self, key: &str) -> Result<()> {
-        limits::rate_clear(self, key)
-    }
-    fn rate_clear_prefix(&self, prefix: &str) -> Result<()> {
-        limits::rate_clear_prefix(self, prefix)
-    }
-
-    fn record_revelation(&self, revelation: &Revelation) -> Result<()> {
-        privacy::record_revelation(self, revelation)
-    }
-    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>> {
-        privacy::revelations_of(self, employee_id)
-    }
-    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> {
-        privacy::put_data_key(self, device_id, key_id, key, now_ms)
-    }
-    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> {
-        privacy::data_key(self, device_id, key_id)
-    }
-    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64> {
-        privacy::purge(self, kind, before_ms)
-    }
-    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
-        privacy::erase_employee(self, employee_id, now_ms)
-    }
-    fn stored_values(
-        &self,
-        column: SealableColumn,
-        after: Option<&RowKey>,
-        limit: u32,
-    ) -> Result<Vec<StoredValue>> {
-        privacy::stored_values(self, column, after, limit)
-    }
-    fn replace_value(
-        &self,
-        column: SealableColumn,
-        row: &RowKey,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool> {
-        privacy::replace_value(self, column, row, old, new)
-    }
-
-    fn insert_event(&self, event: &StoredEvent) -> Result<()> {
-        events::insert_event(self, event)
-    }
-    fn events(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> {
-        events::events(self, filter)
-    }
-    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>> {
-        events::events_by_id(self, event_id)
-    }
-    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>> {
-        events::event_id_holder(self, event_id)
-    }
-    fn decide_event(
-        &self,
-        device_id: &str,
-        seq: u64,
-        decision: &EventDecision<'_>,
-    ) -> Result<bool> {
-        events::decide_event(self, device_id, seq, decision)
-    }
-    fn request_page(&self, query: &RequestQuery) -> Result<Vec<RequestRow>> {
-        events::request_page(self, query)
-    }
-    fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()> {
-        events::insert_attachment(self, attachment)
-    }
-    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> {
-        events::attachment(self, employee_id, sha256)
-    }
-}
-
-answered_by!(PeopleTx {
+answered_by!(PeopleTx {} {
     fn upsert_staff(staff: &StaffRow) -> Result<()> => people;
     fn staff(username: &str) -> Result<Option<StaffRow>> => people;
     fn staff_list() -> Result<Vec<StaffRow>> => people;
