@@ -10,8 +10,8 @@ use punch_model::wire::{HeadStatement, RejectReason};
 
 use crate::error::Result;
 use crate::evidence;
-use crate::stored_hash;
 use crate::store::{DeviceInfo, RejectedInfo, StoreTx};
+use crate::stored_hash;
 
 /// Records `head` (stated in a request the device signed: `signed_bytes`
 /// with `signature`), keeping evidence when it contradicts an earlier

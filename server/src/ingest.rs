@@ -27,8 +27,8 @@ use crate::key_rotation;
 use crate::policy_cache::PolicyCache;
 use crate::privacy::keys;
 use crate::requests;
-use crate::stored_hash;
 use crate::store::{DeviceInfo, NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
+use crate::stored_hash;
 use crate::time_token::TimeTokens;
 
 /// What one upload did.
@@ -189,9 +189,7 @@ impl Batch<'_> {
             self.applied_break = Some(applied.id);
         }
     }
-}
 
-impl Batch<'_> {
     fn judge(&mut self, up: &UploadRecord, pre: &Prechecked) -> Result<Verdict> {
         if up.seq == 0 {
             return Ok(Verdict::Rejected(
@@ -236,8 +234,7 @@ impl Batch<'_> {
                 .refusals_with_hash(self.device_id, up.seq, hash)?
                 .into_iter()
                 .find_map(|(reason, detail)| {
-                    serde_json::from_value::<RejectReason>(serde_json::Value::String(reason))
-                        .ok()
+                    RejectReason::from_name(&reason)
                         .filter(|reason| reason.is_link())
                         .map(|reason| (reason, detail))
                 });
@@ -293,14 +290,12 @@ impl Batch<'_> {
                 return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
             }
         };
-        if let Err(problem) =
-            chain::check_continuity(
-                entry,
-                self.device_id,
-                expected,
-                self.cursor.expect(up.seq).prev_hash(entry.prev_hash()),
-            )
-        {
+        if let Err(problem) = chain::check_continuity(
+            entry,
+            self.device_id,
+            expected,
+            self.cursor.expect(up.seq).prev_hash(entry.prev_hash()),
+        ) {
             return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
         }
         let entry = entry.clone();
@@ -845,7 +840,10 @@ pub fn ingest_checked(
     for event in &batch.events_here {
         tx.insert_event(event)?;
     }
-    let (head_seq, head_hash) = (batch.cursor.head_seq(), batch.cursor.head_hash().to_string());
+    let (head_seq, head_hash) = (
+        batch.cursor.head_seq(),
+        batch.cursor.head_hash().to_string(),
+    );
     if head_seq != device.head_seq {
         tx.set_head(&device.device_id, head_seq, &head_hash)?;
     }

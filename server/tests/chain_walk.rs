@@ -138,7 +138,10 @@ fn broken_and_acknowledged(employee: &str) -> (TestServer, Device, u64) {
     let third = device.next(version, |_| {});
     let resp = device.upload_ok(addr, vec![broken, third]);
     assert_eq!(resp.head_seq, 1);
-    server.admin.acknowledge_break(&device.id, "ticket HR-1").unwrap();
+    server
+        .admin
+        .acknowledge_break(&device.id, "ticket HR-1")
+        .unwrap();
     // The device's new segment links to the acknowledged head.
     device.head_hash = anchor;
     (server, device, version)
@@ -166,7 +169,11 @@ fn an_event_starting_the_new_segment_applies_the_acknowledged_break() {
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.head_seq, 5);
     assert_eq!(
-        report.applied_breaks.iter().map(|a| a.start_seq).collect::<Vec<_>>(),
+        report
+            .applied_breaks
+            .iter()
+            .map(|a| a.start_seq)
+            .collect::<Vec<_>>(),
         [4]
     );
 }

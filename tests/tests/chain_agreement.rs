@@ -73,7 +73,11 @@ fn a_later_record_purged_before_an_earlier_one_still_verifies_everywhere() {
     w.clock.advance_ms(1_000);
     w.punch_kind(PunchKind::ClockIn);
     let report = w.engine.sync().expect("sync");
-    assert_eq!((report.uploaded, report.rejected.len()), (4, 0), "{report:?}");
+    assert_eq!(
+        (report.uploaded, report.rejected.len()),
+        (4, 0),
+        "{report:?}"
+    );
     // The sync purged what the server acknowledged and is older than now:
     // 2 and 3, not 1 (its wall time is ahead) nor the head.
     let left: Vec<u64> = w
@@ -138,7 +142,11 @@ fn an_acknowledged_break_anchored_to_a_purged_record_verifies_everywhere() {
     w.clock.advance_ms(20_000);
     w.punch_kind(PunchKind::ClockOut);
     let report = w.engine.sync().expect("sync");
-    assert_eq!((report.uploaded, report.rejected.len()), (2, 0), "{report:?}");
+    assert_eq!(
+        (report.uploaded, report.rejected.len()),
+        (2, 0),
+        "{report:?}"
+    );
     // The phone purged its acknowledged records, the anchor (1) and the
     // refused ones (2, 3) among them: their hashes stay.
     let left: Vec<u64> = w

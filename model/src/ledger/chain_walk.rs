@@ -658,15 +658,18 @@ mod tests {
             seq: r.seq,
             body: LinkBody::Purged { hash: &r.hash },
         });
-        let stored = rows.iter().filter(|r| r.fate != Fate::Purged).map(|r| Link {
-            seq: r.seq,
-            body: LinkBody::Stored {
-                bytes: &r.bytes,
-                signature: &r.signature,
-                hash: &r.hash,
-                copied: None,
-            },
-        });
+        let stored = rows
+            .iter()
+            .filter(|r| r.fate != Fate::Purged)
+            .map(|r| Link {
+                seq: r.seq,
+                body: LinkBody::Stored {
+                    bytes: &r.bytes,
+                    signature: &r.signature,
+                    hash: &r.hash,
+                    copied: None,
+                },
+            });
         purged.chain(stored).collect()
     }
 
@@ -728,8 +731,10 @@ mod tests {
                 .count();
             let rows = &chain.rows[..chain.rows.len() - tail_refused];
 
-            let server_view: Vec<&Row> =
-                rows.iter().filter(|r| r.fate != Fate::RefusedBreak).collect();
+            let server_view: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.fate != Fate::RefusedBreak)
+                .collect();
             let server = walk(
                 walk_of(&chain.key, &chain.server_breaks),
                 server_links(rows),

@@ -398,6 +398,11 @@ pub enum RejectReason {
 }
 
 impl RejectReason {
+    /// The reason its serde name (`out_of_range`...) spells, as stored.
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
     /// Whether a record refused for this reason is still a link of the
     /// chain: the server gives it only after the record's signature and link
     /// verified, and its head moves past the record (later honest records

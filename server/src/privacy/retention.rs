@@ -92,10 +92,7 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let refused = tx
         .refused_of(device_id, usize::try_from(i64::MAX).unwrap_or(usize::MAX))?
         .into_iter()
-        .filter(|r| {
-            serde_json::from_value::<RejectReason>(serde_json::Value::String(r.reason.clone()))
-                .is_ok_and(RejectReason::is_link)
-        })
+        .filter(|r| RejectReason::from_name(&r.reason).is_some_and(RejectReason::is_link))
         .map(|r| Ok((r.seq, hex::decode(&r.hash).map_err(corrupt)?)))
         .collect::<Result<Vec<_>>>()?;
     let breaks = tx
