@@ -61,11 +61,15 @@ impl Store {
         if known {
             return Ok(None);
         }
-        // The acknowledged head must be a record this device holds (or the
-        // chain's start): otherwise the reset is not about this chain.
+        // The acknowledged head must be a record this device holds, or held
+        // before retention purged it (its hash kept), or the chain's start:
+        // otherwise the reset is not about this chain.
         let holds = reset.head_seq == 0
             || tx
-                .prepare_cached("SELECT hash FROM punches WHERE seq = ?1")?
+                .prepare_cached(
+                    "SELECT hash FROM punches WHERE seq = ?1
+                     UNION ALL SELECT hash FROM purged_punches WHERE seq = ?1 LIMIT 1",
+                )?
                 .query_row(params![db_seq(reset.head_seq)], |r| r.get::<_, Vec<u8>>(0))
                 .optional()?
                 .is_some_and(|h| h == anchored_hash);
