@@ -9,6 +9,7 @@ mod common;
 
 mod admin_api;
 mod attendance_export;
+mod attendance_judged_once;
 mod attestation;
 mod audit_anchor;
 mod body_budget;

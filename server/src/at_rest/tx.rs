@@ -470,8 +470,12 @@ impl StoreTx for SealedTx<'_> {
             .insert_head_statement(device_id, seq, hash, now_ms)
     }
 
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
-        self.inner.open_shift(device_id)
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+        self.inner.open_shift(device_id, employee_id)
     }
 
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {

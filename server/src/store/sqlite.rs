@@ -682,15 +682,21 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
         let last: Option<(String, Option<String>)> = self
             .0
             .prepare_cached(
                 "SELECT kind, attendance FROM punches
-                 WHERE device_id = ?1 AND kind IN ('clock_in', 'clock_out')
+                 WHERE device_id = ?1 AND employee_id = ?2 AND kind IN ('clock_in', 'clock_out')
                  ORDER BY seq DESC LIMIT 1",
             )?
-            .query_row(params![device_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![device_id, employee_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         Ok(match last {
             Some((kind, Some(json))) if kind == "clock_in" => {
