@@ -128,12 +128,12 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
         .into_iter()
         .filter(|p| p.device_id == kiosk_id)
         .collect();
-    let server: Vec<(&str, Option<&str>)> = stored
+    let judged_there: Vec<(&str, Option<&str>)> = stored
         .iter()
         .map(|p| (p.employee_id.as_str(), p.attendance.as_ref().map(Attendance::code)))
         .collect();
     assert_eq!(
-        server,
+        judged_there,
         [
             (EMPLOYEE, Some("on_time")),
             (OTHER, Some("on_time")),
