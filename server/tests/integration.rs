@@ -21,6 +21,7 @@ mod enroll_code_keys;
 mod export_limits;
 mod hostile;
 mod ingest;
+mod kiosk_attendance;
 mod limits_ops;
 mod metrics_auth;
 mod multi_server;
