@@ -54,15 +54,18 @@ fn a_published_schedule_change_leaves_past_figures_and_judges_new_punches() {
     let old = ts.publish();
     let mut device = ts.enrolled_device("wei");
     let day = |local_in: &str, local_out: &str, version: u64, device: &mut common::Device| {
-        [(local_in, PunchKind::ClockIn), (local_out, PunchKind::ClockOut)]
-            .into_iter()
-            .map(|(local, kind)| {
-                device.next(version, |r| {
-                    r.kind = kind;
-                    r.wall_time_ms = at(local);
-                })
+        [
+            (local_in, PunchKind::ClockIn),
+            (local_out, PunchKind::ClockOut),
+        ]
+        .into_iter()
+        .map(|(local, kind)| {
+            device.next(version, |r| {
+                r.kind = kind;
+                r.wall_time_ms = at(local);
             })
-            .collect::<Vec<_>>()
+        })
+        .collect::<Vec<_>>()
     };
     let ups = day("2026-11-02T09:20", "2026-11-02T18:00", old, &mut device);
     device.upload_ok(ts.addr(), ups);

@@ -107,7 +107,12 @@ fn a_kiosks_punches_are_judged_per_employee() {
     let stored = ts.admin.punches().unwrap();
     let judged: Vec<(&str, Option<&str>)> = stored
         .iter()
-        .map(|p| (p.employee_id.as_str(), p.attendance.as_ref().map(Attendance::code)))
+        .map(|p| {
+            (
+                p.employee_id.as_str(),
+                p.attendance.as_ref().map(Attendance::code),
+            )
+        })
         .collect();
     assert_eq!(
         judged,

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::{ClockReading, Evidence, GpsFix, PunchEngine, PunchKind, test_support::ManualClock};
+use punch_core::{
+    ClockReading, Evidence, GpsFix, PunchEngine, PunchKind, test_support::ManualClock,
+};
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::policy::Settings;
 use punch_model::rules::shift::{Attendance, Shift};
@@ -100,7 +102,10 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
         let receipt = kiosk
             .kiosk_punch(employee, pin, kind, &inside(&kiosk))
             .unwrap();
-        receipt.evaluation.attendance.expect("the policy has shifts")
+        receipt
+            .evaluation
+            .attendance
+            .expect("the policy has shifts")
     };
     let judged = [
         punch(EMPLOYEE, "4827", PunchKind::ClockIn),
@@ -130,7 +135,12 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
         .collect();
     let judged_there: Vec<(&str, Option<&str>)> = stored
         .iter()
-        .map(|p| (p.employee_id.as_str(), p.attendance.as_ref().map(Attendance::code)))
+        .map(|p| {
+            (
+                p.employee_id.as_str(),
+                p.attendance.as_ref().map(Attendance::code),
+            )
+        })
         .collect();
     assert_eq!(
         judged_there,

@@ -238,7 +238,8 @@ fn previous_fix_in(conn: &rusqlite::Connection, sealing: &Sealing) -> Result<Opt
 
 /// Every employee's open shift occurrence on this device.
 fn open_shifts_in(conn: &rusqlite::Connection) -> Result<HashMap<String, OpenShift>> {
-    let mut stmt = conn.prepare_cached("SELECT employee_id, shift_id, start_ms FROM open_shifts")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT employee_id, shift_id, start_ms FROM open_shifts")?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,

@@ -174,12 +174,27 @@ mod tests {
         // a: in, then out. b: in (late), a break. c: in at no shift.
         // d: in, then a clock-in judged already clocked in. e: unreadable.
         punch(1, "a", "clock_in", on_time);
-        punch(2, "b", "clock_in", r#"{"status":"late","shift_id":"day","start_ms":100,"minutes":3}"#);
+        punch(
+            2,
+            "b",
+            "clock_in",
+            r#"{"status":"late","shift_id":"day","start_ms":100,"minutes":3}"#,
+        );
         punch(3, "a", "clock_out", on_time);
         punch(4, "b", "break_start", on_time);
         punch(5, "c", "clock_in", r#"{"status":"no_shift"}"#);
-        punch(6, "d", "clock_in", r#"{"status":"on_time","shift_id":"day","start_ms":200}"#);
-        punch(7, "d", "clock_in", r#"{"status":"already_clocked_in","shift_id":"day","start_ms":200}"#);
+        punch(
+            6,
+            "d",
+            "clock_in",
+            r#"{"status":"on_time","shift_id":"day","start_ms":200}"#,
+        );
+        punch(
+            7,
+            "d",
+            "clock_in",
+            r#"{"status":"already_clocked_in","shift_id":"day","start_ms":200}"#,
+        );
         conn.execute(
             "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms,
                                   decision, created_ms)

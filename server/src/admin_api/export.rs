@@ -103,13 +103,7 @@ pub async fn attendance(
                     .and_then(|p| p.policy.time_zone.clone())
                     .unwrap_or_else(|| "UTC".into());
                 let rows = export::attendance(
-                    &punches,
-                    &made_up,
-                    &people,
-                    &reviews,
-                    &policy_of,
-                    &zone,
-                    &query,
+                    &punches, &made_up, &people, &reviews, &policy_of, &zone, &query,
                 )?;
                 audit(
                     tx,
