@@ -97,7 +97,7 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
     assert_eq!(kiosk.enroll(&code).unwrap(), "kiosk:hq");
     assert!(kiosk.sync().unwrap().error.is_none());
 
-    let mut punch = |employee: &str, pin: &str, kind: PunchKind| {
+    let punch = |employee: &str, pin: &str, kind: PunchKind| {
         clock.advance_ms(60_000);
         let receipt = kiosk
             .kiosk_punch(employee, pin, kind, &inside(&kiosk))
