@@ -12,7 +12,8 @@
 //! schedule change leaves last month's figures as they were, and judges the
 //! punches made under the new version by the new one. What the export still
 //! works out itself — an approved make-up request's judgement (under the
-//! version the request was filed under) and the scheduled breaks of an
+//! version the request was filed under; likewise a punch stored before
+//! ingest kept judgements, under its own) and the scheduled breaks of an
 //! occurrence (of the shift as the clock-in's version defines it) — comes
 //! from the same model functions (`punch_model::rules::shift`). The
 //! schedule's current zone only says which calendar day and `HH:MM` a
@@ -160,17 +161,19 @@ fn scheduled_breaks(
         .unwrap_or_default())
 }
 
-/// The judgement a punch counts with: the one ingest stored, or for an
-/// approved make-up request (never judged at ingest: it is an event), the
-/// model's under the version the request was filed under, against the
-/// occurrence the employee's punches before it left open.
+/// The judgement a punch counts with: the one ingest stored. Where there
+/// is none — an approved make-up request (an event, never judged at
+/// ingest), or a punch stored before ingest kept its judgement — the
+/// model's, under the version the record names, against the occurrence the
+/// employee's punches before it left open. (A punch ingest judged to have
+/// no shift gets none again: the same version has no shift for its site.)
 fn judgement(
     p: &StoredPunchInfo,
     kind: PunchKind,
     open: Option<&OpenShift>,
     policy_of: PolicyOf<'_>,
 ) -> Result<Option<Attendance>> {
-    if p.decision != MAKE_UP_DECISION {
+    if p.attendance.is_some() {
         return Ok(p.attendance.clone());
     }
     Ok(policy_of(p.policy_version)?.and_then(|policy| {
