@@ -14,6 +14,7 @@ mod audit_anchor;
 mod body_budget;
 mod bounded_work;
 mod chain_break_ack;
+mod clear_looks_sealed;
 mod cli;
 mod enroll_auth;
 mod enroll_code_keys;
