@@ -35,6 +35,7 @@ mod requests;
 mod retention_fork;
 mod sealed_events;
 mod sealed_secrets;
+mod seq_bounds;
 mod signin_throttle;
 mod slow_clients;
 mod staff_lifecycle;
