@@ -39,5 +39,6 @@ mod seq_bounds;
 mod signin_throttle;
 mod slow_clients;
 mod staff_lifecycle;
+mod store_busy;
 mod team_oracle;
 mod web_e2e;

@@ -112,7 +112,7 @@ pub async fn sign_in(
                 tx,
                 &AuditEntry {
                     actor: req.username.chars().take(64).collect(),
-                    role,
+                    role: role.clone(),
                     action: if outcome.is_ok() {
                         "session.sign_in"
                     } else {

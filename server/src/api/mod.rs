@@ -72,7 +72,10 @@ async fn limit_code_guessing(
         Ok(s.store.write(|tx| {
             // Counted per code under its keyed hash (never the code, nor
             // an unkeyed hash of it, in the counters' table).
-            let hash = code.map(|c| enroll::code_hash(tx, &c)).transpose()?;
+            let hash = code
+                .as_deref()
+                .map(|c| enroll::code_hash(tx, c))
+                .transpose()?;
             let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
             if let Some(hash) = &hash {
                 hits.push((Bucket::EnrollCode, hash.as_str()));
