@@ -9,7 +9,9 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
+use common::staff::{PASSWORD, add_staff};
 use common::{TestServer, outcomes};
+use punch_server::staff::Role;
 use punch_server::{Admin, DbUrl, ServerConfig, ServerHandle};
 
 /// Short, so a held lock outlasts one attempt quickly.
@@ -86,4 +88,20 @@ fn a_lock_released_while_the_server_retries_costs_the_client_nothing() {
     let resp = device.upload_ok(addr, vec![record]);
     assert_eq!(outcomes(&resp), vec![(1, "accepted", None)]);
     release.join().unwrap();
+}
+
+#[test]
+fn the_admin_api_answers_a_held_lock_with_503_and_retry_after_too() {
+    let ts = busy_server();
+    let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
+    let addr = ts.addr();
+
+    let lock = hold_write_lock(&ts.db);
+    let resp = hr.try_sign_in(addr, PASSWORD, &hr.code());
+    assert_eq!(resp.status, 503, "{}", String::from_utf8_lossy(&resp.body));
+    assert_eq!(resp.json()["error"], "unavailable");
+    assert_eq!(resp.header("retry-after"), Some("1"));
+    drop(lock);
+
+    hr.sign_in(addr);
 }
