@@ -772,8 +772,11 @@ pub trait StoreExt: ServerStore {
         run_once(|w| self.read_tx(w), f)
     }
 
-    fn write<T>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        run_once(|w| self.write_tx(w), f)
+    /// A write transaction; run again (a bounded number of times) when the
+    /// database aborted it as retryable (`ServerError::is_retryable`): it
+    /// rolled back, so `f` must only write through `tx`.
+    fn write<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        crate::error::retrying(|| run_once(|w| self.write_tx(w), &mut f))
     }
 }
 

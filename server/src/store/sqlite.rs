@@ -370,6 +370,9 @@ impl From<punch_sqlite::MigrateError> for ServerError {
     }
 }
 
+/// How long a write waits for another connection's lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -379,7 +382,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
+        Self::open_waiting(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`SqliteStore::open`], a write waiting at most `busy_timeout` for
+    /// another connection's lock before it fails as retryable.
+    pub fn open_waiting(path: &Path, busy_timeout: Duration) -> Result<SqliteStore> {
+        let mut conn = punch_sqlite::open_durable(path, busy_timeout)?;
         punch_sqlite::migrate(&conn, MIGRATIONS)?;
         // Time inside SQLite, for /metrics (the database's share of a request).
         conn.trace_v2(

@@ -2277,7 +2277,8 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     func punch(kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
@@ -2783,7 +2784,8 @@ open func preparePolicy()async throws   {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
 open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
     return
@@ -5146,7 +5148,7 @@ public struct HistoryEntry: Equatable, Hashable {
     public let kind: PunchKind?
     public let wallTime: Date
     /**
-     * `Accepted` or `Review` (refused punches are not stored); None only
+     * `Accepted` or `Review` (refused punches are refused attempts); None only
      * when `verified` is false and the stored column is not a decision.
      */
     public let decision: Decision?
@@ -5168,7 +5170,7 @@ public struct HistoryEntry: Equatable, Hashable {
          * None only when `verified` is false and the stored column is not a kind.
          */kind: PunchKind?, wallTime: Date, 
         /**
-         * `Accepted` or `Review` (refused punches are not stored); None only
+         * `Accepted` or `Review` (refused punches are refused attempts); None only
          * when `verified` is false and the stored column is not a decision.
          */decision: Decision?, uploadState: UploadState, 
         /**
@@ -7936,7 +7938,7 @@ public enum Decision: Equatable, Hashable {
      */
     case review
     /**
-     * Not stored.
+     * Not a punch: kept as a signed refused attempt (`refused_attempts`).
      */
     case rejected
 
@@ -9342,7 +9344,8 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotEnrolled(detail: String
     )
     /**
-     * The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+     * The punch was judged *rejected*: kept only as a signed refused attempt
+     * (`refused_attempts`), not as a punch; show `evaluation.reasons`.
      */
     case Refused(detail: String, evaluation: Evaluation
     )
@@ -12243,7 +12246,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 8712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_punch() != 47435) {
+    if (uniffi_punchcore_checksum_method_punchclient_punch() != 54678) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 5625) {
