@@ -2318,7 +2318,8 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     func punch(kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
@@ -2824,7 +2825,8 @@ open func preparePolicy()async throws   {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
 open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
     return
@@ -5189,7 +5191,7 @@ public struct HistoryEntry: Equatable, Hashable {
     public let kind: PunchKind?
     public let wallTime: Date
     /**
-     * `Accepted` or `Review` (refused punches are not stored); None only
+     * `Accepted` or `Review` (refused punches are refused attempts); None only
      * when `verified` is false and the stored column is not a decision.
      */
     public let decision: Decision?
@@ -5211,7 +5213,7 @@ public struct HistoryEntry: Equatable, Hashable {
          * None only when `verified` is false and the stored column is not a kind.
          */kind: PunchKind?, wallTime: Date, 
         /**
-         * `Accepted` or `Review` (refused punches are not stored); None only
+         * `Accepted` or `Review` (refused punches are refused attempts); None only
          * when `verified` is false and the stored column is not a decision.
          */decision: Decision?, uploadState: UploadState, 
         /**
@@ -7979,7 +7981,7 @@ public enum Decision: Equatable, Hashable {
      */
     case review
     /**
-     * Not stored.
+     * Not a punch: kept as a signed refused attempt (`refused_attempts`).
      */
     case rejected
 
@@ -9385,7 +9387,8 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotEnrolled(detail: String
     )
     /**
-     * The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+     * The punch was judged *rejected*: kept only as a signed refused attempt
+     * (`refused_attempts`), not as a punch; show `evaluation.reasons`.
      */
     case Refused(detail: String, evaluation: Evaluation
     )
@@ -12286,7 +12289,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 41632) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_punch() != 32507) {
+    if (uniffi_punchcore_checksum_method_punchclient_punch() != 65414) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 29691) {

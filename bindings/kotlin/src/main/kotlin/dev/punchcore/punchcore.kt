@@ -1439,7 +1439,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 41632) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 32507) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 65414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 29691) {
@@ -4596,7 +4596,8 @@ public interface PunchClientInterface {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
@@ -5208,7 +5209,8 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -7828,7 +7830,7 @@ data class HistoryEntry (
     val `wallTime`: java.time.Instant
     , 
     /**
-     * `Accepted` or `Review` (refused punches are not stored); None only
+     * `Accepted` or `Review` (refused punches are refused attempts); None only
      * when `verified` is false and the stored column is not a decision.
      */
     val `decision`: Decision?
@@ -9881,7 +9883,7 @@ enum class Decision {
      */
     REVIEW,
     /**
-     * Not stored.
+     * Not a punch: kept as a signed refused attempt (`refused_attempts`).
      */
     REJECTED;
 
@@ -10622,7 +10624,8 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+     * The punch was judged *rejected*: kept only as a signed refused attempt
+     * (`refused_attempts`), not as a punch; show `evaluation.reasons`.
      */
     class Refused(
         
