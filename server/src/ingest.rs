@@ -16,7 +16,6 @@ use punch_model::ledger::trusted_time::{self, RecordClock, TimeVerdict};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX, FieldSite};
 use punch_model::rules::policy::{PreparedPolicy, Settings};
-use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::{self, Attendance, OpenShift};
 use punch_model::text::serde_name;
 use punch_model::wire::{RecordResult, RecordStatus, RejectReason, UploadRecord};
@@ -155,8 +154,10 @@ struct Batch<'a> {
     rotation_pending: Option<u64>,
     /// What the device's enrollment proved (stamped on each punch).
     assurance: AssuranceLevel,
-    /// The shift occurrence the device is clocked in to, by the server's reading.
-    open_shift: Option<OpenShift>,
+    /// The shift occurrence each employee is clocked in to on this device,
+    /// by the server's reading (read when their first punch of the batch
+    /// comes, kept current as the batch accepts): a kiosk's punches name many.
+    open_shifts: HashMap<String, Option<OpenShift>>,
     /// The chain's head as this batch moves it, and the acknowledged break
     /// it may start a new segment at.
     cursor: ChainCursor,
@@ -411,12 +412,16 @@ impl Batch<'_> {
         review_flags.extend(assurance_flag(&policy, &record, self.assurance));
         // The server's own reading of the shift, on trusted time and from
         // the punches it holds (never from the device's claim).
+        let open = match self.open_shifts.get(&record.employee_id) {
+            Some(open) => open.clone(),
+            None => self.tx.open_shift(self.device_id, &record.employee_id)?,
+        };
         let attendance = shift::judge(
             &policy.shifts,
             record.evaluation.site_id.as_deref(),
             record.kind,
             punch_time_ms,
-            self.open_shift.as_ref(),
+            open.as_ref(),
         );
         let code = |a: &Option<Attendance>| a.as_ref().map(|a| a.code().to_string());
         if code(&attendance) != code(&record.evaluation.attendance) {
@@ -425,13 +430,8 @@ impl Batch<'_> {
                 server: code(&attendance),
             });
         }
-        match record.kind {
-            PunchKind::ClockIn => {
-                self.open_shift = attendance.as_ref().and_then(Attendance::occurrence);
-            }
-            PunchKind::ClockOut => self.open_shift = None,
-            PunchKind::BreakStart | PunchKind::BreakEnd => {}
-        }
+        let after = shift::open_after(record.kind, attendance.as_ref()).unwrap_or(open);
+        self.open_shifts.insert(record.employee_id.clone(), after);
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq: expected,
@@ -761,7 +761,7 @@ pub fn ingest_checked(
         rotation_pending: key_rotation::pending(tx, &device.device_id)?.map(|e| e.seq),
         // An unknown label (a newer server wrote it) counts as the weakest.
         assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
-        open_shift: tx.open_shift(&device.device_id)?,
+        open_shifts: HashMap::new(),
         // HR acknowledged this device's broken chain: one jump is allowed.
         cursor: ChainCursor::at(
             device.head_seq,

@@ -61,6 +61,11 @@ pub fn request_signing_string(
     .into_bytes()
 }
 
+/// The highest sequence number a server takes from a device (a stated head,
+/// a record's seq): servers keep seqs as signed 64-bit SQL integers, and no
+/// phone comes near it (a punch a millisecond for 292 million years).
+pub const MAX_SEQ: u64 = i64::MAX as u64;
+
 /// A device's statement of its chain head: the newest record's seq and the
 /// hex SHA-256 of its bytes (seq 0 and the genesis hash before any punch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,7 +64,8 @@ pub fn open(url: &DbUrl, keys: Option<&Arc<AtRestKeys>>) -> Result<Arc<dyn Serve
 }
 
 /// Puts a store already open behind the sealing layer (`keys`), or checks
-/// that it may be used without one.
+/// that it may be used without one and puts it behind the same layer
+/// keyless (it frames clear values that could pass for sealed ones).
 pub fn over(
     store: Arc<dyn ServerStore>,
     keys: Option<&Arc<AtRestKeys>>,
@@ -73,7 +74,10 @@ pub fn over(
         if store.read(|tx| tx.meta(META_ENABLED))?.is_some() {
             return Err(AtRestError::KeysRequired.into());
         }
-        return Ok(store);
+        return Ok(Arc::new(SealedStore {
+            inner: store,
+            keys: None,
+        }));
     };
     store.write(|tx| {
         tx.meta_or_insert(META_ENABLED, b"1")?;
@@ -94,7 +98,7 @@ pub fn over(
     })?;
     Ok(Arc::new(SealedStore {
         inner: store,
-        keys: keys.clone(),
+        keys: Some(keys.clone()),
     }))
 }
 
@@ -102,10 +106,11 @@ fn check_context(id: &str) -> Vec<u8> {
     format!("punch-at-rest-v1|key_check|{id}").into_bytes()
 }
 
-/// A backend whose evidence columns are sealed (see the module docs).
+/// A backend whose evidence columns are sealed (see the module docs), or
+/// without keys framed where clear values could pass for sealed ones.
 pub struct SealedStore {
     inner: Arc<dyn ServerStore>,
-    keys: Arc<AtRestKeys>,
+    keys: Option<Arc<AtRestKeys>>,
 }
 
 impl ServerStore for SealedStore {
@@ -113,7 +118,7 @@ impl ServerStore for SealedStore {
         self.inner.read_tx(&mut |tx| {
             work(&tx::SealedTx {
                 inner: tx,
-                keys: &self.keys,
+                keys: self.keys.as_deref(),
             })
         })
     }
@@ -122,7 +127,7 @@ impl ServerStore for SealedStore {
         self.inner.write_tx(&mut |tx| {
             work(&tx::SealedTx {
                 inner: tx,
-                keys: &self.keys,
+                keys: self.keys.as_deref(),
             })
         })
     }
@@ -145,7 +150,7 @@ impl ServerStore for SealedStore {
 }
 
 impl SealedStore {
-    pub fn keys(&self) -> &AtRestKeys {
-        &self.keys
+    pub fn keys(&self) -> Option<&AtRestKeys> {
+        self.keys.as_deref()
     }
 }

@@ -23,18 +23,42 @@ fn secret_slot(key: &str) -> Option<Slot<'_>> {
         .then_some(Slot::Secret { name: key })
 }
 
+/// Without keys the same layer frames the clear values that could pass for
+/// sealed ones (`value::keep_clear`).
 pub struct SealedTx<'a> {
     pub(super) inner: &'a dyn StoreTx,
-    pub(super) keys: &'a AtRestKeys,
+    pub(super) keys: Option<&'a AtRestKeys>,
 }
 
 impl SealedTx<'_> {
     pub(super) fn seal(&self, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>> {
-        Ok(value::seal(self.keys, slot, plain)?)
+        match self.keys {
+            Some(keys) => Ok(value::seal(keys, slot, plain)?),
+            None => Ok(value::keep_clear(plain)),
+        }
     }
 
     pub(super) fn open(&self, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>> {
-        Ok(value::open(self.keys, slot, stored)?)
+        match self.keys {
+            Some(keys) => Ok(value::open(keys, slot, stored)?),
+            None => Ok(value::open_clear(stored)),
+        }
+    }
+
+    // Bodies are the server's JSON (they begin with `{`): clear, they are
+    // never mistaken for sealed and stay as they are.
+    fn seal_text(&self, slot: &Slot<'_>, plain: &str) -> Result<String> {
+        match self.keys {
+            Some(keys) => Ok(value::seal_text(keys, slot, plain)?),
+            None => Ok(plain.to_string()),
+        }
+    }
+
+    fn open_text(&self, slot: &Slot<'_>, stored: String) -> Result<String> {
+        match self.keys {
+            Some(keys) => Ok(value::open_text(keys, slot, stored)?),
+            None => Ok(stored),
+        }
     }
 
     fn chain(device_id: &str, seq: u64) -> Slot<'_> {
@@ -44,8 +68,7 @@ impl SealedTx<'_> {
     fn sealed_event(&self, e: &StoredEvent) -> Result<StoredEvent> {
         let mut out = e.clone();
         out.record = self.seal(&Self::chain(&e.device_id, e.seq), &e.record)?;
-        out.body = value::seal_text(
-            self.keys,
+        out.body = self.seal_text(
             &Slot::EventBody {
                 device_id: &e.device_id,
                 seq: e.seq,
@@ -61,8 +84,7 @@ impl SealedTx<'_> {
             std::mem::take(&mut e.record),
         )?;
         let body = std::mem::take(&mut e.body);
-        e.body = value::open_text(
-            self.keys,
+        e.body = self.open_text(
             &Slot::EventBody {
                 device_id: &e.device_id,
                 seq: e.seq,
@@ -470,8 +492,12 @@ impl StoreTx for SealedTx<'_> {
             .insert_head_statement(device_id, seq, hash, now_ms)
     }
 
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
-        self.inner.open_shift(device_id)
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+        self.inner.open_shift(device_id, employee_id)
     }
 
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)> {

@@ -1327,12 +1327,16 @@ impl StoreTx for PgTx<'_, '_> {
         .collect()
     }
 
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
         let last = self.opt(
             "SELECT kind, attendance FROM punches
-             WHERE device_id = $1 AND kind IN ('clock_in', 'clock_out')
+             WHERE device_id = $1 AND employee_id = $2 AND kind IN ('clock_in', 'clock_out')
              ORDER BY seq DESC LIMIT 1",
-            &[&device_id],
+            &[&device_id, &employee_id],
         )?;
         let Some(row) = last else {
             return Ok(None);

@@ -370,6 +370,9 @@ impl From<punch_sqlite::MigrateError> for ServerError {
     }
 }
 
+/// How long a write waits for another connection's lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The SQLite backend.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -379,7 +382,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
+        Self::open_waiting(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`SqliteStore::open`], a write waiting at most `busy_timeout` for
+    /// another connection's lock before it fails as retryable.
+    pub fn open_waiting(path: &Path, busy_timeout: Duration) -> Result<SqliteStore> {
+        let mut conn = punch_sqlite::open_durable(path, busy_timeout)?;
         punch_sqlite::migrate(&conn, MIGRATIONS)?;
         // Time inside SQLite, for /metrics (the database's share of a request).
         conn.trace_v2(
@@ -682,15 +691,21 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> {
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
         let last: Option<(String, Option<String>)> = self
             .0
             .prepare_cached(
                 "SELECT kind, attendance FROM punches
-                 WHERE device_id = ?1 AND kind IN ('clock_in', 'clock_out')
+                 WHERE device_id = ?1 AND employee_id = ?2 AND kind IN ('clock_in', 'clock_out')
                  ORDER BY seq DESC LIMIT 1",
             )?
-            .query_row(params![device_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![device_id, employee_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .optional()?;
         Ok(match last {
             Some((kind, Some(json))) if kind == "clock_in" => {
