@@ -5,47 +5,9 @@ use serde::Serialize;
 use crate::android::{AndroidAttestation, SecurityLevel};
 use crate::apple::AppleAttestation;
 
-/// Assurance of a device key, weakest first, so `level >= policy_minimum` works.
-///
-/// Apple App Attest sits below the Android hardware levels because what it attests is the app
-/// and its own Secure Enclave key, not an arbitrary key of ours with its hardware properties
-/// and boot state; see the crate README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AssuranceLevel {
-    /// No hardware evidence: the key could have been copied off the device.
-    Software,
-    /// Apple App Attest: a genuine instance of the app on a genuine Apple device holds the key.
-    AttestedApp,
-    /// Android: the key was generated and is used inside a TEE, attested by it.
-    HardwareTee,
-    /// Android: the key lives in a StrongBox secure element, attested by it.
-    HardwareStrongbox,
-}
-
-impl AssuranceLevel {
-    /// `software`, `attested_app`, `hardware_tee`, `hardware_strongbox`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AssuranceLevel::Software => "software",
-            AssuranceLevel::AttestedApp => "attested_app",
-            AssuranceLevel::HardwareTee => "hardware_tee",
-            AssuranceLevel::HardwareStrongbox => "hardware_strongbox",
-        }
-    }
-
-    /// Parse the snake_case name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            AssuranceLevel::Software,
-            AssuranceLevel::AttestedApp,
-            AssuranceLevel::HardwareTee,
-            AssuranceLevel::HardwareStrongbox,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
-    }
-}
+/// Assurance of a device key, weakest first (one definition, shared with
+/// policies: `punch_model::rules::assurance`).
+pub use punch_model::rules::assurance::AssuranceLevel;
 
 /// A level and the facts it rests on, for audit logs and the admin UI.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -292,7 +292,8 @@ impl PunchClient {
     }
 
     /// Takes a punch: judged, signed and durable on disk when this returns.
-    /// A rejected punch is not stored: `PunchError.Refused` carries why.
+    /// A rejected punch is no punch: it is kept as a signed refused attempt
+    /// (`refused_attempts`), and `PunchError.Refused` carries why.
     pub async fn punch(
         &self,
         kind: PunchKind,

@@ -31,7 +31,8 @@ pub enum PunchError {
     /// Enroll first (`PunchClient.enroll_with_keys` with a code from the employer).
     #[error("{detail}")]
     NotEnrolled { detail: String },
-    /// The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+    /// The punch was judged *rejected*: kept only as a signed refused attempt
+    /// (`refused_attempts`), not as a punch; show `evaluation.reasons`.
     #[error("{detail}")]
     Refused {
         detail: String,
@@ -285,7 +286,7 @@ impl From<CoreError> for PunchError {
             },
             CoreError::Refused(evaluation) => PunchError::Refused {
                 detail: text(
-                    "The punch does not meet the employer's rules and was not stored; its evaluation says why.",
+                    "The punch does not meet the employer's rules; it is kept as a refused attempt, and its evaluation says why.",
                 ),
                 evaluation: Evaluation::from(*evaluation),
             },

@@ -96,7 +96,7 @@ pub enum Decision {
     Accepted,
     /// Stored, but a manager should look at it.
     Review,
-    /// Not stored.
+    /// Not a punch: kept as a signed refused attempt (`refused_attempts`).
     Rejected,
 }
 
@@ -544,7 +544,7 @@ pub struct HistoryEntry {
     /// None only when `verified` is false and the stored column is not a kind.
     pub kind: Option<PunchKind>,
     pub wall_time: SystemTime,
-    /// `Accepted` or `Review` (refused punches are not stored); None only
+    /// `Accepted` or `Review` (refused punches are refused attempts); None only
     /// when `verified` is false and the stored column is not a decision.
     pub decision: Option<Decision>,
     pub upload_state: UploadState,

@@ -1,4 +1,4 @@
-// swift-tools-version:5.9
+// swift-tools-version:5.10
 // PunchCore for iOS (and macOS): uniffi's generated Swift over the Rust
 // library (target PunchCore), and the platform adapters an app plugs into
 // it (target PunchCorePlatform: Secure Enclave keys, App Attest, URLSession,

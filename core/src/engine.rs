@@ -240,7 +240,16 @@ impl PunchEngine {
         let now = self.device.now();
         let ctx = self.device.db.punch_context()?;
         let kind = kind.unwrap_or_else(|| recorder::natural_kind(&ctx));
-        recorder::judge(&ctx, &policy, &self.device.aged(&valid), &now, kind)
+        // Before enrollment nobody is clocked in.
+        let employee_id = ctx.employee_id.clone().unwrap_or_default();
+        recorder::judge(
+            &ctx,
+            &policy,
+            &self.device.aged(&valid),
+            &now,
+            kind,
+            &employee_id,
+        )
     }
 
     /// Takes a punch: validates and judges the evidence, then signs and
@@ -324,7 +333,8 @@ impl PunchEngine {
     pub fn standing(&self) -> Result<Standing> {
         let (rows, open_shift) = self.device.db.with_store(|store| {
             let rows = store.punches_before(None, standing::LOOKBACK)?;
-            Ok::<_, PunchError>((rows, store.punch_context()?.open_shift))
+            let ctx = store.punch_context()?;
+            Ok::<_, PunchError>((rows, ctx.own_open_shift().cloned()))
         })?;
         // No policy (or an expired one) has no shifts to show; the rest stands.
         let policy = self.policy.current_for(&self.device).ok();

@@ -29,7 +29,7 @@ use punch_model::text::serde_name;
 use crate::clock::ClockReading;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
-use crate::store::{Append, NewPunch, PunchContext, Sealing};
+use crate::store::{Append, NewPunch, PunchContext, Sealing, ShiftChange};
 
 /// Tries before giving up when the chain keeps moving under a punch (only
 /// another connection writing the file can do that now; each try signs again).
@@ -75,16 +75,18 @@ pub struct PunchReceipt {
     pub record_hash: String,
 }
 
-/// The judgement a punch of `kind` would get now: where (the evidence
-/// against the sites) and, when the policy has shifts, what it means for
-/// attendance (judged on trusted time, in the shift's zone). The policy must
-/// not have expired by trusted time.
+/// The judgement a punch of `kind` by `employee_id` would get now: where
+/// (the evidence against the sites) and, when the policy has shifts, what it
+/// means for attendance (judged on trusted time, in the shift's zone,
+/// against the occurrence that employee is clocked in to on this device).
+/// The policy must not have expired by trusted time.
 pub(crate) fn judge(
     ctx: &PunchContext,
     policy: &PreparedPolicy,
     valid: &ValidEvidence,
     now: &ClockReading,
     kind: PunchKind,
+    employee_id: &str,
 ) -> Result<Evaluation> {
     let trusted = trusted_time::trusted_now_ms(
         ctx.anchor.as_ref(),
@@ -99,14 +101,14 @@ pub(crate) fn judge(
         evaluation.site_id.as_deref(),
         kind,
         trusted,
-        ctx.open_shift.as_ref(),
+        ctx.open_shift(employee_id),
     );
     Ok(evaluation)
 }
 
-/// The kind an employee would naturally press next: out while clocked in.
+/// The kind the bound employee would naturally press next: out while clocked in.
 pub(crate) fn natural_kind(ctx: &PunchContext) -> PunchKind {
-    if ctx.open_shift.is_some() {
+    if ctx.own_open_shift().is_some() {
         PunchKind::ClockOut
     } else {
         PunchKind::ClockIn
@@ -126,7 +128,7 @@ pub(crate) struct Built<T> {
     pub opening: Option<Vec<u8>>,
     /// Some(policy version) when the record carries the notice for it.
     pub notice_for_policy: Option<u64>,
-    pub open_after: Option<Option<shift::OpenShift>>,
+    pub open_after: Option<ShiftChange>,
     /// A rotation's new punch key: SPKI, and PKCS#8 for a software key.
     pub new_punch_key: Option<(Vec<u8>, Option<Vec<u8>>)>,
     /// What the caller gets back once the record is durable.
@@ -201,7 +203,7 @@ pub(crate) fn append_signed_by<T>(
             fix: built.fix,
             opening: built.opening.as_deref(),
             notice_for_policy: built.notice_for_policy,
-            open_after: built.open_after.clone(),
+            open_after: built.open_after.as_ref(),
             new_punch_key: built
                 .new_punch_key
                 .as_ref()
@@ -320,7 +322,7 @@ pub(crate) fn record_punch(
         let employee_id = kiosk_employee.map_or(bound, str::to_string);
         // The fix's age on the monotonic clock, at this try.
         let valid = &device.aged(valid);
-        let evaluation = judge(ctx, policy, valid, now, kind)?;
+        let evaluation = judge(ctx, policy, valid, now, kind, &employee_id)?;
         // Judged on the exact evidence; signed and stored as policy allows.
         let kept = minimise(valid, policy, &evaluation)
             .map_err(|e| PunchError::CorruptState(format!("minimising the evidence: {e}")))?;
@@ -379,17 +381,12 @@ pub(crate) fn record_punch(
             fix,
             opening,
             notice_for_policy: notice.as_ref().map(|_| policy.policy.version),
-            open_after: match kind {
-                PunchKind::ClockIn => Some(
-                    record
-                        .evaluation
-                        .attendance
-                        .as_ref()
-                        .and_then(|a| a.occurrence()),
-                ),
-                PunchKind::ClockOut => Some(None),
-                PunchKind::BreakStart | PunchKind::BreakEnd => None,
-            },
+            open_after: shift::open_after(kind, record.evaluation.attendance.as_ref()).map(
+                |open| ShiftChange {
+                    employee_id: record.employee_id.clone(),
+                    open,
+                },
+            ),
             new_punch_key: None,
             outcome: Punched::Stored(Box::new(PunchReceipt {
                 punch_id: record.punch_id,

@@ -129,7 +129,7 @@ final class PunchModel: ObservableObject {
                 show(try await client.punch(kind: kind, evidence: await evidence.collect()).evaluation)
                 BackgroundSync.schedule(identifier: PunchDemoApp.syncTask)
             } catch PunchError.Refused(_, let evaluation) {
-                show(evaluation) // not stored: the reasons say why
+                show(evaluation) // a refused attempt, not a punch: the reasons say why
             } catch PunchError.KeyInvalidated(_) {
                 // Nothing was stored; earlier punches still upload. A new
                 // punch key, signed in by the channel key; punch again.

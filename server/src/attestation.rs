@@ -10,7 +10,7 @@ use punch_attest::android::{
     AndroidApp, AndroidExpectations, AndroidVerifier, SecurityLevel, StatusList,
 };
 use punch_attest::apple::{AppAttestEnvironment, AppleExpectations, AppleVerifier};
-use punch_attest::{AssuranceLevel as AttestedLevel, Refusal, TrustedRoots};
+use punch_attest::{Refusal, TrustedRoots};
 use punch_model::ledger::signing::sha256;
 use punch_model::rules::assurance::AssuranceLevel;
 use punch_model::wire::{DeviceAttestation, apple_client_data_hash};
@@ -176,15 +176,6 @@ fn config_failure(message: String) -> AttestationFailure {
     }
 }
 
-fn level_of(level: AttestedLevel) -> AssuranceLevel {
-    match level {
-        AttestedLevel::Software => AssuranceLevel::Software,
-        AttestedLevel::AttestedApp => AssuranceLevel::AttestedApp,
-        AttestedLevel::HardwareTee => AssuranceLevel::HardwareTee,
-        AttestedLevel::HardwareStrongbox => AssuranceLevel::HardwareStrongbox,
-    }
-}
-
 /// Verifies `attestation` for the key `device_spki` as of `at_unix` (seconds):
 /// the challenge it answers must be the one the caller checked in the store.
 pub fn verify(
@@ -260,7 +251,7 @@ pub fn verify(
     };
     let detail = serde_json::to_string(&assurance).map_err(|e| config_failure(e.to_string()))?;
     Ok(Proven {
-        level: level_of(assurance.level),
+        level: assurance.level,
         detail,
     })
 }

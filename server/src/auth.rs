@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use punch_model::ledger::signing;
 use punch_model::wire::{
     self, HEADER_DEVICE, HEADER_HEAD, HEADER_NONCE, HEADER_SIGNATURE, HEADER_TIMESTAMP,
-    HeadStatement, REQUEST_MAX_SKEW_MS,
+    HeadStatement, MAX_SEQ, REQUEST_MAX_SKEW_MS,
 };
 
 use crate::error::Result;
@@ -78,6 +78,14 @@ pub fn parse_headers(headers: &HeaderMap) -> Result<SignedHeaders, AuthFailure> 
             })?,
         ),
     };
+    if let Some(head) = &head
+        && head.seq > MAX_SEQ
+    {
+        return Err(AuthFailure::Malformed(format!(
+            "{HEADER_HEAD} states seq {}, above {MAX_SEQ}, the highest a server keeps",
+            head.seq
+        )));
+    }
     Ok(SignedHeaders {
         device_id,
         timestamp_ms,

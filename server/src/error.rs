@@ -61,3 +61,41 @@ pub enum ServerError {
 }
 
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
+
+impl ServerError {
+    /// The database aborted the work and the same work may run again (a
+    /// SQLite lock held past `busy_timeout`, a PostgreSQL serialisation
+    /// failure or deadlock).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ServerError::Storage {
+                retryable: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Attempts at a unit of store work the database keeps aborting as
+/// retryable, before the caller hears of it (HTTP: 503 with `Retry-After`).
+pub const STORE_ATTEMPTS: u32 = 3;
+/// What a client is told to wait after that (`Retry-After`, seconds).
+pub const STORE_RETRY_AFTER_S: u64 = 1;
+
+/// Runs `attempt` until it succeeds, fails for good, or fails retryably
+/// [`STORE_ATTEMPTS`] times; waits a little more between each (the other
+/// transaction is finishing).
+pub fn retrying<T>(mut attempt: impl FnMut() -> Result<T>) -> Result<T> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(e) if e.is_retryable() && tries < STORE_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt = tries, "store work aborted; running it again");
+                std::thread::sleep(std::time::Duration::from_millis(20 << tries));
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}

@@ -38,6 +38,7 @@ pub mod requests;
 pub mod server;
 pub mod staff;
 pub mod store;
+pub mod stored_hash;
 pub mod time_token;
 pub mod web;
 

@@ -424,6 +424,7 @@ fn serve(flags: Overrides) -> CmdResult {
         pin_codes: settings.pin_codes,
         metrics_token: settings.metrics_token,
         at_rest: settings.at_rest,
+        sqlite_busy_timeout: None,
     })?;
     eprintln!("punch-server listening on {}", handle.base_url());
     tokio::runtime::Builder::new_current_thread()

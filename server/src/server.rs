@@ -42,6 +42,10 @@ pub struct ServerConfig {
     pub at_rest: Option<Arc<crate::at_rest::AtRestKeys>>,
     /// `/metrics` answers only `Authorization: Bearer <this>`; None: off.
     pub metrics_token: Option<String>,
+    /// SQLite: how long one attempt at a write waits for another
+    /// connection's lock (`store::sqlite::DEFAULT_BUSY_TIMEOUT` when None).
+    /// A write is attempted `error::STORE_ATTEMPTS` times, then answered 503.
+    pub sqlite_busy_timeout: Option<std::time::Duration>,
 }
 
 impl ServerConfig {
@@ -54,6 +58,7 @@ impl ServerConfig {
             pin_codes: crate::pin::CodeDelivery::default(),
             at_rest: None,
             metrics_token: None,
+            sqlite_busy_timeout: None,
         }
     }
 }
@@ -230,7 +235,13 @@ impl ServerHandle {
     /// Opens the database, binds, and serves on a dedicated thread; returns
     /// once the socket is listening.
     pub fn start(config: ServerConfig) -> Result<ServerHandle> {
-        let store = crate::at_rest::open(&config.db, config.at_rest.as_ref())?;
+        let store = match (&config.db, config.sqlite_busy_timeout) {
+            (DbUrl::Sqlite(path), Some(wait)) => crate::at_rest::over(
+                Arc::new(crate::store::sqlite::SqliteStore::open_waiting(path, wait)?),
+                config.at_rest.as_ref(),
+            )?,
+            _ => crate::at_rest::open(&config.db, config.at_rest.as_ref())?,
+        };
         let mut state = state_over(store.clone(), config.limits.clone())?;
         state.pin_sender = config.pin_codes.sender();
         state.metrics_token = config

@@ -341,7 +341,7 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
             .unwrap();
         assert_eq!(first.len(), 50);
         assert_eq!(first[0].punch.seq, 120);
-        let open = s.read(|tx| tx.open_shift("d1")).unwrap();
+        let open = s.read(|tx| tx.open_shift("d1", "e1")).unwrap();
         assert_eq!(open, None, "no attendance reading, nothing open");
         // A second copy of a stored (device, seq) is refused by the database.
         let info = punch_info("d1", 5, "e1");
@@ -397,10 +397,18 @@ fn refusals_count_attempts_and_list_per_device() {
         assert_eq!((all[0].attempts, all[0].last_received_at_ms), (2, T + 5));
         assert_eq!(all[0].record, b"refused bytes");
         assert_eq!(
-            s.read(|tx| tx.rejected_link("d1", 3, "rh3")).unwrap(),
-            Some(("conflicting_duplicate".into(), "why".into()))
+            s.read(|tx| tx.refusals_with_hash("d1", 3, "rh3")).unwrap(),
+            [("conflicting_duplicate".to_string(), "why".to_string())]
         );
-        assert_eq!(s.read(|tx| tx.rejected_link("d1", 4, "rh4")).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.refusals_with_hash("d1", 4, "rh4")).unwrap(),
+            [("bad_signature".to_string(), "why".to_string())]
+        );
+        assert!(
+            s.read(|tx| tx.refusals_with_hash("d1", 3, "other"))
+                .unwrap()
+                .is_empty()
+        );
         let of = s.read(|tx| tx.refused_of("d1", 10)).unwrap();
         assert_eq!(of.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(
@@ -837,6 +845,8 @@ fn people_rows_round_trip() {
             .unwrap()
             .unwrap();
         assert_eq!((latest.id, latest.applied_at_ms), (id2, Some(T + 1)));
+        let acks = s.read(|tx| tx.people().chain_acks("d1")).unwrap();
+        assert_eq!(acks.iter().map(|a| a.id).collect::<Vec<_>>(), [id, id2]);
 
         assert_eq!(s.write(|tx| tx.people().lock_audit_head()).unwrap(), None);
         for seq in 1..=3 {

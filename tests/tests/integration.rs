@@ -6,11 +6,13 @@
 
 mod attestation_enroll;
 mod backup_restore;
+mod chain_agreement;
 mod chain_reset;
 mod crash;
 mod decoder_mutation;
 mod device_keys;
 mod exceptions;
+mod kiosk_attendance;
 mod pin;
 mod pin_kiosk;
 mod privacy_at_rest;

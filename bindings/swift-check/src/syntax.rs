@@ -21,9 +21,34 @@ const CONDITIONAL_ATTRIBUTE: [&str; 3] = [
 /// `{    }` is the same closure, `() -> ()`.
 const UNIT_CLOSURE: (&str, &str) = ("{ () }", "{    }");
 
+/// `nonisolated(unsafe)` on a local constant (SE-0412, Swift 5.10), which
+/// uniffi 0.33 writes in callback bodies: the grammar knows the modifier on
+/// members only. Blanked where it starts a line's statement before `let`;
+/// the declaration after it is parsed as written.
+const LOCAL_NONISOLATED: (&str, &str) = ("nonisolated(unsafe) let ", "                    let ");
+
 /// `text` with the grammar's gaps blanked: same length, same line breaks.
 pub fn without_grammar_gaps(text: &str) -> String {
-    without_conditional_attributes(text).replace(UNIT_CLOSURE.0, UNIT_CLOSURE.1)
+    without_local_nonisolated(&without_conditional_attributes(text))
+        .replace(UNIT_CLOSURE.0, UNIT_CLOSURE.1)
+}
+
+/// `text` with the modifier of local `nonisolated(unsafe) let`s blanked.
+fn without_local_nonisolated(text: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let body = line.trim_start();
+            if body.starts_with(LOCAL_NONISOLATED.0) {
+                let indent = &line[..line.len() - body.len()];
+                format!(
+                    "{indent}{}",
+                    body.replacen(LOCAL_NONISOLATED.0, LOCAL_NONISOLATED.1, 1)
+                )
+            } else {
+                line.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `text` with uniffi's conditional attributes blanked.
@@ -102,6 +127,14 @@ mod tests {
     fn a_unit_closure_parses_and_another_tuple_does_not_hide_errors() {
         assert!(parse("func f() {\n    let writeReturn = { () }\n}\n").is_ok());
         assert!(parse("func f() {\n    let w = { ( }\n}\n").is_err());
+    }
+
+    #[test]
+    fn a_local_nonisolated_constant_parses_and_its_declaration_is_still_read() {
+        let generated = "func f(level: Int) {\n    nonisolated(unsafe) let level = level\n    print(level)\n}\n";
+        assert!(parse(generated).is_ok());
+        assert_eq!(without_grammar_gaps(generated).len(), generated.len());
+        assert!(parse("func f() {\n    nonisolated(unsafe) let x = (\n}\n").is_err());
     }
 
     #[test]

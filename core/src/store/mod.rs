@@ -32,7 +32,7 @@ use rusqlite::Connection;
 pub(crate) use device::{DeviceRow, PolicyRow};
 pub(crate) use pin::PinRow;
 pub(crate) use privacy::Sealing;
-pub(crate) use punches::{Append, NewPunch, PunchContext};
+pub(crate) use punches::{Append, NewPunch, PunchContext, ShiftChange};
 pub use punches::{StoredPunch, UploadState};
 pub(crate) use requests::{AttachmentRow, StatusRow};
 

@@ -1,12 +1,13 @@
 //! The chain's rows: appending a signed record, listing and counting them.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use punch_model::ledger::event::EVENT_KIND_PREFIX;
 use punch_model::ledger::record::{GENESIS_HASH, PunchRecord, TimeAnchor};
 use punch_model::ledger::sealed::unseal;
 use punch_model::rules::evaluate::PreviousFix;
-use punch_model::rules::punch_kind::PunchKind;
 use punch_model::rules::shift::OpenShift;
 use punch_model::wire::HeadStatement;
 
@@ -114,8 +115,9 @@ pub(crate) struct PunchContext {
     pub employee_id: Option<String>,
     pub anchor: Option<TimeAnchor>,
     pub previous_fix: Option<PreviousFix>,
-    /// The shift occurrence the employee is clocked in to, if any.
-    pub open_shift: Option<OpenShift>,
+    /// The shift occurrence each employee is clocked in to on this device
+    /// (a kiosk's punches name many employees).
+    pub open_shifts: HashMap<String, OpenShift>,
     /// (seq, hash) of the newest stored record.
     pub head: Option<(u64, Vec<u8>)>,
     /// The head recorded beside the chain: a deleted newest record leaves it higher.
@@ -126,6 +128,17 @@ pub(crate) struct PunchContext {
 }
 
 impl PunchContext {
+    /// The shift occurrence `employee_id` is clocked in to on this device.
+    pub fn open_shift(&self, employee_id: &str) -> Option<&OpenShift> {
+        self.open_shifts.get(employee_id)
+    }
+
+    /// The bound employee's open occurrence (on a kiosk, the kiosk
+    /// account's: none).
+    pub fn own_open_shift(&self) -> Option<&OpenShift> {
+        self.employee_id.as_deref().and_then(|e| self.open_shift(e))
+    }
+
     /// The sequence number the next record takes.
     pub fn next_seq(&self) -> u64 {
         self.head
@@ -152,10 +165,18 @@ pub(crate) struct NewPunch<'a> {
     pub opening: Option<&'a [u8]>,
     /// Some(policy version) when this record carries the notice for it.
     pub notice_for_policy: Option<u64>,
-    /// Some(state) when this punch opens or closes a shift occurrence.
-    pub open_after: Option<Option<OpenShift>>,
+    /// Set when this punch opens or closes a shift occurrence.
+    pub open_after: Option<&'a ShiftChange>,
     /// A key rotation's new punch key (SPKI, and PKCS#8 for a software key).
     pub new_punch_key: Option<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+/// A punch's employee and the occurrence they are clocked in to after it
+/// (None: clocked out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ShiftChange {
+    pub employee_id: String,
+    pub open: Option<OpenShift>,
 }
 
 /// What [`Store::append_punch`] found.
@@ -188,48 +209,63 @@ fn cache_key(conn: &rusqlite::Connection) -> Result<CacheKey> {
 /// useful about travel speed).
 const FIX_LOOKBACK: u32 = 16;
 
-/// From the newest signed records: the last GPS fix (travel check) and the
-/// shift occurrence a clock-in left open (attendance).
-fn history(
-    conn: &rusqlite::Connection,
-    sealing: &Sealing,
-) -> Result<(Option<PreviousFix>, Option<OpenShift>)> {
+/// From the newest signed records: the last GPS fix (travel check).
+fn previous_fix_in(conn: &rusqlite::Connection, sealing: &Sealing) -> Result<Option<PreviousFix>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT record FROM punches WHERE kind NOT LIKE '{EVENT_KIND_PREFIX}%'
          ORDER BY seq DESC LIMIT ?1"
     ))?;
     let mut rows = stmt.query(params![FIX_LOOKBACK])?;
-    let (mut fix, mut open, mut open_known) = (None, None, false);
     while let Some(row) = rows.next()? {
         let bytes: Vec<u8> = row.get(0)?;
         // An unreadable record only disables these checks for this punch.
         let Ok(record) = PunchRecord::from_bytes(&bytes) else {
             continue;
         };
-        if fix.is_none() {
-            // A sealed record's fix is readable only with its key.
-            let evidence = match (&record.sealed, sealing) {
-                (None, _) => Some(record.evidence.clone()),
-                (Some(_), Sealing::Ready(key)) => unseal(key, &record).ok().map(|r| r.evidence),
-                (Some(_), _) => None,
-            };
-            fix = evidence.and_then(|e| punch_model::ledger::minimise::previous_fix(&e));
-        }
-        if !open_known {
-            match record.kind {
-                PunchKind::ClockIn => {
-                    open = record.evaluation.attendance.and_then(|a| a.occurrence());
-                    open_known = true;
-                }
-                PunchKind::ClockOut => open_known = true,
-                PunchKind::BreakStart | PunchKind::BreakEnd => {}
-            }
-        }
-        if fix.is_some() && open_known {
-            break;
+        // A sealed record's fix is readable only with its key.
+        let evidence = match (&record.sealed, sealing) {
+            (None, _) => Some(record.evidence),
+            (Some(_), Sealing::Ready(key)) => unseal(key, &record).ok().map(|r| r.evidence),
+            (Some(_), _) => None,
+        };
+        let fix = evidence.and_then(|e| punch_model::ledger::minimise::previous_fix(&e));
+        if fix.is_some() {
+            return Ok(fix);
         }
     }
-    Ok((fix, open))
+    Ok(None)
+}
+
+/// Every employee's open shift occurrence on this device.
+fn open_shifts_in(conn: &rusqlite::Connection) -> Result<HashMap<String, OpenShift>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT employee_id, shift_id, start_ms FROM open_shifts")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            OpenShift {
+                shift_id: r.get(1)?,
+                start_ms: r.get(2)?,
+            },
+        ))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Records `change` in the commit of the punch that made it.
+fn write_shift_change(tx: &rusqlite::Transaction<'_>, change: &ShiftChange) -> Result<()> {
+    match &change.open {
+        Some(open) => tx
+            .prepare_cached(
+                "INSERT INTO open_shifts (employee_id, shift_id, start_ms) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (employee_id) DO UPDATE SET shift_id = ?2, start_ms = ?3",
+            )?
+            .execute(params![change.employee_id, open.shift_id, open.start_ms])?,
+        None => tx
+            .prepare_cached("DELETE FROM open_shifts WHERE employee_id = ?1")?
+            .execute(params![change.employee_id])?,
+    };
+    Ok(())
 }
 
 fn read_context(
@@ -237,7 +273,7 @@ fn read_context(
     written_head: u64,
     sealing: &Sealing,
 ) -> Result<PunchContext> {
-    let (previous_fix, open_shift) = history(conn, sealing)?;
+    let previous_fix = previous_fix_in(conn, sealing)?;
     let employee_id = conn
         .prepare_cached("SELECT employee_id FROM device WHERE id = 1")?
         .query_row([], |r| r.get(0))
@@ -247,7 +283,7 @@ fn read_context(
         employee_id,
         anchor: meta::anchor_in(conn)?,
         previous_fix,
-        open_shift,
+        open_shifts: open_shifts_in(conn)?,
         head: head_of(conn)?,
         recorded_head: meta::recorded_head_in(conn)?.unwrap_or(0).max(written_head),
         segment_anchor: super::segment::pending_anchor_in(conn)?,
@@ -356,6 +392,9 @@ impl Store {
             now_ms
         ])?;
         super::privacy::append_in(&tx, row.seq, row.opening, row.notice_for_policy)?;
+        if let Some(change) = row.open_after {
+            write_shift_change(&tx, change)?;
+        }
         if let Some((public_key, pkcs8)) = row.new_punch_key {
             // In the same commit as the rotation: the file never holds one without the other.
             tx.prepare_cached(
@@ -380,8 +419,13 @@ impl Store {
         if let Some(fix) = &row.fix {
             ctx.previous_fix = Some(*fix);
         }
-        if let Some(open) = &row.open_after {
-            ctx.open_shift = open.clone();
+        if let Some(change) = row.open_after {
+            match &change.open {
+                Some(open) => ctx
+                    .open_shifts
+                    .insert(change.employee_id.clone(), open.clone()),
+                None => ctx.open_shifts.remove(&change.employee_id),
+            };
         }
         self.context_cache = Some((cache_key(&self.conn)?, ctx));
         Ok(Append::Stored)

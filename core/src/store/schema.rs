@@ -118,4 +118,104 @@ CREATE TABLE policy_prepared (
     version   INTEGER NOT NULL,
     snapshot  BLOB NOT NULL
 )",
+    "
+-- The shift occurrence each employee is clocked in to on this device
+-- (model::rules::shift::open_after), written in the commit of the punch that
+-- opens or closes it: a kiosk holds one per employee, and one employee's
+-- punches never open or close another's. Filled from the stored chain: the
+-- newest clock-in or clock-out of each employee (the attendance is in clear
+-- in sealed records too).
+CREATE TABLE open_shifts (
+    employee_id TEXT PRIMARY KEY,
+    shift_id    TEXT NOT NULL,
+    start_ms    INTEGER NOT NULL
+);
+INSERT INTO open_shifts (employee_id, shift_id, start_ms)
+SELECT employee_id, shift_id, start_ms FROM (
+    SELECT json_extract(body, '$.employee_id') AS employee_id,
+           json_extract(body, '$.evaluation.attendance.shift_id') AS shift_id,
+           json_extract(body, '$.evaluation.attendance.start_ms') AS start_ms,
+           kind,
+           ROW_NUMBER() OVER (
+               PARTITION BY json_extract(body, '$.employee_id') ORDER BY seq DESC
+           ) AS newest
+    FROM (SELECT seq, kind, CAST(record AS TEXT) AS body FROM punches
+          WHERE kind IN ('clock_in', 'clock_out'))
+    WHERE json_valid(body)
+)
+WHERE newest = 1 AND kind = 'clock_in' AND employee_id IS NOT NULL
+  AND shift_id IS NOT NULL AND start_ms IS NOT NULL",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// A device updated while its employees are clocked in keeps them
+    /// clocked in: the open shifts are filled from the stored chain.
+    #[test]
+    fn open_shifts_are_filled_from_the_chain_on_update() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.len() - 1;
+        punch_sqlite::migrate(&conn, &MIGRATIONS[..before]).unwrap();
+        let punch = |seq: i64, employee: &str, kind: &str, attendance: &str| {
+            let record = format!(
+                r#"{{"employee_id":"{employee}","kind":"{kind}","evaluation":{{"attendance":{attendance}}}}}"#
+            );
+            conn.execute(
+                "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms,
+                                      decision, created_ms)
+                 VALUES (?1, ?1, ?2, x'', x'', ?3, 0, 'accepted', 0)",
+                rusqlite::params![seq, record.into_bytes(), kind],
+            )
+            .unwrap();
+        };
+        let on_time = r#"{"status":"on_time","shift_id":"day","start_ms":100}"#;
+        // a: in, then out. b: in (late), a break. c: in at no shift.
+        // d: in, then a clock-in judged already clocked in. e: unreadable.
+        punch(1, "a", "clock_in", on_time);
+        punch(
+            2,
+            "b",
+            "clock_in",
+            r#"{"status":"late","shift_id":"day","start_ms":100,"minutes":3}"#,
+        );
+        punch(3, "a", "clock_out", on_time);
+        punch(4, "b", "break_start", on_time);
+        punch(5, "c", "clock_in", r#"{"status":"no_shift"}"#);
+        punch(
+            6,
+            "d",
+            "clock_in",
+            r#"{"status":"on_time","shift_id":"day","start_ms":200}"#,
+        );
+        punch(
+            7,
+            "d",
+            "clock_in",
+            r#"{"status":"already_clocked_in","shift_id":"day","start_ms":200}"#,
+        );
+        conn.execute(
+            "INSERT INTO punches (seq, punch_id, record, signature, hash, kind, wall_time_ms,
+                                  decision, created_ms)
+             VALUES (8, 8, x'00ff', x'', x'', 'clock_in', 0, 'accepted', 0)",
+            [],
+        )
+        .unwrap();
+        punch_sqlite::migrate(&conn, MIGRATIONS).unwrap();
+        let open: Vec<(String, String, i64)> = conn
+            .prepare("SELECT employee_id, shift_id, start_ms FROM open_shifts ORDER BY employee_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            open,
+            vec![
+                ("b".to_string(), "day".to_string(), 100),
+                ("d".to_string(), "day".to_string(), 200),
+            ]
+        );
+    }
+}

@@ -5,14 +5,14 @@ use std::time::UNIX_EPOCH;
 
 /// Full jitter: a uniformly random delay in [0, min(cap, base·2^attempt)].
 /// Spreads a fleet of phones that lost the network at the same moment.
+/// Saturates: any `RetryConfig` an app passes gives a delay, never a panic.
 pub fn full_jitter_ms(attempt: u32, base_ms: u64, cap_ms: u64) -> u64 {
-    let ceiling = base_ms
-        .saturating_mul(1u64.checked_shl(attempt.min(40)).unwrap_or(u64::MAX))
-        .min(cap_ms);
-    if ceiling == 0 {
-        return 0;
+    let ceiling = base_ms.saturating_mul(1u64 << attempt.min(40)).min(cap_ms);
+    match ceiling.checked_add(1) {
+        Some(span) => random_u64() % span,
+        // [0, u64::MAX] is every value.
+        None => random_u64(),
     }
-    random_u64() % (ceiling + 1)
 }
 
 fn random_u64() -> u64 {
@@ -59,6 +59,21 @@ pub fn format_http_date(ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Extreme public `RetryConfig` values (issue 25, bug 9): a delay
+        /// within the ceiling, never an overflow.
+        #[test]
+        fn jitter_saturates_on_any_config(
+            attempt in any::<u32>(),
+            base in prop_oneof![Just(0u64), Just(1), Just(u64::MAX), any::<u64>()],
+            cap in prop_oneof![Just(0u64), Just(u64::MAX - 1), Just(u64::MAX), any::<u64>()],
+        ) {
+            let ceiling = base.saturating_mul(1u64 << attempt.min(40)).min(cap);
+            prop_assert!(full_jitter_ms(attempt, base, cap) <= ceiling);
+        }
+    }
 
     #[test]
     fn http_dates_round_trip() {

@@ -3,7 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Ordered from weakest to strongest, so a policy minimum is a comparison.
+/// Ordered from weakest to strongest, so a policy minimum is a comparison
+/// (`level >= minimum`). The attestation verifier (`punch-attest`) gives
+/// these levels too.
+///
+/// Apple App Attest sits below the Android hardware levels because what it
+/// attests is the app and its own Secure Enclave key, not an arbitrary key
+/// of ours with its hardware properties and boot state.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]

@@ -204,6 +204,39 @@ impl PreparedShift {
         let ts = Timestamp::from_millisecond(at_ms).ok()?;
         Some(self.zone.to_datetime(ts).date())
     }
+
+    /// The scheduled breaks of the occurrence that starts at `start_ms`
+    /// (as [`Attendance::occurrence`] names it), as UTC intervals
+    /// `[start, end)`. A break whose local time is before the shift's start
+    /// is on the next day (a night shift's); one ending at or before its
+    /// start runs past midnight.
+    pub fn scheduled_breaks(&self, start_ms: i64) -> Vec<(i64, i64)> {
+        let Some(date) = self.local_date(start_ms) else {
+            return Vec::new();
+        };
+        let day_of = |t: Time| {
+            if t < self.start {
+                date.tomorrow().ok()
+            } else {
+                Some(date)
+            }
+        };
+        self.shift
+            .breaks
+            .iter()
+            .filter_map(|b| {
+                let (s, e) = (parse_time(&b.start)?, parse_time(&b.end)?);
+                let s_ms = self.instant(day_of(s)?, s)?;
+                let e_date = day_of(e)?;
+                let e_date = if e <= s && e_date == day_of(s)? {
+                    e_date.tomorrow().ok()?
+                } else {
+                    e_date
+                };
+                Some((s_ms, self.instant(e_date, e)?))
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +315,19 @@ impl Attendance {
             }),
             Attendance::OutsideWindow { .. } | Attendance::NoShift => None,
         }
+    }
+}
+
+/// The open occurrence after a punch of `kind` judged `attendance`: Some
+/// new state for a clock-in (the occurrence it was matched to, if any) or
+/// a clock-out (none), None for a break (the state stays). The phone, the
+/// server's ingest and the export carry the state this one way, per
+/// employee on a device.
+pub fn open_after(kind: PunchKind, attendance: Option<&Attendance>) -> Option<Option<OpenShift>> {
+    match kind {
+        PunchKind::ClockIn => Some(attendance.and_then(Attendance::occurrence)),
+        PunchKind::ClockOut => Some(None),
+        PunchKind::BreakStart | PunchKind::BreakEnd => None,
     }
 }
 
@@ -719,6 +765,56 @@ mod tests {
             serde_json::json!({"id": "x", "days": [], "start": "09:00", "end": "17:00", "time_zone": SH}),
         );
         assert!(e.contains("no days"), "{e}");
+    }
+
+    #[test]
+    fn scheduled_breaks_fall_in_the_occurrence_they_belong_to() {
+        let day = shift(serde_json::json!({
+            "id": "d", "days": ["mon"], "start": "09:00", "end": "18:00", "time_zone": SH,
+            "breaks": [{"start": "12:00", "end": "13:00"}]
+        }));
+        let start = at(SH, "2026-03-02T09:00");
+        assert_eq!(
+            day.scheduled_breaks(start),
+            vec![(at(SH, "2026-03-02T12:00"), at(SH, "2026-03-02T13:00"))]
+        );
+        // A night shift's breaks after midnight are on the next day, and one
+        // across midnight ends there.
+        let night = shift(serde_json::json!({
+            "id": "n", "days": ["mon"], "start": "22:00", "end": "06:00", "time_zone": SH,
+            "breaks": [{"start": "02:00", "end": "02:30"}, {"start": "23:45", "end": "00:15"}]
+        }));
+        let start = at(SH, "2026-03-02T22:00");
+        assert_eq!(
+            night.scheduled_breaks(start),
+            vec![
+                (at(SH, "2026-03-03T02:00"), at(SH, "2026-03-03T02:30")),
+                (at(SH, "2026-03-02T23:45"), at(SH, "2026-03-03T00:15")),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_open_occurrence_moves_with_clock_ins_and_outs_only() {
+        let occurrence = OpenShift {
+            shift_id: "day".into(),
+            start_ms: 1,
+        };
+        let late = Attendance::Late {
+            shift_id: "day".into(),
+            start_ms: 1,
+            minutes: 3,
+        };
+        assert_eq!(
+            open_after(PunchKind::ClockIn, Some(&late)),
+            Some(Some(occurrence))
+        );
+        assert_eq!(
+            open_after(PunchKind::ClockIn, Some(&Attendance::NoShift)),
+            Some(None)
+        );
+        assert_eq!(open_after(PunchKind::ClockOut, Some(&late)), Some(None));
+        assert_eq!(open_after(PunchKind::BreakStart, Some(&late)), None);
     }
 
     #[test]

@@ -61,6 +61,11 @@ pub fn request_signing_string(
     .into_bytes()
 }
 
+/// The highest sequence number a server takes from a device (a stated head,
+/// a record's seq): servers keep seqs as signed 64-bit SQL integers, and no
+/// phone comes near it (a punch a millisecond for 292 million years).
+pub const MAX_SEQ: u64 = i64::MAX as u64;
+
 /// A device's statement of its chain head: the newest record's seq and the
 /// hex SHA-256 of its bytes (seq 0 and the genesis hash before any punch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -395,6 +400,34 @@ pub enum RejectReason {
     UnknownFormat,
     /// A field holds a value no phone produces (range-checked like the phone).
     OutOfRange,
+}
+
+impl RejectReason {
+    /// The reason its serde name (`out_of_range`...) spells, as stored.
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// Whether a record refused for this reason is still a link of the
+    /// chain: the server gives it only after the record's signature and link
+    /// verified, and its head moves past the record (later honest records
+    /// are not blocked); a re-send is answered from the refusal kept.
+    pub fn is_link(self) -> bool {
+        match self {
+            RejectReason::OutOfRange
+            | RejectReason::EmployeeMismatch
+            | RejectReason::UnknownPolicyVersion
+            | RejectReason::ConflictingDuplicate => true,
+            RejectReason::BadSignature
+            | RejectReason::Unparseable
+            | RejectReason::WrongDevice
+            | RejectReason::ChainBreak
+            | RejectReason::Gap
+            | RejectReason::Fork
+            | RejectReason::Rollback
+            | RejectReason::UnknownFormat => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

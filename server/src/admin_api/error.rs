@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use punch_model::wire::HEADER_SERVER_TIME;
 
 use crate::clock::now_ms;
-use crate::error::ServerError;
+use crate::error::{STORE_RETRY_AFTER_S, ServerError};
 use crate::limits::rate;
 use crate::metrics;
 
@@ -17,7 +17,7 @@ pub struct AdminError {
     /// rate_limited, bad_request, not_found, conflict, unavailable, internal.
     pub code: &'static str,
     pub message: String,
-    /// Sent as `Retry-After` (seconds) with a 429.
+    /// Sent as `Retry-After` (seconds) with a 429 or a 503.
     pub retry_after_s: Option<u64>,
 }
 
@@ -99,6 +99,18 @@ impl From<ServerError> for AdminError {
             }
             ServerError::NotFound(m) => AdminError::not_found(m),
             ServerError::Conflict(m) => AdminError::new(StatusCode::CONFLICT, "conflict", m),
+            // Already run again (`StoreExt::write`): the client tries later.
+            e if e.is_retryable() => {
+                tracing::warn!(error = %e, "store busy; answered 503");
+                AdminError {
+                    retry_after_s: Some(STORE_RETRY_AFTER_S),
+                    ..AdminError::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                        "the database is busy; retry shortly",
+                    )
+                }
+            }
             other => {
                 tracing::error!(error = %other, "admin request failed");
                 AdminError::internal()

@@ -96,13 +96,14 @@ pub async fn attendance(
                 let (punches, reviews) =
                     punches_around(tx, team.as_deref(), q.employee.as_deref(), from, to)?;
                 let made_up = approved_make_ups(tx, team.as_deref(), q.employee.as_deref())?;
+                // Each punch counts as judged under its own version; the
+                // latest published one only names the zone days are shown in.
+                let policy_of = |version: u64| s.policies.get(tx, version);
+                let zone = policy_of(tx.latest_policy_version()?)?
+                    .and_then(|p| p.policy.time_zone.clone())
+                    .unwrap_or_else(|| "UTC".into());
                 let rows = export::attendance(
-                    &punches,
-                    &made_up,
-                    &people,
-                    &reviews,
-                    &crate::policy_publish::schedule(tx)?,
-                    &query,
+                    &punches, &made_up, &people, &reviews, &policy_of, &zone, &query,
                 )?;
                 audit(
                     tx,
@@ -123,7 +124,7 @@ pub async fn attendance(
     )
     .await?;
     if csv {
-        let mut resp = export::csv::to_csv(&rows).into_response();
+        let mut resp = export::csv::to_csv(&rows)?.into_response();
         let headers = resp.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -197,7 +198,7 @@ fn approved_make_ups(
     team: Option<&str>,
     employee: Option<&str>,
 ) -> crate::error::Result<Vec<export::MadeUp>> {
-    use punch_model::ledger::event::ChainEvent;
+    use punch_model::ledger::event::{ChainEntry, ChainEvent};
     let mut query = RequestQuery {
         team: team.map(str::to_string),
         employee: employee.map(str::to_string),
@@ -221,6 +222,9 @@ fn approved_make_ups(
                     kind: punch_model::text::serde_name(&m.kind),
                     at_ms: m.intended_time_ms,
                     site_id: m.site_id.clone(),
+                    // Bytes emptied by retention: no version, no judgement.
+                    policy_version: ChainEntry::from_bytes(&e.record)
+                        .map_or(0, |entry| entry.policy_version()),
                 }),
                 _ => None,
             }

@@ -15,22 +15,14 @@ pub fn from_headers(headers: &HeaderMap) -> Locale {
 }
 
 /// `zh-CN,zh;q=0.9,en;q=0.8` → Simplified Chinese; tags by falling `q`
-/// (ties keep their order), `q=0` means "not this one".
+/// (ties keep their order, as `accept-language` sorts), `q=0` (or a `q`
+/// that is no number) means "not this one".
 pub fn from_accept_language(value: &str) -> Locale {
-    let mut tags: Vec<(&str, f32)> = value
-        .split(',')
-        .filter_map(|part| {
-            let mut fields = part.split(';');
-            let tag = fields.next()?.trim();
-            let q = fields
-                .filter_map(|f| f.trim().strip_prefix("q="))
-                .next()
-                .map_or(Some(1.0), |q| q.trim().parse::<f32>().ok())?;
-            (!tag.is_empty() && q > 0.0 && q.is_finite()).then_some((tag, q))
-        })
-        .collect();
-    tags.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let tags = accept_language::parse_with_quality(value)
+        .into_iter()
+        .filter(|(_, q)| *q > 0.0 && q.is_finite());
     for (tag, _) in tags {
+        let tag = tag.as_str();
         // Locale::from_tag maps every tag without a catalogue to English,
         // so English is only taken when it is asked for (or `*`).
         let lower = tag.to_ascii_lowercase();

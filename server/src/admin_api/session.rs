@@ -39,7 +39,8 @@ fn me(actor: &crate::staff::Actor, csrf: Option<&str>, expires: Option<i64>) -> 
         "csrf_token": csrf,
         "expires_at_ms": expires,
         "permissions": crate::staff::Permission::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|p| actor.allows(*p))
             .map(|p| p.as_str())
             .collect::<Vec<_>>(),
@@ -112,7 +113,7 @@ pub async fn sign_in(
                 tx,
                 &AuditEntry {
                     actor: req.username.chars().take(64).collect(),
-                    role,
+                    role: role.clone(),
                     action: if outcome.is_ok() {
                         "session.sign_in"
                     } else {

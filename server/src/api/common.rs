@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 
 use crate::auth::{self, AuthFailure};
 use crate::clock::now_ms;
-use crate::error::ServerError;
+use crate::error::{STORE_RETRY_AFTER_S, ServerError};
 use crate::limits::Limits;
 use crate::limits::body::{BodyBudget, BodyError, BodyPermit, Sender};
 use crate::limits::rate::{self};
@@ -77,6 +77,8 @@ pub struct ApiError {
     pub message: String,
     /// A finer machine-readable reason (`ErrorResponse::reason`).
     pub reason: Option<String>,
+    /// Sent as `Retry-After` (seconds).
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -86,6 +88,7 @@ impl ApiError {
             code,
             message: message.into(),
             reason: None,
+            retry_after_s: None,
         }
     }
 
@@ -133,6 +136,14 @@ impl From<ServerError> for ApiError {
     fn from(e: ServerError) -> ApiError {
         if let ServerError::DeviceUnbound(_) = e {
             return ApiError::from(AuthFailure::DeviceUnbound);
+        }
+        if e.is_retryable() {
+            // Already run again (`StoreExt::write`): the client tries later.
+            tracing::warn!(error = %e, "store busy; answered 503");
+            return ApiError {
+                retry_after_s: Some(STORE_RETRY_AFTER_S),
+                ..ApiError::unavailable("the database is busy; retry shortly")
+            };
         }
         // Details stay in the log: they may describe the database.
         tracing::error!(error = %e, "request failed");
@@ -193,6 +204,10 @@ impl IntoResponse for ApiError {
         let mut resp = (self.status, axum::Json(body)).into_response();
         resp.headers_mut()
             .insert(HEADER_SERVER_TIME, time_header(now));
+        if let Some(s) = self.retry_after_s {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
         resp
     }
 }

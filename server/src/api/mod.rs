@@ -72,7 +72,10 @@ async fn limit_code_guessing(
         Ok(s.store.write(|tx| {
             // Counted per code under its keyed hash (never the code, nor
             // an unkeyed hash of it, in the counters' table).
-            let hash = code.map(|c| enroll::code_hash(tx, &c)).transpose()?;
+            let hash = code
+                .as_deref()
+                .map(|c| enroll::code_hash(tx, c))
+                .transpose()?;
             let mut hits = vec![(Bucket::EnrollIp, ip.as_str())];
             if let Some(hash) = &hash {
                 hits.push((Bucket::EnrollCode, hash.as_str()));
@@ -415,6 +418,9 @@ async fn upload_handler(
                 ),
             ));
         }
+        if let Some(up) = req.records.iter().find(|r| r.seq > wire::MAX_SEQ) {
+            return Err(seq_too_large(up.seq));
+        }
         let checks = ingest::check_signatures(
             verified.device.current_punch_key(),
             &req.device_id,
@@ -507,6 +513,16 @@ async fn upload_handler(
     Ok(ok_json(&body, now, Some(version)))
 }
 
+/// A seq above what the store keeps (`wire::MAX_SEQ`): refused whole,
+/// before anything is written, so nothing is half taken.
+fn seq_too_large(seq: u64) -> ApiError {
+    ApiError::bad_request(format!(
+        "seq {seq} is above {}, the highest a server keeps",
+        wire::MAX_SEQ
+    ))
+    .with_reason("seq_too_large")
+}
+
 /// The employee reveals the exact evidence behind a minimised record
 /// (`privacy::reveal`): checked against its commitment and re-judged.
 async fn reveal_handler(
@@ -520,6 +536,9 @@ async fn reveal_handler(
         read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
     let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let req: RevealRequest = parse_json(&body, "reveal request")?;
+    if req.seq > wire::MAX_SEQ {
+        return Err(seq_too_large(req.seq));
+    }
     let seq = req.seq;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();

@@ -154,13 +154,17 @@ impl AtRestKeys {
     }
 }
 
-fn check_id(id: &str) -> Result<(), AtRestError> {
-    let ok = !id.is_empty()
+/// Whether `id` may name a key (and so appear in a sealed value).
+pub(super) fn valid_id(id: &str) -> bool {
+    !id.is_empty()
         && id.len() <= MAX_ID_LEN
         && id
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    if ok {
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
+fn check_id(id: &str) -> Result<(), AtRestError> {
+    if valid_id(id) {
         Ok(())
     } else {
         Err(AtRestError::KeyFile {

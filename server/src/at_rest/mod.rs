@@ -63,7 +63,8 @@ pub fn open(url: &DbUrl, keys: Option<&Arc<AtRestKeys>>) -> Result<Arc<dyn Serve
 }
 
 /// Puts a store already open behind the sealing layer (`keys`), or checks
-/// that it may be used without one.
+/// that it may be used without one and puts it behind the same layer
+/// keyless (it frames clear values that could pass for sealed ones).
 pub fn over(
     store: Arc<dyn ServerStore>,
     keys: Option<&Arc<AtRestKeys>>,
@@ -72,7 +73,10 @@ pub fn over(
         if store.read(|tx| tx.meta(META_ENABLED))?.is_some() {
             return Err(AtRestError::KeysRequired.into());
         }
-        return Ok(store);
+        return Ok(Arc::new(SealedStore {
+            inner: store,
+            keys: None,
+        }));
     };
     store.write(|tx| {
         tx.meta_or_insert(META_ENABLED, b"1")?;
@@ -93,7 +97,7 @@ pub fn over(
     })?;
     Ok(Arc::new(SealedStore {
         inner: store,
-        keys: keys.clone(),
+        keys: Some(keys.clone()),
     }))
 }
 
@@ -101,10 +105,11 @@ fn check_context(id: &str) -> Vec<u8> {
     format!("punch-at-rest-v1|key_check|{id}").into_bytes()
 }
 
-/// A backend whose evidence columns are sealed (see the module docs).
+/// A backend whose evidence columns are sealed (see the module docs), or
+/// without keys framed where clear values could pass for sealed ones.
 pub struct SealedStore {
     inner: Arc<dyn ServerStore>,
-    keys: Arc<AtRestKeys>,
+    keys: Option<Arc<AtRestKeys>>,
 }
 
 impl ServerStore for SealedStore {
@@ -115,7 +120,7 @@ impl ServerStore for SealedStore {
         work: &mut Work<'_>,
     ) -> Result<()> {
         self.inner
-            .run_tx(write, Some(&tx::KeySealer(&self.keys)), work)
+            .run_tx(write, Some(&tx::KeySealer(self.keys.as_deref())), work)
     }
 
     fn backend(&self) -> &'static str {
@@ -136,7 +141,7 @@ impl ServerStore for SealedStore {
 }
 
 impl SealedStore {
-    pub fn keys(&self) -> &AtRestKeys {
-        &self.keys
+    pub fn keys(&self) -> Option<&AtRestKeys> {
+        self.keys.as_deref()
     }
 }

@@ -73,7 +73,10 @@ pub fn reseal(store: &dyn ServerStore, keys: &AtRestKeys, apply: bool) -> Result
         };
         let mut after: Option<RowKey> = None;
         loop {
-            let page = store.write(|tx| {
+            // Counted on copies, kept once the page commits: a page the
+            // database aborts runs again (`StoreExt::write`).
+            let (page, counted, named) = store.write(|tx| {
+                let (mut col, mut named) = (col.clone(), report.unopenable.clone());
                 let page = tx.stored_values(column, after.as_ref(), PAGE)?;
                 for stored in &page {
                     let job = Job {
@@ -81,10 +84,11 @@ pub fn reseal(store: &dyn ServerStore, keys: &AtRestKeys, apply: bool) -> Result
                         column,
                         apply,
                     };
-                    job.run(tx, stored, &mut col, &mut report.unopenable)?;
+                    job.run(tx, stored, &mut col, &mut named)?;
                 }
-                Ok(page)
+                Ok((page, col, named))
             })?;
+            (col, report.unopenable) = (counted, named);
             let Some(last) = page.last() else { break };
             after = Some(last.row.clone());
             if page.len() < PAGE as usize {

@@ -1,9 +1,22 @@
-//! How a sealed column value looks: `0x00 "PAR1" id_len id nonce
-//! ciphertext+tag` (AES-256-GCM). A clear value is JSON or a raw key and
-//! never starts with 0x00, so old clear rows stay readable beside sealed
-//! ones. Text columns hold the same bytes as `sealed:PAR1:<base64>`. The
-//! authenticated context names the column and the row, so a sealed value
-//! copied into another row does not open.
+//! How a stored column value looks, so that nothing a device sends can be
+//! mistaken for something else:
+//!
+//! - sealed: `0x00 "PAR1" id_len id nonce ciphertext+tag` (AES-256-GCM);
+//! - clear and beginning with 0x00 (a refused record, a file or a data key
+//!   are the device's bytes): `0x00 "CLR1"` in front, written since
+//!   issue 25 (bug 5) — a modified app could otherwise upload, before keys
+//!   are configured, a clear value that reads as sealed once they are;
+//! - any other clear value (JSON, most keys): as it is, so clear rows
+//!   written before keys (or before this framing) stay readable.
+//!
+//! A value stored before that framing that begins with `0x00 "PAR1"` is
+//! taken as sealed only if it parses whole as a sealed frame (a valid key
+//! id, room for nonce, a byte and the tag); else it is clear.
+//!
+//! Text columns (event bodies, JSON the server writes) hold sealed bytes as
+//! `sealed:PAR1:<base64>`; a clear body begins with `{`. The authenticated
+//! context names the column and the row, so a sealed value copied into
+//! another row does not open.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as b64;
@@ -11,6 +24,10 @@ use base64::engine::general_purpose::STANDARD as b64;
 use super::{AtRestError, AtRestKeys};
 
 const MAGIC: &[u8] = b"\0PAR1";
+/// In front of a clear value that begins with 0x00.
+const CLEAR: &[u8] = b"\0CLR1";
+/// Nonce, at least one byte (empty is never sealed), tag.
+const MIN_SEALED_BODY: usize = 12 + 1 + 16;
 const TEXT_PREFIX: &str = "sealed:PAR1:";
 
 /// The column a value lives in and the row it belongs to: what it is bound to.
@@ -66,11 +83,60 @@ impl Slot<'_> {
     }
 }
 
-/// Whether `stored` is sealed, and under which key id.
-pub fn sealed_with(stored: &[u8]) -> Option<&str> {
+/// What a stored value is, judged once for every reader.
+enum Stored<'a> {
+    Clear(&'a [u8]),
+    Sealed { id: &'a str, body: &'a [u8] },
+}
+
+fn parse(stored: &[u8]) -> Stored<'_> {
+    if let Some(framed) = stored.strip_prefix(CLEAR)
+        && framed.first() == Some(&0)
+    {
+        return Stored::Clear(framed);
+    }
+    sealed_frame(stored).map_or(Stored::Clear(stored), |(id, body)| Stored::Sealed {
+        id,
+        body,
+    })
+}
+
+/// The key id and sealed body, if `stored` parses whole as a sealed frame.
+fn sealed_frame(stored: &[u8]) -> Option<(&str, &[u8])> {
     let rest = stored.strip_prefix(MAGIC)?;
     let (&len, rest) = rest.split_first()?;
-    std::str::from_utf8(rest.get(..len as usize)?).ok()
+    let (id, body) = rest.split_at_checked(usize::from(len))?;
+    let id = std::str::from_utf8(id).ok()?;
+    (super::keys::valid_id(id) && body.len() >= MIN_SEALED_BODY).then_some((id, body))
+}
+
+/// Whether `stored` is sealed, and under which key id.
+pub fn sealed_with(stored: &[u8]) -> Option<&str> {
+    match parse(stored) {
+        Stored::Sealed { id, .. } => Some(id),
+        Stored::Clear(_) => None,
+    }
+}
+
+/// How a clear value is stored (no keys configured): as it is, or framed
+/// when it begins with 0x00 and could otherwise pass for a frame.
+pub fn keep_clear(plain: &[u8]) -> Vec<u8> {
+    if plain.first() == Some(&0) {
+        [CLEAR, plain].concat()
+    } else {
+        plain.to_vec()
+    }
+}
+
+/// The clear value when no keys are configured: a framed one unframed,
+/// anything else as it is (a sealed frame cannot be here: a database once
+/// opened with keys does not open without them, so it is a clear value
+/// stored before framing that only looks sealed).
+pub fn open_clear(stored: Vec<u8>) -> Vec<u8> {
+    match parse(&stored) {
+        Stored::Clear(plain) if plain.len() != stored.len() => plain.to_vec(),
+        _ => stored,
+    }
 }
 
 /// Seals `plain` under the sealing key. Empty stays empty: retention
@@ -92,16 +158,17 @@ pub fn seal(keys: &AtRestKeys, slot: &Slot<'_>, plain: &[u8]) -> Result<Vec<u8>,
     Ok(out)
 }
 
-/// The clear value: a sealed one opened, a clear one (an old row) as it is.
+/// The clear value: a sealed one opened, a clear one (an old row, a framed
+/// one) as it was given.
 pub fn open(keys: &AtRestKeys, slot: &Slot<'_>, stored: Vec<u8>) -> Result<Vec<u8>, AtRestError> {
-    let Some(id) = sealed_with(&stored) else {
-        return Ok(stored);
+    let (id, body) = match parse(&stored) {
+        Stored::Sealed { id, body } => (id, body),
+        Stored::Clear(_) => return Ok(open_clear(stored)),
     };
     let key = keys.get(id).ok_or_else(|| AtRestError::MissingKey {
         id: id.to_string(),
         row: slot.describe(),
     })?;
-    let body = &stored[MAGIC.len() + 1 + id.len()..];
     key.open_bytes(&slot.context(), body)
         .map_err(|_| AtRestError::Unopenable {
             row: slot.describe(),
@@ -211,5 +278,47 @@ mod tests {
         );
         assert_eq!(open_text(&k, &slot, "{}".into()).unwrap(), "{}");
         assert!(!is_current(&k, &text_bytes("{}")));
+    }
+
+    #[test]
+    fn clear_values_never_pass_for_sealed_ones() {
+        let k = keys("k1");
+        let slot = Slot::RejectedRecord {
+            device_id: "d",
+            hash: "h",
+        };
+        // Whole sealed frames naming the configured key, and other values
+        // beginning with 0x00, kept clear: each reads back as given.
+        let mut frame = b"\0PAR1\x02k1".to_vec();
+        frame.extend_from_slice(&[7; MIN_SEALED_BODY]);
+        for plain in [
+            frame.clone(),
+            b"\0CLR1\0x".to_vec(),
+            vec![0],
+            b"{}".to_vec(),
+        ] {
+            let stored = keep_clear(&plain);
+            assert_eq!(sealed_with(&stored), None, "{stored:?}");
+            assert!(!is_current(&k, &stored));
+            assert_eq!(open(&k, &slot, stored.clone()).unwrap(), plain);
+            assert_eq!(open_clear(stored), plain);
+        }
+        // Only what begins with 0x00 is framed: other clear rows are stored
+        // exactly as before.
+        assert_eq!(keep_clear(b"{\"a\":1}"), b"{\"a\":1}");
+
+        // Stored before framing: sealed only when it parses whole.
+        assert_eq!(sealed_with(&frame), Some("k1"));
+        let legacy: [&[u8]; 5] = [
+            b"\0PAR1",
+            b"\0PAR1\x02k1 too short",
+            b"\0PAR1\x09k1",
+            b"\0PAR1\x02k!0123456789abcdef0123456789abcdef",
+            b"\0CLR1 not framed by us",
+        ];
+        for old in legacy {
+            assert_eq!(sealed_with(old), None, "{old:?}");
+            assert_eq!(open(&k, &slot, old.to_vec()).unwrap(), old);
+        }
     }
 }

@@ -1,22 +1,36 @@
 //! The per-day figures. Each punch counts at the server's time for it
 //! (trusted where anchored, else the device clock, as `StoredPunchInfo`
-//! says), is judged again against the current schedule on that time, and
-//! belongs to the day its shift occurrence started (a night shift's
-//! clock-out belongs to the evening it began), else to its local date.
-//! Punches a reviewer rejected do not count; punches still awaiting review
-//! count and are flagged.
+//! says) and belongs to the day its shift occurrence started (a night
+//! shift's clock-out belongs to the evening it began), else to its local
+//! date. Punches a reviewer rejected do not count; punches still awaiting
+//! review count and are flagged.
+//!
+//! Attendance is judged once: each punch under the policy version in force
+//! on its device when it was made (the version its signed record names), by
+//! ingest, which stores the judgement. Late and early minutes here are that
+//! stored judgement, never a new one against today's schedule: publishing a
+//! schedule change leaves last month's figures as they were, and judges the
+//! punches made under the new version by the new one. What the export still
+//! works out itself — an approved make-up request's judgement (under the
+//! version the request was filed under; likewise a punch stored before
+//! ingest kept judgements, under its own) and the scheduled breaks of an
+//! occurrence (of the shift as the clock-in's version defines it) — comes
+//! from the same model functions (`punch_model::rules::shift`). The
+//! schedule's current zone only says which calendar day and `HH:MM` a
+//! figure is shown under.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
-use jiff::civil::{Date, DateTime, Time};
+use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
+use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::punch_kind::PunchKind;
-use punch_model::rules::shift::{self, Attendance, OpenShift, PreparedShift};
+use punch_model::rules::shift::{self, Attendance, OpenShift};
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
-use crate::policy_publish::Schedule;
 use crate::store::StoredPunchInfo;
 use crate::store::people::{PersonRow, PunchReviewRow};
 
@@ -72,18 +86,8 @@ fn hhmm(zone: &TimeZone, at_ms: i64) -> Option<String> {
     local(zone, at_ms).map(|t| format!("{:02}:{:02}", t.hour(), t.minute()))
 }
 
-fn parse_hhmm(text: &str) -> Option<Time> {
-    let (h, m) = text.split_once(':')?;
-    Time::new(h.parse().ok()?, m.parse().ok()?, 0, 0).ok()
-}
-
-fn instant(zone: &TimeZone, date: Date, time: Time) -> Option<i64> {
-    let ts = zone
-        .to_ambiguous_timestamp(DateTime::from_parts(date, time))
-        .compatible()
-        .ok()?;
-    Some(ts.as_millisecond())
-}
+/// A published policy version, prepared (None: never published).
+pub type PolicyOf<'a> = &'a dyn Fn(u64) -> Result<Option<Arc<PreparedPolicy>>>;
 
 /// An approved make-up request (补卡): counted as a punch at the time the
 /// employee asked for, and listed in the day's corrections.
@@ -95,6 +99,8 @@ pub struct MadeUp {
     pub kind: String,
     pub at_ms: i64,
     pub site_id: Option<String>,
+    /// The policy version the request was filed under: it is judged by it.
+    pub policy_version: u64,
 }
 
 /// Marks the synthetic punches made from approved make-up requests.
@@ -112,7 +118,7 @@ fn as_punch(m: &MadeUp) -> StoredPunchInfo {
         trusted_time_ms: Some(m.at_ms),
         skew_ms: None,
         time_status: "make_up".into(),
-        policy_version: 0,
+        policy_version: m.policy_version,
         decision: MAKE_UP_DECISION.into(),
         site_id: m.site_id.clone(),
         hash: String::new(),
@@ -137,57 +143,67 @@ fn overlap(a0: i64, a1: i64, b0: i64, b1: i64) -> i64 {
     (a1.min(b1) - a0.max(b0)).max(0)
 }
 
-/// Scheduled breaks of the shift occurrence starting at `start_ms`, as UTC intervals.
-fn scheduled_breaks(shift: &PreparedShift, zone: &TimeZone, start_ms: i64) -> Vec<(i64, i64)> {
-    let Some(start) = local(zone, start_ms) else {
-        return Vec::new();
-    };
-    let date = start.date();
-    shift
-        .shift
-        .breaks
-        .iter()
-        .filter_map(|b| {
-            let (s, e) = (parse_hhmm(&b.start)?, parse_hhmm(&b.end)?);
-            // A break before the shift's start time is on the next day (night shifts).
-            let day_of = |t: Time| {
-                if t < start.time() {
-                    date.tomorrow().ok()
-                } else {
-                    Some(date)
-                }
-            };
-            let s_ms = instant(zone, day_of(s)?, s)?;
-            let mut e_ms = instant(zone, day_of(e)?, e)?;
-            if e_ms <= s_ms {
-                e_ms += 86_400_000;
-            }
-            Some((s_ms, e_ms))
+/// The scheduled breaks of `shift_id`'s occurrence at `start_ms`, as the
+/// policy `version` defines the shift.
+fn scheduled_breaks(
+    policy_of: PolicyOf<'_>,
+    version: u64,
+    shift_id: &str,
+    start_ms: i64,
+) -> Result<Vec<(i64, i64)>> {
+    Ok(policy_of(version)?
+        .and_then(|p| {
+            p.shifts
+                .iter()
+                .find(|s| s.shift.id == shift_id)
+                .map(|s| s.scheduled_breaks(start_ms))
         })
-        .collect()
+        .unwrap_or_default())
+}
+
+/// The judgement a punch counts with: the one ingest stored. Where there
+/// is none — an approved make-up request (an event, never judged at
+/// ingest), or a punch stored before ingest kept its judgement — the
+/// model's, under the version the record names, against the occurrence the
+/// employee's punches before it left open. (A punch ingest judged to have
+/// no shift gets none again: the same version has no shift for its site.)
+fn judgement(
+    p: &StoredPunchInfo,
+    kind: PunchKind,
+    open: Option<&OpenShift>,
+    policy_of: PolicyOf<'_>,
+) -> Result<Option<Attendance>> {
+    if p.attendance.is_some() {
+        return Ok(p.attendance.clone());
+    }
+    Ok(policy_of(p.policy_version)?.and_then(|policy| {
+        shift::judge(
+            &policy.shifts,
+            p.site_id.as_deref(),
+            kind,
+            p.effective_time_ms(),
+            open,
+        )
+    }))
 }
 
 fn kind_of(kind: &str) -> Option<PunchKind> {
     kind.parse().ok()
 }
 
-/// Computes the rows for `query` (sorted by employee, then date).
+/// Computes the rows for `query` (sorted by employee, then date), shown in
+/// `zone_name` (the schedule's zone); `policy_of` gives the published
+/// versions the punches were judged under.
 pub fn attendance(
     punches: &[StoredPunchInfo],
     made_up: &[MadeUp],
     people: &[PersonRow],
     reviews: &[PunchReviewRow],
-    schedule: &Schedule,
+    policy_of: PolicyOf<'_>,
+    zone_name: &str,
     query: &ExportQuery,
 ) -> Result<Vec<DayRow>> {
-    let zone_name = schedule.time_zone.clone().unwrap_or_else(|| "UTC".into());
-    let default_zone = zone(&zone_name)?;
-    let shifts: Vec<PreparedShift> = schedule
-        .shifts
-        .iter()
-        .map(|s| PreparedShift::new(s, Some(&zone_name)))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|e| ServerError::Invalid(e.to_string()))?;
+    let default_zone = zone(zone_name)?;
     let verdicts: HashMap<(&str, u64), &str> = reviews
         .iter()
         .map(|r| ((r.device_id.as_str(), r.seq), r.verdict.as_str()))
@@ -212,7 +228,8 @@ pub fn attendance(
             .remove(person.employee_id.as_str())
             .unwrap_or_default();
         own.sort_by_key(|p| (p.effective_time_ms(), p.seq));
-        // Judge in order, carrying the open occurrence, as the server does at ingest.
+        // In order, carrying the open occurrence (for make-up requests) the
+        // way ingest does.
         let mut open: Option<OpenShift> = None;
         let mut days: BTreeMap<Date, Vec<Counted<'_>>> = BTreeMap::new();
         let mut rejected: BTreeMap<Date, u32> = BTreeMap::new();
@@ -222,7 +239,7 @@ pub fn attendance(
             };
             let at_ms = p.effective_time_ms();
             let verdict = verdicts.get(&(p.device_id.as_str(), p.seq)).copied();
-            let judged = shift::judge(&shifts, p.site_id.as_deref(), kind, at_ms, open.as_ref());
+            let judged = judgement(p, kind, open.as_ref(), policy_of)?;
             let day = judged
                 .as_ref()
                 .and_then(Attendance::occurrence)
@@ -234,10 +251,8 @@ pub fn attendance(
                 *rejected.entry(day).or_default() += 1;
                 continue;
             }
-            match (kind, judged.as_ref().and_then(Attendance::occurrence)) {
-                (PunchKind::ClockIn, Some(o)) => open = Some(o),
-                (PunchKind::ClockOut, _) => open = None,
-                _ => {}
+            if let Some(after) = shift::open_after(kind, judged.as_ref()) {
+                open = after;
             }
             let needs_review =
                 verdict.is_none() && (p.decision == "review" || !p.review_flags.is_empty());
@@ -258,10 +273,10 @@ pub fn attendance(
                 date,
                 &counted,
                 rejected.get(&date).copied().unwrap_or(0),
-                &shifts,
+                policy_of,
                 &default_zone,
-                &zone_name,
-            ));
+                zone_name,
+            )?);
         }
     }
     Ok(rows)
@@ -272,10 +287,10 @@ fn day_row(
     date: Date,
     counted: &[Counted<'_>],
     rejected: u32,
-    shifts: &[PreparedShift],
+    policy_of: PolicyOf<'_>,
     zone: &TimeZone,
     zone_name: &str,
-) -> DayRow {
+) -> Result<DayRow> {
     let mut break_ms = 0i64;
     let mut punched_breaks = false;
     let mut in_since: Option<i64> = None;
@@ -284,7 +299,8 @@ fn day_row(
     let (mut late, mut early) = (0u32, 0u32);
     let mut flags: Vec<String> = Vec::new();
     let mut corrections: Vec<String> = Vec::new();
-    let mut occurrence: Option<(String, i64)> = None;
+    // The day's occurrence: its shift, start, and the version that judged it.
+    let mut occurrence: Option<(String, i64, u64)> = None;
     for c in counted {
         match &c.attendance {
             Some(Attendance::Late {
@@ -293,14 +309,14 @@ fn day_row(
                 start_ms,
             }) if c.kind == PunchKind::ClockIn => {
                 late += minutes;
-                occurrence.get_or_insert((shift_id.clone(), *start_ms));
+                occurrence.get_or_insert((shift_id.clone(), *start_ms, c.punch.policy_version));
             }
             Some(Attendance::EarlyLeave { minutes, .. }) if c.kind == PunchKind::ClockOut => {
                 early = *minutes;
             }
             Some(a) if c.kind == PunchKind::ClockIn => {
                 if let Some(o) = a.occurrence() {
-                    occurrence.get_or_insert((o.shift_id, o.start_ms));
+                    occurrence.get_or_insert((o.shift_id, o.start_ms, c.punch.policy_version));
                 }
             }
             Some(_) if c.kind == PunchKind::ClockOut => early = 0,
@@ -358,11 +374,8 @@ fn day_row(
     }
     let clocked: i64 = intervals.iter().map(|(a, b)| b - a).sum();
     // No break punched: the shift's scheduled breaks, where they overlap work.
-    if !punched_breaks
-        && let Some((shift_id, start_ms)) = &occurrence
-        && let Some(s) = shifts.iter().find(|s| &s.shift.id == shift_id)
-    {
-        for (b0, b1) in scheduled_breaks(s, zone, *start_ms) {
+    if !punched_breaks && let Some((shift_id, start_ms, version)) = &occurrence {
+        for (b0, b1) in scheduled_breaks(policy_of, *version, shift_id, *start_ms)? {
             break_ms += intervals
                 .iter()
                 .map(|(a, b)| overlap(*a, *b, b0, b1))
@@ -379,7 +392,7 @@ fn day_row(
         .rev()
         .find(|c| c.kind == PunchKind::ClockOut)
         .and_then(|c| hhmm(zone, c.at_ms));
-    DayRow {
+    Ok(DayRow {
         employee_id: person.employee_id.clone(),
         name: person.name.clone(),
         team: person.team.clone(),
@@ -394,5 +407,5 @@ fn day_row(
         punches: u32::try_from(counted.len()).unwrap_or(u32::MAX),
         review_flags: flags,
         corrections,
-    }
+    })
 }

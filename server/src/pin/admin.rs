@@ -27,11 +27,7 @@ pub fn order_pin_reset_in(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> R
 }
 
 impl Admin {
-    fn edit_pin_profile(
-        &self,
-        employee_id: &str,
-        edit: impl FnOnce(&mut PinProfile),
-    ) -> Result<()> {
+    fn edit_pin_profile(&self, employee_id: &str, edit: impl Fn(&mut PinProfile)) -> Result<()> {
         self.store().write(|tx| {
             if tx.employee(employee_id)?.is_none() {
                 return Err(ServerError::Invalid(format!("no employee {employee_id:?}")));
@@ -74,7 +70,7 @@ impl Admin {
         let v = Verifier::derive(secret.trim(), IDENTITY_ITERATIONS)
             .map_err(|e| ServerError::Crypto(e.to_string()))?;
         let json = serde_json::to_string(&v).map_err(|e| ServerError::Crypto(e.to_string()))?;
-        self.edit_pin_profile(employee_id, |p| p.identity_verifier = Some(json))
+        self.edit_pin_profile(employee_id, |p| p.identity_verifier = Some(json.clone()))
     }
 
     /// Orders a PIN reset: the employee's device fetches its token at the

@@ -16,8 +16,20 @@ use crate::store::StoreTx;
 use crate::store::people::StaffRow;
 
 /// What can be done to an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Change {
     /// No sign-in, no session, no token works; sessions and tokens end.
     Disable,
@@ -35,28 +47,14 @@ pub enum Change {
 }
 
 impl Change {
-    pub const ALL: [Change; 6] = [
-        Change::Disable,
-        Change::Enable,
-        Change::Revoke,
-        Change::Unlock,
-        Change::ResetPassword,
-        Change::ResetTotp,
-    ];
+    pub const ALL: &'static [Change] = <Change as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Disable => "disable",
-            Change::Enable => "enable",
-            Change::Revoke => "revoke",
-            Change::Unlock => "unlock",
-            Change::ResetPassword => "reset-password",
-            Change::ResetTotp => "reset-totp",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Change> {
-        Change::ALL.into_iter().find(|c| c.as_str() == text)
+        text.parse().ok()
     }
 }
 
@@ -127,4 +125,30 @@ fn unlock(tx: &dyn StoreTx, row: &mut StaffRow) -> Result<()> {
 /// Whether the account still has to enrol its authenticator.
 pub fn needs_totp_enrolment(row: &StaffRow) -> bool {
     row.totp_secret.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_spelt_as_the_api_routes_name_them() {
+        let names: Vec<&str> = Change::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "disable",
+                "enable",
+                "revoke",
+                "unlock",
+                "reset-password",
+                "reset-totp"
+            ]
+        );
+        for &c in Change::ALL {
+            assert_eq!(Change::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        assert_eq!(Change::parse("reset_password"), None);
+    }
 }

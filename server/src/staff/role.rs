@@ -1,10 +1,24 @@
 //! Roles and the one permission table every admin route is checked against.
 
 use serde::{Deserialize, Serialize};
+use strum::VariantArray;
 
 /// What a staff member is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Everything for the employer.
     HrAdmin,
@@ -16,24 +30,33 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: &'static [Role] = Role::VARIANTS;
+
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::HrAdmin => "hr_admin",
-            Role::Manager => "manager",
-            Role::Auditor => "auditor",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Role> {
-        [Role::HrAdmin, Role::Manager, Role::Auditor]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        text.parse().ok()
     }
 }
 
 /// One thing a route does. API token scopes are lists of these.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Permission {
     ViewEmployees,
     ManageEmployees,
@@ -56,48 +79,14 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
-        Permission::ViewEmployees,
-        Permission::ManageEmployees,
-        Permission::ViewPunches,
-        Permission::ReviewPunches,
-        Permission::ViewDevices,
-        Permission::ApproveRebind,
-        Permission::ViewChainBreaks,
-        Permission::AcknowledgeChainBreak,
-        Permission::ExportAttendance,
-        Permission::ViewAudit,
-        Permission::PublishPolicy,
-        Permission::ManageStaff,
-        Permission::CreateTokens,
-        Permission::ResetPin,
-        Permission::ViewRequests,
-        Permission::DecideRequests,
-    ];
+    pub const ALL: &'static [Permission] = Permission::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::ViewEmployees => "view_employees",
-            Permission::ManageEmployees => "manage_employees",
-            Permission::ViewPunches => "view_punches",
-            Permission::ReviewPunches => "review_punches",
-            Permission::ViewDevices => "view_devices",
-            Permission::ApproveRebind => "approve_rebind",
-            Permission::ViewChainBreaks => "view_chain_breaks",
-            Permission::AcknowledgeChainBreak => "acknowledge_chain_break",
-            Permission::ExportAttendance => "export_attendance",
-            Permission::ViewAudit => "view_audit",
-            Permission::PublishPolicy => "publish_policy",
-            Permission::ManageStaff => "manage_staff",
-            Permission::CreateTokens => "create_tokens",
-            Permission::ResetPin => "reset_pin",
-            Permission::ViewRequests => "view_requests",
-            Permission::DecideRequests => "decide_requests",
-        }
+        self.into()
     }
 
     pub fn parse(text: &str) -> Option<Permission> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == text)
+        text.parse().ok()
     }
 }
 
@@ -139,12 +128,17 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_the_auditor_changes_nothing() {
-        for p in Permission::ALL {
+        // One spelling: the API's (serde) and the database's (strum).
+        for &p in Permission::ALL {
             assert_eq!(Permission::parse(p.as_str()), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
         }
-        for r in [Role::HrAdmin, Role::Manager, Role::Auditor] {
+        assert_eq!(Permission::ALL.len(), 16);
+        for &r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
         }
+        assert_eq!(Role::parse("root"), None);
         for p in [
             Permission::ReviewPunches,
             Permission::ManageEmployees,

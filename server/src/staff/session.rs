@@ -5,6 +5,7 @@
 
 use axum::http::HeaderMap;
 use axum::http::header;
+use cookie::{Cookie, SameSite};
 
 use crate::error::Result;
 use crate::staff::secret;
@@ -46,7 +47,14 @@ pub fn end(tx: &dyn StoreTx, cookie_value: &str) -> Result<()> {
 /// Path `/` because the page and the API both need it; `Secure` holds on
 /// http://127.0.0.1 too, which browsers count as a secure context.
 pub fn set_cookie(value: &str, max_age_s: i64) -> String {
-    format!("{COOKIE}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; Secure; SameSite=Strict")
+    Cookie::build((COOKIE, value))
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .build()
+        .to_string()
 }
 
 /// The session cookie's value in a request, if any.
@@ -55,9 +63,9 @@ pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_string())
+        .flat_map(Cookie::split_parse)
+        .filter_map(|cookie| cookie.ok())
+        .find(|cookie| cookie.name() == COOKIE)
+        .map(|cookie| cookie.value().to_string())
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }

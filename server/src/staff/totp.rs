@@ -12,8 +12,21 @@ pub const DIGITS: usize = 6;
 pub const SECRET_LEN: usize = 20;
 
 fn totp(secret: &[u8]) -> Result<TOTP> {
-    TOTP::new(Algorithm::SHA1, DIGITS, 0, STEP_S, secret.to_vec())
-        .map_err(|e| ServerError::Invalid(format!("TOTP secret: {e}")))
+    labelled(secret, None, String::new())
+}
+
+/// With the issuer and account an authenticator app shows.
+fn labelled(secret: &[u8], issuer: Option<String>, account: String) -> Result<TOTP> {
+    TOTP::new(
+        Algorithm::SHA1,
+        DIGITS,
+        0,
+        STEP_S,
+        secret.to_vec(),
+        issuer,
+        account,
+    )
+    .map_err(|e| ServerError::Invalid(format!("TOTP secret: {e}")))
 }
 
 /// The base32 form people type or scan.
@@ -21,12 +34,11 @@ pub fn secret_base32(secret: &[u8]) -> Result<String> {
     Ok(totp(secret)?.get_secret_base32())
 }
 
-/// `otpauth://totp/ISSUER:USER?…` for an authenticator app.
+/// `otpauth://totp/ISSUER:USER?secret=…&issuer=ISSUER` for an authenticator
+/// app (totp-rs encodes the label; SHA-1, 6 digits and 30 s are the URI
+/// format's defaults, so it leaves them out).
 pub fn otpauth_uri(secret: &[u8], issuer: &str, username: &str) -> Result<String> {
-    Ok(format!(
-        "otpauth://totp/{issuer}:{username}?secret={}&issuer={issuer}&algorithm=SHA1&digits={DIGITS}&period={STEP_S}",
-        secret_base32(secret)?
-    ))
+    Ok(labelled(secret, Some(issuer.to_string()), username.to_string())?.get_url())
 }
 
 /// The code for `now_ms` (tests, the CLI's self-check).
@@ -82,5 +94,19 @@ mod tests {
         assert_eq!(check(secret, "081804", now, step).unwrap(), None, "replay");
         assert_eq!(check(secret, "000000", now, 0).unwrap(), None);
         assert_eq!(check(secret, "08180", now, 0).unwrap(), None);
+    }
+
+    #[test]
+    fn the_authenticator_uri_names_issuer_account_and_secret() {
+        let secret = b"12345678901234567890";
+        let uri = url::Url::parse(&otpauth_uri(secret, "punch", "hr.admin").unwrap()).unwrap();
+        assert_eq!((uri.scheme(), uri.host_str()), ("otpauth", Some("totp")));
+        assert_eq!(uri.path(), "/punch:hr.admin");
+        let query: std::collections::HashMap<_, _> = uri.query_pairs().collect();
+        assert_eq!(query["issuer"], "punch");
+        assert_eq!(
+            secret_from_base32(&query["secret"]).unwrap(),
+            secret.to_vec()
+        );
     }
 }

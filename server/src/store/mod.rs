@@ -390,13 +390,15 @@ pub trait StoreTx {
     /// Where each of these punch ids is stored (absent: nowhere).
     fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>>;
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
-    /// (reason, detail) of a refused record with this hash at (device, seq).
-    fn rejected_link(
+    /// (reason, detail) of every refusal kept with this hash at (device,
+    /// seq), newest first: the caller decides which counts
+    /// (`RejectReason::is_link`).
+    fn refusals_with_hash(
         &self,
         device_id: &str,
         seq: u64,
         hash_hex: &str,
-    ) -> Result<Option<(String, String)>>;
+    ) -> Result<Vec<(String, String)>>;
 
     /// One accepted punch (the admin detail view: one indexed read).
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;
@@ -457,9 +459,15 @@ pub trait StoreTx {
 
     /// Evidence rows stored and junk records dropped for the device on `day`
     /// (days since the epoch, UTC).
-    /// The shift occurrence the device's latest clock-in (per the server's
-    /// own attendance) left open, if its latest clock-in/out is a clock-in.
-    fn open_shift(&self, device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>>;
+    /// The shift occurrence `employee_id`'s latest clock-in on the device
+    /// (per the server's own attendance) left open, if their latest
+    /// clock-in/out there is a clock-in. Per employee: a kiosk's punches
+    /// name many.
+    fn open_shift(
+        &self,
+        device_id: &str,
+        employee_id: &str,
+    ) -> Result<Option<punch_model::rules::shift::OpenShift>>;
 
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
     fn bump_evidence_counter(
@@ -767,8 +775,11 @@ pub trait StoreExt: ServerStore {
         run_once(|w| self.read_tx(w), f)
     }
 
-    fn write<T>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<T>) -> Result<T> {
-        run_once(|w| self.write_tx(w), f)
+    /// A write transaction; run again (a bounded number of times) when the
+    /// database aborted it as retryable (`ServerError::is_retryable`): it
+    /// rolled back, so `f` must only write through `tx`.
+    fn write<T>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<T>) -> Result<T> {
+        crate::error::retrying(|| run_once(|w| self.write_tx(w), &mut f))
     }
 }
 

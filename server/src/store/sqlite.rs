@@ -37,6 +37,9 @@ impl From<rusqlite::Error> for ServerError {
     }
 }
 
+/// How long a write waits for another connection's lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 512;
 
@@ -74,7 +77,13 @@ pub fn migrate(conn: &Connection, steps: &[&str]) -> Result<()> {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let mut conn = punch_sqlite::open_durable(path, Duration::from_secs(10))?;
+        Self::open_waiting(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// [`SqliteStore::open`], a write waiting at most `busy_timeout` for
+    /// another connection's lock before it fails as retryable.
+    pub fn open_waiting(path: &Path, busy_timeout: Duration) -> Result<SqliteStore> {
+        let mut conn = punch_sqlite::open_durable(path, busy_timeout)?;
         migrate(&conn, migrations::SQLITE)?;
         // Every statement is prepared once and cached: room for all of them
         // (rusqlite keeps 16), IN lists and batch inserts of each size too.

@@ -46,6 +46,13 @@ fileprivate extension ForeignBytes {
             data: rawBufferPointer.baseAddress?.assumingMemoryBound(to: UInt8.self)
         )
     }
+
+    init(mutableRawBufferPointer: UnsafeMutableRawBufferPointer) {
+        self.init(
+            len: Int32(mutableRawBufferPointer.count),
+            data: mutableRawBufferPointer.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        )
+    }
 }
 
 // Converter for `&[u8]` / `[ByRef] bytes` arguments.
@@ -84,6 +91,21 @@ fileprivate enum FfiConverterByRefBytes: FfiConverter {
 
     static func write(_ value: Data, into buf: inout [UInt8]) {
         fatalError("ByRef bytes cannot be written to a buffer: zero-copy &[u8] is only supported in argument position, not nested in records/options/etc.")
+    }
+}
+
+// Converter for `&mut [u8]` / `[ByMutRef] bytes` arguments.
+//
+// Zero-copy and foreign -> Rust only, like `FfiConverterByRefBytes`, but the
+// buffer is writable: Rust's writes through the pointer land directly in the
+// caller's `Data`. The scope-bound `lower(_:_body:)` takes the `Data` `inout`
+// and runs the full FFI call inside `withUnsafeMutableBytes`, whose pointer is
+// only valid for the closure's duration.
+fileprivate enum FfiConverterByMutRefBytes {
+    static func lower<R>(_ value: inout Data, _ body: (ForeignBytes) throws -> R) rethrows -> R {
+        return try value.withUnsafeMutableBytes { rawBuf in
+            try body(ForeignBytes(mutableRawBufferPointer: rawBuf))
+        }
     }
 }
 
@@ -808,7 +830,9 @@ fileprivate struct UniffiCallbackInterfaceDataKeyWrapper {
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let key = key
+
+            let makeCall: @Sendable () throws -> Data = {
                 () throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -833,7 +857,9 @@ fileprivate struct UniffiCallbackInterfaceDataKeyWrapper {
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let wrapped = wrapped
+
+            let makeCall: @Sendable () throws -> Data = {
                 () throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDataKeyWrapper.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -922,7 +948,7 @@ public func FfiConverterTypeDataKeyWrapper_lift(_ handle: UInt64) throws -> Data
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDataKeyWrapper_lower(_ value: DataKeyWrapper) -> UInt64 {
+@Sendable public func FfiConverterTypeDataKeyWrapper_lower(_ value: DataKeyWrapper) -> UInt64 {
     return FfiConverterTypeDataKeyWrapper.lower(value)
 }
 
@@ -1107,7 +1133,8 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+
+            let makeCall: @Sendable () throws -> Data = {
                 () throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1132,7 +1159,9 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let message = message
+
+            let makeCall: @Sendable () async throws -> Data = {
                 () async throws -> Data in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1142,7 +1171,7 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: Data) in
+            let uniffiHandleSuccess: @Sendable (Data) -> () = { (returnValue) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1151,7 +1180,7 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError: @Sendable (Int8, RustBuffer) -> () = { (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1175,7 +1204,9 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let challenge = challenge
+
+            let makeCall: @Sendable () async throws -> DeviceAttestation? = {
                 () async throws -> DeviceAttestation? in
                 guard let uniffiObj = try? FfiConverterTypeDeviceSigner.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1185,7 +1216,7 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: DeviceAttestation?) in
+            let uniffiHandleSuccess: @Sendable (DeviceAttestation?) -> () = { (returnValue) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1194,7 +1225,7 @@ fileprivate struct UniffiCallbackInterfaceDeviceSigner {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError: @Sendable (Int8, RustBuffer) -> () = { (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1281,7 +1312,7 @@ public func FfiConverterTypeDeviceSigner_lift(_ handle: UInt64) throws -> Device
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDeviceSigner_lower(_ value: DeviceSigner) -> UInt64 {
+@Sendable public func FfiConverterTypeDeviceSigner_lower(_ value: DeviceSigner) -> UInt64 {
     return FfiConverterTypeDeviceSigner.lower(value)
 }
 
@@ -1411,7 +1442,9 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let request = request
+
+            let makeCall: @Sendable () async throws -> HttpResponse = {
                 () async throws -> HttpResponse in
                 guard let uniffiObj = try? FfiConverterTypeHttpTransport.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1421,7 +1454,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: HttpResponse) in
+            let uniffiHandleSuccess: @Sendable (HttpResponse) -> () = { (returnValue) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1430,7 +1463,7 @@ fileprivate struct UniffiCallbackInterfaceHttpTransport {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError: @Sendable (Int8, RustBuffer) -> () = { (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1517,7 +1550,7 @@ public func FfiConverterTypeHttpTransport_lift(_ handle: UInt64) throws -> HttpT
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
+@Sendable public func FfiConverterTypeHttpTransport_lower(_ value: HttpTransport) -> UInt64 {
     return FfiConverterTypeHttpTransport.lower(value)
 }
 
@@ -1666,7 +1699,10 @@ fileprivate struct UniffiCallbackInterfaceKeyProvider {
             uniffiCallbackData: UInt64,
             uniffiOutDroppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let role = role
+            nonisolated(unsafe) let challenge = challenge
+
+            let makeCall: @Sendable () async throws -> ProvidedKey = {
                 () async throws -> ProvidedKey in
                 guard let uniffiObj = try? FfiConverterTypeKeyProvider.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1677,7 +1713,7 @@ fileprivate struct UniffiCallbackInterfaceKeyProvider {
                 )
             }
 
-            let uniffiHandleSuccess = { (returnValue: ProvidedKey) in
+            let uniffiHandleSuccess: @Sendable (ProvidedKey) -> () = { (returnValue) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1686,7 +1722,7 @@ fileprivate struct UniffiCallbackInterfaceKeyProvider {
                     )
                 )
             }
-            let uniffiHandleError = { (statusCode, errorBuf) in
+            let uniffiHandleError: @Sendable (Int8, RustBuffer) -> () = { (statusCode, errorBuf) in
                 uniffiFutureCallback(
                     uniffiCallbackData,
                     UniffiForeignFutureResultRustBuffer(
@@ -1773,7 +1809,7 @@ public func FfiConverterTypeKeyProvider_lift(_ handle: UInt64) throws -> KeyProv
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeKeyProvider_lower(_ value: KeyProvider) -> UInt64 {
+@Sendable public func FfiConverterTypeKeyProvider_lower(_ value: KeyProvider) -> UInt64 {
     return FfiConverterTypeKeyProvider.lower(value)
 }
 
@@ -1895,7 +1931,11 @@ fileprivate struct UniffiCallbackInterfaceLogSink {
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let level = level
+            nonisolated(unsafe) let target = target
+            nonisolated(unsafe) let message = message
+
+            let makeCall: @Sendable () throws -> () = {
                 () throws -> () in
                 guard let uniffiObj = try? FfiConverterTypeLogSink.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -1985,7 +2025,7 @@ public func FfiConverterTypeLogSink_lift(_ handle: UInt64) throws -> LogSink {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
+@Sendable public func FfiConverterTypeLogSink_lower(_ value: LogSink) -> UInt64 {
     return FfiConverterTypeLogSink.lower(value)
 }
 
@@ -2104,7 +2144,8 @@ fileprivate struct UniffiCallbackInterfacePlatformClock {
             uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+
+            let makeCall: @Sendable () throws -> ClockReading = {
                 () throws -> ClockReading in
                 guard let uniffiObj = try? FfiConverterTypePlatformClock.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -2192,7 +2233,7 @@ public func FfiConverterTypePlatformClock_lift(_ handle: UInt64) throws -> Platf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePlatformClock_lower(_ value: PlatformClock) -> UInt64 {
+@Sendable public func FfiConverterTypePlatformClock_lower(_ value: PlatformClock) -> UInt64 {
     return FfiConverterTypePlatformClock.lower(value)
 }
 
@@ -2277,7 +2318,8 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     func punch(kind: PunchKind, evidence: Evidence) async throws  -> PunchReceipt
     
@@ -2783,7 +2825,8 @@ open func preparePolicy()async throws   {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
 open func punch(kind: PunchKind, evidence: Evidence)async throws  -> PunchReceipt  {
     return
@@ -3597,7 +3640,7 @@ public func FfiConverterTypePunchClient_lift(_ handle: UInt64) throws -> PunchCl
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePunchClient_lower(_ value: PunchClient) -> UInt64 {
+@Sendable public func FfiConverterTypePunchClient_lower(_ value: PunchClient) -> UInt64 {
     return FfiConverterTypePunchClient.lower(value)
 }
 
@@ -3717,7 +3760,9 @@ fileprivate struct UniffiCallbackInterfaceStandingListener {
             uniffiOutReturn: UnsafeMutableRawPointer,
             uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
         ) in
-            let makeCall = {
+            nonisolated(unsafe) let standing = standing
+
+            let makeCall: @Sendable () throws -> () = {
                 () throws -> () in
                 guard let uniffiObj = try? FfiConverterTypeStandingListener.handleMap.get(handle: uniffiHandle) else {
                     throw UniffiInternalError.unexpectedStaleHandle
@@ -3806,7 +3851,7 @@ public func FfiConverterTypeStandingListener_lift(_ handle: UInt64) throws -> St
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStandingListener_lower(_ value: StandingListener) -> UInt64 {
+@Sendable public func FfiConverterTypeStandingListener_lower(_ value: StandingListener) -> UInt64 {
     return FfiConverterTypeStandingListener.lower(value)
 }
 
@@ -3936,7 +3981,7 @@ public func FfiConverterTypeSubscription_lift(_ handle: UInt64) throws -> Subscr
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> UInt64 {
+@Sendable public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> UInt64 {
     return FfiConverterTypeSubscription.lower(value)
 }
 
@@ -4005,7 +4050,7 @@ public func FfiConverterTypeAttachmentRef_lift(_ buf: RustBuffer) throws -> Atta
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAttachmentRef_lower(_ value: AttachmentRef) -> RustBuffer {
+@Sendable public func FfiConverterTypeAttachmentRef_lower(_ value: AttachmentRef) -> RustBuffer {
     return FfiConverterTypeAttachmentRef.lower(value)
 }
 
@@ -4082,7 +4127,7 @@ public func FfiConverterTypeAttendance_lift(_ buf: RustBuffer) throws -> Attenda
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer {
+@Sendable public func FfiConverterTypeAttendance_lower(_ value: Attendance) -> RustBuffer {
     return FfiConverterTypeAttendance.lower(value)
 }
 
@@ -4143,7 +4188,7 @@ public func FfiConverterTypeChainBreak_lift(_ buf: RustBuffer) throws -> ChainBr
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeChainBreak_lower(_ value: ChainBreak) -> RustBuffer {
+@Sendable public func FfiConverterTypeChainBreak_lower(_ value: ChainBreak) -> RustBuffer {
     return FfiConverterTypeChainBreak.lower(value)
 }
 
@@ -4208,7 +4253,7 @@ public func FfiConverterTypeChainReport_lift(_ buf: RustBuffer) throws -> ChainR
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeChainReport_lower(_ value: ChainReport) -> RustBuffer {
+@Sendable public func FfiConverterTypeChainReport_lower(_ value: ChainReport) -> RustBuffer {
     return FfiConverterTypeChainReport.lower(value)
 }
 
@@ -4374,7 +4419,7 @@ public func FfiConverterTypeClientOptions_lift(_ buf: RustBuffer) throws -> Clie
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustBuffer {
+@Sendable public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustBuffer {
     return FfiConverterTypeClientOptions.lower(value)
 }
 
@@ -4465,7 +4510,7 @@ public func FfiConverterTypeClockReading_lift(_ buf: RustBuffer) throws -> Clock
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeClockReading_lower(_ value: ClockReading) -> RustBuffer {
+@Sendable public func FfiConverterTypeClockReading_lower(_ value: ClockReading) -> RustBuffer {
     return FfiConverterTypeClockReading.lower(value)
 }
 
@@ -4566,7 +4611,7 @@ public func FfiConverterTypeDeviceInfo_lift(_ buf: RustBuffer) throws -> DeviceI
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
+@Sendable public func FfiConverterTypeDeviceInfo_lower(_ value: DeviceInfo) -> RustBuffer {
     return FfiConverterTypeDeviceInfo.lower(value)
 }
 
@@ -4696,7 +4741,7 @@ public func FfiConverterTypeEvaluation_lift(_ buf: RustBuffer) throws -> Evaluat
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer {
+@Sendable public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer {
     return FfiConverterTypeEvaluation.lower(value)
 }
 
@@ -4757,7 +4802,7 @@ public func FfiConverterTypeEvaluationFlag_lift(_ buf: RustBuffer) throws -> Eva
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvaluationFlag_lower(_ value: EvaluationFlag) -> RustBuffer {
+@Sendable public func FfiConverterTypeEvaluationFlag_lower(_ value: EvaluationFlag) -> RustBuffer {
     return FfiConverterTypeEvaluationFlag.lower(value)
 }
 
@@ -4824,7 +4869,7 @@ public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
+@Sendable public func FfiConverterTypeEvidence_lower(_ value: Evidence) -> RustBuffer {
     return FfiConverterTypeEvidence.lower(value)
 }
 
@@ -4907,7 +4952,7 @@ public func FfiConverterTypeFieldSiteInfo_lift(_ buf: RustBuffer) throws -> Fiel
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFieldSiteInfo_lower(_ value: FieldSiteInfo) -> RustBuffer {
+@Sendable public func FfiConverterTypeFieldSiteInfo_lower(_ value: FieldSiteInfo) -> RustBuffer {
     return FfiConverterTypeFieldSiteInfo.lower(value)
 }
 
@@ -4990,7 +5035,7 @@ public func FfiConverterTypeFieldWorkInput_lift(_ buf: RustBuffer) throws -> Fie
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> RustBuffer {
+@Sendable public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> RustBuffer {
     return FfiConverterTypeFieldWorkInput.lower(value)
 }
 
@@ -5129,7 +5174,7 @@ public func FfiConverterTypeGpsFix_lift(_ buf: RustBuffer) throws -> GpsFix {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
+@Sendable public func FfiConverterTypeGpsFix_lower(_ value: GpsFix) -> RustBuffer {
     return FfiConverterTypeGpsFix.lower(value)
 }
 
@@ -5146,7 +5191,7 @@ public struct HistoryEntry: Equatable, Hashable {
     public let kind: PunchKind?
     public let wallTime: Date
     /**
-     * `Accepted` or `Review` (refused punches are not stored); None only
+     * `Accepted` or `Review` (refused punches are refused attempts); None only
      * when `verified` is false and the stored column is not a decision.
      */
     public let decision: Decision?
@@ -5168,7 +5213,7 @@ public struct HistoryEntry: Equatable, Hashable {
          * None only when `verified` is false and the stored column is not a kind.
          */kind: PunchKind?, wallTime: Date, 
         /**
-         * `Accepted` or `Review` (refused punches are not stored); None only
+         * `Accepted` or `Review` (refused punches are refused attempts); None only
          * when `verified` is false and the stored column is not a decision.
          */decision: Decision?, uploadState: UploadState, 
         /**
@@ -5238,7 +5283,7 @@ public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> Histo
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
+@Sendable public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
     return FfiConverterTypeHistoryEntry.lower(value)
 }
 
@@ -5301,7 +5346,7 @@ public func FfiConverterTypeHistoryPage_lift(_ buf: RustBuffer) throws -> Histor
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHistoryPage_lower(_ value: HistoryPage) -> RustBuffer {
+@Sendable public func FfiConverterTypeHistoryPage_lower(_ value: HistoryPage) -> RustBuffer {
     return FfiConverterTypeHistoryPage.lower(value)
 }
 
@@ -5358,7 +5403,7 @@ public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHea
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
+@Sendable public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
     return FfiConverterTypeHttpHeader.lower(value)
 }
 
@@ -5439,7 +5484,7 @@ public func FfiConverterTypeHttpRequest_lift(_ buf: RustBuffer) throws -> HttpRe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
+@Sendable public func FfiConverterTypeHttpRequest_lower(_ value: HttpRequest) -> RustBuffer {
     return FfiConverterTypeHttpRequest.lower(value)
 }
 
@@ -5500,7 +5545,7 @@ public func FfiConverterTypeHttpResponse_lift(_ buf: RustBuffer) throws -> HttpR
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
+@Sendable public func FfiConverterTypeHttpResponse_lower(_ value: HttpResponse) -> RustBuffer {
     return FfiConverterTypeHttpResponse.lower(value)
 }
 
@@ -5585,7 +5630,7 @@ public func FfiConverterTypeMakeUpRequestInput_lift(_ buf: RustBuffer) throws ->
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput) -> RustBuffer {
+@Sendable public func FfiConverterTypeMakeUpRequestInput_lower(_ value: MakeUpRequestInput) -> RustBuffer {
     return FfiConverterTypeMakeUpRequestInput.lower(value)
 }
 
@@ -5646,7 +5691,7 @@ public func FfiConverterTypeMessage_lift(_ buf: RustBuffer) throws -> Message {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
+@Sendable public func FfiConverterTypeMessage_lower(_ value: Message) -> RustBuffer {
     return FfiConverterTypeMessage.lower(value)
 }
 
@@ -5703,7 +5748,7 @@ public func FfiConverterTypeMessageArg_lift(_ buf: RustBuffer) throws -> Message
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMessageArg_lower(_ value: MessageArg) -> RustBuffer {
+@Sendable public func FfiConverterTypeMessageArg_lower(_ value: MessageArg) -> RustBuffer {
     return FfiConverterTypeMessageArg.lower(value)
 }
 
@@ -5757,7 +5802,7 @@ public func FfiConverterTypeNearestSite_lift(_ buf: RustBuffer) throws -> Neares
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeNearestSite_lower(_ value: NearestSite) -> RustBuffer {
+@Sendable public func FfiConverterTypeNearestSite_lower(_ value: NearestSite) -> RustBuffer {
     return FfiConverterTypeNearestSite.lower(value)
 }
 
@@ -5820,7 +5865,7 @@ public func FfiConverterTypePersonalExport_lift(_ buf: RustBuffer) throws -> Per
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> RustBuffer {
+@Sendable public func FfiConverterTypePersonalExport_lower(_ value: PersonalExport) -> RustBuffer {
     return FfiConverterTypePersonalExport.lower(value)
 }
 
@@ -5881,7 +5926,7 @@ public func FfiConverterTypePinCodeSent_lift(_ buf: RustBuffer) throws -> PinCod
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffer {
+@Sendable public func FfiConverterTypePinCodeSent_lower(_ value: PinCodeSent) -> RustBuffer {
     return FfiConverterTypePinCodeSent.lower(value)
 }
 
@@ -5962,7 +6007,7 @@ public func FfiConverterTypePinEvent_lift(_ buf: RustBuffer) throws -> PinEvent 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
+@Sendable public func FfiConverterTypePinEvent_lower(_ value: PinEvent) -> RustBuffer {
     return FfiConverterTypePinEvent.lower(value)
 }
 
@@ -6019,7 +6064,7 @@ public func FfiConverterTypePinResetToken_lift(_ buf: RustBuffer) throws -> PinR
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinResetToken_lower(_ value: PinResetToken) -> RustBuffer {
+@Sendable public func FfiConverterTypePinResetToken_lower(_ value: PinResetToken) -> RustBuffer {
     return FfiConverterTypePinResetToken.lower(value)
 }
 
@@ -6116,7 +6161,7 @@ public func FfiConverterTypePinStatus_lift(_ buf: RustBuffer) throws -> PinStatu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
+@Sendable public func FfiConverterTypePinStatus_lower(_ value: PinStatus) -> RustBuffer {
     return FfiConverterTypePinStatus.lower(value)
 }
 
@@ -6207,7 +6252,7 @@ public func FfiConverterTypeProvidedKey_lift(_ buf: RustBuffer) throws -> Provid
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeProvidedKey_lower(_ value: ProvidedKey) -> RustBuffer {
+@Sendable public func FfiConverterTypeProvidedKey_lower(_ value: ProvidedKey) -> RustBuffer {
     return FfiConverterTypeProvidedKey.lower(value)
 }
 
@@ -6292,7 +6337,7 @@ public func FfiConverterTypePunchReceipt_lift(_ buf: RustBuffer) throws -> Punch
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuffer {
+@Sendable public func FfiConverterTypePunchReceipt_lower(_ value: PunchReceipt) -> RustBuffer {
     return FfiConverterTypePunchReceipt.lower(value)
 }
 
@@ -6379,7 +6424,7 @@ public func FfiConverterTypeRefusedAttemptInfo_lift(_ buf: RustBuffer) throws ->
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo) -> RustBuffer {
+@Sendable public func FfiConverterTypeRefusedAttemptInfo_lower(_ value: RefusedAttemptInfo) -> RustBuffer {
     return FfiConverterTypeRefusedAttemptInfo.lower(value)
 }
 
@@ -6440,7 +6485,7 @@ public func FfiConverterTypeRejectedPunch_lift(_ buf: RustBuffer) throws -> Reje
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustBuffer {
+@Sendable public func FfiConverterTypeRejectedPunch_lower(_ value: RejectedPunch) -> RustBuffer {
     return FfiConverterTypeRejectedPunch.lower(value)
 }
 
@@ -6553,7 +6598,7 @@ public func FfiConverterTypeRequestInfo_lift(_ buf: RustBuffer) throws -> Reques
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffer {
+@Sendable public func FfiConverterTypeRequestInfo_lower(_ value: RequestInfo) -> RustBuffer {
     return FfiConverterTypeRequestInfo.lower(value)
 }
 
@@ -6618,7 +6663,7 @@ public func FfiConverterTypeRequestReceipt_lift(_ buf: RustBuffer) throws -> Req
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> RustBuffer {
+@Sendable public func FfiConverterTypeRequestReceipt_lower(_ value: RequestReceipt) -> RustBuffer {
     return FfiConverterTypeRequestReceipt.lower(value)
 }
 
@@ -6683,7 +6728,7 @@ public func FfiConverterTypeRevealOutcome_lift(_ buf: RustBuffer) throws -> Reve
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustBuffer {
+@Sendable public func FfiConverterTypeRevealOutcome_lower(_ value: RevealOutcome) -> RustBuffer {
     return FfiConverterTypeRevealOutcome.lower(value)
 }
 
@@ -6762,7 +6807,7 @@ public func FfiConverterTypeShiftOccurrence_lift(_ buf: RustBuffer) throws -> Sh
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeShiftOccurrence_lower(_ value: ShiftOccurrence) -> RustBuffer {
+@Sendable public func FfiConverterTypeShiftOccurrence_lower(_ value: ShiftOccurrence) -> RustBuffer {
     return FfiConverterTypeShiftOccurrence.lower(value)
 }
 
@@ -6843,7 +6888,7 @@ public func FfiConverterTypeSignalCheck_lift(_ buf: RustBuffer) throws -> Signal
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSignalCheck_lower(_ value: SignalCheck) -> RustBuffer {
+@Sendable public func FfiConverterTypeSignalCheck_lower(_ value: SignalCheck) -> RustBuffer {
     return FfiConverterTypeSignalCheck.lower(value)
 }
 
@@ -6905,7 +6950,7 @@ public func FfiConverterTypeSiteResult_lift(_ buf: RustBuffer) throws -> SiteRes
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSiteResult_lower(_ value: SiteResult) -> RustBuffer {
+@Sendable public func FfiConverterTypeSiteResult_lower(_ value: SiteResult) -> RustBuffer {
     return FfiConverterTypeSiteResult.lower(value)
 }
 
@@ -7024,7 +7069,7 @@ public func FfiConverterTypeStanding_lift(_ buf: RustBuffer) throws -> Standing 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
+@Sendable public func FfiConverterTypeStanding_lower(_ value: Standing) -> RustBuffer {
     return FfiConverterTypeStanding.lower(value)
 }
 
@@ -7095,7 +7140,7 @@ public func FfiConverterTypeSyncIssue_lift(_ buf: RustBuffer) throws -> SyncIssu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSyncIssue_lower(_ value: SyncIssue) -> RustBuffer {
+@Sendable public func FfiConverterTypeSyncIssue_lower(_ value: SyncIssue) -> RustBuffer {
     return FfiConverterTypeSyncIssue.lower(value)
 }
 
@@ -7248,7 +7293,7 @@ public func FfiConverterTypeSyncReport_lift(_ buf: RustBuffer) throws -> SyncRep
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
+@Sendable public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer {
     return FfiConverterTypeSyncReport.lower(value)
 }
 
@@ -7341,7 +7386,7 @@ public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncSta
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
+@Sendable public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
     return FfiConverterTypeSyncStatus.lower(value)
 }
 
@@ -7408,7 +7453,7 @@ public func FfiConverterTypeWifiObservation_lift(_ buf: RustBuffer) throws -> Wi
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> RustBuffer {
+@Sendable public func FfiConverterTypeWifiObservation_lower(_ value: WifiObservation) -> RustBuffer {
     return FfiConverterTypeWifiObservation.lower(value)
 }
 
@@ -7502,7 +7547,7 @@ public func FfiConverterTypeAssuranceLevel_lift(_ buf: RustBuffer) throws -> Ass
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAssuranceLevel_lower(_ value: AssuranceLevel) -> RustBuffer {
+@Sendable public func FfiConverterTypeAssuranceLevel_lower(_ value: AssuranceLevel) -> RustBuffer {
     return FfiConverterTypeAssuranceLevel.lower(value)
 }
 
@@ -7624,7 +7669,7 @@ public func FfiConverterTypeAttendanceCode_lift(_ buf: RustBuffer) throws -> Att
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeAttendanceCode_lower(_ value: AttendanceCode) -> RustBuffer {
+@Sendable public func FfiConverterTypeAttendanceCode_lower(_ value: AttendanceCode) -> RustBuffer {
     return FfiConverterTypeAttendanceCode.lower(value)
 }
 
@@ -7749,7 +7794,7 @@ public func FfiConverterTypeChainProblemKind_lift(_ buf: RustBuffer) throws -> C
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeChainProblemKind_lower(_ value: ChainProblemKind) -> RustBuffer {
+@Sendable public func FfiConverterTypeChainProblemKind_lower(_ value: ChainProblemKind) -> RustBuffer {
     return FfiConverterTypeChainProblemKind.lower(value)
 }
 
@@ -7828,7 +7873,7 @@ public func FfiConverterTypeContainment_lift(_ buf: RustBuffer) throws -> Contai
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeContainment_lower(_ value: Containment) -> RustBuffer {
+@Sendable public func FfiConverterTypeContainment_lower(_ value: Containment) -> RustBuffer {
     return FfiConverterTypeContainment.lower(value)
 }
 
@@ -7918,7 +7963,7 @@ public func FfiConverterTypeDataKeyState_lift(_ buf: RustBuffer) throws -> DataK
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDataKeyState_lower(_ value: DataKeyState) -> RustBuffer {
+@Sendable public func FfiConverterTypeDataKeyState_lower(_ value: DataKeyState) -> RustBuffer {
     return FfiConverterTypeDataKeyState.lower(value)
 }
 
@@ -7936,7 +7981,7 @@ public enum Decision: Equatable, Hashable {
      */
     case review
     /**
-     * Not stored.
+     * Not a punch: kept as a signed refused attempt (`refused_attempts`).
      */
     case rejected
 
@@ -8000,7 +8045,7 @@ public func FfiConverterTypeDecision_lift(_ buf: RustBuffer) throws -> Decision 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
+@Sendable public func FfiConverterTypeDecision_lower(_ value: Decision) -> RustBuffer {
     return FfiConverterTypeDecision.lower(value)
 }
 
@@ -8088,7 +8133,7 @@ public func FfiConverterTypeDeviceAttestation_lift(_ buf: RustBuffer) throws -> 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeDeviceAttestation_lower(_ value: DeviceAttestation) -> RustBuffer {
+@Sendable public func FfiConverterTypeDeviceAttestation_lower(_ value: DeviceAttestation) -> RustBuffer {
     return FfiConverterTypeDeviceAttestation.lower(value)
 }
 
@@ -8164,7 +8209,7 @@ public func FfiConverterTypeFlagAction_lift(_ buf: RustBuffer) throws -> FlagAct
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFlagAction_lower(_ value: FlagAction) -> RustBuffer {
+@Sendable public func FfiConverterTypeFlagAction_lower(_ value: FlagAction) -> RustBuffer {
     return FfiConverterTypeFlagAction.lower(value)
 }
 
@@ -8288,7 +8333,7 @@ public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
+@Sendable public func FfiConverterTypeFlagKind_lower(_ value: FlagKind) -> RustBuffer {
     return FfiConverterTypeFlagKind.lower(value)
 }
 
@@ -8357,7 +8402,7 @@ public func FfiConverterTypeHttpMethod_lift(_ buf: RustBuffer) throws -> HttpMet
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeHttpMethod_lower(_ value: HttpMethod) -> RustBuffer {
+@Sendable public func FfiConverterTypeHttpMethod_lower(_ value: HttpMethod) -> RustBuffer {
     return FfiConverterTypeHttpMethod.lower(value)
 }
 
@@ -8427,7 +8472,7 @@ public func FfiConverterTypeKeyRole_lift(_ buf: RustBuffer) throws -> KeyRole {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeKeyRole_lower(_ value: KeyRole) -> RustBuffer {
+@Sendable public func FfiConverterTypeKeyRole_lower(_ value: KeyRole) -> RustBuffer {
     return FfiConverterTypeKeyRole.lower(value)
 }
 
@@ -8517,7 +8562,7 @@ public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+@Sendable public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
     return FfiConverterTypeLogLevel.lower(value)
 }
 
@@ -8870,7 +8915,7 @@ public func FfiConverterTypeMessageCode_lift(_ buf: RustBuffer) throws -> Messag
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeMessageCode_lower(_ value: MessageCode) -> RustBuffer {
+@Sendable public func FfiConverterTypeMessageCode_lower(_ value: MessageCode) -> RustBuffer {
     return FfiConverterTypeMessageCode.lower(value)
 }
 
@@ -8949,7 +8994,7 @@ public func FfiConverterTypePinChannel_lift(_ buf: RustBuffer) throws -> PinChan
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinChannel_lower(_ value: PinChannel) -> RustBuffer {
+@Sendable public func FfiConverterTypePinChannel_lower(_ value: PinChannel) -> RustBuffer {
     return FfiConverterTypePinChannel.lower(value)
 }
 
@@ -9056,7 +9101,7 @@ public func FfiConverterTypePinEventKind_lift(_ buf: RustBuffer) throws -> PinEv
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinEventKind_lower(_ value: PinEventKind) -> RustBuffer {
+@Sendable public func FfiConverterTypePinEventKind_lower(_ value: PinEventKind) -> RustBuffer {
     return FfiConverterTypePinEventKind.lower(value)
 }
 
@@ -9201,7 +9246,7 @@ public func FfiConverterTypePinReason_lift(_ buf: RustBuffer) throws -> PinReaso
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePinReason_lower(_ value: PinReason) -> RustBuffer {
+@Sendable public func FfiConverterTypePinReason_lower(_ value: PinReason) -> RustBuffer {
     return FfiConverterTypePinReason.lower(value)
 }
 
@@ -9323,7 +9368,7 @@ public func FfiConverterTypePlatformError_lift(_ buf: RustBuffer) throws -> Plat
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePlatformError_lower(_ value: PlatformError) -> RustBuffer {
+@Sendable public func FfiConverterTypePlatformError_lower(_ value: PlatformError) -> RustBuffer {
     return FfiConverterTypePlatformError.lower(value)
 }
 
@@ -9342,7 +9387,8 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case NotEnrolled(detail: String
     )
     /**
-     * The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+     * The punch was judged *rejected*: kept only as a signed refused attempt
+     * (`refused_attempts`), not as a punch; show `evaluation.reasons`.
      */
     case Refused(detail: String, evaluation: Evaluation
     )
@@ -9653,7 +9699,7 @@ public func FfiConverterTypePunchError_lift(_ buf: RustBuffer) throws -> PunchEr
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePunchError_lower(_ value: PunchError) -> RustBuffer {
+@Sendable public func FfiConverterTypePunchError_lower(_ value: PunchError) -> RustBuffer {
     return FfiConverterTypePunchError.lower(value)
 }
 
@@ -9735,7 +9781,7 @@ public func FfiConverterTypePunchKind_lift(_ buf: RustBuffer) throws -> PunchKin
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
+@Sendable public func FfiConverterTypePunchKind_lower(_ value: PunchKind) -> RustBuffer {
     return FfiConverterTypePunchKind.lower(value)
 }
 
@@ -9901,7 +9947,7 @@ public func FfiConverterTypeRejectReason_lift(_ buf: RustBuffer) throws -> Rejec
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRejectReason_lower(_ value: RejectReason) -> RustBuffer {
+@Sendable public func FfiConverterTypeRejectReason_lower(_ value: RejectReason) -> RustBuffer {
     return FfiConverterTypeRejectReason.lower(value)
 }
 
@@ -10043,7 +10089,7 @@ public func FfiConverterTypeRequestRefusal_lift(_ buf: RustBuffer) throws -> Req
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> RustBuffer {
+@Sendable public func FfiConverterTypeRequestRefusal_lower(_ value: RequestRefusal) -> RustBuffer {
     return FfiConverterTypeRequestRefusal.lower(value)
 }
 
@@ -10126,7 +10172,7 @@ public func FfiConverterTypeRequestStatus_lift(_ buf: RustBuffer) throws -> Requ
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
+@Sendable public func FfiConverterTypeRequestStatus_lower(_ value: RequestStatus) -> RustBuffer {
     return FfiConverterTypeRequestStatus.lower(value)
 }
 
@@ -10211,7 +10257,7 @@ public func FfiConverterTypeResetPath_lift(_ buf: RustBuffer) throws -> ResetPat
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeResetPath_lower(_ value: ResetPath) -> RustBuffer {
+@Sendable public func FfiConverterTypeResetPath_lower(_ value: ResetPath) -> RustBuffer {
     return FfiConverterTypeResetPath.lower(value)
 }
 
@@ -10298,7 +10344,7 @@ public func FfiConverterTypeRotationReason_lift(_ buf: RustBuffer) throws -> Rot
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeRotationReason_lower(_ value: RotationReason) -> RustBuffer {
+@Sendable public func FfiConverterTypeRotationReason_lower(_ value: RotationReason) -> RustBuffer {
     return FfiConverterTypeRotationReason.lower(value)
 }
 
@@ -10533,7 +10579,7 @@ public func FfiConverterTypeServerErrorCode_lift(_ buf: RustBuffer) throws -> Se
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeServerErrorCode_lower(_ value: ServerErrorCode) -> RustBuffer {
+@Sendable public func FfiConverterTypeServerErrorCode_lower(_ value: ServerErrorCode) -> RustBuffer {
     return FfiConverterTypeServerErrorCode.lower(value)
 }
 
@@ -10609,7 +10655,7 @@ public func FfiConverterTypeSignal_lift(_ buf: RustBuffer) throws -> Signal {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSignal_lower(_ value: Signal) -> RustBuffer {
+@Sendable public func FfiConverterTypeSignal_lower(_ value: Signal) -> RustBuffer {
     return FfiConverterTypeSignal.lower(value)
 }
 
@@ -10698,7 +10744,7 @@ public func FfiConverterTypeSignalOutcome_lift(_ buf: RustBuffer) throws -> Sign
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSignalOutcome_lower(_ value: SignalOutcome) -> RustBuffer {
+@Sendable public func FfiConverterTypeSignalOutcome_lower(_ value: SignalOutcome) -> RustBuffer {
     return FfiConverterTypeSignalOutcome.lower(value)
 }
 
@@ -10807,7 +10853,7 @@ public func FfiConverterTypeSyncIssueKind_lift(_ buf: RustBuffer) throws -> Sync
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeSyncIssueKind_lower(_ value: SyncIssueKind) -> RustBuffer {
+@Sendable public func FfiConverterTypeSyncIssueKind_lower(_ value: SyncIssueKind) -> RustBuffer {
     return FfiConverterTypeSyncIssueKind.lower(value)
 }
 
@@ -10886,7 +10932,7 @@ public func FfiConverterTypeUploadState_lift(_ buf: RustBuffer) throws -> Upload
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-public func FfiConverterTypeUploadState_lower(_ value: UploadState) -> RustBuffer {
+@Sendable public func FfiConverterTypeUploadState_lower(_ value: UploadState) -> RustBuffer {
     return FfiConverterTypeUploadState.lower(value)
 }
 
@@ -12036,9 +12082,9 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 private func uniffiTraitInterfaceCallAsync<T>(
-    makeCall: @escaping () async throws -> T,
-    handleSuccess: @escaping (T) -> (),
-    handleError: @escaping (Int8, RustBuffer) -> (),
+    makeCall: @escaping @Sendable () async throws -> T,
+    handleSuccess: @escaping @Sendable (T) -> (),
+    handleError: @escaping @Sendable (Int8, RustBuffer) -> (),
     droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
 ) {
     let task = Task {
@@ -12067,10 +12113,10 @@ private func uniffiTraitInterfaceCallAsync<T>(
 }
 
 private func uniffiTraitInterfaceCallAsyncWithError<T, E>(
-    makeCall: @escaping () async throws -> T,
-    handleSuccess: @escaping (T) -> (),
-    handleError: @escaping (Int8, RustBuffer) -> (),
-    lowerError: @escaping (E) -> RustBuffer,
+    makeCall: @escaping @Sendable () async throws -> T,
+    handleSuccess: @escaping @Sendable (T) -> (),
+    handleError: @escaping @Sendable (Int8, RustBuffer) -> (),
+    lowerError: @escaping @Sendable (E) -> RustBuffer,
     droppedCallback: UnsafeMutablePointer<UniffiForeignFutureDroppedCallbackStruct>
 ) {
     let task = Task {
@@ -12189,220 +12235,220 @@ private enum InitializationResult {
 // the code inside is only computed once.
 private let initializationResult: InitializationResult = {
     // Get the bindings contract version from our ComponentInterface
-    let bindings_contract_version = 30
+    let bindings_contract_version = 33
     // Get the scaffolding contract version by calling the into the dylib
     let scaffolding_contract_version = ffi_punchcore_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_punchcore_checksum_func_library_version() != 35245) {
+    if (uniffi_punchcore_checksum_func_library_version() != 60841) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 26749) {
+    if (uniffi_punchcore_checksum_func_fetch_enrollment_challenge() != 41270) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_set_log_sink() != 25870) {
+    if (uniffi_punchcore_checksum_func_set_log_sink() != 19357) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_func_localized_text() != 13762) {
+    if (uniffi_punchcore_checksum_func_localized_text() != 4159) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 40577) {
+    if (uniffi_punchcore_checksum_method_punchclient_background_sync_running() != 37150) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 63357) {
+    if (uniffi_punchcore_checksum_method_punchclient_bind_employee() != 4993) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_database_path() != 13787) {
+    if (uniffi_punchcore_checksum_method_punchclient_database_path() != 56303) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 17959) {
+    if (uniffi_punchcore_checksum_method_punchclient_device_info() != 4257) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 61976) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll() != 19276) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 45997) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() != 30380) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time() != 1998) {
+    if (uniffi_punchcore_checksum_method_punchclient_estimated_server_time() != 47582) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 58835) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate() != 28987) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 49556) {
+    if (uniffi_punchcore_checksum_method_punchclient_evaluate_kind() != 47688) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 24818) {
+    if (uniffi_punchcore_checksum_method_punchclient_install_policy() != 16024) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 63891) {
+    if (uniffi_punchcore_checksum_method_punchclient_network_available() != 34694) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 8712) {
+    if (uniffi_punchcore_checksum_method_punchclient_prepare_policy() != 41632) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_punch() != 47435) {
+    if (uniffi_punchcore_checksum_method_punchclient_punch() != 65414) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 5625) {
+    if (uniffi_punchcore_checksum_method_punchclient_refresh_policy() != 29691) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 35252) {
+    if (uniffi_punchcore_checksum_method_punchclient_start_background_sync() != 53940) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_status() != 14559) {
+    if (uniffi_punchcore_checksum_method_punchclient_status() != 25030) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 31120) {
+    if (uniffi_punchcore_checksum_method_punchclient_stop_background_sync() != 24711) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 20216) {
+    if (uniffi_punchcore_checksum_method_punchclient_subscribe() != 12684) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync() != 3019) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync() != 51916) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 12641) {
+    if (uniffi_punchcore_checksum_method_punchclient_sync_now() != 64705) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 2976) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 33044) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_attach() != 57306) {
+    if (uniffi_punchcore_checksum_method_punchclient_attach() != 2771) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 41789) {
+    if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 43698) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 59232) {
+    if (uniffi_punchcore_checksum_method_punchclient_file_make_up_request() != 32712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 45898) {
+    if (uniffi_punchcore_checksum_method_punchclient_propose_field_work() != 53998) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 6613) {
+    if (uniffi_punchcore_checksum_method_punchclient_refused_attempts() != 29082) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_requests() != 45487) {
+    if (uniffi_punchcore_checksum_method_punchclient_requests() != 52356) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() != 43056) {
+    if (uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() != 4382) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 2954) {
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 61294) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 64679) {
+    if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 41335) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 8912) {
+    if (uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() != 5188) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 2397) {
+    if (uniffi_punchcore_checksum_method_punchclient_change_pin() != 50365) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 46000) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() != 154) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 29597) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() != 65517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 49637) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_punch() != 13940) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 16443) {
+    if (uniffi_punchcore_checksum_method_punchclient_kiosk_site() != 60205) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 16470) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_events() != 11715) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 13938) {
+    if (uniffi_punchcore_checksum_method_punchclient_pin_status() != 28809) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 33949) {
+    if (uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() != 48335) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 58769) {
+    if (uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() != 11121) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 15257) {
+    if (uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() != 14735) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 46011) {
+    if (uniffi_punchcore_checksum_method_punchclient_set_pin() != 10333) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 29381) {
+    if (uniffi_punchcore_checksum_method_punchclient_verify_pin() != 956) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 49985) {
+    if (uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() != 47907) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 16596) {
+    if (uniffi_punchcore_checksum_method_punchclient_data_key_state() != 62087) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 65256) {
+    if (uniffi_punchcore_checksum_method_punchclient_evidence_opening() != 34343) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 30484) {
+    if (uniffi_punchcore_checksum_method_punchclient_export_personal_data() != 59600) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 16084) {
+    if (uniffi_punchcore_checksum_method_punchclient_fetch_server_export() != 39648) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 54299) {
+    if (uniffi_punchcore_checksum_method_punchclient_notice_required() != 52628) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 17332) {
+    if (uniffi_punchcore_checksum_method_punchclient_purge_expired() != 6394) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 20431) {
+    if (uniffi_punchcore_checksum_method_punchclient_reveal_evidence() != 49349) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 40406) {
+    if (uniffi_punchcore_checksum_method_punchclient_rotate_data_key() != 49225) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_history() != 62024) {
+    if (uniffi_punchcore_checksum_method_punchclient_history() != 34667) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_standing() != 36404) {
+    if (uniffi_punchcore_checksum_method_punchclient_standing() != 11223) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 57356) {
+    if (uniffi_punchcore_checksum_method_datakeywrapper_wrap() != 46839) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_datakeywrapper_unwrap() != 9569) {
+    if (uniffi_punchcore_checksum_method_datakeywrapper_unwrap() != 11721) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_keyprovider_create_key() != 45208) {
+    if (uniffi_punchcore_checksum_method_keyprovider_create_key() != 29284) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_logsink_log() != 2279) {
+    if (uniffi_punchcore_checksum_method_logsink_log() != 6951) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_public_key_spki() != 32485) {
+    if (uniffi_punchcore_checksum_method_devicesigner_public_key_spki() != 35966) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 47868) {
+    if (uniffi_punchcore_checksum_method_devicesigner_sign() != 2531) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 61280) {
+    if (uniffi_punchcore_checksum_method_devicesigner_attestation() != 22066) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_httptransport_send() != 15529) {
+    if (uniffi_punchcore_checksum_method_httptransport_send() != 40517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_platformclock_now() != 19721) {
+    if (uniffi_punchcore_checksum_method_platformclock_now() != 43312) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_standinglistener_on_change() != 42050) {
+    if (uniffi_punchcore_checksum_method_standinglistener_on_change() != 43769) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_subscription_cancel() != 2899) {
+    if (uniffi_punchcore_checksum_method_subscription_cancel() != 21945) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 4863) {
+    if (uniffi_punchcore_checksum_constructor_punchclient_open() != 22414) {
         return InitializationResult.apiChecksumMismatch
     }
 

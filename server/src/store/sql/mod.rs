@@ -205,7 +205,7 @@ answered_by!(StoreTx {
     fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
     fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
     fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
-    fn rejected_link(device_id: &str, seq: u64, hash_hex: &str) -> Result<Option<(String, String)>> => refusals;
+    fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
     fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
     fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
     fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
@@ -219,7 +219,7 @@ answered_by!(StoreTx {
     fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
     fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
     fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
-    fn open_shift(device_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
+    fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
     fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
     fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
@@ -277,6 +277,7 @@ answered_by!(PeopleTx {} {
     fn punch_review(device_id: &str, seq: u64) -> Result<Option<PunchReviewRow>> => people;
     fn insert_chain_ack(ack: &ChainAckRow) -> Result<i64> => people;
     fn latest_chain_ack(device_id: &str) -> Result<Option<ChainAckRow>> => people;
+    fn chain_acks(device_id: &str) -> Result<Vec<ChainAckRow>> => people;
     fn mark_chain_ack_applied(id: i64, now_ms: i64) -> Result<()> => people;
     fn lock_audit_head() -> Result<Option<(u64, String)>> => people;
     fn append_audit(row: &AuditRow) -> Result<()> => people;

@@ -372,24 +372,35 @@ pub(super) fn insert_chain_ack(tx: &SqlTx<'_>, a: &ChainAckRow) -> Result<i64> {
     .ok_or_else(|| ServerError::Corrupt("insert returned no id".into()))
 }
 
+fn ack_row(mut r: Row) -> Result<ChainAckRow> {
+    Ok(ChainAckRow {
+        id: r.int()?,
+        device_id: r.text()?,
+        head_seq: r.u64()?,
+        head_hash: r.text()?,
+        reason: r.text()?,
+        acknowledged_by: r.text()?,
+        at_ms: r.int()?,
+        applied_at_ms: r.opt_int()?,
+    })
+}
+
 pub(super) fn latest_chain_ack(tx: &SqlTx<'_>, device_id: &str) -> Result<Option<ChainAckRow>> {
     tx.first(
         &format!(
             "SELECT {ACK_COLUMNS} FROM chain_acks WHERE device_id = ?1 ORDER BY id DESC LIMIT 1"
         ),
         &[device_id.into()],
-        |mut r| {
-            Ok(ChainAckRow {
-                id: r.int()?,
-                device_id: r.text()?,
-                head_seq: r.u64()?,
-                head_hash: r.text()?,
-                reason: r.text()?,
-                acknowledged_by: r.text()?,
-                at_ms: r.int()?,
-                applied_at_ms: r.opt_int()?,
-            })
-        },
+        ack_row,
+    )
+}
+
+/// Every acknowledgement of the device, oldest first (the chain audit).
+pub(super) fn chain_acks(tx: &SqlTx<'_>, device_id: &str) -> Result<Vec<ChainAckRow>> {
+    tx.all(
+        &format!("SELECT {ACK_COLUMNS} FROM chain_acks WHERE device_id = ?1 ORDER BY id"),
+        &[device_id.into()],
+        ack_row,
     )
 }
 

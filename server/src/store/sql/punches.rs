@@ -111,17 +111,19 @@ pub(super) fn punch_page(tx: &SqlTx<'_>, query: &PunchQuery) -> Result<Vec<Punch
     Ok(tx.counted(rows))
 }
 
-/// The shift occurrence the device's latest clock-in (per the server's
-/// own attendance) left open, if its latest clock-in/out is a clock-in.
+/// The shift occurrence `employee_id`'s latest clock-in on the device (per
+/// the server's own attendance) left open, if their latest clock-in/out
+/// there is a clock-in. Per employee: a kiosk's punches name many.
 pub(super) fn open_shift(
     tx: &SqlTx<'_>,
     device_id: &str,
+    employee_id: &str,
 ) -> Result<Option<punch_model::rules::shift::OpenShift>> {
     let last = tx.first(
         "SELECT kind, attendance FROM punches
-         WHERE device_id = ?1 AND kind IN ('clock_in', 'clock_out')
+         WHERE device_id = ?1 AND employee_id = ?2 AND kind IN ('clock_in', 'clock_out')
          ORDER BY seq DESC LIMIT 1",
-        &[device_id.into()],
+        &[device_id.into(), employee_id.into()],
         |mut r| Ok((r.text()?, r.opt_text()?)),
     )?;
     Ok(match last {

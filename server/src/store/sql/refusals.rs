@@ -37,23 +37,20 @@ pub(super) fn record_rejected(tx: &SqlTx<'_>, r: &RejectedInfo) -> Result<()> {
     Ok(())
 }
 
-/// (reason, detail) of a refused record with this hash at (device, seq).
-pub(super) fn rejected_link(
+/// (reason, detail) of every refusal kept with this hash at (device, seq),
+/// newest first: the caller decides which counts (`RejectReason::is_link`).
+pub(super) fn refusals_with_hash(
     tx: &SqlTx<'_>,
     device_id: &str,
     seq: u64,
     hash_hex: &str,
-) -> Result<Option<(String, String)>> {
+) -> Result<Vec<(String, String)>> {
     let Some(seq) = db::lookup(seq) else {
-        return Ok(None);
+        return Ok(Vec::new());
     };
-    tx.first(
-        // Only refusals made after the link was verified (see ingest).
+    tx.all(
         "SELECT reason, detail FROM rejected
-         WHERE device_id = ?1 AND seq = ?2 AND hash = ?3
-           AND reason IN ('employee_mismatch', 'unknown_policy_version',
-                          'conflicting_duplicate')
-         ORDER BY id DESC LIMIT 1",
+         WHERE device_id = ?1 AND seq = ?2 AND hash = ?3 ORDER BY id DESC",
         &[device_id.into(), seq, hash_hex.into()],
         |mut r| Ok((r.text()?, r.text()?)),
     )

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Assumptions.assumeTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
 
 class BenchmarkTest {
     @TempDir lateinit var dir: Path
@@ -83,22 +85,27 @@ class BenchmarkTest {
                 val evalAsync = time { client.evaluate(evidence) }
                 val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
                 val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
-                // Inside the bare call: the JNA Structure for the call status
-                // (allocated, written before and read after the call) vs the
-                // native call itself with one status reused.
-                val status = UniffiRustCallStatus()
+                // Inside the bare call: the call status (since uniffi 0.33 a
+                // per-thread native buffer, not a JNA Structure per call) vs
+                // the native call itself, with and without the handle clone.
+                val status = UniffiRustCallStatusBuffer.get()
                 val handle = rust.uniffiCloneHandle()
-                val statusAlloc = time { UniffiRustCallStatus() }
+                val statusAlloc = time { UniffiRustCallStatusBuffer.get() }
                 val rawCall = time { UniffiLib.uniffi_punchcore_fn_method_rustbaseline_noop(rust.uniffiCloneHandle(), status) }
                 val rawNoClone = time { UniffiLib.uniffi_punchcore_fn_clone_rustbaseline(handle, status) }
+                // The same work as the async evaluate, with the thread hop
+                // made by Kotlin's own dispatcher around a synchronous call
+                // instead of uniffi's future and its JNA continuation callback.
+                val evalOnIo = time { withContext(Dispatchers.IO) { rust.evaluateSync(evidence) } }
                 emit("ffi_sync_noop", sync, "us/op", sync)
-                emit("ffi_call_status_alloc", statusAlloc, "us/op", sync)
+                emit("ffi_call_status_buffer", statusAlloc, "us/op", sync)
                 emit("ffi_raw_call_with_handle_clone", rawCall, "us/op", sync)
                 emit("ffi_raw_single_native_call", rawNoClone, "us/op", sync)
                 emit("ffi_async_noop", async, "us/op", sync)
                 emit("ffi_lower_evidence", lower, "us/op", sync)
                 emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
                 emit("ffi_evaluate_async", evalAsync, "us/op", evalSync)
+                emit("ffi_evaluate_sync_on_io_dispatcher", evalOnIo, "us/op", evalAsync)
                 emit("ffi_evaluate_nanos_call", evalRust, "us/op", inRust)
             }
         }

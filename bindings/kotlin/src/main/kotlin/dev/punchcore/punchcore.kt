@@ -107,7 +107,15 @@ internal open class ForeignBytes : Structure() {
     class ByValue : ForeignBytes(), Structure.ByValue
 }
 
-// Converter for `&[u8]` / `[ByRef] bytes` arguments.
+// Converter for `&[u8]` / `[ByRef] bytes` AND `&mut [u8]` / `[ByMutRef] bytes`
+// arguments.
+//
+// Both take the identical zero-copy path: a direct `ByteBuffer`'s native
+// address is handed to Rust as a borrow for the duration of the (synchronous)
+// call. For `&mut [u8]` arguments Rust may WRITE through this pointer, and the
+// writes land directly in the caller's `ByteBuffer` — there is no read-only
+// direct-buffer distinction at the JNA layer, so callers that pass a buffer
+// they expect to stay unmodified must not use a `&mut [u8]` function.
 //
 // Only `lower` is valid — zero-copy byte buffers only flow foreign -> Rust,
 // and only in argument position. `lift`, `read`, `write`, and
@@ -117,6 +125,7 @@ internal open class ForeignBytes : Structure() {
 //
 // The provided `ByteBuffer` MUST be direct — only direct buffers have a
 // stable native address that JNA can expose via `getDirectBufferPointer`.
+// Rust borrows [position, limit); position and limit are not changed.
 // The returned `ForeignBytes.ByValue` is only valid for the duration of
 // the FFI call; the Rust side treats it as a borrow.
 internal object FfiConverterByRefBytes : FfiConverter<java.nio.ByteBuffer, ForeignBytes.ByValue> {
@@ -127,7 +136,8 @@ internal object FfiConverterByRefBytes : FfiConverter<java.nio.ByteBuffer, Forei
         fb.len = remaining
         // Zero-length direct buffers: skip getDirectBufferPointer (platform-variable behavior)
         // and pass null. The Rust side treats (null, 0) as &[].
-        fb.data = if (remaining == 0) null else com.sun.jna.Native.getDirectBufferPointer(value)
+        // getDirectBufferPointer ignores position(), so offset the pointer by it.
+        fb.data = if (remaining == 0) null else com.sun.jna.Native.getDirectBufferPointer(value)?.share(value.position().toLong())
         return fb
     }
 
@@ -269,23 +279,71 @@ interface UniffiRustCallStatusErrorHandler<E> {
     fun lift(error_buf: RustBuffer.ByValue): E;
 }
 
+/**
+ * Reusable native memory for the `RustCallStatus` out-parameter of Kotlin -> Rust calls.
+ *
+ * Every FFI function that can fail takes a pointer to a `RustCallStatus`, which Rust writes to
+ * only when the call fails. Passing a `UniffiRustCallStatus` JNA `Structure` for it means
+ * allocating the Structure (and its nested `RustBuffer` and native `Memory`) on every call, and
+ * JNA copying it to and from native memory by reflection before and after the call. That costs
+ * far more than the call itself. Instead, FFI functions take the status as a plain `Pointer` to
+ * this buffer, and a `Structure` is only built when Rust reports an error.
+ *
+ * Rust expects the caller to have set the status to success before the call, and leaves it alone
+ * when the call succeeds. One buffer per thread is enough, even when a call re-enters Rust from a
+ * callback interface on the same thread, as long as whoever reads a failure also resets the
+ * buffer (`takeFailure`). The buffer is then all zeros at every moment except between Rust
+ * writing a failure and the caller reading it, so an inner call's failure can't become the
+ * result of the call it's nested in, and a successful call reads the zeros Rust left untouched.
+ *
+ * Thread safety: each thread has its own buffer (a `ThreadLocal`), and Rust only writes to the
+ * status during the call, on the calling thread, so a buffer is never shared between threads.
+ *
+ * @suppress
+ */
+internal object UniffiRustCallStatusBuffer {
+    private val size: Int = UniffiRustCallStatus().size()
+
+    // Not `ThreadLocal.withInitial`, which needs Android API level 26.
+    private val buffer = object : ThreadLocal<com.sun.jna.Memory>() {
+        override fun initialValue() = com.sun.jna.Memory(size.toLong()).also { it.clear() }
+    }
+
+    // get() is nullable on some platforms (Android) and not on others (JDK).
+    // `!!` ensures it works in both environments.
+    // `get()` never returns a null value since we implement `initialValue()`.
+    fun get(): Pointer = buffer.get()!!
+
+    /** Copy a failed call's status out for the error handlers and reset the buffer to success. */
+    fun takeFailure(buffer: Pointer): UniffiRustCallStatus {
+        val status = UniffiRustCallStatus()
+        status.pointer.write(0, buffer.getByteArray(0, size), 0, size)
+        status.read()
+        buffer.setByte(0, UNIFFI_CALL_SUCCESS)
+        return status
+    }
+}
+
 // Helpers for calling Rust
 // In practice we usually need to be synchronized to call this safely, so it doesn't
 // synchronize itself
 
 // Call a rust function that returns a Result<>.  Pass in the Error class companion that corresponds to the Err
-private inline fun <U, E: kotlin.Exception> uniffiRustCallWithError(errorHandler: UniffiRustCallStatusErrorHandler<E>, callback: (UniffiRustCallStatus) -> U): U {
-    var status = UniffiRustCallStatus()
+//
+// `callback` receives a pointer to the `RustCallStatus` to pass to the FFI function.
+private inline fun <U, E: kotlin.Exception> uniffiRustCallWithError(errorHandler: UniffiRustCallStatusErrorHandler<E>, callback: (Pointer) -> U): U {
+    val status = UniffiRustCallStatusBuffer.get()
     val return_value = callback(status)
-    uniffiCheckCallStatus(errorHandler, status)
+    // `code` is the first field, a single byte.
+    if (status.getByte(0) != UNIFFI_CALL_SUCCESS) {
+        uniffiHandleCallError(errorHandler, UniffiRustCallStatusBuffer.takeFailure(status))
+    }
     return return_value
 }
 
-// Check UniffiRustCallStatus and throw an error if the call wasn't successful
-private fun<E: kotlin.Exception> uniffiCheckCallStatus(errorHandler: UniffiRustCallStatusErrorHandler<E>, status: UniffiRustCallStatus) {
-    if (status.isSuccess()) {
-        return
-    } else if (status.isError()) {
+// Throw the exception for a failed call's UniffiRustCallStatus
+private fun<E: kotlin.Exception> uniffiHandleCallError(errorHandler: UniffiRustCallStatusErrorHandler<E>, status: UniffiRustCallStatus): Nothing {
+    if (status.isError()) {
         throw errorHandler.lift(status.error_buf)
     } else if (status.isPanic()) {
         // when the rust code sees a panic, it tries to construct a rustbuffer
@@ -297,7 +355,7 @@ private fun<E: kotlin.Exception> uniffiCheckCallStatus(errorHandler: UniffiRustC
             throw InternalException("Rust panic")
         }
     } else {
-        throw InternalException("Unknown rust call status: $status.code")
+        throw InternalException("Unknown rust call status: ${status.code}")
     }
 }
 
@@ -314,7 +372,7 @@ object UniffiNullRustCallStatusErrorHandler: UniffiRustCallStatusErrorHandler<In
 }
 
 // Call a rust function that returns a plain value
-private inline fun <U> uniffiRustCall(callback: (UniffiRustCallStatus) -> U): U {
+private inline fun <U> uniffiRustCall(callback: (Pointer) -> U): U {
     return uniffiRustCallWithError(UniffiNullRustCallStatusErrorHandler, callback)
 }
 
@@ -325,7 +383,7 @@ internal inline fun<T> uniffiTraitInterfaceCall(
 ) {
     try {
         writeReturn(makeCall())
-    } catch(e: kotlin.Exception) {
+    } catch(e: kotlin.Throwable) {
         val err = try { e.stackTraceToString() } catch(_: Throwable) { "" }
         callStatus.code = UNIFFI_CALL_UNEXPECTED_ERROR
         callStatus.error_buf = FfiConverterString.lower(err)
@@ -340,7 +398,7 @@ internal inline fun<T, reified E: Throwable> uniffiTraitInterfaceCallWithError(
 ) {
     try {
         writeReturn(makeCall())
-    } catch(e: kotlin.Exception) {
+    } catch(e: kotlin.Throwable) {
         if (e is E) {
             callStatus.code = UNIFFI_CALL_ERROR
             callStatus.error_buf = lowerError(e)
@@ -1010,6 +1068,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "punchcore"))
+        uniffiEnsureInitialized()
         uniffiCallbackInterfaceDataKeyWrapper.register(this)
         uniffiCallbackInterfaceDeviceSigner.register(this)
         uniffiCallbackInterfaceHttpTransport.register(this)
@@ -1021,17 +1080,17 @@ internal object UniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
-    external fun uniffi_punchcore_fn_clone_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_punchclient(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_punchclient(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_punchclient(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_constructor_punchclient_open(`directory`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_background_sync_running(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_background_sync_running(`ptr`: Long,uniffi_out_err: Pointer, 
     ): Byte
     external fun uniffi_punchcore_fn_method_punchclient_bind_employee(`ptr`: Long,`employeeId`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_database_path(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_database_path(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_device_info(`ptr`: Long,
     ): Long
@@ -1039,7 +1098,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_challenge(`ptr`: Long,`code`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
     ): Long
@@ -1055,13 +1114,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idle`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_start_background_sync(`ptr`: Long,`idle`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_method_punchclient_status(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_stop_background_sync(`ptr`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_subscribe(`ptr`: Long,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_subscribe(`ptr`: Long,`listener`: Long,uniffi_out_err: Pointer, 
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_sync(`ptr`: Long,
     ): Long
@@ -1071,7 +1130,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_attach(`ptr`: Long,`body`: RustBuffer.ByValue,`mediaType`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_field_sites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_field_sites(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_file_make_up_request(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
@@ -1115,7 +1174,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_acknowledge_notice(`ptr`: Long,`version`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_punchclient_data_key_state(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_punchclient_evidence_opening(`ptr`: Long,`seq`: Long,
     ): Long
@@ -1135,91 +1194,91 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_standing(`ptr`: Long,
     ): Long
-    external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_datakeywrapper(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_datakeywrapper(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_datakeywrapper(`vtable`: UniffiVTableCallbackInterfaceDataKeyWrapper,
     ): Unit
-    external fun uniffi_punchcore_fn_method_datakeywrapper_wrap(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_datakeywrapper_wrap(`ptr`: Long,`key`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_datakeywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_datakeywrapper_unwrap(`ptr`: Long,`wrapped`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_clone_keyprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_keyprovider(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_keyprovider(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_keyprovider(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_keyprovider(`vtable`: UniffiVTableCallbackInterfaceKeyProvider,
     ): Unit
     external fun uniffi_punchcore_fn_method_keyprovider_create_key(`ptr`: Long,`role`: RustBuffer.ByValue,`challenge`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_clone_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_logsink(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_logsink(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_logsink(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_logsink(`vtable`: UniffiVTableCallbackInterfaceLogSink,
     ): Unit
-    external fun uniffi_punchcore_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_logsink_log(`ptr`: Long,`level`: RustBuffer.ByValue,`target`: RustBuffer.ByValue,`message`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_clone_devicesigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_devicesigner(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_devicesigner(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_devicesigner(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_devicesigner(`vtable`: UniffiVTableCallbackInterfaceDeviceSigner,
     ): Unit
-    external fun uniffi_punchcore_fn_method_devicesigner_public_key_spki(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_devicesigner_public_key_spki(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_method_devicesigner_sign(`ptr`: Long,`message`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_devicesigner_attestation(`ptr`: Long,`challenge`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_clone_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_httptransport(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_httptransport(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_httptransport(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_httptransport(`vtable`: UniffiVTableCallbackInterfaceHttpTransport,
     ): Unit
     external fun uniffi_punchcore_fn_method_httptransport_send(`ptr`: Long,`request`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_clone_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_platformclock(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_platformclock(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_platformclock(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_platformclock(`vtable`: UniffiVTableCallbackInterfacePlatformClock,
     ): Unit
-    external fun uniffi_punchcore_fn_method_platformclock_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_platformclock_now(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_clone_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_standinglistener(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_standinglistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_standinglistener(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
     external fun uniffi_punchcore_fn_init_callback_vtable_standinglistener(`vtable`: UniffiVTableCallbackInterfaceStandingListener,
     ): Unit
-    external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
-    external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_method_subscription_cancel(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_subscription_cancel(`ptr`: Long,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_func_set_log_sink(`sink`: RustBuffer.ByValue,`level`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun ffi_punchcore_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rustbuffer_alloc(`size`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun ffi_punchcore_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun ffi_punchcore_rustbuffer_free(`buf`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rustbuffer_free(`buf`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
-    external fun ffi_punchcore_rustbuffer_reserve(`buf`: RustBuffer.ByValue,`additional`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rustbuffer_reserve(`buf`: RustBuffer.ByValue,`additional`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun ffi_punchcore_rust_future_poll_u8(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1227,7 +1286,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_u8(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_u8(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_u8(`handle`: Long,uniffi_out_err: Pointer, 
     ): Int
     external fun ffi_punchcore_rust_future_poll_i8(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1235,7 +1294,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_i8(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_i8(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_i8(`handle`: Long,uniffi_out_err: Pointer, 
     ): Byte
     external fun ffi_punchcore_rust_future_poll_u16(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1243,7 +1302,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_u16(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_u16(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_u16(`handle`: Long,uniffi_out_err: Pointer, 
     ): Int
     external fun ffi_punchcore_rust_future_poll_i16(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1251,7 +1310,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_i16(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_i16(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_i16(`handle`: Long,uniffi_out_err: Pointer, 
     ): Short
     external fun ffi_punchcore_rust_future_poll_u32(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1259,7 +1318,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_u32(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_u32(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_u32(`handle`: Long,uniffi_out_err: Pointer, 
     ): Int
     external fun ffi_punchcore_rust_future_poll_i32(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1267,7 +1326,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_i32(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_i32(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_i32(`handle`: Long,uniffi_out_err: Pointer, 
     ): Int
     external fun ffi_punchcore_rust_future_poll_u64(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1275,7 +1334,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_u64(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_u64(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_u64(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
     external fun ffi_punchcore_rust_future_poll_i64(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1283,7 +1342,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_i64(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_i64(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_i64(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
     external fun ffi_punchcore_rust_future_poll_f32(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1291,7 +1350,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_f32(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_f32(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_f32(`handle`: Long,uniffi_out_err: Pointer, 
     ): Float
     external fun ffi_punchcore_rust_future_poll_f64(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1299,7 +1358,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_f64(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_f64(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_f64(`handle`: Long,uniffi_out_err: Pointer, 
     ): Double
     external fun ffi_punchcore_rust_future_poll_rust_buffer(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1307,7 +1366,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_rust_buffer(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_rust_buffer(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_rust_buffer(`handle`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun ffi_punchcore_rust_future_poll_void(`handle`: Long,`callback`: UniffiRustFutureContinuationCallback,`callbackData`: Long,
     ): Unit
@@ -1315,7 +1374,7 @@ internal object UniffiLib {
     ): Unit
     external fun ffi_punchcore_rust_future_free_void(`handle`: Long,
     ): Unit
-    external fun ffi_punchcore_rust_future_complete_void(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun ffi_punchcore_rust_future_complete_void(`handle`: Long,uniffi_out_err: Pointer, 
     ): Unit
 
         
@@ -1323,7 +1382,7 @@ internal object UniffiLib {
 
 private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
     // Get the bindings contract version from our ComponentInterface
-    val bindings_contract_version = 30
+    val bindings_contract_version = 33
     // Get the scaffolding contract version by calling the into the dylib
     val scaffolding_contract_version = lib.ffi_punchcore_uniffi_contract_version()
     if (bindings_contract_version != scaffolding_contract_version) {
@@ -1332,214 +1391,214 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_punchcore_checksum_func_library_version() and 0xFFFF) != 35245) {
+    if ((lib.uniffi_punchcore_checksum_func_library_version() and 0xFFFF) != 60841) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 26749) {
+    if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 41270) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 25870) {
+    if ((lib.uniffi_punchcore_checksum_func_set_log_sink() and 0xFFFF) != 19357) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 13762) {
+    if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 4159) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 40577) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 37150) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 63357) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_bind_employee() and 0xFFFF) != 4993) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_database_path() and 0xFFFF) != 13787) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_database_path() and 0xFFFF) != 56303) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 17959) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_device_info() and 0xFFFF) != 4257) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 61976) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll() and 0xFFFF) != 19276) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 45997) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_challenge() and 0xFFFF) != 30380) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time() and 0xFFFF) != 1998) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time() and 0xFFFF) != 47582) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 58835) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 28987) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 49556) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 47688) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 24818) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 16024) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 63891) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_network_available() and 0xFFFF) != 34694) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 8712) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 41632) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 47435) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 65414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 5625) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 29691) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 35252) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_start_background_sync() and 0xFFFF) != 53940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 14559) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_status() and 0xFFFF) != 25030) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 31120) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_stop_background_sync() and 0xFFFF) != 24711) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 20216) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_subscribe() and 0xFFFF) != 12684) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 3019) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync() and 0xFFFF) != 51916) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 12641) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_sync_now() and 0xFFFF) != 64705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 2976) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 33044) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 57306) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 2771) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 41789) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 43698) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 59232) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_file_make_up_request() and 0xFFFF) != 32712) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 45898) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_propose_field_work() and 0xFFFF) != 53998) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 6613) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_refused_attempts() and 0xFFFF) != 29082) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 45487) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 52356) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() and 0xFFFF) != 43056) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() and 0xFFFF) != 4382) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 2954) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 61294) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 64679) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 41335) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 8912) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_apply_pin_reset() and 0xFFFF) != 5188) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 2397) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_change_pin() and 0xFFFF) != 50365) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 46000) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_admin_pin_reset() and 0xFFFF) != 154) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 29597) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_pin_status() and 0xFFFF) != 65517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 49637) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_punch() and 0xFFFF) != 13940) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 16443) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_kiosk_site() and 0xFFFF) != 60205) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 16470) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_events() and 0xFFFF) != 11715) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 13938) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_pin_status() and 0xFFFF) != 28809) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 33949) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_redeem_pin_reset_code() and 0xFFFF) != 48335) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 58769) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_request_pin_reset_code() and 0xFFFF) != 11121) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 15257) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_self_service_pin_reset() and 0xFFFF) != 14735) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 46011) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_set_pin() and 0xFFFF) != 10333) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 29381) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_pin() and 0xFFFF) != 956) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 49985) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_acknowledge_notice() and 0xFFFF) != 47907) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 16596) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_data_key_state() and 0xFFFF) != 62087) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 65256) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_evidence_opening() and 0xFFFF) != 34343) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 30484) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_export_personal_data() and 0xFFFF) != 59600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 16084) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_fetch_server_export() and 0xFFFF) != 39648) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 54299) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_notice_required() and 0xFFFF) != 52628) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 17332) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_purge_expired() and 0xFFFF) != 6394) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 20431) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_reveal_evidence() and 0xFFFF) != 49349) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 40406) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_data_key() and 0xFFFF) != 49225) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 62024) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_history() and 0xFFFF) != 34667) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_standing() and 0xFFFF) != 36404) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_standing() and 0xFFFF) != 11223) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 57356) {
+    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_wrap() and 0xFFFF) != 46839) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_unwrap() and 0xFFFF) != 9569) {
+    if ((lib.uniffi_punchcore_checksum_method_datakeywrapper_unwrap() and 0xFFFF) != 11721) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_keyprovider_create_key() and 0xFFFF) != 45208) {
+    if ((lib.uniffi_punchcore_checksum_method_keyprovider_create_key() and 0xFFFF) != 29284) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_logsink_log() and 0xFFFF) != 2279) {
+    if ((lib.uniffi_punchcore_checksum_method_logsink_log() and 0xFFFF) != 6951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_public_key_spki() and 0xFFFF) != 32485) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_public_key_spki() and 0xFFFF) != 35966) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 47868) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_sign() and 0xFFFF) != 2531) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 61280) {
+    if ((lib.uniffi_punchcore_checksum_method_devicesigner_attestation() and 0xFFFF) != 22066) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 15529) {
+    if ((lib.uniffi_punchcore_checksum_method_httptransport_send() and 0xFFFF) != 40517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_platformclock_now() and 0xFFFF) != 19721) {
+    if ((lib.uniffi_punchcore_checksum_method_platformclock_now() and 0xFFFF) != 43312) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 42050) {
+    if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 43769) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 2899) {
+    if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 21945) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 4863) {
+    if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 22414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1572,7 +1631,8 @@ internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContin
 internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
     rustFuture: Long,
     pollFunc: (Long, UniffiRustFutureContinuationCallback, Long) -> Unit,
-    completeFunc: (Long, UniffiRustCallStatus) -> F,
+    // Takes a pointer to the call status, see `UniffiRustCallStatusBuffer`.
+    completeFunc: (Long, Pointer) -> F,
     freeFunc: (Long) -> Unit,
     liftFunc: (F) -> T,
     errorHandler: UniffiRustCallStatusErrorHandler<E>
@@ -1588,6 +1648,9 @@ internal suspend fun<T, F, E: kotlin.Exception> uniffiRustCallAsync(
             }
         } while (pollResult != UNIFFI_RUST_FUTURE_POLL_READY);
 
+        // Polling takes no call status. Completing does, and runs on whichever thread resumed
+        // this coroutine. That's fine: the call doesn't suspend, so it acquires and releases a
+        // status buffer of that thread around a single synchronous FFI call.
         return liftFunc(
             uniffiRustCallWithError(errorHandler, { status -> completeFunc(rustFuture, status) })
         )
@@ -2329,7 +2392,12 @@ open class DataKeyWrapperImpl: Disposable, AutoCloseable, DataKeyWrapper
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_datakeywrapper(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_datakeywrapper(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -2709,7 +2777,12 @@ open class DeviceSignerImpl: Disposable, AutoCloseable, DeviceSigner
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_devicesigner(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_devicesigner(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -3166,7 +3239,12 @@ open class HttpTransportImpl: Disposable, AutoCloseable, HttpTransport
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_httptransport(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_httptransport(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -3533,7 +3611,12 @@ open class KeyProviderImpl: Disposable, AutoCloseable, KeyProvider
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_keyprovider(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_keyprovider(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -3890,7 +3973,12 @@ open class LogSinkImpl: Disposable, AutoCloseable, LogSink
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_logsink(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_logsink(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -4215,7 +4303,12 @@ open class PlatformClockImpl: Disposable, AutoCloseable, PlatformClock
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_platformclock(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_platformclock(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -4503,7 +4596,8 @@ public interface PunchClientInterface {
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
@@ -4820,7 +4914,12 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_punchclient(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_punchclient(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -5110,7 +5209,8 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
     
     /**
      * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is not stored: `PunchError.Refused` carries why.
+     * A rejected punch is no punch: it is kept as a signed refused attempt
+     * (`refused_attempts`), and `PunchError.Refused` carries why.
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -6396,7 +6496,12 @@ open class StandingListenerImpl: Disposable, AutoCloseable, StandingListener
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_standinglistener(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_standinglistener(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -6724,7 +6829,12 @@ open class Subscription: Disposable, AutoCloseable, SubscriptionInterface
             throw InternalException("uniffiCloneHandle() called on NoHandle object");
         }
         return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_subscription(handle, status)
+            UniffiLib.uniffi_punchcore_fn_clone_subscription(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
         }
     }
 
@@ -7720,7 +7830,7 @@ data class HistoryEntry (
     val `wallTime`: java.time.Instant
     , 
     /**
-     * `Accepted` or `Review` (refused punches are not stored); None only
+     * `Accepted` or `Review` (refused punches are refused attempts); None only
      * when `verified` is false and the stored column is not a decision.
      */
     val `decision`: Decision?
@@ -9773,7 +9883,7 @@ enum class Decision {
      */
     REVIEW,
     /**
-     * Not stored.
+     * Not a punch: kept as a signed refused attempt (`refused_attempts`).
      */
     REJECTED;
 
@@ -10514,7 +10624,8 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
-     * The punch was judged *rejected* and not stored; show `evaluation.reasons`.
+     * The punch was judged *rejected*: kept only as a signed refused attempt
+     * (`refused_attempts`), not as a punch; show `evaluation.reasons`.
      */
     class Refused(
         

@@ -105,7 +105,7 @@ class MainActivity : Activity() {
             showVerdict(receipt.evaluation)
             PunchApp.from(this).uploads.uploadSoon()
         } catch (e: PunchException.Refused) {
-            showVerdict(e.evaluation) // not stored: the reasons say why
+            showVerdict(e.evaluation) // a refused attempt, not a punch: the reasons say why
         } catch (e: PunchException.KeyInvalidated) {
             // A new fingerprint killed the punch key: punches taken before
             // still upload; a new key (signed in by the channel key) and punch again.
