@@ -1,6 +1,6 @@
 //! The PostgreSQL backend, for several stateless server processes over one
 //! database. tokio-postgres with a deadpool pool, driven by a small runtime
-//! the store owns, so the synchronous [`StoreTx`] seam (the business rules
+//! the store owns, so the synchronous [`StoreTx`](crate::store::StoreTx) seam (the business rules
 //! are plain functions) stays as it is: each statement is one `block_on`
 //! from the blocking thread that runs the unit of work.
 //!
