@@ -495,7 +495,9 @@ fn seq_too_large(seq: u64) -> ApiError {
 /// (`privacy::reveal`): checked against its commitment and re-judged.
 async fn reveal_handler(
     State(state): State<AppState>,
-    SignedRequest { device, body: req, .. }: SignedRequest<RevealRequest>,
+    SignedRequest {
+        device, body: req, ..
+    }: SignedRequest<RevealRequest>,
 ) -> Result<Response, ApiError> {
     if req.seq > wire::MAX_SEQ {
         return Err(seq_too_large(req.seq));
@@ -543,7 +545,9 @@ async fn export_handler(
 /// The device escrows the data key that seals its records' payloads.
 async fn data_key_handler(
     State(state): State<AppState>,
-    SignedRequest { device, body: req, .. }: SignedRequest<DataKeyRequest>,
+    SignedRequest {
+        device, body: req, ..
+    }: SignedRequest<DataKeyRequest>,
 ) -> Result<Response, ApiError> {
     if !privacy::keys::well_formed(&req) {
         return Err(ApiError::bad_request(
