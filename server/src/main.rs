@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use punch_server::at_rest::AtRestKeys;
-use punch_server::config::Overrides;
+use punch_server::AtRestKeys;
+use punch_server::Overrides;
 use punch_server::{Admin, DbUrl};
 
 use crate::cli::CmdResult;

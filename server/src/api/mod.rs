@@ -817,10 +817,6 @@ pub fn routes() -> Vec<(Method, &'static str)> {
         .collect()
 }
 
-pub fn router(state: AppState) -> Router {
-    router_with(state, Router::new())
-}
-
 /// The device API plus `extra` routes (the admin API and the reviewer page,
 /// composed in `crate::app`), under the same stamping and logging.
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {

@@ -23,7 +23,7 @@ pub(crate) enum Command {
 pub(crate) fn backup(db: &DbUrl, out: &Path) -> CmdResult {
     match db {
         DbUrl::Sqlite(path) => {
-            punch_server::store::sqlite::backup(path, out)?;
+            punch_server::backup_sqlite(path, out)?;
             println!("backup written to {}", out.display());
             Ok(())
         }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use clap::Subcommand;
 use punch_server::Admin;
-use punch_server::at_rest::AtRestKeys;
+use punch_server::AtRestKeys;
 
 use super::{CmdResult, print_json};
 

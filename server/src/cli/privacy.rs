@@ -41,16 +41,16 @@ pub(crate) fn run(admin: &Admin, command: Command) -> CmdResult {
             print_json(&admin.retention()?)?;
         }
         Command::Purge => {
-            print_json(&admin.purge_expired(punch_server::clock::now_ms())?)?;
+            print_json(&admin.purge_expired(punch_server::now_ms())?)?;
         }
         Command::Export { employee } => {
-            print_json(&admin.export(&employee, punch_server::clock::now_ms())?)?;
+            print_json(&admin.export(&employee, punch_server::now_ms())?)?;
         }
         Command::Erase { employee, yes } => {
             if !yes {
                 return Err("erasure cannot be undone: pass --yes".into());
             }
-            print_json(&admin.erase_employee(&employee, punch_server::clock::now_ms())?)?;
+            print_json(&admin.erase_employee(&employee, punch_server::now_ms())?)?;
         }
     }
     Ok(())

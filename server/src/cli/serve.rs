@@ -1,12 +1,12 @@
 //! `serve`: the HTTP server until Ctrl-C / SIGTERM.
 
-use punch_server::config::{self, LogFormat, Overrides};
+use punch_server::{LogFormat, Overrides, load_config};
 use punch_server::{ServerConfig, ServerHandle};
 
 use super::CmdResult;
 
 pub(crate) fn run(flags: Overrides) -> CmdResult {
-    let settings = config::load(&flags, &|k| std::env::var(k).ok())?;
+    let settings = load_config(&flags, &|k| std::env::var(k).ok())?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()

@@ -55,11 +55,11 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
             team,
             name,
         } => {
-            let role = punch_server::staff::Role::parse(&role)
-                .ok_or("role is hr_admin, manager or auditor")?;
+            let role =
+                punch_server::Role::parse(&role).ok_or("role is hr_admin, manager or auditor")?;
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let created = admin.add_staff(&punch_server::staff::account::NewStaff {
+            let created = admin.add_staff(&punch_server::NewStaff {
                 username,
                 display_name: name,
                 role,
@@ -83,7 +83,7 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
             change,
             reason,
         } => {
-            use punch_server::staff::lifecycle::Change;
+            use punch_server::StaffChange as Change;
             let change = Change::parse(&change).ok_or(
                 "the change is disable, enable, revoke, unlock, reset-password or reset-totp",
             )?;
@@ -107,7 +107,7 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
             }
         }
         Command::StaffList => {
-            let now = punch_server::clock::now_ms();
+            let now = punch_server::now_ms();
             for s in admin.staff()? {
                 let mut state = Vec::new();
                 if s.disabled {
@@ -116,7 +116,7 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
                 if let Some(until) = s.locked_until_ms.filter(|u| *u > now) {
                     state.push(format!("locked until {until}"));
                 }
-                if punch_server::staff::lifecycle::needs_totp_enrolment(&s) {
+                if punch_server::needs_totp_enrolment(&s) {
                     state.push("totp enrolment pending".into());
                 }
                 say!(
