@@ -3,8 +3,9 @@
 //! the route's limit (and the budget), then the request signature and its
 //! nonce (`common::authenticate`), then the body's JSON.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
+use axum::http::request::Parts;
 use punch_model::pin::wire::{PinCodeRedeem, PinSelfService};
 use punch_model::wire::privacy::{DataKeyRequest, RevealRequest};
 use punch_model::wire::{self, EnrollChallengeRequest, EnrollRequest, UploadRequest};
@@ -27,6 +28,16 @@ fn body_limit(limits: &Limits, path: &str) -> usize {
     }
 }
 
+/// Reads the body within its route's limit (`common::read_body`).
+async fn bounded(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+) -> Result<(Bytes, BodyPermit), ApiError> {
+    let limit = body_limit(&state.limits, parts.uri.path());
+    read_body(state, &parts.uri, &parts.headers, body, limit).await
+}
+
 /// The body, read within the route's limit, the body timeout and the
 /// budget; its bytes stay counted while this lives (until the answer).
 pub(crate) struct BoundedBody {
@@ -39,8 +50,7 @@ impl FromRequest<AppState> for BoundedBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let limit = body_limit(&state.limits, parts.uri.path());
-        let (bytes, permit) = read_body(state, &parts.uri, &parts.headers, body, limit).await?;
+        let (bytes, permit) = bounded(state, &parts, body).await?;
         Ok(BoundedBody {
             bytes,
             _permit: permit,
@@ -60,8 +70,7 @@ impl FromRequest<AppState> for DeviceRequest {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let limit = body_limit(&state.limits, parts.uri.path());
-        let (body, permit) = read_body(state, &parts.uri, &parts.headers, body, limit).await?;
+        let (body, permit) = bounded(state, &parts, body).await?;
         let device = authenticate(state, &parts.method, &parts.uri, &parts.headers, &body).await?;
         Ok(DeviceRequest {
             device,
@@ -127,4 +136,25 @@ impl<T: WireRequest> FromRequest<AppState> for SignedRequest<T> {
 /// routes that check something else before the JSON).
 pub(crate) fn parse<T: WireRequest>(body: &[u8]) -> Result<T, ApiError> {
     parse_json(body, T::WHAT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_route_reads_within_its_own_limit() {
+        let limits = Limits {
+            upload_body_bytes: 3,
+            enroll_body_bytes: 2,
+            get_body_bytes: 1,
+            ..Limits::default()
+        };
+        let attachment = format!("{}/{}", wire::PATH_ATTACHMENTS, "ab".repeat(32));
+        assert_eq!(body_limit(&limits, wire::PATH_PUNCHES), 3);
+        assert_eq!(body_limit(&limits, &attachment), 3);
+        assert_eq!(body_limit(&limits, wire::PATH_ENROLL), 2);
+        assert_eq!(body_limit(&limits, wire::PATH_ENROLL_CHALLENGE), 1);
+        assert_eq!(body_limit(&limits, wire::PATH_TIME), 1);
+    }
 }

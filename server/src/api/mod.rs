@@ -1,8 +1,9 @@
 //! The HTTP surface: routes, handlers and the wire error shape. Handlers do
 //! the HTTP part only; the rules live in `auth`, `enroll`, `ingest` and
 //! `policy_publish`, and run on the blocking pool (the store is synchronous).
-//! Bodies are read here, within the route's limit and the body budget,
-//! before anything else looks at them.
+//! Bodies are read first, within the route's limit and the body budget,
+//! before anything else looks at them: the extractors in [`extract`] read,
+//! authenticate and parse, so a handler says only what it does.
 
 use std::time::Instant;
 
