@@ -1,7 +1,8 @@
 //! The device's own records read back: history pages checked against
 //! their signed bytes, and the whole chain walked again.
 
-use punch_model::ledger::chain::{ChainReport, ChainWalker, CopiedColumns};
+use punch_model::ledger::chain::{ChainReport, CopiedColumns};
+use punch_model::ledger::chain_walk::{AcknowledgedBreak, ChainWalk, Link, LinkBody};
 use punch_model::ledger::event::ChainEntry;
 use punch_model::ledger::signing::{self, sha256};
 
@@ -50,31 +51,61 @@ pub(crate) fn verified(device: &DeviceContext, mut row: StoredPunch) -> StoredPu
     row
 }
 
-/// Re-checks every stored record: hash, signature, sequence, links.
+/// Re-checks every stored record: hash, signature, sequence, links; the
+/// hashes kept of purged records in their place in the sequence.
 pub(crate) fn verify_chain(device: &DeviceContext) -> Result<ChainReport> {
     device.db.with_store(|store| {
-        let segments = store
+        let breaks = store
             .segment_starts()?
             .into_iter()
-            .map(|s| (s.start_seq, s.anchored_seq, hex::encode(s.anchored_hash)))
+            .map(|s| AcknowledgedBreak {
+                id: s.ack_id,
+                anchor_seq: s.anchored_seq,
+                anchor_hash: hex::encode(s.anchored_hash),
+                start_seq: Some(s.start_seq),
+            })
             .collect();
         let keys = device.keys();
-        let mut walker =
-            ChainWalker::new(&keys.enrolled_punch_key, &device.device_id).with_segments(segments);
+        let mut walk =
+            ChainWalk::new(&keys.enrolled_punch_key, &device.device_id).with_breaks(breaks);
         if let Some(channel) = &keys.channel_key {
-            walker = walker.with_channel_key(channel);
+            walk = walk.with_channel_key(channel);
         }
-        store.for_each_purged(|seq, hash| walker.purged(seq, hash))?;
+        // Purged records are few (a seq and a hash each): merged by seq into
+        // the stored ones, which stream without being loaded all at once.
+        let mut purged = Vec::new();
+        store.for_each_purged(|seq, hash| purged.push((seq, hash.to_vec())))?;
+        let mut purged = purged.into_iter().peekable();
         store.for_each_punch(|p| {
+            while let Some((seq, hash)) = purged.next_if(|(seq, _)| *seq <= p.seq) {
+                walk.next(Link {
+                    seq,
+                    body: LinkBody::Purged { hash: &hash },
+                });
+            }
             let copied = CopiedColumns {
                 punch_id: &p.punch_id,
                 kind: &p.kind,
                 wall_time_ms: p.wall_time_ms,
                 decision: &p.decision,
             };
-            walker.next(p.seq, &p.record, &p.signature, &p.hash, Some(&copied));
+            walk.next(Link {
+                seq: p.seq,
+                body: LinkBody::Stored {
+                    bytes: &p.record,
+                    signature: &p.signature,
+                    hash: &p.hash,
+                    copied: Some(copied),
+                },
+            });
         })?;
+        for (seq, hash) in purged {
+            walk.next(Link {
+                seq,
+                body: LinkBody::Purged { hash: &hash },
+            });
+        }
         let head = store.recorded_head()?;
-        Ok(walker.finish(head))
+        Ok(walk.finish(head))
     })
 }

@@ -2,9 +2,10 @@
 //! (`admin_api::chain_breaks`) is told to the device on its next exchange
 //! ([`pending`] → `wire::ChainReset` in the time and upload answers), and
 //! ingest then accepts, once, a record that skips the refused seqs and
-//! links to the acknowledged head ([`Segment`]). The refused records stay
+//! links to the acknowledged head ([`acknowledged_break`]). The refused records stay
 //! in the evidence table.
 
+use punch_model::ledger::chain_walk::AcknowledgedBreak;
 use punch_model::wire::ChainReset;
 
 use crate::error::Result;
@@ -31,33 +32,14 @@ pub fn notice(ack: &ChainAckRow) -> ChainReset {
     }
 }
 
-/// A new segment ingest may start in this batch.
-#[derive(Debug, Clone)]
-pub struct Segment {
-    pub ack_id: i64,
-    pub head_seq: u64,
-    pub head_hash: String,
-    /// Set when a record started the segment.
-    pub started_at_seq: Option<u64>,
-}
-
-impl Segment {
-    pub fn of(ack: &ChainAckRow) -> Segment {
-        Segment {
-            ack_id: ack.id,
-            head_seq: ack.head_seq,
-            head_hash: ack.head_hash.clone(),
-            started_at_seq: None,
-        }
-    }
-
-    /// Whether a record at `seq` may jump over the refused seqs: the head is
-    /// still the acknowledged one and no record started the segment yet.
-    pub fn may_start(&self, head_seq: u64, head_hash: &str, seq: u64) -> bool {
-        self.started_at_seq.is_none()
-            && head_seq == self.head_seq
-            && head_hash == self.head_hash
-            && seq > head_seq + 1
+/// The acknowledgement as the chain walk takes it: the record after the
+/// acknowledged head may jump over the refused seqs and link to it.
+pub fn acknowledged_break(ack: &ChainAckRow) -> AcknowledgedBreak {
+    AcknowledgedBreak {
+        id: ack.id,
+        anchor_seq: ack.head_seq,
+        anchor_hash: ack.head_hash.clone(),
+        start_seq: None,
     }
 }
 

@@ -11,6 +11,7 @@ use punch_model::wire::{HeadStatement, RejectReason};
 use crate::error::Result;
 use crate::evidence;
 use crate::store::{DeviceInfo, RejectedInfo, StoreTx};
+use crate::stored_hash;
 
 /// Records `head` (stated in a request the device signed: `signed_bytes`
 /// with `signature`), keeping evidence when it contradicts an earlier
@@ -55,9 +56,10 @@ pub fn record_statement(
             format!("device stated head {} after having stated {top}", head.seq),
         )?;
     }
+    // Against the hash held there (kept after a purge), never empty bytes.
     if head.seq > 0
-        && let Some(bytes) = tx.punch_bytes(&device.device_id, head.seq)?
-        && hex::encode(sha256(&bytes)) != head.hash
+        && let Some(held) = stored_hash::at(tx, &device.device_id, head.seq, None)?
+        && !held.eq_ignore_ascii_case(&head.hash)
     {
         evidence(
             RejectReason::Fork,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
+use punch_model::ledger::chain_walk::ChainCursor;
 use punch_model::ledger::event::{ChainEntry, ChainEvent, EventRecord};
 use punch_model::ledger::key_rotation::{KeyRole, signing_role};
 use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordCheck, declared_format};
@@ -26,6 +27,7 @@ use crate::policy_cache::PolicyCache;
 use crate::privacy::keys;
 use crate::requests;
 use crate::store::{DeviceInfo, NewPunch, RejectedInfo, StoreTx, StoredEvent, StoredPunchInfo};
+use crate::stored_hash;
 use crate::time_token::TimeTokens;
 
 /// What one upload did.
@@ -156,8 +158,11 @@ struct Batch<'a> {
     /// by the server's reading (read when their first punch of the batch
     /// comes, kept current as the batch accepts): a kiosk's punches name many.
     open_shifts: HashMap<String, Option<OpenShift>>,
-    head_seq: u64,
-    head_hash: String,
+    /// The chain's head as this batch moves it, and the acknowledged break
+    /// it may start a new segment at.
+    cursor: ChainCursor,
+    /// The acknowledged break a record of this batch started.
+    applied_break: Option<i64>,
     now_ms: i64,
     /// The batch itself.
     records: &'a [UploadRecord],
@@ -175,11 +180,17 @@ struct Batch<'a> {
     events_here: Vec<StoredEvent>,
     /// The employee's approved field sites, read when a punch names one.
     field_sites: Option<Vec<FieldSite>>,
-    /// HR acknowledged this device's broken chain: one jump is allowed.
-    segment: Option<crate::chain_reset::Segment>,
 }
 
 impl Batch<'_> {
+    /// The record at `seq` with hex `hash` is now a link of the chain (an
+    /// accepted punch or event, or a refusal the head moves past).
+    fn link(&mut self, seq: u64, hash: &str) {
+        if let Some(applied) = self.cursor.advance(seq, hash) {
+            self.applied_break = Some(applied.id);
+        }
+    }
+
     fn judge(&mut self, up: &UploadRecord, pre: &Prechecked) -> Result<Verdict> {
         if up.seq == 0 {
             return Ok(Verdict::Rejected(
@@ -187,49 +198,49 @@ impl Batch<'_> {
                 "sequence numbers start at 1".into(),
             ));
         }
-        if up.seq <= self.head_seq {
+        if up.seq <= self.cursor.head_seq() {
             let hash = &pre.hash;
-            let stored = match self.stored.get(&up.seq) {
+            let read = match self.stored.get(&up.seq) {
                 Some(bytes) => Some(bytes.as_slice()),
                 None => self
                     .accepted_here
                     .get(&up.seq)
                     .map(|&i| self.records[i].record.as_slice()),
             };
-            if let Some(stored) = stored.filter(|bytes| !bytes.is_empty()) {
-                return Ok(if stored == up.record.as_slice() {
+            // Retention (or an erasure) may have emptied the bytes or removed
+            // the row long after they were accepted, keeping their hash: a
+            // late re-send is the same record only if it hashes the same,
+            // else a fork of the chain under the purge.
+            if let Some(held) = stored_hash::at(self.tx, self.device_id, up.seq, read)? {
+                return Ok(if held.eq_ignore_ascii_case(hash) {
                     Verdict::Duplicate
-                } else {
+                } else if read.is_some_and(|bytes| !bytes.is_empty()) {
                     Verdict::Rejected(
                         RejectReason::ConflictingDuplicate,
                         format!("seq {} is already stored with other bytes", up.seq),
                     )
-                });
-            }
-            // Retention (or an erasure) emptied these bytes or removed the
-            // row long after they were accepted, and kept their hash: a late
-            // re-send is the same record only if it hashes the same, else a
-            // fork of the chain under the purge.
-            if let Some(kept) = self.tx.kept_hash(self.device_id, up.seq)? {
-                return Ok(if kept.eq_ignore_ascii_case(hash) {
-                    Verdict::Duplicate
                 } else {
                     Verdict::Rejected(
                         RejectReason::ConflictingDuplicate,
                         format!(
-                            "seq {} is already stored with other bytes (purged; kept hash {kept}, this record {hash})",
+                            "seq {} is already stored with other bytes (purged; kept hash {held}, this record {hash})",
                             up.seq
                         ),
                     )
                 });
             }
             // A refused link the chain went past: the same answer again.
-            return Ok(match self.tx.rejected_link(self.device_id, up.seq, hash)? {
-                Some((reason, detail)) => Verdict::Rejected(
-                    serde_json::from_value(serde_json::Value::String(reason))
-                        .unwrap_or(RejectReason::ConflictingDuplicate),
-                    detail,
-                ),
+            let link = self
+                .tx
+                .refusals_with_hash(self.device_id, up.seq, hash)?
+                .into_iter()
+                .find_map(|(reason, detail)| {
+                    RejectReason::from_name(&reason)
+                        .filter(|reason| reason.is_link())
+                        .map(|reason| (reason, detail))
+                });
+            return Ok(match link {
+                Some((reason, detail)) => Verdict::Rejected(reason, detail),
                 None => Verdict::Rejected(
                     RejectReason::ConflictingDuplicate,
                     format!("seq {} was refused before with other bytes", up.seq),
@@ -239,16 +250,10 @@ impl Batch<'_> {
         if self.rotation_pending.is_some() {
             return Ok(Verdict::Held);
         }
-        let mut expected = self.head_seq + 1;
-        let starts_segment = self
-            .segment
-            .as_ref()
-            .is_some_and(|seg| seg.may_start(self.head_seq, &self.head_hash, up.seq));
-        if starts_segment {
-            // The acknowledged break: the refused seqs are skipped, and the
-            // record must link to the acknowledged head (checked below).
-            expected = up.seq;
-        } else if up.seq > expected {
+        // After an acknowledged break the refused seqs are skipped, and the
+        // record must link to the acknowledged head (checked below).
+        let expected = self.cursor.expect(up.seq).seq;
+        if up.seq > expected {
             return Ok(Verdict::Rejected(
                 RejectReason::Gap,
                 format!("expected seq {expected}, got {}", up.seq),
@@ -286,9 +291,12 @@ impl Batch<'_> {
                 return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
             }
         };
-        if let Err(problem) =
-            chain::check_continuity(entry, self.device_id, expected, &self.head_hash)
-        {
+        if let Err(problem) = chain::check_continuity(
+            entry,
+            self.device_id,
+            expected,
+            self.cursor.expect(up.seq).prev_hash(entry.prev_hash()),
+        ) {
             return Ok(Verdict::Rejected(reason_of(&problem), problem.to_string()));
         }
         let entry = entry.clone();
@@ -754,8 +762,16 @@ pub fn ingest_checked(
         // An unknown label (a newer server wrote it) counts as the weakest.
         assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
         open_shifts: HashMap::new(),
-        head_seq: device.head_seq,
-        head_hash: device.head_hash.clone(),
+        // HR acknowledged this device's broken chain: one jump is allowed.
+        cursor: ChainCursor::at(
+            device.head_seq,
+            &device.head_hash,
+            crate::chain_reset::pending(tx, &device)?
+                .map(|ack| crate::chain_reset::acknowledged_break(&ack))
+                .into_iter()
+                .collect(),
+        ),
+        applied_break: None,
         now_ms,
         records,
         stored: tx.punch_bytes_many(&device.device_id, &resent)?,
@@ -764,8 +780,6 @@ pub fn ingest_checked(
         stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
         events_here: Vec::new(),
         field_sites: None,
-        segment: crate::chain_reset::pending(tx, &device)?
-            .map(|ack| crate::chain_reset::Segment::of(&ack)),
     };
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
@@ -780,13 +794,7 @@ pub fn ingest_checked(
             // Everything after waits with it: the device sends it again.
             Verdict::Held => break,
             Verdict::Accepted(info) => {
-                if let Some(seg) = batch.segment.as_mut()
-                    && info.seq > batch.head_seq + 1
-                {
-                    seg.started_at_seq = Some(info.seq);
-                }
-                batch.head_seq = info.seq;
-                batch.head_hash = info.hash.clone();
+                batch.link(info.seq, &info.hash);
                 batch.accepted_here.insert(info.seq, i);
                 batch
                     .locations
@@ -795,8 +803,7 @@ pub fn ingest_checked(
                 (RecordStatus::Accepted, None, None)
             }
             Verdict::AcceptedEvent(event) => {
-                batch.head_seq = event.seq;
-                batch.head_hash = event.hash.clone();
+                batch.link(event.seq, &event.hash);
                 batch.accepted_here.insert(event.seq, i);
                 batch.events_here.push(*event);
                 (RecordStatus::Accepted, None, None)
@@ -808,8 +815,7 @@ pub fn ingest_checked(
             }
             Verdict::RejectedLink(reason, detail) => {
                 batch.keep_evidence(up, reason, &detail, true)?;
-                batch.head_seq = up.seq;
-                batch.head_hash = pre.hash.clone();
+                batch.link(up.seq, &pre.hash);
                 (RecordStatus::Rejected, Some(reason), Some(detail))
             }
         };
@@ -834,21 +840,23 @@ pub fn ingest_checked(
     for event in &batch.events_here {
         tx.insert_event(event)?;
     }
-    if batch.head_seq != device.head_seq {
-        tx.set_head(&device.device_id, batch.head_seq, &batch.head_hash)?;
+    let (head_seq, head_hash) = (
+        batch.cursor.head_seq(),
+        batch.cursor.head_hash().to_string(),
+    );
+    if head_seq != device.head_seq {
+        tx.set_head(&device.device_id, head_seq, &head_hash)?;
     }
     if let Some(level) = batch.punch_key_assurance {
         tx.set_punch_key(&device.device_id, &batch.punch_key, level.as_str())?;
     }
-    if let Some(seg) = &batch.segment
-        && seg.started_at_seq.is_some()
-    {
-        tx.people().mark_chain_ack_applied(seg.ack_id, now_ms)?;
+    if let Some(ack_id) = batch.applied_break {
+        tx.people().mark_chain_ack_applied(ack_id, now_ms)?;
     }
     Ok(IngestOutcome {
         key_rotation_pending: batch.rotation_pending,
         results,
-        head_seq: batch.head_seq,
-        head_hash: batch.head_hash,
+        head_seq,
+        head_hash,
     })
 }

@@ -46,6 +46,7 @@ mod server;
 mod staff;
 #[allow(rustdoc::private_intra_doc_links)]
 mod store;
+mod stored_hash;
 mod time_token;
 mod web;
 

@@ -15,6 +15,7 @@ mod audit_anchor;
 mod body_budget;
 mod bounded_work;
 mod chain_break_ack;
+mod chain_walk;
 mod clear_looks_sealed;
 mod cli;
 mod enroll_auth;

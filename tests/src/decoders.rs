@@ -20,7 +20,8 @@ use punch_core::{
 };
 use punch_core::{HttpRequest, HttpResponse, Transport, TransportError};
 use punch_core::{RetryConfig, ServerConfig};
-use punch_model::ledger::chain::{ChainWalker, CopiedColumns};
+use punch_model::ledger::chain::CopiedColumns;
+use punch_model::ledger::chain_walk::{ChainWalk, Link, LinkBody};
 use punch_model::ledger::record::PunchRecord;
 use punch_model::ledger::signing::{Signer, SoftwareSigner};
 use punch_model::rules::evaluate::evaluate;
@@ -358,7 +359,7 @@ pub fn record_json(data: &[u8]) {
         Err(_) => "fuzz-device".into(),
     };
     let hash = punch_model::ledger::signing::sha256(bytes);
-    let mut walker = ChainWalker::new(&public, &device_id);
+    let mut walk = ChainWalk::new(&public, &device_id);
     // The second row also carries columns to compare with the signed bytes.
     let columns = CopiedColumns {
         punch_id: &device_id,
@@ -366,15 +367,18 @@ pub fn record_json(data: &[u8]) {
         wall_time_ms: i64::from(flags),
         decision: "accepted",
     };
-    walker.next(u64::from(flags >> 1), bytes, &signature, &hash, None);
-    walker.next(
-        u64::from(flags >> 1) + 1,
-        bytes,
-        &signature,
-        &hash,
-        Some(&columns),
-    );
-    let report = walker.finish(Some(u64::from(flags)));
+    for (seq, copied) in [(flags >> 1, None), ((flags >> 1) + 1, Some(columns))] {
+        walk.next(Link {
+            seq: u64::from(seq),
+            body: LinkBody::Stored {
+                bytes,
+                signature: &signature,
+                hash: &hash,
+                copied,
+            },
+        });
+    }
+    let report = walk.finish(Some(u64::from(flags)));
     if flags & 1 == 1 && flags >> 1 == 1 {
         // Signed by the right key, stored at its own place: a record that
         // decodes as seq 1 from genesis verifies.

@@ -6,6 +6,7 @@
 
 mod attestation_enroll;
 mod backup_restore;
+mod chain_agreement;
 mod chain_reset;
 mod crash;
 mod decoder_mutation;

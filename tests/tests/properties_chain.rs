@@ -1,6 +1,6 @@
 //! Chain properties: any single edit, deletion, insertion or swap inside a
 //! chain of stored records is reported at the right record — by the model's
-//! `ChainWalker` over the rows, and by `PunchEngine::verify_chain` over a
+//! `ChainWalk` over the rows, and by `PunchEngine::verify_chain` over a
 //! real device file edited with SQL. A truncated tail is reported exactly as
 //! README "Integrating safely" says: while the engine runs (it remembers its
 //! head in memory) and after a clean close (persisted on drop), not after a
@@ -11,7 +11,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use punch_core::{PunchEngine, PunchKind};
-use punch_model::ledger::chain::{ChainProblem, ChainReport, ChainWalker};
+use punch_model::ledger::chain::{ChainProblem, ChainReport};
+use punch_model::ledger::chain_walk::{ChainWalk, Link, LinkBody};
 use punch_tests::decoders::sample_policy;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms};
 
@@ -100,11 +101,19 @@ fn base() -> &'static Base {
 
 fn walk(rows: &[Row], recorded_head: Option<u64>) -> ChainReport {
     let b = base();
-    let mut walker = ChainWalker::new(&b.public_key, &b.device_id);
+    let mut walk = ChainWalk::new(&b.public_key, &b.device_id);
     for r in rows {
-        walker.next(r.seq, &r.record, &r.signature, &r.hash, None);
+        walk.next(Link {
+            seq: r.seq,
+            body: LinkBody::Stored {
+                bytes: &r.record,
+                signature: &r.signature,
+                hash: &r.hash,
+                copied: None,
+            },
+        });
     }
-    walker.finish(recorded_head)
+    walk.finish(recorded_head)
 }
 
 /// One change an attacker with the file can make.

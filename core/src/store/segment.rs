@@ -16,6 +16,7 @@ use crate::error::{PunchError, Result};
 /// `start_seq` links to `anchored_hash`, the record at `anchored_seq`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentStart {
+    pub ack_id: i64,
     pub start_seq: u64,
     pub anchored_seq: u64,
     pub anchored_hash: Vec<u8>,
@@ -60,11 +61,15 @@ impl Store {
         if known {
             return Ok(None);
         }
-        // The acknowledged head must be a record this device holds (or the
-        // chain's start): otherwise the reset is not about this chain.
+        // The acknowledged head must be a record this device holds, or held
+        // before retention purged it (its hash kept), or the chain's start:
+        // otherwise the reset is not about this chain.
         let holds = reset.head_seq == 0
             || tx
-                .prepare_cached("SELECT hash FROM punches WHERE seq = ?1")?
+                .prepare_cached(
+                    "SELECT hash FROM punches WHERE seq = ?1
+                     UNION ALL SELECT hash FROM purged_punches WHERE seq = ?1 LIMIT 1",
+                )?
                 .query_row(params![db_seq(reset.head_seq)], |r| r.get::<_, Vec<u8>>(0))
                 .optional()?
                 .is_some_and(|h| h == anchored_hash);
@@ -98,7 +103,7 @@ impl Store {
     /// Every segment start, oldest first (for the local chain check).
     pub(crate) fn segment_starts(&self) -> Result<Vec<SegmentStart>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT start_seq, anchored_seq, anchored_hash FROM chain_resets
+            "SELECT start_seq, anchored_seq, anchored_hash, ack_id FROM chain_resets
              WHERE start_seq IS NOT NULL ORDER BY start_seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -106,6 +111,7 @@ impl Store {
                 start_seq: r.get::<_, i64>(0)? as u64,
                 anchored_seq: r.get::<_, i64>(1)? as u64,
                 anchored_hash: r.get(2)?,
+                ack_id: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)

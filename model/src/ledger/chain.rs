@@ -3,9 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::event::{ChainEntry, ChainEvent};
-use crate::ledger::key_rotation::{KeyRole, signing_role};
-use crate::ledger::record::GENESIS_HASH;
+use crate::ledger::chain_walk::AppliedBreak;
+use crate::ledger::event::ChainEntry;
 use crate::ledger::signing;
 
 /// Why a record does not continue the chain.
@@ -40,7 +39,7 @@ pub enum ChainProblem {
 }
 
 /// Values a store keeps beside the signed bytes (for indexes and lists).
-/// Each must say what the signed record says: [`ChainWalker::next`]
+/// Each must say what the signed record says: [`ChainWalk`](crate::ledger::chain_walk::ChainWalk)
 /// reports any that does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CopiedColumns<'a> {
@@ -93,6 +92,9 @@ pub struct ChainReport {
     pub records: u64,
     pub head_seq: u64,
     pub breaks: Vec<ChainBreak>,
+    /// The employer's acknowledged breaks a record started a new segment at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_breaks: Vec<AppliedBreak>,
 }
 
 impl ChainReport {
@@ -175,174 +177,4 @@ pub fn check_continuity(
         });
     }
     Ok(())
-}
-
-/// Walks stored records in order, collecting every break.
-pub struct ChainWalker<'a> {
-    /// The punch key in force: the enrolled one, then each rotation's.
-    punch_key: Vec<u8>,
-    /// Signs rotations; None on a device enrolled with one key (it is both).
-    channel_key: Option<&'a [u8]>,
-    enrolled_key: &'a [u8],
-    device_id: &'a str,
-    expected_seq: u64,
-    prev_hash: String,
-    report: ChainReport,
-    /// Acknowledged chain breaks: (start seq, anchored seq, anchored hash hex).
-    segments: Vec<(u64, u64, String)>,
-    /// Hashes seen at the anchored seqs.
-    anchors_seen: Vec<(u64, String)>,
-}
-
-impl<'a> ChainWalker<'a> {
-    /// Records the employer acknowledged breaks at: the record at each
-    /// `start_seq` links to `anchored_hash`, which must be the hash of the
-    /// record at `anchored_seq` (or the genesis hash at 0) — a new segment
-    /// after refused records, not a break.
-    pub fn with_segments(mut self, segments: Vec<(u64, u64, String)>) -> Self {
-        self.segments = segments;
-        self
-    }
-
-    /// The device's channel key: key rotations must verify with it. Without
-    /// one, the enrolled punch key is taken as the channel key too (a device
-    /// enrolled before the two keys).
-    pub fn with_channel_key(mut self, channel_key: &'a [u8]) -> Self {
-        self.channel_key = Some(channel_key);
-        self
-    }
-
-    /// `punch_key` is the punch key the device enrolled with.
-    pub fn new(punch_key: &'a [u8], device_id: &'a str) -> Self {
-        ChainWalker {
-            punch_key: punch_key.to_vec(),
-            channel_key: None,
-            enrolled_key: punch_key,
-            device_id,
-            expected_seq: 1,
-            prev_hash: GENESIS_HASH.to_string(),
-            report: ChainReport {
-                records: 0,
-                head_seq: 0,
-                breaks: Vec::new(),
-            },
-            segments: Vec::new(),
-            anchors_seen: Vec::new(),
-        }
-    }
-
-    /// Feeds the next stored row (its seq column, bytes, signature, stored
-    /// hash, and the other values the store copied out of the bytes).
-    pub fn next(
-        &mut self,
-        stored_seq: u64,
-        bytes: &[u8],
-        signature: &[u8],
-        stored_hash: &[u8],
-        copied: Option<&CopiedColumns<'_>>,
-    ) {
-        let mut add = |problem| {
-            self.report.breaks.push(ChainBreak {
-                seq: stored_seq,
-                problem,
-            })
-        };
-        if stored_seq != self.expected_seq {
-            add(ChainProblem::Gap {
-                expected: self.expected_seq,
-                found: stored_seq,
-            });
-        }
-        let hash = signing::sha256(bytes);
-        if hash[..] != *stored_hash {
-            add(ChainProblem::HashMismatch);
-        }
-        if let Some((_, anchored_seq, anchored_hash)) = self
-            .segments
-            .iter()
-            .find(|(start, _, _)| *start == stored_seq)
-        {
-            let seen = if *anchored_seq == 0 {
-                Some(GENESIS_HASH)
-            } else {
-                self.anchors_seen
-                    .iter()
-                    .find(|(seq, _)| seq == anchored_seq)
-                    .map(|(_, h)| h.as_str())
-            };
-            if seen == Some(anchored_hash.as_str()) {
-                self.prev_hash = anchored_hash.clone();
-            }
-        }
-        let key: &[u8] = match signing_role(bytes) {
-            KeyRole::Punch => &self.punch_key,
-            KeyRole::Channel => self.channel_key.unwrap_or(self.enrolled_key),
-        };
-        match verify_link(
-            key,
-            self.device_id,
-            stored_seq,
-            &self.prev_hash,
-            bytes,
-            signature,
-        ) {
-            Ok(record) => {
-                for problem in copied.map(|c| c.mismatches(&record)).unwrap_or_default() {
-                    add(problem);
-                }
-                if let ChainEntry::Event(event) = &record
-                    && let ChainEvent::KeyRotation(rotation) = &event.event
-                {
-                    self.punch_key = rotation.punch_key.clone();
-                }
-            }
-            // A gap in the stored column was already reported above.
-            Err(ChainProblem::Gap { found, .. }) => add(ChainProblem::SeqMismatch {
-                stored: stored_seq,
-                inside: found,
-            }),
-            Err(p) => add(p),
-        }
-        self.report.records += 1;
-        self.report.head_seq = stored_seq;
-        self.expected_seq = stored_seq.saturating_add(1);
-        self.prev_hash = hex::encode(hash);
-        if self.segments.iter().any(|(_, a, _)| *a == stored_seq) {
-            self.anchors_seen.push((stored_seq, self.prev_hash.clone()));
-        }
-    }
-
-    /// Feeds a record purged by retention: only its hash is kept, which the
-    /// next record's signed link must name. Its own bytes are gone (the
-    /// server acknowledged them), so only the sequence is checked here.
-    pub fn purged(&mut self, stored_seq: u64, stored_hash: &[u8]) {
-        if stored_seq != self.expected_seq {
-            self.report.breaks.push(ChainBreak {
-                seq: stored_seq,
-                problem: ChainProblem::Gap {
-                    expected: self.expected_seq,
-                    found: stored_seq,
-                },
-            });
-        }
-        self.report.head_seq = stored_seq;
-        self.expected_seq = stored_seq.saturating_add(1);
-        self.prev_hash = hex::encode(stored_hash);
-    }
-
-    /// Ends the walk; `recorded_head` is the head seq kept beside the chain.
-    pub fn finish(mut self, recorded_head: Option<u64>) -> ChainReport {
-        if let Some(recorded) = recorded_head
-            && recorded > self.report.head_seq
-        {
-            self.report.breaks.push(ChainBreak {
-                seq: self.report.head_seq.saturating_add(1),
-                problem: ChainProblem::MissingTail {
-                    recorded,
-                    found: self.report.head_seq,
-                },
-            });
-        }
-        self.report
-    }
 }

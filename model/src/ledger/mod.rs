@@ -3,6 +3,7 @@
 //! evidence (review).
 
 pub mod chain;
+pub mod chain_walk;
 pub mod event;
 pub mod key_rotation;
 pub mod minimise;

@@ -402,6 +402,34 @@ pub enum RejectReason {
     OutOfRange,
 }
 
+impl RejectReason {
+    /// The reason its serde name (`out_of_range`...) spells, as stored.
+    pub fn from_name(name: &str) -> Option<RejectReason> {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+    }
+
+    /// Whether a record refused for this reason is still a link of the
+    /// chain: the server gives it only after the record's signature and link
+    /// verified, and its head moves past the record (later honest records
+    /// are not blocked); a re-send is answered from the refusal kept.
+    pub fn is_link(self) -> bool {
+        match self {
+            RejectReason::OutOfRange
+            | RejectReason::EmployeeMismatch
+            | RejectReason::UnknownPolicyVersion
+            | RejectReason::ConflictingDuplicate => true,
+            RejectReason::BadSignature
+            | RejectReason::Unparseable
+            | RejectReason::WrongDevice
+            | RejectReason::ChainBreak
+            | RejectReason::Gap
+            | RejectReason::Fork
+            | RejectReason::Rollback
+            | RejectReason::UnknownFormat => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordResult {
     pub seq: u64,

@@ -144,6 +144,10 @@ impl PeopleTx for SealedTx<'_> {
         self.inner.people().latest_chain_ack(device_id)
     }
 
+    fn chain_acks(&self, device_id: &str) -> Result<Vec<ChainAckRow>> {
+        self.inner.people().chain_acks(device_id)
+    }
+
     fn mark_chain_ack_applied(&self, id: i64, now_ms: i64) -> Result<()> {
         self.inner.people().mark_chain_ack_applied(id, now_ms)
     }

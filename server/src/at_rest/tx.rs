@@ -425,13 +425,13 @@ impl StoreTx for SealedTx<'_> {
         self.inner.punch_locations(punch_ids)
     }
 
-    fn rejected_link(
+    fn refusals_with_hash(
         &self,
         device_id: &str,
         seq: u64,
         hash_hex: &str,
-    ) -> Result<Option<(String, String)>> {
-        self.inner.rejected_link(device_id, seq, hash_hex)
+    ) -> Result<Vec<(String, String)>> {
+        self.inner.refusals_with_hash(device_id, seq, hash_hex)
     }
 
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> {

@@ -6,8 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use punch_model::ledger::chain::{ChainReport, ChainWalker};
+use punch_model::ledger::chain::ChainReport;
+use punch_model::ledger::chain_walk::{self, ChainWalk, Link, LinkBody};
+use punch_model::wire::RejectReason;
 
+use crate::chain_reset;
 use crate::error::{Result, ServerError};
 use crate::store::{PurgeKind, StoreTx};
 
@@ -72,20 +75,55 @@ pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<Ret
 }
 
 /// Re-checks a device's stored chain: signatures and links where the bytes
-/// are kept, the kept hash where retention purged them.
+/// are kept, the kept hash where retention purged them, refusals the head
+/// moved past and the employer's acknowledged breaks, in sequence order.
 pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let device = tx
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
-    let mut walker =
-        ChainWalker::new(&device.public_key, device_id).with_channel_key(device.channel_key());
-    for row in tx.chain_rows(device_id)? {
-        let hash = hex::decode(&row.hash).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-        if row.record.is_empty() {
-            walker.purged(row.seq, &hash);
+    let corrupt = |e: hex::FromHexError| ServerError::Corrupt(e.to_string());
+    let rows = tx.chain_rows(device_id)?;
+    let hashes = rows
+        .iter()
+        .map(|row| hex::decode(&row.hash).map_err(corrupt))
+        .collect::<Result<Vec<_>>>()?;
+    // Every refusal is a few columns (no bytes); those made after the link
+    // verified are links the head moved past.
+    let refused = tx
+        .refused_of(device_id, usize::try_from(i64::MAX).unwrap_or(usize::MAX))?
+        .into_iter()
+        .filter(|r| RejectReason::from_name(&r.reason).is_some_and(RejectReason::is_link))
+        .map(|r| Ok((r.seq, hex::decode(&r.hash).map_err(corrupt)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let breaks = tx
+        .people()
+        .chain_acks(device_id)?
+        .iter()
+        .map(chain_reset::acknowledged_break)
+        .collect();
+    let stored = rows.iter().zip(&hashes).map(|(row, hash)| Link {
+        seq: row.seq,
+        body: if row.record.is_empty() {
+            LinkBody::Purged { hash }
         } else {
-            walker.next(row.seq, &row.record, &row.signature, &hash, None);
-        }
-    }
-    Ok(walker.finish(Some(device.head_seq)))
+            LinkBody::Stored {
+                bytes: &row.record,
+                signature: &row.signature,
+                hash,
+                copied: None,
+            }
+        },
+    });
+    let refused = refused.iter().map(|(seq, hash)| Link {
+        seq: *seq,
+        body: LinkBody::Refused { hash },
+    });
+    let walk = ChainWalk::new(&device.public_key, device_id)
+        .with_channel_key(device.channel_key())
+        .with_breaks(breaks);
+    Ok(chain_walk::walk(
+        walk,
+        stored.chain(refused),
+        Some(device.head_seq),
+    ))
 }

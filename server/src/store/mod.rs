@@ -399,13 +399,15 @@ pub trait StoreTx {
         Ok(out)
     }
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
-    /// (reason, detail) of a refused record with this hash at (device, seq).
-    fn rejected_link(
+    /// (reason, detail) of every refusal kept with this hash at (device,
+    /// seq), newest first: the caller decides which counts
+    /// (`RejectReason::is_link`).
+    fn refusals_with_hash(
         &self,
         device_id: &str,
         seq: u64,
         hash_hex: &str,
-    ) -> Result<Option<(String, String)>>;
+    ) -> Result<Vec<(String, String)>>;
 
     /// One accepted punch (the admin detail view: one indexed read).
     fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;

@@ -164,6 +164,8 @@ pub trait PeopleTx {
     fn insert_chain_ack(&self, ack: &ChainAckRow) -> Result<i64>;
     /// The device's latest acknowledgement, if any.
     fn latest_chain_ack(&self, device_id: &str) -> Result<Option<ChainAckRow>>;
+    /// Every acknowledgement of the device, oldest first (the chain audit).
+    fn chain_acks(&self, device_id: &str) -> Result<Vec<ChainAckRow>>;
     fn mark_chain_ack_applied(&self, id: i64, now_ms: i64) -> Result<()>;
 
     /// The audit head, locked until the transaction ends so appends from

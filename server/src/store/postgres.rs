@@ -1157,23 +1157,20 @@ impl StoreTx for PgTx<'_, '_> {
         Ok(())
     }
 
-    fn rejected_link(
+    fn refusals_with_hash(
         &self,
         device_id: &str,
         seq: u64,
         hash_hex: &str,
-    ) -> Result<Option<(String, String)>> {
-        self.opt(
-            // Only refusals made after the link was verified (see ingest).
+    ) -> Result<Vec<(String, String)>> {
+        self.query(
             "SELECT reason, detail FROM rejected
-             WHERE device_id = $1 AND seq = $2 AND hash = $3
-               AND reason IN ('employee_mismatch', 'unknown_policy_version',
-                              'conflicting_duplicate')
-             ORDER BY id DESC LIMIT 1",
+             WHERE device_id = $1 AND seq = $2 AND hash = $3 ORDER BY id DESC",
             &[&device_id, &sql(seq), &hash_hex],
         )?
+        .iter()
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .transpose()
+        .collect()
     }
 
     fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -1295,26 +1295,20 @@ impl StoreTx for Sql<'_> {
         Ok(())
     }
 
-    fn rejected_link(
+    fn refusals_with_hash(
         &self,
         device_id: &str,
         seq: u64,
         hash_hex: &str,
-    ) -> Result<Option<(String, String)>> {
-        Ok(self
-            .0
-            .prepare_cached(
-                // Only refusals made after the link was verified (see ingest).
-                "SELECT reason, detail FROM rejected
-                 WHERE device_id = ?1 AND seq = ?2 AND hash = ?3
-                   AND reason IN ('employee_mismatch', 'unknown_policy_version',
-                                  'conflicting_duplicate')
-                 ORDER BY id DESC LIMIT 1",
-            )?
-            .query_row(params![device_id, sql(seq), hash_hex], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?)
+    ) -> Result<Vec<(String, String)>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT reason, detail FROM rejected
+             WHERE device_id = ?1 AND seq = ?2 AND hash = ?3 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map(params![device_id, sql(seq), hash_hex], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> {

@@ -420,6 +420,16 @@ impl PeopleTx for PgTx<'_, '_> {
         .transpose()
     }
 
+    fn chain_acks(&self, device_id: &str) -> Result<Vec<ChainAckRow>> {
+        self.query(
+            &format!("SELECT {ACK_COLUMNS} FROM chain_acks WHERE device_id = $1 ORDER BY id"),
+            &[&device_id],
+        )?
+        .iter()
+        .map(ack_row)
+        .collect()
+    }
+
     fn mark_chain_ack_applied(&self, id: i64, now_ms: i64) -> Result<()> {
         self.exec(
             "UPDATE chain_acks SET applied_at_ms = $2 WHERE id = $1 AND applied_at_ms IS NULL",

@@ -501,6 +501,14 @@ impl PeopleTx for Sql<'_> {
             .optional()?)
     }
 
+    fn chain_acks(&self, device_id: &str) -> Result<Vec<ChainAckRow>> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT {ACK_COLUMNS} FROM chain_acks WHERE device_id = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([device_id], ack_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn mark_chain_ack_applied(&self, id: i64, now_ms: i64) -> Result<()> {
         self.0.execute(
             "UPDATE chain_acks SET applied_at_ms = ?2 WHERE id = ?1 AND applied_at_ms IS NULL",
