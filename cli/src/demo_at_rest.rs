@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use punch_server::Admin;
-use punch_server::at_rest::AtRestKeys;
+use punch_server::AtRestKeys;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -54,7 +54,7 @@ pub(crate) fn run(server_db: &Path, employee: &str) -> Res<()> {
 
 /// The latitude of the employee's first exported punch, as the record has it.
 fn first_latitude(admin: &Admin, employee: &str) -> Res<Option<String>> {
-    let export = admin.export(employee, punch_server::clock::now_ms())?;
+    let export = admin.export(employee, punch_server::now_ms())?;
     Ok(export
         .punches
         .iter()

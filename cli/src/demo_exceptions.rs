@@ -14,7 +14,7 @@ use punch_model::rules::field_work::FieldWorkRequest;
 use punch_model::rules::makeup::{MakeUpRequest, MakeUpRules};
 use punch_model::rules::shift::{Day, Shift};
 use punch_server::Admin;
-use punch_server::policy_publish::Schedule;
+use punch_server::Schedule;
 
 use crate::demo_kit::{HQ, PhoneClock, gps, offset, start_server};
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use punch_core::{PinError, PunchEngine, PunchError, test_support::ManualClock};
-use punch_server::pin::CodeDelivery;
+use punch_server::CodeDelivery;
 use punch_server::{Admin, ServerHandle};
 
 use crate::CmdResult;

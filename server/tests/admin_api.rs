@@ -12,9 +12,10 @@ use punch_model::ledger::event::ChainEvent;
 use punch_model::rules::evaluate::Decision;
 use punch_model::rules::makeup::MakeUpRequest;
 use punch_model::rules::punch_kind::PunchKind;
-use punch_server::admin_api::{self, AdminRoute};
-use punch_server::staff::role::allows;
-use punch_server::staff::{Permission, Role};
+use punch_server::internal::staff::role::allows;
+use punch_server::routes::admin as admin_api;
+use punch_server::routes::admin::AdminRoute;
+use punch_server::{Permission, Role};
 use serde_json::{Value, json};
 
 /// Two teams, one flagged punch each, a refused record each, three staff.
@@ -664,7 +665,7 @@ fn review_flags_come_with_sentences_in_the_readers_language() {
 #[test]
 fn staff_sign_in_is_rate_limited_per_address_before_any_password_is_checked() {
     let limits = punch_server::Limits {
-        staff_signin_per_ip: punch_server::limits::RateRule {
+        staff_signin_per_ip: punch_server::RateRule {
             hits: 3,
             // Long enough for three Argon2 checks in a debug build.
             window_s: 60,

@@ -27,8 +27,8 @@ use punch_model::rules::evaluate::Decision;
 use punch_model::rules::evidence::ValidFix;
 use punch_model::rules::makeup::{MakeUpRequest, MakeUpRules};
 use punch_model::rules::shift::{self, OpenShift, PreparedShift, Shift};
-use punch_server::policy_publish::Schedule;
-use punch_server::staff::Role;
+use punch_server::Role;
+use punch_server::Schedule;
 
 const ZONE: &str = "Asia/Shanghai";
 

@@ -17,8 +17,8 @@ use jiff::tz::TimeZone;
 use punch_model::ledger::record::PunchKind;
 use punch_model::rules::makeup::MakeUpRules;
 use punch_model::rules::shift::Shift;
-use punch_server::policy_publish::Schedule;
-use punch_server::staff::Role;
+use punch_server::Role;
+use punch_server::Schedule;
 
 const ZONE: &str = "Asia/Shanghai";
 

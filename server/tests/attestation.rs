@@ -12,9 +12,13 @@ use common::*;
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::policy::{Settings, Site};
 use punch_model::wire::{self, DeviceAttestation, EnrollRequest};
-use punch_server::attestation::{self, AttestationConfig, Proven};
-use punch_server::enroll::{self, EnrollRefusal, code_hash};
-use punch_server::store::{ChallengeRow, StoreExt};
+use punch_server::AttestationConfig;
+use punch_server::StoreExt;
+use punch_server::internal::attestation;
+use punch_server::internal::attestation::Proven;
+use punch_server::internal::enroll;
+use punch_server::internal::enroll::{EnrollRefusal, code_hash};
+use punch_server::internal::store::ChallengeRow;
 use punch_server::{Admin, SqliteStore};
 use serde_json::Value;
 use x509_parser::prelude::{FromDer, X509Certificate};
@@ -482,7 +486,7 @@ fn a_replayed_genuine_chain_is_refused_over_http_with_its_reason() {
 /// accept), `refuse` kept as set, anything else refused at save.
 #[test]
 fn the_expired_2016_root_switch_defaults_to_accept_and_is_kept() {
-    use punch_server::attestation::ExpiredRootPolicy;
+    use punch_server::ExpiredRootPolicy;
     let old: AttestationConfig =
         serde_json::from_str(r#"{"android_apps": ["com.example.punch"]}"#).unwrap();
     assert_eq!(old.expired_google_2016_root, ExpiredRootPolicy::Accept);

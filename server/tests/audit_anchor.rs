@@ -7,8 +7,8 @@ use crate::common;
 
 use common::TestServer;
 use common::staff::{add_staff, ok};
-use punch_server::admin_api;
-use punch_server::staff::Role;
+use punch_server::Role;
+use punch_server::routes::admin as admin_api;
 use serde_json::json;
 
 fn audit_verify(ts: &TestServer, extra: &[&str]) -> (bool, serde_json::Value) {
@@ -51,7 +51,7 @@ fn a_rewritten_chain_verifies_but_not_against_its_anchor() {
         if i > 0 {
             rows[i].prev_hash = rows[i - 1].hash.clone();
         }
-        rows[i].hash = punch_server::audit::row_hash(&rows[i]);
+        rows[i].hash = punch_server::internal::audit::row_hash(&rows[i]);
         let r = &rows[i];
         common::execute_sql(
             &ts.db,

@@ -9,7 +9,7 @@ use crate::common;
 use common::staff::{Session, add_staff, ok};
 use common::{Device, TestServer, now_ms};
 use punch_model::wire::privacy::PATH_EXPORT;
-use punch_server::staff::Role;
+use punch_server::Role;
 use serde_json::Value;
 
 /// `n` punches a millisecond apart, uploaded in one batch.

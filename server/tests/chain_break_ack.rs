@@ -13,7 +13,7 @@ use common::staff::{add_staff, ok};
 use common::{TestServer, outcomes};
 use punch_model::ledger::signing;
 use punch_model::wire::TimeResponse;
-use punch_server::staff::Role;
+use punch_server::Role;
 use serde_json::json;
 
 #[test]

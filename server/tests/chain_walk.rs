@@ -14,8 +14,8 @@ use punch_model::ledger::record::PunchKind;
 use punch_model::ledger::signing;
 use punch_model::rules::makeup::MakeUpRequest;
 use punch_model::wire::{self, HeadStatement};
-use punch_server::privacy::retention::Retention;
-use punch_server::staff::Role;
+use punch_server::Retention;
+use punch_server::Role;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -14,8 +14,8 @@ use punch_model::ledger::sealed::DataKey;
 use punch_model::ledger::signing::Signer;
 use punch_model::wire::UploadRecord;
 use punch_model::wire::privacy::PATH_EXPORT;
-use punch_server::at_rest::AtRestKeys;
-use punch_server::staff::Role;
+use punch_server::AtRestKeys;
+use punch_server::Role;
 use punch_server::{Admin, ServerConfig, ServerHandle};
 use serde_json::json;
 

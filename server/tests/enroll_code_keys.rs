@@ -6,7 +6,7 @@ use crate::common;
 
 use common::{DAY, Device, TestServer};
 use punch_model::ledger::signing::sha256;
-use punch_server::store::StoreExt;
+use punch_server::StoreExt;
 
 #[test]
 fn codes_are_stored_keyed_and_still_enroll() {
@@ -15,9 +15,9 @@ fn codes_are_stored_keyed_and_still_enroll() {
     ts.admin.add_employee("e-1", "One").unwrap();
     let code = ts.admin.create_enrollment_code("e-1", DAY).unwrap();
     let plain = hex::encode(sha256(
-        punch_server::enroll::normalize_code(&code).as_bytes(),
+        punch_server::internal::enroll::normalize_code(&code).as_bytes(),
     ));
-    let store = punch_server::at_rest::open(&ts.db, None).unwrap();
+    let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     assert!(
         store.read(|tx| tx.code(&plain)).unwrap().is_none(),
         "the unkeyed SHA-256 of the code is a row key"
@@ -37,11 +37,11 @@ fn a_code_issued_before_still_enrolls() {
     let ts = TestServer::start();
     ts.publish();
     ts.admin.add_employee("e-1", "One").unwrap();
-    let code = punch_server::enroll::generate_code().unwrap();
-    let store = punch_server::at_rest::open(&ts.db, None).unwrap();
+    let code = punch_server::internal::enroll::generate_code().unwrap();
+    let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     store
         .write(|tx| {
-            tx.insert_code(&punch_server::store::CodeRow {
+            tx.insert_code(&punch_server::internal::store::CodeRow {
                 code_hash: hex::encode(sha256(code.as_bytes())),
                 employee_id: "e-1".into(),
                 created_at_ms: common::now_ms(),

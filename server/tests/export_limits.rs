@@ -8,8 +8,8 @@ use common::TestServer;
 use common::staff::{add_staff, ok};
 use punch_model::wire::privacy::PATH_EXPORT;
 use punch_server::Limits;
-use punch_server::limits::RateRule;
-use punch_server::staff::Role;
+use punch_server::RateRule;
+use punch_server::Role;
 
 fn two_a_window() -> RateRule {
     RateRule {

@@ -141,7 +141,7 @@ fn junk_is_counted_not_stored_and_evidence_is_capped_per_day() {
     assert!(server.admin.rejected().unwrap().is_empty());
     assert_eq!(server.admin.evidence_today(&device.id).unwrap(), (0, 500));
     // Authentic refused records are kept, but at most the daily cap.
-    let cap = punch_server::evidence::MAX_EVIDENCE_PER_DAY;
+    let cap = punch_server::internal::evidence::MAX_EVIDENCE_PER_DAY;
     let head = server.admin.head(&device.id).unwrap().1;
     let gaps: Vec<UploadRecord> = (0..cap + 20)
         .map(|i| device.sign(&device.record(3 + i, &head, version)))

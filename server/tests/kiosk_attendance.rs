@@ -17,8 +17,8 @@ use punch_model::ledger::record::PunchKind;
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::policy::Settings;
 use punch_model::rules::shift::{self, Attendance, OpenShift, PreparedShift, Shift};
-use punch_server::policy_publish::Schedule;
-use punch_server::staff::Role;
+use punch_server::Role;
+use punch_server::Schedule;
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -121,7 +121,7 @@ fn over_the_connection_cap_a_client_gets_a_json_503() {
     // Idle connections are closed by the header timeout; service resumes.
     std::thread::sleep(Duration::from_millis(2_500));
     drop(idle);
-    let ok = request(addr, "GET", punch_server::api::PATH_HEALTHZ, &[], b"");
+    let ok = request(addr, "GET", punch_server::routes::PATH_HEALTHZ, &[], b"");
     assert_eq!(ok.status, 200);
 }
 
@@ -130,11 +130,11 @@ fn health_readiness_and_metrics() {
     let server = TestServer::start();
     let version = server.publish();
     let addr = server.addr();
-    let health = request(addr, "GET", punch_server::api::PATH_HEALTHZ, &[], b"");
+    let health = request(addr, "GET", punch_server::routes::PATH_HEALTHZ, &[], b"");
     assert_eq!(health.status, 200);
     health.assert_stamped();
     assert!(health.header("x-request-id").is_some());
-    let ready = request(addr, "GET", punch_server::api::PATH_READYZ, &[], b"");
+    let ready = request(addr, "GET", punch_server::routes::PATH_READYZ, &[], b"");
     assert_eq!(ready.status, 200);
     let ready_json = ready.json();
     let backend = if matches!(server.db, punch_server::DbUrl::Postgres(_)) {
@@ -151,7 +151,7 @@ fn health_readiness_and_metrics() {
     let mine = request(
         addr,
         "GET",
-        punch_server::api::PATH_HEALTHZ,
+        punch_server::routes::PATH_HEALTHZ,
         &[("x-request-id", "trace-42".into())],
         b"",
     );
@@ -166,7 +166,7 @@ fn health_readiness_and_metrics() {
         request(
             addr,
             "GET",
-            punch_server::api::PATH_METRICS,
+            punch_server::routes::PATH_METRICS,
             &common::metrics_auth(),
             b"",
         )
@@ -190,7 +190,7 @@ fn health_readiness_and_metrics() {
         request(
             addr,
             "GET",
-            punch_server::api::PATH_METRICS,
+            punch_server::routes::PATH_METRICS,
             &common::metrics_auth(),
             b"",
         )
@@ -236,10 +236,11 @@ fn a_newer_schema_is_refused_at_start() {
 
 #[test]
 fn ended_rate_windows_are_pruned_and_running_ones_kept() {
-    use punch_server::limits::rate::{self, Bucket, longest_window_ms};
-    use punch_server::store::StoreExt;
+    use punch_server::StoreExt;
+    use punch_server::internal::limits::rate;
+    use punch_server::internal::limits::rate::{Bucket, longest_window_ms};
     let dir = tempfile::tempdir().unwrap();
-    let store = punch_server::store::open(&common::test_db(dir.path())).unwrap();
+    let store = punch_server::internal::store::open(&common::test_db(dir.path())).unwrap();
     let limits = Limits::default();
     let longest = longest_window_ms(&limits);
     assert_eq!(

@@ -5,7 +5,7 @@
 use crate::common;
 
 use common::{METRICS_TOKEN, TestServer, request, test_db};
-use punch_server::api::PATH_METRICS;
+use punch_server::routes::PATH_METRICS;
 
 #[test]
 fn metrics_answer_only_the_configured_token() {

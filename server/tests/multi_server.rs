@@ -125,7 +125,7 @@ fn nonces_tokens_and_keys_are_shared_between_servers() {
 #[test]
 fn enrollment_guesses_are_counted_across_servers() {
     let limits = Limits {
-        enroll_per_ip: punch_server::limits::RateRule {
+        enroll_per_ip: punch_server::RateRule {
             hits: 4,
             window_s: 60,
         },

@@ -7,7 +7,7 @@ use crate::common;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use common::{TestServer, fresh_nonce, now_ms, request};
 use punch_model::wire;
-use punch_server::store::StoreExt;
+use punch_server::StoreExt;
 
 #[test]
 fn a_server_with_a_fast_clock_does_not_open_a_replay_window() {
@@ -30,11 +30,18 @@ fn a_server_with_a_fast_clock_does_not_open_a_replay_window() {
             HeaderValue::from_str(&v).unwrap(),
         );
     }
-    let signed = punch_server::auth::parse_headers(&map).unwrap();
-    let store = punch_server::at_rest::open(&ts.db, None).unwrap();
+    let signed = punch_server::internal::auth::parse_headers(&map).unwrap();
+    let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     let admitted = store
         .write(|tx| {
-            punch_server::auth::authenticate(tx, &signed, "GET", wire::PATH_TIME, b"", fast)
+            punch_server::internal::auth::authenticate(
+                tx,
+                &signed,
+                "GET",
+                wire::PATH_TIME,
+                b"",
+                fast,
+            )
         })
         .unwrap();
     assert!(admitted.is_ok(), "{admitted:?}");

@@ -120,7 +120,7 @@ fn documented_routes_are_exactly_the_served_routes() {
             documented.insert((method.to_ascii_uppercase(), path.clone()));
         }
     }
-    let served: BTreeSet<(String, String)> = punch_server::app::routes()
+    let served: BTreeSet<(String, String)> = punch_server::routes::all()
         .into_iter()
         .map(|(m, p)| (m.to_string(), p.to_string()))
         .collect();
@@ -447,8 +447,8 @@ fn the_live_server_answers_as_documented() {
 
     // Operations routes: liveness, readiness (JSON), metrics (Prometheus text).
     for path in [
-        punch_server::api::PATH_HEALTHZ,
-        punch_server::api::PATH_READYZ,
+        punch_server::routes::PATH_HEALTHZ,
+        punch_server::routes::PATH_READYZ,
     ] {
         check(
             &doc,
@@ -458,7 +458,7 @@ fn the_live_server_answers_as_documented() {
             &request(addr, "GET", path, &[], b""),
         );
     }
-    let metrics_path = punch_server::api::PATH_METRICS;
+    let metrics_path = punch_server::routes::PATH_METRICS;
     let metrics = request(addr, "GET", metrics_path, &common::metrics_auth(), b"");
     assert_eq!(metrics.status, 200);
     assert!(
@@ -532,8 +532,8 @@ fn pending_key_rotation(server: &TestServer) -> String {
 }
 
 fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server: &TestServer) {
-    use punch_server::admin_api as a;
-    use punch_server::staff::Role;
+    use punch_server::Role;
+    use punch_server::routes::admin as a;
     use serde_json::json;
     let addr = server.addr();
     let version = server.admin.policy_version().unwrap().max(server.publish());
@@ -767,9 +767,9 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             .is_object()
     );
     for (path, ctype) in [
-        (punch_server::web::PATH_PAGE, "text/html"),
-        (punch_server::web::PATH_SCRIPT, "text/javascript"),
-        (punch_server::web::PATH_STYLE, "text/css"),
+        (punch_server::routes::PATH_PAGE, "text/html"),
+        (punch_server::routes::PATH_SCRIPT, "text/javascript"),
+        (punch_server::routes::PATH_STYLE, "text/css"),
     ] {
         let resp = request(addr, "GET", path, &[], b"");
         assert_eq!(resp.status, 200, "{path}");

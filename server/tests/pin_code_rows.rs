@@ -7,7 +7,8 @@ use crate::common;
 
 use common::TestServer;
 use punch_model::pin::wire as pin;
-use punch_server::store::{PinCodeRow, StoreExt};
+use punch_server::StoreExt;
+use punch_server::internal::store::PinCodeRow;
 
 #[test]
 fn long_expired_codes_are_pruned_when_a_new_one_is_sent() {
@@ -17,7 +18,7 @@ fn long_expired_codes_are_pruned_when_a_new_one_is_sent() {
     ts.admin
         .set_pin_contact("e-1", "email", "e1@example.com")
         .unwrap();
-    let store = punch_server::at_rest::open(&ts.db, None).unwrap();
+    let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     let old = |hash: &str, expires_at_ms: i64| PinCodeRow {
         code_hash: hash.into(),
         employee_id: "e-1".into(),

@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 
-use punch_server::pin::sender::{CodeMessage, CodeSender, SmtpConfig, SmtpSender};
+use punch_server::internal::pin::sender::{CodeMessage, CodeSender, SmtpConfig, SmtpSender};
 
 /// Accepts one session; returns the DATA it received.
 fn sink() -> (u16, std::thread::JoinHandle<String>) {

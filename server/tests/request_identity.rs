@@ -10,8 +10,8 @@ use punch_model::ledger::event::ChainEvent;
 use punch_model::rules::field_work::FieldWorkRequest;
 use punch_model::rules::makeup::MakeUpRequest;
 use punch_model::rules::punch_kind::PunchKind;
-use punch_server::staff::Role;
-use punch_server::store::StoreExt;
+use punch_server::Role;
+use punch_server::StoreExt;
 use serde_json::json;
 
 fn make_up() -> ChainEvent {
@@ -119,7 +119,7 @@ fn a_decision_changes_only_the_row_it_names() {
         .unwrap()
         .clone();
     let id = ann_row.event_id.clone();
-    let store = punch_server::at_rest::open(&ts.db, None).unwrap();
+    let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     bob_row.event_id = id.clone();
     bob_row.seq += 100;
     store.write(|tx| tx.insert_event(&bob_row)).unwrap();

@@ -8,7 +8,7 @@ use crate::common;
 use common::{Device, TestServer, now_ms, outcomes};
 use punch_model::ledger::record::{GENESIS_HASH, PunchKind};
 use punch_model::wire::UploadRecord;
-use punch_server::privacy::retention::Retention;
+use punch_server::Retention;
 
 const DAY_MS: i64 = 86_400_000;
 

@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use common::staff::PASSWORD;
 use common::{DAY, test_db};
-use punch_server::at_rest::{AtRestKeys, value};
-use punch_server::staff::Role;
-use punch_server::store::StoreExt;
+use punch_server::AtRestKeys;
+use punch_server::Role;
+use punch_server::StoreExt;
+use punch_server::internal::at_rest::value;
 use punch_server::{Admin, DbUrl, ServerConfig, ServerHandle};
 
 /// A key file's text with `seal_with` and every (id, key) listed.
@@ -43,7 +44,7 @@ fn start(db: &DbUrl, keys: Option<&Arc<AtRestKeys>>) -> ServerHandle {
 
 /// (policy key, time key, hr's TOTP seed) exactly as stored.
 fn raw_secrets(db: &DbUrl) -> [Vec<u8>; 3] {
-    let raw = punch_server::store::open(db).unwrap();
+    let raw = punch_server::internal::store::open(db).unwrap();
     raw.read(|tx| {
         Ok([
             tx.meta("policy_key_pkcs8")?.unwrap(),
@@ -81,7 +82,7 @@ fn server_secrets_are_sealed_resealed_and_rotated() {
     let ts_staff = {
         // add_staff needs a TestServer; make the account the same way.
         let created = admin
-            .add_staff(&punch_server::staff::account::NewStaff {
+            .add_staff(&punch_server::NewStaff {
                 username: "hr".into(),
                 display_name: "HR".into(),
                 role: Role::HrAdmin,
@@ -153,6 +154,6 @@ fn server_secrets_are_sealed_resealed_and_rotated() {
     admin2.publish_policy(DAY).unwrap();
     let step_ms = 30_000;
     let next = (common::now_ms() / step_ms + 1) * step_ms;
-    let code = punch_server::staff::totp::code_from_base32(&ts_staff, next).unwrap();
+    let code = punch_server::internal::staff::totp::code_from_base32(&ts_staff, next).unwrap();
     assert_eq!(hr.try_sign_in(server.addr(), PASSWORD, &code).status, 200);
 }

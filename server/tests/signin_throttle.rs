@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use common::staff::{PASSWORD, Staff, add_staff};
 use common::{Http, TestServer, request};
 use punch_server::Limits;
-use punch_server::staff::Role;
+use punch_server::Role;
 
 /// Behind a proxy on 127.0.0.1, as the deployment guide asks.
 fn proxied() -> Limits {
@@ -83,7 +83,7 @@ fn failures_from_elsewhere_do_not_lock_out_the_owner() {
 #[test]
 fn parallel_attempts_get_no_more_guesses_than_serial_ones() {
     let limits = Limits {
-        staff_signin_per_ip: punch_server::limits::RateRule {
+        staff_signin_per_ip: punch_server::RateRule {
             hits: 1000,
             window_s: 60,
         },

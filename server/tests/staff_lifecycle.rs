@@ -7,8 +7,8 @@ use crate::common;
 use common::staff::{PASSWORD, Session, Staff, add_staff, ok};
 use common::{TestServer, now_ms, request};
 use punch_server::Limits;
-use punch_server::admin_api;
-use punch_server::staff::Role;
+use punch_server::Role;
+use punch_server::routes::admin as admin_api;
 use serde_json::{Value, json};
 
 fn change(hr: &Session, who: &str, what: &str, body: Value) -> Value {
@@ -41,7 +41,7 @@ fn with_token(ts: &TestServer, token: &str) -> u16 {
 fn fresh_code(secret: &str) -> String {
     let step_ms = 30_000;
     let next = (now_ms() / step_ms + 1) * step_ms;
-    punch_server::staff::totp::code_from_base32(secret, next).unwrap()
+    punch_server::internal::staff::totp::code_from_base32(secret, next).unwrap()
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn enrol(ts: &TestServer, username: &str, password: &str) -> String {
             .unwrap()
             .starts_with("otpauth://")
     );
-    let code = punch_server::staff::totp::code_from_base32(&secret, now_ms()).unwrap();
+    let code = punch_server::internal::staff::totp::code_from_base32(&secret, now_ms()).unwrap();
     let body =
         json!({"username": username, "password": password, "totp": code, "totp_secret": secret});
     let enrolled = request(

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::staff::{PASSWORD, add_staff};
 use common::{TestServer, outcomes};
-use punch_server::staff::Role;
+use punch_server::Role;
 use punch_server::{Admin, DbUrl, ServerConfig, ServerHandle};
 
 /// Short, so a held lock outlasts one attempt quickly.

@@ -6,7 +6,7 @@ use crate::common;
 
 use common::TestServer;
 use common::staff::add_staff;
-use punch_server::staff::Role;
+use punch_server::Role;
 use serde_json::json;
 
 #[test]

@@ -14,7 +14,7 @@ use common::{Device, TestServer, now_ms};
 use punch_model::geofence::LatLon;
 use punch_model::rules::evaluate::Decision;
 use punch_model::rules::evidence::ValidFix;
-use punch_server::staff::Role;
+use punch_server::Role;
 
 fn flagged(
     ts: &TestServer,

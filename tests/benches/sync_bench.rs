@@ -12,7 +12,7 @@
 //! - 10,000 punches are taken with `PunchEngine::punch` (ManualClock moved up
 //!   to real time before each punch, never past it); copies of that queue
 //!   are uploaded with batches of 500 (median of 3) and one per request.
-//! - Server verification throughput drives `punch_server::ingest` directly,
+//! - Server verification throughput drives `punch_server::internal::ingest` directly,
 //!   as the upload handler does (`check_signatures` on all cores, then
 //!   `ingest_checked`, 500 records per write transaction; request
 //!   authentication and HTTP excluded), against bare inserts of the rows it
@@ -37,8 +37,8 @@ use punch_core::{
 use punch_model::ledger::record::GENESIS_HASH;
 use punch_model::ledger::sealed::DataKey;
 use punch_model::wire::{RecordStatus, UploadRecord};
-use punch_server::at_rest::AtRestKeys;
-use punch_server::store::StoreExt;
+use punch_server::AtRestKeys;
+use punch_server::StoreExt;
 use punch_tests::world::{EMPLOYEE, HQ, now_ms, start_server};
 use rusqlite::{Connection, params};
 
@@ -381,8 +381,8 @@ fn ingest_rate(
     at_rest: Option<&Arc<AtRestKeys>>,
 ) -> f64 {
     snapshot(&setup.server_db, db);
-    let store = punch_server::at_rest::open(&db.into(), at_rest).expect("server store");
-    let state = punch_server::server::state_over(store, punch_server::Limits::default())
+    let store = punch_server::internal::at_rest::open(&db.into(), at_rest).expect("server store");
+    let state = punch_server::internal::server::state_over(store, punch_server::Limits::default())
         .expect("server state");
     let public_key = punch_server::Admin::connect_with(&db.into(), at_rest)
         .expect("admin")
@@ -396,11 +396,12 @@ fn ingest_rate(
     for chunk in records.chunks(BATCH as usize) {
         // What the upload handler does: signatures on all cores, then the
         // chain checks and inserts in one write transaction.
-        let checks = punch_server::ingest::check_signatures(&public_key, &setup.device_id, chunk);
+        let checks =
+            punch_server::internal::ingest::check_signatures(&public_key, &setup.device_id, chunk);
         let outcome = state
             .store
             .write(|tx| {
-                punch_server::ingest::ingest_checked(
+                punch_server::internal::ingest::ingest_checked(
                     tx,
                     &setup.device_id,
                     chunk,

@@ -28,10 +28,13 @@ use punch_model::rules::evaluate::evaluate;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::policy::{Policy, PreparedPolicy};
 use punch_model::wire::{self, EnrollRequest, UploadRequest};
-use punch_server::api::AppState;
-use punch_server::attestation::{self, AttestationConfig, Proven};
-use punch_server::store::StoreExt;
-use punch_server::{Admin, enroll, ingest};
+use punch_server::Admin;
+use punch_server::AttestationConfig;
+use punch_server::StoreExt;
+use punch_server::internal::AppState;
+use punch_server::internal::attestation;
+use punch_server::internal::attestation::Proven;
+use punch_server::internal::{enroll, ingest};
 
 use crate::world::{EMPLOYEE, HQ, employer, now_ms};
 
@@ -407,7 +410,7 @@ fn server() -> &'static ServerFixture {
         let dir = scratch();
         let db = dir.path().join("server.db");
         let admin = employer(&punch_server::DbUrl::Sqlite(db.clone()));
-        let state = punch_server::server::app_state(&db).expect("server state");
+        let state = punch_server::internal::server::app_state(&db).expect("server state");
         let device_key = key();
         let device_id = "fuzz-device-1".to_string();
         let code = admin

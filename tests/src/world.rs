@@ -14,7 +14,7 @@ use punch_core::{
 use punch_core::{RetryConfig, ServerConfig};
 use punch_model::geofence::{LatLon, Shape};
 use punch_model::rules::policy::{Settings, Site};
-use punch_server::at_rest::AtRestKeys;
+use punch_server::AtRestKeys;
 use punch_server::{Admin, DbUrl, PostgresStore, ServerHandle};
 
 use crate::fault_proxy::FaultProxy;

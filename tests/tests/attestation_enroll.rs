@@ -96,7 +96,7 @@ fn a_forged_attestation_is_refused_with_its_reason_and_binds_nothing() {
     let chain = der_chain(&pem);
     let (_dir, server, admin, _key, engine) = setup(Some(chain));
     admin
-        .set_attestation_config(punch_server::attestation::AttestationConfig {
+        .set_attestation_config(punch_server::AttestationConfig {
             android_apps: vec!["com.google.android.attestation".into()],
             ..Default::default()
         })

@@ -22,7 +22,7 @@ fn run(cmd: &mut Command) {
 fn backup(db: &DbUrl, to: &Path) {
     match db {
         // Online: the server keeps running and writing meanwhile.
-        DbUrl::Sqlite(path) => punch_server::store::sqlite::backup(path, to).expect("backup"),
+        DbUrl::Sqlite(path) => punch_server::backup_sqlite(path, to).expect("backup"),
         DbUrl::Postgres(url) => run(Command::new("pg_dump")
             .args(["--format=custom", "--file"])
             .arg(to)

@@ -10,7 +10,7 @@ use std::time::Duration;
 use punch_core::{Clock, MakeUpRequest, PunchKind};
 use punch_model::rules::policy::Settings;
 use punch_model::rules::privacy::PrivacySettings;
-use punch_server::privacy::retention::Retention;
+use punch_server::Retention;
 use punch_tests::world::{World, now_ms};
 
 const HOUR: i64 = 3_600_000;

@@ -11,7 +11,7 @@ use punch_core::{Clock, Evidence, GpsFix, PunchError, PunchKind};
 use punch_model::geofence::LatLon;
 use punch_model::rules::field_work::FieldWorkRequest;
 use punch_model::rules::makeup::{MakeUpRefusal, MakeUpRequest, MakeUpRules, RequestStatus};
-use punch_server::policy_publish::Schedule;
+use punch_server::Schedule;
 use punch_tests::world::{HQ, World};
 
 const HOUR: i64 = 3_600_000;

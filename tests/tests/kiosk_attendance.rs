@@ -14,7 +14,7 @@ use punch_core::{
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::policy::Settings;
 use punch_model::rules::shift::{Attendance, Shift};
-use punch_server::policy_publish::Schedule;
+use punch_server::Schedule;
 use punch_tests::fault_proxy::FaultProxy;
 use punch_tests::world::{EMPLOYEE, HQ, device, employer, now_ms, server_db, start_server};
 

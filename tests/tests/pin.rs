@@ -14,7 +14,7 @@ use punch_core::{
 };
 use punch_model::pin::{PinSettings, SignedResetToken, TokenError};
 use punch_model::wire::ErrorCode;
-use punch_server::pin::CodeDelivery;
+use punch_server::CodeDelivery;
 use punch_server::{Admin, DbUrl, ServerHandle};
 use punch_tests::fault_proxy::FaultProxy;
 use punch_tests::world::{EMPLOYEE, device, employer, now_ms, psql, server_db};

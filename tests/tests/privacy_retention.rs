@@ -6,7 +6,7 @@ use std::time::Duration;
 use punch_core::{PunchKind, UploadState};
 use punch_model::rules::policy::Settings;
 use punch_model::rules::privacy::PrivacySettings;
-use punch_server::privacy::retention::Retention;
+use punch_server::Retention;
 use punch_tests::world::{World, now_ms};
 
 fn world(phone_retention_days: u32) -> World {

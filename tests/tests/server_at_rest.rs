@@ -12,10 +12,10 @@ use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::{Clock, EngineOptions, Evidence, GpsFix, PunchEngine, PunchError, PunchKind};
 use punch_model::ledger::sealed::DataKey;
 use punch_model::rules::makeup::MakeUpRequest;
-use punch_server::at_rest::{AtRestError, AtRestKeys};
-use punch_server::store::sealable::SealableColumn;
-use punch_server::store::{DbUrl, StoreExt};
+use punch_server::internal::store::sealable::SealableColumn;
 use punch_server::{Admin, ServerError};
+use punch_server::{AtRestError, AtRestKeys};
+use punch_server::{DbUrl, StoreExt};
 use punch_tests::fault_proxy::Fault;
 use punch_tests::world::{EMPLOYEE, HQ, World, fast_retry, now_ms};
 
@@ -149,7 +149,7 @@ fn evidence_is_sealed_in_the_database_and_clear_to_every_reader() {
         );
     }
     // Every non-empty evidence value as stored (raw backend) is sealed with k1.
-    let raw = punch_server::store::open(&w.server_db).expect("raw store");
+    let raw = punch_server::internal::store::open(&w.server_db).expect("raw store");
     let mut sealed = 0;
     for column in SealableColumn::ALL {
         let values = raw
@@ -157,12 +157,14 @@ fn evidence_is_sealed_in_the_database_and_clear_to_every_reader() {
             .expect("values");
         for v in values.iter().filter(|v| !v.value.is_empty()) {
             let bytes = if column.is_text() {
-                punch_server::at_rest::value::text_bytes(&String::from_utf8_lossy(&v.value))
+                punch_server::internal::at_rest::value::text_bytes(&String::from_utf8_lossy(
+                    &v.value,
+                ))
             } else {
                 v.value.clone()
             };
             assert_eq!(
-                punch_server::at_rest::value::sealed_with(&bytes),
+                punch_server::internal::at_rest::value::sealed_with(&bytes),
                 Some("k1"),
                 "{} {:?}",
                 column.name(),
@@ -231,13 +233,13 @@ fn escrowed_data_keys_are_sealed_and_still_open_sealed_records() {
         .expect("punch");
     assert_eq!(engine.sync().expect("sync").uploaded, 1);
 
-    let raw = punch_server::store::open(&w.server_db).expect("raw store");
+    let raw = punch_server::internal::store::open(&w.server_db).expect("raw store");
     let keys = raw
         .read(|tx| tx.stored_values(SealableColumn::DataKey, None, 10))
         .expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(
-        punch_server::at_rest::value::sealed_with(&keys[0].value),
+        punch_server::internal::at_rest::value::sealed_with(&keys[0].value),
         Some("k1")
     );
     // The server still opens the phone-sealed record with the escrowed key.

@@ -1,13 +1,14 @@
 //! The HTTP surface: routes, handlers and the wire error shape. Handlers do
 //! the HTTP part only; the rules live in `auth`, `enroll`, `ingest` and
 //! `policy_publish`, and run on the blocking pool (the store is synchronous).
-//! Bodies are read here, within the route's limit and the body budget,
-//! before anything else looks at them.
+//! Bodies are read first, within the route's limit and the body budget,
+//! before anything else looks at them: the extractors in [`extract`] read,
+//! authenticate and parse, so a handler says only what it does.
 
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Extension, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
@@ -45,12 +46,11 @@ pub const PATH_METRICS: &str = "/metrics";
 pub const HEADER_REQUEST_ID: &str = "x-request-id";
 
 pub(crate) mod common;
+pub(crate) mod extract;
 
 pub use common::{ApiError, AppState, PeerAddr};
-pub(crate) use common::{
-    authenticate, blocking, ok_json, parse_json, rate_limited, read_body, refused, time_header,
-    verify_request,
-};
+pub(crate) use common::{blocking, ok_json, rate_limited, refused, time_header, verify_request};
+use extract::{BoundedBody, DeviceRequest, SignedRequest};
 
 /// Counts an attempt with an enrollment code before any other work (and
 /// whatever its outcome), per client IP and per code, in the database:
@@ -96,15 +96,13 @@ async fn enroll_handler(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Body,
+    BoundedBody { bytes: body, .. }: BoundedBody,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.enroll_body_bytes).await?;
     if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
         return Ok(refused);
     }
     let signed = auth::parse_headers(&headers)?;
-    let req: EnrollRequest = parse_json(&body, "enroll request")?;
+    let req: EnrollRequest = extract::parse(&body)?;
     if signed.device_id != req.device_id {
         return Err(ApiError::bad_request(format!(
             "header device {:?} is not the enrolling device {:?}",
@@ -218,16 +216,12 @@ fn refusal_error(refusal: EnrollRefusal) -> ApiError {
 async fn challenge_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    BoundedBody { bytes: body, .. }: BoundedBody,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
     if let Some(refused) = limit_code_guessing(&state, peer, &body).await? {
         return Ok(refused);
     }
-    let req: EnrollChallengeRequest = parse_json(&body, "challenge request")?;
+    let req: EnrollChallengeRequest = extract::parse(&body)?;
     let (outcome, now) = blocking(&state, move |s| {
         let now = now_ms();
         let outcome = s
@@ -253,14 +247,8 @@ async fn challenge_handler(
 
 async fn time_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let lookup = device.clone();
     let (version, chain_reset) = blocking(&state, move |s| {
         Ok(s.store.read(|tx| {
@@ -289,14 +277,8 @@ const PATH_ATTACHMENT: &str = "/v1/attachments/{sha256}";
 
 async fn requests_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let now = now_ms();
     let answer = blocking(&state, move |s| {
         Ok(s.store.read(|tx| {
@@ -312,14 +294,9 @@ async fn requests_handler(
 
 async fn attachment_handler(
     State(state): State<AppState>,
-    method: Method,
     uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, body, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.upload_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let named = attachment_hash(uri.path())
         .unwrap_or_default()
         .to_ascii_lowercase();
@@ -357,14 +334,8 @@ async fn attachment_handler(
 
 async fn policy_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let latest = blocking(&state, |s| Ok(s.store.read(|tx| tx.latest_policy())?)).await?;
     let Some(policy) = latest else {
         return Err(ApiError::new(
@@ -389,10 +360,8 @@ async fn upload_handler(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Body,
+    BoundedBody { bytes: body, .. }: BoundedBody,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.upload_body_bytes).await?;
     let started = Instant::now();
     let signed = auth::parse_headers(&headers)?;
     let path = uri.path().to_string();
@@ -401,7 +370,7 @@ async fn upload_handler(
         // before the lock; then admission and ingest in one transaction, so
         // an upload costs one commit.
         let verified = verify_request(s, signed, method.as_str(), &path, &body)?;
-        let req: UploadRequest = parse_json(&body, "upload request")?;
+        let req: UploadRequest = extract::parse(&body)?;
         if req.device_id != verified.device.device_id {
             return Err(ApiError::bad_request(format!(
                 "body device_id {:?} is not the authenticated device {:?}",
@@ -527,15 +496,10 @@ fn seq_too_large(seq: u64) -> ApiError {
 /// (`privacy::reveal`): checked against its commitment and re-judged.
 async fn reveal_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    SignedRequest {
+        device, body: req, ..
+    }: SignedRequest<RevealRequest>,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
-    let req: RevealRequest = parse_json(&body, "reveal request")?;
     if req.seq > wire::MAX_SEQ {
         return Err(seq_too_large(req.seq));
     }
@@ -559,14 +523,8 @@ async fn reveal_handler(
 /// The employee's export: everything held about the device's employee.
 async fn export_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
     let now = now_ms();
     let export = blocking(&state, move |s| {
         // Each export reads all the employee's data: bounded per device.
@@ -588,15 +546,10 @@ async fn export_handler(
 /// The device escrows the data key that seals its records' payloads.
 async fn data_key_handler(
     State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    SignedRequest {
+        device, body: req, ..
+    }: SignedRequest<DataKeyRequest>,
 ) -> Result<Response, ApiError> {
-    let (body, _permit) =
-        read_body(&state, &uri, &headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(&state, &method, &uri, &headers, &body).await?;
-    let req: DataKeyRequest = parse_json(&body, "data key request")?;
     if !privacy::keys::well_formed(&req) {
         return Err(ApiError::bad_request(
             "a data key is 32 bytes and its id the first 16 hex digits of its SHA-256",
@@ -863,10 +816,6 @@ pub fn routes() -> Vec<(Method, &'static str)> {
         .into_iter()
         .map(|(method, path, _)| (method, path))
         .collect()
-}
-
-pub fn router(state: AppState) -> Router {
-    router_with(state, Router::new())
 }
 
 /// The device API plus `extra` routes (the admin API and the reviewer page,

@@ -172,11 +172,3 @@ pub fn verify_anchored(tx: &dyn StoreTx, anchor: (u64, &str)) -> Result<AuditVer
     }
     Ok(v)
 }
-
-/// The current head: (seq, hash); (0, GENESIS_HASH) when empty.
-pub fn head(tx: &dyn StoreTx) -> Result<(u64, String)> {
-    Ok(tx
-        .people()
-        .lock_audit_head()?
-        .unwrap_or((0, GENESIS_HASH.to_string())))
-}

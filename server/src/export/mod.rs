@@ -7,4 +7,4 @@
 pub mod attendance;
 pub mod csv;
 
-pub use attendance::{DayRow, ExportQuery, MadeUp, attendance};
+pub use attendance::{ExportQuery, MadeUp, attendance};

@@ -3,19 +3,16 @@
 //! device and per address before any other work, whatever its outcome:
 //! guessing a code or a secret costs attempts every server shares.
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use punch_model::pin::SignedResetToken;
 use punch_model::pin::wire::{PinCodeRedeem, PinResetGranted, PinSelfService};
 use punch_model::wire::ErrorCode;
 
 use super::reset::{self, PinRefusal};
-use crate::api::common::{
-    ApiError, AppState, PeerAddr, authenticate, blocking, ok_json, parse_json, rate_limited,
-    read_body,
-};
+use crate::api::common::{ApiError, AppState, PeerAddr, blocking, ok_json, rate_limited};
+use crate::api::extract::{self, DeviceRequest};
 use crate::clock::now_ms;
 use crate::limits::rate::{self, Bucket};
 use crate::store::{DeviceInfo, StoreExt};
@@ -46,17 +43,13 @@ fn refusal(r: PinRefusal) -> ApiError {
     }
 }
 
-/// Reads, authenticates and rate-limits one PIN request.
-async fn admit(
+/// Counts one PIN request against its employee, device and address; a
+/// limited request gets the answer to send instead.
+async fn limit(
     state: &AppState,
     peer: Option<Extension<PeerAddr>>,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Result<(DeviceInfo, Bytes), Response>, ApiError> {
-    let (body, _permit) = read_body(state, uri, headers, body, state.limits.get_body_bytes).await?;
-    let device = authenticate(state, method, uri, headers, &body).await?;
+    device: &DeviceInfo,
+) -> Result<Option<Response>, ApiError> {
     let ip = peer.map_or_else(
         || "unknown".to_string(),
         |Extension(PeerAddr(a))| a.ip().to_string(),
@@ -72,13 +65,10 @@ async fn admit(
         Ok(s.store.write(|tx| rate::hit(tx, &s.limits, &hits, now))?)
     })
     .await?;
-    Ok(match limited {
-        Some(l) => {
-            tracing::warn!(employee_id = %device.employee_id, bucket = ?l.bucket, "PIN reset rate limited");
-            Err(rate_limited(l))
-        }
-        None => Ok((device, body)),
-    })
+    Ok(limited.map(|l| {
+        tracing::warn!(employee_id = %device.employee_id, bucket = ?l.bucket, "PIN reset rate limited");
+        rate_limited(l)
+    }))
 }
 
 fn granted(token: SignedResetToken) -> Response {
@@ -97,15 +87,11 @@ fn granted(token: SignedResetToken) -> Response {
 pub(crate) async fn code_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (device, _) = match admit(&state, peer, &method, &uri, &headers, body).await? {
-        Ok(d) => d,
-        Err(limited) => return Ok(limited),
-    };
+    if let Some(limited) = limit(&state, peer, &device).await? {
+        return Ok(limited);
+    }
     // No sender configured: refused before a code exists (never logged).
     if !state.pin_sender.ready() {
         return Err(ApiError::unavailable(
@@ -140,16 +126,12 @@ pub(crate) async fn code_handler(
 pub(crate) async fn redeem_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, body, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (device, body) = match admit(&state, peer, &method, &uri, &headers, body).await? {
-        Ok(d) => d,
-        Err(limited) => return Ok(limited),
-    };
-    let req: PinCodeRedeem = parse_json(&body, "PIN code")?;
+    if let Some(limited) = limit(&state, peer, &device).await? {
+        return Ok(limited);
+    }
+    let req: PinCodeRedeem = extract::parse(&body)?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
         Ok(s.store
@@ -163,16 +145,12 @@ pub(crate) async fn redeem_handler(
 pub(crate) async fn self_service_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, body, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (device, body) = match admit(&state, peer, &method, &uri, &headers, body).await? {
-        Ok(d) => d,
-        Err(limited) => return Ok(limited),
-    };
-    let req: PinSelfService = parse_json(&body, "self-service")?;
+    if let Some(limited) = limit(&state, peer, &device).await? {
+        return Ok(limited);
+    }
+    let req: PinSelfService = extract::parse(&body)?;
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
         Ok(s.store
@@ -186,15 +164,11 @@ pub(crate) async fn self_service_handler(
 pub(crate) async fn admin_reset_handler(
     State(state): State<AppState>,
     peer: Option<Extension<PeerAddr>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Body,
+    DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let (device, _) = match admit(&state, peer, &method, &uri, &headers, body).await? {
-        Ok(d) => d,
-        Err(limited) => return Ok(limited),
-    };
+    if let Some(limited) = limit(&state, peer, &device).await? {
+        return Ok(limited);
+    }
     let outcome = blocking(&state, move |s| {
         let now = now_ms();
         Ok(s.store

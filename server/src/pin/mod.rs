@@ -18,5 +18,4 @@ pub mod kiosk;
 pub mod reset;
 pub mod sender;
 
-pub use reset::PinRefusal;
-pub use sender::{CodeDelivery, CodeMessage, CodeSender};
+pub use sender::{CodeDelivery, CodeSender};

@@ -17,5 +17,5 @@ pub mod signin;
 pub mod token;
 pub mod totp;
 
-pub use actor::{Actor, Scope};
+pub use actor::Actor;
 pub use role::{Permission, Role};

@@ -91,7 +91,7 @@ impl Permission {
 }
 
 /// The permission table. Managers' rights stop at their team (see
-/// [`crate::staff::Scope`]); that is checked on the data, not here.
+/// `staff::actor::Scope`); that is checked on the data, not here.
 pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission as P;
     match role {

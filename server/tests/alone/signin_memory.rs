@@ -8,7 +8,7 @@ mod common;
 
 use common::{TestServer, request};
 use punch_server::Limits;
-use punch_server::limits::RateRule;
+use punch_server::RateRule;
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

@@ -303,7 +303,7 @@ pub fn start_on(db: &DbUrl, limits: punch_server::Limits) -> ServerHandle {
 pub fn start_with_codes(db: &DbUrl, codes: &std::path::Path) -> ServerHandle {
     ServerHandle::start(ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
-        pin_codes: punch_server::pin::CodeDelivery::File(codes.to_path_buf()),
+        pin_codes: punch_server::CodeDelivery::File(codes.to_path_buf()),
         metrics_token: Some(METRICS_TOKEN.into()),
         ..ServerConfig::new(db.clone())
     })

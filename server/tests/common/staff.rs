@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use punch_server::staff::Role;
-use punch_server::staff::account::NewStaff;
+use punch_server::NewStaff;
+use punch_server::Role;
 use serde_json::Value;
 
 use super::{Http, TestServer, now_ms, request};
@@ -46,7 +46,7 @@ pub fn add_staff(ts: &TestServer, username: &str, role: Role, team: Option<&str>
 
 impl Staff {
     pub fn code(&self) -> String {
-        punch_server::staff::totp::code_from_base32(&self.totp_secret, now_ms()).unwrap()
+        punch_server::internal::staff::totp::code_from_base32(&self.totp_secret, now_ms()).unwrap()
     }
 
     pub fn try_sign_in(&self, addr: SocketAddr, password: &str, code: &str) -> Http {

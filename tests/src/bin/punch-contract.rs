@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // limits have their own tests, here they would only hide the contract.
     let mut config = punch_server::ServerConfig::new(db.clone());
     config.listen = "127.0.0.1:0".parse()?;
-    let generous = punch_server::limits::RateRule {
+    let generous = punch_server::RateRule {
         hits: 1_000_000,
         window_s: 60,
     };
@@ -52,14 +52,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     config.limits.enroll_per_code = generous;
     // A configured code sender, as a deployment has (without one, code
     // requests are refused 503 by design): the development file sender.
-    config.pin_codes = punch_server::pin::CodeDelivery::File(dir.path().join("pin-codes.txt"));
+    config.pin_codes = punch_server::CodeDelivery::File(dir.path().join("pin-codes.txt"));
     // An HR admin for the admin API operations (the hook signs in with a
     // real TOTP code and sends the session cookie and CSRF token).
     let password = "contract suite password";
-    let hr = admin.add_staff(&punch_server::staff::account::NewStaff {
+    let hr = admin.add_staff(&punch_server::NewStaff {
         username: "contract-hr".into(),
         display_name: "Contract HR".into(),
-        role: punch_server::staff::Role::HrAdmin,
+        role: punch_server::Role::HrAdmin,
         team: None,
         password: password.into(),
     })?;
