@@ -156,7 +156,19 @@ pub mod internal {
         }
     }
     pub mod store {
-        pub use crate::store::{ChallengeRow, CodeRow, PinCodeRow, open};
+        pub use crate::store::{
+            AttachmentRow, BindDevice, ChallengeRow, CodeRow, EventDecision, EventFilter, NewPunch,
+            PinCodeRow, PinProfile, PolicyRow, PurgeKind, Revelation, StoredEvent, open,
+        };
+        /// The store contract suite's rows (`tests/store_contract.rs`).
+        pub mod people {
+            pub use crate::store::people::{
+                ApiTokenRow, AuditRow, ChainAckRow, PunchReviewRow, SessionRow, StaffRow,
+            };
+        }
+        pub mod punch_page {
+            pub use crate::store::punch_page::PunchQuery;
+        }
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;
         }

@@ -5,18 +5,20 @@
 
 use std::sync::Arc;
 
-use punch_server::at_rest::{self, AtRestKeys};
-use punch_server::store::people::{
+use punch_server::internal::at_rest;
+use punch_server::internal::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PunchReviewRow, SessionRow, StaffRow,
 };
-use punch_server::store::punch_page::PunchQuery;
-use punch_server::store::sealable::SealableColumn;
-use punch_server::store::{
-    self, AttachmentRow, BindDevice, ChallengeRow, CodeRow, DbUrl, EventDecision, EventFilter,
-    NewPunch, PinCodeRow, PinProfile, PolicyRow, PurgeKind, RejectedInfo, Revelation, ServerStore,
-    StoreExt, StoredEvent, StoredPunchInfo,
+use punch_server::internal::store::punch_page::PunchQuery;
+use punch_server::internal::store::sealable::SealableColumn;
+use punch_server::internal::store::{
+    self, AttachmentRow, BindDevice, ChallengeRow, CodeRow, EventDecision, EventFilter, NewPunch,
+    PinCodeRow, PinProfile, PolicyRow, PurgeKind, Revelation, StoredEvent,
 };
-use punch_server::{PostgresStore, ServerError};
+use punch_server::{
+    AtRestKeys, DbUrl, PostgresStore, RejectedInfo, ServerError, ServerStore, StoreExt,
+    StoredPunchInfo,
+};
 
 /// Runs `case` on a fresh store of every back end under test.
 fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
@@ -258,7 +260,7 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
 #[test]
 fn nonces_are_single_use_until_pruned() {
     on_every_backend(|s| {
-        let now = punch_server::clock::now_ms();
+        let now = punch_server::now_ms();
         assert!(
             s.write(|tx| tx.insert_nonce("d1", "n", now - 600_000))
                 .unwrap()
@@ -911,7 +913,7 @@ mod bounded {
     use crate::common::staff::{add_staff, ok};
     use crate::common::{Device, TestServer, outcomes};
     use punch_model::wire::privacy::PATH_EXPORT;
-    use punch_server::staff::Role;
+    use punch_server::Role;
     use serde_json::json;
 
     /// A device with one accepted punch and `refused` refused records.

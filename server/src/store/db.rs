@@ -177,11 +177,6 @@ impl Row {
         i32::try_from(n).map_err(|_| ServerError::Corrupt(format!("stored {n} is not 32-bit")))
     }
 
-    pub fn u32(&mut self) -> Result<u32> {
-        let n = self.int()?;
-        u32::try_from(n).map_err(|_| ServerError::Corrupt(format!("stored {n} is not a u32")))
-    }
-
     pub fn bool(&mut self) -> Result<bool> {
         Ok(self.int()? != 0)
     }
@@ -210,11 +205,6 @@ impl Row {
     pub fn blob(&mut self) -> Result<Vec<u8>> {
         self.opt_blob()?
             .ok_or_else(|| self.wrong("blob", &Value::Null))
-    }
-
-    /// Skips a column (read by another decoder).
-    pub fn skip(&mut self) -> Result<()> {
-        self.next().map(drop)
     }
 }
 

@@ -82,9 +82,6 @@ const AT: &str = "COALESCE(p.trusted_time_ms, p.wall_time_ms)";
 const NEEDS_REVIEW: &str =
     "(p.decision = 'review' OR p.review_flags <> '[]') AND r.verdict IS NULL";
 
-/// Columns after the punch's own: team, then the review (NULL when none).
-pub const EXTRA_COLUMNS: usize = 5;
-
 impl PunchQuery {
     pub fn limit(&self) -> usize {
         self.limit.clamp(1, MAX_PAGE)
