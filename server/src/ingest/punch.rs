@@ -1,0 +1,177 @@
+//! An authentic, continuous punch: its place (the policy it is re-judged
+//! under), what a manager should look at, and the server's own reading of
+//! the shift.
+
+use std::sync::Arc;
+
+use punch_model::ledger::record::PunchRecord;
+use punch_model::ledger::review::{self, ReviewFlag};
+use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
+use punch_model::rules::policy::PreparedPolicy;
+use punch_model::rules::shift::{self, Attendance};
+use punch_model::text::serde_name;
+use punch_model::wire::RejectReason;
+
+use super::Batch;
+use super::judge::{Step, Verdict, refuse_link};
+use super::time::{JudgedTime, punch_time};
+use crate::error::Result;
+use crate::privacy::keys;
+use crate::requests;
+use crate::store::StoredPunchInfo;
+
+impl Batch<'_> {
+    /// Stores the punch at `seq` (hex `hash`) with the server's judgement,
+    /// unless its punch id is already stored or its sealed payload holds
+    /// values no phone produces.
+    pub(super) fn accept_punch(
+        &mut self,
+        record: &PunchRecord,
+        seq: u64,
+        policy: &Arc<PreparedPolicy>,
+        time: JudgedTime,
+        hash: String,
+    ) -> Step<Verdict> {
+        let punch_id = record.punch_id.to_string();
+        if let Some((device, seq)) = self.locations.get(&punch_id) {
+            return refuse_link(
+                RejectReason::ConflictingDuplicate,
+                format!("punch id {punch_id} is already stored as device {device} seq {seq}"),
+            );
+        }
+        let punch_time_ms = punch_time(record, time.trusted_time_ms, self.device_id, self.tokens);
+        let policy = self.judge_place(policy, record, punch_time_ms)?;
+        let mut review_flags = self.judge_review(&policy, record, punch_time_ms)?;
+        let attendance = self.judge_attendance(&policy, record, punch_time_ms)?;
+        let code = |a: &Option<Attendance>| a.as_ref().map(|a| a.code().to_string());
+        if code(&attendance) != code(&record.evaluation.attendance) {
+            review_flags.push(ReviewFlag::AttendanceMismatch {
+                device: code(&record.evaluation.attendance),
+                server: code(&attendance),
+            });
+        }
+        Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
+            device_id: self.device_id.to_string(),
+            seq,
+            punch_id,
+            employee_id: record.employee_id.clone(),
+            kind: serde_name(&record.kind),
+            wall_time_ms: record.wall_time_ms,
+            utc_offset_min: record.utc_offset_min,
+            trusted_time_ms: time.trusted_time_ms,
+            skew_ms: time.skew_ms,
+            time_status: time.status,
+            policy_version: record.policy_version,
+            decision: serde_name(&record.evaluation.decision),
+            site_id: record.evaluation.site_id.clone(),
+            hash,
+            received_at_ms: self.now_ms,
+            review_flags,
+            assurance: self.assurance.as_str().to_string(),
+            attendance,
+        })))
+    }
+
+    /// The policy a punch is re-judged under: with the employee's field
+    /// sites active at the punch's time when the device judged it at one.
+    fn judge_place(
+        &mut self,
+        policy: &Arc<PreparedPolicy>,
+        record: &PunchRecord,
+        punch_time_ms: i64,
+    ) -> Result<Arc<PreparedPolicy>> {
+        let at_field_site = record
+            .evaluation
+            .site_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with(FIELD_SITE_PREFIX));
+        if !at_field_site {
+            return Ok(policy.clone());
+        }
+        if self.field_sites.is_none() {
+            self.field_sites = Some(requests::field_sites(self.tx, self.employee_id)?);
+        }
+        let sites = self.field_sites.as_deref().unwrap_or_default();
+        let active = field_work::active_at(&policy.policy, sites, punch_time_ms);
+        // A field site's radius was checked when it was filed: this cannot fail
+        // for a policy that prepared without it, but if it does, judge without.
+        Ok(match field_work::prepare_with(policy, &active) {
+            Ok(prepared) => Arc::new(prepared),
+            Err(_) => policy.clone(),
+        })
+    }
+
+    /// What a manager should look at. A sealed payload is read with the
+    /// device's escrowed data key; one that does not open is still an
+    /// authentic punch, flagged.
+    fn judge_review(
+        &self,
+        policy: &PreparedPolicy,
+        record: &PunchRecord,
+        punch_time_ms: i64,
+    ) -> Step<Vec<ReviewFlag>> {
+        let opened = keys::open_record(self.tx, self.device_id, record)?;
+        if let Some(Err(check)) = opened.as_ref().map(|o| o.check_ranges()) {
+            return refuse_link(RejectReason::OutOfRange, check.to_string());
+        }
+        let mut review_flags = match opened {
+            Some(opened) => review::review(policy, &opened, punch_time_ms),
+            None => vec![ReviewFlag::PayloadUnreadable {
+                key_id: record
+                    .sealed
+                    .as_ref()
+                    .map(|s| s.key_id.clone())
+                    .unwrap_or_default(),
+            }],
+        };
+        review_flags.extend(assurance_flag(policy, record, self.assurance));
+        Ok(review_flags)
+    }
+
+    /// The server's own reading of the shift, on trusted time and from the
+    /// punches it holds (never from the device's claim); the employee's open
+    /// shift on this device moves with it.
+    fn judge_attendance(
+        &mut self,
+        policy: &PreparedPolicy,
+        record: &PunchRecord,
+        punch_time_ms: i64,
+    ) -> Result<Option<Attendance>> {
+        let open = match self.open_shifts.get(&record.employee_id) {
+            Some(open) => open.clone(),
+            None => self.tx.open_shift(self.device_id, &record.employee_id)?,
+        };
+        let attendance = shift::judge(
+            &policy.shifts,
+            record.evaluation.site_id.as_deref(),
+            record.kind,
+            punch_time_ms,
+            open.as_ref(),
+        );
+        let after = shift::open_after(record.kind, attendance.as_ref()).unwrap_or(open);
+        self.open_shifts.insert(record.employee_id.clone(), after);
+        Ok(attendance)
+    }
+}
+
+/// A device below what the policy (review mode) or the punch's site asks of
+/// its key: the punch is stored, and a manager should look at it.
+fn assurance_flag(
+    policy: &PreparedPolicy,
+    record: &PunchRecord,
+    device: AssuranceLevel,
+) -> Option<ReviewFlag> {
+    let settings = &policy.policy.settings;
+    let employer =
+        (settings.below_min_assurance == BelowMinimum::Review).then_some(settings.min_assurance);
+    let site = record.evaluation.site_id.as_ref().and_then(|id| {
+        policy
+            .sites
+            .iter()
+            .find(|s| &s.site.id == id)
+            .and_then(|s| s.site.min_assurance)
+    });
+    let required = employer.into_iter().chain(site).max()?;
+    (device < required).then_some(ReviewFlag::AssuranceBelowMinimum { device, required })
+}
