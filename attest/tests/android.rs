@@ -163,7 +163,11 @@ fn userdebug_chain_parses_then_is_refused_as_untrusted_root() {
 #[test]
 fn invalid_chains_are_refused_for_their_malformed_extension() {
     for (name, needle) in [
-        ("invalid_malformed_rot_device_locked", "deviceLocked"),
+        // deviceLocked is RootOfTrust's one BOOLEAN.
+        (
+            "invalid_malformed_rot_device_locked",
+            "rootOfTrust: ASN.1 BOOLEAN",
+        ),
         ("invalid_tags_not_in_ascending_order", "ascending order"),
     ] {
         let d = ders(name);

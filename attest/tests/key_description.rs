@@ -7,6 +7,8 @@ fn tlv(tag: &[u8], content: &[u8]) -> Vec<u8> {
     let n = content.len();
     if n < 0x80 {
         v.push(n as u8);
+    } else if n < 0x100 {
+        v.extend_from_slice(&[0x81, n as u8]);
     } else {
         v.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
     }
@@ -86,8 +88,8 @@ fn a_well_formed_hand_built_description_parses() {
 
 #[test]
 fn an_empty_boolean_is_malformed_not_a_panic() {
-    // asn1-rs 0.7.2's `bool::from_der` indexes the content before checking its length; the
-    // parser checks BOOLEANs itself.
+    // asn1-rs 0.7.2's `bool::from_der` indexed the content before checking its length (this
+    // parser used it until the schema became `der` derives); kept as a regression case.
     for locked in [&[][..], &[0x01], &[0x00, 0x00]] {
         let err = parse_key_description(&key_description(&[root_of_trust(locked)]))
             .expect_err("malformed");
@@ -144,4 +146,42 @@ fn wrong_shapes_are_malformed() {
     trailing.push(0);
     assert!(parse_key_description(&trailing).is_err());
     assert!(parse_key_description(&[]).is_err());
+}
+
+#[test]
+fn unsorted_or_repeated_set_members_are_still_accepted() {
+    // DER wants SET OF members sorted; devices have not always sent them so, and the parser has
+    // never refused them. They are read in DER order.
+    let purposes = explicit(
+        1,
+        &tlv(
+            &[0x31],
+            &[tlv(&[0x02], &[3]), tlv(&[0x02], &[2]), tlv(&[0x02], &[2])].concat(),
+        ),
+    );
+    let package = |name: &[u8]| tlv(&[0x30], &[tlv(&[0x04], name), tlv(&[0x02], &[1])].concat());
+    let app_id = tlv(
+        &[0x30],
+        &[
+            tlv(&[0x31], &[package(b"org.b"), package(b"org.a")].concat()),
+            tlv(
+                &[0x31],
+                &[tlv(&[0x04], &[9; 32]), tlv(&[0x04], &[1; 32])].concat(),
+            ),
+        ]
+        .concat(),
+    );
+    let kd = parse_key_description(&key_description(&[
+        purposes,
+        explicit(709, &tlv(&[0x04], &app_id)),
+    ]))
+    .expect("parses");
+    assert_eq!(kd.hardware_enforced.purposes(), Some(&[2, 2, 3][..]));
+    let app = kd
+        .hardware_enforced
+        .attestation_application_id()
+        .expect("app id");
+    let names: Vec<&str> = app.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["org.a", "org.b"]);
+    assert_eq!(app.signature_digests, [vec![1; 32], vec![9; 32]]);
 }

@@ -24,7 +24,7 @@ pub trait Clock: Send + Sync {
 }
 
 /// The host's clocks: the wall clock with the host's real UTC offset; on
-/// Linux the kernel's boot id and uptime. Elsewhere (a desktop host that is
+/// Linux the kernel's boot id and `CLOCK_BOOTTIME`. Elsewhere (a desktop host that is
 /// not Linux) a per-process boot id and the time since the engine started,
 /// so a restart is treated like a reboot: conservative, never wrong. Phones
 /// pass their own clock through the bindings (Android
@@ -51,11 +51,8 @@ impl Clock for SystemClock {
             .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         let linux = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
             .ok()
-            .zip(std::fs::read_to_string("/proc/uptime").ok())
-            .and_then(|(boot, uptime)| {
-                let secs: f64 = uptime.split_whitespace().next()?.parse().ok()?;
-                Some((boot.trim().to_string(), (secs * 1000.0) as u64))
-            });
+            .zip(boot_time_ms())
+            .map(|(boot, ms)| (boot.trim().to_string(), ms));
         let (boot_id, monotonic_ms) = linux.unwrap_or_else(|| {
             (
                 self.process_boot_id.clone(),
@@ -69,6 +66,23 @@ impl Clock for SystemClock {
             boot_id,
         }
     }
+}
+
+/// Time since boot in ms, suspend included (`CLOCK_BOOTTIME`: what Android's
+/// `elapsedRealtime` and `/proc/uptime` count), or `None` if the kernel says no.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn boot_time_ms() -> Option<u64> {
+    use rustix::time::{DynamicClockId, clock_gettime_dynamic};
+    let t = clock_gettime_dynamic(DynamicClockId::Boottime).ok()?;
+    let secs = u64::try_from(t.tv_sec).ok()?;
+    let ms = u64::try_from(t.tv_nsec / 1_000_000).ok()?;
+    secs.checked_mul(1000)?.checked_add(ms)
+}
+
+/// Elsewhere the caller falls back to time since the engine started.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn boot_time_ms() -> Option<u64> {
+    None
 }
 
 /// The host time zone's offset from UTC at `wall_time_ms`, in minutes
@@ -97,6 +111,36 @@ mod tests {
         // The offset is what chrono's zone database says for the host.
         assert_eq!(a.utc_offset_min, local_utc_offset_min(a.wall_time_ms));
         assert!(a.utc_offset_min.abs() <= 18 * 60);
+    }
+
+    /// The monotonic reading is the kernel's time since boot, suspend
+    /// included: the same clock `/proc/uptime` shows (10 ms resolution there).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn monotonic_time_is_the_kernels_time_since_boot() {
+        let uptime_ms = || -> u64 {
+            let text = std::fs::read_to_string("/proc/uptime").unwrap_or_default();
+            let secs: f64 = text
+                .split_whitespace()
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(-1.0);
+            assert!(secs >= 0.0, "no /proc/uptime: {text:?}");
+            (secs * 1000.0) as u64
+        };
+        let before = uptime_ms();
+        let reading = SystemClock::default().now();
+        let after = uptime_ms();
+        assert!(
+            before <= reading.monotonic_ms + 10 && reading.monotonic_ms <= after + 10,
+            "{before} <= {} <= {after}",
+            reading.monotonic_ms
+        );
+        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id");
+        assert_eq!(
+            boot_id.ok().map(|b| b.trim().to_string()),
+            Some(reading.boot_id)
+        );
     }
 
     /// Runs in a child process with `TZ` set (the test binary re-runs itself:

@@ -1,12 +1,14 @@
 //! The Android KeyDescription extension (OID 1.3.6.1.4.1.11129.2.1.17), parsed strictly (DER).
 //!
 //! Schema: <https://source.android.com/docs/security/features/keystore/attestation#schema>.
-//! The reader walks the schema by hand over asn1-rs's DER TLV parser, so nesting depth is fixed
-//! by the schema (no recursion on input) and every element's size is bounded by the certificate.
-//! Field names in [`KNOWN_TAGS`] are those of Google's reference verifier and of the shared
-//! test data JSON.
+//! The fixed structures (KeyDescription, RootOfTrust, AttestationApplicationId) are `der`
+//! derives over the schema; an AuthorizationList is read as its sequence of EXPLICIT tags, each
+//! decoded by the kind [`KNOWN_TAGS`] gives it, so unknown tags are kept and order is checked.
+//! Nesting depth is fixed by the schema and every size is bounded by the certificate. Field names
+//! in [`KNOWN_TAGS`] are those of Google's reference verifier and of the shared test data JSON.
 
-use asn1_rs::{Any, CheckDerConstraints, Class, FromDer, Tag};
+use der::asn1::{AnyRef, Null, OctetStringRef, SetOfVec};
+use der::{Decode, Enumerated, Sequence, Tag, Tagged, ValueOrd};
 use serde::Serialize;
 
 use crate::error::Refusal;
@@ -18,15 +20,16 @@ pub const KEY_DESCRIPTION_OID: &str = "1.3.6.1.4.1.11129.2.1.17";
 const MAX_APP_ID_ENTRIES: usize = 64;
 
 /// KeyMint / Keymaster security level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Enumerated)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[repr(u32)]
 pub enum SecurityLevel {
     /// Android's software keystore: no hardware protection.
-    Software,
+    Software = 0,
     /// A Trusted Execution Environment (e.g. Trusty on the main SoC).
-    TrustedEnvironment,
+    TrustedEnvironment = 1,
     /// A separate secure element (StrongBox).
-    StrongBox,
+    StrongBox = 2,
 }
 
 impl SecurityLevel {
@@ -38,29 +41,21 @@ impl SecurityLevel {
             SecurityLevel::StrongBox => "STRONG_BOX",
         }
     }
-
-    fn from_enumerated(v: u32) -> Result<Self, Refusal> {
-        match v {
-            0 => Ok(SecurityLevel::Software),
-            1 => Ok(SecurityLevel::TrustedEnvironment),
-            2 => Ok(SecurityLevel::StrongBox),
-            other => Err(malformed(format!("unknown security level {other}"))),
-        }
-    }
 }
 
 /// Verified boot state of the device when the key was attested.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Enumerated)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[repr(u32)]
 pub enum VerifiedBootState {
     /// Booted an OS signed by the manufacturer's key.
-    Verified,
+    Verified = 0,
     /// Booted an OS signed by a user-installed key (e.g. GrapheneOS); bootloader locked.
-    SelfSigned,
+    SelfSigned = 1,
     /// Bootloader unlocked: any OS could be running.
-    Unverified,
+    Unverified = 2,
     /// Verification failed.
-    Failed,
+    Failed = 3,
 }
 
 impl VerifiedBootState {
@@ -319,128 +314,77 @@ fn malformed(detail: impl Into<String>) -> Refusal {
     }
 }
 
-fn der_err<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> Refusal + '_ {
-    move |e| malformed(format!("{what}: {e}"))
+/// Decode one whole DER value (trailing bytes refused), naming `what` in the refusal.
+fn decode<'a, T: Decode<'a, Error = der::Error>>(der: &'a [u8], what: &str) -> Result<T, Refusal> {
+    T::from_der(der).map_err(|e| malformed(format!("{what}: {e}")))
 }
 
-/// Read one TLV, returning it and the rest.
-fn any<'a>(input: &'a [u8], what: &str) -> Result<(Any<'a>, &'a [u8]), Refusal> {
-    let (rest, a) = Any::from_der(input).map_err(der_err(what))?;
-    Ok((a, rest))
+/// KeyDescription as sent; the AuthorizationLists stay raw until [`authorization_list`].
+#[derive(Sequence)]
+struct KeyDescriptionDer<'a> {
+    attestation_version: u64,
+    attestation_security_level: SecurityLevel,
+    keymint_version: u64,
+    keymint_security_level: SecurityLevel,
+    attestation_challenge: &'a OctetStringRef,
+    unique_id: &'a OctetStringRef,
+    software_enforced: Vec<AnyRef<'a>>,
+    hardware_enforced: Vec<AnyRef<'a>>,
 }
 
-/// Expect a universal, constructed element with this tag (SEQUENCE / SET); return its content.
-fn constructed<'a>(a: &Any<'a>, tag: Tag, what: &str) -> Result<&'a [u8], Refusal> {
-    if a.class() != Class::Universal || a.tag() != tag || !a.header.is_constructed() {
-        return Err(malformed(format!(
-            "{what}: expected {tag}, found {}",
-            a.tag()
-        )));
-    }
-    Ok(a.data)
+#[derive(Sequence)]
+struct RootOfTrustDer<'a> {
+    verified_boot_key: &'a OctetStringRef,
+    device_locked: bool,
+    verified_boot_state: VerifiedBootState,
+    /// Attestation version 3 and later.
+    #[asn1(optional = "true")]
+    verified_boot_hash: Option<&'a OctetStringRef>,
 }
 
-fn primitive<'a>(a: &Any<'a>, tag: Tag, what: &str) -> Result<&'a [u8], Refusal> {
-    if a.class() != Class::Universal || a.tag() != tag || a.header.is_constructed() {
-        return Err(malformed(format!(
-            "{what}: expected {tag}, found {}",
-            a.tag()
-        )));
-    }
-    Ok(a.data)
+/// SET OF decodes sort their elements (DER order), so devices that send them unsorted or with
+/// duplicates are still read.
+#[derive(Sequence)]
+struct ApplicationIdDer<'a> {
+    package_infos: SetOfVec<PackageInfoDer<'a>>,
+    signature_digests: SetOfVec<&'a OctetStringRef>,
 }
 
-fn integer(a: &Any<'_>, what: &str) -> Result<u64, Refusal> {
-    primitive(a, Tag::Integer, what)?;
-    // asn1-rs checks minimal encoding; the conversion refuses negatives and overflow.
-    <u64 as CheckDerConstraints>::check_constraints(a).map_err(der_err(what))?;
-    u64::try_from(a.clone()).map_err(der_err(what))
-}
-
-fn enumerated(a: &Any<'_>, what: &str) -> Result<u32, Refusal> {
-    let data = primitive(a, Tag::Enumerated, what)?;
-    if data.is_empty() || data.len() > 4 {
-        return Err(malformed(format!("{what}: bad ENUMERATED length")));
-    }
-    let v = a.clone().enumerated().map_err(der_err(what))?;
-    Ok(v.0)
-}
-
-fn boolean(a: &Any<'_>, what: &str) -> Result<bool, Refusal> {
-    // Checked by hand: DER allows exactly one byte, 0x00 or 0xFF (and asn1-rs 0.7 indexes the
-    // content before checking its length).
-    match primitive(a, Tag::Boolean, what)? {
-        [0x00] => Ok(false),
-        [0xFF] => Ok(true),
-        other => Err(malformed(format!(
-            "{what}: BOOLEAN must be one byte 00 or FF, found {}",
-            hex::encode(other)
-        ))),
-    }
-}
-
-fn octets(a: &Any<'_>, what: &str) -> Result<Vec<u8>, Refusal> {
-    Ok(primitive(a, Tag::OctetString, what)?.to_vec())
+#[derive(Sequence, ValueOrd)]
+struct PackageInfoDer<'a> {
+    package_name: &'a OctetStringRef,
+    version: u64,
 }
 
 /// Parse the DER content of the KeyDescription extension (the OCTET STRING's value).
 pub fn parse_key_description(der: &[u8]) -> Result<KeyDescription, Refusal> {
-    let (seq, rest) = any(der, "KeyDescription")?;
-    if !rest.is_empty() {
-        return Err(malformed("trailing bytes after KeyDescription"));
-    }
-    let mut body = constructed(&seq, Tag::Sequence, "KeyDescription")?;
-    let mut next = |what: &str| -> Result<Any<'_>, Refusal> {
-        if body.is_empty() {
-            return Err(malformed(format!("KeyDescription ends before {what}")));
-        }
-        let (a, r) = any(body, what)?;
-        body = r;
-        Ok(a)
-    };
-    let attestation_version = integer(&next("attestationVersion")?, "attestationVersion")?;
-    let attestation_security_level = SecurityLevel::from_enumerated(enumerated(
-        &next("attestationSecurityLevel")?,
-        "attestationSecurityLevel",
-    )?)?;
-    let keymint_version = integer(&next("keyMintVersion")?, "keyMintVersion")?;
-    let keymint_security_level = SecurityLevel::from_enumerated(enumerated(
-        &next("keyMintSecurityLevel")?,
-        "keyMintSecurityLevel",
-    )?)?;
-    let attestation_challenge = octets(&next("attestationChallenge")?, "attestationChallenge")?;
-    let unique_id = octets(&next("uniqueId")?, "uniqueId")?;
-    let software_enforced = authorization_list(&next("softwareEnforced")?, "softwareEnforced")?;
-    let hardware_enforced = authorization_list(&next("hardwareEnforced")?, "hardwareEnforced")?;
-    if !body.is_empty() {
-        return Err(malformed("KeyDescription has more than 8 fields"));
-    }
+    let kd: KeyDescriptionDer<'_> = decode(der, "KeyDescription")?;
     Ok(KeyDescription {
-        attestation_version,
-        attestation_security_level,
-        keymint_version,
-        keymint_security_level,
-        attestation_challenge,
-        unique_id,
-        software_enforced,
-        hardware_enforced,
+        attestation_version: kd.attestation_version,
+        attestation_security_level: kd.attestation_security_level,
+        keymint_version: kd.keymint_version,
+        keymint_security_level: kd.keymint_security_level,
+        attestation_challenge: kd.attestation_challenge.as_bytes().to_vec(),
+        unique_id: kd.unique_id.as_bytes().to_vec(),
+        software_enforced: authorization_list(&kd.software_enforced, "softwareEnforced")?,
+        hardware_enforced: authorization_list(&kd.hardware_enforced, "hardwareEnforced")?,
     })
 }
 
-fn authorization_list(a: &Any<'_>, list: &str) -> Result<AuthorizationList, Refusal> {
-    let mut body = constructed(a, Tag::Sequence, list)?;
+fn authorization_list(raw: &[AnyRef<'_>], list: &str) -> Result<AuthorizationList, Refusal> {
     let mut out = AuthorizationList::default();
-    while !body.is_empty() {
-        let (tagged, rest) = any(body, list)?;
-        body = rest;
-        if tagged.class() != Class::ContextSpecific || !tagged.header.is_constructed() {
+    for tagged in raw {
+        let Tag::ContextSpecific {
+            constructed: true,
+            number,
+        } = tagged.tag()
+        else {
             return Err(malformed(format!(
-                "{list}: expected an EXPLICIT context-specific tag, found {:?} {}",
-                tagged.class(),
+                "{list}: expected an EXPLICIT context-specific tag, found {}",
                 tagged.tag()
             )));
-        }
-        let tag = tagged.tag().0;
+        };
+        let tag = number.value();
         // X.680 §8.6: canonical (DER) order is ascending tag numbers; this also refuses
         // duplicates, which could otherwise make two readers see two different values.
         if let Some((prev, _)) = out.entries.last()
@@ -450,136 +394,78 @@ fn authorization_list(a: &Any<'_>, list: &str) -> Result<AuthorizationList, Refu
                 "{list}: tags not in ascending order ([{tag}] after [{prev}])"
             )));
         }
-        let (inner, after) = any(tagged.data, list)?;
-        if !after.is_empty() {
-            return Err(malformed(format!(
-                "{list}: [{tag}] holds more than one value"
-            )));
-        }
+        let inner = tagged.value();
         let value = match tag_info(tag) {
-            None => TagValue::Unknown(tagged.data.to_vec()),
-            Some((name, kind)) => tag_value(&inner, kind, &format!("{list}.{name}"))?,
+            None => {
+                // Kept for the report, but still one well-formed value.
+                decode::<AnyRef<'_>>(inner, &format!("{list}.[{tag}]"))?;
+                TagValue::Unknown(inner.to_vec())
+            }
+            Some((name, kind)) => tag_value(inner, kind, &format!("{list}.{name}"))?,
         };
         out.entries.push((tag, value));
     }
     Ok(out)
 }
 
-fn tag_value(a: &Any<'_>, kind: TagKind, what: &str) -> Result<TagValue, Refusal> {
+fn tag_value(der: &[u8], kind: TagKind, what: &str) -> Result<TagValue, Refusal> {
+    let octets = || decode::<&OctetStringRef>(der, what).map(OctetStringRef::as_bytes);
     Ok(match kind {
-        TagKind::Integer | TagKind::Origin => TagValue::Integer(integer(a, what)?),
+        TagKind::Integer | TagKind::Origin => TagValue::Integer(decode(der, what)?),
         TagKind::IntegerSet => {
-            let mut body = constructed(a, Tag::Set, what)?;
-            let mut values = Vec::new();
-            while !body.is_empty() {
-                let (v, rest) = any(body, what)?;
-                body = rest;
-                values.push(integer(&v, what)?);
-                if values.len() > MAX_APP_ID_ENTRIES {
-                    return Err(malformed(format!("{what}: too many values")));
-                }
-            }
+            let values = decode::<SetOfVec<u64>>(der, what)?.into_vec();
+            bounded(&values, what)?;
             TagValue::IntegerSet(values)
         }
         TagKind::Flag => {
-            if !primitive(a, Tag::Null, what)?.is_empty() {
-                return Err(malformed(format!("{what}: NULL with content")));
-            }
+            decode::<Null>(der, what)?;
             TagValue::Flag
         }
-        TagKind::Bytes => TagValue::Bytes(octets(a, what)?),
-        TagKind::Text => TagValue::Text(
-            String::from_utf8(octets(a, what)?)
-                .map_err(|_| malformed(format!("{what}: not UTF-8")))?,
-        ),
-        TagKind::RootOfTrust => TagValue::RootOfTrust(root_of_trust(a, what)?),
+        TagKind::Bytes => TagValue::Bytes(octets()?.to_vec()),
+        TagKind::Text => TagValue::Text(text(octets()?, what)?),
+        TagKind::RootOfTrust => {
+            let rot: RootOfTrustDer<'_> = decode(der, what)?;
+            TagValue::RootOfTrust(RootOfTrust {
+                verified_boot_key: rot.verified_boot_key.as_bytes().to_vec(),
+                device_locked: rot.device_locked,
+                verified_boot_state: rot.verified_boot_state,
+                verified_boot_hash: rot.verified_boot_hash.map(|h| h.as_bytes().to_vec()),
+            })
+        }
         TagKind::ApplicationId => {
-            let inner = primitive(a, Tag::OctetString, what)?;
-            TagValue::ApplicationId(application_id(inner, what)?)
+            // An OCTET STRING wrapping the DER of an AttestationApplicationId.
+            let app: ApplicationIdDer<'_> = decode(octets()?, what)?;
+            bounded(app.package_infos.as_slice(), what)?;
+            bounded(app.signature_digests.as_slice(), what)?;
+            TagValue::ApplicationId(AttestationApplicationId {
+                packages: app
+                    .package_infos
+                    .iter()
+                    .map(|p| {
+                        Ok(PackageInfo {
+                            name: text(p.package_name.as_bytes(), what)?,
+                            version: p.version,
+                        })
+                    })
+                    .collect::<Result<_, Refusal>>()?,
+                signature_digests: app
+                    .signature_digests
+                    .iter()
+                    .map(|d| d.as_bytes().to_vec())
+                    .collect(),
+            })
         }
     })
 }
 
-fn root_of_trust(a: &Any<'_>, what: &str) -> Result<RootOfTrust, Refusal> {
-    let mut body = constructed(a, Tag::Sequence, what)?;
-    let mut fields = Vec::new();
-    while !body.is_empty() {
-        let (f, rest) = any(body, what)?;
-        body = rest;
-        fields.push(f);
-        if fields.len() > 4 {
-            return Err(malformed(format!("{what}: more than 4 fields")));
-        }
-    }
-    let [key, locked, state, hash @ ..] = fields.as_slice() else {
-        return Err(malformed(format!("{what}: fewer than 3 fields")));
-    };
-    let verified_boot_state = match enumerated(state, &format!("{what}.verifiedBootState"))? {
-        0 => VerifiedBootState::Verified,
-        1 => VerifiedBootState::SelfSigned,
-        2 => VerifiedBootState::Unverified,
-        3 => VerifiedBootState::Failed,
-        other => {
-            return Err(malformed(format!(
-                "{what}: unknown verified boot state {other}"
-            )));
-        }
-    };
-    Ok(RootOfTrust {
-        verified_boot_key: octets(key, &format!("{what}.verifiedBootKey"))?,
-        device_locked: boolean(locked, &format!("{what}.deviceLocked"))?,
-        verified_boot_state,
-        verified_boot_hash: match hash.first() {
-            Some(h) => Some(octets(h, &format!("{what}.verifiedBootHash"))?),
-            None => None,
-        },
-    })
+fn text(bytes: &[u8], what: &str) -> Result<String, Refusal> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| malformed(format!("{what}: not UTF-8")))
 }
 
-fn application_id(der: &[u8], what: &str) -> Result<AttestationApplicationId, Refusal> {
-    let (seq, rest) = any(der, what)?;
-    if !rest.is_empty() {
-        return Err(malformed(format!("{what}: trailing bytes")));
+/// Refuses a SET OF with more than [`MAX_APP_ID_ENTRIES`] elements.
+fn bounded<T>(values: &[T], what: &str) -> Result<(), Refusal> {
+    if values.len() > MAX_APP_ID_ENTRIES {
+        return Err(malformed(format!("{what}: too many values")));
     }
-    let body = constructed(&seq, Tag::Sequence, what)?;
-    let (packages_set, body) = any(body, what)?;
-    let (sigs_set, body) = any(body, what)?;
-    if !body.is_empty() {
-        return Err(malformed(format!("{what}: more than 2 fields")));
-    }
-    let mut packages = Vec::new();
-    let mut p = constructed(&packages_set, Tag::Set, what)?;
-    while !p.is_empty() {
-        let (info, rest) = any(p, what)?;
-        p = rest;
-        let info_body = constructed(&info, Tag::Sequence, what)?;
-        let (name, info_body) = any(info_body, what)?;
-        let (version, info_body) = any(info_body, what)?;
-        if !info_body.is_empty() {
-            return Err(malformed(format!("{what}: package info has extra fields")));
-        }
-        let name = String::from_utf8(octets(&name, what)?)
-            .map_err(|_| malformed(format!("{what}: package name not UTF-8")))?;
-        packages.push(PackageInfo {
-            name,
-            version: integer(&version, what)?,
-        });
-        if packages.len() > MAX_APP_ID_ENTRIES {
-            return Err(malformed(format!("{what}: too many packages")));
-        }
-    }
-    let mut signature_digests = Vec::new();
-    let mut s = constructed(&sigs_set, Tag::Set, what)?;
-    while !s.is_empty() {
-        let (d, rest) = any(s, what)?;
-        s = rest;
-        signature_digests.push(octets(&d, what)?);
-        if signature_digests.len() > MAX_APP_ID_ENTRIES {
-            return Err(malformed(format!("{what}: too many signature digests")));
-        }
-    }
-    Ok(AttestationApplicationId {
-        packages,
-        signature_digests,
-    })
+    Ok(())
 }
