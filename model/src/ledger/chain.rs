@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::chain_walk::AppliedBreak;
 use crate::ledger::event::ChainEntry;
 use crate::ledger::signing;
 
@@ -85,6 +84,15 @@ pub struct ChainBreak {
     pub seq: u64,
     #[serde(flatten)]
     pub problem: ChainProblem,
+}
+
+/// An acknowledged break a link made use of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedBreak {
+    pub id: i64,
+    pub anchor_seq: u64,
+    /// The first link of the new segment.
+    pub start_seq: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,8 +10,7 @@
 //! adds what is checked of stored bytes (hash, signature, key rotations,
 //! copied columns) and reports every break.
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::ledger::chain::AppliedBreak;
 use crate::ledger::chain::{
     ChainBreak, ChainProblem, ChainReport, CopiedColumns, check_continuity, verify_signature,
 };
@@ -72,15 +71,6 @@ pub struct AcknowledgedBreak {
     /// its own numbering). Unknown (the server): at the first link after
     /// the anchor, which jumps over the refused seqs.
     pub start_seq: Option<u64>,
-}
-
-/// An acknowledged break a link made use of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppliedBreak {
-    pub id: i64,
-    pub anchor_seq: u64,
-    /// The first link of the new segment.
-    pub start_seq: u64,
 }
 
 /// What the next link must continue: its seq and the hash it must name.
