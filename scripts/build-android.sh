@@ -24,8 +24,10 @@ MIN_SDK=26 # android-sdk/build.gradle.kts minSdk
 ABIS=(arm64-v8a armeabi-v7a x86_64)
 TARGETS=(aarch64-linux-android armv7-linux-androideabi x86_64-linux-android)
 PAGE_FLAGS="-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,common-page-size=16384"
-# The mobile feature set: no built-in HTTP client.
+# The mobile feature set: no built-in HTTP client; and the phone's build
+# settings (SQLite without the extensions the phone never uses).
 CARGO_ARGS=(--locked -p punch-ffi --no-default-features)
+source scripts/lib/mobile-env.sh
 
 if [ "${1:-}" = "--check" ] || [ "${1:-}" = "--check-all" ]; then
   # CI checks one ABI (a full dependency build per target on 2 cores).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Release sizes of libpunchcore.so (profile release-ffi: opt-level z, LTO,
 # one codegen unit, unwinding kept) for x86_64 and ARM64 (and ARM64 as the
-# phones get it: without reqwest/rustls), stripped, and
+# phones get it: without reqwest/rustls, with scripts/lib/mobile-env.sh),
+# stripped, each library's largest sections, and
 # what takes the space by crate (cargo bloat on the unstripped x86_64
 # build; `cargo install cargo-bloat` first). Bindings are generated from the
 # debug build, so stripping the release library loses nothing they need.
@@ -20,7 +21,10 @@ cargo build --locked -p punch-ffi --profile release-ffi --target aarch64-unknown
 cp target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so "$out/desktop-aarch64.so"
 # The phone build (scripts/build-android.sh): no reqwest/rustls; aarch64
 # Linux stands in for arm64-v8a (no NDK here).
-cargo build --locked -p punch-ffi --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu
+(
+  source scripts/lib/mobile-env.sh
+  cargo build --locked -p punch-ffi --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu
+)
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64-mobile.so" \
   target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
 
@@ -28,6 +32,10 @@ strip -o "$out/libpunchcore-x86_64.so" target/release-ffi/libpunchcore.so
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64.so" "$out/desktop-aarch64.so"
 rm "$out/desktop-aarch64.so"
 for f in "$out"/libpunchcore-*.so; do
+  # Sections over 16 KB, largest first (unwind tables: .eh_frame,
+  # .eh_frame_hdr, .gcc_except_table), on stderr beside the JSON lines.
+  echo "$(basename "$f"):" >&2
+  size -A "$f" | awk 'NR > 2 && $2 > 16384 { printf "  %-20s %9d\n", $1, $2 }' | sort -k2 -rn >&2
   printf '{"bench":"lib_size_%s","value":%s,"unit":"bytes"}\n' \
     "$(basename "$f" .so | sed 's/libpunchcore-//')" "$(stat -c %s "$f")"
 done

@@ -88,11 +88,12 @@ fn boot_time_ms() -> Option<u64> {
 /// The host time zone's offset from UTC at `wall_time_ms`, in minutes
 /// (daylight saving included); 0 if the host has no zone information.
 pub(crate) fn local_utc_offset_min(wall_time_ms: i64) -> i32 {
-    use chrono::{Local, Offset, TimeZone};
-    Local
-        .timestamp_millis_opt(wall_time_ms)
-        .single()
-        .map_or(0, |t| t.offset().fix().local_minus_utc() / 60)
+    // jiff, not chrono: the model's rules already use it, and one time crate
+    // on the phone keeps the library small (issue 25). `system()` reads `TZ`,
+    // /etc/localtime or Android's `persist.sys.timezone`; UTC if none.
+    jiff::Timestamp::from_millisecond(wall_time_ms).map_or(0, |t| {
+        jiff::tz::TimeZone::system().to_offset(t).seconds() / 60
+    })
 }
 
 #[cfg(test)]
@@ -108,7 +109,7 @@ mod tests {
         assert_eq!(a.boot_id, b.boot_id);
         assert!(b.monotonic_ms >= a.monotonic_ms);
         assert!(b.wall_time_ms >= a.wall_time_ms);
-        // The offset is what chrono's zone database says for the host.
+        // The offset is what the zone database says for the host.
         assert_eq!(a.utc_offset_min, local_utc_offset_min(a.wall_time_ms));
         assert!(a.utc_offset_min.abs() <= 18 * 60);
     }
