@@ -8,6 +8,8 @@
 # by the project: see README.md.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."   # the workspace root: cargo must run inside it
+# The phones' SQLite: without what the library never uses (as Android's build).
+source scripts/lib/mobile-env.sh
 
 # The minimum OS versions, exported so rustc and the C compiler building
 # SQLite (cc crate) both target them; they must match Package.swift.
