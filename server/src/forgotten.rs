@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use punch_model::rules::forgotten::{
-    self, ClosedWindow, ForgottenClockOut, ForgottenClockOutAction, ForgottenState, PunchSeen,
+    self, ClosedWindow, ForgottenClockOut, ForgottenClockOutAction, PunchSeen,
 };
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::punch_kind::PunchKind;
@@ -39,6 +39,7 @@ use punch_model::text::serde_name;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::export::MadeUp;
 use crate::export::attendance::DayRow;
 use crate::policy_cache::PolicyCache;
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow};
@@ -270,7 +271,10 @@ pub fn notices_for(
 }
 
 /// The export's view: detection over the punches it read (per employee),
-/// then the stored rows of the range.
+/// then the stored rows still standing. A row stops standing when a late
+/// clock-out superseded it or an approved make-up clock-out answers it:
+/// the export then counts that one and neither the flag nor the
+/// server-made entry.
 pub struct ForExport {
     rows: Vec<ForgottenRow>,
 }
@@ -283,6 +287,7 @@ impl ForExport {
         tx: &dyn StoreTx,
         policies: &PolicyCache,
         punches: &[StoredPunchInfo],
+        approved: &[MadeUp],
         filter: &ForgottenFilter<'_>,
         now_ms: i64,
     ) -> Result<ForExport> {
@@ -293,9 +298,18 @@ impl ForExport {
         for (employee, own) in by_employee {
             detect_for(tx, policies, employee, &own, now_ms)?;
         }
-        Ok(ForExport {
-            rows: tx.forgotten().forgotten_list(filter, EXPORT_MAX)?,
-        })
+        let mut rows = tx.forgotten().forgotten_list(filter, EXPORT_MAX)?;
+        rows.retain(|r| {
+            let notice = r.notice();
+            r.superseded_by.is_none()
+                && !approved.iter().any(|m| {
+                    m.employee_id == r.employee_id
+                        && m.kind
+                            .parse()
+                            .is_ok_and(|kind| notice.answered_by(kind, m.at_ms))
+                })
+        });
+        Ok(ForExport { rows })
     }
 
     /// The server-made clock-outs still standing, as the export counts
@@ -304,7 +318,6 @@ impl ForExport {
     pub fn server_made_punches(&self) -> Vec<StoredPunchInfo> {
         self.rows
             .iter()
-            .filter(|r| r.state() == ForgottenState::ClosedByServer)
             .filter_map(|r| {
                 let at_ms = r.closed_at_ms?;
                 Some(StoredPunchInfo {
@@ -350,11 +363,7 @@ impl ForExport {
                 .ok()
                 .map(|t| tz.to_datetime(t))
         };
-        for r in self
-            .rows
-            .iter()
-            .filter(|r| r.state() != ForgottenState::Superseded)
-        {
+        for r in &self.rows {
             let Some(start) = local(r.start_ms) else {
                 continue;
             };

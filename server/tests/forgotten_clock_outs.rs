@@ -230,11 +230,30 @@ fn closed_at_the_shift_end_by_the_server_and_answered_by_a_make_up() {
     assert_eq!(answers[0]["intended_time_ms"], at(17, 30));
     assert_eq!(answers[0]["status"], "pending");
 
+    // Approved, the answer counts instead of the server's entry.
+    let id = answers[0]["event_id"].as_str().unwrap().to_string();
+    s.ts.admin
+        .decide_request(&id, true, "manager", "ok")
+        .unwrap();
+    let row = s.export_day(&hr);
+    assert_eq!(row["last_out"], "17:30", "{row}");
+    assert_eq!(strings(&row["corrections"]), ["make_up:clock_out@17:30"]);
+    assert!(
+        !strings(&row["review_flags"]).contains(&"forgotten_clock_out"),
+        "{row}"
+    );
+    assert_eq!(s.queue(&hr)[0]["answers"][0]["status"], "approved");
+
     // A late real clock-out still wins over the server's entry.
     s.punch(PunchKind::ClockOut, at(18, 20));
     let row = s.export_day(&hr);
     assert_eq!(row["last_out"], "18:20", "{row}");
-    assert!(row["corrections"].as_array().unwrap().is_empty(), "{row}");
+    assert!(
+        !strings(&row["corrections"])
+            .iter()
+            .any(|c| c.starts_with("server_made")),
+        "{row}"
+    );
     let queue = s.queue(&hr);
     assert_eq!(queue[0]["state"], "superseded");
     assert_eq!(queue[0]["server_made_entry"]["at_ms"], at(18, 0), "kept");

@@ -107,6 +107,7 @@ pub async fn attendance(
                     tx,
                     &s.policies,
                     &punches,
+                    &made_up,
                     &ForgottenFilter {
                         team: team.as_deref(),
                         employee: q.employee.as_deref(),
