@@ -144,20 +144,17 @@ pub fn detect_for(
                     action_of(prepared.get(&w.policy_version)),
                     now_ms,
                 );
-                if tx.forgotten().insert_forgotten(&row)? {
-                    report.flagged += 1;
-                }
+                report.flagged += u64::from(tx.forgotten().insert_forgotten(&row)?);
             }
             (Some((punch_id, _)), Some(row)) if row.superseded_by.is_none() => {
-                if tx.forgotten().supersede_forgotten(
+                let changed = tx.forgotten().supersede_forgotten(
                     employee_id,
                     &row.shift_id,
                     row.start_ms,
                     punch_id,
                     now_ms,
-                )? {
-                    report.superseded += 1;
-                }
+                )?;
+                report.superseded += u64::from(changed);
             }
             _ => {}
         }

@@ -1020,7 +1020,7 @@ fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
         let changed = s
             .read(|tx| tx.forgotten().forgotten_of("fa", T + 1))
             .unwrap();
-        assert_eq!(changed, [a2.clone()]);
+        assert_eq!(changed, std::slice::from_ref(&a2));
 
         // A late clock-out supersedes once; the row and its server-made entry stay.
         let supersede = |at: i64| {

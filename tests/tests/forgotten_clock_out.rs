@@ -9,7 +9,7 @@
 //! The shift is three minutes long around now (the server's detection is
 //! run as at five minutes from now), so no test waits a working day.
 
-use punch_core::{Clock, PunchKind, forgotten_make_up};
+use punch_core::{PunchKind, forgotten_make_up};
 use punch_model::messages::Locale;
 use punch_model::rules::forgotten::{ForgottenClockOutAction, ForgottenState};
 use punch_model::rules::shift::Shift;
