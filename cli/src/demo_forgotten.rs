@@ -160,12 +160,12 @@ pub fn run(
         .collect();
     println!(
         "   The reviewer's queue (GET /admin/v1/forgotten-clock-outs): {EMPLOYEE} shift {} clocked in \
-         {}, state {:?}, server-made ClockOut at {} (never a signed punch: {} punch row(s) for {EMPLOYEE}),\n     \
+         {}, state {}, server-made ClockOut at {} (never a signed punch: {} punch row(s) for {EMPLOYEE}),\n     \
          answered by make-up request {} (pending); the export flags the day forgotten_clock_out \
          and lists server_made:clock_out@{}.",
         row.shift_id,
         hhmm(&zone, row.clock_in_at_ms)?,
-        row.state,
+        punch_model::text::serde_name(&row.state),
         row.server_clock_out_ms
             .map(|t| hhmm(&zone, t))
             .transpose()?
