@@ -10,18 +10,15 @@
 //! detection is run as the server's periodic sweep would run it five
 //! minutes from now.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::ServerConfig;
-use punch_core::{EngineOptions, PunchEngine, PunchKind};
+use punch_core::PunchKind;
 use punch_model::messages::Locale;
 use punch_model::rules::forgotten::ForgottenClockOutAction;
 use punch_model::rules::makeup::MakeUpRules;
-use punch_model::rules::shift::{Day, Shift};
 use punch_server::{Admin, Schedule};
 
-use crate::demo_kit::{HQ, PhoneClock, gps, offset, start_server};
+use crate::demo_kit::{HQ, daily_shift, enrolled_phone, gps, offset, start_server};
 
 const EMPLOYEE: &str = "emp-044";
 const ZONE: &str = "Europe/Berlin";
@@ -49,28 +46,7 @@ pub fn run(
     admin.add_employee(EMPLOYEE, "Wang Fang")?;
     admin.set_schedule(Schedule {
         time_zone: Some(ZONE.into()),
-        shifts: vec![Shift {
-            id: "short".into(),
-            name: "Three-minute shift".into(),
-            days: vec![
-                Day::Mon,
-                Day::Tue,
-                Day::Wed,
-                Day::Thu,
-                Day::Fri,
-                Day::Sat,
-                Day::Sun,
-            ],
-            start: start.clone(),
-            end: end.clone(),
-            time_zone: None,
-            earliest_in_min: 60,
-            latest_out_min: 1,
-            grace_late_min: 5,
-            grace_early_min: 5,
-            breaks: vec![],
-            sites: vec![],
-        }],
+        shifts: vec![daily_shift("short", "Three-minute shift", &start, &end, 1)],
         make_up: MakeUpRules::default(),
     })?;
     let mut settings = admin.settings()?;
@@ -83,18 +59,7 @@ pub fn run(
     );
 
     let server = start_server(server_db, addr)?;
-    let clock = Arc::new(PhoneClock::new()?);
-    let mut config = ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
-    config.request_timeout_ms = 3_000;
-    let engine = PunchEngine::open_with(
-        dir.join("device-3.db"),
-        EngineOptions {
-            clock: clock.clone(),
-            server: Some(config),
-            ..Default::default()
-        },
-    )?;
-    engine.enroll(&admin.create_enrollment_code(EMPLOYEE, Duration::from_secs(900))?)?;
+    let (clock, engine) = enrolled_phone(admin, &server, &dir.join("device-3.db"), EMPLOYEE)?;
     engine.sync()?;
     let clock_in = engine.punch(
         PunchKind::ClockIn,

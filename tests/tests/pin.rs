@@ -229,17 +229,14 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     );
 }
 
-#[test]
-fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
-    use punch_core::{Evidence, GpsFix, PunchKind};
-    let w = PinWorld::new();
-    w.engine.set_pin(PIN, None).unwrap();
-    let evidence = || Evidence {
-        gps: Some(GpsFix {
+/// A fresh, accurate fix at HQ.
+fn at_hq(engine: &PunchEngine) -> punch_core::Evidence {
+    punch_core::Evidence {
+        gps: Some(punch_core::GpsFix {
             lat: punch_tests::world::HQ.0,
             lon: punch_tests::world::HQ.1,
             accuracy_m: 8.0,
-            fix_time_ms: w.engine.trusted_now_ms(),
+            fix_time_ms: engine.trusted_now_ms(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
@@ -247,8 +244,16 @@ fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
             reduced_accuracy: false,
             external_receiver: false,
         }),
-        ..Evidence::default()
-    };
+        ..punch_core::Evidence::default()
+    }
+}
+
+#[test]
+fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
+    use punch_core::PunchKind;
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    let evidence = || at_hq(&w.engine);
     assert_eq!(
         pin_err(w.engine.punch(PunchKind::ClockIn, &evidence())),
         PinError::Required
@@ -576,27 +581,13 @@ fn a_lock_count_reset_in_the_phones_database_is_flagged_by_the_server() {
 /// server receives the `changed` event and finds nothing amiss.
 #[test]
 fn an_old_pin_must_be_changed_before_the_next_punch() {
-    use punch_core::{Evidence, GpsFix, PunchKind};
+    use punch_core::PunchKind;
     const DAY_MS: i64 = 86_400_000;
     let w = PinWorld::with_pin(PinSettings {
         max_age_days: Some(7),
         ..PinSettings::default()
     });
-    let evidence = || Evidence {
-        gps: Some(GpsFix {
-            lat: punch_tests::world::HQ.0,
-            lon: punch_tests::world::HQ.1,
-            accuracy_m: 8.0,
-            fix_time_ms: w.engine.trusted_now_ms(),
-            provider: "gps".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
-        ..Evidence::default()
-    };
+    let evidence = || at_hq(&w.engine);
     w.engine.set_pin(PIN, None).unwrap();
     assert!(!w.engine.pin_status().unwrap().must_change);
     // The phone's wall clock set a month ahead: trusted time has not moved.
