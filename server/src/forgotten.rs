@@ -48,7 +48,8 @@ use crate::store::{ServerStore, StoreExt, StoreTx, StoredPunchInfo};
 /// How often each server process looks for forgotten clock-outs.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(300);
 /// How far back detection looks and phones are told (a pay period and some).
-pub const LOOKBACK_MS: i64 = 35 * 86_400_000;
+pub const LOOKBACK_MS: i64 = 35 * DAY_MS;
+const DAY_MS: i64 = 86_400_000;
 /// Marks the server-made clock-out in exports and review lists.
 pub const SERVER_MADE: &str = "server_made";
 
@@ -192,7 +193,7 @@ fn new_row(
 /// Punches within the look-back (and a day before it, so a clock-in whose
 /// window reaches into it is seen).
 fn recent(p: &StoredPunchInfo, now_ms: i64) -> bool {
-    p.effective_time_ms() >= now_ms.saturating_sub(LOOKBACK_MS + 86_400_000)
+    p.effective_time_ms() >= now_ms.saturating_sub(LOOKBACK_MS + DAY_MS)
 }
 
 /// One detection run over every employee, one write transaction each.
@@ -295,7 +296,18 @@ impl ForExport {
         for (employee, own) in by_employee {
             detect_for(tx, policies, employee, &own, now_ms)?;
         }
-        let mut rows = tx.forgotten().forgotten_list(filter, EXPORT_MAX)?;
+        // Only occurrences the export's punches can hold: a day either side
+        // of them (an occurrence starts at most a day before its clock-in).
+        let times = punches.iter().map(StoredPunchInfo::effective_time_ms);
+        let (Some(first), Some(last)) = (times.clone().min(), times.max()) else {
+            return Ok(ForExport { rows: Vec::new() });
+        };
+        let bounded = ForgottenFilter {
+            from_ms: Some(first.saturating_sub(DAY_MS)),
+            to_ms: Some(last.saturating_add(DAY_MS)),
+            ..*filter
+        };
+        let mut rows = tx.forgotten().forgotten_list(&bounded, EXPORT_MAX)?;
         rows.retain(|r| {
             let notice = r.notice();
             r.superseded_by.is_none()
