@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use jiff::tz::TimeZone;
 use punch_model::rules::forgotten::{
-    self, ClosedWindow, ForgottenClockOut, ForgottenClockOutAction, PunchSeen,
+    self, ClosedWindow, ForgottenClockOut, ForgottenClockOutAction, ForgottenState, PunchSeen,
 };
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::punch_kind::PunchKind;
@@ -133,7 +133,7 @@ pub fn detect_for(
         .forgotten()
         .forgotten_of(employee_id, i64::MIN)?
         .into_iter()
-        .map(|r| ((r.shift_id.clone(), r.start_ms), r))
+        .map(|r| ((r.notice.shift_id.clone(), r.notice.start_ms), r))
         .collect();
     for w in windows {
         let key = (w.occurrence.shift_id.clone(), w.occurrence.start_ms);
@@ -147,11 +147,11 @@ pub fn detect_for(
                 );
                 report.flagged += u64::from(tx.forgotten().insert_forgotten(&row)?);
             }
-            (Some((punch_id, _)), Some(row)) if row.superseded_by.is_none() => {
+            (Some((punch_id, _)), Some(row)) if row.notice.superseded_by.is_none() => {
                 let changed = tx.forgotten().supersede_forgotten(
                     employee_id,
-                    &row.shift_id,
-                    row.start_ms,
+                    &row.notice.shift_id,
+                    row.notice.start_ms,
                     punch_id,
                     now_ms,
                 )?;
@@ -175,16 +175,19 @@ fn new_row(
         .then(|| w.occurrence.end_ms.max(w.clock_in_at_ms));
     ForgottenRow {
         employee_id: employee_id.to_string(),
-        shift_id: w.occurrence.shift_id.clone(),
-        start_ms: w.occurrence.start_ms,
-        end_ms: w.occurrence.end_ms,
-        closes_ms: w.occurrence.closes_ms,
-        clock_in_punch_id: w.clock_in_punch_id.clone(),
-        clock_in_at_ms: w.clock_in_at_ms,
+        notice: ForgottenClockOut {
+            shift_id: w.occurrence.shift_id.clone(),
+            start_ms: w.occurrence.start_ms,
+            end_ms: w.occurrence.end_ms,
+            closes_ms: w.occurrence.closes_ms,
+            clock_in_punch_id: w.clock_in_punch_id.clone(),
+            clock_in_at_ms: w.clock_in_at_ms,
+            state: ForgottenState::of(closed_at_ms.is_some(), false),
+            server_clock_out_ms: closed_at_ms,
+            superseded_by: None,
+            detected_at_ms: now_ms,
+        },
         policy_version: w.policy_version,
-        detected_at_ms: now_ms,
-        closed_at_ms,
-        superseded_by: None,
         superseded_at_ms: None,
         updated_at_ms: now_ms,
     }
@@ -263,8 +266,8 @@ pub fn notices_for(
     Ok(tx
         .forgotten()
         .forgotten_of(employee_id, now_ms.saturating_sub(LOOKBACK_MS))?
-        .iter()
-        .map(ForgottenRow::notice)
+        .into_iter()
+        .map(|r| r.notice)
         .collect())
 }
 
@@ -309,13 +312,12 @@ impl ForExport {
         };
         let mut rows = tx.forgotten().forgotten_list(&bounded, EXPORT_MAX)?;
         rows.retain(|r| {
-            let notice = r.notice();
-            r.superseded_by.is_none()
+            r.notice.superseded_by.is_none()
                 && !approved.iter().any(|m| {
                     m.employee_id == r.employee_id
                         && m.kind
                             .parse()
-                            .is_ok_and(|kind| notice.answered_by(kind, m.at_ms))
+                            .is_ok_and(|kind| r.notice.answered_by(kind, m.at_ms))
                 })
         });
         Ok(ForExport { rows })
@@ -328,13 +330,14 @@ impl ForExport {
         self.rows
             .iter()
             .filter_map(|r| {
-                let at_ms = r.closed_at_ms?;
+                let n = &r.notice;
+                let at_ms = n.server_clock_out_ms?;
                 Some(StoredPunchInfo {
                     device_id: SERVER_MADE.into(),
                     seq: 0,
                     punch_id: format!(
                         "{SERVER_MADE}:{}:{}:{}",
-                        r.employee_id, r.shift_id, r.start_ms
+                        r.employee_id, n.shift_id, n.start_ms
                     ),
                     employee_id: r.employee_id.clone(),
                     kind: serde_name(&PunchKind::ClockOut),
@@ -347,12 +350,12 @@ impl ForExport {
                     decision: SERVER_MADE.into(),
                     site_id: None,
                     hash: String::new(),
-                    received_at_ms: r.detected_at_ms,
+                    received_at_ms: n.detected_at_ms,
                     review_flags: Vec::new(),
                     assurance: SERVER_MADE.into(),
                     attendance: Some(Attendance::OnTime {
-                        shift_id: r.shift_id.clone(),
-                        start_ms: r.start_ms,
+                        shift_id: n.shift_id.clone(),
+                        start_ms: n.start_ms,
                     }),
                 })
             })
@@ -373,7 +376,7 @@ impl ForExport {
                 .map(|t| tz.to_datetime(t))
         };
         for r in &self.rows {
-            let Some(start) = local(r.start_ms) else {
+            let Some(start) = local(r.notice.start_ms) else {
                 continue;
             };
             let date = start.date().to_string();
@@ -386,7 +389,7 @@ impl ForExport {
             if !day.review_flags.iter().any(|f| f == "forgotten_clock_out") {
                 day.review_flags.push("forgotten_clock_out".into());
             }
-            if let Some(at) = r.closed_at_ms.and_then(local) {
+            if let Some(at) = r.notice.server_clock_out_ms.and_then(local) {
                 day.corrections.push(format!(
                     "{SERVER_MADE}:clock_out@{:02}:{:02}",
                     at.hour(),

@@ -10,6 +10,7 @@ use common::staff::{Session, Staff, add_staff, ok};
 use common::{Device, TestServer, request};
 use punch_model::ledger::event::ChainEvent;
 use punch_model::rules::evaluate::Decision;
+use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_model::rules::makeup::MakeUpRequest;
 use punch_model::rules::punch_kind::PunchKind;
 use punch_server::StoreExt;
@@ -297,16 +298,19 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 for (i, who) in ["ann", "bob"].into_iter().enumerate() {
                     let row = ForgottenRow {
                         employee_id: who.into(),
-                        shift_id: "day".into(),
-                        start_ms: 1_000,
-                        end_ms: 2_000,
-                        closes_ms: 3_000,
-                        clock_in_punch_id: format!("in-{i}"),
-                        clock_in_at_ms: 1_000,
+                        notice: ForgottenClockOut {
+                            shift_id: "day".into(),
+                            start_ms: 1_000,
+                            end_ms: 2_000,
+                            closes_ms: 3_000,
+                            clock_in_punch_id: format!("in-{i}"),
+                            clock_in_at_ms: 1_000,
+                            state: ForgottenState::Flagged,
+                            server_clock_out_ms: None,
+                            superseded_by: None,
+                            detected_at_ms: 4_000,
+                        },
                         policy_version: 1,
-                        detected_at_ms: 4_000,
-                        closed_at_ms: None,
-                        superseded_by: None,
                         superseded_at_ms: None,
                         updated_at_ms: 4_000,
                     };

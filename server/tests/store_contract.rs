@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_server::internal::at_rest;
 use punch_server::internal::forgotten::{ForgottenFilter, ForgottenRow};
 use punch_server::internal::store::people::{
@@ -970,16 +971,19 @@ mod bounded {
 fn forgotten_row(employee_id: &str, start_ms: i64) -> ForgottenRow {
     ForgottenRow {
         employee_id: employee_id.into(),
-        shift_id: "day".into(),
-        start_ms,
-        end_ms: start_ms + 9 * 3_600_000,
-        closes_ms: start_ms + 13 * 3_600_000,
-        clock_in_punch_id: format!("in-{employee_id}-{start_ms}"),
-        clock_in_at_ms: start_ms,
+        notice: ForgottenClockOut {
+            shift_id: "day".into(),
+            start_ms,
+            end_ms: start_ms + 9 * 3_600_000,
+            closes_ms: start_ms + 13 * 3_600_000,
+            clock_in_punch_id: format!("in-{employee_id}-{start_ms}"),
+            clock_in_at_ms: start_ms,
+            state: ForgottenState::ClosedByServer,
+            server_clock_out_ms: Some(start_ms + 9 * 3_600_000),
+            superseded_by: None,
+            detected_at_ms: T,
+        },
         policy_version: 3,
-        detected_at_ms: T,
-        closed_at_ms: Some(start_ms + 9 * 3_600_000),
-        superseded_by: None,
         superseded_at_ms: None,
         updated_at_ms: T,
     }
@@ -996,11 +1000,9 @@ fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
         let a1 = forgotten_row("fa", T - 2 * day);
         // A second detection, in any process, stores nothing.
         assert!(s.write(|tx| tx.forgotten().insert_forgotten(&a1)).unwrap());
-        let again = ForgottenRow {
-            detected_at_ms: T + 1,
-            closed_at_ms: None,
-            ..a1.clone()
-        };
+        let mut again = a1.clone();
+        again.notice.detected_at_ms = T + 1;
+        again.notice.server_clock_out_ms = None;
         assert!(
             !s.write(|tx| tx.forgotten().insert_forgotten(&again))
                 .unwrap()
@@ -1026,7 +1028,7 @@ fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
         let supersede = |at: i64| {
             s.write(|tx| {
                 tx.forgotten()
-                    .supersede_forgotten("fa", "day", a1.start_ms, "out-1", at)
+                    .supersede_forgotten("fa", "day", a1.notice.start_ms, "out-1", at)
             })
             .unwrap()
         };
@@ -1035,24 +1037,28 @@ fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
         let now_a1 = &s
             .read(|tx| tx.forgotten().forgotten_of("fa", T + 10))
             .unwrap()[0];
-        assert_eq!(now_a1.superseded_by.as_deref(), Some("out-1"));
+        assert_eq!(now_a1.notice.superseded_by.as_deref(), Some("out-1"));
+        assert_eq!(now_a1.notice.state, ForgottenState::Superseded);
         assert_eq!(now_a1.superseded_at_ms, Some(T + 10));
         assert_eq!(now_a1.updated_at_ms, T + 10);
-        assert_eq!(now_a1.closed_at_ms, a1.closed_at_ms);
+        assert_eq!(
+            now_a1.notice.server_clock_out_ms,
+            a1.notice.server_clock_out_ms
+        );
 
         let list = |f: ForgottenFilter<'_>, limit: usize| {
             s.read(|tx| tx.forgotten().forgotten_list(&f, limit))
                 .unwrap()
                 .into_iter()
-                .map(|r| (r.employee_id, r.start_ms))
+                .map(|r| (r.employee_id, r.notice.start_ms))
                 .collect::<Vec<_>>()
         };
         assert_eq!(
             list(ForgottenFilter::default(), 10),
             [
-                ("fa".to_string(), a1.start_ms),
-                ("fa".to_string(), a2.start_ms),
-                ("fb".to_string(), b1.start_ms)
+                ("fa".to_string(), a1.notice.start_ms),
+                ("fa".to_string(), a2.notice.start_ms),
+                ("fb".to_string(), b1.notice.start_ms)
             ]
         );
         assert_eq!(list(ForgottenFilter::default(), 1).len(), 1);
@@ -1065,7 +1071,7 @@ fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
             employee: Some("fb"),
             ..ForgottenFilter::default()
         };
-        assert_eq!(list(fb, 10), [("fb".to_string(), b1.start_ms)]);
+        assert_eq!(list(fb, 10), [("fb".to_string(), b1.notice.start_ms)]);
         let window = ForgottenFilter {
             from_ms: Some(T - day),
             to_ms: Some(T),

@@ -122,6 +122,17 @@ pub enum ForgottenState {
     Superseded,
 }
 
+impl ForgottenState {
+    /// What the records say: a late clock-out wins over a server-made one.
+    pub fn of(closed_by_server: bool, superseded: bool) -> ForgottenState {
+        match (closed_by_server, superseded) {
+            (_, true) => ForgottenState::Superseded,
+            (true, false) => ForgottenState::ClosedByServer,
+            (false, false) => ForgottenState::Flagged,
+        }
+    }
+}
+
 /// A forgotten clock-out as the employee's phone and the reviewer see it
 /// (`GET /v1/requests` → `forgotten`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

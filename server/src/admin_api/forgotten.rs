@@ -63,11 +63,8 @@ pub struct ForgottenView {
     pub answers: Vec<Answer>,
 }
 
-fn answers(
-    tx: &dyn StoreTx,
-    row: &ForgottenRow,
-    notice: &ForgottenClockOut,
-) -> crate::error::Result<Vec<Answer>> {
+fn answers(tx: &dyn StoreTx, row: &ForgottenRow) -> crate::error::Result<Vec<Answer>> {
+    let notice = &row.notice;
     Ok(tx
         .events(&EventFilter {
             employee_id: Some(&row.employee_id),
@@ -121,17 +118,18 @@ pub async fn list(
                 )?;
                 rows.into_iter()
                     .map(|row| {
-                        let notice = row.notice();
                         Ok(ForgottenView {
-                            answers: answers(tx, &row, &notice)?,
-                            server_made_entry: row.closed_at_ms.map(|at_ms| ServerMadeEntry {
-                                kind: "clock_out",
-                                at_ms,
-                                made_by: SERVER_MADE,
+                            answers: answers(tx, &row)?,
+                            server_made_entry: row.notice.server_clock_out_ms.map(|at_ms| {
+                                ServerMadeEntry {
+                                    kind: "clock_out",
+                                    at_ms,
+                                    made_by: SERVER_MADE,
+                                }
                             }),
                             employee_id: row.employee_id,
                             policy_version: row.policy_version,
-                            notice,
+                            notice: row.notice,
                         })
                     })
                     .collect::<crate::error::Result<Vec<_>>>()

@@ -3,59 +3,26 @@
 //! two server processes at once, stores it once. One trait apart from
 //! [`crate::store::StoreTx`] (reached through `StoreTx::forgotten`).
 
-use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
+use punch_model::rules::forgotten::ForgottenClockOut;
 use serde::Serialize;
 
 use crate::error::Result;
 
-/// A stored forgotten clock-out.
+/// A stored forgotten clock-out: what the employee is told, and the
+/// server's bookkeeping around it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ForgottenRow {
     pub employee_id: String,
-    pub shift_id: String,
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub closes_ms: i64,
-    pub clock_in_punch_id: String,
-    pub clock_in_at_ms: i64,
+    /// Its `state` follows from `server_clock_out_ms` (the server-made
+    /// clock-out, when the policy closed it) and `superseded_by` (the
+    /// employee's own clock-out that arrived after detection).
+    #[serde(flatten)]
+    pub notice: ForgottenClockOut,
     /// The version the clock-in was judged under (its settings chose the action).
     pub policy_version: u64,
-    pub detected_at_ms: i64,
-    /// The server-made clock-out's time (the shift's end), when the policy closed it.
-    pub closed_at_ms: Option<i64>,
-    /// The employee's own clock-out that arrived after detection.
-    pub superseded_by: Option<String>,
     pub superseded_at_ms: Option<i64>,
-    /// The last change (detection or supersession): what a phone asks after.
+    /// The last change (detection or supersession).
     pub updated_at_ms: i64,
-}
-
-impl ForgottenRow {
-    pub fn state(&self) -> ForgottenState {
-        if self.superseded_by.is_some() {
-            ForgottenState::Superseded
-        } else if self.closed_at_ms.is_some() {
-            ForgottenState::ClosedByServer
-        } else {
-            ForgottenState::Flagged
-        }
-    }
-
-    /// As the employee's phone is told.
-    pub fn notice(&self) -> ForgottenClockOut {
-        ForgottenClockOut {
-            shift_id: self.shift_id.clone(),
-            start_ms: self.start_ms,
-            end_ms: self.end_ms,
-            closes_ms: self.closes_ms,
-            clock_in_punch_id: self.clock_in_punch_id.clone(),
-            clock_in_at_ms: self.clock_in_at_ms,
-            state: self.state(),
-            server_clock_out_ms: self.closed_at_ms,
-            superseded_by: self.superseded_by.clone(),
-            detected_at_ms: self.detected_at_ms,
-        }
-    }
 }
 
 /// Which rows to list (every field narrows).

@@ -1,5 +1,7 @@
 //! Forgotten clock-outs ([`crate::store::forgotten::ForgottenTx`]).
 
+use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
+
 use super::SqlTx;
 use crate::error::Result;
 use crate::store::db::{self, Row};
@@ -10,18 +12,31 @@ const COLUMNS: &str = "employee_id, shift_id, start_ms, end_ms, closes_ms, clock
     superseded_at_ms, updated_at_ms";
 
 fn row(mut r: Row) -> Result<ForgottenRow> {
-    Ok(ForgottenRow {
-        employee_id: r.text()?,
+    let employee_id = r.text()?;
+    let mut notice = ForgottenClockOut {
         shift_id: r.text()?,
         start_ms: r.int()?,
         end_ms: r.int()?,
         closes_ms: r.int()?,
         clock_in_punch_id: r.text()?,
         clock_in_at_ms: r.int()?,
-        policy_version: r.u64()?,
-        detected_at_ms: r.int()?,
-        closed_at_ms: r.opt_int()?,
-        superseded_by: r.opt_text()?,
+        state: ForgottenState::Flagged,
+        server_clock_out_ms: None,
+        superseded_by: None,
+        detected_at_ms: 0,
+    };
+    let policy_version = r.u64()?;
+    notice.detected_at_ms = r.int()?;
+    notice.server_clock_out_ms = r.opt_int()?;
+    notice.superseded_by = r.opt_text()?;
+    notice.state = ForgottenState::of(
+        notice.server_clock_out_ms.is_some(),
+        notice.superseded_by.is_some(),
+    );
+    Ok(ForgottenRow {
+        employee_id,
+        notice,
+        policy_version,
         superseded_at_ms: r.opt_int()?,
         updated_at_ms: r.int()?,
     })
@@ -30,7 +45,8 @@ fn row(mut r: Row) -> Result<ForgottenRow> {
 /// `ON CONFLICT DO NOTHING`: the key, not a read before the write, keeps
 /// two processes detecting at once from storing it twice.
 pub(super) fn insert_forgotten(tx: &SqlTx<'_>, f: &ForgottenRow) -> Result<bool> {
-    let n = tx.exec(
+    let n = &f.notice;
+    let stored = tx.exec(
         &format!(
             "INSERT INTO forgotten_clock_outs ({COLUMNS})
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -38,21 +54,21 @@ pub(super) fn insert_forgotten(tx: &SqlTx<'_>, f: &ForgottenRow) -> Result<bool>
         ),
         &[
             (&f.employee_id).into(),
-            (&f.shift_id).into(),
-            f.start_ms.into(),
-            f.end_ms.into(),
-            f.closes_ms.into(),
-            (&f.clock_in_punch_id).into(),
-            f.clock_in_at_ms.into(),
+            (&n.shift_id).into(),
+            n.start_ms.into(),
+            n.end_ms.into(),
+            n.closes_ms.into(),
+            (&n.clock_in_punch_id).into(),
+            n.clock_in_at_ms.into(),
             db::int(f.policy_version)?,
-            f.detected_at_ms.into(),
-            f.closed_at_ms.into(),
-            f.superseded_by.as_deref().into(),
+            n.detected_at_ms.into(),
+            n.server_clock_out_ms.into(),
+            n.superseded_by.as_deref().into(),
             f.superseded_at_ms.into(),
             f.updated_at_ms.into(),
         ],
     )?;
-    Ok(n > 0)
+    Ok(stored > 0)
 }
 
 pub(super) fn supersede_forgotten(
