@@ -10,6 +10,7 @@ mod chain;
 mod devices;
 mod enrollment;
 mod events;
+mod forgotten;
 mod limits;
 mod meta;
 mod people;
@@ -24,6 +25,7 @@ use std::collections::HashMap;
 use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::db::{Db, Row, Value};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -165,6 +167,9 @@ answered_by!(StoreTx {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
+    fn forgotten(&self) -> &dyn ForgottenTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -282,4 +287,11 @@ answered_by!(PeopleTx {} {
     fn lock_audit_head() -> Result<Option<(u64, String)>> => people;
     fn append_audit(row: &AuditRow) -> Result<()> => people;
     fn audit_rows(after_seq: u64, limit: u32) -> Result<Vec<AuditRow>> => people;
+});
+
+answered_by!(ForgottenTx {} {
+    fn insert_forgotten(row: &ForgottenRow) -> Result<bool> => forgotten;
+    fn supersede_forgotten(employee_id: &str, shift_id: &str, start_ms: i64, punch_id: &str, now_ms: i64) -> Result<bool> => forgotten;
+    fn forgotten_of(employee_id: &str, since_ms: i64) -> Result<Vec<ForgottenRow>> => forgotten;
+    fn forgotten_list(filter: &ForgottenFilter<'_>, limit: usize) -> Result<Vec<ForgottenRow>> => forgotten;
 });
