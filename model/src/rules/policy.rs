@@ -143,6 +143,9 @@ pub struct Settings {
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
+    /// Devices an employee may have bound at once (`rules::device_limit`).
+    #[serde(skip_serializing_if = "crate::rules::device_limit::MaxDevices::is_one")]
+    pub max_devices: crate::rules::device_limit::MaxDevices,
 }
 
 impl Settings {
@@ -171,6 +174,7 @@ impl Default for Settings {
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
             pin: None,
+            max_devices: Default::default(),
         }
     }
 }
