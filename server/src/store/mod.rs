@@ -9,6 +9,7 @@
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod db;
+pub mod employee_devices;
 pub mod migrations;
 pub mod people;
 pub mod postgres;
@@ -317,6 +318,8 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;
+    /// This transaction's operations over an employee's several devices.
+    fn employee_devices(&self) -> &dyn employee_devices::EmployeeDevicesTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
@@ -337,8 +340,6 @@ pub trait StoreTx {
     fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()>;
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
-    /// The employee's bound device, if any (at most one).
-    fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>>;
     /// Every device: for CLI commands only, never a request path.
     fn all_devices(&self) -> Result<Vec<DeviceInfo>>;
     /// One employee's devices, bound or not, oldest first.
