@@ -49,34 +49,26 @@ pub fn slots(tx: &dyn StoreTx, employee_id: &str) -> Result<DeviceSlots> {
     })
 }
 
-/// Records `entry`'s approval for one more device for the employee, in the
-/// caller's transaction with its audit record; answers the slots after it.
+/// Records `approved_by`'s approval for one more device for the employee,
+/// in the caller's transaction (which also writes the audit record, with
+/// [`AUDIT_ACTION`] and the id answered).
 pub fn approve(
     tx: &dyn StoreTx,
     employee_id: &str,
-    entry: &AuditEntry,
+    approved_by: &str,
+    reason: &str,
     now_ms: i64,
-) -> Result<DeviceSlots> {
+) -> Result<i64> {
     if tx.employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.to_string()));
     }
-    let id = tx
-        .employee_devices()
+    tx.employee_devices()
         .insert_device_approval(&NewDeviceApproval {
             employee_id,
-            approved_by: &entry.actor,
-            reason: &entry.reason,
+            approved_by,
+            reason,
             approved_at_ms: now_ms,
-        })?;
-    let mut entry = entry.clone();
-    match entry.detail.as_object_mut() {
-        Some(detail) => {
-            detail.insert("approval_id".into(), id.into());
-        }
-        None => entry.detail = serde_json::json!({"approval_id": id}),
-    }
-    audit::append(tx, &entry, now_ms)?;
-    slots(tx, employee_id)
+        })
 }
 
 impl Admin {
@@ -85,8 +77,19 @@ impl Admin {
         let now = now_ms();
         let entry =
             crate::admin::operator_entry(AUDIT_ACTION, format!("employee:{employee_id}"), reason);
-        self.store()
-            .write(|tx| approve(tx, employee_id, &entry, now))
+        self.store().write(|tx| {
+            let id = approve(tx, employee_id, &entry.actor, reason, now)?;
+            let detail = serde_json::json!({"via": "admin", "approval_id": id});
+            audit::append(
+                tx,
+                &AuditEntry {
+                    detail,
+                    ..entry.clone()
+                },
+                now,
+            )?;
+            slots(tx, employee_id)
+        })
     }
 
     /// The employee's device limit, bound devices and approvals.

@@ -9,10 +9,9 @@ use serde::Serialize;
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::Reasoned;
+use crate::admin_api::people::{Reasoned, audit};
 use crate::admin_api::query;
 use crate::api::AppState;
-use crate::audit::AuditEntry;
 use crate::device_approval::{self, AUDIT_ACTION, DeviceSlots};
 use crate::staff::{Actor, Permission};
 use crate::store::{StoreExt, StoreTx};
@@ -86,19 +85,21 @@ pub async fn approve(
         move |s, actor, now| {
             let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
-            let entry = AuditEntry {
-                actor: actor.label(),
-                role: actor.role.as_str().into(),
-                action: AUDIT_ACTION.into(),
-                target: format!("employee:{employee_id}"),
-                reason,
-                detail: serde_json::json!({}),
-            };
             s.store.write(|tx| {
                 if let Err(refused) = check_employee(tx, actor, &employee_id)? {
                     return Ok(Err(refused));
                 }
-                device_approval::approve(tx, &employee_id, &entry, now).map(Ok)
+                let id = device_approval::approve(tx, &employee_id, &actor.label(), &reason, now)?;
+                audit(
+                    tx,
+                    actor,
+                    AUDIT_ACTION,
+                    format!("employee:{employee_id}"),
+                    &reason,
+                    serde_json::json!({"approval_id": id}),
+                    now,
+                )?;
+                device_approval::slots(tx, &employee_id).map(Ok)
             })?
         },
     )
