@@ -188,32 +188,39 @@ impl Batch<'_> {
             seq,
         )?;
         let stored = stored.iter().filter_map(|p| {
-            Some(EmployeePunch {
-                at_ms: p.at_ms,
-                device_id: &p.device_id,
-                seq: p.seq,
-                kind: p.kind.parse().ok()?,
-                attendance: p.attendance.as_ref(),
-            })
+            clock_punch(p.at_ms, &p.device_id, p.seq, &p.kind, p.attendance.as_ref())
         });
         let here = self
             .accepted
             .iter()
             .filter(|(p, _)| p.employee_id == employee_id)
             .filter_map(|(p, _)| {
-                Some(EmployeePunch {
-                    at_ms: p.effective_time_ms(),
-                    device_id: &p.device_id,
-                    seq: p.seq,
-                    kind: p.kind.parse().ok()?,
-                    attendance: p.attendance.as_ref(),
-                })
+                let at_ms = p.effective_time_ms();
+                clock_punch(at_ms, &p.device_id, p.seq, &p.kind, p.attendance.as_ref())
             });
         Ok(shift::open_before(
             stored.chain(here),
             (at_ms, self.device_id, seq),
         ))
     }
+}
+
+/// A stored punch as the employee-wide reading takes it (None: a kind
+/// this server does not know).
+fn clock_punch<'a>(
+    at_ms: i64,
+    device_id: &'a str,
+    seq: u64,
+    kind: &str,
+    attendance: Option<&'a Attendance>,
+) -> Option<EmployeePunch<'a>> {
+    Some(EmployeePunch {
+        at_ms,
+        device_id,
+        seq,
+        kind: kind.parse().ok()?,
+        attendance,
+    })
 }
 
 /// A device below what the policy (review mode) or the punch's site asks of
