@@ -369,6 +369,17 @@ fn an_employees_latest_clock_punch_is_read_across_devices_in_time_order() {
         assert_eq!(latest(T + 300, "dA", 2), b2);
         let b3 = Some(("dB".to_string(), 3, "clock_out".to_string(), T + 300));
         assert_eq!(latest(T + 301, "", 0), b3);
+        // From a time on, in the same order: the tie again dA before dB.
+        let since = s
+            .read(|tx| tx.employee_devices().clock_punches_since("e1", T + 200))
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.device_id, p.seq))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            since,
+            vec![("dB".into(), 2), ("dA".into(), 2), ("dB".into(), 3)]
+        );
     });
 }
 

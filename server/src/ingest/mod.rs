@@ -77,6 +77,9 @@ struct Batch<'a> {
     /// punches name many. The server's reading is across devices
     /// (`punch::employee_open_shift`).
     open_shifts: HashMap<String, Option<OpenShift>>,
+    /// Each employee's clock-ins and -outs stored on every device, from
+    /// their first punch this batch judges on (read once per employee).
+    clock_punches: HashMap<String, punch::StoredClock>,
     /// The chain's head as this batch moves it, and the acknowledged break
     /// it may start a new segment at.
     cursor: ChainCursor,
@@ -214,6 +217,7 @@ impl<'a> Batch<'a> {
             // An unknown label (a newer server wrote it) counts as the weakest.
             assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
             open_shifts: HashMap::new(),
+            clock_punches: HashMap::new(),
             // HR acknowledged this device's broken chain: one jump is allowed.
             cursor: ChainCursor::at(
                 device.head_seq,

@@ -20,6 +20,7 @@ use crate::error::Result;
 use crate::privacy::keys;
 use crate::requests;
 use crate::store::StoredPunchInfo;
+use crate::store::employee_devices::ClockPunch;
 
 impl Batch<'_> {
     /// Stores the punch at `seq` (hex `hash`) with the server's judgement,
@@ -176,18 +177,36 @@ impl Batch<'_> {
     /// (`at_ms`, this device, `seq`): from the punches stored on every
     /// device and those this batch accepted so far.
     fn employee_open_shift(
-        &self,
+        &mut self,
         employee_id: &str,
         at_ms: i64,
         seq: u64,
     ) -> Result<Option<OpenShift>> {
-        let stored = self.tx.employee_devices().latest_clock_punch(
-            employee_id,
-            at_ms,
-            self.device_id,
-            seq,
-        )?;
-        let stored = stored.iter().filter_map(|p| {
+        let stored = match self.clock_punches.get(employee_id) {
+            Some(stored) if stored.from_ms <= at_ms => stored,
+            // First punch of the employee in the batch (or one earlier than
+            // it: a clock moved back between punches): read from here on.
+            _ => {
+                let stored = StoredClock {
+                    from_ms: at_ms,
+                    before: self.tx.employee_devices().latest_clock_punch(
+                        employee_id,
+                        at_ms,
+                        "",
+                        0,
+                    )?,
+                    since: self
+                        .tx
+                        .employee_devices()
+                        .clock_punches_since(employee_id, at_ms)?,
+                };
+                self.clock_punches
+                    .entry(employee_id.to_string())
+                    .insert_entry(stored)
+                    .into_mut()
+            }
+        };
+        let stored = stored.before.iter().chain(&stored.since).filter_map(|p| {
             clock_punch(p.at_ms, &p.device_id, p.seq, &p.kind, p.attendance.as_ref())
         });
         let here = self
@@ -203,6 +222,15 @@ impl Batch<'_> {
             (at_ms, self.device_id, seq),
         ))
     }
+}
+
+/// An employee's clock-ins and -outs stored on every device: the latest
+/// before `from_ms`, and all since (what `shift::open_before` needs for any
+/// punch at or after `from_ms`).
+pub(super) struct StoredClock {
+    from_ms: i64,
+    before: Option<ClockPunch>,
+    since: Vec<ClockPunch>,
 }
 
 /// A stored punch as the employee-wide reading takes it (None: a kind

@@ -67,4 +67,8 @@ pub trait EmployeeDevicesTx {
         device_id: &str,
         seq: u64,
     ) -> Result<Option<ClockPunch>>;
+    /// The employee's clock-ins and clock-outs on any device at or after
+    /// `from_ms`, in that order: with [`Self::latest_clock_punch`] before
+    /// it, what a batch reads once per employee.
+    fn clock_punches_since(&self, employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>>;
 }

@@ -90,22 +90,17 @@ pub(super) fn latest_clock_punch(
     seq: u64,
 ) -> Result<Option<ClockPunch>> {
     // The row comparison spelled out (both dialects, and the
-    // punches_by_employee_time index, follow it); device ids compare
-    // bytewise, as Rust does, whatever PostgreSQL's collation.
-    let c = match tx.db.dialect() {
-        db::Dialect::Postgres => " COLLATE \"C\"",
-        db::Dialect::Sqlite => "",
-    };
+    // punches_by_employee_time index, follow it).
+    let c = bytewise(tx);
     tx.first(
         &format!(
-            "SELECT COALESCE(trusted_time_ms, wall_time_ms) AS at_ms, device_id, seq, kind, attendance
-         FROM punches
-         WHERE employee_id = ?1 AND kind IN ('clock_in', 'clock_out')
-           AND (COALESCE(trusted_time_ms, wall_time_ms) < ?2
-                OR (COALESCE(trusted_time_ms, wall_time_ms) = ?2
-                    AND (device_id{c} < ?3 OR (device_id = ?3 AND seq < ?4))))
-         ORDER BY COALESCE(trusted_time_ms, wall_time_ms) DESC, device_id{c} DESC, seq DESC
-         LIMIT 1"
+            "SELECT {CLOCK_PUNCH_COLUMNS} FROM punches
+             WHERE employee_id = ?1 AND kind IN ('clock_in', 'clock_out')
+               AND (COALESCE(trusted_time_ms, wall_time_ms) < ?2
+                    OR (COALESCE(trusted_time_ms, wall_time_ms) = ?2
+                        AND (device_id{c} < ?3 OR (device_id = ?3 AND seq < ?4))))
+             ORDER BY COALESCE(trusted_time_ms, wall_time_ms) DESC, device_id{c} DESC, seq DESC
+             LIMIT 1"
         ),
         &[
             employee_id.into(),
@@ -113,15 +108,47 @@ pub(super) fn latest_clock_punch(
             device_id.into(),
             db::int(seq)?,
         ],
-        |mut r| {
-            Ok(ClockPunch {
-                at_ms: r.int()?,
-                device_id: r.text()?,
-                seq: r.u64()?,
-                kind: r.text()?,
-                // An unreadable reading is none, never guessed (as punches.rs).
-                attendance: r.opt_text()?.and_then(|t| serde_json::from_str(&t).ok()),
-            })
-        },
+        clock_punch_row,
     )
+}
+
+pub(super) fn clock_punches_since(
+    tx: &SqlTx<'_>,
+    employee_id: &str,
+    from_ms: i64,
+) -> Result<Vec<ClockPunch>> {
+    let rows = tx.all(
+        &format!(
+            "SELECT {CLOCK_PUNCH_COLUMNS} FROM punches
+             WHERE employee_id = ?1 AND kind IN ('clock_in', 'clock_out')
+               AND COALESCE(trusted_time_ms, wall_time_ms) >= ?2
+             ORDER BY COALESCE(trusted_time_ms, wall_time_ms), device_id{}, seq",
+            bytewise(tx)
+        ),
+        &[employee_id.into(), from_ms.into()],
+        clock_punch_row,
+    )?;
+    Ok(tx.counted(rows))
+}
+
+const CLOCK_PUNCH_COLUMNS: &str =
+    "COALESCE(trusted_time_ms, wall_time_ms), device_id, seq, kind, attendance";
+
+fn clock_punch_row(mut r: Row) -> Result<ClockPunch> {
+    Ok(ClockPunch {
+        at_ms: r.int()?,
+        device_id: r.text()?,
+        seq: r.u64()?,
+        kind: r.text()?,
+        // An unreadable reading is none, never guessed (as punches.rs).
+        attendance: r.opt_text()?.and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+/// Device ids compare bytewise, as Rust does, whatever PostgreSQL's collation.
+fn bytewise(tx: &SqlTx<'_>) -> &'static str {
+    match tx.db.dialect() {
+        db::Dialect::Postgres => " COLLATE \"C\"",
+        db::Dialect::Sqlite => "",
+    }
 }

@@ -297,4 +297,5 @@ answered_by!(EmployeeDevicesTx {} {
     fn use_device_approval(id: i64, device_id: &str, now_ms: i64) -> Result<bool> => employee_devices;
     fn device_approvals(employee_id: &str) -> Result<Vec<DeviceApprovalRow>> => employee_devices;
     fn latest_clock_punch(employee_id: &str, at_ms: i64, device_id: &str, seq: u64) -> Result<Option<ClockPunch>> => employee_devices;
+    fn clock_punches_since(employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>> => employee_devices;
 });
