@@ -29,6 +29,32 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// A fresh, accurate fix 20 m inside HQ, stamped at `engine`'s trusted now.
+pub fn inside_hq(engine: &PunchEngine) -> Evidence {
+    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 20.0);
+    Evidence {
+        gps: Some(GpsFix {
+            lat: at.0,
+            lon: at.1,
+            accuracy_m: 8.0,
+            fix_time_ms: engine.trusted_now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
+        }),
+        ..Evidence::default()
+    }
+}
+
+/// `HH:MM` (UTC) of `at_ms`: shifts placed around now.
+pub fn hhmm_utc(at_ms: i64) -> String {
+    let minutes = at_ms.div_euclid(60_000).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
 pub struct World {
     pub dir: tempfile::TempDir,
     pub server_db: DbUrl,

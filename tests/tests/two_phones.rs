@@ -8,10 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use geographiclib_rs::{DirectGeodesic, Geodesic};
 use punch_core::{
-    ClockReading, Evidence, GpsFix, PunchEngine, PunchError, PunchKind, SyncError,
-    test_support::ManualClock,
+    ClockReading, PunchEngine, PunchError, PunchKind, SyncError, test_support::ManualClock,
 };
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::device_limit::MaxDevices;
@@ -20,32 +18,9 @@ use punch_model::rules::shift::{Attendance, Shift};
 use punch_model::wire::ErrorCode;
 use punch_server::Schedule;
 use punch_tests::fault_proxy::FaultProxy;
-use punch_tests::world::{EMPLOYEE, HQ, device, employer, now_ms, server_db, start_server};
-
-fn inside(engine: &PunchEngine) -> Evidence {
-    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 20.0);
-    Evidence {
-        gps: Some(GpsFix {
-            lat: at.0,
-            lon: at.1,
-            accuracy_m: 8.0,
-            fix_time_ms: engine.trusted_now_ms(),
-            provider: "gps".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
-        ..Evidence::default()
-    }
-}
-
-/// `HH:MM` (UTC) of `at_ms`.
-fn hhmm(at_ms: i64) -> String {
-    let minutes = at_ms.div_euclid(60_000).rem_euclid(24 * 60);
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
+use punch_tests::world::{
+    EMPLOYEE, device, employer, hhmm_utc, inside_hq, now_ms, server_db, start_server,
+};
 
 #[test]
 fn a_shift_clocked_in_on_one_phone_and_out_on_the_other_is_one_shift() {
@@ -56,7 +31,7 @@ fn a_shift_clocked_in_on_one_phone_and_out_on_the_other_is_one_shift() {
     let start = now_ms() - 5 * 60_000;
     let shift: Shift = serde_json::from_value(serde_json::json!({
         "id": "early", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "start": hhmm(start), "end": hhmm(start + 2 * 3_600_000),
+        "start": hhmm_utc(start), "end": hhmm_utc(start + 2 * 3_600_000),
         "grace_late_min": 10,
     }))
     .unwrap();
@@ -110,9 +85,9 @@ fn a_shift_clocked_in_on_one_phone_and_out_on_the_other_is_one_shift() {
     }
 
     clock.advance_ms(60_000);
-    let clock_in = a.punch(PunchKind::ClockIn, &inside(&a)).unwrap();
+    let clock_in = a.punch(PunchKind::ClockIn, &inside_hq(&a)).unwrap();
     clock.advance_ms(60_000);
-    let clock_out = b.punch(PunchKind::ClockOut, &inside(&b)).unwrap();
+    let clock_out = b.punch(PunchKind::ClockOut, &inside_hq(&b)).unwrap();
     let code_of = |a: &Option<Attendance>| a.as_ref().map(Attendance::code);
     assert_eq!(code_of(&clock_in.evaluation.attendance), Some("on_time"));
     assert_eq!(
