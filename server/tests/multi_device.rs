@@ -147,6 +147,35 @@ fn two_devices_enroll_freely_and_a_third_takes_a_single_use_approval() {
     assert_eq!(resp.status, 200, "{}", resp.json());
 }
 
+#[test]
+fn enrollments_racing_for_the_last_slots_bind_no_more_than_max_devices() {
+    let ts = TestServer::start();
+    ts.admin.add_employee("mei", "Mei").unwrap();
+    allow(&ts, 2);
+    let codes: Vec<String> = (0..6)
+        .map(|_| ts.admin.create_enrollment_code("mei", common::DAY).unwrap())
+        .collect();
+    let addr = ts.addr();
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let racers: Vec<_> = codes
+            .iter()
+            .map(|code| scope.spawn(move || Device::new().enroll(addr, code).status))
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        2,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        4,
+        "{statuses:?}"
+    );
+    assert_eq!(ts.admin.device_slots("mei").unwrap().bound_devices.len(), 2);
+}
+
 fn shift_schedule(ts: &TestServer) -> u64 {
     let shift: Shift = serde_json::from_value(json!({
         "id": "day", "days": ["mon", "tue", "wed", "thu", "fri"],
