@@ -327,4 +327,26 @@ fn a_phone_that_uploads_late_is_read_where_its_punches_happened() {
     assert_eq!(rows[0]["worked_min"], 7 * 60, "{rows}");
     assert_eq!(rows[0]["early_min"], 60, "{rows}");
     assert_eq!(rows[0]["late_min"], 0, "{rows}");
+
+    // Tuesday: B's late clock-in at 09:30 arrives before A's at 09:00 (each
+    // stored as a first clock-in); only the first counts, so nobody is late.
+    let late_on_b = b.next(version, |r| {
+        r.kind = PunchKind::ClockIn;
+        r.wall_time_ms = at("2026-11-03T09:30");
+    });
+    let out_on_b = b.next(version, |r| {
+        r.kind = PunchKind::ClockOut;
+        r.wall_time_ms = at("2026-11-03T18:00");
+    });
+    b.upload_ok(ts.addr(), vec![late_on_b, out_on_b]);
+    let on_time_on_a = a.next(version, |r| {
+        r.kind = PunchKind::ClockIn;
+        r.wall_time_ms = at("2026-11-03T09:00");
+    });
+    a.upload_ok(ts.addr(), vec![on_time_on_a]);
+    let rows =
+        ok(hr.get("/admin/v1/attendance?from=2026-11-03&to=2026-11-03&employee=wei"))["rows"]
+            .clone();
+    assert_eq!(rows[0]["late_min"], 0, "{rows}");
+    assert_eq!(rows[0]["worked_min"], 8 * 60, "{rows}");
 }

@@ -171,8 +171,9 @@ fn scheduled_breaks(
 /// is none — an approved make-up request (an event, never judged at
 /// ingest), or a punch stored before ingest kept its judgement — or where
 /// it contradicts the employee's punches before it as the server holds
-/// them now (not clocked in though they are, or already clocked in though
-/// they are not: another device's punch from before it arrived after it),
+/// them now (not clocked in though they are, already clocked in though
+/// they are not, a fresh clock-in to the occurrence already open: another
+/// device's punch from before it arrived after it),
 /// the model's, under the version the record names, against the occurrence
 /// those punches left open. (A punch ingest judged to have no shift gets
 /// none again: the same version has no shift for its site.)
@@ -182,11 +183,17 @@ fn judgement(
     open: Option<&OpenShift>,
     policy_of: PolicyOf<'_>,
 ) -> Result<Option<Attendance>> {
+    let open_at = |a: &Attendance| a.occurrence().is_some_and(|o| open == Some(&o));
     let contradicted = match &p.attendance {
-        Some(Attendance::NotClockedIn { .. }) => open.is_some(),
-        Some(Attendance::AlreadyClockedIn { .. }) => open.is_none(),
-        Some(_) => false,
         None => true,
+        Some(Attendance::NotClockedIn { .. }) => open.is_some(),
+        Some(a @ Attendance::AlreadyClockedIn { .. }) => !open_at(a),
+        Some(a @ (Attendance::OnTime { .. } | Attendance::Late { .. }))
+            if kind == PunchKind::ClockIn =>
+        {
+            open_at(a)
+        }
+        Some(_) => false,
     };
     if !contradicted {
         return Ok(p.attendance.clone());
