@@ -14,12 +14,11 @@ use punch_core::{
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::device_limit::MaxDevices;
 use punch_model::rules::policy::Settings;
-use punch_model::rules::shift::{Attendance, Shift};
+use punch_model::rules::shift::Attendance;
 use punch_model::wire::ErrorCode;
-use punch_server::Schedule;
 use punch_tests::fault_proxy::FaultProxy;
 use punch_tests::world::{
-    EMPLOYEE, device, employer, hhmm_utc, inside_hq, now_ms, server_db, start_server,
+    EMPLOYEE, device, employer, inside_hq, now_ms, schedule_current_shift, server_db, start_server,
 };
 
 #[test]
@@ -27,21 +26,7 @@ fn a_shift_clocked_in_on_one_phone_and_out_on_the_other_is_one_shift() {
     let dir = tempfile::tempdir().unwrap();
     let db = server_db(dir.path());
     let admin = employer(&db);
-    // A two-hour shift every day that started five minutes ago (UTC).
-    let start = now_ms() - 5 * 60_000;
-    let shift: Shift = serde_json::from_value(serde_json::json!({
-        "id": "early", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "start": hhmm_utc(start), "end": hhmm_utc(start + 2 * 3_600_000),
-        "grace_late_min": 10,
-    }))
-    .unwrap();
-    admin
-        .set_schedule(Schedule {
-            time_zone: Some("UTC".into()),
-            shifts: vec![shift],
-            ..Schedule::default()
-        })
-        .unwrap();
+    schedule_current_shift(&admin);
     admin
         .set_settings(Settings {
             max_clock_skew_s: 120.0,
