@@ -17,6 +17,7 @@ use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::device_limit::MaxDevices;
 use punch_model::rules::makeup::MakeUpRules;
 use punch_model::rules::shift::{Attendance, Shift};
+use punch_model::wire::UploadRecord;
 use punch_server::{Role, Schedule};
 use serde_json::json;
 
@@ -194,6 +195,22 @@ fn shift_schedule(ts: &TestServer) -> u64 {
     allow(ts, 2)
 }
 
+/// The device's next record: a punch of `kind` at `local` (Shanghai), with
+/// the attendance the device itself judged (`claim`).
+fn punched(
+    device: &mut Device,
+    version: u64,
+    kind: PunchKind,
+    local: &str,
+    claim: Option<Attendance>,
+) -> UploadRecord {
+    device.next(version, |r| {
+        r.kind = kind;
+        r.wall_time_ms = at(local);
+        r.evaluation.attendance = claim;
+    })
+}
+
 fn on_time(local: &str) -> Attendance {
     Attendance::OnTime {
         shift_id: "day".into(),
@@ -228,20 +245,24 @@ fn a_shift_begun_on_one_phone_and_ended_on_the_other_is_one_shift() {
     assert_eq!(resp.status, 200);
     // Monday 2 November 2026: in on phone A at 09:00, out on phone B at
     // 18:00. Each phone judged what it saw: B never saw A's clock-in.
-    let clock_in = a.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-02T09:00");
-        r.evaluation.attendance = Some(on_time("2026-11-02T09:00"));
-    });
+    let clock_in = punched(
+        &mut a,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-02T09:00",
+        Some(on_time("2026-11-02T09:00")),
+    );
     a.upload_ok(ts.addr(), vec![clock_in]);
-    let clock_out = b.next(version, |r| {
-        r.kind = PunchKind::ClockOut;
-        r.wall_time_ms = at("2026-11-02T18:00");
-        r.evaluation.attendance = Some(Attendance::NotClockedIn {
+    let clock_out = punched(
+        &mut b,
+        version,
+        PunchKind::ClockOut,
+        "2026-11-02T18:00",
+        Some(Attendance::NotClockedIn {
             shift_id: "day".into(),
             start_ms: at("2026-11-02T09:00"),
-        });
-    });
+        }),
+    );
     b.upload_ok(ts.addr(), vec![clock_out]);
     // The server's reading is across both phones; B's own is advisory.
     assert_eq!(
@@ -252,26 +273,32 @@ fn a_shift_begun_on_one_phone_and_ended_on_the_other_is_one_shift() {
         ]
     );
     // Tuesday: in on A; a second clock-in on B while A's is open.
-    let tuesday_in = a.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-03T09:00");
-        r.evaluation.attendance = Some(on_time("2026-11-03T09:00"));
-    });
+    let tuesday_in = punched(
+        &mut a,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-03T09:00",
+        Some(on_time("2026-11-03T09:00")),
+    );
     a.upload_ok(ts.addr(), vec![tuesday_in]);
-    let again = b.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-03T09:30");
-        r.evaluation.attendance = Some(Attendance::Late {
+    let again = punched(
+        &mut b,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-03T09:30",
+        Some(Attendance::Late {
             shift_id: "day".into(),
             start_ms: at("2026-11-03T09:00"),
             minutes: 30,
-        });
-    });
-    let out = b.next(version, |r| {
-        r.kind = PunchKind::ClockOut;
-        r.wall_time_ms = at("2026-11-03T18:00");
-        r.evaluation.attendance = Some(on_time("2026-11-03T09:00"));
-    });
+        }),
+    );
+    let out = punched(
+        &mut b,
+        version,
+        PunchKind::ClockOut,
+        "2026-11-03T18:00",
+        Some(on_time("2026-11-03T09:00")),
+    );
     b.upload_ok(ts.addr(), vec![again, out]);
     let stored = readings(&ts);
     assert_eq!(
@@ -308,14 +335,20 @@ fn a_phone_that_uploads_late_is_read_where_its_punches_happened() {
     let (mut b, _) = enroll(&ts, "wei");
     // Phone A (offline all day) clocked in at 09:00; phone B's early
     // clock-out at 17:00 arrives first.
-    let clock_in = a.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-02T09:00");
-    });
-    let clock_out = b.next(version, |r| {
-        r.kind = PunchKind::ClockOut;
-        r.wall_time_ms = at("2026-11-02T17:00");
-    });
+    let clock_in = punched(
+        &mut a,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-02T09:00",
+        None,
+    );
+    let clock_out = punched(
+        &mut b,
+        version,
+        PunchKind::ClockOut,
+        "2026-11-02T17:00",
+        None,
+    );
     b.upload_ok(ts.addr(), vec![clock_out]);
     a.upload_ok(ts.addr(), vec![clock_in]);
     // The clock-in is read before the clock-out (time, not arrival), and
@@ -330,19 +363,28 @@ fn a_phone_that_uploads_late_is_read_where_its_punches_happened() {
 
     // Tuesday: B's late clock-in at 09:30 arrives before A's at 09:00 (each
     // stored as a first clock-in); only the first counts, so nobody is late.
-    let late_on_b = b.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-03T09:30");
-    });
-    let out_on_b = b.next(version, |r| {
-        r.kind = PunchKind::ClockOut;
-        r.wall_time_ms = at("2026-11-03T18:00");
-    });
+    let late_on_b = punched(
+        &mut b,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-03T09:30",
+        None,
+    );
+    let out_on_b = punched(
+        &mut b,
+        version,
+        PunchKind::ClockOut,
+        "2026-11-03T18:00",
+        None,
+    );
     b.upload_ok(ts.addr(), vec![late_on_b, out_on_b]);
-    let on_time_on_a = a.next(version, |r| {
-        r.kind = PunchKind::ClockIn;
-        r.wall_time_ms = at("2026-11-03T09:00");
-    });
+    let on_time_on_a = punched(
+        &mut a,
+        version,
+        PunchKind::ClockIn,
+        "2026-11-03T09:00",
+        None,
+    );
     a.upload_ok(ts.addr(), vec![on_time_on_a]);
     let rows =
         ok(hr.get("/admin/v1/attendance?from=2026-11-03&to=2026-11-03&employee=wei"))["rows"]
