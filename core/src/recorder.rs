@@ -96,6 +96,10 @@ pub(crate) fn judge(
     );
     policy.policy.check_not_expired(trusted)?;
     let mut evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    // Judged from this device's own punches: where the employee also punches
+    // on another device (`settings.max_devices` > 1) the phone cannot see
+    // those, so this verdict is advisory; the server's reading, per employee
+    // across devices (`shift::open_before`), is what exports count.
     evaluation.attendance = shift::judge(
         &policy.shifts,
         evaluation.site_id.as_deref(),
