@@ -12,6 +12,8 @@ use std::time::SystemTime;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
+use crate::faults::FaultRef;
+use punch_model::ledger::fault::FaultCitation;
 use crate::messages::Message;
 use crate::types::{Evaluation, PunchKind};
 use crate::types::{Signed, instant, millis};
@@ -39,6 +41,9 @@ pub struct MakeUpRequestInput {
     /// `RefusedAttemptInfo.event_id` of the attempt this is about.
     #[uniffi(default = None)]
     pub refused_attempt_id: Option<String>,
+    /// A fault event that explains the request (`FaultInfo.reference`).
+    #[uniffi(default = None)]
+    pub fault: Option<FaultRef>,
 }
 
 /// A proposed field-work site: a circle, for a range of days.
@@ -150,16 +155,9 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
             intended_time_ms: millis(r.intended_time),
             site_id: r.site_id,
             reason: r.reason,
-            attachments: r
-                .attachments
-                .into_iter()
-                .map(|a| makeup::Attachment {
-                    sha256: a.sha256,
-                    size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
-                    media_type: a.media_type,
-                })
-                .collect(),
+            attachments: r.attachments.into_iter().map(attachment).collect(),
             refused_attempt,
+            fault: r.fault.map(FaultCitation::try_from).transpose()?,
         })
     }
 }
@@ -173,7 +171,17 @@ impl From<MakeUpRequest> for MakeUpRequestInput {
             reason: r.reason,
             attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
             refused_attempt_id: r.refused_attempt.map(|u| u.to_string()),
+            fault: r.fault.map(FaultRef::from),
         }
+    }
+}
+
+/// A file as the core names it.
+pub(crate) fn attachment(a: AttachmentRef) -> makeup::Attachment {
+    makeup::Attachment {
+        sha256: a.sha256,
+        size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
+        media_type: a.media_type,
     }
 }
 
@@ -309,7 +317,8 @@ impl PunchClient {
         .await
     }
 
-    /// Keeps a file for a make-up request until the server has it.
+    /// Keeps a file for a make-up request (or a fault report) until the
+    /// server has it.
     pub async fn attach(
         &self,
         body: Vec<u8>,

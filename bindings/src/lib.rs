@@ -16,6 +16,7 @@
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
+//! - `faults`: fault reports, and the citation of one by a make-up request;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
 //! - `bench` (feature `bench`, never in a shipped library): the Rust side of
 //!   the bindings' benchmark, and `panic_probe`.
@@ -31,6 +32,7 @@ mod bench;
 mod client;
 mod error;
 mod exceptions;
+mod faults;
 mod key_wrapper;
 mod keys;
 mod logging;
@@ -49,6 +51,7 @@ pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
+pub use faults::{FaultInfo, FaultRef};
 pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};

@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod exceptions;
 mod export;
+mod faults;
 mod history;
 mod installed_policy;
 mod keys;
@@ -72,6 +73,7 @@ pub use net::url_policy::check_url_allowed;
 // What the engine's methods return.
 pub use exceptions::{FiledRequest, RefusedAttempt, RequestView};
 pub use export::PersonalExport;
+pub use faults::FaultEvent;
 pub use pin::{PinError, PinStatus};
 pub use privacy::PurgeReport;
 pub use recorder::{EventReceipt, PunchReceipt};
@@ -85,6 +87,8 @@ pub use sync::{
 // The shared model's types that the engine's methods name.
 #[doc(no_inline)]
 pub use punch_model::ledger::chain::{ChainBreak, ChainProblem, ChainReport};
+#[doc(no_inline)]
+pub use punch_model::ledger::fault::{FaultCitation, FaultKind, FaultRefusal, FaultReport};
 #[doc(no_inline)]
 pub use punch_model::ledger::record::{PunchKind, PunchRecord};
 #[doc(no_inline)]

@@ -31,6 +31,7 @@ mod enroll;
 mod error;
 mod evidence;
 mod export;
+mod faults;
 #[expect(dead_code, reason = "heads::contradicts has no caller")]
 mod heads;
 mod ingest;
@@ -91,11 +92,11 @@ pub mod routes {
     pub mod admin {
         pub use crate::admin_api::{
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
-            PATH_CHAIN_BREAKS, PATH_DEVICES, PATH_EMPLOYEES, PATH_KEY_ROTATION_DECISION,
-            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_REVIEW,
-            PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION,
-            PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS,
-            permission_of, routes,
+            PATH_CHAIN_BREAKS, PATH_DEVICES, PATH_EMPLOYEES, PATH_FAULTS, PATH_FAULTS_SILENT,
+            PATH_KEY_ROTATION_DECISION, PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH,
+            PATH_PUNCH, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION,
+            PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE,
+            PATH_TOKEN_REVOKE, PATH_TOKENS, permission_of, routes,
         };
     }
 }
@@ -168,6 +169,10 @@ pub mod internal {
         }
         pub mod punch_page {
             pub use crate::store::punch_page::PunchQuery;
+        }
+        /// Fault reports' store operations (`store_contract.rs`).
+        pub mod faults {
+            pub use crate::store::faults::{SilentQuery, SilentTerminal};
         }
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;

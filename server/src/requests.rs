@@ -45,8 +45,15 @@ pub fn judge_new(
                 })
                 .collect();
             let zone = policy_zone(policy);
+            let cited = match &request.fault {
+                Some(c) => crate::faults::check_citation(tx, employee_id, c, earlier_in_batch)?,
+                None => Ok(()),
+            };
             match makeup::check_request(&policy.make_up, request, filed_at_ms, &zone, &intended) {
-                Ok(()) => Some((RequestStatus::Pending, None)),
+                Ok(()) => match cited {
+                    Ok(()) => Some((RequestStatus::Pending, None)),
+                    Err(refusal) => Some((RequestStatus::Refused, Some(refusal.code().into()))),
+                },
                 Err(refusal) => Some((RequestStatus::Refused, Some(refusal.code().to_string()))),
             }
         }
@@ -272,9 +279,14 @@ pub fn store_attachment(
         }
         _ => None,
     });
+    // A fault report's files go up the same way.
+    let named = match named {
+        Some(a) => Some(a),
+        None => crate::faults::named_attachment(tx, employee_id, sha256)?,
+    };
     let Some(named) = named else {
         return Ok(Err(format!(
-            "no make-up request of {employee_id} names {sha256}"
+            "no make-up request or fault report of {employee_id} names {sha256}"
         )));
     };
     if named.size_bytes != body.len() as u64 {

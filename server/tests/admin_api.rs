@@ -51,6 +51,7 @@ fn make_up(ts: &TestServer, device: &mut Device, version: u64) -> String {
             reason: "forgot to clock out".into(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         }),
     );
     device.upload_ok(ts.addr(), vec![event]);

@@ -108,6 +108,7 @@ fn the_reviewer_page_in_headless_chromium() {
                 reason: "forgot to clock out".into(),
                 attachments: Vec::new(),
                 refused_attempt: None,
+                fault: None,
             },
         ),
     );

@@ -43,6 +43,9 @@ pub struct MakeUpRequest {
     /// The event id of this device's refused attempt the request is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_attempt: Option<Uuid>,
+    /// A fault event that explains the request (`ledger::fault`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::ledger::fault::FaultCitation>,
 }
 
 impl MakeUpRequest {
@@ -66,6 +69,9 @@ impl MakeUpRequest {
                 return out("attachments.sha256", "not 64 hex digits".into());
             }
             check_text("attachments.media_type", &a.media_type, MAX_ID_LEN)?;
+        }
+        if let Some(fault) = &self.fault {
+            fault.check_ranges()?;
         }
         Ok(())
     }
@@ -219,6 +225,7 @@ mod tests {
             reason: "phone died".into(),
             attachments: vec![],
             refused_attempt: None,
+            fault: None,
         }
     }
 

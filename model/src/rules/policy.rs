@@ -143,9 +143,17 @@ pub struct Settings {
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
+    /// Silence and upload-failure limits (`ledger::fault`); None: defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::ledger::fault::FaultSettings>,
 }
 
 impl Settings {
+    /// The fault settings in force (the defaults when the policy names none).
+    pub fn faults(&self) -> crate::ledger::fault::FaultSettings {
+        self.faults.clone().unwrap_or_default()
+    }
+
     /// The privacy settings in force (the defaults when the policy names none).
     pub fn privacy(&self) -> PrivacySettings {
         self.privacy.clone().unwrap_or_default()
@@ -171,6 +179,7 @@ impl Default for Settings {
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
             pin: None,
+            faults: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod db;
+pub mod faults;
 pub mod migrations;
 pub mod people;
 pub mod postgres;
@@ -317,6 +318,8 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;
+    /// This transaction's fault-report operations (last seen, silence).
+    fn faults(&self) -> &dyn faults::FaultsTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

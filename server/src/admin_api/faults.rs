@@ -1,0 +1,154 @@
+//! Fault reports for the people who look after terminals (`crate::faults`):
+//! the faults devices recorded or employees reported, and the terminals
+//! silent for longer than the policy allows, by team. A manager sees
+//! their own team's only (kiosks belong to no team: admins see them).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::admin_api::auth::{call, json};
+use crate::admin_api::error::AdminError;
+use crate::admin_api::people::check_team_filter;
+use crate::admin_api::query::{CursorPage, CursorPaging};
+use crate::api::AppState;
+use crate::faults::{self, SilentFault};
+use crate::staff::Permission;
+use crate::store::request_page::{EventKinds, RequestCursor, RequestQuery};
+use crate::store::{StoreExt, StoredEvent};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FaultFilter {
+    pub team: Option<String>,
+    pub employee: Option<String>,
+}
+
+/// A fault event with its team and what it says (kind, source, text, files).
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultView {
+    #[serde(flatten)]
+    pub event: StoredEvent,
+    pub team: Option<String>,
+    pub fault: Option<serde_json::Value>,
+}
+
+impl FaultView {
+    pub fn of(event: StoredEvent, team: Option<String>) -> FaultView {
+        let fault = serde_json::from_str::<serde_json::Value>(&event.body)
+            .ok()
+            .map(|mut v| {
+                // The body is the tagged event: the tag says nothing here.
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("type");
+                }
+                v
+            });
+        FaultView { event, team, fault }
+    }
+}
+
+/// `GET /admin/v1/faults`: oldest first, one keyset page read in SQL.
+pub async fn list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(f): Query<FaultFilter>,
+    Query(paging): Query<CursorPaging>,
+) -> Result<Response, AdminError> {
+    let after = paging.cursor(RequestCursor::decode)?;
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewDevices,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let query = RequestQuery {
+                kinds: EventKinds::Faults,
+                team,
+                employee: f.employee,
+                after,
+                // One more than asked: whether a next page exists.
+                limit: limit + 1,
+                ..RequestQuery::default()
+            };
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store.read(|tx| tx.request_page(&query))?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last())
+                .flatten()
+                .map(|r| RequestCursor::of(&r.event).encode());
+            let items: Vec<FaultView> = rows
+                .into_iter()
+                .filter(|r| actor.sees_team(r.team.as_deref()))
+                .map(|r| FaultView::of(r.event, r.team))
+                .collect();
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
+        },
+    )
+    .await?;
+    Ok(json(&page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SilentFilter {
+    pub team: Option<String>,
+}
+
+/// `GET /admin/v1/faults/silent`: bound terminals not heard from for
+/// longer than the policy's `settings.faults` allows, by device id.
+pub async fn silent(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Query(f): Query<SilentFilter>,
+    Query(paging): Query<CursorPaging>,
+) -> Result<Response, AdminError> {
+    let after = paging.cursor(|c| Some(c.to_string()))?;
+    let page = call(
+        &state,
+        headers,
+        method,
+        Permission::ViewDevices,
+        move |s, actor, now| {
+            check_team_filter(actor, f.team.as_deref())?;
+            let team = f.team.or_else(|| actor.team().map(str::to_string));
+            let limit = paging.limit();
+            let mut rows = if actor.team() == Some("") {
+                Vec::new()
+            } else {
+                s.store
+                    .read(|tx| faults::silent(tx, team.clone(), after.clone(), limit + 1, now))?
+            };
+            let more = rows.len() > limit;
+            rows.truncate(limit);
+            let next_cursor = more
+                .then(|| rows.last())
+                .flatten()
+                .map(|r| r.terminal.device_id.clone());
+            let items: Vec<SilentFault> = rows
+                .into_iter()
+                .filter(|r| actor.sees_team(r.terminal.team.as_deref()))
+                .collect();
+            Ok(CursorPage {
+                items,
+                next_cursor,
+                server_time_ms: now,
+            })
+        },
+    )
+    .await?;
+    Ok(json(&page))
+}
