@@ -16,7 +16,7 @@ pub(super) fn touch_seen(tx: &SqlTx<'_>, device_id: &str, now_ms: i64) -> Result
     tx.exec(
         "INSERT INTO device_seen (device_id, last_seen_ms) VALUES (?1, ?2)
          ON CONFLICT (device_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms
-         WHERE device_seen.last_seen_ms <= excluded.last_seen_ms - ?3",
+         WHERE device_seen.last_seen_ms <= excluded.last_seen_ms - CAST(?3 AS BIGINT)",
         &[device_id.into(), now_ms.into(), SEEN_GRANULARITY_MS.into()],
     )?;
     Ok(())
@@ -42,7 +42,8 @@ pub(super) fn silent_terminals(tx: &SqlTx<'_>, q: &SilentQuery) -> Result<Vec<Si
                AND d.device_id > ?1
                AND (CAST(?2 AS TEXT) IS NULL OR t.team = ?2)
                AND COALESCE(s.last_seen_ms, d.enrolled_at_ms) <
-                   CASE WHEN d.employee_id LIKE '{kiosk}%' THEN ?3 ELSE ?4 END
+                   CASE WHEN d.employee_id LIKE '{kiosk}%' THEN CAST(?3 AS BIGINT)
+                        ELSE CAST(?4 AS BIGINT) END
              ORDER BY d.device_id LIMIT ?5",
             // A constant of this server, never the caller's text.
             kiosk = punch_model::pin::kiosk::KIOSK_PREFIX,
