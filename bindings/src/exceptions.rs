@@ -13,10 +13,10 @@ use std::time::SystemTime;
 use crate::client::PunchClient;
 use crate::error::PunchError;
 use crate::faults::FaultRef;
-use punch_model::ledger::fault::FaultCitation;
 use crate::messages::Message;
 use crate::types::{Evaluation, PunchKind};
 use crate::types::{Signed, instant, millis};
+use punch_model::ledger::fault::FaultCitation;
 
 /// A file named by a make-up request (from `attach`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

@@ -133,14 +133,20 @@ const CODES: &[(MessageCode, &str)] = &[
     (MessageCode::RequestApproved, "request_approved"),
     (MessageCode::RequestDenied, "request_denied"),
     (MessageCode::RequestRefused, "request_refused"),
-    (MessageCode::FaultLocationUnavailable, "fault_location_unavailable"),
+    (
+        MessageCode::FaultLocationUnavailable,
+        "fault_location_unavailable",
+    ),
     (MessageCode::FaultLocationDenied, "fault_location_denied"),
     (MessageCode::FaultWifiOff, "fault_wifi_off"),
     (MessageCode::FaultClockMoved, "fault_clock_moved"),
     (MessageCode::FaultUploadFailing, "fault_upload_failing"),
     (MessageCode::FaultStorageFull, "fault_storage_full"),
     (MessageCode::FaultKeyInvalidated, "fault_key_invalidated"),
-    (MessageCode::FaultAttestationRefused, "fault_attestation_refused"),
+    (
+        MessageCode::FaultAttestationRefused,
+        "fault_attestation_refused",
+    ),
     (MessageCode::FaultOther, "fault_other"),
 ];
 

@@ -941,7 +941,12 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
             .map(|t| (t.device_id, t.terminal, t.last_seen_ms, t.team))
             .collect::<Vec<_>>()
         };
-        let dp = ("dp".to_string(), "phone".to_string(), T + 200_000, Some("A".to_string()));
+        let dp = (
+            "dp".to_string(),
+            "phone".to_string(),
+            T + 200_000,
+            Some("A".to_string()),
+        );
         // The kiosk never heard from since its enrollment at T.
         let dk = ("dk".to_string(), "kiosk".to_string(), T, None);
         assert_eq!(silent(T + 300_000, T, None, None, 10), [dp.clone()]);
@@ -949,8 +954,14 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
             silent(T + 300_000, T + 1, None, None, 10),
             [dk.clone(), dp.clone()]
         );
-        assert_eq!(silent(T + 300_000, T + 1, Some("A"), None, 10), [dp.clone()]);
-        assert_eq!(silent(T + 300_000, T + 1, None, Some("dk"), 10), [dp.clone()]);
+        assert_eq!(
+            silent(T + 300_000, T + 1, Some("A"), None, 10),
+            [dp.clone()]
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, None, Some("dk"), 10),
+            [dp.clone()]
+        );
         assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
         // Unbound devices are no terminals any more.
         s.write(|tx| tx.mark_unbound("dp", T + 400_000)).unwrap();
@@ -959,9 +970,15 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
         let mut fault = event("dp", 2, "evf");
         fault.event_type = "fault".into();
         s.write(|tx| tx.insert_event(&fault)).unwrap();
-        assert_eq!(s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(), Some(fault));
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(),
+            Some(fault)
+        );
         assert_eq!(s.read(|tx| tx.faults().event_at("dp", 3)).unwrap(), None);
-        assert_eq!(s.read(|tx| tx.faults().event_at("dp", u64::MAX)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", u64::MAX)).unwrap(),
+            None
+        );
     });
 }
 

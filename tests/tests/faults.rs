@@ -82,7 +82,10 @@ fn the_phone_records_what_it_sees_once_and_the_server_keeps_it() {
     }
     assert_eq!(kinds(&w), [FaultKind::ClockMoved, FaultKind::UploadFailing]);
     let failing = w.engine.faults().unwrap().pop().unwrap();
-    assert!(failing.report.text.starts_with("failing for 1 min"), "{failing:?}");
+    assert!(
+        failing.report.text.starts_with("failing for 1 min"),
+        "{failing:?}"
+    );
 
     // Back: everything goes up, punches and faults, in one chain.
     w.start_server();
