@@ -7,16 +7,14 @@ use punch_core::{FiledRequest, RefusedAttempt, RequestView};
 use punch_model::geofence::LatLon;
 use punch_model::messages::{self, Locale};
 use punch_model::rules::field_work::{Date, FieldSite, FieldWorkRequest};
-use punch_model::rules::makeup::{self, MakeUpRequest};
+use punch_model::rules::makeup::{self, FaultCitation, MakeUpRequest};
 use std::time::SystemTime;
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
-use crate::faults::FaultRef;
 use crate::messages::Message;
 use crate::types::{Evaluation, PunchKind};
 use crate::types::{Signed, instant, millis};
-use punch_model::ledger::fault::FaultCitation;
 
 /// A file named by a make-up request (from `attach`).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -44,6 +42,13 @@ pub struct MakeUpRequestInput {
     /// A fault event that explains the request (`FaultInfo.reference`).
     #[uniffi(default = None)]
     pub fault: Option<FaultRef>,
+}
+
+/// Where a fault event sits in a device's chain: what a make-up request cites.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FaultRef {
+    pub device_id: String,
+    pub seq: i64,
 }
 
 /// A proposed field-work site: a circle, for a range of days.
@@ -172,6 +177,26 @@ impl From<MakeUpRequest> for MakeUpRequestInput {
             attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
             refused_attempt_id: r.refused_attempt.map(|u| u.to_string()),
             fault: r.fault.map(FaultRef::from),
+        }
+    }
+}
+
+impl TryFrom<FaultRef> for FaultCitation {
+    type Error = PunchError;
+    fn try_from(r: FaultRef) -> Result<Self, PunchError> {
+        Ok(FaultCitation {
+            device_id: r.device_id,
+            seq: u64::try_from(r.seq)
+                .map_err(|_| PunchError::invalid("The fault's seq is negative."))?,
+        })
+    }
+}
+
+impl From<FaultCitation> for FaultRef {
+    fn from(c: FaultCitation) -> Self {
+        FaultRef {
+            device_id: c.device_id,
+            seq: c.seq.signed(),
         }
     }
 }

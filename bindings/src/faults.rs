@@ -6,21 +6,14 @@
 use std::time::SystemTime;
 
 use punch_core::FaultEvent;
-use punch_model::ledger::fault::{FaultCitation, FaultSource};
+use punch_model::ledger::fault::FaultSource;
 use punch_model::messages::{self, Locale};
 
 use crate::client::PunchClient;
 use crate::error::PunchError;
-use crate::exceptions::{AttachmentRef, RequestReceipt};
+use crate::exceptions::{AttachmentRef, FaultRef, RequestReceipt};
 use crate::messages::Message;
 use crate::types::{Signed, instant};
-
-/// Where a fault event sits in a device's chain: what a make-up request cites.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct FaultRef {
-    pub device_id: String,
-    pub seq: i64,
-}
 
 /// A fault this device recorded (seen by the engine or reported).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -58,26 +51,6 @@ impl From<FaultEvent> for FaultInfo {
                 .into_iter()
                 .map(AttachmentRef::from)
                 .collect(),
-        }
-    }
-}
-
-impl TryFrom<FaultRef> for FaultCitation {
-    type Error = PunchError;
-    fn try_from(r: FaultRef) -> Result<Self, PunchError> {
-        Ok(FaultCitation {
-            device_id: r.device_id,
-            seq: u64::try_from(r.seq)
-                .map_err(|_| PunchError::invalid("The fault's seq is negative."))?,
-        })
-    }
-}
-
-impl From<FaultCitation> for FaultRef {
-    fn from(c: FaultCitation) -> Self {
-        FaultRef {
-            device_id: c.device_id,
-            seq: c.seq.signed(),
         }
     }
 }

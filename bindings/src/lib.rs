@@ -51,7 +51,7 @@ pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
-pub use faults::{FaultInfo, FaultRef};
+pub use faults::FaultInfo;
 pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};

@@ -247,8 +247,9 @@ pub fn run() -> CmdResult {
     crate::demo_at_rest::run(&server_db, EMPLOYEE)?;
     println!(
         "\nDone: the moved clock and the edited record were both caught; the exceptions were \
-         judged offline and decided by a manager; the PIN locked and was reset by code; the \
-         server's evidence was sealed at rest. Temporary files removed."
+         judged offline and decided by a manager; the PIN locked and was reset by code; a \
+         fault report was cited by a make-up request; the server's evidence was sealed at \
+         rest. Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -25,12 +25,12 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use punch_model::ledger::event::{ChainEntry, ChainEvent, kind_column_of, types};
-use punch_model::ledger::fault::{FaultCitation, FaultKind, FaultReport, FaultSource};
+use punch_model::ledger::fault::{FaultKind, FaultReport, FaultSource};
 use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::signing::SignerError;
 use punch_model::ledger::trusted_time::{RecordClock, TimeVerdict, judge_clock};
 use punch_model::rules::evidence::{EvidenceFlag, ValidEvidence};
-use punch_model::rules::makeup::Attachment;
+use punch_model::rules::makeup::{Attachment, FaultCitation};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::wire::ErrorCode;
 

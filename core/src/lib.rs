@@ -88,7 +88,7 @@ pub use sync::{
 #[doc(no_inline)]
 pub use punch_model::ledger::chain::{ChainBreak, ChainProblem, ChainReport};
 #[doc(no_inline)]
-pub use punch_model::ledger::fault::{FaultCitation, FaultKind, FaultRefusal, FaultReport};
+pub use punch_model::ledger::fault::{FaultKind, FaultRefusal, FaultReport};
 #[doc(no_inline)]
 pub use punch_model::ledger::record::{PunchKind, PunchRecord};
 #[doc(no_inline)]
@@ -104,6 +104,6 @@ pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
 #[doc(no_inline)]
 pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 #[doc(no_inline)]
-pub use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+pub use punch_model::rules::makeup::{Attachment, FaultCitation, MakeUpRequest};
 #[doc(no_inline)]
 pub use punch_model::wire::privacy::RevealResponse;

@@ -6,15 +6,15 @@
 //! employee, and the reviewer sees the two together.
 
 use punch_model::ledger::event::ChainEvent;
-use punch_model::ledger::fault::{EVENT_TYPE, FaultCitation, FaultRefusal, FaultSettings};
-use punch_model::rules::makeup::Attachment;
+use punch_model::ledger::fault::{EVENT_TYPE, FaultRefusal, FaultSettings};
+use punch_model::rules::makeup::FaultCitation;
 use punch_model::rules::policy::Policy;
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
 use crate::requests::parse;
 use crate::store::faults::{SilentQuery, SilentTerminal};
-use crate::store::{EventFilter, StoreTx, StoredEvent};
+use crate::store::{StoreTx, StoredEvent};
 
 /// Whether `citation` names a fault event of `employee_id`, stored or
 /// earlier in the same batch. The outer error is the store's.
@@ -57,23 +57,6 @@ pub fn cited_by(tx: &dyn StoreTx, request: &StoredEvent) -> Result<Option<Stored
         .faults()
         .event_at(&c.device_id, c.seq)?
         .filter(|e| e.event_type == EVENT_TYPE && e.employee_id == request.employee_id))
-}
-
-/// The attachment a fault report of `employee_id` names by `sha256`, if any.
-pub fn named_attachment(
-    tx: &dyn StoreTx,
-    employee_id: &str,
-    sha256: &str,
-) -> Result<Option<Attachment>> {
-    let filed = tx.events(&EventFilter {
-        employee_id: Some(employee_id),
-        event_type: Some(EVENT_TYPE),
-        ..EventFilter::default()
-    })?;
-    Ok(filed.iter().find_map(|e| match parse(e) {
-        Some(ChainEvent::Fault(f)) => f.attachments.into_iter().find(|a| a.sha256 == sha256),
-        _ => None,
-    }))
 }
 
 /// The latest policy's fault settings (the defaults before any policy).

@@ -45,15 +45,8 @@ pub fn judge_new(
                 })
                 .collect();
             let zone = policy_zone(policy);
-            let cited = match &request.fault {
-                Some(c) => crate::faults::check_citation(tx, employee_id, c, earlier_in_batch)?,
-                None => Ok(()),
-            };
             match makeup::check_request(&policy.make_up, request, filed_at_ms, &zone, &intended) {
-                Ok(()) => match cited {
-                    Ok(()) => Some((RequestStatus::Pending, None)),
-                    Err(refusal) => Some((RequestStatus::Refused, Some(refusal.code().into()))),
-                },
+                Ok(()) => Some((RequestStatus::Pending, None)),
                 Err(refusal) => Some((RequestStatus::Refused, Some(refusal.code().to_string()))),
             }
         }
@@ -268,22 +261,22 @@ pub fn store_attachment(
     body: Vec<u8>,
     now_ms: i64,
 ) -> Result<std::result::Result<(), String>> {
-    let filed = tx.events(&EventFilter {
-        employee_id: Some(employee_id),
-        event_type: Some(MAKE_UP),
-        ..EventFilter::default()
-    })?;
+    // A fault report's files go up the same way as a request's.
+    let mut filed = Vec::new();
+    for kind in [MAKE_UP, punch_model::ledger::fault::EVENT_TYPE] {
+        filed.extend(tx.events(&EventFilter {
+            employee_id: Some(employee_id),
+            event_type: Some(kind),
+            ..EventFilter::default()
+        })?);
+    }
     let named = filed.iter().find_map(|e| match parse(e) {
         Some(ChainEvent::MakeUpRequest(r)) => {
             r.attachments.into_iter().find(|a| a.sha256 == sha256)
         }
+        Some(ChainEvent::Fault(f)) => f.attachments.into_iter().find(|a| a.sha256 == sha256),
         _ => None,
     });
-    // A fault report's files go up the same way.
-    let named = match named {
-        Some(a) => Some(a),
-        None => crate::faults::named_attachment(tx, employee_id, sha256)?,
-    };
     let Some(named) = named else {
         return Ok(Err(format!(
             "no make-up request or fault report of {employee_id} names {sha256}"

@@ -11,11 +11,9 @@ use std::time::Duration;
 use common::staff::{add_staff, ok};
 use common::{Device, TestServer, now_ms, outcomes};
 use punch_model::ledger::event::ChainEvent;
-use punch_model::ledger::fault::{
-    FaultCitation, FaultKind, FaultReport, FaultSettings, FaultSource,
-};
+use punch_model::ledger::fault::{FaultKind, FaultReport, FaultSettings, FaultSource};
 use punch_model::ledger::signing::Signer;
-use punch_model::rules::makeup::MakeUpRequest;
+use punch_model::rules::makeup::{FaultCitation, MakeUpRequest};
 use punch_model::rules::punch_kind::PunchKind;
 use punch_server::Role;
 use punch_server::routes::admin as api;

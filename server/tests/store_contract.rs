@@ -949,18 +949,21 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
         );
         // The kiosk never heard from since its enrollment at T.
         let dk = ("dk".to_string(), "kiosk".to_string(), T, None);
-        assert_eq!(silent(T + 300_000, T, None, None, 10), [dp.clone()]);
+        assert_eq!(
+            silent(T + 300_000, T, None, None, 10),
+            std::slice::from_ref(&dp)
+        );
         assert_eq!(
             silent(T + 300_000, T + 1, None, None, 10),
             [dk.clone(), dp.clone()]
         );
         assert_eq!(
             silent(T + 300_000, T + 1, Some("A"), None, 10),
-            [dp.clone()]
+            std::slice::from_ref(&dp)
         );
         assert_eq!(
             silent(T + 300_000, T + 1, None, Some("dk"), 10),
-            [dp.clone()]
+            std::slice::from_ref(&dp)
         );
         assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
         // Unbound devices are no terminals any more.

@@ -2,7 +2,7 @@
 //! uploaded like a punch. The engine records the faults it sees itself
 //! (location off, the clock moved, uploads failing...); the employee
 //! reports one in their own words, with files. A make-up request may cite
-//! one ([`FaultCitation`]), so a manager sees the request beside the fault
+//! one (`rules::makeup::FaultCitation`), so a manager sees the request beside the fault
 //! that explains it. The server also counts a device silent for longer
 //! than the policy's [`FaultSettings`] as a fault of its own.
 
@@ -182,28 +182,6 @@ impl FaultRefusal {
             FaultRefusal::CitedFaultNotFound { .. } => "fault_cited_not_found",
             FaultRefusal::CitedFaultNotYours { .. } => "fault_cited_not_yours",
         }
-    }
-}
-
-/// A make-up request's pointer to a fault event: the chain position that
-/// holds it (any of the employee's devices), checked by the server to be a
-/// fault of the same employee.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultCitation {
-    pub device_id: String,
-    pub seq: u64,
-}
-
-impl FaultCitation {
-    pub fn check_ranges(&self) -> Result<(), RecordCheck> {
-        check_text("fault.device_id", &self.device_id, MAX_ID_LEN)?;
-        if self.seq == 0 {
-            return Err(RecordCheck::OutOfRange {
-                field: "fault.seq",
-                detail: "0 is no record".into(),
-            });
-        }
-        Ok(())
     }
 }
 

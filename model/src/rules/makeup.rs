@@ -45,7 +45,7 @@ pub struct MakeUpRequest {
     pub refused_attempt: Option<Uuid>,
     /// A fault event that explains the request (`ledger::fault`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fault: Option<crate::ledger::fault::FaultCitation>,
+    pub fault: Option<FaultCitation>,
 }
 
 impl MakeUpRequest {
@@ -72,6 +72,28 @@ impl MakeUpRequest {
         }
         if let Some(fault) = &self.fault {
             fault.check_ranges()?;
+        }
+        Ok(())
+    }
+}
+
+/// A make-up request's pointer to a fault event (`ledger::fault`): the chain position that
+/// holds it (any of the employee's devices), checked by the server to be a
+/// fault of the same employee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCitation {
+    pub device_id: String,
+    pub seq: u64,
+}
+
+impl FaultCitation {
+    pub fn check_ranges(&self) -> Result<(), RecordCheck> {
+        check_text("fault.device_id", &self.device_id, MAX_ID_LEN)?;
+        if self.seq == 0 {
+            return Err(RecordCheck::OutOfRange {
+                field: "fault.seq",
+                detail: "0 is no record".into(),
+            });
         }
         Ok(())
     }
