@@ -4,16 +4,15 @@
 //! make-up request for the clock-out they could not take cites the report,
 //! and the reviewer sees the two together.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::{Clock, EngineOptions, MakeUpRequest, PunchEngine, PunchKind, ServerConfig};
+use punch_core::{Clock, MakeUpRequest, PunchKind};
 use punch_model::ledger::event::ChainEvent;
 use punch_model::ledger::fault::FaultSettings;
 use punch_model::messages::{self, Locale};
 use punch_server::Admin;
 
-use crate::demo_kit::{PhoneClock, basement, start_server};
+use crate::demo_kit::{basement, phone, start_server};
 
 const EMPLOYEE: &str = "emp-044";
 
@@ -33,17 +32,7 @@ pub fn run(
     admin.set_settings(settings)?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;
-    let clock = Arc::new(PhoneClock::new()?);
-    let mut config = ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
-    config.request_timeout_ms = 3_000;
-    let engine = PunchEngine::open_with(
-        dir.join("device-3.db"),
-        EngineOptions {
-            clock: clock.clone(),
-            server: Some(config),
-            ..Default::default()
-        },
-    )?;
+    let (clock, engine) = phone(&dir.join("device-3.db"), admin, &server)?;
     engine.enroll(&admin.create_enrollment_code(EMPLOYEE, Duration::from_secs(900))?)?;
     engine.sync()?;
     println!("   Policy v{version} asks phones to record the faults they see (settings.faults).");

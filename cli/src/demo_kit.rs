@@ -96,3 +96,24 @@ pub(crate) fn start_server(
         ..punch_server::ServerConfig::new(db)
     })?)
 }
+
+/// A phone for `admin`'s server at `server`: its clock and an engine on
+/// `db`, not yet enrolled.
+pub(crate) fn phone(
+    db: &std::path::Path,
+    admin: &punch_server::Admin,
+    server: &ServerHandle,
+) -> Result<(std::sync::Arc<PhoneClock>, punch_core::PunchEngine), Box<dyn std::error::Error>> {
+    let clock = std::sync::Arc::new(PhoneClock::new()?);
+    let mut config = punch_core::ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
+    config.request_timeout_ms = 3_000;
+    let engine = punch_core::PunchEngine::open_with(
+        db,
+        punch_core::EngineOptions {
+            clock: clock.clone(),
+            server: Some(config),
+            ..Default::default()
+        },
+    )?;
+    Ok((clock, engine))
+}

@@ -13,8 +13,9 @@ use crate::admin_api::error::AdminError;
 use crate::admin_api::people::check_team_filter;
 use crate::admin_api::query::{CursorPage, CursorPaging};
 use crate::api::AppState;
-use crate::faults::{self, SilentFault};
+use crate::faults;
 use crate::staff::Permission;
+use crate::staff::actor::Actor;
 use crate::store::request_page::{EventKinds, RequestCursor, RequestQuery};
 use crate::store::{StoreExt, StoredEvent};
 
@@ -48,6 +49,17 @@ impl FaultView {
     }
 }
 
+/// The team a list is cut to: the one asked for (a manager's own only),
+/// else a manager's own; None: every team. Some(None): nothing to list (a
+/// manager with no team).
+fn scope(actor: &Actor, asked: Option<String>) -> Result<Option<Option<String>>, AdminError> {
+    check_team_filter(actor, asked.as_deref())?;
+    if actor.team() == Some("") {
+        return Ok(None);
+    }
+    Ok(Some(asked.or_else(|| actor.team().map(str::to_string))))
+}
+
 /// `GET /admin/v1/faults`: oldest first, one keyset page read in SQL.
 pub async fn list(
     State(state): State<AppState>,
@@ -63,39 +75,31 @@ pub async fn list(
         method,
         Permission::ViewDevices,
         move |s, actor, now| {
-            check_team_filter(actor, f.team.as_deref())?;
-            let team = f.team.or_else(|| actor.team().map(str::to_string));
             let limit = paging.limit();
-            let query = RequestQuery {
-                kinds: EventKinds::Faults,
-                team,
-                employee: f.employee,
-                after,
-                // One more than asked: whether a next page exists.
-                limit: limit + 1,
-                ..RequestQuery::default()
+            let rows = match scope(actor, f.team)? {
+                None => Vec::new(),
+                Some(team) => s.store.read(|tx| {
+                    tx.request_page(&RequestQuery {
+                        kinds: EventKinds::Faults,
+                        team: team.clone(),
+                        employee: f.employee.clone(),
+                        after: after.clone(),
+                        limit: limit + 1,
+                        ..RequestQuery::default()
+                    })
+                })?,
             };
-            let mut rows = if actor.team() == Some("") {
-                Vec::new()
-            } else {
-                s.store.read(|tx| tx.request_page(&query))?
-            };
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            let next_cursor = more
-                .then(|| rows.last())
-                .flatten()
-                .map(|r| RequestCursor::of(&r.event).encode());
-            let items: Vec<FaultView> = rows
-                .into_iter()
-                .filter(|r| actor.sees_team(r.team.as_deref()))
-                .map(|r| FaultView::of(r.event, r.team))
-                .collect();
-            Ok(CursorPage {
-                items,
-                next_cursor,
-                server_time_ms: now,
-            })
+            Ok(CursorPage::of(
+                rows,
+                limit,
+                |r| RequestCursor::of(&r.event).encode(),
+                |r| {
+                    actor
+                        .sees_team(r.team.as_deref())
+                        .then(|| FaultView::of(r.event, r.team))
+                },
+                now,
+            ))
         },
     )
     .await?;
@@ -123,30 +127,20 @@ pub async fn silent(
         method,
         Permission::ViewDevices,
         move |s, actor, now| {
-            check_team_filter(actor, f.team.as_deref())?;
-            let team = f.team.or_else(|| actor.team().map(str::to_string));
             let limit = paging.limit();
-            let mut rows = if actor.team() == Some("") {
-                Vec::new()
-            } else {
-                s.store
-                    .read(|tx| faults::silent(tx, team.clone(), after.clone(), limit + 1, now))?
+            let rows = match scope(actor, f.team)? {
+                None => Vec::new(),
+                Some(team) => s
+                    .store
+                    .read(|tx| faults::silent(tx, team.clone(), after.clone(), limit + 1, now))?,
             };
-            let more = rows.len() > limit;
-            rows.truncate(limit);
-            let next_cursor = more
-                .then(|| rows.last())
-                .flatten()
-                .map(|r| r.terminal.device_id.clone());
-            let items: Vec<SilentFault> = rows
-                .into_iter()
-                .filter(|r| actor.sees_team(r.terminal.team.as_deref()))
-                .collect();
-            Ok(CursorPage {
-                items,
-                next_cursor,
-                server_time_ms: now,
-            })
+            Ok(CursorPage::of(
+                rows,
+                limit,
+                |r| r.terminal.device_id.clone(),
+                |r| actor.sees_team(r.terminal.team.as_deref()).then_some(r),
+                now,
+            ))
         },
     )
     .await?;
