@@ -16,6 +16,7 @@
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
+//! - `faults`: fault reports, and the citation of one by a make-up request;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
 //! - `bench` (feature `bench`, never in a shipped library): the Rust side of
 //!   the bindings' benchmark, and `panic_probe`.
@@ -32,6 +33,7 @@ mod client;
 mod error;
 mod exceptions;
 mod forgotten;
+mod faults;
 mod key_wrapper;
 mod keys;
 mod logging;
@@ -51,6 +53,7 @@ pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
 pub use forgotten::{ForgottenClockOutInfo, ForgottenClockOutState};
+pub use faults::FaultInfo;
 pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};

@@ -33,6 +33,7 @@ mod error;
 mod evidence;
 mod export;
 mod forgotten;
+mod faults;
 #[expect(dead_code, reason = "heads::contradicts has no caller")]
 mod heads;
 mod ingest;
@@ -98,7 +99,7 @@ pub mod routes {
         pub use crate::admin_api::{
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
             PATH_CHAIN_BREAKS, PATH_DEVICE_SLOTS, PATH_DEVICES, PATH_EMPLOYEES, PATH_EXTRA_DEVICE,
-            PATH_FORGOTTEN,
+            PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN,
             PATH_KEY_ROTATION_DECISION, PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH,
             PATH_PUNCH, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION,
             PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE,
@@ -183,6 +184,10 @@ pub mod internal {
             pub use crate::store::employee_devices::{
                 ClockPunch, DeviceApprovalRow, NewDeviceApproval,
             };
+        }
+        /// Fault reports' store operations (`store_contract.rs`).
+        pub mod faults {
+            pub use crate::store::faults::{SilentQuery, SilentTerminal};
         }
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;

@@ -22,6 +22,7 @@ mod enroll_auth;
 mod enroll_code_keys;
 mod export_limits;
 mod forgotten_clock_outs;
+mod faults;
 mod hostile;
 mod ingest;
 mod kiosk_attendance;

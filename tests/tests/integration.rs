@@ -13,6 +13,7 @@ mod decoder_mutation;
 mod device_keys;
 mod exceptions;
 mod forgotten_clock_out;
+mod faults;
 mod kiosk_attendance;
 mod pin;
 mod pin_kiosk;
