@@ -2401,6 +2401,11 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func requests() async throws  -> [RequestInfo]
     
     /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    func forgottenClockOuts() async throws  -> [ForgottenClockOutInfo]
+    
+    /**
      * Enrolls this device with a one-time code from the employer: asks the
      * server for its challenge, has `provider` create the punch key and the
      * channel key for it (attested where the platform can), and binds both;
@@ -3093,6 +3098,25 @@ open func requests()async throws  -> [RequestInfo]  {
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+open func forgottenClockOuts()async throws  -> [ForgottenClockOutInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeForgottenClockOutInfo.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -5037,6 +5061,119 @@ public func FfiConverterTypeFieldWorkInput_lift(_ buf: RustBuffer) throws -> Fie
 #endif
 @Sendable public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> RustBuffer {
     return FfiConverterTypeFieldWorkInput.lower(value)
+}
+
+
+/**
+ * A shift occurrence clocked in to and not clocked out of in time.
+ */
+public struct ForgottenClockOutInfo: Equatable, Hashable {
+    public let shiftId: String
+    public let start: Date
+    public let end: Date
+    /**
+     * A clock-out (or a make-up one) answers it up to here.
+     */
+    public let closesAt: Date
+    public let clockInPunchId: String
+    public let clockInAt: Date
+    public let state: ForgottenClockOutState
+    /**
+     * The server-made clock-out's time, when the server closed it.
+     */
+    public let serverClockOut: Date?
+    /**
+     * What to tell the employee (English; `localized_text` for others).
+     */
+    public let message: Message
+    /**
+     * Make-up requests this device filed that answer it (event ids).
+     */
+    public let answeredBy: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shiftId: String, start: Date, end: Date, 
+        /**
+         * A clock-out (or a make-up one) answers it up to here.
+         */closesAt: Date, clockInPunchId: String, clockInAt: Date, state: ForgottenClockOutState, 
+        /**
+         * The server-made clock-out's time, when the server closed it.
+         */serverClockOut: Date?, 
+        /**
+         * What to tell the employee (English; `localized_text` for others).
+         */message: Message, 
+        /**
+         * Make-up requests this device filed that answer it (event ids).
+         */answeredBy: [String]) {
+        self.shiftId = shiftId
+        self.start = start
+        self.end = end
+        self.closesAt = closesAt
+        self.clockInPunchId = clockInPunchId
+        self.clockInAt = clockInAt
+        self.state = state
+        self.serverClockOut = serverClockOut
+        self.message = message
+        self.answeredBy = answeredBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ForgottenClockOutInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeForgottenClockOutInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ForgottenClockOutInfo {
+        return
+            try ForgottenClockOutInfo(
+                shiftId: FfiConverterString.read(from: &buf), 
+                start: FfiConverterTimestamp.read(from: &buf), 
+                end: FfiConverterTimestamp.read(from: &buf), 
+                closesAt: FfiConverterTimestamp.read(from: &buf), 
+                clockInPunchId: FfiConverterString.read(from: &buf), 
+                clockInAt: FfiConverterTimestamp.read(from: &buf), 
+                state: FfiConverterTypeForgottenClockOutState.read(from: &buf), 
+                serverClockOut: FfiConverterOptionTimestamp.read(from: &buf), 
+                message: FfiConverterTypeMessage.read(from: &buf), 
+                answeredBy: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ForgottenClockOutInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shiftId, into: &buf)
+        FfiConverterTimestamp.write(value.start, into: &buf)
+        FfiConverterTimestamp.write(value.end, into: &buf)
+        FfiConverterTimestamp.write(value.closesAt, into: &buf)
+        FfiConverterString.write(value.clockInPunchId, into: &buf)
+        FfiConverterTimestamp.write(value.clockInAt, into: &buf)
+        FfiConverterTypeForgottenClockOutState.write(value.state, into: &buf)
+        FfiConverterOptionTimestamp.write(value.serverClockOut, into: &buf)
+        FfiConverterTypeMessage.write(value.message, into: &buf)
+        FfiConverterSequenceString.write(value.answeredBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeForgottenClockOutInfo_lift(_ buf: RustBuffer) throws -> ForgottenClockOutInfo {
+    return try FfiConverterTypeForgottenClockOutInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeForgottenClockOutInfo_lower(_ value: ForgottenClockOutInfo) -> RustBuffer {
+    return FfiConverterTypeForgottenClockOutInfo.lower(value)
 }
 
 
@@ -8340,6 +8477,91 @@ public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind 
 
 
 /**
+ * Where a forgotten clock-out stands.
+ */
+
+public enum ForgottenClockOutState: Equatable, Hashable {
+    
+    /**
+     * Flagged for a manager; nothing closed it.
+     */
+    case flagged
+    /**
+     * The server closed it at the shift's end (a server-made entry, never a punch).
+     */
+    case closedByServer
+    /**
+     * The employee's own clock-out arrived late and counts.
+     */
+    case superseded
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ForgottenClockOutState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeForgottenClockOutState: FfiConverterRustBuffer {
+    typealias SwiftType = ForgottenClockOutState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ForgottenClockOutState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .flagged
+        
+        case 2: return .closedByServer
+        
+        case 3: return .superseded
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ForgottenClockOutState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .flagged:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .closedByServer:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeForgottenClockOutState_lift(_ buf: RustBuffer) throws -> ForgottenClockOutState {
+    return try FfiConverterTypeForgottenClockOutState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeForgottenClockOutState_lower(_ value: ForgottenClockOutState) -> RustBuffer {
+    return FfiConverterTypeForgottenClockOutState.lower(value)
+}
+
+
+
+/**
  * The HTTP methods the library uses.
  */
 
@@ -8616,6 +8838,9 @@ public enum MessageCode: Equatable, Hashable {
     case requestApproved
     case requestDenied
     case requestRefused
+    case forgottenClockOut
+    case forgottenClockOutClosed
+    case forgottenClockOutSuperseded
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -8723,7 +8948,13 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
         
         case 41: return .requestRefused
         
-        case 42: return .unknown
+        case 42: return .forgottenClockOut
+        
+        case 43: return .forgottenClockOutClosed
+        
+        case 44: return .forgottenClockOutSuperseded
+        
+        case 45: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8897,8 +9128,20 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
             writeInt(&buf, Int32(41))
         
         
-        case .unknown:
+        case .forgottenClockOut:
             writeInt(&buf, Int32(42))
+        
+        
+        case .forgottenClockOutClosed:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .forgottenClockOutSuperseded:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(45))
         
         }
     }
@@ -9274,6 +9517,15 @@ enum PlatformError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Unreachable(detail: String
     )
     /**
+     * HTTP: the server's certificate was refused or the TLS handshake
+     * failed (OkHttp `SSLHandshakeException`, `SSLPeerUnverifiedException`,
+     * `CertPathValidatorException`; URLSession `NSURLErrorServerCertificate*`,
+     * `secureConnectionFailed`, `clientCertificate*`). The call fails with
+     * `PunchError.Tls`; a sync reports `SyncIssueKind.Tls`.
+     */
+    case Tls(detail: String
+    )
+    /**
      * Signer: the platform invalidated the key for good (Android
      * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
      * key lost with the passcode). The call fails with
@@ -9319,7 +9571,10 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
         case 3: return .Unreachable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .KeyInvalidated(
+        case 4: return .Tls(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .KeyInvalidated(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -9349,8 +9604,13 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .KeyInvalidated(detail):
+        case let .Tls(detail):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .KeyInvalidated(detail):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -9424,6 +9684,14 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * Network trouble or a server-side failure: retry later.
      */
     case Network(detail: String
+    )
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed
+     * (a wrong server URL, an expired or self-signed certificate, a captive
+     * portal or a proxy intercepting HTTPS). Say so, not "offline": waiting
+     * will not fix it on this network. Sync backs off as after a refusal.
+     */
+    case Tls(detail: String
     )
     /**
      * The server refused (bad enrollment code, unbound device...); retrying
@@ -9536,42 +9804,45 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 8: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .ServerRefused(
+        case 9: return .Tls(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .ServerRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterOptionTypeServerErrorCode.read(from: &buf)
             )
-        case 10: return .Storage(
+        case 11: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Busy(
+        case 12: return .Busy(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .RequestRefused(
+        case 13: return .RequestRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterTypeRequestRefusal.read(from: &buf)
             )
-        case 13: return .InvalidInput(
+        case 14: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .NoticeRequired(
+        case 15: return .NoticeRequired(
             detail: try FfiConverterString.read(from: &buf), 
             version: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .DataKeyUnavailable(
+        case 16: return .DataKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Pin(
+        case 17: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypePinReason.read(from: &buf), 
             triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
             lockedFor: try FfiConverterOptionDuration.read(from: &buf)
             )
-        case 17: return .AttestationRequired(
+        case 18: return .AttestationRequired(
             detail: try FfiConverterString.read(from: &buf), 
             role: try FfiConverterTypeKeyRole.read(from: &buf), 
             required: try FfiConverterTypeAssuranceLevel.read(from: &buf)
             )
-        case 18: return .Internal(
+        case 19: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -9627,46 +9898,51 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .ServerRefused(detail,code):
+        case let .Tls(detail):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .ServerRefused(detail,code):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterOptionTypeServerErrorCode.write(code, into: &buf)
             
         
         case let .Storage(detail):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Busy(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .RequestRefused(detail,code):
+        case let .Busy(detail):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .RequestRefused(detail,code):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeRequestRefusal.write(code, into: &buf)
             
         
         case let .InvalidInput(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .NoticeRequired(detail,version):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterString.write(version, into: &buf)
             
         
         case let .DataKeyUnavailable(detail):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Pin(detail,reason,triesLeft,lockedFor):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypePinReason.write(reason, into: &buf)
             FfiConverterOptionInt32.write(triesLeft, into: &buf)
@@ -9674,14 +9950,14 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             
         
         case let .AttestationRequired(detail,role,required):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeKeyRole.write(role, into: &buf)
             FfiConverterTypeAssuranceLevel.write(required, into: &buf)
             
         
         case let .Internal(detail):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(19))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -10757,9 +11033,15 @@ public func FfiConverterTypeSignalOutcome_lift(_ buf: RustBuffer) throws -> Sign
 public enum SyncIssueKind: Equatable, Hashable {
     
     /**
-     * No connection, timeout, TLS: retried automatically.
+     * No connection, timeout: retried automatically.
      */
     case network
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed:
+     * backed off like `Refused` (a new network ends the backoff). Tell the
+     * user the server is not trusted, not that the phone is offline.
+     */
+    case tls
     /**
      * The server failed (5xx): retried automatically.
      */
@@ -10797,15 +11079,17 @@ public struct FfiConverterTypeSyncIssueKind: FfiConverterRustBuffer {
         
         case 1: return .network
         
-        case 2: return .server
+        case 2: return .tls
         
-        case 3: return .rateLimited
+        case 3: return .server
         
-        case 4: return .refused
+        case 4: return .rateLimited
         
-        case 5: return .badResponse
+        case 5: return .refused
         
-        case 6: return .policy
+        case 6: return .badResponse
+        
+        case 7: return .policy
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -10819,24 +11103,28 @@ public struct FfiConverterTypeSyncIssueKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case .server:
+        case .tls:
             writeInt(&buf, Int32(2))
         
         
-        case .rateLimited:
+        case .server:
             writeInt(&buf, Int32(3))
         
         
-        case .refused:
+        case .rateLimited:
             writeInt(&buf, Int32(4))
         
         
-        case .badResponse:
+        case .refused:
             writeInt(&buf, Int32(5))
         
         
-        case .policy:
+        case .badResponse:
             writeInt(&buf, Int32(6))
+        
+        
+        case .policy:
+            writeInt(&buf, Int32(7))
         
         }
     }
@@ -11762,6 +12050,31 @@ fileprivate struct FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeForgottenClockOutInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ForgottenClockOutInfo]
+
+    public static func write(_ value: [ForgottenClockOutInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeForgottenClockOutInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ForgottenClockOutInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ForgottenClockOutInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeForgottenClockOutInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer {
     typealias SwiftType = [HistoryEntry]
 
@@ -12332,6 +12645,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 52356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() != 36645) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() != 4382) {

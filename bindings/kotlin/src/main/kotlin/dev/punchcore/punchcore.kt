@@ -974,6 +974,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_keys(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(
@@ -1139,6 +1141,8 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_keys(`ptr`: Long,`code`: RustBuffer.ByValue,`provider`: Long,
     ): Long
@@ -1482,6 +1486,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 52356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() and 0xFFFF) != 36645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() and 0xFFFF) != 4382) {
@@ -4679,6 +4686,11 @@ public interface PunchClientInterface {
     suspend fun `requests`(): List<RequestInfo>
     
     /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    suspend fun `forgottenClockOuts`(): List<ForgottenClockOutInfo>
+    
+    /**
      * Enrolls this device with a one-time code from the employer: asks the
      * server for its challenge, has `provider` create the punch key and the
      * channel key for it (attested where the platform can), and binds both;
@@ -5555,6 +5567,30 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `forgottenClockOuts`() : List<ForgottenClockOutInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeForgottenClockOutInfo.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -7703,6 +7739,99 @@ public object FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkIn
             FfiConverterString.write(value.`fromDate`, buf)
             FfiConverterString.write(value.`toDate`, buf)
             FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
+ * A shift occurrence clocked in to and not clocked out of in time.
+ */
+data class ForgottenClockOutInfo (
+    val `shiftId`: kotlin.String
+    , 
+    val `start`: java.time.Instant
+    , 
+    val `end`: java.time.Instant
+    , 
+    /**
+     * A clock-out (or a make-up one) answers it up to here.
+     */
+    val `closesAt`: java.time.Instant
+    , 
+    val `clockInPunchId`: kotlin.String
+    , 
+    val `clockInAt`: java.time.Instant
+    , 
+    val `state`: ForgottenClockOutState
+    , 
+    /**
+     * The server-made clock-out's time, when the server closed it.
+     */
+    val `serverClockOut`: java.time.Instant?
+    , 
+    /**
+     * What to tell the employee (English; `localized_text` for others).
+     */
+    val `message`: Message
+    , 
+    /**
+     * Make-up requests this device filed that answer it (event ids).
+     */
+    val `answeredBy`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeForgottenClockOutInfo: FfiConverterRustBuffer<ForgottenClockOutInfo> {
+    override fun read(buf: ByteBuffer): ForgottenClockOutInfo {
+        return ForgottenClockOutInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTypeForgottenClockOutState.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterTypeMessage.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ForgottenClockOutInfo) = (
+            FfiConverterString.allocationSize(value.`shiftId`) +
+            FfiConverterTimestamp.allocationSize(value.`start`) +
+            FfiConverterTimestamp.allocationSize(value.`end`) +
+            FfiConverterTimestamp.allocationSize(value.`closesAt`) +
+            FfiConverterString.allocationSize(value.`clockInPunchId`) +
+            FfiConverterTimestamp.allocationSize(value.`clockInAt`) +
+            FfiConverterTypeForgottenClockOutState.allocationSize(value.`state`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`serverClockOut`) +
+            FfiConverterTypeMessage.allocationSize(value.`message`) +
+            FfiConverterSequenceString.allocationSize(value.`answeredBy`)
+    )
+
+    override fun write(value: ForgottenClockOutInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shiftId`, buf)
+            FfiConverterTimestamp.write(value.`start`, buf)
+            FfiConverterTimestamp.write(value.`end`, buf)
+            FfiConverterTimestamp.write(value.`closesAt`, buf)
+            FfiConverterString.write(value.`clockInPunchId`, buf)
+            FfiConverterTimestamp.write(value.`clockInAt`, buf)
+            FfiConverterTypeForgottenClockOutState.write(value.`state`, buf)
+            FfiConverterOptionalTimestamp.write(value.`serverClockOut`, buf)
+            FfiConverterTypeMessage.write(value.`message`, buf)
+            FfiConverterSequenceString.write(value.`answeredBy`, buf)
     }
 }
 
@@ -10112,6 +10241,53 @@ public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
 
 
 /**
+ * Where a forgotten clock-out stands.
+ */
+
+enum class ForgottenClockOutState {
+    
+    /**
+     * Flagged for a manager; nothing closed it.
+     */
+    FLAGGED,
+    /**
+     * The server closed it at the shift's end (a server-made entry, never a punch).
+     */
+    CLOSED_BY_SERVER,
+    /**
+     * The employee's own clock-out arrived late and counts.
+     */
+    SUPERSEDED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeForgottenClockOutState: FfiConverterRustBuffer<ForgottenClockOutState> {
+    override fun read(buf: ByteBuffer) = try {
+        ForgottenClockOutState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ForgottenClockOutState) = 4UL
+
+    override fun write(value: ForgottenClockOutState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The HTTP methods the library uses.
  */
 
@@ -10274,6 +10450,9 @@ enum class MessageCode {
     REQUEST_APPROVED,
     REQUEST_DENIED,
     REQUEST_REFUSED,
+    FORGOTTEN_CLOCK_OUT,
+    FORGOTTEN_CLOCK_OUT_CLOSED,
+    FORGOTTEN_CLOCK_OUT_SUPERSEDED,
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -10503,6 +10682,21 @@ sealed class PlatformException: kotlin.Exception() {
     }
     
     /**
+     * HTTP: the server's certificate was refused or the TLS handshake
+     * failed (OkHttp `SSLHandshakeException`, `SSLPeerUnverifiedException`,
+     * `CertPathValidatorException`; URLSession `NSURLErrorServerCertificate*`,
+     * `secureConnectionFailed`, `clientCertificate*`). The call fails with
+     * `PunchError.Tls`; a sync reports `SyncIssueKind.Tls`.
+     */
+    class Tls(
+        
+        val `detail`: kotlin.String
+        ) : PlatformException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
      * Signer: the platform invalidated the key for good (Android
      * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
      * key lost with the passcode). The call fails with
@@ -10544,7 +10738,10 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
             3 -> PlatformException.Unreachable(
                 FfiConverterString.read(buf),
                 )
-            4 -> PlatformException.KeyInvalidated(
+            4 -> PlatformException.Tls(
+                FfiConverterString.read(buf),
+                )
+            5 -> PlatformException.KeyInvalidated(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -10564,6 +10761,11 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PlatformException.Unreachable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PlatformException.Tls -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -10593,8 +10795,13 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PlatformException.KeyInvalidated -> {
+            is PlatformException.Tls -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PlatformException.KeyInvalidated -> {
+                buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -10699,6 +10906,20 @@ sealed class PunchException: kotlin.Exception() {
      * Network trouble or a server-side failure: retry later.
      */
     class Network(
+        
+        val `detail`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed
+     * (a wrong server URL, an expired or self-signed certificate, a captive
+     * portal or a proxy intercepting HTTPS). Say so, not "offline": waiting
+     * will not fix it on this network. Sync backs off as after a refusal.
+     */
+    class Tls(
         
         val `detail`: kotlin.String
         ) : PunchException() {
@@ -10883,42 +11104,45 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             8 -> PunchException.Network(
                 FfiConverterString.read(buf),
                 )
-            9 -> PunchException.ServerRefused(
+            9 -> PunchException.Tls(
+                FfiConverterString.read(buf),
+                )
+            10 -> PunchException.ServerRefused(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalTypeServerErrorCode.read(buf),
                 )
-            10 -> PunchException.Storage(
+            11 -> PunchException.Storage(
                 FfiConverterString.read(buf),
                 )
-            11 -> PunchException.Busy(
+            12 -> PunchException.Busy(
                 FfiConverterString.read(buf),
                 )
-            12 -> PunchException.RequestRefused(
+            13 -> PunchException.RequestRefused(
                 FfiConverterString.read(buf),
                 FfiConverterTypeRequestRefusal.read(buf),
                 )
-            13 -> PunchException.InvalidInput(
+            14 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            14 -> PunchException.NoticeRequired(
+            15 -> PunchException.NoticeRequired(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            15 -> PunchException.DataKeyUnavailable(
+            16 -> PunchException.DataKeyUnavailable(
                 FfiConverterString.read(buf),
                 )
-            16 -> PunchException.Pin(
+            17 -> PunchException.Pin(
                 FfiConverterString.read(buf),
                 FfiConverterTypePinReason.read(buf),
                 FfiConverterOptionalInt.read(buf),
                 FfiConverterOptionalDuration.read(buf),
                 )
-            17 -> PunchException.AttestationRequired(
+            18 -> PunchException.AttestationRequired(
                 FfiConverterString.read(buf),
                 FfiConverterTypeKeyRole.read(buf),
                 FfiConverterTypeAssuranceLevel.read(buf),
                 )
-            18 -> PunchException.Internal(
+            19 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -10964,6 +11188,11 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PunchException.Network -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.Tls -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -11072,46 +11301,51 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.ServerRefused -> {
+            is PunchException.Tls -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.ServerRefused -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
                 Unit
             }
             is PunchException.Storage -> {
-                buf.putInt(10)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is PunchException.Busy -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.RequestRefused -> {
+            is PunchException.Busy -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.RequestRefused -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeRequestRefusal.write(value.`code`, buf)
                 Unit
             }
             is PunchException.InvalidInput -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.NoticeRequired -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterString.write(value.`version`, buf)
                 Unit
             }
             is PunchException.DataKeyUnavailable -> {
-                buf.putInt(15)
+                buf.putInt(16)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.Pin -> {
-                buf.putInt(16)
+                buf.putInt(17)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypePinReason.write(value.`reason`, buf)
                 FfiConverterOptionalInt.write(value.`triesLeft`, buf)
@@ -11119,14 +11353,14 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 Unit
             }
             is PunchException.AttestationRequired -> {
-                buf.putInt(17)
+                buf.putInt(18)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeKeyRole.write(value.`role`, buf)
                 FfiConverterTypeAssuranceLevel.write(value.`required`, buf)
                 Unit
             }
             is PunchException.Internal -> {
-                buf.putInt(18)
+                buf.putInt(19)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -11596,9 +11830,15 @@ public object FfiConverterTypeSignalOutcome: FfiConverterRustBuffer<SignalOutcom
 enum class SyncIssueKind {
     
     /**
-     * No connection, timeout, TLS: retried automatically.
+     * No connection, timeout: retried automatically.
      */
     NETWORK,
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed:
+     * backed off like `Refused` (a new network ends the backoff). Tell the
+     * user the server is not trusted, not that the phone is offline.
+     */
+    TLS,
     /**
      * The server failed (5xx): retried automatically.
      */
@@ -12741,6 +12981,34 @@ public object FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeFieldSiteInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeForgottenClockOutInfo: FfiConverterRustBuffer<List<ForgottenClockOutInfo>> {
+    override fun read(buf: ByteBuffer): List<ForgottenClockOutInfo> {
+        val len = buf.getInt()
+        return List<ForgottenClockOutInfo>(len) {
+            FfiConverterTypeForgottenClockOutInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ForgottenClockOutInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeForgottenClockOutInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ForgottenClockOutInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeForgottenClockOutInfo.write(it, buf)
         }
     }
 }
