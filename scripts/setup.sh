@@ -96,7 +96,7 @@ for pom in bindings/kotlin/pom.xml bindings/kotlin/keep-rules/pom.xml android-de
   mvn -B -q --no-transfer-progress -f "$pom" dependency:go-offline >/dev/null \
     || { echo "setup: fetching the Maven artifacts of $pom failed" >&2; exit 1; }
 done
-# Robolectric's instrumented android-all (SDK 34 and 36) and androidx.test's
+# Robolectric's instrumented android-all (SDK 30, 34, 36) and androidx.test's
 # monitor, copied by the SDK's build (fetched here, online, so its tests run
 # offline). Running them needs a Java 21+ JDK too (scripts/test-android-sdk.sh
 # finds the machine's Temurin; Debian's default here is 17).

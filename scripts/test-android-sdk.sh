@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Android SDK's tests on the JVM (android-sdk/pom.xml): the platform
-# adapters under Robolectric on Android 14 and 16 (SDK 34 and 36), and one
+# adapters under Robolectric on Android 11, 14 and 16 (SDK 30, 34, 36), and one
 # punch from the adapters through the host-built libpunchcore.so to the real
 # punch-server. Needs the debug build (cargo build --workspace) and Maven's
 # artifacts (scripts/setup.sh). Extra arguments go to Maven (e.g. -Dtest=AdaptersTest).
@@ -36,8 +36,7 @@ v=$( [ -n "$test_jdk" ] && jdk_version "$test_jdk" || true)
 if [ -z "$test_jdk" ] || [ -z "$v" ] || [ "$v" -lt 21 ]; then
   echo "test-android-sdk: Robolectric's Android 16 (SDK 36) needs a Java 21+ JDK to run the tests," >&2
   echo "  and none was found${test_jdk:+ ($test_jdk is Java ${v:-unknown})} in PUNCH_TEST_JDK, /usr/lib/jvm, JAVA_HOME or PATH." >&2
-  echo "  Install one (Debian: openjdk-21-jdk-headless; CI machines have Temurin 25 in /usr/lib/jvm)" >&2
-  echo "  or point PUNCH_TEST_JDK at it." >&2
+  echo "  CI machines have Temurin 25 in /usr/lib/jvm; elsewhere install a JDK 21+ and point PUNCH_TEST_JDK at it." >&2
   exit 1
 fi
 echo "test-android-sdk: tests run on Java $v ($test_jdk)"

@@ -284,7 +284,10 @@ fn a_tls_failure_stays_typed_from_the_platform_to_the_app() {
     let transport = crate::platform::transport_error(PlatformError::Tls {
         detail: "SSLHandshakeException".into(),
     });
-    assert!(!transport.is_retryable(), "a TLS failure is not retried at once");
+    assert!(
+        !transport.is_retryable(),
+        "a TLS failure is not retried at once"
+    );
     let sync = SyncError::from(transport);
     assert!(sync.is_permanent(), "{sync:?}");
     let issue = crate::types::SyncIssue::from(sync.clone());
