@@ -96,8 +96,10 @@ for pom in bindings/kotlin/pom.xml bindings/kotlin/keep-rules/pom.xml android-de
   mvn -B -q --no-transfer-progress -f "$pom" dependency:go-offline >/dev/null \
     || { echo "setup: fetching the Maven artifacts of $pom failed" >&2; exit 1; }
 done
-# Robolectric's instrumented android-all and androidx.test's monitor, copied
-# by the SDK's build (fetched here, online, so its tests run offline).
+# Robolectric's instrumented android-all (SDK 30, 34, 36) and androidx.test's
+# monitor, copied by the SDK's build (fetched here, online, so its tests run
+# offline). Running them needs a Java 21+ JDK too (scripts/test-android-sdk.sh
+# finds the machine's Temurin; Debian's default here is 17).
 mvn -B -q --no-transfer-progress -f android-sdk/pom.xml dependency:go-offline process-test-resources >/dev/null \
   || { echo "setup: fetching the Android SDK's Robolectric artifacts failed" >&2; exit 1; }
 

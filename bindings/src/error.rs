@@ -59,6 +59,12 @@ pub enum PunchError {
     /// Network trouble or a server-side failure: retry later.
     #[error("{detail}")]
     Network { detail: String },
+    /// The server's certificate is not trusted or the TLS handshake failed
+    /// (a wrong server URL, an expired or self-signed certificate, a captive
+    /// portal or a proxy intercepting HTTPS). Say so, not "offline": waiting
+    /// will not fix it on this network. Sync backs off as after a refusal.
+    #[error("{detail}")]
+    Tls { detail: String },
     /// The server refused (bad enrollment code, unbound device...); retrying
     /// will not help until something changes. `code` is the server's error
     /// code (None when the refusal was the policy the server sent).
@@ -226,6 +232,13 @@ pub enum PlatformError {
     /// HTTP: the server could not be reached (no network, DNS, refused).
     #[error("unreachable: {detail}")]
     Unreachable { detail: String },
+    /// HTTP: the server's certificate was refused or the TLS handshake
+    /// failed (OkHttp `SSLHandshakeException`, `SSLPeerUnverifiedException`,
+    /// `CertPathValidatorException`; URLSession `NSURLErrorServerCertificate*`,
+    /// `secureConnectionFailed`, `clientCertificate*`). The call fails with
+    /// `PunchError.Tls`; a sync reports `SyncIssueKind.Tls`.
+    #[error("TLS: {detail}")]
+    Tls { detail: String },
     /// Signer: the platform invalidated the key for good (Android
     /// `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
     /// key lost with the passcode). The call fails with
@@ -260,6 +273,11 @@ pub(crate) fn from_sync_error(e: &SyncError) -> PunchError {
                      changes (see the code)."
                 .into(),
             code: code.as_ref().map(ServerErrorCode::from),
+        },
+        SyncError::Tls { .. } => PunchError::Tls {
+            detail: "The server's certificate is not trusted or the secure connection failed \
+                     (a wrong server address, or a network that intercepts HTTPS)."
+                .into(),
         },
         SyncError::Policy { .. } => PunchError::ServerRefused {
             detail: "The server's policy was refused (bad signature or an older version).".into(),

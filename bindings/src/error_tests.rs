@@ -43,6 +43,7 @@ fn variant(e: &PunchError) -> &'static str {
         PunchError::Signer { .. } => "Signer",
         PunchError::KeyInvalidated { .. } => "KeyInvalidated",
         PunchError::Network { .. } => "Network",
+        PunchError::Tls { .. } => "Tls",
         PunchError::ServerRefused { .. } => "ServerRefused",
         PunchError::Storage { .. } => "Storage",
         PunchError::Busy { .. } => "Busy",
@@ -65,6 +66,7 @@ const ALL: &[&str] = &[
     "Signer",
     "KeyInvalidated",
     "Network",
+    "Tls",
     "ServerRefused",
     "Storage",
     "Busy",
@@ -165,6 +167,9 @@ fn core_errors() -> Vec<CoreError> {
         }),
         CoreError::Sync(SyncError::Policy {
             message: secret("policy"),
+        }),
+        CoreError::Sync(SyncError::Tls {
+            message: secret("certificate"),
         }),
         CoreError::NoEmployee,
         CoreError::Refused(Box::new(refused_evaluation())),
@@ -272,4 +277,23 @@ fn the_sync_error_of_a_report_keeps_its_kind_and_code() {
     });
     assert_eq!(issue.kind, crate::types::SyncIssueKind::Refused);
     assert_eq!(issue.code, Some(ServerErrorCode::DeviceUnbound));
+}
+
+#[test]
+fn a_tls_failure_stays_typed_from_the_platform_to_the_app() {
+    let transport = crate::platform::transport_error(PlatformError::Tls {
+        detail: "SSLHandshakeException".into(),
+    });
+    assert!(
+        !transport.is_retryable(),
+        "a TLS failure is not retried at once"
+    );
+    let sync = SyncError::from(transport);
+    assert!(sync.is_permanent(), "{sync:?}");
+    let issue = crate::types::SyncIssue::from(sync.clone());
+    assert_eq!(issue.kind, crate::types::SyncIssueKind::Tls);
+    assert!(matches!(
+        PunchError::from(CoreError::Sync(sync)),
+        PunchError::Tls { .. }
+    ));
 }

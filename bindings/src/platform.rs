@@ -247,13 +247,7 @@ impl Transport for ForeignTransport {
         let deadline = Duration::from_millis(request.timeout_ms) + TRANSPORT_GRACE;
         let response = wait_foreign(self.inner.send(HttpRequest::from(request)), deadline)
             .unwrap_or_else(|end| Err(ended("transport", end, deadline)))
-            .map_err(|e| match e {
-                PlatformError::Timeout { detail } => TransportError::Timeout(detail),
-                PlatformError::Unreachable { detail } => TransportError::Connect(detail),
-                PlatformError::Failed { detail } | PlatformError::KeyInvalidated { detail } => {
-                    TransportError::Io(detail)
-                }
-            })?;
+            .map_err(transport_error)?;
         // A status outside HTTP's range is garbage, not an answer.
         if !(100..=599).contains(&response.status) {
             return Err(TransportError::Io(format!(
@@ -262,6 +256,19 @@ impl Transport for ForeignTransport {
             )));
         }
         Ok(response.into())
+    }
+}
+
+/// A platform transport's failure as the core's: a TLS failure stays typed
+/// (the core backs it off instead of retrying it like the network).
+pub(crate) fn transport_error(e: PlatformError) -> TransportError {
+    match e {
+        PlatformError::Timeout { detail } => TransportError::Timeout(detail),
+        PlatformError::Unreachable { detail } => TransportError::Connect(detail),
+        PlatformError::Tls { detail } => TransportError::Tls(detail),
+        PlatformError::Failed { detail } | PlatformError::KeyInvalidated { detail } => {
+            TransportError::Io(detail)
+        }
     }
 }
 

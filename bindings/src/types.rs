@@ -591,8 +591,12 @@ impl From<punch_core::StoredPunch> for HistoryEntry {
 /// What kind of sync problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SyncIssueKind {
-    /// No connection, timeout, TLS: retried automatically.
+    /// No connection, timeout: retried automatically.
     Network,
+    /// The server's certificate is not trusted or the TLS handshake failed:
+    /// backed off like `Refused` (a new network ends the backoff). Tell the
+    /// user the server is not trusted, not that the phone is offline.
+    Tls,
     /// The server failed (5xx): retried automatically.
     Server,
     RateLimited,
@@ -626,6 +630,7 @@ impl From<punch_core::SyncError> for SyncIssue {
             }
             S::BadResponse { .. } => (SyncIssueKind::BadResponse, None, None),
             S::Policy { .. } => (SyncIssueKind::Policy, None, None),
+            S::Tls { .. } => (SyncIssueKind::Tls, None, None),
         };
         SyncIssue {
             kind,

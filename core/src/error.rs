@@ -170,9 +170,7 @@ impl From<punch_sqlite::MigrateError> for PunchError {
 
 impl From<TransportError> for PunchError {
     fn from(e: TransportError) -> Self {
-        PunchError::Sync(SyncError::Network {
-            message: e.to_string(),
-        })
+        PunchError::Sync(e.into())
     }
 }
 

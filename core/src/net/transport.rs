@@ -37,7 +37,7 @@ impl HttpResponse {
     }
 }
 
-/// Failures below HTTP: all of them are worth retrying later.
+/// Failures below HTTP: worth retrying later, except `Refused` and `Tls`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TransportError {
@@ -45,8 +45,13 @@ pub enum TransportError {
     /// No answer in time.
     Timeout(String),
     #[error("cannot connect: {0}")]
-    /// No connection (DNS, refused, TLS).
+    /// No connection (DNS, refused).
     Connect(String),
+    /// The server's certificate was not trusted or the TLS handshake failed:
+    /// a misconfiguration or an interception (a captive portal, a proxy), so
+    /// retrying at once would only fail again.
+    #[error("TLS failed: {0}")]
+    Tls(String),
     #[error("connection failed: {0}")]
     /// The connection broke mid-exchange.
     Io(String),
@@ -58,7 +63,7 @@ pub enum TransportError {
 impl TransportError {
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, TransportError::Refused(_))
+        !matches!(self, TransportError::Refused(_) | TransportError::Tls(_))
     }
 }
 

@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use punch_model::wire::ErrorCode;
 
+use crate::net::transport::TransportError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 /// Why a sync did not finish.
@@ -40,6 +42,14 @@ pub enum SyncError {
         /// What was wrong with it.
         message: String,
     },
+    /// The connection's TLS failed: the server's certificate is not trusted
+    /// or the handshake failed (a misconfiguration or an interception).
+    /// Backed off like a refusal, not retried at once like the network.
+    #[error("TLS failed: {message}")]
+    Tls {
+        /// What the transport said.
+        message: String,
+    },
     #[error("server policy refused: {message}")]
     /// The policy the server sent was refused (signature, rollback, expiry).
     Policy {
@@ -51,6 +61,17 @@ pub enum SyncError {
 impl SyncError {
     /// Permanent errors stop automatic retries until something changes.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, SyncError::Refused { .. })
+        matches!(self, SyncError::Refused { .. } | SyncError::Tls { .. })
+    }
+}
+
+impl From<TransportError> for SyncError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Tls(message) => SyncError::Tls { message },
+            other => SyncError::Network {
+                message: other.to_string(),
+            },
+        }
     }
 }

@@ -100,15 +100,10 @@ impl Session<'_> {
                         Err(f) => f,
                     }
                 }
-                Err(e) if !e.is_retryable() => {
-                    return Err(CallFailure::Permanent(SyncError::Network {
-                        message: e.to_string(),
-                    }));
-                }
+                // A refusal or a TLS failure would fail again: no retry within this call.
+                Err(e) if !e.is_retryable() => return Err(CallFailure::Permanent(e.into())),
                 Err(e) => CallFailure::Transient {
-                    error: SyncError::Network {
-                        message: e.to_string(),
-                    },
+                    error: e.into(),
                     after_ms: None,
                 },
             };

@@ -208,12 +208,16 @@ impl Syncer {
     }
 
     /// The network is back: a backoff caused by network failures ends now
-    /// (a server's Retry-After still stands).
+    /// (a server's Retry-After still stands). So does one caused by TLS: a
+    /// captive portal or an intercepting proxy belongs to the old network.
     pub fn network_available(&self) -> Result<()> {
         {
             let _state = self.state_lock.lock().unwrap_or_else(|e| e.into_inner());
             let mut state = self.load_state()?;
-            if matches!(state.last_error, Some(SyncError::Network { .. })) {
+            if matches!(
+                state.last_error,
+                Some(SyncError::Network { .. } | SyncError::Tls { .. })
+            ) {
                 state.next_attempt_ms = None;
                 self.device.db.save_sync_state(&state)?;
             }

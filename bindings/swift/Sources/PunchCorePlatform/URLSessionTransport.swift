@@ -3,7 +3,8 @@
 // session (pinning delegate, if any). Every HTTP answer, 4xx and 5xx
 // included, is returned as a response: the library reads the status and
 // Retry-After itself. Only when there is no answer does this throw:
-// Timeout, Unreachable (worth retrying) or Failed.
+// Timeout, Unreachable (worth retrying), Tls (the certificate or the
+// handshake: backed off, told to the user as such) or Failed.
 import Foundation
 import PunchCore
 
@@ -78,10 +79,14 @@ public final class URLSessionTransport: HttpTransport, @unchecked Sendable {
         case .notConnectedToInternet, .networkConnectionLost, .cannotFindHost, .cannotConnectToHost,
              .dnsLookupFailed, .internationalRoamingOff, .dataNotAllowed, .callIsActive:
             return .Unreachable(detail: "the server cannot be reached (\(error.code.rawValue))")
+        case .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateHasUnknownRoot,
+             .serverCertificateNotYetValid, .secureConnectionFailed, .clientCertificateRejected,
+             .clientCertificateRequired:
+            return .Tls(detail: "the server's certificate or the TLS handshake was refused (URLError \(error.code.rawValue))")
         case .cancelled:
             return .Failed(detail: "the request was cancelled")
         default:
-            // TLS and ATS refusals land here: not a network blip.
+            // ATS refusals land here: not a network blip.
             return .Failed(detail: "the request failed (URLError \(error.code.rawValue))")
         }
     }

@@ -77,7 +77,7 @@ class AdaptersTest {
         accuracy = 8f
         time = System.currentTimeMillis() - ageMinutes * 60_000
         elapsedRealtimeNanos = (SystemClock.elapsedRealtime() - ageMinutes * 60_000) * 1_000_000
-        isMock = mock
+        markMock(mock)
     }
 
     @Test

@@ -41,7 +41,7 @@ class EndToEndTest {
         accuracy = 10f
         time = System.currentTimeMillis()
         elapsedRealtimeNanos = SystemClock.elapsedRealtimeNanos()
-        isMock = mock
+        markMock(mock)
     }
 
     @Test

@@ -41,6 +41,7 @@ val PunchException.detail: String
         is PunchException.Signer -> detail
         is PunchException.KeyInvalidated -> detail
         is PunchException.Network -> detail
+        is PunchException.Tls -> detail
         is PunchException.ServerRefused -> detail
         is PunchException.Storage -> detail
         is PunchException.Busy -> detail

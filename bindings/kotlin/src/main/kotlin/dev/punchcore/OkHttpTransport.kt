@@ -17,9 +17,11 @@ import java.net.ConnectException
 import java.net.NoRouteToHostException
 import java.net.SocketTimeoutException
 import java.net.UnknownHostException
+import java.security.cert.CertPathValidatorException
 import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicBoolean
-import javax.net.ssl.SSLException
+import javax.net.ssl.SSLHandshakeException
+import javax.net.ssl.SSLPeerUnverifiedException
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
 
@@ -31,9 +33,11 @@ import kotlin.coroutines.resumeWithException
  * - [PlatformException.Timeout]: the request's own timeout passed (connect,
  *   TLS handshake, a server that stalls);
  * - [PlatformException.Unreachable]: no route, DNS, connection refused;
- * - [PlatformException.Failed] with a detail starting `TLS:`: the
- *   certificate was refused or the handshake failed (a wrong or untrusted
- *   certificate, a captive portal), and any other I/O failure.
+ * - [PlatformException.Tls]: the certificate was refused or the handshake
+ *   failed (a wrong or untrusted certificate, a captive portal, a proxy
+ *   intercepting HTTPS): the app sees `PunchException.Tls` or a sync issue
+ *   of kind `SyncIssueKind.TLS`, never "offline";
+ * - [PlatformException.Failed]: any other I/O failure.
  *
  * Cancelling the coroutine (the library does when the call it serves is
  * cancelled or its deadline passes) cancels the OkHttp call.
@@ -106,8 +110,15 @@ class OkHttpTransport(client: OkHttpClient = OkHttpClient()) : HttpTransport {
             PlatformException.Timeout("$e")
         e is UnknownHostException || e is ConnectException || e is NoRouteToHostException ->
             PlatformException.Unreachable("$e")
-        e is SSLException -> PlatformException.Failed("TLS: $e")
+        e.isTls() -> PlatformException.Tls("$e")
         else -> PlatformException.Failed("$e")
+    }
+
+    // A certificate or handshake failure, however it is wrapped (Conscrypt and
+    // the JDK wrap CertPathValidatorException in an SSLHandshakeException);
+    // an SSLException mid-exchange (a reset) stays an I/O failure.
+    private fun Throwable.isTls(): Boolean = generateSequence(this) { it.cause }.take(8).any {
+        it is SSLHandshakeException || it is SSLPeerUnverifiedException || it is CertPathValidatorException
     }
 
     private companion object {

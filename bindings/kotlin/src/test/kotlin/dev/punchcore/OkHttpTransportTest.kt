@@ -53,24 +53,46 @@ class OkHttpTransportTest {
     }
 
     @Test
-    fun `an untrusted certificate or one for another host is refused and nothing is sent`(): Unit = testBlocking {
+    fun `an untrusted certificate or one for another host is a typed TLS error and nothing is sent`(): Unit = testBlocking {
         server().use { server ->
             server.start()
+            // Enrolled, with a policy and a punch waiting, straight to the server (loopback http).
+            val phone = dir.resolve("phone").toString()
+            PunchClient.open(phone, server.options()).use { client ->
+                client.enroll(server.enrollCode())
+                client.refreshPolicy()
+                client.punch(PunchKind.CLOCK_IN, INSIDE)
+            }
             val stranger = okhttp3.tls.HeldCertificate.Builder().certificateAuthority(0).commonName("stranger").build()
-            val wrong = listOf(
-                TestCa.serverCertificate(issuer = stranger),
-                TestCa.serverCertificate(host = "punch.example.org"),
+            val wrong = mapOf(
+                "SSLHandshakeException" to TestCa.serverCertificate(issuer = stranger),
+                "SSLPeerUnverifiedException" to TestCa.serverCertificate(host = "punch.example.org"),
             )
-            for (certificate in wrong) {
+            for ((thrown, certificate) in wrong) {
                 TlsProxy(certificate, server.port).use { tls ->
                     val transport = OkHttpTransport(TestCa.client())
-                    val e = assertThrowsAsync<PlatformException.Failed> { transport.send(ping(tls.port)) }
-                    assertTrue(e.detail.startsWith("TLS: javax.net.ssl.SSL"), e.detail)
-                    // Through the library: a network problem in the report, the punch kept.
-                    val options = server.options(transport = transport, serverUrl = "https://127.0.0.1:${tls.port}")
-                    PunchClient.open(dir.resolve("phone-${tls.port}").toString(), options).use { client ->
-                        val refused = assertThrowsAsync<PunchException.Network> { client.enroll(server.enrollCode()) }
-                        assertNotNull(refused.detail)
+                    val e = assertThrowsAsync<PlatformException.Tls> { transport.send(ping(tls.port)) }
+                    assertTrue(e.detail.startsWith("javax.net.ssl.$thrown"), e.detail)
+                    val url = "https://127.0.0.1:${tls.port}"
+                    // Enrolling: the app's own typed error, not "offline".
+                    PunchClient.open(dir.resolve("new-${tls.port}").toString(), server.options(transport = transport, serverUrl = url)).use { client ->
+                        val refused = assertThrowsAsync<PunchException.Tls> { client.enroll(server.enrollCode()) }
+                        assertTrue(refused.detail.contains("certificate is not trusted"), refused.detail)
+                    }
+                    // Syncing: a TLS issue in the report, tried once (no retry within the sync),
+                    // backed off like a refusal, the punch kept.
+                    PunchClient.open(phone, server.options(transport = transport, serverUrl = url)).use { client ->
+                        val before = tls.accepted.get()
+                        val report = client.syncNow()
+                        assertEquals(SyncIssueKind.TLS, report.error?.kind, "$report")
+                        assertEquals(1, tls.accepted.get() - before, "one handshake, no retry within the sync")
+                        assertEquals(1L, report.remaining)
+                        val backoff = Duration.between(Instant.now(), checkNotNull(report.nextRetry) { "$report" })
+                        assertTrue(backoff > Duration.ofMinutes(10), "backed off to the maximum: $backoff")
+                        val status = client.status()
+                        assertEquals(SyncIssueKind.TLS, status.lastError?.kind)
+                        assertTrue(client.sync().deferred, "a plain sync waits for the backoff")
+                        assertEquals(1, tls.accepted.get() - before)
                     }
                 }
             }
