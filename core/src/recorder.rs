@@ -24,6 +24,7 @@ use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
+use punch_model::rules::terminal::{self, Terminal};
 use punch_model::text::serde_name;
 
 use crate::clock::ClockReading;
@@ -95,7 +96,14 @@ pub(crate) fn judge(
         now.monotonic_ms,
     );
     policy.policy.check_not_expired(trusted)?;
-    let mut evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    let evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    // Punching for someone else is a kiosk's job. The key's assurance is the
+    // server's to judge (it saw the attestation).
+    let terminal = match &ctx.employee_id {
+        Some(bound) if bound != employee_id => Terminal::Kiosk,
+        _ => Terminal::Phone,
+    };
+    let mut evaluation = terminal::restrict(policy, evaluation, terminal, None);
     evaluation.attendance = shift::judge(
         &policy.shifts,
         evaluation.site_id.as_deref(),

@@ -60,6 +60,9 @@ pub struct Settings {
     /// `PUNCH_METRICS_TOKEN`: the bearer token `/metrics` asks for (none:
     /// metrics are off). From the environment only: it is a secret.
     pub metrics_token: Option<String>,
+    /// `PUNCH_PUBLIC_ORIGIN`: where employees' browsers load the punch page
+    /// (`https://punch.example.com`); passkeys are bound to it.
+    pub public_origin: Option<url::Url>,
 }
 
 /// Flags given on the command line (they win).
@@ -142,6 +145,12 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         at_rest,
         pin_codes,
         metrics_token: env("PUNCH_METRICS_TOKEN"),
+        public_origin: env("PUNCH_PUBLIC_ORIGIN")
+            .map(|text| {
+                url::Url::parse(text.trim())
+                    .map_err(|e| ServerError::Config(format!("PUNCH_PUBLIC_ORIGIN {text:?}: {e}")))
+            })
+            .transpose()?,
     })
 }
 

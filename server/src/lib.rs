@@ -24,6 +24,7 @@ mod at_rest;
 mod attestation;
 mod audit;
 mod auth;
+mod browser;
 mod chain_reset;
 mod clock;
 mod config;

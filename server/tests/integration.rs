@@ -14,6 +14,7 @@ mod attestation;
 mod audit_anchor;
 mod body_budget;
 mod bounded_work;
+mod browser_punch;
 mod chain_break_ack;
 mod chain_walk;
 mod clear_looks_sealed;

@@ -14,3 +14,4 @@ pub mod policy_snapshot;
 pub mod privacy;
 pub mod punch_kind;
 pub mod shift;
+pub mod terminal;

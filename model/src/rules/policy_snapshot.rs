@@ -23,10 +23,11 @@ use crate::geofence::{PreparedShape, Shape, SiteIndex};
 use crate::rules::assurance::AssuranceLevel;
 use crate::rules::cidr::Cidr;
 use crate::rules::policy::{Policy, PolicyError, PreparedPolicy, Site, SiteRule, WifiRule};
+use crate::rules::terminal::Terminals;
 
 /// Bumped whenever a prepared type's serialised form changes: a snapshot in
 /// another format is ignored (and rebuilt from the body).
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Everything after the format number.
 #[derive(Serialize, Deserialize)]
@@ -48,6 +49,7 @@ struct SiteSnapshot {
     cidrs: Vec<Cidr>,
     rule: SiteRule,
     min_assurance: Option<AssuranceLevel>,
+    terminals: Terminals,
     prepared: Prepared,
 }
 
@@ -62,6 +64,7 @@ impl SiteSnapshot {
             cidrs,
             rule,
             min_assurance,
+            terminals,
         } = site.clone();
         SiteSnapshot {
             id,
@@ -71,6 +74,7 @@ impl SiteSnapshot {
             cidrs,
             rule,
             min_assurance,
+            terminals,
             prepared: prepared.prepared(),
         }
     }
@@ -84,6 +88,7 @@ impl SiteSnapshot {
             cidrs: self.cidrs,
             rule: self.rule,
             min_assurance: self.min_assurance,
+            terminals: self.terminals,
         };
         (site, self.prepared)
     }

@@ -8,6 +8,7 @@
 //! several stateless server processes over one database. [`open`] picks one
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
+pub mod browser;
 pub mod db;
 pub mod migrations;
 pub mod people;
@@ -317,6 +318,8 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;
+    /// The browser punch's passkeys and ceremonies (`store::browser`).
+    fn browser(&self) -> &dyn browser::BrowserTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

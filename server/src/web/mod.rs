@@ -23,7 +23,7 @@ const APP_CSS: &str = include_str!("assets/app.css");
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
+pub(crate) fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
