@@ -46,4 +46,5 @@ mod staff_lifecycle;
 mod store_busy;
 mod store_contract;
 mod team_oracle;
+mod web_browser_punch;
 mod web_e2e;

@@ -101,12 +101,12 @@ async function register(event) {
   }
 }
 
-function location() {
+function currentFix() {
   if (!$('use-location').checked || !navigator.geolocation) return Promise.resolve(null);
   return new Promise((resolve) => navigator.geolocation.getCurrentPosition(
     (p) => resolve({ lat: p.coords.latitude, lon: p.coords.longitude, accuracy_m: p.coords.accuracy, fix_time_ms: Math.round(p.timestamp) }),
     () => resolve(null),
-    { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 }));
+    { enableHighAccuracy: true, timeout: 10000, maximumAge: 0 }));
 }
 
 async function punch(kind) {
@@ -120,7 +120,7 @@ async function punch(kind) {
       kind,
       client_time_ms: now,
       utc_offset_min: -new Date(now).getTimezoneOffset(),
-      location: await location(),
+      location: await currentFix(),
     });
     const pk = options.publicKey;
     pk.challenge = b64url.decode(pk.challenge);
