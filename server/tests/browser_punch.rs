@@ -126,8 +126,10 @@ const ELSEWHERE: &str = "198.51.100.7";
 /// A server behind a trusted proxy (127.0.0.1), an office with an address
 /// range, an employee with a code, a registered passkey.
 fn registered(terminals: Value) -> (TestServer, SoftPasskey, String) {
-    let mut limits = punch_server::Limits::default();
-    limits.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    let limits = punch_server::Limits {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..Default::default()
+    };
     let ts = TestServer::with_limits(limits);
     let site: punch_model::rules::policy::Site = serde_json::from_value(json!({
         "id": "hq", "name": "Head office",

@@ -16,9 +16,11 @@ use serde_json::json;
 #[test]
 #[ignore = "needs chromium and node (scripts/setup.sh); scripts/test.sh runs it"]
 fn the_punch_page_in_headless_chromium() {
-    let mut limits = punch_server::Limits::default();
     // Chromium may reach localhost over either family.
-    limits.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()];
+    let limits = punch_server::Limits {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
+        ..Default::default()
+    };
     let ts = TestServer::with_limits(limits);
     for site in [
         json!({"id": "hq", "name": "Head office",

@@ -172,7 +172,7 @@ pub fn start_punch(
         .and_then(|ast| ast.get_mut("challenge"))
         .ok_or_else(|| ServerError::Corrupt("passkey state has no challenge".into()))?;
     *slot = serde_json::Value::String(URL_SAFE_NO_PAD.encode(&challenge));
-    options.public_key.challenge = challenge.into();
+    options.public_key.challenge = challenge;
     Ok((options, state.to_string()))
 }
 
