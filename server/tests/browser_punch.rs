@@ -322,3 +322,31 @@ fn the_punch_page_is_served_with_a_strict_csp() {
         assert_eq!(resp.header("x-content-type-options"), Some("nosniff"));
     }
 }
+
+/// The sites' accepted terminals hold for phones too, where the server
+/// judges their punches (ingest): a phone punch at a kiosk-only site is
+/// stored (the phone signed it) and flagged for a manager.
+#[test]
+fn a_phone_punch_at_a_kiosk_only_site_is_flagged() {
+    let ts = TestServer::start();
+    let site: punch_model::rules::policy::Site = serde_json::from_value(json!({
+        "id": "hq", "name": "Head office",
+        "shape": {"type": "circle", "center": {"lat": 52.520008, "lon": 13.404954}, "radius_m": 150.0},
+        "terminals": [{"terminal": "kiosk"}]
+    }))
+    .unwrap();
+    ts.admin.upsert_site(site).unwrap();
+    let version = ts.admin.publish_policy(DAY * 30).unwrap();
+    let mut phone = ts.enrolled_device("bob");
+    let up = phone.next(version, |_| {});
+    phone.upload_ok(ts.addr(), vec![up]);
+    let flags = &ts.admin.punches().unwrap()[0].review_flags;
+    assert!(
+        flags.iter().any(|f| matches!(
+            f,
+            punch_model::ledger::review::ReviewFlag::TerminalNotAccepted { terminal, site_id, .. }
+                if *terminal == punch_model::rules::terminal::Terminal::Phone && site_id == "hq"
+        )),
+        "{flags:?}"
+    );
+}
