@@ -2,6 +2,7 @@
 
 mod demo;
 mod demo_at_rest;
+mod demo_browser;
 mod demo_exceptions;
 mod demo_kit;
 mod demo_pin;
