@@ -37,11 +37,16 @@ const PUNCH: &str = "punch";
 /// device by design), so the weakest level.
 pub const PASSKEY_ASSURANCE: AssuranceLevel = AssuranceLevel::Software;
 
-/// A new ceremony id, and the hash it is stored under.
-fn new_ceremony_id() -> Result<(String, String)> {
+/// Stores a new ceremony (expired ones are forgotten first: they are only
+/// ever looked up by id); returns the id handed to the browser.
+fn begin(tx: &dyn StoreTx, mut row: CeremonyRow, now_ms: i64) -> Result<String> {
+    tx.browser().prune_ceremonies(now_ms)?;
     let id = hex::encode(crate::attestation::new_challenge()?);
-    let hash = hex::encode(signing::sha256(id.as_bytes()));
-    Ok((id, hash))
+    row.ceremony_id = ceremony_hash(&id);
+    row.created_at_ms = now_ms;
+    row.expires_at_ms = crate::clock::after_ms(now_ms, CEREMONY_TTL);
+    tx.browser().insert_ceremony(&row)?;
+    Ok(id)
 }
 
 fn ceremony_hash(id: &str) -> String {
@@ -94,17 +99,20 @@ pub fn start_registration(
         .map(|(_, p)| p)
         .collect();
     let (options, state) = passkey::start_registration(rp, &row.employee_id, &name, existing)?;
-    let (id, id_hash) = new_ceremony_id()?;
-    tx.browser().insert_ceremony(&CeremonyRow {
-        ceremony_id: id_hash,
-        kind: REGISTER.into(),
-        employee_id: row.employee_id.clone(),
-        code_hash: Some(hash),
-        content: None,
-        state,
-        created_at_ms: now_ms,
-        expires_at_ms: crate::clock::after_ms(now_ms, CEREMONY_TTL),
-    })?;
+    let id = begin(
+        tx,
+        CeremonyRow {
+            ceremony_id: String::new(),
+            kind: REGISTER.into(),
+            employee_id: row.employee_id.clone(),
+            code_hash: Some(hash),
+            content: None,
+            state,
+            created_at_ms: 0,
+            expires_at_ms: 0,
+        },
+        now_ms,
+    )?;
     Ok(Ok((id, row.employee_id, options)))
 }
 
@@ -180,17 +188,20 @@ pub fn start_punch(
     };
     let bytes = content.to_bytes()?;
     let (options, state) = passkey::start_punch(rp, &key, &bytes)?;
-    let (id, id_hash) = new_ceremony_id()?;
-    tx.browser().insert_ceremony(&CeremonyRow {
-        ceremony_id: id_hash,
-        kind: PUNCH.into(),
-        employee_id: content.employee_id.clone(),
-        code_hash: None,
-        content: Some(String::from_utf8_lossy(&bytes).into_owned()),
-        state,
-        created_at_ms: now_ms,
-        expires_at_ms: crate::clock::after_ms(now_ms, CEREMONY_TTL),
-    })?;
+    let id = begin(
+        tx,
+        CeremonyRow {
+            ceremony_id: String::new(),
+            kind: PUNCH.into(),
+            employee_id: content.employee_id.clone(),
+            code_hash: None,
+            content: Some(String::from_utf8_lossy(&bytes).into_owned()),
+            state,
+            created_at_ms: 0,
+            expires_at_ms: 0,
+        },
+        now_ms,
+    )?;
     Ok(Ok((id, options)))
 }
 
