@@ -24,7 +24,8 @@ use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
-use punch_model::rules::terminal::{self, Terminal};
+use punch_model::rules::terminal::Terminal;
+use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
 
 use crate::clock::ClockReading;
@@ -103,7 +104,7 @@ pub(crate) fn judge(
         Some(bound) if bound != employee_id => Terminal::Kiosk,
         _ => Terminal::Phone,
     };
-    let mut evaluation = terminal::restrict(policy, evaluation, terminal, None);
+    let mut evaluation = terminal_verdict::restrict(policy, evaluation, terminal, None);
     evaluation.attendance = shift::judge(
         &policy.shifts,
         evaluation.site_id.as_deref(),

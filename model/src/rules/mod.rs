@@ -15,3 +15,4 @@ pub mod privacy;
 pub mod punch_kind;
 pub mod shift;
 pub mod terminal;
+pub mod terminal_verdict;

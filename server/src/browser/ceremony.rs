@@ -13,7 +13,8 @@ use punch_model::rules::evaluate::{Decision, Evaluation, evaluate};
 use punch_model::rules::evidence::{Evidence, GpsFix};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
-use punch_model::rules::terminal::{self, Terminal};
+use punch_model::rules::terminal::Terminal;
+use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
 use webauthn_rs::prelude::{
     CreationChallengeResponse, Passkey, PublicKeyCredential, RegisterPublicKeyCredential,
@@ -302,7 +303,7 @@ fn judge(
     let valid = evidence
         .validate()
         .map_err(|e| ServerError::Corrupt(format!("browser evidence: {e}")))?;
-    let evaluation = terminal::restrict(
+    let evaluation = terminal_verdict::restrict(
         policy,
         evaluate(policy, &valid, content.client_time_ms, None),
         Terminal::Browser,

@@ -10,7 +10,8 @@ use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift::{self, Attendance};
-use punch_model::rules::terminal::{self, Terminal};
+use punch_model::rules::terminal::Terminal;
+use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
 use punch_model::wire::RejectReason;
 
@@ -176,7 +177,7 @@ fn terminal_flag(
     } else {
         Terminal::Kiosk
     };
-    let refusal = terminal::refusal(policy, site_id, terminal, Some(device))?;
+    let refusal = terminal_verdict::refusal(policy, site_id, terminal, Some(device))?;
     Some(ReviewFlag::TerminalNotAccepted {
         terminal,
         site_id: site_id.to_string(),
