@@ -7,9 +7,6 @@
 
 use crate::common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::{DAY, TestServer};
 use serde_json::json;
 
@@ -49,23 +46,7 @@ fn the_punch_page_in_headless_chromium() {
         "outside": {"latitude": 52.54, "longitude": 13.44, "accuracy": 15},
         "at_lab": {"latitude": 48.13701, "longitude": 11.57501, "accuracy": 10},
     });
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("node")
-        .arg("server/web-tests/browser.mjs")
-        .current_dir(&root)
-        .env("PUNCH_WEB", cfg.to_string())
-        .env("PUNCH_SHOTS", root.join("target/web-screens"))
-        .output()
-        .expect("node runs (scripts/setup.sh installs it)");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(
-        out.status.success(),
-        "browser.mjs failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+    common::run_web_test("browser.mjs", &cfg);
     // On the server: one punch, the accepted one, in the passkey's chain,
     // which verifies again; the refused ones were not stored.
     let punches = ts.admin.punches().unwrap();

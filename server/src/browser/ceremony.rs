@@ -10,7 +10,7 @@ use punch_model::ledger::review;
 use punch_model::ledger::signing;
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::evaluate::{Decision, Evaluation, evaluate};
-use punch_model::rules::evidence::{Evidence, GpsFix};
+use punch_model::rules::evidence::Evidence;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
 use punch_model::rules::terminal::Terminal;
@@ -284,18 +284,7 @@ fn judge(
     client_ip: IpAddr,
 ) -> Result<(Evaluation, RecordedEvidence)> {
     let evidence = Evidence {
-        gps: content.location.map(|fix| GpsFix {
-            lat: fix.lat,
-            lon: fix.lon,
-            accuracy_m: fix.accuracy_m,
-            fix_time_ms: fix.fix_time_ms.unwrap_or(content.client_time_ms),
-            provider: "browser".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
+        gps: content.location.map(|fix| fix.gps(content.client_time_ms)),
         wifi: Vec::new(),
         ip_addresses: vec![client_ip.to_string()],
     };

@@ -207,18 +207,7 @@ async fn punch_options(State(state): State<AppState>, body: Bytes) -> Result<Res
     let req: PunchOptionsRequest = parse_json(&body, "punch options request")?;
     if let Some(fix) = &req.location {
         let check = punch_model::rules::evidence::Evidence {
-            gps: Some(punch_model::rules::evidence::GpsFix {
-                lat: fix.lat,
-                lon: fix.lon,
-                accuracy_m: fix.accuracy_m,
-                fix_time_ms: fix.fix_time_ms.unwrap_or(req.client_time_ms),
-                provider: "browser".into(),
-                is_mock: false,
-                speed_mps: None,
-                elapsed_realtime_ms: None,
-                reduced_accuracy: false,
-                external_receiver: false,
-            }),
+            gps: Some(fix.gps(req.client_time_ms)),
             ..Default::default()
         };
         check

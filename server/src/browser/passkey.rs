@@ -12,6 +12,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use punch_model::ledger::signing;
+use punch_model::rules::evidence::GpsFix;
 use serde::{Deserialize, Serialize};
 use webauthn_rs::prelude::{
     COSEAlgorithm, COSEKeyType, CreationChallengeResponse, ECDSACurve, Passkey,
@@ -44,6 +45,25 @@ pub struct BrowserFix {
     /// When the browser took it (UTC ms); the client time when absent.
     #[serde(default)]
     pub fix_time_ms: Option<i64>,
+}
+
+impl BrowserFix {
+    /// As the phones' rules take a fix (taken at `client_time_ms` unless
+    /// the browser stamped it).
+    pub fn gps(&self, client_time_ms: i64) -> GpsFix {
+        GpsFix {
+            lat: self.lat,
+            lon: self.lon,
+            accuracy_m: self.accuracy_m,
+            fix_time_ms: self.fix_time_ms.unwrap_or(client_time_ms),
+            provider: "browser".into(),
+            is_mock: false,
+            speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
+        }
+    }
 }
 
 impl PunchContent {
