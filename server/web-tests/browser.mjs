@@ -46,6 +46,13 @@ try {
     await context.setGeolocation(fix);
   };
   await from(cfg.office_ip, cfg.inside);
+  // Presses `button`, waits for the `decision`, keeps a screenshot; the result's text.
+  const punch = async (button, decision, shot) => {
+    await page.getByRole('button', { name: button }).click();
+    await page.locator(`#decision.${decision}`).waitFor();
+    await page.screenshot({ path: `${shots}/${shot}.png` });
+    return page.locator('#result').innerText();
+  };
 
   // 1. Register.
   await page.goto(cfg.base_url + '/punch/');
@@ -61,21 +68,15 @@ try {
   // 2. Clock in at the office: accepted. The request is kept for step 4.
   let lastPunch = null;
   page.on('request', (r) => { if (r.url().endsWith('/browser/v1/punch')) lastPunch = r.postData(); });
-  await page.getByRole('button', { name: 'Clock in' }).click();
-  await page.locator('#decision.accepted').waitFor();
-  const accepted = await page.locator('#result').innerText();
+  const accepted = await punch('Clock in', 'accepted', 'browser-02-accepted');
   expect(accepted.includes('Punch accepted at hq'), 'accepted at hq: ' + accepted);
-  await page.screenshot({ path: `${shots}/browser-02-accepted.png` });
   result.accepted = true;
 
   // 3. Elsewhere, with a fix 3 km away: refused, with reasons.
   await from(cfg.elsewhere_ip, cfg.outside);
-  await page.getByRole('button', { name: 'Clock out' }).click();
-  await page.locator('#decision.rejected').waitFor();
-  const refused = await page.locator('#result').innerText();
+  const refused = await punch('Clock out', 'rejected', 'browser-03-refused-elsewhere');
   expect(refused.includes('not at any of your sites'), 'refused with reasons: ' + refused);
   expect(refused.includes('nearest'), 'the nearest site named: ' + refused);
-  await page.screenshot({ path: `${shots}/browser-03-refused-elsewhere.png` });
   result.refused_elsewhere = true;
 
   // 4. The accepted punch's request again: its challenge is used up.
@@ -104,12 +105,9 @@ try {
 
   // 6. From the lab, which takes phone punches only.
   await from(cfg.lab_ip, cfg.at_lab);
-  await page.getByRole('button', { name: 'Clock out' }).click();
-  await page.locator('#decision.rejected').waitFor();
-  const lab = await page.locator('#result').innerText();
+  const lab = await punch('Clock out', 'rejected', 'browser-05-terminal-refused');
   expect(lab.includes('does not accept browser'), 'the lab refuses browser punches: ' + lab);
   expect(lab.includes('does not accept punches from this terminal'), 'in words: ' + lab);
-  await page.screenshot({ path: `${shots}/browser-05-terminal-refused.png` });
   result.terminal_refused = true;
 
   // 7. The page in Chinese (its own texts; server messages follow Accept-Language).

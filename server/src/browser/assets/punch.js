@@ -44,6 +44,13 @@ const b64url = {
   },
 };
 
+// A credential as the server reads it: its binary `fields` in base64url.
+function asJSON(cred, fields) {
+  const response = {};
+  for (const f of fields) response[f] = cred.response[f] ? b64url.encode(cred.response[f]) : null;
+  return { id: cred.id, rawId: b64url.encode(cred.rawId), type: cred.type, response, extensions: {} };
+}
+
 function say(text) { $('status').textContent = text; }
 function fail(text) { $('alert').textContent = text; }
 
@@ -81,16 +88,7 @@ async function register(event) {
     const cred = await navigator.credentials.create({ publicKey: pk });
     const done = await post('/browser/v1/register', {
       ceremony,
-      credential: {
-        id: cred.id,
-        rawId: b64url.encode(cred.rawId),
-        type: cred.type,
-        response: {
-          attestationObject: b64url.encode(cred.response.attestationObject),
-          clientDataJSON: b64url.encode(cred.response.clientDataJSON),
-        },
-        extensions: {},
-      },
+      credential: asJSON(cred, ['attestationObject', 'clientDataJSON']),
     });
     localStorage.setItem('punch.passkey', JSON.stringify({ employee_id: done.employee_id || employee_id, device_id: done.device_id }));
     say(t('registered', { who: done.employee_id }));
@@ -129,18 +127,7 @@ async function punch(kind) {
     const a = await navigator.credentials.get({ publicKey: pk });
     const out = await post('/browser/v1/punch', {
       ceremony,
-      credential: {
-        id: a.id,
-        rawId: b64url.encode(a.rawId),
-        type: a.type,
-        response: {
-          authenticatorData: b64url.encode(a.response.authenticatorData),
-          clientDataJSON: b64url.encode(a.response.clientDataJSON),
-          signature: b64url.encode(a.response.signature),
-          userHandle: a.response.userHandle ? b64url.encode(a.response.userHandle) : null,
-        },
-        extensions: {},
-      },
+      credential: asJSON(a, ['authenticatorData', 'clientDataJSON', 'signature', 'userHandle']),
     });
     say('');
     const head = document.createElement('p');
