@@ -225,6 +225,7 @@ fn a_passkey_registers_and_punches_like_a_phone() {
     assert_eq!(stored[0].employee_id, "ann");
     assert_eq!(stored[0].assurance, "software");
     assert_eq!(stored[0].decision, "accepted");
+    assert_eq!(stored[0].time_status, "server_clock");
     let report = ts.admin.verify_chain(&device).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.records, 1);

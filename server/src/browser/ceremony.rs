@@ -373,10 +373,12 @@ fn append(
         utc_offset_min: record.utc_offset_min,
         trusted_time_ms: Some(now_ms),
         skew_ms: Some(skew_ms),
+        // Received as it happened: the server's clock is its time (no anchor
+        // to judge); the browser's clock is only compared with it.
         time_status: if skew_ms.abs() > max_skew_ms {
             "clock_moved"
         } else {
-            "anchored"
+            "server_clock"
         }
         .into(),
         policy_version: record.policy_version,

@@ -5,9 +5,6 @@
 //! the punch's content (`passkey`), judged by the phone's rules on the
 //! address the server sees and the browser's geolocation (`ceremony`).
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Extension, State};
@@ -260,8 +257,7 @@ async fn punch(
     let Some(Extension(PeerAddr(client))) = peer else {
         return Err(ApiError::bad_request("the client address is unknown"));
     };
-    let client: SocketAddr = client;
-    let rp = Arc::new(relying_party(&state)?);
+    let rp = relying_party(&state)?;
     let (answer, now) = blocking(&state, move |s| {
         let now = now_ms();
         let answer = s.store.write(|tx| {

@@ -174,7 +174,8 @@ pub struct StoredPunchInfo {
     pub trusted_time_ms: Option<i64>,
     /// wall − trusted, when trusted exists.
     pub skew_ms: Option<i64>,
-    /// "anchored", "clock_moved", "after_receipt" (trusted time later than
+    /// "anchored", "server_clock" (a browser punch, received live),
+    /// "clock_moved", "after_receipt" (trusted time later than
     /// the server received it), `unanchored:<why>` or "bad_anchor".
     pub time_status: String,
     pub policy_version: u64,

@@ -8236,6 +8236,10 @@ public enum FlagKind: Equatable, Hashable {
      * The fix came from an external receiver.
      */
     case externalReceiver
+    /**
+     * The site does not take punches from this terminal.
+     */
+    case terminalRefused
 
 
 
@@ -8274,6 +8278,8 @@ public struct FfiConverterTypeFlagKind: FfiConverterRustBuffer {
         case 8: return .reducedAccuracy
         
         case 9: return .externalReceiver
+        
+        case 10: return .terminalRefused
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -8317,6 +8323,10 @@ public struct FfiConverterTypeFlagKind: FfiConverterRustBuffer {
         
         case .externalReceiver:
             writeInt(&buf, Int32(9))
+        
+        
+        case .terminalRefused:
+            writeInt(&buf, Int32(10))
         
         }
     }

@@ -10081,7 +10081,11 @@ enum class FlagKind {
     /**
      * The fix came from an external receiver.
      */
-    EXTERNAL_RECEIVER;
+    EXTERNAL_RECEIVER,
+    /**
+     * The site does not take punches from this terminal.
+     */
+    TERMINAL_REFUSED;
 
     
 
