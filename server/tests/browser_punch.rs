@@ -187,8 +187,12 @@ fn challenge(options: &Value) -> String {
 #[test]
 fn a_passkey_registers_and_punches_like_a_phone() {
     let (ts, mut passkey, device) = registered(json!([]));
-    // From the office's address: accepted, stored in the passkey's chain.
-    let start = options(&ts, &device, Value::Null);
+    // From the office's address, with a fix: accepted, stored in the passkey's chain.
+    let start = options(
+        &ts,
+        &device,
+        json!({"lat": 52.520013, "lon": 13.404961, "accuracy_m": 12.5}),
+    );
     let assertion = passkey.get(&challenge(&start));
     let punch = json!({"ceremony": start["ceremony"], "credential": assertion});
     let out = ok(post(&ts, "/browser/v1/punch", OFFICE, &punch));
@@ -229,6 +233,19 @@ fn a_passkey_registers_and_punches_like_a_phone() {
     let report = ts.admin.verify_chain(&device).unwrap();
     assert!(report.is_intact(), "{report:?}");
     assert_eq!(report.records, 1);
+    // Erased: the record's bytes go (the assertion holds no content), the
+    // chain still verifies by its kept hash, and the passkey punches no more.
+    ts.admin.erase_employee("ann", now_ms()).unwrap();
+    let report = ts.admin.verify_chain(&device).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    post(
+        &ts,
+        "/browser/v1/punch/options",
+        OFFICE,
+        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
+                "client_time_ms": now_ms()}),
+    )
+    .assert_error(403, "bad_request");
 }
 
 #[test]

@@ -241,11 +241,10 @@ pub fn finish_punch(
         return Ok(Err(Refused("the passkey was revoked".into())));
     };
     let mut key: Passkey = passkey::from_json(&row.passkey)?;
-    let assertion =
-        match passkey::finish_punch(rp, &ceremony.state, &content_text, &mut key, credential)? {
-            Ok(assertion) => assertion,
-            Err(refused) => return Ok(Err(refused)),
-        };
+    let assertion = match passkey::finish_punch(rp, &ceremony.state, &mut key, credential)? {
+        Ok(assertion) => assertion,
+        Err(refused) => return Ok(Err(refused)),
+    };
     tx.browser()
         .update_passkey(&row.credential_id, &passkey::to_json(&key)?)?;
     let version = tx.latest_policy_version()?;

@@ -224,7 +224,11 @@ async fn punch_options(State(state): State<AppState>, body: Bytes) -> Result<Res
         kind: req.kind,
         client_time_ms: req.client_time_ms,
         utc_offset_min: req.utc_offset_min,
-        location: req.location,
+        // Stamped, so the record says all the content says.
+        location: req.location.map(|fix| passkey::BrowserFix {
+            fix_time_ms: Some(fix.fix_time_ms.unwrap_or(req.client_time_ms)),
+            ..fix
+        }),
     };
     let rp = relying_party(&state)?;
     let (answer, content, now) = blocking(&state, move |s| {

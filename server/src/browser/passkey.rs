@@ -6,8 +6,9 @@
 //! location) is the punch the employee confirms. The same bytes go into the
 //! options the browser signs and the ceremony state the server keeps, so
 //! webauthn-rs's own check of the challenge checks the content too. The
-//! state and the assertion are stored with the record: [`verify_stored`]
-//! runs the same verification again later.
+//! state and the assertion are stored with the record (no content: it is
+//! rebuilt from the record, so erasing or purging the record's bytes leaves
+//! no location behind): [`verify_record`] runs the same verification again.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -42,7 +43,8 @@ pub struct BrowserFix {
     pub lat: f64,
     pub lon: f64,
     pub accuracy_m: f64,
-    /// When the browser took it (UTC ms); the client time when absent.
+    /// When the browser took it (UTC ms); the client time when absent
+    /// (the server fills it in before the content is committed to).
     #[serde(default)]
     pub fix_time_ms: Option<i64>,
 }
@@ -81,8 +83,6 @@ pub struct StoredAssertion {
     pub scheme: String,
     /// The origin the assertion was verified for (the relying party).
     pub origin: Url,
-    /// The content bytes (UTF-8 JSON) the challenge commits to.
-    pub content: String,
     /// The ceremony state (challenge, allowed credential with its key).
     pub state: PasskeyAuthentication,
     /// The browser's answer: credential id, authenticatorData,
@@ -201,7 +201,6 @@ pub fn start_punch(
 pub fn finish_punch(
     rp: &Webauthn,
     state: &str,
-    content: &str,
     passkey: &mut Passkey,
     credential: PublicKeyCredential,
 ) -> Result<std::result::Result<StoredAssertion, Refused>> {
@@ -221,36 +220,51 @@ pub fn finish_punch(
             .first()
             .cloned()
             .ok_or_else(|| ServerError::Config("the relying party has no origin".into()))?,
-        content: content.to_string(),
         state,
         credential,
     }))
 }
 
-/// Checks a stored browser record's assertion again: the content hashes
-/// into the challenge, and webauthn-rs verifies the signature, origin and
-/// challenge as it did at the punch. Returns the content it proves.
-pub fn verify_stored(signature: &[u8]) -> std::result::Result<PunchContent, Refused> {
+/// Checks a stored browser record against its assertion: the record's
+/// content (who, which passkey, what, when, where) hashes into the
+/// challenge, and webauthn-rs verifies the signature, origin and challenge
+/// as it did at the punch.
+pub fn verify_record(record: &[u8], signature: &[u8]) -> std::result::Result<(), Refused> {
     let stored: StoredAssertion = serde_json::from_slice(signature)
         .map_err(|e| Refused(format!("not a stored assertion: {e}")))?;
     if stored.scheme != SCHEME {
         return Err(Refused(format!("unknown scheme {:?}", stored.scheme)));
     }
-    let rp = relying_party(&stored.origin).map_err(|e| Refused(e.to_string()))?;
+    let record = punch_model::ledger::record::PunchRecord::from_bytes(record)
+        .map_err(|e| Refused(format!("record: {e}")))?;
+    let content = PunchContent {
+        employee_id: record.employee_id,
+        device_id: record.device_id,
+        kind: record.kind,
+        client_time_ms: record.wall_time_ms,
+        utc_offset_min: record.utc_offset_min,
+        location: record.evidence.gps.map(|fix| BrowserFix {
+            lat: fix.point.lat,
+            lon: fix.point.lon,
+            accuracy_m: fix.accuracy_m,
+            fix_time_ms: Some(fix.fix_time_ms),
+        }),
+    };
+    let content = content.to_bytes().map_err(|e| Refused(e.to_string()))?;
     let state = serde_json::to_value(&stored.state).map_err(|e| Refused(e.to_string()))?;
     let challenge = state["ast"]["challenge"]
         .as_str()
         .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
         .ok_or_else(|| Refused("the state holds no challenge".into()))?;
-    let hash = signing::sha256(stored.content.as_bytes());
-    if challenge.len() != 64 || challenge[32..] != hash[..] {
+    if challenge.len() != 64 || challenge[32..] != signing::sha256(&content)[..] {
         return Err(Refused(
-            "the challenge does not commit to the stored content".into(),
+            "the record is not the content the passkey signed".into(),
         ));
     }
+    let rp = relying_party(&stored.origin).map_err(|e| Refused(e.to_string()))?;
     rp.finish_passkey_authentication(&stored.credential, &stored.state)
         .map_err(|e| Refused(format!("the assertion does not verify: {e}")))?;
-    serde_json::from_str(&stored.content).map_err(|e| Refused(format!("content: {e}")))
+    Ok(())
 }
 
 pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
@@ -259,35 +273,4 @@ pub fn to_json<T: Serialize>(value: &T) -> Result<String> {
 
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| ServerError::Corrupt(format!("passkey JSON: {e}")))
-}
-
-/// A stored browser record and its assertion agree: the assertion verifies
-/// and the content it commits to is the record's (who, which passkey, what,
-/// when, where).
-pub fn verify_record(record: &[u8], signature: &[u8]) -> std::result::Result<(), Refused> {
-    let content = verify_stored(signature)?;
-    let record = punch_model::ledger::record::PunchRecord::from_bytes(record)
-        .map_err(|e| Refused(format!("record: {e}")))?;
-    let location_agrees = match (&content.location, &record.evidence.gps) {
-        (None, None) => true,
-        (Some(fix), Some(kept)) => {
-            fix.lat == kept.point.lat
-                && fix.lon == kept.point.lon
-                && fix.accuracy_m == kept.accuracy_m
-        }
-        _ => false,
-    };
-    let agrees = content.employee_id == record.employee_id
-        && content.device_id == record.device_id
-        && content.kind == record.kind
-        && content.client_time_ms == record.wall_time_ms
-        && content.utc_offset_min == record.utc_offset_min
-        && location_agrees;
-    if agrees {
-        Ok(())
-    } else {
-        Err(Refused(
-            "the record is not the content the passkey signed".into(),
-        ))
-    }
 }
