@@ -9,7 +9,8 @@
 //! (how PIN reset codes are sent: `smtp://HOST:PORT?from=ADDRESS`, an
 //! `http://` webhook with `PUNCH_PIN_WEBHOOK_TOKEN` as its bearer token, or
 //! `file:PATH` for development; `PUNCH_PIN_CODES_FILE=PATH` is the same as
-//! `file:PATH`), and any limit as
+//! `file:PATH`), `PUNCH_PUBLIC_ORIGIN` (the origin of the browser punch
+//! page, `crate::browser`), and any limit as
 //! `PUNCH_LIMITS__<FIELD>` (`PUNCH_LIMITS__ENROLL_PER_IP__HITS=10`).
 
 use std::net::SocketAddr;
