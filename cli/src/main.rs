@@ -4,6 +4,7 @@ mod demo;
 mod demo_at_rest;
 mod demo_browser;
 mod demo_exceptions;
+mod demo_forgotten;
 mod demo_kit;
 mod demo_pin;
 mod evaluate_cmd;

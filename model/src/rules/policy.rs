@@ -148,6 +148,9 @@ pub struct Settings {
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
+    /// What the server does about a forgotten clock-out (`rules::forgotten`).
+    #[serde(skip_serializing_if = "crate::rules::forgotten::is_flag")]
+    pub forgotten_clock_out: crate::rules::forgotten::ForgottenClockOutAction,
 }
 
 impl Settings {
@@ -176,6 +179,7 @@ impl Default for Settings {
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
             pin: None,
+            forgotten_clock_out: Default::default(),
         }
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod forgotten;
 pub mod migrations;
 pub mod people;
 pub mod postgres;
@@ -321,6 +322,8 @@ pub trait StoreTx {
     fn people(&self) -> &dyn people::PeopleTx;
     /// The browser punch's passkeys and ceremonies (`store::browser`).
     fn browser(&self) -> &dyn browser::BrowserTx;
+    /// This transaction's forgotten clock-outs (`crate::forgotten`).
+    fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

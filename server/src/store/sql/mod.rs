@@ -11,6 +11,7 @@ mod chain;
 mod devices;
 mod enrollment;
 mod events;
+mod forgotten;
 mod limits;
 mod meta;
 mod people;
@@ -26,6 +27,7 @@ use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::browser::{BrowserTx, CeremonyRow, PasskeyRow};
 use crate::store::db::{Db, Row, Value};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -170,6 +172,9 @@ answered_by!(StoreTx {
     fn browser(&self) -> &dyn BrowserTx {
         self
     }
+    fn forgotten(&self) -> &dyn ForgottenTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -297,4 +302,11 @@ answered_by!(BrowserTx {} {
     fn passkeys_of(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
     fn passkey_of_device(device_id: &str) -> Result<Option<PasskeyRow>> => browser;
     fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
+});
+
+answered_by!(ForgottenTx {} {
+    fn insert_forgotten(row: &ForgottenRow) -> Result<bool> => forgotten;
+    fn supersede_forgotten(employee_id: &str, shift_id: &str, start_ms: i64, punch_id: &str, now_ms: i64) -> Result<bool> => forgotten;
+    fn forgotten_of(employee_id: &str, since_ms: i64) -> Result<Vec<ForgottenRow>> => forgotten;
+    fn forgotten_list(filter: &ForgottenFilter<'_>, limit: usize) -> Result<Vec<ForgottenRow>> => forgotten;
 });
