@@ -3,6 +3,7 @@
 mod demo;
 mod demo_at_rest;
 mod demo_browser;
+mod demo_devices;
 mod demo_exceptions;
 mod demo_forgotten;
 mod demo_kit;

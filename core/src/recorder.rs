@@ -105,6 +105,10 @@ pub(crate) fn judge(
         _ => Terminal::Phone,
     };
     let mut evaluation = terminal_verdict::restrict(policy, evaluation, terminal, None);
+    // Judged from this device's own punches: where the employee also punches
+    // on another device (`settings.max_devices` > 1) the phone cannot see
+    // those, so this verdict is advisory; the server's reading, per employee
+    // across devices (`shift::open_before`), is what exports count.
     evaluation.attendance = shift::judge(
         &policy.shifts,
         evaluation.site_id.as_deref(),

@@ -196,9 +196,10 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         admin_api::PATH_EMPLOYEES if route.method == "POST" => {
             Some(json!({"employee_id": format!("new-{who}"), "name": "New", "team": "A"}))
         }
-        admin_api::PATH_REBIND | admin_api::PATH_ACK_BREAK | admin_api::PATH_PIN_RESET => {
-            Some(json!({"reason": "phone replaced"}))
-        }
+        admin_api::PATH_REBIND
+        | admin_api::PATH_EXTRA_DEVICE
+        | admin_api::PATH_ACK_BREAK
+        | admin_api::PATH_PIN_RESET => Some(json!({"reason": "phone replaced"})),
         admin_api::PATH_PUNCH_REVIEW => Some(json!({"verdict": "approve", "comment": "ok"})),
         admin_api::PATH_TOKENS => {
             Some(json!({"name": "payroll", "scopes": ["view_punches"], "ttl_days": 30}))
@@ -380,6 +381,15 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 assert_eq!(ok(decide(&w.ann_requests[1]))["status"], "approved");
                 // Deciding twice is a conflict, not a second decision.
                 decide(&w.ann_requests[1]).assert_error(409, "conflict");
+            }
+            ("GET", admin_api::PATH_DEVICE_SLOTS) => {
+                m.get("/admin/v1/employees/bob/device-slots")
+                    .assert_error(403, "not_your_team");
+                m.get("/admin/v1/employees/nobody/device-slots")
+                    .assert_error(403, "not_your_team");
+                let mine = ok(m.get("/admin/v1/employees/ann/device-slots"));
+                assert!(!has_b(&mine), "{mine}");
+                assert_eq!(mine["employee_id"], "ann", "{mine}");
             }
             ("GET", admin_api::PATH_ATTENDANCE) => {
                 let q = "from=2000-01-01&to=2000-12-31";

@@ -28,6 +28,7 @@ mod ingest;
 mod kiosk_attendance;
 mod limits_ops;
 mod metrics_auth;
+mod multi_device;
 mod multi_server;
 mod nonce_clock;
 mod openapi;

@@ -595,6 +595,18 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
         ),
         (
             "POST",
+            a::PATH_EXTRA_DEVICE,
+            "/admin/v1/employees/admin-e/extra-device".into(),
+            Some(json!({"reason": "depot tablet"})),
+        ),
+        (
+            "GET",
+            a::PATH_DEVICE_SLOTS,
+            "/admin/v1/employees/admin-e/device-slots".into(),
+            None,
+        ),
+        (
+            "POST",
             a::PATH_PIN_RESET,
             "/admin/v1/employees/admin-e/pin-reset".into(),
             Some(json!({"reason": "forgot the PIN"})),

@@ -193,6 +193,16 @@ try {
   await signIn(await ownerContext.newPage(), cfg.locked);
   await ownerContext.close();
 
+  // --- 3b. Devices: HR approves one more device than max_devices (single-use,
+  // listed in the employee's device slots)
+  await page.getByRole('link', { name: 'Devices' }).click();
+  await page.getByRole('button', { name: 'Approve one more device' }).first().waitFor();
+  await page.getByRole('button', { name: 'Approve one more device' }).first().click();
+  await page.getByText(/One more device approved\. .* 1 unused approval/).waitFor();
+  await page.getByRole('button', { name: 'Device slots' }).first().click();
+  await page.getByText(/bound; 1 unused approval\(s\) for one more device/).waitFor();
+  await page.screenshot({ path: `${shots}/08c-hr-device-slots.png`, fullPage: true });
+
   // --- 4. a phone-sized screen
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(cfg.base_url + `/admin/#/punch/${encodeURIComponent(cfg.team_b_device)}/1`);

@@ -27,4 +27,5 @@ mod server_at_rest;
 mod sync_faults;
 mod tamper;
 mod test_layout;
+mod two_phones;
 mod verification;

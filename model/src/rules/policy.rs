@@ -151,6 +151,9 @@ pub struct Settings {
     /// What the server does about a forgotten clock-out (`rules::forgotten`).
     #[serde(skip_serializing_if = "crate::rules::forgotten::is_flag")]
     pub forgotten_clock_out: crate::rules::forgotten::ForgottenClockOutAction,
+    /// Devices an employee may have bound at once (`rules::device_limit`).
+    #[serde(skip_serializing_if = "crate::rules::device_limit::MaxDevices::is_one")]
+    pub max_devices: crate::rules::device_limit::MaxDevices,
 }
 
 impl Settings {
@@ -180,6 +183,7 @@ impl Default for Settings {
             privacy: None,
             pin: None,
             forgotten_clock_out: Default::default(),
+            max_devices: Default::default(),
         }
     }
 }

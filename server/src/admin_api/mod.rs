@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod chain_breaks;
+pub mod device_approvals;
 pub mod error;
 pub mod export;
 pub mod forgotten;
@@ -39,6 +40,8 @@ pub const PATH_SESSION: &str = "/admin/v1/session";
 pub const PATH_SESSION_END: &str = "/admin/v1/session/end";
 pub const PATH_EMPLOYEES: &str = "/admin/v1/employees";
 pub const PATH_REBIND: &str = "/admin/v1/employees/{employee_id}/rebind";
+pub const PATH_EXTRA_DEVICE: &str = "/admin/v1/employees/{employee_id}/extra-device";
+pub const PATH_DEVICE_SLOTS: &str = "/admin/v1/employees/{employee_id}/device-slots";
 pub const PATH_PUNCHES: &str = "/admin/v1/punches";
 pub const PATH_PUNCH: &str = "/admin/v1/punches/{device_id}/{seq}";
 pub const PATH_PUNCH_REVIEW: &str = "/admin/v1/punches/{device_id}/{seq}/review";
@@ -113,6 +116,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_REBIND,
             Some(P::ApproveRebind),
             post(people::rebind),
+        ),
+        r(
+            Method::POST,
+            PATH_EXTRA_DEVICE,
+            Some(P::ApproveRebind),
+            post(device_approvals::approve),
+        ),
+        r(
+            Method::GET,
+            PATH_DEVICE_SLOTS,
+            Some(P::ViewDevices),
+            get(device_approvals::slots),
         ),
         r(
             Method::POST,

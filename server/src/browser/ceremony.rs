@@ -326,7 +326,17 @@ fn append(
     let device = tx
         .lock_device(&content.device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(content.device_id.clone()))?;
-    let open = tx.open_shift(&device.device_id, &content.employee_id)?;
+    let seq = device.head_seq + 1;
+    // The employee's attendance across all their devices and terminals, as
+    // ingest reads it: the latest clock-in or -out before this punch.
+    tx.employee_devices().lock_employee(&content.employee_id)?;
+    let open = tx
+        .employee_devices()
+        .latest_clock_punch(&content.employee_id, now_ms, &device.device_id, seq)?
+        .and_then(|p| {
+            let kind = p.kind.parse().ok()?;
+            shift::open_after(kind, p.attendance.as_ref()).flatten()
+        });
     // The server received it as it happened: its own clock is the trusted time.
     let attendance = shift::judge(
         &policy.shifts,
@@ -336,7 +346,6 @@ fn append(
         open.as_ref(),
     );
     evaluation.attendance = attendance.clone();
-    let seq = device.head_seq + 1;
     let record = PunchRecord {
         format: RECORD_FORMAT,
         punch_id: Uuid::new_v4(),

@@ -259,7 +259,32 @@ async function devices() {
         const reason = prompt(`Reason for letting ${d.employee_id} enroll a new phone`);
         if (!reason) return;
         try { await api('POST', `/admin/v1/employees/${encodeURIComponent(d.employee_id)}/rebind`, { reason }); say('Rebind approved.'); } catch (e) { fail(explain(e)); }
-      } } }, 'Approve rebind') : ''))))));
+      } } }, 'Approve rebind') : '', ' ', deviceSlots(d.employee_id)))))));
+}
+
+// An employee's devices against the policy's max_devices, and HR's
+// single-use approval for one more (distinct from a rebind, which replaces).
+function slotsText(s) {
+  const unused = s.approvals.filter((a) => a.used_at_ms === null).length;
+  const used = s.approvals.filter((a) => a.used_at_ms !== null)
+    .map((a) => `${a.used_by_device} (approved by ${a.approved_by}: ${a.reason})`);
+  return `${s.employee_id}: ${s.bound_devices.length} of max_devices ${s.max_devices} bound; ` +
+    `${unused} unused approval(s) for one more device` + (used.length ? `; used: ${used.join(', ')}` : '');
+}
+
+function deviceSlots(employee) {
+  const path = `/admin/v1/employees/${encodeURIComponent(employee)}`;
+  return [
+    el('button', { type: 'button', on: { click: async () => {
+      clearMessages();
+      try { say(slotsText(await api('GET', `${path}/device-slots`))); } catch (e) { fail(explain(e)); }
+    } } }, 'Device slots'), ' ',
+    can('approve_rebind') ? el('button', { type: 'button', on: { click: async () => {
+      const reason = prompt(`Reason for letting ${employee} enroll one more device`);
+      if (!reason) return;
+      clearMessages();
+      try { say(`One more device approved. ${slotsText(await api('POST', `${path}/extra-device`, { reason }))}`); } catch (e) { fail(explain(e)); }
+    } } }, 'Approve one more device') : ''];
 }
 
 async function breaks() {
