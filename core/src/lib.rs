@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod exceptions;
 mod export;
+mod faults;
 mod history;
 mod installed_policy;
 mod keys;
@@ -74,6 +75,7 @@ pub use exceptions::{
     FiledRequest, ForgottenNotice, RefusedAttempt, RequestView, make_up_for as forgotten_make_up,
 };
 pub use export::PersonalExport;
+pub use faults::FaultEvent;
 pub use pin::{PinError, PinStatus};
 pub use privacy::PurgeReport;
 pub use recorder::{EventReceipt, PunchReceipt};
@@ -87,6 +89,8 @@ pub use sync::{
 // The shared model's types that the engine's methods name.
 #[doc(no_inline)]
 pub use punch_model::ledger::chain::{ChainBreak, ChainProblem, ChainReport};
+#[doc(no_inline)]
+pub use punch_model::ledger::fault::{FaultKind, FaultRefusal, FaultReport};
 #[doc(no_inline)]
 pub use punch_model::ledger::record::{PunchKind, PunchRecord};
 #[doc(no_inline)]
@@ -102,6 +106,6 @@ pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
 #[doc(no_inline)]
 pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 #[doc(no_inline)]
-pub use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+pub use punch_model::rules::makeup::{Attachment, FaultCitation, MakeUpRequest};
 #[doc(no_inline)]
 pub use punch_model::wire::privacy::RevealResponse;

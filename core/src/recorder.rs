@@ -249,7 +249,17 @@ pub(crate) fn record_event(
     policy_version: u64,
     event: &ChainEvent,
 ) -> Result<EventReceipt> {
-    let ((event_id, wall_time_ms), seq, hash) = append_signed(device, |ctx, now, seq| {
+    record_event_by(device, KeyRole::Punch, policy_version, event)
+}
+
+/// [`record_event`] signed with the key of `role`.
+pub(crate) fn record_event_by(
+    device: &DeviceContext,
+    role: KeyRole,
+    policy_version: u64,
+    event: &ChainEvent,
+) -> Result<EventReceipt> {
+    let ((event_id, wall_time_ms), seq, hash) = append_signed_by(device, role, |ctx, now, seq| {
         let record = event_record(device, ctx, now, seq, policy_version, event.clone())?;
         Ok(built_event(&record)?.with_outcome((record.event_id, record.wall_time_ms)))
     })?;

@@ -54,6 +54,7 @@ fn make_up(ts: &TestServer, device: &mut Device, version: u64) -> String {
             reason: "forgot to clock out".into(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         }),
     );
     device.upload_ok(ts.addr(), vec![event]);
@@ -125,6 +126,18 @@ fn world() -> World {
     ts.admin.set_team("bob", Some("B")).unwrap();
     flagged_punch(&ts, &mut a, version);
     flagged_punch(&ts, &mut b, version);
+    for device in [&mut a, &mut b] {
+        let fault = device.next_event(
+            version,
+            ChainEvent::Fault(punch_model::ledger::fault::FaultReport {
+                kind: punch_model::ledger::fault::FaultKind::WifiOff,
+                source: punch_model::ledger::fault::FaultSource::Engine,
+                text: String::new(),
+                attachments: Vec::new(),
+            }),
+        );
+        device.upload_ok(ts.addr(), vec![fault]);
+    }
     let ann_requests = vec![make_up(&ts, &mut a, version), make_up(&ts, &mut a, version)];
     let bob_request = make_up(&ts, &mut b, version);
     refused_record(&ts, &a, version);
@@ -281,6 +294,7 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
             | ("GET", admin_api::PATH_REQUESTS)
             | ("GET", admin_api::PATH_PUNCHES)
             | ("GET", admin_api::PATH_DEVICES)
+            | ("GET", admin_api::PATH_FAULTS)
             | ("GET", admin_api::PATH_CHAIN_BREAKS) => {
                 let mine = ok(m.get(path));
                 assert!(!has_b(&mine), "{path}: {mine}");
@@ -460,6 +474,21 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 };
                 revoke(&id_of("hr")).assert_error(403, "not_your_team");
                 ok(revoke(&id_of("mgr.a")));
+            }
+            ("GET", admin_api::PATH_FAULTS_SILENT) => {
+                // Both phones silent for four days.
+                let long_ago = common::now_ms() - 96 * 3_600_000;
+                common::execute_sql(
+                    &w.ts.db,
+                    &format!("UPDATE device_seen SET last_seen_ms = {long_ago}"),
+                )
+                .unwrap();
+                let mine = ok(m.get(path));
+                assert!(!has_b(&mine), "{path}: {mine}");
+                assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
+                m.get(&format!("{path}?team=B"))
+                    .assert_error(403, "not_your_team");
+                assert!(has_b(&ok(w.hr.get(path))), "{path}");
             }
             other => panic!("no team-isolation case for {other:?}: add one"),
         }

@@ -22,6 +22,7 @@ mod cli;
 mod enroll_auth;
 mod enroll_code_keys;
 mod export_limits;
+mod faults;
 mod forgotten_clock_outs;
 mod hostile;
 mod ingest;

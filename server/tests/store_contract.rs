@@ -1035,6 +1035,84 @@ fn stored_values_page_and_replace_only_what_is_unchanged() {
     });
 }
 
+#[test]
+fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
+    use punch_server::internal::store::faults::SilentQuery;
+    on_every_backend(|s| {
+        device(s, "dk", "kiosk:hq");
+        device(s, "dp", "ep");
+        device(s, "dq", "eq");
+        s.write(|tx| tx.people().set_team("ep", Some("A"))).unwrap();
+        let seen = |d: &str| s.read(|tx| tx.faults().last_seen(d)).unwrap();
+        let touch = |d: &str, at: i64| s.write(|tx| tx.faults().touch_seen(d, at)).unwrap();
+        assert_eq!(seen("dp"), None);
+        touch("dp", T + 100_000);
+        // Within the minute, or older: not written again.
+        touch("dp", T + 130_000);
+        assert_eq!(seen("dp"), Some(T + 100_000));
+        touch("dp", T + 200_000);
+        touch("dp", T + 150_000);
+        assert_eq!(seen("dp"), Some(T + 200_000));
+        touch("dq", T + 36_000_000);
+        let silent = |phone: i64, kiosk: i64, team: Option<&str>, after: Option<&str>, limit| {
+            s.read(|tx| {
+                tx.faults().silent_terminals(&SilentQuery {
+                    phone_before_ms: phone,
+                    kiosk_before_ms: kiosk,
+                    team: team.map(str::to_string),
+                    after: after.map(str::to_string),
+                    limit,
+                })
+            })
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.device_id, t.terminal, t.last_seen_ms, t.team))
+            .collect::<Vec<_>>()
+        };
+        let dp = (
+            "dp".to_string(),
+            "phone".to_string(),
+            T + 200_000,
+            Some("A".to_string()),
+        );
+        // The kiosk never heard from since its enrollment at T.
+        let dk = ("dk".to_string(), "kiosk".to_string(), T, None);
+        assert_eq!(
+            silent(T + 300_000, T, None, None, 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, None, None, 10),
+            [dk.clone(), dp.clone()]
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, Some("A"), None, 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, None, Some("dk"), 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
+        // Unbound devices are no terminals any more.
+        s.write(|tx| tx.mark_unbound("dp", T + 400_000)).unwrap();
+        assert!(silent(T + 300_000, T, None, None, 10).is_empty());
+
+        let mut fault = event("dp", 2, "evf");
+        fault.event_type = "fault".into();
+        s.write(|tx| tx.insert_event(&fault)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(),
+            Some(fault)
+        );
+        assert_eq!(s.read(|tx| tx.faults().event_at("dp", 3)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", u64::MAX)).unwrap(),
+            None
+        );
+    });
+}
+
 // ---- No request path reads a whole table ----------------------------------
 
 mod bounded {

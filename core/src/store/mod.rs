@@ -9,11 +9,13 @@
 //! - `privacy`: evidence openings, the acknowledged notice, retention;
 //! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum;
-//! - `segment`: new chain segments after an acknowledged break.
+//! - `segment`: new chain segments after an acknowledged break;
+//! - `faults`: the engine's open fault episodes.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
+mod faults;
 mod forgotten;
 mod meta;
 mod pin;

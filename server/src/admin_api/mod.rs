@@ -15,6 +15,7 @@ pub mod chain_breaks;
 pub mod device_approvals;
 pub mod error;
 pub mod export;
+pub mod faults;
 pub mod forgotten;
 pub mod key_rotations;
 pub mod locale;
@@ -62,6 +63,8 @@ pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision"
 pub const PATH_KEY_ROTATIONS: &str = "/admin/v1/key-rotations";
 pub const PATH_FORGOTTEN: &str = "/admin/v1/forgotten-clock-outs";
 pub const PATH_KEY_ROTATION_DECISION: &str = "/admin/v1/key-rotations/{event_id}/decision";
+pub const PATH_FAULTS: &str = "/admin/v1/faults";
+pub const PATH_FAULTS_SILENT: &str = "/admin/v1/faults/silent";
 
 /// One route: method, path, the permission it needs (None: sign-in and
 /// sign-out, which establish who is asking), and its handler.
@@ -260,6 +263,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_KEY_ROTATION_DECISION,
             Some(P::ApproveRebind),
             post(key_rotations::decide),
+        ),
+        r(
+            Method::GET,
+            PATH_FAULTS,
+            Some(P::ViewDevices),
+            get(faults::list),
+        ),
+        r(
+            Method::GET,
+            PATH_FAULTS_SILENT,
+            Some(P::ViewDevices),
+            get(faults::silent),
         ),
     ]
 }

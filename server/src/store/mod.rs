@@ -11,6 +11,7 @@
 pub mod browser;
 pub mod db;
 pub mod employee_devices;
+pub mod faults;
 pub mod forgotten;
 pub mod migrations;
 pub mod people;
@@ -327,6 +328,8 @@ pub trait StoreTx {
     fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
     /// This transaction's operations over an employee's several devices.
     fn employee_devices(&self) -> &dyn employee_devices::EmployeeDevicesTx;
+    /// This transaction's fault-report operations (last seen, silence).
+    fn faults(&self) -> &dyn faults::FaultsTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

@@ -12,6 +12,7 @@ mod devices;
 mod employee_devices;
 mod enrollment;
 mod events;
+mod faults;
 mod forgotten;
 mod limits;
 mod meta;
@@ -31,6 +32,7 @@ use crate::store::db::{Db, Row, Value};
 use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
+use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
@@ -182,6 +184,9 @@ answered_by!(StoreTx {
     fn employee_devices(&self) -> &dyn EmployeeDevicesTx {
         self
     }
+    fn faults(&self) -> &dyn FaultsTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -269,6 +274,13 @@ answered_by!(StoreTx {
     fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
     fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
     fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
+});
+
+answered_by!(FaultsTx {} {
+    fn touch_seen(device_id: &str, now_ms: i64) -> Result<()> => faults;
+    fn last_seen(device_id: &str) -> Result<Option<i64>> => faults;
+    fn silent_terminals(query: &SilentQuery) -> Result<Vec<SilentTerminal>> => faults;
+    fn event_at(device_id: &str, seq: u64) -> Result<Option<StoredEvent>> => faults;
 });
 
 answered_by!(PeopleTx {} {
