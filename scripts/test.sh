@@ -108,6 +108,7 @@ step "end-to-end tests (PostgreSQL)" bash -c "cd tests && PUNCH_TEST_DB='$PUNCH_
   --skip crash:: --skip decoder_mutation:: --skip properties_geofence:: --skip quickstart::"
 # The reviewer page in headless Chromium (screenshots: target/web-screens/).
 step "reviewer page (Chromium)" bash -c "cd server && '$SERVER_TESTS' --ignored web_e2e::"
+step "punch page with a passkey (Chromium)" bash -c "cd server && '$SERVER_TESTS' --ignored web_browser_punch::"
 # Load test, smoke size, on SQLite and PostgreSQL (the full one: server/README.md).
 step "load smoke test" target/debug/scale_bench --smoke
 pg_stop

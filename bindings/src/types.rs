@@ -273,6 +273,8 @@ pub enum FlagKind {
     ReducedAccuracy,
     /// The fix came from an external receiver.
     ExternalReceiver,
+    /// The site does not take punches from this terminal.
+    TerminalRefused,
 }
 
 impl From<punch_model::rules::evaluate::FlagKind> for FlagKind {
@@ -288,6 +290,7 @@ impl From<punch_model::rules::evaluate::FlagKind> for FlagKind {
             K::WifiPlaceholder => FlagKind::WifiPlaceholder,
             K::ReducedAccuracy => FlagKind::ReducedAccuracy,
             K::ExternalReceiver => FlagKind::ExternalReceiver,
+            K::TerminalRefused => FlagKind::TerminalRefused,
         }
     }
 }

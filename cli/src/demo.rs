@@ -245,6 +245,7 @@ pub fn run() -> CmdResult {
     crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
     crate::demo_devices::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_faults::run(&admin, &server_db, addr, dir.path())?;
+    crate::demo_browser::run(&admin, addr, EMPLOYEE)?;
     drop(admin);
     crate::demo_at_rest::run(&server_db, EMPLOYEE)?;
     println!(

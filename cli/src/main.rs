@@ -2,10 +2,11 @@
 
 mod demo;
 mod demo_at_rest;
+mod demo_browser;
 mod demo_devices;
 mod demo_exceptions;
-mod demo_forgotten;
 mod demo_faults;
+mod demo_forgotten;
 mod demo_kit;
 mod demo_pin;
 mod evaluate_cmd;

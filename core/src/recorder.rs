@@ -24,6 +24,8 @@ use punch_model::rules::evaluate::{Decision, Evaluation, PreviousFix, evaluate};
 use punch_model::rules::evidence::ValidEvidence;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift;
+use punch_model::rules::terminal::Terminal;
+use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
 
 use crate::clock::ClockReading;
@@ -95,7 +97,14 @@ pub(crate) fn judge(
         now.monotonic_ms,
     );
     policy.policy.check_not_expired(trusted)?;
-    let mut evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    let evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    // Punching for someone else is a kiosk's job. The key's assurance is the
+    // server's to judge (it saw the attestation).
+    let terminal = match &ctx.employee_id {
+        Some(bound) if bound != employee_id => Terminal::Kiosk,
+        _ => Terminal::Phone,
+    };
+    let mut evaluation = terminal_verdict::restrict(policy, evaluation, terminal, None);
     // Judged from this device's own punches: where the employee also punches
     // on another device (`settings.max_devices` > 1) the phone cannot see
     // those, so this verdict is advisory; the server's reading, per employee

@@ -415,3 +415,39 @@ fn reduced_accuracy_and_external_receivers_are_recorded_for_policy() {
     assert!(text.contains("\"reduced_accuracy\":true"), "{text}");
     assert!(text.contains("\"external_receiver\":true"), "{text}");
 }
+
+/// A site that takes kiosk punches only refuses the phone's own, on the
+/// phone (`rules::terminal`), with the reason; other sites are unaffected.
+#[test]
+fn a_site_refuses_a_terminal_it_does_not_take() {
+    let (_d, engine, _c) = setup();
+    let mut policy: serde_json::Value = serde_json::from_str(&policy_json(2, None)).unwrap();
+    policy["sites"][0]["terminals"] = serde_json::json!([{"terminal": "kiosk"}]);
+    engine
+        .install_policy_json(policy.to_string().as_bytes(), None)
+        .unwrap();
+    let at_hq = engine
+        .evaluate(&gps(offset(HQ, 0.0, 10.0), 10.0, T0))
+        .unwrap();
+    assert_eq!(at_hq.decision, Decision::Rejected);
+    assert!(
+        at_hq
+            .flags
+            .iter()
+            .any(|f| f.kind == FlagKind::TerminalRefused),
+        "{:?}",
+        at_hq.flags
+    );
+    assert!(
+        at_hq
+            .reasons
+            .iter()
+            .any(|r| r.contains("does not accept phone")),
+        "{:?}",
+        at_hq.reasons
+    );
+    let yard = engine
+        .evaluate(&gps((31.2390, 121.4810), 10.0, T0))
+        .unwrap();
+    assert_eq!(yard.decision, Decision::Accepted);
+}

@@ -111,6 +111,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "The location came from an external receiver.",
         "位置来自外接定位设备。",
     ),
+    (
+        "terminal_refused",
+        "This site does not accept punches from this terminal (or its key is not proven enough).",
+        "该考勤地点不接受此终端的打卡（或其密钥的可信级别不足）。",
+    ),
+    (
+        "terminal_not_accepted",
+        "Site {site} does not accept {terminal} punches from this key.",
+        "考勤地点{site}不接受此密钥的{terminal}打卡。",
+    ),
     ("on_time", "On time for shift {shift}.", "班次{shift}准时。"),
     (
         "late",
@@ -376,6 +386,7 @@ fn flag_code(kind: FlagKind) -> &'static str {
         FlagKind::WifiPlaceholder => "wifi_placeholder",
         FlagKind::ReducedAccuracy => "reduced_accuracy",
         FlagKind::ExternalReceiver => "external_receiver",
+        FlagKind::TerminalRefused => "terminal_refused",
     }
 }
 
@@ -559,6 +570,16 @@ pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
             ],
             locale,
         ),
+        ReviewFlag::TerminalNotAccepted {
+            terminal, site_id, ..
+        } => message(
+            "terminal_not_accepted",
+            vec![
+                ("terminal", terminal.to_string()),
+                ("site", site_id.clone()),
+            ],
+            locale,
+        ),
         ReviewFlag::AttendanceMismatch { device, server } => message(
             "attendance_mismatch",
             vec![
@@ -653,6 +674,7 @@ mod tests {
             FlagKind::AccuracyTooLow,
             FlagKind::NullIsland,
             FlagKind::WifiPlaceholder,
+            FlagKind::TerminalRefused,
         ] {
             assert!(codes.contains(&flag_code(kind)), "{kind:?}");
         }
@@ -722,6 +744,11 @@ mod tests {
             ReviewFlag::PolicyExpired {
                 expires_at_ms: 1,
                 punch_time_ms: 2,
+            },
+            ReviewFlag::TerminalNotAccepted {
+                terminal: crate::rules::terminal::Terminal::Kiosk,
+                site_id: "hq".into(),
+                detail: "not accepted".into(),
             },
         ];
         for f in &flags {

@@ -36,6 +36,7 @@ fn policy(location: LocationPrecision) -> PreparedPolicy {
             cidrs: vec![],
             rule: Default::default(),
             min_assurance: None,
+            terminals: Default::default(),
         }],
         time_zone: None,
         shifts: vec![],

@@ -10,7 +10,8 @@ use crate::api::{self, AppState};
 pub fn router(state: AppState) -> Router {
     let extra = crate::admin_api::router()
         .layer(DefaultBodyLimit::max(crate::admin_api::query::MAX_BODY))
-        .merge(crate::web::router());
+        .merge(crate::web::router())
+        .merge(crate::browser::router());
     api::router_with(state, extra)
 }
 
@@ -23,5 +24,6 @@ pub fn routes() -> Vec<(Method, &'static str)> {
             .map(|r| (r.method, r.path)),
     );
     all.extend(crate::web::routes());
+    all.extend(crate::browser::routes());
     all
 }

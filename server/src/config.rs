@@ -9,7 +9,8 @@
 //! (how PIN reset codes are sent: `smtp://HOST:PORT?from=ADDRESS`, an
 //! `http://` webhook with `PUNCH_PIN_WEBHOOK_TOKEN` as its bearer token, or
 //! `file:PATH` for development; `PUNCH_PIN_CODES_FILE=PATH` is the same as
-//! `file:PATH`), and any limit as
+//! `file:PATH`), `PUNCH_PUBLIC_ORIGIN` (the origin of the browser punch
+//! page, `crate::browser`), and any limit as
 //! `PUNCH_LIMITS__<FIELD>` (`PUNCH_LIMITS__ENROLL_PER_IP__HITS=10`).
 
 use std::net::SocketAddr;
@@ -60,6 +61,9 @@ pub struct Settings {
     /// `PUNCH_METRICS_TOKEN`: the bearer token `/metrics` asks for (none:
     /// metrics are off). From the environment only: it is a secret.
     pub metrics_token: Option<String>,
+    /// `PUNCH_PUBLIC_ORIGIN`: where employees' browsers load the punch page
+    /// (`https://punch.example.com`); passkeys are bound to it.
+    pub public_origin: Option<url::Url>,
 }
 
 /// Flags given on the command line (they win).
@@ -142,6 +146,12 @@ pub fn load(flags: &Overrides, env: &dyn Fn(&str) -> Option<String>) -> Result<S
         at_rest,
         pin_codes,
         metrics_token: env("PUNCH_METRICS_TOKEN"),
+        public_origin: env("PUNCH_PUBLIC_ORIGIN")
+            .map(|text| {
+                url::Url::parse(text.trim())
+                    .map_err(|e| ServerError::Config(format!("PUNCH_PUBLIC_ORIGIN {text:?}: {e}")))
+            })
+            .transpose()?,
     })
 }
 

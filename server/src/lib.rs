@@ -24,6 +24,7 @@ mod at_rest;
 mod attestation;
 mod audit;
 mod auth;
+mod browser;
 mod chain_reset;
 mod clock;
 mod config;
@@ -32,8 +33,8 @@ mod enroll;
 mod error;
 mod evidence;
 mod export;
-mod forgotten;
 mod faults;
+mod forgotten;
 #[expect(dead_code, reason = "heads::contradicts has no caller")]
 mod heads;
 mod ingest;
@@ -99,11 +100,11 @@ pub mod routes {
         pub use crate::admin_api::{
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
             PATH_CHAIN_BREAKS, PATH_DEVICE_SLOTS, PATH_DEVICES, PATH_EMPLOYEES, PATH_EXTRA_DEVICE,
-            PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN,
-            PATH_KEY_ROTATION_DECISION, PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH,
-            PATH_PUNCH, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION,
-            PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE,
-            PATH_TOKEN_REVOKE, PATH_TOKENS, permission_of, routes,
+            PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN, PATH_KEY_ROTATION_DECISION,
+            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_REVIEW,
+            PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION,
+            PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS,
+            permission_of, routes,
         };
     }
 }

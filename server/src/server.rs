@@ -46,6 +46,9 @@ pub struct ServerConfig {
     /// connection's lock (`store::sqlite::DEFAULT_BUSY_TIMEOUT` when None).
     /// A write is attempted `error::STORE_ATTEMPTS` times, then answered 503.
     pub sqlite_busy_timeout: Option<std::time::Duration>,
+    /// The origin of the browser punch page (`crate::browser`); None:
+    /// `http://localhost:<port>` (a secure context for WebAuthn).
+    pub public_origin: Option<url::Url>,
 }
 
 impl ServerConfig {
@@ -59,6 +62,7 @@ impl ServerConfig {
             at_rest: None,
             metrics_token: None,
             sqlite_busy_timeout: None,
+            public_origin: None,
         }
     }
 }
@@ -257,6 +261,10 @@ impl ServerHandle {
             })?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
+        state.public_origin = Some(Arc::new(crate::browser::origin_or_localhost(
+            config.public_origin.clone(),
+            addr.port(),
+        )?));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("punch-server-worker")

@@ -470,6 +470,7 @@ fn the_live_server_answers_as_documented() {
     seen.insert(("GET".into(), metrics_path.into(), 200));
 
     admin_and_web(&doc, &mut seen, &server);
+    browser_punch(&doc, &mut seen, &server);
 
     // Every documented operation was seen succeeding.
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -824,5 +825,61 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             "{path}"
         );
         seen.insert(("GET".into(), path.into(), 200));
+    }
+}
+
+/// The browser punch's routes, answered by a software passkey.
+fn browser_punch(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server: &TestServer) {
+    use crate::browser_punch::SoftPasskey;
+    let addr = server.addr();
+    let post = |path: &str, body: &Value| {
+        let headers = [("content-type", "application/json".to_string())];
+        request(addr, "POST", path, &headers, body.to_string().as_bytes())
+    };
+    server.admin.add_employee("web.ann", "Ann").unwrap();
+    let code = server
+        .admin
+        .create_enrollment_code("web.ann", common::DAY)
+        .unwrap();
+    let mut passkey = SoftPasskey::new(addr.port());
+    let path = "/browser/v1/register/options";
+    let start = post(path, &serde_json::json!({"code": code}));
+    check(doc, seen, "POST", path, &start);
+    let start = start.json();
+    let path = "/browser/v1/register";
+    let done = post(
+        path,
+        &serde_json::json!({"ceremony": start["ceremony"], "credential": passkey.create(&start["options"])}),
+    );
+    check(doc, seen, "POST", path, &done);
+    let device = done.json()["device_id"].clone();
+    let path = "/browser/v1/punch/options";
+    let options = post(
+        path,
+        &serde_json::json!({"employee_id": "web.ann", "device_id": device, "kind": "clock_in",
+                            "client_time_ms": common::now_ms(),
+                            "location": {"lat": 52.520008, "lon": 13.404954, "accuracy_m": 10.0}}),
+    );
+    check(doc, seen, "POST", path, &options);
+    let options = options.json();
+    let challenge = options["options"]["publicKey"]["challenge"]
+        .as_str()
+        .unwrap();
+    let path = "/browser/v1/punch";
+    let punch =
+        serde_json::json!({"ceremony": options["ceremony"], "credential": passkey.get(challenge)});
+    check(doc, seen, "POST", path, &post(path, &punch));
+    // Replayed: its challenge is used up.
+    check(doc, seen, "POST", path, &post(path, &punch));
+    for path in [
+        "/punch/",
+        "/punch/assets/punch.js",
+        "/punch/assets/punch.css",
+    ] {
+        seen.insert((
+            "GET".into(),
+            path.into(),
+            request(addr, "GET", path, &[], b"").status,
+        ));
     }
 }

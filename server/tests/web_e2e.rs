@@ -6,9 +6,6 @@
 
 use crate::common;
 
-use std::path::Path;
-use std::process::Command;
-
 use common::staff::{PASSWORD, add_staff};
 use common::{Device, TestServer, now_ms};
 use punch_model::geofence::LatLon;
@@ -181,23 +178,7 @@ fn the_reviewer_page_in_headless_chromium() {
         "team_a_flag_text": "The evidence does not support the verdict the device recorded: \
             the phone said accepted (site hq), the evidence reads review (site hq).",
     });
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = Command::new("node")
-        .arg("server/web-tests/reviewer.mjs")
-        .current_dir(&root)
-        .env("PUNCH_WEB", cfg.to_string())
-        .env("PUNCH_SHOTS", root.join("target/web-screens"))
-        .output()
-        .expect("node runs (scripts/setup.sh installs it)");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert!(
-        out.status.success(),
-        "reviewer.mjs failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+    common::run_web_test("reviewer.mjs", &cfg);
     // What the browser did is on the server too.
     let audit = ts.admin.audit_rows(0, 1000).unwrap();
     let approve = audit

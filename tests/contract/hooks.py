@@ -193,6 +193,20 @@ def before_call(context, case, kwargs):
         if isinstance(case.body, dict) and CODES and secrets.randbelow(2):
             case.body["code"] = CODES[-1]  # a real code: the issuing path too
         return
+    if path == "/browser/v1/register/options":
+        if isinstance(case.body, dict) and CODES and secrets.randbelow(2):
+            # A real code: options are issued (only a registration spends it).
+            case.body["code"] = CODES[-1]
+        return
+    if path == "/browser/v1/punch/options":
+        if isinstance(case.body, dict) and secrets.randbelow(2):
+            # A plausible time, so the request reaches the passkey lookup.
+            case.body["client_time_ms"] = int(time.time() * 1000)
+            case.body["utc_offset_min"] = 0
+            case.body.pop("location", None)
+        return
+    if path.startswith("/browser/"):
+        return  # unsigned: a passkey's assertion is the credential
     if path == "/v1/enroll":
         if isinstance(case.body, dict):
             key = ec.generate_private_key(ec.SECP256R1())

@@ -278,6 +278,7 @@ fn employer_with(server_db: &DbUrl, at_rest: Option<&Arc<AtRestKeys>>) -> Admin 
             cidrs: vec![],
             rule: Default::default(),
             min_assurance: None,
+            terminals: Default::default(),
         })
         .expect("site");
     admin

@@ -44,6 +44,7 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
             cidrs: vec![],
             rule: Default::default(),
             min_assurance: None,
+            terminals: Default::default(),
         })
         .unwrap();
     admin

@@ -37,6 +37,7 @@ fn world_with(privacy: PrivacySettings) -> World {
             cidrs: vec![],
             rule: Default::default(),
             min_assurance: None,
+            terminals: Default::default(),
         })
         .expect("site");
     w.admin

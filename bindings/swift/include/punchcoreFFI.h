@@ -535,6 +535,11 @@ uint64_t uniffi_punchcore_fn_method_punchclient_faults(uint64_t ptr
 uint64_t uniffi_punchcore_fn_method_punchclient_report_fault(uint64_t ptr, RustBuffer kind, RustBuffer text, RustBuffer attachments
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
+uint64_t uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_ENROLL_WITH_KEYS
 uint64_t uniffi_punchcore_fn_method_punchclient_enroll_with_keys(uint64_t ptr, RustBuffer code, uint64_t provider
@@ -1321,6 +1326,12 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_faults(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REPORT_FAULT
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REPORT_FAULT
 uint16_t uniffi_punchcore_checksum_method_punchclient_report_fault(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs(void
     
 );
 #endif

@@ -15,8 +15,8 @@
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
-mod forgotten;
 mod faults;
+mod forgotten;
 mod meta;
 mod pin;
 mod privacy;

@@ -55,6 +55,13 @@ pub enum ReviewFlag {
         expires_at_ms: i64,
         punch_time_ms: i64,
     },
+    /// The punch's site does not take punches from its terminal, or not
+    /// from a key this weak (`rules::terminal`).
+    TerminalNotAccepted {
+        terminal: crate::rules::terminal::Terminal,
+        site_id: String,
+        detail: String,
+    },
 }
 
 /// Re-judges `record` under `policy` (the version it names); `punch_time_ms`

@@ -75,6 +75,9 @@ pub enum FlagKind {
     ReducedAccuracy,
     /// The fix came from an external receiver (`settings.external_receiver`).
     ExternalReceiver,
+    /// A site the punch was at does not take this terminal's punches
+    /// (`rules::terminal`).
+    TerminalRefused,
 }
 
 impl std::fmt::Display for FlagKind {
@@ -89,6 +92,7 @@ impl std::fmt::Display for FlagKind {
             FlagKind::WifiPlaceholder => "Wi-Fi placeholder",
             FlagKind::ReducedAccuracy => "reduced accuracy",
             FlagKind::ExternalReceiver => "external receiver",
+            FlagKind::TerminalRefused => "terminal refused",
         })
     }
 }
@@ -479,7 +483,9 @@ fn ip_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
     }
 }
 
-fn decide(
+/// The verdict from judged sites and flags (also after `rules::terminal`
+/// took sites away).
+pub(crate) fn decide(
     policy: &PreparedPolicy,
     sites: Vec<SiteResult>,
     flags: Vec<Flag>,

@@ -133,6 +133,7 @@ impl FieldSite {
             cidrs: Vec::new(),
             rule: SiteRule::default(),
             min_assurance: None,
+            terminals: Default::default(),
         }
     }
 }

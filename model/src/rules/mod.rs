@@ -16,3 +16,5 @@ pub mod policy_snapshot;
 pub mod privacy;
 pub mod punch_kind;
 pub mod shift;
+pub mod terminal;
+pub mod terminal_verdict;

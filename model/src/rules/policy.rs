@@ -13,6 +13,7 @@ use crate::rules::cidr::Cidr;
 use crate::rules::evidence::Bssid;
 use crate::rules::privacy::{PrivacySettings, PrivacySettingsError};
 use crate::rules::shift::{PreparedShift, Shift, ShiftError};
+use crate::rules::terminal::Terminals;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -94,6 +95,10 @@ pub struct Site {
     /// Punches here from a device below this are flagged for review (server side).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_assurance: Option<AssuranceLevel>,
+    /// The terminals (phone, kiosk, browser) the site takes punches from
+    /// (`rules::terminal`); none listed: all of them.
+    #[serde(default, skip_serializing_if = "Terminals::accepts_all")]
+    pub terminals: Terminals,
 }
 
 /// What to do with a doubtful signal.

@@ -25,6 +25,7 @@ use crate::geofence::{PreparedShape, Shape, SiteIndex};
 use crate::rules::assurance::AssuranceLevel;
 use crate::rules::cidr::Cidr;
 use crate::rules::policy::{Policy, PolicyError, PreparedPolicy, Site, SiteRule, WifiRule};
+use crate::rules::terminal::Terminals;
 
 /// Bumped whenever a prepared type's serialised form changes: a snapshot in
 /// another format is ignored (and rebuilt from the body).
@@ -50,6 +51,7 @@ struct SiteSnapshot {
     cidrs: Vec<Cidr>,
     rule: SiteRule,
     min_assurance: Option<AssuranceLevel>,
+    terminals: Terminals,
     prepared: Prepared,
 }
 
@@ -64,6 +66,7 @@ impl SiteSnapshot {
             cidrs,
             rule,
             min_assurance,
+            terminals,
         } = site.clone();
         SiteSnapshot {
             id,
@@ -73,6 +76,7 @@ impl SiteSnapshot {
             cidrs,
             rule,
             min_assurance,
+            terminals,
             prepared: prepared.prepared(),
         }
     }
@@ -86,6 +90,7 @@ impl SiteSnapshot {
             cidrs: self.cidrs,
             rule: self.rule,
             min_assurance: self.min_assurance,
+            terminals: self.terminals,
         };
         (site, self.prepared)
     }

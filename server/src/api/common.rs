@@ -45,6 +45,9 @@ pub struct AppState {
     pub pin_sender: Arc<dyn crate::pin::CodeSender>,
     /// The bearer token `/metrics` asks for (None: metrics are off).
     pub metrics_token: Option<Arc<str>>,
+    /// The origin employees' browsers load the punch page from: passkeys
+    /// are bound to it (`crate::browser`). None: browser punching is off.
+    pub public_origin: Option<Arc<url::Url>>,
 }
 
 impl AppState {
@@ -60,6 +63,7 @@ impl AppState {
             prometheus: metrics::install(),
             pin_sender: crate::pin::CodeDelivery::None.sender(),
             metrics_token: None,
+            public_origin: None,
         }
     }
 }

@@ -55,7 +55,7 @@ use extract::{BoundedBody, DeviceRequest, SignedRequest};
 /// Counts an attempt with an enrollment code before any other work (and
 /// whatever its outcome), per client IP and per code, in the database:
 /// guessing costs the guesser attempts shared by every server.
-async fn limit_code_guessing(
+pub(crate) async fn limit_code_guessing(
     state: &AppState,
     peer: Option<Extension<PeerAddr>>,
     body: &Bytes,

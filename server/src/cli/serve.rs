@@ -32,6 +32,7 @@ pub(crate) fn run(flags: Overrides) -> CmdResult {
         limits: settings.limits,
         pin_codes: settings.pin_codes,
         metrics_token: settings.metrics_token,
+        public_origin: settings.public_origin,
         at_rest: settings.at_rest,
         sqlite_busy_timeout: None,
     })?;

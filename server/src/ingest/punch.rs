@@ -10,6 +10,8 @@ use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift::{self, Attendance, EmployeePunch, OpenShift};
+use punch_model::rules::terminal::Terminal;
+use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
 use punch_model::wire::RejectReason;
 
@@ -132,6 +134,12 @@ impl Batch<'_> {
             }],
         };
         review_flags.extend(assurance_flag(policy, record, self.assurance));
+        review_flags.extend(terminal_flag(
+            policy,
+            record,
+            self.employee_id,
+            self.assurance,
+        ));
         Ok(review_flags)
     }
 
@@ -248,6 +256,28 @@ fn clock_punch<'a>(
         seq,
         kind: kind.parse().ok()?,
         attendance,
+    })
+}
+
+/// The punch's site does not take punches from this terminal (a kiosk
+/// punches for others) at this device's assurance: stored, for a manager.
+fn terminal_flag(
+    policy: &PreparedPolicy,
+    record: &PunchRecord,
+    bound_employee: &str,
+    device: AssuranceLevel,
+) -> Option<ReviewFlag> {
+    let site_id = record.evaluation.site_id.as_deref()?;
+    let terminal = if record.employee_id == bound_employee {
+        Terminal::Phone
+    } else {
+        Terminal::Kiosk
+    };
+    let refusal = terminal_verdict::refusal(policy, site_id, terminal, Some(device))?;
+    Some(ReviewFlag::TerminalNotAccepted {
+        terminal,
+        site_id: site_id.to_string(),
+        detail: refusal.to_string(),
     })
 }
 

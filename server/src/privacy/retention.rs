@@ -121,9 +121,11 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let walk = ChainWalk::new(&device.public_key, device_id)
         .with_channel_key(device.channel_key())
         .with_breaks(breaks);
-    Ok(chain_walk::walk(
-        walk,
-        stored.chain(refused),
-        Some(device.head_seq),
-    ))
+    let report = chain_walk::walk(walk, stored.chain(refused), Some(device.head_seq));
+    // A passkey's records are signed by WebAuthn assertions (`browser`).
+    Ok(if device.platform == crate::browser::PLATFORM {
+        crate::browser::settle_signatures(report, &rows)
+    } else {
+        report
+    })
 }

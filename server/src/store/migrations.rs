@@ -25,6 +25,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0016_forgotten_clock_outs.sql"),
     include_str!("migrations/sqlite/0017_device_approvals.sql"),
     include_str!("migrations/sqlite/0018_device_seen.sql"),
+    include_str!("migrations/sqlite/0019_browser.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -47,6 +48,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0016_forgotten_clock_outs.sql"),
     include_str!("migrations/postgres/0017_device_approvals.sql"),
     include_str!("migrations/postgres/0018_device_seen.sql"),
+    include_str!("migrations/postgres/0019_browser.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

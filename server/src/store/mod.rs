@@ -8,10 +8,11 @@
 //! several stateless server processes over one database. [`open`] picks one
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
+pub mod browser;
 pub mod db;
-pub mod forgotten;
 pub mod employee_devices;
 pub mod faults;
+pub mod forgotten;
 pub mod migrations;
 pub mod people;
 pub mod postgres;
@@ -176,7 +177,8 @@ pub struct StoredPunchInfo {
     pub trusted_time_ms: Option<i64>,
     /// wall − trusted, when trusted exists.
     pub skew_ms: Option<i64>,
-    /// "anchored", "clock_moved", "after_receipt" (trusted time later than
+    /// "anchored", "server_clock" (a browser punch, received live),
+    /// "clock_moved", "after_receipt" (trusted time later than
     /// the server received it), `unanchored:<why>` or "bad_anchor".
     pub time_status: String,
     pub policy_version: u64,
@@ -320,6 +322,8 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;
+    /// The browser punch's passkeys and ceremonies (`store::browser`).
+    fn browser(&self) -> &dyn browser::BrowserTx;
     /// This transaction's forgotten clock-outs (`crate::forgotten`).
     fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
     /// This transaction's operations over an employee's several devices.

@@ -47,29 +47,40 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     resp
 }
 
-async fn page() -> Response {
-    asset(INDEX_HTML, "text/html; charset=utf-8")
+pub(crate) const HTML: &str = "text/html; charset=utf-8";
+pub(crate) const JS: &str = "text/javascript; charset=utf-8";
+pub(crate) const CSS: &str = "text/css; charset=utf-8";
+
+/// A page's compiled-in assets: (path, body, content type).
+pub(crate) type Assets = [(&'static str, &'static str, &'static str)];
+
+const REVIEWER: &Assets = &[
+    (PATH_PAGE, INDEX_HTML, HTML),
+    (PATH_SCRIPT, APP_JS, JS),
+    (PATH_STYLE, APP_CSS, CSS),
+];
+
+/// Every (method, path) `assets` are served at.
+pub(crate) fn asset_routes(assets: &Assets) -> Vec<(Method, &'static str)> {
+    assets
+        .iter()
+        .map(|&(path, _, _)| (Method::GET, path))
+        .collect()
 }
 
-async fn script() -> Response {
-    asset(APP_JS, "text/javascript; charset=utf-8")
-}
-
-async fn style() -> Response {
-    asset(APP_CSS, "text/css; charset=utf-8")
+/// `assets`, each answered by [`asset`].
+pub(crate) fn asset_router(assets: &'static Assets) -> Router<AppState> {
+    assets
+        .iter()
+        .fold(Router::new(), |router, &(path, body, content_type)| {
+            router.route(path, get(move || async move { asset(body, content_type) }))
+        })
 }
 
 pub fn routes() -> Vec<(Method, &'static str)> {
-    vec![
-        (Method::GET, PATH_PAGE),
-        (Method::GET, PATH_SCRIPT),
-        (Method::GET, PATH_STYLE),
-    ]
+    asset_routes(REVIEWER)
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(PATH_PAGE, get(page))
-        .route(PATH_SCRIPT, get(script))
-        .route(PATH_STYLE, get(style))
+    asset_router(REVIEWER)
 }

@@ -658,3 +658,24 @@ pub fn outcomes(resp: &wire::UploadResponse) -> Vec<(u64, &'static str, Option<S
         })
         .collect()
 }
+
+/// Runs `server/web-tests/<script>` in node with `cfg` as `PUNCH_WEB` and
+/// screenshots going to `target/web-screens/`; panics unless it succeeds
+/// and prints `"ok":true`. Returns its output.
+pub fn run_web_test(script: &str, cfg: &Value) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = std::process::Command::new("node")
+        .arg(Path::new("server/web-tests").join(script))
+        .current_dir(&root)
+        .env("PUNCH_WEB", cfg.to_string())
+        .env("PUNCH_SHOTS", root.join("target/web-screens"))
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"ok\":true"), "{stdout}");
+    stdout.into_owned()
+}

@@ -6,13 +6,14 @@
 //! or read a sealed column pass it through the sealer the transaction was
 //! opened with (`crate::at_rest`), so nothing else is wrapped.
 
+mod browser;
 mod chain;
 mod devices;
 mod employee_devices;
 mod enrollment;
 mod events;
-mod forgotten;
 mod faults;
+mod forgotten;
 mod limits;
 mod meta;
 mod people;
@@ -26,12 +27,13 @@ use std::collections::HashMap;
 
 use crate::at_rest::value::Slot;
 use crate::error::Result;
+use crate::store::browser::{BrowserTx, CeremonyRow, PasskeyRow};
 use crate::store::db::{Db, Row, Value};
-use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -173,6 +175,9 @@ answered_by!(StoreTx {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
+    fn browser(&self) -> &dyn BrowserTx {
+        self
+    }
     fn forgotten(&self) -> &dyn ForgottenTx {
         self
     }
@@ -305,6 +310,16 @@ answered_by!(PeopleTx {} {
     fn lock_audit_head() -> Result<Option<(u64, String)>> => people;
     fn append_audit(row: &AuditRow) -> Result<()> => people;
     fn audit_rows(after_seq: u64, limit: u32) -> Result<Vec<AuditRow>> => people;
+});
+
+answered_by!(BrowserTx {} {
+    fn insert_ceremony(ceremony: &CeremonyRow) -> Result<()> => browser;
+    fn take_ceremony(ceremony_id: &str, kind: &str, now_ms: i64) -> Result<Option<CeremonyRow>> => browser;
+    fn prune_ceremonies(before_ms: i64) -> Result<u64> => browser;
+    fn insert_passkey(passkey: &PasskeyRow, public_key: &[u8]) -> Result<()> => browser;
+    fn passkeys_of(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
+    fn passkey_of_device(device_id: &str) -> Result<Option<PasskeyRow>> => browser;
+    fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
 });
 
 answered_by!(ForgottenTx {} {

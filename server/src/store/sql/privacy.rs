@@ -126,6 +126,12 @@ pub(super) fn erase_employee(
             unbound_at_ms = COALESCE(unbound_at_ms, ?2) WHERE employee_id = ?1",
         &[employee_id.into(), now_ms.into()],
     )?;
+    // A passkey punches no more for an erased employee (`crate::browser`).
+    tx.exec(
+        "UPDATE browser_passkeys SET revoked_at_ms = COALESCE(revoked_at_ms, ?2) \
+         WHERE employee_id = ?1",
+        &[employee_id.into(), now_ms.into()],
+    )?;
     run("UPDATE employees SET name = 'erased' WHERE employee_id = ?1")?;
     Ok(report)
 }
