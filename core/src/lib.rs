@@ -45,6 +45,7 @@ mod history;
 mod installed_policy;
 mod keys;
 mod net;
+mod photo;
 mod pin;
 mod privacy;
 mod recorder;
@@ -72,6 +73,7 @@ pub use net::url_policy::check_url_allowed;
 // What the engine's methods return.
 pub use exceptions::{FiledRequest, RefusedAttempt, RequestView};
 pub use export::PersonalExport;
+pub use photo::{PunchExtras, PunchPhoto};
 pub use pin::{PinError, PinStatus};
 pub use privacy::PurgeReport;
 pub use recorder::{EventReceipt, PunchReceipt};
@@ -101,5 +103,7 @@ pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
 pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 #[doc(no_inline)]
 pub use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+#[doc(no_inline)]
+pub use punch_model::rules::photo::{PhotoError, PhotoReason, PhotoRef};
 #[doc(no_inline)]
 pub use punch_model::wire::privacy::RevealResponse;

@@ -9,12 +9,14 @@
 //! - `privacy`: evidence openings, the acknowledged notice, retention;
 //! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum;
-//! - `segment`: new chain segments after an acknowledged break.
+//! - `segment`: new chain segments after an acknowledged break;
+//! - `photos`: photos taken at punches, until the server has them.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
 mod meta;
+mod photos;
 mod pin;
 mod privacy;
 mod punches;
@@ -30,6 +32,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use photos::PhotoRow;
 pub(crate) use pin::PinRow;
 pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext, ShiftChange};

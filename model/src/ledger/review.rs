@@ -53,6 +53,11 @@ pub enum ReviewFlag {
         expires_at_ms: i64,
         punch_time_ms: i64,
     },
+    /// The policy required a photo for this punch (`rules::photo`) and the
+    /// record names none.
+    PhotoMissing {
+        reasons: Vec<crate::rules::photo::PhotoReason>,
+    },
 }
 
 /// Re-judges `record` under `policy` (the version it names); `punch_time_ms`

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod evidence;
 pub mod field_work;
 pub mod makeup;
+pub mod photo;
 pub mod policy;
 pub mod policy_snapshot;
 pub mod privacy;

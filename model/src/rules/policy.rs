@@ -143,6 +143,9 @@ pub struct Settings {
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
+    /// A photo at the punch (`rules::photo`); default: never.
+    #[serde(skip_serializing_if = "crate::rules::photo::PhotoSettings::is_default")]
+    pub photo: crate::rules::photo::PhotoSettings,
 }
 
 impl Settings {
@@ -171,6 +174,7 @@ impl Default for Settings {
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
             pin: None,
+            photo: Default::default(),
         }
     }
 }
@@ -376,5 +380,8 @@ fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
         pin.check()
             .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     }
+    s.photo
+        .check()
+        .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     Ok(())
 }
