@@ -37,6 +37,7 @@ mod ingest;
 mod key_rotation;
 mod limits;
 mod metrics;
+mod photos;
 mod pin;
 mod policy_cache;
 mod policy_publish;

@@ -22,6 +22,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0013_attachments_per_employee.sql"),
     include_str!("migrations/sqlite/0014_punches_by_time.sql"),
     include_str!("migrations/sqlite/0015_requests_by_time.sql"),
+    include_str!("migrations/sqlite/0019_punch_photos.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -41,6 +42,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
     include_str!("migrations/postgres/0014_punches_by_time.sql"),
     include_str!("migrations/postgres/0015_requests_by_time.sql"),
+    include_str!("migrations/postgres/0019_punch_photos.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

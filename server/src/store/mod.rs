@@ -11,6 +11,7 @@
 pub mod db;
 pub mod migrations;
 pub mod people;
+pub mod photos;
 pub mod postgres;
 pub mod punch_page;
 pub mod request_page;
@@ -317,6 +318,8 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;
+    /// This transaction's punch-photo operations.
+    fn photos(&self) -> &dyn photos::PhotosTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

@@ -13,6 +13,7 @@ mod events;
 mod limits;
 mod meta;
 mod people;
+mod photos;
 mod pin;
 mod policy;
 mod privacy;
@@ -27,6 +28,7 @@ use crate::store::db::{Db, Row, Value};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
+use crate::store::photos::{PhotosTx, PunchPhotoRow};
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
@@ -165,6 +167,9 @@ answered_by!(StoreTx {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
+    fn photos(&self) -> &dyn PhotosTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -282,4 +287,12 @@ answered_by!(PeopleTx {} {
     fn lock_audit_head() -> Result<Option<(u64, String)>> => people;
     fn append_audit(row: &AuditRow) -> Result<()> => people;
     fn audit_rows(after_seq: u64, limit: u32) -> Result<Vec<AuditRow>> => people;
+});
+
+answered_by!(PhotosTx {} {
+    fn note_punch_photo(photo: &PunchPhotoRow) -> Result<()> => photos;
+    fn punch_photo(employee_id: &str, sha256: &str) -> Result<Option<PunchPhotoRow>> => photos;
+    fn photo_of_punch(device_id: &str, seq: u64) -> Result<Option<(PunchPhotoRow, bool)>> => photos;
+    fn device_has_punch(device_id: &str) -> Result<bool> => photos;
+    fn purge_photos(before_ms: i64) -> Result<u64> => photos;
 });
