@@ -173,5 +173,8 @@ pub mod internal {
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;
         }
+        pub mod photos {
+            pub use crate::store::photos::PunchPhotoRow;
+        }
     }
 }
