@@ -17,6 +17,7 @@
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
+//! - `photo`: a photo at the punch when the policy asks;
 //! - `bench` (feature `bench`, never in a shipped library): the Rust side of
 //!   the bindings' benchmark, and `panic_probe`.
 //!
@@ -35,6 +36,7 @@ mod key_wrapper;
 mod keys;
 mod logging;
 mod messages;
+mod photo;
 mod pin;
 mod platform;
 mod privacy;
@@ -53,6 +55,7 @@ pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, MessageCode, localized_text};
+pub use photo::{PhotoProblem, PhotoReason, PunchPhoto};
 pub use pin::{
     PinChannel, PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath,
 };
