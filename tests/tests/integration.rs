@@ -13,6 +13,7 @@ mod decoder_mutation;
 mod device_keys;
 mod exceptions;
 mod kiosk_attendance;
+mod photo;
 mod pin;
 mod pin_kiosk;
 mod privacy_at_rest;
