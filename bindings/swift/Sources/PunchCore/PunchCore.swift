@@ -2424,6 +2424,21 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func rotatePunchKey(provider: KeyProvider?, reason: RotationReason) async throws  -> RequestReceipt
     
     /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    func photoRequired(kind: PunchKind, evidence: Evidence) async throws  -> [PhotoReason]
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    func punchWithPhoto(kind: PunchKind, evidence: Evidence, photo: PunchPhoto?, biometricVerified: Bool?) async throws  -> PunchReceipt
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     func acceptUserVerified() async throws 
@@ -3144,6 +3159,49 @@ open func rotatePunchKey(provider: KeyProvider?, reason: RotationReason)async th
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+open func photoRequired(kind: PunchKind, evidence: Evidence)async throws  -> [PhotoReason]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_photo_required(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePhotoReason.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+open func punchWithPhoto(kind: PunchKind, evidence: Evidence, photo: PunchPhoto?, biometricVerified: Bool?)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_punch_with_photo(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence),FfiConverterOptionTypePunchPhoto.lower(photo),FfiConverterOptionBool.lower(biometricVerified)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -6258,6 +6316,75 @@ public func FfiConverterTypeProvidedKey_lift(_ buf: RustBuffer) throws -> Provid
 
 
 /**
+ * A photo the app captured for a punch.
+ */
+public struct PunchPhoto: Equatable, Hashable {
+    /**
+     * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+     */
+    public let bytes: Data
+    /**
+     * `image/jpeg`, `image/heic`, `image/png`...
+     */
+    public let mediaType: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+         */bytes: Data, 
+        /**
+         * `image/jpeg`, `image/heic`, `image/png`...
+         */mediaType: String) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PunchPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePunchPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PunchPhoto {
+        return
+            try PunchPhoto(
+                bytes: FfiConverterData.read(from: &buf), 
+                mediaType: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PunchPhoto, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.bytes, into: &buf)
+        FfiConverterString.write(value.mediaType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePunchPhoto_lift(_ buf: RustBuffer) throws -> PunchPhoto {
+    return try FfiConverterTypePunchPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePunchPhoto_lower(_ value: PunchPhoto) -> RustBuffer {
+    return FfiConverterTypePunchPhoto.lower(value)
+}
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
@@ -8922,6 +9049,203 @@ public func FfiConverterTypeMessageCode_lift(_ buf: RustBuffer) throws -> Messag
 
 
 /**
+ * Why a photo given with a punch was refused (nothing was stored).
+ */
+
+public enum PhotoProblem: Equatable, Hashable {
+    
+    /**
+     * Over the policy's size limit: re-encode it smaller.
+     */
+    case tooLarge
+    case empty
+    /**
+     * The media type is not `image/…`.
+     */
+    case notAnImage
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoProblem: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .tooLarge
+        
+        case 2: return .empty
+        
+        case 3: return .notAnImage
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .tooLarge:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .empty:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notAnImage:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoProblem_lift(_ buf: RustBuffer) throws -> PhotoProblem {
+    return try FfiConverterTypePhotoProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePhotoProblem_lower(_ value: PhotoProblem) -> RustBuffer {
+    return FfiConverterTypePhotoProblem.lower(value)
+}
+
+
+
+/**
+ * Why the employer's policy wants a photo for this punch.
+ */
+
+public enum PhotoReason: Equatable, Hashable {
+    
+    /**
+     * Every punch.
+     */
+    case always
+    /**
+     * The device's first punch.
+     */
+    case newDevice
+    /**
+     * The punch is judged `review`.
+     */
+    case review
+    /**
+     * The location was reported as simulated.
+     */
+    case mockLocation
+    /**
+     * Impossible travel since the last punch.
+     */
+    case impossibleTravel
+    /**
+     * The punch key is a software key.
+     */
+    case softwareKey
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoReason: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .always
+        
+        case 2: return .newDevice
+        
+        case 3: return .review
+        
+        case 4: return .mockLocation
+        
+        case 5: return .impossibleTravel
+        
+        case 6: return .softwareKey
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .always:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .newDevice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .impossibleTravel:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .softwareKey:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoReason_lift(_ buf: RustBuffer) throws -> PhotoReason {
+    return try FfiConverterTypePhotoReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePhotoReason_lower(_ value: PhotoReason) -> RustBuffer {
+    return FfiConverterTypePhotoReason.lower(value)
+}
+
+
+
+/**
  * How a reset code travels.
  */
 
@@ -9478,6 +9802,17 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case AttestationRequired(detail: String, role: KeyRole, required: AssuranceLevel
     )
     /**
+     * The employer's policy wants a photo for this punch (`reasons`):
+     * nothing was stored; capture one and call `punch_with_photo`.
+     */
+    case PhotoRequired(detail: String, reasons: [PhotoReason]
+    )
+    /**
+     * The photo given with the punch is unusable (`problem`): nothing was stored.
+     */
+    case PhotoRefused(detail: String, problem: PhotoProblem
+    )
+    /**
      * A bug in the library (a panic, caught; its text is in the log sink): report it.
      */
     case Internal(detail: String
@@ -9571,7 +9906,15 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             role: try FfiConverterTypeKeyRole.read(from: &buf), 
             required: try FfiConverterTypeAssuranceLevel.read(from: &buf)
             )
-        case 18: return .Internal(
+        case 18: return .PhotoRequired(
+            detail: try FfiConverterString.read(from: &buf), 
+            reasons: try FfiConverterSequenceTypePhotoReason.read(from: &buf)
+            )
+        case 19: return .PhotoRefused(
+            detail: try FfiConverterString.read(from: &buf), 
+            problem: try FfiConverterTypePhotoProblem.read(from: &buf)
+            )
+        case 20: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -9680,8 +10023,20 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterTypeAssuranceLevel.write(required, into: &buf)
             
         
-        case let .Internal(detail):
+        case let .PhotoRequired(detail,reasons):
             writeInt(&buf, Int32(18))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterSequenceTypePhotoReason.write(reasons, into: &buf)
+            
+        
+        case let .PhotoRefused(detail,problem):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterTypePhotoProblem.write(problem, into: &buf)
+            
+        
+        case let .Internal(detail):
+            writeInt(&buf, Int32(20))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -11012,6 +11367,30 @@ fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -11388,6 +11767,30 @@ fileprivate struct FfiConverterOptionTypeNearestSite: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeNearestSite.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePunchPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = PunchPhoto?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePunchPhoto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePunchPhoto.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12033,6 +12436,31 @@ fileprivate struct FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuff
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoReason]
+
+    public static func write(_ value: [PhotoReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoReason.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -12338,6 +12766,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 61294) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_photo_required() != 26618) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_punch_with_photo() != 1835) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 41335) {

@@ -978,6 +978,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_photo_required(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_punch_with_photo(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(
@@ -1143,6 +1147,10 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_keys(`ptr`: Long,`code`: RustBuffer.ByValue,`provider`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_rotate_punch_key(`ptr`: Long,`provider`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_photo_required(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_punch_with_photo(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,`photo`: RustBuffer.ByValue,`biometricVerified`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,
     ): Long
@@ -1488,6 +1496,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 61294) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_photo_required() and 0xFFFF) != 26618) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch_with_photo() and 0xFFFF) != 1835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 41335) {
@@ -4702,6 +4716,21 @@ public interface PunchClientInterface {
     suspend fun `rotatePunchKey`(`provider`: KeyProvider?, `reason`: RotationReason): RequestReceipt
     
     /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    suspend fun `photoRequired`(`kind`: PunchKind, `evidence`: Evidence): List<PhotoReason>
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    suspend fun `punchWithPhoto`(`kind`: PunchKind, `evidence`: Evidence, `photo`: PunchPhoto?, `biometricVerified`: kotlin.Boolean?): PunchReceipt
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     suspend fun `acceptUserVerified`()
@@ -5620,6 +5649,65 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `photoRequired`(`kind`: PunchKind, `evidence`: Evidence) : List<PhotoReason> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_photo_required(
+                uniffiHandle,
+                
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePhotoReason.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `punchWithPhoto`(`kind`: PunchKind, `evidence`: Evidence, `photo`: PunchPhoto?, `biometricVerified`: kotlin.Boolean?) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_punch_with_photo(
+                uniffiHandle,
+                
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),
+        FfiConverterOptionalTypePunchPhoto.lower(`photo`),
+        FfiConverterOptionalBoolean.lower(`biometricVerified`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -8622,6 +8710,53 @@ public object FfiConverterTypeProvidedKey: FfiConverterRustBuffer<ProvidedKey> {
 
 
 /**
+ * A photo the app captured for a punch.
+ */
+data class PunchPhoto (
+    /**
+     * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+     */
+    val `bytes`: kotlin.ByteArray
+    , 
+    /**
+     * `image/jpeg`, `image/heic`, `image/png`...
+     */
+    val `mediaType`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePunchPhoto: FfiConverterRustBuffer<PunchPhoto> {
+    override fun read(buf: ByteBuffer): PunchPhoto {
+        return PunchPhoto(
+            FfiConverterByteArray.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PunchPhoto) = (
+            FfiConverterByteArray.allocationSize(value.`bytes`) +
+            FfiConverterString.allocationSize(value.`mediaType`)
+    )
+
+    override fun write(value: PunchPhoto, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`bytes`, buf)
+            FfiConverterString.write(value.`mediaType`, buf)
+    }
+}
+
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
@@ -10308,6 +10443,109 @@ public object FfiConverterTypeMessageCode: FfiConverterRustBuffer<MessageCode> {
 
 
 /**
+ * Why a photo given with a punch was refused (nothing was stored).
+ */
+
+enum class PhotoProblem {
+    
+    /**
+     * Over the policy's size limit: re-encode it smaller.
+     */
+    TOO_LARGE,
+    EMPTY,
+    /**
+     * The media type is not `image/…`.
+     */
+    NOT_AN_IMAGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoProblem: FfiConverterRustBuffer<PhotoProblem> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoProblem.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoProblem) = 4UL
+
+    override fun write(value: PhotoProblem, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the employer's policy wants a photo for this punch.
+ */
+
+enum class PhotoReason {
+    
+    /**
+     * Every punch.
+     */
+    ALWAYS,
+    /**
+     * The device's first punch.
+     */
+    NEW_DEVICE,
+    /**
+     * The punch is judged `review`.
+     */
+    REVIEW,
+    /**
+     * The location was reported as simulated.
+     */
+    MOCK_LOCATION,
+    /**
+     * Impossible travel since the last punch.
+     */
+    IMPOSSIBLE_TRAVEL,
+    /**
+     * The punch key is a software key.
+     */
+    SOFTWARE_KEY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoReason: FfiConverterRustBuffer<PhotoReason> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoReason) = 4UL
+
+    override fun write(value: PhotoReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How a reset code travels.
  */
 
@@ -10829,6 +11067,33 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
+     * The employer's policy wants a photo for this punch (`reasons`):
+     * nothing was stored; capture one and call `punch_with_photo`.
+     */
+    class PhotoRequired(
+        
+        val `detail`: kotlin.String, 
+        
+        val `reasons`: List<PhotoReason>
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, reasons=${ `reasons` }"
+    }
+    
+    /**
+     * The photo given with the punch is unusable (`problem`): nothing was stored.
+     */
+    class PhotoRefused(
+        
+        val `detail`: kotlin.String, 
+        
+        val `problem`: PhotoProblem
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, problem=${ `problem` }"
+    }
+    
+    /**
      * A bug in the library (a panic, caught; its text is in the log sink): report it.
      */
     class Internal(
@@ -10918,7 +11183,15 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterTypeKeyRole.read(buf),
                 FfiConverterTypeAssuranceLevel.read(buf),
                 )
-            18 -> PunchException.Internal(
+            18 -> PunchException.PhotoRequired(
+                FfiConverterString.read(buf),
+                FfiConverterSequenceTypePhotoReason.read(buf),
+                )
+            19 -> PunchException.PhotoRefused(
+                FfiConverterString.read(buf),
+                FfiConverterTypePhotoProblem.read(buf),
+                )
+            20 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -11020,6 +11293,18 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterString.allocationSize(value.`detail`)
                 + FfiConverterTypeKeyRole.allocationSize(value.`role`)
                 + FfiConverterTypeAssuranceLevel.allocationSize(value.`required`)
+            )
+            is PunchException.PhotoRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterSequenceTypePhotoReason.allocationSize(value.`reasons`)
+            )
+            is PunchException.PhotoRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterTypePhotoProblem.allocationSize(value.`problem`)
             )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -11125,8 +11410,20 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterTypeAssuranceLevel.write(value.`required`, buf)
                 Unit
             }
-            is PunchException.Internal -> {
+            is PunchException.PhotoRequired -> {
                 buf.putInt(18)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterSequenceTypePhotoReason.write(value.`reasons`, buf)
+                Unit
+            }
+            is PunchException.PhotoRefused -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterTypePhotoProblem.write(value.`problem`, buf)
+                Unit
+            }
+            is PunchException.Internal -> {
+                buf.putInt(20)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -11783,6 +12080,38 @@ public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalBoolean: FfiConverterRustBuffer<kotlin.Boolean?> {
+    override fun read(buf: ByteBuffer): kotlin.Boolean? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterBoolean.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Boolean?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterBoolean.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Boolean?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterBoolean.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?> {
     override fun read(buf: ByteBuffer): kotlin.String? {
         if (buf.get().toInt() == 0) {
@@ -12285,6 +12614,38 @@ public object FfiConverterOptionalTypeNearestSite: FfiConverterRustBuffer<Neares
         } else {
             buf.put(1)
             FfiConverterTypeNearestSite.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePunchPhoto: FfiConverterRustBuffer<PunchPhoto?> {
+    override fun read(buf: ByteBuffer): PunchPhoto? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePunchPhoto.read(buf)
+    }
+
+    override fun allocationSize(value: PunchPhoto?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePunchPhoto.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PunchPhoto?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePunchPhoto.write(value, buf)
         }
     }
 }
@@ -13049,6 +13410,34 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeWifiObservation.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<PhotoReason>> {
+    override fun read(buf: ByteBuffer): List<PhotoReason> {
+        val len = buf.getInt()
+        return List<PhotoReason>(len) {
+            FfiConverterTypePhotoReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PhotoReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePhotoReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PhotoReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePhotoReason.write(it, buf)
         }
     }
 }
