@@ -19,7 +19,7 @@ use punch_model::rules::policy::Settings;
 use punch_tests::world::{EMPLOYEE, HQ, World};
 
 fn at_hq(world: &World) -> Evidence {
-    let at = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 25.0);
+    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 25.0);
     Evidence {
         gps: Some(GpsFix {
             lat: at.0,
