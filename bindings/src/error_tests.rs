@@ -52,6 +52,8 @@ fn variant(e: &PunchError) -> &'static str {
         PunchError::DataKeyUnavailable { .. } => "DataKeyUnavailable",
         PunchError::Pin { .. } => "Pin",
         PunchError::AttestationRequired { .. } => "AttestationRequired",
+        PunchError::PhotoRequired { .. } => "PhotoRequired",
+        PunchError::PhotoRefused { .. } => "PhotoRefused",
         PunchError::Internal { .. } => "Internal",
     }
 }
@@ -74,6 +76,8 @@ const ALL: &[&str] = &[
     "DataKeyUnavailable",
     "Pin",
     "AttestationRequired",
+    "PhotoRequired",
+    "PhotoRefused",
     "Internal",
 ];
 
@@ -219,6 +223,13 @@ fn core_errors() -> Vec<CoreError> {
             required: CoreLevel::HardwareTee,
         }),
         CoreError::Enrollment(EnrollError::NoChallenge),
+        CoreError::PhotoRequired {
+            reasons: vec![punch_core::PhotoReason::Always],
+        },
+        CoreError::Photo(punch_core::PhotoError::TooLarge {
+            size_bytes: 654321,
+            max: 1234,
+        }),
     ]
 }
 

@@ -118,20 +118,30 @@ pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path)
         .punches()?
         .iter()
         .filter(|p| p.device_id == device)
-        .any(|p| p.review_flags.iter().any(|f| matches!(f, ReviewFlag::PhotoMissing { .. })));
+        .any(|p| {
+            p.review_flags
+                .iter()
+                .any(|f| matches!(f, ReviewFlag::PhotoMissing { .. }))
+        });
     println!(
         "   - sync: {} record(s) up, then the photo; the server holds it ({}), matched to the signed hash: {same};\n     \
          photo_missing flagged: {flagged}. The reviewer sees it beside the fence drawing at\n     \
          {}/admin/#/punch/{device}/{}",
         report.uploaded,
-        if stored.is_some() { "received" } else { "missing" },
+        if stored.is_some() {
+            "received"
+        } else {
+            "missing"
+        },
         server.base_url(),
         receipt.seq
     );
     clock.clock.advance_ms(30 * 60_000);
     let inside = gps(&clock, offset(HQ, 0.0, 20.0), 8.0, false);
     engine.punch(PunchKind::BreakStart, &inside)?;
-    println!("   - half an hour later, a punch inside the office needs no photo: stored as before.");
+    println!(
+        "   - half an hour later, a punch inside the office needs no photo: stored as before."
+    );
     engine.sync()?;
     server.stop();
     admin.set_settings(before)?;
