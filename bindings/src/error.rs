@@ -113,13 +113,13 @@ pub enum PunchError {
     #[error("{detail}")]
     PhotoRequired {
         detail: String,
-        reasons: Vec<crate::photo::PhotoReason>,
+        reasons: Vec<crate::types::PhotoReason>,
     },
     /// The photo given with the punch is unusable (`problem`): nothing was stored.
     #[error("{detail}")]
     PhotoRefused {
         detail: String,
-        problem: crate::photo::PhotoProblem,
+        problem: crate::types::PhotoProblem,
     },
     /// A bug in the library (a panic, caught; its text is in the log sink): report it.
     #[error("{detail}")]

@@ -55,7 +55,7 @@ pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, MessageCode, localized_text};
-pub use photo::{PhotoProblem, PhotoReason, PunchPhoto};
+pub use photo::PunchPhoto;
 pub use pin::{
     PinChannel, PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath,
 };

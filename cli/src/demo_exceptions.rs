@@ -3,11 +3,9 @@
 //! refused punch turned into a make-up request (补卡) with a photo that a
 //! manager approves, and a field-work site (外勤) approved and used.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::ServerConfig;
-use punch_core::{EngineOptions, PunchEngine, PunchError, PunchKind};
+use punch_core::{PunchError, PunchKind};
 use punch_model::geofence::LatLon;
 use punch_model::messages::{self, Locale};
 use punch_model::rules::field_work::FieldWorkRequest;
@@ -16,7 +14,7 @@ use punch_model::rules::shift::{Day, Shift};
 use punch_server::Admin;
 use punch_server::Schedule;
 
-use crate::demo_kit::{HQ, PhoneClock, gps, offset, start_server};
+use crate::demo_kit::{HQ, enrolled_phone, gps, offset, start_server};
 
 const EMPLOYEE: &str = "emp-043";
 const ZONE: &str = "Europe/Berlin";
@@ -68,19 +66,7 @@ pub fn run(
     })?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;
-    let clock = Arc::new(PhoneClock::new()?);
-    let mut config = ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
-    config.request_timeout_ms = 3_000;
-    let engine = PunchEngine::open_with(
-        dir.join("device-2.db"),
-        EngineOptions {
-            clock: clock.clone(),
-            server: Some(config),
-            ..Default::default()
-        },
-    )?;
-    engine.enroll(&admin.create_enrollment_code(EMPLOYEE, Duration::from_secs(900))?)?;
-    engine.sync()?;
+    let (engine, clock) = enrolled_phone(admin, &server, dir.join("device-2.db"), EMPLOYEE, None)?;
     println!(
         "   Policy v{version} carries the shift \"day\" {start}–{end} {ZONE}, 5 min grace; the phone is enrolled and synced."
     );

@@ -96,3 +96,31 @@ pub(crate) fn start_server(
         ..punch_server::ServerConfig::new(db)
     })?)
 }
+
+/// A new phone for `employee` (a database `db`, a clock following real
+/// time, sealed at rest when `key_wrapper` is given), enrolled with the
+/// running `server` and synced.
+pub(crate) fn enrolled_phone(
+    admin: &punch_server::Admin,
+    server: &ServerHandle,
+    db: std::path::PathBuf,
+    employee: &str,
+    key_wrapper: Option<std::sync::Arc<dyn punch_core::KeyWrapper>>,
+) -> Result<(punch_core::PunchEngine, std::sync::Arc<PhoneClock>), Box<dyn std::error::Error>> {
+    let clock = std::sync::Arc::new(PhoneClock::new()?);
+    let mut config = punch_core::ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
+    config.request_timeout_ms = 3_000;
+    let engine = punch_core::PunchEngine::open_with(
+        db,
+        punch_core::EngineOptions {
+            clock: clock.clone(),
+            server: Some(config),
+            key_wrapper,
+            ..Default::default()
+        },
+    )?;
+    let code = admin.create_enrollment_code(employee, std::time::Duration::from_secs(900))?;
+    engine.enroll(&code)?;
+    engine.sync()?;
+    Ok((engine, clock))
+}

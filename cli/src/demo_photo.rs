@@ -10,10 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::{
-    EngineOptions, PunchEngine, PunchError, PunchExtras, PunchKind, PunchPhoto, PunchRecord,
-    ServerConfig, SoftwareKeyWrapper,
-};
+use punch_core::{PunchError, PunchExtras, PunchKind, PunchPhoto, PunchRecord, SoftwareKeyWrapper};
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::ledger::signing::sha256;
 use punch_model::messages::{Locale, photo_message};
@@ -21,7 +18,7 @@ use punch_model::rules::photo::{PhotoMode, PhotoSettings, PhotoTrigger};
 use punch_server::Admin;
 
 use crate::CmdResult;
-use crate::demo_kit::{HQ, PhoneClock, gps, offset, start_server};
+use crate::demo_kit::{HQ, enrolled_phone, gps, offset, start_server};
 
 const EMPLOYEE: &str = "emp-077";
 
@@ -49,21 +46,14 @@ pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path)
     admin.add_employee(EMPLOYEE, "Zhang Min")?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;
-    let clock = Arc::new(PhoneClock::new()?);
-    let mut config = ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
-    config.request_timeout_ms = 3_000;
-    let engine = PunchEngine::open_with(
+    // Sealed at rest: the photo is kept like the punch's evidence.
+    let (engine, clock) = enrolled_phone(
+        admin,
+        &server,
         dir.join("device-photo.db"),
-        EngineOptions {
-            clock: clock.clone(),
-            server: Some(config),
-            // Sealed at rest: the photo is kept like the punch's evidence.
-            key_wrapper: Some(Arc::new(SoftwareKeyWrapper)),
-            ..Default::default()
-        },
+        EMPLOYEE,
+        Some(Arc::new(SoftwareKeyWrapper)),
     )?;
-    engine.enroll(&admin.create_enrollment_code(EMPLOYEE, Duration::from_secs(900))?)?;
-    engine.sync()?;
     println!(
         "   Policy v{version}: settings.photo = step_up on review, mock location, impossible travel."
     );

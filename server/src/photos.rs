@@ -7,7 +7,8 @@
 
 use punch_model::ledger::record::PunchRecord;
 use punch_model::ledger::review::ReviewFlag;
-use punch_model::rules::photo::{DeviceFacts, PhotoError, check_photo, photo_required};
+use punch_model::rules::photo::{PhotoError, check_photo};
+use punch_model::rules::photo_rule::{DeviceFacts, photo_required};
 use punch_model::rules::policy::PreparedPolicy;
 
 use crate::error::Result;

@@ -7,35 +7,13 @@
 
 use std::time::Duration;
 
-use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::{
-    Clock, Evidence, GpsFix, PhotoReason, PunchError, PunchExtras, PunchKind, PunchPhoto,
-    PunchRecord,
-};
+use punch_core::{PhotoReason, PunchError, PunchExtras, PunchKind, PunchPhoto, PunchRecord};
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::ledger::signing::sha256;
 use punch_model::rules::photo::{PhotoMode, PhotoSettings, PhotoTrigger};
 use punch_model::rules::policy::Settings;
-use punch_tests::world::{EMPLOYEE, HQ, World};
-
-fn at_hq(world: &World) -> Evidence {
-    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 25.0);
-    Evidence {
-        gps: Some(GpsFix {
-            lat: at.0,
-            lon: at.1,
-            accuracy_m: 8.0,
-            fix_time_ms: world.clock.now().wall_time_ms,
-            provider: "gps".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
-        ..Evidence::default()
-    }
-}
+use punch_tests::crash::hq_evidence;
+use punch_tests::world::{EMPLOYEE, World};
 
 #[test]
 fn a_new_device_gives_a_photo_and_the_server_keeps_it_for_the_reviewer() {
@@ -58,7 +36,7 @@ fn a_new_device_gives_a_photo_and_the_server_keeps_it_for_the_reviewer() {
         .unwrap();
     world.engine.sync().expect("policy");
 
-    let evidence = at_hq(&world);
+    let evidence = hq_evidence(&world.engine);
     let want = vec![PhotoReason::StepUp(PhotoTrigger::NewDevice)];
     assert_eq!(
         world
@@ -113,7 +91,7 @@ fn a_new_device_gives_a_photo_and_the_server_keeps_it_for_the_reviewer() {
     world.clock.advance_ms(60_000);
     world
         .engine
-        .punch(PunchKind::ClockOut, &at_hq(&world))
+        .punch(PunchKind::ClockOut, &hq_evidence(&world.engine))
         .expect("a punch without a photo");
     assert_eq!(world.engine.sync().unwrap().uploaded, 1);
     assert!(world.admin.punches().unwrap().iter().all(|p| {

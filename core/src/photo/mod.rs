@@ -17,9 +17,8 @@ pub(crate) mod upload;
 use punch_model::ledger::sealed::DataKey;
 use punch_model::ledger::signing::sha256;
 use punch_model::rules::evaluate::Evaluation;
-use punch_model::rules::photo::{
-    DeviceFacts, PhotoReason, PhotoRef, PhotoSettings, check_photo, photo_required,
-};
+use punch_model::rules::photo::{PhotoReason, PhotoRef, PhotoSettings, check_photo};
+use punch_model::rules::photo_rule::{DeviceFacts, photo_required};
 use punch_model::rules::policy::PreparedPolicy;
 
 use crate::device::DeviceContext;

@@ -10,6 +10,7 @@ pub mod evidence;
 pub mod field_work;
 pub mod makeup;
 pub mod photo;
+pub mod photo_rule;
 pub mod policy;
 pub mod policy_snapshot;
 pub mod privacy;

@@ -8,7 +8,7 @@ use punch_model::ledger::record::PunchRecord;
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
-use punch_model::rules::photo::DeviceFacts;
+use punch_model::rules::photo_rule::DeviceFacts;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift::{self, Attendance};
 use punch_model::text::serde_name;

@@ -12768,7 +12768,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 61294) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_photo_required() != 26618) {
+    if (uniffi_punchcore_checksum_method_punchclient_photo_required() != 53210) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_punch_with_photo() != 1835) {

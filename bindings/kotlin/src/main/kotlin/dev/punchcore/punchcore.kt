@@ -1498,7 +1498,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 61294) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_photo_required() and 0xFFFF) != 26618) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_photo_required() and 0xFFFF) != 53210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_punch_with_photo() and 0xFFFF) != 1835) {
