@@ -65,6 +65,9 @@ pub enum MessageCode {
     RequestApproved,
     RequestDenied,
     RequestRefused,
+    ForgottenClockOut,
+    ForgottenClockOutClosed,
+    ForgottenClockOutSuperseded,
     /// A code this library version does not know (never produced by it).
     Unknown,
 }
@@ -124,6 +127,15 @@ const CODES: &[(MessageCode, &str)] = &[
     (MessageCode::RequestApproved, "request_approved"),
     (MessageCode::RequestDenied, "request_denied"),
     (MessageCode::RequestRefused, "request_refused"),
+    (MessageCode::ForgottenClockOut, "forgotten_clock_out"),
+    (
+        MessageCode::ForgottenClockOutClosed,
+        "forgotten_clock_out_closed",
+    ),
+    (
+        MessageCode::ForgottenClockOutSuperseded,
+        "forgotten_clock_out_superseded",
+    ),
 ];
 
 impl MessageCode {

@@ -10,11 +10,10 @@ use punch_model::geofence::LatLon;
 use punch_model::messages::{self, Locale};
 use punch_model::rules::field_work::FieldWorkRequest;
 use punch_model::rules::makeup::{MakeUpRequest, MakeUpRules};
-use punch_model::rules::shift::{Day, Shift};
 use punch_server::Admin;
 use punch_server::Schedule;
 
-use crate::demo_kit::{HQ, enrolled_phone, gps, offset, start_server};
+use crate::demo_kit::{HQ, daily_shift, enrolled_phone, gps, offset, start_server};
 
 const EMPLOYEE: &str = "emp-043";
 const ZONE: &str = "Europe/Berlin";
@@ -40,33 +39,13 @@ pub fn run(
     admin.add_employee(EMPLOYEE, "Li Wei")?;
     admin.set_schedule(Schedule {
         time_zone: Some(ZONE.into()),
-        shifts: vec![Shift {
-            id: "day".into(),
-            name: "Day shift".into(),
-            days: vec![
-                Day::Mon,
-                Day::Tue,
-                Day::Wed,
-                Day::Thu,
-                Day::Fri,
-                Day::Sat,
-                Day::Sun,
-            ],
-            start: start.clone(),
-            end: end.clone(),
-            time_zone: None,
-            earliest_in_min: 60,
-            latest_out_min: 240,
-            grace_late_min: 5,
-            grace_early_min: 5,
-            breaks: vec![],
-            sites: vec![],
-        }],
+        shifts: vec![daily_shift("day", "Day shift", &start, &end, 240)],
         make_up: MakeUpRules::default(),
     })?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;
-    let (engine, clock) = enrolled_phone(admin, &server, dir.join("device-2.db"), EMPLOYEE, None)?;
+    let (clock, engine) = enrolled_phone(admin, &server, &dir.join("device-2.db"), EMPLOYEE)?;
+    engine.sync()?;
     println!(
         "   Policy v{version} carries the shift \"day\" {start}–{end} {ZONE}, 5 min grace; the phone is enrolled and synced."
     );

@@ -97,16 +97,48 @@ pub(crate) fn start_server(
     })?)
 }
 
-/// A new phone for `employee` (a database `db`, a clock following real
-/// time, sealed at rest when `key_wrapper` is given), enrolled with the
-/// running `server` and synced.
+/// A shift that runs every day, `start`–`end` in the policy's zone, an hour
+/// before it to clock in, 5 minutes' grace either way.
+pub(crate) fn daily_shift(
+    id: &str,
+    name: &str,
+    start: &str,
+    end: &str,
+    latest_out_min: u32,
+) -> punch_model::rules::shift::Shift {
+    use punch_model::rules::shift::{Day, Shift};
+    Shift {
+        id: id.into(),
+        name: name.into(),
+        days: vec![
+            Day::Mon,
+            Day::Tue,
+            Day::Wed,
+            Day::Thu,
+            Day::Fri,
+            Day::Sat,
+            Day::Sun,
+        ],
+        start: start.into(),
+        end: end.into(),
+        time_zone: None,
+        earliest_in_min: 60,
+        latest_out_min,
+        grace_late_min: 5,
+        grace_early_min: 5,
+        breaks: vec![],
+        sites: vec![],
+    }
+}
+
+/// A new phone (its database at `db`) enrolled for `employee` with a fresh
+/// code, talking to `server`.
 pub(crate) fn enrolled_phone(
     admin: &punch_server::Admin,
     server: &ServerHandle,
-    db: std::path::PathBuf,
+    db: &std::path::Path,
     employee: &str,
-    key_wrapper: Option<std::sync::Arc<dyn punch_core::KeyWrapper>>,
-) -> Result<(punch_core::PunchEngine, std::sync::Arc<PhoneClock>), Box<dyn std::error::Error>> {
+) -> Result<(std::sync::Arc<PhoneClock>, punch_core::PunchEngine), Box<dyn std::error::Error>> {
     let clock = std::sync::Arc::new(PhoneClock::new()?);
     let mut config = punch_core::ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
     config.request_timeout_ms = 3_000;
@@ -115,12 +147,9 @@ pub(crate) fn enrolled_phone(
         punch_core::EngineOptions {
             clock: clock.clone(),
             server: Some(config),
-            key_wrapper,
             ..Default::default()
         },
     )?;
-    let code = admin.create_enrollment_code(employee, std::time::Duration::from_secs(900))?;
-    engine.enroll(&code)?;
-    engine.sync()?;
-    Ok((engine, clock))
+    engine.enroll(&admin.create_enrollment_code(employee, std::time::Duration::from_secs(900))?)?;
+    Ok((clock, engine))
 }

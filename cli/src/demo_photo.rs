@@ -7,10 +7,9 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use punch_core::{PunchError, PunchExtras, PunchKind, PunchPhoto, PunchRecord, SoftwareKeyWrapper};
+use punch_core::{PunchError, PunchExtras, PunchKind, PunchPhoto, PunchRecord};
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::ledger::signing::sha256;
 use punch_model::messages::{Locale, photo_message};
@@ -46,14 +45,8 @@ pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path)
     admin.add_employee(EMPLOYEE, "Zhang Min")?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;
-    // Sealed at rest: the photo is kept like the punch's evidence.
-    let (engine, clock) = enrolled_phone(
-        admin,
-        &server,
-        dir.join("device-photo.db"),
-        EMPLOYEE,
-        Some(Arc::new(SoftwareKeyWrapper)),
-    )?;
+    let (clock, engine) = enrolled_phone(admin, &server, &dir.join("device-photo.db"), EMPLOYEE)?;
+    engine.sync()?;
     println!(
         "   Policy v{version}: settings.photo = step_up on review, mock location, impossible travel."
     );
@@ -91,7 +84,8 @@ pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path)
     let named = record.photo.ok_or("the record names no photo")?;
     println!(
         "   - the app takes a photo and punches again: stored as seq {} ({:?}), the record signs\n     \
-         photo {}… ({} bytes, {}) and biometric_verified = {:?}; the photo is sealed on the phone.",
+         photo {}… ({} bytes, {}) and biometric_verified = {:?}; the photo waits on the phone
+     (sealed with the data key when the app gives a key wrapper) until its record is uploaded.",
         receipt.seq,
         receipt.evaluation.decision,
         &named.sha256[..16],

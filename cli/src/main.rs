@@ -3,6 +3,7 @@
 mod demo;
 mod demo_at_rest;
 mod demo_exceptions;
+mod demo_forgotten;
 mod demo_kit;
 mod demo_photo;
 mod demo_pin;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use punch_model::ledger::chain::ChainReport;
 use punch_model::ledger::record::PunchKind;
 use punch_model::ledger::signing::{Signer, point_from_public_key};
+use punch_model::messages::Locale;
 use punch_model::pin::wire::PinCodeSent;
 use punch_model::pin::{PinEvent, ResetToken, SignedResetToken};
 use punch_model::rules::evaluate::Evaluation;
@@ -25,7 +26,7 @@ use crate::data_key::DataKeyStatus;
 use crate::data_key::{self, KeyWrapper};
 use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
-use crate::exceptions::{ExceptionService, RefusedAttempt, RequestView};
+use crate::exceptions::{ExceptionService, ForgottenNotice, RefusedAttempt, RequestView};
 use crate::export::PersonalExport;
 use crate::history;
 use crate::installed_policy::InstalledPolicy;
@@ -323,6 +324,13 @@ impl PunchEngine {
     /// The requests this device filed, with where each stands.
     pub fn requests(&self) -> Result<Vec<RequestView>> {
         self.exceptions.requests()
+    }
+
+    /// The forgotten clock-outs the server found (learned at sync), each
+    /// with a message in `locale` and the make-up requests answering it
+    /// (`exceptions::make_up_for` fills one in).
+    pub fn forgotten_clock_outs(&self, locale: Locale) -> Result<Vec<ForgottenNotice>> {
+        self.exceptions.forgotten_clock_outs(locale)
     }
 
     /// The punches the rules refused, kept as the employee's evidence.

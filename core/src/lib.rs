@@ -71,7 +71,9 @@ pub use net::transport::{HttpRequest, HttpResponse, Transport, TransportError};
 pub use net::url_policy::check_url_allowed;
 
 // What the engine's methods return.
-pub use exceptions::{FiledRequest, RefusedAttempt, RequestView};
+pub use exceptions::{
+    FiledRequest, ForgottenNotice, RefusedAttempt, RequestView, make_up_for as forgotten_make_up,
+};
 pub use export::PersonalExport;
 pub use photo::{PunchExtras, PunchPhoto};
 pub use pin::{PinError, PinStatus};

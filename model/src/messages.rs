@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::review::ReviewFlag;
 use crate::rules::evaluate::{Decision, Evaluation, FlagKind};
 use crate::rules::field_work::FieldWorkError;
+use crate::rules::forgotten::ForgottenClockOut;
 use crate::rules::makeup::{MakeUpRefusal, RequestStatus};
 use crate::rules::photo::PhotoReason;
 use crate::rules::shift::Attendance;
@@ -253,6 +254,21 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "Your request breaks the employer's rules ({detail}).",
         "您的申请不符合公司规定（{detail}）。",
     ),
+    (
+        "forgotten_clock_out",
+        "You did not clock out of shift {shift} ending {end}: file a make-up request with the time you left.",
+        "班次{shift}（{end}结束）未打下班卡：请提交补卡申请，填写实际离开时间。",
+    ),
+    (
+        "forgotten_clock_out_closed",
+        "You did not clock out of shift {shift}: the server closed it at its end, {end}. If you left at another time, file a make-up request.",
+        "班次{shift}未打下班卡：系统已按班次结束时间{end}自动签退。如实际离开时间不同，请提交补卡申请。",
+    ),
+    (
+        "forgotten_clock_out_superseded",
+        "Your clock-out for shift {shift} ending {end} arrived and counts.",
+        "班次{shift}（{end}结束）的下班卡已上传并生效。",
+    ),
 ];
 
 /// The text of `code` in `locale` with `args` filled in; an unknown code
@@ -468,6 +484,23 @@ pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
 pub fn photo_message(code: &str, reasons: &[PhotoReason], locale: Locale) -> Message {
     let names: Vec<String> = reasons.iter().map(serde_name).collect();
     message(code, vec![("reasons", names.join(", "))], locale)
+}
+
+/// A forgotten clock-out told to the employee, its end shown in `zone`
+/// (the policy's) as `YYYY-MM-DD HH:MM`.
+pub fn forgotten_message(
+    notice: &ForgottenClockOut,
+    zone: &jiff::tz::TimeZone,
+    locale: Locale,
+) -> Message {
+    let end = jiff::Timestamp::from_millisecond(notice.end_ms)
+        .map(|t| zone.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| notice.end_ms.to_string());
+    message(
+        notice.code(),
+        vec![("shift", notice.shift_id.clone()), ("end", end)],
+        locale,
+    )
 }
 
 #[cfg(test)]

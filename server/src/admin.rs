@@ -363,6 +363,24 @@ impl Admin {
         self.store.read(|tx| tx.all_punches())
     }
 
+    /// Looks for forgotten clock-outs as the server's periodic run does
+    /// (`crate::forgotten`), judging "now" as `now_ms`.
+    pub fn detect_forgotten_clock_outs(
+        &self,
+        now_ms: i64,
+    ) -> Result<crate::forgotten::SweepReport> {
+        crate::forgotten::sweep_store(self.store.as_ref(), now_ms)
+    }
+
+    /// One employee's recent forgotten clock-outs, as their phone is told.
+    pub fn forgotten_clock_outs(
+        &self,
+        employee_id: &str,
+    ) -> Result<Vec<punch_model::rules::forgotten::ForgottenClockOut>> {
+        self.store
+            .read(|tx| crate::forgotten::notices_for(tx, employee_id, crate::clock::now_ms()))
+    }
+
     /// Make-up and field-work requests, optionally by status (`pending`...).
     pub fn requests(&self, status: Option<&str>) -> Result<Vec<StoredEvent>> {
         self.store.read(|tx| requests::list(tx, None, status))

@@ -31,6 +31,7 @@ mod enroll;
 mod error;
 mod evidence;
 mod export;
+mod forgotten;
 #[expect(dead_code, reason = "heads::contradicts has no caller")]
 mod heads;
 mod ingest;
@@ -79,6 +80,9 @@ pub use store::{DbUrl, DeviceInfo, RejectedInfo, ServerStore, StoreExt, StoredPu
 /// with the server on "now".
 pub use clock::now_ms;
 
+/// What one run of forgotten clock-out detection did (`Admin::detect_forgotten_clock_outs`).
+pub use forgotten::SweepReport;
+
 /// The HTTP API's own paths beyond `punch_model::wire`'s device routes:
 /// operations, the reviewer page, the admin API. `openapi.json` documents
 /// them; its test checks each against these.
@@ -92,11 +96,11 @@ pub mod routes {
     pub mod admin {
         pub use crate::admin_api::{
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
-            PATH_CHAIN_BREAKS, PATH_DEVICES, PATH_EMPLOYEES, PATH_KEY_ROTATION_DECISION,
-            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_PHOTO,
-            PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS,
-            PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE,
-            PATH_TOKENS, permission_of, routes,
+            PATH_CHAIN_BREAKS, PATH_DEVICES, PATH_EMPLOYEES, PATH_FORGOTTEN,
+            PATH_KEY_ROTATION_DECISION, PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH,
+            PATH_PUNCH, PATH_PUNCH_PHOTO, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND,
+            PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF,
+            PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS, permission_of, routes,
         };
     }
 }
@@ -131,6 +135,9 @@ pub mod internal {
     }
     pub mod evidence {
         pub use crate::evidence::MAX_EVIDENCE_PER_DAY;
+    }
+    pub mod forgotten {
+        pub use crate::store::forgotten::{ForgottenFilter, ForgottenRow};
     }
     pub mod ingest {
         pub use crate::ingest::{check_signatures, ingest_checked};

@@ -140,6 +140,7 @@ pub async fn serve(
             }
         });
     }
+    crate::forgotten::spawn_sweeps(state.store.clone(), state.policies.clone(), stop_rx.clone());
     let limits = state.limits.clone();
     let conns = ConnLimiter::new(limits.max_connections, limits.max_connections_per_ip);
     let app = crate::app::router(state);

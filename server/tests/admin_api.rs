@@ -10,8 +10,11 @@ use common::staff::{Session, Staff, add_staff, ok};
 use common::{Device, TestServer, request};
 use punch_model::ledger::event::ChainEvent;
 use punch_model::rules::evaluate::Decision;
+use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_model::rules::makeup::MakeUpRequest;
 use punch_model::rules::punch_kind::PunchKind;
+use punch_server::StoreExt;
+use punch_server::internal::forgotten::ForgottenRow;
 use punch_server::internal::staff::role::allows;
 use punch_server::routes::admin as admin_api;
 use punch_server::routes::admin::AdminRoute;
@@ -299,6 +302,41 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 m.get(&format!("{path}?team=B"))
                     .assert_error(403, "not_your_team");
                 // HR sees both teams on the same route.
+                assert!(has_b(&ok(w.hr.get(path))), "{path}");
+            }
+            ("GET", admin_api::PATH_FORGOTTEN) => {
+                // One forgotten clock-out each (as detection stores them).
+                let store = punch_server::internal::store::open(&w.ts.db).unwrap();
+                for (i, who) in ["ann", "bob"].into_iter().enumerate() {
+                    let row = ForgottenRow {
+                        employee_id: who.into(),
+                        notice: ForgottenClockOut {
+                            shift_id: "day".into(),
+                            start_ms: 1_000,
+                            end_ms: 2_000,
+                            closes_ms: 3_000,
+                            clock_in_punch_id: format!("in-{i}"),
+                            clock_in_at_ms: 1_000,
+                            state: ForgottenState::Flagged,
+                            server_clock_out_ms: None,
+                            superseded_by: None,
+                            detected_at_ms: 4_000,
+                        },
+                        policy_version: 1,
+                        superseded_at_ms: None,
+                        updated_at_ms: 4_000,
+                    };
+                    assert!(
+                        store
+                            .write(|tx| tx.forgotten().insert_forgotten(&row))
+                            .unwrap()
+                    );
+                }
+                let mine = ok(m.get(path));
+                assert!(!has_b(&mine), "{path}: {mine}");
+                assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
+                m.get(&format!("{path}?team=B"))
+                    .assert_error(403, "not_your_team");
                 assert!(has_b(&ok(w.hr.get(path))), "{path}");
             }
             ("GET", admin_api::PATH_KEY_ROTATIONS) => {

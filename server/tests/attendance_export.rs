@@ -150,11 +150,12 @@ fn a_known_week_matches_the_hand_computed_figures() {
     ));
 
     // Thursday's forgotten clock-out: a make-up request, approved by the
-    // team's manager (and before that, its export shows no clock-out).
+    // team's manager (and before that, its export shows no clock-out, and
+    // the server's detection has flagged it).
     let before = ok(hr.get("/admin/v1/attendance?from=2026-11-05&to=2026-11-05&team=ops"));
     assert_eq!(
         before["rows"][0]["review_flags"],
-        serde_json::json!(["no_clock_out"])
+        serde_json::json!(["no_clock_out", "forgotten_clock_out"])
     );
     let make_up = device.next_event(
         version,

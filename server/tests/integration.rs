@@ -21,6 +21,7 @@ mod cli;
 mod enroll_auth;
 mod enroll_code_keys;
 mod export_limits;
+mod forgotten_clock_outs;
 mod hostile;
 mod ingest;
 mod kiosk_attendance;

@@ -672,6 +672,7 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             Some(json!({"ttl_days": 30, "reason": "contract test"})),
         ),
         ("GET", a::PATH_REQUESTS, a::PATH_REQUESTS.into(), None),
+        ("GET", a::PATH_FORGOTTEN, a::PATH_FORGOTTEN.into(), None),
         (
             "POST",
             a::PATH_REQUEST_DECISION,

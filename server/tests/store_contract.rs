@@ -5,7 +5,9 @@
 
 use std::sync::Arc;
 
+use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_server::internal::at_rest;
+use punch_server::internal::forgotten::{ForgottenFilter, ForgottenRow};
 use punch_server::internal::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -1041,5 +1043,118 @@ fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
             s.read(|tx| tx.photos().photo_of_punch("d1", 2)).unwrap(),
             Some((named, false))
         );
+    });
+}
+
+fn forgotten_row(employee_id: &str, start_ms: i64) -> ForgottenRow {
+    ForgottenRow {
+        employee_id: employee_id.into(),
+        notice: ForgottenClockOut {
+            shift_id: "day".into(),
+            start_ms,
+            end_ms: start_ms + 9 * 3_600_000,
+            closes_ms: start_ms + 13 * 3_600_000,
+            clock_in_punch_id: format!("in-{employee_id}-{start_ms}"),
+            clock_in_at_ms: start_ms,
+            state: ForgottenState::ClosedByServer,
+            server_clock_out_ms: Some(start_ms + 9 * 3_600_000),
+            superseded_by: None,
+            detected_at_ms: T,
+        },
+        policy_version: 3,
+        superseded_at_ms: None,
+        updated_at_ms: T,
+    }
+}
+
+#[test]
+fn forgotten_clock_outs_are_stored_once_and_superseded_once() {
+    on_every_backend(|s| {
+        employee(s, "fa");
+        employee(s, "fb");
+        s.write(|tx| tx.people().set_team("fa", Some("ops")))
+            .unwrap();
+        let day = 86_400_000;
+        let a1 = forgotten_row("fa", T - 2 * day);
+        // A second detection, in any process, stores nothing.
+        assert!(s.write(|tx| tx.forgotten().insert_forgotten(&a1)).unwrap());
+        let mut again = a1.clone();
+        again.notice.detected_at_ms = T + 1;
+        again.notice.server_clock_out_ms = None;
+        assert!(
+            !s.write(|tx| tx.forgotten().insert_forgotten(&again))
+                .unwrap()
+        );
+        let a2 = ForgottenRow {
+            updated_at_ms: T + 5,
+            ..forgotten_row("fa", T - day)
+        };
+        let b1 = forgotten_row("fb", T - day);
+        for r in [&a2, &b1] {
+            assert!(s.write(|tx| tx.forgotten().insert_forgotten(r)).unwrap());
+        }
+        let of_a = s
+            .read(|tx| tx.forgotten().forgotten_of("fa", i64::MIN))
+            .unwrap();
+        assert_eq!(of_a, [a1.clone(), a2.clone()], "by start, as first stored");
+        let changed = s
+            .read(|tx| tx.forgotten().forgotten_of("fa", T + 1))
+            .unwrap();
+        assert_eq!(changed, std::slice::from_ref(&a2));
+
+        // A late clock-out supersedes once; the row and its server-made entry stay.
+        let supersede = |at: i64| {
+            s.write(|tx| {
+                tx.forgotten()
+                    .supersede_forgotten("fa", "day", a1.notice.start_ms, "out-1", at)
+            })
+            .unwrap()
+        };
+        assert!(supersede(T + 10));
+        assert!(!supersede(T + 11));
+        let now_a1 = &s
+            .read(|tx| tx.forgotten().forgotten_of("fa", T + 10))
+            .unwrap()[0];
+        assert_eq!(now_a1.notice.superseded_by.as_deref(), Some("out-1"));
+        assert_eq!(now_a1.notice.state, ForgottenState::Superseded);
+        assert_eq!(now_a1.superseded_at_ms, Some(T + 10));
+        assert_eq!(now_a1.updated_at_ms, T + 10);
+        assert_eq!(
+            now_a1.notice.server_clock_out_ms,
+            a1.notice.server_clock_out_ms
+        );
+
+        let list = |f: ForgottenFilter<'_>, limit: usize| {
+            s.read(|tx| tx.forgotten().forgotten_list(&f, limit))
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.employee_id, r.notice.start_ms))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            list(ForgottenFilter::default(), 10),
+            [
+                ("fa".to_string(), a1.notice.start_ms),
+                ("fa".to_string(), a2.notice.start_ms),
+                ("fb".to_string(), b1.notice.start_ms)
+            ]
+        );
+        assert_eq!(list(ForgottenFilter::default(), 1).len(), 1);
+        let ops = ForgottenFilter {
+            team: Some("ops"),
+            ..ForgottenFilter::default()
+        };
+        assert_eq!(list(ops, 10).len(), 2);
+        let fb = ForgottenFilter {
+            employee: Some("fb"),
+            ..ForgottenFilter::default()
+        };
+        assert_eq!(list(fb, 10), [("fb".to_string(), b1.notice.start_ms)]);
+        let window = ForgottenFilter {
+            from_ms: Some(T - day),
+            to_ms: Some(T),
+            ..ForgottenFilter::default()
+        };
+        assert_eq!(list(window, 10).len(), 2);
     });
 }

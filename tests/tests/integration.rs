@@ -12,6 +12,7 @@ mod crash;
 mod decoder_mutation;
 mod device_keys;
 mod exceptions;
+mod forgotten_clock_out;
 mod kiosk_attendance;
 mod photo;
 mod pin;

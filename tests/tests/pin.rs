@@ -33,6 +33,11 @@ struct PinWorld {
 
 impl PinWorld {
     fn new() -> PinWorld {
+        Self::with_pin(PinSettings::default())
+    }
+
+    /// `pin` with the iteration floor.
+    fn with_pin(pin: PinSettings) -> PinWorld {
         let dir = tempfile::tempdir().unwrap();
         let db = server_db(dir.path());
         let admin = employer(&db);
@@ -42,7 +47,7 @@ impl PinWorld {
                 // The floor, not the 600,000 default: tests verify many PINs.
                 pin: Some(PinSettings {
                     pbkdf2_iterations: 100_000,
-                    ..PinSettings::default()
+                    ..pin
                 }),
                 ..Default::default()
             })
@@ -224,17 +229,14 @@ fn wrong_pin_locks_and_neither_clock_nor_restart_nor_reboot_unlocks() {
     );
 }
 
-#[test]
-fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
-    use punch_core::{Evidence, GpsFix, PunchKind};
-    let w = PinWorld::new();
-    w.engine.set_pin(PIN, None).unwrap();
-    let evidence = || Evidence {
-        gps: Some(GpsFix {
+/// A fresh, accurate fix at HQ.
+fn at_hq(engine: &PunchEngine) -> punch_core::Evidence {
+    punch_core::Evidence {
+        gps: Some(punch_core::GpsFix {
             lat: punch_tests::world::HQ.0,
             lon: punch_tests::world::HQ.1,
             accuracy_m: 8.0,
-            fix_time_ms: w.engine.trusted_now_ms(),
+            fix_time_ms: engine.trusted_now_ms(),
             provider: "gps".into(),
             is_mock: false,
             speed_mps: None,
@@ -242,8 +244,16 @@ fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
             reduced_accuracy: false,
             external_receiver: false,
         }),
-        ..Evidence::default()
-    };
+        ..punch_core::Evidence::default()
+    }
+}
+
+#[test]
+fn a_punch_needs_a_verified_pin_or_the_platforms_user_verification() {
+    use punch_core::PunchKind;
+    let w = PinWorld::new();
+    w.engine.set_pin(PIN, None).unwrap();
+    let evidence = || at_hq(&w.engine);
     assert_eq!(
         pin_err(w.engine.punch(PunchKind::ClockIn, &evidence())),
         PinError::Required
@@ -560,6 +570,79 @@ fn a_lock_count_reset_in_the_phones_database_is_flagged_by_the_server() {
     assert_eq!(
         entries.iter().filter(|e| e.1.is_some()).count(),
         2,
+        "{entries:?}"
+    );
+}
+
+/// The periodic PIN change (`max_age_days`): the PIN's age is judged on
+/// trusted time (a wall clock moved either way changes nothing), the app
+/// is told (`must_change`), no punch goes through until the PIN is changed
+/// — not on the PIN, not on the platform's user verification — and the
+/// server receives the `changed` event and finds nothing amiss.
+#[test]
+fn an_old_pin_must_be_changed_before_the_next_punch() {
+    use punch_core::PunchKind;
+    const DAY_MS: i64 = 86_400_000;
+    let w = PinWorld::with_pin(PinSettings {
+        max_age_days: Some(7),
+        ..PinSettings::default()
+    });
+    let evidence = || at_hq(&w.engine);
+    w.engine.set_pin(PIN, None).unwrap();
+    assert!(!w.engine.pin_status().unwrap().must_change);
+    // The phone's wall clock set a month ahead: trusted time has not moved.
+    let wall = now_ms();
+    w.clock.set_wall_ms(wall + 30 * DAY_MS);
+    assert!(!w.engine.pin_status().unwrap().must_change);
+    w.clock.set_wall_ms(wall);
+
+    // Eight days pass on trusted time (the PIN was set eight days ago).
+    let set_at = w.engine.trusted_now_ms() - 8 * DAY_MS;
+    w.device_sql(
+        "UPDATE pin_state SET set_at_ms = CAST(?1 AS INTEGER)",
+        &set_at.to_string(),
+    );
+    assert!(
+        w.engine.pin_status().unwrap().must_change,
+        "the app is told"
+    );
+    // Setting the wall clock back does not make it young again.
+    w.clock.set_wall_ms(wall - 10 * DAY_MS);
+    assert!(w.engine.pin_status().unwrap().must_change);
+    w.clock.set_wall_ms(wall);
+
+    // The right PIN is recognised but grants nothing; neither does the
+    // platform's biometric prompt.
+    assert_eq!(pin_err(w.engine.verify_pin(PIN)), PinError::MustChange);
+    assert_eq!(
+        pin_err(w.engine.punch(PunchKind::ClockIn, &evidence())),
+        PinError::Required
+    );
+    assert_eq!(
+        pin_err(w.engine.accept_user_verified()),
+        PinError::MustChange
+    );
+    assert_eq!(
+        pin_err(w.engine.punch(PunchKind::ClockIn, &evidence())),
+        PinError::Required
+    );
+
+    // The change: the old PIN once more, then a new one.
+    w.engine.change_pin(PIN, "5930", None).unwrap();
+    let status = w.engine.pin_status().unwrap();
+    assert!(!status.must_change && status.is_set, "{status:?}");
+    w.engine.verify_pin("5930").unwrap();
+    w.engine.punch(PunchKind::ClockIn, &evidence()).unwrap();
+
+    // The server sees the change, judged like every PIN event: no finding.
+    let entries = w.server_pin_entries();
+    let changed = entries
+        .iter()
+        .filter(|(tag, _, _)| tag == "changed")
+        .count();
+    assert_eq!(changed, 1, "{entries:?}");
+    assert!(
+        entries.iter().all(|(_, status, _)| status.is_none()),
         "{entries:?}"
     );
 }

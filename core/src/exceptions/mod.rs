@@ -8,11 +8,13 @@
 
 mod attachments;
 mod field_work;
+mod forgotten;
 mod make_up;
 mod service;
 
 use attachments::attach;
 use field_work::propose_field_work;
+pub use forgotten::{ForgottenNotice, make_up_for};
 use make_up::file_make_up;
 pub(crate) use service::ExceptionService;
 

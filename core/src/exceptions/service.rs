@@ -48,4 +48,16 @@ impl ExceptionService {
     pub(crate) fn refused_attempts(&self) -> Result<Vec<RefusedAttempt>> {
         super::refused_attempts(&self.device)
     }
+
+    pub(crate) fn forgotten_clock_outs(
+        &self,
+        locale: punch_model::messages::Locale,
+    ) -> Result<Vec<super::ForgottenNotice>> {
+        let policy = self.policy.current(&self.device.db).ok();
+        super::forgotten::forgotten_clock_outs(
+            &self.device,
+            policy.as_ref().map(|p| &p.policy),
+            locale,
+        )
+    }
 }

@@ -449,7 +449,8 @@ impl PinGuard {
     }
 
     /// The platform's biometric or device credential succeeded: recorded,
-    /// and punches are granted as after a PIN.
+    /// and punches are granted as after a PIN (not while the PIN is older
+    /// than `max_age_days`: it must be changed first).
     pub fn user_verified(
         &self,
         device: &DeviceContext,
@@ -459,6 +460,11 @@ impl PinGuard {
         let _turn = self.lock_turn();
         let reading = device.now();
         let row = device.db.pin_row(employee_id)?;
+        // The periodic change binds whoever proves the holder: an old PIN
+        // must be changed before the next punch, prompt or no prompt.
+        if row.verifier.is_some() && expired(settings, &row, &time_now(device, &reading)?) {
+            return Err(PinError::MustChange.into());
+        }
         save(
             device,
             settings.policy_version,

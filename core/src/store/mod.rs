@@ -15,6 +15,7 @@
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
+mod forgotten;
 mod meta;
 mod photos;
 mod pin;

@@ -1,6 +1,7 @@
 //! Where the device's requests stand: asked only while one waits for a
 //! decision (or a field site may arrive), with the signed personal
-//! addendum installed from the same answer; then the files filed with
+//! addendum installed from the same answer, and the forgotten clock-outs
+//! the server found (asked also while the employee is clocked in); then the files filed with
 //! make-up requests go up.
 
 use punch_model::ledger::signing::sha256;
@@ -21,7 +22,11 @@ pub(crate) fn refresh_requests(
 ) -> Result<(), CallFailure> {
     let device = session.device;
     let uploads = device.db.attachments_to_upload()?;
-    let wanted = exceptions::any_undecided(device)? || !policy.field_sites().is_empty();
+    // Clocked in here: the server may have found the clock-out forgotten
+    // (`crate::exceptions::forgotten`), which only this answer tells.
+    let wanted = exceptions::any_undecided(device)?
+        || !policy.field_sites().is_empty()
+        || device.db.punch_context()?.own_open_shift().is_some();
     if !wanted && uploads.is_empty() {
         return Ok(());
     }
@@ -64,6 +69,7 @@ pub(crate) fn refresh_requests(
         })
         .collect();
     device.db.save_request_statuses(&rows)?;
+    device.db.save_forgotten_clock_outs(&answer.forgotten)?;
     match policy.install_addendum(device, answer.addendum.as_ref()) {
         Ok(()) => Ok(()),
         Err(PunchError::Addendum(message)) => Err(CallFailure::Transient {

@@ -8,6 +8,7 @@ pub mod cidr;
 pub mod evaluate;
 pub mod evidence;
 pub mod field_work;
+pub mod forgotten;
 pub mod makeup;
 pub mod photo;
 pub mod photo_rule;

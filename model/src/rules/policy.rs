@@ -146,6 +146,9 @@ pub struct Settings {
     /// A photo at the punch (`rules::photo`); default: never.
     #[serde(skip_serializing_if = "crate::rules::photo::PhotoSettings::is_default")]
     pub photo: crate::rules::photo::PhotoSettings,
+    /// What the server does about a forgotten clock-out (`rules::forgotten`).
+    #[serde(skip_serializing_if = "crate::rules::forgotten::is_flag")]
+    pub forgotten_clock_out: crate::rules::forgotten::ForgottenClockOutAction,
 }
 
 impl Settings {
@@ -175,6 +178,7 @@ impl Default for Settings {
             privacy: None,
             pin: None,
             photo: Default::default(),
+            forgotten_clock_out: Default::default(),
         }
     }
 }

@@ -337,6 +337,11 @@ pub struct RequestsResponse {
     /// None: no field site is approved for the employee (any more).
     #[serde(default)]
     pub addendum: Option<SignedAddendum>,
+    /// The employee's forgotten clock-outs the server found (recent ones,
+    /// oldest first): the phone tells the employee, who may answer with a
+    /// make-up request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forgotten: Vec<crate::rules::forgotten::ForgottenClockOut>,
 }
 
 /// `PUT /v1/attachments/{sha256}` (device-authenticated): stored.

@@ -17,6 +17,7 @@ use crate::clock::now_ms;
 use crate::export::{self, ExportQuery};
 use crate::limits::rate::{self, Bucket};
 use crate::staff::Permission;
+use crate::store::forgotten::ForgottenFilter;
 use crate::store::people::PunchReviewRow;
 use crate::store::punch_page::{MAX_PAGE, PunchCursor, PunchQuery};
 use crate::store::request_page::{RequestCursor, RequestQuery};
@@ -102,9 +103,24 @@ pub async fn attendance(
                 let zone = policy_of(tx.latest_policy_version()?)?
                     .and_then(|p| p.policy.time_zone.clone())
                     .unwrap_or_else(|| "UTC".into());
-                let rows = export::attendance(
+                let forgotten = crate::forgotten::ForExport::load(
+                    tx,
+                    &s.policies,
+                    &punches,
+                    &made_up,
+                    &ForgottenFilter {
+                        team: team.as_deref(),
+                        employee: q.employee.as_deref(),
+                        ..ForgottenFilter::default()
+                    },
+                    now,
+                )?;
+                let mut punches = punches;
+                punches.extend(forgotten.server_made_punches());
+                let mut rows = export::attendance(
                     &punches, &made_up, &people, &reviews, &policy_of, &zone, &query,
                 )?;
+                forgotten.mark(&mut rows, &zone);
                 audit(
                     tx,
                     actor,

@@ -14,6 +14,7 @@ pub mod auth;
 pub mod chain_breaks;
 pub mod error;
 pub mod export;
+pub mod forgotten;
 pub mod key_rotations;
 pub mod locale;
 pub mod people;
@@ -58,6 +59,7 @@ pub const PATH_PUBLISH: &str = "/admin/v1/policy/publish";
 pub const PATH_REQUESTS: &str = "/admin/v1/requests";
 pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision";
 pub const PATH_KEY_ROTATIONS: &str = "/admin/v1/key-rotations";
+pub const PATH_FORGOTTEN: &str = "/admin/v1/forgotten-clock-outs";
 pub const PATH_KEY_ROTATION_DECISION: &str = "/admin/v1/key-rotations/{event_id}/decision";
 
 /// One route: method, path, the permission it needs (None: sign-in and
@@ -227,6 +229,12 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_REQUESTS,
             Some(P::ViewRequests),
             get(requests::list),
+        ),
+        r(
+            Method::GET,
+            PATH_FORGOTTEN,
+            Some(P::ViewPunches),
+            get(forgotten::list),
         ),
         r(
             Method::POST,

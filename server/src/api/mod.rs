@@ -286,6 +286,7 @@ async fn requests_handler(
             Ok(RequestsResponse {
                 decisions: requests::decisions_for(tx, &device.device_id)?,
                 addendum: requests::signed_addendum(tx, &device.employee_id, now)?,
+                forgotten: crate::forgotten::notices_for(tx, &device.employee_id, now)?,
             })
         })?)
     })

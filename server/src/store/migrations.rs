@@ -22,6 +22,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0013_attachments_per_employee.sql"),
     include_str!("migrations/sqlite/0014_punches_by_time.sql"),
     include_str!("migrations/sqlite/0015_requests_by_time.sql"),
+    include_str!("migrations/sqlite/0020_forgotten_clock_outs.sql"),
     include_str!("migrations/sqlite/0019_punch_photos.sql"),
 ];
 
@@ -42,6 +43,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
     include_str!("migrations/postgres/0014_punches_by_time.sql"),
     include_str!("migrations/postgres/0015_requests_by_time.sql"),
+    include_str!("migrations/postgres/0020_forgotten_clock_outs.sql"),
     include_str!("migrations/postgres/0019_punch_photos.sql"),
 ];
 

@@ -9,6 +9,7 @@
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod db;
+pub mod forgotten;
 pub mod migrations;
 pub mod people;
 pub mod photos;
@@ -320,6 +321,8 @@ pub trait StoreTx {
     fn people(&self) -> &dyn people::PeopleTx;
     /// This transaction's punch-photo operations.
     fn photos(&self) -> &dyn photos::PhotosTx;
+    /// This transaction's forgotten clock-outs (`crate::forgotten`).
+    fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

@@ -10,6 +10,7 @@ mod chain;
 mod devices;
 mod enrollment;
 mod events;
+mod forgotten;
 mod limits;
 mod meta;
 mod people;
@@ -25,6 +26,7 @@ use std::collections::HashMap;
 use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::db::{Db, Row, Value};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -170,6 +172,9 @@ answered_by!(StoreTx {
     fn photos(&self) -> &dyn PhotosTx {
         self
     }
+    fn forgotten(&self) -> &dyn ForgottenTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -295,4 +300,11 @@ answered_by!(PhotosTx {} {
     fn photo_of_punch(device_id: &str, seq: u64) -> Result<Option<(PunchPhotoRow, bool)>> => photos;
     fn device_has_punch(device_id: &str) -> Result<bool> => photos;
     fn purge_photos(before_ms: i64) -> Result<u64> => photos;
+});
+
+answered_by!(ForgottenTx {} {
+    fn insert_forgotten(row: &ForgottenRow) -> Result<bool> => forgotten;
+    fn supersede_forgotten(employee_id: &str, shift_id: &str, start_ms: i64, punch_id: &str, now_ms: i64) -> Result<bool> => forgotten;
+    fn forgotten_of(employee_id: &str, since_ms: i64) -> Result<Vec<ForgottenRow>> => forgotten;
+    fn forgotten_list(filter: &ForgottenFilter<'_>, limit: usize) -> Result<Vec<ForgottenRow>> => forgotten;
 });
