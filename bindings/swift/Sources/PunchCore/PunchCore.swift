@@ -2401,6 +2401,11 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func requests() async throws  -> [RequestInfo]
     
     /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    func forgottenClockOuts() async throws  -> [ForgottenClockOutInfo]
+    
+    /**
      * Enrolls this device with a one-time code from the employer: asks the
      * server for its challenge, has `provider` create the punch key and the
      * channel key for it (attested where the platform can), and binds both;
@@ -3108,6 +3113,25 @@ open func requests()async throws  -> [RequestInfo]  {
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+open func forgottenClockOuts()async throws  -> [ForgottenClockOutInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeForgottenClockOutInfo.lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -5095,6 +5119,119 @@ public func FfiConverterTypeFieldWorkInput_lift(_ buf: RustBuffer) throws -> Fie
 #endif
 @Sendable public func FfiConverterTypeFieldWorkInput_lower(_ value: FieldWorkInput) -> RustBuffer {
     return FfiConverterTypeFieldWorkInput.lower(value)
+}
+
+
+/**
+ * A shift occurrence clocked in to and not clocked out of in time.
+ */
+public struct ForgottenClockOutInfo: Equatable, Hashable {
+    public let shiftId: String
+    public let start: Date
+    public let end: Date
+    /**
+     * A clock-out (or a make-up one) answers it up to here.
+     */
+    public let closesAt: Date
+    public let clockInPunchId: String
+    public let clockInAt: Date
+    public let state: ForgottenClockOutState
+    /**
+     * The server-made clock-out's time, when the server closed it.
+     */
+    public let serverClockOut: Date?
+    /**
+     * What to tell the employee (English; `localized_text` for others).
+     */
+    public let message: Message
+    /**
+     * Make-up requests this device filed that answer it (event ids).
+     */
+    public let answeredBy: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(shiftId: String, start: Date, end: Date, 
+        /**
+         * A clock-out (or a make-up one) answers it up to here.
+         */closesAt: Date, clockInPunchId: String, clockInAt: Date, state: ForgottenClockOutState, 
+        /**
+         * The server-made clock-out's time, when the server closed it.
+         */serverClockOut: Date?, 
+        /**
+         * What to tell the employee (English; `localized_text` for others).
+         */message: Message, 
+        /**
+         * Make-up requests this device filed that answer it (event ids).
+         */answeredBy: [String]) {
+        self.shiftId = shiftId
+        self.start = start
+        self.end = end
+        self.closesAt = closesAt
+        self.clockInPunchId = clockInPunchId
+        self.clockInAt = clockInAt
+        self.state = state
+        self.serverClockOut = serverClockOut
+        self.message = message
+        self.answeredBy = answeredBy
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ForgottenClockOutInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeForgottenClockOutInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ForgottenClockOutInfo {
+        return
+            try ForgottenClockOutInfo(
+                shiftId: FfiConverterString.read(from: &buf), 
+                start: FfiConverterTimestamp.read(from: &buf), 
+                end: FfiConverterTimestamp.read(from: &buf), 
+                closesAt: FfiConverterTimestamp.read(from: &buf), 
+                clockInPunchId: FfiConverterString.read(from: &buf), 
+                clockInAt: FfiConverterTimestamp.read(from: &buf), 
+                state: FfiConverterTypeForgottenClockOutState.read(from: &buf), 
+                serverClockOut: FfiConverterOptionTimestamp.read(from: &buf), 
+                message: FfiConverterTypeMessage.read(from: &buf), 
+                answeredBy: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ForgottenClockOutInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.shiftId, into: &buf)
+        FfiConverterTimestamp.write(value.start, into: &buf)
+        FfiConverterTimestamp.write(value.end, into: &buf)
+        FfiConverterTimestamp.write(value.closesAt, into: &buf)
+        FfiConverterString.write(value.clockInPunchId, into: &buf)
+        FfiConverterTimestamp.write(value.clockInAt, into: &buf)
+        FfiConverterTypeForgottenClockOutState.write(value.state, into: &buf)
+        FfiConverterOptionTimestamp.write(value.serverClockOut, into: &buf)
+        FfiConverterTypeMessage.write(value.message, into: &buf)
+        FfiConverterSequenceString.write(value.answeredBy, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeForgottenClockOutInfo_lift(_ buf: RustBuffer) throws -> ForgottenClockOutInfo {
+    return try FfiConverterTypeForgottenClockOutInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeForgottenClockOutInfo_lower(_ value: ForgottenClockOutInfo) -> RustBuffer {
+    return FfiConverterTypeForgottenClockOutInfo.lower(value)
 }
 
 
@@ -8467,6 +8604,91 @@ public func FfiConverterTypeFlagKind_lift(_ buf: RustBuffer) throws -> FlagKind 
 
 
 /**
+ * Where a forgotten clock-out stands.
+ */
+
+public enum ForgottenClockOutState: Equatable, Hashable {
+    
+    /**
+     * Flagged for a manager; nothing closed it.
+     */
+    case flagged
+    /**
+     * The server closed it at the shift's end (a server-made entry, never a punch).
+     */
+    case closedByServer
+    /**
+     * The employee's own clock-out arrived late and counts.
+     */
+    case superseded
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ForgottenClockOutState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeForgottenClockOutState: FfiConverterRustBuffer {
+    typealias SwiftType = ForgottenClockOutState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ForgottenClockOutState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .flagged
+        
+        case 2: return .closedByServer
+        
+        case 3: return .superseded
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ForgottenClockOutState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .flagged:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .closedByServer:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeForgottenClockOutState_lift(_ buf: RustBuffer) throws -> ForgottenClockOutState {
+    return try FfiConverterTypeForgottenClockOutState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeForgottenClockOutState_lower(_ value: ForgottenClockOutState) -> RustBuffer {
+    return FfiConverterTypeForgottenClockOutState.lower(value)
+}
+
+
+
+/**
  * The HTTP methods the library uses.
  */
 
@@ -8743,6 +8965,9 @@ public enum MessageCode: Equatable, Hashable {
     case requestApproved
     case requestDenied
     case requestRefused
+    case forgottenClockOut
+    case forgottenClockOutClosed
+    case forgottenClockOutSuperseded
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -8850,7 +9075,13 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
         
         case 41: return .requestRefused
         
-        case 42: return .unknown
+        case 42: return .forgottenClockOut
+        
+        case 43: return .forgottenClockOutClosed
+        
+        case 44: return .forgottenClockOutSuperseded
+        
+        case 45: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -9024,8 +9255,20 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
             writeInt(&buf, Int32(41))
         
         
-        case .unknown:
+        case .forgottenClockOut:
             writeInt(&buf, Int32(42))
+        
+        
+        case .forgottenClockOutClosed:
+            writeInt(&buf, Int32(43))
+        
+        
+        case .forgottenClockOutSuperseded:
+            writeInt(&buf, Int32(44))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(45))
         
         }
     }
@@ -12165,6 +12408,31 @@ fileprivate struct FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeForgottenClockOutInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ForgottenClockOutInfo]
+
+    public static func write(_ value: [ForgottenClockOutInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeForgottenClockOutInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ForgottenClockOutInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ForgottenClockOutInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeForgottenClockOutInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHistoryEntry: FfiConverterRustBuffer {
     typealias SwiftType = [HistoryEntry]
 
@@ -12760,6 +13028,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 52356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() != 36645) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() != 4382) {

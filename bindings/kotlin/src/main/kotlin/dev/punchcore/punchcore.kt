@@ -974,6 +974,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_keys(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(
@@ -1143,6 +1145,8 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_keys(`ptr`: Long,`code`: RustBuffer.ByValue,`provider`: Long,
     ): Long
@@ -1490,6 +1494,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 52356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() and 0xFFFF) != 36645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_enroll_with_keys() and 0xFFFF) != 4382) {
@@ -4693,6 +4700,11 @@ public interface PunchClientInterface {
     suspend fun `requests`(): List<RequestInfo>
     
     /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    suspend fun `forgottenClockOuts`(): List<ForgottenClockOutInfo>
+    
+    /**
      * Enrolls this device with a one-time code from the employer: asks the
      * server for its challenge, has `provider` create the punch key and the
      * channel key for it (attested where the platform can), and binds both;
@@ -5584,6 +5596,30 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The forgotten clock-outs the server found, as of the last sync.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `forgottenClockOuts`() : List<ForgottenClockOutInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeForgottenClockOutInfo.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -7791,6 +7827,99 @@ public object FfiConverterTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkIn
             FfiConverterString.write(value.`fromDate`, buf)
             FfiConverterString.write(value.`toDate`, buf)
             FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
+ * A shift occurrence clocked in to and not clocked out of in time.
+ */
+data class ForgottenClockOutInfo (
+    val `shiftId`: kotlin.String
+    , 
+    val `start`: java.time.Instant
+    , 
+    val `end`: java.time.Instant
+    , 
+    /**
+     * A clock-out (or a make-up one) answers it up to here.
+     */
+    val `closesAt`: java.time.Instant
+    , 
+    val `clockInPunchId`: kotlin.String
+    , 
+    val `clockInAt`: java.time.Instant
+    , 
+    val `state`: ForgottenClockOutState
+    , 
+    /**
+     * The server-made clock-out's time, when the server closed it.
+     */
+    val `serverClockOut`: java.time.Instant?
+    , 
+    /**
+     * What to tell the employee (English; `localized_text` for others).
+     */
+    val `message`: Message
+    , 
+    /**
+     * Make-up requests this device filed that answer it (event ids).
+     */
+    val `answeredBy`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeForgottenClockOutInfo: FfiConverterRustBuffer<ForgottenClockOutInfo> {
+    override fun read(buf: ByteBuffer): ForgottenClockOutInfo {
+        return ForgottenClockOutInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterTypeForgottenClockOutState.read(buf),
+            FfiConverterOptionalTimestamp.read(buf),
+            FfiConverterTypeMessage.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ForgottenClockOutInfo) = (
+            FfiConverterString.allocationSize(value.`shiftId`) +
+            FfiConverterTimestamp.allocationSize(value.`start`) +
+            FfiConverterTimestamp.allocationSize(value.`end`) +
+            FfiConverterTimestamp.allocationSize(value.`closesAt`) +
+            FfiConverterString.allocationSize(value.`clockInPunchId`) +
+            FfiConverterTimestamp.allocationSize(value.`clockInAt`) +
+            FfiConverterTypeForgottenClockOutState.allocationSize(value.`state`) +
+            FfiConverterOptionalTimestamp.allocationSize(value.`serverClockOut`) +
+            FfiConverterTypeMessage.allocationSize(value.`message`) +
+            FfiConverterSequenceString.allocationSize(value.`answeredBy`)
+    )
+
+    override fun write(value: ForgottenClockOutInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`shiftId`, buf)
+            FfiConverterTimestamp.write(value.`start`, buf)
+            FfiConverterTimestamp.write(value.`end`, buf)
+            FfiConverterTimestamp.write(value.`closesAt`, buf)
+            FfiConverterString.write(value.`clockInPunchId`, buf)
+            FfiConverterTimestamp.write(value.`clockInAt`, buf)
+            FfiConverterTypeForgottenClockOutState.write(value.`state`, buf)
+            FfiConverterOptionalTimestamp.write(value.`serverClockOut`, buf)
+            FfiConverterTypeMessage.write(value.`message`, buf)
+            FfiConverterSequenceString.write(value.`answeredBy`, buf)
     }
 }
 
@@ -10247,6 +10376,53 @@ public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
 
 
 /**
+ * Where a forgotten clock-out stands.
+ */
+
+enum class ForgottenClockOutState {
+    
+    /**
+     * Flagged for a manager; nothing closed it.
+     */
+    FLAGGED,
+    /**
+     * The server closed it at the shift's end (a server-made entry, never a punch).
+     */
+    CLOSED_BY_SERVER,
+    /**
+     * The employee's own clock-out arrived late and counts.
+     */
+    SUPERSEDED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeForgottenClockOutState: FfiConverterRustBuffer<ForgottenClockOutState> {
+    override fun read(buf: ByteBuffer) = try {
+        ForgottenClockOutState.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: ForgottenClockOutState) = 4UL
+
+    override fun write(value: ForgottenClockOutState, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * The HTTP methods the library uses.
  */
 
@@ -10409,6 +10585,9 @@ enum class MessageCode {
     REQUEST_APPROVED,
     REQUEST_DENIED,
     REQUEST_REFUSED,
+    FORGOTTEN_CLOCK_OUT,
+    FORGOTTEN_CLOCK_OUT_CLOSED,
+    FORGOTTEN_CLOCK_OUT_SUPERSEDED,
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -13102,6 +13281,34 @@ public object FfiConverterSequenceTypeFieldSiteInfo: FfiConverterRustBuffer<List
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeFieldSiteInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeForgottenClockOutInfo: FfiConverterRustBuffer<List<ForgottenClockOutInfo>> {
+    override fun read(buf: ByteBuffer): List<ForgottenClockOutInfo> {
+        val len = buf.getInt()
+        return List<ForgottenClockOutInfo>(len) {
+            FfiConverterTypeForgottenClockOutInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ForgottenClockOutInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeForgottenClockOutInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ForgottenClockOutInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeForgottenClockOutInfo.write(it, buf)
         }
     }
 }
