@@ -40,6 +40,8 @@ pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path)
             ],
             ..PhotoSettings::default()
         },
+        // This part shows the photo alone (step 8 shows the PIN).
+        pin: None,
         ..before.clone()
     })?;
     admin.add_employee(EMPLOYEE, "Zhang Min")?;
