@@ -35,6 +35,9 @@ if [ "${1:-}" = "--check" ] || [ "${1:-}" = "--check-all" ]; then
   for flag in "max-page-size=16384" "common-page-size=16384"; do
     grep -q -- "$flag" <<<"$PAGE_FLAGS" || { echo "16 KB page flag $flag missing" >&2; exit 1; }
   done
+  for flag in "--icf=all" "--pack-dyn-relocs=android"; do
+    grep -q -- "$flag" <<<"$ANDROID_LINK_FLAGS" || { echo "size link flag $flag missing" >&2; exit 1; }
+  done
   checked=0
   for t in "${TARGETS[@]}"; do
     if rustup target list --installed | grep -qx "$t" || rustup target add "$t" >/dev/null 2>&1; then
@@ -63,7 +66,7 @@ if [ "${1:-}" = "--check" ] || [ "${1:-}" = "--check-all" ]; then
     echo "android: reqwest/rustls are in the mobile dependency tree" >&2
     exit 1
   fi
-  echo "android: $checked of ${#TARGETS[@]} targets checked, 16 KB page flags present, no reqwest/rustls"
+  echo "android: $checked of ${#TARGETS[@]} targets checked, 16 KB page and size link flags present, no reqwest/rustls"
   exit 0
 fi
 
@@ -78,7 +81,7 @@ symbols=target/android-symbols
 rm -rf "$jni" "$symbols"
 # Unstripped here; stripped copies go into jniLibs below.
 export CARGO_PROFILE_RELEASE_FFI_STRIP=false
-export RUSTFLAGS="${RUSTFLAGS:-} $PAGE_FLAGS"
+export RUSTFLAGS="${RUSTFLAGS:-} $PAGE_FLAGS $ANDROID_LINK_FLAGS"
 abi_args=()
 for a in "${ABIS[@]}"; do abi_args+=(-t "$a"); done
 cargo ndk "${abi_args[@]}" --platform "$MIN_SDK" -o "$symbols" \

@@ -21,12 +21,15 @@ cargo build --locked -p punch-ffi --profile release-ffi --target aarch64-unknown
 cp target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so "$out/desktop-aarch64.so"
 # The phone build (scripts/build-android.sh): no reqwest/rustls; aarch64
 # Linux stands in for arm64-v8a (no NDK here).
+# Linked as build-android.sh links (lld, identical code folding, packed
+# relocations), in a target dir of its own: other flags, another build.
 (
   source scripts/lib/mobile-env.sh
-  cargo build --locked -p punch-ffi --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu
+  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$STANDIN_LINK_FLAGS" CARGO_TARGET_DIR=target/mobile-standin \
+    cargo build --locked -p punch-ffi --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu
 )
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64-mobile.so" \
-  target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
+  target/mobile-standin/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
 
 strip -o "$out/libpunchcore-x86_64.so" target/release-ffi/libpunchcore.so
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64.so" "$out/desktop-aarch64.so"

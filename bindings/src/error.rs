@@ -165,6 +165,31 @@ pub enum RequestRefusal {
     FieldWorkTooLong,
     /// The request names a refused attempt or a file this device does not hold.
     UnknownReference,
+    /// Fault reports (`report_fault`) and a make-up request's citation of one.
+    FaultUnknownKind,
+    FaultTextTooLong,
+    FaultControlCharacters,
+    FaultNoText,
+    FaultTooManyAttachments,
+    FaultBadAttachment,
+    FaultCitedNotFound,
+    FaultCitedNotYours,
+}
+
+impl From<&punch_model::ledger::fault::FaultRefusal> for RequestRefusal {
+    fn from(f: &punch_model::ledger::fault::FaultRefusal) -> Self {
+        use punch_model::ledger::fault::FaultRefusal as F;
+        match f {
+            F::UnknownKind { .. } => RequestRefusal::FaultUnknownKind,
+            F::TextTooLong { .. } => RequestRefusal::FaultTextTooLong,
+            F::ControlCharacters => RequestRefusal::FaultControlCharacters,
+            F::NoText => RequestRefusal::FaultNoText,
+            F::TooManyAttachments { .. } => RequestRefusal::FaultTooManyAttachments,
+            F::BadAttachment => RequestRefusal::FaultBadAttachment,
+            F::CitedFaultNotFound { .. } => RequestRefusal::FaultCitedNotFound,
+            F::CitedFaultNotYours { .. } => RequestRefusal::FaultCitedNotYours,
+        }
+    }
 }
 
 impl From<&punch_model::rules::makeup::MakeUpRefusal> for RequestRefusal {
@@ -332,9 +357,13 @@ impl From<CoreError> for PunchError {
                 ),
                 code: (&f).into(),
             },
+            CoreError::Fault(f) => PunchError::RequestRefused {
+                detail: text("The fault report is refused; its code says why."),
+                code: (&f).into(),
+            },
             CoreError::UnknownReference { .. } => PunchError::RequestRefused {
                 detail: text(
-                    "The request names a refused attempt or a file this device does not hold.",
+                    "The request names a refused attempt, a fault or a file this device does not hold.",
                 ),
                 code: RequestRefusal::UnknownReference,
             },

@@ -7,7 +7,7 @@ use punch_core::{FiledRequest, RefusedAttempt, RequestView};
 use punch_model::geofence::LatLon;
 use punch_model::messages::{self, Locale};
 use punch_model::rules::field_work::{Date, FieldSite, FieldWorkRequest};
-use punch_model::rules::makeup::{self, MakeUpRequest};
+use punch_model::rules::makeup::{self, FaultCitation, MakeUpRequest};
 use std::time::SystemTime;
 
 use crate::client::PunchClient;
@@ -39,6 +39,16 @@ pub struct MakeUpRequestInput {
     /// `RefusedAttemptInfo.event_id` of the attempt this is about.
     #[uniffi(default = None)]
     pub refused_attempt_id: Option<String>,
+    /// A fault event that explains the request (`FaultInfo.reference`).
+    #[uniffi(default = None)]
+    pub fault: Option<FaultRef>,
+}
+
+/// Where a fault event sits in a device's chain: what a make-up request cites.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FaultRef {
+    pub device_id: String,
+    pub seq: i64,
 }
 
 /// A proposed field-work site: a circle, for a range of days.
@@ -150,16 +160,9 @@ impl TryFrom<MakeUpRequestInput> for MakeUpRequest {
             intended_time_ms: millis(r.intended_time),
             site_id: r.site_id,
             reason: r.reason,
-            attachments: r
-                .attachments
-                .into_iter()
-                .map(|a| makeup::Attachment {
-                    sha256: a.sha256,
-                    size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
-                    media_type: a.media_type,
-                })
-                .collect(),
+            attachments: r.attachments.into_iter().map(attachment).collect(),
             refused_attempt,
+            fault: r.fault.map(FaultCitation::try_from).transpose()?,
         })
     }
 }
@@ -173,7 +176,37 @@ impl From<MakeUpRequest> for MakeUpRequestInput {
             reason: r.reason,
             attachments: r.attachments.into_iter().map(AttachmentRef::from).collect(),
             refused_attempt_id: r.refused_attempt.map(|u| u.to_string()),
+            fault: r.fault.map(FaultRef::from),
         }
+    }
+}
+
+impl TryFrom<FaultRef> for FaultCitation {
+    type Error = PunchError;
+    fn try_from(r: FaultRef) -> Result<Self, PunchError> {
+        Ok(FaultCitation {
+            device_id: r.device_id,
+            seq: u64::try_from(r.seq)
+                .map_err(|_| PunchError::invalid("The fault's seq is negative."))?,
+        })
+    }
+}
+
+impl From<FaultCitation> for FaultRef {
+    fn from(c: FaultCitation) -> Self {
+        FaultRef {
+            device_id: c.device_id,
+            seq: c.seq.signed(),
+        }
+    }
+}
+
+/// A file as the core names it.
+pub(crate) fn attachment(a: AttachmentRef) -> makeup::Attachment {
+    makeup::Attachment {
+        sha256: a.sha256,
+        size_bytes: u64::try_from(a.size_bytes).unwrap_or(0),
+        media_type: a.media_type,
     }
 }
 
@@ -309,7 +342,8 @@ impl PunchClient {
         .await
     }
 
-    /// Keeps a file for a make-up request until the server has it.
+    /// Keeps a file for a make-up request (or a fault report) until the
+    /// server has it.
     pub async fn attach(
         &self,
         body: Vec<u8>,

@@ -16,6 +16,7 @@
 //! - `pin`: the punch PIN and its resets;
 //! - `logging`: the log sink (Logcat / os_log) behind the `log` facade;
 //! - `exceptions`: make-up requests, field work, refused attempts;
+//! - `faults`: fault reports, and the citation of one by a make-up request;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
 //! - `photo`: a photo at the punch when the policy asks;
 //! - `bench` (feature `bench`, never in a shipped library): the Rust side of
@@ -32,6 +33,7 @@ mod bench;
 mod client;
 mod error;
 mod exceptions;
+mod faults;
 mod forgotten;
 mod key_wrapper;
 mod keys;
@@ -52,6 +54,7 @@ pub use bench::RustBaseline;
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
+pub use faults::FaultInfo;
 pub use forgotten::{ForgottenClockOutInfo, ForgottenClockOutState};
 pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};

@@ -68,6 +68,15 @@ pub enum MessageCode {
     ForgottenClockOut,
     ForgottenClockOutClosed,
     ForgottenClockOutSuperseded,
+    FaultLocationUnavailable,
+    FaultLocationDenied,
+    FaultWifiOff,
+    FaultClockMoved,
+    FaultUploadFailing,
+    FaultStorageFull,
+    FaultKeyInvalidated,
+    FaultAttestationRefused,
+    FaultOther,
     /// A code this library version does not know (never produced by it).
     Unknown,
 }
@@ -136,6 +145,21 @@ const CODES: &[(MessageCode, &str)] = &[
         MessageCode::ForgottenClockOutSuperseded,
         "forgotten_clock_out_superseded",
     ),
+    (
+        MessageCode::FaultLocationUnavailable,
+        "fault_location_unavailable",
+    ),
+    (MessageCode::FaultLocationDenied, "fault_location_denied"),
+    (MessageCode::FaultWifiOff, "fault_wifi_off"),
+    (MessageCode::FaultClockMoved, "fault_clock_moved"),
+    (MessageCode::FaultUploadFailing, "fault_upload_failing"),
+    (MessageCode::FaultStorageFull, "fault_storage_full"),
+    (MessageCode::FaultKeyInvalidated, "fault_key_invalidated"),
+    (
+        MessageCode::FaultAttestationRefused,
+        "fault_attestation_refused",
+    ),
+    (MessageCode::FaultOther, "fault_other"),
 ];
 
 impl MessageCode {

@@ -2,7 +2,8 @@
 //! reference server on 127.0.0.1, enrollment, a signed policy, punches while
 //! offline, sync when the server is back, and tampering / a moved clock
 //! caught by the server; then the punch PIN's lockout and a reset by code
-//! (`demo_pin`).
+//! (`demo_pin`), and a fault report cited by a make-up request
+//! (`demo_faults`).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -243,12 +244,15 @@ pub fn run() -> CmdResult {
     crate::demo_forgotten::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
     crate::demo_photo::run(&admin, &server_db, addr, dir.path())?;
+    crate::demo_devices::run(&admin, &server_db, addr, dir.path())?;
+    crate::demo_faults::run(&admin, &server_db, addr, dir.path())?;
     drop(admin);
     crate::demo_at_rest::run(&server_db, EMPLOYEE)?;
     println!(
         "\nDone: the moved clock and the edited record were both caught; the exceptions were \
-         judged offline and decided by a manager; the PIN locked and was reset by code; the \
-         server's evidence was sealed at rest. Temporary files removed."
+         judged offline and decided by a manager; the PIN locked and was reset by code; a \
+         fault report was cited by a make-up request; the server's evidence was sealed at \
+         rest. Temporary files removed."
     );
     Ok(ExitCode::SUCCESS)
 }

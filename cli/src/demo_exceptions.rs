@@ -85,6 +85,7 @@ pub fn run(
         reason: "visiting the client with the sales team".into(),
         attachments: vec![photo],
         refused_attempt: Some(attempt.event_id.parse()?),
+        fault: None,
     })?;
     println!(
         "   - make-up request #{} filed for it with a photo (limits judged offline: {} a month, {} days back)",

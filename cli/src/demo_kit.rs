@@ -131,13 +131,12 @@ pub(crate) fn daily_shift(
     }
 }
 
-/// A new phone (its database at `db`) enrolled for `employee` with a fresh
-/// code, talking to `server`.
-pub(crate) fn enrolled_phone(
+/// A phone for `admin`'s server at `server`: its clock and an engine on
+/// `db`, not yet enrolled.
+pub(crate) fn phone(
+    db: &std::path::Path,
     admin: &punch_server::Admin,
     server: &ServerHandle,
-    db: &std::path::Path,
-    employee: &str,
 ) -> Result<(std::sync::Arc<PhoneClock>, punch_core::PunchEngine), Box<dyn std::error::Error>> {
     let clock = std::sync::Arc::new(PhoneClock::new()?);
     let mut config = punch_core::ServerConfig::new(&server.base_url(), admin.policy_public_key()?);
@@ -150,6 +149,18 @@ pub(crate) fn enrolled_phone(
             ..Default::default()
         },
     )?;
+    Ok((clock, engine))
+}
+
+/// A new phone (its database at `db`) enrolled for `employee` with a fresh
+/// code, talking to `server`.
+pub(crate) fn enrolled_phone(
+    admin: &punch_server::Admin,
+    server: &ServerHandle,
+    db: &std::path::Path,
+    employee: &str,
+) -> Result<(std::sync::Arc<PhoneClock>, punch_core::PunchEngine), Box<dyn std::error::Error>> {
+    let (clock, engine) = phone(db, admin, server)?;
     engine.enroll(&admin.create_enrollment_code(employee, std::time::Duration::from_secs(900))?)?;
     Ok((clock, engine))
 }

@@ -2,7 +2,9 @@
 
 mod demo;
 mod demo_at_rest;
+mod demo_devices;
 mod demo_exceptions;
+mod demo_faults;
 mod demo_forgotten;
 mod demo_kit;
 mod demo_photo;

@@ -28,6 +28,7 @@ use crate::device::{DeviceContext, DeviceInfo};
 use crate::error::{PunchError, Result};
 use crate::exceptions::{ExceptionService, ForgottenNotice, RefusedAttempt, RequestView};
 use crate::export::PersonalExport;
+use crate::faults::FaultEvent;
 use crate::history;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
@@ -280,8 +281,10 @@ impl PunchEngine {
         let photo = PhotoStep::prepare(&self.device, &policy, extras)?;
         let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None, &photo);
         photo.settle(&self.device, punched.as_ref().ok().map(|r| r.seq))?;
+        // What the punch showed of the device (never changes its outcome).
+        let fault = self.sync.faults.after_punch(&policy, &valid, &punched);
         // A refusal is stored too (as evidence): it goes up like a punch.
-        if matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
+        if fault || matches!(punched, Ok(_) | Err(PunchError::Refused(_))) {
             self.sync.recorded();
         }
         punched
@@ -319,6 +322,28 @@ impl PunchEngine {
     /// uploaded on sync after the request, then dropped from the device.
     pub fn attach(&self, body: Vec<u8>, media_type: &str) -> Result<Attachment> {
         self.exceptions.attach(body, media_type)
+    }
+
+    /// Reports a fault the employee describes: `kind` by its wire name
+    /// (`location_unavailable`, `clock_moved`... `other`), `text` up to
+    /// 1,000 characters, files kept with [`attach`](Self::attach) first.
+    /// Signed by the channel key, chained and uploaded like a punch; a
+    /// make-up request can then cite it ([`FaultEvent::citation`]). The
+    /// engine records the faults it sees itself on its own.
+    pub fn report_fault(
+        &self,
+        kind: &str,
+        text: &str,
+        attachments: Vec<Attachment>,
+    ) -> Result<EventReceipt> {
+        let receipt = self.sync.faults.report(kind, text, attachments)?;
+        self.sync.recorded();
+        Ok(receipt)
+    }
+
+    /// The fault events this device recorded (seen or reported), oldest first.
+    pub fn faults(&self) -> Result<Vec<FaultEvent>> {
+        self.sync.faults.faults()
     }
 
     /// The requests this device filed, with where each stands.

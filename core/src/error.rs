@@ -125,6 +125,10 @@ pub enum PunchError {
     #[error("field-work proposal refused: {0}")]
     /// A field-work proposal the policy refuses.
     FieldWork(#[from] FieldWorkError),
+    /// A fault report (or a make-up request's citation of one) is refused:
+    /// an unknown kind, an oversized description...
+    #[error("fault report refused: {0}")]
+    Fault(#[from] punch_model::ledger::fault::FaultRefusal),
     /// A make-up request names a refused attempt or a file this device does not hold.
     #[error("unknown {what} {id:?} on this device")]
     UnknownReference {

@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod exceptions;
 mod export;
+mod faults;
 mod history;
 mod installed_policy;
 mod keys;
@@ -75,6 +76,7 @@ pub use exceptions::{
     FiledRequest, ForgottenNotice, RefusedAttempt, RequestView, make_up_for as forgotten_make_up,
 };
 pub use export::PersonalExport;
+pub use faults::FaultEvent;
 pub use photo::{PunchExtras, PunchPhoto};
 pub use pin::{PinError, PinStatus};
 pub use privacy::PurgeReport;
@@ -90,6 +92,8 @@ pub use sync::{
 #[doc(no_inline)]
 pub use punch_model::ledger::chain::{ChainBreak, ChainProblem, ChainReport};
 #[doc(no_inline)]
+pub use punch_model::ledger::fault::{FaultKind, FaultRefusal, FaultReport};
+#[doc(no_inline)]
 pub use punch_model::ledger::record::{PunchKind, PunchRecord};
 #[doc(no_inline)]
 pub use punch_model::ledger::signing::{Signer, SignerError, SoftwareSigner};
@@ -104,7 +108,7 @@ pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
 #[doc(no_inline)]
 pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 #[doc(no_inline)]
-pub use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+pub use punch_model::rules::makeup::{Attachment, FaultCitation, MakeUpRequest};
 #[doc(no_inline)]
 pub use punch_model::rules::photo::{PhotoError, PhotoReason, PhotoRef};
 #[doc(no_inline)]

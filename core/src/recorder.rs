@@ -97,6 +97,10 @@ pub(crate) fn judge(
     );
     policy.policy.check_not_expired(trusted)?;
     let mut evaluation = evaluate(policy, valid, now.wall_time_ms, ctx.previous_fix.as_ref());
+    // Judged from this device's own punches: where the employee also punches
+    // on another device (`settings.max_devices` > 1) the phone cannot see
+    // those, so this verdict is advisory; the server's reading, per employee
+    // across devices (`shift::open_before`), is what exports count.
     evaluation.attendance = shift::judge(
         &policy.shifts,
         evaluation.site_id.as_deref(),
@@ -237,7 +241,17 @@ pub(crate) fn record_event(
     policy_version: u64,
     event: &ChainEvent,
 ) -> Result<EventReceipt> {
-    let ((event_id, wall_time_ms), seq, hash) = append_signed(device, |ctx, now, seq| {
+    record_event_by(device, KeyRole::Punch, policy_version, event)
+}
+
+/// [`record_event`] signed with the key of `role`.
+pub(crate) fn record_event_by(
+    device: &DeviceContext,
+    role: KeyRole,
+    policy_version: u64,
+    event: &ChainEvent,
+) -> Result<EventReceipt> {
+    let ((event_id, wall_time_ms), seq, hash) = append_signed_by(device, role, |ctx, now, seq| {
         let record = event_record(device, ctx, now, seq, policy_version, event.clone())?;
         Ok(built_event(&record)?.with_outcome((record.event_id, record.wall_time_ms)))
     })?;

@@ -269,6 +269,85 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "Your clock-out for shift {shift} ending {end} arrived and counts.",
         "班次{shift}（{end}结束）的下班卡已上传并生效。",
     ),
+    // Fault reports (`ledger::fault`): each kind, then each refusal.
+    (
+        "fault_location_unavailable",
+        "No location was available.",
+        "无法获取定位。",
+    ),
+    (
+        "fault_location_denied",
+        "The app may not read the location.",
+        "应用没有定位权限。",
+    ),
+    ("fault_wifi_off", "Wi-Fi was off.", "Wi-Fi未开启。"),
+    (
+        "fault_clock_moved",
+        "The phone's clock was moved.",
+        "手机时间被修改。",
+    ),
+    (
+        "fault_upload_failing",
+        "Uploads have been failing.",
+        "上传持续失败。",
+    ),
+    (
+        "fault_storage_full",
+        "The phone's storage is full.",
+        "手机存储空间已满。",
+    ),
+    (
+        "fault_key_invalidated",
+        "The phone's punch key was invalidated.",
+        "手机的打卡密钥已失效。",
+    ),
+    (
+        "fault_attestation_refused",
+        "The server refused the phone's key attestation.",
+        "服务器拒绝了手机的密钥证明。",
+    ),
+    ("fault_other", "Another fault.", "其他故障。"),
+    (
+        "fault_silent",
+        "The terminal has not been heard from for {hours} hours.",
+        "该终端已{hours}小时未联系服务器。",
+    ),
+    (
+        "fault_unknown_kind",
+        "Unknown fault kind: {kind}.",
+        "未知的故障类型：{kind}。",
+    ),
+    (
+        "fault_text_too_long",
+        "The description is too long ({chars} characters; at most {max}).",
+        "描述过长（{chars}个字符，最多{max}个）。",
+    ),
+    (
+        "fault_control_characters",
+        "The description holds characters that cannot be shown.",
+        "描述中含有无法显示的字符。",
+    ),
+    ("fault_no_text", "Describe the fault.", "请描述故障。"),
+    (
+        "fault_too_many_attachments",
+        "{count} files; at most {max}.",
+        "{count}个文件，最多{max}个。",
+    ),
+    (
+        "fault_bad_attachment",
+        "A file is not named properly.",
+        "文件信息无效。",
+    ),
+    (
+        "fault_cited_not_found",
+        "The cited fault report does not exist.",
+        "引用的故障报告不存在。",
+    ),
+    (
+        "fault_cited_not_yours",
+        "The cited fault report is another employee's.",
+        "引用的故障报告属于其他员工。",
+    ),
 ];
 
 /// The text of `code` in `locale` with `args` filled in; an unknown code
@@ -382,6 +461,30 @@ pub fn make_up_message(refusal: &MakeUpRefusal, locale: Locale) -> Message {
             ("size_bytes", size_bytes.to_string()),
             ("max", max.to_string()),
         ],
+        _ => vec![],
+    };
+    message(refusal.code(), args, locale)
+}
+
+/// What a fault kind means, in `locale`.
+pub fn fault_message(kind: crate::ledger::fault::FaultKind, locale: Locale) -> Message {
+    message(&kind.code(), vec![], locale)
+}
+
+/// Why a fault report (or a citation of one) is refused, in `locale`.
+pub fn fault_refusal_message(
+    refusal: &crate::ledger::fault::FaultRefusal,
+    locale: Locale,
+) -> Message {
+    use crate::ledger::fault::FaultRefusal as R;
+    let args = match refusal {
+        R::UnknownKind { kind } => vec![("kind", kind.clone())],
+        R::TextTooLong { chars, max } => {
+            vec![("chars", chars.to_string()), ("max", max.to_string())]
+        }
+        R::TooManyAttachments { count, max } => {
+            vec![("count", count.to_string()), ("max", max.to_string())]
+        }
         _ => vec![],
     };
     message(refusal.code(), args, locale)
@@ -675,5 +778,41 @@ mod tests {
             refused.text,
             "您的申请不符合公司规定（补卡时间不能晚于当前时间。）。"
         );
+    }
+
+    #[test]
+    fn fault_kinds_and_refusals_read_in_both_languages() {
+        use crate::ledger::fault::{FaultKind, FaultRefusal};
+        for kind in FaultKind::ALL {
+            for locale in [Locale::English, Locale::SimplifiedChinese] {
+                let m = fault_message(kind, locale);
+                assert_ne!(m.text, m.code, "{kind:?} has no text");
+            }
+        }
+        let refusals = [
+            FaultRefusal::UnknownKind { kind: "x".into() },
+            FaultRefusal::TextTooLong {
+                chars: 2000,
+                max: 1000,
+            },
+            FaultRefusal::ControlCharacters,
+            FaultRefusal::NoText,
+            FaultRefusal::TooManyAttachments { count: 9, max: 5 },
+            FaultRefusal::BadAttachment,
+            FaultRefusal::CitedFaultNotFound {
+                device_id: "d".into(),
+                seq: 1,
+            },
+            FaultRefusal::CitedFaultNotYours {
+                device_id: "d".into(),
+                seq: 1,
+            },
+        ];
+        for r in &refusals {
+            for locale in [Locale::English, Locale::SimplifiedChinese] {
+                let m = fault_refusal_message(r, locale);
+                assert!(m.text != m.code && !m.text.contains('{'), "{r:?}");
+            }
+        }
     }
 }

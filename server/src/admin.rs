@@ -476,19 +476,23 @@ fn operator_audit_with(
     detail: serde_json::Value,
     now: i64,
 ) -> Result<()> {
+    let entry = AuditEntry {
+        detail,
+        ..operator_entry(action, target, reason)
+    };
+    audit::append(tx, &entry, now).map(|_| ())
+}
+
+/// An audit entry for an action taken here, by whoever runs the CLI.
+pub(crate) fn operator_entry(action: &str, target: String, reason: &str) -> AuditEntry {
     let actor =
         std::env::var("USER").map_or_else(|_| OPERATOR.to_string(), |u| format!("{OPERATOR}:{u}"));
-    audit::append(
-        tx,
-        &AuditEntry {
-            actor,
-            role: OPERATOR.into(),
-            action: action.into(),
-            target,
-            reason: reason.into(),
-            detail,
-        },
-        now,
-    )
-    .map(|_| ())
+    AuditEntry {
+        actor,
+        role: OPERATOR.into(),
+        action: action.into(),
+        target,
+        reason: reason.into(),
+        detail: serde_json::json!({"via": "admin"}),
+    }
 }

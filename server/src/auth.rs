@@ -207,6 +207,8 @@ pub fn admit(
     if !tx.insert_nonce(&device.device_id, &signed.nonce, signed.timestamp_ms)? {
         return Ok(Err(AuthFailure::ReplayedNonce));
     }
+    // Heard from: a terminal silent too long is a fault (`crate::faults`).
+    tx.faults().touch_seen(&device.device_id, now_ms)?;
     if let Some(head) = &signed.head {
         heads::record_statement(tx, &device, head, signed_bytes, &signed.signature, now_ms)?;
     }

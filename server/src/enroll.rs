@@ -1,8 +1,10 @@
 //! Enrollment: a one-time code binds a device's keys to an employee — the
 //! punch key (records) and the channel key (requests), each with what its
 //! attestation proved; a device from before the split binds one key for
-//! both. One bound device per employee; replacing it needs an admin's
-//! `approve_rebind`.
+//! both. An employee may have up to the published policy's `max_devices`
+//! bound at once (default one), each with its own key and chain; one more
+//! needs HR's single-use approval (`crate::device_approval`), and replacing
+//! the one device an admin's `approve_rebind`.
 
 use std::time::Duration;
 
@@ -12,11 +14,13 @@ use punch_model::wire::EnrollRequest;
 use ring::rand::{SecureRandom, SystemRandom};
 
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
+use punch_model::rules::device_limit::MaxDevices;
 
 use crate::attestation::{self, AttestationFailure, CHALLENGE_TTL_MS, Proven};
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
-use crate::store::{BindDevice, ChallengeRow, CodeRow, StoreTx};
+use crate::store::employee_devices::DeviceApprovalRow;
+use crate::store::{BindDevice, ChallengeRow, CodeRow, DeviceInfo, StoreTx};
 
 /// Length of an enrollment code (50 bits from a 32-letter alphabet).
 pub const CODE_LEN: usize = 10;
@@ -33,7 +37,8 @@ pub enum EnrollRefusal {
     BadRequest(String),
     /// Unknown, expired or already used code.
     CodeInvalid,
-    /// The employee (or this device id) is bound elsewhere.
+    /// The employee has `max_devices` bound devices and no approval for one
+    /// more (or this device id holds another employee's records).
     AlreadyBound(String),
     /// The attestation's challenge was not issued for this code, expired or was used.
     ChallengeInvalid,
@@ -308,7 +313,6 @@ pub fn enroll(
     let employee = tx
         .employee(&employee_id)?
         .ok_or_else(|| ServerError::Corrupt(format!("code for missing employee {employee_id}")))?;
-    let approved = employee.rebind_approved_at_ms.is_some();
     // A device id carries one employee's chain for ever (even once unbound):
     // moving a phone to another employee means a fresh install, a new device.
     if let Some(d) = &existing
@@ -319,14 +323,44 @@ pub fn enroll(
             d.device_id
         ))));
     }
-    // The employee's current device (possibly this id with another key).
-    if let Some(bound) = tx.bound_device_of(&employee_id)? {
-        if !approved {
+    // Counted and bound with no other enrollment of the employee in between.
+    tx.employee_devices().lock_employee(&employee_id)?;
+    let bound: Vec<DeviceInfo> = tx
+        .devices_of(&employee_id)?
+        .into_iter()
+        .filter(DeviceInfo::is_bound)
+        .collect();
+    let rebind = employee.rebind_approved_at_ms.is_some();
+    let approval = tx.employee_devices().unused_device_approval(&employee_id)?;
+    let slot = match slot(
+        &req.device_id,
+        &bound,
+        settings.max_devices,
+        rebind,
+        approval.as_ref(),
+    ) {
+        Ok(slot) => slot,
+        Err(why) => {
             return Ok(Err(EnrollRefusal::AlreadyBound(format!(
-                "employee {employee_id} already has a bound device; an admin must approve a rebind"
+                "employee {employee_id} {why}"
             ))));
         }
-        tx.mark_unbound(&bound.device_id, now_ms)?;
+    };
+    match &slot {
+        Slot::Free => {}
+        Slot::Approved(id) => {
+            if !tx
+                .employee_devices()
+                .use_device_approval(*id, &req.device_id, now_ms)?
+            {
+                return Err(ServerError::Corrupt(format!(
+                    "device approval {id} was used under the employee's lock"
+                )));
+            }
+        }
+        Slot::Replaces(device_id) => {
+            tx.mark_unbound(device_id, now_ms)?;
+        }
     }
     tx.bind_device(&BindDevice {
         device_id: &req.device_id,
@@ -346,11 +380,65 @@ pub fn enroll(
         now_ms,
     })?;
     tx.mark_code_used(&hash, &req.device_id, now_ms)?;
-    if approved {
+    if rebind && !matches!(slot, Slot::Approved(_)) {
         // An approval allows one replacement, not a standing exception.
         tx.set_rebind_approved(&employee_id, None)?;
     }
     Ok(Ok(employee_id))
+}
+
+/// Where a new device goes among the employee's bound ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Slot {
+    /// Under `max_devices`: no approval needed.
+    Free,
+    /// HR's approval for one more (its id): used up by this enrollment.
+    Approved(i64),
+    /// A rebind: this bound device is unbound for the new one.
+    Replaces(String),
+}
+
+/// The slot for `device_id` among the employee's `bound` devices, or why
+/// there is none. A new key for a bound device id, and a replacement of
+/// the one bound device, are rebinds (as before `max_devices`); a device
+/// beyond the limit takes an approval for one more. With both approvals
+/// open, the rebind is taken (it was the only kind there was).
+fn slot(
+    device_id: &str,
+    bound: &[DeviceInfo],
+    max: MaxDevices,
+    rebind: bool,
+    approval: Option<&DeviceApprovalRow>,
+) -> Result<Slot, String> {
+    let count = bound.len();
+    if let Some(same) = bound.iter().find(|d| d.device_id == device_id) {
+        return if rebind {
+            Ok(Slot::Replaces(same.device_id.clone()))
+        } else {
+            Err(format!(
+                "already has device {device_id} bound with another key; an admin must approve a rebind"
+            ))
+        };
+    }
+    if max.has_room(count) {
+        return Ok(Slot::Free);
+    }
+    match (bound, rebind, approval) {
+        ([one], true, _) => Ok(Slot::Replaces(one.device_id.clone())),
+        (_, _, Some(approval)) => Ok(Slot::Approved(approval.id)),
+        (_, true, None) => Err(format!(
+            "has {count} bound devices: a rebind cannot tell which one it replaces; \
+             unbind that one, or approve one more device"
+        )),
+        (_, false, None) if max == MaxDevices::ONE => Err(
+            "already has a bound device; an admin must approve a rebind (or one more device)"
+                .into(),
+        ),
+        (_, false, None) => Err(format!(
+            "already has {count} bound devices (max_devices {}); HR must approve one more device",
+            max.get()
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -375,6 +463,67 @@ mod tests {
         assert_eq!(hashes.0, hashes.1);
         // Keyed: not the plain SHA-256 of the code.
         assert_ne!(hashes.1, hex::encode(signing::sha256(a.as_bytes())));
+    }
+
+    fn bound(ids: &[&str]) -> Vec<DeviceInfo> {
+        ids.iter()
+            .map(|id| DeviceInfo {
+                device_id: id.to_string(),
+                employee_id: "e".into(),
+                public_key: Vec::new(),
+                key_storage: String::new(),
+                platform: String::new(),
+                enrolled_at_ms: 0,
+                unbound_at_ms: None,
+                head_seq: 0,
+                head_hash: String::new(),
+                assurance: String::new(),
+                attestation: None,
+                channel_key: None,
+                channel_assurance: None,
+                channel_attestation: None,
+                punch_key: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_new_device_takes_a_free_slot_an_approval_or_a_rebind() {
+        let two = MaxDevices::new(2).unwrap();
+        let approval = DeviceApprovalRow {
+            id: 7,
+            employee_id: "e".into(),
+            approved_by: "hr".into(),
+            reason: "tablet".into(),
+            approved_at_ms: 0,
+            used_at_ms: None,
+            used_by_device: None,
+        };
+        let one = MaxDevices::ONE;
+        assert_eq!(slot("n", &bound(&[]), one, false, None), Ok(Slot::Free));
+        assert!(slot("n", &bound(&["a"]), one, false, None).is_err());
+        assert_eq!(
+            slot("n", &bound(&["a"]), one, true, None),
+            Ok(Slot::Replaces("a".into()))
+        );
+        assert_eq!(slot("n", &bound(&["a"]), two, false, None), Ok(Slot::Free));
+        assert!(slot("n", &bound(&["a", "b"]), two, false, None).is_err());
+        assert_eq!(
+            slot("n", &bound(&["a", "b"]), two, false, Some(&approval)),
+            Ok(Slot::Approved(7))
+        );
+        // A rebind cannot choose among several; an approval still adds one.
+        assert!(slot("n", &bound(&["a", "b"]), two, true, None).is_err());
+        assert_eq!(
+            slot("n", &bound(&["a", "b"]), two, true, Some(&approval)),
+            Ok(Slot::Approved(7))
+        );
+        // A new key for a bound device id is a rebind of it, whatever the room.
+        assert!(slot("a", &bound(&["a"]), two, false, Some(&approval)).is_err());
+        assert_eq!(
+            slot("a", &bound(&["a", "b"]), two, true, None),
+            Ok(Slot::Replaces("a".into()))
+        );
     }
 
     #[test]

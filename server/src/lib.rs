@@ -27,10 +27,12 @@ mod auth;
 mod chain_reset;
 mod clock;
 mod config;
+mod device_approval;
 mod enroll;
 mod error;
 mod evidence;
 mod export;
+mod faults;
 mod forgotten;
 #[expect(dead_code, reason = "heads::contradicts has no caller")]
 mod heads;
@@ -66,6 +68,7 @@ pub use server::{DEFAULT_LISTEN, ServerConfig, ServerHandle};
 pub use admin::Admin;
 pub use at_rest::{AtRestError, AtRestKeys};
 pub use attestation::{AttestationConfig, ExpiredRootPolicy};
+pub use device_approval::DeviceSlots;
 pub use error::{Result, ServerError};
 pub use policy_publish::Schedule;
 pub use privacy::retention::Retention;
@@ -96,11 +99,12 @@ pub mod routes {
     pub mod admin {
         pub use crate::admin_api::{
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
-            PATH_CHAIN_BREAKS, PATH_DEVICES, PATH_EMPLOYEES, PATH_FORGOTTEN,
-            PATH_KEY_ROTATION_DECISION, PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH,
-            PATH_PUNCH, PATH_PUNCH_PHOTO, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND,
-            PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF,
-            PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS, permission_of, routes,
+            PATH_CHAIN_BREAKS, PATH_DEVICE_SLOTS, PATH_DEVICES, PATH_EMPLOYEES, PATH_EXTRA_DEVICE,
+            PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN, PATH_KEY_ROTATION_DECISION,
+            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_PHOTO,
+            PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS,
+            PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE,
+            PATH_TOKENS, permission_of, routes,
         };
     }
 }
@@ -176,6 +180,15 @@ pub mod internal {
         }
         pub mod punch_page {
             pub use crate::store::punch_page::PunchQuery;
+        }
+        pub mod employee_devices {
+            pub use crate::store::employee_devices::{
+                ClockPunch, DeviceApprovalRow, NewDeviceApproval,
+            };
+        }
+        /// Fault reports' store operations (`store_contract.rs`).
+        pub mod faults {
+            pub use crate::store::faults::{SilentQuery, SilentTerminal};
         }
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;

@@ -261,20 +261,25 @@ pub fn store_attachment(
     body: Vec<u8>,
     now_ms: i64,
 ) -> Result<std::result::Result<(), String>> {
-    let filed = tx.events(&EventFilter {
-        employee_id: Some(employee_id),
-        event_type: Some(MAKE_UP),
-        ..EventFilter::default()
-    })?;
+    // A fault report's files go up the same way as a request's.
+    let mut filed = Vec::new();
+    for kind in [MAKE_UP, punch_model::ledger::fault::EVENT_TYPE] {
+        filed.extend(tx.events(&EventFilter {
+            employee_id: Some(employee_id),
+            event_type: Some(kind),
+            ..EventFilter::default()
+        })?);
+    }
     let named = filed.iter().find_map(|e| match parse(e) {
         Some(ChainEvent::MakeUpRequest(r)) => {
             r.attachments.into_iter().find(|a| a.sha256 == sha256)
         }
+        Some(ChainEvent::Fault(f)) => f.attachments.into_iter().find(|a| a.sha256 == sha256),
         _ => None,
     });
     let Some(named) = named else {
         return Ok(Err(format!(
-            "no make-up request of {employee_id} names {sha256}"
+            "no make-up request or fault report of {employee_id} names {sha256}"
         )));
     };
     if named.size_bytes != body.len() as u64 {

@@ -66,6 +66,7 @@ fn make_up(ts: &TestServer, device: &mut Device, version: u64) -> String {
             reason: "forgot to clock out".into(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         }),
     );
     device.upload_ok(ts.addr(), vec![event]);
@@ -137,6 +138,18 @@ fn world() -> World {
     ts.admin.set_team("bob", Some("B")).unwrap();
     flagged_punch(&ts, &mut a, version);
     flagged_punch(&ts, &mut b, version);
+    for device in [&mut a, &mut b] {
+        let fault = device.next_event(
+            version,
+            ChainEvent::Fault(punch_model::ledger::fault::FaultReport {
+                kind: punch_model::ledger::fault::FaultKind::WifiOff,
+                source: punch_model::ledger::fault::FaultSource::Engine,
+                text: String::new(),
+                attachments: Vec::new(),
+            }),
+        );
+        device.upload_ok(ts.addr(), vec![fault]);
+    }
     let ann_requests = vec![make_up(&ts, &mut a, version), make_up(&ts, &mut a, version)];
     let bob_request = make_up(&ts, &mut b, version);
     refused_record(&ts, &a, version);
@@ -208,9 +221,10 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         admin_api::PATH_EMPLOYEES if route.method == "POST" => {
             Some(json!({"employee_id": format!("new-{who}"), "name": "New", "team": "A"}))
         }
-        admin_api::PATH_REBIND | admin_api::PATH_ACK_BREAK | admin_api::PATH_PIN_RESET => {
-            Some(json!({"reason": "phone replaced"}))
-        }
+        admin_api::PATH_REBIND
+        | admin_api::PATH_EXTRA_DEVICE
+        | admin_api::PATH_ACK_BREAK
+        | admin_api::PATH_PIN_RESET => Some(json!({"reason": "phone replaced"})),
         admin_api::PATH_PUNCH_REVIEW => Some(json!({"verdict": "approve", "comment": "ok"})),
         admin_api::PATH_TOKENS => {
             Some(json!({"name": "payroll", "scopes": ["view_punches"], "ttl_days": 30}))
@@ -292,6 +306,7 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
             | ("GET", admin_api::PATH_REQUESTS)
             | ("GET", admin_api::PATH_PUNCHES)
             | ("GET", admin_api::PATH_DEVICES)
+            | ("GET", admin_api::PATH_FAULTS)
             | ("GET", admin_api::PATH_CHAIN_BREAKS) => {
                 let mine = ok(m.get(path));
                 assert!(!has_b(&mine), "{path}: {mine}");
@@ -402,6 +417,15 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 // Deciding twice is a conflict, not a second decision.
                 decide(&w.ann_requests[1]).assert_error(409, "conflict");
             }
+            ("GET", admin_api::PATH_DEVICE_SLOTS) => {
+                m.get("/admin/v1/employees/bob/device-slots")
+                    .assert_error(403, "not_your_team");
+                m.get("/admin/v1/employees/nobody/device-slots")
+                    .assert_error(403, "not_your_team");
+                let mine = ok(m.get("/admin/v1/employees/ann/device-slots"));
+                assert!(!has_b(&mine), "{mine}");
+                assert_eq!(mine["employee_id"], "ann", "{mine}");
+            }
             ("GET", admin_api::PATH_ATTENDANCE) => {
                 let q = "from=2000-01-01&to=2000-12-31";
                 m.get(&format!("{path}?{q}&team=B"))
@@ -471,6 +495,21 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 };
                 revoke(&id_of("hr")).assert_error(403, "not_your_team");
                 ok(revoke(&id_of("mgr.a")));
+            }
+            ("GET", admin_api::PATH_FAULTS_SILENT) => {
+                // Both phones silent for four days.
+                let long_ago = common::now_ms() - 96 * 3_600_000;
+                common::execute_sql(
+                    &w.ts.db,
+                    &format!("UPDATE device_seen SET last_seen_ms = {long_ago}"),
+                )
+                .unwrap();
+                let mine = ok(m.get(path));
+                assert!(!has_b(&mine), "{path}: {mine}");
+                assert_eq!(mine["items"].as_array().map(Vec::len), Some(1), "{mine}");
+                m.get(&format!("{path}?team=B"))
+                    .assert_error(403, "not_your_team");
+                assert!(has_b(&ok(w.hr.get(path))), "{path}");
             }
             other => panic!("no team-isolation case for {other:?}: add one"),
         }

@@ -166,6 +166,7 @@ fn a_known_week_matches_the_hand_computed_figures() {
             reason: "forgot to clock out".into(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         }),
     );
     device.upload_ok(ts.addr(), vec![make_up]);

@@ -123,6 +123,7 @@ fn make_ups(ts: &TestServer, device: &mut Device, version: u64, n: usize) {
                     reason: "forgot".into(),
                     attachments: Vec::new(),
                     refused_attempt: None,
+                    fault: None,
                 }),
             )
         })

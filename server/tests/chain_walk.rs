@@ -27,6 +27,7 @@ fn make_up() -> ChainEvent {
         reason: "forgot to punch".into(),
         attachments: Vec::new(),
         refused_attempt: None,
+        fault: None,
     })
 }
 

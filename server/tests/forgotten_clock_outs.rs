@@ -218,6 +218,7 @@ fn closed_at_the_shift_end_by_the_server_and_answered_by_a_make_up() {
             reason: "left at 17:30, forgot to clock out".into(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         }),
     );
     s.phone.upload_ok(s.ts.addr(), vec![answer]);

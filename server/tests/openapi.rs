@@ -399,6 +399,7 @@ fn the_live_server_answers_as_documented() {
                 media_type: "image/jpeg".into(),
             }],
             refused_attempt: None,
+            fault: None,
         },
     );
     let filed = device.next_event(version, make_up);
@@ -550,10 +551,21 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
                 reason: "forgot".into(),
                 attachments: Vec::new(),
                 refused_attempt: None,
+                fault: None,
             },
         ),
     );
     device.upload_ok(addr, vec![make_up]);
+    let fault = device.next_event(
+        version,
+        punch_model::ledger::event::ChainEvent::Fault(punch_model::ledger::fault::FaultReport {
+            kind: punch_model::ledger::fault::FaultKind::WifiOff,
+            source: punch_model::ledger::fault::FaultSource::Engine,
+            text: "no access point seen".into(),
+            attachments: Vec::new(),
+        }),
+    );
+    device.upload_ok(addr, vec![fault]);
     let request_id = server.admin.requests(Some("pending")).unwrap()[0]
         .event_id
         .clone();
@@ -591,6 +603,18 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             a::PATH_REBIND,
             "/admin/v1/employees/admin-e/rebind".into(),
             Some(json!({"reason": "new phone"})),
+        ),
+        (
+            "POST",
+            a::PATH_EXTRA_DEVICE,
+            "/admin/v1/employees/admin-e/extra-device".into(),
+            Some(json!({"reason": "depot tablet"})),
+        ),
+        (
+            "GET",
+            a::PATH_DEVICE_SLOTS,
+            "/admin/v1/employees/admin-e/device-slots".into(),
+            None,
         ),
         (
             "POST",
@@ -683,6 +707,18 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
             "GET",
             a::PATH_KEY_ROTATIONS,
             a::PATH_KEY_ROTATIONS.into(),
+            None,
+        ),
+        (
+            "GET",
+            a::PATH_FAULTS,
+            format!("{}?team=T", a::PATH_FAULTS),
+            None,
+        ),
+        (
+            "GET",
+            a::PATH_FAULTS_SILENT,
+            a::PATH_FAULTS_SILENT.into(),
             None,
         ),
         (

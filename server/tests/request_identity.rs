@@ -22,6 +22,7 @@ fn make_up() -> ChainEvent {
         reason: "forgot to clock out".into(),
         attachments: vec![],
         refused_attempt: None,
+        fault: None,
     })
 }
 

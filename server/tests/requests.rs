@@ -22,6 +22,7 @@ fn request(back_ms: i64, attachments: Vec<Attachment>) -> ChainEvent {
         reason: "forgot to clock out".into(),
         attachments,
         refused_attempt: None,
+        fault: None,
     })
 }
 

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_server::internal::at_rest;
 use punch_server::internal::forgotten::{ForgottenFilter, ForgottenRow};
+use punch_server::internal::store::employee_devices::NewDeviceApproval;
 use punch_server::internal::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -213,13 +214,7 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
             (d.head_seq, d.channel_key(), d.is_bound()),
             (0, &b"ck"[..], true)
         );
-        assert_eq!(
-            s.read(|tx| tx.bound_device_of("e2"))
-                .unwrap()
-                .unwrap()
-                .device_id,
-            "d2"
-        );
+        assert!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].is_bound());
         let page = s
             .read(|tx| tx.devices_page(Some("d1"), None, None, 1))
             .unwrap();
@@ -255,7 +250,138 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
 
         assert!(s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
         assert!(!s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
-        assert_eq!(s.read(|tx| tx.bound_device_of("e1")).unwrap(), None);
+        assert!(!s.read(|tx| tx.devices_of("e1")).unwrap()[0].is_bound());
+    });
+}
+
+#[test]
+fn device_approvals_are_listed_and_used_once() {
+    on_every_backend(|s| {
+        employee(s, "e1");
+        employee(s, "e2");
+        let approve = |employee_id: &str, at: i64| {
+            s.write(|tx| {
+                tx.employee_devices().lock_employee(employee_id)?;
+                tx.employee_devices()
+                    .insert_device_approval(&NewDeviceApproval {
+                        employee_id,
+                        approved_by: "hr",
+                        reason: "depot tablet",
+                        approved_at_ms: at,
+                    })
+            })
+            .unwrap()
+        };
+        let first = approve("e1", T);
+        let second = approve("e1", T + 1);
+        approve("e2", T + 2);
+        let unused = |e: &str| {
+            s.write(|tx| tx.employee_devices().unused_device_approval(e))
+                .unwrap()
+                .map(|a| a.id)
+        };
+        assert_eq!(unused("e1"), Some(first), "the oldest first");
+        assert!(
+            s.write(|tx| tx
+                .employee_devices()
+                .use_device_approval(first, "d9", T + 5))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx
+                .employee_devices()
+                .use_device_approval(first, "d8", T + 6))
+                .unwrap(),
+            "an approval is good for one device"
+        );
+        assert_eq!(unused("e1"), Some(second));
+        let listed = s
+            .read(|tx| tx.employee_devices().device_approvals("e1"))
+            .unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|a| (a.id, a.used_by_device.as_deref(), a.used_at_ms))
+                .collect::<Vec<_>>(),
+            vec![(second, None, None), (first, Some("d9"), Some(T + 5))],
+            "newest first"
+        );
+        assert_eq!(
+            (listed[1].approved_by.as_str(), listed[1].reason.as_str()),
+            ("hr", "depot tablet")
+        );
+        assert_eq!(unused("nobody"), None);
+    });
+}
+
+#[test]
+fn an_employees_latest_clock_punch_is_read_across_devices_in_time_order() {
+    on_every_backend(|s| {
+        device(s, "dA", "e1");
+        device(s, "dB", "e1");
+        device(s, "dC", "e2");
+        // (device, seq, kind, the server's time for it)
+        let rows = [
+            ("dA", 1, "clock_in", T + 100),
+            ("dB", 1, "break_start", T + 150),
+            ("dB", 2, "clock_out", T + 200),
+            // Same millisecond on two devices: dA before dB.
+            ("dA", 2, "clock_in", T + 300),
+            ("dB", 3, "clock_out", T + 300),
+            ("dC", 1, "clock_in", T + 250),
+        ];
+        let infos: Vec<StoredPunchInfo> = rows
+            .iter()
+            .map(|&(d, seq, kind, at)| StoredPunchInfo {
+                kind: kind.into(),
+                trusted_time_ms: Some(at),
+                employee_id: if d == "dC" { "e2" } else { "e1" }.into(),
+                ..punch_info(d, seq, "e1")
+            })
+            .collect();
+        let rows: Vec<NewPunch<'_>> = infos
+            .iter()
+            .map(|info| NewPunch {
+                info,
+                record: b"r",
+                signature: b"s",
+            })
+            .collect();
+        s.write(|tx| tx.insert_punches(&rows)).unwrap();
+        let latest = |at: i64, device: &str, seq: u64| {
+            s.write(|tx| {
+                tx.employee_devices().lock_employee("e1")?;
+                tx.employee_devices()
+                    .latest_clock_punch("e1", at, device, seq)
+            })
+            .unwrap()
+            .map(|p| (p.device_id, p.seq, p.kind, p.at_ms))
+        };
+        assert_eq!(latest(T + 100, "dA", 1), None, "strictly before");
+        let a1 = Some(("dA".to_string(), 1, "clock_in".to_string(), T + 100));
+        assert_eq!(latest(T + 199, "zz", 9), a1, "breaks do not count");
+        let b2 = Some(("dB".to_string(), 2, "clock_out".to_string(), T + 200));
+        assert_eq!(
+            latest(T + 260, "dA", 1),
+            b2,
+            "another employee's do not count"
+        );
+        let a2 = Some(("dA".to_string(), 2, "clock_in".to_string(), T + 300));
+        assert_eq!(latest(T + 300, "dB", 3), a2, "a tie goes by device");
+        assert_eq!(latest(T + 300, "dA", 2), b2);
+        let b3 = Some(("dB".to_string(), 3, "clock_out".to_string(), T + 300));
+        assert_eq!(latest(T + 301, "", 0), b3);
+        // From a time on, in the same order: the tie again dA before dB.
+        let since = s
+            .read(|tx| tx.employee_devices().clock_punches_since("e1", T + 200))
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.device_id, p.seq))
+            .collect::<Vec<_>>();
+        assert_eq!(
+            since,
+            vec![("dB".into(), 2), ("dA".into(), 2), ("dB".into(), 3)]
+        );
     });
 }
 
@@ -905,6 +1031,84 @@ fn stored_values_page_and_replace_only_what_is_unchanged() {
         assert!(
             !s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"x"))
                 .unwrap()
+        );
+    });
+}
+
+#[test]
+fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
+    use punch_server::internal::store::faults::SilentQuery;
+    on_every_backend(|s| {
+        device(s, "dk", "kiosk:hq");
+        device(s, "dp", "ep");
+        device(s, "dq", "eq");
+        s.write(|tx| tx.people().set_team("ep", Some("A"))).unwrap();
+        let seen = |d: &str| s.read(|tx| tx.faults().last_seen(d)).unwrap();
+        let touch = |d: &str, at: i64| s.write(|tx| tx.faults().touch_seen(d, at)).unwrap();
+        assert_eq!(seen("dp"), None);
+        touch("dp", T + 100_000);
+        // Within the minute, or older: not written again.
+        touch("dp", T + 130_000);
+        assert_eq!(seen("dp"), Some(T + 100_000));
+        touch("dp", T + 200_000);
+        touch("dp", T + 150_000);
+        assert_eq!(seen("dp"), Some(T + 200_000));
+        touch("dq", T + 36_000_000);
+        let silent = |phone: i64, kiosk: i64, team: Option<&str>, after: Option<&str>, limit| {
+            s.read(|tx| {
+                tx.faults().silent_terminals(&SilentQuery {
+                    phone_before_ms: phone,
+                    kiosk_before_ms: kiosk,
+                    team: team.map(str::to_string),
+                    after: after.map(str::to_string),
+                    limit,
+                })
+            })
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.device_id, t.terminal, t.last_seen_ms, t.team))
+            .collect::<Vec<_>>()
+        };
+        let dp = (
+            "dp".to_string(),
+            "phone".to_string(),
+            T + 200_000,
+            Some("A".to_string()),
+        );
+        // The kiosk never heard from since its enrollment at T.
+        let dk = ("dk".to_string(), "kiosk".to_string(), T, None);
+        assert_eq!(
+            silent(T + 300_000, T, None, None, 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, None, None, 10),
+            [dk.clone(), dp.clone()]
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, Some("A"), None, 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(
+            silent(T + 300_000, T + 1, None, Some("dk"), 10),
+            std::slice::from_ref(&dp)
+        );
+        assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
+        // Unbound devices are no terminals any more.
+        s.write(|tx| tx.mark_unbound("dp", T + 400_000)).unwrap();
+        assert!(silent(T + 300_000, T, None, None, 10).is_empty());
+
+        let mut fault = event("dp", 2, "evf");
+        fault.event_type = "fault".into();
+        s.write(|tx| tx.insert_event(&fault)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(),
+            Some(fault)
+        );
+        assert_eq!(s.read(|tx| tx.faults().event_at("dp", 3)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.faults().event_at("dp", u64::MAX)).unwrap(),
+            None
         );
     });
 }

@@ -121,6 +121,22 @@ fn the_reviewer_page_in_headless_chromium() {
         ),
         "{ann_flags:?}"
     );
+    // Ann reports that her phone found no location, and cites that
+    // report in the make-up request for the clock-out she missed.
+    let fault = ann.next_event(
+        version,
+        punch_model::ledger::event::ChainEvent::Fault(punch_model::ledger::fault::FaultReport {
+            kind: punch_model::ledger::fault::FaultKind::LocationUnavailable,
+            source: punch_model::ledger::fault::FaultSource::Employee,
+            text: "no GPS in the car park".into(),
+            attachments: Vec::new(),
+        }),
+    );
+    let cited = punch_model::rules::makeup::FaultCitation {
+        device_id: ann.id.clone(),
+        seq: fault.seq,
+    };
+    ann.upload_ok(ts.addr(), vec![fault]);
     // Ann forgot yesterday's clock-out: a make-up request.
     let make_up = ann.next_event(
         version,
@@ -132,6 +148,7 @@ fn the_reviewer_page_in_headless_chromium() {
                 reason: "forgot to clock out".into(),
                 attachments: Vec::new(),
                 refused_attempt: None,
+                fault: Some(cited),
             },
         ),
     );

@@ -142,8 +142,20 @@ try {
   // A make-up request (a forgotten clock-out): approve it with a comment.
   await page.getByRole('link', { name: 'Requests' }).click();
   await page.getByRole('heading', { name: 'Requests' }).waitFor();
-  expect((await page.locator('#view').innerText()).includes('forgot to clock out'), 'the request and its reason');
+  const requestsText = await page.locator('#view').innerText();
+  expect(requestsText.includes('forgot to clock out'), 'the request and its reason');
+  expect(requestsText.includes('Cites fault: location_unavailable') && requestsText.includes('no GPS in the car park'),
+    'the fault the request cites, beside it');
   await page.screenshot({ path: `${shots}/07a-hr-requests.png`, fullPage: true });
+
+  // Fault reports: what the phones reported, by team.
+  await page.getByRole('link', { name: 'Faults' }).click();
+  await page.getByRole('heading', { name: 'Faults' }).waitFor();
+  const faultsText = await page.locator('#view').innerText();
+  expect(faultsText.includes('no GPS in the car park') && faultsText.includes('No silent terminals.'), 'the fault reports');
+  await page.screenshot({ path: `${shots}/07b-hr-faults.png`, fullPage: true });
+  await page.getByRole('link', { name: 'Requests' }).click();
+  await page.getByRole('heading', { name: 'Requests' }).waitFor();
   await page.getByLabel(`Comment for ${cfg.team_a_employee}'s request`).fill('seen on the gate log');
   await page.getByRole('button', { name: 'Approve request' }).click();
   await page.getByText('Request approved.').waitFor();
@@ -200,6 +212,16 @@ try {
   const ownerContext = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   await signIn(await ownerContext.newPage(), cfg.locked);
   await ownerContext.close();
+
+  // --- 3b. Devices: HR approves one more device than max_devices (single-use,
+  // listed in the employee's device slots)
+  await page.getByRole('link', { name: 'Devices' }).click();
+  await page.getByRole('button', { name: 'Approve one more device' }).first().waitFor();
+  await page.getByRole('button', { name: 'Approve one more device' }).first().click();
+  await page.getByText(/One more device approved\. .* 1 unused approval/).waitFor();
+  await page.getByRole('button', { name: 'Device slots' }).first().click();
+  await page.getByText(/bound; 1 unused approval\(s\) for one more device/).waitFor();
+  await page.screenshot({ path: `${shots}/08c-hr-device-slots.png`, fullPage: true });
 
   // --- 4. a phone-sized screen
   await page.setViewportSize({ width: 390, height: 844 });

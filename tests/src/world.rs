@@ -14,8 +14,9 @@ use punch_core::{
 use punch_core::{RetryConfig, ServerConfig};
 use punch_model::geofence::{LatLon, Shape};
 use punch_model::rules::policy::{Settings, Site};
-use punch_server::AtRestKeys;
+use punch_model::rules::shift::Shift;
 use punch_server::{Admin, DbUrl, PostgresStore, ServerHandle};
+use punch_server::{AtRestKeys, Schedule};
 
 use crate::fault_proxy::FaultProxy;
 
@@ -27,6 +28,52 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// A fresh, accurate fix 20 m inside HQ, stamped at `engine`'s trusted now.
+pub fn inside_hq(engine: &PunchEngine) -> Evidence {
+    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 20.0);
+    Evidence {
+        gps: Some(GpsFix {
+            lat: at.0,
+            lon: at.1,
+            accuracy_m: 8.0,
+            fix_time_ms: engine.trusted_now_ms(),
+            provider: "gps".into(),
+            is_mock: false,
+            speed_mps: None,
+            elapsed_realtime_ms: None,
+            reduced_accuracy: false,
+            external_receiver: false,
+        }),
+        ..Evidence::default()
+    }
+}
+
+/// `HH:MM` (UTC) of `at_ms`.
+fn hhmm_utc(at_ms: i64) -> String {
+    let minutes = at_ms.div_euclid(60_000).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// Sets the draft schedule to a two-hour shift "early" every day that
+/// started five minutes ago (UTC), ten minutes' grace: a clock-in now is on
+/// time, a clock-out soon is early.
+pub fn schedule_current_shift(admin: &Admin) {
+    let start = now_ms() - 5 * 60_000;
+    let shift: Shift = serde_json::from_value(serde_json::json!({
+        "id": "early", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "start": hhmm_utc(start), "end": hhmm_utc(start + 2 * 3_600_000),
+        "grace_late_min": 10,
+    }))
+    .expect("shift");
+    admin
+        .set_schedule(Schedule {
+            time_zone: Some("UTC".into()),
+            shifts: vec![shift],
+            ..Schedule::default()
+        })
+        .expect("schedule");
 }
 
 pub struct World {

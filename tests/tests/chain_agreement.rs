@@ -43,6 +43,7 @@ fn make_up(w: &World) -> MakeUpRequest {
         reason: "no signal in the lift".into(),
         attachments: vec![],
         refused_attempt: None,
+        fault: None,
     }
 }
 

@@ -56,6 +56,7 @@ fn make_up(world: &World, back_ms: i64) -> MakeUpRequest {
         reason: "the phone had no signal in the lift".into(),
         attachments: vec![],
         refused_attempt: None,
+        fault: None,
     }
 }
 

@@ -7,43 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::{
-    ClockReading, Evidence, GpsFix, PunchEngine, PunchKind, test_support::ManualClock,
-};
+use punch_core::{ClockReading, PunchKind, test_support::ManualClock};
 use punch_model::ledger::review::ReviewFlag;
 use punch_model::rules::policy::Settings;
-use punch_model::rules::shift::{Attendance, Shift};
-use punch_server::Schedule;
+use punch_model::rules::shift::Attendance;
 use punch_tests::fault_proxy::FaultProxy;
-use punch_tests::world::{EMPLOYEE, HQ, device, employer, now_ms, server_db, start_server};
+use punch_tests::world::{
+    EMPLOYEE, device, employer, inside_hq, now_ms, schedule_current_shift, server_db, start_server,
+};
 
 const OTHER: &str = "emp-8";
-
-fn inside(engine: &PunchEngine) -> Evidence {
-    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 20.0);
-    Evidence {
-        gps: Some(GpsFix {
-            lat: at.0,
-            lon: at.1,
-            accuracy_m: 8.0,
-            fix_time_ms: engine.trusted_now_ms(),
-            provider: "gps".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
-        ..Evidence::default()
-    }
-}
-
-/// `HH:MM` (UTC) of `at_ms`.
-fn hhmm(at_ms: i64) -> String {
-    let minutes = at_ms.div_euclid(60_000).rem_euclid(24 * 60);
-    format!("{:02}:{:02}", minutes / 60, minutes % 60)
-}
 
 #[test]
 fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
@@ -51,22 +24,7 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
     let db = server_db(dir.path());
     let admin = employer(&db);
     admin.add_employee(OTHER, "Zhang Min").unwrap();
-    // A two-hour shift every day that started five minutes ago (UTC), ten
-    // minutes' grace: a clock-in now is on time, a clock-out soon is early.
-    let start = now_ms() - 5 * 60_000;
-    let shift: Shift = serde_json::from_value(serde_json::json!({
-        "id": "early", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "start": hhmm(start), "end": hhmm(start + 2 * 3_600_000),
-        "grace_late_min": 10,
-    }))
-    .unwrap();
-    admin
-        .set_schedule(Schedule {
-            time_zone: Some("UTC".into()),
-            shifts: vec![shift],
-            ..Schedule::default()
-        })
-        .unwrap();
+    schedule_current_shift(&admin);
     admin
         .set_settings(Settings {
             max_clock_skew_s: 120.0,
@@ -100,7 +58,7 @@ fn two_employees_clock_in_and_out_interleaved_at_one_kiosk() {
     let punch = |employee: &str, pin: &str, kind: PunchKind| {
         clock.advance_ms(60_000);
         let receipt = kiosk
-            .kiosk_punch(employee, pin, kind, &inside(&kiosk))
+            .kiosk_punch(employee, pin, kind, &inside_hq(&kiosk))
             .unwrap();
         receipt
             .evaluation

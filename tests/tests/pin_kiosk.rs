@@ -7,34 +7,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use geographiclib_rs::{DirectGeodesic, Geodesic};
-use punch_core::{
-    ClockReading, Evidence, GpsFix, PinError, PunchEngine, PunchError, PunchKind,
-    test_support::ManualClock,
-};
+use punch_core::{ClockReading, PinError, PunchError, PunchKind, test_support::ManualClock};
 use punch_model::rules::policy::{Settings, Site};
 use punch_model::{geofence::LatLon, geofence::Shape};
 use punch_tests::fault_proxy::FaultProxy;
-use punch_tests::world::{EMPLOYEE, HQ, device, employer, now_ms, server_db, start_server};
-
-fn inside(engine: &PunchEngine) -> Evidence {
-    let at: (f64, f64) = Geodesic::wgs84().direct(HQ.0, HQ.1, 30.0, 20.0);
-    Evidence {
-        gps: Some(GpsFix {
-            lat: at.0,
-            lon: at.1,
-            accuracy_m: 8.0,
-            fix_time_ms: engine.trusted_now_ms(),
-            provider: "gps".into(),
-            is_mock: false,
-            speed_mps: None,
-            elapsed_realtime_ms: None,
-            reduced_accuracy: false,
-            external_receiver: false,
-        }),
-        ..Evidence::default()
-    }
-}
+use punch_tests::world::{
+    EMPLOYEE, HQ, device, employer, inside_hq, now_ms, server_db, start_server,
+};
 
 fn pin_err(r: punch_core::Result<impl std::fmt::Debug>) -> PinError {
     match r {
@@ -105,36 +84,36 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
 
     // A kiosk never punches for itself.
     assert_eq!(
-        pin_err(kiosk.punch(PunchKind::ClockIn, &inside(&kiosk))),
+        pin_err(kiosk.punch(PunchKind::ClockIn, &inside_hq(&kiosk))),
         PinError::NotOnThisKiosk
     );
     let mine = kiosk
-        .kiosk_punch(EMPLOYEE, "4827", PunchKind::ClockIn, &inside(&kiosk))
+        .kiosk_punch(EMPLOYEE, "4827", PunchKind::ClockIn, &inside_hq(&kiosk))
         .unwrap();
     // An employee of another site is refused on this kiosk, before any PIN check.
     assert_eq!(
-        pin_err(kiosk.kiosk_punch("emp-9", "6041", PunchKind::ClockIn, &inside(&kiosk))),
+        pin_err(kiosk.kiosk_punch("emp-9", "6041", PunchKind::ClockIn, &inside_hq(&kiosk))),
         PinError::NotOnThisKiosk
     );
     // emp-8 mistypes five times: locked, on this kiosk, for emp-8 only.
     for _ in 0..4 {
         assert!(matches!(
-            pin_err(kiosk.kiosk_punch("emp-8", "0815", PunchKind::ClockIn, &inside(&kiosk))),
+            pin_err(kiosk.kiosk_punch("emp-8", "0815", PunchKind::ClockIn, &inside_hq(&kiosk))),
             PinError::Wrong { .. }
         ));
     }
     assert!(matches!(
-        pin_err(kiosk.kiosk_punch("emp-8", "0815", PunchKind::ClockIn, &inside(&kiosk))),
+        pin_err(kiosk.kiosk_punch("emp-8", "0815", PunchKind::ClockIn, &inside_hq(&kiosk))),
         PinError::Locked { .. }
     ));
     assert!(matches!(
-        pin_err(kiosk.kiosk_punch("emp-8", "5930", PunchKind::ClockIn, &inside(&kiosk))),
+        pin_err(kiosk.kiosk_punch("emp-8", "5930", PunchKind::ClockIn, &inside_hq(&kiosk))),
         PinError::Locked { .. }
     ));
     assert_eq!(kiosk.kiosk_pin_status("emp-8").unwrap().tries_left, 0);
     assert_eq!(kiosk.kiosk_pin_status(EMPLOYEE).unwrap().tries_left, 5);
     kiosk
-        .kiosk_punch(EMPLOYEE, "4827", PunchKind::ClockOut, &inside(&kiosk))
+        .kiosk_punch(EMPLOYEE, "4827", PunchKind::ClockOut, &inside_hq(&kiosk))
         .unwrap();
 
     let report = kiosk.sync().unwrap();
@@ -163,7 +142,7 @@ fn kiosk_punches_by_employee_number_and_pin_with_per_employee_locks() {
     clock.advance_ms(31 * 60_000);
     admin.set_kiosk_pin("depot", "emp-8", "5930").unwrap();
     let moved = kiosk
-        .kiosk_punch("emp-8", "5930", PunchKind::ClockIn, &inside(&kiosk))
+        .kiosk_punch("emp-8", "5930", PunchKind::ClockIn, &inside_hq(&kiosk))
         .unwrap();
     let report = kiosk.sync().unwrap();
     assert_eq!(report.rejected.len(), 1, "{report:?}");

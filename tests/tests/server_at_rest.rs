@@ -79,6 +79,7 @@ fn everyday(w: &World) -> String {
             reason: REASON.into(),
             attachments: vec![attachment.clone()],
             refused_attempt: None,
+            fault: None,
         })
         .expect("make-up");
     let report = w.engine.sync().expect("sync");

@@ -525,6 +525,16 @@ uint64_t uniffi_punchcore_fn_method_punchclient_refused_attempts(uint64_t ptr
 uint64_t uniffi_punchcore_fn_method_punchclient_requests(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FAULTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FAULTS
+uint64_t uniffi_punchcore_fn_method_punchclient_faults(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REPORT_FAULT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_REPORT_FAULT
+uint64_t uniffi_punchcore_fn_method_punchclient_report_fault(uint64_t ptr, RustBuffer kind, RustBuffer text, RustBuffer attachments
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_FN_METHOD_PUNCHCLIENT_FORGOTTEN_CLOCK_OUTS
 uint64_t uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(uint64_t ptr
@@ -1314,6 +1324,18 @@ uint16_t uniffi_punchcore_checksum_method_punchclient_refused_attempts(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
 #define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REQUESTS
 uint16_t uniffi_punchcore_checksum_method_punchclient_requests(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FAULTS
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_FAULTS
+uint16_t uniffi_punchcore_checksum_method_punchclient_faults(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REPORT_FAULT
+#define UNIFFI_FFIDEF_UNIFFI_PUNCHCORE_CHECKSUM_METHOD_PUNCHCLIENT_REPORT_FAULT
+uint16_t uniffi_punchcore_checksum_method_punchclient_report_fault(void
     
 );
 #endif

@@ -70,5 +70,6 @@ pub fn make_up_for(
             reason: reason.to_string(),
             attachments: Vec::new(),
             refused_attempt: None,
+            fault: None,
         })
 }

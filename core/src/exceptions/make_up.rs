@@ -26,6 +26,9 @@ pub(crate) fn file_make_up(
             });
         }
     }
+    if let Some(fault) = &request.fault {
+        crate::faults::check_citation(device, fault)?;
+    }
     for a in &request.attachments {
         if !device.db.has_attachment(&a.sha256)? {
             return Err(PunchError::UnknownReference {

@@ -10,11 +10,13 @@
 //! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum;
 //! - `segment`: new chain segments after an acknowledged break;
+//! - `faults`: the engine's open fault episodes;
 //! - `photos`: photos taken at punches, until the server has them.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
 mod device;
+mod faults;
 mod forgotten;
 mod meta;
 mod photos;

@@ -24,6 +24,7 @@ use super::upload::upload_pending;
 use super::wakeup::Wakeup;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
+use crate::faults::FaultLog;
 use crate::installed_policy::InstalledPolicy;
 use crate::keys::KeyProvider;
 use crate::net::transport::Transport;
@@ -42,6 +43,8 @@ pub(crate) struct Syncer {
     /// The newest policy version the server mentioned.
     policy_hint: Mutex<Option<u64>>,
     pub wakeup: Wakeup,
+    /// The faults sync and the engine see (`crate::faults`).
+    pub faults: FaultLog,
 }
 
 impl Syncer {
@@ -52,8 +55,8 @@ impl Syncer {
         transport: Option<Arc<dyn Transport>>,
     ) -> Syncer {
         Syncer {
-            device,
-            policy,
+            device: device.clone(),
+            policy: policy.clone(),
             server,
             transport: Mutex::new(transport),
             sync_lock: Mutex::new(()),
@@ -61,6 +64,7 @@ impl Syncer {
             listener: Mutex::new(None),
             policy_hint: Mutex::new(None),
             wakeup: Wakeup::default(),
+            faults: FaultLog::new(device.clone(), policy.clone()),
         }
     }
 
@@ -85,7 +89,9 @@ impl Syncer {
 
     pub fn enroll(&self, code: &str, challenge: Option<Vec<u8>>) -> Result<String> {
         let session = self.session()?;
-        let employee = enroll(&session, code, challenge)?;
+        let employee = enroll(&session, code, challenge);
+        self.faults.after_enroll(&employee);
+        let employee = employee?;
         // Best effort now (a failure is retried before the first upload).
         let _ = escrow_data_key(&session, &mut SyncReport::default());
         self.notify_status();
@@ -94,7 +100,9 @@ impl Syncer {
 
     pub fn enroll_with_keys(&self, code: &str, provider: &dyn KeyProvider) -> Result<String> {
         let session = self.session()?;
-        let employee = enroll_with_keys(&session, code, provider)?;
+        let employee = enroll_with_keys(&session, code, provider);
+        self.faults.after_enroll(&employee);
+        let employee = employee?;
         let _ = escrow_data_key(&session, &mut SyncReport::default());
         self.notify_status();
         Ok(employee)
@@ -103,11 +111,15 @@ impl Syncer {
     pub fn sync(&self, force: bool) -> Result<SyncReport> {
         let report = {
             let _one_at_a_time = self.sync_lock.lock().unwrap_or_else(|e| e.into_inner());
-            self.sync_locked(force)?
+            self.sync_locked(force)
         };
+        // After the lock (a fault is a record: it takes a punch turn).
+        if self.faults.after_sync(&report) {
+            self.wakeup.wake();
+        }
         // After the lock: a listener may call sync() itself.
         self.notify_status();
-        Ok(report)
+        report
     }
 
     fn load_state(&self) -> Result<SyncState> {

@@ -462,6 +462,7 @@ mod tests {
                     reason: "forgot".into(),
                     attachments: Vec::new(),
                     refused_attempt: None,
+                    fault: None,
                 }),
                 prev_hash: prev_hash.into(),
             }

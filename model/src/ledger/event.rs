@@ -31,6 +31,7 @@ pub mod types {
     pub const FIELD_WORK_REQUEST: &str = "field_work_request";
     pub const PIN: &str = "pin";
     pub const KEY_ROTATION: &str = crate::ledger::key_rotation::EVENT_TYPE;
+    pub const FAULT: &str = crate::ledger::fault::EVENT_TYPE;
 }
 
 /// What happened, by concern; each body is defined in its concern's module.
@@ -50,6 +51,8 @@ pub enum ChainEvent {
     KeyRotation(crate::ledger::key_rotation::KeyRotation),
     /// A PIN verified (`crate::pin::PinVerified`); filed with the PIN events.
     PinVerified(crate::pin::PinVerified),
+    /// A fault the engine saw or the employee reported (`ledger::fault`).
+    Fault(crate::ledger::fault::FaultReport),
 }
 
 impl ChainEvent {
@@ -62,6 +65,7 @@ impl ChainEvent {
             ChainEvent::Pin(_) => types::PIN,
             ChainEvent::KeyRotation(_) => types::KEY_ROTATION,
             ChainEvent::PinVerified(_) => types::PIN,
+            ChainEvent::Fault(_) => types::FAULT,
         }
     }
 
@@ -73,6 +77,7 @@ impl ChainEvent {
             ChainEvent::Pin(e) => e.check_ranges(),
             ChainEvent::KeyRotation(e) => e.check_ranges(),
             ChainEvent::PinVerified(e) => e.check_ranges(),
+            ChainEvent::Fault(e) => e.check_ranges(),
         }
     }
 }

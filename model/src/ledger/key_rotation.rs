@@ -98,15 +98,20 @@ pub fn punch_key_proof_message(device_id: &str, channel_key: &[u8]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Which key signed `bytes`: the channel key for a key rotation, else the
-/// punch key. Garbage is the punch key's (its check then fails as usual).
+/// Which key signed `bytes`: the channel key for a key rotation and a
+/// fault report (`ledger::fault`: recorded in the background and after the
+/// punch key was invalidated, so never by a key that may need the user),
+/// else the punch key. Garbage is the punch key's (its check then fails as usual).
 /// A punch whose text mentions `"key_rotation"` (a make-up reason, say) is
 /// parsed to tell: only an event of that type is the channel key's.
 pub fn signing_role(bytes: &[u8]) -> KeyRole {
     // Nearly every record is not a rotation: a byte scan settles those
     // without a second parse (verification already parses each record once).
-    const TAG: &[u8] = b"\"key_rotation\"";
-    if !bytes.windows(TAG.len()).any(|w| w == TAG) {
+    const TAGS: [&[u8]; 2] = [b"\"key_rotation\"", b"\"fault\""];
+    if !TAGS
+        .iter()
+        .any(|tag| bytes.windows(tag.len()).any(|w| w == *tag))
+    {
         return KeyRole::Punch;
     }
     #[derive(Deserialize)]
@@ -122,7 +127,7 @@ pub fn signing_role(bytes: &[u8]) -> KeyRole {
     match serde_json::from_slice::<Probe>(bytes) {
         Ok(Probe {
             event: Some(TypeProbe { kind }),
-        }) if kind == EVENT_TYPE => KeyRole::Channel,
+        }) if kind == EVENT_TYPE || kind == crate::ledger::fault::EVENT_TYPE => KeyRole::Channel,
         _ => KeyRole::Punch,
     }
 }
@@ -140,5 +145,9 @@ mod tests {
         assert_eq!(signing_role(mention), KeyRole::Punch);
         assert_eq!(signing_role(br#"{"seq":1}"#), KeyRole::Punch);
         assert_eq!(signing_role(br#""key_rotation" garbage"#), KeyRole::Punch);
+        let fault = br#"{"entry":"event","event":{"type":"fault","kind":"wifi_off"}}"#;
+        assert_eq!(signing_role(fault), KeyRole::Channel);
+        let citing = br#"{"entry":"event","event":{"type":"make_up_request","fault":{}}}"#;
+        assert_eq!(signing_role(citing), KeyRole::Punch);
     }
 }

@@ -5,6 +5,7 @@
 pub mod chain;
 pub mod chain_walk;
 pub mod event;
+pub mod fault;
 pub mod key_rotation;
 pub mod minimise;
 pub mod range_check;

@@ -39,8 +39,10 @@ pub enum ReviewFlag {
         device: AssuranceLevel,
         required: AssuranceLevel,
     },
-    /// The server, on trusted time, reads the punch's attendance otherwise
-    /// than the device did (codes from `rules::shift::Attendance::code`).
+    /// The server, on trusted time and from the device's own punches (the
+    /// employee's other devices are not held against it), reads the punch's
+    /// attendance otherwise than the device did (codes from
+    /// `rules::shift::Attendance::code`).
     AttendanceMismatch {
         device: Option<String>,
         server: Option<String>,

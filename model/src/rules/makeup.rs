@@ -43,6 +43,9 @@ pub struct MakeUpRequest {
     /// The event id of this device's refused attempt the request is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused_attempt: Option<Uuid>,
+    /// A fault event that explains the request (`ledger::fault`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<FaultCitation>,
 }
 
 impl MakeUpRequest {
@@ -66,6 +69,31 @@ impl MakeUpRequest {
                 return out("attachments.sha256", "not 64 hex digits".into());
             }
             check_text("attachments.media_type", &a.media_type, MAX_ID_LEN)?;
+        }
+        if let Some(fault) = &self.fault {
+            fault.check_ranges()?;
+        }
+        Ok(())
+    }
+}
+
+/// A make-up request's pointer to a fault event (`ledger::fault`): the chain position that
+/// holds it (any of the employee's devices), checked by the server to be a
+/// fault of the same employee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultCitation {
+    pub device_id: String,
+    pub seq: u64,
+}
+
+impl FaultCitation {
+    pub fn check_ranges(&self) -> Result<(), RecordCheck> {
+        check_text("fault.device_id", &self.device_id, MAX_ID_LEN)?;
+        if self.seq == 0 {
+            return Err(RecordCheck::OutOfRange {
+                field: "fault.seq",
+                detail: "0 is no record".into(),
+            });
         }
         Ok(())
     }
@@ -219,6 +247,7 @@ mod tests {
             reason: "phone died".into(),
             attachments: vec![],
             refused_attempt: None,
+            fault: None,
         }
     }
 

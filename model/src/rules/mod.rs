@@ -5,6 +5,7 @@
 
 pub mod assurance;
 pub mod cidr;
+pub mod device_limit;
 pub mod evaluate;
 pub mod evidence;
 pub mod field_work;

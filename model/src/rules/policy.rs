@@ -149,9 +149,20 @@ pub struct Settings {
     /// What the server does about a forgotten clock-out (`rules::forgotten`).
     #[serde(skip_serializing_if = "crate::rules::forgotten::is_flag")]
     pub forgotten_clock_out: crate::rules::forgotten::ForgottenClockOutAction,
+    /// Devices an employee may have bound at once (`rules::device_limit`).
+    #[serde(skip_serializing_if = "crate::rules::device_limit::MaxDevices::is_one")]
+    pub max_devices: crate::rules::device_limit::MaxDevices,
+    /// Silence and upload-failure limits (`ledger::fault`); None: defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<crate::ledger::fault::FaultSettings>,
 }
 
 impl Settings {
+    /// The fault settings in force (the defaults when the policy names none).
+    pub fn faults(&self) -> crate::ledger::fault::FaultSettings {
+        self.faults.clone().unwrap_or_default()
+    }
+
     /// The privacy settings in force (the defaults when the policy names none).
     pub fn privacy(&self) -> PrivacySettings {
         self.privacy.clone().unwrap_or_default()
@@ -179,6 +190,8 @@ impl Default for Settings {
             pin: None,
             photo: Default::default(),
             forgotten_clock_out: Default::default(),
+            max_devices: Default::default(),
+            faults: None,
         }
     }
 }

@@ -4,11 +4,13 @@
 //! decoding what was prepared takes a few.
 //!
 //! Layout: the format number, then the rest (both postcard). The rest holds
-//! the policy without its sites as MessagePack with field names (rmp-serde:
-//! it follows the policy's serde model exactly, skipped fields included),
-//! and the sites, each with what preparing its shape added, in postcard:
-//! no field names and no self-description, so 10,000 sites decode in a
-//! straight read.
+//! the policy without its sites as JSON (it follows the policy's serde model
+//! exactly, skipped fields included, and is small once the sites are out;
+//! the library already carries the policy's JSON decoder, where a second
+//! format's would add its own copy of every policy type's decoder to the
+//! phone library), and the sites, each with what preparing its shape added,
+//! in postcard: no field names and no self-description, so 10,000 sites
+//! decode in a straight read.
 //!
 //! The snapshot is derived data: it is trusted as much as the policy body
 //! it sits beside (both are only written after the body was verified),
@@ -26,12 +28,12 @@ use crate::rules::policy::{Policy, PolicyError, PreparedPolicy, Site, SiteRule, 
 
 /// Bumped whenever a prepared type's serialised form changes: a snapshot in
 /// another format is ignored (and rebuilt from the body).
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// Everything after the format number.
 #[derive(Serialize, Deserialize)]
 struct Body {
-    /// The policy with no sites, MessagePack with names.
+    /// The policy with no sites, as JSON.
     #[serde(with = "serde_bytes")]
     head: Vec<u8>,
     sites: Vec<SiteSnapshot>,
@@ -112,8 +114,7 @@ impl PreparedPolicy {
         let mut head = self.policy.clone();
         head.sites.clear();
         let body = Body {
-            head: rmp_serde::to_vec_named(&head)
-                .map_err(|e| SnapshotError::Encode(e.to_string()))?,
+            head: serde_json::to_vec(&head).map_err(|e| SnapshotError::Encode(e.to_string()))?,
             sites: self
                 .policy
                 .sites
@@ -134,8 +135,7 @@ impl PreparedPolicy {
             return Err(SnapshotError::Format { found: format });
         }
         let body: Body = postcard::from_bytes(rest).map_err(decode)?;
-        let mut policy: Policy =
-            rmp_serde::from_slice(&body.head).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        let mut policy = Policy::from_json(&body.head)?;
         if policy.version != version {
             return Err(SnapshotError::Version {
                 expected: version,

@@ -321,14 +321,59 @@ impl Attendance {
 /// The open occurrence after a punch of `kind` judged `attendance`: Some
 /// new state for a clock-in (the occurrence it was matched to, if any) or
 /// a clock-out (none), None for a break (the state stays). The phone, the
-/// server's ingest and the export carry the state this one way, per
-/// employee on a device.
+/// server's ingest and the export carry the state this one way: the phone
+/// per employee on itself (its reading is advisory where the employee also
+/// punches elsewhere: it cannot see those punches), the server per employee
+/// across every device ([`open_before`]).
 pub fn open_after(kind: PunchKind, attendance: Option<&Attendance>) -> Option<Option<OpenShift>> {
     match kind {
         PunchKind::ClockIn => Some(attendance.and_then(Attendance::occurrence)),
         PunchKind::ClockOut => Some(None),
         PunchKind::BreakStart | PunchKind::BreakEnd => None,
     }
+}
+
+/// One of an employee's punches as the server reads attendance: across
+/// every device and terminal the employee punched from, in the order of
+/// [`EmployeePunch::order`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmployeePunch<'a> {
+    /// The server's time for the punch (trusted where anchored).
+    pub at_ms: i64,
+    pub device_id: &'a str,
+    pub seq: u64,
+    pub kind: PunchKind,
+    /// The server's reading of it.
+    pub attendance: Option<&'a Attendance>,
+}
+
+/// Where a punch sits in an employee's day: by time, then device and seq,
+/// so two punches at the same millisecond always come in one order (the
+/// server's SQL sorts the same way).
+pub type PunchOrder<'a> = (i64, &'a str, u64);
+
+impl<'a> EmployeePunch<'a> {
+    pub fn order(&self) -> PunchOrder<'a> {
+        (self.at_ms, self.device_id, self.seq)
+    }
+}
+
+/// The occurrence an employee is clocked in to just before `at` (by the
+/// server's reading): what their latest clock-in or clock-out before it,
+/// on any device, left open. Order is time, not arrival: a phone that
+/// uploads a day late still has its punches read where they happened. The
+/// one rule for "clocked in?" on the server (ingest, exports, and checks
+/// for a forgotten clock-out at the end of a shift).
+pub fn open_before<'a>(
+    punches: impl IntoIterator<Item = EmployeePunch<'a>>,
+    at: PunchOrder<'_>,
+) -> Option<OpenShift> {
+    punches
+        .into_iter()
+        .filter(|p| matches!(p.kind, PunchKind::ClockIn | PunchKind::ClockOut))
+        .filter(|p| p.order() < at)
+        .max_by(|a, b| a.order().cmp(&b.order()))
+        .and_then(|p| open_after(p.kind, p.attendance).flatten())
 }
 
 /// A scheduled occurrence of a shift, for the app's "where do I stand".
@@ -815,6 +860,42 @@ mod tests {
         );
         assert_eq!(open_after(PunchKind::ClockOut, Some(&late)), Some(None));
         assert_eq!(open_after(PunchKind::BreakStart, Some(&late)), None);
+    }
+
+    #[test]
+    fn open_before_reads_an_employee_across_devices_in_time_order() {
+        let on_time = Attendance::OnTime {
+            shift_id: "day".into(),
+            start_ms: 100,
+        };
+        let occurrence = Some(OpenShift {
+            shift_id: "day".into(),
+            start_ms: 100,
+        });
+        let punch = |at_ms, device_id, seq, kind| EmployeePunch {
+            at_ms,
+            device_id,
+            seq,
+            kind,
+            attendance: Some(&on_time),
+        };
+        // In on phone A, a break on B, out on B: open between, closed after.
+        let day = [
+            punch(200, "b", 7, PunchKind::ClockOut),
+            punch(100, "a", 3, PunchKind::ClockIn),
+            punch(150, "b", 6, PunchKind::BreakStart),
+        ];
+        assert_eq!(open_before(day, (90, "", 0)), None);
+        assert_eq!(open_before(day, (150, "b", 6)), occurrence);
+        assert_eq!(open_before(day, (180, "a", 1)), occurrence);
+        assert_eq!(open_before(day, (300, "a", 4)), None);
+        // The same millisecond: device, then seq, decide.
+        let tie = [
+            punch(100, "a", 3, PunchKind::ClockIn),
+            punch(100, "b", 1, PunchKind::ClockOut),
+        ];
+        assert_eq!(open_before(tie, (100, "a", 9)), occurrence);
+        assert_eq!(open_before(tie, (100, "c", 0)), None);
     }
 
     #[test]

@@ -12,8 +12,10 @@
 
 pub mod auth;
 pub mod chain_breaks;
+pub mod device_approvals;
 pub mod error;
 pub mod export;
+pub mod faults;
 pub mod forgotten;
 pub mod key_rotations;
 pub mod locale;
@@ -40,6 +42,8 @@ pub const PATH_SESSION: &str = "/admin/v1/session";
 pub const PATH_SESSION_END: &str = "/admin/v1/session/end";
 pub const PATH_EMPLOYEES: &str = "/admin/v1/employees";
 pub const PATH_REBIND: &str = "/admin/v1/employees/{employee_id}/rebind";
+pub const PATH_EXTRA_DEVICE: &str = "/admin/v1/employees/{employee_id}/extra-device";
+pub const PATH_DEVICE_SLOTS: &str = "/admin/v1/employees/{employee_id}/device-slots";
 pub const PATH_PUNCHES: &str = "/admin/v1/punches";
 pub const PATH_PUNCH: &str = "/admin/v1/punches/{device_id}/{seq}";
 pub const PATH_PUNCH_REVIEW: &str = "/admin/v1/punches/{device_id}/{seq}/review";
@@ -61,6 +65,8 @@ pub const PATH_REQUEST_DECISION: &str = "/admin/v1/requests/{event_id}/decision"
 pub const PATH_KEY_ROTATIONS: &str = "/admin/v1/key-rotations";
 pub const PATH_FORGOTTEN: &str = "/admin/v1/forgotten-clock-outs";
 pub const PATH_KEY_ROTATION_DECISION: &str = "/admin/v1/key-rotations/{event_id}/decision";
+pub const PATH_FAULTS: &str = "/admin/v1/faults";
+pub const PATH_FAULTS_SILENT: &str = "/admin/v1/faults/silent";
 
 /// One route: method, path, the permission it needs (None: sign-in and
 /// sign-out, which establish who is asking), and its handler.
@@ -115,6 +121,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_REBIND,
             Some(P::ApproveRebind),
             post(people::rebind),
+        ),
+        r(
+            Method::POST,
+            PATH_EXTRA_DEVICE,
+            Some(P::ApproveRebind),
+            post(device_approvals::approve),
+        ),
+        r(
+            Method::GET,
+            PATH_DEVICE_SLOTS,
+            Some(P::ViewDevices),
+            get(device_approvals::slots),
         ),
         r(
             Method::POST,
@@ -253,6 +271,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_KEY_ROTATION_DECISION,
             Some(P::ApproveRebind),
             post(key_rotations::decide),
+        ),
+        r(
+            Method::GET,
+            PATH_FAULTS,
+            Some(P::ViewDevices),
+            get(faults::list),
+        ),
+        r(
+            Method::GET,
+            PATH_FAULTS_SILENT,
+            Some(P::ViewDevices),
+            get(faults::silent),
         ),
     ]
 }

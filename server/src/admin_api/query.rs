@@ -46,6 +46,28 @@ pub struct CursorPage<T> {
     pub server_time_ms: i64,
 }
 
+impl<T> CursorPage<T> {
+    /// A page from `rows`, read with one more than `limit` to learn whether
+    /// a next page exists: the cursor is the last kept row's, and `keep`
+    /// turns each row into an item (None: not the reader's to see).
+    pub fn of<R>(
+        mut rows: Vec<R>,
+        limit: usize,
+        cursor: impl Fn(&R) -> String,
+        keep: impl FnMut(R) -> Option<T>,
+        server_time_ms: i64,
+    ) -> CursorPage<T> {
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next_cursor = more.then(|| rows.last().map(&cursor)).flatten();
+        CursorPage {
+            items: rows.into_iter().filter_map(keep).collect(),
+            next_cursor,
+            server_time_ms,
+        }
+    }
+}
+
 /// `YYYY-MM-DD`.
 pub fn date(text: &str, name: &str) -> Result<Date, AdminError> {
     text.parse()

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
+use crate::admin_api::faults::FaultView;
 use crate::admin_api::people::{audit, check_team_filter};
 use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
@@ -33,6 +34,9 @@ pub struct RequestView {
     pub event: StoredEvent,
     pub team: Option<String>,
     pub request: Option<serde_json::Value>,
+    /// The fault event a make-up request cites, beside it for the reviewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cited_fault: Option<FaultView>,
 }
 
 /// `GET /admin/v1/requests`: oldest first, one page read in SQL.
@@ -74,9 +78,16 @@ pub async fn list(
                 .then(|| rows.last())
                 .flatten()
                 .map(|r| RequestCursor::of(&r.event).encode());
+            let cited = s.store.read(|tx| {
+                rows.iter()
+                    .map(|r| crate::faults::cited_by(tx, &r.event))
+                    .collect::<crate::error::Result<Vec<_>>>()
+            })?;
             let items: Vec<RequestView> = rows
                 .into_iter()
-                .map(|r| RequestView {
+                .zip(cited)
+                .map(|(r, cited)| RequestView {
+                    cited_fault: cited.map(|f| FaultView::of(f, r.team.clone())),
                     team: r.team,
                     request: serde_json::from_str(&r.event.body).ok(),
                     event: r.event,

@@ -1,4 +1,5 @@
-//! `admin` commands: devices: list, unbind, rebind, heads, kiosk codes.
+//! `admin` commands: devices: list, unbind, rebind, one more device than
+//! `max_devices` and where an employee stands, heads, kiosk codes.
 
 use clap::Subcommand;
 use punch_server::Admin;
@@ -13,6 +14,15 @@ pub(crate) enum Command {
     Unbind { device: String },
     /// Allow the employee's next enrollment to replace the bound device.
     ApproveRebind { employee: String },
+    /// Allow the employee one device beyond the policy's max_devices (once).
+    ApproveExtraDevice {
+        employee: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// The employee's max_devices, bound devices and extra-device approvals.
+    DeviceSlots { employee: String },
     /// Print a device's accepted chain head.
     Head { device: String },
     /// A one-time enrollment code for a kiosk tablet at SITE (the kiosk account is made once).
@@ -60,6 +70,48 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
         Command::ApproveRebind { employee } => {
             admin.approve_rebind(&employee)?;
             say!("employee {employee} may enroll a replacement device");
+        }
+        Command::ApproveExtraDevice { employee, reason } => {
+            let slots = admin.approve_extra_device(&employee, &reason)?;
+            if json {
+                return print_json(&slots);
+            }
+            say!(
+                "employee {employee} may enroll one more device ({} bound, max_devices {})",
+                slots.bound_devices.len(),
+                slots.max_devices
+            );
+        }
+        Command::DeviceSlots { employee } => {
+            let slots = admin.device_slots(&employee)?;
+            if json {
+                return print_json(&slots);
+            }
+            say!(
+                "employee {employee}: {} of max_devices {} bound: {}{}",
+                slots.bound_devices.len(),
+                slots.max_devices,
+                slots.bound_devices.join(", "),
+                if slots.rebind_approved {
+                    " (rebind approved)"
+                } else {
+                    ""
+                }
+            );
+            for a in &slots.approvals {
+                let state = match (&a.used_by_device, a.used_at_ms) {
+                    (Some(device), _) => format!("used by {device}"),
+                    (None, Some(_)) => "used".to_string(),
+                    (None, None) => "unused".to_string(),
+                };
+                say!(
+                    "  approval {} by {} at {}: {} ({state})",
+                    a.id,
+                    a.approved_by,
+                    a.approved_at_ms,
+                    a.reason
+                );
+            }
         }
         Command::Head { device } => {
             let (seq, hash) = admin.head(&device)?;

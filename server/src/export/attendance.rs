@@ -5,6 +5,12 @@
 //! date. Punches a reviewer rejected do not count; punches still awaiting
 //! review count and are flagged.
 //!
+//! An employee's day is read across every device and terminal they punched
+//! from: a clock-in on one phone and the clock-out on another make one
+//! shift, in the server's time order (`shift::EmployeePunch::order`), and
+//! the judgement counted is the server's, never a phone's (a phone sees
+//! only its own punches: its verdict is advisory).
+//!
 //! Attendance is judged once: each punch under the policy version in force
 //! on its device when it was made (the version its signed record names), by
 //! ingest, which stores the judgement. Late and early minutes here are that
@@ -163,20 +169,36 @@ fn scheduled_breaks(
 
 /// The judgement a punch counts with: the one ingest stored. Where there
 /// is none — an approved make-up request (an event, never judged at
-/// ingest), or a punch stored before ingest kept its judgement — the
-/// model's, under the version the record names, against the occurrence the
-/// employee's punches before it left open. (A punch ingest judged to have
-/// no shift gets none again: the same version has no shift for its site.)
+/// ingest), or a punch stored before ingest kept its judgement — or where
+/// it contradicts the employee's punches before it as the server holds
+/// them now (not clocked in though they are, already clocked in though
+/// they are not, a fresh clock-in to the occurrence already open: another
+/// device's punch from before it arrived after it),
+/// the model's, under the version the record names, against the occurrence
+/// those punches left open. (A punch ingest judged to have no shift gets
+/// none again: the same version has no shift for its site.)
 fn judgement(
     p: &StoredPunchInfo,
     kind: PunchKind,
     open: Option<&OpenShift>,
     policy_of: PolicyOf<'_>,
 ) -> Result<Option<Attendance>> {
-    if p.attendance.is_some() {
+    let open_at = |a: &Attendance| a.occurrence().is_some_and(|o| open == Some(&o));
+    let contradicted = match &p.attendance {
+        None => true,
+        Some(Attendance::NotClockedIn { .. }) => open.is_some(),
+        Some(a @ Attendance::AlreadyClockedIn { .. }) => !open_at(a),
+        Some(a @ (Attendance::OnTime { .. } | Attendance::Late { .. }))
+            if kind == PunchKind::ClockIn =>
+        {
+            open_at(a)
+        }
+        Some(_) => false,
+    };
+    if !contradicted {
         return Ok(p.attendance.clone());
     }
-    Ok(policy_of(p.policy_version)?.and_then(|policy| {
+    let judged = policy_of(p.policy_version)?.and_then(|policy| {
         shift::judge(
             &policy.shifts,
             p.site_id.as_deref(),
@@ -184,7 +206,13 @@ fn judgement(
             p.effective_time_ms(),
             open,
         )
-    }))
+    });
+    Ok(judged.or_else(|| p.attendance.clone()))
+}
+
+/// Where a punch sits in its employee's day (`shift::PunchOrder`).
+fn order(p: &StoredPunchInfo) -> shift::PunchOrder<'_> {
+    (p.effective_time_ms(), p.device_id.as_str(), p.seq)
 }
 
 fn kind_of(kind: &str) -> Option<PunchKind> {
@@ -227,7 +255,8 @@ pub fn attendance(
         let mut own = by_employee
             .remove(person.employee_id.as_str())
             .unwrap_or_default();
-        own.sort_by_key(|p| (p.effective_time_ms(), p.seq));
+        // The one order ingest reads an employee in, across devices.
+        own.sort_by(|a, b| order(a).cmp(&order(b)));
         // In order, carrying the open occurrence (for make-up requests) the
         // way ingest does.
         let mut open: Option<OpenShift> = None;

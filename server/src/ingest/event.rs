@@ -1,8 +1,10 @@
 //! An authentic, continuous event (a request, a refused attempt, a PIN
-//! change, a key rotation): stored with the status the server gives it.
+//! change, a key rotation, a fault report): stored with the status the
+//! server gives it.
 
 use punch_model::ledger::event::{ChainEvent, EventRecord};
 use punch_model::ledger::key_rotation::KeyRotation;
+use punch_model::rules::makeup::{FaultCitation, RequestStatus};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::text::serde_name;
 use punch_model::wire::{RejectReason, UploadRecord};
@@ -11,6 +13,7 @@ use super::Batch;
 use super::judge::{Step, Verdict, refuse_link};
 use super::time::JudgedTime;
 use crate::error::ServerError;
+use crate::faults;
 use crate::key_rotation;
 use crate::privacy::keys;
 use crate::requests;
@@ -97,15 +100,41 @@ impl Batch<'_> {
                 )?
                 .map(|(s, d)| (s, Some(d)))
             }
-            other => requests::judge_new(
-                self.tx,
-                &policy.policy,
-                self.employee_id,
-                other,
-                trusted_time_ms.unwrap_or(event.wall_time_ms),
-                &self.events_here,
-            )?
-            .map(|(s, d)| (serde_name(&s), d)),
+            other => {
+                let judged = requests::judge_new(
+                    self.tx,
+                    &policy.policy,
+                    self.employee_id,
+                    other,
+                    trusted_time_ms.unwrap_or(event.wall_time_ms),
+                    &self.events_here,
+                )?;
+                match (judged, other) {
+                    // Within the limits: the fault it cites must be the employee's.
+                    (Some((RequestStatus::Pending, _)), ChainEvent::MakeUpRequest(r)) => {
+                        Some(self.cited_fault(r.fault.as_ref())?)
+                    }
+                    (judged, _) => judged.map(|(s, d)| (serde_name(&s), d)),
+                }
+            }
+        })
+    }
+
+    /// A pending make-up request's status once its cited fault (if any) is
+    /// checked: refused with the reason when it is no fault of this employee.
+    fn cited_fault(&self, citation: Option<&FaultCitation>) -> Step<(String, Option<String>)> {
+        let refusal = match citation {
+            Some(c) => {
+                faults::check_citation(self.tx, self.employee_id, c, &self.events_here)?.err()
+            }
+            None => None,
+        };
+        Ok(match refusal {
+            None => (serde_name(&RequestStatus::Pending), None),
+            Some(r) => (
+                serde_name(&RequestStatus::Refused),
+                Some(r.code().to_string()),
+            ),
         })
     }
 

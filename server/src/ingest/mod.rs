@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use punch_model::ledger::chain_walk::ChainCursor;
+use punch_model::ledger::event::ChainEntry;
 use punch_model::rules::assurance::AssuranceLevel;
 use punch_model::rules::field_work::FieldSite;
 use punch_model::rules::shift::OpenShift;
@@ -69,10 +70,16 @@ struct Batch<'a> {
     rotation_pending: Option<u64>,
     /// What the device's enrollment proved (stamped on each punch).
     assurance: AssuranceLevel,
-    /// The shift occurrence each employee is clocked in to on this device,
-    /// by the server's reading (read when their first punch of the batch
-    /// comes, kept current as the batch accepts): a kiosk's punches name many.
+    /// The shift occurrence each employee is clocked in to on this device
+    /// as the device itself could read it, from its own punches (read when
+    /// their first punch of the batch comes, kept current as the batch
+    /// accepts): what the device's own verdict is held to. A kiosk's
+    /// punches name many. The server's reading is across devices
+    /// (`punch::employee_open_shift`).
     open_shifts: HashMap<String, Option<OpenShift>>,
+    /// Each employee's clock-ins and -outs stored on every device, from
+    /// their first punch this batch judges on (read once per employee).
+    clock_punches: HashMap<String, punch::StoredClock>,
     /// The chain's head as this batch moves it, and the acknowledged break
     /// it may start a new segment at.
     cursor: ChainCursor,
@@ -131,6 +138,22 @@ pub fn ingest_checked(
         rechecked = check_signatures(device.current_punch_key(), device_id, records);
         &rechecked
     };
+    // Attendance is read across each employee's devices: another device's
+    // batch for the same people waits, and taking the locks in one order
+    // keeps two kiosks from waiting on each other.
+    let mut employees: Vec<&str> = checks
+        .records
+        .iter()
+        .filter_map(|pre| match &pre.entry {
+            Ok(ChainEntry::Punch(record)) => Some(record.employee_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    employees.sort_unstable();
+    employees.dedup();
+    for employee_id in employees {
+        tx.employee_devices().lock_employee(employee_id)?;
+    }
     let mut batch = Batch::open(tx, &device, records, checks, tokens, policies, now_ms)?;
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| records[i].seq);
@@ -194,6 +217,7 @@ impl<'a> Batch<'a> {
             // An unknown label (a newer server wrote it) counts as the weakest.
             assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
             open_shifts: HashMap::new(),
+            clock_punches: HashMap::new(),
             // HR acknowledged this device's broken chain: one jump is allowed.
             cursor: ChainCursor::at(
                 device.head_seq,

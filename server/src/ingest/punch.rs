@@ -10,7 +10,7 @@ use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
 use punch_model::rules::photo_rule::DeviceFacts;
 use punch_model::rules::policy::PreparedPolicy;
-use punch_model::rules::shift::{self, Attendance};
+use punch_model::rules::shift::{self, Attendance, EmployeePunch, OpenShift};
 use punch_model::text::serde_name;
 use punch_model::wire::RejectReason;
 
@@ -21,6 +21,7 @@ use crate::error::Result;
 use crate::privacy::keys;
 use crate::requests;
 use crate::store::StoredPunchInfo;
+use crate::store::employee_devices::ClockPunch;
 
 impl Batch<'_> {
     /// Stores the punch at `seq` (hex `hash`) with the server's judgement,
@@ -44,12 +45,17 @@ impl Batch<'_> {
         let punch_time_ms = punch_time(record, time.trusted_time_ms, self.device_id, self.tokens);
         let policy = self.judge_place(policy, record, punch_time_ms)?;
         let mut review_flags = self.judge_review(&policy, record, punch_time_ms)?;
-        let attendance = self.judge_attendance(&policy, record, punch_time_ms)?;
+        let order_ms = time.trusted_time_ms.unwrap_or(record.wall_time_ms);
+        let (attendance, device_view) =
+            self.judge_attendance(&policy, record, punch_time_ms, (order_ms, seq))?;
+        // The device is held to what it could know: its own punches. Where
+        // the employee's other devices change the reading, the server's
+        // stands and the device's stays advisory (no flag).
         let code = |a: &Option<Attendance>| a.as_ref().map(|a| a.code().to_string());
-        if code(&attendance) != code(&record.evaluation.attendance) {
+        if code(&device_view) != code(&record.evaluation.attendance) {
             review_flags.push(ReviewFlag::AttendanceMismatch {
                 device: code(&record.evaluation.attendance),
-                server: code(&attendance),
+                server: code(&device_view),
             });
         }
         crate::photos::note(self.tx, record, self.device_id, seq, self.now_ms)?;
@@ -147,29 +153,119 @@ impl Batch<'_> {
     }
 
     /// The server's own reading of the shift, on trusted time and from the
-    /// punches it holds (never from the device's claim); the employee's open
-    /// shift on this device moves with it.
+    /// punches it holds (never from the device's claim): per employee across
+    /// every device and terminal they punched from, in time order
+    /// (`shift::open_before`), `at` being this punch's place in it (the
+    /// server's time for it, its seq). Second, the reading the device could
+    /// make from its own punches alone (its open occurrence moves with it).
     fn judge_attendance(
         &mut self,
         policy: &PreparedPolicy,
         record: &PunchRecord,
         punch_time_ms: i64,
-    ) -> Result<Option<Attendance>> {
-        let open = match self.open_shifts.get(&record.employee_id) {
+        (order_ms, seq): (i64, u64),
+    ) -> Result<(Option<Attendance>, Option<Attendance>)> {
+        let on_device = match self.open_shifts.get(&record.employee_id) {
             Some(open) => open.clone(),
             None => self.tx.open_shift(self.device_id, &record.employee_id)?,
         };
-        let attendance = shift::judge(
-            &policy.shifts,
-            record.evaluation.site_id.as_deref(),
-            record.kind,
-            punch_time_ms,
-            open.as_ref(),
-        );
-        let after = shift::open_after(record.kind, attendance.as_ref()).unwrap_or(open);
+        let employee = self.employee_open_shift(&record.employee_id, order_ms, seq)?;
+        let judge = |open: Option<&OpenShift>| {
+            shift::judge(
+                &policy.shifts,
+                record.evaluation.site_id.as_deref(),
+                record.kind,
+                punch_time_ms,
+                open,
+            )
+        };
+        let attendance = judge(employee.as_ref());
+        let device_view = if employee == on_device {
+            attendance.clone()
+        } else {
+            judge(on_device.as_ref())
+        };
+        let after = shift::open_after(record.kind, device_view.as_ref()).unwrap_or(on_device);
         self.open_shifts.insert(record.employee_id.clone(), after);
-        Ok(attendance)
+        Ok((attendance, device_view))
     }
+
+    /// The occurrence the employee is clocked in to just before
+    /// (`at_ms`, this device, `seq`): from the punches stored on every
+    /// device and those this batch accepted so far.
+    fn employee_open_shift(
+        &mut self,
+        employee_id: &str,
+        at_ms: i64,
+        seq: u64,
+    ) -> Result<Option<OpenShift>> {
+        let stored = match self.clock_punches.get(employee_id) {
+            Some(stored) if stored.from_ms <= at_ms => stored,
+            // First punch of the employee in the batch (or one earlier than
+            // it: a clock moved back between punches): read from here on.
+            _ => {
+                let stored = StoredClock {
+                    from_ms: at_ms,
+                    before: self.tx.employee_devices().latest_clock_punch(
+                        employee_id,
+                        at_ms,
+                        "",
+                        0,
+                    )?,
+                    since: self
+                        .tx
+                        .employee_devices()
+                        .clock_punches_since(employee_id, at_ms)?,
+                };
+                self.clock_punches
+                    .entry(employee_id.to_string())
+                    .insert_entry(stored)
+                    .into_mut()
+            }
+        };
+        let stored = stored.before.iter().chain(&stored.since).filter_map(|p| {
+            clock_punch(p.at_ms, &p.device_id, p.seq, &p.kind, p.attendance.as_ref())
+        });
+        let here = self
+            .accepted
+            .iter()
+            .filter(|(p, _)| p.employee_id == employee_id)
+            .filter_map(|(p, _)| {
+                let at_ms = p.effective_time_ms();
+                clock_punch(at_ms, &p.device_id, p.seq, &p.kind, p.attendance.as_ref())
+            });
+        Ok(shift::open_before(
+            stored.chain(here),
+            (at_ms, self.device_id, seq),
+        ))
+    }
+}
+
+/// An employee's clock-ins and -outs stored on every device: the latest
+/// before `from_ms`, and all since (what `shift::open_before` needs for any
+/// punch at or after `from_ms`).
+pub(super) struct StoredClock {
+    from_ms: i64,
+    before: Option<ClockPunch>,
+    since: Vec<ClockPunch>,
+}
+
+/// A stored punch as the employee-wide reading takes it (None: a kind
+/// this server does not know).
+fn clock_punch<'a>(
+    at_ms: i64,
+    device_id: &'a str,
+    seq: u64,
+    kind: &str,
+    attendance: Option<&'a Attendance>,
+) -> Option<EmployeePunch<'a>> {
+    Some(EmployeePunch {
+        at_ms,
+        device_id,
+        seq,
+        kind: kind.parse().ok()?,
+        attendance,
+    })
 }
 
 /// A device below what the policy (review mode) or the punch's site asks of

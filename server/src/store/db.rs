@@ -222,6 +222,8 @@ pub enum Lock<'a> {
     AuditHead,
     /// Two devices cannot both claim one event id.
     EventId(&'a str),
+    /// One employee's enrollments and attendance readings take turns.
+    Employee(&'a str),
 }
 
 impl Dialect {
@@ -254,6 +256,10 @@ impl Dialect {
             )),
             (Dialect::Postgres, Lock::EventId(id)) => Some((
                 "SELECT pg_advisory_xact_lock(hashtextextended('event_id:' || ?1, 0))",
+                vec![id.into()],
+            )),
+            (Dialect::Postgres, Lock::Employee(id)) => Some((
+                "SELECT pg_advisory_xact_lock(hashtextextended('employee:' || ?1, 0))",
                 vec![id.into()],
             )),
         }

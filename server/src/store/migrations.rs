@@ -22,7 +22,9 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0013_attachments_per_employee.sql"),
     include_str!("migrations/sqlite/0014_punches_by_time.sql"),
     include_str!("migrations/sqlite/0015_requests_by_time.sql"),
-    include_str!("migrations/sqlite/0020_forgotten_clock_outs.sql"),
+    include_str!("migrations/sqlite/0016_forgotten_clock_outs.sql"),
+    include_str!("migrations/sqlite/0017_device_approvals.sql"),
+    include_str!("migrations/sqlite/0018_device_seen.sql"),
     include_str!("migrations/sqlite/0019_punch_photos.sql"),
 ];
 
@@ -43,7 +45,9 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0013_attachments_per_employee.sql"),
     include_str!("migrations/postgres/0014_punches_by_time.sql"),
     include_str!("migrations/postgres/0015_requests_by_time.sql"),
-    include_str!("migrations/postgres/0020_forgotten_clock_outs.sql"),
+    include_str!("migrations/postgres/0016_forgotten_clock_outs.sql"),
+    include_str!("migrations/postgres/0017_device_approvals.sql"),
+    include_str!("migrations/postgres/0018_device_seen.sql"),
     include_str!("migrations/postgres/0019_punch_photos.sql"),
 ];
 

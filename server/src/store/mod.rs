@@ -9,6 +9,8 @@
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod db;
+pub mod employee_devices;
+pub mod faults;
 pub mod forgotten;
 pub mod migrations;
 pub mod people;
@@ -323,6 +325,10 @@ pub trait StoreTx {
     fn photos(&self) -> &dyn photos::PhotosTx;
     /// This transaction's forgotten clock-outs (`crate::forgotten`).
     fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
+    /// This transaction's operations over an employee's several devices.
+    fn employee_devices(&self) -> &dyn employee_devices::EmployeeDevicesTx;
+    /// This transaction's fault-report operations (last seen, silence).
+    fn faults(&self) -> &dyn faults::FaultsTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
@@ -343,8 +349,6 @@ pub trait StoreTx {
     fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()>;
 
     fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
-    /// The employee's bound device, if any (at most one).
-    fn bound_device_of(&self, employee_id: &str) -> Result<Option<DeviceInfo>>;
     /// Every device: for CLI commands only, never a request path.
     fn all_devices(&self) -> Result<Vec<DeviceInfo>>;
     /// One employee's devices, bound or not, oldest first.

@@ -30,6 +30,8 @@ pub enum EventKinds {
     Requests,
     /// Punch-key rotations (`crate::key_rotation`).
     KeyRotations,
+    /// Fault reports (`crate::faults`).
+    Faults,
 }
 
 impl EventKinds {
@@ -37,6 +39,7 @@ impl EventKinds {
         match self {
             EventKinds::Requests => &[crate::requests::MAKE_UP, crate::requests::FIELD_WORK],
             EventKinds::KeyRotations => &[crate::key_rotation::EVENT_TYPE],
+            EventKinds::Faults => &[punch_model::ledger::fault::EVENT_TYPE],
         }
     }
 }

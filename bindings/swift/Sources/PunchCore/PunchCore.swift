@@ -2370,7 +2370,8 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func verifyChain() async throws  -> ChainReport
     
     /**
-     * Keeps a file for a make-up request until the server has it.
+     * Keeps a file for a make-up request (or a fault report) until the
+     * server has it.
      */
     func attach(body: Data, mediaType: String) async throws  -> AttachmentRef
     
@@ -2399,6 +2400,21 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
      * The requests this device filed, oldest first, with their status.
      */
     func requests() async throws  -> [RequestInfo]
+    
+    /**
+     * The faults this device recorded, oldest first.
+     */
+    func faults() async throws  -> [FaultInfo]
+    
+    /**
+     * Reports a fault the employee describes: `kind` by its wire name
+     * (`location_unavailable`, `location_denied`, `wifi_off`,
+     * `clock_moved`, `upload_failing`, `storage_full`, `key_invalidated`,
+     * `attestation_refused`, `other`), `text` up to 1,000 characters,
+     * files from `attach` first. Refused: `PunchError.RequestRefused`
+     * with a `Fault…` code. Signed by the channel key: no prompt.
+     */
+    func reportFault(kind: String, text: String, attachments: [AttachmentRef]) async throws  -> RequestReceipt
     
     /**
      * The forgotten clock-outs the server found, as of the last sync.
@@ -3010,7 +3026,8 @@ open func verifyChain()async throws  -> ChainReport  {
 }
     
     /**
-     * Keeps a file for a make-up request until the server has it.
+     * Keeps a file for a make-up request (or a fault report) until the
+     * server has it.
      */
 open func attach(body: Data, mediaType: String)async throws  -> AttachmentRef  {
     return
@@ -3113,6 +3130,49 @@ open func requests()async throws  -> [RequestInfo]  {
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterSequenceTypeRequestInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * The faults this device recorded, oldest first.
+     */
+open func faults()async throws  -> [FaultInfo]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_faults(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeFaultInfo.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Reports a fault the employee describes: `kind` by its wire name
+     * (`location_unavailable`, `location_denied`, `wifi_off`,
+     * `clock_moved`, `upload_failing`, `storage_full`, `key_invalidated`,
+     * `attestation_refused`, `other`), `text` up to 1,000 characters,
+     * files from `attach` first. Refused: `PunchError.RequestRefused`
+     * with a `Fault…` code. Signed by the channel key: no prompt.
+     */
+open func reportFault(kind: String, text: String, attachments: [AttachmentRef])async throws  -> RequestReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_report_fault(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(kind),FfiConverterString.lower(text),FfiConverterSequenceTypeAttachmentRef.lower(attachments)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeRequestReceipt_lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -4957,6 +5017,168 @@ public func FfiConverterTypeEvidence_lift(_ buf: RustBuffer) throws -> Evidence 
 
 
 /**
+ * A fault this device recorded (seen by the engine or reported).
+ */
+public struct FaultInfo: Equatable, Hashable {
+    public let eventId: String
+    /**
+     * Cite it with this in `MakeUpRequestInput.fault`.
+     */
+    public let reference: FaultRef
+    public let recordedAt: Date
+    /**
+     * The kind's wire name (`location_unavailable`, `clock_moved`, `other`...).
+     */
+    public let kind: String
+    /**
+     * True when the employee reported it, false when the engine saw it.
+     */
+    public let reported: Bool
+    public let text: String
+    public let attachments: [AttachmentRef]
+    /**
+     * The kind as a message (`localized_text` renders it).
+     */
+    public let message: Message
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(eventId: String, 
+        /**
+         * Cite it with this in `MakeUpRequestInput.fault`.
+         */reference: FaultRef, recordedAt: Date, 
+        /**
+         * The kind's wire name (`location_unavailable`, `clock_moved`, `other`...).
+         */kind: String, 
+        /**
+         * True when the employee reported it, false when the engine saw it.
+         */reported: Bool, text: String, attachments: [AttachmentRef], 
+        /**
+         * The kind as a message (`localized_text` renders it).
+         */message: Message) {
+        self.eventId = eventId
+        self.reference = reference
+        self.recordedAt = recordedAt
+        self.kind = kind
+        self.reported = reported
+        self.text = text
+        self.attachments = attachments
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FaultInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaultInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaultInfo {
+        return
+            try FaultInfo(
+                eventId: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterTypeFaultRef.read(from: &buf), 
+                recordedAt: FfiConverterTimestamp.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                reported: FfiConverterBool.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                attachments: FfiConverterSequenceTypeAttachmentRef.read(from: &buf), 
+                message: FfiConverterTypeMessage.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FaultInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.eventId, into: &buf)
+        FfiConverterTypeFaultRef.write(value.reference, into: &buf)
+        FfiConverterTimestamp.write(value.recordedAt, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterBool.write(value.reported, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterSequenceTypeAttachmentRef.write(value.attachments, into: &buf)
+        FfiConverterTypeMessage.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaultInfo_lift(_ buf: RustBuffer) throws -> FaultInfo {
+    return try FfiConverterTypeFaultInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeFaultInfo_lower(_ value: FaultInfo) -> RustBuffer {
+    return FfiConverterTypeFaultInfo.lower(value)
+}
+
+
+/**
+ * Where a fault event sits in a device's chain: what a make-up request cites.
+ */
+public struct FaultRef: Equatable, Hashable {
+    public let deviceId: String
+    public let seq: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(deviceId: String, seq: Int64) {
+        self.deviceId = deviceId
+        self.seq = seq
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FaultRef: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFaultRef: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FaultRef {
+        return
+            try FaultRef(
+                deviceId: FfiConverterString.read(from: &buf), 
+                seq: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FaultRef, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.deviceId, into: &buf)
+        FfiConverterInt64.write(value.seq, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFaultRef_lift(_ buf: RustBuffer) throws -> FaultRef {
+    return try FfiConverterTypeFaultRef.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypeFaultRef_lower(_ value: FaultRef) -> RustBuffer {
+    return FfiConverterTypeFaultRef.lower(value)
+}
+
+
+/**
  * A field site approved for this employee.
  */
 public struct FieldSiteInfo: Equatable, Hashable {
@@ -5761,6 +5983,10 @@ public struct MakeUpRequestInput: Equatable, Hashable {
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
     public let refusedAttemptId: String?
+    /**
+     * A fault event that explains the request (`FaultInfo.reference`).
+     */
+    public let fault: FaultRef?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5770,13 +5996,17 @@ public struct MakeUpRequestInput: Equatable, Hashable {
          */intendedTime: Date, siteId: String? = nil, reason: String, attachments: [AttachmentRef] = [], 
         /**
          * `RefusedAttemptInfo.event_id` of the attempt this is about.
-         */refusedAttemptId: String? = nil) {
+         */refusedAttemptId: String? = nil, 
+        /**
+         * A fault event that explains the request (`FaultInfo.reference`).
+         */fault: FaultRef? = nil) {
         self.kind = kind
         self.intendedTime = intendedTime
         self.siteId = siteId
         self.reason = reason
         self.attachments = attachments
         self.refusedAttemptId = refusedAttemptId
+        self.fault = fault
     }
 
     
@@ -5800,7 +6030,8 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
                 siteId: FfiConverterOptionString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 attachments: FfiConverterSequenceTypeAttachmentRef.read(from: &buf), 
-                refusedAttemptId: FfiConverterOptionString.read(from: &buf)
+                refusedAttemptId: FfiConverterOptionString.read(from: &buf), 
+                fault: FfiConverterOptionTypeFaultRef.read(from: &buf)
         )
     }
 
@@ -5811,6 +6042,7 @@ public struct FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer {
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterSequenceTypeAttachmentRef.write(value.attachments, into: &buf)
         FfiConverterOptionString.write(value.refusedAttemptId, into: &buf)
+        FfiConverterOptionTypeFaultRef.write(value.fault, into: &buf)
     }
 }
 
@@ -8968,6 +9200,15 @@ public enum MessageCode: Equatable, Hashable {
     case forgottenClockOut
     case forgottenClockOutClosed
     case forgottenClockOutSuperseded
+    case faultLocationUnavailable
+    case faultLocationDenied
+    case faultWifiOff
+    case faultClockMoved
+    case faultUploadFailing
+    case faultStorageFull
+    case faultKeyInvalidated
+    case faultAttestationRefused
+    case faultOther
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -9081,7 +9322,25 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
         
         case 44: return .forgottenClockOutSuperseded
         
-        case 45: return .unknown
+        case 45: return .faultLocationUnavailable
+        
+        case 46: return .faultLocationDenied
+        
+        case 47: return .faultWifiOff
+        
+        case 48: return .faultClockMoved
+        
+        case 49: return .faultUploadFailing
+        
+        case 50: return .faultStorageFull
+        
+        case 51: return .faultKeyInvalidated
+        
+        case 52: return .faultAttestationRefused
+        
+        case 53: return .faultOther
+        
+        case 54: return .unknown
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -9267,8 +9526,44 @@ public struct FfiConverterTypeMessageCode: FfiConverterRustBuffer {
             writeInt(&buf, Int32(44))
         
         
-        case .unknown:
+        case .faultLocationUnavailable:
             writeInt(&buf, Int32(45))
+        
+        
+        case .faultLocationDenied:
+            writeInt(&buf, Int32(46))
+        
+        
+        case .faultWifiOff:
+            writeInt(&buf, Int32(47))
+        
+        
+        case .faultClockMoved:
+            writeInt(&buf, Int32(48))
+        
+        
+        case .faultUploadFailing:
+            writeInt(&buf, Int32(49))
+        
+        
+        case .faultStorageFull:
+            writeInt(&buf, Int32(50))
+        
+        
+        case .faultKeyInvalidated:
+            writeInt(&buf, Int32(51))
+        
+        
+        case .faultAttestationRefused:
+            writeInt(&buf, Int32(52))
+        
+        
+        case .faultOther:
+            writeInt(&buf, Int32(53))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(54))
         
         }
     }
@@ -10572,6 +10867,17 @@ public enum RequestRefusal: Equatable, Hashable {
      * The request names a refused attempt or a file this device does not hold.
      */
     case unknownReference
+    /**
+     * Fault reports (`report_fault`) and a make-up request's citation of one.
+     */
+    case faultUnknownKind
+    case faultTextTooLong
+    case faultControlCharacters
+    case faultNoText
+    case faultTooManyAttachments
+    case faultBadAttachment
+    case faultCitedNotFound
+    case faultCitedNotYours
 
 
 
@@ -10616,6 +10922,22 @@ public struct FfiConverterTypeRequestRefusal: FfiConverterRustBuffer {
         case 11: return .fieldWorkTooLong
         
         case 12: return .unknownReference
+        
+        case 13: return .faultUnknownKind
+        
+        case 14: return .faultTextTooLong
+        
+        case 15: return .faultControlCharacters
+        
+        case 16: return .faultNoText
+        
+        case 17: return .faultTooManyAttachments
+        
+        case 18: return .faultBadAttachment
+        
+        case 19: return .faultCitedNotFound
+        
+        case 20: return .faultCitedNotYours
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -10671,6 +10993,38 @@ public struct FfiConverterTypeRequestRefusal: FfiConverterRustBuffer {
         
         case .unknownReference:
             writeInt(&buf, Int32(12))
+        
+        
+        case .faultUnknownKind:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .faultTextTooLong:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .faultControlCharacters:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .faultNoText:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .faultTooManyAttachments:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .faultBadAttachment:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .faultCitedNotFound:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .faultCitedNotYours:
+            writeInt(&buf, Int32(20))
         
         }
     }
@@ -11898,6 +12252,30 @@ fileprivate struct FfiConverterOptionTypeAttendance: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeFaultRef: FfiConverterRustBuffer {
+    typealias SwiftType = FaultRef?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFaultRef.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFaultRef.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeFieldWorkInput: FfiConverterRustBuffer {
     typealias SwiftType = FieldWorkInput?
 
@@ -12375,6 +12753,31 @@ fileprivate struct FfiConverterSequenceTypeEvaluationFlag: FfiConverterRustBuffe
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEvaluationFlag.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFaultInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [FaultInfo]
+
+    public static func write(_ value: [FaultInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFaultInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FaultInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FaultInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFaultInfo.read(from: &buf))
         }
         return seq
     }
@@ -13012,7 +13415,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_punchcore_checksum_method_punchclient_verify_chain() != 33044) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_punchcore_checksum_method_punchclient_attach() != 2771) {
+    if (uniffi_punchcore_checksum_method_punchclient_attach() != 46026) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_field_sites() != 43698) {
@@ -13028,6 +13431,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_requests() != 52356) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_faults() != 27783) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_report_fault() != 2935) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() != 36645) {

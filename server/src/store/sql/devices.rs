@@ -58,15 +58,6 @@ pub(super) fn lock_device(tx: &SqlTx<'_>, device_id: &str) -> Result<Option<Devi
     device_where(tx, "device_id = ?1", true, device_id)
 }
 
-pub(super) fn bound_device_of(tx: &SqlTx<'_>, employee_id: &str) -> Result<Option<DeviceInfo>> {
-    device_where(
-        tx,
-        "employee_id = ?1 AND unbound_at_ms IS NULL",
-        false,
-        employee_id,
-    )
-}
-
 /// Every device: for CLI commands, never a request path.
 pub(super) fn all_devices(tx: &SqlTx<'_>) -> Result<Vec<DeviceInfo>> {
     tx.all(

@@ -8,7 +8,7 @@ use crate::store::db::{self, Lock, Row};
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::{AttachmentRow, EventDecision, EventFilter, StoredEvent};
 
-const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
+pub(super) const EVENT_COLUMNS: &str = "device_id, seq, event_id, employee_id, event_type, body, \
     wall_time_ms, trusted_time_ms, record, signature, hash, received_at_ms, status, \
     status_detail, decided_by, decided_at_ms, comment";
 
@@ -21,7 +21,7 @@ fn body_slot(device_id: &str, seq: u64) -> Slot<'_> {
 }
 
 /// An `events` row read with [`EVENT_COLUMNS`], its sealed columns opened.
-fn event_row(tx: &SqlTx<'_>, r: &mut Row) -> Result<StoredEvent> {
+pub(super) fn event_row(tx: &SqlTx<'_>, r: &mut Row) -> Result<StoredEvent> {
     let mut e = StoredEvent {
         device_id: r.text()?,
         seq: r.u64()?,

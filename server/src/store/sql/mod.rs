@@ -8,8 +8,10 @@
 
 mod chain;
 mod devices;
+mod employee_devices;
 mod enrollment;
 mod events;
+mod faults;
 mod forgotten;
 mod limits;
 mod meta;
@@ -26,6 +28,10 @@ use std::collections::HashMap;
 use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::db::{Db, Row, Value};
+use crate::store::employee_devices::{
+    ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
+};
+use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
@@ -175,6 +181,12 @@ answered_by!(StoreTx {
     fn forgotten(&self) -> &dyn ForgottenTx {
         self
     }
+    fn employee_devices(&self) -> &dyn EmployeeDevicesTx {
+        self
+    }
+    fn faults(&self) -> &dyn FaultsTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -189,7 +201,6 @@ answered_by!(StoreTx {
     fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
     fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
     fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
-    fn bound_device_of(employee_id: &str) -> Result<Option<DeviceInfo>> => devices;
     fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
     fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
     fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
@@ -265,6 +276,13 @@ answered_by!(StoreTx {
     fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
 });
 
+answered_by!(FaultsTx {} {
+    fn touch_seen(device_id: &str, now_ms: i64) -> Result<()> => faults;
+    fn last_seen(device_id: &str) -> Result<Option<i64>> => faults;
+    fn silent_terminals(query: &SilentQuery) -> Result<Vec<SilentTerminal>> => faults;
+    fn event_at(device_id: &str, seq: u64) -> Result<Option<StoredEvent>> => faults;
+});
+
 answered_by!(PeopleTx {} {
     fn upsert_staff(staff: &StaffRow) -> Result<()> => people;
     fn staff(username: &str) -> Result<Option<StaffRow>> => people;
@@ -307,4 +325,14 @@ answered_by!(ForgottenTx {} {
     fn supersede_forgotten(employee_id: &str, shift_id: &str, start_ms: i64, punch_id: &str, now_ms: i64) -> Result<bool> => forgotten;
     fn forgotten_of(employee_id: &str, since_ms: i64) -> Result<Vec<ForgottenRow>> => forgotten;
     fn forgotten_list(filter: &ForgottenFilter<'_>, limit: usize) -> Result<Vec<ForgottenRow>> => forgotten;
+});
+
+answered_by!(EmployeeDevicesTx {} {
+    fn lock_employee(employee_id: &str) -> Result<()> => employee_devices;
+    fn insert_device_approval(approval: &NewDeviceApproval<'_>) -> Result<i64> => employee_devices;
+    fn unused_device_approval(employee_id: &str) -> Result<Option<DeviceApprovalRow>> => employee_devices;
+    fn use_device_approval(id: i64, device_id: &str, now_ms: i64) -> Result<bool> => employee_devices;
+    fn device_approvals(employee_id: &str) -> Result<Vec<DeviceApprovalRow>> => employee_devices;
+    fn latest_clock_punch(employee_id: &str, at_ms: i64, device_id: &str, seq: u64) -> Result<Option<ClockPunch>> => employee_devices;
+    fn clock_punches_since(employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>> => employee_devices;
 });

@@ -218,6 +218,8 @@ async function requestsView() {
     if (m.type === 'field_work_request') return `field work: ${m.reason || ''}`;
     return r.event_type;
   };
+  // The fault a make-up request cites, shown beside it (faultText below).
+  const cited = (r) => r.cited_fault ? el('p', { class: 'cited-fault' }, 'Cites fault: ', faultText(r.cited_fault)) : '';
   view('Requests', page.items.length ? el('table', {},
     el('thead', {}, el('tr', {}, el('th', {}, 'Employee'), el('th', {}, 'Request'), el('th', {}, 'Filed'), el('th', {}, 'Decision'))),
     el('tbody', {}, page.items.map((r) => {
@@ -231,7 +233,7 @@ async function requestsView() {
         } catch (e) { fail(explain(e)); }
       };
       return el('tr', {},
-        el('td', {}, r.employee_id), el('td', {}, describe(r)), el('td', {}, time(r.received_at_ms)),
+        el('td', {}, r.employee_id), el('td', {}, describe(r), cited(r)), el('td', {}, time(r.received_at_ms)),
         el('td', {}, can('decide_requests') ? [comment,
           el('button', { type: 'button', class: 'primary', on: { click: decide('approve') } }, 'Approve request'), ' ',
           el('button', { type: 'button', class: 'danger', on: { click: decide('deny') } }, 'Deny request')] : r.status));
@@ -275,7 +277,58 @@ async function devices() {
         const reason = prompt(`Reason for letting ${d.employee_id} enroll a new phone`);
         if (!reason) return;
         try { await api('POST', `/admin/v1/employees/${encodeURIComponent(d.employee_id)}/rebind`, { reason }); say('Rebind approved.'); } catch (e) { fail(explain(e)); }
-      } } }, 'Approve rebind') : ''))))));
+      } } }, 'Approve rebind') : '', ' ', deviceSlots(d.employee_id)))))));
+}
+
+// An employee's devices against the policy's max_devices, and HR's
+// single-use approval for one more (distinct from a rebind, which replaces).
+function slotsText(s) {
+  const unused = s.approvals.filter((a) => a.used_at_ms === null).length;
+  const used = s.approvals.filter((a) => a.used_at_ms !== null)
+    .map((a) => `${a.used_by_device} (approved by ${a.approved_by}: ${a.reason})`);
+  return `${s.employee_id}: ${s.bound_devices.length} of max_devices ${s.max_devices} bound; ` +
+    `${unused} unused approval(s) for one more device` + (used.length ? `; used: ${used.join(', ')}` : '');
+}
+
+function deviceSlots(employee) {
+  const path = `/admin/v1/employees/${encodeURIComponent(employee)}`;
+  return [
+    el('button', { type: 'button', on: { click: async () => {
+      clearMessages();
+      try { say(slotsText(await api('GET', `${path}/device-slots`))); } catch (e) { fail(explain(e)); }
+    } } }, 'Device slots'), ' ',
+    can('approve_rebind') ? el('button', { type: 'button', on: { click: async () => {
+      const reason = prompt(`Reason for letting ${employee} enroll one more device`);
+      if (!reason) return;
+      clearMessages();
+      try { say(`One more device approved. ${slotsText(await api('POST', `${path}/extra-device`, { reason }))}`); } catch (e) { fail(explain(e)); }
+    } } }, 'Approve one more device') : ''];
+}
+
+// Fault reports: what devices saw or employees described, and terminals
+// silent for longer than the policy allows.
+function faultText(f) {
+  const b = f.fault || {};
+  const who = b.source === 'employee' ? 'reported' : 'seen by the device';
+  const files = b.attachments && b.attachments.length ? ` (${b.attachments.length} file(s))` : '';
+  return `${b.kind || f.event_type} (${who}, ${f.device_id} #${f.seq}, ${time(f.wall_time_ms)})` + (b.text ? `: ${b.text}` : '') + files;
+}
+
+async function faultsView() {
+  const page = await api('GET', '/admin/v1/faults?limit=200');
+  const silent = await api('GET', '/admin/v1/faults/silent?limit=200');
+  view('Faults',
+    el('h3', {}, 'Silent terminals'),
+    silent.items.length ? el('table', { id: 'silent' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Device'), el('th', {}, 'Employee'), el('th', {}, 'Terminal'), el('th', {}, 'Last heard from'), el('th', {}, 'Silent for'))),
+      el('tbody', {}, silent.items.map((t) => el('tr', {},
+        el('td', {}, t.device_id), el('td', {}, t.employee_id), el('td', {}, t.terminal),
+        el('td', {}, time(t.last_seen_ms)), el('td', {}, `${t.silent_for_h} h (limit ${t.limit_h} h)`))))) : el('p', {}, 'No silent terminals.'),
+    el('h3', {}, 'Fault reports'),
+    page.items.length ? el('table', { id: 'faults' },
+      el('thead', {}, el('tr', {}, el('th', {}, 'Employee'), el('th', {}, 'Team'), el('th', {}, 'Fault'), el('th', {}, 'Received'))),
+      el('tbody', {}, page.items.map((f) => el('tr', {},
+        el('td', {}, f.employee_id), el('td', {}, f.team || ''), el('td', {}, faultText(f)), el('td', {}, time(f.received_at_ms)))))) : el('p', {}, 'No fault reports.'));
 }
 
 async function breaks() {
@@ -390,6 +443,7 @@ async function route() {
     else if (parts[0] === 'punches') await punches();
     else if (parts[0] === 'devices') await devices();
     else if (parts[0] === 'requests') await requestsView();
+    else if (parts[0] === 'faults') await faultsView();
     else if (parts[0] === 'breaks') await breaks();
     else if (parts[0] === 'export') exportView();
     else if (parts[0] === 'audit') await audit();

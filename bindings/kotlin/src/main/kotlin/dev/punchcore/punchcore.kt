@@ -974,6 +974,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_requests(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_faults(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_report_fault(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_enroll_with_keys(
@@ -1145,6 +1149,10 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_refused_attempts(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_requests(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_faults(`ptr`: Long,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_report_fault(`ptr`: Long,`kind`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`attachments`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_forgotten_clock_outs(`ptr`: Long,
     ): Long
@@ -1478,7 +1486,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_verify_chain() and 0xFFFF) != 33044) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 2771) {
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_attach() and 0xFFFF) != 46026) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_field_sites() and 0xFFFF) != 43698) {
@@ -1494,6 +1502,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_requests() and 0xFFFF) != 52356) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_faults() and 0xFFFF) != 27783) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_report_fault() and 0xFFFF) != 2935) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_forgotten_clock_outs() and 0xFFFF) != 36645) {
@@ -4669,7 +4683,8 @@ public interface PunchClientInterface {
     suspend fun `verifyChain`(): ChainReport
     
     /**
-     * Keeps a file for a make-up request until the server has it.
+     * Keeps a file for a make-up request (or a fault report) until the
+     * server has it.
      */
     suspend fun `attach`(`body`: kotlin.ByteArray, `mediaType`: kotlin.String): AttachmentRef
     
@@ -4698,6 +4713,21 @@ public interface PunchClientInterface {
      * The requests this device filed, oldest first, with their status.
      */
     suspend fun `requests`(): List<RequestInfo>
+    
+    /**
+     * The faults this device recorded, oldest first.
+     */
+    suspend fun `faults`(): List<FaultInfo>
+    
+    /**
+     * Reports a fault the employee describes: `kind` by its wire name
+     * (`location_unavailable`, `location_denied`, `wifi_off`,
+     * `clock_moved`, `upload_failing`, `storage_full`, `key_invalidated`,
+     * `attestation_refused`, `other`), `text` up to 1,000 characters,
+     * files from `attach` first. Refused: `PunchError.RequestRefused`
+     * with a `Fault…` code. Signed by the channel key: no prompt.
+     */
+    suspend fun `reportFault`(`kind`: kotlin.String, `text`: kotlin.String, `attachments`: List<AttachmentRef>): RequestReceipt
     
     /**
      * The forgotten clock-outs the server found, as of the last sync.
@@ -5462,7 +5492,8 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Keeps a file for a make-up request until the server has it.
+     * Keeps a file for a make-up request (or a fault report) until the
+     * server has it.
      */
     @Throws(PunchException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -5596,6 +5627,62 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeRequestInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The faults this device recorded, oldest first.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `faults`() : List<FaultInfo> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_faults(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeFaultInfo.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Reports a fault the employee describes: `kind` by its wire name
+     * (`location_unavailable`, `location_denied`, `wifi_off`,
+     * `clock_moved`, `upload_failing`, `storage_full`, `key_invalidated`,
+     * `attestation_refused`, `other`), `text` up to 1,000 characters,
+     * files from `attach` first. Refused: `PunchError.RequestRefused`
+     * with a `Fault…` code. Signed by the channel key: no prompt.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportFault`(`kind`: kotlin.String, `text`: kotlin.String, `attachments`: List<AttachmentRef>) : RequestReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_report_fault(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`kind`),
+        FfiConverterString.lower(`text`),
+        FfiConverterSequenceTypeAttachmentRef.lower(`attachments`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeRequestReceipt.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -7695,6 +7782,130 @@ public object FfiConverterTypeEvidence: FfiConverterRustBuffer<Evidence> {
 
 
 /**
+ * A fault this device recorded (seen by the engine or reported).
+ */
+data class FaultInfo (
+    val `eventId`: kotlin.String
+    , 
+    /**
+     * Cite it with this in `MakeUpRequestInput.fault`.
+     */
+    val `reference`: FaultRef
+    , 
+    val `recordedAt`: java.time.Instant
+    , 
+    /**
+     * The kind's wire name (`location_unavailable`, `clock_moved`, `other`...).
+     */
+    val `kind`: kotlin.String
+    , 
+    /**
+     * True when the employee reported it, false when the engine saw it.
+     */
+    val `reported`: kotlin.Boolean
+    , 
+    val `text`: kotlin.String
+    , 
+    val `attachments`: List<AttachmentRef>
+    , 
+    /**
+     * The kind as a message (`localized_text` renders it).
+     */
+    val `message`: Message
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFaultInfo: FfiConverterRustBuffer<FaultInfo> {
+    override fun read(buf: ByteBuffer): FaultInfo {
+        return FaultInfo(
+            FfiConverterString.read(buf),
+            FfiConverterTypeFaultRef.read(buf),
+            FfiConverterTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeAttachmentRef.read(buf),
+            FfiConverterTypeMessage.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FaultInfo) = (
+            FfiConverterString.allocationSize(value.`eventId`) +
+            FfiConverterTypeFaultRef.allocationSize(value.`reference`) +
+            FfiConverterTimestamp.allocationSize(value.`recordedAt`) +
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterBoolean.allocationSize(value.`reported`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterSequenceTypeAttachmentRef.allocationSize(value.`attachments`) +
+            FfiConverterTypeMessage.allocationSize(value.`message`)
+    )
+
+    override fun write(value: FaultInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`eventId`, buf)
+            FfiConverterTypeFaultRef.write(value.`reference`, buf)
+            FfiConverterTimestamp.write(value.`recordedAt`, buf)
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterBoolean.write(value.`reported`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterSequenceTypeAttachmentRef.write(value.`attachments`, buf)
+            FfiConverterTypeMessage.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * Where a fault event sits in a device's chain: what a make-up request cites.
+ */
+data class FaultRef (
+    val `deviceId`: kotlin.String
+    , 
+    val `seq`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFaultRef: FfiConverterRustBuffer<FaultRef> {
+    override fun read(buf: ByteBuffer): FaultRef {
+        return FaultRef(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FaultRef) = (
+            FfiConverterString.allocationSize(value.`deviceId`) +
+            FfiConverterLong.allocationSize(value.`seq`)
+    )
+
+    override fun write(value: FaultRef, buf: ByteBuffer) {
+            FfiConverterString.write(value.`deviceId`, buf)
+            FfiConverterLong.write(value.`seq`, buf)
+    }
+}
+
+
+
+/**
  * A field site approved for this employee.
  */
 data class FieldSiteInfo (
@@ -8330,6 +8541,11 @@ data class MakeUpRequestInput (
      * `RefusedAttemptInfo.event_id` of the attempt this is about.
      */
     val `refusedAttemptId`: kotlin.String? = null 
+    , 
+    /**
+     * A fault event that explains the request (`FaultInfo.reference`).
+     */
+    val `fault`: FaultRef? = null 
     
 ){
     
@@ -8352,6 +8568,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeAttachmentRef.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeFaultRef.read(buf),
         )
     }
 
@@ -8361,7 +8578,8 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
             FfiConverterOptionalString.allocationSize(value.`siteId`) +
             FfiConverterString.allocationSize(value.`reason`) +
             FfiConverterSequenceTypeAttachmentRef.allocationSize(value.`attachments`) +
-            FfiConverterOptionalString.allocationSize(value.`refusedAttemptId`)
+            FfiConverterOptionalString.allocationSize(value.`refusedAttemptId`) +
+            FfiConverterOptionalTypeFaultRef.allocationSize(value.`fault`)
     )
 
     override fun write(value: MakeUpRequestInput, buf: ByteBuffer) {
@@ -8371,6 +8589,7 @@ public object FfiConverterTypeMakeUpRequestInput: FfiConverterRustBuffer<MakeUpR
             FfiConverterString.write(value.`reason`, buf)
             FfiConverterSequenceTypeAttachmentRef.write(value.`attachments`, buf)
             FfiConverterOptionalString.write(value.`refusedAttemptId`, buf)
+            FfiConverterOptionalTypeFaultRef.write(value.`fault`, buf)
     }
 }
 
@@ -10588,6 +10807,15 @@ enum class MessageCode {
     FORGOTTEN_CLOCK_OUT,
     FORGOTTEN_CLOCK_OUT_CLOSED,
     FORGOTTEN_CLOCK_OUT_SUPERSEDED,
+    FAULT_LOCATION_UNAVAILABLE,
+    FAULT_LOCATION_DENIED,
+    FAULT_WIFI_OFF,
+    FAULT_CLOCK_MOVED,
+    FAULT_UPLOAD_FAILING,
+    FAULT_STORAGE_FULL,
+    FAULT_KEY_INVALIDATED,
+    FAULT_ATTESTATION_REFUSED,
+    FAULT_OTHER,
     /**
      * A code this library version does not know (never produced by it).
      */
@@ -11746,7 +11974,18 @@ enum class RequestRefusal {
     /**
      * The request names a refused attempt or a file this device does not hold.
      */
-    UNKNOWN_REFERENCE;
+    UNKNOWN_REFERENCE,
+    /**
+     * Fault reports (`report_fault`) and a make-up request's citation of one.
+     */
+    FAULT_UNKNOWN_KIND,
+    FAULT_TEXT_TOO_LONG,
+    FAULT_CONTROL_CHARACTERS,
+    FAULT_NO_TEXT,
+    FAULT_TOO_MANY_ATTACHMENTS,
+    FAULT_BAD_ATTACHMENT,
+    FAULT_CITED_NOT_FOUND,
+    FAULT_CITED_NOT_YOURS;
 
     
 
@@ -12643,6 +12882,38 @@ public object FfiConverterOptionalTypeAttendance: FfiConverterRustBuffer<Attenda
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeFaultRef: FfiConverterRustBuffer<FaultRef?> {
+    override fun read(buf: ByteBuffer): FaultRef? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFaultRef.read(buf)
+    }
+
+    override fun allocationSize(value: FaultRef?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFaultRef.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FaultRef?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFaultRef.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeFieldWorkInput: FfiConverterRustBuffer<FieldWorkInput?> {
     override fun read(buf: ByteBuffer): FieldWorkInput? {
         if (buf.get().toInt() == 0) {
@@ -13253,6 +13524,34 @@ public object FfiConverterSequenceTypeEvaluationFlag: FfiConverterRustBuffer<Lis
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeEvaluationFlag.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFaultInfo: FfiConverterRustBuffer<List<FaultInfo>> {
+    override fun read(buf: ByteBuffer): List<FaultInfo> {
+        val len = buf.getInt()
+        return List<FaultInfo>(len) {
+            FfiConverterTypeFaultInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FaultInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFaultInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FaultInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFaultInfo.write(it, buf)
         }
     }
 }
