@@ -1,4 +1,4 @@
-//! `punch demo`, step 8b: a photo at the punch as a step-up — the policy
+//! `punch demo`, step 8a: a photo at the punch as a step-up — the policy
 //! asks for one when a punch is risky (here: judged `review` near the
 //! fence); the engine says so before storing anything, the app gives the
 //! photo, the record signs its hash and the biometric result, the photo is
@@ -28,7 +28,7 @@ const PHOTO: &str = "<svg xmlns='http://www.w3.org/2000/svg' width='240' height=
 <rect x='62' y='112' width='116' height='68' rx='30' fill='#2f4f6f'/></svg>";
 
 pub(crate) fn run(admin: &Admin, server_db: &Path, addr: SocketAddr, dir: &Path) -> CmdResult {
-    println!("\n8b. A photo at the punch, as a step-up when the punch is risky ({EMPLOYEE}):");
+    println!("\n8a. A photo at the punch, as a step-up when the punch is risky ({EMPLOYEE}):");
     let before = admin.settings()?;
     admin.set_settings(punch_model::rules::policy::Settings {
         photo: PhotoSettings {
