@@ -114,6 +114,19 @@ pub enum PunchError {
         role: KeyRole,
         required: AssuranceLevel,
     },
+    /// The employer's policy wants a photo for this punch (`reasons`):
+    /// nothing was stored; capture one and call `punch_with_photo`.
+    #[error("{detail}")]
+    PhotoRequired {
+        detail: String,
+        reasons: Vec<crate::types::PhotoReason>,
+    },
+    /// The photo given with the punch is unusable (`problem`): nothing was stored.
+    #[error("{detail}")]
+    PhotoRefused {
+        detail: String,
+        problem: crate::types::PhotoProblem,
+    },
     /// A bug in the library (a panic, caught; its text is in the log sink): report it.
     #[error("{detail}")]
     Internal { detail: String },
@@ -415,6 +428,17 @@ impl From<CoreError> for PunchError {
                     required: required.into(),
                 }
             }
+            CoreError::PhotoRequired { reasons } => PunchError::PhotoRequired {
+                detail: text(
+                    "The employer's policy wants a photo for this punch; nothing was stored. \
+                     Capture one and punch again with it.",
+                ),
+                reasons: reasons.into_iter().map(Into::into).collect(),
+            },
+            CoreError::Photo(e) => PunchError::PhotoRefused {
+                detail: text("The photo is unusable (see problem); nothing was stored."),
+                problem: (&e).into(),
+            },
             // A server from before attestation: it cannot attest platform keys.
             CoreError::Enrollment(EnrollError::NoChallenge) => PunchError::ServerRefused {
                 detail: text(

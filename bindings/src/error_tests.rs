@@ -53,6 +53,8 @@ fn variant(e: &PunchError) -> &'static str {
         PunchError::DataKeyUnavailable { .. } => "DataKeyUnavailable",
         PunchError::Pin { .. } => "Pin",
         PunchError::AttestationRequired { .. } => "AttestationRequired",
+        PunchError::PhotoRequired { .. } => "PhotoRequired",
+        PunchError::PhotoRefused { .. } => "PhotoRefused",
         PunchError::Internal { .. } => "Internal",
     }
 }
@@ -76,6 +78,8 @@ const ALL: &[&str] = &[
     "DataKeyUnavailable",
     "Pin",
     "AttestationRequired",
+    "PhotoRequired",
+    "PhotoRefused",
     "Internal",
 ];
 
@@ -224,6 +228,13 @@ fn core_errors() -> Vec<CoreError> {
             required: CoreLevel::HardwareTee,
         }),
         CoreError::Enrollment(EnrollError::NoChallenge),
+        CoreError::PhotoRequired {
+            reasons: vec![punch_core::PhotoReason::Always],
+        },
+        CoreError::Photo(punch_core::PhotoError::TooLarge {
+            size_bytes: 654321,
+            max: 1234,
+        }),
     ]
 }
 

@@ -18,6 +18,7 @@
 //! - `exceptions`: make-up requests, field work, refused attempts;
 //! - `faults`: fault reports, and the citation of one by a make-up request;
 //! - `messages`: reasons as codes, rendered in English or Chinese;
+//! - `photo`: a photo at the punch when the policy asks;
 //! - `bench` (feature `bench`, never in a shipped library): the Rust side of
 //!   the bindings' benchmark, and `panic_probe`.
 //!
@@ -38,6 +39,7 @@ mod key_wrapper;
 mod keys;
 mod logging;
 mod messages;
+mod photo;
 mod pin;
 mod platform;
 mod privacy;
@@ -58,6 +60,7 @@ pub use key_wrapper::DataKeyWrapper;
 pub use keys::{KeyProvider, ProvidedKey, RotationReason};
 pub use logging::{LogLevel, LogSink, set_log_sink};
 pub use messages::{Message, MessageArg, MessageCode, localized_text};
+pub use photo::PunchPhoto;
 pub use pin::{
     PinChannel, PinCodeSent, PinEvent, PinEventKind, PinResetToken, PinStatus, ResetPath,
 };

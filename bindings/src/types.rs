@@ -1130,3 +1130,55 @@ impl From<&punch_model::wire::ErrorCode> for ServerErrorCode {
         }
     }
 }
+
+/// Why the employer's policy wants a photo for this punch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoReason {
+    /// Every punch.
+    Always,
+    /// The device's first punch.
+    NewDevice,
+    /// The punch is judged `review`.
+    Review,
+    /// The location was reported as simulated.
+    MockLocation,
+    /// Impossible travel since the last punch.
+    ImpossibleTravel,
+    /// The punch key is a software key.
+    SoftwareKey,
+}
+
+/// Why a photo given with a punch was refused (nothing was stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PhotoProblem {
+    /// Over the policy's size limit: re-encode it smaller.
+    TooLarge,
+    Empty,
+    /// The media type is not `image/…`.
+    NotAnImage,
+}
+
+impl From<punch_core::PhotoReason> for PhotoReason {
+    fn from(r: punch_core::PhotoReason) -> Self {
+        use punch_model::rules::photo::PhotoTrigger as T;
+        match r {
+            punch_core::PhotoReason::Always => PhotoReason::Always,
+            punch_core::PhotoReason::StepUp(T::NewDevice) => PhotoReason::NewDevice,
+            punch_core::PhotoReason::StepUp(T::Review) => PhotoReason::Review,
+            punch_core::PhotoReason::StepUp(T::MockLocation) => PhotoReason::MockLocation,
+            punch_core::PhotoReason::StepUp(T::ImpossibleTravel) => PhotoReason::ImpossibleTravel,
+            punch_core::PhotoReason::StepUp(T::SoftwareKey) => PhotoReason::SoftwareKey,
+        }
+    }
+}
+
+impl From<&punch_core::PhotoError> for PhotoProblem {
+    fn from(e: &punch_core::PhotoError) -> Self {
+        match e {
+            punch_core::PhotoError::TooLarge { .. } => PhotoProblem::TooLarge,
+            punch_core::PhotoError::Empty => PhotoProblem::Empty,
+            // A bad hash is never ours to make; anything else: not an image.
+            _ => PhotoProblem::NotAnImage,
+        }
+    }
+}

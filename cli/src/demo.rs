@@ -243,6 +243,7 @@ pub fn run() -> CmdResult {
     crate::demo_exceptions::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_forgotten::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_pin::run(&engine, &admin, &clock.clock, &server_db, addr, EMPLOYEE)?;
+    crate::demo_photo::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_devices::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_faults::run(&admin, &server_db, addr, dir.path())?;
     crate::demo_browser::run(&admin, addr, EMPLOYEE)?;

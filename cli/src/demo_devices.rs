@@ -26,6 +26,8 @@ pub(crate) fn run(
     admin.add_employee(EMPLOYEE, "Sam Two-Phones")?;
     let mut settings = admin.settings()?;
     settings.max_devices = MaxDevices::new(2)?;
+    // This part shows devices alone (step 8 turned the PIN on).
+    settings.pin = None;
     admin.set_settings(settings)?;
     let version = admin.publish_policy(Duration::from_secs(30 * 86_400))?;
     let server = start_server(server_db, addr)?;

@@ -8,6 +8,7 @@ mod demo_exceptions;
 mod demo_faults;
 mod demo_forgotten;
 mod demo_kit;
+mod demo_photo;
 mod demo_pin;
 mod evaluate_cmd;
 

@@ -17,6 +17,7 @@ use punch_model::rules::evaluate::Evaluation;
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 use punch_model::rules::makeup::{Attachment, MakeUpRequest};
+use punch_model::rules::photo::PhotoReason;
 use punch_model::wire::privacy::RevealResponse;
 
 use crate::clock::{Clock, SystemClock};
@@ -33,6 +34,7 @@ use crate::installed_policy::InstalledPolicy;
 use crate::keys::{self, KeyProvider, RotationReason};
 use crate::net::transport::Transport;
 use crate::net::url_policy::check_url_allowed;
+use crate::photo::{PhotoStep, PunchExtras};
 use crate::pin::{PinService, PinStatus};
 use crate::privacy::{PrivacyService, PurgeReport};
 use crate::recorder::{self, EventReceipt, PunchReceipt};
@@ -260,10 +262,25 @@ impl PunchEngine {
     /// [`refused_attempts`](Self::refused_attempts)); the error carries the
     /// full evaluation so the employee sees why.
     pub fn punch(&self, kind: PunchKind, evidence: &Evidence) -> Result<PunchReceipt> {
+        self.punch_with(kind, evidence, PunchExtras::default())
+    }
+
+    /// Like [`punch`](Self::punch), with a photo and the platform's
+    /// biometric result (`extras`). When the policy requires a photo and
+    /// none is given, nothing is stored and the error is
+    /// [`PunchError::PhotoRequired`]: take one and call again with it.
+    pub fn punch_with(
+        &self,
+        kind: PunchKind,
+        evidence: &Evidence,
+        extras: PunchExtras,
+    ) -> Result<PunchReceipt> {
         let valid = evidence.validate()?;
         let policy = self.policy.current_for(&self.device)?;
         self.pin.check_pin_grant(&policy)?;
-        let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None);
+        let photo = PhotoStep::prepare(&self.device, &policy, extras)?;
+        let punched = recorder::record_punch(&self.device, &policy, kind, &valid, None, &photo);
+        photo.settle(&self.device, punched.as_ref().ok().map(|r| r.seq))?;
         // What the punch showed of the device (never changes its outcome).
         let fault = self.sync.faults.after_punch(&policy, &valid, &punched);
         // A refusal is stored too (as evidence): it goes up like a punch.
@@ -271,6 +288,15 @@ impl PunchEngine {
             self.sync.recorded();
         }
         punched
+    }
+
+    /// Why the policy would require a photo for a punch of `kind` with
+    /// `evidence` now (empty: none): lets the app open the camera before
+    /// [`punch_with`](Self::punch_with). Stores nothing.
+    pub fn photo_required(&self, kind: PunchKind, evidence: &Evidence) -> Result<Vec<PhotoReason>> {
+        let evaluation = self.evaluate_kind(kind, evidence)?;
+        let policy = self.policy.current_for(&self.device)?;
+        crate::photo::reasons_for(&self.device, &policy, &evaluation)
     }
 
     /// Files a make-up request (补卡) for a missed or refused punch. The

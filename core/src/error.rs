@@ -146,6 +146,17 @@ pub enum PunchError {
     /// Enrollment stopped here, before anything was sent (see `EnrollError`).
     #[error("enrollment: {0}")]
     Enrollment(#[from] EnrollError),
+    /// The policy requires a photo for this punch (`reasons` say why):
+    /// nothing was stored; take one and punch again with it.
+    #[error("a photo is required for this punch ({reasons:?}): take one and punch again")]
+    PhotoRequired {
+        /// Why (every punch, or the risks that fired).
+        reasons: Vec<punch_model::rules::photo::PhotoReason>,
+    },
+    /// The photo given with a punch is unusable (too large, empty, not an
+    /// image type): nothing was stored.
+    #[error("photo refused: {0}")]
+    Photo(#[from] punch_model::rules::photo::PhotoError),
 }
 
 /// The engine's result.

@@ -46,6 +46,7 @@ mod history;
 mod installed_policy;
 mod keys;
 mod net;
+mod photo;
 mod pin;
 mod privacy;
 mod recorder;
@@ -76,6 +77,7 @@ pub use exceptions::{
 };
 pub use export::PersonalExport;
 pub use faults::FaultEvent;
+pub use photo::{PunchExtras, PunchPhoto};
 pub use pin::{PinError, PinStatus};
 pub use privacy::PurgeReport;
 pub use recorder::{EventReceipt, PunchReceipt};
@@ -107,5 +109,7 @@ pub use punch_model::rules::evidence::{Evidence, GpsFix, WifiObservation};
 pub use punch_model::rules::field_work::{FieldSite, FieldWorkRequest};
 #[doc(no_inline)]
 pub use punch_model::rules::makeup::{Attachment, FaultCitation, MakeUpRequest};
+#[doc(no_inline)]
+pub use punch_model::rules::photo::{PhotoError, PhotoReason, PhotoRef};
 #[doc(no_inline)]
 pub use punch_model::wire::privacy::RevealResponse;

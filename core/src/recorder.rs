@@ -31,6 +31,7 @@ use punch_model::text::serde_name;
 use crate::clock::ClockReading;
 use crate::device::DeviceContext;
 use crate::error::{PunchError, Result};
+use crate::photo::PhotoStep;
 use crate::store::{Append, NewPunch, PunchContext, Sealing, ShiftChange};
 
 /// Tries before giving up when the chain keeps moving under a punch (only
@@ -331,6 +332,7 @@ pub(crate) fn record_punch(
     kind: PunchKind,
     valid: &ValidEvidence,
     kiosk_employee: Option<&str>,
+    photo: &PhotoStep,
 ) -> Result<PunchReceipt> {
     let notice = notice_for(device, policy)?;
     let sealing = match device.db.sealing() {
@@ -364,6 +366,7 @@ pub(crate) fn record_punch(
             }
             return Ok(built_event(&record)?.with_outcome(Punched::Refused(Box::new(evaluation))));
         }
+        photo.check(&evaluation)?;
         let mut record = PunchRecord {
             format: RECORD_FORMAT,
             punch_id: Uuid::new_v4(),
@@ -382,6 +385,8 @@ pub(crate) fn record_punch(
             prev_hash: prev_hash_of(ctx),
             notice: notice.clone(),
             sealed: None,
+            photo: photo.photo_ref(),
+            biometric_verified: photo.biometric_verified(),
         };
         let mut opening = kept.opening;
         let fix = previous_fix(&record.evidence);

@@ -9,6 +9,7 @@ mod common;
 mod engine;
 mod evaluate;
 mod faults;
+mod photo;
 mod platform_signer;
 mod review;
 mod sealed_refused;

@@ -10,6 +10,7 @@ use crate::rules::evaluate::{Decision, Evaluation, FlagKind};
 use crate::rules::field_work::FieldWorkError;
 use crate::rules::forgotten::ForgottenClockOut;
 use crate::rules::makeup::{MakeUpRefusal, RequestStatus};
+use crate::rules::photo::PhotoReason;
 use crate::rules::shift::Attendance;
 use crate::text::serde_name;
 
@@ -172,6 +173,16 @@ const CATALOGUE: &[(&str, &str, &str)] = &[
         "assurance_below_minimum",
         "This phone's key is less protected ({device}) than required ({required}).",
         "此手机密钥的保护级别（{device}）低于要求（{required}）。",
+    ),
+    (
+        "photo_missing",
+        "The policy required a photo for this punch ({reasons}) and none was taken.",
+        "按规定此次打卡需要拍照（{reasons}），但未拍照。",
+    ),
+    (
+        "photo_required",
+        "A photo is required for this punch ({reasons}): take one and punch again.",
+        "此次打卡需要拍照（{reasons}）：请拍照后重新打卡。",
     ),
     (
         "attendance_mismatch",
@@ -580,6 +591,7 @@ pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
             ],
             locale,
         ),
+        ReviewFlag::PhotoMissing { reasons } => photo_message("photo_missing", reasons, locale),
         ReviewFlag::AttendanceMismatch { device, server } => message(
             "attendance_mismatch",
             vec![
@@ -589,6 +601,13 @@ pub fn review_message(flag: &ReviewFlag, locale: Locale) -> Message {
             locale,
         ),
     }
+}
+
+/// Why a punch needs a photo (`rules::photo`), as `code` says it:
+/// `photo_required` on the phone, `photo_missing` for a reviewer.
+pub fn photo_message(code: &str, reasons: &[PhotoReason], locale: Locale) -> Message {
+    let names: Vec<String> = reasons.iter().map(serde_name).collect();
+    message(code, vec![("reasons", names.join(", "))], locale)
 }
 
 /// A forgotten clock-out told to the employee, its end shown in `zone`

@@ -91,6 +91,8 @@ fn forged(policy: &PreparedPolicy, north_m: f64) -> (PunchRecord, Option<Vec<u8>
         prev_hash: GENESIS_HASH.into(),
         notice: None,
         sealed: None,
+        photo: None,
+        biometric_verified: None,
     };
     (record, kept.opening)
 }

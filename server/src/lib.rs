@@ -41,6 +41,7 @@ mod ingest;
 mod key_rotation;
 mod limits;
 mod metrics;
+mod photos;
 mod pin;
 mod policy_cache;
 mod policy_publish;
@@ -101,10 +102,10 @@ pub mod routes {
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
             PATH_CHAIN_BREAKS, PATH_DEVICE_SLOTS, PATH_DEVICES, PATH_EMPLOYEES, PATH_EXTRA_DEVICE,
             PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN, PATH_KEY_ROTATION_DECISION,
-            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_REVIEW,
-            PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION,
-            PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS,
-            permission_of, routes,
+            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_PHOTO,
+            PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS,
+            PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE,
+            PATH_TOKENS, permission_of, routes,
         };
     }
 }
@@ -192,6 +193,9 @@ pub mod internal {
         }
         pub mod sealable {
             pub use crate::store::sealable::SealableColumn;
+        }
+        pub mod photos {
+            pub use crate::store::photos::PunchPhotoRow;
         }
     }
 }

@@ -37,9 +37,21 @@ struct World {
 }
 
 fn flagged_punch(ts: &TestServer, device: &mut Device, version: u64) {
-    let up = device.next(version, |r| r.evaluation.decision = Decision::Review);
+    // With a photo (its route is walked too), uploaded after the record.
+    let photo = format!("photo of {}", device.employee_id).into_bytes();
+    let sha = hex::encode(punch_model::ledger::signing::sha256(&photo));
+    let up = device.next(version, |r| {
+        r.evaluation.decision = Decision::Review;
+        r.photo = Some(punch_model::rules::photo::PhotoRef {
+            sha256: sha.clone(),
+            size_bytes: photo.len() as u64,
+            media_type: "image/jpeg".into(),
+        });
+    });
     let resp = device.upload_ok(ts.addr(), vec![up]);
     assert_eq!(resp.head_seq, device.head_seq);
+    let path = format!("{}/{sha}", punch_model::wire::PATH_ATTACHMENTS);
+    assert_eq!(device.signed(ts.addr(), "PUT", &path, &photo).status, 200);
 }
 
 /// A make-up request for a forgotten clock-out an hour ago; its event id.
@@ -356,6 +368,15 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 m.get(&format!("/admin/v1/punches/{}/1", b.id))
                     .assert_error(403, "not_your_team");
                 ok(m.get(&format!("/admin/v1/punches/{}/1", w.a.id)));
+            }
+            ("GET", admin_api::PATH_PUNCH_PHOTO) => {
+                m.get(&format!("/admin/v1/punches/{}/1/photo", b.id))
+                    .assert_error(403, "not_your_team");
+                let mine = m.get(&format!("/admin/v1/punches/{}/1/photo", w.a.id));
+                assert_eq!(
+                    (mine.status, mine.body.as_slice()),
+                    (200, &b"photo of ann"[..])
+                );
             }
             ("POST", admin_api::PATH_PIN_RESET) => {
                 m.post(

@@ -37,6 +37,7 @@ mod pin_code_rows;
 mod pin_delivery;
 mod pin_smtp;
 mod policy_restart;
+mod punch_photos;
 mod request_identity;
 mod requests;
 mod retention_fork;

@@ -804,6 +804,37 @@ fn admin_and_web(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
         doc["paths"][a::PATH_ATTENDANCE]["get"]["responses"]["200"]["content"]["text/csv"]
             .is_object()
     );
+    // A punch with its photo: the detail names it, the image is served as signed.
+    let photo = b"\xff\xd8 a small jpeg".repeat(20);
+    let sha = hex::encode(punch_model::ledger::signing::sha256(&photo));
+    let mut camera = server.enrolled_device("admin-photo");
+    let up = camera.next(version, |r| {
+        r.photo = Some(punch_model::rules::photo::PhotoRef {
+            sha256: sha.clone(),
+            size_bytes: photo.len() as u64,
+            media_type: "image/jpeg".into(),
+        })
+    });
+    camera.upload_ok(addr, vec![up]);
+    let put = camera.signed(
+        addr,
+        "PUT",
+        &format!("{}/{sha}", wire::PATH_ATTACHMENTS),
+        &photo,
+    );
+    assert_eq!(put.status, 200, "{}", String::from_utf8_lossy(&put.body));
+    let detail = session.get(&format!("/admin/v1/punches/{}/1", camera.id));
+    check(doc, seen, "GET", a::PATH_PUNCH, &detail);
+    let url = detail.json()["photo"]["url"].as_str().unwrap().to_string();
+    let image = session.get(&url);
+    assert_eq!(image.status, 200);
+    assert_eq!(image.header("content-type"), Some("image/jpeg"));
+    assert_eq!(image.body, photo);
+    assert!(
+        doc["paths"][a::PATH_PUNCH_PHOTO]["get"]["responses"]["200"]["content"]["image/*"]
+            .is_object()
+    );
+    seen.insert(("GET".into(), a::PATH_PUNCH_PHOTO.into(), 200));
     for (path, ctype) in [
         (punch_server::routes::PATH_PAGE, "text/html"),
         (punch_server::routes::PATH_SCRIPT, "text/javascript"),

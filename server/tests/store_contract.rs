@@ -1172,6 +1172,84 @@ mod bounded {
     }
 }
 
+#[test]
+fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
+    use punch_server::internal::store::photos::PunchPhotoRow;
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        assert!(!s.read(|tx| tx.photos().device_has_punch("d1")).unwrap());
+        punches(s, "d1", "e1", 1..3);
+        assert!(s.read(|tx| tx.photos().device_has_punch("d1")).unwrap());
+        let named = PunchPhotoRow {
+            employee_id: "e1".into(),
+            sha256: "ab".repeat(32),
+            device_id: "d1".into(),
+            seq: 2,
+            size_bytes: 3,
+            media_type: "image/jpeg".into(),
+            policy_version: 1,
+            noted_at_ms: T,
+        };
+        s.write(|tx| tx.photos().note_punch_photo(&named)).unwrap();
+        // Noted once: a second punch naming the same photo keeps the first.
+        let again = PunchPhotoRow {
+            seq: 9,
+            ..named.clone()
+        };
+        s.write(|tx| tx.photos().note_punch_photo(&again)).unwrap();
+        let sha = named.sha256.clone();
+        assert_eq!(
+            s.read(|tx| tx.photos().punch_photo("e1", &sha)).unwrap(),
+            Some(named.clone())
+        );
+        assert_eq!(
+            s.read(|tx| tx.photos().punch_photo("e2", &sha)).unwrap(),
+            None
+        );
+        assert_eq!(
+            s.read(|tx| tx.photos().photo_of_punch("d1", 2)).unwrap(),
+            Some((named.clone(), false))
+        );
+        assert_eq!(
+            s.read(|tx| tx.photos().photo_of_punch("d1", 1)).unwrap(),
+            None
+        );
+        assert_eq!(
+            s.read(|tx| tx.photos().photo_of_punch("d1", u64::MAX))
+                .unwrap(),
+            None
+        );
+        // The bytes arrive as an attachment; a request's file is not a photo.
+        for (hash, at) in [(sha.clone(), T + 10), ("cd".repeat(32), T)] {
+            s.write(|tx| {
+                tx.insert_attachment(&AttachmentRow {
+                    sha256: hash.clone(),
+                    employee_id: "e1".into(),
+                    body: b"jpg".to_vec(),
+                    received_at_ms: at,
+                })
+            })
+            .unwrap();
+        }
+        assert_eq!(
+            s.read(|tx| tx.photos().photo_of_punch("d1", 2)).unwrap(),
+            Some((named.clone(), true))
+        );
+        assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 10)).unwrap(), 0);
+        assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 11)).unwrap(), 1);
+        assert_eq!(s.read(|tx| tx.attachment("e1", &sha)).unwrap(), None);
+        assert!(
+            s.read(|tx| tx.attachment("e1", &"cd".repeat(32)))
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            s.read(|tx| tx.photos().photo_of_punch("d1", 2)).unwrap(),
+            Some((named, false))
+        );
+    });
+}
+
 fn forgotten_row(employee_id: &str, start_ms: i64) -> ForgottenRow {
     ForgottenRow {
         employee_id: employee_id.into(),

@@ -19,8 +19,18 @@ fn flagged(
     version: u64,
     (decision, site): (Decision, &str),
     fix: (f64, f64, f64),
+    photo: Option<&[u8]>,
 ) {
+    let sha = photo.map(|p| hex::encode(punch_model::ledger::signing::sha256(p)));
     let up = device.next(version, |r| {
+        if let (Some(photo), Some(sha)) = (photo, &sha) {
+            r.biometric_verified = Some(true);
+            r.photo = Some(punch_model::rules::photo::PhotoRef {
+                sha256: sha.clone(),
+                size_bytes: photo.len() as u64,
+                media_type: "image/svg+xml".into(),
+            });
+        }
         r.evaluation.decision = decision;
         r.evaluation.site_id = Some(site.into());
         r.evaluation.reasons = vec![format!("the accuracy circle straddles the fence of {site}")];
@@ -41,7 +51,19 @@ fn flagged(
         });
     });
     device.upload_ok(ts.addr(), vec![up]);
+    if let (Some(photo), Some(sha)) = (photo, sha) {
+        let path = format!("{}/{sha}", punch_model::wire::PATH_ATTACHMENTS);
+        assert_eq!(device.signed(ts.addr(), "PUT", &path, photo).status, 200);
+    }
 }
+
+/// A "photo" the browser draws (an SVG portrait placeholder): what a phone
+/// took at the punch (a step-up), named by the record and uploaded after it.
+const PHOTO_SVG: &str = "<svg xmlns='http://www.w3.org/2000/svg' width='240' height='180' \
+    viewBox='0 0 240 180'><rect width='240' height='180' fill='#cfe3f3'/>\
+    <circle cx='120' cy='70' r='38' fill='#8a6a52'/>\
+    <rect x='62' y='112' width='116' height='68' rx='30' fill='#2f4f6f'/>\
+    <text x='8' y='172' font-size='12' fill='#123'>photo at the punch</text></svg>";
 
 #[test]
 #[ignore = "needs chromium and node (scripts/setup.sh); scripts/test.sh runs it"]
@@ -71,6 +93,7 @@ fn the_reviewer_page_in_headless_chromium() {
         version,
         (Decision::Accepted, "hq"),
         (52.5213, 13.4050, 40.0),
+        None,
     );
     flagged(
         &ts,
@@ -78,6 +101,7 @@ fn the_reviewer_page_in_headless_chromium() {
         version,
         (Decision::Review, "yard"),
         (52.5299, 13.4001, 25.0),
+        Some(PHOTO_SVG.as_bytes()),
     );
     let ann_flags = &ts
         .admin

@@ -2,7 +2,7 @@
 //   1. a manager of team A signs in with password + TOTP, sees only team A's
 //      queue, and is denied team B's page;
 //   2. an HR admin signs in, opens a flagged punch (fence, fix and accuracy
-//      circle drawn to scale), approves it with a comment, rejects another
+//      circle drawn to scale, the photo taken at it beside them), approves it with a comment, rejects another
 //      (its server review flag shown as a sentence),
 //      approves a make-up request, and finds all three in the verified audit trail;
 //   3. HR's staff page: revokes the manager's sessions (the manager's open
@@ -108,6 +108,14 @@ try {
   const acc = await svg.locator('circle.acc').getAttribute('r');
   expect(Math.abs(Number(acc) - cfg.team_b_accuracy_m) < 0.01, `accuracy radius ${acc} m`);
   expect((await svg.locator('title').textContent()).includes('accuracy'), 'an accessible title');
+  // The photo taken at the punch (a step-up), beside the fence drawing.
+  await page.waitForFunction(() => {
+    const i = document.querySelector('img.punch-photo');
+    return i && i.complete && i.naturalWidth > 0;
+  });
+  expect((await page.locator('#punch-photo figcaption').innerText()).includes('biometric check before the punch: passed'), 'the biometric result');
+  expect((await page.locator('.beside svg.fence').count()) === 1, 'the photo beside the fence drawing');
+  await page.locator('#punch-photo').screenshot({ path: `${shots}/04b-hr-punch-photo.png` });
   await page.screenshot({ path: `${shots}/04-hr-punch-polygon-with-hole.png`, fullPage: true });
   await page.getByLabel('Comment (required to reject)').fill('on site, GPS drift near the courtyard');
   await page.getByRole('button', { name: 'Approve' }).click();

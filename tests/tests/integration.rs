@@ -15,6 +15,7 @@ mod exceptions;
 mod faults;
 mod forgotten_clock_out;
 mod kiosk_attendance;
+mod photo;
 mod pin;
 mod pin_kiosk;
 mod privacy_at_rest;

@@ -90,6 +90,7 @@ fn the_server_purges_by_kind_keeps_hashes_and_reports() {
             raw_evidence_days: Some(1),
             audit_days: Some(1),
             punch_days: None,
+            photo_days: None,
         })
         .expect("retention");
     let today = w.admin.purge_expired(now_ms()).expect("purge");

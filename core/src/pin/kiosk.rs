@@ -74,6 +74,7 @@ impl PinService {
             kind,
             &valid,
             Some(&member.employee_id),
+            &crate::photo::PhotoStep::none(),
         )?;
         self.sync.wakeup.wake();
         self.sync.notify_status();

@@ -10,7 +10,8 @@
 //! - `pin`: PIN verifiers, lock states, used reset tokens, PIN events;
 //! - `requests`: requests' decisions, their files, the personal addendum;
 //! - `segment`: new chain segments after an acknowledged break;
-//! - `faults`: the engine's open fault episodes.
+//! - `faults`: the engine's open fault episodes;
+//! - `photos`: photos taken at punches, until the server has them.
 //!
 //! Nothing here calls foreign code: the lock is only ever held for SQL.
 
@@ -18,6 +19,7 @@ mod device;
 mod faults;
 mod forgotten;
 mod meta;
+mod photos;
 mod pin;
 mod privacy;
 mod punches;
@@ -33,6 +35,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 
 pub(crate) use device::{DeviceRow, PolicyRow};
+pub(crate) use photos::PhotoRow;
 pub(crate) use pin::PinRow;
 pub(crate) use privacy::Sealing;
 pub(crate) use punches::{Append, NewPunch, PunchContext, ShiftChange};

@@ -143,6 +143,11 @@ impl Store {
             &format!("DELETE FROM evidence_openings WHERE seq IN ({chosen})"),
             params![before_ms, head],
         )? as u64;
+        // Photos go with their punch (their bytes usually left at upload).
+        tx.execute(
+            &format!("DELETE FROM punch_photos WHERE punch_seq IN ({chosen})"),
+            params![before_ms, head],
+        )?;
         let records = tx.execute(
             "DELETE FROM punches WHERE upload_state IN ('uploaded', 'rejected')
              AND wall_time_ms < ?1 AND seq < ?2",

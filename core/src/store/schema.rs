@@ -145,6 +145,19 @@ SELECT employee_id, shift_id, start_ms FROM (
 )
 WHERE newest = 1 AND kind = 'clock_in' AND employee_id IS NOT NULL
   AND shift_id IS NOT NULL AND start_ms IS NOT NULL",
+    "
+-- Photos taken at punches (crate::photo), sealed with the data key when
+-- records are; kept until the server has the punch naming them (punch_seq)
+-- and then the bytes, emptied after.
+CREATE TABLE punch_photos (
+    sha256      TEXT PRIMARY KEY,
+    media_type  TEXT NOT NULL,
+    body        BLOB NOT NULL,
+    sealed      INTEGER NOT NULL,
+    punch_seq   INTEGER,
+    uploaded    INTEGER NOT NULL DEFAULT 0,
+    created_ms  INTEGER NOT NULL
+)",
 ];
 
 #[cfg(test)]
@@ -156,7 +169,11 @@ mod tests {
     #[test]
     fn open_shifts_are_filled_from_the_chain_on_update() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let before = MIGRATIONS.len() - 1;
+        // The step that made `open_shifts`, wherever later steps put it.
+        let before = MIGRATIONS
+            .iter()
+            .position(|m| m.contains("CREATE TABLE open_shifts"))
+            .unwrap();
         punch_sqlite::migrate(&conn, &MIGRATIONS[..before]).unwrap();
         let punch = |seq: i64, employee: &str, kind: &str, attendance: &str| {
             let record = format!(

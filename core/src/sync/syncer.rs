@@ -203,6 +203,7 @@ impl Syncer {
         if hint.is_some_and(|v| v > installed) {
             refresh_policy(session, &self.policy, report)?;
         }
+        crate::photo::upload::upload_photos(session, report)?;
         refresh_requests(session, &self.policy, report)?;
         Ok(())
     }

@@ -495,6 +495,8 @@ mod tests {
                 prev_hash: prev_hash.into(),
                 notice: None,
                 sealed: None,
+                photo: None,
+                biometric_verified: None,
             }
             .to_bytes()
         };

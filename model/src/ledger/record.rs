@@ -96,6 +96,14 @@ pub struct PunchRecord {
     pub notice: Option<NoticeAck>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<SealedPayload>,
+    /// The photo taken at the punch (`rules::photo`): its hash, size and
+    /// type; the bytes upload as an attachment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo: Option<crate::rules::photo::PhotoRef>,
+    /// Whether the platform's biometric verification preceded the punch, as
+    /// the app reported the platform's result (absent: not reported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub biometric_verified: Option<bool>,
 }
 
 pub use crate::ledger::range_check::{
@@ -254,6 +262,12 @@ impl PunchRecord {
         }
         if let Some(sealed) = &self.sealed {
             check_sealed(sealed)?;
+        }
+        if let Some(Err(e)) = self.photo.as_ref().map(|p| p.check()) {
+            return Err(RecordCheck::OutOfRange {
+                field: "photo",
+                detail: e.to_string(),
+            });
         }
         if self
             .evidence

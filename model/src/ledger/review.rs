@@ -62,6 +62,11 @@ pub enum ReviewFlag {
         site_id: String,
         detail: String,
     },
+    /// The policy required a photo for this punch (`rules::photo`) and the
+    /// record names none.
+    PhotoMissing {
+        reasons: Vec<crate::rules::photo::PhotoReason>,
+    },
 }
 
 /// Re-judges `record` under `policy` (the version it names); `punch_time_ms`

@@ -393,6 +393,8 @@ mod tests {
             prev_hash: "0".repeat(64),
             notice: None,
             sealed: Some(sealed),
+            photo: None,
+            biometric_verified: None,
         };
         assert_eq!(unseal(&key, &punch), Err(SealError::Decrypt));
     }

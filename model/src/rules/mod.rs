@@ -11,6 +11,8 @@ pub mod evidence;
 pub mod field_work;
 pub mod forgotten;
 pub mod makeup;
+pub mod photo;
+pub mod photo_rule;
 pub mod policy;
 pub mod policy_snapshot;
 pub mod privacy;

@@ -148,6 +148,9 @@ pub struct Settings {
     /// What is kept about a punch (`rules::privacy`); None: the exact fix.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy: Option<PrivacySettings>,
+    /// A photo at the punch (`rules::photo`); default: never.
+    #[serde(skip_serializing_if = "crate::rules::photo::PhotoSettings::is_default")]
+    pub photo: crate::rules::photo::PhotoSettings,
     /// What the server does about a forgotten clock-out (`rules::forgotten`).
     #[serde(skip_serializing_if = "crate::rules::forgotten::is_flag")]
     pub forgotten_clock_out: crate::rules::forgotten::ForgottenClockOutAction,
@@ -190,6 +193,7 @@ impl Default for Settings {
             below_min_assurance: BelowMinimum::Refuse,
             privacy: None,
             pin: None,
+            photo: Default::default(),
             forgotten_clock_out: Default::default(),
             max_devices: Default::default(),
             faults: None,
@@ -398,5 +402,8 @@ fn validate_settings(s: &Settings) -> Result<(), PolicyError> {
         pin.check()
             .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     }
+    s.photo
+        .check()
+        .map_err(|(name, value)| PolicyError::Setting { name, value })?;
     Ok(())
 }

@@ -20,6 +20,7 @@ pub mod forgotten;
 pub mod key_rotations;
 pub mod locale;
 pub mod people;
+pub mod photos;
 pub mod punches;
 pub mod query;
 pub mod records;
@@ -46,6 +47,7 @@ pub const PATH_DEVICE_SLOTS: &str = "/admin/v1/employees/{employee_id}/device-sl
 pub const PATH_PUNCHES: &str = "/admin/v1/punches";
 pub const PATH_PUNCH: &str = "/admin/v1/punches/{device_id}/{seq}";
 pub const PATH_PUNCH_REVIEW: &str = "/admin/v1/punches/{device_id}/{seq}/review";
+pub const PATH_PUNCH_PHOTO: &str = "/admin/v1/punches/{device_id}/{seq}/photo";
 pub const PATH_DEVICES: &str = "/admin/v1/devices";
 pub const PATH_CHAIN_BREAKS: &str = "/admin/v1/chain-breaks";
 pub const PATH_PIN_RESET: &str = "/admin/v1/employees/{employee_id}/pin-reset";
@@ -155,6 +157,12 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_PUNCH_REVIEW,
             Some(P::ReviewPunches),
             post(punches::review),
+        ),
+        r(
+            Method::GET,
+            PATH_PUNCH_PHOTO,
+            Some(P::ViewPunches),
+            get(photos::image),
         ),
         r(
             Method::GET,

@@ -258,9 +258,10 @@ pub async fn detail(
             let policy = crate::policy_publish::published_policy(tx, info.policy_version)?;
             let review = tx.people().punch_review(&device_id, seq)?;
             let team = tx.people().team_of(&info.employee_id)?;
-            Ok(Some((bytes, info, policy, team, review)))
+            let photo = tx.photos().photo_of_punch(&device_id, seq)?;
+            Ok(Some((bytes, info, policy, team, review, photo)))
         })?;
-        let Some((bytes, info, policy, team, review)) = found else {
+        let Some((bytes, info, policy, team, review, photo)) = found else {
             return Err(AdminError::not_found("no such punch"));
         };
         let view = view(info, team, review, locale);
@@ -289,6 +290,8 @@ pub async fn detail(
                 "mock_location": r.evidence.gps.as_ref().map(|g| g.is_mock),
             })),
             "drawing": drawing,
+            "photo": crate::admin_api::photos::photo_view(photo, &view.punch),
+            "biometric_verified": record.as_ref().and_then(|r| r.biometric_verified),
             "server_time_ms": now,
         }))
     })

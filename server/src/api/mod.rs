@@ -34,6 +34,7 @@ use crate::enroll::{self, EnrollRefusal};
 use crate::ingest;
 use crate::limits::rate::{self, Bucket};
 use crate::metrics;
+use crate::photos;
 use crate::privacy;
 use crate::requests;
 use crate::store::StoreExt;
@@ -310,13 +311,32 @@ async fn attachment_handler(
     };
     let actual = hex::encode(punch_model::ledger::signing::sha256(&body));
     if named != actual {
-        return Err(refused(format!("the bytes hash to {actual}, not {named}")));
+        return Err(refused(format!("the bytes hash to {actual}, not {named}"))
+            .with_reason("hash_mismatch"));
     }
     let now = now_ms();
     let size_bytes = body.len() as u64;
     let outcome = blocking(&state, move |s| {
         Ok(s.store.write(|tx| {
-            requests::store_attachment(tx, &device.employee_id, &actual, body.to_vec(), now)
+            // A punch's photo, else a make-up request's file.
+            match photos::store_upload(tx, &device.employee_id, &actual, &body, now)? {
+                Some(photo) => Ok(photo.map_err(|r| {
+                    let status = if r.reason == "too_large" {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    } else {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    };
+                    (status, r.message, Some(r.reason))
+                })),
+                None => Ok(requests::store_attachment(
+                    tx,
+                    &device.employee_id,
+                    &actual,
+                    body.to_vec(),
+                    now,
+                )?
+                .map_err(|why| (StatusCode::UNPROCESSABLE_ENTITY, why, None))),
+            }
         })?)
     })
     .await?;
@@ -329,7 +349,13 @@ async fn attachment_handler(
             now,
             None,
         )),
-        Err(why) => Err(refused(why)),
+        Err((status, why, reason)) => {
+            let error = ApiError::new(status, ErrorCode::AttachmentRefused, why);
+            Err(match reason {
+                Some(reason) => error.with_reason(reason),
+                None => error,
+            })
+        }
     }
 }
 

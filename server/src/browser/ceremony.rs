@@ -364,6 +364,10 @@ fn append(
         prev_hash: device.head_hash.clone(),
         notice: None,
         sealed: None,
+        // The browser takes no photo; whether the authenticator verified
+        // the user is in the stored assertion (its UV flag).
+        photo: None,
+        biometric_verified: None,
     };
     let bytes = record
         .to_bytes()

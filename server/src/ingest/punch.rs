@@ -8,6 +8,7 @@ use punch_model::ledger::record::PunchRecord;
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
+use punch_model::rules::photo_rule::DeviceFacts;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift::{self, Attendance, EmployeePunch, OpenShift};
 use punch_model::rules::terminal::Terminal;
@@ -59,6 +60,7 @@ impl Batch<'_> {
                 server: code(&device_view),
             });
         }
+        crate::photos::note(self.tx, record, self.device_id, seq, self.now_ms)?;
         Ok(Verdict::Accepted(Box::new(StoredPunchInfo {
             device_id: self.device_id.to_string(),
             seq,
@@ -123,6 +125,10 @@ impl Batch<'_> {
         if let Some(Err(check)) = opened.as_ref().map(|o| o.check_ranges()) {
             return refuse_link(RejectReason::OutOfRange, check.to_string());
         }
+        let photo_flag = match &opened {
+            Some(opened) => crate::photos::missing_flag(policy, opened, &self.photo_facts()?),
+            None => None,
+        };
         let mut review_flags = match opened {
             Some(opened) => review::review(policy, &opened, punch_time_ms),
             None => vec![ReviewFlag::PayloadUnreadable {
@@ -140,7 +146,18 @@ impl Batch<'_> {
             self.employee_id,
             self.assurance,
         ));
+        review_flags.extend(photo_flag);
         Ok(review_flags)
+    }
+
+    /// What the photo rule knows of this device: no punch of it stored or
+    /// accepted earlier in this batch, and what its enrollment proved.
+    fn photo_facts(&self) -> Result<DeviceFacts> {
+        Ok(DeviceFacts {
+            new_device: self.accepted.is_empty()
+                && !self.tx.photos().device_has_punch(self.device_id)?,
+            software_key: self.assurance == AssuranceLevel::Software,
+        })
     }
 
     /// The server's own reading of the shift, on trusted time and from the

@@ -29,6 +29,10 @@ pub struct Retention {
     pub punch_days: Option<u32>,
     /// Heads devices stated and outcomes of revealed evidence.
     pub audit_days: Option<u32>,
+    /// Photos taken at punches (their hash stays in the signed record);
+    /// None: as long as `exact_location_days` (a face is as personal as a fix).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo_days: Option<u32>,
 }
 
 /// What one purge removed, by kind (rows), and the cut-off times used.
@@ -40,6 +44,8 @@ pub struct RetentionReport {
     pub punches: u64,
     pub head_statements: u64,
     pub revelations: u64,
+    /// Punch photos' bytes removed.
+    pub photos: u64,
 }
 
 /// The meta key the employer's retention is stored under.
@@ -71,6 +77,10 @@ pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<Ret
         punches: run(retention.punch_days, PurgeKind::Punches)?,
         head_statements: run(retention.audit_days, PurgeKind::HeadStatements)?,
         revelations: run(retention.audit_days, PurgeKind::Revelations)?,
+        photos: retention
+            .photo_days
+            .or(retention.exact_location_days)
+            .map_or(Ok(0), |d| tx.photos().purge_photos(before(d)))?,
     })
 }
 

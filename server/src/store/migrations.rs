@@ -26,6 +26,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0017_device_approvals.sql"),
     include_str!("migrations/sqlite/0018_device_seen.sql"),
     include_str!("migrations/sqlite/0019_browser.sql"),
+    include_str!("migrations/sqlite/0020_punch_photos.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -49,6 +50,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0017_device_approvals.sql"),
     include_str!("migrations/postgres/0018_device_seen.sql"),
     include_str!("migrations/postgres/0019_browser.sql"),
+    include_str!("migrations/postgres/0020_punch_photos.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

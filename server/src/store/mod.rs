@@ -15,6 +15,7 @@ pub mod faults;
 pub mod forgotten;
 pub mod migrations;
 pub mod people;
+pub mod photos;
 pub mod postgres;
 pub mod punch_page;
 pub mod request_page;
@@ -324,6 +325,8 @@ pub trait StoreTx {
     fn people(&self) -> &dyn people::PeopleTx;
     /// The browser punch's passkeys and ceremonies (`store::browser`).
     fn browser(&self) -> &dyn browser::BrowserTx;
+    /// This transaction's punch-photo operations.
+    fn photos(&self) -> &dyn photos::PhotosTx;
     /// This transaction's forgotten clock-outs (`crate::forgotten`).
     fn forgotten(&self) -> &dyn forgotten::ForgottenTx;
     /// This transaction's operations over an employee's several devices.

@@ -544,6 +544,8 @@ impl Device {
             prev_hash: prev_hash.to_string(),
             notice: None,
             sealed: None,
+            photo: None,
+            biometric_verified: None,
         }
     }
 

@@ -253,6 +253,8 @@ fn make_device(i: usize, employee: &str, policy_version: u64, o: &Opts) -> Res<D
             prev_hash: prev.clone(),
             notice: None,
             sealed: None,
+            photo: None,
+            biometric_verified: None,
         };
         let bytes = record.to_bytes().map_err(|e| e.to_string())?;
         prev = hex::encode(signing::sha256(&bytes));

@@ -2445,6 +2445,21 @@ public protocol PunchClientProtocol: AnyObject, Sendable {
     func rotatePunchKey(provider: KeyProvider?, reason: RotationReason) async throws  -> RequestReceipt
     
     /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    func photoRequired(kind: PunchKind, evidence: Evidence) async throws  -> [PhotoReason]
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    func punchWithPhoto(kind: PunchKind, evidence: Evidence, photo: PunchPhoto?, biometricVerified: Bool?) async throws  -> PunchReceipt
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     func acceptUserVerified() async throws 
@@ -3228,6 +3243,49 @@ open func rotatePunchKey(provider: KeyProvider?, reason: RotationReason)async th
             completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
             freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeRequestReceipt_lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+open func photoRequired(kind: PunchKind, evidence: Evidence)async throws  -> [PhotoReason]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_photo_required(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypePhotoReason.lift,
+            errorHandler: FfiConverterTypePunchError_lift
+        )
+}
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+open func punchWithPhoto(kind: PunchKind, evidence: Evidence, photo: PunchPhoto?, biometricVerified: Bool?)async throws  -> PunchReceipt  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_punchcore_fn_method_punchclient_punch_with_photo(
+                        self.uniffiCloneHandle(),FfiConverterTypePunchKind_lower(kind),FfiConverterTypeEvidence_lower(evidence),FfiConverterOptionTypePunchPhoto.lower(photo),FfiConverterOptionBool.lower(biometricVerified)
+                )
+            },
+            pollFunc: ffi_punchcore_rust_future_poll_rust_buffer,
+            completeFunc: ffi_punchcore_rust_future_complete_rust_buffer,
+            freeFunc: ffi_punchcore_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePunchReceipt_lift,
             errorHandler: FfiConverterTypePunchError_lift
         )
 }
@@ -6627,6 +6685,75 @@ public func FfiConverterTypeProvidedKey_lift(_ buf: RustBuffer) throws -> Provid
 
 
 /**
+ * A photo the app captured for a punch.
+ */
+public struct PunchPhoto: Equatable, Hashable {
+    /**
+     * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+     */
+    public let bytes: Data
+    /**
+     * `image/jpeg`, `image/heic`, `image/png`...
+     */
+    public let mediaType: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+         */bytes: Data, 
+        /**
+         * `image/jpeg`, `image/heic`, `image/png`...
+         */mediaType: String) {
+        self.bytes = bytes
+        self.mediaType = mediaType
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PunchPhoto: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePunchPhoto: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PunchPhoto {
+        return
+            try PunchPhoto(
+                bytes: FfiConverterData.read(from: &buf), 
+                mediaType: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PunchPhoto, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.bytes, into: &buf)
+        FfiConverterString.write(value.mediaType, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePunchPhoto_lift(_ buf: RustBuffer) throws -> PunchPhoto {
+    return try FfiConverterTypePunchPhoto.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePunchPhoto_lower(_ value: PunchPhoto) -> RustBuffer {
+    return FfiConverterTypePunchPhoto.lower(value)
+}
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 public struct PunchReceipt: Equatable, Hashable {
@@ -9470,6 +9597,203 @@ public func FfiConverterTypeMessageCode_lift(_ buf: RustBuffer) throws -> Messag
 
 
 /**
+ * Why a photo given with a punch was refused (nothing was stored).
+ */
+
+public enum PhotoProblem: Equatable, Hashable {
+    
+    /**
+     * Over the policy's size limit: re-encode it smaller.
+     */
+    case tooLarge
+    case empty
+    /**
+     * The media type is not `image/…`.
+     */
+    case notAnImage
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoProblem: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoProblem
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoProblem {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .tooLarge
+        
+        case 2: return .empty
+        
+        case 3: return .notAnImage
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoProblem, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .tooLarge:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .empty:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notAnImage:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoProblem_lift(_ buf: RustBuffer) throws -> PhotoProblem {
+    return try FfiConverterTypePhotoProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePhotoProblem_lower(_ value: PhotoProblem) -> RustBuffer {
+    return FfiConverterTypePhotoProblem.lower(value)
+}
+
+
+
+/**
+ * Why the employer's policy wants a photo for this punch.
+ */
+
+public enum PhotoReason: Equatable, Hashable {
+    
+    /**
+     * Every punch.
+     */
+    case always
+    /**
+     * The device's first punch.
+     */
+    case newDevice
+    /**
+     * The punch is judged `review`.
+     */
+    case review
+    /**
+     * The location was reported as simulated.
+     */
+    case mockLocation
+    /**
+     * Impossible travel since the last punch.
+     */
+    case impossibleTravel
+    /**
+     * The punch key is a software key.
+     */
+    case softwareKey
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PhotoReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePhotoReason: FfiConverterRustBuffer {
+    typealias SwiftType = PhotoReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .always
+        
+        case 2: return .newDevice
+        
+        case 3: return .review
+        
+        case 4: return .mockLocation
+        
+        case 5: return .impossibleTravel
+        
+        case 6: return .softwareKey
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PhotoReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .always:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .newDevice:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .review:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .mockLocation:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .impossibleTravel:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .softwareKey:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePhotoReason_lift(_ buf: RustBuffer) throws -> PhotoReason {
+    return try FfiConverterTypePhotoReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+@Sendable public func FfiConverterTypePhotoReason_lower(_ value: PhotoReason) -> RustBuffer {
+    return FfiConverterTypePhotoReason.lower(value)
+}
+
+
+
+/**
  * How a reset code travels.
  */
 
@@ -9822,6 +10146,15 @@ enum PlatformError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Unreachable(detail: String
     )
     /**
+     * HTTP: the server's certificate was refused or the TLS handshake
+     * failed (OkHttp `SSLHandshakeException`, `SSLPeerUnverifiedException`,
+     * `CertPathValidatorException`; URLSession `NSURLErrorServerCertificate*`,
+     * `secureConnectionFailed`, `clientCertificate*`). The call fails with
+     * `PunchError.Tls`; a sync reports `SyncIssueKind.Tls`.
+     */
+    case Tls(detail: String
+    )
+    /**
      * Signer: the platform invalidated the key for good (Android
      * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
      * key lost with the passcode). The call fails with
@@ -9867,7 +10200,10 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
         case 3: return .Unreachable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .KeyInvalidated(
+        case 4: return .Tls(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .KeyInvalidated(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -9897,8 +10233,13 @@ public struct FfiConverterTypePlatformError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .KeyInvalidated(detail):
+        case let .Tls(detail):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .KeyInvalidated(detail):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -9974,6 +10315,14 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case Network(detail: String
     )
     /**
+     * The server's certificate is not trusted or the TLS handshake failed
+     * (a wrong server URL, an expired or self-signed certificate, a captive
+     * portal or a proxy intercepting HTTPS). Say so, not "offline": waiting
+     * will not fix it on this network. Sync backs off as after a refusal.
+     */
+    case Tls(detail: String
+    )
+    /**
      * The server refused (bad enrollment code, unbound device...); retrying
      * will not help until something changes. `code` is the server's error
      * code (None when the refusal was the policy the server sent).
@@ -10024,6 +10373,17 @@ enum PunchError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * key provider gave no attestation for it.
      */
     case AttestationRequired(detail: String, role: KeyRole, required: AssuranceLevel
+    )
+    /**
+     * The employer's policy wants a photo for this punch (`reasons`):
+     * nothing was stored; capture one and call `punch_with_photo`.
+     */
+    case PhotoRequired(detail: String, reasons: [PhotoReason]
+    )
+    /**
+     * The photo given with the punch is unusable (`problem`): nothing was stored.
+     */
+    case PhotoRefused(detail: String, problem: PhotoProblem
     )
     /**
      * A bug in the library (a panic, caught; its text is in the log sink): report it.
@@ -10084,42 +10444,53 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
         case 8: return .Network(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .ServerRefused(
+        case 9: return .Tls(
+            detail: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .ServerRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterOptionTypeServerErrorCode.read(from: &buf)
             )
-        case 10: return .Storage(
+        case 11: return .Storage(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .Busy(
+        case 12: return .Busy(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .RequestRefused(
+        case 13: return .RequestRefused(
             detail: try FfiConverterString.read(from: &buf), 
             code: try FfiConverterTypeRequestRefusal.read(from: &buf)
             )
-        case 13: return .InvalidInput(
+        case 14: return .InvalidInput(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .NoticeRequired(
+        case 15: return .NoticeRequired(
             detail: try FfiConverterString.read(from: &buf), 
             version: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .DataKeyUnavailable(
+        case 16: return .DataKeyUnavailable(
             detail: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Pin(
+        case 17: return .Pin(
             detail: try FfiConverterString.read(from: &buf), 
             reason: try FfiConverterTypePinReason.read(from: &buf), 
             triesLeft: try FfiConverterOptionInt32.read(from: &buf), 
             lockedFor: try FfiConverterOptionDuration.read(from: &buf)
             )
-        case 17: return .AttestationRequired(
+        case 18: return .AttestationRequired(
             detail: try FfiConverterString.read(from: &buf), 
             role: try FfiConverterTypeKeyRole.read(from: &buf), 
             required: try FfiConverterTypeAssuranceLevel.read(from: &buf)
             )
-        case 18: return .Internal(
+        case 19: return .PhotoRequired(
+            detail: try FfiConverterString.read(from: &buf), 
+            reasons: try FfiConverterSequenceTypePhotoReason.read(from: &buf)
+            )
+        case 20: return .PhotoRefused(
+            detail: try FfiConverterString.read(from: &buf), 
+            problem: try FfiConverterTypePhotoProblem.read(from: &buf)
+            )
+        case 21: return .Internal(
             detail: try FfiConverterString.read(from: &buf)
             )
 
@@ -10175,46 +10546,51 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .ServerRefused(detail,code):
+        case let .Tls(detail):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .ServerRefused(detail,code):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterOptionTypeServerErrorCode.write(code, into: &buf)
             
         
         case let .Storage(detail):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(detail, into: &buf)
-            
-        
-        case let .Busy(detail):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(detail, into: &buf)
             
         
-        case let .RequestRefused(detail,code):
+        case let .Busy(detail):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(detail, into: &buf)
+            
+        
+        case let .RequestRefused(detail,code):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeRequestRefusal.write(code, into: &buf)
             
         
         case let .InvalidInput(detail):
-            writeInt(&buf, Int32(13))
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .NoticeRequired(detail,version):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterString.write(version, into: &buf)
             
         
         case let .DataKeyUnavailable(detail):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(detail, into: &buf)
             
         
         case let .Pin(detail,reason,triesLeft,lockedFor):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypePinReason.write(reason, into: &buf)
             FfiConverterOptionInt32.write(triesLeft, into: &buf)
@@ -10222,14 +10598,26 @@ public struct FfiConverterTypePunchError: FfiConverterRustBuffer {
             
         
         case let .AttestationRequired(detail,role,required):
-            writeInt(&buf, Int32(17))
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterTypeKeyRole.write(role, into: &buf)
             FfiConverterTypeAssuranceLevel.write(required, into: &buf)
             
         
+        case let .PhotoRequired(detail,reasons):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterSequenceTypePhotoReason.write(reasons, into: &buf)
+            
+        
+        case let .PhotoRefused(detail,problem):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterTypePhotoProblem.write(problem, into: &buf)
+            
+        
         case let .Internal(detail):
-            writeInt(&buf, Int32(18))
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(detail, into: &buf)
             
         }
@@ -11364,9 +11752,15 @@ public func FfiConverterTypeSignalOutcome_lift(_ buf: RustBuffer) throws -> Sign
 public enum SyncIssueKind: Equatable, Hashable {
     
     /**
-     * No connection, timeout, TLS: retried automatically.
+     * No connection, timeout: retried automatically.
      */
     case network
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed:
+     * backed off like `Refused` (a new network ends the backoff). Tell the
+     * user the server is not trusted, not that the phone is offline.
+     */
+    case tls
     /**
      * The server failed (5xx): retried automatically.
      */
@@ -11404,15 +11798,17 @@ public struct FfiConverterTypeSyncIssueKind: FfiConverterRustBuffer {
         
         case 1: return .network
         
-        case 2: return .server
+        case 2: return .tls
         
-        case 3: return .rateLimited
+        case 3: return .server
         
-        case 4: return .refused
+        case 4: return .rateLimited
         
-        case 5: return .badResponse
+        case 5: return .refused
         
-        case 6: return .policy
+        case 6: return .badResponse
+        
+        case 7: return .policy
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -11426,24 +11822,28 @@ public struct FfiConverterTypeSyncIssueKind: FfiConverterRustBuffer {
             writeInt(&buf, Int32(1))
         
         
-        case .server:
+        case .tls:
             writeInt(&buf, Int32(2))
         
         
-        case .rateLimited:
+        case .server:
             writeInt(&buf, Int32(3))
         
         
-        case .refused:
+        case .rateLimited:
             writeInt(&buf, Int32(4))
         
         
-        case .badResponse:
+        case .refused:
             writeInt(&buf, Int32(5))
         
         
-        case .policy:
+        case .badResponse:
             writeInt(&buf, Int32(6))
+        
+        
+        case .policy:
+            writeInt(&buf, Int32(7))
         
         }
     }
@@ -11611,6 +12011,30 @@ fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12019,6 +12443,30 @@ fileprivate struct FfiConverterOptionTypeNearestSite: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeNearestSite.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePunchPhoto: FfiConverterRustBuffer {
+    typealias SwiftType = PunchPhoto?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePunchPhoto.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePunchPhoto.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -12714,6 +13162,31 @@ fileprivate struct FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuff
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer {
+    typealias SwiftType = [PhotoReason]
+
+    public static func write(_ value: [PhotoReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePhotoReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PhotoReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePhotoReason.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -13028,6 +13501,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() != 61294) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_photo_required() != 53210) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_punchcore_checksum_method_punchclient_punch_with_photo() != 1835) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_punchcore_checksum_method_punchclient_accept_user_verified() != 41335) {

@@ -17,6 +17,7 @@ mod forgotten;
 mod limits;
 mod meta;
 mod people;
+mod photos;
 mod pin;
 mod policy;
 mod privacy;
@@ -37,6 +38,7 @@ use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
+use crate::store::photos::{PhotosTx, PunchPhotoRow};
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
@@ -176,6 +178,9 @@ answered_by!(StoreTx {
         self
     }
     fn browser(&self) -> &dyn BrowserTx {
+        self
+    }
+    fn photos(&self) -> &dyn PhotosTx {
         self
     }
     fn forgotten(&self) -> &dyn ForgottenTx {
@@ -320,6 +325,14 @@ answered_by!(BrowserTx {} {
     fn passkeys_of(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
     fn passkey_of_device(device_id: &str) -> Result<Option<PasskeyRow>> => browser;
     fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
+});
+
+answered_by!(PhotosTx {} {
+    fn note_punch_photo(photo: &PunchPhotoRow) -> Result<()> => photos;
+    fn punch_photo(employee_id: &str, sha256: &str) -> Result<Option<PunchPhotoRow>> => photos;
+    fn photo_of_punch(device_id: &str, seq: u64) -> Result<Option<(PunchPhotoRow, bool)>> => photos;
+    fn device_has_punch(device_id: &str) -> Result<bool> => photos;
+    fn purge_photos(before_ms: i64) -> Result<u64> => photos;
 });
 
 answered_by!(ForgottenTx {} {

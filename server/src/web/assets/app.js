@@ -154,6 +154,18 @@ async function punches() {
   view('Punches', punchTable(page.items), el('p', { class: 'muted' }, pageCount(page)));
 }
 
+// The photo the signed record names: the image once it arrived, else why not.
+function photo(ph, biometric) {
+  const said = biometric == null ? 'not reported' : (biometric ? 'passed' : 'failed');
+  const img = ph.received
+    ? el('img', { src: ph.url, class: 'punch-photo', alt: 'Photo taken at the punch' })
+    : el('p', { class: 'muted' }, 'The photo has not arrived, or was removed (erasure or retention); the record keeps its hash.');
+  return el('figure', { id: 'punch-photo' },
+    el('h3', {}, 'Photo at the punch'), img,
+    el('figcaption', { class: 'muted' },
+      `${ph.media_type}, ${ph.size_bytes} bytes, SHA-256 ${ph.sha256.slice(0, 16)}…; biometric check before the punch: ${said}`));
+}
+
 async function punch(device, seq) {
   const d = await api('GET', `/admin/v1/punches/${encodeURIComponent(device)}/${seq}`);
   const p = d.punch;
@@ -169,7 +181,11 @@ async function punch(device, seq) {
     el('h3', {}, 'Server review flags'),
     el('ul', { id: 'review-flags' }, (p.review_flags.length ? reviewTexts(p) : ['(none)']).map((r) => el('li', {}, r))),
   ];
-  if (d.drawing) parts.push(el('h3', {}, 'Fence and fix (metres, north up)'), drawing(d.drawing));
+  // The fence drawing and the photo taken at the punch, side by side.
+  const beside = [];
+  if (d.drawing) beside.push(el('div', {}, el('h3', {}, 'Fence and fix (metres, north up)'), drawing(d.drawing)));
+  if (d.photo) beside.push(photo(d.photo, d.biometric_verified));
+  if (beside.length) parts.push(el('div', { class: 'beside' }, ...beside));
   if (p.review) parts.push(el('p', {}, `Reviewed: ${p.review.verdict} by ${p.review.reviewer} — ${p.review.comment}`));
   if (can('review_punches')) {
     const comment = el('textarea', { id: 'comment', rows: 3 });

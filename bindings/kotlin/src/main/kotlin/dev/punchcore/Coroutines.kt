@@ -51,6 +51,8 @@ val PunchException.detail: String
         is PunchException.Pin -> detail
         is PunchException.RequestRefused -> detail
         is PunchException.AttestationRequired -> detail
+        is PunchException.PhotoRequired -> detail
+        is PunchException.PhotoRefused -> detail
         is PunchException.Internal -> detail
     }
 

@@ -984,6 +984,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_rotate_punch_key(
     ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_photo_required(
+    ): Int
+    external fun uniffi_punchcore_checksum_method_punchclient_punch_with_photo(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_accept_user_verified(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_apply_pin_reset(
@@ -1155,6 +1159,10 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_punchclient_enroll_with_keys(`ptr`: Long,`code`: RustBuffer.ByValue,`provider`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_rotate_punch_key(`ptr`: Long,`provider`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_photo_required(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_punchcore_fn_method_punchclient_punch_with_photo(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,`photo`: RustBuffer.ByValue,`biometricVerified`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_accept_user_verified(`ptr`: Long,
     ): Long
@@ -1509,6 +1517,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_rotate_punch_key() and 0xFFFF) != 61294) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_photo_required() and 0xFFFF) != 53210) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch_with_photo() and 0xFFFF) != 1835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_accept_user_verified() and 0xFFFF) != 41335) {
@@ -4744,6 +4758,21 @@ public interface PunchClientInterface {
     suspend fun `rotatePunchKey`(`provider`: KeyProvider?, `reason`: RotationReason): RequestReceipt
     
     /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    suspend fun `photoRequired`(`kind`: PunchKind, `evidence`: Evidence): List<PhotoReason>
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    suspend fun `punchWithPhoto`(`kind`: PunchKind, `evidence`: Evidence, `photo`: PunchPhoto?, `biometricVerified`: kotlin.Boolean?): PunchReceipt
+    
+    /**
      * The platform's biometric / device-credential prompt succeeded.
      */
     suspend fun `acceptUserVerified`()
@@ -5743,6 +5772,65 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeRequestReceipt.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Why the policy would want a photo for a punch of `kind` with
+     * `evidence` now (empty: none). Stores nothing: open the camera before
+     * `punch_with_photo` when this is not empty.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `photoRequired`(`kind`: PunchKind, `evidence`: Evidence) : List<PhotoReason> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_photo_required(
+                uniffiHandle,
+                
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypePhotoReason.lift(it) },
+        // Error FFI converter
+        PunchException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `punch`, with the photo the app captured (None: none) and the
+     * platform biometric prompt's result just before (None: no prompt
+     * ran). Both are signed into the record; the photo is sealed on the
+     * device and uploads after the record.
+     */
+    @Throws(PunchException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `punchWithPhoto`(`kind`: PunchKind, `evidence`: Evidence, `photo`: PunchPhoto?, `biometricVerified`: kotlin.Boolean?) : PunchReceipt {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_punchcore_fn_method_punchclient_punch_with_photo(
+                uniffiHandle,
+                
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),
+        FfiConverterOptionalTypePunchPhoto.lower(`photo`),
+        FfiConverterOptionalBoolean.lower(`biometricVerified`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePunchReceipt.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -8970,6 +9058,53 @@ public object FfiConverterTypeProvidedKey: FfiConverterRustBuffer<ProvidedKey> {
 
 
 /**
+ * A photo the app captured for a punch.
+ */
+data class PunchPhoto (
+    /**
+     * The encoded image (JPEG, HEIC, PNG), within the policy's size limit.
+     */
+    val `bytes`: kotlin.ByteArray
+    , 
+    /**
+     * `image/jpeg`, `image/heic`, `image/png`...
+     */
+    val `mediaType`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePunchPhoto: FfiConverterRustBuffer<PunchPhoto> {
+    override fun read(buf: ByteBuffer): PunchPhoto {
+        return PunchPhoto(
+            FfiConverterByteArray.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PunchPhoto) = (
+            FfiConverterByteArray.allocationSize(value.`bytes`) +
+            FfiConverterString.allocationSize(value.`mediaType`)
+    )
+
+    override fun write(value: PunchPhoto, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`bytes`, buf)
+            FfiConverterString.write(value.`mediaType`, buf)
+    }
+}
+
+
+
+/**
  * A stored punch, as `punch` returns it.
  */
 data class PunchReceipt (
@@ -10719,6 +10854,109 @@ public object FfiConverterTypeMessageCode: FfiConverterRustBuffer<MessageCode> {
 
 
 /**
+ * Why a photo given with a punch was refused (nothing was stored).
+ */
+
+enum class PhotoProblem {
+    
+    /**
+     * Over the policy's size limit: re-encode it smaller.
+     */
+    TOO_LARGE,
+    EMPTY,
+    /**
+     * The media type is not `image/…`.
+     */
+    NOT_AN_IMAGE;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoProblem: FfiConverterRustBuffer<PhotoProblem> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoProblem.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoProblem) = 4UL
+
+    override fun write(value: PhotoProblem, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the employer's policy wants a photo for this punch.
+ */
+
+enum class PhotoReason {
+    
+    /**
+     * Every punch.
+     */
+    ALWAYS,
+    /**
+     * The device's first punch.
+     */
+    NEW_DEVICE,
+    /**
+     * The punch is judged `review`.
+     */
+    REVIEW,
+    /**
+     * The location was reported as simulated.
+     */
+    MOCK_LOCATION,
+    /**
+     * Impossible travel since the last punch.
+     */
+    IMPOSSIBLE_TRAVEL,
+    /**
+     * The punch key is a software key.
+     */
+    SOFTWARE_KEY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePhotoReason: FfiConverterRustBuffer<PhotoReason> {
+    override fun read(buf: ByteBuffer) = try {
+        PhotoReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: PhotoReason) = 4UL
+
+    override fun write(value: PhotoReason, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
  * How a reset code travels.
  */
 
@@ -10914,6 +11152,21 @@ sealed class PlatformException: kotlin.Exception() {
     }
     
     /**
+     * HTTP: the server's certificate was refused or the TLS handshake
+     * failed (OkHttp `SSLHandshakeException`, `SSLPeerUnverifiedException`,
+     * `CertPathValidatorException`; URLSession `NSURLErrorServerCertificate*`,
+     * `secureConnectionFailed`, `clientCertificate*`). The call fails with
+     * `PunchError.Tls`; a sync reports `SyncIssueKind.Tls`.
+     */
+    class Tls(
+        
+        val `detail`: kotlin.String
+        ) : PlatformException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
      * Signer: the platform invalidated the key for good (Android
      * `KeyPermanentlyInvalidatedException` after a new fingerprint; an iOS
      * key lost with the passcode). The call fails with
@@ -10955,7 +11208,10 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
             3 -> PlatformException.Unreachable(
                 FfiConverterString.read(buf),
                 )
-            4 -> PlatformException.KeyInvalidated(
+            4 -> PlatformException.Tls(
+                FfiConverterString.read(buf),
+                )
+            5 -> PlatformException.KeyInvalidated(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -10975,6 +11231,11 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PlatformException.Unreachable -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PlatformException.Tls -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -11004,8 +11265,13 @@ public object FfiConverterTypePlatformError : FfiConverterRustBuffer<PlatformExc
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PlatformException.KeyInvalidated -> {
+            is PlatformException.Tls -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PlatformException.KeyInvalidated -> {
+                buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -11110,6 +11376,20 @@ sealed class PunchException: kotlin.Exception() {
      * Network trouble or a server-side failure: retry later.
      */
     class Network(
+        
+        val `detail`: kotlin.String
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed
+     * (a wrong server URL, an expired or self-signed certificate, a captive
+     * portal or a proxy intercepting HTTPS). Say so, not "offline": waiting
+     * will not fix it on this network. Sync backs off as after a refusal.
+     */
+    class Tls(
         
         val `detail`: kotlin.String
         ) : PunchException() {
@@ -11240,6 +11520,33 @@ sealed class PunchException: kotlin.Exception() {
     }
     
     /**
+     * The employer's policy wants a photo for this punch (`reasons`):
+     * nothing was stored; capture one and call `punch_with_photo`.
+     */
+    class PhotoRequired(
+        
+        val `detail`: kotlin.String, 
+        
+        val `reasons`: List<PhotoReason>
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, reasons=${ `reasons` }"
+    }
+    
+    /**
+     * The photo given with the punch is unusable (`problem`): nothing was stored.
+     */
+    class PhotoRefused(
+        
+        val `detail`: kotlin.String, 
+        
+        val `problem`: PhotoProblem
+        ) : PunchException() {
+        override val message
+            get() = "detail=${ `detail` }, problem=${ `problem` }"
+    }
+    
+    /**
      * A bug in the library (a panic, caught; its text is in the log sink): report it.
      */
     class Internal(
@@ -11294,42 +11601,53 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
             8 -> PunchException.Network(
                 FfiConverterString.read(buf),
                 )
-            9 -> PunchException.ServerRefused(
+            9 -> PunchException.Tls(
+                FfiConverterString.read(buf),
+                )
+            10 -> PunchException.ServerRefused(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalTypeServerErrorCode.read(buf),
                 )
-            10 -> PunchException.Storage(
+            11 -> PunchException.Storage(
                 FfiConverterString.read(buf),
                 )
-            11 -> PunchException.Busy(
+            12 -> PunchException.Busy(
                 FfiConverterString.read(buf),
                 )
-            12 -> PunchException.RequestRefused(
+            13 -> PunchException.RequestRefused(
                 FfiConverterString.read(buf),
                 FfiConverterTypeRequestRefusal.read(buf),
                 )
-            13 -> PunchException.InvalidInput(
+            14 -> PunchException.InvalidInput(
                 FfiConverterString.read(buf),
                 )
-            14 -> PunchException.NoticeRequired(
+            15 -> PunchException.NoticeRequired(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            15 -> PunchException.DataKeyUnavailable(
+            16 -> PunchException.DataKeyUnavailable(
                 FfiConverterString.read(buf),
                 )
-            16 -> PunchException.Pin(
+            17 -> PunchException.Pin(
                 FfiConverterString.read(buf),
                 FfiConverterTypePinReason.read(buf),
                 FfiConverterOptionalInt.read(buf),
                 FfiConverterOptionalDuration.read(buf),
                 )
-            17 -> PunchException.AttestationRequired(
+            18 -> PunchException.AttestationRequired(
                 FfiConverterString.read(buf),
                 FfiConverterTypeKeyRole.read(buf),
                 FfiConverterTypeAssuranceLevel.read(buf),
                 )
-            18 -> PunchException.Internal(
+            19 -> PunchException.PhotoRequired(
+                FfiConverterString.read(buf),
+                FfiConverterSequenceTypePhotoReason.read(buf),
+                )
+            20 -> PunchException.PhotoRefused(
+                FfiConverterString.read(buf),
+                FfiConverterTypePhotoProblem.read(buf),
+                )
+            21 -> PunchException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -11375,6 +11693,11 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterString.allocationSize(value.`detail`)
             )
             is PunchException.Network -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+            )
+            is PunchException.Tls -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`detail`)
@@ -11432,6 +11755,18 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 + FfiConverterTypeKeyRole.allocationSize(value.`role`)
                 + FfiConverterTypeAssuranceLevel.allocationSize(value.`required`)
             )
+            is PunchException.PhotoRequired -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterSequenceTypePhotoReason.allocationSize(value.`reasons`)
+            )
+            is PunchException.PhotoRefused -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterTypePhotoProblem.allocationSize(value.`problem`)
+            )
             is PunchException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
@@ -11483,46 +11818,51 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.ServerRefused -> {
+            is PunchException.Tls -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.ServerRefused -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterOptionalTypeServerErrorCode.write(value.`code`, buf)
                 Unit
             }
             is PunchException.Storage -> {
-                buf.putInt(10)
-                FfiConverterString.write(value.`detail`, buf)
-                Unit
-            }
-            is PunchException.Busy -> {
                 buf.putInt(11)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
-            is PunchException.RequestRefused -> {
+            is PunchException.Busy -> {
                 buf.putInt(12)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is PunchException.RequestRefused -> {
+                buf.putInt(13)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeRequestRefusal.write(value.`code`, buf)
                 Unit
             }
             is PunchException.InvalidInput -> {
-                buf.putInt(13)
+                buf.putInt(14)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.NoticeRequired -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterString.write(value.`version`, buf)
                 Unit
             }
             is PunchException.DataKeyUnavailable -> {
-                buf.putInt(15)
+                buf.putInt(16)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
             is PunchException.Pin -> {
-                buf.putInt(16)
+                buf.putInt(17)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypePinReason.write(value.`reason`, buf)
                 FfiConverterOptionalInt.write(value.`triesLeft`, buf)
@@ -11530,14 +11870,26 @@ public object FfiConverterTypePunchError : FfiConverterRustBuffer<PunchException
                 Unit
             }
             is PunchException.AttestationRequired -> {
-                buf.putInt(17)
+                buf.putInt(18)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterTypeKeyRole.write(value.`role`, buf)
                 FfiConverterTypeAssuranceLevel.write(value.`required`, buf)
                 Unit
             }
+            is PunchException.PhotoRequired -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterSequenceTypePhotoReason.write(value.`reasons`, buf)
+                Unit
+            }
+            is PunchException.PhotoRefused -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterTypePhotoProblem.write(value.`problem`, buf)
+                Unit
+            }
             is PunchException.Internal -> {
-                buf.putInt(18)
+                buf.putInt(21)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }
@@ -12018,9 +12370,15 @@ public object FfiConverterTypeSignalOutcome: FfiConverterRustBuffer<SignalOutcom
 enum class SyncIssueKind {
     
     /**
-     * No connection, timeout, TLS: retried automatically.
+     * No connection, timeout: retried automatically.
      */
     NETWORK,
+    /**
+     * The server's certificate is not trusted or the TLS handshake failed:
+     * backed off like `Refused` (a new network ends the backoff). Tell the
+     * user the server is not trusted, not that the phone is offline.
+     */
+    TLS,
     /**
      * The server failed (5xx): retried automatically.
      */
@@ -12195,6 +12553,38 @@ public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?>
         } else {
             buf.put(1)
             FfiConverterDouble.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalBoolean: FfiConverterRustBuffer<kotlin.Boolean?> {
+    override fun read(buf: ByteBuffer): kotlin.Boolean? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterBoolean.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Boolean?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterBoolean.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Boolean?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterBoolean.write(value, buf)
         }
     }
 }
@@ -12739,6 +13129,38 @@ public object FfiConverterOptionalTypeNearestSite: FfiConverterRustBuffer<Neares
         } else {
             buf.put(1)
             FfiConverterTypeNearestSite.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePunchPhoto: FfiConverterRustBuffer<PunchPhoto?> {
+    override fun read(buf: ByteBuffer): PunchPhoto? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePunchPhoto.read(buf)
+    }
+
+    override fun allocationSize(value: PunchPhoto?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePunchPhoto.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PunchPhoto?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePunchPhoto.write(value, buf)
         }
     }
 }
@@ -13559,6 +13981,34 @@ public object FfiConverterSequenceTypeWifiObservation: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeWifiObservation.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<PhotoReason>> {
+    override fun read(buf: ByteBuffer): List<PhotoReason> {
+        val len = buf.getInt()
+        return List<PhotoReason>(len) {
+            FfiConverterTypePhotoReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PhotoReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePhotoReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PhotoReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePhotoReason.write(it, buf)
         }
     }
 }
