@@ -130,6 +130,11 @@ pub fn register_passkey(ts: &TestServer, employee: &str) -> (SoftPasskey, String
         ts.admin.add_employee(employee, employee).unwrap();
     }
     let code = ts.admin.create_enrollment_code(employee, DAY).unwrap();
+    register_with(ts, &code)
+}
+
+/// A passkey registered with enrollment code `code`, and its device id.
+fn register_with(ts: &TestServer, code: &str) -> (SoftPasskey, String) {
     let passkey = SoftPasskey::new(ts.addr().port());
     let start = ok(post(
         ts,
@@ -165,21 +170,8 @@ fn registered(terminals: Value) -> (TestServer, SoftPasskey, String) {
     ts.admin.publish_policy(DAY * 30).unwrap();
     ts.admin.add_employee("ann", "Ann").unwrap();
     let code = ts.admin.create_enrollment_code("ann", DAY).unwrap();
-    let passkey = SoftPasskey::new(ts.addr().port());
-    let start = ok(post(
-        &ts,
-        "/browser/v1/register/options",
-        OFFICE,
-        &json!({"code": code}),
-    ));
-    assert_eq!(start["employee_id"], "ann");
-    let done = ok(post(
-        &ts,
-        "/browser/v1/register",
-        OFFICE,
-        &json!({"ceremony": start["ceremony"], "credential": passkey.create(&start["options"])}),
-    ));
-    let device = done["device_id"].as_str().unwrap().to_string();
+    let (passkey, device) = register_with(&ts, &code);
+    assert_eq!(ts.admin.passkeys("ann").unwrap()[0].device_id, device);
     // The code is spent: it registers nothing more (and enrolls no phone).
     post(
         &ts,
@@ -199,6 +191,18 @@ fn options(ts: &TestServer, device: &str, location: Value) -> Value {
         &json!({"employee_id": "ann", "device_id": device, "kind": "clock_in",
                 "client_time_ms": now_ms(), "utc_offset_min": 60, "location": location}),
     ))
+}
+
+/// The passkey gets no challenge (erased, revoked).
+fn no_challenge_for(ts: &TestServer, device: &str) {
+    post(
+        ts,
+        "/browser/v1/punch/options",
+        OFFICE,
+        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
+                "client_time_ms": now_ms()}),
+    )
+    .assert_error(403, "bad_request");
 }
 
 fn challenge(options: &Value) -> String {
@@ -262,14 +266,7 @@ fn a_passkey_registers_and_punches_like_a_phone() {
     ts.admin.erase_employee("ann", now_ms()).unwrap();
     let report = ts.admin.verify_chain(&device).unwrap();
     assert!(report.is_intact(), "{report:?}");
-    post(
-        &ts,
-        "/browser/v1/punch/options",
-        OFFICE,
-        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
-                "client_time_ms": now_ms()}),
-    )
-    .assert_error(403, "bad_request");
+    no_challenge_for(&ts, &device);
 }
 
 #[test]
@@ -393,6 +390,18 @@ fn a_phone_punch_at_a_kiosk_only_site_is_flagged() {
     );
 }
 
+/// A fresh punch of `device` with `location`, from address `from`.
+fn punch_at(
+    ts: &TestServer,
+    passkey: &mut SoftPasskey,
+    device: &str,
+    location: Value,
+    from: &str,
+) -> Http {
+    let start = options(ts, device, location);
+    punch_with(ts, passkey, &start, from)
+}
+
 fn punch_with(ts: &TestServer, passkey: &mut SoftPasskey, start: &Value, from: &str) -> Http {
     post(
         ts,
@@ -451,14 +460,7 @@ fn a_revoked_passkey_punches_no_more() {
     );
     // No new challenge; the one handed out before is refused at the punch,
     // and that attempt is kept as evidence.
-    post(
-        &ts,
-        "/browser/v1/punch/options",
-        OFFICE,
-        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
-                "client_time_ms": now_ms()}),
-    )
-    .assert_error(403, "bad_request");
+    no_challenge_for(&ts, &device);
     let refused = punch_with(&ts, &mut passkey, &pending, OFFICE);
     refused.assert_error(403, "bad_request");
     assert!(
@@ -490,15 +492,9 @@ fn refused_browser_punches_are_kept_as_evidence() {
     use common::staff::{add_staff, ok as admin_ok};
     let (ts, mut passkey, device) = registered(json!([]));
     // Verified, refused by the rules (outside every site).
-    let start = options(
-        &ts,
-        &device,
-        json!({"lat": 52.53, "lon": 13.43, "accuracy_m": 20.0}),
-    );
-    assert_eq!(
-        ok(punch_with(&ts, &mut passkey, &start, ELSEWHERE))["decision"],
-        "rejected"
-    );
+    let away = json!({"lat": 52.53, "lon": 13.43, "accuracy_m": 20.0});
+    let out = ok(punch_at(&ts, &mut passkey, &device, away, ELSEWHERE));
+    assert_eq!(out["decision"], "rejected");
     let kept = ts.admin.rejected().unwrap();
     assert_eq!(kept.len(), 1, "{kept:?}");
     let r = &kept[0];
@@ -584,15 +580,9 @@ fn browser_records_are_minimised_and_still_verify() {
     ts.admin.set_settings(settings.clone()).unwrap();
     ts.admin.publish_policy(DAY * 30).unwrap();
     let exact = (52.520013, 13.404961);
-    let start = options(
-        &ts,
-        &device,
-        json!({"lat": exact.0, "lon": exact.1, "accuracy_m": 12.5}),
-    );
-    assert_eq!(
-        ok(punch_with(&ts, &mut passkey, &start, OFFICE))["decision"],
-        "accepted"
-    );
+    let fix = json!({"lat": exact.0, "lon": exact.1, "accuracy_m": 12.5});
+    let out = ok(punch_at(&ts, &mut passkey, &device, fix.clone(), OFFICE));
+    assert_eq!(out["decision"], "accepted");
     let bytes = ts.admin.punch_record(&device, 1).unwrap().unwrap();
     let record = punch_model::ledger::record::PunchRecord::from_bytes(&bytes).unwrap();
     let gps = record.evidence.gps.as_ref().expect("a coarse fix");
@@ -622,15 +612,8 @@ fn browser_records_are_minimised_and_still_verify() {
         });
         ts.admin.set_settings(settings.clone()).unwrap();
         ts.admin.publish_policy(DAY * 30).unwrap();
-        let start = options(
-            &ts,
-            &device,
-            json!({"lat": exact.0, "lon": exact.1, "accuracy_m": 12.5}),
-        );
-        assert_eq!(
-            ok(punch_with(&ts, &mut passkey, &start, OFFICE))["decision"],
-            "accepted"
-        );
+        let out = ok(punch_at(&ts, &mut passkey, &device, fix.clone(), OFFICE));
+        assert_eq!(out["decision"], "accepted");
     }
     let verdict_only = punch_model::ledger::record::PunchRecord::from_bytes(
         &ts.admin.punch_record(&device, 2).unwrap().unwrap(),
@@ -653,19 +636,8 @@ fn browser_records_are_minimised_and_still_verify() {
 #[test]
 fn the_cli_lists_and_revokes_passkeys() {
     let (ts, _passkey, device) = registered(json!([]));
-    let cli = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_punch-server"))
-            .args(["admin", "--db", &common::db_arg(&ts.db)])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let db = common::db_arg(&ts.db);
+    let cli = |args: &[&str]| crate::cli::admin(&db, args);
     let listed: Value = serde_json::from_str(&cli(&["--json", "passkeys", "ann"])).unwrap();
     assert_eq!(listed[0]["device_id"], device.as_str());
     assert!(listed[0]["revoked_at_ms"].is_null());
@@ -685,12 +657,5 @@ fn the_cli_lists_and_revokes_passkeys() {
             .iter()
             .any(|r| r.action == "passkey.revoke" && r.reason == "left the company")
     );
-    post(
-        &ts,
-        "/browser/v1/punch/options",
-        OFFICE,
-        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_in",
-                "client_time_ms": now_ms()}),
-    )
-    .assert_error(403, "bad_request");
+    no_challenge_for(&ts, &device);
 }

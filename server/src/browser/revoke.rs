@@ -7,7 +7,6 @@
 use serde::Serialize;
 
 use crate::admin::Admin;
-use crate::audit::{self, AuditEntry};
 use crate::clock::now_ms;
 use crate::error::{Result, ServerError};
 use crate::store::browser::PasskeyRow;
@@ -103,19 +102,17 @@ impl Admin {
         reason: &str,
     ) -> Result<PasskeyView> {
         let now = now_ms();
-        let entry =
-            crate::admin::operator_entry(AUDIT_ACTION, format!("device:{device_id}"), reason);
         self.store().write(|tx| {
             let (view, revoked) = revoke(tx, employee_id, device_id, now)?
                 .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
             let mut detail = audit_detail(&view, revoked);
             detail["via"] = "admin".into();
-            audit::append(
+            crate::admin::operator_audit_with(
                 tx,
-                &AuditEntry {
-                    detail,
-                    ..entry.clone()
-                },
+                AUDIT_ACTION,
+                format!("device:{device_id}"),
+                reason,
+                detail,
                 now,
             )?;
             Ok(view)
