@@ -20,8 +20,21 @@ pub const KEY_DESCRIPTION_OID: &str = "1.3.6.1.4.1.11129.2.1.17";
 const MAX_APP_ID_ENTRIES: usize = 64;
 
 /// KeyMint / Keymaster security level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Enumerated)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Enumerated,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u32)]
 pub enum SecurityLevel {
     /// Android's software keystore: no hardware protection.
@@ -35,17 +48,14 @@ pub enum SecurityLevel {
 impl SecurityLevel {
     /// The name used in Google's JSON: `SOFTWARE`, `TRUSTED_ENVIRONMENT`, `STRONG_BOX`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SecurityLevel::Software => "SOFTWARE",
-            SecurityLevel::TrustedEnvironment => "TRUSTED_ENVIRONMENT",
-            SecurityLevel::StrongBox => "STRONG_BOX",
-        }
+        self.into()
     }
 }
 
 /// Verified boot state of the device when the key was attested.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Enumerated)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Enumerated, strum::IntoStaticStr)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u32)]
 pub enum VerifiedBootState {
     /// Booted an OS signed by the manufacturer's key.
@@ -61,12 +71,7 @@ pub enum VerifiedBootState {
 impl VerifiedBootState {
     /// The name used in Google's JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            VerifiedBootState::Verified => "VERIFIED",
-            VerifiedBootState::SelfSigned => "SELF_SIGNED",
-            VerifiedBootState::Unverified => "UNVERIFIED",
-            VerifiedBootState::Failed => "FAILED",
-        }
+        self.into()
     }
 }
 
@@ -468,4 +473,32 @@ fn bounded<T>(values: &[T], what: &str) -> Result<(), Refusal> {
         return Err(malformed(format!("{what}: too many values")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_googles_json_spellings() {
+        // `as_str` (reports, refusals) and serde (the verified JSON) spell alike.
+        let json = |v: serde_json::Value| v.as_str().map(str::to_string);
+        for level in [
+            SecurityLevel::Software,
+            SecurityLevel::TrustedEnvironment,
+            SecurityLevel::StrongBox,
+        ] {
+            assert_eq!(
+                json(serde_json::json!(level)).as_deref(),
+                Some(level.as_str())
+            );
+        }
+        assert_eq!(SecurityLevel::StrongBox.as_str(), "STRONG_BOX");
+        assert_eq!(VerifiedBootState::SelfSigned.as_str(), "SELF_SIGNED");
+        assert_eq!(VerifiedBootState::Unverified.as_str(), "UNVERIFIED");
+        assert_eq!(
+            json(serde_json::json!(VerifiedBootState::SelfSigned)).as_deref(),
+            Some("SELF_SIGNED")
+        );
+    }
 }
