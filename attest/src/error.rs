@@ -439,38 +439,31 @@ mod tests {
         }
     }
 
+    /// One spelling per name: what `as_str`/`code` return is what serde writes (the
+    /// categories and environments in reports, Google's names for the Android fields).
     #[test]
     fn names_are_the_json_spellings() {
-        // One spelling: what `as_str`/`code` return is what serde writes.
-        let json = |v: serde_json::Value| v.as_str().map(str::to_string);
-        for category in [
-            RefusalCategory::Malformed,
-            RefusalCategory::DevicePolicy,
-            RefusalCategory::Configuration,
-        ] {
-            assert_eq!(
-                json(serde_json::json!(category)).as_deref(),
-                Some(category.as_str())
-            );
+        use crate::android::key_description::{SecurityLevel, VerifiedBootState};
+        use crate::apple::verify::AppAttestEnvironment;
+        fn spelled(value: impl Serialize, name: &str, want: &str) {
+            assert_eq!(name, want);
+            assert_eq!(serde_json::json!(value), want);
         }
-        assert_eq!(RefusalCategory::DevicePolicy.as_str(), "device_policy");
-        assert_eq!(
-            Refusal::RpIdMismatch {
-                found: String::new(),
-                allowed: String::new()
-            }
-            .code(),
-            "rp_id_mismatch"
-        );
-        assert_eq!(
-            Refusal::NotYetValid {
-                index: 0,
-                subject: String::new(),
-                not_before: String::new()
-            }
-            .code(),
-            "not_yet_valid"
-        );
+        let c = RefusalCategory::DevicePolicy;
+        spelled(c, c.as_str(), "device_policy");
+        let l = SecurityLevel::TrustedEnvironment;
+        spelled(l, l.as_str(), "TRUSTED_ENVIRONMENT");
+        let l = SecurityLevel::StrongBox;
+        spelled(l, l.as_str(), "STRONG_BOX");
+        let b = VerifiedBootState::SelfSigned;
+        spelled(b, b.as_str(), "SELF_SIGNED");
+        let e = AppAttestEnvironment::Development;
+        spelled(e, e.as_str(), "development");
+        let r = Refusal::RpIdMismatch {
+            found: String::new(),
+            allowed: String::new(),
+        };
+        assert_eq!(r.code(), "rp_id_mismatch");
         assert_eq!(Refusal::ChallengeMismatch.code(), "challenge_mismatch");
     }
 }

@@ -474,31 +474,3 @@ fn bounded<T>(values: &[T], what: &str) -> Result<(), Refusal> {
     }
     Ok(())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_googles_json_spellings() {
-        // `as_str` (reports, refusals) and serde (the verified JSON) spell alike.
-        let json = |v: serde_json::Value| v.as_str().map(str::to_string);
-        for level in [
-            SecurityLevel::Software,
-            SecurityLevel::TrustedEnvironment,
-            SecurityLevel::StrongBox,
-        ] {
-            assert_eq!(
-                json(serde_json::json!(level)).as_deref(),
-                Some(level.as_str())
-            );
-        }
-        assert_eq!(SecurityLevel::StrongBox.as_str(), "STRONG_BOX");
-        assert_eq!(VerifiedBootState::SelfSigned.as_str(), "SELF_SIGNED");
-        assert_eq!(VerifiedBootState::Unverified.as_str(), "UNVERIFIED");
-        assert_eq!(
-            json(serde_json::json!(VerifiedBootState::SelfSigned)).as_deref(),
-            Some("SELF_SIGNED")
-        );
-    }
-}
