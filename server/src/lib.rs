@@ -63,7 +63,7 @@ mod web;
 pub use config::{LogFormat, Overrides, load as load_config};
 pub use limits::{Limits, RateRule};
 pub use pin::CodeDelivery;
-pub use server::{DEFAULT_LISTEN, ServerConfig, ServerHandle};
+pub use server::{ServerConfig, ServerHandle};
 
 // Its database: the `admin` commands and everything that sets up a server.
 pub use admin::Admin;

@@ -23,7 +23,7 @@ use crate::metrics;
 use crate::store::db::{Db, Dialect, Row, Value};
 use crate::store::migrations::{self, Versioned};
 use crate::store::sql::{Sealer, SqlTx};
-use crate::store::{SchemaStatus, ServerStore, Work, redact_url};
+use crate::store::{SchemaStatus, ServerStore, Work, redact_url, with_dbname};
 
 /// The schema version this server writes.
 pub const SCHEMA_VERSION: i64 = migrations::SCHEMA_VERSION;
@@ -131,6 +131,7 @@ impl PostgresStore {
         {
             return Err(ServerError::Invalid(format!("database name {name:?}")));
         }
+        let named = with_dbname(admin_url, name)?;
         let config: tokio_postgres::Config = admin_url.parse().map_err(|e| {
             ServerError::Config(format!("database URL {}: {e}", redact_url(admin_url)))
         })?;
@@ -148,7 +149,7 @@ impl PostgresStore {
             let _ = driver.await;
             Ok::<(), ServerError>(())
         })?;
-        Ok(with_dbname(admin_url, name))
+        Ok(named)
     }
 
     fn block_on<F: Future>(&self, f: F) -> Result<F::Output> {
@@ -263,17 +264,6 @@ impl ServerStore for PostgresStore {
             supported: SCHEMA_VERSION,
         })
     }
-}
-
-/// `postgres://u@h:p/old?x` → `postgres://u@h:p/NAME?x`.
-fn with_dbname(url: &str, name: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let (head, query) = match url.find('?') {
-        Some(q) => (&url[..q], &url[q..]),
-        None => (url, ""),
-    };
-    let authority_end = head[start..].find('/').map_or(head.len(), |i| start + i);
-    format!("{}/{name}{query}", &head[..authority_end])
 }
 
 /// An open PostgreSQL transaction as the shared statements see it.
