@@ -142,12 +142,8 @@ fn refused(refusal: passkey::Refused) -> ApiError {
 }
 
 fn locale(headers: &HeaderMap) -> Locale {
-    let tag = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split([',', ';']).next())
-        .unwrap_or("en");
-    Locale::from_tag(tag)
+    // The admin API's reading: `q` weights, `q=0` excluded.
+    crate::admin_api::locale::from_headers(headers)
 }
 
 async fn register_options(
