@@ -120,14 +120,14 @@ const META_CODE_KEY: &str = "enroll_code_key";
 /// reader cannot enroll, nor try the 2^50 codes against the table offline
 /// without the key (an unkeyed hash of 50 bits would fall to that).
 pub fn code_hash(tx: &dyn StoreTx, code: &str) -> Result<String> {
-    let key = match tx.meta(META_CODE_KEY)? {
+    let key = match tx.meta().get(META_CODE_KEY)? {
         Some(key) => key,
         None => {
             let mut key = vec![0u8; 32];
             SystemRandom::new()
                 .fill(&mut key)
                 .map_err(|_| ServerError::Crypto("system random failed".into()))?;
-            tx.meta_or_insert(META_CODE_KEY, &key)?
+            tx.meta().get_or_insert(META_CODE_KEY, &key)?
         }
     };
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);

@@ -31,12 +31,12 @@ pub struct Schedule {
 
 /// The policy signing key, generated (and kept as PKCS#8) on first use.
 pub fn policy_signer(tx: &dyn StoreTx) -> Result<SoftwareSigner> {
-    let pkcs8 = match tx.meta(META_POLICY_KEY)? {
+    let pkcs8 = match tx.meta().get(META_POLICY_KEY)? {
         Some(pkcs8) => pkcs8,
         None => {
             let (_, pkcs8) =
                 SoftwareSigner::generate().map_err(|e| ServerError::Crypto(e.to_string()))?;
-            tx.meta_or_insert(META_POLICY_KEY, &pkcs8)?
+            tx.meta().get_or_insert(META_POLICY_KEY, &pkcs8)?
         }
     };
     SoftwareSigner::from_pkcs8(&pkcs8).map_err(|e| ServerError::Corrupt(format!("policy key: {e}")))
@@ -51,7 +51,7 @@ pub fn policy_public_key(tx: &dyn StoreTx) -> Result<Vec<u8>> {
 
 /// The settings the next version will carry (defaults until set).
 pub fn settings(tx: &dyn StoreTx) -> Result<Settings> {
-    match tx.meta(META_SETTINGS)? {
+    match tx.meta().get(META_SETTINGS)? {
         Some(json) => serde_json::from_slice(&json)
             .map_err(|e| ServerError::Corrupt(format!("stored settings: {e}"))),
         None => Ok(Settings::default()),
@@ -79,7 +79,7 @@ fn draft(settings: Settings, sites: Vec<Site>) -> Policy {
 
 /// The shifts the next version will carry.
 pub fn schedule(tx: &dyn StoreTx) -> Result<Schedule> {
-    match tx.meta(META_SCHEDULE)? {
+    match tx.meta().get(META_SCHEDULE)? {
         Some(json) => serde_json::from_slice(&json)
             .map_err(|e| ServerError::Corrupt(format!("stored schedule: {e}"))),
         None => Ok(Schedule::default()),
@@ -93,13 +93,13 @@ pub fn set_schedule(tx: &dyn StoreTx, schedule: &Schedule) -> Result<()> {
     policy.shifts = schedule.shifts.clone();
     validate(&policy)?;
     let json = serde_json::to_vec(schedule).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(META_SCHEDULE, &json)
+    tx.meta().set(META_SCHEDULE, &json)
 }
 
 pub fn set_settings(tx: &dyn StoreTx, settings: &Settings) -> Result<()> {
     validate(&draft(settings.clone(), Vec::new()))?;
     let json = serde_json::to_vec(settings).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(META_SETTINGS, &json)
+    tx.meta().set(META_SETTINGS, &json)
 }
 
 pub fn upsert_site(tx: &dyn StoreTx, site: &Site, now_ms: i64) -> Result<()> {

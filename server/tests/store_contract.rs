@@ -128,16 +128,19 @@ fn punches(s: &dyn ServerStore, device_id: &str, employee_id: &str, seqs: std::o
 #[test]
 fn meta_round_trips_and_secrets_come_back_clear() {
     on_every_backend(|s| {
-        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), None);
-        s.write(|tx| tx.set_meta("x", b"1")).unwrap();
-        s.write(|tx| tx.set_meta("x", b"2")).unwrap();
-        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), Some(b"2".to_vec()));
+        assert_eq!(s.read(|tx| tx.meta().get("x")).unwrap(), None);
+        s.write(|tx| tx.meta().set("x", b"1")).unwrap();
+        s.write(|tx| tx.meta().set("x", b"2")).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.meta().get("x")).unwrap(),
+            Some(b"2".to_vec())
+        );
         let kept = s
-            .write(|tx| tx.meta_or_insert("time_token_secret", b"first"))
+            .write(|tx| tx.meta().get_or_insert("time_token_secret", b"first"))
             .unwrap();
         assert_eq!(kept, b"first");
         let again = s
-            .write(|tx| tx.meta_or_insert("time_token_secret", b"second"))
+            .write(|tx| tx.meta().get_or_insert("time_token_secret", b"second"))
             .unwrap();
         assert_eq!(again, b"first");
     });

@@ -49,14 +49,14 @@ fn random_code() -> Result<String> {
 /// The code's MAC under a server key (kept in the database): a stolen
 /// table alone does not give the 10^6 codes away to a lookup.
 fn code_mac(tx: &dyn StoreTx, employee_id: &str, code: &str) -> Result<String> {
-    let key = match tx.meta(META_CODE_KEY)? {
+    let key = match tx.meta().get(META_CODE_KEY)? {
         Some(k) => k,
         None => {
             let mut k = vec![0u8; 32];
             SystemRandom::new()
                 .fill(&mut k)
                 .map_err(|_| ServerError::Crypto("system random failed".into()))?;
-            tx.meta_or_insert(META_CODE_KEY, &k)?
+            tx.meta().get_or_insert(META_CODE_KEY, &k)?
         }
     };
     let key = hmac::Key::new(hmac::HMAC_SHA256, &key);

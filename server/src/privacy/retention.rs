@@ -52,7 +52,7 @@ pub struct RetentionReport {
 pub const RETENTION_META: &str = "privacy_retention";
 
 pub fn load(tx: &dyn StoreTx) -> Result<Retention> {
-    match tx.meta(RETENTION_META)? {
+    match tx.meta().get(RETENTION_META)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| ServerError::Corrupt(format!("stored retention: {e}"))),
         None => Ok(Retention::default()),
@@ -61,7 +61,7 @@ pub fn load(tx: &dyn StoreTx) -> Result<Retention> {
 
 pub fn save(tx: &dyn StoreTx, retention: &Retention) -> Result<()> {
     let bytes = serde_json::to_vec(retention).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(RETENTION_META, &bytes)
+    tx.meta().set(RETENTION_META, &bytes)
 }
 
 /// Purges everything `retention` no longer allows at `now_ms`.

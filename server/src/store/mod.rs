@@ -13,6 +13,7 @@ pub mod db;
 pub mod employee_devices;
 pub mod faults;
 pub mod forgotten;
+pub mod meta;
 pub mod migrations;
 pub mod people;
 pub mod photos;
@@ -333,12 +334,8 @@ pub trait StoreTx {
     fn employee_devices(&self) -> &dyn employee_devices::EmployeeDevicesTx;
     /// This transaction's fault-report operations (last seen, silence).
     fn faults(&self) -> &dyn faults::FaultsTx;
-
-    // Server-wide values (secrets, settings).
-    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;
-    fn set_meta(&self, key: &str, value: &[u8]) -> Result<()>;
-    /// Stores `value` unless the key exists; returns the stored value.
-    fn meta_or_insert(&self, key: &str, value: &[u8]) -> Result<Vec<u8>>;
+    /// Server-wide values: settings and the server's own secrets (`store::meta`).
+    fn meta(&self) -> &dyn meta::MetaTx;
 
     fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()>;
     fn employee(&self, employee_id: &str) -> Result<Option<EmployeeRow>>;
@@ -471,8 +468,6 @@ pub trait StoreTx {
         now_ms: i64,
     ) -> Result<()>;
 
-    /// Evidence rows stored and junk records dropped for the device on `day`
-    /// (days since the epoch, UTC).
     /// The shift occurrence `employee_id`'s latest clock-in on the device
     /// (per the server's own attendance) left open, if their latest
     /// clock-in/out there is a clock-in. Per employee: a kiosk's punches
@@ -483,6 +478,8 @@ pub trait StoreTx {
         employee_id: &str,
     ) -> Result<Option<punch_model::rules::shift::OpenShift>>;
 
+    /// Evidence rows stored and junk records dropped for the device on `day`
+    /// (days since the epoch, UTC).
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
     fn bump_evidence_counter(
         &self,

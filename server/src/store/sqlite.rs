@@ -290,13 +290,18 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             let store = SqliteStore::open(&path).unwrap();
-            store.write(|tx| tx.set_meta("k", b"v")).unwrap();
+            store.write(|tx| tx.meta().set("k", b"v")).unwrap();
         }
         // Reopening keeps data and does not re-run the migration.
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), Some(b"v".to_vec()));
         assert_eq!(
-            store.write(|tx| tx.meta_or_insert("k", b"other")).unwrap(),
+            store.read(|tx| tx.meta().get("k")).unwrap(),
+            Some(b"v".to_vec())
+        );
+        assert_eq!(
+            store
+                .write(|tx| tx.meta().get_or_insert("k", b"other"))
+                .unwrap(),
             b"v".to_vec()
         );
         drop(store);
@@ -338,10 +343,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
         let out: Result<()> = store.write(|tx| {
-            tx.set_meta("k", b"v")?;
+            tx.meta().set("k", b"v")?;
             Err(ServerError::Invalid("boom".into()))
         });
         assert!(out.is_err());
-        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), None);
+        assert_eq!(store.read(|tx| tx.meta().get("k")).unwrap(), None);
     }
 }

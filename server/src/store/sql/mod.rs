@@ -35,6 +35,7 @@ use crate::store::employee_devices::{
 };
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
+use crate::store::meta::MetaTx;
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -192,10 +193,10 @@ answered_by!(StoreTx {
     fn faults(&self) -> &dyn FaultsTx {
         self
     }
+    fn meta(&self) -> &dyn MetaTx {
+        self
+    }
 } {
-    fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
-    fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
-    fn meta_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
     fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
     fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
     fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
@@ -350,4 +351,10 @@ answered_by!(EmployeeDevicesTx {} {
     fn device_approvals(employee_id: &str) -> Result<Vec<DeviceApprovalRow>> => employee_devices;
     fn latest_clock_punch(employee_id: &str, at_ms: i64, device_id: &str, seq: u64) -> Result<Option<ClockPunch>> => employee_devices;
     fn clock_punches_since(employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>> => employee_devices;
+});
+
+answered_by!(MetaTx {} {
+    fn get(key: &str) -> Result<Option<Vec<u8>>> => meta;
+    fn set(key: &str, value: &[u8]) -> Result<()> => meta;
+    fn get_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
 });
