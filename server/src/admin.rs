@@ -97,7 +97,7 @@ impl Admin {
         }
         let now = now_ms();
         self.store
-            .write(|tx| tx.upsert_employee(employee_id, name, now))
+            .write(|tx| tx.enrollment().upsert_employee(employee_id, name, now))
     }
 
     /// A one-time code (10 characters, A-Z 2-9) valid for `ttl`.
@@ -108,17 +108,17 @@ impl Admin {
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
-        self.store.read(|tx| tx.all_devices())
+        self.store.read(|tx| tx.devices().all_devices())
     }
 
     /// The device's key stops being accepted (403 device_unbound).
     pub fn unbind_device(&self, device_id: &str) -> Result<()> {
         let now = now_ms();
         self.store.write(|tx| {
-            if tx.device(device_id)?.is_none() {
+            if tx.devices().device(device_id)?.is_none() {
                 return Err(ServerError::UnknownDevice(device_id.to_string()));
             }
-            tx.mark_unbound(device_id, now)?;
+            tx.devices().mark_unbound(device_id, now)?;
             operator_audit(tx, "device.unbind", format!("device:{device_id}"), now)
         })
     }
@@ -127,10 +127,11 @@ impl Admin {
     pub fn approve_rebind(&self, employee_id: &str) -> Result<()> {
         let now = now_ms();
         self.store.write(|tx| {
-            if tx.employee(employee_id)?.is_none() {
+            if tx.enrollment().employee(employee_id)?.is_none() {
                 return Err(ServerError::UnknownEmployee(employee_id.to_string()));
             }
-            tx.set_rebind_approved(employee_id, Some(now))?;
+            tx.enrollment()
+                .set_rebind_approved(employee_id, Some(now))?;
             operator_audit(
                 tx,
                 "device.rebind_approve",
@@ -243,6 +244,7 @@ impl Admin {
         let now = now_ms();
         self.store.write(|tx| {
             let device = tx
+                .devices()
                 .device(device_id)?
                 .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
             let (ack, refused) =
@@ -293,7 +295,7 @@ impl Admin {
 
     pub fn remove_site(&self, site_id: &str) -> Result<()> {
         self.store.write(|tx| {
-            if tx.remove_site(site_id)? {
+            if tx.policies().remove_site(site_id)? {
                 Ok(())
             } else {
                 Err(ServerError::UnknownSite(site_id.to_string()))
@@ -328,7 +330,7 @@ impl Admin {
 
     /// The latest published version (0: none).
     pub fn policy_version(&self) -> Result<u64> {
-        self.store.read(|tx| tx.latest_policy_version())
+        self.store.read(|tx| tx.policies().latest_policy_version())
     }
 
     /// SPKI DER of the policy signing key (generated on first use): the app pins it.
@@ -460,6 +462,7 @@ impl Admin {
     pub fn head(&self, device_id: &str) -> Result<(u64, String)> {
         self.store.read(|tx| {
             let device = tx
+                .devices()
                 .device(device_id)?
                 .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
             Ok((device.head_seq, device.head_hash))

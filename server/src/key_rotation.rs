@@ -160,7 +160,7 @@ pub fn decide(
             )));
         };
         let (proven, _) = prove(tx, &stored.device_id, &event, rotation, now_ms)?;
-        tx.set_punch_key(
+        tx.devices().set_punch_key(
             &stored.device_id,
             &rotation.punch_key,
             proven.level.as_str(),

@@ -108,11 +108,12 @@ pub fn upsert_site(tx: &dyn StoreTx, site: &Site, now_ms: i64) -> Result<()> {
     }
     validate(&draft(Settings::default(), vec![site.clone()]))?;
     let json = serde_json::to_string(site).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.upsert_site(&site.id, &json, now_ms)
+    tx.policies().upsert_site(&site.id, &json, now_ms)
 }
 
 pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
-    tx.sites()?
+    tx.policies()
+        .sites()?
         .iter()
         .map(|json| {
             serde_json::from_str(json)
@@ -125,7 +126,7 @@ pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
 /// now for `ttl`. Runs inside the caller's write transaction, so two
 /// publishers cannot take the same version.
 pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
-    let version = tx.latest_policy_version()? + 1;
+    let version = tx.policies().latest_policy_version()? + 1;
     let expires_at_ms = crate::clock::after_ms(now_ms, ttl);
     let Schedule {
         time_zone,
@@ -148,7 +149,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
     let signature = policy_signer(tx)?
         .sign(&body)
         .map_err(|e| ServerError::Crypto(e.to_string()))?;
-    tx.insert_policy(&PolicyRow {
+    tx.policies().insert_policy(&PolicyRow {
         version,
         body,
         signature,
@@ -161,7 +162,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
 /// The settings in force: the latest published version's (defaults before
 /// the first publish), so an enrollment is judged by what devices received.
 pub fn current_settings(tx: &dyn StoreTx) -> Result<Settings> {
-    let version = tx.latest_policy_version()?;
+    let version = tx.policies().latest_policy_version()?;
     Ok(published_policy(tx, version)?
         .map(|p| p.settings)
         .unwrap_or_default())
@@ -169,7 +170,7 @@ pub fn current_settings(tx: &dyn StoreTx) -> Result<Settings> {
 
 /// A published policy version as the devices received it.
 pub fn published_policy(tx: &dyn StoreTx, version: u64) -> Result<Option<Policy>> {
-    let Some(row) = tx.policy(version)? else {
+    let Some(row) = tx.policies().policy(version)? else {
         return Ok(None);
     };
     let policy = Policy::from_json(&row.body)

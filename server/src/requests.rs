@@ -225,7 +225,7 @@ pub fn signed_addendum(
     now_ms: i64,
 ) -> Result<Option<SignedAddendum>> {
     let sites = field_sites(tx, employee_id)?;
-    let zone = match tx.latest_policy()? {
+    let zone = match tx.policies().latest_policy()? {
         Some(row) => policy_zone(
             &Policy::from_json(&row.body)
                 .map_err(|e| ServerError::Corrupt(format!("latest policy: {e}")))?,
@@ -289,7 +289,7 @@ pub fn store_attachment(
             body.len()
         )));
     }
-    let limit = match tx.latest_policy()? {
+    let limit = match tx.policies().latest_policy()? {
         Some(row) => {
             Policy::from_json(&row.body)
                 .map_err(|e| ServerError::Corrupt(format!("latest policy: {e}")))?

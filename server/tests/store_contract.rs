@@ -53,14 +53,17 @@ fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
 const T: i64 = 1_700_000_000_000;
 
 fn employee(s: &dyn ServerStore, id: &str) {
-    s.write(|tx| tx.upsert_employee(id, &format!("Name {id}"), T))
-        .unwrap();
+    s.write(|tx| {
+        tx.enrollment()
+            .upsert_employee(id, &format!("Name {id}"), T)
+    })
+    .unwrap();
 }
 
 fn device(s: &dyn ServerStore, device_id: &str, employee_id: &str) {
     employee(s, employee_id);
     s.write(|tx| {
-        tx.bind_device(&BindDevice {
+        tx.devices().bind_device(&BindDevice {
             device_id,
             employee_id,
             public_key: b"pk",
@@ -150,14 +153,18 @@ fn meta_round_trips_and_secrets_come_back_clear() {
 fn enrollment_rows_round_trip_and_codes_are_used_once() {
     on_every_backend(|s| {
         employee(s, "e1");
-        let e = s.read(|tx| tx.employee("e1")).unwrap().unwrap();
+        let e = s
+            .read(|tx| tx.enrollment().employee("e1"))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (e.name.as_str(), e.rebind_approved_at_ms),
             ("Name e1", None)
         );
-        s.write(|tx| tx.set_rebind_approved("e1", Some(9))).unwrap();
+        s.write(|tx| tx.enrollment().set_rebind_approved("e1", Some(9)))
+            .unwrap();
         assert_eq!(
-            s.read(|tx| tx.employee("e1"))
+            s.read(|tx| tx.enrollment().employee("e1"))
                 .unwrap()
                 .unwrap()
                 .rebind_approved_at_ms,
@@ -171,11 +178,16 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             used_at_ms: None,
             used_by_device: None,
         };
-        s.write(|tx| tx.insert_code(&code)).unwrap();
-        assert_eq!(s.write(|tx| tx.code("c1")).unwrap(), Some(code.clone()));
-        s.write(|tx| tx.mark_code_used("c1", "d1", T + 1)).unwrap();
-        s.write(|tx| tx.mark_code_used("c1", "d2", T + 2)).unwrap();
-        let used = s.read(|tx| tx.code("c1")).unwrap().unwrap();
+        s.write(|tx| tx.enrollment().insert_code(&code)).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.enrollment().code("c1")).unwrap(),
+            Some(code.clone())
+        );
+        s.write(|tx| tx.enrollment().mark_code_used("c1", "d1", T + 1))
+            .unwrap();
+        s.write(|tx| tx.enrollment().mark_code_used("c1", "d2", T + 2))
+            .unwrap();
+        let used = s.read(|tx| tx.enrollment().code("c1")).unwrap().unwrap();
         assert_eq!(
             (used.used_at_ms, used.used_by_device.as_deref()),
             (Some(T + 1), Some("d1"))
@@ -187,10 +199,14 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             expires_at_ms: T + 5,
             used_at_ms: None,
         };
-        s.write(|tx| tx.insert_challenge(&ch)).unwrap();
-        s.write(|tx| tx.mark_challenge_used("ch", T + 1)).unwrap();
+        s.write(|tx| tx.enrollment().insert_challenge(&ch)).unwrap();
+        s.write(|tx| tx.enrollment().mark_challenge_used("ch", T + 1))
+            .unwrap();
         assert_eq!(
-            s.read(|tx| tx.challenge("ch")).unwrap().unwrap().used_at_ms,
+            s.read(|tx| tx.enrollment().challenge("ch"))
+                .unwrap()
+                .unwrap()
+                .used_at_ms,
             Some(T + 1)
         );
         // A later challenge sweeps the expired one.
@@ -200,8 +216,9 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             expires_at_ms: T + 200,
             ..ch
         };
-        s.write(|tx| tx.insert_challenge(&later)).unwrap();
-        assert_eq!(s.read(|tx| tx.challenge("ch")).unwrap(), None);
+        s.write(|tx| tx.enrollment().insert_challenge(&later))
+            .unwrap();
+        assert_eq!(s.read(|tx| tx.enrollment().challenge("ch")).unwrap(), None);
     });
 }
 
@@ -212,33 +229,39 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
             device(s, d, e);
         }
         s.write(|tx| tx.people().set_team("e2", Some("t"))).unwrap();
-        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        let d = s.read(|tx| tx.devices().device("d1")).unwrap().unwrap();
         assert_eq!(
             (d.head_seq, d.channel_key(), d.is_bound()),
             (0, &b"ck"[..], true)
         );
-        assert!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].is_bound());
+        assert!(s.read(|tx| tx.devices().devices_of("e2")).unwrap()[0].is_bound());
         let page = s
-            .read(|tx| tx.devices_page(Some("d1"), None, None, 1))
+            .read(|tx| tx.devices().devices_page(Some("d1"), None, None, 1))
             .unwrap();
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].0.device_id, "d2");
         assert_eq!(page[0].1.as_deref(), Some("t"));
         let team = s
-            .read(|tx| tx.devices_page(None, Some("t"), None, 10))
+            .read(|tx| tx.devices().devices_page(None, Some("t"), None, 10))
             .unwrap();
         assert_eq!(team.len(), 1);
         let of = s
-            .read(|tx| tx.devices_page(None, None, Some("e3"), 10))
+            .read(|tx| tx.devices().devices_page(None, None, Some("e3"), 10))
             .unwrap();
         assert_eq!(of[0].0.device_id, "d3");
-        assert_eq!(s.read(|tx| tx.all_devices()).unwrap().len(), 3);
-        assert_eq!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].device_id, "d2");
+        assert_eq!(s.read(|tx| tx.devices().all_devices()).unwrap().len(), 3);
+        assert_eq!(
+            s.read(|tx| tx.devices().devices_of("e2")).unwrap()[0].device_id,
+            "d2"
+        );
 
-        s.write(|tx| tx.set_head("d1", 7, "hh")).unwrap();
-        s.write(|tx| tx.set_punch_key("d1", b"pk2", "hardware"))
+        s.write(|tx| tx.devices().set_head("d1", 7, "hh")).unwrap();
+        s.write(|tx| tx.devices().set_punch_key("d1", b"pk2", "hardware"))
             .unwrap();
-        let d = s.write(|tx| tx.lock_device("d1")).unwrap().unwrap();
+        let d = s
+            .write(|tx| tx.devices().lock_device("d1"))
+            .unwrap()
+            .unwrap();
         assert_eq!((d.head_seq, d.head_hash.as_str()), (7, "hh"));
         assert_eq!(
             (d.current_punch_key(), d.assurance.as_str()),
@@ -246,14 +269,20 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
         );
         // A device-stated seq the store cannot keep is a typed refusal, not
         // a wrapped negative.
-        let beyond = s.write(|tx| tx.set_head("d1", u64::MAX, "x"));
+        let beyond = s.write(|tx| tx.devices().set_head("d1", u64::MAX, "x"));
         assert!(matches!(beyond, Err(ServerError::Invalid(_))), "{beyond:?}");
-        assert_eq!(s.read(|tx| tx.device("d1")).unwrap().unwrap().head_seq, 7);
+        assert_eq!(
+            s.read(|tx| tx.devices().device("d1"))
+                .unwrap()
+                .unwrap()
+                .head_seq,
+            7
+        );
         assert_eq!(s.read(|tx| tx.punch_bytes("d1", u64::MAX)).unwrap(), None);
 
-        assert!(s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
-        assert!(!s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
-        assert!(!s.read(|tx| tx.devices_of("e1")).unwrap()[0].is_bound());
+        assert!(s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
+        assert!(!s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
+        assert!(!s.read(|tx| tx.devices().devices_of("e1")).unwrap()[0].is_bound());
     });
 }
 
@@ -393,29 +422,47 @@ fn nonces_are_single_use_until_pruned() {
     on_every_backend(|s| {
         let now = punch_server::now_ms();
         assert!(
-            s.write(|tx| tx.insert_nonce("d1", "n", now - 600_000))
+            s.write(|tx| tx.devices().insert_nonce("d1", "n", now - 600_000))
                 .unwrap()
         );
-        assert!(!s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
-        assert!(s.write(|tx| tx.insert_nonce("d2", "n", now)).unwrap());
-        assert_eq!(s.write(|tx| tx.prune_nonces(60_000)).unwrap(), 1);
-        assert!(s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
+        assert!(
+            !s.write(|tx| tx.devices().insert_nonce("d1", "n", now))
+                .unwrap()
+        );
+        assert!(
+            s.write(|tx| tx.devices().insert_nonce("d2", "n", now))
+                .unwrap()
+        );
+        assert_eq!(s.write(|tx| tx.devices().prune_nonces(60_000)).unwrap(), 1);
+        assert!(
+            s.write(|tx| tx.devices().insert_nonce("d1", "n", now))
+                .unwrap()
+        );
     });
 }
 
 #[test]
 fn sites_and_policies_round_trip() {
     on_every_backend(|s| {
-        s.write(|tx| tx.upsert_site("b", "{\"b\":1}", T)).unwrap();
-        s.write(|tx| tx.upsert_site("a", "{\"a\":1}", T)).unwrap();
-        s.write(|tx| tx.upsert_site("a", "{\"a\":2}", T)).unwrap();
-        assert_eq!(s.read(|tx| tx.sites()).unwrap(), ["{\"a\":2}", "{\"b\":1}"]);
-        assert!(s.write(|tx| tx.remove_site("b")).unwrap());
-        assert!(!s.write(|tx| tx.remove_site("b")).unwrap());
-        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 0);
+        s.write(|tx| tx.policies().upsert_site("b", "{\"b\":1}", T))
+            .unwrap();
+        s.write(|tx| tx.policies().upsert_site("a", "{\"a\":1}", T))
+            .unwrap();
+        s.write(|tx| tx.policies().upsert_site("a", "{\"a\":2}", T))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.policies().sites()).unwrap(),
+            ["{\"a\":2}", "{\"b\":1}"]
+        );
+        assert!(s.write(|tx| tx.policies().remove_site("b")).unwrap());
+        assert!(!s.write(|tx| tx.policies().remove_site("b")).unwrap());
+        assert_eq!(
+            s.read(|tx| tx.policies().latest_policy_version()).unwrap(),
+            0
+        );
         for version in [1, 2] {
             s.write(|tx| {
-                tx.insert_policy(&PolicyRow {
+                tx.policies().insert_policy(&PolicyRow {
                     version,
                     body: vec![version as u8],
                     signature: b"s".to_vec(),
@@ -425,11 +472,17 @@ fn sites_and_policies_round_trip() {
             })
             .unwrap();
         }
-        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 2);
-        let latest = s.read(|tx| tx.latest_policy()).unwrap().unwrap();
+        assert_eq!(
+            s.read(|tx| tx.policies().latest_policy_version()).unwrap(),
+            2
+        );
+        let latest = s.read(|tx| tx.policies().latest_policy()).unwrap().unwrap();
         assert_eq!((latest.body, latest.expires_at_ms), (vec![2], Some(T + 1)));
-        assert_eq!(s.read(|tx| tx.policy(1)).unwrap().unwrap().body, vec![1]);
-        assert_eq!(s.read(|tx| tx.policy(u64::MAX)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.policies().policy(1)).unwrap().unwrap().body,
+            vec![1]
+        );
+        assert_eq!(s.read(|tx| tx.policies().policy(u64::MAX)).unwrap(), None);
     });
 }
 
@@ -834,10 +887,13 @@ fn retention_and_erasure_keep_every_hash() {
             (2, 1, 1, 1)
         );
         assert_eq!(
-            s.read(|tx| tx.employee("e1")).unwrap().unwrap().name,
+            s.read(|tx| tx.enrollment().employee("e1"))
+                .unwrap()
+                .unwrap()
+                .name,
             "erased"
         );
-        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        let d = s.read(|tx| tx.devices().device("d1")).unwrap().unwrap();
         assert_eq!(
             (d.platform.as_str(), d.unbound_at_ms),
             ("erased", Some(T + 50))
@@ -1098,7 +1154,8 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
         );
         assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
         // Unbound devices are no terminals any more.
-        s.write(|tx| tx.mark_unbound("dp", T + 400_000)).unwrap();
+        s.write(|tx| tx.devices().mark_unbound("dp", T + 400_000))
+            .unwrap();
         assert!(silent(T + 300_000, T, None, None, 10).is_empty());
 
         let mut fault = event("dp", 2, "evf");

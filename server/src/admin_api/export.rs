@@ -100,7 +100,7 @@ pub async fn attendance(
                 // Each punch counts as judged under its own version; the
                 // latest published one only names the zone days are shown in.
                 let policy_of = |version: u64| s.policies.get(tx, version);
-                let zone = policy_of(tx.latest_policy_version()?)?
+                let zone = policy_of(tx.policies().latest_policy_version()?)?
                     .and_then(|p| p.policy.time_zone.clone())
                     .unwrap_or_else(|| "UTC".into());
                 let forgotten = crate::forgotten::ForExport::load(

@@ -75,6 +75,7 @@ pub fn start_registration(
 ) -> Result<std::result::Result<(String, String, CreationChallengeResponse), Refused>> {
     let hash = enroll::code_hash(tx, code)?;
     let Some(row) = tx
+        .enrollment()
         .code(&hash)?
         .filter(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms)
     else {
@@ -92,6 +93,7 @@ pub fn start_registration(
         ))));
     }
     let name = tx
+        .enrollment()
         .employee(&row.employee_id)?
         .map(|e| e.name)
         .unwrap_or_default();
@@ -134,6 +136,7 @@ pub fn finish_registration(
     let code_hash = ceremony.code_hash.unwrap_or_default();
     // The code may have been used meanwhile (by a phone, or another tab).
     let code_fresh = tx
+        .enrollment()
         .code(&code_hash)?
         .is_some_and(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms);
     if !code_fresh {
@@ -154,7 +157,7 @@ pub fn finish_registration(
         "browser-{}",
         &hex::encode(signing::sha256(credential_id.as_bytes()))[..24]
     );
-    if tx.device(&device_id)?.is_some() {
+    if tx.devices().device(&device_id)?.is_some() {
         return Ok(Err(Refused("this passkey is already registered".into())));
     }
     tx.browser().insert_passkey(
@@ -168,7 +171,8 @@ pub fn finish_registration(
         },
         &spki,
     )?;
-    tx.mark_code_used(&code_hash, &device_id, now_ms)?;
+    tx.enrollment()
+        .mark_code_used(&code_hash, &device_id, now_ms)?;
     Ok(Ok((ceremony.employee_id, device_id)))
 }
 
@@ -247,7 +251,7 @@ pub fn finish_punch(
     };
     tx.browser()
         .update_passkey(&row.credential_id, &passkey::to_json(&key)?)?;
-    let version = tx.latest_policy_version()?;
+    let version = tx.policies().latest_policy_version()?;
     let Some(policy) = state.policies.get(tx, version)? else {
         return Ok(Err(Refused("no policy has been published".into())));
     };
@@ -324,6 +328,7 @@ fn append(
     now_ms: i64,
 ) -> Result<(String, u64, String)> {
     let device = tx
+        .devices()
         .lock_device(&content.device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(content.device_id.clone()))?;
     let seq = device.head_seq + 1;
@@ -407,6 +412,6 @@ fn append(
         record: &bytes,
         signature,
     })?;
-    tx.set_head(&device.device_id, seq, &hash)?;
+    tx.devices().set_head(&device.device_id, seq, &hash)?;
     Ok((device.device_id, seq, record.punch_id.to_string()))
 }

@@ -125,6 +125,7 @@ pub fn ingest_checked(
     // auth, and another server may be taking this device's batch right now
     // (it waits here until we commit, then sees our head).
     let device = tx
+        .devices()
         .lock_device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     // An admin may have unbound it since the request was authenticated.

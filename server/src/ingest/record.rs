@@ -122,10 +122,13 @@ impl Batch<'_> {
         }
         let (head_seq, head_hash) = (self.cursor.head_seq(), self.cursor.head_hash().to_string());
         if head_seq != self.device.head_seq {
-            self.tx.set_head(self.device_id, head_seq, &head_hash)?;
+            self.tx
+                .devices()
+                .set_head(self.device_id, head_seq, &head_hash)?;
         }
         if let Some(level) = self.punch_key_assurance {
             self.tx
+                .devices()
                 .set_punch_key(self.device_id, &self.punch_key, level.as_str())?;
         }
         if let Some(ack_id) = self.applied_break {

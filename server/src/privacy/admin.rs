@@ -59,7 +59,7 @@ impl Admin {
     pub fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
         self.store
             .write(|tx| {
-                tx.employee(employee_id)?.ok_or_else(|| {
+                tx.enrollment().employee(employee_id)?.ok_or_else(|| {
                     crate::error::ServerError::UnknownEmployee(employee_id.to_string())
                 })?;
                 tx.erase_employee(employee_id, now_ms)

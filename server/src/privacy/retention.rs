@@ -89,6 +89,7 @@ pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<Ret
 /// moved past and the employer's acknowledged breaks, in sequence order.
 pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let device = tx
+        .devices()
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     let corrupt = |e: hex::FromHexError| ServerError::Corrupt(e.to_string());

@@ -40,6 +40,7 @@ pub fn reveal(
     let corrupt = |e: String| ServerError::Corrupt(format!("stored record {seq}: {e}"));
     let record = PunchRecord::from_bytes(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let row = tx
+        .policies()
         .policy(record.policy_version)?
         .ok_or_else(|| corrupt("its policy version is gone".into()))?;
     let policy = Policy::from_json(&row.body)

@@ -10,13 +10,16 @@
 
 pub mod browser;
 pub mod db;
+pub mod devices;
 pub mod employee_devices;
+pub mod enrollment;
 pub mod faults;
 pub mod forgotten;
 pub mod meta;
 pub mod migrations;
 pub mod people;
 pub mod photos;
+pub mod policies;
 pub mod postgres;
 pub mod punch_page;
 pub mod request_page;
@@ -24,32 +27,16 @@ pub mod sealable;
 pub mod sql;
 pub mod sqlite;
 
+pub use devices::{BindDevice, DeviceInfo};
+pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
+pub use policies::PolicyRow;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
-
-/// An employee the admin registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct EmployeeRow {
-    pub employee_id: String,
-    pub name: String,
-    /// Set by `approve_rebind`; consumed by the next enrollment.
-    pub rebind_approved_at_ms: Option<i64>,
-}
-
-/// A one-time enrollment code, kept only as its SHA-256 (hex).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodeRow {
-    pub code_hash: String,
-    pub employee_id: String,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub used_at_ms: Option<i64>,
-    pub used_by_device: Option<String>,
-}
 
 /// What an employee's PIN resets rest on (`crate::pin`): where codes go,
 /// the identity secret for self-service (a salted slow hash), and a reset
@@ -77,91 +64,6 @@ pub struct PinCodeRow {
     pub used_at_ms: Option<i64>,
     /// Set when a newer code was sent to the employee: this one no longer works.
     pub superseded_at_ms: Option<i64>,
-}
-
-/// A device as the server knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DeviceInfo {
-    pub device_id: String,
-    pub employee_id: String,
-    /// P-256 SubjectPublicKeyInfo DER.
-    #[serde(serialize_with = "b64")]
-    pub public_key: Vec<u8>,
-    pub key_storage: String,
-    pub platform: String,
-    pub enrolled_at_ms: i64,
-    /// Set when an admin unbound the device or approved its replacement.
-    pub unbound_at_ms: Option<i64>,
-    /// The last accepted seq (0: none yet) and hex SHA-256 of its bytes.
-    pub head_seq: u64,
-    pub head_hash: String,
-    /// What enrollment proved about the key (`punch_model::rules::assurance`).
-    pub assurance: String,
-    /// What that rested on (JSON from the attestation check), if attested.
-    pub attestation: Option<String>,
-    /// The channel key that signs requests; None for a device enrolled
-    /// with one key (`public_key` signs everything).
-    #[serde(serialize_with = "b64_opt")]
-    pub channel_key: Option<Vec<u8>>,
-    pub channel_assurance: Option<String>,
-    pub channel_attestation: Option<String>,
-    /// The punch key in force after a rotation; None: `public_key`.
-    #[serde(serialize_with = "b64_opt")]
-    pub punch_key: Option<Vec<u8>>,
-}
-
-impl DeviceInfo {
-    pub fn is_bound(&self) -> bool {
-        self.unbound_at_ms.is_none()
-    }
-
-    /// The key that signs this device's requests and key rotations.
-    pub fn channel_key(&self) -> &[u8] {
-        self.channel_key.as_deref().unwrap_or(&self.public_key)
-    }
-
-    /// The key that signs this device's records now.
-    pub fn current_punch_key(&self) -> &[u8] {
-        self.punch_key.as_deref().unwrap_or(&self.public_key)
-    }
-}
-
-/// What binding a device writes (insert, or re-bind of a known device id).
-#[derive(Debug, Clone)]
-pub struct BindDevice<'a> {
-    pub device_id: &'a str,
-    pub employee_id: &'a str,
-    pub public_key: &'a [u8],
-    pub key_storage: &'a str,
-    pub platform: &'a str,
-    pub assurance: &'a str,
-    pub attestation: Option<&'a str>,
-    pub channel_key: Option<&'a [u8]>,
-    pub channel_assurance: Option<&'a str>,
-    pub channel_attestation: Option<&'a str>,
-    pub now_ms: i64,
-}
-
-/// A single-use attestation challenge handed out for an enrollment code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChallengeRow {
-    /// Hex SHA-256 of the challenge bytes.
-    pub challenge_hash: String,
-    /// The enrollment code it belongs to (hex SHA-256, as codes are kept).
-    pub code_hash: String,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub used_at_ms: Option<i64>,
-}
-
-/// A published policy version: the exact signed bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyRow {
-    pub version: u64,
-    pub body: Vec<u8>,
-    pub signature: Vec<u8>,
-    pub issued_at_ms: i64,
-    pub expires_at_ms: Option<i64>,
 }
 
 /// An accepted punch with the server's judgement of its time.
@@ -336,55 +238,12 @@ pub trait StoreTx {
     fn faults(&self) -> &dyn faults::FaultsTx;
     /// Server-wide values: settings and the server's own secrets (`store::meta`).
     fn meta(&self) -> &dyn meta::MetaTx;
-
-    fn upsert_employee(&self, employee_id: &str, name: &str, now_ms: i64) -> Result<()>;
-    fn employee(&self, employee_id: &str) -> Result<Option<EmployeeRow>>;
-    fn set_rebind_approved(&self, employee_id: &str, at_ms: Option<i64>) -> Result<()>;
-
-    fn insert_code(&self, code: &CodeRow) -> Result<()>;
-    fn code(&self, code_hash: &str) -> Result<Option<CodeRow>>;
-    fn mark_code_used(&self, code_hash: &str, device_id: &str, now_ms: i64) -> Result<()>;
-
-    fn insert_challenge(&self, challenge: &ChallengeRow) -> Result<()>;
-    fn challenge(&self, challenge_hash: &str) -> Result<Option<ChallengeRow>>;
-    fn mark_challenge_used(&self, challenge_hash: &str, now_ms: i64) -> Result<()>;
-
-    fn device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
-    /// Every device: for CLI commands only, never a request path.
-    fn all_devices(&self) -> Result<Vec<DeviceInfo>>;
-    /// One employee's devices, bound or not, oldest first.
-    fn devices_of(&self, employee_id: &str) -> Result<Vec<DeviceInfo>>;
-    /// Inserts the device, or re-binds a known id (its chain head is kept).
-    fn bind_device(&self, device: &BindDevice<'_>) -> Result<()>;
-    /// Returns false when the device was not bound.
-    fn mark_unbound(&self, device_id: &str, now_ms: i64) -> Result<bool>;
-    fn set_head(&self, device_id: &str, seq: u64, hash_hex: &str) -> Result<()>;
-    /// Puts a rotated punch key in force, with what it proved.
-    fn set_punch_key(&self, device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()>;
-    /// The device, locked until the transaction ends: ingest holds this so
-    /// two servers taking the same device's batch run one after the other
-    /// (PostgreSQL: `SELECT … FOR UPDATE`; SQLite: the one writer already
-    /// excludes everyone).
-    fn lock_device(&self, device_id: &str) -> Result<Option<DeviceInfo>>;
-
-    /// Remembers a request nonce; false when it was already seen.
-    fn insert_nonce(&self, device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool>;
-    /// Forgets nonces of requests stamped more than `max_age_ms` before
-    /// the database's clock: every server on the database prunes by the
-    /// same clock, so one whose own clock runs ahead cannot forget a nonce
-    /// the others would still accept a replay of.
-    fn prune_nonces(&self, max_age_ms: i64) -> Result<u64>;
-
-    /// Sites as their JSON (`punch_model::rules::policy::Site`), by id.
-    fn upsert_site(&self, site_id: &str, json: &str, now_ms: i64) -> Result<()>;
-    fn remove_site(&self, site_id: &str) -> Result<bool>;
-    fn sites(&self) -> Result<Vec<String>>;
-
-    fn latest_policy(&self) -> Result<Option<PolicyRow>>;
-    /// 0 when nothing was published yet.
-    fn latest_policy_version(&self) -> Result<u64>;
-    fn policy(&self, version: u64) -> Result<Option<PolicyRow>>;
-    fn insert_policy(&self, row: &PolicyRow) -> Result<()>;
+    /// Employees, one-time enrollment codes and attestation challenges.
+    fn enrollment(&self) -> &dyn enrollment::EnrollmentTx;
+    /// Device rows: binding, chain heads, punch keys, request nonces.
+    fn devices(&self) -> &dyn devices::DevicesTx;
+    /// Sites and published policy versions.
+    fn policies(&self) -> &dyn policies::PoliciesTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -443,15 +302,6 @@ pub trait StoreTx {
     ) -> Result<Vec<String>>;
     /// A device's first `limit` refused records by seq, without their bytes.
     fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>>;
-    /// At most `limit` devices by id after `after`, with their employee's
-    /// team, of `team` / `employee` if given: one page of the device list.
-    fn devices_page(
-        &self,
-        after: Option<&str>,
-        team: Option<&str>,
-        employee: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<(DeviceInfo, Option<String>)>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;

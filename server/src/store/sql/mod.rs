@@ -30,9 +30,11 @@ use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::browser::{BrowserTx, CeremonyRow, PasskeyRow};
 use crate::store::db::{Db, Row, Value};
+use crate::store::devices::DevicesTx;
 use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
+use crate::store::enrollment::EnrollmentTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::meta::MetaTx;
@@ -40,6 +42,7 @@ use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
 use crate::store::photos::{PhotosTx, PunchPhotoRow};
+use crate::store::policies::PoliciesTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
@@ -196,34 +199,16 @@ answered_by!(StoreTx {
     fn meta(&self) -> &dyn MetaTx {
         self
     }
+    fn enrollment(&self) -> &dyn EnrollmentTx {
+        self
+    }
+    fn devices(&self) -> &dyn DevicesTx {
+        self
+    }
+    fn policies(&self) -> &dyn PoliciesTx {
+        self
+    }
 } {
-    fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
-    fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
-    fn insert_code(code: &CodeRow) -> Result<()> => enrollment;
-    fn code(code_hash: &str) -> Result<Option<CodeRow>> => enrollment;
-    fn mark_code_used(code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn insert_challenge(challenge: &ChallengeRow) -> Result<()> => enrollment;
-    fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
-    fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
-    fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
-    fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
-    fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
-    fn mark_unbound(device_id: &str, now_ms: i64) -> Result<bool> => devices;
-    fn set_head(device_id: &str, seq: u64, hash_hex: &str) -> Result<()> => devices;
-    fn set_punch_key(device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> => devices;
-    fn lock_device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
-    fn devices_page(after: Option<&str>, team: Option<&str>, employee: Option<&str>, limit: usize) -> Result<Vec<(DeviceInfo, Option<String>)>> => devices;
-    fn insert_nonce(device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> => devices;
-    fn prune_nonces(max_age_ms: i64) -> Result<u64> => devices;
-    fn upsert_site(site_id: &str, json: &str, now_ms: i64) -> Result<()> => policy;
-    fn remove_site(site_id: &str) -> Result<bool> => policy;
-    fn sites() -> Result<Vec<String>> => policy;
-    fn latest_policy() -> Result<Option<PolicyRow>> => policy;
-    fn latest_policy_version() -> Result<u64> => policy;
-    fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
-    fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
@@ -357,4 +342,40 @@ answered_by!(MetaTx {} {
     fn get(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set(key: &str, value: &[u8]) -> Result<()> => meta;
     fn get_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
+});
+
+answered_by!(EnrollmentTx {} {
+    fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
+    fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
+    fn insert_code(code: &CodeRow) -> Result<()> => enrollment;
+    fn code(code_hash: &str) -> Result<Option<CodeRow>> => enrollment;
+    fn mark_code_used(code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn insert_challenge(challenge: &ChallengeRow) -> Result<()> => enrollment;
+    fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
+    fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
+});
+
+answered_by!(DevicesTx {} {
+    fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
+    fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
+    fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
+    fn mark_unbound(device_id: &str, now_ms: i64) -> Result<bool> => devices;
+    fn set_head(device_id: &str, seq: u64, hash_hex: &str) -> Result<()> => devices;
+    fn set_punch_key(device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> => devices;
+    fn lock_device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn devices_page(after: Option<&str>, team: Option<&str>, employee: Option<&str>, limit: usize) -> Result<Vec<(DeviceInfo, Option<String>)>> => devices;
+    fn insert_nonce(device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> => devices;
+    fn prune_nonces(max_age_ms: i64) -> Result<u64> => devices;
+});
+
+answered_by!(PoliciesTx {} {
+    fn upsert_site(site_id: &str, json: &str, now_ms: i64) -> Result<()> => policy;
+    fn remove_site(site_id: &str) -> Result<bool> => policy;
+    fn sites() -> Result<Vec<String>> => policy;
+    fn latest_policy() -> Result<Option<PolicyRow>> => policy;
+    fn latest_policy_version() -> Result<u64> => policy;
+    fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
+    fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
 });
