@@ -362,7 +362,7 @@ impl Admin {
     }
 
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        self.store.read(|tx| tx.all_punches())
+        self.store.read(|tx| tx.punches().all_punches())
     }
 
     /// Looks for forgotten clock-outs as the server's periodic run does

@@ -205,7 +205,7 @@ pub fn sweep(store: &dyn ServerStore, policies: &PolicyCache, now_ms: i64) -> Re
     let mut total = SweepReport::default();
     for person in people {
         let r = store.write(|tx| {
-            let punches = tx.punches_of(&person.employee_id)?;
+            let punches = tx.punches().punches_of(&person.employee_id)?;
             let mine: Vec<&StoredPunchInfo> =
                 punches.iter().filter(|p| recent(p, now_ms)).collect();
             detect_for(tx, policies, &person.employee_id, &mine, now_ms)

@@ -125,7 +125,7 @@ fn punches(s: &dyn ServerStore, device_id: &str, employee_id: &str, seqs: std::o
             signature: b"sig",
         })
         .collect();
-    s.write(|tx| tx.insert_punches(&rows)).unwrap();
+    s.write(|tx| tx.punches().insert_punches(&rows)).unwrap();
 }
 
 #[test]
@@ -379,7 +379,7 @@ fn an_employees_latest_clock_punch_is_read_across_devices_in_time_order() {
                 signature: b"s",
             })
             .collect();
-        s.write(|tx| tx.insert_punches(&rows)).unwrap();
+        s.write(|tx| tx.punches().insert_punches(&rows)).unwrap();
         let latest = |at: i64, device: &str, seq: u64| {
             s.write(|tx| {
                 tx.employee_devices().lock_employee("e1")?;
@@ -494,9 +494,12 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
         // More than one INSERT's worth.
         punches(s, "d1", "e1", 1..121);
         punches(s, "d2", "e2", 1..3);
-        assert_eq!(s.read(|tx| tx.all_punches()).unwrap().len(), 122);
-        assert_eq!(s.read(|tx| tx.punches_of("e2")).unwrap().len(), 2);
-        let one = s.read(|tx| tx.punch_info("d1", 60)).unwrap().unwrap();
+        assert_eq!(s.read(|tx| tx.punches().all_punches()).unwrap().len(), 122);
+        assert_eq!(s.read(|tx| tx.punches().punches_of("e2")).unwrap().len(), 2);
+        let one = s
+            .read(|tx| tx.punches().punch_info("d1", 60))
+            .unwrap()
+            .unwrap();
         assert_eq!(one, punch_info("d1", 60, "e1"));
         assert_eq!(
             s.read(|tx| tx.punch_bytes("d1", 60)).unwrap(),
@@ -511,14 +514,19 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
             Some("h-d1-5")
         );
         assert_eq!(
-            s.read(|tx| tx.punch_location("d2-p2")).unwrap(),
+            s.read(|tx| tx.punches().punch_location("d2-p2")).unwrap(),
             Some(("d2".into(), 2))
         );
         let ids = vec!["d1-p1".to_string(), "d2-p1".into(), "nope".into()];
-        assert_eq!(s.read(|tx| tx.punch_locations(&ids)).unwrap().len(), 2);
+        assert_eq!(
+            s.read(|tx| tx.punches().punch_locations(&ids))
+                .unwrap()
+                .len(),
+            2
+        );
         let first = s
             .read(|tx| {
-                tx.punch_page(&PunchQuery {
+                tx.punches().punch_page(&PunchQuery {
                     employee: Some("e1".into()),
                     limit: 50,
                     ..PunchQuery::default()
@@ -527,12 +535,12 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
             .unwrap();
         assert_eq!(first.len(), 50);
         assert_eq!(first[0].punch.seq, 120);
-        let open = s.read(|tx| tx.open_shift("d1", "e1")).unwrap();
+        let open = s.read(|tx| tx.punches().open_shift("d1", "e1")).unwrap();
         assert_eq!(open, None, "no attendance reading, nothing open");
         // A second copy of a stored (device, seq) is refused by the database.
         let info = punch_info("d1", 5, "e1");
         let again = s.write(|tx| {
-            tx.insert_punch(&NewPunch {
+            tx.punches().insert_punch(&NewPunch {
                 info: &info,
                 record: b"x",
                 signature: b"s",

@@ -189,7 +189,7 @@ fn punches_around(
     };
     let (mut punches, mut reviews) = (Vec::new(), Vec::new());
     loop {
-        let page = tx.punch_page(&query)?;
+        let page = tx.punches().punch_page(&query)?;
         let full = page.len() == MAX_PAGE;
         for row in page {
             query.before = Some(PunchCursor {

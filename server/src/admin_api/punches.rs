@@ -128,7 +128,7 @@ pub async fn list(
             let mut rows = if actor.team() == Some("") {
                 Vec::new()
             } else {
-                s.store.read(|tx| tx.punch_page(&query))?
+                s.store.read(|tx| tx.punches().punch_page(&query))?
             };
             let more = rows.len() > limit;
             rows.truncate(limit);
@@ -252,7 +252,7 @@ pub async fn detail(
                 return Ok(None);
             };
             // One row, not the whole table (bounded work per request).
-            let Some(info) = tx.punch_info(&device_id, seq)? else {
+            let Some(info) = tx.punches().punch_info(&device_id, seq)? else {
                 return Ok(None);
             };
             let policy = crate::policy_publish::published_policy(tx, info.policy_version)?;
@@ -343,7 +343,7 @@ pub async fn review(
                 at_ms: now,
             };
             s.store.write(|tx| {
-            let Some(punch) = tx.punch_info(&device_id, seq)? else {
+            let Some(punch) = tx.punches().punch_info(&device_id, seq)? else {
                 return Ok(Err(AdminError::not_found("no such punch")));
             };
             let team = tx.people().team_of(&punch.employee_id)?;

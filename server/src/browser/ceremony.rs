@@ -407,7 +407,7 @@ fn append(
         assurance: PASSKEY_ASSURANCE.as_str().into(),
         attendance,
     };
-    tx.insert_punch(&NewPunch {
+    tx.punches().insert_punch(&NewPunch {
         info: &info,
         record: &bytes,
         signature,

@@ -233,7 +233,7 @@ impl<'a> Batch<'a> {
             records,
             stored: tx.punch_bytes_many(&device.device_id, &resent)?,
             accepted_here: HashMap::new(),
-            locations: tx.punch_locations(&new_ids)?,
+            locations: tx.punches().punch_locations(&new_ids)?,
             stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
             events_here: Vec::new(),
             field_sites: None,

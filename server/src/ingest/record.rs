@@ -116,7 +116,7 @@ impl Batch<'_> {
                 signature: &self.records[*i].signature,
             })
             .collect();
-        self.tx.insert_punches(&new)?;
+        self.tx.punches().insert_punches(&new)?;
         for event in &self.events_here {
             self.tx.insert_event(event)?;
         }

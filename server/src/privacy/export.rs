@@ -41,7 +41,7 @@ pub struct ExportedPunch {
 pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export> {
     let devices: Vec<DeviceInfo> = tx.devices().devices_of(employee_id)?;
     let mut punches = Vec::new();
-    for info in tx.punches_of(employee_id)? {
+    for info in tx.punches().punches_of(employee_id)? {
         let record = tx
             .punch_bytes(&info.device_id, info.seq)?
             .and_then(|b| PunchRecord::from_bytes(&b).ok());

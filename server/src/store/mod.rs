@@ -22,6 +22,7 @@ pub mod photos;
 pub mod policies;
 pub mod postgres;
 pub mod punch_page;
+pub mod punches;
 pub mod request_page;
 pub mod sealable;
 pub mod sql;
@@ -30,6 +31,7 @@ pub mod sqlite;
 pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
 pub use policies::PolicyRow;
+pub use punches::{NewPunch, StoredPunchInfo};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -64,50 +66,6 @@ pub struct PinCodeRow {
     pub used_at_ms: Option<i64>,
     /// Set when a newer code was sent to the employee: this one no longer works.
     pub superseded_at_ms: Option<i64>,
-}
-
-/// An accepted punch with the server's judgement of its time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredPunchInfo {
-    pub device_id: String,
-    pub seq: u64,
-    pub punch_id: String,
-    pub employee_id: String,
-    pub kind: String,
-    /// The device's wall clock at the punch.
-    pub wall_time_ms: i64,
-    pub utc_offset_min: i32,
-    /// Anchor + monotonic elapsed; None when unanchored. Wins over wall time.
-    pub trusted_time_ms: Option<i64>,
-    /// wall − trusted, when trusted exists.
-    pub skew_ms: Option<i64>,
-    /// "anchored", "server_clock" (a browser punch, received live),
-    /// "clock_moved", "after_receipt" (trusted time later than
-    /// the server received it), `unanchored:<why>` or "bad_anchor".
-    pub time_status: String,
-    pub policy_version: u64,
-    /// The device's evaluation: "accepted" or "review".
-    pub decision: String,
-    pub site_id: Option<String>,
-    /// Hex SHA-256 of the record bytes.
-    pub hash: String,
-    pub received_at_ms: i64,
-    /// What the server's own checks found for a manager to look at: the
-    /// evidence re-judged under the named policy disagrees with the device,
-    /// or the policy had expired (empty: nothing to review).
-    pub review_flags: Vec<punch_model::ledger::review::ReviewFlag>,
-    /// The sending device's assurance level when the punch was stored.
-    pub assurance: String,
-    /// The server's own reading of the punch against the shifts, on trusted
-    /// time (the device's is inside the signed record).
-    pub attendance: Option<punch_model::rules::shift::Attendance>,
-}
-
-impl StoredPunchInfo {
-    /// The time to believe: trusted where it exists, else the wall clock.
-    pub fn effective_time_ms(&self) -> i64 {
-        self.trusted_time_ms.unwrap_or(self.wall_time_ms)
-    }
 }
 
 /// An employee revealed the exact evidence behind a minimised record, and it
@@ -165,14 +123,6 @@ pub struct ChainRow {
     pub signature: Vec<u8>,
     /// Hex SHA-256 of the record as received.
     pub hash: String,
-}
-
-/// A new accepted punch, with its exact bytes.
-#[derive(Debug, Clone)]
-pub struct NewPunch<'a> {
-    pub info: &'a StoredPunchInfo,
-    pub record: &'a [u8],
-    pub signature: &'a [u8],
 }
 
 /// A refused record without its bytes (the chain-break list).
@@ -244,21 +194,16 @@ pub trait StoreTx {
     fn devices(&self) -> &dyn devices::DevicesTx;
     /// Sites and published policy versions.
     fn policies(&self) -> &dyn policies::PoliciesTx;
+    /// Accepted punches: their rows, bytes and pages.
+    fn punches(&self) -> &dyn punches::PunchesTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
     /// The hash kept for (device, seq) — of an accepted punch or event, or
     /// of a punch row retention removed — even once its bytes are purged.
     fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
-    /// Where a punch id is stored: (device, seq).
-    fn punch_location(&self, punch_id: &str) -> Result<Option<(String, u64)>>;
-    fn insert_punch(&self, punch: &NewPunch<'_>) -> Result<()>;
-    /// Several punches at once (one round trip where the backend can).
-    fn insert_punches(&self, punches: &[NewPunch<'_>]) -> Result<()>;
     /// The stored bytes of several seqs of one device (absent: not stored).
     fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>>;
-    /// Where each of these punch ids is stored (absent: nowhere).
-    fn punch_locations(&self, punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>>;
     fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
     /// (reason, detail) of every refusal kept with this hash at (device,
     /// seq), newest first: the caller decides which counts
@@ -270,16 +215,6 @@ pub trait StoreTx {
         hash_hex: &str,
     ) -> Result<Vec<(String, String)>>;
 
-    /// One accepted punch (the admin detail view: one indexed read).
-    fn punch_info(&self, device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>>;
-    /// One employee's punches, by (device, seq) (an indexed read: the
-    /// employee's own export does not scan everyone's).
-    fn punches_of(&self, employee_id: &str) -> Result<Vec<StoredPunchInfo>>;
-    /// Every punch: for CLI commands only, never a request path.
-    fn all_punches(&self) -> Result<Vec<StoredPunchInfo>>;
-    /// One page of the ledger, filtered and newest first, in SQL
-    /// ([`punch_page::PunchQuery`]): its work is its own rows.
-    fn punch_page(&self, query: &punch_page::PunchQuery) -> Result<Vec<punch_page::PunchListRow>>;
     /// One page of make-up and field-work requests, oldest first, in SQL
     /// ([`request_page::RequestQuery`]).
     fn request_page(
@@ -317,16 +252,6 @@ pub trait StoreTx {
         hash: &str,
         now_ms: i64,
     ) -> Result<()>;
-
-    /// The shift occurrence `employee_id`'s latest clock-in on the device
-    /// (per the server's own attendance) left open, if their latest
-    /// clock-in/out there is a clock-in. Per employee: a kiosk's punches
-    /// name many.
-    fn open_shift(
-        &self,
-        device_id: &str,
-        employee_id: &str,
-    ) -> Result<Option<punch_model::rules::shift::OpenShift>>;
 
     /// Evidence rows stored and junk records dropped for the device on `day`
     /// (days since the epoch, UTC).

@@ -44,6 +44,7 @@ use crate::store::people::{
 use crate::store::photos::{PhotosTx, PunchPhotoRow};
 use crate::store::policies::PoliciesTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
+use crate::store::punches::PunchesTx;
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
 use crate::store::{
@@ -208,20 +209,15 @@ answered_by!(StoreTx {
     fn policies(&self) -> &dyn PoliciesTx {
         self
     }
+    fn punches(&self) -> &dyn PunchesTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn punch_location(punch_id: &str) -> Result<Option<(String, u64)>> => chain;
-    fn punch_locations(punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> => chain;
-    fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
-    fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
     fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
     fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
-    fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
-    fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
-    fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
-    fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
     fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
     fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
     fn refused_count(device_id: &str) -> Result<u64> => refusals;
@@ -231,7 +227,6 @@ answered_by!(StoreTx {
     fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
     fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
     fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
-    fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
     fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
     fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
@@ -378,4 +373,16 @@ answered_by!(PoliciesTx {} {
     fn latest_policy_version() -> Result<u64> => policy;
     fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
     fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
+});
+
+answered_by!(PunchesTx {} {
+    fn punch_location(punch_id: &str) -> Result<Option<(String, u64)>> => chain;
+    fn punch_locations(punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> => chain;
+    fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
+    fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
+    fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
+    fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
+    fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
+    fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
+    fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
 });
