@@ -450,7 +450,7 @@ impl Admin {
 
     /// The evidence table: every refused record.
     pub fn rejected(&self) -> Result<Vec<RejectedInfo>> {
-        self.store.read(|tx| tx.all_rejected())
+        self.store.read(|tx| tx.refusals().all_rejected())
     }
 
     /// The database's schema version and the one this server writes.

@@ -32,7 +32,7 @@ pub fn keep_authentic(tx: &dyn StoreTx, info: &RejectedInfo, now_ms: i64) -> Res
         tx.bump_evidence_counter(&info.device_id, day, 0, 1)?;
         return Ok(false);
     }
-    tx.record_rejected(info)?;
+    tx.refusals().record_rejected(info)?;
     tx.bump_evidence_counter(&info.device_id, day, 1, 0)?;
     Ok(true)
 }

@@ -576,41 +576,59 @@ fn refusal(device_id: &str, seq: u64, reason: &str, at: i64) -> RejectedInfo {
 fn refusals_count_attempts_and_list_per_device() {
     on_every_backend(|s| {
         device(s, "d1", "e1");
-        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T + 5)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 4, "bad_signature", T)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d2", 1, "bad_signature", T)))
-            .unwrap();
-        let all = s.read(|tx| tx.all_rejected()).unwrap();
-        assert_eq!(s.read(|tx| tx.rejected_about("e1")).unwrap(), all);
-        assert_eq!(s.read(|tx| tx.refused_count("d1")).unwrap(), 2);
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 3, "conflicting_duplicate", T))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 3, "conflicting_duplicate", T + 5))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 4, "bad_signature", T))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d2", 1, "bad_signature", T))
+        })
+        .unwrap();
+        let all = s.read(|tx| tx.refusals().all_rejected()).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.refusals().rejected_about("e1")).unwrap(),
+            all
+        );
+        assert_eq!(s.read(|tx| tx.refusals().refused_count("d1")).unwrap(), 2);
         assert_eq!(all.len(), 3);
         assert_eq!((all[0].attempts, all[0].last_received_at_ms), (2, T + 5));
         assert_eq!(all[0].record, b"refused bytes");
         assert_eq!(
-            s.read(|tx| tx.refusals_with_hash("d1", 3, "rh3")).unwrap(),
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 3, "rh3"))
+                .unwrap(),
             [("conflicting_duplicate".to_string(), "why".to_string())]
         );
         assert_eq!(
-            s.read(|tx| tx.refusals_with_hash("d1", 4, "rh4")).unwrap(),
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 4, "rh4"))
+                .unwrap(),
             [("bad_signature".to_string(), "why".to_string())]
         );
         assert!(
-            s.read(|tx| tx.refusals_with_hash("d1", 3, "other"))
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 3, "other"))
                 .unwrap()
                 .is_empty()
         );
-        let of = s.read(|tx| tx.refused_of("d1", 10)).unwrap();
+        let of = s.read(|tx| tx.refusals().refused_of("d1", 10)).unwrap();
         assert_eq!(of.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(
-            s.read(|tx| tx.refused_devices(None, None, 1)).unwrap(),
+            s.read(|tx| tx.refusals().refused_devices(None, None, 1))
+                .unwrap(),
             ["d1"]
         );
         assert_eq!(
-            s.read(|tx| tx.refused_devices(Some("d1"), None, 5))
+            s.read(|tx| tx.refusals().refused_devices(Some("d1"), None, 5))
                 .unwrap(),
             ["d2"]
         );
@@ -820,8 +838,11 @@ fn retention_and_erasure_keep_every_hash() {
         punches(s, "d1", "e1", 1..5);
         s.write(|tx| tx.insert_event(&event("d1", 5, "ev")))
             .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 6, "bad_signature", T)))
-            .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 6, "bad_signature", T))
+        })
+        .unwrap();
         s.write(|tx| tx.insert_head_statement("d1", 4, "h", T))
             .unwrap();
         s.write(|tx| tx.put_data_key("d1", "k", b"key", T)).unwrap();

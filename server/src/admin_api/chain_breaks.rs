@@ -73,7 +73,8 @@ pub async fn list(
                 let mut devices = if actor.team() == Some("") {
                     Vec::new()
                 } else {
-                    tx.refused_devices(after.as_deref(), team.as_deref(), limit + 1)?
+                    tx.refusals()
+                        .refused_devices(after.as_deref(), team.as_deref(), limit + 1)?
                 };
                 let more = devices.len() > limit;
                 devices.truncate(limit);
@@ -86,6 +87,7 @@ pub async fn list(
                         None => None,
                     };
                     let refused = tx
+                        .refusals()
                         .refused_of(&device_id, REFUSED_PER_DEVICE)?
                         .into_iter()
                         .map(|r| Refused {

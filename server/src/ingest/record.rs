@@ -97,7 +97,7 @@ impl Batch<'_> {
         };
         if authentic_link {
             // A verified link the chain went past: re-sends are answered from it.
-            self.tx.record_rejected(&info)
+            self.tx.refusals().record_rejected(&info)
         } else {
             evidence::keep(self.tx, &self.punch_key, &info, self.now_ms).map(|_| ())
         }

@@ -61,6 +61,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         });
     }
     let refused_records: Vec<Value> = tx
+        .refusals()
         .rejected_about(employee_id)?
         .into_iter()
         .map(|r| {

@@ -101,6 +101,7 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     // Every refusal is a few columns (no bytes); those made after the link
     // verified are links the head moved past.
     let refused = tx
+        .refusals()
         .refused_of(device_id, usize::try_from(i64::MAX).unwrap_or(usize::MAX))?
         .into_iter()
         .filter(|r| RejectReason::from_name(&r.reason).is_some_and(RejectReason::is_link))

@@ -23,6 +23,7 @@ pub mod policies;
 pub mod postgres;
 pub mod punch_page;
 pub mod punches;
+pub mod refusals;
 pub mod request_page;
 pub mod sealable;
 pub mod sql;
@@ -32,6 +33,7 @@ pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
 pub use policies::PolicyRow;
 pub use punches::{NewPunch, StoredPunchInfo};
+pub use refusals::{RefusedRow, RejectedInfo};
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -125,45 +127,6 @@ pub struct ChainRow {
     pub hash: String,
 }
 
-/// A refused record without its bytes (the chain-break list).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RefusedRow {
-    pub seq: u64,
-    pub reason: String,
-    pub detail: String,
-    pub hash: String,
-    pub attempts: u64,
-    pub first_received_at_ms: i64,
-}
-
-/// A record the server refused, kept as evidence (never dropped).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RejectedInfo {
-    pub id: i64,
-    /// The authenticated device that sent it.
-    pub device_id: String,
-    pub seq: u64,
-    /// Read from the record when it parses.
-    pub punch_id: Option<String>,
-    /// The employee the sending device is bound to (who the evidence is about).
-    pub employee_id: Option<String>,
-    /// The employee the record itself names, when it parses (may be a lie).
-    pub claimed_employee_id: Option<String>,
-    /// A `wire::RejectReason` in snake_case.
-    pub reason: String,
-    pub detail: String,
-    /// Hex SHA-256 of the record bytes.
-    pub hash: String,
-    #[serde(serialize_with = "b64")]
-    pub record: Vec<u8>,
-    #[serde(serialize_with = "b64")]
-    pub signature: Vec<u8>,
-    /// The same bytes refused for the same reason count as one row.
-    pub attempts: u64,
-    pub first_received_at_ms: i64,
-    pub last_received_at_ms: i64,
-}
-
 fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&punch_model::wire::b64::encode(v))
 }
@@ -196,6 +159,8 @@ pub trait StoreTx {
     fn policies(&self) -> &dyn policies::PoliciesTx;
     /// Accepted punches: their rows, bytes and pages.
     fn punches(&self) -> &dyn punches::PunchesTx;
+    /// Refused records, kept as evidence.
+    fn refusals(&self) -> &dyn refusals::RefusalsTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -204,16 +169,6 @@ pub trait StoreTx {
     fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
     /// The stored bytes of several seqs of one device (absent: not stored).
     fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>>;
-    fn record_rejected(&self, rejected: &RejectedInfo) -> Result<()>;
-    /// (reason, detail) of every refusal kept with this hash at (device,
-    /// seq), newest first: the caller decides which counts
-    /// (`RejectReason::is_link`).
-    fn refusals_with_hash(
-        &self,
-        device_id: &str,
-        seq: u64,
-        hash_hex: &str,
-    ) -> Result<Vec<(String, String)>>;
 
     /// One page of make-up and field-work requests, oldest first, in SQL
     /// ([`request_page::RequestQuery`]).
@@ -221,22 +176,6 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-    /// Every refused record with its bytes: for CLI commands only.
-    fn all_rejected(&self) -> Result<Vec<RejectedInfo>>;
-    /// The refused records about one employee (the device was theirs), by id.
-    fn rejected_about(&self, employee_id: &str) -> Result<Vec<RejectedInfo>>;
-    /// How many refused records a device has.
-    fn refused_count(&self, device_id: &str) -> Result<u64>;
-    /// Devices with refused records, by id after `after`, of `team` if
-    /// given: one page of the chain-break list.
-    fn refused_devices(
-        &self,
-        after: Option<&str>,
-        team: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>>;
-    /// A device's first `limit` refused records by seq, without their bytes.
-    fn refused_of(&self, device_id: &str, limit: usize) -> Result<Vec<RefusedRow>>;
 
     /// The hash the device once stated for its head at `seq`, if it did.
     fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;

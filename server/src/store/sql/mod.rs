@@ -45,6 +45,7 @@ use crate::store::photos::{PhotosTx, PunchPhotoRow};
 use crate::store::policies::PoliciesTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::punches::PunchesTx;
+use crate::store::refusals::RefusalsTx;
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
 use crate::store::{
@@ -212,17 +213,13 @@ answered_by!(StoreTx {
     fn punches(&self) -> &dyn PunchesTx {
         self
     }
+    fn refusals(&self) -> &dyn RefusalsTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
-    fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
-    fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
-    fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
-    fn refused_count(device_id: &str) -> Result<u64> => refusals;
-    fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
-    fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
     fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
     fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
@@ -385,4 +382,14 @@ answered_by!(PunchesTx {} {
     fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
     fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
     fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
+});
+
+answered_by!(RefusalsTx {} {
+    fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
+    fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
+    fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
+    fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
+    fn refused_count(device_id: &str) -> Result<u64> => refusals;
+    fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
+    fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
 });
