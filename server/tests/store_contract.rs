@@ -638,28 +638,35 @@ fn refusals_count_attempts_and_list_per_device() {
 #[test]
 fn head_statements_keep_the_first_and_counters_add_up() {
     on_every_backend(|s| {
-        s.write(|tx| tx.insert_head_statement("d1", 5, "a", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 5, "a", T))
             .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 5, "b", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 5, "b", T))
             .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 9, "c", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 9, "c", T))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.head_statement("d1", 5)).unwrap().as_deref(),
+            s.read(|tx| tx.head_statements().head_statement("d1", 5))
+                .unwrap()
+                .as_deref(),
             Some("a")
         );
         assert_eq!(
-            s.read(|tx| tx.highest_head_statement("d1")).unwrap(),
+            s.read(|tx| tx.head_statements().highest_head_statement("d1"))
+                .unwrap(),
             Some((9, "c".into()))
         );
         assert_eq!(
-            s.read(|tx| tx.head_statements_many("d1", &[5, 6, 9, u64::MAX]))
+            s.read(|tx| tx
+                .head_statements()
+                .head_statements_many("d1", &[5, 6, 9, u64::MAX]))
                 .unwrap()
                 .len(),
             2
         );
         assert!(
-            s.write(|tx| tx.insert_head_statement("d1", u64::MAX, "x", T))
+            s.write(|tx| tx
+                .head_statements()
+                .insert_head_statement("d1", u64::MAX, "x", T))
                 .is_err()
         );
         assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (0, 0));
@@ -843,7 +850,7 @@ fn retention_and_erasure_keep_every_hash() {
                 .record_rejected(&refusal("d1", 6, "bad_signature", T))
         })
         .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 4, "h", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 4, "h", T))
             .unwrap();
         s.write(|tx| tx.put_data_key("d1", "k", b"key", T)).unwrap();
         assert_eq!(

@@ -234,7 +234,9 @@ impl<'a> Batch<'a> {
             stored: tx.punch_bytes_many(&device.device_id, &resent)?,
             accepted_here: HashMap::new(),
             locations: tx.punches().punch_locations(&new_ids)?,
-            stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
+            stated: tx
+                .head_statements()
+                .head_statements_many(&device.device_id, &new_seqs)?,
             events_here: Vec::new(),
             field_sites: None,
             accepted: Vec::new(),

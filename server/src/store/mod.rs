@@ -15,6 +15,7 @@ pub mod employee_devices;
 pub mod enrollment;
 pub mod faults;
 pub mod forgotten;
+pub mod head_statements;
 pub mod meta;
 pub mod migrations;
 pub mod people;
@@ -161,6 +162,8 @@ pub trait StoreTx {
     fn punches(&self) -> &dyn punches::PunchesTx;
     /// Refused records, kept as evidence.
     fn refusals(&self) -> &dyn refusals::RefusalsTx;
+    /// The heads devices stated (`crate::heads`).
+    fn head_statements(&self) -> &dyn head_statements::HeadStatementsTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -176,21 +179,6 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-
-    /// The hash the device once stated for its head at `seq`, if it did.
-    fn head_statement(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
-    /// The statements the device made at several seqs (absent: none).
-    fn head_statements_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>>;
-    /// The highest head the device ever stated.
-    fn highest_head_statement(&self, device_id: &str) -> Result<Option<(u64, String)>>;
-    /// Remembers a statement (the first one per seq is kept).
-    fn insert_head_statement(
-        &self,
-        device_id: &str,
-        seq: u64,
-        hash: &str,
-        now_ms: i64,
-    ) -> Result<()>;
 
     /// Evidence rows stored and junk records dropped for the device on `day`
     /// (days since the epoch, UTC).

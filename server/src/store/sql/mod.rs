@@ -37,6 +37,7 @@ use crate::store::employee_devices::{
 use crate::store::enrollment::EnrollmentTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
+use crate::store::head_statements::HeadStatementsTx;
 use crate::store::meta::MetaTx;
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
@@ -216,14 +217,13 @@ answered_by!(StoreTx {
     fn refusals(&self) -> &dyn RefusalsTx {
         self
     }
+    fn head_statements(&self) -> &dyn HeadStatementsTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
-    fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
-    fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
     fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
     fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
@@ -392,4 +392,11 @@ answered_by!(RefusalsTx {} {
     fn refused_count(device_id: &str) -> Result<u64> => refusals;
     fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
     fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
+});
+
+answered_by!(HeadStatementsTx {} {
+    fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
+    fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
+    fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
 });
