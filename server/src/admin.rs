@@ -358,7 +358,8 @@ impl Admin {
     /// Evidence rows stored and unverifiable records counted today (UTC) for a device.
     pub fn evidence_today(&self, device_id: &str) -> Result<(u64, u64)> {
         let day = now_ms().div_euclid(86_400_000);
-        self.store.read(|tx| tx.evidence_counter(device_id, day))
+        self.store
+            .read(|tx| tx.evidence().evidence_counter(device_id, day))
     }
 
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {

@@ -669,12 +669,20 @@ fn head_statements_keep_the_first_and_counters_add_up() {
                 .insert_head_statement("d1", u64::MAX, "x", T))
                 .is_err()
         );
-        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (0, 0));
-        s.write(|tx| tx.bump_evidence_counter("d1", 3, 2, 1))
+        assert_eq!(
+            s.read(|tx| tx.evidence().evidence_counter("d1", 3))
+                .unwrap(),
+            (0, 0)
+        );
+        s.write(|tx| tx.evidence().bump_evidence_counter("d1", 3, 2, 1))
             .unwrap();
-        s.write(|tx| tx.bump_evidence_counter("d1", 3, 1, 0))
+        s.write(|tx| tx.evidence().bump_evidence_counter("d1", 3, 1, 0))
             .unwrap();
-        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (3, 1));
+        assert_eq!(
+            s.read(|tx| tx.evidence().evidence_counter("d1", 3))
+                .unwrap(),
+            (3, 1)
+        );
     });
 }
 

@@ -13,6 +13,7 @@ pub mod db;
 pub mod devices;
 pub mod employee_devices;
 pub mod enrollment;
+pub mod evidence;
 pub mod faults;
 pub mod forgotten;
 pub mod head_statements;
@@ -164,6 +165,8 @@ pub trait StoreTx {
     fn refusals(&self) -> &dyn refusals::RefusalsTx;
     /// The heads devices stated (`crate::heads`).
     fn head_statements(&self) -> &dyn head_statements::HeadStatementsTx;
+    /// Per device and day, evidence kept and junk dropped (`crate::evidence`).
+    fn evidence(&self) -> &dyn evidence::EvidenceTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -179,17 +182,6 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-
-    /// Evidence rows stored and junk records dropped for the device on `day`
-    /// (days since the epoch, UTC).
-    fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
-    fn bump_evidence_counter(
-        &self,
-        device_id: &str,
-        day: i64,
-        stored: u64,
-        dropped: u64,
-    ) -> Result<()>;
 
     /// The employee's PIN reset profile (locked in a write transaction).
     fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;

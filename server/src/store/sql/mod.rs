@@ -35,6 +35,7 @@ use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
 use crate::store::enrollment::EnrollmentTx;
+use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::head_statements::HeadStatementsTx;
@@ -220,12 +221,13 @@ answered_by!(StoreTx {
     fn head_statements(&self) -> &dyn HeadStatementsTx {
         self
     }
+    fn evidence(&self) -> &dyn EvidenceTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
-    fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
     fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
     fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
@@ -399,4 +401,9 @@ answered_by!(HeadStatementsTx {} {
     fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
     fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
     fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
+});
+
+answered_by!(EvidenceTx {} {
+    fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
+    fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
 });
