@@ -696,8 +696,11 @@ fn pin_codes_supersede_expire_and_redeem_once() {
             identity_verifier: None,
             admin_reset_at_ms: Some(T),
         };
-        s.write(|tx| tx.upsert_pin_profile(&profile)).unwrap();
-        assert_eq!(s.write(|tx| tx.pin_profile("e1")).unwrap(), Some(profile));
+        s.write(|tx| tx.pin().upsert_pin_profile(&profile)).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.pin().pin_profile("e1")).unwrap(),
+            Some(profile)
+        );
         let code = |hash: &str, expires: i64| PinCodeRow {
             code_hash: hash.into(),
             employee_id: "e1".into(),
@@ -707,25 +710,32 @@ fn pin_codes_supersede_expire_and_redeem_once() {
             used_at_ms: None,
             superseded_at_ms: None,
         };
-        s.write(|tx| tx.insert_pin_code(&code("c1", T + 10)))
+        s.write(|tx| tx.pin().insert_pin_code(&code("c1", T + 10)))
             .unwrap();
         assert_eq!(
-            s.write(|tx| tx.supersede_pin_codes("e1", T + 1)).unwrap(),
+            s.write(|tx| tx.pin().supersede_pin_codes("e1", T + 1))
+                .unwrap(),
             1
         );
-        s.write(|tx| tx.insert_pin_code(&code("c2", T + 100)))
+        s.write(|tx| tx.pin().insert_pin_code(&code("c2", T + 100)))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.pin_code("c1"))
+            s.read(|tx| tx.pin().pin_code("c1"))
                 .unwrap()
                 .unwrap()
                 .superseded_at_ms,
             Some(T + 1)
         );
-        assert!(s.write(|tx| tx.mark_pin_code_used("c2", T + 2)).unwrap());
-        assert!(!s.write(|tx| tx.mark_pin_code_used("c2", T + 3)).unwrap());
-        assert_eq!(s.write(|tx| tx.prune_pin_codes(T + 50)).unwrap(), 1);
-        assert_eq!(s.read(|tx| tx.pin_code("c1")).unwrap(), None);
+        assert!(
+            s.write(|tx| tx.pin().mark_pin_code_used("c2", T + 2))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx.pin().mark_pin_code_used("c2", T + 3))
+                .unwrap()
+        );
+        assert_eq!(s.write(|tx| tx.pin().prune_pin_codes(T + 50)).unwrap(), 1);
+        assert_eq!(s.read(|tx| tx.pin().pin_code("c1")).unwrap(), None);
 
         s.write(|tx| tx.upsert_kiosk_member("s1", "e1", "v1"))
             .unwrap();

@@ -18,12 +18,12 @@ pub fn order_pin_reset_in(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> R
     if tx.enrollment().employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.into()));
     }
-    let mut p = tx.pin_profile(employee_id)?.unwrap_or(PinProfile {
+    let mut p = tx.pin().pin_profile(employee_id)?.unwrap_or(PinProfile {
         employee_id: employee_id.into(),
         ..PinProfile::default()
     });
     p.admin_reset_at_ms = Some(now_ms);
-    tx.upsert_pin_profile(&p)
+    tx.pin().upsert_pin_profile(&p)
 }
 
 impl Admin {
@@ -32,12 +32,12 @@ impl Admin {
             if tx.enrollment().employee(employee_id)?.is_none() {
                 return Err(ServerError::Invalid(format!("no employee {employee_id:?}")));
             }
-            let mut p = tx.pin_profile(employee_id)?.unwrap_or(PinProfile {
+            let mut p = tx.pin().pin_profile(employee_id)?.unwrap_or(PinProfile {
                 employee_id: employee_id.into(),
                 ..PinProfile::default()
             });
             edit(&mut p);
-            tx.upsert_pin_profile(&p)
+            tx.pin().upsert_pin_profile(&p)
         })
     }
 

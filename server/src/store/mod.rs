@@ -21,6 +21,7 @@ pub mod meta;
 pub mod migrations;
 pub mod people;
 pub mod photos;
+pub mod pin;
 pub mod policies;
 pub mod postgres;
 pub mod punch_page;
@@ -33,6 +34,7 @@ pub mod sqlite;
 
 pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
+pub use pin::{PinCodeRow, PinProfile};
 pub use policies::PolicyRow;
 pub use punches::{NewPunch, StoredPunchInfo};
 pub use refusals::{RefusedRow, RejectedInfo};
@@ -43,34 +45,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
-
-/// What an employee's PIN resets rest on (`crate::pin`): where codes go,
-/// the identity secret for self-service (a salted slow hash), and a reset
-/// an admin ordered that the device has not fetched yet.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PinProfile {
-    pub employee_id: String,
-    /// "email" or "phone".
-    pub channel: Option<String>,
-    pub address: Option<String>,
-    /// JSON `punch_model::pin::Verifier` of the employer-set secret.
-    pub identity_verifier: Option<String>,
-    pub admin_reset_at_ms: Option<i64>,
-}
-
-/// A PIN reset code sent to an employee, kept only as its MAC (hex).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinCodeRow {
-    pub code_hash: String,
-    pub employee_id: String,
-    /// The device that asked for it (only that device may redeem it).
-    pub device_id: String,
-    pub created_at_ms: i64,
-    pub expires_at_ms: i64,
-    pub used_at_ms: Option<i64>,
-    /// Set when a newer code was sent to the employee: this one no longer works.
-    pub superseded_at_ms: Option<i64>,
-}
 
 /// An employee revealed the exact evidence behind a minimised record, and it
 /// matched the commitment: what review found on it (the evidence itself is
@@ -167,6 +141,8 @@ pub trait StoreTx {
     fn head_statements(&self) -> &dyn head_statements::HeadStatementsTx;
     /// Per device and day, evidence kept and junk dropped (`crate::evidence`).
     fn evidence(&self) -> &dyn evidence::EvidenceTx;
+    /// PIN reset profiles and codes (`crate::pin`).
+    fn pin(&self) -> &dyn pin::PinTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -183,19 +159,6 @@ pub trait StoreTx {
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
 
-    /// The employee's PIN reset profile (locked in a write transaction).
-    fn pin_profile(&self, employee_id: &str) -> Result<Option<PinProfile>>;
-    fn upsert_pin_profile(&self, profile: &PinProfile) -> Result<()>;
-    fn insert_pin_code(&self, code: &PinCodeRow) -> Result<()>;
-    /// Marks the employee's unused, not yet superseded codes as replaced by
-    /// a newer one; returns how many.
-    fn supersede_pin_codes(&self, employee_id: &str, now_ms: i64) -> Result<u64>;
-    /// Deletes every PIN code that expired before `before_ms`.
-    fn prune_pin_codes(&self, before_ms: i64) -> Result<u64>;
-    /// The code with this MAC (locked in a write transaction).
-    fn pin_code(&self, code_hash: &str) -> Result<Option<PinCodeRow>>;
-    /// Uses the code up; false when it already was.
-    fn mark_pin_code_used(&self, code_hash: &str, now_ms: i64) -> Result<bool>;
     /// Kiosk mode: the employee punches on `site_id`'s kiosks with this PIN
     /// verifier (JSON); one site per employee, a new one replaces the old.
     fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()>;

@@ -44,6 +44,7 @@ use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
 use crate::store::photos::{PhotosTx, PunchPhotoRow};
+use crate::store::pin::PinTx;
 use crate::store::policies::PoliciesTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::punches::PunchesTx;
@@ -224,18 +225,14 @@ answered_by!(StoreTx {
     fn evidence(&self) -> &dyn EvidenceTx {
         self
     }
+    fn pin(&self) -> &dyn PinTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
-    fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
-    fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
-    fn insert_pin_code(code: &PinCodeRow) -> Result<()> => pin;
-    fn supersede_pin_codes(employee_id: &str, now_ms: i64) -> Result<u64> => pin;
-    fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
-    fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
-    fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
     fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
     fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
     fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
@@ -406,4 +403,14 @@ answered_by!(HeadStatementsTx {} {
 answered_by!(EvidenceTx {} {
     fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
     fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
+});
+
+answered_by!(PinTx {} {
+    fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
+    fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
+    fn insert_pin_code(code: &PinCodeRow) -> Result<()> => pin;
+    fn supersede_pin_codes(employee_id: &str, now_ms: i64) -> Result<u64> => pin;
+    fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
+    fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
+    fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
 });
