@@ -737,21 +737,23 @@ fn pin_codes_supersede_expire_and_redeem_once() {
         assert_eq!(s.write(|tx| tx.pin().prune_pin_codes(T + 50)).unwrap(), 1);
         assert_eq!(s.read(|tx| tx.pin().pin_code("c1")).unwrap(), None);
 
-        s.write(|tx| tx.upsert_kiosk_member("s1", "e1", "v1"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s1", "e1", "v1"))
             .unwrap();
-        s.write(|tx| tx.upsert_kiosk_member("s2", "e1", "v2"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s2", "e1", "v2"))
             .unwrap();
-        s.write(|tx| tx.upsert_kiosk_member("s1", "e2", "v3"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s1", "e2", "v3"))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.kiosk_members()).unwrap(),
+            s.read(|tx| tx.kiosk().kiosk_members()).unwrap(),
             [
                 ("s1".to_string(), "e2".to_string(), "v3".to_string()),
                 ("s2".into(), "e1".into(), "v2".into())
             ]
         );
         assert_eq!(
-            s.read(|tx| tx.kiosk_site_of("e1")).unwrap().as_deref(),
+            s.read(|tx| tx.kiosk().kiosk_site_of("e1"))
+                .unwrap()
+                .as_deref(),
             Some("s2")
         );
     });

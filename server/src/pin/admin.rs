@@ -122,7 +122,7 @@ impl Admin {
             }) {
                 return Err(ServerError::Invalid(format!("no site {site_id:?}")));
             }
-            tx.upsert_kiosk_member(site_id, employee_id, &json)
+            tx.kiosk().upsert_kiosk_member(site_id, employee_id, &json)
         })
     }
 

@@ -17,6 +17,7 @@ pub mod evidence;
 pub mod faults;
 pub mod forgotten;
 pub mod head_statements;
+pub mod kiosk;
 pub mod meta;
 pub mod migrations;
 pub mod people;
@@ -143,6 +144,8 @@ pub trait StoreTx {
     fn evidence(&self) -> &dyn evidence::EvidenceTx;
     /// PIN reset profiles and codes (`crate::pin`).
     fn pin(&self) -> &dyn pin::PinTx;
+    /// Who punches on which site's kiosks, with what PIN verifier.
+    fn kiosk(&self) -> &dyn kiosk::KioskTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -158,14 +161,6 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-
-    /// Kiosk mode: the employee punches on `site_id`'s kiosks with this PIN
-    /// verifier (JSON); one site per employee, a new one replaces the old.
-    fn upsert_kiosk_member(&self, site_id: &str, employee_id: &str, verifier: &str) -> Result<()>;
-    /// Every kiosk member as (site, employee, verifier JSON), by site then employee.
-    fn kiosk_members(&self) -> Result<Vec<(String, String, String)>>;
-    /// The site whose kiosks the employee punches on, if any.
-    fn kiosk_site_of(&self, employee_id: &str) -> Result<Option<String>>;
 
     /// Counts one hit on a fixed-window rate counter shared by every server
     /// on this database: returns (hits in the current window including this

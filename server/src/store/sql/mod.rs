@@ -39,6 +39,7 @@ use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::head_statements::HeadStatementsTx;
+use crate::store::kiosk::KioskTx;
 use crate::store::meta::MetaTx;
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
@@ -228,14 +229,14 @@ answered_by!(StoreTx {
     fn pin(&self) -> &dyn PinTx {
         self
     }
+    fn kiosk(&self) -> &dyn KioskTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
-    fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
-    fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
-    fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
     fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
     fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
     fn rate_clear(key: &str) -> Result<()> => limits;
@@ -413,4 +414,10 @@ answered_by!(PinTx {} {
     fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
     fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
     fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
+});
+
+answered_by!(KioskTx {} {
+    fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
+    fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
+    fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
 });
