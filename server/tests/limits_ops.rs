@@ -269,6 +269,8 @@ fn ended_rate_windows_are_pruned_and_running_ones_kept() {
     let refused = hit("recent", recent).expect("the 11th hit is refused");
     assert_eq!(refused.bucket, Bucket::EnrollCode);
     // What is left: exactly the two live counters (deleted now to count them).
-    let left = store.write(|tx| tx.prune_rate_limits(i64::MAX)).unwrap();
+    let left = store
+        .write(|tx| tx.limits().prune_rate_limits(i64::MAX))
+        .unwrap();
     assert_eq!(left, 2);
 }

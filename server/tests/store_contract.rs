@@ -762,24 +762,35 @@ fn pin_codes_supersede_expire_and_redeem_once() {
 #[test]
 fn rate_counters_window_clear_and_prune() {
     on_every_backend(|s| {
-        assert_eq!(s.write(|tx| tx.rate_hit("ip:1", 1000, T)).unwrap(), (1, T));
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 10)).unwrap(),
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T)).unwrap(),
+            (1, T)
+        );
+        assert_eq!(
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 10))
+                .unwrap(),
             (2, T)
         );
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1000)).unwrap(),
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 1000))
+                .unwrap(),
             (1, T + 1000)
         );
-        s.write(|tx| tx.rate_hit("ip:2", 1000, T)).unwrap();
-        s.write(|tx| tx.rate_hit("user:1", 1000, T)).unwrap();
-        s.write(|tx| tx.rate_clear_prefix("ip:")).unwrap();
+        s.write(|tx| tx.limits().rate_hit("ip:2", 1000, T)).unwrap();
+        s.write(|tx| tx.limits().rate_hit("user:1", 1000, T))
+            .unwrap();
+        s.write(|tx| tx.limits().rate_clear_prefix("ip:")).unwrap();
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1001)).unwrap().0,
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 1001))
+                .unwrap()
+                .0,
             1
         );
-        s.write(|tx| tx.rate_clear("ip:1")).unwrap();
-        assert_eq!(s.write(|tx| tx.prune_rate_limits(T + 1)).unwrap(), 1);
+        s.write(|tx| tx.limits().rate_clear("ip:1")).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.limits().prune_rate_limits(T + 1)).unwrap(),
+            1
+        );
     });
 }
 

@@ -18,6 +18,7 @@ pub mod faults;
 pub mod forgotten;
 pub mod head_statements;
 pub mod kiosk;
+pub mod limits;
 pub mod meta;
 pub mod migrations;
 pub mod people;
@@ -146,6 +147,8 @@ pub trait StoreTx {
     fn pin(&self) -> &dyn pin::PinTx;
     /// Who punches on which site's kiosks, with what PIN verifier.
     fn kiosk(&self) -> &dyn kiosk::KioskTx;
+    /// Rate counters every server on the database shares (`crate::limits`).
+    fn limits(&self) -> &dyn limits::LimitsTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -161,19 +164,6 @@ pub trait StoreTx {
         &self,
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
-
-    /// Counts one hit on a fixed-window rate counter shared by every server
-    /// on this database: returns (hits in the current window including this
-    /// one, when the window started). A window older than `window_ms`
-    /// starts again at `now_ms`.
-    fn rate_hit(&self, key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)>;
-    /// Deletes the rate counters whose window started before `before_ms`;
-    /// returns how many.
-    fn prune_rate_limits(&self, before_ms: i64) -> Result<u64>;
-    /// Deletes one rate counter.
-    fn rate_clear(&self, key: &str) -> Result<()>;
-    /// Deletes every rate counter whose key starts with `prefix`.
-    fn rate_clear_prefix(&self, prefix: &str) -> Result<()>;
 
     // Privacy (`privacy`): the outcome of evidence an employee revealed.
     fn record_revelation(&self, revelation: &Revelation) -> Result<()>;

@@ -40,6 +40,7 @@ use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
 use crate::store::head_statements::HeadStatementsTx;
 use crate::store::kiosk::KioskTx;
+use crate::store::limits::LimitsTx;
 use crate::store::meta::MetaTx;
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
@@ -232,15 +233,14 @@ answered_by!(StoreTx {
     fn kiosk(&self) -> &dyn KioskTx {
         self
     }
+    fn limits(&self) -> &dyn LimitsTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
-    fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
-    fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
-    fn rate_clear(key: &str) -> Result<()> => limits;
-    fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
     fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
     fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
     fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
@@ -420,4 +420,11 @@ answered_by!(KioskTx {} {
     fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
     fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
     fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
+});
+
+answered_by!(LimitsTx {} {
+    fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
+    fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
+    fn rate_clear(key: &str) -> Result<()> => limits;
+    fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
 });
