@@ -883,9 +883,10 @@ fn retention_and_erasure_keep_every_hash() {
         .unwrap();
         s.write(|tx| tx.head_statements().insert_head_statement("d1", 4, "h", T))
             .unwrap();
-        s.write(|tx| tx.put_data_key("d1", "k", b"key", T)).unwrap();
+        s.write(|tx| tx.privacy().put_data_key("d1", "k", b"key", T))
+            .unwrap();
         assert_eq!(
-            s.read(|tx| tx.data_key("d1", "k")).unwrap(),
+            s.read(|tx| tx.privacy().data_key("d1", "k")).unwrap(),
             Some(b"key".to_vec())
         );
         let revealed = Revelation {
@@ -895,12 +896,16 @@ fn retention_and_erasure_keep_every_hash() {
             review_flags: "[]".into(),
             revealed_at_ms: T,
         };
-        s.write(|tx| tx.record_revelation(&revealed)).unwrap();
-        assert_eq!(s.read(|tx| tx.revelations_of("e1")).unwrap(), [revealed]);
+        s.write(|tx| tx.privacy().record_revelation(&revealed))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.privacy().revelations_of("e1")).unwrap(),
+            [revealed]
+        );
 
         // Record bytes older than seq 3's arrival go; rows and hashes stay.
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::RecordBytes, T + 3))
+            s.write(|tx| tx.privacy().purge(PurgeKind::RecordBytes, T + 3))
                 .unwrap(),
             2
         );
@@ -910,7 +915,8 @@ fn retention_and_erasure_keep_every_hash() {
         );
         // Punch rows go, their hashes stay in the chain.
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::Punches, T + 2)).unwrap(),
+            s.write(|tx| tx.privacy().purge(PurgeKind::Punches, T + 2))
+                .unwrap(),
             1
         );
         let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
@@ -928,22 +934,24 @@ fn retention_and_erasure_keep_every_hash() {
             Some("h-d1-1")
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::RejectedBytes, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::RejectedBytes, T + 1))
                 .unwrap(),
             1
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::HeadStatements, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::HeadStatements, T + 1))
                 .unwrap(),
             1
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::Revelations, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::Revelations, T + 1))
                 .unwrap(),
             1
         );
 
-        let report = s.write(|tx| tx.erase_employee("e1", T + 50)).unwrap();
+        let report = s
+            .write(|tx| tx.privacy().erase_employee("e1", T + 50))
+            .unwrap();
         assert_eq!(
             (
                 report.record_bytes,
@@ -1142,21 +1150,37 @@ fn stored_values_page_and_replace_only_what_is_unchanged() {
         device(s, "d1", "e1");
         punches(s, "d1", "e1", 1..4);
         let first = s
-            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, None, 2))
+            .read(|tx| {
+                tx.privacy()
+                    .stored_values(SealableColumn::PunchRecord, None, 2)
+            })
             .unwrap();
         assert_eq!(first.len(), 2);
         let rest = s
-            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, Some(&first[1].row), 5))
+            .read(|tx| {
+                tx.privacy()
+                    .stored_values(SealableColumn::PunchRecord, Some(&first[1].row), 5)
+            })
             .unwrap();
         assert_eq!(rest.len(), 1);
         let v = &rest[0];
         assert!(
-            s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"new"))
-                .unwrap()
+            s.write(|tx| tx.privacy().replace_value(
+                SealableColumn::PunchRecord,
+                &v.row,
+                &v.value,
+                b"new"
+            ))
+            .unwrap()
         );
         assert!(
-            !s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"x"))
-                .unwrap()
+            !s.write(|tx| tx.privacy().replace_value(
+                SealableColumn::PunchRecord,
+                &v.row,
+                &v.value,
+                b"x"
+            ))
+            .unwrap()
         );
     });
 }

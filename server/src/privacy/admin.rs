@@ -17,7 +17,8 @@ impl Admin {
 
     /// Evidence the employee revealed to settle disputes, with its outcome.
     pub fn revelations(&self, employee_id: &str) -> Result<Vec<Revelation>> {
-        self.store.read(|tx| tx.revelations_of(employee_id))
+        self.store
+            .read(|tx| tx.privacy().revelations_of(employee_id))
     }
 
     /// The employer's retention, per kind of data.
@@ -62,7 +63,7 @@ impl Admin {
                 tx.enrollment().employee(employee_id)?.ok_or_else(|| {
                     crate::error::ServerError::UnknownEmployee(employee_id.to_string())
                 })?;
-                tx.erase_employee(employee_id, now_ms)
+                tx.privacy().erase_employee(employee_id, now_ms)
             })
             .and_then(|report| {
                 self.store.scrub()?;

@@ -79,7 +79,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
     })? {
         requests.extend(exported_event(tx, &event)?);
     }
-    let revealed_evidence = tx.revelations_of(employee_id)?;
+    let revealed_evidence = tx.privacy().revelations_of(employee_id)?;
     let flagged = punches
         .iter()
         .filter(|p| !p.info.review_flags.is_empty())

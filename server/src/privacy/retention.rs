@@ -68,7 +68,7 @@ pub fn save(tx: &dyn StoreTx, retention: &Retention) -> Result<()> {
 pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<RetentionReport> {
     let before = |days: u32| now_ms.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
     let run = |days: Option<u32>, kind: PurgeKind| -> Result<u64> {
-        days.map_or(Ok(0), |d| tx.purge(kind, before(d)))
+        days.map_or(Ok(0), |d| tx.privacy().purge(kind, before(d)))
     };
     Ok(RetentionReport {
         now_ms,

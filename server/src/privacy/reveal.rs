@@ -55,7 +55,7 @@ pub fn reveal(
     };
     let review_flags =
         serde_json::to_string(&flags).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-    tx.record_revelation(&Revelation {
+    tx.privacy().record_revelation(&Revelation {
         device_id: device.device_id.clone(),
         seq,
         employee_id: record.employee_id.clone(),

@@ -26,6 +26,7 @@ pub mod photos;
 pub mod pin;
 pub mod policies;
 pub mod postgres;
+pub mod privacy;
 pub mod punch_page;
 pub mod punches;
 pub mod refusals;
@@ -38,6 +39,7 @@ pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
 pub use pin::{PinCodeRow, PinProfile};
 pub use policies::PolicyRow;
+pub use privacy::{ErasureReport, PurgeKind, Revelation};
 pub use punches::{NewPunch, StoredPunchInfo};
 pub use refusals::{RefusedRow, RejectedInfo};
 
@@ -47,52 +49,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
-
-/// An employee revealed the exact evidence behind a minimised record, and it
-/// matched the commitment: what review found on it (the evidence itself is
-/// not kept).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Revelation {
-    pub device_id: String,
-    pub seq: u64,
-    pub employee_id: String,
-    /// JSON list of `ReviewFlag` on the exact evidence.
-    pub review_flags: String,
-    pub revealed_at_ms: i64,
-}
-
-/// What retention removes, kind by kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PurgeKind {
-    /// Accepted records' signed bytes (exact locations, Wi-Fi, addresses);
-    /// the punch row (times, kind, verdict, site) and its hash stay.
-    RecordBytes,
-    /// Refused records' bytes (raw evidence); the refusal and hash stay.
-    RejectedBytes,
-    /// Punch rows themselves; (device, seq, hash) stay in `punch_hashes`.
-    Punches,
-    /// Audit: the heads devices stated, and the outcomes of revealed evidence.
-    HeadStatements,
-    Revelations,
-}
-
-/// What an erasure removed (rows touched per kind).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ErasureReport {
-    pub employee_id: String,
-    /// Punch records' signed bytes (location, Wi-Fi, addresses) removed;
-    /// the rows (times, kind, verdict, site, review flags) kept for payroll.
-    pub record_bytes: u64,
-    pub refused_records: u64,
-    /// Requests' bodies (reasons, proposals) and bytes; decisions kept.
-    pub requests: u64,
-    pub attachments: u64,
-    pub revelations: u64,
-    pub head_statements: u64,
-    pub data_keys: u64,
-    /// Devices unbound and their platform details removed.
-    pub devices: u64,
-}
 
 /// One link of a device's stored chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -149,6 +105,8 @@ pub trait StoreTx {
     fn kiosk(&self) -> &dyn kiosk::KioskTx;
     /// Rate counters every server on the database shares (`crate::limits`).
     fn limits(&self) -> &dyn limits::LimitsTx;
+    /// Revelations, data keys, retention, erasure and the sealed columns as stored.
+    fn privacy(&self) -> &dyn privacy::PrivacyTx;
 
     /// The stored bytes of (device, seq), if accepted.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
@@ -165,21 +123,9 @@ pub trait StoreTx {
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
 
-    // Privacy (`privacy`): the outcome of evidence an employee revealed.
-    fn record_revelation(&self, revelation: &Revelation) -> Result<()>;
-    fn revelations_of(&self, employee_id: &str) -> Result<Vec<Revelation>>;
-    /// A device's data key for sealed payloads (stored as `privacy::keys` seals it).
-    fn put_data_key(&self, device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()>;
-    fn data_key(&self, device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>>;
-    /// Retention (`privacy::retention`): removes one kind of data older
-    /// than `before_ms`, keeping every hash; answers how many rows.
-    fn purge(&self, kind: PurgeKind, before_ms: i64) -> Result<u64>;
     /// A device's chain as stored (punches and events), in seq order:
     /// purged or erased records with empty bytes and only their hash.
     fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
-    /// Erasure on leaving (`privacy::erase`): removes the employee's
-    /// personal data, keeps punch rows (payroll) and every hash.
-    fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport>;
     // Chain events (`events` table): see [`StoredEvent`].
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.
@@ -200,26 +146,6 @@ pub trait StoreTx {
     /// An employee's file by its hash: two employees' identical files are
     /// two rows, so neither reads, owns or erases the other's.
     fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>>;
-
-    // At rest (`crate::at_rest`): the evidence columns exactly as stored,
-    // for sealing old rows and rotating keys.
-    /// Up to `limit` values of `column` after the row `after` (None: from
-    /// the first), in key order.
-    fn stored_values(
-        &self,
-        column: sealable::SealableColumn,
-        after: Option<&sealable::RowKey>,
-        limit: u32,
-    ) -> Result<Vec<sealable::StoredValue>>;
-    /// Replaces one value if it is still `old`; false when it changed
-    /// meanwhile (purged, erased) or the row is gone.
-    fn replace_value(
-        &self,
-        column: sealable::SealableColumn,
-        row: &sealable::RowKey,
-        old: &[u8],
-        new: &[u8],
-    ) -> Result<bool>;
 }
 
 /// An accepted chain event: the signed bytes, what they say (`body`, the

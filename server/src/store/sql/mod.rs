@@ -48,6 +48,7 @@ use crate::store::people::{
 use crate::store::photos::{PhotosTx, PunchPhotoRow};
 use crate::store::pin::PinTx;
 use crate::store::policies::PoliciesTx;
+use crate::store::privacy::PrivacyTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
 use crate::store::punches::PunchesTx;
 use crate::store::refusals::RefusalsTx;
@@ -236,19 +237,14 @@ answered_by!(StoreTx {
     fn limits(&self) -> &dyn LimitsTx {
         self
     }
+    fn privacy(&self) -> &dyn PrivacyTx {
+        self
+    }
 } {
     fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
-    fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
-    fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
-    fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
-    fn data_key(device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> => privacy;
-    fn purge(kind: PurgeKind, before_ms: i64) -> Result<u64> => privacy;
-    fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
-    fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
-    fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
     fn insert_event(event: &StoredEvent) -> Result<()> => events;
     fn events(filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> => events;
     fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
@@ -427,4 +423,15 @@ answered_by!(LimitsTx {} {
     fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
     fn rate_clear(key: &str) -> Result<()> => limits;
     fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
+});
+
+answered_by!(PrivacyTx {} {
+    fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
+    fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
+    fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
+    fn data_key(device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> => privacy;
+    fn purge(kind: PurgeKind, before_ms: i64) -> Result<u64> => privacy;
+    fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
+    fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
+    fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
 });
