@@ -278,7 +278,10 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
                 .head_seq,
             7
         );
-        assert_eq!(s.read(|tx| tx.punch_bytes("d1", u64::MAX)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.chain().punch_bytes("d1", u64::MAX)).unwrap(),
+            None
+        );
 
         assert!(s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
         assert!(!s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
@@ -502,15 +505,20 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
             .unwrap();
         assert_eq!(one, punch_info("d1", 60, "e1"));
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 60)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 60)).unwrap(),
             Some(b"rec 60".to_vec())
         );
         let many = s
-            .read(|tx| tx.punch_bytes_many("d1", &(1..=150).collect::<Vec<_>>()))
+            .read(|tx| {
+                tx.chain()
+                    .punch_bytes_many("d1", &(1..=150).collect::<Vec<_>>())
+            })
             .unwrap();
         assert_eq!((many.len(), many[&120].as_slice()), (120, &b"rec 120"[..]));
         assert_eq!(
-            s.read(|tx| tx.kept_hash("d1", 5)).unwrap().as_deref(),
+            s.read(|tx| tx.chain().kept_hash("d1", 5))
+                .unwrap()
+                .as_deref(),
             Some("h-d1-5")
         );
         assert_eq!(
@@ -852,7 +860,7 @@ fn events_filter_decide_and_attachments_stay_per_employee() {
             (Some("approved"), Some("ok"))
         );
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 3)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 3)).unwrap(),
             Some(b"event bytes".to_vec())
         );
 
@@ -910,7 +918,7 @@ fn retention_and_erasure_keep_every_hash() {
             2
         );
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 1)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 1)).unwrap(),
             Some(Vec::new())
         );
         // Punch rows go, their hashes stay in the chain.
@@ -919,7 +927,7 @@ fn retention_and_erasure_keep_every_hash() {
                 .unwrap(),
             1
         );
-        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        let chain = s.read(|tx| tx.chain().chain_rows("d1")).unwrap();
         assert_eq!(
             chain.iter().map(|r| r.seq).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5]
@@ -930,7 +938,9 @@ fn retention_and_erasure_keep_every_hash() {
         );
         assert_eq!(chain[3].record, b"rec 4");
         assert_eq!(
-            s.read(|tx| tx.kept_hash("d1", 1)).unwrap().as_deref(),
+            s.read(|tx| tx.chain().kept_hash("d1", 1))
+                .unwrap()
+                .as_deref(),
             Some("h-d1-1")
         );
         assert_eq!(
@@ -973,7 +983,7 @@ fn retention_and_erasure_keep_every_hash() {
             (d.platform.as_str(), d.unbound_at_ms),
             ("erased", Some(T + 50))
         );
-        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        let chain = s.read(|tx| tx.chain().chain_rows("d1")).unwrap();
         assert!(
             chain
                 .iter()

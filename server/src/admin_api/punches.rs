@@ -248,7 +248,7 @@ pub async fn detail(
     let locale = locale::from_headers(&headers);
     let body = call(&state, headers, method, Permission::ViewPunches, move |s, actor, now| {
         let found = s.store.read(|tx| {
-            let Some(bytes) = tx.punch_bytes(&device_id, seq)? else {
+            let Some(bytes) = tx.chain().punch_bytes(&device_id, seq)? else {
                 return Ok(None);
             };
             // One row, not the whole table (bounded work per request).

@@ -231,7 +231,7 @@ impl<'a> Batch<'a> {
             applied_break: None,
             now_ms,
             records,
-            stored: tx.punch_bytes_many(&device.device_id, &resent)?,
+            stored: tx.chain().punch_bytes_many(&device.device_id, &resent)?,
             accepted_here: HashMap::new(),
             locations: tx.punches().punch_locations(&new_ids)?,
             stated: tx

@@ -12,7 +12,7 @@ use crate::store::{ErasureReport, Revelation, StoreExt};
 impl Admin {
     /// The exact bytes stored for a device's record (what the phone signed).
     pub fn punch_record(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
-        self.store.read(|tx| tx.punch_bytes(device_id, seq))
+        self.store.read(|tx| tx.chain().punch_bytes(device_id, seq))
     }
 
     /// Evidence the employee revealed to settle disputes, with its outcome.

@@ -43,6 +43,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
     let mut punches = Vec::new();
     for info in tx.punches().punches_of(employee_id)? {
         let record = tx
+            .chain()
             .punch_bytes(&info.device_id, info.seq)?
             .and_then(|b| PunchRecord::from_bytes(&b).ok());
         let opened = match &record {

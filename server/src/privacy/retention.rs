@@ -93,7 +93,7 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     let corrupt = |e: hex::FromHexError| ServerError::Corrupt(e.to_string());
-    let rows = tx.chain_rows(device_id)?;
+    let rows = tx.chain().chain_rows(device_id)?;
     let hashes = rows
         .iter()
         .map(|row| hex::decode(&row.hash).map_err(corrupt))

@@ -32,6 +32,7 @@ pub fn reveal(
     now_ms: i64,
 ) -> Result<std::result::Result<Vec<ReviewFlag>, RevealRefusal>> {
     let Some(bytes) = tx
+        .chain()
         .punch_bytes(&device.device_id, seq)?
         .filter(|b| !b.is_empty())
     else {

@@ -9,6 +9,7 @@
 //! by URL; both migrate from files under one runner ([`migrations`]).
 
 pub mod browser;
+pub mod chain;
 pub mod db;
 pub mod devices;
 pub mod employee_devices;
@@ -35,6 +36,7 @@ pub mod sealable;
 pub mod sql;
 pub mod sqlite;
 
+pub use chain::ChainRow;
 pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
 pub use pin::{PinCodeRow, PinProfile};
@@ -49,17 +51,6 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Result, ServerError};
-
-/// One link of a device's stored chain.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChainRow {
-    pub seq: u64,
-    /// Empty once retention purged it.
-    pub record: Vec<u8>,
-    pub signature: Vec<u8>,
-    /// Hex SHA-256 of the record as received.
-    pub hash: String,
-}
 
 fn b64<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&punch_model::wire::b64::encode(v))
@@ -107,14 +98,8 @@ pub trait StoreTx {
     fn limits(&self) -> &dyn limits::LimitsTx;
     /// Revelations, data keys, retention, erasure and the sealed columns as stored.
     fn privacy(&self) -> &dyn privacy::PrivacyTx;
-
-    /// The stored bytes of (device, seq), if accepted.
-    fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
-    /// The hash kept for (device, seq) — of an accepted punch or event, or
-    /// of a punch row retention removed — even once its bytes are purged.
-    fn kept_hash(&self, device_id: &str, seq: u64) -> Result<Option<String>>;
-    /// The stored bytes of several seqs of one device (absent: not stored).
-    fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>>;
+    /// A device's chain as stored: bytes and kept hashes at a seq, every link.
+    fn chain(&self) -> &dyn chain::ChainTx;
 
     /// One page of make-up and field-work requests, oldest first, in SQL
     /// ([`request_page::RequestQuery`]).
@@ -123,9 +108,6 @@ pub trait StoreTx {
         query: &request_page::RequestQuery,
     ) -> Result<Vec<request_page::RequestRow>>;
 
-    /// A device's chain as stored (punches and events), in seq order:
-    /// purged or erased records with empty bytes and only their hash.
-    fn chain_rows(&self, device_id: &str) -> Result<Vec<ChainRow>>;
     // Chain events (`events` table): see [`StoredEvent`].
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::browser::{BrowserTx, CeremonyRow, PasskeyRow};
+use crate::store::chain::ChainTx;
 use crate::store::db::{Db, Row, Value};
 use crate::store::devices::DevicesTx;
 use crate::store::employee_devices::{
@@ -240,11 +241,10 @@ answered_by!(StoreTx {
     fn privacy(&self) -> &dyn PrivacyTx {
         self
     }
+    fn chain(&self) -> &dyn ChainTx {
+        self
+    }
 } {
-    fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
-    fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
-    fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
     fn insert_event(event: &StoredEvent) -> Result<()> => events;
     fn events(filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> => events;
     fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
@@ -434,4 +434,11 @@ answered_by!(PrivacyTx {} {
     fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
     fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
     fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
+});
+
+answered_by!(ChainTx {} {
+    fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
+    fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
+    fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
 });
