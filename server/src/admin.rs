@@ -392,7 +392,7 @@ impl Admin {
     /// Every accepted chain event of one type (`refused_punch`...).
     pub fn events(&self, event_type: Option<&str>) -> Result<Vec<StoredEvent>> {
         self.store.read(|tx| {
-            tx.events(&EventFilter {
+            tx.events().list(&EventFilter {
                 event_type,
                 ..EventFilter::default()
             })
@@ -418,7 +418,7 @@ impl Admin {
     /// Punch-key rotations waiting for HR (see `key_rotation`).
     pub fn pending_key_rotations(&self) -> Result<Vec<StoredEvent>> {
         self.store.read(|tx| {
-            tx.events(&EventFilter {
+            tx.events().list(&EventFilter {
                 event_type: Some(crate::key_rotation::EVENT_TYPE),
                 status: Some(crate::key_rotation::PENDING),
                 ..EventFilter::default()
@@ -445,7 +445,7 @@ impl Admin {
     pub fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .store
-            .read(|tx| tx.attachment(employee_id, sha256))?
+            .read(|tx| tx.events().attachment(employee_id, sha256))?
             .map(|a| a.body))
     }
 

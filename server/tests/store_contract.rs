@@ -827,13 +827,13 @@ fn event(device_id: &str, seq: u64, event_id: &str) -> StoredEvent {
 #[test]
 fn events_filter_decide_and_attachments_stay_per_employee() {
     on_every_backend(|s| {
-        s.write(|tx| tx.insert_event(&event("d1", 2, "ev1")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 2, "ev1")))
             .unwrap();
-        s.write(|tx| tx.insert_event(&event("d1", 3, "ev2")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 3, "ev2")))
             .unwrap();
         let mine = s
             .read(|tx| {
-                tx.events(&EventFilter {
+                tx.events().list(&EventFilter {
                     employee_id: Some("e1"),
                     status: Some("pending"),
                     ..EventFilter::default()
@@ -842,19 +842,28 @@ fn events_filter_decide_and_attachments_stay_per_employee() {
             .unwrap();
         assert_eq!(mine, [event("d1", 2, "ev1"), event("d1", 3, "ev2")]);
         assert_eq!(
-            s.write(|tx| tx.event_id_holder("ev2")).unwrap(),
+            s.write(|tx| tx.events().event_id_holder("ev2")).unwrap(),
             Some(("d1".into(), 3))
         );
-        assert_eq!(s.read(|tx| tx.events_by_id("ev1")).unwrap().len(), 1);
+        assert_eq!(
+            s.read(|tx| tx.events().events_by_id("ev1")).unwrap().len(),
+            1
+        );
         let decision = EventDecision {
             status: "approved",
             decided_by: "boss",
             comment: "ok",
             at_ms: T + 9,
         };
-        assert!(s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
-        assert!(!s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
-        let decided = &s.read(|tx| tx.events_by_id("ev1")).unwrap()[0];
+        assert!(
+            s.write(|tx| tx.events().decide_event("d1", 2, &decision))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx.events().decide_event("d1", 2, &decision))
+                .unwrap()
+        );
+        let decided = &s.read(|tx| tx.events().events_by_id("ev1")).unwrap()[0];
         assert_eq!(
             (decided.status.as_deref(), decided.comment.as_deref()),
             (Some("approved"), Some("ok"))
@@ -870,10 +879,16 @@ fn events_filter_decide_and_attachments_stay_per_employee() {
             body: b"pdf".to_vec(),
             received_at_ms: T,
         };
-        s.write(|tx| tx.insert_attachment(&file)).unwrap();
-        s.write(|tx| tx.insert_attachment(&file)).unwrap();
-        assert_eq!(s.read(|tx| tx.attachment("e1", "f")).unwrap(), Some(file));
-        assert_eq!(s.read(|tx| tx.attachment("e2", "f")).unwrap(), None);
+        s.write(|tx| tx.events().insert_attachment(&file)).unwrap();
+        s.write(|tx| tx.events().insert_attachment(&file)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e1", "f")).unwrap(),
+            Some(file)
+        );
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e2", "f")).unwrap(),
+            None
+        );
     });
 }
 
@@ -882,7 +897,7 @@ fn retention_and_erasure_keep_every_hash() {
     on_every_backend(|s| {
         device(s, "d1", "e1");
         punches(s, "d1", "e1", 1..5);
-        s.write(|tx| tx.insert_event(&event("d1", 5, "ev")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 5, "ev")))
             .unwrap();
         s.write(|tx| {
             tx.refusals()
@@ -989,7 +1004,10 @@ fn retention_and_erasure_keep_every_hash() {
                 .iter()
                 .all(|r| r.record.is_empty() && !r.hash.is_empty())
         );
-        assert_eq!(s.read(|tx| tx.events_by_id("ev")).unwrap()[0].body, "{}");
+        assert_eq!(
+            s.read(|tx| tx.events().events_by_id("ev")).unwrap()[0].body,
+            "{}"
+        );
     });
 }
 
@@ -1261,7 +1279,7 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
 
         let mut fault = event("dp", 2, "evf");
         fault.event_type = "fault".into();
-        s.write(|tx| tx.insert_event(&fault)).unwrap();
+        s.write(|tx| tx.events().insert_event(&fault)).unwrap();
         assert_eq!(
             s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(),
             Some(fault)
@@ -1383,7 +1401,7 @@ fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
         // The bytes arrive as an attachment; a request's file is not a photo.
         for (hash, at) in [(sha.clone(), T + 10), ("cd".repeat(32), T)] {
             s.write(|tx| {
-                tx.insert_attachment(&AttachmentRow {
+                tx.events().insert_attachment(&AttachmentRow {
                     sha256: hash.clone(),
                     employee_id: "e1".into(),
                     body: b"jpg".to_vec(),
@@ -1398,9 +1416,12 @@ fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
         );
         assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 10)).unwrap(), 0);
         assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 11)).unwrap(), 1);
-        assert_eq!(s.read(|tx| tx.attachment("e1", &sha)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e1", &sha)).unwrap(),
+            None
+        );
         assert!(
-            s.read(|tx| tx.attachment("e1", &"cd".repeat(32)))
+            s.read(|tx| tx.events().attachment("e1", &"cd".repeat(32)))
                 .unwrap()
                 .is_some()
         );

@@ -224,7 +224,7 @@ fn approved_make_ups(
     };
     let mut out = Vec::new();
     loop {
-        let page = tx.request_page(&query)?;
+        let page = tx.events().request_page(&query)?;
         let full = page.len() == MAX_PAGE;
         if let Some(last) = page.last() {
             query.after = Some(RequestCursor::of(&last.event));

@@ -118,7 +118,7 @@ impl Batch<'_> {
             .collect();
         self.tx.punches().insert_punches(&new)?;
         for event in &self.events_here {
-            self.tx.insert_event(event)?;
+            self.tx.events().insert_event(event)?;
         }
         let (head_seq, head_hash) = (self.cursor.head_seq(), self.cursor.head_hash().to_string());
         if head_seq != self.device.head_seq {

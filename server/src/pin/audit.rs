@@ -204,7 +204,7 @@ pub fn judge_new(
     at_ms: Option<i64>,
     batch: &[StoredEvent],
 ) -> Result<Option<(String, String)>> {
-    let mut stored = tx.events(&EventFilter {
+    let mut stored = tx.events().list(&EventFilter {
         employee_id: None,
         device_id: Some(device_id),
         event_type: Some(punch_model::ledger::event::types::PIN),
@@ -223,7 +223,7 @@ pub fn judge_new(
 /// The lock an employee is under by the server's replay of every device's
 /// PIN events (a reinstalled app keeps nothing; the server still knows).
 pub fn lock_of(tx: &dyn StoreTx, employee_id: &str) -> Result<DerivedLock> {
-    let mut events = tx.events(&EventFilter {
+    let mut events = tx.events().list(&EventFilter {
         employee_id: None,
         device_id: None,
         event_type: Some(punch_model::ledger::event::types::PIN),

@@ -74,7 +74,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         })
         .collect();
     let mut requests = Vec::new();
-    for event in tx.events(&EventFilter {
+    for event in tx.events().list(&EventFilter {
         employee_id: Some(employee_id),
         ..EventFilter::default()
     })? {

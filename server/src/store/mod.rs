@@ -14,6 +14,7 @@ pub mod db;
 pub mod devices;
 pub mod employee_devices;
 pub mod enrollment;
+pub mod events;
 pub mod evidence;
 pub mod faults;
 pub mod forgotten;
@@ -39,6 +40,7 @@ pub mod sqlite;
 pub use chain::ChainRow;
 pub use devices::{BindDevice, DeviceInfo};
 pub use enrollment::{ChallengeRow, CodeRow, EmployeeRow};
+pub use events::{AttachmentRow, EventDecision, EventFilter, StoredEvent};
 pub use pin::{PinCodeRow, PinProfile};
 pub use policies::PolicyRow;
 pub use privacy::{ErasureReport, PurgeKind, Revelation};
@@ -100,96 +102,8 @@ pub trait StoreTx {
     fn privacy(&self) -> &dyn privacy::PrivacyTx;
     /// A device's chain as stored: bytes and kept hashes at a seq, every link.
     fn chain(&self) -> &dyn chain::ChainTx;
-
-    /// One page of make-up and field-work requests, oldest first, in SQL
-    /// ([`request_page::RequestQuery`]).
-    fn request_page(
-        &self,
-        query: &request_page::RequestQuery,
-    ) -> Result<Vec<request_page::RequestRow>>;
-
-    // Chain events (`events` table): see [`StoredEvent`].
-    fn insert_event(&self, event: &StoredEvent) -> Result<()>;
-    /// Events matching `filter`, oldest first.
-    fn events(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>>;
-    /// The rows carrying `event_id`, by (device, seq): one since ingest
-    /// refuses a second; older databases may hold a few.
-    fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>>;
-    /// Where `event_id` is already stored, if anywhere. In a write
-    /// transaction it also serialises ingests of the same id (PostgreSQL
-    /// takes a transaction lock on it), so two devices cannot both claim it.
-    fn event_id_holder(&self, event_id: &str) -> Result<Option<(String, u64)>>;
-    /// Records a decision on the request at (device, seq) if it is still
-    /// pending; false if it is not (unknown, or already decided).
-    fn decide_event(&self, device_id: &str, seq: u64, decision: &EventDecision<'_>)
-    -> Result<bool>;
-    /// Stores an attachment once (the same hash again is a no-op).
-    fn insert_attachment(&self, attachment: &AttachmentRow) -> Result<()>;
-    /// An employee's file by its hash: two employees' identical files are
-    /// two rows, so neither reads, owns or erases the other's.
-    fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>>;
-}
-
-/// An accepted chain event: the signed bytes, what they say (`body`, the
-/// event as JSON), and for requests where they stand.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoredEvent {
-    pub device_id: String,
-    pub seq: u64,
-    pub event_id: String,
-    pub employee_id: String,
-    /// `make_up_request`, `field_work_request`, `refused_punch`...
-    pub event_type: String,
-    pub body: String,
-    pub wall_time_ms: i64,
-    pub trusted_time_ms: Option<i64>,
-    #[serde(skip)]
-    pub record: Vec<u8>,
-    #[serde(skip)]
-    pub signature: Vec<u8>,
-    pub hash: String,
-    pub received_at_ms: i64,
-    /// A `RequestStatus` for requests (None for other events).
-    pub status: Option<String>,
-    /// Why the server refused it (a refusal code), when it did.
-    pub status_detail: Option<String>,
-    pub decided_by: Option<String>,
-    pub decided_at_ms: Option<i64>,
-    pub comment: Option<String>,
-}
-
-impl StoredEvent {
-    /// The time to believe: trusted where it exists, else the wall clock.
-    pub fn effective_time_ms(&self) -> i64 {
-        self.trusted_time_ms.unwrap_or(self.wall_time_ms)
-    }
-}
-
-/// Which events to list (every field narrows).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EventFilter<'a> {
-    pub employee_id: Option<&'a str>,
-    pub device_id: Option<&'a str>,
-    pub event_type: Option<&'a str>,
-    pub status: Option<&'a str>,
-}
-
-/// A manager's decision on a request.
-#[derive(Debug, Clone, Copy)]
-pub struct EventDecision<'a> {
-    pub status: &'a str,
-    pub decided_by: &'a str,
-    pub comment: &'a str,
-    pub at_ms: i64,
-}
-
-/// A file filed with a make-up request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AttachmentRow {
-    pub sha256: String,
-    pub employee_id: String,
-    pub body: Vec<u8>,
-    pub received_at_ms: i64,
+    /// Chain events, requests and their attachments.
+    fn events(&self) -> &dyn events::EventsTx;
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

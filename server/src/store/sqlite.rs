@@ -268,12 +268,12 @@ mod tests {
         .unwrap();
         drop(conn);
         let store = SqliteStore::open(&path).unwrap();
-        let read = |e: &str| store.read(|tx| tx.attachment(e, "ab")).unwrap();
+        let read = |e: &str| store.read(|tx| tx.events().attachment(e, "ab")).unwrap();
         assert_eq!(read("e-1").map(|a| a.body), Some(vec![1, 2, 3]));
         assert_eq!(read("e-2"), None);
         store
             .write(|tx| {
-                tx.insert_attachment(&AttachmentRow {
+                tx.events().insert_attachment(&AttachmentRow {
                     sha256: "ab".into(),
                     employee_id: "e-2".into(),
                     body: vec![1, 2, 3],

@@ -36,6 +36,7 @@ use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
 use crate::store::enrollment::EnrollmentTx;
+use crate::store::events::EventsTx;
 use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
@@ -244,15 +245,10 @@ answered_by!(StoreTx {
     fn chain(&self) -> &dyn ChainTx {
         self
     }
+    fn events(&self) -> &dyn EventsTx {
+        self
+    }
 } {
-    fn insert_event(event: &StoredEvent) -> Result<()> => events;
-    fn events(filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> => events;
-    fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
-    fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
-    fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
-    fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
-    fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
-    fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
 });
 
 answered_by!(FaultsTx {} {
@@ -441,4 +437,18 @@ answered_by!(ChainTx {} {
     fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
     fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
     fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
+});
+
+answered_by!(EventsTx {
+    fn list(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> {
+        events::events(self, filter)
+    }
+} {
+    fn insert_event(event: &StoredEvent) -> Result<()> => events;
+    fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
+    fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
+    fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
+    fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
+    fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
+    fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
 });
