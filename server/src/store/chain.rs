@@ -22,7 +22,8 @@ pub struct ChainRow {
 
 /// This transaction's view of the stored chains.
 pub trait ChainTx {
-    /// The stored bytes of (device, seq), if accepted.
+    /// The stored bytes at (device, seq), punch or event, if accepted and
+    /// not purged.
     fn punch_bytes(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>>;
     /// The stored bytes of several seqs of one device (absent: not stored).
     fn punch_bytes_many(&self, device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>>;

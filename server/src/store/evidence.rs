@@ -10,6 +10,7 @@ pub trait EvidenceTx {
     /// Evidence rows stored and junk records dropped for the device on `day`
     /// (days since the epoch, UTC).
     fn evidence_counter(&self, device_id: &str, day: i64) -> Result<(u64, u64)>;
+    /// Adds to the device's counters for `day`.
     fn bump_evidence_counter(
         &self,
         device_id: &str,

@@ -1,6 +1,8 @@
 //! The storage contract. Business rules (enrollment, ingest, publishing) are
-//! written against [`StoreTx`], the primitive operations inside one
-//! transaction, run by [`ServerStore`] as a unit of work. Every operation is
+//! written against [`StoreTx`], one transaction, run by [`ServerStore`] as a
+//! unit of work. `StoreTx` only hands out the repositories, one per aggregate
+//! (`tx.punches()`, `tx.devices()`, `tx.privacy()`…), each a trait in its own
+//! file beside the rows it reads and writes. Every operation is
 //! written once ([`sql`], one module per aggregate) over a small statement
 //! layer ([`db`]: SQL in one dialect, neutral values and rows); a backend
 //! only runs statements and transactions. SQLite ([`sqlite::SqliteStore`])
@@ -47,7 +49,6 @@ pub use privacy::{ErasureReport, PurgeKind, Revelation};
 pub use punches::{NewPunch, StoredPunchInfo};
 pub use refusals::{RefusedRow, RejectedInfo};
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -62,7 +63,7 @@ fn b64_opt<S: serde::Serializer>(v: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::
     punch_model::wire::b64::opt::serialize(v, s)
 }
 
-/// The primitive operations, all inside one transaction.
+/// One transaction: the repositories whose operations run inside it.
 pub trait StoreTx {
     /// This transaction's staff, review and audit operations.
     fn people(&self) -> &dyn people::PeopleTx;

@@ -1,6 +1,6 @@
-//! Every [`StoreTx`] and [`PeopleTx`] method, written once over the
-//! statement layer ([`Db`]) both back ends provide. One module per
-//! aggregate; the trait impls below only say which module answers.
+//! Every repository of [`StoreTx`] ([`PeopleTx`], [`PunchesTx`]…), written
+//! once over the statement layer ([`Db`]) both back ends provide. One module
+//! per table group; the trait impls below only say which module answers.
 //!
 //! The at-rest hook ([`Sealer`]) lives here too: the few methods that write
 //! or read a sealed column pass it through the sealer the transaction was
@@ -187,7 +187,7 @@ macro_rules! answered_by {
     };
 }
 
-answered_by!(StoreTx {
+impl StoreTx for SqlTx<'_> {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
@@ -248,8 +248,7 @@ answered_by!(StoreTx {
     fn events(&self) -> &dyn EventsTx {
         self
     }
-} {
-});
+}
 
 answered_by!(FaultsTx {} {
     fn touch_seen(device_id: &str, now_ms: i64) -> Result<()> => faults;
