@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::common;
+
 use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_server::internal::at_rest;
 use punch_server::internal::forgotten::{ForgottenFilter, ForgottenRow};
@@ -19,13 +21,14 @@ use punch_server::internal::store::{
     PinCodeRow, PinProfile, PolicyRow, PurgeKind, Revelation, StoredEvent,
 };
 use punch_server::{
-    AtRestKeys, DbUrl, PostgresStore, RejectedInfo, ServerError, ServerStore, StoreExt,
-    StoredPunchInfo,
+    AtRestKeys, DbUrl, RejectedInfo, ServerError, ServerStore, StoreExt, StoredPunchInfo,
 };
 
 /// Runs `case` on a fresh store of every back end under test.
 fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
     let dir = tempfile::tempdir().unwrap();
+    // Scratch databases, dropped after the stores on them (declared first).
+    let mut scratch = Vec::new();
     let mut stores: Vec<(String, Arc<dyn ServerStore>)> = Vec::new();
     let sqlite = |name: &str| DbUrl::Sqlite(dir.path().join(name));
     stores.push(("sqlite".into(), store::open(&sqlite("a.db")).unwrap()));
@@ -38,10 +41,10 @@ fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
         && url.starts_with("postgres")
     {
         for sealed in [false, true] {
-            let name = format!("punch_c_{}", uuid::Uuid::new_v4().simple());
-            let db = DbUrl::Postgres(PostgresStore::create_database(&url, &name).unwrap());
+            let db = common::TestDb::scratch(&url, "punch_c");
             let store = at_rest::open(&db, sealed.then_some(&keys)).unwrap();
             stores.push((format!("postgres, sealed {sealed}"), store));
+            scratch.push(db);
         }
     }
     for (name, store) in stores {
@@ -51,6 +54,37 @@ fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
 }
 
 const T: i64 = 1_700_000_000_000;
+
+/// Refusals about one employee have their index on PostgreSQL too (step
+/// 21; SQLite's plan is checked in `store::sqlite`'s tests).
+#[test]
+fn refusals_are_indexed_by_employee() {
+    let Ok(url) = std::env::var("PUNCH_TEST_DB") else {
+        return;
+    };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let db = common::TestDb::scratch(&url, "punch_c");
+    drop(store::open(&db).unwrap());
+    let DbUrl::Postgres(db_url) = &*db else {
+        unreachable!("a PostgreSQL scratch database")
+    };
+    let out = std::process::Command::new("psql")
+        .args([
+            "-At",
+            db_url.as_str(),
+            "-c",
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'rejected_by_employee'",
+        ])
+        .output()
+        .expect("psql runs");
+    let def = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        def.contains("rejected USING btree (employee_id, id)"),
+        "{def}"
+    );
+}
 
 fn employee(s: &dyn ServerStore, id: &str) {
     s.write(|tx| {
@@ -822,6 +856,41 @@ fn event(device_id: &str, seq: u64, event_id: &str) -> StoredEvent {
         decided_at_ms: None,
         comment: None,
     }
+}
+
+#[test]
+fn one_employees_events_of_a_kind_come_with_the_kiosks_and_no_one_elses() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        device(s, "d2", "e2");
+        device(s, "k1", "kiosk:hq");
+        let pin = |device_id: &str, seq: u64, account: &str| StoredEvent {
+            employee_id: account.into(),
+            event_type: "pin".into(),
+            status: None,
+            ..event(device_id, seq, &format!("{device_id}-pin-{seq}"))
+        };
+        s.write(|tx| {
+            tx.events().insert_event(&pin("d1", 1, "e1"))?;
+            tx.events().insert_event(&event("d1", 2, "not-a-pin"))?;
+            tx.events().insert_event(&pin("k1", 1, "kiosk:hq"))?;
+            for seq in 1..=20 {
+                tx.events().insert_event(&pin("d2", seq, "e2"))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let before = s.rows_read();
+        let found = s
+            .read(|tx| tx.events().of_employee_and_kiosks("e1", "pin"))
+            .unwrap();
+        let at: Vec<(&str, u64)> = found
+            .iter()
+            .map(|e| (e.device_id.as_str(), e.seq))
+            .collect();
+        assert_eq!(at, [("d1", 1), ("k1", 1)]);
+        assert_eq!(s.rows_read() - before, 2);
+    });
 }
 
 #[test]

@@ -75,6 +75,15 @@ pub trait EventsTx {
     fn insert_event(&self, event: &StoredEvent) -> Result<()>;
     /// Events matching `filter`, oldest first.
     fn list(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>>;
+    /// Events of `event_type` filed by `employee_id`'s own devices or by
+    /// any kiosk (a device of a `kiosk:<site>` account, whose entries name
+    /// the employee inside the sealed body), oldest first: one employee's
+    /// history of a kind by index, without everyone else's.
+    fn of_employee_and_kiosks(
+        &self,
+        employee_id: &str,
+        event_type: &str,
+    ) -> Result<Vec<StoredEvent>>;
     /// The rows carrying `event_id`, by (device, seq): one since ingest
     /// refuses a second; older databases may hold a few.
     fn events_by_id(&self, event_id: &str) -> Result<Vec<StoredEvent>>;

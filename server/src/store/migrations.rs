@@ -27,6 +27,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0018_device_seen.sql"),
     include_str!("migrations/sqlite/0019_browser.sql"),
     include_str!("migrations/sqlite/0020_punch_photos.sql"),
+    include_str!("migrations/sqlite/0021_rejected_by_employee.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -51,6 +52,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0018_device_seen.sql"),
     include_str!("migrations/postgres/0019_browser.sql"),
     include_str!("migrations/postgres/0020_punch_photos.sql"),
+    include_str!("migrations/postgres/0021_rejected_by_employee.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

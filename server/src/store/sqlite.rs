@@ -338,6 +338,28 @@ mod tests {
     /// left it, computed apart from this code from that commit's steps.
     const SCHEMA_DIGEST: &str = "0c39963971d41105e2572b5bbedcb76a6e6edc696cb1567db8be03e78540bc13";
 
+    /// The refusals about one employee are found by index (step 21), not by
+    /// reading every refusal: the statement `RefusalsTx::rejected_about` runs.
+    #[test]
+    fn refusals_about_an_employee_are_read_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT * FROM rejected WHERE employee_id = ?1 ORDER BY id")
+            .unwrap()
+            .query_map(["e-1"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("rejected_by_employee")),
+            "{plan:?}"
+        );
+    }
+
     #[test]
     fn failed_work_rolls_back() {
         let dir = tempfile::tempdir().unwrap();

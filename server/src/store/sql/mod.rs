@@ -444,6 +444,7 @@ answered_by!(EventsTx {
     }
 } {
     fn insert_event(event: &StoredEvent) -> Result<()> => events;
+    fn of_employee_and_kiosks(employee_id: &str, event_type: &str) -> Result<Vec<StoredEvent>> => events;
     fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
     fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
     fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
