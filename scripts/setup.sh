@@ -13,11 +13,15 @@
 #   Maven:  the Kotlin tests', the keep-rules check's (ProGuard) and the Android
 #           compile check's artifacts, fetched
 #           ahead (test.sh runs this beside its first compile)
-#   scripts/setup.sh rust   only rustfmt and clippy (seconds; test.sh's first step)
-#   scripts/setup.sh fuzz   also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
+#   scripts/setup.sh             everything below
+#   scripts/setup.sh rust        only rustfmt and clippy (seconds; test.sh's first step)
+#   scripts/setup.sh toolchains  only the MSRV toolchain and the cross targets
+#                                (test.sh, beside its lints: its builds need them)
+#   scripts/setup.sh system      all but the Rust parts (test.sh, in the background)
+#   scripts/setup.sh fuzz        also the nightly toolchain and cargo-fuzz (scripts/fuzz.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-MSRV=1.89
+source scripts/lib/msrv.sh
 
 rust_components() {
   local installed c
@@ -26,10 +30,21 @@ rust_components() {
     grep -q "^$c" <<<"$installed" || rustup component add "$c"
   done
 }
-if [ "${1:-}" = "rust" ]; then
-  rust_components
-  exit 0
-fi
+# The ARM64 standard library, the Android target (its native check needs no
+# NDK), the minimum supported toolchain (CI builds its tests with it).
+toolchains() {
+  rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
+    || rustup target add aarch64-unknown-linux-gnu
+  rustup target list --installed | grep -qx aarch64-linux-android \
+    || rustup target add aarch64-linux-android
+  rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
+}
+case "${1:-}" in
+  rust) rust_components; exit 0 ;;
+  toolchains) toolchains; exit 0 ;;
+  system | fuzz | "") ;;
+  *) echo "usage: $0 [rust|toolchains|system|fuzz]" >&2; exit 2 ;;
+esac
 
 # --- Debian packages, keyed by what proves they are present (one apt run)
 missing=()
@@ -59,14 +74,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# --- Rust: components, the ARM64 standard library, the minimum supported toolchain
-rust_components
-rustup target list --installed | grep -qx aarch64-unknown-linux-gnu \
-  || rustup target add aarch64-unknown-linux-gnu
-# The Android native check (scripts/build-android.sh --check): no NDK needed.
-rustup target list --installed | grep -qx aarch64-linux-android \
-  || rustup target add aarch64-linux-android
-rustup toolchain list | grep -q "^$MSRV" || rustup toolchain install "$MSRV" --profile minimal
+# --- Rust: components, targets, toolchains (test.sh runs these apart)
+if [ "${1:-}" != "system" ]; then
+  rust_components
+  toolchains
+fi
 
 # --- contract suite (scripts/contract.sh): schemathesis + cryptography for the signing hook
 SCHEMATHESIS_VERSION=4.32.5

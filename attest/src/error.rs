@@ -8,8 +8,9 @@
 use serde::Serialize;
 
 /// What kind of problem a refusal points to, for the admin deciding what to do about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum RefusalCategory {
     /// The input is not well-formed: a broken upload, a buggy device, or a fuzzing attacker.
@@ -33,19 +34,13 @@ pub enum RefusalCategory {
 impl RefusalCategory {
     /// Stable snake_case name of the category.
     pub fn as_str(self) -> &'static str {
-        match self {
-            RefusalCategory::Malformed => "malformed",
-            RefusalCategory::Forgery => "forgery",
-            RefusalCategory::Untrusted => "untrusted",
-            RefusalCategory::Validity => "validity",
-            RefusalCategory::DevicePolicy => "device_policy",
-            RefusalCategory::Configuration => "configuration",
-        }
+        self.into()
     }
 }
 
 /// A refused attestation. Certificate indexes count from the leaf (0).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 #[non_exhaustive]
 pub enum Refusal {
     /// An input is larger than the bound this verifier accepts.
@@ -271,38 +266,10 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// Stable machine code, e.g. `untrusted_root`.
+    /// Stable machine code, e.g. `untrusted_root`: the variant's name in snake_case, so a
+    /// renamed variant is a renamed code (a test checks every code against the README).
     pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::InputTooLarge { .. } => "input_too_large",
-            Refusal::ChainTooLong { .. } => "chain_too_long",
-            Refusal::TruncatedChain { .. } => "truncated_chain",
-            Refusal::MalformedCertificate { .. } => "malformed_certificate",
-            Refusal::MalformedExtension { .. } => "malformed_extension",
-            Refusal::MalformedObject { .. } => "malformed_object",
-            Refusal::MissingExtension { .. } => "missing_extension",
-            Refusal::UnexpectedExtension { .. } => "unexpected_extension",
-            Refusal::IssuerMismatch { .. } => "issuer_mismatch",
-            Refusal::UnsupportedAlgorithm { .. } => "unsupported_algorithm",
-            Refusal::BadSignature { .. } => "bad_signature",
-            Refusal::UntrustedRoot { .. } => "untrusted_root",
-            Refusal::ExpiredCertificate { .. } => "expired_certificate",
-            Refusal::NotYetValid { .. } => "not_yet_valid",
-            Refusal::Revoked { .. } => "revoked",
-            Refusal::ChallengeMismatch => "challenge_mismatch",
-            Refusal::KeyMismatch { .. } => "key_mismatch",
-            Refusal::SoftwareOnlyKey { .. } => "software_only_key",
-            Refusal::UnlockedBootloader { .. } => "unlocked_bootloader",
-            Refusal::UnverifiedBoot { .. } => "unverified_boot",
-            Refusal::OutdatedPatchLevel { .. } => "outdated_patch_level",
-            Refusal::UnknownApp { .. } => "unknown_app",
-            Refusal::WrongFormat { .. } => "wrong_format",
-            Refusal::NonceMismatch => "nonce_mismatch",
-            Refusal::RpIdMismatch { .. } => "rp_id_mismatch",
-            Refusal::BadCounter { .. } => "bad_counter",
-            Refusal::WrongEnvironment { .. } => "wrong_environment",
-            Refusal::KeyIdMismatch { .. } => "key_id_mismatch",
-        }
+        self.into()
     }
 
     /// What kind of problem this is (see [`RefusalCategory`]).
@@ -470,5 +437,33 @@ mod tests {
             assert!(readme.contains(&format!("| {} |", r.category().as_str())));
             assert!(!r.to_string().is_empty());
         }
+    }
+
+    /// One spelling per name: what `as_str`/`code` return is what serde writes (the
+    /// categories and environments in reports, Google's names for the Android fields).
+    #[test]
+    fn names_are_the_json_spellings() {
+        use crate::android::key_description::{SecurityLevel, VerifiedBootState};
+        use crate::apple::verify::AppAttestEnvironment;
+        fn spelled(value: impl Serialize, name: &str, want: &str) {
+            assert_eq!(name, want);
+            assert_eq!(serde_json::json!(value), want);
+        }
+        let c = RefusalCategory::DevicePolicy;
+        spelled(c, c.as_str(), "device_policy");
+        let l = SecurityLevel::TrustedEnvironment;
+        spelled(l, l.as_str(), "TRUSTED_ENVIRONMENT");
+        let l = SecurityLevel::StrongBox;
+        spelled(l, l.as_str(), "STRONG_BOX");
+        let b = VerifiedBootState::SelfSigned;
+        spelled(b, b.as_str(), "SELF_SIGNED");
+        let e = AppAttestEnvironment::Development;
+        spelled(e, e.as_str(), "development");
+        let r = Refusal::RpIdMismatch {
+            found: String::new(),
+            allowed: String::new(),
+        };
+        assert_eq!(r.code(), "rp_id_mismatch");
+        assert_eq!(Refusal::ChallengeMismatch.code(), "challenge_mismatch");
     }
 }

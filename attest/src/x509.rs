@@ -4,8 +4,10 @@
 //! algorithms that attestation chains use are accepted: RSA PKCS#1 v1.5 with SHA-256/384/512
 //! (Google's RSA-4096 root) and ECDSA P-256/P-384 with SHA-256/384 (everything else).
 
-use asn1_rs::{Any, FromDer, Oid, oid};
+use asn1_rs::{FromDer, Oid, oid};
 use base64::Engine as _;
+use der::Decode as _;
+use der::asn1::{AnyRef, BitStringRef};
 use ring::signature;
 use x509_parser::certificate::{X509Certificate, X509CertificateParser};
 use x509_parser::nom::Parser as _;
@@ -74,33 +76,36 @@ pub(crate) fn parse_cert(der: &[u8], index: usize) -> Result<X509Certificate<'_>
 /// byte-identical to the signed one, and the signature a universal BIT STRING ending the
 /// certificate.
 fn strict_outer_layer(der: &[u8]) -> bool {
-    use asn1_rs::{Class, Tag};
-    fn tlv(input: &[u8]) -> Option<(Any<'_>, &[u8], &[u8])> {
-        let (rest, any) = Any::from_der(input).ok()?;
-        Some((any, &input[..input.len() - rest.len()], rest))
-    }
-    let universal = |a: &Any<'_>, tag: Tag, constructed: bool| {
-        a.class() == Class::Universal && a.tag() == tag && a.header.is_constructed() == constructed
-    };
-    let check = || -> Option<bool> {
-        let (cert, _, _) = tlv(der)?;
-        let (tbs, _, after_tbs) = tlv(cert.data)?;
-        let (_, outer, after_alg) = tlv(after_tbs)?;
-        let (sig, _, after_sig) = tlv(after_alg)?;
-        let (first, _, mut rest) = tlv(tbs.data)?;
-        if first.class() == Class::ContextSpecific {
-            rest = tlv(rest)?.2; // skip the serial after [0] version
-        }
-        let (_, inner, _) = tlv(rest)?;
-        Some(
-            universal(&cert, Tag::Sequence, true)
-                && universal(&tbs, Tag::Sequence, true)
-                && universal(&sig, Tag::BitString, false)
-                && after_sig.is_empty()
-                && inner == outer,
-        )
-    };
-    check().unwrap_or(false)
+    CertificateDer::from_der(der)
+        .is_ok_and(|cert| cert.tbs_certificate.signature == cert.signature_algorithm)
+}
+
+/// RFC 5280 §4.1's Certificate, as far as [`strict_outer_layer`] reads it: every field a
+/// whole DER value of its own (in order, nothing after), the named structures left unparsed.
+#[derive(der::Sequence)]
+struct CertificateDer<'a> {
+    tbs_certificate: TbsCertificateDer<'a>,
+    /// Equal as DER values means equal bytes: DER has one encoding per value.
+    signature_algorithm: AnyRef<'a>,
+    signature_value: BitStringRef<'a>,
+}
+
+#[derive(der::Sequence)]
+struct TbsCertificateDer<'a> {
+    #[asn1(context_specific = "0", optional = "true")]
+    version: Option<AnyRef<'a>>,
+    serial_number: AnyRef<'a>,
+    signature: AnyRef<'a>,
+    issuer: AnyRef<'a>,
+    validity: AnyRef<'a>,
+    subject: AnyRef<'a>,
+    subject_public_key_info: AnyRef<'a>,
+    #[asn1(context_specific = "1", tag_mode = "IMPLICIT", optional = "true")]
+    issuer_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "2", tag_mode = "IMPLICIT", optional = "true")]
+    subject_unique_id: Option<BitStringRef<'a>>,
+    #[asn1(context_specific = "3", optional = "true")]
+    extensions: Option<AnyRef<'a>>,
 }
 
 /// Split a PEM text into DER certificates (leaf first, as given). Text outside the
@@ -299,4 +304,68 @@ pub(crate) fn p256_point<'a>(spki: &'a SubjectPublicKeyInfo<'_>) -> Option<&'a [
     let point: &[u8] = spki.subject_public_key.data.as_ref();
     (is_ec && curve.as_ref() == Some(&OID_P256) && point.len() == 65 && point[0] == 4)
         .then_some(point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every certificate of three real chains (leaves, RKP and factory intermediates, the
+    /// RSA and EC roots).
+    fn genuine() -> Vec<Vec<u8>> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/android");
+        [
+            "akita_sdk34_TEE_EC_NONE",
+            "blueline_sdk28_TEE_EC_NONE",
+            "caiman_sdk36_SB_EC_RKP",
+        ]
+        .iter()
+        .flat_map(|name| {
+            let pem = std::fs::read_to_string(dir.join(format!("{name}.pem"))).expect("test data");
+            parse_pem_chain(&pem).expect("test chain")
+        })
+        .collect()
+    }
+
+    /// Where the outer AlgorithmIdentifier and the signature's tag start.
+    fn outer_offsets(der: &[u8]) -> (usize, usize) {
+        let cert = parse_cert(der, 0).expect("genuine certificate");
+        assert_eq!(der[1], 0x82, "a two-byte length");
+        let alg = 4 + cert.tbs_certificate.as_ref().len();
+        assert!(der[alg + 1] < 0x80, "a short AlgorithmIdentifier");
+        (alg, alg + 2 + usize::from(der[alg + 1]))
+    }
+
+    #[test]
+    fn the_outer_layer_is_read_strictly() {
+        let certs = genuine();
+        assert!(certs.len() >= 9);
+        for der in &certs {
+            assert!(strict_outer_layer(der), "a genuine certificate refused");
+            let (alg, sig) = outer_offsets(der);
+            let changed = |f: &dyn Fn(&mut Vec<u8>)| {
+                let mut m = der.clone();
+                f(&mut m);
+                m
+            };
+            let oid_last = alg + 3 + usize::from(der[alg + 3]);
+            let longer = u16::from_be_bytes([der[2], der[3]]) + 2;
+            for (what, bad) in [
+                ("signature as OCTET STRING", changed(&|m| m[sig] = 0x04)),
+                ("constructed BIT STRING", changed(&|m| m[sig] = 0x23)),
+                ("another outer algorithm", changed(&|m| m[oid_last] ^= 1)),
+                ("TBS as a SET", changed(&|m| m[4] = 0x31)),
+                (
+                    "a value after the signature",
+                    changed(&|m| {
+                        m[2..4].copy_from_slice(&longer.to_be_bytes());
+                        m.extend_from_slice(&[0x05, 0x00]);
+                    }),
+                ),
+                ("bytes after the certificate", changed(&|m| m.push(0))),
+            ] {
+                assert!(!strict_outer_layer(&bad), "{what} accepted");
+            }
+        }
+    }
 }

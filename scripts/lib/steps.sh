@@ -24,8 +24,11 @@ steps_summary() {
     done
     echo "  $(printf '%5ss' "$(( SECONDS - STEPS_T0 ))")  total$([ "$status" -eq 0 ] || echo ", FAILED (exit $status)")"
   } >&2
-  # Background steps still running (after a failure) are stopped.
-  for name in "${!STEPS_PID[@]}"; do kill -- "${STEPS_PID[$name]}" 2>/dev/null || true; done
+  # Background steps still running (after a failure) are stopped (the
+  # timing subshell passes it on to its command).
+  for name in "${!STEPS_PID[@]}"; do
+    kill -- "${STEPS_PID[$name]}" 2>/dev/null || true
+  done
 }
 trap steps_summary EXIT
 
@@ -43,7 +46,16 @@ step_bg() {
   shift
   echo "== $name (started in the background: $STEPS_DIR/$name.log)" >&2
   STEPS_START[$name]=$SECONDS
-  "$@" >"$STEPS_DIR/$name.log" 2>&1 &
+  # Its own wall time, written when it ends: the join may come much later.
+  (
+    t0=$(date +%s) status=0
+    "$@" &
+    child=$!
+    trap 'kill -- "$child" 2>/dev/null' TERM
+    wait "$child" || status=$?
+    echo $(( $(date +%s) - t0 )) >"$STEPS_DIR/$name.secs"
+    exit "$status"
+  ) >"$STEPS_DIR/$name.log" 2>&1 &
   STEPS_PID[$name]=$!
 }
 
@@ -53,6 +65,9 @@ step_wait() {
   unset "STEPS_PID[$name]"
   echo "== $name (background) finished:" >&2
   cat "$STEPS_DIR/$name.log" >&2
-  STEPS_TABLE+=("$(printf '%5ss' "$(( SECONDS - STEPS_START[$name] ))")  $name (bg)$([ "$status" -eq 0 ] || echo "  FAILED")")
+  local secs waited
+  secs=$(cat "$STEPS_DIR/$name.secs" 2>/dev/null || echo "?")
+  waited=$(( SECONDS - STEPS_START[$name] ))
+  STEPS_TABLE+=("$(printf '%5ss' "$secs")  $name (bg; joined after ${waited}s)$([ "$status" -eq 0 ] || echo "  FAILED")")
   return "$status"
 }

@@ -472,7 +472,7 @@ impl Admin {
 }
 
 /// An audit entry by the operator at the command line (`USER` named).
-fn operator_audit_with(
+pub(crate) fn operator_audit_with(
     tx: &dyn StoreTx,
     action: &str,
     target: String,

@@ -12,7 +12,9 @@
 //! its own table and is always shown as server-made.
 //!
 //! **When detection runs**: every [`SWEEP_EVERY`] in each server process
-//! ([`spawn_sweeps`]), and at export time over the punches the export reads.
+//! ([`spawn_sweeps`]), reading only what changed or may have closed since
+//! the last run ([`sweep_query`]), and at export time over the punches the
+//! export reads.
 //! It is idempotent: the table's key (employee, shift, start) with
 //! `ON CONFLICT DO NOTHING` stores an occurrence once however many runs or
 //! server processes over one PostgreSQL database find it at once. Device
@@ -42,7 +44,7 @@ use crate::error::Result;
 use crate::export::MadeUp;
 use crate::export::attendance::DayRow;
 use crate::policy_cache::PolicyCache;
-use crate::store::forgotten::{ForgottenFilter, ForgottenRow};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, SweepQuery};
 use crate::store::{ServerStore, StoreExt, StoreTx, StoredPunchInfo};
 
 /// How often each server process looks for forgotten clock-outs.
@@ -56,6 +58,7 @@ pub const SERVER_MADE: &str = "server_made";
 /// What one detection run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
+    /// Employees whose punches were read.
     pub employees: u64,
     /// Occurrences stored now (a second run stores none).
     pub flagged: u64,
@@ -129,9 +132,18 @@ pub fn detect_for(
     if windows.is_empty() {
         return Ok(report);
     }
+    // Only the rows these windows can be (an occurrence is keyed by its start).
+    let first_start = windows.iter().map(|w| w.occurrence.start_ms).min();
     let stored: HashMap<(String, i64), ForgottenRow> = tx
         .forgotten()
-        .forgotten_of(employee_id, i64::MIN)?
+        .forgotten_list(
+            &ForgottenFilter {
+                employee: Some(employee_id),
+                from_ms: first_start,
+                ..ForgottenFilter::default()
+            },
+            EXPORT_MAX,
+        )?
         .into_iter()
         .map(|r| ((r.notice.shift_id.clone(), r.notice.start_ms), r))
         .collect();
@@ -193,27 +205,64 @@ fn new_row(
     }
 }
 
-/// Punches within the look-back (and a day before it, so a clock-in whose
-/// window reaches into it is seen).
-fn recent(p: &StoredPunchInfo, now_ms: i64) -> bool {
-    p.effective_time_ms() >= now_ms.saturating_sub(LOOKBACK_MS + DAY_MS)
+/// The longest a clock-in's window reaches past the clock-in: the earliest
+/// clock-in, the shift and the latest clock-out are each at most a day
+/// (`PreparedShift::new`), and a day more for daylight saving and slack.
+const WINDOW_REACH_MS: i64 = 4 * DAY_MS;
+/// How far before the last run's start "changed" reaches: transactions
+/// still open then, and the clocks of other server processes.
+const MARGIN_MS: i64 = SWEEP_EVERY.as_millis() as i64;
+/// When the last run (of any process on the database) started.
+const LAST_SWEEP_KEY: &str = "forgotten_sweep_ms";
+
+fn last_sweep(tx: &dyn StoreTx) -> Result<Option<i64>> {
+    Ok(tx
+        .meta()
+        .get(LAST_SWEEP_KEY)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map(i64::from_be_bytes))
 }
 
-/// One detection run over every employee, one write transaction each.
+/// What a run reads: after a first run over the look-back, only employees
+/// with a clock punch received since the last run (read from the window
+/// that punch can change), and those with a clock-in recent enough that
+/// its window may have closed since (read from that clock-in). The walk
+/// from a clock-in on finds the windows from it on exactly as a walk over
+/// the whole look-back does (`rules::forgotten::closed_windows` carries
+/// nothing across a clock-in); earlier windows were settled by earlier runs.
+fn sweep_query(last: Option<i64>, now_ms: i64) -> SweepQuery {
+    let floor_ms = now_ms.saturating_sub(LOOKBACK_MS + DAY_MS);
+    // A last run "after" now (a clock set back) proves nothing: read all.
+    let since = last
+        .filter(|&t| t <= now_ms)
+        .map(|t| t.saturating_sub(MARGIN_MS));
+    SweepQuery {
+        floor_ms,
+        changed_since_ms: since,
+        reach_ms: WINDOW_REACH_MS,
+        clock_ins_from_ms: since.map_or(floor_ms, |s| s.saturating_sub(WINDOW_REACH_MS)),
+    }
+}
+
+/// One detection run over the employees [`sweep_query`] names, one write
+/// transaction each.
 pub fn sweep(store: &dyn ServerStore, policies: &PolicyCache, now_ms: i64) -> Result<SweepReport> {
-    let people = store.read(|tx| tx.people().people())?;
+    let targets = store.read(|tx| {
+        let query = sweep_query(last_sweep(tx)?, now_ms);
+        tx.forgotten().sweep_targets(&query)
+    })?;
     let mut total = SweepReport::default();
-    for person in people {
+    for (employee_id, from_ms) in targets {
         let r = store.write(|tx| {
-            let punches = tx.punches().punches_of(&person.employee_id)?;
-            let mine: Vec<&StoredPunchInfo> =
-                punches.iter().filter(|p| recent(p, now_ms)).collect();
-            detect_for(tx, policies, &person.employee_id, &mine, now_ms)
+            let punches = tx.forgotten().clock_punches_from(&employee_id, from_ms)?;
+            let mine: Vec<&StoredPunchInfo> = punches.iter().collect();
+            detect_for(tx, policies, &employee_id, &mine, now_ms)
         })?;
         total.employees += 1;
         total.flagged += r.flagged;
         total.superseded += r.superseded;
     }
+    store.write(|tx| tx.meta().set(LAST_SWEEP_KEY, &now_ms.to_be_bytes()))?;
     Ok(total)
 }
 

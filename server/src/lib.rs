@@ -63,12 +63,13 @@ mod web;
 pub use config::{LogFormat, Overrides, load as load_config};
 pub use limits::{Limits, RateRule};
 pub use pin::CodeDelivery;
-pub use server::{DEFAULT_LISTEN, ServerConfig, ServerHandle};
+pub use server::{ServerConfig, ServerHandle};
 
 // Its database: the `admin` commands and everything that sets up a server.
 pub use admin::Admin;
 pub use at_rest::{AtRestError, AtRestKeys};
 pub use attestation::{AttestationConfig, ExpiredRootPolicy};
+pub use browser::revoke::PasskeyView;
 pub use device_approval::DeviceSlots;
 pub use error::{Result, ServerError};
 pub use policy_publish::Schedule;
@@ -102,10 +103,10 @@ pub mod routes {
             AdminRoute, PATH_ACK_BREAK, PATH_ATTENDANCE, PATH_AUDIT, PATH_AUDIT_VERIFY,
             PATH_CHAIN_BREAKS, PATH_DEVICE_SLOTS, PATH_DEVICES, PATH_EMPLOYEES, PATH_EXTRA_DEVICE,
             PATH_FAULTS, PATH_FAULTS_SILENT, PATH_FORGOTTEN, PATH_KEY_ROTATION_DECISION,
-            PATH_KEY_ROTATIONS, PATH_PIN_RESET, PATH_PUBLISH, PATH_PUNCH, PATH_PUNCH_PHOTO,
-            PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND, PATH_REQUEST_DECISION, PATH_REQUESTS,
-            PATH_SESSION, PATH_SESSION_END, PATH_STAFF, PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE,
-            PATH_TOKENS, permission_of, routes,
+            PATH_KEY_ROTATIONS, PATH_PASSKEY_REVOKE, PATH_PASSKEYS, PATH_PIN_RESET, PATH_PUBLISH,
+            PATH_PUNCH, PATH_PUNCH_PHOTO, PATH_PUNCH_REVIEW, PATH_PUNCHES, PATH_REBIND,
+            PATH_REQUEST_DECISION, PATH_REQUESTS, PATH_SESSION, PATH_SESSION_END, PATH_STAFF,
+            PATH_STAFF_CHANGE, PATH_TOKEN_REVOKE, PATH_TOKENS, permission_of, routes,
         };
     }
 }
@@ -120,6 +121,10 @@ pub const OPENAPI_JSON: &str = include_str!("../openapi.json");
 pub mod internal {
     pub use crate::api::AppState;
 
+    pub mod browser {
+        pub use crate::browser::passkey::verify_record;
+        pub use crate::browser::refusal::MAX_UNVERIFIED_PER_HOUR;
+    }
     pub mod at_rest {
         pub use crate::at_rest::open;
         pub mod value {

@@ -29,6 +29,8 @@ struct World {
     bob_request: String,
     /// Pending punch-key rotations: Ann's, then Bob's.
     rotations: Vec<String>,
+    /// Ann's passkey (browser punching): its device id.
+    ann_passkey: String,
     a: Device,
     b: Device,
     hr: Session,
@@ -155,6 +157,8 @@ fn world() -> World {
     refused_record(&ts, &a, version);
     refused_record(&ts, &b, version);
     let rotations = vec![pending_rotation(&ts, &mut a), pending_rotation(&ts, &mut b)];
+    let ann_passkey = crate::browser_punch::register_passkey(&ts, "ann").1;
+    crate::browser_punch::register_passkey(&ts, "bob");
     let addr = ts.addr();
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None).sign_in(addr);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A")).sign_in(addr);
@@ -166,6 +170,7 @@ fn world() -> World {
         ann_requests,
         bob_request,
         rotations,
+        ann_passkey,
         a,
         b,
         hr,
@@ -208,12 +213,18 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         }
         _ => "none".to_string(),
     };
+    // The passkey route names a passkey's device; the others a phone.
+    let device = if route.path == admin_api::PATH_PASSKEY_REVOKE {
+        &w.ann_passkey
+    } else {
+        &a.id
+    };
     let path = route
         .path
         .replace("{token_id}", &token_id)
         .replace("{event_id}", request)
         .replace("{employee_id}", "ann")
-        .replace("{device_id}", &a.id)
+        .replace("{device_id}", device)
         .replace("{seq}", "1")
         .replace("{username}", "victim")
         .replace("{change}", "unlock");
@@ -223,6 +234,7 @@ fn concrete(route: &AdminRoute, w: &World, who: &str) -> (String, Option<Value>)
         }
         admin_api::PATH_REBIND
         | admin_api::PATH_EXTRA_DEVICE
+        | admin_api::PATH_PASSKEY_REVOKE
         | admin_api::PATH_ACK_BREAK
         | admin_api::PATH_PIN_RESET => Some(json!({"reason": "phone replaced"})),
         admin_api::PATH_PUNCH_REVIEW => Some(json!({"verdict": "approve", "comment": "ok"})),
@@ -416,6 +428,13 @@ fn a_manager_never_sees_another_teams_data_on_any_route() {
                 assert_eq!(ok(decide(&w.ann_requests[1]))["status"], "approved");
                 // Deciding twice is a conflict, not a second decision.
                 decide(&w.ann_requests[1]).assert_error(409, "conflict");
+            }
+            ("GET", admin_api::PATH_PASSKEYS) => {
+                m.get("/admin/v1/employees/bob/passkeys")
+                    .assert_error(403, "not_your_team");
+                let mine = ok(m.get("/admin/v1/employees/ann/passkeys"));
+                assert!(!has_b(&mine), "{mine}");
+                assert_eq!(mine["items"][0]["device_id"], w.ann_passkey.as_str());
             }
             ("GET", admin_api::PATH_DEVICE_SLOTS) => {
                 m.get("/admin/v1/employees/bob/device-slots")

@@ -123,6 +123,35 @@ fn ok(resp: Http) -> Value {
 const OFFICE: &str = "203.0.113.9";
 const ELSEWHERE: &str = "198.51.100.7";
 
+/// `employee` (added if new) registers a passkey with a fresh code: it and
+/// its device id.
+pub fn register_passkey(ts: &TestServer, employee: &str) -> (SoftPasskey, String) {
+    if ts.admin.device_slots(employee).is_err() {
+        ts.admin.add_employee(employee, employee).unwrap();
+    }
+    let code = ts.admin.create_enrollment_code(employee, DAY).unwrap();
+    register_with(ts, &code)
+}
+
+/// A passkey registered with enrollment code `code`, and its device id.
+fn register_with(ts: &TestServer, code: &str) -> (SoftPasskey, String) {
+    let passkey = SoftPasskey::new(ts.addr().port());
+    let start = ok(post(
+        ts,
+        "/browser/v1/register/options",
+        OFFICE,
+        &json!({"code": code}),
+    ));
+    let done = ok(post(
+        ts,
+        "/browser/v1/register",
+        OFFICE,
+        &json!({"ceremony": start["ceremony"], "credential": passkey.create(&start["options"])}),
+    ));
+    let device = done["device_id"].as_str().unwrap().to_string();
+    (passkey, device)
+}
+
 /// A server behind a trusted proxy (127.0.0.1), an office with an address
 /// range, an employee with a code, a registered passkey.
 fn registered(terminals: Value) -> (TestServer, SoftPasskey, String) {
@@ -141,21 +170,8 @@ fn registered(terminals: Value) -> (TestServer, SoftPasskey, String) {
     ts.admin.publish_policy(DAY * 30).unwrap();
     ts.admin.add_employee("ann", "Ann").unwrap();
     let code = ts.admin.create_enrollment_code("ann", DAY).unwrap();
-    let passkey = SoftPasskey::new(ts.addr().port());
-    let start = ok(post(
-        &ts,
-        "/browser/v1/register/options",
-        OFFICE,
-        &json!({"code": code}),
-    ));
-    assert_eq!(start["employee_id"], "ann");
-    let done = ok(post(
-        &ts,
-        "/browser/v1/register",
-        OFFICE,
-        &json!({"ceremony": start["ceremony"], "credential": passkey.create(&start["options"])}),
-    ));
-    let device = done["device_id"].as_str().unwrap().to_string();
+    let (passkey, device) = register_with(&ts, &code);
+    assert_eq!(ts.admin.passkeys("ann").unwrap()[0].device_id, device);
     // The code is spent: it registers nothing more (and enrolls no phone).
     post(
         &ts,
@@ -175,6 +191,18 @@ fn options(ts: &TestServer, device: &str, location: Value) -> Value {
         &json!({"employee_id": "ann", "device_id": device, "kind": "clock_in",
                 "client_time_ms": now_ms(), "utc_offset_min": 60, "location": location}),
     ))
+}
+
+/// The passkey gets no challenge (erased, revoked).
+fn no_challenge_for(ts: &TestServer, device: &str) {
+    post(
+        ts,
+        "/browser/v1/punch/options",
+        OFFICE,
+        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
+                "client_time_ms": now_ms()}),
+    )
+    .assert_error(403, "bad_request");
 }
 
 fn challenge(options: &Value) -> String {
@@ -238,14 +266,7 @@ fn a_passkey_registers_and_punches_like_a_phone() {
     ts.admin.erase_employee("ann", now_ms()).unwrap();
     let report = ts.admin.verify_chain(&device).unwrap();
     assert!(report.is_intact(), "{report:?}");
-    post(
-        &ts,
-        "/browser/v1/punch/options",
-        OFFICE,
-        &json!({"employee_id": "ann", "device_id": device, "kind": "clock_out",
-                "client_time_ms": now_ms()}),
-    )
-    .assert_error(403, "bad_request");
+    no_challenge_for(&ts, &device);
 }
 
 #[test]
@@ -367,4 +388,274 @@ fn a_phone_punch_at_a_kiosk_only_site_is_flagged() {
         )),
         "{flags:?}"
     );
+}
+
+/// A fresh punch of `device` with `location`, from address `from`.
+fn punch_at(
+    ts: &TestServer,
+    passkey: &mut SoftPasskey,
+    device: &str,
+    location: Value,
+    from: &str,
+) -> Http {
+    let start = options(ts, device, location);
+    punch_with(ts, passkey, &start, from)
+}
+
+fn punch_with(ts: &TestServer, passkey: &mut SoftPasskey, start: &Value, from: &str) -> Http {
+    post(
+        ts,
+        "/browser/v1/punch",
+        from,
+        &json!({"ceremony": start["ceremony"], "credential": passkey.get(&challenge(start))}),
+    )
+}
+
+/// HR lists an employee's passkeys and revokes one (the admin API, audited;
+/// the CLI and the reviewer page call the same): it punches no more, not
+/// even with a challenge it was given before, and that attempt is kept.
+#[test]
+fn a_revoked_passkey_punches_no_more() {
+    use common::staff::{add_staff, ok as admin_ok};
+    let (ts, mut passkey, device) = registered(json!([]));
+    let hr = add_staff(&ts, "hr", punch_server::Role::HrAdmin, None).sign_in(ts.addr());
+    let auditor = add_staff(&ts, "aud", punch_server::Role::Auditor, None).sign_in(ts.addr());
+    // One punch, and a challenge asked for before the revocation.
+    let start = options(&ts, &device, Value::Null);
+    assert_eq!(ok(punch_with(&ts, &mut passkey, &start, OFFICE))["seq"], 1);
+    let pending = options(&ts, &device, Value::Null);
+    let list = admin_ok(hr.get("/admin/v1/employees/ann/passkeys"));
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["device_id"], device.as_str());
+    assert_eq!(items[0]["head_seq"], 1);
+    assert!(items[0]["revoked_at_ms"].is_null());
+    // The auditor sees it but may not revoke it.
+    admin_ok(auditor.get("/admin/v1/employees/ann/passkeys"));
+    let path = format!("/admin/v1/employees/ann/passkeys/{device}/revoke");
+    assert_eq!(
+        auditor.post(&path, &json!({"reason": "x"})).status,
+        403,
+        "auditors change nothing"
+    );
+    let revoked = admin_ok(hr.post(&path, &json!({"reason": "laptop stolen"})));
+    let at = revoked["passkey"]["revoked_at_ms"].as_i64().unwrap();
+    // Again: nothing changes; another employee's or an unknown one: 404.
+    let again = admin_ok(hr.post(&path, &json!({"reason": "laptop stolen"})));
+    assert_eq!(again["passkey"]["revoked_at_ms"], at);
+    let unknown = hr.post(
+        "/admin/v1/employees/ann/passkeys/browser-nope/revoke",
+        &json!({"reason": "x"}),
+    );
+    assert_eq!(unknown.status, 404);
+    // Audited, with its reason.
+    let audit = ts.admin.audit_rows(0, 100).unwrap();
+    let row = audit
+        .iter()
+        .find(|r| r.action == "passkey.revoke")
+        .expect("audited");
+    assert_eq!(
+        (row.actor.as_str(), row.target.as_str(), row.reason.as_str()),
+        ("hr", format!("device:{device}").as_str(), "laptop stolen")
+    );
+    // No new challenge; the one handed out before is refused at the punch,
+    // and that attempt is kept as evidence.
+    no_challenge_for(&ts, &device);
+    let refused = punch_with(&ts, &mut passkey, &pending, OFFICE);
+    refused.assert_error(403, "bad_request");
+    assert!(
+        refused.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+    assert_eq!(ts.admin.punches().unwrap().len(), 1);
+    let kept = ts.admin.rejected().unwrap();
+    assert!(
+        kept.iter()
+            .any(|r| r.device_id == device && r.reason == "passkey_revoked"),
+        "{kept:?}"
+    );
+    // The operator's view (the CLI's `passkeys`) shows it revoked; its
+    // chain still verifies.
+    let listed = ts.admin.passkeys("ann").unwrap();
+    assert_eq!(listed[0].revoked_at_ms, Some(at));
+    assert!(ts.admin.verify_chain(&device).unwrap().is_intact());
+}
+
+/// Refused browser punches are kept where refused records are, bounded by
+/// who can cause them: a verified punch the rules refused as the judged
+/// record (its assertion verifies again), a bad assertion without the
+/// location it claims and at most a few an hour.
+#[test]
+fn refused_browser_punches_are_kept_as_evidence() {
+    use common::staff::{add_staff, ok as admin_ok};
+    let (ts, mut passkey, device) = registered(json!([]));
+    // Verified, refused by the rules (outside every site).
+    let away = json!({"lat": 52.53, "lon": 13.43, "accuracy_m": 20.0});
+    let out = ok(punch_at(&ts, &mut passkey, &device, away, ELSEWHERE));
+    assert_eq!(out["decision"], "rejected");
+    let kept = ts.admin.rejected().unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let r = &kept[0];
+    assert_eq!(
+        (r.device_id.as_str(), r.reason.as_str(), r.seq),
+        (device.as_str(), "refused_by_rules", 1)
+    );
+    assert_eq!(r.employee_id.as_deref(), Some("ann"));
+    assert!(r.detail.contains("not at any site"), "{}", r.detail);
+    let record = punch_model::ledger::record::PunchRecord::from_bytes(&r.record).unwrap();
+    assert_eq!(
+        record.evaluation.decision,
+        punch_model::rules::evaluate::Decision::Rejected
+    );
+    assert_eq!(
+        r.punch_id.as_deref(),
+        Some(record.punch_id.to_string().as_str())
+    );
+    punch_server::internal::browser::verify_record(&r.record, &r.signature)
+        .expect("the kept refusal verifies");
+    // Not a link: the chain's head did not move.
+    assert_eq!(ts.admin.head(&device).unwrap().0, 0);
+    // Assertions that do not verify: kept without the location they
+    // claim, at most MAX_UNVERIFIED_PER_HOUR.
+    let max = punch_server::internal::browser::MAX_UNVERIFIED_PER_HOUR;
+    for _ in 0..max + 3 {
+        let start = options(
+            &ts,
+            &device,
+            json!({"lat": 52.520013, "lon": 13.404961, "accuracy_m": 12.5}),
+        );
+        let mut bad = passkey.get(&challenge(&start));
+        bad["response"]["signature"] =
+            json!(B64.encode([0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01]));
+        post(
+            &ts,
+            "/browser/v1/punch",
+            OFFICE,
+            &json!({"ceremony": start["ceremony"], "credential": bad}),
+        )
+        .assert_error(403, "bad_request");
+    }
+    let kept = ts.admin.rejected().unwrap();
+    let bad: Vec<_> = kept
+        .iter()
+        .filter(|r| r.reason == "bad_signature")
+        .collect();
+    assert_eq!(bad.len() as u64, max, "{kept:?}");
+    let claim = String::from_utf8(bad[0].record.clone()).unwrap();
+    assert!(claim.contains("\"employee_id\":\"ann\""), "{claim}");
+    assert!(
+        !claim.contains("52.52"),
+        "no unproven location kept: {claim}"
+    );
+    // Listed where refusals are: the chain-break list.
+    let hr = add_staff(&ts, "hr", punch_server::Role::HrAdmin, None).sign_in(ts.addr());
+    let breaks = admin_ok(hr.get("/admin/v1/chain-breaks"));
+    let listed = breaks["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["device_id"] == device.as_str())
+        .expect("the passkey's refusals listed");
+    assert!(
+        listed["refused"].to_string().contains("refused_by_rules"),
+        "{listed}"
+    );
+    // None of it breaks the passkey's chain.
+    assert!(ts.admin.verify_chain(&device).unwrap().is_intact());
+}
+
+/// The policy's location minimisation holds for browser records as for
+/// phones' (`ledger::minimise`), and the stored assertion still verifies
+/// the minimised record (`admin verify-chain`).
+#[test]
+fn browser_records_are_minimised_and_still_verify() {
+    let (ts, mut passkey, device) = registered(json!([]));
+    let mut settings = ts.admin.settings().unwrap();
+    settings.privacy = Some(punch_model::rules::privacy::PrivacySettings {
+        location: punch_model::rules::privacy::LocationPrecision::Coarse { grid_m: 1000.0 },
+        ..Default::default()
+    });
+    ts.admin.set_settings(settings.clone()).unwrap();
+    ts.admin.publish_policy(DAY * 30).unwrap();
+    let exact = (52.520013, 13.404961);
+    let fix = json!({"lat": exact.0, "lon": exact.1, "accuracy_m": 12.5});
+    let out = ok(punch_at(&ts, &mut passkey, &device, fix.clone(), OFFICE));
+    assert_eq!(out["decision"], "accepted");
+    let bytes = ts.admin.punch_record(&device, 1).unwrap().unwrap();
+    let record = punch_model::ledger::record::PunchRecord::from_bytes(&bytes).unwrap();
+    let gps = record.evidence.gps.as_ref().expect("a coarse fix");
+    assert_eq!(
+        record.evidence.precision,
+        Some(punch_model::rules::privacy::LocationPrecision::Coarse { grid_m: 1000.0 })
+    );
+    assert!(
+        (gps.point.lat, gps.point.lon) != exact,
+        "the exact fix is not kept"
+    );
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains("52.520013"), "{text}");
+    // The stored assertion verifies the minimised record.
+    let report = ts.admin.verify_chain(&device).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.records, 1);
+    // Verdict only: no fix at all, still verifying; and back to exact,
+    // where the record's fix must be the one signed.
+    for location in [
+        punch_model::rules::privacy::LocationPrecision::VerdictOnly,
+        punch_model::rules::privacy::LocationPrecision::Exact,
+    ] {
+        settings.privacy = Some(punch_model::rules::privacy::PrivacySettings {
+            location,
+            ..Default::default()
+        });
+        ts.admin.set_settings(settings.clone()).unwrap();
+        ts.admin.publish_policy(DAY * 30).unwrap();
+        let out = ok(punch_at(&ts, &mut passkey, &device, fix.clone(), OFFICE));
+        assert_eq!(out["decision"], "accepted");
+    }
+    let verdict_only = punch_model::ledger::record::PunchRecord::from_bytes(
+        &ts.admin.punch_record(&device, 2).unwrap().unwrap(),
+    )
+    .unwrap();
+    assert!(verdict_only.evidence.gps.is_none());
+    let exact_record = punch_model::ledger::record::PunchRecord::from_bytes(
+        &ts.admin.punch_record(&device, 3).unwrap().unwrap(),
+    )
+    .unwrap();
+    let fix = exact_record.evidence.gps.unwrap();
+    assert_eq!((fix.point.lat, fix.point.lon), exact);
+    let report = ts.admin.verify_chain(&device).unwrap();
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.records, 3);
+}
+
+/// The same from the command line: `admin passkeys` and `admin
+/// revoke-passkey` (audited as the operator).
+#[test]
+fn the_cli_lists_and_revokes_passkeys() {
+    let (ts, _passkey, device) = registered(json!([]));
+    let db = common::db_arg(&ts.db);
+    let cli = |args: &[&str]| crate::cli::admin(&db, args);
+    let listed: Value = serde_json::from_str(&cli(&["--json", "passkeys", "ann"])).unwrap();
+    assert_eq!(listed[0]["device_id"], device.as_str());
+    assert!(listed[0]["revoked_at_ms"].is_null());
+    let said = cli(&[
+        "revoke-passkey",
+        "ann",
+        &device,
+        "--reason",
+        "left the company",
+    ]);
+    assert!(said.contains("revoked"), "{said}");
+    assert!(cli(&["passkeys", "ann"]).contains("revoked at"));
+    assert!(
+        ts.admin
+            .audit_rows(0, 100)
+            .unwrap()
+            .iter()
+            .any(|r| r.action == "passkey.revoke" && r.reason == "left the company")
+    );
+    no_challenge_for(&ts, &device);
 }

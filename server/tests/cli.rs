@@ -4,7 +4,8 @@ use crate::common;
 
 use std::process::Command;
 
-fn admin(db: &str, args: &[&str]) -> String {
+/// `punch-server admin --db DB ARGS…`: its output (it must succeed).
+pub fn admin(db: &str, args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_punch-server"))
         .arg("admin")
         .arg("--db")

@@ -277,3 +277,96 @@ fn two_servers_detecting_at_once_store_one_row() {
     let hr = add_staff(&s.ts, "hr", Role::HrAdmin, None).sign_in(s.ts.addr());
     assert_eq!(s.queue(&hr).len(), 1);
 }
+
+/// What a periodic run reads: after a first run over the look-back, only
+/// employees whose clock punches changed since the last run, or whose
+/// clock-in's window may have closed since, and only from there on. It
+/// finds what a full run finds: an employee clocked in now whose shift
+/// closes in an hour is flagged by the first run after it closes, though
+/// nothing new arrived; a month of an employee's closed days is not read
+/// again.
+#[test]
+fn a_run_reads_only_what_changed_or_may_have_closed() {
+    const MIN: i64 = 60_000;
+    const DAY_MS: i64 = 86_400_000;
+    let ts = TestServer::start();
+    let now = now_ms();
+    // A shift starting in half an hour (UTC), an hour long, no late clock-outs.
+    let start = (now / MIN + 30) * MIN;
+    let hhmm = |ms: i64| {
+        let t = TimeZone::UTC.to_datetime(jiff::Timestamp::from_millisecond(ms).unwrap());
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    };
+    let shift: Shift = serde_json::from_value(serde_json::json!({
+        "id": "soon", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "start": hhmm(start), "end": hhmm(start + 60 * MIN), "latest_out_min": 0
+    }))
+    .unwrap();
+    ts.admin
+        .set_schedule(Schedule {
+            time_zone: Some("UTC".into()),
+            shifts: vec![shift],
+            ..Schedule::default()
+        })
+        .unwrap();
+    let version = ts.publish();
+    // Twenty closed days of another employee, and li clocking in now.
+    let mut old = ts.enrolled_device("old");
+    for days in (10..30).collect::<Vec<i64>>().chunks(5) {
+        let mut batch = Vec::new();
+        for d in days {
+            for (kind, at) in [
+                (PunchKind::ClockIn, now - d * DAY_MS),
+                (PunchKind::ClockOut, now - d * DAY_MS + 40 * MIN),
+            ] {
+                batch.push(old.next(version, |r| {
+                    r.kind = kind;
+                    r.wall_time_ms = at;
+                }));
+            }
+        }
+        old.upload_ok(ts.addr(), batch);
+    }
+    let mut li = ts.enrolled_device("li");
+    let up = li.next(version, |r| {
+        r.kind = PunchKind::ClockIn;
+        r.wall_time_ms = now;
+    });
+    li.upload_ok(ts.addr(), vec![up]);
+    // Its own store, to count the punch rows each run reads.
+    let store = punch_server::internal::store::open(&ts.db).unwrap();
+    let admin = Admin::with_store(store.clone());
+    let run = |at: i64| {
+        let before = store.rows_read();
+        let report = admin.detect_forgotten_clock_outs(at).unwrap();
+        (store.rows_read() - before, report)
+    };
+    // The first run reads the look-back: every clock punch.
+    let (read, first) = run(now);
+    assert_eq!((read, first.flagged), (41, 0));
+    // Runs while the punches are new re-read them (they changed since).
+    run(start + 30 * MIN);
+    // Nothing changed since: only li's clock-in, whose window is open.
+    let (read, report) = run(start + 50 * MIN);
+    assert_eq!((read, report.employees, report.flagged), (1, 1, 0));
+    // Its window closed with nothing new: flagged, reading that one punch.
+    let (read, report) = run(start + 61 * MIN);
+    assert_eq!((read, report.employees, report.flagged), (1, 1, 1));
+    let (_, report) = run(start + 62 * MIN);
+    assert_eq!(report.flagged, 0, "stored once");
+    let found = ts.admin.forgotten_clock_outs("li").unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].start_ms, found[0].end_ms),
+        (start, start + 60 * MIN)
+    );
+    assert!(ts.admin.forgotten_clock_outs("old").unwrap().is_empty());
+    // A clock-out arriving late (made inside the window) still wins.
+    let up = li.next(version, |r| {
+        r.kind = PunchKind::ClockOut;
+        r.wall_time_ms = start + 59 * MIN;
+    });
+    li.upload_ok(ts.addr(), vec![up]);
+    let (read, report) = run(start + 63 * MIN);
+    assert_eq!((read, report.superseded), (2, 1));
+}

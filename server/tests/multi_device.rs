@@ -392,3 +392,27 @@ fn a_phone_that_uploads_late_is_read_where_its_punches_happened() {
     assert_eq!(rows[0]["late_min"], 0, "{rows}");
     assert_eq!(rows[0]["worked_min"], 8 * 60, "{rows}");
 }
+
+/// Erasure (GDPR/PIPL) takes the free text HR typed about an employee's
+/// device approvals with the rest of their personal data; who approved
+/// what and when stays, as the punch rows do.
+#[test]
+fn erasure_clears_the_reasons_hr_typed_for_device_approvals() {
+    let ts = TestServer::start();
+    ts.admin.add_employee("ann", "Ann").unwrap();
+    ts.admin.add_employee("bob", "Bob").unwrap();
+    let said = "second phone: her partner's, while hers is repaired";
+    ts.admin.approve_extra_device("ann", said).unwrap();
+    ts.admin
+        .approve_extra_device("bob", "depot tablet")
+        .unwrap();
+    ts.admin.erase_employee("ann", common::now_ms()).unwrap();
+    let ann = ts.admin.device_slots("ann").unwrap();
+    assert_eq!(ann.approvals.len(), 1);
+    assert_ne!(ann.approvals[0].reason, said);
+    assert_eq!(ann.approvals[0].reason, "erased");
+    assert!(!ann.approvals[0].approved_by.is_empty());
+    // Nobody else's is touched.
+    let bob = ts.admin.device_slots("bob").unwrap();
+    assert_eq!(bob.approvals[0].reason, "depot tablet");
+}

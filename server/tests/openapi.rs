@@ -902,6 +902,29 @@ fn browser_punch(doc: &Value, seen: &mut BTreeSet<(String, String, u16)>, server
     check(doc, seen, "POST", path, &post(path, &punch));
     // Replayed: its challenge is used up.
     check(doc, seen, "POST", path, &post(path, &punch));
+    // HR: the employee's passkeys; one revoked; an unknown one.
+    use punch_server::routes::admin as a;
+    let hr = common::staff::add_staff(server, "hr.passkeys", punch_server::Role::HrAdmin, None)
+        .sign_in(addr);
+    let list = "/admin/v1/employees/web.ann/passkeys";
+    check(doc, seen, "GET", a::PATH_PASSKEYS, &hr.get(list));
+    let reason = serde_json::json!({"reason": "contract test"});
+    let revoke = format!("{list}/{}/revoke", device.as_str().unwrap());
+    check(
+        doc,
+        seen,
+        "POST",
+        a::PATH_PASSKEY_REVOKE,
+        &hr.post(&revoke, &reason),
+    );
+    let unknown = format!("{list}/browser-none/revoke");
+    check(
+        doc,
+        seen,
+        "POST",
+        a::PATH_PASSKEY_REVOKE,
+        &hr.post(&unknown, &reason),
+    );
     for path in [
         "/punch/",
         "/punch/assets/punch.js",

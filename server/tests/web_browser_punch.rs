@@ -48,7 +48,7 @@ fn the_punch_page_in_headless_chromium() {
     });
     common::run_web_test("browser.mjs", &cfg);
     // On the server: one punch, the accepted one, in the passkey's chain,
-    // which verifies again; the refused ones were not stored.
+    // which verifies again; the refused ones were not stored as punches.
     let punches = ts.admin.punches().unwrap();
     assert_eq!(punches.len(), 1, "{punches:?}");
     let p = &punches[0];
@@ -60,4 +60,12 @@ fn the_punch_page_in_headless_chromium() {
     assert_eq!(p.site_id.as_deref(), Some("hq"));
     let report = ts.admin.verify_chain(&p.device_id).unwrap();
     assert!(report.is_intact(), "{report:?}");
+    // The refused ones the passkey signed are kept as evidence (not
+    // punches, not links of its chain).
+    let kept = ts.admin.rejected().unwrap();
+    assert!(
+        kept.iter()
+            .any(|r| r.device_id == p.device_id && r.reason == "refused_by_rules"),
+        "{kept:?}"
+    );
 }

@@ -65,6 +65,38 @@ const PHOTO_SVG: &str = "<svg xmlns='http://www.w3.org/2000/svg' width='240' hei
     <rect x='62' y='112' width='116' height='68' rx='30' fill='#2f4f6f'/>\
     <text x='8' y='172' font-size='12' fill='#123'>photo at the punch</text></svg>";
 
+/// Ann's flagged forgotten clock-out of yesterday, Bob's closed by the server.
+fn forgotten(ts: &TestServer) {
+    use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
+    use punch_server::StoreExt;
+    use punch_server::internal::forgotten::ForgottenRow;
+    let start = now_ms() - 86_400_000;
+    let store = punch_server::internal::store::open(&ts.db).unwrap();
+    for (who, closed) in [("ann", None), ("bob", Some(start + 8 * 3_600_000))] {
+        let row = ForgottenRow {
+            employee_id: who.into(),
+            notice: ForgottenClockOut {
+                shift_id: "day".into(),
+                start_ms: start,
+                end_ms: start + 8 * 3_600_000,
+                closes_ms: start + 9 * 3_600_000,
+                clock_in_punch_id: format!("in-{who}"),
+                clock_in_at_ms: start,
+                state: ForgottenState::of(closed.is_some(), false),
+                server_clock_out_ms: closed,
+                superseded_by: None,
+                detected_at_ms: start + 9 * 3_600_000,
+            },
+            policy_version: 1,
+            superseded_at_ms: None,
+            updated_at_ms: start + 9 * 3_600_000,
+        };
+        store
+            .write(|tx| tx.forgotten().insert_forgotten(&row))
+            .unwrap();
+    }
+}
+
 #[test]
 #[ignore = "needs chromium and node (scripts/setup.sh); scripts/test.sh runs it"]
 fn the_reviewer_page_in_headless_chromium() {
@@ -150,6 +182,11 @@ fn the_reviewer_page_in_headless_chromium() {
         ),
     );
     ann.upload_ok(ts.addr(), vec![make_up]);
+    // Ann also punches from a computer: a passkey, for HR to revoke.
+    let (_, passkey_device) = crate::browser_punch::register_passkey(&ts, "ann");
+    // Two forgotten clock-outs, as detection stores them: Ann's flagged,
+    // Bob's closed by the server at the shift's end.
+    forgotten(&ts);
     let hr = add_staff(&ts, "hr", Role::HrAdmin, None);
     let mgr = add_staff(&ts, "mgr.a", Role::Manager, Some("A"));
     // Someone holds this auditor's password and guessed codes: locked.
@@ -199,6 +236,7 @@ fn the_reviewer_page_in_headless_chromium() {
         "team_b": "B",
         "team_b_device": bob.id,
         "team_b_accuracy_m": 25.0,
+        "passkey_device": passkey_device,
         "team_a_flag_text": "The evidence does not support the verdict the device recorded: \
             the phone said accepted (site hq), the evidence reads review (site hq).",
     });
@@ -232,6 +270,11 @@ fn the_reviewer_page_in_headless_chromium() {
             "{action} {target}"
         );
     }
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.action == "passkey.revoke" && r.target == format!("device:{passkey_device}"))
+    );
     // The revoked token stops; the integration's other one goes on.
     assert_eq!((bearer(&leaked), bearer(&kept)), (401, 200));
     assert!(ts.admin.verify_audit().unwrap().broken.is_none());

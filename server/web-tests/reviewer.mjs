@@ -9,6 +9,8 @@
 //      page asks to sign in again), disables the manager (sign-in refused),
 //      unlocks an account someone locked (its owner signs in), resets a
 //      password and an authenticator, and revokes one leaked API token;
+//      approves one more device, revokes an employee's passkey, and reads
+//      the forgotten clock-out queue in English and in Chinese;
 //   4. the punch page on a phone-sized screen.
 // Input: PUNCH_WEB (JSON from server/tests/web_e2e.rs). Screenshots: PUNCH_SHOTS.
 // Exit status non-zero on any failed expectation.
@@ -222,6 +224,36 @@ try {
   await page.getByRole('button', { name: 'Device slots' }).first().click();
   await page.getByText(/bound; 1 unused approval\(s\) for one more device/).waitFor();
   await page.screenshot({ path: `${shots}/08c-hr-device-slots.png`, fullPage: true });
+
+  // --- 3c. Passkeys: HR revokes Ann's (a lost laptop) from the devices page
+  await page.getByRole('button', { name: `Passkeys of ${cfg.team_a_employee}` }).first().click();
+  await page.locator('#passkey-list').waitFor();
+  await page.getByRole('button', { name: `Revoke passkey ${cfg.passkey_device}` }).click();
+  await page.getByText(`Passkey ${cfg.passkey_device} revoked.`).waitFor();
+  expect((await page.locator(`#passkey-list tr[data-device="${cfg.passkey_device}"] td.state`).innerText()).includes('revoked'),
+    'the passkey shown revoked');
+  expect((await page.getByRole('button', { name: `Revoke passkey ${cfg.passkey_device}` }).count()) === 0, 'nothing left to revoke');
+  await page.screenshot({ path: `${shots}/08d-hr-passkey-revoked.png`, fullPage: true });
+
+  // --- 3d. The forgotten clock-out queue, in English, then in Chinese
+  await page.getByRole('link', { name: 'Forgotten clock-outs' }).click();
+  await page.getByRole('heading', { name: 'Forgotten clock-outs' }).waitFor();
+  const forgottenEn = await page.locator('#forgotten').innerText();
+  expect(forgottenEn.includes(cfg.team_a_employee) && forgottenEn.includes('Flagged: no clock-out'), 'the flagged one');
+  expect(forgottenEn.includes('Closed by the server at the shift end') && forgottenEn.includes('server-made clock-out (not a punch)'),
+    'the one the server closed, marked server-made');
+  await page.screenshot({ path: `${shots}/08e-hr-forgotten-en.png`, fullPage: true });
+  const zhContext = await browser.newContext({ viewport: { width: 1100, height: 900 }, locale: 'zh-CN', storageState: await context.storageState() });
+  const zhPage = await zhContext.newPage();
+  zhPage.on('pageerror', (e) => errors.push(String(e)));
+  await zhPage.goto(cfg.base_url + '/admin/#/forgotten');
+  await zhPage.getByRole('heading', { name: '未打下班卡' }).waitFor();
+  const forgottenZh = await zhPage.locator('#forgotten').innerText();
+  expect(forgottenZh.includes('已标记：未打下班卡') && forgottenZh.includes('系统已按班次结束时间自动签退'), 'the queue in Chinese');
+  expect(forgottenZh.includes('员工') && forgottenZh.includes('补卡申请'), 'the headings in Chinese');
+  expect((await zhPage.getByRole('link', { name: '未打下班卡' }).count()) === 1, 'the nav link in Chinese');
+  await zhPage.screenshot({ path: `${shots}/08f-hr-forgotten-zh.png`, fullPage: true });
+  await zhContext.close();
 
   // --- 4. a phone-sized screen
   await page.setViewportSize({ width: 390, height: 844 });

@@ -20,8 +20,21 @@ pub const KEY_DESCRIPTION_OID: &str = "1.3.6.1.4.1.11129.2.1.17";
 const MAX_APP_ID_ENTRIES: usize = 64;
 
 /// KeyMint / Keymaster security level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Enumerated)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Enumerated,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u32)]
 pub enum SecurityLevel {
     /// Android's software keystore: no hardware protection.
@@ -35,17 +48,14 @@ pub enum SecurityLevel {
 impl SecurityLevel {
     /// The name used in Google's JSON: `SOFTWARE`, `TRUSTED_ENVIRONMENT`, `STRONG_BOX`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            SecurityLevel::Software => "SOFTWARE",
-            SecurityLevel::TrustedEnvironment => "TRUSTED_ENVIRONMENT",
-            SecurityLevel::StrongBox => "STRONG_BOX",
-        }
+        self.into()
     }
 }
 
 /// Verified boot state of the device when the key was attested.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Enumerated)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Enumerated, strum::IntoStaticStr)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 #[repr(u32)]
 pub enum VerifiedBootState {
     /// Booted an OS signed by the manufacturer's key.
@@ -61,12 +71,7 @@ pub enum VerifiedBootState {
 impl VerifiedBootState {
     /// The name used in Google's JSON.
     pub fn as_str(self) -> &'static str {
-        match self {
-            VerifiedBootState::Verified => "VERIFIED",
-            VerifiedBootState::SelfSigned => "SELF_SIGNED",
-            VerifiedBootState::Unverified => "UNVERIFIED",
-            VerifiedBootState::Failed => "FAILED",
-        }
+        self.into()
     }
 }
 

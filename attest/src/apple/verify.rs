@@ -1,7 +1,9 @@
 //! Apple App Attest: the steps of Apple's "Validating apps that connect to your server" guide,
 //! offline (the receipt is kept, not exchanged).
 
-use asn1_rs::{Any, Class, FromDer, Oid, Tag, oid};
+use asn1_rs::{Oid, oid};
+use der::Decode;
+use der::asn1::OctetStringRef;
 use serde::Serialize;
 
 use crate::apple::auth_data::{AuthData, parse_auth_data};
@@ -16,8 +18,9 @@ const AAGUID_PRODUCTION: &[u8; 16] = b"appattest\0\0\0\0\0\0\0";
 const AAGUID_DEVELOPMENT: &[u8; 16] = b"appattestdevelop";
 
 /// Which App Attest environment a key was created in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AppAttestEnvironment {
     /// Apps from the App Store, TestFlight, or enterprise distribution.
     Production,
@@ -29,10 +32,7 @@ pub enum AppAttestEnvironment {
 impl AppAttestEnvironment {
     /// `production` or `development`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            AppAttestEnvironment::Production => "production",
-            AppAttestEnvironment::Development => "development",
-        }
+        self.into()
     }
 
     fn from_aaguid(aaguid: &[u8; 16]) -> Option<Self> {
@@ -123,7 +123,15 @@ impl Default for AppleVerifier {
     }
 }
 
-/// The nonce in the credential certificate: `SEQUENCE { [1] EXPLICIT OCTET STRING }`.
+/// The App Attest nonce extension's value, as Apple's guide gives it:
+/// `SEQUENCE { nonce [1] EXPLICIT OCTET STRING }` (strict DER, nothing else inside).
+#[derive(der::Sequence)]
+struct NonceDer<'a> {
+    #[asn1(context_specific = "1")]
+    nonce: &'a OctetStringRef,
+}
+
+/// The nonce in the credential certificate.
 pub(crate) fn certificate_nonce(
     cert: &x509_parser::certificate::X509Certificate<'_>,
 ) -> Result<[u8; 32], Refusal> {
@@ -137,22 +145,17 @@ pub(crate) fn certificate_nonce(
             index: 0,
             what: "App Attest nonce (1.2.840.113635.100.8.2)",
         })?;
-    let (rest, seq) = Any::from_der(ext.value).map_err(|e| malformed(&e.to_string()))?;
-    if !rest.is_empty() || seq.tag() != Tag::Sequence || !seq.header.is_constructed() {
-        return Err(malformed("not a single SEQUENCE"));
-    }
-    let (rest, tagged) = Any::from_der(seq.data).map_err(|e| malformed(&e.to_string()))?;
-    if !rest.is_empty() || tagged.class() != Class::ContextSpecific || tagged.tag() != Tag(1) {
-        return Err(malformed("expected one [1] element"));
-    }
-    let (rest, octets) = Any::from_der(tagged.data).map_err(|e| malformed(&e.to_string()))?;
-    if !rest.is_empty() || octets.tag() != Tag::OctetString || octets.header.is_constructed() {
-        return Err(malformed("[1] does not hold an OCTET STRING"));
-    }
-    octets
-        .data
+    nonce_of(ext.value).map_err(|d| malformed(&d))
+}
+
+/// The 32-byte nonce in the extension's DER value, or what is wrong with it.
+fn nonce_of(value: &[u8]) -> Result<[u8; 32], String> {
+    let value = NonceDer::from_der(value).map_err(|e| e.to_string())?;
+    value
+        .nonce
+        .as_bytes()
         .try_into()
-        .map_err(|_| malformed("nonce is not 32 bytes"))
+        .map_err(|_| "nonce is not 32 bytes".to_string())
 }
 
 impl AppleVerifier {
@@ -284,4 +287,56 @@ fn check_app(auth: &AuthData, expect: &AppleExpectations) -> Result<(), Refusal>
         found: hex::encode(auth.rp_id_hash),
         allowed: ids.join(", "),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `SEQUENCE { [1] { OCTET STRING (32 bytes) } }` with `inner` as the [1]'s content.
+    fn wrapped(tag: u8, inner: &[u8]) -> Vec<u8> {
+        let mut tagged = vec![tag, inner.len() as u8];
+        tagged.extend_from_slice(inner);
+        let mut seq = vec![0x30, tagged.len() as u8];
+        seq.extend_from_slice(&tagged);
+        seq
+    }
+
+    fn octets(len: usize) -> Vec<u8> {
+        let mut v = vec![0x04, len as u8];
+        v.extend((0..len).map(|i| i as u8));
+        v
+    }
+
+    #[test]
+    fn the_nonce_is_read_from_its_one_schema_only() {
+        let good = wrapped(0xa1, &octets(32));
+        let nonce = nonce_of(&good).expect("the schema's encoding");
+        assert_eq!(nonce[31], 31);
+
+        let mut trailing = good.clone();
+        trailing.push(0);
+        let mut extra_inside = octets(32);
+        extra_inside.extend_from_slice(&[0x05, 0x00]);
+        let mut two_elements = wrapped(0xa1, &octets(32));
+        two_elements[1] += 2;
+        two_elements.extend_from_slice(&[0x05, 0x00]);
+        for (what, bad) in [
+            ("another tag number", wrapped(0xa0, &octets(32))),
+            ("a primitive [1]", wrapped(0x81, &octets(32))),
+            ("31 bytes", wrapped(0xa1, &octets(31))),
+            ("an INTEGER inside", wrapped(0xa1, &[0x02, 0x01, 0x01])),
+            ("bytes after the sequence", trailing),
+            ("bytes after the octets", wrapped(0xa1, &extra_inside)),
+            ("a second element", two_elements),
+            ("a SET, not a SEQUENCE", {
+                let mut v = good.clone();
+                v[0] = 0x31;
+                v
+            }),
+            ("nothing", Vec::new()),
+        ] {
+            assert!(nonce_of(&bad).is_err(), "{what} accepted: {bad:02x?}");
+        }
+    }
 }

@@ -24,7 +24,7 @@ struct SlotsAnswer {
 }
 
 /// The employee exists and is the actor's to see (a manager's team).
-fn check_employee(
+pub fn check_employee(
     tx: &dyn StoreTx,
     actor: &Actor,
     employee_id: &str,

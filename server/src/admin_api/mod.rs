@@ -19,6 +19,7 @@ pub mod faults;
 pub mod forgotten;
 pub mod key_rotations;
 pub mod locale;
+pub mod passkeys;
 pub mod people;
 pub mod photos;
 pub mod punches;
@@ -67,6 +68,9 @@ pub const PATH_FORGOTTEN: &str = "/admin/v1/forgotten-clock-outs";
 pub const PATH_KEY_ROTATION_DECISION: &str = "/admin/v1/key-rotations/{event_id}/decision";
 pub const PATH_FAULTS: &str = "/admin/v1/faults";
 pub const PATH_FAULTS_SILENT: &str = "/admin/v1/faults/silent";
+pub const PATH_PASSKEYS: &str = "/admin/v1/employees/{employee_id}/passkeys";
+pub const PATH_PASSKEY_REVOKE: &str =
+    "/admin/v1/employees/{employee_id}/passkeys/{device_id}/revoke";
 
 /// One route: method, path, the permission it needs (None: sign-in and
 /// sign-out, which establish who is asking), and its handler.
@@ -283,6 +287,18 @@ pub fn routes() -> Vec<AdminRoute> {
             PATH_FAULTS_SILENT,
             Some(P::ViewDevices),
             get(faults::silent),
+        ),
+        r(
+            Method::GET,
+            PATH_PASSKEYS,
+            Some(P::ViewDevices),
+            get(passkeys::list),
+        ),
+        r(
+            Method::POST,
+            PATH_PASSKEY_REVOKE,
+            Some(P::ApproveRebind),
+            post(passkeys::revoke),
         ),
     ]
 }

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use punch_model::ledger::minimise::{Minimised, minimise};
 use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordedEvidence, Uuid};
 use punch_model::ledger::review;
 use punch_model::ledger::signing;
@@ -12,7 +13,7 @@ use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::evaluate::{Decision, Evaluation, evaluate};
 use punch_model::rules::evidence::Evidence;
 use punch_model::rules::policy::PreparedPolicy;
-use punch_model::rules::shift;
+use punch_model::rules::shift::{self, Attendance};
 use punch_model::rules::terminal::Terminal;
 use punch_model::rules::terminal_verdict;
 use punch_model::text::serde_name;
@@ -22,12 +23,13 @@ use webauthn_rs::prelude::{
 };
 
 use super::passkey::{self, PunchContent, Refused};
+use super::refusal;
 use crate::api::AppState;
 use crate::enroll;
 use crate::error::{Result, ServerError};
 use crate::policy_publish;
 use crate::store::browser::{CeremonyRow, PasskeyRow};
-use crate::store::{NewPunch, StoreTx, StoredPunchInfo};
+use crate::store::{DeviceInfo, NewPunch, StoreTx, StoredPunchInfo};
 
 /// How long the browser has to answer a ceremony.
 const CEREMONY_TTL: Duration = Duration::from_secs(120);
@@ -192,7 +194,7 @@ pub fn start_punch(
         )));
     };
     let bytes = content.to_bytes()?;
-    let (options, state) = passkey::start_punch(rp, &key, &bytes)?;
+    let (options, state) = passkey::start_punch(rp, &key, &content.committed()?)?;
     let id = begin(
         tx,
         CeremonyRow {
@@ -218,8 +220,10 @@ pub struct Judged {
 }
 
 /// Verifies the assertion, judges the punch by the same rules as a phone's
-/// (`evaluate`, then `terminal::restrict` for a passkey) and, unless it is
-/// refused, appends it to the passkey device's chain.
+/// (`evaluate`, then `terminal::restrict` for a passkey), keeps what the
+/// policy's minimisation keeps (`ledger::minimise`, as a phone does) and,
+/// unless it is refused, appends it to the passkey device's chain. A
+/// refusal is kept as evidence (`refusal`).
 pub fn finish_punch(
     tx: &dyn StoreTx,
     state: &AppState,
@@ -240,39 +244,62 @@ pub fn finish_punch(
     let Some(row) = tx
         .browser()
         .passkey_of_device(&content.device_id)?
-        .filter(|r| r.revoked_at_ms.is_none() && r.employee_id == ceremony.employee_id)
+        .filter(|r| r.employee_id == ceremony.employee_id)
     else {
-        return Ok(Err(Refused("the passkey was revoked".into())));
+        return Ok(Err(Refused("the passkey is not registered".into())));
     };
     let mut key: Passkey = passkey::from_json(&row.passkey)?;
-    let assertion = match passkey::finish_punch(rp, &ceremony.state, &mut key, credential)? {
-        Ok(assertion) => assertion,
-        Err(refused) => return Ok(Err(refused)),
+    let attempt = refusal::Attempt {
+        passkey: &row,
+        content: &content,
+        credential: &credential,
+        now_ms,
     };
+    let mut assertion =
+        match passkey::finish_punch(rp, &ceremony.state, &mut key, credential.clone())? {
+            Ok(assertion) => assertion,
+            Err(refused) => {
+                refusal::keep_attempt(tx, &attempt, refusal::BAD_ASSERTION, &refused.0, false)?;
+                return Ok(Err(refused));
+            }
+        };
+    if row.revoked_at_ms.is_some() {
+        let refused = Refused("the passkey was revoked".into());
+        refusal::keep_attempt(tx, &attempt, refusal::PASSKEY_REVOKED, &refused.0, true)?;
+        return Ok(Err(refused));
+    }
     tx.browser()
         .update_passkey(&row.credential_id, &passkey::to_json(&key)?)?;
     let version = tx.policies().latest_policy_version()?;
     let Some(policy) = state.policies.get(tx, version)? else {
         return Ok(Err(Refused("no policy has been published".into())));
     };
-    let (evaluation, evidence) = judge(&policy, &content, client_ip)?;
+    let (mut evaluation, kept) = judge(&policy, &content, client_ip)?;
+    // The location's hash, and its salt only while the record keeps the
+    // exact location (`passkey::verify_record`).
+    assertion.location = content.location_hash()?;
+    assertion.location_salt = kept
+        .evidence
+        .precision
+        .is_none()
+        .then(|| content.location_salt.clone())
+        .flatten();
+    let signature = serde_json::to_vec(&assertion)
+        .map_err(|e| ServerError::Corrupt(format!("assertion: {e}")))?;
+    let device = tx
+        .devices()
+        .lock_device(&content.device_id)?
+        .ok_or_else(|| ServerError::UnknownDevice(content.device_id.clone()))?;
     if evaluation.decision == Decision::Rejected {
+        let record = record_of(&device, &policy, &content, kept.evidence, kept.evaluation);
+        refusal::keep_judged(tx, &row, &record, &signature, now_ms)?;
         return Ok(Ok(Judged {
             evaluation,
             stored: None,
         }));
     }
-    let signature = serde_json::to_vec(&assertion)
-        .map_err(|e| ServerError::Corrupt(format!("assertion: {e}")))?;
-    let stored = append(
-        tx,
-        &policy,
-        &content,
-        evidence,
-        evaluation.clone(),
-        &signature,
-        now_ms,
-    )?;
+    let (stored, attendance) = append(tx, &device, &policy, &content, kept, &signature, now_ms)?;
+    evaluation.attendance = attendance;
     Ok(Ok(Judged {
         evaluation,
         stored: Some(stored),
@@ -280,12 +307,13 @@ pub fn finish_punch(
 }
 
 /// The evidence a browser gives (its address as the server sees it, its
-/// geolocation if allowed), judged by the phone's rules.
+/// geolocation if allowed), judged by the phone's rules; with what the
+/// record keeps of it under the policy's privacy settings.
 fn judge(
     policy: &PreparedPolicy,
     content: &PunchContent,
     client_ip: IpAddr,
-) -> Result<(Evaluation, RecordedEvidence)> {
+) -> Result<(Evaluation, Minimised)> {
     let evidence = Evidence {
         gps: content.location.map(|fix| fix.gps(content.client_time_ms)),
         wifi: Vec::new(),
@@ -301,37 +329,59 @@ fn judge(
         Terminal::Browser,
         Some(PASSKEY_ASSURANCE),
     );
-    let ip_matched = policy
-        .cidr_sites
-        .iter()
-        .any(|(cidr, _)| cidr.contains(client_ip))
-        .then(|| client_ip.to_string());
-    Ok((
-        evaluation,
-        RecordedEvidence {
-            gps: valid.gps,
-            ip_matched: ip_matched.into_iter().collect(),
-            ip_seen: 1,
-            ..RecordedEvidence::default()
-        },
-    ))
+    // The phone keeps the opening for its employee to reveal; the server
+    // keeps none (the exact location would be kept after all).
+    let kept = minimise(&valid, policy, &evaluation)
+        .map_err(|e| ServerError::Crypto(format!("minimising browser evidence: {e}")))?;
+    Ok((evaluation, kept))
 }
 
-/// The record the server writes for the passkey device, chained to its head.
-fn append(
-    tx: &dyn StoreTx,
+/// The record for the passkey device's next seq (chained to its head).
+fn record_of(
+    device: &DeviceInfo,
     policy: &PreparedPolicy,
     content: &PunchContent,
     evidence: RecordedEvidence,
-    mut evaluation: Evaluation,
+    evaluation: Evaluation,
+) -> PunchRecord {
+    PunchRecord {
+        format: RECORD_FORMAT,
+        punch_id: Uuid::new_v4(),
+        device_id: device.device_id.clone(),
+        employee_id: content.employee_id.clone(),
+        seq: device.head_seq + 1,
+        kind: content.kind,
+        wall_time_ms: content.client_time_ms,
+        utc_offset_min: content.utc_offset_min,
+        monotonic_ms: 0,
+        boot_id: "browser".into(),
+        anchor: None,
+        policy_version: policy.policy.version,
+        evidence,
+        evaluation,
+        prev_hash: device.head_hash.clone(),
+        notice: None,
+        sealed: None,
+        // The browser takes no photo; whether the authenticator verified
+        // the user is in the stored assertion (its UV flag).
+        photo: None,
+        biometric_verified: None,
+    }
+}
+
+/// Appends the record to the passkey device's chain (locked by the
+/// caller); answers where, and the server's attendance reading.
+fn append(
+    tx: &dyn StoreTx,
+    device: &DeviceInfo,
+    policy: &PreparedPolicy,
+    content: &PunchContent,
+    kept: Minimised,
     signature: &[u8],
     now_ms: i64,
-) -> Result<(String, u64, String)> {
-    let device = tx
-        .devices()
-        .lock_device(&content.device_id)?
-        .ok_or_else(|| ServerError::UnknownDevice(content.device_id.clone()))?;
+) -> Result<((String, u64, String), Option<Attendance>)> {
     let seq = device.head_seq + 1;
+    let mut evaluation = kept.evaluation;
     // The employee's attendance across all their devices and terminals, as
     // ingest reads it: the latest clock-in or -out before this punch.
     tx.employee_devices().lock_employee(&content.employee_id)?;
@@ -351,29 +401,7 @@ fn append(
         open.as_ref(),
     );
     evaluation.attendance = attendance.clone();
-    let record = PunchRecord {
-        format: RECORD_FORMAT,
-        punch_id: Uuid::new_v4(),
-        device_id: device.device_id.clone(),
-        employee_id: content.employee_id.clone(),
-        seq,
-        kind: content.kind,
-        wall_time_ms: content.client_time_ms,
-        utc_offset_min: content.utc_offset_min,
-        monotonic_ms: 0,
-        boot_id: "browser".into(),
-        anchor: None,
-        policy_version: policy.policy.version,
-        evidence,
-        evaluation,
-        prev_hash: device.head_hash.clone(),
-        notice: None,
-        sealed: None,
-        // The browser takes no photo; whether the authenticator verified
-        // the user is in the stored assertion (its UV flag).
-        photo: None,
-        biometric_verified: None,
-    };
+    let record = record_of(device, policy, content, kept.evidence, evaluation);
     let bytes = record
         .to_bytes()
         .map_err(|e| ServerError::Corrupt(format!("browser record: {e}")))?;
@@ -405,7 +433,7 @@ fn append(
         received_at_ms: now_ms,
         review_flags: review::review(policy, &record, now_ms),
         assurance: PASSKEY_ASSURANCE.as_str().into(),
-        attendance,
+        attendance: attendance.clone(),
     };
     tx.punches().insert_punch(&NewPunch {
         info: &info,
@@ -413,5 +441,8 @@ fn append(
         signature,
     })?;
     tx.devices().set_head(&device.device_id, seq, &hash)?;
-    Ok((device.device_id, seq, record.punch_id.to_string()))
+    Ok((
+        (device.device_id.clone(), seq, record.punch_id.to_string()),
+        attendance,
+    ))
 }

@@ -3,7 +3,9 @@
 //! becomes a device of terminal `browser`, its chain kept by the server),
 //! then each punch is a WebAuthn assertion over a challenge that commits to
 //! the punch's content (`passkey`), judged by the phone's rules on the
-//! address the server sees and the browser's geolocation (`ceremony`).
+//! address the server sees and the browser's geolocation, and kept as the
+//! policy's minimisation keeps a phone's (`ceremony`). Refused punches are
+//! kept as evidence (`refusal`); HR lists and revokes passkeys (`revoke`).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -31,6 +33,8 @@ use crate::store::StoreExt;
 mod ceremony;
 mod page;
 pub mod passkey;
+pub mod refusal;
+pub mod revoke;
 
 pub use ceremony::PASSKEY_ASSURANCE;
 
@@ -138,12 +142,8 @@ fn refused(refusal: passkey::Refused) -> ApiError {
 }
 
 fn locale(headers: &HeaderMap) -> Locale {
-    let tag = headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split([',', ';']).next())
-        .unwrap_or("en");
-    Locale::from_tag(tag)
+    // The admin API's reading: `q` weights, `q=0` excluded.
+    crate::admin_api::locale::from_headers(headers)
 }
 
 async fn register_options(
@@ -229,6 +229,10 @@ async fn punch_options(State(state): State<AppState>, body: Bytes) -> Result<Res
             fix_time_ms: Some(fix.fix_time_ms.unwrap_or(req.client_time_ms)),
             ..fix
         }),
+        location_salt: match req.location {
+            Some(_) => Some(hex::encode(crate::attestation::new_challenge()?)),
+            None => None,
+        },
     };
     let rp = relying_party(&state)?;
     let (answer, content, now) = blocking(&state, move |s| {

@@ -1,14 +1,19 @@
 //! The WebAuthn side of the browser punch, on webauthn-rs: registering a
 //! passkey (with an enrollment code) and the assertion a punch is bound to.
 //!
-//! The punch's challenge is `nonce || SHA-256(content)`: webauthn-rs draws
-//! the 32-byte nonce, and the content (employee, device, kind, client time,
-//! location) is the punch the employee confirms. The same bytes go into the
-//! options the browser signs and the ceremony state the server keeps, so
-//! webauthn-rs's own check of the challenge checks the content too. The
-//! state and the assertion are stored with the record (no content: it is
-//! rebuilt from the record, so erasing or purging the record's bytes leaves
-//! no location behind): [`verify_record`] runs the same verification again.
+//! The punch's challenge is `nonce || SHA-256(committed content)`:
+//! webauthn-rs draws the 32-byte nonce, and the content (employee, device,
+//! kind, client time, location) is the punch the employee confirms; its
+//! location is committed to as a salted hash ([`PunchContent::committed`]),
+//! so a record that keeps less than the exact location (the policy's
+//! minimisation, `ledger::minimise`, as for phones) still verifies. The same
+//! bytes go into the options the browser signs and the ceremony state the
+//! server keeps, so webauthn-rs's own check of the challenge checks the
+//! content too. The state, the assertion and the location's hash are stored
+//! with the record (no content: it is rebuilt from the record, so erasing or
+//! purging the record's bytes leaves no location behind; the salt is kept
+//! only while the record keeps the exact location): [`verify_record`] runs
+//! the same verification again.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -35,6 +40,41 @@ pub struct PunchContent {
     /// The browser's geolocation, where the employee allowed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<BrowserFix>,
+    /// Random (hex, drawn by the server with the location): without it the
+    /// location's hash could be tested against guessed places.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_salt: Option<String>,
+}
+
+/// What the challenge hashes: the content with its location as
+/// [`location_hash`] (fields in this order; no location, no field).
+#[derive(Serialize)]
+struct Committed<'a> {
+    employee_id: &'a str,
+    device_id: &'a str,
+    kind: punch_model::rules::punch_kind::PunchKind,
+    client_time_ms: i64,
+    utc_offset_min: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<&'a str>,
+}
+
+impl Committed<'_> {
+    fn bytes(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|e| ServerError::Corrupt(format!("punch content: {e}")))
+    }
+}
+
+/// Hex SHA-256 of the salted fix's JSON.
+pub fn location_hash(salt: &str, fix: &BrowserFix) -> Result<String> {
+    #[derive(Serialize)]
+    struct Salted<'a> {
+        salt: &'a str,
+        fix: &'a BrowserFix,
+    }
+    let bytes = serde_json::to_vec(&Salted { salt, fix })
+        .map_err(|e| ServerError::Corrupt(format!("location: {e}")))?;
+    Ok(hex::encode(signing::sha256(&bytes)))
 }
 
 /// A fix from the Geolocation API.
@@ -69,9 +109,31 @@ impl BrowserFix {
 }
 
 impl PunchContent {
-    /// The exact bytes hashed into the challenge (kept as they are).
+    /// The content as the ceremony keeps it (exact, with its salt).
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         serde_json::to_vec(self).map_err(|e| ServerError::Corrupt(format!("punch content: {e}")))
+    }
+
+    /// The hash of its salted location, if it has one.
+    pub fn location_hash(&self) -> Result<Option<String>> {
+        self.location
+            .as_ref()
+            .map(|fix| location_hash(self.location_salt.as_deref().unwrap_or_default(), fix))
+            .transpose()
+    }
+
+    /// The bytes the challenge commits to.
+    pub fn committed(&self) -> Result<Vec<u8>> {
+        let location = self.location_hash()?;
+        Committed {
+            employee_id: &self.employee_id,
+            device_id: &self.device_id,
+            kind: self.kind,
+            client_time_ms: self.client_time_ms,
+            utc_offset_min: self.utc_offset_min,
+            location: location.as_deref(),
+        }
+        .bytes()
     }
 }
 
@@ -88,6 +150,13 @@ pub struct StoredAssertion {
     /// The browser's answer: credential id, authenticatorData,
     /// clientDataJSON, signature.
     pub credential: PublicKeyCredential,
+    /// [`location_hash`] of the exact location the passkey signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Its salt: kept only while the record keeps that exact location (a
+    /// minimised record's location is never tested against the hash).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_salt: Option<String>,
 }
 
 pub const SCHEME: &str = "webauthn";
@@ -222,6 +291,8 @@ pub fn finish_punch(
             .ok_or_else(|| ServerError::Config("the relying party has no origin".into()))?,
         state,
         credential,
+        location: None,
+        location_salt: None,
     }))
 }
 
@@ -237,20 +308,39 @@ pub fn verify_record(record: &[u8], signature: &[u8]) -> std::result::Result<(),
     }
     let record = punch_model::ledger::record::PunchRecord::from_bytes(record)
         .map_err(|e| Refused(format!("record: {e}")))?;
-    let content = PunchContent {
-        employee_id: record.employee_id,
-        device_id: record.device_id,
+    let failed = |e: ServerError| Refused(e.to_string());
+    // An exact location must be the one signed; a minimised one was
+    // derived by the server from it and counts by the hash kept.
+    let location = match (&record.evidence.gps, &record.evidence.precision) {
+        (Some(fix), None) => {
+            let fix = BrowserFix {
+                lat: fix.point.lat,
+                lon: fix.point.lon,
+                accuracy_m: fix.accuracy_m,
+                fix_time_ms: Some(fix.fix_time_ms),
+            };
+            let salt = stored.location_salt.as_deref().unwrap_or_default();
+            let hash = location_hash(salt, &fix).map_err(failed)?;
+            if stored.location.as_deref() != Some(hash.as_str()) {
+                return Err(Refused(
+                    "the record's location is not the one the passkey signed".into(),
+                ));
+            }
+            Some(hash)
+        }
+        (None, None) => None,
+        (_, Some(_)) => stored.location.clone(),
+    };
+    let content = Committed {
+        employee_id: &record.employee_id,
+        device_id: &record.device_id,
         kind: record.kind,
         client_time_ms: record.wall_time_ms,
         utc_offset_min: record.utc_offset_min,
-        location: record.evidence.gps.map(|fix| BrowserFix {
-            lat: fix.point.lat,
-            lon: fix.point.lon,
-            accuracy_m: fix.accuracy_m,
-            fix_time_ms: Some(fix.fix_time_ms),
-        }),
-    };
-    let content = content.to_bytes().map_err(|e| Refused(e.to_string()))?;
+        location: location.as_deref(),
+    }
+    .bytes()
+    .map_err(failed)?;
     let state = serde_json::to_value(&stored.state).map_err(|e| Refused(e.to_string()))?;
     let challenge = state["ast"]["challenge"]
         .as_str()

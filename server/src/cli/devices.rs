@@ -1,5 +1,6 @@
 //! `admin` commands: devices: list, unbind, rebind, one more device than
-//! `max_devices` and where an employee stands, heads, kiosk codes.
+//! `max_devices` and where an employee stands, passkeys (list, revoke),
+//! heads, kiosk codes.
 
 use clap::Subcommand;
 use punch_server::Admin;
@@ -23,6 +24,17 @@ pub(crate) enum Command {
     },
     /// The employee's max_devices, bound devices and extra-device approvals.
     DeviceSlots { employee: String },
+    /// The employee's passkeys (browser punching), revoked ones too.
+    Passkeys { employee: String },
+    /// Revoke one of the employee's passkeys: it punches no more.
+    RevokePasskey {
+        employee: String,
+        /// The passkey's device id (see `passkeys`).
+        device: String,
+        /// Why (kept in the audit log).
+        #[arg(long)]
+        reason: String,
+    },
     /// Print a device's accepted chain head.
     Head { device: String },
     /// A one-time enrollment code for a kiosk tablet at SITE (the kiosk account is made once).
@@ -112,6 +124,35 @@ pub(crate) fn run(admin: &Admin, json: bool, command: Command) -> CmdResult {
                     a.reason
                 );
             }
+        }
+        Command::Passkeys { employee } => {
+            let passkeys = admin.passkeys(&employee)?;
+            if json {
+                return print_json(&passkeys);
+            }
+            for p in passkeys {
+                let state = match p.revoked_at_ms {
+                    Some(at) => format!("revoked at {at}"),
+                    None => "active".to_string(),
+                };
+                say!(
+                    "{} registered at {}, {} punch(es), {state}",
+                    p.device_id,
+                    p.registered_at_ms,
+                    p.head_seq
+                );
+            }
+        }
+        Command::RevokePasskey {
+            employee,
+            device,
+            reason,
+        } => {
+            let passkey = admin.revoke_passkey(&employee, &device, &reason)?;
+            if json {
+                return print_json(&passkey);
+            }
+            say!("passkey {device} of employee {employee} revoked");
         }
         Command::Head { device } => {
             let (seq, hash) = admin.head(&device)?;

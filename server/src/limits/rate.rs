@@ -7,8 +7,10 @@ use crate::error::Result;
 use crate::limits::{Limits, RateRule};
 use crate::store::StoreTx;
 
-/// What is being counted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What is being counted. Its name starts the counter's key in the
+/// database: renaming a variant resets its counters (the test pins them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum Bucket {
     EnrollIp,
     EnrollCode,
@@ -17,8 +19,10 @@ pub enum Bucket {
     PinResetEmployee,
     PinResetDevice,
     /// Staff sign-ins (`POST /admin/v1/session`) per address.
+    #[strum(serialize = "staff_signin_ip")]
     StaffSignInIp,
     /// Staff sign-ins per (account, address) (`staff::signin`).
+    #[strum(serialize = "staff_signin_account_ip")]
     StaffSignInAccountIp,
     /// Attendance exports per staff member (each reads every punch).
     ExportAttendance,
@@ -28,30 +32,10 @@ pub enum Bucket {
 
 impl Bucket {
     /// Every bucket: the longest of their windows bounds what pruning keeps.
-    pub const ALL: [Bucket; 9] = [
-        Bucket::EnrollIp,
-        Bucket::EnrollCode,
-        Bucket::PinResetIp,
-        Bucket::PinResetEmployee,
-        Bucket::PinResetDevice,
-        Bucket::StaffSignInIp,
-        Bucket::StaffSignInAccountIp,
-        Bucket::ExportAttendance,
-        Bucket::PrivacyExport,
-    ];
+    pub const ALL: &'static [Bucket] = <Bucket as strum::VariantArray>::VARIANTS;
 
     fn name(self) -> &'static str {
-        match self {
-            Bucket::EnrollIp => "enroll_ip",
-            Bucket::EnrollCode => "enroll_code",
-            Bucket::PinResetIp => "pin_reset_ip",
-            Bucket::PinResetEmployee => "pin_reset_employee",
-            Bucket::PinResetDevice => "pin_reset_device",
-            Bucket::StaffSignInIp => "staff_signin_ip",
-            Bucket::StaffSignInAccountIp => "staff_signin_account_ip",
-            Bucket::ExportAttendance => "export_attendance",
-            Bucket::PrivacyExport => "privacy_export",
-        }
+        self.into()
     }
 
     fn rule(self, limits: &Limits) -> RateRule {
@@ -130,4 +114,32 @@ pub fn key(bucket: Bucket, subject: &str) -> String {
 /// the attempts that got them in).
 pub fn clear(tx: &dyn StoreTx, bucket: Bucket, subject: &str) -> Result<()> {
     tx.limits().rate_clear(&key(bucket, subject))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_keys_keep_their_stored_names() {
+        let names: Vec<&str> = Bucket::ALL.iter().map(|b| b.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "enroll_ip",
+                "enroll_code",
+                "pin_reset_ip",
+                "pin_reset_employee",
+                "pin_reset_device",
+                "staff_signin_ip",
+                "staff_signin_account_ip",
+                "export_attendance",
+                "privacy_export",
+            ]
+        );
+        assert_eq!(
+            key(Bucket::StaffSignInIp, "10.0.0.1"),
+            "staff_signin_ip:10.0.0.1"
+        );
+    }
 }

@@ -55,4 +55,8 @@ pub trait BrowserTx {
     fn passkey_of_device(&self, device_id: &str) -> Result<Option<PasskeyRow>>;
     /// Its stored state after an assertion moved its counter.
     fn update_passkey(&self, credential_id: &str, passkey: &str) -> Result<()>;
+    /// Every passkey the employee registered, revoked ones too, oldest first.
+    fn passkeys_ever(&self, employee_id: &str) -> Result<Vec<PasskeyRow>>;
+    /// Revokes the passkey of `device_id`; false when it already was (or is unknown).
+    fn revoke_passkey(&self, device_id: &str, now_ms: i64) -> Result<bool>;
 }

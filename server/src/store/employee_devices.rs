@@ -71,4 +71,7 @@ pub trait EmployeeDevicesTx {
     /// `from_ms`, in that order: with [`Self::latest_clock_punch`] before
     /// it, what a batch reads once per employee.
     fn clock_punches_since(&self, employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>>;
+    /// Erasure (`StoreTx::erase_employee`): the free text HR typed about
+    /// the employee's approvals goes; who approved what and when stays.
+    fn erase_approval_reasons(&self, employee_id: &str) -> Result<u64>;
 }

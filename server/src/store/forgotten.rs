@@ -35,6 +35,23 @@ pub struct ForgottenFilter<'a> {
     pub to_ms: Option<i64>,
 }
 
+/// What a detection run reads (`crate::forgotten::sweep`): the employees
+/// whose clock-ins and -outs changed, or whose clock-in may have seen its
+/// window close, since the last run.
+#[derive(Debug, Clone, Copy)]
+pub struct SweepQuery {
+    /// Nothing before this counts (the look-back).
+    pub floor_ms: i64,
+    /// Clock punches received at or after this changed (None: every
+    /// employee with a clock punch since `floor_ms`, from `floor_ms`).
+    pub changed_since_ms: Option<i64>,
+    /// A changed punch is read with this much before it (the longest a
+    /// clock-in's window can reach past the clock-in).
+    pub reach_ms: i64,
+    /// Clock-ins at or after this may have seen their window close.
+    pub clock_ins_from_ms: i64,
+}
+
 pub trait ForgottenTx {
     /// Stores the row unless its (employee, shift, start) is known; true
     /// when stored now.
@@ -57,4 +74,14 @@ pub trait ForgottenTx {
         filter: &ForgottenFilter<'_>,
         limit: usize,
     ) -> Result<Vec<ForgottenRow>>;
+    /// The employees `query` names, each with the time from which their
+    /// clock punches are to be read (never before `floor_ms`), by employee.
+    fn sweep_targets(&self, query: &SweepQuery) -> Result<Vec<(String, i64)>>;
+    /// The employee's clock-ins and -outs at or after `from_ms` on the
+    /// server's time, by time, device and seq.
+    fn clock_punches_from(
+        &self,
+        employee_id: &str,
+        from_ms: i64,
+    ) -> Result<Vec<crate::store::StoredPunchInfo>>;
 }

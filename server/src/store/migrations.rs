@@ -28,6 +28,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0019_browser.sql"),
     include_str!("migrations/sqlite/0020_punch_photos.sql"),
     include_str!("migrations/sqlite/0021_rejected_by_employee.sql"),
+    include_str!("migrations/sqlite/0022_punches_by_received.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -53,6 +54,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0019_browser.sql"),
     include_str!("migrations/postgres/0020_punch_photos.sql"),
     include_str!("migrations/postgres/0021_rejected_by_employee.sql"),
+    include_str!("migrations/postgres/0022_punches_by_received.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

@@ -208,33 +208,60 @@ impl std::fmt::Debug for DbUrl {
 }
 
 /// `scheme://user:secret@host/db?password=x` → `scheme://user:***@host/db?password=***`.
-pub fn redact_url(url: &str) -> String {
-    let mut out = url.to_string();
-    if let Some(scheme_end) = out.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = out[rest_start..]
-            .find(['/', '?'])
-            .map_or(out.len(), |i| rest_start + i);
-        if let Some(at) = out[rest_start..authority_end].rfind('@') {
-            let userinfo = &out[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                out.replace_range(rest_start + colon + 1..rest_start + at, "***");
-            }
-        }
+/// What the `url` crate cannot read as `scheme://authority…` (several hosts, a password with
+/// a bare `/`, which tokio-postgres takes) shows as its scheme alone: the secret could be
+/// anywhere in it.
+pub fn redact_url(text: &str) -> String {
+    let parsed = url::Url::parse(text)
+        .ok()
+        .filter(|url| !url.cannot_be_a_base());
+    let Some(mut url) = parsed else {
+        let scheme = text.split_once("://").map_or("", |(scheme, _)| scheme);
+        let scheme = if scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            scheme
+        } else {
+            ""
+        };
+        return format!("{scheme}://…");
+    };
+    if url.password().is_some() {
+        // Refused only for URLs that cannot have a password: nothing to hide there.
+        let _ = url.set_password(Some("***"));
     }
-    if let Some(q) = out.find('?') {
-        let (head, query) = out.split_at(q + 1);
-        let query = query
-            .split('&')
-            .map(|kv| match kv.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => kv.to_string(),
+    if url.query().is_some() {
+        // Keys are compared decoded, as tokio-postgres reads them (`pass%77ord`).
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
             })
-            .collect::<Vec<_>>()
-            .join("&");
-        out = format!("{head}{query}");
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    out
+    url.into()
+}
+
+/// `postgres://u@h:p/old?x` → `postgres://u@h:p/NAME?x`, the rest as written.
+pub(crate) fn with_dbname(text: &str, name: &str) -> Result<String> {
+    let mut url = url::Url::parse(text)
+        .ok()
+        .filter(|url| url.has_host())
+        .ok_or_else(|| {
+            ServerError::Config(format!(
+                "database URL {} names no single host to create a database on",
+                redact_url(text)
+            ))
+        })?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.into())
 }
 
 /// Opens (creating and migrating if needed) the database `url` names.
@@ -306,5 +333,50 @@ mod tests {
         );
         assert!(DbUrl::parse("mysql://x").is_err());
         assert!(DbUrl::parse(" ").is_err());
+    }
+
+    #[test]
+    fn redaction_hides_what_tokio_postgres_would_read_as_a_password() {
+        for (url, shown) in [
+            (
+                "postgres://punch:s3cret@db:5432/punch?PassWord=s3cret&application_name=a",
+                "postgres://punch:***@db:5432/punch?PassWord=***&application_name=a",
+            ),
+            // tokio-postgres decodes keys: this one sets the password too.
+            (
+                "postgres://punch@db/punch?pass%77ord=s3cret",
+                "postgres://punch@db/punch?password=***",
+            ),
+            ("postgres://punch@db/punch", "postgres://punch@db/punch"),
+            // It takes everything up to the first `@` as credentials, `/` included.
+            ("postgres://punch:s3/cret@db/punch", "postgres://…"),
+            (
+                "postgresql://punch:s3cret@h1:5432,h2:5432/punch",
+                "postgresql://…",
+            ),
+            ("punch:s3cret@db://x", "://…"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn a_scratch_database_url_changes_only_the_name() {
+        for (url, named) in [
+            (
+                "postgres://postgres@127.0.0.1:5433/postgres",
+                "postgres://postgres@127.0.0.1:5433/scratch_1",
+            ),
+            (
+                "postgres://u:p%2Fw@h/old?sslmode=disable&options=-c%20x",
+                "postgres://u:p%2Fw@h/scratch_1?sslmode=disable&options=-c%20x",
+            ),
+            ("postgres://h", "postgres://h/scratch_1"),
+            ("postgres://h1,h2:5432/x", "postgres://h1,h2:5432/scratch_1"),
+        ] {
+            assert_eq!(with_dbname(url, "scratch_1").unwrap(), named, "{url}");
+        }
+        // Ports on several hosts are more than `url` reads: refused, not guessed at.
+        assert!(with_dbname("postgres://h1:5432,h2:5432/x", "scratch_1").is_err());
     }
 }

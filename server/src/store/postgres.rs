@@ -23,7 +23,7 @@ use crate::metrics;
 use crate::store::db::{Db, Dialect, Row, Value};
 use crate::store::migrations::{self, Versioned};
 use crate::store::sql::{Sealer, SqlTx};
-use crate::store::{SchemaStatus, ServerStore, Work, redact_url};
+use crate::store::{SchemaStatus, ServerStore, Work, redact_url, with_dbname};
 
 /// The schema version this server writes.
 pub const SCHEMA_VERSION: i64 = migrations::SCHEMA_VERSION;
@@ -125,8 +125,9 @@ impl PostgresStore {
     /// `admin_url` reaches and returns `admin_url` pointing at it: scratch
     /// databases for tests and benchmarks, or a first install.
     pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
+        let named = with_dbname(admin_url, name)?;
         on_server(admin_url, name, &format!("CREATE DATABASE {name}"))?;
-        Ok(with_dbname(admin_url, name))
+        Ok(named)
     }
 
     /// Drops database `name` from the server `admin_url` reaches, ending
@@ -277,17 +278,6 @@ impl ServerStore for PostgresStore {
             supported: SCHEMA_VERSION,
         })
     }
-}
-
-/// `postgres://u@h:p/old?x` → `postgres://u@h:p/NAME?x`.
-fn with_dbname(url: &str, name: &str) -> String {
-    let start = url.find("://").map_or(0, |i| i + 3);
-    let (head, query) = match url.find('?') {
-        Some(q) => (&url[..q], &url[q..]),
-        None => (url, ""),
-    };
-    let authority_end = head[start..].find('/').map_or(head.len(), |i| start + i);
-    format!("{}/{name}{query}", &head[..authority_end])
 }
 
 /// An open PostgreSQL transaction as the shared statements see it.

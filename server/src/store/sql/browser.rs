@@ -137,3 +137,22 @@ pub(super) fn update_passkey(tx: &SqlTx<'_>, credential_id: &str, passkey: &str)
     )?;
     Ok(())
 }
+
+pub(super) fn passkeys_ever(tx: &SqlTx<'_>, employee_id: &str) -> Result<Vec<PasskeyRow>> {
+    tx.all(
+        &format!(
+            "SELECT {PASSKEY_COLUMNS} FROM browser_passkeys \
+             WHERE employee_id = ?1 ORDER BY created_at_ms, device_id"
+        ),
+        &[employee_id.into()],
+        passkey_row,
+    )
+}
+
+pub(super) fn revoke_passkey(tx: &SqlTx<'_>, device_id: &str, now_ms: i64) -> Result<bool> {
+    Ok(tx.exec(
+        "UPDATE browser_passkeys SET revoked_at_ms = ?2 \
+         WHERE device_id = ?1 AND revoked_at_ms IS NULL",
+        &[device_id.into(), now_ms.into()],
+    )? == 1)
+}

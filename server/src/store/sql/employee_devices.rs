@@ -152,3 +152,10 @@ fn bytewise(tx: &SqlTx<'_>) -> &'static str {
         db::Dialect::Sqlite => "",
     }
 }
+
+pub(super) fn erase_approval_reasons(tx: &SqlTx<'_>, employee_id: &str) -> Result<u64> {
+    tx.exec(
+        "UPDATE device_approvals SET reason = 'erased' WHERE employee_id = ?1 AND reason <> 'erased'",
+        &[employee_id.into()],
+    )
+}

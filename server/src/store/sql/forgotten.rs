@@ -4,8 +4,9 @@ use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 
 use super::SqlTx;
 use crate::error::Result;
+use crate::store::StoredPunchInfo;
 use crate::store::db::{self, Row};
-use crate::store::forgotten::{ForgottenFilter, ForgottenRow};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, SweepQuery};
 
 const COLUMNS: &str = "employee_id, shift_id, start_ms, end_ms, closes_ms, clock_in_punch_id, \
     clock_in_at_ms, policy_version, detected_at_ms, closed_at_ms, superseded_by, \
@@ -137,4 +138,67 @@ pub(super) fn forgotten_list(
         ],
         row,
     )
+}
+
+const EFFECTIVE: &str = "COALESCE(trusted_time_ms, wall_time_ms)";
+const CLOCK_KINDS: &str = "kind IN ('clock_in', 'clock_out')";
+
+pub(super) fn sweep_targets(tx: &SqlTx<'_>, q: &SweepQuery) -> Result<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = match q.changed_since_ms {
+        None => tx.all(
+            &format!(
+                "SELECT employee_id, MIN({EFFECTIVE}) FROM punches
+                 WHERE {CLOCK_KINDS} AND {EFFECTIVE} >= ?1 GROUP BY employee_id"
+            ),
+            &[q.floor_ms.into()],
+            |mut r| Ok((r.text()?, r.int()?)),
+        )?,
+        // Changed (by the time received: `punches_by_received`), read from
+        // `reach_ms` before; and recent clock-ins (`punches_by_time`).
+        Some(since) => tx.all(
+            &format!(
+                "SELECT employee_id, MIN({EFFECTIVE}) - ?3 FROM punches
+                 WHERE received_at_ms >= ?2 AND {CLOCK_KINDS} AND {EFFECTIVE} >= ?1
+                 GROUP BY employee_id
+                 UNION ALL
+                 SELECT employee_id, MIN({EFFECTIVE}) FROM punches
+                 WHERE {EFFECTIVE} >= ?4 AND {EFFECTIVE} >= ?1 AND kind = 'clock_in'
+                 GROUP BY employee_id"
+            ),
+            &[
+                q.floor_ms.into(),
+                since.into(),
+                q.reach_ms.into(),
+                q.clock_ins_from_ms.into(),
+            ],
+            |mut r| Ok((r.text()?, r.int()?)),
+        )?,
+    };
+    let mut from: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for (employee, at) in rows {
+        let at = at.max(q.floor_ms);
+        from.entry(employee)
+            .and_modify(|f| *f = (*f).min(at))
+            .or_insert(at);
+    }
+    Ok(from.into_iter().collect())
+}
+
+pub(super) fn clock_punches_from(
+    tx: &SqlTx<'_>,
+    employee_id: &str,
+    from_ms: i64,
+) -> Result<Vec<StoredPunchInfo>> {
+    // The order `punches_of` gave detection (device, seq) among equal times.
+    let rows = tx.all(
+        &format!(
+            "SELECT {} FROM punches
+             WHERE employee_id = ?1 AND {CLOCK_KINDS} AND {EFFECTIVE} >= ?2
+             ORDER BY {EFFECTIVE}, device_id, seq",
+            super::punches::PUNCH_INFO_COLUMNS
+        ),
+        &[employee_id.into(), from_ms.into()],
+        |mut r| super::punches::punch_info_row(&mut r),
+    )?;
+    Ok(tx.counted(rows))
 }

@@ -39,7 +39,7 @@ use crate::store::enrollment::EnrollmentTx;
 use crate::store::events::EventsTx;
 use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
-use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
+use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx, SweepQuery};
 use crate::store::head_statements::HeadStatementsTx;
 use crate::store::kiosk::KioskTx;
 use crate::store::limits::LimitsTx;
@@ -294,6 +294,8 @@ answered_by!(BrowserTx {} {
     fn passkeys_of(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
     fn passkey_of_device(device_id: &str) -> Result<Option<PasskeyRow>> => browser;
     fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
+    fn passkeys_ever(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
+    fn revoke_passkey(device_id: &str, now_ms: i64) -> Result<bool> => browser;
 });
 
 answered_by!(PhotosTx {} {
@@ -309,6 +311,8 @@ answered_by!(ForgottenTx {} {
     fn supersede_forgotten(employee_id: &str, shift_id: &str, start_ms: i64, punch_id: &str, now_ms: i64) -> Result<bool> => forgotten;
     fn forgotten_of(employee_id: &str, since_ms: i64) -> Result<Vec<ForgottenRow>> => forgotten;
     fn forgotten_list(filter: &ForgottenFilter<'_>, limit: usize) -> Result<Vec<ForgottenRow>> => forgotten;
+    fn sweep_targets(query: &SweepQuery) -> Result<Vec<(String, i64)>> => forgotten;
+    fn clock_punches_from(employee_id: &str, from_ms: i64) -> Result<Vec<StoredPunchInfo>> => forgotten;
 });
 
 answered_by!(EmployeeDevicesTx {} {
@@ -319,6 +323,7 @@ answered_by!(EmployeeDevicesTx {} {
     fn device_approvals(employee_id: &str) -> Result<Vec<DeviceApprovalRow>> => employee_devices;
     fn latest_clock_punch(employee_id: &str, at_ms: i64, device_id: &str, seq: u64) -> Result<Option<ClockPunch>> => employee_devices;
     fn clock_punches_since(employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>> => employee_devices;
+    fn erase_approval_reasons(employee_id: &str) -> Result<u64> => employee_devices;
 });
 
 answered_by!(MetaTx {} {

@@ -132,6 +132,7 @@ pub(super) fn erase_employee(
          WHERE employee_id = ?1",
         &[employee_id.into(), now_ms.into()],
     )?;
+    super::employee_devices::erase_approval_reasons(tx, employee_id)?;
     run("UPDATE employees SET name = 'erased' WHERE employee_id = ?1")?;
     Ok(report)
 }

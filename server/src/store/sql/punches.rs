@@ -12,7 +12,7 @@ pub(super) const PUNCH_INFO_COLUMNS: &str = "device_id, seq, punch_id, employee_
     decision, site_id, hash, received_at_ms, review_flags, assurance, attendance";
 
 /// A `punches` row read with [`PUNCH_INFO_COLUMNS`].
-fn punch_info_row(r: &mut Row) -> Result<StoredPunchInfo> {
+pub(super) fn punch_info_row(r: &mut Row) -> Result<StoredPunchInfo> {
     Ok(StoredPunchInfo {
         device_id: r.text()?,
         seq: r.u64()?,

@@ -277,7 +277,78 @@ async function devices() {
         const reason = prompt(`Reason for letting ${d.employee_id} enroll a new phone`);
         if (!reason) return;
         try { await api('POST', `/admin/v1/employees/${encodeURIComponent(d.employee_id)}/rebind`, { reason }); say('Rebind approved.'); } catch (e) { fail(explain(e)); }
-      } } }, 'Approve rebind') : '', ' ', deviceSlots(d.employee_id)))))));
+      } } }, 'Approve rebind') : '', ' ', deviceSlots(d.employee_id),
+      d.platform === 'browser' ? [' ', el('button', { type: 'button', on: { click: () => passkeys(d.employee_id) } }, `Passkeys of ${d.employee_id}`)] : ''))))),
+    el('div', { id: 'passkeys' }));
+}
+
+// An employee's passkeys (the punch page at /punch/), and HR revoking one:
+// a revoked passkey punches no more; its punches stay.
+async function passkeys(employee) {
+  clearMessages();
+  const path = `/admin/v1/employees/${encodeURIComponent(employee)}/passkeys`;
+  let data;
+  try { data = await api('GET', path); } catch (e) { fail(explain(e)); return; }
+  const revoke = (p) => async () => {
+    const reason = prompt(`Reason for revoking passkey ${p.device_id} of ${employee}`);
+    if (!reason) return;
+    clearMessages();
+    try {
+      await api('POST', `${path}/${encodeURIComponent(p.device_id)}/revoke`, { reason });
+      await passkeys(employee);
+      say(`Passkey ${p.device_id} revoked.`);
+    } catch (e) { fail(explain(e)); }
+  };
+  $('passkeys').replaceChildren(el('h3', {}, `Passkeys of ${employee}`), data.items.length ? el('table', { id: 'passkey-list' },
+    el('thead', {}, el('tr', {}, ['Passkey (device)', 'Registered', 'Punches', 'State', ''].map((h) => el('th', {}, h)))),
+    el('tbody', {}, data.items.map((p) => el('tr', { 'data-device': p.device_id },
+      el('td', {}, p.device_id), el('td', {}, time(p.registered_at_ms)), el('td', {}, p.head_seq),
+      el('td', { class: 'state' }, p.revoked_at_ms ? `revoked ${time(p.revoked_at_ms)}` : 'active'),
+      el('td', {}, !p.revoked_at_ms && can('approve_rebind')
+        ? el('button', { type: 'button', class: 'danger', on: { click: revoke(p) } }, `Revoke passkey ${p.device_id}`) : ''))))) :
+    el('p', {}, 'No passkeys.'));
+}
+
+// The forgotten clock-out queue, in English or Simplified Chinese (the
+// browser's language, as the punch page chooses).
+const zh = /^zh(?!-(hant|tw|hk|mo))/i.test(navigator.language || '');
+const FORGOTTEN_TEXT = {
+  title: ['Forgotten clock-outs', '未打下班卡'],
+  none: ['No forgotten clock-outs.', '没有未打下班卡的记录。'],
+  employee: ['Employee', '员工'],
+  shift: ['Shift', '班次'],
+  clock_in: ['Clocked in', '上班打卡'],
+  shift_end: ['Shift end', '班次结束'],
+  state: ['State', '状态'],
+  answers: ['Make-up requests', '补卡申请'],
+  no_answer: ['none yet', '暂无'],
+  flagged: ['Flagged: no clock-out', '已标记：未打下班卡'],
+  closed_by_server: ['Closed by the server at the shift end', '系统已按班次结束时间自动签退'],
+  superseded: ['A late clock-out arrived and counts', '迟到上传的下班卡已生效'],
+  server_made: ['server-made clock-out (not a punch) at', '系统生成的下班记录（非打卡）：'],
+  pending: ['pending', '待审批'],
+  approved: ['approved', '已批准'],
+  denied: ['denied', '已拒绝'],
+  refused: ['refused', '不符合规定'],
+};
+function ft(key) { return (FORGOTTEN_TEXT[key] || [key, key])[zh ? 1 : 0]; }
+function localTime(ms) { return ms == null ? '' : new Date(ms).toLocaleString(zh ? 'zh-CN' : 'en'); }
+
+async function forgottenView() {
+  const page = await api('GET', '/admin/v1/forgotten-clock-outs?limit=200');
+  const stateText = (f) => ft(f.state) +
+    (f.server_made_entry ? ` — ${ft('server_made')} ${localTime(f.server_made_entry.at_ms)}` : '') +
+    (f.superseded_by ? ` (${f.superseded_by})` : '');
+  const answers = (f) => f.answers.length
+    ? f.answers.map((a) => `${localTime(a.intended_time_ms)}: ${a.reason} (${ft(a.status || 'pending')})`).join('; ')
+    : ft('no_answer');
+  view(ft('title'), page.items.length ? el('table', { id: 'forgotten', lang: zh ? 'zh-CN' : 'en' },
+    el('thead', {}, el('tr', {}, ['employee', 'shift', 'clock_in', 'shift_end', 'state', 'answers'].map((k) => el('th', {}, ft(k))))),
+    el('tbody', {}, page.items.map((f) => el('tr', { 'data-state': f.state },
+      el('td', {}, f.employee_id), el('td', {}, f.shift_id), el('td', {}, localTime(f.clock_in_at_ms)),
+      el('td', {}, localTime(f.end_ms)), el('td', {}, stateText(f)), el('td', {}, answers(f)))))) :
+    el('p', { lang: zh ? 'zh-CN' : 'en' }, ft('none')));
+  $('view-title').lang = zh ? 'zh-CN' : 'en';
 }
 
 // An employee's devices against the policy's max_devices, and HR's
@@ -444,6 +515,7 @@ async function route() {
     else if (parts[0] === 'devices') await devices();
     else if (parts[0] === 'requests') await requestsView();
     else if (parts[0] === 'faults') await faultsView();
+    else if (parts[0] === 'forgotten') await forgottenView();
     else if (parts[0] === 'breaks') await breaks();
     else if (parts[0] === 'export') exportView();
     else if (parts[0] === 'audit') await audit();
@@ -456,6 +528,9 @@ async function route() {
 }
 
 document.addEventListener('DOMContentLoaded', () => {
+  const forgotten = $('nav-forgotten');
+  forgotten.textContent = ft('title');
+  forgotten.lang = zh ? 'zh-CN' : 'en';
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault(); clearMessages();
     const body = { username: $('username').value, password: $('password').value, totp: $('totp').value };
