@@ -97,7 +97,7 @@ impl Admin {
         }
         let now = now_ms();
         self.store
-            .write(|tx| tx.upsert_employee(employee_id, name, now))
+            .write(|tx| tx.enrollment().upsert_employee(employee_id, name, now))
     }
 
     /// A one-time code (10 characters, A-Z 2-9) valid for `ttl`.
@@ -108,17 +108,17 @@ impl Admin {
     }
 
     pub fn devices(&self) -> Result<Vec<DeviceInfo>> {
-        self.store.read(|tx| tx.all_devices())
+        self.store.read(|tx| tx.devices().all_devices())
     }
 
     /// The device's key stops being accepted (403 device_unbound).
     pub fn unbind_device(&self, device_id: &str) -> Result<()> {
         let now = now_ms();
         self.store.write(|tx| {
-            if tx.device(device_id)?.is_none() {
+            if tx.devices().device(device_id)?.is_none() {
                 return Err(ServerError::UnknownDevice(device_id.to_string()));
             }
-            tx.mark_unbound(device_id, now)?;
+            tx.devices().mark_unbound(device_id, now)?;
             operator_audit(tx, "device.unbind", format!("device:{device_id}"), now)
         })
     }
@@ -127,10 +127,11 @@ impl Admin {
     pub fn approve_rebind(&self, employee_id: &str) -> Result<()> {
         let now = now_ms();
         self.store.write(|tx| {
-            if tx.employee(employee_id)?.is_none() {
+            if tx.enrollment().employee(employee_id)?.is_none() {
                 return Err(ServerError::UnknownEmployee(employee_id.to_string()));
             }
-            tx.set_rebind_approved(employee_id, Some(now))?;
+            tx.enrollment()
+                .set_rebind_approved(employee_id, Some(now))?;
             operator_audit(
                 tx,
                 "device.rebind_approve",
@@ -243,6 +244,7 @@ impl Admin {
         let now = now_ms();
         self.store.write(|tx| {
             let device = tx
+                .devices()
                 .device(device_id)?
                 .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
             let (ack, refused) =
@@ -293,7 +295,7 @@ impl Admin {
 
     pub fn remove_site(&self, site_id: &str) -> Result<()> {
         self.store.write(|tx| {
-            if tx.remove_site(site_id)? {
+            if tx.policies().remove_site(site_id)? {
                 Ok(())
             } else {
                 Err(ServerError::UnknownSite(site_id.to_string()))
@@ -328,7 +330,7 @@ impl Admin {
 
     /// The latest published version (0: none).
     pub fn policy_version(&self) -> Result<u64> {
-        self.store.read(|tx| tx.latest_policy_version())
+        self.store.read(|tx| tx.policies().latest_policy_version())
     }
 
     /// SPKI DER of the policy signing key (generated on first use): the app pins it.
@@ -356,11 +358,12 @@ impl Admin {
     /// Evidence rows stored and unverifiable records counted today (UTC) for a device.
     pub fn evidence_today(&self, device_id: &str) -> Result<(u64, u64)> {
         let day = now_ms().div_euclid(86_400_000);
-        self.store.read(|tx| tx.evidence_counter(device_id, day))
+        self.store
+            .read(|tx| tx.evidence().evidence_counter(device_id, day))
     }
 
     pub fn punches(&self) -> Result<Vec<StoredPunchInfo>> {
-        self.store.read(|tx| tx.all_punches())
+        self.store.read(|tx| tx.punches().all_punches())
     }
 
     /// Looks for forgotten clock-outs as the server's periodic run does
@@ -389,7 +392,7 @@ impl Admin {
     /// Every accepted chain event of one type (`refused_punch`...).
     pub fn events(&self, event_type: Option<&str>) -> Result<Vec<StoredEvent>> {
         self.store.read(|tx| {
-            tx.events(&EventFilter {
+            tx.events().list(&EventFilter {
                 event_type,
                 ..EventFilter::default()
             })
@@ -415,7 +418,7 @@ impl Admin {
     /// Punch-key rotations waiting for HR (see `key_rotation`).
     pub fn pending_key_rotations(&self) -> Result<Vec<StoredEvent>> {
         self.store.read(|tx| {
-            tx.events(&EventFilter {
+            tx.events().list(&EventFilter {
                 event_type: Some(crate::key_rotation::EVENT_TYPE),
                 status: Some(crate::key_rotation::PENDING),
                 ..EventFilter::default()
@@ -442,13 +445,13 @@ impl Admin {
     pub fn attachment(&self, employee_id: &str, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .store
-            .read(|tx| tx.attachment(employee_id, sha256))?
+            .read(|tx| tx.events().attachment(employee_id, sha256))?
             .map(|a| a.body))
     }
 
     /// The evidence table: every refused record.
     pub fn rejected(&self) -> Result<Vec<RejectedInfo>> {
-        self.store.read(|tx| tx.all_rejected())
+        self.store.read(|tx| tx.refusals().all_rejected())
     }
 
     /// The database's schema version and the one this server writes.
@@ -460,6 +463,7 @@ impl Admin {
     pub fn head(&self, device_id: &str) -> Result<(u64, String)> {
         self.store.read(|tx| {
             let device = tx
+                .devices()
                 .device(device_id)?
                 .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
             Ok((device.head_seq, device.head_hash))

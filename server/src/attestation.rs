@@ -80,7 +80,7 @@ impl Default for AttestationConfig {
 
 impl AttestationConfig {
     pub fn load(tx: &dyn StoreTx) -> Result<AttestationConfig> {
-        match tx.meta(META_CONFIG)? {
+        match tx.meta().get(META_CONFIG)? {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| ServerError::Corrupt(format!("attestation config: {e}"))),
             None => Ok(AttestationConfig::default()),
@@ -94,7 +94,7 @@ impl AttestationConfig {
         self.apple_environment()?;
         self.android_verifier()?;
         let bytes = serde_json::to_vec(self).map_err(|e| ServerError::Invalid(e.to_string()))?;
-        tx.set_meta(META_CONFIG, &bytes)
+        tx.meta().set(META_CONFIG, &bytes)
     }
 
     fn android_apps(&self) -> Result<Vec<AndroidApp>> {

@@ -106,7 +106,7 @@ pub fn authenticate(
     body: &[u8],
     now_ms: i64,
 ) -> Result<Result<DeviceInfo, AuthFailure>> {
-    let Some(device) = tx.device(&signed.device_id)? else {
+    let Some(device) = tx.devices().device(&signed.device_id)? else {
         return Ok(Err(AuthFailure::UnknownDevice));
     };
     if let Err(failure) = check_signature(&device, signed, method, path, body) {
@@ -191,7 +191,7 @@ pub fn admit(
     signed_bytes: &[u8],
     now_ms: i64,
 ) -> Result<Result<DeviceInfo, AuthFailure>> {
-    let Some(device) = tx.device(&signed.device_id)? else {
+    let Some(device) = tx.devices().device(&signed.device_id)? else {
         return Ok(Err(AuthFailure::UnknownDevice));
     };
     if !device.is_bound() {
@@ -203,8 +203,11 @@ pub fn admit(
     // A request stamped before this is stale anyway, so its nonce can go:
     // the signature binds the timestamp, a replay cannot change it. Judged
     // by the database's clock, the same for every server on it.
-    tx.prune_nonces(REQUEST_MAX_SKEW_MS)?;
-    if !tx.insert_nonce(&device.device_id, &signed.nonce, signed.timestamp_ms)? {
+    tx.devices().prune_nonces(REQUEST_MAX_SKEW_MS)?;
+    if !tx
+        .devices()
+        .insert_nonce(&device.device_id, &signed.nonce, signed.timestamp_ms)?
+    {
         return Ok(Err(AuthFailure::ReplayedNonce));
     }
     // Heard from: a terminal silent too long is a fault (`crate::faults`).

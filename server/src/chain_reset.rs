@@ -52,7 +52,8 @@ pub fn acknowledge(
     reason: &str,
     now_ms: i64,
 ) -> Result<(ChainAckRow, usize)> {
-    let refused = usize::try_from(tx.refused_count(&device.device_id)?).unwrap_or(usize::MAX);
+    let refused =
+        usize::try_from(tx.refusals().refused_count(&device.device_id)?).unwrap_or(usize::MAX);
     if refused == 0 {
         return Err(crate::error::ServerError::Invalid(
             "this device has no refused records: nothing to acknowledge".into(),

@@ -33,12 +33,14 @@ pub struct DeviceSlots {
 /// The employee's slots as the store holds them now.
 pub fn slots(tx: &dyn StoreTx, employee_id: &str) -> Result<DeviceSlots> {
     let employee = tx
+        .enrollment()
         .employee(employee_id)?
         .ok_or_else(|| ServerError::UnknownEmployee(employee_id.to_string()))?;
     Ok(DeviceSlots {
         employee_id: employee.employee_id,
         max_devices: policy_publish::current_settings(tx)?.max_devices.get(),
         bound_devices: tx
+            .devices()
             .devices_of(employee_id)?
             .into_iter()
             .filter(DeviceInfo::is_bound)
@@ -59,7 +61,7 @@ pub fn approve(
     reason: &str,
     now_ms: i64,
 ) -> Result<i64> {
-    if tx.employee(employee_id)?.is_none() {
+    if tx.enrollment().employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.to_string()));
     }
     tx.employee_devices()

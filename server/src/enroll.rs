@@ -72,7 +72,7 @@ pub fn issue_challenge(
     };
     let challenge = attestation::new_challenge()?;
     let expires_at_ms = now_ms.saturating_add(CHALLENGE_TTL_MS);
-    tx.insert_challenge(&ChallengeRow {
+    tx.enrollment().insert_challenge(&ChallengeRow {
         challenge_hash: attestation::challenge_hash(&challenge),
         code_hash: hash,
         created_at_ms: now_ms,
@@ -120,14 +120,14 @@ const META_CODE_KEY: &str = "enroll_code_key";
 /// reader cannot enroll, nor try the 2^50 codes against the table offline
 /// without the key (an unkeyed hash of 50 bits would fall to that).
 pub fn code_hash(tx: &dyn StoreTx, code: &str) -> Result<String> {
-    let key = match tx.meta(META_CODE_KEY)? {
+    let key = match tx.meta().get(META_CODE_KEY)? {
         Some(key) => key,
         None => {
             let mut key = vec![0u8; 32];
             SystemRandom::new()
                 .fill(&mut key)
                 .map_err(|_| ServerError::Crypto("system random failed".into()))?;
-            tx.meta_or_insert(META_CODE_KEY, &key)?
+            tx.meta().get_or_insert(META_CODE_KEY, &key)?
         }
     };
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
@@ -144,7 +144,7 @@ fn find_code(tx: &dyn StoreTx, code: &str) -> Result<Option<(String, CodeRow)>> 
         code_hash(tx, code)?,
         hex::encode(signing::sha256(normalize_code(code).as_bytes())),
     ] {
-        if let Some(row) = tx.code(&hash)? {
+        if let Some(row) = tx.enrollment().code(&hash)? {
             return Ok(Some((hash, row)));
         }
     }
@@ -175,11 +175,11 @@ pub fn create_code(
     ttl: Duration,
     now_ms: i64,
 ) -> Result<String> {
-    if tx.employee(employee_id)?.is_none() {
+    if tx.enrollment().employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.to_string()));
     }
     let code = generate_code()?;
-    tx.insert_code(&CodeRow {
+    tx.enrollment().insert_code(&CodeRow {
         code_hash: code_hash(tx, &code)?,
         employee_id: employee_id.to_string(),
         created_at_ms: now_ms,
@@ -268,7 +268,7 @@ pub fn enroll(
         return Ok(Err(EnrollRefusal::CodeInvalid));
     };
     let employee_id = code.employee_id.clone();
-    let existing = tx.device(&req.device_id)?;
+    let existing = tx.devices().device(&req.device_id)?;
     let same_binding = existing.as_ref().is_some_and(|d| {
         d.is_bound()
             && d.employee_id == employee_id
@@ -285,7 +285,8 @@ pub fn enroll(
     }
     if same_binding {
         // Idempotent: the same device with the same key is already bound.
-        tx.mark_code_used(&hash, &req.device_id, now_ms)?;
+        tx.enrollment()
+            .mark_code_used(&hash, &req.device_id, now_ms)?;
         return Ok(Ok(employee_id));
     }
     let answered = match answered_challenge(req) {
@@ -294,13 +295,13 @@ pub fn enroll(
     };
     if let Some(answered) = answered {
         let challenge = attestation::challenge_hash(answered);
-        let fresh = tx.challenge(&challenge)?.is_some_and(|c| {
+        let fresh = tx.enrollment().challenge(&challenge)?.is_some_and(|c| {
             c.code_hash == hash && c.used_at_ms.is_none() && now_ms < c.expires_at_ms
         });
         if !fresh {
             return Ok(Err(EnrollRefusal::ChallengeInvalid));
         }
-        tx.mark_challenge_used(&challenge, now_ms)?;
+        tx.enrollment().mark_challenge_used(&challenge, now_ms)?;
     }
     let settings = policy_publish::current_settings(tx)?;
     if proven.level < settings.min_assurance && settings.below_min_assurance == BelowMinimum::Refuse
@@ -311,6 +312,7 @@ pub fn enroll(
         }));
     }
     let employee = tx
+        .enrollment()
         .employee(&employee_id)?
         .ok_or_else(|| ServerError::Corrupt(format!("code for missing employee {employee_id}")))?;
     // A device id carries one employee's chain for ever (even once unbound):
@@ -326,6 +328,7 @@ pub fn enroll(
     // Counted and bound with no other enrollment of the employee in between.
     tx.employee_devices().lock_employee(&employee_id)?;
     let bound: Vec<DeviceInfo> = tx
+        .devices()
         .devices_of(&employee_id)?
         .into_iter()
         .filter(DeviceInfo::is_bound)
@@ -359,10 +362,10 @@ pub fn enroll(
             }
         }
         Slot::Replaces(device_id) => {
-            tx.mark_unbound(device_id, now_ms)?;
+            tx.devices().mark_unbound(device_id, now_ms)?;
         }
     }
-    tx.bind_device(&BindDevice {
+    tx.devices().bind_device(&BindDevice {
         device_id: &req.device_id,
         employee_id: &employee_id,
         public_key: &req.public_key,
@@ -379,10 +382,11 @@ pub fn enroll(
             .then_some(proven_channel.detail.as_str()),
         now_ms,
     })?;
-    tx.mark_code_used(&hash, &req.device_id, now_ms)?;
+    tx.enrollment()
+        .mark_code_used(&hash, &req.device_id, now_ms)?;
     if rebind && !matches!(slot, Slot::Approved(_)) {
         // An approval allows one replacement, not a standing exception.
-        tx.set_rebind_approved(&employee_id, None)?;
+        tx.enrollment().set_rebind_approved(&employee_id, None)?;
     }
     Ok(Ok(employee_id))
 }

@@ -17,7 +17,8 @@ pub fn keep(tx: &dyn StoreTx, public_key: &[u8], info: &RejectedInfo, now_ms: i6
     let authentic =
         chain::verify_signature(public_key, &info.device_id, &info.record, &info.signature).is_ok();
     if !authentic {
-        tx.bump_evidence_counter(&info.device_id, now_ms.div_euclid(DAY_MS), 0, 1)?;
+        tx.evidence()
+            .bump_evidence_counter(&info.device_id, now_ms.div_euclid(DAY_MS), 0, 1)?;
         return Ok(false);
     }
     keep_authentic(tx, info, now_ms)
@@ -27,12 +28,14 @@ pub fn keep(tx: &dyn StoreTx, public_key: &[u8], info: &RejectedInfo, now_ms: i6
 /// statement, a verified link the chain went past): stored, but still capped.
 pub fn keep_authentic(tx: &dyn StoreTx, info: &RejectedInfo, now_ms: i64) -> Result<bool> {
     let day = now_ms.div_euclid(DAY_MS);
-    let (stored, _) = tx.evidence_counter(&info.device_id, day)?;
+    let (stored, _) = tx.evidence().evidence_counter(&info.device_id, day)?;
     if stored >= MAX_EVIDENCE_PER_DAY {
-        tx.bump_evidence_counter(&info.device_id, day, 0, 1)?;
+        tx.evidence()
+            .bump_evidence_counter(&info.device_id, day, 0, 1)?;
         return Ok(false);
     }
-    tx.record_rejected(info)?;
-    tx.bump_evidence_counter(&info.device_id, day, 1, 0)?;
+    tx.refusals().record_rejected(info)?;
+    tx.evidence()
+        .bump_evidence_counter(&info.device_id, day, 1, 0)?;
     Ok(true)
 }

@@ -61,7 +61,7 @@ pub fn cited_by(tx: &dyn StoreTx, request: &StoredEvent) -> Result<Option<Stored
 
 /// The latest policy's fault settings (the defaults before any policy).
 pub fn settings(tx: &dyn StoreTx) -> Result<FaultSettings> {
-    Ok(match tx.latest_policy()? {
+    Ok(match tx.policies().latest_policy()? {
         Some(row) => Policy::from_json(&row.body)
             .map_err(|e| ServerError::Corrupt(format!("latest policy: {e}")))?
             .settings

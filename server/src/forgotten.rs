@@ -217,7 +217,8 @@ const LAST_SWEEP_KEY: &str = "forgotten_sweep_ms";
 
 fn last_sweep(tx: &dyn StoreTx) -> Result<Option<i64>> {
     Ok(tx
-        .meta(LAST_SWEEP_KEY)?
+        .meta()
+        .get(LAST_SWEEP_KEY)?
         .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
         .map(i64::from_be_bytes))
 }
@@ -261,7 +262,7 @@ pub fn sweep(store: &dyn ServerStore, policies: &PolicyCache, now_ms: i64) -> Re
         total.flagged += r.flagged;
         total.superseded += r.superseded;
     }
-    store.write(|tx| tx.set_meta(LAST_SWEEP_KEY, &now_ms.to_be_bytes()))?;
+    store.write(|tx| tx.meta().set(LAST_SWEEP_KEY, &now_ms.to_be_bytes()))?;
     Ok(total)
 }
 

@@ -48,7 +48,9 @@ pub fn record_statement(
         )
         .map(|_| ())
     };
-    if let Some((top, _)) = tx.highest_head_statement(&device.device_id)?
+    if let Some((top, _)) = tx
+        .head_statements()
+        .highest_head_statement(&device.device_id)?
         && head.seq < top
     {
         evidence(
@@ -69,7 +71,10 @@ pub fn record_statement(
             ),
         )?;
     }
-    match tx.head_statement(&device.device_id, head.seq)? {
+    match tx
+        .head_statements()
+        .head_statement(&device.device_id, head.seq)?
+    {
         Some(stated) if stated != head.hash => evidence(
             RejectReason::Fork,
             format!(
@@ -78,7 +83,12 @@ pub fn record_statement(
             ),
         )?,
         Some(_) => {}
-        None => tx.insert_head_statement(&device.device_id, head.seq, &head.hash, now_ms)?,
+        None => tx.head_statements().insert_head_statement(
+            &device.device_id,
+            head.seq,
+            &head.hash,
+            now_ms,
+        )?,
     }
     Ok(())
 }
@@ -91,6 +101,7 @@ pub fn contradicts(
     hash: &str,
 ) -> Result<Option<String>> {
     Ok(tx
+        .head_statements()
         .head_statement(device_id, seq)?
         .filter(|stated| stated != hash))
 }

@@ -108,7 +108,8 @@ pub fn judge(
 /// The rotation this device's records wait behind, if any.
 pub fn pending(tx: &dyn StoreTx, device_id: &str) -> Result<Option<StoredEvent>> {
     Ok(tx
-        .events(&crate::store::EventFilter {
+        .events()
+        .list(&crate::store::EventFilter {
             device_id: Some(device_id),
             event_type: Some(EVENT_TYPE),
             status: Some(PENDING),
@@ -136,7 +137,7 @@ pub fn decide(
             stored.event_type
         )));
     }
-    let decided = tx.decide_event(
+    let decided = tx.events().decide_event(
         &stored.device_id,
         stored.seq,
         &EventDecision {
@@ -160,13 +161,14 @@ pub fn decide(
             )));
         };
         let (proven, _) = prove(tx, &stored.device_id, &event, rotation, now_ms)?;
-        tx.set_punch_key(
+        tx.devices().set_punch_key(
             &stored.device_id,
             &rotation.punch_key,
             proven.level.as_str(),
         )?;
     }
-    tx.events_by_id(event_id)?
+    tx.events()
+        .events_by_id(event_id)?
         .into_iter()
         .find(|e| e.device_id == stored.device_id && e.seq == stored.seq)
         .ok_or_else(|| ServerError::Corrupt(format!("event {event_id} vanished")))

@@ -91,7 +91,7 @@ pub(crate) fn store_upload(
             message: e.to_string(),
         })));
     }
-    tx.insert_attachment(&AttachmentRow {
+    tx.events().insert_attachment(&AttachmentRow {
         sha256: sha256.to_string(),
         employee_id: employee_id.to_string(),
         body: body.to_vec(),

@@ -47,7 +47,7 @@ impl PolicyCache {
 
     /// The settings of the latest published policy (defaults before any).
     pub fn current_settings(&self, tx: &dyn StoreTx) -> Result<Settings> {
-        let version = tx.latest_policy_version()?;
+        let version = tx.policies().latest_policy_version()?;
         Ok(self
             .get(tx, version)?
             .map(|p| p.policy.settings.clone())

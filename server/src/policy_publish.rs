@@ -31,12 +31,12 @@ pub struct Schedule {
 
 /// The policy signing key, generated (and kept as PKCS#8) on first use.
 pub fn policy_signer(tx: &dyn StoreTx) -> Result<SoftwareSigner> {
-    let pkcs8 = match tx.meta(META_POLICY_KEY)? {
+    let pkcs8 = match tx.meta().get(META_POLICY_KEY)? {
         Some(pkcs8) => pkcs8,
         None => {
             let (_, pkcs8) =
                 SoftwareSigner::generate().map_err(|e| ServerError::Crypto(e.to_string()))?;
-            tx.meta_or_insert(META_POLICY_KEY, &pkcs8)?
+            tx.meta().get_or_insert(META_POLICY_KEY, &pkcs8)?
         }
     };
     SoftwareSigner::from_pkcs8(&pkcs8).map_err(|e| ServerError::Corrupt(format!("policy key: {e}")))
@@ -51,7 +51,7 @@ pub fn policy_public_key(tx: &dyn StoreTx) -> Result<Vec<u8>> {
 
 /// The settings the next version will carry (defaults until set).
 pub fn settings(tx: &dyn StoreTx) -> Result<Settings> {
-    match tx.meta(META_SETTINGS)? {
+    match tx.meta().get(META_SETTINGS)? {
         Some(json) => serde_json::from_slice(&json)
             .map_err(|e| ServerError::Corrupt(format!("stored settings: {e}"))),
         None => Ok(Settings::default()),
@@ -79,7 +79,7 @@ fn draft(settings: Settings, sites: Vec<Site>) -> Policy {
 
 /// The shifts the next version will carry.
 pub fn schedule(tx: &dyn StoreTx) -> Result<Schedule> {
-    match tx.meta(META_SCHEDULE)? {
+    match tx.meta().get(META_SCHEDULE)? {
         Some(json) => serde_json::from_slice(&json)
             .map_err(|e| ServerError::Corrupt(format!("stored schedule: {e}"))),
         None => Ok(Schedule::default()),
@@ -93,13 +93,13 @@ pub fn set_schedule(tx: &dyn StoreTx, schedule: &Schedule) -> Result<()> {
     policy.shifts = schedule.shifts.clone();
     validate(&policy)?;
     let json = serde_json::to_vec(schedule).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(META_SCHEDULE, &json)
+    tx.meta().set(META_SCHEDULE, &json)
 }
 
 pub fn set_settings(tx: &dyn StoreTx, settings: &Settings) -> Result<()> {
     validate(&draft(settings.clone(), Vec::new()))?;
     let json = serde_json::to_vec(settings).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(META_SETTINGS, &json)
+    tx.meta().set(META_SETTINGS, &json)
 }
 
 pub fn upsert_site(tx: &dyn StoreTx, site: &Site, now_ms: i64) -> Result<()> {
@@ -108,11 +108,12 @@ pub fn upsert_site(tx: &dyn StoreTx, site: &Site, now_ms: i64) -> Result<()> {
     }
     validate(&draft(Settings::default(), vec![site.clone()]))?;
     let json = serde_json::to_string(site).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.upsert_site(&site.id, &json, now_ms)
+    tx.policies().upsert_site(&site.id, &json, now_ms)
 }
 
 pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
-    tx.sites()?
+    tx.policies()
+        .sites()?
         .iter()
         .map(|json| {
             serde_json::from_str(json)
@@ -125,7 +126,7 @@ pub fn sites(tx: &dyn StoreTx) -> Result<Vec<Site>> {
 /// now for `ttl`. Runs inside the caller's write transaction, so two
 /// publishers cannot take the same version.
 pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
-    let version = tx.latest_policy_version()? + 1;
+    let version = tx.policies().latest_policy_version()? + 1;
     let expires_at_ms = crate::clock::after_ms(now_ms, ttl);
     let Schedule {
         time_zone,
@@ -148,7 +149,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
     let signature = policy_signer(tx)?
         .sign(&body)
         .map_err(|e| ServerError::Crypto(e.to_string()))?;
-    tx.insert_policy(&PolicyRow {
+    tx.policies().insert_policy(&PolicyRow {
         version,
         body,
         signature,
@@ -161,7 +162,7 @@ pub fn publish(tx: &dyn StoreTx, ttl: Duration, now_ms: i64) -> Result<u64> {
 /// The settings in force: the latest published version's (defaults before
 /// the first publish), so an enrollment is judged by what devices received.
 pub fn current_settings(tx: &dyn StoreTx) -> Result<Settings> {
-    let version = tx.latest_policy_version()?;
+    let version = tx.policies().latest_policy_version()?;
     Ok(published_policy(tx, version)?
         .map(|p| p.settings)
         .unwrap_or_default())
@@ -169,7 +170,7 @@ pub fn current_settings(tx: &dyn StoreTx) -> Result<Settings> {
 
 /// A published policy version as the devices received it.
 pub fn published_policy(tx: &dyn StoreTx, version: u64) -> Result<Option<Policy>> {
-    let Some(row) = tx.policy(version)? else {
+    let Some(row) = tx.policies().policy(version)? else {
         return Ok(None);
     };
     let policy = Policy::from_json(&row.body)

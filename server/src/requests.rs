@@ -30,7 +30,7 @@ pub fn judge_new(
 ) -> Result<Option<(RequestStatus, Option<String>)>> {
     Ok(match event {
         ChainEvent::MakeUpRequest(request) => {
-            let mut earlier = tx.events(&EventFilter {
+            let mut earlier = tx.events().list(&EventFilter {
                 employee_id: Some(employee_id),
                 event_type: Some(MAKE_UP),
                 ..EventFilter::default()
@@ -77,7 +77,7 @@ pub fn list(
 ) -> Result<Vec<StoredEvent>> {
     let mut out = Vec::new();
     for kind in [MAKE_UP, FIELD_WORK] {
-        out.extend(tx.events(&EventFilter {
+        out.extend(tx.events().list(&EventFilter {
             employee_id,
             event_type: Some(kind),
             status,
@@ -105,7 +105,7 @@ impl<'a> RequestRef<'a> {
 /// The one request row `r` names: not found, or a conflict when the id is
 /// shared and no (device, seq) picks one (never a guess).
 pub fn find(tx: &dyn StoreTx, r: RequestRef<'_>) -> Result<StoredEvent> {
-    let rows = tx.events_by_id(r.event_id)?;
+    let rows = tx.events().events_by_id(r.event_id)?;
     let mut rows: Vec<StoredEvent> = match r.at {
         Some((device, seq)) => rows
             .into_iter()
@@ -146,7 +146,7 @@ pub fn decide(
         RequestStatus::Denied
     };
     let status = serde_name(&status);
-    let decided = tx.decide_event(
+    let decided = tx.events().decide_event(
         &event.device_id,
         event.seq,
         &EventDecision {
@@ -174,7 +174,7 @@ pub fn decide(
 
 /// The approved field sites of an employee.
 pub fn field_sites(tx: &dyn StoreTx, employee_id: &str) -> Result<Vec<FieldSite>> {
-    let approved = tx.events(&EventFilter {
+    let approved = tx.events().list(&EventFilter {
         employee_id: Some(employee_id),
         event_type: Some(FIELD_WORK),
         status: Some("approved"),
@@ -200,7 +200,7 @@ pub fn field_sites(tx: &dyn StoreTx, employee_id: &str) -> Result<Vec<FieldSite>
 pub fn decisions_for(tx: &dyn StoreTx, device_id: &str) -> Result<Vec<RequestDecision>> {
     let mut out = Vec::new();
     for kind in [MAKE_UP, FIELD_WORK] {
-        for e in tx.events(&EventFilter {
+        for e in tx.events().list(&EventFilter {
             device_id: Some(device_id),
             event_type: Some(kind),
             ..EventFilter::default()
@@ -225,7 +225,7 @@ pub fn signed_addendum(
     now_ms: i64,
 ) -> Result<Option<SignedAddendum>> {
     let sites = field_sites(tx, employee_id)?;
-    let zone = match tx.latest_policy()? {
+    let zone = match tx.policies().latest_policy()? {
         Some(row) => policy_zone(
             &Policy::from_json(&row.body)
                 .map_err(|e| ServerError::Corrupt(format!("latest policy: {e}")))?,
@@ -264,7 +264,7 @@ pub fn store_attachment(
     // A fault report's files go up the same way as a request's.
     let mut filed = Vec::new();
     for kind in [MAKE_UP, punch_model::ledger::fault::EVENT_TYPE] {
-        filed.extend(tx.events(&EventFilter {
+        filed.extend(tx.events().list(&EventFilter {
             employee_id: Some(employee_id),
             event_type: Some(kind),
             ..EventFilter::default()
@@ -289,7 +289,7 @@ pub fn store_attachment(
             body.len()
         )));
     }
-    let limit = match tx.latest_policy()? {
+    let limit = match tx.policies().latest_policy()? {
         Some(row) => {
             Policy::from_json(&row.body)
                 .map_err(|e| ServerError::Corrupt(format!("latest policy: {e}")))?
@@ -304,7 +304,7 @@ pub fn store_attachment(
             named.size_bytes
         )));
     }
-    tx.insert_attachment(&AttachmentRow {
+    tx.events().insert_attachment(&AttachmentRow {
         sha256: sha256.to_string(),
         employee_id: employee_id.to_string(),
         body,

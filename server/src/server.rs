@@ -82,14 +82,14 @@ impl From<&std::path::PathBuf> for DbUrl {
 /// The MAC key for time tokens: generated once, kept in the database, so
 /// anchors stay valid across restarts.
 fn load_time_tokens(store: &dyn ServerStore) -> Result<TimeTokens> {
-    let secret = store.write(|tx| match tx.meta(META_TIME_SECRET)? {
+    let secret = store.write(|tx| match tx.meta().get(META_TIME_SECRET)? {
         Some(secret) => Ok(secret),
         None => {
             let mut secret = vec![0u8; 32];
             SystemRandom::new()
                 .fill(&mut secret)
                 .map_err(|_| ServerError::Crypto("system random failed".into()))?;
-            tx.meta_or_insert(META_TIME_SECRET, &secret)
+            tx.meta().get_or_insert(META_TIME_SECRET, &secret)
         }
     })?;
     Ok(TimeTokens::new(&secret))

@@ -19,6 +19,6 @@ pub fn at(
 ) -> Result<Option<String>> {
     match read.filter(|bytes| !bytes.is_empty()) {
         Some(bytes) => Ok(Some(hex::encode(sha256(bytes)))),
-        None => tx.kept_hash(device_id, seq),
+        None => tx.chain().kept_hash(device_id, seq),
     }
 }

@@ -106,7 +106,7 @@ fn store_with_challenge(dir: &tempfile::TempDir, challenge: &[u8]) -> (SqliteSto
     let store = SqliteStore::open(&db).unwrap();
     store
         .write(|tx| {
-            tx.insert_challenge(&ChallengeRow {
+            tx.enrollment().insert_challenge(&ChallengeRow {
                 challenge_hash: attestation::challenge_hash(challenge),
                 code_hash: code_hash(tx, &code)?,
                 created_at_ms: now_ms(),
@@ -155,7 +155,10 @@ fn every_shared_chain_enrolls_with_its_level_and_facts() {
             .write(|tx| enroll::enroll(tx, &req, &proven, &Proven::software(), now_ms()))
             .unwrap();
         assert_eq!(bound, Ok("e-1".to_string()), "{name}");
-        let device = store.read(|tx| tx.device(&req.device_id)).unwrap().unwrap();
+        let device = store
+            .read(|tx| tx.devices().device(&req.device_id))
+            .unwrap()
+            .unwrap();
         assert_eq!(device.assurance, level.as_str(), "{name}");
         assert_eq!(device.attestation.as_deref(), Some(proven.detail.as_str()));
         // The challenge was single-use: the same request again (another device) is refused.

@@ -24,7 +24,8 @@ pub fn admin(db: &str, args: &[&str]) -> String {
 #[test]
 fn admin_commands_manage_the_database() {
     let dir = tempfile::tempdir().unwrap();
-    let db = common::db_arg(&common::test_db(dir.path()));
+    let test_db = common::test_db(dir.path());
+    let db = common::db_arg(&test_db);
     let db = db.as_str();
     admin(db, &["add-employee", "e-9", "Nine"]);
     let code = admin(db, &["enroll-code", "e-9", "--ttl-hours", "2"]);
@@ -139,7 +140,8 @@ fn at_rest_keys_from_the_command_line_seal_and_are_then_required() {
     use std::os::unix::fs::PermissionsExt as _;
 
     let dir = tempfile::tempdir().unwrap();
-    let db = common::db_arg(&common::test_db(dir.path()));
+    let test_db = common::test_db(dir.path());
+    let db = common::db_arg(&test_db);
     let db = db.as_str();
     // A key file, written by the tool (no database needed for that).
     let (ok, file, err) = run(&["admin", "at-rest-key", "--id", "2026-12"], &[]);

@@ -19,7 +19,10 @@ fn codes_are_stored_keyed_and_still_enroll() {
     ));
     let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     assert!(
-        store.read(|tx| tx.code(&plain)).unwrap().is_none(),
+        store
+            .read(|tx| tx.enrollment().code(&plain))
+            .unwrap()
+            .is_none(),
         "the unkeyed SHA-256 of the code is a row key"
     );
     // A wrong try is counted under the keyed hash of what was typed.
@@ -41,14 +44,15 @@ fn a_code_issued_before_still_enrolls() {
     let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     store
         .write(|tx| {
-            tx.insert_code(&punch_server::internal::store::CodeRow {
-                code_hash: hex::encode(sha256(code.as_bytes())),
-                employee_id: "e-1".into(),
-                created_at_ms: common::now_ms(),
-                expires_at_ms: common::now_ms() + 3_600_000,
-                used_at_ms: None,
-                used_by_device: None,
-            })
+            tx.enrollment()
+                .insert_code(&punch_server::internal::store::CodeRow {
+                    code_hash: hex::encode(sha256(code.as_bytes())),
+                    employee_id: "e-1".into(),
+                    created_at_ms: common::now_ms(),
+                    expires_at_ms: common::now_ms() + 3_600_000,
+                    used_at_ms: None,
+                    used_by_device: None,
+                })
         })
         .unwrap();
     assert_eq!(Device::new().enroll(ts.addr(), &code).status, 200);

@@ -137,7 +137,7 @@ fn health_readiness_and_metrics() {
     let ready = request(addr, "GET", punch_server::routes::PATH_READYZ, &[], b"");
     assert_eq!(ready.status, 200);
     let ready_json = ready.json();
-    let backend = if matches!(server.db, punch_server::DbUrl::Postgres(_)) {
+    let backend = if matches!(*server.db, punch_server::DbUrl::Postgres(_)) {
         "postgres"
     } else {
         "sqlite"
@@ -206,7 +206,7 @@ fn a_newer_schema_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::test_db(dir.path());
     drop(punch_server::Admin::connect(&db).unwrap());
-    match &db {
+    match &*db {
         punch_server::DbUrl::Sqlite(path) => {
             let conn = rusqlite::Connection::open(path).unwrap();
             conn.pragma_update(None, "user_version", 99).unwrap();
@@ -231,7 +231,9 @@ fn a_newer_schema_is_refused_at_start() {
         punch_server::Admin::connect(&db),
         Err(punch_server::ServerError::SchemaTooNew { found: 99, .. })
     ));
-    assert!(punch_server::ServerHandle::start(punch_server::ServerConfig::new(db)).is_err());
+    assert!(
+        punch_server::ServerHandle::start(punch_server::ServerConfig::new(db.clone())).is_err()
+    );
 }
 
 #[test]
@@ -240,7 +242,8 @@ fn ended_rate_windows_are_pruned_and_running_ones_kept() {
     use punch_server::internal::limits::rate;
     use punch_server::internal::limits::rate::{Bucket, longest_window_ms};
     let dir = tempfile::tempdir().unwrap();
-    let store = punch_server::internal::store::open(&common::test_db(dir.path())).unwrap();
+    let db = common::test_db(dir.path());
+    let store = punch_server::internal::store::open(&db).unwrap();
     let limits = Limits::default();
     let longest = longest_window_ms(&limits);
     assert_eq!(
@@ -269,6 +272,8 @@ fn ended_rate_windows_are_pruned_and_running_ones_kept() {
     let refused = hit("recent", recent).expect("the 11th hit is refused");
     assert_eq!(refused.bucket, Bucket::EnrollCode);
     // What is left: exactly the two live counters (deleted now to count them).
-    let left = store.write(|tx| tx.prune_rate_limits(i64::MAX)).unwrap();
+    let left = store
+        .write(|tx| tx.limits().prune_rate_limits(i64::MAX))
+        .unwrap();
     assert_eq!(left, 2);
 }

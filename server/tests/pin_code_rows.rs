@@ -31,14 +31,21 @@ fn long_expired_codes_are_pruned_when_a_new_one_is_sent() {
     let now = common::now_ms();
     store
         .write(|tx| {
-            tx.insert_pin_code(&old("last-year", now - 365 * 86_400_000))?;
-            tx.insert_pin_code(&old("an-hour-ago", now - 3_600_000))
+            tx.pin()
+                .insert_pin_code(&old("last-year", now - 365 * 86_400_000))?;
+            tx.pin()
+                .insert_pin_code(&old("an-hour-ago", now - 3_600_000))
         })
         .unwrap();
     let sent = device.signed(ts.addr(), "POST", pin::PATH_PIN_CODE, b"{}");
     assert_eq!(sent.status, 200, "{}", String::from_utf8_lossy(&sent.body));
     let (gone, kept) = store
-        .read(|tx| Ok((tx.pin_code("last-year")?, tx.pin_code("an-hour-ago")?)))
+        .read(|tx| {
+            Ok((
+                tx.pin().pin_code("last-year")?,
+                tx.pin().pin_code("an-hour-ago")?,
+            ))
+        })
         .unwrap();
     assert!(gone.is_none(), "a year-old code row is still stored");
     assert!(kept.is_some(), "a recent row goes too early");

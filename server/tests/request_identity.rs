@@ -123,7 +123,9 @@ fn a_decision_changes_only_the_row_it_names() {
     let store = punch_server::internal::at_rest::open(&ts.db, None).unwrap();
     bob_row.event_id = id.clone();
     bob_row.seq += 100;
-    store.write(|tx| tx.insert_event(&bob_row)).unwrap();
+    store
+        .write(|tx| tx.events().insert_event(&bob_row))
+        .unwrap();
 
     let ops = add_staff(&ts, "mgr.ops", Role::Manager, Some("ops")).sign_in(ts.addr());
     let sales = add_staff(&ts, "mgr.sales", Role::Manager, Some("sales")).sign_in(ts.addr());

@@ -47,8 +47,8 @@ fn raw_secrets(db: &DbUrl) -> [Vec<u8>; 3] {
     let raw = punch_server::internal::store::open(db).unwrap();
     raw.read(|tx| {
         Ok([
-            tx.meta("policy_key_pkcs8")?.unwrap(),
-            tx.meta("time_token_secret")?.unwrap(),
+            tx.meta().get("policy_key_pkcs8")?.unwrap(),
+            tx.meta().get("time_token_secret")?.unwrap(),
             tx.people().staff("hr")?.unwrap().totp_secret,
         ])
     })

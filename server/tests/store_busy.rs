@@ -30,7 +30,7 @@ fn busy_server() -> TestServer {
     let admin = Admin::connect(&db).unwrap();
     TestServer {
         dir,
-        db,
+        db: db.into(),
         handle: Some(handle),
         admin,
     }

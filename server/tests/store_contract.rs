@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use crate::common;
+
 use punch_model::rules::forgotten::{ForgottenClockOut, ForgottenState};
 use punch_server::internal::at_rest;
 use punch_server::internal::forgotten::{ForgottenFilter, ForgottenRow};
@@ -19,13 +21,14 @@ use punch_server::internal::store::{
     PinCodeRow, PinProfile, PolicyRow, PurgeKind, Revelation, StoredEvent,
 };
 use punch_server::{
-    AtRestKeys, DbUrl, PostgresStore, RejectedInfo, ServerError, ServerStore, StoreExt,
-    StoredPunchInfo,
+    AtRestKeys, DbUrl, RejectedInfo, ServerError, ServerStore, StoreExt, StoredPunchInfo,
 };
 
 /// Runs `case` on a fresh store of every back end under test.
 fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
     let dir = tempfile::tempdir().unwrap();
+    // Scratch databases, dropped after the stores on them (declared first).
+    let mut scratch = Vec::new();
     let mut stores: Vec<(String, Arc<dyn ServerStore>)> = Vec::new();
     let sqlite = |name: &str| DbUrl::Sqlite(dir.path().join(name));
     stores.push(("sqlite".into(), store::open(&sqlite("a.db")).unwrap()));
@@ -38,10 +41,10 @@ fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
         && url.starts_with("postgres")
     {
         for sealed in [false, true] {
-            let name = format!("punch_c_{}", uuid::Uuid::new_v4().simple());
-            let db = DbUrl::Postgres(PostgresStore::create_database(&url, &name).unwrap());
+            let db = common::TestDb::scratch(&url, "punch_c");
             let store = at_rest::open(&db, sealed.then_some(&keys)).unwrap();
             stores.push((format!("postgres, sealed {sealed}"), store));
+            scratch.push(db);
         }
     }
     for (name, store) in stores {
@@ -52,15 +55,49 @@ fn on_every_backend(case: impl Fn(&dyn ServerStore)) {
 
 const T: i64 = 1_700_000_000_000;
 
+/// Refusals about one employee have their index on PostgreSQL too (step
+/// 21; SQLite's plan is checked in `store::sqlite`'s tests).
+#[test]
+fn refusals_are_indexed_by_employee() {
+    let Ok(url) = std::env::var("PUNCH_TEST_DB") else {
+        return;
+    };
+    if !url.starts_with("postgres") {
+        return;
+    }
+    let db = common::TestDb::scratch(&url, "punch_c");
+    drop(store::open(&db).unwrap());
+    let DbUrl::Postgres(db_url) = &*db else {
+        unreachable!("a PostgreSQL scratch database")
+    };
+    let out = std::process::Command::new("psql")
+        .args([
+            "-At",
+            db_url.as_str(),
+            "-c",
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'rejected_by_employee'",
+        ])
+        .output()
+        .expect("psql runs");
+    let def = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        def.contains("rejected USING btree (employee_id, id)"),
+        "{def}"
+    );
+}
+
 fn employee(s: &dyn ServerStore, id: &str) {
-    s.write(|tx| tx.upsert_employee(id, &format!("Name {id}"), T))
-        .unwrap();
+    s.write(|tx| {
+        tx.enrollment()
+            .upsert_employee(id, &format!("Name {id}"), T)
+    })
+    .unwrap();
 }
 
 fn device(s: &dyn ServerStore, device_id: &str, employee_id: &str) {
     employee(s, employee_id);
     s.write(|tx| {
-        tx.bind_device(&BindDevice {
+        tx.devices().bind_device(&BindDevice {
             device_id,
             employee_id,
             public_key: b"pk",
@@ -122,22 +159,25 @@ fn punches(s: &dyn ServerStore, device_id: &str, employee_id: &str, seqs: std::o
             signature: b"sig",
         })
         .collect();
-    s.write(|tx| tx.insert_punches(&rows)).unwrap();
+    s.write(|tx| tx.punches().insert_punches(&rows)).unwrap();
 }
 
 #[test]
 fn meta_round_trips_and_secrets_come_back_clear() {
     on_every_backend(|s| {
-        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), None);
-        s.write(|tx| tx.set_meta("x", b"1")).unwrap();
-        s.write(|tx| tx.set_meta("x", b"2")).unwrap();
-        assert_eq!(s.read(|tx| tx.meta("x")).unwrap(), Some(b"2".to_vec()));
+        assert_eq!(s.read(|tx| tx.meta().get("x")).unwrap(), None);
+        s.write(|tx| tx.meta().set("x", b"1")).unwrap();
+        s.write(|tx| tx.meta().set("x", b"2")).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.meta().get("x")).unwrap(),
+            Some(b"2".to_vec())
+        );
         let kept = s
-            .write(|tx| tx.meta_or_insert("time_token_secret", b"first"))
+            .write(|tx| tx.meta().get_or_insert("time_token_secret", b"first"))
             .unwrap();
         assert_eq!(kept, b"first");
         let again = s
-            .write(|tx| tx.meta_or_insert("time_token_secret", b"second"))
+            .write(|tx| tx.meta().get_or_insert("time_token_secret", b"second"))
             .unwrap();
         assert_eq!(again, b"first");
     });
@@ -147,14 +187,18 @@ fn meta_round_trips_and_secrets_come_back_clear() {
 fn enrollment_rows_round_trip_and_codes_are_used_once() {
     on_every_backend(|s| {
         employee(s, "e1");
-        let e = s.read(|tx| tx.employee("e1")).unwrap().unwrap();
+        let e = s
+            .read(|tx| tx.enrollment().employee("e1"))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             (e.name.as_str(), e.rebind_approved_at_ms),
             ("Name e1", None)
         );
-        s.write(|tx| tx.set_rebind_approved("e1", Some(9))).unwrap();
+        s.write(|tx| tx.enrollment().set_rebind_approved("e1", Some(9)))
+            .unwrap();
         assert_eq!(
-            s.read(|tx| tx.employee("e1"))
+            s.read(|tx| tx.enrollment().employee("e1"))
                 .unwrap()
                 .unwrap()
                 .rebind_approved_at_ms,
@@ -168,11 +212,16 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             used_at_ms: None,
             used_by_device: None,
         };
-        s.write(|tx| tx.insert_code(&code)).unwrap();
-        assert_eq!(s.write(|tx| tx.code("c1")).unwrap(), Some(code.clone()));
-        s.write(|tx| tx.mark_code_used("c1", "d1", T + 1)).unwrap();
-        s.write(|tx| tx.mark_code_used("c1", "d2", T + 2)).unwrap();
-        let used = s.read(|tx| tx.code("c1")).unwrap().unwrap();
+        s.write(|tx| tx.enrollment().insert_code(&code)).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.enrollment().code("c1")).unwrap(),
+            Some(code.clone())
+        );
+        s.write(|tx| tx.enrollment().mark_code_used("c1", "d1", T + 1))
+            .unwrap();
+        s.write(|tx| tx.enrollment().mark_code_used("c1", "d2", T + 2))
+            .unwrap();
+        let used = s.read(|tx| tx.enrollment().code("c1")).unwrap().unwrap();
         assert_eq!(
             (used.used_at_ms, used.used_by_device.as_deref()),
             (Some(T + 1), Some("d1"))
@@ -184,10 +233,14 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             expires_at_ms: T + 5,
             used_at_ms: None,
         };
-        s.write(|tx| tx.insert_challenge(&ch)).unwrap();
-        s.write(|tx| tx.mark_challenge_used("ch", T + 1)).unwrap();
+        s.write(|tx| tx.enrollment().insert_challenge(&ch)).unwrap();
+        s.write(|tx| tx.enrollment().mark_challenge_used("ch", T + 1))
+            .unwrap();
         assert_eq!(
-            s.read(|tx| tx.challenge("ch")).unwrap().unwrap().used_at_ms,
+            s.read(|tx| tx.enrollment().challenge("ch"))
+                .unwrap()
+                .unwrap()
+                .used_at_ms,
             Some(T + 1)
         );
         // A later challenge sweeps the expired one.
@@ -197,8 +250,9 @@ fn enrollment_rows_round_trip_and_codes_are_used_once() {
             expires_at_ms: T + 200,
             ..ch
         };
-        s.write(|tx| tx.insert_challenge(&later)).unwrap();
-        assert_eq!(s.read(|tx| tx.challenge("ch")).unwrap(), None);
+        s.write(|tx| tx.enrollment().insert_challenge(&later))
+            .unwrap();
+        assert_eq!(s.read(|tx| tx.enrollment().challenge("ch")).unwrap(), None);
     });
 }
 
@@ -209,33 +263,39 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
             device(s, d, e);
         }
         s.write(|tx| tx.people().set_team("e2", Some("t"))).unwrap();
-        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        let d = s.read(|tx| tx.devices().device("d1")).unwrap().unwrap();
         assert_eq!(
             (d.head_seq, d.channel_key(), d.is_bound()),
             (0, &b"ck"[..], true)
         );
-        assert!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].is_bound());
+        assert!(s.read(|tx| tx.devices().devices_of("e2")).unwrap()[0].is_bound());
         let page = s
-            .read(|tx| tx.devices_page(Some("d1"), None, None, 1))
+            .read(|tx| tx.devices().devices_page(Some("d1"), None, None, 1))
             .unwrap();
         assert_eq!(page.len(), 1);
         assert_eq!(page[0].0.device_id, "d2");
         assert_eq!(page[0].1.as_deref(), Some("t"));
         let team = s
-            .read(|tx| tx.devices_page(None, Some("t"), None, 10))
+            .read(|tx| tx.devices().devices_page(None, Some("t"), None, 10))
             .unwrap();
         assert_eq!(team.len(), 1);
         let of = s
-            .read(|tx| tx.devices_page(None, None, Some("e3"), 10))
+            .read(|tx| tx.devices().devices_page(None, None, Some("e3"), 10))
             .unwrap();
         assert_eq!(of[0].0.device_id, "d3");
-        assert_eq!(s.read(|tx| tx.all_devices()).unwrap().len(), 3);
-        assert_eq!(s.read(|tx| tx.devices_of("e2")).unwrap()[0].device_id, "d2");
+        assert_eq!(s.read(|tx| tx.devices().all_devices()).unwrap().len(), 3);
+        assert_eq!(
+            s.read(|tx| tx.devices().devices_of("e2")).unwrap()[0].device_id,
+            "d2"
+        );
 
-        s.write(|tx| tx.set_head("d1", 7, "hh")).unwrap();
-        s.write(|tx| tx.set_punch_key("d1", b"pk2", "hardware"))
+        s.write(|tx| tx.devices().set_head("d1", 7, "hh")).unwrap();
+        s.write(|tx| tx.devices().set_punch_key("d1", b"pk2", "hardware"))
             .unwrap();
-        let d = s.write(|tx| tx.lock_device("d1")).unwrap().unwrap();
+        let d = s
+            .write(|tx| tx.devices().lock_device("d1"))
+            .unwrap()
+            .unwrap();
         assert_eq!((d.head_seq, d.head_hash.as_str()), (7, "hh"));
         assert_eq!(
             (d.current_punch_key(), d.assurance.as_str()),
@@ -243,14 +303,23 @@ fn devices_bind_page_and_refuse_a_head_beyond_i64() {
         );
         // A device-stated seq the store cannot keep is a typed refusal, not
         // a wrapped negative.
-        let beyond = s.write(|tx| tx.set_head("d1", u64::MAX, "x"));
+        let beyond = s.write(|tx| tx.devices().set_head("d1", u64::MAX, "x"));
         assert!(matches!(beyond, Err(ServerError::Invalid(_))), "{beyond:?}");
-        assert_eq!(s.read(|tx| tx.device("d1")).unwrap().unwrap().head_seq, 7);
-        assert_eq!(s.read(|tx| tx.punch_bytes("d1", u64::MAX)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.devices().device("d1"))
+                .unwrap()
+                .unwrap()
+                .head_seq,
+            7
+        );
+        assert_eq!(
+            s.read(|tx| tx.chain().punch_bytes("d1", u64::MAX)).unwrap(),
+            None
+        );
 
-        assert!(s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
-        assert!(!s.write(|tx| tx.mark_unbound("d1", T)).unwrap());
-        assert!(!s.read(|tx| tx.devices_of("e1")).unwrap()[0].is_bound());
+        assert!(s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
+        assert!(!s.write(|tx| tx.devices().mark_unbound("d1", T)).unwrap());
+        assert!(!s.read(|tx| tx.devices().devices_of("e1")).unwrap()[0].is_bound());
     });
 }
 
@@ -347,7 +416,7 @@ fn an_employees_latest_clock_punch_is_read_across_devices_in_time_order() {
                 signature: b"s",
             })
             .collect();
-        s.write(|tx| tx.insert_punches(&rows)).unwrap();
+        s.write(|tx| tx.punches().insert_punches(&rows)).unwrap();
         let latest = |at: i64, device: &str, seq: u64| {
             s.write(|tx| {
                 tx.employee_devices().lock_employee("e1")?;
@@ -390,29 +459,47 @@ fn nonces_are_single_use_until_pruned() {
     on_every_backend(|s| {
         let now = punch_server::now_ms();
         assert!(
-            s.write(|tx| tx.insert_nonce("d1", "n", now - 600_000))
+            s.write(|tx| tx.devices().insert_nonce("d1", "n", now - 600_000))
                 .unwrap()
         );
-        assert!(!s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
-        assert!(s.write(|tx| tx.insert_nonce("d2", "n", now)).unwrap());
-        assert_eq!(s.write(|tx| tx.prune_nonces(60_000)).unwrap(), 1);
-        assert!(s.write(|tx| tx.insert_nonce("d1", "n", now)).unwrap());
+        assert!(
+            !s.write(|tx| tx.devices().insert_nonce("d1", "n", now))
+                .unwrap()
+        );
+        assert!(
+            s.write(|tx| tx.devices().insert_nonce("d2", "n", now))
+                .unwrap()
+        );
+        assert_eq!(s.write(|tx| tx.devices().prune_nonces(60_000)).unwrap(), 1);
+        assert!(
+            s.write(|tx| tx.devices().insert_nonce("d1", "n", now))
+                .unwrap()
+        );
     });
 }
 
 #[test]
 fn sites_and_policies_round_trip() {
     on_every_backend(|s| {
-        s.write(|tx| tx.upsert_site("b", "{\"b\":1}", T)).unwrap();
-        s.write(|tx| tx.upsert_site("a", "{\"a\":1}", T)).unwrap();
-        s.write(|tx| tx.upsert_site("a", "{\"a\":2}", T)).unwrap();
-        assert_eq!(s.read(|tx| tx.sites()).unwrap(), ["{\"a\":2}", "{\"b\":1}"]);
-        assert!(s.write(|tx| tx.remove_site("b")).unwrap());
-        assert!(!s.write(|tx| tx.remove_site("b")).unwrap());
-        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 0);
+        s.write(|tx| tx.policies().upsert_site("b", "{\"b\":1}", T))
+            .unwrap();
+        s.write(|tx| tx.policies().upsert_site("a", "{\"a\":1}", T))
+            .unwrap();
+        s.write(|tx| tx.policies().upsert_site("a", "{\"a\":2}", T))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.policies().sites()).unwrap(),
+            ["{\"a\":2}", "{\"b\":1}"]
+        );
+        assert!(s.write(|tx| tx.policies().remove_site("b")).unwrap());
+        assert!(!s.write(|tx| tx.policies().remove_site("b")).unwrap());
+        assert_eq!(
+            s.read(|tx| tx.policies().latest_policy_version()).unwrap(),
+            0
+        );
         for version in [1, 2] {
             s.write(|tx| {
-                tx.insert_policy(&PolicyRow {
+                tx.policies().insert_policy(&PolicyRow {
                     version,
                     body: vec![version as u8],
                     signature: b"s".to_vec(),
@@ -422,11 +509,17 @@ fn sites_and_policies_round_trip() {
             })
             .unwrap();
         }
-        assert_eq!(s.read(|tx| tx.latest_policy_version()).unwrap(), 2);
-        let latest = s.read(|tx| tx.latest_policy()).unwrap().unwrap();
+        assert_eq!(
+            s.read(|tx| tx.policies().latest_policy_version()).unwrap(),
+            2
+        );
+        let latest = s.read(|tx| tx.policies().latest_policy()).unwrap().unwrap();
         assert_eq!((latest.body, latest.expires_at_ms), (vec![2], Some(T + 1)));
-        assert_eq!(s.read(|tx| tx.policy(1)).unwrap().unwrap().body, vec![1]);
-        assert_eq!(s.read(|tx| tx.policy(u64::MAX)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.policies().policy(1)).unwrap().unwrap().body,
+            vec![1]
+        );
+        assert_eq!(s.read(|tx| tx.policies().policy(u64::MAX)).unwrap(), None);
     });
 }
 
@@ -438,31 +531,44 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
         // More than one INSERT's worth.
         punches(s, "d1", "e1", 1..121);
         punches(s, "d2", "e2", 1..3);
-        assert_eq!(s.read(|tx| tx.all_punches()).unwrap().len(), 122);
-        assert_eq!(s.read(|tx| tx.punches_of("e2")).unwrap().len(), 2);
-        let one = s.read(|tx| tx.punch_info("d1", 60)).unwrap().unwrap();
+        assert_eq!(s.read(|tx| tx.punches().all_punches()).unwrap().len(), 122);
+        assert_eq!(s.read(|tx| tx.punches().punches_of("e2")).unwrap().len(), 2);
+        let one = s
+            .read(|tx| tx.punches().punch_info("d1", 60))
+            .unwrap()
+            .unwrap();
         assert_eq!(one, punch_info("d1", 60, "e1"));
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 60)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 60)).unwrap(),
             Some(b"rec 60".to_vec())
         );
         let many = s
-            .read(|tx| tx.punch_bytes_many("d1", &(1..=150).collect::<Vec<_>>()))
+            .read(|tx| {
+                tx.chain()
+                    .punch_bytes_many("d1", &(1..=150).collect::<Vec<_>>())
+            })
             .unwrap();
         assert_eq!((many.len(), many[&120].as_slice()), (120, &b"rec 120"[..]));
         assert_eq!(
-            s.read(|tx| tx.kept_hash("d1", 5)).unwrap().as_deref(),
+            s.read(|tx| tx.chain().kept_hash("d1", 5))
+                .unwrap()
+                .as_deref(),
             Some("h-d1-5")
         );
         assert_eq!(
-            s.read(|tx| tx.punch_location("d2-p2")).unwrap(),
+            s.read(|tx| tx.punches().punch_location("d2-p2")).unwrap(),
             Some(("d2".into(), 2))
         );
         let ids = vec!["d1-p1".to_string(), "d2-p1".into(), "nope".into()];
-        assert_eq!(s.read(|tx| tx.punch_locations(&ids)).unwrap().len(), 2);
+        assert_eq!(
+            s.read(|tx| tx.punches().punch_locations(&ids))
+                .unwrap()
+                .len(),
+            2
+        );
         let first = s
             .read(|tx| {
-                tx.punch_page(&PunchQuery {
+                tx.punches().punch_page(&PunchQuery {
                     employee: Some("e1".into()),
                     limit: 50,
                     ..PunchQuery::default()
@@ -471,12 +577,12 @@ fn punches_round_trip_in_batches_and_page_newest_first() {
             .unwrap();
         assert_eq!(first.len(), 50);
         assert_eq!(first[0].punch.seq, 120);
-        let open = s.read(|tx| tx.open_shift("d1", "e1")).unwrap();
+        let open = s.read(|tx| tx.punches().open_shift("d1", "e1")).unwrap();
         assert_eq!(open, None, "no attendance reading, nothing open");
         // A second copy of a stored (device, seq) is refused by the database.
         let info = punch_info("d1", 5, "e1");
         let again = s.write(|tx| {
-            tx.insert_punch(&NewPunch {
+            tx.punches().insert_punch(&NewPunch {
                 info: &info,
                 record: b"x",
                 signature: b"s",
@@ -512,41 +618,59 @@ fn refusal(device_id: &str, seq: u64, reason: &str, at: i64) -> RejectedInfo {
 fn refusals_count_attempts_and_list_per_device() {
     on_every_backend(|s| {
         device(s, "d1", "e1");
-        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 3, "conflicting_duplicate", T + 5)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 4, "bad_signature", T)))
-            .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d2", 1, "bad_signature", T)))
-            .unwrap();
-        let all = s.read(|tx| tx.all_rejected()).unwrap();
-        assert_eq!(s.read(|tx| tx.rejected_about("e1")).unwrap(), all);
-        assert_eq!(s.read(|tx| tx.refused_count("d1")).unwrap(), 2);
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 3, "conflicting_duplicate", T))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 3, "conflicting_duplicate", T + 5))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 4, "bad_signature", T))
+        })
+        .unwrap();
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d2", 1, "bad_signature", T))
+        })
+        .unwrap();
+        let all = s.read(|tx| tx.refusals().all_rejected()).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.refusals().rejected_about("e1")).unwrap(),
+            all
+        );
+        assert_eq!(s.read(|tx| tx.refusals().refused_count("d1")).unwrap(), 2);
         assert_eq!(all.len(), 3);
         assert_eq!((all[0].attempts, all[0].last_received_at_ms), (2, T + 5));
         assert_eq!(all[0].record, b"refused bytes");
         assert_eq!(
-            s.read(|tx| tx.refusals_with_hash("d1", 3, "rh3")).unwrap(),
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 3, "rh3"))
+                .unwrap(),
             [("conflicting_duplicate".to_string(), "why".to_string())]
         );
         assert_eq!(
-            s.read(|tx| tx.refusals_with_hash("d1", 4, "rh4")).unwrap(),
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 4, "rh4"))
+                .unwrap(),
             [("bad_signature".to_string(), "why".to_string())]
         );
         assert!(
-            s.read(|tx| tx.refusals_with_hash("d1", 3, "other"))
+            s.read(|tx| tx.refusals().refusals_with_hash("d1", 3, "other"))
                 .unwrap()
                 .is_empty()
         );
-        let of = s.read(|tx| tx.refused_of("d1", 10)).unwrap();
+        let of = s.read(|tx| tx.refusals().refused_of("d1", 10)).unwrap();
         assert_eq!(of.iter().map(|r| r.seq).collect::<Vec<_>>(), [3, 4]);
         assert_eq!(
-            s.read(|tx| tx.refused_devices(None, None, 1)).unwrap(),
+            s.read(|tx| tx.refusals().refused_devices(None, None, 1))
+                .unwrap(),
             ["d1"]
         );
         assert_eq!(
-            s.read(|tx| tx.refused_devices(Some("d1"), None, 5))
+            s.read(|tx| tx.refusals().refused_devices(Some("d1"), None, 5))
                 .unwrap(),
             ["d2"]
         );
@@ -556,36 +680,51 @@ fn refusals_count_attempts_and_list_per_device() {
 #[test]
 fn head_statements_keep_the_first_and_counters_add_up() {
     on_every_backend(|s| {
-        s.write(|tx| tx.insert_head_statement("d1", 5, "a", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 5, "a", T))
             .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 5, "b", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 5, "b", T))
             .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 9, "c", T))
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 9, "c", T))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.head_statement("d1", 5)).unwrap().as_deref(),
+            s.read(|tx| tx.head_statements().head_statement("d1", 5))
+                .unwrap()
+                .as_deref(),
             Some("a")
         );
         assert_eq!(
-            s.read(|tx| tx.highest_head_statement("d1")).unwrap(),
+            s.read(|tx| tx.head_statements().highest_head_statement("d1"))
+                .unwrap(),
             Some((9, "c".into()))
         );
         assert_eq!(
-            s.read(|tx| tx.head_statements_many("d1", &[5, 6, 9, u64::MAX]))
+            s.read(|tx| tx
+                .head_statements()
+                .head_statements_many("d1", &[5, 6, 9, u64::MAX]))
                 .unwrap()
                 .len(),
             2
         );
         assert!(
-            s.write(|tx| tx.insert_head_statement("d1", u64::MAX, "x", T))
+            s.write(|tx| tx
+                .head_statements()
+                .insert_head_statement("d1", u64::MAX, "x", T))
                 .is_err()
         );
-        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (0, 0));
-        s.write(|tx| tx.bump_evidence_counter("d1", 3, 2, 1))
+        assert_eq!(
+            s.read(|tx| tx.evidence().evidence_counter("d1", 3))
+                .unwrap(),
+            (0, 0)
+        );
+        s.write(|tx| tx.evidence().bump_evidence_counter("d1", 3, 2, 1))
             .unwrap();
-        s.write(|tx| tx.bump_evidence_counter("d1", 3, 1, 0))
+        s.write(|tx| tx.evidence().bump_evidence_counter("d1", 3, 1, 0))
             .unwrap();
-        assert_eq!(s.read(|tx| tx.evidence_counter("d1", 3)).unwrap(), (3, 1));
+        assert_eq!(
+            s.read(|tx| tx.evidence().evidence_counter("d1", 3))
+                .unwrap(),
+            (3, 1)
+        );
     });
 }
 
@@ -599,8 +738,11 @@ fn pin_codes_supersede_expire_and_redeem_once() {
             identity_verifier: None,
             admin_reset_at_ms: Some(T),
         };
-        s.write(|tx| tx.upsert_pin_profile(&profile)).unwrap();
-        assert_eq!(s.write(|tx| tx.pin_profile("e1")).unwrap(), Some(profile));
+        s.write(|tx| tx.pin().upsert_pin_profile(&profile)).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.pin().pin_profile("e1")).unwrap(),
+            Some(profile)
+        );
         let code = |hash: &str, expires: i64| PinCodeRow {
             code_hash: hash.into(),
             employee_id: "e1".into(),
@@ -610,41 +752,50 @@ fn pin_codes_supersede_expire_and_redeem_once() {
             used_at_ms: None,
             superseded_at_ms: None,
         };
-        s.write(|tx| tx.insert_pin_code(&code("c1", T + 10)))
+        s.write(|tx| tx.pin().insert_pin_code(&code("c1", T + 10)))
             .unwrap();
         assert_eq!(
-            s.write(|tx| tx.supersede_pin_codes("e1", T + 1)).unwrap(),
+            s.write(|tx| tx.pin().supersede_pin_codes("e1", T + 1))
+                .unwrap(),
             1
         );
-        s.write(|tx| tx.insert_pin_code(&code("c2", T + 100)))
+        s.write(|tx| tx.pin().insert_pin_code(&code("c2", T + 100)))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.pin_code("c1"))
+            s.read(|tx| tx.pin().pin_code("c1"))
                 .unwrap()
                 .unwrap()
                 .superseded_at_ms,
             Some(T + 1)
         );
-        assert!(s.write(|tx| tx.mark_pin_code_used("c2", T + 2)).unwrap());
-        assert!(!s.write(|tx| tx.mark_pin_code_used("c2", T + 3)).unwrap());
-        assert_eq!(s.write(|tx| tx.prune_pin_codes(T + 50)).unwrap(), 1);
-        assert_eq!(s.read(|tx| tx.pin_code("c1")).unwrap(), None);
+        assert!(
+            s.write(|tx| tx.pin().mark_pin_code_used("c2", T + 2))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx.pin().mark_pin_code_used("c2", T + 3))
+                .unwrap()
+        );
+        assert_eq!(s.write(|tx| tx.pin().prune_pin_codes(T + 50)).unwrap(), 1);
+        assert_eq!(s.read(|tx| tx.pin().pin_code("c1")).unwrap(), None);
 
-        s.write(|tx| tx.upsert_kiosk_member("s1", "e1", "v1"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s1", "e1", "v1"))
             .unwrap();
-        s.write(|tx| tx.upsert_kiosk_member("s2", "e1", "v2"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s2", "e1", "v2"))
             .unwrap();
-        s.write(|tx| tx.upsert_kiosk_member("s1", "e2", "v3"))
+        s.write(|tx| tx.kiosk().upsert_kiosk_member("s1", "e2", "v3"))
             .unwrap();
         assert_eq!(
-            s.read(|tx| tx.kiosk_members()).unwrap(),
+            s.read(|tx| tx.kiosk().kiosk_members()).unwrap(),
             [
                 ("s1".to_string(), "e2".to_string(), "v3".to_string()),
                 ("s2".into(), "e1".into(), "v2".into())
             ]
         );
         assert_eq!(
-            s.read(|tx| tx.kiosk_site_of("e1")).unwrap().as_deref(),
+            s.read(|tx| tx.kiosk().kiosk_site_of("e1"))
+                .unwrap()
+                .as_deref(),
             Some("s2")
         );
     });
@@ -653,24 +804,35 @@ fn pin_codes_supersede_expire_and_redeem_once() {
 #[test]
 fn rate_counters_window_clear_and_prune() {
     on_every_backend(|s| {
-        assert_eq!(s.write(|tx| tx.rate_hit("ip:1", 1000, T)).unwrap(), (1, T));
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 10)).unwrap(),
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T)).unwrap(),
+            (1, T)
+        );
+        assert_eq!(
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 10))
+                .unwrap(),
             (2, T)
         );
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1000)).unwrap(),
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 1000))
+                .unwrap(),
             (1, T + 1000)
         );
-        s.write(|tx| tx.rate_hit("ip:2", 1000, T)).unwrap();
-        s.write(|tx| tx.rate_hit("user:1", 1000, T)).unwrap();
-        s.write(|tx| tx.rate_clear_prefix("ip:")).unwrap();
+        s.write(|tx| tx.limits().rate_hit("ip:2", 1000, T)).unwrap();
+        s.write(|tx| tx.limits().rate_hit("user:1", 1000, T))
+            .unwrap();
+        s.write(|tx| tx.limits().rate_clear_prefix("ip:")).unwrap();
         assert_eq!(
-            s.write(|tx| tx.rate_hit("ip:1", 1000, T + 1001)).unwrap().0,
+            s.write(|tx| tx.limits().rate_hit("ip:1", 1000, T + 1001))
+                .unwrap()
+                .0,
             1
         );
-        s.write(|tx| tx.rate_clear("ip:1")).unwrap();
-        assert_eq!(s.write(|tx| tx.prune_rate_limits(T + 1)).unwrap(), 1);
+        s.write(|tx| tx.limits().rate_clear("ip:1")).unwrap();
+        assert_eq!(
+            s.write(|tx| tx.limits().prune_rate_limits(T + 1)).unwrap(),
+            1
+        );
     });
 }
 
@@ -697,15 +859,50 @@ fn event(device_id: &str, seq: u64, event_id: &str) -> StoredEvent {
 }
 
 #[test]
+fn one_employees_events_of_a_kind_come_with_the_kiosks_and_no_one_elses() {
+    on_every_backend(|s| {
+        device(s, "d1", "e1");
+        device(s, "d2", "e2");
+        device(s, "k1", "kiosk:hq");
+        let pin = |device_id: &str, seq: u64, account: &str| StoredEvent {
+            employee_id: account.into(),
+            event_type: "pin".into(),
+            status: None,
+            ..event(device_id, seq, &format!("{device_id}-pin-{seq}"))
+        };
+        s.write(|tx| {
+            tx.events().insert_event(&pin("d1", 1, "e1"))?;
+            tx.events().insert_event(&event("d1", 2, "not-a-pin"))?;
+            tx.events().insert_event(&pin("k1", 1, "kiosk:hq"))?;
+            for seq in 1..=20 {
+                tx.events().insert_event(&pin("d2", seq, "e2"))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let before = s.rows_read();
+        let found = s
+            .read(|tx| tx.events().of_employee_and_kiosks("e1", "pin"))
+            .unwrap();
+        let at: Vec<(&str, u64)> = found
+            .iter()
+            .map(|e| (e.device_id.as_str(), e.seq))
+            .collect();
+        assert_eq!(at, [("d1", 1), ("k1", 1)]);
+        assert_eq!(s.rows_read() - before, 2);
+    });
+}
+
+#[test]
 fn events_filter_decide_and_attachments_stay_per_employee() {
     on_every_backend(|s| {
-        s.write(|tx| tx.insert_event(&event("d1", 2, "ev1")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 2, "ev1")))
             .unwrap();
-        s.write(|tx| tx.insert_event(&event("d1", 3, "ev2")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 3, "ev2")))
             .unwrap();
         let mine = s
             .read(|tx| {
-                tx.events(&EventFilter {
+                tx.events().list(&EventFilter {
                     employee_id: Some("e1"),
                     status: Some("pending"),
                     ..EventFilter::default()
@@ -714,25 +911,34 @@ fn events_filter_decide_and_attachments_stay_per_employee() {
             .unwrap();
         assert_eq!(mine, [event("d1", 2, "ev1"), event("d1", 3, "ev2")]);
         assert_eq!(
-            s.write(|tx| tx.event_id_holder("ev2")).unwrap(),
+            s.write(|tx| tx.events().event_id_holder("ev2")).unwrap(),
             Some(("d1".into(), 3))
         );
-        assert_eq!(s.read(|tx| tx.events_by_id("ev1")).unwrap().len(), 1);
+        assert_eq!(
+            s.read(|tx| tx.events().events_by_id("ev1")).unwrap().len(),
+            1
+        );
         let decision = EventDecision {
             status: "approved",
             decided_by: "boss",
             comment: "ok",
             at_ms: T + 9,
         };
-        assert!(s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
-        assert!(!s.write(|tx| tx.decide_event("d1", 2, &decision)).unwrap());
-        let decided = &s.read(|tx| tx.events_by_id("ev1")).unwrap()[0];
+        assert!(
+            s.write(|tx| tx.events().decide_event("d1", 2, &decision))
+                .unwrap()
+        );
+        assert!(
+            !s.write(|tx| tx.events().decide_event("d1", 2, &decision))
+                .unwrap()
+        );
+        let decided = &s.read(|tx| tx.events().events_by_id("ev1")).unwrap()[0];
         assert_eq!(
             (decided.status.as_deref(), decided.comment.as_deref()),
             (Some("approved"), Some("ok"))
         );
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 3)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 3)).unwrap(),
             Some(b"event bytes".to_vec())
         );
 
@@ -742,10 +948,16 @@ fn events_filter_decide_and_attachments_stay_per_employee() {
             body: b"pdf".to_vec(),
             received_at_ms: T,
         };
-        s.write(|tx| tx.insert_attachment(&file)).unwrap();
-        s.write(|tx| tx.insert_attachment(&file)).unwrap();
-        assert_eq!(s.read(|tx| tx.attachment("e1", "f")).unwrap(), Some(file));
-        assert_eq!(s.read(|tx| tx.attachment("e2", "f")).unwrap(), None);
+        s.write(|tx| tx.events().insert_attachment(&file)).unwrap();
+        s.write(|tx| tx.events().insert_attachment(&file)).unwrap();
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e1", "f")).unwrap(),
+            Some(file)
+        );
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e2", "f")).unwrap(),
+            None
+        );
     });
 }
 
@@ -754,15 +966,19 @@ fn retention_and_erasure_keep_every_hash() {
     on_every_backend(|s| {
         device(s, "d1", "e1");
         punches(s, "d1", "e1", 1..5);
-        s.write(|tx| tx.insert_event(&event("d1", 5, "ev")))
+        s.write(|tx| tx.events().insert_event(&event("d1", 5, "ev")))
             .unwrap();
-        s.write(|tx| tx.record_rejected(&refusal("d1", 6, "bad_signature", T)))
+        s.write(|tx| {
+            tx.refusals()
+                .record_rejected(&refusal("d1", 6, "bad_signature", T))
+        })
+        .unwrap();
+        s.write(|tx| tx.head_statements().insert_head_statement("d1", 4, "h", T))
             .unwrap();
-        s.write(|tx| tx.insert_head_statement("d1", 4, "h", T))
+        s.write(|tx| tx.privacy().put_data_key("d1", "k", b"key", T))
             .unwrap();
-        s.write(|tx| tx.put_data_key("d1", "k", b"key", T)).unwrap();
         assert_eq!(
-            s.read(|tx| tx.data_key("d1", "k")).unwrap(),
+            s.read(|tx| tx.privacy().data_key("d1", "k")).unwrap(),
             Some(b"key".to_vec())
         );
         let revealed = Revelation {
@@ -772,25 +988,30 @@ fn retention_and_erasure_keep_every_hash() {
             review_flags: "[]".into(),
             revealed_at_ms: T,
         };
-        s.write(|tx| tx.record_revelation(&revealed)).unwrap();
-        assert_eq!(s.read(|tx| tx.revelations_of("e1")).unwrap(), [revealed]);
+        s.write(|tx| tx.privacy().record_revelation(&revealed))
+            .unwrap();
+        assert_eq!(
+            s.read(|tx| tx.privacy().revelations_of("e1")).unwrap(),
+            [revealed]
+        );
 
         // Record bytes older than seq 3's arrival go; rows and hashes stay.
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::RecordBytes, T + 3))
+            s.write(|tx| tx.privacy().purge(PurgeKind::RecordBytes, T + 3))
                 .unwrap(),
             2
         );
         assert_eq!(
-            s.read(|tx| tx.punch_bytes("d1", 1)).unwrap(),
+            s.read(|tx| tx.chain().punch_bytes("d1", 1)).unwrap(),
             Some(Vec::new())
         );
         // Punch rows go, their hashes stay in the chain.
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::Punches, T + 2)).unwrap(),
+            s.write(|tx| tx.privacy().purge(PurgeKind::Punches, T + 2))
+                .unwrap(),
             1
         );
-        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        let chain = s.read(|tx| tx.chain().chain_rows("d1")).unwrap();
         assert_eq!(
             chain.iter().map(|r| r.seq).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5]
@@ -801,26 +1022,30 @@ fn retention_and_erasure_keep_every_hash() {
         );
         assert_eq!(chain[3].record, b"rec 4");
         assert_eq!(
-            s.read(|tx| tx.kept_hash("d1", 1)).unwrap().as_deref(),
+            s.read(|tx| tx.chain().kept_hash("d1", 1))
+                .unwrap()
+                .as_deref(),
             Some("h-d1-1")
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::RejectedBytes, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::RejectedBytes, T + 1))
                 .unwrap(),
             1
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::HeadStatements, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::HeadStatements, T + 1))
                 .unwrap(),
             1
         );
         assert_eq!(
-            s.write(|tx| tx.purge(PurgeKind::Revelations, T + 1))
+            s.write(|tx| tx.privacy().purge(PurgeKind::Revelations, T + 1))
                 .unwrap(),
             1
         );
 
-        let report = s.write(|tx| tx.erase_employee("e1", T + 50)).unwrap();
+        let report = s
+            .write(|tx| tx.privacy().erase_employee("e1", T + 50))
+            .unwrap();
         assert_eq!(
             (
                 report.record_bytes,
@@ -831,21 +1056,27 @@ fn retention_and_erasure_keep_every_hash() {
             (2, 1, 1, 1)
         );
         assert_eq!(
-            s.read(|tx| tx.employee("e1")).unwrap().unwrap().name,
+            s.read(|tx| tx.enrollment().employee("e1"))
+                .unwrap()
+                .unwrap()
+                .name,
             "erased"
         );
-        let d = s.read(|tx| tx.device("d1")).unwrap().unwrap();
+        let d = s.read(|tx| tx.devices().device("d1")).unwrap().unwrap();
         assert_eq!(
             (d.platform.as_str(), d.unbound_at_ms),
             ("erased", Some(T + 50))
         );
-        let chain = s.read(|tx| tx.chain_rows("d1")).unwrap();
+        let chain = s.read(|tx| tx.chain().chain_rows("d1")).unwrap();
         assert!(
             chain
                 .iter()
                 .all(|r| r.record.is_empty() && !r.hash.is_empty())
         );
-        assert_eq!(s.read(|tx| tx.events_by_id("ev")).unwrap()[0].body, "{}");
+        assert_eq!(
+            s.read(|tx| tx.events().events_by_id("ev")).unwrap()[0].body,
+            "{}"
+        );
     });
 }
 
@@ -1016,21 +1247,37 @@ fn stored_values_page_and_replace_only_what_is_unchanged() {
         device(s, "d1", "e1");
         punches(s, "d1", "e1", 1..4);
         let first = s
-            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, None, 2))
+            .read(|tx| {
+                tx.privacy()
+                    .stored_values(SealableColumn::PunchRecord, None, 2)
+            })
             .unwrap();
         assert_eq!(first.len(), 2);
         let rest = s
-            .read(|tx| tx.stored_values(SealableColumn::PunchRecord, Some(&first[1].row), 5))
+            .read(|tx| {
+                tx.privacy()
+                    .stored_values(SealableColumn::PunchRecord, Some(&first[1].row), 5)
+            })
             .unwrap();
         assert_eq!(rest.len(), 1);
         let v = &rest[0];
         assert!(
-            s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"new"))
-                .unwrap()
+            s.write(|tx| tx.privacy().replace_value(
+                SealableColumn::PunchRecord,
+                &v.row,
+                &v.value,
+                b"new"
+            ))
+            .unwrap()
         );
         assert!(
-            !s.write(|tx| tx.replace_value(SealableColumn::PunchRecord, &v.row, &v.value, b"x"))
-                .unwrap()
+            !s.write(|tx| tx.privacy().replace_value(
+                SealableColumn::PunchRecord,
+                &v.row,
+                &v.value,
+                b"x"
+            ))
+            .unwrap()
         );
     });
 }
@@ -1095,12 +1342,13 @@ fn fault_reports_last_seen_silent_terminals_and_the_event_at_a_seq() {
         );
         assert_eq!(silent(T + 300_000, T + 1, None, None, 1), [dk]);
         // Unbound devices are no terminals any more.
-        s.write(|tx| tx.mark_unbound("dp", T + 400_000)).unwrap();
+        s.write(|tx| tx.devices().mark_unbound("dp", T + 400_000))
+            .unwrap();
         assert!(silent(T + 300_000, T, None, None, 10).is_empty());
 
         let mut fault = event("dp", 2, "evf");
         fault.event_type = "fault".into();
-        s.write(|tx| tx.insert_event(&fault)).unwrap();
+        s.write(|tx| tx.events().insert_event(&fault)).unwrap();
         assert_eq!(
             s.read(|tx| tx.faults().event_at("dp", 2)).unwrap(),
             Some(fault)
@@ -1222,7 +1470,7 @@ fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
         // The bytes arrive as an attachment; a request's file is not a photo.
         for (hash, at) in [(sha.clone(), T + 10), ("cd".repeat(32), T)] {
             s.write(|tx| {
-                tx.insert_attachment(&AttachmentRow {
+                tx.events().insert_attachment(&AttachmentRow {
                     sha256: hash.clone(),
                     employee_id: "e1".into(),
                     body: b"jpg".to_vec(),
@@ -1237,9 +1485,12 @@ fn punch_photos_are_found_by_hash_and_punch_and_purged_by_age() {
         );
         assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 10)).unwrap(), 0);
         assert_eq!(s.write(|tx| tx.photos().purge_photos(T + 11)).unwrap(), 1);
-        assert_eq!(s.read(|tx| tx.attachment("e1", &sha)).unwrap(), None);
+        assert_eq!(
+            s.read(|tx| tx.events().attachment("e1", &sha)).unwrap(),
+            None
+        );
         assert!(
-            s.read(|tx| tx.attachment("e1", &"cd".repeat(32)))
+            s.read(|tx| tx.events().attachment("e1", &"cd".repeat(32)))
                 .unwrap()
                 .is_some()
         );

@@ -154,7 +154,7 @@ fn evidence_is_sealed_in_the_database_and_clear_to_every_reader() {
     let mut sealed = 0;
     for column in SealableColumn::ALL {
         let values = raw
-            .read(|tx| tx.stored_values(column, None, 1_000))
+            .read(|tx| tx.privacy().stored_values(column, None, 1_000))
             .expect("values");
         for v in values.iter().filter(|v| !v.value.is_empty()) {
             let bytes = if column.is_text() {
@@ -236,7 +236,7 @@ fn escrowed_data_keys_are_sealed_and_still_open_sealed_records() {
 
     let raw = punch_server::internal::store::open(&w.server_db).expect("raw store");
     let keys = raw
-        .read(|tx| tx.stored_values(SealableColumn::DataKey, None, 10))
+        .read(|tx| tx.privacy().stored_values(SealableColumn::DataKey, None, 10))
         .expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(

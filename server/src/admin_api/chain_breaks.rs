@@ -73,19 +73,21 @@ pub async fn list(
                 let mut devices = if actor.team() == Some("") {
                     Vec::new()
                 } else {
-                    tx.refused_devices(after.as_deref(), team.as_deref(), limit + 1)?
+                    tx.refusals()
+                        .refused_devices(after.as_deref(), team.as_deref(), limit + 1)?
                 };
                 let more = devices.len() > limit;
                 devices.truncate(limit);
                 let mut breaks = Vec::with_capacity(devices.len());
                 for device_id in devices {
-                    let device = tx.device(&device_id)?;
+                    let device = tx.devices().device(&device_id)?;
                     let employee_id = device.as_ref().map(|d| d.employee_id.clone());
                     let team = match &employee_id {
                         Some(e) => tx.people().team_of(e)?,
                         None => None,
                     };
                     let refused = tx
+                        .refusals()
                         .refused_of(&device_id, REFUSED_PER_DEVICE)?
                         .into_iter()
                         .map(|r| Refused {
@@ -144,7 +146,7 @@ pub async fn acknowledge(
             let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
             s.store.write(|tx| {
-                let Some(device) = tx.device(&device_id)? else {
+                let Some(device) = tx.devices().device(&device_id)? else {
                     return Ok(Err(AdminError::not_found("no such device")));
                 };
                 let team = tx.people().team_of(&device.employee_id)?;

@@ -29,7 +29,7 @@ pub fn check_employee(
     actor: &Actor,
     employee_id: &str,
 ) -> crate::error::Result<Result<(), AdminError>> {
-    if tx.employee(employee_id)?.is_none() {
+    if tx.enrollment().employee(employee_id)?.is_none() {
         return Ok(Err(AdminError::not_found("no such employee")));
     }
     let team = tx.people().team_of(employee_id)?;

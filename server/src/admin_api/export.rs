@@ -100,7 +100,7 @@ pub async fn attendance(
                 // Each punch counts as judged under its own version; the
                 // latest published one only names the zone days are shown in.
                 let policy_of = |version: u64| s.policies.get(tx, version);
-                let zone = policy_of(tx.latest_policy_version()?)?
+                let zone = policy_of(tx.policies().latest_policy_version()?)?
                     .and_then(|p| p.policy.time_zone.clone())
                     .unwrap_or_else(|| "UTC".into());
                 let forgotten = crate::forgotten::ForExport::load(
@@ -189,7 +189,7 @@ fn punches_around(
     };
     let (mut punches, mut reviews) = (Vec::new(), Vec::new());
     loop {
-        let page = tx.punch_page(&query)?;
+        let page = tx.punches().punch_page(&query)?;
         let full = page.len() == MAX_PAGE;
         for row in page {
             query.before = Some(PunchCursor {
@@ -224,7 +224,7 @@ fn approved_make_ups(
     };
     let mut out = Vec::new();
     loop {
-        let page = tx.request_page(&query)?;
+        let page = tx.events().request_page(&query)?;
         let full = page.len() == MAX_PAGE;
         if let Some(last) = page.last() {
             query.after = Some(RequestCursor::of(&last.event));

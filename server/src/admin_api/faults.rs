@@ -79,7 +79,7 @@ pub async fn list(
             let rows = match scope(actor, f.team)? {
                 None => Vec::new(),
                 Some(team) => s.store.read(|tx| {
-                    tx.request_page(&RequestQuery {
+                    tx.events().request_page(&RequestQuery {
                         kinds: EventKinds::Faults,
                         team: team.clone(),
                         employee: f.employee.clone(),

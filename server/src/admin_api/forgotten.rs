@@ -66,7 +66,8 @@ pub struct ForgottenView {
 fn answers(tx: &dyn StoreTx, row: &ForgottenRow) -> crate::error::Result<Vec<Answer>> {
     let notice = &row.notice;
     Ok(tx
-        .events(&EventFilter {
+        .events()
+        .list(&EventFilter {
             employee_id: Some(&row.employee_id),
             event_type: Some(requests::MAKE_UP),
             ..EventFilter::default()

@@ -48,7 +48,7 @@ pub async fn list(
             let mut rows = if actor.team() == Some("") {
                 Vec::new()
             } else {
-                s.store.read(|tx| tx.request_page(&query))?
+                s.store.read(|tx| tx.events().request_page(&query))?
             };
             let more = rows.len() > limit;
             rows.truncate(limit);

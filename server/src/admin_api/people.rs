@@ -133,7 +133,7 @@ pub async fn upsert(
             }
             let name = query::text(&req.name, "name", false)?;
             s.store.write(|tx| {
-                tx.upsert_employee(&id, &name, now)?;
+                tx.enrollment().upsert_employee(&id, &name, now)?;
                 tx.people().set_team(&id, team)?;
                 audit(
                     tx,
@@ -180,12 +180,13 @@ pub async fn rebind(
             let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
             s.store.write(|tx| {
-                if tx.employee(&employee_id)?.is_none() {
+                if tx.enrollment().employee(&employee_id)?.is_none() {
                     return Err(crate::error::ServerError::UnknownEmployee(
                         employee_id.clone(),
                     ));
                 }
-                tx.set_rebind_approved(&employee_id, Some(now))?;
+                tx.enrollment()
+                    .set_rebind_approved(&employee_id, Some(now))?;
                 audit(
                     tx,
                     actor,
@@ -265,7 +266,7 @@ pub async fn devices(
                 Vec::new()
             } else {
                 s.store.read(|tx| {
-                    tx.devices_page(
+                    tx.devices().devices_page(
                         after.as_deref(),
                         team.as_deref(),
                         f.employee.as_deref(),
@@ -369,7 +370,7 @@ pub async fn pin_reset(
             let req: Reasoned = query::body(&body)?;
             let reason = query::text(&req.reason, "reason", true)?;
             s.store.write(|tx| {
-                if tx.employee(&employee_id)?.is_none() {
+                if tx.enrollment().employee(&employee_id)?.is_none() {
                     return Ok(Err(AdminError::not_found("no such employee")));
                 }
                 let team = tx.people().team_of(&employee_id)?;

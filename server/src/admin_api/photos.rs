@@ -62,7 +62,7 @@ pub async fn image(
                     return Ok(None);
                 };
                 let team = tx.people().team_of(&photo.employee_id)?;
-                let bytes = tx.attachment(&photo.employee_id, &photo.sha256)?;
+                let bytes = tx.events().attachment(&photo.employee_id, &photo.sha256)?;
                 Ok(Some((photo.media_type, team, bytes)))
             })?;
             let Some((media_type, team, bytes)) = found else {

@@ -128,7 +128,7 @@ pub async fn list(
             let mut rows = if actor.team() == Some("") {
                 Vec::new()
             } else {
-                s.store.read(|tx| tx.punch_page(&query))?
+                s.store.read(|tx| tx.punches().punch_page(&query))?
             };
             let more = rows.len() > limit;
             rows.truncate(limit);
@@ -248,11 +248,11 @@ pub async fn detail(
     let locale = locale::from_headers(&headers);
     let body = call(&state, headers, method, Permission::ViewPunches, move |s, actor, now| {
         let found = s.store.read(|tx| {
-            let Some(bytes) = tx.punch_bytes(&device_id, seq)? else {
+            let Some(bytes) = tx.chain().punch_bytes(&device_id, seq)? else {
                 return Ok(None);
             };
             // One row, not the whole table (bounded work per request).
-            let Some(info) = tx.punch_info(&device_id, seq)? else {
+            let Some(info) = tx.punches().punch_info(&device_id, seq)? else {
                 return Ok(None);
             };
             let policy = crate::policy_publish::published_policy(tx, info.policy_version)?;
@@ -343,7 +343,7 @@ pub async fn review(
                 at_ms: now,
             };
             s.store.write(|tx| {
-            let Some(punch) = tx.punch_info(&device_id, seq)? else {
+            let Some(punch) = tx.punches().punch_info(&device_id, seq)? else {
                 return Ok(Err(AdminError::not_found("no such punch")));
             };
             let team = tx.people().team_of(&punch.employee_id)?;

@@ -292,7 +292,7 @@ async fn sender_of(state: &AppState, headers: &HeaderMap) -> Result<Sender, ApiE
         return Ok(Sender::Stranger);
     };
     blocking(state, move |s| {
-        let known = s.store.read(|tx| tx.device(&device_id))?;
+        let known = s.store.read(|tx| tx.devices().device(&device_id))?;
         Ok(if known.is_some_and(|d| d.is_bound()) {
             Sender::KnownDevice
         } else {
@@ -362,7 +362,7 @@ pub(crate) fn verify_request(
     path: &str,
     body: &[u8],
 ) -> Result<Verified, ApiError> {
-    let Some(device) = s.store.read(|tx| tx.device(&signed.device_id))? else {
+    let Some(device) = s.store.read(|tx| tx.devices().device(&signed.device_id))? else {
         // As much work as for a known device, so timing tells nothing either.
         auth::verify_against_nothing(&signed, method, path, body);
         return Err(refused(AuthFailure::UnknownDevice));

@@ -255,7 +255,7 @@ async fn time_handler(
         Ok(s.store.read(|tx| {
             let reset = crate::chain_reset::pending(tx, &lookup)?;
             Ok((
-                tx.latest_policy_version()?,
+                tx.policies().latest_policy_version()?,
                 reset.as_ref().map(crate::chain_reset::notice),
             ))
         })?)
@@ -363,7 +363,10 @@ async fn policy_handler(
     State(state): State<AppState>,
     DeviceRequest { device, .. }: DeviceRequest,
 ) -> Result<Response, ApiError> {
-    let latest = blocking(&state, |s| Ok(s.store.read(|tx| tx.latest_policy())?)).await?;
+    let latest = blocking(&state, |s| {
+        Ok(s.store.read(|tx| tx.policies().latest_policy())?)
+    })
+    .await?;
     let Some(policy) = latest else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -459,14 +462,14 @@ async fn upload_handler(
                 &s.policies,
                 now,
             )?;
-            let reset = match tx.device(&req.device_id)? {
+            let reset = match tx.devices().device(&req.device_id)? {
                 Some(d) => crate::chain_reset::pending(tx, &d)?,
                 None => None,
             };
             Ok(Ok((
                 device,
                 outcome,
-                tx.latest_policy_version()?,
+                tx.policies().latest_policy_version()?,
                 reset.as_ref().map(crate::chain_reset::notice),
             )))
         })?
@@ -738,7 +741,7 @@ async fn stamp(State(state): State<AppState>, req: Request, next: Next) -> Respo
         }
         if is_authenticated_path(&path) && !resp.headers().contains_key(HEADER_POLICY_VERSION) {
             let version = blocking(&state, |s| {
-                Ok(s.store.read(|tx| tx.latest_policy_version())?)
+                Ok(s.store.read(|tx| tx.policies().latest_policy_version())?)
             })
             .await;
             if let Ok(v) = version {

@@ -70,7 +70,7 @@ pub fn over(
     keys: Option<&Arc<AtRestKeys>>,
 ) -> Result<Arc<dyn ServerStore>> {
     let Some(keys) = keys else {
-        if store.read(|tx| tx.meta(META_ENABLED))?.is_some() {
+        if store.read(|tx| tx.meta().get(META_ENABLED))?.is_some() {
             return Err(AtRestError::KeysRequired.into());
         }
         return Ok(Arc::new(SealedStore {
@@ -79,7 +79,7 @@ pub fn over(
         }));
     };
     store.write(|tx| {
-        tx.meta_or_insert(META_ENABLED, b"1")?;
+        tx.meta().get_or_insert(META_ENABLED, b"1")?;
         for id in keys.ids() {
             let key = keys
                 .get(id)
@@ -88,7 +88,9 @@ pub fn over(
             let check = key
                 .seal_bytes(&context, CHECK_PLAIN)
                 .map_err(|e| AtRestError::Crypto(e.to_string()))?;
-            let known = tx.meta_or_insert(&format!("{META_KEY_PREFIX}{id}"), &check)?;
+            let known = tx
+                .meta()
+                .get_or_insert(&format!("{META_KEY_PREFIX}{id}"), &check)?;
             if key.open_bytes(&context, &known).ok().as_deref() != Some(CHECK_PLAIN) {
                 return Err(AtRestError::WrongKey { id: id.into() }.into());
             }

@@ -77,7 +77,7 @@ pub fn reseal(store: &dyn ServerStore, keys: &AtRestKeys, apply: bool) -> Result
             // database aborts runs again (`StoreExt::write`).
             let (page, counted, named) = store.write(|tx| {
                 let (mut col, mut named) = (col.clone(), report.unopenable.clone());
-                let page = tx.stored_values(column, after.as_ref(), PAGE)?;
+                let page = tx.privacy().stored_values(column, after.as_ref(), PAGE)?;
                 for stored in &page {
                     let job = Job {
                         keys,
@@ -153,7 +153,11 @@ impl Job<'_> {
         };
         match new {
             Ok(new) => {
-                if !apply || tx.replace_value(column, &stored.row, &stored.value, &new)? {
+                if !apply
+                    || tx
+                        .privacy()
+                        .replace_value(column, &stored.row, &stored.value, &new)?
+                {
                     col.resealed += 1;
                 }
             }

@@ -2,7 +2,11 @@
 //! the evidence columns are sealed on the way in and opened on the way out,
 //! over any backend. Business rules see clear values and never know; only
 //! the statements that touch a sealed column call the hook, so nothing
-//! else passes through this layer.
+//! else passes through this layer. Those are the repositories `meta`
+//! (the server's secrets), `punches` and `chain` (records' signed bytes),
+//! `refusals` (refused bytes), `events` (bodies, records, attachments),
+//! `privacy` (escrowed data keys, the stored values resealing walks) and
+//! `people` (TOTP seeds); every other repository never sees it.
 
 use crate::error::Result;
 use crate::store::sql::Sealer;

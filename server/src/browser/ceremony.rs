@@ -77,6 +77,7 @@ pub fn start_registration(
 ) -> Result<std::result::Result<(String, String, CreationChallengeResponse), Refused>> {
     let hash = enroll::code_hash(tx, code)?;
     let Some(row) = tx
+        .enrollment()
         .code(&hash)?
         .filter(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms)
     else {
@@ -94,6 +95,7 @@ pub fn start_registration(
         ))));
     }
     let name = tx
+        .enrollment()
         .employee(&row.employee_id)?
         .map(|e| e.name)
         .unwrap_or_default();
@@ -136,6 +138,7 @@ pub fn finish_registration(
     let code_hash = ceremony.code_hash.unwrap_or_default();
     // The code may have been used meanwhile (by a phone, or another tab).
     let code_fresh = tx
+        .enrollment()
         .code(&code_hash)?
         .is_some_and(|c| c.used_at_ms.is_none() && now_ms < c.expires_at_ms);
     if !code_fresh {
@@ -156,7 +159,7 @@ pub fn finish_registration(
         "browser-{}",
         &hex::encode(signing::sha256(credential_id.as_bytes()))[..24]
     );
-    if tx.device(&device_id)?.is_some() {
+    if tx.devices().device(&device_id)?.is_some() {
         return Ok(Err(Refused("this passkey is already registered".into())));
     }
     tx.browser().insert_passkey(
@@ -170,7 +173,8 @@ pub fn finish_registration(
         },
         &spki,
     )?;
-    tx.mark_code_used(&code_hash, &device_id, now_ms)?;
+    tx.enrollment()
+        .mark_code_used(&code_hash, &device_id, now_ms)?;
     Ok(Ok((ceremony.employee_id, device_id)))
 }
 
@@ -266,7 +270,7 @@ pub fn finish_punch(
     }
     tx.browser()
         .update_passkey(&row.credential_id, &passkey::to_json(&key)?)?;
-    let version = tx.latest_policy_version()?;
+    let version = tx.policies().latest_policy_version()?;
     let Some(policy) = state.policies.get(tx, version)? else {
         return Ok(Err(Refused("no policy has been published".into())));
     };
@@ -283,6 +287,7 @@ pub fn finish_punch(
     let signature = serde_json::to_vec(&assertion)
         .map_err(|e| ServerError::Corrupt(format!("assertion: {e}")))?;
     let device = tx
+        .devices()
         .lock_device(&content.device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(content.device_id.clone()))?;
     if evaluation.decision == Decision::Rejected {
@@ -430,12 +435,12 @@ fn append(
         assurance: PASSKEY_ASSURANCE.as_str().into(),
         attendance: attendance.clone(),
     };
-    tx.insert_punch(&NewPunch {
+    tx.punches().insert_punch(&NewPunch {
         info: &info,
         record: &bytes,
         signature,
     })?;
-    tx.set_head(&device.device_id, seq, &hash)?;
+    tx.devices().set_head(&device.device_id, seq, &hash)?;
     Ok((
         (device.device_id.clone(), seq, record.punch_id.to_string()),
         attendance,

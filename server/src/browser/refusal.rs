@@ -56,7 +56,7 @@ pub fn keep_attempt(
     let device_id = &attempt.passkey.device_id;
     if !verified {
         let key = format!("browser_refusal:{device_id}");
-        let (hits, _) = tx.rate_hit(&key, HOUR_MS, attempt.now_ms)?;
+        let (hits, _) = tx.limits().rate_hit(&key, HOUR_MS, attempt.now_ms)?;
         if hits > MAX_UNVERIFIED_PER_HOUR {
             return Ok(false);
         }
@@ -67,7 +67,10 @@ pub fn keep_attempt(
         ..attempt.content.clone()
     };
     let record = claim.to_bytes()?;
-    let seq = tx.device(device_id)?.map_or(1, |d| d.head_seq + 1);
+    let seq = tx
+        .devices()
+        .device(device_id)?
+        .map_or(1, |d| d.head_seq + 1);
     let info = RejectedInfo {
         id: 0,
         device_id: device_id.clone(),

@@ -30,7 +30,10 @@ pub struct PasskeyView {
 }
 
 fn view(tx: &dyn StoreTx, row: PasskeyRow) -> Result<PasskeyView> {
-    let head_seq = tx.device(&row.device_id)?.map_or(0, |d| d.head_seq);
+    let head_seq = tx
+        .devices()
+        .device(&row.device_id)?
+        .map_or(0, |d| d.head_seq);
     Ok(PasskeyView {
         device_id: row.device_id,
         employee_id: row.employee_id,
@@ -87,7 +90,7 @@ impl Admin {
     /// The employee's passkeys (the CLI's `passkeys`).
     pub fn passkeys(&self, employee_id: &str) -> Result<Vec<PasskeyView>> {
         self.store().read(|tx| {
-            if tx.employee(employee_id)?.is_none() {
+            if tx.enrollment().employee(employee_id)?.is_none() {
                 return Err(ServerError::UnknownEmployee(employee_id.to_string()));
             }
             list(tx, employee_id)

@@ -46,7 +46,7 @@ impl Batch<'_> {
         let event_id = event.event_id.to_string();
         let holder = match self.events_here.iter().find(|e| e.event_id == event_id) {
             Some(e) => Some((e.device_id.clone(), e.seq)),
-            None => self.tx.event_id_holder(&event_id)?,
+            None => self.tx.events().event_id_holder(&event_id)?,
         };
         if let Some((device, seq)) = holder {
             return refuse_link(

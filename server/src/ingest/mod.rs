@@ -125,6 +125,7 @@ pub fn ingest_checked(
     // auth, and another server may be taking this device's batch right now
     // (it waits here until we commit, then sees our head).
     let device = tx
+        .devices()
         .lock_device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     // An admin may have unbound it since the request was authenticated.
@@ -230,10 +231,12 @@ impl<'a> Batch<'a> {
             applied_break: None,
             now_ms,
             records,
-            stored: tx.punch_bytes_many(&device.device_id, &resent)?,
+            stored: tx.chain().punch_bytes_many(&device.device_id, &resent)?,
             accepted_here: HashMap::new(),
-            locations: tx.punch_locations(&new_ids)?,
-            stated: tx.head_statements_many(&device.device_id, &new_seqs)?,
+            locations: tx.punches().punch_locations(&new_ids)?,
+            stated: tx
+                .head_statements()
+                .head_statements_many(&device.device_id, &new_seqs)?,
             events_here: Vec::new(),
             field_sites: None,
             accepted: Vec::new(),

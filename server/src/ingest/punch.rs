@@ -175,7 +175,10 @@ impl Batch<'_> {
     ) -> Result<(Option<Attendance>, Option<Attendance>)> {
         let on_device = match self.open_shifts.get(&record.employee_id) {
             Some(open) => open.clone(),
-            None => self.tx.open_shift(self.device_id, &record.employee_id)?,
+            None => self
+                .tx
+                .punches()
+                .open_shift(self.device_id, &record.employee_id)?,
         };
         let employee = self.employee_open_shift(&record.employee_id, order_ms, seq)?;
         let judge = |open: Option<&OpenShift>| {

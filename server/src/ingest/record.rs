@@ -97,7 +97,7 @@ impl Batch<'_> {
         };
         if authentic_link {
             // A verified link the chain went past: re-sends are answered from it.
-            self.tx.record_rejected(&info)
+            self.tx.refusals().record_rejected(&info)
         } else {
             evidence::keep(self.tx, &self.punch_key, &info, self.now_ms).map(|_| ())
         }
@@ -116,16 +116,19 @@ impl Batch<'_> {
                 signature: &self.records[*i].signature,
             })
             .collect();
-        self.tx.insert_punches(&new)?;
+        self.tx.punches().insert_punches(&new)?;
         for event in &self.events_here {
-            self.tx.insert_event(event)?;
+            self.tx.events().insert_event(event)?;
         }
         let (head_seq, head_hash) = (self.cursor.head_seq(), self.cursor.head_hash().to_string());
         if head_seq != self.device.head_seq {
-            self.tx.set_head(self.device_id, head_seq, &head_hash)?;
+            self.tx
+                .devices()
+                .set_head(self.device_id, head_seq, &head_hash)?;
         }
         if let Some(level) = self.punch_key_assurance {
             self.tx
+                .devices()
                 .set_punch_key(self.device_id, &self.punch_key, level.as_str())?;
         }
         if let Some(ack_id) = self.applied_break {

@@ -42,6 +42,7 @@ impl Batch<'_> {
         // A refused link the chain went past: the same answer again.
         let link = self
             .tx
+            .refusals()
             .refusals_with_hash(self.device_id, seq, hash)?
             .into_iter()
             .find_map(|(reason, detail)| {

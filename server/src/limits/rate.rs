@@ -88,7 +88,7 @@ pub fn hit(
         let rule = bucket.rule(limits);
         let window_ms = rule.window_ms();
         let key = key(bucket, subject);
-        let (count, started) = tx.rate_hit(&key, window_ms, now_ms)?;
+        let (count, started) = tx.limits().rate_hit(&key, window_ms, now_ms)?;
         new_window |= count == 1;
         if count > rule.hits && refused.is_none() {
             let left_ms = started.saturating_add(window_ms).saturating_sub(now_ms);
@@ -100,7 +100,8 @@ pub fn hit(
         }
     }
     if new_window {
-        tx.prune_rate_limits(now_ms.saturating_sub(longest_window_ms(limits)))?;
+        tx.limits()
+            .prune_rate_limits(now_ms.saturating_sub(longest_window_ms(limits)))?;
     }
     Ok(refused)
 }
@@ -112,7 +113,7 @@ pub fn key(bucket: Bucket, subject: &str) -> String {
 /// Forgets one counter (a staff member who signed in is not throttled for
 /// the attempts that got them in).
 pub fn clear(tx: &dyn StoreTx, bucket: Bucket, subject: &str) -> Result<()> {
-    tx.rate_clear(&key(bucket, subject))
+    tx.limits().rate_clear(&key(bucket, subject))
 }
 
 #[cfg(test)]

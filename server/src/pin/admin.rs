@@ -15,29 +15,29 @@ use crate::store::{PinProfile, StoreExt, StoreTx};
 /// Orders a PIN reset inside the caller's transaction (the CLI and the
 /// admin API share it; the API audits it in the same transaction).
 pub fn order_pin_reset_in(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<()> {
-    if tx.employee(employee_id)?.is_none() {
+    if tx.enrollment().employee(employee_id)?.is_none() {
         return Err(ServerError::UnknownEmployee(employee_id.into()));
     }
-    let mut p = tx.pin_profile(employee_id)?.unwrap_or(PinProfile {
+    let mut p = tx.pin().pin_profile(employee_id)?.unwrap_or(PinProfile {
         employee_id: employee_id.into(),
         ..PinProfile::default()
     });
     p.admin_reset_at_ms = Some(now_ms);
-    tx.upsert_pin_profile(&p)
+    tx.pin().upsert_pin_profile(&p)
 }
 
 impl Admin {
     fn edit_pin_profile(&self, employee_id: &str, edit: impl Fn(&mut PinProfile)) -> Result<()> {
         self.store().write(|tx| {
-            if tx.employee(employee_id)?.is_none() {
+            if tx.enrollment().employee(employee_id)?.is_none() {
                 return Err(ServerError::Invalid(format!("no employee {employee_id:?}")));
             }
-            let mut p = tx.pin_profile(employee_id)?.unwrap_or(PinProfile {
+            let mut p = tx.pin().pin_profile(employee_id)?.unwrap_or(PinProfile {
                 employee_id: employee_id.into(),
                 ..PinProfile::default()
             });
             edit(&mut p);
-            tx.upsert_pin_profile(&p)
+            tx.pin().upsert_pin_profile(&p)
         })
     }
 
@@ -87,7 +87,11 @@ impl Admin {
     /// enrollment code for a kiosk tablet.
     pub fn kiosk_enrollment_code(&self, site_id: &str, ttl: Duration) -> Result<String> {
         let account = kiosk_account(site_id);
-        if self.store().read(|tx| tx.employee(&account))?.is_none() {
+        if self
+            .store()
+            .read(|tx| tx.enrollment().employee(&account))?
+            .is_none()
+        {
             self.add_employee(&account, &format!("Kiosk at {site_id}"))?;
         }
         self.create_enrollment_code(&account, ttl)
@@ -108,16 +112,17 @@ impl Admin {
             .map_err(|e| ServerError::Crypto(e.to_string()))?;
         let json = serde_json::to_string(&v).map_err(|e| ServerError::Crypto(e.to_string()))?;
         self.store().write(|tx| {
-            if tx.employee(employee_id)?.is_none() || kiosk_site(employee_id).is_some() {
+            if tx.enrollment().employee(employee_id)?.is_none() || kiosk_site(employee_id).is_some()
+            {
                 return Err(ServerError::Invalid(format!("no employee {employee_id:?}")));
             }
-            if !tx.sites()?.iter().any(|j| {
+            if !tx.policies().sites()?.iter().any(|j| {
                 serde_json::from_str::<punch_model::rules::policy::Site>(j)
                     .is_ok_and(|s| s.id == site_id)
             }) {
                 return Err(ServerError::Invalid(format!("no site {site_id:?}")));
             }
-            tx.upsert_kiosk_member(site_id, employee_id, &json)
+            tx.kiosk().upsert_kiosk_member(site_id, employee_id, &json)
         })
     }
 

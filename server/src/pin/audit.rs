@@ -204,7 +204,7 @@ pub fn judge_new(
     at_ms: Option<i64>,
     batch: &[StoredEvent],
 ) -> Result<Option<(String, String)>> {
-    let mut stored = tx.events(&EventFilter {
+    let mut stored = tx.events().list(&EventFilter {
         employee_id: None,
         device_id: Some(device_id),
         event_type: Some(punch_model::ledger::event::types::PIN),
@@ -221,14 +221,13 @@ pub fn judge_new(
 }
 
 /// The lock an employee is under by the server's replay of every device's
-/// PIN events (a reinstalled app keeps nothing; the server still knows).
+/// PIN events (a reinstalled app keeps nothing; the server still knows):
+/// their own devices' and the kiosks' (which name whoever typed), never
+/// everyone's.
 pub fn lock_of(tx: &dyn StoreTx, employee_id: &str) -> Result<DerivedLock> {
-    let mut events = tx.events(&EventFilter {
-        employee_id: None,
-        device_id: None,
-        event_type: Some(punch_model::ledger::event::types::PIN),
-        status: None,
-    })?;
+    let mut events = tx
+        .events()
+        .of_employee_and_kiosks(employee_id, punch_model::ledger::event::types::PIN)?;
     events.sort_by_key(|e| (e.trusted_time_ms.unwrap_or(e.wall_time_ms), e.seq));
     replay(events.iter(), employee_id)
 }
@@ -236,6 +235,95 @@ pub fn lock_of(tx: &dyn StoreTx, employee_id: &str) -> Result<DerivedLock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{BindDevice, ServerStore, StoreExt, sqlite::SqliteStore};
+
+    /// A stored PIN event of `kind` for `employee` from `device_id` (bound to
+    /// `account`), at server time `at_ms`.
+    fn stored(
+        device_id: &str,
+        seq: u64,
+        account: &str,
+        event: PinEvent,
+        at_ms: i64,
+    ) -> StoredEvent {
+        StoredEvent {
+            device_id: device_id.into(),
+            seq,
+            event_id: format!("{device_id}-{seq}"),
+            employee_id: account.into(),
+            event_type: punch_model::ledger::event::types::PIN.into(),
+            body: serde_json::to_string(&ChainEvent::Pin(event)).unwrap(),
+            wall_time_ms: at_ms,
+            trusted_time_ms: Some(at_ms),
+            record: b"r".to_vec(),
+            signature: b"s".to_vec(),
+            hash: format!("h-{device_id}-{seq}"),
+            received_at_ms: at_ms,
+            status: None,
+            status_detail: None,
+            decided_by: None,
+            decided_at_ms: None,
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn one_employees_lock_reads_their_own_and_the_kiosks_events_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
+        let locked = |employee: &str, lock_ms: u64| PinEvent {
+            lock_ms: Some(lock_ms),
+            ..PinEvent::new(PinEventKind::Locked, employee)
+        };
+        store
+            .write(|tx| {
+                for (device_id, account) in [("d1", "e1"), ("d2", "e2"), ("k1", "kiosk:hq")] {
+                    tx.enrollment().upsert_employee(account, account, 0)?;
+                    tx.devices().bind_device(&BindDevice {
+                        device_id,
+                        employee_id: account,
+                        public_key: b"pk",
+                        key_storage: "tee",
+                        platform: "android",
+                        assurance: "software",
+                        attestation: None,
+                        channel_key: None,
+                        channel_assurance: None,
+                        channel_attestation: None,
+                        now_ms: 0,
+                    })?;
+                }
+                tx.events()
+                    .insert_event(&stored("d1", 1, "e1", locked("e1", 1_800_000), 1_000))?;
+                // On the kiosk, e1 typed a wrong PIN later: the newer lock.
+                tx.events().insert_event(&stored(
+                    "k1",
+                    1,
+                    "kiosk:hq",
+                    locked("e1", 60_000),
+                    5_000,
+                ))?;
+                for seq in 1..=40 {
+                    tx.events().insert_event(&stored(
+                        "d2",
+                        seq,
+                        "e2",
+                        locked("e2", 1_000),
+                        10_000,
+                    ))?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let before = store.rows_read();
+        let lock = store.read(|tx| lock_of(tx, "e1")).unwrap();
+        assert_eq!(lock.locked_until_ms, Some(65_000));
+        assert_eq!(
+            store.rows_read() - before,
+            2,
+            "e1's own and the kiosk's events, never e2's"
+        );
+    }
 
     fn ev(kind: PinEventKind, lock_ms: Option<u64>) -> PinEvent {
         PinEvent {

@@ -15,6 +15,7 @@ use crate::store::StoreTx;
 /// section with defaults when there are members but none was configured).
 pub fn with_kiosk_members(tx: &dyn StoreTx, mut settings: Settings) -> Result<Settings> {
     let members = tx
+        .kiosk()
         .kiosk_members()?
         .into_iter()
         .map(|(site_id, employee_id, json)| {
@@ -50,7 +51,7 @@ pub fn check_kiosk_record(
             "record names employee {record_employee:?}, the device is bound to {bound:?}"
         )));
     };
-    Ok(match tx.kiosk_site_of(record_employee)? {
+    Ok(match tx.kiosk().kiosk_site_of(record_employee)? {
         Some(s) if s == site => Ok(()),
         _ => Err(format!(
             "employee {record_employee:?} is not assigned to site {site:?}, whose kiosk sent this"

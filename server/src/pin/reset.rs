@@ -49,14 +49,14 @@ fn random_code() -> Result<String> {
 /// The code's MAC under a server key (kept in the database): a stolen
 /// table alone does not give the 10^6 codes away to a lookup.
 fn code_mac(tx: &dyn StoreTx, employee_id: &str, code: &str) -> Result<String> {
-    let key = match tx.meta(META_CODE_KEY)? {
+    let key = match tx.meta().get(META_CODE_KEY)? {
         Some(k) => k,
         None => {
             let mut k = vec![0u8; 32];
             SystemRandom::new()
                 .fill(&mut k)
                 .map_err(|_| ServerError::Crypto("system random failed".into()))?;
-            tx.meta_or_insert(META_CODE_KEY, &k)?
+            tx.meta().get_or_insert(META_CODE_KEY, &k)?
         }
     };
     let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
@@ -71,7 +71,10 @@ pub fn request_code(
     device: &DeviceInfo,
     now_ms: i64,
 ) -> Result<std::result::Result<(PinCodeSent, CodeMessage), PinRefusal>> {
-    let profile = tx.pin_profile(&device.employee_id)?.unwrap_or_default();
+    let profile = tx
+        .pin()
+        .pin_profile(&device.employee_id)?
+        .unwrap_or_default();
     let (Some(channel), Some(to)) = (profile.channel, profile.address) else {
         return Ok(Err(PinRefusal::Unavailable(
             "no phone or e-mail is bound for this employee",
@@ -81,14 +84,15 @@ pub fn request_code(
     // Codes long expired go (a day on, so a late redeem still hears why):
     // the table stays small, and an employee's 10^6 possible MACs cannot
     // pile up into collisions with their own old rows.
-    tx.prune_pin_codes(now_ms.saturating_sub(CODE_KEPT_MS))?;
+    tx.pin()
+        .prune_pin_codes(now_ms.saturating_sub(CODE_KEPT_MS))?;
     // A code whose MAC is still stored for this employee (drawn again
     // within a day) is drawn anew: the MAC is the row's key.
     let mut drawn = None;
     for _ in 0..8 {
         let code = random_code()?;
         let mac = code_mac(tx, &device.employee_id, &code)?;
-        if tx.pin_code(&mac)?.is_none() {
+        if tx.pin().pin_code(&mac)?.is_none() {
             drawn = Some((code, mac));
             break;
         }
@@ -101,8 +105,8 @@ pub fn request_code(
     // Only the newest code works: a code sent earlier (a message that came
     // late, or one someone else saw) stops working when a new one is sent.
     // The profile row read above is locked, so two requests take turns.
-    tx.supersede_pin_codes(&device.employee_id, now_ms)?;
-    tx.insert_pin_code(&PinCodeRow {
+    tx.pin().supersede_pin_codes(&device.employee_id, now_ms)?;
+    tx.pin().insert_pin_code(&PinCodeRow {
         code_hash: mac,
         employee_id: device.employee_id.clone(),
         device_id: device.device_id.clone(),
@@ -136,7 +140,7 @@ pub fn redeem_code(
     now_ms: i64,
 ) -> Result<std::result::Result<SignedResetToken, PinRefusal>> {
     let hash = code_mac(tx, &device.employee_id, code)?;
-    let Some(row) = tx.pin_code(&hash)? else {
+    let Some(row) = tx.pin().pin_code(&hash)? else {
         return Ok(Err(PinRefusal::CodeInvalid("unknown")));
     };
     if row.employee_id != device.employee_id || row.device_id != device.device_id {
@@ -151,7 +155,7 @@ pub fn redeem_code(
     if now_ms >= row.expires_at_ms {
         return Ok(Err(PinRefusal::CodeInvalid("expired")));
     }
-    if !tx.mark_pin_code_used(&hash, now_ms)? {
+    if !tx.pin().mark_pin_code_used(&hash, now_ms)? {
         return Ok(Err(PinRefusal::CodeInvalid("used")));
     }
     issue_token(tx, device, ResetPath::Code, now_ms).map(Ok)
@@ -166,7 +170,10 @@ pub fn self_service(
     secret: &str,
     now_ms: i64,
 ) -> Result<std::result::Result<SignedResetToken, PinRefusal>> {
-    let profile = tx.pin_profile(&device.employee_id)?.unwrap_or_default();
+    let profile = tx
+        .pin()
+        .pin_profile(&device.employee_id)?
+        .unwrap_or_default();
     let Some(json) = profile.identity_verifier else {
         return Ok(Err(PinRefusal::Unavailable(
             "the employer has set no identity data for self-service",
@@ -190,7 +197,7 @@ pub fn fetch_admin_reset(
     device: &DeviceInfo,
     now_ms: i64,
 ) -> Result<std::result::Result<SignedResetToken, PinRefusal>> {
-    let Some(mut profile) = tx.pin_profile(&device.employee_id)? else {
+    let Some(mut profile) = tx.pin().pin_profile(&device.employee_id)? else {
         return Ok(Err(PinRefusal::NoAdminReset));
     };
     match profile.admin_reset_at_ms {
@@ -198,7 +205,7 @@ pub fn fetch_admin_reset(
         _ => return Ok(Err(PinRefusal::NoAdminReset)),
     }
     profile.admin_reset_at_ms = None;
-    tx.upsert_pin_profile(&profile)?;
+    tx.pin().upsert_pin_profile(&profile)?;
     issue_token(tx, device, ResetPath::Admin, now_ms).map(Ok)
 }
 

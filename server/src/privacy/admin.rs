@@ -12,12 +12,13 @@ use crate::store::{ErasureReport, Revelation, StoreExt};
 impl Admin {
     /// The exact bytes stored for a device's record (what the phone signed).
     pub fn punch_record(&self, device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> {
-        self.store.read(|tx| tx.punch_bytes(device_id, seq))
+        self.store.read(|tx| tx.chain().punch_bytes(device_id, seq))
     }
 
     /// Evidence the employee revealed to settle disputes, with its outcome.
     pub fn revelations(&self, employee_id: &str) -> Result<Vec<Revelation>> {
-        self.store.read(|tx| tx.revelations_of(employee_id))
+        self.store
+            .read(|tx| tx.privacy().revelations_of(employee_id))
     }
 
     /// The employer's retention, per kind of data.
@@ -59,10 +60,10 @@ impl Admin {
     pub fn erase_employee(&self, employee_id: &str, now_ms: i64) -> Result<ErasureReport> {
         self.store
             .write(|tx| {
-                tx.employee(employee_id)?.ok_or_else(|| {
+                tx.enrollment().employee(employee_id)?.ok_or_else(|| {
                     crate::error::ServerError::UnknownEmployee(employee_id.to_string())
                 })?;
-                tx.erase_employee(employee_id, now_ms)
+                tx.privacy().erase_employee(employee_id, now_ms)
             })
             .and_then(|report| {
                 self.store.scrub()?;

@@ -39,10 +39,11 @@ pub struct ExportedPunch {
 }
 
 pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export> {
-    let devices: Vec<DeviceInfo> = tx.devices_of(employee_id)?;
+    let devices: Vec<DeviceInfo> = tx.devices().devices_of(employee_id)?;
     let mut punches = Vec::new();
-    for info in tx.punches_of(employee_id)? {
+    for info in tx.punches().punches_of(employee_id)? {
         let record = tx
+            .chain()
             .punch_bytes(&info.device_id, info.seq)?
             .and_then(|b| PunchRecord::from_bytes(&b).ok());
         let opened = match &record {
@@ -61,6 +62,7 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         });
     }
     let refused_records: Vec<Value> = tx
+        .refusals()
         .rejected_about(employee_id)?
         .into_iter()
         .map(|r| {
@@ -72,13 +74,13 @@ pub fn export(tx: &dyn StoreTx, employee_id: &str, now_ms: i64) -> Result<Export
         })
         .collect();
     let mut requests = Vec::new();
-    for event in tx.events(&EventFilter {
+    for event in tx.events().list(&EventFilter {
         employee_id: Some(employee_id),
         ..EventFilter::default()
     })? {
         requests.extend(exported_event(tx, &event)?);
     }
-    let revealed_evidence = tx.revelations_of(employee_id)?;
+    let revealed_evidence = tx.privacy().revelations_of(employee_id)?;
     let flagged = punches
         .iter()
         .filter(|p| !p.info.review_flags.is_empty())

@@ -23,7 +23,8 @@ pub fn accept(tx: &dyn StoreTx, device_id: &str, req: &DataKeyRequest, now_ms: i
             "a data key is 32 bytes and its id the first 16 hex digits of its SHA-256".into(),
         ));
     }
-    tx.put_data_key(device_id, &req.key_id, &req.key, now_ms)
+    tx.privacy()
+        .put_data_key(device_id, &req.key_id, &req.key, now_ms)
 }
 
 /// The record as judged (payload decrypted), or None when it is sealed with
@@ -61,7 +62,7 @@ pub fn open_event(
 
 /// The escrowed key a payload names, if this server holds it.
 fn escrowed(tx: &dyn StoreTx, device_id: &str, sealed: &SealedPayload) -> Result<Option<DataKey>> {
-    let Some(raw) = tx.data_key(device_id, &sealed.key_id)? else {
+    let Some(raw) = tx.privacy().data_key(device_id, &sealed.key_id)? else {
         return Ok(None);
     };
     DataKey::from_bytes(&raw)

@@ -52,7 +52,7 @@ pub struct RetentionReport {
 pub const RETENTION_META: &str = "privacy_retention";
 
 pub fn load(tx: &dyn StoreTx) -> Result<Retention> {
-    match tx.meta(RETENTION_META)? {
+    match tx.meta().get(RETENTION_META)? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| ServerError::Corrupt(format!("stored retention: {e}"))),
         None => Ok(Retention::default()),
@@ -61,14 +61,14 @@ pub fn load(tx: &dyn StoreTx) -> Result<Retention> {
 
 pub fn save(tx: &dyn StoreTx, retention: &Retention) -> Result<()> {
     let bytes = serde_json::to_vec(retention).map_err(|e| ServerError::Invalid(e.to_string()))?;
-    tx.set_meta(RETENTION_META, &bytes)
+    tx.meta().set(RETENTION_META, &bytes)
 }
 
 /// Purges everything `retention` no longer allows at `now_ms`.
 pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<RetentionReport> {
     let before = |days: u32| now_ms.saturating_sub(i64::from(days).saturating_mul(DAY_MS));
     let run = |days: Option<u32>, kind: PurgeKind| -> Result<u64> {
-        days.map_or(Ok(0), |d| tx.purge(kind, before(d)))
+        days.map_or(Ok(0), |d| tx.privacy().purge(kind, before(d)))
     };
     Ok(RetentionReport {
         now_ms,
@@ -89,10 +89,11 @@ pub fn purge(tx: &dyn StoreTx, retention: &Retention, now_ms: i64) -> Result<Ret
 /// moved past and the employer's acknowledged breaks, in sequence order.
 pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     let device = tx
+        .devices()
         .device(device_id)?
         .ok_or_else(|| ServerError::UnknownDevice(device_id.to_string()))?;
     let corrupt = |e: hex::FromHexError| ServerError::Corrupt(e.to_string());
-    let rows = tx.chain_rows(device_id)?;
+    let rows = tx.chain().chain_rows(device_id)?;
     let hashes = rows
         .iter()
         .map(|row| hex::decode(&row.hash).map_err(corrupt))
@@ -100,6 +101,7 @@ pub fn verify_chain(tx: &dyn StoreTx, device_id: &str) -> Result<ChainReport> {
     // Every refusal is a few columns (no bytes); those made after the link
     // verified are links the head moved past.
     let refused = tx
+        .refusals()
         .refused_of(device_id, usize::try_from(i64::MAX).unwrap_or(usize::MAX))?
         .into_iter()
         .filter(|r| RejectReason::from_name(&r.reason).is_some_and(RejectReason::is_link))

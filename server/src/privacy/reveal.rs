@@ -32,6 +32,7 @@ pub fn reveal(
     now_ms: i64,
 ) -> Result<std::result::Result<Vec<ReviewFlag>, RevealRefusal>> {
     let Some(bytes) = tx
+        .chain()
         .punch_bytes(&device.device_id, seq)?
         .filter(|b| !b.is_empty())
     else {
@@ -40,6 +41,7 @@ pub fn reveal(
     let corrupt = |e: String| ServerError::Corrupt(format!("stored record {seq}: {e}"));
     let record = PunchRecord::from_bytes(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let row = tx
+        .policies()
         .policy(record.policy_version)?
         .ok_or_else(|| corrupt("its policy version is gone".into()))?;
     let policy = Policy::from_json(&row.body)
@@ -54,7 +56,7 @@ pub fn reveal(
     };
     let review_flags =
         serde_json::to_string(&flags).map_err(|e| ServerError::Corrupt(e.to_string()))?;
-    tx.record_revelation(&Revelation {
+    tx.privacy().record_revelation(&Revelation {
         device_id: device.device_id.clone(),
         seq,
         employee_id: record.employee_id.clone(),

@@ -116,7 +116,7 @@ pub fn apply(
 fn unlock(tx: &dyn StoreTx, row: &mut StaffRow) -> Result<()> {
     row.failed_signins = 0;
     row.locked_until_ms = None;
-    tx.rate_clear_prefix(&signin::throttle_prefix(
+    tx.limits().rate_clear_prefix(&signin::throttle_prefix(
         Bucket::StaffSignInAccountIp,
         &row.username,
     ))

@@ -27,6 +27,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0018_device_seen.sql"),
     include_str!("migrations/sqlite/0019_browser.sql"),
     include_str!("migrations/sqlite/0020_punch_photos.sql"),
+    include_str!("migrations/sqlite/0021_rejected_by_employee.sql"),
     include_str!("migrations/sqlite/0022_punches_by_received.sql"),
 ];
 
@@ -52,6 +53,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0018_device_seen.sql"),
     include_str!("migrations/postgres/0019_browser.sql"),
     include_str!("migrations/postgres/0020_punch_photos.sql"),
+    include_str!("migrations/postgres/0021_rejected_by_employee.sql"),
     include_str!("migrations/postgres/0022_punches_by_received.sql"),
 ];
 

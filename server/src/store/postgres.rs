@@ -125,31 +125,19 @@ impl PostgresStore {
     /// `admin_url` reaches and returns `admin_url` pointing at it: scratch
     /// databases for tests and benchmarks, or a first install.
     pub fn create_database(admin_url: &str, name: &str) -> Result<String> {
-        if name.is_empty()
-            || name.len() > 63
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ServerError::Invalid(format!("database name {name:?}")));
-        }
         let named = with_dbname(admin_url, name)?;
-        let config: tokio_postgres::Config = admin_url.parse().map_err(|e| {
-            ServerError::Config(format!("database URL {}: {e}", redact_url(admin_url)))
-        })?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        rt.block_on(async {
-            let (client, connection) = config.connect(NoTls).await?;
-            let driver = tokio::spawn(connection);
-            // Identifiers cannot be bound as parameters; the name is checked above.
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .await?;
-            drop(client);
-            let _ = driver.await;
-            Ok::<(), ServerError>(())
-        })?;
+        on_server(admin_url, name, &format!("CREATE DATABASE {name}"))?;
         Ok(named)
+    }
+
+    /// Drops database `name` from the server `admin_url` reaches, ending
+    /// the sessions still on it: tests' scratch databases once done.
+    pub fn drop_database(admin_url: &str, name: &str) -> Result<()> {
+        on_server(
+            admin_url,
+            name,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
     }
 
     fn block_on<F: Future>(&self, f: F) -> Result<F::Output> {
@@ -184,6 +172,32 @@ impl PostgresStore {
         rt.block_on(tx.commit())?;
         Ok(())
     }
+}
+
+/// Runs `sql` about database `name` (checked: letters, digits, `_`, since
+/// identifiers cannot be bound as parameters) on the server `admin_url`
+/// reaches.
+fn on_server(admin_url: &str, name: &str, sql: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 63
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(ServerError::Invalid(format!("database name {name:?}")));
+    }
+    let config: tokio_postgres::Config = admin_url
+        .parse()
+        .map_err(|e| ServerError::Config(format!("database URL {}: {e}", redact_url(admin_url))))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (client, connection) = config.connect(NoTls).await?;
+        let driver = tokio::spawn(connection);
+        client.batch_execute(sql).await?;
+        drop(client);
+        let _ = driver.await;
+        Ok::<(), ServerError>(())
+    })
 }
 
 /// Version bookkeeping in `punch_schema`, every step in the one

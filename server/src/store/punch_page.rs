@@ -91,42 +91,19 @@ impl PunchQuery {
     /// and its parameters in order. `columns` is the backend's punch column
     /// list; each is read from `p`.
     pub fn sql(&self, columns: &str, ph: impl Fn(usize) -> String) -> (String, Vec<Param>) {
-        let mut params = Vec::new();
-        let next = |p: Param, params: &mut Vec<Param>| {
-            params.push(p);
-            ph(params.len())
-        };
-        let mut filter = Vec::new();
-        if let Some(team) = &self.team {
-            filter.push(format!(
-                "t.team = {}",
-                next(Param::Text(team.clone()), &mut params)
-            ));
-        }
-        if let Some(e) = &self.employee {
-            filter.push(format!(
-                "p.employee_id = {}",
-                next(Param::Text(e.clone()), &mut params)
-            ));
-        }
+        let mut w = Conditions::new(ph);
+        w.eq("t.team", self.team.as_deref());
+        w.eq("p.employee_id", self.employee.as_deref());
         if let Some(t) = self.from_ms {
-            filter.push(format!("{AT} >= {}", next(Param::Int(t), &mut params)));
+            let at = w.bind(Param::Int(t));
+            w.push(format!("{AT} >= {at}"));
         }
         if let Some(t) = self.to_ms {
-            filter.push(format!("{AT} < {}", next(Param::Int(t), &mut params)));
+            let at = w.bind(Param::Int(t));
+            w.push(format!("{AT} < {at}"));
         }
-        if let Some(d) = &self.decision {
-            filter.push(format!(
-                "p.decision = {}",
-                next(Param::Text(d.clone()), &mut params)
-            ));
-        }
-        if let Some(s) = &self.time_status {
-            filter.push(format!(
-                "p.time_status = {}",
-                next(Param::Text(s.clone()), &mut params)
-            ));
-        }
+        w.eq("p.decision", self.decision.as_deref());
+        w.eq("p.time_status", self.time_status.as_deref());
         if let Some(code) = &self.review_flag {
             // The flags are JSON objects tagged `"flag":"<code>"`; `_` is
             // LIKE's wildcard, so it is escaped, and nothing else may occur.
@@ -135,41 +112,19 @@ impl PunchQuery {
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect::<String>()
                 .replace('_', "\\_");
-            let pattern = format!("%\"flag\":\"{code}\"%");
-            filter.push(format!(
-                "p.review_flags LIKE {} ESCAPE '\\'",
-                next(Param::Text(pattern), &mut params)
-            ));
+            let pattern = w.bind(Param::Text(format!("%\"flag\":\"{code}\"%")));
+            w.push(format!("p.review_flags LIKE {pattern} ESCAPE '\\'"));
         }
         match self.needs_review {
-            Some(true) => filter.push(NEEDS_REVIEW.to_string()),
-            Some(false) => filter.push(format!("NOT ({NEEDS_REVIEW})")),
+            Some(true) => w.push(NEEDS_REVIEW.to_string()),
+            Some(false) => w.push(format!("NOT ({NEEDS_REVIEW})")),
             None => {}
         }
         if let Some(c) = &self.before {
-            let at = next(Param::Int(c.at_ms), &mut params);
-            let device = next(Param::Text(c.device_id.clone()), &mut params);
-            let seq = next(
-                Param::Int(i64::try_from(c.seq).unwrap_or(i64::MAX)),
-                &mut params,
-            );
-            filter.push(format!(
-                "({AT}, p.device_id, p.seq) < ({at}, {device}, {seq})"
-            ));
+            w.keyset(&format!("{AT}, p.device_id, p.seq"), "<", c);
         }
-        let limit = next(
-            Param::Int(i64::try_from(self.limit()).unwrap_or(1)),
-            &mut params,
-        );
-        let own: Vec<String> = columns
-            .split(',')
-            .map(|c| format!("p.{}", c.trim()))
-            .collect();
-        let filter = if filter.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", filter.join(" AND "))
-        };
+        let limit = w.limit(self.limit());
+        let (filter, params) = w.finish();
         (
             format!(
                 "SELECT {own}, t.team, r.verdict, r.comment, r.reviewer, r.at_ms
@@ -179,11 +134,83 @@ impl PunchQuery {
                  {filter}
                  ORDER BY {AT} DESC, p.device_id DESC, p.seq DESC
                  LIMIT {limit}",
-                own = own.join(", "),
+                own = qualified("p", columns),
             ),
             params,
         )
     }
+}
+
+/// A page's conditions, joined by AND, with their parameters in
+/// placeholder order: what the punch and request pages build alike.
+pub struct Conditions<P> {
+    ph: P,
+    params: Vec<Param>,
+    clauses: Vec<String>,
+}
+
+impl<P: Fn(usize) -> String> Conditions<P> {
+    /// `ph(i)` is the backend's i-th placeholder (1-based).
+    pub fn new(ph: P) -> Self {
+        Conditions {
+            ph,
+            params: Vec::new(),
+            clauses: Vec::new(),
+        }
+    }
+
+    /// Binds `value` to the next placeholder, which it returns.
+    pub fn bind(&mut self, value: Param) -> String {
+        self.params.push(value);
+        (self.ph)(self.params.len())
+    }
+
+    /// A condition in the server's own text (values go through `bind`).
+    pub fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    /// `column = value`, when a value is given.
+    pub fn eq(&mut self, column: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            let p = self.bind(Param::Text(value.to_string()));
+            self.push(format!("{column} = {p}"));
+        }
+    }
+
+    /// The keyset step past `cursor`: `(columns) op (at, device, seq)`,
+    /// `columns` naming the row's time, device and seq in that order.
+    pub fn keyset(&mut self, columns: &str, op: &str, cursor: &PunchCursor) {
+        let at = self.bind(Param::Int(cursor.at_ms));
+        let device = self.bind(Param::Text(cursor.device_id.clone()));
+        let seq = self.bind(Param::Int(i64::try_from(cursor.seq).unwrap_or(i64::MAX)));
+        self.push(format!("({columns}) {op} ({at}, {device}, {seq})"));
+    }
+
+    /// The page size, clamped to 1..=[`MAX_PAGE`], as a placeholder.
+    pub fn limit(&mut self, limit: usize) -> String {
+        let limit = i64::try_from(limit.clamp(1, MAX_PAGE)).unwrap_or(1);
+        self.bind(Param::Int(limit))
+    }
+
+    /// `WHERE …` (empty without conditions) and the parameters.
+    pub fn finish(self) -> (String, Vec<Param>) {
+        let filter = if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        };
+        (filter, self.params)
+    }
+}
+
+/// `columns` (a comma-separated list) each read from table alias `alias`.
+pub fn qualified(alias: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The review half of a row, from its columns (all NULL: none).

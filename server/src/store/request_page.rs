@@ -5,7 +5,7 @@
 //! rows whatever the events table holds (audit finding 9).
 
 use crate::store::StoredEvent;
-use crate::store::punch_page::{MAX_PAGE, Param};
+use crate::store::punch_page::{Conditions, Param, qualified};
 
 /// Where a page starts: strictly after this row. The punch list's cursor
 /// (its time is here the row's received time), encoded the same way.
@@ -53,7 +53,7 @@ pub struct RequestQuery {
     /// pending, approved, denied, refused.
     pub status: Option<String>,
     pub after: Option<RequestCursor>,
-    /// Clamped to 1..=[`MAX_PAGE`].
+    /// Clamped to 1..=[`MAX_PAGE`](crate::store::punch_page::MAX_PAGE).
     pub limit: usize,
 }
 
@@ -68,11 +68,7 @@ impl RequestQuery {
     /// `SELECT …` with `ph(i)` the backend's i-th placeholder; `columns` is
     /// the backend's event column list, each read from `e`, then the team.
     pub fn sql(&self, columns: &str, ph: impl Fn(usize) -> String) -> (String, Vec<Param>) {
-        let mut params = Vec::new();
-        let next = |p: Param, params: &mut Vec<Param>| {
-            params.push(p);
-            ph(params.len())
-        };
+        let mut w = Conditions::new(ph);
         // The types are this server's constants, never the caller's text.
         let types: Vec<String> = self
             .kinds
@@ -80,54 +76,24 @@ impl RequestQuery {
             .iter()
             .map(|t| format!("'{t}'"))
             .collect();
-        let mut filter = vec![format!("e.event_type IN ({})", types.join(", "))];
-        if let Some(team) = &self.team {
-            filter.push(format!(
-                "t.team = {}",
-                next(Param::Text(team.clone()), &mut params)
-            ));
-        }
-        if let Some(e) = &self.employee {
-            filter.push(format!(
-                "e.employee_id = {}",
-                next(Param::Text(e.clone()), &mut params)
-            ));
-        }
-        if let Some(s) = &self.status {
-            filter.push(format!(
-                "e.status = {}",
-                next(Param::Text(s.clone()), &mut params)
-            ));
-        }
+        w.push(format!("e.event_type IN ({})", types.join(", ")));
+        w.eq("t.team", self.team.as_deref());
+        w.eq("e.employee_id", self.employee.as_deref());
+        w.eq("e.status", self.status.as_deref());
         if let Some(c) = &self.after {
-            let at = next(Param::Int(c.at_ms), &mut params);
-            let device = next(Param::Text(c.device_id.clone()), &mut params);
-            let seq = next(
-                Param::Int(i64::try_from(c.seq).unwrap_or(i64::MAX)),
-                &mut params,
-            );
-            filter.push(format!(
-                "(e.received_at_ms, e.device_id, e.seq) > ({at}, {device}, {seq})"
-            ));
+            w.keyset("e.received_at_ms, e.device_id, e.seq", ">", c);
         }
-        let limit = next(
-            Param::Int(i64::try_from(self.limit.clamp(1, MAX_PAGE)).unwrap_or(1)),
-            &mut params,
-        );
-        let own: Vec<String> = columns
-            .split(',')
-            .map(|c| format!("e.{}", c.trim()))
-            .collect();
+        let limit = w.limit(self.limit);
+        let (filter, params) = w.finish();
         (
             format!(
                 "SELECT {own}, t.team
                  FROM events e
                  LEFT JOIN employee_teams t ON t.employee_id = e.employee_id
-                 WHERE {filter}
+                 {filter}
                  ORDER BY e.received_at_ms, e.device_id, e.seq
                  LIMIT {limit}",
-                own = own.join(", "),
-                filter = filter.join(" AND "),
+                own = qualified("e", columns),
             ),
             params,
         )

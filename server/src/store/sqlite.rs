@@ -268,12 +268,12 @@ mod tests {
         .unwrap();
         drop(conn);
         let store = SqliteStore::open(&path).unwrap();
-        let read = |e: &str| store.read(|tx| tx.attachment(e, "ab")).unwrap();
+        let read = |e: &str| store.read(|tx| tx.events().attachment(e, "ab")).unwrap();
         assert_eq!(read("e-1").map(|a| a.body), Some(vec![1, 2, 3]));
         assert_eq!(read("e-2"), None);
         store
             .write(|tx| {
-                tx.insert_attachment(&AttachmentRow {
+                tx.events().insert_attachment(&AttachmentRow {
                     sha256: "ab".into(),
                     employee_id: "e-2".into(),
                     body: vec![1, 2, 3],
@@ -290,13 +290,18 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             let store = SqliteStore::open(&path).unwrap();
-            store.write(|tx| tx.set_meta("k", b"v")).unwrap();
+            store.write(|tx| tx.meta().set("k", b"v")).unwrap();
         }
         // Reopening keeps data and does not re-run the migration.
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), Some(b"v".to_vec()));
         assert_eq!(
-            store.write(|tx| tx.meta_or_insert("k", b"other")).unwrap(),
+            store.read(|tx| tx.meta().get("k")).unwrap(),
+            Some(b"v".to_vec())
+        );
+        assert_eq!(
+            store
+                .write(|tx| tx.meta().get_or_insert("k", b"other"))
+                .unwrap(),
             b"v".to_vec()
         );
         drop(store);
@@ -333,15 +338,37 @@ mod tests {
     /// left it, computed apart from this code from that commit's steps.
     const SCHEMA_DIGEST: &str = "0c39963971d41105e2572b5bbedcb76a6e6edc696cb1567db8be03e78540bc13";
 
+    /// The refusals about one employee are found by index (step 21), not by
+    /// reading every refusal: the statement `RefusalsTx::rejected_about` runs.
+    #[test]
+    fn refusals_about_an_employee_are_read_by_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let plan: Vec<String> = conn
+            .prepare("EXPLAIN QUERY PLAN SELECT * FROM rejected WHERE employee_id = ?1 ORDER BY id")
+            .unwrap()
+            .query_map(["e-1"], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("rejected_by_employee")),
+            "{plan:?}"
+        );
+    }
+
     #[test]
     fn failed_work_rolls_back() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("s.db")).unwrap();
         let out: Result<()> = store.write(|tx| {
-            tx.set_meta("k", b"v")?;
+            tx.meta().set("k", b"v")?;
             Err(ServerError::Invalid("boom".into()))
         });
         assert!(out.is_err());
-        assert_eq!(store.read(|tx| tx.meta("k")).unwrap(), None);
+        assert_eq!(store.read(|tx| tx.meta().get("k")).unwrap(), None);
     }
 }

@@ -261,14 +261,62 @@ pub fn execute_sql(db: &DbUrl, sql: &str) -> Result<(), String> {
 }
 
 /// A fresh, empty database of the back end under test (see the module doc).
-pub fn test_db(dir: &Path) -> DbUrl {
+pub fn test_db(dir: &Path) -> TestDb {
     match std::env::var("PUNCH_TEST_DB").ok().as_deref() {
-        None | Some("") | Some("sqlite") => DbUrl::Sqlite(dir.join("server.db")),
-        Some(url) if url.starts_with("postgres") => {
-            let name = format!("punch_t_{}", uuid::Uuid::new_v4().simple());
-            DbUrl::Postgres(PostgresStore::create_database(url, &name).expect("scratch database"))
-        }
+        None | Some("") | Some("sqlite") => TestDb {
+            url: DbUrl::Sqlite(dir.join("server.db")),
+            scratch: None,
+        },
+        Some(url) if url.starts_with("postgres") => TestDb::scratch(url, "punch_t"),
         Some(other) => panic!("PUNCH_TEST_DB={other:?}: use sqlite or a postgres:// URL"),
+    }
+}
+
+/// A database under test (a [`DbUrl`] by `Deref`). A PostgreSQL scratch
+/// database is dropped with it, so runs against a long-lived server leave
+/// none behind; SQLite's file goes with the test's directory. Declare it
+/// before the servers and stores on it: they are dropped first.
+pub struct TestDb {
+    url: DbUrl,
+    /// (server URL, database name) of a scratch database to drop.
+    scratch: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// A fresh database `<prefix>_<uuid>` on the PostgreSQL server `url` reaches.
+    pub fn scratch(url: &str, prefix: &str) -> TestDb {
+        let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+        let db = PostgresStore::create_database(url, &name).expect("scratch database");
+        TestDb {
+            url: DbUrl::Postgres(db),
+            scratch: Some((url.to_string(), name)),
+        }
+    }
+}
+
+/// A database the test made itself: nothing to drop.
+impl From<DbUrl> for TestDb {
+    fn from(url: DbUrl) -> TestDb {
+        TestDb { url, scratch: None }
+    }
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = DbUrl;
+
+    fn deref(&self) -> &DbUrl {
+        &self.url
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((url, name)) = &self.scratch
+            && let Err(e) = PostgresStore::drop_database(url, name)
+        {
+            // Never a panic in drop (it may run while a test unwinds).
+            eprintln!("scratch database {name} not dropped: {e}");
+        }
     }
 }
 
@@ -312,10 +360,11 @@ pub fn start_with_codes(db: &DbUrl, codes: &std::path::Path) -> ServerHandle {
 
 /// A real server on a temp database, plus an Admin on the same database.
 pub struct TestServer {
-    pub dir: tempfile::TempDir,
-    pub db: DbUrl,
     pub handle: Option<ServerHandle>,
     pub admin: Admin,
+    /// Dropped after the server and admin on it (fields drop in order).
+    pub db: TestDb,
+    pub dir: tempfile::TempDir,
 }
 
 impl TestServer {

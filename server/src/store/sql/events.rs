@@ -100,6 +100,28 @@ pub(super) fn events(tx: &SqlTx<'_>, f: &EventFilter<'_>) -> Result<Vec<StoredEv
     Ok(tx.counted(rows))
 }
 
+pub(super) fn of_employee_and_kiosks(
+    tx: &SqlTx<'_>,
+    employee_id: &str,
+    event_type: &str,
+) -> Result<Vec<StoredEvent>> {
+    // Each account one lookup in `events_by_employee`; the kiosk accounts
+    // come from the (small) devices table.
+    let rows = tx.all(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE event_type = ?2 AND employee_id IN (
+                 SELECT CAST(?1 AS TEXT)
+                 UNION SELECT employee_id FROM devices WHERE employee_id LIKE '{kiosk}%')
+             ORDER BY received_at_ms, device_id, seq",
+            kiosk = punch_model::pin::kiosk::KIOSK_PREFIX,
+        ),
+        &[employee_id.into(), event_type.into()],
+        |mut r| event_row(tx, &mut r),
+    )?;
+    Ok(tx.counted(rows))
+}
+
 pub(super) fn request_page(tx: &SqlTx<'_>, query: &RequestQuery) -> Result<Vec<RequestRow>> {
     let (sql, params) = query.sql(EVENT_COLUMNS, |i| format!("?{i}"));
     let rows = tx.all(&sql, &values(params), |mut r| {

@@ -34,11 +34,11 @@ fn sealed(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<crate::store::db::V
     }
 }
 
-pub(super) fn meta(tx: &SqlTx<'_>, key: &str) -> Result<Option<Vec<u8>>> {
+pub(super) fn get(tx: &SqlTx<'_>, key: &str) -> Result<Option<Vec<u8>>> {
     stored(tx, key)?.map(|v| opened(tx, key, v)).transpose()
 }
 
-pub(super) fn set_meta(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<()> {
+pub(super) fn set(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<()> {
     tx.exec(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -47,7 +47,7 @@ pub(super) fn set_meta(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn meta_or_insert(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn get_or_insert(tx: &SqlTx<'_>, key: &str, value: &[u8]) -> Result<Vec<u8>> {
     // PostgreSQL: a concurrent inserter makes us wait for its commit, then
     // DO NOTHING; the SELECT (a new snapshot under READ COMMITTED) sees it.
     tx.exec(

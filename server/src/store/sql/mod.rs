@@ -1,6 +1,6 @@
-//! Every [`StoreTx`] and [`PeopleTx`] method, written once over the
-//! statement layer ([`Db`]) both back ends provide. One module per
-//! aggregate; the trait impls below only say which module answers.
+//! Every repository of [`StoreTx`] ([`PeopleTx`], [`PunchesTx`]…), written
+//! once over the statement layer ([`Db`]) both back ends provide. One module
+//! per table group; the trait impls below only say which module answers.
 //!
 //! The at-rest hook ([`Sealer`]) lives here too: the few methods that write
 //! or read a sealed column pass it through the sealer the transaction was
@@ -29,17 +29,31 @@ use std::collections::HashMap;
 use crate::at_rest::value::Slot;
 use crate::error::Result;
 use crate::store::browser::{BrowserTx, CeremonyRow, PasskeyRow};
+use crate::store::chain::ChainTx;
 use crate::store::db::{Db, Row, Value};
+use crate::store::devices::DevicesTx;
 use crate::store::employee_devices::{
     ClockPunch, DeviceApprovalRow, EmployeeDevicesTx, NewDeviceApproval,
 };
+use crate::store::enrollment::EnrollmentTx;
+use crate::store::events::EventsTx;
+use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx, SweepQuery};
+use crate::store::head_statements::HeadStatementsTx;
+use crate::store::kiosk::KioskTx;
+use crate::store::limits::LimitsTx;
+use crate::store::meta::MetaTx;
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
 use crate::store::photos::{PhotosTx, PunchPhotoRow};
+use crate::store::pin::PinTx;
+use crate::store::policies::PoliciesTx;
+use crate::store::privacy::PrivacyTx;
 use crate::store::punch_page::{PunchListRow, PunchQuery};
+use crate::store::punches::PunchesTx;
+use crate::store::refusals::RefusalsTx;
 use crate::store::request_page::{RequestQuery, RequestRow};
 use crate::store::sealable::{RowKey, SealableColumn, StoredValue};
 use crate::store::{
@@ -173,7 +187,7 @@ macro_rules! answered_by {
     };
 }
 
-answered_by!(StoreTx {
+impl StoreTx for SqlTx<'_> {
     fn people(&self) -> &dyn PeopleTx {
         self
     }
@@ -192,94 +206,49 @@ answered_by!(StoreTx {
     fn faults(&self) -> &dyn FaultsTx {
         self
     }
-} {
-    fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
-    fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
-    fn meta_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
-    fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
-    fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
-    fn insert_code(code: &CodeRow) -> Result<()> => enrollment;
-    fn code(code_hash: &str) -> Result<Option<CodeRow>> => enrollment;
-    fn mark_code_used(code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn insert_challenge(challenge: &ChallengeRow) -> Result<()> => enrollment;
-    fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
-    fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
-    fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
-    fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
-    fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
-    fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
-    fn mark_unbound(device_id: &str, now_ms: i64) -> Result<bool> => devices;
-    fn set_head(device_id: &str, seq: u64, hash_hex: &str) -> Result<()> => devices;
-    fn set_punch_key(device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> => devices;
-    fn lock_device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
-    fn devices_page(after: Option<&str>, team: Option<&str>, employee: Option<&str>, limit: usize) -> Result<Vec<(DeviceInfo, Option<String>)>> => devices;
-    fn insert_nonce(device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> => devices;
-    fn prune_nonces(max_age_ms: i64) -> Result<u64> => devices;
-    fn upsert_site(site_id: &str, json: &str, now_ms: i64) -> Result<()> => policy;
-    fn remove_site(site_id: &str) -> Result<bool> => policy;
-    fn sites() -> Result<Vec<String>> => policy;
-    fn latest_policy() -> Result<Option<PolicyRow>> => policy;
-    fn latest_policy_version() -> Result<u64> => policy;
-    fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
-    fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
-    fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
-    fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
-    fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn punch_location(punch_id: &str) -> Result<Option<(String, u64)>> => chain;
-    fn punch_locations(punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> => chain;
-    fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
-    fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
-    fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
-    fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
-    fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
-    fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
-    fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
-    fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
-    fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
-    fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
-    fn refused_count(device_id: &str) -> Result<u64> => refusals;
-    fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
-    fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
-    fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
-    fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
-    fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
-    fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
-    fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
-    fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
-    fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
-    fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
-    fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
-    fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
-    fn insert_pin_code(code: &PinCodeRow) -> Result<()> => pin;
-    fn supersede_pin_codes(employee_id: &str, now_ms: i64) -> Result<u64> => pin;
-    fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
-    fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
-    fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
-    fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
-    fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
-    fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
-    fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
-    fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
-    fn rate_clear(key: &str) -> Result<()> => limits;
-    fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
-    fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
-    fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
-    fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
-    fn data_key(device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> => privacy;
-    fn purge(kind: PurgeKind, before_ms: i64) -> Result<u64> => privacy;
-    fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
-    fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
-    fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
-    fn insert_event(event: &StoredEvent) -> Result<()> => events;
-    fn events(filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> => events;
-    fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
-    fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
-    fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
-    fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
-    fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
-    fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
-});
+    fn meta(&self) -> &dyn MetaTx {
+        self
+    }
+    fn enrollment(&self) -> &dyn EnrollmentTx {
+        self
+    }
+    fn devices(&self) -> &dyn DevicesTx {
+        self
+    }
+    fn policies(&self) -> &dyn PoliciesTx {
+        self
+    }
+    fn punches(&self) -> &dyn PunchesTx {
+        self
+    }
+    fn refusals(&self) -> &dyn RefusalsTx {
+        self
+    }
+    fn head_statements(&self) -> &dyn HeadStatementsTx {
+        self
+    }
+    fn evidence(&self) -> &dyn EvidenceTx {
+        self
+    }
+    fn pin(&self) -> &dyn PinTx {
+        self
+    }
+    fn kiosk(&self) -> &dyn KioskTx {
+        self
+    }
+    fn limits(&self) -> &dyn LimitsTx {
+        self
+    }
+    fn privacy(&self) -> &dyn PrivacyTx {
+        self
+    }
+    fn chain(&self) -> &dyn ChainTx {
+        self
+    }
+    fn events(&self) -> &dyn EventsTx {
+        self
+    }
+}
 
 answered_by!(FaultsTx {} {
     fn touch_seen(device_id: &str, now_ms: i64) -> Result<()> => faults;
@@ -355,4 +324,136 @@ answered_by!(EmployeeDevicesTx {} {
     fn latest_clock_punch(employee_id: &str, at_ms: i64, device_id: &str, seq: u64) -> Result<Option<ClockPunch>> => employee_devices;
     fn clock_punches_since(employee_id: &str, from_ms: i64) -> Result<Vec<ClockPunch>> => employee_devices;
     fn erase_approval_reasons(employee_id: &str) -> Result<u64> => employee_devices;
+});
+
+answered_by!(MetaTx {} {
+    fn get(key: &str) -> Result<Option<Vec<u8>>> => meta;
+    fn set(key: &str, value: &[u8]) -> Result<()> => meta;
+    fn get_or_insert(key: &str, value: &[u8]) -> Result<Vec<u8>> => meta;
+});
+
+answered_by!(EnrollmentTx {} {
+    fn upsert_employee(employee_id: &str, name: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn employee(employee_id: &str) -> Result<Option<EmployeeRow>> => enrollment;
+    fn set_rebind_approved(employee_id: &str, at_ms: Option<i64>) -> Result<()> => enrollment;
+    fn insert_code(code: &CodeRow) -> Result<()> => enrollment;
+    fn code(code_hash: &str) -> Result<Option<CodeRow>> => enrollment;
+    fn mark_code_used(code_hash: &str, device_id: &str, now_ms: i64) -> Result<()> => enrollment;
+    fn insert_challenge(challenge: &ChallengeRow) -> Result<()> => enrollment;
+    fn challenge(challenge_hash: &str) -> Result<Option<ChallengeRow>> => enrollment;
+    fn mark_challenge_used(challenge_hash: &str, now_ms: i64) -> Result<()> => enrollment;
+});
+
+answered_by!(DevicesTx {} {
+    fn device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn all_devices() -> Result<Vec<DeviceInfo>> => devices;
+    fn devices_of(employee_id: &str) -> Result<Vec<DeviceInfo>> => devices;
+    fn bind_device(device: &BindDevice<'_>) -> Result<()> => devices;
+    fn mark_unbound(device_id: &str, now_ms: i64) -> Result<bool> => devices;
+    fn set_head(device_id: &str, seq: u64, hash_hex: &str) -> Result<()> => devices;
+    fn set_punch_key(device_id: &str, punch_key: &[u8], assurance: &str) -> Result<()> => devices;
+    fn lock_device(device_id: &str) -> Result<Option<DeviceInfo>> => devices;
+    fn devices_page(after: Option<&str>, team: Option<&str>, employee: Option<&str>, limit: usize) -> Result<Vec<(DeviceInfo, Option<String>)>> => devices;
+    fn insert_nonce(device_id: &str, nonce: &str, request_ts_ms: i64) -> Result<bool> => devices;
+    fn prune_nonces(max_age_ms: i64) -> Result<u64> => devices;
+});
+
+answered_by!(PoliciesTx {} {
+    fn upsert_site(site_id: &str, json: &str, now_ms: i64) -> Result<()> => policy;
+    fn remove_site(site_id: &str) -> Result<bool> => policy;
+    fn sites() -> Result<Vec<String>> => policy;
+    fn latest_policy() -> Result<Option<PolicyRow>> => policy;
+    fn latest_policy_version() -> Result<u64> => policy;
+    fn policy(version: u64) -> Result<Option<PolicyRow>> => policy;
+    fn insert_policy(row: &PolicyRow) -> Result<()> => policy;
+});
+
+answered_by!(PunchesTx {} {
+    fn punch_location(punch_id: &str) -> Result<Option<(String, u64)>> => chain;
+    fn punch_locations(punch_ids: &[String]) -> Result<HashMap<String, (String, u64)>> => chain;
+    fn insert_punch(punch: &NewPunch<'_>) -> Result<()> => chain;
+    fn insert_punches(punches: &[NewPunch<'_>]) -> Result<()> => chain;
+    fn punch_info(device_id: &str, seq: u64) -> Result<Option<StoredPunchInfo>> => punches;
+    fn punches_of(employee_id: &str) -> Result<Vec<StoredPunchInfo>> => punches;
+    fn all_punches() -> Result<Vec<StoredPunchInfo>> => punches;
+    fn punch_page(query: &PunchQuery) -> Result<Vec<PunchListRow>> => punches;
+    fn open_shift(device_id: &str, employee_id: &str) -> Result<Option<punch_model::rules::shift::OpenShift>> => punches;
+});
+
+answered_by!(RefusalsTx {} {
+    fn record_rejected(rejected: &RejectedInfo) -> Result<()> => refusals;
+    fn refusals_with_hash(device_id: &str, seq: u64, hash_hex: &str) -> Result<Vec<(String, String)>> => refusals;
+    fn all_rejected() -> Result<Vec<RejectedInfo>> => refusals;
+    fn rejected_about(employee_id: &str) -> Result<Vec<RejectedInfo>> => refusals;
+    fn refused_count(device_id: &str) -> Result<u64> => refusals;
+    fn refused_devices(after: Option<&str>, team: Option<&str>, limit: usize) -> Result<Vec<String>> => refusals;
+    fn refused_of(device_id: &str, limit: usize) -> Result<Vec<RefusedRow>> => refusals;
+});
+
+answered_by!(HeadStatementsTx {} {
+    fn head_statement(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn head_statements_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, String>> => chain;
+    fn highest_head_statement(device_id: &str) -> Result<Option<(u64, String)>> => chain;
+    fn insert_head_statement(device_id: &str, seq: u64, hash: &str, now_ms: i64) -> Result<()> => chain;
+});
+
+answered_by!(EvidenceTx {} {
+    fn evidence_counter(device_id: &str, day: i64) -> Result<(u64, u64)> => chain;
+    fn bump_evidence_counter(device_id: &str, day: i64, stored: u64, dropped: u64) -> Result<()> => chain;
+});
+
+answered_by!(PinTx {} {
+    fn pin_profile(employee_id: &str) -> Result<Option<PinProfile>> => pin;
+    fn upsert_pin_profile(profile: &PinProfile) -> Result<()> => pin;
+    fn insert_pin_code(code: &PinCodeRow) -> Result<()> => pin;
+    fn supersede_pin_codes(employee_id: &str, now_ms: i64) -> Result<u64> => pin;
+    fn prune_pin_codes(before_ms: i64) -> Result<u64> => pin;
+    fn pin_code(code_hash: &str) -> Result<Option<PinCodeRow>> => pin;
+    fn mark_pin_code_used(code_hash: &str, now_ms: i64) -> Result<bool> => pin;
+});
+
+answered_by!(KioskTx {} {
+    fn upsert_kiosk_member(site_id: &str, employee_id: &str, verifier: &str) -> Result<()> => pin;
+    fn kiosk_members() -> Result<Vec<(String, String, String)>> => pin;
+    fn kiosk_site_of(employee_id: &str) -> Result<Option<String>> => pin;
+});
+
+answered_by!(LimitsTx {} {
+    fn rate_hit(key: &str, window_ms: i64, now_ms: i64) -> Result<(u64, i64)> => limits;
+    fn prune_rate_limits(before_ms: i64) -> Result<u64> => limits;
+    fn rate_clear(key: &str) -> Result<()> => limits;
+    fn rate_clear_prefix(prefix: &str) -> Result<()> => limits;
+});
+
+answered_by!(PrivacyTx {} {
+    fn record_revelation(revelation: &Revelation) -> Result<()> => privacy;
+    fn revelations_of(employee_id: &str) -> Result<Vec<Revelation>> => privacy;
+    fn put_data_key(device_id: &str, key_id: &str, key: &[u8], now_ms: i64) -> Result<()> => privacy;
+    fn data_key(device_id: &str, key_id: &str) -> Result<Option<Vec<u8>>> => privacy;
+    fn purge(kind: PurgeKind, before_ms: i64) -> Result<u64> => privacy;
+    fn erase_employee(employee_id: &str, now_ms: i64) -> Result<ErasureReport> => privacy;
+    fn stored_values(column: SealableColumn, after: Option<&RowKey>, limit: u32) -> Result<Vec<StoredValue>> => privacy;
+    fn replace_value(column: SealableColumn, row: &RowKey, old: &[u8], new: &[u8]) -> Result<bool> => privacy;
+});
+
+answered_by!(ChainTx {} {
+    fn punch_bytes(device_id: &str, seq: u64) -> Result<Option<Vec<u8>>> => chain;
+    fn punch_bytes_many(device_id: &str, seqs: &[u64]) -> Result<HashMap<u64, Vec<u8>>> => chain;
+    fn kept_hash(device_id: &str, seq: u64) -> Result<Option<String>> => chain;
+    fn chain_rows(device_id: &str) -> Result<Vec<ChainRow>> => chain;
+});
+
+answered_by!(EventsTx {
+    fn list(&self, filter: &EventFilter<'_>) -> Result<Vec<StoredEvent>> {
+        events::events(self, filter)
+    }
+} {
+    fn insert_event(event: &StoredEvent) -> Result<()> => events;
+    fn of_employee_and_kiosks(employee_id: &str, event_type: &str) -> Result<Vec<StoredEvent>> => events;
+    fn events_by_id(event_id: &str) -> Result<Vec<StoredEvent>> => events;
+    fn event_id_holder(event_id: &str) -> Result<Option<(String, u64)>> => events;
+    fn decide_event(device_id: &str, seq: u64, decision: &EventDecision<'_>) -> Result<bool> => events;
+    fn request_page(query: &RequestQuery) -> Result<Vec<RequestRow>> => events;
+    fn insert_attachment(attachment: &AttachmentRow) -> Result<()> => events;
+    fn attachment(employee_id: &str, sha256: &str) -> Result<Option<AttachmentRow>> => events;
 });
