@@ -92,6 +92,12 @@ readelf="$(echo "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf)
 for a in "${ABIS[@]}"; do
   mkdir -p "$jni/$a"
   "$strip" --strip-unneeded -o "$jni/$a/libpunchcore.so" "$symbols/$a/libpunchcore.so"
+  # An SQLITE_OMIT_* the amalgamation does not support links anyway (see
+  # scripts/lib/mobile-env.sh) and the loader refuses the library.
+  if "$(dirname "$strip")/llvm-nm" -D --undefined-only "$jni/$a/libpunchcore.so" | grep -w 'sqlite3[A-Za-z_]*'; then
+    echo "$a: SQLite symbols left undefined" >&2
+    exit 1
+  fi
   # Every LOAD segment aligned to 16 KB (0x4000) or more.
   if "$readelf" -lW "$jni/$a/libpunchcore.so" | awk '$1=="LOAD" && strtonum($NF) < 16384 {bad=1} END {exit !bad}'; then
     echo "$a: a LOAD segment is aligned below 16 KB" >&2

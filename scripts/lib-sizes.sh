@@ -2,21 +2,18 @@
 # Release sizes of libpunchcore.so (profile release-ffi: opt-level z, LTO,
 # one codegen unit, unwinding kept) for x86_64 and ARM64 (and ARM64 as the
 # phones get it: without reqwest/rustls, with scripts/lib/mobile-env.sh),
-# stripped, each library's largest sections, and
-# what takes the space by crate (cargo bloat on the unstripped x86_64
-# build; `cargo install cargo-bloat` first). Bindings are generated from the
-# debug build, so stripping the release library loses nothing they need.
+# stripped, each library's largest sections, and what takes the space in
+# the phones' library: by crate and the largest functions (cargo bloat on the
+# unstripped aarch64 stand-in; `cargo install cargo-bloat` first), written
+# to target/lib-sizes/bloat-*.txt. Bindings are generated from the debug
+# build, so stripping the release library loses nothing they need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_PROFILE_RELEASE_FFI_STRIP=false  # strip below, after measuring by crate
 
 out=target/lib-sizes
 mkdir -p "$out"
-if command -v cargo-bloat >/dev/null 2>&1; then
-  cargo bloat --locked -p punch-ffi --lib --profile release-ffi --crates -n 15 | tee "$out/bloat-crates.txt"
-else
-  cargo build --locked -p punch-ffi --profile release-ffi
-fi
+cargo build --locked -p punch-ffi --profile release-ffi
 cargo build --locked -p punch-ffi --profile release-ffi --target aarch64-unknown-linux-gnu
 cp target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so "$out/desktop-aarch64.so"
 # The phone build (scripts/build-android.sh): no reqwest/rustls; aarch64
@@ -25,11 +22,25 @@ cp target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so "$out/desktop-aa
 # relocations), in a target dir of its own: other flags, another build.
 (
   source scripts/lib/mobile-env.sh
-  CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$STANDIN_LINK_FLAGS" CARGO_TARGET_DIR=target/mobile-standin \
-    cargo build --locked -p punch-ffi --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu
+  export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$STANDIN_LINK_FLAGS" CARGO_TARGET_DIR=target/mobile-standin
+  standin=(--locked -p punch-ffi --lib --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu)
+  if command -v cargo-bloat >/dev/null 2>&1; then
+    # By crate (the bundled SQLite's C under libsqlite3_sys), then by function.
+    cargo bloat "${standin[@]}" --crates -n 20 | tee "$out/bloat-crates.txt"
+    cargo bloat "${standin[@]}" -n 40 >"$out/bloat-functions.txt"
+  else
+    cargo build "${standin[@]}"
+  fi
 )
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64-mobile.so" \
   target/mobile-standin/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
+# An SQLITE_OMIT_* the amalgamation does not support leaves its parser
+# calling what the option removed, and a shared library links anyway: the
+# loader would refuse it on the phone.
+if aarch64-linux-gnu-nm -D --undefined-only "$out/libpunchcore-aarch64-mobile.so" | grep -w 'sqlite3[A-Za-z_]*'; then
+  echo "mobile library: SQLite symbols left undefined (LIBSQLITE3_FLAGS in scripts/lib/mobile-env.sh)" >&2
+  exit 1
+fi
 
 strip -o "$out/libpunchcore-x86_64.so" target/release-ffi/libpunchcore.so
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64.so" "$out/desktop-aarch64.so"
