@@ -2,14 +2,13 @@
 # Release sizes of libpunchcore.so (profile release-ffi: opt-level z, LTO,
 # one codegen unit, unwinding kept) for x86_64 and ARM64 (and ARM64 as the
 # phones get it: without reqwest/rustls, with scripts/lib/mobile-env.sh),
-# stripped, each library's largest sections, and what takes the space in
-# the phones' library: by crate and the largest functions (cargo bloat on the
-# unstripped aarch64 stand-in; `cargo install cargo-bloat` first), written
-# to target/lib-sizes/bloat-*.txt. Bindings are generated from the debug
-# build, so stripping the release library loses nothing they need.
+# stripped, each library's largest sections, and the phones' library's
+# largest symbols (target/lib-sizes/largest-symbols-aarch64-mobile.txt).
+# Bindings are generated from the debug build, so stripping the release
+# library loses nothing they need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_PROFILE_RELEASE_FFI_STRIP=false  # strip below, after measuring by crate
+export CARGO_PROFILE_RELEASE_FFI_STRIP=false  # strip below, after listing the largest symbols
 
 out=target/lib-sizes
 mkdir -p "$out"
@@ -18,19 +17,13 @@ cargo build --locked -p punch-ffi --profile release-ffi --target aarch64-unknown
 cp target/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so "$out/desktop-aarch64.so"
 # The phone build (scripts/build-android.sh): no reqwest/rustls; aarch64
 # Linux stands in for arm64-v8a (no NDK here).
-# Linked as build-android.sh links (lld, identical code folding, packed
-# relocations), in a target dir of its own: other flags, another build.
+# Built and linked as build-android.sh builds it (the cdylib alone; lld,
+# identical code folding, packed relocations), in a target dir of its own:
+# other flags, another build.
 (
   source scripts/lib/mobile-env.sh
   export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$STANDIN_LINK_FLAGS" CARGO_TARGET_DIR=target/mobile-standin
-  standin=(--locked -p punch-ffi --lib --no-default-features --profile release-ffi --target aarch64-unknown-linux-gnu)
-  if command -v cargo-bloat >/dev/null 2>&1; then
-    # By crate (the bundled SQLite's C under libsqlite3_sys), then by function.
-    cargo bloat "${standin[@]}" --crates -n 20 | tee "$out/bloat-crates.txt"
-    cargo bloat "${standin[@]}" -n 40 >"$out/bloat-functions.txt"
-  else
-    cargo build "${standin[@]}"
-  fi
+  cargo rustc "${MOBILE_CARGO_ARGS[@]}" --target aarch64-unknown-linux-gnu
 )
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64-mobile.so" \
   target/mobile-standin/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so
@@ -45,6 +38,10 @@ fi
 strip -o "$out/libpunchcore-x86_64.so" target/release-ffi/libpunchcore.so
 aarch64-linux-gnu-strip -o "$out/libpunchcore-aarch64.so" "$out/desktop-aarch64.so"
 rm "$out/desktop-aarch64.so"
+# What takes the space in the phones' library: its largest symbols (code
+# and tables; C statics are SQLite's or ring's), before stripping.
+aarch64-linux-gnu-nm -S --size-sort -C target/mobile-standin/aarch64-unknown-linux-gnu/release-ffi/libpunchcore.so \
+  | tail -n 60 | tac >"$out/largest-symbols-aarch64-mobile.txt"
 for f in "$out"/libpunchcore-*.so; do
   # Sections over 16 KB, largest first (unwind tables: .eh_frame,
   # .eh_frame_hdr, .gcc_except_table), on stderr beside the JSON lines.
