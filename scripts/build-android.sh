@@ -25,7 +25,7 @@ ABIS=(arm64-v8a armeabi-v7a x86_64)
 TARGETS=(aarch64-linux-android armv7-linux-androideabi x86_64-linux-android)
 PAGE_FLAGS="-C link-arg=-Wl,-z,max-page-size=16384 -C link-arg=-Wl,-z,common-page-size=16384"
 # The mobile feature set: no built-in HTTP client; and the phone's build
-# settings (SQLite without the extensions the phone never uses).
+# settings (SQLite without what the phone never uses; the cdylib built alone).
 CARGO_ARGS=(--locked -p punch-ffi --no-default-features)
 source scripts/lib/mobile-env.sh
 
@@ -35,6 +35,7 @@ if [ "${1:-}" = "--check" ] || [ "${1:-}" = "--check-all" ]; then
   for flag in "max-page-size=16384" "common-page-size=16384"; do
     grep -q -- "$flag" <<<"$PAGE_FLAGS" || { echo "16 KB page flag $flag missing" >&2; exit 1; }
   done
+  grep -q -- "--crate-type cdylib" <<<"${MOBILE_CARGO_ARGS[*]}" || { echo "the cdylib is not built alone" >&2; exit 1; }
   for flag in "--icf=all" "--pack-dyn-relocs=android"; do
     grep -q -- "$flag" <<<"$ANDROID_LINK_FLAGS" || { echo "size link flag $flag missing" >&2; exit 1; }
   done
@@ -85,13 +86,19 @@ export RUSTFLAGS="${RUSTFLAGS:-} $PAGE_FLAGS $ANDROID_LINK_FLAGS"
 abi_args=()
 for a in "${ABIS[@]}"; do abi_args+=(-t "$a"); done
 cargo ndk "${abi_args[@]}" --platform "$MIN_SDK" -o "$symbols" \
-  build "${CARGO_ARGS[@]}" --profile release-ffi
+  rustc "${MOBILE_CARGO_ARGS[@]}"
 
 strip="$(echo "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-strip)"
 readelf="$(echo "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf)"
 for a in "${ABIS[@]}"; do
   mkdir -p "$jni/$a"
   "$strip" --strip-unneeded -o "$jni/$a/libpunchcore.so" "$symbols/$a/libpunchcore.so"
+  # An SQLITE_OMIT_* the amalgamation does not support links anyway (see
+  # scripts/lib/mobile-env.sh) and the loader refuses the library.
+  if "$(dirname "$strip")/llvm-nm" -D --undefined-only "$jni/$a/libpunchcore.so" | grep -w 'sqlite3[A-Za-z_]*'; then
+    echo "$a: SQLite symbols left undefined" >&2
+    exit 1
+  fi
   # Every LOAD segment aligned to 16 KB (0x4000) or more.
   if "$readelf" -lW "$jni/$a/libpunchcore.so" | awk '$1=="LOAD" && strtonum($NF) < 16384 {bad=1} END {exit !bad}'; then
     echo "$a: a LOAD segment is aligned below 16 KB" >&2

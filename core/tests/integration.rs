@@ -16,3 +16,4 @@ mod sealed_refused;
 mod shifts;
 mod standing;
 mod surface;
+mod tls_transport;

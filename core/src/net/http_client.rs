@@ -69,6 +69,9 @@ fn classify(e: reqwest::Error) -> TransportError {
     let text = e.to_string();
     if e.is_timeout() {
         TransportError::Timeout(text)
+    } else if e.is_connect() && tls_failure(&e) {
+        // As the platform transports map a handshake failure: not "offline".
+        TransportError::Tls(with_causes(&e))
     } else if e.is_connect() {
         TransportError::Connect(text)
     } else if e.is_builder() {
@@ -76,4 +79,26 @@ fn classify(e: reqwest::Error) -> TransportError {
     } else {
         TransportError::Io(text)
     }
+}
+
+/// Whether rustls refused the connection (an untrusted or wrong certificate,
+/// a failed handshake) somewhere in `e`'s causes. An `io::Error` hides the
+/// error it wraps from `source()` (reqwest's connector nests two), so each
+/// one is opened.
+fn tls_failure(e: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(e), |e| e.source()).any(|e| {
+        e.is::<rustls::Error>()
+            || e.downcast_ref::<std::io::Error>()
+                .and_then(std::io::Error::get_ref)
+                .is_some_and(|inner| tls_failure(inner))
+    })
+}
+
+/// `e` and its causes: reqwest's own text ("error sending request") leaves
+/// out which certificate check failed.
+fn with_causes(e: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(e), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
