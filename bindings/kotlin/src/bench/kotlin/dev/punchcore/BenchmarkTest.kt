@@ -5,12 +5,16 @@
 package dev.punchcore
 
 import org.junit.jupiter.api.Assumptions.assumeTrue
+import org.junit.jupiter.api.MethodOrderer
+import org.junit.jupiter.api.Order
 import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestMethodOrder
 import org.junit.jupiter.api.io.TempDir
 import java.nio.file.Path
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.withContext
 
+@TestMethodOrder(MethodOrderer.OrderAnnotation::class)
 class BenchmarkTest {
     @TempDir lateinit var dir: Path
 
@@ -22,6 +26,7 @@ class BenchmarkTest {
     }
 
     @Test
+    @Order(1)
     fun `punch and evaluate through Kotlin vs Rust`(): Unit = testBlocking {
         assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
         val n = Integer.getInteger("punch.bench.n", 300)
@@ -31,25 +36,38 @@ class BenchmarkTest {
                 val evidence = INSIDE
                 repeat(5_000) { client.evaluate(evidence); rust.evaluateNanos(evidence) } // JIT warm-up
                 repeat(50) { client.punch(PunchKind.CLOCK_IN, evidence) }
+                repeat(50) { rust.punchAsync(PunchKind.CLOCK_IN, evidence) }
                 val (kp, rp) = mutableListOf<Long>() to mutableListOf<Long>()
+                // uniffi's async protocol on the same punch (what Kotlin's
+                // punch was before HotCalls.kt, and Swift's is): a reference.
+                val ap = mutableListOf<Long>()
                 // Interleaved, in alternating order, so disk hiccups and
-                // checkpoints hit both sides alike.
+                // checkpoints hit every side alike.
                 repeat(n) { i ->
                     if (i % 2 == 1) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
                     val t = System.nanoTime()
                     client.punch(PunchKind.CLOCK_IN, evidence)
                     kp += System.nanoTime() - t
                     if (i % 2 == 0) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
+                    val a = System.nanoTime()
+                    rust.punchAsync(PunchKind.CLOCK_IN, evidence)
+                    ap += System.nanoTime() - a
                 }
                 emit("kotlin_punch_vs_rust_punch", median(kp) / 1e6, "ms/punch", median(rp) / 1e6)
+                emit("kotlin_punch_uniffi_async_vs_rust_punch", median(ap) / 1e6, "ms/punch", median(rp) / 1e6)
                 val (ke, re) = mutableListOf<Long>() to mutableListOf<Long>()
+                val ae = mutableListOf<Long>()
                 repeat(n * 10) {
                     val t = System.nanoTime()
                     client.evaluate(evidence)
                     ke += System.nanoTime() - t
                     re += rust.evaluateNanos(evidence).toLong()
+                    val a = System.nanoTime()
+                    rust.evaluateAsync(evidence)
+                    ae += System.nanoTime() - a
                 }
                 emit("kotlin_evaluate_vs_rust_evaluate", median(ke) / 1e3, "us/op", median(re) / 1e3)
+                emit("kotlin_evaluate_uniffi_async_vs_rust_evaluate", median(ae) / 1e3, "us/op", median(re) / 1e3)
             }
         }
     }
@@ -59,9 +77,12 @@ class BenchmarkTest {
      * before it (µs per call, medians): a bare sync call; the async
      * machinery around nothing; lowering an Evidence; evaluate sync vs
      * async on the caller's thread; lifting the Evaluation (sync evaluate
-     * vs the same work timed inside Rust).
+     * vs the same work timed inside Rust); the hot calls' path (a hop to an
+     * IO thread and back, a cancel token); the JVM attach inside uniffi's
+     * async protocol.
      */
     @Test
+    @Order(2)
     fun `ffi cost breakdown`(): Unit = testBlocking {
         assumeTrue(System.getProperty("punch.bench") == "true", "benchmarks run with -Dpunch.bench=true")
         val n = Integer.getInteger("punch.bench.n", 300) * 10
@@ -82,7 +103,7 @@ class BenchmarkTest {
                 val async = time { rust.noopAsync() }
                 val lower = time { rust.takeEvidence(evidence) }
                 val evalSync = time { rust.evaluateSync(evidence) }
-                val evalAsync = time { client.evaluate(evidence) }
+                val evalAsync = time { rust.evaluateAsync(evidence) }
                 val evalRust = time { rust.evaluateNanos(evidence) } // Rust timing + its own FFI call
                 val inRust = median((0 until n).map { rust.evaluateNanos(evidence).toLong() }) / 1e3
                 // Inside the bare call: the call status (since uniffi 0.33 a
@@ -97,6 +118,24 @@ class BenchmarkTest {
                 // made by Kotlin's own dispatcher around a synchronous call
                 // instead of uniffi's future and its JNA continuation callback.
                 val evalOnIo = time { withContext(Dispatchers.IO) { rust.evaluateSync(evidence) } }
+                // The hot calls' path (HotCalls.kt): the hop to an IO thread
+                // and back around nothing, a call's cancel token, and the
+                // blocking half of evaluate on this thread.
+                val hop = time { offCallerThread(null) { } }
+                val token = time { CallToken().close() }
+                val evalBlocking = time { evaluateBlocking(client, evidence) }
+                val evalHot = time { client.evaluate(evidence) }
+                // uniffi's async no-op again, with the Rust workers left
+                // attached to the JVM after their first continuation
+                // callback (JNA attaches and detaches them on every one by
+                // default): the share of the JVM attach in an async call.
+                // Last, and this test after the other (@Order): the workers
+                // stay attached for the rest of the JVM's life.
+                com.sun.jna.Native.setCallbackThreadInitializer(
+                    uniffiRustFutureContinuationCallbackImpl,
+                    com.sun.jna.CallbackThreadInitializer(true, false, "punch-worker"),
+                )
+                val asyncAttached = time { rust.noopAsync() }
                 emit("ffi_sync_noop", sync, "us/op", sync)
                 emit("ffi_call_status_buffer", statusAlloc, "us/op", sync)
                 emit("ffi_raw_call_with_handle_clone", rawCall, "us/op", sync)
@@ -106,7 +145,12 @@ class BenchmarkTest {
                 emit("ffi_evaluate_sync", evalSync, "us/op", inRust)
                 emit("ffi_evaluate_async", evalAsync, "us/op", evalSync)
                 emit("ffi_evaluate_sync_on_io_dispatcher", evalOnIo, "us/op", evalAsync)
+                emit("ffi_evaluate_hot_call", evalHot, "us/op", evalAsync)
                 emit("ffi_evaluate_nanos_call", evalRust, "us/op", inRust)
+                emit("ffi_async_noop_worker_stays_attached", asyncAttached, "us/op", async)
+                emit("ffi_io_hop_around_nothing", hop, "us/op", sync)
+                emit("ffi_call_token", token, "us/op", sync)
+                emit("ffi_evaluate_blocking_on_this_thread", evalBlocking, "us/op", inRust)
             }
         }
     }
