@@ -20,6 +20,27 @@ class BenchmarkTest {
 
     private fun median(v: List<Long>): Double = v.sorted()[v.size / 2].toDouble()
 
+    /** Nanoseconds [block] takes, timed from Kotlin. */
+    private fun timed(block: suspend () -> Unit): suspend () -> Long = {
+        val start = System.nanoTime()
+        block()
+        System.nanoTime() - start
+    }
+
+    /**
+     * Each side (a call returning the nanoseconds it took) once per round,
+     * in a new order each round (seeded), so disk hiccups, checkpoints and
+     * whatever ran just before hit every side alike; each side's median.
+     */
+    private suspend fun interleaved(rounds: Int, sides: List<suspend () -> Long>): List<Double> {
+        val random = java.util.Random(26)
+        val times = sides.map { LongArray(rounds) }
+        for (round in 0 until rounds) {
+            for (side in sides.indices.shuffled(random)) times[side][round] = sides[side]()
+        }
+        return times.map { median(it.toList()) }
+    }
+
     private fun emit(bench: String, value: Double, unit: String, baseline: Double) {
         fun r(x: Double) = Math.round(x * 1000.0) / 1000.0
         println("""{"bench":"$bench","value":${r(value)},"unit":"$unit","baseline":${r(baseline)},"ratio":${r(value / baseline)}}""")
@@ -37,37 +58,29 @@ class BenchmarkTest {
                 repeat(5_000) { client.evaluate(evidence); rust.evaluateNanos(evidence) } // JIT warm-up
                 repeat(50) { client.punch(PunchKind.CLOCK_IN, evidence) }
                 repeat(50) { rust.punchAsync(PunchKind.CLOCK_IN, evidence) }
-                val (kp, rp) = mutableListOf<Long>() to mutableListOf<Long>()
-                // uniffi's async protocol on the same punch (what Kotlin's
-                // punch was before HotCalls.kt, and Swift's is): a reference.
-                val ap = mutableListOf<Long>()
-                // Interleaved, in alternating order, so disk hiccups and
-                // checkpoints hit every side alike.
-                repeat(n) { i ->
-                    if (i % 2 == 1) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
-                    val t = System.nanoTime()
-                    client.punch(PunchKind.CLOCK_IN, evidence)
-                    kp += System.nanoTime() - t
-                    if (i % 2 == 0) rp += rust.punchNanos(PunchKind.CLOCK_IN, evidence).toLong()
-                    val a = System.nanoTime()
-                    rust.punchAsync(PunchKind.CLOCK_IN, evidence)
-                    ap += System.nanoTime() - a
-                }
-                emit("kotlin_punch_vs_rust_punch", median(kp) / 1e6, "ms/punch", median(rp) / 1e6)
-                emit("kotlin_punch_uniffi_async_vs_rust_punch", median(ap) / 1e6, "ms/punch", median(rp) / 1e6)
-                val (ke, re) = mutableListOf<Long>() to mutableListOf<Long>()
-                val ae = mutableListOf<Long>()
-                repeat(n * 10) {
-                    val t = System.nanoTime()
-                    client.evaluate(evidence)
-                    ke += System.nanoTime() - t
-                    re += rust.evaluateNanos(evidence).toLong()
-                    val a = System.nanoTime()
-                    rust.evaluateAsync(evidence)
-                    ae += System.nanoTime() - a
-                }
-                emit("kotlin_evaluate_vs_rust_evaluate", median(ke) / 1e3, "us/op", median(re) / 1e3)
-                emit("kotlin_evaluate_uniffi_async_vs_rust_evaluate", median(ae) / 1e3, "us/op", median(re) / 1e3)
+                // Beside Kotlin's punch and Rust's: uniffi's async protocol
+                // on the same punch (Kotlin's punch before HotCalls.kt, and
+                // Swift's now), and the hot call's blocking half on this
+                // thread (the crossing without the hop to an IO thread and back).
+                val kind = PunchKind.CLOCK_IN
+                val (kp, rp, ap, bp) = interleaved(n, listOf(
+                    timed { client.punch(kind, evidence) },
+                    { rust.punchNanos(kind, evidence) },
+                    timed { rust.punchAsync(kind, evidence) },
+                    timed { CallToken().use { punchBlocking(client, it, kind, evidence) } },
+                ))
+                emit("kotlin_punch_vs_rust_punch", kp / 1e6, "ms/punch", rp / 1e6)
+                emit("kotlin_punch_uniffi_async_vs_rust_punch", ap / 1e6, "ms/punch", rp / 1e6)
+                emit("kotlin_punch_blocking_half_on_this_thread_vs_rust_punch", bp / 1e6, "ms/punch", rp / 1e6)
+                val (ke, re, ae, be) = interleaved(n * 10, listOf(
+                    timed { client.evaluate(evidence) },
+                    { rust.evaluateNanos(evidence) },
+                    timed { rust.evaluateAsync(evidence) },
+                    timed { evaluateBlocking(client, evidence) },
+                ))
+                emit("kotlin_evaluate_vs_rust_evaluate", ke / 1e3, "us/op", re / 1e3)
+                emit("kotlin_evaluate_uniffi_async_vs_rust_evaluate", ae / 1e3, "us/op", re / 1e3)
+                emit("kotlin_evaluate_blocking_half_on_this_thread_vs_rust_evaluate", be / 1e3, "us/op", re / 1e3)
             }
         }
     }
