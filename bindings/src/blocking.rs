@@ -4,10 +4,11 @@
 //! offers apps the same `suspend` functions the async methods are.
 //!
 //! Why: through JNA, uniffi's async protocol costs one call to make the
-//! future, two polls, a JNA callback from a worker thread that is not the
-//! JVM's (attached and detached again each time), a completion and a free,
-//! around the same two thread switches a dispatcher makes. Here the body
-//! runs on the dispatcher's thread in one crossing. Swift keeps the async
+//! future, two polls, a JNA callback from a Rust worker thread (which JNA
+//! attaches to the JVM and detaches again on every callback), a completion
+//! and a free, around the same two thread switches a dispatcher makes.
+//! Here the body runs on the dispatcher's thread in one crossing
+//! (`scripts/bench-kotlin.sh` puts both paths side by side). Swift keeps the async
 //! methods (its continuations are plain C callbacks): `uniffi.toml`
 //! excludes these from Swift, and the async twins from Kotlin.
 
