@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Punch and evaluate through Kotlin (JNA + generated bindings) against the
 # same calls timed inside Rust, in one run on the shipped library profile.
-# Prints JSON lines {"bench","value","unit","baseline","ratio"}.
+# Prints JSON lines {"bench","value","unit","baseline","ratio"}. The issue's
+# ratio is kotlin_punch_vs_rust_punch; beside it, in the same rounds, the
+# same punch through uniffi's async protocol (Swift's path, Kotlin's before
+# HotCalls.kt) and the hot call's blocking half on the caller's thread (the
+# crossing without the thread switches): what a loaded machine adds to the
+# switches shows there. ffi_* lines break one call down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Unstripped, as scripts/lib-sizes.sh builds it (one build serves both).

@@ -6,10 +6,10 @@ use std::time::Instant;
 
 use punch_core::PunchEngine;
 
-use crate::client::PunchClient;
+use crate::client::{PunchClient, evaluate_body, punch_body};
 use crate::error::{PunchError, guard};
 use crate::runtime::off_thread;
-use crate::types::{Evaluation, Evidence, PunchKind};
+use crate::types::{Evaluation, Evidence, PunchKind, PunchReceipt};
 
 /// An engine timed from inside Rust: its own, or the one a client wraps
 /// (then both sides punch into the same file, and only the FFI differs).
@@ -82,6 +82,24 @@ impl RustBaseline {
     /// machinery's cost (poll, worker hand-off, wake, complete, free).
     pub async fn noop_async(&self) -> Result<i64, PunchError> {
         off_thread(|| Ok(0)).await
+    }
+
+    /// A punch through uniffi's async protocol, as `PunchClient.punch`
+    /// still runs for Swift (Kotlin's goes through `blocking`): the two
+    /// paths side by side in one run.
+    pub async fn punch_async(
+        &self,
+        kind: PunchKind,
+        evidence: Evidence,
+    ) -> Result<PunchReceipt, PunchError> {
+        let engine = self.engine.clone();
+        off_thread(move || punch_body(&engine, kind, evidence)).await
+    }
+
+    /// `evaluate` through uniffi's async protocol (see `punch_async`).
+    pub async fn evaluate_async(&self, evidence: Evidence) -> Result<Evaluation, PunchError> {
+        let engine = self.engine.clone();
+        off_thread(move || evaluate_body(&engine, evidence)).await
     }
 
     /// Takes evidence and does nothing with it: the cost of lowering it.

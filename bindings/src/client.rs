@@ -20,7 +20,7 @@ use crate::platform::{
     DeviceSigner, ForeignClock, ForeignSigner, ForeignTransport, HttpTransport, PlatformClock,
     StandingListener, signing_for_user,
 };
-use crate::runtime::off_thread;
+use crate::runtime::{CallToken, off_thread, on_this_thread};
 use crate::subscriptions::{Subscribers, Subscription};
 use crate::types::Signed;
 use crate::types::{
@@ -276,7 +276,7 @@ impl PunchClient {
 
     /// Judges evidence without storing anything: for the UI's live verdict.
     pub async fn evaluate(&self, evidence: Evidence) -> Result<Evaluation, PunchError> {
-        self.run(move |engine| Ok(engine.evaluate(&evidence.into())?.into()))
+        self.run(move |engine| evaluate_body(engine, evidence))
             .await
     }
 
@@ -287,7 +287,7 @@ impl PunchClient {
         kind: PunchKind,
         evidence: Evidence,
     ) -> Result<Evaluation, PunchError> {
-        self.run(move |engine| Ok(engine.evaluate_kind(kind.into(), &evidence.into())?.into()))
+        self.run(move |engine| evaluate_kind_body(engine, kind, evidence))
             .await
     }
 
@@ -299,7 +299,7 @@ impl PunchClient {
         kind: PunchKind,
         evidence: Evidence,
     ) -> Result<PunchReceipt, PunchError> {
-        self.run_for_user(move |engine| Ok(engine.punch(kind.into(), &evidence.into())?.into()))
+        self.run_for_user(move |engine| punch_body(engine, kind, evidence))
             .await
     }
 
@@ -461,18 +461,34 @@ impl PunchClient {
         &self,
         body: impl FnOnce(&PunchEngine) -> Result<T, PunchError> + Send + 'static,
     ) -> impl std::future::Future<Output = Result<T, PunchError>> + Send + 'static {
-        let prompting = self.signing.load(Ordering::SeqCst) > 0;
+        let not_prompting = self.not_prompting();
         let call = self.run(move |engine| signing_for_user(|| body(engine)));
         async move {
-            if prompting {
-                return Err(PunchError::Busy {
-                    detail: "Another call is waiting for the device key (a prompt may be open); \
-                             try again once it has finished."
-                        .into(),
-                });
-            }
+            not_prompting?;
             call.await
         }
+    }
+
+    /// Like `run_for_user`, on the calling thread (see `runtime::on_this_thread`).
+    pub(crate) fn on_this_thread_for_user<T>(
+        &self,
+        token: &CallToken,
+        body: impl FnOnce(&PunchEngine) -> Result<T, PunchError>,
+    ) -> Result<T, PunchError> {
+        self.not_prompting()?;
+        on_this_thread(token, || signing_for_user(|| body(&self.engine)))
+    }
+
+    /// `Busy` while a user's call waits for the platform signer.
+    fn not_prompting(&self) -> Result<(), PunchError> {
+        if self.signing.load(Ordering::SeqCst) > 0 {
+            return Err(PunchError::Busy {
+                detail: "Another call is waiting for the device key (a prompt may be open); \
+                         try again once it has finished."
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Option<BackgroundSync>> {
@@ -502,4 +518,29 @@ impl Drop for PunchClient {
             .take();
         stop_in_background(running);
     }
+}
+
+/// The bodies of the hot calls, run by the async methods above and by
+/// their blocking twins (`blocking`).
+pub(crate) fn evaluate_body(
+    engine: &PunchEngine,
+    evidence: Evidence,
+) -> Result<Evaluation, PunchError> {
+    Ok(engine.evaluate(&evidence.into())?.into())
+}
+
+pub(crate) fn evaluate_kind_body(
+    engine: &PunchEngine,
+    kind: PunchKind,
+    evidence: Evidence,
+) -> Result<Evaluation, PunchError> {
+    Ok(engine.evaluate_kind(kind.into(), &evidence.into())?.into())
+}
+
+pub(crate) fn punch_body(
+    engine: &PunchEngine,
+    kind: PunchKind,
+    evidence: Evidence,
+) -> Result<PunchReceipt, PunchError> {
+    Ok(engine.punch(kind.into(), &evidence.into())?.into())
 }

@@ -6,6 +6,8 @@
 //! - `types`: the records and enums that cross the boundary (times in epoch
 //!   milliseconds, ids as strings), converted from the core's in one place;
 //! - `runtime`: the worker threads async calls run on, and cancellation;
+//! - `blocking`: the hot calls' blocking twins, for the Kotlin coroutine
+//!   layer only (one FFI crossing on its own dispatcher);
 //! - `error`: the one public error, the mapping from the core's, and the
 //!   panic guard every exported body runs in;
 //! - `keys`: the key provider, enrollment with two keys, punch-key rotation;
@@ -30,6 +32,7 @@
 
 #[cfg(feature = "bench")]
 mod bench;
+mod blocking;
 mod client;
 mod error;
 mod exceptions;
@@ -51,6 +54,7 @@ mod types;
 
 #[cfg(feature = "bench")]
 pub use bench::RustBaseline;
+pub use blocking::{evaluate_blocking, evaluate_kind_blocking, punch_blocking};
 pub use client::{ClientOptions, PunchClient, fetch_enrollment_challenge};
 pub use error::{PinReason, PlatformError, PunchError, RequestRefusal};
 pub use exceptions::*;
@@ -66,6 +70,7 @@ pub use pin::{
 };
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
+pub use runtime::CallToken;
 pub use screens::HistoryPage;
 pub use standing::{ShiftOccurrence, Standing};
 pub use subscriptions::Subscription;

@@ -173,6 +173,41 @@ pub(crate) async fn off_thread<T: Send + 'static>(
     })
 }
 
+/// The cancel switch of one blocking call (`on_this_thread`): the Kotlin
+/// coroutine layer makes one per call and flips it when its coroutine is
+/// cancelled, which ends a wait on a platform signer or transport inside
+/// the call as dropping an async call's future does.
+#[derive(uniffi::Object, Default)]
+pub struct CallToken(Arc<Cancel>);
+
+#[uniffi::export]
+impl CallToken {
+    #[uniffi::constructor]
+    pub fn new() -> Arc<CallToken> {
+        Arc::new(CallToken::default())
+    }
+
+    /// Cancels the call (a wait inside it ends at once); again does nothing.
+    pub fn cancel(&self) {
+        self.0.cancel();
+    }
+}
+
+/// Runs `body` on the calling thread inside the panic guard, as the call
+/// `token` cancels: for a caller that already is on a thread of its own
+/// (the Kotlin coroutine layer's dispatcher), where a worker hand-off would
+/// only add two thread switches.
+pub(crate) fn on_this_thread<T>(
+    token: &CallToken,
+    body: impl FnOnce() -> Result<T, PunchError>,
+) -> Result<T, PunchError> {
+    // Restored after: a foreign callback may nest a call on this thread.
+    let outer = CURRENT.with(|c| c.replace(Some(token.0.clone())));
+    let result = guard(body);
+    CURRENT.with(|c| *c.borrow_mut() = outer);
+    result
+}
+
 /// Why a foreign future gave no answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WaitEnd {
@@ -272,6 +307,34 @@ mod tests {
             wait_foreign(never, Duration::from_millis(50)),
             Err(WaitEnd::TimedOut)
         );
+    }
+
+    #[test]
+    fn cancelling_the_token_ends_a_foreign_wait_on_this_thread() {
+        let token = Arc::new(CallToken::default());
+        let canceller = token.clone();
+        let (hooked_tx, hooked) = std::sync::mpsc::channel();
+        let call = std::thread::spawn(move || {
+            let end = on_this_thread(&token, move || {
+                on_cancel(move || {
+                    let _ = hooked_tx.send(());
+                });
+                Ok(wait_foreign(
+                    std::future::pending::<()>(),
+                    Duration::from_secs(60),
+                ))
+            });
+            // The thread is its own again afterwards: no call to cancel.
+            (end, CURRENT.with(|c| c.borrow().is_none()))
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        canceller.cancel();
+        let (end, restored) = call.join().expect("thread");
+        assert_eq!(end.expect("ok"), Err(WaitEnd::Cancelled));
+        assert!(restored);
+        hooked
+            .recv_timeout(Duration::from_secs(5))
+            .expect("the cancel hook ran");
     }
 
     #[test]

@@ -15,6 +15,8 @@ import dev.punchcore.OkHttpTransport
 import dev.punchcore.PunchClient
 import dev.punchcore.PunchKind
 import dev.punchcore.TestServer
+import dev.punchcore.evaluate
+import dev.punchcore.punch
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse

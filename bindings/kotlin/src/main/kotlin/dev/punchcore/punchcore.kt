@@ -914,6 +914,12 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_punchcore_checksum_func_library_version(
     ): Int
+    external fun uniffi_punchcore_checksum_func_evaluate_blocking(
+    ): Int
+    external fun uniffi_punchcore_checksum_func_evaluate_kind_blocking(
+    ): Int
+    external fun uniffi_punchcore_checksum_func_punch_blocking(
+    ): Int
     external fun uniffi_punchcore_checksum_func_fetch_enrollment_challenge(
     ): Int
     external fun uniffi_punchcore_checksum_func_set_log_sink(
@@ -934,17 +940,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_estimated_server_time(
     ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_evaluate(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_evaluate_kind(
-    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_install_policy(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_network_available(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_prepare_policy(
-    ): Int
-    external fun uniffi_punchcore_checksum_method_punchclient_punch(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_refresh_policy(
     ): Int
@@ -1058,9 +1058,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_standinglistener_on_change(
     ): Int
+    external fun uniffi_punchcore_checksum_method_calltoken_cancel(
+    ): Int
     external fun uniffi_punchcore_checksum_method_subscription_cancel(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_punchclient_open(
+    ): Int
+    external fun uniffi_punchcore_checksum_constructor_calltoken_new(
     ): Int
     external fun ffi_punchcore_uniffi_contract_version(
     ): Int
@@ -1110,17 +1114,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_estimated_server_time(`ptr`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate(`ptr`: Long,`evidence`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_evaluate_kind(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_punchcore_fn_method_punchclient_install_policy(`ptr`: Long,`body`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_network_available(`ptr`: Long,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_prepare_policy(`ptr`: Long,
-    ): Long
-    external fun uniffi_punchcore_fn_method_punchclient_punch(`ptr`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_punchcore_fn_method_punchclient_refresh_policy(`ptr`: Long,
     ): Long
@@ -1276,6 +1274,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
+    external fun uniffi_punchcore_fn_clone_calltoken(`handle`: Long,uniffi_out_err: Pointer, 
+    ): Long
+    external fun uniffi_punchcore_fn_free_calltoken(`handle`: Long,uniffi_out_err: Pointer, 
+    ): Unit
+    external fun uniffi_punchcore_fn_constructor_calltoken_new(uniffi_out_err: Pointer, 
+    ): Long
+    external fun uniffi_punchcore_fn_method_calltoken_cancel(`ptr`: Long,uniffi_out_err: Pointer, 
+    ): Unit
     external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
     external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: Pointer, 
@@ -1285,6 +1291,12 @@ internal object UniffiLib {
     external fun uniffi_punchcore_fn_method_evaluation_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_library_version(uniffi_out_err: Pointer, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_evaluate_blocking(`client`: Long,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_evaluate_kind_blocking(`client`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
+    ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_punch_blocking(`client`: Long,`token`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
@@ -1414,6 +1426,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_library_version() and 0xFFFF) != 60841) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_func_evaluate_blocking() and 0xFFFF) != 59110) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_func_evaluate_kind_blocking() and 0xFFFF) != 31843) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_func_punch_blocking() and 0xFFFF) != 44961) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 41270) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1444,12 +1465,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_punchclient_estimated_server_time() and 0xFFFF) != 47582) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate() and 0xFFFF) != 28987) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_evaluate_kind() and 0xFFFF) != 47688) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_install_policy() and 0xFFFF) != 16024) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1457,9 +1472,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_prepare_policy() and 0xFFFF) != 41632) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_method_punchclient_punch() and 0xFFFF) != 65414) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_refresh_policy() and 0xFFFF) != 29691) {
@@ -1630,10 +1642,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 43769) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_punchcore_checksum_method_calltoken_cancel() and 0xFFFF) != 5732) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 21945) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 22414) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_constructor_calltoken_new() and 0xFFFF) != 3139) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2206,6 +2224,291 @@ public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
         buf.putLong(value.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(value.nano)
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * The cancel switch of one blocking call (`on_this_thread`): the Kotlin
+ * coroutine layer makes one per call and flips it when its coroutine is
+ * cancelled, which ends a wait on a platform signer or transport inside
+ * the call as dropping an async call's future does.
+ */
+public interface CallTokenInterface {
+    
+    /**
+     * Cancels the call (a wait inside it ends at once); again does nothing.
+     */
+    fun `cancel`()
+    
+    companion object
+}
+
+/**
+ * The cancel switch of one blocking call (`on_this_thread`): the Kotlin
+ * coroutine layer makes one per call and flips it when its coroutine is
+ * cancelled, which ends a wait on a platform signer or transport inside
+ * the call as dropping an async call's future does.
+ */
+open class CallToken: Disposable, AutoCloseable, CallTokenInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_constructor_calltoken_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_punchcore_fn_free_calltoken(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_punchcore_fn_clone_calltoken(handle, status).also {
+                // Use a reachability fence to ensure this object isn't finalized while `handle` is
+                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
+                // finalize this object and free the handle before Rust can clone it.
+                java.lang.ref.Reference.reachabilityFence(this)
+            }
+        }
+    }
+
+    
+    /**
+     * Cancels the call (a wait inside it ends at once); again does nothing.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_method_calltoken_cancel(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCallToken: FfiConverter<CallToken, Long> {
+    override fun lower(value: CallToken): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CallToken {
+        return CallToken(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CallToken {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CallToken) = 8UL
+
+    override fun write(value: CallToken, buf: ByteBuffer) {
+        buf.putLong(lower(value))
     }
 }
 
@@ -4600,17 +4903,6 @@ public interface PunchClientInterface {
     fun `estimatedServerTime`(): java.time.Instant
     
     /**
-     * Judges evidence without storing anything: for the UI's live verdict.
-     */
-    suspend fun `evaluate`(`evidence`: Evidence): Evaluation
-    
-    /**
-     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
-     * the employee would press next: clock-out while clocked in, else in).
-     */
-    suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence): Evaluation
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -4628,13 +4920,6 @@ public interface PunchClientInterface {
      * evaluate or punch); call it off the main thread after open.
      */
     suspend fun `preparePolicy`()
-    
-    /**
-     * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is no punch: it is kept as a signed refused attempt
-     * (`refused_attempts`), and `PunchError.Refused` carries why.
-     */
-    suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence): PunchReceipt
     
     /**
      * Syncs now (ignoring a running backoff) and returns the policy version
@@ -5147,58 +5432,6 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
 
     
     /**
-     * Judges evidence without storing anything: for the UI's live verdict.
-     */
-    @Throws(PunchException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `evaluate`(`evidence`: Evidence) : Evaluation {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate(
-                uniffiHandle,
-                
-        FfiConverterTypeEvidence.lower(`evidence`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeEvaluation.lift(it) },
-        // Error FFI converter
-        PunchException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Like `evaluate`, for a punch of `kind` (`evaluate` assumes the punch
-     * the employee would press next: clock-out while clocked in, else in).
-     */
-    @Throws(PunchException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `evaluateKind`(`kind`: PunchKind, `evidence`: Evidence) : Evaluation {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_punchcore_fn_method_punchclient_evaluate_kind(
-                uniffiHandle,
-                
-        FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypeEvaluation.lift(it) },
-        // Error FFI converter
-        PunchException.ErrorHandler,
-    )
-    }
-
-    
-    /**
      * Installs a policy by hand and returns its version. With a server
      * configured the signature must verify with the pinned key; a
      * local-only client (no server) accepts an unsigned policy.
@@ -5272,34 +5505,6 @@ open class PunchClient: Disposable, AutoCloseable, PunchClientInterface
         // lift function
         { },
         
-        // Error FFI converter
-        PunchException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * Takes a punch: judged, signed and durable on disk when this returns.
-     * A rejected punch is no punch: it is kept as a signed refused attempt
-     * (`refused_attempts`), and `PunchError.Refused` carries why.
-     */
-    @Throws(PunchException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `punch`(`kind`: PunchKind, `evidence`: Evidence) : PunchReceipt {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_punchcore_fn_method_punchclient_punch(
-                uniffiHandle,
-                
-        FfiConverterTypePunchKind.lower(`kind`),
-        FfiConverterTypeEvidence.lower(`evidence`),
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_punchcore_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_punchcore_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_punchcore_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterTypePunchReceipt.lift(it) },
         // Error FFI converter
         PunchException.ErrorHandler,
     )
@@ -14028,6 +14233,60 @@ public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<P
     UniffiLib.uniffi_punchcore_fn_func_library_version(
     
         _status)
+}
+    )
+    }
+    
+
+        /**
+         * `PunchClient.evaluate` on the calling thread (it never waits for the
+         * user or the network). Blocks: apps call `evaluate`.
+         */
+    @Throws(PunchException::class) fun `evaluateBlocking`(`client`: PunchClient, `evidence`: Evidence): Evaluation {
+            return FfiConverterTypeEvaluation.lift(
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_evaluate_blocking(
+    
+        
+        FfiConverterTypePunchClient.lower(`client`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `PunchClient.evaluate_kind` on the calling thread. Blocks: apps call
+         * `evaluateKind`.
+         */
+    @Throws(PunchException::class) fun `evaluateKindBlocking`(`client`: PunchClient, `kind`: PunchKind, `evidence`: Evidence): Evaluation {
+            return FfiConverterTypeEvaluation.lift(
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_evaluate_kind_blocking(
+    
+        
+        FfiConverterTypePunchClient.lower(`client`),
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * `PunchClient.punch` on the calling thread (it may wait for the platform
+         * signer's prompt; `token` ends that wait). Blocks: apps call `punch`.
+         */
+    @Throws(PunchException::class) fun `punchBlocking`(`client`: PunchClient, `token`: CallToken, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
+            return FfiConverterTypePunchReceipt.lift(
+    uniffiRustCallWithError(PunchException) { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_punch_blocking(
+    
+        
+        FfiConverterTypePunchClient.lower(`client`),
+        FfiConverterTypeCallToken.lower(`token`),
+        FfiConverterTypePunchKind.lower(`kind`),
+        FfiConverterTypeEvidence.lower(`evidence`),_status)
 }
     )
     }

@@ -24,6 +24,8 @@ import dev.punchcore.android.LocationAdapter
 import dev.punchcore.android.LocationState
 import dev.punchcore.android.WifiAdapter
 import dev.punchcore.detail
+import dev.punchcore.evaluate
+import dev.punchcore.punch
 import dev.punchcore.standingUpdates
 import kotlinx.coroutines.MainScope
 import kotlinx.coroutines.cancel
