@@ -236,7 +236,10 @@ fn escrowed_data_keys_are_sealed_and_still_open_sealed_records() {
 
     let raw = punch_server::internal::store::open(&w.server_db).expect("raw store");
     let keys = raw
-        .read(|tx| tx.privacy().stored_values(SealableColumn::DataKey, None, 10))
+        .read(|tx| {
+            tx.privacy()
+                .stored_values(SealableColumn::DataKey, None, 10)
+        })
         .expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(
