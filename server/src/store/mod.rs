@@ -13,6 +13,7 @@ pub mod db;
 pub mod employee_devices;
 pub mod faults;
 pub mod forgotten;
+pub mod ingest_batch;
 pub mod migrations;
 pub mod people;
 pub mod photos;
@@ -333,6 +334,8 @@ pub trait StoreTx {
     fn employee_devices(&self) -> &dyn employee_devices::EmployeeDevicesTx;
     /// This transaction's fault-report operations (last seen, silence).
     fn faults(&self) -> &dyn faults::FaultsTx;
+    /// An upload's reads about its device, one statement each.
+    fn ingest_batch(&self) -> &dyn ingest_batch::IngestBatchTx;
 
     // Server-wide values (secrets, settings).
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>>;

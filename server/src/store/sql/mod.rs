@@ -14,6 +14,7 @@ mod enrollment;
 mod events;
 mod faults;
 mod forgotten;
+mod ingest_batch;
 mod limits;
 mod meta;
 mod people;
@@ -35,6 +36,7 @@ use crate::store::employee_devices::{
 };
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx};
+use crate::store::ingest_batch::{HeadStanding, IngestBatchTx};
 use crate::store::people::{
     ApiTokenRow, AuditRow, ChainAckRow, PeopleTx, PersonRow, PunchReviewRow, SessionRow, StaffRow,
 };
@@ -192,6 +194,9 @@ answered_by!(StoreTx {
     fn faults(&self) -> &dyn FaultsTx {
         self
     }
+    fn ingest_batch(&self) -> &dyn IngestBatchTx {
+        self
+    }
 } {
     fn meta(key: &str) -> Result<Option<Vec<u8>>> => meta;
     fn set_meta(key: &str, value: &[u8]) -> Result<()> => meta;
@@ -325,6 +330,11 @@ answered_by!(BrowserTx {} {
     fn passkeys_of(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
     fn passkey_of_device(device_id: &str) -> Result<Option<PasskeyRow>> => browser;
     fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
+});
+
+answered_by!(IngestBatchTx {} {
+    fn head_standing(device_id: &str, seq: u64) -> Result<HeadStanding> => ingest_batch;
+    fn pending_rotation_seq(device_id: &str) -> Result<Option<u64>> => ingest_batch;
 });
 
 answered_by!(PhotosTx {} {
