@@ -11,7 +11,6 @@ use punch_model::wire::{HeadStatement, RejectReason};
 use crate::error::Result;
 use crate::evidence;
 use crate::store::{DeviceInfo, RejectedInfo, StoreTx};
-use crate::stored_hash;
 
 /// Records `head` (stated in a request the device signed: `signed_bytes`
 /// with `signature`), keeping evidence when it contradicts an earlier
@@ -48,9 +47,11 @@ pub fn record_statement(
         )
         .map(|_| ())
     };
-    if let Some((top, _)) = tx
-        .head_statements()
-        .highest_head_statement(&device.device_id)?
+    // Everything the checks below compare with, in one read.
+    let standing = tx
+        .ingest_batch()
+        .head_standing(&device.device_id, head.seq)?;
+    if let Some(top) = standing.highest_stated
         && head.seq < top
     {
         evidence(
@@ -60,7 +61,7 @@ pub fn record_statement(
     }
     // Against the hash held there (kept after a purge), never empty bytes.
     if head.seq > 0
-        && let Some(held) = stored_hash::at(tx, &device.device_id, head.seq, None)?
+        && let Some(held) = &standing.held_here
         && !held.eq_ignore_ascii_case(&head.hash)
     {
         evidence(
@@ -71,10 +72,7 @@ pub fn record_statement(
             ),
         )?;
     }
-    match tx
-        .head_statements()
-        .head_statement(&device.device_id, head.seq)?
-    {
+    match standing.stated_here {
         Some(stated) if stated != head.hash => evidence(
             RejectReason::Fork,
             format!(

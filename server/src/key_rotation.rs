@@ -105,20 +105,6 @@ pub fn judge(
     }))
 }
 
-/// The rotation this device's records wait behind, if any.
-pub fn pending(tx: &dyn StoreTx, device_id: &str) -> Result<Option<StoredEvent>> {
-    Ok(tx
-        .events()
-        .list(&crate::store::EventFilter {
-            device_id: Some(device_id),
-            event_type: Some(EVENT_TYPE),
-            status: Some(PENDING),
-            ..Default::default()
-        })?
-        .into_iter()
-        .next())
-}
-
 /// HR's decision on a pending rotation. Approved, the new key is put in
 /// force (at what its attestation proves now); denied, the device's
 /// later records stay refused until it re-enrolls.

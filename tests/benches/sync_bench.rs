@@ -554,9 +554,14 @@ fn generate_queue(setup: &Setup, template_queue: &Path, n: u64) -> PathBuf {
     let template = PunchRecord::from_bytes(&template_bytes).expect("template record");
     assert_eq!(template.device_id, device_id);
     let anchor = template.anchor.clone().expect("anchored template");
+    // Records carry the monotonic clock shifted by a per-boot secret
+    // (`clock_mask`): work in that domain, from the template's own reading,
+    // never the raw clock (which is not comparable with the anchor's).
     let now = setup.time.catch_up();
-    let span = now.monotonic_ms - anchor.monotonic_ms;
-    let wall_minus_mono = now.wall_time_ms - now.monotonic_ms as i64;
+    let elapsed = u64::try_from(now.wall_time_ms - template.wall_time_ms).unwrap_or(0);
+    let now_monotonic = template.monotonic_ms + elapsed;
+    let span = now_monotonic - anchor.monotonic_ms;
+    let wall_minus_mono = template.wall_time_ms - template.monotonic_ms as i64;
     let mut rng = Rng(now_ms() as u64 | 1);
     let t = Instant::now();
     let tx = conn.transaction().expect("tx");
@@ -749,6 +754,8 @@ fn child_main(mode: &str) {
         "{}",
         serde_json::json!({
             "mode": mode, "pending": pending, "uploaded": report.uploaded,
+            "duplicates": report.duplicates, "rejected": report.rejected.len(),
+            "first_rejection": report.rejected.first().map(|r| format!("{:?}: {:?}", r.reason, r.detail)),
             "remaining": report.remaining, "requests": report.requests,
             "sync_s": sync_s, "vm_hwm_kb": vm_hwm_kb(),
         })

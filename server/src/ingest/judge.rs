@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use punch_model::ledger::chain::{self, ChainProblem};
 use punch_model::ledger::event::ChainEntry;
-use punch_model::ledger::key_rotation::{KeyRole, signing_role};
+use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::record::{RECORD_FORMAT, RecordCheck};
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::wire::{RejectReason, UploadRecord};
@@ -101,8 +101,8 @@ impl Batch<'_> {
         let seq = self.next_seq(up.seq)?;
         self.verify_key(up, pre)?;
         let entry = self.link(pre, up.seq, seq)?;
-        self.check_contents(&entry)?;
-        let policy = self.policy_of(&entry)?;
+        self.check_contents(entry)?;
+        let policy = self.policy_of(entry)?;
         let time = judge_time(
             &entry.clock(),
             self.device_id,
@@ -112,8 +112,8 @@ impl Batch<'_> {
         );
         let hash = pre.hash.clone();
         match entry {
-            ChainEntry::Punch(record) => self.accept_punch(&record, seq, &policy, time, hash),
-            ChainEntry::Event(event) => self.accept_event(up, &event, &policy, time, hash),
+            ChainEntry::Punch(record) => self.accept_punch(record, seq, &policy, time, hash),
+            ChainEntry::Event(event) => self.accept_event(up, event, &policy, time, hash),
         }
     }
 
@@ -133,7 +133,7 @@ impl Batch<'_> {
 
     /// Rotations are the channel key's; every other record the punch key's.
     fn verify_key(&self, up: &UploadRecord, pre: &Prechecked) -> Step<()> {
-        let signature = match signing_role(&up.record) {
+        let signature = match pre.role {
             KeyRole::Punch if self.signatures_count && !self.rotated_here => pre.signature.clone(),
             KeyRole::Punch => {
                 chain::verify_signature(&self.punch_key, self.device_id, &up.record, &up.signature)
@@ -147,7 +147,7 @@ impl Batch<'_> {
 
     /// The record (sent as `sent_seq`) parsed, linking to the head at
     /// `seq` and never stated otherwise by the device.
-    fn link(&self, pre: &Prechecked, sent_seq: u64, seq: u64) -> Step<ChainEntry> {
+    fn link<'p>(&self, pre: &'p Prechecked, sent_seq: u64, seq: u64) -> Step<&'p ChainEntry> {
         // A format this server does not know cannot be checked any further.
         match pre.format {
             Some(found) if found != u64::from(RECORD_FORMAT) => {
@@ -184,7 +184,7 @@ impl Batch<'_> {
                 ),
             );
         }
-        Ok(entry.clone())
+        Ok(entry)
     }
 
     /// Authentic and continuous: refused (as a link) if it holds values no

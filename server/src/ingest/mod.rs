@@ -17,7 +17,6 @@ use punch_model::rules::shift::OpenShift;
 use punch_model::wire::{RecordResult, UploadRecord};
 
 use crate::error::{Result, ServerError};
-use crate::key_rotation;
 use crate::policy_cache::PolicyCache;
 use crate::store::{DeviceInfo, StoreTx, StoredEvent, StoredPunchInfo};
 use crate::time_token::TimeTokens;
@@ -214,7 +213,7 @@ impl<'a> Batch<'a> {
             punch_key_assurance: None,
             channel_key: device.channel_key(),
             rotated_here: false,
-            rotation_pending: key_rotation::pending(tx, &device.device_id)?.map(|e| e.seq),
+            rotation_pending: tx.ingest_batch().pending_rotation_seq(&device.device_id)?,
             // An unknown label (a newer server wrote it) counts as the weakest.
             assurance: AssuranceLevel::parse(&device.assurance).unwrap_or_default(),
             open_shifts: HashMap::new(),

@@ -1,8 +1,12 @@
 //! What can be known of each record before the write lock, on all cores:
 //! none of it depends on chain state.
 
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use punch_model::ledger::chain::{self, ChainProblem};
 use punch_model::ledger::event::ChainEntry;
+use punch_model::ledger::key_rotation::{KeyRole, signing_role};
 use punch_model::ledger::record::declared_format;
 use punch_model::ledger::signing;
 use punch_model::wire::UploadRecord;
@@ -22,6 +26,8 @@ pub(super) struct Prechecked {
     pub(super) signature: std::result::Result<(), ChainProblem>,
     /// The format the record declares, if it declares one.
     pub(super) format: Option<u64>,
+    /// Which of the device's keys must have signed it.
+    pub(super) role: KeyRole,
     /// The record parsed (or why it does not parse).
     pub(super) entry: std::result::Result<ChainEntry, String>,
     /// Hex SHA-256 of its bytes.
@@ -30,10 +36,19 @@ pub(super) struct Prechecked {
 
 impl Prechecked {
     fn of(public_key: &[u8], device_id: &str, up: &UploadRecord) -> Prechecked {
+        let entry = ChainEntry::from_bytes(&up.record).map_err(|e| e.to_string());
+        // A record that parsed declares its format in a field just read; only
+        // one that did not is scanned again for it.
+        let format = match &entry {
+            Ok(ChainEntry::Punch(p)) => Some(u64::from(p.format)),
+            Ok(ChainEntry::Event(e)) => Some(u64::from(e.format)),
+            Err(_) => declared_format(&up.record),
+        };
         Prechecked {
             signature: chain::verify_signature(public_key, device_id, &up.record, &up.signature),
-            format: declared_format(&up.record),
-            entry: ChainEntry::from_bytes(&up.record).map_err(|e| e.to_string()),
+            format,
+            role: signing_role(&up.record),
+            entry,
             hash: hex::encode(signing::sha256(&up.record)),
         }
     }
@@ -54,13 +69,38 @@ impl SignatureChecks {
     }
 }
 
-/// Checks every record of a batch with `public_key`, on all cores.
+/// Batches being checked right now, across the process.
+static CHECKING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a batch in [`CHECKING`] while it is checked.
+struct Checking;
+
+impl Checking {
+    /// How many batches were being checked before this one.
+    fn start() -> (Checking, usize) {
+        (Checking, CHECKING.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl Drop for Checking {
+    fn drop(&mut self) {
+        CHECKING.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Checks every record of a batch with `public_key`, on the cores other
+/// batches leave idle: under load each batch takes one, since a thread
+/// started per batch only adds scheduling to cores already busy.
 pub fn check_signatures(
     public_key: &[u8],
     device_id: &str,
     records: &[UploadRecord],
 ) -> SignatureChecks {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (_checking, others) = Checking::start();
+    // Asked once: the answer reads the cgroup's files each time.
+    static CORES: OnceLock<usize> = OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.saturating_sub(others).max(1);
     let chunk = records.len().div_ceil(threads).max(16);
     let check = |part: &[UploadRecord]| -> Vec<Prechecked> {
         part.iter()

@@ -2,12 +2,14 @@
 //! under), what a manager should look at, and the server's own reading of
 //! the shift.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use punch_model::ledger::record::PunchRecord;
 use punch_model::ledger::review::{self, ReviewFlag};
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
 use punch_model::rules::field_work::{self, FIELD_SITE_PREFIX};
+use punch_model::rules::photo::PhotoMode;
 use punch_model::rules::photo_rule::DeviceFacts;
 use punch_model::rules::policy::PreparedPolicy;
 use punch_model::rules::shift::{self, Attendance, EmployeePunch, OpenShift};
@@ -121,12 +123,20 @@ impl Batch<'_> {
         record: &PunchRecord,
         punch_time_ms: i64,
     ) -> Step<Vec<ReviewFlag>> {
-        let opened = keys::open_record(self.tx, self.device_id, record)?;
-        if let Some(Err(check)) = opened.as_ref().map(|o| o.check_ranges()) {
-            return refuse_link(RejectReason::OutOfRange, check.to_string());
-        }
+        // A clear record is its own opening, range-checked already
+        // (`check_contents`); only a sealed one is opened and checked here.
+        let opened = match record.sealed {
+            None => Some(Cow::Borrowed(record)),
+            Some(_) => {
+                let opened = keys::open_record(self.tx, self.device_id, record)?;
+                if let Some(Err(check)) = opened.as_ref().map(PunchRecord::check_ranges) {
+                    return refuse_link(RejectReason::OutOfRange, check.to_string());
+                }
+                opened.map(Cow::Owned)
+            }
+        };
         let photo_flag = match &opened {
-            Some(opened) => crate::photos::missing_flag(policy, opened, &self.photo_facts()?),
+            Some(opened) => crate::photos::missing_flag(policy, opened, &self.photo_facts(policy)?),
             None => None,
         };
         let mut review_flags = match opened {
@@ -152,9 +162,13 @@ impl Batch<'_> {
 
     /// What the photo rule knows of this device: no punch of it stored or
     /// accepted earlier in this batch, and what its enrollment proved.
-    fn photo_facts(&self) -> Result<DeviceFacts> {
+    /// Only a step-up rule asks whether the device is new: under any other
+    /// mode the store is not asked.
+    fn photo_facts(&self, policy: &PreparedPolicy) -> Result<DeviceFacts> {
+        let asks = policy.policy.settings.photo.mode == PhotoMode::StepUp;
         Ok(DeviceFacts {
-            new_device: self.accepted.is_empty()
+            new_device: asks
+                && self.accepted.is_empty()
                 && !self.tx.photos().device_has_punch(self.device_id)?,
             software_key: self.assurance == AssuranceLevel::Software,
         })

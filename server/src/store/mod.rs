@@ -21,6 +21,7 @@ pub mod evidence;
 pub mod faults;
 pub mod forgotten;
 pub mod head_statements;
+pub mod ingest_batch;
 pub mod kiosk;
 pub mod limits;
 pub mod meta;
@@ -105,6 +106,8 @@ pub trait StoreTx {
     fn chain(&self) -> &dyn chain::ChainTx;
     /// Chain events, requests and their attachments.
     fn events(&self) -> &dyn events::EventsTx;
+    /// An upload's reads about its device, one statement each.
+    fn ingest_batch(&self) -> &dyn ingest_batch::IngestBatchTx;
 }
 
 /// Where the schema stands: `/readyz` is ready only when they match.

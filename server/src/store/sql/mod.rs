@@ -14,6 +14,7 @@ mod enrollment;
 mod events;
 mod faults;
 mod forgotten;
+mod ingest_batch;
 mod limits;
 mod meta;
 mod people;
@@ -41,6 +42,7 @@ use crate::store::evidence::EvidenceTx;
 use crate::store::faults::{FaultsTx, SilentQuery, SilentTerminal};
 use crate::store::forgotten::{ForgottenFilter, ForgottenRow, ForgottenTx, SweepQuery};
 use crate::store::head_statements::HeadStatementsTx;
+use crate::store::ingest_batch::{HeadStanding, IngestBatchTx};
 use crate::store::kiosk::KioskTx;
 use crate::store::limits::LimitsTx;
 use crate::store::meta::MetaTx;
@@ -248,6 +250,9 @@ impl StoreTx for SqlTx<'_> {
     fn events(&self) -> &dyn EventsTx {
         self
     }
+    fn ingest_batch(&self) -> &dyn IngestBatchTx {
+        self
+    }
 }
 
 answered_by!(FaultsTx {} {
@@ -296,6 +301,11 @@ answered_by!(BrowserTx {} {
     fn update_passkey(credential_id: &str, passkey: &str) -> Result<()> => browser;
     fn passkeys_ever(employee_id: &str) -> Result<Vec<PasskeyRow>> => browser;
     fn revoke_passkey(device_id: &str, now_ms: i64) -> Result<bool> => browser;
+});
+
+answered_by!(IngestBatchTx {} {
+    fn head_standing(device_id: &str, seq: u64) -> Result<HeadStanding> => ingest_batch;
+    fn pending_rotation_seq(device_id: &str) -> Result<Option<u64>> => ingest_batch;
 });
 
 answered_by!(PhotosTx {} {
