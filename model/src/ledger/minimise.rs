@@ -74,10 +74,10 @@ pub fn minimise(
     let key = privacy
         .wifi_key()?
         .map(|k| hmac::Key::new(hmac::HMAC_SHA256, &k));
-    let judged: Vec<&PreparedSite> = evaluation
+    let judged: Vec<PreparedSite<'_>> = evaluation
         .sites
         .iter()
-        .filter_map(|r| policy.sites.iter().find(|s| s.site.id == r.site_id))
+        .filter_map(|r| policy.sites().find(|s| s.site.id == r.site_id))
         .collect();
     let mut wifi_matched = Vec::new();
     let mut wifi_exact = Vec::new();

@@ -187,7 +187,7 @@ pub fn evaluate(
     let sites: Vec<SiteResult> = candidates
         .iter()
         .filter_map(|&i| {
-            let site = policy.sites.get(i)?;
+            let site = policy.site(i)?;
             let verdict = near
                 .iter()
                 .find(|(j, _)| *j == i)
@@ -206,7 +206,7 @@ pub fn evaluate(
         .min_by(|a, b| a.1.distance_to_edge_m.total_cmp(&b.1.distance_to_edge_m))
         .and_then(|(i, v)| {
             Some(NearestSite {
-                site_id: policy.sites.get(*i)?.site.id.clone(),
+                site_id: policy.site(*i)?.site.id.clone(),
                 distance_m: v.distance_to_edge_m,
             })
         });
@@ -330,7 +330,7 @@ fn travel_flag(fix: &ValidFix, prev: &PreviousFix, max_mps: f64, action: Action)
 }
 
 fn judge_site(
-    site: &PreparedSite,
+    site: PreparedSite<'_>,
     gps: Option<&ValidFix>,
     verdict: Option<GpsVerdict>,
     evidence: &ValidEvidence,
@@ -415,7 +415,7 @@ fn gps_check(
     }
 }
 
-fn wifi_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
+fn wifi_check(site: PreparedSite<'_>, evidence: &ValidEvidence) -> SignalCheck {
     let wifi = &site.site.wifi;
     let (outcome, detail) = if evidence.wifi.is_empty() {
         (Outcome::Unavailable, "no Wi-Fi scan".to_string())
@@ -458,7 +458,7 @@ fn wifi_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
     }
 }
 
-fn ip_check(site: &PreparedSite, evidence: &ValidEvidence) -> SignalCheck {
+fn ip_check(site: PreparedSite<'_>, evidence: &ValidEvidence) -> SignalCheck {
     let hit = evidence.ips.iter().find_map(|ip| {
         site.site
             .cidrs

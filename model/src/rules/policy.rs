@@ -240,18 +240,21 @@ impl Policy {
     }
 }
 
-/// A site with its rule resolved to the signals it actually uses.
-#[derive(Debug, Clone)]
-pub struct PreparedSite {
-    pub site: Site,
-    pub signals: Vec<Signal>,
+/// A site with its rule resolved to the signals it actually uses: a view
+/// into [`PreparedPolicy`], which keeps each site once (in `policy.sites`)
+/// rather than a second copy of every shape.
+#[derive(Debug, Clone, Copy)]
+pub struct PreparedSite<'a> {
+    pub site: &'a Site,
+    pub signals: &'a [Signal],
 }
 
 /// A validated policy with its indexes, ready for evaluation.
 #[derive(Debug)]
 pub struct PreparedPolicy {
     pub policy: Policy,
-    pub sites: Vec<PreparedSite>,
+    /// `policy.sites[i]`'s signals at `i`.
+    signals: Vec<Vec<Signal>>,
     pub index: SiteIndex,
     /// BSSID -> sites listing it.
     pub bssid_sites: HashMap<Bssid, Vec<usize>>,
@@ -308,12 +311,12 @@ impl PreparedPolicy {
         index: SiteIndex,
     ) -> Result<PreparedPolicy, PolicyError> {
         validate_settings(&policy.settings)?;
-        let mut sites = Vec::with_capacity(policy.sites.len());
+        let mut signals = Vec::with_capacity(policy.sites.len());
         let mut bssid_sites: HashMap<Bssid, Vec<usize>> = HashMap::new();
         let mut ssid_sites: HashMap<String, Vec<usize>> = HashMap::new();
         let mut cidr_sites = Vec::new();
         for (i, site) in policy.sites.iter().enumerate() {
-            let signals = resolve_signals(site)?;
+            signals.push(resolve_signals(site)?);
             for bssid in &site.wifi.bssids {
                 bssid_sites.entry(*bssid).or_default().push(i);
             }
@@ -321,10 +324,6 @@ impl PreparedPolicy {
                 ssid_sites.entry(ssid.clone()).or_default().push(i);
             }
             cidr_sites.extend(site.cidrs.iter().map(|c| (*c, i)));
-            sites.push(PreparedSite {
-                site: site.clone(),
-                signals,
-            });
         }
         let shifts = policy
             .shifts
@@ -335,11 +334,28 @@ impl PreparedPolicy {
             shifts,
             index,
             policy,
-            sites,
+            signals,
             bssid_sites,
             ssid_sites,
             cidr_sites,
         })
+    }
+
+    /// Site `i` with its signals.
+    pub fn site(&self, i: usize) -> Option<PreparedSite<'_>> {
+        Some(PreparedSite {
+            site: self.policy.sites.get(i)?,
+            signals: self.signals.get(i)?,
+        })
+    }
+
+    /// Every site with its signals, in the policy's order.
+    pub fn sites(&self) -> impl ExactSizeIterator<Item = PreparedSite<'_>> + '_ {
+        self.policy
+            .sites
+            .iter()
+            .zip(&self.signals)
+            .map(|(site, signals)| PreparedSite { site, signals })
     }
 }
 

@@ -14,7 +14,7 @@ pub fn refusal(
     terminal: Terminal,
     assurance: Option<AssuranceLevel>,
 ) -> Option<TerminalRefusal> {
-    let site = policy.sites.iter().find(|s| s.site.id == site_id)?;
+    let site = policy.sites().find(|s| s.site.id == site_id)?;
     site.site.terminals.admit(terminal, assurance).err()
 }
 

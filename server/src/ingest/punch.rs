@@ -327,8 +327,7 @@ fn assurance_flag(
         (settings.below_min_assurance == BelowMinimum::Review).then_some(settings.min_assurance);
     let site = record.evaluation.site_id.as_ref().and_then(|id| {
         policy
-            .sites
-            .iter()
+            .sites()
             .find(|s| &s.site.id == id)
             .and_then(|s| s.site.min_assurance)
     });
