@@ -114,8 +114,10 @@ step "punch page with a passkey (Chromium)" bash -c "cd server && '$SERVER_TESTS
 # Load test, smoke size, on SQLite and PostgreSQL (the full one: server/README.md).
 step "load smoke test" target/debug/scale_bench --smoke
 pg_stop
-# The contract suite: schemathesis against the live server, bounded.
-step "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
+# The contract suite: schemathesis against the live server, bounded; beside
+# the JVM steps below (it is one Python process and a server, mostly one
+# core; they are Maven and Kotlin's compiler).
+step_bg "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
 # The checked-in Kotlin and Swift sources are exactly what the library generates.
 # From the library without the `bench` feature (the test runs above relinked
 # it with the feature their dev-dependency turns on): cargo relinks punch-ffi.
@@ -143,6 +145,7 @@ step "keep rules (ProGuard)" timeout 900 ./scripts/check-keep-rules.sh
 step "swift release script" bash bindings/swift/tests/release-test.sh
 # The Android demo's Kotlin, compiled against the Android framework API jar.
 step "android demo compile" ./android-demo/check-compile.sh
+step_wait "contract suite"
 
 # ARM64: the core's test suite (ring's ARM code, SQLite) under qemu-user.
 # Skipped there: the one test that re-executes its own binary (with TZ set),
