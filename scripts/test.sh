@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/msrv.sh
 FEATURES=(--workspace --locked --features punch-server/smtp)
 # swift-check needs Rust 1.90 (tree-sitter): built apart, on stable.
-MSRV_CARGO=(cargo "+$MSRV")
+MSRV_CARGO=(scripts/lib/msrv-cargo.sh)
 MSRV_FEATURES=(--workspace --exclude swift-check --locked --features punch-server/smtp)
 
 quick=false
@@ -75,9 +75,11 @@ step "build tests (Rust $MSRV)" "${MSRV_CARGO[@]}" test "${MSRV_FEATURES[@]}" --
 test_bin() { # PACKAGE TARGET -> the test executable cargo built
   python3 scripts/lib/test_bins.py target/steps/test-build.json "$1" "$2"
 }
-# The plain binaries and the FFI library too (the same feature set: nothing
-# rebuilt); the contract suite, the bindings check and Kotlin use them.
-step "build binaries (Rust $MSRV)" "${MSRV_CARGO[@]}" build "${MSRV_FEATURES[@]}"
+# The plain binaries and the FFI library (with `bench`, as the test build has
+# it): the same feature set, so only what the tests did not need is built
+# (uniffi-bindgen) and libpunchcore.so is put in target/debug. The contract
+# suite, the bindings and Kotlin use them.
+step "build binaries (Rust $MSRV)" "${MSRV_CARGO[@]}" build "${MSRV_FEATURES[@]}" --features punch-ffi/bench
 SERVER_TESTS="$(test_bin punch-server integration)"
 SIGNIN_MEMORY_TEST="$(test_bin punch-server signin_memory)"
 E2E_TESTS="$(test_bin punch-tests integration)"
@@ -118,17 +120,15 @@ pg_stop
 # the JVM steps below (it is one Python process and a server, mostly one
 # core; they are Maven and Kotlin's compiler).
 step_bg "contract suite" env PUNCH_PREBUILT=1 ./scripts/contract.sh 40
-# The checked-in Kotlin and Swift sources are exactly what the library generates.
-# From the library without the `bench` feature (the test runs above relinked
-# it with the feature their dev-dependency turns on): cargo relinks punch-ffi.
-step "bindings drift" bash -c "${MSRV_CARGO[*]} build ${MSRV_FEATURES[*]} && PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check"
+# The checked-in Kotlin and Swift sources are exactly what the library
+# generates (read from the build above, its `bench` items left out).
+step "bindings drift" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --check
 # Kotlin on a JVM: the generated bindings + coroutine layer, tested against
 # the real punch-server on 127.0.0.1 with target/debug/libpunchcore.so built
 # with the `bench` feature (its benchmark object and panicProbe are tested
-# too; the shipped library and the checked-in sources have neither): only
-# punch-ffi is rebuilt, and its Kotlin generated beside the hand-written.
-step "bench bindings" bash -c "${MSRV_CARGO[*]} build ${MSRV_FEATURES[*]} --features punch-ffi/bench \
-  && PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --bench target/kotlin-bench"
+# too; the shipped library and the checked-in sources have neither): its
+# Kotlin generated beside the hand-written.
+step "bench bindings" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --bench target/kotlin-bench
 KOTLIN_BENCH=(-Dpunch.bench.sources="$PWD/target/kotlin-bench")
 step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test "${KOTLIN_BENCH[@]}"
 # Again with every coroutine on Dispatchers.Unconfined, where a library that

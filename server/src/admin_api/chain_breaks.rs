@@ -15,19 +15,8 @@ use crate::admin_api::people::{Reasoned, audit, check_team_filter};
 use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::staff::Permission;
-use crate::store::StoreExt;
 use crate::store::people::ChainAckRow;
-
-/// One refused record, without its bytes (they stay in the evidence table).
-#[derive(Debug, Clone, Serialize)]
-pub struct Refused {
-    pub seq: u64,
-    pub reason: String,
-    pub detail: String,
-    pub hash: String,
-    pub attempts: u64,
-    pub first_received_at_ms: i64,
-}
+use crate::store::{RefusedRow, StoreExt};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ChainBreak {
@@ -37,7 +26,8 @@ pub struct ChainBreak {
     /// The head the server accepted: a new segment would anchor here.
     pub head_seq: u64,
     pub head_hash: String,
-    pub refused: Vec<Refused>,
+    /// Without their bytes (they stay in the evidence table).
+    pub refused: Vec<RefusedRow>,
     pub acknowledged: Option<ChainAckRow>,
 }
 
@@ -86,19 +76,7 @@ pub async fn list(
                         Some(e) => tx.people().team_of(e)?,
                         None => None,
                     };
-                    let refused = tx
-                        .refusals()
-                        .refused_of(&device_id, REFUSED_PER_DEVICE)?
-                        .into_iter()
-                        .map(|r| Refused {
-                            seq: r.seq,
-                            reason: r.reason,
-                            detail: r.detail,
-                            hash: r.hash,
-                            attempts: r.attempts,
-                            first_received_at_ms: r.first_received_at_ms,
-                        })
-                        .collect();
+                    let refused = tx.refusals().refused_of(&device_id, REFUSED_PER_DEVICE)?;
                     breaks.push(ChainBreak {
                         acknowledged: tx.people().latest_chain_ack(&device_id)?,
                         device_id,
