@@ -132,12 +132,16 @@ step "bench bindings" env PUNCH_PREBUILT=1 ./scripts/gen-bindings.sh --bench tar
 KOTLIN_BENCH=(-Dpunch.bench.sources="$PWD/target/kotlin-bench")
 step "kotlin tests" mvn -B --no-transfer-progress -f bindings/kotlin/pom.xml test "${KOTLIN_BENCH[@]}"
 # Again with every coroutine on Dispatchers.Unconfined, where a library that
-# blocks in a callback deadlocks (mozilla/uniffi-rs#1901).
-step "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
+# blocks in a callback deadlocks (mozilla/uniffi-rs#1901). The compiled suite
+# again, beside the Robolectric run (its own Maven project and target dir);
+# mostly waiting on servers and backoff, so it takes little of the CPU.
+step_bg "kotlin tests (Unconfined)" mvn -B -q --no-transfer-progress -f bindings/kotlin/pom.xml \
   surefire:test -Dpunch.dispatcher=unconfined "${KOTLIN_BENCH[@]}"
 # The Android SDK's adapters under Robolectric (Android 14), and one punch
 # from them through libpunchcore.so to the real server.
 step "android sdk tests (Robolectric)" timeout 900 ./scripts/test-android-sdk.sh
+# The keep-rules check recompiles bindings/kotlin: the run above ends first.
+step_wait "kotlin tests (Unconfined)"
 # The SDK's consumer R8/ProGuard rules: Kotlin tests run from a jar that
 # ProGuard shrank and obfuscated with them (android-sdk/consumer-rules.pro).
 step "keep rules (ProGuard)" timeout 900 ./scripts/check-keep-rules.sh
