@@ -10,7 +10,9 @@
 //! Here the body runs on the dispatcher's thread in one crossing
 //! (`scripts/bench-kotlin.sh` puts both paths side by side). Swift keeps the async
 //! methods (its continuations are plain C callbacks): `uniffi.toml`
-//! excludes these from Swift, and the async twins from Kotlin.
+//! excludes these from Swift, and the async twins from Kotlin, and gives
+//! these Kotlin names that say they are internal (`internalPunchBlocking`,
+//! `InternalCallToken`...): uniffi generates every export public.
 
 use std::sync::Arc;
 
@@ -21,6 +23,7 @@ use crate::types::{Evaluation, Evidence, PunchKind, PunchReceipt};
 
 /// `PunchClient.punch` on the calling thread (it may wait for the platform
 /// signer's prompt; `token` ends that wait). Blocks: apps call `punch`.
+/// @suppress
 #[uniffi::export]
 pub fn punch_blocking(
     client: Arc<PunchClient>,
@@ -33,6 +36,7 @@ pub fn punch_blocking(
 
 /// `PunchClient.evaluate` on the calling thread (it never waits for the
 /// user or the network). Blocks: apps call `evaluate`.
+/// @suppress
 #[uniffi::export]
 pub fn evaluate_blocking(
     client: Arc<PunchClient>,
@@ -43,6 +47,7 @@ pub fn evaluate_blocking(
 
 /// `PunchClient.evaluate_kind` on the calling thread. Blocks: apps call
 /// `evaluateKind`.
+/// @suppress
 #[uniffi::export]
 pub fn evaluate_kind_blocking(
     client: Arc<PunchClient>,

@@ -176,7 +176,9 @@ pub(crate) async fn off_thread<T: Send + 'static>(
 /// The cancel switch of one blocking call (`on_this_thread`): the Kotlin
 /// coroutine layer makes one per call and flips it when its coroutine is
 /// cancelled, which ends a wait on a platform signer or transport inside
-/// the call as dropping an async call's future does.
+/// the call as dropping an async call's future does. Kotlin's name for it
+/// is `InternalCallToken` (`uniffi.toml`); Swift has none.
+/// @suppress
 #[derive(uniffi::Object, Default)]
 pub struct CallToken(Arc<Cancel>);
 
