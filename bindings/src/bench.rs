@@ -11,7 +11,7 @@ use uniffi::{Lift, Lower};
 use crate::UniFfiTag;
 use crate::client::{PunchClient, evaluate_body, punch_body};
 use crate::error::{PunchError, guard};
-use crate::runtime::{CallToken, off_thread};
+use crate::runtime::off_thread;
 use crate::types::{Evaluation, Evidence, PunchKind, PunchReceipt};
 
 /// Nanoseconds each Rust-side step of the hot punch (`punch_blocking`)
@@ -22,10 +22,9 @@ pub struct PunchSteps {
     pub evidence_lift: i64,
     /// The FFI Evidence into the core's.
     pub evidence_in: i64,
-    /// A call token made and dropped.
-    pub call_token: i64,
     /// `PunchEngine::punch` inside the blocking half's wrapping (busy
-    /// check, cancel token, panic guard, user's-call mark).
+    /// check, the call's cancel registered by id, panic guard, user's-call
+    /// mark).
     pub wrapped_punch: i64,
     /// The receipt's messages rendered (part of `receipt_out`).
     pub messages: i64,
@@ -180,15 +179,10 @@ impl RustBaseline {
             let evidence = <Evidence as Lift<UniFfiTag>>::try_lift(lowered).map_err(ffi_bug)?;
             let evidence_lift = nanos(start);
             let start = Instant::now();
-            let token = CallToken::new();
-            drop(token);
-            let call_token = nanos(start);
-            let token = CallToken::new();
-            let start = Instant::now();
             let core_evidence: punch_core::Evidence = evidence.into();
             let evidence_in = nanos(start);
             let start = Instant::now();
-            let receipt = client.on_this_thread_for_user(&token, |engine| {
+            let receipt = client.on_this_thread_for_user(-1, |engine| {
                 Ok(engine.punch(kind.into(), &core_evidence)?)
             })?;
             let wrapped_punch = nanos(start);
@@ -211,7 +205,6 @@ impl RustBaseline {
             Ok(PunchSteps {
                 evidence_lift,
                 evidence_in,
-                call_token,
                 wrapped_punch,
                 messages,
                 receipt_out,

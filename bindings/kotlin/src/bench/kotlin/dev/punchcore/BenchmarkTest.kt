@@ -15,6 +15,8 @@ import java.util.concurrent.Executors
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.asExecutor
+import kotlinx.coroutines.suspendCancellableCoroutine
 import kotlinx.coroutines.withContext
 
 @TestMethodOrder(MethodOrderer.OrderAnnotation::class)
@@ -92,7 +94,7 @@ class BenchmarkTest {
                     { rust.punchNanos(kind, evidence) },
                     timedOn(mainLike) { client.punch(kind, evidence) },
                     timed { rust.punchAsync(kind, evidence) },
-                    timed { InternalCallToken().use { internalPunchBlocking(client, it, kind, evidence) } },
+                    timed { internalPunchBlocking(client, 0L, kind, evidence) },
                 ))
                 emit("kotlin_punch_vs_rust_punch", kp / 1e6, "ms/punch", rp / 1e6)
                 emit("kotlin_punch_from_main_like_caller_vs_rust_punch", mp / 1e6, "ms/punch", rp / 1e6)
@@ -120,7 +122,7 @@ class BenchmarkTest {
      * machinery around nothing; lowering an Evidence; evaluate sync vs
      * async on the caller's thread; lifting the Evaluation (sync evaluate
      * vs the same work timed inside Rust); the hot calls' path (a hop to an
-     * IO thread and back, a cancel token); the JVM attach inside uniffi's
+     * IO thread and back, a call id to cancel by); the JVM attach inside uniffi's
      * async protocol.
      */
     @Test
@@ -161,13 +163,20 @@ class BenchmarkTest {
                 // instead of uniffi's future and its JNA continuation callback.
                 val evalOnIo = time { withContext(Dispatchers.IO) { rust.evaluateSync(evidence) } }
                 // The hot calls' path (HotCalls.kt): the hop to an IO thread
-                // and back around nothing, a call's cancel token, and the
+                // and back around nothing, and the
                 // blocking half of evaluate on this thread.
                 val hop = time { offCallerThread(null) { } }
                 // The same from a caller already on Dispatchers.IO: no hop.
                 val hopOnIo = withContext(Dispatchers.IO) { time { offCallerThread(null) { } } }
+                // What the hot calls did from IO before they ran in place:
+                // a task for IO's executor and a resume through the dispatcher.
+                val io = Dispatchers.IO.asExecutor()
+                val hopOnIoBefore = withContext(Dispatchers.IO) {
+                    time {
+                        suspendCancellableCoroutine<Unit> { c -> io.execute { c.resumeWith(Result.success(Unit)) } }
+                    }
+                }
                 val evalHotOnIo = withContext(Dispatchers.IO) { time { client.evaluate(evidence) } }
-                val token = time { InternalCallToken().close() }
                 val evalBlocking = time { internalEvaluateBlocking(client, evidence) }
                 val evalHot = time { client.evaluate(evidence) }
                 // uniffi's async no-op again, with the Rust workers left
@@ -195,8 +204,8 @@ class BenchmarkTest {
                 emit("ffi_async_noop_worker_stays_attached", asyncAttached, "us/op", async)
                 emit("ffi_io_hop_around_nothing", hop, "us/op", sync)
                 emit("ffi_io_hop_around_nothing_from_io_caller", hopOnIo, "us/op", sync)
+                emit("ffi_io_executor_around_nothing_from_io_caller", hopOnIoBefore, "us/op", sync)
                 emit("ffi_evaluate_hot_call_from_io_caller", evalHotOnIo, "us/op", inRust)
-                emit("ffi_call_token", token, "us/op", sync)
                 emit("ffi_evaluate_blocking_on_this_thread", evalBlocking, "us/op", inRust)
             }
         }
@@ -228,7 +237,7 @@ class BenchmarkTest {
                     plain[i] = rust.punchNanos(kind, evidence)
                 }
                 fun med(f: (PunchSteps) -> Long) = median(steps.map(f)) / 1e3
-                // The hot punch's Kotlin body (the generated `punchBlocking`)
+                // The hot punch's Kotlin body (the generated `internalPunchBlocking`)
                 // split: lowering its arguments, the native call, lifting
                 // the receipt; beside Rust's punch, interleaved.
                 val lowering = LongArray(n)
@@ -236,14 +245,14 @@ class BenchmarkTest {
                 val lifting = LongArray(n)
                 val engine = LongArray(n)
                 for (i in 0 until n) {
-                    InternalCallToken().use { token ->
+                    run {
                         val t0 = System.nanoTime()
                         val k = FfiConverterTypePunchKind.lower(kind)
                         val e = FfiConverterTypeEvidence.lower(evidence)
                         val t1 = System.nanoTime()
                         val status = UniffiRustCallStatusBuffer.get()
                         val answer = UniffiLib.uniffi_punchcore_fn_func_punch_blocking(
-                            client.uniffiCloneHandle(), token.uniffiCloneHandle(), k, e, status,
+                            client.uniffiCloneHandle(), 0L, k, e, status,
                         )
                         val t2 = System.nanoTime()
                         check(status.getByte(0) == 0.toByte()) { "punch failed" }
@@ -268,7 +277,7 @@ class BenchmarkTest {
                 val m = n * 10
                 val sync = time(m) { rust.noop() }
                 val lower = time(m) { rust.takeEvidence(evidence) }
-                val token = time(m) { InternalCallToken().close() }
+                val cancelUnknown = time(m) { internalCancelCall(Long.MIN_VALUE) }
                 val lift = time(m) { rust.lastReceipt() }
                 // Kotlin's own share of those: reading the receipt's bytes
                 // and writing the evidence's, on a heap buffer (no JNA).
@@ -289,10 +298,10 @@ class BenchmarkTest {
                 emit("ffi_punch_split_native_call_vs_engine_punch", median(native.toList()) / 1e3, "us/op", engineMedian)
                 emit("ffi_punch_split_kotlin_lift_receipt", median(lifting.toList()) / 1e3, "us/op", sync)
                 emit("ffi_punch_kotlin_lower_evidence", lower, "us/op", sync)
-                emit("ffi_punch_kotlin_call_token", token, "us/op", sync)
+                // Paid only by a cancelled call (the id was a token object: three FFI calls each).
+                emit("ffi_cancel_call_by_id", cancelUnknown, "us/op", sync)
                 emit("ffi_punch_rust_evidence_lift", med { it.evidenceLift }, "us/op", sync)
                 emit("ffi_punch_rust_evidence_in", med { it.evidenceIn }, "us/op", sync)
-                emit("ffi_punch_rust_call_token", med { it.callToken }, "us/op", sync)
                 emit("ffi_punch_rust_wrapped_punch_vs_engine_punch", med { it.wrappedPunch }, "us/op", median(plain.toList()) / 1e3)
                 emit("ffi_punch_rust_messages", med { it.messages }, "us/op", sync)
                 emit("ffi_punch_rust_receipt_out", med { it.receiptOut }, "us/op", sync)

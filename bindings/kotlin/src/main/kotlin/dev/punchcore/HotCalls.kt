@@ -8,10 +8,14 @@ package dev.punchcore
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.asExecutor
 import kotlinx.coroutines.suspendCancellableCoroutine
+import java.util.concurrent.atomic.AtomicLong
 import kotlin.coroutines.ContinuationInterceptor
 
 /** IO's threads may block (a signer's prompt may hold one for a while). */
 private val blockingCalls = Dispatchers.IO.asExecutor()
+
+/** Ids of the calls [internalCancelCall] can cancel: unique in this process. */
+private val callIds = AtomicLong()
 
 /**
  * Runs [call] on a thread of [blockingCalls] and resumes with its answer:
@@ -20,18 +24,18 @@ private val blockingCalls = Dispatchers.IO.asExecutor()
  * `withContext(Dispatchers.IO)` would, saving two thread switches (about
  * 20 to 40 µs: waking a parked IO thread, then the caller's); from any
  * other dispatcher (Main, Default, Unconfined) on an IO thread, so the
- * caller's thread never blocks. Cancelling the coroutine flips [token],
- * which ends a wait inside the call, and resumes it with a
+ * caller's thread never blocks. Cancelling the coroutine runs [onCancel]
+ * (which ends a wait inside the call), and resumes it with a
  * CancellationException: at once when the call runs on another thread (a
  * body already committing to disk finishes; only its answer is dropped, as
  * with uniffi's own async calls), when the call returns when it runs on
  * the caller's.
  */
-internal suspend fun <T> offCallerThread(token: InternalCallToken?, call: () -> T): T =
+internal suspend fun <T> offCallerThread(onCancel: (() -> Unit)?, call: () -> T): T =
     suspendCancellableCoroutine { continuation ->
-        if (token != null) continuation.invokeOnCancellation { token.cancel() }
+        if (onCancel != null) continuation.invokeOnCancellation { onCancel() }
         if (continuation.context[ContinuationInterceptor] === Dispatchers.IO) {
-            // A cancel while it runs flips the token at once (the handler
+            // A cancel while it runs reaches the call at once (the handler
             // runs in the canceller's thread); this answer is then dropped.
             continuation.resumeWith(runCatching(call))
         } else {
@@ -48,8 +52,10 @@ internal suspend fun <T> offCallerThread(token: InternalCallToken?, call: () -> 
  * (`refusedAttempts`), and [PunchException.Refused] carries why.
  */
 @Throws(PunchException::class)
-suspend fun PunchClient.punch(kind: PunchKind, evidence: Evidence): PunchReceipt =
-    InternalCallToken().use { token -> offCallerThread(token) { internalPunchBlocking(this, token, kind, evidence) } }
+suspend fun PunchClient.punch(kind: PunchKind, evidence: Evidence): PunchReceipt {
+    val call = callIds.incrementAndGet()
+    return offCallerThread({ internalCancelCall(call) }) { internalPunchBlocking(this, call, kind, evidence) }
+}
 
 /** Judges evidence without storing anything: for the UI's live verdict. */
 @Throws(PunchException::class)
