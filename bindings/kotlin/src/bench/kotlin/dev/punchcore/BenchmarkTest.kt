@@ -25,6 +25,18 @@ class BenchmarkTest {
 
     private fun median(v: List<Long>): Double = v.sorted()[v.size / 2].toDouble()
 
+    /** [block]'s median time in µs over [count] calls, after as many to warm up. */
+    private suspend fun medianMicros(count: Int, block: suspend () -> Unit): Double {
+        repeat(count) { block() }
+        val t = LongArray(count)
+        for (i in 0 until count) {
+            val start = System.nanoTime()
+            block()
+            t[i] = System.nanoTime() - start
+        }
+        return median(t.toList()) / 1e3
+    }
+
     /** Nanoseconds [block] takes, timed from Kotlin. */
     private fun timed(block: suspend () -> Unit): suspend () -> Long = {
         val start = System.nanoTime()
@@ -133,16 +145,7 @@ class BenchmarkTest {
         localClient(dir.resolve("kotlin")).use { client ->
             RustBaseline.ofClient(client).use { rust ->
                 val evidence = INSIDE
-                suspend fun time(block: suspend () -> Unit): Double {
-                    repeat(n) { block() } // warm-up
-                    val t = LongArray(n)
-                    for (i in 0 until n) {
-                        val start = System.nanoTime()
-                        block()
-                        t[i] = System.nanoTime() - start
-                    }
-                    return median(t.toList()) / 1e3
-                }
+                suspend fun time(block: suspend () -> Unit): Double = medianMicros(n, block)
                 val sync = time { rust.noop() }
                 val async = time { rust.noopAsync() }
                 val lower = time { rust.takeEvidence(evidence) }
@@ -264,16 +267,7 @@ class BenchmarkTest {
                     }
                     engine[i] = rust.punchNanos(kind, evidence)
                 }
-                suspend fun time(count: Int, block: suspend () -> Unit): Double {
-                    repeat(count) { block() }
-                    val t = LongArray(count)
-                    for (i in 0 until count) {
-                        val start = System.nanoTime()
-                        block()
-                        t[i] = System.nanoTime() - start
-                    }
-                    return median(t.toList()) / 1e3
-                }
+                suspend fun time(count: Int, block: suspend () -> Unit): Double = medianMicros(count, block)
                 val m = n * 10
                 val sync = time(m) { rust.noop() }
                 val lower = time(m) { rust.takeEvidence(evidence) }
