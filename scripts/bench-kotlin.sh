@@ -2,11 +2,12 @@
 # Punch and evaluate through Kotlin (JNA + generated bindings) against the
 # same calls timed inside Rust, in one run on the shipped library profile.
 # Prints JSON lines {"bench","value","unit","baseline","ratio"}. The issue's
-# ratio is kotlin_punch_vs_rust_punch; beside it, in the same rounds, the
-# same punch through uniffi's async protocol (Swift's path, Kotlin's before
-# HotCalls.kt) and the hot call's blocking half on the caller's thread (the
-# crossing without the thread switches): what a loaded machine adds to the
-# switches shows there. ffi_* lines break one call down.
+# ratio is kotlin_punch_vs_rust_punch: the punch from a coroutine already on
+# Dispatchers.IO (a worker; it runs in place). Beside it, in the same rounds:
+# from a single-thread dispatcher like Main (_from_main_like_caller: the hop
+# to an IO thread and back), through uniffi's async protocol (Swift's path),
+# and the blocking half on the bench's thread. ffi_* lines break one call
+# down, ffi_punch_* / ffi_evaluate_* step by step on each side of the FFI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Unstripped, as scripts/lib-sizes.sh builds it (one build serves both).

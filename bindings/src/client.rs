@@ -20,7 +20,7 @@ use crate::platform::{
     DeviceSigner, ForeignClock, ForeignSigner, ForeignTransport, HttpTransport, PlatformClock,
     StandingListener, signing_for_user,
 };
-use crate::runtime::{CallToken, off_thread, on_this_thread};
+use crate::runtime::{off_thread, on_this_thread};
 use crate::subscriptions::{Subscribers, Subscription};
 use crate::types::Signed;
 use crate::types::{
@@ -472,11 +472,11 @@ impl PunchClient {
     /// Like `run_for_user`, on the calling thread (see `runtime::on_this_thread`).
     pub(crate) fn on_this_thread_for_user<T>(
         &self,
-        token: &CallToken,
+        call: i64,
         body: impl FnOnce(&PunchEngine) -> Result<T, PunchError>,
     ) -> Result<T, PunchError> {
         self.not_prompting()?;
-        on_this_thread(token, || signing_for_user(|| body(&self.engine)))
+        on_this_thread(call, || signing_for_user(|| body(&self.engine)))
     }
 
     /// `Busy` while a user's call waits for the platform signer.

@@ -70,7 +70,7 @@ pub use pin::{
 };
 pub use platform::{DeviceSigner, HttpTransport, PlatformClock, StandingListener};
 pub use privacy::{DataKeyState, PersonalExport, RevealOutcome};
-pub use runtime::CallToken;
+pub use runtime::cancel_call;
 pub use screens::HistoryPage;
 pub use standing::{ShiftOccurrence, Standing};
 pub use subscriptions::Subscription;

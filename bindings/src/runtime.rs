@@ -173,38 +173,79 @@ pub(crate) async fn off_thread<T: Send + 'static>(
     })
 }
 
-/// The cancel switch of one blocking call (`on_this_thread`): the Kotlin
-/// coroutine layer makes one per call and flips it when its coroutine is
-/// cancelled, which ends a wait on a platform signer or transport inside
-/// the call as dropping an async call's future does.
-#[derive(uniffi::Object, Default)]
-pub struct CallToken(Arc<Cancel>);
+/// Calls running on their caller's thread (`on_this_thread`), by the id
+/// their caller gave them: a cancel reaches one by id, so a call that is
+/// never cancelled costs no object across the FFI (a token object per call
+/// was three more FFI calls and a Kotlin cleaner registration).
+struct ThisThreadCalls {
+    running: Vec<(i64, Arc<Cancel>)>,
+    /// Cancels that came before their call started (the coroutine was
+    /// cancelled while the call was on its way); the oldest are dropped
+    /// (a cancel that came after its call ended is never claimed).
+    early: VecDeque<i64>,
+}
 
+/// How many unclaimed early cancels are kept.
+const EARLY_CANCELS: usize = 64;
+
+static THIS_THREAD_CALLS: Mutex<ThisThreadCalls> = Mutex::new(ThisThreadCalls {
+    running: Vec::new(),
+    early: VecDeque::new(),
+});
+
+/// Cancels the blocking call `call` (`on_this_thread`): a wait inside it
+/// ends at once; a call that has not started yet starts cancelled; an
+/// ended or unknown call is left alone. For Kotlin's coroutine layer only
+/// (`internalCancelCall`; Swift has none).
+/// @suppress
 #[uniffi::export]
-impl CallToken {
-    #[uniffi::constructor]
-    pub fn new() -> Arc<CallToken> {
-        Arc::new(CallToken::default())
-    }
-
-    /// Cancels the call (a wait inside it ends at once); again does nothing.
-    pub fn cancel(&self) {
-        self.0.cancel();
+pub fn cancel_call(call: i64) {
+    let mut calls = lock(&THIS_THREAD_CALLS);
+    let running = calls
+        .running
+        .iter()
+        .find(|(id, _)| *id == call)
+        .map(|(_, cancel)| cancel.clone());
+    match running {
+        Some(cancel) => {
+            drop(calls);
+            cancel.cancel();
+        }
+        None => {
+            if calls.early.len() == EARLY_CANCELS {
+                calls.early.pop_front();
+            }
+            calls.early.push_back(call);
+        }
     }
 }
 
 /// Runs `body` on the calling thread inside the panic guard, as the call
-/// `token` cancels: for a caller that already is on a thread of its own
-/// (the Kotlin coroutine layer's dispatcher), where a worker hand-off would
-/// only add two thread switches.
+/// `call` (an id unique among the caller's calls) that `cancel_call`
+/// cancels: for a caller that already is on a thread of its own (the Kotlin
+/// coroutine layer's dispatcher), where a worker hand-off would only add
+/// two thread switches.
 pub(crate) fn on_this_thread<T>(
-    token: &CallToken,
+    call: i64,
     body: impl FnOnce() -> Result<T, PunchError>,
 ) -> Result<T, PunchError> {
+    let cancel = Arc::new(Cancel::default());
+    {
+        let mut calls = lock(&THIS_THREAD_CALLS);
+        if let Some(at) = calls.early.iter().position(|id| *id == call) {
+            calls.early.remove(at);
+            cancel.cancelled.store(true, Ordering::SeqCst);
+        }
+        calls.running.push((call, cancel.clone()));
+    }
     // Restored after: a foreign callback may nest a call on this thread.
-    let outer = CURRENT.with(|c| c.replace(Some(token.0.clone())));
+    let outer = CURRENT.with(|c| c.replace(Some(cancel)));
     let result = guard(body);
     CURRENT.with(|c| *c.borrow_mut() = outer);
+    let mut calls = lock(&THIS_THREAD_CALLS);
+    if let Some(at) = calls.running.iter().position(|(id, _)| *id == call) {
+        calls.running.swap_remove(at);
+    }
     result
 }
 
@@ -310,12 +351,10 @@ mod tests {
     }
 
     #[test]
-    fn cancelling_the_token_ends_a_foreign_wait_on_this_thread() {
-        let token = Arc::new(CallToken::default());
-        let canceller = token.clone();
+    fn cancelling_a_call_by_id_ends_a_foreign_wait_on_this_thread() {
         let (hooked_tx, hooked) = std::sync::mpsc::channel();
         let call = std::thread::spawn(move || {
-            let end = on_this_thread(&token, move || {
+            let end = on_this_thread(101, move || {
                 on_cancel(move || {
                     let _ = hooked_tx.send(());
                 });
@@ -328,13 +367,37 @@ mod tests {
             (end, CURRENT.with(|c| c.borrow().is_none()))
         });
         std::thread::sleep(Duration::from_millis(50));
-        canceller.cancel();
+        cancel_call(101);
         let (end, restored) = call.join().expect("thread");
         assert_eq!(end.expect("ok"), Err(WaitEnd::Cancelled));
         assert!(restored);
         hooked
             .recv_timeout(Duration::from_secs(5))
             .expect("the cancel hook ran");
+        assert!(
+            lock(&THIS_THREAD_CALLS)
+                .running
+                .iter()
+                .all(|(id, _)| *id != 101)
+        );
+    }
+
+    #[test]
+    fn a_cancel_before_the_call_starts_it_cancelled_and_reaches_no_other() {
+        cancel_call(202);
+        let waited = |call| {
+            on_this_thread(call, || {
+                Ok(wait_foreign(
+                    std::future::pending::<()>(),
+                    Duration::from_millis(200),
+                ))
+            })
+            .expect("ok")
+        };
+        assert_eq!(waited(202), Err(WaitEnd::Cancelled));
+        // Claimed once: the same id again, or another, is not cancelled.
+        assert_eq!(waited(202), Err(WaitEnd::TimedOut));
+        assert_eq!(waited(203), Err(WaitEnd::TimedOut));
     }
 
     #[test]

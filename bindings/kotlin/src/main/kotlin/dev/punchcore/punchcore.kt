@@ -926,6 +926,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_func_localized_text(
     ): Int
+    external fun uniffi_punchcore_checksum_func_cancel_call(
+    ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_background_sync_running(
     ): Int
     external fun uniffi_punchcore_checksum_method_punchclient_bind_employee(
@@ -1058,13 +1060,9 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_punchcore_checksum_method_standinglistener_on_change(
     ): Int
-    external fun uniffi_punchcore_checksum_method_calltoken_cancel(
-    ): Int
     external fun uniffi_punchcore_checksum_method_subscription_cancel(
     ): Int
     external fun uniffi_punchcore_checksum_constructor_punchclient_open(
-    ): Int
-    external fun uniffi_punchcore_checksum_constructor_calltoken_new(
     ): Int
     external fun ffi_punchcore_uniffi_contract_version(
     ): Int
@@ -1274,14 +1272,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_method_standinglistener_on_change(`ptr`: Long,`standing`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): Unit
-    external fun uniffi_punchcore_fn_clone_calltoken(`handle`: Long,uniffi_out_err: Pointer, 
-    ): Long
-    external fun uniffi_punchcore_fn_free_calltoken(`handle`: Long,uniffi_out_err: Pointer, 
-    ): Unit
-    external fun uniffi_punchcore_fn_constructor_calltoken_new(uniffi_out_err: Pointer, 
-    ): Long
-    external fun uniffi_punchcore_fn_method_calltoken_cancel(`ptr`: Long,uniffi_out_err: Pointer, 
-    ): Unit
     external fun uniffi_punchcore_fn_clone_subscription(`handle`: Long,uniffi_out_err: Pointer, 
     ): Long
     external fun uniffi_punchcore_fn_free_subscription(`handle`: Long,uniffi_out_err: Pointer, 
@@ -1296,7 +1286,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_evaluate_kind_blocking(`client`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
-    external fun uniffi_punchcore_fn_func_punch_blocking(`client`: Long,`token`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
+    external fun uniffi_punchcore_fn_func_punch_blocking(`client`: Long,`call`: Long,`kind`: RustBuffer.ByValue,`evidence`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun uniffi_punchcore_fn_func_fetch_enrollment_challenge(`options`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
@@ -1304,6 +1294,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_punchcore_fn_func_localized_text(`message`: RustBuffer.ByValue,`locale`: RustBuffer.ByValue,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
+    external fun uniffi_punchcore_fn_func_cancel_call(`call`: Long,uniffi_out_err: Pointer, 
+    ): Unit
     external fun ffi_punchcore_rustbuffer_alloc(`size`: Long,uniffi_out_err: Pointer, 
     ): RustBuffer.ByValue
     external fun ffi_punchcore_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: Pointer, 
@@ -1426,13 +1418,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_func_library_version() and 0xFFFF) != 60841) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_evaluate_blocking() and 0xFFFF) != 59110) {
+    if ((lib.uniffi_punchcore_checksum_func_evaluate_blocking() and 0xFFFF) != 31814) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_evaluate_kind_blocking() and 0xFFFF) != 31843) {
+    if ((lib.uniffi_punchcore_checksum_func_evaluate_kind_blocking() and 0xFFFF) != 29273) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_func_punch_blocking() and 0xFFFF) != 44961) {
+    if ((lib.uniffi_punchcore_checksum_func_punch_blocking() and 0xFFFF) != 38923) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_func_fetch_enrollment_challenge() and 0xFFFF) != 41270) {
@@ -1442,6 +1434,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_func_localized_text() and 0xFFFF) != 4159) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_punchcore_checksum_func_cancel_call() and 0xFFFF) != 51754) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_method_punchclient_background_sync_running() and 0xFFFF) != 37150) {
@@ -1642,16 +1637,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_punchcore_checksum_method_standinglistener_on_change() and 0xFFFF) != 43769) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_punchcore_checksum_method_calltoken_cancel() and 0xFFFF) != 5732) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_punchcore_checksum_method_subscription_cancel() and 0xFFFF) != 21945) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_punchcore_checksum_constructor_punchclient_open() and 0xFFFF) != 22414) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_punchcore_checksum_constructor_calltoken_new() and 0xFFFF) != 3139) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2224,291 +2213,6 @@ public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
         buf.putLong(value.seconds)
         // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
         buf.putInt(value.nano)
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
- * The cancel switch of one blocking call (`on_this_thread`): the Kotlin
- * coroutine layer makes one per call and flips it when its coroutine is
- * cancelled, which ends a wait on a platform signer or transport inside
- * the call as dropping an async call's future does.
- */
-public interface CallTokenInterface {
-    
-    /**
-     * Cancels the call (a wait inside it ends at once); again does nothing.
-     */
-    fun `cancel`()
-    
-    companion object
-}
-
-/**
- * The cancel switch of one blocking call (`on_this_thread`): the Kotlin
- * coroutine layer makes one per call and flips it when its coroutine is
- * cancelled, which ends a wait on a platform signer or transport inside
- * the call as dropping an async call's future does.
- */
-open class CallToken: Disposable, AutoCloseable, CallTokenInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-    constructor() :
-        this(UniffiWithHandle, 
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_constructor_calltoken_new(
-    
-        _status)
-}
-    )
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_punchcore_fn_free_calltoken(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_punchcore_fn_clone_calltoken(handle, status).also {
-                // Use a reachability fence to ensure this object isn't finalized while `handle` is
-                // "in-flight" to the Rust side of things.  Otherwise, it's possible that the GC could
-                // finalize this object and free the handle before Rust can clone it.
-                java.lang.ref.Reference.reachabilityFence(this)
-            }
-        }
-    }
-
-    
-    /**
-     * Cancels the call (a wait inside it ends at once); again does nothing.
-     */override fun `cancel`()
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_punchcore_fn_method_calltoken_cancel(
-        it,
-        _status)
-}
-    }
-    
-    
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCallToken: FfiConverter<CallToken, Long> {
-    override fun lower(value: CallToken): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): CallToken {
-        return CallToken(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): CallToken {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: CallToken) = 8UL
-
-    override fun write(value: CallToken, buf: ByteBuffer) {
-        buf.putLong(lower(value))
     }
 }
 
@@ -10280,7 +9984,9 @@ enum class AssuranceLevel {
  */
 public object FfiConverterTypeAssuranceLevel: FfiConverterRustBuffer<AssuranceLevel> {
     override fun read(buf: ByteBuffer) = try {
-        AssuranceLevel.values()[buf.getInt() - 1]
+        
+        AssuranceLevel.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10340,7 +10046,9 @@ enum class AttendanceCode {
  */
 public object FfiConverterTypeAttendanceCode: FfiConverterRustBuffer<AttendanceCode> {
     override fun read(buf: ByteBuffer) = try {
-        AttendanceCode.values()[buf.getInt() - 1]
+        
+        AttendanceCode.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10391,7 +10099,9 @@ enum class ChainProblemKind {
  */
 public object FfiConverterTypeChainProblemKind: FfiConverterRustBuffer<ChainProblemKind> {
     override fun read(buf: ByteBuffer) = try {
-        ChainProblemKind.values()[buf.getInt() - 1]
+        
+        ChainProblemKind.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10432,7 +10142,9 @@ enum class Containment {
  */
 public object FfiConverterTypeContainment: FfiConverterRustBuffer<Containment> {
     override fun read(buf: ByteBuffer) = try {
-        Containment.values()[buf.getInt() - 1]
+        
+        Containment.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10587,7 +10299,9 @@ enum class Decision {
  */
 public object FfiConverterTypeDecision: FfiConverterRustBuffer<Decision> {
     override fun read(buf: ByteBuffer) = try {
-        Decision.values()[buf.getInt() - 1]
+        
+        Decision.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10733,7 +10447,9 @@ enum class FlagAction {
  */
 public object FfiConverterTypeFlagAction: FfiConverterRustBuffer<FlagAction> {
     override fun read(buf: ByteBuffer) = try {
-        FlagAction.values()[buf.getInt() - 1]
+        
+        FlagAction.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10787,7 +10503,9 @@ enum class FlagKind {
  */
 public object FfiConverterTypeFlagKind: FfiConverterRustBuffer<FlagKind> {
     override fun read(buf: ByteBuffer) = try {
-        FlagKind.values()[buf.getInt() - 1]
+        
+        FlagKind.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10834,7 +10552,9 @@ enum class ForgottenClockOutState {
  */
 public object FfiConverterTypeForgottenClockOutState: FfiConverterRustBuffer<ForgottenClockOutState> {
     override fun read(buf: ByteBuffer) = try {
-        ForgottenClockOutState.values()[buf.getInt() - 1]
+        
+        ForgottenClockOutState.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10871,7 +10591,9 @@ enum class HttpMethod {
  */
 public object FfiConverterTypeHttpMethod: FfiConverterRustBuffer<HttpMethod> {
     override fun read(buf: ByteBuffer) = try {
-        HttpMethod.values()[buf.getInt() - 1]
+        
+        HttpMethod.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10909,7 +10631,9 @@ enum class KeyRole {
  */
 public object FfiConverterTypeKeyRole: FfiConverterRustBuffer<KeyRole> {
     override fun read(buf: ByteBuffer) = try {
-        KeyRole.values()[buf.getInt() - 1]
+        
+        KeyRole.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -10949,7 +10673,9 @@ enum class LogLevel {
  */
 public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
     override fun read(buf: ByteBuffer) = try {
-        LogLevel.values()[buf.getInt() - 1]
+        
+        LogLevel.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11042,7 +10768,9 @@ enum class MessageCode {
  */
 public object FfiConverterTypeMessageCode: FfiConverterRustBuffer<MessageCode> {
     override fun read(buf: ByteBuffer) = try {
-        MessageCode.values()[buf.getInt() - 1]
+        
+        MessageCode.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11086,7 +10814,9 @@ enum class PhotoProblem {
  */
 public object FfiConverterTypePhotoProblem: FfiConverterRustBuffer<PhotoProblem> {
     override fun read(buf: ByteBuffer) = try {
-        PhotoProblem.values()[buf.getInt() - 1]
+        
+        PhotoProblem.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11145,7 +10875,9 @@ enum class PhotoReason {
  */
 public object FfiConverterTypePhotoReason: FfiConverterRustBuffer<PhotoReason> {
     override fun read(buf: ByteBuffer) = try {
-        PhotoReason.values()[buf.getInt() - 1]
+        
+        PhotoReason.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11186,7 +10918,9 @@ enum class PinChannel {
  */
 public object FfiConverterTypePinChannel: FfiConverterRustBuffer<PinChannel> {
     override fun read(buf: ByteBuffer) = try {
-        PinChannel.values()[buf.getInt() - 1]
+        
+        PinChannel.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11231,7 +10965,9 @@ enum class PinEventKind {
  */
 public object FfiConverterTypePinEventKind: FfiConverterRustBuffer<PinEventKind> {
     override fun read(buf: ByteBuffer) = try {
-        PinEventKind.values()[buf.getInt() - 1]
+        
+        PinEventKind.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -11302,7 +11038,9 @@ enum class PinReason {
  */
 public object FfiConverterTypePinReason: FfiConverterRustBuffer<PinReason> {
     override fun read(buf: ByteBuffer) = try {
-        PinReason.values()[buf.getInt() - 1]
+        
+        PinReason.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12128,7 +11866,9 @@ enum class PunchKind {
  */
 public object FfiConverterTypePunchKind: FfiConverterRustBuffer<PunchKind> {
     override fun read(buf: ByteBuffer) = try {
-        PunchKind.values()[buf.getInt() - 1]
+        
+        PunchKind.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12202,7 +11942,9 @@ enum class RejectReason {
  */
 public object FfiConverterTypeRejectReason: FfiConverterRustBuffer<RejectReason> {
     override fun read(buf: ByteBuffer) = try {
-        RejectReason.values()[buf.getInt() - 1]
+        
+        RejectReason.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12263,7 +12005,9 @@ enum class RequestRefusal {
  */
 public object FfiConverterTypeRequestRefusal: FfiConverterRustBuffer<RequestRefusal> {
     override fun read(buf: ByteBuffer) = try {
-        RequestRefusal.values()[buf.getInt() - 1]
+        
+        RequestRefusal.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12302,7 +12046,9 @@ enum class RequestStatus {
  */
 public object FfiConverterTypeRequestStatus: FfiConverterRustBuffer<RequestStatus> {
     override fun read(buf: ByteBuffer) = try {
-        RequestStatus.values()[buf.getInt() - 1]
+        
+        RequestStatus.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12349,7 +12095,9 @@ enum class ResetPath {
  */
 public object FfiConverterTypeResetPath: FfiConverterRustBuffer<ResetPath> {
     override fun read(buf: ByteBuffer) = try {
-        ResetPath.values()[buf.getInt() - 1]
+        
+        ResetPath.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12398,7 +12146,9 @@ enum class RotationReason {
  */
 public object FfiConverterTypeRotationReason: FfiConverterRustBuffer<RotationReason> {
     override fun read(buf: ByteBuffer) = try {
-        RotationReason.values()[buf.getInt() - 1]
+        
+        RotationReason.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12469,7 +12219,9 @@ enum class ServerErrorCode {
  */
 public object FfiConverterTypeServerErrorCode: FfiConverterRustBuffer<ServerErrorCode> {
     override fun read(buf: ByteBuffer) = try {
-        ServerErrorCode.values()[buf.getInt() - 1]
+        
+        ServerErrorCode.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12507,7 +12259,9 @@ enum class Signal {
  */
 public object FfiConverterTypeSignal: FfiConverterRustBuffer<Signal> {
     override fun read(buf: ByteBuffer) = try {
-        Signal.values()[buf.getInt() - 1]
+        
+        Signal.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12552,7 +12306,9 @@ enum class SignalOutcome {
  */
 public object FfiConverterTypeSignalOutcome: FfiConverterRustBuffer<SignalOutcome> {
     override fun read(buf: ByteBuffer) = try {
-        SignalOutcome.values()[buf.getInt() - 1]
+        
+        SignalOutcome.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12611,7 +12367,9 @@ enum class SyncIssueKind {
  */
 public object FfiConverterTypeSyncIssueKind: FfiConverterRustBuffer<SyncIssueKind> {
     override fun read(buf: ByteBuffer) = try {
-        SyncIssueKind.values()[buf.getInt() - 1]
+        
+        SyncIssueKind.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -12652,7 +12410,9 @@ enum class UploadState {
  */
 public object FfiConverterTypeUploadState: FfiConverterRustBuffer<UploadState> {
     override fun read(buf: ByteBuffer) = try {
-        UploadState.values()[buf.getInt() - 1]
+        
+        UploadState.entries[buf.getInt() - 1]
+        
     } catch (e: IndexOutOfBoundsException) {
         throw RuntimeException("invalid enum value, something is very wrong!!", e)
     }
@@ -14241,8 +14001,9 @@ public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<P
         /**
          * `PunchClient.evaluate` on the calling thread (it never waits for the
          * user or the network). Blocks: apps call `evaluate`.
+         * @suppress
          */
-    @Throws(PunchException::class) fun `evaluateBlocking`(`client`: PunchClient, `evidence`: Evidence): Evaluation {
+    @Throws(PunchException::class) fun `internalEvaluateBlocking`(`client`: PunchClient, `evidence`: Evidence): Evaluation {
             return FfiConverterTypeEvaluation.lift(
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_func_evaluate_blocking(
@@ -14258,8 +14019,9 @@ public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<P
         /**
          * `PunchClient.evaluate_kind` on the calling thread. Blocks: apps call
          * `evaluateKind`.
+         * @suppress
          */
-    @Throws(PunchException::class) fun `evaluateKindBlocking`(`client`: PunchClient, `kind`: PunchKind, `evidence`: Evidence): Evaluation {
+    @Throws(PunchException::class) fun `internalEvaluateKindBlocking`(`client`: PunchClient, `kind`: PunchKind, `evidence`: Evidence): Evaluation {
             return FfiConverterTypeEvaluation.lift(
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_func_evaluate_kind_blocking(
@@ -14275,16 +14037,18 @@ public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<P
 
         /**
          * `PunchClient.punch` on the calling thread (it may wait for the platform
-         * signer's prompt; `token` ends that wait). Blocks: apps call `punch`.
+         * signer's prompt; `cancel_call(call)` ends that wait; `call` is an id
+         * unique among the caller's calls). Blocks: apps call `punch`.
+         * @suppress
          */
-    @Throws(PunchException::class) fun `punchBlocking`(`client`: PunchClient, `token`: CallToken, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
+    @Throws(PunchException::class) fun `internalPunchBlocking`(`client`: PunchClient, `call`: kotlin.Long, `kind`: PunchKind, `evidence`: Evidence): PunchReceipt {
             return FfiConverterTypePunchReceipt.lift(
     uniffiRustCallWithError(PunchException) { _status ->
     UniffiLib.uniffi_punchcore_fn_func_punch_blocking(
     
         
         FfiConverterTypePunchClient.lower(`client`),
-        FfiConverterTypeCallToken.lower(`token`),
+        FfiConverterLong.lower(`call`),
         FfiConverterTypePunchKind.lower(`kind`),
         FfiConverterTypeEvidence.lower(`evidence`),_status)
 }
@@ -14343,6 +14107,23 @@ public object FfiConverterSequenceTypePhotoReason: FfiConverterRustBuffer<List<P
 }
     )
     }
+    
+
+        /**
+         * Cancels the blocking call `call` (`on_this_thread`): a wait inside it
+         * ends at once; a call that has not started yet starts cancelled; an
+         * ended or unknown call is left alone. For Kotlin's coroutine layer only
+         * (`internalCancelCall`; Swift has none).
+         * @suppress
+         */ fun `internalCancelCall`(`call`: kotlin.Long)
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_punchcore_fn_func_cancel_call(
+    
+        
+        FfiConverterLong.lower(`call`),_status)
+}
+    
     
 
 

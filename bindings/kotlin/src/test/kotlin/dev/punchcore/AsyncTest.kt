@@ -7,6 +7,7 @@ import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
+import kotlinx.coroutines.asCoroutineDispatcher
 import kotlinx.coroutines.awaitCancellation
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.awaitAll
@@ -156,6 +157,67 @@ class AsyncTest {
             client.close()
             val tookMs = (System.nanoTime() - started) / 1_000_000
             assertTrue(tookMs < 500, "close() took $tookMs ms")
+        }
+    }
+
+    /**
+     * Where a hot call's body runs (the platform clock answers on its
+     * thread): from a single-thread caller (like Dispatchers.Main) on
+     * another thread, and the caller's thread stays free while a punch
+     * waits for a prompt; from a caller already on Dispatchers.IO on the
+     * caller's own thread (no hop), and a cancel still ends the prompt.
+     */
+    @Test
+    fun `hot calls never block a Main-like caller and run in place on IO`() = runBlocking {
+        val bodyThreads = java.util.concurrent.ConcurrentLinkedQueue<Thread>()
+        val clock = object : PlatformClock {
+            override fun now(): ClockReading {
+                bodyThreads += Thread.currentThread()
+                return ClockReading(
+                    wallTime = java.time.Instant.now(),
+                    utcOffsetMin = 0,
+                    sinceBoot = java.time.Duration.ofNanos(System.nanoTime()),
+                    bootId = "jvm-boot",
+                )
+            }
+        }
+        val signer = PromptSigner()
+        val main = java.util.concurrent.Executors.newSingleThreadExecutor { Thread(it, "main-like") }
+        main.asCoroutineDispatcher().use { mainLike ->
+            localClient(dir.resolve("phone"), ClientOptions(signer = signer, clock = clock)).use { client ->
+                suspend fun threadsOf(on: CoroutineDispatcher, call: suspend () -> Unit): Pair<Thread, Set<Thread>> =
+                    withContext(on) {
+                        bodyThreads.clear()
+                        call()
+                        Thread.currentThread() to bodyThreads.toSet()
+                    }
+                for (call in listOf<suspend () -> Unit>(
+                    { client.punch(PunchKind.CLOCK_IN, INSIDE) },
+                    { client.evaluate(INSIDE) },
+                    { client.evaluateKind(PunchKind.CLOCK_OUT, INSIDE) },
+                )) {
+                    val (caller, bodies) = threadsOf(mainLike, call)
+                    assertTrue(bodies.isNotEmpty() && caller !in bodies, "from Main-like: $caller ran $bodies")
+                    val (ioCaller, ioBodies) = threadsOf(Dispatchers.IO, call)
+                    assertEquals(setOf(ioCaller), ioBodies, "from IO")
+                }
+                // A punch waiting for a prompt leaves the Main-like thread free.
+                signer.prompt = true
+                val waiting = launch(mainLike) { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
+                withTimeout(10_000) { signer.prompting.await() }
+                assertEquals(42, withTimeout(5_000) { withContext(mainLike) { 42 } })
+                waiting.cancelAndJoin()
+                withTimeout(10_000) { signer.promptCancelled.await() }
+                // The same wait from IO, on the caller's thread: a cancel ends it.
+                signer.prompting = CompletableDeferred()
+                signer.promptCancelled = CompletableDeferred()
+                val onIo = launch(Dispatchers.IO) { client.punch(PunchKind.CLOCK_OUT, INSIDE) }
+                withTimeout(10_000) { signer.prompting.await() }
+                withTimeout(10_000) { onIo.cancelAndJoin() }
+                withTimeout(10_000) { signer.promptCancelled.await() }
+                signer.prompt = false
+                assertTrue(client.verifyChain().intact)
+            }
         }
     }
 }
