@@ -10,10 +10,8 @@
 #                                    panicProbe) into DIR, beside copies of the
 #                                    hand-written sources: what the Kotlin suite
 #                                    compiles with -Dpunch.bench.sources=DIR
-# The checked-in sources are what the library an app ships generates, which
-# has neither `bench` item. From a library built with `bench` (what
-# scripts/test.sh's one build has), they are generated with those items
-# excluded (BENCH_ONLY): the same text, without a second build.
+# The checked-in sources are generated without `bench`: they must match the
+# library an app ships, which has neither.
 # PUNCH_LIB: the library to read (default target/debug/libpunchcore.so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,27 +33,8 @@ LIB="${PUNCH_LIB:-target/debug/libpunchcore.so}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-# What the `bench` feature adds to the library's interface.
-BENCH_ONLY='["RustBaseline", "panic_probe"]'
-CONFIG=()
-nm -D --defined-only "$LIB" >"$tmp/symbols" # (not piped: grep -q would cut nm short)
-if [ "$mode" != "--bench" ] && grep -q 'uniffi_punchcore_fn_func_panic_probe$' "$tmp/symbols"; then
-  # bindings/uniffi.toml's exclude lists plus BENCH_ONLY, as a uniffi-bindgen
-  # global config (its per-crate tables replace the crate's lists).
-  python3 - "$BENCH_ONLY" >"$tmp/shipped.toml" <<'PY'
-import json, sys, tomllib
-bindings = tomllib.load(open("bindings/uniffi.toml", "rb"))["bindings"]
-for lang in ("kotlin", "swift"):
-    exclude = bindings[lang].get("exclude", []) + json.loads(sys.argv[1])
-    print(f"[crates.punchcore.bindings.{lang}]\nexclude = {json.dumps(exclude)}")
-PY
-  CONFIG=(--config "$tmp/shipped.toml")
-fi
-for lang in kotlin swift; do
-  target/debug/uniffi-bindgen generate "$LIB" "${CONFIG[@]}" --language "$lang" --no-format \
-    --out-dir "$tmp/$lang" >/dev/null
-done
+target/debug/uniffi-bindgen generate "$LIB" --language kotlin --no-format --out-dir "$tmp/kotlin" >/dev/null
+target/debug/uniffi-bindgen generate "$LIB" --language swift --no-format --out-dir "$tmp/swift" >/dev/null
 
 # Kotlin: one file under the package's folder. Swift: the source for the
 # package, the C header and module map for the XCFramework.
@@ -77,8 +56,8 @@ if [ "$mode" = "--bench" ]; then
   exit 0
 fi
 
-if grep -q 'panicProbe\|RustBaseline' "$tmp/out/kotlin/dev/punchcore/punchcore.kt"; then
-  echo "bench items left in the shipped sources: add them to BENCH_ONLY" >&2
+if grep -q 'fun `panicProbe`' "$tmp/out/kotlin/dev/punchcore/punchcore.kt"; then
+  echo "$LIB was built with the bench feature: the checked-in sources come from a build without it" >&2
   exit 1
 fi
 
