@@ -16,6 +16,9 @@ use crate::cli::CmdResult;
 
 mod cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "punch-server", version, about = "Reference punch server")]
 struct Cli {

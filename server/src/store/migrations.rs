@@ -29,6 +29,7 @@ pub const SQLITE: &[&str] = &[
     include_str!("migrations/sqlite/0020_punch_photos.sql"),
     include_str!("migrations/sqlite/0021_rejected_by_employee.sql"),
     include_str!("migrations/sqlite/0022_punches_by_received.sql"),
+    include_str!("migrations/sqlite/0023_punches_employee_time_dropped.sql"),
 ];
 
 /// PostgreSQL's steps; version bookkeeping in the `punch_schema` table.
@@ -55,6 +56,7 @@ pub const POSTGRES: &[&str] = &[
     include_str!("migrations/postgres/0020_punch_photos.sql"),
     include_str!("migrations/postgres/0021_rejected_by_employee.sql"),
     include_str!("migrations/postgres/0022_punches_by_received.sql"),
+    include_str!("migrations/postgres/0023_punches_employee_time_dropped.sql"),
 ];
 
 /// The schema version this server writes (both back ends alike).

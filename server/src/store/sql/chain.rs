@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::{SqlTx, json, marks};
 use crate::at_rest::value::Slot;
 use crate::error::Result;
-use crate::store::db::{self, Value};
+use crate::store::db::{self, Dialect, Value};
 use crate::store::{ChainRow, NewPunch};
 
 fn slot(device_id: &str, seq: u64) -> Slot<'_> {
@@ -142,22 +142,36 @@ pub(super) fn insert_punch(tx: &SqlTx<'_>, punch: &NewPunch<'_>) -> Result<()> {
     insert_punches(tx, std::slice::from_ref(punch))
 }
 
-/// Several punches in one statement per [`INSERT_ROWS`].
+/// Several punches: on PostgreSQL in one statement per [`INSERT_ROWS`] (one
+/// round trip); on SQLite one cached single-row statement each, since a
+/// statement writing many rows under unique keys makes SQLite keep a
+/// statement journal (a temporary file, every touched page copied to it).
 pub(super) fn insert_punches(tx: &SqlTx<'_>, punches: &[NewPunch<'_>]) -> Result<()> {
-    for chunk in punches.chunks(INSERT_ROWS) {
-        let mut params = Vec::with_capacity(chunk.len() * INSERT_WIDTH);
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (n, p) in chunk.iter().enumerate() {
+    let rows_per_statement = match tx.db.dialect() {
+        Dialect::Sqlite => 1,
+        Dialect::Postgres => INSERT_ROWS,
+    };
+    let statement = |rows: usize| {
+        let values: Vec<String> = (0..rows)
+            .map(|n| format!("({})", marks(n * INSERT_WIDTH + 1, INSERT_WIDTH)))
+            .collect();
+        format!(
+            "INSERT INTO punches ({INSERT_COLUMNS}) VALUES {}",
+            values.join(", ")
+        )
+    };
+    let full = statement(rows_per_statement);
+    let mut params = Vec::with_capacity(rows_per_statement * INSERT_WIDTH);
+    for chunk in punches.chunks(rows_per_statement) {
+        params.clear();
+        for p in chunk {
             punch_values(tx, p, &mut params)?;
-            rows.push(format!("({})", marks(n * INSERT_WIDTH + 1, INSERT_WIDTH)));
         }
-        tx.exec(
-            &format!(
-                "INSERT INTO punches ({INSERT_COLUMNS}) VALUES {}",
-                rows.join(", ")
-            ),
-            &params,
-        )?;
+        if chunk.len() == rows_per_statement {
+            tx.exec(&full, &params)?;
+        } else {
+            tx.exec(&statement(chunk.len()), &params)?;
+        }
     }
     Ok(())
 }
