@@ -14,7 +14,7 @@ use punch_model::ledger::event::{
 use punch_model::ledger::key_rotation::KeyRole;
 use punch_model::ledger::minimise::{minimise, previous_fix};
 use punch_model::ledger::record::{
-    GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid,
+    GENESIS_HASH, NoticeAck, PunchKind, PunchRecord, RECORD_FORMAT, Uuid, new_punch_id,
 };
 use punch_model::ledger::refused::RefusedPunch;
 use punch_model::ledger::sealed::{DataKey, seal, seal_event};
@@ -369,7 +369,7 @@ pub(crate) fn record_punch(
         photo.check(&evaluation)?;
         let mut record = PunchRecord {
             format: RECORD_FORMAT,
-            punch_id: Uuid::new_v4(),
+            punch_id: new_punch_id(now.wall_time_ms),
             device_id: device.device_id.clone(),
             employee_id,
             seq,

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use punch_model::ledger::record::{
-    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence,
+    GENESIS_HASH, PunchKind, PunchRecord, RECORD_FORMAT, RecordedEvidence, new_punch_id,
 };
 use punch_model::ledger::signing::{self, Signer, SoftwareSigner};
 use punch_model::rules::evaluate::{Decision, Evaluation};
@@ -225,9 +225,11 @@ fn make_device(i: usize, employee: &str, policy_version: u64, o: &Opts) -> Res<D
     let mut ups = Vec::with_capacity(o.records);
     let mut hashes = Vec::with_capacity(o.records);
     for seq in 1..=o.records as u64 {
+        let wall_time_ms = now_ms();
         let record = PunchRecord {
             format: RECORD_FORMAT,
-            punch_id: uuid::Uuid::new_v4(),
+            // As the phone makes them (core's recorder).
+            punch_id: new_punch_id(wall_time_ms),
             device_id: id.clone(),
             employee_id: employee.to_string(),
             seq,
@@ -236,7 +238,7 @@ fn make_device(i: usize, employee: &str, policy_version: u64, o: &Opts) -> Res<D
             } else {
                 PunchKind::ClockOut
             },
-            wall_time_ms: now_ms(),
+            wall_time_ms,
             utc_offset_min: 60,
             monotonic_ms: 10_000_000 + seq * 1000,
             boot_id: "boot-1".into(),
