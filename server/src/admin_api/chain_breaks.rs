@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{Reasoned, audit, check_team_filter};
+use crate::admin_api::people::{audit, check_team_filter};
 use crate::admin_api::query::{self, CursorPage, CursorPaging};
 use crate::api::AppState;
 use crate::staff::Permission;
@@ -121,8 +121,7 @@ pub async fn acknowledge(
         method,
         Permission::AcknowledgeChainBreak,
         move |s, actor, now| {
-            let req: Reasoned = query::body(&body)?;
-            let reason = query::text(&req.reason, "reason", true)?;
+            let reason = query::reason(&body)?;
             s.store.write(|tx| {
                 let Some(device) = tx.devices().device(&device_id)? else {
                     return Ok(Err(AdminError::not_found("no such device")));

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{Reasoned, audit};
+use crate::admin_api::people::audit;
 use crate::admin_api::query;
 use crate::api::AppState;
 use crate::device_approval::{self, AUDIT_ACTION, DeviceSlots};
@@ -83,8 +83,7 @@ pub async fn approve(
         method,
         Permission::ApproveRebind,
         move |s, actor, now| {
-            let req: Reasoned = query::body(&body)?;
-            let reason = query::text(&req.reason, "reason", true)?;
+            let reason = query::reason(&body)?;
             s.store.write(|tx| {
                 if let Err(refused) = check_employee(tx, actor, &employee_id)? {
                     return Ok(Err(refused));

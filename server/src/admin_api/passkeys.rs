@@ -9,7 +9,7 @@ use axum::response::Response;
 use crate::admin_api::auth::{call, json};
 use crate::admin_api::device_approvals::check_employee;
 use crate::admin_api::error::AdminError;
-use crate::admin_api::people::{Reasoned, audit};
+use crate::admin_api::people::audit;
 use crate::admin_api::query;
 use crate::api::AppState;
 use crate::browser::revoke::{self, AUDIT_ACTION};
@@ -59,8 +59,7 @@ pub async fn revoke(
         method,
         Permission::ApproveRebind,
         move |s, actor, now| {
-            let req: Reasoned = query::body(&body)?;
-            let reason = query::text(&req.reason, "reason", true)?;
+            let reason = query::reason(&body)?;
             let passkey = s.store.write(|tx| {
                 if let Err(refused) = check_employee(tx, actor, &employee_id)? {
                     return Ok(Err(refused));

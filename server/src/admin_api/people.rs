@@ -156,12 +156,6 @@ pub async fn upsert(
     Ok(json(&person))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Reasoned {
-    pub reason: String,
-}
-
 /// `POST /admin/v1/employees/{employee_id}/rebind`: the next enrollment may
 /// replace the bound device (once).
 pub async fn rebind(
@@ -177,8 +171,7 @@ pub async fn rebind(
         method,
         Permission::ApproveRebind,
         move |s, actor, now| {
-            let req: Reasoned = query::body(&body)?;
-            let reason = query::text(&req.reason, "reason", true)?;
+            let reason = query::reason(&body)?;
             s.store.write(|tx| {
                 if tx.enrollment().employee(&employee_id)?.is_none() {
                     return Err(crate::error::ServerError::UnknownEmployee(
@@ -367,8 +360,7 @@ pub async fn pin_reset(
         method,
         Permission::ResetPin,
         move |s, actor, now| {
-            let req: Reasoned = query::body(&body)?;
-            let reason = query::text(&req.reason, "reason", true)?;
+            let reason = query::reason(&body)?;
             s.store.write(|tx| {
                 if tx.enrollment().employee(&employee_id)?.is_none() {
                     return Ok(Err(AdminError::not_found("no such employee")));

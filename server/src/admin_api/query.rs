@@ -85,6 +85,18 @@ pub fn body<T: serde::de::DeserializeOwned>(bytes: &Bytes) -> Result<T, AdminErr
     serde_json::from_slice(bytes).map_err(|e| AdminError::bad_request(format!("body: {e}")))
 }
 
+/// The body `{"reason": "..."}` an HR action carries: its reason, required
+/// (as [`text`] checks it).
+pub fn reason(bytes: &Bytes) -> Result<String, AdminError> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Reasoned {
+        reason: String,
+    }
+    let req: Reasoned = body(bytes)?;
+    text(&req.reason, "reason", true)
+}
+
 /// A reason or comment: trimmed, at most 1000 characters.
 pub fn text(value: &str, name: &str, required: bool) -> Result<String, AdminError> {
     let t = value.trim();
