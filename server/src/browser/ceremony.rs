@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use punch_model::ledger::minimise::{Minimised, minimise};
-use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordedEvidence, Uuid};
+use punch_model::ledger::record::{PunchRecord, RECORD_FORMAT, RecordedEvidence, new_punch_id};
 use punch_model::ledger::review;
 use punch_model::ledger::signing;
 use punch_model::rules::assurance::{AssuranceLevel, BelowMinimum};
@@ -346,7 +346,7 @@ fn record_of(
 ) -> PunchRecord {
     PunchRecord {
         format: RECORD_FORMAT,
-        punch_id: Uuid::new_v4(),
+        punch_id: new_punch_id(content.client_time_ms),
         device_id: device.device_id.clone(),
         employee_id: content.employee_id.clone(),
         seq: device.head_seq + 1,

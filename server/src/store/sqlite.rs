@@ -85,9 +85,9 @@ impl SqliteStore {
     pub fn open_waiting(path: &Path, busy_timeout: Duration) -> Result<SqliteStore> {
         let mut conn = punch_sqlite::open_durable(path, busy_timeout)?;
         migrate(&conn, migrations::SQLITE)?;
-        // The server's one connection keeps the hot B-tree pages (the punch
-        // id index takes a random leaf per punch) instead of re-reading them
-        // from the file on every upload: 32 MiB, not SQLite's 2 MiB.
+        // The server's one connection keeps the hot B-tree pages (ingest
+        // touches several indexes per punch) instead of re-reading them from
+        // the file on every upload: 32 MiB, not SQLite's 2 MiB.
         conn.pragma_update(None, "cache_size", -32_768)?;
         // Every statement is prepared once and cached: room for all of them
         // (rusqlite keeps 16), IN lists and batch inserts of each size too.
